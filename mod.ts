@@ -1,0 +1,36 @@
+/**
+ * threadkit: Python's `threading`, `queue` and `concurrent.futures` for JavaScript workers.
+ *
+ * Locks, semaphores, events and queues live in a `SharedArrayBuffer` and work across worker
+ * threads on Node, Deno, Bun and cross-origin-isolated browsers. Every wait has a blocking form
+ * (`acquireSync`) and a Promise form (`acquire`), with timeouts, and with `AbortSignal` on the
+ * Promise form. Every primitive crosses a plain `postMessage` as its `handle`.
+ *
+ * @example A lock shared with a worker
+ * ```ts ignore
+ * import { Lock } from "@threadkit/threadkit";
+ *
+ * const lock = new Lock();
+ * worker.postMessage(lock.handle); // in the worker: const lock = Lock.from(handle)
+ * using _guard = lock.holdSync();
+ * ```
+ *
+ * @module
+ */
+
+export { Lock } from "./src/lock.ts";
+export { RLock } from "./src/rlock.ts";
+export { BoundedSemaphore, Semaphore } from "./src/semaphore.ts";
+export { Event } from "./src/event.ts";
+export {
+  BrokenBarrierError,
+  NotOwnedError,
+  OwnerDiedError,
+  QueueEmptyError,
+  QueueFullError,
+  QueueShutDownError,
+  TimeoutError,
+} from "./src/errors.ts";
+export type { Guard } from "./src/internal/guard.ts";
+export type { Handle, PlacementOptions } from "./src/internal/layout.ts";
+export type { SyncWaitOptions, WaitOptions } from "./src/internal/options.ts";

@@ -1,0 +1,81 @@
+/**
+ * The error classes threadkit throws for states a caller may want to catch.
+ *
+ * Bad arguments are reported with the built-in `TypeError` and `RangeError`; these classes are for
+ * conditions of the shared state: a release without ownership, a timeout, a broken barrier, an
+ * empty, full or shut-down queue, an owner that died while holding a lock.
+ *
+ * @module
+ */
+
+/**
+ * Thrown when a thread releases, waits on or notifies a primitive it does not hold, and when an
+ * unlocked `Lock` is released.
+ *
+ * @example Releasing an unlocked lock
+ * ```ts
+ * import { Lock, NotOwnedError } from "@threadkit/threadkit";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => new Lock().release(), NotOwnedError);
+ * ```
+ */
+export class NotOwnedError extends Error {
+  override name = "NotOwnedError";
+}
+
+/**
+ * Thrown by waits that have no boolean result (`holdSync`, `hold`, `Thread.join`, `Once`) when
+ * their `timeout` runs out. Boolean waits (`acquireSync`, `Event.waitSync`, ...) return `false`
+ * instead.
+ *
+ * @example A guard that cannot be had in time
+ * ```ts
+ * import { Lock, TimeoutError } from "@threadkit/threadkit";
+ * import assert from "node:assert/strict";
+ *
+ * const lock = new Lock();
+ * lock.acquireSync();
+ * assert.throws(() => lock.holdSync({ timeout: 0 }), TimeoutError);
+ * ```
+ */
+export class TimeoutError extends Error {
+  override name = "TimeoutError";
+}
+
+/** Thrown to every waiter of a `Barrier` that was broken by a timeout, `abort()`, `reset()` or a throwing action. */
+export class BrokenBarrierError extends Error {
+  override name = "BrokenBarrierError";
+}
+
+/** Thrown by `getNowait()`, and by `get` when its timeout runs out. */
+export class QueueEmptyError extends Error {
+  override name = "QueueEmptyError";
+}
+
+/** Thrown by `putNowait()`, and by `put` when its timeout runs out. */
+export class QueueFullError extends Error {
+  override name = "QueueFullError";
+}
+
+/** Thrown by `put` after `shutdown()`, and by `get` once a shut-down queue is drained. */
+export class QueueShutDownError extends Error {
+  override name = "QueueShutDownError";
+}
+
+/**
+ * Thrown to the thread that acquires a `Lock`, `RLock` or `Semaphore` permit whose previous holder
+ * ended without releasing it (POSIX `EOWNERDEAD`).
+ *
+ * The acquirer **holds** the lock (or permit) when it catches this error: the data the lock
+ * protects may be half-updated, so repair or discard it, then release as usual.
+ */
+export class OwnerDiedError extends Error {
+  override name = "OwnerDiedError";
+  /** The ident of the thread that died holding the primitive. */
+  readonly ownerIdent: number;
+  constructor(message: string, ownerIdent: number) {
+    super(message);
+    this.ownerIdent = ownerIdent;
+  }
+}

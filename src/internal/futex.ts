@@ -1,0 +1,296 @@
+/**
+ * The futex layer: wait on and wake one int32 slot of shared memory, synchronously or
+ * asynchronously, with deadlines, abort signals and keep-alive.
+ *
+ * This file is the ONLY caller of `Atomics.wait`, `Atomics.waitAsync` and `Atomics.notify` in
+ * threadkit. Every primitive writes its slow path once, as a generator that yields {@link Park}
+ * requests ("sleep while slot `index` still holds `expected`, until `deadline`") and receives the
+ * {@link WaitResult}; {@link runSync} answers the requests with `Atomics.wait`, {@link runAsync}
+ * with `Atomics.waitAsync`. A fast path never reaches this file.
+ *
+ * ## Hazards this layer answers
+ * - **Spurious and early wakeups.** `"ok"` only says that a notify reached the slot; callers
+ *   re-check their state word after every wake and never treat a wake as ownership.
+ * - **Keep-alive.** A pending `Atomics.waitAsync` keeps neither a process (Node, Deno, Bun) nor a
+ *   worker (Node 24, Bun) alive: the program would end with the promise unsettled. While any async
+ *   wait of this thread is pending, one ref'd interval timer is held; it is cleared when the count
+ *   drops to zero.
+ * - **Woken but absent.** `Atomics.notify(n)` wakes the first `n` waiters of a slot, sync and async
+ *   alike. An async waiter's thread may be busy, or itself blocked in `Atomics.wait`, so the wake
+ *   it received does nothing until that thread runs again, while sync waiters that could run sleep
+ *   on. To make that impossible, every async wait counts itself in an *async-waiter slot* of the
+ *   primitive for as long as it is physically registered, and {@link wake} wakes **all** waiters of
+ *   the slot whenever that count is non-zero. Every thread that can run is then woken; a sync
+ *   waiter always can.
+ * - **Abort.** A pending `Atomics.waitAsync` cannot be cancelled. On abort, the logical wait ends
+ *   at once: the primitive's generator is closed (its `finally` blocks undo any waiter counts it
+ *   added), the keep-alive reference is dropped and the promise rejects with `signal.reason`. The
+ *   physical wait stays registered and counted in the async-waiter slot until a wake or its own
+ *   timeout settles it, so the next wake of that slot still reaches every real waiter.
+ * - **Forbidden blocking.** `Atomics.wait` throws on a browser's main thread; {@link assertCanBlock}
+ *   turns that into a `TypeError` naming the async form, detected once per thread.
+ * - **No `waitAsync`.** Where `Atomics.waitAsync` is missing, async waits poll the slot with
+ *   bounded exponential backoff ({@link POLL_MIN_MS} to {@link POLL_MAX_MS}).
+ *
+ * @module
+ */
+
+/** What a wait reports, as `Atomics.wait` does. */
+export type WaitResult = "ok" | "not-equal" | "timed-out";
+
+/**
+ * One request to sleep: "while `i32[index] === expected`, until `deadline`".
+ *
+ * Generators may reuse one request object across yields; the drivers read it before resuming.
+ */
+export interface Park {
+  /** The primitive's slots. */
+  i32: Int32Array;
+  /** The slot to sleep on. */
+  index: number;
+  /** The value seen in that slot; a different value means "do not sleep". */
+  expected: number;
+  /** A `performance.now()` time, or `Infinity`. */
+  deadline: number;
+  /**
+   * The slot that counts this primitive's physically registered async waiters, or `-1` where the
+   * primitive always wakes all (see "Woken but absent" above).
+   */
+  asyncCount: number;
+}
+
+/** A slow path: yields sleep requests, receives their results, returns the outcome. */
+export type Parker<R> = Generator<Park, R, WaitResult>;
+
+/** Smallest poll interval of the no-`waitAsync` fallback, in milliseconds. */
+export const POLL_MIN_MS = 1;
+/** Largest poll interval of the no-`waitAsync` fallback, in milliseconds. */
+export const POLL_MAX_MS = 16;
+
+/** The monotonic clock every deadline in threadkit is measured on. */
+export const now: () => number = () => performance.now();
+
+/** A deadline `timeout` milliseconds from now (`Infinity` stays `Infinity`). */
+export function deadlineAfter(timeout: number): number {
+  return timeout === Infinity ? Infinity : now() + timeout;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blocking permission
+
+/** Whether this thread may call `Atomics.wait`; `undefined` until first asked. */
+let blockingAllowed: boolean | undefined;
+
+function probeBlocking(): boolean {
+  try {
+    // Expected 1 against a slot holding 0: returns "not-equal" at once where blocking is allowed,
+    // throws a TypeError where it is not (a browser's main thread).
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Throws a `TypeError` naming `asyncForm` when this thread may not block.
+ *
+ * @param asyncForm The call to suggest instead, e.g. `"lock.acquire()"`.
+ */
+export function assertCanBlock(asyncForm: string): void {
+  if (blockingAllowed === true) return;
+  blockingAllowed ??= probeBlocking();
+  if (!blockingAllowed) {
+    throw new TypeError(
+      `Cannot block this thread: Atomics.wait is not allowed here (a browser main thread); use ${asyncForm} instead`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Waking
+
+/**
+ * Wakes up to `count` waiters of `i32[index]`, or all of them while any async waiter is counted in
+ * `i32[asyncCount]` (see "Woken but absent"). Returns how many were woken.
+ */
+export function wake(i32: Int32Array, index: number, count: number, asyncCount: number): number {
+  const n = asyncCount >= 0 && Atomics.load(i32, asyncCount) !== 0 ? Infinity : count;
+  return Atomics.notify(i32, index, n);
+}
+
+/** Wakes every waiter of `i32[index]`. Returns how many were woken. */
+export function wakeAll(i32: Int32Array, index: number): number {
+  return Atomics.notify(i32, index);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sync driver
+
+/** Sleeps as `park` asks, on this thread. */
+function parkSync(park: Park): WaitResult {
+  const { deadline } = park;
+  const remaining = deadline === Infinity ? Infinity : deadline - now();
+  if (remaining <= 0) return "timed-out";
+  return Atomics.wait(park.i32, park.index, park.expected, remaining);
+}
+
+/**
+ * Runs a slow path to completion on this thread, answering its requests with `Atomics.wait`.
+ * The caller has already called {@link assertCanBlock}.
+ */
+export function runSync<R>(slow: Parker<R>): R {
+  let step = slow.next();
+  while (step.done !== true) step = slow.next(parkSync(step.value));
+  return step.value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keep-alive
+
+/** Async waits of this thread that are logically pending. */
+let pendingAsync = 0;
+/** The ref'd timer held while `pendingAsync > 0`. */
+let keepAliveTimer: ReturnType<typeof setInterval> | undefined;
+const KEEP_ALIVE_PERIOD_MS = 2 ** 30;
+const noop = (): void => {};
+
+function holdAlive(): void {
+  if (pendingAsync++ === 0) keepAliveTimer = setInterval(noop, KEEP_ALIVE_PERIOD_MS);
+}
+
+function releaseAlive(): void {
+  if (--pendingAsync === 0) {
+    clearInterval(keepAliveTimer);
+    keepAliveTimer = undefined;
+  }
+}
+
+/** How many async waits of this thread are pending (for tests and diagnostics). */
+export function pendingAsyncWaits(): number {
+  return pendingAsync;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Async driver
+
+const hasWaitAsync = typeof Atomics.waitAsync === "function";
+
+/** Overrides waitAsync detection (tests of the polling fallback). */
+let forcePolling = false;
+
+/** Makes async waits use the polling fallback even where `Atomics.waitAsync` exists (tests). */
+export function setForcePolling(on: boolean): void {
+  forcePolling = on;
+}
+
+/**
+ * Sleeps as `park` asks without blocking. Returns the result directly when it is known at once
+ * (timed out already, or the slot no longer holds the expected value).
+ */
+function parkAsync(park: Park): WaitResult | Promise<WaitResult> {
+  const { i32, index, expected, deadline, asyncCount } = park;
+  const remaining = deadline === Infinity ? Infinity : deadline - now();
+  if (remaining <= 0) return "timed-out";
+  if (!hasWaitAsync || forcePolling) return poll(i32, index, expected, deadline);
+  // Count ourselves before registering, so that a waker that could pick us sees the count and
+  // wakes everyone (see "Woken but absent"). A wake that happens between the increment and the
+  // registration is seen by waitAsync as "not-equal".
+  if (asyncCount >= 0) Atomics.add(i32, asyncCount, 1);
+  const result = Atomics.waitAsync(i32, index, expected, remaining);
+  if (!result.async) {
+    if (asyncCount >= 0) Atomics.sub(i32, asyncCount, 1);
+    return result.value;
+  }
+  // Uncount only when the physical wait has settled, even if the logical wait was aborted.
+  if (asyncCount < 0) return result.value;
+  return result.value.then((value) => {
+    Atomics.sub(i32, asyncCount, 1);
+    return value;
+  });
+}
+
+/** The fallback without `Atomics.waitAsync`: re-read the slot with exponential backoff. */
+function poll(i32: Int32Array, index: number, expected: number, deadline: number) {
+  return new Promise<WaitResult>((resolve) => {
+    let delay = POLL_MIN_MS;
+    const check = () => {
+      if (Atomics.load(i32, index) !== expected) return resolve("ok");
+      const remaining = deadline - now();
+      if (remaining <= 0) return resolve("timed-out");
+      setTimeout(check, Math.min(delay, remaining));
+      delay = Math.min(delay * 2, POLL_MAX_MS);
+    };
+    check();
+  });
+}
+
+/**
+ * Runs a slow path without blocking, answering its requests with `Atomics.waitAsync`.
+ *
+ * On abort the generator is closed (running its `finally` blocks) and the promise rejects with
+ * `signal.reason`; the slow path must therefore leave no trace when closed at a `yield`. Errors
+ * thrown by the slow path reject the promise.
+ */
+export function runAsync<R>(slow: Parker<R>, signal: AbortSignal | undefined): Promise<R> {
+  let step: IteratorResult<Park, R>;
+  try {
+    step = slow.next();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  if (step.done === true) return Promise.resolve(step.value);
+  let request: Park = step.value;
+
+  return new Promise<R>((resolve, reject) => {
+    let finished = false;
+    const finish = () => {
+      finished = true;
+      releaseAlive();
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const onAbort = () => {
+      if (finished) return;
+      finish();
+      try {
+        slow.return(undefined as R);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      reject(signal!.reason);
+    };
+    // Advance the slow path with `result`, and keep answering requests that resolve at once.
+    const advance = (result: WaitResult) => {
+      if (finished) return;
+      for (;;) {
+        let next: IteratorResult<Park, R>;
+        try {
+          next = slow.next(result);
+        } catch (error) {
+          finish();
+          reject(error);
+          return;
+        }
+        if (next.done === true) {
+          finish();
+          resolve(next.value);
+          return;
+        }
+        request = next.value;
+        const pending = parkAsync(request);
+        if (typeof pending !== "string") {
+          pending.then(advance);
+          return;
+        }
+        result = pending;
+      }
+    };
+
+    holdAlive();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const first = parkAsync(request);
+    if (typeof first === "string") advance(first);
+    else first.then(advance);
+  });
+}

@@ -1,0 +1,133 @@
+/**
+ * Thread identity: every thread that touches a primitive gets an `ident`, a positive int32 unique
+ * among the threads of the process, drawn from one shared *registry*.
+ *
+ * The registry is a small SharedArrayBuffer created lazily by the first thread that needs it and
+ * carried inside every primitive's handle, so it reaches every thread that can share a primitive:
+ * threads started by threadkit receive it in their start message, and any other worker adopts it
+ * from the first handle it opens (`X.from(handle)`), before it draws an ident.
+ *
+ * Caveat: a worker that threadkit did not start, that acquires a primitive it created itself
+ * before it ever opened a handle from elsewhere, draws from a registry of its own; its ident may
+ * then equal another thread's. Open any handle from the main thread first (or use a threadkit
+ * `Thread`) and that cannot happen.
+ *
+ * Layout: Int32Array over the registry buffer
+ * | slot                | name       | meaning                                                   |
+ * | 0                   | NEXT       | the last ident handed out (`Atomics.add`)                 |
+ * | 1 + i               | LIFE[i]    | i < MAX_TRACKED: 0 unwatched, 1 watched & alive, 2 ended  |
+ * | NAMES_AT + i*NAME_W | NAME[i]    | UTF-16 name of ident i: length, then up to NAME_CHARS units |
+ * Invariant: LIFE[i] goes 0 → 1 → 2 and never back; only the runtime layer writes it.
+ *
+ * @module
+ */
+
+/** Slot of the ident counter. */
+const NEXT = 0;
+/** Idents below this have a liveness slot and a name slot. */
+export const MAX_TRACKED = 1024;
+/** Code units of a stored name (longer names are cut). */
+const NAME_CHARS = 31;
+/** Int32 slots per name: one for the length, then two UTF-16 units per slot. */
+const NAME_W = 1 + Math.ceil(NAME_CHARS / 2);
+/** First name slot. */
+const NAMES_AT = 1 + MAX_TRACKED;
+/** Size of the registry in bytes. */
+const REGISTRY_BYTES = (NAMES_AT + MAX_TRACKED * NAME_W) * 4;
+
+/** Liveness of an ident nobody watches (the main thread, foreign workers). */
+export const LIFE_UNWATCHED = 0;
+/** Liveness of a thread whose end the runtime layer will report. */
+export const LIFE_ALIVE = 1;
+/** Liveness of a thread that has ended. */
+export const LIFE_ENDED = 2;
+
+let registryBuffer: SharedArrayBuffer | undefined;
+let registry: Int32Array | undefined;
+/** This thread's ident; 0 until drawn. */
+let ident = 0;
+
+/** The registry of this thread, created on first use. */
+export function registryOf(): SharedArrayBuffer {
+  if (registryBuffer === undefined) {
+    useRegistry(new SharedArrayBuffer(REGISTRY_BYTES));
+  }
+  return registryBuffer!;
+}
+
+function useRegistry(buffer: SharedArrayBuffer): void {
+  registryBuffer = buffer;
+  registry = new Int32Array(buffer);
+}
+
+/**
+ * Adopts `buffer` as this thread's registry, if this thread has not drawn an ident yet (see the
+ * caveat above). Returns whether it did.
+ */
+export function adoptRegistry(buffer: unknown): boolean {
+  if (ident !== 0 || buffer === registryBuffer) return false;
+  if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength !== REGISTRY_BYTES) return false;
+  useRegistry(buffer);
+  return true;
+}
+
+/** This thread's ident (drawn on first use). The fast paths of every lock call this. */
+export function currentIdent(): number {
+  return ident !== 0 ? ident : drawIdent();
+}
+
+function drawIdent(): number {
+  registryOf();
+  // Idents are 1..2^30-1 so that `ident << 1` (the lock word) stays a positive int32.
+  const drawn = Atomics.add(registry!, NEXT, 1) + 1;
+  if (drawn >= 2 ** 30) throw new RangeError("Cannot give this thread an ident: all 2^30 are used");
+  ident = drawn;
+  return ident;
+}
+
+/** Liveness of `id` as the runtime layer recorded it. */
+export function lifeOf(id: number): number {
+  if (registry === undefined || id <= 0 || id >= MAX_TRACKED) return LIFE_UNWATCHED;
+  return Atomics.load(registry, 1 + id);
+}
+
+/** Records the liveness of `id` (runtime layer only). */
+export function setLife(id: number, life: number): void {
+  registryOf();
+  if (id > 0 && id < MAX_TRACKED) Atomics.store(registry!, 1 + id, life);
+}
+
+/** Records `name` as the name of `id` (cut to 31 code units). */
+export function setName(id: number, name: string): void {
+  registryOf();
+  if (id <= 0 || id >= MAX_TRACKED) return;
+  const at = NAMES_AT + id * NAME_W;
+  const length = Math.min(name.length, NAME_CHARS);
+  const r = registry!;
+  for (let i = 0; i < length; i += 2) {
+    const low = name.charCodeAt(i);
+    const high = i + 1 < length ? name.charCodeAt(i + 1) : 0;
+    Atomics.store(r, at + 1 + (i >> 1), low | (high << 16));
+  }
+  Atomics.store(r, at, length);
+}
+
+/** The recorded name of `id`, or `undefined`. */
+export function nameOf(id: number): string | undefined {
+  if (registry === undefined || id <= 0 || id >= MAX_TRACKED) return undefined;
+  const at = NAMES_AT + id * NAME_W;
+  const length = Atomics.load(registry, at);
+  if (length === 0) return undefined;
+  let name = "";
+  for (let i = 0; i < length; i++) {
+    const pair = Atomics.load(registry, at + 1 + (i >> 1));
+    name += String.fromCharCode((i & 1) === 0 ? pair & 0xffff : pair >>> 16);
+  }
+  return name;
+}
+
+/** `thread 3 "worker-1"`, or `thread 3` when it has no name: for error messages. */
+export function describeThread(id: number): string {
+  const name = nameOf(id);
+  return name === undefined ? `thread ${id}` : `thread ${id} ${JSON.stringify(name)}`;
+}

@@ -1,0 +1,239 @@
+/**
+ * `Lock`: a mutual-exclusion lock in shared memory, as Python's `threading.Lock`.
+ *
+ * Layout: Int32Array, 4-byte slots, byteOffset % 4 === 0 (see `internal/lock_word.ts`)
+ * | slot | name  | meaning                                       |
+ * | 0    | STATE | 0 free; otherwise owner ident << 1 \| PARKED   |
+ * | 1    | ASYNC | async waiters registered on STATE             |
+ * Invariant: PARKED is set before any thread sleeps on STATE.
+ *
+ * @module
+ */
+
+import { OwnerDiedError, NotOwnedError } from "./errors.ts";
+import { assertCanBlock, deadlineAfter, runAsync, runSync } from "./internal/futex.ts";
+import { type Guard, guardOrThrow } from "./internal/guard.ts";
+import { currentIdent, describeThread } from "./internal/ident.ts";
+import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
+import { lockSlow, ownerOf, SPIN_LIMIT, unlock, unlockSlow } from "./internal/lock_word.ts";
+import {
+  ms,
+  rejectSignal,
+  signalOf,
+  type SyncWaitOptions,
+  timeoutOf,
+  type WaitOptions,
+} from "./internal/options.ts";
+
+/** Slot of the lock word. */
+const STATE = 0;
+/** Bytes a `Lock` takes. */
+const BYTES = 8;
+
+/** Set by `Lock.from` for the constructor it calls. */
+let opening: Handle | undefined;
+
+/** Describes the holder of a lock word, for messages. */
+export function heldBy(i32: Int32Array, at: number): string {
+  const owner = ownerOf(i32, at);
+  return owner === 0 ? "it is free now" : `held by ${describeThread(owner)}`;
+}
+
+/** The error for an acquirer that took over the word of a dead owner. */
+export function ownerDied(noun: string, owner: number): OwnerDiedError {
+  return new OwnerDiedError(
+    `Acquired ${noun}, but its owner ${describeThread(owner)} ended without releasing it; ` +
+      `the data it protects may be inconsistent`,
+    owner,
+  );
+}
+
+/** Turns a slow-path outcome into a boolean, throwing `OwnerDiedError` for a dead owner. */
+function* acquireSlow(
+  i32: Int32Array,
+  me2: number,
+  deadline: number,
+  spin: number,
+) {
+  const outcome = yield* lockSlow(i32, STATE, me2, deadline, spin);
+  if (typeof outcome === "number") throw ownerDied("lock", outcome);
+  return outcome;
+}
+
+/**
+ * A mutual-exclusion lock that lives in shared memory and works across threads.
+ *
+ * - At most one holder at a time; `acquireSync()` blocks the thread, `acquire()` returns a
+ *   Promise and never blocks. Sync and async waiters may mix, on any threads.
+ * - Any thread may `release()` a held `Lock` (as in Python); releasing an unlocked one throws
+ *   `NotOwnedError`. Use `RLock` for ownership checks and re-entry.
+ * - Not re-entrant: a thread that acquires a `Lock` it holds waits for itself.
+ * - Not fair: a released lock goes to whichever thread gets there first (see the fairness note
+ *   in `internal/lock_word.ts`); spurious wake-ups never surface to callers.
+ * - Uncontended `acquireSync()`+`release()` is one CAS each; `release()` calls `Atomics.notify`
+ *   only when a thread sleeps.
+ *
+ * Happens-before: a `release()` synchronizes before the `acquire` that next obtains the lock, so
+ * plain (non-atomic) writes to shared memory made while holding it are visible to the next holder.
+ *
+ * Sharing: post `lock.handle` to another thread (any `postMessage`) and rebuild the lock there
+ * with `Lock.from(handle)`; threadkit `Thread` arguments are revived automatically.
+ *
+ * If a threadkit thread ends while holding the lock, the next acquirer gets the lock together
+ * with an `OwnerDiedError` (within ~250 ms).
+ *
+ * @example Protect a shared counter
+ * ```ts
+ * import { Lock } from "@threadkit/threadkit";
+ * import assert from "node:assert/strict";
+ *
+ * const lock = new Lock();
+ * const counter = new Int32Array(new SharedArrayBuffer(4));
+ * {
+ *   using _guard = lock.holdSync();
+ *   counter[0]! += 1;
+ * }
+ * assert.equal(lock.locked, false);
+ * assert.equal(await lock.acquire({ timeout: 100 }), true);
+ * assert.equal(lock.tryAcquire(), false);
+ * lock.release();
+ * ```
+ */
+export class Lock {
+  /** Bytes a `Lock` takes inside a caller's buffer (see {@link PlacementOptions}). */
+  static readonly byteLength: number = BYTES;
+
+  /** A structured-clone-safe description of this lock; `Lock.from(handle)` rebuilds it. */
+  readonly handle: Handle;
+  readonly #i32: Int32Array;
+
+  /**
+   * Creates an unlocked lock, in a new SharedArrayBuffer or at `byteOffset` in `buffer`.
+   *
+   * @throws {TypeError} `buffer` is not a SharedArrayBuffer.
+   * @throws {RangeError} `byteOffset` is negative, not a multiple of 4, or leaves no room.
+   */
+  constructor(options?: PlacementOptions) {
+    const handle = opening;
+    opening = undefined;
+    this.handle = handle ?? place("Lock", BYTES, options);
+    this.#i32 = slots(this.handle, 2);
+    if (handle === undefined) this.#i32.fill(0);
+  }
+
+  /**
+   * Rebuilds a lock from its `handle`, in any thread.
+   *
+   * @throws {TypeError} `handle` is not the handle of a `Lock`.
+   */
+  static from(handle: Handle): Lock {
+    opening = open(handle, "Lock", BYTES);
+    return new Lock();
+  }
+
+  /** Whether some thread holds the lock (a snapshot). */
+  get locked(): boolean {
+    return Atomics.load(this.#i32, STATE) !== 0;
+  }
+
+  /**
+   * Takes the lock if it is free, without waiting.
+   *
+   * @returns `true` if this call took it.
+   * @throws {OwnerDiedError} The lock was taken over from a dead owner (and is now held).
+   */
+  tryAcquire(): boolean {
+    const me2 = currentIdent() << 1;
+    if (Atomics.compareExchange(this.#i32, STATE, 0, me2) === 0) return true;
+    return runSync(acquireSlow(this.#i32, me2, -Infinity, 0));
+  }
+
+  /**
+   * Blocks the calling thread until it holds the lock or `timeout` runs out.
+   *
+   * @param options `timeout` in ms (`0` tries once; default `Infinity`).
+   * @returns `true` if acquired, `false` on timeout (the lock is then untouched).
+   * @throws {TypeError} Blocking is not allowed on this thread (a browser main thread); bad options.
+   * @throws {RangeError} `timeout` is negative or `NaN`.
+   * @throws {OwnerDiedError} Acquired from an owner that ended without releasing it.
+   */
+  acquireSync(options?: SyncWaitOptions): boolean {
+    const timeout = timeoutOf(options, "acquire lock");
+    rejectSignal(options, "acquire lock", "lock.acquire()");
+    assertCanBlock("lock.acquire()");
+    const i32 = this.#i32;
+    const me2 = currentIdent() << 1;
+    // Fast path: grab a free lock.
+    if (Atomics.compareExchange(i32, STATE, 0, me2) === 0) return true;
+    return runSync(acquireSlow(i32, me2, deadlineAfter(timeout), timeout === 0 ? 0 : SPIN_LIMIT));
+  }
+
+  /**
+   * Waits, without blocking the thread, until it holds the lock, `timeout` runs out or `signal`
+   * aborts.
+   *
+   * @param options `timeout` in ms (default `Infinity`), `signal` to abort the wait.
+   * @returns A promise of `true` once acquired, `false` on timeout.
+   * @throws {TypeError|RangeError} (rejects) Bad options.
+   * @throws {OwnerDiedError} (rejects) Acquired from an owner that ended without releasing it.
+   */
+  acquire(options?: WaitOptions): Promise<boolean> {
+    let timeout: number;
+    let signal: AbortSignal | undefined;
+    try {
+      timeout = timeoutOf(options, "acquire lock");
+      signal = signalOf(options, "acquire lock");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // An aborted signal rejects even when the lock is free, as Web Locks do.
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    const me2 = currentIdent() << 1;
+    if (Atomics.compareExchange(this.#i32, STATE, 0, me2) === 0) return Promise.resolve(true);
+    const spin = timeout === 0 ? 0 : SPIN_LIMIT;
+    return runAsync(acquireSlow(this.#i32, me2, deadlineAfter(timeout), spin), signal);
+  }
+
+  /**
+   * Releases the lock. Any thread may release a held `Lock`.
+   *
+   * @throws {NotOwnedError} The lock is not locked.
+   */
+  release(): void {
+    if (!unlock(this.#i32, STATE, currentIdent() << 1)) {
+      throw new NotOwnedError("Cannot release lock: it is not locked");
+    }
+  }
+
+  /**
+   * Blocks until the lock is held and returns a guard that releases it, for
+   * `using guard = lock.holdSync()`.
+   *
+   * @throws {TimeoutError} `timeout` ran out; the message says who holds the lock.
+   */
+  holdSync(options?: SyncWaitOptions): Guard {
+    const acquired = this.acquireSync(options);
+    return guardOrThrow(acquired, () => this.release(), () => this.#timedOut(options));
+  }
+
+  /**
+   * Waits until the lock is held and resolves to a guard that releases it, for
+   * `using guard = await lock.hold()`.
+   *
+   * @throws {TimeoutError} (rejects) `timeout` ran out.
+   */
+  hold(options?: WaitOptions): Promise<Guard> {
+    return this.acquire(options).then((acquired) =>
+      guardOrThrow(acquired, () => this.release(), () => this.#timedOut(options))
+    );
+  }
+
+  #timedOut(options: WaitOptions | undefined): string {
+    return `Cannot acquire lock: timed out after ${ms(options?.timeout ?? 0)}; ${heldBy(this.#i32, STATE)}`;
+  }
+
+  /** Releases the lock without checks (Condition's wait on a Lock). @internal */
+  _unlockAny(): boolean {
+    return unlockSlow(this.#i32, STATE);
+  }
+}

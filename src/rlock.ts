@@ -1,0 +1,251 @@
+/**
+ * `RLock`: a re-entrant lock in shared memory, as Python's `threading.RLock`.
+ *
+ * Layout: Int32Array, 4-byte slots, byteOffset % 4 === 0
+ * | slot | name  | meaning                                                   |
+ * | 0    | STATE | lock word: 0 free; otherwise owner ident << 1 \| PARKED    |
+ * | 1    | ASYNC | async waiters registered on STATE                         |
+ * | 2    | DEPTH | how many times the owner holds it; written only by the owner |
+ * Invariant: DEPTH > 0 exactly while STATE names an owner (as seen by that owner).
+ *
+ * @module
+ */
+
+import { NotOwnedError } from "./errors.ts";
+import { assertCanBlock, deadlineAfter, type Parker, runAsync, runSync } from "./internal/futex.ts";
+import { type Guard, guardOrThrow } from "./internal/guard.ts";
+import { currentIdent } from "./internal/ident.ts";
+import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
+import { lockSlow, PARKED, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
+import {
+  ms,
+  rejectSignal,
+  signalOf,
+  type SyncWaitOptions,
+  timeoutOf,
+  type WaitOptions,
+} from "./internal/options.ts";
+import { heldBy, ownerDied } from "./lock.ts";
+
+/** Slot of the lock word. */
+const STATE = 0;
+/** Slot of the recursion depth. */
+const DEPTH = 2;
+/** Bytes an `RLock` takes. */
+const BYTES = 12;
+/** Deepest recursion allowed. */
+const MAX_DEPTH = 2 ** 31 - 1;
+
+let opening: Handle | undefined;
+
+/** The slow path: the lock word's, then the depth, and owner-death reporting. */
+function* acquireSlow(i32: Int32Array, me2: number, deadline: number, spin: number): Parker<boolean> {
+  const outcome = yield* lockSlow(i32, STATE, me2, deadline, spin);
+  if (outcome === false) return false;
+  // We own the word now: the depth is ours to write.
+  Atomics.store(i32, DEPTH, 1);
+  if (outcome !== true) throw ownerDied("rlock", outcome);
+  return true;
+}
+
+/**
+ * A re-entrant lock: the thread that holds it may acquire it again, and must release it as
+ * many times.
+ *
+ * - Owned by a thread: only the owner may `release()` (others get `NotOwnedError`).
+ * - **Async tasks on one thread share its ownership**: two `await rlock.acquire()` on the same
+ *   thread both succeed at once, as two calls on one Python thread would. Use a `Lock` to
+ *   exclude tasks of one thread from each other.
+ * - Not fair (see `Lock`); spurious wake-ups never surface.
+ *
+ * Happens-before: the final `release()` synchronizes before the acquire that next obtains it.
+ *
+ * Sharing: `RLock.from(rlock.handle)` in any thread.
+ *
+ * @example Re-entry
+ * ```ts
+ * import { RLock } from "@threadkit/threadkit";
+ * import assert from "node:assert/strict";
+ *
+ * const rlock = new RLock();
+ * rlock.acquireSync();
+ * rlock.acquireSync(); // the owner re-enters
+ * assert.equal(rlock.owned, true);
+ * rlock.release();
+ * rlock.release();
+ * assert.equal(rlock.locked, false);
+ * ```
+ */
+export class RLock {
+  /** Bytes an `RLock` takes inside a caller's buffer. */
+  static readonly byteLength: number = BYTES;
+
+  /** A structured-clone-safe description; `RLock.from(handle)` rebuilds it. */
+  readonly handle: Handle;
+  readonly #i32: Int32Array;
+
+  /**
+   * Creates an unlocked re-entrant lock.
+   *
+   * @throws {TypeError} `buffer` is not a SharedArrayBuffer.
+   * @throws {RangeError} `byteOffset` is negative, not a multiple of 4, or leaves no room.
+   */
+  constructor(options?: PlacementOptions) {
+    const handle = opening;
+    opening = undefined;
+    this.handle = handle ?? place("RLock", BYTES, options);
+    this.#i32 = slots(this.handle, 3);
+    if (handle === undefined) this.#i32.fill(0);
+  }
+
+  /**
+   * Rebuilds an RLock from its handle.
+   *
+   * @throws {TypeError} `handle` is not the handle of an `RLock`.
+   */
+  static from(handle: Handle): RLock {
+    opening = open(handle, "RLock", BYTES);
+    return new RLock();
+  }
+
+  /** Whether any thread holds it (a snapshot). */
+  get locked(): boolean {
+    return Atomics.load(this.#i32, STATE) !== 0;
+  }
+
+  /** Whether the calling thread holds it. */
+  get owned(): boolean {
+    return (Atomics.load(this.#i32, STATE) & ~PARKED) === currentIdent() << 1;
+  }
+
+  /** Re-enters if we own it; returns `false` if someone else does or it is free. */
+  #reenter(me2: number): boolean {
+    const i32 = this.#i32;
+    if ((Atomics.load(i32, STATE) & ~PARKED) !== me2) return false;
+    const depth = Atomics.load(i32, DEPTH);
+    if (depth === MAX_DEPTH) throw new RangeError("Cannot acquire rlock: maximum recursion depth reached");
+    Atomics.store(i32, DEPTH, depth + 1);
+    return true;
+  }
+
+  /**
+   * Takes the lock if it is free or already ours, without waiting.
+   *
+   * @throws {OwnerDiedError} Taken over from a dead owner (now held).
+   */
+  tryAcquire(): boolean {
+    const i32 = this.#i32;
+    const me2 = currentIdent() << 1;
+    if (Atomics.compareExchange(i32, STATE, 0, me2) === 0) {
+      Atomics.store(i32, DEPTH, 1);
+      return true;
+    }
+    return this.#reenter(me2) || runSync(acquireSlow(i32, me2, -Infinity, 0));
+  }
+
+  /**
+   * Blocks until the calling thread holds the lock (at once if it already does) or `timeout`
+   * runs out.
+   *
+   * @returns `true` if acquired, `false` on timeout.
+   * @throws {TypeError} Blocking is not allowed on this thread; bad options.
+   * @throws {RangeError} `timeout` is negative or `NaN`.
+   * @throws {OwnerDiedError} Acquired from an owner that ended without releasing it.
+   */
+  acquireSync(options?: SyncWaitOptions): boolean {
+    const timeout = timeoutOf(options, "acquire rlock");
+    rejectSignal(options, "acquire rlock", "rlock.acquire()");
+    assertCanBlock("rlock.acquire()");
+    const i32 = this.#i32;
+    const me2 = currentIdent() << 1;
+    // Fast path: grab a free lock.
+    if (Atomics.compareExchange(i32, STATE, 0, me2) === 0) {
+      Atomics.store(i32, DEPTH, 1);
+      return true;
+    }
+    if (this.#reenter(me2)) return true;
+    return runSync(acquireSlow(i32, me2, deadlineAfter(timeout), timeout === 0 ? 0 : SPIN_LIMIT));
+  }
+
+  /**
+   * Waits without blocking until the calling thread holds the lock, `timeout` runs out or
+   * `signal` aborts.
+   *
+   * @returns A promise of `true` once acquired, `false` on timeout.
+   * @throws {OwnerDiedError} (rejects) Acquired from an owner that ended without releasing it.
+   */
+  acquire(options?: WaitOptions): Promise<boolean> {
+    let timeout: number;
+    let signal: AbortSignal | undefined;
+    try {
+      timeout = timeoutOf(options, "acquire rlock");
+      signal = signalOf(options, "acquire rlock");
+      if (signal?.aborted === true) return Promise.reject(signal.reason);
+      const i32 = this.#i32;
+      const me2 = currentIdent() << 1;
+      if (Atomics.compareExchange(i32, STATE, 0, me2) === 0) {
+        Atomics.store(i32, DEPTH, 1);
+        return Promise.resolve(true);
+      }
+      if (this.#reenter(me2)) return Promise.resolve(true);
+      const spin = timeout === 0 ? 0 : SPIN_LIMIT;
+      return runAsync(acquireSlow(i32, me2, deadlineAfter(timeout), spin), signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Releases one level; the last release frees the lock.
+   *
+   * @throws {NotOwnedError} The calling thread does not hold it.
+   */
+  release(): void {
+    const i32 = this.#i32;
+    const me2 = currentIdent() << 1;
+    if ((Atomics.load(i32, STATE) & ~PARKED) !== me2) {
+      throw new NotOwnedError(
+        this.locked
+          ? `Cannot release rlock: ${heldBy(i32, STATE)}, not by this thread`
+          : "Cannot release rlock: it is not locked",
+      );
+    }
+    const depth = Atomics.load(i32, DEPTH) - 1;
+    Atomics.store(i32, DEPTH, depth);
+    if (depth === 0) unlock(i32, STATE, me2);
+  }
+
+  /** Blocks until held; returns a guard that releases one level. @throws {TimeoutError} */
+  holdSync(options?: SyncWaitOptions): Guard {
+    const acquired = this.acquireSync(options);
+    return guardOrThrow(acquired, () => this.release(), () => this.#timedOut(options));
+  }
+
+  /** Waits until held; resolves to a guard that releases one level. @throws {TimeoutError} */
+  hold(options?: WaitOptions): Promise<Guard> {
+    return this.acquire(options).then((acquired) =>
+      guardOrThrow(acquired, () => this.release(), () => this.#timedOut(options))
+    );
+  }
+
+  #timedOut(options: WaitOptions | undefined): string {
+    return `Cannot acquire rlock: timed out after ${ms(options?.timeout ?? 0)}; ${heldBy(this.#i32, STATE)}`;
+  }
+
+  /**
+   * Releases every level at once and returns the depth (Condition's wait). The caller has
+   * checked ownership. @internal
+   */
+  _releaseAll(): number {
+    const i32 = this.#i32;
+    const depth = Atomics.load(i32, DEPTH);
+    Atomics.store(i32, DEPTH, 0);
+    unlock(i32, STATE, currentIdent() << 1);
+    return depth;
+  }
+
+  /** Restores the depth after a re-acquire (Condition's wait). @internal */
+  _restoreDepth(depth: number): void {
+    Atomics.store(this.#i32, DEPTH, depth);
+  }
+}
