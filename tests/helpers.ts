@@ -1,0 +1,81 @@
+/**
+ * Test helpers: run fixture operations in real worker threads, with every wait bounded.
+ *
+ * Workers are started with `node:worker_threads`, which Node, Deno and Bun all provide, so the
+ * same test runs on all three. A worker runs one named operation of `fixtures/ops.ts` with the
+ * given input (handles are plain data and cross `workerData` as they would any `postMessage`).
+ */
+
+import { Worker } from "node:worker_threads";
+
+/** Every cross-thread test gives up after this long, so a bug fails instead of hanging CI. */
+export const TEST_TIMEOUT_MS = 60_000;
+
+const OPS_URL = new URL("./fixtures/ops.ts", import.meta.url);
+
+/** A worker running one fixture operation. */
+export interface Running<T = unknown> {
+  /** Resolves with the operation's result; rejects with its error or on timeout. */
+  result: Promise<T>;
+  /** The raw worker (to post messages or terminate it). */
+  worker: Worker;
+}
+
+/** Starts a worker that runs `ops[op](input)` and reports the result. */
+export function spawn<T = unknown>(op: string, input: unknown, timeoutMs = TEST_TIMEOUT_MS): Running<T> {
+  const worker = new Worker(OPS_URL, { workerData: { op, input } });
+  const result = new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      reject(new Error(`worker op ${op} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const done = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    worker.on("message", (message: { ok: boolean; value?: T; error?: { name: string; message: string; stack?: string } }) => {
+      if (message === null || typeof message !== "object" || !("ok" in message)) return;
+      if (message.ok) done(() => resolve(message.value as T));
+      else {
+        const error = new Error(`${message.error?.name}: ${message.error?.message}\n${message.error?.stack ?? ""}`);
+        done(() => reject(error));
+      }
+    });
+    worker.on("error", (error) => done(() => reject(error)));
+    worker.on("exit", (code) => done(() => reject(new Error(`worker op ${op} exited with code ${code} before reporting`))));
+  });
+  return { result, worker };
+}
+
+/** Runs `op` in `count` workers (input per index) and waits for all results. */
+export function runAll<T = unknown>(
+  op: string,
+  count: number,
+  input: (index: number) => unknown,
+  timeoutMs = TEST_TIMEOUT_MS,
+): Promise<T[]> {
+  const running = Array.from({ length: count }, (_, i) => spawn<T>(op, input(i), timeoutMs));
+  return Promise.all(running.map((r) => r.result));
+}
+
+/** Resolves after `ms` (for letting workers reach a wait; never for correctness). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Polls `predicate` until it holds, failing after `timeoutMs`. Used to wait until workers are
+ * provably parked (e.g. a waiter count) instead of sleeping a guessed time.
+ */
+export async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!predicate()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(2);
+  }
+}
