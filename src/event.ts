@@ -12,9 +12,24 @@
  * @module
  */
 
-import { assertCanBlock, deadlineAfter, now, type Park, type Parker, runAsync, runSync, wakeAll } from "./internal/futex.ts";
+import {
+  assertCanBlock,
+  deadlineAfter,
+  now,
+  type Park,
+  type Parker,
+  runAsync,
+  runSync,
+  wakeAll,
+} from "./internal/futex.ts";
 import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
-import { rejectSignal, signalOf, type SyncWaitOptions, timeoutOf, type WaitOptions } from "./internal/options.ts";
+import {
+  rejectSignal,
+  signalOf,
+  type SyncWaitOptions,
+  timeoutOf,
+  type WaitOptions,
+} from "./internal/options.ts";
 
 /** Slot of the flag. */
 const FLAG = 0;

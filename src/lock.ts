@@ -10,7 +10,7 @@
  * @module
  */
 
-import { OwnerDiedError, NotOwnedError } from "./errors.ts";
+import { NotOwnedError, OwnerDiedError } from "./errors.ts";
 import { assertCanBlock, deadlineAfter, runAsync, runSync } from "./internal/futex.ts";
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
 import { currentIdent, describeThread } from "./internal/ident.ts";
@@ -229,7 +229,9 @@ export class Lock {
   }
 
   #timedOut(options: WaitOptions | undefined): string {
-    return `Cannot acquire lock: timed out after ${ms(options?.timeout ?? 0)}; ${heldBy(this.#i32, STATE)}`;
+    return `Cannot acquire lock: timed out after ${ms(options?.timeout ?? 0)}; ${
+      heldBy(this.#i32, STATE)
+    }`;
   }
 
   /** Releases the lock without checks (Condition's wait on a Lock). @internal */

@@ -39,7 +39,12 @@ const MAX_DEPTH = 2 ** 31 - 1;
 let opening: Handle | undefined;
 
 /** The slow path: the lock word's, then the depth, and owner-death reporting. */
-function* acquireSlow(i32: Int32Array, me2: number, deadline: number, spin: number): Parker<boolean> {
+function* acquireSlow(
+  i32: Int32Array,
+  me2: number,
+  deadline: number,
+  spin: number,
+): Parker<boolean> {
   const outcome = yield* lockSlow(i32, STATE, me2, deadline, spin);
   if (outcome === false) return false;
   // We own the word now: the depth is ours to write.
@@ -123,7 +128,9 @@ export class RLock {
     const i32 = this.#i32;
     if ((Atomics.load(i32, STATE) & ~PARKED) !== me2) return false;
     const depth = Atomics.load(i32, DEPTH);
-    if (depth === MAX_DEPTH) throw new RangeError("Cannot acquire rlock: maximum recursion depth reached");
+    if (depth === MAX_DEPTH) {
+      throw new RangeError("Cannot acquire rlock: maximum recursion depth reached");
+    }
     Atomics.store(i32, DEPTH, depth + 1);
     return true;
   }
@@ -229,7 +236,9 @@ export class RLock {
   }
 
   #timedOut(options: WaitOptions | undefined): string {
-    return `Cannot acquire rlock: timed out after ${ms(options?.timeout ?? 0)}; ${heldBy(this.#i32, STATE)}`;
+    return `Cannot acquire rlock: timed out after ${ms(options?.timeout ?? 0)}; ${
+      heldBy(this.#i32, STATE)
+    }`;
   }
 
   /**

@@ -14,7 +14,16 @@
  * @module
  */
 
-import { assertCanBlock, deadlineAfter, now, type Park, type Parker, runAsync, runSync, wake } from "./internal/futex.ts";
+import {
+  assertCanBlock,
+  deadlineAfter,
+  now,
+  type Park,
+  type Parker,
+  runAsync,
+  runSync,
+  wake,
+} from "./internal/futex.ts";
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
 import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
 import {
@@ -76,7 +85,9 @@ function checkValue(kind: string, value: unknown): number {
     throw new TypeError(`Cannot create ${kind}: value must be a number, got ${typeof value}`);
   }
   if (!Number.isInteger(value) || value < 0 || value > MAX_VALUE) {
-    throw new RangeError(`Cannot create ${kind}: value must be an integer from 0 to 2^31-1, got ${value}`);
+    throw new RangeError(
+      `Cannot create ${kind}: value must be an integer from 0 to 2^31-1, got ${value}`,
+    );
   }
   return value;
 }
@@ -241,7 +252,9 @@ export class Semaphore {
   }
 
   #timedOut(options: WaitOptions | undefined): string {
-    return `Cannot acquire semaphore: timed out after ${ms(options?.timeout ?? 0)}; no permit was released`;
+    return `Cannot acquire semaphore: timed out after ${
+      ms(options?.timeout ?? 0)
+    }; no permit was released`;
   }
 }
 

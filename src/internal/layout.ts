@@ -54,7 +54,9 @@ export function place(
   extras?: Record<string, unknown>,
 ): Handle {
   if (options !== undefined && (typeof options !== "object" || options === null)) {
-    throw new TypeError(`Cannot create ${kind}: options must be an object, got ${typeName(options)}`);
+    throw new TypeError(
+      `Cannot create ${kind}: options must be an object, got ${typeName(options)}`,
+    );
   }
   const given = options?.buffer;
   const offset = options?.byteOffset ?? 0;
@@ -64,13 +66,19 @@ export function place(
     );
   }
   if (typeof offset !== "number") {
-    throw new TypeError(`Cannot place ${kind}: byteOffset must be a number, got ${typeName(offset)}`);
+    throw new TypeError(
+      `Cannot place ${kind}: byteOffset must be a number, got ${typeName(offset)}`,
+    );
   }
   if (!Number.isSafeInteger(offset) || offset < 0) {
-    throw new RangeError(`Cannot place ${kind} at byteOffset ${offset}: it must be a non-negative integer`);
+    throw new RangeError(
+      `Cannot place ${kind} at byteOffset ${offset}: it must be a non-negative integer`,
+    );
   }
   if (offset % align !== 0) {
-    throw new RangeError(`Cannot place ${kind} at byteOffset ${offset}: it must be a multiple of ${align}`);
+    throw new RangeError(
+      `Cannot place ${kind} at byteOffset ${offset}: it must be a multiple of ${align}`,
+    );
   }
   if (given === undefined && offset !== 0) {
     throw new RangeError(`Cannot place ${kind} at byteOffset ${offset}: no buffer was given`);
@@ -93,7 +101,8 @@ export function place(
 
 /** Whether `value` looks like a threadkit handle (of any kind). */
 export function isHandle(value: unknown): value is Handle {
-  return typeof value === "object" && value !== null && (value as { threadkit?: unknown }).threadkit === 1 &&
+  return typeof value === "object" && value !== null &&
+    (value as { threadkit?: unknown }).threadkit === 1 &&
     typeof (value as { kind?: unknown }).kind === "string";
 }
 
@@ -103,17 +112,23 @@ export function isHandle(value: unknown): value is Handle {
  */
 export function open(handle: unknown, kind: string, byteLength: number, align = 4): Handle {
   if (!isHandle(handle)) {
-    throw new TypeError(`Cannot open ${kind}: expected a threadkit handle, got ${typeName(handle)}`);
+    throw new TypeError(
+      `Cannot open ${kind}: expected a threadkit handle, got ${typeName(handle)}`,
+    );
   }
   if (handle.kind !== kind) {
     throw new TypeError(`Cannot open ${kind}: the handle is of a ${handle.kind}`);
   }
   const { buffer, byteOffset } = handle;
   if (!(buffer instanceof SharedArrayBuffer)) {
-    throw new TypeError(`Cannot open ${kind}: handle.buffer must be a SharedArrayBuffer, got ${typeName(buffer)}`);
+    throw new TypeError(
+      `Cannot open ${kind}: handle.buffer must be a SharedArrayBuffer, got ${typeName(buffer)}`,
+    );
   }
   if (!Number.isSafeInteger(byteOffset) || byteOffset < 0 || byteOffset % align !== 0) {
-    throw new RangeError(`Cannot open ${kind}: handle.byteOffset ${byteOffset} is not a valid offset`);
+    throw new RangeError(
+      `Cannot open ${kind}: handle.byteOffset ${byteOffset} is not a valid offset`,
+    );
   }
   if (byteOffset + byteLength > buffer.byteLength) {
     throw new RangeError(`Cannot open ${kind}: the handle's buffer is too small for it`);

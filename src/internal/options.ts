@@ -39,7 +39,9 @@ export function timeoutOf(options: unknown, what: string): number {
     throw new TypeError(`Cannot ${what}: timeout must be a number, got ${describe(timeout)}`);
   }
   if (Number.isNaN(timeout) || timeout < 0) {
-    throw new RangeError(`Cannot ${what}: timeout must be a non-negative number of milliseconds, got ${timeout}`);
+    throw new RangeError(
+      `Cannot ${what}: timeout must be a non-negative number of milliseconds, got ${timeout}`,
+    );
   }
   return timeout;
 }
@@ -50,7 +52,8 @@ export function signalOf(options: unknown, what: string): AbortSignal | undefine
   const signal = (options as WaitOptions).signal;
   if (signal === undefined) return undefined;
   if (
-    typeof signal !== "object" || signal === null || typeof (signal as AbortSignal).aborted !== "boolean" ||
+    typeof signal !== "object" || signal === null ||
+    typeof (signal as AbortSignal).aborted !== "boolean" ||
     typeof (signal as AbortSignal).addEventListener !== "function"
   ) {
     throw new TypeError(`Cannot ${what}: signal must be an AbortSignal, got ${describe(signal)}`);
