@@ -22,6 +22,13 @@ export { Lock } from "./src/lock.ts";
 export { RLock } from "./src/rlock.ts";
 export { BoundedSemaphore, Semaphore } from "./src/semaphore.ts";
 export { Event } from "./src/event.ts";
+export { Condition } from "./src/condition.ts";
+export {
+  Barrier,
+  type BarrierOptions,
+  type BarrierWaitOptions,
+  type BarrierWaitSyncOptions,
+} from "./src/barrier.ts";
 export {
   BrokenBarrierError,
   NotOwnedError,

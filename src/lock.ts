@@ -11,11 +11,11 @@
  */
 
 import { NotOwnedError, OwnerDiedError } from "./errors.ts";
-import { assertCanBlock, deadlineAfter, runAsync, runSync } from "./internal/futex.ts";
+import { assertCanBlock, deadlineAfter, type Parker, runAsync, runSync } from "./internal/futex.ts";
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
 import { currentIdent, describeThread } from "./internal/ident.ts";
 import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
-import { lockSlow, ownerOf, SPIN_LIMIT, unlock, unlockSlow } from "./internal/lock_word.ts";
+import { lockSlow, ownerOf, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
 import {
   ms,
   rejectSignal,
@@ -234,8 +234,22 @@ export class Lock {
     }`;
   }
 
-  /** Releases the lock without checks (Condition's wait on a Lock). @internal */
-  _unlockAny(): boolean {
-    return unlockSlow(this.#i32, STATE);
+  /** The ident holding the lock, or 0 (Condition's ownership check). @internal */
+  _owner(): number {
+    return ownerOf(this.#i32, STATE);
+  }
+
+  /** Releases for a Condition wait; returns the state to restore (none for a Lock). @internal */
+  _releaseSave(): number {
+    unlock(this.#i32, STATE, currentIdent() << 1);
+    return 1;
+  }
+
+  /** Re-acquires after a Condition wait, without timeout. @internal */
+  *_acquireRestore(_saved: number): Parker<void> {
+    const me2 = currentIdent() << 1;
+    if (Atomics.compareExchange(this.#i32, STATE, 0, me2) !== 0) {
+      yield* acquireSlow(this.#i32, me2, Infinity, SPIN_LIMIT);
+    }
   }
 }

@@ -16,7 +16,7 @@ import { assertCanBlock, deadlineAfter, type Parker, runAsync, runSync } from ".
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
 import { currentIdent } from "./internal/ident.ts";
 import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
-import { lockSlow, PARKED, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
+import { lockSlow, ownerOf, PARKED, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
 import {
   ms,
   rejectSignal,
@@ -241,11 +241,16 @@ export class RLock {
     }`;
   }
 
+  /** The ident holding the lock, or 0 (Condition's ownership check). @internal */
+  _owner(): number {
+    return ownerOf(this.#i32, STATE);
+  }
+
   /**
-   * Releases every level at once and returns the depth (Condition's wait). The caller has
-   * checked ownership. @internal
+   * Releases every level at once for a Condition wait and returns the depth to restore. The
+   * caller has checked ownership. @internal
    */
-  _releaseAll(): number {
+  _releaseSave(): number {
     const i32 = this.#i32;
     const depth = Atomics.load(i32, DEPTH);
     Atomics.store(i32, DEPTH, 0);
@@ -253,8 +258,17 @@ export class RLock {
     return depth;
   }
 
-  /** Restores the depth after a re-acquire (Condition's wait). @internal */
-  _restoreDepth(depth: number): void {
-    Atomics.store(this.#i32, DEPTH, depth);
+  /** Re-acquires after a Condition wait, without timeout, and restores the depth. @internal */
+  *_acquireRestore(depth: number): Parker<void> {
+    const i32 = this.#i32;
+    const me2 = currentIdent() << 1;
+    try {
+      if (Atomics.compareExchange(i32, STATE, 0, me2) !== 0) {
+        yield* acquireSlow(i32, me2, Infinity, SPIN_LIMIT);
+      }
+    } finally {
+      // Also when the lock was taken over from a dead owner (acquireSlow throws holding it).
+      if (this.owned) Atomics.store(i32, DEPTH, depth);
+    }
   }
 }

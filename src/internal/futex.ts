@@ -226,31 +226,78 @@ function poll(i32: Int32Array, index: number, expected: number, deadline: number
 }
 
 /**
+ * What an abort does to a slow path: `"close"` ends it at its current `yield` (running its
+ * `finally` blocks) and rejects at once; `"throw"` throws `signal.reason` into it at that `yield`,
+ * and the slow path decides what to finish first (a condition re-acquires its lock) before its
+ * own error rejects the promise. The slow path receives an {@link Aborted} and must catch it at
+ * every `yield` (including those of nested slow paths it delegates to).
+ */
+export type AbortMode = "close" | "throw";
+
+/** What a `"throw"`-mode abort throws into the slow path: the signal's reason, wrapped. */
+export class Aborted {
+  /** `signal.reason`. */
+  readonly reason: unknown;
+  constructor(reason: unknown) {
+    this.reason = reason;
+  }
+}
+
+/**
  * Runs a slow path without blocking, answering its requests with `Atomics.waitAsync`.
  *
- * On abort the generator is closed (running its `finally` blocks) and the promise rejects with
- * `signal.reason`; the slow path must therefore leave no trace when closed at a `yield`. Errors
- * thrown by the slow path reject the promise.
+ * On abort (see {@link AbortMode}) the pending physical wait becomes stale: its result is
+ * ignored. Errors thrown by the slow path reject the promise.
  */
-export function runAsync<R>(slow: Parker<R>, signal: AbortSignal | undefined): Promise<R> {
-  let step: IteratorResult<Park, R>;
-  try {
-    step = slow.next();
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  if (step.done === true) return Promise.resolve(step.value);
-  let request: Park = step.value;
-
+export function runAsync<R>(
+  slow: Parker<R>,
+  signal: AbortSignal | undefined,
+  abortMode: AbortMode = "close",
+): Promise<R> {
   return new Promise<R>((resolve, reject) => {
     let finished = false;
+    /** Identifies the pending park; a result for an older one is stale and ignored. */
+    let parkId = 0;
     const finish = () => {
       finished = true;
       releaseAlive();
       signal?.removeEventListener("abort", onAbort);
     };
+    // Resume the slow path and answer its requests until one has to wait for real.
+    const drive = (resume: () => IteratorResult<Park, R>) => {
+      for (;;) {
+        let step: IteratorResult<Park, R>;
+        try {
+          step = resume();
+        } catch (error) {
+          finish();
+          reject(error);
+          return;
+        }
+        if (step.done === true) {
+          finish();
+          resolve(step.value);
+          return;
+        }
+        const pending = parkAsync(step.value);
+        if (typeof pending === "string") {
+          resume = () => slow.next(pending);
+          continue;
+        }
+        const id = ++parkId;
+        pending.then((result) => {
+          if (!finished && id === parkId) drive(() => slow.next(result));
+        });
+        return;
+      }
+    };
     const onAbort = () => {
       if (finished) return;
+      parkId++;
+      if (abortMode === "throw") {
+        drive(() => slow.throw(new Aborted(signal!.reason)));
+        return;
+      }
       finish();
       try {
         slow.return(undefined as R);
@@ -260,37 +307,8 @@ export function runAsync<R>(slow: Parker<R>, signal: AbortSignal | undefined): P
       }
       reject(signal!.reason);
     };
-    // Advance the slow path with `result`, and keep answering requests that resolve at once.
-    const advance = (result: WaitResult) => {
-      if (finished) return;
-      for (;;) {
-        let next: IteratorResult<Park, R>;
-        try {
-          next = slow.next(result);
-        } catch (error) {
-          finish();
-          reject(error);
-          return;
-        }
-        if (next.done === true) {
-          finish();
-          resolve(next.value);
-          return;
-        }
-        request = next.value;
-        const pending = parkAsync(request);
-        if (typeof pending !== "string") {
-          pending.then(advance);
-          return;
-        }
-        result = pending;
-      }
-    };
-
     holdAlive();
     signal?.addEventListener("abort", onAbort, { once: true });
-    const first = parkAsync(request);
-    if (typeof first === "string") advance(first);
-    else first.then(advance);
+    drive(() => slow.next());
   });
 }

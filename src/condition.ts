@@ -1,0 +1,404 @@
+/**
+ * `Condition`: a condition variable over a `Lock` or `RLock`, as Python's
+ * `threading.Condition`.
+ *
+ * Layout: Int32Array, 4-byte slots, byteOffset % 4 === 0
+ * | slot            | name        | meaning                                              |
+ * | 0               | NEXT        | the next ticket to hand out (wraps mod 2^32)         |
+ * | 1               | ADMIT       | tickets before ADMIT are notified                    |
+ * | 2 .. 2+WAKES    | WAKE[k]     | bumped when a ticket ≡ k (mod WAKES) is notified     |
+ * | 2+WAKES ..      | CANCELLED   | bitmap over tickets mod WINDOW: waiter left unnotified |
+ *
+ * Algorithm (tickets, FIFO). NEXT, ADMIT and CANCELLED change only while the lock is held.
+ * - `wait`: take ticket `t = NEXT++`, read WAKE[t mod WAKES], release the lock, then sleep on
+ *   that slot until `t` is admitted (`t - ADMIT < 0`) or the deadline passes; re-acquire the lock
+ *   (always, also on timeout and abort); if still not admitted, mark `t` CANCELLED.
+ * - `notify(n)`: move ADMIT past the next `n` tickets that are not CANCELLED (clearing the bits
+ *   it passes), store ADMIT, then bump and wake the WAKE slot of each admitted ticket.
+ * Invariants: a waiter reads its WAKE slot before it reads ADMIT, and `notify` stores ADMIT
+ * before it bumps WAKE: a notify after the waiter released the lock is never lost. Exactly the
+ * notified tickets leave; the others sleep on (only tickets sharing a WAKE slot re-check), so
+ * `notify(n)` wakes at most `n` and there is no thundering herd. At most {@link WINDOW}
+ * tickets are outstanding (NEXT - ADMIT ≤ WINDOW), so CANCELLED bits never alias.
+ *
+ * @module
+ */
+
+import { NotOwnedError } from "./errors.ts";
+import {
+  Aborted,
+  assertCanBlock,
+  deadlineAfter,
+  now,
+  type Park,
+  type Parker,
+  runAsync,
+  runSync,
+  wakeAll,
+} from "./internal/futex.ts";
+import type { Guard } from "./internal/guard.ts";
+import { currentIdent } from "./internal/ident.ts";
+import {
+  type Handle,
+  isHandle,
+  open,
+  place,
+  type PlacementOptions,
+  slots,
+} from "./internal/layout.ts";
+import {
+  rejectSignal,
+  signalOf,
+  type SyncWaitOptions,
+  timeoutOf,
+  type WaitOptions,
+} from "./internal/options.ts";
+import { Lock } from "./lock.ts";
+import { RLock } from "./rlock.ts";
+
+/** Slot of the next ticket. */
+const NEXT = 0;
+/** Slot of the admission boundary. */
+const ADMIT = 1;
+/** First wake slot. */
+const WAKE = 2;
+/** Wake slots (a power of two): waiters whose tickets are congruent share one. */
+const WAKES = 32;
+/** Most tickets outstanding at once (a power of two): the waiters a Condition can hold. */
+export const WINDOW = 1024;
+/** First word of the cancelled bitmap. */
+const CANCELLED = WAKE + WAKES;
+/** Slots a Condition takes. */
+const SLOTS = CANCELLED + WINDOW / 32;
+/** Bytes a Condition takes (its lock lives in its own place). */
+const BYTES = SLOTS * 4;
+
+let opening: Handle | undefined;
+
+/** Whether ticket `t` has been notified. */
+function admitted(i32: Int32Array, t: number): boolean {
+  return ((t - Atomics.load(i32, ADMIT)) | 0) < 0;
+}
+
+/** Flips the CANCELLED bit of ticket `t` (lock held). */
+function toggleCancelled(i32: Int32Array, t: number): void {
+  const bit = t & (WINDOW - 1);
+  Atomics.xor(i32, CANCELLED + (bit >>> 5), 1 << (bit & 31));
+}
+
+function isCancelled(i32: Int32Array, t: number): boolean {
+  const bit = t & (WINDOW - 1);
+  return (Atomics.load(i32, CANCELLED + (bit >>> 5)) & (1 << (bit & 31))) !== 0;
+}
+
+/** What `Condition` needs of its lock. Implemented by `Lock` and `RLock`. */
+interface ConditionLock {
+  readonly handle: Handle;
+  acquireSync(options?: SyncWaitOptions): boolean;
+  acquire(options?: WaitOptions): Promise<boolean>;
+  tryAcquire(): boolean;
+  release(): void;
+  holdSync(options?: SyncWaitOptions): Guard;
+  hold(options?: WaitOptions): Promise<Guard>;
+  _owner(): number;
+  _releaseSave(): number;
+  _acquireRestore(saved: number): Parker<void>;
+}
+
+/**
+ * A condition variable: threads holding its lock wait for a notification from another holder.
+ *
+ * - `waitSync()`/`wait()` release the lock (fully, for an `RLock` held recursively), sleep until
+ *   notified or timed out, and re-acquire it before returning — also on timeout and abort.
+ * - `notify(n)` wakes at most `n` waiters, oldest first; `notifyAll()` wakes all. A waiter that
+ *   times out after being notified returns `true`, so no notification is lost.
+ * - Waiting or notifying without holding the lock throws `NotOwnedError`.
+ * - No spurious wake-ups surface: `wait` returns `true` only when notified. Still, re-check your
+ *   predicate (`waitFor` does it for you), since another thread may run first.
+ * - At most {@link WINDOW} (1024) waiters at once; one more throws `RangeError`.
+ *
+ * Happens-before: a `notify` synchronizes before the return of the waits it wakes (through the
+ * lock, which the waiter re-acquires).
+ *
+ * Sharing: `Condition.from(cond.handle)` in any thread rebuilds it with its lock.
+ *
+ * @example A flag guarded by a condition
+ * ```ts
+ * import { Condition } from "@threadkit/threadkit";
+ * import assert from "node:assert/strict";
+ *
+ * const cond = new Condition();
+ * const ready = new Int32Array(new SharedArrayBuffer(4));
+ * const waiter = (async () => {
+ *   using _g = await cond.hold();
+ *   return await cond.waitFor(() => ready[0] === 1, { timeout: 1000 });
+ * })();
+ * {
+ *   using _g = await cond.hold();
+ *   ready[0] = 1;
+ *   cond.notifyAll();
+ * }
+ * assert.equal(await waiter, true);
+ * ```
+ */
+export class Condition {
+  /** Bytes a Condition takes inside a caller's buffer (its lock needs its own place). */
+  static readonly byteLength: number = BYTES;
+
+  /** A structured-clone-safe description (with the lock's); `Condition.from` rebuilds it. */
+  readonly handle: Handle;
+  /** The lock this condition waits with. */
+  readonly lock: Lock | RLock;
+  readonly #i32: Int32Array;
+  readonly #lock: ConditionLock;
+
+  /**
+   * Creates a condition over `lock` (a new `RLock` by default).
+   *
+   * @throws {TypeError} `lock` is not a threadkit `Lock` or `RLock`; bad placement.
+   * @throws {RangeError} `byteOffset` is negative, misaligned, or leaves no room.
+   */
+  constructor(lock: Lock | RLock = new RLock(), options?: PlacementOptions) {
+    const handle = opening;
+    opening = undefined;
+    if (!(lock instanceof Lock) && !(lock instanceof RLock)) {
+      throw new TypeError("Cannot create Condition: lock must be a threadkit Lock or RLock");
+    }
+    this.lock = lock;
+    this.#lock = lock as unknown as ConditionLock;
+    this.handle = handle ?? place("Condition", BYTES, options, 4, { lock: lock.handle });
+    this.#i32 = slots(this.handle, SLOTS);
+    if (handle === undefined) this.#i32.fill(0);
+  }
+
+  /**
+   * Rebuilds a condition (and its lock) from its handle.
+   *
+   * @throws {TypeError} `handle` is not the handle of a `Condition`.
+   */
+  static from(handle: Handle): Condition {
+    const opened = open(handle, "Condition", BYTES);
+    const lockHandle = opened.lock;
+    if (!isHandle(lockHandle)) {
+      throw new TypeError("Cannot open Condition: its handle has no lock handle");
+    }
+    const lock = lockHandle.kind === "Lock" ? Lock.from(lockHandle) : RLock.from(lockHandle);
+    opening = opened;
+    return new Condition(lock);
+  }
+
+  /** Acquires the lock (blocking); see `Lock.acquireSync`. */
+  acquireSync(options?: SyncWaitOptions): boolean {
+    return this.#lock.acquireSync(options);
+  }
+
+  /** Acquires the lock (async); see `Lock.acquire`. */
+  acquire(options?: WaitOptions): Promise<boolean> {
+    return this.#lock.acquire(options);
+  }
+
+  /** Takes the lock if free; see `Lock.tryAcquire`. */
+  tryAcquire(): boolean {
+    return this.#lock.tryAcquire();
+  }
+
+  /** Releases the lock. */
+  release(): void {
+    this.#lock.release();
+  }
+
+  /** Holds the lock until the guard is released (blocking). */
+  holdSync(options?: SyncWaitOptions): Guard {
+    return this.#lock.holdSync(options);
+  }
+
+  /** Holds the lock until the guard is released (async). */
+  hold(options?: WaitOptions): Promise<Guard> {
+    return this.#lock.hold(options);
+  }
+
+  #assertOwned(what: string): void {
+    if (this.#lock._owner() !== currentIdent()) {
+      throw new NotOwnedError(`Cannot ${what}: the condition's lock is not held by this thread`);
+    }
+  }
+
+  /** Takes a ticket (lock held). */
+  #ticket(): number {
+    const i32 = this.#i32;
+    const t = Atomics.load(i32, NEXT);
+    if (((t - Atomics.load(i32, ADMIT)) | 0) >= WINDOW) {
+      throw new RangeError(`Cannot wait on condition: it already has ${WINDOW} waiters`);
+    }
+    Atomics.store(i32, NEXT, (t + 1) | 0);
+    return t;
+  }
+
+  /** The slow path of both waits; the ticket was taken with the lock held. */
+  *#waitSlow(t: number, deadline: number): Parker<boolean> {
+    const i32 = this.#i32;
+    const lock = this.#lock;
+    const park: Park = {
+      i32,
+      index: WAKE + (t & (WAKES - 1)),
+      expected: 0,
+      deadline,
+      asyncCount: -1,
+    };
+    // Read our wake slot before the lock goes, so a notify after the release is seen.
+    park.expected = Atomics.load(i32, park.index);
+    const saved = lock._releaseSave();
+    let failure: Aborted | undefined;
+    try {
+      for (;;) {
+        if (admitted(i32, t)) break;
+        if (deadline !== Infinity && now() >= deadline) break;
+        // "ok": a notify of our slot (ours or a congruent ticket's) — re-check.
+        // "not-equal": a notify came before we slept — re-check. "timed-out": the deadline.
+        yield park;
+        park.expected = Atomics.load(i32, park.index);
+      }
+    } catch (error) {
+      // Aborted (async form): re-acquire first, then reject.
+      if (!(error instanceof Aborted)) throw error;
+      failure = error;
+    }
+    // Re-acquire the lock, always; an abort during the re-acquire starts it again.
+    for (;;) {
+      try {
+        yield* lock._acquireRestore(saved);
+        break;
+      } catch (error) {
+        if (!(error instanceof Aborted)) throw error;
+        failure = error;
+      }
+    }
+    const notified = admitted(i32, t);
+    if (!notified) toggleCancelled(i32, t);
+    if (failure !== undefined) {
+      // A notification we can no longer act on goes to the next waiter.
+      if (notified) this.notify(1);
+      throw failure.reason;
+    }
+    return notified;
+  }
+
+  /**
+   * Releases the lock, blocks until notified or `timeout` runs out, and re-acquires the lock.
+   *
+   * @returns `true` if notified, `false` on timeout.
+   * @throws {NotOwnedError} The calling thread does not hold the lock.
+   * @throws {TypeError} Blocking is not allowed on this thread; bad options.
+   * @throws {RangeError} `timeout` is negative or `NaN`; more than 1024 waiters.
+   */
+  waitSync(options?: SyncWaitOptions): boolean {
+    const timeout = timeoutOf(options, "wait on condition");
+    rejectSignal(options, "wait on condition", "condition.wait()");
+    assertCanBlock("condition.wait()");
+    this.#assertOwned("wait on condition");
+    const t = this.#ticket();
+    return runSync(this.#waitSlow(t, deadlineAfter(timeout)));
+  }
+
+  /**
+   * Releases the lock, waits without blocking until notified, `timeout` runs out or `signal`
+   * aborts, and re-acquires the lock (also before rejecting on abort).
+   *
+   * @returns A promise of `true` if notified, `false` on timeout.
+   * @throws {NotOwnedError} (rejects) The calling thread does not hold the lock.
+   */
+  wait(options?: WaitOptions): Promise<boolean> {
+    try {
+      const timeout = timeoutOf(options, "wait on condition");
+      const signal = signalOf(options, "wait on condition");
+      this.#assertOwned("wait on condition");
+      if (signal?.aborted === true) return Promise.reject(signal.reason);
+      const t = this.#ticket();
+      return runAsync(this.#waitSlow(t, deadlineAfter(timeout)), signal, "throw");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Waits (blocking) until `predicate()` is truthy, re-checking it with the lock held after each
+   * wake-up; gives up when `timeout` runs out.
+   *
+   * @returns The predicate's last value.
+   */
+  waitForSync<T>(predicate: () => T, options?: SyncWaitOptions): T {
+    const timeout = timeoutOf(options, "wait on condition");
+    const deadline = deadlineAfter(timeout);
+    let result = predicate();
+    while (!result) {
+      const remaining = deadline === Infinity ? Infinity : deadline - now();
+      if (remaining <= 0) break;
+      this.waitSync({ timeout: remaining });
+      result = predicate();
+    }
+    return result;
+  }
+
+  /**
+   * Waits (async) until `predicate()` is truthy, re-checking it with the lock held after each
+   * wake-up; gives up when `timeout` runs out.
+   *
+   * @returns A promise of the predicate's last value.
+   */
+  async waitFor<T>(predicate: () => T, options?: WaitOptions): Promise<T> {
+    const timeout = timeoutOf(options, "wait on condition");
+    const signal = signalOf(options, "wait on condition");
+    const deadline = deadlineAfter(timeout);
+    let result = predicate();
+    while (!result) {
+      const remaining = deadline === Infinity ? Infinity : deadline - now();
+      if (remaining <= 0) break;
+      await this.wait(
+        signal === undefined ? { timeout: remaining } : { timeout: remaining, signal },
+      );
+      result = predicate();
+    }
+    return result;
+  }
+
+  /**
+   * Wakes up to `n` waiters, oldest first.
+   *
+   * @throws {NotOwnedError} The calling thread does not hold the lock.
+   * @throws {RangeError} `n` is negative or not an integer.
+   */
+  notify(n = 1): void {
+    if (typeof n !== "number") {
+      throw new TypeError(`Cannot notify condition: n must be a number, got ${typeof n}`);
+    }
+    if (n !== Infinity && (!Number.isInteger(n) || n < 0)) {
+      throw new RangeError(`Cannot notify condition: n must be a non-negative integer, got ${n}`);
+    }
+    this.#assertOwned("notify condition");
+    const i32 = this.#i32;
+    const first = Atomics.load(i32, ADMIT);
+    const next = Atomics.load(i32, NEXT);
+    // Pass the next n live tickets (cancelled ones do not count).
+    let admit = first;
+    for (let live = 0; live < n && admit !== next; admit = (admit + 1) | 0) {
+      if (!isCancelled(i32, admit)) live++;
+    }
+    if (admit === first) return;
+    // Publish the boundary before any wake (see the invariants).
+    Atomics.store(i32, ADMIT, admit);
+    for (let t = first; t !== admit; t = (t + 1) | 0) {
+      if (isCancelled(i32, t)) {
+        toggleCancelled(i32, t);
+        continue;
+      }
+      const slot = WAKE + (t & (WAKES - 1));
+      Atomics.add(i32, slot, 1);
+      wakeAll(i32, slot);
+    }
+  }
+
+  /** Wakes every waiter. @throws {NotOwnedError} The calling thread does not hold the lock. */
+  notifyAll(): void {
+    this.notify(Infinity);
+  }
+}
