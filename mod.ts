@@ -24,6 +24,16 @@ export { BoundedSemaphore, Semaphore } from "./src/semaphore.ts";
 export { Event } from "./src/event.ts";
 export { Condition } from "./src/condition.ts";
 export {
+  DEFAULT_CAPACITY_BYTES,
+  LifoQueue,
+  type PriorityOptions,
+  PriorityQueue,
+  Queue,
+  type QueueOptions,
+  type ShutdownOptions,
+} from "./src/queue.ts";
+export { type Codec, float64Codec, structuredCodec } from "./src/codec.ts";
+export {
   Barrier,
   type BarrierOptions,
   type BarrierWaitOptions,

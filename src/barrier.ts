@@ -36,7 +36,7 @@ import {
 } from "./internal/futex.ts";
 import { currentIdent } from "./internal/ident.ts";
 import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
-import { lockSlow, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
+import { lockBriefly, lockUninterruptible, unlock } from "./internal/lock_word.ts";
 import {
   ms,
   rejectSignal,
@@ -104,21 +104,9 @@ function setState(i32: Int32Array, state: number): void {
   wakeAll(i32, SEQ);
 }
 
-/**
- * Takes LOCK, whatever happens: an abort thrown in while waiting for it is recorded with
- * `onAbort` and the acquire starts again. A lock taken over from a dead owner is simply held.
- */
-function* lockInternal(i32: Int32Array, me2: number, onAbort: (a: Aborted) => void): Parker<void> {
-  if (Atomics.compareExchange(i32, LOCK, 0, me2) === 0) return;
-  for (;;) {
-    try {
-      yield* lockSlow(i32, LOCK, me2, Infinity, SPIN_LIMIT);
-      return;
-    } catch (error) {
-      if (!(error instanceof Aborted)) throw error;
-      onAbort(error);
-    }
-  }
+/** Takes LOCK whatever happens (see `lockUninterruptible`). */
+function lockInternal(i32: Int32Array, me2: number, onAbort: (a: Aborted) => void): Parker<void> {
+  return lockUninterruptible(i32, LOCK, me2, onAbort);
 }
 
 /**
@@ -341,7 +329,7 @@ export class Barrier {
   #locked(fn: (i32: Int32Array) => void): void {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
-    runSync(lockInternal(i32, me2, () => {}));
+    lockBriefly(i32, LOCK, me2);
     try {
       fn(i32);
     } finally {

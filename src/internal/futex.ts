@@ -92,6 +92,11 @@ function probeBlocking(): boolean {
   }
 }
 
+/** Whether this thread may block in `Atomics.wait` (false on a browser's main thread). */
+export function canBlock(): boolean {
+  return blockingAllowed ??= probeBlocking();
+}
+
 /**
  * Throws a `TypeError` naming `asyncForm` when this thread may not block.
  *

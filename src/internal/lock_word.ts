@@ -37,7 +37,7 @@
  * @module
  */
 
-import { now, type Park, type Parker, wake } from "./futex.ts";
+import { Aborted, canBlock, now, type Park, type Parker, runSync, wake } from "./futex.ts";
 import { LIFE_ALIVE, LIFE_ENDED, lifeOf } from "./ident.ts";
 
 /** Slots a lock word takes. */
@@ -149,4 +149,44 @@ export function unlock(i32: Int32Array, at: number, me2: number): boolean {
 /** The ident holding the word, or 0. */
 export function ownerOf(i32: Int32Array, at: number): number {
   return Atomics.load(i32, at) >>> 1;
+}
+
+/**
+ * Takes an internal lock word (a barrier's, a queue's) whatever happens, for slow paths that run
+ * in `"throw"` abort mode: an abort thrown in while waiting is handed to `onAbort` and the
+ * acquire starts again, so the caller always continues holding the word. A word taken over from
+ * a dead owner is simply held (internal critical sections leave their state consistent at every
+ * step they can die at, or the primitive documents otherwise).
+ */
+export function* lockUninterruptible(
+  i32: Int32Array,
+  at: number,
+  me2: number,
+  onAbort: (aborted: Aborted) => void,
+): Parker<void> {
+  if (Atomics.compareExchange(i32, at, 0, me2) === 0) return;
+  for (;;) {
+    try {
+      yield* lockSlow(i32, at, me2, Infinity, SPIN_LIMIT);
+      return;
+    } catch (error) {
+      if (!(error instanceof Aborted)) throw error;
+      onAbort(error);
+    }
+  }
+}
+
+/**
+ * Takes an internal lock word for a short critical section from a call that does not wait for
+ * the primitive's state (`putNowait`, `taskDone`, `shutdown`, `Barrier.reset`): parks where the
+ * thread may block, and spins where it may not (a browser's main thread), since internal
+ * critical sections never wait while holding the word.
+ */
+export function lockBriefly(i32: Int32Array, at: number, me2: number): void {
+  if (Atomics.compareExchange(i32, at, 0, me2) === 0) return;
+  if (canBlock()) {
+    runSync(lockSlow(i32, at, me2, Infinity, SPIN_LIMIT));
+    return;
+  }
+  while (Atomics.compareExchange(i32, at, 0, me2) !== 0) pause();
 }

@@ -1,0 +1,301 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  float64Codec,
+  LifoQueue,
+  PriorityQueue,
+  Queue,
+  QueueEmptyError,
+  QueueFullError,
+  QueueShutDownError,
+  TimeoutError,
+} from "../mod.ts";
+import { runAll, spawn, until } from "./helpers.ts";
+
+const QUEUE_OPS = new URL("./fixtures/queue_ops.ts", import.meta.url);
+
+async function mpmc(
+  kind: "Queue" | "LifoQueue" | "PriorityQueue",
+  producers: number,
+  consumers: number,
+  count: number,
+) {
+  const capacityBytes = 512; // tiny: producers block often
+  const queue = kind === "Queue"
+    ? new Queue(0, { capacityBytes })
+    : kind === "LifoQueue"
+    ? new LifoQueue(0, { capacityBytes })
+    : new PriorityQueue(0, { capacityBytes });
+  const seen = new SharedArrayBuffer(producers * count * 4);
+  const ordered = kind === "Queue";
+  const consuming = runAll<number>(
+    "consume",
+    consumers,
+    () => ({ handle: queue.handle, seen, producers, count, ordered }),
+    120_000,
+    QUEUE_OPS,
+  );
+  // If a consumer fails, shut the queue down so the others stop at once instead of timing out.
+  consuming.catch(() => queue.shutdown({ immediate: true }));
+  await runAll(
+    "produce",
+    producers,
+    (p) => ({ handle: queue.handle, p, count }),
+    120_000,
+    QUEUE_OPS,
+  );
+  queue.shutdown(); // consumers drain, then see QueueShutDownError
+  const taken = await consuming;
+  assert.equal(taken.reduce((a, b) => a + b, 0), producers * count, "every item taken once");
+  const marks = new Int32Array(seen);
+  for (let i = 0; i < marks.length; i++) {
+    if (marks[i] !== 1) {
+      assert.fail(`item ${Math.floor(i / count)}/${i % count} delivered ${marks[i]} times`);
+    }
+  }
+  assert.equal(queue.qsize(), 0);
+}
+
+test("Queue: 4 producers x 4 consumers x 50,000 mixed items, tiny ring: exactly once, per-producer FIFO", async () => {
+  await mpmc("Queue", 4, 4, 50_000);
+});
+
+test("FIFO ring wraps correctly under single-thread churn (sequence and canaries)", () => {
+  // A canary buffer around the queue: the bytes before and after must stay untouched.
+  const byteLength = Queue.byteLength(0, { capacityBytes: 100 });
+  const buffer = new SharedArrayBuffer(byteLength + 64);
+  const canary = new Uint8Array(buffer);
+  canary.fill(0xa5);
+  const queue = new Queue<string>(0, { buffer, byteOffset: 32, capacityBytes: 100 });
+  let put = 0;
+  let got = 0;
+  for (let i = 0; i < 20_000; i++) {
+    try {
+      queue.putNowait(`${"x".repeat(i % 17)}#${put}`);
+      put++;
+    } catch (error) {
+      assert.ok(error instanceof QueueFullError);
+      const item = queue.getNowait();
+      assert.equal(item.slice(item.indexOf("#") + 1), String(got));
+      got++;
+    }
+  }
+  while (!queue.empty()) {
+    const item = queue.getNowait();
+    assert.equal(item.slice(item.indexOf("#") + 1), String(got++));
+  }
+  assert.equal(got, put);
+  for (let i = 0; i < 32; i++) assert.equal(canary[i], 0xa5, `canary before, byte ${i}`);
+  for (let i = 32 + byteLength; i < canary.length; i++) {
+    assert.equal(canary[i], 0xa5, `canary after, byte ${i}`);
+  }
+});
+
+test("LifoQueue returns the newest first; PriorityQueue lowest first, FIFO among equals", () => {
+  const lifo = new LifoQueue<number>();
+  for (let i = 0; i < 100; i++) lifo.putNowait(i);
+  for (let i = 99; i >= 0; i--) assert.equal(lifo.getNowait(), i);
+  assert.throws(() => lifo.getNowait(), QueueEmptyError);
+
+  const pq = new PriorityQueue<{ p: number; i: number }>(0, { capacityBytes: 65_536 });
+  const items: { p: number; i: number }[] = [];
+  let state = 12345;
+  for (let i = 0; i < 300; i++) {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    const p = state % 7 - 3;
+    items.push({ p, i });
+  }
+  // Interleave puts and gets so the arena fragments and compacts.
+  const expected = [...items].sort((a, b) => a.p - b.p || a.i - b.i);
+  for (const item of items) {
+    while (true) {
+      try {
+        pq.putNowait(item, { priority: item.p });
+        break;
+      } catch (error) {
+        assert.ok(error instanceof QueueFullError, String(error));
+        assert.fail("capacity 64 KiB should hold 300 small items");
+      }
+    }
+  }
+  const out = [];
+  while (!pq.empty()) out.push(pq.getNowait());
+  assert.deepEqual(out, expected);
+
+  // Fragmentation: a tiny arena, many interleaved puts/gets; the heap order must hold.
+  const small = new PriorityQueue<number>(0, { capacityBytes: 160 });
+  const live: number[] = [];
+  for (let i = 0; i < 5_000; i++) {
+    try {
+      small.putNowait(i, { priority: i % 5 });
+      live.push(i);
+    } catch (error) {
+      assert.ok(error instanceof QueueFullError);
+      const v = small.getNowait();
+      const best = [...live].sort((a, b) => a % 5 - b % 5 || a - b)[0];
+      assert.equal(v, best);
+      live.splice(live.indexOf(v), 1);
+    }
+  }
+});
+
+test("LifoQueue and PriorityQueue across workers deliver every item once", async () => {
+  await mpmc("LifoQueue", 2, 2, 3_000);
+  await mpmc("PriorityQueue", 2, 2, 3_000);
+});
+
+test("maxsize bounds items; full/empty/qsize; put blocks until a get makes room (cross-thread)", async () => {
+  const queue = new Queue<number>(2);
+  queue.putNowait(1);
+  queue.putNowait(2);
+  assert.equal(queue.full(), true);
+  assert.equal(queue.qsize(), 2);
+  assert.throws(() => queue.putNowait(3), QueueFullError);
+  await assert.rejects(queue.put(3, { timeout: 20 }), QueueFullError);
+  const started = new SharedArrayBuffer(4);
+  const putter = spawn<{ ok?: boolean }>(
+    "putOne",
+    { handle: queue.handle, item: 3, timeout: 10_000, started },
+    20_000,
+    QUEUE_OPS,
+  );
+  await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the putter started");
+  assert.equal(queue.getSync({ timeout: 1000 }), 1);
+  assert.deepEqual(await putter.result, { ok: true });
+  assert.equal(queue.getNowait(), 2);
+  assert.equal(queue.getNowait(), 3);
+  assert.equal(queue.empty(), true);
+});
+
+test("a get blocked in a worker receives an item put later; timed-out get takes nothing", async () => {
+  const queue = new Queue<string>();
+  const getter = spawn<{ value?: string }>(
+    "getOne",
+    { handle: queue.handle, timeout: 10_000 },
+    20_000,
+    QUEUE_OPS,
+  );
+  await queue.put("hello");
+  assert.deepEqual(await getter.result, { value: "hello" });
+  const t0 = performance.now();
+  assert.throws(() => queue.getSync({ timeout: 50 }), QueueEmptyError);
+  const elapsed = performance.now() - t0;
+  assert.ok(elapsed >= 45 && elapsed < 2000, `timed out after ${elapsed} ms`);
+  queue.putNowait("after");
+  assert.equal(queue.getNowait(), "after");
+});
+
+test("abort: an aborted get or put loses and duplicates nothing", async () => {
+  const queue = new Queue<number>(1);
+  const controller = new AbortController();
+  const pending = queue.get({ signal: controller.signal });
+  controller.abort(new Error("stop"));
+  await assert.rejects(pending, /stop/);
+  queue.putNowait(7);
+  const putController = new AbortController();
+  const blockedPut = queue.put(8, { signal: putController.signal });
+  putController.abort(new Error("no"));
+  await assert.rejects(blockedPut, /no/);
+  assert.equal(queue.qsize(), 1);
+  assert.equal(queue.getNowait(), 7);
+  assert.equal(queue.empty(), true);
+  const already = AbortSignal.abort(new Error("already"));
+  queue.putNowait(1);
+  await assert.rejects(queue.get({ signal: already }), /already/);
+  assert.equal(queue.qsize(), 1, "an already-aborted get takes nothing even when items are there");
+});
+
+test("taskDone/join: join returns only after every item is marked done", async () => {
+  const queue = new Queue<number>();
+  for (let i = 0; i < 20; i++) queue.putNowait(i);
+  await assert.rejects(queue.join({ timeout: 20 }), TimeoutError);
+  const workers = runAll("worker", 2, () => ({ handle: queue.handle, n: 10 }), 30_000, QUEUE_OPS);
+  await queue.join({ timeout: 20_000 });
+  assert.equal(queue.empty(), true);
+  await workers;
+  assert.throws(() => queue.taskDone(), RangeError);
+  queue.joinSync({ timeout: 0 });
+});
+
+test("shutdown wakes blocked getters and putters with QueueShutDownError; gets drain first", async () => {
+  const empty = new Queue<number>();
+  const getters = [0, 1].map(() =>
+    spawn<{ error?: string }>(
+      "getOne",
+      { handle: empty.handle, timeout: 20_000 },
+      30_000,
+      QUEUE_OPS,
+    )
+  );
+  const full = new Queue<number>(1);
+  full.putNowait(1);
+  const started = new SharedArrayBuffer(4);
+  const putter = spawn<{ error?: string }>(
+    "putOne",
+    { handle: full.handle, item: 2, timeout: 20_000, started },
+    30_000,
+    QUEUE_OPS,
+  );
+  await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the putter started");
+  empty.shutdown();
+  full.shutdown();
+  for (const g of getters) assert.deepEqual(await g.result, { error: "QueueShutDownError" });
+  assert.deepEqual(await putter.result, { error: "QueueShutDownError" });
+  assert.equal(full.getNowait(), 1, "a shut-down queue drains");
+  assert.throws(() => full.getNowait(), QueueShutDownError);
+  assert.throws(() => full.putNowait(3), QueueShutDownError);
+  await assert.rejects(full.put(3), QueueShutDownError);
+});
+
+test("immediate shutdown discards items and releases join", async () => {
+  const queue = new Queue<number>();
+  for (let i = 0; i < 5; i++) queue.putNowait(i);
+  const joining = queue.join({ timeout: 10_000 });
+  queue.shutdown({ immediate: true });
+  await joining;
+  assert.equal(queue.qsize(), 0);
+  assert.throws(() => queue.getNowait(), QueueShutDownError);
+});
+
+test("async iteration drains until shutdown", async () => {
+  const queue = new Queue<number>();
+  for (let i = 0; i < 5; i++) await queue.put(i);
+  queue.shutdown();
+  const out: number[] = [];
+  for await (const item of queue) out.push(item);
+  assert.deepEqual(out, [0, 1, 2, 3, 4]);
+});
+
+test("all-or-nothing puts: unencodable and oversized items write nothing", () => {
+  const queue = new Queue<unknown>(0, { capacityBytes: 64 });
+  queue.putNowait("first");
+  assert.throws(() => queue.putNowait({ f: () => 1 }), TypeError);
+  assert.throws(() => queue.putNowait(new SharedArrayBuffer(8)), /handle/);
+  assert.throws(() => queue.putNowait("x".repeat(200)), RangeError);
+  assert.throws(() => queue.putSync(Symbol("s")), TypeError);
+  assert.equal(queue.qsize(), 1);
+  assert.equal(queue.getNowait(), "first");
+  assert.equal(queue.empty(), true);
+});
+
+test("float64Codec numbers mode; from(handle) with a codec; bad input", () => {
+  const queue = new Queue<number>(0, { codec: float64Codec });
+  queue.putNowait(1.5);
+  queue.putNowait(-0);
+  const again = Queue.from<number>(queue.handle, { codec: float64Codec });
+  assert.equal(again.getNowait(), 1.5);
+  assert.ok(Object.is(again.getNowait(), -0));
+  assert.throws(() => new Queue(-1), RangeError);
+  assert.throws(() => new Queue(1.5), RangeError);
+  assert.throws(() => new Queue("3" as unknown as number), TypeError);
+  assert.throws(() => new Queue(0, { capacityBytes: 3 }), RangeError);
+  assert.throws(() => new Queue(0, { codec: {} as never }), TypeError);
+  assert.throws(() => Queue.from(new LifoQueue().handle), TypeError);
+  assert.throws(
+    () => new Queue(0, { buffer: new SharedArrayBuffer(1024), byteOffset: 4 }),
+    RangeError,
+  );
+  assert.throws(() => new PriorityQueue().putNowait(1, { priority: NaN }), RangeError);
+  assert.throws(() => queue.getSync({ timeout: -1 }), RangeError);
+  assert.equal(queue.empty(), true);
+});
