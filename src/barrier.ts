@@ -5,7 +5,7 @@
  * | slot | name    | meaning                                                            |
  * | 0    | LOCK    | internal lock word (see `internal/lock_word.ts`)                   |
  * | 1    | ASYNC   | async waiters registered on LOCK                                   |
- * | 2    | STATE   | FILLING 0, DRAINING 1, RESETTING -1, BROKEN -2                     |
+ * | 2    | STATE   | FILLING 0, DRAINING 1, DRAINING_BROKEN 2, RESETTING -1, BROKEN -2  |
  * | 3    | COUNT   | threads inside `wait` (arrived, or leaving a drained/broken cycle) |
  * | 4    | SEQ     | bumped on every STATE change; waiters sleep on it                  |
  * | 5    | PARTIES | the number of parties, fixed                                       |
@@ -17,7 +17,9 @@
  * DRAINING or RESETTING cycle moves back to FILLING. A timeout, `abort()` or a throwing action
  * moves to BROKEN; `reset()` moves a barrier with waiters to RESETTING (they get
  * `BrokenBarrierError`) and an empty one to FILLING. Because a cycle drains before the next one
- * fills, every waiter sees the outcome of its own cycle.
+ * fills, every waiter sees the outcome of its own cycle. That includes `abort()` during DRAINING
+ * (unlike CPython, whose draining waiters then raise): it moves to DRAINING_BROKEN, whose waiters
+ * still pass and whose last one to leave moves to BROKEN; `reset()` moves it back to DRAINING.
  *
  * @module
  */
@@ -64,6 +66,8 @@ const BYTES = SLOTS * 4;
 const FILLING = 0;
 /** The cycle completed; its waiters are leaving. */
 const DRAINING = 1;
+/** The cycle completed, then `abort()`: its waiters pass; the last to leave moves to BROKEN. */
+const DRAINING_BROKEN = 2;
 /** `reset()` with waiters; they are leaving with `BrokenBarrierError`. */
 const RESETTING = -1;
 /** Broken until `reset()`. */
@@ -204,14 +208,17 @@ export class Barrier {
 
   /** Whether the barrier is broken. */
   get broken(): boolean {
-    return Atomics.load(this.#i32, STATE) === BROKEN;
+    const state = Atomics.load(this.#i32, STATE);
+    return state === BROKEN || state === DRAINING_BROKEN;
   }
 
   #options(
     options: BarrierWaitOptions | undefined,
     what: string,
   ): { deadline: number; action: (() => void) | undefined } {
-    const timeout = options?.timeout === undefined ? this.#timeout : timeoutOf(options, what);
+    // Validate first: non-object options are a TypeError, never a silent default timeout.
+    const given = timeoutOf(options, what);
+    const timeout = options?.timeout === undefined ? this.#timeout : given;
     const action = options?.action ?? this.#action;
     if (action !== undefined && typeof action !== "function") {
       throw new TypeError(`Cannot ${what}: action must be a function`);
@@ -249,7 +256,7 @@ export class Barrier {
       // Enter: wait out a draining or resetting cycle (no timeout, as in CPython).
       for (;;) {
         const state = Atomics.load(i32, STATE);
-        if (state !== DRAINING && state !== RESETTING) break;
+        if (state !== DRAINING && state !== DRAINING_BROKEN && state !== RESETTING) break;
         if (abort.by !== undefined) throw abort.by.reason; // not arrived: nothing to undo
         yield* sleep(Infinity);
       }
@@ -271,7 +278,7 @@ export class Barrier {
       // Wait until the cycle is released or broken, or our time is out.
       for (;;) {
         const state = Atomics.load(i32, STATE);
-        if (state === DRAINING) return index;
+        if (state === DRAINING || state === DRAINING_BROKEN) return index;
         if (state === BROKEN || state === RESETTING) throw brokenError();
         const by = abort.by as Aborted | undefined; // written by onAbort during the last sleep
         if (by !== undefined) {
@@ -285,10 +292,12 @@ export class Barrier {
         yield* sleep(deadline);
       }
     } finally {
-      // Leave; the last to leave a drained or reset cycle opens the next one.
+      // Leave; the last to leave a drained or reset cycle opens the next one (or, after an
+      // abort() while it drained, breaks the barrier).
       if (arrived && Atomics.sub(i32, COUNT, 1) === 1) {
         const state = Atomics.load(i32, STATE);
         if (state === DRAINING || state === RESETTING) setState(i32, FILLING);
+        else if (state === DRAINING_BROKEN) setState(i32, BROKEN);
       }
       unlock(i32, LOCK, me2);
     }
@@ -347,6 +356,8 @@ export class Barrier {
       if (count > 0) {
         // Waiters leave with BrokenBarrierError; the last one to leave opens the next cycle.
         if (state === FILLING || state === BROKEN) setState(i32, RESETTING);
+        // A completed cycle drains as usual; a pending break is cancelled.
+        else if (state === DRAINING_BROKEN) setState(i32, DRAINING);
       } else {
         setState(i32, FILLING);
       }
@@ -355,9 +366,14 @@ export class Barrier {
 
   /**
    * Breaks the barrier: current and future waiters get `BrokenBarrierError` until `reset()`.
+   * The waiters of a cycle that has already completed still pass.
    */
   abort(): void {
-    this.#locked((i32) => setState(i32, BROKEN));
+    this.#locked((i32) => {
+      // A completed cycle that is still draining keeps its outcome: break after it.
+      const state = Atomics.load(i32, STATE);
+      setState(i32, state === DRAINING || state === DRAINING_BROKEN ? DRAINING_BROKEN : BROKEN);
+    });
   }
 
   /** @internal For messages. */

@@ -12,14 +12,17 @@
  * Algorithm (tickets, FIFO). NEXT, ADMIT and CANCELLED change only while the lock is held.
  * - `wait`: take ticket `t = NEXT++`, read WAKE[t mod WAKES], release the lock, then sleep on
  *   that slot until `t` is admitted (`t - ADMIT < 0`) or the deadline passes; re-acquire the lock
- *   (always, also on timeout and abort); if still not admitted, mark `t` CANCELLED.
+ *   (always, also on timeout and abort; an abort during the re-acquire is only recorded); if still
+ *   not admitted, mark `t` CANCELLED, then move ADMIT past the CANCELLED tickets at its head
+ *   (clearing their bits: nobody waits on them), so timed-out waits do not fill the window.
  * - `notify(n)`: move ADMIT past the next `n` tickets that are not CANCELLED (clearing the bits
  *   it passes), store ADMIT, then bump and wake the WAKE slot of each admitted ticket.
  * Invariants: a waiter reads its WAKE slot before it reads ADMIT, and `notify` stores ADMIT
  * before it bumps WAKE: a notify after the waiter released the lock is never lost. Exactly the
  * notified tickets leave; the others sleep on (only tickets sharing a WAKE slot re-check), so
  * `notify(n)` wakes at most `n` and there is no thundering herd. At most {@link WINDOW}
- * tickets are outstanding (NEXT - ADMIT ≤ WINDOW), so CANCELLED bits never alias.
+ * tickets are outstanding (NEXT - ADMIT ≤ WINDOW), so CANCELLED bits never alias. A CANCELLED bit
+ * is set only by the ticket's own waiter after it left (lock held), so passing it wakes nobody.
  *
  * @module
  */
@@ -34,6 +37,7 @@ import {
   type Parker,
   runAsync,
   runSync,
+  type WaitResult,
   wakeAll,
 } from "./internal/futex.ts";
 import type { Guard } from "./internal/guard.ts";
@@ -91,6 +95,46 @@ function isCancelled(i32: Int32Array, t: number): boolean {
   return (Atomics.load(i32, CANCELLED + (bit >>> 5)) & (1 << (bit & 31))) !== 0;
 }
 
+/**
+ * Marks ticket `t` CANCELLED (lock held; its waiter is leaving unnotified), then moves ADMIT past
+ * the CANCELLED tickets at its head, clearing their bits. Nobody waits on those tickets, so no
+ * wake is owed; without this, waits that time out with nobody notifying would fill the window.
+ */
+function cancel(i32: Int32Array, t: number): void {
+  toggleCancelled(i32, t);
+  const next = Atomics.load(i32, NEXT);
+  let admit = Atomics.load(i32, ADMIT);
+  while (admit !== next && isCancelled(i32, admit)) {
+    toggleCancelled(i32, admit);
+    admit = (admit + 1) | 0;
+  }
+  Atomics.store(i32, ADMIT, admit);
+}
+
+/**
+ * Runs the lock's re-acquire `inner` to the end, shielded from aborts: an {@link Aborted} thrown
+ * in at one of its yields is handed to `onAbort` and `inner` resumes as after a spurious wake-up
+ * (it re-reads the lock word and parks again). The lock's own slow path thus never sees an abort,
+ * and cannot undo or redo part of a re-acquire (an RLock would restore its depth while another
+ * task of this thread holds it).
+ */
+function* shielded(inner: Parker<void>, onAbort: (aborted: Aborted) => void): Parker<void> {
+  let step = inner.next();
+  while (step.done !== true) {
+    let result: WaitResult = "ok";
+    try {
+      result = yield step.value;
+    } catch (error) {
+      if (!(error instanceof Aborted)) {
+        step = inner.throw(error);
+        continue;
+      }
+      onAbort(error);
+    }
+    step = inner.next(result);
+  }
+}
+
 /** What `Condition` needs of its lock. Implemented by `Lock` and `RLock`. */
 interface ConditionLock {
   readonly handle: Handle;
@@ -115,7 +159,9 @@ interface ConditionLock {
  * - Waiting or notifying without holding the lock throws `NotOwnedError`.
  * - No spurious wake-ups surface: `wait` returns `true` only when notified. Still, re-check your
  *   predicate (`waitFor` does it for you), since another thread may run first.
- * - At most {@link WINDOW} (1024) waiters at once; one more throws `RangeError`.
+ * - At most {@link WINDOW} (1024) waits outstanding; one more throws `RangeError`. A wait that
+ *   timed out or was aborted stays outstanding while an older waiter still waits (it is let go
+ *   when every older wait has ended or been notified).
  *
  * Happens-before: a `notify` synchronizes before the return of the waits it wakes (through the
  * lock, which the waiter re-acquires).
@@ -263,22 +309,23 @@ export class Condition {
       if (!(error instanceof Aborted)) throw error;
       failure = error;
     }
-    // Re-acquire the lock, always; an abort during the re-acquire starts it again.
-    for (;;) {
-      try {
-        yield* lock._acquireRestore(saved);
-        break;
-      } catch (error) {
-        if (!(error instanceof Aborted)) throw error;
-        failure = error;
-      }
+    // Re-acquire the lock, always; an abort meanwhile is recorded and the re-acquire goes on.
+    // An error of the re-acquire itself (OwnerDiedError) is thrown with the lock held: finish the
+    // ticket's bookkeeping first, as for an abort.
+    let thrown: { error: unknown } | undefined;
+    try {
+      yield* shielded(lock._acquireRestore(saved), (aborted) => {
+        failure ??= aborted;
+      });
+    } catch (error) {
+      thrown = { error };
     }
     const notified = admitted(i32, t);
-    if (!notified) toggleCancelled(i32, t);
-    if (failure !== undefined) {
+    if (!notified) cancel(i32, t);
+    if (thrown !== undefined || failure !== undefined) {
       // A notification we can no longer act on goes to the next waiter.
       if (notified) this.notify(1);
-      throw failure.reason;
+      throw thrown !== undefined ? thrown.error : failure!.reason;
     }
     return notified;
   }

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { NotOwnedError } from "./errors.ts";
+import { NotOwnedError, OwnerDiedError } from "./errors.ts";
 import { assertCanBlock, deadlineAfter, type Parker, runAsync, runSync } from "./internal/futex.ts";
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
 import { currentIdent } from "./internal/ident.ts";
@@ -262,13 +262,16 @@ export class RLock {
   *_acquireRestore(depth: number): Parker<void> {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
-    try {
-      if (Atomics.compareExchange(i32, STATE, 0, me2) !== 0) {
+    if (Atomics.compareExchange(i32, STATE, 0, me2) !== 0) {
+      try {
         yield* acquireSlow(i32, me2, Infinity, SPIN_LIMIT);
+      } catch (error) {
+        // Taken over from a dead owner: we hold it; restore the depth before reporting.
+        if (error instanceof OwnerDiedError) Atomics.store(i32, DEPTH, depth);
+        throw error;
       }
-    } finally {
-      // Also when the lock was taken over from a dead owner (acquireSlow throws holding it).
-      if (this.owned) Atomics.store(i32, DEPTH, depth);
     }
+    Atomics.store(i32, DEPTH, depth);
   }
+
 }

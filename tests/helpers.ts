@@ -21,9 +21,17 @@ export interface Running<T = unknown> {
   worker: Worker;
 }
 
-/** Starts a worker that runs `ops[op](input)` and reports the result. */
-export function spawn<T = unknown>(op: string, input: unknown, timeoutMs = TEST_TIMEOUT_MS): Running<T> {
-  const worker = new Worker(OPS_URL, { workerData: { op, input } });
+/**
+ * Starts a worker that runs `ops[op](input)` and reports the result. `url` picks another
+ * operations module with the same dispatch (default `fixtures/ops.ts`).
+ */
+export function spawn<T = unknown>(
+  op: string,
+  input: unknown,
+  timeoutMs = TEST_TIMEOUT_MS,
+  url: URL = OPS_URL,
+): Running<T> {
+  const worker = new Worker(url, { workerData: { op, input } });
   const result = new Promise<T>((resolve, reject) => {
     let settled = false;
     const timer = setTimeout(() => {
@@ -38,16 +46,31 @@ export function spawn<T = unknown>(op: string, input: unknown, timeoutMs = TEST_
       clearTimeout(timer);
       fn();
     };
-    worker.on("message", (message: { ok: boolean; value?: T; error?: { name: string; message: string; stack?: string } }) => {
-      if (message === null || typeof message !== "object" || !("ok" in message)) return;
-      if (message.ok) done(() => resolve(message.value as T));
-      else {
-        const error = new Error(`${message.error?.name}: ${message.error?.message}\n${message.error?.stack ?? ""}`);
-        done(() => reject(error));
-      }
-    });
+    worker.on(
+      "message",
+      (
+        message: {
+          ok: boolean;
+          value?: T;
+          error?: { name: string; message: string; stack?: string };
+        },
+      ) => {
+        if (message === null || typeof message !== "object" || !("ok" in message)) return;
+        if (message.ok) done(() => resolve(message.value as T));
+        else {
+          const error = new Error(
+            `${message.error?.name}: ${message.error?.message}\n${message.error?.stack ?? ""}`,
+          );
+          done(() => reject(error));
+        }
+      },
+    );
     worker.on("error", (error) => done(() => reject(error)));
-    worker.on("exit", (code) => done(() => reject(new Error(`worker op ${op} exited with code ${code} before reporting`))));
+    worker.on(
+      "exit",
+      (code) =>
+        done(() => reject(new Error(`worker op ${op} exited with code ${code} before reporting`))),
+    );
   });
   return { result, worker };
 }
@@ -58,8 +81,9 @@ export function runAll<T = unknown>(
   count: number,
   input: (index: number) => unknown,
   timeoutMs = TEST_TIMEOUT_MS,
+  url: URL = OPS_URL,
 ): Promise<T[]> {
-  const running = Array.from({ length: count }, (_, i) => spawn<T>(op, input(i), timeoutMs));
+  const running = Array.from({ length: count }, (_, i) => spawn<T>(op, input(i), timeoutMs, url));
   return Promise.all(running.map((r) => r.result));
 }
 
@@ -72,7 +96,11 @@ export function sleep(ms: number): Promise<void> {
  * Polls `predicate` until it holds, failing after `timeoutMs`. Used to wait until workers are
  * provably parked (e.g. a waiter count) instead of sleeping a guessed time.
  */
-export async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function until(
+  predicate: () => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!predicate()) {
     if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
