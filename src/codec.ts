@@ -66,10 +66,15 @@
  * - Plain objects keep their own enumerable string keys (in `Object.keys` order, getters read
  *   once); class instances and null-prototype objects come back as plain objects. Arrays keep
  *   their length, holes and extra enumerable properties.
- * - Errors keep `name` (one of the seven standard names, else "Error"), an own data `message`
- *   (converted to a string), and `stack` when it is a string. `cause` (an own data property) is
- *   kept where the runtime's `structuredClone` keeps it: V8 (Node, Deno) does, Bun does not; the
- *   codec asks the runtime once, on the first error it meets. Other properties are dropped.
+ * - Errors keep `name` (one of the seven standard names, read through the prototype chain; any
+ *   other name gives an `Error`), an own data `message` (converted to a string), and `stack` when
+ *   it is a string; other properties are dropped. `cause` (an own data property, encoded like any
+ *   value, so it may be an error or point back into the graph) is kept where the runtime's
+ *   `structuredClone` keeps it: V8 (Node, Deno) does, Bun (JavaScriptCore) does not — the codec
+ *   asks `structuredClone` once, on the first error it encodes. An error without a string stack
+ *   comes back with an own `stack` of undefined on V8 and with no `stack` on Bun, as there.
+ * - DOMException keeps name, message and (Node, Deno; Bun's have none) stack.
+ * - Float16Array is supported where the runtime has it (Node 24, Deno 2, Bun 1 all do).
  * - Where the runtimes' `structuredClone` disagree, the codec follows the common behaviour or the
  *   HTML specification: a Map is snapshotted before its entries are encoded (as V8 and the spec
  *   do; Bun iterates live); rejections carry the V8-style "… could not be cloned" wording on all
@@ -78,7 +83,14 @@
  *   objects, WeakMap, Promise, iterators, …) are rejected — Bun rejects those, V8 clones some
  *   of them as `{}` and Blob/File natively; the codec never copies platform objects.
  *
- * Known differences, all in corners `structuredClone` sees but plain JavaScript cannot:
+ * Known differences from `structuredClone`:
+ *
+ * - Blob, File and other platform objects are rejected (the runtimes clone some of them). A class
+ *   instance whose `Symbol.toStringTag` is not "Object" is rejected too (the runtimes copy it as
+ *   a plain object), since the codec cannot tell it from a platform object.
+ * - Records are limited to 4 GiB - 1 per ArrayBuffer, string and count (u32 fields).
+ *
+ * and, in corners that `structuredClone` sees but plain JavaScript cannot:
  *
  * - A Proxy is encoded through its traps (V8 and Bun reject proxies).
  * - A built-in object (Map, Date, Error, …) whose prototype was replaced by `Object.prototype` or
@@ -87,18 +99,65 @@
  *   fixed-length (length-tracking views are detected by growing the buffer by one element and
  *   shrinking it back, which is impossible there).
  *
+ * ## Performance notes
+ *
+ * - Numbers take the int32 or float64 tag without allocating; ASCII strings of up to 32 chars are
+ *   written char by char; longer or non-ASCII strings go through `TextEncoder.encodeInto` into
+ *   the scratch buffer, which grows geometrically and is kept (it stays as large as the largest
+ *   record encoded on the thread). The reference table is a Map, cleared only when the record
+ *   held objects.
+ * - Decoding reads the record in place. ASCII strings of up to 14 chars are built with
+ *   `String.fromCharCode` and remembered in a small cache (object keys repeat, and a cached key
+ *   is already internalized); longer strings go through TextDecoder. Chromium's TextDecoder
+ *   refuses views on a SharedArrayBuffer, so a one-byte probe at module load checks whether the
+ *   runtime accepts them; where it does not, the bytes are first copied into a private scratch.
+ *   Node, Deno and Bun accept them, so there is no copy there.
+ * - Each plain Array costs one `Object.keys()` call (the only way to see holes and extra
+ *   properties). That is cheap for small arrays but adds up for arrays of many thousands of
+ *   elements, on Bun especially; send bulk numbers as a typed array (one copy of its bytes).
+ *
  * @module
  */
 
-/** Turns items into bytes and back. */
+/**
+ * Turns items into bytes and back.
+ *
+ * A queue calls `encode` once per item and copies the bytes into its shared ring at once, then
+ * calls `decode` on a view of the ring when the item is taken. Pass your own codec in the queue
+ * options to store items in another format; {@link structuredCodec} is the default and
+ * {@link float64Codec} the numbers-only one.
+ *
+ * @example A codec for JSON values
+ * ```ts
+ * import type { Codec } from "@threadkit/threadkit";
+ *
+ * const encoder = new TextEncoder();
+ * const decoder = new TextDecoder();
+ * const jsonCodec: Codec<unknown> = {
+ *   encode: (value) => encoder.encode(JSON.stringify(value)),
+ *   // copy first: some TextDecoders refuse views on a SharedArrayBuffer
+ *   decode: (bytes) => JSON.parse(decoder.decode(bytes.slice())),
+ * };
+ * ```
+ */
 export interface Codec<T> {
   /**
    * Encode `value`. May return a view on an internal, NON-shared scratch buffer that stays valid
    * only until the next encode() call on this thread (the queue copies it into the ring at once).
    * Throws TypeError for values it cannot encode; must not have side effects on failure.
+   *
+   * @param value The item.
+   * @returns The record's bytes.
+   * @throws {TypeError} If the value cannot be encoded.
    */
   encode(value: T): Uint8Array;
-  /** Decode one record. `bytes` may be a view on a SharedArrayBuffer; copy out whatever you keep. */
+  /**
+   * Decode one record. `bytes` may be a view on a SharedArrayBuffer; copy out whatever you keep.
+   *
+   * @param bytes Exactly one record, as `encode` returned it.
+   * @returns The item.
+   * @throws {TypeError} If the bytes are not a record of this codec.
+   */
   decode(bytes: Uint8Array): T;
 }
 
@@ -194,6 +253,10 @@ const abResizable = optionalGetter(ArrayBuffer.prototype, "resizable");
 const abMaxByteLength = optionalGetter(ArrayBuffer.prototype, "maxByteLength");
 const abDetached = optionalGetter(ArrayBuffer.prototype, "detached");
 const abResize = (ArrayBuffer.prototype as { resize?: AnyFn }).resize;
+const sabByteLength = optionalGetter(
+  typeof SharedArrayBuffer === "function" ? SharedArrayBuffer.prototype : undefined,
+  "byteLength",
+);
 const mapSize = getter(Map.prototype, "size");
 const setSize = getter(Set.prototype, "size");
 const mapForEach = Map.prototype.forEach as (
@@ -334,10 +397,9 @@ function describe(v: unknown): string {
   return String(v);
 }
 
-function isSharedBuffer(buffer: unknown): boolean {
-  if (SAB !== undefined && buffer instanceof SAB) return true;
-  return typeof buffer === "object" && buffer !== null &&
-    tagOf(buffer) === "[object SharedArrayBuffer]";
+/** For the `buffer` of a view, which is either an ArrayBuffer or a SharedArrayBuffer. */
+function isSharedBuffer(buffer: object): boolean {
+  return !(buffer instanceof ArrayBuffer) && !brand(abByteLength, buffer);
 }
 
 function isDetached(buffer: unknown): boolean {
@@ -458,13 +520,26 @@ class Writer {
       }
     }
     if (isWellFormed(s)) {
-      // TextEncoder writes at most 3 bytes per UTF-16 code unit.
-      this.ensure(5 + 3 * n);
-      const start = this.pos + 5;
-      const written = textEncoder.encodeInto(s, this.u8.subarray(start)).written;
-      this.u8[this.pos] = T_UTF8;
-      this.dv.setUint32(this.pos + 1, written, true);
-      this.pos = start + written;
+      // Reserve 1 byte per code unit plus slack; TextEncoder stops when the room runs out (never
+      // inside a surrogate pair), then grow by 3 bytes per unit still unread and go on.
+      const at = this.pos;
+      this.ensure(5 + n + 16);
+      let read = 0;
+      let written = 0;
+      for (;;) {
+        const r = textEncoder.encodeInto(
+          read === 0 ? s : s.slice(read),
+          this.u8.subarray(at + 5 + written),
+        );
+        read += r.read;
+        written += r.written;
+        if (read >= n) break;
+        this.pos = at + 5 + written;
+        this.ensure(3 * (n - read) + 4);
+      }
+      this.u8[at] = T_UTF8;
+      this.dv.setUint32(at + 1, written, true);
+      this.pos = at + 5 + written;
     } else {
       // Lone surrogates: TextEncoder would replace them with U+FFFD, so store code units.
       this.ensure(5 + 2 * n);
@@ -587,15 +662,17 @@ class Writer {
         this.bigint(bigintValueOf.call(o));
         return;
       case "[object Symbol]":
-        if (brand(symbolValueOf, o)) throw cannot(`Symbol object ${symbolValueOf.call(o).toString()}`);
+        if (brand(symbolValueOf, o)) {
+          throw cannot(`Symbol object ${symbolValueOf.call(o).toString()}`);
+        }
         break;
       case "[object ArrayBuffer]":
         if (!brand(abByteLength, o)) break;
         this.arrayBuffer(o);
         return;
       case "[object SharedArrayBuffer]":
-        if (isSharedBuffer(o)) throw new TypeError(`Cannot encode value: ${SHARED_HINT}`);
-        break;
+        if (sabByteLength === undefined || !brand(sabByteLength, o)) break;
+        throw new TypeError(`Cannot encode value: ${SHARED_HINT}`);
       case "[object Error]":
         if (isErrorNative !== undefined && !isErrorNative(o)) break;
         this.error(o);
@@ -725,7 +802,13 @@ class Writer {
     this.dv.setUint32(this.pos + 3, byteOffset, true);
     this.dv.setUint32(this.pos + 7, length, true);
     this.pos += 11;
-    this.object(buffer);
+    const id = this.refs.get(buffer);
+    if (id !== undefined) {
+      this.tagU32(T_REF, id);
+    } else {
+      this.refs.set(buffer, this.nextId++);
+      this.arrayBuffer(buffer);
+    }
   }
 
   /**
@@ -1111,7 +1194,9 @@ class Reader {
     if (!(buffer instanceof ArrayBuffer)) throw malformed("a view without an ArrayBuffer");
     const Ctor = VIEW_CTORS[kind];
     if (Ctor === undefined) {
-      throw malformed(kind === 7 ? "this runtime has no Float16Array" : `unknown view kind ${kind}`);
+      throw malformed(
+        kind === 7 ? "this runtime has no Float16Array" : `unknown view kind ${kind}`,
+      );
     }
     const view = flags & 1 ? new Ctor(buffer, byteOffset) : new Ctor(buffer, byteOffset, length);
     this.refs[slot] = view;
@@ -1179,7 +1264,8 @@ function quietly<T>(make: () => T): T {
  */
 function setStack(e: Error, stack: string | undefined): void {
   if (stack !== undefined) {
-    e.stack = stack;
+    if (hasOwn(e, "stack")) e.stack = stack; // V8: through its own accessor
+    else defineProperty(e, "stack", { value: stack, writable: true, configurable: true });
   } else if (hasOwn(e, "stack")) {
     (e as { stack?: string | undefined }).stack = undefined;
   }
@@ -1210,15 +1296,18 @@ const sharedReader = new Reader();
  *
  * @example
  * ```ts
- * import { structuredCodec } from "./codec.ts";
+ * import { structuredCodec } from "@threadkit/threadkit";
  *
  * const item = { id: 1, when: new Date(0), tags: new Set(["a"]) };
  * const bytes = structuredCodec.encode(item).slice(); // copy: the view is reused
  * const copy = structuredCodec.decode(bytes) as typeof item;
  * copy.tags.has("a"); // true
  *
- * structuredCodec.encode({ f() {} });
- * // TypeError: Cannot encode value: function f could not be cloned
+ * try {
+ *   structuredCodec.encode({ f() {} });
+ * } catch (error) {
+ *   // TypeError: Cannot encode value: function f could not be cloned
+ * }
  * ```
  */
 export const structuredCodec: Codec<unknown> = {
@@ -1285,10 +1374,15 @@ const f64InView = new DataView(f64InBytes.buffer);
  *
  * @example
  * ```ts
- * import { float64Codec } from "./codec.ts";
+ * import { float64Codec } from "@threadkit/threadkit";
  *
- * float64Codec.decode(float64Codec.encode(-0)); // -0
- * float64Codec.encode("1" as unknown as number); // TypeError
+ * const bytes = float64Codec.encode(-0); // 8 bytes, little-endian
+ * Object.is(float64Codec.decode(bytes), -0); // true
+ * try {
+ *   float64Codec.encode("1" as unknown as number);
+ * } catch (error) {
+ *   // TypeError: Cannot encode value: float64Codec encodes numbers only, got string
+ * }
  * ```
  */
 export const float64Codec: Codec<number> = {
@@ -1318,7 +1412,9 @@ export const float64Codec: Codec<number> = {
    */
   decode(bytes: Uint8Array): number {
     if (bytes.length !== 8) {
-      throw new TypeError(`Cannot decode record: float64Codec expects 8 bytes, got ${bytes.length}`);
+      throw new TypeError(
+        `Cannot decode record: float64Codec expects 8 bytes, got ${bytes.length}`,
+      );
     }
     // Copy through a private scratch (the encode scratch may still be in the caller's hands).
     for (let i = 0; i < 8; i++) f64InBytes[i] = bytes[i] as number;

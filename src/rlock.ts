@@ -273,5 +273,4 @@ export class RLock {
     }
     Atomics.store(i32, DEPTH, depth);
   }
-
 }

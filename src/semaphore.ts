@@ -135,7 +135,9 @@ export class Semaphore {
   constructor(value = 1, options?: PlacementOptions) {
     const handle = opening;
     opening = undefined;
-    const kind = new.target === Semaphore ? "Semaphore" : "BoundedSemaphore";
+    // The kind follows the class hierarchy (a subclass of Semaphore is unbounded); the binding
+    // of BoundedSemaphore, declared below, is initialised before any constructor runs.
+    const kind = this instanceof BoundedSemaphore ? "BoundedSemaphore" : "Semaphore";
     if (handle === undefined) checkValue(kind, value);
     this.handle = handle ?? place(kind, BYTES, options);
     this.i32 = slots(this.handle, 4);
@@ -234,8 +236,12 @@ export class Semaphore {
       if (seen === value) break;
       value = seen;
     }
-    // Wake only when someone waits (see the invariant), at most n of them.
-    if (Atomics.load(i32, WAITERS) !== 0) wake(i32, VALUE, n, ASYNC);
+    // Wake only when someone waits (see the invariant), at most n of them — or when ASYNC counts
+    // physical waits still registered after their logical wait was aborted: a wake is the only
+    // way to settle them (futex.ts, "Abort"), and WAITERS no longer counts them.
+    if (Atomics.load(i32, WAITERS) !== 0 || Atomics.load(i32, ASYNC) !== 0) {
+      wake(i32, VALUE, n, ASYNC);
+    }
   }
 
   /** Blocks until a permit is taken; returns a guard that releases it. @throws {TimeoutError} */

@@ -10,16 +10,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Barrier, Condition, Event, Lock, NotOwnedError, RLock, Semaphore } from "../mod.ts";
 import { spawn, until } from "./helpers.ts";
-import {
-  COND_OPS,
-  LOG,
-  LOG_N,
-  PHASE,
-  READY,
-  ROUNDS,
-  SH_SLOTS,
-  TURN,
-} from "./fixtures/cond_ops.ts";
+import { COND_OPS, LOG, LOG_N, PHASE, READY, ROUNDS, SH_SLOTS, TURN } from "./fixtures/cond_ops.ts";
 
 /** Worker ops give up after this; helpers after HELPER_MS (both far above the expected times). */
 const WAIT_MS = 10_000;

@@ -191,13 +191,14 @@ export function setForcePolling(on: boolean): void {
 
 /**
  * Sleeps as `park` asks without blocking. Returns the result directly when it is known at once
- * (timed out already, or the slot no longer holds the expected value).
+ * (timed out already, or the slot no longer holds the expected value). `stale()` tells whether
+ * the logical wait this park serves has ended or moved on (the polling fallback stops then).
  */
-function parkAsync(park: Park): WaitResult | Promise<WaitResult> {
+function parkAsync(park: Park, stale: () => boolean): WaitResult | Promise<WaitResult> {
   const { i32, index, expected, deadline, asyncCount } = park;
   const remaining = deadline === Infinity ? Infinity : deadline - now();
   if (remaining <= 0) return "timed-out";
-  if (!hasWaitAsync || forcePolling) return poll(i32, index, expected, deadline);
+  if (!hasWaitAsync || forcePolling) return poll(i32, index, expected, deadline, stale);
   // Count ourselves before registering, so that a waker that could pick us sees the count and
   // wakes everyone (see "Woken but absent"). A wake that happens between the increment and the
   // registration is seen by waitAsync as "not-equal".
@@ -215,11 +216,25 @@ function parkAsync(park: Park): WaitResult | Promise<WaitResult> {
   });
 }
 
-/** The fallback without `Atomics.waitAsync`: re-read the slot with exponential backoff. */
-function poll(i32: Int32Array, index: number, expected: number, deadline: number) {
+/**
+ * The fallback without `Atomics.waitAsync`: re-read the slot with exponential backoff.
+ *
+ * Invariant: the timer chain never outlives the logical wait it serves. Unlike a pending
+ * `waitAsync`, a ref'd timer keeps the process alive, so once `stale()` (the wait was aborted or
+ * has moved on) the poll re-arms no timer and settles, within one poll interval.
+ */
+function poll(
+  i32: Int32Array,
+  index: number,
+  expected: number,
+  deadline: number,
+  stale: () => boolean,
+) {
   return new Promise<WaitResult>((resolve) => {
     let delay = POLL_MIN_MS;
     const check = () => {
+      // The result is ignored by runAsync: any value settles the promise.
+      if (stale()) return resolve("timed-out");
       if (Atomics.load(i32, index) !== expected) return resolve("ok");
       const remaining = deadline - now();
       if (remaining <= 0) return resolve("timed-out");
@@ -263,6 +278,8 @@ export function runAsync<R>(
     let finished = false;
     /** Identifies the pending park; a result for an older one is stale and ignored. */
     let parkId = 0;
+    /** The request of the pending physical `Atomics.waitAsync`, if any. */
+    let pendingPark: Park | undefined;
     const finish = () => {
       finished = true;
       releaseAlive();
@@ -284,14 +301,18 @@ export function runAsync<R>(
           resolve(step.value);
           return;
         }
-        const pending = parkAsync(step.value);
+        const id = ++parkId;
+        const pending = parkAsync(step.value, () => finished || id !== parkId);
         if (typeof pending === "string") {
           resume = () => slow.next(pending);
           continue;
         }
-        const id = ++parkId;
+        pendingPark = hasWaitAsync && !forcePolling ? step.value : undefined;
         pending.then((result) => {
-          if (!finished && id === parkId) drive(() => slow.next(result));
+          if (!finished && id === parkId) {
+            pendingPark = undefined;
+            drive(() => slow.next(result));
+          }
         });
         return;
       }
@@ -299,6 +320,12 @@ export function runAsync<R>(
     const onAbort = () => {
       if (finished) return;
       parkId++;
+      // Settle the physical wait we leave behind at once, so that it leaves no trace: a wake of
+      // every waiter of its slot (the others re-check and sleep again; spurious wake-ups are
+      // part of every slow path's contract). Without it the stale registration stays counted
+      // in the async-waiter slot, and in memory, until some later wake of that slot.
+      if (pendingPark !== undefined) Atomics.notify(pendingPark.i32, pendingPark.index);
+      pendingPark = undefined;
       if (abortMode === "throw") {
         drive(() => slow.throw(new Aborted(signal!.reason)));
         return;

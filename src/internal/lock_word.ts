@@ -14,8 +14,10 @@
  * | o<<1 \| P  | held by o, someone may sleep  | a waiter sets P; the releaser swaps to 0 and wakes one |
  *
  * Invariant: PARKED is set before any thread sleeps on STATE, and a thread that has slept
- * re-acquires with PARKED set, since it cannot know whether others still sleep (the classic
- * three-state futex mutex). A spurious PARKED costs one needless wake, never a lost one.
+ * leaves the slow path only with PARKED set on the word: it re-acquires with PARKED set, and if
+ * it gives up (timeout) while the word is held, it sets PARKED first. It cannot know whether
+ * others still sleep, and the wake-up it may have consumed was theirs (the classic three-state
+ * futex mutex). A spurious PARKED costs one needless wake, never a lost one.
  *
  * Owner ident in the word costs nothing on the fast path (the CAS writes it instead of `1`) and
  * buys diagnostics ("held by thread 3"), RLock ownership and owner-death detection.
@@ -95,9 +97,18 @@ export function* lockSlow(
       state = seen;
       continue;
     }
-    // Held: give up if our time is out (before setting PARKED, so a try leaves no trace).
+    // Held: give up if our time is out. A try that never slept leaves no trace. A waiter that
+    // has slept may have been woken by the release that freed the word, and that wake-up was
+    // the others' only one: a barger took the word meanwhile, writing it without PARKED, so
+    // nobody would wake them again. Pass it on: leave only once the word carries PARKED.
     const t = deadline === Infinity && life !== LIFE_ALIVE ? 0 : now();
-    if (t >= deadline) return false;
+    if (t >= deadline) {
+      if (take === me2 || (state & PARKED) !== 0) return false;
+      const seen = Atomics.compareExchange(i32, at, state, state | PARKED);
+      if (seen === state) return false;
+      state = seen;
+      continue;
+    }
     // Set the parked bit, so that the release wakes us.
     if ((state & PARKED) === 0) {
       const seen = Atomics.compareExchange(i32, at, state, state | PARKED);

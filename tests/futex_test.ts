@@ -1,0 +1,253 @@
+/**
+ * The futex layer (`src/internal/futex.ts`): its drivers, wake counts, keep-alive (in a main
+ * script and in a worker, as child processes of the runtime running the tests), the polling
+ * fallback, and the "woken but absent" case of DESIGN.md.
+ *
+ * Not tested here: the `TypeError` of a `*Sync` call where blocking is forbidden — that needs a
+ * browser main thread.
+ */
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Event, Lock, Semaphore } from "../mod.ts";
+import {
+  deadlineAfter,
+  type Park,
+  type Parker,
+  pendingAsyncWaits,
+  runAsync,
+  runSync,
+  setForcePolling,
+  type WaitResult,
+  wake,
+  wakeAll,
+} from "../src/internal/futex.ts";
+import { sleep, spawn, until } from "./helpers.ts";
+import { assertTimedOut, ctlBlock, runFixture, signal, slotsOf, timed } from "./fixtures/checks.ts";
+
+/** A slow path that parks once on `i32[0]` and returns what the driver answered. */
+function* parkOnce(
+  i32: Int32Array,
+  expected: number,
+  deadline: number,
+  asyncCount = -1,
+  log?: string[],
+): Parker<WaitResult> {
+  const park: Park = { i32, index: 0, expected, deadline, asyncCount };
+  try {
+    return yield park;
+  } finally {
+    log?.push("finally");
+  }
+}
+
+test("runSync answers not-equal, timed-out and ok", async () => {
+  const buffer = new SharedArrayBuffer(8);
+  const i32 = new Int32Array(buffer);
+  assert.equal(runSync(parkOnce(i32, 1, Infinity)), "not-equal");
+  const t = await timed(() => runSync(parkOnce(i32, 0, deadlineAfter(50))));
+  assert.equal(t.value, "timed-out");
+  assertTimedOut(t.elapsed, 50, "runSync");
+  assert.equal(
+    runSync(parkOnce(i32, 0, performance.now() - 1)),
+    "timed-out",
+    "a past deadline does not sleep",
+  );
+  const notifier = spawn<number>("notifyLater", { buffer, index: 0, value: 0, delayMs: 50 });
+  // Sleep until notified (the value stays 0, so only the notify ends the wait), bounded.
+  const woken = await timed(() => runSync(parkOnce(i32, 0, deadlineAfter(10_000))));
+  assert.equal(woken.value, "ok");
+  assert.ok(woken.elapsed < 5_000);
+  assert.equal(await notifier.result, 1);
+});
+
+test("runAsync answers not-equal, timed-out and ok, and holds the keep-alive only while pending", async () => {
+  const buffer = new SharedArrayBuffer(8);
+  const i32 = new Int32Array(buffer);
+  assert.equal(await runAsync(parkOnce(i32, 1, Infinity), undefined), "not-equal");
+  const t = await timed(() => runAsync(parkOnce(i32, 0, deadlineAfter(50)), undefined));
+  assert.equal(t.value, "timed-out");
+  assertTimedOut(t.elapsed, 50, "runAsync");
+  const pending = runAsync(parkOnce(i32, 0, deadlineAfter(10_000), 1), undefined);
+  assert.equal(pendingAsyncWaits(), 1);
+  assert.equal(i32[1], 1, "the async waiter counts itself in its async-waiter slot");
+  const notifier = spawn<number>("notifyLater", { buffer, index: 0, value: 0, delayMs: 20 });
+  assert.equal(await pending, "ok");
+  assert.equal(await notifier.result, 1);
+  assert.equal(pendingAsyncWaits(), 0);
+  assert.equal(i32[1], 0, "uncounted once settled");
+});
+
+test("runAsync on abort closes the slow path (finally runs) and rejects with signal.reason", async () => {
+  const i32 = new Int32Array(new SharedArrayBuffer(8));
+  const log: string[] = [];
+  const controller = new AbortController();
+  const pending = runAsync(parkOnce(i32, 0, Infinity, 1, log), controller.signal);
+  assert.equal(pendingAsyncWaits(), 1);
+  const reason = new Error("abort");
+  controller.abort(reason);
+  await assert.rejects(pending, (e) => e === reason);
+  assert.deepEqual(log, ["finally"]);
+  assert.equal(pendingAsyncWaits(), 0);
+  // The abort woke the slot, so the physical wait settles by itself and leaves no count behind.
+  await until(() => i32[1] === 0, "the stale wait settles");
+  assert.equal(wakeAll(i32, 0), 0, "no stale registration is left on the slot");
+});
+
+test("wake wakes `count` waiters, or all of them while an async waiter is counted", async () => {
+  const i32 = new Int32Array(new SharedArrayBuffer(8));
+  // Uncounted async waits (asyncCount -1): wake(…, 1, -1) wakes exactly one.
+  const plain = [0, 1, 2].map(() => runAsync(parkOnce(i32, 0, deadlineAfter(10_000)), undefined));
+  assert.equal(wake(i32, 0, 1, -1), 1);
+  assert.equal(wakeAll(i32, 0), 2);
+  assert.deepEqual(await Promise.all(plain), ["ok", "ok", "ok"]);
+  // Counted async waits: one is enough for a wake of 1 to wake all.
+  const counted = [0, 1, 2].map(() =>
+    runAsync(parkOnce(i32, 0, deadlineAfter(10_000), 1), undefined)
+  );
+  assert.equal(i32[1], 3);
+  assert.equal(wake(i32, 0, 1, 1), 3);
+  assert.deepEqual(await Promise.all(counted), ["ok", "ok", "ok"]);
+  assert.equal(i32[1], 0);
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("keep-alive: a main script whose only pending work is an async wait completes", async () => {
+  const { code, stdout, stderr } = await runFixture("keepalive_main.ts");
+  assert.equal(stdout, "lock true\nevent true\nsemaphore true\n", `stderr: ${stderr}`);
+  assert.equal(code, 0, stderr);
+});
+
+test("keep-alive: a worker whose only pending work is an async wait completes", async () => {
+  const { code, stdout, stderr } = await runFixture("keepalive_in_worker.ts");
+  assert.equal(stdout, "lock true\nevent true\nsemaphore true\nworker done\n", `stderr: ${stderr}`);
+  assert.equal(code, 0, stderr);
+});
+
+test("polling fallback: async Lock, Semaphore and Event waits across threads", async () => {
+  setForcePolling(true);
+  try {
+    const lock = new Lock();
+    const ctl = ctlBlock();
+    const holder = spawn("holdUntil", {
+      handle: lock.handle,
+      ctl: ctl.buffer,
+      holding: 0,
+      releaseWhen: 1,
+      delayMs: 30,
+    });
+    await until(() => Atomics.load(ctl.i32, 0) === 1, "the worker holds the lock");
+    const acquired = lock.acquire({ timeout: 10_000 });
+    // A sync waiter in another worker, mixed with our polling one.
+    const started = new SharedArrayBuffer(4);
+    const other = spawn<{ acquired: boolean }>("acquireTimed", {
+      handle: lock.handle,
+      mode: "sync",
+      timeout: 10_000,
+      started,
+    });
+    await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the sync waiter started");
+    signal(ctl.i32, 1);
+    assert.equal(await acquired, true);
+    lock.release();
+    assert.equal((await other.result).acquired, true);
+    await holder.result;
+
+    const sem = new Semaphore(0);
+    const permit = sem.acquire({ timeout: 10_000 });
+    await spawn("call", { handle: sem.handle, calls: [{ method: "release" }] }).result;
+    assert.equal(await permit, true);
+    assert.equal(sem.value, 0);
+
+    const event = new Event();
+    const waiting = event.wait({ timeout: 10_000 });
+    await spawn("call", { handle: event.handle, calls: [{ method: "set" }, { method: "clear" }] })
+      .result;
+    assert.equal(await waiting, true, "set();clear() is seen by a polling waiter too");
+
+    // Timeout and abort in polling mode.
+    lock.acquireSync();
+    const t = await timed(() => lock.acquire({ timeout: 50 }));
+    assert.equal(t.value, false);
+    assertTimedOut(t.elapsed, 50, "polling acquire");
+    const controller = new AbortController();
+    const aborted = lock.acquire({ signal: controller.signal });
+    controller.abort("why");
+    await assert.rejects(aborted, (e) => e === "why");
+    assert.equal(lock.locked, true);
+    lock.release();
+    assert.equal(pendingAsyncWaits(), 0);
+  } finally {
+    setForcePolling(false);
+  }
+});
+
+test("polling fallback in a worker: its async acquire gets a lock released here", async () => {
+  const lock = new Lock();
+  lock.acquireSync();
+  const started = new SharedArrayBuffer(4);
+  const running = spawn<{ acquired: boolean; pending: number }>("pollingAcquire", {
+    handle: lock.handle,
+    timeout: 10_000,
+    started,
+  });
+  await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker started waiting");
+  await sleep(20);
+  lock.release();
+  assert.deepEqual(await running.result, { acquired: true, pending: 0 });
+  assert.equal(lock.locked, false);
+});
+
+/**
+ * DESIGN.md's "woken but absent": this thread has an async waiter on A and then blocks in
+ * `B.acquireSync()`. Worker W2 holds B and waits (sync) on A behind our async waiter; worker W1
+ * releases A. If the release woke only our absent async waiter, W2 would sleep on, never release
+ * B, and we would never get B. Every wait is bounded; a failure shows as `false`.
+ */
+for (const kind of ["Lock", "Semaphore"] as const) {
+  test(`woken but absent (${kind}): a sync waiter still gets A while this thread's async waiter cannot run`, async () => {
+    const a = kind === "Lock" ? new Lock() : new Semaphore(1);
+    const b = new Lock();
+    // ctl: 0 W1 holds A, 1 release A, 2 W2 holds B, 3 W2 waits on A
+    const ctl = ctlBlock();
+    const w1 = spawn("holdUntil", {
+      handle: a.handle,
+      ctl: ctl.buffer,
+      holding: 0,
+      releaseWhen: 1,
+      delayMs: 50,
+    });
+    await until(() => Atomics.load(ctl.i32, 0) === 1, "W1 holds A");
+    // Our async waiter on A registers now, first in line.
+    const ours = a.acquire({ timeout: 20_000 });
+    const asyncSlot = kind === "Lock" ? 1 : 2;
+    assert.equal(slotsOf(a.handle, asyncSlot + 1)[asyncSlot], 1, "our async waiter is counted");
+    const w2 = spawn<{ got: boolean; elapsed: number }>("takeThenWait", {
+      first: b.handle,
+      second: a.handle,
+      ctl: ctl.buffer,
+      holdingFirst: 2,
+      waitingSecond: 3,
+      timeout: 5_000,
+    });
+    await until(() => Atomics.load(ctl.i32, 3) === 1, "W2 holds B and waits on A");
+    await sleep(30); // W2 most likely asleep behind our waiter; correct either way
+    // W1 releases A 50 ms from now, while we are blocked below and cannot run our async waiter.
+    signal(ctl.i32, 1);
+    const t0 = performance.now();
+    const gotB = b.acquireSync({ timeout: 8_000 });
+    const blocked = performance.now() - t0;
+    assert.equal(gotB, true, `B was never released (blocked ${blocked.toFixed(0)} ms)`);
+    b.release();
+    const r2 = await w2.result;
+    assert.equal(r2.got, true, "W2 got A although our async waiter was woken first");
+    assert.ok(blocked < 4_000, `blocked ${blocked.toFixed(0)} ms`);
+    await w1.result;
+    // Our async waiter gets A once W2 has released it.
+    assert.equal(await ours, true);
+    a.release();
+    if (a instanceof Lock) assert.equal(a.locked, false);
+    else assert.equal(a.value, 1);
+    assert.equal(pendingAsyncWaits(), 0);
+  });
+}

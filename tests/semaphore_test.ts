@@ -1,0 +1,293 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { BoundedSemaphore, Semaphore, TimeoutError } from "../mod.ts";
+import { pendingAsyncWaits } from "../src/internal/futex.ts";
+import { runAll, sleep, spawn, until } from "./helpers.ts";
+import { assertMessageStyle, assertTimedOut, ctlBlock, slotsOf, timed } from "./fixtures/checks.ts";
+
+/** The WAITERS slot: threads/tasks inside the slow path. */
+const WAITERS = 1;
+
+test("Semaphore: the default value is 1; acquire, tryAcquire, value and release", async () => {
+  const sem = new Semaphore();
+  assert.equal(sem.value, 1);
+  assert.equal(sem.tryAcquire(), true);
+  assert.equal(sem.value, 0);
+  assert.equal(sem.tryAcquire(), false);
+  assert.equal(sem.acquireSync({ timeout: 0 }), false);
+  assert.equal(await sem.acquire({ timeout: 0 }), false);
+  sem.release();
+  assert.equal(sem.value, 1);
+  assert.equal(sem.acquireSync(), true);
+  sem.release();
+  assert.equal(await sem.acquire(), true);
+  assert.equal(sem.value, 0);
+  // Unbounded: releasing beyond the initial value is allowed (CPython's test_release_unacquired).
+  sem.release();
+  sem.release();
+  assert.equal(sem.value, 2);
+  sem.release(5);
+  assert.equal(sem.value, 7);
+  const zero = new Semaphore(0);
+  assert.equal(zero.value, 0);
+  assert.equal(zero.tryAcquire(), false);
+});
+
+test("Semaphore: a timed-out acquire returns false after ~the timeout, takes nothing, leaves it usable", async () => {
+  const sem = new Semaphore(2);
+  assert.equal(sem.acquireSync({ timeout: 5 }), true);
+  assert.equal(await sem.acquire({ timeout: 5 }), true);
+  for (const mode of ["sync", "async"] as const) {
+    const t = await timed(() =>
+      mode === "sync" ? sem.acquireSync({ timeout: 50 }) : sem.acquire({ timeout: 50 })
+    );
+    assert.equal(t.value, false, mode);
+    assertTimedOut(t.elapsed, 50, mode);
+    const r = await spawn<{ acquired: boolean; elapsed: number }>("acquireTimed", {
+      handle: sem.handle,
+      mode,
+      timeout: 50,
+    }).result;
+    assert.equal(r.acquired, false);
+    assertTimedOut(r.elapsed, 50, `worker ${mode}`);
+  }
+  assert.equal(sem.value, 0);
+  assert.equal(slotsOf(sem.handle, 4)[WAITERS], 0, "no waiter count leaked by the timeouts");
+  sem.release();
+  assert.equal(sem.tryAcquire(), true);
+  sem.release(2);
+  assert.equal(sem.value, 2);
+});
+
+test("Semaphore: release(n) wakes n waiters, sync and async across 4 workers", async () => {
+  const sem = new Semaphore(0);
+  const ctl = ctlBlock();
+  const modes = ["sync", "async", "sync", "async"] as const;
+  const running = modes.map((mode) =>
+    spawn<boolean>("acquireAndKeep", { handle: sem.handle, ctl: ctl.buffer, mode, timeout: 20_000 })
+  );
+  await until(() => Atomics.load(ctl.i32, 0) === 4, "all 4 waiters started");
+  await until(() => slotsOf(sem.handle, 4)[WAITERS] === 4, "all 4 in the slow path");
+  await sleep(10);
+  assert.equal(Atomics.load(ctl.i32, 1), 0);
+  sem.release(3);
+  await until(() => Atomics.load(ctl.i32, 1) === 3, "3 waiters acquired");
+  await sleep(30); // a 4th success would need a permit from nowhere; give it a chance to show
+  assert.equal(Atomics.load(ctl.i32, 1), 3, "exactly 3 woke for 3 permits");
+  assert.equal(sem.value, 0);
+  sem.release();
+  const results = await Promise.all(running.map((r) => r.result));
+  assert.deepEqual(results, [true, true, true, true]);
+  assert.equal(sem.value, 0);
+  assert.equal(slotsOf(sem.handle, 4)[WAITERS], 0);
+});
+
+test("Semaphore: contended acquire in phases (CPython's test_acquire_contended)", async () => {
+  const sem = new Semaphore(7);
+  assert.equal(sem.tryAcquire(), true);
+  const ctl = ctlBlock();
+  // 9 workers each want one permit: 6 get one at once, 3 wait.
+  const running = Array.from(
+    { length: 9 },
+    (_, i) =>
+      spawn<boolean>("acquireAndKeep", {
+        handle: sem.handle,
+        ctl: ctl.buffer,
+        mode: i % 2 ? "async" : "sync",
+        timeout: 20_000,
+      }),
+  );
+  await until(() => Atomics.load(ctl.i32, 1) === 6, "6 acquired");
+  await until(() => Atomics.load(ctl.i32, 0) === 9, "all started");
+  assert.equal(sem.value, 0);
+  assert.equal(Atomics.load(ctl.i32, 1), 6, "no more than the 6 permits were taken");
+  sem.release(2);
+  await until(() => Atomics.load(ctl.i32, 1) === 8, "8 acquired");
+  assert.equal(sem.value, 0);
+  sem.release();
+  assert.deepEqual(await Promise.all(running.map((r) => r.result)), Array(9).fill(true));
+  assert.equal(sem.value, 0);
+  assert.equal(sem.tryAcquire(), false);
+});
+
+test("Semaphore(3): never more than 3 inside at once, 8 workers, sync and async mixed", async () => {
+  const sem = new Semaphore(3);
+  const stats = new SharedArrayBuffer(12);
+  const modes = ["sync", "async", "mixed", "sync", "async", "mixed", "sync", "mixed"];
+  await runAll(
+    "semaphoreRounds",
+    8,
+    (i) => ({ handle: sem.handle, stats, iterations: 5_000, mode: modes[i] }),
+  );
+  const [inside, maxInside, total] = new Int32Array(stats);
+  assert.equal(inside, 0);
+  assert.ok(maxInside! >= 1 && maxInside! <= 3, `max inside was ${maxInside}`);
+  assert.equal(total, 40_000);
+  assert.equal(sem.value, 3);
+  assert.equal(slotsOf(sem.handle, 4)[WAITERS], 0);
+});
+
+test("Semaphore: sync and async waiters mixed across 4 workers with 2 permits", async () => {
+  const sem = new Semaphore(2);
+  const ctl = ctlBlock();
+  assert.equal(sem.tryAcquire(), true);
+  assert.equal(sem.tryAcquire(), true);
+  const running = [
+    spawn<boolean[]>("contend", {
+      handle: sem.handle,
+      ctl: ctl.buffer,
+      mode: "sync",
+      timeout: 20_000,
+    }),
+    spawn<boolean[]>("contend", {
+      handle: sem.handle,
+      ctl: ctl.buffer,
+      mode: "async",
+      tasks: 3,
+      timeout: 20_000,
+    }),
+    spawn<boolean[]>("contend", {
+      handle: sem.handle,
+      ctl: ctl.buffer,
+      mode: "sync",
+      timeout: 20_000,
+    }),
+    spawn<boolean[]>("contend", {
+      handle: sem.handle,
+      ctl: ctl.buffer,
+      mode: "async",
+      tasks: 2,
+      timeout: 20_000,
+    }),
+  ];
+  await until(() => Atomics.load(ctl.i32, 0) === 7, "all 7 waiters started");
+  assert.equal(Atomics.load(ctl.i32, 1), 0);
+  sem.release(2);
+  const results = (await Promise.all(running.map((r) => r.result))).flat();
+  assert.deepEqual(results, Array(7).fill(true));
+  assert.ok(Atomics.load(ctl.i32, 3) <= 2, "never more than 2 inside");
+  assert.equal(sem.value, 2);
+});
+
+test("BoundedSemaphore: over-release throws RangeError and leaves the count", async () => {
+  const sem = new BoundedSemaphore(2);
+  assert.equal(sem.value, 2);
+  assert.throws(() => sem.release(), (e: unknown) => {
+    assert.ok(e instanceof RangeError);
+    assert.equal(
+      e.message,
+      "Cannot release bounded semaphore: 2 + 1 permits would pass its initial value 2",
+    );
+    assertMessageStyle(e.message);
+    return true;
+  });
+  assert.equal(sem.value, 2);
+  assert.equal(sem.tryAcquire(), true);
+  assert.throws(() => sem.release(2), RangeError);
+  assert.equal(sem.value, 1, "a failed release(2) adds nothing");
+  sem.release();
+  assert.equal(sem.value, 2);
+  assert.throws(() => sem.release(), RangeError);
+  assert.equal(sem.value, 2);
+  // From another thread, through its handle.
+  const r = await spawn<
+    { results: { ok: boolean; name?: string }[]; props: Record<string, unknown> }
+  >("call", {
+    handle: sem.handle,
+    calls: [{ method: "release" }, { method: "acquireSync" }, { method: "release" }],
+    props: ["value"],
+  }).result;
+  assert.deepEqual(r.results.map((x) => x.ok ? "ok" : x.name), ["RangeError", "ok", "ok"]);
+  assert.deepEqual(r.props, { value: 2 });
+  assert.equal(sem.value, 2);
+  assert.ok(BoundedSemaphore.from(sem.handle) instanceof BoundedSemaphore);
+  assert.throws(() => Semaphore.from(sem.handle), TypeError);
+  assert.throws(() => BoundedSemaphore.from(new Semaphore().handle), TypeError);
+  // Default value 1.
+  const one = new BoundedSemaphore();
+  assert.equal(one.value, 1);
+  assert.throws(() => one.release(), RangeError);
+});
+
+test("Semaphore: release past 2^31-1 throws RangeError and leaves the count", () => {
+  const sem = new Semaphore(2 ** 31 - 2);
+  sem.release();
+  assert.equal(sem.value, 2 ** 31 - 1);
+  assert.throws(() => sem.release(), RangeError);
+  assert.equal(sem.value, 2 ** 31 - 1);
+});
+
+test("Semaphore: holdSync/hold guards with `using`; a guard releases once; TimeoutError", async () => {
+  const sem = new Semaphore(2);
+  {
+    using _a = sem.holdSync();
+    using _b = await sem.hold();
+    assert.equal(sem.value, 0);
+    const t = await timed(() => assert.throws(() => sem.holdSync({ timeout: 50 }), TimeoutError));
+    assertTimedOut(t.elapsed, 50, "holdSync");
+    await assert.rejects(sem.hold({ timeout: 10 }), (e: unknown) => {
+      assert.ok(e instanceof TimeoutError);
+      assert.match(e.message, /^Cannot acquire semaphore: timed out after 10 ms/);
+      assertMessageStyle(e.message);
+      return true;
+    });
+  }
+  assert.equal(sem.value, 2);
+  const g = sem.holdSync();
+  g.release();
+  g.release();
+  g[Symbol.dispose]();
+  assert.equal(sem.value, 2, "a second release adds no permit");
+  const bounded = new BoundedSemaphore(1);
+  const bg = bounded.holdSync();
+  bg.release();
+  bg.release(); // would be an over-release if it were not a no-op
+  assert.equal(bounded.value, 1);
+});
+
+test("Semaphore: abort mid-wait takes no permit and leaks no waiter count", async () => {
+  const sem = new Semaphore(0);
+  const controller = new AbortController();
+  const pending = sem.acquire({ signal: controller.signal });
+  assert.equal(slotsOf(sem.handle, 4)[WAITERS], 1);
+  // A sync waiter in a worker, to show that the abort did not take its wake-up.
+  const ctl = ctlBlock();
+  const waiter = spawn<boolean>("acquireAndKeep", {
+    handle: sem.handle,
+    ctl: ctl.buffer,
+    mode: "sync",
+    timeout: 20_000,
+  });
+  await until(() => slotsOf(sem.handle, 4)[WAITERS] === 2, "the worker waits too");
+  const reason = new Error("stop");
+  controller.abort(reason);
+  await assert.rejects(pending, (e) => e === reason);
+  assert.equal(slotsOf(sem.handle, 4)[WAITERS], 1, "the aborted waiter uncounted itself");
+  assert.equal(pendingAsyncWaits(), 0);
+  assert.equal(sem.value, 0);
+  sem.release();
+  assert.equal(await waiter.result, true, "the worker got the permit");
+  assert.equal(sem.value, 0, "the aborted call took nothing");
+  sem.release();
+  assert.equal(sem.value, 1);
+  assert.equal(await sem.acquire({ timeout: 100 }), true);
+  assert.equal(slotsOf(sem.handle, 4)[WAITERS], 0);
+});
+
+test("Semaphore: an already-aborted signal rejects at once, even with permits free", async () => {
+  const sem = new Semaphore(3);
+  const reason = new Error("aborted before");
+  await assert.rejects(sem.acquire({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
+  await assert.rejects(sem.hold({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
+  assert.equal(sem.value, 3);
+  assert.equal(slotsOf(sem.handle, 4)[WAITERS], 0);
+});
+
+test("Semaphore: the handle survives postMessage; from() in the worker shares the count", async () => {
+  const sem = new Semaphore(4);
+  assert.equal(sem.tryAcquire(), true);
+  const running = spawn<Record<string, unknown>[]>("receiveHandles", null);
+  running.worker.postMessage({ handles: [sem.handle], action: "act" });
+  assert.deepEqual(await running.result, [{ kind: "Semaphore", value: 3 }]);
+  assert.equal(sem.value, 4, "the worker's release is seen here");
+});
