@@ -2,12 +2,21 @@
  * `Event`: a flag threads wait for, as Python's `threading.Event`.
  *
  * Layout: Int32Array, 4-byte slots, byteOffset % 4 === 0
- * | slot | name | meaning                                       |
- * | 0    | FLAG | 1 set, 0 clear                                |
- * | 1    | GEN  | bumped by every `set()` of a clear flag (wraps) |
- * Invariant: `set()` writes FLAG before GEN and wakes all after; a waiter reads GEN before FLAG
- * and sleeps only while GEN is unchanged. So a waiter that saw FLAG clear sees GEN move (or is
- * woken), and a waiter woken by `set()` returns `true` even if `clear()` follows at once.
+ * | slot | name  | meaning                                                       |
+ * | 0    | STATE | `generation << 1 \| FLAG`; the generation counts `set()`s (wraps) |
+ * | 1    | —     | reserved (keeps the 8-byte size of earlier versions)          |
+ *
+ * State table (g = generation):
+ * | STATE       | meaning   | `set()`                       | `clear()`      |
+ * | g << 1      | clear     | CAS → (g+1) << 1 \| 1, wake all | nothing        |
+ * | g << 1 \| 1 | set       | nothing                       | CAS → g << 1   |
+ *
+ * Invariant: the flag and the generation change together, in one CAS, so a wait can never see
+ * the flag of one `set()` and the generation bump of the same `set()` separately (with two slots,
+ * a waiter could see the flag, return, `clear()`, wait again, and be woken by the late bump of
+ * the `set()` it had already seen). A waiter sleeps only on a clear STATE it read, so every
+ * `set()` after that read changes STATE and wakes it; it returns `true` once the generation
+ * moved, even if `clear()` followed at once (Python's rule).
  *
  * @module
  */
@@ -31,20 +40,22 @@ import {
   type WaitOptions,
 } from "./internal/options.ts";
 
-/** Slot of the flag. */
-const FLAG = 0;
-/** Slot of the set generation. */
-const GEN = 1;
+/** Slot of the flag and generation. */
+const STATE = 0;
+/** Bit 0 of STATE: the flag. */
+const FLAG = 1;
 /** Bytes an `Event` takes. */
 const BYTES = 8;
 
 let opening: Handle | undefined;
 
-/** The slow path: sleep until a `set()` moves GEN past `gen` or the deadline. */
-function* waitSlow(i32: Int32Array, gen: number, deadline: number): Parker<boolean> {
-  const park: Park = { i32, index: GEN, expected: gen, deadline, asyncCount: -1 };
+/** The slow path: sleep until a `set()` moves STATE past `seen` (a clear state) or the deadline. */
+function* waitSlow(i32: Int32Array, seen: number, deadline: number): Parker<boolean> {
+  const park: Park = { i32, index: STATE, expected: seen, deadline, asyncCount: -1 };
   for (;;) {
-    if (Atomics.load(i32, GEN) !== gen || Atomics.load(i32, FLAG) === 1) return true;
+    // Set now, or set (and maybe cleared) since we looked: the generation moved.
+    const state = Atomics.load(i32, STATE);
+    if ((state & FLAG) !== 0 || (state & ~FLAG) !== seen) return true;
     if (deadline !== Infinity && now() >= deadline) return false;
     // "ok" / "not-equal": a set() (or spurious) — the loop re-checks. "timed-out": the deadline.
     yield park;
@@ -100,22 +111,33 @@ export class Event {
 
   /** Whether the flag is set (a snapshot). */
   isSet(): boolean {
-    return Atomics.load(this.#i32, FLAG) === 1;
+    return (Atomics.load(this.#i32, STATE) & FLAG) !== 0;
   }
 
   /** Sets the flag and wakes every waiter. */
   set(): void {
     const i32 = this.#i32;
-    // Raise FLAG; only the call that raised it bumps GEN and wakes (see the invariant).
-    if (Atomics.exchange(i32, FLAG, 1) === 0) {
-      Atomics.add(i32, GEN, 1);
-      wakeAll(i32, GEN);
+    let state = Atomics.load(i32, STATE);
+    for (;;) {
+      if ((state & FLAG) !== 0) return; // already set: nobody sleeps on a set state
+      // Raise the flag and bump the generation in one step (see the invariant).
+      const seen = Atomics.compareExchange(i32, STATE, state, ((state + 2) | FLAG) | 0);
+      if (seen === state) break;
+      state = seen;
     }
+    wakeAll(i32, STATE);
   }
 
   /** Clears the flag; later waits wait for the next `set()`. */
   clear(): void {
-    Atomics.store(this.#i32, FLAG, 0);
+    const i32 = this.#i32;
+    let state = Atomics.load(i32, STATE);
+    // Lower the flag, keeping the generation (CAS: a concurrent set() must not be lost).
+    while ((state & FLAG) !== 0) {
+      const seen = Atomics.compareExchange(i32, STATE, state, state & ~FLAG);
+      if (seen === state) return;
+      state = seen;
+    }
   }
 
   /**
@@ -130,10 +152,10 @@ export class Event {
     rejectSignal(options, "wait for event", "event.wait()");
     assertCanBlock("event.wait()");
     const i32 = this.#i32;
-    const gen = Atomics.load(i32, GEN);
-    if (Atomics.load(i32, FLAG) === 1) return true;
+    const state = Atomics.load(i32, STATE);
+    if ((state & FLAG) !== 0) return true;
     if (timeout === 0) return false;
-    return runSync(waitSlow(i32, gen, deadlineAfter(timeout)));
+    return runSync(waitSlow(i32, state, deadlineAfter(timeout)));
   }
 
   /**
@@ -152,9 +174,9 @@ export class Event {
     }
     if (signal?.aborted === true) return Promise.reject(signal.reason);
     const i32 = this.#i32;
-    const gen = Atomics.load(i32, GEN);
-    if (Atomics.load(i32, FLAG) === 1) return Promise.resolve(true);
+    const state = Atomics.load(i32, STATE);
+    if ((state & FLAG) !== 0) return Promise.resolve(true);
     if (timeout === 0) return Promise.resolve(false);
-    return runAsync(waitSlow(i32, gen, deadlineAfter(timeout)), signal);
+    return runAsync(waitSlow(i32, state, deadlineAfter(timeout)), signal);
   }
 }
