@@ -1,0 +1,88 @@
+/**
+ * Starting a script on another runtime (`node`, `deno run -A`, `bun`) as a child process with a
+ * deadline, streaming its stderr (progress) through, and reading the JSON file it writes.
+ *
+ * @module
+ */
+
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { RUNTIME } from "./env.ts";
+import type { RuntimeName } from "./types.ts";
+
+const g = globalThis as any;
+const repo = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The executable of `runtime`: this process for the current one, else node_modules/.bin, else PATH. */
+export function executable(runtime: RuntimeName): string | undefined {
+  if (runtime === RUNTIME) return RUNTIME === "deno" ? g.Deno.execPath() : g.process.execPath;
+  const dirs = [
+    join(repo, "node_modules", ".bin"),
+    ...(g.process?.env?.PATH ?? "").split(delimiter),
+  ];
+  for (const dir of dirs) {
+    if (dir && existsSync(join(dir, runtime))) return join(dir, runtime);
+  }
+  return undefined;
+}
+
+/**
+ * Runs `script` (a path) with `args` on `runtime`, which must write JSON to `out`. Resolves with
+ * the parsed JSON, or with a string saying why there is none (not found, failed, too slow).
+ */
+export function runScript<T>(
+  runtime: RuntimeName,
+  script: string,
+  args: string[],
+  out: string,
+  deadlineMs: number,
+): Promise<T | string> {
+  const exe = executable(runtime);
+  if (exe === undefined) return Promise.resolve(`${runtime} not found (node_modules/.bin or PATH)`);
+  const argv = [...(runtime === "deno" ? ["run", "-A", script] : [script]), ...args];
+  const env = { ...g.process.env };
+  delete env.NODE_TEST_CONTEXT; // a node:test parent must not turn the child into a test reporter
+  return new Promise((resolve) => {
+    const child = spawn(exe, argv, { cwd: repo, env, stdio: ["ignore", "ignore", "pipe"] });
+    let tail = "";
+    child.stderr!.setEncoding("utf8");
+    child.stderr!.on("data", (chunk: string) => {
+      g.process.stderr.write(chunk);
+      tail = (tail + chunk).slice(-2000);
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      resolve(`${runtime} did not finish within ${deadlineMs / 1000} s and was stopped`);
+    }, deadlineMs);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      resolve(`${runtime} could not start: ${error.message}`);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (code !== 0 || !existsSync(out)) {
+        const last = tail.trim().split("\n").slice(-3).join(" / ");
+        resolve(`${runtime} exited with code ${code}: ${last}`);
+        return;
+      }
+      try {
+        resolve(JSON.parse(readFileSync(out, "utf8")) as T);
+      } catch (error) {
+        resolve(`${runtime} wrote an unreadable report: ${(error as Error).message}`);
+      }
+    });
+  });
+}
+
+/**
+ * Formats generated files with the repository's own formatter (`deno fmt`, configured in
+ * deno.json), so that `deno fmt --check` stays clean after every benchmark run. Files outside
+ * the formatter's include list, or a missing deno, are left as they are.
+ */
+export function formatFiles(files: string[]): void {
+  const deno = executable("deno");
+  if (deno === undefined) return;
+  spawnSync(deno, ["fmt", "--quiet", ...files], { cwd: repo, stdio: "ignore", timeout: 60_000 });
+}

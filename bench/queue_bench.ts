@@ -1,0 +1,128 @@
+/**
+ * Queue 1→1 (P4; the issue sets no number yet): one worker puts, another gets.
+ *
+ * - `queue.oneway`: small objects through a `Queue` (structured codec), beside a postMessage
+ *   stream of the same objects.
+ * - `queue.oneway-f64`: numbers through a `Queue` with `float64Codec`, beside ringbuf.js.
+ * - `peer.ringbuf-spsc`: ringbuf.js, wait-free SPSC ring of Int32 (capacity 1024): one worker
+ *   pushes n numbers one at a time, the other pops them one at a time. ringbuf.js never blocks,
+ *   so both sides poll (with `Atomics.pause`), bounded by the stall deadline.
+ *
+ * multithreading's `channel()` is not here: its Sender/Receiver reach a worker only through its
+ * own `spawn` and private serialization, not through a handle our harness can pass.
+ *
+ * @module
+ */
+
+import { float64Codec, Queue } from "../mod.ts";
+import { StallError } from "./harness/control.ts";
+import type { Case, ThreadsCase } from "./harness/types.ts";
+
+const CAPACITY = 1024;
+const pause: () => void = (Atomics as any).pause?.bind(Atomics) ?? (() => {});
+
+/** One worker puts n items into a Queue, another gets them and checks their order. */
+function queueOneWay(kind: "objects" | "numbers"): ThreadsCase {
+  const numbers = kind === "numbers";
+  return {
+    kind: "threads",
+    name: numbers ? "queue.oneway-f64" : "queue.oneway",
+    title: numbers
+      ? "Queue (float64Codec) 1→1: one worker putSync()s numbers, another getSync()s them"
+      : "Queue 1→1: one worker putSync()s small objects, another getSync()s them",
+    role: "subject",
+    group: "throughput",
+    unit: "ns/item",
+    workers: 2,
+    minIterations: 256,
+    compare: numbers
+      ? [{ baseline: "peer.ringbuf-spsc", tag: "P4" }, {
+        baseline: "platform.postmessage-oneway",
+        tag: "P4",
+      }]
+      : [{ baseline: "platform.postmessage-oneway", tag: "P4" }],
+    setup() {
+      const input = (numbers ? new Queue<number>(0, { codec: float64Codec }) : new Queue()).handle;
+      return [{ input }, { input }];
+    },
+    body(input, { index, label, stallMs }) {
+      const queue = numbers
+        ? Queue.from<number>(input, { codec: float64Codec })
+        : Queue.from<any>(input);
+      // A getSync/putSync that times out throws, which fails the case with its message.
+      const bounded = { timeout: stallMs };
+      let next = 0;
+      if (index === 0) {
+        return (n) => {
+          for (let i = 0; i < n; i++, next++) {
+            queue.putSync(numbers ? next : { id: next, kind: "tick", value: next * 0.5 }, bounded);
+          }
+        };
+      }
+      return (n) => {
+        for (let i = 0; i < n; i++, next++) {
+          const item = queue.getSync(bounded);
+          const id = numbers ? item : (item as { id: number }).id;
+          if (id !== next) throw new Error(`${label}: got item ${id}, expected ${next}`);
+        }
+      };
+    },
+  };
+}
+
+export const cases: Case[] = [
+  queueOneWay("objects"),
+  queueOneWay("numbers"),
+  {
+    kind: "threads",
+    name: "peer.ringbuf-spsc",
+    title: "ringbuf.js SPSC: one worker pushes numbers one by one, another pops them (polling)",
+    role: "peer",
+    group: "throughput",
+    unit: "ns/item",
+    workers: 2,
+    minIterations: 1024,
+    async setup() {
+      const { RingBuffer } = await import("ringbuf.js");
+      const storage = RingBuffer.getStorageForCapacity(CAPACITY, Int32Array);
+      return [{ input: storage }, { input: storage }];
+    },
+    async body(storage: SharedArrayBuffer, { index, label, stallMs }) {
+      const { RingBuffer } = await import("ringbuf.js");
+      const ring = new RingBuffer(storage, Int32Array as any);
+      const one = new Int32Array(1);
+      /** Polls `attempt` until it moves an item; checks the clock every 4096 tries. */
+      const poll = (attempt: () => number, what: string) => {
+        let deadline = 0;
+        for (let tries = 1; attempt() === 0; tries++) {
+          pause();
+          if ((tries & 4095) === 0) {
+            const now = performance.now();
+            if (deadline === 0) deadline = now + stallMs;
+            else if (now > deadline) {
+              throw new StallError(`${label}: ${what} for ${stallMs / 1000} s`);
+            }
+          }
+        }
+      };
+      const push = () => ring.push(one, 1);
+      const pop = () => ring.pop(one, 1);
+      let next = 0;
+      if (index === 0) {
+        return (n) => {
+          for (let i = 0; i < n; i++) {
+            one[0] = next++;
+            poll(push, "ring full");
+          }
+        };
+      }
+      return (n) => {
+        for (let i = 0; i < n; i++) {
+          poll(pop, "ring empty");
+          if (one[0] !== next) throw new Error(`${label}: got ${one[0]}, expected ${next}`);
+          next++;
+        }
+      };
+    },
+  },
+];

@@ -1,0 +1,171 @@
+/**
+ * `npm run bench`: runs every benchmark on Node, Deno and Bun in turn, then the reference
+ * figures (CPython, C), and writes `bench/results/latest.json`, `latest.md` and `latest.svg`.
+ *
+ *   node bench/run.ts [--quick | --full | --smoke] [--runtimes node,deno,bun | current]
+ *                     [--filter <text>] [--out <dir>] [--no-reference]
+ *
+ * - `--full` (default): 11 runs of ~200 ms per case; ≤ 15 min on 2 cores.
+ * - `--quick`: 5 runs of ~40 ms; under 3 min on 2 cores.
+ * - `--smoke`: 1 tiny run, proves the harness works (tests/bench_test.ts); figures mean nothing.
+ *
+ * Each runtime runs `bench/runtime.ts` in a child process with a deadline; its progress lines
+ * stream to stderr. The exit code is 1 when a runtime or a case failed to run (a missed target
+ * is reported in the tables, not in the exit code).
+ *
+ * @module
+ */
+
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { formatFiles, runScript } from "./harness/children.ts";
+import { RUNTIME, RUNTIME_VERSION } from "./harness/env.ts";
+import { type Reference, references } from "./harness/reference.ts";
+import { markdown, type Report, rowsOf, type RuntimeStatus, svg, times } from "./harness/report.ts";
+import { type Plan, PLANS, type RuntimeName, type RuntimeReport } from "./harness/types.ts";
+
+const g = globalThis as any;
+const argv: string[] = RUNTIME === "deno" ? g.Deno.args : g.process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+function option(name: string): string | undefined {
+  const at = argv.indexOf(`--${name}`);
+  if (at >= 0 && argv[at + 1] !== undefined && !argv[at + 1]!.startsWith("--")) return argv[at + 1];
+  return argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+const exit = (code: number): never => {
+  if (RUNTIME === "deno") g.Deno.exit(code);
+  g.process.exit(code);
+  throw new Error("unreachable");
+};
+
+const mode: Plan["mode"] = flag("smoke") ? "smoke" : flag("quick") ? "quick" : "full";
+const plan = PLANS[mode];
+const ALL: RuntimeName[] = ["node", "deno", "bun"];
+const asked = option("runtimes") ?? "node,deno,bun";
+const runtimes = (asked === "current" ? [RUNTIME] : asked.split(",")).map((r) =>
+  r.trim()
+) as RuntimeName[];
+for (const r of runtimes) {
+  if (!ALL.includes(r)) {
+    console.error(`Unknown runtime ${r}: use node, deno, bun or current`);
+    exit(2);
+  }
+}
+const benchDir = fileURLToPath(new URL("./", import.meta.url));
+const outDir = option("out") ?? join(benchDir, "results");
+const filter = option("filter");
+/** Longest a runtime may take before it is stopped and reported as failed. */
+const RUNTIME_DEADLINE_MS = { smoke: 60_000, quick: 150_000, full: 600_000 }[mode];
+
+const log = (line: string) => console.error(line);
+
+/** Runs `bench/runtime.ts` on `runtime`; resolves with its report or a reason. */
+function runOn(runtime: RuntimeName, out: string): Promise<RuntimeReport | string> {
+  const args = [
+    "--mode",
+    mode,
+    "--out",
+    out,
+    ...(filter !== undefined ? ["--filter", filter] : []),
+  ];
+  return runScript<RuntimeReport>(
+    runtime,
+    join(benchDir, "runtime.ts"),
+    args,
+    out,
+    RUNTIME_DEADLINE_MS,
+  );
+}
+
+const started = performance.now();
+const loadAtStart = loadavg();
+log(
+  `threadkit bench, ${mode} mode, runtimes: ${
+    runtimes.join(", ")
+  } (driver: ${RUNTIME} ${RUNTIME_VERSION})`,
+);
+mkdirSync(outDir, { recursive: true });
+const scratch = join(tmpdir(), `threadkit-bench-${g.process?.pid ?? Date.now()}`);
+mkdirSync(scratch, { recursive: true });
+
+const statuses: RuntimeStatus[] = [];
+const reports: RuntimeReport[] = [];
+for (const [i, runtime] of runtimes.entries()) {
+  log(
+    `\n▶ ${i + 1}/${runtimes.length} ${runtime} (elapsed ${
+      ((performance.now() - started) / 1000).toFixed(0)
+    } s)`,
+  );
+  const result = await runOn(runtime, join(scratch, `${runtime}.json`));
+  if (typeof result === "string") {
+    log(`✗ ${result}`);
+    statuses.push({ runtime, version: null, ok: false, seconds: null, note: result });
+  } else {
+    reports.push(result);
+    statuses.push({ runtime, version: result.version, ok: true, seconds: result.seconds });
+  }
+}
+rmSync(scratch, { recursive: true, force: true });
+
+let refs: Reference[] = [];
+if (!flag("no-reference") && filter === undefined) {
+  log(`\n▶ reference figures (CPython, C)`);
+  refs = references(plan, log);
+}
+
+const rows = reports.flatMap(rowsOf);
+const round2 = (x: number) => Math.round(x * 100) / 100;
+const cpu = cpus();
+const report: Report = {
+  schema: 1,
+  generatedAt: new Date().toISOString(),
+  mode,
+  machine: {
+    cpus: cpu.length,
+    platform: g.process?.platform ?? "?",
+    arch: g.process?.arch ?? "?",
+    model: cpu[0]?.model?.trim() ?? "?",
+    loadAverage: { atStart: loadAtStart.map(round2), atEnd: loadavg().map(round2) },
+  },
+  command: `${RUNTIME} bench/run.ts ${argv.join(" ")}`.trim(),
+  ratio:
+    "Ratio = benchmark median ÷ baseline median, both from the same run on the same runtime; lower is better.",
+  runtimes: statuses,
+  rows,
+  references: refs,
+  pending: [
+    "P4 Queue 1→1: measured (`queue.oneway`, `queue.oneway-f64`), but the issue sets no number yet, so it has no met/missed mark.",
+    "P5 ThreadPool task throughput (baselines measured: `peer.piscina`, `peer.tinypool`, Node only): ThreadPool is not in the code yet.",
+    "P6 Thread start→join (baseline measured: `platform.worker-start`): Thread is not exported yet.",
+  ],
+};
+writeFileSync(join(outDir, "latest.json"), JSON.stringify(report, null, 2) + "\n");
+writeFileSync(join(outDir, "latest.md"), markdown(report));
+writeFileSync(join(outDir, "latest.svg"), svg(report));
+formatFiles([join(outDir, "latest.json"), join(outDir, "latest.md"), join(outDir, "latest.svg")]);
+
+// Summary on stdout: the target rows.
+console.log(`\nTargets (ratio = benchmark ÷ baseline, same run; lower is better):`);
+for (const row of rows.filter((r) => r.target !== null)) {
+  console.log(
+    `  ${row.runtime.padEnd(5)} ${row.target!.id} ${row.benchmark.padEnd(22)} vs ${
+      row.baseline!.padEnd(24)
+    } ${times(row.ratio).padStart(7)}  ${row.status}  (${row.target!.text})`,
+  );
+}
+const failures = [
+  ...statuses.filter((s) => !s.ok).map((s) => s.note!),
+  ...rows.filter((r) => r.note?.includes(" failed: ")).map((r) => `${r.runtime}: ${r.note}`),
+];
+log(
+  `\nWrote ${join(outDir, "latest.json")}, latest.md, latest.svg in ${
+    ((performance.now() - started) / 1000).toFixed(0)
+  } s`,
+);
+if (failures.length > 0) {
+  log(`\n${failures.length} problem(s):\n  ${[...new Set(failures)].join("\n  ")}`);
+  exit(1);
+}
+exit(0);
