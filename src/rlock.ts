@@ -6,7 +6,9 @@
  * | 0    | STATE | lock word: 0 free; otherwise owner ident << 1 \| PARKED    |
  * | 1    | ASYNC | async waiters registered on STATE                         |
  * | 2    | DEPTH | how many times the owner holds it; written only by the owner |
- * Invariant: DEPTH > 0 exactly while STATE names an owner (as seen by that owner).
+ * Invariant: DEPTH > 0 exactly while STATE names an owner (as seen by that owner). DEPTH is read
+ * and written with plain accesses, only by the owner: the lock word's CASes order them (a release
+ * synchronizes before the next acquire), and an atomic store here cost 25 ns per acquire.
  *
  * @module
  */
@@ -48,7 +50,7 @@ function* acquireSlow(
   const outcome = yield* lockSlow(i32, STATE, me2, deadline, spin);
   if (outcome === false) return false;
   // We own the word now: the depth is ours to write.
-  Atomics.store(i32, DEPTH, 1);
+  i32[DEPTH] = 1;
   if (outcome !== true) throw ownerDied("rlock", outcome);
   return true;
 }
@@ -127,11 +129,11 @@ export class RLock {
   #reenter(me2: number): boolean {
     const i32 = this.#i32;
     if ((Atomics.load(i32, STATE) & ~PARKED) !== me2) return false;
-    const depth = Atomics.load(i32, DEPTH);
+    const depth = i32[DEPTH]!;
     if (depth === MAX_DEPTH) {
       throw new RangeError("Cannot acquire rlock: maximum recursion depth reached");
     }
-    Atomics.store(i32, DEPTH, depth + 1);
+    i32[DEPTH] = depth + 1;
     return true;
   }
 
@@ -144,7 +146,7 @@ export class RLock {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
     if (Atomics.compareExchange(i32, STATE, 0, me2) === 0) {
-      Atomics.store(i32, DEPTH, 1);
+      i32[DEPTH] = 1;
       return true;
     }
     return this.#reenter(me2) || runSync(acquireSlow(i32, me2, -Infinity, 0));
@@ -167,7 +169,7 @@ export class RLock {
     const me2 = currentIdent() << 1;
     // Fast path: grab a free lock.
     if (Atomics.compareExchange(i32, STATE, 0, me2) === 0) {
-      Atomics.store(i32, DEPTH, 1);
+      i32[DEPTH] = 1;
       return true;
     }
     if (this.#reenter(me2)) return true;
@@ -191,7 +193,7 @@ export class RLock {
       const i32 = this.#i32;
       const me2 = currentIdent() << 1;
       if (Atomics.compareExchange(i32, STATE, 0, me2) === 0) {
-        Atomics.store(i32, DEPTH, 1);
+        i32[DEPTH] = 1;
         return Promise.resolve(true);
       }
       if (this.#reenter(me2)) return Promise.resolve(true);
@@ -217,8 +219,8 @@ export class RLock {
           : "Cannot release rlock: it is not locked",
       );
     }
-    const depth = Atomics.load(i32, DEPTH) - 1;
-    Atomics.store(i32, DEPTH, depth);
+    const depth = i32[DEPTH]! - 1;
+    i32[DEPTH] = depth;
     if (depth === 0) unlock(i32, STATE, me2);
   }
 
@@ -252,8 +254,8 @@ export class RLock {
    */
   _releaseSave(): number {
     const i32 = this.#i32;
-    const depth = Atomics.load(i32, DEPTH);
-    Atomics.store(i32, DEPTH, 0);
+    const depth = i32[DEPTH]!;
+    i32[DEPTH] = 0;
     unlock(i32, STATE, currentIdent() << 1);
     return depth;
   }
@@ -267,10 +269,10 @@ export class RLock {
         yield* acquireSlow(i32, me2, Infinity, SPIN_LIMIT);
       } catch (error) {
         // Taken over from a dead owner: we hold it; restore the depth before reporting.
-        if (error instanceof OwnerDiedError) Atomics.store(i32, DEPTH, depth);
+        if (error instanceof OwnerDiedError) i32[DEPTH] = depth;
         throw error;
       }
     }
-    Atomics.store(i32, DEPTH, depth);
+    i32[DEPTH] = depth;
   }
 }
