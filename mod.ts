@@ -23,6 +23,9 @@ export { RLock } from "./src/rlock.ts";
 export { BoundedSemaphore, Semaphore } from "./src/semaphore.ts";
 export { Event } from "./src/event.ts";
 export { Condition } from "./src/condition.ts";
+export { RWLock } from "./src/rwlock.ts";
+export { Latch } from "./src/latch.ts";
+export { Once } from "./src/once.ts";
 export {
   DEFAULT_CAPACITY_BYTES,
   LifoQueue,

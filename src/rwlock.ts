@@ -1,0 +1,614 @@
+/**
+ * `RWLock`: a writer-preferring readers-writer lock in shared memory.
+ *
+ * Layout: Int32Array, 4-byte slots, byteOffset % 4 === 0
+ * | slot | name   | meaning                                                                  |
+ * | 0    | STATE  | bits 0-15 readers holding, bit 16 WRITER holds, bits 17-30 writers waiting |
+ * | 1    | RWAIT  | readers inside the slow path (sync and async)                            |
+ * | 2    | RSEQ   | readers sleep on it; bumped by every wake of the readers                 |
+ * | 3    | WSEQ   | writers sleep on it; bumped by every wake of a writer                    |
+ * | 4    | WASYNC | async waiters registered on WSEQ (counted by the futex layer)            |
+ * | 5    | OWNER  | ident of the thread holding it for writing, else 0 (diagnostics)         |
+ * | 6    | RBARGE | readers in the slow path that waiting writers do not hold back (below)   |
+ *
+ * State table of STATE (`r` readers holding, `W` the WRITER bit, `w` writers waiting):
+ * | r  | W | w  | meaning                                   | who moves it on                         |
+ * | 0  | 0 | 0  | free                                      | a reader: r+1; a writer: set W          |
+ * | >0 | 0 | 0  | read-locked                               | readers: r±1; a writer: w+1, sleeps     |
+ * | >0 | 0 | >0 | read-locked, writers wait: no reader enters | the last reader out (r → 0) wakes one writer |
+ * | 0  | 0 | >0 | free, a woken writer has not run yet      | any writer: set W (and w-1 if counted)  |
+ * | 0  | 1 | ≥0 | write-locked                              | the writer: clear W, wake one writer if w > 0 (and barging readers), else every reader |
+ *
+ * Invariants:
+ * - W and r > 0 never hold together; a reader enters only while W = 0 and w = 0 (a barging
+ *   reader, below, only while W = 0).
+ * - A writer counted in `w` leaves the count in the same CAS that sets W, or, giving up (timeout,
+ *   abort), leaves it and passes on the wake-up it may have consumed: to another writer while
+ *   writers still wait, to every reader once none does.
+ * - A sleeper reads its sequence slot before it reads STATE for the last time, and every waker
+ *   changes STATE before it bumps the sequence slot: a change it could have missed makes the
+ *   sleep return at once ("not-equal").
+ * - A reader counts itself in RWAIT (and RBARGE) before it reads STATE for the last time before
+ *   sleeping, and whoever lets readers in again (clears W with w = 0, or drops w to 0; or clears
+ *   W at all, for RBARGE) reads the count after changing STATE: either the reader sees the
+ *   change or the waker sees the reader.
+ *
+ * ## This thread's own waiting writer
+ * Writer preference has one trap when sync and async calls mix on a thread: while an async
+ * `write()` of thread T waits (counted in `w`), a `readSync()` on T would wait for that writer,
+ * which cannot run while T is blocked — it would hang until its timeout, whoever else releases.
+ * So each thread counts its own pending async writes per lock, and a `*Sync` read of a thread
+ * with one pending is not held back by waiting writers (only by a writer holding the lock). It
+ * counts itself in RBARGE while it waits, and a releasing writer wakes the readers when RBARGE
+ * is non-zero, even while writers wait. This bends writer preference only on a thread that would
+ * otherwise deadlock.
+ *
+ * ## Fairness
+ * Writer-preferring. A writer that has to wait counts itself in `w`, and from then on no new
+ * reader enters: the readers inside finish, the last one out wakes one writer, and a writer that
+ * releases hands over to the next waiting writer before any reader. So a stream of readers never
+ * starves a writer; the price is that a stream of writers can starve readers, the usual trade-off
+ * of writer preference, right where writes are rare and short. Among writers the lock barges, as
+ * `Lock` does: a free lock goes to whichever writer gets there first. Waiters spin at most
+ * {@link SPIN_LIMIT} reads before parking, and only while nobody waits for a writer.
+ *
+ * @module
+ */
+
+import {
+  assertCanBlock,
+  deadlineAfter,
+  now,
+  type Park,
+  type Parker,
+  runAsync,
+  runSync,
+  wake,
+  wakeAll,
+} from "./internal/futex.ts";
+import { Guard, guardOrThrow } from "./internal/guard.ts";
+import { currentIdent, describeThread } from "./internal/ident.ts";
+import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
+import { SPIN_LIMIT } from "./internal/lock_word.ts";
+import {
+  ms,
+  rejectSignal,
+  signalOf,
+  type SyncWaitOptions,
+  timeoutOf,
+  type WaitOptions,
+} from "./internal/options.ts";
+
+/** Slot of the state word. */
+const STATE = 0;
+/** Slot of the count of readers in the slow path. */
+const RWAIT = 1;
+/** Slot the readers sleep on. */
+const RSEQ = 2;
+/** Slot the writers sleep on. */
+const WSEQ = 3;
+/** Slot of the async waiters registered on WSEQ. */
+const WASYNC = 4;
+/** Slot of the ident of the writer holding the lock. */
+const OWNER = 5;
+/** Slot of the count of slow-path readers that waiting writers do not hold back. */
+const RBARGE = 6;
+/** Slots and bytes an `RWLock` takes. */
+const SLOTS = 7;
+const BYTES = SLOTS * 4;
+
+/** One reader in STATE. */
+const READER = 1;
+/** Mask of the reader count in STATE; also the most readers that may hold the lock at once. */
+const READERS = 0xffff;
+/** STATE bit: a writer holds the lock. */
+const WRITER = 1 << 16;
+/** One waiting writer in STATE. */
+const WAITING_ONE = 1 << 17;
+/** Mask of the waiting-writer count in STATE (at most 16,383 writers wait at once). */
+const WAITING = 0x3fff << 17;
+/** What holds back a reader: a writer holding the lock, or waiting for it. */
+const BLOCKS_READER = WRITER | WAITING;
+
+/**
+ * This thread's pending async writes, per lock: its SharedArrayBuffer, then its byte offset
+ * (see "This thread's own waiting writer"). Two views of one lock through different buffer
+ * objects in one thread (a handle received twice) count apart.
+ */
+const ownWrites = new WeakMap<SharedArrayBuffer, Map<number, { pending: number }>>();
+
+/** The counter of this thread's pending async writes on the lock at `handle`. */
+function ownWritesOf(handle: Handle): { pending: number } {
+  let byOffset = ownWrites.get(handle.buffer);
+  if (byOffset === undefined) ownWrites.set(handle.buffer, byOffset = new Map());
+  let counter = byOffset.get(handle.byteOffset);
+  if (counter === undefined) byOffset.set(handle.byteOffset, counter = { pending: 0 });
+  return counter;
+}
+
+const pause: () => void = (Atomics as unknown as { pause?: () => void }).pause?.bind(Atomics) ??
+  (() => {});
+
+let opening: Handle | undefined;
+
+function tooManyReaders(): RangeError {
+  return new RangeError(`Cannot lock rwlock for reading: ${READERS} readers hold it already`);
+}
+
+/**
+ * Takes a read lock unless a bit of `blocks` is set (no writer holds or waits, by default),
+ * retrying the CAS while that stays true.
+ */
+function tryEnterRead(i32: Int32Array, blocks = BLOCKS_READER): boolean {
+  let state = Atomics.load(i32, STATE);
+  for (;;) {
+    if ((state & blocks) !== 0) return false;
+    if ((state & READERS) === READERS) throw tooManyReaders();
+    const seen = Atomics.compareExchange(i32, STATE, state, state + READER);
+    if (seen === state) return true;
+    state = seen;
+  }
+}
+
+/**
+ * Takes the write lock if nobody holds it (barging past waiting writers, as `Lock` does), and
+ * records `me` as its owner.
+ */
+function tryEnterWrite(i32: Int32Array, me: number): boolean {
+  let state = Atomics.load(i32, STATE);
+  for (;;) {
+    if ((state & (WRITER | READERS)) !== 0) return false;
+    const seen = Atomics.compareExchange(i32, STATE, state, state | WRITER);
+    if (seen === state) {
+      Atomics.store(i32, OWNER, me);
+      return true;
+    }
+    state = seen;
+  }
+}
+
+/** Wakes one writer (all while async writers are registered; see futex.ts "Woken but absent"). */
+function wakeWriter(i32: Int32Array): void {
+  Atomics.add(i32, WSEQ, 1);
+  wake(i32, WSEQ, 1, WASYNC);
+}
+
+/** Wakes every sleeping reader. */
+function wakeReaders(i32: Int32Array): void {
+  Atomics.add(i32, RSEQ, 1);
+  wakeAll(i32, RSEQ);
+}
+
+/** Releases a read lock: one atomic subtraction; the last reader out wakes a waiting writer. */
+function unlockRead(i32: Int32Array): void {
+  const state = Atomics.sub(i32, STATE, READER) - READER;
+  // No reader can be asleep because of readers: only a writer's turn remains to be started.
+  if ((state & READERS) === 0 && (state & WAITING) !== 0) wakeWriter(i32);
+}
+
+/** Releases the write lock: one CAS when nobody waits, then wakes a writer or the readers. */
+function unlockWrite(i32: Int32Array): void {
+  Atomics.store(i32, OWNER, 0);
+  // Clear W; waiting writers may register meanwhile, so CAS from the plain WRITER and retry.
+  let state = WRITER;
+  for (;;) {
+    const seen = Atomics.compareExchange(i32, STATE, state, state & ~WRITER);
+    if (seen === state) break;
+    state = seen;
+  }
+  // Writer preference: the next writer goes first; readers only once no writer waits (they
+  // counted themselves in RWAIT before their last look at STATE, see the invariant) — except
+  // readers that waiting writers do not hold back.
+  if ((state & WAITING) !== 0) {
+    wakeWriter(i32);
+    if (Atomics.load(i32, RBARGE) !== 0) wakeReaders(i32);
+  } else if (Atomics.load(i32, RWAIT) !== 0) wakeReaders(i32);
+}
+
+/**
+ * A waiting writer gives up (timeout, abort, error): leave the count of waiting writers, and pass
+ * on the wake-up a release may have sent it for nothing.
+ */
+function leaveWaiting(i32: Int32Array): void {
+  let state = Atomics.load(i32, STATE);
+  for (;;) {
+    const seen = Atomics.compareExchange(i32, STATE, state, state - WAITING_ONE);
+    if (seen === state) break;
+    state = seen;
+  }
+  state -= WAITING_ONE;
+  // A writer holds it: its release wakes whoever is left.
+  if ((state & WRITER) !== 0) return;
+  // The last waiting writer: readers held back only by us may enter now.
+  if ((state & WAITING) === 0) {
+    if (Atomics.load(i32, RWAIT) !== 0) wakeReaders(i32);
+    return;
+  }
+  // Other writers wait and nobody holds the lock: the wake-up of its last release may have been
+  // sent to us, who leave instead of taking the lock (an abort right after the wake); hand it
+  // to the next writer. A needless wake costs one spurious loop, never a hang.
+  if ((state & READERS) === 0) wakeWriter(i32);
+}
+
+/** Spins up to `spin` reads while a bit of `blocked` is set in STATE and no writer waits. */
+function spinWhile(i32: Int32Array, blocked: number, spin: number): void {
+  let state = Atomics.load(i32, STATE);
+  for (let i = 0; i < spin && (state & blocked) !== 0 && (state & WAITING) === 0; i++) {
+    pause();
+    state = Atomics.load(i32, STATE);
+  }
+}
+
+/**
+ * The slow path of every read acquire: count ourselves, then enter or sleep on RSEQ. `barge`:
+ * only a writer holding the lock holds us back (see "This thread's own waiting writer").
+ */
+function* readSlow(
+  i32: Int32Array,
+  deadline: number,
+  spin: number,
+  barge: boolean,
+): Parker<boolean> {
+  // Spin while a writer holds and nobody waits: a short write section ends before a park would.
+  spinWhile(i32, WRITER, spin);
+  const blocks = barge ? WRITER : BLOCKS_READER;
+  // Count ourselves first (see the invariant): a waker that misses us changed STATE before.
+  Atomics.add(i32, RWAIT, 1);
+  if (barge) Atomics.add(i32, RBARGE, 1);
+  try {
+    const park: Park = { i32, index: RSEQ, expected: 0, deadline, asyncCount: -1 };
+    for (;;) {
+      // Read the sequence before STATE, so that a wake after this look is not lost.
+      park.expected = Atomics.load(i32, RSEQ);
+      if (tryEnterRead(i32, blocks)) return true;
+      if (deadline !== Infinity && now() >= deadline) return false;
+      // "ok": a writer left or released (or spurious) — look again. "not-equal": it happened
+      // before we slept — look again. "timed-out": the loop sees the deadline.
+      yield park;
+    }
+  } finally {
+    // Runs on success, timeout, error and abort alike: no waiter count leaks.
+    if (barge) Atomics.sub(i32, RBARGE, 1);
+    Atomics.sub(i32, RWAIT, 1);
+  }
+}
+
+/** The slow path of every write acquire: register as a waiting writer, then take it or sleep. */
+function* writeSlow(i32: Int32Array, me: number, deadline: number, spin: number): Parker<boolean> {
+  // Spin while it is held and nobody waits yet.
+  spinWhile(i32, WRITER | READERS, spin);
+  /** Whether we are counted in the waiting writers. */
+  let waiting = false;
+  const park: Park = { i32, index: WSEQ, expected: 0, deadline, asyncCount: WASYNC };
+  try {
+    for (;;) {
+      // Read the sequence before STATE, so that a wake after this look is not lost.
+      const seq = Atomics.load(i32, WSEQ);
+      const state = Atomics.load(i32, STATE);
+      // Nobody holds it: take it, leaving the waiting count in the same step.
+      if ((state & (WRITER | READERS)) === 0) {
+        const next = (waiting ? state - WAITING_ONE : state) | WRITER;
+        if (Atomics.compareExchange(i32, STATE, state, next) === state) {
+          waiting = false;
+          Atomics.store(i32, OWNER, me);
+          return true;
+        }
+        continue;
+      }
+      // Held: give up if our time is out (`finally` undoes the registration).
+      if (deadline !== Infinity && now() >= deadline) return false;
+      // Register as a waiting writer: from now on no new reader enters. Then look again.
+      if (!waiting) {
+        if ((state & WAITING) === WAITING) {
+          throw new RangeError("Cannot lock rwlock for writing: 16383 writers wait already");
+        }
+        waiting = Atomics.compareExchange(i32, STATE, state, state + WAITING_ONE) === state;
+        continue;
+      }
+      // Sleep until a release wakes a writer. "ok": woken (or spurious) — look again; we may
+      // have been overtaken by a barging writer, whose release will wake us. "not-equal": a
+      // wake came before we slept — look again. "timed-out": the loop sees the deadline.
+      park.expected = seq;
+      yield park;
+    }
+  } finally {
+    if (waiting) leaveWaiting(i32);
+  }
+}
+
+/**
+ * A readers-writer lock in shared memory: any number of readers at once, or one writer.
+ *
+ * - `readSync()` / `read()` return a guard for shared (read) access, `writeSync()` /
+ *   `write()` a guard for exclusive (write) access; `tryRead()` / `tryWrite()` take it only if
+ *   that needs no wait. Release with `guard.release()` or `using`. On timeout they throw
+ *   `TimeoutError`; an aborted `signal` rejects with its reason. Either way the lock is left
+ *   exactly as it was.
+ * - **Writer-preferring**: once a writer waits, new readers wait behind it, and the readers
+ *   inside finish; a stream of readers cannot starve a writer (a stream of writers can starve
+ *   readers). See the fairness note in the module doc.
+ * - **Not re-entrant**, and a read lock cannot be upgraded: a thread (or any async task of it)
+ *   that holds the lock and asks for it again in a way that must wait — say a reader asking to
+ *   write — waits for itself. A `*Sync` call of the thread that holds the write lock would block
+ *   that thread for ever, so it throws an `Error` at once instead.
+ * - Sync and async calls may mix on one thread: a `readSync()` of a thread whose own `write()`
+ *   is pending is not held back by waiting writers, since blocking the thread would stop that
+ *   writer (see the module doc).
+ * - At most 65,535 readers hold it at once and 16,383 writers wait at once; beyond that the call
+ *   throws `RangeError`.
+ * - No owner-death recovery: a thread that ends while holding a guard leaves the lock held.
+ * - Spurious wake-ups never surface.
+ *
+ * Happens-before: releasing the write lock synchronizes before every later acquire, read or
+ * write; releasing a read lock synchronizes before the next write acquire.
+ *
+ * Sharing: post `rwlock.handle` to another thread and rebuild it there with
+ * `RWLock.from(handle)`; threadkit `Thread` arguments are revived automatically.
+ *
+ * @example Many readers, one writer
+ * ```ts
+ * import { RWLock } from "@threadkit/threadkit";
+ * import assert from "node:assert/strict";
+ *
+ * const rw = new RWLock();
+ * {
+ *   using _a = rw.readSync();
+ *   using _b = await rw.read({ timeout: 100 });
+ *   assert.equal(rw.readers, 2);
+ *   assert.equal(rw.tryWrite(), undefined); // readers inside
+ * }
+ * using _w = rw.writeSync({ timeout: 100 });
+ * assert.equal(rw.writeLocked, true);
+ * assert.equal(rw.tryRead(), undefined);
+ * ```
+ */
+export class RWLock {
+  /** Bytes an `RWLock` takes inside a caller's buffer (see {@link PlacementOptions}). */
+  static readonly byteLength: number = BYTES;
+
+  /** A structured-clone-safe description; `RWLock.from(handle)` rebuilds it. */
+  readonly handle: Handle;
+  readonly #i32: Int32Array;
+  readonly #releaseRead: () => void;
+  readonly #releaseWrite: () => void;
+  /** This thread's pending async writes on this lock. */
+  readonly #ownWrites: { pending: number };
+
+  /**
+   * Creates an unlocked readers-writer lock, in a new SharedArrayBuffer or at `byteOffset` in
+   * `buffer`.
+   *
+   * @throws {TypeError} `buffer` is not a SharedArrayBuffer.
+   * @throws {RangeError} `byteOffset` is negative, not a multiple of 4, or leaves no room.
+   */
+  constructor(options?: PlacementOptions) {
+    const handle = opening;
+    opening = undefined;
+    this.handle = handle ?? place("RWLock", BYTES, options);
+    const i32 = slots(this.handle, SLOTS);
+    this.#i32 = i32;
+    if (handle === undefined) i32.fill(0);
+    this.#releaseRead = () => unlockRead(i32);
+    this.#releaseWrite = () => unlockWrite(i32);
+    this.#ownWrites = ownWritesOf(this.handle);
+  }
+
+  /**
+   * Rebuilds a readers-writer lock from its `handle`, in any thread.
+   *
+   * @throws {TypeError} `handle` is not the handle of an `RWLock`.
+   */
+  static from(handle: Handle): RWLock {
+    opening = open(handle, "RWLock", BYTES);
+    return new RWLock();
+  }
+
+  /** How many read locks are held now (a snapshot). */
+  get readers(): number {
+    return Atomics.load(this.#i32, STATE) & READERS;
+  }
+
+  /** Whether some thread holds the write lock (a snapshot). */
+  get writeLocked(): boolean {
+    return (Atomics.load(this.#i32, STATE) & WRITER) !== 0;
+  }
+
+  /**
+   * Takes a read lock if no writer holds or waits for it, without waiting.
+   *
+   * @returns A guard that releases the read lock, or `undefined`.
+   * @throws {RangeError} 65,535 readers hold it already.
+   */
+  tryRead(): Guard | undefined {
+    return tryEnterRead(this.#i32) ? new Guard(this.#releaseRead) : undefined;
+  }
+
+  /**
+   * Takes the write lock if nobody holds it, without waiting.
+   *
+   * @returns A guard that releases the write lock, or `undefined`.
+   */
+  tryWrite(): Guard | undefined {
+    return tryEnterWrite(this.#i32, currentIdent()) ? new Guard(this.#releaseWrite) : undefined;
+  }
+
+  /**
+   * Blocks until this thread holds a read lock, and returns a guard that releases it, for
+   * `using guard = rwlock.readSync()`.
+   *
+   * @param options `timeout` in ms (`0` tries once; default `Infinity`).
+   * @throws {TimeoutError} `timeout` ran out; the message says who holds or waits for the lock.
+   * @throws {Error} This thread holds the write lock (the wait could never end).
+   * @throws {TypeError} Blocking is not allowed on this thread; bad options.
+   * @throws {RangeError} `timeout` is negative or `NaN`; 65,535 readers hold it already.
+   */
+  readSync(options?: SyncWaitOptions): Guard {
+    const timeout = timeoutOf(options, READ);
+    rejectSignal(options, READ, "rwlock.read()");
+    assertCanBlock("rwlock.read()");
+    const i32 = this.#i32;
+    // Fast path: no writer holds or waits.
+    let acquired = tryEnterRead(i32);
+    if (!acquired) {
+      // Waiting writers do not hold back a thread whose own write() waits (see the module doc).
+      const barge = this.#ownWrites.pending !== 0;
+      if (timeout === 0) acquired = barge && tryEnterRead(i32, WRITER);
+      else {
+        this.#refuseSelfDeadlock(READ);
+        acquired = runSync(readSlow(i32, deadlineAfter(timeout), SPIN_LIMIT, barge));
+      }
+    }
+    return guardOrThrow(acquired, this.#releaseRead, () => this.#timedOut(READ, timeout));
+  }
+
+  /**
+   * Waits, without blocking the thread, until it holds a read lock, `timeout` runs out or
+   * `signal` aborts (an aborted wait leaves the lock as it was).
+   *
+   * @param options `timeout` in ms (default `Infinity`), `signal` to abort the wait.
+   * @returns A promise of a guard that releases the read lock.
+   * @throws {TimeoutError} (rejects) `timeout` ran out.
+   * @throws {TypeError|RangeError} (rejects) Bad options; 65,535 readers hold it already.
+   */
+  read(options?: WaitOptions): Promise<Guard> {
+    let timeout: number;
+    let signal: AbortSignal | undefined;
+    try {
+      timeout = timeoutOf(options, READ);
+      signal = signalOf(options, READ);
+      // An aborted signal rejects even when the lock is free, as Web Locks do.
+      if (signal?.aborted === true) return Promise.reject(signal.reason);
+      // Fast path: no writer holds or waits (throws past 65,535 readers).
+      if (tryEnterRead(this.#i32)) return Promise.resolve(new Guard(this.#releaseRead));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#settle(
+      timeout === 0
+        ? Promise.resolve(false)
+        : runAsync(readSlow(this.#i32, deadlineAfter(timeout), SPIN_LIMIT, false), signal),
+      this.#releaseRead,
+      READ,
+      timeout,
+    );
+  }
+
+  /**
+   * Blocks until this thread holds the write lock, and returns a guard that releases it, for
+   * `using guard = rwlock.writeSync()`.
+   *
+   * @param options `timeout` in ms (`0` tries once; default `Infinity`).
+   * @throws {TimeoutError} `timeout` ran out; the lock is left as it was.
+   * @throws {Error} This thread holds the write lock already (the wait could never end).
+   * @throws {TypeError} Blocking is not allowed on this thread; bad options.
+   * @throws {RangeError} `timeout` is negative or `NaN`; 16,383 writers wait already.
+   */
+  writeSync(options?: SyncWaitOptions): Guard {
+    const timeout = timeoutOf(options, WRITE);
+    rejectSignal(options, WRITE, "rwlock.write()");
+    assertCanBlock("rwlock.write()");
+    const i32 = this.#i32;
+    const me = currentIdent();
+    // Fast path: grab a free lock.
+    let acquired = Atomics.compareExchange(i32, STATE, 0, WRITER) === 0;
+    if (acquired) Atomics.store(i32, OWNER, me);
+    else if (timeout === 0) acquired = tryEnterWrite(i32, me);
+    else {
+      this.#refuseSelfDeadlock(WRITE);
+      acquired = runSync(writeSlow(i32, me, deadlineAfter(timeout), SPIN_LIMIT));
+    }
+    return guardOrThrow(acquired, this.#releaseWrite, () => this.#timedOut(WRITE, timeout));
+  }
+
+  /**
+   * Waits, without blocking the thread, until it holds the write lock, `timeout` runs out or
+   * `signal` aborts (an aborted wait leaves the lock as it was: no waiting writer is left
+   * counted, and readers it held back are let in).
+   *
+   * @param options `timeout` in ms (default `Infinity`), `signal` to abort the wait.
+   * @returns A promise of a guard that releases the write lock.
+   * @throws {TimeoutError} (rejects) `timeout` ran out.
+   * @throws {TypeError|RangeError} (rejects) Bad options; 16,383 writers wait already.
+   */
+  write(options?: WaitOptions): Promise<Guard> {
+    let timeout: number;
+    let signal: AbortSignal | undefined;
+    try {
+      timeout = timeoutOf(options, WRITE);
+      signal = signalOf(options, WRITE);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    const i32 = this.#i32;
+    const me = currentIdent();
+    // Fast path: grab a free lock.
+    if (Atomics.compareExchange(i32, STATE, 0, WRITER) === 0) {
+      Atomics.store(i32, OWNER, me);
+      return Promise.resolve(new Guard(this.#releaseWrite));
+    }
+    if (timeout === 0) {
+      return this.#settle(Promise.resolve(tryEnterWrite(i32, me)), this.#releaseWrite, WRITE, 0);
+    }
+    // Count this pending write for this thread's sync reads (see the module doc) until it ends.
+    const own = this.#ownWrites;
+    own.pending++;
+    const acquired = runAsync(writeSlow(i32, me, deadlineAfter(timeout), SPIN_LIMIT), signal);
+    const settled = acquired.then(
+      (ok) => {
+        own.pending--;
+        return ok;
+      },
+      (error: unknown) => {
+        own.pending--;
+        throw error;
+      },
+    );
+    return this.#settle(settled, this.#releaseWrite, WRITE, timeout);
+  }
+
+  /** Turns an async acquire's outcome into a guard or a `TimeoutError`. */
+  #settle(
+    acquired: Promise<boolean>,
+    release: () => void,
+    what: string,
+    timeout: number,
+  ): Promise<Guard> {
+    return acquired.then((ok) => guardOrThrow(ok, release, () => this.#timedOut(what, timeout)));
+  }
+
+  /** A `*Sync` wait of the thread holding the write lock could never end: refuse it. */
+  #refuseSelfDeadlock(what: string): void {
+    if (Atomics.load(this.#i32, OWNER) === currentIdent()) {
+      throw new Error(
+        `Cannot ${what}: this thread holds it for writing, so the wait could never end (RWLock is not re-entrant)`,
+      );
+    }
+  }
+
+  #timedOut(what: string, timeout: number): string {
+    return `Cannot ${what}: timed out after ${ms(timeout)}; ${describeState(this.#i32)}`;
+  }
+}
+
+/** The `what` of read-acquire messages. */
+const READ = "lock rwlock for reading";
+/** The `what` of write-acquire messages. */
+const WRITE = "lock rwlock for writing";
+
+/** Who holds or waits for the lock, for messages (a snapshot). */
+function describeState(i32: Int32Array): string {
+  const state = Atomics.load(i32, STATE);
+  const readers = state & READERS;
+  const waiting = (state & WAITING) >>> 17;
+  let held: string;
+  if ((state & WRITER) !== 0) {
+    const owner = Atomics.load(i32, OWNER);
+    held = `held for writing by ${owner === 0 ? "a thread" : describeThread(owner)}`;
+  } else if (readers !== 0) {
+    held = `held by ${readers} reader${readers === 1 ? "" : "s"}`;
+  } else {
+    held = "it is free now";
+  }
+  return waiting === 0 ? held : `${held}, ${waiting} writer${waiting === 1 ? "" : "s"} waiting`;
+}
