@@ -51,6 +51,18 @@ export {
   QueueShutDownError,
   TimeoutError,
 } from "./src/errors.ts";
+export {
+  activeCount,
+  currentThread,
+  enumerate,
+  type ExceptHook,
+  type ExceptHookArgs,
+  setExceptHook,
+  Thread,
+  type ThreadInfo,
+  type ThreadOptions,
+  Timer,
+} from "./src/thread.ts";
 export type { Guard } from "./src/internal/guard.ts";
 export type { Handle, PlacementOptions } from "./src/internal/layout.ts";
 export type { SyncWaitOptions, WaitOptions } from "./src/internal/options.ts";

@@ -15,15 +15,20 @@
  * Layout: Int32Array over the registry buffer
  * | slot                | name       | meaning                                                   |
  * | 0                   | NEXT       | the last ident handed out (`Atomics.add`)                 |
- * | 1 + i               | LIFE[i]    | i < MAX_TRACKED: 0 unwatched, 1 watched & alive, 2 ended  |
+ * | 1                   | MAIN       | the main thread's ident once recorded, else 0 (LIFE[0]: ident 0 is never drawn) |
+ * | 1 + i               | LIFE[i]    | 0 < i < MAX_TRACKED: 0 unwatched, 1 watched & alive, 2 ended |
  * | NAMES_AT + i*NAME_W | NAME[i]    | UTF-16 name of ident i: length, then up to NAME_CHARS units |
- * Invariant: LIFE[i] goes 0 → 1 → 2 and never back; only the runtime layer writes it.
+ * Invariant: LIFE[i] goes 0 → 1 → 2 and never back; only the thread machinery (`runtime/`,
+ * `thread.ts`) writes it: the parent 0 → 1 before the thread's worker exists, then whichever
+ * sees the end first (the thread's bootstrap or its parent) 1 → 2.
  *
  * @module
  */
 
 /** Slot of the ident counter. */
 const NEXT = 0;
+/** Slot of the main thread's ident (the unused LIFE slot of ident 0). */
+const MAIN = 1;
 /** Idents below this have a liveness slot and a name slot. */
 export const MAX_TRACKED = 1024;
 /** Code units of a stored name (longer names are cut). */
@@ -77,12 +82,52 @@ export function currentIdent(): number {
 }
 
 function drawIdent(): number {
+  ident = nextIdent("this thread");
+  return ident;
+}
+
+/** Takes the next ident from the registry (`who` names its future owner, for the error). */
+function nextIdent(who: string): number {
   registryOf();
   // Idents are 1..2^30-1 so that `ident << 1` (the lock word) stays a positive int32.
   const drawn = Atomics.add(registry!, NEXT, 1) + 1;
-  if (drawn >= 2 ** 30) throw new RangeError("Cannot give this thread an ident: all 2^30 are used");
-  ident = drawn;
-  return ident;
+  if (drawn >= 2 ** 30) throw new RangeError(`Cannot give ${who} an ident: all 2^30 are used`);
+  return drawn;
+}
+
+/**
+ * Draws a fresh ident for a thread this thread is about to start (runtime layer). The parent
+ * passes it in the start message, so the ident is known to it at once; the new thread takes it
+ * with {@link assumeIdent} after adopting this registry.
+ */
+export function drawIdentFor(): number {
+  return nextIdent("a new thread");
+}
+
+/**
+ * Makes `id`, drawn for this thread by its parent ({@link drawIdentFor}), this thread's ident.
+ * Only before this thread has one; returns whether it did. Call {@link adoptRegistry} first.
+ */
+export function assumeIdent(id: number): boolean {
+  if (ident !== 0 || !Number.isInteger(id) || id <= 0 || id >= 2 ** 30) return false;
+  ident = id;
+  return true;
+}
+
+/** The last ident handed out in this registry (0 if none): idents `1..lastIdent()` exist. */
+export function lastIdent(): number {
+  return registry === undefined ? 0 : Atomics.load(registry, NEXT);
+}
+
+/** Records `id` as the main thread's ident (thread layer, on the main thread only). */
+export function setMainIdent(id: number): void {
+  registryOf();
+  Atomics.store(registry!, MAIN, id);
+}
+
+/** The main thread's ident, or 0 when it has not been recorded in this registry. */
+export function mainIdent(): number {
+  return registry === undefined ? 0 : Atomics.load(registry, MAIN);
 }
 
 /** Liveness of `id` as the runtime layer recorded it. */
@@ -91,7 +136,7 @@ export function lifeOf(id: number): number {
   return Atomics.load(registry, 1 + id);
 }
 
-/** Records the liveness of `id` (runtime layer only). */
+/** Records the liveness of `id` (thread machinery only; see the invariant above). */
 export function setLife(id: number, life: number): void {
   registryOf();
   if (id > 0 && id < MAX_TRACKED) Atomics.store(registry!, 1 + id, life);

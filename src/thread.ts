@@ -1,0 +1,945 @@
+/**
+ * `Thread` and `Timer`, as Python's `threading.Thread` and `threading.Timer`, on workers; and
+ * `currentThread()`, `activeCount()`, `enumerate()`, `setExceptHook()`.
+ *
+ * A thread runs one export of a module in a worker of its own, started on threadkit's bootstrap
+ * (`runtime/bootstrap.ts`), which revives the primitives in its arguments, calls the export and
+ * reports the outcome. Each thread has a shared *state word* (`runtime/protocol.ts`) that says
+ * RUNNING until the export settles or the worker ends; it is the one signal of a thread's end
+ * that every runtime gives truthfully, and what `joinSync()` blocks on.
+ *
+ * @module
+ */
+
+import { TimeoutError } from "./errors.ts";
+import {
+  assertCanBlock,
+  deadlineAfter,
+  now,
+  type Park,
+  type Parker,
+  runSync,
+} from "./internal/futex.ts";
+import {
+  currentIdent,
+  drawIdentFor,
+  lastIdent,
+  LIFE_ALIVE,
+  LIFE_ENDED,
+  lifeOf,
+  mainIdent,
+  MAX_TRACKED,
+  nameOf,
+  registryOf,
+  setLife,
+  setMainIdent,
+  setName,
+} from "./internal/ident.ts";
+import {
+  ms,
+  rejectSignal,
+  signalOf,
+  type SyncWaitOptions,
+  timeoutOf,
+  type WaitOptions,
+} from "./internal/options.ts";
+import { revive, toWire } from "./internal/revive.ts";
+import { registerBuiltinKinds } from "./runtime/kinds.ts";
+import {
+  bootstrapUrl,
+  holdThreadFor,
+  runtime,
+  type StartedWorker,
+  threadSelf,
+  type TimerHandle,
+} from "./runtime/mod.ts";
+import {
+  CODE,
+  decodeError,
+  EXITED,
+  isResultMessage,
+  KILL,
+  NO_CODE,
+  type ResultMessage,
+  RETURNED,
+  RUNNING,
+  settleState,
+  STATE,
+  STATE_BYTES,
+  THREW,
+} from "./runtime/protocol.ts";
+
+/** Options of `new Thread(module, options)` and `new Timer(ms, module, options)`. */
+export interface ThreadOptions {
+  /**
+   * Arguments for the export, passed positionally. Primitives (`Lock`, `Event`, ...) and their
+   * handles are revived into live primitives in the thread, also inside arrays, plain objects,
+   * Maps and Sets; everything else must survive structured clone. Default `[]`.
+   */
+  args?: readonly unknown[] | undefined;
+  /** The thread's name; default `Thread-N (module)`. Stored for other threads cut to 31 chars. */
+  name?: string | undefined;
+  /**
+   * A daemon thread does not keep the process alive: the process may end while it runs, which
+   * ends it. Default: the daemon flag of the calling thread (`false` on the main thread).
+   */
+  daemon?: boolean | undefined;
+  /** The export to call; default `"default"`. */
+  export?: string | undefined;
+}
+
+/** A thread as `currentThread()` and `enumerate()` describe it. */
+export interface ThreadInfo {
+  /** Its name (`"MainThread"` for the main thread). */
+  readonly name: string;
+  /** Its ident: a positive int32 unique among the threads of the process. */
+  readonly ident: number;
+  /** Whether it is the process's main thread. */
+  readonly isMain: boolean;
+}
+
+/** What an except hook is called with. */
+export interface ExceptHookArgs {
+  /** The thrown value, rebuilt in this thread (stack and `cause` kept). */
+  readonly error: unknown;
+  /** The thread that threw it. */
+  readonly thread: Thread;
+}
+
+/** A function that handles the errors of threads nobody joins. */
+export type ExceptHook = (args: ExceptHookArgs) => void;
+
+type Outcome = { readonly ok: true; readonly value: unknown } | {
+  readonly ok: false;
+  readonly error: unknown;
+};
+
+/** Longest delay one runtime timer takes (2^31-1 ms); longer Timer delays re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A slot nobody ever changes: sleeping on it is a plain timed sleep. Made on first use. */
+let sleeper: Int32Array | undefined;
+
+/** Threads started by this thread and not yet ended, by ident (for full names in `enumerate`). */
+const started = new Map<number, Thread>();
+
+/** Default-name counter of this thread. */
+let counter = 0;
+
+// ---------------------------------------------------------------------------------------------
+// Except hook
+
+function defaultExceptHook({ error, thread }: ExceptHookArgs): void {
+  console.error(`Exception in thread ${thread.name} (ident ${thread.ident}):`);
+  console.error(error);
+}
+
+let exceptHook: ExceptHook = defaultExceptHook;
+
+function callExceptHook(error: unknown, thread: Thread): void {
+  try {
+    exceptHook({ error, thread });
+  } catch (hookError) {
+    // Never let a hook crash the parent; say what happened, as Python does.
+    try {
+      console.error("Exception in the thread except hook:");
+      console.error(hookError);
+    } catch {
+      // Nothing left to report to.
+    }
+  }
+}
+
+/**
+ * Sets the function called with the errors of threads that nobody is joining when they end (as
+ * Python's `threading.excepthook`). The default prints `Exception in thread <name> (ident N):`
+ * and the error (stack, cause) to stderr, and never ends the process.
+ *
+ * A thread's error goes to the hook when it arrives while no `join()`/`joinSync()` of that thread
+ * is pending; a later `join()` still rejects with it. Errors the hook throws are printed.
+ *
+ * @param hook The new hook; `undefined` or `null` restores the default.
+ * @returns The previous hook (to restore it later).
+ * @throws {TypeError} `hook` is not a function, `undefined` or `null`.
+ *
+ * @example Collect the errors of unjoined threads
+ * ```ts ignore
+ * import { setExceptHook, Thread } from "@threadkit/threadkit";
+ *
+ * const errors: unknown[] = [];
+ * const previous = setExceptHook(({ error }) => errors.push(error));
+ * new Thread(new URL("./may_throw.ts", import.meta.url)).start();
+ * // ... later
+ * setExceptHook(previous);
+ * ```
+ */
+export function setExceptHook(hook?: ExceptHook | null): ExceptHook {
+  if (hook !== undefined && hook !== null && typeof hook !== "function") {
+    throw new TypeError(`Cannot set the except hook: expected a function, got ${typeof hook}`);
+  }
+  const previous = exceptHook;
+  exceptHook = hook ?? defaultExceptHook;
+  return previous;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Waiting on the state word
+
+/** Sleeps while the thread's state is RUNNING; `false` once `deadline` passes. */
+function* whileRunning(state: Int32Array, deadline: number): Parker<boolean> {
+  const park: Park = { i32: state, index: STATE, expected: RUNNING, deadline, asyncCount: -1 };
+  for (;;) {
+    if (Atomics.load(state, STATE) !== RUNNING) return true;
+    if (deadline !== Infinity && now() >= deadline) return false;
+    // "ok"/"not-equal": the state moved (or a spurious wake): re-check. "timed-out": the loop ends.
+    yield park;
+  }
+}
+
+/** Sleeps until `until` (a `now()` time). */
+function* sleepUntil(until: number): Parker<void> {
+  sleeper ??= new Int32Array(new SharedArrayBuffer(4));
+  const park: Park = { i32: sleeper, index: 0, expected: 0, deadline: until, asyncCount: -1 };
+  while (now() < until) yield park;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+function moduleUrl(module: unknown): string {
+  if (module instanceof URL) return module.href;
+  if (typeof module === "string") return runtime.resolveModule(module);
+  throw new TypeError(
+    `Cannot create thread: module must be a URL or a string, got ${typeOf(module)}`,
+  );
+}
+
+function typeOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+function optionsOf(options: unknown): ThreadOptions {
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Cannot create thread: options must be an object, got ${typeOf(options)}`);
+  }
+  const o = options as ThreadOptions;
+  if (o.args !== undefined && !Array.isArray(o.args)) {
+    throw new TypeError(`Cannot create thread: args must be an array, got ${typeOf(o.args)}`);
+  }
+  if (o.name !== undefined && typeof o.name !== "string") {
+    throw new TypeError(`Cannot create thread: name must be a string, got ${typeOf(o.name)}`);
+  }
+  if (o.daemon !== undefined && typeof o.daemon !== "boolean") {
+    throw new TypeError(`Cannot create thread: daemon must be a boolean, got ${typeOf(o.daemon)}`);
+  }
+  if (o.export !== undefined && (typeof o.export !== "string" || o.export === "")) {
+    throw new TypeError(
+      `Cannot create thread: export must be a non-empty string, got ${typeOf(o.export)}`,
+    );
+  }
+  return o;
+}
+
+function defaultName(url: string, exportName: string): string {
+  const file = url.replace(/[?#].*$/, "").split("/").pop() || url;
+  return `Thread-${++counter} (${file}${exportName === "default" ? "" : `:${exportName}`})`;
+}
+
+/** Records the main thread's ident in the registry, when called on the main thread. */
+function recordMain(): void {
+  if (threadSelf() === undefined && runtime.isMainThread()) {
+    const ident = currentIdent();
+    if (mainIdent() !== ident) setMainIdent(ident);
+  }
+}
+
+// Set by Thread's static block: module-private access to a thread's internals for Timer.
+let scheduleOf: (thread: Thread, ms: number) => void;
+let cancelOf: (thread: Thread) => boolean;
+
+/**
+ * A thread of execution: one export of a module, run in a worker of its own, as Python's
+ * `threading.Thread` runs one function.
+ *
+ * - `start()` starts it (once); `join()` / `joinSync()` wait for it and give the export's return
+ *   value, or throw the error it threw (name, message, stack and `cause` kept; threadkit's and
+ *   the built-in error classes are rebuilt as such).
+ * - The export is called with the revived `args` and may be async. The thread ends when the
+ *   export settles, as a Python thread ends when its target returns: callbacks and timers still
+ *   pending in the worker are dropped (await what you start). It first waits for the non-daemon
+ *   threads it started itself.
+ * - An uncaught error or unhandled rejection anywhere in the thread before its export settles
+ *   ends the thread with that error, on every runtime alike.
+ * - A thread that ends without releasing a `Lock`/`RLock` it holds (it returns, throws, calls
+ *   `process.exit`, or is terminated) hands it to the next acquirer with `OwnerDiedError`.
+ * - `daemon` threads do not keep the process alive; errors of threads nobody joins go to the
+ *   except hook ({@link setExceptHook}).
+ *
+ * Happens-before: everything the thread did before its export settled synchronizes before the
+ * `join()`/`joinSync()` that returns its outcome; `start()` synchronizes before the export runs.
+ *
+ * Sharing: a `Thread` object belongs to the thread that created it (it holds the worker); other
+ * threads see it through `enumerate()` and `currentThread()`. Pass primitives, not threads.
+ *
+ * Module strings: absolute URLs are used as they are; paths (`"/abs/x.ts"`, `"./x.ts"`) resolve
+ * against the current working directory (server runtimes) or the document's base URL (browsers),
+ * like `node ./x.ts`. A `URL` — `new URL("./x.ts", import.meta.url)` — is the portable form. On
+ * Node, a `.ts` thread module must be an ES module (`"type": "module"` or `.mts`).
+ *
+ * Wakeups: `joinSync` re-checks the state word after every wake; spurious wakes never surface.
+ *
+ * @example Run an export in a thread and get its result
+ * ```ts ignore
+ * // sum.ts
+ * import type { Lock } from "@threadkit/threadkit";
+ * export default function sum(lock: Lock, numbers: number[]): number {
+ *   using _ = lock.holdSync();
+ *   return numbers.reduce((a, b) => a + b, 0);
+ * }
+ *
+ * // main.ts
+ * import { Lock, Thread } from "@threadkit/threadkit";
+ * const t = new Thread<number>(new URL("./sum.ts", import.meta.url), {
+ *   args: [new Lock(), [1, 2, 3]],
+ *   name: "summer",
+ * });
+ * t.start();
+ * console.log(await t.join({ timeout: 5000 })); // 6
+ * ```
+ */
+export class Thread<R = unknown> {
+  /** The thread's name. */
+  readonly name: string;
+  /** Whether the thread is a daemon: it does not keep the process alive. */
+  readonly daemon: boolean;
+  readonly #module: string;
+  readonly #export: string;
+  readonly #args: unknown;
+  readonly #state = new Int32Array(new SharedArrayBuffer(STATE_BYTES));
+  #ident = 0;
+  #started = false;
+  #worker: StartedWorker | undefined;
+  /** A Timer's pending start. */
+  #pending: { timer: TimerHandle; due: number } | undefined;
+  #outcome: Outcome | undefined;
+  /** An error the runtime reported about the worker, used if it ends without a result. */
+  #crash: { error: unknown } | undefined;
+  #terminating = false;
+  #exited = false;
+  /** Pending join()/joinSync() calls. */
+  #joiners = 0;
+  readonly #waiters = new Set<() => void>();
+  readonly #exitWaiters = new Set<() => void>();
+  readonly #done: Promise<void>;
+  #resolveDone!: () => void;
+
+  static {
+    scheduleOf = (thread, ms) => thread.#schedule(ms);
+    cancelOf = (thread) => thread.#cancel();
+  }
+
+  /**
+   * Creates a thread that will run `module`'s export `options.export` (default `"default"`) with
+   * `options.args`. Nothing runs until {@link Thread.start}.
+   *
+   * @param module The module to run: a `URL` (portable), or an absolute URL or path string.
+   * @param options `args`, `name`, `daemon`, `export`.
+   * @throws {TypeError} `module` is not a URL or a resolvable string; bad options.
+   */
+  constructor(module: URL | string, options?: ThreadOptions) {
+    const o = optionsOf(options);
+    this.#module = moduleUrl(module);
+    this.#export = o.export ?? "default";
+    this.#args = toWire(o.args ?? []);
+    this.name = o.name ?? defaultName(this.#module, this.#export);
+    this.daemon = o.daemon ?? threadSelf()?.daemon ?? false;
+    this.#done = new Promise<void>((resolve) => this.#resolveDone = resolve);
+  }
+
+  /**
+   * The thread's ident, a positive int32 unique among the threads of the process; known as soon
+   * as `start()` returns (`0` before).
+   */
+  get ident(): number {
+    return this.#ident;
+  }
+
+  /**
+   * Starts the thread. The ident is drawn and the worker created at once; the export runs once
+   * the worker has loaded the module (a few to tens of ms, see `runtime/mod.ts`).
+   *
+   * @throws {RangeError} The thread was started before.
+   * @throws {TypeError} `args` cannot be cloned (`DataCloneError` wording); the thread is then
+   *   not started.
+   * @throws {Error} The runtime refused to create the worker; the thread has then ended with
+   *   this error (`join()` rejects with it).
+   */
+  start(): void {
+    if (this.#started) {
+      throw new RangeError(`Cannot start ${this.#describe()}: a thread can only be started once`);
+    }
+    try {
+      structuredClone(this.#args);
+    } catch (error) {
+      throw new TypeError(
+        `Cannot start ${this.#describe()}: its args cannot be cloned: ${
+          (error as Error)?.message ?? error
+        }`,
+        { cause: error },
+      );
+    }
+    registerBuiltinKinds();
+    recordMain();
+    this.#started = true;
+    const ident = drawIdentFor();
+    this.#ident = ident;
+    setName(ident, this.name);
+    // Watched from now on: a lock this thread holds when it ends passes on with OwnerDiedError.
+    setLife(ident, LIFE_ALIVE);
+    Atomics.store(this.#state, STATE, RUNNING);
+    started.set(ident, this);
+    if (!this.daemon) holdThreadFor(this.#done);
+    // A Timer schedules its launch itself.
+    if (!(this instanceof Timer)) {
+      const failure = this.#launch(false);
+      if (failure !== undefined) throw failure.error;
+    }
+  }
+
+  /**
+   * Creates the worker and posts the start message. If the runtime refuses (a bad URL scheme, a
+   * page's CSP), the thread ends with that error, which is returned; `report` sends it to the
+   * except hook too (a Timer's launch, which no caller sees).
+   */
+  #launch(report = true): { error: unknown } | undefined {
+    try {
+      this.#worker = runtime.start(
+        bootstrapUrl(),
+        {
+          threadkit: "start",
+          registry: registryOf(),
+          state: this.#state.buffer as SharedArrayBuffer,
+          ident: this.#ident,
+          name: this.name,
+          daemon: this.daemon,
+          module: this.#module,
+          export: this.#export,
+          args: this.#args as unknown[],
+        },
+        { name: this.name, daemon: this.daemon },
+        {
+          message: (data) => {
+            if (isResultMessage(data)) this.#onResult(data);
+          },
+          error: (error) => {
+            this.#crash ??= { error };
+          },
+          exit: (code) => this.#onExit(code),
+        },
+      );
+      if (this.daemon && this.#joiners > 0) this.#worker.ref();
+      return undefined;
+    } catch (error) {
+      settleState(this.#state, THREW);
+      this.#end({ ok: false, error }, report);
+      this.#exited = true;
+      return { error };
+    }
+  }
+
+  /** Timer: starts the worker after `delay` ms (re-arming past the runtime's timer range). */
+  #schedule(delay: number): void {
+    const due = now() + delay;
+    const arm = (first: boolean) => {
+      const left = due - now();
+      // The first arming always goes through the runtime's timer, so that a Timer never starts
+      // its worker inside start() (cancel() right after start() always wins).
+      if (first || left > 0) {
+        const timer = runtime.setTimer(
+          () => arm(false),
+          Math.min(Math.max(Math.ceil(left), 0), MAX_TIMER_MS),
+        );
+        this.#pending = { timer, due };
+        if (this.daemon && this.#joiners === 0) timer.unref();
+        return;
+      }
+      this.#pending = undefined;
+      this.#launch();
+    };
+    arm(true);
+  }
+
+  /** Timer: cancels a pending start; the thread ends as if its export returned `undefined`. */
+  #cancel(): boolean {
+    const pending = this.#pending;
+    if (pending === undefined) return false;
+    pending.timer.clear();
+    this.#pending = undefined;
+    settleState(this.#state, RETURNED);
+    this.#end({ ok: true, value: undefined }, false);
+    this.#exited = true;
+    return true;
+  }
+
+  #onResult(message: ResultMessage): void {
+    if (this.#outcome !== undefined) return;
+    let outcome: Outcome;
+    try {
+      outcome = message.ok
+        ? { ok: true, value: revive(message.value) }
+        : { ok: false, error: decodeError(message.error, revive) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    // The bootstrap moves the state too, after posting; the first CAS wins, the value is the same.
+    settleState(this.#state, outcome.ok ? RETURNED : THREW);
+    this.#end(outcome, !message.ok);
+  }
+
+  #onExit(code: number | undefined): void {
+    if (this.#exited) return;
+    this.#exited = true;
+    this.#worker = undefined;
+    settleState(this.#state, EXITED, code ?? NO_CODE);
+    if (this.#outcome === undefined) {
+      const fromState = Atomics.load(this.#state, CODE);
+      const exitCode = code ?? (fromState === NO_CODE ? undefined : fromState);
+      if (this.#crash !== undefined && !this.#terminating) {
+        this.#end({ ok: false, error: this.#crash.error }, true);
+      } else {
+        const how = this.#terminating
+          ? "was terminated"
+          : exitCode === undefined
+          ? "exited"
+          : `exited with code ${exitCode}`;
+        this.#end({
+          ok: false,
+          error: new Error(`${capitalize(this.#describe())} ${how} before its export settled`),
+        }, false);
+      }
+    }
+    for (const wake of this.#exitWaiters) wake();
+    this.#exitWaiters.clear();
+  }
+
+  /** Records the outcome (once), marks the thread ended and wakes the joiners. */
+  #end(outcome: Outcome, thrownByThread: boolean): void {
+    if (this.#outcome !== undefined) return;
+    this.#outcome = outcome;
+    setLife(this.#ident, LIFE_ENDED);
+    started.delete(this.#ident);
+    // Decide before waking: woken joiners stop counting themselves.
+    const unjoined = this.#joiners === 0;
+    this.#resolveDone();
+    for (const wake of this.#waiters) wake();
+    this.#waiters.clear();
+    if (!outcome.ok && thrownByThread && unjoined) callExceptHook(outcome.error, this);
+  }
+
+  #describe(): string {
+    return this.#ident === 0
+      ? `thread ${JSON.stringify(this.name)}`
+      : `thread ${this.#ident} ${JSON.stringify(this.name)}`;
+  }
+
+  #result(): R {
+    const outcome = this.#outcome!;
+    if (outcome.ok) return outcome.value as R;
+    throw outcome.error;
+  }
+
+  #timedOut(timeout: number): TimeoutError {
+    return new TimeoutError(
+      `Cannot join ${this.#describe()}: timed out after ${ms(timeout)}; it is still running`,
+    );
+  }
+
+  /** Keeps a daemon thread's worker (or pending Timer start) ref'd while someone joins it. */
+  #joinStarted(): void {
+    if (this.#joiners++ === 0 && this.daemon) {
+      this.#worker?.ref();
+      this.#pending?.timer.ref();
+    }
+  }
+
+  #joinEnded(): void {
+    if (--this.#joiners === 0 && this.daemon) {
+      this.#worker?.unref();
+      this.#pending?.timer.unref();
+    }
+  }
+
+  /**
+   * Whether the thread is alive: from `start()` until its export settles or its worker ends (a
+   * Timer is alive while it waits). Reads the shared state word, so it is right even while this
+   * thread has not yet run the event that reports the end.
+   */
+  isAlive(): boolean {
+    return this.#started && this.#outcome === undefined &&
+      Atomics.load(this.#state, STATE) === RUNNING;
+  }
+
+  /**
+   * Waits, without blocking, until the thread has ended, and gives its outcome. The thread keeps
+   * running when the wait times out or is aborted.
+   *
+   * @param options `timeout` in ms (`0` checks once; default `Infinity`), `signal` to abort.
+   * @returns A promise of the export's return value (revived primitives included).
+   * @throws {Error} (rejects) What the thread threw, rebuilt here (name, message, stack, cause),
+   *   or an `Error` saying the thread was terminated or exited before its export settled.
+   * @throws {TimeoutError} (rejects) `timeout` ran out.
+   * @throws {RangeError} (rejects) The thread was not started.
+   * @throws {TypeError|RangeError} (rejects) Bad options.
+   *
+   * @example
+   * ```ts ignore
+   * const t = new Thread<string>(new URL("./hello.ts", import.meta.url), { args: ["world"] });
+   * t.start();
+   * console.log(await t.join({ timeout: 1000 }));
+   * ```
+   */
+  join(options?: WaitOptions): Promise<R> {
+    let timeout: number;
+    let signal: AbortSignal | undefined;
+    try {
+      timeout = timeoutOf(options, "join thread");
+      signal = signalOf(options, "join thread");
+      if (!this.#started) {
+        throw new RangeError(`Cannot join ${this.#describe()}: it has not been started`);
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    if (this.#outcome !== undefined) return this.#settled();
+    if (timeout === 0) return Promise.reject(this.#timedOut(0));
+    this.#joinStarted();
+    return new Promise<R>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const cleanup = () => {
+        this.#waiters.delete(onDone);
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.#joinEnded();
+      };
+      const onDone = () => {
+        cleanup();
+        this.#settled().then(resolve, reject);
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(signal!.reason);
+      };
+      this.#waiters.add(onDone);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (timeout !== Infinity) {
+        timer = setTimeout(() => {
+          cleanup();
+          reject(this.#timedOut(timeout));
+        }, Math.min(timeout, MAX_TIMER_MS));
+      }
+    });
+  }
+
+  #settled(): Promise<R> {
+    try {
+      return Promise.resolve(this.#result());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Blocks the calling thread until the thread has ended, and gives its outcome. Where blocking
+   * is forbidden (a browser's main thread) it throws; use {@link Thread.join}.
+   *
+   * Blocks on the shared state word, so it returns as soon as the thread's export settles even
+   * though this thread runs no events meanwhile. A thread ended from outside (`terminate()`, a
+   * crash of the worker) is seen only when this thread runs its events: `await terminate()`
+   * before joining it.
+   *
+   * @param options `timeout` in ms (`0` checks once; default `Infinity`).
+   * @returns The export's return value.
+   * @throws {Error} What the thread threw (as {@link Thread.join}).
+   * @throws {TimeoutError} `timeout` ran out; the thread keeps running.
+   * @throws {RangeError} The thread was not started; `timeout` is negative or `NaN`.
+   * @throws {TypeError} Blocking is not allowed here; this runtime cannot receive the result
+   *   without its event loop (browsers: use `join()`); bad options.
+   *
+   * @example
+   * ```ts ignore
+   * const t = new Thread<number>(new URL("./work.ts", import.meta.url));
+   * t.start();
+   * const result = t.joinSync({ timeout: 5000 });
+   * ```
+   */
+  joinSync(options?: SyncWaitOptions): R {
+    const timeout = timeoutOf(options, "join thread");
+    rejectSignal(options, "join thread", "thread.join()");
+    assertCanBlock("thread.join()");
+    if (!this.#started) {
+      throw new RangeError(`Cannot join ${this.#describe()}: it has not been started`);
+    }
+    if (this.#outcome !== undefined) return this.#result();
+    const deadline = deadlineAfter(timeout);
+    this.#joiners++;
+    try {
+      // A Timer that has not started its worker: its runtime timer cannot fire while we block,
+      // so sleep until it is due and start the worker from here.
+      const pending = this.#pending;
+      if (pending !== undefined) {
+        runSync(sleepUntil(Math.min(pending.due, deadline)));
+        if (now() < pending.due) throw this.#timedOut(timeout);
+        pending.timer.clear();
+        this.#pending = undefined;
+        this.#launch();
+        if (this.#outcome !== undefined) return this.#result();
+      }
+      if (!runSync(whileRunning(this.#state, deadline))) throw this.#timedOut(timeout);
+      this.#collect(deadline);
+      return this.#result();
+    } finally {
+      this.#joiners--;
+    }
+  }
+
+  /** joinSync: the state has left RUNNING; take the outcome without the event loop. */
+  #collect(deadline: number): void {
+    const state = Atomics.load(this.#state, STATE);
+    if (state === EXITED) {
+      // Written by the thread's exit hook (an exit call), or by our exit event, already handled.
+      if (this.#outcome === undefined) this.#onExit(undefined);
+      return;
+    }
+    // RETURNED / THREW: the result was posted before the state moved, so it is queued on the
+    // port (unless our event loop already took it).
+    const worker = this.#worker;
+    // The queue is filled by the poster itself, but give a slow runtime a few ms, bounded.
+    const patience = Math.min(deadline, now() + 1000);
+    while (this.#outcome === undefined) {
+      const received = worker?.receiveSync();
+      if (received === null) {
+        throw new TypeError(
+          `Cannot join ${this.#describe()} synchronously: this runtime delivers its result only to the event loop; use thread.join()`,
+        );
+      }
+      if (received !== undefined) {
+        if (isResultMessage(received.message)) this.#onResult(received.message);
+        continue;
+      }
+      if (worker === undefined || now() >= patience) {
+        throw new Error(`Cannot join ${this.#describe()}: it ended but its result did not arrive`);
+      }
+      runSync(sleepUntil(now() + 1));
+    }
+  }
+
+  /**
+   * Ends the thread from outside. What it held counts as owner death: the next acquirer of a
+   * `Lock`/`RLock` it held gets `OwnerDiedError`. A later `join()` rejects with an `Error` saying
+   * it was terminated, unless its result was posted before this call. A thread whose export has
+   * already settled is ending by itself: this waits for that. A Timer that has not started yet is
+   * cancelled instead. Does nothing to a thread that was not started or has ended.
+   *
+   * Node and Bun stop the worker wherever it is, even inside a blocking wait. **Deno** does not
+   * interrupt running code: the worker ends once its current task is done, so a thread blocked in
+   * a `*Sync` wait ends when that wait returns (or never, for a wait without timeout); its
+   * result is discarded all the same, and the promise resolves only then.
+   *
+   * @returns A promise that resolves once the worker is gone.
+   *
+   * @example
+   * ```ts ignore
+   * const t = new Thread(new URL("./forever.ts", import.meta.url));
+   * t.start();
+   * await t.terminate();
+   * console.log(t.isAlive()); // false
+   * ```
+   */
+  terminate(): Promise<void> {
+    if (!this.#started || this.#exited) return Promise.resolve();
+    if (this.#pending !== undefined) {
+      this.#cancel();
+      return Promise.resolve();
+    }
+    const worker = this.#worker;
+    if (worker === undefined) return Promise.resolve();
+    const gone = new Promise<void>((resolve) => this.#exitWaiters.add(resolve));
+    // Keep the process alive until the exit is seen, even for a daemon thread.
+    worker.ref();
+    // A thread whose export has settled is ending by itself (after its own non-daemon threads):
+    // wait for that rather than race it (Deno loses track of workers killed while exiting).
+    if (Atomics.load(this.#state, STATE) === RUNNING) {
+      this.#terminating = true;
+      // For runtimes that end a worker only between tasks (Deno): its bootstrap then posts no
+      // result, so that a terminated thread has none on every runtime.
+      Atomics.store(this.#state, KILL, 1);
+      worker.terminate();
+    }
+    return gone;
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * A thread that starts after a delay, as Python's `threading.Timer`; {@link Timer.cancel}
+ * stops it while it waits.
+ *
+ * - `start()` starts the wait (the ident is drawn at once, and the timer counts as alive);
+ *   after `ms` the worker is started as a {@link Thread}'s would be.
+ * - `cancel()` during the wait ends it: it never runs, `join()` resolves to `undefined`. After
+ *   the wait, `cancel()` does nothing (Python's rule).
+ * - A daemon Timer's wait does not keep the process alive either.
+ * - `joinSync()` during the wait sleeps until the delay is over and starts the worker itself.
+ *
+ * Happens-before, sharing and wakeups: as {@link Thread}.
+ *
+ * @example Run something in a second, unless cancelled
+ * ```ts ignore
+ * import { Timer } from "@threadkit/threadkit";
+ *
+ * const t = new Timer(1000, new URL("./remind.ts", import.meta.url), { args: ["tea"] });
+ * t.start();
+ * if (teaIsReady) t.cancel();
+ * await t.join();
+ * ```
+ */
+export class Timer<R = unknown> extends Thread<R> {
+  /** The delay in milliseconds. */
+  readonly interval: number;
+
+  /**
+   * Creates a timer that runs `module`'s export `ms` milliseconds after `start()`.
+   *
+   * @throws {TypeError} `ms` is not a number; bad module or options (as {@link Thread}).
+   * @throws {RangeError} `ms` is negative, `NaN` or infinite.
+   */
+  constructor(ms: number, module: URL | string, options?: ThreadOptions) {
+    if (typeof ms !== "number") {
+      throw new TypeError(`Cannot create timer: ms must be a number, got ${typeOf(ms)}`);
+    }
+    if (!Number.isFinite(ms) || ms < 0) {
+      throw new RangeError(
+        `Cannot create timer: ms must be a finite non-negative number, got ${ms}`,
+      );
+    }
+    super(module, options);
+    this.interval = ms;
+  }
+
+  #cancelled = false;
+
+  /** Starts the wait; the worker starts after {@link Timer.interval} ms. @throws {RangeError} started before. */
+  override start(): void {
+    super.start();
+    scheduleOf(this, this.interval);
+    // Cancelled before start (Python's rule): it ends at once without running.
+    if (this.#cancelled) cancelOf(this);
+  }
+
+  /**
+   * Stops the timer if it is still waiting: its export never runs and `join()` resolves to
+   * `undefined`. Before `start()`, it makes the coming start end at once the same way. Does
+   * nothing once the worker has started.
+   *
+   * @returns Whether this call cancelled the run.
+   */
+  cancel(): boolean {
+    if (this.ident === 0) {
+      this.#cancelled = true;
+      return true;
+    }
+    return cancelOf(this);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The process's threads
+
+/**
+ * The calling thread: its name, ident and whether it is the main thread.
+ *
+ * Threads started by threadkit see the name and ident their `Thread` was given; the main thread
+ * is `"MainThread"`; workers that threadkit did not start are `"Dummy-<ident>"` unless a name was
+ * recorded for their ident.
+ *
+ * @example
+ * ```ts
+ * import { currentThread } from "@threadkit/threadkit";
+ * import assert from "node:assert/strict";
+ *
+ * const me = currentThread();
+ * assert.equal(me.isMain, true);
+ * assert.equal(me.name, "MainThread");
+ * assert.ok(me.ident > 0);
+ * ```
+ */
+export function currentThread(): ThreadInfo {
+  const self = threadSelf();
+  if (self !== undefined) {
+    return Object.freeze({ name: self.name, ident: self.ident, isMain: false });
+  }
+  const ident = currentIdent();
+  if (runtime.isMainThread()) {
+    recordMain();
+    return Object.freeze({ name: "MainThread", ident, isMain: true });
+  }
+  return Object.freeze({ name: nameOf(ident) ?? `Dummy-${ident}`, ident, isMain: false });
+}
+
+/**
+ * The threads alive in this process: the main thread (once it has started a thread or asked for
+ * its identity) and every threadkit thread from `start()` until it ends — including those that
+ * other threads started. Ordered by ident.
+ *
+ * Reads the registry shared by all threads. Threads whose ident is 1024 or more are not tracked
+ * there and are left out (as they are from owner-death detection).
+ *
+ * @example
+ * ```ts
+ * import { enumerate } from "@threadkit/threadkit";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(enumerate().some((t) => t.isMain));
+ * ```
+ */
+export function enumerate(): ThreadInfo[] {
+  recordMain();
+  const main = mainIdent();
+  const list: ThreadInfo[] = [];
+  const self = threadSelf();
+  const last = Math.min(lastIdent(), MAX_TRACKED - 1);
+  for (let ident = 1; ident <= last; ident++) {
+    if (ident === main) {
+      list.push(Object.freeze({ name: "MainThread", ident, isMain: true }));
+      continue;
+    }
+    if (lifeOf(ident) !== LIFE_ALIVE) continue;
+    const name = started.get(ident)?.name ?? (self?.ident === ident ? self.name : undefined) ??
+      nameOf(ident) ??
+      `Thread-${ident}`;
+    list.push(Object.freeze({ name, ident, isMain: false }));
+  }
+  return list;
+}
+
+/**
+ * How many threads are alive in this process: `enumerate().length` (the main thread included).
+ *
+ * @example
+ * ```ts
+ * import { activeCount } from "@threadkit/threadkit";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(activeCount() >= 1);
+ * ```
+ */
+export function activeCount(): number {
+  return enumerate().length;
+}
