@@ -47,22 +47,49 @@ export const LIFE_ALIVE = 1;
 /** Liveness of a thread that has ended. */
 export const LIFE_ENDED = 2;
 
-let registryBuffer: SharedArrayBuffer | undefined;
-let registry: Int32Array | undefined;
-/** This thread's ident; 0 until drawn. */
-let ident = 0;
+/**
+ * What this thread knows of itself. It lives on `globalThis` under a registered symbol, not in
+ * module variables, so that two copies of threadkit loaded in one thread (the bootstrap's bundle
+ * and the user's `import "threadkit"`, or a `src/` and a `dist/` copy) share one identity.
+ */
+interface ThreadState {
+  /** This thread's ident; 0 until drawn. */
+  ident: number;
+  registryBuffer: SharedArrayBuffer | undefined;
+  registry: Int32Array | undefined;
+  /** The runtime layer's record of a thread it started (see `runtime/mod.ts`). */
+  self: unknown;
+}
+
+const STATE_KEY = Symbol.for("threadkit.thread.v1");
+const state: ThreadState = ((globalThis as Record<symbol, unknown>)[STATE_KEY] ??= {
+  ident: 0,
+  registryBuffer: undefined,
+  registry: undefined,
+  self: undefined,
+}) as ThreadState;
+
+/** The runtime layer's record of this thread, shared by every copy of threadkit in it. */
+export function threadRecord(): unknown {
+  return state.self;
+}
+
+/** Sets the runtime layer's record of this thread. */
+export function setThreadRecord(record: unknown): void {
+  state.self = record;
+}
 
 /** The registry of this thread, created on first use. */
 export function registryOf(): SharedArrayBuffer {
-  if (registryBuffer === undefined) {
+  if (state.registryBuffer === undefined) {
     useRegistry(new SharedArrayBuffer(REGISTRY_BYTES));
   }
-  return registryBuffer!;
+  return state.registryBuffer!;
 }
 
 function useRegistry(buffer: SharedArrayBuffer): void {
-  registryBuffer = buffer;
-  registry = new Int32Array(buffer);
+  state.registryBuffer = buffer;
+  state.registry = new Int32Array(buffer);
 }
 
 /**
@@ -70,7 +97,7 @@ function useRegistry(buffer: SharedArrayBuffer): void {
  * caveat above). Returns whether it did.
  */
 export function adoptRegistry(buffer: unknown): boolean {
-  if (ident !== 0 || buffer === registryBuffer) return false;
+  if (state.ident !== 0 || buffer === state.registryBuffer) return false;
   if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength !== REGISTRY_BYTES) return false;
   useRegistry(buffer);
   return true;
@@ -78,19 +105,19 @@ export function adoptRegistry(buffer: unknown): boolean {
 
 /** This thread's ident (drawn on first use). The fast paths of every lock call this. */
 export function currentIdent(): number {
-  return ident !== 0 ? ident : drawIdent();
+  return state.ident !== 0 ? state.ident : drawIdent();
 }
 
 function drawIdent(): number {
-  ident = nextIdent("this thread");
-  return ident;
+  state.ident = nextIdent("this thread");
+  return state.ident;
 }
 
 /** Takes the next ident from the registry (`who` names its future owner, for the error). */
 function nextIdent(who: string): number {
   registryOf();
   // Idents are 1..2^30-1 so that `ident << 1` (the lock word) stays a positive int32.
-  const drawn = Atomics.add(registry!, NEXT, 1) + 1;
+  const drawn = Atomics.add(state.registry!, NEXT, 1) + 1;
   if (drawn >= 2 ** 30) throw new RangeError(`Cannot give ${who} an ident: all 2^30 are used`);
   return drawn;
 }
@@ -109,37 +136,37 @@ export function drawIdentFor(): number {
  * Only before this thread has one; returns whether it did. Call {@link adoptRegistry} first.
  */
 export function assumeIdent(id: number): boolean {
-  if (ident !== 0 || !Number.isInteger(id) || id <= 0 || id >= 2 ** 30) return false;
-  ident = id;
+  if (state.ident !== 0 || !Number.isInteger(id) || id <= 0 || id >= 2 ** 30) return false;
+  state.ident = id;
   return true;
 }
 
 /** The last ident handed out in this registry (0 if none): idents `1..lastIdent()` exist. */
 export function lastIdent(): number {
-  return registry === undefined ? 0 : Atomics.load(registry, NEXT);
+  return state.registry === undefined ? 0 : Atomics.load(state.registry, NEXT);
 }
 
 /** Records `id` as the main thread's ident (thread layer, on the main thread only). */
 export function setMainIdent(id: number): void {
   registryOf();
-  Atomics.store(registry!, MAIN, id);
+  Atomics.store(state.registry!, MAIN, id);
 }
 
 /** The main thread's ident, or 0 when it has not been recorded in this registry. */
 export function mainIdent(): number {
-  return registry === undefined ? 0 : Atomics.load(registry, MAIN);
+  return state.registry === undefined ? 0 : Atomics.load(state.registry, MAIN);
 }
 
 /** Liveness of `id` as the runtime layer recorded it. */
 export function lifeOf(id: number): number {
-  if (registry === undefined || id <= 0 || id >= MAX_TRACKED) return LIFE_UNWATCHED;
-  return Atomics.load(registry, 1 + id);
+  if (state.registry === undefined || id <= 0 || id >= MAX_TRACKED) return LIFE_UNWATCHED;
+  return Atomics.load(state.registry, 1 + id);
 }
 
 /** Records the liveness of `id` (thread machinery only; see the invariant above). */
 export function setLife(id: number, life: number): void {
   registryOf();
-  if (id > 0 && id < MAX_TRACKED) Atomics.store(registry!, 1 + id, life);
+  if (id > 0 && id < MAX_TRACKED) Atomics.store(state.registry!, 1 + id, life);
 }
 
 /** Records `name` as the name of `id` (cut to 31 code units). */
@@ -148,7 +175,7 @@ export function setName(id: number, name: string): void {
   if (id <= 0 || id >= MAX_TRACKED) return;
   const at = NAMES_AT + id * NAME_W;
   const length = Math.min(name.length, NAME_CHARS);
-  const r = registry!;
+  const r = state.registry!;
   for (let i = 0; i < length; i += 2) {
     const low = name.charCodeAt(i);
     const high = i + 1 < length ? name.charCodeAt(i + 1) : 0;
@@ -159,13 +186,13 @@ export function setName(id: number, name: string): void {
 
 /** The recorded name of `id`, or `undefined`. */
 export function nameOf(id: number): string | undefined {
-  if (registry === undefined || id <= 0 || id >= MAX_TRACKED) return undefined;
+  if (state.registry === undefined || id <= 0 || id >= MAX_TRACKED) return undefined;
   const at = NAMES_AT + id * NAME_W;
-  const length = Atomics.load(registry, at);
+  const length = Atomics.load(state.registry, at);
   if (length === 0) return undefined;
   let name = "";
   for (let i = 0; i < length; i++) {
-    const pair = Atomics.load(registry, at + 1 + (i >> 1));
+    const pair = Atomics.load(state.registry, at + 1 + (i >> 1));
     name += String.fromCharCode((i & 1) === 0 ? pair & 0xffff : pair >>> 16);
   }
   return name;

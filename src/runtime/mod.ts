@@ -41,6 +41,7 @@
  * @module
  */
 
+import { setThreadRecord, threadRecord } from "../internal/ident.ts";
 import type { StartMessage } from "./protocol.ts";
 import { browserRuntime } from "./browser.ts";
 import { bunRuntime } from "./bun.ts";
@@ -175,16 +176,18 @@ export interface SelfInfo {
   readonly daemon: boolean;
 }
 
-let self: SelfInfo | undefined;
-
-/** Records this thread's identity (the bootstrap, before it imports the user's module). */
+/**
+ * Records this thread's identity (the bootstrap, before it imports the user's module). Kept with
+ * the ident on `globalThis` (see `internal/ident.ts`), so every copy of threadkit in the thread
+ * sees it.
+ */
 export function setThreadSelf(info: SelfInfo): void {
-  self = info;
+  setThreadRecord(info);
 }
 
 /** This thread's identity if threadkit started it, else `undefined`. */
 export function threadSelf(): SelfInfo | undefined {
-  return self;
+  return threadRecord() as SelfInfo | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
