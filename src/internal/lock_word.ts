@@ -26,9 +26,18 @@
  * The lock is *barging*: a release makes the word free and wakes one sleeper, and any thread that
  * arrives before the sleeper runs may take the lock first. This keeps the lock from convoying
  * (the hand-off to a sleeping thread costs 5-18 µs here, the fast path tens of ns), at the price of
- * no bound on how often one waiter can be overtaken under sustained contention. Spinning is short
- * ({@link SPIN_LIMIT} reads, and none once someone sleeps), because two spinners sharing one of the
- * two CPUs measured ~8 ms per hand-off instead of 0.4 µs.
+ * no bound on how often one waiter can be overtaken under sustained contention.
+ *
+ * ## Spinning
+ * The slow path may re-read a held word (with `Atomics.pause`) before parking, never once someone
+ * sleeps. The bound, {@link SPIN_LIMIT}, is set by measurement (`node bench/spin.ts --full`, 2
+ * CPUs, bounds 0-4000, results in `bench/results/spin.md`): on Deno and Bun every bound is within
+ * ~10% of the best; on Node, no spinning is best for the ping-pong (40 reads: 1.10×) and for two
+ * workers doing ~0.5 µs of work between acquisitions, where any spinning cost 4.3× (a pause is
+ * ~25 ns there, so 40 reads burn ~1 µs the holder needs), while the best bound for pure contention
+ * won by at most 1.25× over no spinning. Parking at once is the bound with the smallest worst
+ * case, and spinning on 2 CPUs is the biggest hazard (two spinners on one CPU measured ~8 ms per
+ * hand-off).
  *
  * ## Owner death
  * When the owner of a held word is a thread whose end the runtime layer watches, sleepers wake at
@@ -46,8 +55,8 @@ import { LIFE_ALIVE, LIFE_ENDED, lifeOf } from "./ident.ts";
 export const LOCK_WORD_SLOTS = 2;
 /** Bit 0 of STATE: some thread may be asleep waiting for the word. */
 export const PARKED = 1;
-/** Reads of a held word before parking (measured on 2 CPUs, oversubscribed and not). */
-export const SPIN_LIMIT = 40;
+/** Reads of a held word before parking: none (see "Spinning" above for the measurements). */
+export const SPIN_LIMIT = 0;
 /** Longest sleep, in milliseconds, while the owner is a thread whose end is watched. */
 export const OWNER_POLL_MS = 100;
 
