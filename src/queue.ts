@@ -12,7 +12,9 @@
  * | (96 bytes)         | (PriorityQueue only)  | (PriorityQueue only)     | (multiple of 4)      |
  * +--------------------+-----------------------+--------------------------+---------------------+
  * ```
- * Header slots (int32 each; all but the seq slots change only with LOCK held):
+ * Header slots (int32 each; all but the seq slots change only with LOCK held). HEAD, TAIL, LIVE
+ * and ORDER are read and written only with LOCK held, with plain accesses (the lock word's CASes
+ * order them); the others are also read outside the lock (snapshots, fast paths), with Atomics:
  * | slot | name            | meaning                                                          |
  * | 0    | LOCK            | internal lock word (`internal/lock_word.ts`)                     |
  * | 1    | LOCK_ASYNC      | async waiters registered on LOCK                                 |
@@ -216,6 +218,8 @@ abstract class QueueBase<T> {
   readonly handle: Handle;
   readonly #i32: Int32Array;
   readonly #u8: Uint8Array;
+  /** The data area as a DataView (record lengths), made once. */
+  readonly #dv: DataView;
   readonly #prio: Float64Array;
   /** Heap entries: [offset, length, order] × N. */
   readonly #heap: Int32Array;
@@ -260,6 +264,7 @@ abstract class QueueBase<T> {
     at += heapBytes(g.heapCap);
     this.#dataAt = at;
     this.#u8 = new Uint8Array(buffer, at, g.capacity);
+    this.#dv = new DataView(buffer, at, g.capacity);
     if (opened === undefined) {
       this.#i32.fill(0);
       const i32 = this.#i32;
@@ -338,11 +343,11 @@ abstract class QueueBase<T> {
     const maxsize = Atomics.load(i32, MAXSIZE);
     if (maxsize > 0 && count >= maxsize) return -1;
     const capacity = this.#u8.length;
-    const tail = Atomics.load(i32, TAIL);
+    const tail = i32[TAIL]!;
     switch (this.#discipline) {
       case FIFO: {
         if (count === 0) return 0;
-        const head = Atomics.load(i32, HEAD);
+        const head = i32[HEAD]!;
         if (tail > head) {
           if (size <= capacity - tail) return tail;
           return size <= head ? 0 : -1; // wraps to 0, leaving a WRAP mark at tail
@@ -354,10 +359,10 @@ abstract class QueueBase<T> {
       default: {
         if (count >= this.#heap.length / 3) return -1;
         if (tail + size <= capacity) return tail;
-        const live = Atomics.load(i32, LIVE);
+        const live = i32[LIVE]!;
         if (live + size > capacity) return -1;
         this.#compact();
-        return Atomics.load(i32, TAIL);
+        return i32[TAIL]!;
       }
     }
   }
@@ -366,30 +371,31 @@ abstract class QueueBase<T> {
   #store(bytes: Uint8Array, at: number, priority: number): void {
     const i32 = this.#i32;
     const u8 = this.#u8;
-    const data = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+    const data = this.#dv;
     const length = bytes.length;
     const size = this.#recordSize(length);
     switch (this.#discipline) {
       case FIFO: {
-        const tail = Atomics.load(i32, TAIL);
+        const tail = i32[TAIL]!;
         if (at !== tail && tail + 4 <= u8.length) data.setInt32(tail, WRAP, true);
         data.setInt32(at, length, true);
         u8.set(bytes, at + 4);
-        Atomics.store(i32, TAIL, at + size);
+        i32[TAIL] = at + size;
         break;
       }
       case LIFO: {
         u8.set(bytes, at);
         data.setInt32(at + pad4(length), length, true);
-        Atomics.store(i32, TAIL, at + size);
+        i32[TAIL] = at + size;
         break;
       }
       default: {
         data.setInt32(at, length, true);
         u8.set(bytes, at + 4);
-        Atomics.store(i32, TAIL, at + size);
-        Atomics.add(i32, LIVE, size);
-        const order = Atomics.add(i32, ORDER, 1);
+        i32[TAIL] = at + size;
+        i32[LIVE] = i32[LIVE]! + size;
+        const order = i32[ORDER]!;
+        i32[ORDER] = (order + 1) | 0;
         this.#heapPush(at, length, order, priority);
       }
     }
@@ -401,25 +407,25 @@ abstract class QueueBase<T> {
   #take(): Uint8Array {
     const i32 = this.#i32;
     const u8 = this.#u8;
-    const data = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+    const data = this.#dv;
     let bytes: Uint8Array;
     switch (this.#discipline) {
       case FIFO: {
-        let head = Atomics.load(i32, HEAD);
+        let head = i32[HEAD]!;
         if (head + 4 > u8.length || data.getInt32(head, true) === WRAP) head = 0;
         const length = data.getInt32(head, true);
         bytes = scratchFor(length);
         bytes.set(u8.subarray(head + 4, head + 4 + length));
-        Atomics.store(i32, HEAD, head + this.#recordSize(length));
+        i32[HEAD] = head + this.#recordSize(length);
         break;
       }
       case LIFO: {
-        const tail = Atomics.load(i32, TAIL);
+        const tail = i32[TAIL]!;
         const length = data.getInt32(tail - 4, true);
         const start = tail - 4 - pad4(length);
         bytes = scratchFor(length);
         bytes.set(u8.subarray(start, start + length));
-        Atomics.store(i32, TAIL, start);
+        i32[TAIL] = start;
         break;
       }
       default: {
@@ -429,8 +435,8 @@ abstract class QueueBase<T> {
         bytes = scratchFor(length);
         bytes.set(u8.subarray(offset + 4, offset + 4 + length));
         const size = this.#recordSize(length);
-        Atomics.sub(i32, LIVE, size);
-        if (offset + size === Atomics.load(i32, TAIL)) Atomics.store(i32, TAIL, offset);
+        i32[LIVE] = i32[LIVE]! - size;
+        if (offset + size === i32[TAIL]!) i32[TAIL] = offset;
         this.#heapPop();
       }
     }
@@ -441,9 +447,9 @@ abstract class QueueBase<T> {
   /** Resets the storage of an empty queue (LOCK held). */
   #clearStorage(): void {
     const i32 = this.#i32;
-    Atomics.store(i32, HEAD, 0);
-    Atomics.store(i32, TAIL, 0);
-    Atomics.store(i32, LIVE, 0);
+    i32[HEAD] = 0;
+    i32[TAIL] = 0;
+    i32[LIVE] = 0;
   }
 
   /** Whether heap entry `a` comes out before `b`. */
@@ -511,7 +517,7 @@ abstract class QueueBase<T> {
       heap[e * 3] = write;
       write += size;
     }
-    Atomics.store(this.#i32, TAIL, write);
+    this.#i32[TAIL] = write;
   }
 
   // -------------------------------------------------------------------------------------------
