@@ -32,6 +32,7 @@ export {
   type PriorityOptions,
   PriorityQueue,
   Queue,
+  type QueueBase,
   type QueueOptions,
   type ShutdownOptions,
 } from "./src/queue.ts";

@@ -168,12 +168,16 @@ interface ConditionLock {
  *
  * Sharing: `Condition.from(cond.handle)` in any thread rebuilds it with its lock.
  *
- * @example A flag guarded by a condition
+ * Async tasks of one thread: give the condition a `Lock` (`new Condition(new Lock())`). The
+ * default `RLock` is owned by the thread, so all its tasks hold it at once, and a `wait` in one
+ * task releases it for all of them.
+ *
+ * @example A flag guarded by a condition (two async tasks of one thread)
  * ```ts
- * import { Condition } from "@threadkit/threadkit";
+ * import { Condition, Lock } from "@threadkit/threadkit";
  * import assert from "node:assert/strict";
  *
- * const cond = new Condition();
+ * const cond = new Condition(new Lock());
  * const ready = new Int32Array(new SharedArrayBuffer(4));
  * const waiter = (async () => {
  *   using _g = await cond.hold();

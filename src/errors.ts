@@ -21,6 +21,7 @@
  * ```
  */
 export class NotOwnedError extends Error {
+  /** Always `"NotOwnedError"`. */
   override name = "NotOwnedError";
 }
 
@@ -40,26 +41,31 @@ export class NotOwnedError extends Error {
  * ```
  */
 export class TimeoutError extends Error {
+  /** Always `"TimeoutError"`. */
   override name = "TimeoutError";
 }
 
 /** Thrown to every waiter of a `Barrier` that was broken by a timeout, `abort()`, `reset()` or a throwing action. */
 export class BrokenBarrierError extends Error {
+  /** Always `"BrokenBarrierError"`. */
   override name = "BrokenBarrierError";
 }
 
 /** Thrown by `getNowait()`, and by `get` when its timeout runs out. */
 export class QueueEmptyError extends Error {
+  /** Always `"QueueEmptyError"`. */
   override name = "QueueEmptyError";
 }
 
 /** Thrown by `putNowait()`, and by `put` when its timeout runs out. */
 export class QueueFullError extends Error {
+  /** Always `"QueueFullError"`. */
   override name = "QueueFullError";
 }
 
 /** Thrown by `put` after `shutdown()`, and by `get` once a shut-down queue is drained. */
 export class QueueShutDownError extends Error {
+  /** Always `"QueueShutDownError"`. */
   override name = "QueueShutDownError";
 }
 
@@ -71,9 +77,16 @@ export class QueueShutDownError extends Error {
  * protects may be half-updated, so repair or discard it, then release as usual.
  */
 export class OwnerDiedError extends Error {
+  /** Always `"OwnerDiedError"`. */
   override name = "OwnerDiedError";
   /** The ident of the thread that died holding the primitive. */
   readonly ownerIdent: number;
+  /**
+   * Creates the error (threadkit does, for the acquirer that took the primitive over).
+   *
+   * @param message What happened, naming the primitive and the dead owner.
+   * @param ownerIdent The ident of the thread that died holding it.
+   */
   constructor(message: string, ownerIdent: number) {
     super(message);
     this.ownerIdent = ownerIdent;

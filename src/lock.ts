@@ -245,7 +245,11 @@ export class Lock {
     return 1;
   }
 
-  /** Re-acquires after a Condition wait, without timeout. @internal */
+  /**
+   * Re-acquires after a Condition wait, without timeout.
+   *
+   * @internal
+   */
   *_acquireRestore(_saved: number): Parker<void> {
     const me2 = currentIdent() << 1;
     if (Atomics.compareExchange(this.#i32, STATE, 0, me2) !== 0) {

@@ -212,8 +212,11 @@ function scratchFor(length: number): Uint8Array {
   return readScratch.subarray(0, length);
 }
 
-/** `Queue` with its discipline: the shared implementation of all three classes. */
-abstract class QueueBase<T> {
+/**
+ * What `Queue`, `LifoQueue` and `PriorityQueue` share: everything but `put*` (whose options
+ * differ) and the order items come out in. Not constructed directly.
+ */
+export abstract class QueueBase<T> {
   /** A structured-clone-safe description; `X.from(handle)` rebuilds the queue. */
   readonly handle: Handle;
   readonly #i32: Int32Array;

@@ -260,7 +260,11 @@ export class RLock {
     return depth;
   }
 
-  /** Re-acquires after a Condition wait, without timeout, and restores the depth. @internal */
+  /**
+   * Re-acquires after a Condition wait, without timeout, and restores the depth.
+   *
+   * @internal
+   */
   *_acquireRestore(depth: number): Parker<void> {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
