@@ -1,51 +1,308 @@
 // Smoke test of the built package as npm consumers get it, run by the machine's own (older)
-// Node: import dist/ (ESM and CJS), share a Lock between two real workers, check the total.
+// Node (`npm run test:dist`): dist/ through ESM and CJS, primitives shared by raw workers, and
+// Threads started from both builds on dist/bootstrap.js. Thread modules live in a temp dir whose
+// node_modules/threadkit links to this package, so `import "threadkit"` / `require("threadkit")`
+// go through package.json's `exports` as they do for a consumer.
 import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 
-const { Lock, RLock, Semaphore, Event, NotOwnedError } = await import("../dist/mod.js");
-const cjs = createRequire(import.meta.url)("../dist/mod.cjs");
-assert.equal(typeof cjs.Lock, "function", "CJS build exports Lock");
+/** Every wait below gives up after this long, so a bug fails instead of hanging. */
+const WAIT_MS = 30_000;
+// The whole run, whatever hangs.
+setTimeout(() => {
+  console.error(`dist smoke: still running after ${3 * WAIT_MS} ms, giving up`);
+  process.exit(1);
+}, 3 * WAIT_MS).unref();
 
-const lock = new Lock();
-const counter = new SharedArrayBuffer(4);
-const iterations = 20_000;
-const source = `
-  const { workerData, parentPort } = require("node:worker_threads");
-  const { Lock } = require(${JSON.stringify(new URL("../dist/mod.cjs", import.meta.url).pathname)});
-  const lock = Lock.from(workerData.handle);
-  const counter = new Int32Array(workerData.counter);
-  for (let i = 0; i < workerData.iterations; i++) {
-    lock.acquireSync();
-    counter[0] = counter[0] + 1;
-    lock.release();
-  }
-  parentPort.postMessage("done");
-`;
-const run = () =>
-  new Promise((resolve, reject) => {
-    const worker = new Worker(source, {
-      eval: true,
-      workerData: { handle: lock.handle, counter, iterations },
-    });
+const root = fileURLToPath(new URL("..", import.meta.url));
+const esm = await import("../dist/mod.js");
+const require = createRequire(import.meta.url);
+const cjs = require("../dist/mod.cjs");
+
+const dir = mkdtempSync(join(tmpdir(), "threadkit-dist-"));
+mkdirSync(join(dir, "node_modules"));
+symlinkSync(root, join(dir, "node_modules", "threadkit"), "dir");
+/** Writes a module into the temp dir; returns its URL. */
+function file(name, source) {
+  const path = join(dir, name);
+  writeFileSync(path, source);
+  return pathToFileURL(path);
+}
+
+/** Runs a raw worker to its first message, within WAIT_MS. */
+function runWorker(url, workerData) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(url, { workerData });
     const timer = setTimeout(() => {
       worker.terminate();
-      reject(new Error("worker timed out"));
-    }, 30_000);
-    worker.once("message", () => {
+      reject(new Error(`worker ${url} timed out`));
+    }, WAIT_MS);
+    worker.once("message", (message) => {
       clearTimeout(timer);
-      resolve();
+      resolve(message);
     });
-    worker.once("error", reject);
+    worker.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    worker.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker ${url} exited with code ${code} before reporting`));
+    });
   });
-await Promise.all([run(), run()]);
-assert.equal(new Int32Array(counter)[0], 2 * iterations);
-assert.equal(lock.locked, false);
-assert.throws(() => lock.release(), NotOwnedError);
-assert.equal(await lock.acquire({ timeout: 10 }), true);
-lock.release();
-new RLock();
-new Semaphore(2);
-new Event();
-console.log(`dist smoke on Node ${process.version}: 1 passed, 0 failed`);
+}
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+test("ESM and CJS builds export the same API", () => {
+  const names = Object.keys(esm).sort();
+  assert.deepEqual(Object.keys(cjs).sort(), names);
+  for (
+    const name of [
+      "Lock",
+      "RLock",
+      "Semaphore",
+      "BoundedSemaphore",
+      "Event",
+      "Condition",
+      "Barrier",
+      "Queue",
+      "LifoQueue",
+      "PriorityQueue",
+      "RWLock",
+      "Latch",
+      "Once",
+      "Thread",
+      "Timer",
+      "currentThread",
+      "NotOwnedError",
+      "TimeoutError",
+    ]
+  ) {
+    assert.equal(typeof esm[name], "function", `ESM build exports ${name}`);
+    assert.equal(typeof cjs[name], "function", `CJS build exports ${name}`);
+  }
+  const lock = new cjs.Lock();
+  assert.equal(lock.tryAcquire(), true);
+  assert.throws(() => new esm.Lock().release(), esm.NotOwnedError);
+  // A handle made by one build opens in the other.
+  const other = esm.Lock.from(lock.handle);
+  assert.equal(other.locked, true);
+  other.release();
+  assert.equal(lock.locked, false);
+});
+
+test("a Lock shared by two raw workers (CJS)", async () => {
+  const lock = new esm.Lock();
+  const counter = new SharedArrayBuffer(4);
+  const iterations = 20_000;
+  const url = file(
+    "lock_worker.cjs",
+    `
+    const { workerData, parentPort } = require("node:worker_threads");
+    const { Lock } = require("threadkit");
+    const lock = Lock.from(workerData.handle);
+    const counter = new Int32Array(workerData.counter);
+    for (let i = 0; i < workerData.iterations; i++) {
+      lock.acquireSync();
+      counter[0] = counter[0] + 1;
+      lock.release();
+    }
+    parentPort.postMessage("done");
+  `,
+  );
+  const data = { handle: lock.handle, counter, iterations };
+  await Promise.all([runWorker(url, data), runWorker(url, data)]);
+  assert.equal(new Int32Array(counter)[0], 2 * iterations);
+  assert.equal(lock.locked, false);
+  assert.throws(() => lock.release(), esm.NotOwnedError);
+  assert.equal(await lock.acquire({ timeout: 10 }), true);
+  lock.release();
+});
+
+test("a Queue between two raw workers (ESM producer, CJS consumer)", async () => {
+  const queue = new esm.Queue(4); // small: both sides block
+  const count = 2_000;
+  const producer = file(
+    "queue_producer.mjs",
+    `
+    import { parentPort, workerData } from "node:worker_threads";
+    import { Queue } from "threadkit";
+    const queue = Queue.from(workerData.handle);
+    for (let i = 0; i < workerData.count; i++) {
+      queue.putSync({ i, text: "item " + i, big: BigInt(i) * 3n, tags: new Set([i % 3]) });
+    }
+    queue.putSync(null);
+    parentPort.postMessage("produced");
+  `,
+  );
+  const consumer = file(
+    "queue_consumer.cjs",
+    `
+    const { parentPort, workerData } = require("node:worker_threads");
+    const { Queue } = require("threadkit");
+    const queue = Queue.from(workerData.handle);
+    let n = 0, sum = 0n, ordered = true, shapes = true;
+    for (;;) {
+      const item = queue.getSync({ timeout: 20000 });
+      if (item === null) break;
+      if (item.i !== n) ordered = false;
+      if (item.text !== "item " + item.i || !(item.tags instanceof Set) || !item.tags.has(item.i % 3)) {
+        shapes = false;
+      }
+      sum += item.big;
+      n++;
+    }
+    parentPort.postMessage({ n, sum, ordered, shapes });
+  `,
+  );
+  const [, got] = await Promise.all([
+    runWorker(producer, { handle: queue.handle, count }),
+    runWorker(consumer, { handle: queue.handle }),
+  ]);
+  assert.deepEqual(got, {
+    n: count,
+    sum: 3n * BigInt((count * (count - 1)) / 2),
+    ordered: true,
+    shapes: true,
+  });
+  assert.equal(queue.empty(), true);
+});
+
+test("a Thread from the ESM build runs a plain .mjs module with a Lock and a Queue", async () => {
+  const url = file(
+    "thread_esm.mjs",
+    `
+    import { currentThread, Lock, Queue } from "threadkit";
+    export default function run(lock, queue, numbers) {
+      // One copy of threadkit in this worker: the bootstrap's revived arguments are instances
+      // of the classes this module imports, and identity is the bootstrap's.
+      const sameClasses = lock instanceof Lock && queue instanceof Queue;
+      lock.acquireSync({ timeout: 20000 }); // the parent holds it until the first item arrives
+      queue.putSync("waiting");
+      const me = currentThread();
+      lock.release();
+      return { sum: numbers.reduce((a, b) => a + b, 0), sameClasses, me, at: new Date(0) };
+    }
+  `,
+  );
+  const lock = new esm.Lock();
+  const queue = new esm.Queue();
+  await lock.acquire();
+  const thread = new esm.Thread(url, { args: [lock, queue, [1, 2, 3, 4]], name: "esm-thread" });
+  thread.start();
+  // The thread blocks on the lock; the parent waits without blocking, then lets it go.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(queue.empty(), true);
+  lock.release();
+  assert.equal(await queue.get({ timeout: WAIT_MS }), "waiting");
+  const result = await thread.join({ timeout: WAIT_MS });
+  assert.equal(result.sum, 10);
+  assert.equal(result.sameClasses, true);
+  assert.deepEqual(result.me, { name: "esm-thread", ident: thread.ident, isMain: false });
+  assert.ok(result.at instanceof Date);
+  assert.equal(thread.isAlive(), false);
+  assert.equal(lock.locked, false);
+  assert.notEqual(esm.currentThread().ident, thread.ident);
+});
+
+test("a Thread's error reaches join() with its class and message", async () => {
+  const url = file(
+    "thread_throws.mjs",
+    `export default function () { throw new RangeError("out of range in the thread"); }`,
+  );
+  const thread = new esm.Thread(url);
+  thread.start();
+  await assert.rejects(thread.join({ timeout: WAIT_MS }), (error) => {
+    assert.ok(error instanceof RangeError);
+    assert.equal(error.message, "out of range in the thread");
+    return true;
+  });
+});
+
+test("a Thread from the CJS build runs a .cjs module that requires threadkit", async () => {
+  // The bootstrap (ESM) and the module's require("threadkit") (dist/mod.cjs) are two copies of
+  // threadkit in one worker: they must agree on who this thread is.
+  const url = file(
+    "thread_cjs.cjs",
+    `
+    const { currentThread, Lock } = require("threadkit");
+    module.exports = function run(lock, word) {
+      // The revived Lock comes from the bootstrap's copy; its handle opens in this one.
+      const mine = Lock.from(lock.handle);
+      if (!lock.acquireSync({ timeout: 20000 })) throw new Error("no lock");
+      const seen = mine.locked;
+      mine.release();
+      return { me: currentThread(), word: word.toUpperCase(), seen };
+    };
+  `,
+  );
+  const lock = new cjs.Lock();
+  const thread = new cjs.Thread(url, { args: [lock, "shared"], name: "cjs-thread" });
+  thread.start();
+  const result = await thread.join({ timeout: WAIT_MS });
+  assert.deepEqual(result, {
+    me: { name: "cjs-thread", ident: thread.ident, isMain: false },
+    word: "SHARED",
+    seen: true,
+  });
+  assert.equal(cjs.currentThread().isMain, true);
+});
+
+test("a thread's non-daemon child outlives its parent's export (two copies in the worker)", async () => {
+  const child = file(
+    "thread_child.mjs",
+    `
+    export default async function child(event) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      event.set();
+    }
+  `,
+  );
+  const parent = file(
+    "thread_parent.cjs",
+    `
+    const { Thread } = require("threadkit");
+    module.exports = function parent(event, childUrl) {
+      new Thread(new URL(childUrl), { args: [event] }).start(); // not joined, not daemon
+      return "parent done";
+    };
+  `,
+  );
+  const event = new esm.Event();
+  const thread = new esm.Thread(parent, { args: [event, child.href] });
+  thread.start();
+  assert.equal(await thread.join({ timeout: WAIT_MS }), "parent done");
+  assert.equal(await event.wait({ timeout: WAIT_MS }), true, "the child ran to its end");
+});
+
+let passed = 0;
+let failed = 0;
+try {
+  for (const { name, fn } of tests) {
+    try {
+      await fn();
+      passed++;
+      console.log(`ok - ${name}`);
+    } catch (error) {
+      failed++;
+      console.log(`not ok - ${name}`);
+      console.log(error);
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+const host = globalThis.Deno
+  ? `Deno ${globalThis.Deno.version.deno}`
+  : globalThis.Bun
+  ? `Bun ${globalThis.Bun.version}`
+  : `Node ${process.version}`;
+console.log(`dist smoke on ${host}: ${passed} passed, ${failed} failed`);
+if (failed > 0) process.exitCode = 1;

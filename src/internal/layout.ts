@@ -58,6 +58,14 @@ export function place(
       `Cannot create ${kind}: options must be an object, got ${typeName(options)}`,
     );
   }
+  if (typeof SharedArrayBuffer !== "function") {
+    // A browser page (or its workers) that is not cross-origin isolated has no shared memory.
+    throw new TypeError(
+      `Cannot create ${kind}: SharedArrayBuffer is unavailable because the page is not ` +
+        `cross-origin isolated; serve it with the headers ` +
+        `"Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp"`,
+    );
+  }
   const given = options?.buffer;
   const offset = options?.byteOffset ?? 0;
   if (given !== undefined && !(given instanceof SharedArrayBuffer)) {

@@ -111,6 +111,7 @@ function startBrowserWorker(
     ref() {},
     unref() {},
     receiveSync: () => null,
+    post: (message) => port1.postMessage(message),
   };
 }
 

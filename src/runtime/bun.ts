@@ -81,6 +81,7 @@ function startBunWorker(
       port1.unref();
     },
     receiveSync: () => wt.receiveMessageOnPort(port1 as unknown as WorkerThreads.MessagePort),
+    post: (message) => port1.postMessage(message),
   };
   if (options.daemon) started.unref();
   return started;

@@ -106,6 +106,7 @@ function startDenoWorker(
         port1.unref();
       },
       receiveSync: () => wt.receiveMessageOnPort(port1),
+      post: (message) => port1.postMessage(message),
     };
     started.unref();
     return started;
@@ -124,6 +125,7 @@ function startDenoWorker(
     ref() {},
     unref() {},
     receiveSync: () => wt.receiveMessageOnPort(port1),
+    post: (message) => port1.postMessage(message),
   };
 }
 

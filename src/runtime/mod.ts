@@ -82,6 +82,11 @@ export interface StartedWorker {
    * is queued; `null` where the runtime cannot receive synchronously (browsers).
    */
   receiveSync(): { message: unknown } | undefined | null;
+  /**
+   * Posts `message` on the result port, to the worker (a ThreadPool's worker receives it with
+   * `receiveMessageOnPort`; threads ignore it).
+   */
+  post(message: unknown): void;
 }
 
 /** The worker's side: what the bootstrap needs from the runtime it runs in. */
@@ -155,15 +160,26 @@ function detect(): Runtime {
 /** The adapter of the runtime this code runs on. */
 export const runtime: Runtime = detect();
 
+/**
+ * The bootstrap's file relative to this module once bundled: set by the npm build
+ * (`tsup.config.ts`, esbuild `define`), where this module and the bootstrap entry both land in
+ * `dist/`. Absent when the sources run unbuilt.
+ */
+declare const THREADKIT_BOOTSTRAP: string | undefined;
+
 let bootstrap: URL | undefined;
 
 /**
  * The bootstrap every thread starts on, relative to this file; a bundle that moves files must
- * emit `bootstrap` as an entry of its own and keep this URL pointing at it. Computed on first
- * use, so that a build without `import.meta.url` (CommonJS) can still load threadkit.
+ * emit `bootstrap` as an entry of its own and keep this URL pointing at it (define
+ * `THREADKIT_BOOTSTRAP`). Computed on first use, so that a build without `import.meta.url`
+ * (CommonJS) can still load threadkit.
  */
 export function bootstrapUrl(): URL {
-  return bootstrap ??= new URL("./bootstrap.ts", import.meta.url);
+  return bootstrap ??= new URL(
+    typeof THREADKIT_BOOTSTRAP === "string" ? THREADKIT_BOOTSTRAP : "./bootstrap.ts",
+    import.meta.url,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,7 +209,14 @@ export function threadSelf(): SelfInfo | undefined {
 // ---------------------------------------------------------------------------------------------
 // Non-daemon children of this thread
 
-const children = new Set<Promise<unknown>>();
+/**
+ * Kept on `globalThis` like the thread's identity, so that every copy of threadkit in a thread
+ * (the bootstrap's and a second one the user's module imports, e.g. `dist/mod.cjs`) holds the
+ * thread for the same children.
+ */
+const CHILDREN_KEY = Symbol.for("threadkit.children.v1");
+const threadGlobals = globalThis as Record<symbol, unknown>;
+const children = (threadGlobals[CHILDREN_KEY] ??= new Set()) as Set<Promise<unknown>>;
 
 /**
  * Keeps this thread (if threadkit started it) from ending before `done` settles: a non-daemon

@@ -99,6 +99,7 @@ export function startNodeWorker(
       port1.unref();
     },
     receiveSync: () => wt.receiveMessageOnPort(port1),
+    post: (message) => port1.postMessage(message),
   };
   if (options.daemon) started.unref();
   return started;
