@@ -64,6 +64,13 @@ export {
   type ThreadOptions,
   Timer,
 } from "./src/thread.ts";
+export {
+  type PoolCloseOptions,
+  type PoolMapOptions,
+  type PoolSubmitOptions,
+  ThreadPool,
+  type ThreadPoolOptions,
+} from "./src/pool.ts";
 export type { Guard } from "./src/internal/guard.ts";
 export type { Handle, PlacementOptions } from "./src/internal/layout.ts";
 export type { SyncWaitOptions, WaitOptions } from "./src/internal/options.ts";

@@ -1,14 +1,16 @@
 /**
- * ThreadPool task throughput (P5): the baselines, measured now so that the ThreadPool's row is
- * one case added here when `src/pool.ts` lands (compare with `peer.piscina` and `peer.tinypool`).
+ * ThreadPool task throughput (P5): `pool.tiny-tasks` beside `peer.piscina` and `peer.tinypool`.
  *
- * Both pools run on Node only, with 2 threads (one per CPU here), and get n tiny tasks
- * (`fixtures/pool_task.ts`, x => x + 1) submitted at once; the figure is wall time per task.
+ * Every pool has 2 threads (one per CPU here) and gets n tiny tasks (`fixtures/pool_task.ts`,
+ * x => x + 1) submitted at once, after a warm-up that has every thread started; the figure is
+ * wall time per task. The peers run on Node only; threadkit's pool runs on every runtime (its
+ * Deno and Bun figures have no baseline).
  *
  * @module
  */
 
-import type { Case, MainCase } from "./harness/types.ts";
+import { ThreadPool } from "../src/pool.ts";
+import type { Case, MainCase, RuntimeName } from "./harness/types.ts";
 
 const TASK = new URL("./fixtures/pool_task.ts", import.meta.url);
 const THREADS = 2;
@@ -18,19 +20,24 @@ function poolCase(
   name: string,
   title: string,
   start: () => Promise<{ run: (x: number) => Promise<unknown>; close: () => Promise<unknown> }>,
+  subject?: { runtimes: RuntimeName[]; compare: MainCase["compare"] },
 ): MainCase {
   return {
     kind: "main",
     name,
     title,
-    role: "peer",
+    role: subject === undefined ? "peer" : "subject",
     group: "pool",
     unit: "ns/task",
-    runtimes: ["node"],
+    runtimes: subject?.runtimes ?? ["node"],
+    ...(subject?.compare !== undefined ? { compare: subject.compare } : {}),
     minIterations: 64,
     maxIterations: 200_000,
     async setup() {
       const pool = await start();
+      // Warm up: every pool has all its threads started and ready before calibration, so the
+      // figure is steady-state throughput (not worker start-up, which thread.* measures).
+      await Promise.all(Array.from({ length: 8 * THREADS }, (_, i) => pool.run(i)));
       return {
         async run(n) {
           const pending = new Array<Promise<unknown>>(n);
@@ -48,7 +55,26 @@ function poolCase(
   };
 }
 
+/** P5: at least the throughput of each peer pool, i.e. at most its time per task. */
+const P5_PISCINA = { id: "P5", max: 1, text: "≥ piscina's trivial-task throughput" };
+const P5_TINYPOOL = { id: "P5", max: 1, text: "≥ tinypool's trivial-task throughput" };
+
 export const cases: Case[] = [
+  poolCase(
+    "pool.tiny-tasks",
+    `ThreadPool, ${THREADS} threads: n tiny tasks submitted at once`,
+    () => {
+      const pool = new ThreadPool(TASK, { size: THREADS });
+      return Promise.resolve({ run: (x) => pool.submit([x]), close: () => pool.close() });
+    },
+    {
+      runtimes: ["node", "deno", "bun"],
+      compare: [
+        { baseline: "peer.piscina", target: P5_PISCINA },
+        { baseline: "peer.tinypool", target: P5_TINYPOOL },
+      ],
+    },
+  ),
   poolCase(
     "peer.piscina",
     `piscina, ${THREADS} threads: n tiny tasks submitted at once`,

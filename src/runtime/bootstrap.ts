@@ -53,6 +53,11 @@ function isStartMessage(data: unknown): data is StartMessage & { port: MessagePo
 }
 
 side.onStart(async (data) => {
+  // A ThreadPool's worker: its task loop takes over (loaded only there; see `pool_worker.ts`).
+  if ((data as { threadkit?: unknown } | null)?.threadkit === "pool") {
+    await (await import("./pool_worker.ts")).runPoolWorker(data, side);
+    return;
+  }
   if (!isStartMessage(data)) {
     side.exit(70);
     return;

@@ -1,0 +1,1138 @@
+/**
+ * `ThreadPool`, as Python's `concurrent.futures.ThreadPoolExecutor`, on workers.
+ *
+ * ## Dispatch through shared memory
+ * Tasks travel as byte records through two shared-memory queues (`queue.ts`, `codec.ts`), not
+ * as one `postMessage` each: `submit()` puts `[slot, export, args, mode]` on the *task queue*;
+ * every idle worker blocks in `getSync()` on it, so the first one free takes the next task with
+ * no help from this thread; it puts `[slot, OK | ERR, payload]` on the *result queue*, which one
+ * async reader of this thread drains (a batch at a time, `getNowait()` while records are there,
+ * one `get()` when it runs dry), settling each task's promise by its slot. The reader runs only
+ * while records are due, and its pending `get()` is what keeps the process alive meanwhile.
+ *
+ * A *claim word* per slot (`runtime/pool_worker.ts` has the state table) makes cancellation and
+ * crashes exact: a worker claims a record (QUEUED → TAKEN by it) before running it; the pool
+ * cancels a queued task by QUEUED → CANCELLED (the worker that finds it skips it), kills a
+ * running one by TAKEN → FREE (the worker can no longer report it), and, when a worker ends,
+ * knows from the claim words which task it held. At most {@link SLOTS} tasks are in the queues;
+ * more wait in this thread, in order, and are dispatched as slots come back.
+ *
+ * ## What the records cannot hold
+ * Arguments are stored by the codec, which copies and refuses shared memory. Arguments that hold
+ * primitives (`Lock`, `Queue`, ...) or SharedArrayBuffers (or views of them) are *wired*: the
+ * primitives become handles, and each SharedArrayBuffer is posted once to every worker and
+ * referred to by id (see `pool_worker.ts`); a `Lock` passed to a million tasks is posted once
+ * per worker. Arguments too large for the ring travel in a SharedArrayBuffer of their own.
+ * Results and errors that the codec cannot store go back by `postMessage`.
+ *
+ * @module
+ */
+
+import { QueueFullError } from "./errors.ts";
+import {
+  currentIdent,
+  drawIdentFor,
+  LIFE_ALIVE,
+  LIFE_ENDED,
+  mainIdent,
+  registryOf,
+  setLife,
+  setMainIdent,
+  setName,
+} from "./internal/ident.ts";
+import { revive } from "./internal/revive.ts";
+import { Queue } from "./queue.ts";
+import { registerBuiltinKinds } from "./runtime/kinds.ts";
+import { bootstrapUrl, runtime, type StartedWorker, threadSelf } from "./runtime/mod.ts";
+import {
+  BUFFER_REF,
+  type BufferMessage,
+  BYTES,
+  CANCELLED,
+  CLAIMS,
+  doneBy,
+  EPOCH,
+  ERR,
+  FIRST_WORKER_CLAIM,
+  FREE,
+  LOADED,
+  MAX_WORKER_SEQ,
+  OK,
+  PLAIN,
+  POOL_STATE_BYTES,
+  type PoolCrashMessage,
+  type PoolResultMessage,
+  type PoolStartMessage,
+  QUEUED,
+  recordCodec,
+  type ResultRecord,
+  SKIP,
+  takenBy,
+  type TaskRecord,
+  WAKE,
+  wire,
+  WIRED,
+} from "./runtime/pool_worker.ts";
+import {
+  CODE,
+  decodeError,
+  type ErrorRecord,
+  EXITED,
+  KILL,
+  NO_CODE,
+  RUNNING,
+  settleState,
+  type StartMessage,
+  STATE,
+} from "./runtime/protocol.ts";
+
+/** Tasks that may be in the shared queues at once (more wait in the submitting thread). */
+export const SLOTS = 1024;
+/** Bytes of each ring; larger task records travel in a buffer of their own. */
+const RING_BYTES = 256 * 1024;
+/** Workers in a row that end before taking a task, after which the pending tasks fail. */
+const MAX_EARLY_DEATHS = 3;
+
+/** Options of `new ThreadPool(module, options)`. */
+export interface ThreadPoolOptions {
+  /**
+   * The most workers the pool runs at once; they are started as tasks need them and reused.
+   * Default: the hardware concurrency (`navigator.hardwareConcurrency`, 1 where unknown).
+   */
+  size?: number | undefined;
+  /** The pool's name, also the prefix of its workers' names (`<name>_0`, ...). */
+  name?: string | undefined;
+}
+
+/** Options of `submit()`. */
+export interface PoolSubmitOptions {
+  /** The export to call; default `"default"`. */
+  export?: string | undefined;
+  /**
+   * Cancels the task: before it starts it never runs; while it runs, its worker is terminated
+   * (and replaced). Either way the promise rejects with `signal.reason`.
+   */
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of `map()`. */
+export interface PoolMapOptions {
+  /** The export to call; default `"default"`. */
+  export?: string | undefined;
+  /** Yield results in input order (default `true`) or as tasks complete (`false`). */
+  ordered?: boolean | undefined;
+}
+
+/** Options of `close()`. */
+export interface PoolCloseOptions {
+  /**
+   * Cancel the tasks that have not started: their promises reject with an `AbortError`
+   * `DOMException`. Running tasks always finish. Default `false`.
+   */
+  cancelPending?: boolean | undefined;
+}
+
+/** A task as the pool holds it. */
+class Task {
+  /** Its slot while a record of it is in the queues, else -1. */
+  slot = -1;
+  /** Waiting in this thread for a slot. */
+  inBacklog = false;
+  /** Settled (its record may still be in the queues). */
+  done = false;
+  /** What the record carries: the args, wired, or a reference to their bytes. */
+  value: unknown;
+  mode = PLAIN;
+  /**
+   * Buffers the record refers to, kept alive (and so registered) as long as the task is: until
+   * its slot comes back, so that none is forgotten before a worker has revived the args.
+   */
+  buffers: SharedArrayBuffer[] | undefined;
+  /** A registered buffer of the task's own (its args' bytes), forgotten with its slot. */
+  ownBuffer: number | undefined;
+  cleanup: (() => void) | undefined;
+  readonly exportName: string;
+  readonly settle: (ok: boolean, value: unknown) => void;
+
+  constructor(
+    exportName: string,
+    args: readonly unknown[],
+    settle: (ok: boolean, value: unknown) => void,
+  ) {
+    this.exportName = exportName;
+    this.value = args;
+    this.settle = settle;
+  }
+}
+
+/** A worker as the pool holds it. */
+interface PoolWorker {
+  readonly seq: number;
+  readonly ident: number;
+  readonly name: string;
+  readonly state: Int32Array;
+  started: StartedWorker | undefined;
+  /** The uncaught error that ended it, once reported. */
+  crash: { error: unknown } | undefined;
+  killed: boolean;
+  exited: boolean;
+  readonly gone: Promise<void>;
+  resolveGone: () => void;
+}
+
+let poolCounter = 0;
+
+function typeOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+function defaultSize(): number {
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: unknown } }).navigator
+    ?.hardwareConcurrency;
+  return typeof n === "number" && Number.isInteger(n) && n > 0 ? n : 1;
+}
+
+function exportOf(options: unknown, what: string): string {
+  if (options === undefined) return "default";
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Cannot ${what}: options must be an object, got ${typeOf(options)}`);
+  }
+  const name = (options as { export?: unknown }).export;
+  if (name === undefined) return "default";
+  if (typeof name !== "string" || name === "") {
+    throw new TypeError(
+      `Cannot ${what}: export must be a non-empty string, got ${typeOf(name)}`,
+    );
+  }
+  return name;
+}
+
+/** Records the main thread's ident in the registry, when called on the main thread. */
+function recordMain(): void {
+  if (threadSelf() === undefined && runtime.isMainThread()) {
+    const ident = currentIdent();
+    if (mainIdent() !== ident) setMainIdent(ident);
+  }
+}
+
+/**
+ * A pool of worker threads that run tasks: calls of one module's exports, as Python's
+ * `concurrent.futures.ThreadPoolExecutor` runs calls of functions.
+ *
+ * - `submit(args, { export, signal })` queues a call of the export (default `"default"`) with
+ *   `args` and returns a promise of its result (the export may be async). What it throws,
+ *   synchronously or by rejecting, rejects that promise with its name, message, stack and
+ *   `cause` kept; the worker stays.
+ * - `map(iterable, { ordered })` runs the export on every item and yields the results, in input
+ *   order or as they complete, keeping at most `2 × size` tasks in flight.
+ * - Workers start as tasks need them, up to `size`, and are reused. A worker that ends while it
+ *   runs a task (`process.exit()`, an uncaught error thrown by a stray callback, terminated)
+ *   fails that task and is replaced; the other tasks go on.
+ * - Cancelling (an `AbortSignal`): a task that has not started never runs; a running task's
+ *   worker is terminated and replaced.
+ * - `close()` waits for the running and queued tasks (`cancelPending: true`: running only),
+ *   then ends the workers; later submits reject. `await using pool = new ThreadPool(...)`
+ *   closes it at the end of the scope.
+ * - Dispatch needs no help from the submitting thread: a task submitted before that thread
+ *   blocks (`event.waitSync()`, `lock.acquireSync()`) runs while it blocks; only its result
+ *   waits for the event loop.
+ * - Process lifetime: the pool keeps the process alive while it has tasks to run, and not
+ *   otherwise. Idle workers do not keep it alive (unlike Python, whose interpreter joins
+ *   executor threads at exit; but Python's idle workers never delay that exit either, and a
+ *   forgotten pool must not hang a program that is done). A closed pool has no workers.
+ *
+ * Arguments must be structured-cloneable data (what `Queue` stores), plus primitives (`Lock`,
+ * `Event`, `Queue`, ...) and SharedArrayBuffers or views of them anywhere in them (arrays,
+ * plain objects, Maps, Sets), which arrive as the same shared memory. Results may hold the
+ * same.
+ *
+ * Happens-before: `submit()` synchronizes before the task runs; everything the task did
+ * synchronizes before its promise settles.
+ *
+ * Wakeups: none surface; each task's promise settles once, with its own outcome.
+ *
+ * Sharing: a pool belongs to the thread that created it (it holds the workers); share the work,
+ * not the pool. Tasks may start threads and pools of their own.
+ *
+ * Each worker runs one task at a time, on its own event loop; callbacks a task leaves pending
+ * run only while a later task awaits (a task ends when its export settles, as a thread does).
+ * Module strings resolve as `Thread`'s do; on Node a `.ts` module must be an ES module.
+ * **Deno** cannot interrupt running code: the worker of an aborted running task is replaced at
+ * once, but ends only when that task's code returns.
+ *
+ * @example Run tasks on a pool
+ * ```ts ignore
+ * // square.ts
+ * export default function square(x: number): number {
+ *   return x * x;
+ * }
+ * export async function slowSquare(x: number): Promise<number> {
+ *   await new Promise((resolve) => setTimeout(resolve, 10));
+ *   return x * x;
+ * }
+ *
+ * // main.ts
+ * import { ThreadPool } from "@threadkit/threadkit";
+ *
+ * await using pool = new ThreadPool(new URL("./square.ts", import.meta.url), { size: 4 });
+ * console.log(await pool.submit([7])); // 49
+ * console.log(await pool.submit([8], { export: "slowSquare" })); // 64
+ * for await (const y of pool.map([1, 2, 3])) console.log(y); // 1, 4, 9
+ * ```
+ *
+ * @example Share a lock and a counter with the tasks
+ * ```ts ignore
+ * // count.ts
+ * import type { Lock } from "@threadkit/threadkit";
+ * export default function count(lock: Lock, counter: Int32Array): number {
+ *   using _ = lock.holdSync();
+ *   return ++counter[0]!;
+ * }
+ *
+ * // main.ts
+ * import { Lock, ThreadPool } from "@threadkit/threadkit";
+ * const lock = new Lock();
+ * const counter = new Int32Array(new SharedArrayBuffer(4));
+ * await using pool = new ThreadPool(new URL("./count.ts", import.meta.url));
+ * await Promise.all(Array.from({ length: 100 }, () => pool.submit([lock, counter])));
+ * console.log(counter[0]); // 100
+ * ```
+ */
+export class ThreadPool implements AsyncDisposable {
+  /** The most workers the pool runs at once. */
+  readonly size: number;
+  /** The pool's name; its workers are `<name>_0`, `<name>_1`, ... */
+  readonly name: string;
+  readonly #module: string;
+  /** EPOCH + CLAIM[s] (see `runtime/pool_worker.ts`). */
+  readonly #control: Int32Array;
+  readonly #tasks: Queue<TaskRecord>;
+  readonly #results: Queue<ResultRecord>;
+  /** Free slots (a stack). */
+  readonly #free: number[] = [];
+  /** The task each used slot's record belongs to (kept after it settles, until it is read). */
+  readonly #slotTasks: (Task | undefined)[] = new Array(SLOTS);
+  /** Which slots are in use (a record of theirs is in the queues or a worker holds it). */
+  readonly #inUse = new Uint8Array(SLOTS);
+  /** Slots in use. */
+  #used = 0;
+  /** Tasks waiting for a slot, in order; `#backlogHead` is the first live index. */
+  #backlog: Task[] = [];
+  #backlogHead = 0;
+  /** Tasks in the backlog that are not settled. */
+  #backlogLive = 0;
+  /** Tasks not settled. */
+  #unsettled = 0;
+  readonly #idleWaiters: (() => void)[] = [];
+  /** Live workers (started, not ended, not killed), by sequence number. */
+  readonly #workers = new Map<number, PoolWorker>();
+  #seq = 0;
+  #earlyDeaths = 0;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  /** The task queue is shut down: no more workers. */
+  #stopped = false;
+  #reading = false;
+  #awaiting = false;
+  // Registry of the buffers tasks carry (see `runtime/pool_worker.ts`).
+  readonly #bufferIds = new WeakMap<SharedArrayBuffer, number>();
+  readonly #buffers = new Map<number, WeakRef<SharedArrayBuffer>>();
+  #nextBufferId = 0;
+  #forgetting: number[] = [];
+  readonly #finalizer = new FinalizationRegistry<number>((id) => this.#forget(id));
+
+  /**
+   * Creates a pool for `module`'s exports. No worker starts until a task is submitted.
+   *
+   * @param module The module whose exports the tasks call: a `URL` (portable), or an absolute
+   *   URL or path string (resolved as `Thread` resolves it).
+   * @param options `size` (default: the hardware concurrency) and `name`.
+   * @throws {TypeError} `module` is not a URL or a resolvable string; bad options.
+   * @throws {RangeError} `size` is not a positive integer.
+   *
+   * @example
+   * ```ts ignore
+   * const pool = new ThreadPool(new URL("./tasks.ts", import.meta.url), { size: 2 });
+   * ```
+   */
+  constructor(module: URL | string, options?: ThreadPoolOptions) {
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw new TypeError(
+        `Cannot create thread pool: options must be an object, got ${typeOf(options)}`,
+      );
+    }
+    const size = options?.size;
+    if (size !== undefined && typeof size !== "number") {
+      throw new TypeError(`Cannot create thread pool: size must be a number, got ${typeOf(size)}`);
+    }
+    if (size !== undefined && (!Number.isInteger(size) || size < 1 || size > 2 ** 16)) {
+      throw new RangeError(
+        `Cannot create thread pool: size must be an integer from 1 to 65536, got ${size}`,
+      );
+    }
+    const name = options?.name;
+    if (name !== undefined && typeof name !== "string") {
+      throw new TypeError(`Cannot create thread pool: name must be a string, got ${typeOf(name)}`);
+    }
+    if (module instanceof URL) this.#module = module.href;
+    else if (typeof module === "string") this.#module = runtime.resolveModule(module);
+    else {
+      throw new TypeError(
+        `Cannot create thread pool: module must be a URL or a string, got ${typeOf(module)}`,
+      );
+    }
+    this.size = size ?? defaultSize();
+    this.name = name ?? `ThreadPool-${++poolCounter}`;
+    this.#control = new Int32Array(new SharedArrayBuffer((CLAIMS + SLOTS) * 4));
+    for (let s = SLOTS - 1; s >= 0; s--) this.#free.push(s);
+    const ring = { capacityBytes: RING_BYTES, codec: recordCodec };
+    this.#tasks = new Queue<TaskRecord>(0, ring);
+    this.#results = new Queue<ResultRecord>(0, ring);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Public API
+
+  /**
+   * Queues a call of the export `options.export` (default `"default"`) with `args`, and gives
+   * its result.
+   *
+   * @param args The arguments, passed positionally; structured-cloneable data, primitives and
+   *   shared memory (see the class doc).
+   * @param options `export`, and `signal` to cancel the task.
+   * @returns A promise of the export's return value (awaited when it is a promise).
+   * @throws {Error} (rejects) What the task threw, rebuilt here (name, message, stack, cause);
+   *   an `Error` saying its worker ended while it ran; an `Error` when the pool is closed.
+   * @throws {unknown} (rejects) `signal.reason` when cancelled.
+   * @throws {TypeError} (rejects) `args` is not an array or cannot be cloned; bad options.
+   *
+   * @example
+   * ```ts ignore
+   * const pool = new ThreadPool(new URL("./tasks.ts", import.meta.url));
+   * const sum = await pool.submit<number>([[1, 2, 3]], { export: "sum" });
+   * ```
+   */
+  submit<R = unknown>(args: readonly unknown[], options?: PoolSubmitOptions): Promise<R> {
+    let exportName: string;
+    let signal: AbortSignal | undefined;
+    try {
+      if (!Array.isArray(args)) {
+        throw new TypeError(`Cannot submit task: args must be an array, got ${typeOf(args)}`);
+      }
+      exportName = exportOf(options, "submit task");
+      signal = options?.signal;
+      if (
+        signal !== undefined &&
+        (typeof signal !== "object" || signal === null ||
+          typeof (signal as AbortSignal).aborted !== "boolean" ||
+          typeof (signal as AbortSignal).addEventListener !== "function")
+      ) {
+        throw new TypeError(
+          `Cannot submit task: signal must be an AbortSignal, got ${typeOf(signal)}`,
+        );
+      }
+      this.#assertOpen("submit task");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    return new Promise<R>((resolve, reject) => {
+      const task = new Task(
+        exportName,
+        args,
+        (ok, value) => ok ? resolve(value as R) : reject(value),
+      );
+      if (signal !== undefined) {
+        const onAbort = () => this.#cancel(task, signal.reason, true);
+        signal.addEventListener("abort", onAbort, { once: true });
+        task.cleanup = () => signal.removeEventListener("abort", onAbort);
+      }
+      this.#enqueue(task);
+    });
+  }
+
+  /**
+   * Runs the export on every item of `iterable` (each item is its one argument) and yields the
+   * results: in input order (`ordered`, the default) or in completion order. Items are read
+   * lazily and at most `2 × size` tasks are in flight, so an endless iterable is fine.
+   *
+   * The first task that fails ends the iteration with its error (in input order when ordered).
+   * Leaving the loop early (`break`, an error) cancels the tasks that have not started; running
+   * ones finish and their results are dropped. If the pool is closed during the loop, the
+   * results of the tasks already submitted are yielded, then an `Error` says it closed.
+   *
+   * @param iterable The items (sync or async iterable).
+   * @param options `export`, `ordered`.
+   * @returns An async iterable of the results.
+   * @throws {TypeError} `iterable` is not iterable; bad options.
+   * @throws {Error} The pool is closed.
+   * @throws {unknown} (when iterated) A task's error, or the iterable's.
+   *
+   * @example
+   * ```ts ignore
+   * const pool = new ThreadPool(new URL("./square.ts", import.meta.url));
+   * for await (const y of pool.map([1, 2, 3])) console.log(y); // 1, 4, 9
+   * for await (const y of pool.map(urls, { export: "fetchSize", ordered: false })) total += y;
+   * ```
+   */
+  map<T = unknown, R = unknown>(
+    iterable: Iterable<T> | AsyncIterable<T>,
+    options?: PoolMapOptions,
+  ): AsyncIterableIterator<R> {
+    const exportName = exportOf(options, "map");
+    const ordered = options?.ordered ?? true;
+    if (typeof ordered !== "boolean") {
+      throw new TypeError(`Cannot map: ordered must be a boolean, got ${typeOf(ordered)}`);
+    }
+    const source = iterable as Partial<Iterable<T> & AsyncIterable<T>> | null | undefined;
+    const open = typeof source?.[Symbol.asyncIterator] === "function"
+      ? () => source[Symbol.asyncIterator]!()
+      : typeof source?.[Symbol.iterator] === "function"
+      ? () => source[Symbol.iterator]!()
+      : undefined;
+    if (open === undefined) {
+      throw new TypeError(`Cannot map: expected an iterable, got ${typeOf(iterable)}`);
+    }
+    this.#assertOpen("map");
+    return this.#map<T, R>(open, exportName, ordered);
+  }
+
+  /**
+   * Closes the pool: later submits reject. Waits for the running tasks and (unless
+   * `cancelPending`) the queued ones, then ends the workers. Calling it again returns the same
+   * promise (and with `cancelPending`, cancels what is still queued).
+   *
+   * @param options `cancelPending`: reject the tasks that have not started with an
+   *   `AbortError` `DOMException` instead of running them.
+   * @returns A promise that resolves once every worker has ended.
+   * @throws {TypeError} (rejects) Bad options.
+   *
+   * @example
+   * ```ts ignore
+   * const pool = new ThreadPool(new URL("./tasks.ts", import.meta.url));
+   * const results = [1, 2, 3].map((x) => pool.submit([x]));
+   * await pool.close(); // the three tasks have run
+   * ```
+   */
+  close(options?: PoolCloseOptions): Promise<void> {
+    let cancelPending: boolean;
+    try {
+      if (options !== undefined && (typeof options !== "object" || options === null)) {
+        throw new TypeError(
+          `Cannot close thread pool: options must be an object, got ${typeOf(options)}`,
+        );
+      }
+      const cancel = options?.cancelPending ?? false;
+      if (typeof cancel !== "boolean") {
+        throw new TypeError(
+          `Cannot close thread pool: cancelPending must be a boolean, got ${typeOf(cancel)}`,
+        );
+      }
+      cancelPending = cancel;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#closed = true;
+    if (cancelPending) this.#cancelPending();
+    return this.#closing ??= this.#shutdown();
+  }
+
+  /** Closes the pool (`close()`), for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Tasks
+
+  #describe(): string {
+    return `thread pool ${JSON.stringify(this.name)}`;
+  }
+
+  #assertOpen(what: string): void {
+    if (this.#closed) throw new Error(`Cannot ${what}: ${this.#describe()} is closed`);
+  }
+
+  #enqueue(task: Task): void {
+    this.#unsettled++;
+    if (this.#backlogLive > 0 || !this.#dispatch(task)) {
+      task.inBacklog = true;
+      this.#backlog.push(task);
+      this.#backlogLive++;
+    }
+    this.#ensureWorkers();
+    this.#read();
+  }
+
+  /**
+   * Puts the task's record on the task queue. Returns false when there is no room (no slot, or
+   * the ring is full); true when it was put, or when it cannot be and the task has failed.
+   */
+  #dispatch(task: Task): boolean {
+    const slot = this.#free.pop();
+    if (slot === undefined) return false;
+    const claims = this.#control;
+    Atomics.store(claims, CLAIMS + slot, QUEUED);
+    for (;;) {
+      let failure: unknown;
+      try {
+        this.#tasks.putNowait([slot, task.exportName, task.value, task.mode]);
+        break;
+      } catch (error) {
+        failure = error;
+      }
+      try {
+        if (this.#prepare(task, failure)) continue;
+      } catch (error) {
+        failure = error;
+      }
+      Atomics.store(claims, CLAIMS + slot, FREE);
+      this.#free.push(slot);
+      if (failure instanceof QueueFullError) return false;
+      this.#finish(
+        task,
+        false,
+        failure instanceof TypeError
+          ? new TypeError(
+            `Cannot submit task: its args cannot be cloned: ${(failure as Error).message}`,
+            { cause: failure },
+          )
+          : failure,
+      );
+      return true;
+    }
+    task.slot = slot;
+    this.#slotTasks[slot] = task;
+    this.#inUse[slot] = 1;
+    this.#used++;
+    return true;
+  }
+
+  /**
+   * After a put failed with `error`: moves the record to the next form that can hold the args
+   * (wired, then bytes in a buffer of their own). Returns whether there is one to try.
+   */
+  #prepare(task: Task, error: unknown): boolean {
+    if (error instanceof TypeError && task.mode === PLAIN) {
+      // Shared memory (or something no form can hold: the next put says so).
+      const added: [number, SharedArrayBuffer][] = [];
+      task.value = wire(task.value, (buffer) => this.#register(task, buffer, added));
+      task.mode = WIRED;
+      this.#announce(added, []);
+      return true;
+    }
+    if (error instanceof RangeError && task.mode !== BYTES) {
+      const bytes = recordCodec.encode([task.mode, task.value]);
+      const buffer = new SharedArrayBuffer(bytes.length);
+      new Uint8Array(buffer).set(bytes);
+      const added: [number, SharedArrayBuffer][] = [];
+      const id = this.#register(task, buffer, added);
+      task.ownBuffer = id;
+      task.value = { [BUFFER_REF]: id, length: bytes.length };
+      task.mode = BYTES;
+      this.#announce(added, []);
+      return true;
+    }
+    return false;
+  }
+
+  /** Settles a task (once). */
+  #finish(task: Task, ok: boolean, value: unknown): void {
+    if (task.done) return;
+    task.done = true;
+    if (task.inBacklog) this.#backlogLive--;
+    task.cleanup?.();
+    task.cleanup = undefined;
+    // Never dispatched (or no longer: its slot came back): no record refers to its own buffer.
+    if (task.slot < 0 && task.ownBuffer !== undefined) this.#forget(task.ownBuffer);
+    if (--this.#unsettled === 0) {
+      for (const wake of this.#idleWaiters.splice(0)) wake();
+    }
+    task.settle(ok, value);
+  }
+
+  /**
+   * Cancels a task: one that has not started never runs; a running one's worker is killed
+   * (`kill`) or left to finish (its result is then dropped). Rejects it with `reason`.
+   */
+  #cancel(task: Task, reason: unknown, kill: boolean): void {
+    if (task.done) return;
+    if (task.slot >= 0) {
+      const claims = this.#control;
+      const at = CLAIMS + task.slot;
+      for (;;) {
+        const claim = Atomics.load(claims, at);
+        if (claim === QUEUED) {
+          // Not taken yet: the worker that takes the record skips it (and frees the slot).
+          if (Atomics.compareExchange(claims, at, QUEUED, CANCELLED) === QUEUED) break;
+          continue;
+        }
+        if (kill && claim >= FIRST_WORKER_CLAIM && (claim & 1) === 0) {
+          // Running: take the slot back, so that its worker can never report it, and kill it.
+          if (Atomics.compareExchange(claims, at, claim, FREE) !== claim) continue;
+          this.#reuse(task.slot);
+          this.#kill((claim - FIRST_WORKER_CLAIM) >> 1);
+        }
+        // Finishing (its result is on the way and will be dropped), or running and not killed.
+        break;
+      }
+    }
+    this.#finish(task, false, reason);
+    this.#afterChange();
+  }
+
+  #cancelPending(): void {
+    const error = () =>
+      new DOMException(
+        `The task was cancelled: ${this.#describe()} was closed with cancelPending before it started`,
+        "AbortError",
+      );
+    for (let i = this.#backlogHead; i < this.#backlog.length; i++) {
+      const task = this.#backlog[i]!;
+      if (!task.done) this.#finish(task, false, error());
+    }
+    for (let slot = 0; slot < SLOTS; slot++) {
+      const task = this.#slotTasks[slot];
+      if (task === undefined || task.done) continue;
+      const at = CLAIMS + slot;
+      if (Atomics.compareExchange(this.#control, at, QUEUED, CANCELLED) === QUEUED) {
+        this.#finish(task, false, error());
+      }
+    }
+    this.#afterChange();
+  }
+
+  /** Marks a slot free (its record has been read, or its worker ended or was killed). */
+  #release(slot: number): void {
+    Atomics.store(this.#control, CLAIMS + slot, FREE);
+    this.#reuse(slot);
+  }
+
+  /** Returns a slot whose claim is already FREE to the free list. */
+  #reuse(slot: number): void {
+    if (this.#inUse[slot] === 0) return;
+    this.#inUse[slot] = 0;
+    const task = this.#slotTasks[slot];
+    if (task !== undefined) {
+      if (task.ownBuffer !== undefined) this.#forget(task.ownBuffer);
+      task.slot = -1;
+      task.buffers = undefined;
+    }
+    this.#slotTasks[slot] = undefined;
+    this.#free.push(slot);
+    this.#used--;
+  }
+
+  /**
+   * Whether records are due: tasks are unsettled, or a live worker will still put a record
+   * (the result of a task that was settled early, or the skip of a cancelled one). While this
+   * holds, the reader waits on the result queue and so keeps the process alive.
+   */
+  #due(): boolean {
+    return this.#unsettled > 0 || (this.#used > 0 && this.#workers.size > 0);
+  }
+
+  /** After slots came back or tasks settled: dispatch waiting tasks, start or stop things. */
+  #afterChange(): void {
+    this.#pump();
+    this.#ensureWorkers();
+    if (this.#awaiting && !this.#due()) {
+      // Let the reader's pending get() return, so that it stops keeping the process alive.
+      try {
+        this.#results.putNowait([-1, WAKE]);
+      } catch {
+        // Full: the reader is not waiting then.
+      }
+    }
+  }
+
+  /** Dispatches waiting tasks while there is room. */
+  #pump(): void {
+    const backlog = this.#backlog;
+    while (this.#backlogHead < backlog.length) {
+      const task = backlog[this.#backlogHead]!;
+      if (!task.done) {
+        if (this.#stopped || !this.#dispatch(task)) break;
+        task.inBacklog = false;
+        this.#backlogLive--;
+      }
+      backlog[this.#backlogHead++] = undefined!;
+    }
+    if (this.#backlogHead === backlog.length) {
+      this.#backlog = [];
+      this.#backlogHead = 0;
+    } else if (this.#backlogHead > 1024 && this.#backlogHead * 2 > backlog.length) {
+      this.#backlog = backlog.slice(this.#backlogHead);
+      this.#backlogHead = 0;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Results
+
+  /** Starts the reader if records are due and it is not running. */
+  #read(): void {
+    if (this.#reading || !this.#due()) return;
+    this.#reading = true;
+    void this.#readLoop();
+  }
+
+  async #readLoop(): Promise<void> {
+    try {
+      for (;;) {
+        this.#drainResults();
+        this.#afterChange();
+        if (!this.#due()) return;
+        let record: ResultRecord;
+        this.#awaiting = true;
+        try {
+          record = await this.#results.get();
+        } finally {
+          this.#awaiting = false;
+        }
+        this.#onRecord(record);
+      }
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  /** Reads every record already on the result queue. */
+  #drainResults(): void {
+    const results = this.#results;
+    while (results.qsize() > 0) this.#onRecord(results.getNowait());
+  }
+
+  #onRecord(record: ResultRecord): void {
+    const [slot, kind, payload] = record;
+    if (slot < 0) return; // WAKE
+    const task = this.#slotTasks[slot];
+    this.#release(slot);
+    if (kind === SKIP || task === undefined || task.done) return;
+    if (kind === OK) this.#finish(task, true, payload);
+    else if (kind === ERR) this.#finish(task, false, this.#decodeError(payload, false));
+  }
+
+  #decodeError(record: unknown, wired: boolean): unknown {
+    try {
+      return decodeError(record as ErrorRecord, wired ? revive : (value) => value);
+    } catch (error) {
+      return error;
+    }
+  }
+
+  #onMessage(worker: PoolWorker, data: unknown): void {
+    const crash = data as Partial<PoolCrashMessage> | null;
+    if (crash?.threadkit === "pool-crash") {
+      worker.crash = { error: this.#decodeError(crash.error, true) };
+      return;
+    }
+    const message = data as Partial<PoolResultMessage> | null;
+    if (message?.threadkit !== "pool-result" || typeof message.slot !== "number") return;
+    const slot = message.slot;
+    const task = this.#slotTasks[slot];
+    this.#release(slot);
+    if (task !== undefined && !task.done) {
+      registerBuiltinKinds();
+      if (message.kind === OK) {
+        let value: unknown;
+        try {
+          value = revive(message.value);
+        } catch (error) {
+          this.#finish(task, false, error);
+          this.#afterChange();
+          return;
+        }
+        this.#finish(task, true, value);
+      } else if (message.kind === ERR) {
+        this.#finish(task, false, this.#decodeError(message.value, true));
+      }
+    }
+    this.#afterChange();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Workers
+
+  /**
+   * Starts workers while unsettled tasks outnumber them, up to `size`. (Records of settled
+   * tasks need no worker of their own: the workers that run the others skip or finish them.)
+   */
+  #ensureWorkers(): void {
+    if (this.#stopped) return;
+    const wanted = Math.min(this.size, this.#unsettled);
+    while (this.#workers.size < wanted) {
+      if (!this.#startWorker()) return;
+    }
+  }
+
+  #startWorker(): boolean {
+    if (this.#seq >= MAX_WORKER_SEQ) {
+      this.#failAll(new RangeError(`Cannot start a worker: ${this.#describe()} started too many`));
+      return false;
+    }
+    recordMain();
+    registerBuiltinKinds();
+    const seq = ++this.#seq;
+    const ident = drawIdentFor();
+    const name = `${this.name}_${seq - 1}`;
+    setName(ident, name);
+    // Watched from now on: a lock the worker holds when it ends passes on with OwnerDiedError.
+    setLife(ident, LIFE_ALIVE);
+    const state = new Int32Array(new SharedArrayBuffer(POOL_STATE_BYTES));
+    Atomics.store(state, STATE, RUNNING);
+    let resolveGone!: () => void;
+    const gone = new Promise<void>((resolve) => resolveGone = resolve);
+    const worker: PoolWorker = {
+      seq,
+      ident,
+      name,
+      state,
+      started: undefined,
+      crash: undefined,
+      killed: false,
+      exited: false,
+      gone,
+      resolveGone,
+    };
+    this.#workers.set(seq, worker);
+    const buffers: [number, SharedArrayBuffer][] = [];
+    for (const [id, ref] of this.#buffers) {
+      const buffer = ref.deref();
+      if (buffer !== undefined) buffers.push([id, buffer]);
+    }
+    const start: PoolStartMessage = {
+      threadkit: "pool",
+      registry: registryOf(),
+      state: state.buffer as SharedArrayBuffer,
+      ident,
+      name,
+      module: this.#module,
+      seq,
+      control: this.#control.buffer as SharedArrayBuffer,
+      tasks: this.#tasks.handle,
+      results: this.#results.handle,
+      buffers,
+      epoch: Atomics.load(this.#control, EPOCH),
+    };
+    try {
+      // Daemon: an idle worker never keeps the process alive (the reader does, while tasks are
+      // due); the runtime adapter picks a worker that can be unref'd.
+      worker.started = runtime.start(
+        bootstrapUrl(),
+        start as unknown as StartMessage,
+        { name, daemon: true },
+        {
+          message: (data) => this.#onMessage(worker, data),
+          error: (error) => {
+            worker.crash ??= { error };
+          },
+          exit: (code) => this.#onExit(worker, code),
+        },
+      );
+      if (this.#closed) worker.started.ref();
+      return true;
+    } catch (error) {
+      this.#workers.delete(seq);
+      worker.exited = true;
+      setLife(ident, LIFE_ENDED);
+      settleState(state, EXITED);
+      resolveGone();
+      if (this.#workers.size === 0) this.#failAll(error);
+      return false;
+    }
+  }
+
+  /** Terminates a worker whose task was cancelled while it ran; it is no longer counted. */
+  #kill(seq: number): void {
+    const worker = this.#workers.get(seq);
+    if (worker === undefined) return;
+    this.#workers.delete(seq);
+    worker.killed = true;
+    // For runtimes that end a worker only after its current task (Deno); see protocol.ts.
+    Atomics.store(worker.state, KILL, 1);
+    worker.started?.terminate();
+    worker.resolveGone();
+  }
+
+  #onExit(worker: PoolWorker, code: number | undefined): void {
+    if (worker.exited) return;
+    worker.exited = true;
+    setLife(worker.ident, LIFE_ENDED);
+    settleState(worker.state, EXITED, code ?? NO_CODE);
+    this.#workers.delete(worker.seq);
+    worker.resolveGone();
+    // Results it (or anyone) put before it ended come first.
+    this.#drainResults();
+    const taken = takenBy(worker.seq);
+    const done = doneBy(worker.seq);
+    const claims = this.#control;
+    let error: unknown;
+    for (let slot = 0; slot < SLOTS; slot++) {
+      const claim = Atomics.load(claims, CLAIMS + slot);
+      if (claim !== taken && claim !== done) continue;
+      const task = this.#slotTasks[slot];
+      this.#release(slot);
+      if (task !== undefined && !task.done) {
+        error ??= this.#deathError(worker, code);
+        this.#finish(task, false, error);
+      }
+    }
+    if (!worker.killed && !this.#stopped) {
+      if (Atomics.load(worker.state, LOADED) !== 0) this.#earlyDeaths = 0;
+      else if (++this.#earlyDeaths >= MAX_EARLY_DEATHS) {
+        this.#earlyDeaths = 0;
+        this.#failAll(
+          new Error(
+            `Cannot run tasks: ${MAX_EARLY_DEATHS} workers of ${this.#describe()} in a row ended before they could take one`,
+            { cause: this.#deathError(worker, code, "before it took a task") },
+          ),
+        );
+      }
+    }
+    this.#afterChange();
+  }
+
+  #deathError(
+    worker: PoolWorker,
+    code: number | undefined,
+    when = "while it ran the task",
+  ): unknown {
+    if (worker.crash !== undefined) return worker.crash.error;
+    const fromState = Atomics.load(worker.state, CODE);
+    const exitCode = code ?? (fromState === NO_CODE ? undefined : fromState);
+    const how = exitCode === undefined ? "ended" : `exited with code ${exitCode}`;
+    return new Error(
+      `Worker ${worker.ident} ${JSON.stringify(worker.name)} of ${this.#describe()} ${how} ${when}`,
+    );
+  }
+
+  /** Fails every task that has not started (no worker can run them). */
+  #failAll(error: unknown): void {
+    const tasks = this.#backlog.slice(this.#backlogHead);
+    for (const task of this.#slotTasks) if (task !== undefined) tasks.push(task);
+    for (const task of tasks) this.#cancel(task, error, false);
+  }
+
+  async #shutdown(): Promise<void> {
+    // Keep the process alive until the workers have ended (they are daemons otherwise).
+    for (const worker of this.#workers.values()) worker.started?.ref();
+    if (this.#unsettled > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    this.#stopped = true;
+    // Only cancelled tasks' records can be left: drop them, and wake every idle worker.
+    this.#tasks.shutdown({ immediate: true });
+    await Promise.all([...this.#workers.values()].map((worker) => worker.gone));
+    // Nobody will report on the slots still in use now (cancelled tasks, dropped results).
+    this.#drainResults();
+    for (let slot = 0; slot < SLOTS; slot++) {
+      if (Atomics.load(this.#control, CLAIMS + slot) !== FREE) this.#release(slot);
+    }
+    this.#afterChange();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Buffers in arguments
+
+  /** The id of `buffer`, registering it (into `added`) the first time. */
+  #register(task: Task, buffer: SharedArrayBuffer, added: [number, SharedArrayBuffer][]): number {
+    (task.buffers ??= []).push(buffer);
+    let id = this.#bufferIds.get(buffer);
+    if (id === undefined) {
+      id = ++this.#nextBufferId;
+      this.#bufferIds.set(buffer, id);
+      this.#buffers.set(id, new WeakRef(buffer));
+      this.#finalizer.register(buffer, id);
+      added.push([id, buffer]);
+    }
+    return id;
+  }
+
+  /** Forgets a buffer: now for new workers, at the next announcement for running ones. */
+  #forget(id: number): void {
+    if (!this.#buffers.delete(id)) return;
+    if (this.#forgetting.push(id) === 1) {
+      queueMicrotask(() => {
+        const ids = this.#forgetting;
+        this.#forgetting = [];
+        this.#announce([], ids);
+      });
+    }
+  }
+
+  /** Posts registry news to every worker, then bumps EPOCH so that they read it. */
+  #announce(add: [number, SharedArrayBuffer][], forget: number[]): void {
+    if (add.length === 0 && forget.length === 0) return;
+    const message: BufferMessage = { threadkit: "pool-buffers", add, forget };
+    for (const worker of this.#workers.values()) worker.started?.post(message);
+    Atomics.add(this.#control, EPOCH, 1);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // map
+
+  async *#map<T, R>(
+    open: () => Iterator<T> | AsyncIterator<T>,
+    exportName: string,
+    ordered: boolean,
+  ): AsyncIterableIterator<R> {
+    const window = 2 * this.size;
+    const iterator = open();
+    let exhausted = false;
+    /** Tasks in flight, in input order; each settles into `outcome`. */
+    const flight: { task: Task; outcome?: { ok: boolean; value: unknown } }[] = [];
+    /** Settled entries in completion order (unordered mode). */
+    const completed: typeof flight = [];
+    let wake: (() => void) | undefined;
+    /** The pool closed before every item was submitted: thrown once the submitted are out. */
+    let closed: Error | undefined;
+    try {
+      for (;;) {
+        while (!exhausted && closed === undefined && flight.length < window) {
+          if (this.#closed) {
+            closed = new Error(`Cannot map: ${this.#describe()} was closed during the loop`);
+            break;
+          }
+          const next = await iterator.next();
+          if (next.done === true) {
+            exhausted = true;
+            break;
+          }
+          const entry: (typeof flight)[number] = {
+            task: new Task(exportName, [next.value], (ok, value) => {
+              entry.outcome = { ok, value };
+              if (!ordered) completed.push(entry);
+              wake?.();
+            }),
+          };
+          flight.push(entry);
+          this.#enqueue(entry.task);
+        }
+        if (flight.length === 0) {
+          if (closed !== undefined) throw closed;
+          return;
+        }
+        const entry = ordered ? flight[0]! : completed[0];
+        if (entry?.outcome === undefined) {
+          await new Promise<void>((resolve) => wake = resolve);
+          wake = undefined;
+          continue;
+        }
+        if (ordered) flight.shift();
+        else {
+          completed.shift();
+          flight.splice(flight.indexOf(entry), 1);
+        }
+        if (!entry.outcome.ok) throw entry.outcome.value;
+        yield entry.outcome.value as R;
+      }
+    } finally {
+      // Left early: the tasks that have not started never will; running ones finish unheard.
+      for (const { task } of flight) {
+        this.#cancel(task, new DOMException("The map() loop was left", "AbortError"), false);
+      }
+      if (!exhausted) await iterator.return?.();
+    }
+  }
+}

@@ -1,0 +1,548 @@
+/**
+ * A `ThreadPool`'s worker, and what the pool and its workers say to each other: the shared
+ * control block, the task and result records, and how shared memory in arguments crosses.
+ *
+ * A pool worker starts on the threads' bootstrap (`bootstrap.ts`), whose start message handler
+ * hands a `"pool"` start message to {@link runPoolWorker}. The worker then imports the user's
+ * module once and loops: take a task record from the shared task queue (`getSync`, blocking
+ * while idle), claim it, call the export (awaiting it when it returns a thenable), and put the
+ * result record on the shared result queue. One task per worker at a time; no `postMessage` per
+ * task on the way in, and none on the way out unless the result cannot be stored as bytes.
+ *
+ * ## Control block
+ * Layout: Int32Array, 4-byte slots
+ * | slot      | name      | meaning                                                        |
+ * | 0         | EPOCH     | bumped by the pool after it posted buffer registrations/forgets |
+ * | 1 + s     | CLAIM[s]  | the state of task slot `s`, see below                           |
+ *
+ * State table of CLAIM[s] (w: the worker's sequence number, unique in its pool):
+ * | value          | meaning                                   | who moves it on                  |
+ * | FREE           | no record uses slot s                     | the pool → QUEUED (before its put) |
+ * | QUEUED         | a record of slot s is in the task queue   | a worker → TAKEN(w); the pool → CANCELLED |
+ * | CANCELLED      | cancelled before any worker took it       | the worker that takes the record puts a SKIP result; the pool → FREE on reading it |
+ * | TAKEN(w)       | worker w runs the task                    | w → DONE(w) when it settles; the pool → FREE when it kills w (abort) or sees w end |
+ * | DONE(w)        | w is posting the result                   | the pool → FREE on reading the result (or on w's end) |
+ * Invariants: only the pool writes FREE, so a slot is reused only after its record was read or
+ * its worker ended. A worker's claim (QUEUED → TAKEN) races the pool's cancel (QUEUED →
+ * CANCELLED), and its finish (TAKEN → DONE) races the pool's kill (TAKEN → FREE); each is one
+ * CAS, so exactly one side wins: a cancelled task never runs, and a killed worker never
+ * reports. TAKEN(w) and DONE(w) name w, so the pool knows which worker runs a task and which
+ * task a dead worker held, and a late CAS by a killed worker can never hit a reused slot.
+ *
+ * ## Records (both queues use `structuredCodec`)
+ * - Task: `[slot, exportName, args, mode]`; mode {@link PLAIN} (args as they are),
+ *   {@link WIRED} (primitives replaced by handles, shared memory by buffer references, see
+ *   below), or {@link BYTES} (args too large for the ring: a buffer reference to a
+ *   SharedArrayBuffer holding the record `[PLAIN | WIRED, args]`).
+ * - Result: `[slot, OK, value]`, `[slot, ERR, ErrorRecord]`, `[slot, SKIP]`; `[-1, WAKE]` is the
+ *   pool's own wake-up for its reader. A result the codec cannot store (shared memory in it, or
+ *   too large for the ring), or that finds the ring full, is posted on the worker's port
+ *   instead ({@link PoolResultMessage}): a worker never blocks on its results, so it never
+ *   waits for the pool's thread (which may itself be blocked, waiting for a task).
+ *
+ * ## Shared memory in arguments
+ * The codec copies bytes and refuses SharedArrayBuffers. So the pool keeps a registry of the
+ * buffers its tasks carry: each buffer gets an id, is posted once to every worker's port
+ * ({@link BufferMessage}) and is given to workers started later in their start message; a task
+ * record refers to it by id ({@link BUFFER_REF}). Primitives (`Lock`, `Queue`, ...) are first
+ * replaced by their handles, whose buffers are then registered the same way, and revived in the
+ * worker. A worker reads its port synchronously (`receiveMessageOnPort`) whenever EPOCH has
+ * moved, and before it revives an argument whose buffer it does not know yet; the pool posts
+ * before it puts the task record, so the registration is already queued on the port. A buffer
+ * is forgotten by every worker once the pool's own reference to it has been collected (a
+ * `FinalizationRegistry`); a task in flight holds its buffers, so none is forgotten under it.
+ *
+ * @module
+ */
+
+import { type Codec, structuredCodec } from "../codec.ts";
+import { QueueFullError, QueueShutDownError } from "../errors.ts";
+import { now, type Parker, runSync } from "../internal/futex.ts";
+import { adoptRegistry, assumeIdent, LIFE_ENDED, setLife } from "../internal/ident.ts";
+import type { Handle } from "../internal/layout.ts";
+import { revive, toWire } from "../internal/revive.ts";
+import { Queue } from "../queue.ts";
+import { childrenSettled, setThreadSelf, type WorkerSide } from "./mod.ts";
+import { workerThreads } from "./node.ts";
+import {
+  encodeError,
+  type ErrorRecord,
+  EXITED,
+  NO_CODE,
+  RETURNED,
+  settleState,
+  THREW,
+} from "./protocol.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Control block
+
+/** Slot of the registry epoch. */
+export const EPOCH = 0;
+/** First claim slot: CLAIM[s] is at `CLAIMS + s`. */
+export const CLAIMS = 1;
+
+/** Claim: no record uses the slot. */
+export const FREE = 0;
+/** Claim: the record is in the task queue, not taken. */
+export const QUEUED = 1;
+/** Claim: cancelled by the pool before any worker took it. */
+export const CANCELLED = 2;
+/** Claim: worker `w` runs the task. */
+export const takenBy = (w: number): number => 4 + 2 * w;
+/** Claim: worker `w` has finished the task and is posting its result. */
+export const doneBy = (w: number): number => 5 + 2 * w;
+/** Claim values from here on name a worker: `(value - 4) >> 1`. */
+export const FIRST_WORKER_CLAIM = 4;
+/** Highest worker sequence number (so that every claim value fits an int32). */
+export const MAX_WORKER_SEQ = 2 ** 30 - 4;
+
+/**
+ * A pool worker's state word buffer is the thread's (`protocol.ts`: STATE, CODE, KILL) plus
+ * this slot: 1 once the worker has loaded the module and is ready to take tasks (a worker that
+ * ends before then took none; the pool gives up after a few in a row).
+ */
+export const LOADED = 3;
+/** Bytes of a pool worker's state word buffer. */
+export const POOL_STATE_BYTES = 16;
+
+// ---------------------------------------------------------------------------------------------
+// Records
+
+/** Task mode: the arguments as they are. */
+export const PLAIN = 0;
+/** Task mode: primitives as handles, shared memory as buffer references. */
+export const WIRED = 1;
+/** Task mode: the arguments record is in a registered SharedArrayBuffer of its own. */
+export const BYTES = 2;
+
+/** A task record: `[slot, exportName, args, mode]`. */
+export type TaskRecord = readonly [number, string, unknown, number];
+
+/** Result kind: the export returned `value`. */
+export const OK = 0;
+/** Result kind: the export threw; the payload is an error record. */
+export const ERR = 1;
+/** Result kind: the task was cancelled before it ran; the slot can be reused. */
+export const SKIP = 2;
+/** Result kind: the pool's wake-up of its own reader (slot -1). */
+export const WAKE = 3;
+
+/** A result record: `[slot, kind, payload?]`. */
+export type ResultRecord = readonly [number, number, unknown?];
+
+/**
+ * A result record that went by the worker's port: the codec cannot store it (shared memory in
+ * it, or too large for the ring), or the ring is full (a worker never waits for its results to
+ * be read).
+ */
+export interface PoolResultMessage {
+  readonly threadkit: "pool-result";
+  readonly slot: number;
+  /** {@link OK}, {@link ERR} or {@link SKIP}. */
+  readonly kind: number;
+  /** The value with primitives as handles (`toWire`), or the error record. */
+  readonly value: unknown;
+}
+
+/** The uncaught error that is ending a worker (posted on its port before it ends). */
+export interface PoolCrashMessage {
+  readonly threadkit: "pool-crash";
+  readonly error: ErrorRecord;
+}
+
+/** Registry news for a worker: buffers to know, ids to forget. */
+export interface BufferMessage {
+  readonly threadkit: "pool-buffers";
+  readonly add: readonly (readonly [number, SharedArrayBuffer])[];
+  readonly forget: readonly number[];
+}
+
+/** The key that marks a buffer reference in a wired value. */
+export const BUFFER_REF = "\u0000threadkit.buffer";
+
+/** A reference to a registered buffer, or to a view of one. */
+export interface BufferRef {
+  readonly [BUFFER_REF]: number;
+  /** The view's constructor name (`"Int32Array"`, `"DataView"`), for a view. */
+  readonly view?: string;
+  readonly byteOffset?: number;
+  /** Elements (bytes for a DataView). */
+  readonly length?: number;
+}
+
+/** What starts a pool worker (the pool → the bootstrap → {@link runPoolWorker}). */
+export interface PoolStartMessage {
+  readonly threadkit: "pool";
+  /** The process's thread registry. */
+  readonly registry: SharedArrayBuffer;
+  /** The worker's state word (`protocol.ts`). */
+  readonly state: SharedArrayBuffer;
+  readonly ident: number;
+  readonly name: string;
+  /** The user's module URL. */
+  readonly module: string;
+  /** The worker's sequence number in its pool. */
+  readonly seq: number;
+  /** The pool's control block. */
+  readonly control: SharedArrayBuffer;
+  readonly tasks: Handle;
+  readonly results: Handle;
+  /** The buffers registered so far. */
+  readonly buffers: readonly (readonly [number, SharedArrayBuffer])[];
+  /** EPOCH when `buffers` was taken: later news comes by the port. */
+  readonly epoch: number;
+  /** Added by the runtime adapter. */
+  readonly port?: MessagePort;
+}
+
+/** The codec of both queues. */
+export const recordCodec: Codec<any> = structuredCodec;
+
+// ---------------------------------------------------------------------------------------------
+// Buffer references
+
+const VIEWS: Record<
+  string,
+  new (buffer: SharedArrayBuffer, offset: number, length: number) => unknown
+> = {};
+for (
+  const name of [
+    "Int8Array",
+    "Uint8Array",
+    "Uint8ClampedArray",
+    "Int16Array",
+    "Uint16Array",
+    "Int32Array",
+    "Uint32Array",
+    "Float16Array",
+    "Float32Array",
+    "Float64Array",
+    "BigInt64Array",
+    "BigUint64Array",
+    "DataView",
+  ]
+) {
+  const ctor = (globalThis as Record<string, unknown>)[name];
+  if (typeof ctor === "function") VIEWS[name] = ctor as (typeof VIEWS)[string];
+}
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Copies `value`, replacing `leaf(x)` for every object `x` where it returns something other
+ * than `undefined`, and descending into arrays, plain objects, Maps and Sets (shared and cyclic
+ * references kept).
+ */
+function mapObjects(
+  value: unknown,
+  leaf: (x: object) => unknown,
+  seen = new Map<object, unknown>(),
+): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const done = seen.get(value);
+  if (done !== undefined) return done;
+  const replaced = leaf(value);
+  if (replaced !== undefined) {
+    seen.set(value, replaced);
+    return replaced;
+  }
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    seen.set(value, out);
+    for (let i = 0; i < value.length; i++) out[i] = mapObjects(value[i], leaf, seen);
+    return out;
+  }
+  if (value instanceof Map) {
+    const out = new Map<unknown, unknown>();
+    seen.set(value, out);
+    for (const [k, v] of value) out.set(mapObjects(k, leaf, seen), mapObjects(v, leaf, seen));
+    return out;
+  }
+  if (value instanceof Set) {
+    const out = new Set<unknown>();
+    seen.set(value, out);
+    for (const v of value) out.add(mapObjects(v, leaf, seen));
+    return out;
+  }
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = Object.getPrototypeOf(value) === null
+      ? Object.create(null)
+      : {};
+    seen.set(value, out);
+    for (const key of Object.keys(value)) {
+      out[key] = mapObjects((value as Record<string, unknown>)[key], leaf, seen);
+    }
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Replaces primitives by their handles, then every SharedArrayBuffer (and view of one) by a
+ * reference with the id `idOf` gives it. The result holds no shared memory.
+ */
+export function wire(value: unknown, idOf: (buffer: SharedArrayBuffer) => number): unknown {
+  return mapObjects(toWire(value), (x) => {
+    if (x instanceof SharedArrayBuffer) return { [BUFFER_REF]: idOf(x) };
+    if (ArrayBuffer.isView(x) && x.buffer instanceof SharedArrayBuffer) {
+      const view = x.constructor.name;
+      if (!(view in VIEWS)) return undefined;
+      return {
+        [BUFFER_REF]: idOf(x.buffer),
+        view,
+        byteOffset: x.byteOffset,
+        length: x instanceof DataView ? x.byteLength : (x as unknown as { length: number }).length,
+      };
+    }
+    return undefined;
+  });
+}
+
+function isBufferRef(x: object): x is BufferRef {
+  return typeof (x as Record<string, unknown>)[BUFFER_REF] === "number";
+}
+
+/** Replaces buffer references by the buffers (or views) `bufferOf` finds. */
+function unwire(value: unknown, bufferOf: (id: number) => SharedArrayBuffer): unknown {
+  return mapObjects(value, (x) => {
+    if (!isBufferRef(x)) return undefined;
+    const buffer = bufferOf(x[BUFFER_REF]);
+    if (x.view === undefined) return buffer;
+    const View = VIEWS[x.view];
+    if (View === undefined) throw new TypeError(`Cannot revive a ${x.view}: not in this runtime`);
+    return new View(buffer, x.byteOffset ?? 0, x.length ?? 0);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The worker
+
+/** How long a worker waits for a buffer registration that should already be on its port. */
+const BUFFER_PATIENCE_MS = 5000;
+
+function isPoolStart(data: unknown): data is PoolStartMessage & { port: MessagePort } {
+  const d = data as Partial<PoolStartMessage> | null;
+  return typeof d === "object" && d !== null && d.threadkit === "pool" &&
+    d.state instanceof SharedArrayBuffer && d.control instanceof SharedArrayBuffer &&
+    typeof d.ident === "number" && typeof d.seq === "number" && typeof d.module === "string" &&
+    typeof d.name === "string" && Array.isArray(d.buffers) && typeof d.epoch === "number" &&
+    typeof d.port === "object" &&
+    d.port !== null;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === "object" || typeof value === "function") && value !== null &&
+    typeof (value as { then?: unknown }).then === "function";
+}
+
+/** Sleeps about 1 ms (waiting for a registration to arrive). */
+function* nap(): Parker<void> {
+  yield {
+    i32: new Int32Array(new SharedArrayBuffer(4)),
+    index: 0,
+    expected: 0,
+    deadline: now() + 1,
+    asyncCount: -1,
+  };
+}
+
+/**
+ * Runs a pool worker: called by the bootstrap with the `"pool"` start message. Returns when the
+ * task queue is shut down and drained (the worker then ends), or never (the worker ended).
+ */
+export async function runPoolWorker(data: unknown, side: WorkerSide): Promise<void> {
+  if (!isPoolStart(data)) {
+    side.exit(70);
+    return;
+  }
+  // Identity, before anything can draw an ident.
+  adoptRegistry(data.registry);
+  assumeIdent(data.ident);
+  // Threads a task starts are daemons by default: an idle pool worker keeps nothing alive.
+  setThreadSelf({ ident: data.ident, name: data.name, daemon: true });
+  const state = new Int32Array(data.state);
+  const control = new Int32Array(data.control);
+  const port = data.port;
+
+  let ended = false;
+  const end = (to: number, code: number = NO_CODE) => {
+    ended = true;
+    setLife(data.ident, LIFE_ENDED);
+    settleState(state, to, code);
+  };
+  // An uncaught error or unhandled rejection (a task's stray callback): the worker ends; the
+  // pool fails the task it was running with this error and starts another worker.
+  side.onCrash((error) => {
+    if (ended) return;
+    try {
+      const message: PoolCrashMessage = {
+        threadkit: "pool-crash",
+        error: encodeError(error, toWire),
+      };
+      port.postMessage(message);
+    } catch {
+      // The pool reports the end without the error.
+    }
+    end(THREW);
+    side.exit(1);
+  });
+  // An exit call in a task: the worker is gone; the pool sees the end.
+  side.onExit((code) => {
+    if (!ended) end(EXITED, code ?? NO_CODE);
+  });
+
+  // Buffers this worker knows, by id.
+  const buffers = new Map<number, SharedArrayBuffer>(data.buffers);
+  let epoch = data.epoch;
+  let wt: ReturnType<typeof workerThreads> | undefined;
+  const readPort = (): void => {
+    epoch = Atomics.load(control, EPOCH);
+    wt ??= workerThreads();
+    for (;;) {
+      const received = wt.receiveMessageOnPort(port as never);
+      if (received === undefined) return;
+      const message = received.message as Partial<BufferMessage> | null;
+      if (message?.threadkit !== "pool-buffers") continue;
+      for (const [id, buffer] of message.add ?? []) buffers.set(id, buffer);
+      for (const id of message.forget ?? []) buffers.delete(id);
+    }
+  };
+  const bufferOf = (id: number): SharedArrayBuffer => {
+    let buffer = buffers.get(id);
+    if (buffer !== undefined) return buffer;
+    const deadline = now() + BUFFER_PATIENCE_MS;
+    for (;;) {
+      readPort();
+      buffer = buffers.get(id);
+      if (buffer !== undefined) return buffer;
+      if (now() > deadline) {
+        throw new Error(`Cannot revive the task's arguments: shared buffer ${id} never arrived`);
+      }
+      runSync(nap());
+    }
+  };
+  let kindsRegistered = false;
+  const argsOf = async (args: unknown, mode: number): Promise<unknown> => {
+    if (Atomics.load(control, EPOCH) !== epoch) readPort();
+    if (mode === BYTES) {
+      const ref = args as BufferRef;
+      const bytes = new Uint8Array(bufferOf(ref[BUFFER_REF]), 0, ref.length ?? 0);
+      [mode, args] = recordCodec.decode(bytes) as [number, unknown];
+      if (mode === PLAIN) return args;
+    }
+    if (!kindsRegistered) {
+      (await import("./kinds.ts")).registerBuiltinKinds();
+      kindsRegistered = true;
+    }
+    return revive(unwire(args, bufferOf));
+  };
+
+  const tasks = Queue.from<TaskRecord>(data.tasks, { codec: recordCodec });
+  const results = Queue.from<ResultRecord>(data.results, { codec: recordCodec });
+  const taken = takenBy(data.seq);
+  const done = doneBy(data.seq);
+
+  /** Puts a result record on the result queue, or posts it (see {@link PoolResultMessage}). */
+  const deliver = (slot: number, kind: number, value?: unknown): void => {
+    const payload = kind === ERR ? encodeError(value, toWire) : value;
+    try {
+      results.putNowait([slot, kind, payload]);
+      return;
+    } catch (error) {
+      // QueueFullError: not read for a while; TypeError: shared memory or an uncloneable
+      // value; RangeError: larger than the ring.
+      if (
+        !(error instanceof QueueFullError || error instanceof TypeError ||
+          error instanceof RangeError)
+      ) throw error;
+    }
+    let failure: unknown;
+    try {
+      const message: PoolResultMessage = {
+        threadkit: "pool-result",
+        slot,
+        kind,
+        value: kind === OK ? toWire(payload) : payload,
+      };
+      port.postMessage(message);
+      return;
+    } catch (error) {
+      failure = error;
+    }
+    if (kind === ERR) throw failure; // an error record always clones: not reached
+    // The value cannot be cloned at all (a function, a class with private state, ...).
+    deliver(
+      slot,
+      ERR,
+      new TypeError(
+        `Cannot return the result of the task: ${(failure as Error)?.message ?? String(failure)}`,
+      ),
+    );
+  };
+
+  let mod: Record<string, unknown> | undefined;
+  let loadError: unknown;
+  try {
+    mod = await import(data.module) as Record<string, unknown>;
+  } catch (error) {
+    // Every task this worker takes fails with it (the pool never waits on a worker that
+    // cannot run anything).
+    loadError = error;
+  }
+  Atomics.store(state, LOADED, 1);
+
+  for (;;) {
+    // Registry news (buffers to know or forget), in time for the next task.
+    if (Atomics.load(control, EPOCH) !== epoch) readPort();
+    let record: TaskRecord;
+    try {
+      record = tasks.getSync();
+    } catch (error) {
+      if (error instanceof QueueShutDownError) break;
+      throw error;
+    }
+    const [slot, exportName, args, mode] = record;
+    // Claim the task, unless the pool cancelled it first.
+    if (Atomics.compareExchange(control, CLAIMS + slot, QUEUED, taken) !== QUEUED) {
+      deliver(slot, SKIP);
+      continue;
+    }
+    let ok = true;
+    let value: unknown;
+    try {
+      if (mod === undefined) throw loadError;
+      const fn = mod[exportName];
+      if (typeof fn !== "function") {
+        throw new TypeError(
+          `Cannot run task: module ${data.module} has no function export ${
+            JSON.stringify(exportName)
+          }` + (exportName in mod ? ` (it is ${typeof fn})` : ""),
+        );
+      }
+      const list = (mode === PLAIN ? args : await argsOf(args, mode)) as unknown[];
+      value = fn(...list);
+      if (isThenable(value)) value = await value;
+    } catch (error) {
+      ok = false;
+      value = error;
+    }
+    if (ended) return;
+    // Finish, unless the pool killed this worker first (abort of a running task): it has
+    // rejected the task and replaced the worker; on a runtime whose terminate() waits for the
+    // current task (Deno), this is where the worker stops.
+    if (Atomics.compareExchange(control, CLAIMS + slot, taken, done) !== taken) {
+      end(EXITED, 1);
+      side.exit(1);
+      return;
+    }
+    deliver(slot, ok ? OK : ERR, value);
+  }
+  // The pool is closing: let the non-daemon threads that tasks started finish, then end.
+  await childrenSettled();
+  end(RETURNED);
+  side.exit(0);
+}
