@@ -43,6 +43,7 @@ import {
   timeoutOf,
   type WaitOptions,
 } from "./internal/options.ts";
+import { assertSharedMemory } from "./internal/layout.ts";
 import { revive, toWire } from "./internal/revive.ts";
 import { registerBuiltinKinds } from "./runtime/kinds.ts";
 import {
@@ -318,7 +319,7 @@ export class Thread<R = unknown> {
   readonly #module: string;
   readonly #export: string;
   readonly #args: unknown;
-  readonly #state = new Int32Array(new SharedArrayBuffer(STATE_BYTES));
+  readonly #state: Int32Array;
   #ident = 0;
   #started = false;
   #worker: StartedWorker | undefined;
@@ -350,6 +351,8 @@ export class Thread<R = unknown> {
    * @throws {TypeError} `module` is not a URL or a resolvable string; bad options.
    */
   constructor(module: URL | string, options?: ThreadOptions) {
+    assertSharedMemory("Thread");
+    this.#state = new Int32Array(new SharedArrayBuffer(STATE_BYTES));
     const o = optionsOf(options);
     this.#module = moduleUrl(module);
     this.#export = o.export ?? "default";

@@ -129,7 +129,7 @@ test(
         null,
         `importing threadkit works: ${plain.importError?.message}`,
       );
-      for (const key of ["lockError", "queueError", "eventError"]) {
+      for (const key of ["lockError", "queueError", "eventError", "threadError"]) {
         const error = plain[key];
         assert.ok(error, `${key}: the constructor returned instead of throwing`);
         assert.equal(error.name, "TypeError", `${key}: ${error.message}`);

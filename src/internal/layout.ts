@@ -35,6 +35,20 @@ export interface PlacementOptions {
   byteOffset?: number | undefined;
 }
 
+/**
+ * Throws a `TypeError` naming the two headers when this realm has no `SharedArrayBuffer` (a
+ * browser page, or its workers, that is not cross-origin isolated).
+ */
+export function assertSharedMemory(kind: string): void {
+  if (typeof SharedArrayBuffer !== "function") {
+    throw new TypeError(
+      `Cannot create ${kind}: SharedArrayBuffer is unavailable because the page is not ` +
+        `cross-origin isolated; serve it with the headers ` +
+        `"Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp"`,
+    );
+  }
+}
+
 function typeName(value: unknown): string {
   if (value === null) return "null";
   if (typeof value !== "object") return typeof value;
@@ -58,14 +72,7 @@ export function place(
       `Cannot create ${kind}: options must be an object, got ${typeName(options)}`,
     );
   }
-  if (typeof SharedArrayBuffer !== "function") {
-    // A browser page (or its workers) that is not cross-origin isolated has no shared memory.
-    throw new TypeError(
-      `Cannot create ${kind}: SharedArrayBuffer is unavailable because the page is not ` +
-        `cross-origin isolated; serve it with the headers ` +
-        `"Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp"`,
-    );
-  }
+  assertSharedMemory(kind);
   const given = options?.buffer;
   const offset = options?.byteOffset ?? 0;
   if (given !== undefined && !(given instanceof SharedArrayBuffer)) {
