@@ -63,7 +63,11 @@ function handleOf(value: object): Handle | undefined {
  * references stay shared and cyclic. Untouched subtrees are still copied (cheap, and simpler than
  * copy-on-write).
  */
-function walk(value: unknown, leaf: (x: object) => unknown, seen: Map<object, unknown>): unknown {
+export function walk(
+  value: unknown,
+  leaf: (x: object) => unknown,
+  seen: Map<object, unknown> = new Map(),
+): unknown {
   if (typeof value !== "object" || value === null) return value;
   const done = seen.get(value);
   if (done !== undefined) return done;

@@ -60,7 +60,7 @@ import { QueueFullError, QueueShutDownError } from "../errors.ts";
 import { now, type Parker, runSync } from "../internal/futex.ts";
 import { adoptRegistry, assumeIdent, LIFE_ENDED, setLife } from "../internal/ident.ts";
 import type { Handle } from "../internal/layout.ts";
-import { revive, toWire } from "../internal/revive.ts";
+import { revive, toWire, walk } from "../internal/revive.ts";
 import { Queue } from "../queue.ts";
 import { childrenSettled, setThreadSelf, type WorkerSide } from "./mod.ts";
 import { workerThreads } from "./node.ts";
@@ -227,66 +227,12 @@ for (
   if (typeof ctor === "function") VIEWS[name] = ctor as (typeof VIEWS)[string];
 }
 
-function isPlainObject(value: object): boolean {
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-/**
- * Copies `value`, replacing `leaf(x)` for every object `x` where it returns something other
- * than `undefined`, and descending into arrays, plain objects, Maps and Sets (shared and cyclic
- * references kept).
- */
-function mapObjects(
-  value: unknown,
-  leaf: (x: object) => unknown,
-  seen = new Map<object, unknown>(),
-): unknown {
-  if (typeof value !== "object" || value === null) return value;
-  const done = seen.get(value);
-  if (done !== undefined) return done;
-  const replaced = leaf(value);
-  if (replaced !== undefined) {
-    seen.set(value, replaced);
-    return replaced;
-  }
-  if (Array.isArray(value)) {
-    const out: unknown[] = [];
-    seen.set(value, out);
-    for (let i = 0; i < value.length; i++) out[i] = mapObjects(value[i], leaf, seen);
-    return out;
-  }
-  if (value instanceof Map) {
-    const out = new Map<unknown, unknown>();
-    seen.set(value, out);
-    for (const [k, v] of value) out.set(mapObjects(k, leaf, seen), mapObjects(v, leaf, seen));
-    return out;
-  }
-  if (value instanceof Set) {
-    const out = new Set<unknown>();
-    seen.set(value, out);
-    for (const v of value) out.add(mapObjects(v, leaf, seen));
-    return out;
-  }
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = Object.getPrototypeOf(value) === null
-      ? Object.create(null)
-      : {};
-    seen.set(value, out);
-    for (const key of Object.keys(value)) {
-      out[key] = mapObjects((value as Record<string, unknown>)[key], leaf, seen);
-    }
-    return out;
-  }
-  return value;
-}
-
 /**
  * Replaces primitives by their handles, then every SharedArrayBuffer (and view of one) by a
  * reference with the id `idOf` gives it. The result holds no shared memory.
  */
 export function wire(value: unknown, idOf: (buffer: SharedArrayBuffer) => number): unknown {
-  return mapObjects(toWire(value), (x) => {
+  return walk(toWire(value), (x) => {
     if (x instanceof SharedArrayBuffer) return { [BUFFER_REF]: idOf(x) };
     if (ArrayBuffer.isView(x) && x.buffer instanceof SharedArrayBuffer) {
       const view = x.constructor.name;
@@ -308,7 +254,7 @@ function isBufferRef(x: object): x is BufferRef {
 
 /** Replaces buffer references by the buffers (or views) `bufferOf` finds. */
 function unwire(value: unknown, bufferOf: (id: number) => SharedArrayBuffer): unknown {
-  return mapObjects(value, (x) => {
+  return walk(value, (x) => {
     if (!isBufferRef(x)) return undefined;
     const buffer = bufferOf(x[BUFFER_REF]);
     if (x.view === undefined) return buffer;
