@@ -4,6 +4,7 @@ import { execFile } from "node:child_process";
 import { Event } from "../src/event.ts";
 import { Lock } from "../src/lock.ts";
 import { RLock } from "../src/rlock.ts";
+import { Queue } from "../src/queue.ts";
 import { OwnerDiedError, TimeoutError } from "../src/errors.ts";
 import {
   activeCount,
@@ -82,6 +83,28 @@ test("Thread: args carry a Lock, an Event and a plain object; join yields a stru
   assert.equal(value.big, 2n ** 70n);
   // The thread's use of the primitives is visible here: they are the same shared memory.
   assert.equal(event.isSet(), true);
+  assert.equal(lock.locked, false);
+});
+
+test("Thread: args carry a Lock, two Queues and a plain object; the thread serves jobs", async () => {
+  const lock = new Lock();
+  const jobs = new Queue<{ id: number }>(4);
+  const results = new Queue<{ id: number; doubled: number }>();
+  const t = new Thread(OPS, {
+    export: "useQueue",
+    args: [lock, jobs, results, { factor: 2 }],
+    name: "server",
+  });
+  t.start();
+  for (let id = 0; id < 50; id++) await jobs.put({ id }, { timeout: JOIN_MS });
+  jobs.shutdown();
+  assert.deepEqual(await t.join({ timeout: JOIN_MS }), {
+    count: 50,
+    isQueue: true,
+    name: "server",
+  });
+  for (let id = 0; id < 50; id++) assert.deepEqual(results.getNowait(), { id, doubled: id * 2 });
+  assert.equal(results.empty(), true);
   assert.equal(lock.locked, false);
 });
 
