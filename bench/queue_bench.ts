@@ -1,9 +1,14 @@
 /**
- * Queue 1→1 (P4; the issue sets no number yet): one worker puts, another gets.
+ * Queue throughput (P4): one worker puts, another gets; and four put while four get.
  *
  * - `queue.oneway`: small objects through a `Queue` (structured codec), beside a postMessage
- *   stream of the same objects.
- * - `queue.oneway-f64`: numbers through a `Queue` with `float64Codec`, beside ringbuf.js.
+ *   stream of the same objects. P4: at least 3× postMessage's throughput (ratio ≤ 0.33).
+ * - `queue.oneway-f64`: numbers through a `Queue` with `float64Codec`, beside ringbuf.js. P4: at
+ *   least ringbuf.js's throughput (ratio ≤ 1).
+ * - `queue.mpmc-4x4`: 4 producer workers and 4 consumer workers share one `Queue` of small
+ *   objects; the figure is wall time per item (all 4 producers' items). Reported, no target;
+ *   shown beside `queue.oneway`. Each consumer checks that every producer's items reach it in
+ *   the order that producer put them.
  * - `peer.ringbuf-spsc`: ringbuf.js, wait-free SPSC ring of Int32 (capacity 1024): one worker
  *   pushes n numbers one at a time, the other pops them one at a time. ringbuf.js never blocks,
  *   so both sides poll (with `Atomics.pause`), bounded by the stall deadline.
@@ -16,9 +21,16 @@
 
 import { float64Codec, Queue } from "../mod.ts";
 import { StallError } from "./harness/control.ts";
-import type { Case, ThreadsCase } from "./harness/types.ts";
+import type { Case, Target, ThreadsCase } from "./harness/types.ts";
 
 const CAPACITY = 1024;
+/** Producers and consumers of `queue.mpmc-4x4`. */
+const SIDE = 4;
+
+/** P4, small objects: at least 3× the throughput of a postMessage stream. */
+const P4_POSTMESSAGE: Target = { id: "P4", max: 0.33, text: "≥ 3× postMessage throughput" };
+/** P4, numbers: at least the throughput of ringbuf.js. */
+const P4_RINGBUF: Target = { id: "P4", max: 1, text: "≥ ringbuf.js throughput" };
 const pause: () => void = (Atomics as any).pause?.bind(Atomics) ?? (() => {});
 
 /** One worker puts n items into a Queue, another gets them and checks their order. */
@@ -36,11 +48,11 @@ function queueOneWay(kind: "objects" | "numbers"): ThreadsCase {
     workers: 2,
     minIterations: 256,
     compare: numbers
-      ? [{ baseline: "peer.ringbuf-spsc", tag: "P4" }, {
+      ? [{ baseline: "peer.ringbuf-spsc", target: P4_RINGBUF }, {
         baseline: "platform.postmessage-oneway",
         tag: "P4",
       }]
-      : [{ baseline: "platform.postmessage-oneway", tag: "P4" }],
+      : [{ baseline: "platform.postmessage-oneway", target: P4_POSTMESSAGE }],
     setup() {
       const input = (numbers ? new Queue<number>(0, { codec: float64Codec }) : new Queue()).handle;
       return [{ input }, { input }];
@@ -70,9 +82,55 @@ function queueOneWay(kind: "objects" | "numbers"): ThreadsCase {
   };
 }
 
+/** 4 workers putSync() small objects into one Queue while 4 others getSync() them. */
+const mpmc: ThreadsCase = {
+  kind: "threads",
+  name: "queue.mpmc-4x4",
+  title:
+    `Queue ${SIDE}→${SIDE}: ${SIDE} workers putSync() small objects, ${SIDE} others getSync() them`,
+  role: "subject",
+  group: "throughput",
+  unit: "ns/item",
+  workers: 2 * SIDE,
+  // Every worker does n iterations: the producers put SIDE × n items, the consumers get them.
+  opsPerIteration: SIDE,
+  minIterations: 256,
+  compare: [{ baseline: "queue.oneway", tag: "P4" }],
+  setup() {
+    const input = new Queue().handle;
+    return Array.from({ length: 2 * SIDE }, () => ({ input }));
+  },
+  body(input, { index, label, stallMs }) {
+    const queue = Queue.from<{ id: number; kind: string; value: number }>(input);
+    const bounded = { timeout: stallMs };
+    if (index < SIDE) {
+      const producer = index;
+      let next = 0;
+      return (n) => {
+        for (let i = 0; i < n; i++, next++) {
+          queue.putSync({ id: next, kind: "tick", value: producer }, bounded);
+        }
+      };
+    }
+    const last = new Array<number>(SIDE).fill(-1);
+    return (n) => {
+      for (let i = 0; i < n; i++) {
+        const item = queue.getSync(bounded);
+        if (!(item.id > last[item.value]!)) {
+          throw new Error(
+            `${label}: got item ${item.id} of producer ${item.value} after ${last[item.value]}`,
+          );
+        }
+        last[item.value] = item.id;
+      }
+    };
+  },
+};
+
 export const cases: Case[] = [
   queueOneWay("objects"),
   queueOneWay("numbers"),
+  mpmc,
   {
     kind: "threads",
     name: "peer.ringbuf-spsc",

@@ -42,7 +42,12 @@ const EXPECTED = [
   "peer.mt-mutex.contended-4",
   "peer.mt-mutex.contended-8",
   "queue.oneway",
+  "queue.oneway-f64",
+  "queue.mpmc-4x4",
   "peer.ringbuf-spsc",
+  "pool.tiny-tasks",
+  "thread.start-join",
+  "platform.worker-start-exit",
   "platform.worker-start",
 ];
 

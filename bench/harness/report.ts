@@ -99,7 +99,10 @@ export function rowsOf(report: RuntimeReport): Row[] {
       ? `${name} failed: ${c.error}`
       : undefined;
   for (const c of report.cases) {
-    if (c.compare.length === 0) {
+    const compare = c.compare.filter((cmp) =>
+      cmp.runtimes === undefined || cmp.runtimes.includes(report.runtime)
+    );
+    if (compare.length === 0) {
       const note = why(c, c.name);
       rows.push({
         ...base(c),
@@ -113,7 +116,7 @@ export function rowsOf(report: RuntimeReport): Row[] {
       });
       continue;
     }
-    for (const cmp of c.compare) {
+    for (const cmp of compare) {
       const b = byName.get(cmp.baseline);
       const note = why(c, c.name) ?? why(b, cmp.baseline);
       const ratio = note === undefined && b !== undefined ? c.median / b.median : NaN;
@@ -195,6 +198,11 @@ function ratioCell(row: Row | undefined): string {
   return `${times(row.ratio)}${mark}`;
 }
 
+/** A target as people say it, with the ratio that meets it when the wording does not say. */
+export function goal(target: Target): string {
+  return target.text.startsWith("≤") ? target.text : `${target.text} (ratio ≤ ${target.max})`;
+}
+
 /** The tables of `latest.md`. */
 export function markdown(report: Report): string {
   const ok = report.runtimes;
@@ -234,10 +242,19 @@ export function markdown(report: Report): string {
     p.target!.id,
     `\`${p.benchmark}\``,
     `\`${p.baseline}\``,
-    p.target!.text,
+    goal(p.target!),
     ...names.map((n) => ratioCell(cell(report.rows, n, p.benchmark, p.baseline))),
   ]);
-  table(["Target", "Benchmark", "Baseline", "Goal (ratio ≤)", ...head], targetRows);
+  table(["Target", "Benchmark", "Baseline", "Goal", ...head], targetRows);
+  const absent = pairs(report.rows, true).some((p) =>
+    names.some((n) => cell(report.rows, n, p.benchmark, p.baseline) === undefined)
+  );
+  if (absent) {
+    lines.push(
+      "— : that comparison is not made on that runtime (its baseline runs on the others only).",
+      "",
+    );
+  }
   const counts = names.map((n) => {
     const rs = report.rows.filter((r) => r.runtime === n && r.target !== null);
     const met = rs.filter((r) => r.status === "met").length;
@@ -334,7 +351,16 @@ export function svg(report: Report): string {
   const hi = Math.min(1e3, Math.max(2, ...ratios.map((r) => r * 1.5), ...limits.map((l) => l * 2)));
   const [loDecade, hiDecade] = [Math.floor(Math.log10(lo)), Math.ceil(Math.log10(hi))];
 
-  const labelW = 300;
+  // Room for the longest label at ~6.6 px per character of the 12 px font.
+  const labelW = Math.max(
+    300,
+    ...list.map((p) =>
+      16 + 6.6 * Math.max(
+          `${p.target!.id} ${p.benchmark}`.length,
+          `vs ${p.baseline} (goal ≤ ${p.target!.max}×)`.length,
+        )
+    ),
+  );
   const plotW = 560;
   const barH = 9;
   const rowH = Math.max(Math.max(names.length, 1) * (barH + 2) + 12, 40);
@@ -394,19 +420,16 @@ export function svg(report: Report): string {
         escape(`vs ${p.baseline} (goal ≤ ${p.target!.max}×)`)
       }</text>`,
     );
-    const tx = x(p.target!.max).toFixed(1);
-    out.push(
-      `<line x1="${tx}" y1="${y0 - 2}" x2="${tx}" y2="${
-        y0 + names.length * (barH + 2)
-      }" stroke="#d62728" stroke-width="2"/>`,
-    );
+    const labels: string[] = [];
     names.forEach((n, j) => {
       const row = cell(report.rows, n, p.benchmark, p.baseline);
       const by = y0 + j * (barH + 2);
       if (row?.ratio == null) {
+        // No row: the comparison is not made on this runtime (its baseline runs elsewhere only).
+        const why = row === undefined ? "no baseline on this runtime" : "not run";
         out.push(
           `<text x="${labelW + 4}" y="${by + barH - 1}" fill="#999" font-size="10">${
-            escape(`${n}: not run`)
+            escape(`${n}: ${why}`)
           }</text>`,
         );
         return;
@@ -419,12 +442,23 @@ export function svg(report: Report): string {
         }"/>`,
       );
       const mark = row.status === "met" ? "✓" : "✗";
-      out.push(
+      // A white halo keeps the figure readable where it crosses the grid or the target tick.
+      labels.push(
         `<text x="${(bx + w + 4).toFixed(1)}" y="${by + barH - 1}" font-size="10" fill="${
           row.status === "met" ? "#1a7f37" : "#cf222e"
-        }">${escape(`${times(row.ratio)} ${mark}`)}</text>`,
+        }" stroke="#ffffff" stroke-width="3" paint-order="stroke">${
+          escape(`${times(row.ratio)} ${mark}`)
+        }</text>`,
       );
     });
+    // The target tick over the bars, then the figures over everything.
+    const tx = x(p.target!.max).toFixed(1);
+    out.push(
+      `<line x1="${tx}" y1="${y0 - 3}" x2="${tx}" y2="${
+        y0 + names.length * (barH + 2) + 1
+      }" stroke="#d62728" stroke-width="2"/>`,
+      ...labels,
+    );
   });
   out.push("</svg>");
   return out.join("\n") + "\n";

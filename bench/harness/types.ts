@@ -40,6 +40,11 @@ export interface Comparison {
   target?: Target;
   /** The issue item a comparison without a number belongs to, e.g. `"P4"`. */
   tag?: string;
+  /**
+   * Runtimes the comparison is made on (default: every runtime the case runs on); elsewhere the
+   * case gets a row of its own figure only. For baselines that exist on some runtimes only.
+   */
+  runtimes?: RuntimeName[];
 }
 
 interface CaseBase {
