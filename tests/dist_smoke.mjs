@@ -304,5 +304,6 @@ const host = globalThis.Deno
   : globalThis.Bun
   ? `Bun ${globalThis.Bun.version}`
   : `Node ${process.version}`;
-console.log(`dist smoke on ${host}: ${passed} passed, ${failed} failed`);
+console.log(`dist smoke test of the npm build on ${host}`);
+console.log(`dist-smoke: ${passed} passed, ${failed} failed`);
 if (failed > 0) process.exitCode = 1;
