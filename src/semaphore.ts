@@ -7,13 +7,29 @@
  * | 1    | WAITERS | threads/tasks inside the slow path (sync and async)            |
  * | 2    | ASYNC   | async waiters registered on VALUE (counted by the futex layer)  |
  * | 3    | BOUND   | BoundedSemaphore: the initial value, the ceiling; -1 otherwise  |
+ * | 4+2k | HOLDER  | k < HOLDER_ENTRIES: ident of a thread permits are attributed to, 0 free |
+ * | 5+2k | HELD    | permits attributed to that thread                               |
  * Invariant: a waiter is counted in WAITERS before it reads VALUE for the last time before
  * sleeping, and `release` raises VALUE before it reads WAITERS; so either the waiter sees the new
  * permits or the releaser sees the waiter and wakes it. Waiters sleep only while VALUE is 0.
  *
+ * ## Owner death
+ * Permits are not owned (any thread may release), and a permit taken by `acquire` may be a
+ * consumed signal rather than a held resource, so only permits taken by `hold()`/`holdSync()`
+ * (whose guard says "I hold this") are *attributed* to the thread that took them, until that
+ * thread releases (a release by a thread that holds none changes no attribution). Each thread
+ * claims one HOLDER entry on its first guarded acquire; HELD is written only by its thread (and, once the runtime layer has marked that thread
+ * ended, by the one waiter that reclaims it with a CAS to 0). A thread releases its attribution
+ * before it raises VALUE, so a thread that dies mid-release loses at most the permits in flight,
+ * never invents one. Waiters poll the liveness of watched holders every `OWNER_POLL_MS`; the first
+ * to see an ended holder with HELD > 0 takes those permits: it keeps one (and gets
+ * `OwnerDiedError` holding it) and returns the rest to VALUE. With all HOLDER_ENTRIES claimed by
+ * live threads, later threads' permits go unattributed (no recovery for them).
+ *
  * @module
  */
 
+import { OwnerDiedError } from "./errors.ts";
 import {
   assertCanBlock,
   deadlineAfter,
@@ -25,7 +41,9 @@ import {
   wake,
 } from "./internal/futex.ts";
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
+import { currentIdent, describeThread, LIFE_ALIVE, LIFE_ENDED, lifeOf } from "./internal/ident.ts";
 import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
+import { OWNER_POLL_MS } from "./internal/lock_word.ts";
 import {
   ms,
   rejectSignal,
@@ -43,8 +61,16 @@ const WAITERS = 1;
 const ASYNC = 2;
 /** Slot of the ceiling (bounded only). */
 const BOUND = 3;
+/** First holder entry. */
+const HOLDERS = 4;
+/** Holder entries (threads whose permits can be recovered when they die). */
+const HOLDER_ENTRIES = 32;
 /** Bytes either semaphore takes. */
-const BYTES = 16;
+const BYTES = (HOLDERS + 2 * HOLDER_ENTRIES) * 4;
+/** `#entry` before this thread looked for its holder entry. */
+const ENTRY_UNKNOWN = -1;
+/** `#entry` when the holder table was full. */
+const ENTRY_NONE = -2;
 /** Largest permit count. */
 const MAX_VALUE = 2 ** 31 - 1;
 
@@ -61,23 +87,102 @@ function tryTake(i32: Int32Array): boolean {
   return false;
 }
 
-/** The slow path of every acquire: count ourselves, then take a permit or sleep while VALUE is 0. */
-function* acquireSlow(i32: Int32Array, deadline: number): Parker<boolean> {
+/**
+ * Finds this thread's holder entry, or claims a free one (or one of an ended thread that holds
+ * nothing) with a CAS. Returns ENTRY_NONE when all are taken.
+ */
+function claimEntry(i32: Int32Array, me: number): number {
+  for (let k = 0; k < HOLDER_ENTRIES; k++) {
+    if (Atomics.load(i32, HOLDERS + 2 * k) === me) return k;
+  }
+  for (let k = 0; k < HOLDER_ENTRIES; k++) {
+    const at = HOLDERS + 2 * k;
+    const id = Atomics.load(i32, at);
+    const reusable = id === 0 || (lifeOf(id) === LIFE_ENDED && Atomics.load(i32, at + 1) === 0);
+    if (reusable && Atomics.compareExchange(i32, at, id, me) === id) return k;
+  }
+  return ENTRY_NONE;
+}
+
+/** What a reclaim found: how many permits, and whose. */
+interface Reclaimed {
+  permits: number;
+  owner: number;
+}
+
+/**
+ * Takes back the permits attributed to ended threads (HELD CAS'd to 0, so one waiter gets each).
+ * Returns them, or `undefined` when there were none; `watched` reports whether some holder is a
+ * live watched thread (then waiters poll its liveness).
+ */
+function reclaim(i32: Int32Array, watched: { any: boolean }): Reclaimed | undefined {
+  let found: Reclaimed | undefined;
+  for (let k = 0; k < HOLDER_ENTRIES; k++) {
+    const at = HOLDERS + 2 * k;
+    const held = Atomics.load(i32, at + 1);
+    if (held <= 0) continue;
+    const id = Atomics.load(i32, at);
+    const life = lifeOf(id);
+    if (life === LIFE_ALIVE) watched.any = true;
+    if (life !== LIFE_ENDED) continue;
+    if (Atomics.compareExchange(i32, at + 1, held, 0) !== held) continue;
+    found = { permits: (found?.permits ?? 0) + held, owner: id };
+  }
+  return found;
+}
+
+/**
+ * Keeps one reclaimed permit for the caller and returns the others to VALUE (waking as many
+ * waiters). Returns the dead owner, for the caller's `OwnerDiedError`.
+ */
+function keepOne(i32: Int32Array, found: Reclaimed): number {
+  const rest = found.permits - 1;
+  if (rest > 0) {
+    Atomics.add(i32, VALUE, rest);
+    if (Atomics.load(i32, WAITERS) !== 0 || Atomics.load(i32, ASYNC) !== 0) {
+      wake(i32, VALUE, rest, ASYNC);
+    }
+  }
+  return found.owner;
+}
+
+/**
+ * The slow path of every acquire: count ourselves, then take a permit or sleep while VALUE is 0.
+ * Returns `true`, `false` on timeout, or the ident of a dead holder whose permit it took.
+ */
+function* acquireSlow(i32: Int32Array, deadline: number): Parker<boolean | number> {
   // Count ourselves first (see the invariant): a release that misses us raised VALUE before.
   Atomics.add(i32, WAITERS, 1);
   try {
     const park: Park = { i32, index: VALUE, expected: 0, deadline, asyncCount: ASYNC };
+    const watched = { any: false };
     for (;;) {
       if (tryTake(i32)) return true;
-      if (deadline !== Infinity && now() >= deadline) return false;
-      // Sleep while no permits. "ok": a release (or spurious) — retry. "not-equal": a permit
-      // came before we slept — retry. "timed-out": the loop sees the deadline.
+      // No permit: are some held by a thread that has ended?
+      watched.any = false;
+      const found = reclaim(i32, watched);
+      if (found !== undefined) return keepOne(i32, found);
+      const t = deadline === Infinity && !watched.any ? 0 : now();
+      if (t >= deadline) return false;
+      // Sleep while no permits, polling watched holders' liveness. "ok": a release (or
+      // spurious) — retry. "not-equal": a permit came before we slept — retry. "timed-out": our
+      // deadline or a liveness poll — the loop decides.
+      park.deadline = watched.any ? Math.min(deadline, t + OWNER_POLL_MS) : deadline;
       yield park;
     }
   } finally {
     // Runs on success, timeout, error and abort alike: no waiter count leaks.
     Atomics.sub(i32, WAITERS, 1);
   }
+}
+
+function ownerDied(owner: number): OwnerDiedError {
+  return new OwnerDiedError(
+    `Acquired a semaphore permit, but its holder ${
+      describeThread(owner)
+    } ended without releasing it; the resource it guards may be inconsistent`,
+    owner,
+  );
 }
 
 function checkValue(kind: string, value: unknown): number {
@@ -96,7 +201,11 @@ function checkValue(kind: string, value: unknown): number {
  * A counting semaphore in shared memory: `acquire` takes a permit (waiting while there are
  * none), `release(n)` returns `n`.
  *
- * - Permits are not owned: any thread may release.
+ * - Permits are not owned: any thread may release. Permits taken with `hold()`/`holdSync()` are
+ *   attributed to their thread: when a threadkit thread ends holding some, the next acquirer gets
+ *   one together with an `OwnerDiedError` (within ~250 ms) instead of waiting forever (up to 32
+ *   threads per semaphore are tracked). Permits taken with `acquire*` may be consumed signals and
+ *   are never reclaimed.
  * - `release(n)` wakes at most `n` sleepers, and none when nobody waits.
  * - Not fair; spurious wake-ups never surface.
  *
@@ -125,6 +234,8 @@ export class Semaphore {
   readonly handle: Handle;
   /** @internal */
   protected readonly i32: Int32Array;
+  /** This thread's holder entry: an index, ENTRY_UNKNOWN or ENTRY_NONE. */
+  #entry = ENTRY_UNKNOWN;
 
   /**
    * Creates a semaphore with `value` permits.
@@ -140,7 +251,7 @@ export class Semaphore {
     const kind = this instanceof BoundedSemaphore ? "BoundedSemaphore" : "Semaphore";
     if (handle === undefined) checkValue(kind, value);
     this.handle = handle ?? place(kind, BYTES, options);
-    this.i32 = slots(this.handle, 4);
+    this.i32 = slots(this.handle, BYTES / 4);
     if (handle === undefined) {
       this.i32.fill(0);
       Atomics.store(this.i32, VALUE, value);
@@ -163,9 +274,61 @@ export class Semaphore {
     return Atomics.load(this.i32, VALUE);
   }
 
-  /** Takes a permit if one is available, without waiting. */
+  /** Attributes one permit to this thread (guards only; see "Owner death"). */
+  #attribute(): void {
+    let k = this.#entry;
+    if (k === ENTRY_UNKNOWN) k = this.#entry = claimEntry(this.i32, currentIdent());
+    if (k >= 0) Atomics.add(this.i32, HOLDERS + 2 * k + 1, 1);
+  }
+
+  /**
+   * Finishes an acquire: attributes the permit when a guard holds it, and throws for a permit
+   * reclaimed from a dead holder (the caller holds it then).
+   */
+  #took(outcome: boolean | number, attribute: boolean): boolean {
+    if (outcome === false) return false;
+    if (attribute) this.#attribute();
+    if (outcome !== true) throw ownerDied(outcome);
+    return true;
+  }
+
+  #try(attribute: boolean): boolean {
+    if (tryTake(this.i32)) return this.#took(true, attribute);
+    const found = reclaim(this.i32, { any: false });
+    return found === undefined ? false : this.#took(keepOne(this.i32, found), attribute);
+  }
+
+  #acquireSync(options: SyncWaitOptions | undefined, attribute: boolean): boolean {
+    const timeout = timeoutOf(options, "acquire semaphore");
+    rejectSignal(options, "acquire semaphore", "semaphore.acquire()");
+    assertCanBlock("semaphore.acquire()");
+    if (tryTake(this.i32)) return this.#took(true, attribute);
+    if (timeout === 0) return this.#try(attribute);
+    return this.#took(runSync(acquireSlow(this.i32, deadlineAfter(timeout))), attribute);
+  }
+
+  #acquire(options: WaitOptions | undefined, attribute: boolean): Promise<boolean> {
+    try {
+      const timeout = timeoutOf(options, "acquire semaphore");
+      const signal = signalOf(options, "acquire semaphore");
+      if (signal?.aborted === true) return Promise.reject(signal.reason);
+      if (tryTake(this.i32)) return Promise.resolve(this.#took(true, attribute));
+      if (timeout === 0) return Promise.resolve(this.#try(attribute));
+      return runAsync(acquireSlow(this.i32, deadlineAfter(timeout)), signal).then((outcome) =>
+        this.#took(outcome, attribute)
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Takes a permit if one is available, without waiting.
+   *
+   * @throws {OwnerDiedError} The permit was reclaimed from a holder that died (it is now held).
+   */
   tryAcquire(): boolean {
-    return tryTake(this.i32);
+    return this.#try(false);
   }
 
   /**
@@ -174,14 +337,10 @@ export class Semaphore {
    * @returns `true` if a permit was taken, `false` on timeout (nothing taken).
    * @throws {TypeError} Blocking is not allowed on this thread; bad options.
    * @throws {RangeError} `timeout` is negative or `NaN`.
+   * @throws {OwnerDiedError} The permit was reclaimed from a holder that died (it is now held).
    */
   acquireSync(options?: SyncWaitOptions): boolean {
-    const timeout = timeoutOf(options, "acquire semaphore");
-    rejectSignal(options, "acquire semaphore", "semaphore.acquire()");
-    assertCanBlock("semaphore.acquire()");
-    if (tryTake(this.i32)) return true;
-    if (timeout === 0) return false;
-    return runSync(acquireSlow(this.i32, deadlineAfter(timeout)));
+    return this.#acquireSync(options, false);
   }
 
   /**
@@ -189,20 +348,10 @@ export class Semaphore {
    * (an aborted wait takes nothing).
    *
    * @returns A promise of `true` once a permit is taken, `false` on timeout.
+   * @throws {OwnerDiedError} (rejects) The permit was reclaimed from a holder that died.
    */
   acquire(options?: WaitOptions): Promise<boolean> {
-    let timeout: number;
-    let signal: AbortSignal | undefined;
-    try {
-      timeout = timeoutOf(options, "acquire semaphore");
-      signal = signalOf(options, "acquire semaphore");
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (signal?.aborted === true) return Promise.reject(signal.reason);
-    if (tryTake(this.i32)) return Promise.resolve(true);
-    if (timeout === 0) return Promise.resolve(false);
-    return runAsync(acquireSlow(this.i32, deadlineAfter(timeout)), signal);
+    return this.#acquire(options, false);
   }
 
   /**
@@ -222,10 +371,16 @@ export class Semaphore {
     const i32 = this.i32;
     const bound = Atomics.load(i32, BOUND);
     const ceiling = bound < 0 ? MAX_VALUE : bound;
+    // Drop this thread's attribution first (up to n), so that dying mid-release can lose the
+    // permits in flight but never invent one; only this thread writes its HELD (see "Owner death").
+    const k = this.#entry;
+    const mine = k >= 0 ? Math.min(n, Atomics.load(i32, HOLDERS + 2 * k + 1)) : 0;
+    if (mine > 0) Atomics.sub(i32, HOLDERS + 2 * k + 1, mine);
     // Raise VALUE by n unless that passes the ceiling (CAS, so the check and the raise are one).
     let value = Atomics.load(i32, VALUE);
     for (;;) {
       if (value > ceiling - n) {
+        if (mine > 0) Atomics.add(i32, HOLDERS + 2 * k + 1, mine); // nothing released: restore
         throw new RangeError(
           bound < 0
             ? `Cannot release semaphore: ${value} + ${n} permits would pass 2^31-1`
@@ -244,15 +399,26 @@ export class Semaphore {
     }
   }
 
-  /** Blocks until a permit is taken; returns a guard that releases it. @throws {TimeoutError} */
+  /**
+   * Blocks until a permit is taken; returns a guard that releases it. The permit counts as held
+   * by this thread until then: if the thread ends first, the next acquirer gets it (with an
+   * `OwnerDiedError`).
+   *
+   * @throws {TimeoutError} `timeout` ran out.
+   */
   holdSync(options?: SyncWaitOptions): Guard {
-    const acquired = this.acquireSync(options);
+    const acquired = this.#acquireSync(options, true);
     return guardOrThrow(acquired, () => this.release(), () => this.#timedOut(options));
   }
 
-  /** Waits until a permit is taken; resolves to a guard that releases it. @throws {TimeoutError} */
+  /**
+   * Waits until a permit is taken; resolves to a guard that releases it. The permit counts as
+   * held by this thread until then (see `holdSync`).
+   *
+   * @throws {TimeoutError} (rejects) `timeout` ran out.
+   */
   hold(options?: WaitOptions): Promise<Guard> {
-    return this.acquire(options).then((acquired) =>
+    return this.#acquire(options, true).then((acquired) =>
       guardOrThrow(acquired, () => this.release(), () => this.#timedOut(options))
     );
   }

@@ -5,6 +5,7 @@ import { Event } from "../src/event.ts";
 import { Lock } from "../src/lock.ts";
 import { RLock } from "../src/rlock.ts";
 import { Queue } from "../src/queue.ts";
+import { Semaphore } from "../src/semaphore.ts";
 import { OwnerDiedError, TimeoutError } from "../src/errors.ts";
 import {
   activeCount,
@@ -542,6 +543,56 @@ for (const how of ["return", "throw", "exit", "terminate"] as const) {
     else assert.ok("error" in outcome);
   });
 }
+
+for (const how of ["return", "terminate"] as const) {
+  test(`Thread: owner death — Semaphore permits held by a thread that ends by ${how} go to the next acquirer with OwnerDiedError`, async () => {
+    const sem = new Semaphore(3);
+    const acquired = new Event();
+    const release = new Event();
+    const t = thread("holdPermitsThen", [sem, 2, acquired, release, how]);
+    t.start();
+    assert.equal(await acquired.wait({ timeout: JOIN_MS }), true);
+    assert.equal(sem.tryAcquire(), true); // the third permit: ours
+    assert.equal(sem.value, 0);
+    let settledAt = 0;
+    const waiter = sem.acquire({ timeout: JOIN_MS }).then(
+      () => "acquired without an error",
+      (e: unknown) => e,
+    ).finally(() => settledAt = performance.now());
+    const t0 = performance.now();
+    if (how === "terminate") await t.terminate();
+    else release.set();
+    const error = await waiter;
+    assert.ok(error instanceof OwnerDiedError, `expected OwnerDiedError, got ${String(error)}`);
+    assert.equal(error.ownerIdent, t.ident);
+    assert.ok(settledAt - t0 < OWNER_DEATH_MS, `came after ${(settledAt - t0).toFixed(0)} ms`);
+    // Of the 2 reclaimed permits the waiter keeps one and returns the other.
+    assert.equal(sem.value, 1);
+    sem.release(2); // ours: the third, and the one taken over
+    assert.equal(sem.value, 3);
+    // Nothing is attributed to the dead thread any more: no second OwnerDiedError.
+    for (let i = 0; i < 3; i++) assert.equal(sem.tryAcquire(), true);
+    sem.release(3);
+    await t.join({ timeout: JOIN_MS }).catch(() => {});
+  });
+}
+
+test("Thread: a permit taken with acquire (a consumed signal) is not reclaimed when its thread ends", async () => {
+  const sem = new Semaphore(0);
+  const acquired = new Event();
+  const release = new Event();
+  // The thread takes one permit the main thread signalled, then ends holding it.
+  sem.release();
+  const t = thread("holdPermitsThen", [sem, 1, acquired, release, "return", "acquire"]);
+  t.start();
+  assert.equal(await acquired.wait({ timeout: JOIN_MS }), true);
+  release.set();
+  assert.equal(await t.join({ timeout: JOIN_MS }), "return");
+  // The signal was consumed: no permit comes back, no OwnerDiedError (a 300 ms wait spans
+  // three liveness polls).
+  assert.equal(sem.acquireSync({ timeout: 300 }), false);
+  assert.equal(sem.value, 0);
+});
 
 test("Thread: owner death reaches a main thread blocked in acquireSync (no event loop needed)", () => {
   const lock = new Lock();
