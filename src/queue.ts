@@ -229,7 +229,6 @@ export abstract class QueueBase<T> {
   readonly #codec: Codec<T>;
   readonly #discipline: number;
   readonly #kind: string;
-  readonly #dataAt: number;
 
   /** @internal */
   constructor(
@@ -265,7 +264,6 @@ export abstract class QueueBase<T> {
     at += g.heapCap * 8;
     this.#heap = new Int32Array(buffer, at, g.heapCap * 3);
     at += heapBytes(g.heapCap);
-    this.#dataAt = at;
     this.#u8 = new Uint8Array(buffer, at, g.capacity);
     this.#dv = new DataView(buffer, at, g.capacity);
     if (opened === undefined) {
@@ -957,11 +955,6 @@ export abstract class QueueBase<T> {
       }
       yield item;
     }
-  }
-
-  /** @internal */
-  get _dataByteOffset(): number {
-    return this.#dataAt;
   }
 }
 

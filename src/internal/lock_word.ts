@@ -51,8 +51,6 @@
 import { Aborted, canBlock, now, type Park, type Parker, runSync, wake } from "./futex.ts";
 import { LIFE_ALIVE, LIFE_ENDED, lifeOf } from "./ident.ts";
 
-/** Slots a lock word takes. */
-export const LOCK_WORD_SLOTS = 2;
 /** Bit 0 of STATE: some thread may be asleep waiting for the word. */
 export const PARKED = 1;
 /** Reads of a held word before parking: none (see "Spinning" above for the measurements). */
@@ -136,11 +134,6 @@ export function* lockSlow(
     yield park;
     state = Atomics.load(i32, at);
   }
-}
-
-/** Tries once to take a free word for `me2`. */
-export function tryLock(i32: Int32Array, at: number, me2: number): boolean {
-  return Atomics.compareExchange(i32, at, 0, me2) === 0;
 }
 
 /**

@@ -39,11 +39,6 @@ export function registerKind(kind: string, from: FromHandle): void {
   kinds.set(kind, from);
 }
 
-/** Whether handles of `kind` are revived automatically. */
-export function isRegisteredKind(kind: string): boolean {
-  return kinds.has(kind);
-}
-
 function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
