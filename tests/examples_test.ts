@@ -21,7 +21,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   BIN,
@@ -111,6 +111,13 @@ function readmeBlocks(readme: string): Map<string, string> {
   return blocks;
 }
 
+test("examples: every folder of examples/ is run by this test", async () => {
+  const run = new Set([...RUNS.map((r) => r.example), "browser"]);
+  for (const entry of await readdir(EXAMPLES, { withFileTypes: true })) {
+    if (entry.isDirectory()) assert.ok(run.has(entry.name), `examples/${entry.name} is not run`);
+  }
+});
+
 test("README: each block tagged with an example's path is that file", async () => {
   const blocks = readmeBlocks(await readFile(join(ROOT, "README.md"), "utf8"));
   for (const path of README_FILES) assert.ok(blocks.has(path), `the README shows ${path}`);
@@ -159,39 +166,49 @@ test(
               );
               assert.equal(result.code, 0, `${example} exited with ${result.code}${context}`);
               assertPrinted(example, result.stdout);
-              t.diagnostic(`${example} on ${runtime}: ${result.ms.toFixed(0)} ms`);
+              const speedup = EXPECTED[example] instanceof RegExp
+                ? `: ${result.stdout.trim()}`
+                : "";
+              t.diagnostic(`${example} on ${runtime}: ${result.ms.toFixed(0)} ms${speedup}`);
             });
           })
         );
         await Promise.all(runs);
       });
 
-      await t.test("tsc: the .ts examples type-check against the tarball's .d.ts", async () => {
-        const tsc = join(BIN, "tsc");
-        // Without @types/node: examples/tsconfig.json's lib is all they need.
+      // Type checks, side by side: tsc (twice) and deno check.
+      await t.test("types", { concurrency: 3 }, async (t) => {
+        // Without @types/node, and without skipLibCheck: examples/tsconfig.json's lib is all
+        // the tarball's .d.ts and the examples need.
         await writeJson(join(npm, "tsconfig.web.json"), {
           extends: "./tsconfig.json",
           compilerOptions: { types: [] },
           include: ["bun", "threads-and-pool", "pipeline", "pool-speedup"],
         });
+        // With @types/node (skipLibCheck: its own .d.ts files are not what is tested here).
         await writeJson(join(npm, "tsconfig.node.json"), {
           extends: "./tsconfig.json",
-          compilerOptions: { types: ["node"] },
+          compilerOptions: { types: ["node"], skipLibCheck: true },
           include: ["node-esm"],
         });
-        for (const config of ["tsconfig.web.json", "tsconfig.node.json"]) {
-          const result = await run(tsc, ["-p", config], { cwd: npm, timeoutMs: RUN_MS });
-          check(`tsc -p ${config}`, result);
-        }
-      });
-
-      await t.test("deno check: the Deno example type-checks against mod.ts", async () => {
-        const result = await run(
-          join(BIN, "deno"),
-          ["check", "deno/main.ts", "deno/worker.ts"],
-          { cwd: deno, timeoutMs: RUN_MS },
-        );
-        check("deno check", result);
+        const tsc = join(BIN, "tsc");
+        await Promise.all([
+          ...["tsconfig.web.json", "tsconfig.node.json"].map((config) =>
+            t.test(`tsc -p ${config}: the examples type-check against the tarball's .d.ts`, async () => {
+              check(
+                `tsc -p ${config}`,
+                await run(tsc, ["-p", config], { cwd: npm, timeoutMs: RUN_MS }),
+              );
+            })
+          ),
+          t.test("deno check: the Deno example type-checks against mod.ts", async () => {
+            const args = ["check", "deno/main.ts", "deno/worker.ts"];
+            check(
+              "deno check",
+              await run(join(BIN, "deno"), args, { cwd: deno, timeoutMs: RUN_MS }),
+            );
+          }),
+        ]);
       });
 
       const browserSkip = existsSync(chromiumPath) || inCI

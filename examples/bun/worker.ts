@@ -12,7 +12,7 @@ self.onmessage = (message: MessageEvent<Start>) => {
   const counter = message.data.counter;
   for (let i = 0; i < 100_000; i++) {
     using _held = lock.holdSync();
-    counter[0] = counter[0]! + 1; // a read-modify-write that only the lock makes safe
+    counter[0] += 1; // a read-modify-write that only the lock makes safe
   }
   Latch.from(message.data.done).countDown();
 };

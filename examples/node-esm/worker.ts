@@ -7,5 +7,5 @@ const jobs = Queue.from<{ id: number }>(workerData.jobs);
 const total: Float64Array = workerData.total;
 for await (const job of jobs) {
   using _held = lock.holdSync(); // released at the end of each iteration
-  total[0] = total[0]! + job.id; // a read-modify-write that only the lock makes safe
+  total[0] += job.id; // a read-modify-write that only the lock makes safe
 }

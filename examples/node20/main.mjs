@@ -11,12 +11,9 @@ try { // `await using pool = ...` where the runtime has it
   const squares = await Promise.all(numbers.map((n) => pool.submit([n, lock, log])));
   const guard = await lock.hold(); // `using guard = await lock.hold()` where the runtime has it
   try {
-    const logged = [...log.subarray(1, 1 + log[0])].sort((a, b) => a - b);
-    console.log(
-      `node20: ${squares.join(" ")}; logged ${logged.length}, sum ${
-        logged.reduce((a, b) => a + b, 0)
-      }`,
-    );
+    const logged = log.subarray(1, 1 + log[0]);
+    const sum = logged.reduce((a, b) => a + b, 0);
+    console.log(`node20: ${squares.join(" ")}; logged ${logged.length}, sum ${sum}`);
   } finally {
     guard.release();
   }
