@@ -44,8 +44,9 @@ export interface RunOptions {
 }
 
 /**
- * The environment of every command: this process's, less what `node --test` passes to its
- * children (an example that imported `node:test` would report to this runner otherwise).
+ * The environment of every command: this process's, less `NODE_TEST_CONTEXT` (set by
+ * `node --test`: an example that imported `node:test` would report to this runner) and
+ * `NODE_OPTIONS` (an example runs as a user's plain `node main.ts` does).
  */
 function childEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
@@ -58,7 +59,11 @@ function childEnv(extra: Record<string, string | undefined> = {}): Record<string
 }
 
 /** Runs `command args` in `cwd` to its exit, or kills it after `timeoutMs`. Never rejects. */
-export function run(command: string, args: readonly string[], options: RunOptions) {
+export function run(
+  command: string,
+  args: readonly string[],
+  options: RunOptions,
+): Promise<RunResult> {
   const started = performance.now();
   return new Promise<RunResult>((resolve) => {
     const child = spawn(command, args, {
