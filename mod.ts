@@ -35,7 +35,7 @@ export {
   type QueueBase,
   type QueueOptions,
   type ShutdownOptions,
-} from "./src/queue.ts";
+} from "./src/queue/mod.ts";
 export { type Codec, float64Codec, structuredCodec } from "./src/codec.ts";
 export {
   Barrier,
