@@ -36,7 +36,7 @@ export {
   type QueueOptions,
   type ShutdownOptions,
 } from "./src/queue/mod.ts";
-export { type Codec, float64Codec, structuredCodec } from "./src/codec.ts";
+export { type Codec, float64Codec, structuredCodec } from "./src/codec/mod.ts";
 export {
   Barrier,
   type BarrierOptions,

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { type Codec, structuredCodec } from "../codec.ts";
+import { type Codec, structuredCodec } from "../codec/mod.ts";
 import { QueueEmptyError, QueueFullError, QueueShutDownError, TimeoutError } from "../errors.ts";
 import {
   assertCanBlock,

@@ -46,7 +46,7 @@
  * @module
  */
 
-import type { Codec } from "../codec.ts";
+import type { Codec } from "../codec/mod.ts";
 import { type Handle, open, type PlacementOptions } from "../internal/layout.ts";
 
 /** Options of the queue constructors. */

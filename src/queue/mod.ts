@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Codec } from "../codec.ts";
+import type { Codec } from "../codec/mod.ts";
 import type { Handle } from "../internal/layout.ts";
 import { QueueBase } from "./base.ts";
 import { FIFO, geometry, LIFO, openQueue, PRIORITY, type QueueOptions } from "./header.ts";

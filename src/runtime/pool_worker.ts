@@ -55,7 +55,7 @@
  * @module
  */
 
-import { type Codec, structuredCodec } from "../codec.ts";
+import { type Codec, structuredCodec } from "../codec/mod.ts";
 import { QueueFullError, QueueShutDownError } from "../errors.ts";
 import { now, type Parker, runSync } from "../internal/futex.ts";
 import { adoptRegistry, assumeIdent, LIFE_ENDED, setLife } from "../internal/ident.ts";
