@@ -6,39 +6,7 @@
  * @module
  */
 
-import {
-  ERROR_CTORS,
-  SHORT_DECODE,
-  T_ARRAY,
-  T_ARRAY_BUFFER,
-  T_ASCII,
-  T_BIGINT,
-  T_BIGINT64,
-  T_BIGINT_OBJECT,
-  T_BOOLEAN_OBJECT,
-  T_DATE,
-  T_DOM_EXCEPTION,
-  T_ERROR,
-  T_FALSE,
-  T_FLOAT64,
-  T_INT32,
-  T_MAP,
-  T_NULL,
-  T_NUMBER_OBJECT,
-  T_OBJECT,
-  T_REF,
-  T_REGEXP,
-  T_RESIZABLE_BUFFER,
-  T_SET,
-  T_SPARSE_ARRAY,
-  T_STRING_OBJECT,
-  T_TRUE,
-  T_UNDEFINED,
-  T_UTF16,
-  T_UTF8,
-  T_VIEW,
-  VIEW_CTORS,
-} from "./format.ts";
+import * as format from "./format.ts";
 import {
   DECODER_TAKES_SHARED,
   defineProperty,
@@ -137,33 +105,33 @@ export class Reader {
     if (this.p >= this.end) throw malformed("truncated");
     const tag = this.u8[this.p++];
     switch (tag) {
-      case T_UNDEFINED:
+      case format.T_UNDEFINED:
         return undefined;
-      case T_NULL:
+      case format.T_NULL:
         return null;
-      case T_FALSE:
+      case format.T_FALSE:
         return false;
-      case T_TRUE:
+      case format.T_TRUE:
         return true;
-      case T_INT32:
+      case format.T_INT32:
         return this.u32() | 0;
-      case T_FLOAT64:
+      case format.T_FLOAT64:
         return this.f64();
-      case T_BIGINT64:
-      case T_BIGINT:
+      case format.T_BIGINT64:
+      case format.T_BIGINT:
         return this.bigintBody(tag);
-      case T_ASCII:
-      case T_UTF8:
-      case T_UTF16:
+      case format.T_ASCII:
+      case format.T_UTF8:
+      case format.T_UTF16:
         return this.stringBody(tag);
-      case T_REF: {
+      case format.T_REF: {
         const id = this.u32();
         if (id >= this.refs.length) throw malformed(`reference ${id} to an unknown object`);
         return this.refs[id];
       }
-      case T_OBJECT:
+      case format.T_OBJECT:
         return this.plainBody();
-      case T_ARRAY: {
+      case format.T_ARRAY: {
         const len = this.u32();
         this.need(len);
         const a: unknown[] = [];
@@ -171,7 +139,7 @@ export class Reader {
         for (let i = 0; i < len; i++) a.push(this.value());
         return a;
       }
-      case T_SPARSE_ARRAY: {
+      case format.T_SPARSE_ARRAY: {
         const len = this.u32();
         const n = this.u32();
         this.need(2 * n);
@@ -180,7 +148,7 @@ export class Reader {
         this.properties(a, n);
         return a;
       }
-      case T_MAP: {
+      case format.T_MAP: {
         const n = this.u32();
         this.need(2 * n);
         const m = new Map<unknown, unknown>();
@@ -191,7 +159,7 @@ export class Reader {
         }
         return m;
       }
-      case T_SET: {
+      case format.T_SET: {
         const n = this.u32();
         this.need(n);
         const s = new Set<unknown>();
@@ -199,31 +167,31 @@ export class Reader {
         for (let i = 0; i < n; i++) s.add(this.value());
         return s;
       }
-      case T_DATE:
+      case format.T_DATE:
         return this.ref(new Date(this.f64()));
-      case T_REGEXP: {
+      case format.T_REGEXP: {
         const source = this.string();
         return this.ref(new RegExp(source, this.string()));
       }
-      case T_BOOLEAN_OBJECT:
+      case format.T_BOOLEAN_OBJECT:
         this.need(1);
         return this.ref(Object(this.u8[this.p++] === 1));
-      case T_NUMBER_OBJECT:
+      case format.T_NUMBER_OBJECT:
         return this.ref(Object(this.f64()));
-      case T_STRING_OBJECT:
+      case format.T_STRING_OBJECT:
         return this.ref(Object(this.string()));
-      case T_BIGINT_OBJECT: {
+      case format.T_BIGINT_OBJECT: {
         this.need(1);
         return this.ref(Object(this.bigintBody(this.u8[this.p++] as number)));
       }
-      case T_ARRAY_BUFFER:
-      case T_RESIZABLE_BUFFER:
+      case format.T_ARRAY_BUFFER:
+      case format.T_RESIZABLE_BUFFER:
         return this.ref(this.arrayBufferBody(tag));
-      case T_VIEW:
+      case format.T_VIEW:
         return this.viewBody();
-      case T_ERROR:
+      case format.T_ERROR:
         return this.errorBody();
-      case T_DOM_EXCEPTION:
+      case format.T_DOM_EXCEPTION:
         return this.domExceptionBody();
       default:
         throw malformed(`unknown tag ${tag}`);
@@ -242,23 +210,23 @@ export class Reader {
 
   stringBody(tag: number): string {
     const u8 = this.u8;
-    if (tag === T_ASCII) {
+    if (tag === format.T_ASCII) {
       this.need(1);
       const n = u8[this.p] as number;
       const start = this.p + 1;
       this.need(1 + n);
       this.p = start + n;
-      if (n <= SHORT_DECODE) return shortAscii(u8, start, n);
+      if (n <= format.SHORT_DECODE) return shortAscii(u8, start, n);
       return this.utf8(start, n);
     }
-    if (tag === T_UTF8) {
+    if (tag === format.T_UTF8) {
       const n = this.u32();
       this.need(n);
       const start = this.p;
       this.p += n;
       return this.utf8(start, n);
     }
-    if (tag === T_UTF16) {
+    if (tag === format.T_UTF16) {
       const n = this.u32();
       this.need(2 * n);
       const units: number[] = [];
@@ -289,11 +257,11 @@ export class Reader {
   }
 
   bigintBody(tag: number): bigint {
-    if (tag === T_BIGINT64) {
+    if (tag === format.T_BIGINT64) {
       this.fixed8();
       return numView.getBigInt64(0, true);
     }
-    if (tag !== T_BIGINT) throw malformed(`expected a bigint, found tag ${tag}`);
+    if (tag !== format.T_BIGINT) throw malformed(`expected a bigint, found tag ${tag}`);
     this.need(1);
     const negative = this.u8[this.p++] === 1;
     const n = this.u32();
@@ -330,7 +298,7 @@ export class Reader {
   arrayBufferBody(tag: number): ArrayBuffer {
     const n = this.u32();
     let buffer: ArrayBuffer;
-    if (tag === T_RESIZABLE_BUFFER) {
+    if (tag === format.T_RESIZABLE_BUFFER) {
       const max = this.u32();
       buffer = new ArrayBuffer(n, { maxByteLength: max });
     } else {
@@ -353,7 +321,7 @@ export class Reader {
     this.refs.push(undefined);
     const buffer = this.value();
     if (!(buffer instanceof ArrayBuffer)) throw malformed("a view without an ArrayBuffer");
-    const Ctor = VIEW_CTORS[kind];
+    const Ctor = format.VIEW_CTORS[kind];
     if (Ctor === undefined) {
       throw malformed(
         kind === 7 ? "this runtime has no Float16Array" : `unknown view kind ${kind}`,
@@ -369,7 +337,7 @@ export class Reader {
     const kind = this.u8[this.p] as number;
     const flags = this.u8[this.p + 1] as number;
     this.p += 2;
-    const Ctor = ERROR_CTORS[kind];
+    const Ctor = format.ERROR_CTORS[kind];
     if (Ctor === undefined) throw malformed(`unknown error kind ${kind}`);
     const message = flags & 1 ? this.string() : undefined;
     const stack = flags & 2 ? this.string() : undefined;

@@ -5,44 +5,7 @@
  * @module
  */
 
-import {
-  ASCII_MAX,
-  ERROR_NAMES,
-  I64_MAX,
-  I64_MIN,
-  T_ARRAY,
-  T_ARRAY_BUFFER,
-  T_ASCII,
-  T_BIGINT,
-  T_BIGINT64,
-  T_BIGINT_OBJECT,
-  T_BOOLEAN_OBJECT,
-  T_DATE,
-  T_DOM_EXCEPTION,
-  T_ERROR,
-  T_FALSE,
-  T_FLOAT64,
-  T_INT32,
-  T_MAP,
-  T_NULL,
-  T_NUMBER_OBJECT,
-  T_OBJECT,
-  T_REF,
-  T_REGEXP,
-  T_RESIZABLE_BUFFER,
-  T_SET,
-  T_SPARSE_ARRAY,
-  T_STRING_OBJECT,
-  T_TRUE,
-  T_UNDEFINED,
-  T_UTF16,
-  T_UTF8,
-  T_VIEW,
-  U32_MAX,
-  VIEW_ELEMENT_SIZE,
-  VIEW_KIND,
-  VIEW_KIND_DATAVIEW,
-} from "./format.ts";
+import * as format from "./format.ts";
 import {
   abByteLength,
   abMaxByteLength,
@@ -144,14 +107,14 @@ export class Writer {
         this.string(v);
         return;
       case "object":
-        if (v === null) this.byte(T_NULL);
+        if (v === null) this.byte(format.T_NULL);
         else this.object(v);
         return;
       case "boolean":
-        this.byte(v ? T_TRUE : T_FALSE);
+        this.byte(v ? format.T_TRUE : format.T_FALSE);
         return;
       case "undefined":
-        this.byte(T_UNDEFINED);
+        this.byte(format.T_UNDEFINED);
         return;
       case "bigint":
         this.bigint(v);
@@ -166,11 +129,11 @@ export class Writer {
     this.ensure(9);
     const u8 = this.u8, p = this.pos;
     if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
-      u8[p] = T_INT32;
+      u8[p] = format.T_INT32;
       this.dv.setInt32(p + 1, v, true);
       this.pos = p + 5;
     } else {
-      u8[p] = T_FLOAT64;
+      u8[p] = format.T_FLOAT64;
       this.dv.setFloat64(p + 1, v, true);
       this.pos = p + 9;
     }
@@ -178,7 +141,7 @@ export class Writer {
 
   string(s: string): void {
     const n = s.length;
-    if (n <= ASCII_MAX) {
+    if (n <= format.ASCII_MAX) {
       this.ensure(n + 2);
       const u8 = this.u8, start = this.pos + 2;
       let i = 0;
@@ -188,7 +151,7 @@ export class Writer {
         u8[start + i] = c;
       }
       if (i === n) {
-        u8[start - 2] = T_ASCII;
+        u8[start - 2] = format.T_ASCII;
         u8[start - 1] = n;
         this.pos = start + n;
         return;
@@ -212,14 +175,14 @@ export class Writer {
         this.pos = at + 5 + written;
         this.ensure(3 * (n - read) + 4);
       }
-      this.u8[at] = T_UTF8;
+      this.u8[at] = format.T_UTF8;
       this.dv.setUint32(at + 1, written, true);
       this.pos = at + 5 + written;
     } else {
       // Lone surrogates: TextEncoder would replace them with U+FFFD, so store code units.
       this.ensure(5 + 2 * n);
       const u8 = this.u8;
-      this.u8[this.pos] = T_UTF16;
+      this.u8[this.pos] = format.T_UTF16;
       this.dv.setUint32(this.pos + 1, n, true);
       let p = this.pos + 5;
       for (let i = 0; i < n; i++) {
@@ -232,9 +195,9 @@ export class Writer {
   }
 
   bigint(v: bigint): void {
-    if (v >= I64_MIN && v <= I64_MAX) {
+    if (v >= format.I64_MIN && v <= format.I64_MAX) {
       this.ensure(9);
-      this.u8[this.pos] = T_BIGINT64;
+      this.u8[this.pos] = format.T_BIGINT64;
       this.dv.setBigInt64(this.pos + 1, v, true);
       this.pos += 9;
       return;
@@ -244,7 +207,7 @@ export class Writer {
     const n = (hex.length + 1) >> 1;
     this.ensure(6 + n);
     const u8 = this.u8;
-    u8[this.pos] = T_BIGINT;
+    u8[this.pos] = format.T_BIGINT;
     u8[this.pos + 1] = negative ? 1 : 0;
     this.dv.setUint32(this.pos + 2, n, true);
     const start = this.pos + 6;
@@ -261,7 +224,7 @@ export class Writer {
     const refs = this.refs;
     const id = refs.get(o);
     if (id !== undefined) {
-      this.tagU32(T_REF, id);
+      this.tagU32(format.T_REF, id);
       return;
     }
     refs.set(o, this.nextId++);
@@ -302,38 +265,38 @@ export class Writer {
       case "[object Date]":
         if (!brand(dateGetTime, o)) break;
         this.ensure(9);
-        this.u8[this.pos] = T_DATE;
+        this.u8[this.pos] = format.T_DATE;
         this.dv.setFloat64(this.pos + 1, dateGetTime.call(o), true);
         this.pos += 9;
         return;
       case "[object RegExp]":
         if (!brand(regexpSource, o)) break;
-        this.byte(T_REGEXP);
+        this.byte(format.T_REGEXP);
         this.string(regexpSource.call(o));
         this.string(regexpFlags.call(o));
         return;
       case "[object Boolean]":
         if (!brand(booleanValueOf, o)) break;
         this.ensure(2);
-        this.u8[this.pos] = T_BOOLEAN_OBJECT;
+        this.u8[this.pos] = format.T_BOOLEAN_OBJECT;
         this.u8[this.pos + 1] = booleanValueOf.call(o) ? 1 : 0;
         this.pos += 2;
         return;
       case "[object Number]":
         if (!brand(numberValueOf, o)) break;
         this.ensure(9);
-        this.u8[this.pos] = T_NUMBER_OBJECT;
+        this.u8[this.pos] = format.T_NUMBER_OBJECT;
         this.dv.setFloat64(this.pos + 1, numberValueOf.call(o), true);
         this.pos += 9;
         return;
       case "[object String]":
         if (!brand(stringValueOf, o)) break;
-        this.byte(T_STRING_OBJECT);
+        this.byte(format.T_STRING_OBJECT);
         this.string(stringValueOf.call(o));
         return;
       case "[object BigInt]":
         if (!brand(bigintValueOf, o)) break;
-        this.byte(T_BIGINT_OBJECT);
+        this.byte(format.T_BIGINT_OBJECT);
         this.bigint(bigintValueOf.call(o));
         return;
       case "[object Symbol]":
@@ -388,7 +351,7 @@ export class Writer {
 
   plain(o: object): void {
     const keys = objectKeys(o);
-    this.tagU32(T_OBJECT, keys.length);
+    this.tagU32(format.T_OBJECT, keys.length);
     this.properties(o, keys);
   }
 
@@ -398,12 +361,12 @@ export class Writer {
     // Object.keys lists array indices first, ascending. If there are exactly `len` keys and the
     // last one is the index len - 1, the indices 0 .. len-1 are all present and nothing else is.
     if (keys.length === len && (len === 0 || keys[len - 1] === String(len - 1))) {
-      this.tagU32(T_ARRAY, len);
+      this.tagU32(format.T_ARRAY, len);
       for (let i = 0; i < len; i++) this.value(a[i]);
       return;
     }
     this.ensure(9);
-    this.u8[this.pos] = T_SPARSE_ARRAY;
+    this.u8[this.pos] = format.T_SPARSE_ARRAY;
     this.dv.setUint32(this.pos + 1, len, true);
     this.dv.setUint32(this.pos + 5, keys.length, true);
     this.pos += 9;
@@ -417,7 +380,7 @@ export class Writer {
     mapForEach.call(m, (v, k) => {
       entries.push(k, v);
     });
-    this.tagU32(T_MAP, entries.length >> 1);
+    this.tagU32(format.T_MAP, entries.length >> 1);
     for (let i = 0; i < entries.length; i++) this.value(entries[i]);
   }
 
@@ -426,26 +389,26 @@ export class Writer {
     setForEach.call(s, (v) => {
       items.push(v);
     });
-    this.tagU32(T_SET, items.length);
+    this.tagU32(format.T_SET, items.length);
     for (let i = 0; i < items.length; i++) this.value(items[i]);
   }
 
   arrayBuffer(buffer: object): void {
     if (isDetached(buffer)) throw cannot("an ArrayBuffer is detached and");
     const n = abByteLength.call(buffer);
-    if (n > U32_MAX) throw cannot(`an ArrayBuffer of ${n} bytes (over 4 GiB - 1)`);
+    if (n > format.U32_MAX) throw cannot(`an ArrayBuffer of ${n} bytes (over 4 GiB - 1)`);
     const resizable = abResizable !== undefined && abResizable.call(buffer) === true;
     this.ensure(9 + n);
     const u8 = this.u8;
     if (resizable) {
       const max = (abMaxByteLength as AnyFn).call(buffer) as number;
-      if (max > U32_MAX) throw cannot(`a resizable ArrayBuffer with maxByteLength ${max}`);
-      u8[this.pos] = T_RESIZABLE_BUFFER;
+      if (max > format.U32_MAX) throw cannot(`a resizable ArrayBuffer with maxByteLength ${max}`);
+      u8[this.pos] = format.T_RESIZABLE_BUFFER;
       this.dv.setUint32(this.pos + 1, n, true);
       this.dv.setUint32(this.pos + 5, max, true);
       this.pos += 9;
     } else {
-      u8[this.pos] = T_ARRAY_BUFFER;
+      u8[this.pos] = format.T_ARRAY_BUFFER;
       this.dv.setUint32(this.pos + 1, n, true);
       this.pos += 5;
     }
@@ -456,7 +419,7 @@ export class Writer {
   view(v: ArrayBufferView): void {
     const name = taTag.call(v);
     const isTyped = name !== undefined;
-    const kind = isTyped ? VIEW_KIND[name] : VIEW_KIND_DATAVIEW;
+    const kind = isTyped ? format.VIEW_KIND[name] : format.VIEW_KIND_DATAVIEW;
     if (kind === undefined) throw cannot(describe(v));
     const buffer = (isTyped ? taBuffer : dvBuffer).call(v) as object;
     if (isSharedBuffer(buffer)) {
@@ -471,7 +434,7 @@ export class Writer {
     const tracking = this.lengthTracking(v, isTyped, buffer, byteOffset, byteLength, kind);
     this.ensure(11);
     const u8 = this.u8;
-    u8[this.pos] = T_VIEW;
+    u8[this.pos] = format.T_VIEW;
     u8[this.pos + 1] = kind;
     u8[this.pos + 2] = tracking ? 1 : 0;
     this.dv.setUint32(this.pos + 3, byteOffset, true);
@@ -479,7 +442,7 @@ export class Writer {
     this.pos += 11;
     const id = this.refs.get(buffer);
     if (id !== undefined) {
-      this.tagU32(T_REF, id);
+      this.tagU32(format.T_REF, id);
     } else {
       this.refs.set(buffer, this.nextId++);
       this.arrayBuffer(buffer);
@@ -499,7 +462,7 @@ export class Writer {
     kind: number,
   ): boolean {
     if (abResizable === undefined || abResizable.call(buffer) !== true) return false;
-    const size = VIEW_ELEMENT_SIZE[kind] as number;
+    const size = format.VIEW_ELEMENT_SIZE[kind] as number;
     const len = abByteLength.call(buffer);
     if (len - (byteOffset + byteLength) >= size) return false;
     const max = (abMaxByteLength as AnyFn).call(buffer) as number;
@@ -512,7 +475,7 @@ export class Writer {
 
   error(e: object): void {
     const rec = e as { name?: unknown; stack?: unknown };
-    const kind = ERROR_NAMES.indexOf(`${rec.name}`);
+    const kind = format.ERROR_NAMES.indexOf(`${rec.name}`);
     const messageDesc = getOwnDesc(e, "message");
     const message = messageDesc !== undefined && "value" in messageDesc
       ? `${messageDesc.value}`
@@ -528,7 +491,7 @@ export class Writer {
       }
     }
     this.ensure(3);
-    this.u8[this.pos] = T_ERROR;
+    this.u8[this.pos] = format.T_ERROR;
     this.u8[this.pos + 1] = kind < 0 ? 0 : kind;
     this.u8[this.pos + 2] = flags;
     this.pos += 3;
@@ -543,7 +506,7 @@ export class Writer {
     const message = `${rec.message}`;
     const stack = rec.stack;
     this.ensure(2);
-    this.u8[this.pos] = T_DOM_EXCEPTION;
+    this.u8[this.pos] = format.T_DOM_EXCEPTION;
     this.u8[this.pos + 1] = typeof stack === "string" ? 2 : 0;
     this.pos += 2;
     this.string(name);
