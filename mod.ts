@@ -35,8 +35,8 @@ export {
   type QueueBase,
   type QueueOptions,
   type ShutdownOptions,
-} from "./src/queue.ts";
-export { type Codec, float64Codec, structuredCodec } from "./src/codec.ts";
+} from "./src/queue/mod.ts";
+export { type Codec, float64Codec, structuredCodec } from "./src/codec/mod.ts";
 export {
   Barrier,
   type BarrierOptions,

@@ -10,7 +10,7 @@
  * | 4    | SEQ     | bumped on every STATE change; waiters sleep on it                  |
  * | 5    | PARTIES | the number of parties, fixed                                       |
  * Invariant: STATE, COUNT and SEQ change only with LOCK held; a waiter reads SEQ with LOCK held
- * before it releases LOCK to sleep, so no state change is missed.
+ * before it releases LOCK to sleep, so no state change is missed (`internal/seq_wait.ts`).
  *
  * State machine (CPython's): arrivals enter only while FILLING (they wait out DRAINING and
  * RESETTING); the last arrival runs the action and moves to DRAINING; the last thread to leave a
@@ -26,11 +26,9 @@
 
 import { BrokenBarrierError } from "./errors.ts";
 import {
-  Aborted,
+  type Aborted,
   assertCanBlock,
   deadlineAfter,
-  now,
-  type Park,
   type Parker,
   runAsync,
   runSync,
@@ -38,7 +36,7 @@ import {
 } from "./internal/futex.ts";
 import { currentIdent } from "./internal/ident.ts";
 import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
-import { lockBriefly, lockUninterruptible, unlock } from "./internal/lock_word.ts";
+import { lockBriefly, unlock } from "./internal/lock_word.ts";
 import {
   ms,
   rejectSignal,
@@ -47,6 +45,7 @@ import {
   timeoutOf,
   type WaitOptions,
 } from "./internal/options.ts";
+import { SeqWait } from "./internal/seq_wait.ts";
 
 /** Slot of the internal lock word. */
 const LOCK = 0;
@@ -106,11 +105,6 @@ function setState(i32: Int32Array, state: number): void {
   Atomics.store(i32, STATE, state);
   Atomics.add(i32, SEQ, 1);
   wakeAll(i32, SEQ);
-}
-
-/** Takes LOCK whatever happens (see `lockUninterruptible`). */
-function lockInternal(i32: Int32Array, me2: number, onAbort: (a: Aborted) => void): Parker<void> {
-  return lockUninterruptible(i32, LOCK, me2, onAbort);
 }
 
 /**
@@ -230,37 +224,19 @@ export class Barrier {
   *#waitSlow(deadline: number, action: (() => void) | undefined): Parker<number> {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
-    // Set by an abort thrown in at any yield (a closure writes it, so read it through an object).
-    const abort: { by: Aborted | undefined } = { by: undefined };
-    const onAbort = (a: Aborted) => {
-      abort.by ??= a;
-    };
-    const park: Park = { i32, index: SEQ, expected: 0, deadline: Infinity, asyncCount: -1 };
-    /** Releases LOCK, sleeps until SEQ moves (or `until`), re-takes LOCK. */
-    const sleep = function* (until: number): Parker<void> {
-      park.expected = Atomics.load(i32, SEQ);
-      park.deadline = until;
-      unlock(i32, LOCK, me2);
-      try {
-        yield park;
-      } catch (error) {
-        if (!(error instanceof Aborted)) throw error;
-        onAbort(error);
-      }
-      yield* lockInternal(i32, me2, onAbort);
-    };
-
-    yield* lockInternal(i32, me2, onAbort);
+    // Sleeps on SEQ under LOCK; records an abort thrown in at any yield in `waiter.aborted`.
+    const waiter = new SeqWait(i32, LOCK, SEQ, -1, me2);
+    yield* waiter.lock();
     let arrived = false;
     try {
       // Enter: wait out a draining or resetting cycle (no timeout, as in CPython).
       for (;;) {
         const state = Atomics.load(i32, STATE);
         if (state !== DRAINING && state !== DRAINING_BROKEN && state !== RESETTING) break;
-        if (abort.by !== undefined) throw abort.by.reason; // not arrived: nothing to undo
-        yield* sleep(Infinity);
+        if (waiter.aborted !== undefined) throw waiter.aborted.reason; // not arrived: no undo
+        yield* waiter.sleep(Infinity);
       }
-      if (abort.by !== undefined) throw abort.by.reason;
+      if (waiter.aborted !== undefined) throw waiter.aborted.reason;
       if (Atomics.load(i32, STATE) === BROKEN) throw brokenError();
       const index = Atomics.add(i32, COUNT, 1);
       arrived = true;
@@ -280,16 +256,13 @@ export class Barrier {
         const state = Atomics.load(i32, STATE);
         if (state === DRAINING || state === DRAINING_BROKEN) return index;
         if (state === BROKEN || state === RESETTING) throw brokenError();
-        const by = abort.by as Aborted | undefined; // written by onAbort during the last sleep
-        if (by !== undefined) {
+        if (waiter.expired(deadline)) {
+          // Aborted (during the last sleep) or timed out: break the barrier for everyone.
           setState(i32, BROKEN);
-          throw by.reason;
+          const by = waiter.aborted as Aborted | undefined;
+          throw by !== undefined ? by.reason : brokenError();
         }
-        if (deadline !== Infinity && now() >= deadline) {
-          setState(i32, BROKEN);
-          throw brokenError();
-        }
-        yield* sleep(deadline);
+        yield* waiter.sleep(deadline);
       }
     } finally {
       // Leave; the last to leave a drained or reset cycle opens the next one (or, after an

@@ -41,7 +41,7 @@ import {
   setName,
 } from "./internal/ident.ts";
 import { revive } from "./internal/revive.ts";
-import { Queue } from "./queue.ts";
+import { Queue } from "./queue/mod.ts";
 import { registerBuiltinKinds } from "./runtime/kinds.ts";
 import { bootstrapUrl, runtime, type StartedWorker, threadSelf } from "./runtime/mod.ts";
 import {

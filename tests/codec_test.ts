@@ -1,4 +1,4 @@
-// Tests for src/codec.ts. Runs under `node --test`, `deno test -A --no-check` and `bun test`.
+// Tests for src/codec/. Runs under `node --test`, `deno test -A --no-check` and `bun test`.
 //
 // The reference for structuredCodec is the runtime's own structuredClone: for every value,
 // decode(encode(v)) must be structurally identical to structuredClone(v) — same prototypes,
@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { float64Codec, structuredCodec } from "../src/codec.ts";
+import { float64Codec, structuredCodec } from "../src/codec/mod.ts";
 
 const { encode, decode } = structuredCodec;
 

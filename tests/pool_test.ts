@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { Event } from "../src/event.ts";
 import { Latch } from "../src/latch.ts";
 import { Lock } from "../src/lock.ts";
-import { Queue } from "../src/queue.ts";
+import { Queue } from "../src/queue/mod.ts";
 import { SLOTS, ThreadPool } from "../src/pool.ts";
 
 /** Every wait in these tests gives up after this long, so a bug fails instead of hanging. */

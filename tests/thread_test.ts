@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { Event } from "../src/event.ts";
 import { Lock } from "../src/lock.ts";
 import { RLock } from "../src/rlock.ts";
-import { Queue } from "../src/queue.ts";
+import { Queue } from "../src/queue/mod.ts";
 import { Semaphore } from "../src/semaphore.ts";
 import { OwnerDiedError, TimeoutError } from "../src/errors.ts";
 import {

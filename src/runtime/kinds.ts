@@ -13,7 +13,7 @@ import { Condition } from "../condition.ts";
 import { Event } from "../event.ts";
 import { Latch } from "../latch.ts";
 import { Once } from "../once.ts";
-import { LifoQueue, PriorityQueue, Queue } from "../queue.ts";
+import { LifoQueue, PriorityQueue, Queue } from "../queue/mod.ts";
 import { RWLock } from "../rwlock.ts";
 import { registerKind } from "../internal/revive.ts";
 import { Lock } from "../lock.ts";

@@ -55,13 +55,13 @@
  * @module
  */
 
-import { type Codec, structuredCodec } from "../codec.ts";
+import { type Codec, structuredCodec } from "../codec/mod.ts";
 import { QueueFullError, QueueShutDownError } from "../errors.ts";
 import { now, type Parker, runSync } from "../internal/futex.ts";
 import { adoptRegistry, assumeIdent, LIFE_ENDED, setLife } from "../internal/ident.ts";
 import type { Handle } from "../internal/layout.ts";
 import { revive, toWire, walk } from "../internal/revive.ts";
-import { Queue } from "../queue.ts";
+import { Queue } from "../queue/mod.ts";
 import { childrenSettled, setThreadSelf, type WorkerSide } from "./mod.ts";
 import { workerThreads } from "./node.ts";
 import {

@@ -1,0 +1,600 @@
+/**
+ * `QueueBase`: what `Queue`, `LifoQueue` and `PriorityQueue` share — construction over the header
+ * (`header.ts`), put, get, `taskDone`/`join`, `shutdown` and the snapshots. The order items come
+ * out in is the storage discipline's (`storage.ts`); the classes in `mod.ts` only pick one.
+ *
+ * Items are stored as bytes (see `codec/`) in one SharedArrayBuffer, under one internal lock
+ * word; producers and consumers in any threads, sync and async, may mix.
+ *
+ * Waiting (a condition variable per seq slot, `internal/seq_wait.ts`): a waiter counts itself
+ * (GETTERS, PUTTERS or JOINERS), reads the seq slot, releases LOCK and sleeps while the seq is
+ * unchanged; the side that changes the state bumps the seq under LOCK when the count is non-zero,
+ * and wakes after releasing LOCK. Invariant: the seq is read and bumped only with LOCK held, so a
+ * change made after a waiter released LOCK always moves the seq it sleeps on. A waiter that
+ * leaves without using a wake (timeout, abort, shutdown) while what it waited for is there passes
+ * the wake on.
+ *
+ * @module
+ */
+
+import { type Codec, structuredCodec } from "../codec/mod.ts";
+import { QueueEmptyError, QueueFullError, QueueShutDownError, TimeoutError } from "../errors.ts";
+import {
+  assertCanBlock,
+  deadlineAfter,
+  type Parker,
+  runAsync,
+  runSync,
+  wake,
+  wakeAll,
+} from "../internal/futex.ts";
+import { currentIdent } from "../internal/ident.ts";
+import { type Handle, place, slots } from "../internal/layout.ts";
+import { lockBriefly, unlock } from "../internal/lock_word.ts";
+import {
+  rejectSignal,
+  signalOf,
+  type SyncWaitOptions,
+  timeoutOf,
+  type WaitOptions,
+} from "../internal/options.ts";
+import { SeqWait } from "../internal/seq_wait.ts";
+import {
+  ALL_DONE,
+  areasOf,
+  CAPACITY,
+  COUNT,
+  DISCIPLINE,
+  type Geometry,
+  geometry,
+  geometryOf,
+  GETTERS,
+  HEADER_SLOTS,
+  JOINERS,
+  LOCK,
+  MAXSIZE,
+  NOT_EMPTY,
+  NOT_EMPTY_ASYNC,
+  NOT_FULL,
+  NOT_FULL_ASYNC,
+  OPEN,
+  PUTTERS,
+  type QueueOptions,
+  recordSize,
+  SHUT,
+  SHUT_IMMEDIATE,
+  SHUTDOWN,
+  UNFINISHED,
+  writeHeader,
+} from "./header.ts";
+import { type Storage, storageFor } from "./storage.ts";
+
+/** Options of `shutdown`. */
+export interface ShutdownOptions {
+  /** Discard stored items and wake every waiter now (default `false`: getters drain first). */
+  immediate?: boolean | undefined;
+}
+
+/** Marks "no item" for the fast path of get. */
+const NONE: unique symbol = Symbol("none");
+
+/**
+ * What `Queue`, `LifoQueue` and `PriorityQueue` share: everything but the order items come out
+ * in. Not constructed directly.
+ *
+ * @typeParam T The items.
+ * @typeParam P The extra options of `put*` (`PriorityOptions` for `PriorityQueue`).
+ */
+export abstract class QueueBase<T, P extends object = Record<never, never>> {
+  /** A structured-clone-safe description; `X.from(handle)` rebuilds the queue. */
+  readonly handle: Handle;
+  readonly #i32: Int32Array;
+  /** The discipline: where records go and which comes out next. */
+  readonly #storage: Storage;
+  /** Bytes of the data area. */
+  readonly #capacity: number;
+  readonly #codec: Codec<T>;
+  readonly #kind: string;
+
+  /** @internal */
+  constructor(
+    kind: string,
+    discipline: number,
+    opened: Handle | undefined,
+    maxsize: number,
+    options: QueueOptions<T> | undefined,
+  ) {
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw new TypeError(`Cannot create ${kind}: options must be an object`);
+    }
+    const codec = options?.codec ?? (structuredCodec as Codec<T>);
+    if (typeof codec?.encode !== "function" || typeof codec?.decode !== "function") {
+      throw new TypeError(`Cannot create ${kind}: codec must have encode() and decode() methods`);
+    }
+    this.#codec = codec;
+    this.#kind = kind;
+    let g: Geometry;
+    if (opened === undefined) {
+      g = geometry(kind, discipline, maxsize, options?.capacityBytes);
+      this.handle = place(kind, g.byteLength, options, 8);
+    } else {
+      g = geometryOf(opened, kind, discipline);
+      this.handle = opened;
+    }
+    const i32 = slots(this.handle, HEADER_SLOTS);
+    this.#i32 = i32;
+    this.#capacity = g.capacity;
+    this.#storage = storageFor(discipline, i32, areasOf(this.handle, g));
+    if (opened === undefined) writeHeader(i32, discipline, g);
+    else if (Atomics.load(i32, DISCIPLINE) !== discipline) {
+      throw new TypeError(`Cannot open ${kind}: the memory holds a different kind of queue`);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Observers (snapshots, as in Python)
+
+  /** The item limit (0: bounded by bytes only). */
+  get maxsize(): number {
+    return Atomics.load(this.#i32, MAXSIZE);
+  }
+
+  /** Bytes available for stored items. */
+  get capacityBytes(): number {
+    return Atomics.load(this.#i32, CAPACITY);
+  }
+
+  /** Items in the queue now (a snapshot). */
+  qsize(): number {
+    return Atomics.load(this.#i32, COUNT);
+  }
+
+  /** Whether the queue is empty now (a snapshot). */
+  empty(): boolean {
+    return Atomics.load(this.#i32, COUNT) === 0;
+  }
+
+  /** Whether the queue holds `maxsize` items now (a snapshot; always `false` for maxsize 0). */
+  full(): boolean {
+    const maxsize = Atomics.load(this.#i32, MAXSIZE);
+    return maxsize > 0 && Atomics.load(this.#i32, COUNT) >= maxsize;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Storage (LOCK held)
+
+  /** Where a record of `size` bytes goes now, or -1 when there is no room (LOCK held). */
+  #room(size: number): number {
+    const count = Atomics.load(this.#i32, COUNT);
+    const maxsize = Atomics.load(this.#i32, MAXSIZE);
+    if (maxsize > 0 && count >= maxsize) return -1;
+    return this.#storage.room(size, count);
+  }
+
+  /** Stores `bytes` at `at` (from `#room`) and counts it (LOCK held). */
+  #store(bytes: Uint8Array, at: number, priority: number): void {
+    this.#storage.store(bytes, at, priority);
+    Atomics.add(this.#i32, COUNT, 1);
+    Atomics.add(this.#i32, UNFINISHED, 1);
+  }
+
+  /** Removes the next record; its bytes are in the thread's scratch (LOCK held, COUNT > 0). */
+  #take(): Uint8Array {
+    const bytes = this.#storage.take();
+    if (Atomics.sub(this.#i32, COUNT, 1) === 1) this.#storage.clear();
+    return bytes;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Waking (seq bumped with LOCK held, wake after releasing it)
+
+  /** Bumps `seq` if anyone counted in `waiters` waits; returns whether to wake after unlock. */
+  #signal(seq: number, waiters: number): boolean {
+    if (Atomics.load(this.#i32, waiters) === 0) return false;
+    Atomics.add(this.#i32, seq, 1);
+    return true;
+  }
+
+  #unlockAndWake(
+    me2: number,
+    wakeGetter: boolean,
+    wakePutter: boolean,
+    wakeJoiners: boolean,
+  ): void {
+    const i32 = this.#i32;
+    unlock(i32, LOCK, me2);
+    if (wakeGetter) wake(i32, NOT_EMPTY, 1, NOT_EMPTY_ASYNC);
+    if (wakePutter) wake(i32, NOT_FULL, 1, NOT_FULL_ASYNC);
+    if (wakeJoiners) wakeAll(i32, ALL_DONE);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // put
+
+  #encode(item: T, what: string): Uint8Array {
+    const bytes = this.#codec.encode(item);
+    if (!(bytes instanceof Uint8Array)) {
+      throw new TypeError(`Cannot ${what}: the codec's encode() must return a Uint8Array`);
+    }
+    if (recordSize(bytes.length) > this.#capacity) {
+      throw new RangeError(
+        `Cannot ${what}: the item takes ${bytes.length} bytes and the queue holds at most ${
+          this.#capacity - 4
+        } (capacityBytes ${this.#capacity})`,
+      );
+    }
+    return bytes;
+  }
+
+  /**
+   * With LOCK held: stores and releases LOCK (true), or finds no room and keeps LOCK (false), or
+   * releases LOCK and throws `QueueShutDownError`.
+   */
+  #tryPut(bytes: Uint8Array, priority: number, me2: number): boolean {
+    const i32 = this.#i32;
+    if (Atomics.load(i32, SHUTDOWN) !== OPEN) {
+      unlock(i32, LOCK, me2);
+      throw new QueueShutDownError(`Cannot put to ${this.#kind}: it is shut down`);
+    }
+    const at = this.#room(recordSize(bytes.length));
+    if (at < 0) return false;
+    this.#store(bytes, at, priority);
+    this.#unlockAndWake(me2, this.#signal(NOT_EMPTY, GETTERS), false, false);
+    return true;
+  }
+
+  /** The slow path of put (runs in `"throw"` abort mode). `bytes` is the caller's own copy. */
+  *#putSlow(bytes: Uint8Array, priority: number, deadline: number): Parker<void> {
+    const i32 = this.#i32;
+    const me2 = currentIdent() << 1;
+    const waiter = new SeqWait(i32, LOCK, NOT_FULL, NOT_FULL_ASYNC, me2);
+    yield* waiter.lock();
+    if (this.#tryPut(bytes, priority, me2)) return;
+    Atomics.add(i32, PUTTERS, 1);
+    try {
+      // Sleep until room appears; each try throws (LOCK released) when shut down.
+      while (!waiter.expired(deadline)) {
+        yield* waiter.sleep(deadline);
+        if (this.#tryPut(bytes, priority, me2)) return;
+      }
+    } finally {
+      Atomics.sub(i32, PUTTERS, 1);
+    }
+    // Timed out or aborted, LOCK held, nothing stored: leave; pass a wake for room on.
+    const room = this.#room(recordSize(bytes.length)) >= 0 && this.#signal(NOT_FULL, PUTTERS);
+    this.#unlockAndWake(me2, false, room, false);
+    if (waiter.aborted !== undefined) throw waiter.aborted.reason;
+    throw new QueueFullError(`Cannot put to ${this.#kind}: it stayed full for the timeout`);
+  }
+
+  /** Shared by put/putSync/putNowait: validates, encodes, takes the fast path if it can. */
+  #putFast(
+    item: T,
+    priority: number,
+    what: string,
+  ): { bytes: Uint8Array; me2: number } | undefined {
+    const bytes = this.#encode(item, what);
+    const i32 = this.#i32;
+    const me2 = currentIdent() << 1;
+    // Fast path: the lock is free and there is room.
+    if (Atomics.compareExchange(i32, LOCK, 0, me2) === 0) {
+      if (this.#tryPut(bytes, priority, me2)) return undefined;
+      unlock(i32, LOCK, me2);
+    }
+    // The encoder's scratch is reused by the next encode on this thread: keep our own copy.
+    return { bytes: bytes.slice(), me2 };
+  }
+
+  /**
+   * Puts `item` if there is room now.
+   *
+   * @throws {QueueFullError} It is full. @throws {QueueShutDownError} It is shut down.
+   * @throws {TypeError} The item cannot be encoded. @throws {RangeError} It can never fit.
+   */
+  putNowait(item: T, options?: P): void {
+    const priority = this.#storage.priorityOf(options);
+    const what = `put to ${this.#kind}`;
+    const pending = this.#putFast(item, priority, what);
+    if (pending === undefined) return;
+    // The lock was busy or there was no room: one try under the lock, without waiting for room.
+    const i32 = this.#i32;
+    lockBriefly(i32, LOCK, pending.me2);
+    if (this.#tryPut(pending.bytes, priority, pending.me2)) return;
+    unlock(i32, LOCK, pending.me2);
+    throw new QueueFullError(`Cannot ${what}: it is full`);
+  }
+
+  /**
+   * Puts `item`, blocking while the queue is full.
+   *
+   * @throws {QueueFullError} `timeout` ran out. @throws {QueueShutDownError} shut down.
+   * @throws {TypeError} The item cannot be encoded; blocking is not allowed on this thread.
+   * @throws {RangeError} It can never fit.
+   */
+  putSync(item: T, options?: SyncWaitOptions & P): void {
+    const priority = this.#storage.priorityOf(options);
+    const what = `put to ${this.#kind}`;
+    const timeout = timeoutOf(options, what);
+    rejectSignal(options, what, "queue.put()");
+    assertCanBlock("queue.put()");
+    const pending = this.#putFast(item, priority, what);
+    if (pending === undefined) return;
+    runSync(this.#putSlow(pending.bytes, priority, deadlineAfter(timeout)));
+  }
+
+  /**
+   * Puts `item`, waiting without blocking while the queue is full. An aborted or timed-out put
+   * stores nothing.
+   *
+   * @throws {QueueFullError} (rejects) `timeout` ran out. @throws {QueueShutDownError} (rejects)
+   */
+  put(item: T, options?: WaitOptions & P): Promise<void> {
+    try {
+      const priority = this.#storage.priorityOf(options);
+      const what = `put to ${this.#kind}`;
+      const timeout = timeoutOf(options, what);
+      const signal = signalOf(options, what);
+      if (signal?.aborted === true) return Promise.reject(signal.reason);
+      const pending = this.#putFast(item, priority, what);
+      if (pending === undefined) return Promise.resolve();
+      return runAsync(
+        this.#putSlow(pending.bytes, priority, deadlineAfter(timeout)),
+        signal,
+        "throw",
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // get
+
+  /** Tries to take an item: its bytes, or undefined when empty; throws when shut down & empty. */
+  #tryGet(me2: number): Uint8Array | undefined {
+    const i32 = this.#i32;
+    const shutdown = Atomics.load(i32, SHUTDOWN);
+    if (Atomics.load(i32, COUNT) === 0 || shutdown === SHUT_IMMEDIATE) {
+      if (shutdown === OPEN) return undefined;
+      unlock(i32, LOCK, me2);
+      throw new QueueShutDownError(`Cannot get from ${this.#kind}: it is shut down and empty`);
+    }
+    const bytes = this.#take();
+    this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), false);
+    return bytes;
+  }
+
+  /** The slow path of get (runs in `"throw"` abort mode). */
+  *#getSlow(deadline: number): Parker<T> {
+    const i32 = this.#i32;
+    const me2 = currentIdent() << 1;
+    const waiter = new SeqWait(i32, LOCK, NOT_EMPTY, NOT_EMPTY_ASYNC, me2);
+    yield* waiter.lock();
+    let bytes = this.#tryGet(me2);
+    if (bytes !== undefined) return this.#codec.decode(bytes);
+    Atomics.add(i32, GETTERS, 1);
+    try {
+      // Sleep until an item arrives; each try throws (LOCK released) when shut down and drained.
+      while (!waiter.expired(deadline)) {
+        yield* waiter.sleep(deadline);
+        bytes = this.#tryGet(me2);
+        if (bytes !== undefined) return this.#codec.decode(bytes);
+      }
+    } finally {
+      Atomics.sub(i32, GETTERS, 1);
+    }
+    // Timed out or aborted, LOCK held, nothing taken: leave; pass a wake for items on.
+    const items = Atomics.load(i32, COUNT) > 0 && this.#signal(NOT_EMPTY, GETTERS);
+    this.#unlockAndWake(me2, items, false, false);
+    if (waiter.aborted !== undefined) throw waiter.aborted.reason;
+    throw new QueueEmptyError(`Cannot get from ${this.#kind}: it stayed empty for the timeout`);
+  }
+
+  /** The fast path of every get: the item, or `NONE` when the slow path is needed. */
+  #getFast(me2: number): T | typeof NONE {
+    const i32 = this.#i32;
+    if (Atomics.compareExchange(i32, LOCK, 0, me2) !== 0) return NONE;
+    const bytes = this.#tryGet(me2);
+    if (bytes === undefined) {
+      unlock(i32, LOCK, me2);
+      return NONE;
+    }
+    return this.#codec.decode(bytes);
+  }
+
+  /**
+   * Removes and returns an item if one is there now.
+   *
+   * @throws {QueueEmptyError} The queue is empty.
+   * @throws {QueueShutDownError} The queue is shut down and drained.
+   */
+  getNowait(): T {
+    const me2 = currentIdent() << 1;
+    const item = this.#getFast(me2);
+    if (item !== NONE) return item;
+    const i32 = this.#i32;
+    lockBriefly(i32, LOCK, me2);
+    const bytes = this.#tryGet(me2);
+    if (bytes !== undefined) return this.#codec.decode(bytes);
+    unlock(i32, LOCK, me2);
+    throw new QueueEmptyError(`Cannot get from ${this.#kind}: it is empty`);
+  }
+
+  /**
+   * Removes and returns an item, blocking while the queue is empty.
+   *
+   * @throws {QueueEmptyError} `timeout` ran out.
+   * @throws {QueueShutDownError} The queue is shut down and drained (or shut down immediately).
+   * @throws {TypeError} Blocking is not allowed on this thread; bad options.
+   */
+  getSync(options?: SyncWaitOptions): T {
+    const what = `get from ${this.#kind}`;
+    const timeout = timeoutOf(options, what);
+    rejectSignal(options, what, "queue.get()");
+    assertCanBlock("queue.get()");
+    const me2 = currentIdent() << 1;
+    const item = this.#getFast(me2);
+    if (item !== NONE) return item;
+    return runSync(this.#getSlow(deadlineAfter(timeout)));
+  }
+
+  /**
+   * Removes and returns an item, waiting without blocking while the queue is empty. An aborted
+   * or timed-out get takes nothing.
+   *
+   * @throws {QueueEmptyError} (rejects) `timeout` ran out.
+   * @throws {QueueShutDownError} (rejects) The queue is shut down and drained.
+   */
+  get(options?: WaitOptions): Promise<T> {
+    try {
+      const what = `get from ${this.#kind}`;
+      const timeout = timeoutOf(options, what);
+      const signal = signalOf(options, what);
+      if (signal?.aborted === true) return Promise.reject(signal.reason);
+      const me2 = currentIdent() << 1;
+      const item = this.#getFast(me2);
+      if (item !== NONE) return Promise.resolve(item);
+      return runAsync(this.#getSlow(deadlineAfter(timeout)), signal, "throw");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // tasks, join, shutdown
+
+  /**
+   * Marks one item taken by `get` as processed (for `join`).
+   *
+   * @throws {RangeError} Called more times than items were put.
+   */
+  taskDone(): void {
+    const i32 = this.#i32;
+    const me2 = currentIdent() << 1;
+    lockBriefly(i32, LOCK, me2);
+    const unfinished = Atomics.load(i32, UNFINISHED);
+    if (unfinished <= 0) {
+      unlock(i32, LOCK, me2);
+      throw new RangeError(
+        `Cannot mark task done: taskDone() was called more times than items were put`,
+      );
+    }
+    Atomics.store(i32, UNFINISHED, unfinished - 1);
+    this.#unlockAndWake(me2, false, false, unfinished === 1 && this.#signal(ALL_DONE, JOINERS));
+  }
+
+  /** The slow path of join (runs in `"throw"` abort mode). */
+  *#joinSlow(deadline: number): Parker<void> {
+    const i32 = this.#i32;
+    const me2 = currentIdent() << 1;
+    const waiter = new SeqWait(i32, LOCK, ALL_DONE, -1, me2);
+    yield* waiter.lock();
+    Atomics.add(i32, JOINERS, 1);
+    try {
+      for (;;) {
+        if (Atomics.load(i32, UNFINISHED) === 0) return;
+        if (waiter.aborted !== undefined) throw waiter.aborted.reason;
+        if (waiter.expired(deadline)) {
+          const left = Atomics.load(i32, UNFINISHED);
+          throw new TimeoutError(
+            `Cannot join ${this.#kind}: ${left} tasks were still unfinished when the timeout ran out`,
+          );
+        }
+        yield* waiter.sleep(deadline);
+      }
+    } finally {
+      Atomics.sub(i32, JOINERS, 1);
+      unlock(i32, LOCK, me2);
+    }
+  }
+
+  /**
+   * Blocks until every item put has been marked with `taskDone()`.
+   *
+   * @throws {TimeoutError} `timeout` ran out.
+   */
+  joinSync(options?: SyncWaitOptions): void {
+    const what = `join ${this.#kind}`;
+    const timeout = timeoutOf(options, what);
+    rejectSignal(options, what, "queue.join()");
+    assertCanBlock("queue.join()");
+    if (Atomics.load(this.#i32, UNFINISHED) === 0) return;
+    runSync(this.#joinSlow(deadlineAfter(timeout)));
+  }
+
+  /**
+   * Waits without blocking until every item put has been marked with `taskDone()`.
+   *
+   * @throws {TimeoutError} (rejects) `timeout` ran out.
+   */
+  join(options?: WaitOptions): Promise<void> {
+    try {
+      const what = `join ${this.#kind}`;
+      const timeout = timeoutOf(options, what);
+      const signal = signalOf(options, what);
+      if (signal?.aborted === true) return Promise.reject(signal.reason);
+      if (Atomics.load(this.#i32, UNFINISHED) === 0) return Promise.resolve();
+      return runAsync(this.#joinSlow(deadlineAfter(timeout)), signal, "throw");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Shuts the queue down: later puts throw `QueueShutDownError`; gets drain what is left, then
+   * throw it. With `immediate`, stored items are discarded (and counted done for `join`) and
+   * every waiter wakes at once. Blocked putters and (once drained) getters get
+   * `QueueShutDownError`.
+   */
+  shutdown(options?: ShutdownOptions): void {
+    const immediate = options?.immediate === true;
+    const i32 = this.#i32;
+    const me2 = currentIdent() << 1;
+    lockBriefly(i32, LOCK, me2);
+    if (Atomics.load(i32, SHUTDOWN) !== SHUT_IMMEDIATE) {
+      Atomics.store(i32, SHUTDOWN, immediate ? SHUT_IMMEDIATE : SHUT);
+    }
+    let done = false;
+    if (immediate) {
+      const discarded = Atomics.exchange(i32, COUNT, 0);
+      this.#storage.clear();
+      const unfinished = Math.max(0, Atomics.load(i32, UNFINISHED) - discarded);
+      Atomics.store(i32, UNFINISHED, unfinished);
+      done = unfinished === 0;
+    }
+    // Everyone waiting re-checks: putters and getters throw, joiners see the new count.
+    Atomics.add(i32, NOT_EMPTY, 1);
+    Atomics.add(i32, NOT_FULL, 1);
+    if (done) Atomics.add(i32, ALL_DONE, 1);
+    unlock(i32, LOCK, me2);
+    wakeAll(i32, NOT_EMPTY);
+    wakeAll(i32, NOT_FULL);
+    if (done) wakeAll(i32, ALL_DONE);
+  }
+
+  /** Whether `shutdown()` was called. */
+  get isShutDown(): boolean {
+    return Atomics.load(this.#i32, SHUTDOWN) !== OPEN;
+  }
+
+  /**
+   * Yields items (async `get`) until the queue is shut down and drained.
+   *
+   * @example
+   * ```ts ignore
+   * for await (const item of queue) handle(item);
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    for (;;) {
+      let item: T;
+      try {
+        item = await this.get();
+      } catch (error) {
+        if (error instanceof QueueShutDownError) return;
+        throw error;
+      }
+      yield item;
+    }
+  }
+}

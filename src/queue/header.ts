@@ -1,0 +1,239 @@
+/**
+ * The memory of a queue: its header slots, the areas after the header, and the sizes a queue is
+ * created with. `Queue`, `LifoQueue` and `PriorityQueue` share this layout; the storage
+ * disciplines (`storage.ts`) give the data area its record format.
+ *
+ * Layout (byteOffset % 8 === 0):
+ * ```
+ * +--------------------+-----------------------+--------------------------+---------------------+
+ * | header: 24 x int32 | priorities: N x f64   | heap: N x 3 x int32      | data: CAPACITY bytes |
+ * | (96 bytes)         | (PriorityQueue only)  | (PriorityQueue only)     | (multiple of 4)      |
+ * +--------------------+-----------------------+--------------------------+---------------------+
+ * ```
+ * The data area of a FIFO queue is a ring of records (`storage.ts` has the record formats):
+ * ```
+ *   0        HEAD                      TAIL               CAPACITY
+ *   | free   | len | item | len | item | free             |     HEAD < TAIL
+ *   | len | item | free   | len | item | len | item | -1  |     wrapped: TAIL <= HEAD
+ *                  TAIL   HEAD                       WRAP mark: continue at 0
+ * ```
+ * Header slots (int32 each; all but the seq slots change only with LOCK held). HEAD, TAIL, LIVE
+ * and ORDER are read and written only with LOCK held, with plain accesses (the lock word's CASes
+ * order them); the others are also read outside the lock (snapshots, fast paths), with Atomics:
+ * | slot | name            | meaning                                                          |
+ * | 0    | LOCK            | internal lock word (`internal/lock_word.ts`)                     |
+ * | 1    | LOCK_ASYNC      | async waiters registered on LOCK                                 |
+ * | 2    | DISCIPLINE      | 1 FIFO ring, 2 LIFO stack, 3 priority heap                        |
+ * | 3    | MAXSIZE         | item limit; 0 = bounded by CAPACITY only                         |
+ * | 4    | CAPACITY        | bytes of the data area                                           |
+ * | 5    | HEAP_CAP        | N: heap entries (PriorityQueue), else 0                          |
+ * | 6    | COUNT           | items stored                                                     |
+ * | 7    | UNFINISHED      | items put and not yet `taskDone()`                               |
+ * | 8    | SHUTDOWN        | 0 open, 1 shut down, 2 shut down immediately                     |
+ * | 9    | HEAD            | FIFO: byte offset of the oldest record                           |
+ * | 10   | TAIL            | FIFO: next write; LIFO: top of stack; priority: end of the arena |
+ * | 11   | LIVE            | priority: bytes of live records                                  |
+ * | 12   | ORDER           | priority: insertion counter (FIFO among equal priorities)        |
+ * | 13   | NOT_EMPTY       | seq, bumped when an item arrives and getters wait                |
+ * | 14   | NOT_EMPTY_ASYNC | async waiters registered on NOT_EMPTY                            |
+ * | 15   | GETTERS         | getters waiting                                                  |
+ * | 16   | NOT_FULL        | seq, bumped when room appears and putters wait                   |
+ * | 17   | NOT_FULL_ASYNC  | async waiters registered on NOT_FULL                             |
+ * | 18   | PUTTERS         | putters waiting                                                  |
+ * | 19   | ALL_DONE        | seq, bumped when UNFINISHED reaches 0                            |
+ * | 20   | JOINERS         | joiners waiting                                                  |
+ *
+ * @module
+ */
+
+import type { Codec } from "../codec/mod.ts";
+import { type Handle, open, type PlacementOptions } from "../internal/layout.ts";
+
+/** Options of the queue constructors. */
+export interface QueueOptions<T> extends PlacementOptions {
+  /** Bytes for stored items (default: 64 KiB, or 64 × maxsize if larger). */
+  capacityBytes?: number | undefined;
+  /** How items become bytes (default `structuredCodec`; `float64Codec` for numbers only). */
+  codec?: Codec<T> | undefined;
+}
+
+/** Slot of the internal lock word. */
+export const LOCK = 0;
+/** Slot of the storage discipline (FIFO, LIFO or PRIORITY). */
+export const DISCIPLINE = 2;
+/** Slot of the item limit. */
+export const MAXSIZE = 3;
+/** Slot of the data area's size in bytes. */
+export const CAPACITY = 4;
+/** Slot of the number of heap entries. */
+export const HEAP_CAP = 5;
+/** Slot of the number of items stored. */
+export const COUNT = 6;
+/** Slot of the number of items put and not yet marked done. */
+export const UNFINISHED = 7;
+/** Slot of the shutdown state (OPEN, SHUT, SHUT_IMMEDIATE). */
+export const SHUTDOWN = 8;
+/** Slot of the FIFO ring's oldest record. */
+export const HEAD = 9;
+/** Slot of the next write (ring), the top (stack) or the end of the arena (heap). */
+export const TAIL = 10;
+/** Slot of the live bytes of the priority arena. */
+export const LIVE = 11;
+/** Slot of the priority insertion counter. */
+export const ORDER = 12;
+/** Seq slot getters sleep on. */
+export const NOT_EMPTY = 13;
+/** Slot counting async waiters on NOT_EMPTY. */
+export const NOT_EMPTY_ASYNC = 14;
+/** Slot of the number of getters waiting. */
+export const GETTERS = 15;
+/** Seq slot putters sleep on. */
+export const NOT_FULL = 16;
+/** Slot counting async waiters on NOT_FULL. */
+export const NOT_FULL_ASYNC = 17;
+/** Slot of the number of putters waiting. */
+export const PUTTERS = 18;
+/** Seq slot joiners sleep on. */
+export const ALL_DONE = 19;
+/** Slot of the number of joiners waiting. */
+export const JOINERS = 20;
+/** Header size in int32 slots (a multiple of 2, so what follows is 8-aligned). */
+export const HEADER_SLOTS = 24;
+/** Header size in bytes. */
+export const HEADER_BYTES = HEADER_SLOTS * 4;
+
+/** DISCIPLINE: first in, first out (a ring). */
+export const FIFO = 1;
+/** DISCIPLINE: last in, first out (a stack). */
+export const LIFO = 2;
+/** DISCIPLINE: lowest priority first (a heap over an arena). */
+export const PRIORITY = 3;
+
+/** SHUTDOWN: puts and gets work. */
+export const OPEN = 0;
+/** SHUTDOWN: puts throw; gets drain, then throw. */
+export const SHUT = 1;
+/** SHUTDOWN: items discarded; puts and gets throw. */
+export const SHUT_IMMEDIATE = 2;
+
+/** Data bytes when `capacityBytes` is not given: 64 KiB, or 64 bytes per item of `maxsize`. */
+export const DEFAULT_CAPACITY_BYTES = 64 * 1024;
+/** The smallest record (length word + a 1-byte item, padded): bounds the heap entries needed. */
+const MIN_RECORD = 8;
+
+/** `n` rounded up to a multiple of 4. */
+export const pad4 = (n: number): number => (n + 3) & ~3;
+
+/** Bytes a record of `length` item bytes takes (length word + bytes padded to 4). */
+export const recordSize = (length: number): number => 4 + pad4(length);
+
+/** The sizes a queue is created with. */
+export interface Geometry {
+  /** Item limit (0: bytes only). */
+  maxsize: number;
+  /** Bytes of the data area. */
+  capacity: number;
+  /** Heap entries (PriorityQueue), else 0. */
+  heapCap: number;
+  /** Bytes of the whole queue, a multiple of 8. */
+  byteLength: number;
+}
+
+/** Checks the sizes of a `kind` queue and computes its geometry. */
+export function geometry(
+  kind: string,
+  discipline: number,
+  maxsize: unknown,
+  capacityBytes: unknown,
+): Geometry {
+  if (typeof maxsize !== "number") {
+    throw new TypeError(`Cannot create ${kind}: maxsize must be a number, got ${typeof maxsize}`);
+  }
+  if (!Number.isInteger(maxsize) || maxsize < 0 || maxsize > 2 ** 30) {
+    throw new RangeError(
+      `Cannot create ${kind}: maxsize must be an integer from 0 to 2^30, got ${maxsize}`,
+    );
+  }
+  let capacity: number;
+  if (capacityBytes === undefined) {
+    capacity = Math.max(DEFAULT_CAPACITY_BYTES, Math.min(maxsize * 64, 2 ** 30));
+  } else {
+    if (typeof capacityBytes !== "number") {
+      throw new TypeError(
+        `Cannot create ${kind}: capacityBytes must be a number, got ${typeof capacityBytes}`,
+      );
+    }
+    if (!Number.isInteger(capacityBytes) || capacityBytes < 16 || capacityBytes > 2 ** 30) {
+      throw new RangeError(
+        `Cannot create ${kind}: capacityBytes must be an integer from 16 to 2^30, got ${capacityBytes}`,
+      );
+    }
+    capacity = capacityBytes;
+  }
+  capacity = pad4(capacity);
+  const heapCap = discipline !== PRIORITY
+    ? 0
+    : maxsize > 0
+    ? maxsize
+    : Math.floor(capacity / MIN_RECORD);
+  const byteLength = HEADER_BYTES + heapCap * 8 + heapBytes(heapCap) + capacity;
+  return { maxsize, capacity, heapCap, byteLength: Math.ceil(byteLength / 8) * 8 };
+}
+
+/** The geometry stored in the header of an existing queue. */
+export function geometryOf(handle: Handle, kind: string, discipline: number): Geometry {
+  const header = new Int32Array(handle.buffer, handle.byteOffset, HEADER_SLOTS);
+  return geometry(kind, discipline, Atomics.load(header, MAXSIZE), Atomics.load(header, CAPACITY));
+}
+
+/** Validates the handle of a `kind` queue for `from`: placement, then the stored sizes. */
+export function openQueue(handle: Handle, kind: string, discipline: number): Handle {
+  const opened = open(handle, kind, HEADER_BYTES, 8);
+  const g = geometryOf(opened, kind, discipline);
+  if (opened.byteOffset + g.byteLength > opened.buffer.byteLength) {
+    throw new RangeError(`Cannot open ${kind}: the handle's buffer is too small for it`);
+  }
+  return opened;
+}
+
+/** Writes the header of a new queue (before any other thread can see it). */
+export function writeHeader(i32: Int32Array, discipline: number, g: Geometry): void {
+  i32.fill(0);
+  Atomics.store(i32, DISCIPLINE, discipline);
+  Atomics.store(i32, MAXSIZE, g.maxsize);
+  Atomics.store(i32, CAPACITY, g.capacity);
+  Atomics.store(i32, HEAP_CAP, g.heapCap);
+}
+
+/** Bytes of the heap entries, rounded to 8. */
+function heapBytes(heapCap: number): number {
+  return Math.ceil((heapCap * 12) / 8) * 8;
+}
+
+/** Views of the areas after the header, made once per queue object. */
+export interface Areas {
+  /** Priorities of the heap entries. */
+  prio: Float64Array;
+  /** Heap entries: [offset, length, order] × N. */
+  heap: Int32Array;
+  /** The data area. */
+  u8: Uint8Array;
+  /** The data area as a DataView (record lengths). */
+  dv: DataView;
+}
+
+/** The views of the areas of a queue of geometry `g` at `handle`. */
+export function areasOf(handle: Handle, g: Geometry): Areas {
+  const { buffer, byteOffset } = handle;
+  let at = byteOffset + HEADER_BYTES;
+  const prio = new Float64Array(buffer, at, g.heapCap);
+  at += g.heapCap * 8;
+  const heap = new Int32Array(buffer, at, g.heapCap * 3);
+  at += heapBytes(g.heapCap);
+  return {
+    prio,
+    heap,
+    u8: new Uint8Array(buffer, at, g.capacity),
+    dv: new DataView(buffer, at, g.capacity),
+  };
+}

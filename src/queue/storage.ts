@@ -1,0 +1,287 @@
+/**
+ * The storage disciplines of the queues: the record formats of the data area and the order items
+ * come out in. Each is an object behind one {@link Storage} interface (`room`, `store`, `take`,
+ * `clear`); a queue makes one at construction and calls it with LOCK held.
+ *
+ * Records (`header.ts` has the areas and the slots):
+ * - FIFO ring ({@link Ring}): `[int32 length][bytes, padded to 4]` at HEAD..TAIL, wrapping; a
+ *   length of -1 (or HEAD reaching CAPACITY) means "continue at 0". Empty ⇒ HEAD = TAIL = 0;
+ *   COUNT > 0 and HEAD = TAIL ⇒ full.
+ * - LIFO stack ({@link Stack}): `[bytes, padded to 4][int32 length]` from 0 up to TAIL; pop reads
+ *   the length below TAIL.
+ * - Priority arena ({@link Heap}): `[int32 length][bytes, padded]` appended at TAIL; the heap
+ *   holds `(offset, length, order)` + priority; freed records are reclaimed when the arena is
+ *   compacted (only when an item would not fit at TAIL but fits in the free bytes).
+ *
+ * Every method runs with LOCK held; COUNT is the caller's (it counts after `store` and before
+ * `take` returns), so a discipline reads COUNT as "items stored before this call".
+ *
+ * @module
+ */
+
+import {
+  type Areas,
+  COUNT,
+  FIFO,
+  HEAD,
+  LIFO,
+  LIVE,
+  ORDER,
+  pad4,
+  recordSize,
+  TAIL,
+} from "./header.ts";
+
+/** Options of `PriorityQueue.put*`. */
+export interface PriorityOptions {
+  /** Lower numbers come out first; FIFO among equal priorities. Default 0. */
+  priority?: number | undefined;
+}
+
+/** One storage discipline of one queue (all methods with LOCK held). */
+export interface Storage {
+  /** Where a record of `size` bytes goes now, or -1 when there is no room. */
+  room(size: number, count: number): number;
+  /** Stores `bytes` at `at` (from `room`) with `priority`. */
+  store(bytes: Uint8Array, at: number, priority: number): void;
+  /** Removes the next record; returns its bytes in the thread's scratch (COUNT > 0). */
+  take(): Uint8Array;
+  /** Resets the storage of an empty queue. */
+  clear(): void;
+  /** The priority a put asks for (0 where the discipline has none). @throws on a bad one */
+  priorityOf(options: PriorityOptions | undefined): number;
+}
+
+/** Record length marking "wrap to 0" in the FIFO ring. */
+const WRAP = -1;
+
+/** Per-thread scratch for records read out of a queue (decoded before the next get). */
+let readScratch = new Uint8Array(256);
+
+/** Copies `length` bytes at `start` of `u8` into the thread's scratch, grown as needed. */
+function copyOut(u8: Uint8Array, start: number, length: number): Uint8Array {
+  if (readScratch.length < length) {
+    let size = readScratch.length;
+    while (size < length) size *= 2;
+    readScratch = new Uint8Array(size);
+  }
+  const bytes = readScratch.subarray(0, length);
+  bytes.set(u8.subarray(start, start + length));
+  return bytes;
+}
+
+/** What every discipline holds: the header and the data area; no priorities, one reset. */
+abstract class Records implements Storage {
+  protected readonly i32: Int32Array;
+  protected readonly u8: Uint8Array;
+  protected readonly dv: DataView;
+
+  constructor(i32: Int32Array, areas: Areas) {
+    this.i32 = i32;
+    this.u8 = areas.u8;
+    this.dv = areas.dv;
+  }
+
+  abstract room(size: number, count: number): number;
+  abstract store(bytes: Uint8Array, at: number, priority: number): void;
+  abstract take(): Uint8Array;
+
+  priorityOf(_options: PriorityOptions | undefined): number {
+    return 0;
+  }
+
+  clear(): void {
+    const i32 = this.i32;
+    i32[HEAD] = 0;
+    i32[TAIL] = 0;
+    i32[LIVE] = 0;
+  }
+}
+
+/** FIFO: a ring of length-prefixed records from HEAD to TAIL. */
+class Ring extends Records {
+  room(size: number, count: number): number {
+    if (count === 0) return 0;
+    const i32 = this.i32;
+    const head = i32[HEAD]!;
+    const tail = i32[TAIL]!;
+    if (tail > head) {
+      if (size <= this.u8.length - tail) return tail;
+      return size <= head ? 0 : -1; // wraps to 0, leaving a WRAP mark at tail
+    }
+    return size <= head - tail ? tail : -1; // wrapped (tail <= head); equal means full
+  }
+
+  store(bytes: Uint8Array, at: number): void {
+    const i32 = this.i32;
+    const tail = i32[TAIL]!;
+    if (at !== tail && tail + 4 <= this.u8.length) this.dv.setInt32(tail, WRAP, true);
+    this.dv.setInt32(at, bytes.length, true);
+    this.u8.set(bytes, at + 4);
+    i32[TAIL] = at + recordSize(bytes.length);
+  }
+
+  take(): Uint8Array {
+    const i32 = this.i32;
+    let head = i32[HEAD]!;
+    if (head + 4 > this.u8.length || this.dv.getInt32(head, true) === WRAP) head = 0;
+    const length = this.dv.getInt32(head, true);
+    i32[HEAD] = head + recordSize(length);
+    return copyOut(this.u8, head + 4, length);
+  }
+}
+
+/** LIFO: records stacked from 0 to TAIL, each with its length on top. */
+class Stack extends Records {
+  room(size: number): number {
+    const tail = this.i32[TAIL]!;
+    return tail + size <= this.u8.length ? tail : -1;
+  }
+
+  store(bytes: Uint8Array, at: number): void {
+    this.u8.set(bytes, at);
+    this.dv.setInt32(at + pad4(bytes.length), bytes.length, true);
+    this.i32[TAIL] = at + recordSize(bytes.length);
+  }
+
+  take(): Uint8Array {
+    const tail = this.i32[TAIL]!;
+    const length = this.dv.getInt32(tail - 4, true);
+    const start = tail - 4 - pad4(length);
+    this.i32[TAIL] = start;
+    return copyOut(this.u8, start, length);
+  }
+}
+
+/** Priority: records appended to an arena, ordered by a binary heap of (priority, order). */
+class Heap extends Records {
+  readonly #prio: Float64Array;
+  /** Heap entries: [offset, length, order] × N. */
+  readonly #heap: Int32Array;
+
+  constructor(i32: Int32Array, areas: Areas) {
+    super(i32, areas);
+    this.#prio = areas.prio;
+    this.#heap = areas.heap;
+  }
+
+  override priorityOf(options: PriorityOptions | undefined): number {
+    const priority = options?.priority ?? 0;
+    if (typeof priority !== "number") {
+      throw new TypeError(
+        `Cannot put to priorityqueue: priority must be a number, got ${typeof priority}`,
+      );
+    }
+    if (Number.isNaN(priority)) {
+      throw new RangeError("Cannot put to priorityqueue: priority must not be NaN");
+    }
+    return priority;
+  }
+
+  room(size: number, count: number): number {
+    if (count >= this.#prio.length) return -1;
+    const i32 = this.i32;
+    const capacity = this.u8.length;
+    if (i32[TAIL]! + size <= capacity) return i32[TAIL]!;
+    if (i32[LIVE]! + size > capacity) return -1;
+    this.#compact(count);
+    return i32[TAIL]!;
+  }
+
+  store(bytes: Uint8Array, at: number, priority: number): void {
+    const i32 = this.i32;
+    const size = recordSize(bytes.length);
+    this.dv.setInt32(at, bytes.length, true);
+    this.u8.set(bytes, at + 4);
+    i32[TAIL] = at + size;
+    i32[LIVE] = i32[LIVE]! + size;
+    const order = i32[ORDER]!;
+    i32[ORDER] = (order + 1) | 0;
+    this.#push(at, bytes.length, order, priority);
+  }
+
+  take(): Uint8Array {
+    const i32 = this.i32;
+    const offset = this.#heap[0]!;
+    const length = this.#heap[1]!;
+    const size = recordSize(length);
+    i32[LIVE] = i32[LIVE]! - size;
+    if (offset + size === i32[TAIL]!) i32[TAIL] = offset;
+    this.#pop();
+    return copyOut(this.u8, offset + 4, length);
+  }
+
+  /** Whether heap entry `a` comes out before `b`. */
+  #before(a: number, b: number): boolean {
+    const pa = this.#prio[a]!;
+    const pb = this.#prio[b]!;
+    if (pa !== pb) return pa < pb;
+    return ((this.#heap[a * 3 + 2]! - this.#heap[b * 3 + 2]!) | 0) < 0;
+  }
+
+  #swap(a: number, b: number): void {
+    const heap = this.#heap;
+    const prio = this.#prio;
+    const p = prio[a]!;
+    prio[a] = prio[b]!;
+    prio[b] = p;
+    for (let k = 0; k < 3; k++) {
+      const x = heap[a * 3 + k]!;
+      heap[a * 3 + k] = heap[b * 3 + k]!;
+      heap[b * 3 + k] = x;
+    }
+  }
+
+  #push(offset: number, length: number, order: number, priority: number): void {
+    let i = Atomics.load(this.i32, COUNT);
+    this.#heap[i * 3] = offset;
+    this.#heap[i * 3 + 1] = length;
+    this.#heap[i * 3 + 2] = order;
+    this.#prio[i] = priority;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.#before(i, parent)) break;
+      this.#swap(i, parent);
+      i = parent;
+    }
+  }
+
+  #pop(): void {
+    const last = Atomics.load(this.i32, COUNT) - 1;
+    if (last > 0) this.#swap(0, last);
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= last) break;
+      const right = left + 1;
+      const child = right < last && this.#before(right, left) ? right : left;
+      if (!this.#before(child, i)) break;
+      this.#swap(child, i);
+      i = child;
+    }
+  }
+
+  /** Moves the live records of the arena to its start. */
+  #compact(count: number): void {
+    const heap = this.#heap;
+    const entries = Array.from({ length: count }, (_, i) => i).sort((a, b) =>
+      heap[a * 3]! - heap[b * 3]!
+    );
+    let write = 0;
+    for (const e of entries) {
+      const offset = heap[e * 3]!;
+      const size = recordSize(heap[e * 3 + 1]!);
+      if (offset !== write) this.u8.copyWithin(write, offset, offset + size);
+      heap[e * 3] = write;
+      write += size;
+    }
+    this.i32[TAIL] = write;
+  }
+}
+
+/** The storage of a queue of `discipline` over header `i32` and `areas`. */
+export function storageFor(discipline: number, i32: Int32Array, areas: Areas): Storage {
+  if (discipline === FIFO) return new Ring(i32, areas);
+  if (discipline === LIFO) return new Stack(i32, areas);
+  return new Heap(i32, areas);
+}
