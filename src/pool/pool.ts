@@ -1,8 +1,11 @@
 /**
- * `ThreadPool`, as Python's `concurrent.futures.ThreadPoolExecutor`, on workers.
+ * `ThreadPool`, as Python's `concurrent.futures.ThreadPoolExecutor`, on workers: its public
+ * methods, its slots and claims, its result reader and its workers' lifecycle. The records and
+ * the claim word are in `protocol.ts`, the worker's loop in `runner.ts`, the buffer registry in
+ * `buffers.ts`, `map()`'s loop in `map.ts`, starting and ending a worker in `workers.ts`.
  *
  * ## Dispatch through shared memory
- * Tasks travel as byte records through two shared-memory queues (`queue.ts`, `codec.ts`), not
+ * Tasks travel as byte records through two shared-memory queues (`Queue`, `structuredCodec`), not
  * as one `postMessage` each: `submit()` puts `[slot, export, args, mode]` on the *task queue*;
  * every idle worker blocks in `getSync()` on it, so the first one free takes the next task with
  * no help from this thread; it puts `[slot, OK | ERR, payload]` on the *result queue*, which one
@@ -10,7 +13,7 @@
  * one `get()` when it runs dry), settling each task's promise by its slot. The reader runs only
  * while records are due, and its pending `get()` is what keeps the process alive meanwhile.
  *
- * A *claim word* per slot (`runtime/pool_worker.ts` has the state table) makes cancellation and
+ * A *claim word* per slot (`protocol.ts` has the state table) makes cancellation and
  * crashes exact: a worker claims a record (QUEUED → TAKEN by it) before running it; the pool
  * cancels a queued task by QUEUED → CANCELLED (the worker that finds it skips it), kills a
  * running one by TAKEN → FREE (the worker can no longer report it), and, when a worker ends,
@@ -21,33 +24,22 @@
  * Arguments are stored by the codec, which copies and refuses shared memory. Arguments that hold
  * primitives (`Lock`, `Queue`, ...) or SharedArrayBuffers (or views of them) are *wired*: the
  * primitives become handles, and each SharedArrayBuffer is posted once to every worker and
- * referred to by id (see `pool_worker.ts`); a `Lock` passed to a million tasks is posted once
+ * referred to by id (see `protocol.ts`); a `Lock` passed to a million tasks is posted once
  * per worker. Arguments too large for the ring travel in a SharedArrayBuffer of their own.
  * Results and errors that the codec cannot store go back by `postMessage`.
  *
  * @module
  */
 
-import { QueueFullError } from "./errors.ts";
+import { QueueFullError } from "../errors.ts";
+import { revive } from "../internal/revive.ts";
+import { Queue } from "../queue.ts";
+import { registerBuiltinKinds } from "../kinds.ts";
+import { decodeError, type ErrorRecord } from "../thread/protocol.ts";
+import { moduleUrl, typeOf } from "../thread/spawn.ts";
+import { BufferRegistry } from "./buffers.ts";
+import { mapTasks } from "./map.ts";
 import {
-  currentIdent,
-  drawIdentFor,
-  LIFE_ALIVE,
-  LIFE_ENDED,
-  mainIdent,
-  registryOf,
-  setLife,
-  setMainIdent,
-  setName,
-} from "./internal/ident.ts";
-import { revive } from "./internal/revive.ts";
-import { Queue } from "./queue.ts";
-import { registerBuiltinKinds } from "./runtime/kinds.ts";
-import { bootstrapUrl, runtime, type StartedWorker, threadSelf } from "./runtime/mod.ts";
-import {
-  BUFFER_REF,
-  type BufferMessage,
-  BYTES,
   CANCELLED,
   CLAIMS,
   doneBy,
@@ -58,11 +50,8 @@ import {
   LOADED,
   MAX_WORKER_SEQ,
   OK,
-  PLAIN,
-  POOL_STATE_BYTES,
   type PoolCrashMessage,
   type PoolResultMessage,
-  type PoolStartMessage,
   QUEUED,
   recordCodec,
   type ResultRecord,
@@ -70,21 +59,25 @@ import {
   takenBy,
   type TaskRecord,
   WAKE,
-  wire,
-  WIRED,
-} from "./runtime/pool_worker.ts";
+} from "./protocol.ts";
 import {
-  CODE,
-  decodeError,
-  type ErrorRecord,
-  EXITED,
-  KILL,
-  NO_CODE,
-  RUNNING,
-  settleState,
-  type StartMessage,
-  STATE,
-} from "./runtime/protocol.ts";
+  defaultSize,
+  exportOf,
+  type PoolCloseOptions,
+  type PoolMapOptions,
+  type PoolSubmitOptions,
+  Task,
+  type ThreadPoolOptions,
+} from "./task.ts";
+import {
+  deathError,
+  killPoolWorker,
+  type PoolWorker,
+  poolWorkerExited,
+  startPoolWorker,
+} from "./workers.ts";
+
+export type { PoolCloseOptions, PoolMapOptions, PoolSubmitOptions, ThreadPoolOptions };
 
 /** Tasks that may be in the shared queues at once (more wait in the submitting thread). */
 export const SLOTS = 1024;
@@ -93,129 +86,7 @@ const RING_BYTES = 256 * 1024;
 /** Workers in a row that end before taking a task, after which the pending tasks fail. */
 const MAX_EARLY_DEATHS = 3;
 
-/** Options of `new ThreadPool(module, options)`. */
-export interface ThreadPoolOptions {
-  /**
-   * The most workers the pool runs at once; they are started as tasks need them and reused.
-   * Default: the hardware concurrency (`navigator.hardwareConcurrency`, 1 where unknown).
-   */
-  size?: number | undefined;
-  /** The pool's name, also the prefix of its workers' names (`<name>_0`, ...). */
-  name?: string | undefined;
-}
-
-/** Options of `submit()`. */
-export interface PoolSubmitOptions {
-  /** The export to call; default `"default"`. */
-  export?: string | undefined;
-  /**
-   * Cancels the task: before it starts it never runs; while it runs, its worker is terminated
-   * (and replaced). Either way the promise rejects with `signal.reason`.
-   */
-  signal?: AbortSignal | undefined;
-}
-
-/** Options of `map()`. */
-export interface PoolMapOptions {
-  /** The export to call; default `"default"`. */
-  export?: string | undefined;
-  /** Yield results in input order (default `true`) or as tasks complete (`false`). */
-  ordered?: boolean | undefined;
-}
-
-/** Options of `close()`. */
-export interface PoolCloseOptions {
-  /**
-   * Cancel the tasks that have not started: their promises reject with an `AbortError`
-   * `DOMException`. Running tasks always finish. Default `false`.
-   */
-  cancelPending?: boolean | undefined;
-}
-
-/** A task as the pool holds it. */
-class Task {
-  /** Its slot while a record of it is in the queues, else -1. */
-  slot = -1;
-  /** Waiting in this thread for a slot. */
-  inBacklog = false;
-  /** Settled (its record may still be in the queues). */
-  done = false;
-  /** What the record carries: the args, wired, or a reference to their bytes. */
-  value: unknown;
-  mode = PLAIN;
-  /**
-   * Buffers the record refers to, kept alive (and so registered) as long as the task is: until
-   * its slot comes back, so that none is forgotten before a worker has revived the args.
-   */
-  buffers: SharedArrayBuffer[] | undefined;
-  /** A registered buffer of the task's own (its args' bytes), forgotten with its slot. */
-  ownBuffer: number | undefined;
-  cleanup: (() => void) | undefined;
-  readonly exportName: string;
-  readonly settle: (ok: boolean, value: unknown) => void;
-
-  constructor(
-    exportName: string,
-    args: readonly unknown[],
-    settle: (ok: boolean, value: unknown) => void,
-  ) {
-    this.exportName = exportName;
-    this.value = args;
-    this.settle = settle;
-  }
-}
-
-/** A worker as the pool holds it. */
-interface PoolWorker {
-  readonly seq: number;
-  readonly ident: number;
-  readonly name: string;
-  readonly state: Int32Array;
-  started: StartedWorker | undefined;
-  /** The uncaught error that ended it, once reported. */
-  crash: { error: unknown } | undefined;
-  killed: boolean;
-  exited: boolean;
-  readonly gone: Promise<void>;
-  resolveGone: () => void;
-}
-
 let poolCounter = 0;
-
-function typeOf(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  return typeof value;
-}
-
-function defaultSize(): number {
-  const n = (globalThis as { navigator?: { hardwareConcurrency?: unknown } }).navigator
-    ?.hardwareConcurrency;
-  return typeof n === "number" && Number.isInteger(n) && n > 0 ? n : 1;
-}
-
-function exportOf(options: unknown, what: string): string {
-  if (options === undefined) return "default";
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`Cannot ${what}: options must be an object, got ${typeOf(options)}`);
-  }
-  const name = (options as { export?: unknown }).export;
-  if (name === undefined) return "default";
-  if (typeof name !== "string" || name === "") {
-    throw new TypeError(
-      `Cannot ${what}: export must be a non-empty string, got ${typeOf(name)}`,
-    );
-  }
-  return name;
-}
-
-/** Records the main thread's ident in the registry, when called on the main thread. */
-function recordMain(): void {
-  if (threadSelf() === undefined && runtime.isMainThread()) {
-    const ident = currentIdent();
-    if (mainIdent() !== ident) setMainIdent(ident);
-  }
-}
 
 /**
  * A pool of worker threads that run tasks: calls of one module's exports, as Python's
@@ -306,7 +177,7 @@ export class ThreadPool implements AsyncDisposable {
   /** The pool's name; its workers are `<name>_0`, `<name>_1`, ... */
   readonly name: string;
   readonly #module: string;
-  /** EPOCH + CLAIM[s] (see `runtime/pool_worker.ts`). */
+  /** EPOCH + CLAIM[s] (see `protocol.ts`). */
   readonly #control: Int32Array;
   readonly #tasks: Queue<TaskRecord>;
   readonly #results: Queue<ResultRecord>;
@@ -336,12 +207,11 @@ export class ThreadPool implements AsyncDisposable {
   #stopped = false;
   #reading = false;
   #awaiting = false;
-  // Registry of the buffers tasks carry (see `runtime/pool_worker.ts`).
-  readonly #bufferIds = new WeakMap<SharedArrayBuffer, number>();
-  readonly #buffers = new Map<number, WeakRef<SharedArrayBuffer>>();
-  #nextBufferId = 0;
-  #forgetting: number[] = [];
-  readonly #finalizer = new FinalizationRegistry<number>((id) => this.#forget(id));
+  /** The buffers tasks carry (see `protocol.ts`). */
+  readonly #buffers = new BufferRegistry((message) => {
+    for (const worker of this.#workers.values()) worker.started?.post(message);
+    Atomics.add(this.#control, EPOCH, 1);
+  });
 
   /**
    * Creates a pool for `module`'s exports. No worker starts until a task is submitted.
@@ -376,13 +246,7 @@ export class ThreadPool implements AsyncDisposable {
     if (name !== undefined && typeof name !== "string") {
       throw new TypeError(`Cannot create thread pool: name must be a string, got ${typeOf(name)}`);
     }
-    if (module instanceof URL) this.#module = module.href;
-    else if (typeof module === "string") this.#module = runtime.resolveModule(module);
-    else {
-      throw new TypeError(
-        `Cannot create thread pool: module must be a URL or a string, got ${typeOf(module)}`,
-      );
-    }
+    this.#module = moduleUrl(module, "thread pool");
     this.size = size ?? defaultSize();
     this.name = name ?? `ThreadPool-${++poolCounter}`;
     this.#control = new Int32Array(new SharedArrayBuffer((CLAIMS + SLOTS) * 4));
@@ -496,7 +360,18 @@ export class ThreadPool implements AsyncDisposable {
       throw new TypeError(`Cannot map: expected an iterable, got ${typeOf(iterable)}`);
     }
     this.#assertOpen("map");
-    return this.#map<T, R>(open, exportName, ordered);
+    return mapTasks<T, R>(
+      {
+        size: this.size,
+        closed: () => this.#closed,
+        describe: () => this.#describe(),
+        enqueue: (task) => this.#enqueue(task),
+        cancel: (task, reason) => this.#cancel(task, reason, false),
+      },
+      open,
+      exportName,
+      ordered,
+    );
   }
 
   /**
@@ -584,7 +459,7 @@ export class ThreadPool implements AsyncDisposable {
         failure = error;
       }
       try {
-        if (this.#prepare(task, failure)) continue;
+        if (this.#buffers.prepare(task, failure)) continue;
       } catch (error) {
         failure = error;
       }
@@ -610,34 +485,6 @@ export class ThreadPool implements AsyncDisposable {
     return true;
   }
 
-  /**
-   * After a put failed with `error`: moves the record to the next form that can hold the args
-   * (wired, then bytes in a buffer of their own). Returns whether there is one to try.
-   */
-  #prepare(task: Task, error: unknown): boolean {
-    if (error instanceof TypeError && task.mode === PLAIN) {
-      // Shared memory (or something no form can hold: the next put says so).
-      const added: [number, SharedArrayBuffer][] = [];
-      task.value = wire(task.value, (buffer) => this.#register(task, buffer, added));
-      task.mode = WIRED;
-      this.#announce(added, []);
-      return true;
-    }
-    if (error instanceof RangeError && task.mode !== BYTES) {
-      const bytes = recordCodec.encode([task.mode, task.value]);
-      const buffer = new SharedArrayBuffer(bytes.length);
-      new Uint8Array(buffer).set(bytes);
-      const added: [number, SharedArrayBuffer][] = [];
-      const id = this.#register(task, buffer, added);
-      task.ownBuffer = id;
-      task.value = { [BUFFER_REF]: id, length: bytes.length };
-      task.mode = BYTES;
-      this.#announce(added, []);
-      return true;
-    }
-    return false;
-  }
-
   /** Settles a task (once). */
   #finish(task: Task, ok: boolean, value: unknown): void {
     if (task.done) return;
@@ -646,7 +493,7 @@ export class ThreadPool implements AsyncDisposable {
     task.cleanup?.();
     task.cleanup = undefined;
     // Never dispatched (or no longer: its slot came back): no record refers to its own buffer.
-    if (task.slot < 0 && task.ownBuffer !== undefined) this.#forget(task.ownBuffer);
+    if (task.slot < 0 && task.ownBuffer !== undefined) this.#buffers.forget(task.ownBuffer);
     if (--this.#unsettled === 0) {
       for (const wake of this.#idleWaiters.splice(0)) wake();
     }
@@ -716,7 +563,7 @@ export class ThreadPool implements AsyncDisposable {
     this.#inUse[slot] = 0;
     const task = this.#slotTasks[slot];
     if (task !== undefined) {
-      if (task.ownBuffer !== undefined) this.#forget(task.ownBuffer);
+      if (task.ownBuffer !== undefined) this.#buffers.forget(task.ownBuffer);
       task.slot = -1;
       task.buffers = undefined;
     }
@@ -873,76 +720,31 @@ export class ThreadPool implements AsyncDisposable {
       this.#failAll(new RangeError(`Cannot start a worker: ${this.#describe()} started too many`));
       return false;
     }
-    recordMain();
-    registerBuiltinKinds();
     const seq = ++this.#seq;
-    const ident = drawIdentFor();
-    const name = `${this.name}_${seq - 1}`;
-    setName(ident, name);
-    // Watched from now on: a lock the worker holds when it ends passes on with OwnerDiedError.
-    setLife(ident, LIFE_ALIVE);
-    const state = new Int32Array(new SharedArrayBuffer(POOL_STATE_BYTES));
-    Atomics.store(state, STATE, RUNNING);
-    let resolveGone!: () => void;
-    const gone = new Promise<void>((resolve) => resolveGone = resolve);
-    const worker: PoolWorker = {
+    const { worker, error } = startPoolWorker(
       seq,
-      ident,
-      name,
-      state,
-      started: undefined,
-      crash: undefined,
-      killed: false,
-      exited: false,
-      gone,
-      resolveGone,
-    };
-    this.#workers.set(seq, worker);
-    const buffers: [number, SharedArrayBuffer][] = [];
-    for (const [id, ref] of this.#buffers) {
-      const buffer = ref.deref();
-      if (buffer !== undefined) buffers.push([id, buffer]);
-    }
-    const start: PoolStartMessage = {
-      threadkit: "pool",
-      registry: registryOf(),
-      state: state.buffer as SharedArrayBuffer,
-      ident,
-      name,
-      module: this.#module,
-      seq,
-      control: this.#control.buffer as SharedArrayBuffer,
-      tasks: this.#tasks.handle,
-      results: this.#results.handle,
-      buffers,
-      epoch: Atomics.load(this.#control, EPOCH),
-    };
-    try {
-      // Daemon: an idle worker never keeps the process alive (the reader does, while tasks are
-      // due); the runtime adapter picks a worker that can be unref'd.
-      worker.started = runtime.start(
-        bootstrapUrl(),
-        start as unknown as StartMessage,
-        { name, daemon: true },
-        {
-          message: (data) => this.#onMessage(worker, data),
-          error: (error) => {
-            worker.crash ??= { error };
-          },
-          exit: (code) => this.#onExit(worker, code),
-        },
-      );
-      if (this.#closed) worker.started.ref();
-      return true;
-    } catch (error) {
+      `${this.name}_${seq - 1}`,
+      () => ({
+        module: this.#module,
+        control: this.#control.buffer as SharedArrayBuffer,
+        tasks: this.#tasks.handle,
+        results: this.#results.handle,
+        buffers: this.#buffers.known(),
+        epoch: Atomics.load(this.#control, EPOCH),
+      }),
+      (worker) => this.#workers.set(seq, worker),
+      {
+        message: (worker, data) => this.#onMessage(worker, data),
+        exit: (worker, code) => this.#onExit(worker, code),
+      },
+    );
+    if (error !== undefined) {
       this.#workers.delete(seq);
-      worker.exited = true;
-      setLife(ident, LIFE_ENDED);
-      settleState(state, EXITED);
-      resolveGone();
-      if (this.#workers.size === 0) this.#failAll(error);
+      if (this.#workers.size === 0) this.#failAll(error.error);
       return false;
     }
+    if (this.#closed) worker.started?.ref();
+    return true;
   }
 
   /** Terminates a worker whose task was cancelled while it ran; it is no longer counted. */
@@ -950,20 +752,12 @@ export class ThreadPool implements AsyncDisposable {
     const worker = this.#workers.get(seq);
     if (worker === undefined) return;
     this.#workers.delete(seq);
-    worker.killed = true;
-    // For runtimes that end a worker only after its current task (Deno); see protocol.ts.
-    Atomics.store(worker.state, KILL, 1);
-    worker.started?.terminate();
-    worker.resolveGone();
+    killPoolWorker(worker);
   }
 
   #onExit(worker: PoolWorker, code: number | undefined): void {
-    if (worker.exited) return;
-    worker.exited = true;
-    setLife(worker.ident, LIFE_ENDED);
-    settleState(worker.state, EXITED, code ?? NO_CODE);
+    if (!poolWorkerExited(worker, code)) return;
     this.#workers.delete(worker.seq);
-    worker.resolveGone();
     // Results it (or anyone) put before it ended come first.
     this.#drainResults();
     const taken = takenBy(worker.seq);
@@ -976,7 +770,7 @@ export class ThreadPool implements AsyncDisposable {
       const task = this.#slotTasks[slot];
       this.#release(slot);
       if (task !== undefined && !task.done) {
-        error ??= this.#deathError(worker, code);
+        error ??= deathError(worker, code, this.#describe());
         this.#finish(task, false, error);
       }
     }
@@ -987,26 +781,12 @@ export class ThreadPool implements AsyncDisposable {
         this.#failAll(
           new Error(
             `Cannot run tasks: ${MAX_EARLY_DEATHS} workers of ${this.#describe()} in a row ended before they could take one`,
-            { cause: this.#deathError(worker, code, "before it took a task") },
+            { cause: deathError(worker, code, this.#describe(), "before it took a task") },
           ),
         );
       }
     }
     this.#afterChange();
-  }
-
-  #deathError(
-    worker: PoolWorker,
-    code: number | undefined,
-    when = "while it ran the task",
-  ): unknown {
-    if (worker.crash !== undefined) return worker.crash.error;
-    const fromState = Atomics.load(worker.state, CODE);
-    const exitCode = code ?? (fromState === NO_CODE ? undefined : fromState);
-    const how = exitCode === undefined ? "ended" : `exited with code ${exitCode}`;
-    return new Error(
-      `Worker ${worker.ident} ${JSON.stringify(worker.name)} of ${this.#describe()} ${how} ${when}`,
-    );
   }
 
   /** Fails every task that has not started (no worker can run them). */
@@ -1030,109 +810,5 @@ export class ThreadPool implements AsyncDisposable {
       if (Atomics.load(this.#control, CLAIMS + slot) !== FREE) this.#release(slot);
     }
     this.#afterChange();
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Buffers in arguments
-
-  /** The id of `buffer`, registering it (into `added`) the first time. */
-  #register(task: Task, buffer: SharedArrayBuffer, added: [number, SharedArrayBuffer][]): number {
-    (task.buffers ??= []).push(buffer);
-    let id = this.#bufferIds.get(buffer);
-    if (id === undefined) {
-      id = ++this.#nextBufferId;
-      this.#bufferIds.set(buffer, id);
-      this.#buffers.set(id, new WeakRef(buffer));
-      this.#finalizer.register(buffer, id);
-      added.push([id, buffer]);
-    }
-    return id;
-  }
-
-  /** Forgets a buffer: now for new workers, at the next announcement for running ones. */
-  #forget(id: number): void {
-    if (!this.#buffers.delete(id)) return;
-    if (this.#forgetting.push(id) === 1) {
-      queueMicrotask(() => {
-        const ids = this.#forgetting;
-        this.#forgetting = [];
-        this.#announce([], ids);
-      });
-    }
-  }
-
-  /** Posts registry news to every worker, then bumps EPOCH so that they read it. */
-  #announce(add: [number, SharedArrayBuffer][], forget: number[]): void {
-    if (add.length === 0 && forget.length === 0) return;
-    const message: BufferMessage = { threadkit: "pool-buffers", add, forget };
-    for (const worker of this.#workers.values()) worker.started?.post(message);
-    Atomics.add(this.#control, EPOCH, 1);
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // map
-
-  async *#map<T, R>(
-    open: () => Iterator<T> | AsyncIterator<T>,
-    exportName: string,
-    ordered: boolean,
-  ): AsyncIterableIterator<R> {
-    const window = 2 * this.size;
-    const iterator = open();
-    let exhausted = false;
-    /** Tasks in flight, in input order; each settles into `outcome`. */
-    const flight: { task: Task; outcome?: { ok: boolean; value: unknown } }[] = [];
-    /** Settled entries in completion order (unordered mode). */
-    const completed: typeof flight = [];
-    let wake: (() => void) | undefined;
-    /** The pool closed before every item was submitted: thrown once the submitted are out. */
-    let closed: Error | undefined;
-    try {
-      for (;;) {
-        while (!exhausted && closed === undefined && flight.length < window) {
-          if (this.#closed) {
-            closed = new Error(`Cannot map: ${this.#describe()} was closed during the loop`);
-            break;
-          }
-          const next = await iterator.next();
-          if (next.done === true) {
-            exhausted = true;
-            break;
-          }
-          const entry: (typeof flight)[number] = {
-            task: new Task(exportName, [next.value], (ok, value) => {
-              entry.outcome = { ok, value };
-              if (!ordered) completed.push(entry);
-              wake?.();
-            }),
-          };
-          flight.push(entry);
-          this.#enqueue(entry.task);
-        }
-        if (flight.length === 0) {
-          if (closed !== undefined) throw closed;
-          return;
-        }
-        const entry = ordered ? flight[0]! : completed[0];
-        if (entry?.outcome === undefined) {
-          await new Promise<void>((resolve) => wake = resolve);
-          wake = undefined;
-          continue;
-        }
-        if (ordered) flight.shift();
-        else {
-          completed.shift();
-          flight.splice(flight.indexOf(entry), 1);
-        }
-        if (!entry.outcome.ok) throw entry.outcome.value;
-        yield entry.outcome.value as R;
-      }
-    } finally {
-      // Left early: the tasks that have not started never will; running ones finish unheard.
-      for (const { task } of flight) {
-        this.#cancel(task, new DOMException("The map() loop was left", "AbortError"), false);
-      }
-      if (!exhausted) await iterator.return?.();
-    }
   }
 }
