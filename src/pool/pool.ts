@@ -32,34 +32,23 @@
  */
 
 import { QueueFullError } from "../errors.ts";
-import { revive } from "../internal/revive.ts";
 import { Queue } from "../queue.ts";
-import { registerBuiltinKinds } from "../kinds.ts";
-import { decodeError, type ErrorRecord } from "../thread/protocol.ts";
 import { moduleUrl, typeOf } from "../thread/spawn.ts";
 import { BufferRegistry } from "./buffers.ts";
 import { mapTasks } from "./map.ts";
 import {
-  CANCELLED,
-  CLAIMS,
-  doneBy,
   EPOCH,
-  ERR,
-  FIRST_WORKER_CLAIM,
-  FREE,
   LOADED,
   MAX_WORKER_SEQ,
-  OK,
   type PoolCrashMessage,
   type PoolResultMessage,
-  QUEUED,
   recordCodec,
   type ResultRecord,
   SKIP,
-  takenBy,
   type TaskRecord,
-  WAKE,
 } from "./protocol.ts";
+import { errorOf, outcomeOf, ResultReader } from "./results.ts";
+import { Slots } from "./slots.ts";
 import {
   defaultSize,
   exportOf,
@@ -79,8 +68,8 @@ import {
 
 export type { PoolCloseOptions, PoolMapOptions, PoolSubmitOptions, ThreadPoolOptions };
 
-/** Tasks that may be in the shared queues at once (more wait in the submitting thread). */
-export const SLOTS = 1024;
+export { SLOTS } from "./slots.ts";
+
 /** Bytes of each ring; larger task records travel in a buffer of their own. */
 const RING_BYTES = 256 * 1024;
 /** Workers in a row that end before taking a task, after which the pending tasks fail. */
@@ -177,18 +166,15 @@ export class ThreadPool implements AsyncDisposable {
   /** The pool's name; its workers are `<name>_0`, `<name>_1`, ... */
   readonly name: string;
   readonly #module: string;
-  /** EPOCH + CLAIM[s] (see `protocol.ts`). */
-  readonly #control: Int32Array;
   readonly #tasks: Queue<TaskRecord>;
+  /** The buffers tasks carry (see `protocol.ts`). */
+  readonly #buffers = new BufferRegistry((message) => {
+    for (const worker of this.#workers.values()) worker.started?.post(message);
+    Atomics.add(this.#slots.control, EPOCH, 1);
+  });
+  readonly #slots = new Slots((id) => this.#buffers.forget(id));
   readonly #results: Queue<ResultRecord>;
-  /** Free slots (a stack). */
-  readonly #free: number[] = [];
-  /** The task each used slot's record belongs to (kept after it settles, until it is read). */
-  readonly #slotTasks: (Task | undefined)[] = new Array(SLOTS);
-  /** Which slots are in use (a record of theirs is in the queues or a worker holds it). */
-  readonly #inUse = new Uint8Array(SLOTS);
-  /** Slots in use. */
-  #used = 0;
+  readonly #reader: ResultReader;
   /** Tasks waiting for a slot, in order; `#backlogHead` is the first live index. */
   #backlog: Task[] = [];
   #backlogHead = 0;
@@ -205,13 +191,6 @@ export class ThreadPool implements AsyncDisposable {
   #closing: Promise<void> | undefined;
   /** The task queue is shut down: no more workers. */
   #stopped = false;
-  #reading = false;
-  #awaiting = false;
-  /** The buffers tasks carry (see `protocol.ts`). */
-  readonly #buffers = new BufferRegistry((message) => {
-    for (const worker of this.#workers.values()) worker.started?.post(message);
-    Atomics.add(this.#control, EPOCH, 1);
-  });
 
   /**
    * Creates a pool for `module`'s exports. No worker starts until a task is submitted.
@@ -249,11 +228,14 @@ export class ThreadPool implements AsyncDisposable {
     this.#module = moduleUrl(module, "thread pool");
     this.size = size ?? defaultSize();
     this.name = name ?? `ThreadPool-${++poolCounter}`;
-    this.#control = new Int32Array(new SharedArrayBuffer((CLAIMS + SLOTS) * 4));
-    for (let s = SLOTS - 1; s >= 0; s--) this.#free.push(s);
     const ring = { capacityBytes: RING_BYTES, codec: recordCodec };
     this.#tasks = new Queue<TaskRecord>(0, ring);
     this.#results = new Queue<ResultRecord>(0, ring);
+    this.#reader = new ResultReader(this.#results, {
+      due: () => this.#due(),
+      afterChange: () => this.#afterChange(),
+      onRecord: (slot, kind, payload) => this.#settleSlot(slot, kind, payload, false),
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -438,7 +420,7 @@ export class ThreadPool implements AsyncDisposable {
       this.#backlogLive++;
     }
     this.#ensureWorkers();
-    this.#read();
+    this.#reader.read();
   }
 
   /**
@@ -446,10 +428,8 @@ export class ThreadPool implements AsyncDisposable {
    * the ring is full); true when it was put, or when it cannot be and the task has failed.
    */
   #dispatch(task: Task): boolean {
-    const slot = this.#free.pop();
+    const slot = this.#slots.open();
     if (slot === undefined) return false;
-    const claims = this.#control;
-    Atomics.store(claims, CLAIMS + slot, QUEUED);
     for (;;) {
       let failure: unknown;
       try {
@@ -463,8 +443,7 @@ export class ThreadPool implements AsyncDisposable {
       } catch (error) {
         failure = error;
       }
-      Atomics.store(claims, CLAIMS + slot, FREE);
-      this.#free.push(slot);
+      this.#slots.abandon(slot);
       if (failure instanceof QueueFullError) return false;
       this.#finish(
         task,
@@ -478,10 +457,7 @@ export class ThreadPool implements AsyncDisposable {
       );
       return true;
     }
-    task.slot = slot;
-    this.#slotTasks[slot] = task;
-    this.#inUse[slot] = 1;
-    this.#used++;
+    this.#slots.bind(slot, task);
     return true;
   }
 
@@ -506,26 +482,8 @@ export class ThreadPool implements AsyncDisposable {
    */
   #cancel(task: Task, reason: unknown, kill: boolean): void {
     if (task.done) return;
-    if (task.slot >= 0) {
-      const claims = this.#control;
-      const at = CLAIMS + task.slot;
-      for (;;) {
-        const claim = Atomics.load(claims, at);
-        if (claim === QUEUED) {
-          // Not taken yet: the worker that takes the record skips it (and frees the slot).
-          if (Atomics.compareExchange(claims, at, QUEUED, CANCELLED) === QUEUED) break;
-          continue;
-        }
-        if (kill && claim >= FIRST_WORKER_CLAIM && (claim & 1) === 0) {
-          // Running: take the slot back, so that its worker can never report it, and kill it.
-          if (Atomics.compareExchange(claims, at, claim, FREE) !== claim) continue;
-          this.#reuse(task.slot);
-          this.#kill((claim - FIRST_WORKER_CLAIM) >> 1);
-        }
-        // Finishing (its result is on the way and will be dropped), or running and not killed.
-        break;
-      }
-    }
+    const seq = this.#slots.cancel(task, kill);
+    if (seq !== undefined) this.#kill(seq);
     this.#finish(task, false, reason);
     this.#afterChange();
   }
@@ -540,36 +498,10 @@ export class ThreadPool implements AsyncDisposable {
       const task = this.#backlog[i]!;
       if (!task.done) this.#finish(task, false, error());
     }
-    for (let slot = 0; slot < SLOTS; slot++) {
-      const task = this.#slotTasks[slot];
-      if (task === undefined || task.done) continue;
-      const at = CLAIMS + slot;
-      if (Atomics.compareExchange(this.#control, at, QUEUED, CANCELLED) === QUEUED) {
-        this.#finish(task, false, error());
-      }
+    for (const task of this.#slots.tasks()) {
+      if (!task.done && this.#slots.cancelQueued(task.slot)) this.#finish(task, false, error());
     }
     this.#afterChange();
-  }
-
-  /** Marks a slot free (its record has been read, or its worker ended or was killed). */
-  #release(slot: number): void {
-    Atomics.store(this.#control, CLAIMS + slot, FREE);
-    this.#reuse(slot);
-  }
-
-  /** Returns a slot whose claim is already FREE to the free list. */
-  #reuse(slot: number): void {
-    if (this.#inUse[slot] === 0) return;
-    this.#inUse[slot] = 0;
-    const task = this.#slotTasks[slot];
-    if (task !== undefined) {
-      if (task.ownBuffer !== undefined) this.#buffers.forget(task.ownBuffer);
-      task.slot = -1;
-      task.buffers = undefined;
-    }
-    this.#slotTasks[slot] = undefined;
-    this.#free.push(slot);
-    this.#used--;
   }
 
   /**
@@ -578,21 +510,14 @@ export class ThreadPool implements AsyncDisposable {
    * holds, the reader waits on the result queue and so keeps the process alive.
    */
   #due(): boolean {
-    return this.#unsettled > 0 || (this.#used > 0 && this.#workers.size > 0);
+    return this.#unsettled > 0 || (this.#slots.used > 0 && this.#workers.size > 0);
   }
 
   /** After slots came back or tasks settled: dispatch waiting tasks, start or stop things. */
   #afterChange(): void {
     this.#pump();
     this.#ensureWorkers();
-    if (this.#awaiting && !this.#due()) {
-      // Let the reader's pending get() return, so that it stops keeping the process alive.
-      try {
-        this.#results.putNowait([-1, WAKE]);
-      } catch {
-        // Full: the reader is not waiting then.
-      }
-    }
+    this.#reader.wakeIfIdle();
   }
 
   /** Dispatches waiting tasks while there is room. */
@@ -619,84 +544,24 @@ export class ThreadPool implements AsyncDisposable {
   // -------------------------------------------------------------------------------------------
   // Results
 
-  /** Starts the reader if records are due and it is not running. */
-  #read(): void {
-    if (this.#reading || !this.#due()) return;
-    this.#reading = true;
-    void this.#readLoop();
-  }
-
-  async #readLoop(): Promise<void> {
-    try {
-      for (;;) {
-        this.#drainResults();
-        this.#afterChange();
-        if (!this.#due()) return;
-        let record: ResultRecord;
-        this.#awaiting = true;
-        try {
-          record = await this.#results.get();
-        } finally {
-          this.#awaiting = false;
-        }
-        this.#onRecord(record);
-      }
-    } finally {
-      this.#reading = false;
-    }
-  }
-
-  /** Reads every record already on the result queue. */
-  #drainResults(): void {
-    const results = this.#results;
-    while (results.qsize() > 0) this.#onRecord(results.getNowait());
-  }
-
-  #onRecord(record: ResultRecord): void {
-    const [slot, kind, payload] = record;
-    if (slot < 0) return; // WAKE
-    const task = this.#slotTasks[slot];
-    this.#release(slot);
-    if (kind === SKIP || task === undefined || task.done) return;
-    if (kind === OK) this.#finish(task, true, payload);
-    else if (kind === ERR) this.#finish(task, false, this.#decodeError(payload, false));
-  }
-
-  #decodeError(record: unknown, wired: boolean): unknown {
-    try {
-      return decodeError(record as ErrorRecord, wired ? revive : (value) => value);
-    } catch (error) {
-      return error;
-    }
+  /** A result for `slot` (by the queue, or `wired` by a port): frees it, settles its task. */
+  #settleSlot(slot: number, kind: number, payload: unknown, wired: boolean): void {
+    const task = this.#slots.taskOf(slot);
+    this.#slots.release(slot);
+    if (task === undefined || task.done) return;
+    const outcome = outcomeOf(kind, payload, wired);
+    if (outcome !== undefined) this.#finish(task, outcome.ok, outcome.value);
   }
 
   #onMessage(worker: PoolWorker, data: unknown): void {
     const crash = data as Partial<PoolCrashMessage> | null;
     if (crash?.threadkit === "pool-crash") {
-      worker.crash = { error: this.#decodeError(crash.error, true) };
+      worker.crash = { error: errorOf(crash.error, true) };
       return;
     }
     const message = data as Partial<PoolResultMessage> | null;
     if (message?.threadkit !== "pool-result" || typeof message.slot !== "number") return;
-    const slot = message.slot;
-    const task = this.#slotTasks[slot];
-    this.#release(slot);
-    if (task !== undefined && !task.done) {
-      registerBuiltinKinds();
-      if (message.kind === OK) {
-        let value: unknown;
-        try {
-          value = revive(message.value);
-        } catch (error) {
-          this.#finish(task, false, error);
-          this.#afterChange();
-          return;
-        }
-        this.#finish(task, true, value);
-      } else if (message.kind === ERR) {
-        this.#finish(task, false, this.#decodeError(message.value, true));
-      }
-    }
+    this.#settleSlot(message.slot, message.kind ?? SKIP, message.value, true);
     this.#afterChange();
   }
 
@@ -726,11 +591,11 @@ export class ThreadPool implements AsyncDisposable {
       `${this.name}_${seq - 1}`,
       () => ({
         module: this.#module,
-        control: this.#control.buffer as SharedArrayBuffer,
+        control: this.#slots.control.buffer as SharedArrayBuffer,
         tasks: this.#tasks.handle,
         results: this.#results.handle,
         buffers: this.#buffers.known(),
-        epoch: Atomics.load(this.#control, EPOCH),
+        epoch: Atomics.load(this.#slots.control, EPOCH),
       }),
       (worker) => this.#workers.set(seq, worker),
       {
@@ -759,16 +624,11 @@ export class ThreadPool implements AsyncDisposable {
     if (!poolWorkerExited(worker, code)) return;
     this.#workers.delete(worker.seq);
     // Results it (or anyone) put before it ended come first.
-    this.#drainResults();
-    const taken = takenBy(worker.seq);
-    const done = doneBy(worker.seq);
-    const claims = this.#control;
+    this.#reader.drain();
     let error: unknown;
-    for (let slot = 0; slot < SLOTS; slot++) {
-      const claim = Atomics.load(claims, CLAIMS + slot);
-      if (claim !== taken && claim !== done) continue;
-      const task = this.#slotTasks[slot];
-      this.#release(slot);
+    for (const slot of this.#slots.heldBy(worker.seq)) {
+      const task = this.#slots.taskOf(slot);
+      this.#slots.release(slot);
       if (task !== undefined && !task.done) {
         error ??= deathError(worker, code, this.#describe());
         this.#finish(task, false, error);
@@ -792,7 +652,7 @@ export class ThreadPool implements AsyncDisposable {
   /** Fails every task that has not started (no worker can run them). */
   #failAll(error: unknown): void {
     const tasks = this.#backlog.slice(this.#backlogHead);
-    for (const task of this.#slotTasks) if (task !== undefined) tasks.push(task);
+    tasks.push(...this.#slots.tasks());
     for (const task of tasks) this.#cancel(task, error, false);
   }
 
@@ -805,10 +665,8 @@ export class ThreadPool implements AsyncDisposable {
     this.#tasks.shutdown({ immediate: true });
     await Promise.all([...this.#workers.values()].map((worker) => worker.gone));
     // Nobody will report on the slots still in use now (cancelled tasks, dropped results).
-    this.#drainResults();
-    for (let slot = 0; slot < SLOTS; slot++) {
-      if (Atomics.load(this.#control, CLAIMS + slot) !== FREE) this.#release(slot);
-    }
+    this.#reader.drain();
+    this.#slots.releaseAll();
     this.#afterChange();
   }
 }
