@@ -1,8 +1,10 @@
 /**
  * `ThreadPool`, as Python's `concurrent.futures.ThreadPoolExecutor`, on workers: its public
- * methods, its slots and claims, its result reader and its workers' lifecycle. The records and
- * the claim word are in `protocol.ts`, the worker's loop in `runner.ts`, the buffer registry in
- * `buffers.ts`, `map()`'s loop in `map.ts`, starting and ending a worker in `workers.ts`.
+ * methods, dispatch and cancellation of tasks, and its workers' lifecycle. Around it: the records
+ * and the claim word (`protocol.ts`), the worker's loop (`runner.ts`), the slot table
+ * (`slots.ts`), the backlog (`backlog.ts`), the result reader (`results.ts`), the buffer registry
+ * (`buffers.ts`), starting and ending a worker (`workers.ts`), `map()`'s loop (`map.ts`), tasks
+ * and options (`task.ts`).
  *
  * ## Dispatch through shared memory
  * Tasks travel as byte records through two shared-memory queues (`Queue`, `structuredCodec`), not
@@ -34,6 +36,7 @@
 import { QueueFullError } from "../errors.ts";
 import { Queue } from "../queue.ts";
 import { moduleUrl, typeOf } from "../thread/spawn.ts";
+import { Backlog } from "./backlog.ts";
 import { BufferRegistry } from "./buffers.ts";
 import { mapTasks } from "./map.ts";
 import {
@@ -50,11 +53,16 @@ import {
 import { errorOf, outcomeOf, ResultReader } from "./results.ts";
 import { Slots } from "./slots.ts";
 import {
+  cancelPendingOf,
   defaultSize,
   exportOf,
+  openerOf,
+  orderedOf,
   type PoolCloseOptions,
   type PoolMapOptions,
+  poolOptionsOf,
   type PoolSubmitOptions,
+  signalOf,
   Task,
   type ThreadPoolOptions,
 } from "./task.ts";
@@ -175,11 +183,8 @@ export class ThreadPool implements AsyncDisposable {
   readonly #slots = new Slots((id) => this.#buffers.forget(id));
   readonly #results: Queue<ResultRecord>;
   readonly #reader: ResultReader;
-  /** Tasks waiting for a slot, in order; `#backlogHead` is the first live index. */
-  #backlog: Task[] = [];
-  #backlogHead = 0;
-  /** Tasks in the backlog that are not settled. */
-  #backlogLive = 0;
+  /** Tasks waiting for a slot. */
+  readonly #backlog = new Backlog();
   /** Tasks not settled. */
   #unsettled = 0;
   readonly #idleWaiters: (() => void)[] = [];
@@ -207,24 +212,7 @@ export class ThreadPool implements AsyncDisposable {
    * ```
    */
   constructor(module: URL | string, options?: ThreadPoolOptions) {
-    if (options !== undefined && (typeof options !== "object" || options === null)) {
-      throw new TypeError(
-        `Cannot create thread pool: options must be an object, got ${typeOf(options)}`,
-      );
-    }
-    const size = options?.size;
-    if (size !== undefined && typeof size !== "number") {
-      throw new TypeError(`Cannot create thread pool: size must be a number, got ${typeOf(size)}`);
-    }
-    if (size !== undefined && (!Number.isInteger(size) || size < 1 || size > 2 ** 16)) {
-      throw new RangeError(
-        `Cannot create thread pool: size must be an integer from 1 to 65536, got ${size}`,
-      );
-    }
-    const name = options?.name;
-    if (name !== undefined && typeof name !== "string") {
-      throw new TypeError(`Cannot create thread pool: name must be a string, got ${typeOf(name)}`);
-    }
+    const { size, name } = poolOptionsOf(options);
     this.#module = moduleUrl(module, "thread pool");
     this.size = size ?? defaultSize();
     this.name = name ?? `ThreadPool-${++poolCounter}`;
@@ -268,17 +256,7 @@ export class ThreadPool implements AsyncDisposable {
         throw new TypeError(`Cannot submit task: args must be an array, got ${typeOf(args)}`);
       }
       exportName = exportOf(options, "submit task");
-      signal = options?.signal;
-      if (
-        signal !== undefined &&
-        (typeof signal !== "object" || signal === null ||
-          typeof (signal as AbortSignal).aborted !== "boolean" ||
-          typeof (signal as AbortSignal).addEventListener !== "function")
-      ) {
-        throw new TypeError(
-          `Cannot submit task: signal must be an AbortSignal, got ${typeOf(signal)}`,
-        );
-      }
+      signal = signalOf(options);
       this.#assertOpen("submit task");
     } catch (error) {
       return Promise.reject(error);
@@ -328,19 +306,8 @@ export class ThreadPool implements AsyncDisposable {
     options?: PoolMapOptions,
   ): AsyncIterableIterator<R> {
     const exportName = exportOf(options, "map");
-    const ordered = options?.ordered ?? true;
-    if (typeof ordered !== "boolean") {
-      throw new TypeError(`Cannot map: ordered must be a boolean, got ${typeOf(ordered)}`);
-    }
-    const source = iterable as Partial<Iterable<T> & AsyncIterable<T>> | null | undefined;
-    const open = typeof source?.[Symbol.asyncIterator] === "function"
-      ? () => source[Symbol.asyncIterator]!()
-      : typeof source?.[Symbol.iterator] === "function"
-      ? () => source[Symbol.iterator]!()
-      : undefined;
-    if (open === undefined) {
-      throw new TypeError(`Cannot map: expected an iterable, got ${typeOf(iterable)}`);
-    }
+    const ordered = orderedOf(options);
+    const open = openerOf(iterable);
     this.#assertOpen("map");
     return mapTasks<T, R>(
       {
@@ -376,18 +343,7 @@ export class ThreadPool implements AsyncDisposable {
   close(options?: PoolCloseOptions): Promise<void> {
     let cancelPending: boolean;
     try {
-      if (options !== undefined && (typeof options !== "object" || options === null)) {
-        throw new TypeError(
-          `Cannot close thread pool: options must be an object, got ${typeOf(options)}`,
-        );
-      }
-      const cancel = options?.cancelPending ?? false;
-      if (typeof cancel !== "boolean") {
-        throw new TypeError(
-          `Cannot close thread pool: cancelPending must be a boolean, got ${typeOf(cancel)}`,
-        );
-      }
-      cancelPending = cancel;
+      cancelPending = cancelPendingOf(options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -414,11 +370,7 @@ export class ThreadPool implements AsyncDisposable {
 
   #enqueue(task: Task): void {
     this.#unsettled++;
-    if (this.#backlogLive > 0 || !this.#dispatch(task)) {
-      task.inBacklog = true;
-      this.#backlog.push(task);
-      this.#backlogLive++;
-    }
+    if (this.#backlog.waiting || !this.#dispatch(task)) this.#backlog.push(task);
     this.#ensureWorkers();
     this.#reader.read();
   }
@@ -465,7 +417,7 @@ export class ThreadPool implements AsyncDisposable {
   #finish(task: Task, ok: boolean, value: unknown): void {
     if (task.done) return;
     task.done = true;
-    if (task.inBacklog) this.#backlogLive--;
+    this.#backlog.settled(task);
     task.cleanup?.();
     task.cleanup = undefined;
     // Never dispatched (or no longer: its slot came back): no record refers to its own buffer.
@@ -494,8 +446,7 @@ export class ThreadPool implements AsyncDisposable {
         `The task was cancelled: ${this.#describe()} was closed with cancelPending before it started`,
         "AbortError",
       );
-    for (let i = this.#backlogHead; i < this.#backlog.length; i++) {
-      const task = this.#backlog[i]!;
+    for (const task of this.#backlog.pending()) {
       if (!task.done) this.#finish(task, false, error());
     }
     for (const task of this.#slots.tasks()) {
@@ -515,30 +466,9 @@ export class ThreadPool implements AsyncDisposable {
 
   /** After slots came back or tasks settled: dispatch waiting tasks, start or stop things. */
   #afterChange(): void {
-    this.#pump();
+    this.#backlog.pump((task) => !this.#stopped && this.#dispatch(task));
     this.#ensureWorkers();
     this.#reader.wakeIfIdle();
-  }
-
-  /** Dispatches waiting tasks while there is room. */
-  #pump(): void {
-    const backlog = this.#backlog;
-    while (this.#backlogHead < backlog.length) {
-      const task = backlog[this.#backlogHead]!;
-      if (!task.done) {
-        if (this.#stopped || !this.#dispatch(task)) break;
-        task.inBacklog = false;
-        this.#backlogLive--;
-      }
-      backlog[this.#backlogHead++] = undefined!;
-    }
-    if (this.#backlogHead === backlog.length) {
-      this.#backlog = [];
-      this.#backlogHead = 0;
-    } else if (this.#backlogHead > 1024 && this.#backlogHead * 2 > backlog.length) {
-      this.#backlog = backlog.slice(this.#backlogHead);
-      this.#backlogHead = 0;
-    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -651,7 +581,7 @@ export class ThreadPool implements AsyncDisposable {
 
   /** Fails every task that has not started (no worker can run them). */
   #failAll(error: unknown): void {
-    const tasks = this.#backlog.slice(this.#backlogHead);
+    const tasks = this.#backlog.pending();
     tasks.push(...this.#slots.tasks());
     for (const task of tasks) this.#cancel(task, error, false);
   }

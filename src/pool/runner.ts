@@ -15,7 +15,7 @@
  */
 
 import { QueueFullError, QueueShutDownError } from "../errors.ts";
-import { now, type Parker, runSync } from "../internal/futex.ts";
+import { now, runSync } from "../internal/futex.ts";
 import { LIFE_ENDED, setLife } from "../internal/ident.ts";
 import { revive, toWire } from "../internal/revive.ts";
 import { Queue } from "../queue.ts";
@@ -23,6 +23,7 @@ import type { WorkerSide } from "../runtime/mod.ts";
 import { EXITED, NO_CODE, RETURNED, settleState, THREW } from "../runtime/state_word.ts";
 import { encodeError } from "../thread/protocol.ts";
 import { childrenSettled } from "../thread/self.ts";
+import { sleepUntil } from "../thread/waits.ts";
 import {
   BUFFER_REF,
   type BufferMessage,
@@ -69,17 +70,6 @@ class MissingBuffer extends Error {
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === "object" || typeof value === "function") && value !== null &&
     typeof (value as { then?: unknown }).then === "function";
-}
-
-/** Sleeps about 1 ms (waiting for a registration to arrive). */
-function* nap(): Parker<void> {
-  yield {
-    i32: new Int32Array(new SharedArrayBuffer(4)),
-    index: 0,
-    expected: 0,
-    deadline: now() + 1,
-    asyncCount: -1,
-  };
 }
 
 /**
@@ -184,7 +174,7 @@ export async function runPoolWorker(data: unknown, side: WorkerSide): Promise<vo
       }
       if (canReceiveSync) {
         readPort();
-        if (!buffers.has(missing.id)) runSync(nap());
+        if (!buffers.has(missing.id)) runSync(sleepUntil(now() + 1));
       } else await new Promise((resolve) => setTimeout(resolve, 1));
     }
   };

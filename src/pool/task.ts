@@ -1,6 +1,6 @@
 /**
  * A `ThreadPool`'s tasks as the pool holds them, and the options of the pool's methods with
- * their checks.
+ * their checks (the messages say which method refused what).
  *
  * @module
  */
@@ -101,4 +101,83 @@ export function exportOf(options: unknown, what: string): string {
     );
   }
   return name;
+}
+
+/** The checked options of `new ThreadPool()`. @throws {TypeError|RangeError} bad ones. */
+export function poolOptionsOf(
+  options: unknown,
+): { size: number | undefined; name: string | undefined } {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new TypeError(
+      `Cannot create thread pool: options must be an object, got ${typeOf(options)}`,
+    );
+  }
+  const o = options as ThreadPoolOptions | undefined;
+  const size = o?.size;
+  if (size !== undefined && typeof size !== "number") {
+    throw new TypeError(`Cannot create thread pool: size must be a number, got ${typeOf(size)}`);
+  }
+  if (size !== undefined && (!Number.isInteger(size) || size < 1 || size > 2 ** 16)) {
+    throw new RangeError(
+      `Cannot create thread pool: size must be an integer from 1 to 65536, got ${size}`,
+    );
+  }
+  const name = o?.name;
+  if (name !== undefined && typeof name !== "string") {
+    throw new TypeError(`Cannot create thread pool: name must be a string, got ${typeOf(name)}`);
+  }
+  return { size, name };
+}
+
+/** The checked `signal` of `submit()`'s options. @throws {TypeError} not an AbortSignal. */
+export function signalOf(options: PoolSubmitOptions | undefined): AbortSignal | undefined {
+  const signal = options?.signal;
+  if (
+    signal !== undefined &&
+    (typeof signal !== "object" || signal === null ||
+      typeof (signal as AbortSignal).aborted !== "boolean" ||
+      typeof (signal as AbortSignal).addEventListener !== "function")
+  ) {
+    throw new TypeError(
+      `Cannot submit task: signal must be an AbortSignal, got ${typeOf(signal)}`,
+    );
+  }
+  return signal;
+}
+
+/** The checked `ordered` of `map()`'s options. @throws {TypeError} not a boolean. */
+export function orderedOf(options: PoolMapOptions | undefined): boolean {
+  const ordered = options?.ordered ?? true;
+  if (typeof ordered !== "boolean") {
+    throw new TypeError(`Cannot map: ordered must be a boolean, got ${typeOf(ordered)}`);
+  }
+  return ordered;
+}
+
+/** How `map()` opens its items. @throws {TypeError} `iterable` is not (async) iterable. */
+export function openerOf<T>(
+  iterable: Iterable<T> | AsyncIterable<T>,
+): () => Iterator<T> | AsyncIterator<T> {
+  const source = iterable as Partial<Iterable<T> & AsyncIterable<T>> | null | undefined;
+  if (typeof source?.[Symbol.asyncIterator] === "function") {
+    return () => source[Symbol.asyncIterator]!();
+  }
+  if (typeof source?.[Symbol.iterator] === "function") return () => source[Symbol.iterator]!();
+  throw new TypeError(`Cannot map: expected an iterable, got ${typeOf(iterable)}`);
+}
+
+/** The checked `cancelPending` of `close()`'s options. @throws {TypeError} bad options. */
+export function cancelPendingOf(options: unknown): boolean {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new TypeError(
+      `Cannot close thread pool: options must be an object, got ${typeOf(options)}`,
+    );
+  }
+  const cancel = (options as PoolCloseOptions | undefined)?.cancelPending ?? false;
+  if (typeof cancel !== "boolean") {
+    throw new TypeError(
+      `Cannot close thread pool: cancelPending must be a boolean, got ${typeOf(cancel)}`,
+    );
+  }
+  return cancel;
 }

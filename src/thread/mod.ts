@@ -8,5 +8,6 @@
 
 export { type ExceptHook, type ExceptHookArgs, setExceptHook } from "./except_hook.ts";
 export { activeCount, currentThread, enumerate, type ThreadInfo } from "./registry.ts";
-export { Thread, type ThreadOptions } from "./thread.ts";
+export type { ThreadOptions } from "./options.ts";
+export { Thread } from "./thread.ts";
 export { Timer } from "./timer.ts";

@@ -13,14 +13,7 @@
  */
 
 import { TimeoutError } from "../errors.ts";
-import {
-  assertCanBlock,
-  deadlineAfter,
-  now,
-  type Park,
-  type Parker,
-  runSync,
-} from "../internal/futex.ts";
+import { assertCanBlock, deadlineAfter, now, runSync } from "../internal/futex.ts";
 import { LIFE_ENDED, setLife } from "../internal/ident.ts";
 import {
   ms,
@@ -44,8 +37,10 @@ import {
   THREW,
 } from "../runtime/state_word.ts";
 import { callExceptHook } from "./except_hook.ts";
+import { defaultName, optionsOf, type ThreadOptions, TIMER, type TimerControl } from "./options.ts";
 import { decodeError, isResultMessage, type ResultMessage, type StartMessage } from "./protocol.ts";
 import { startedHere } from "./registry.ts";
+import { sleepUntil, whileRunning } from "./waits.ts";
 import { holdThreadFor, threadSelf } from "./self.ts";
 import {
   draw,
@@ -55,27 +50,7 @@ import {
   moduleUrl,
   type Spawned,
   spawnFields,
-  typeOf,
 } from "./spawn.ts";
-
-/** Options of `new Thread(module, options)` and `new Timer(ms, module, options)`. */
-export interface ThreadOptions {
-  /**
-   * Arguments for the export, passed positionally. Primitives (`Lock`, `Event`, ...) and their
-   * handles are revived into live primitives in the thread, also inside arrays, plain objects,
-   * Maps and Sets; everything else must survive structured clone. Default `[]`.
-   */
-  args?: readonly unknown[] | undefined;
-  /** The thread's name; default `Thread-N (module)`. Stored for other threads cut to 31 chars. */
-  name?: string | undefined;
-  /**
-   * A daemon thread does not keep the process alive: the process may end while it runs, which
-   * ends it. Default: the daemon flag of the calling thread (`false` on the main thread).
-   */
-  daemon?: boolean | undefined;
-  /** The export to call; default `"default"`. */
-  export?: string | undefined;
-}
 
 type Outcome = { readonly ok: true; readonly value: unknown } | {
   readonly ok: false;
@@ -84,76 +59,6 @@ type Outcome = { readonly ok: true; readonly value: unknown } | {
 
 /** Longest delay one runtime timer takes (2^31-1 ms); longer Timer delays re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** A slot nobody ever changes: sleeping on it is a plain timed sleep. Made on first use. */
-let sleeper: Int32Array | undefined;
-
-/** Default-name counter of this thread. */
-let counter = 0;
-
-/**
- * What a `Timer` hands its `Thread` at construction (under {@link TIMER} in the options): its
- * delay; the thread fills in `cancel`, the Timer's one way to its pending start.
- */
-export interface TimerControl {
-  readonly delay: number;
-  cancel: () => boolean;
-}
-
-/** The options key of a {@link TimerControl} (module-internal: not exported by `mod.ts`). */
-export const TIMER: unique symbol = Symbol("threadkit.timer");
-
-// ---------------------------------------------------------------------------------------------
-// Waiting on the state word
-
-/** Sleeps while the thread's state is RUNNING; `false` once `deadline` passes. */
-function* whileRunning(state: Int32Array, deadline: number): Parker<boolean> {
-  const park: Park = { i32: state, index: STATE, expected: RUNNING, deadline, asyncCount: -1 };
-  for (;;) {
-    if (Atomics.load(state, STATE) !== RUNNING) return true;
-    if (deadline !== Infinity && now() >= deadline) return false;
-    // "ok"/"not-equal": the state moved (or a spurious wake): re-check. "timed-out": the loop ends.
-    yield park;
-  }
-}
-
-/** Sleeps until `until` (a `now()` time). */
-function* sleepUntil(until: number): Parker<void> {
-  sleeper ??= new Int32Array(new SharedArrayBuffer(4));
-  const park: Park = { i32: sleeper, index: 0, expected: 0, deadline: until, asyncCount: -1 };
-  while (now() < until) yield park;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Validation
-
-function optionsOf(options: unknown): ThreadOptions {
-  if (options === undefined) return {};
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`Cannot create thread: options must be an object, got ${typeOf(options)}`);
-  }
-  const o = options as ThreadOptions;
-  if (o.args !== undefined && !Array.isArray(o.args)) {
-    throw new TypeError(`Cannot create thread: args must be an array, got ${typeOf(o.args)}`);
-  }
-  if (o.name !== undefined && typeof o.name !== "string") {
-    throw new TypeError(`Cannot create thread: name must be a string, got ${typeOf(o.name)}`);
-  }
-  if (o.daemon !== undefined && typeof o.daemon !== "boolean") {
-    throw new TypeError(`Cannot create thread: daemon must be a boolean, got ${typeOf(o.daemon)}`);
-  }
-  if (o.export !== undefined && (typeof o.export !== "string" || o.export === "")) {
-    throw new TypeError(
-      `Cannot create thread: export must be a non-empty string, got ${typeOf(o.export)}`,
-    );
-  }
-  return o;
-}
-
-function defaultName(url: string, exportName: string): string {
-  const file = url.replace(/[?#].*$/, "").split("/").pop() || url;
-  return `Thread-${++counter} (${file}${exportName === "default" ? "" : `:${exportName}`})`;
-}
 
 /**
  * A thread of execution: one export of a module, run in a worker of its own, as Python's

@@ -6,7 +6,8 @@
  */
 
 import { typeOf } from "./spawn.ts";
-import { Thread, type ThreadOptions, TIMER, type TimerControl } from "./thread.ts";
+import { type ThreadOptions, TIMER, type TimerControl } from "./options.ts";
+import { Thread } from "./thread.ts";
 
 /**
  * A thread that starts after a delay, as Python's `threading.Timer`; {@link Timer.cancel}
