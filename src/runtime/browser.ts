@@ -10,22 +10,10 @@
  * @module
  */
 
-import type {
-  Runtime,
-  StartedWorker,
-  StartOptions,
-  StartPayload,
-  TimerHandle,
-  WorkerEvents,
-} from "./types.ts";
+import type { Runtime, TimerHandle } from "./types.ts";
 import { forwardErrors, inWebWorker, webWorkerSide } from "./web_worker.ts";
 
-function startBrowserWorker(
-  bootstrap: URL,
-  start: StartPayload,
-  options: StartOptions,
-  events: WorkerEvents,
-): StartedWorker {
+const startBrowserWorker: Runtime["start"] = (bootstrap, start, options, events) => {
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(bootstrap, { type: "module", name: options.name });
   let ended = false;
@@ -51,7 +39,7 @@ function startBrowserWorker(
     receiveSync: () => null,
     post: (message) => port1.postMessage(message),
   };
-}
+};
 
 /** Browsers: module Web Workers; a page stays alive anyway, so ref/unref do nothing. */
 export const browserRuntime: Runtime = {

@@ -25,14 +25,7 @@
  */
 
 import type * as WorkerThreads from "node:worker_threads";
-import type {
-  Runtime,
-  StartedWorker,
-  StartOptions,
-  StartPayload,
-  WorkerEvents,
-  WorkerSide,
-} from "./types.ts";
+import type { Runtime, WorkerSide } from "./types.ts";
 import { forwardErrors, onScopeCrash } from "./web_worker.ts";
 import {
   drain,
@@ -53,12 +46,7 @@ interface BunWorker extends Worker {
 /** Bun's MessagePort (Node's), with `ref`/`unref`. */
 type BunPort = MessagePort & { ref(): void; unref(): void };
 
-function startBunWorker(
-  bootstrap: URL,
-  start: StartPayload,
-  options: StartOptions,
-  events: WorkerEvents,
-): StartedWorker {
+const startBunWorker: Runtime["start"] = (bootstrap, start, options, events) => {
   const wt = workerThreads();
   const { port1, port2 } = new MessageChannel() as unknown as {
     port1: BunPort;
@@ -75,7 +63,7 @@ function startBunWorker(
   forwardErrors(worker, events);
   worker.postMessage({ ...start, port: port2 }, [port2]);
   return refableWorker(wt, worker, port1, options.daemon);
-}
+};
 
 /** Node's worker side, plus the global error events that `bun test` uses instead (see above). */
 function bunWorkerSide(): WorkerSide {

@@ -29,15 +29,7 @@
 
 import type * as WorkerThreads from "node:worker_threads";
 import { RUNNING, STATE } from "./state_word.ts";
-import type {
-  Runtime,
-  StartedWorker,
-  StartOptions,
-  StartPayload,
-  TimerHandle,
-  WorkerEvents,
-  WorkerSide,
-} from "./types.ts";
+import type { Runtime, TimerHandle, WorkerSide } from "./types.ts";
 import { forwardErrors, inWebWorker, webWorkerSide } from "./web_worker.ts";
 import {
   drain,
@@ -61,12 +53,7 @@ function deno(): DenoTimers {
   return (globalThis as unknown as { Deno: DenoTimers }).Deno;
 }
 
-function startDenoWorker(
-  bootstrap: URL,
-  start: StartPayload,
-  options: StartOptions,
-  events: WorkerEvents,
-): StartedWorker {
+const startDenoWorker: Runtime["start"] = (bootstrap, start, options, events) => {
   const wt = workerThreads();
   const { port1, port2 } = new wt.MessageChannel();
   port1.on("message", (data: unknown) => events.message(data));
@@ -126,7 +113,7 @@ function startDenoWorker(
     receiveSync: () => receiveOn(wt, port1),
     post: (message) => port1.postMessage(message),
   };
-}
+};
 
 /**
  * The worker side in a Deno Web Worker: its result port comes from `node:worker_threads`, so

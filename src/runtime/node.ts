@@ -12,7 +12,7 @@
  */
 
 import type * as WorkerThreads from "node:worker_threads";
-import type { Runtime, StartedWorker, StartOptions, StartPayload, WorkerEvents } from "./types.ts";
+import type { Runtime } from "./types.ts";
 import {
   drain,
   nodeIsMainThread,
@@ -24,12 +24,7 @@ import {
 } from "./worker_threads.ts";
 
 /** Starts `bootstrap` in a `node:worker_threads` Worker. */
-function startNodeWorker(
-  bootstrap: URL,
-  start: StartPayload,
-  options: StartOptions,
-  events: WorkerEvents,
-): StartedWorker {
+const startNodeWorker: Runtime["start"] = (bootstrap, start, options, events) => {
   const wt = workerThreads();
   const { port1, port2 } = new wt.MessageChannel();
   const worker = new wt.Worker(bootstrap, { name: options.name });
@@ -43,7 +38,7 @@ function startNodeWorker(
   });
   worker.postMessage({ ...start, port: port2 }, [port2 as unknown as WorkerThreads.Transferable]);
   return refableWorker(wt, worker, port1, options.daemon);
-}
+};
 
 /** Node: `node:worker_threads`. */
 export const nodeRuntime: Runtime = {
