@@ -63,14 +63,14 @@ export {
   type ThreadInfo,
   type ThreadOptions,
   Timer,
-} from "./src/thread.ts";
+} from "./src/thread/mod.ts";
 export {
   type PoolCloseOptions,
   type PoolMapOptions,
   type PoolSubmitOptions,
   ThreadPool,
   type ThreadPoolOptions,
-} from "./src/pool.ts";
+} from "./src/pool/mod.ts";
 export type { Guard } from "./src/internal/guard.ts";
 export type { Handle, PlacementOptions } from "./src/internal/layout.ts";
 export type { SyncWaitOptions, WaitOptions } from "./src/internal/options.ts";

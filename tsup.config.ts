@@ -10,7 +10,7 @@ import { defineConfig } from "tsup";
  * | dist/mod.cjs            | CJS entry (`require("threadkit")`), one self-contained bundle   |
  * | dist/mod.d.ts, .d.cts   | types                                                           |
  *
- * - The bootstrap is an entry of its own; `bootstrapUrl()` (`src/runtime/mod.ts`) resolves
+ * - The bootstrap is an entry of its own; `bootstrapUrl()` (`src/thread/spawn.ts`) resolves
  *   `THREADKIT_BOOTSTRAP`, defined here as `"./bootstrap.js"`, against its module's URL: the
  *   shared chunk (ESM) or `mod.cjs` (CJS), both in dist/. Unbuilt, it stays `./bootstrap.ts`.
  * - ESM splitting: in a thread's worker, `bootstrap.js` and the user's `import "threadkit"`
@@ -21,12 +21,12 @@ import { defineConfig } from "tsup";
  *   loads the thread module with `import()`, so an ESM thread module that imports threadkit then
  *   shares the bootstrap's copy; a CJS thread module that requires threadkit gets a second copy
  *   (`mod.cjs`) in that worker, which shares the thread's identity and children through
- *   `globalThis` (see `internal/ident.ts`, `runtime/mod.ts`). tsup's CJS splitting cannot be
+ *   `globalThis` (see `internal/ident.ts`, `thread/self.ts`). tsup's CJS splitting cannot be
  *   used: it rewrites the bootstrap's `import(module)` into `require(module)`.
  * - `import.meta.url` in CJS: defined as a getter over `__filename`, through `node:url`'s
  *   `pathToFileURL` (correct for paths with `#`, `%`, spaces), read only when a Thread starts;
  *   tsup's own shim builds `file:${__filename}`, which breaks on such paths.
- * - The dynamic `import("./kinds.ts")` of the bootstrap stays lazy: a chunk of its own in ESM,
+ * - The runners' dynamic `import("../kinds.ts")` stays lazy: a chunk of its own in ESM,
  *   an inlined lazy initializer in CJS.
  */
 const BOOTSTRAP = "./bootstrap.js";
@@ -41,7 +41,7 @@ const CJS_IMPORT_META = [
 ].join("\n");
 
 export default defineConfig({
-  entry: { mod: "mod.ts", bootstrap: "src/runtime/bootstrap.ts" },
+  entry: { mod: "mod.ts", bootstrap: "src/bootstrap.ts" },
   format: ["esm", "cjs"],
   dts: { entry: { mod: "mod.ts" } },
   clean: true,

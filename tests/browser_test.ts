@@ -121,6 +121,18 @@ test(
       assert.equal(iso.lockedAtEnd, false);
     });
 
+    await t.test("a ThreadPool's tasks share a Lock and Int32Arrays with the page, also ones registered later", () => {
+      for (const pool of [iso.pool, iso.poolLater]) {
+        assert.equal(pool?.error, undefined, `the tasks failed: ${pool?.error?.message}`);
+        assert.equal(pool.counter, 15, "every task added to the page's counter");
+        assert.equal(pool.sameClasses, true);
+        assert.equal(pool.shared, true, "the Int32Array arrived as the same shared memory");
+        // Running totals, in whatever order the tasks ran: distinct, the last is the sum.
+        assert.equal(new Set(pool.totals).size, 5, `totals: ${pool.totals}`);
+        assert.equal(pool.totals[4], 15);
+      }
+    });
+
     await t.test("a page that is not cross-origin isolated gets an error naming both headers", () => {
       assert.equal(plain.crossOriginIsolated, false);
       assert.equal(plain.sharedArrayBuffer, "undefined");

@@ -5,7 +5,7 @@ import { Event } from "../src/event.ts";
 import { Latch } from "../src/latch.ts";
 import { Lock } from "../src/lock.ts";
 import { Queue } from "../src/queue/mod.ts";
-import { SLOTS, ThreadPool } from "../src/pool.ts";
+import { SLOTS, ThreadPool } from "../src/pool/mod.ts";
 
 /** Every wait in these tests gives up after this long, so a bug fails instead of hanging. */
 const WAIT_MS = 20_000;

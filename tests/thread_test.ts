@@ -16,7 +16,7 @@ import {
   Thread,
   type ThreadInfo,
   Timer,
-} from "../src/thread.ts";
+} from "../src/thread/mod.ts";
 
 /** Every join in these tests gives up after this long, so a bug fails instead of hanging. */
 const JOIN_MS = 20_000;

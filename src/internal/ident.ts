@@ -18,8 +18,8 @@
  * | 1                   | MAIN       | the main thread's ident once recorded, else 0 (LIFE[0]: ident 0 is never drawn) |
  * | 1 + i               | LIFE[i]    | 0 < i < MAX_TRACKED: 0 unwatched, 1 watched & alive, 2 ended |
  * | NAMES_AT + i*NAME_W | NAME[i]    | UTF-16 name of ident i: length, then up to NAME_CHARS units |
- * Invariant: LIFE[i] goes 0 → 1 → 2 and never back; only the thread machinery (`runtime/`,
- * `thread.ts`) writes it: the parent 0 → 1 before the thread's worker exists, then whichever
+ * Invariant: LIFE[i] goes 0 → 1 → 2 and never back; only the thread machinery (`thread/`,
+ * `pool/`) writes it: the parent 0 → 1 before the thread's worker exists, then whichever
  * sees the end first (the thread's bootstrap or its parent) 1 → 2.
  *
  * @module
@@ -57,7 +57,7 @@ interface ThreadState {
   ident: number;
   registryBuffer: SharedArrayBuffer | undefined;
   registry: Int32Array | undefined;
-  /** The runtime layer's record of a thread it started (see `runtime/mod.ts`). */
+  /** The record of a thread threadkit started, as it knows itself (see `thread/self.ts`). */
   self: unknown;
 }
 

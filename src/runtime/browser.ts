@@ -1,7 +1,6 @@
 /**
- * The browser's adapter: threads are module Web Workers (`type: "module"`); it needs a
- * cross-origin-isolated page for SharedArrayBuffer. Also the Web Worker side that Deno's Web
- * Workers share.
+ * The browser's adapter: threads are module Web Workers (`type: "module"`), composed from
+ * `web_worker.ts`; it needs a cross-origin-isolated page for SharedArrayBuffer.
  *
  * Browsers report no exit of a worker. The bootstrap reports every end it can see (the export
  * settled, an uncaught error); a `terminate()` is reported by this adapter itself; a worker that
@@ -11,80 +10,10 @@
  * @module
  */
 
-import type { StartMessage } from "./protocol.ts";
-import type {
-  Runtime,
-  StartedWorker,
-  StartOptions,
-  TimerHandle,
-  WorkerEvents,
-  WorkerSide,
-} from "./mod.ts";
+import type { Runtime, TimerHandle } from "./types.ts";
+import { forwardErrors, inWebWorker, webWorkerSide } from "./web_worker.ts";
 
-/** The global scope of a Web Worker, as the bootstrap uses it. */
-interface WorkerScope {
-  addEventListener(
-    type: string,
-    listener: (event: any) => void,
-    options?: { once?: boolean },
-  ): void;
-  close(): void;
-}
-
-function scope(): WorkerScope {
-  return globalThis as unknown as WorkerScope;
-}
-
-/** Whether this code runs in a Web Worker (a dedicated worker's global scope). */
-export function inWebWorker(): boolean {
-  const g = globalThis as { WorkerGlobalScope?: abstract new () => unknown };
-  return typeof g.WorkerGlobalScope === "function" && globalThis instanceof g.WorkerGlobalScope;
-}
-
-/**
- * The worker side in a Web Worker. `onExit` hears `unload`, which Deno fires in a worker that
- * calls `Deno.exit()`/`process.exit()` (measured); browsers have no exit call.
- */
-export function webWorkerSide(): WorkerSide {
-  const self = scope();
-  return {
-    onStart(fn) {
-      self.addEventListener("message", (event: MessageEvent) => fn(event.data), { once: true });
-    },
-    onCrash(fn) {
-      self.addEventListener("error", (event: ErrorEvent) => {
-        // Handled here, the error does not reach the parent's `error` event (which, not
-        // prevented there, would end the whole Deno process).
-        event.preventDefault();
-        fn(event.error ?? new Error(event.message));
-      });
-      self.addEventListener("unhandledrejection", (event: PromiseRejectionEvent) => {
-        event.preventDefault();
-        fn(event.reason);
-      });
-    },
-    onExit(fn) {
-      self.addEventListener("unload", () => fn(undefined));
-    },
-    exit() {
-      self.close();
-    },
-  };
-}
-
-/** The Web Worker's `error` event as an error value. */
-export function errorOfEvent(event: ErrorEvent | Event): unknown {
-  const e = event as ErrorEvent;
-  if (e.error !== undefined && e.error !== null) return e.error;
-  return new Error(typeof e.message === "string" && e.message !== "" ? e.message : "Worker failed");
-}
-
-function startBrowserWorker(
-  bootstrap: URL,
-  start: StartMessage,
-  options: StartOptions,
-  events: WorkerEvents,
-): StartedWorker {
+const startBrowserWorker: Runtime["start"] = (bootstrap, start, options, events) => {
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(bootstrap, { type: "module", name: options.name });
   let ended = false;
@@ -96,10 +25,7 @@ function startBrowserWorker(
   };
   port1.onmessage = (event) => events.message(event.data);
   port1.addEventListener("close", end);
-  worker.addEventListener("error", (event) => {
-    event.preventDefault();
-    events.error(errorOfEvent(event));
-  });
+  forwardErrors(worker, events);
   worker.postMessage({ ...start, port: port2 }, [port2]);
   return {
     terminate() {
@@ -113,7 +39,7 @@ function startBrowserWorker(
     receiveSync: () => null,
     post: (message) => port1.postMessage(message),
   };
-}
+};
 
 /** Browsers: module Web Workers; a page stays alive anyway, so ref/unref do nothing. */
 export const browserRuntime: Runtime = {

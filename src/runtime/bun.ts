@@ -25,17 +25,17 @@
  */
 
 import type * as WorkerThreads from "node:worker_threads";
-import type { StartMessage } from "./protocol.ts";
-import type { Runtime, StartedWorker, StartOptions, WorkerEvents, WorkerSide } from "./mod.ts";
-import { errorOfEvent } from "./browser.ts";
+import type { Runtime, WorkerSide } from "./types.ts";
+import { forwardErrors, onScopeCrash } from "./web_worker.ts";
 import {
   drain,
   nodeIsMainThread,
   nodeTimer,
   nodeWorkerSide,
+  refableWorker,
   resolveFromCwd,
   workerThreads,
-} from "./node.ts";
+} from "./worker_threads.ts";
 
 /** Bun's Web Worker, with its extensions. */
 interface BunWorker extends Worker {
@@ -46,12 +46,7 @@ interface BunWorker extends Worker {
 /** Bun's MessagePort (Node's), with `ref`/`unref`. */
 type BunPort = MessagePort & { ref(): void; unref(): void };
 
-function startBunWorker(
-  bootstrap: URL,
-  start: StartMessage,
-  options: StartOptions,
-  events: WorkerEvents,
-): StartedWorker {
+const startBunWorker: Runtime["start"] = (bootstrap, start, options, events) => {
   const wt = workerThreads();
   const { port1, port2 } = new MessageChannel() as unknown as {
     port1: BunPort;
@@ -65,27 +60,10 @@ function startBunWorker(
     const code = (event as unknown as { code?: unknown }).code;
     events.exit(typeof code === "number" ? code : undefined);
   }, { once: true });
-  worker.addEventListener("error", (event) => {
-    event.preventDefault();
-    events.error(errorOfEvent(event));
-  });
+  forwardErrors(worker, events);
   worker.postMessage({ ...start, port: port2 }, [port2]);
-  const started: StartedWorker = {
-    terminate: () => worker.terminate(),
-    ref() {
-      worker.ref();
-      port1.ref();
-    },
-    unref() {
-      worker.unref();
-      port1.unref();
-    },
-    receiveSync: () => wt.receiveMessageOnPort(port1 as unknown as WorkerThreads.MessagePort),
-    post: (message) => port1.postMessage(message),
-  };
-  if (options.daemon) started.unref();
-  return started;
-}
+  return refableWorker(wt, worker, port1, options.daemon);
+};
 
 /** Node's worker side, plus the global error events that `bun test` uses instead (see above). */
 function bunWorkerSide(): WorkerSide {
@@ -94,17 +72,7 @@ function bunWorkerSide(): WorkerSide {
     ...side,
     onCrash(fn) {
       side.onCrash(fn);
-      const scope = globalThis as unknown as {
-        addEventListener?: (type: string, listener: (event: any) => void) => void;
-      };
-      scope.addEventListener?.("error", (event: ErrorEvent) => {
-        event.preventDefault();
-        fn(event.error ?? new Error(event.message));
-      });
-      scope.addEventListener?.("unhandledrejection", (event: PromiseRejectionEvent) => {
-        event.preventDefault();
-        fn(event.reason);
-      });
+      onScopeCrash(fn);
     },
   };
 }

@@ -19,7 +19,7 @@
  *   loop and a 3 s wait both ran to their end). Meanwhile `node:worker_threads`' `exit` event
  *   fires at once, while the worker still runs — so it is not taken as the end here (the port's
  *   `close` is, which comes at the real end). The bootstrap sees the parent's KILL request when
- *   its export settles and then reports nothing (see `protocol.ts`).
+ *   its export settles and then reports nothing (see `state_word.ts`).
  * - An `error` event the parent does not `preventDefault()` ends the whole Deno process. The
  *   bootstrap handles its errors itself; the parent still prevents every `error` event (a
  *   bootstrap that fails to load) and reports it.
@@ -28,10 +28,18 @@
  */
 
 import type * as WorkerThreads from "node:worker_threads";
-import { RUNNING, type StartMessage, STATE } from "./protocol.ts";
-import type { Runtime, StartedWorker, StartOptions, TimerHandle, WorkerEvents } from "./mod.ts";
-import { errorOfEvent, inWebWorker, webWorkerSide } from "./browser.ts";
-import { drain, nodeIsMainThread, nodeWorkerSide, resolveFromCwd, workerThreads } from "./node.ts";
+import { RUNNING, STATE } from "./state_word.ts";
+import type { Runtime, TimerHandle, WorkerSide } from "./types.ts";
+import { forwardErrors, inWebWorker, webWorkerSide } from "./web_worker.ts";
+import {
+  drain,
+  nodeIsMainThread,
+  nodeWorkerSide,
+  receiveOn,
+  refableWorker,
+  resolveFromCwd,
+  workerThreads,
+} from "./worker_threads.ts";
 
 interface DenoTimers {
   refTimer(id: number): void;
@@ -45,12 +53,7 @@ function deno(): DenoTimers {
   return (globalThis as unknown as { Deno: DenoTimers }).Deno;
 }
 
-function startDenoWorker(
-  bootstrap: URL,
-  start: StartMessage,
-  options: StartOptions,
-  events: WorkerEvents,
-): StartedWorker {
+const startDenoWorker: Runtime["start"] = (bootstrap, start, options, events) => {
   const wt = workerThreads();
   const { port1, port2 } = new wt.MessageChannel();
   port1.on("message", (data: unknown) => events.message(data));
@@ -95,38 +98,30 @@ function startDenoWorker(
       }
     });
     worker.postMessage(message, transfer as unknown as WorkerThreads.Transferable[]);
-    const started: StartedWorker = {
-      terminate: () => void worker.terminate(),
-      ref() {
-        worker.ref();
-        port1.ref();
-      },
-      unref() {
-        worker.unref();
-        port1.unref();
-      },
-      receiveSync: () => wt.receiveMessageOnPort(port1),
-      post: (message) => port1.postMessage(message),
-    };
-    started.unref();
-    return started;
+    return refableWorker(wt, worker, port1, true);
   }
 
   const worker = new Worker(bootstrap, { type: "module", name: options.name });
-  worker.addEventListener("error", (event) => {
-    // Quirk: not prevented, this event would end the whole Deno process.
-    event.preventDefault();
-    events.error(errorOfEvent(event));
-  });
+  // Quirk: not prevented, an `error` event would end the whole Deno process.
+  forwardErrors(worker, events);
   worker.postMessage(message, transfer);
   return {
     terminate: () => worker.terminate(),
     // A Web Worker is always ref'd; daemon threads never get here.
     ref() {},
     unref() {},
-    receiveSync: () => wt.receiveMessageOnPort(port1),
+    receiveSync: () => receiveOn(wt, port1),
     post: (message) => port1.postMessage(message),
   };
+};
+
+/**
+ * The worker side in a Deno Web Worker: its result port comes from `node:worker_threads`, so
+ * it can be read synchronously even there.
+ */
+function denoWebWorkerSide(): WorkerSide {
+  const wt = workerThreads();
+  return { ...webWorkerSide(), receiveSync: (port: MessagePort) => receiveOn(wt, port) };
 }
 
 /** Deno: Web Workers, `node:worker_threads` for daemon threads. */
@@ -135,7 +130,7 @@ export const denoRuntime: Runtime = {
   start: startDenoWorker,
   // The bootstrap of a daemon thread runs in a node:worker_threads Worker, which is no Web
   // Worker scope (its `parentPort` carries the start message).
-  workerSide: () => inWebWorker() ? webWorkerSide() : nodeWorkerSide(),
+  workerSide: () => inWebWorker() ? denoWebWorkerSide() : nodeWorkerSide(),
   isMainThread: nodeIsMainThread,
   resolveModule: resolveFromCwd,
   setTimer(fn, ms): TimerHandle {

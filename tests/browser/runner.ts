@@ -60,7 +60,7 @@ async function buildLibrary(outdir: string): Promise<void> {
   await build({
     entryPoints: {
       mod: join(ROOT, "mod.ts"),
-      bootstrap: join(ROOT, "src/runtime/bootstrap.ts"),
+      bootstrap: join(ROOT, "src/bootstrap.ts"),
     },
     outdir,
     bundle: true,

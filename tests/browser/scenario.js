@@ -38,7 +38,7 @@ function bounded(promise, ms, what) {
 
 /** The cross-origin-isolated page: a Lock, a Queue, Threads and a raw Worker. */
 export async function isolated() {
-  const { currentThread, Lock, Queue, Thread } = await import("./lib/mod.js");
+  const { currentThread, Lock, Queue, Thread, ThreadPool } = await import("./lib/mod.js");
   const out = {
     crossOriginIsolated: globalThis.crossOriginIsolated,
     main: currentThread(),
@@ -113,6 +113,29 @@ export async function isolated() {
     worker.terminate();
   }
   out.lockedAtEnd = lock.locked;
+
+  // A ThreadPool whose tasks carry a Lock and a shared Int32Array. The second batch's buffers
+  // are registered after the workers started: they learn them from messages on their port,
+  // which a browser worker cannot read synchronously.
+  const pool = new ThreadPool(module, { size: 2, name: "browser-pool" });
+  const batch = async (counter) => {
+    const tasks = [1, 2, 3, 4, 5].map((k) =>
+      pool.submit([lock, counter, k], { export: "addUnderLock" })
+    );
+    const results = await bounded(Promise.all(tasks), WAIT_MS, "the pool's tasks");
+    return {
+      totals: results.map((r) => r.total).sort((a, b) => a - b),
+      sameClasses: results.every((r) => r.sameClasses),
+      shared: results.every((r) => r.shared),
+      counter: counter[0],
+    };
+  };
+  try {
+    out.pool = await batch(new Int32Array(new SharedArrayBuffer(8)));
+    out.poolLater = await batch(new Int32Array(new SharedArrayBuffer(8)));
+  } catch (error) {
+    out.pool = { error: describe(error) };
+  }
   return out;
 }
 

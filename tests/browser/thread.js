@@ -26,3 +26,17 @@ export default function run(lock, queue, count) {
 export function fails() {
   throw new RangeError("thrown in a browser thread");
 }
+
+/** A ThreadPool task: adds `k` to the shared counter under the lock; says what it was given. */
+export function addUnderLock(lock, counter, k) {
+  lock.acquireSync({ timeout: 10_000 });
+  try {
+    return {
+      total: Atomics.add(counter, 0, k) + k,
+      sameClasses: lock instanceof Lock,
+      shared: counter instanceof Int32Array && counter.buffer instanceof SharedArrayBuffer,
+    };
+  } finally {
+    lock.release();
+  }
+}

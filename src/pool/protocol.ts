@@ -1,9 +1,10 @@
 /**
- * A `ThreadPool`'s worker, and what the pool and its workers say to each other: the shared
- * control block, the task and result records, and how shared memory in arguments crosses.
+ * What a `ThreadPool` (`pool.ts`) and its workers (`runner.ts`) say to each other: the shared
+ * control block, the task and result records, the messages on a worker's port, and how shared
+ * memory in arguments crosses.
  *
- * A pool worker starts on the threads' bootstrap (`bootstrap.ts`), whose start message handler
- * hands a `"pool"` start message to {@link runPoolWorker}. The worker then imports the user's
+ * A pool worker starts on threadkit's bootstrap (`src/bootstrap.ts`), which hands a `"pool"`
+ * start message to the pool worker's runner. The worker then imports the user's
  * module once and loops: take a task record from the shared task queue (`getSync`, blocking
  * while idle), claim it, call the export (awaiting it when it returns a thenable), and put the
  * result record on the shared result queue. One task per worker at a time; no `postMessage` per
@@ -46,7 +47,7 @@
  * ({@link BufferMessage}) and is given to workers started later in their start message; a task
  * record refers to it by id ({@link BUFFER_REF}). Primitives (`Lock`, `Queue`, ...) are first
  * replaced by their handles, whose buffers are then registered the same way, and revived in the
- * worker. A worker reads its port synchronously (`receiveMessageOnPort`) whenever EPOCH has
+ * worker. A worker reads its port synchronously (`WorkerSide.receiveSync`) whenever EPOCH has
  * moved, and before it revives an argument whose buffer it does not know yet; the pool posts
  * before it puts the task record, so the registration is already queued on the port. A buffer
  * is forgotten by every worker once the pool's own reference to it has been collected (a
@@ -56,23 +57,9 @@
  */
 
 import { type Codec, structuredCodec } from "../codec/mod.ts";
-import { QueueFullError, QueueShutDownError } from "../errors.ts";
-import { now, type Parker, runSync } from "../internal/futex.ts";
-import { adoptRegistry, assumeIdent, LIFE_ENDED, setLife } from "../internal/ident.ts";
 import type { Handle } from "../internal/layout.ts";
-import { revive, toWire, walk } from "../internal/revive.ts";
-import { Queue } from "../queue/mod.ts";
-import { childrenSettled, setThreadSelf, type WorkerSide } from "./mod.ts";
-import { workerThreads } from "./node.ts";
-import {
-  encodeError,
-  type ErrorRecord,
-  EXITED,
-  NO_CODE,
-  RETURNED,
-  settleState,
-  THREW,
-} from "./protocol.ts";
+import { toWire, walk } from "../internal/revive.ts";
+import type { ErrorRecord, SpawnMessage } from "../thread/protocol.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Control block
@@ -98,7 +85,7 @@ export const FIRST_WORKER_CLAIM = 4;
 export const MAX_WORKER_SEQ = 2 ** 30 - 4;
 
 /**
- * A pool worker's state word buffer is the thread's (`protocol.ts`: STATE, CODE, KILL) plus
+ * A pool worker's state word buffer is the thread's (`runtime/state_word.ts`: STATE, CODE, KILL) plus
  * this slot: 1 once the worker has loaded the module and is ready to take tasks (a worker that
  * ends before then took none; the pool gives up after a few in a row).
  */
@@ -171,17 +158,9 @@ export interface BufferRef {
   readonly length?: number;
 }
 
-/** What starts a pool worker (the pool → the bootstrap → {@link runPoolWorker}). */
-export interface PoolStartMessage {
+/** What starts a pool worker (the pool → the bootstrap → the pool worker's runner). */
+export interface PoolStartMessage extends SpawnMessage {
   readonly threadkit: "pool";
-  /** The process's thread registry. */
-  readonly registry: SharedArrayBuffer;
-  /** The worker's state word (`protocol.ts`). */
-  readonly state: SharedArrayBuffer;
-  readonly ident: number;
-  readonly name: string;
-  /** The user's module URL. */
-  readonly module: string;
   /** The worker's sequence number in its pool. */
   readonly seq: number;
   /** The pool's control block. */
@@ -192,8 +171,6 @@ export interface PoolStartMessage {
   readonly buffers: readonly (readonly [number, SharedArrayBuffer])[];
   /** EPOCH when `buffers` was taken: later news comes by the port. */
   readonly epoch: number;
-  /** Added by the runtime adapter. */
-  readonly port?: MessagePort;
 }
 
 /** The codec of both queues. */
@@ -248,12 +225,13 @@ export function wire(value: unknown, idOf: (buffer: SharedArrayBuffer) => number
   });
 }
 
-function isBufferRef(x: object): x is BufferRef {
+/** Whether `x` is a buffer reference. */
+export function isBufferRef(x: object): x is BufferRef {
   return typeof (x as Record<string, unknown>)[BUFFER_REF] === "number";
 }
 
 /** Replaces buffer references by the buffers (or views) `bufferOf` finds. */
-function unwire(value: unknown, bufferOf: (id: number) => SharedArrayBuffer): unknown {
+export function unwire(value: unknown, bufferOf: (id: number) => SharedArrayBuffer): unknown {
   return walk(value, (x) => {
     if (!isBufferRef(x)) return undefined;
     const buffer = bufferOf(x[BUFFER_REF]);
@@ -262,233 +240,4 @@ function unwire(value: unknown, bufferOf: (id: number) => SharedArrayBuffer): un
     if (View === undefined) throw new TypeError(`Cannot revive a ${x.view}: not in this runtime`);
     return new View(buffer, x.byteOffset ?? 0, x.length ?? 0);
   });
-}
-
-// ---------------------------------------------------------------------------------------------
-// The worker
-
-/** How long a worker waits for a buffer registration that should already be on its port. */
-const BUFFER_PATIENCE_MS = 5000;
-
-function isPoolStart(data: unknown): data is PoolStartMessage & { port: MessagePort } {
-  const d = data as Partial<PoolStartMessage> | null;
-  return typeof d === "object" && d !== null && d.threadkit === "pool" &&
-    d.state instanceof SharedArrayBuffer && d.control instanceof SharedArrayBuffer &&
-    typeof d.ident === "number" && typeof d.seq === "number" && typeof d.module === "string" &&
-    typeof d.name === "string" && Array.isArray(d.buffers) && typeof d.epoch === "number" &&
-    typeof d.port === "object" &&
-    d.port !== null;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === "object" || typeof value === "function") && value !== null &&
-    typeof (value as { then?: unknown }).then === "function";
-}
-
-/** Sleeps about 1 ms (waiting for a registration to arrive). */
-function* nap(): Parker<void> {
-  yield {
-    i32: new Int32Array(new SharedArrayBuffer(4)),
-    index: 0,
-    expected: 0,
-    deadline: now() + 1,
-    asyncCount: -1,
-  };
-}
-
-/**
- * Runs a pool worker: called by the bootstrap with the `"pool"` start message. Returns when the
- * task queue is shut down and drained (the worker then ends), or never (the worker ended).
- */
-export async function runPoolWorker(data: unknown, side: WorkerSide): Promise<void> {
-  if (!isPoolStart(data)) {
-    side.exit(70);
-    return;
-  }
-  // Identity, before anything can draw an ident.
-  adoptRegistry(data.registry);
-  assumeIdent(data.ident);
-  // Threads a task starts are daemons by default: an idle pool worker keeps nothing alive.
-  setThreadSelf({ ident: data.ident, name: data.name, daemon: true });
-  const state = new Int32Array(data.state);
-  const control = new Int32Array(data.control);
-  const port = data.port;
-
-  let ended = false;
-  const end = (to: number, code: number = NO_CODE) => {
-    ended = true;
-    setLife(data.ident, LIFE_ENDED);
-    settleState(state, to, code);
-  };
-  // An uncaught error or unhandled rejection (a task's stray callback): the worker ends; the
-  // pool fails the task it was running with this error and starts another worker.
-  side.onCrash((error) => {
-    if (ended) return;
-    try {
-      const message: PoolCrashMessage = {
-        threadkit: "pool-crash",
-        error: encodeError(error, toWire),
-      };
-      port.postMessage(message);
-    } catch {
-      // The pool reports the end without the error.
-    }
-    end(THREW);
-    side.exit(1);
-  });
-  // An exit call in a task: the worker is gone; the pool sees the end.
-  side.onExit((code) => {
-    if (!ended) end(EXITED, code ?? NO_CODE);
-  });
-
-  // Buffers this worker knows, by id.
-  const buffers = new Map<number, SharedArrayBuffer>(data.buffers);
-  let epoch = data.epoch;
-  let wt: ReturnType<typeof workerThreads> | undefined;
-  const readPort = (): void => {
-    epoch = Atomics.load(control, EPOCH);
-    wt ??= workerThreads();
-    for (;;) {
-      const received = wt.receiveMessageOnPort(port as never);
-      if (received === undefined) return;
-      const message = received.message as Partial<BufferMessage> | null;
-      if (message?.threadkit !== "pool-buffers") continue;
-      for (const [id, buffer] of message.add ?? []) buffers.set(id, buffer);
-      for (const id of message.forget ?? []) buffers.delete(id);
-    }
-  };
-  const bufferOf = (id: number): SharedArrayBuffer => {
-    let buffer = buffers.get(id);
-    if (buffer !== undefined) return buffer;
-    const deadline = now() + BUFFER_PATIENCE_MS;
-    for (;;) {
-      readPort();
-      buffer = buffers.get(id);
-      if (buffer !== undefined) return buffer;
-      if (now() > deadline) {
-        throw new Error(`Cannot revive the task's arguments: shared buffer ${id} never arrived`);
-      }
-      runSync(nap());
-    }
-  };
-  let kindsRegistered = false;
-  const argsOf = async (args: unknown, mode: number): Promise<unknown> => {
-    if (Atomics.load(control, EPOCH) !== epoch) readPort();
-    if (mode === BYTES) {
-      const ref = args as BufferRef;
-      const bytes = new Uint8Array(bufferOf(ref[BUFFER_REF]), 0, ref.length ?? 0);
-      [mode, args] = recordCodec.decode(bytes) as [number, unknown];
-      if (mode === PLAIN) return args;
-    }
-    if (!kindsRegistered) {
-      (await import("./kinds.ts")).registerBuiltinKinds();
-      kindsRegistered = true;
-    }
-    return revive(unwire(args, bufferOf));
-  };
-
-  const tasks = Queue.from<TaskRecord>(data.tasks, { codec: recordCodec });
-  const results = Queue.from<ResultRecord>(data.results, { codec: recordCodec });
-  const taken = takenBy(data.seq);
-  const done = doneBy(data.seq);
-
-  /** Puts a result record on the result queue, or posts it (see {@link PoolResultMessage}). */
-  const deliver = (slot: number, kind: number, value?: unknown): void => {
-    const payload = kind === ERR ? encodeError(value, toWire) : value;
-    try {
-      results.putNowait([slot, kind, payload]);
-      return;
-    } catch (error) {
-      // QueueFullError: not read for a while; TypeError: shared memory or an uncloneable
-      // value; RangeError: larger than the ring.
-      if (
-        !(error instanceof QueueFullError || error instanceof TypeError ||
-          error instanceof RangeError)
-      ) throw error;
-    }
-    let failure: unknown;
-    try {
-      const message: PoolResultMessage = {
-        threadkit: "pool-result",
-        slot,
-        kind,
-        value: kind === OK ? toWire(payload) : payload,
-      };
-      port.postMessage(message);
-      return;
-    } catch (error) {
-      failure = error;
-    }
-    if (kind === ERR) throw failure; // an error record always clones: not reached
-    // The value cannot be cloned at all (a function, a class with private state, ...).
-    deliver(
-      slot,
-      ERR,
-      new TypeError(
-        `Cannot return the result of the task: ${(failure as Error)?.message ?? String(failure)}`,
-      ),
-    );
-  };
-
-  let mod: Record<string, unknown> | undefined;
-  let loadError: unknown;
-  try {
-    mod = await import(data.module) as Record<string, unknown>;
-  } catch (error) {
-    // Every task this worker takes fails with it (the pool never waits on a worker that
-    // cannot run anything).
-    loadError = error;
-  }
-  Atomics.store(state, LOADED, 1);
-
-  for (;;) {
-    // Registry news (buffers to know or forget), in time for the next task.
-    if (Atomics.load(control, EPOCH) !== epoch) readPort();
-    let record: TaskRecord;
-    try {
-      record = tasks.getSync();
-    } catch (error) {
-      if (error instanceof QueueShutDownError) break;
-      throw error;
-    }
-    const [slot, exportName, args, mode] = record;
-    // Claim the task, unless the pool cancelled it first.
-    if (Atomics.compareExchange(control, CLAIMS + slot, QUEUED, taken) !== QUEUED) {
-      deliver(slot, SKIP);
-      continue;
-    }
-    let ok = true;
-    let value: unknown;
-    try {
-      if (mod === undefined) throw loadError;
-      const fn = mod[exportName];
-      if (typeof fn !== "function") {
-        throw new TypeError(
-          `Cannot run task: module ${data.module} has no function export ${
-            JSON.stringify(exportName)
-          }` + (exportName in mod ? ` (it is ${typeof fn})` : ""),
-        );
-      }
-      const list = (mode === PLAIN ? args : await argsOf(args, mode)) as unknown[];
-      value = fn(...list);
-      if (isThenable(value)) value = await value;
-    } catch (error) {
-      ok = false;
-      value = error;
-    }
-    if (ended) return;
-    // Finish, unless the pool killed this worker first (abort of a running task): it has
-    // rejected the task and replaced the worker; on a runtime whose terminate() waits for the
-    // current task (Deno), this is where the worker stops.
-    if (Atomics.compareExchange(control, CLAIMS + slot, taken, done) !== taken) {
-      end(EXITED, 1);
-      side.exit(1);
-      return;
-    }
-    deliver(slot, ok ? OK : ERR, value);
-  }
-  // The pool is closing: let the non-daemon threads that tasks started finish, then end.
-  await childrenSettled();
-  end(RETURNED);
-  side.exit(0);
 }

@@ -8,17 +8,17 @@
  * @module
  */
 
-import { Barrier } from "../barrier.ts";
-import { Condition } from "../condition.ts";
-import { Event } from "../event.ts";
-import { Latch } from "../latch.ts";
-import { Once } from "../once.ts";
-import { LifoQueue, PriorityQueue, Queue } from "../queue/mod.ts";
-import { RWLock } from "../rwlock.ts";
-import { registerKind } from "../internal/revive.ts";
-import { Lock } from "../lock.ts";
-import { RLock } from "../rlock.ts";
-import { BoundedSemaphore, Semaphore } from "../semaphore.ts";
+import { Barrier } from "./barrier.ts";
+import { Condition } from "./condition.ts";
+import { Event } from "./event.ts";
+import { Latch } from "./latch.ts";
+import { Once } from "./once.ts";
+import { LifoQueue, PriorityQueue, Queue } from "./queue/mod.ts";
+import { RWLock } from "./rwlock.ts";
+import { registerKind } from "./internal/revive.ts";
+import { Lock } from "./lock.ts";
+import { RLock } from "./rlock.ts";
+import { BoundedSemaphore, Semaphore } from "./semaphore.ts";
 
 let registered = false;
 

@@ -1,40 +1,20 @@
 /**
- * `Thread` and `Timer`, as Python's `threading.Thread` and `threading.Timer`, on workers; and
- * `currentThread()`, `activeCount()`, `enumerate()`, `setExceptHook()`.
+ * `Thread`, as Python's `threading.Thread`, on workers.
  *
  * A thread runs one export of a module in a worker of its own, started on threadkit's bootstrap
- * (`runtime/bootstrap.ts`), which revives the primitives in its arguments, calls the export and
- * reports the outcome. Each thread has a shared *state word* (`runtime/protocol.ts`) that says
- * RUNNING until the export settles or the worker ends; it is the one signal of a thread's end
- * that every runtime gives truthfully, and what `joinSync()` blocks on.
+ * (`src/bootstrap.ts`, then `runner.ts`), which revives the primitives in its arguments, calls
+ * the export and reports the outcome. Each thread has a shared *state word*
+ * (`runtime/state_word.ts`) that says RUNNING until the export settles or the worker ends; it is
+ * the one signal of a thread's end that every runtime gives truthfully, and what `joinSync()`
+ * blocks on. A `Timer` (`timer.ts`) is a thread whose launch waits for a delay: it hands this
+ * class its delay at construction ({@link TimerControl}) and gets back its cancel.
  *
  * @module
  */
 
-import { TimeoutError } from "./errors.ts";
-import {
-  assertCanBlock,
-  deadlineAfter,
-  now,
-  type Park,
-  type Parker,
-  runSync,
-} from "./internal/futex.ts";
-import {
-  currentIdent,
-  drawIdentFor,
-  lastIdent,
-  LIFE_ALIVE,
-  LIFE_ENDED,
-  lifeOf,
-  mainIdent,
-  MAX_TRACKED,
-  nameOf,
-  registryOf,
-  setLife,
-  setMainIdent,
-  setName,
-} from "./internal/ident.ts";
+import { TimeoutError } from "../errors.ts";
+import { assertCanBlock, deadlineAfter, now, runSync } from "../internal/futex.ts";
+import { LIFE_ENDED, setLife } from "../internal/ident.ts";
 import {
   ms,
   rejectSignal,
@@ -42,73 +22,35 @@ import {
   type SyncWaitOptions,
   timeoutOf,
   type WaitOptions,
-} from "./internal/options.ts";
-import { assertSharedMemory } from "./internal/layout.ts";
-import { revive, toWire } from "./internal/revive.ts";
-import { registerBuiltinKinds } from "./runtime/kinds.ts";
+} from "../internal/options.ts";
+import { assertSharedMemory } from "../internal/layout.ts";
+import { revive, toWire } from "../internal/revive.ts";
+import { runtime, type StartedWorker, type TimerHandle } from "../runtime/mod.ts";
 import {
-  bootstrapUrl,
-  holdThreadFor,
-  runtime,
-  type StartedWorker,
-  threadSelf,
-  type TimerHandle,
-} from "./runtime/mod.ts";
-import {
-  CODE,
-  decodeError,
   EXITED,
-  isResultMessage,
   KILL,
-  NO_CODE,
-  type ResultMessage,
   RETURNED,
   RUNNING,
   settleState,
   STATE,
   STATE_BYTES,
   THREW,
-} from "./runtime/protocol.ts";
-
-/** Options of `new Thread(module, options)` and `new Timer(ms, module, options)`. */
-export interface ThreadOptions {
-  /**
-   * Arguments for the export, passed positionally. Primitives (`Lock`, `Event`, ...) and their
-   * handles are revived into live primitives in the thread, also inside arrays, plain objects,
-   * Maps and Sets; everything else must survive structured clone. Default `[]`.
-   */
-  args?: readonly unknown[] | undefined;
-  /** The thread's name; default `Thread-N (module)`. Stored for other threads cut to 31 chars. */
-  name?: string | undefined;
-  /**
-   * A daemon thread does not keep the process alive: the process may end while it runs, which
-   * ends it. Default: the daemon flag of the calling thread (`false` on the main thread).
-   */
-  daemon?: boolean | undefined;
-  /** The export to call; default `"default"`. */
-  export?: string | undefined;
-}
-
-/** A thread as `currentThread()` and `enumerate()` describe it. */
-export interface ThreadInfo {
-  /** Its name (`"MainThread"` for the main thread). */
-  readonly name: string;
-  /** Its ident: a positive int32 unique among the threads of the process. */
-  readonly ident: number;
-  /** Whether it is the process's main thread. */
-  readonly isMain: boolean;
-}
-
-/** What an except hook is called with. */
-export interface ExceptHookArgs {
-  /** The thrown value, rebuilt in this thread (stack and `cause` kept). */
-  readonly error: unknown;
-  /** The thread that threw it. */
-  readonly thread: Thread;
-}
-
-/** A function that handles the errors of threads nobody joins. */
-export type ExceptHook = (args: ExceptHookArgs) => void;
+} from "../runtime/state_word.ts";
+import { callExceptHook } from "./except_hook.ts";
+import { defaultName, optionsOf, type ThreadOptions, TIMER, type TimerControl } from "./options.ts";
+import { decodeError, isResultMessage, type ResultMessage, type StartMessage } from "./protocol.ts";
+import { startedHere } from "./registry.ts";
+import { sleepUntil, whileRunning } from "./waits.ts";
+import { holdThreadFor, threadSelf } from "./self.ts";
+import {
+  draw,
+  endedHow,
+  launch,
+  markExited,
+  moduleUrl,
+  type Spawned,
+  spawnFields,
+} from "./spawn.ts";
 
 type Outcome = { readonly ok: true; readonly value: unknown } | {
   readonly ok: false;
@@ -117,149 +59,6 @@ type Outcome = { readonly ok: true; readonly value: unknown } | {
 
 /** Longest delay one runtime timer takes (2^31-1 ms); longer Timer delays re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** A slot nobody ever changes: sleeping on it is a plain timed sleep. Made on first use. */
-let sleeper: Int32Array | undefined;
-
-/** Threads started by this thread and not yet ended, by ident (for full names in `enumerate`). */
-const started = new Map<number, Thread>();
-
-/** Default-name counter of this thread. */
-let counter = 0;
-
-// ---------------------------------------------------------------------------------------------
-// Except hook
-
-function defaultExceptHook({ error, thread }: ExceptHookArgs): void {
-  console.error(`Exception in thread ${thread.name} (ident ${thread.ident}):`);
-  console.error(error);
-}
-
-let exceptHook: ExceptHook = defaultExceptHook;
-
-function callExceptHook(error: unknown, thread: Thread): void {
-  try {
-    exceptHook({ error, thread });
-  } catch (hookError) {
-    // Never let a hook crash the parent; say what happened, as Python does.
-    try {
-      console.error("Exception in the thread except hook:");
-      console.error(hookError);
-    } catch {
-      // Nothing left to report to.
-    }
-  }
-}
-
-/**
- * Sets the function called with the errors of threads that nobody is joining when they end (as
- * Python's `threading.excepthook`). The default prints `Exception in thread <name> (ident N):`
- * and the error (stack, cause) to stderr, and never ends the process.
- *
- * A thread's error goes to the hook when it arrives while no `join()`/`joinSync()` of that thread
- * is pending; a later `join()` still rejects with it. Errors the hook throws are printed.
- *
- * @param hook The new hook; `undefined` or `null` restores the default.
- * @returns The previous hook (to restore it later).
- * @throws {TypeError} `hook` is not a function, `undefined` or `null`.
- *
- * @example Collect the errors of unjoined threads
- * ```ts ignore
- * import { setExceptHook, Thread } from "@threadkit/threadkit";
- *
- * const errors: unknown[] = [];
- * const previous = setExceptHook(({ error }) => errors.push(error));
- * new Thread(new URL("./may_throw.ts", import.meta.url)).start();
- * // ... later
- * setExceptHook(previous);
- * ```
- */
-export function setExceptHook(hook?: ExceptHook | null): ExceptHook {
-  if (hook !== undefined && hook !== null && typeof hook !== "function") {
-    throw new TypeError(`Cannot set the except hook: expected a function, got ${typeof hook}`);
-  }
-  const previous = exceptHook;
-  exceptHook = hook ?? defaultExceptHook;
-  return previous;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Waiting on the state word
-
-/** Sleeps while the thread's state is RUNNING; `false` once `deadline` passes. */
-function* whileRunning(state: Int32Array, deadline: number): Parker<boolean> {
-  const park: Park = { i32: state, index: STATE, expected: RUNNING, deadline, asyncCount: -1 };
-  for (;;) {
-    if (Atomics.load(state, STATE) !== RUNNING) return true;
-    if (deadline !== Infinity && now() >= deadline) return false;
-    // "ok"/"not-equal": the state moved (or a spurious wake): re-check. "timed-out": the loop ends.
-    yield park;
-  }
-}
-
-/** Sleeps until `until` (a `now()` time). */
-function* sleepUntil(until: number): Parker<void> {
-  sleeper ??= new Int32Array(new SharedArrayBuffer(4));
-  const park: Park = { i32: sleeper, index: 0, expected: 0, deadline: until, asyncCount: -1 };
-  while (now() < until) yield park;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Validation
-
-function moduleUrl(module: unknown): string {
-  if (module instanceof URL) return module.href;
-  if (typeof module === "string") return runtime.resolveModule(module);
-  throw new TypeError(
-    `Cannot create thread: module must be a URL or a string, got ${typeOf(module)}`,
-  );
-}
-
-function typeOf(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  return typeof value;
-}
-
-function optionsOf(options: unknown): ThreadOptions {
-  if (options === undefined) return {};
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`Cannot create thread: options must be an object, got ${typeOf(options)}`);
-  }
-  const o = options as ThreadOptions;
-  if (o.args !== undefined && !Array.isArray(o.args)) {
-    throw new TypeError(`Cannot create thread: args must be an array, got ${typeOf(o.args)}`);
-  }
-  if (o.name !== undefined && typeof o.name !== "string") {
-    throw new TypeError(`Cannot create thread: name must be a string, got ${typeOf(o.name)}`);
-  }
-  if (o.daemon !== undefined && typeof o.daemon !== "boolean") {
-    throw new TypeError(`Cannot create thread: daemon must be a boolean, got ${typeOf(o.daemon)}`);
-  }
-  if (o.export !== undefined && (typeof o.export !== "string" || o.export === "")) {
-    throw new TypeError(
-      `Cannot create thread: export must be a non-empty string, got ${typeOf(o.export)}`,
-    );
-  }
-  return o;
-}
-
-function defaultName(url: string, exportName: string): string {
-  const file = url.replace(/[?#].*$/, "").split("/").pop() || url;
-  return `Thread-${++counter} (${file}${exportName === "default" ? "" : `:${exportName}`})`;
-}
-
-/** Records the main thread's ident in the registry, when called on the main thread. */
-function recordMain(): void {
-  if (threadSelf() === undefined && runtime.isMainThread()) {
-    const ident = currentIdent();
-    if (mainIdent() !== ident) setMainIdent(ident);
-  }
-}
-
-// Set by Thread's static block: module-private access to a thread's internals for Timer.
-let scheduleOf: (thread: Thread, ms: number) => void;
-let cancelOf: (thread: Thread) => boolean;
 
 /**
  * A thread of execution: one export of a module, run in a worker of its own, as Python's
@@ -321,6 +120,7 @@ export class Thread<R = unknown> {
   readonly #args: unknown;
   readonly #state: Int32Array;
   #ident = 0;
+  #spawned: Spawned | undefined;
   #started = false;
   #worker: StartedWorker | undefined;
   /** A Timer's pending start. */
@@ -336,11 +136,8 @@ export class Thread<R = unknown> {
   readonly #exitWaiters = new Set<() => void>();
   readonly #done: Promise<void>;
   #resolveDone!: () => void;
-
-  static {
-    scheduleOf = (thread, ms) => thread.#schedule(ms);
-    cancelOf = (thread) => thread.#cancel();
-  }
+  /** A Timer's delay: the launch waits for it. */
+  readonly #delay: number | undefined;
 
   /**
    * Creates a thread that will run `module`'s export `options.export` (default `"default"`) with
@@ -354,12 +151,15 @@ export class Thread<R = unknown> {
     assertSharedMemory("Thread");
     this.#state = new Int32Array(new SharedArrayBuffer(STATE_BYTES));
     const o = optionsOf(options);
-    this.#module = moduleUrl(module);
+    this.#module = moduleUrl(module, "thread");
     this.#export = o.export ?? "default";
     this.#args = toWire(o.args ?? []);
     this.name = o.name ?? defaultName(this.#module, this.#export);
     this.daemon = o.daemon ?? threadSelf()?.daemon ?? false;
     this.#done = new Promise<void>((resolve) => this.#resolveDone = resolve);
+    const timer = (options as { [TIMER]?: TimerControl } | undefined)?.[TIMER];
+    this.#delay = timer?.delay;
+    if (timer !== undefined) timer.cancel = () => this.#cancel();
   }
 
   /**
@@ -394,22 +194,17 @@ export class Thread<R = unknown> {
         { cause: error },
       );
     }
-    registerBuiltinKinds();
-    recordMain();
     this.#started = true;
-    const ident = drawIdentFor();
-    this.#ident = ident;
-    setName(ident, this.name);
-    // Watched from now on: a lock this thread holds when it ends passes on with OwnerDiedError.
-    setLife(ident, LIFE_ALIVE);
-    Atomics.store(this.#state, STATE, RUNNING);
-    started.set(ident, this);
+    this.#spawned = draw(this.name, this.#state);
+    this.#ident = this.#spawned.ident;
+    startedHere.set(this.#ident, this);
     if (!this.daemon) holdThreadFor(this.#done);
-    // A Timer schedules its launch itself.
-    if (!(this instanceof Timer)) {
-      const failure = this.#launch(false);
-      if (failure !== undefined) throw failure.error;
+    if (this.#delay !== undefined) {
+      this.#schedule(this.#delay);
+      return;
     }
+    const failure = this.#launch(false);
+    if (failure !== undefined) throw failure.error;
   }
 
   /**
@@ -419,20 +214,14 @@ export class Thread<R = unknown> {
    */
   #launch(report = true): { error: unknown } | undefined {
     try {
-      this.#worker = runtime.start(
-        bootstrapUrl(),
-        {
-          threadkit: "start",
-          registry: registryOf(),
-          state: this.#state.buffer as SharedArrayBuffer,
-          ident: this.#ident,
-          name: this.name,
-          daemon: this.daemon,
-          module: this.#module,
-          export: this.#export,
-          args: this.#args as unknown[],
-        },
-        { name: this.name, daemon: this.daemon },
+      const message: StartMessage = {
+        threadkit: "start",
+        ...spawnFields(this.#spawned!, this.#module, this.daemon),
+        export: this.#export,
+        args: this.#args as unknown[],
+      };
+      this.#worker = launch(
+        message,
         {
           message: (data) => {
             if (isResultMessage(data)) this.#onResult(data);
@@ -506,18 +295,12 @@ export class Thread<R = unknown> {
     if (this.#exited) return;
     this.#exited = true;
     this.#worker = undefined;
-    settleState(this.#state, EXITED, code ?? NO_CODE);
+    markExited(this.#spawned!, code);
     if (this.#outcome === undefined) {
-      const fromState = Atomics.load(this.#state, CODE);
-      const exitCode = code ?? (fromState === NO_CODE ? undefined : fromState);
       if (this.#crash !== undefined && !this.#terminating) {
         this.#end({ ok: false, error: this.#crash.error }, true);
       } else {
-        const how = this.#terminating
-          ? "was terminated"
-          : exitCode === undefined
-          ? "exited"
-          : `exited with code ${exitCode}`;
+        const how = this.#terminating ? "was terminated" : endedHow(this.#state, code, "exited");
         this.#end({
           ok: false,
           error: new Error(`${capitalize(this.#describe())} ${how} before its export settled`),
@@ -533,7 +316,7 @@ export class Thread<R = unknown> {
     if (this.#outcome !== undefined) return;
     this.#outcome = outcome;
     setLife(this.#ident, LIFE_ENDED);
-    started.delete(this.#ident);
+    startedHere.delete(this.#ident);
     // Decide before waking: woken joiners stop counting themselves.
     const unjoined = this.#joiners === 0;
     this.#resolveDone();
@@ -788,161 +571,4 @@ export class Thread<R = unknown> {
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/**
- * A thread that starts after a delay, as Python's `threading.Timer`; {@link Timer.cancel}
- * stops it while it waits.
- *
- * - `start()` starts the wait (the ident is drawn at once, and the timer counts as alive);
- *   after `ms` the worker is started as a {@link Thread}'s would be.
- * - `cancel()` during the wait ends it: it never runs, `join()` resolves to `undefined`. After
- *   the wait, `cancel()` does nothing (Python's rule).
- * - A daemon Timer's wait does not keep the process alive either.
- * - `joinSync()` during the wait sleeps until the delay is over and starts the worker itself.
- *
- * Happens-before, sharing and wakeups: as {@link Thread}.
- *
- * @example Run something in a second, unless cancelled
- * ```ts ignore
- * import { Timer } from "@threadkit/threadkit";
- *
- * const t = new Timer(1000, new URL("./remind.ts", import.meta.url), { args: ["tea"] });
- * t.start();
- * if (teaIsReady) t.cancel();
- * await t.join();
- * ```
- */
-export class Timer<R = unknown> extends Thread<R> {
-  /** The delay in milliseconds. */
-  readonly interval: number;
-
-  /**
-   * Creates a timer that runs `module`'s export `ms` milliseconds after `start()`.
-   *
-   * @throws {TypeError} `ms` is not a number; bad module or options (as {@link Thread}).
-   * @throws {RangeError} `ms` is negative, `NaN` or infinite.
-   */
-  constructor(ms: number, module: URL | string, options?: ThreadOptions) {
-    if (typeof ms !== "number") {
-      throw new TypeError(`Cannot create timer: ms must be a number, got ${typeOf(ms)}`);
-    }
-    if (!Number.isFinite(ms) || ms < 0) {
-      throw new RangeError(
-        `Cannot create timer: ms must be a finite non-negative number, got ${ms}`,
-      );
-    }
-    super(module, options);
-    this.interval = ms;
-  }
-
-  #cancelled = false;
-
-  /** Starts the wait; the worker starts after {@link Timer.interval} ms. @throws {RangeError} started before. */
-  override start(): void {
-    super.start();
-    scheduleOf(this, this.interval);
-    // Cancelled before start (Python's rule): it ends at once without running.
-    if (this.#cancelled) cancelOf(this);
-  }
-
-  /**
-   * Stops the timer if it is still waiting: its export never runs and `join()` resolves to
-   * `undefined`. Before `start()`, it makes the coming start end at once the same way. Does
-   * nothing once the worker has started.
-   *
-   * @returns Whether this call cancelled the run.
-   */
-  cancel(): boolean {
-    if (this.ident === 0) {
-      this.#cancelled = true;
-      return true;
-    }
-    return cancelOf(this);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The process's threads
-
-/**
- * The calling thread: its name, ident and whether it is the main thread.
- *
- * Threads started by threadkit see the name and ident their `Thread` was given; the main thread
- * is `"MainThread"`; workers that threadkit did not start are `"Dummy-<ident>"` unless a name was
- * recorded for their ident.
- *
- * @example
- * ```ts
- * import { currentThread } from "@threadkit/threadkit";
- * import assert from "node:assert/strict";
- *
- * const me = currentThread();
- * assert.equal(me.isMain, true);
- * assert.equal(me.name, "MainThread");
- * assert.ok(me.ident > 0);
- * ```
- */
-export function currentThread(): ThreadInfo {
-  const self = threadSelf();
-  if (self !== undefined) {
-    return Object.freeze({ name: self.name, ident: self.ident, isMain: false });
-  }
-  const ident = currentIdent();
-  if (runtime.isMainThread()) {
-    recordMain();
-    return Object.freeze({ name: "MainThread", ident, isMain: true });
-  }
-  return Object.freeze({ name: nameOf(ident) ?? `Dummy-${ident}`, ident, isMain: false });
-}
-
-/**
- * The threads alive in this process: the main thread (once it has started a thread or asked for
- * its identity) and every threadkit thread from `start()` until it ends — including those that
- * other threads started. Ordered by ident.
- *
- * Reads the registry shared by all threads. Threads whose ident is 1024 or more are not tracked
- * there and are left out (as they are from owner-death detection).
- *
- * @example
- * ```ts
- * import { enumerate } from "@threadkit/threadkit";
- * import assert from "node:assert/strict";
- *
- * assert.ok(enumerate().some((t) => t.isMain));
- * ```
- */
-export function enumerate(): ThreadInfo[] {
-  recordMain();
-  const main = mainIdent();
-  const list: ThreadInfo[] = [];
-  const self = threadSelf();
-  const last = Math.min(lastIdent(), MAX_TRACKED - 1);
-  for (let ident = 1; ident <= last; ident++) {
-    if (ident === main) {
-      list.push(Object.freeze({ name: "MainThread", ident, isMain: true }));
-      continue;
-    }
-    if (lifeOf(ident) !== LIFE_ALIVE) continue;
-    const name = started.get(ident)?.name ?? (self?.ident === ident ? self.name : undefined) ??
-      nameOf(ident) ??
-      `Thread-${ident}`;
-    list.push(Object.freeze({ name, ident, isMain: false }));
-  }
-  return list;
-}
-
-/**
- * How many threads are alive in this process: `enumerate().length` (the main thread included).
- *
- * @example
- * ```ts
- * import { activeCount } from "@threadkit/threadkit";
- * import assert from "node:assert/strict";
- *
- * assert.ok(activeCount() >= 1);
- * ```
- */
-export function activeCount(): number {
-  return enumerate().length;
 }
