@@ -43,7 +43,9 @@ const CJS_IMPORT_META = [
 export default defineConfig({
   entry: { mod: "mod.ts", bootstrap: "src/bootstrap.ts" },
   format: ["esm", "cjs"],
-  dts: { entry: { mod: "mod.ts" } },
+  // The reference gives consumers without @types/node (or lib ESNext.Disposable) the
+  // Disposable types that `using` guards need (checked by tests/examples_test.ts).
+  dts: { entry: { mod: "mod.ts" }, banner: "/// <reference lib=\"esnext.disposable\" />" },
   clean: true,
   target: "es2022",
   platform: "neutral",

@@ -178,8 +178,8 @@ test(
 
       // Type checks, side by side: tsc (twice) and deno check.
       await t.test("types", { concurrency: 3 }, async (t) => {
-        // Without @types/node, and without skipLibCheck: examples/tsconfig.json's lib is all
-        // the tarball's .d.ts and the examples need.
+        // Without @types/node, without skipLibCheck and with the default lib of target ES2022:
+        // the tarball's .d.ts brings the Disposable types itself (its lib reference).
         await writeJson(join(npm, "tsconfig.web.json"), {
           extends: "./tsconfig.json",
           compilerOptions: { types: [] },
