@@ -1,0 +1,126 @@
+/**
+ * Variants of the async hand-off, to find where an async Lock hand-off spends its time: each
+ * adds one piece of what `runAsync` does to the raw `waitAsync` ping-pong. Run by
+ * `waitasync.ts` beside the floors and the postMessage round trip, round-robin.
+ *
+ * @module
+ */
+
+import { type Parker, runAsync } from "../../src/internal/futex.ts";
+import { StallError } from "../harness/control.ts";
+import type { Case, ThreadsCase } from "../harness/types.ts";
+
+type Wait = (i32: Int32Array, expected: number, stallMs: number) => Promise<void>;
+
+/** A ping-pong on slot 0 whose waits are `wait`; `hold` wraps each run (keep-alive). */
+function variant(name: string, title: string, wait: Wait, hold = true): ThreadsCase {
+  return {
+    kind: "threads",
+    name,
+    title,
+    role: "subject",
+    group: "handoff",
+    unit: "ns/round trip",
+    workers: 2,
+    setup() {
+      const slot = new SharedArrayBuffer(8);
+      return [{ input: slot }, { input: slot }];
+    },
+    body(slot: SharedArrayBuffer, { index, stallMs }) {
+      const i32 = new Int32Array(slot);
+      const theirs = index === 0 ? 1 : 0;
+      return async (n) => {
+        const timer = hold ? setInterval(() => {}, 2 ** 30) : undefined;
+        for (let i = 0; i < n; i++) {
+          if (index === 0) {
+            Atomics.store(i32, 0, theirs);
+            Atomics.notify(i32, 0, 1);
+          }
+          while (Atomics.load(i32, 0) === theirs) await wait(i32, theirs, stallMs);
+          if (index === 1) {
+            Atomics.store(i32, 0, theirs);
+            Atomics.notify(i32, 0, 1);
+          }
+        }
+        clearInterval(timer);
+      };
+    },
+  };
+}
+
+function check(value: string): void {
+  if (value === "timed-out") throw new StallError("probe: no wake-up");
+}
+
+const raw: Wait = async (i32, expected, stallMs) => {
+  const r = Atomics.waitAsync(i32, 0, expected, stallMs);
+  check(r.async ? await r.value : r.value);
+};
+
+/** No timeout: no delayed task for the runtime to schedule per wait. */
+const rawInfinite: Wait = async (i32, expected) => {
+  const r = Atomics.waitAsync(i32, 0, expected);
+  check(r.async ? await r.value : r.value);
+};
+
+/** One setInterval/clearInterval per wait, as runAsync's keep-alive does. */
+const timerPerWait: Wait = async (i32, expected, stallMs) => {
+  const t = setInterval(() => {}, 2 ** 30);
+  const r = Atomics.waitAsync(i32, 0, expected, stallMs);
+  check(r.async ? await r.value : r.value);
+  clearInterval(t);
+};
+
+/** A persistent timer, ref'd for the wait and unref'd after (Node/Bun/Deno timers). */
+let persistent: any;
+const refPerWait: Wait = async (i32, expected, stallMs) => {
+  persistent ??= setInterval(() => {}, 2 ** 30);
+  persistent.ref?.();
+  const r = Atomics.waitAsync(i32, 0, expected, stallMs);
+  check(r.async ? await r.value : r.value);
+  persistent.unref?.();
+};
+
+/** The counted async-waiter slot and `.then` uncount, as parkAsync does. */
+const counted: Wait = async (i32, expected, stallMs) => {
+  Atomics.add(i32, 1, 1);
+  const r = Atomics.waitAsync(i32, 0, expected, stallMs);
+  if (!r.async) {
+    Atomics.sub(i32, 1, 1);
+    return check(r.value);
+  }
+  check(
+    await r.value.then((v) => {
+      Atomics.sub(i32, 1, 1);
+      return v;
+    }),
+  );
+};
+
+/** `performance.now()` deadline arithmetic, as deadlineAfter/parkAsync do. */
+const withNow: Wait = async (i32, expected, stallMs) => {
+  const deadline = performance.now() + stallMs;
+  const r = Atomics.waitAsync(i32, 0, expected, deadline - performance.now());
+  check(r.async ? await r.value : r.value);
+};
+
+/** The whole driver: runAsync of a generator that parks once on the slot. */
+function* parkOnce(i32: Int32Array, expected: number, deadline: number): Parker<boolean> {
+  const r = yield { i32, index: 0, expected, deadline, asyncCount: 1 };
+  return r !== "timed-out";
+}
+const driver: Wait = async (i32, expected, stallMs) => {
+  if (!(await runAsync(parkOnce(i32, expected, performance.now() + stallMs), undefined))) {
+    throw new StallError("probe: no wake-up");
+  }
+};
+
+export const cases: Case[] = [
+  variant("probe.raw-infinite", "raw waitAsync without a timeout", rawInfinite),
+  variant("probe.raw-nohold", "raw waitAsync, no keep-alive timer", raw, false),
+  variant("probe.timer-per-wait", "raw + setInterval/clearInterval per wait", timerPerWait),
+  variant("probe.ref-per-wait", "raw + persistent timer ref()/unref() per wait", refPerWait),
+  variant("probe.counted", "raw + async-waiter count and .then uncount", counted),
+  variant("probe.now", "raw + performance.now deadlines", withNow),
+  variant("probe.runasync", "runAsync driver, one park per wait", driver),
+];
