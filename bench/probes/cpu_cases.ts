@@ -24,7 +24,11 @@ function measured(c: ThreadsCase): ThreadsCase {
       const body = await c.body(input, ctx);
       let cpu = 0;
       let rounds = 0;
+      let last = 0;
       return async (n) => {
+        // Calibration changes n; count only the runs at the final size.
+        if (n !== last) cpu = rounds = 0;
+        last = n;
         const t0 = cpuNs();
         await body(n);
         cpu += cpuNs() - t0;

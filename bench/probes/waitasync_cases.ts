@@ -124,3 +124,43 @@ export const cases: Case[] = [
   variant("probe.now", "raw + performance.now deadlines", withNow),
   variant("probe.runasync", "runAsync driver, one park per wait", driver),
 ];
+
+/**
+ * A doorbell candidate: two workers ping-pong through BroadcastChannels (each listens on its
+ * own name and posts to the other's), the only message path futex.ts could reach without ports
+ * handed out in advance. A doorbell wake costs at least this one-way message per hand-off.
+ */
+cases.push({
+  kind: "threads",
+  name: "probe.broadcast-rt",
+  title: "BroadcastChannel round trip between two workers",
+  role: "subject",
+  group: "handoff",
+  unit: "ns/round trip",
+  workers: 2,
+  setup() {
+    const name = `probe-bell-${Math.random()}`;
+    return [{ input: name }, { input: name }];
+  },
+  body(name: string, { index, stallMs }) {
+    const mine = new BroadcastChannel(`${name}-${index}`);
+    const theirs = new BroadcastChannel(`${name}-${1 - index}`);
+    let left = 0;
+    let done: (() => void) | undefined;
+    mine.onmessage = () => {
+      if (index === 1) theirs.postMessage(0);
+      if (--left === 0) done?.();
+      else if (index === 0) theirs.postMessage(0);
+    };
+    return (n) =>
+      n === 0 ? undefined : new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new StallError("probe: broadcast stalled")), stallMs);
+        left = n;
+        done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        if (index === 0) theirs.postMessage(0);
+      });
+  },
+});
