@@ -164,3 +164,85 @@ cases.push({
       });
   },
 });
+
+/**
+ * Before → after in one run: the Lock, Semaphore and Event async ping-pongs of a second copy of
+ * threadkit (its `mod.ts` URL in the `TK_BEFORE` environment variable, e.g. an older commit
+ * unpacked with `git archive <commit> mod.ts src package.json | tar -x -C /tmp/before`), beside
+ * the same rows of this tree. Without `TK_BEFORE` these rows are skipped.
+ */
+const env = (name: string): string | undefined => {
+  const g = globalThis as any;
+  return g.Deno !== undefined ? g.Deno.env.get(name) : g.process?.env?.[name];
+};
+const beforeUrl = env("TK_BEFORE");
+
+function copyPingPong(kind: "Lock" | "Semaphore" | "Event", which: "before" | "after"): Case {
+  const url = which === "before" ? beforeUrl : new URL("../../mod.ts", import.meta.url).href;
+  return {
+    kind: "threads",
+    name: `probe.${kind.toLowerCase()}-${which}`,
+    title: `${kind} async ping-pong, ${which}`,
+    role: "subject",
+    group: "handoff",
+    unit: "ns/round trip",
+    workers: 2,
+    skip: () => (url === undefined ? "no TK_BEFORE" : undefined),
+    async setup() {
+      const mod = await import(url!);
+      const make = () => {
+        if (kind === "Semaphore") return new mod.Semaphore(0);
+        if (kind === "Event") return new mod.Event();
+        const lock = new mod.Lock();
+        lock.acquireSync();
+        return lock;
+      };
+      const input = { url, ping: make().handle, pong: make().handle };
+      return [{ input }, { input }];
+    },
+    async body(input, { index, stallMs }) {
+      const mod = await import(input.url);
+      const ping = mod[kind].from(input.ping);
+      const pong = mod[kind].from(input.pong);
+      const b = { timeout: stallMs };
+      const ok = (v: boolean) => {
+        if (!v) throw new StallError("probe: timed out");
+      };
+      if (kind === "Event") {
+        if (index === 0) {
+          return async (n) => {
+            for (let i = 0; i < n; i++) {
+              ping.set();
+              ok(await pong.wait(b));
+              pong.clear();
+            }
+          };
+        }
+        return async (n) => {
+          for (let i = 0; i < n; i++) {
+            ok(await ping.wait(b));
+            ping.clear();
+            pong.set();
+          }
+        };
+      }
+      if (index === 0) {
+        return async (n) => {
+          for (let i = 0; i < n; i++) {
+            ping.release();
+            ok(await pong.acquire(b));
+          }
+        };
+      }
+      return async (n) => {
+        for (let i = 0; i < n; i++) {
+          ok(await ping.acquire(b));
+          pong.release();
+        }
+      };
+    },
+  };
+}
+for (const kind of ["Lock", "Semaphore", "Event"] as const) {
+  cases.push(copyPingPong(kind, "before"), copyPingPong(kind, "after"));
+}
