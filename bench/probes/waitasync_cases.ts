@@ -169,16 +169,21 @@ cases.push({
  * Before → after in one run: the Lock, Semaphore and Event async ping-pongs of a second copy of
  * threadkit (its `mod.ts` URL in the `TK_BEFORE` environment variable, e.g. an older commit
  * unpacked with `git archive <commit> mod.ts src package.json | tar -x -C /tmp/before`), beside
- * the same rows of this tree. Without `TK_BEFORE` these rows are skipped.
+ * the same rows of this tree; `TK_ALT` adds a third copy. Rows without a copy are skipped.
  */
 const env = (name: string): string | undefined => {
   const g = globalThis as any;
   return g.Deno !== undefined ? g.Deno.env.get(name) : g.process?.env?.[name];
 };
-const beforeUrl = env("TK_BEFORE");
+/** Copies by row suffix: `before` from TK_BEFORE, `alt` from TK_ALT (a third copy), `after` here. */
+const copies: Record<string, string | undefined> = {
+  before: env("TK_BEFORE"),
+  alt: env("TK_ALT"),
+  after: new URL("../../mod.ts", import.meta.url).href,
+};
 
-function copyPingPong(kind: "Lock" | "Semaphore" | "Event", which: "before" | "after"): Case {
-  const url = which === "before" ? beforeUrl : new URL("../../mod.ts", import.meta.url).href;
+function copyPingPong(kind: "Lock" | "Semaphore" | "Event", which: string): Case {
+  const url = copies[which];
   return {
     kind: "threads",
     name: `probe.${kind.toLowerCase()}-${which}`,
@@ -187,7 +192,7 @@ function copyPingPong(kind: "Lock" | "Semaphore" | "Event", which: "before" | "a
     group: "handoff",
     unit: "ns/round trip",
     workers: 2,
-    skip: () => (url === undefined ? "no TK_BEFORE" : undefined),
+    skip: () => (url === undefined ? `no copy for ${which}` : undefined),
     async setup() {
       const mod = await import(url!);
       const make = () => {
@@ -244,5 +249,5 @@ function copyPingPong(kind: "Lock" | "Semaphore" | "Event", which: "before" | "a
   };
 }
 for (const kind of ["Lock", "Semaphore", "Event"] as const) {
-  cases.push(copyPingPong(kind, "before"), copyPingPong(kind, "after"));
+  for (const which of Object.keys(copies)) cases.push(copyPingPong(kind, which));
 }
