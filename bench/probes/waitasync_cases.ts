@@ -251,3 +251,45 @@ function copyPingPong(kind: "Lock" | "Semaphore" | "Event", which: string): Case
 for (const kind of ["Lock", "Semaphore", "Event"] as const) {
   for (const which of Object.keys(copies)) cases.push(copyPingPong(kind, which));
 }
+
+/**
+ * The cost of "woken but absent" (every wake wakes all while an async waiter is counted): four
+ * workers increment under one Lock with `await acquire()`, per library copy. A copy whose
+ * `wake()` ignores the async-waiter count (an experiment, unsafe beside sync waiters) shows what
+ * the herd of woken async waiters costs.
+ */
+function copyContended(which: string): Case {
+  const url = copies[which];
+  const workers = 4;
+  return {
+    kind: "threads",
+    name: `probe.contended4-${which}`,
+    title: `4 workers increment under one Lock (await acquire), ${which}`,
+    role: "subject",
+    group: "handoff",
+    unit: "ns/increment",
+    workers,
+    opsPerIteration: workers,
+    minIterations: 64,
+    skip: () => (url === undefined ? `no copy for ${which}` : undefined),
+    async setup() {
+      const mod = await import(url!);
+      const input = { url, lock: new mod.Lock().handle, counter: new SharedArrayBuffer(4) };
+      return Array.from({ length: workers }, () => ({ input }));
+    },
+    async body(input, { stallMs }) {
+      const mod = await import(input.url);
+      const lock = mod.Lock.from(input.lock);
+      const c = new Int32Array(input.counter);
+      const b = { timeout: stallMs };
+      return async (n) => {
+        for (let i = 0; i < n; i++) {
+          if (!(await lock.acquire(b))) throw new StallError("probe: timed out");
+          c[0]!++;
+          lock.release();
+        }
+      };
+    },
+  };
+}
+for (const which of Object.keys(copies)) cases.push(copyContended(which));
