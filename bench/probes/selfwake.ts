@@ -3,16 +3,19 @@
  * registers a wait, notifies it at once from the same thread and awaits it: the runtime's
  * resolution task plus whatever the driver adds. Round-robin, medians of ns per wait.
  *
- *   node bench/probes/selfwake.ts [--before /tmp/futex_before.ts]   (deno run -A …, bun …)
+ *   node bench/probes/selfwake.ts [--before /tmp/futex_before.ts] [--before-lib /tmp/b/mod.ts]
  *
  * `--before` names an older copy of `src/internal/futex.ts` (e.g. `git show
  * HEAD~1:src/internal/futex.ts > /tmp/futex_before.ts`) whose `runAsync` joins the round-robin
- * as `runAsyncBefore`: a before → after measured in the same run.
+ * as `runAsyncBefore`: a before → after measured in the same run. `--before-lib` names an older
+ * copy of the whole library (`git archive <commit> mod.ts src package.json | tar -x -C /tmp/b`),
+ * whose Lock joins as `lockBefore` beside `lock` (an async acquire parked and woken by this thread).
  *
  * @module
  */
 
 import { type Parker, runAsync } from "../../src/internal/futex.ts";
+import { Lock } from "../../mod.ts";
 import { RUNTIME } from "../harness/env.ts";
 import { median } from "../harness/env.ts";
 
@@ -78,6 +81,21 @@ if (beforeAt >= 0) {
     Atomics.notify(i32, 0, 1);
     return await p;
   };
+}
+/** A Lock held by this thread: acquire() parks, release() wakes it, the await takes it back. */
+function lockVariant(LockClass: typeof Lock): () => Promise<unknown> {
+  const lock = new LockClass();
+  lock.acquireSync();
+  return async () => {
+    const p = lock.acquire({ timeout: 30_000 });
+    lock.release();
+    return await p;
+  };
+}
+variants.lock = lockVariant(Lock);
+const libAt = argv.indexOf("--before-lib");
+if (libAt >= 0) {
+  variants.lockBefore = lockVariant((await import(argv[libAt + 1]!) as { Lock: typeof Lock }).Lock);
 }
 const samples: Record<string, number[]> = {};
 for (let round = 0; round < 25; round++) {
