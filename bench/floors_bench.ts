@@ -6,15 +6,107 @@
  *   `store(0)`, in-thread: the uncontended lock floor.
  * - `floor.wait-notify`: two workers pass a token back and forth through one slot with
  *   `Atomics.wait`/`Atomics.notify` and nothing else: the hand-off floor.
+ * - `floor.waitasync`: the same with `await Atomics.waitAsync` on both sides: the async hand-off
+ *   floor. Each worker holds one ref'd timer for the whole run (keep-alive, as any program with a
+ *   pending `waitAsync` must) and awaits the promise once per wait.
+ * - `floor.waitasync-wait`: worker 0 waits with `Atomics.wait`, worker 1 with `waitAsync`: the
+ *   floor of a hand-off between a blocking thread and an event loop.
  *
  * @module
  */
 
-import { waitWhile } from "./harness/control.ts";
-import type { Case } from "./harness/types.ts";
+import { StallError, waitWhile } from "./harness/control.ts";
+import type { Case, Comparison } from "./harness/types.ts";
 
 /** Operations per measured call of in-thread cases (amortizes the call itself). */
 export const OPS = 64;
+
+/**
+ * Rows of an async ping-pong (issue 9, "async waits first"): ≤ 1.2× the raw `waitAsync` floor
+ * and no slower than a postMessage round trip; beside the sync floor for scale. Every async
+ * ping-pong sits in the `handoff` group, so all three baselines are measured round-robin with it.
+ */
+export const ASYNC_HANDOFF_TARGETS: Comparison[] = [
+  { baseline: "floor.waitasync", target: { id: "A1", max: 1.2, text: "≤ 1.2× waitAsync floor" } },
+  {
+    baseline: "platform.postmessage-rt",
+    target: { id: "A2", max: 1, text: "≤ 1× postMessage round trip" },
+  },
+  { baseline: "floor.wait-notify" },
+];
+
+/**
+ * `await`s until `i32[index] !== expected` with raw `Atomics.waitAsync`, at most `stallMs` per
+ * wait: the async twin of `waitWhile`. Throws a {@link StallError} naming `what` on timeout.
+ */
+export async function waitWhileAsync(
+  i32: Int32Array,
+  index: number,
+  expected: number,
+  what: string,
+  stallMs: number,
+): Promise<void> {
+  while (Atomics.load(i32, index) === expected) {
+    const result = Atomics.waitAsync(i32, index, expected, stallMs);
+    const value = result.async ? await result.value : result.value;
+    if (value === "timed-out") {
+      throw new StallError(`${what}: no wake-up within ${stallMs / 1000} s`);
+    }
+  }
+}
+
+/** Runs `body(n)` holding one ref'd timer: a pending `waitAsync` keeps no thread alive alone. */
+function keptAlive(body: (n: number) => Promise<void>): (n: number) => Promise<void> {
+  return async (n) => {
+    const timer = setInterval(() => {}, 2 ** 30);
+    try {
+      await body(n);
+    } finally {
+      clearInterval(timer);
+    }
+  };
+}
+
+/** The two sides of a raw ping-pong on slot 0 (1 = the ball is with worker 1, 0 = with worker 0). */
+function rawPingPong(
+  slot: SharedArrayBuffer,
+  index: number,
+  async: boolean,
+  label: string,
+  stallMs: number,
+) {
+  const i32 = new Int32Array(slot);
+  const mine = index === 0 ? 0 : 1;
+  const theirs = 1 - mine;
+  if (!async) {
+    return (n: number) => {
+      for (let i = 0; i < n; i++) {
+        if (index === 0) {
+          Atomics.store(i32, 0, theirs);
+          Atomics.notify(i32, 0, 1);
+        }
+        waitWhile(i32, 0, theirs, label, stallMs);
+        if (index === 1) {
+          Atomics.store(i32, 0, theirs);
+          Atomics.notify(i32, 0, 1);
+        }
+      }
+    };
+  }
+  return keptAlive(async (n) => {
+    for (let i = 0; i < n; i++) {
+      if (index === 0) {
+        Atomics.store(i32, 0, theirs);
+        Atomics.notify(i32, 0, 1);
+      }
+      await waitWhileAsync(i32, 0, theirs, label, stallMs);
+      if (index === 1) {
+        Atomics.store(i32, 0, theirs);
+        Atomics.notify(i32, 0, 1);
+      }
+    }
+  });
+}
 
 export const cases: Case[] = [
   {
@@ -66,5 +158,36 @@ export const cases: Case[] = [
         }
       };
     },
+  },
+  {
+    kind: "threads",
+    name: "floor.waitasync",
+    title:
+      "raw await Atomics.waitAsync/notify ping-pong between two workers (async hand-off floor)",
+    role: "floor",
+    group: "handoff",
+    unit: "ns/round trip",
+    workers: 2,
+    setup() {
+      const slot = new SharedArrayBuffer(4);
+      return [{ input: slot }, { input: slot }];
+    },
+    body: (slot: SharedArrayBuffer, { index, label, stallMs }) =>
+      rawPingPong(slot, index, true, label, stallMs),
+  },
+  {
+    kind: "threads",
+    name: "floor.waitasync-wait",
+    title: "raw ping-pong, worker 0 in Atomics.wait, worker 1 in await Atomics.waitAsync",
+    role: "floor",
+    group: "handoff",
+    unit: "ns/round trip",
+    workers: 2,
+    setup() {
+      const slot = new SharedArrayBuffer(4);
+      return [{ input: slot }, { input: slot }];
+    },
+    body: (slot: SharedArrayBuffer, { index, label, stallMs }) =>
+      rawPingPong(slot, index, index === 1, label, stallMs),
   },
 ];

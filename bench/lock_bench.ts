@@ -19,7 +19,7 @@ import { Mutex as AsyncMutex } from "async-mutex";
 import { Lock, RLock } from "../mod.ts";
 import { must } from "./harness/control.ts";
 import type { Case, ThreadsCase } from "./harness/types.ts";
-import { OPS } from "./floors_bench.ts";
+import { ASYNC_HANDOFF_TARGETS, OPS } from "./floors_bench.ts";
 
 /** Operations per measured call of the async in-thread cases. */
 const ASYNC_OPS = 16;
@@ -161,12 +161,10 @@ function pingPong(mode: "sync" | "async"): ThreadsCase {
       mode === "sync" ? "acquireSync" : "await acquire"
     })`,
     role: "subject",
-    group: mode === "sync" ? "handoff" : "handoff-async",
+    group: "handoff",
     unit: "ns/round trip",
     workers: 2,
-    compare: mode === "sync"
-      ? HANDOFF_TARGETS
-      : [{ baseline: "floor.wait-notify" }, { baseline: "platform.postmessage-rt" }],
+    compare: mode === "sync" ? HANDOFF_TARGETS : ASYNC_HANDOFF_TARGETS,
     setup() {
       const ping = new Lock();
       const pong = new Lock();

@@ -80,11 +80,12 @@ function runOn(runtime: RuntimeName, out: string): Promise<RuntimeReport | strin
 }
 
 const started = performance.now();
+const round2 = (x: number) => Math.round(x * 100) / 100;
 const loadAtStart = loadavg();
 log(
   `threadkit bench, ${mode} mode, runtimes: ${
     runtimes.join(", ")
-  } (driver: ${RUNTIME} ${RUNTIME_VERSION})`,
+  } (driver: ${RUNTIME} ${RUNTIME_VERSION}); load average ${loadAtStart.map(round2).join(" / ")}`,
 );
 mkdirSync(outDir, { recursive: true });
 const scratch = join(tmpdir(), `threadkit-bench-${g.process?.pid ?? Date.now()}`);
@@ -96,7 +97,7 @@ for (const [i, runtime] of runtimes.entries()) {
   log(
     `\n▶ ${i + 1}/${runtimes.length} ${runtime} (elapsed ${
       ((performance.now() - started) / 1000).toFixed(0)
-    } s)`,
+    } s; load average ${loadavg().map(round2).join(" / ")})`,
   );
   const result = await runOn(runtime, join(scratch, `${runtime}.json`));
   if (typeof result === "string") {
@@ -116,7 +117,6 @@ if (!flag("no-reference") && filter === undefined) {
 }
 
 const rows = reports.flatMap(rowsOf);
-const round2 = (x: number) => Math.round(x * 100) / 100;
 const cpu = cpus();
 const report: Report = {
   schema: 1,

@@ -131,7 +131,6 @@ export const GROUP_ORDER = [
   "uncontended",
   "uncontended-async",
   "handoff",
-  "handoff-async",
   "contended-2",
   "contended-4",
   "contended-8",

@@ -1,0 +1,295 @@
+/**
+ * Variants of the async hand-off, to find where an async Lock hand-off spends its time: each
+ * adds one piece of what `runAsync` does to the raw `waitAsync` ping-pong. Run by
+ * `waitasync.ts` beside the floors and the postMessage round trip, round-robin.
+ *
+ * @module
+ */
+
+import { type Parker, runAsync } from "../../src/internal/futex.ts";
+import { StallError } from "../harness/control.ts";
+import type { Case, ThreadsCase } from "../harness/types.ts";
+
+type Wait = (i32: Int32Array, expected: number, stallMs: number) => Promise<void>;
+
+/** A ping-pong on slot 0 whose waits are `wait`; `hold` wraps each run (keep-alive). */
+function variant(name: string, title: string, wait: Wait, hold = true): ThreadsCase {
+  return {
+    kind: "threads",
+    name,
+    title,
+    role: "subject",
+    group: "handoff",
+    unit: "ns/round trip",
+    workers: 2,
+    setup() {
+      const slot = new SharedArrayBuffer(8);
+      return [{ input: slot }, { input: slot }];
+    },
+    body(slot: SharedArrayBuffer, { index, stallMs }) {
+      const i32 = new Int32Array(slot);
+      const theirs = index === 0 ? 1 : 0;
+      return async (n) => {
+        const timer = hold ? setInterval(() => {}, 2 ** 30) : undefined;
+        for (let i = 0; i < n; i++) {
+          if (index === 0) {
+            Atomics.store(i32, 0, theirs);
+            Atomics.notify(i32, 0, 1);
+          }
+          while (Atomics.load(i32, 0) === theirs) await wait(i32, theirs, stallMs);
+          if (index === 1) {
+            Atomics.store(i32, 0, theirs);
+            Atomics.notify(i32, 0, 1);
+          }
+        }
+        clearInterval(timer);
+      };
+    },
+  };
+}
+
+function check(value: string): void {
+  if (value === "timed-out") throw new StallError("probe: no wake-up");
+}
+
+const raw: Wait = async (i32, expected, stallMs) => {
+  const r = Atomics.waitAsync(i32, 0, expected, stallMs);
+  check(r.async ? await r.value : r.value);
+};
+
+/** No timeout: no delayed task for the runtime to schedule per wait. */
+const rawInfinite: Wait = async (i32, expected) => {
+  const r = Atomics.waitAsync(i32, 0, expected);
+  check(r.async ? await r.value : r.value);
+};
+
+/** One setInterval/clearInterval per wait, as runAsync's keep-alive does. */
+const timerPerWait: Wait = async (i32, expected, stallMs) => {
+  const t = setInterval(() => {}, 2 ** 30);
+  const r = Atomics.waitAsync(i32, 0, expected, stallMs);
+  check(r.async ? await r.value : r.value);
+  clearInterval(t);
+};
+
+/** A persistent timer, ref'd for the wait and unref'd after (Node/Bun/Deno timers). */
+let persistent: any;
+const refPerWait: Wait = async (i32, expected, stallMs) => {
+  persistent ??= setInterval(() => {}, 2 ** 30);
+  persistent.ref?.();
+  const r = Atomics.waitAsync(i32, 0, expected, stallMs);
+  check(r.async ? await r.value : r.value);
+  persistent.unref?.();
+};
+
+/** The counted async-waiter slot and `.then` uncount, as parkAsync does. */
+const counted: Wait = async (i32, expected, stallMs) => {
+  Atomics.add(i32, 1, 1);
+  const r = Atomics.waitAsync(i32, 0, expected, stallMs);
+  if (!r.async) {
+    Atomics.sub(i32, 1, 1);
+    return check(r.value);
+  }
+  check(
+    await r.value.then((v) => {
+      Atomics.sub(i32, 1, 1);
+      return v;
+    }),
+  );
+};
+
+/** `performance.now()` deadline arithmetic, as deadlineAfter/parkAsync do. */
+const withNow: Wait = async (i32, expected, stallMs) => {
+  const deadline = performance.now() + stallMs;
+  const r = Atomics.waitAsync(i32, 0, expected, deadline - performance.now());
+  check(r.async ? await r.value : r.value);
+};
+
+/** The whole driver: runAsync of a generator that parks once on the slot. */
+function* parkOnce(i32: Int32Array, expected: number, deadline: number): Parker<boolean> {
+  const r = yield { i32, index: 0, expected, deadline, asyncCount: 1 };
+  return r !== "timed-out";
+}
+const driver: Wait = async (i32, expected, stallMs) => {
+  if (!(await runAsync(parkOnce(i32, expected, performance.now() + stallMs), undefined))) {
+    throw new StallError("probe: no wake-up");
+  }
+};
+
+export const cases: Case[] = [
+  variant("probe.raw-infinite", "raw waitAsync without a timeout", rawInfinite),
+  variant("probe.raw-nohold", "raw waitAsync, no keep-alive timer", raw, false),
+  variant("probe.timer-per-wait", "raw + setInterval/clearInterval per wait", timerPerWait),
+  variant("probe.ref-per-wait", "raw + persistent timer ref()/unref() per wait", refPerWait),
+  variant("probe.counted", "raw + async-waiter count and .then uncount", counted),
+  variant("probe.now", "raw + performance.now deadlines", withNow),
+  variant("probe.runasync", "runAsync driver, one park per wait", driver),
+];
+
+/**
+ * A doorbell candidate: two workers ping-pong through BroadcastChannels (each listens on its
+ * own name and posts to the other's), the only message path futex.ts could reach without ports
+ * handed out in advance. A doorbell wake costs at least this one-way message per hand-off.
+ */
+cases.push({
+  kind: "threads",
+  name: "probe.broadcast-rt",
+  title: "BroadcastChannel round trip between two workers",
+  role: "subject",
+  group: "handoff",
+  unit: "ns/round trip",
+  workers: 2,
+  setup() {
+    const name = `probe-bell-${Math.random()}`;
+    return [{ input: name }, { input: name }];
+  },
+  body(name: string, { index, stallMs }) {
+    const mine = new BroadcastChannel(`${name}-${index}`);
+    const theirs = new BroadcastChannel(`${name}-${1 - index}`);
+    let left = 0;
+    let done: (() => void) | undefined;
+    mine.onmessage = () => {
+      if (index === 1) theirs.postMessage(0);
+      if (--left === 0) done?.();
+      else if (index === 0) theirs.postMessage(0);
+    };
+    return (n) =>
+      n === 0 ? undefined : new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new StallError("probe: broadcast stalled")), stallMs);
+        left = n;
+        done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        if (index === 0) theirs.postMessage(0);
+      });
+  },
+});
+
+/**
+ * Before → after in one run: the Lock, Semaphore and Event async ping-pongs of a second copy of
+ * threadkit (its `mod.ts` URL in the `TK_BEFORE` environment variable, e.g. an older commit
+ * unpacked with `git archive <commit> mod.ts src package.json | tar -x -C /tmp/before`), beside
+ * the same rows of this tree; `TK_ALT` adds a third copy. Rows without a copy are skipped.
+ */
+const env = (name: string): string | undefined => {
+  const g = globalThis as any;
+  return g.Deno !== undefined ? g.Deno.env.get(name) : g.process?.env?.[name];
+};
+/** Copies by row suffix: `before` from TK_BEFORE, `alt` from TK_ALT (a third copy), `after` here. */
+const copies: Record<string, string | undefined> = {
+  before: env("TK_BEFORE"),
+  alt: env("TK_ALT"),
+  after: new URL("../../mod.ts", import.meta.url).href,
+};
+
+function copyPingPong(kind: "Lock" | "Semaphore" | "Event", which: string): Case {
+  const url = copies[which];
+  return {
+    kind: "threads",
+    name: `probe.${kind.toLowerCase()}-${which}`,
+    title: `${kind} async ping-pong, ${which}`,
+    role: "subject",
+    group: "handoff",
+    unit: "ns/round trip",
+    workers: 2,
+    skip: () => (url === undefined ? `no copy for ${which}` : undefined),
+    async setup() {
+      const mod = await import(url!);
+      const make = () => {
+        if (kind === "Semaphore") return new mod.Semaphore(0);
+        if (kind === "Event") return new mod.Event();
+        const lock = new mod.Lock();
+        lock.acquireSync();
+        return lock;
+      };
+      const input = { url, ping: make().handle, pong: make().handle };
+      return [{ input }, { input }];
+    },
+    async body(input, { index, stallMs }) {
+      const mod = await import(input.url);
+      const ping = mod[kind].from(input.ping);
+      const pong = mod[kind].from(input.pong);
+      const b = { timeout: stallMs };
+      const ok = (v: boolean) => {
+        if (!v) throw new StallError("probe: timed out");
+      };
+      if (kind === "Event") {
+        if (index === 0) {
+          return async (n) => {
+            for (let i = 0; i < n; i++) {
+              ping.set();
+              ok(await pong.wait(b));
+              pong.clear();
+            }
+          };
+        }
+        return async (n) => {
+          for (let i = 0; i < n; i++) {
+            ok(await ping.wait(b));
+            ping.clear();
+            pong.set();
+          }
+        };
+      }
+      if (index === 0) {
+        return async (n) => {
+          for (let i = 0; i < n; i++) {
+            ping.release();
+            ok(await pong.acquire(b));
+          }
+        };
+      }
+      return async (n) => {
+        for (let i = 0; i < n; i++) {
+          ok(await ping.acquire(b));
+          pong.release();
+        }
+      };
+    },
+  };
+}
+for (const kind of ["Lock", "Semaphore", "Event"] as const) {
+  for (const which of Object.keys(copies)) cases.push(copyPingPong(kind, which));
+}
+
+/**
+ * The cost of "woken but absent" (every wake wakes all while an async waiter is counted): four
+ * workers increment under one Lock with `await acquire()`, per library copy. A copy whose
+ * `wake()` ignores the async-waiter count (an experiment, unsafe beside sync waiters) shows what
+ * the herd of woken async waiters costs.
+ */
+function copyContended(which: string): Case {
+  const url = copies[which];
+  const workers = 4;
+  return {
+    kind: "threads",
+    name: `probe.contended4-${which}`,
+    title: `4 workers increment under one Lock (await acquire), ${which}`,
+    role: "subject",
+    group: "handoff",
+    unit: "ns/increment",
+    workers,
+    opsPerIteration: workers,
+    minIterations: 64,
+    skip: () => (url === undefined ? `no copy for ${which}` : undefined),
+    async setup() {
+      const mod = await import(url!);
+      const input = { url, lock: new mod.Lock().handle, counter: new SharedArrayBuffer(4) };
+      return Array.from({ length: workers }, () => ({ input }));
+    },
+    async body(input, { stallMs }) {
+      const mod = await import(input.url);
+      const lock = mod.Lock.from(input.lock);
+      const c = new Int32Array(input.counter);
+      const b = { timeout: stallMs };
+      return async (n) => {
+        for (let i = 0; i < n; i++) {
+          if (!(await lock.acquire(b))) throw new StallError("probe: timed out");
+          c[0]!++;
+          lock.release();
+        }
+      };
+    },
+  };
+}
+for (const which of Object.keys(copies)) cases.push(copyContended(which));
