@@ -30,7 +30,6 @@
 import { NotOwnedError } from "./errors.ts";
 import {
   Aborted,
-  assertCanBlock,
   deadlineAfter,
   now,
   type Park,
@@ -42,21 +41,9 @@ import {
 } from "./internal/futex.ts";
 import type { Guard } from "./internal/guard.ts";
 import { currentIdent } from "./internal/ident.ts";
-import {
-  type Handle,
-  isHandle,
-  open,
-  place,
-  type PlacementOptions,
-  slots,
-} from "./internal/layout.ts";
-import {
-  rejectSignal,
-  signalOf,
-  type SyncWaitOptions,
-  timeoutOf,
-  type WaitOptions,
-} from "./internal/options.ts";
+import { asyncOptions, opening, placeOrOpen, syncEntry } from "./internal/kit.ts";
+import { type Handle, isHandle, open, type PlacementOptions, slots } from "./internal/layout.ts";
+import { signalOf, type SyncWaitOptions, timeoutOf, type WaitOptions } from "./internal/options.ts";
 import { Lock } from "./lock.ts";
 import { RLock } from "./rlock.ts";
 
@@ -76,8 +63,6 @@ const CANCELLED = WAKE + WAKES;
 const SLOTS = CANCELLED + WINDOW / 32;
 /** Bytes a Condition takes (its lock lives in its own place). */
 const BYTES = SLOTS * 4;
-
-let opening: Handle | undefined;
 
 /** Whether ticket `t` has been notified. */
 function admitted(i32: Int32Array, t: number): boolean {
@@ -209,16 +194,13 @@ export class Condition {
    * @throws {RangeError} `byteOffset` is negative, misaligned, or leaves no room.
    */
   constructor(lock: Lock | RLock = new RLock(), options?: PlacementOptions) {
-    const handle = opening;
-    opening = undefined;
     if (!(lock instanceof Lock) && !(lock instanceof RLock)) {
       throw new TypeError("Cannot create Condition: lock must be a threadkit Lock or RLock");
     }
     this.lock = lock;
     this.#lock = lock as unknown as ConditionLock;
-    this.handle = handle ?? place("Condition", BYTES, options, 4, { lock: lock.handle });
+    this.handle = placeOrOpen("Condition", BYTES, options, 4, { lock: lock.handle });
     this.#i32 = slots(this.handle, SLOTS);
-    if (handle === undefined) this.#i32.fill(0);
   }
 
   /**
@@ -233,8 +215,7 @@ export class Condition {
       throw new TypeError("Cannot open Condition: its handle has no lock handle");
     }
     const lock = lockHandle.kind === "Lock" ? Lock.from(lockHandle) : RLock.from(lockHandle);
-    opening = opened;
-    return new Condition(lock);
+    return new Condition(lock, opening(opened));
   }
 
   /** Acquires the lock (blocking); see `Lock.acquireSync`. */
@@ -343,9 +324,7 @@ export class Condition {
    * @throws {RangeError} `timeout` is negative or `NaN`; more than 1024 waiters.
    */
   waitSync(options?: SyncWaitOptions): boolean {
-    const timeout = timeoutOf(options, "wait on condition");
-    rejectSignal(options, "wait on condition", "condition.wait()");
-    assertCanBlock("condition.wait()");
+    const timeout = syncEntry(options, "wait on condition", "condition.wait()");
     this.#assertOwned("wait on condition");
     const t = this.#ticket();
     return runSync(this.#waitSlow(t, deadlineAfter(timeout)));
@@ -359,16 +338,19 @@ export class Condition {
    * @throws {NotOwnedError} (rejects) The calling thread does not hold the lock.
    */
   wait(options?: WaitOptions): Promise<boolean> {
+    // Bad options first, then ownership, then an aborted signal (so not `asyncEntry`).
+    const entry = asyncOptions(options, "wait on condition");
+    if (entry instanceof Promise) return entry;
+    const { timeout, signal } = entry;
+    let t: number;
     try {
-      const timeout = timeoutOf(options, "wait on condition");
-      const signal = signalOf(options, "wait on condition");
       this.#assertOwned("wait on condition");
       if (signal?.aborted === true) return Promise.reject(signal.reason);
-      const t = this.#ticket();
-      return runAsync(this.#waitSlow(t, deadlineAfter(timeout)), signal, "throw");
+      t = this.#ticket();
     } catch (error) {
       return Promise.reject(error);
     }
+    return runAsync(this.#waitSlow(t, deadlineAfter(timeout)), signal, "throw");
   }
 
   /**

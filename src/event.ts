@@ -22,7 +22,6 @@
  */
 
 import {
-  assertCanBlock,
   deadlineAfter,
   now,
   type Park,
@@ -31,14 +30,9 @@ import {
   runSync,
   wakeAll,
 } from "./internal/futex.ts";
-import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
-import {
-  rejectSignal,
-  signalOf,
-  type SyncWaitOptions,
-  timeoutOf,
-  type WaitOptions,
-} from "./internal/options.ts";
+import { asyncEntry, opening, placeOrOpen, syncEntry } from "./internal/kit.ts";
+import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
+import type { SyncWaitOptions, WaitOptions } from "./internal/options.ts";
 
 /** Slot of the flag and generation. */
 const STATE = 0;
@@ -46,8 +40,6 @@ const STATE = 0;
 const FLAG = 1;
 /** Bytes an `Event` takes. */
 const BYTES = 8;
-
-let opening: Handle | undefined;
 
 /** The slow path: sleep until a `set()` moves STATE past `seen` (a clear state) or the deadline. */
 function* waitSlow(i32: Int32Array, seen: number, deadline: number): Parker<boolean> {
@@ -96,17 +88,13 @@ export class Event {
 
   /** Creates a clear event. @throws {TypeError|RangeError} bad placement. */
   constructor(options?: PlacementOptions) {
-    const handle = opening;
-    opening = undefined;
-    this.handle = handle ?? place("Event", BYTES, options);
+    this.handle = placeOrOpen("Event", BYTES, options);
     this.#i32 = slots(this.handle, 2);
-    if (handle === undefined) this.#i32.fill(0);
   }
 
   /** Rebuilds an event from its handle. @throws {TypeError} not the handle of an `Event`. */
   static from(handle: Handle): Event {
-    opening = open(handle, "Event", BYTES);
-    return new Event();
+    return new Event(opening(open(handle, "Event", BYTES)));
   }
 
   /** Whether the flag is set (a snapshot). */
@@ -148,10 +136,9 @@ export class Event {
    * @throws {RangeError} `timeout` is negative or `NaN`.
    */
   waitSync(options?: SyncWaitOptions): boolean {
-    const timeout = timeoutOf(options, "wait for event");
-    rejectSignal(options, "wait for event", "event.wait()");
-    assertCanBlock("event.wait()");
+    const timeout = syncEntry(options, "wait for event", "event.wait()");
     const i32 = this.#i32;
+    // Fast path: set already.
     const state = Atomics.load(i32, STATE);
     if ((state & FLAG) !== 0) return true;
     if (timeout === 0) return false;
@@ -164,19 +151,13 @@ export class Event {
    * @returns A promise of `true` once set, `false` on timeout.
    */
   wait(options?: WaitOptions): Promise<boolean> {
-    let timeout: number;
-    let signal: AbortSignal | undefined;
-    try {
-      timeout = timeoutOf(options, "wait for event");
-      signal = signalOf(options, "wait for event");
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    const entry = asyncEntry(options, "wait for event");
+    if (entry instanceof Promise) return entry;
     const i32 = this.#i32;
+    // Fast path: set already.
     const state = Atomics.load(i32, STATE);
     if ((state & FLAG) !== 0) return Promise.resolve(true);
-    if (timeout === 0) return Promise.resolve(false);
-    return runAsync(waitSlow(i32, state, deadlineAfter(timeout)), signal);
+    if (entry.timeout === 0) return Promise.resolve(false);
+    return runAsync(waitSlow(i32, state, deadlineAfter(entry.timeout)), entry.signal);
   }
 }

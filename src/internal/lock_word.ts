@@ -41,22 +41,21 @@
  *
  * ## Owner death
  * When the owner of a held word is a thread whose end the runtime layer watches, sleepers wake at
- * least every {@link OWNER_POLL_MS} to read its liveness; once it has ended, the first to see it
+ * least every `OWNER_POLL_MS` (`kit.ts`) to read its liveness; once it has ended, the first to see it
  * takes the word over (keeping PARKED) and reports the dead owner to its caller, which throws
  * `OwnerDiedError` with the lock held (POSIX `EOWNERDEAD`).
  *
  * @module
  */
 
-import { Aborted, canBlock, now, type Park, type Parker, runSync, wake } from "./futex.ts";
+import { Aborted, canBlock, type Park, type Parker, runSync, wake } from "./futex.ts";
 import { LIFE_ALIVE, LIFE_ENDED, lifeOf } from "./ident.ts";
+import { clockFor, parkUntil } from "./kit.ts";
 
 /** Bit 0 of STATE: some thread may be asleep waiting for the word. */
 export const PARKED = 1;
 /** Reads of a held word before parking: none (see "Spinning" above for the measurements). */
 export const SPIN_LIMIT = 0;
-/** Longest sleep, in milliseconds, while the owner is a thread whose end is watched. */
-export const OWNER_POLL_MS = 100;
 
 const pause: () => void = (Atomics as unknown as { pause?: () => void }).pause?.bind(Atomics) ??
   (() => {});
@@ -108,7 +107,7 @@ export function* lockSlow(
     // has slept may have been woken by the release that freed the word, and that wake-up was
     // the others' only one: a barger took the word meanwhile, writing it without PARKED, so
     // nobody would wake them again. Pass it on: leave only once the word carries PARKED.
-    const t = deadline === Infinity && life !== LIFE_ALIVE ? 0 : now();
+    const t = clockFor(deadline, life === LIFE_ALIVE);
     if (t >= deadline) {
       if (take === me2 || (state & PARKED) !== 0) return false;
       const seen = Atomics.compareExchange(i32, at, state, state | PARKED);
@@ -128,7 +127,7 @@ export function* lockSlow(
     take = me2 | PARKED;
     // Sleep while the word still holds what we saw; poll a watched owner's liveness.
     park.expected = state;
-    park.deadline = life === LIFE_ALIVE ? Math.min(deadline, t + OWNER_POLL_MS) : deadline;
+    park.deadline = parkUntil(deadline, life === LIFE_ALIVE, t);
     // "ok": a release (or a spurious wake) — re-read. "not-equal": it changed before we slept —
     // re-read. "timed-out": our deadline or a liveness poll — re-read; the loop decides.
     yield park;
