@@ -65,20 +65,16 @@ export function ownOptions<O>(options: O): O {
 }
 
 /**
- * The handle of a primitive being constructed: the one an {@link opening} token carries, or a
- * new placement of `byteLength` bytes (validated by `place`, with its messages) whose bytes are
- * zeroed, so the constructor only stores its non-zero initial values.
+ * The handle of a primitive being constructed, from `place`'s arguments (`kind, byteLength,
+ * options, align?, extras?`): the handle an {@link opening} token in `options` carries, or a new
+ * placement (validated by `place`, with its messages) whose `byteLength` bytes are zeroed, so the
+ * constructor only stores its non-zero initial values.
  */
-export function placeOrOpen(
-  kind: string,
-  byteLength: number,
-  options: PlacementOptions | undefined,
-  align = 4,
-  extras?: Record<string, unknown>,
-): Handle {
+export function placeOrOpen(...placement: Parameters<typeof place>): Handle {
+  const [, byteLength, options] = placement;
   const opened = openedHandle(options);
   if (opened !== undefined) return opened;
-  const handle = place(kind, byteLength, options, align, extras);
+  const handle = place(...placement);
   new Uint8Array(handle.buffer, handle.byteOffset, byteLength).fill(0);
   return handle;
 }
