@@ -31,7 +31,6 @@ import { NotOwnedError } from "./errors.ts";
 import {
   Aborted,
   deadlineAfter,
-  now,
   type Park,
   type Parker,
   runAsync,
@@ -41,7 +40,14 @@ import {
 } from "./internal/futex.ts";
 import type { Guard } from "./internal/guard.ts";
 import { currentIdent } from "./internal/ident.ts";
-import { asyncOptions, opening, placeOrOpen, syncEntry } from "./internal/kit.ts";
+import {
+  asyncOptions,
+  expired,
+  opening,
+  placeOrOpen,
+  remaining,
+  syncEntry,
+} from "./internal/kit.ts";
 import { type Handle, isHandle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { signalOf, type SyncWaitOptions, timeoutOf, type WaitOptions } from "./internal/options.ts";
 import { Lock } from "./lock.ts";
@@ -283,7 +289,7 @@ export class Condition {
     try {
       for (;;) {
         if (admitted(i32, t)) break;
-        if (deadline !== Infinity && now() >= deadline) break;
+        if (expired(deadline)) break;
         // "ok": a notify of our slot (ours or a congruent ticket's) — re-check.
         // "not-equal": a notify came before we slept — re-check. "timed-out": the deadline.
         yield park;
@@ -364,9 +370,9 @@ export class Condition {
     const deadline = deadlineAfter(timeout);
     let result = predicate();
     while (!result) {
-      const remaining = deadline === Infinity ? Infinity : deadline - now();
-      if (remaining <= 0) break;
-      this.waitSync({ timeout: remaining });
+      const left = remaining(deadline);
+      if (left <= 0) break;
+      this.waitSync({ timeout: left });
       result = predicate();
     }
     return result;
@@ -384,10 +390,10 @@ export class Condition {
     const deadline = deadlineAfter(timeout);
     let result = predicate();
     while (!result) {
-      const remaining = deadline === Infinity ? Infinity : deadline - now();
-      if (remaining <= 0) break;
+      const left = remaining(deadline);
+      if (left <= 0) break;
       await this.wait(
-        signal === undefined ? { timeout: remaining } : { timeout: remaining, signal },
+        signal === undefined ? { timeout: left } : { timeout: left, signal },
       );
       result = predicate();
     }

@@ -23,14 +23,13 @@
 
 import {
   deadlineAfter,
-  now,
   type Park,
   type Parker,
   runAsync,
   runSync,
   wakeAll,
 } from "./internal/futex.ts";
-import { asyncEntry, opening, placeOrOpen, syncEntry } from "./internal/kit.ts";
+import { asyncEntry, expired, opening, placeOrOpen, syncEntry } from "./internal/kit.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import type { SyncWaitOptions, WaitOptions } from "./internal/options.ts";
 
@@ -48,7 +47,7 @@ function* waitSlow(i32: Int32Array, seen: number, deadline: number): Parker<bool
     // Set now, or set (and maybe cleared) since we looked: the generation moved.
     const state = Atomics.load(i32, STATE);
     if ((state & FLAG) !== 0 || (state & ~FLAG) !== seen) return true;
-    if (deadline !== Infinity && now() >= deadline) return false;
+    if (expired(deadline)) return false;
     // "ok" / "not-equal": a set() (or spurious) — the loop re-checks. "timed-out": the deadline.
     yield park;
   }

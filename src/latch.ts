@@ -19,14 +19,20 @@
 
 import {
   deadlineAfter,
-  now,
   type Park,
   type Parker,
   runAsync,
   runSync,
   wakeAll,
 } from "./internal/futex.ts";
-import { asyncEntry, openedHandle, opening, placeOrOpen, syncEntry } from "./internal/kit.ts";
+import {
+  asyncEntry,
+  expired,
+  openedHandle,
+  opening,
+  placeOrOpen,
+  syncEntry,
+} from "./internal/kit.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import type { SyncWaitOptions, WaitOptions } from "./internal/options.ts";
 
@@ -43,7 +49,7 @@ function* waitSlow(i32: Int32Array, deadline: number): Parker<boolean> {
   for (;;) {
     const count = Atomics.load(i32, COUNT);
     if (count === 0) return true;
-    if (deadline !== Infinity && now() >= deadline) return false;
+    if (expired(deadline)) return false;
     // Sleep while the count is what we saw. "ok": it reached 0 (or spurious) — look again.
     // "not-equal": a count-down came first — look again. "timed-out": the loop sees the deadline.
     park.expected = count;

@@ -57,7 +57,6 @@
 
 import {
   deadlineAfter,
-  now,
   type Park,
   type Parker,
   runAsync,
@@ -67,7 +66,7 @@ import {
 } from "./internal/futex.ts";
 import { Guard, guardOrThrow } from "./internal/guard.ts";
 import { currentIdent, describeThread } from "./internal/ident.ts";
-import { asyncEntry, opening, placeOrOpen, syncEntry } from "./internal/kit.ts";
+import { asyncEntry, expired, opening, placeOrOpen, syncEntry } from "./internal/kit.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { SPIN_LIMIT } from "./internal/lock_word.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
@@ -252,7 +251,7 @@ function* readSlow(
       // Read the sequence before STATE, so that a wake after this look is not lost.
       park.expected = Atomics.load(i32, RSEQ);
       if (tryEnterRead(i32, blocks)) return true;
-      if (deadline !== Infinity && now() >= deadline) return false;
+      if (expired(deadline)) return false;
       // "ok": a writer left or released (or spurious) — look again. "not-equal": it happened
       // before we slept — look again. "timed-out": the loop sees the deadline.
       yield park;
@@ -287,7 +286,7 @@ function* writeSlow(i32: Int32Array, me: number, deadline: number, spin: number)
         continue;
       }
       // Held: give up if our time is out (`finally` undoes the registration).
-      if (deadline !== Infinity && now() >= deadline) return false;
+      if (expired(deadline)) return false;
       // Register as a waiting writer: from now on no new reader enters. Then look again.
       if (!waiting) {
         if ((state & WAITING) === WAITING) {

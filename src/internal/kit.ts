@@ -139,7 +139,17 @@ export function asyncEntry(
   return signal?.aborted === true ? Promise.reject(signal.reason) : entry;
 }
 
-// --- Owner poll -----------------------------------------------------------------------------
+// --- Deadlines and the owner poll ----------------------------------------------------------
+
+/** Whether `deadline` (from `deadlineAfter`) has passed; never reads the clock for `Infinity`. */
+export function expired(deadline: number): boolean {
+  return deadline !== Infinity && now() >= deadline;
+}
+
+/** Milliseconds left until `deadline` (`Infinity` for none; ≤ 0 once it has passed). */
+export function remaining(deadline: number): number {
+  return deadline === Infinity ? Infinity : deadline - now();
+}
 
 /**
  * How often a waiter re-reads the liveness of the live, watched thread it waits for (the owner
