@@ -46,7 +46,9 @@ import {
   opening,
   placeOrOpen,
   remaining,
+  signalIn,
   syncEntry,
+  timeoutIn,
 } from "./internal/kit.ts";
 import { type Handle, isHandle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { signalOf, type SyncWaitOptions, timeoutOf, type WaitOptions } from "./internal/options.ts";
@@ -347,7 +349,8 @@ export class Condition {
     // Bad options first, then ownership, then an aborted signal (so not `asyncEntry`).
     const entry = asyncOptions(options, "wait on condition");
     if (entry instanceof Promise) return entry;
-    const { timeout, signal } = entry;
+    const timeout = timeoutIn(entry);
+    const signal = signalIn(entry);
     let t: number;
     try {
       this.#assertOwned("wait on condition");

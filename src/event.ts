@@ -29,7 +29,15 @@ import {
   runSync,
   wakeAll,
 } from "./internal/futex.ts";
-import { asyncEntry, expired, opening, placeOrOpen, syncEntry } from "./internal/kit.ts";
+import {
+  asyncEntry,
+  expired,
+  opening,
+  placeOrOpen,
+  signalIn,
+  syncEntry,
+  timeoutIn,
+} from "./internal/kit.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import type { SyncWaitOptions, WaitOptions } from "./internal/options.ts";
 
@@ -156,7 +164,8 @@ export class Event {
     // Fast path: set already.
     const state = Atomics.load(i32, STATE);
     if ((state & FLAG) !== 0) return Promise.resolve(true);
-    if (entry.timeout === 0) return Promise.resolve(false);
-    return runAsync(waitSlow(i32, state, deadlineAfter(entry.timeout)), entry.signal);
+    const timeout = timeoutIn(entry);
+    if (timeout === 0) return Promise.resolve(false);
+    return runAsync(waitSlow(i32, state, deadlineAfter(timeout)), signalIn(entry));
   }
 }

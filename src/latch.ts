@@ -31,7 +31,9 @@ import {
   openedHandle,
   opening,
   placeOrOpen,
+  signalIn,
   syncEntry,
+  timeoutIn,
 } from "./internal/kit.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import type { SyncWaitOptions, WaitOptions } from "./internal/options.ts";
@@ -194,7 +196,8 @@ export class Latch {
     if (entry instanceof Promise) return entry;
     // Fast path: open already.
     if (Atomics.load(this.#i32, COUNT) === 0) return Promise.resolve(true);
-    if (entry.timeout === 0) return Promise.resolve(false);
-    return runAsync(waitSlow(this.#i32, deadlineAfter(entry.timeout)), entry.signal);
+    const timeout = timeoutIn(entry);
+    if (timeout === 0) return Promise.resolve(false);
+    return runAsync(waitSlow(this.#i32, deadlineAfter(timeout)), signalIn(entry));
   }
 }

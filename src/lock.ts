@@ -14,7 +14,14 @@ import { NotOwnedError, OwnerDiedError } from "./errors.ts";
 import { deadlineAfter, type Parker, runAsync, runSync } from "./internal/futex.ts";
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
 import { currentIdent, describeThread } from "./internal/ident.ts";
-import { asyncEntry, opening, placeOrOpen, syncEntry } from "./internal/kit.ts";
+import {
+  asyncEntry,
+  opening,
+  placeOrOpen,
+  signalIn,
+  syncEntry,
+  timeoutIn,
+} from "./internal/kit.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { lockSlow, ownerOf, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
@@ -169,7 +176,8 @@ export class Lock {
     const me2 = currentIdent() << 1;
     // Fast path: grab a free lock.
     if (Atomics.compareExchange(this.#i32, STATE, 0, me2) === 0) return Promise.resolve(true);
-    const { timeout, signal } = entry;
+    const timeout = timeoutIn(entry);
+    const signal = signalIn(entry);
     const spin = timeout === 0 ? 0 : SPIN_LIMIT;
     return runAsync(acquireSlow(this.#i32, me2, deadlineAfter(timeout), spin), signal);
   }

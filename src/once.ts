@@ -35,7 +35,9 @@ import {
   opening,
   parkUntil,
   placeOrOpen,
+  signalIn,
   syncEntry,
+  timeoutIn,
 } from "./internal/kit.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
@@ -254,7 +256,7 @@ export class Once {
     if (Atomics.load(i32, STATE) === DONE) return Promise.resolve(false);
     const me2 = currentIdent() << 1;
     if (Atomics.compareExchange(i32, STATE, NOT_RUN, me2) === NOT_RUN) return runClaimed(i32, fn);
-    return runAsync(waitSlow(i32, me2, entry.timeout, false), entry.signal).then((outcome) =>
+    return runAsync(waitSlow(i32, me2, timeoutIn(entry), false), signalIn(entry)).then((outcome) =>
       outcome === "done" ? false : runClaimed(i32, fn)
     );
   }

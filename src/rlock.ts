@@ -17,7 +17,14 @@ import { NotOwnedError, OwnerDiedError } from "./errors.ts";
 import { deadlineAfter, type Parker, runAsync, runSync } from "./internal/futex.ts";
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
 import { currentIdent } from "./internal/ident.ts";
-import { asyncEntry, opening, placeOrOpen, syncEntry } from "./internal/kit.ts";
+import {
+  asyncEntry,
+  opening,
+  placeOrOpen,
+  signalIn,
+  syncEntry,
+  timeoutIn,
+} from "./internal/kit.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { lockSlow, ownerOf, PARKED, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
@@ -184,7 +191,8 @@ export class RLock {
     } catch (error) {
       return Promise.reject(error); // the depth would overflow
     }
-    const { timeout, signal } = entry;
+    const timeout = timeoutIn(entry);
+    const signal = signalIn(entry);
     const spin = timeout === 0 ? 0 : SPIN_LIMIT;
     return runAsync(acquireSlow(i32, me2, deadlineAfter(timeout), spin), signal);
   }

@@ -66,7 +66,15 @@ import {
 } from "./internal/futex.ts";
 import { Guard, guardOrThrow } from "./internal/guard.ts";
 import { currentIdent, describeThread } from "./internal/ident.ts";
-import { asyncEntry, expired, opening, placeOrOpen, syncEntry } from "./internal/kit.ts";
+import {
+  asyncEntry,
+  expired,
+  opening,
+  placeOrOpen,
+  signalIn,
+  syncEntry,
+  timeoutIn,
+} from "./internal/kit.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { SPIN_LIMIT } from "./internal/lock_word.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
@@ -458,7 +466,8 @@ export class RWLock {
     // Bad options reject; so does an aborted signal, even when the lock is free (as Web Locks do).
     const entry = asyncEntry(options, READ);
     if (entry instanceof Promise) return entry;
-    const { timeout, signal } = entry;
+    const timeout = timeoutIn(entry);
+    const signal = signalIn(entry);
     try {
       // Fast path: no writer holds or waits (throws past 65,535 readers).
       if (tryEnterRead(this.#i32)) return Promise.resolve(new Guard(this.#releaseRead));
@@ -513,7 +522,8 @@ export class RWLock {
   write(options?: WaitOptions): Promise<Guard> {
     const entry = asyncEntry(options, WRITE);
     if (entry instanceof Promise) return entry;
-    const { timeout, signal } = entry;
+    const timeout = timeoutIn(entry);
+    const signal = signalIn(entry);
     const i32 = this.#i32;
     const me = currentIdent();
     // Fast path: grab a free lock.

@@ -47,7 +47,9 @@ import {
   opening,
   parkUntil,
   placeOrOpen,
+  signalIn,
   syncEntry,
+  timeoutIn,
 } from "./internal/kit.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
@@ -305,7 +307,8 @@ export class Semaphore {
     if (entry instanceof Promise) return entry;
     // Fast path: take a free permit.
     if (tryTake(this.i32)) return Promise.resolve(this.#took(true, attribute));
-    const { timeout, signal } = entry;
+    const timeout = timeoutIn(entry);
+    const signal = signalIn(entry);
     if (timeout === 0) {
       try {
         return Promise.resolve(this.#try(attribute));

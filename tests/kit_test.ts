@@ -25,7 +25,9 @@ import {
   opening,
   ownOptions,
   placeOrOpen,
+  signalIn,
   syncEntry,
+  timeoutIn,
 } from "../src/internal/kit.ts";
 
 /** Every class with a `from`, and how to make one placed at `byteOffset` in `buffer`. */
@@ -133,10 +135,16 @@ test("kit: syncEntry returns the timeout and refuses a signal", () => {
   assert.throws(() => syncEntry({ timeout: -1 }, "acquire lock", "lock.acquire()"), RangeError);
 });
 
-test("kit: asyncEntry validates without throwing, and rejects an aborted signal", async () => {
-  // No options: one shared entry, so the common call allocates nothing.
-  assert.equal(asyncEntry(undefined, "acquire lock"), asyncEntry(undefined, "acquire lock"));
-  assert.deepEqual(asyncEntry({ timeout: 3 }, "acquire lock"), { timeout: 3, signal: undefined });
+test("kit: asyncEntry validates without throwing, allocates nothing without a signal, rejects an aborted one", async () => {
+  // Without a signal the entry is the timeout itself, so the common call allocates nothing.
+  assert.equal(asyncEntry(undefined, "acquire lock"), Infinity);
+  assert.equal(asyncEntry({ timeout: 3 }, "acquire lock"), 3);
+  const live = new AbortController().signal;
+  const withSignal = asyncEntry({ timeout: 4, signal: live }, "acquire lock");
+  assert.ok(!(withSignal instanceof Promise));
+  assert.equal(timeoutIn(withSignal), 4);
+  assert.equal(signalIn(withSignal), live);
+  assert.equal(signalIn(3), undefined);
   const bad = asyncEntry({ timeout: -1 }, "acquire lock");
   assert.ok(bad instanceof Promise);
   await assert.rejects(bad, {
@@ -151,5 +159,5 @@ test("kit: asyncEntry validates without throwing, and rejects an aborted signal"
   // asyncOptions leaves the abort to its caller (Condition checks ownership first).
   const entry = asyncOptions({ signal: controller.signal }, "wait on condition");
   assert.ok(!(entry instanceof Promise));
-  assert.equal(entry.signal, controller.signal);
+  assert.equal(signalIn(entry), controller.signal);
 });

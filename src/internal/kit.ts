@@ -96,19 +96,25 @@ export function syncEntry(options: unknown, what: string, asyncForm: string): nu
   return timeout;
 }
 
-/** The validated options of an async form. */
-export interface AsyncEntry {
-  /** Milliseconds to wait (`Infinity` by default). */
-  readonly timeout: number;
-  /** The signal that aborts the wait, if any (not aborted yet, for `asyncEntry`). */
-  readonly signal: AbortSignal | undefined;
+/**
+ * The validated options of an async form: the timeout alone when no signal was given (a number,
+ * so the common call allocates nothing), or the timeout with its signal. Read it with
+ * {@link timeoutIn} and {@link signalIn}.
+ */
+export type AsyncEntry = number | { readonly timeout: number; readonly signal: AbortSignal };
+
+/** The timeout of an {@link AsyncEntry}, in ms. */
+export function timeoutIn(entry: AsyncEntry): number {
+  return typeof entry === "number" ? entry : entry.timeout;
 }
 
-/** The entry of a call without options: shared, so that the common call allocates nothing. */
-const NO_OPTIONS: AsyncEntry = Object.freeze({ timeout: Infinity, signal: undefined });
+/** The signal of an {@link AsyncEntry}, if one was given. */
+export function signalIn(entry: AsyncEntry): AbortSignal | undefined {
+  return typeof entry === "number" ? undefined : entry.signal;
+}
 
 /**
- * Validates the options of an async form without throwing: returns the timeout and signal, or a
+ * Validates the options of an async form without throwing: returns its {@link AsyncEntry}, or a
  * promise rejected with the validation error. For a form with checks of its own between the
  * options and the abort check (Condition's ownership); others use {@link asyncEntry}.
  */
@@ -116,10 +122,11 @@ export function asyncOptions(
   options: WaitOptions | undefined,
   what: string,
 ): AsyncEntry | Promise<never> {
-  if (options === undefined) return NO_OPTIONS;
+  if (options === undefined) return Infinity;
   try {
     const timeout = timeoutOf(options, what);
-    return { timeout, signal: signalOf(options, what) };
+    const signal = signalOf(options, what);
+    return signal === undefined ? timeout : { timeout, signal };
   } catch (error) {
     return Promise.reject(error);
   }
@@ -134,9 +141,8 @@ export function asyncEntry(
   what: string,
 ): AsyncEntry | Promise<never> {
   const entry = asyncOptions(options, what);
-  if (entry instanceof Promise) return entry;
-  const signal = entry.signal;
-  return signal?.aborted === true ? Promise.reject(signal.reason) : entry;
+  if (typeof entry === "number" || entry instanceof Promise) return entry;
+  return entry.signal.aborted ? Promise.reject(entry.signal.reason) : entry;
 }
 
 // --- Deadlines and the owner poll ----------------------------------------------------------
