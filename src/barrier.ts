@@ -37,7 +37,7 @@ import {
   wakeAll,
 } from "./internal/futex.ts";
 import { currentIdent } from "./internal/ident.ts";
-import { openedHandle, opening, ownOptions, placeOrOpen } from "./internal/kit.ts";
+import { openedHandle, opening, ownOptions, placeOrOpen } from "./internal/construct.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { lockBriefly, lockUninterruptible, unlock } from "./internal/lock_word.ts";
 import {

@@ -40,16 +40,15 @@ import {
 } from "./internal/futex.ts";
 import type { Guard } from "./internal/guard.ts";
 import { currentIdent } from "./internal/ident.ts";
+import { opening, placeOrOpen } from "./internal/construct.ts";
 import {
   asyncOptions,
   expired,
-  opening,
-  placeOrOpen,
   remaining,
   signalIn,
   syncEntry,
   timeoutIn,
-} from "./internal/kit.ts";
+} from "./internal/entry.ts";
 import { type Handle, isHandle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { signalOf, type SyncWaitOptions, timeoutOf, type WaitOptions } from "./internal/options.ts";
 import { Lock } from "./lock.ts";

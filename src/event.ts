@@ -29,15 +29,8 @@ import {
   runSync,
   wakeAll,
 } from "./internal/futex.ts";
-import {
-  asyncEntry,
-  expired,
-  opening,
-  placeOrOpen,
-  signalIn,
-  syncEntry,
-  timeoutIn,
-} from "./internal/kit.ts";
+import { opening, placeOrOpen } from "./internal/construct.ts";
+import { asyncEntry, expired, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import type { SyncWaitOptions, WaitOptions } from "./internal/options.ts";
 

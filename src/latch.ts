@@ -25,16 +25,8 @@ import {
   runSync,
   wakeAll,
 } from "./internal/futex.ts";
-import {
-  asyncEntry,
-  expired,
-  openedHandle,
-  opening,
-  placeOrOpen,
-  signalIn,
-  syncEntry,
-  timeoutIn,
-} from "./internal/kit.ts";
+import { openedHandle, opening, placeOrOpen } from "./internal/construct.ts";
+import { asyncEntry, expired, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import type { SyncWaitOptions, WaitOptions } from "./internal/options.ts";
 

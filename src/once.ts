@@ -29,17 +29,10 @@ import {
   wakeAll,
 } from "./internal/futex.ts";
 import { currentIdent, describeThread, LIFE_ALIVE, LIFE_ENDED, lifeOf } from "./internal/ident.ts";
-import {
-  asyncEntry,
-  clockFor,
-  opening,
-  parkUntil,
-  placeOrOpen,
-  signalIn,
-  syncEntry,
-  timeoutIn,
-} from "./internal/kit.ts";
+import { opening, placeOrOpen } from "./internal/construct.ts";
+import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
+import { clockFor, parkUntil } from "./internal/lock_word.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 
 /** Slot of the state word. */

@@ -17,14 +17,8 @@ import { NotOwnedError, OwnerDiedError } from "./errors.ts";
 import { deadlineAfter, type Parker, runAsync, runSync } from "./internal/futex.ts";
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
 import { currentIdent } from "./internal/ident.ts";
-import {
-  asyncEntry,
-  opening,
-  placeOrOpen,
-  signalIn,
-  syncEntry,
-  timeoutIn,
-} from "./internal/kit.ts";
+import { opening, placeOrOpen } from "./internal/construct.ts";
+import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { lockSlow, ownerOf, PARKED, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";

@@ -66,15 +66,8 @@ import {
 } from "./internal/futex.ts";
 import { Guard, guardOrThrow } from "./internal/guard.ts";
 import { currentIdent, describeThread } from "./internal/ident.ts";
-import {
-  asyncEntry,
-  expired,
-  opening,
-  placeOrOpen,
-  signalIn,
-  syncEntry,
-  timeoutIn,
-} from "./internal/kit.ts";
+import { opening, placeOrOpen } from "./internal/construct.ts";
+import { asyncEntry, expired, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { SPIN_LIMIT } from "./internal/lock_word.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";

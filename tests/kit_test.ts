@@ -1,7 +1,7 @@
 /**
- * The primitive kit (`src/internal/kit.ts`): the opening token that carries a handle from
- * `X.from` to X's constructor, placement that zeroes the slots it hands out, and the entry
- * prologues of the sync and async forms.
+ * The primitive kit (`src/internal/construct.ts`, `src/internal/entry.ts`): the opening token
+ * that carries a handle from `X.from` to X's constructor, placement that zeroes the slots it
+ * hands out, and the entry prologues of the sync and async forms.
  */
 
 import { test } from "node:test";
@@ -18,17 +18,8 @@ import {
   RWLock,
   Semaphore,
 } from "../mod.ts";
-import {
-  asyncEntry,
-  asyncOptions,
-  openedHandle,
-  opening,
-  ownOptions,
-  placeOrOpen,
-  signalIn,
-  syncEntry,
-  timeoutIn,
-} from "../src/internal/kit.ts";
+import { openedHandle, opening, ownOptions, placeOrOpen } from "../src/internal/construct.ts";
+import { asyncEntry, asyncOptions, signalIn, syncEntry, timeoutIn } from "../src/internal/entry.ts";
 
 /** Every class with a `from`, and how to make one placed at `byteOffset` in `buffer`. */
 const KINDS = [

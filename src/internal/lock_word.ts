@@ -41,21 +41,44 @@
  *
  * ## Owner death
  * When the owner of a held word is a thread whose end the runtime layer watches, sleepers wake at
- * least every `OWNER_POLL_MS` (`kit.ts`) to read its liveness; once it has ended, the first to see it
+ * least every {@link OWNER_POLL_MS} to read its liveness; once it has ended, the first to see it
  * takes the word over (keeping PARKED) and reports the dead owner to its caller, which throws
  * `OwnerDiedError` with the lock held (POSIX `EOWNERDEAD`).
  *
  * @module
  */
 
-import { Aborted, canBlock, type Park, type Parker, runSync, wake } from "./futex.ts";
+import { Aborted, canBlock, now, type Park, type Parker, runSync, wake } from "./futex.ts";
 import { LIFE_ALIVE, LIFE_ENDED, lifeOf } from "./ident.ts";
-import { clockFor, parkUntil } from "./kit.ts";
 
 /** Bit 0 of STATE: some thread may be asleep waiting for the word. */
 export const PARKED = 1;
 /** Reads of a held word before parking: none (see "Spinning" above for the measurements). */
 export const SPIN_LIMIT = 0;
+
+/**
+ * How often a waiter re-reads the liveness of the live, watched thread it waits for (the owner
+ * of a lock word, the runner of a Once, the holder of semaphore permits), in ms. An ended thread
+ * is marked by the runtime layer without a wake, so this bounds how long its waiters sleep on.
+ */
+export const OWNER_POLL_MS = 100;
+
+/**
+ * The time to judge `deadline` by: `now()`, or `0` when it is not needed (no deadline, and no
+ * watched thread to poll), which keeps the clock off the untimed path.
+ */
+export function clockFor(deadline: number, watched: boolean): number {
+  return deadline === Infinity && !watched ? 0 : now();
+}
+
+/**
+ * The deadline of the next park taken at time `t` (from {@link clockFor}): `deadline`, or sooner
+ * while a watched thread lives, to poll its liveness. A poll wakes as "timed-out"; the waiter's
+ * loop then looks again and decides.
+ */
+export function parkUntil(deadline: number, watched: boolean, t: number): number {
+  return watched ? Math.min(deadline, t + OWNER_POLL_MS) : deadline;
+}
 
 const pause: () => void = (Atomics as unknown as { pause?: () => void }).pause?.bind(Atomics) ??
   (() => {});
