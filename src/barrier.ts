@@ -40,7 +40,8 @@ import {
   wakeAll,
 } from "./internal/futex.ts";
 import { currentIdent } from "./internal/ident.ts";
-import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
+import { openedHandle, opening, ownOptions, placeOrOpen } from "./internal/construct.ts";
+import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { lockBriefly, unlock } from "./internal/lock_word.ts";
 import {
   ms,
@@ -76,8 +77,6 @@ const DRAINING_BROKEN = 2;
 const RESETTING = -1;
 /** Broken until `reset()`. */
 const BROKEN = -2;
-
-let opening: Handle | undefined;
 
 /** Options of `new Barrier`. */
 export interface BarrierOptions extends PlacementOptions {
@@ -160,26 +159,26 @@ export class Barrier {
    * @throws {TypeError} `action` is not a function; bad placement.
    */
   constructor(parties: number, options?: BarrierOptions) {
-    const handle = opening;
-    opening = undefined;
+    const fresh = openedHandle(options) === undefined;
     if (typeof parties !== "number") {
       throw new TypeError(`Cannot create Barrier: parties must be a number, got ${typeof parties}`);
     }
-    if (handle === undefined && (!Number.isInteger(parties) || parties < 1 || parties > 2 ** 30)) {
+    if (fresh && (!Number.isInteger(parties) || parties < 1 || parties > 2 ** 30)) {
       throw new RangeError(
         `Cannot create Barrier: parties must be an integer from 1 to 2^30, got ${parties}`,
       );
     }
-    const action = options?.action;
+    // From `Barrier.from`, this thread's action and timeout travel inside the opening token.
+    const own = ownOptions(options);
+    const action = own?.action;
     if (action !== undefined && typeof action !== "function") {
       throw new TypeError("Cannot create Barrier: action must be a function");
     }
     this.#action = action;
-    this.#timeout = timeoutOf(options, "create Barrier");
-    this.handle = handle ?? place("Barrier", BYTES, options);
+    this.#timeout = timeoutOf(own, "create Barrier");
+    this.handle = placeOrOpen("Barrier", BYTES, options);
     this.#i32 = slots(this.handle, SLOTS);
-    if (handle === undefined) {
-      this.#i32.fill(0);
+    if (fresh) {
       Atomics.store(this.#i32, PARTIES, parties);
     }
   }
@@ -191,8 +190,7 @@ export class Barrier {
    */
   static from(handle: Handle, options?: Pick<BarrierOptions, "action" | "timeout">): Barrier {
     const opened = open(handle, "Barrier", BYTES);
-    opening = opened;
-    return new Barrier(Atomics.load(slots(opened, SLOTS), PARTIES), options);
+    return new Barrier(Atomics.load(slots(opened, SLOTS), PARTIES), opening(opened, options));
   }
 
   /** The number of parties. */

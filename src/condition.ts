@@ -30,9 +30,7 @@
 import { NotOwnedError } from "./errors.ts";
 import {
   Aborted,
-  assertCanBlock,
   deadlineAfter,
-  now,
   type Park,
   type Parker,
   runAsync,
@@ -42,21 +40,17 @@ import {
 } from "./internal/futex.ts";
 import type { Guard } from "./internal/guard.ts";
 import { currentIdent } from "./internal/ident.ts";
+import { opening, placeOrOpen } from "./internal/construct.ts";
 import {
-  type Handle,
-  isHandle,
-  open,
-  place,
-  type PlacementOptions,
-  slots,
-} from "./internal/layout.ts";
-import {
-  rejectSignal,
-  signalOf,
-  type SyncWaitOptions,
-  timeoutOf,
-  type WaitOptions,
-} from "./internal/options.ts";
+  asyncOptions,
+  expired,
+  remaining,
+  signalIn,
+  syncEntry,
+  timeoutIn,
+} from "./internal/entry.ts";
+import { type Handle, isHandle, open, type PlacementOptions, slots } from "./internal/layout.ts";
+import { signalOf, type SyncWaitOptions, timeoutOf, type WaitOptions } from "./internal/options.ts";
 import { Lock } from "./lock.ts";
 import { RLock } from "./rlock.ts";
 
@@ -76,8 +70,6 @@ const CANCELLED = WAKE + WAKES;
 const SLOTS = CANCELLED + WINDOW / 32;
 /** Bytes a Condition takes (its lock lives in its own place). */
 const BYTES = SLOTS * 4;
-
-let opening: Handle | undefined;
 
 /** Whether ticket `t` has been notified. */
 function admitted(i32: Int32Array, t: number): boolean {
@@ -209,16 +201,13 @@ export class Condition {
    * @throws {RangeError} `byteOffset` is negative, misaligned, or leaves no room.
    */
   constructor(lock: Lock | RLock = new RLock(), options?: PlacementOptions) {
-    const handle = opening;
-    opening = undefined;
     if (!(lock instanceof Lock) && !(lock instanceof RLock)) {
       throw new TypeError("Cannot create Condition: lock must be a threadkit Lock or RLock");
     }
     this.lock = lock;
     this.#lock = lock as unknown as ConditionLock;
-    this.handle = handle ?? place("Condition", BYTES, options, 4, { lock: lock.handle });
+    this.handle = placeOrOpen("Condition", BYTES, options, 4, { lock: lock.handle });
     this.#i32 = slots(this.handle, SLOTS);
-    if (handle === undefined) this.#i32.fill(0);
   }
 
   /**
@@ -233,8 +222,7 @@ export class Condition {
       throw new TypeError("Cannot open Condition: its handle has no lock handle");
     }
     const lock = lockHandle.kind === "Lock" ? Lock.from(lockHandle) : RLock.from(lockHandle);
-    opening = opened;
-    return new Condition(lock);
+    return new Condition(lock, opening(opened));
   }
 
   /** Acquires the lock (blocking); see `Lock.acquireSync`. */
@@ -302,7 +290,7 @@ export class Condition {
     try {
       for (;;) {
         if (admitted(i32, t)) break;
-        if (deadline !== Infinity && now() >= deadline) break;
+        if (expired(deadline)) break;
         // "ok": a notify of our slot (ours or a congruent ticket's) — re-check.
         // "not-equal": a notify came before we slept — re-check. "timed-out": the deadline.
         yield park;
@@ -343,9 +331,7 @@ export class Condition {
    * @throws {RangeError} `timeout` is negative or `NaN`; more than 1024 waiters.
    */
   waitSync(options?: SyncWaitOptions): boolean {
-    const timeout = timeoutOf(options, "wait on condition");
-    rejectSignal(options, "wait on condition", "condition.wait()");
-    assertCanBlock("condition.wait()");
+    const timeout = syncEntry(options, "wait on condition", "condition.wait()");
     this.#assertOwned("wait on condition");
     const t = this.#ticket();
     return runSync(this.#waitSlow(t, deadlineAfter(timeout)));
@@ -359,16 +345,20 @@ export class Condition {
    * @throws {NotOwnedError} (rejects) The calling thread does not hold the lock.
    */
   wait(options?: WaitOptions): Promise<boolean> {
+    // Bad options first, then ownership, then an aborted signal (so not `asyncEntry`).
+    const entry = asyncOptions(options, "wait on condition");
+    if (entry instanceof Promise) return entry;
+    const timeout = timeoutIn(entry);
+    const signal = signalIn(entry);
+    let t: number;
     try {
-      const timeout = timeoutOf(options, "wait on condition");
-      const signal = signalOf(options, "wait on condition");
       this.#assertOwned("wait on condition");
       if (signal?.aborted === true) return Promise.reject(signal.reason);
-      const t = this.#ticket();
-      return runAsync(this.#waitSlow(t, deadlineAfter(timeout)), signal, "throw");
+      t = this.#ticket();
     } catch (error) {
       return Promise.reject(error);
     }
+    return runAsync(this.#waitSlow(t, deadlineAfter(timeout)), signal, "throw");
   }
 
   /**
@@ -382,9 +372,9 @@ export class Condition {
     const deadline = deadlineAfter(timeout);
     let result = predicate();
     while (!result) {
-      const remaining = deadline === Infinity ? Infinity : deadline - now();
-      if (remaining <= 0) break;
-      this.waitSync({ timeout: remaining });
+      const left = remaining(deadline);
+      if (left <= 0) break;
+      this.waitSync({ timeout: left });
       result = predicate();
     }
     return result;
@@ -402,10 +392,10 @@ export class Condition {
     const deadline = deadlineAfter(timeout);
     let result = predicate();
     while (!result) {
-      const remaining = deadline === Infinity ? Infinity : deadline - now();
-      if (remaining <= 0) break;
+      const left = remaining(deadline);
+      if (left <= 0) break;
       await this.wait(
-        signal === undefined ? { timeout: remaining } : { timeout: remaining, signal },
+        signal === undefined ? { timeout: left } : { timeout: left, signal },
       );
       result = predicate();
     }

@@ -22,23 +22,17 @@
  */
 
 import {
-  assertCanBlock,
   deadlineAfter,
-  now,
   type Park,
   type Parker,
   runAsync,
   runSync,
   wakeAll,
 } from "./internal/futex.ts";
-import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
-import {
-  rejectSignal,
-  signalOf,
-  type SyncWaitOptions,
-  timeoutOf,
-  type WaitOptions,
-} from "./internal/options.ts";
+import { opening, placeOrOpen } from "./internal/construct.ts";
+import { asyncEntry, expired, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
+import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
+import type { SyncWaitOptions, WaitOptions } from "./internal/options.ts";
 
 /** Slot of the flag and generation. */
 const STATE = 0;
@@ -47,8 +41,6 @@ const FLAG = 1;
 /** Bytes an `Event` takes. */
 const BYTES = 8;
 
-let opening: Handle | undefined;
-
 /** The slow path: sleep until a `set()` moves STATE past `seen` (a clear state) or the deadline. */
 function* waitSlow(i32: Int32Array, seen: number, deadline: number): Parker<boolean> {
   const park: Park = { i32, index: STATE, expected: seen, deadline, asyncCount: -1 };
@@ -56,7 +48,7 @@ function* waitSlow(i32: Int32Array, seen: number, deadline: number): Parker<bool
     // Set now, or set (and maybe cleared) since we looked: the generation moved.
     const state = Atomics.load(i32, STATE);
     if ((state & FLAG) !== 0 || (state & ~FLAG) !== seen) return true;
-    if (deadline !== Infinity && now() >= deadline) return false;
+    if (expired(deadline)) return false;
     // "ok" / "not-equal": a set() (or spurious) — the loop re-checks. "timed-out": the deadline.
     yield park;
   }
@@ -96,17 +88,13 @@ export class Event {
 
   /** Creates a clear event. @throws {TypeError|RangeError} bad placement. */
   constructor(options?: PlacementOptions) {
-    const handle = opening;
-    opening = undefined;
-    this.handle = handle ?? place("Event", BYTES, options);
+    this.handle = placeOrOpen("Event", BYTES, options);
     this.#i32 = slots(this.handle, 2);
-    if (handle === undefined) this.#i32.fill(0);
   }
 
   /** Rebuilds an event from its handle. @throws {TypeError} not the handle of an `Event`. */
   static from(handle: Handle): Event {
-    opening = open(handle, "Event", BYTES);
-    return new Event();
+    return new Event(opening(open(handle, "Event", BYTES)));
   }
 
   /** Whether the flag is set (a snapshot). */
@@ -148,10 +136,9 @@ export class Event {
    * @throws {RangeError} `timeout` is negative or `NaN`.
    */
   waitSync(options?: SyncWaitOptions): boolean {
-    const timeout = timeoutOf(options, "wait for event");
-    rejectSignal(options, "wait for event", "event.wait()");
-    assertCanBlock("event.wait()");
+    const timeout = syncEntry(options, "wait for event", "event.wait()");
     const i32 = this.#i32;
+    // Fast path: set already.
     const state = Atomics.load(i32, STATE);
     if ((state & FLAG) !== 0) return true;
     if (timeout === 0) return false;
@@ -164,19 +151,14 @@ export class Event {
    * @returns A promise of `true` once set, `false` on timeout.
    */
   wait(options?: WaitOptions): Promise<boolean> {
-    let timeout: number;
-    let signal: AbortSignal | undefined;
-    try {
-      timeout = timeoutOf(options, "wait for event");
-      signal = signalOf(options, "wait for event");
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    const entry = asyncEntry(options, "wait for event");
+    if (entry instanceof Promise) return entry;
     const i32 = this.#i32;
+    // Fast path: set already.
     const state = Atomics.load(i32, STATE);
     if ((state & FLAG) !== 0) return Promise.resolve(true);
+    const timeout = timeoutIn(entry);
     if (timeout === 0) return Promise.resolve(false);
-    return runAsync(waitSlow(i32, state, deadlineAfter(timeout)), signal);
+    return runAsync(waitSlow(i32, state, deadlineAfter(timeout)), signalIn(entry));
   }
 }

@@ -18,23 +18,17 @@
  */
 
 import {
-  assertCanBlock,
   deadlineAfter,
-  now,
   type Park,
   type Parker,
   runAsync,
   runSync,
   wakeAll,
 } from "./internal/futex.ts";
-import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
-import {
-  rejectSignal,
-  signalOf,
-  type SyncWaitOptions,
-  timeoutOf,
-  type WaitOptions,
-} from "./internal/options.ts";
+import { openedHandle, opening, placeOrOpen } from "./internal/construct.ts";
+import { asyncEntry, expired, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
+import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
+import type { SyncWaitOptions, WaitOptions } from "./internal/options.ts";
 
 /** Slot of the count. */
 const COUNT = 0;
@@ -43,15 +37,13 @@ const BYTES = 4;
 /** Largest count. */
 const MAX_COUNT = 2 ** 31 - 1;
 
-let opening: Handle | undefined;
-
 /** The slow path of both waits: sleep while COUNT is non-zero, until the deadline. */
 function* waitSlow(i32: Int32Array, deadline: number): Parker<boolean> {
   const park: Park = { i32, index: COUNT, expected: 0, deadline, asyncCount: -1 };
   for (;;) {
     const count = Atomics.load(i32, COUNT);
     if (count === 0) return true;
-    if (deadline !== Infinity && now() >= deadline) return false;
+    if (expired(deadline)) return false;
     // Sleep while the count is what we saw. "ok": it reached 0 (or spurious) — look again.
     // "not-equal": a count-down came first — look again. "timed-out": the loop sees the deadline.
     park.expected = count;
@@ -106,9 +98,8 @@ export class Latch {
    * @throws {RangeError} `count` is negative, not an integer or above 2^31-1; bad placement.
    */
   constructor(count: number, options?: PlacementOptions) {
-    const handle = opening;
-    opening = undefined;
-    if (handle === undefined) {
+    const fresh = openedHandle(options) === undefined;
+    if (fresh) {
       if (typeof count !== "number") {
         throw new TypeError(`Cannot create Latch: count must be a number, got ${typeof count}`);
       }
@@ -118,9 +109,9 @@ export class Latch {
         );
       }
     }
-    this.handle = handle ?? place("Latch", BYTES, options);
+    this.handle = placeOrOpen("Latch", BYTES, options);
     this.#i32 = slots(this.handle, 1);
-    if (handle === undefined) Atomics.store(this.#i32, COUNT, count);
+    if (fresh) Atomics.store(this.#i32, COUNT, count);
   }
 
   /**
@@ -129,8 +120,7 @@ export class Latch {
    * @throws {TypeError} `handle` is not the handle of a `Latch`.
    */
   static from(handle: Handle): Latch {
-    opening = open(handle, "Latch", BYTES);
-    return new Latch(0);
+    return new Latch(0, opening(open(handle, "Latch", BYTES)));
   }
 
   /** Count-downs still needed to open the latch (a snapshot). */
@@ -179,9 +169,8 @@ export class Latch {
    * @throws {RangeError} `timeout` is negative or `NaN`.
    */
   waitSync(options?: SyncWaitOptions): boolean {
-    const timeout = timeoutOf(options, "wait for latch");
-    rejectSignal(options, "wait for latch", "latch.wait()");
-    assertCanBlock("latch.wait()");
+    const timeout = syncEntry(options, "wait for latch", "latch.wait()");
+    // Fast path: open already.
     if (Atomics.load(this.#i32, COUNT) === 0) return true;
     if (timeout === 0) return false;
     return runSync(waitSlow(this.#i32, deadlineAfter(timeout)));
@@ -195,17 +184,12 @@ export class Latch {
    * @throws {TypeError|RangeError} (rejects) Bad options.
    */
   wait(options?: WaitOptions): Promise<boolean> {
-    let timeout: number;
-    let signal: AbortSignal | undefined;
-    try {
-      timeout = timeoutOf(options, "wait for latch");
-      signal = signalOf(options, "wait for latch");
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    const entry = asyncEntry(options, "wait for latch");
+    if (entry instanceof Promise) return entry;
+    // Fast path: open already.
     if (Atomics.load(this.#i32, COUNT) === 0) return Promise.resolve(true);
+    const timeout = timeoutIn(entry);
     if (timeout === 0) return Promise.resolve(false);
-    return runAsync(waitSlow(this.#i32, deadlineAfter(timeout)), signal);
+    return runAsync(waitSlow(this.#i32, deadlineAfter(timeout)), signalIn(entry));
   }
 }

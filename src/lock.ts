@@ -11,27 +11,19 @@
  */
 
 import { NotOwnedError, OwnerDiedError } from "./errors.ts";
-import { assertCanBlock, deadlineAfter, type Parker, runAsync, runSync } from "./internal/futex.ts";
+import { deadlineAfter, type Parker, runAsync, runSync } from "./internal/futex.ts";
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
 import { currentIdent, describeThread } from "./internal/ident.ts";
-import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
+import { opening, placeOrOpen } from "./internal/construct.ts";
+import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
+import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { lockSlow, ownerOf, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
-import {
-  ms,
-  rejectSignal,
-  signalOf,
-  type SyncWaitOptions,
-  timeoutOf,
-  type WaitOptions,
-} from "./internal/options.ts";
+import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 
 /** Slot of the lock word. */
 const STATE = 0;
 /** Bytes a `Lock` takes. */
 const BYTES = 8;
-
-/** Set by `Lock.from` for the constructor it calls. */
-let opening: Handle | undefined;
 
 /** Describes the holder of a lock word, for messages. */
 export function heldBy(i32: Int32Array, at: number): string {
@@ -114,11 +106,8 @@ export class Lock {
    * @throws {RangeError} `byteOffset` is negative, not a multiple of 4, or leaves no room.
    */
   constructor(options?: PlacementOptions) {
-    const handle = opening;
-    opening = undefined;
-    this.handle = handle ?? place("Lock", BYTES, options);
+    this.handle = placeOrOpen("Lock", BYTES, options);
     this.#i32 = slots(this.handle, 2);
-    if (handle === undefined) this.#i32.fill(0);
   }
 
   /**
@@ -127,8 +116,7 @@ export class Lock {
    * @throws {TypeError} `handle` is not the handle of a `Lock`.
    */
   static from(handle: Handle): Lock {
-    opening = open(handle, "Lock", BYTES);
-    return new Lock();
+    return new Lock(opening(open(handle, "Lock", BYTES)));
   }
 
   /** Whether some thread holds the lock (a snapshot). */
@@ -158,9 +146,7 @@ export class Lock {
    * @throws {OwnerDiedError} Acquired from an owner that ended without releasing it.
    */
   acquireSync(options?: SyncWaitOptions): boolean {
-    const timeout = timeoutOf(options, "acquire lock");
-    rejectSignal(options, "acquire lock", "lock.acquire()");
-    assertCanBlock("lock.acquire()");
+    const timeout = syncEntry(options, "acquire lock", "lock.acquire()");
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
     // Fast path: grab a free lock.
@@ -178,18 +164,14 @@ export class Lock {
    * @throws {OwnerDiedError} (rejects) Acquired from an owner that ended without releasing it.
    */
   acquire(options?: WaitOptions): Promise<boolean> {
-    let timeout: number;
-    let signal: AbortSignal | undefined;
-    try {
-      timeout = timeoutOf(options, "acquire lock");
-      signal = signalOf(options, "acquire lock");
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    // An aborted signal rejects even when the lock is free, as Web Locks do.
-    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    // Bad options reject; so does an aborted signal, even when the lock is free (as Web Locks do).
+    const entry = asyncEntry(options, "acquire lock");
+    if (entry instanceof Promise) return entry;
     const me2 = currentIdent() << 1;
+    // Fast path: grab a free lock.
     if (Atomics.compareExchange(this.#i32, STATE, 0, me2) === 0) return Promise.resolve(true);
+    const timeout = timeoutIn(entry);
+    const signal = signalIn(entry);
     const spin = timeout === 0 ? 0 : SPIN_LIMIT;
     return runAsync(acquireSlow(this.#i32, me2, deadlineAfter(timeout), spin), signal);
   }

@@ -21,9 +21,7 @@
 
 import { TimeoutError } from "./errors.ts";
 import {
-  assertCanBlock,
   deadlineAfter,
-  now,
   type Park,
   type Parker,
   runAsync,
@@ -31,16 +29,11 @@ import {
   wakeAll,
 } from "./internal/futex.ts";
 import { currentIdent, describeThread, LIFE_ALIVE, LIFE_ENDED, lifeOf } from "./internal/ident.ts";
-import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
-import { OWNER_POLL_MS } from "./internal/lock_word.ts";
-import {
-  ms,
-  rejectSignal,
-  signalOf,
-  type SyncWaitOptions,
-  timeoutOf,
-  type WaitOptions,
-} from "./internal/options.ts";
+import { opening, placeOrOpen } from "./internal/construct.ts";
+import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
+import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
+import { clockFor, parkUntil } from "./internal/lock_word.ts";
+import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 
 /** Slot of the state word. */
 const STATE = 0;
@@ -53,8 +46,6 @@ const DONE = 1;
 
 /** What `runSync` / `run` do. */
 const WHAT = "run once";
-
-let opening: Handle | undefined;
 
 /** The slow path's outcome: this caller claimed the run, or another caller completed it. */
 type Outcome = "claimed" | "done";
@@ -87,7 +78,7 @@ function* waitSlow(i32: Int32Array, me2: number, timeout: number, sync: boolean)
       continue;
     }
     // Running elsewhere: give up if our time is out (a zero timeout only looks).
-    const t = deadline === Infinity && life !== LIFE_ALIVE ? 0 : now();
+    const t = clockFor(deadline, life === LIFE_ALIVE);
     if (t >= deadline) {
       throw new TimeoutError(
         `Cannot ${WHAT}: timed out after ${ms(timeout)}; ${describeThread(runner)} is running it`,
@@ -103,7 +94,7 @@ function* waitSlow(i32: Int32Array, me2: number, timeout: number, sync: boolean)
     // (or spurious) — look again. "not-equal": it ended before we slept — look again.
     // "timed-out": our deadline or a liveness poll — the loop decides.
     park.expected = state;
-    park.deadline = life === LIFE_ALIVE ? Math.min(deadline, t + OWNER_POLL_MS) : deadline;
+    park.deadline = parkUntil(deadline, life === LIFE_ALIVE, t);
     yield park;
     state = Atomics.load(i32, STATE);
   }
@@ -179,11 +170,8 @@ export class Once {
    * @throws {RangeError} `byteOffset` is negative, not a multiple of 4, or leaves no room.
    */
   constructor(options?: PlacementOptions) {
-    const handle = opening;
-    opening = undefined;
-    this.handle = handle ?? place("Once", BYTES, options);
+    this.handle = placeOrOpen("Once", BYTES, options);
     this.#i32 = slots(this.handle, 1);
-    if (handle === undefined) this.#i32.fill(0);
   }
 
   /**
@@ -192,8 +180,7 @@ export class Once {
    * @throws {TypeError} `handle` is not the handle of a `Once`.
    */
   static from(handle: Handle): Once {
-    opening = open(handle, "Once", BYTES);
-    return new Once();
+    return new Once(opening(open(handle, "Once", BYTES)));
   }
 
   /** Whether a run has completed (a snapshot; `true` for good once it is). */
@@ -216,10 +203,8 @@ export class Once {
    * @throws {Error} This thread is running it already (the wait could never end).
    */
   runSync(fn: () => unknown, options?: SyncWaitOptions): boolean {
-    checkFn(fn);
-    const timeout = timeoutOf(options, WHAT);
-    rejectSignal(options, WHAT, "once.run()");
-    assertCanBlock("once.run()");
+    if (typeof fn !== "function") throw fnError(fn);
+    const timeout = syncEntry(options, WHAT, "once.run()");
     const i32 = this.#i32;
     // Fast path: done already.
     if (Atomics.load(i32, STATE) === DONE) return false;
@@ -256,22 +241,15 @@ export class Once {
    * @throws {TypeError|RangeError} (rejects) `fn` is not a function; bad options.
    */
   run(fn: () => unknown, options?: WaitOptions): Promise<boolean> {
-    let timeout: number;
-    let signal: AbortSignal | undefined;
-    try {
-      checkFn(fn);
-      timeout = timeoutOf(options, WHAT);
-      signal = signalOf(options, WHAT);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    // An aborted signal rejects at once, even when nothing would have to wait.
-    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    if (typeof fn !== "function") return Promise.reject(fnError(fn));
+    // Bad options reject; so does an aborted signal, even when nothing would have to wait.
+    const entry = asyncEntry(options, WHAT);
+    if (entry instanceof Promise) return entry;
     const i32 = this.#i32;
     if (Atomics.load(i32, STATE) === DONE) return Promise.resolve(false);
     const me2 = currentIdent() << 1;
     if (Atomics.compareExchange(i32, STATE, NOT_RUN, me2) === NOT_RUN) return runClaimed(i32, fn);
-    return runAsync(waitSlow(i32, me2, timeout, false), signal).then((outcome) =>
+    return runAsync(waitSlow(i32, me2, timeoutIn(entry), false), signalIn(entry)).then((outcome) =>
       outcome === "done" ? false : runClaimed(i32, fn)
     );
   }
@@ -289,10 +267,9 @@ async function runClaimed(i32: Int32Array, fn: () => unknown): Promise<boolean> 
   return true;
 }
 
-function checkFn(fn: unknown): void {
-  if (typeof fn !== "function") {
-    throw new TypeError(
-      `Cannot ${WHAT}: fn must be a function, got ${fn === null ? "null" : typeof fn}`,
-    );
-  }
+/** The error for an `fn` that is not a function. */
+function fnError(fn: unknown): TypeError {
+  return new TypeError(
+    `Cannot ${WHAT}: fn must be a function, got ${fn === null ? "null" : typeof fn}`,
+  );
 }

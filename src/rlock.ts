@@ -14,19 +14,14 @@
  */
 
 import { NotOwnedError, OwnerDiedError } from "./errors.ts";
-import { assertCanBlock, deadlineAfter, type Parker, runAsync, runSync } from "./internal/futex.ts";
+import { deadlineAfter, type Parker, runAsync, runSync } from "./internal/futex.ts";
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
 import { currentIdent } from "./internal/ident.ts";
-import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
+import { opening, placeOrOpen } from "./internal/construct.ts";
+import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
+import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { lockSlow, ownerOf, PARKED, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
-import {
-  ms,
-  rejectSignal,
-  signalOf,
-  type SyncWaitOptions,
-  timeoutOf,
-  type WaitOptions,
-} from "./internal/options.ts";
+import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 import { heldBy, ownerDied } from "./lock.ts";
 
 /** Slot of the lock word. */
@@ -37,8 +32,6 @@ const DEPTH = 2;
 const BYTES = 12;
 /** Deepest recursion allowed. */
 const MAX_DEPTH = 2 ** 31 - 1;
-
-let opening: Handle | undefined;
 
 /** The slow path: the lock word's, then the depth, and owner-death reporting. */
 function* acquireSlow(
@@ -98,11 +91,8 @@ export class RLock {
    * @throws {RangeError} `byteOffset` is negative, not a multiple of 4, or leaves no room.
    */
   constructor(options?: PlacementOptions) {
-    const handle = opening;
-    opening = undefined;
-    this.handle = handle ?? place("RLock", BYTES, options);
+    this.handle = placeOrOpen("RLock", BYTES, options);
     this.#i32 = slots(this.handle, 3);
-    if (handle === undefined) this.#i32.fill(0);
   }
 
   /**
@@ -111,8 +101,7 @@ export class RLock {
    * @throws {TypeError} `handle` is not the handle of an `RLock`.
    */
   static from(handle: Handle): RLock {
-    opening = open(handle, "RLock", BYTES);
-    return new RLock();
+    return new RLock(opening(open(handle, "RLock", BYTES)));
   }
 
   /** Whether any thread holds it (a snapshot). */
@@ -162,9 +151,7 @@ export class RLock {
    * @throws {OwnerDiedError} Acquired from an owner that ended without releasing it.
    */
   acquireSync(options?: SyncWaitOptions): boolean {
-    const timeout = timeoutOf(options, "acquire rlock");
-    rejectSignal(options, "acquire rlock", "rlock.acquire()");
-    assertCanBlock("rlock.acquire()");
+    const timeout = syncEntry(options, "acquire rlock", "rlock.acquire()");
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
     // Fast path: grab a free lock.
@@ -184,24 +171,24 @@ export class RLock {
    * @throws {OwnerDiedError} (rejects) Acquired from an owner that ended without releasing it.
    */
   acquire(options?: WaitOptions): Promise<boolean> {
-    let timeout: number;
-    let signal: AbortSignal | undefined;
-    try {
-      timeout = timeoutOf(options, "acquire rlock");
-      signal = signalOf(options, "acquire rlock");
-      if (signal?.aborted === true) return Promise.reject(signal.reason);
-      const i32 = this.#i32;
-      const me2 = currentIdent() << 1;
-      if (Atomics.compareExchange(i32, STATE, 0, me2) === 0) {
-        i32[DEPTH] = 1;
-        return Promise.resolve(true);
-      }
-      if (this.#reenter(me2)) return Promise.resolve(true);
-      const spin = timeout === 0 ? 0 : SPIN_LIMIT;
-      return runAsync(acquireSlow(i32, me2, deadlineAfter(timeout), spin), signal);
-    } catch (error) {
-      return Promise.reject(error);
+    const entry = asyncEntry(options, "acquire rlock");
+    if (entry instanceof Promise) return entry;
+    const i32 = this.#i32;
+    const me2 = currentIdent() << 1;
+    // Fast path: grab a free lock.
+    if (Atomics.compareExchange(i32, STATE, 0, me2) === 0) {
+      i32[DEPTH] = 1;
+      return Promise.resolve(true);
     }
+    try {
+      if (this.#reenter(me2)) return Promise.resolve(true);
+    } catch (error) {
+      return Promise.reject(error); // the depth would overflow
+    }
+    const timeout = timeoutIn(entry);
+    const signal = signalIn(entry);
+    const spin = timeout === 0 ? 0 : SPIN_LIMIT;
+    return runAsync(acquireSlow(i32, me2, deadlineAfter(timeout), spin), signal);
   }
 
   /**

@@ -56,9 +56,7 @@
  */
 
 import {
-  assertCanBlock,
   deadlineAfter,
-  now,
   type Park,
   type Parker,
   runAsync,
@@ -68,16 +66,11 @@ import {
 } from "./internal/futex.ts";
 import { Guard, guardOrThrow } from "./internal/guard.ts";
 import { currentIdent, describeThread } from "./internal/ident.ts";
-import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
+import { opening, placeOrOpen } from "./internal/construct.ts";
+import { asyncEntry, expired, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
+import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { SPIN_LIMIT } from "./internal/lock_word.ts";
-import {
-  ms,
-  rejectSignal,
-  signalOf,
-  type SyncWaitOptions,
-  timeoutOf,
-  type WaitOptions,
-} from "./internal/options.ts";
+import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 
 /** Slot of the state word. */
 const STATE = 0;
@@ -128,8 +121,6 @@ function ownWritesOf(handle: Handle): { pending: number } {
 
 const pause: () => void = (Atomics as unknown as { pause?: () => void }).pause?.bind(Atomics) ??
   (() => {});
-
-let opening: Handle | undefined;
 
 function tooManyReaders(): RangeError {
   return new RangeError(`Cannot lock rwlock for reading: ${READERS} readers hold it already`);
@@ -261,7 +252,7 @@ function* readSlow(
       // Read the sequence before STATE, so that a wake after this look is not lost.
       park.expected = Atomics.load(i32, RSEQ);
       if (tryEnterRead(i32, blocks)) return true;
-      if (deadline !== Infinity && now() >= deadline) return false;
+      if (expired(deadline)) return false;
       // "ok": a writer left or released (or spurious) — look again. "not-equal": it happened
       // before we slept — look again. "timed-out": the loop sees the deadline.
       yield park;
@@ -296,7 +287,7 @@ function* writeSlow(i32: Int32Array, me: number, deadline: number, spin: number)
         continue;
       }
       // Held: give up if our time is out (`finally` undoes the registration).
-      if (deadline !== Infinity && now() >= deadline) return false;
+      if (expired(deadline)) return false;
       // Register as a waiting writer: from now on no new reader enters. Then look again.
       if (!waiting) {
         if ((state & WAITING) === WAITING) {
@@ -382,12 +373,9 @@ export class RWLock {
    * @throws {RangeError} `byteOffset` is negative, not a multiple of 4, or leaves no room.
    */
   constructor(options?: PlacementOptions) {
-    const handle = opening;
-    opening = undefined;
-    this.handle = handle ?? place("RWLock", BYTES, options);
+    this.handle = placeOrOpen("RWLock", BYTES, options);
     const i32 = slots(this.handle, SLOTS);
     this.#i32 = i32;
-    if (handle === undefined) i32.fill(0);
     this.#releaseRead = () => unlockRead(i32);
     this.#releaseWrite = () => unlockWrite(i32);
     this.#ownWrites = ownWritesOf(this.handle);
@@ -399,8 +387,7 @@ export class RWLock {
    * @throws {TypeError} `handle` is not the handle of an `RWLock`.
    */
   static from(handle: Handle): RWLock {
-    opening = open(handle, "RWLock", BYTES);
-    return new RWLock();
+    return new RWLock(opening(open(handle, "RWLock", BYTES)));
   }
 
   /** How many read locks are held now (a snapshot). */
@@ -443,9 +430,7 @@ export class RWLock {
    * @throws {RangeError} `timeout` is negative or `NaN`; 65,535 readers hold it already.
    */
   readSync(options?: SyncWaitOptions): Guard {
-    const timeout = timeoutOf(options, READ);
-    rejectSignal(options, READ, "rwlock.read()");
-    assertCanBlock("rwlock.read()");
+    const timeout = syncEntry(options, READ, "rwlock.read()");
     const i32 = this.#i32;
     // Fast path: no writer holds or waits.
     let acquired = tryEnterRead(i32);
@@ -471,13 +456,12 @@ export class RWLock {
    * @throws {TypeError|RangeError} (rejects) Bad options; 65,535 readers hold it already.
    */
   read(options?: WaitOptions): Promise<Guard> {
-    let timeout: number;
-    let signal: AbortSignal | undefined;
+    // Bad options reject; so does an aborted signal, even when the lock is free (as Web Locks do).
+    const entry = asyncEntry(options, READ);
+    if (entry instanceof Promise) return entry;
+    const timeout = timeoutIn(entry);
+    const signal = signalIn(entry);
     try {
-      timeout = timeoutOf(options, READ);
-      signal = signalOf(options, READ);
-      // An aborted signal rejects even when the lock is free, as Web Locks do.
-      if (signal?.aborted === true) return Promise.reject(signal.reason);
       // Fast path: no writer holds or waits (throws past 65,535 readers).
       if (tryEnterRead(this.#i32)) return Promise.resolve(new Guard(this.#releaseRead));
     } catch (error) {
@@ -504,9 +488,7 @@ export class RWLock {
    * @throws {RangeError} `timeout` is negative or `NaN`; 16,383 writers wait already.
    */
   writeSync(options?: SyncWaitOptions): Guard {
-    const timeout = timeoutOf(options, WRITE);
-    rejectSignal(options, WRITE, "rwlock.write()");
-    assertCanBlock("rwlock.write()");
+    const timeout = syncEntry(options, WRITE, "rwlock.write()");
     const i32 = this.#i32;
     const me = currentIdent();
     // Fast path: grab a free lock.
@@ -531,15 +513,10 @@ export class RWLock {
    * @throws {TypeError|RangeError} (rejects) Bad options; 16,383 writers wait already.
    */
   write(options?: WaitOptions): Promise<Guard> {
-    let timeout: number;
-    let signal: AbortSignal | undefined;
-    try {
-      timeout = timeoutOf(options, WRITE);
-      signal = signalOf(options, WRITE);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    const entry = asyncEntry(options, WRITE);
+    if (entry instanceof Promise) return entry;
+    const timeout = timeoutIn(entry);
+    const signal = signalIn(entry);
     const i32 = this.#i32;
     const me = currentIdent();
     // Fast path: grab a free lock.

@@ -31,9 +31,7 @@
 
 import { OwnerDiedError } from "./errors.ts";
 import {
-  assertCanBlock,
   deadlineAfter,
-  now,
   type Park,
   type Parker,
   runAsync,
@@ -42,16 +40,11 @@ import {
 } from "./internal/futex.ts";
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
 import { currentIdent, describeThread, LIFE_ALIVE, LIFE_ENDED, lifeOf } from "./internal/ident.ts";
-import { type Handle, open, place, type PlacementOptions, slots } from "./internal/layout.ts";
-import { OWNER_POLL_MS } from "./internal/lock_word.ts";
-import {
-  ms,
-  rejectSignal,
-  signalOf,
-  type SyncWaitOptions,
-  timeoutOf,
-  type WaitOptions,
-} from "./internal/options.ts";
+import { openedHandle, opening, placeOrOpen } from "./internal/construct.ts";
+import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
+import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
+import { clockFor, parkUntil } from "./internal/lock_word.ts";
+import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 
 /** Slot of the permit count. */
 const VALUE = 0;
@@ -73,8 +66,6 @@ const ENTRY_UNKNOWN = -1;
 const ENTRY_NONE = -2;
 /** Largest permit count. */
 const MAX_VALUE = 2 ** 31 - 1;
-
-let opening: Handle | undefined;
 
 /** Takes one permit if there is one, retrying the CAS while permits remain. */
 function tryTake(i32: Int32Array): boolean {
@@ -162,12 +153,12 @@ function* acquireSlow(i32: Int32Array, deadline: number): Parker<boolean | numbe
       watched.any = false;
       const found = reclaim(i32, watched);
       if (found !== undefined) return keepOne(i32, found);
-      const t = deadline === Infinity && !watched.any ? 0 : now();
+      const t = clockFor(deadline, watched.any);
       if (t >= deadline) return false;
       // Sleep while no permits, polling watched holders' liveness. "ok": a release (or
       // spurious) — retry. "not-equal": a permit came before we slept — retry. "timed-out": our
       // deadline or a liveness poll — the loop decides.
-      park.deadline = watched.any ? Math.min(deadline, t + OWNER_POLL_MS) : deadline;
+      park.deadline = parkUntil(deadline, watched.any, t);
       yield park;
     }
   } finally {
@@ -244,16 +235,14 @@ export class Semaphore {
    * @throws {TypeError} `value` is not a number, or `buffer` is not a SharedArrayBuffer.
    */
   constructor(value = 1, options?: PlacementOptions) {
-    const handle = opening;
-    opening = undefined;
     // The kind follows the class hierarchy (a subclass of Semaphore is unbounded); the binding
     // of BoundedSemaphore, declared below, is initialised before any constructor runs.
     const kind = this instanceof BoundedSemaphore ? "BoundedSemaphore" : "Semaphore";
-    if (handle === undefined) checkValue(kind, value);
-    this.handle = handle ?? place(kind, BYTES, options);
+    const fresh = openedHandle(options) === undefined;
+    if (fresh) checkValue(kind, value);
+    this.handle = placeOrOpen(kind, BYTES, options);
     this.i32 = slots(this.handle, BYTES / 4);
-    if (handle === undefined) {
-      this.i32.fill(0);
+    if (fresh) {
       Atomics.store(this.i32, VALUE, value);
       Atomics.store(this.i32, BOUND, kind === "Semaphore" ? -1 : value);
     }
@@ -265,8 +254,7 @@ export class Semaphore {
    * @throws {TypeError} `handle` is not the handle of a `Semaphore`.
    */
   static from(handle: Handle): Semaphore {
-    opening = open(handle, "Semaphore", BYTES);
-    return new Semaphore();
+    return new Semaphore(1, opening(open(handle, "Semaphore", BYTES)));
   }
 
   /** Permits available now (a snapshot). */
@@ -299,27 +287,30 @@ export class Semaphore {
   }
 
   #acquireSync(options: SyncWaitOptions | undefined, attribute: boolean): boolean {
-    const timeout = timeoutOf(options, "acquire semaphore");
-    rejectSignal(options, "acquire semaphore", "semaphore.acquire()");
-    assertCanBlock("semaphore.acquire()");
+    const timeout = syncEntry(options, "acquire semaphore", "semaphore.acquire()");
+    // Fast path: take a free permit.
     if (tryTake(this.i32)) return this.#took(true, attribute);
     if (timeout === 0) return this.#try(attribute);
     return this.#took(runSync(acquireSlow(this.i32, deadlineAfter(timeout))), attribute);
   }
 
   #acquire(options: WaitOptions | undefined, attribute: boolean): Promise<boolean> {
-    try {
-      const timeout = timeoutOf(options, "acquire semaphore");
-      const signal = signalOf(options, "acquire semaphore");
-      if (signal?.aborted === true) return Promise.reject(signal.reason);
-      if (tryTake(this.i32)) return Promise.resolve(this.#took(true, attribute));
-      if (timeout === 0) return Promise.resolve(this.#try(attribute));
-      return runAsync(acquireSlow(this.i32, deadlineAfter(timeout)), signal).then((outcome) =>
-        this.#took(outcome, attribute)
-      );
-    } catch (error) {
-      return Promise.reject(error);
+    const entry = asyncEntry(options, "acquire semaphore");
+    if (entry instanceof Promise) return entry;
+    // Fast path: take a free permit.
+    if (tryTake(this.i32)) return Promise.resolve(this.#took(true, attribute));
+    const timeout = timeoutIn(entry);
+    const signal = signalIn(entry);
+    if (timeout === 0) {
+      try {
+        return Promise.resolve(this.#try(attribute));
+      } catch (error) {
+        return Promise.reject(error); // a permit reclaimed from a dead holder (now held)
+      }
     }
+    return runAsync(acquireSlow(this.i32, deadlineAfter(timeout)), signal).then((outcome) =>
+      this.#took(outcome, attribute)
+    );
   }
 
   /**
@@ -452,8 +443,7 @@ export class BoundedSemaphore extends Semaphore {
    * @throws {TypeError} `handle` is not the handle of a `BoundedSemaphore`.
    */
   static override from(handle: Handle): BoundedSemaphore {
-    opening = open(handle, "BoundedSemaphore", BYTES);
-    return new BoundedSemaphore();
+    return new BoundedSemaphore(1, opening(open(handle, "BoundedSemaphore", BYTES)));
   }
 
   /** The initial value, which `release` may not exceed. */

@@ -55,8 +55,30 @@ import { LIFE_ALIVE, LIFE_ENDED, lifeOf } from "./ident.ts";
 export const PARKED = 1;
 /** Reads of a held word before parking: none (see "Spinning" above for the measurements). */
 export const SPIN_LIMIT = 0;
-/** Longest sleep, in milliseconds, while the owner is a thread whose end is watched. */
+
+/**
+ * How often a waiter re-reads the liveness of the live, watched thread it waits for (the owner
+ * of a lock word, the runner of a Once, the holder of semaphore permits), in ms. An ended thread
+ * is marked by the runtime layer without a wake, so this bounds how long its waiters sleep on.
+ */
 export const OWNER_POLL_MS = 100;
+
+/**
+ * The time to judge `deadline` by: `now()`, or `0` when it is not needed (no deadline, and no
+ * watched thread to poll), which keeps the clock off the untimed path.
+ */
+export function clockFor(deadline: number, watched: boolean): number {
+  return deadline === Infinity && !watched ? 0 : now();
+}
+
+/**
+ * The deadline of the next park taken at time `t` (from {@link clockFor}): `deadline`, or sooner
+ * while a watched thread lives, to poll its liveness. A poll wakes as "timed-out"; the waiter's
+ * loop then looks again and decides.
+ */
+export function parkUntil(deadline: number, watched: boolean, t: number): number {
+  return watched ? Math.min(deadline, t + OWNER_POLL_MS) : deadline;
+}
 
 const pause: () => void = (Atomics as unknown as { pause?: () => void }).pause?.bind(Atomics) ??
   (() => {});
@@ -108,7 +130,7 @@ export function* lockSlow(
     // has slept may have been woken by the release that freed the word, and that wake-up was
     // the others' only one: a barger took the word meanwhile, writing it without PARKED, so
     // nobody would wake them again. Pass it on: leave only once the word carries PARKED.
-    const t = deadline === Infinity && life !== LIFE_ALIVE ? 0 : now();
+    const t = clockFor(deadline, life === LIFE_ALIVE);
     if (t >= deadline) {
       if (take === me2 || (state & PARKED) !== 0) return false;
       const seen = Atomics.compareExchange(i32, at, state, state | PARKED);
@@ -128,7 +150,7 @@ export function* lockSlow(
     take = me2 | PARKED;
     // Sleep while the word still holds what we saw; poll a watched owner's liveness.
     park.expected = state;
-    park.deadline = life === LIFE_ALIVE ? Math.min(deadline, t + OWNER_POLL_MS) : deadline;
+    park.deadline = parkUntil(deadline, life === LIFE_ALIVE, t);
     // "ok": a release (or a spurious wake) — re-read. "not-equal": it changed before we slept —
     // re-read. "timed-out": our deadline or a liveness poll — re-read; the loop decides.
     yield park;
