@@ -2,15 +2,15 @@
  * lock_word.pml: the lock word of src/internal/lock_word.ts, with owner death.
  *
  * Mirrors (see models/README.md for the line table):
- *   lock_fast    the fast path of every acquire: CAS 0 -> me2 (lock.ts:176, lock_word.ts:180)
- *   lock_slow    lockSlow (lock_word.ts:72-137), spin bound SPIN_LIMIT = 0
- *   lock_unlock  unlock (lock_word.ts:158-160) and unlockSlow (lock_word.ts:143-155)
+ *   lock_fast    the fast path of every acquire: CAS 0 -> me2 (lock.ts:167, lock_word.ts:182)
+ *   lock_slow    lockSlow (lock_word.ts:72-139), spin bound SPIN_LIMIT = 0
+ *   lock_unlock  unlock (lock_word.ts:160-162) and unlockSlow (lock_word.ts:145-157)
  *
  * STATE (mem[STATE]) is 0 (free) or (owner ident << 1) | PARKED; idents are 1 .. NPROC. ASYNC
  * (mem[ASYNC]) counts async waiters registered on STATE. lifeOf(ident) (ident.ts:161) is
  * LIFE_UNWATCHED for a thread whose end nobody reports (a main thread: `watched[ident]` false),
  * else LIFE_ALIVE until it ends, then LIFE_ENDED (`alive[ident]`). A sleeper that saw a watched
- * owner wakes every OWNER_POLL_MS (:131); the model keeps only the polls that matter, a wake
+ * owner wakes every OWNER_POLL_MS (:133); the model keeps only the polls that matter, a wake
  * enabled while the word's current owner has ended (the others re-read and sleep again, as the
  * spurious wakes do), so that a lost wake-up is not hidden behind a 100 ms poll.
  *
@@ -22,13 +22,13 @@
  * Mutants (spin -DMUTANT_...): each breaks one step the comments call essential; the test
  * (tests/models_test.ts) asserts spin finds an error in each.
  *   MUTANT_UNLOCK_NO_WAKE      unlock stores 0 without looking at PARKED (no wake)
- *   MUTANT_TAKE_PLAIN          after sleeping, re-acquire without PARKED (lock_word.ts:128)
- *   MUTANT_TIMEOUT_NO_PARKED   a sleeper that times out leaves without setting PARKED (:113)
- *   MUTANT_TAKEOVER_DROPS_PARKED  the takeover from a dead owner drops PARKED (:102)
+ *   MUTANT_TAKE_PLAIN          after sleeping, re-acquire without PARKED (lock_word.ts:130)
+ *   MUTANT_TIMEOUT_NO_PARKED   a sleeper that times out leaves without setting PARKED (:115)
+ *   MUTANT_TAKEOVER_DROPS_PARKED  the takeover from a dead owner drops PARKED (:104)
  *   MUTANT_TAKEOVER_PLAIN      the takeover keeps the word's PARKED but forgets its own: a sleeper
  *                              woken by a release, finding a barger that then died, takes the
  *                              word without PARKED while others sleep (the code before this
- *                              model found it: `me2 | (state & PARKED)` at :102)
+ *                              model found it: `me2 | (state & PARKED)` at :104)
  *
  * Fairness hand-off: see "Adding the hand-off" in models/README.md; the two places it touches
  * are marked HANDOFF below.
@@ -86,7 +86,7 @@ inline cas_state(expect, update) {
   }
 }
 
-/* The fast path: one CAS 0 -> me2 (lock.ts:176). Sets ok. */
+/* The fast path: one CAS 0 -> me2 (lock.ts:167). Sets ok. */
 inline lock_fast() {
   cas_state(0, me2);
   state = 0
@@ -107,22 +107,22 @@ slow_loop:
     :: else -> skip                                     /* :95 state = seen */
     fi
   :: else ->
-    life = lifeOf(state >> 1);                          /* :99-100 */
+    life = lifeOf(state >> 1);                          /* :101-102 */
     if
-    :: life == LIFE_ENDED ->                            /* :101 held by an ended thread */
+    :: life == LIFE_ENDED ->                            /* :103 held by an ended thread */
 #if defined(MUTANT_TAKEOVER_DROPS_PARKED)
       cas_state(state, me2);
 #elif defined(MUTANT_TAKEOVER_PLAIN)
       cas_state(state, me2 | (state & PARKED));
 #else
-      cas_state(state, take | (state & PARKED));        /* :102 keep PARKED, add ours */
+      cas_state(state, take | (state & PARKED));        /* :104 keep PARKED, add ours */
 #endif
       if
-      :: ok -> r = R_TOOK; break                        /* :103 */
-      :: else -> skip                                   /* :104 state = seen */
+      :: ok -> r = R_TOOK; break                        /* :105 */
+      :: else -> skip                                   /* :106 state = seen */
       fi
     :: else ->
-      /* :111-112 now() >= deadline: the deadline may pass at any moment */
+      /* :113-114 now() >= deadline: the deadline may pass at any moment */
       if
       :: timed && !expired -> expired = true
       :: true -> skip
@@ -133,67 +133,67 @@ slow_loop:
         r = R_FALSE; break;
 #endif
         if
-        :: take == me2 || (state & PARKED) != 0 -> r = R_FALSE; break    /* :113 */
+        :: take == me2 || (state & PARKED) != 0 -> r = R_FALSE; break    /* :115 */
         :: else ->
-          cas_state(state, state | PARKED);             /* :114 pass the wake-up on */
+          cas_state(state, state | PARKED);             /* :116 pass the wake-up on */
           if
-          :: ok -> r = R_FALSE; break                   /* :115 */
-          :: else -> skip                               /* :116 state = seen */
+          :: ok -> r = R_FALSE; break                   /* :117 */
+          :: else -> skip                               /* :118 state = seen */
           fi
         fi
       :: else ->
         if
-        :: (state & PARKED) == 0 ->                     /* :120 set PARKED first */
-          cas_state(state, state | PARKED);             /* :121 */
+        :: (state & PARKED) == 0 ->                     /* :122 set PARKED first */
+          cas_state(state, state | PARKED);             /* :123 */
           if
-          :: !ok -> goto slow_loop                      /* :122-124 state = seen; continue */
-          :: else -> state = state | PARKED             /* :126 */
+          :: !ok -> goto slow_loop                      /* :124-126 state = seen; continue */
+          :: else -> state = state | PARKED             /* :128 */
           fi
         :: else -> skip
         fi;
 #ifdef MUTANT_TAKE_PLAIN
         take = me2;
 #else
-        take = me2 | PARKED;                            /* :128 */
+        take = me2 | PARKED;                            /* :130 */
 #endif
         /* HANDOFF: a waiter that has waited long enough would announce itself here. */
-        /* :130-134 sleep while STATE == state; poll the owner's liveness (watched: :131) */
+        /* :132-136 sleep while STATE == state; poll the owner's liveness (watched: :133) */
         if                                              /* runSync or runAsync */
         :: asyncWait -> futex_wait_async(me - 1, STATE, state, ASYNC, timed, expired,
              (life == LIFE_ALIVE && ownerEnded), res)
         :: true -> futex_wait(me - 1, STATE, state, timed, expired,
              (life == LIFE_ALIVE && ownerEnded), res)
         fi;
-        atomic { state = mem[STATE]; res = OK; life = 0 } /* :135 */
+        atomic { state = mem[STATE]; res = OK; life = 0 } /* :137 */
       fi
     fi
   od;
   atomic { state = 0; take = 0; life = 0; ok = false }
 }
 
-/* unlock(i32, STATE, me2) (lock_word.ts:158) and unlockSlow (lock_word.ts:143). */
+/* unlock(i32, STATE, me2) (lock_word.ts:160) and unlockSlow (lock_word.ts:145). */
 inline lock_unlock() {
 #ifdef MUTANT_UNLOCK_NO_WAKE
   mem[STATE] = 0;
 #else
-  cas_state(me2, 0);                                    /* :159 fast: nobody parked */
+  cas_state(me2, 0);                                    /* :161 fast: nobody parked */
   if
   :: ok -> skip
   :: else ->
-    /* unlockSlow: `state` holds what the CAS saw (:144 re-reads it; no step in between
+    /* unlockSlow: `state` holds what the CAS saw (:146 re-reads it; no step in between
        matters, the next CAS re-checks) */
     do
-    :: state == 0 -> assert(false)                      /* :146 we hold it: never free */
+    :: state == 0 -> assert(false)                      /* :148 we hold it: never free */
     :: else ->
       /* HANDOFF: the releaser would store the chosen waiter's ident instead of 0 here. */
-      cas_state(state, 0);                              /* :148 */
+      cas_state(state, 0);                              /* :150 */
       if
-      :: ok -> break                                    /* :149 */
-      :: else -> skip                                   /* :150 state = seen */
+      :: ok -> break                                    /* :151 */
+      :: else -> skip                                   /* :152 state = seen */
       fi
     od;
     if
-    :: (state & PARKED) != 0 -> futex_wake(STATE, 1, ASYNC, wk)   /* :153 */
+    :: (state & PARKED) != 0 -> futex_wake(STATE, 1, ASYNC, wk)   /* :155 */
     :: else -> skip
     fi
   fi;
