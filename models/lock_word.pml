@@ -16,8 +16,8 @@
  *
  * This file is both a model and a library: queue.pml defines LOCK_WORD_LIB and includes it for
  * the inlines only. A process using the inlines declares these locals:
- *   byte me, me2, state, take, life, res, wk, r;  bool ok, expired;
- * and sets `timed` (the acquire has a deadline) and `asyncWait` (it parks with waitAsync).
+ *   byte me, me2, state, take, life, res, wk, r;  bool ok, asyncWait;
+ * (`asyncWait`: it may park with waitAsync) and passes lock_slow its deadline flags.
  *
  * Mutants (spin -DMUTANT_...): each breaks one step the comments call essential; the test
  * (tests/models_test.ts) asserts spin finds an error in each.
@@ -93,10 +93,10 @@ inline lock_fast() {
 }
 
 /*
- * lockSlow(i32, STATE, me2, deadline, 0) (lock_word.ts:72). Sets r. When `timed`, the deadline may
- * pass at any check (then `expired` stays true).
+ * lockSlow(i32, STATE, me2, deadline, 0) (lock_word.ts:72). Sets r. When `lkTimed`, the deadline
+ * may pass at any check (then `lkExpired` stays true).
  */
-inline lock_slow() {
+inline lock_slow(lkTimed, lkExpired) {
   atomic { state = mem[STATE]; take = me2 }            /* :81 (spin 0: no re-reads), :88 */
 slow_loop:
   do
@@ -124,11 +124,11 @@ slow_loop:
     :: else ->
       /* :113-114 now() >= deadline: the deadline may pass at any moment */
       if
-      :: timed && !expired -> expired = true
+      :: lkTimed && !lkExpired -> lkExpired = true
       :: true -> skip
       fi;
       if
-      :: expired ->
+      :: lkExpired ->
 #ifdef MUTANT_TIMEOUT_NO_PARKED
         r = R_FALSE; break;
 #endif
@@ -159,9 +159,9 @@ slow_loop:
         /* HANDOFF: a waiter that has waited long enough would announce itself here. */
         /* :132-136 sleep while STATE == state; poll the owner's liveness (watched: :133) */
         if                                              /* runSync or runAsync */
-        :: asyncWait -> futex_wait_async(me - 1, STATE, state, ASYNC, timed, expired,
+        :: asyncWait -> futex_wait_async(me - 1, STATE, state, ASYNC, lkTimed, lkExpired,
              (life == LIFE_ALIVE && ownerEnded), res)
-        :: true -> futex_wait(me - 1, STATE, state, timed, expired,
+        :: true -> futex_wait(me - 1, STATE, state, lkTimed, lkExpired,
              (life == LIFE_ALIVE && ownerEnded), res)
         fi;
         atomic { state = mem[STATE]; res = OK; life = 0 } /* :137 */
@@ -226,7 +226,7 @@ proctype Locker(byte me; byte iters; bool timed; bool asyncWait; bool mayDie) {
     lock_fast();
     if
     :: ok -> ok = false; r = R_TRUE
-    :: else -> lock_slow()
+    :: else -> lock_slow(timed, expired)
     fi;
     if
     :: r != R_FALSE ->
