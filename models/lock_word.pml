@@ -30,6 +30,10 @@
  *                              word without PARKED while others sleep (the code before this
  *                              model found it: `me2 | (state & PARKED)` at :104)
  *
+ * Known gap, -DUNWATCHED_HOLDER -DTIMED_3=false (ident 2 is an unwatched thread, a main thread):
+ * spin finds a sleeper parked behind it that no poll wakes after the next owner dies holding the
+ * word (a todo in the test; see "What the models found" in models/README.md).
+ *
  * Fairness hand-off: see "Adding the hand-off" in models/README.md; the two places it touches
  * are marked HANDOFF below.
  */
