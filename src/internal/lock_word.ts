@@ -117,11 +117,13 @@ export function* lockSlow(
       state = seen;
       continue;
     }
-    // Held by a thread that has ended: take it over, keeping PARKED for those asleep.
+    // Held by a thread that has ended: take it over, keeping PARKED for those asleep, and
+    // setting it if we have slept (`take`): the wake-up we consumed may have been theirs, and the
+    // dead owner may have barged in without PARKED (see the invariant; models/lock_word.pml).
     const owner = state >>> 1;
     const life = lifeOf(owner);
     if (life === LIFE_ENDED) {
-      const seen = Atomics.compareExchange(i32, at, state, me2 | (state & PARKED));
+      const seen = Atomics.compareExchange(i32, at, state, take | (state & PARKED));
       if (seen === state) return owner;
       state = seen;
       continue;
