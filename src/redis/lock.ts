@@ -4,7 +4,7 @@
  *
  * Keys (one hash tag: one cluster slot)
  * | key                     | type   | TTL   | meaning                                           |
- * | threadkit:{name}:kind   | string | none  | "Lock"                                            |
+ * | threadkit:{name}:kind   | string | none  | "Lock" ("RLock" for an RLock)                     |
  * | threadkit:{name}:owner  | string | lease | holder record "fence holderId" while held         |
  * | threadkit:{name}:fence  | int    | none  | INCR'd per grant; never deleted, not by destroy() |
  * | threadkit:{name}:last   | string | none  | record of the latest grant until its release      |
@@ -80,6 +80,24 @@ export interface LockOptions {
   lease?: number | undefined;
 }
 
+/** Set by `RLock`'s constructor for the `Lock` it wraps: the kind its scripts write. */
+let openingKind: string | undefined;
+
+/** @internal A `Lock` whose keys say `kind` (for `RLock`). */
+export function lockOfKind(
+  client: unknown,
+  name: string,
+  options: LockOptions | undefined,
+  kind: string,
+): Lock {
+  openingKind = kind;
+  try {
+    return new Lock(client, name, options);
+  } finally {
+    openingKind = undefined;
+  }
+}
+
 /** The state of one hold by one object. */
 interface Hold {
   record: string;
@@ -135,6 +153,7 @@ export class Lock {
   /** This object's holder id, `host:pid:random:n`, as other holders' errors name it. */
   readonly holderId: string;
   readonly #commands: Commands;
+  readonly #kind: string;
   readonly #keys: { kind: string; owner: string; fence: string; last: string; wake: string };
   #hold: Hold | undefined;
   /** Set when this object's last hold was lost to its lease (for the release message). */
@@ -151,9 +170,12 @@ export class Lock {
    * @throws {RangeError} `lease` is not a finite number >= 1.
    */
   constructor(client: unknown, name: string, options?: LockOptions) {
-    this.#commands = commandsOf(client, "Lock");
-    const prefix = prefixOf(name, "Lock");
-    this.lease = leaseOf(optionsOf<LockOptions>(options, "create Lock").lease, "create Lock");
+    const kind = openingKind ?? "Lock";
+    openingKind = undefined;
+    this.#kind = kind;
+    this.#commands = commandsOf(client, kind);
+    const prefix = prefixOf(name, kind);
+    this.lease = leaseOf(optionsOf<LockOptions>(options, `create ${kind}`).lease, `create ${kind}`);
     this.name = name;
     this.holderId = newHolderId();
     this.#keys = {
@@ -210,7 +232,7 @@ export class Lock {
           this.#commands,
           ACQUIRE,
           [keys.kind, keys.owner, keys.fence, keys.last],
-          ["Lock", holderId, lease],
+          [this.#kind, holderId, lease],
           what,
         ) as [number, number, string | null];
         if (reply[0] === 1) {
@@ -286,7 +308,8 @@ export class Lock {
   /** Whether some process holds the lock (a snapshot, one round trip). */
   async locked(): Promise<boolean> {
     const keys = this.#keys;
-    return await run(this.#commands, LOCKED, [keys.kind, keys.owner], ["Lock"], "read lock") === 1;
+    return await run(this.#commands, LOCKED, [keys.kind, keys.owner], [this.#kind], "read lock") ===
+      1;
   }
 
   /**
@@ -301,7 +324,7 @@ export class Lock {
       this.#commands,
       DESTROY,
       [keys.kind, keys.owner, keys.last],
-      ["Lock"],
+      [this.#kind],
       "destroy lock",
     );
   }

@@ -156,17 +156,23 @@ redisTest("redis Lock: prompt hand-off, median wake within 100 ms of the release
     });
     const delays: number[] = [];
     for (let i = 0; i < rounds; i++) {
-      await lock.acquire({ timeout: 10_000 });
+      assert.equal(await lock.acquire({ timeout: 10_000 }), true);
+      const parentFence = lock.fence!;
+      // The waiter starts its next round only once this process holds the lock again.
+      if (i > 0) waiter.send("next");
       await waiter.event(`waiting${i}`);
       // Let the waiter subscribe and sleep (it retries once after subscribing).
       await new Promise((resolve) => setTimeout(resolve, 150));
       const releasedAt = Date.now();
       await lock.release();
-      const acquiredAt = await waiter.event(`acquired${i}`) as number;
-      delays.push(acquiredAt - releasedAt);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      waiter.send("next");
+      const acquired = await waiter.event(`acquired${i}`) as { at: number; fence: number };
+      assert.ok(
+        acquired.fence > parentFence,
+        `round ${i}: fence ${acquired.fence} <= ${parentFence}`,
+      );
+      delays.push(acquired.at - releasedAt);
     }
+    waiter.send("next");
     await waiter.result;
     console.log(`redis Lock hand-off delays (ms): ${delays.join(", ")}; median ${median(delays)}`);
     assert.ok(median(delays) <= 100, `median hand-off ${median(delays)} ms`);
