@@ -8,7 +8,7 @@
  * @module
  */
 
-import { Lock, lockOfKind, type LockOptions } from "./lock.ts";
+import { type Lock, lockOfKind, type LockOptions } from "./lock.ts";
 import { NotOwnedError, RedisGuard, type RedisHoldOptions, TimeoutError } from "./internal.ts";
 
 /**
