@@ -40,6 +40,11 @@ export interface Commands {
    * function that unsubscribes it.
    */
   subscribe(channel: string, listener: () => void): Promise<() => void>;
+  /**
+   * Adds `listener` at once if the channel's subscription is already confirmed (a recent wait
+   * left it open), returning the function that removes it; otherwise `undefined`.
+   */
+  listen(channel: string, listener: () => void): (() => void) | undefined;
 }
 
 /** The members of a node-redis client (or cluster client) the adapter uses. */
@@ -66,6 +71,9 @@ export function unrefTimer(fn: () => void, ms: number): { cancel(): void } {
   timer.unref?.();
   return { cancel: () => clearTimeout(timer) };
 }
+
+/** A channel with no listener stays subscribed this long, for the next wait on it. */
+export const LINGER_MS = 1_000;
 
 /** A subscriber connection with no subscription is closed after this many ms. */
 export const IDLE_CLOSE_MS = 5_000;
@@ -172,6 +180,7 @@ function nodeCommands(client: NodeRedisLike): Commands {
       }
     },
     subscribe: (channel, listener) => subscriber.add(channel, listener),
+    listen: (channel, listener) => subscriber.listen(channel, listener),
   };
 }
 
@@ -192,23 +201,32 @@ function clusterCommands(client: NodeRedisLike): Commands {
       }
     },
     subscribe: (channel, listener) => subscriber.add(channel, listener),
+    listen: (channel, listener) => subscriber.listen(channel, listener),
   };
+}
+
+/** One subscribed channel of a {@link Subscriber}. */
+interface Channel {
+  listeners: Set<() => void>;
+  dispatch: () => void;
+  ready: Promise<void>;
+  /** Set once the server confirmed the subscription. */
+  confirmed: boolean;
+  /** The pending unsubscribe of a channel left with no listener. */
+  linger: { cancel(): void } | undefined;
 }
 
 /**
  * Listeners per channel on one connection: the first listener of a channel subscribes it, the
- * last one to leave unsubscribes it. `owned`: the connection is ours (a duplicate), opened on
+ * last one to leave unsubscribes it {@link LINGER_MS} later (unless a listener came back: a
+ * process that waits on a primitive again and again keeps its subscription). `owned`: the connection is ours (a duplicate), opened on
  * first use and closed when idle.
  */
 class Subscriber {
   readonly #open: () => NodeRedisLike;
   readonly #owned: boolean;
   #connection: Promise<NodeRedisLike> | undefined;
-  readonly #channels = new Map<string, {
-    listeners: Set<() => void>;
-    dispatch: () => void;
-    ready: Promise<void>;
-  }>();
+  readonly #channels = new Map<string, Channel>();
   #idle: { cancel(): void } | undefined;
 
   constructor(open: () => NodeRedisLike, owned = true) {
@@ -230,45 +248,61 @@ class Subscriber {
     return this.#connection;
   }
 
+  /** Adds `listener` to `channel`, subscribing it if needed; resolves once confirmed. */
   async add(channel: string, listener: () => void): Promise<() => void> {
-    this.#idle?.cancel();
-    this.#idle = undefined;
     let entry = this.#channels.get(channel);
     if (entry === undefined) {
+      this.#idle?.cancel();
+      this.#idle = undefined;
       const listeners = new Set<() => void>();
       const dispatch = () => {
         for (const fn of listeners) fn();
       };
       const ready = this.#connect().then((c) => c.sSubscribe(channel, dispatch));
-      entry = { listeners, dispatch, ready };
-      this.#channels.set(channel, entry);
-      ready.catch(() => {
-        if (this.#channels.get(channel) === entry) this.#channels.delete(channel);
+      const created: Channel = { listeners, dispatch, ready, confirmed: false, linger: undefined };
+      entry = created;
+      this.#channels.set(channel, created);
+      ready.then(() => (created.confirmed = true), () => {
+        if (this.#channels.get(channel) === created) this.#channels.delete(channel);
       });
     }
-    entry.listeners.add(listener);
-    const current = entry;
-    let removed = false;
-    const remove = () => {
-      if (removed) return;
-      removed = true;
-      current.listeners.delete(listener);
-      if (current.listeners.size > 0 || this.#channels.get(channel) !== current) return;
-      this.#channels.delete(channel);
-      // Removes only this entry's dispatcher: a newer entry of the same channel keeps its own.
-      current.ready.then(() =>
-        this.#connect().then((c) => c.sUnsubscribe(channel, current.dispatch))
-      )
-        .catch(() => {});
-      this.#scheduleIdleClose();
-    };
+    const remove = this.#attach(channel, entry, listener);
     try {
-      await current.ready;
+      await entry.ready;
     } catch (error) {
       remove();
       throw error;
     }
     return remove;
+  }
+
+  /** Adds `listener` at once if `channel` is subscribed and confirmed; else `undefined`. */
+  listen(channel: string, listener: () => void): (() => void) | undefined {
+    const entry = this.#channels.get(channel);
+    if (entry === undefined || !entry.confirmed) return undefined;
+    return this.#attach(channel, entry, listener);
+  }
+
+  #attach(channel: string, entry: Channel, listener: () => void): () => void {
+    entry.linger?.cancel();
+    entry.linger = undefined;
+    entry.listeners.add(listener);
+    let removed = false;
+    return () => {
+      if (removed) return;
+      removed = true;
+      entry.listeners.delete(listener);
+      if (entry.listeners.size > 0 || this.#channels.get(channel) !== entry) return;
+      // Keep the subscription a while for the next wait on this channel.
+      entry.linger = unrefTimer(() => {
+        if (entry.listeners.size > 0 || this.#channels.get(channel) !== entry) return;
+        this.#channels.delete(channel);
+        // Removes only this entry's dispatcher: a newer entry of the channel keeps its own.
+        entry.ready.then(() => this.#connect().then((c) => c.sUnsubscribe(channel, entry.dispatch)))
+          .catch(() => {});
+        this.#scheduleIdleClose();
+      }, LINGER_MS);
+    };
   }
 
   #scheduleIdleClose(): void {

@@ -12,7 +12,8 @@
  *
  * Waiting: a waiter runs its attempt script; if that fails it subscribes to the wake channel,
  * runs the attempt again (a release between the first attempt and the subscription would
- * otherwise be missed), then sleeps until a message, its re-check period (leases run out without
+ * otherwise be missed; when the process still listens to the channel from a recent wait, the
+ * waiter listens before its first attempt instead and saves both round trips), then sleeps until a message, its re-check period (leases run out without
  * a message), its deadline or its signal. Every step that needs the server is raced against the
  * deadline and the signal, so a paused or unreachable server cannot make a wait outlive its
  * timeout; an attempt that was still in flight when the wait gave up is undone if it succeeded.
@@ -327,38 +328,48 @@ export async function waitFor<T>(plan: WaitPlan<T>): Promise<T | undefined> {
   if (signal?.aborted === true) throw signal.reason;
   const start = performance.now();
   const deadline = start + plan.timeout;
-  // Fast path: one script, no subscription. Even `timeout: 0` lets it have a round trip.
-  const first = await race<T | undefined>(
-    plan.attempt(),
-    Math.max(deadline, start + REPLY_GRACE_MS),
-    signal,
-    plan.undo,
-  );
-  if (!first.ok) return undefined;
-  if (first.value !== undefined) return first.value;
-  if (plan.timeout === 0) return undefined;
-
   let woken = false;
   let wake: (() => void) | undefined;
   const onMessage = () => {
     woken = true;
     wake?.();
   };
-  // Subscribe before the last check, or a release between the check and the subscription
-  // would be missed.
-  const subscribing = plan.commands.subscribe(plan.channel, onMessage);
-  const unsubscribe = () => {
-    subscribing.then((off) => off(), () => {});
-  };
+  // A channel this process already listens to (a recent wait left it subscribed): listen
+  // before the first attempt, so that attempt is also the check after subscribing.
+  let off = plan.timeout > 0 ? plan.commands.listen(plan.channel, onMessage) : undefined;
   try {
-    const subscribed = await race(subscribing, deadline, signal, undefined);
-    if (!subscribed.ok) return undefined;
+    // Fast path: one script. Even `timeout: 0` lets it have a round trip.
+    const first = await race<T | undefined>(
+      plan.attempt(),
+      Math.max(deadline, start + REPLY_GRACE_MS),
+      signal,
+      plan.undo,
+    );
+    if (!first.ok) return undefined;
+    if (first.value !== undefined) return first.value;
+    if (plan.timeout === 0) return undefined;
+    let retry = false;
+    if (off === undefined) {
+      // Subscribe before the last check, or a release between the check and the subscription
+      // would be missed.
+      const subscribing = plan.commands.subscribe(plan.channel, onMessage);
+      off = () => {
+        subscribing.then((remove) => remove(), () => {});
+      };
+      const subscribed = await race(subscribing, deadline, signal, undefined);
+      if (!subscribed.ok) return undefined;
+      retry = true;
+    }
     for (;;) {
-      woken = false;
-      const tried = await race<T | undefined>(plan.attempt(), deadline, signal, plan.undo);
-      if (!tried.ok) return undefined;
-      if (tried.value !== undefined) return tried.value;
-      if (woken) continue; // A message arrived while the attempt ran: try again at once.
+      if (retry || woken) {
+        woken = false;
+        const tried = await race<T | undefined>(plan.attempt(), deadline, signal, plan.undo);
+        if (!tried.ok) return undefined;
+        if (tried.value !== undefined) return tried.value;
+        // A message that arrived while the attempt ran: try again at once.
+        if (woken) continue;
+      }
+      retry = true;
       const slept = await sleepUntil(
         Math.min(deadline, performance.now() + Math.max(1, plan.recheckMs())),
         signal,
@@ -368,7 +379,7 @@ export async function waitFor<T>(plan: WaitPlan<T>): Promise<T | undefined> {
       if (!slept && performance.now() >= deadline) return undefined;
     }
   } finally {
-    unsubscribe();
+    off?.();
   }
 }
 

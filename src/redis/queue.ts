@@ -10,7 +10,9 @@
  * |                          |        | dead-consumer scan)                                     |
  * | threadkit:{name}:stream  | stream | field "d": the item, encoded by the structured codec;   |
  * |                          |        | consumer group "g", one consumer per Queue object       |
- * | threadkit:{name}:wake    | chan.  | SPUBLISH'd on put, get, taskDone reaching 0, shutdown   |
+ * | threadkit:{name}:wake    | chan.  | for getters: SPUBLISH'd on put and shutdown              |
+ * | threadkit:{name}:room    | chan.  | for putters and join(): SPUBLISH'd on get (bounded       |
+ * |                          |        | queues only), unfinished reaching 0, and shutdown        |
  *
  * Life of an item: XADD (size+1, unfinished+1) -> XREADGROUP by a consumer (size-1; now in the
  * group's pending list, its idle time reset every lease/3 by the taker's process) -> XACK + XDEL
@@ -69,7 +71,7 @@ redis.call('SPUBLISH', ARGV[3], 'p')
 return {1}`;
 
 /**
- * KEYS: kind meta stream; ARGV: kind maxsize consumer leaseMs channel.
+ * KEYS: kind meta stream; ARGV: kind maxsize consumer leaseMs roomChannel.
  * {1, id, item, redelivered} taken, {0} empty, {-1} shut down and drained.
  */
 const GET = `${KIND_CHECK}
@@ -87,7 +89,7 @@ local r = redis.call('XREADGROUP', 'GROUP', 'g', ARGV[3], 'COUNT', 1, 'STREAMS',
 if r then
   e = r[1][2][1]
   redis.call('HINCRBY', KEYS[2], 'size', -1)
-  redis.call('SPUBLISH', ARGV[5], 'g')
+  if ARGV[2] ~= '0' then redis.call('SPUBLISH', ARGV[5], 'g') end
   return {1, e[1], e[2][2], 0}
 end
 if redis.call('HGET', KEYS[2], 'shutdown') == '1' then return {-1} end
@@ -103,7 +105,7 @@ redis.call('HINCRBY', KEYS[1], 'size', 1)
 redis.call('SPUBLISH', ARGV[2], 'p')
 return 1`;
 
-/** Acknowledges an item. KEYS: meta stream; ARGV: id channel. Returns 1 if it was pending. */
+/** Acknowledges an item. KEYS: meta stream; ARGV: id roomChannel. Returns 1 if it was pending. */
 const TASK_DONE = `
 if redis.call('XACK', KEYS[2], 'g', ARGV[1]) == 0 then return 0 end
 redis.call('XDEL', KEYS[2], ARGV[1])
@@ -128,7 +130,7 @@ ${MAXSIZE_CHECK}
 local m = redis.call('HMGET', KEYS[2], 'size', 'unfinished', 'shutdown')
 return {tonumber(m[1] or '0'), tonumber(m[2] or '0'), m[3] == '1' and 1 or 0}`;
 
-/** KEYS: kind meta stream; ARGV: kind maxsize channel immediate. */
+/** KEYS: kind meta stream; ARGV: kind maxsize wakeChannel immediate roomChannel. */
 const SHUTDOWN = `${KIND_CHECK}
 ${MAXSIZE_CHECK}
 ${KIND_SET}
@@ -149,6 +151,7 @@ if ARGV[4] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('HINCRBY', KEYS[2], 'unfinished', -n)
 end
 redis.call('SPUBLISH', ARGV[3], 's')
+redis.call('SPUBLISH', ARGV[5], 's')
 return 1`;
 
 /** KEYS: kind meta stream; ARGV: kind. */
@@ -216,7 +219,7 @@ export class Queue<T = unknown> {
   /** This object's consumer name in the stream's group. */
   readonly holderId: string;
   readonly #commands: Commands;
-  readonly #keys: { kind: string; meta: string; stream: string; wake: string };
+  readonly #keys: { kind: string; meta: string; stream: string; wake: string; room: string };
   /** Ids of items this object took and has not acknowledged, oldest first. */
   readonly #taken: string[] = [];
   #renewal: Renewal | undefined;
@@ -244,6 +247,7 @@ export class Queue<T = unknown> {
       meta: `${prefix}:meta`,
       stream: `${prefix}:stream`,
       wake: `${prefix}:wake`,
+      room: `${prefix}:room`,
     };
   }
 
@@ -311,7 +315,7 @@ export class Queue<T = unknown> {
     const k = this.#keys;
     const outcome = await waitFor({
       commands: this.#commands,
-      channel: k.wake,
+      channel: k.room,
       signal,
       timeout,
       recheckMs: () => RECHECK_MS,
@@ -367,7 +371,7 @@ export class Queue<T = unknown> {
         const reply = await this.#run(
           GET,
           [k.kind, k.meta, k.stream],
-          ["Queue", this.maxsize, this.holderId, lease, k.wake],
+          ["Queue", this.maxsize, this.holderId, lease, k.room],
           what,
           true,
         ) as [number, Uint8Array, Uint8Array, number];
@@ -432,24 +436,28 @@ export class Queue<T = unknown> {
    * Acknowledges the oldest item this object took and has not acknowledged: it is deleted and
    * never delivered again; `join()` returns once every item put was acknowledged.
    *
+   * The acknowledgement is sent at once and not waited for: Redis applies it before any later
+   * command of this client (so a consumer's next `get()` travels with it, one round trip per
+   * item, as BullMQ's "finish and fetch next" script does). Should it fail (the server is
+   * unreachable), the item counts as not done and is delivered again after its lease: delivery
+   * stays at-least-once.
+   *
    * @throws {RangeError} (rejects) This object has no unacknowledged item (as Python's "called
    * too many times").
    */
-  async taskDone(): Promise<void> {
+  taskDone(): Promise<void> {
     const id = this.#taken.shift();
     if (id === undefined) {
-      throw new RangeError(
-        `Cannot mark a task done on queue "${this.name}": this object took no unfinished item`,
+      return Promise.reject(
+        new RangeError(
+          `Cannot mark a task done on queue "${this.name}": this object took no unfinished item`,
+        ),
       );
     }
     const k = this.#keys;
-    await run(
-      this.#commands,
-      TASK_DONE,
-      [k.meta, k.stream],
-      [id, k.wake],
-      `mark a task done on queue "${this.name}"`,
-    );
+    run(this.#commands, TASK_DONE, [k.meta, k.stream], [id, k.room], "mark a task done")
+      .catch(() => {});
+    return Promise.resolve();
   }
 
   /**
@@ -462,7 +470,7 @@ export class Queue<T = unknown> {
     const { timeout, signal } = waitOptionsOf(options, what);
     const result = await waitFor({
       commands: this.#commands,
-      channel: this.#keys.wake,
+      channel: this.#keys.room,
       signal,
       timeout,
       recheckMs: () => RECHECK_MS,
@@ -484,6 +492,7 @@ export class Queue<T = unknown> {
       this.maxsize,
       k.wake,
       o.immediate === true ? "1" : "0",
+      k.room,
     ], `shut down queue "${this.name}"`);
   }
 
