@@ -11,7 +11,9 @@
  * | redis.lock.handoff               | ns from the holder's `release()` call to the waiter (another |
  * |                                  | process, blocked in `acquire()`) holding the lock           |
  * | redis.peer.redlock-handoff       | the same with redlock 4 and its default retry settings      |
- * | redis.floor.pubsub-rt            | ns for PUBLISH → other process → PUBLISH back → received    |
+ * | redis.floor.pubsub-rt            | ns for PUBLISH → other process → PUBLISH back → received,   |
+ * |                                  | after the same 15 ms pause as a hand-off (an idle process   |
+ * |                                  | takes longer to wake on a busy machine)                     |
  * | redis.queue.1to1 / 4to4          | ns per item, producers' first put to consumers' last item   |
  * | redis.peer.bullmq-1to1 / 4to4    | the same with BullMQ (`queue.add` + a concurrency-1 Worker)  |
  * | redis.floor.lpush-brpop-1to1 ... | the same with raw LPUSH / BRPOP of a short string           |
@@ -253,6 +255,8 @@ export async function redisSection(mode: Mode, log: (line: string) => void): Pro
         ours.push((await waiter.result()).at - t0);
       }
       for (let r = 0; r < size.rounds; r++) {
+        // The same pause as before each hand-off: the echoing process is as idle as a waiter.
+        await sleep(15);
         const got = new Promise<number>((resolve) => (pong = resolve));
         const t0 = now();
         await c.publish("bench:echo:ping", "x");

@@ -338,13 +338,16 @@ export async function waitFor<T>(plan: WaitPlan<T>): Promise<T | undefined> {
   // before the first attempt, so that attempt is also the check after subscribing.
   let off = plan.timeout > 0 ? plan.commands.listen(plan.channel, onMessage) : undefined;
   try {
-    // Fast path: one script. Even `timeout: 0` lets it have a round trip.
-    const first = await race<T | undefined>(
-      plan.attempt(),
-      Math.max(deadline, start + REPLY_GRACE_MS),
-      signal,
-      plan.undo,
-    );
+    // Fast path: one script. Even `timeout: 0` lets it have a round trip. With no deadline
+    // and no signal there is nothing to race it against.
+    const first = signal === undefined && deadline === Infinity
+      ? { ok: true as const, value: await plan.attempt() }
+      : await race<T | undefined>(
+        plan.attempt(),
+        Math.max(deadline, start + REPLY_GRACE_MS),
+        signal,
+        plan.undo,
+      );
     if (!first.ok) return undefined;
     if (first.value !== undefined) return first.value;
     if (plan.timeout === 0) return undefined;

@@ -52,17 +52,23 @@ import {
 const MAXSIZE_CHECK = `local stored = redis.call('HGET', KEYS[2], 'maxsize')
 if stored and stored ~= ARGV[2] then return redis.error_reply('THREADKIT_VALUE ' .. stored) end`;
 
-/** KEYS: kind meta stream; ARGV: kind maxsize channel item. {1} put, {0} full, {-1} shut down. */
+/**
+ * KEYS: kind meta stream; ARGV: kind maxsize channel item. {1} put, {0} full, {-1} shut down.
+ * A queue whose kind key is absent is new: its group is created here (a shut-down queue has its
+ * kind key and refuses puts before reaching that point).
+ */
 const PUT = `${KIND_CHECK}
-${MAXSIZE_CHECK}
-if redis.call('HGET', KEYS[2], 'shutdown') == '1' then return {-1} end
+local m = redis.call('HMGET', KEYS[2], 'maxsize', 'shutdown', 'size')
+if m[1] and m[1] ~= ARGV[2] then return redis.error_reply('THREADKIT_VALUE ' .. m[1]) end
+if m[2] == '1' then return {-1} end
 local maxsize = tonumber(ARGV[2])
-local size = tonumber(redis.call('HGET', KEYS[2], 'size') or '0')
-if maxsize > 0 and size >= maxsize then return {0} end
-${KIND_SET}
-if not stored then redis.call('HSET', KEYS[2], 'maxsize', ARGV[2]) end
-if redis.call('EXISTS', KEYS[3]) == 0 then
-  redis.call('XGROUP', 'CREATE', KEYS[3], 'g', '0', 'MKSTREAM')
+if maxsize > 0 and tonumber(m[3] or '0') >= maxsize then return {0} end
+if not kind then
+  redis.call('SET', KEYS[1], ARGV[1])
+  redis.call('HSET', KEYS[2], 'maxsize', ARGV[2])
+  if redis.call('EXISTS', KEYS[3]) == 0 then
+    redis.call('XGROUP', 'CREATE', KEYS[3], 'g', '0', 'MKSTREAM')
+  end
 end
 redis.call('XADD', KEYS[3], '*', 'd', ARGV[4])
 redis.call('HINCRBY', KEYS[2], 'size', 1)
@@ -82,7 +88,7 @@ if redis.call('EXISTS', KEYS[3]) == 0 then
 end
 local cursor = redis.call('HGET', KEYS[2], 'cursor') or '0-0'
 local claimed = redis.call('XAUTOCLAIM', KEYS[3], 'g', ARGV[3], ARGV[4], cursor, 'COUNT', 1)
-redis.call('HSET', KEYS[2], 'cursor', claimed[1])
+if claimed[1] ~= cursor then redis.call('HSET', KEYS[2], 'cursor', claimed[1]) end
 local e = claimed[2][1]
 if e then return {1, e[1], e[2][2], 1} end
 local r = redis.call('XREADGROUP', 'GROUP', 'g', ARGV[3], 'COUNT', 1, 'STREAMS', KEYS[3], '>')
