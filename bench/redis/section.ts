@@ -200,6 +200,13 @@ export async function redisSection(mode: Mode, log: (line: string) => void): Pro
     const RELEASE =
       "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
     const sha = String(await c.sendCommand(["SCRIPT", "LOAD", RELEASE]));
+    // Warm-up (JIT, script cache), not measured.
+    for (let i = 0; i < size.lockOps; i++) {
+      await lock.acquire();
+      await lock.release();
+      await c.sendCommand(["SET", "bench:floor", "v", "NX", "PX", "30000"]);
+      await c.sendCommand(["EVALSHA", sha, "1", "bench:floor", "v"]);
+    }
     for (let run = 0; run < size.runs; run++) {
       let t0 = now();
       for (let i = 0; i < size.lockOps; i++) {
@@ -236,7 +243,8 @@ export async function redisSection(mode: Mode, log: (line: string) => void): Pro
     let pong: ((value: number) => void) | undefined;
     await sub.subscribe("bench:echo:pong", () => pong?.(now()));
     const redlock = redlockOf(c);
-    for (let run = 0; run < size.runs; run++) {
+    // Run -1 warms up (the waiter's first subscription, redlock's script); not recorded.
+    for (let run = -1; run < size.runs; run++) {
       const ours: number[] = [];
       const theirs: number[] = [];
       const rts: number[] = [];
@@ -271,6 +279,7 @@ export async function redisSection(mode: Mode, log: (line: string) => void): Pro
         await held.unlock();
         theirs.push((await waiter.result()).at - t0);
       }
+      if (run < 0) continue;
       record({
         name: "redis.lock.handoff",
         title: "Lock hand-off to a waiting process",
@@ -297,7 +306,8 @@ export async function redisSection(mode: Mode, log: (line: string) => void): Pro
     let serial = 0;
     for (const [p, cons] of [[1, 1], [4, 4]] as const) {
       const tag = `${p}to${cons}`;
-      for (let run = 0; run < size.runs; run++) {
+      // Run -1 warms every implementation up (imports, JIT, scripts); it is not recorded.
+      for (let run = -1; run < size.runs; run++) {
         for (const impl of ["threadkit", "bullmq", "raw"] as const) {
           const name = `bench-q-${impl}-${tag}-${serial++}`;
           const consumers = children.slice(0, cons);
@@ -309,7 +319,7 @@ export async function redisSection(mode: Mode, log: (line: string) => void): Pro
               throw new Error(`consumer did not start: ${JSON.stringify(started)}`);
             }
           }
-          const per = Math.floor(size.items / p);
+          const per = Math.floor((run < 0 ? size.items / 4 : size.items) / p);
           const t0 = now();
           producers.forEach((child, i) =>
             child.send({ cmd: "produce", impl, name, from: i * per, count: per })
@@ -351,7 +361,7 @@ export async function redisSection(mode: Mode, log: (line: string) => void): Pro
               `raw LPUSH / BRPOP, ${p} → ${cons} processes (floor)`,
               "floor" as const,
             ];
-          record({ name: rowName, title, role, unit: "ns/item" }, nsPerItem);
+          if (run >= 0) record({ name: rowName, title, role, unit: "ns/item" }, nsPerItem);
         }
       }
       log(`  queue ${tag}: done`);

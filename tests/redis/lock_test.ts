@@ -178,3 +178,31 @@ redisTest("redis Lock: prompt hand-off, median wake within 100 ms of the release
     assert.ok(median(delays) <= 100, `median hand-off ${median(delays)} ms`);
   });
 });
+
+redisTest("redis Lock: an idle blocked waiter sends about one command per lease/3", async () => {
+  await withServer(async (server, c) => {
+    const lease = 600;
+    const holder = new Lock(c, "idle", { lease });
+    await holder.acquire();
+    const waiterClient = await connect(server.url);
+    try {
+      let commands = 0;
+      const send = waiterClient.sendCommand.bind(waiterClient);
+      (waiterClient as unknown as { sendCommand: typeof send }).sendCommand =
+        ((...args: Parameters<typeof send>) => {
+          commands++;
+          return send(...args);
+        }) as typeof send;
+      const waiter = new Lock(waiterClient, "idle", { lease });
+      const waited = 1_500;
+      assert.equal(await waiter.acquire({ timeout: waited }), false);
+      // Two attempts around the subscription, then one re-check per lease/3 (200 ms).
+      const expected = 2 + waited / (lease / 3);
+      assert.ok(commands <= expected + 2, `${commands} commands in ${waited} ms`);
+      assert.ok(commands >= 3, `${commands} commands: it re-checks`);
+    } finally {
+      await waiterClient.close();
+      await holder.release();
+    }
+  });
+});
