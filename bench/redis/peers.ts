@@ -75,11 +75,12 @@ export async function bullWorker(
   await connection.connect();
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
-  const worker: { close(): Promise<void> } = new Worker(name, async (job: { data: unknown }) => {
+  const worker: { close(): Promise<void> } = new Worker(name, (job: { data: unknown }) => {
     if (fn(job.data)) {
       void worker.close();
       stop();
     }
+    return Promise.resolve();
   }, { connection: createNodeRedisClient(connection) as any, concurrency: 1 }) as any;
   await (worker as any).waitUntilReady();
   started();
