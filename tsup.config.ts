@@ -1,3 +1,4 @@
+import type { Plugin } from "esbuild";
 import { defineConfig } from "tsup";
 
 /**
@@ -9,6 +10,8 @@ import { defineConfig } from "tsup";
  * | dist/chunk-*.js         | code shared by the two ESM entries (esbuild splitting)          |
  * | dist/mod.cjs            | CJS entry (`require("threadkit")`), one self-contained bundle   |
  * | dist/mod.d.ts, .d.cts   | types                                                           |
+ * | dist/redis.js, .cjs     | `threadkit/redis` (ESM shares the core's chunk; CJS requires     |
+ * |                         | `./mod.cjs`), types in dist/redis.d.ts, .d.cts                   |
  *
  * - The bootstrap is an entry of its own; `bootstrapUrl()` (`src/thread/spawn.ts`) resolves
  *   `THREADKIT_BOOTSTRAP`, defined here as `"./bootstrap.js"`, against its module's URL: the
@@ -26,6 +29,9 @@ import { defineConfig } from "tsup";
  * - `import.meta.url` in CJS: defined as a getter over `__filename`, through `node:url`'s
  *   `pathToFileURL` (correct for paths with `#`, `%`, spaces), read only when a Thread starts;
  *   tsup's own shim builds `file:${__filename}`, which breaks on such paths.
+ * - `threadkit/redis` reaches the core only through `mod.ts`. In ESM, splitting puts what both
+ *   entries use in shared chunks; in CJS, a plugin turns that import into `require("./mod.cjs")`,
+ *   so both subpaths share one copy of the core and its error classes (`instanceof` holds).
  * - The runners' dynamic `import("../kinds.ts")` stays lazy: a chunk of its own in ESM,
  *   an inlined lazy initializer in CJS.
  */
@@ -40,23 +46,42 @@ const CJS_IMPORT_META = [
   "} };",
 ].join("\n");
 
+/** CJS: `threadkit/redis`'s imports of the core's `mod.ts` become `require("./mod.cjs")`. */
+const CJS_CORE_EXTERNAL: Plugin = {
+  name: "threadkit-redis-core-external",
+  setup(build) {
+    if (build.initialOptions.format !== "cjs") return;
+    build.onResolve(
+      { filter: /\/mod\.ts$/ },
+      (args) =>
+        /[\\/]src[\\/]redis[\\/]/.test(args.importer)
+          ? { path: "./mod.cjs", external: true }
+          : undefined,
+    );
+  },
+};
+
 export default defineConfig({
-  entry: { mod: "mod.ts", bootstrap: "src/bootstrap.ts" },
+  entry: { mod: "mod.ts", redis: "redis.ts", bootstrap: "src/bootstrap.ts" },
   format: ["esm", "cjs"],
   // The reference gives consumers without @types/node (or lib ESNext.Disposable) the
   // Disposable types that `using` guards need (checked by tests/examples_test.ts).
-  dts: { entry: { mod: "mod.ts" }, banner: "/// <reference lib=\"esnext.disposable\" />" },
+  dts: {
+    entry: { mod: "mod.ts", redis: "redis.ts" },
+    banner: '/// <reference lib="esnext.disposable" />',
+  },
   clean: true,
   target: "es2022",
   platform: "neutral",
   // tsup's default: splitting for ESM, none for CJS.
   sourcemap: true,
+  esbuildPlugins: [CJS_CORE_EXTERNAL],
   define: { THREADKIT_BOOTSTRAP: JSON.stringify(BOOTSTRAP) },
   banner: ({ format }) => (format === "cjs" ? { js: CJS_IMPORT_META } : {}),
   esbuildOptions(options, { format }) {
     if (format === "cjs") {
-      // One CJS entry; its threads start on the ESM bootstrap (see above).
-      options.entryPoints = { mod: "mod.ts" };
+      // The CJS entries (no bootstrap.cjs): threads start on the ESM bootstrap (see above).
+      options.entryPoints = { mod: "mod.ts", redis: "redis.ts" };
       options.define = { ...options.define, "import.meta.url": "__threadkit_import_meta.url" };
     }
   },

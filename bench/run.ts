@@ -3,11 +3,15 @@
  * figures (CPython, C), and writes `bench/results/latest.json`, `latest.md` and `latest.svg`.
  *
  *   node bench/run.ts [--quick | --full | --smoke] [--runtimes node,deno,bun | current]
- *                     [--filter <text>] [--out <dir>] [--no-reference]
+ *                     [--filter <text>] [--out <dir>] [--no-reference] [--no-redis | --redis]
  *
  * - `--full` (default): 11 runs of ~200 ms per case; ≤ 15 min on 2 cores.
  * - `--quick`: 5 runs of ~40 ms; under 3 min on 2 cores.
  * - `--smoke`: 1 tiny run, proves the harness works (tests/bench_test.ts); figures mean nothing.
+ *
+ * On Node it then runs the `threadkit/redis` section (`bench/redis/section.ts`: processes against
+ * a private redis-server, ~30 s in quick mode; `--no-redis` skips it; `--smoke` runs it only with
+ * `--redis`).
  *
  * Each runtime runs `bench/runtime.ts` in a child process with a deadline; its progress lines
  * stream to stderr. The exit code is 1 when a runtime or a case failed to run (a missed target
@@ -23,7 +27,15 @@ import { fileURLToPath } from "node:url";
 import { formatFiles, runScript } from "./harness/children.ts";
 import { RUNTIME, RUNTIME_VERSION } from "./harness/env.ts";
 import { type Reference, references } from "./harness/reference.ts";
-import { markdown, type Report, rowsOf, type RuntimeStatus, svg, times } from "./harness/report.ts";
+import {
+  markdown,
+  type Report,
+  type Row,
+  rowsOf,
+  type RuntimeStatus,
+  svg,
+  times,
+} from "./harness/report.ts";
 import { type Plan, PLANS, type RuntimeName, type RuntimeReport } from "./harness/types.ts";
 
 const g = globalThis as any;
@@ -110,13 +122,32 @@ for (const [i, runtime] of runtimes.entries()) {
 }
 rmSync(scratch, { recursive: true, force: true });
 
+// threadkit/redis (Node only: processes against a private redis-server; see redis/section.ts).
+const redisRows: Row[] = [];
+let redisFailure: string | undefined;
+if (
+  RUNTIME === "node" && runtimes.includes("node") && !flag("no-redis") &&
+  (mode !== "smoke" || flag("redis")) &&
+  (filter === undefined || "redis.".includes(filter) ||
+    filter.split(",").some((f) => f.startsWith("redis")))
+) {
+  log(`\n▶ threadkit/redis (node, processes)`);
+  try {
+    const { redisSection } = await import("./redis/section.ts");
+    redisRows.push(...await redisSection(mode, log));
+  } catch (error) {
+    redisFailure = `redis section failed: ${(error as Error).message}`;
+    log(`✗ ${redisFailure}`);
+  }
+}
+
 let refs: Reference[] = [];
 if (!flag("no-reference") && filter === undefined) {
   log(`\n▶ reference figures (CPython, C)`);
   refs = references(plan, log);
 }
 
-const rows = reports.flatMap(rowsOf);
+const rows = [...reports.flatMap(rowsOf), ...redisRows];
 const cpu = cpus();
 const report: Report = {
   schema: 1,
@@ -157,6 +188,7 @@ for (const row of targetRows) {
   );
 }
 const failures = [
+  ...(redisFailure !== undefined ? [redisFailure] : []),
   ...statuses.filter((s) => !s.ok).map((s) => s.note!),
   ...rows.filter((r) => r.note?.includes(" failed: ")).map((r) => `${r.runtime}: ${r.note}`),
 ];

@@ -282,6 +282,106 @@ test("a thread's non-daemon child outlives its parent's export (two copies in th
   assert.equal(await event.wait({ timeout: WAIT_MS }), true, "the child ran to its end");
 });
 
+test("threadkit/redis loads from dist (ESM and CJS) and shares the core's error classes", async () => {
+  const esmRedis = await import("../dist/redis.js");
+  const cjsRedis = require("../dist/redis.cjs");
+  const names = [
+    "Lock",
+    "RLock",
+    "Semaphore",
+    "BoundedSemaphore",
+    "Event",
+    "Latch",
+    "Barrier",
+    "RWLock",
+    "Queue",
+  ];
+  for (const name of names) {
+    assert.equal(typeof esmRedis[name], "function", `ESM ${name}`);
+    assert.equal(typeof cjsRedis[name], "function", `CJS ${name}`);
+  }
+  assert.deepEqual(Object.keys(cjsRedis).sort(), Object.keys(esmRedis).sort());
+  // One copy of the core per format: errors thrown by the subpath are the core's classes.
+  assert.equal(esmRedis.OwnerDiedError, esm.OwnerDiedError);
+  assert.equal(cjsRedis.NotOwnedError, cjs.NotOwnedError);
+  assert.throws(() => new esmRedis.Lock({}, "x"), TypeError);
+  assert.throws(() => new cjsRedis.Queue(undefined, "x"), TypeError);
+  // The main entry never loads the subpath: none of its code is in mod.cjs, mod.js or the
+  // chunks mod.js imports.
+  const { readFileSync } = await import("node:fs");
+  const distFile = (name) => readFileSync(new URL(`../dist/${name}`, import.meta.url), "utf8");
+  const modJs = distFile("mod.js");
+  const chunks = [
+    ...modJs.matchAll(/from "\.\/(chunk-[\w-]+\.js)"|import "\.\/(chunk-[\w-]+\.js)"/g),
+  ]
+    .map((m) => m[1] ?? m[2]);
+  for (const source of [distFile("mod.cjs"), modJs, ...chunks.map(distFile)]) {
+    assert.equal(source.includes("THREADKIT_WRONGKIND"), false, "the core bundles no Redis code");
+  }
+});
+
+test("threadkit/redis from dist: a Lock against a real redis-server, if installed", async () => {
+  const { existsSync } = await import("node:fs");
+  const server = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].find((p) =>
+    existsSync(p)
+  );
+  if (server === undefined) {
+    if (process.env.CI !== undefined) {
+      throw new Error("redis-server is not installed (apt-get install redis-server)");
+    }
+    console.log("# skipped: redis-server not installed (apt-get install redis-server)");
+    return;
+  }
+  const { spawn } = await import("node:child_process");
+  const { createServer } = await import("node:net");
+  const port = await new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  const child = spawn(server, [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+  ], { stdio: "ignore" });
+  const { createClient } = require("redis");
+  try {
+    let client;
+    for (let i = 0;; i++) {
+      try {
+        client = await createClient({
+          url: `redis://127.0.0.1:${port}`,
+          socket: { reconnectStrategy: false },
+        }).on("error", () => {}).connect();
+        break;
+      } catch (error) {
+        if (i > 100) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    for (const build of [await import("../dist/redis.js"), require("../dist/redis.cjs")]) {
+      const lock = new build.Lock(client, "dist-smoke");
+      assert.equal(await lock.tryAcquire(), true);
+      assert.equal(typeof lock.fence, "number");
+      await lock.release();
+      const q = new build.Queue(client, "dist-smoke-q");
+      await q.put(new Map([[1n, new Date(7)]]));
+      const m = await q.get();
+      assert.equal(m.get(1n).getTime(), 7);
+      await q.taskDone();
+    }
+    await client.close();
+  } finally {
+    process.kill(child.pid, "SIGKILL");
+  }
+});
+
 let passed = 0;
 let failed = 0;
 try {

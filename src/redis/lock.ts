@@ -1,0 +1,331 @@
+/**
+ * `Lock` over Redis: a mutual-exclusion lock shared by processes and machines, with leases,
+ * owner death and fencing tokens.
+ *
+ * Keys (one hash tag: one cluster slot)
+ * | key                     | type   | TTL   | meaning                                           |
+ * | threadkit:{name}:kind   | string | none  | "Lock" ("RLock" for an RLock)                     |
+ * | threadkit:{name}:owner  | string | lease | holder record "fence holderId" while held         |
+ * | threadkit:{name}:fence  | int    | none  | INCR'd per grant; never deleted, not by destroy() |
+ * | threadkit:{name}:last   | string | none  | record of the latest grant until its release      |
+ * | threadkit:{name}:wake   | chan.  | -     | SPUBLISH'd on release                             |
+ * Invariants: `owner` exists iff the lock is held (its TTL is the server's lease clock);
+ * `last` exists and `owner` does not iff the latest holder's lease ran out unreleased (owner
+ * death); a fence is never granted twice and grows with every grant.
+ *
+ * @module
+ */
+
+import {
+  type Commands,
+  commandsOf,
+  KIND_CHECK,
+  KIND_SET,
+  leaseOf,
+  LeaseOwnerDiedError,
+  newHolderId,
+  NotOwnedError,
+  notOwnedMessage,
+  optionsOf,
+  prefixOf,
+  RedisGuard,
+  type RedisHoldOptions,
+  Renewal,
+  run,
+  TimeoutError,
+  waitFor,
+  waitOptionsOf,
+} from "./internal.ts";
+
+/**
+ * Grants a free lock. KEYS: kind owner fence last; ARGV: kind holderId leaseMs.
+ * Returns {1, fence, previousRecordIfDied|nil} or {0, ownerPttl}.
+ */
+export const ACQUIRE = `${KIND_CHECK}
+local ttl = redis.call('PTTL', KEYS[2])
+if ttl ~= -2 then return {0, ttl} end
+${KIND_SET}
+local died = redis.call('GET', KEYS[4])
+local fence = redis.call('INCR', KEYS[3])
+local record = fence .. ' ' .. ARGV[2]
+redis.call('SET', KEYS[2], record, 'PX', ARGV[3])
+redis.call('SET', KEYS[4], record)
+return {1, fence, died}`;
+
+/** Releases a lock held by `record`. KEYS: owner last; ARGV: record channel. Returns 1 or 0. */
+export const RELEASE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('SPUBLISH', ARGV[2], 'r')
+return 1`;
+
+/** Extends a lock held by `record`. KEYS: owner; ARGV: record leaseMs. Returns 1 or 0. */
+export const RENEW = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
+/** Whether the lock is held. KEYS: kind owner; ARGV: kind. */
+const LOCKED = `${KIND_CHECK}
+return redis.call('EXISTS', KEYS[2])`;
+
+/** Deletes the lock's keys but the fence counter. KEYS: kind owner last; ARGV: kind. */
+const DESTROY = `${KIND_CHECK}
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+return 1`;
+
+/** Options of a Redis `Lock`. */
+export interface LockOptions {
+  /** Lease of every hold in ms, renewed every lease/3 while the process lives (default 30,000). */
+  lease?: number | undefined;
+}
+
+/** Set by `RLock`'s constructor for the `Lock` it wraps: the kind its scripts write. */
+let openingKind: string | undefined;
+
+/** @internal A `Lock` whose keys say `kind` (for `RLock`). */
+export function lockOfKind(
+  client: unknown,
+  name: string,
+  options: LockOptions | undefined,
+  kind: string,
+): Lock {
+  openingKind = kind;
+  try {
+    return new Lock(client, name, options);
+  } finally {
+    openingKind = undefined;
+  }
+}
+
+/** The state of one hold by one object. */
+interface Hold {
+  record: string;
+  fence: number;
+  renewal: Renewal;
+}
+
+/** Parses "fence holderId". */
+function parseRecord(record: string): { fence: number; holderId: string } {
+  const space = record.indexOf(" ");
+  return { fence: Number(record.slice(0, space)), holderId: record.slice(space + 1) };
+}
+
+/**
+ * A mutual-exclusion lock kept in Redis, shared by every process and machine that opens the same
+ * name on the same server (or cluster).
+ *
+ * - At most one holder at a time, across processes: the holder is this object (the lock has an
+ *   owner, unlike the core's `Lock`); `release()` by another object throws `NotOwnedError`.
+ * - Every hold has a lease (default 30 s), renewed every lease/3 while this process runs. A holder
+ *   whose process dies (or pauses past its lease) loses the lock when the lease runs out; the next
+ *   acquirer gets it together with an `OwnerDiedError` naming the dead holder's id and fence.
+ * - Every hold gets a fencing token, `lock.fence` / `guard.fence`: strictly increasing per lock
+ *   name, across all holders. Pass it to the resource you protect and have it refuse older ones:
+ *   that is the only protection against a holder that paused past its lease.
+ * - Waiters are woken over sharded pub/sub when the holder releases, and re-check when the
+ *   holder's lease could have run out (an expiry publishes nothing); not fair.
+ * - Not re-entrant: see `RLock`.
+ *
+ * Happens-before: a `release()` that resolved synchronizes before the `acquire` that next obtains
+ * the lock (both are scripts on the one server that holds the key).
+ *
+ * Sharing: open `new Lock(client, sameName)` in every process; there is no handle to pass.
+ *
+ * @example Serialize work across processes
+ * ```ts ignore
+ * import { createClient } from "redis";
+ * import { Lock } from "threadkit/redis";
+ *
+ * const client = await createClient().connect();
+ * const lock = new Lock(client, "orders:42", { lease: 10_000 });
+ * {
+ *   await using guard = await lock.hold({ timeout: 5_000 });
+ *   await db.write(order, { fence: guard.fence });
+ * }
+ * ```
+ */
+export class Lock {
+  /** The lock's name (its keys are `threadkit:{name}:*`). */
+  readonly name: string;
+  /** The default lease of a hold, in ms. */
+  readonly lease: number;
+  /** This object's holder id, `host:pid:random:n`, as other holders' errors name it. */
+  readonly holderId: string;
+  readonly #commands: Commands;
+  readonly #kind: string;
+  readonly #keys: { kind: string; owner: string; fence: string; last: string; wake: string };
+  #hold: Hold | undefined;
+  /** Set when this object's last hold was lost to its lease (for the release message). */
+  #lost = false;
+
+  /**
+   * Opens the lock `name` through a connected node-redis client. Writes nothing to Redis.
+   *
+   * @param client A connected client of the `redis` package (`createClient` or `createCluster`).
+   * @param name The lock's name; processes that use the same name share the lock.
+   * @param options `lease` in ms (default 30,000).
+   * @throws {TypeError} `client` is not a connected node-redis client; `name` is not a non-empty
+   * string; bad options.
+   * @throws {RangeError} `lease` is not a finite number >= 1.
+   */
+  constructor(client: unknown, name: string, options?: LockOptions) {
+    const kind = openingKind ?? "Lock";
+    openingKind = undefined;
+    this.#kind = kind;
+    this.#commands = commandsOf(client, kind);
+    const prefix = prefixOf(name, kind);
+    this.lease = leaseOf(optionsOf<LockOptions>(options, `create ${kind}`).lease, `create ${kind}`);
+    this.name = name;
+    this.holderId = newHolderId();
+    this.#keys = {
+      kind: `${prefix}:kind`,
+      owner: `${prefix}:owner`,
+      fence: `${prefix}:fence`,
+      last: `${prefix}:last`,
+      wake: `${prefix}:wake`,
+    };
+  }
+
+  /** The fencing token of this object's current hold, or `undefined` when it holds nothing. */
+  get fence(): number | undefined {
+    return this.#hold?.fence;
+  }
+
+  /**
+   * Takes the lock if it is free, without waiting (one round trip).
+   *
+   * @returns `true` if this call took it.
+   * @throws {OwnerDiedError} (rejects) Taken over from a holder whose lease ran out (now held).
+   * @throws {TypeError} (rejects) The name holds another kind of primitive.
+   */
+  tryAcquire(): Promise<boolean> {
+    return this.acquire({ timeout: 0 });
+  }
+
+  /**
+   * Waits until this object holds the lock, `timeout` runs out or `signal` aborts.
+   *
+   * @param options `timeout` in ms (`0` tries once; default `Infinity`), `signal`, and `lease` in
+   * ms for this hold (default: the lock's).
+   * @returns A promise of `true` once acquired, `false` on timeout (nothing held then).
+   * @throws {TypeError|RangeError} (rejects) Bad options; the name holds another kind.
+   * @throws {OwnerDiedError} (rejects) Acquired from a holder whose lease ran out unreleased;
+   * the lock IS held: repair the data it protects, then release.
+   * @throws {Error} (rejects) A Redis command failed (the server's error is its `cause`).
+   */
+  async acquire(options?: RedisHoldOptions): Promise<boolean> {
+    const what = `acquire lock "${this.name}"`;
+    const { timeout, signal } = waitOptionsOf(options, what);
+    const lease = leaseOf(options?.lease, what, this.lease);
+    const keys = this.#keys;
+    const holderId = this.holderId;
+    let recheck = lease / 3;
+    const granted = await waitFor({
+      commands: this.#commands,
+      channel: keys.wake,
+      signal,
+      timeout,
+      recheckMs: () => recheck,
+      attempt: async () => {
+        const reply = await run(
+          this.#commands,
+          ACQUIRE,
+          [keys.kind, keys.owner, keys.fence, keys.last],
+          [this.#kind, holderId, lease],
+          what,
+        ) as [number, number, string | null];
+        if (reply[0] === 1) {
+          return { fence: reply[1], record: `${reply[1]} ${holderId}`, died: reply[2] };
+        }
+        // Re-check just after the holder's lease could run out, at most every lease/3.
+        recheck = reply[1] >= 0 ? Math.min(reply[1] + 2, lease / 3) : lease / 3;
+        return undefined;
+      },
+      // The wait gave up while a grant was in flight: hand the lock straight back.
+      undo: (grant) => this.#releaseRecord(grant.record, what).catch(() => {}),
+    });
+    if (granted === undefined) return false;
+    this.#hold?.renewal.stop();
+    this.#lost = false;
+    const record = granted.record;
+    this.#hold = {
+      record,
+      fence: granted.fence,
+      renewal: new Renewal(
+        lease,
+        async () => await run(this.#commands, RENEW, [keys.owner], [record, lease], what) === 1,
+      ),
+    };
+    if (granted.died !== null && granted.died !== undefined) {
+      const dead = parseRecord(granted.died);
+      throw new LeaseOwnerDiedError(`lock "${this.name}"`, dead.holderId, dead.fence);
+    }
+    return true;
+  }
+
+  /**
+   * Acquires and returns a guard for `await using`; its `fence` is the hold's fencing token.
+   *
+   * @param options As {@link Lock.acquire}.
+   * @returns The guard; `await guard.release()` (or leaving the `await using` block) releases.
+   * @throws {TimeoutError} (rejects) Not acquired within `timeout`.
+   * @throws {OwnerDiedError} (rejects) As {@link Lock.acquire} (the lock is held: release it).
+   */
+  async hold(options?: RedisHoldOptions): Promise<RedisGuard> {
+    if (!await this.acquire(options)) {
+      throw new TimeoutError(
+        `Cannot hold lock "${this.name}": timed out after ${options?.timeout} ms`,
+      );
+    }
+    return new RedisGuard(() => this.release(), this.#hold?.fence);
+  }
+
+  /**
+   * Releases the lock held by this object and wakes the waiters.
+   *
+   * @throws {NotOwnedError} (rejects) This object does not hold it, or its lease ran out (the lock
+   * may now be someone else's).
+   */
+  async release(): Promise<void> {
+    const hold = this.#hold;
+    const what = `release lock "${this.name}"`;
+    if (hold === undefined) throw new NotOwnedError(notOwnedMessage("lock", this.name, this.#lost));
+    this.#hold = undefined;
+    hold.renewal.stop();
+    if (!await this.#releaseRecord(hold.record, what)) {
+      this.#lost = true;
+      throw new NotOwnedError(notOwnedMessage("lock", this.name, true));
+    }
+  }
+
+  #releaseRecord(record: string, what: string): Promise<boolean> {
+    const keys = this.#keys;
+    return run(this.#commands, RELEASE, [keys.owner, keys.last], [record, keys.wake], what)
+      .then((reply) => reply === 1);
+  }
+
+  /** Whether some process holds the lock (a snapshot, one round trip). */
+  async locked(): Promise<boolean> {
+    const keys = this.#keys;
+    return await run(this.#commands, LOCKED, [keys.kind, keys.owner], [this.#kind], "read lock") ===
+      1;
+  }
+
+  /**
+   * Deletes the lock's keys, except its fence counter (so fences keep growing if it is used
+   * again). A holder loses the lock; use only when no process needs it any more.
+   */
+  async destroy(): Promise<void> {
+    this.#hold?.renewal.stop();
+    this.#hold = undefined;
+    const keys = this.#keys;
+    await run(
+      this.#commands,
+      DESTROY,
+      [keys.kind, keys.owner, keys.last],
+      [this.#kind],
+      "destroy lock",
+    );
+  }
+}

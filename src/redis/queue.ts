@@ -1,0 +1,525 @@
+/**
+ * `Queue` over Redis: a FIFO shared by producer and consumer processes, on a Redis Stream with
+ * one consumer group; at-least-once delivery that survives a consumer's death.
+ *
+ * Keys (one hash tag: one cluster slot)
+ * | key                      | type   | meaning                                                 |
+ * | threadkit:{name}:kind    | string | "Queue"                                                 |
+ * | threadkit:{name}:meta    | hash   | maxsize; size (put, not yet taken); unfinished (put,    |
+ * |                          |        | not yet acknowledged); shutdown ("1"); cursor (of the   |
+ * |                          |        | dead-consumer scan)                                     |
+ * | threadkit:{name}:stream  | stream | field "d": the item, encoded by the structured codec;   |
+ * |                          |        | consumer group "g", one consumer per Queue object       |
+ * | threadkit:{name}:wake    | chan.  | for getters: SPUBLISH'd on put and shutdown              |
+ * | threadkit:{name}:room    | chan.  | for putters and join(): SPUBLISH'd on get (bounded       |
+ * |                          |        | queues only), unfinished reaching 0, and shutdown        |
+ *
+ * Life of an item: XADD (size+1, unfinished+1) -> XREADGROUP by a consumer (size-1; now in the
+ * group's pending list, its idle time reset every lease/3 by the taker's process) -> XACK + XDEL
+ * by `taskDone()` (unfinished-1). An item idle past the lease (its taker died) is claimed by the
+ * next `get` (XAUTOCLAIM) and delivered again.
+ * Invariants: size and unfinished change in the same script as the stream, so `maxsize` and
+ * `join()` see exact counts; an item leaves the pending list only through XACK, so it is never
+ * lost; once acknowledged it is deleted, so it is never delivered again.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import {
+  type Commands,
+  commandsOf,
+  countOf,
+  KIND_CHECK,
+  KIND_SET,
+  leaseOf,
+  newHolderId,
+  optionsOf,
+  prefixOf,
+  QueueEmptyError,
+  QueueFullError,
+  QueueShutDownError,
+  type RedisHoldOptions,
+  type RedisWaitOptions,
+  Renewal,
+  run,
+  structuredCodec,
+  waitFor,
+  waitOptionsOf,
+} from "./internal.ts";
+
+/** Checks the stored maxsize against the opener's (ARGV[2]). */
+const MAXSIZE_CHECK = `local stored = redis.call('HGET', KEYS[2], 'maxsize')
+if stored and stored ~= ARGV[2] then return redis.error_reply('THREADKIT_VALUE ' .. stored) end`;
+
+/**
+ * KEYS: kind meta stream; ARGV: kind maxsize channel item. {1} put, {0} full, {-1} shut down.
+ * A queue whose kind key is absent is new: its group is created here (a shut-down queue has its
+ * kind key and refuses puts before reaching that point).
+ */
+const PUT = `${KIND_CHECK}
+local m = redis.call('HMGET', KEYS[2], 'maxsize', 'shutdown', 'size')
+if m[1] and m[1] ~= ARGV[2] then return redis.error_reply('THREADKIT_VALUE ' .. m[1]) end
+if m[2] == '1' then return {-1} end
+local maxsize = tonumber(ARGV[2])
+if maxsize > 0 and tonumber(m[3] or '0') >= maxsize then return {0} end
+if not kind then
+  redis.call('SET', KEYS[1], ARGV[1])
+  redis.call('HSET', KEYS[2], 'maxsize', ARGV[2])
+  if redis.call('EXISTS', KEYS[3]) == 0 then
+    redis.call('XGROUP', 'CREATE', KEYS[3], 'g', '0', 'MKSTREAM')
+  end
+end
+redis.call('XADD', KEYS[3], '*', 'd', ARGV[4])
+redis.call('HINCRBY', KEYS[2], 'size', 1)
+redis.call('HINCRBY', KEYS[2], 'unfinished', 1)
+redis.call('SPUBLISH', ARGV[3], 'p')
+return {1}`;
+
+/**
+ * KEYS: kind meta stream; ARGV: kind maxsize consumer leaseMs roomChannel.
+ * {1, id, item, redelivered} taken, {0} empty, {-1} shut down and drained.
+ */
+const GET = `${KIND_CHECK}
+${MAXSIZE_CHECK}
+if redis.call('EXISTS', KEYS[3]) == 0 then
+  if redis.call('HGET', KEYS[2], 'shutdown') == '1' then return {-1} end
+  return {0}
+end
+local cursor = redis.call('HGET', KEYS[2], 'cursor') or '0-0'
+local claimed = redis.call('XAUTOCLAIM', KEYS[3], 'g', ARGV[3], ARGV[4], cursor, 'COUNT', 1)
+if claimed[1] ~= cursor then redis.call('HSET', KEYS[2], 'cursor', claimed[1]) end
+local e = claimed[2][1]
+if e then return {1, e[1], e[2][2], 1} end
+local r = redis.call('XREADGROUP', 'GROUP', 'g', ARGV[3], 'COUNT', 1, 'STREAMS', KEYS[3], '>')
+if r then
+  e = r[1][2][1]
+  redis.call('HINCRBY', KEYS[2], 'size', -1)
+  if ARGV[2] ~= '0' then redis.call('SPUBLISH', ARGV[5], 'g') end
+  return {1, e[1], e[2][2], 0}
+end
+if redis.call('HGET', KEYS[2], 'shutdown') == '1' then return {-1} end
+return {0}`;
+
+/** Puts back an item a given-up `get` took. KEYS: meta stream; ARGV: id channel. */
+const UNGET = `
+local e = redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1])[1]
+if not e or redis.call('XACK', KEYS[2], 'g', ARGV[1]) == 0 then return 0 end
+redis.call('XDEL', KEYS[2], ARGV[1])
+redis.call('XADD', KEYS[2], '*', 'd', e[2][2])
+redis.call('HINCRBY', KEYS[1], 'size', 1)
+redis.call('SPUBLISH', ARGV[2], 'p')
+return 1`;
+
+/** Acknowledges an item. KEYS: meta stream; ARGV: id roomChannel. Returns 1 if it was pending. */
+const TASK_DONE = `
+if redis.call('XACK', KEYS[2], 'g', ARGV[1]) == 0 then return 0 end
+redis.call('XDEL', KEYS[2], ARGV[1])
+if redis.call('HINCRBY', KEYS[1], 'unfinished', -1) <= 0 then redis.call('SPUBLISH', ARGV[2], 'j') end
+return 1`;
+
+/** Resets the idle time of this consumer's items. KEYS: stream; ARGV: consumer id... */
+const RENEW = `
+local n = 0
+for i = 2, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], 'g', ARGV[i], ARGV[i], 1)
+  if p[1] and p[1][2] == ARGV[1] then
+    redis.call('XCLAIM', KEYS[1], 'g', ARGV[1], 0, ARGV[i], 'JUSTID')
+    n = n + 1
+  end
+end
+return n`;
+
+/** {size, unfinished, shutdown}. KEYS: kind meta; ARGV: kind maxsize. */
+const STATE = `${KIND_CHECK}
+${MAXSIZE_CHECK}
+local m = redis.call('HMGET', KEYS[2], 'size', 'unfinished', 'shutdown')
+return {tonumber(m[1] or '0'), tonumber(m[2] or '0'), m[3] == '1' and 1 or 0}`;
+
+/** KEYS: kind meta stream; ARGV: kind maxsize wakeChannel immediate roomChannel. */
+const SHUTDOWN = `${KIND_CHECK}
+${MAXSIZE_CHECK}
+${KIND_SET}
+if not stored then redis.call('HSET', KEYS[2], 'maxsize', ARGV[2]) end
+redis.call('HSET', KEYS[2], 'shutdown', '1')
+if ARGV[4] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then
+  local n = 0
+  while true do
+    local r = redis.call('XREADGROUP', 'GROUP', 'g', 'threadkit:discard', 'COUNT', 100, 'STREAMS', KEYS[3], '>')
+    if not r then break end
+    for _, e in ipairs(r[1][2]) do
+      redis.call('XACK', KEYS[3], 'g', e[1])
+      redis.call('XDEL', KEYS[3], e[1])
+      n = n + 1
+    end
+  end
+  redis.call('HSET', KEYS[2], 'size', 0)
+  redis.call('HINCRBY', KEYS[2], 'unfinished', -n)
+end
+redis.call('SPUBLISH', ARGV[3], 's')
+redis.call('SPUBLISH', ARGV[5], 's')
+return 1`;
+
+/** KEYS: kind meta stream; ARGV: kind. */
+const DESTROY = `${KIND_CHECK}
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+return 1`;
+
+/** How often an idle `join()` or `put()` re-checks with no message. */
+const RECHECK_MS = 10_000;
+
+/** Options of a Redis `Queue`. */
+export interface RedisQueueOptions {
+  /** Items at most (0: unbounded). Stored by the first write; another value is a `RangeError`. */
+  maxsize?: number | undefined;
+  /**
+   * Lease of a taken item in ms (default 30,000): an item whose consumer stops renewing for this
+   * long is delivered again. Use the same lease in every process of a queue.
+   */
+  lease?: number | undefined;
+}
+
+/** Options of `Queue.shutdown`. */
+export interface RedisShutdownOptions {
+  /** Discard the items not yet taken and wake every waiter (default false). */
+  immediate?: boolean | undefined;
+}
+
+/**
+ * A FIFO queue kept in Redis, shared by every process that opens the same name: Python's
+ * `queue.Queue` across processes and machines.
+ *
+ * - `put`/`get` wait (with `timeout`, `signal`); `putNowait` throws `QueueFullError`,
+ *   `getNowait` throws `QueueEmptyError`. Items go through the core's structured codec
+ *   (Date, Map, Set, BigInt, typed arrays, ... round-trip; a value it cannot encode is a
+ *   `TypeError` and nothing is written).
+ * - Delivery is at-least-once: an item taken by a consumer whose process dies before
+ *   `taskDone()` is delivered again once its lease runs out; a live consumer's taken items are
+ *   renewed every lease/3. After `taskDone()` an item is never delivered again.
+ * - `taskDone()` acknowledges the oldest item this object took and has not acknowledged;
+ *   with none → `RangeError`. `join()` waits until every item put was acknowledged.
+ * - `shutdown()`: then `put` throws `QueueShutDownError`; `get` drains, then throws it;
+ *   `{ immediate: true }` discards the items not yet taken and wakes every waiter.
+ * - `qsize()` counts items put and not yet taken (an item awaiting redelivery is not counted).
+ * - FIFO among items put by one process; items of different processes are ordered by the
+ *   server's arrival order. A redelivered item comes before newer ones.
+ *
+ * Happens-before: a `put()` synchronizes before the `get()` that returns its item.
+ *
+ * @example Work items across processes
+ * ```ts ignore
+ * const jobs = new Queue<{ url: string }>(client, "jobs", { maxsize: 100 });
+ * await jobs.put({ url }); // producers
+ * const job = await jobs.get(); // consumers
+ * await work(job);
+ * await jobs.taskDone();
+ * ```
+ */
+export class Queue<T = unknown> {
+  /** The queue's name. */
+  readonly name: string;
+  /** Items at most (0: unbounded). */
+  readonly maxsize: number;
+  /** The default lease of a taken item, in ms. */
+  readonly lease: number;
+  /** This object's consumer name in the stream's group. */
+  readonly holderId: string;
+  readonly #commands: Commands;
+  readonly #keys: { kind: string; meta: string; stream: string; wake: string; room: string };
+  /** Ids of items this object took and has not acknowledged, oldest first. */
+  readonly #taken: string[] = [];
+  #renewal: Renewal | undefined;
+  #renewalLease = Infinity;
+
+  /**
+   * Opens the queue `name`. Writes nothing to Redis.
+   *
+   * @param client A connected node-redis client (single node or cluster).
+   * @param name The queue's name.
+   * @param options `maxsize` (default 0: unbounded), `lease` in ms (default 30,000).
+   * @throws {TypeError} Not a connected client; bad name or options.
+   * @throws {RangeError} `maxsize` is not an integer >= 0; bad lease.
+   */
+  constructor(client: unknown, name: string, options?: RedisQueueOptions) {
+    this.#commands = commandsOf(client, "Queue");
+    const prefix = prefixOf(name, "Queue");
+    const o = optionsOf<RedisQueueOptions>(options, "create Queue");
+    this.maxsize = countOf(o.maxsize ?? 0, "create Queue", "maxsize");
+    this.lease = leaseOf(o.lease, "create Queue");
+    this.name = name;
+    this.holderId = newHolderId();
+    this.#keys = {
+      kind: `${prefix}:kind`,
+      meta: `${prefix}:meta`,
+      stream: `${prefix}:stream`,
+      wake: `${prefix}:wake`,
+      room: `${prefix}:room`,
+    };
+  }
+
+  async #run(
+    script: string,
+    keys: string[],
+    args: (string | number | Uint8Array)[],
+    what: string,
+    binary = false,
+  ) {
+    try {
+      return await run(this.#commands, script, keys, args, what, binary);
+    } catch (error) {
+      const cause = (error as Error).cause;
+      const message = cause instanceof Error ? cause.message : "";
+      const at = message.indexOf("THREADKIT_VALUE ");
+      if (at === -1) throw error;
+      throw new RangeError(
+        `Cannot ${what}: it already exists with maxsize ${
+          message.slice(at + 16).trim()
+        }, not ${this.maxsize}`,
+      );
+    }
+  }
+
+  async #state(): Promise<[number, number, number]> {
+    const k = this.#keys;
+    return await this.#run(
+      STATE,
+      [k.kind, k.meta],
+      ["Queue", this.maxsize],
+      `read queue "${this.name}"`,
+    ) as [number, number, number];
+  }
+
+  /** Items put and not yet taken (one round trip). */
+  async qsize(): Promise<number> {
+    return (await this.#state())[0];
+  }
+
+  /** Whether `qsize()` is 0. */
+  async empty(): Promise<boolean> {
+    return await this.qsize() === 0;
+  }
+
+  /** Whether `qsize()` reached `maxsize` (never, when unbounded). */
+  async full(): Promise<boolean> {
+    return this.maxsize > 0 && await this.qsize() >= this.maxsize;
+  }
+
+  /**
+   * Puts an item, waiting while the queue is full.
+   *
+   * @param item Any value the structured codec encodes.
+   * @param options `timeout` in ms (`0` tries once), `signal`.
+   * @throws {QueueFullError} (rejects) Still full when `timeout` ran out.
+   * @throws {QueueShutDownError} (rejects) The queue is shut down.
+   * @throws {TypeError} (rejects) The item cannot be encoded (nothing written); bad options.
+   */
+  async put(item: T, options?: RedisWaitOptions): Promise<void> {
+    const what = `put on queue "${this.name}"`;
+    const { timeout, signal } = waitOptionsOf(options, what);
+    // Copy: the codec returns a view on its scratch buffer, reused by the next encode.
+    const bytes = structuredCodec.encode(item).slice();
+    const k = this.#keys;
+    const outcome = await waitFor({
+      commands: this.#commands,
+      channel: k.room,
+      signal,
+      timeout,
+      recheckMs: () => RECHECK_MS,
+      attempt: async () => {
+        const reply = await this.#run(PUT, [k.kind, k.meta, k.stream], [
+          "Queue",
+          this.maxsize,
+          k.wake,
+          bytes,
+        ], what) as number[];
+        return reply[0] === 0 ? undefined : reply[0]!;
+      },
+    });
+    if (outcome === -1) throw new QueueShutDownError(`Cannot ${what}: it is shut down`);
+    if (outcome === undefined) {
+      throw new QueueFullError(
+        timeout === 0
+          ? `Cannot ${what}: it is full (maxsize ${this.maxsize})`
+          : `Cannot ${what}: still full (maxsize ${this.maxsize}) after ${timeout} ms`,
+      );
+    }
+  }
+
+  /**
+   * Puts an item if there is room now.
+   *
+   * @throws {QueueFullError} (rejects) The queue is full.
+   */
+  putNowait(item: T): Promise<void> {
+    return this.put(item, { timeout: 0 });
+  }
+
+  /**
+   * Takes the oldest item, waiting while the queue is empty. The item counts as this object's
+   * until `taskDone()`; if this process dies first, it is delivered again after its lease.
+   *
+   * @param options `timeout` in ms (`0` tries once), `signal`, `lease` of this item.
+   * @throws {QueueEmptyError} (rejects) Still empty when `timeout` ran out.
+   * @throws {QueueShutDownError} (rejects) Shut down and drained.
+   */
+  async get(options?: RedisHoldOptions): Promise<T> {
+    const what = `get from queue "${this.name}"`;
+    const { timeout, signal } = waitOptionsOf(options, what);
+    const lease = leaseOf(options?.lease, what, this.lease);
+    const k = this.#keys;
+    const outcome = await waitFor({
+      commands: this.#commands,
+      channel: k.wake,
+      signal,
+      timeout,
+      recheckMs: () => lease / 3,
+      attempt: async () => {
+        const reply = await this.#run(
+          GET,
+          [k.kind, k.meta, k.stream],
+          ["Queue", this.maxsize, this.holderId, lease, k.room],
+          what,
+          true,
+        ) as [number, Uint8Array, Uint8Array, number];
+        if (reply[0] === 0) return undefined;
+        if (reply[0] === -1) return { shutdown: true as const };
+        return { id: Buffer.from(reply[1]).toString("latin1"), bytes: reply[2] };
+      },
+      undo: (taken) => {
+        if ("id" in taken) {
+          return run(this.#commands, UNGET, [k.meta, k.stream], [taken.id, k.wake], what).catch(
+            () => {},
+          );
+        }
+      },
+    });
+    if (outcome === undefined) {
+      throw new QueueEmptyError(
+        timeout === 0
+          ? `Cannot ${what}: it is empty`
+          : `Cannot ${what}: still empty after ${timeout} ms`,
+      );
+    }
+    if ("shutdown" in outcome) throw new QueueShutDownError(`Cannot ${what}: it is shut down`);
+    this.#taken.push(outcome.id);
+    this.#renew(lease);
+    return structuredCodec.decode(outcome.bytes) as T;
+  }
+
+  /**
+   * Takes an item if one is there now.
+   *
+   * @throws {QueueEmptyError} (rejects) The queue is empty.
+   */
+  getNowait(): Promise<T> {
+    return this.get({ timeout: 0 });
+  }
+
+  /** Keeps this object's taken items from being redelivered while this process lives. */
+  #renew(lease: number): void {
+    if (this.#renewal !== undefined && lease >= this.#renewalLease) return;
+    this.#renewal?.stop();
+    this.#renewalLease = lease;
+    const k = this.#keys;
+    this.#renewal = new Renewal(lease, async () => {
+      if (this.#taken.length === 0) {
+        this.#renewal = undefined;
+        this.#renewalLease = Infinity;
+        return false;
+      }
+      await run(
+        this.#commands,
+        RENEW,
+        [k.stream],
+        [this.holderId, ...this.#taken],
+        "renew queue items",
+      );
+      return true;
+    });
+  }
+
+  /**
+   * Acknowledges the oldest item this object took and has not acknowledged: it is deleted and
+   * never delivered again; `join()` returns once every item put was acknowledged.
+   *
+   * The acknowledgement is sent at once and not waited for: Redis applies it before any later
+   * command of this client (so a consumer's next `get()` travels with it, one round trip per
+   * item, as BullMQ's "finish and fetch next" script does). Should it fail (the server is
+   * unreachable), the item counts as not done and is delivered again after its lease: delivery
+   * stays at-least-once.
+   *
+   * @throws {RangeError} (rejects) This object has no unacknowledged item (as Python's "called
+   * too many times").
+   */
+  taskDone(): Promise<void> {
+    const id = this.#taken.shift();
+    if (id === undefined) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot mark a task done on queue "${this.name}": this object took no unfinished item`,
+        ),
+      );
+    }
+    const k = this.#keys;
+    run(this.#commands, TASK_DONE, [k.meta, k.stream], [id, k.room], "mark a task done")
+      .catch(() => {});
+    return Promise.resolve();
+  }
+
+  /**
+   * Waits until every item put was acknowledged with `taskDone()`.
+   *
+   * @returns `true`, or `false` when `timeout` ran out.
+   */
+  async join(options?: RedisWaitOptions): Promise<boolean> {
+    const what = `join queue "${this.name}"`;
+    const { timeout, signal } = waitOptionsOf(options, what);
+    const result = await waitFor({
+      commands: this.#commands,
+      channel: this.#keys.room,
+      signal,
+      timeout,
+      recheckMs: () => RECHECK_MS,
+      attempt: async () => (await this.#state())[1] <= 0 ? true : undefined,
+    });
+    return result === true;
+  }
+
+  /**
+   * Shuts the queue down for every process: `put` throws `QueueShutDownError` from now on, and
+   * `get` once the queue is drained. With `immediate`, the items not yet taken are discarded
+   * (and count as done for `join()`).
+   */
+  async shutdown(options?: RedisShutdownOptions): Promise<void> {
+    const o = optionsOf<RedisShutdownOptions>(options, `shut down queue "${this.name}"`);
+    const k = this.#keys;
+    await this.#run(SHUTDOWN, [k.kind, k.meta, k.stream], [
+      "Queue",
+      this.maxsize,
+      k.wake,
+      o.immediate === true ? "1" : "0",
+      k.room,
+    ], `shut down queue "${this.name}"`);
+  }
+
+  /** Yields items until the queue is shut down and drained. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    for (;;) {
+      try {
+        yield await this.get();
+      } catch (error) {
+        if (error instanceof QueueShutDownError) return;
+        throw error;
+      }
+    }
+  }
+
+  /** Deletes the queue's keys: its items, counts and shutdown state. */
+  async destroy(): Promise<void> {
+    this.#renewal?.stop();
+    this.#renewal = undefined;
+    this.#taken.length = 0;
+    const k = this.#keys;
+    await run(this.#commands, DESTROY, [k.kind, k.meta, k.stream], ["Queue"], "destroy queue");
+  }
+}

@@ -1,0 +1,208 @@
+import assert from "node:assert/strict";
+import { Lock, NotOwnedError, OwnerDiedError, TimeoutError } from "../../redis.ts";
+import { connect, redisTest, type Server, spawnChild, startRedis } from "./helpers.ts";
+
+async function withServer(
+  fn: (server: Server, c: Awaited<ReturnType<typeof connect>>) => Promise<void>,
+) {
+  const server = await startRedis();
+  const c = await connect(server.url);
+  try {
+    await fn(server, c);
+  } finally {
+    await c.close().catch(() => {});
+    await server.stop();
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+redisTest(
+  "redis Lock: 4 processes x 100 read-modify-write increments, exact total, fences increase",
+  async () => {
+    await withServer(async (server, c) => {
+      const children = Array.from({ length: 4 }, () =>
+        spawnChild("lockIncrements", {
+          url: server.url,
+          name: "counter",
+          iterations: 100,
+          counter: "count",
+          fences: "fences",
+        }));
+      await Promise.all(children.map((child) => child.result));
+      assert.equal(await c.get("count"), "400");
+      const fences = (await c.lRange("fences", 0, -1)).map(Number);
+      assert.equal(fences.length, 400);
+      for (let i = 1; i < fences.length; i++) assert.ok(fences[i]! > fences[i - 1]!, `fence ${i}`);
+      assert.equal(await new Lock(c, "counter").locked(), false);
+    });
+  },
+);
+
+redisTest("redis Lock: tryAcquire, timeout, AbortSignal, NotOwnedError, guards", async () => {
+  await withServer(async (_server, c) => {
+    const a = new Lock(c, "l");
+    const b = new Lock(c, "l");
+    assert.equal(await a.tryAcquire(), true);
+    assert.equal(typeof a.fence, "number");
+    assert.equal(await a.locked(), true);
+    assert.equal(await b.tryAcquire(), false);
+    const t0 = performance.now();
+    assert.equal(await b.acquire({ timeout: 100 }), false);
+    assert.ok(performance.now() - t0 >= 95);
+    await assert.rejects(b.release(), NotOwnedError);
+    await assert.rejects(b.hold({ timeout: 20 }), TimeoutError);
+    // Abort: rejects with the reason, and leaves nothing behind.
+    const ac = new AbortController();
+    const pending = b.acquire({ signal: ac.signal });
+    setTimeout(() => ac.abort(new Error("stop")), 30);
+    await assert.rejects(pending, /stop/);
+    await assert.rejects(b.acquire({ signal: AbortSignal.abort(new Error("early")) }), /early/);
+    const fenceA = a.fence!;
+    await a.release();
+    await assert.rejects(a.release(), NotOwnedError);
+    assert.equal(await a.locked(), false);
+    {
+      await using guard = await b.hold({ timeout: 1_000 });
+      assert.ok(guard.fence! > fenceA);
+      assert.equal(await a.tryAcquire(), false);
+    }
+    assert.equal(await a.tryAcquire(), true);
+    await a.release();
+    // An already aborted signal rejects even when the lock is free.
+    await assert.rejects(a.acquire({ signal: AbortSignal.abort() }));
+    assert.equal(await a.locked(), false);
+    await a.destroy();
+    assert.deepEqual((await c.keys("threadkit:{l}:*")).sort(), ["threadkit:{l}:fence"]);
+  });
+});
+
+redisTest(
+  "redis Lock: holder SIGKILLed -> waiter gets it with OwnerDiedError within lease + 1 s",
+  async () => {
+    await withServer(async (server) => {
+      const lease = 1_500;
+      const holder = spawnChild("holdForever", { url: server.url, name: "dead", lease });
+      const held = await holder.event("acquired") as { fence: number; holderId: string };
+      const waiter = spawnChild<{ acquired: boolean; at: number; ownerDied: any; fence: number }>(
+        "acquireOnce",
+        { url: server.url, name: "dead", lease, timeout: 20_000 },
+      );
+      await waiter.event("waiting");
+      const killedAt = Date.now();
+      holder.kill("SIGKILL");
+      const got = await waiter.result;
+      assert.equal(got.acquired, true);
+      assert.ok(got.ownerDied !== null, "OwnerDiedError expected");
+      assert.equal(got.ownerDied.holderId, held.holderId);
+      assert.equal(got.ownerDied.fence, held.fence);
+      assert.match(got.ownerDied.message, /lease run out/);
+      assert.ok(got.fence > held.fence);
+      assert.ok(got.at - killedAt <= lease + 1_000, `took ${got.at - killedAt} ms`);
+    });
+  },
+);
+
+redisTest("redis Lock: a live holder keeping it 3x its lease is never overtaken", async () => {
+  await withServer(async (server) => {
+    const lease = 600;
+    const holder = spawnChild<{ fence: number }>("holdFor", {
+      url: server.url,
+      name: "live",
+      lease,
+      ms: 3 * lease,
+    });
+    await holder.event("acquired");
+    const start = Date.now();
+    const waiter = spawnChild<{ acquired: boolean; at: number; ownerDied: unknown }>(
+      "acquireOnce",
+      { url: server.url, name: "live", lease, timeout: 20_000 },
+    );
+    const [, got] = await Promise.all([holder.result, waiter.result]);
+    assert.equal(got.acquired, true);
+    assert.equal(got.ownerDied, null);
+    assert.ok(got.at - start >= 3 * lease - 200, `overtaken after ${got.at - start} ms`);
+  });
+});
+
+redisTest("redis Lock: OwnerDiedError in process, the lock is then held", async () => {
+  await withServer(async (_server, c) => {
+    const a = new Lock(c, "od", { lease: 100 });
+    const b = new Lock(c, "od", { lease: 100 });
+    await a.acquire();
+    // Simulate a dead holder: stop a's renewals by deleting nothing but waiting out the lease
+    // after dropping its renewal timer through destroy of its in-process state is not possible,
+    // so take the lease away on the server side.
+    await c.pExpire("threadkit:{od}:owner", 1);
+    const error = await b.acquire({ timeout: 2_000 }).then(() => undefined, (e) => e);
+    assert.ok(error instanceof OwnerDiedError);
+    assert.equal(await b.locked(), true);
+    await assert.rejects(a.release(), NotOwnedError);
+    await b.release();
+  });
+});
+
+redisTest("redis Lock: prompt hand-off, median wake within 100 ms of the release", async () => {
+  await withServer(async (server, c) => {
+    const rounds = 7;
+    const lock = new Lock(c, "handoff");
+    const waiter = spawnChild<number[]>("handoffWaiter", {
+      url: server.url,
+      name: "handoff",
+      rounds,
+    });
+    const delays: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      assert.equal(await lock.acquire({ timeout: 10_000 }), true);
+      const parentFence = lock.fence!;
+      // The waiter starts its next round only once this process holds the lock again.
+      if (i > 0) waiter.send("next");
+      await waiter.event(`waiting${i}`);
+      // Let the waiter subscribe and sleep (it retries once after subscribing).
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const releasedAt = Date.now();
+      await lock.release();
+      const acquired = await waiter.event(`acquired${i}`) as { at: number; fence: number };
+      assert.ok(
+        acquired.fence > parentFence,
+        `round ${i}: fence ${acquired.fence} <= ${parentFence}`,
+      );
+      delays.push(acquired.at - releasedAt);
+    }
+    waiter.send("next");
+    await waiter.result;
+    console.log(`redis Lock hand-off delays (ms): ${delays.join(", ")}; median ${median(delays)}`);
+    assert.ok(median(delays) <= 100, `median hand-off ${median(delays)} ms`);
+  });
+});
+
+redisTest("redis Lock: an idle blocked waiter sends about one command per lease/3", async () => {
+  await withServer(async (server, c) => {
+    const lease = 600;
+    const holder = new Lock(c, "idle", { lease });
+    await holder.acquire();
+    const waiterClient = await connect(server.url);
+    try {
+      let commands = 0;
+      const send = waiterClient.sendCommand.bind(waiterClient);
+      (waiterClient as unknown as { sendCommand: typeof send }).sendCommand =
+        ((...args: Parameters<typeof send>) => {
+          commands++;
+          return send(...args);
+        }) as typeof send;
+      const waiter = new Lock(waiterClient, "idle", { lease });
+      const waited = 1_500;
+      assert.equal(await waiter.acquire({ timeout: waited }), false);
+      // Two attempts around the subscription, then one re-check per lease/3 (200 ms).
+      const expected = 2 + waited / (lease / 3);
+      assert.ok(commands <= expected + 2, `${commands} commands in ${waited} ms`);
+      assert.ok(commands >= 3, `${commands} commands: it re-checks`);
+    } finally {
+      await waiterClient.close();
+      await holder.release();
+    }
+  });
+});

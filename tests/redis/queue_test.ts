@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { Queue, QueueEmptyError, QueueFullError, QueueShutDownError } from "../../redis.ts";
+import { connect, redisTest, type Server, spawnChild, startRedis } from "./helpers.ts";
+
+async function withServer(
+  fn: (server: Server, c: Awaited<ReturnType<typeof connect>>) => Promise<void>,
+) {
+  const server = await startRedis();
+  const c = await connect(server.url);
+  try {
+    await fn(server, c);
+  } finally {
+    await c.close().catch(() => {});
+    await server.stop();
+  }
+}
+
+redisTest(
+  "redis Queue: 2 producer and 2 consumer processes, structured items each delivered exactly once",
+  async () => {
+    await withServer(async (server, c) => {
+      const url = server.url;
+      const perProducer = 60;
+      const consumers = [0, 1].map(() =>
+        spawnChild<number[]>("consumer", { url, name: "q", maxsize: 8 })
+      );
+      const producers = [0, 1].map((i) =>
+        spawnChild("producer", {
+          url,
+          name: "q",
+          from: i * perProducer,
+          count: perProducer,
+          maxsize: 8,
+        })
+      );
+      await Promise.all(producers.map((p) => p.result));
+      const q = new Queue(c, "q", { maxsize: 8 });
+      assert.equal(await q.join({ timeout: 30_000 }), true);
+      await q.shutdown();
+      const seen = (await Promise.all(consumers.map((child) => child.result))).flat();
+      assert.equal(seen.length, 2 * perProducer, "no item delivered twice or lost");
+      assert.deepEqual(
+        [...seen].sort((a, b) => a - b),
+        Array.from({ length: 2 * perProducer }, (_, i) => i),
+      );
+      assert.equal(await q.qsize(), 0);
+    });
+  },
+);
+
+redisTest(
+  "redis Queue: a consumer SIGKILLed before taskDone -> its item is delivered to another",
+  async () => {
+    await withServer(async (server, c) => {
+      const lease = 800;
+      const q = new Queue<{ n: number }>(c, "crash", { lease });
+      await q.put({ n: 7 });
+      await q.put({ n: 8 });
+      const victim = spawnChild("takeAndHang", { url: server.url, name: "crash", lease });
+      assert.equal(await victim.event("took"), 7);
+      victim.kill("SIGKILL");
+      const t0 = performance.now();
+      const first = await q.get({ timeout: 5_000 });
+      const second = await q.get({ timeout: 5_000 });
+      const got = [first.n, second.n].sort();
+      assert.deepEqual(got, [7, 8], "the dead consumer's item came back");
+      assert.ok(performance.now() - t0 < lease + 2_000);
+      await q.taskDone();
+      await q.taskDone();
+      assert.equal(await q.join({ timeout: 1_000 }), true);
+      await assert.rejects(q.getNowait(), QueueEmptyError);
+    });
+  },
+);
+
+redisTest(
+  "redis Queue: maxsize, nowait errors, taskDone/join, shutdown, codec errors",
+  async () => {
+    await withServer(async (_server, c) => {
+      const q = new Queue<unknown>(c, "b", { maxsize: 2 });
+      await assert.rejects(q.getNowait(), QueueEmptyError);
+      await assert.rejects(q.get({ timeout: 50 }), QueueEmptyError);
+      await q.putNowait(1);
+      await q.put(new Map([[1n, new Date(0)]]));
+      assert.equal(await q.full(), true);
+      await assert.rejects(q.putNowait(3), QueueFullError);
+      await assert.rejects(q.put(3, { timeout: 50 }), QueueFullError);
+      // A blocked put proceeds once a get makes room.
+      const putting = q.put(3, { timeout: 5_000 });
+      assert.equal(await q.get(), 1);
+      await putting;
+      assert.equal(await q.qsize(), 2);
+      // Functions cannot be encoded: TypeError, nothing written.
+      await assert.rejects(q.putNowait(() => 1), TypeError);
+      assert.equal(await q.qsize(), 2);
+      const m = await q.get() as Map<bigint, Date>;
+      assert.ok(m instanceof Map && m.get(1n) instanceof Date);
+      assert.equal(await q.get(), 3);
+      assert.equal(await q.join({ timeout: 50 }), false, "three items taken, none done");
+      const joining = q.join({ timeout: 5_000 });
+      await q.taskDone();
+      await q.taskDone();
+      await q.taskDone();
+      await assert.rejects(q.taskDone(), RangeError);
+      assert.equal(await joining, true);
+      // Abort leaves nothing taken.
+      await q.put("x");
+      const ac = new AbortController();
+      ac.abort(new Error("stop"));
+      await assert.rejects(q.get({ signal: ac.signal }), /stop/);
+      assert.equal(await q.qsize(), 1);
+      // Shutdown: puts fail, gets drain then fail; a blocked get is woken.
+      const other = new Queue<unknown>(c, "b", { maxsize: 2 });
+      await other.shutdown();
+      await assert.rejects(q.put(1), QueueShutDownError);
+      assert.equal(await q.get(), "x");
+      await q.taskDone();
+      await assert.rejects(q.get(), QueueShutDownError);
+      // Immediate shutdown discards waiting items and wakes a blocked get.
+      const im = new Queue<number>(c, "im");
+      await im.put(1);
+      await im.put(2);
+      const taken = await im.get();
+      assert.equal(taken, 1);
+      const blocked = new Queue<number>(c, "im2");
+      const waitingGet = blocked.get({ timeout: 10_000 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await blocked.shutdown({ immediate: true });
+      await assert.rejects(waitingGet, QueueShutDownError);
+      await im.shutdown({ immediate: true });
+      assert.equal(await im.qsize(), 0);
+      await im.taskDone();
+      assert.equal(await im.join({ timeout: 1_000 }), true);
+      // Async iteration drains until shutdown.
+      const it = new Queue<number>(c, "it");
+      for (let i = 0; i < 5; i++) await it.put(i);
+      await it.shutdown();
+      const drained: number[] = [];
+      for await (const item of it) {
+        drained.push(item);
+        await it.taskDone();
+      }
+      assert.deepEqual(drained, [0, 1, 2, 3, 4]);
+      await it.destroy();
+      assert.deepEqual(await c.keys("threadkit:{it}:*"), []);
+    });
+  },
+);
