@@ -20,6 +20,10 @@
  * fills, every waiter sees the outcome of its own cycle. That includes `abort()` during DRAINING
  * (unlike CPython, whose draining waiters then raise): it moves to DRAINING_BROKEN, whose waiters
  * still pass and whose last one to leave moves to BROKEN; `reset()` moves it back to DRAINING.
+ * Unlike CPython, an arrival's timeout also runs while it waits out DRAINING or RESETTING: a
+ * party that died before leaving never ends its cycle, and the arrival then breaks the barrier
+ * (DRAINING → DRAINING_BROKEN) instead of hanging. Such a barrier stays broken: `reset()` cannot
+ * count the dead party out; create a new one.
  *
  * @module
  */
@@ -253,12 +257,20 @@ export class Barrier {
     yield* lockInternal(i32, me2, onAbort);
     let arrived = false;
     try {
-      // Enter: wait out a draining or resetting cycle (no timeout, as in CPython).
+      // Enter: wait out a draining or resetting cycle. CPython waits here without a timeout,
+      // since leaving takes a moment; but a party that died (or stalls) before leaving never
+      // ends the cycle, so our timeout counts here too. Running out breaks the barrier as any
+      // timeout does, without failing the completed cycle: DRAINING → DRAINING_BROKEN, whose
+      // leavers still pass (a RESETTING cycle's leavers get BrokenBarrierError anyway).
       for (;;) {
         const state = Atomics.load(i32, STATE);
         if (state !== DRAINING && state !== DRAINING_BROKEN && state !== RESETTING) break;
         if (abort.by !== undefined) throw abort.by.reason; // not arrived: nothing to undo
-        yield* sleep(Infinity);
+        if (deadline !== Infinity && now() >= deadline) {
+          if (state === DRAINING) setState(i32, DRAINING_BROKEN);
+          throw brokenError(); // not arrived: nothing to undo
+        }
+        yield* sleep(deadline);
       }
       if (abort.by !== undefined) throw abort.by.reason;
       if (Atomics.load(i32, STATE) === BROKEN) throw brokenError();
