@@ -26,9 +26,9 @@ import {
   Thread,
 } from "../../mod.ts";
 import {
-  cellAt,
   C_COUNTER,
   C_OWNER,
+  cellAt,
   COMMITTED,
   DEAD,
   PROGRESS,
@@ -188,7 +188,9 @@ async function stopAndJoin(w: Int32Array, victims: Victim[]): Promise<VictimResu
 function pick(rnd: () => number, n: number, k: number, exclude: number[] = []): number[] {
   const pool = Array.from({ length: n }, (_, i) => i).filter((i) => !exclude.includes(i));
   const out: number[] = [];
-  while (out.length < k && pool.length > 0) out.push(pool.splice(Math.floor(rnd() * pool.length), 1)[0]!);
+  while (out.length < k && pool.length > 0) {
+    out.push(pool.splice(Math.floor(rnd() * pool.length), 1)[0]!);
+  }
   return out;
 }
 
@@ -272,7 +274,9 @@ async function cellTrial(
       const primitiveLock = (lock ?? cond)!;
       try {
         if (!await primitiveLock.acquire({ timeout: stuckMs })) {
-          throw new TrialError(`The main thread could not acquire the ${primitive} after the trial`);
+          throw new TrialError(
+            `The main thread could not acquire the ${primitive} after the trial`,
+          );
         }
       } catch (error) {
         if (!(error instanceof OwnerDiedError)) throw error;
@@ -335,8 +339,15 @@ async function barrierTrial(seed: number, stuckMs: number, stats: SuiteStats): P
   const workers = 4;
   const timeoutMs = 400;
   const barrier = new Barrier(workers);
-  const victims = Array.from({ length: workers }, (_, i) =>
-    startVictim("barrierVictim", [barrier, sab, i, (seed + i * 7919) >>> 0, timeoutMs], `barrier-${i}`));
+  const victims = Array.from(
+    { length: workers },
+    (_, i) =>
+      startVictim(
+        "barrierVictim",
+        [barrier, sab, i, (seed + i * 7919) >>> 0, timeoutMs],
+        `barrier-${i}`,
+      ),
+  );
   try {
     // The first kill breaks the barrier for all: a second victim dies at once, not later.
     const [first, second] = pick(rnd, workers, 1 + Math.floor(rnd() * 2));

@@ -25,8 +25,8 @@ import {
   type Semaphore,
 } from "../../mod.ts";
 import {
-  cellAt,
   C_OWNER,
+  cellAt,
   claimCell,
   DEAD,
   EXTRA,
