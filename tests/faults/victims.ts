@@ -297,7 +297,7 @@ export async function queueProducer(
       await queue.put(me * ID_SPAN + k, { timeout: stuckMs });
     } catch (error) {
       if (error instanceof Error && error.name === "QueueFullError") {
-        throw stuck(me, "queue.put", stuckMs);
+        throw stuck(me, `queue.put (qsize ${queue.qsize()}, full ${queue.full()})`, stuckMs);
       }
       throw error;
     }
