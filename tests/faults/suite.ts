@@ -117,13 +117,23 @@ function startVictim(exportName: string, args: unknown[], name: string): Victim 
   return victim;
 }
 
-/** Fails if a victim that was not killed has failed. */
-function checkAlive(victims: Victim[]): void {
-  for (const [i, v] of victims.entries()) {
-    if (!v.killed && v.outcome?.ok === false) {
-      throw new TrialError(`Worker ${i} failed: ${describe(v.outcome.error)}`);
-    }
-  }
+/** Fails if a victim that was not killed has failed, saying where every worker stood. */
+function checkAlive(victims: Victim[], w?: Int32Array): void {
+  const failed = victims.findIndex((v) => !v.killed && v.outcome?.ok === false);
+  if (failed < 0) return;
+  const states = victims.map((v, i) => {
+    const state = v.killed
+      ? "killed"
+      : v.outcome === undefined
+      ? "running"
+      : v.outcome.ok
+      ? "returned"
+      : "failed";
+    return `worker ${i} (thread ${v.thread.ident}): ${state}` +
+      (w === undefined ? "" : `, step ${Atomics.load(w, PROGRESS + i)}`);
+  });
+  const error = (victims[failed]!.outcome as { error: unknown }).error;
+  throw new TrialError(`Worker ${failed} failed: ${describe(error)}\n  ${states.join("\n  ")}`);
 }
 
 function describe(error: unknown): string {
@@ -136,10 +146,11 @@ async function until(
   what: string,
   victims: Victim[],
   ms = JOIN_MS,
+  w?: Int32Array,
 ): Promise<void> {
   const deadline = performance.now() + ms;
   while (!predicate()) {
-    checkAlive(victims);
+    checkAlive(victims, w);
     if (performance.now() > deadline) throw new TrialError(`Timed out waiting until ${what}`);
     await sleep(1);
   }
@@ -172,6 +183,7 @@ async function survivorsProgress(
     `every survivor takes ${steps} more steps after the kills`,
     victims,
     Math.max(5_000, 5 * stuckMs),
+    w,
   );
 }
 

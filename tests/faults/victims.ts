@@ -46,6 +46,10 @@ import {
 export const Q_STARTED = EXTRA;
 /** Puts finished by producer p. */
 export const Q_DONE = EXTRA + 8;
+/** Items taken by all consumers. */
+export const Q_TAKEN = EXTRA + 16;
+/** Gets that timed out (the queue stayed empty for 50 ms), all consumers. */
+export const Q_EMPTY = EXTRA + 17;
 /** Ids a producer may put: producer p puts p * ID_SPAN + k for k < ID_SPAN. */
 export const ID_SPAN = 1 << 14;
 
@@ -280,6 +284,22 @@ export async function barrierVictim(
   }
 }
 
+/**
+ * A white-box view of the queue's header for a stuck report: its lock word's holder (a worker
+ * index, and whether it was killed), then the header slots (see `src/queue.ts`).
+ */
+function queueState(queue: Queue<number>, w: Int32Array): string {
+  const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, 21);
+  const owner = Atomics.load(header, 0) >>> 1;
+  const worker = owner === 0 ? -1 : workerOf(w, owner);
+  const who = owner === 0
+    ? "lock free"
+    : `lock held by thread ${owner} (worker ${worker}${
+      worker >= 0 && Atomics.load(w, DEAD + worker) === 1 ? ", killed" : ""
+    })`;
+  return `${who}; header ${Array.from(header)}`;
+}
+
 /** Queue producer `me`: puts ids `me * ID_SPAN + k`, recording each put started and finished. */
 export async function queueProducer(
   queue: Queue<number>,
@@ -293,13 +313,22 @@ export async function queueProducer(
   for (let k = 0; k < ID_SPAN && Atomics.load(w, STOP) === 0; k++) {
     Atomics.store(w, Q_STARTED + me, k + 1); // id k may be in the queue from here
     const t0 = performance.now();
+    const taken = Atomics.load(w, Q_TAKEN);
+    const empty = Atomics.load(w, Q_EMPTY);
     try {
       await queue.put(me * ID_SPAN + k, { timeout: stuckMs });
     } catch (error) {
-      if (error instanceof Error && error.name === "QueueFullError") {
-        throw stuck(me, `queue.put (qsize ${queue.qsize()}, full ${queue.full()})`, stuckMs);
-      }
-      throw error;
+      if (!(error instanceof Error) || error.name !== "QueueFullError") throw error;
+      // Told to stop meanwhile: the consumers may have returned, leaving the queue full.
+      if (Atomics.load(w, STOP) !== 0) break;
+      const more = Atomics.load(w, Q_TAKEN) - taken;
+      const timedOut = Atomics.load(w, Q_EMPTY) - empty;
+      throw stuck(
+        me,
+        `queue.put (qsize ${queue.qsize()}; meanwhile consumers took ${more} items and ` +
+          `${timedOut} gets timed out; ${queueState(queue, w)})`,
+        stuckMs,
+      );
     }
     waited(result, t0);
     if (rnd() < 0.2) await turn(); // a kill here: put, not recorded as done
@@ -328,9 +357,13 @@ export async function queueConsumer(
     try {
       id = await queue.get({ timeout: 50 });
     } catch (error) {
-      if (error instanceof QueueEmptyError) continue;
+      if (error instanceof QueueEmptyError) {
+        Atomics.add(w, Q_EMPTY, 1);
+        continue;
+      }
       throw error;
     }
+    Atomics.add(w, Q_TAKEN, 1);
     if (rnd() < 0.2) await turn(); // a kill here: an id taken, never counted
     Atomics.add(counts, id, 1);
     Atomics.add(w, PROGRESS + me, 1);
