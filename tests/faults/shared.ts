@@ -65,6 +65,9 @@ export const MAX_CELLS = 4;
 /** First free word after the cells (queue bookkeeping uses it). */
 export const EXTRA = CELLS + MAX_CELLS * CELL_WORDS;
 
+/** Set to 1 by the main thread once every worker has started: the workers' clocks start then. */
+export const GO = EXTRA + 31;
+
 /** Words of the trial buffer before the extra area. */
 export const TRIAL_WORDS = EXTRA;
 

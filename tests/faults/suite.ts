@@ -31,6 +31,8 @@ import {
   cellAt,
   COMMITTED,
   DEAD,
+  GO,
+  IDENT,
   PROGRESS,
   random,
   repairCell,
@@ -52,6 +54,8 @@ export type Primitive = typeof PRIMITIVES[number];
 export interface SuiteOptions {
   /** Trials to run. */
   trials: number;
+  /** Index of the first trial (default 0): a chunk of a longer run, replayed by index. */
+  first?: number | undefined;
   /** The master seed; trial t uses a seed derived from it and t. */
   seed: number;
   /** Bound of every wait that must not be stuck (ms). */
@@ -102,6 +106,13 @@ interface Victim {
   killed: boolean;
 }
 
+/**
+ * Idents whose end is tracked (`MAX_TRACKED` in `src/internal/ident.ts`): idents are never
+ * reused, so the 1024th thread a process starts and every later one can die holding a lock and
+ * nobody is told. A trial with such a victim would fail for that reason alone; say so instead.
+ */
+export const TRACKED_IDENTS = 1024;
+
 function startVictim(exportName: string, args: unknown[], name: string): Victim {
   const thread = new Thread<VictimResult>(VICTIMS, { export: exportName, args, name });
   thread.start();
@@ -115,6 +126,28 @@ function startVictim(exportName: string, args: unknown[], name: string): Victim 
     },
   );
   return victim;
+}
+
+/**
+ * Waits until every victim has started, then lets them go (GO). Fails if a victim's death could
+ * not be tracked (see {@link TRACKED_IDENTS}).
+ */
+async function ready(w: Int32Array, victims: Victim[]): Promise<void> {
+  await until(
+    () => victims.every((_, i) => Atomics.load(w, IDENT + i) !== 0),
+    "every worker has started",
+    victims,
+    60_000,
+  );
+  Atomics.store(w, GO, 1);
+  const ident = Math.max(...victims.map((v) => v.thread.ident));
+  if (ident >= TRACKED_IDENTS) {
+    throw new TrialError(
+      `Thread ident ${ident} is beyond the ${TRACKED_IDENTS} idents whose death is tracked ` +
+        `(idents are never reused): start fewer threads per process (tests/faults/run_full.ts ` +
+        `runs 100 trials per child process)`,
+    );
+  }
 }
 
 /** Fails if a victim that was not killed has failed, saying where every worker stood. */
@@ -273,6 +306,7 @@ async function cellTrial(
     return startVictim("conditionVictim", [cond, sab, i, s, stuckMs], `cond-${i}`);
   });
   try {
+    await ready(w, victims);
     for (const v of pick(rnd, workers, kills)) {
       await killAt(w, victims, v, 1 + Math.floor(rnd() * 40));
       stats.kills++;
@@ -361,6 +395,7 @@ async function barrierTrial(seed: number, stuckMs: number, stats: SuiteStats): P
       ),
   );
   try {
+    await ready(w, victims);
     // The first kill breaks the barrier for all: a second victim dies at once, not later.
     const [first, second] = pick(rnd, workers, 1 + Math.floor(rnd() * 2));
     await killAt(w, victims, first!, 1 + Math.floor(rnd() * 20));
@@ -427,6 +462,7 @@ async function queueTrial(seed: number, stuckMs: number, stats: SuiteStats): Pro
     victims.push(startVictim("queueConsumer", [queue, sab, seen, c, s], `consumer-${c}`));
   }
   try {
+    await ready(w, victims);
     // Keep one producer and one consumer alive.
     const keep = [Math.floor(rnd() * producers), producers + Math.floor(rnd() * consumers)];
     let killedConsumers = 0;
@@ -496,7 +532,8 @@ export async function runFaults(primitive: Primitive, options: SuiteOptions): Pr
     ms: 0,
   };
   const t0 = performance.now();
-  for (let t = 0; t < options.trials; t++) {
+  const first = options.first ?? 0;
+  for (let t = first; t < first + options.trials; t++) {
     const seed = trialSeed(options.seed, t);
     try {
       if (primitive === "barrier") await barrierTrial(seed, options.stuckMs, stats);
@@ -511,7 +548,7 @@ export async function runFaults(primitive: Primitive, options: SuiteOptions): Pr
       );
     }
     stats.trials++;
-    options.log?.(`${primitive} trial ${t + 1}/${options.trials} ok (seed ${seed})`);
+    options.log?.(`${primitive} trial ${t + 1}/${first + options.trials} ok (seed ${seed})`);
   }
   stats.ms = performance.now() - t0;
   return stats;

@@ -31,6 +31,7 @@ import {
   DEAD,
   EXTRA,
   freeCell,
+  GO,
   IDENT,
   PROGRESS,
   random,
@@ -53,9 +54,21 @@ export const Q_EMPTY = EXTRA + 17;
 /** Ids a producer may put: producer p puts p * ID_SPAN + k for k < ID_SPAN. */
 export const ID_SPAN = 1 << 14;
 
-function begin(sab: SharedArrayBuffer, me: number): { w: Int32Array; result: VictimResult } {
+/**
+ * Says this worker has started, then waits until all have (threads take from milliseconds to
+ * over a second to start on a loaded machine: a producer must not time out on a full queue
+ * because the consumers are still loading).
+ */
+async function begin(
+  sab: SharedArrayBuffer,
+  me: number,
+): Promise<{ w: Int32Array; result: VictimResult }> {
   const w = new Int32Array(sab);
   Atomics.store(w, IDENT + me, currentThread().ident);
+  for (const t0 = performance.now(); Atomics.load(w, GO) === 0;) {
+    if (performance.now() - t0 > 60_000) throw new Error(`Worker ${me}: the trial never started`);
+    await turn();
+  }
   return { w, result: { ops: 0, ownerDied: [], rolledBack: 0, maxWaitMs: 0 } };
 }
 
@@ -79,7 +92,7 @@ export async function lockVictim(
   seed: number,
   stuckMs: number,
 ): Promise<VictimResult> {
-  const { w, result } = begin(sab, me);
+  const { w, result } = await begin(sab, me);
   const rnd = random(seed);
   while (Atomics.load(w, STOP) === 0) {
     const t0 = performance.now();
@@ -137,7 +150,7 @@ export async function semaphoreVictim(
   stuckMs: number,
   cells: number,
 ): Promise<VictimResult> {
-  const { w, result } = begin(sab, me);
+  const { w, result } = await begin(sab, me);
   const rnd = random(seed);
   while (Atomics.load(w, STOP) === 0) {
     const t0 = performance.now();
@@ -199,7 +212,7 @@ export async function conditionVictim(
   seed: number,
   stuckMs: number,
 ): Promise<VictimResult> {
-  const { w, result } = begin(sab, me);
+  const { w, result } = await begin(sab, me);
   const rnd = random(seed);
   const takeCell = (died: number) => {
     if (died !== 0) {
@@ -265,7 +278,7 @@ export async function barrierVictim(
   seed: number,
   timeoutMs: number,
 ): Promise<VictimResult> {
-  const { w, result } = begin(sab, me);
+  const { w, result } = await begin(sab, me);
   const rnd = random(seed);
   for (;;) {
     Atomics.add(w, PROGRESS + me, 1);
@@ -308,7 +321,7 @@ export async function queueProducer(
   seed: number,
   stuckMs: number,
 ): Promise<VictimResult> {
-  const { w, result } = begin(sab, me);
+  const { w, result } = await begin(sab, me);
   const rnd = random(seed);
   for (let k = 0; k < ID_SPAN && Atomics.load(w, STOP) === 0; k++) {
     Atomics.store(w, Q_STARTED + me, k + 1); // id k may be in the queue from here
@@ -348,7 +361,7 @@ export async function queueConsumer(
   me: number,
   seed: number,
 ): Promise<VictimResult> {
-  const { w, result } = begin(sab, me);
+  const { w, result } = await begin(sab, me);
   const counts = new Int32Array(seen);
   const rnd = random(seed);
   result.received = 0;
