@@ -14,29 +14,48 @@
  *
  * Layout: Int32Array over the registry buffer
  * | slot                | name       | meaning                                                   |
- * | 0                   | NEXT       | the last ident handed out (`Atomics.add`)                 |
- * | 1                   | MAIN       | the main thread's ident once recorded, else 0 (LIFE[0]: ident 0 is never drawn) |
- * | 1 + i               | LIFE[i]    | 0 < i < MAX_TRACKED: 0 unwatched, 1 watched & alive, 2 ended |
- * | NAMES_AT + i*NAME_W | NAME[i]    | UTF-16 name of ident i: length, then up to NAME_CHARS units |
- * Invariant: LIFE[i] goes 0 → 1 → 2 and never back; only the thread machinery (`thread/`,
- * `pool/`) writes it: the parent 0 → 1 before the thread's worker exists, then whichever
- * sees the end first (the thread's bootstrap or its parent) 1 → 2.
+ * | 0                   | NEXT       | the last tracked ident handed out (`Atomics.add`)         |
+ * | 1                   | MAIN       | the main thread's ident once recorded, else 0             |
+ * | 1 + s               | LIFE[s]    | 0 < s < MAX_TRACKED: 0 free, else `ident << 2 \| life`     |
+ * | NAMES_AT            | UNTRACKED  | the last untracked ident handed out, minus UNTRACKED_BASE |
+ * | NAMES_AT + s*NAME_W | NAME[s]    | UTF-16 name of LIFE[s]'s ident: length, then NAME_CHARS units |
+ *
+ * Slots are reused: ident `i` lives in slot `slotOf(i)` = `1 + (i - 1) % (MAX_TRACKED - 1)`, and
+ * a thread only ever gets an ident whose slot it could claim. Drawing takes the next ident from
+ * NEXT and CASes its slot from free (0) or ended to `ident << 2 | LIFE_UNWATCHED`; a slot held by
+ * a live or unwatched ident is skipped (that ident is never handed out). After MAX_TRACKED - 1
+ * skips in a row (that many threads alive at once), or once NEXT passes UNTRACKED_BASE, the
+ * ident comes from UNTRACKED instead: it has no slot, and lifeOf says LIFE_UNWATCHED.
+ *
+ * Invariants:
+ * - Every tracked ident in use holds its slot from its draw until its thread ends: the slot's
+ *   word names it. So a slot that names another ident means this one has ended (its slot was
+ *   only reclaimable once it read LIFE_ENDED) — lifeOf answers LIFE_ENDED then.
+ * - For one ident, life goes UNWATCHED → ALIVE → ENDED and never back; only the thread machinery
+ *   (`thread/`, `pool/`) moves it: the parent UNWATCHED → ALIVE before the thread's worker
+ *   exists, then whichever sees the end first (the thread's bootstrap or its parent) → ENDED.
+ *   Each move is a CAS from the word that names the same ident, so it never touches a slot
+ *   another ident has claimed since.
  *
  * @module
  */
 
 /** Slot of the ident counter. */
 const NEXT = 0;
-/** Slot of the main thread's ident (the unused LIFE slot of ident 0). */
+/** Slot of the main thread's ident. */
 const MAIN = 1;
-/** Idents below this have a liveness slot and a name slot. */
+/** Liveness slots (one per tracked ident at a time, reused once their ident ended), plus one. */
 export const MAX_TRACKED = 1024;
+/** Tracked idents are below this (so that `ident << 2` stays a positive int32). */
+const UNTRACKED_BASE = 2 ** 29;
 /** Code units of a stored name (longer names are cut). */
 const NAME_CHARS = 31;
 /** Int32 slots per name: one for the length, then two UTF-16 units per slot. */
 const NAME_W = 1 + Math.ceil(NAME_CHARS / 2);
-/** First name slot. */
+/** First name slot; name slot 0 (no ident lives in slot 0) holds the UNTRACKED counter. */
 const NAMES_AT = 1 + MAX_TRACKED;
+/** Slot of the untracked-ident counter. */
+const UNTRACKED = NAMES_AT;
 /** Size of the registry in bytes. */
 const REGISTRY_BYTES = (NAMES_AT + MAX_TRACKED * NAME_W) * 4;
 
@@ -113,11 +132,44 @@ function drawIdent(): number {
   return state.ident;
 }
 
-/** Takes the next ident from the registry (`who` names its future owner, for the error). */
+/** The liveness slot of a tracked ident (see the layout above). */
+function slotOf(id: number): number {
+  return 1 + ((id - 1) % (MAX_TRACKED - 1));
+}
+
+/** The registry index of the liveness word of `id`, or -1 when `id` is not tracked. */
+function lifeIndex(id: number): number {
+  return state.registry === undefined || id <= 0 || id >= UNTRACKED_BASE ? -1 : 1 + slotOf(id);
+}
+
+/**
+ * Takes the next ident from the registry and claims its liveness slot (`who` names its future
+ * owner, for the error). Skips idents whose slot a live or unwatched ident holds; see the layout.
+ */
 function nextIdent(who: string): number {
   registryOf();
-  // Idents are 1..2^30-1 so that `ident << 1` (the lock word) stays a positive int32.
-  const drawn = Atomics.add(state.registry!, NEXT, 1) + 1;
+  const r = state.registry!;
+  for (let skipped = 0; skipped < MAX_TRACKED - 1; skipped++) {
+    const drawn = Atomics.add(r, NEXT, 1) + 1;
+    if (drawn >= UNTRACKED_BASE) break;
+    const at = 1 + slotOf(drawn);
+    // Claim the slot if it is free or its ident has ended; otherwise that ident still lives (or
+    // is unwatched and may), and `drawn` is never handed out. The CAS makes the claim exclusive:
+    // a concurrent drawer of the same slot (an ident MAX_TRACKED - 1 apart) sees our word.
+    let seen = Atomics.load(r, at);
+    for (;;) {
+      if (seen !== 0 && (seen & 3) !== LIFE_ENDED) break;
+      const was = Atomics.compareExchange(r, at, seen, (drawn << 2) | LIFE_UNWATCHED);
+      if (was === seen) {
+        Atomics.store(r, NAMES_AT + slotOf(drawn) * NAME_W, 0); // the ended ident's name goes
+        return drawn;
+      }
+      seen = was;
+    }
+  }
+  // Every slot is held (that many threads live at once) or tracked idents are used up: an ident
+  // with no slot. Idents stay below 2^30 so that `ident << 1` (the lock word) is a positive int32.
+  const drawn = UNTRACKED_BASE + Atomics.add(r, UNTRACKED, 1) + 1;
   if (drawn >= 2 ** 30) throw new RangeError(`Cannot give ${who} an ident: all 2^30 are used`);
   return drawn;
 }
@@ -141,11 +193,6 @@ export function assumeIdent(id: number): boolean {
   return true;
 }
 
-/** The last ident handed out in this registry (0 if none): idents `1..lastIdent()` exist. */
-export function lastIdent(): number {
-  return state.registry === undefined ? 0 : Atomics.load(state.registry, NEXT);
-}
-
 /** Records `id` as the main thread's ident (thread layer, on the main thread only). */
 export function setMainIdent(id: number): void {
   registryOf();
@@ -159,21 +206,46 @@ export function mainIdent(): number {
 
 /** Liveness of `id` as the runtime layer recorded it. */
 export function lifeOf(id: number): number {
-  if (state.registry === undefined || id <= 0 || id >= MAX_TRACKED) return LIFE_UNWATCHED;
-  return Atomics.load(state.registry, 1 + id);
+  const at = lifeIndex(id);
+  if (at < 0) return LIFE_UNWATCHED;
+  const word = Atomics.load(state.registry!, at);
+  // A slot that names another ident was reclaimed after `id` ended (see the invariants).
+  return word >>> 2 === id ? word & 3 : LIFE_ENDED;
 }
 
-/** Records the liveness of `id` (thread machinery only; see the invariant above). */
+/**
+ * Records the liveness of `id` (thread machinery only; see the invariants): a CAS from the word
+ * that names `id`, so a slot claimed since by another ident is left alone.
+ */
 export function setLife(id: number, life: number): void {
   registryOf();
-  if (id > 0 && id < MAX_TRACKED) Atomics.store(state.registry!, 1 + id, life);
+  const at = lifeIndex(id);
+  if (at < 0) return;
+  const r = state.registry!;
+  let seen = Atomics.load(r, at);
+  while (seen >>> 2 === id && (seen & 3) !== LIFE_ENDED) {
+    const was = Atomics.compareExchange(r, at, seen, (id << 2) | life);
+    if (was === seen) return;
+    seen = was;
+  }
+}
+
+/** The tracked idents whose threads are alive (watched and not ended), in slot order. */
+export function aliveIdents(): number[] {
+  const alive: number[] = [];
+  if (state.registry === undefined) return alive;
+  for (let slot = 1; slot < MAX_TRACKED; slot++) {
+    const word = Atomics.load(state.registry, 1 + slot);
+    if ((word & 3) === LIFE_ALIVE) alive.push(word >>> 2);
+  }
+  return alive.sort((x, y) => x - y);
 }
 
 /** Records `name` as the name of `id` (cut to 31 code units). */
 export function setName(id: number, name: string): void {
   registryOf();
-  if (id <= 0 || id >= MAX_TRACKED) return;
-  const at = NAMES_AT + id * NAME_W;
+  if (lifeIndex(id) < 0 || Atomics.load(state.registry!, lifeIndex(id)) >>> 2 !== id) return;
+  const at = NAMES_AT + slotOf(id) * NAME_W;
   const length = Math.min(name.length, NAME_CHARS);
   const r = state.registry!;
   for (let i = 0; i < length; i += 2) {
@@ -184,15 +256,16 @@ export function setName(id: number, name: string): void {
   Atomics.store(r, at, length);
 }
 
-/** The recorded name of `id`, or `undefined`. */
+/** The recorded name of `id`, or `undefined` (also once its slot went to another ident). */
 export function nameOf(id: number): string | undefined {
-  if (state.registry === undefined || id <= 0 || id >= MAX_TRACKED) return undefined;
-  const at = NAMES_AT + id * NAME_W;
-  const length = Atomics.load(state.registry, at);
+  const index = lifeIndex(id);
+  if (index < 0 || Atomics.load(state.registry!, index) >>> 2 !== id) return undefined;
+  const at = NAMES_AT + slotOf(id) * NAME_W;
+  const length = Atomics.load(state.registry!, at);
   if (length === 0) return undefined;
   let name = "";
   for (let i = 0; i < length; i++) {
-    const pair = Atomics.load(state.registry, at + 1 + (i >> 1));
+    const pair = Atomics.load(state.registry!, at + 1 + (i >> 1));
     name += String.fromCharCode((i & 1) === 0 ? pair & 0xffff : pair >>> 16);
   }
   return name;

@@ -6,16 +6,7 @@
  * @module
  */
 
-import {
-  currentIdent,
-  lastIdent,
-  LIFE_ALIVE,
-  lifeOf,
-  mainIdent,
-  MAX_TRACKED,
-  nameOf,
-  setMainIdent,
-} from "../internal/ident.ts";
+import { aliveIdents, currentIdent, mainIdent, nameOf, setMainIdent } from "../internal/ident.ts";
 import { runtime } from "../runtime/mod.ts";
 import { threadSelf } from "./self.ts";
 
@@ -92,13 +83,14 @@ export function enumerate(): ThreadInfo[] {
   const main = mainIdent();
   const list: ThreadInfo[] = [];
   const self = threadSelf();
-  const last = Math.min(lastIdent(), MAX_TRACKED - 1);
-  for (let ident = 1; ident <= last; ident++) {
+  const idents = aliveIdents();
+  if (main !== 0 && !idents.includes(main)) idents.push(main);
+  idents.sort((x, y) => x - y);
+  for (const ident of idents) {
     if (ident === main) {
       list.push(Object.freeze({ name: "MainThread", ident, isMain: true }));
       continue;
     }
-    if (lifeOf(ident) !== LIFE_ALIVE) continue;
     const name = startedHere.get(ident)?.name ?? (self?.ident === ident ? self.name : undefined) ??
       nameOf(ident) ??
       `Thread-${ident}`;
