@@ -178,13 +178,6 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     Atomics.add(this.#i32, UNFINISHED, 1);
   }
 
-  /** Removes the next record; its bytes are in the thread's scratch (LOCK held, COUNT > 0). */
-  #take(): Uint8Array {
-    const bytes = this.#storage.take();
-    if (Atomics.sub(this.#i32, COUNT, 1) === 1) this.#storage.clear();
-    return bytes;
-  }
-
   // -------------------------------------------------------------------------------------------
   // Waking (seq bumped with LOCK held, wake after releasing it)
 
@@ -350,18 +343,36 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   // -------------------------------------------------------------------------------------------
   // get
 
-  /** Tries to take an item: its bytes, or undefined when empty; throws when shut down & empty. */
-  #tryGet(me2: number): Uint8Array | undefined {
+  /**
+   * With LOCK held: takes the next item and releases LOCK (returns it), or finds none and keeps
+   * LOCK (`NONE`), or releases LOCK and throws: `QueueShutDownError` when shut down and empty, or
+   * the codec's error, with the item left in place.
+   */
+  #tryGet(me2: number): T | typeof NONE {
     const i32 = this.#i32;
     const shutdown = Atomics.load(i32, SHUTDOWN);
     if (Atomics.load(i32, COUNT) === 0 || shutdown === SHUT_IMMEDIATE) {
-      if (shutdown === OPEN) return undefined;
+      if (shutdown === OPEN) return NONE;
       unlock(i32, LOCK, me2);
       throw new QueueShutDownError(`Cannot get from ${this.#kind}: it is shut down and empty`);
     }
-    const bytes = this.#take();
+    // Decode before the take commits, with LOCK held: a decode that throws takes nothing, so
+    // qsize(), UNFINISHED and join() stay right and the next get sees the same item (Python's
+    // get leaves the item when `_get` fails). Decoding after the take and putting the record
+    // back on failure cannot keep that promise: by then puts may have filled the room it left.
+    // The price is LOCK held during decode (bench queue.oneway: within noise, see the commit).
+    let item: T;
+    try {
+      item = this.#codec.decode(this.#storage.peek());
+    } catch (error) {
+      // Invariant kept: nothing changed. A getter that used a wake for this item passes it on.
+      this.#unlockAndWake(me2, this.#signal(NOT_EMPTY, GETTERS), false, false);
+      throw error;
+    }
+    this.#storage.remove();
+    if (Atomics.sub(i32, COUNT, 1) === 1) this.#storage.clear();
     this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), false);
-    return bytes;
+    return item;
   }
 
   /** The slow path of get (runs in `"throw"` abort mode). */
@@ -370,15 +381,15 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const me2 = currentIdent() << 1;
     const waiter = new SeqWait(i32, LOCK, NOT_EMPTY, NOT_EMPTY_ASYNC, me2);
     yield* waiter.lock();
-    let bytes = this.#tryGet(me2);
-    if (bytes !== undefined) return this.#codec.decode(bytes);
+    let item = this.#tryGet(me2);
+    if (item !== NONE) return item;
     Atomics.add(i32, GETTERS, 1);
     try {
       // Sleep until an item arrives; each try throws (LOCK released) when shut down and drained.
       while (!waiter.expired(deadline)) {
         yield* waiter.sleep(deadline);
-        bytes = this.#tryGet(me2);
-        if (bytes !== undefined) return this.#codec.decode(bytes);
+        item = this.#tryGet(me2);
+        if (item !== NONE) return item;
       }
     } finally {
       Atomics.sub(i32, GETTERS, 1);
@@ -394,12 +405,9 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   #getFast(me2: number): T | typeof NONE {
     const i32 = this.#i32;
     if (Atomics.compareExchange(i32, LOCK, 0, me2) !== 0) return NONE;
-    const bytes = this.#tryGet(me2);
-    if (bytes === undefined) {
-      unlock(i32, LOCK, me2);
-      return NONE;
-    }
-    return this.#codec.decode(bytes);
+    const item = this.#tryGet(me2);
+    if (item === NONE) unlock(i32, LOCK, me2);
+    return item;
   }
 
   /**
@@ -414,8 +422,8 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     if (item !== NONE) return item;
     const i32 = this.#i32;
     lockBriefly(i32, LOCK, me2);
-    const bytes = this.#tryGet(me2);
-    if (bytes !== undefined) return this.#codec.decode(bytes);
+    const taken = this.#tryGet(me2);
+    if (taken !== NONE) return taken;
     unlock(i32, LOCK, me2);
     throw new QueueEmptyError(`Cannot get from ${this.#kind}: it is empty`);
   }

@@ -1,7 +1,7 @@
 /**
  * The storage disciplines of the queues: the record formats of the data area and the order items
- * come out in. Each is an object behind one {@link Storage} interface (`room`, `store`, `take`,
- * `clear`); a queue makes one at construction and calls it with LOCK held.
+ * come out in. Each is an object behind one {@link Storage} interface (`room`, `store`, `peek`,
+ * `remove`, `clear`); a queue makes one at construction and calls it with LOCK held.
  *
  * Records (`header.ts` has the areas and the slots):
  * - FIFO ring ({@link Ring}): `[int32 length][bytes, padded to 4]` at HEAD..TAIL, wrapping; a
@@ -14,7 +14,7 @@
  *   compacted (only when an item would not fit at TAIL but fits in the free bytes).
  *
  * Every method runs with LOCK held; COUNT is the caller's (it counts after `store` and before
- * `take` returns), so a discipline reads COUNT as "items stored before this call".
+ * `remove` returns), so a discipline reads COUNT as "items stored before this call".
  *
  * @module
  */
@@ -38,14 +38,21 @@ export interface PriorityOptions {
   priority?: number | undefined;
 }
 
-/** One storage discipline of one queue (all methods with LOCK held). */
+/**
+ * One storage discipline of one queue (all methods with LOCK held).
+ *
+ * A get is two steps, `peek` then `remove`, so that it can decode the item between them and
+ * take nothing when the codec throws (as Python's `get` leaves the item when `_get` fails).
+ */
 export interface Storage {
   /** Where a record of `size` bytes goes now, or -1 when there is no room. */
   room(size: number, count: number): number;
   /** Stores `bytes` at `at` (from `room`) with `priority`. */
   store(bytes: Uint8Array, at: number, priority: number): void;
-  /** Removes the next record; returns its bytes in the thread's scratch (COUNT > 0). */
-  take(): Uint8Array;
+  /** The next record's bytes, copied into the thread's scratch; removes nothing (COUNT > 0). */
+  peek(): Uint8Array;
+  /** Removes the record `peek` just returned (COUNT > 0, LOCK held since that `peek`). */
+  remove(): void;
   /** Resets the storage of an empty queue. */
   clear(): void;
   /** The priority a put asks for (0 where the discipline has none). @throws on a bad one */
@@ -84,7 +91,8 @@ abstract class Records implements Storage {
 
   abstract room(size: number, count: number): number;
   abstract store(bytes: Uint8Array, at: number, priority: number): void;
-  abstract take(): Uint8Array;
+  abstract peek(): Uint8Array;
+  abstract remove(): void;
 
   priorityOf(_options: PriorityOptions | undefined): number {
     return 0;
@@ -121,13 +129,20 @@ class Ring extends Records {
     i32[TAIL] = at + recordSize(bytes.length);
   }
 
-  take(): Uint8Array {
-    const i32 = this.i32;
-    let head = i32[HEAD]!;
-    if (head + 4 > this.u8.length || this.dv.getInt32(head, true) === WRAP) head = 0;
-    const length = this.dv.getInt32(head, true);
-    i32[HEAD] = head + recordSize(length);
-    return copyOut(this.u8, head + 4, length);
+  /** Where the oldest record starts: HEAD, or 0 when HEAD marks (or is too near) the end. */
+  #head(): number {
+    const head = this.i32[HEAD]!;
+    return head + 4 > this.u8.length || this.dv.getInt32(head, true) === WRAP ? 0 : head;
+  }
+
+  peek(): Uint8Array {
+    const head = this.#head();
+    return copyOut(this.u8, head + 4, this.dv.getInt32(head, true));
+  }
+
+  remove(): void {
+    const head = this.#head();
+    this.i32[HEAD] = head + recordSize(this.dv.getInt32(head, true));
   }
 }
 
@@ -144,12 +159,15 @@ class Stack extends Records {
     this.i32[TAIL] = at + recordSize(bytes.length);
   }
 
-  take(): Uint8Array {
+  peek(): Uint8Array {
     const tail = this.i32[TAIL]!;
     const length = this.dv.getInt32(tail - 4, true);
-    const start = tail - 4 - pad4(length);
-    this.i32[TAIL] = start;
-    return copyOut(this.u8, start, length);
+    return copyOut(this.u8, tail - 4 - pad4(length), length);
+  }
+
+  remove(): void {
+    const tail = this.i32[TAIL]!;
+    this.i32[TAIL] = tail - recordSize(this.dv.getInt32(tail - 4, true));
   }
 }
 
@@ -200,15 +218,17 @@ class Heap extends Records {
     this.#push(at, bytes.length, order, priority);
   }
 
-  take(): Uint8Array {
+  peek(): Uint8Array {
+    return copyOut(this.u8, this.#heap[0]! + 4, this.#heap[1]!);
+  }
+
+  remove(): void {
     const i32 = this.i32;
     const offset = this.#heap[0]!;
-    const length = this.#heap[1]!;
-    const size = recordSize(length);
+    const size = recordSize(this.#heap[1]!);
     i32[LIVE] = i32[LIVE]! - size;
     if (offset + size === i32[TAIL]!) i32[TAIL] = offset;
     this.#pop();
-    return copyOut(this.u8, offset + 4, length);
   }
 
   /** Whether heap entry `a` comes out before `b`. */
