@@ -28,6 +28,7 @@ import {
   wake,
   wakeAll,
 } from "../internal/futex.ts";
+import { openedHandle, ownOptions } from "../internal/construct.ts";
 import { currentIdent } from "../internal/ident.ts";
 import { type Handle, place, slots } from "../internal/layout.ts";
 import { lockBriefly, unlock } from "../internal/lock_word.ts";
@@ -100,12 +101,17 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   constructor(
     kind: string,
     discipline: number,
-    opened: Handle | undefined,
     maxsize: number,
-    options: QueueOptions<T> | undefined,
+    given: QueueOptions<T> | undefined,
   ) {
-    if (options !== undefined && (typeof options !== "object" || options === null)) {
+    if (given !== undefined && (typeof given !== "object" || given === null)) {
       throw new TypeError(`Cannot create ${kind}: options must be an object`);
+    }
+    // `X.from` passes an `opening` token: the queue it opened, and the caller's own `{ codec }`.
+    const opened = openedHandle(given);
+    const options = ownOptions(given);
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw new TypeError(`Cannot open ${kind}: options must be an object`);
     }
     const codec = options?.codec ?? (structuredCodec as Codec<T>);
     if (typeof codec?.encode !== "function" || typeof codec?.decode !== "function") {

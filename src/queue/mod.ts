@@ -10,6 +10,7 @@
  */
 
 import type { Codec } from "../codec/mod.ts";
+import { opening } from "../internal/construct.ts";
 import type { Handle } from "../internal/layout.ts";
 import { QueueBase } from "./base.ts";
 import { FIFO, geometry, LIFO, openQueue, PRIORITY, type QueueOptions } from "./header.ts";
@@ -18,15 +19,6 @@ import type { PriorityOptions } from "./storage.ts";
 export { DEFAULT_CAPACITY_BYTES, type QueueOptions } from "./header.ts";
 export { QueueBase, type ShutdownOptions } from "./base.ts";
 export type { PriorityOptions } from "./storage.ts";
-
-/** Set by `from` for the constructor it calls. */
-let opening: Handle | undefined;
-
-function takeOpening(): Handle | undefined {
-  const handle = opening;
-  opening = undefined;
-  return handle;
-}
 
 /**
  * A first-in, first-out queue in shared memory, for any number of producer and consumer threads.
@@ -76,13 +68,12 @@ export class Queue<T = unknown> extends QueueBase<T> {
    * @throws {TypeError} Bad option types; `buffer` not a SharedArrayBuffer.
    */
   constructor(maxsize = 0, options?: QueueOptions<T>) {
-    super("Queue", FIFO, takeOpening(), maxsize, options);
+    super("Queue", FIFO, maxsize, options);
   }
 
   /** Rebuilds a queue from its handle. @throws {TypeError} not the handle of a `Queue`. */
   static from<T = unknown>(handle: Handle, options?: { codec?: Codec<T> }): Queue<T> {
-    opening = openQueue(handle, "Queue", FIFO);
-    return new Queue<T>(0, options);
+    return new Queue<T>(0, opening(openQueue(handle, "Queue", FIFO), options));
   }
 }
 
@@ -108,13 +99,12 @@ export class LifoQueue<T = unknown> extends QueueBase<T> {
 
   /** Creates an empty LIFO queue (see {@link Queue}). */
   constructor(maxsize = 0, options?: QueueOptions<T>) {
-    super("LifoQueue", LIFO, takeOpening(), maxsize, options);
+    super("LifoQueue", LIFO, maxsize, options);
   }
 
   /** Rebuilds a LIFO queue from its handle. */
   static from<T = unknown>(handle: Handle, options?: { codec?: Codec<T> }): LifoQueue<T> {
-    opening = openQueue(handle, "LifoQueue", LIFO);
-    return new LifoQueue<T>(0, options);
+    return new LifoQueue<T>(0, opening(openQueue(handle, "LifoQueue", LIFO), options));
   }
 }
 
@@ -141,12 +131,11 @@ export class PriorityQueue<T = unknown> extends QueueBase<T, PriorityOptions> {
 
   /** Creates an empty priority queue (see {@link Queue}). */
   constructor(maxsize = 0, options?: QueueOptions<T>) {
-    super("PriorityQueue", PRIORITY, takeOpening(), maxsize, options);
+    super("PriorityQueue", PRIORITY, maxsize, options);
   }
 
   /** Rebuilds a priority queue from its handle. */
   static from<T = unknown>(handle: Handle, options?: { codec?: Codec<T> }): PriorityQueue<T> {
-    opening = openQueue(handle, "PriorityQueue", PRIORITY);
-    return new PriorityQueue<T>(0, options);
+    return new PriorityQueue<T>(0, opening(openQueue(handle, "PriorityQueue", PRIORITY), options));
   }
 }
