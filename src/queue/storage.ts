@@ -55,6 +55,11 @@ export interface Storage {
   remove(): void;
   /** Resets the storage of an empty queue. */
   clear(): void;
+  /**
+   * Re-lays the records after the data area grew from `oldCapacity` bytes to its new size (its
+   * bytes are already at their new place; COUNT and the slots are as before the growth).
+   */
+  grown(oldCapacity: number): void;
   /** The priority a put asks for (0 where the discipline has none). @throws on a bad one */
   priorityOf(options: PriorityOptions | undefined): number;
 }
@@ -104,12 +109,15 @@ abstract class Records implements Storage {
     i32[TAIL] = 0;
     i32[LIVE] = 0;
   }
+
+  /** A stack and an arena only gain room past TAIL: nothing to move. */
+  grown(_oldCapacity: number): void {}
 }
 
 /** FIFO: a ring of length-prefixed records from HEAD to TAIL. */
 class Ring extends Records {
   room(size: number, count: number): number {
-    if (count === 0) return 0;
+    if (count === 0) return size <= this.u8.length ? 0 : -1; // larger: the queue must grow first
     const i32 = this.i32;
     const head = i32[HEAD]!;
     const tail = i32[TAIL]!;
@@ -143,6 +151,22 @@ class Ring extends Records {
   remove(): void {
     const head = this.#head();
     this.i32[HEAD] = head + recordSize(this.dv.getInt32(head, true));
+  }
+
+  /**
+   * Unwrapped (HEAD < TAIL, or empty), the new bytes extend the free run after TAIL: nothing
+   * moves. Wrapped (COUNT > 0 and TAIL <= HEAD; equal is full), the records read HEAD..old end,
+   * then 0..TAIL: the part from HEAD to the old end (with its WRAP mark, or the < 4 byte slack
+   * that stands for one) moves to the new end, so HEAD..end, then 0..TAIL reads the same records
+   * in the same order and the new bytes join the free run TAIL..HEAD.
+   */
+  override grown(oldCapacity: number): void {
+    const i32 = this.i32;
+    const head = i32[HEAD]!;
+    if (Atomics.load(i32, COUNT) === 0 || i32[TAIL]! > head) return;
+    const shift = this.u8.length - oldCapacity;
+    this.u8.copyWithin(head + shift, head, oldCapacity);
+    i32[HEAD] = head + shift;
   }
 }
 
