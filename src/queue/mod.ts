@@ -32,7 +32,8 @@ export type { PriorityOptions } from "./storage.ts";
  * - Items are copied in as bytes by a codec (structured-clone semantics by default; see
  *   `structuredCodec`, `float64Codec`). A put is all-or-nothing: an item that cannot be encoded
  *   (`TypeError`) or can never fit (`RangeError`) writes nothing; a timed-out or aborted put or
- *   get loses and duplicates nothing.
+ *   get loses and duplicates nothing. A get whose codec's `decode` throws takes nothing: the item
+ *   stays next in line and the error reaches the caller (as Python's `get` when `_get` fails).
  * - `taskDone()`/`join()` count processed items; `shutdown()` ends it (Python 3.13).
  * - FIFO per producer and overall; not fair among competing getters.
  *
