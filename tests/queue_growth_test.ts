@@ -156,31 +156,40 @@ for (const kind of ["Queue", "LifoQueue", "PriorityQueue"] as const) {
   });
 }
 
-test("Queue: 2 producers x 2 consumers in workers while the queue grows from 64 bytes", async () => {
-  const producers = 2;
-  const count = 5000;
-  const queue = new Queue(0, { capacityBytes: 64, maxCapacityBytes: 1 << 22 });
-  const seen = new SharedArrayBuffer(producers * count * 4);
-  const consuming = runAll<number>(
-    "consume",
-    2,
-    () => ({ handle: queue.handle, seen, producers, count, ordered: true }),
-    120_000,
-    QUEUE_OPS,
-  );
-  consuming.catch(() => queue.shutdown({ immediate: true }));
-  await runAll(
-    "produce",
-    producers,
-    (p) => ({ handle: queue.handle, p, count }),
-    120_000,
-    QUEUE_OPS,
-  );
-  queue.shutdown();
-  const taken = await consuming;
-  assert.equal(taken.reduce((a, b) => a + b, 0), producers * count, "every item taken once");
-  assert.ok(new Int32Array(seen).every((mark) => mark === 1), "each item delivered once");
-});
+for (const kind of ["Queue", "LifoQueue", "PriorityQueue"] as const) {
+  test(`${kind}: 2 producers x 2 consumers in workers while it grows from 64 bytes`, async () => {
+    const producers = 2;
+    const count = kind === "Queue" ? 5000 : 2000;
+    const options = { capacityBytes: 64, maxCapacityBytes: 1 << 22 };
+    const queue = kind === "Queue"
+      ? new Queue(0, options)
+      : kind === "LifoQueue"
+      ? new LifoQueue(0, options)
+      : new PriorityQueue(0, options);
+    const seen = new SharedArrayBuffer(producers * count * 4);
+    const ordered = kind === "Queue";
+    const consuming = runAll<number>(
+      "consume",
+      2,
+      () => ({ handle: queue.handle, seen, producers, count, ordered }),
+      120_000,
+      QUEUE_OPS,
+    );
+    consuming.catch(() => queue.shutdown({ immediate: true }));
+    await runAll(
+      "produce",
+      producers,
+      (p) => ({ handle: queue.handle, p, count }),
+      120_000,
+      QUEUE_OPS,
+    );
+    queue.shutdown();
+    const taken = await consuming;
+    assert.equal(taken.reduce((a, b) => a + b, 0), producers * count, "every item taken once");
+    assert.ok(new Int32Array(seen).every((mark) => mark === 1), "each item delivered once");
+    assert.ok(queue.capacityBytes > 64, `grew to ${queue.capacityBytes}`);
+  });
+}
 
 test("unfinishedTasks counts puts not yet marked done", async () => {
   const queue = new Queue<number>();
