@@ -469,7 +469,8 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     // qsize(), UNFINISHED and join() stay right and the next get sees the same item (Python's
     // get leaves the item when `_get` fails). Decoding after the take and putting the record
     // back on failure cannot keep that promise: by then puts may have filled the room it left.
-    // The price is LOCK held during decode (bench queue.oneway: within noise, see the commit).
+    // The price is LOCK held during decode (user code: a codec must not use this queue), which
+    // measured within the noise of queue.oneway and queue.oneway-f64 (numbers in the commit).
     if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
     let item: T;
     try {
