@@ -143,14 +143,18 @@ class Ring extends Records {
     return head + 4 > this.u8.length || this.dv.getInt32(head, true) === WRAP ? 0 : head;
   }
 
+  /** Where the record the last `peek` copied ends (`remove` runs under the same LOCK hold). */
+  #peekedEnd = 0;
+
   peek(): Uint8Array {
     const head = this.#head();
-    return copyOut(this.u8, head + 4, this.dv.getInt32(head, true));
+    const length = this.dv.getInt32(head, true);
+    this.#peekedEnd = head + recordSize(length);
+    return copyOut(this.u8, head + 4, length);
   }
 
   remove(): void {
-    const head = this.#head();
-    this.i32[HEAD] = head + recordSize(this.dv.getInt32(head, true));
+    this.i32[HEAD] = this.#peekedEnd;
   }
 
   /**
