@@ -28,6 +28,7 @@ export { Latch } from "./src/latch.ts";
 export { Once } from "./src/once.ts";
 export {
   DEFAULT_CAPACITY_BYTES,
+  DEFAULT_MAX_CAPACITY_BYTES,
   LifoQueue,
   type PriorityOptions,
   PriorityQueue,
@@ -35,6 +36,8 @@ export {
   type QueueBase,
   type QueueOptions,
   type ShutdownOptions,
+  SimpleQueue,
+  type SimpleQueueOptions,
 } from "./src/queue/mod.ts";
 export { type Codec, float64Codec, structuredCodec } from "./src/codec/mod.ts";
 export {

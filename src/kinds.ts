@@ -13,7 +13,7 @@ import { Condition } from "./condition.ts";
 import { Event } from "./event.ts";
 import { Latch } from "./latch.ts";
 import { Once } from "./once.ts";
-import { LifoQueue, PriorityQueue, Queue } from "./queue/mod.ts";
+import { LifoQueue, PriorityQueue, Queue, SimpleQueue } from "./queue/mod.ts";
 import { RWLock } from "./rwlock.ts";
 import { registerKind } from "./internal/revive.ts";
 import { Lock } from "./lock.ts";
@@ -36,6 +36,7 @@ export function registerBuiltinKinds(): void {
   registerKind("Queue", (handle) => Queue.from(handle));
   registerKind("LifoQueue", (handle) => LifoQueue.from(handle));
   registerKind("PriorityQueue", (handle) => PriorityQueue.from(handle));
+  registerKind("SimpleQueue", (handle) => SimpleQueue.from(handle));
   registerKind("RWLock", RWLock.from);
   registerKind("Latch", Latch.from);
   registerKind("Once", Once.from);

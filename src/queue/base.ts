@@ -28,6 +28,7 @@ import {
   wake,
   wakeAll,
 } from "../internal/futex.ts";
+import { openedHandle, ownOptions } from "../internal/construct.ts";
 import { currentIdent } from "../internal/ident.ts";
 import { type Handle, place, slots } from "../internal/layout.ts";
 import { lockBriefly, unlock } from "../internal/lock_word.ts";
@@ -49,7 +50,10 @@ import {
   geometry,
   geometryOf,
   GETTERS,
+  growAreas,
+  grownGeometry,
   HEADER_SLOTS,
+  HEAP_CAP,
   JOINERS,
   LOCK,
   MAXSIZE,
@@ -58,6 +62,7 @@ import {
   NOT_FULL,
   NOT_FULL_ASYNC,
   OPEN,
+  pad4,
   PUTTERS,
   type QueueOptions,
   recordSize,
@@ -75,6 +80,9 @@ export interface ShutdownOptions {
   immediate?: boolean | undefined;
 }
 
+/** The record `full()` asks room for: a small item (up to 12 bytes encoded). */
+const SMALL_RECORD = 16;
+
 /** Marks "no item" for the fast path of get. */
 const NONE: unique symbol = Symbol("none");
 
@@ -90,9 +98,10 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   readonly handle: Handle;
   readonly #i32: Int32Array;
   /** The discipline: where records go and which comes out next. */
-  readonly #storage: Storage;
-  /** Bytes of the data area. */
-  readonly #capacity: number;
+  #storage: Storage;
+  /** The sizes `#storage`'s views were made for (CAPACITY may have grown since: `#remap`). */
+  #geometry: Geometry;
+  readonly #discipline: number;
   readonly #codec: Codec<T>;
   readonly #kind: string;
 
@@ -100,12 +109,17 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   constructor(
     kind: string,
     discipline: number,
-    opened: Handle | undefined,
     maxsize: number,
-    options: QueueOptions<T> | undefined,
+    given: QueueOptions<T> | undefined,
   ) {
-    if (options !== undefined && (typeof options !== "object" || options === null)) {
+    if (given !== undefined && (typeof given !== "object" || given === null)) {
       throw new TypeError(`Cannot create ${kind}: options must be an object`);
+    }
+    // `X.from` passes an `opening` token: the queue it opened, and the caller's own `{ codec }`.
+    const opened = openedHandle(given);
+    const options = ownOptions(given);
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw new TypeError(`Cannot open ${kind}: options must be an object`);
     }
     const codec = options?.codec ?? (structuredCodec as Codec<T>);
     if (typeof codec?.encode !== "function" || typeof codec?.decode !== "function") {
@@ -115,15 +129,30 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     this.#kind = kind;
     let g: Geometry;
     if (opened === undefined) {
-      g = geometry(kind, discipline, maxsize, options?.capacityBytes);
-      this.handle = place(kind, g.byteLength, options, 8);
+      const own = options?.buffer === undefined && (options?.byteOffset ?? 0) === 0;
+      g = geometry(
+        kind,
+        discipline,
+        maxsize,
+        options?.capacityBytes,
+        options?.maxCapacityBytes,
+        own,
+      );
+      // A queue that may grow gets a growable buffer of its own (`place` checks the rest).
+      const growable = own && g.maxByteLength > g.byteLength &&
+        typeof SharedArrayBuffer === "function";
+      const placement = growable
+        ? { buffer: new SharedArrayBuffer(g.byteLength, { maxByteLength: g.maxByteLength }) }
+        : options;
+      this.handle = place(kind, g.byteLength, placement, 8);
     } else {
       g = geometryOf(opened, kind, discipline);
       this.handle = opened;
     }
     const i32 = slots(this.handle, HEADER_SLOTS);
     this.#i32 = i32;
-    this.#capacity = g.capacity;
+    this.#geometry = g;
+    this.#discipline = discipline;
     this.#storage = storageFor(discipline, i32, areasOf(this.handle, g));
     if (opened === undefined) writeHeader(i32, discipline, g);
     else if (Atomics.load(i32, DISCIPLINE) !== discipline) {
@@ -139,9 +168,22 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     return Atomics.load(this.#i32, MAXSIZE);
   }
 
-  /** Bytes available for stored items. */
+  /** Bytes available for stored items now (it grows up to `maxCapacityBytes`). */
   get capacityBytes(): number {
     return Atomics.load(this.#i32, CAPACITY);
+  }
+
+  /** Bytes the stored items may grow to (`capacityBytes` when the queue cannot grow). */
+  get maxCapacityBytes(): number {
+    return this.#geometry.maxCapacity;
+  }
+
+  /**
+   * Items put and not yet marked with `taskDone()` (a snapshot; Python's `unfinished_tasks`).
+   * `join()` returns when it is 0.
+   */
+  get unfinishedTasks(): number {
+    return Atomics.load(this.#i32, UNFINISHED);
   }
 
   /** Items in the queue now (a snapshot). */
@@ -154,21 +196,86 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     return Atomics.load(this.#i32, COUNT) === 0;
   }
 
-  /** Whether the queue holds `maxsize` items now (a snapshot; always `false` for maxsize 0). */
+  /**
+   * Whether a put would find the queue full now (a snapshot): it holds `maxsize` items, or its
+   * bytes are at `maxCapacityBytes` with no room left for a small item (one that encodes to at
+   * most 12 bytes). So whenever `full()` is false a small item fits; a larger item may still not
+   * fit, and then `putNowait` throws a `QueueFullError` that names the byte bound and its numbers.
+   * Like a put, it grows a queue that has no room for a small item and may grow.
+   */
   full(): boolean {
-    const maxsize = Atomics.load(this.#i32, MAXSIZE);
-    return maxsize > 0 && Atomics.load(this.#i32, COUNT) >= maxsize;
+    const i32 = this.#i32;
+    const maxsize = Atomics.load(i32, MAXSIZE);
+    if (maxsize > 0 && Atomics.load(i32, COUNT) >= maxsize) return true;
+    if (Atomics.load(i32, COUNT) === 0) return false; // capacity >= 16: a small item fits
+    // The byte bound: ask the storage, as a put would (growing if it can), under LOCK.
+    const me2 = currentIdent() << 1;
+    lockBriefly(i32, LOCK, me2);
+    const full = this.#room(SMALL_RECORD) < 0;
+    unlock(i32, LOCK, me2);
+    return full;
   }
 
   // -------------------------------------------------------------------------------------------
   // Storage (LOCK held)
 
-  /** Where a record of `size` bytes goes now, or -1 when there is no room (LOCK held). */
+  /**
+   * Where a record of `size` bytes goes now, or -1 when there is no room (LOCK held). Re-makes
+   * the views when another thread grew the queue, and grows it when it can and must.
+   */
   #room(size: number): number {
-    const count = Atomics.load(this.#i32, COUNT);
-    const maxsize = Atomics.load(this.#i32, MAXSIZE);
+    const i32 = this.#i32;
+    const count = Atomics.load(i32, COUNT);
+    const maxsize = Atomics.load(i32, MAXSIZE);
     if (maxsize > 0 && count >= maxsize) return -1;
+    if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
+    const at = this.#storage.room(size, count);
+    return at >= 0 || this.#geometry.capacity >= this.#geometry.maxCapacity
+      ? at
+      : this.#grow(size, count);
+  }
+
+  /** Re-makes this thread's views for the CAPACITY another thread grew the queue to (LOCK held). */
+  #remap(): void {
+    const g = grownGeometry(this.#geometry, this.#discipline, Atomics.load(this.#i32, CAPACITY));
+    this.#geometry = g;
+    this.#storage = storageFor(this.#discipline, this.#i32, areasOf(this.handle, g));
+  }
+
+  /**
+   * Grows the data area to fit a record of `size` bytes, at least doubling it, up to
+   * maxCapacity; returns where the record goes, or -1 (LOCK held, views current). Doubling keeps
+   * the bytes moved by all growths below twice the final size.
+   */
+  #grow(size: number, count: number): number {
+    const i32 = this.#i32;
+    const from = this.#geometry;
+    const capacity = Math.min(
+      from.maxCapacity,
+      pad4(Math.max(from.capacity * 2, from.capacity + size)),
+    );
+    const to = grownGeometry(from, this.#discipline, capacity);
+    if (!growAreas(this.handle, from, to)) return -1;
+    this.#geometry = to;
+    this.#storage = storageFor(this.#discipline, i32, areasOf(this.handle, to));
+    this.#storage.grown(from.capacity);
+    // Last: other threads re-make their views when they see the new CAPACITY under LOCK.
+    Atomics.store(i32, HEAP_CAP, to.heapCap);
+    Atomics.store(i32, CAPACITY, to.capacity);
     return this.#storage.room(size, count);
+  }
+
+  /** Why a put of `length` item bytes finds no room (LOCK held, just after `#room` said so). */
+  #noRoom(length: number): string {
+    const i32 = this.#i32;
+    const count = Atomics.load(i32, COUNT);
+    const maxsize = Atomics.load(i32, MAXSIZE);
+    if (maxsize > 0 && count >= maxsize) return `it is full (${count} items, maxsize ${maxsize})`;
+    const { capacity, maxCapacity } = this.#geometry;
+    const limit = capacity < maxCapacity
+      ? `it could not grow to its maxCapacityBytes ${maxCapacity}`
+      : `capacityBytes ${capacity} is its limit`;
+    return `it is full: ${count} items fill its bytes, with no room for ${length} more (${limit})`;
   }
 
   /** Stores `bytes` at `at` (from `#room`) and counts it (LOCK held). */
@@ -176,13 +283,6 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     this.#storage.store(bytes, at, priority);
     Atomics.add(this.#i32, COUNT, 1);
     Atomics.add(this.#i32, UNFINISHED, 1);
-  }
-
-  /** Removes the next record; its bytes are in the thread's scratch (LOCK held, COUNT > 0). */
-  #take(): Uint8Array {
-    const bytes = this.#storage.take();
-    if (Atomics.sub(this.#i32, COUNT, 1) === 1) this.#storage.clear();
-    return bytes;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -216,11 +316,12 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     if (!(bytes instanceof Uint8Array)) {
       throw new TypeError(`Cannot ${what}: the codec's encode() must return a Uint8Array`);
     }
-    if (recordSize(bytes.length) > this.#capacity) {
+    const max = this.#geometry.maxCapacity;
+    if (recordSize(bytes.length) > max) {
       throw new RangeError(
         `Cannot ${what}: the item takes ${bytes.length} bytes and the queue holds at most ${
-          this.#capacity - 4
-        } (capacityBytes ${this.#capacity})`,
+          max - 4
+        } (maxCapacityBytes ${max})`,
       );
     }
     return bytes;
@@ -300,8 +401,9 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const i32 = this.#i32;
     lockBriefly(i32, LOCK, pending.me2);
     if (this.#tryPut(pending.bytes, priority, pending.me2)) return;
+    const why = this.#noRoom(pending.bytes.length);
     unlock(i32, LOCK, pending.me2);
-    throw new QueueFullError(`Cannot ${what}: it is full`);
+    throw new QueueFullError(`Cannot ${what}: ${why}`);
   }
 
   /**
@@ -350,18 +452,38 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   // -------------------------------------------------------------------------------------------
   // get
 
-  /** Tries to take an item: its bytes, or undefined when empty; throws when shut down & empty. */
-  #tryGet(me2: number): Uint8Array | undefined {
+  /**
+   * With LOCK held: takes the next item and releases LOCK (returns it), or finds none and keeps
+   * LOCK (`NONE`), or releases LOCK and throws: `QueueShutDownError` when shut down and empty, or
+   * the codec's error, with the item left in place.
+   */
+  #tryGet(me2: number): T | typeof NONE {
     const i32 = this.#i32;
     const shutdown = Atomics.load(i32, SHUTDOWN);
     if (Atomics.load(i32, COUNT) === 0 || shutdown === SHUT_IMMEDIATE) {
-      if (shutdown === OPEN) return undefined;
+      if (shutdown === OPEN) return NONE;
       unlock(i32, LOCK, me2);
       throw new QueueShutDownError(`Cannot get from ${this.#kind}: it is shut down and empty`);
     }
-    const bytes = this.#take();
+    // Decode before the take commits, with LOCK held: a decode that throws takes nothing, so
+    // qsize(), UNFINISHED and join() stay right and the next get sees the same item (Python's
+    // get leaves the item when `_get` fails). Decoding after the take and putting the record
+    // back on failure cannot keep that promise: by then puts may have filled the room it left.
+    // The price is LOCK held during decode (user code: a codec must not use this queue), which
+    // measured within the noise of queue.oneway and queue.oneway-f64 (numbers in the commit).
+    if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
+    let item: T;
+    try {
+      item = this.#codec.decode(this.#storage.peek());
+    } catch (error) {
+      // Invariant kept: nothing changed. A getter that used a wake for this item passes it on.
+      this.#unlockAndWake(me2, this.#signal(NOT_EMPTY, GETTERS), false, false);
+      throw error;
+    }
+    this.#storage.remove();
+    if (Atomics.sub(i32, COUNT, 1) === 1) this.#storage.clear();
     this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), false);
-    return bytes;
+    return item;
   }
 
   /** The slow path of get (runs in `"throw"` abort mode). */
@@ -370,15 +492,15 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const me2 = currentIdent() << 1;
     const waiter = new SeqWait(i32, LOCK, NOT_EMPTY, NOT_EMPTY_ASYNC, me2);
     yield* waiter.lock();
-    let bytes = this.#tryGet(me2);
-    if (bytes !== undefined) return this.#codec.decode(bytes);
+    let item = this.#tryGet(me2);
+    if (item !== NONE) return item;
     Atomics.add(i32, GETTERS, 1);
     try {
       // Sleep until an item arrives; each try throws (LOCK released) when shut down and drained.
       while (!waiter.expired(deadline)) {
         yield* waiter.sleep(deadline);
-        bytes = this.#tryGet(me2);
-        if (bytes !== undefined) return this.#codec.decode(bytes);
+        item = this.#tryGet(me2);
+        if (item !== NONE) return item;
       }
     } finally {
       Atomics.sub(i32, GETTERS, 1);
@@ -394,12 +516,9 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   #getFast(me2: number): T | typeof NONE {
     const i32 = this.#i32;
     if (Atomics.compareExchange(i32, LOCK, 0, me2) !== 0) return NONE;
-    const bytes = this.#tryGet(me2);
-    if (bytes === undefined) {
-      unlock(i32, LOCK, me2);
-      return NONE;
-    }
-    return this.#codec.decode(bytes);
+    const item = this.#tryGet(me2);
+    if (item === NONE) unlock(i32, LOCK, me2);
+    return item;
   }
 
   /**
@@ -414,8 +533,8 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     if (item !== NONE) return item;
     const i32 = this.#i32;
     lockBriefly(i32, LOCK, me2);
-    const bytes = this.#tryGet(me2);
-    if (bytes !== undefined) return this.#codec.decode(bytes);
+    const taken = this.#tryGet(me2);
+    if (taken !== NONE) return taken;
     unlock(i32, LOCK, me2);
     throw new QueueEmptyError(`Cannot get from ${this.#kind}: it is empty`);
   }

@@ -42,6 +42,15 @@
  * | 18   | PUTTERS         | putters waiting                                                  |
  * | 19   | ALL_DONE        | seq, bumped when UNFINISHED reaches 0                            |
  * | 20   | JOINERS         | joiners waiting                                                  |
+ * | 21   | MAX_CAPACITY    | bytes the data area may grow to (= CAPACITY when it cannot grow) |
+ *
+ * Growth (a queue in its own growable SharedArrayBuffer, MAX_CAPACITY > CAPACITY): with LOCK
+ * held, a put that finds no room grows the buffer and moves the areas to their places for the new
+ * CAPACITY (data first, it moves farthest; then the heap entries; the priorities stay), lets the
+ * discipline re-lay its records (`Storage.grown`), and stores HEAP_CAP and CAPACITY last. Every
+ * thread holds its own fixed-length views, so each compares CAPACITY with the one its views were
+ * made for, under LOCK, before it touches the areas, and re-makes them when it changed.
+ * Invariant: CAPACITY changes only with LOCK held, and always names the layout in memory.
  *
  * @module
  */
@@ -51,8 +60,17 @@ import { type Handle, open, type PlacementOptions } from "../internal/layout.ts"
 
 /** Options of the queue constructors. */
 export interface QueueOptions<T> extends PlacementOptions {
-  /** Bytes for stored items (default: 64 KiB, or 64 × maxsize if larger). */
+  /**
+   * Bytes for stored items at the start (default: 64 KiB, or 64 × maxsize if larger). Given
+   * alone, it is also the limit: the queue does not grow.
+   */
   capacityBytes?: number | undefined;
+  /**
+   * How far the item bytes may grow when a put finds no room (default: 256 MiB when
+   * `capacityBytes` is not given, else `capacityBytes`). A queue placed in a caller's `buffer`
+   * cannot grow.
+   */
+  maxCapacityBytes?: number | undefined;
   /** How items become bytes (default `structuredCodec`; `float64Codec` for numbers only). */
   codec?: Codec<T> | undefined;
 }
@@ -97,6 +115,8 @@ export const PUTTERS = 18;
 export const ALL_DONE = 19;
 /** Slot of the number of joiners waiting. */
 export const JOINERS = 20;
+/** Slot of the bytes the data area may grow to. */
+export const MAX_CAPACITY = 21;
 /** Header size in int32 slots (a multiple of 2, so what follows is 8-aligned). */
 export const HEADER_SLOTS = 24;
 /** Header size in bytes. */
@@ -118,6 +138,8 @@ export const SHUT_IMMEDIATE = 2;
 
 /** Data bytes when `capacityBytes` is not given: 64 KiB, or 64 bytes per item of `maxsize`. */
 export const DEFAULT_CAPACITY_BYTES = 64 * 1024;
+/** How far the data area of a queue in its own buffer grows by default: 256 MiB. */
+export const DEFAULT_MAX_CAPACITY_BYTES = 256 * 1024 * 1024;
 /** The smallest record (length word + a 1-byte item, padded): bounds the heap entries needed. */
 const MIN_RECORD = 8;
 
@@ -127,24 +149,46 @@ export const pad4 = (n: number): number => (n + 3) & ~3;
 /** Bytes a record of `length` item bytes takes (length word + bytes padded to 4). */
 export const recordSize = (length: number): number => 4 + pad4(length);
 
-/** The sizes a queue is created with. */
+/** The sizes of a queue. */
 export interface Geometry {
   /** Item limit (0: bytes only). */
   maxsize: number;
-  /** Bytes of the data area. */
+  /** Bytes of the data area now. */
   capacity: number;
+  /** Bytes the data area may grow to (= capacity when it cannot grow). */
+  maxCapacity: number;
   /** Heap entries (PriorityQueue), else 0. */
   heapCap: number;
-  /** Bytes of the whole queue, a multiple of 8. */
+  /** Bytes of the whole queue now, a multiple of 8. */
   byteLength: number;
+  /** Bytes of the whole queue at `maxCapacity`. */
+  maxByteLength: number;
 }
 
-/** Checks the sizes of a `kind` queue and computes its geometry. */
+/** Checks a byte count given as `name`: an integer from 16 to 2^30. */
+function bytesOption(kind: string, name: string, value: unknown): number {
+  if (typeof value !== "number") {
+    throw new TypeError(`Cannot create ${kind}: ${name} must be a number, got ${typeof value}`);
+  }
+  if (!Number.isInteger(value) || value < 16 || value > 2 ** 30) {
+    throw new RangeError(
+      `Cannot create ${kind}: ${name} must be an integer from 16 to 2^30, got ${value}`,
+    );
+  }
+  return pad4(value);
+}
+
+/**
+ * Checks the sizes of a `kind` queue and computes its geometry. `growable`: the queue gets its
+ * own buffer, so it may grow (`maxCapacityBytes`, by default when `capacityBytes` is not given).
+ */
 export function geometry(
   kind: string,
   discipline: number,
   maxsize: unknown,
   capacityBytes: unknown,
+  maxCapacityBytes?: unknown,
+  growable = false,
 ): Geometry {
   if (typeof maxsize !== "number") {
     throw new TypeError(`Cannot create ${kind}: maxsize must be a number, got ${typeof maxsize}`);
@@ -154,36 +198,71 @@ export function geometry(
       `Cannot create ${kind}: maxsize must be an integer from 0 to 2^30, got ${maxsize}`,
     );
   }
-  let capacity: number;
-  if (capacityBytes === undefined) {
-    capacity = Math.max(DEFAULT_CAPACITY_BYTES, Math.min(maxsize * 64, 2 ** 30));
-  } else {
-    if (typeof capacityBytes !== "number") {
-      throw new TypeError(
-        `Cannot create ${kind}: capacityBytes must be a number, got ${typeof capacityBytes}`,
-      );
-    }
-    if (!Number.isInteger(capacityBytes) || capacityBytes < 16 || capacityBytes > 2 ** 30) {
+  let capacity = capacityBytes === undefined
+    ? pad4(Math.max(DEFAULT_CAPACITY_BYTES, Math.min(maxsize * 64, 2 ** 30)))
+    : bytesOption(kind, "capacityBytes", capacityBytes);
+  let maxCapacity = capacity;
+  if (maxCapacityBytes !== undefined) {
+    maxCapacity = bytesOption(kind, "maxCapacityBytes", maxCapacityBytes);
+    if (!growable && maxCapacity > capacity) {
       throw new RangeError(
-        `Cannot create ${kind}: capacityBytes must be an integer from 16 to 2^30, got ${capacityBytes}`,
+        `Cannot create ${kind}: maxCapacityBytes needs the queue's own buffer; a queue placed in a caller's buffer cannot grow`,
       );
     }
-    capacity = capacityBytes;
+    if (capacityBytes === undefined) capacity = Math.min(capacity, maxCapacity);
+    else if (maxCapacity < capacity) {
+      throw new RangeError(
+        `Cannot create ${kind}: maxCapacityBytes (${maxCapacity}) is less than capacityBytes (${capacity})`,
+      );
+    }
+  } else if (growable && capacityBytes === undefined) {
+    maxCapacity = Math.max(capacity, DEFAULT_MAX_CAPACITY_BYTES);
   }
-  capacity = pad4(capacity);
-  const heapCap = discipline !== PRIORITY
-    ? 0
-    : maxsize > 0
-    ? maxsize
-    : Math.floor(capacity / MIN_RECORD);
-  const byteLength = HEADER_BYTES + heapCap * 8 + heapBytes(heapCap) + capacity;
-  return { maxsize, capacity, heapCap, byteLength: Math.ceil(byteLength / 8) * 8 };
+  const heapCap = heapCapOf(discipline, maxsize, capacity);
+  return {
+    maxsize,
+    capacity,
+    maxCapacity,
+    heapCap,
+    byteLength: layoutBytes(heapCap, capacity),
+    maxByteLength: layoutBytes(heapCapOf(discipline, maxsize, maxCapacity), maxCapacity),
+  };
+}
+
+/** The heap entries of a queue: one per item of maxsize, or per smallest record of capacity. */
+function heapCapOf(discipline: number, maxsize: number, capacity: number): number {
+  if (discipline !== PRIORITY) return 0;
+  return maxsize > 0 ? maxsize : Math.floor(capacity / MIN_RECORD);
+}
+
+/** Bytes of header + priorities + heap entries + data, rounded up to 8. */
+function layoutBytes(heapCap: number, capacity: number): number {
+  return Math.ceil((HEADER_BYTES + heapCap * 8 + heapBytes(heapCap) + capacity) / 8) * 8;
 }
 
 /** The geometry stored in the header of an existing queue. */
 export function geometryOf(handle: Handle, kind: string, discipline: number): Geometry {
   const header = new Int32Array(handle.buffer, handle.byteOffset, HEADER_SLOTS);
-  return geometry(kind, discipline, Atomics.load(header, MAXSIZE), Atomics.load(header, CAPACITY));
+  return resized(
+    geometry(kind, discipline, Atomics.load(header, MAXSIZE), Atomics.load(header, CAPACITY)),
+    discipline,
+    Math.max(Atomics.load(header, CAPACITY), Atomics.load(header, MAX_CAPACITY)),
+  );
+}
+
+/** `g` with `maxCapacity`, the rest unchanged. */
+function resized(g: Geometry, discipline: number, maxCapacity: number): Geometry {
+  return {
+    ...g,
+    maxCapacity,
+    maxByteLength: layoutBytes(heapCapOf(discipline, g.maxsize, maxCapacity), maxCapacity),
+  };
+}
+
+/** The geometry of `g` grown to `capacity` bytes of data (≤ g.maxCapacity). */
+export function grownGeometry(g: Geometry, discipline: number, capacity: number): Geometry {
+  const heapCap = heapCapOf(discipline, g.maxsize, capacity);
+  return { ...g, capacity, heapCap, byteLength: layoutBytes(heapCap, capacity) };
 }
 
 /** Validates the handle of a `kind` queue for `from`: placement, then the stored sizes. */
@@ -202,6 +281,7 @@ export function writeHeader(i32: Int32Array, discipline: number, g: Geometry): v
   Atomics.store(i32, DISCIPLINE, discipline);
   Atomics.store(i32, MAXSIZE, g.maxsize);
   Atomics.store(i32, CAPACITY, g.capacity);
+  Atomics.store(i32, MAX_CAPACITY, g.maxCapacity);
   Atomics.store(i32, HEAP_CAP, g.heapCap);
 }
 
@@ -222,18 +302,47 @@ export interface Areas {
   dv: DataView;
 }
 
+/** Where the heap entries and the data area of a queue of geometry `g` start in its buffer. */
+function offsetsOf(byteOffset: number, g: Geometry): { heap: number; data: number } {
+  const heap = byteOffset + HEADER_BYTES + g.heapCap * 8;
+  return { heap, data: heap + heapBytes(g.heapCap) };
+}
+
 /** The views of the areas of a queue of geometry `g` at `handle`. */
 export function areasOf(handle: Handle, g: Geometry): Areas {
   const { buffer, byteOffset } = handle;
-  let at = byteOffset + HEADER_BYTES;
-  const prio = new Float64Array(buffer, at, g.heapCap);
-  at += g.heapCap * 8;
-  const heap = new Int32Array(buffer, at, g.heapCap * 3);
-  at += heapBytes(g.heapCap);
+  const at = offsetsOf(byteOffset, g);
   return {
-    prio,
-    heap,
-    u8: new Uint8Array(buffer, at, g.capacity),
-    dv: new DataView(buffer, at, g.capacity),
+    prio: new Float64Array(buffer, byteOffset + HEADER_BYTES, g.heapCap),
+    heap: new Int32Array(buffer, at.heap, g.heapCap * 3),
+    u8: new Uint8Array(buffer, at.data, g.capacity),
+    dv: new DataView(buffer, at.data, g.capacity),
   };
+}
+
+/**
+ * Grows the buffer of the queue at `handle` from geometry `from` to `to` and moves its areas to
+ * their new places (LOCK held; the caller then re-lays the records and stores the new sizes).
+ * Returns false, changing nothing, when the runtime refuses the memory.
+ *
+ * Every area moves toward the end (a larger heap pushes the data area out), so moving the one
+ * farthest out first never overwrites one not yet moved: data, then heap entries; the
+ * priorities start right after the header and stay.
+ */
+export function growAreas(handle: Handle, from: Geometry, to: Geometry): boolean {
+  const buffer = handle.buffer;
+  const need = handle.byteOffset + to.byteLength;
+  if (buffer.byteLength < need) {
+    try {
+      buffer.grow(need);
+    } catch {
+      return false; // out of memory (or not growable): the put reports the byte bound
+    }
+  }
+  const bytes = new Uint8Array(buffer);
+  const a = offsetsOf(handle.byteOffset, from);
+  const b = offsetsOf(handle.byteOffset, to);
+  if (b.data !== a.data) bytes.copyWithin(b.data, a.data, a.data + from.capacity);
+  if (b.heap !== a.heap) bytes.copyWithin(b.heap, a.heap, a.heap + from.heapCap * 12);
+  return true;
 }

@@ -1,6 +1,6 @@
 /**
- * `Queue`, `LifoQueue`, `PriorityQueue`: bounded multi-producer multi-consumer queues in shared
- * memory, as Python's `queue` module (3.13, with `shutdown`).
+ * `Queue`, `LifoQueue`, `PriorityQueue`, `SimpleQueue`: multi-producer multi-consumer queues in
+ * shared memory, as Python's `queue` module (3.13, with `shutdown`).
  *
  * This module owns the public classes only: each picks a storage discipline (`storage.ts`) and a
  * name, and inherits everything else from `QueueBase` (`base.ts`); the memory layout is in
@@ -10,34 +10,30 @@
  */
 
 import type { Codec } from "../codec/mod.ts";
+import type { SyncWaitOptions, WaitOptions } from "../internal/options.ts";
+import { opening } from "../internal/construct.ts";
 import type { Handle } from "../internal/layout.ts";
 import { QueueBase } from "./base.ts";
 import { FIFO, geometry, LIFO, openQueue, PRIORITY, type QueueOptions } from "./header.ts";
 import type { PriorityOptions } from "./storage.ts";
 
-export { DEFAULT_CAPACITY_BYTES, type QueueOptions } from "./header.ts";
+export { DEFAULT_CAPACITY_BYTES, DEFAULT_MAX_CAPACITY_BYTES, type QueueOptions } from "./header.ts";
 export { QueueBase, type ShutdownOptions } from "./base.ts";
 export type { PriorityOptions } from "./storage.ts";
-
-/** Set by `from` for the constructor it calls. */
-let opening: Handle | undefined;
-
-function takeOpening(): Handle | undefined {
-  const handle = opening;
-  opening = undefined;
-  return handle;
-}
 
 /**
  * A first-in, first-out queue in shared memory, for any number of producer and consumer threads.
  *
- * - `maxsize` bounds the items (0: only `capacityBytes` bounds it); puts wait while it is full,
- *   gets while it is empty. Sync (`putSync`/`getSync`), async (`put`/`get`, with `signal`) and
+ * - `maxsize` bounds the items (0: unbounded, as in Python, up to the byte limit); puts wait
+ *   while it is full, gets while it is empty. Its bytes start at `capacityBytes` (64 KiB by
+ *   default) and grow on demand up to `maxCapacityBytes` (256 MiB by default; a queue placed in a
+ *   caller's `buffer`, or given `capacityBytes` alone, does not grow). Sync (`putSync`/`getSync`), async (`put`/`get`, with `signal`) and
  *   non-waiting (`putNowait`/`getNowait`) forms mix freely across threads.
  * - Items are copied in as bytes by a codec (structured-clone semantics by default; see
  *   `structuredCodec`, `float64Codec`). A put is all-or-nothing: an item that cannot be encoded
  *   (`TypeError`) or can never fit (`RangeError`) writes nothing; a timed-out or aborted put or
- *   get loses and duplicates nothing.
+ *   get loses and duplicates nothing. A get whose codec's `decode` throws takes nothing: the item
+ *   stays next in line and the error reaches the caller (as Python's `get` when `_get` fails).
  * - `taskDone()`/`join()` count processed items; `shutdown()` ends it (Python 3.13).
  * - FIFO per producer and overall; not fair among competing getters.
  *
@@ -76,13 +72,12 @@ export class Queue<T = unknown> extends QueueBase<T> {
    * @throws {TypeError} Bad option types; `buffer` not a SharedArrayBuffer.
    */
   constructor(maxsize = 0, options?: QueueOptions<T>) {
-    super("Queue", FIFO, takeOpening(), maxsize, options);
+    super("Queue", FIFO, maxsize, options);
   }
 
   /** Rebuilds a queue from its handle. @throws {TypeError} not the handle of a `Queue`. */
   static from<T = unknown>(handle: Handle, options?: { codec?: Codec<T> }): Queue<T> {
-    opening = openQueue(handle, "Queue", FIFO);
-    return new Queue<T>(0, options);
+    return new Queue<T>(0, opening(openQueue(handle, "Queue", FIFO), options));
   }
 }
 
@@ -108,13 +103,12 @@ export class LifoQueue<T = unknown> extends QueueBase<T> {
 
   /** Creates an empty LIFO queue (see {@link Queue}). */
   constructor(maxsize = 0, options?: QueueOptions<T>) {
-    super("LifoQueue", LIFO, takeOpening(), maxsize, options);
+    super("LifoQueue", LIFO, maxsize, options);
   }
 
   /** Rebuilds a LIFO queue from its handle. */
   static from<T = unknown>(handle: Handle, options?: { codec?: Codec<T> }): LifoQueue<T> {
-    opening = openQueue(handle, "LifoQueue", LIFO);
-    return new LifoQueue<T>(0, options);
+    return new LifoQueue<T>(0, opening(openQueue(handle, "LifoQueue", LIFO), options));
   }
 }
 
@@ -141,12 +135,115 @@ export class PriorityQueue<T = unknown> extends QueueBase<T, PriorityOptions> {
 
   /** Creates an empty priority queue (see {@link Queue}). */
   constructor(maxsize = 0, options?: QueueOptions<T>) {
-    super("PriorityQueue", PRIORITY, takeOpening(), maxsize, options);
+    super("PriorityQueue", PRIORITY, maxsize, options);
   }
 
   /** Rebuilds a priority queue from its handle. */
   static from<T = unknown>(handle: Handle, options?: { codec?: Codec<T> }): PriorityQueue<T> {
-    opening = openQueue(handle, "PriorityQueue", PRIORITY);
-    return new PriorityQueue<T>(0, options);
+    return new PriorityQueue<T>(0, opening(openQueue(handle, "PriorityQueue", PRIORITY), options));
+  }
+}
+
+/** Options of the {@link SimpleQueue} constructor. */
+export interface SimpleQueueOptions<T> {
+  /** How items become bytes (default `structuredCodec`). */
+  codec?: Codec<T> | undefined;
+  /** How far its bytes may grow (default 256 MiB); puts wait only when they reach it. */
+  maxCapacityBytes?: number | undefined;
+}
+
+/** The FIFO queue a {@link SimpleQueue} keeps its items in. */
+class SimpleStore<T> extends QueueBase<T> {
+  constructor(options: SimpleQueueOptions<T> | undefined) {
+    super("SimpleQueue", FIFO, 0, options);
+  }
+}
+
+/**
+ * An unbounded first-in, first-out queue in shared memory, as Python's `queue.SimpleQueue`: no
+ * item limit, no `taskDone`/`join`. Its bytes grow on demand (up to `maxCapacityBytes`, 256 MiB
+ * by default), so a put never waits before that.
+ *
+ * Happens-before: a `put` synchronizes before the `get` that returns its item.
+ *
+ * Sharing: `SimpleQueue.from(queue.handle)` in any thread (pass `{ codec }` again if you used one).
+ *
+ * @example
+ * ```ts
+ * import { SimpleQueue } from "@threadkit/threadkit";
+ * import assert from "node:assert/strict";
+ *
+ * const queue = new SimpleQueue<string>();
+ * queue.putNowait("a");
+ * await queue.put("b");
+ * assert.equal(queue.qsize(), 2);
+ * assert.equal(queue.getNowait(), "a");
+ * assert.equal(await queue.get({ timeout: 100 }), "b");
+ * assert.equal(queue.empty(), true);
+ * ```
+ */
+export class SimpleQueue<T = unknown> {
+  /** A structured-clone-safe description; `SimpleQueue.from(handle)` rebuilds the queue. */
+  readonly handle: Handle;
+  readonly #queue: SimpleStore<T>;
+
+  /**
+   * Creates an empty queue in a SharedArrayBuffer of its own.
+   *
+   * @throws {RangeError} `maxCapacityBytes` out of range. @throws {TypeError} Bad options.
+   */
+  constructor(options?: SimpleQueueOptions<T>) {
+    this.#queue = new SimpleStore(options);
+    this.handle = this.#queue.handle;
+  }
+
+  /** Rebuilds a queue from its handle. @throws {TypeError} not the handle of a `SimpleQueue`. */
+  static from<T = unknown>(handle: Handle, options?: { codec?: Codec<T> }): SimpleQueue<T> {
+    return new SimpleQueue<T>(opening(openQueue(handle, "SimpleQueue", FIFO), options));
+  }
+
+  /** Items in the queue now (a snapshot). */
+  qsize(): number {
+    return this.#queue.qsize();
+  }
+
+  /** Whether the queue is empty now (a snapshot). */
+  empty(): boolean {
+    return this.#queue.empty();
+  }
+
+  /**
+   * Puts `item` now.
+   *
+   * @throws {QueueFullError} Its bytes are at `maxCapacityBytes`.
+   * @throws {TypeError} The item cannot be encoded. @throws {RangeError} It can never fit.
+   */
+  putNowait(item: T): void {
+    this.#queue.putNowait(item);
+  }
+
+  /** Puts `item` (blocking only while its bytes are at `maxCapacityBytes`). */
+  putSync(item: T, options?: SyncWaitOptions): void {
+    this.#queue.putSync(item, options);
+  }
+
+  /** Puts `item` (waiting only while its bytes are at `maxCapacityBytes`). */
+  put(item: T, options?: WaitOptions): Promise<void> {
+    return this.#queue.put(item, options);
+  }
+
+  /** Removes and returns an item if one is there now. @throws {QueueEmptyError} It is empty. */
+  getNowait(): T {
+    return this.#queue.getNowait();
+  }
+
+  /** Removes and returns an item, blocking while the queue is empty. */
+  getSync(options?: SyncWaitOptions): T {
+    return this.#queue.getSync(options);
+  }
+
+  /** Removes and returns an item, waiting without blocking while the queue is empty. */
+  get(options?: WaitOptions): Promise<T> {
+    return this.#queue.get(options);
   }
 }

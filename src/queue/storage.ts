@@ -1,7 +1,7 @@
 /**
  * The storage disciplines of the queues: the record formats of the data area and the order items
- * come out in. Each is an object behind one {@link Storage} interface (`room`, `store`, `take`,
- * `clear`); a queue makes one at construction and calls it with LOCK held.
+ * come out in. Each is an object behind one {@link Storage} interface (`room`, `store`, `peek`,
+ * `remove`, `clear`); a queue makes one at construction and calls it with LOCK held.
  *
  * Records (`header.ts` has the areas and the slots):
  * - FIFO ring ({@link Ring}): `[int32 length][bytes, padded to 4]` at HEAD..TAIL, wrapping; a
@@ -14,7 +14,7 @@
  *   compacted (only when an item would not fit at TAIL but fits in the free bytes).
  *
  * Every method runs with LOCK held; COUNT is the caller's (it counts after `store` and before
- * `take` returns), so a discipline reads COUNT as "items stored before this call".
+ * `remove` returns), so a discipline reads COUNT as "items stored before this call".
  *
  * @module
  */
@@ -38,16 +38,28 @@ export interface PriorityOptions {
   priority?: number | undefined;
 }
 
-/** One storage discipline of one queue (all methods with LOCK held). */
+/**
+ * One storage discipline of one queue (all methods with LOCK held).
+ *
+ * A get is two steps, `peek` then `remove`, so that it can decode the item between them and
+ * take nothing when the codec throws (as Python's `get` leaves the item when `_get` fails).
+ */
 export interface Storage {
   /** Where a record of `size` bytes goes now, or -1 when there is no room. */
   room(size: number, count: number): number;
   /** Stores `bytes` at `at` (from `room`) with `priority`. */
   store(bytes: Uint8Array, at: number, priority: number): void;
-  /** Removes the next record; returns its bytes in the thread's scratch (COUNT > 0). */
-  take(): Uint8Array;
+  /** The next record's bytes, copied into the thread's scratch; removes nothing (COUNT > 0). */
+  peek(): Uint8Array;
+  /** Removes the record `peek` just returned (COUNT > 0, LOCK held since that `peek`). */
+  remove(): void;
   /** Resets the storage of an empty queue. */
   clear(): void;
+  /**
+   * Re-lays the records after the data area grew from `oldCapacity` bytes to its new size (its
+   * bytes are already at their new place; COUNT and the slots are as before the growth).
+   */
+  grown(oldCapacity: number): void;
   /** The priority a put asks for (0 where the discipline has none). @throws on a bad one */
   priorityOf(options: PriorityOptions | undefined): number;
 }
@@ -84,7 +96,8 @@ abstract class Records implements Storage {
 
   abstract room(size: number, count: number): number;
   abstract store(bytes: Uint8Array, at: number, priority: number): void;
-  abstract take(): Uint8Array;
+  abstract peek(): Uint8Array;
+  abstract remove(): void;
 
   priorityOf(_options: PriorityOptions | undefined): number {
     return 0;
@@ -96,12 +109,15 @@ abstract class Records implements Storage {
     i32[TAIL] = 0;
     i32[LIVE] = 0;
   }
+
+  /** A stack and an arena only gain room past TAIL: nothing to move. */
+  grown(_oldCapacity: number): void {}
 }
 
 /** FIFO: a ring of length-prefixed records from HEAD to TAIL. */
 class Ring extends Records {
   room(size: number, count: number): number {
-    if (count === 0) return 0;
+    if (count === 0) return size <= this.u8.length ? 0 : -1; // larger: the queue must grow first
     const i32 = this.i32;
     const head = i32[HEAD]!;
     const tail = i32[TAIL]!;
@@ -121,13 +137,40 @@ class Ring extends Records {
     i32[TAIL] = at + recordSize(bytes.length);
   }
 
-  take(): Uint8Array {
-    const i32 = this.i32;
-    let head = i32[HEAD]!;
-    if (head + 4 > this.u8.length || this.dv.getInt32(head, true) === WRAP) head = 0;
+  /** Where the oldest record starts: HEAD, or 0 when HEAD marks (or is too near) the end. */
+  #head(): number {
+    const head = this.i32[HEAD]!;
+    return head + 4 > this.u8.length || this.dv.getInt32(head, true) === WRAP ? 0 : head;
+  }
+
+  /** Where the record the last `peek` copied ends (`remove` runs under the same LOCK hold). */
+  #peekedEnd = 0;
+
+  peek(): Uint8Array {
+    const head = this.#head();
     const length = this.dv.getInt32(head, true);
-    i32[HEAD] = head + recordSize(length);
+    this.#peekedEnd = head + recordSize(length);
     return copyOut(this.u8, head + 4, length);
+  }
+
+  remove(): void {
+    this.i32[HEAD] = this.#peekedEnd;
+  }
+
+  /**
+   * Unwrapped (HEAD < TAIL, or empty), the new bytes extend the free run after TAIL: nothing
+   * moves. Wrapped (COUNT > 0 and TAIL <= HEAD; equal is full), the records read HEAD..old end,
+   * then 0..TAIL: the part from HEAD to the old end (with its WRAP mark, or the < 4 byte slack
+   * that stands for one) moves to the new end, so HEAD..end, then 0..TAIL reads the same records
+   * in the same order and the new bytes join the free run TAIL..HEAD.
+   */
+  override grown(oldCapacity: number): void {
+    const i32 = this.i32;
+    const head = i32[HEAD]!;
+    if (Atomics.load(i32, COUNT) === 0 || i32[TAIL]! > head) return;
+    const shift = this.u8.length - oldCapacity;
+    this.u8.copyWithin(head + shift, head, oldCapacity);
+    i32[HEAD] = head + shift;
   }
 }
 
@@ -144,12 +187,15 @@ class Stack extends Records {
     this.i32[TAIL] = at + recordSize(bytes.length);
   }
 
-  take(): Uint8Array {
+  peek(): Uint8Array {
     const tail = this.i32[TAIL]!;
     const length = this.dv.getInt32(tail - 4, true);
-    const start = tail - 4 - pad4(length);
-    this.i32[TAIL] = start;
-    return copyOut(this.u8, start, length);
+    return copyOut(this.u8, tail - 4 - pad4(length), length);
+  }
+
+  remove(): void {
+    const tail = this.i32[TAIL]!;
+    this.i32[TAIL] = tail - recordSize(this.dv.getInt32(tail - 4, true));
   }
 }
 
@@ -200,15 +246,17 @@ class Heap extends Records {
     this.#push(at, bytes.length, order, priority);
   }
 
-  take(): Uint8Array {
+  peek(): Uint8Array {
+    return copyOut(this.u8, this.#heap[0]! + 4, this.#heap[1]!);
+  }
+
+  remove(): void {
     const i32 = this.i32;
     const offset = this.#heap[0]!;
-    const length = this.#heap[1]!;
-    const size = recordSize(length);
+    const size = recordSize(this.#heap[1]!);
     i32[LIVE] = i32[LIVE]! - size;
     if (offset + size === i32[TAIL]!) i32[TAIL] = offset;
     this.#pop();
-    return copyOut(this.u8, offset + 4, length);
   }
 
   /** Whether heap entry `a` comes out before `b`. */
