@@ -1016,6 +1016,26 @@ test("cycles and shared references", () => {
   assertRoundTrip(holder);
 });
 
+test("references across the encoder's small table and its map (ids below and above 8)", () => {
+  // The writer keeps the first 8 objects of a record in an array and the rest in a Map: refer
+  // from each side to the other, and make sure nothing of one record leaks into the next.
+  const nodes = Array.from({ length: 20 }, (_, i) => ({ i }) as Record<string, unknown>);
+  for (let i = 0; i < nodes.length; i++) {
+    nodes[i]!.next = nodes[(i + 7) % nodes.length];
+    nodes[i]!.back = nodes[(i + 13) % nodes.length];
+  }
+  const back = assertRoundTrip(nodes) as Record<string, unknown>[];
+  assert.ok(back[3]!.next === back[10] && back[15]!.back === back[8]);
+  const buf = new ArrayBuffer(4);
+  const views = Array.from({ length: 12 }, (_, i) => new Uint8Array(buf, i % 4, 0));
+  assertRoundTrip([views, buf, views]);
+  // Same objects in the next record: they are new there, not references to the last one.
+  const again = decode(encode([nodes[0], nodes[0]])) as unknown[];
+  assert.equal(again.length, 2);
+  assert.ok(again[0] === again[1] && (again[0] as Record<string, unknown>).i === 0);
+  assert.equal(encode({ a: {} }).length, encode({ a: {} }).length);
+});
+
 // ---------------------------------------------------------------------------------------------
 // Targeted tests: rejection
 

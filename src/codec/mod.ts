@@ -172,10 +172,7 @@ export const structuredCodec: Codec<unknown> = {
       w.value(value);
       return w.u8.subarray(0, w.pos);
     } finally {
-      if (w.nextId !== 0) {
-        w.refs.clear();
-        w.nextId = 0;
-      }
+      w.forget();
       w.busy = false;
     }
   },

@@ -58,7 +58,13 @@ export class Reader {
   u8: Uint8Array = numBytes;
   p = 0;
   end = 0;
-  refs: unknown[] = [];
+  /**
+   * The objects of this record by id, `refs[0 .. count)`. Cleared slot by slot instead of by
+   * `length = 0` (which drops V8's backing store, so the next record reallocates it).
+   */
+  refs: unknown[] = new Array(8).fill(undefined);
+  /** How many objects this record has built so far (the next id). */
+  count = 0;
   /** Copy string bytes out before TextDecoder sees them (shared input, refusing runtime). */
   copy = false;
   scratch: Uint8Array = new Uint8Array(0);
@@ -72,7 +78,13 @@ export class Reader {
   }
 
   finish(): void {
-    if (this.refs.length !== 0) this.refs.length = 0;
+    const n = this.count;
+    if (n !== 0) {
+      // Keep nothing of the record alive; a table grown by a large record is dropped whole.
+      if (n > 64) this.refs = new Array(8).fill(undefined);
+      else for (let i = 0; i < n; i++) this.refs[i] = undefined;
+      this.count = 0;
+    }
     this.u8 = numBytes; // do not keep the caller's buffer alive
   }
 
@@ -126,7 +138,7 @@ export class Reader {
         return this.stringBody(tag);
       case format.T_REF: {
         const id = this.u32();
-        if (id >= this.refs.length) throw malformed(`reference ${id} to an unknown object`);
+        if (id >= this.count) throw malformed(`reference ${id} to an unknown object`);
         return this.refs[id];
       }
       case format.T_OBJECT:
@@ -135,7 +147,7 @@ export class Reader {
         const len = this.u32();
         this.need(len);
         const a: unknown[] = [];
-        this.refs.push(a);
+        this.refs[this.count++] = a;
         for (let i = 0; i < len; i++) a.push(this.value());
         return a;
       }
@@ -144,7 +156,7 @@ export class Reader {
         const n = this.u32();
         this.need(2 * n);
         const a: unknown[] = new Array(len);
-        this.refs.push(a);
+        this.refs[this.count++] = a;
         this.properties(a, n);
         return a;
       }
@@ -152,7 +164,7 @@ export class Reader {
         const n = this.u32();
         this.need(2 * n);
         const m = new Map<unknown, unknown>();
-        this.refs.push(m);
+        this.refs[this.count++] = m;
         for (let i = 0; i < n; i++) {
           const k = this.value();
           m.set(k, this.value());
@@ -163,7 +175,7 @@ export class Reader {
         const n = this.u32();
         this.need(n);
         const s = new Set<unknown>();
-        this.refs.push(s);
+        this.refs[this.count++] = s;
         for (let i = 0; i < n; i++) s.add(this.value());
         return s;
       }
@@ -199,7 +211,7 @@ export class Reader {
   }
 
   ref<T>(o: T): T {
-    this.refs.push(o);
+    this.refs[this.count++] = o;
     return o;
   }
 
@@ -277,7 +289,7 @@ export class Reader {
     const n = this.u32();
     this.need(2 * n);
     const o: Record<string, unknown> = {};
-    this.refs.push(o);
+    this.refs[this.count++] = o;
     this.properties(o, n);
     return o;
   }
@@ -317,8 +329,8 @@ export class Reader {
     this.p += 2;
     const byteOffset = this.u32();
     const length = this.u32();
-    const slot = this.refs.length;
-    this.refs.push(undefined);
+    const slot = this.count++;
+    this.refs[slot] = undefined;
     const buffer = this.value();
     if (!(buffer instanceof ArrayBuffer)) throw malformed("a view without an ArrayBuffer");
     const Ctor = format.VIEW_CTORS[kind];
@@ -343,7 +355,7 @@ export class Reader {
     const stack = flags & 2 ? this.string() : undefined;
     const e = quietly(() => message === undefined ? new Ctor() : new Ctor(message));
     setStack(e, stack);
-    this.refs.push(e);
+    this.refs[this.count++] = e;
     if (flags & 4) {
       defineProperty(e, "cause", {
         value: this.value(),
