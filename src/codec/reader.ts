@@ -53,6 +53,17 @@ const numView = new DataView(numBytes.buffer);
  */
 const shortStrings: (string | undefined)[] = new Array(1024).fill(undefined);
 
+/** Key blocks (format 0x1C) seen on this thread and the key strings they hold. */
+interface KeyBlock {
+  /** A private copy of the block's bytes. */
+  bytes: Uint8Array;
+  keys: string[];
+  /** Whether one of the keys is "__proto__" (which must be defined, not assigned). */
+  proto: boolean;
+}
+/** Remembered key blocks, by a hash of their size, key count and two bytes; 64 slots. */
+const keyBlocks: (KeyBlock | undefined)[] = new Array(64).fill(undefined);
+
 export class Reader {
   /** The record; read in place (it may be a view on a SharedArrayBuffer). */
   u8: Uint8Array = numBytes;
@@ -141,6 +152,8 @@ export class Reader {
         if (id >= this.count) throw malformed(`reference ${id} to an unknown object`);
         return this.refs[id];
       }
+      case format.T_KEYED_OBJECT:
+        return this.keyedBody();
       case format.T_OBJECT:
         return this.plainBody();
       case format.T_ARRAY: {
@@ -292,6 +305,68 @@ export class Reader {
     this.refs[this.count++] = o;
     this.properties(o, n);
     return o;
+  }
+
+  /** A 0x1C object: the key block (through the `keyBlocks` cache), then the values. */
+  keyedBody(): Record<string, unknown> {
+    const n = this.u32();
+    const k = this.u32();
+    this.need(k);
+    const block = this.keyBlock(n, this.p, k);
+    this.p += k;
+    this.need(n);
+    const o: Record<string, unknown> = {};
+    this.refs[this.count++] = o;
+    const keys = block.keys;
+    for (let i = 0; i < n; i++) {
+      if (this.u8[this.p] === format.T_ABSENT) {
+        this.p++;
+        continue;
+      }
+      const key = keys[i] as string;
+      const v = this.value();
+      if (block.proto && key === "__proto__") {
+        defineProperty(o, key, { value: v, writable: true, enumerable: true, configurable: true });
+      } else {
+        o[key] = v;
+      }
+    }
+    return o;
+  }
+
+  /** The keys of the `k`-byte block of `n` keys at `start`: remembered, or parsed now. */
+  keyBlock(n: number, start: number, k: number): KeyBlock {
+    const u8 = this.u8;
+    const h = (k * 31 + n * 7 + (k > 0 ? (u8[start + (k >> 1)] as number) : 0) +
+      (k > 0 ? (u8[start + k - 1] as number) << 3 : 0)) & 63;
+    const hit = keyBlocks[h];
+    if (hit !== undefined && hit.keys.length === n) {
+      const bytes = hit.bytes;
+      if (bytes.length === k) {
+        let i = 0;
+        while (i < k && bytes[i] === u8[start + i]) i++;
+        if (i === k) return hit;
+      }
+    }
+    // Parse the block as exactly n strings filling exactly k bytes.
+    const end = this.end;
+    this.end = start + k;
+    const keys: string[] = [];
+    let proto = false;
+    try {
+      for (let i = 0; i < n; i++) {
+        const key = this.string();
+        if (key === "__proto__") proto = true;
+        keys.push(key);
+      }
+      if (this.p !== start + k) throw malformed("a key block longer than its keys");
+    } finally {
+      this.end = end;
+    }
+    this.p = start;
+    const block = { bytes: u8.slice(start, start + k), keys, proto };
+    keyBlocks[h] = block;
+    return block;
   }
 
   properties(o: Record<string, unknown> | unknown[], n: number): void {
