@@ -170,7 +170,7 @@ export const structuredCodec: Codec<unknown> = {
     w.pos = 0;
     try {
       w.value(value);
-      return w.u8.subarray(0, w.pos);
+      return w.written();
     } finally {
       w.forget();
       w.busy = false;
