@@ -2,7 +2,7 @@
  * Probe: CPU time per operation of the codec and of a single-thread queue put+get (issue 9),
  * for comparing two builds of the library in alternating processes:
  *
- *   node bench/probes/codec_cpu.ts [--root /path/to/tree] [--case obj,queue,f64] [--rounds 7]
+ *   node bench/probes/codec_cpu.ts [--root /path/to/tree] [--case obj,nested,str,queue,f64,ring] [--rounds 7]
  *   (deno run -A …, bun …)
  *
  * `--root` is a directory holding a `mod.ts` (default: this repository), so a copy of an older
@@ -49,6 +49,17 @@ const cases: [string, Body][] = [
     }
     return sum;
   }],
+  ["str", (n) => {
+    // Strings past the ASCII fast path: 60 ASCII chars and 30 non-ASCII ones.
+    const long = "the quick brown fox jumps over the lazy dog, again and again!";
+    const accented = "héllo wörld — ünïcode ☃ text";
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const b = structuredCodec.encode({ text: long, note: accented, i });
+      sum += (structuredCodec.decode(b) as { i: number }).i;
+    }
+    return sum;
+  }],
   ["queue", (n) => {
     const q = new Queue(0);
     let sum = 0;
@@ -68,6 +79,22 @@ const cases: [string, Body][] = [
     return sum;
   }],
 ];
+if (only.includes("ring")) {
+  // ringbuf.js (the peer of queue.oneway-f64), push + pop of one Int32 in one thread.
+  const { RingBuffer } = await import("ringbuf.js");
+  const ring = new RingBuffer(RingBuffer.getStorageForCapacity(1024, Int32Array), Int32Array);
+  const one = new Int32Array(1);
+  cases.push(["ring", (n) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      one[0] = i;
+      ring.push(one, 1);
+      ring.pop(one, 1);
+      sum += one[0]!;
+    }
+    return sum;
+  }]);
+}
 
 const N = 100_000;
 const out: string[] = [];
