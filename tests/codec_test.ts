@@ -1016,6 +1016,26 @@ test("cycles and shared references", () => {
   assertRoundTrip(holder);
 });
 
+test("references across the encoder's small table and its map (ids below and above 8)", () => {
+  // The writer keeps the first 8 objects of a record in an array and the rest in a Map: refer
+  // from each side to the other, and make sure nothing of one record leaks into the next.
+  const nodes = Array.from({ length: 20 }, (_, i) => ({ i }) as Record<string, unknown>);
+  for (let i = 0; i < nodes.length; i++) {
+    nodes[i]!.next = nodes[(i + 7) % nodes.length];
+    nodes[i]!.back = nodes[(i + 13) % nodes.length];
+  }
+  const back = assertRoundTrip(nodes) as Record<string, unknown>[];
+  assert.ok(back[3]!.next === back[10] && back[15]!.back === back[8]);
+  const buf = new ArrayBuffer(4);
+  const views = Array.from({ length: 12 }, (_, i) => new Uint8Array(buf, i % 4, 0));
+  assertRoundTrip([views, buf, views]);
+  // Same objects in the next record: they are new there, not references to the last one.
+  const again = decode(encode([nodes[0], nodes[0]])) as unknown[];
+  assert.equal(again.length, 2);
+  assert.ok(again[0] === again[1] && (again[0] as Record<string, unknown>).i === 0);
+  assert.equal(encode({ a: {} }).length, encode({ a: {} }).length);
+});
+
 // ---------------------------------------------------------------------------------------------
 // Targeted tests: rejection
 
@@ -1154,6 +1174,33 @@ test("decode rejects malformed records with a TypeError", () => {
   assert.throws(() => decode(new Uint8Array([])), TypeError);
   assert.throws(() => decode(new Uint8Array([0x0b, 0, 0, 0, 0])), /reference/);
   assert.throws(() => decode(new Uint8Array([0x09, 0xff, 0xff, 0xff, 0x7f])), /truncated/);
+  // keyed objects (0x1C): a key block longer than its keys, one too short, absent at top level
+  const keyed = (n: number, block: number[], ...values: number[]) =>
+    new Uint8Array([0x1c, n, 0, 0, 0, block.length, 0, 0, 0, ...block, ...values]);
+  assert.deepEqual(decode(keyed(1, [0x08, 1, 0x61], 0x01)), { a: null });
+  assert.deepEqual(decode(keyed(2, [0x08, 1, 0x61, 0x08, 1, 0x62], 0x1d, 0x03)), { b: true });
+  assert.throws(() => decode(keyed(1, [0x08, 1, 0x61, 0], 0x01)), /key block longer/);
+  assert.throws(() => decode(keyed(2, [0x08, 1, 0x61], 0x01, 0x01)), /truncated/);
+  assert.throws(() => decode(keyed(1, [0x04, 1, 0, 0, 0], 0x01)), /expected a string/);
+  assert.throws(() => decode(new Uint8Array([0x1d])), /unknown tag/);
+});
+
+test("repeated key lists: the per-thread shape caches never change what a record says", () => {
+  // Same key list, different values; same keys in another order; a key block equal in size and
+  // hash inputs but different bytes; more shapes than either cache holds.
+  const objects: Record<string, unknown>[] = [];
+  for (let i = 0; i < 100; i++) {
+    objects.push({ id: i, kind: "tick", value: i / 2 });
+    objects.push({ kind: "tock", id: i, value: -i });
+    objects.push({ [`k${i % 37}`]: i, ab: i, __proto__x: 1 });
+    objects.push({ ["__proto__"]: i, ab: 2 });
+  }
+  for (const o of objects) assertRoundTrip(o);
+  const o1 = roundTrip({ ab: 1, cd: 2 }), o2 = roundTrip({ ab: 1, ce: 2 });
+  assert.deepEqual([Object.keys(o1), Object.keys(o2)], [["ab", "cd"], ["ab", "ce"]]);
+  const withProto = roundTrip(JSON.parse('{"__proto__": 5, "x": 1}')) as object;
+  assert.equal(Object.getPrototypeOf(withProto), Object.prototype);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(withProto, "__proto__")?.value, 5);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -39,6 +39,8 @@
  * | 0x19 | view             | u8 kind, u8 flags, u32 byteOffset, u32 length, buffer value          |
  * | 0x1A | Error            | u8 kind, u8 flags, [string message], [string stack], [value cause]   |
  * | 0x1B | DOMException     | u8 flags, string name, string message, [string stack]                |
+ * | 0x1C | keyed object     | u32 n, u32 k, k bytes: n × string key; then n × (value or 0x1D)      |
+ * | 0x1D | absent           | only as a value of 0x1C: that key was deleted while encoding         |
  *
  * View kinds: 0 Int8Array, 1 Uint8Array, 2 Uint8ClampedArray, 3 Int16Array, 4 Uint16Array,
  * 5 Int32Array, 6 Uint32Array, 7 Float16Array, 8 Float32Array, 9 Float64Array, 10 BigInt64Array,
@@ -50,7 +52,14 @@
  * 6 URIError. Error flags: bit 0 = message present, bit 1 = stack present, bit 2 = cause present.
  * DOMException flags: bit 1 = stack present.
  *
- * References: every object (tags 0x0C–0x1B) gets the next id, counting from 0, when the encoder
+ * Plain objects are written as 0x1C (0x0C is still read): the keys come first, as one block of k
+ * bytes, so that both sides can cache the work on a repeated layout — the encoder copies the block
+ * it wrote for the same key list before, the decoder maps the block's bytes to the key strings it
+ * built before. A record never depends on such a cache: every 0x1C carries its keys in full.
+ * A getter may delete a key whose turn has not come yet; its value is then 0x1D and the decoder
+ * leaves the key out, as `structuredClone` does.
+ *
+ * References: every object (tags 0x0C–0x1C) gets the next id, counting from 0, when the encoder
  * first meets it — before its children, so cycles work; a view takes its id before its buffer.
  * Meeting the same object again writes tag 0x0B with that id, and the decoder hands back the
  * object it built the first time. This is how shared references and cycles survive.
@@ -86,6 +95,8 @@ export const T_RESIZABLE_BUFFER = 0x18;
 export const T_VIEW = 0x19;
 export const T_ERROR = 0x1a;
 export const T_DOM_EXCEPTION = 0x1b;
+export const T_KEYED_OBJECT = 0x1c;
+export const T_ABSENT = 0x1d;
 
 /**
  * Longest string tried on the ASCII fast path (tag 0x08, at most 255). Measured on V8 and

@@ -54,9 +54,18 @@
  * - Numbers take the int32 or float64 tag without allocating; ASCII strings of up to 32 chars are
  *   written char by char; longer or non-ASCII strings go through `TextEncoder.encodeInto` into
  *   the scratch buffer, which grows geometrically and is kept (it stays as large as the largest
- *   record encoded on the thread). The reference table is a Map, cleared only when the record
- *   held objects.
- * - Decoding reads the record in place. ASCII strings of up to 14 chars are built with
+ *   record encoded on the thread). The returned view is made once per record length (below 128
+ *   bytes) and reused. The reference table keeps a record's first 8 objects in an array searched
+ *   linearly and only the rest in a Map.
+ * - Plain objects are written keys first (format 0x1C), so each thread caches the work on a
+ *   repeated key list: the encoder remembers the bytes of the last 8 key lists it wrote (up to 32
+ *   keys, 512 bytes) and copies them when `Object.keys` gives the same list again; the decoder
+ *   maps a key block's bytes to the key strings it built before (64 slots). Records never depend
+ *   on these caches; each carries its keys in full.
+ * - Measured with `bench/probes/codec_cpu.ts --case obj` (CPU per encode + decode of
+ *   `{ id, kind, value }`, alternating processes; `writer.ts` has each step): from before these
+ *   three changes to after, Node about 720 → 390 ns, Deno 750 → 425, Bun 490 → 210.
+ * - Decoding reads the record in place; its reference table is an array cleared slot by slot. ASCII strings of up to 14 chars are built with
  *   `String.fromCharCode` and remembered in a small cache (object keys repeat, and a cached key
  *   is already internalized); longer strings go through TextDecoder. Chromium's TextDecoder
  *   refuses views on a SharedArrayBuffer, so a one-byte probe at module load checks whether the
@@ -170,12 +179,9 @@ export const structuredCodec: Codec<unknown> = {
     w.pos = 0;
     try {
       w.value(value);
-      return w.u8.subarray(0, w.pos);
+      return w.written();
     } finally {
-      if (w.nextId !== 0) {
-        w.refs.clear();
-        w.nextId = 0;
-      }
+      w.forget();
       w.busy = false;
     }
   },

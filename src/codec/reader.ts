@@ -53,12 +53,29 @@ const numView = new DataView(numBytes.buffer);
  */
 const shortStrings: (string | undefined)[] = new Array(1024).fill(undefined);
 
+/** Key blocks (format 0x1C) seen on this thread and the key strings they hold. */
+interface KeyBlock {
+  /** A private copy of the block's bytes. */
+  bytes: Uint8Array;
+  keys: string[];
+  /** Whether one of the keys is "__proto__" (which must be defined, not assigned). */
+  proto: boolean;
+}
+/** Remembered key blocks, by a hash of their size, key count and two bytes; 64 slots. */
+const keyBlocks: (KeyBlock | undefined)[] = new Array(64).fill(undefined);
+
 export class Reader {
   /** The record; read in place (it may be a view on a SharedArrayBuffer). */
   u8: Uint8Array = numBytes;
   p = 0;
   end = 0;
-  refs: unknown[] = [];
+  /**
+   * The objects of this record by id, `refs[0 .. count)`. Cleared slot by slot instead of by
+   * `length = 0` (which drops V8's backing store, so the next record reallocates it).
+   */
+  refs: unknown[] = new Array(8).fill(undefined);
+  /** How many objects this record has built so far (the next id). */
+  count = 0;
   /** Copy string bytes out before TextDecoder sees them (shared input, refusing runtime). */
   copy = false;
   scratch: Uint8Array = new Uint8Array(0);
@@ -72,7 +89,13 @@ export class Reader {
   }
 
   finish(): void {
-    if (this.refs.length !== 0) this.refs.length = 0;
+    const n = this.count;
+    if (n !== 0) {
+      // Keep nothing of the record alive; a table grown by a large record is dropped whole.
+      if (n > 64) this.refs = new Array(8).fill(undefined);
+      else for (let i = 0; i < n; i++) this.refs[i] = undefined;
+      this.count = 0;
+    }
     this.u8 = numBytes; // do not keep the caller's buffer alive
   }
 
@@ -126,16 +149,18 @@ export class Reader {
         return this.stringBody(tag);
       case format.T_REF: {
         const id = this.u32();
-        if (id >= this.refs.length) throw malformed(`reference ${id} to an unknown object`);
+        if (id >= this.count) throw malformed(`reference ${id} to an unknown object`);
         return this.refs[id];
       }
+      case format.T_KEYED_OBJECT:
+        return this.keyedBody();
       case format.T_OBJECT:
         return this.plainBody();
       case format.T_ARRAY: {
         const len = this.u32();
         this.need(len);
         const a: unknown[] = [];
-        this.refs.push(a);
+        this.refs[this.count++] = a;
         for (let i = 0; i < len; i++) a.push(this.value());
         return a;
       }
@@ -144,7 +169,7 @@ export class Reader {
         const n = this.u32();
         this.need(2 * n);
         const a: unknown[] = new Array(len);
-        this.refs.push(a);
+        this.refs[this.count++] = a;
         this.properties(a, n);
         return a;
       }
@@ -152,7 +177,7 @@ export class Reader {
         const n = this.u32();
         this.need(2 * n);
         const m = new Map<unknown, unknown>();
-        this.refs.push(m);
+        this.refs[this.count++] = m;
         for (let i = 0; i < n; i++) {
           const k = this.value();
           m.set(k, this.value());
@@ -163,7 +188,7 @@ export class Reader {
         const n = this.u32();
         this.need(n);
         const s = new Set<unknown>();
-        this.refs.push(s);
+        this.refs[this.count++] = s;
         for (let i = 0; i < n; i++) s.add(this.value());
         return s;
       }
@@ -199,7 +224,7 @@ export class Reader {
   }
 
   ref<T>(o: T): T {
-    this.refs.push(o);
+    this.refs[this.count++] = o;
     return o;
   }
 
@@ -277,9 +302,71 @@ export class Reader {
     const n = this.u32();
     this.need(2 * n);
     const o: Record<string, unknown> = {};
-    this.refs.push(o);
+    this.refs[this.count++] = o;
     this.properties(o, n);
     return o;
+  }
+
+  /** A 0x1C object: the key block (through the `keyBlocks` cache), then the values. */
+  keyedBody(): Record<string, unknown> {
+    const n = this.u32();
+    const k = this.u32();
+    this.need(k);
+    const block = this.keyBlock(n, this.p, k);
+    this.p += k;
+    this.need(n);
+    const o: Record<string, unknown> = {};
+    this.refs[this.count++] = o;
+    const keys = block.keys;
+    for (let i = 0; i < n; i++) {
+      if (this.u8[this.p] === format.T_ABSENT) {
+        this.p++;
+        continue;
+      }
+      const key = keys[i] as string;
+      const v = this.value();
+      if (block.proto && key === "__proto__") {
+        defineProperty(o, key, { value: v, writable: true, enumerable: true, configurable: true });
+      } else {
+        o[key] = v;
+      }
+    }
+    return o;
+  }
+
+  /** The keys of the `k`-byte block of `n` keys at `start`: remembered, or parsed now. */
+  keyBlock(n: number, start: number, k: number): KeyBlock {
+    const u8 = this.u8;
+    const h = (k * 31 + n * 7 + (k > 0 ? (u8[start + (k >> 1)] as number) : 0) +
+      (k > 0 ? (u8[start + k - 1] as number) << 3 : 0)) & 63;
+    const hit = keyBlocks[h];
+    if (hit !== undefined && hit.keys.length === n) {
+      const bytes = hit.bytes;
+      if (bytes.length === k) {
+        let i = 0;
+        while (i < k && bytes[i] === u8[start + i]) i++;
+        if (i === k) return hit;
+      }
+    }
+    // Parse the block as exactly n strings filling exactly k bytes.
+    const end = this.end;
+    this.end = start + k;
+    const keys: string[] = [];
+    let proto = false;
+    try {
+      for (let i = 0; i < n; i++) {
+        const key = this.string();
+        if (key === "__proto__") proto = true;
+        keys.push(key);
+      }
+      if (this.p !== start + k) throw malformed("a key block longer than its keys");
+    } finally {
+      this.end = end;
+    }
+    this.p = start;
+    const block = { bytes: u8.slice(start, start + k), keys, proto };
+    keyBlocks[h] = block;
+    return block;
   }
 
   properties(o: Record<string, unknown> | unknown[], n: number): void {
@@ -317,8 +404,8 @@ export class Reader {
     this.p += 2;
     const byteOffset = this.u32();
     const length = this.u32();
-    const slot = this.refs.length;
-    this.refs.push(undefined);
+    const slot = this.count++;
+    this.refs[slot] = undefined;
     const buffer = this.value();
     if (!(buffer instanceof ArrayBuffer)) throw malformed("a view without an ArrayBuffer");
     const Ctor = format.VIEW_CTORS[kind];
@@ -343,7 +430,7 @@ export class Reader {
     const stack = flags & 2 ? this.string() : undefined;
     const e = quietly(() => message === undefined ? new Ctor() : new Ctor(message));
     setStack(e, stack);
-    this.refs.push(e);
+    this.refs[this.count++] = e;
     if (flags & 4) {
       defineProperty(e, "cause", {
         value: this.value(),
