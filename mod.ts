@@ -45,6 +45,8 @@ export {
 } from "./src/barrier.ts";
 export {
   BrokenBarrierError,
+  DeadlockError,
+  type DeadlockEdge,
   NotOwnedError,
   OwnerDiedError,
   QueueEmptyError,
@@ -71,6 +73,7 @@ export {
   ThreadPool,
   type ThreadPoolOptions,
 } from "./src/pool/mod.ts";
+export { enableDeadlockDetection } from "./src/internal/diagnostics.ts";
 export type { Guard } from "./src/internal/guard.ts";
 export type { Handle, PlacementOptions } from "./src/internal/layout.ts";
 export type { SyncWaitOptions, WaitOptions } from "./src/internal/options.ts";

@@ -18,6 +18,7 @@ import { opening, placeOrOpen } from "./internal/construct.ts";
 import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { lockSlow, ownerOf, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
+import { watchSync } from "./internal/diagnostics.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 
 /** Slot of the lock word. */
@@ -151,7 +152,8 @@ export class Lock {
     const me2 = currentIdent() << 1;
     // Fast path: grab a free lock.
     if (Atomics.compareExchange(i32, STATE, 0, me2) === 0) return true;
-    return runSync(acquireSlow(i32, me2, deadlineAfter(timeout), timeout === 0 ? 0 : SPIN_LIMIT));
+    const slow = acquireSlow(i32, me2, deadlineAfter(timeout), timeout === 0 ? 0 : SPIN_LIMIT);
+    return runSync(watchSync(slow, "lock", this.handle)); // diagnostics: deadlock detection
   }
 
   /**

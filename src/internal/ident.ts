@@ -18,6 +18,7 @@
  * | 1                   | MAIN       | the main thread's ident once recorded, else 0 (LIFE[0]: ident 0 is never drawn) |
  * | 1 + i               | LIFE[i]    | 0 < i < MAX_TRACKED: 0 unwatched, 1 watched & alive, 2 ended |
  * | NAMES_AT + i*NAME_W | NAME[i]    | UTF-16 name of ident i: length, then up to NAME_CHARS units |
+ * | DIAG_AT ..          | DIAG       | DIAG_SLOTS slots owned by `diagnostics.ts` (wait-for table)  |
  * Invariant: LIFE[i] goes 0 → 1 → 2 and never back; only the thread machinery (`thread/`,
  * `pool/`) writes it: the parent 0 → 1 before the thread's worker exists, then whichever
  * sees the end first (the thread's bootstrap or its parent) 1 → 2.
@@ -37,8 +38,12 @@ const NAME_CHARS = 31;
 const NAME_W = 1 + Math.ceil(NAME_CHARS / 2);
 /** First name slot. */
 const NAMES_AT = 1 + MAX_TRACKED;
+/** First slot of the area `diagnostics.ts` lays out (see its header). */
+export const DIAG_AT = NAMES_AT + MAX_TRACKED * NAME_W;
+/** Slots of that area: two words, then 24 per tracked ident. */
+export const DIAG_SLOTS = 2 + MAX_TRACKED * 24;
 /** Size of the registry in bytes. */
-const REGISTRY_BYTES = (NAMES_AT + MAX_TRACKED * NAME_W) * 4;
+const REGISTRY_BYTES = (DIAG_AT + DIAG_SLOTS) * 4;
 
 /** Liveness of an ident nobody watches (the main thread, foreign workers). */
 export const LIFE_UNWATCHED = 0;
@@ -139,6 +144,12 @@ export function assumeIdent(id: number): boolean {
   if (state.ident !== 0 || !Number.isInteger(id) || id <= 0 || id >= 2 ** 30) return false;
   state.ident = id;
   return true;
+}
+
+/** The registry's slots, created on first use (for `diagnostics.ts`, which owns DIAG). */
+export function registrySlots(): Int32Array {
+  registryOf();
+  return state.registry!;
 }
 
 /** The last ident handed out in this registry (0 if none): idents `1..lastIdent()` exist. */
