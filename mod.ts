@@ -45,8 +45,8 @@ export {
 } from "./src/barrier.ts";
 export {
   BrokenBarrierError,
-  DeadlockError,
   type DeadlockEdge,
+  DeadlockError,
   NotOwnedError,
   OwnerDiedError,
   QueueEmptyError,
@@ -73,7 +73,11 @@ export {
   ThreadPool,
   type ThreadPoolOptions,
 } from "./src/pool/mod.ts";
-export { enableDeadlockDetection } from "./src/internal/diagnostics.ts";
+export {
+  type Description,
+  enableDeadlockDetection,
+  type Holder,
+} from "./src/internal/diagnostics.ts";
 export type { Guard } from "./src/internal/guard.ts";
 export type { Handle, PlacementOptions } from "./src/internal/layout.ts";
 export type { SyncWaitOptions, WaitOptions } from "./src/internal/options.ts";

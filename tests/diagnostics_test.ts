@@ -5,7 +5,20 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Barrier, enableDeadlockDetection, Lock, RLock, Thread } from "../mod.ts";
+import {
+  Barrier,
+  BoundedSemaphore,
+  Condition,
+  currentThread,
+  enableDeadlockDetection,
+  Event,
+  Lock,
+  RLock,
+  RWLock,
+  Semaphore,
+  Thread,
+} from "../mod.ts";
+import { until } from "./helpers.ts";
 import type { Outcome } from "./fixtures/diagnostics_ops.ts";
 
 const OPS = new URL("./fixtures/diagnostics_ops.ts", import.meta.url);
@@ -95,4 +108,121 @@ test("deadlock detection: locks always taken in one order never report a deadloc
   } finally {
     enableDeadlockDetection(false);
   }
+});
+
+test("names: every primitive takes a name, carried in its handle to other threads", async () => {
+  const lock = new Lock({ name: "orders" });
+  assert.equal(lock.handle.name, "orders");
+  assert.equal(Lock.from(lock.handle).describe().name, "orders");
+  assert.equal(new Lock().describe().name, undefined);
+  assert.throws(() => new Lock({ name: 5 as unknown as string }), {
+    name: "TypeError",
+    message: "Cannot create Lock: name must be a string, got number",
+  });
+  for (const make of [() => new Event({ name: "n" }), () => new Barrier(2, { name: "n" })]) {
+    assert.equal(make().handle.name, "n");
+  }
+  // A named Thread sees the name of a lock revived from its arguments, and holds it.
+  const seen = thread<string>("describeHeld", "holder", [lock, WAIT_MS]);
+  assert.equal(await seen.join({ timeout: JOIN_MS }), 'lock "orders": held by thread');
+});
+
+test("describe(): Lock and RLock report holder (ident and thread name), depth and waiters", async () => {
+  const lock = new Lock({ name: "orders" });
+  assert.deepEqual(
+    { ...lock.describe() },
+    {
+      kind: "Lock",
+      name: "orders",
+      holders: [],
+      waiters: 0,
+      text: 'lock "orders": not held by a known thread',
+    },
+  );
+  lock.acquireSync();
+  const me = currentThread();
+  assert.deepEqual(lock.describe().holders, [{ ident: me.ident, name: me.name, count: 1 }]);
+  // An async waiter of this thread shows as a waiter.
+  const pending = lock.acquire({ timeout: WAIT_MS });
+  assert.equal(lock.describe().waiters, 1);
+  assert.match(lock.describe().text, /^lock "orders": held by thread \d+ "MainThread", 1 waiting$/);
+  lock.release();
+  assert.equal(await pending, true);
+  lock.release();
+
+  const rlock = new RLock({ name: "cache" });
+  rlock.acquireSync();
+  rlock.acquireSync();
+  assert.deepEqual(rlock.describe().holders, [{ ident: me.ident, name: me.name, count: 2 }]);
+  assert.equal(rlock.describe().kind, "RLock");
+  rlock.release();
+  rlock.release();
+  assert.deepEqual(rlock.describe().holders, []);
+});
+
+test("describe(): Semaphore, RWLock and Condition", () => {
+  const sem = new BoundedSemaphore(3, { name: "slots" });
+  const g = sem.holdSync();
+  assert.equal(sem.acquireSync(), true); // unguarded: anonymous
+  const d = sem.describe();
+  assert.equal(d.kind, "BoundedSemaphore");
+  assert.equal(d.value, 1);
+  assert.deepEqual(d.holders.map((h) => h.count), [1]);
+  assert.match(d.text, /^semaphore "slots": held by thread \d+ "MainThread", 1 permit free$/);
+  g.release();
+  sem.release();
+
+  const rw = new RWLock({ name: "config" });
+  {
+    using _w = rw.writeSync();
+    assert.deepEqual(rw.describe().holders.map((h) => h.ident), [currentThread().ident]);
+    assert.equal(rw.describe().value, 0);
+  }
+  {
+    using _r = rw.readSync();
+    assert.equal(rw.describe().value, 1);
+    assert.deepEqual(rw.describe().holders, []);
+  }
+
+  const cond = new Condition(new Lock({ name: "inner" }), { name: "ready" });
+  assert.equal(cond.describe().name, "ready");
+  assert.deepEqual(cond.describe().holders, []);
+  using _g = cond.holdSync();
+  assert.equal(cond.describe().holders.length, 1);
+  assert.equal(cond.describe().waiters, 0);
+  assert.equal(cond.waitSync({ timeout: 1 }), false);
+  assert.equal(cond.describe().waiters, 0, "a timed-out wait is not counted");
+});
+
+test("timeout errors name the primitive and its holder", async () => {
+  const lock = new Lock({ name: "orders" });
+  const holder = thread<void>("holdUntilReleased", "worker-1", [lock, WAIT_MS]);
+  await until(() => lock.locked, "the worker holds the lock");
+  assert.throws(() => lock.holdSync({ timeout: 50 }), {
+    name: "TimeoutError",
+    message: /^Cannot acquire lock "orders": timed out after 50 ms; held by thread \d+ "worker-1"$/,
+  });
+  lock.release(); // a Lock may be released by any thread: lets the worker finish
+  await holder.join({ timeout: JOIN_MS });
+
+  const rlock = new RLock({ name: "cache" });
+  const sem = new Semaphore(0, { name: "slots" });
+  const rw = new RWLock({ name: "config" });
+  using _r = rw.readSync();
+  rlock.acquireSync();
+  const other = thread<string[]>("timeouts", "worker-2", [rlock, sem, rw]);
+  const messages = await other.join({ timeout: JOIN_MS });
+  rlock.release();
+  assert.match(
+    messages[0]!,
+    /^Cannot acquire rlock "cache": timed out after 10 ms; held by thread \d+$/,
+  );
+  assert.match(
+    messages[1]!,
+    /^Cannot acquire semaphore "slots": timed out after 10 ms; no permit was released$/,
+  );
+  assert.match(
+    messages[2]!,
+    /^Cannot lock rwlock "config" for writing: timed out after 10 ms; held by 1 reader$/,
+  );
 });

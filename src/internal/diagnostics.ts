@@ -63,6 +63,7 @@ import {
   DIAG_AT,
   LIFE_ENDED,
   lifeOf,
+  mainIdent,
   MAX_TRACKED,
   nameOf,
   registrySlots,
@@ -300,4 +301,88 @@ function* watched<R>(inner: Parker<R>, what: string): Parker<R> {
     if (tracked(me)) Atomics.store(r, mine + OWNER, 0);
     if (step.done !== true) inner.return(undefined as R);
   }
+}
+
+/** A thread that holds (part of) a primitive, as `describe()` reports it. */
+export interface Holder {
+  /** The thread's ident (`currentThread().ident` in that thread). */
+  readonly ident: number;
+  /** Its name, if it has one (a threadkit `Thread`'s name). */
+  readonly name: string | undefined;
+  /** How much it holds: an RLock's depth, a Semaphore's permits; 1 otherwise. */
+  readonly count: number;
+}
+
+/**
+ * What `describe()` reports of a primitive: a snapshot read without locking, for logs and
+ * debuggers (by the time it is read, the state may have moved on).
+ */
+export interface Description {
+  /** The primitive's class, e.g. `"Lock"`. */
+  readonly kind: string;
+  /** The `name` it was created with, if any. */
+  readonly name: string | undefined;
+  /**
+   * Who holds it: the owner of a `Lock` or `RLock` (of a `Condition`'s lock), the writer of an
+   * `RWLock`, the threads a `Semaphore`'s guarded permits are attributed to. Empty when free or
+   * unknown (RWLock readers and unguarded permits are anonymous).
+   */
+  readonly holders: readonly Holder[];
+  /**
+   * Threads or async tasks waiting for it. `Lock` and `RLock` keep one PARKED bit, not a count:
+   * for them `0` means nobody sleeps, and any other figure is a lower bound (the async waiters
+   * registered, or 1).
+   */
+  readonly waiters: number;
+  /**
+   * A figure of the kind: a Semaphore's free permits, an RWLock's readers holding it. Absent for
+   * the others.
+   */
+  readonly value?: number;
+  /** The same in one line, e.g. `lock "orders": held by thread 3 "worker-1", 2 waiting`. */
+  readonly text: string;
+}
+
+/** The holder entry of `ident` (none for 0). */
+export function holderOf(ident: number, count = 1): Holder[] {
+  if (ident === 0) return [];
+  const name = nameOf(ident) ?? (ident === mainIdent() ? "MainThread" : undefined);
+  return [{ ident, name, count }];
+}
+
+/** Builds a {@link Description}, with its one-line `text`. */
+export function description(
+  kind: string,
+  noun: string,
+  handle: Handle,
+  holders: Holder[],
+  waiters: number,
+  value?: number,
+  valueText?: string,
+): Description {
+  const held = holders.length === 0
+    ? "not held by a known thread"
+    : `held by ${
+      holders.map((h) =>
+        `thread ${h.ident}${h.name === undefined ? "" : ` ${JSON.stringify(h.name)}`}${
+          h.count === 1 ? "" : ` (${h.count})`
+        }`
+      )
+        .join(", ")
+    }`;
+  const parts = [held];
+  if (valueText !== undefined) parts.push(valueText);
+  if (waiters !== 0) parts.push(`${waiters} waiting`);
+  const text = `${label(noun, handle)}: ${parts.join(", ")}`;
+  const base = { kind, name: nameIn(handle), holders: Object.freeze(holders), waiters, text };
+  return Object.freeze(value === undefined ? base : { ...base, value });
+}
+
+/**
+ * Waiters of a lock word at `at` (ASYNC at `at + 1`): the async ones registered, or 1 when only
+ * the PARKED bit says someone may sleep.
+ */
+export function lockWordWaiters(i32: Int32Array, at: number): number {
+  const parked = (Atomics.load(i32, at) & 1) !== 0 ? 1 : 0;
+  return Math.max(parked, Atomics.load(i32, at + 1));
 }
