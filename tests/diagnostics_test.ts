@@ -93,6 +93,29 @@ test("deadlock detection: the same with RLocks", async () => {
   }
 });
 
+test("deadlock detection: a cycle of three threads is reported once, and the others proceed", async () => {
+  enableDeadlockDetection();
+  try {
+    const locks = ["a", "b", "c"].map((name) => new Lock({ name }));
+    const barrier = new Barrier(3);
+    const threads = [0, 1, 2].map((k) =>
+      thread<Outcome>("opposite", `ring-${k}`, [locks[k], locks[(k + 1) % 3], barrier, WAIT_MS])
+    );
+    const outcomes = await Promise.all(threads.map((t) => t.join({ timeout: JOIN_MS })));
+    const deadlocks = outcomes.filter((o) => o.outcome === "deadlock");
+    assert.equal(deadlocks.length, 1, JSON.stringify(outcomes));
+    const { cycle, message } = deadlocks[0]!;
+    assert.equal(cycle!.length, 3, message);
+    for (let k = 0; k < 3; k++) assert.equal(cycle![k]!.heldBy, cycle![(k + 1) % 3]!.ident);
+    assert.deepEqual(cycle!.map((e) => e.threadName).sort(), ["ring-0", "ring-1", "ring-2"]);
+    for (const name of ['lock "a"', 'lock "b"', 'lock "c"', ", which waits for "]) {
+      assert.ok(message!.includes(name), `${name} in ${message}`);
+    }
+  } finally {
+    enableDeadlockDetection(false);
+  }
+});
+
 test("deadlock detection: locks always taken in one order never report a deadlock (seeded)", async () => {
   const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
   console.log(`diagnostics ordered-locking seed: ${seed} (SEED=${seed} to replay)`);
