@@ -105,11 +105,42 @@ test("deadlock detection: a cycle of three threads is reported once, and the oth
     const deadlocks = outcomes.filter((o) => o.outcome === "deadlock");
     assert.equal(deadlocks.length, 1, JSON.stringify(outcomes));
     const { cycle, message } = deadlocks[0]!;
-    assert.equal(cycle!.length, 3, message);
+    assert.equal(cycle!.length, 3, message!);
     for (let k = 0; k < 3; k++) assert.equal(cycle![k]!.heldBy, cycle![(k + 1) % 3]!.ident);
     assert.deepEqual(cycle!.map((e) => e.threadName).sort(), ["ring-0", "ring-1", "ring-2"]);
     for (const name of ['lock "a"', 'lock "b"', 'lock "c"', ", which waits for "]) {
       assert.ok(message!.includes(name), `${name} in ${message}`);
+    }
+  } finally {
+    enableDeadlockDetection(false);
+  }
+});
+
+test("deadlock detection: an edge that only looks stale is re-published, and the cycle found", async () => {
+  enableDeadlockDetection();
+  try {
+    const [l1, l2, l3] = ["one", "two", "three"].map((name) => new Lock({ name }));
+    const [held1, held2, go] = [new Event(), new Event(), new Event()];
+    const w1 = thread<Outcome>("releaseThenCycle", "w1", [l1, l3, l2, held1, go, WAIT_MS]);
+    await until(() => held1.isSet(), "w1 holds one and three");
+    // w2 holds two and sleeps on one (held by w1); w3 sleeps on three (held by w1).
+    const w2 = thread<Outcome>("holdThenWait", "w2", [l2, l1, held2, WAIT_MS]);
+    const w3 = thread<boolean>("takeOnce", "w3", [l3!, WAIT_MS]);
+    await until(() => held2.isSet() && l1!.describe().waiters > 0, "w2 sleeps on one");
+    await until(() => l3!.describe().waiters > 0, "w3 sleeps on three");
+    // w1 releases three (bumping its epoch: w2's edge to w1 now looks stale), then waits for two.
+    go.set();
+    const outcomes = await Promise.all([
+      w1.join({ timeout: JOIN_MS }),
+      w2.join({ timeout: JOIN_MS }),
+    ]);
+    assert.equal(await w3.join({ timeout: JOIN_MS }), true);
+    const deadlocks = outcomes.filter((o) => o.outcome === "deadlock");
+    assert.equal(deadlocks.length, 1, JSON.stringify(outcomes));
+    const { message } = deadlocks[0]!;
+    console.log(`stale-edge test: ${message}`); // w2 throws when its re-check found the cycle
+    for (const part of ['"w1"', '"w2"', 'lock "one"', 'lock "two"']) {
+      assert.ok(message!.includes(part), `${part} in ${message}`);
     }
   } finally {
     enableDeadlockDetection(false);
