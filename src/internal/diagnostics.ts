@@ -61,6 +61,7 @@ import {
   currentIdent,
   describeThread,
   DIAG_AT,
+  DIAG_SLOTS,
   LIFE_ENDED,
   lifeOf,
   mainIdent,
@@ -88,6 +89,10 @@ const LABEL = 3;
 export const LABEL_CHARS = 40;
 /** Slots per entry: OWNER, SEEN, EPOCH, then the label's length and units, two per slot. */
 const W = LABEL + 1 + LABEL_CHARS / 2;
+// The table must fit the area `ident.ts` reserves for it.
+if (ENTRIES + MAX_TRACKED * W > DIAG_AT + DIAG_SLOTS) {
+  throw new Error("threadkit: the registry's DIAG area is too small for the wait-for table");
+}
 /** How often a sleeper re-checks for a cycle while detection is on, in ms. */
 export const DETECT_POLL_MS = 100;
 
