@@ -48,6 +48,8 @@ export {
 } from "./src/barrier.ts";
 export {
   BrokenBarrierError,
+  type DeadlockEdge,
+  DeadlockError,
   NotOwnedError,
   OwnerDiedError,
   QueueEmptyError,
@@ -74,6 +76,11 @@ export {
   ThreadPool,
   type ThreadPoolOptions,
 } from "./src/pool/mod.ts";
+export {
+  type Description,
+  enableDeadlockDetection,
+  type Holder,
+} from "./src/internal/diagnostics.ts";
 export type { Guard } from "./src/internal/guard.ts";
 export type { Handle, PlacementOptions } from "./src/internal/layout.ts";
 export type { SyncWaitOptions, WaitOptions } from "./src/internal/options.ts";

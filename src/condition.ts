@@ -50,6 +50,7 @@ import {
   timeoutIn,
 } from "./internal/entry.ts";
 import { type Handle, isHandle, open, type PlacementOptions, slots } from "./internal/layout.ts";
+import { type Description, description } from "./internal/diagnostics.ts";
 import { signalOf, type SyncWaitOptions, timeoutOf, type WaitOptions } from "./internal/options.ts";
 import { Lock } from "./lock.ts";
 import { RLock } from "./rlock.ts";
@@ -436,6 +437,35 @@ export class Condition {
       Atomics.add(i32, slot, 1);
       wakeAll(i32, slot);
     }
+  }
+
+  /**
+   * Who holds the condition's lock, how many wait on the condition, and its name: a snapshot.
+   *
+   * @returns `holders`: the lock's (see `Lock.describe()`); `waiters`: waits not yet notified,
+   *   timed out or aborted.
+   * @example
+   * ```ts
+   * import { Condition } from "@threadkit/threadkit";
+   * import assert from "node:assert/strict";
+   *
+   * const cond = new Condition(undefined, { name: "ready" });
+   * using _g = cond.holdSync();
+   * const { name, holders, waiters } = cond.describe();
+   * assert.equal(name, "ready");
+   * assert.equal(holders.length, 1);
+   * assert.equal(waiters, 0);
+   * ```
+   */
+  describe(): Description {
+    const i32 = this.#i32;
+    const next = Atomics.load(i32, NEXT);
+    let waiters = 0;
+    for (let t = Atomics.load(i32, ADMIT); t !== next && waiters < WINDOW; t = (t + 1) | 0) {
+      if (!isCancelled(i32, t)) waiters++;
+    }
+    const holders = [...this.lock.describe().holders];
+    return description("Condition", "condition", this.handle, holders, waiters);
   }
 
   /** Wakes every waiter. @throws {NotOwnedError} The calling thread does not hold the lock. */

@@ -92,3 +92,53 @@ export class OwnerDiedError extends Error {
     this.ownerIdent = ownerIdent;
   }
 }
+
+/** One thread of a deadlock cycle: who it is, and what it waits for, held by whom. */
+export interface DeadlockEdge {
+  /** The waiting thread's ident. */
+  readonly ident: number;
+  /** Its name, if it has one (a threadkit `Thread`'s name). */
+  readonly threadName: string | undefined;
+  /** What it waits for, e.g. `lock "orders"` (`lock` when the lock has no name). */
+  readonly waitsFor: string;
+  /** The ident of the thread holding that: the next thread of the cycle. */
+  readonly heldBy: number;
+}
+
+/**
+ * Thrown by a blocking lock acquire that would close a cycle of threads each waiting for a lock
+ * the next one holds, while deadlock detection is on (`enableDeadlockDetection()`).
+ *
+ * Only the thread whose wait closes the cycle gets it; it holds nothing more than before the
+ * call, and the others keep waiting. Release what it holds (unwinding with `using` guards does)
+ * and the next thread of the cycle proceeds. `cycle` lists the threads in wait order, the one
+ * that caught the error first.
+ *
+ * @example Reading the cycle
+ * ```ts ignore
+ * import { DeadlockError } from "@threadkit/threadkit";
+ *
+ * try {
+ *   using _b = orders.holdSync();
+ * } catch (error) {
+ *   if (!(error instanceof DeadlockError)) throw error;
+ *   for (const edge of error.cycle) console.log(edge.ident, edge.waitsFor, edge.heldBy);
+ * }
+ * ```
+ */
+export class DeadlockError extends Error {
+  /** Always `"DeadlockError"`. */
+  override name = "DeadlockError";
+  /** The threads of the cycle, in wait order, starting with the thread that got this error. */
+  readonly cycle: readonly DeadlockEdge[];
+  /**
+   * Creates the error (threadkit does, for the thread that would close the cycle).
+   *
+   * @param message The cycle in words, naming threads and locks.
+   * @param cycle The threads of the cycle, in wait order.
+   */
+  constructor(message: string, cycle: readonly DeadlockEdge[]) {
+    super(message);
+    this.cycle = Object.freeze(cycle.map((edge) => Object.freeze({ ...edge })));
+  }
+}

@@ -18,6 +18,14 @@ import { opening, placeOrOpen } from "./internal/construct.ts";
 import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { lockSlow, ownerOf, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
+import {
+  type Description,
+  description,
+  holderOf,
+  label,
+  lockWordWaiters,
+  watchSync,
+} from "./internal/diagnostics.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 
 /** Slot of the lock word. */
@@ -151,7 +159,8 @@ export class Lock {
     const me2 = currentIdent() << 1;
     // Fast path: grab a free lock.
     if (Atomics.compareExchange(i32, STATE, 0, me2) === 0) return true;
-    return runSync(acquireSlow(i32, me2, deadlineAfter(timeout), timeout === 0 ? 0 : SPIN_LIMIT));
+    const slow = acquireSlow(i32, me2, deadlineAfter(timeout), timeout === 0 ? 0 : SPIN_LIMIT);
+    return runSync(watchSync(slow, "lock", this.handle)); // diagnostics: deadlock detection
   }
 
   /**
@@ -211,9 +220,39 @@ export class Lock {
   }
 
   #timedOut(options: WaitOptions | undefined): string {
-    return `Cannot acquire lock: timed out after ${ms(options?.timeout ?? 0)}; ${
-      heldBy(this.#i32, STATE)
-    }`;
+    return `Cannot acquire ${label("lock", this.handle)}: timed out after ${
+      ms(options?.timeout ?? 0)
+    }; ${heldBy(this.#i32, STATE)}`;
+  }
+
+  /**
+   * Who holds the lock and how many wait, with its name: a snapshot for logs and debuggers.
+   *
+   * @returns The holder (ident and thread name) if locked; waiters (a lower bound: the lock word
+   *   keeps a bit, not a count); `text`, e.g. `lock "orders": held by thread 3 "worker-1"`.
+   * @example
+   * ```ts
+   * import { Lock } from "@threadkit/threadkit";
+   * import assert from "node:assert/strict";
+   *
+   * const lock = new Lock({ name: "orders" });
+   * lock.acquireSync();
+   * const { name, holders, waiters } = lock.describe();
+   * assert.equal(name, "orders");
+   * assert.equal(holders.length, 1);
+   * assert.equal(waiters, 0);
+   * lock.release();
+   * ```
+   */
+  describe(): Description {
+    const owner = ownerOf(this.#i32, STATE);
+    return description(
+      "Lock",
+      "lock",
+      this.handle,
+      holderOf(owner),
+      lockWordWaiters(this.#i32, STATE),
+    );
   }
 
   /** The ident holding the lock, or 0 (Condition's ownership check). @internal */

@@ -21,6 +21,14 @@ import { opening, placeOrOpen } from "./internal/construct.ts";
 import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { lockSlow, ownerOf, PARKED, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
+import {
+  type Description,
+  description,
+  holderOf,
+  label,
+  lockWordWaiters,
+  watchSync,
+} from "./internal/diagnostics.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 import { heldBy, ownerDied } from "./lock.ts";
 
@@ -160,7 +168,8 @@ export class RLock {
       return true;
     }
     if (this.#reenter(me2)) return true;
-    return runSync(acquireSlow(i32, me2, deadlineAfter(timeout), timeout === 0 ? 0 : SPIN_LIMIT));
+    const slow = acquireSlow(i32, me2, deadlineAfter(timeout), timeout === 0 ? 0 : SPIN_LIMIT);
+    return runSync(watchSync(slow, "rlock", this.handle)); // diagnostics: deadlock detection
   }
 
   /**
@@ -225,9 +234,34 @@ export class RLock {
   }
 
   #timedOut(options: WaitOptions | undefined): string {
-    return `Cannot acquire rlock: timed out after ${ms(options?.timeout ?? 0)}; ${
-      heldBy(this.#i32, STATE)
-    }`;
+    return `Cannot acquire ${label("rlock", this.handle)}: timed out after ${
+      ms(options?.timeout ?? 0)
+    }; ${heldBy(this.#i32, STATE)}`;
+  }
+
+  /**
+   * Who holds the lock (and how deep), how many wait, and its name: a snapshot. The depth is
+   * the owner's to write; read from another thread it may lag by the owner's last step.
+   *
+   * @returns As `Lock.describe()`, with the owner's depth as its `count`.
+   * @example
+   * ```ts
+   * import { RLock } from "@threadkit/threadkit";
+   * import assert from "node:assert/strict";
+   *
+   * const rlock = new RLock({ name: "cache" });
+   * rlock.acquireSync();
+   * rlock.acquireSync();
+   * assert.equal(rlock.describe().holders[0]?.count, 2);
+   * rlock.release();
+   * rlock.release();
+   * ```
+   */
+  describe(): Description {
+    const i32 = this.#i32;
+    const owner = ownerOf(i32, STATE);
+    const holders = holderOf(owner, Math.max(1, Atomics.load(i32, DEPTH)));
+    return description("RLock", "rlock", this.handle, holders, lockWordWaiters(i32, STATE));
   }
 
   /** The ident holding the lock, or 0 (Condition's ownership check). @internal */

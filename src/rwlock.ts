@@ -70,6 +70,7 @@ import { opening, placeOrOpen } from "./internal/construct.ts";
 import { asyncEntry, expired, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { SPIN_LIMIT } from "./internal/lock_word.ts";
+import { type Description, description, holderOf, label } from "./internal/diagnostics.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 
 /** Slot of the state word. */
@@ -564,7 +565,34 @@ export class RWLock {
   }
 
   #timedOut(what: string, timeout: number): string {
-    return `Cannot ${what}: timed out after ${ms(timeout)}; ${describeState(this.#i32)}`;
+    const named = what.replace("rwlock", label("rwlock", this.handle));
+    return `Cannot ${named}: timed out after ${ms(timeout)}; ${describeState(this.#i32)}`;
+  }
+
+  /**
+   * Who holds the lock, how many wait, and its name: a snapshot for logs and debuggers.
+   *
+   * @returns `holders`: the writer, when one holds it (readers are anonymous); `value`: how many
+   *   readers hold it; `waiters`: waiting writers and readers.
+   * @example
+   * ```ts
+   * import { RWLock } from "@threadkit/threadkit";
+   * import assert from "node:assert/strict";
+   *
+   * const rw = new RWLock({ name: "config" });
+   * using _r = rw.readSync();
+   * assert.equal(rw.describe().value, 1);
+   * assert.equal(rw.describe().text, 'rwlock "config": not held by a known thread, 1 reader');
+   * ```
+   */
+  describe(): Description {
+    const i32 = this.#i32;
+    const state = Atomics.load(i32, STATE);
+    const writer = (state & WRITER) !== 0 ? Atomics.load(i32, OWNER) : 0;
+    const readers = state & READERS;
+    const waiters = ((state & WAITING) >>> 17) + Atomics.load(i32, RWAIT);
+    const text = `${readers} reader${readers === 1 ? "" : "s"}`;
+    return description("RWLock", "rwlock", this.handle, holderOf(writer), waiters, readers, text);
   }
 }
 

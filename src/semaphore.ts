@@ -44,6 +44,13 @@ import { openedHandle, opening, placeOrOpen } from "./internal/construct.ts";
 import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { clockFor, parkUntil } from "./internal/lock_word.ts";
+import {
+  type Description,
+  description,
+  type Holder,
+  holderOf,
+  label,
+} from "./internal/diagnostics.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 
 /** Slot of the permit count. */
@@ -165,6 +172,17 @@ function* acquireSlow(i32: Int32Array, deadline: number): Parker<boolean | numbe
     // Runs on success, timeout, error and abort alike: no waiter count leaks.
     Atomics.sub(i32, WAITERS, 1);
   }
+}
+
+/** The threads guarded permits are attributed to, with how many (a snapshot). */
+function attributed(i32: Int32Array): Holder[] {
+  const holders: Holder[] = [];
+  for (let k = 0; k < HOLDER_ENTRIES; k++) {
+    const held = Atomics.load(i32, HOLDERS + 2 * k + 1);
+    const id = Atomics.load(i32, HOLDERS + 2 * k);
+    if (held > 0 && id !== 0) holders.push(...holderOf(id, held));
+  }
+  return holders;
 }
 
 function ownerDied(owner: number): OwnerDiedError {
@@ -415,9 +433,42 @@ export class Semaphore {
   }
 
   #timedOut(options: WaitOptions | undefined): string {
-    return `Cannot acquire semaphore: timed out after ${
+    const holders = attributed(this.i32);
+    const held = holders.length === 0
+      ? ""
+      : `; guarded permits are held by ${
+        holders.map((h) => `${describeThread(h.ident)} (${h.count})`).join(", ")
+      }`;
+    return `Cannot acquire ${label("semaphore", this.handle)}: timed out after ${
       ms(options?.timeout ?? 0)
-    }; no permit was released`;
+    }; no permit was released${held}`;
+  }
+
+  /**
+   * The free permits, who holds guarded permits, how many wait, and its name: a snapshot.
+   *
+   * @returns `value`: permits available; `holders`: the threads permits taken with
+   *   `hold()`/`holdSync()` are attributed to, with how many (permits taken with `acquire*` are
+   *   anonymous); `waiters`: threads and tasks inside a waiting acquire.
+   * @example
+   * ```ts
+   * import { Semaphore } from "@threadkit/threadkit";
+   * import assert from "node:assert/strict";
+   *
+   * const sem = new Semaphore(2, { name: "connections" });
+   * using _g = sem.holdSync();
+   * const { value, holders } = sem.describe();
+   * assert.equal(value, 1);
+   * assert.equal(holders[0]?.count, 1);
+   * ```
+   */
+  describe(): Description {
+    const i32 = this.i32;
+    const value = Atomics.load(i32, VALUE);
+    const kind = Atomics.load(i32, BOUND) < 0 ? "Semaphore" : "BoundedSemaphore";
+    const waiters = Atomics.load(i32, WAITERS);
+    const free = `${value} permit${value === 1 ? "" : "s"} free`;
+    return description(kind, "semaphore", this.handle, attributed(i32), waiters, value, free);
   }
 }
 

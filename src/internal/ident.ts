@@ -19,6 +19,7 @@
  * | 1 + s               | LIFE[s]    | 0 < s < MAX_TRACKED: 0 free, else `ident << 2 \| life`     |
  * | NAMES_AT            | UNTRACKED  | the last untracked ident handed out, minus UNTRACKED_BASE |
  * | NAMES_AT + s*NAME_W | NAME[s]    | UTF-16 name of LIFE[s]'s ident: length, then NAME_CHARS units |
+ * | DIAG_AT ..          | DIAG       | DIAG_SLOTS slots owned by `diagnostics.ts` (wait-for table)  |
  *
  * Slots are reused: ident `i` lives in slot `slotOf(i)` = `1 + (i - 1) % (MAX_TRACKED - 1)`, and
  * a thread only ever gets an ident whose slot it could claim. Drawing takes the next ident from
@@ -56,8 +57,12 @@ const NAME_W = 1 + Math.ceil(NAME_CHARS / 2);
 const NAMES_AT = 1 + MAX_TRACKED;
 /** Slot of the untracked-ident counter. */
 const UNTRACKED = NAMES_AT;
+/** First slot of the area `diagnostics.ts` lays out (see its header). */
+export const DIAG_AT = NAMES_AT + MAX_TRACKED * NAME_W;
+/** Slots of that area: two words, then 24 per tracked ident. */
+export const DIAG_SLOTS = 2 + MAX_TRACKED * 24;
 /** Size of the registry in bytes. */
-const REGISTRY_BYTES = (NAMES_AT + MAX_TRACKED * NAME_W) * 4;
+const REGISTRY_BYTES = (DIAG_AT + DIAG_SLOTS) * 4;
 
 /** Liveness of an ident nobody watches (the main thread, foreign workers). */
 export const LIFE_UNWATCHED = 0;
@@ -132,8 +137,8 @@ function drawIdent(): number {
   return state.ident;
 }
 
-/** The liveness slot of a tracked ident (see the layout above). */
-function slotOf(id: number): number {
+/** The liveness slot of a tracked ident (see the layout above); `diagnostics.ts` keys by it too. */
+export function slotOf(id: number): number {
   return 1 + ((id - 1) % (MAX_TRACKED - 1));
 }
 
@@ -193,6 +198,12 @@ export function assumeIdent(id: number): boolean {
   return true;
 }
 
+/** The registry's slots, created on first use (for `diagnostics.ts`, which owns DIAG). */
+export function registrySlots(): Int32Array {
+  registryOf();
+  return state.registry!;
+}
+
 /** Records `id` as the main thread's ident (thread layer, on the main thread only). */
 export function setMainIdent(id: number): void {
   registryOf();
@@ -228,6 +239,12 @@ export function setLife(id: number, life: number): void {
     if (was === seen) return;
     seen = was;
   }
+}
+
+/** Whether `id` is tracked and holds its slot now (it has not ended and given the slot up). */
+export function ownsSlot(id: number): boolean {
+  const at = lifeIndex(id);
+  return at >= 0 && Atomics.load(state.registry!, at) >>> 2 === id;
 }
 
 /** The tracked idents whose threads are alive (watched and not ended), in slot order. */

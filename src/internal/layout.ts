@@ -33,6 +33,12 @@ export interface PlacementOptions {
   buffer?: SharedArrayBuffer | undefined;
   /** Offset in `buffer`, a multiple of the primitive's alignment (4, or 8 for queues). Default 0. */
   byteOffset?: number | undefined;
+  /**
+   * A name for messages, `describe()` and the deadlock detector (`lock "orders"`). It travels in
+   * the handle, so every thread that opens the primitive sees it; the deadlock detector's table
+   * keeps the first 40 characters of `lock "<name>"`.
+   */
+  name?: string | undefined;
 }
 
 /**
@@ -98,6 +104,10 @@ export function place(
   if (given === undefined && offset !== 0) {
     throw new RangeError(`Cannot place ${kind} at byteOffset ${offset}: no buffer was given`);
   }
+  const name = options?.name;
+  if (name !== undefined && typeof name !== "string") {
+    throw new TypeError(`Cannot create ${kind}: name must be a string, got ${typeName(name)}`);
+  }
   const buffer = given ?? new SharedArrayBuffer(byteLength);
   if (offset + byteLength > buffer.byteLength) {
     throw new RangeError(
@@ -110,6 +120,7 @@ export function place(
     buffer,
     byteOffset: offset,
     registry: registryOf(),
+    ...(name === undefined ? {} : { name }),
     ...extras,
   });
 }

@@ -50,6 +50,7 @@
 
 import { Aborted, canBlock, now, type Park, type Parker, runSync, wake } from "./futex.ts";
 import { LIFE_ALIVE, LIFE_ENDED, lifeOf } from "./ident.ts";
+import { noteRelease } from "./diagnostics.ts";
 
 /** Bit 0 of STATE: some thread may be asleep waiting for the word. */
 export const PARKED = 1;
@@ -174,7 +175,10 @@ export function unlockSlow(i32: Int32Array, at: number): boolean {
     state = seen;
   }
   // Someone may sleep: wake one (all while async waiters are registered; see futex.ts).
-  if ((state & PARKED) !== 0) wake(i32, at, 1, at + 1);
+  if ((state & PARKED) !== 0) {
+    noteRelease(state >>> 1); // diagnostics: edges to the owner are stale (before the wake)
+    wake(i32, at, 1, at + 1);
+  }
   return true;
 }
 
