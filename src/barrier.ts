@@ -9,6 +9,8 @@
  * | 3    | COUNT   | threads inside `wait` (arrived, or leaving a drained/broken cycle) |
  * | 4    | SEQ     | bumped on every STATE change; waiters sleep on it                  |
  * | 5    | PARTIES | the number of parties, fixed                                       |
+ * | 6, 7 | TIMEOUT | the default timeout of every party's `wait`, in ms: float64 bits   |
+ * |      |         | (low word first, `Infinity` when none), written once at creation   |
  * Invariant: STATE, COUNT and SEQ change only with LOCK held; a waiter reads SEQ with LOCK held
  * before it releases LOCK to sleep, so no state change is missed (`internal/seq_wait.ts`).
  *
@@ -63,8 +65,10 @@ const COUNT = 3;
 const SEQ = 4;
 /** Slot of the party count. */
 const PARTIES = 5;
+/** First of the two slots of the default timeout (float64 bits, low word first). */
+const TIMEOUT = 6;
 /** Slots and bytes a Barrier takes. */
-const SLOTS = 6;
+const SLOTS = 8;
 const BYTES = SLOTS * 4;
 
 /** Arrivals are admitted. */
@@ -82,7 +86,10 @@ const BROKEN = -2;
 export interface BarrierOptions extends PlacementOptions {
   /** Runs once per cycle, in the last thread to arrive, before any waiter is released. */
   action?: (() => void) | undefined;
-  /** Default timeout of every `wait`, in ms (default `Infinity`). */
+  /**
+   * Default timeout of every `wait`, in ms (default `Infinity`). Given to the constructor, it is
+   * every party's default, in every thread; given to `Barrier.from`, this thread's only.
+   */
   timeout?: number | undefined;
 }
 
@@ -96,6 +103,24 @@ export interface BarrierWaitOptions extends WaitOptions {
 export interface BarrierWaitSyncOptions extends SyncWaitOptions {
   /** This thread's action, run if it arrives last (overrides the constructor's). */
   action?: (() => void) | undefined;
+}
+
+/** Scratch for moving a float64 through two int32 slots (this thread's; never shared). */
+const f64 = new Float64Array(1);
+const f64Words = new Int32Array(f64.buffer);
+
+/** Stores the default timeout in shared memory, where every `Barrier.from` finds it. */
+function storeTimeout(i32: Int32Array, timeout: number): void {
+  f64[0] = timeout;
+  Atomics.store(i32, TIMEOUT, f64Words[0]!);
+  Atomics.store(i32, TIMEOUT + 1, f64Words[1]!);
+}
+
+/** The default timeout stored at creation. */
+function loadTimeout(i32: Int32Array): number {
+  f64Words[0] = Atomics.load(i32, TIMEOUT);
+  f64Words[1] = Atomics.load(i32, TIMEOUT + 1);
+  return f64[0]!;
 }
 
 function brokenError(): BrokenBarrierError {
@@ -129,8 +154,9 @@ function setState(i32: Int32Array, state: number): void {
  * Happens-before: everything each party did before its `wait` synchronizes before the return of
  * every `wait` of that cycle.
  *
- * Sharing: `Barrier.from(barrier.handle)` in any thread (an `action` does not cross threads;
- * pass it to `wait` where needed).
+ * Sharing: `Barrier.from(barrier.handle)` in any thread. The constructor's `timeout` lives in
+ * shared memory and applies to every party (as CPython's); an `action` does not cross threads
+ * (pass it to `from` or `wait` where needed).
  *
  * @example Two tasks meet
  * ```ts
@@ -175,16 +201,21 @@ export class Barrier {
       throw new TypeError("Cannot create Barrier: action must be a function");
     }
     this.#action = action;
-    this.#timeout = timeoutOf(own, "create Barrier");
+    const timeout = timeoutOf(own, "create Barrier");
     this.handle = placeOrOpen("Barrier", BYTES, options);
     this.#i32 = slots(this.handle, SLOTS);
     if (fresh) {
       Atomics.store(this.#i32, PARTIES, parties);
+      // Shared, as CPython's: the constructor's timeout is every party's default, in any thread.
+      storeTimeout(this.#i32, timeout);
     }
+    // `from(handle, { timeout })` overrides it for this thread only.
+    this.#timeout = fresh || own?.timeout === undefined ? loadTimeout(this.#i32) : timeout;
   }
 
   /**
-   * Rebuilds a barrier from its handle, optionally with this thread's default action/timeout.
+   * Rebuilds a barrier from its handle, optionally with this thread's default action/timeout
+   * (without one, the timeout given to the constructor applies, as in the creating thread).
    *
    * @throws {TypeError} `handle` is not the handle of a `Barrier`.
    */
