@@ -46,8 +46,8 @@
  *   wake-up is lost. Arrivals do not move SEQ, so a sleeper is woken once per transition, not
  *   bounced by every arrival's CAS.
  *
- * Measured (`/tmp/bc-bench.sh barrier full 1 node deno bun`: `node|deno run -A|bun
- * bench/runtime.ts --mode full --filter barrier` on this tree and on 990426c, alternating in one
+ * Measured (`node bench/runtime.ts --mode full --filter barrier`, likewise `deno run -A` and
+ * `bun`, on this tree and on 990426c (the lock-based barrier), alternating in one
  * session, 2 CPUs at load ~35; ratio to multithreading's Barrier in the same run, before → after):
  * `barrier.cycle-2` Node 3.58× → 2.20× (a noisy median: 8.5 µs, its fastest run 1.04×), Deno
  * 2.82× → 1.05×, Bun 3.03× → 1.08×; `barrier.cycle-4` Node 1.81× → 1.26×, Deno 3.73× → 0.79×,
