@@ -299,7 +299,7 @@ test("Thread: terminate ends a waiting thread; join then rejects saying so", asy
   await thread("add").terminate(); // never started: nothing to do
 });
 
-test("Thread: terminate ends a thread blocked in a sync wait (Deno: once the wait returns)", async () => {
+test("Thread: terminate ends a thread blocked in a sync wait (Deno: between two wait slices)", async () => {
   for (const daemon of [false, true]) await terminateBlocked(daemon);
 });
 

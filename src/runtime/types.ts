@@ -94,6 +94,13 @@ export interface Runtime {
   /** Which runtime this is. */
   readonly name: "node" | "deno" | "bun" | "browser";
   /**
+   * Whether {@link StartedWorker.terminate} ends a worker that is running code or blocked in
+   * `Atomics.wait`. `false` (Deno): the worker ends only after its current task, so threadkit's
+   * own sync waits in a thread sleep in slices and read the terminate request between them
+   * (`thread/runner.ts`), and the parent stops waiting for the end after a grace period.
+   */
+  readonly terminateInterrupts: boolean;
+  /**
    * Starts a worker on `bootstrap`, posts `start` to it (adding the result port), and reports
    * through `events`.
    */

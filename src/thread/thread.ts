@@ -57,6 +57,13 @@ type Outcome = { readonly ok: true; readonly value: unknown } | {
   readonly error: unknown;
 };
 
+/**
+ * Where `terminate()` cannot interrupt a worker (Deno), how long it waits for the worker's end,
+ * in ms, before it gives up on it (see {@link Thread.terminate}). A thread blocked in one of
+ * threadkit's sync waits ends well within it (`SYNC_SLICE_MS`, `runner.ts`).
+ */
+export const TERMINATE_GRACE_MS = 2000;
+
 /** Longest delay one runtime timer takes (2^31-1 ms); longer Timer delays re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -133,7 +140,10 @@ export class Thread<R = unknown> {
   /** Pending join()/joinSync() calls. */
   #joiners = 0;
   readonly #waiters = new Set<() => void>();
-  readonly #exitWaiters = new Set<() => void>();
+  /** Pending terminate() calls: called once the worker is gone, or with an error (abandoned). */
+  readonly #exitWaiters = new Set<(stuck?: Error) => void>();
+  /** Deno: the timer after which a terminate() stops waiting for the worker's end. */
+  #grace: TimerHandle | undefined;
   readonly #done: Promise<void>;
   #resolveDone!: () => void;
   /** A Timer's delay: the launch waits for it. */
@@ -292,6 +302,8 @@ export class Thread<R = unknown> {
   }
 
   #onExit(code: number | undefined): void {
+    this.#grace?.clear();
+    this.#grace = undefined;
     if (this.#exited) return;
     this.#exited = true;
     this.#worker = undefined;
@@ -530,12 +542,20 @@ export class Thread<R = unknown> {
    * already settled is ending by itself: this waits for that. A Timer that has not started yet is
    * cancelled instead. Does nothing to a thread that was not started or has ended.
    *
-   * Node and Bun stop the worker wherever it is, even inside a blocking wait. **Deno** does not
-   * interrupt running code: the worker ends once its current task is done, so a thread blocked in
-   * a `*Sync` wait ends when that wait returns (or never, for a wait without timeout); its
-   * result is discarded all the same, and the promise resolves only then.
+   * Node, Bun and browsers stop the worker wherever it is, even inside a blocking wait. **Deno**
+   * does not interrupt running code nor `Atomics.wait`: the worker ends once its current task is
+   * done. So on Deno, threadkit's own `*Sync` waits in a thread sleep in slices of 20 ms and end
+   * the thread between two slices once it is terminated: such a thread ends within ~20 ms plus
+   * the time to end a worker. A thread that is running code, or blocked in a raw `Atomics.wait`
+   * of its own, ends only when that returns; if it has not ended within 2 s
+   * ({@link TERMINATE_GRACE_MS}), the thread is marked ended all the same (`isAlive()` is false,
+   * `join()` rejects, a `Lock` it holds passes on with `OwnerDiedError`) and the promise rejects
+   * saying that its worker runs on (and, being a Web Worker, keeps the process alive) until that
+   * code returns. Either way its result is discarded.
    *
    * @returns A promise that resolves once the worker is gone.
+   * @throws {Error} (rejects, Deno only) The worker did not end within 2 s; the thread is marked
+   *   ended regardless.
    *
    * @example
    * ```ts ignore
@@ -553,7 +573,9 @@ export class Thread<R = unknown> {
     }
     const worker = this.#worker;
     if (worker === undefined) return Promise.resolve();
-    const gone = new Promise<void>((resolve) => this.#exitWaiters.add(resolve));
+    const gone = new Promise<void>((resolve, reject) => {
+      this.#exitWaiters.add((stuck) => stuck === undefined ? resolve() : reject(stuck));
+    });
     // Keep the process alive until the exit is seen, even for a daemon thread.
     worker.ref();
     // A thread whose export has settled is ending by itself (after its own non-daemon threads):
@@ -561,11 +583,46 @@ export class Thread<R = unknown> {
     if (Atomics.load(this.#state, STATE) === RUNNING) {
       this.#terminating = true;
       // For runtimes that end a worker only between tasks (Deno): its bootstrap then posts no
-      // result, so that a terminated thread has none on every runtime.
+      // result, so that a terminated thread has none on every runtime; threadkit's sync waits in
+      // the thread read it between slices and end the thread (`runner.ts`).
       Atomics.store(this.#state, KILL, 1);
       worker.terminate();
+      if (!runtime.terminateInterrupts && this.#grace === undefined) {
+        this.#grace = runtime.setTimer(() => this.#abandon(), TERMINATE_GRACE_MS);
+      }
     }
     return gone;
+  }
+
+  /**
+   * The worker did not end within {@link TERMINATE_GRACE_MS} of `terminate()` (Deno: it runs code
+   * or sits in a raw `Atomics.wait`, neither of which Deno interrupts). Ends the thread as far as
+   * threadkit can: marks it ended (a lock it holds passes on with `OwnerDiedError`), settles its
+   * joiners, and rejects the pending `terminate()` calls saying the worker still runs.
+   */
+  #abandon(): void {
+    this.#grace = undefined;
+    if (this.#exited) return;
+    this.#exited = true;
+    markExited(this.#spawned!, undefined);
+    // A daemon's worker goes back to keeping nothing alive (terminate() ref'd it).
+    if (this.daemon) this.#worker?.unref();
+    const stuck = `its worker did not end within ${TERMINATE_GRACE_MS} ms: it is running code or ` +
+      `blocked in a raw Atomics.wait, which ${runtime.name} cannot interrupt, and runs on until ` +
+      `that returns`;
+    this.#end({
+      ok: false,
+      error: new Error(
+        `${capitalize(this.#describe())} was terminated before its export ` +
+          `settled, but ${stuck}`,
+      ),
+    }, false);
+    const error = new Error(
+      `Cannot terminate ${this.#describe()} fully: ${stuck}. The thread is marked ended (locks ` +
+        `it holds pass on with OwnerDiedError)`,
+    );
+    for (const wake of this.#exitWaiters) wake(error);
+    this.#exitWaiters.clear();
   }
 }
 
