@@ -52,6 +52,7 @@ import {
   type WaitOptions,
 } from "./internal/options.ts";
 import { SeqWait } from "./internal/seq_wait.ts";
+import { brand } from "./internal/brand.ts";
 
 /** Slot of the internal lock word. */
 const LOCK = 0;
@@ -143,6 +144,9 @@ function setState(i32: Int32Array, state: number): void {
  * ```
  */
 export class Barrier {
+  static {
+    brand(this, "Barrier");
+  }
   /** Bytes a Barrier takes inside a caller's buffer. */
   static readonly byteLength: number = BYTES;
 

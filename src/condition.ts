@@ -53,6 +53,7 @@ import { type Handle, isHandle, open, type PlacementOptions, slots } from "./int
 import { signalOf, type SyncWaitOptions, timeoutOf, type WaitOptions } from "./internal/options.ts";
 import { Lock } from "./lock.ts";
 import { RLock } from "./rlock.ts";
+import { brand } from "./internal/brand.ts";
 
 /** Slot of the next ticket. */
 const NEXT = 0;
@@ -184,6 +185,9 @@ interface ConditionLock {
  * ```
  */
 export class Condition {
+  static {
+    brand(this, "Condition");
+  }
   /** Bytes a Condition takes inside a caller's buffer (its lock needs its own place). */
   static readonly byteLength: number = BYTES;
 

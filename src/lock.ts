@@ -19,6 +19,7 @@ import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts"
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { lockSlow, ownerOf, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
+import { brand } from "./internal/brand.ts";
 
 /** Slot of the lock word. */
 const STATE = 0;
@@ -92,6 +93,9 @@ function* acquireSlow(
  * ```
  */
 export class Lock {
+  static {
+    brand(this, "Lock");
+  }
   /** Bytes a `Lock` takes inside a caller's buffer (see {@link PlacementOptions}). */
   static readonly byteLength: number = BYTES;
 

@@ -23,6 +23,7 @@ import { type Handle, open, type PlacementOptions, slots } from "./internal/layo
 import { lockSlow, ownerOf, PARKED, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 import { heldBy, ownerDied } from "./lock.ts";
+import { brand } from "./internal/brand.ts";
 
 /** Slot of the lock word. */
 const STATE = 0;
@@ -77,6 +78,9 @@ function* acquireSlow(
  * ```
  */
 export class RLock {
+  static {
+    brand(this, "RLock");
+  }
   /** Bytes an `RLock` takes inside a caller's buffer. */
   static readonly byteLength: number = BYTES;
 

@@ -71,6 +71,7 @@ import { asyncEntry, expired, signalIn, syncEntry, timeoutIn } from "./internal/
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { SPIN_LIMIT } from "./internal/lock_word.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
+import { brand } from "./internal/brand.ts";
 
 /** Slot of the state word. */
 const STATE = 0;
@@ -354,6 +355,9 @@ function* writeSlow(i32: Int32Array, me: number, deadline: number, spin: number)
  * ```
  */
 export class RWLock {
+  static {
+    brand(this, "RWLock");
+  }
   /** Bytes an `RWLock` takes inside a caller's buffer (see {@link PlacementOptions}). */
   static readonly byteLength: number = BYTES;
 

@@ -45,6 +45,7 @@ import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts"
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { clockFor, parkUntil } from "./internal/lock_word.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
+import { brand } from "./internal/brand.ts";
 
 /** Slot of the permit count. */
 const VALUE = 0;
@@ -218,6 +219,9 @@ function checkValue(kind: string, value: unknown): number {
  * ```
  */
 export class Semaphore {
+  static {
+    brand(this, "Semaphore");
+  }
   /** Bytes a semaphore takes inside a caller's buffer. */
   static readonly byteLength: number = BYTES;
 
@@ -437,6 +441,9 @@ export class Semaphore {
  * ```
  */
 export class BoundedSemaphore extends Semaphore {
+  static {
+    brand(this, "BoundedSemaphore");
+  }
   /**
    * Rebuilds a bounded semaphore from its handle.
    *

@@ -73,6 +73,7 @@ import {
   poolWorkerExited,
   startPoolWorker,
 } from "./workers.ts";
+import { brand } from "../internal/brand.ts";
 
 export type { PoolCloseOptions, PoolMapOptions, PoolSubmitOptions, ThreadPoolOptions };
 
@@ -169,6 +170,9 @@ let poolCounter = 0;
  * ```
  */
 export class ThreadPool implements AsyncDisposable {
+  static {
+    brand(this, "ThreadPool");
+  }
   /** The most workers the pool runs at once. */
   readonly size: number;
   /** The pool's name; its workers are `<name>_0`, `<name>_1`, ... */

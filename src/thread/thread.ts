@@ -51,6 +51,7 @@ import {
   type Spawned,
   spawnFields,
 } from "./spawn.ts";
+import { brand } from "../internal/brand.ts";
 
 type Outcome = { readonly ok: true; readonly value: unknown } | {
   readonly ok: false;
@@ -118,6 +119,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * ```
  */
 export class Thread<R = unknown> {
+  static {
+    brand(this, "Thread");
+  }
   /** The thread's name. */
   readonly name: string;
   /** Whether the thread is a daemon: it does not keep the process alive. */

@@ -8,6 +8,7 @@
 import { typeOf } from "./spawn.ts";
 import { type ThreadOptions, TIMER, type TimerControl } from "./options.ts";
 import { Thread } from "./thread.ts";
+import { brand } from "../internal/brand.ts";
 
 /**
  * A thread that starts after a delay, as Python's `threading.Timer`; {@link Timer.cancel}
@@ -33,6 +34,9 @@ import { Thread } from "./thread.ts";
  * ```
  */
 export class Timer<R = unknown> extends Thread<R> {
+  static {
+    brand(this, "Timer");
+  }
   /** The delay in milliseconds. */
   readonly interval: number;
 
