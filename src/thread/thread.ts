@@ -37,7 +37,8 @@ import {
   THREW,
 } from "../runtime/state_word.ts";
 import { callExceptHook } from "./except_hook.ts";
-import { defaultName, optionsOf, type ThreadOptions, TIMER, type TimerControl } from "./options.ts";
+import type { DefaultExport, ResultOf, ThreadOptionsParam } from "./module_types.ts";
+import { defaultName, optionsOf, TIMER, type TimerControl } from "./options.ts";
 import { decodeError, isResultMessage, type ResultMessage, type StartMessage } from "./protocol.ts";
 import { startedHere } from "./registry.ts";
 import { sleepUntil, whileRunning } from "./waits.ts";
@@ -99,6 +100,13 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  *
  * Wakeups: `joinSync` re-checks the state word after every wake; spurious wakes never surface.
  *
+ * Types: give the module's type, `new Thread<typeof import("./sum.ts")>(url, { args })`, and
+ * `args` is checked against the default export's parameters and `join()` gives its (awaited)
+ * return type; name another export as the second type argument, `new Thread<typeof
+ * import("./work.ts"), "square">(url, { export: "square", args: [3] })`. The older
+ * `new Thread<number>(...)` (the result type only) and an untyped `new Thread(...)` still work
+ * (see `module_types.ts` for how the two readings are told apart).
+ *
  * @example Run an export in a thread and get its result
  * ```ts ignore
  * // sum.ts
@@ -118,7 +126,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * console.log(await t.join({ timeout: 5000 })); // 6
  * ```
  */
-export class Thread<R = unknown> {
+// deno-lint-ignore no-explicit-any
+export class Thread<M = any, E = DefaultExport<M>> {
   static {
     brand(this, "Thread");
   }
@@ -161,7 +170,7 @@ export class Thread<R = unknown> {
    * @param options `args`, `name`, `daemon`, `export`.
    * @throws {TypeError} `module` is not a URL or a resolvable string; bad options.
    */
-  constructor(module: URL | string, options?: ThreadOptions) {
+  constructor(module: URL | string, ...[options]: ThreadOptionsParam<M, E>) {
     assertSharedMemory("Thread");
     this.#state = new Int32Array(new SharedArrayBuffer(STATE_BYTES));
     const o = optionsOf(options);
@@ -338,7 +347,9 @@ export class Thread<R = unknown> {
     this.#resolveDone();
     for (const wake of this.#waiters) wake();
     this.#waiters.clear();
-    if (!outcome.ok && thrownByThread && unjoined) callExceptHook(outcome.error, this);
+    if (!outcome.ok && thrownByThread && unjoined) {
+      callExceptHook(outcome.error, this as unknown as Thread);
+    }
   }
 
   #describe(): string {
@@ -347,9 +358,9 @@ export class Thread<R = unknown> {
       : `thread ${this.#ident} ${JSON.stringify(this.name)}`;
   }
 
-  #result(): R {
+  #result(): ResultOf<M, E> {
     const outcome = this.#outcome!;
-    if (outcome.ok) return outcome.value as R;
+    if (outcome.ok) return outcome.value as ResultOf<M, E>;
     throw outcome.error;
   }
 
@@ -403,7 +414,7 @@ export class Thread<R = unknown> {
    * console.log(await t.join({ timeout: 1000 }));
    * ```
    */
-  join(options?: WaitOptions): Promise<R> {
+  join(options?: WaitOptions): Promise<ResultOf<M, E>> {
     let timeout: number;
     let signal: AbortSignal | undefined;
     try {
@@ -419,7 +430,7 @@ export class Thread<R = unknown> {
     if (this.#outcome !== undefined) return this.#settled();
     if (timeout === 0) return Promise.reject(this.#timedOut(0));
     this.#joinStarted();
-    return new Promise<R>((resolve, reject) => {
+    return new Promise<ResultOf<M, E>>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const cleanup = () => {
         this.#waiters.delete(onDone);
@@ -446,7 +457,7 @@ export class Thread<R = unknown> {
     });
   }
 
-  #settled(): Promise<R> {
+  #settled(): Promise<ResultOf<M, E>> {
     try {
       return Promise.resolve(this.#result());
     } catch (error) {
@@ -478,7 +489,7 @@ export class Thread<R = unknown> {
    * const result = t.joinSync({ timeout: 5000 });
    * ```
    */
-  joinSync(options?: SyncWaitOptions): R {
+  joinSync(options?: SyncWaitOptions): ResultOf<M, E> {
     const timeout = timeoutOf(options, "join thread");
     rejectSignal(options, "join thread", "thread.join()");
     assertCanBlock("thread.join()");
