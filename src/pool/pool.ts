@@ -35,7 +35,7 @@
 
 import { QueueFullError } from "../errors.ts";
 import { Queue } from "../queue/mod.ts";
-import { moduleUrl, typeOf } from "../thread/spawn.ts";
+import { moduleUrl, typeOf, unclonableArg } from "../thread/spawn.ts";
 import { Backlog } from "./backlog.ts";
 import { BufferRegistry } from "./buffers.ts";
 import { mapTasks } from "./map.ts";
@@ -426,7 +426,9 @@ export class ThreadPool<M = any> implements AsyncDisposable {
         false,
         failure instanceof TypeError
           ? new TypeError(
-            `Cannot submit task: its args cannot be cloned: ${(failure as Error).message}`,
+            `Cannot submit task: ${unclonableArg(task.value)} cannot be cloned: ${
+              (failure as Error).message
+            }`,
             { cause: failure },
           )
           : failure,

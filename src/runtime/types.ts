@@ -119,7 +119,9 @@ export interface Runtime {
    * `../x.ts`) against the current working directory (server runtimes) or the document's base
    * URL (browsers), as `node ./x.ts` or `new Worker("./x.js")` would.
    *
-   * @throws {TypeError} A bare specifier (`"pkg/x"`), which has no meaning without an importer.
+   * @throws {TypeError} A bare specifier (`"pkg/x"`), which has no meaning without an importer;
+   *   on server runtimes, a path to a file that does not exist (the message says how it was
+   *   resolved and how to resolve it against the caller's module instead).
    */
   resolveModule(specifier: string): string;
   /** Calls `fn` after `ms` (clamped to the runtime's timer range by the caller). */

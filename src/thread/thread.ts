@@ -51,6 +51,7 @@ import {
   moduleUrl,
   type Spawned,
   spawnFields,
+  unclonableArg,
 } from "./spawn.ts";
 import { brand } from "../internal/brand.ts";
 
@@ -168,7 +169,8 @@ export class Thread<M = any, E = DefaultExport<M>> {
    *
    * @param module The module to run: a `URL` (portable), or an absolute URL or path string.
    * @param options `args`, `name`, `daemon`, `export`.
-   * @throws {TypeError} `module` is not a URL or a resolvable string; bad options.
+   * @throws {TypeError} `module` is not a URL or a resolvable string (a path to a missing file:
+   *   the message says how it was resolved); bad options.
    */
   constructor(module: URL | string, ...[options]: ThreadOptionsParam<M, E>) {
     assertSharedMemory("Thread");
@@ -198,8 +200,8 @@ export class Thread<M = any, E = DefaultExport<M>> {
    * the worker has loaded the module (a few to tens of ms, see `runtime/mod.ts`).
    *
    * @throws {RangeError} The thread was started before.
-   * @throws {TypeError} `args` cannot be cloned (`DataCloneError` wording); the thread is then
-   *   not started.
+   * @throws {TypeError} `args` cannot be cloned (the message names the argument's index and
+   *   type); the thread is then not started.
    * @throws {Error} The runtime refused to create the worker; the thread has then ended with
    *   this error (`join()` rejects with it).
    */
@@ -211,7 +213,7 @@ export class Thread<M = any, E = DefaultExport<M>> {
       structuredClone(this.#args);
     } catch (error) {
       throw new TypeError(
-        `Cannot start ${this.#describe()}: its args cannot be cloned: ${
+        `Cannot start ${this.#describe()}: ${unclonableArg(this.#args)} cannot be cloned: ${
           (error as Error)?.message ?? error
         }`,
         { cause: error },
