@@ -57,6 +57,24 @@ export {
   QueueShutDownError,
   TimeoutError,
 } from "./src/errors.ts";
+export type {
+  ArgsOf,
+  DefaultExport,
+  DefaultPick,
+  ExportArgs,
+  ExportName,
+  ExportOf,
+  IsModule,
+  MapItem,
+  MapResult,
+  PoolArgs,
+  PoolExport,
+  PoolPick,
+  PoolResult,
+  ResultOf,
+  ThreadOptionsFor,
+  ThreadOptionsParam,
+} from "./src/thread/mod.ts";
 export {
   activeCount,
   currentThread,

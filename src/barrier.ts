@@ -90,6 +90,7 @@ import {
   timeoutOf,
   type WaitOptions,
 } from "./internal/options.ts";
+import { brand } from "./internal/brand.ts";
 
 /** Slot of the state word. */
 const WORD = 0;
@@ -215,6 +216,9 @@ function move(i32: Int32Array, w: number, to: number): boolean {
  * ```
  */
 export class Barrier {
+  static {
+    brand(this, "Barrier");
+  }
   /** Bytes a Barrier takes inside a caller's buffer. */
   static readonly byteLength: number = BYTES;
 

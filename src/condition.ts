@@ -54,6 +54,7 @@ import { type Description, description } from "./internal/diagnostics.ts";
 import { signalOf, type SyncWaitOptions, timeoutOf, type WaitOptions } from "./internal/options.ts";
 import { Lock } from "./lock.ts";
 import { RLock } from "./rlock.ts";
+import { brand } from "./internal/brand.ts";
 
 /** Slot of the next ticket. */
 const NEXT = 0;
@@ -185,6 +186,9 @@ interface ConditionLock {
  * ```
  */
 export class Condition {
+  static {
+    brand(this, "Condition");
+  }
   /** Bytes a Condition takes inside a caller's buffer (its lock needs its own place). */
   static readonly byteLength: number = BYTES;
 

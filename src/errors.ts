@@ -8,6 +8,8 @@
  * @module
  */
 
+import { brand } from "./internal/brand.ts";
+
 /**
  * Thrown when a thread releases, waits on or notifies a primitive it does not hold, and when an
  * unlocked `Lock` is released.
@@ -21,6 +23,9 @@
  * ```
  */
 export class NotOwnedError extends Error {
+  static {
+    brand(this, "NotOwnedError");
+  }
   /** Always `"NotOwnedError"`. */
   override name = "NotOwnedError";
 }
@@ -41,30 +46,45 @@ export class NotOwnedError extends Error {
  * ```
  */
 export class TimeoutError extends Error {
+  static {
+    brand(this, "TimeoutError");
+  }
   /** Always `"TimeoutError"`. */
   override name = "TimeoutError";
 }
 
 /** Thrown to every waiter of a `Barrier` that was broken by a timeout, `abort()`, `reset()` or a throwing action. */
 export class BrokenBarrierError extends Error {
+  static {
+    brand(this, "BrokenBarrierError");
+  }
   /** Always `"BrokenBarrierError"`. */
   override name = "BrokenBarrierError";
 }
 
 /** Thrown by `getNowait()`, and by `get` when its timeout runs out. */
 export class QueueEmptyError extends Error {
+  static {
+    brand(this, "QueueEmptyError");
+  }
   /** Always `"QueueEmptyError"`. */
   override name = "QueueEmptyError";
 }
 
 /** Thrown by `putNowait()`, and by `put` when its timeout runs out. */
 export class QueueFullError extends Error {
+  static {
+    brand(this, "QueueFullError");
+  }
   /** Always `"QueueFullError"`. */
   override name = "QueueFullError";
 }
 
 /** Thrown by `put` after `shutdown()`, and by `get` once a shut-down queue is drained. */
 export class QueueShutDownError extends Error {
+  static {
+    brand(this, "QueueShutDownError");
+  }
   /** Always `"QueueShutDownError"`. */
   override name = "QueueShutDownError";
 }
@@ -77,6 +97,9 @@ export class QueueShutDownError extends Error {
  * protects may be half-updated, so repair or discard it, then release as usual.
  */
 export class OwnerDiedError extends Error {
+  static {
+    brand(this, "OwnerDiedError");
+  }
   /** Always `"OwnerDiedError"`. */
   override name = "OwnerDiedError";
   /** The ident of the thread that died holding the primitive. */

@@ -33,6 +33,7 @@ import { opening, placeOrOpen } from "./internal/construct.ts";
 import { asyncEntry, expired, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import type { SyncWaitOptions, WaitOptions } from "./internal/options.ts";
+import { brand } from "./internal/brand.ts";
 
 /** Slot of the flag and generation. */
 const STATE = 0;
@@ -79,6 +80,9 @@ function* waitSlow(i32: Int32Array, seen: number, deadline: number): Parker<bool
  * ```
  */
 export class Event {
+  static {
+    brand(this, "Event");
+  }
   /** Bytes an `Event` takes inside a caller's buffer. */
   static readonly byteLength: number = BYTES;
 

@@ -29,6 +29,7 @@ import { openedHandle, opening, placeOrOpen } from "./internal/construct.ts";
 import { asyncEntry, expired, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import type { SyncWaitOptions, WaitOptions } from "./internal/options.ts";
+import { brand } from "./internal/brand.ts";
 
 /** Slot of the count. */
 const COUNT = 0;
@@ -83,6 +84,9 @@ function* waitSlow(i32: Int32Array, deadline: number): Parker<boolean> {
  * ```
  */
 export class Latch {
+  static {
+    brand(this, "Latch");
+  }
   /** Bytes a `Latch` takes inside a caller's buffer (see {@link PlacementOptions}). */
   static readonly byteLength: number = BYTES;
 

@@ -27,6 +27,7 @@ import {
   watchSync,
 } from "./internal/diagnostics.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
+import { brand } from "./internal/brand.ts";
 
 /** Slot of the lock word. */
 const STATE = 0;
@@ -100,6 +101,9 @@ function* acquireSlow(
  * ```
  */
 export class Lock {
+  static {
+    brand(this, "Lock");
+  }
   /** Bytes a `Lock` takes inside a caller's buffer (see {@link PlacementOptions}). */
   static readonly byteLength: number = BYTES;
 

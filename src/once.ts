@@ -34,6 +34,7 @@ import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts"
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { clockFor, parkUntil } from "./internal/lock_word.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
+import { brand } from "./internal/brand.ts";
 
 /** Slot of the state word. */
 const STATE = 0;
@@ -156,6 +157,9 @@ function isThenable(value: unknown): boolean {
  * ```
  */
 export class Once {
+  static {
+    brand(this, "Once");
+  }
   /** Bytes a `Once` takes inside a caller's buffer (see {@link PlacementOptions}). */
   static readonly byteLength: number = BYTES;
 

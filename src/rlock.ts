@@ -31,6 +31,7 @@ import {
 } from "./internal/diagnostics.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 import { heldBy, ownerDied } from "./lock.ts";
+import { brand } from "./internal/brand.ts";
 
 /** Slot of the lock word. */
 const STATE = 0;
@@ -85,6 +86,9 @@ function* acquireSlow(
  * ```
  */
 export class RLock {
+  static {
+    brand(this, "RLock");
+  }
   /** Bytes an `RLock` takes inside a caller's buffer. */
   static readonly byteLength: number = BYTES;
 

@@ -72,6 +72,7 @@ import { type Handle, open, type PlacementOptions, slots } from "./internal/layo
 import { SPIN_LIMIT } from "./internal/lock_word.ts";
 import { type Description, description, holderOf, label } from "./internal/diagnostics.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
+import { brand } from "./internal/brand.ts";
 
 /** Slot of the state word. */
 const STATE = 0;
@@ -355,6 +356,9 @@ function* writeSlow(i32: Int32Array, me: number, deadline: number, spin: number)
  * ```
  */
 export class RWLock {
+  static {
+    brand(this, "RWLock");
+  }
   /** Bytes an `RWLock` takes inside a caller's buffer (see {@link PlacementOptions}). */
   static readonly byteLength: number = BYTES;
 

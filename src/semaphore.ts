@@ -52,6 +52,7 @@ import {
   label,
 } from "./internal/diagnostics.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
+import { brand } from "./internal/brand.ts";
 
 /** Slot of the permit count. */
 const VALUE = 0;
@@ -236,6 +237,9 @@ function checkValue(kind: string, value: unknown): number {
  * ```
  */
 export class Semaphore {
+  static {
+    brand(this, "Semaphore");
+  }
   /** Bytes a semaphore takes inside a caller's buffer. */
   static readonly byteLength: number = BYTES;
 
@@ -488,6 +492,9 @@ export class Semaphore {
  * ```
  */
 export class BoundedSemaphore extends Semaphore {
+  static {
+    brand(this, "BoundedSemaphore");
+  }
   /**
    * Rebuilds a bounded semaphore from its handle.
    *

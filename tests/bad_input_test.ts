@@ -324,7 +324,7 @@ const cases: Case[] = [
     name: "RLock.from({})",
     error: TypeError,
     call: () => RLock.from({} as never),
-    message: /expected a threadkit handle, got Object$/,
+    message: /expected a threadkit handle \(a primitive's `.handle`\), got Object$/,
   },
   { name: "Lock.from(null)", error: TypeError, call: () => Lock.from(null as never) },
   {

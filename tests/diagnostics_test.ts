@@ -27,8 +27,9 @@ const WAIT_MS = 20_000;
 /** Bound of every join. */
 const JOIN_MS = 60_000;
 
-function thread<R>(exportName: string, name: string, args: unknown[]): Thread<R> {
-  const t = new Thread<R>(OPS, { export: exportName, args, name });
+function thread<R>(exportName: string, name: string, args: unknown[]) {
+  // R is a result type here; in generic code TypeScript cannot tell, so the options go untyped.
+  const t = new Thread<R>(OPS, { export: exportName, args, name } as never);
   t.start();
   return t;
 }

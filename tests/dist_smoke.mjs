@@ -255,6 +255,52 @@ test("a Thread from the CJS build runs a .cjs module that requires threadkit", a
   assert.equal(cjs.currentThread().isMain, true);
 });
 
+test("dual-package hazard: a CJS thread module's instanceof holds for the ESM copy's objects", async () => {
+  // Issue 10 item 2: the revived args and the errors of the bootstrap's ESM copy met the CJS
+  // copy's classes, so `e instanceof QueueShutDownError` was false and the loop rethrew.
+  const url = file(
+    "thread_brand.cjs",
+    `
+    const tk = require("threadkit");
+    module.exports = function run(lock, queue) {
+      const seen = {
+        lock: lock instanceof tk.Lock,
+        notRLock: !(lock instanceof tk.RLock),
+        queue: queue instanceof tk.Queue,
+      };
+      try { queue.getSync({ timeout: 0 }); } catch (e) { seen.empty = e instanceof tk.QueueEmptyError; }
+      queue.shutdown();
+      for (;;) {
+        try { queue.getSync({ timeout: 1000 }); }
+        catch (e) { if (e instanceof tk.QueueShutDownError) { seen.shutDown = true; break; } throw e; }
+      }
+      class Mine extends tk.Lock {}
+      seen.subclass = new Mine() instanceof tk.Lock && !(lock instanceof Mine);
+      return seen;
+    };
+  `,
+  );
+  const thread = new cjs.Thread(url, { args: [new cjs.Lock(), new cjs.Queue()] });
+  thread.start();
+  assert.deepEqual(await thread.join({ timeout: WAIT_MS }), {
+    lock: true,
+    notRLock: true,
+    queue: true,
+    empty: true,
+    shutDown: true,
+    subclass: true,
+  });
+  // In one thread, both ways, every exported class.
+  for (const [name, value] of Object.entries(esm)) {
+    if (typeof value !== "function" || !/^[A-Z]/.test(name)) continue;
+    const made = Object.create(value.prototype);
+    assert.equal(made instanceof cjs[name], true, `ESM ${name} instanceof CJS ${name}`);
+    assert.equal(Object.create(cjs[name].prototype) instanceof value, true, name);
+  }
+  assert.equal(new esm.TimeoutError("x") instanceof cjs.TimeoutError, true);
+  assert.equal(new cjs.Lock() instanceof esm.RLock, false);
+});
+
 test("a thread's non-daemon child outlives its parent's export (two copies in the worker)", async () => {
   const child = file(
     "thread_child.mjs",

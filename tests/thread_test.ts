@@ -15,6 +15,7 @@ import {
   setExceptHook,
   Thread,
   type ThreadInfo,
+  type ThreadOptions,
   Timer,
 } from "../src/thread/mod.ts";
 
@@ -31,7 +32,9 @@ function thread<R = unknown>(
   args: unknown[] = [],
   extra: Record<string, unknown> = {},
 ) {
-  return new Thread<R>(OPS, { export: exportName, args, ...extra });
+  // R is a result type here; in generic code TypeScript cannot tell, so the options go untyped.
+  const options: ThreadOptions = { export: exportName, args, ...extra };
+  return new Thread<R>(OPS, options as never);
 }
 
 /** Polls `predicate` every 2 ms, failing after `timeoutMs` (waits that cannot block on a word). */
@@ -299,7 +302,7 @@ test("Thread: terminate ends a waiting thread; join then rejects saying so", asy
   await thread("add").terminate(); // never started: nothing to do
 });
 
-test("Thread: terminate ends a thread blocked in a sync wait (Deno: once the wait returns)", async () => {
+test("Thread: terminate ends a thread blocked in a sync wait (Deno: between two wait slices)", async () => {
   for (const daemon of [false, true]) await terminateBlocked(daemon);
 });
 

@@ -132,12 +132,63 @@ export function wakeAll(i32: Int32Array, index: number): number {
 // ---------------------------------------------------------------------------------------------
 // Sync driver
 
+/**
+ * A guard on this thread's sync waits, for runtimes whose `Worker.terminate()` cannot interrupt
+ * `Atomics.wait` (Deno). While {@link SyncGuard.check} is set, every sync wait sleeps in slices
+ * of at most {@link SyncGuard.sliceMs} and calls `check()` before each slice; `check()` ends the
+ * thread (it does not return) once its parent has asked for that.
+ */
+export interface SyncGuard {
+  /** Longest slice of one `Atomics.wait`, in ms. */
+  sliceMs: number;
+  /** Ends the thread if it must end; else returns. `undefined`: waits are not sliced. */
+  check: (() => void) | undefined;
+}
+
+/**
+ * This thread's guard. It lives on `globalThis` under a registered symbol, so that every copy of
+ * threadkit loaded in one thread (the bootstrap's, and a `dist/` copy the user's module imports)
+ * slices its waits alike.
+ */
+const syncGuard = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for("threadkit.syncGuard.v1")
+] ??= { sliceMs: Infinity, check: undefined }) as SyncGuard;
+
+/**
+ * Makes every sync wait of this thread sleep in slices of at most `sliceMs`, calling `check`
+ * before each (thread layer, Deno only; see {@link SyncGuard}).
+ */
+export function setSyncGuard(sliceMs: number, check: () => void): void {
+  syncGuard.sliceMs = sliceMs;
+  syncGuard.check = check;
+}
+
 /** Sleeps as `park` asks, on this thread. */
 function parkSync(park: Park): WaitResult {
   const { deadline } = park;
   const remaining = deadline === Infinity ? Infinity : deadline - now();
   if (remaining <= 0) return "timed-out";
+  if (syncGuard.check !== undefined) return parkSliced(park);
   return Atomics.wait(park.i32, park.index, park.expected, remaining);
+}
+
+/**
+ * Sleeps as `park` asks in slices, calling the guard's `check` before each (see {@link SyncGuard}).
+ * A slice that times out before the deadline sleeps again; any other result, or the deadline,
+ * ends the wait as one `Atomics.wait` would have ended it.
+ */
+function parkSliced(park: Park): WaitResult {
+  const { deadline } = park;
+  for (;;) {
+    // May end the thread here: the terminate request is read between two slices.
+    syncGuard.check!();
+    const remaining = deadline === Infinity ? Infinity : deadline - now();
+    if (remaining <= 0) return "timed-out";
+    const slice = Math.min(remaining, syncGuard.sliceMs);
+    const result = Atomics.wait(park.i32, park.index, park.expected, slice);
+    // "ok"/"not-equal": as unsliced. "timed-out": the slice ended; the loop checks the deadline.
+    if (result !== "timed-out") return result;
+  }
 }
 
 /**

@@ -137,9 +137,17 @@ export function isHandle(value: unknown): value is Handle {
  * is not a handle of `kind` over a SharedArrayBuffer, `RangeError` when the slots do not fit.
  */
 export function open(handle: unknown, kind: string, byteLength: number, align = 4): Handle {
+  // The primitive itself, or its structured clone (a posted Lock arrives as `{ handle }`: its
+  // private state is not cloned, its public `handle` is): open its handle.
+  const inner = typeof handle === "object" && handle !== null
+    ? (handle as { handle?: unknown }).handle
+    : undefined;
+  if (!isHandle(handle) && isHandle(inner)) handle = inner;
   if (!isHandle(handle)) {
     throw new TypeError(
-      `Cannot open ${kind}: expected a threadkit handle, got ${typeName(handle)}`,
+      `Cannot open ${kind}: expected a threadkit handle (a primitive's \`.handle\`), got ${
+        typeName(handle)
+      }`,
     );
   }
   if (handle.kind !== kind) {

@@ -35,7 +35,7 @@
 
 import { QueueFullError } from "../errors.ts";
 import { Queue } from "../queue/mod.ts";
-import { moduleUrl, typeOf } from "../thread/spawn.ts";
+import { moduleUrl, typeOf, unclonableArg } from "../thread/spawn.ts";
 import { Backlog } from "./backlog.ts";
 import { BufferRegistry } from "./buffers.ts";
 import { mapTasks } from "./map.ts";
@@ -73,6 +73,15 @@ import {
   poolWorkerExited,
   startPoolWorker,
 } from "./workers.ts";
+import { brand } from "../internal/brand.ts";
+import type {
+  DefaultPick,
+  MapItem,
+  MapResult,
+  PoolArgs,
+  PoolExport,
+  PoolResult,
+} from "../thread/module_types.ts";
 
 export type { PoolCloseOptions, PoolMapOptions, PoolSubmitOptions, ThreadPoolOptions };
 
@@ -110,6 +119,12 @@ let poolCounter = 0;
  *   otherwise. Idle workers do not keep it alive (unlike Python, whose interpreter joins
  *   executor threads at exit; but Python's idle workers never delay that exit either, and a
  *   forgotten pool must not hang a program that is done). A closed pool has no workers.
+ *
+ * Types: `new ThreadPool<typeof import("./tasks.ts")>(url)` checks each call's `args` (or
+ * `map()`'s items, the export's first parameter) against the export its `export` option names
+ * (inferred per call, `"default"` when none is named) and types the result as that export's
+ * awaited return type; a wrong export name is an error. An untyped pool keeps the older
+ * `submit<number>(...)` / `map<T, R>(...)` forms.
  *
  * Arguments must be structured-cloneable data (what `Queue` stores), plus primitives (`Lock`,
  * `Event`, `Queue`, ...) and SharedArrayBuffers or views of them anywhere in them (arrays,
@@ -168,7 +183,11 @@ let poolCounter = 0;
  * console.log(counter[0]); // 100
  * ```
  */
-export class ThreadPool implements AsyncDisposable {
+// deno-lint-ignore no-explicit-any
+export class ThreadPool<M = any> implements AsyncDisposable {
+  static {
+    brand(this, "ThreadPool");
+  }
   /** The most workers the pool runs at once. */
   readonly size: number;
   /** The pool's name; its workers are `<name>_0`, `<name>_1`, ... */
@@ -248,15 +267,19 @@ export class ThreadPool implements AsyncDisposable {
    * const sum = await pool.submit<number>([[1, 2, 3]], { export: "sum" });
    * ```
    */
-  submit<R = unknown>(args: readonly unknown[], options?: PoolSubmitOptions): Promise<R> {
+  submit<const X = DefaultPick<M>>(
+    args: PoolArgs<M, X>,
+    options?: Omit<PoolSubmitOptions, "export"> & PoolExport<M, X>,
+  ): Promise<PoolResult<M, X>> {
+    type R = PoolResult<M, X>;
     let exportName: string;
     let signal: AbortSignal | undefined;
     try {
       if (!Array.isArray(args)) {
         throw new TypeError(`Cannot submit task: args must be an array, got ${typeOf(args)}`);
       }
-      exportName = exportOf(options, "submit task");
-      signal = signalOf(options);
+      exportName = exportOf(options as PoolSubmitOptions | undefined, "submit task");
+      signal = signalOf(options as PoolSubmitOptions | undefined);
       this.#assertOpen("submit task");
     } catch (error) {
       return Promise.reject(error);
@@ -301,12 +324,13 @@ export class ThreadPool implements AsyncDisposable {
    * for await (const y of pool.map(urls, { export: "fetchSize", ordered: false })) total += y;
    * ```
    */
-  map<T = unknown, R = unknown>(
-    iterable: Iterable<T> | AsyncIterable<T>,
-    options?: PoolMapOptions,
+  map<const X = DefaultPick<M>, R = MapResult<M, X>>(
+    iterable: Iterable<MapItem<M, X>> | AsyncIterable<MapItem<M, X>>,
+    options?: Omit<PoolMapOptions, "export"> & PoolExport<M, X>,
   ): AsyncIterableIterator<R> {
-    const exportName = exportOf(options, "map");
-    const ordered = orderedOf(options);
+    type T = MapItem<M, X>;
+    const exportName = exportOf(options as PoolMapOptions | undefined, "map");
+    const ordered = orderedOf(options as PoolMapOptions | undefined);
     const open = openerOf(iterable);
     this.#assertOpen("map");
     return mapTasks<T, R>(
@@ -402,7 +426,9 @@ export class ThreadPool implements AsyncDisposable {
         false,
         failure instanceof TypeError
           ? new TypeError(
-            `Cannot submit task: its args cannot be cloned: ${(failure as Error).message}`,
+            `Cannot submit task: ${unclonableArg(task.value)} cannot be cloned: ${
+              (failure as Error).message
+            }`,
             { cause: failure },
           )
           : failure,

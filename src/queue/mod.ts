@@ -16,6 +16,7 @@ import type { Handle } from "../internal/layout.ts";
 import { QueueBase } from "./base.ts";
 import { FIFO, geometry, LIFO, openQueue, PRIORITY, type QueueOptions } from "./header.ts";
 import type { PriorityOptions } from "./storage.ts";
+import { brand } from "../internal/brand.ts";
 
 export { DEFAULT_CAPACITY_BYTES, DEFAULT_MAX_CAPACITY_BYTES, type QueueOptions } from "./header.ts";
 export { QueueBase, type ShutdownOptions } from "./base.ts";
@@ -55,6 +56,9 @@ export type { PriorityOptions } from "./storage.ts";
  * ```
  */
 export class Queue<T = unknown> extends QueueBase<T> {
+  static {
+    brand(this, "Queue");
+  }
   /**
    * Bytes a queue with these options takes inside a caller's buffer (8-byte aligned).
    *
@@ -96,6 +100,9 @@ export class Queue<T = unknown> extends QueueBase<T> {
  * ```
  */
 export class LifoQueue<T = unknown> extends QueueBase<T> {
+  static {
+    brand(this, "LifoQueue");
+  }
   /** Bytes a LifoQueue with these options takes inside a caller's buffer. */
   static byteLength(maxsize = 0, options?: { capacityBytes?: number }): number {
     return geometry("LifoQueue", LIFO, maxsize, options?.capacityBytes).byteLength;
@@ -128,6 +135,9 @@ export class LifoQueue<T = unknown> extends QueueBase<T> {
  * ```
  */
 export class PriorityQueue<T = unknown> extends QueueBase<T, PriorityOptions> {
+  static {
+    brand(this, "PriorityQueue");
+  }
   /** Bytes a PriorityQueue with these options takes inside a caller's buffer. */
   static byteLength(maxsize = 0, options?: { capacityBytes?: number }): number {
     return geometry("PriorityQueue", PRIORITY, maxsize, options?.capacityBytes).byteLength;

@@ -44,6 +44,7 @@ const startBrowserWorker: Runtime["start"] = (bootstrap, start, options, events)
 /** Browsers: module Web Workers; a page stays alive anyway, so ref/unref do nothing. */
 export const browserRuntime: Runtime = {
   name: "browser",
+  terminateInterrupts: true,
   start: startBrowserWorker,
   workerSide: webWorkerSide,
   isMainThread: () => !inWebWorker(),

@@ -80,6 +80,7 @@ function bunWorkerSide(): WorkerSide {
 /** Bun: Web Workers. */
 export const bunRuntime: Runtime = {
   name: "bun",
+  terminateInterrupts: true,
   start: startBunWorker,
   workerSide: bunWorkerSide,
   isMainThread: nodeIsMainThread,

@@ -19,7 +19,10 @@
  *   loop and a 3 s wait both ran to their end). Meanwhile `node:worker_threads`' `exit` event
  *   fires at once, while the worker still runs — so it is not taken as the end here (the port's
  *   `close` is, which comes at the real end). The bootstrap sees the parent's KILL request when
- *   its export settles and then reports nothing (see `state_word.ts`).
+ *   its export settles and then reports nothing (see `state_word.ts`); threadkit's sync waits in
+ *   the thread read it between 20 ms slices and end the thread there (`terminateInterrupts:
+ *   false`; `thread/runner.ts`), and `Thread.terminate()` gives up on a worker that has not ended
+ *   2 s later (a raw `Atomics.wait`, busy code).
  * - An `error` event the parent does not `preventDefault()` ends the whole Deno process. The
  *   bootstrap handles its errors itself; the parent still prevents every `error` event (a
  *   bootstrap that fails to load) and reports it.
@@ -127,6 +130,7 @@ function denoWebWorkerSide(): WorkerSide {
 /** Deno: Web Workers, `node:worker_threads` for daemon threads. */
 export const denoRuntime: Runtime = {
   name: "deno",
+  terminateInterrupts: false,
   start: startDenoWorker,
   // The bootstrap of a daemon thread runs in a node:worker_threads Worker, which is no Web
   // Worker scope (its `parentPort` carries the start message).

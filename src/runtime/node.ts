@@ -43,6 +43,7 @@ const startNodeWorker: Runtime["start"] = (bootstrap, start, options, events) =>
 /** Node: `node:worker_threads`. */
 export const nodeRuntime: Runtime = {
   name: "node",
+  terminateInterrupts: true,
   start: startNodeWorker,
   workerSide: nodeWorkerSide,
   isMainThread: nodeIsMainThread,

@@ -27,7 +27,9 @@
  * KILL exists for runtimes whose `terminate()` does not interrupt running code (Deno: the worker
  * ends only after its current task, microtasks included). A bootstrap that finds KILL set when
  * its export settles posts nothing and ends the thread as EXITED, so that `terminate()` means the
- * same everywhere: no result unless it was posted before the call.
+ * same everywhere: no result unless it was posted before the call. On such runtimes threadkit's
+ * sync waits in a thread also read KILL between slices of their sleep and end the thread the
+ * same way (`thread/runner.ts`), since a blocking `Atomics.wait` is not interrupted either.
  *
  * @module
  */

@@ -94,6 +94,13 @@ export interface Runtime {
   /** Which runtime this is. */
   readonly name: "node" | "deno" | "bun" | "browser";
   /**
+   * Whether {@link StartedWorker.terminate} ends a worker that is running code or blocked in
+   * `Atomics.wait`. `false` (Deno): the worker ends only after its current task, so threadkit's
+   * own sync waits in a thread sleep in slices and read the terminate request between them
+   * (`thread/runner.ts`), and the parent stops waiting for the end after a grace period.
+   */
+  readonly terminateInterrupts: boolean;
+  /**
    * Starts a worker on `bootstrap`, posts `start` to it (adding the result port), and reports
    * through `events`.
    */
@@ -112,7 +119,9 @@ export interface Runtime {
    * `../x.ts`) against the current working directory (server runtimes) or the document's base
    * URL (browsers), as `node ./x.ts` or `new Worker("./x.js")` would.
    *
-   * @throws {TypeError} A bare specifier (`"pkg/x"`), which has no meaning without an importer.
+   * @throws {TypeError} A bare specifier (`"pkg/x"`), which has no meaning without an importer;
+   *   on server runtimes, a path to a file that does not exist (the message says how it was
+   *   resolved and how to resolve it against the caller's module instead).
    */
   resolveModule(specifier: string): string;
   /** Calls `fn` after `ms` (clamped to the runtime's timer range by the caller). */

@@ -131,18 +131,44 @@ export function nodeIsMainThread(): boolean {
   return workerThreads().isMainThread;
 }
 
-/** Absolute URLs as they are; `/`, `./`, `../` paths against the working directory. */
+/**
+ * Absolute URLs as they are; `/`, `./`, `../` paths against the working directory.
+ *
+ * @throws {TypeError} A path to a file that does not exist (checked here, where the error can
+ *   say how the path was resolved, rather than in the worker); a bare specifier.
+ */
 export function resolveFromCwd(specifier: string): string {
   if (/^[A-Za-z]:[\\/]/.test(specifier) || /^(\.{1,2}[\\/]|[\\/])/.test(specifier)) {
     const path = builtin<typeof import("node:path")>("node:path");
     const url = builtin<typeof import("node:url")>("node:url");
-    return url.pathToFileURL(path.resolve(nodeProcess().cwd(), specifier)).href;
+    const cwd = nodeProcess().cwd();
+    const file = path.resolve(cwd, specifier);
+    if (missing(file)) {
+      const how = /^\./.test(specifier)
+        ? `resolved against the current directory (${cwd}) it is ${file}, which does not exist`
+        : `the file ${file} does not exist`;
+      throw new TypeError(
+        `Cannot find thread module ${JSON.stringify(specifier)}: ${how}; to resolve a path ` +
+          `against your own module, pass new URL(${JSON.stringify(specifier)}, import.meta.url)`,
+      );
+    }
+    return url.pathToFileURL(file).href;
   }
   if (URL.canParse(specifier)) return specifier;
   throw new TypeError(
     `Cannot resolve thread module ${JSON.stringify(specifier)}: give a URL ` +
       `(new URL("./x.ts", import.meta.url)) or a path starting with "/", "./" or "../"`,
   );
+}
+
+/** Whether `file` certainly does not exist (false when it cannot be told, e.g. no permission). */
+function missing(file: string): boolean {
+  try {
+    builtin<typeof import("node:fs")>("node:fs").statSync(file);
+    return false;
+  } catch (error) {
+    return (error as { code?: unknown })?.code === "ENOENT";
+  }
 }
 
 /** Timers of Node and Bun: `setTimeout` returns an object with `ref`/`unref`. */

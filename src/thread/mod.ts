@@ -8,6 +8,24 @@
 
 export { type ExceptHook, type ExceptHookArgs, setExceptHook } from "./except_hook.ts";
 export { activeCount, currentThread, enumerate, type ThreadInfo } from "./registry.ts";
+export type {
+  ArgsOf,
+  DefaultExport,
+  DefaultPick,
+  ExportArgs,
+  ExportName,
+  ExportOf,
+  IsModule,
+  MapItem,
+  MapResult,
+  PoolArgs,
+  PoolExport,
+  PoolPick,
+  PoolResult,
+  ResultOf,
+  ThreadOptionsFor,
+  ThreadOptionsParam,
+} from "./module_types.ts";
 export type { ThreadOptions } from "./options.ts";
 export { Thread } from "./thread.ts";
 export { Timer } from "./timer.ts";

@@ -22,10 +22,18 @@
 
 import { LIFE_ENDED, setLife } from "../internal/ident.ts";
 import { containsHandle, revive, toWire } from "../internal/revive.ts";
-import type { WorkerSide } from "../runtime/mod.ts";
+import { setSyncGuard } from "../internal/futex.ts";
+import { runtime, type WorkerSide } from "../runtime/mod.ts";
 import { EXITED, KILL, RETURNED, settleState, THREW } from "../runtime/state_word.ts";
 import { encodeError, type ResultMessage, type StartMessage } from "./protocol.ts";
 import { childrenSettled } from "./self.ts";
+
+/**
+ * Longest slice of a threadkit sync wait in a thread on a runtime whose `terminate()` cannot
+ * interrupt `Atomics.wait` (Deno), in ms: such a thread ends within this (plus the time to end
+ * its worker) of a `terminate()`. A slice that ends early costs one wake-up and one load.
+ */
+export const SYNC_SLICE_MS = 20;
 
 /** Whether a start message carries a thread's own fields. */
 export function isThreadStart(data: StartMessage): boolean {
@@ -42,16 +50,22 @@ export async function runThread(
 
   // 3. The one way out, whoever gets there first.
   let settled = false;
-  const report = (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }) => {
-    if (settled) return;
+  /** Ends a thread its parent terminated, posting nothing (a runtime that ends workers late). */
+  const endKilled = () => {
     settled = true;
     setLife(data.ident, LIFE_ENDED);
+    settleState(state, EXITED);
+    side.exit(1);
+  };
+  const report = (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }) => {
+    if (settled) return;
     if (Atomics.load(state, KILL) !== 0) {
       // Terminated while running (a runtime that ends workers only between tasks): no result.
-      settleState(state, EXITED);
-      side.exit(1);
+      endKilled();
       return;
     }
+    settled = true;
+    setLife(data.ident, LIFE_ENDED);
     let message: ResultMessage;
     if (outcome.ok) {
       message = { threadkit: "result", ok: true, value: undefined };
@@ -79,6 +93,17 @@ export async function runThread(
   };
 
   // 1. Hooks.
+  if (!runtime.terminateInterrupts) {
+    // Deno's terminate() does not interrupt Atomics.wait: slice threadkit's sync waits and read
+    // the terminate request between slices, so a thread blocked in one ends within a slice.
+    setSyncGuard(SYNC_SLICE_MS, () => {
+      if (Atomics.load(state, KILL) === 0) return;
+      endKilled();
+      // Not reached where exiting stops the worker at once (measured on Deno, both workers);
+      // elsewhere, unwind the wait rather than sleep on.
+      throw new Error(`Thread ${data.ident} ${JSON.stringify(data.name)} was terminated`);
+    });
+  }
   side.onCrash((error) => report({ ok: false, error }));
   side.onExit((code) => {
     // An exit call (process.exit, Deno.exit) before the export settled: the thread is gone and

@@ -115,6 +115,37 @@ export function typeOf(value: unknown): string {
   return typeof value;
 }
 
+/** A value's type for a message: `a function`, `an object of class Foo`, `a symbol`, ... */
+export function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "function") return "a function";
+  if (typeof value === "object") {
+    const name = (value as object).constructor?.name;
+    return name === undefined || name === "Object" || name === ""
+      ? "a plain object"
+      : `an object of class ${name}`;
+  }
+  return /^[aeiou]/.test(typeof value) ? `an ${typeof value}` : `a ${typeof value}`;
+}
+
+/**
+ * Which argument of `args` cannot be cloned, for messages: `argument 1 (a function)`; `args`
+ * when each clones alone (the runtime's message then says more). Runtimes disagree on their own
+ * message (Bun: "The object can not be cloned"), so threadkit names the argument itself.
+ */
+export function unclonableArg(args: unknown): string {
+  if (!Array.isArray(args)) return "args";
+  for (let i = 0; i < args.length; i++) {
+    try {
+      structuredClone(args[i]);
+    } catch {
+      return `argument ${i} (${describeValue(args[i])})`;
+    }
+  }
+  return "args";
+}
+
 /** The URL of a module given as a `URL` or a string (see `Runtime.resolveModule`). */
 export function moduleUrl(module: unknown, what: string): string {
   if (module instanceof URL) return module.href;

@@ -37,7 +37,8 @@ import {
   THREW,
 } from "../runtime/state_word.ts";
 import { callExceptHook } from "./except_hook.ts";
-import { defaultName, optionsOf, type ThreadOptions, TIMER, type TimerControl } from "./options.ts";
+import type { DefaultExport, ResultOf, ThreadOptionsParam } from "./module_types.ts";
+import { defaultName, optionsOf, TIMER, type TimerControl } from "./options.ts";
 import { decodeError, isResultMessage, type ResultMessage, type StartMessage } from "./protocol.ts";
 import { startedHere } from "./registry.ts";
 import { sleepUntil, whileRunning } from "./waits.ts";
@@ -50,12 +51,21 @@ import {
   moduleUrl,
   type Spawned,
   spawnFields,
+  unclonableArg,
 } from "./spawn.ts";
+import { brand } from "../internal/brand.ts";
 
 type Outcome = { readonly ok: true; readonly value: unknown } | {
   readonly ok: false;
   readonly error: unknown;
 };
+
+/**
+ * Where `terminate()` cannot interrupt a worker (Deno), how long it waits for the worker's end,
+ * in ms, before it gives up on it (see {@link Thread.terminate}). A thread blocked in one of
+ * threadkit's sync waits ends well within it (`SYNC_SLICE_MS`, `runner.ts`).
+ */
+export const TERMINATE_GRACE_MS = 2000;
 
 /** Longest delay one runtime timer takes (2^31-1 ms); longer Timer delays re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -91,6 +101,13 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  *
  * Wakeups: `joinSync` re-checks the state word after every wake; spurious wakes never surface.
  *
+ * Types: give the module's type, `new Thread<typeof import("./sum.ts")>(url, { args })`, and
+ * `args` is checked against the default export's parameters and `join()` gives its (awaited)
+ * return type; name another export as the second type argument, `new Thread<typeof
+ * import("./work.ts"), "square">(url, { export: "square", args: [3] })`. The older
+ * `new Thread<number>(...)` (the result type only) and an untyped `new Thread(...)` still work
+ * (see `module_types.ts` for how the two readings are told apart).
+ *
  * @example Run an export in a thread and get its result
  * ```ts ignore
  * // sum.ts
@@ -110,7 +127,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * console.log(await t.join({ timeout: 5000 })); // 6
  * ```
  */
-export class Thread<R = unknown> {
+// deno-lint-ignore no-explicit-any
+export class Thread<M = any, E = DefaultExport<M>> {
+  static {
+    brand(this, "Thread");
+  }
   /** The thread's name. */
   readonly name: string;
   /** Whether the thread is a daemon: it does not keep the process alive. */
@@ -133,7 +154,10 @@ export class Thread<R = unknown> {
   /** Pending join()/joinSync() calls. */
   #joiners = 0;
   readonly #waiters = new Set<() => void>();
-  readonly #exitWaiters = new Set<() => void>();
+  /** Pending terminate() calls: called once the worker is gone, or with an error (abandoned). */
+  readonly #exitWaiters = new Set<(stuck?: Error) => void>();
+  /** Deno: the timer after which a terminate() stops waiting for the worker's end. */
+  #grace: TimerHandle | undefined;
   readonly #done: Promise<void>;
   #resolveDone!: () => void;
   /** A Timer's delay: the launch waits for it. */
@@ -145,9 +169,10 @@ export class Thread<R = unknown> {
    *
    * @param module The module to run: a `URL` (portable), or an absolute URL or path string.
    * @param options `args`, `name`, `daemon`, `export`.
-   * @throws {TypeError} `module` is not a URL or a resolvable string; bad options.
+   * @throws {TypeError} `module` is not a URL or a resolvable string (a path to a missing file:
+   *   the message says how it was resolved); bad options.
    */
-  constructor(module: URL | string, options?: ThreadOptions) {
+  constructor(module: URL | string, ...[options]: ThreadOptionsParam<M, E>) {
     assertSharedMemory("Thread");
     this.#state = new Int32Array(new SharedArrayBuffer(STATE_BYTES));
     const o = optionsOf(options);
@@ -175,8 +200,8 @@ export class Thread<R = unknown> {
    * the worker has loaded the module (a few to tens of ms, see `runtime/mod.ts`).
    *
    * @throws {RangeError} The thread was started before.
-   * @throws {TypeError} `args` cannot be cloned (`DataCloneError` wording); the thread is then
-   *   not started.
+   * @throws {TypeError} `args` cannot be cloned (the message names the argument's index and
+   *   type); the thread is then not started.
    * @throws {Error} The runtime refused to create the worker; the thread has then ended with
    *   this error (`join()` rejects with it).
    */
@@ -188,7 +213,7 @@ export class Thread<R = unknown> {
       structuredClone(this.#args);
     } catch (error) {
       throw new TypeError(
-        `Cannot start ${this.#describe()}: its args cannot be cloned: ${
+        `Cannot start ${this.#describe()}: ${unclonableArg(this.#args)} cannot be cloned: ${
           (error as Error)?.message ?? error
         }`,
         { cause: error },
@@ -292,6 +317,8 @@ export class Thread<R = unknown> {
   }
 
   #onExit(code: number | undefined): void {
+    this.#grace?.clear();
+    this.#grace = undefined;
     if (this.#exited) return;
     this.#exited = true;
     this.#worker = undefined;
@@ -322,7 +349,9 @@ export class Thread<R = unknown> {
     this.#resolveDone();
     for (const wake of this.#waiters) wake();
     this.#waiters.clear();
-    if (!outcome.ok && thrownByThread && unjoined) callExceptHook(outcome.error, this);
+    if (!outcome.ok && thrownByThread && unjoined) {
+      callExceptHook(outcome.error, this as unknown as Thread);
+    }
   }
 
   #describe(): string {
@@ -331,9 +360,9 @@ export class Thread<R = unknown> {
       : `thread ${this.#ident} ${JSON.stringify(this.name)}`;
   }
 
-  #result(): R {
+  #result(): ResultOf<M, E> {
     const outcome = this.#outcome!;
-    if (outcome.ok) return outcome.value as R;
+    if (outcome.ok) return outcome.value as ResultOf<M, E>;
     throw outcome.error;
   }
 
@@ -387,7 +416,7 @@ export class Thread<R = unknown> {
    * console.log(await t.join({ timeout: 1000 }));
    * ```
    */
-  join(options?: WaitOptions): Promise<R> {
+  join(options?: WaitOptions): Promise<ResultOf<M, E>> {
     let timeout: number;
     let signal: AbortSignal | undefined;
     try {
@@ -403,7 +432,7 @@ export class Thread<R = unknown> {
     if (this.#outcome !== undefined) return this.#settled();
     if (timeout === 0) return Promise.reject(this.#timedOut(0));
     this.#joinStarted();
-    return new Promise<R>((resolve, reject) => {
+    return new Promise<ResultOf<M, E>>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const cleanup = () => {
         this.#waiters.delete(onDone);
@@ -430,7 +459,7 @@ export class Thread<R = unknown> {
     });
   }
 
-  #settled(): Promise<R> {
+  #settled(): Promise<ResultOf<M, E>> {
     try {
       return Promise.resolve(this.#result());
     } catch (error) {
@@ -462,7 +491,7 @@ export class Thread<R = unknown> {
    * const result = t.joinSync({ timeout: 5000 });
    * ```
    */
-  joinSync(options?: SyncWaitOptions): R {
+  joinSync(options?: SyncWaitOptions): ResultOf<M, E> {
     const timeout = timeoutOf(options, "join thread");
     rejectSignal(options, "join thread", "thread.join()");
     assertCanBlock("thread.join()");
@@ -530,12 +559,20 @@ export class Thread<R = unknown> {
    * already settled is ending by itself: this waits for that. A Timer that has not started yet is
    * cancelled instead. Does nothing to a thread that was not started or has ended.
    *
-   * Node and Bun stop the worker wherever it is, even inside a blocking wait. **Deno** does not
-   * interrupt running code: the worker ends once its current task is done, so a thread blocked in
-   * a `*Sync` wait ends when that wait returns (or never, for a wait without timeout); its
-   * result is discarded all the same, and the promise resolves only then.
+   * Node, Bun and browsers stop the worker wherever it is, even inside a blocking wait. **Deno**
+   * does not interrupt running code nor `Atomics.wait`: the worker ends once its current task is
+   * done. So on Deno, threadkit's own `*Sync` waits in a thread sleep in slices of 20 ms and end
+   * the thread between two slices once it is terminated: such a thread ends within ~20 ms plus
+   * the time to end a worker. A thread that is running code, or blocked in a raw `Atomics.wait`
+   * of its own, ends only when that returns; if it has not ended within 2 s
+   * ({@link TERMINATE_GRACE_MS}), the thread is marked ended all the same (`isAlive()` is false,
+   * `join()` rejects, a `Lock` it holds passes on with `OwnerDiedError`) and the promise rejects
+   * saying that its worker runs on (and, being a Web Worker, keeps the process alive) until that
+   * code returns. Either way its result is discarded.
    *
    * @returns A promise that resolves once the worker is gone.
+   * @throws {Error} (rejects, Deno only) The worker did not end within 2 s; the thread is marked
+   *   ended regardless.
    *
    * @example
    * ```ts ignore
@@ -553,7 +590,9 @@ export class Thread<R = unknown> {
     }
     const worker = this.#worker;
     if (worker === undefined) return Promise.resolve();
-    const gone = new Promise<void>((resolve) => this.#exitWaiters.add(resolve));
+    const gone = new Promise<void>((resolve, reject) => {
+      this.#exitWaiters.add((stuck) => stuck === undefined ? resolve() : reject(stuck));
+    });
     // Keep the process alive until the exit is seen, even for a daemon thread.
     worker.ref();
     // A thread whose export has settled is ending by itself (after its own non-daemon threads):
@@ -561,11 +600,46 @@ export class Thread<R = unknown> {
     if (Atomics.load(this.#state, STATE) === RUNNING) {
       this.#terminating = true;
       // For runtimes that end a worker only between tasks (Deno): its bootstrap then posts no
-      // result, so that a terminated thread has none on every runtime.
+      // result, so that a terminated thread has none on every runtime; threadkit's sync waits in
+      // the thread read it between slices and end the thread (`runner.ts`).
       Atomics.store(this.#state, KILL, 1);
       worker.terminate();
+      if (!runtime.terminateInterrupts && this.#grace === undefined) {
+        this.#grace = runtime.setTimer(() => this.#abandon(), TERMINATE_GRACE_MS);
+      }
     }
     return gone;
+  }
+
+  /**
+   * The worker did not end within {@link TERMINATE_GRACE_MS} of `terminate()` (Deno: it runs code
+   * or sits in a raw `Atomics.wait`, neither of which Deno interrupts). Ends the thread as far as
+   * threadkit can: marks it ended (a lock it holds passes on with `OwnerDiedError`), settles its
+   * joiners, and rejects the pending `terminate()` calls saying the worker still runs.
+   */
+  #abandon(): void {
+    this.#grace = undefined;
+    if (this.#exited) return;
+    this.#exited = true;
+    markExited(this.#spawned!, undefined);
+    // A daemon's worker goes back to keeping nothing alive (terminate() ref'd it).
+    if (this.daemon) this.#worker?.unref();
+    const stuck = `its worker did not end within ${TERMINATE_GRACE_MS} ms: it is running code or ` +
+      `blocked in a raw Atomics.wait, which ${runtime.name} cannot interrupt, and runs on until ` +
+      `that returns`;
+    this.#end({
+      ok: false,
+      error: new Error(
+        `${capitalize(this.#describe())} was terminated before its export ` +
+          `settled, but ${stuck}`,
+      ),
+    }, false);
+    const error = new Error(
+      `Cannot terminate ${this.#describe()} fully: ${stuck}. The thread is marked ended (locks ` +
+        `it holds pass on with OwnerDiedError)`,
+    );
+    for (const wake of this.#exitWaiters) wake(error);
+    this.#exitWaiters.clear();
   }
 }
 

@@ -8,6 +8,8 @@
 import { typeOf } from "./spawn.ts";
 import { type ThreadOptions, TIMER, type TimerControl } from "./options.ts";
 import { Thread } from "./thread.ts";
+import type { DefaultExport, ThreadOptionsParam } from "./module_types.ts";
+import { brand } from "../internal/brand.ts";
 
 /**
  * A thread that starts after a delay, as Python's `threading.Timer`; {@link Timer.cancel}
@@ -32,7 +34,11 @@ import { Thread } from "./thread.ts";
  * await t.join();
  * ```
  */
-export class Timer<R = unknown> extends Thread<R> {
+// deno-lint-ignore no-explicit-any
+export class Timer<M = any, E = DefaultExport<M>> extends Thread<M, E> {
+  static {
+    brand(this, "Timer");
+  }
   /** The delay in milliseconds. */
   readonly interval: number;
 
@@ -42,7 +48,7 @@ export class Timer<R = unknown> extends Thread<R> {
    * @throws {TypeError} `ms` is not a number; bad module or options (as {@link Thread}).
    * @throws {RangeError} `ms` is negative, `NaN` or infinite.
    */
-  constructor(ms: number, module: URL | string, options?: ThreadOptions) {
+  constructor(ms: number, module: URL | string, ...[options]: ThreadOptionsParam<M, E>) {
     if (typeof ms !== "number") {
       throw new TypeError(`Cannot create timer: ms must be a number, got ${typeOf(ms)}`);
     }
@@ -53,12 +59,10 @@ export class Timer<R = unknown> extends Thread<R> {
     }
     const control: TimerControl = { delay: ms, cancel: () => false };
     // Bad options go to Thread as they are, which says what is wrong with them.
-    super(
-      module,
-      typeof options === "object" && options !== null
-        ? { ...options, [TIMER]: control } as ThreadOptions
-        : options,
-    );
+    const withControl = typeof options === "object" && options !== null
+      ? { ...options as ThreadOptions, [TIMER]: control } as ThreadOptions
+      : options;
+    super(module, ...[withControl] as ThreadOptionsParam<M, E>);
     this.interval = ms;
     this.#control = control;
   }
