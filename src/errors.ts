@@ -150,6 +150,9 @@ export interface DeadlockEdge {
  * ```
  */
 export class DeadlockError extends Error {
+  static {
+    brand(this, "DeadlockError");
+  }
   /** Always `"DeadlockError"`. */
   override name = "DeadlockError";
   /** The threads of the cycle, in wait order, starting with the thread that got this error. */

@@ -193,6 +193,9 @@ class SimpleStore<T> extends QueueBase<T> {
  * ```
  */
 export class SimpleQueue<T = unknown> {
+  static {
+    brand(this, "SimpleQueue");
+  }
   /** A structured-clone-safe description; `SimpleQueue.from(handle)` rebuilds the queue. */
   readonly handle: Handle;
   readonly #queue: SimpleStore<T>;
