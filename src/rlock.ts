@@ -3,7 +3,7 @@
  *
  * Layout: Int32Array, 4-byte slots, byteOffset % 4 === 0
  * | slot | name  | meaning                                                   |
- * | 0    | STATE | lock word: 0 free; otherwise owner ident << 1 \| PARKED    |
+ * | 0    | STATE | lock word: 0 free; otherwise owner ident << 1 and flags   |
  * | 1    | ASYNC | async waiters registered on STATE                         |
  * | 2    | DEPTH | how many times the owner holds it; written only by the owner |
  * Invariant: DEPTH > 0 exactly while STATE names an owner (as seen by that owner). DEPTH is read
@@ -20,7 +20,7 @@ import { currentIdent } from "./internal/ident.ts";
 import { opening, placeOrOpen } from "./internal/construct.ts";
 import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
-import { lockSlow, ownerOf, PARKED, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
+import { lockSlow, OWNER_BITS, ownerOf, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 import { heldBy, ownerDied } from "./lock.ts";
 
@@ -111,13 +111,13 @@ export class RLock {
 
   /** Whether the calling thread holds it. */
   get owned(): boolean {
-    return (Atomics.load(this.#i32, STATE) & ~PARKED) === currentIdent() << 1;
+    return (Atomics.load(this.#i32, STATE) & OWNER_BITS) === currentIdent() << 1;
   }
 
   /** Re-enters if we own it; returns `false` if someone else does or it is free. */
   #reenter(me2: number): boolean {
     const i32 = this.#i32;
-    if ((Atomics.load(i32, STATE) & ~PARKED) !== me2) return false;
+    if ((Atomics.load(i32, STATE) & OWNER_BITS) !== me2) return false;
     const depth = i32[DEPTH]!;
     if (depth === MAX_DEPTH) {
       throw new RangeError("Cannot acquire rlock: maximum recursion depth reached");
@@ -199,7 +199,7 @@ export class RLock {
   release(): void {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
-    if ((Atomics.load(i32, STATE) & ~PARKED) !== me2) {
+    if ((Atomics.load(i32, STATE) & OWNER_BITS) !== me2) {
       throw new NotOwnedError(
         this.locked
           ? `Cannot release rlock: ${heldBy(i32, STATE)}, not by this thread`
