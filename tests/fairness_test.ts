@@ -11,7 +11,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Condition, Lock, NotOwnedError, RLock } from "../mod.ts";
 import { currentIdent } from "../src/internal/ident.ts";
-import { HANDOFF, PARKED, STARVE_AFTER_MS, STARVING } from "../src/internal/lock_word.ts";
+import {
+  HANDOFF,
+  lockBriefly,
+  PARKED,
+  STARVE_AFTER_MS,
+  STARVING,
+  unlock,
+} from "../src/internal/lock_word.ts";
 import { spawn, until } from "./helpers.ts";
 import { slotsOf } from "./fixtures/checks.ts";
 
@@ -157,4 +164,16 @@ test("Condition over a Lock: a starving waiter handed the word while the notifie
   assert.equal(lock._owner(), currentIdent(), "the condition wait re-acquired");
   lock.release();
   assert.equal(Atomics.load(word, 0) & ~PARKED, 0);
+});
+
+test("lockBriefly (queues, barriers): a HANDOFF word nobody takes is taken once the caller starves", () => {
+  const i32 = new Int32Array(new SharedArrayBuffer(8));
+  const me2 = currentIdent() << 1;
+  Atomics.store(i32, 0, HANDOFF);
+  const t0 = performance.now();
+  lockBriefly(i32, 0, me2);
+  assert.ok(performance.now() - t0 >= STARVE_AFTER_MS * 0.9, "not before it starved");
+  assert.equal(Atomics.load(i32, 0), me2 | PARKED);
+  assert.equal(unlock(i32, 0, me2), true);
+  assert.equal(Atomics.load(i32, 0), 0);
 });

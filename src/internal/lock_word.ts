@@ -335,5 +335,17 @@ export function lockBriefly(i32: Int32Array, at: number, me2: number): void {
     runSync(lockSlow(i32, at, me2, Infinity, SPIN_LIMIT));
     return;
   }
-  while (Atomics.compareExchange(i32, at, 0, me2) !== 0) pause();
+  // A spinner is a waiter that runs: like a sleeper, once it has waited STARVE_AFTER_MS it may
+  // take a HANDOFF word. It must: the starving waiter the word was handed to may be an async
+  // wait of this very thread, which cannot run before this spin ends.
+  const since = now();
+  for (;;) {
+    const seen = Atomics.compareExchange(i32, at, 0, me2);
+    if (seen === 0) return;
+    if (seen === HANDOFF && now() - since >= STARVE_AFTER_MS) {
+      // PARKED stays: others may sleep on the word.
+      if (Atomics.compareExchange(i32, at, HANDOFF, me2 | PARKED) === HANDOFF) return;
+    }
+    pause();
+  }
 }
