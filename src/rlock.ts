@@ -64,7 +64,7 @@ function* acquireSlow(
  * - **Async tasks on one thread share its ownership**: two `await rlock.acquire()` on the same
  *   thread both succeed at once, as two calls on one Python thread would. Use a `Lock` to
  *   exclude tasks of one thread from each other.
- * - Not fair (see `Lock`); spurious wake-ups never surface.
+ * - Barging with a 1 ms bound, as `Lock`; spurious wake-ups never surface.
  *
  * Happens-before: the final `release()` synchronizes before the acquire that next obtains it.
  *
