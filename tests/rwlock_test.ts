@@ -186,15 +186,17 @@ test("RWLock: a writer that times out lets the readers it held back in, and leav
   for (const mode of ["sync", "async"] as const) {
     const rw = new RWLock();
     const inside = rw.readSync();
-    // The writer in a worker waits 300 ms, holding back the reader queued behind it.
-    const writer = acquireIn(rw, { kind: "write", mode, timeout: 300 });
+    // The writer in a worker waits 1.5 s, holding back the reader queued behind it. The reader's
+    // worker must start and queue within that window: 300 ms was too short on a loaded machine
+    // (2 cores, load ~20), where a worker's start alone took longer.
+    const writer = acquireIn(rw, { kind: "write", mode, timeout: 1_500 });
     await until(() => waitingWriters(rw) === 1, "the writer waits");
     const reader = acquireIn(rw, { kind: "read", mode: "sync", timeout: 10_000 });
     await until(() => Atomics.load(view(rw), RWAIT) === 1, "the reader waits");
     const w = await writer.result;
     assert.equal(w.acquired, false);
     assert.equal(w.timedOut, true);
-    assertTimedOut(w.elapsed, 300, `${mode} writer`);
+    assertTimedOut(w.elapsed, 1_500, `${mode} writer`);
     // The reader gets in although our read lock is still held: nothing holds it back any more.
     const r = await reader.result;
     assert.equal(r.acquired, true, `${mode}: the reader got in after the writer gave up`);

@@ -179,10 +179,12 @@ export function* lockSlow(
         }
       } else {
         // Held by a thread that has ended: take it over, keeping PARKED and STARVING for
-        // those asleep.
+        // those asleep, and setting PARKED if we have slept (`take`): the wake-up we consumed
+        // may have been theirs, and the dead owner may have barged in without PARKED (see the
+        // invariant; models/lock_word.pml).
         const owner = (state & OWNER_BITS) >>> 1;
         if (lifeOf(owner) === LIFE_ENDED) {
-          const seen = Atomics.compareExchange(i32, at, state, me2 | (state & ~OWNER_BITS));
+          const seen = Atomics.compareExchange(i32, at, state, take | (state & ~OWNER_BITS));
           if (seen === state) {
             starving = false;
             return owner;
