@@ -168,7 +168,7 @@ slow_loop:
 #elif defined(MUTANT_TAKEOVER_PLAIN)
       cas_state(state, me2 | (state & PARKED));
 #else
-      cas_state(state, take | (state & (STARVING | PARKED)));  /* keep the flags, add ours */
+      cas_state(state, take | (state & PARKED));        /* keep PARKED, add ours; STARVING goes */
 #endif
       if
       :: ok -> starving = false; r = R_TOOK; break      /* :105 */

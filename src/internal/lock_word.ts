@@ -178,13 +178,15 @@ export function* lockSlow(
           continue;
         }
       } else {
-        // Held by a thread that has ended: take it over, keeping PARKED and STARVING for
-        // those asleep, and setting PARKED if we have slept (`take`): the wake-up we consumed
-        // may have been theirs, and the dead owner may have barged in without PARKED (see the
-        // invariant; models/lock_word.pml).
+        // Held by a thread that has ended: take it over, keeping PARKED for those asleep, and
+        // setting it if we have slept (`take`): the wake-up we consumed may have been theirs,
+        // and the dead owner may have barged in without PARKED (see the invariant;
+        // models/lock_word.pml). STARVING goes, as when a hand-off is taken: it may be our own
+        // mark, which would hand our release to nobody; another starving sleeper sets it again
+        // when it next wakes (PARKED stays, so it will).
         const owner = (state & OWNER_BITS) >>> 1;
         if (lifeOf(owner) === LIFE_ENDED) {
-          const seen = Atomics.compareExchange(i32, at, state, take | (state & ~OWNER_BITS));
+          const seen = Atomics.compareExchange(i32, at, state, take | (state & PARKED));
           if (seen === state) {
             starving = false;
             return owner;
