@@ -6,7 +6,9 @@
  *   lock_slow    lockSlow (lock_word.ts:72-139), spin bound SPIN_LIMIT = 0
  *   lock_unlock  unlock (lock_word.ts:160-162) and unlockSlow (lock_word.ts:145-157)
  *
- * STATE (mem[STATE]) is 0 (free) or (owner ident << 1) | PARKED; idents are 1 .. NPROC. ASYNC
+ * STATE (mem[STATE]) is 0 (free), STARVING? | (owner ident << 1) | PARKED, or HANDOFF (STARVING |
+ * PARKED, no owner: released to a starving waiter); idents are 1 .. NPROC (≤ 3: the owner field
+ * is bits 1-2, STARVING is bit 3 here where the code's is bit 31). ASYNC
  * (mem[ASYNC]) counts async waiters registered on STATE. lifeOf(ident) (ident.ts:161) is
  * LIFE_UNWATCHED for a thread whose end nobody reports (a main thread: `watched[ident]` false),
  * else LIFE_ALIVE until it ends, then LIFE_ENDED (`alive[ident]`). A sleeper that saw a watched
@@ -16,7 +18,7 @@
  *
  * This file is both a model and a library: queue.pml defines LOCK_WORD_LIB and includes it for
  * the inlines only. A process using the inlines declares these locals:
- *   byte me, me2, state, take, life, res, wk, r;  bool ok, asyncWait;
+ *   byte me, me2, state, take, life, res, wk, r;  bool ok, asyncWait, starving;
  * (`asyncWait`: it may park with waitAsync) and passes lock_slow its deadline flags.
  *
  * Mutants (spin -DMUTANT_...): each breaks one step the comments call essential; the test
@@ -34,8 +36,20 @@
  * spin finds a sleeper parked behind it that no poll wakes after the next owner dies holding the
  * word (a todo in the test; see "What the models found" in models/README.md).
  *
- * Fairness hand-off: see "Adding the hand-off" in models/README.md; the two places it touches
- * are marked HANDOFF below.
+ * Fairness hand-off (lock_word.ts "Fairness"), marked HANDOFF below. A waiter that has parked
+ * may become starving after any wake (time passes nondeterministically), and a waiter that is not
+ * starving yet sleeps with a timer that fires once it would be (the `!starving` wake; its
+ * TIMED_OUT makes it starving). A starving waiter sets STARVING with PARKED before it parks; the
+ * release that sees STARVING writes HANDOFF and wakes all; only a starving waiter takes HANDOFF
+ * (CAS -> me2 | PARKED); a starving waiter that leaves without the word clears STARVING from a
+ * held word or frees a HANDOFF word and wakes all (unstarve).
+ *   MUTANT_ORPHAN_HANDOFF      a starving waiter leaves its mark behind (no unstarve) and waiters
+ *                              that are not starving park without the timer: a word handed to
+ *                              a waiter that timed out is left to nobody, its sleepers for ever
+ * -DNO_HANDOFF models the word without the hand-off (pure barging: nobody starves, no starve
+ * timer). The PARKED mutants above run with it: with the hand-off, a sleeper that is not starving
+ * wakes by its starve timer and a starving one is woken by the hand-off, so a lost PARKED costs a
+ * sleeper at most STARVE_AFTER_MS there, which no end-state check can see.
  */
 
 #ifndef LOCK_WORD_LIB
@@ -56,6 +70,10 @@
 #define STATE 0
 #define ASYNC 1
 #define PARKED 1
+#define STARVING 8
+#define HANDOFF 9
+#define OWNER_BITS 6
+#define ownerOfWord(s) (((s) & OWNER_BITS) >> 1)
 
 /* lockSlow outcomes: false (timed out), true, or "took over from a dead owner" */
 #define R_FALSE 0
@@ -74,7 +92,8 @@ bool watched[NPROC + 1];
 bool alive[NPROC + 1];
 #define lifeOf(id) (watched[id] -> (alive[id] -> LIFE_ALIVE : LIFE_ENDED) : LIFE_UNWATCHED)
 /* A liveness poll finds the word held by an ended thread. */
-#define ownerEnded (mem[STATE] != 0 && watched[mem[STATE] >> 1] && !alive[mem[STATE] >> 1])
+#define ownerEnded (ownerOfWord(mem[STATE]) != 0 && watched[ownerOfWord(mem[STATE])] && \
+  !alive[ownerOfWord(mem[STATE])])
 
 /*
  * `seen = Atomics.compareExchange(mem, STATE, expect, update)` followed by the caller's
@@ -90,6 +109,30 @@ inline cas_state(expect, update) {
   }
 }
 
+/*
+ * unstarve (lock_word.ts): a starving waiter leaving without the word clears STARVING from a held
+ * word, or frees a HANDOFF word and wakes all. Leaves `state` as the word now reads.
+ */
+inline unstarve() {
+  state = mem[STATE];
+  do
+  :: state == HANDOFF ->
+    cas_state(HANDOFF, 0);
+    if
+    :: ok -> futex_wake(STATE, ALL, ASYNC, wk); state = 0; break
+    :: else -> skip
+    fi
+  :: state != HANDOFF && (state & STARVING) == 0 -> break
+  :: state != HANDOFF && (state & STARVING) != 0 ->
+    cas_state(state, state & ~STARVING);
+    if
+    :: ok -> state = state & ~STARVING; break
+    :: else -> skip
+    fi
+  od;
+  ok = false
+}
+
 /* The fast path: one CAS 0 -> me2 (lock.ts:167). Sets ok. */
 inline lock_fast() {
   cas_state(0, me2);
@@ -101,17 +144,23 @@ inline lock_fast() {
  * may pass at any check (then `lkExpired` stays true).
  */
 inline lock_slow(lkTimed, lkExpired) {
-  atomic { state = mem[STATE]; take = me2 }            /* :81 (spin 0: no re-reads), :88 */
+  atomic { state = mem[STATE]; take = me2; starving = false }   /* spin 0: no re-reads */
 slow_loop:
   do
-  :: state == 0 ->                                      /* :92 free: grab it */
-    cas_state(0, take);                                 /* :93 */
+  :: state == 0 ->                                      /* free: grab it */
+    cas_state(0, take);
     if
-    :: ok -> r = R_TRUE; break                          /* :94 */
-    :: else -> skip                                     /* :95 state = seen */
+    :: ok -> starving = false; r = R_TRUE; break
+    :: else -> skip                                     /* state = seen */
+    fi
+  :: state == HANDOFF && starving ->                    /* HANDOFF: ours, we starve */
+    cas_state(HANDOFF, me2 | PARKED);
+    if
+    :: ok -> starving = false; r = R_TRUE; break
+    :: else -> skip
     fi
   :: else ->
-    life = lifeOf(state >> 1);                          /* :101-102 */
+    life = lifeOf(ownerOfWord(state));                  /* owner 0 (HANDOFF): unwatched */
     if
     :: life == LIFE_ENDED ->                            /* :103 held by an ended thread */
 #if defined(MUTANT_TAKEOVER_DROPS_PARKED)
@@ -119,10 +168,10 @@ slow_loop:
 #elif defined(MUTANT_TAKEOVER_PLAIN)
       cas_state(state, me2 | (state & PARKED));
 #else
-      cas_state(state, take | (state & PARKED));        /* :104 keep PARKED, add ours */
+      cas_state(state, take | (state & PARKED));        /* keep PARKED, add ours; STARVING goes */
 #endif
       if
-      :: ok -> r = R_TOOK; break                        /* :105 */
+      :: ok -> starving = false; r = R_TOOK; break      /* :105 */
       :: else -> skip                                   /* :106 state = seen */
       fi
     :: else ->
@@ -136,6 +185,7 @@ slow_loop:
 #ifdef MUTANT_TIMEOUT_NO_PARKED
         r = R_FALSE; break;
 #endif
+
         if
         :: take == me2 || (state & PARKED) != 0 -> r = R_FALSE; break    /* :115 */
         :: else ->
@@ -146,12 +196,19 @@ slow_loop:
           fi
         fi
       :: else ->
+        /* Set PARKED first; STARVING too once we starve (HANDOFF carries both). */
         if
-        :: (state & PARKED) == 0 ->                     /* :122 set PARKED first */
-          cas_state(state, state | PARKED);             /* :123 */
+        :: starving && (state & HANDOFF) != HANDOFF ->
+          cas_state(state, state | HANDOFF);
           if
-          :: !ok -> goto slow_loop                      /* :124-126 state = seen; continue */
-          :: else -> state = state | PARKED             /* :128 */
+          :: !ok -> goto slow_loop
+          :: else -> state = state | HANDOFF
+          fi
+        :: !starving && (state & PARKED) == 0 ->
+          cas_state(state, state | PARKED);
+          if
+          :: !ok -> goto slow_loop                      /* state = seen; continue */
+          :: else -> state = state | PARKED
           fi
         :: else -> skip
         fi;
@@ -160,20 +217,53 @@ slow_loop:
 #else
         take = me2 | PARKED;                            /* :130 */
 #endif
-        /* HANDOFF: a waiter that has waited long enough would announce itself here. */
-        /* :132-136 sleep while STATE == state; poll the owner's liveness (watched: :133) */
+        /* Sleep while STATE == state; poll the owner's liveness (watched); until we starve,
+           wake when we would (HANDOFF: the starve timer). */
+#if defined(NO_HANDOFF)
+#define STARVE_TIMER false
+#define CAN_STARVE false
+#elif defined(MUTANT_ORPHAN_HANDOFF)
+#define STARVE_TIMER false
+#define CAN_STARVE true
+#else
+#define STARVE_TIMER !starving
+#define CAN_STARVE true
+#endif
         if                                              /* runSync or runAsync */
         :: asyncWait -> futex_wait_async(me - 1, STATE, state, ASYNC, lkTimed, lkExpired,
-             (life == LIFE_ALIVE && ownerEnded), res)
+             ((life == LIFE_ALIVE && ownerEnded) || STARVE_TIMER), res)
         :: true -> futex_wait(me - 1, STATE, state, lkTimed, lkExpired,
-             (life == LIFE_ALIVE && ownerEnded), res)
+             ((life == LIFE_ALIVE && ownerEnded) || STARVE_TIMER), res)
         fi;
-        atomic { state = mem[STATE]; res = OK; life = 0 } /* :137 */
+        /* Re-read; time passed: a timer wake means we starve now, any other wake may. */
+        atomic {
+          state = mem[STATE];
+          if
+          :: CAN_STARVE && res == TIMED_OUT -> starving = true
+          :: CAN_STARVE && res != TIMED_OUT ->
+            if
+            :: starving = true
+            :: skip
+            fi
+          :: else -> skip
+          fi;
+          res = OK;
+          life = 0
+        }
       fi
     fi
   od;
-  atomic { state = 0; take = 0; life = 0; ok = false }
+  /* HANDOFF: leaving without the word while starving: take the mark along (`finally`) */
+#ifndef MUTANT_ORPHAN_HANDOFF
+  if
+  :: r == R_FALSE && starving -> unstarve()
+  :: else -> skip
+  fi;
+#endif
+  atomic { state = 0; take = 0; life = 0; ok = false; starving = false }
 }
+
+
 
 /* unlock(i32, STATE, me2) (lock_word.ts:160) and unlockSlow (lock_word.ts:145). */
 inline lock_unlock() {
@@ -187,17 +277,21 @@ inline lock_unlock() {
     /* unlockSlow: `state` holds what the CAS saw (:146 re-reads it; no step in between
        matters, the next CAS re-checks) */
     do
-    :: state == 0 -> assert(false)                      /* :148 we hold it: never free */
+    :: state == 0 || state == HANDOFF -> assert(false)  /* we hold it: never free */
     :: else ->
-      /* HANDOFF: the releaser would store the chosen waiter's ident instead of 0 here. */
-      cas_state(state, 0);                              /* :150 */
+      /* HANDOFF: a starving waiter sleeps: hand off instead of freeing */
       if
-      :: ok -> break                                    /* :151 */
-      :: else -> skip                                   /* :152 state = seen */
+      :: (state & STARVING) != 0 -> cas_state(state, HANDOFF)
+      :: else -> cas_state(state, 0)
+      fi;
+      if
+      :: ok -> break
+      :: else -> skip                                   /* state = seen */
       fi
     od;
     if
-    :: (state & PARKED) != 0 -> futex_wake(STATE, 1, ASYNC, wk)   /* :155 */
+    :: (state & STARVING) != 0 -> futex_wake(STATE, ALL, ASYNC, wk)  /* hand-off: wake all */
+    :: (state & STARVING) == 0 && (state & PARKED) != 0 -> futex_wake(STATE, 1, ASYNC, wk)
     :: else -> skip
     fi
   fi;
@@ -219,7 +313,7 @@ byte inCS;
  */
 proctype Locker(byte me; byte iters; bool timed; bool asyncWait; bool mayDie) {
   byte me2, state, take, life, res, wk, r, i;
-  bool ok, expired;
+  bool ok, expired, starving;
   me2 = me << 1;
   i = 0;
   do
@@ -238,7 +332,7 @@ proctype Locker(byte me; byte iters; bool timed; bool asyncWait; bool mayDie) {
       atomic {
         inCS++;
         assert(inCS == 1);
-        assert(mem[STATE] >> 1 == me)
+        assert(ownerOfWord(mem[STATE]) == me)
       }
       if
       :: mayDie ->

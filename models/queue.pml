@@ -281,7 +281,7 @@ inline get() {
 /* `puts` puts then `gets` gets; `timed`: each has a deadline; `asyncWait`: parks may be async. */
 proctype Worker(byte me; byte puts; byte gets; bool timed; bool asyncWait) {
   byte me2, state, take, life, res, wk, r, expected, i;
-  bool ok, lkExpired, expired, done, sig;
+  bool ok, lkExpired, expired, done, sig, starving;
   me2 = me << 1;
   do
   :: i < puts -> i++; expired = false; put(); assert(COUNT <= MAXSIZE)

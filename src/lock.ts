@@ -69,8 +69,10 @@ function* acquireSlow(
  * - Any thread may `release()` a held `Lock` (as in Python); releasing an unlocked one throws
  *   `NotOwnedError`. Use `RLock` for ownership checks and re-entry.
  * - Not re-entrant: a thread that acquires a `Lock` it holds waits for itself.
- * - Not fair: a released lock goes to whichever thread gets there first (see the fairness note
- *   in `internal/lock_word.ts`); spurious wake-ups never surface to callers.
+ * - Barging with a bound: a released lock goes to whichever thread gets there first, until a
+ *   waiter has waited 1 ms; from then on releases hand it to such a waiter, and newcomers and
+ *   `tryAcquire()` cannot take it (see "Fairness" in `internal/lock_word.ts`). Spurious
+ *   wake-ups never surface to callers.
  * - Uncontended `acquireSync()`+`release()` is one CAS each; `release()` calls `Atomics.notify`
  *   only when a thread sleeps.
  *

@@ -96,6 +96,11 @@ const W = LABEL + 1 + LABEL_CHARS / 2;
 if (ENTRIES + MAX_TRACKED * W > DIAG_AT + DIAG_SLOTS) {
   throw new Error("threadkit: the registry's DIAG area is too small for the wait-for table");
 }
+/**
+ * The owner bits of a lock word: `OWNER_BITS` of `lock_word.ts` (which imports this module, so it
+ * is restated here rather than imported back): without STARVING (bit 31) and PARKED (bit 0).
+ */
+const WORD_OWNER_BITS = 0x7ffffffe;
 /** How often a sleeper re-checks for a cycle while detection is on, in ms. */
 export const DETECT_POLL_MS = 100;
 
@@ -273,7 +278,7 @@ function* watched<R>(inner: Parker<R>, what: string): Parker<R> {
   try {
     while (step.done !== true) {
       const park: Park = step.value;
-      const owner = park.expected >>> 1;
+      const owner = (park.expected & WORD_OWNER_BITS) >>> 1;
       if (tracked(me) && tracked(owner) && owner !== me) {
         lockGuard(r, me);
         // Publish the edge: the owner's epoch first, OWNER last (readers hold GUARD anyway).

@@ -4,29 +4,59 @@
  *
  * Layout: two int32 slots from `at`
  * | slot   | name  | meaning                                                            |
- * | at     | STATE | 0 free; otherwise `(owner ident << 1) \| PARKED`                    |
+ * | at     | STATE | 0 free; otherwise `STARVING \| (owner ident << 1) \| PARKED`        |
  * | at + 1 | ASYNC | async waiters registered on STATE (counted by the futex layer)     |
  *
- * State table of STATE (`o` = owner ident, `P` = PARKED):
- * | value      | meaning                       | who moves it on                               |
- * | 0          | free                          | an acquirer: CAS 0 → o<<1 (or o<<1\|P)         |
- * | o<<1       | held by o, nobody sleeps      | the releaser: CAS o<<1 → 0 (fast path)         |
- * | o<<1 \| P  | held by o, someone may sleep  | a waiter sets P; the releaser swaps to 0 and wakes one |
+ * State table of STATE (`o` = owner ident, `P` = PARKED, `S` = STARVING, bit 31):
+ * | value          | meaning                              | who moves it on                       |
+ * | 0              | free                                 | an acquirer: CAS 0 → o<<1 (or o<<1\|P) |
+ * | o<<1           | held by o, nobody sleeps             | the releaser: CAS o<<1 → 0 (fast path) |
+ * | o<<1 \| P      | held by o, someone may sleep         | a waiter sets P; the releaser swaps to 0 and wakes one |
+ * | S\|o<<1\|P      | held by o, a starving waiter sleeps  | the releaser swaps to HANDOFF and wakes all |
+ * | S \| P (HANDOFF) | free, reserved for a starving waiter | a starving waiter: CAS → its o<<1\|P  |
  *
  * Invariant: PARKED is set before any thread sleeps on STATE, and a thread that has slept
  * leaves the slow path only with PARKED set on the word: it re-acquires with PARKED set, and if
  * it gives up (timeout) while the word is held, it sets PARKED first. It cannot know whether
  * others still sleep, and the wake-up it may have consumed was theirs (the classic three-state
- * futex mutex). A spurious PARKED costs one needless wake, never a lost one.
+ * futex mutex). A spurious PARKED costs one needless wake, never a lost one. STARVING is only
+ * ever set together with PARKED (a starving waiter is a sleeper), and idents are below 2^30, so
+ * bit 31 is free for it and the fast paths, which compare whole words, never see it by mistake.
  *
  * Owner ident in the word costs nothing on the fast path (the CAS writes it instead of `1`) and
  * buys diagnostics ("held by thread 3"), RLock ownership and owner-death detection.
  *
  * ## Fairness
- * The lock is *barging*: a release makes the word free and wakes one sleeper, and any thread that
- * arrives before the sleeper runs may take the lock first. This keeps the lock from convoying
- * (the hand-off to a sleeping thread costs 5-18 µs here, the fast path tens of ns), at the price of
- * no bound on how often one waiter can be overtaken under sustained contention.
+ * The lock has two modes, as Go's `sync.Mutex` has.
+ *
+ * *Barging* (normal): a release makes the word free and wakes one sleeper, and any thread that
+ * gets there before the sleeper runs takes the lock. This keeps the lock from convoying (the
+ * hand-off to a sleeping thread costs 5-18 µs here, the fast path tens of ns): the thread that is
+ * already running wins, and the one sleeper woken competes like everyone else.
+ *
+ * *Hand-off* (starvation): a waiter that has waited {@link STARVE_AFTER_MS} or longer since it
+ * first parked is *starving*. It says so by setting STARVING on the held word before it parks
+ * again. The release that finds STARVING does not free the word: it writes HANDOFF (owner 0,
+ * STARVING and PARKED: "released, reserved") and wakes every sleeper. No barger, `tryAcquire` or
+ * zero-timeout acquire takes a HANDOFF word; only a starving waiter does, with one CAS that
+ * clears STARVING. Other starving waiters, all woken, set it again before they park, so the lock
+ * stays in hand-off mode exactly while somebody starves and returns to barging by itself.
+ *
+ * Who wins a hand-off: any starving waiter that runs, not a named one. That is what keeps a
+ * hand-off from stalling on a waiter that cannot take it: an async waiter's thread may be busy
+ * or blocked (see "Woken but absent" in `futex.ts`), a waiter may time out, be aborted or die.
+ * Every waiter that is not yet starving parks at most until it will be, so a HANDOFF word is
+ * taken within STARVE_AFTER_MS by whichever waiter can run; a waiter that leaves (timeout, abort)
+ * while starving clears STARVING from a held word, and turns a HANDOFF word it was handed back
+ * into a free one (waking all), so a hand-off is never left to nobody; only a starving waiter
+ * that dies can leave one, and the next waiter takes it once it starves in turn.
+ *
+ * Why the trade-off is right: under contention the barging lock serves the running thread, which
+ * is what makes it fast, and the bound costs nothing until a waiter has already waited 1 ms,
+ * thousands of fast-path acquisitions. A hand-off then costs a wake-all and a context switch,
+ * once per starving waiter per release, while unbounded overtaking can cost a waiter seconds
+ * (`bench/fair_bench.ts` measures both; see its header for the figures). The threshold is
+ * Go's: long against a critical section, short against a human or a timeout.
  *
  * ## Spinning
  * The slow path may re-read a held word (with `Atomics.pause`) before parking, never once someone
@@ -54,6 +84,17 @@ import { noteRelease } from "./diagnostics.ts";
 
 /** Bit 0 of STATE: some thread may be asleep waiting for the word. */
 export const PARKED = 1;
+/** Bit 31 of STATE: a waiter past {@link STARVE_AFTER_MS} sleeps; the release hands off. */
+export const STARVING = 1 << 31;
+/** STATE of a word released to a starving waiter: no owner, reserved (see "Fairness"). */
+export const HANDOFF = STARVING | PARKED;
+/** The owner field of STATE: `ident << 1`. */
+export const OWNER_BITS = ~(STARVING | PARKED);
+/**
+ * How long a waiter waits, from its first park, before the lock is handed to it, in ms (see
+ * "Fairness" above; Go's `starvationThresholdNs` is the same 1 ms).
+ */
+export const STARVE_AFTER_MS = 1;
 /** Reads of a held word before parking: none (see "Spinning" above for the measurements). */
 export const SPIN_LIMIT = 0;
 
@@ -109,76 +150,148 @@ export function* lockSlow(
 
   // What we write when we find the word free: plain until we have parked, PARKED after.
   let take = me2;
+  // When we first parked (0: not yet); we starve once STARVE_AFTER_MS has passed since.
+  let since = 0;
+  let starving = false;
   const park: Park = { i32, index: at, expected: 0, deadline, asyncCount: at + 1 };
-  for (;;) {
-    // Free: grab it.
-    if (state === 0) {
-      const seen = Atomics.compareExchange(i32, at, 0, take);
-      if (seen === 0) return true;
-      state = seen;
-      continue;
-    }
-    // Held by a thread that has ended: take it over, keeping PARKED for those asleep, and
-    // setting it if we have slept (`take`): the wake-up we consumed may have been theirs, and the
-    // dead owner may have barged in without PARKED (see the invariant; models/lock_word.pml).
-    const owner = state >>> 1;
-    const life = lifeOf(owner);
-    if (life === LIFE_ENDED) {
-      const seen = Atomics.compareExchange(i32, at, state, take | (state & PARKED));
-      if (seen === state) return owner;
-      state = seen;
-      continue;
-    }
-    // Held: give up if our time is out. A try that never slept leaves no trace. A waiter that
-    // has slept may have been woken by the release that freed the word, and that wake-up was
-    // the others' only one: a barger took the word meanwhile, writing it without PARKED, so
-    // nobody would wake them again. Pass it on: leave only once the word carries PARKED.
-    const t = clockFor(deadline, life === LIFE_ALIVE);
-    if (t >= deadline) {
-      if (take === me2 || (state & PARKED) !== 0) return false;
-      const seen = Atomics.compareExchange(i32, at, state, state | PARKED);
-      if (seen === state) return false;
-      state = seen;
-      continue;
-    }
-    // Set the parked bit, so that the release wakes us.
-    if ((state & PARKED) === 0) {
-      const seen = Atomics.compareExchange(i32, at, state, state | PARKED);
-      if (seen !== state) {
+  try {
+    for (;;) {
+      // Free: grab it (barging; a starving waiter barges too).
+      if (state === 0) {
+        const seen = Atomics.compareExchange(i32, at, 0, take);
+        if (seen === 0) {
+          starving = false; // a STARVING mark on the word now is another waiter's
+          return true;
+        }
         state = seen;
         continue;
       }
-      state |= PARKED;
+      if (state === HANDOFF) {
+        // Released to a starving waiter. Ours if we starve: the CAS clears STARVING (the other
+        // starving waiters, woken with us, set it again before they park) and keeps PARKED.
+        if (starving) {
+          const seen = Atomics.compareExchange(i32, at, HANDOFF, me2 | PARKED);
+          if (seen === HANDOFF) {
+            starving = false; // our mark went with the CAS; one on the word now is another's
+            return true;
+          }
+          state = seen;
+          continue;
+        }
+      } else {
+        // Held by a thread that has ended: take it over, keeping PARKED for those asleep, and
+        // setting it if we have slept (`take`): the wake-up we consumed may have been theirs,
+        // and the dead owner may have barged in without PARKED (see the invariant;
+        // models/lock_word.pml). STARVING goes, as when a hand-off is taken: it may be our own
+        // mark, which would hand our release to nobody; another starving sleeper sets it again
+        // when it next wakes (PARKED stays, so it will).
+        const owner = (state & OWNER_BITS) >>> 1;
+        if (lifeOf(owner) === LIFE_ENDED) {
+          const seen = Atomics.compareExchange(i32, at, state, take | (state & PARKED));
+          if (seen === state) {
+            starving = false;
+            return owner;
+          }
+          state = seen;
+          continue;
+        }
+      }
+      // Held (or reserved for another): give up if our time is out. A try that never slept
+      // leaves no trace. A waiter that has slept may have been woken by the release that freed
+      // the word, and that wake-up was the others' only one: a barger took the word meanwhile,
+      // writing it without PARKED, so nobody would wake them again. Pass it on: leave only once
+      // the word carries PARKED. (A starving leaver also takes STARVING away: `finally`.)
+      const watched = lifeOf((state & OWNER_BITS) >>> 1) === LIFE_ALIVE;
+      const t = since === 0 ? clockFor(deadline, watched) : now();
+      if (t >= deadline) {
+        if (take === me2 || (state & PARKED) !== 0) return false;
+        const seen = Atomics.compareExchange(i32, at, state, state | PARKED);
+        if (seen === state) return false;
+        state = seen;
+        continue;
+      }
+      // Set the parked bit, so that the release wakes us; STARVING too once we starve, so that
+      // the release hands the word to us. A HANDOFF word carries both already.
+      const want = starving ? HANDOFF : PARKED;
+      if ((state & want) !== want) {
+        const seen = Atomics.compareExchange(i32, at, state, state | want);
+        if (seen !== state) {
+          state = seen;
+          continue;
+        }
+        state |= want;
+      }
+      take = me2 | PARKED;
+      if (since === 0) since = now();
+      // Sleep while the word still holds what we saw; poll a watched owner's liveness; until we
+      // starve, wake when we would, to say so (a HANDOFF word left by a waiter that died is
+      // then ours).
+      park.expected = state;
+      const until = parkUntil(deadline, watched, t);
+      park.deadline = starving ? until : Math.min(until, since + STARVE_AFTER_MS);
+      // "ok": a release (or a spurious wake) — re-read. "not-equal": it changed before we slept —
+      // re-read. "timed-out": our deadline, a liveness poll or our starving time — re-read; the
+      // loop decides.
+      yield park;
+      state = Atomics.load(i32, at);
+      starving = now() - since >= STARVE_AFTER_MS;
     }
-    take = me2 | PARKED;
-    // Sleep while the word still holds what we saw; poll a watched owner's liveness.
-    park.expected = state;
-    park.deadline = parkUntil(deadline, life === LIFE_ALIVE, t);
-    // "ok": a release (or a spurious wake) — re-read. "not-equal": it changed before we slept —
-    // re-read. "timed-out": our deadline or a liveness poll — re-read; the loop decides.
-    yield park;
-    state = Atomics.load(i32, at);
+  } finally {
+    // Leaving without the word (timeout, abort, error) after announcing that we starve: take
+    // the announcement with us, so that no release hands the word to a waiter that is gone.
+    if (starving) unstarve(i32, at);
   }
 }
 
 /**
- * Releases the word, whoever holds it, and wakes one sleeper if PARKED was set. Returns `false`
- * (changing nothing) when the word was free.
+ * Undoes a departing starving waiter's STARVING: clears it from a held word, or frees a word
+ * already handed off (waking all, so that whoever waits races for it). Other starving waiters
+ * lose the mark until they next wake and set it again, a delay, never a lost wake-up: PARKED
+ * stays.
+ */
+function unstarve(i32: Int32Array, at: number): void {
+  let state = Atomics.load(i32, at);
+  for (;;) {
+    if (state === HANDOFF) {
+      const seen = Atomics.compareExchange(i32, at, HANDOFF, 0);
+      if (seen === HANDOFF) {
+        wake(i32, at, Infinity, at + 1);
+        return;
+      }
+      state = seen;
+      continue;
+    }
+    if ((state & STARVING) === 0) return;
+    const seen = Atomics.compareExchange(i32, at, state, state & ~STARVING);
+    if (seen === state) return;
+    state = seen;
+  }
+}
+
+/**
+ * Releases the word, whoever holds it, and wakes one sleeper if PARKED was set, or hands it off
+ * to a starving waiter if STARVING was. Returns `false` (changing nothing) when nobody held it
+ * (free or HANDOFF).
  */
 export function unlockSlow(i32: Int32Array, at: number): boolean {
   let state = Atomics.load(i32, at);
+  let next: number;
   for (;;) {
-    if (state === 0) return false;
-    // Swap to free; a concurrent waiter may set PARKED meanwhile, so CAS and retry.
-    const seen = Atomics.compareExchange(i32, at, state, 0);
+    // Free, or released already and reserved for a starving waiter: nobody holds it.
+    if (state === 0 || state === HANDOFF) return false;
+    // A starving waiter sleeps: hand off instead of freeing (see "Fairness"); else free. A
+    // concurrent waiter may set PARKED or STARVING meanwhile, so CAS and retry.
+    next = (state & STARVING) !== 0 ? HANDOFF : 0;
+    const seen = Atomics.compareExchange(i32, at, state, next);
     if (seen === state) break;
     state = seen;
   }
-  // Someone may sleep: wake one (all while async waiters are registered; see futex.ts).
-  if ((state & PARKED) !== 0) {
-    noteRelease(state >>> 1); // diagnostics: edges to the owner are stale (before the wake)
-    wake(i32, at, 1, at + 1);
-  }
+  // Hand-off: wake every sleeper, so that every starving one that can run sees it. Otherwise
+  // someone may sleep: wake one (all while async waiters are registered; see futex.ts).
+  // Diagnostics first: edges to the releasing owner are stale from here (before the wake).
+  if (next === HANDOFF || (state & PARKED) !== 0) noteRelease((state & OWNER_BITS) >>> 1);
+  if (next === HANDOFF) wake(i32, at, Infinity, at + 1);
+  else if ((state & PARKED) !== 0) wake(i32, at, 1, at + 1);
   return true;
 }
 
@@ -189,7 +302,7 @@ export function unlock(i32: Int32Array, at: number, me2: number): boolean {
 
 /** The ident holding the word, or 0. */
 export function ownerOf(i32: Int32Array, at: number): number {
-  return Atomics.load(i32, at) >>> 1;
+  return (Atomics.load(i32, at) & OWNER_BITS) >>> 1;
 }
 
 /**
@@ -229,5 +342,17 @@ export function lockBriefly(i32: Int32Array, at: number, me2: number): void {
     runSync(lockSlow(i32, at, me2, Infinity, SPIN_LIMIT));
     return;
   }
-  while (Atomics.compareExchange(i32, at, 0, me2) !== 0) pause();
+  // A spinner is a waiter that runs: like a sleeper, once it has waited STARVE_AFTER_MS it may
+  // take a HANDOFF word. It must: the starving waiter the word was handed to may be an async
+  // wait of this very thread, which cannot run before this spin ends.
+  const since = now();
+  for (;;) {
+    const seen = Atomics.compareExchange(i32, at, 0, me2);
+    if (seen === 0) return;
+    if (seen === HANDOFF && now() - since >= STARVE_AFTER_MS) {
+      // PARKED stays: others may sleep on the word.
+      if (Atomics.compareExchange(i32, at, HANDOFF, me2 | PARKED) === HANDOFF) return;
+    }
+    pause();
+  }
 }

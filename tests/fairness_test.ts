@@ -1,0 +1,179 @@
+/**
+ * Bounded waits (issue 10): a waiter that has waited past `STARVE_AFTER_MS` is handed the lock
+ * word instead of racing bargers for it. See "Fairness" in `src/internal/lock_word.ts`.
+ *
+ * The race tests pit waiters against hammers that re-take the lock the instant they release it
+ * (pure barging starves such a waiter for as long as the hammers run); the state tests drive the
+ * word through its hand-off states on one thread, deterministically.
+ */
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Condition, Lock, NotOwnedError, RLock } from "../mod.ts";
+import { currentIdent } from "../src/internal/ident.ts";
+import {
+  HANDOFF,
+  lockBriefly,
+  PARKED,
+  STARVE_AFTER_MS,
+  STARVING,
+  unlock,
+} from "../src/internal/lock_word.ts";
+import { spawn, until } from "./helpers.ts";
+import { slotsOf } from "./fixtures/checks.ts";
+
+const FAIR_OPS = new URL("./fixtures/fair_ops.ts", import.meta.url);
+const STOP = 0;
+
+for (const kind of ["Lock", "RLock"] as const) {
+  for (const mode of ["sync", "async"] as const) {
+    test(`${kind}: two hammers that re-take it at once cannot starve a ${mode} waiter`, async () => {
+      const lock = kind === "Lock" ? new Lock() : new RLock();
+      const ctl = new SharedArrayBuffer(8);
+      const hammers = [0, 1].map(() =>
+        spawn<number>("hammer", { kind, handle: lock.handle, ctl, holdUs: 50 }, 30_000, FAIR_OPS)
+      );
+      // Pure barging: the waiter wakes after each release to find the word taken again, for as
+      // long as the hammers run (20 s); with the hand-off it gets the word within a few releases
+      // of passing the threshold. The 5 s bound leaves room for a machine shared with others.
+      const waiter = spawn<{ acquired: boolean; waited: number }>(
+        "waiter",
+        { kind, handle: lock.handle, ctl, mode, after: 200, timeout: 5000 },
+        30_000,
+        FAIR_OPS,
+      );
+      let outcome: { acquired: boolean; waited: number };
+      try {
+        outcome = await waiter.result;
+      } finally {
+        Atomics.store(new Int32Array(ctl), STOP, 1);
+        await Promise.all(hammers.map((h) => h.result));
+      }
+      console.log(`${kind} ${mode} waiter: waited ${outcome.waited.toFixed(2)} ms`);
+      assert.equal(outcome.acquired, true, "the waiter got the lock before its timeout");
+      assert.equal(lock.locked, false);
+    });
+  }
+}
+
+test("Lock: a release that sees STARVING hands the word off; bargers, tries and releases cannot take it", async () => {
+  const lock = new Lock();
+  const word = slotsOf(lock.handle, 2);
+  const me2 = currentIdent() << 1;
+  lock.acquireSync();
+  Atomics.or(word, 0, STARVING | PARKED); // as a starving sleeper announces itself
+  assert.equal(lock._owner(), currentIdent(), "the owner field ignores STARVING");
+  lock.release();
+  assert.equal(Atomics.load(word, 0), HANDOFF, "released into the hand-off state");
+  assert.equal(lock.locked, true, "reserved for a starving waiter");
+  assert.equal(lock._owner(), 0, "a handed-off word has no owner");
+  assert.equal(lock.tryAcquire(), false, "tryAcquire does not steal it");
+  assert.equal(lock.acquireSync({ timeout: 0 }), false, "a zero timeout does not steal it");
+  assert.equal(await lock.acquire({ timeout: 0 }), false);
+  assert.throws(() => lock.release(), NotOwnedError, "nobody holds it");
+  assert.equal(Atomics.load(word, 0), HANDOFF, "all of that left it untouched");
+  // Its starving waiter gone (a death), any waiter takes it once it has waited past the bound.
+  const t0 = performance.now();
+  assert.equal(lock.acquireSync({ timeout: 5000 }), true);
+  const waited = performance.now() - t0;
+  assert.ok(waited >= STARVE_AFTER_MS * 0.9, `took it only once starving (${waited} ms)`);
+  assert.equal(Atomics.load(word, 0), me2 | PARKED, "taken with PARKED, STARVING cleared");
+  lock.release();
+  assert.equal(Atomics.load(word, 0), 0);
+});
+
+test("RLock: its owner releases a word marked STARVING into the hand-off, depth intact", () => {
+  const rlock = new RLock();
+  const word = slotsOf(rlock.handle, 3);
+  rlock.acquireSync();
+  rlock.acquireSync();
+  Atomics.or(word, 0, STARVING | PARKED);
+  assert.equal(rlock.owned, true, "ownership ignores STARVING");
+  assert.equal(rlock.tryAcquire(), true, "the owner re-enters");
+  rlock.release();
+  rlock.release();
+  assert.equal(rlock.owned, true);
+  rlock.release();
+  assert.equal(Atomics.load(word, 0), HANDOFF);
+  assert.equal(rlock.owned, false);
+  assert.throws(() => rlock.release(), NotOwnedError);
+});
+
+test("Lock: a starving waiter that times out takes its STARVING mark with it", async () => {
+  const lock = new Lock();
+  const word = slotsOf(lock.handle, 2);
+  const me2 = currentIdent() << 1;
+  lock.acquireSync();
+  const waiting = lock.acquire({ timeout: 400 });
+  await until(() => (Atomics.load(word, 0) & STARVING) !== 0, "the waiter announces it starves");
+  assert.equal(await waiting, false);
+  assert.equal(Atomics.load(word, 0), me2 | PARKED, "PARKED stays, STARVING is gone");
+  lock.release();
+  assert.equal(Atomics.load(word, 0), 0, "no hand-off to a waiter that left");
+});
+
+test("Lock: a starving waiter aborted before the release takes its STARVING mark with it", async () => {
+  const lock = new Lock();
+  const word = slotsOf(lock.handle, 2);
+  const me2 = currentIdent() << 1;
+  lock.acquireSync();
+  const abort = new AbortController();
+  const waiting = lock.acquire({ signal: abort.signal });
+  await until(() => (Atomics.load(word, 0) & STARVING) !== 0, "the waiter announces it starves");
+  abort.abort(new Error("stop"));
+  await assert.rejects(waiting, /stop/);
+  assert.equal(Atomics.load(word, 0), me2 | PARKED);
+  lock.release();
+  assert.equal(Atomics.load(word, 0), 0);
+});
+
+test("Lock: a starving waiter aborted after the hand-off passes the word on, never drops it", async () => {
+  const lock = new Lock();
+  const word = slotsOf(lock.handle, 2);
+  lock.acquireSync();
+  const abort = new AbortController();
+  const waiting = lock.acquire({ signal: abort.signal });
+  await until(() => (Atomics.load(word, 0) & STARVING) !== 0, "the waiter announces it starves");
+  lock.release();
+  assert.equal(Atomics.load(word, 0), HANDOFF, "handed off to the waiter");
+  // The waiter has not run since (its wake-up is still queued): abort it now.
+  abort.abort(new Error("stop"));
+  await assert.rejects(waiting, /stop/);
+  assert.equal(Atomics.load(word, 0), 0, "the aborted waiter freed the word it was handed");
+  assert.equal(lock.tryAcquire(), true);
+  lock.release();
+});
+
+test("Condition over a Lock: a starving waiter handed the word while the notifier held it", async () => {
+  const lock = new Lock();
+  const cond = new Condition(lock);
+  const word = slotsOf(lock.handle, 2);
+  lock.acquireSync();
+  const waiting = (async () => {
+    await lock.acquire();
+    const woke = cond.wait({ timeout: 5000 });
+    return woke;
+  })();
+  await until(() => (Atomics.load(word, 0) & STARVING) !== 0, "the waiter announces it starves");
+  lock.release(); // handed off to the async acquire, which then waits on the condition
+  await until(() => Atomics.load(word, 0) === 0, "the waiter released it inside cond.wait");
+  lock.acquireSync();
+  cond.notify();
+  lock.release();
+  assert.equal(await waiting, true);
+  assert.equal(lock._owner(), currentIdent(), "the condition wait re-acquired");
+  lock.release();
+  assert.equal(Atomics.load(word, 0) & ~PARKED, 0);
+});
+
+test("lockBriefly (queues, barriers): a HANDOFF word nobody takes is taken once the caller starves", () => {
+  const i32 = new Int32Array(new SharedArrayBuffer(8));
+  const me2 = currentIdent() << 1;
+  Atomics.store(i32, 0, HANDOFF);
+  const t0 = performance.now();
+  lockBriefly(i32, 0, me2);
+  assert.ok(performance.now() - t0 >= STARVE_AFTER_MS * 0.9, "not before it starved");
+  assert.equal(Atomics.load(i32, 0), me2 | PARKED);
+  assert.equal(unlock(i32, 0, me2), true);
+  assert.equal(Atomics.load(i32, 0), 0);
+});
