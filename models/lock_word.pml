@@ -11,8 +11,8 @@
  * is bits 1-2, STARVING is bit 3 here where the code's is bit 31). ASYNC
  * (mem[ASYNC]) counts async waiters registered on STATE. lifeOf(ident) (ident.ts:161) is
  * LIFE_UNWATCHED for a thread whose end nobody reports (a main thread: `watched[ident]` false),
- * else LIFE_ALIVE until it ends, then LIFE_ENDED (`alive[ident]`). A sleeper that saw a watched
- * owner wakes every OWNER_POLL_MS (:133); the model keeps only the polls that matter, a wake
+ * else LIFE_ALIVE until it ends, then LIFE_ENDED (`alive[ident]`). Every sleeper wakes every
+ * OWNER_POLL_MS, whoever owns the word; the model keeps only the polls that matter, a wake
  * enabled while the word's current owner has ended (the others re-read and sleep again, as the
  * spurious wakes do), so that a lost wake-up is not hidden behind a 100 ms poll.
  *
@@ -32,9 +32,11 @@
  *                              word without PARKED while others sleep (the code before this
  *                              model found it: `me2 | (state & PARKED)` at :104)
  *
- * Known gap, -DUNWATCHED_HOLDER -DTIMED_3=false (ident 2 is an unwatched thread, a main thread):
- * spin finds a sleeper parked behind it that no poll wakes after the next owner dies holding the
- * word (a todo in the test; see "What the models found" in models/README.md).
+ *   MUTANT_POLL_WATCHED_ONLY   a sleeper polls liveness only while the owner it saw when it
+ *                              parked is watched (the code before this model found it): with
+ *                              -DUNWATCHED_HOLDER -DTIMED_3=false (ident 2 an unwatched thread, a
+ *                              main thread) a sleeper parked behind it is never woken after the
+ *                              next owner dies holding the word
  *
  * Fairness hand-off (lock_word.ts "Fairness"), marked HANDOFF below. A waiter that has parked
  * may become starving after any wake (time passes nondeterministically), and a waiter that is not
@@ -229,11 +231,19 @@ slow_loop:
 #define STARVE_TIMER !starving
 #define CAN_STARVE true
 #endif
+        /* Every sleeper polls liveness, whoever owned the word when it parked (:parkUntil
+           with watched = true); MUTANT_POLL_WATCHED_ONLY polls only behind a watched owner, as
+           the code did before this model found the gap. */
+#ifdef MUTANT_POLL_WATCHED_ONLY
+#define POLL_WAKE (life == LIFE_ALIVE && ownerEnded)
+#else
+#define POLL_WAKE ownerEnded
+#endif
         if                                              /* runSync or runAsync */
         :: asyncWait -> futex_wait_async(me - 1, STATE, state, ASYNC, lkTimed, lkExpired,
-             ((life == LIFE_ALIVE && ownerEnded) || STARVE_TIMER), res)
+             (POLL_WAKE || STARVE_TIMER), res)
         :: true -> futex_wait(me - 1, STATE, state, lkTimed, lkExpired,
-             ((life == LIFE_ALIVE && ownerEnded) || STARVE_TIMER), res)
+             (POLL_WAKE || STARVE_TIMER), res)
         fi;
         /* Re-read; time passed: a timer wake means we starve now, any other wake may. */
         atomic {

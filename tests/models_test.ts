@@ -138,13 +138,18 @@ const checks: Check[] = [
   },
   {
     model: "lock_word",
-    defines: ["UNWATCHED_HOLDER", "TIMED_3=false"],
+    // Without the hand-off, whose starve timer would also wake the sleeper: the poll alone.
+    defines: ["NO_HANDOFF", "UNWATCHED_HOLDER", "TIMED_3=false"],
     mode: "safety",
     holds: true,
     what: "a sleeper parked behind an unwatched owner (a main thread) sees a later owner die",
-    todo: "lockSlow polls liveness only while the owner it saw is watched: a sleeper parked " +
-      "behind an unwatched owner is never woken when the watched thread that took the word " +
-      "next dies holding it (see models/README.md, known gaps)",
+  },
+  {
+    model: "lock_word",
+    defines: ["NO_HANDOFF", "UNWATCHED_HOLDER", "TIMED_3=false", "MUTANT_POLL_WATCHED_ONLY"],
+    mode: "safety",
+    holds: false,
+    what: "mutant: polling only behind a watched owner (the code before the model found it)",
   },
   // condition.pml: producer + consumer + consumer with a deadline, 2 wake slots, window 4.
   {

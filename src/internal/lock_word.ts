@@ -79,7 +79,7 @@
  */
 
 import { Aborted, canBlock, now, type Park, type Parker, runSync, wake } from "./futex.ts";
-import { LIFE_ALIVE, LIFE_ENDED, lifeOf } from "./ident.ts";
+import { LIFE_ENDED, lifeOf } from "./ident.ts";
 import { noteRelease } from "./diagnostics.ts";
 
 /** Bit 0 of STATE: some thread may be asleep waiting for the word. */
@@ -201,8 +201,7 @@ export function* lockSlow(
       // the word, and that wake-up was the others' only one: a barger took the word meanwhile,
       // writing it without PARKED, so nobody would wake them again. Pass it on: leave only once
       // the word carries PARKED. (A starving leaver also takes STARVING away: `finally`.)
-      const watched = lifeOf((state & OWNER_BITS) >>> 1) === LIFE_ALIVE;
-      const t = since === 0 ? clockFor(deadline, watched) : now();
+      const t = now();
       if (t >= deadline) {
         if (take === me2 || (state & PARKED) !== 0) return false;
         const seen = Atomics.compareExchange(i32, at, state, state | PARKED);
@@ -223,11 +222,14 @@ export function* lockSlow(
       }
       take = me2 | PARKED;
       if (since === 0) since = now();
-      // Sleep while the word still holds what we saw; poll a watched owner's liveness; until we
-      // starve, wake when we would, to say so (a HANDOFF word left by a waiter that died is
-      // then ours).
+      // Sleep while the word still holds what we saw; poll liveness every OWNER_POLL_MS
+      // whoever holds it now: a sleeper parked behind an unwatched owner (a main thread) must
+      // still notice when a later owner, a watched thread, dies holding the word, since the
+      // release in between may have woken another sleeper instead (found by
+      // models/lock_word.pml -DUNWATCHED_HOLDER). Until we starve, wake when we would, to say
+      // so (a HANDOFF word left by a waiter that died is then ours).
       park.expected = state;
-      const until = parkUntil(deadline, watched, t);
+      const until = parkUntil(deadline, true, t);
       park.deadline = starving ? until : Math.min(until, since + STARVE_AFTER_MS);
       // "ok": a release (or a spurious wake) — re-read. "not-equal": it changed before we slept —
       // re-read. "timed-out": our deadline, a liveness poll or our starving time — re-read; the
