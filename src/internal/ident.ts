@@ -85,7 +85,13 @@ interface ThreadState {
   self: unknown;
 }
 
-const STATE_KEY = Symbol.for("threadkit.thread.v1");
+/**
+ * The key names the registry layout: copies that share it must agree on the registry's size and
+ * slot encoding. v2: liveness slots reused (`ident << 2 | life`) and the diagnostics area. A v1
+ * copy in the same thread keeps an identity of its own instead of misreading this registry (seen
+ * as idents drawn twice when a v1 and a v2 copy ran in one process: `bench/fairness.ts --before`).
+ */
+const STATE_KEY = Symbol.for("threadkit.thread.v2");
 const state: ThreadState = ((globalThis as Record<symbol, unknown>)[STATE_KEY] ??= {
   ident: 0,
   registryBuffer: undefined,
