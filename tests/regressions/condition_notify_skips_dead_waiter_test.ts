@@ -9,13 +9,15 @@
  * inside `wait()` once the main thread can take the lock after A raised its flag; A is then
  * terminated and its end is visible (`isAlive()` false) before waiter B takes a ticket behind it.
  * `notify(1)` must reach B. Both of A's wait forms: async, and sync (on Deno a sync wait ends
- * between two 20 ms slices once terminated).
+ * between two 20 ms slices once terminated). Last, a white-box case: a window full of killed
+ * waiters' tickets does not refuse the next wait.
  */
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Condition, Lock, Thread } from "../../mod.ts";
 import { until } from "../helpers.ts";
+import { drawIdentFor, LIFE_ENDED, setLife } from "../../src/internal/ident.ts";
 
 const FIXTURE = new URL("../fixtures/cond_dead_ops.ts", import.meta.url);
 /** Thread start-up on a loaded machine (Node strips the types of each new worker's modules). */
@@ -81,3 +83,24 @@ for (const sync of [false, true]) {
     }
   });
 }
+
+test("Condition: a window full of killed waiters' tickets takes the next wait", () => {
+  const cond = new Condition(new Lock());
+  assert.equal(Condition.byteLength, 4232);
+  // The layout (src/condition.ts): NEXT, ADMIT, 32 WAKE slots, then OWNER[ticket mod 1024].
+  const i32 = new Int32Array(cond.handle.buffer, cond.handle.byteOffset, 4232 / 4);
+  const [NEXT, OWNER, WINDOW] = [0, 34, 1024];
+  const dead = drawIdentFor();
+  setLife(dead, LIFE_ENDED);
+  for (let t = 0; t < WINDOW; t++) Atomics.store(i32, OWNER + t, dead);
+  Atomics.store(i32, NEXT, WINDOW); // 1024 outstanding tickets, all of a thread that ended
+  assert.equal(cond.describe().waiters, 0, "a killed waiter is not counted");
+  assert.equal(cond.acquireSync({ timeout: 1000 }), true);
+  try {
+    // The ticket is taken (no RangeError): the dead tickets at the head are passed first.
+    assert.equal(cond.waitSync({ timeout: 0 }), false);
+    assert.equal(Atomics.load(i32, 1), WINDOW + 1, "ADMIT passed them and the timed-out ticket");
+  } finally {
+    cond.release();
+  }
+});
