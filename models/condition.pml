@@ -2,12 +2,12 @@
  * condition.pml: the ticket protocol of src/condition.ts.
  *
  * Mirrors (see models/README.md for the line table):
- *   cond_ticket    Condition#ticket (condition.ts:299-313)
- *   cond_wait      Condition#waitSlow (condition.ts:316-363), as waitSync drives it
- *   cond_pass_gone gone (condition.ts:103-111) and passGone (condition.ts:118-124)
- *   cond_cancel    cancel (condition.ts:130-133)
- *   cond_notify    Condition.notify (condition.ts:451-477)
- *   consumer       waitForSync (condition.ts:410-421) around a shared item count
+ *   cond_ticket    Condition#ticket (condition.ts:304-318)
+ *   cond_wait      Condition#waitSlow (condition.ts:321-368), as waitSync drives it
+ *   cond_pass_gone gone (condition.ts:108-116) and passGone (condition.ts:123-129)
+ *   cond_cancel    cancel (condition.ts:135-138)
+ *   cond_notify    Condition.notify (condition.ts:456-482)
+ *   consumer       waitForSync (condition.ts:415-426) around a shared item count
  *
  * The condition's lock is modelled as an atomic test-and-set (`lk`): lock_word.pml verifies the
  * lock word on its own, and the ticket protocol only needs "one holder at a time, a blocked
@@ -35,18 +35,18 @@
  * independent of notify's own loop); a wait returns true only for a notify (ghost
  * `trueReturns` <= notifications granted); no invalid end state (no lost wake-up, no deadlock).
  *
- * Reading the wake slot before the lock goes (:327) is more than needed: the model verifies
+ * Reading the wake slot before the lock goes (:332) is more than needed: the model verifies
  * with the read anywhere before the waiter's ADMIT check; what matters is "WAKE read before
- * ADMIT, ADMIT stored before WAKE bumped" (the invariant at :24-25).
+ * ADMIT, ADMIT stored before WAKE bumped" (the invariant at :26-27).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_BUMP_BEFORE_ADMIT  notify bumps and wakes the slots before it stores ADMIT (:470)
+ *   MUTANT_BUMP_BEFORE_ADMIT  notify bumps and wakes the slots before it stores ADMIT (:475)
  *   MUTANT_READ_SLOT_AFTER_ADMIT  the waiter reads its wake slot after it reads ADMIT, just
- *                             before sleeping (instead of :327 and :337)
- *   MUTANT_NO_CANCEL          a timed-out waiter leaves its ticket live (:356)
- *   MUTANT_COUNT_CANCELLED    notify counts cancelled tickets among the n it admits (:466)
+ *                             before sleeping (instead of :332 and :342)
+ *   MUTANT_NO_CANCEL          a timed-out waiter leaves its ticket live (:361)
+ *   MUTANT_COUNT_CANCELLED    notify counts cancelled tickets among the n it admits (:471)
  *   MUTANT_COUNT_DEAD         notify counts (and wakes) the tickets of killed waiters, as the
- *                             code did before issue 10 (:466, gone's liveness check at :108)
+ *                             code did before issue 10 (:471, gone's liveness check at :113)
  */
 
 #define NPROC 3
@@ -91,69 +91,69 @@ inline lock_release() { assert(lk == me); lk = 0 }
 /* Whether this waiter's thread may be killed now (see above). */
 #define KILLABLE (mortal && !notifying && !admitted(t))
 
-/* passGone (condition.ts:118), lock held: ADMIT past the gone tickets at its head. */
+/* passGone (condition.ts:123), lock held: ADMIT past the gone tickets at its head. */
 inline cond_pass_gone() {
   atomic {
-    admit = ADMIT;                                      /* :120-121 */
+    admit = ADMIT;                                      /* :125-126 */
     do
-    :: admit != NEXT && owner[admit % WINDOW] == 0 ->   /* :122, gone :106 */
+    :: admit != NEXT && owner[admit % WINDOW] == 0 ->   /* :127, gone :111 */
       admit++
     :: admit != NEXT && owner[admit % WINDOW] != 0 && dead[owner[admit % WINDOW]] ->
-      owner[admit % WINDOW] = 0;                        /* gone :108-109 */
+      owner[admit % WINDOW] = 0;                        /* gone :113-114 */
       admit++
     :: else -> break
     od;
-    ADMIT = admit;                                      /* :123 */
+    ADMIT = admit;                                      /* :128 */
     admit = 0
   }
 }
 
-/* #ticket (condition.ts:299), lock held. */
+/* #ticket (condition.ts:304), lock held. */
 inline cond_ticket() {
   t = NEXT;
   if
-  :: t - ADMIT >= WINDOW -> cond_pass_gone()            /* :302-304 full: pass gone tickets */
+  :: t - ADMIT >= WINDOW -> cond_pass_gone()            /* :307-309 full: pass gone tickets */
   :: else -> skip
   fi;
   atomic {
-    assert(t - ADMIT < WINDOW);                         /* :305 at most WINDOW outstanding */
-    owner[t % WINDOW] = me;                             /* :310 */
-    NEXT = t + 1                                        /* :311 */
+    assert(t - ADMIT < WINDOW);                         /* :310 at most WINDOW outstanding */
+    owner[t % WINDOW] = me;                             /* :315 */
+    NEXT = t + 1                                        /* :316 */
   }
 }
 
-/* cancel(i32, t) (condition.ts:130), lock held. */
+/* cancel(i32, t) (condition.ts:135), lock held. */
 inline cond_cancel() {
-  owner[t % WINDOW] = 0;                                /* :131 */
-  cond_pass_gone()                                      /* :132 */
+  owner[t % WINDOW] = 0;                                /* :136 */
+  cond_pass_gone()                                      /* :137 */
 }
 
-/* waitSync: #ticket then #waitSlow (condition.ts:376-377, :316-363). Sets `notified`. */
+/* waitSync: #ticket then #waitSlow (condition.ts:381-382, :321-368). Sets `notified`. */
 inline cond_wait() {
   cond_ticket();
-  slot = t % WAKES;                                     /* :321 */
+  slot = t % WAKES;                                     /* :326 */
 #ifndef MUTANT_READ_SLOT_AFTER_ADMIT
-  expected = mem[slot];                                 /* :327 before the lock goes */
+  expected = mem[slot];                                 /* :332 before the lock goes */
 #endif
-  lock_release();                                       /* :328 _releaseSave */
+  lock_release();                                       /* :333 _releaseSave */
   do
-  :: admitted(t) -> break                               /* :332 */
+  :: admitted(t) -> break                               /* :337 */
   :: else ->
     if                                                  /* killed before it sleeps */
     :: atomic { KILLABLE -> dead[me] = true }; goto died
     :: true -> skip
     fi;
-    if                                                  /* :333 the deadline may pass */
+    if                                                  /* :338 the deadline may pass */
     :: timed && !expired -> expired = true
     :: true -> skip
     fi;
     if
-    :: expired -> break                                 /* :333 */
+    :: expired -> break                                 /* :338 */
     :: else ->
 #ifdef MUTANT_READ_SLOT_AFTER_ADMIT
       expected = mem[slot];
 #endif
-      /* :336; the poll: killed while asleep */
+      /* :341; the poll: killed while asleep */
       futex_wait(me - 1, slot, expected, timed, expired, KILLABLE, res);
       if
       :: res == TIMED_OUT && !expired ->                /* the kill ended the sleep */
@@ -164,18 +164,18 @@ inline cond_wait() {
       :: else -> skip
       fi;
 #ifndef MUTANT_READ_SLOT_AFTER_ADMIT
-      atomic { expected = mem[slot]; res = OK }         /* :337 */
+      atomic { expected = mem[slot]; res = OK }         /* :342 */
 #else
       res = OK
 #endif
     fi
   od;
-  lock_acquire();                                       /* :349 _acquireRestore, no timeout */
-  notified = admitted(t);                               /* :355 */
+  lock_acquire();                                       /* :354 _acquireRestore, no timeout */
+  notified = admitted(t);                               /* :360 */
   if
   :: !notified ->
 #ifndef MUTANT_NO_CANCEL
-    cond_cancel()                                       /* :356 */
+    cond_cancel()                                       /* :361 */
 #else
     skip
 #endif
@@ -184,23 +184,23 @@ inline cond_wait() {
   atomic { t = 0; slot = 0; expected = 0 }
 }
 
-/* notify(n) (condition.ts:451), lock held. */
+/* notify(n) (condition.ts:456), lock held. */
 inline cond_notify(n) {
   atomic {
     notifying = true;
-    first = ADMIT;                                      /* :460 */
-    admit = first;                                      /* :464 */
+    first = ADMIT;                                      /* :465 */
+    admit = first;                                      /* :469 */
     live = 0;
     do
-    :: live < n && admit != NEXT ->                     /* :465 */
+    :: live < n && admit != NEXT ->                     /* :470 */
 #ifdef MUTANT_COUNT_CANCELLED
       live++;
 #else
       if
-      :: owner[admit % WINDOW] == 0 -> skip             /* :466 gone: cancelled (:106) */
+      :: owner[admit % WINDOW] == 0 -> skip             /* :471 gone: cancelled (:111) */
 #ifndef MUTANT_COUNT_DEAD
       :: owner[admit % WINDOW] != 0 && dead[owner[admit % WINDOW]] ->
-        owner[admit % WINDOW] = 0                       /* :466 gone: ended, cleared (:108-109) */
+        owner[admit % WINDOW] = 0                       /* :471 gone: ended, cleared (:113-114) */
 #endif
       :: else -> live++
       fi;
@@ -229,19 +229,19 @@ inline cond_notify(n) {
     tw = 0
   }
   if
-  :: admit == first -> skip                             /* :468 */
+  :: admit == first -> skip                             /* :473 */
   :: else ->
 #ifndef MUTANT_BUMP_BEFORE_ADMIT
-    ADMIT = admit;                                      /* :470 publish before any wake */
+    ADMIT = admit;                                      /* :475 publish before any wake */
 #endif
     tw = first;
     do
-    :: tw != admit ->                                   /* :471 */
+    :: tw != admit ->                                   /* :476 */
       if
-      :: owner[tw % WINDOW] == 0 -> skip                /* :472 */
+      :: owner[tw % WINDOW] == 0 -> skip                /* :477 */
       :: else ->
-        mem[tw % WAKES]++;                              /* :474 */
-        futex_notify(tw % WAKES, ALL)                   /* :475 wakeAll */
+        mem[tw % WAKES]++;                              /* :479 */
+        futex_notify(tw % WAKES, ALL)                   /* :480 wakeAll */
       fi;
       tw++
     :: else -> break
@@ -276,16 +276,16 @@ proctype Consumer(byte me; byte want; bool timed; bool mortal) {
   :: got == want || gaveUp -> break
   :: else ->
     lock_acquire();
-    do                                                  /* waitForSync (:410) */
+    do                                                  /* waitForSync (:415) */
     :: items > 0 -> items--; got++; break               /* predicate() */
     :: else ->
-      if                                                /* :415-416 remaining <= 0 */
+      if                                                /* :420-421 remaining <= 0 */
       :: timed && !expired -> expired = true
       :: true -> skip
       fi;
       if
       :: expired -> gaveUp = true; break
-      :: else -> cond_wait(); notified = false          /* :417 */
+      :: else -> cond_wait(); notified = false          /* :422 */
       fi
     od;
     lock_release()
