@@ -2,27 +2,44 @@
  * `Condition`: a condition variable over a `Lock` or `RLock`, as Python's
  * `threading.Condition`.
  *
- * Layout: Int32Array, 4-byte slots, byteOffset % 4 === 0
- * | slot            | name        | meaning                                              |
- * | 0               | NEXT        | the next ticket to hand out (wraps mod 2^32)         |
- * | 1               | ADMIT       | tickets before ADMIT are notified                    |
- * | 2 .. 2+WAKES    | WAKE[k]     | bumped when a ticket ≡ k (mod WAKES) is notified     |
- * | 2+WAKES ..      | CANCELLED   | bitmap over tickets mod WINDOW: waiter left unnotified |
+ * Layout: Int32Array, 4-byte slots, byteOffset % 4 === 0 (4232 bytes)
+ * | slot              | name     | meaning                                                     |
+ * | 0                 | NEXT     | the next ticket to hand out (wraps mod 2^32)                |
+ * | 1                 | ADMIT    | tickets before ADMIT are notified                           |
+ * | 2 .. 2+WAKES      | WAKE[k]  | bumped when a ticket ≡ k (mod WAKES) is notified            |
+ * | 2+WAKES ..        | OWNER[i] | i < WINDOW: ident of the waiter of the outstanding ticket ≡ i |
+ * |   2+WAKES+WINDOW  |          |   (mod WINDOW); 0 once that waiter left unnotified          |
  *
- * Algorithm (tickets, FIFO). NEXT, ADMIT and CANCELLED change only while the lock is held.
- * - `wait`: take ticket `t = NEXT++`, read WAKE[t mod WAKES], release the lock, then sleep on
- *   that slot until `t` is admitted (`t - ADMIT < 0`) or the deadline passes; re-acquire the lock
- *   (always, also on timeout and abort; an abort during the re-acquire is only recorded); if still
- *   not admitted, mark `t` CANCELLED, then move ADMIT past the CANCELLED tickets at its head
- *   (clearing their bits: nobody waits on them), so timed-out waits do not fill the window.
- * - `notify(n)`: move ADMIT past the next `n` tickets that are not CANCELLED (clearing the bits
- *   it passes), store ADMIT, then bump and wake the WAKE slot of each admitted ticket.
+ * Algorithm (tickets, FIFO). NEXT, ADMIT and OWNER change only while the lock is held.
+ * - `wait`: take ticket `t = NEXT++` and record this thread's ident as its OWNER, read
+ *   WAKE[t mod WAKES], release the lock, then sleep on that slot until `t` is admitted
+ *   (`t - ADMIT < 0`) or the deadline passes; re-acquire the lock (always, also on timeout and
+ *   abort; an abort during the re-acquire is only recorded); if still not admitted, clear its
+ *   OWNER (the ticket is *cancelled*), then move ADMIT past the *gone* tickets at its head, so
+ *   timed-out waits do not fill the window.
+ * - A ticket is *gone* when nobody will ever act on a wake-up for it: its OWNER is 0 (cancelled),
+ *   or its OWNER's thread has ended (killed inside `wait`; `lifeOf` says LIFE_ENDED — idents of
+ *   threads threadkit did not start are never judged ended). Gone tickets count for nothing.
+ * - `notify(n)`: move ADMIT past the next `n` tickets that are not gone (clearing the OWNER of
+ *   those it found ended, so that the wake loop sees the same verdict), store ADMIT, then bump
+ *   and wake the WAKE slot of each admitted ticket whose OWNER is not 0.
  * Invariants: a waiter reads its WAKE slot before it reads ADMIT, and `notify` stores ADMIT
  * before it bumps WAKE: a notify after the waiter released the lock is never lost. Exactly the
  * notified tickets leave; the others sleep on (only tickets sharing a WAKE slot re-check), so
- * `notify(n)` wakes at most `n` and there is no thundering herd. At most {@link WINDOW}
- * tickets are outstanding (NEXT - ADMIT ≤ WINDOW), so CANCELLED bits never alias. A CANCELLED bit
- * is set only by the ticket's own waiter after it left (lock held), so passing it wakes nobody.
+ * `notify(n)` wakes at most `n` live waiters and there is no thundering herd; it skips a waiter
+ * whose thread ended before the notify, so a killed waiter does not swallow it (a waiter that
+ * dies after its ticket was admitted takes its notification with it, as any thread that dies just
+ * after `wait` returned). At most {@link WINDOW} tickets are outstanding (NEXT - ADMIT ≤ WINDOW),
+ * so OWNER entries never alias: an entry is written when its ticket is handed out, and read only
+ * while that ticket is outstanding. A thread's end is final (LIFE_ENDED never goes back, also once
+ * its liveness slot is reused), so a verdict "gone" never goes stale.
+ *
+ * Size: 4232 bytes (was 264 with a CANCELLED bitmap before the owners were recorded; issue 10).
+ * Time: no cost above the noise. `bench/probes/condition_pingpong.ts <before>/mod.ts ./mod.ts`
+ * (the two copies alternate batch by batch in one run; 2 CPUs at load 21–23), after ÷ before:
+ * cross-worker ping-pong, fastest batch, Node 0.90–1.03 (4 runs), Deno 0.99–1.05 (3), Bun
+ * 0.96–1.16 (5; a copy against itself gives 0.97–1.04); a ticket taken and cancelled in one thread
+ * (`waitSync({ timeout: 0 })`) Node 0.92–1.00, Deno 0.98–1.01, Bun 0.96–1.00.
  *
  * @module
  */
@@ -39,7 +56,7 @@ import {
   wakeAll,
 } from "./internal/futex.ts";
 import type { Guard } from "./internal/guard.ts";
-import { currentIdent } from "./internal/ident.ts";
+import { currentIdent, LIFE_ENDED, lifeOf } from "./internal/ident.ts";
 import { opening, placeOrOpen } from "./internal/construct.ts";
 import {
   asyncOptions,
@@ -66,10 +83,10 @@ const WAKE = 2;
 const WAKES = 32;
 /** Most tickets outstanding at once (a power of two): the waiters a Condition can hold. */
 export const WINDOW = 1024;
-/** First word of the cancelled bitmap. */
-const CANCELLED = WAKE + WAKES;
+/** First OWNER entry: the ident of the waiter of each outstanding ticket, by ticket mod WINDOW. */
+const OWNER = WAKE + WAKES;
 /** Slots a Condition takes. */
-const SLOTS = CANCELLED + WINDOW / 32;
+const SLOTS = OWNER + WINDOW;
 /** Bytes a Condition takes (its lock lives in its own place). */
 const BYTES = SLOTS * 4;
 
@@ -78,31 +95,46 @@ function admitted(i32: Int32Array, t: number): boolean {
   return ((t - Atomics.load(i32, ADMIT)) | 0) < 0;
 }
 
-/** Flips the CANCELLED bit of ticket `t` (lock held). */
-function toggleCancelled(i32: Int32Array, t: number): void {
-  const bit = t & (WINDOW - 1);
-  Atomics.xor(i32, CANCELLED + (bit >>> 5), 1 << (bit & 31));
-}
-
-function isCancelled(i32: Int32Array, t: number): boolean {
-  const bit = t & (WINDOW - 1);
-  return (Atomics.load(i32, CANCELLED + (bit >>> 5)) & (1 << (bit & 31))) !== 0;
+/** The slot of ticket `t`'s OWNER entry. */
+function ownerAt(t: number): number {
+  return OWNER + (t & (WINDOW - 1));
 }
 
 /**
- * Marks ticket `t` CANCELLED (lock held; its waiter is leaving unnotified), then moves ADMIT past
- * the CANCELLED tickets at its head, clearing their bits. Nobody waits on those tickets, so no
- * wake is owed; without this, waits that time out with nobody notifying would fill the window.
+ * Whether outstanding ticket `t` is gone (lock held): its waiter left unnotified (OWNER 0) or its
+ * thread has ended. An ended owner's entry is cleared, so that a later pass over the same ticket
+ * (the wake loop of `notify`) sees the same verdict without asking again.
+ */
+function gone(i32: Int32Array, t: number): boolean {
+  const at = ownerAt(t);
+  const owner = Atomics.load(i32, at);
+  if (owner === 0) return true;
+  // Ended is final: an owner seen ended can never wait on this ticket again.
+  if (lifeOf(owner) !== LIFE_ENDED) return false;
+  Atomics.store(i32, at, 0);
+  return true;
+}
+
+/**
+ * Moves ADMIT past the gone tickets at its head (lock held). Nobody will act on a wake-up for
+ * them, so no wake is owed; without this, waits that time out with nobody notifying, and waiters
+ * killed inside `wait`, would fill the window.
+ */
+function passGone(i32: Int32Array): void {
+  const next = Atomics.load(i32, NEXT);
+  const first = Atomics.load(i32, ADMIT);
+  let admit = first;
+  while (admit !== next && gone(i32, admit)) admit = (admit + 1) | 0;
+  if (admit !== first) Atomics.store(i32, ADMIT, admit);
+}
+
+/**
+ * Cancels ticket `t` (lock held; its waiter is leaving unnotified): clears its OWNER, then moves
+ * ADMIT past the gone tickets at the head.
  */
 function cancel(i32: Int32Array, t: number): void {
-  toggleCancelled(i32, t);
-  const next = Atomics.load(i32, NEXT);
-  let admit = Atomics.load(i32, ADMIT);
-  while (admit !== next && isCancelled(i32, admit)) {
-    toggleCancelled(i32, admit);
-    admit = (admit + 1) | 0;
-  }
-  Atomics.store(i32, ADMIT, admit);
+  Atomics.store(i32, ownerAt(t), 0);
+  passGone(i32);
 }
 
 /**
@@ -149,13 +181,15 @@ interface ConditionLock {
  * - `waitSync()`/`wait()` release the lock (fully, for an `RLock` held recursively), sleep until
  *   notified or timed out, and re-acquire it before returning — also on timeout and abort.
  * - `notify(n)` wakes at most `n` waiters, oldest first; `notifyAll()` wakes all. A waiter that
- *   times out after being notified returns `true`, so no notification is lost.
+ *   times out after being notified returns `true`, so no notification is lost. A waiter whose
+ *   thread ended inside `wait` (it was terminated, or exited) before the notify is skipped: the
+ *   notification goes to the next live waiter (threads threadkit did not start count as alive).
  * - Waiting or notifying without holding the lock throws `NotOwnedError`.
  * - No spurious wake-ups surface: `wait` returns `true` only when notified. Still, re-check your
  *   predicate (`waitFor` does it for you), since another thread may run first.
  * - At most {@link WINDOW} (1024) waits outstanding; one more throws `RangeError`. A wait that
- *   timed out or was aborted stays outstanding while an older waiter still waits (it is let go
- *   when every older wait has ended or been notified).
+ *   timed out, was aborted or whose thread ended stays outstanding while an older waiter still
+ *   waits (it is let go when every older wait has ended or been notified).
  *
  * Happens-before: a `notify` synchronizes before the return of the waits it wakes (through the
  * lock, which the waiter re-acquires).
@@ -266,13 +300,19 @@ export class Condition {
     }
   }
 
-  /** Takes a ticket (lock held). */
+  /** Takes a ticket for this thread (lock held). */
   #ticket(): number {
     const i32 = this.#i32;
     const t = Atomics.load(i32, NEXT);
     if (((t - Atomics.load(i32, ADMIT)) | 0) >= WINDOW) {
-      throw new RangeError(`Cannot wait on condition: it already has ${WINDOW} waiters`);
+      // Full: the oldest tickets may be gone (their waiters timed out or were killed).
+      passGone(i32);
+      if (((t - Atomics.load(i32, ADMIT)) | 0) >= WINDOW) {
+        throw new RangeError(`Cannot wait on condition: it already has ${WINDOW} waiters`);
+      }
     }
+    // Record the owner before the ticket is handed out: every outstanding ticket has one.
+    Atomics.store(i32, ownerAt(t), currentIdent());
     Atomics.store(i32, NEXT, (t + 1) | 0);
     return t;
   }
@@ -424,19 +464,17 @@ export class Condition {
     const i32 = this.#i32;
     const first = Atomics.load(i32, ADMIT);
     const next = Atomics.load(i32, NEXT);
-    // Pass the next n live tickets (cancelled ones do not count).
+    // Pass the next n live tickets (gone ones do not count; `gone` clears an ended owner, so the
+    // loop below sees the same verdict even if the thread ends in between).
     let admit = first;
     for (let live = 0; live < n && admit !== next; admit = (admit + 1) | 0) {
-      if (!isCancelled(i32, admit)) live++;
+      if (!gone(i32, admit)) live++;
     }
     if (admit === first) return;
     // Publish the boundary before any wake (see the invariants).
     Atomics.store(i32, ADMIT, admit);
     for (let t = first; t !== admit; t = (t + 1) | 0) {
-      if (isCancelled(i32, t)) {
-        toggleCancelled(i32, t);
-        continue;
-      }
+      if (Atomics.load(i32, ownerAt(t)) === 0) continue;
       const slot = WAKE + (t & (WAKES - 1));
       Atomics.add(i32, slot, 1);
       wakeAll(i32, slot);
@@ -447,7 +485,7 @@ export class Condition {
    * Who holds the condition's lock, how many wait on the condition, and its name: a snapshot.
    *
    * @returns `holders`: the lock's (see `Lock.describe()`); `waiters`: waits not yet notified,
-   *   timed out or aborted.
+   *   timed out or aborted, whose thread has not ended.
    * @example
    * ```ts
    * import { Condition } from "@threadkit/threadkit";
@@ -463,10 +501,14 @@ export class Condition {
    */
   describe(): Description {
     const i32 = this.#i32;
-    const next = Atomics.load(i32, NEXT);
+    const admit = Atomics.load(i32, ADMIT);
+    // Without the lock the two reads may disagree: look at WINDOW tickets at most.
+    const outstanding = Math.min((Atomics.load(i32, NEXT) - admit) >>> 0, WINDOW);
     let waiters = 0;
-    for (let t = Atomics.load(i32, ADMIT); t !== next && waiters < WINDOW; t = (t + 1) | 0) {
-      if (!isCancelled(i32, t)) waiters++;
+    for (let k = 0; k < outstanding; k++) {
+      // Read only: a waiter whose thread ended does not count.
+      const owner = Atomics.load(i32, ownerAt(admit + k));
+      if (owner !== 0 && lifeOf(owner) !== LIFE_ENDED) waiters++;
     }
     const holders = [...this.lock.describe().holders];
     return description("Condition", "condition", this.handle, holders, waiters);

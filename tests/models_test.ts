@@ -151,13 +151,15 @@ const checks: Check[] = [
     holds: false,
     what: "mutant: polling only behind a watched owner (the code before the model found it)",
   },
-  // condition.pml: producer + consumer + consumer with a deadline, 2 wake slots, window 4.
+  // condition.pml: producer + consumer + consumer with a deadline that may be killed while it
+  // waits, 2 wake slots, window 4.
   {
     model: "condition",
     defines: [],
     mode: "safety",
     holds: true,
-    what: "notify(n) admits exactly the next n live tickets, no lost wake-up",
+    what:
+      "notify(n) admits exactly the next n live tickets (a killed waiter's are not), no lost wake-up",
   },
   {
     model: "condition",
@@ -193,6 +195,13 @@ const checks: Check[] = [
     mode: "safety",
     holds: false,
     what: "notify counting cancelled tickets",
+  },
+  {
+    model: "condition",
+    defines: ["MUTANT_COUNT_DEAD"],
+    mode: "safety",
+    holds: false,
+    what: "notify counting the tickets of killed waiters (the code before issue 10)",
   },
   // semaphore.pml: two acquirers (one with a deadline) and a releaser, two workloads.
   {
