@@ -4,6 +4,7 @@
  *
  *   node bench/run.ts [--quick | --full | --smoke] [--runtimes node,deno,bun | current]
  *                     [--filter <text>] [--out <dir>] [--no-reference] [--no-redis | --redis]
+ *                     [--no-struct | --struct]
  *
  * - `--full` (default): 11 runs of ~200 ms per case; ≤ 15 min on 2 cores.
  * - `--quick`: 5 runs of ~40 ms; under 3 min on 2 cores.
@@ -12,6 +13,11 @@
  * On Node it then runs the `threadkit/redis` section (`bench/redis/section.ts`: processes against
  * a private redis-server, ~30 s in quick mode; `--no-redis` skips it; `--smoke` runs it only with
  * `--redis`).
+ *
+ * Then, per runtime, the V8 shared-struct peers (`bench/v8_struct_suite.ts`: native
+ * `Atomics.Mutex`/`Atomics.Condition` beside threadkit's Lock and Condition) in a process of their
+ * own started with the V8 flag (`STRUCT_FLAGS`), so that no other row runs under it;
+ * `--no-struct` skips them; `--smoke` runs them only with `--struct`.
  *
  * Each runtime runs `bench/runtime.ts` in a child process with a deadline; its progress lines
  * stream to stderr. The exit code is 1 when a runtime or a case failed to run (a missed target
@@ -24,7 +30,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { formatFiles, runScript } from "./harness/children.ts";
+import { buildDist, formatFiles, runScript, STRUCT_FLAGS } from "./harness/children.ts";
 import { RUNTIME, RUNTIME_VERSION } from "./harness/env.ts";
 import { type Reference, references } from "./harness/reference.ts";
 import {
@@ -73,14 +79,22 @@ const RUNTIME_DEADLINE_MS = { smoke: 60_000, quick: 150_000, full: 600_000 }[mod
 
 const log = (line: string) => console.error(line);
 
-/** Runs `bench/runtime.ts` on `runtime`; resolves with its report or a reason. */
-function runOn(runtime: RuntimeName, out: string): Promise<RuntimeReport | string> {
+/**
+ * Runs `bench/runtime.ts` on `runtime` (the main suite, or `suite` with its runtime flags);
+ * resolves with its report or a reason.
+ */
+function runOn(
+  runtime: RuntimeName,
+  out: string,
+  suite?: { name: string; flags: string[] },
+): Promise<RuntimeReport | string> {
   const args = [
     "--mode",
     mode,
     "--out",
     out,
     ...(filter !== undefined ? ["--filter", filter] : []),
+    ...(suite !== undefined ? ["--suite", suite.name] : []),
   ];
   return runScript<RuntimeReport>(
     runtime,
@@ -88,6 +102,7 @@ function runOn(runtime: RuntimeName, out: string): Promise<RuntimeReport | strin
     args,
     out,
     RUNTIME_DEADLINE_MS,
+    suite?.flags ?? [],
   );
 }
 
@@ -102,6 +117,20 @@ log(
 mkdirSync(outDir, { recursive: true });
 const scratch = join(tmpdir(), `threadkit-bench-${g.process?.pid ?? Date.now()}`);
 mkdirSync(scratch, { recursive: true });
+
+// Thread start from dist/ (P6, `thread.start-join-dist`): an ESM build without types (~1 s of
+// esbuild; the full `npm run build` also writes types and CJS) into the scratch dir, named to
+// every child in THREADKIT_BENCH_DIST. Not in --smoke (kept fast); the case then says why.
+const DIST_CASES = ["thread.start-join-dist", "platform.worker-start-exit-js"];
+if (
+  mode !== "smoke" &&
+  (filter === undefined || filter.split(",").some((p) => DIST_CASES.some((n) => n.includes(p))))
+) {
+  const dist = join(scratch, "dist");
+  const built = buildDist(dist);
+  if (built === undefined) g.process.env.THREADKIT_BENCH_DIST = dist;
+  else log(`✗ dist/ build for thread.start-join-dist failed: ${built}`);
+}
 
 const statuses: RuntimeStatus[] = [];
 const reports: RuntimeReport[] = [];
@@ -118,6 +147,34 @@ for (const [i, runtime] of runtimes.entries()) {
   } else {
     reports.push(result);
     statuses.push({ runtime, version: result.version, ok: true, seconds: result.seconds });
+  }
+}
+
+// V8 shared-struct peers: a flagged process of their own per runtime (see v8_struct_suite.ts).
+const structReports: RuntimeReport[] = [];
+const structFailures: string[] = [];
+if (!flag("no-struct") && (mode !== "smoke" || flag("struct"))) {
+  for (const runtime of runtimes) {
+    const flags = STRUCT_FLAGS[runtime];
+    log(
+      `\n▶ ${runtime}: V8 shared-struct peers, own process (${
+        flags.length > 0 ? flags.join(" ") : "no flag: n/a rows"
+      }; elapsed ${((performance.now() - started) / 1000).toFixed(0)} s)`,
+    );
+    const out = join(scratch, `${runtime}-v8_struct.json`);
+    const suite = { name: "v8_struct", flags };
+    let result = await runOn(runtime, out, suite);
+    if (typeof result === "string" && / on signal /.test(result)) {
+      // The flag is experimental: Node 24.21 under --harmony-struct died of SIGSEGV in 2 of 6
+      // quick runs of this suite here, and in 3 of 8 quick runs of the main suite's handoff
+      // group, which uses no shared struct at all (so the flag, not the native rows). One retry.
+      log(`✗ ${result}\n  retrying once (the V8 flag is experimental)`);
+      result = await runOn(runtime, out, suite);
+    }
+    if (typeof result === "string") {
+      log(`✗ ${result}`);
+      structFailures.push(`V8 shared-struct suite: ${result}`);
+    } else structReports.push(result);
   }
 }
 rmSync(scratch, { recursive: true, force: true });
@@ -147,7 +204,7 @@ if (!flag("no-reference") && filter === undefined) {
   refs = references(plan, log);
 }
 
-const rows = [...reports.flatMap(rowsOf), ...redisRows];
+const rows = [...reports.flatMap(rowsOf), ...structReports.flatMap(rowsOf), ...redisRows];
 const cpu = cpus();
 const report: Report = {
   schema: 1,
@@ -189,6 +246,7 @@ for (const row of targetRows) {
 }
 const failures = [
   ...(redisFailure !== undefined ? [redisFailure] : []),
+  ...structFailures,
   ...statuses.filter((s) => !s.ok).map((s) => s.note!),
   ...rows.filter((r) => r.note?.includes(" failed: ")).map((r) => `${r.runtime}: ${r.note}`),
 ];

@@ -4,8 +4,11 @@
  * `bench/run.ts` starts it once per runtime; it also runs alone:
  *
  *   node bench/runtime.ts --mode quick --out /tmp/node.json [--filter lock.,event.] [--stall-ms 5000]
+ *   node --harmony-struct bench/runtime.ts --suite v8_struct --mode quick --out /tmp/node-v8.json
  *
- * Cases come from every `bench/*_bench.ts` (export `cases`); see `harness/types.ts`.
+ * Cases come from every `bench/*_bench.ts` (export `cases`); see `harness/types.ts`. With
+ * `--suite <name>`, from `bench/<name>_suite.ts` only: a suite that needs its own process (the
+ * V8 shared-struct peers need a V8 flag that must not touch the other rows).
  * Progress goes to stderr, one line per case.
  *
  * @module
@@ -39,12 +42,15 @@ const stall = option("stall-ms");
 const plan: Plan = { ...PLANS[mode], ...(stall !== undefined ? { stallMs: Number(stall) } : {}) };
 const out = option("out");
 const filter = option("filter");
+const suite = option("suite");
 const log = (line: string) => console.error(`[${RUNTIME}] ${line}`);
 
 /** Every case of every `*_bench.ts` beside this script, in file order. */
 async function discover(): Promise<Found[]> {
   const dir = new URL("./", import.meta.url);
-  const files = readdirSync(fileURLToPath(dir)).filter((f) => f.endsWith("_bench.ts")).sort();
+  const files = suite !== undefined
+    ? [`${suite}_suite.ts`]
+    : readdirSync(fileURLToPath(dir)).filter((f) => f.endsWith("_bench.ts")).sort();
   const found: Found[] = [];
   const names = new Set<string>();
   for (const file of files) {
@@ -86,7 +92,11 @@ function rank(group: string): number {
   return i < 0 ? GROUP_ORDER.length : i;
 }
 
-log(`${RUNTIME} ${RUNTIME_VERSION}, ${mode} mode: ${found.length} cases in ${order.length} groups`);
+log(
+  `${RUNTIME} ${RUNTIME_VERSION}${
+    suite !== undefined ? ` (suite ${suite})` : ""
+  }, ${mode} mode: ${found.length} cases in ${order.length} groups`,
+);
 const cases: Measured[] = [];
 for (const [i, group] of order.entries()) {
   log(`group ${i + 1}/${order.length} ${group}`);

@@ -1,10 +1,18 @@
 /**
- * Thread start→join (P6): `thread.start-join` beside `platform.worker-start-exit`.
+ * Thread start→join (P6): `thread.start-join-dist` beside `platform.worker-start-exit-js`, and
+ * the unbuilt sources' `thread.start-join` beside `platform.worker-start-exit`.
  *
+ * - `thread.start-join-dist` (P6, what an npm consumer gets): `Thread` of the tsup build, whose
+ *   workers load only JavaScript (`dist/bootstrap.js` and its chunks, `fixtures/thread_task.mjs`).
+ *   `bench/run.ts` builds it (ESM, no types) into a scratch dir for --quick and full runs and
+ *   names it in `THREADKIT_BENCH_DIST`; without that variable (--smoke, or `runtime.ts` alone)
+ *   the case says so and does not run. Its baseline, `platform.worker-start-exit-js`, is the raw
+ *   worker below with a plain JavaScript module (`fixtures/message_worker.mjs`).
  * - `thread.start-join`: `new Thread(module, { args: [i] }).start()`, then `await join()`, one
- *   thread after another; the module (`fixtures/thread_task.ts`) is a default export returning
- *   `i + 1`. `join()` resolves with the thread's result, which its bootstrap posts just before
- *   the worker ends.
+ *   thread after another, from the unbuilt `.ts` sources (every worker type-strips or transpiles
+ *   the bootstrap's modules); the module (`fixtures/thread_task.ts`) is a default export
+ *   returning `i + 1`. `join()` resolves with the thread's result, which its bootstrap posts just
+ *   before the worker ends.
  * - `platform.worker-start-exit` (the P6 baseline): a raw worker of the kind `Thread` uses on
  *   this runtime (`src/runtime/mod.ts`: Node `node:worker_threads`, Deno and Bun Web Worker) runs
  *   `fixtures/message_worker.ts`; the parent waits for its first message (a small value) and
@@ -19,6 +27,8 @@
  * @module
  */
 
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Thread } from "../mod.ts";
 import { RUNTIME } from "./harness/env.ts";
 import { StallError } from "./harness/control.ts";
@@ -26,7 +36,24 @@ import type { Case, Target } from "./harness/types.ts";
 
 const EMPTY = new URL("./fixtures/empty_worker.ts", import.meta.url);
 const MESSAGE = new URL("./fixtures/message_worker.ts", import.meta.url);
+const MESSAGE_JS = new URL("./fixtures/message_worker.mjs", import.meta.url);
 const TASK = new URL("./fixtures/thread_task.ts", import.meta.url);
+const TASK_JS = new URL("./fixtures/thread_task.mjs", import.meta.url);
+
+/** Why the dist/ rows do not run: no build was named. */
+function noDist(): string | undefined {
+  return distDir() === undefined
+    ? "no dist/ build: bench/run.ts builds one for --quick and full runs (THREADKIT_BENCH_DIST names it)"
+    : undefined;
+}
+
+/** The directory of the dist/ build to measure (set by `bench/run.ts`), or `undefined`. */
+function distDir(): string | undefined {
+  const g = globalThis as any;
+  const dir: string | undefined = g.process?.env?.THREADKIT_BENCH_DIST ??
+    g.Deno?.env.get("THREADKIT_BENCH_DIST");
+  return dir === undefined || dir === "" ? undefined : dir;
+}
 const WebWorker: any = (globalThis as any).Worker;
 const STALL_MS = 30_000;
 
@@ -77,19 +104,18 @@ function startAndJoin(): Promise<void> {
 }
 
 /**
- * `platform.worker-start-exit`: starts one raw worker, waits for its first message and then for
- * its end. Both listeners are set before the worker runs: Node may report the message and the
- * exit in one turn of its event loop.
+ * `platform.worker-start-exit` (`.ts` module) and `-js` (`.mjs`): starts one raw worker on
+ * `module`, waits for its first message and then for its end. Both listeners are set before the
+ * worker runs: Node may report the message and the exit in one turn of its event loop.
  */
-function startMessageExit(): Promise<void> {
-  const name = "platform.worker-start-exit";
+export function startMessageExit(module: URL, name: string): Promise<void> {
   const check = (value: unknown) => {
     if (value !== 42) throw new Error(`${name}: the worker posted ${value}, expected 42`);
   };
   return bounded(name, async (stall) => {
     if (RUNTIME === "node") {
       const { Worker } = await import("node:worker_threads");
-      const worker = new Worker(MESSAGE);
+      const worker = new Worker(module);
       let value: unknown;
       await Promise.race([
         new Promise<void>((resolve, reject) => {
@@ -102,7 +128,7 @@ function startMessageExit(): Promise<void> {
       check(value);
       return;
     }
-    const worker = new WebWorker(MESSAGE.href, { type: "module" });
+    const worker = new WebWorker(module.href, { type: "module" });
     const failed = new Promise<never>((_, reject) => {
       worker.onerror = (event: any) => {
         event.preventDefault?.();
@@ -133,7 +159,10 @@ function startMessageExit(): Promise<void> {
   });
 }
 
-/** P6: Thread start→join within 10% of the raw worker's start → first message → exit. */
+/**
+ * P6: Thread start→join from dist/ within 10% of the raw worker's start → first message → exit
+ * (both plain JavaScript); the unbuilt sources are reported beside it without a target.
+ */
 const P6: Target = { id: "P6", max: 1.1, text: "≤ 1.1× raw worker start → message → exit" };
 
 /** A `main` case that calls `once(i)` n times, one after another. */
@@ -156,7 +185,7 @@ export const cases: Case[] = [
     role: "subject",
     group: "startup",
     unit: "ns/thread",
-    compare: [{ baseline: "platform.worker-start-exit", target: P6 }],
+    compare: [{ baseline: "platform.worker-start-exit", tag: "P6" }],
     minIterations: 1,
     maxIterations: 2_000,
     setup: sequential(async (i) => {
@@ -169,6 +198,31 @@ export const cases: Case[] = [
   },
   {
     kind: "main",
+    name: "thread.start-join-dist",
+    title:
+      "the same with Thread from the tsup build (dist/bootstrap.js, a .mjs thread module): what npm consumers run",
+    role: "subject",
+    group: "startup",
+    unit: "ns/thread",
+    compare: [{ baseline: "platform.worker-start-exit-js", target: P6 }],
+    minIterations: 1,
+    maxIterations: 2_000,
+    skip: noDist,
+    async setup() {
+      const url = pathToFileURL(join(distDir()!, "mod.js"));
+      const { Thread: DistThread } = await import(url.href) as { Thread: typeof Thread };
+      return sequential(async (i) => {
+        const thread = new DistThread<number>(TASK_JS, { args: [i] });
+        thread.start();
+        const value = await thread.join({ timeout: STALL_MS });
+        if (value !== i + 1) {
+          throw new Error(`thread.start-join-dist: got ${value}, expected ${i + 1}`);
+        }
+      })();
+    },
+  },
+  {
+    kind: "main",
     name: "platform.worker-start-exit",
     title: "start a raw worker (Thread's kind), take its first message, wait for its end",
     role: "platform",
@@ -176,7 +230,20 @@ export const cases: Case[] = [
     unit: "ns/thread",
     minIterations: 1,
     maxIterations: 2_000,
-    setup: sequential(startMessageExit),
+    setup: sequential(() => startMessageExit(MESSAGE, "platform.worker-start-exit")),
+  },
+  {
+    kind: "main",
+    name: "platform.worker-start-exit-js",
+    title: "the same raw worker on a plain JavaScript module (.mjs)",
+    role: "platform",
+    group: "startup",
+    unit: "ns/thread",
+    minIterations: 1,
+    maxIterations: 2_000,
+    // Only the baseline of thread.start-join-dist: not run without it (keeps --smoke as fast).
+    skip: noDist,
+    setup: sequential(() => startMessageExit(MESSAGE_JS, "platform.worker-start-exit-js")),
   },
   {
     kind: "main",

@@ -127,3 +127,47 @@ test("bench: --smoke on this runtime writes latest.json, latest.md and latest.sv
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test(
+  "bench: the V8 shared-struct peers run in a process of their own, with the flag (n/a on Bun)",
+  {
+    timeout: 60_000,
+  },
+  () => {
+    const out = mkdtempSync(join(tmpdir(), "threadkit-bench-test-"));
+    try {
+      const env = { ...g.process.env };
+      delete env.NODE_TEST_CONTEXT;
+      // N1 only (in-thread, no workers): proves the flag reaches that process and not the main one.
+      const args = [
+        ...(runtime === "deno" ? ["run", "-A"] : []),
+        join(repo, "bench", "run.ts"),
+        "--smoke",
+        "--struct",
+        "--runtimes",
+        "current",
+        "--filter",
+        "harmony.lock.sync-release",
+        "--out",
+        out,
+      ];
+      const result = spawnSync(exe, args, { cwd: repo, env, encoding: "utf8", timeout: 50_000 });
+      assert.equal(result.status, 0, `bench/run.ts failed:\n${result.stderr}\n${result.stdout}`);
+      const rows: any[] = JSON.parse(readFileSync(join(out, "latest.json"), "utf8")).rows;
+      const ours = rows.find((r) => r.benchmark === "harmony.lock.sync-release");
+      const native = rows.find((r) => r.benchmark === "peer.v8-mutex.lock");
+      assert.ok(ours !== undefined && native !== undefined, JSON.stringify(rows));
+      if (runtime === "bun") {
+        assert.match(ours.note, /skipped: n\/a on Bun/);
+        assert.equal(ours.baseline, null); // no comparison where there is no native
+      } else {
+        assert.ok(native.median > 0, `native figure: ${JSON.stringify(native)}`);
+        assert.equal(ours.baseline, "peer.v8-mutex.lock");
+        assert.equal(ours.target.id, "N1");
+        assert.equal(ours.ratio, ours.median / native.median);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  },
+);

@@ -29,8 +29,20 @@ export function executable(runtime: RuntimeName): string | undefined {
 }
 
 /**
+ * The runtime options that turn on V8's shared structs (`Atomics.Mutex`, `Atomics.Condition`),
+ * for `bench/v8_struct_suite.ts` only; `[]` where there is no such flag (Bun runs
+ * JavaScriptCore). Both spellings checked on Node 24.21 and Deno 2.9.5.
+ */
+export const STRUCT_FLAGS: Record<RuntimeName, string[]> = {
+  node: ["--harmony-struct"],
+  deno: ["--v8-flags=--harmony-struct"],
+  bun: [],
+};
+
+/**
  * Runs `script` (a path) with `args` on `runtime`, which must write JSON to `out`. Resolves with
  * the parsed JSON, or with a string saying why there is none (not found, failed, too slow).
+ * `runtimeFlags` go to the runtime itself (before the script; after `run` on Deno).
  */
 export function runScript<T>(
   runtime: RuntimeName,
@@ -38,10 +50,14 @@ export function runScript<T>(
   args: string[],
   out: string,
   deadlineMs: number,
+  runtimeFlags: string[] = [],
 ): Promise<T | string> {
   const exe = executable(runtime);
   if (exe === undefined) return Promise.resolve(`${runtime} not found (node_modules/.bin or PATH)`);
-  const argv = [...(runtime === "deno" ? ["run", "-A", script] : [script]), ...args];
+  const argv = [
+    ...(runtime === "deno" ? ["run", "-A", ...runtimeFlags, script] : [...runtimeFlags, script]),
+    ...args,
+  ];
   const env = { ...g.process.env };
   delete env.NODE_TEST_CONTEXT; // a node:test parent must not turn the child into a test reporter
   return new Promise((resolve) => {
@@ -60,11 +76,12 @@ export function runScript<T>(
       clearTimeout(timer);
       resolve(`${runtime} could not start: ${error.message}`);
     });
-    child.on("close", (code) => {
+    child.on("close", (code, signal) => {
       clearTimeout(timer);
       if (code !== 0 || !existsSync(out)) {
         const last = tail.trim().split("\n").slice(-3).join(" / ");
-        resolve(`${runtime} exited with code ${code}: ${last}`);
+        const how = code !== null ? `with code ${code}` : `on signal ${signal}`;
+        resolve(`${runtime} exited ${how}: ${last}`);
         return;
       }
       try {
@@ -74,6 +91,25 @@ export function runScript<T>(
       }
     });
   });
+}
+
+/**
+ * Builds threadkit's ESM dist (the npm build's JavaScript, `tsup.config.ts`, without types or
+ * CJS) into `dir`, with tsup on Node. Returns `undefined` on success, else why it failed.
+ */
+export function buildDist(dir: string): string | undefined {
+  const node = executable("node");
+  if (node === undefined) return "node not found";
+  const cli = join(repo, "node_modules", "tsup", "dist", "cli-default.js");
+  const result = spawnSync(node, [cli, "--no-dts", "--format", "esm", "--out-dir", dir], {
+    cwd: repo,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  if (result.status === 0 && existsSync(join(dir, "bootstrap.js"))) return undefined;
+  return `tsup exited with ${result.status ?? result.signal}: ${
+    (result.stderr ?? "").trim().split("\n").slice(-3).join(" / ")
+  }`;
 }
 
 /**

@@ -156,6 +156,11 @@ export function times(r: number | null): string {
   return `${r < 0.1 ? r.toPrecision(2) : r.toFixed(2)}×`;
 }
 
+/** A row whose case or baseline skipped itself as not applicable here (its note says why). */
+function isNotApplicable(row: Row): boolean {
+  return row.note?.includes(" skipped: n/a") === true;
+}
+
 const MARK = { met: "✅ met", missed: "❌ missed", "not run": "⚪ not run" } as const;
 
 interface Pair {
@@ -193,7 +198,11 @@ function cell(
 
 function ratioCell(row: Row | undefined): string {
   if (row === undefined) return "—";
-  if (row.ratio === null) return row.status === "not run" ? MARK["not run"] : "—";
+  if (row.ratio === null) {
+    // A case that cannot exist on this runtime (e.g. V8's natives on Bun) says n/a, not "not run".
+    if (isNotApplicable(row)) return "n/a";
+    return row.status === "not run" ? MARK["not run"] : "—";
+  }
   const mark = row.status === "met" || row.status === "missed" ? ` ${MARK[row.status]}` : "";
   return `${times(row.ratio)}${mark}`;
 }
@@ -251,12 +260,24 @@ export function markdown(report: Report): string {
   );
   if (absent) {
     lines.push(
-      "— : that comparison is not made on that runtime (its baseline runs on the others only).",
+      "— : that comparison is not made on that runtime (its baseline runs on the others only, " +
+        "or is n/a there: the reason is in All figures).",
+      "",
+    );
+  }
+  if (report.rows.some((r) => r.benchmark.startsWith("harmony."))) {
+    lines.push(
+      "N1–N3 (`harmony.*` = threadkit's own case, `peer.v8-*` = V8's native `Atomics.Mutex` / " +
+        "`Atomics.Condition`) come from a separate process per runtime started with the V8 flag " +
+        "(`node --harmony-struct`, `deno run --v8-flags=--harmony-struct`; Bun has none); every " +
+        "other row comes from a process without it (`bench/v8_struct_suite.ts`).",
       "",
     );
   }
   const counts = names.map((n) => {
-    const rs = report.rows.filter((r) => r.runtime === n && r.target !== null);
+    const rs = report.rows.filter((r) =>
+      r.runtime === n && r.target !== null && !isNotApplicable(r)
+    );
     const met = rs.filter((r) => r.status === "met").length;
     return `${n}: ${met}/${rs.length} met`;
   });

@@ -13,8 +13,15 @@
  * - A `node:worker_threads` port's `close` event fires in Bun as soon as its other end is
  *   transferred, while the worker still runs (measured): this adapter never listens to it and
  *   takes the worker's `close` event as the end.
- * - Inside Bun's Web Worker there is no `self.close()` and no `WorkerGlobalScope`, but
- *   `node:worker_threads`' `parentPort` and `process` work: the worker side is Node's, plus:
+ * - Inside Bun's Web Worker there is no `self.close()` and no `WorkerGlobalScope`, but `process`
+ *   works: the worker side is Node's (exit, crash and exit hooks through `process`), except that
+ *   the start message is taken from the worker scope's `message` event rather than from
+ *   `node:worker_threads`' `parentPort`, so that a thread never loads `node:worker_threads`
+ *   (only a pool worker does, to read its port synchronously): loading it took a fresh worker
+ *   3.4–4.1 ms on its own. Thread start → join of a dist/ build, ÷ a raw worker's start →
+ *   message → end, same run: before 3.38× / 3.00× → after 1.16× / 1.49× (two runs of
+ *   `bun bench/probes/thread_start.ts --dist /tmp/after --before /tmp/before --runs 9 --per 6`,
+ *   Bun 1.4.5, 2 CPUs under load average 20–27, so the absolute figures are noise). Plus:
  * - Under `bun test`, a worker's `process.on("uncaughtException" | "unhandledRejection")`
  *   listeners are not called (measured); the global `error` event is (a rejection arrives as an
  *   `error` event too), but `preventDefault()` does not stop the parent's `error` event nor the
@@ -65,11 +72,20 @@ const startBunWorker: Runtime["start"] = (bootstrap, start, options, events) => 
   return refableWorker(wt, worker, port1, options.daemon);
 };
 
-/** Node's worker side, plus the global error events that `bun test` uses instead (see above). */
+/**
+ * Node's worker side, with the start message from the worker scope (see above) and the global
+ * error events that `bun test` uses instead (see above).
+ */
 function bunWorkerSide(): WorkerSide {
   const side = nodeWorkerSide();
   return {
     ...side,
+    onStart(fn) {
+      const scope = globalThis as unknown as {
+        addEventListener(type: "message", fn: (event: MessageEvent) => void, o: object): void;
+      };
+      scope.addEventListener("message", (event) => fn(event.data), { once: true });
+    },
     onCrash(fn) {
       side.onCrash(fn);
       onScopeCrash(fn);

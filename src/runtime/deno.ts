@@ -123,6 +123,13 @@ const startDenoWorker: Runtime["start"] = (bootstrap, start, options, events) =>
  * it can be read synchronously even there.
  */
 function denoWebWorkerSide(): WorkerSide {
+  // Loaded at once although only a pool worker reads a port synchronously. Tried and not adopted
+  // (issue 9): loading it on first use, as Bun's side does, took Thread start → join of a dist/
+  // build from 1.20× / 1.73× to 1.00× / 1.00× a raw worker (`deno run -A
+  // bench/probes/thread_start.ts`, two runs; loading `node:worker_threads` cost a fresh worker
+  // 250–344 ms under load average ~20), but the owner-death latency tests of thread_test.ts
+  // (≤ 250 ms) then failed in 4 of 10 filtered runs against 0 of 10 without it, alternated on
+  // the same loaded machine, for a reason not found yet.
   const wt = workerThreads();
   return { ...webWorkerSide(), receiveSync: (port: MessagePort) => receiveOn(wt, port) };
 }
