@@ -24,8 +24,7 @@ import { slotsOf } from "./fixtures/checks.ts";
 
 const FAIR_OPS = new URL("./fixtures/fair_ops.ts", import.meta.url);
 const STOP = 0;
-/** Semaphore slots (src/semaphore.ts): the permit count, slow-path waiters, the hand-off word. */
-const VALUE = 0;
+/** Semaphore slots (src/semaphore.ts): slow-path waiters, the hand-off word. */
 const WAITERS = 1;
 const STARVE = 4;
 /** One starving waiter in STARVE (`starving << 16 | handed`). */
