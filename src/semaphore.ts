@@ -42,8 +42,11 @@
  * does (not a named one, as for the lock word: one that cannot run does not stall the
  * hand-off). A starving waiter that leaves without one (timeout, abort, error, or it found a
  * permit in VALUE or a dead holder's) uncounts itself, returning an excess reserved permit to
- * VALUE. So the mode lasts exactly while somebody starves, and a waiter's wait is bounded by
- * the threshold plus the releases owed to the starving waiters counted before it.
+ * VALUE. So the mode lasts exactly while somebody starves. What is bounded is barging: once a
+ * waiter starves, no barger takes a permit it lacks; among starving waiters the hand-offs go to
+ * whichever runs, not in arrival order (as for the lock word). A starving waiter that takes a
+ * permit handed for another's lack looks at VALUE for that other (`rescue`), since it skipped
+ * the look its count promised (see the STARVE invariant).
  *
  * The price on the uncontended release is one load (STARVE, before its CAS: a permit must go
  * to the starving waiters *instead* of VALUE, or a barger could take it first); the acquire
@@ -56,18 +59,24 @@
  * consumed signal rather than a held resource, so only permits taken by `hold()`/`holdSync()`
  * (whose guard says "I hold this") are *attributed* to the thread that took them, until that
  * thread releases (a release by a thread that holds none changes no attribution). Each thread
- * claims one HOLDER entry on its first guarded acquire; HELD is written only by its thread (and, once the runtime layer has marked that thread
- * ended, by the one waiter that reclaims it with a CAS to 0). A thread releases its attribution
- * before it raises VALUE, so a thread that dies mid-release loses at most the permits in flight,
- * never invents one. Waiters poll the liveness of watched holders every `OWNER_POLL_MS`; the first
- * to see an ended holder with HELD > 0 takes those permits: it keeps one (and gets
- * `OwnerDiedError` holding it) and returns the rest to VALUE. With all HOLDER_ENTRIES claimed by
- * live threads, later threads' permits go unattributed (no recovery for them).
+ * claims one HOLDER entry when it first asks for a guard; HELD is written only by its thread
+ * (and, once the runtime layer has marked that thread ended, by the one waiter that reclaims it
+ * with a CAS to 0). The attribution is made in the same synchronous step as the take (the
+ * slow path does it, not a later reaction of the async promise: issue 10), so a thread can end
+ * holding an unattributed permit only if `terminate()` stops it between those two adjacent
+ * atomic operations. A thread releases its attribution before it raises VALUE, so a thread that
+ * dies mid-release loses at most the permits in flight, never invents one. Waiters poll the
+ * liveness of watched holders every `OWNER_POLL_MS`; the first to see ended holders with
+ * HELD > 0 takes all of their permits in one pass: it keeps one and returns the rest to VALUE,
+ * and its `OwnerDiedError` names every holder it took permits from, with how many
+ * (`ownerIdent` is the first). With all HOLDER_ENTRIES claimed by live threads, later threads'
+ * permits go unattributed (no recovery for them).
  *
  * ## Uncontended cost (issue 9)
  * `acquireSync()` is one CAS on a guessed VALUE (`#guess`, the value this object last saw), and
  * `release()` of one permit by a thread with nothing attributed is one CAS likewise plus the two
- * reads that decide whether to wake (WAITERS, ASYNC); the ceiling is read from BOUND once, at
+ * reads that decide whether to wake (WAITERS, ASYNC) and, since issue 10, one read of STARVE
+ * before the CAS (see "Fairness"); the ceiling is read from BOUND once, at
  * construction. `node bench/probes/uncontended.ts <before>/mod.ts ./mod.ts` (fastest of 300
  * batches, same run, 2 CPUs at load ~38), `acquireSync()+release()` ÷ the CAS+store floor, before
  * → after: Node 2.77× → 1.79×, Deno 3.19× → 2.11×, Bun 4.52× → 2.92× (Lock in the same runs:
@@ -259,15 +268,19 @@ function handOff(i32: Int32Array, n: number): number {
   }
 }
 
-/** A starving waiter takes a handed permit: one CAS `(s, h) → (s-1, h-1)`, when `h > 0`. */
-function takeHanded(i32: Int32Array): boolean {
+/**
+ * A starving waiter takes a handed permit: one CAS `(s, h) → (s-1, h-1)`, when `h > 0`. Returns
+ * -1 when it took one, else the word it saw last, whose `h` is 0: the value to sleep on (a word
+ * with no handed permit is safe to sleep on whatever happened in between; a hand-off changes it).
+ */
+function takeHanded(i32: Int32Array): number {
   let word = Atomics.load(i32, STARVE);
   while ((word & HANDED) !== 0) {
     const seen = Atomics.compareExchange(i32, STARVE, word, word - ONE_STARVING - 1);
-    if (seen === word) return true;
+    if (seen === word) return -1;
     word = seen;
   }
-  return false;
+  return word;
 }
 
 /** A waiter counts itself starving (`s + 1`). `false` when STARVE counts MAX_STARVING already. */
@@ -338,13 +351,20 @@ function* acquireSlow(
     const park: Park = { i32, index: VALUE, expected: 0, deadline, asyncCount: ASYNC };
     const watched = { any: false };
     for (;;) {
-      // Read STARVE before looking for permits: a hand-off after this look changes the word,
-      // so our park on it returns at once ("not-equal").
-      const word = starving ? Atomics.load(i32, STARVE) : 0;
       // Starving: a handed permit first (the CAS uncounts us), then VALUE like anyone else.
-      if (starving && takeHanded(i32)) {
+      // `word`, the STARVE we saw with no handed permit, is what we sleep on: a hand-off after
+      // this look changes it, so our park returns at once ("not-equal"); and should the word
+      // come back to the same value (ABA), it still holds no handed permit for us to miss
+      // (found by models/semaphore.pml, which slept on a word read before the look).
+      const word = starving ? takeHanded(i32) : 0;
+      if (word === -1) {
         starving = false;
         if (heldAt >= 0) Atomics.add(i32, heldAt, 1);
+        // We took a permit handed for another starving waiter's lack (any of them may take it),
+        // without the look at VALUE our count in STARVE promised: take that look for it now.
+        // Without it, a permit a releaser left in VALUE can sit beside a starving sleeper whose
+        // hand-off we took (found by models/semaphore.pml, release(2) to two starving waiters).
+        if (Atomics.load(i32, VALUE) !== 0) rescue(i32);
         return true;
       }
       if (tryTake(i32)) {
@@ -441,7 +461,9 @@ function checkValue(kind: string, value: unknown): number {
  *   threads per semaphore are tracked). Permits taken with `acquire*` may be consumed signals and
  *   are never reclaimed.
  * - `release(n)` wakes at most `n` sleepers, and none when nobody waits.
- * - Not fair; spurious wake-ups never surface.
+ * - Barging with a bound: a released permit goes to whoever takes it first, until a waiter has
+ *   waited 1 ms; releases then hand permits to such waiters directly (see "Fairness" in the
+ *   module doc). Spurious wake-ups never surface.
  *
  * Happens-before: a `release` synchronizes before the acquire that takes one of its permits.
  *
