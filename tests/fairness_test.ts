@@ -9,7 +9,15 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BoundedSemaphore, Condition, Lock, NotOwnedError, RLock, Semaphore } from "../mod.ts";
+import {
+  BoundedSemaphore,
+  Condition,
+  Lock,
+  NotOwnedError,
+  RLock,
+  RWLock,
+  Semaphore,
+} from "../mod.ts";
 import { currentIdent } from "../src/internal/ident.ts";
 import {
   HANDOFF,
@@ -306,3 +314,35 @@ test("Semaphore: seeded stress across 4 workers — waiters starve, time out and
     throw error;
   }
 });
+
+for (const mode of ["sync", "async"] as const) {
+  test(`RWLock: three workers reading in a tight loop cannot starve a ${mode} writer`, async () => {
+    const rw = new RWLock();
+    const ctl = new SharedArrayBuffer(8);
+    // Three readers whose read sections overlap: without writer preference the lock is never
+    // free of readers while they run (20 s), so a writer would wait that long.
+    const readers = [0, 1, 2].map(() =>
+      spawn<number>("readHammer", { handle: rw.handle, ctl, holdUs: 50 }, 30_000, FAIR_OPS)
+    );
+    const writer = spawn<{ acquired: boolean; waited: number }>(
+      "waiter",
+      { kind: "RWLock", handle: rw.handle, ctl, mode, after: 300, timeout: 5000 },
+      30_000,
+      FAIR_OPS,
+    );
+    let outcome: { acquired: boolean; waited: number };
+    let rounds: number[];
+    try {
+      outcome = await writer.result;
+    } finally {
+      Atomics.store(new Int32Array(ctl), STOP, 1);
+      rounds = await Promise.all(readers.map((r) => r.result));
+    }
+    console.log(
+      `RWLock ${mode} writer: waited ${outcome.waited.toFixed(2)} ms; reader rounds ${rounds}`,
+    );
+    assert.equal(outcome.acquired, true, "the writer got the lock before its timeout");
+    assert.equal(rw.writeLocked, false);
+    assert.equal(rw.readers, 0);
+  });
+}
