@@ -2,26 +2,26 @@
  * semaphore.pml: the permit count, the waiter count and the hand-off word of src/semaphore.ts.
  *
  * Mirrors (see models/README.md for the line table):
- *   try_take      tryTake (semaphore.ts:144-152)
- *   acquire_slow  acquireSlow (semaphore.ts:326-390), after the fast tryTake of #acquireSync
- *                 (semaphore.ts:561)
- *   release       Semaphore.release(n) (semaphore.ts:639-695): the look at STARVE (:653/:673),
- *                 the raise of VALUE by what is not owed (:687), handOff (:692, 247-259), the
- *                 owed permits nobody lacks any more back to VALUE (:693), raised (:694);
+ *   try_take      tryTake (semaphore.ts:153-161)
+ *   acquire_slow  acquireSlow (semaphore.ts:339-410), after the fast tryTake of #acquireSync
+ *                 (semaphore.ts:583)
+ *   release       Semaphore.release(n) (semaphore.ts:661-717): the look at STARVE (:675/:695),
+ *                 the raise of VALUE by what is not owed (:709), handOff (:714, 256-269), the
+ *                 owed permits nobody lacks any more back to VALUE (:715), raised (:716);
  *                 unbounded, no attribution
- *   raised        raised (semaphore.ts:206-213), rescue (221-241)
- *   take_handed, starve, unstarve   (semaphore.ts:263-306)
+ *   raised        raised (semaphore.ts:215-222), rescue (230-250)
+ *   take_handed, starve, unstarve   (semaphore.ts:276-319)
  *
  * Slots as in the code: mem[VALUE] permits, mem[WAITERS] threads in the slow path, mem[ASYNC]
  * async waiters registered on VALUE, mem[STARVE] the hand-off word, mem[SASYNC] async waiters
  * registered on STARVE. STARVE is `s * 16 + h` here (`s << 16 | h` in the code): s starving
  * waiters, h permits handed to them. Owner death (attributed permits, reclaim/keepOne) is not
- * modelled: no permit here is attributed, so reclaim finds none (semaphore.ts:356).
+ * modelled: no permit here is attributed, so reclaim finds none (semaphore.ts:376).
  *
- * Time: a waiter that is not starving parks with the starve timer (:378), which may fire at any
+ * Time: a waiter that is not starving parks with the starve timer (:398), which may fire at any
  * moment of that sleep (it fires once: the waiter is then due); a due waiter that has parked
- * before counts itself starving (:364) and looks again before sleeping, on STARVE (:373). A
- * timed waiter's own deadline may pass at its check (:362) or while it sleeps on STARVE.
+ * before counts itself starving (:384) and looks again before sleeping, on STARVE (:393). A
+ * timed waiter's own deadline may pass at its check (:382) or while it sleeps on STARVE.
  *
  * Workload: acquirer A (no timeout) takes a permit; acquirer B (with a deadline, each park sync or
  * async) takes one or gives up, and with B_GIVES_BACK releases it again; releaser R calls
@@ -42,17 +42,17 @@
  * for nobody); no invalid end state.
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_WAKE_ONE              release(n) wakes one sleeper, not n (:212)
- *   MUTANT_WAITERS_FIRST         release reads WAITERS before raising VALUE (:210 before :687)
+ *   MUTANT_WAKE_ONE              release(n) wakes one sleeper, not n (:221)
+ *   MUTANT_WAITERS_FIRST         release reads WAITERS before raising VALUE (:219 before :709)
  *   MUTANT_DEADLINE_BEFORE_TAKE  a woken waiter checks its deadline before it tries to take
- *                                (:362 before :345-350)
- *   MUTANT_NO_WAITERS_COUNT      the slow path does not count itself in WAITERS (:332)
+ *                                (:382 before :359-370)
+ *   MUTANT_NO_WAITERS_COUNT      the slow path does not count itself in WAITERS (:345)
  *   MUTANT_UNSTARVE_DROPS_HANDED a starving waiter that leaves uncounts itself and the permit
- *                                handed to it, without returning that permit to VALUE (:294-299)
- *   MUTANT_NO_RESCUE             raised() does not look at STARVE (:211): a waiter that starves
+ *                                handed to it, without returning that permit to VALUE (:307-312)
+ *   MUTANT_NO_RESCUE             raised() does not look at STARVE (:220): a waiter that starves
  *                                after the release looked sleeps on STARVE beside a permit
  *   MUTANT_TAKER_SKIPS_LOOK      a starving waiter that takes a handed permit does not look at
- *                                VALUE (:352; the first version of the code): the permit was
+ *                                VALUE (:367; the first version of the code): the permit was
  *                                handed for another starving waiter's lack, who may sleep beside
  *                                a permit left in VALUE
  *   MUTANT_STALE_SLEEP_WORD      a starving waiter sleeps on the STARVE it read before looking
@@ -80,8 +80,8 @@
 #include "futex.pml"
 
 /*
- * How a sleeper that is not starving wakes by time (:378): its starve timer, once (its deadline
- * is then judged at :362); without the hand-off, its deadline.
+ * How a sleeper that is not starving wakes by time (:398): its starve timer, once (its deadline
+ * is then judged at :382); without the hand-off, its deadline.
  */
 #ifdef NO_HANDOFF
 #define TIMER timed
@@ -98,12 +98,12 @@ byte released, taken;
 #define H(w) ((w) % ONE_STARVING)
 #define LACKING(w) (S(w) - H(w))
 
-/* tryTake (semaphore.ts:144): sets `got`; `ghost`: an acquirer's take (not rescue's move). */
+/* tryTake (semaphore.ts:153): sets `got`; `ghost`: an acquirer's take (not rescue's move). */
 inline try_take(ghost, got) {
-  value = mem[VALUE];                                   /* :145 */
+  value = mem[VALUE];                                   /* :154 */
   do
-  :: value > 0 ->                                       /* :146 */
-    atomic {                                            /* :147 CAS value -> value - 1 */
+  :: value > 0 ->                                       /* :155 */
+    atomic {                                            /* :156 CAS value -> value - 1 */
       if
       :: mem[VALUE] == value ->
         mem[VALUE] = value - 1; got = true;
@@ -115,30 +115,30 @@ inline try_take(ghost, got) {
       fi
     }
     if
-    :: got -> break                                     /* :148 */
+    :: got -> break                                     /* :157 */
     :: else -> skip
     fi
-  :: else -> break                                      /* :151 */
+  :: else -> break                                      /* :160 */
   od;
   value = 0
 }
 
-/* rescue (semaphore.ts:221): move permits from VALUE to starving waiters that lack one. */
+/* rescue (semaphore.ts:230): move permits from VALUE to starving waiters that lack one. */
 inline rescue() {
   moved = false;
-  word = mem[STARVE];                                   /* :223 */
+  word = mem[STARVE];                                   /* :232 */
   do
-  :: LACKING(word) > 0 ->                               /* :224 */
+  :: LACKING(word) > 0 ->                               /* :233 */
     carry = false;
     try_take(false, carry);
     if
-    :: !carry -> break                                  /* :224 VALUE empty */
+    :: !carry -> break                                  /* :233 VALUE empty */
     :: else -> skip
     fi;
-    do                                                  /* :226 we hold one permit */
-    :: LACKING(word) <= 0 -> mem[VALUE]++; break        /* :227-229 back to VALUE */
+    do                                                  /* :235 we hold one permit */
+    :: LACKING(word) <= 0 -> mem[VALUE]++; break        /* :236-238 back to VALUE */
     :: else ->
-      atomic {                                          /* :231 CAS h + 1 */
+      atomic {                                          /* :240 CAS h + 1 */
         if
         :: mem[STARVE] == word ->
           mem[STARVE] = word + 1; carry = false; moved = true;
@@ -147,39 +147,39 @@ inline rescue() {
         fi
       }
       if
-      :: !carry -> break                                /* :233-234 handed */
+      :: !carry -> break                                /* :242-243 handed */
       :: else -> skip
       fi
     od;
-    word = mem[STARVE]                                  /* :238 */
+    word = mem[STARVE]                                  /* :247 */
   :: else -> break
   od;
   carry = false;
   if
-  :: moved -> futex_wake(STARVE, ALL, SASYNC, wk)       /* :240 */
+  :: moved -> futex_wake(STARVE, ALL, SASYNC, wk)       /* :249 */
   :: else -> skip
   fi;
   word = 0; moved = false
 }
 
-/* raised(n) (semaphore.ts:206): after VALUE was raised by n. */
+/* raised(n) (semaphore.ts:215): after VALUE was raised by n. */
 inline raised(n) {
 #ifndef MUTANT_WAITERS_FIRST
-  w = mem[WAITERS];                                     /* :210 */
+  w = mem[WAITERS];                                     /* :219 */
   w = w + mem[ASYNC];
 #endif
   if
   :: w != 0 ->
 #ifndef MUTANT_NO_RESCUE
     if
-    :: mem[STARVE] != 0 -> rescue()                     /* :211 */
+    :: mem[STARVE] != 0 -> rescue()                     /* :220 */
     :: else -> skip
     fi;
 #endif
 #ifdef MUTANT_WAKE_ONE
     futex_wake(VALUE, 1, ASYNC, wk)
 #else
-    futex_wake(VALUE, n, ASYNC, wk)                     /* :212 */
+    futex_wake(VALUE, n, ASYNC, wk)                     /* :221 */
 #endif
   :: else -> skip
   fi;
@@ -187,14 +187,14 @@ inline raised(n) {
 }
 
 /*
- * takeHanded (semaphore.ts:263): sets `took` and clears `starving` on success; else `seen` is the
+ * takeHanded (semaphore.ts:276): sets `took` and clears `starving` on success; else `seen` is the
  * word it saw last, with h = 0 (the value to sleep on).
  */
 inline take_handed() {
-  word = mem[STARVE];                                   /* :264 */
+  word = mem[STARVE];                                   /* :277 */
   do
   :: H(word) != 0 ->
-    atomic {                                            /* :266 CAS (s, h) -> (s-1, h-1) */
+    atomic {                                            /* :279 CAS (s, h) -> (s-1, h-1) */
       if
       :: mem[STARVE] == word ->
         mem[STARVE] = word - ONE_STARVING - 1; took = true; starving = false;
@@ -216,12 +216,12 @@ inline take_handed() {
   word = 0
 }
 
-/* unstarve (semaphore.ts:291): a starving waiter leaves without a handed permit. */
+/* unstarve (semaphore.ts:304): a starving waiter leaves without a handed permit. */
 inline unstarve() {
-  word = mem[STARVE];                                   /* :292 */
+  word = mem[STARVE];                                   /* :305 */
   do
   :: true ->
-    atomic {                                            /* :294-295 CAS */
+    atomic {                                            /* :307-308 CAS */
       if
       :: mem[STARVE] == word ->
 #ifdef MUTANT_UNSTARVE_DROPS_HANDED
@@ -249,24 +249,24 @@ inline unstarve() {
   ok = false; word = 0;
   if
   :: excess ->
-    mem[VALUE]++;                                       /* :298 */
+    mem[VALUE]++;                                       /* :311 */
 #ifdef MUTANT_WAITERS_FIRST
     w = mem[WAITERS]; w = w + mem[ASYNC];
 #endif
-    raised(1)                                           /* :299 */
+    raised(1)                                           /* :312 */
   :: else -> skip
   fi;
   excess = false;
-  if                                                    /* :305 settle aborted async waits */
+  if                                                    /* :318 settle aborted async waits */
   :: mem[SASYNC] != 0 -> futex_wake(STARVE, ALL, SASYNC, wk)
   :: else -> skip
   fi
 }
 
-/* acquireSlow (semaphore.ts:326), returns with `took` or gives up (`expired`). */
+/* acquireSlow (semaphore.ts:339), returns with `took` or gives up (`expired`). */
 inline acquire_slow() {
 #ifndef MUTANT_NO_WAITERS_COUNT
-  mem[WAITERS]++;                                       /* :332 count ourselves first */
+  mem[WAITERS]++;                                       /* :345 count ourselves first */
 #endif
   do
   :: true ->
@@ -287,44 +287,44 @@ inline acquire_slow() {
     fi;
 #endif
     if
-    :: starving -> take_handed()                        /* :343-345 */
+    :: starving -> take_handed()                        /* :359 */
     :: else -> seen = 0
     fi;
     if
     :: took ->
 #ifndef MUTANT_TAKER_SKIPS_LOOK
       if
-      :: mem[VALUE] != 0 -> rescue()                    /* :352 the look at VALUE */
+      :: mem[VALUE] != 0 -> rescue()                    /* :367 the look at VALUE */
       :: else -> skip
       fi;
 #endif
       break
     :: else -> skip
     fi;
-    try_take(true, took);                               /* :350 */
+    try_take(true, took);                               /* :370 */
     if
     :: took -> break
     :: else -> skip
     fi;
-    /* :356 reclaim: no attributed permits */
-    if                                                  /* :361-362 the deadline may pass */
+    /* :376 reclaim: no attributed permits */
+    if                                                  /* :381-382 the deadline may pass */
     :: timed && !expired -> expired = true
     :: true -> skip
     fi;
     if
-    :: expired -> break                                 /* :362 */
+    :: expired -> break                                 /* :382 */
     :: !expired && parked && !starving && due ->
-      atomic { mem[STARVE] = mem[STARVE] + ONE_STARVING }; /* :364 starve() */
-      starving = true                                   /* :366-367 look again */
+      atomic { mem[STARVE] = mem[STARVE] + ONE_STARVING }; /* :384 starve() */
+      starving = true                                   /* :386-387 look again */
     :: else ->
-      parked = true;                                    /* :363 since */
+      parked = true;                                    /* :383 since */
       if
-      :: starving ->                                    /* :372-376 on STARVE */
+      :: starving ->                                    /* :392-396 on STARVE */
         if
         :: asyncWait -> futex_wait_async(me - 1, STARVE, seen, SASYNC, timed, expired, false, res)
         :: true -> futex_wait(me - 1, STARVE, seen, timed, expired, false, res)
         fi
-      :: else ->                                        /* :378 on VALUE, the starve timer */
+      :: else ->                                        /* :398 on VALUE, the starve timer */
         if
         :: asyncWait -> futex_wait_async(me - 1, VALUE, 0, ASYNC, TIMER, FIRED, false, res)
         :: true -> futex_wait(me - 1, VALUE, 0, TIMER, FIRED, false, res)
@@ -334,19 +334,19 @@ inline acquire_slow() {
     fi
   od;
   if
-  :: starving -> unstarve()                             /* :387 finally */
+  :: starving -> unstarve()                             /* :407 finally */
   :: else -> skip
   fi;
 #ifndef MUTANT_NO_WAITERS_COUNT
-  mem[WAITERS]--                                        /* :388 finally */
+  mem[WAITERS]--                                        /* :408 finally */
 #else
   skip
 #endif
 }
 
-/* release(n) (semaphore.ts:639), the general path (the fast path is it with owed = 0). */
+/* release(n) (semaphore.ts:661), the general path (the fast path is it with owed = 0). */
 inline release(n) {
-  word = mem[STARVE];                                   /* :653 / :673 */
+  word = mem[STARVE];                                   /* :675 / :695 */
   if
   :: LACKING(word) < n -> owed = LACKING(word)
   :: else -> owed = n
@@ -355,11 +355,11 @@ inline release(n) {
 #ifdef MUTANT_WAITERS_FIRST
   w = mem[WAITERS]; w = w + mem[ASYNC];
 #endif
-  value = mem[VALUE];                                   /* :676 */
+  value = mem[VALUE];                                   /* :698 */
   do
-  :: owed == n -> released = released + n; break        /* :686 nothing for VALUE */
+  :: owed == n -> released = released + n; break        /* :708 nothing for VALUE */
   :: else ->
-    atomic {                                            /* :687 CAS value -> value + n - owed */
+    atomic {                                            /* :709 CAS value -> value + n - owed */
       if
       :: mem[VALUE] == value ->
         mem[VALUE] = value + n - owed; released = released + n; ok = true
@@ -373,20 +373,20 @@ inline release(n) {
   od;
   ok = false; value = 0;
   handed = 0;
-  if                                                    /* :692 handOff(owed) */
+  if                                                    /* :714 handOff(owed) */
   :: owed > 0 ->
-    word = mem[STARVE];                                 /* :248 */
+    word = mem[STARVE];                                 /* :257 */
     do
     :: true ->
       if
-      :: LACKING(word) < owed -> k = LACKING(word)      /* :250 */
+      :: LACKING(word) < owed -> k = LACKING(word)      /* :259 */
       :: else -> k = owed
       fi;
       if
-      :: k <= 0 -> break                                /* :251 */
+      :: k <= 0 -> break                                /* :260 */
       :: else -> skip
       fi;
-      atomic {                                          /* :252 CAS h + k */
+      atomic {                                          /* :261 CAS h + k */
         if
         :: mem[STARVE] == word ->
           mem[STARVE] = word + k; handed = k; assert(H(mem[STARVE]) <= S(mem[STARVE]))
@@ -394,7 +394,7 @@ inline release(n) {
         fi
       }
       if
-      :: handed > 0 -> futex_wake(STARVE, ALL, SASYNC, wk); break /* :255 */
+      :: handed > 0 -> futex_wake(STARVE, ALL, SASYNC, wk); break /* :264 */
       :: else -> skip
       fi
     od;
@@ -402,11 +402,11 @@ inline release(n) {
   :: else -> skip
   fi;
   if
-  :: handed < owed -> mem[VALUE] = mem[VALUE] + owed - handed /* :693 */
+  :: handed < owed -> mem[VALUE] = mem[VALUE] + owed - handed /* :715 */
   :: else -> skip
   fi;
   if
-  :: handed < n -> raised(n - handed)                   /* :694 */
+  :: handed < n -> raised(n - handed)                   /* :716 */
   :: else -> skip
   fi;
   owed = 0; handed = 0
@@ -416,7 +416,7 @@ inline release(n) {
 proctype Acquirer(byte me; bool timed; bool asyncWait; bool givesBack) {
   byte value, res, w, wk, word, seen, owed, handed, k;
   bool took, expired, ok, starving, parked, due, moved, excess, carry;
-  try_take(true, took);                                 /* :561 fast path */
+  try_take(true, took);                                 /* :583 fast path */
   if
   :: !took -> acquire_slow()
   :: else -> skip
