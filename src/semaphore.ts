@@ -82,7 +82,10 @@
  * → after: Node 2.77× → 1.79×, Deno 3.19× → 2.11×, Bun 4.52× → 2.92× (Lock in the same runs:
  * 1.21×, 1.40×, 2.00×). Removing the two wake reads measured a further ~12 ns (to ~2.1× on Node):
  * what is left of the gap is theirs, and only a futex layer that counts async registrations in
- * WAITERS itself could drop one.
+ * WAITERS itself could drop one. The hand-off's read of STARVE (issue 10) costs ~5-6 ns of that
+ * pair on Node: `nice npx node bench/probes/uncontended.ts /tmp/before/mod.ts ./mod.ts`, before =
+ * `4997e11`, two runs at load ~23: 35.9 → 40.9 ns and 32.7 → 38.8 ns (1.86× → 2.12×, 1.69× →
+ * 2.00× the floor), Lock in the same runs 1.02× (same code); Deno and Bun not measured.
  *
  * @module
  */
