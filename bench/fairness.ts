@@ -6,11 +6,13 @@
  * the copies alternating round by round, so they share the machine's noise.
  *
  *   node bench/fairness.ts [--before /tmp/before/mod.ts] [--rounds 4] [--ms 1500] [--workers 8]
- *                          [--kinds lock,semaphore,rwlock] [--out bench/results/fairness.md]
+ *                          [--kinds lock,semaphore,rwlock,rwlock-writer] [--out bench/results/fairness.md]
  *
  * `--before` names an older copy of the library (`git archive <commit> mod.ts src package.json |
  * tar -x -C /tmp/before`), measured beside this tree. Kinds: `lock` (Lock.acquireSync), `semaphore`
- * (Semaphore(1).acquireSync), `rwlock` (RWLock.writeSync: every worker a writer).
+ * (Semaphore(1).acquireSync), `rwlock` (RWLock.writeSync: every worker a writer), `rwlock-writer`
+ * (one worker writes with writeSync while the others read with readSync in the same loop: only the
+ * writer's waits are recorded, so its rows are one writer's wait under a stream of readers).
  *
  * @module
  */
@@ -19,7 +21,7 @@ import { writeFileSync } from "node:fs";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { RUNTIME, RUNTIME_VERSION } from "./harness/env.ts";
 
-type Kind = "lock" | "semaphore" | "rwlock";
+type Kind = "lock" | "semaphore" | "rwlock" | "rwlock-writer";
 
 interface Job {
   lib: string;
@@ -28,6 +30,8 @@ interface Job {
   ctl: SharedArrayBuffer;
   ms: number;
   workers: number;
+  /** This worker's index (0..workers-1); in `rwlock-writer`, worker 0 is the writer. */
+  index: number;
 }
 
 /** Control slots: workers ready, go, acquisitions so far (counted inside the critical section). */
@@ -72,11 +76,18 @@ async function workerMain(job: Job): Promise<void> {
   } else {
     const rw = lib.RWLock.from(job.handle);
     let guard: { release(): void } | undefined;
-    enter = () => {
-      guard = rw.writeSync({ timeout: stallMs });
-    };
+    const reader = job.kind === "rwlock-writer" && job.index !== 0;
+    enter = reader
+      ? () => {
+        guard = rw.readSync({ timeout: stallMs });
+      }
+      : () => {
+        guard = rw.writeSync({ timeout: stallMs });
+      };
     leave = () => guard!.release();
   }
+  // Readers of `rwlock-writer` load the lock; only the writer's waits are recorded.
+  const records = job.kind !== "rwlock-writer" || job.index === 0;
   // Per acquisition: the wait in ms, then how many acquisitions others made meanwhile (overtakes).
   const waits: number[] = [];
   let stall = 0;
@@ -89,7 +100,8 @@ async function workerMain(job: Job): Promise<void> {
     const seen = Atomics.load(ctl, COUNT);
     enter();
     const got = performance.now();
-    waits.push(got - t, Atomics.add(ctl, COUNT, 1) - seen);
+    const count = Atomics.add(ctl, COUNT, 1);
+    if (records) waits.push(got - t, count - seen);
     const gap = busy(1); // the critical section
     if (gap > stall) stall = gap;
     leave();
@@ -108,8 +120,8 @@ function runOnce(lib: string, kind: Kind, ms: number, workers: number): Promise<
       : new m.RWLock().handle;
     const ctl = new SharedArrayBuffer(12);
     const i32 = new Int32Array(ctl);
-    const job: Omit<Job, "ms"> & { ms: number } = { lib, kind, handle, ctl, ms, workers };
-    const all = Array.from({ length: workers }, () => {
+    const all = Array.from({ length: workers }, (_, index) => {
+      const job: Job = { lib, kind, handle, ctl, ms, workers, index };
       const w = new Worker(new URL(import.meta.url), { workerData: job });
       return new Promise<number[]>((resolve, reject) => {
         w.on("message", (waits: number[]) => {
@@ -147,7 +159,7 @@ async function main(): Promise<void> {
   const rounds = Number(option("rounds", "4"));
   const ms = Number(option("ms", "1500"));
   const workers = Number(option("workers", "8"));
-  const kinds = option("kinds", "lock,semaphore,rwlock").split(",") as Kind[];
+  const kinds = option("kinds", "lock,semaphore,rwlock,rwlock-writer").split(",") as Kind[];
   const out = option("out", "");
   const copies: [string, string][] = [];
   const before = option("before", "");

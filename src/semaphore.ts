@@ -3,39 +3,89 @@
  *
  * Layout: Int32Array, 4-byte slots, byteOffset % 4 === 0
  * | slot | name    | meaning                                                        |
- * | 0    | VALUE   | permits available, 0..2^31-1                                   |
+ * | 0    | VALUE   | permits available to anyone, 0..2^31-1                         |
  * | 1    | WAITERS | threads/tasks inside the slow path (sync and async)            |
  * | 2    | ASYNC   | async waiters registered on VALUE (counted by the futex layer)  |
  * | 3    | BOUND   | BoundedSemaphore: the initial value, the ceiling; -1 otherwise  |
- * | 4+2k | HOLDER  | k < HOLDER_ENTRIES: ident of a thread permits are attributed to, 0 free |
- * | 5+2k | HELD    | permits attributed to that thread                               |
- * Invariant: a waiter is counted in WAITERS before it reads VALUE for the last time before
- * sleeping, and `release` raises VALUE before it reads WAITERS; so either the waiter sees the new
- * permits or the releaser sees the waiter and wakes it. Waiters sleep only while VALUE is 0.
+ * | 4    | STARVE  | `starving << 16 \| handed`: the hand-off word (see "Fairness")  |
+ * | 5    | SASYNC  | async waiters registered on STARVE (counted by the futex layer) |
+ * | 6+2k | HOLDER  | k < HOLDER_ENTRIES: ident of a thread permits are attributed to, 0 free |
+ * | 7+2k | HELD    | permits attributed to that thread                               |
+ * Invariant (VALUE): a waiter is counted in WAITERS before it reads VALUE for the last time
+ * before sleeping, and whoever raises VALUE reads WAITERS after; so either the waiter sees the
+ * new permits or the raiser sees the waiter and wakes it. Waiters sleep on VALUE only while it is 0.
+ *
+ * State table of STARVE (`s` starving waiters, `h` permits handed to them and not yet taken):
+ * | s, h       | meaning                                     | who moves it on                    |
+ * | 0, 0       | nobody starves (the word every fast path wants) | a waiter past the threshold: s+1 |
+ * | s > h      | s - h starving waiters lack a permit        | a release: h+k instead of VALUE+k; a starving waiter leaving: s-1 |
+ * | s = h > 0  | every starving waiter has one reserved      | a starving waiter takes one: s-1, h-1 |
+ * Invariants (STARVE): h ≤ s always (a starving waiter that leaves when h = s takes one handed
+ * permit back to VALUE in the same CAS that uncounts it, so no handed permit is ever left to
+ * nobody); only a waiter counted in `s` takes a handed permit, and its CAS uncounts it too. A
+ * starving waiter counts itself in `s` before its last look at VALUE, and whoever raises VALUE
+ * reads STARVE after (when someone waits): either the waiter sees the permit, or the raiser sees
+ * `s > h` and moves a permit from VALUE to `h` (which changes the word the waiter sleeps on).
+ * Starving waiters sleep on STARVE, the others on VALUE.
+ *
+ * ## Fairness
+ * The semaphore has the lock word's two modes (see "Fairness" in `internal/lock_word.ts`).
+ *
+ * *Barging* (normal): a release raises VALUE and wakes sleepers; whoever gets there first takes
+ * the permit, the running thread usually, which keeps a busy semaphore from convoying.
+ *
+ * *Hand-off* (starvation): a waiter that has waited {@link STARVE_AFTER_MS} or longer since it
+ * first parked is *starving*: it counts itself in STARVE and sleeps there. A release that finds
+ * starving waiters without a permit does not raise VALUE for them: it adds the permits to
+ * STARVE's `h` (reserved) and wakes the starving sleepers. No fast path, `tryAcquire`, zero
+ * timeout or waiter that is not starving takes a reserved permit; any starving waiter that runs
+ * does (not a named one, as for the lock word: one that cannot run does not stall the
+ * hand-off). A starving waiter that leaves without one (timeout, abort, error, or it found a
+ * permit in VALUE or a dead holder's) uncounts itself, returning an excess reserved permit to
+ * VALUE. So the mode lasts exactly while somebody starves. What is bounded is barging: once a
+ * waiter starves, no barger takes a permit it lacks; among starving waiters the hand-offs go to
+ * whichever runs, not in arrival order (as for the lock word). A starving waiter that takes a
+ * permit handed for another's lack looks at VALUE for that other (`rescue`), since it skipped
+ * the look its count promised (see the STARVE invariant).
+ *
+ * The price on the uncontended release is one load (STARVE, before its CAS: a permit must go
+ * to the starving waiters *instead* of VALUE, or a barger could take it first); the acquire
+ * fast paths are unchanged. Handed permits are not in VALUE: `value` and the ceiling check of
+ * `BoundedSemaphore` do not count them, so an over-release made while a permit is reserved may
+ * pass unnoticed by that many (never a false `RangeError`).
  *
  * ## Owner death
  * Permits are not owned (any thread may release), and a permit taken by `acquire` may be a
  * consumed signal rather than a held resource, so only permits taken by `hold()`/`holdSync()`
  * (whose guard says "I hold this") are *attributed* to the thread that took them, until that
  * thread releases (a release by a thread that holds none changes no attribution). Each thread
- * claims one HOLDER entry on its first guarded acquire; HELD is written only by its thread (and, once the runtime layer has marked that thread
- * ended, by the one waiter that reclaims it with a CAS to 0). A thread releases its attribution
- * before it raises VALUE, so a thread that dies mid-release loses at most the permits in flight,
- * never invents one. Waiters poll the liveness of watched holders every `OWNER_POLL_MS`; the first
- * to see an ended holder with HELD > 0 takes those permits: it keeps one (and gets
- * `OwnerDiedError` holding it) and returns the rest to VALUE. With all HOLDER_ENTRIES claimed by
- * live threads, later threads' permits go unattributed (no recovery for them).
+ * claims one HOLDER entry when it first asks for a guard; HELD is written only by its thread
+ * (and, once the runtime layer has marked that thread ended, by the one waiter that reclaims it
+ * with a CAS to 0). The attribution is made in the same synchronous step as the take (the
+ * slow path does it, not a later reaction of the async promise: issue 10), so a thread can end
+ * holding an unattributed permit only if `terminate()` stops it between those two adjacent
+ * atomic operations. A thread releases its attribution before it raises VALUE, so a thread that
+ * dies mid-release loses at most the permits in flight, never invents one. Waiters poll the
+ * liveness of watched holders every `OWNER_POLL_MS`; the first to see ended holders with
+ * HELD > 0 takes all of their permits in one pass: it keeps one and returns the rest to VALUE,
+ * and its `OwnerDiedError` names every holder it took permits from, with how many
+ * (`ownerIdent` is the first). With all HOLDER_ENTRIES claimed by live threads, later threads'
+ * permits go unattributed (no recovery for them).
  *
  * ## Uncontended cost (issue 9)
  * `acquireSync()` is one CAS on a guessed VALUE (`#guess`, the value this object last saw), and
  * `release()` of one permit by a thread with nothing attributed is one CAS likewise plus the two
- * reads that decide whether to wake (WAITERS, ASYNC); the ceiling is read from BOUND once, at
+ * reads that decide whether to wake (WAITERS, ASYNC) and, since issue 10, one read of STARVE
+ * before the CAS (see "Fairness"); the ceiling is read from BOUND once, at
  * construction. `node bench/probes/uncontended.ts <before>/mod.ts ./mod.ts` (fastest of 300
  * batches, same run, 2 CPUs at load ~38), `acquireSync()+release()` ÷ the CAS+store floor, before
  * → after: Node 2.77× → 1.79×, Deno 3.19× → 2.11×, Bun 4.52× → 2.92× (Lock in the same runs:
  * 1.21×, 1.40×, 2.00×). Removing the two wake reads measured a further ~12 ns (to ~2.1× on Node):
  * what is left of the gap is theirs, and only a futex layer that counts async registrations in
- * WAITERS itself could drop one.
+ * WAITERS itself could drop one. The hand-off's read of STARVE (issue 10) costs ~5-6 ns of that
+ * pair on Node: `nice npx node bench/probes/uncontended.ts /tmp/before/mod.ts ./mod.ts`, before =
+ * `4997e11`, two runs at load ~23: 35.9 → 40.9 ns and 32.7 → 38.8 ns (1.86× → 2.12×, 1.69× →
+ * 2.00× the floor), Lock in the same runs 1.02× (same code); Deno and Bun not measured.
  *
  * @module
  */
@@ -43,6 +93,7 @@
 import { OwnerDiedError } from "./errors.ts";
 import {
   deadlineAfter,
+  now,
   type Park,
   type Parker,
   runAsync,
@@ -54,7 +105,7 @@ import { currentIdent, describeThread, LIFE_ALIVE, LIFE_ENDED, lifeOf } from "./
 import { openedHandle, opening, placeOrOpen } from "./internal/construct.ts";
 import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
-import { clockFor, parkUntil } from "./internal/lock_word.ts";
+import { parkUntil, STARVE_AFTER_MS } from "./internal/lock_word.ts";
 import {
   type Description,
   description,
@@ -73,8 +124,12 @@ const WAITERS = 1;
 const ASYNC = 2;
 /** Slot of the ceiling (bounded only). */
 const BOUND = 3;
+/** Slot of the hand-off word: `starving << 16 | handed` (see "Fairness"). */
+const STARVE = 4;
+/** Slot of the async waiters registered on STARVE. */
+const SASYNC = 5;
 /** First holder entry. */
-const HOLDERS = 4;
+const HOLDERS = 6;
 /** Holder entries (threads whose permits can be recovered when they die). */
 const HOLDER_ENTRIES = 32;
 /** Bytes either semaphore takes. */
@@ -85,6 +140,17 @@ const ENTRY_UNKNOWN = -1;
 const ENTRY_NONE = -2;
 /** Largest permit count. */
 const MAX_VALUE = 2 ** 31 - 1;
+/** One starving waiter in STARVE. */
+const ONE_STARVING = 1 << 16;
+/** Mask of the handed permits in STARVE (`h ≤ s`, so they never carry into `s`). */
+const HANDED = 0xffff;
+/** Most starving waiters STARVE counts (bits 16-30); past that a waiter keeps barging. */
+const MAX_STARVING = 0x7fff;
+
+/** Starving waiters in a STARVE word that lack a handed permit (`s - h`). */
+function lacking(word: number): number {
+  return (word >>> 16) - (word & HANDED);
+}
 
 /** Takes one permit if there is one, retrying the CAS while permits remain. */
 function tryTake(i32: Int32Array): boolean {
@@ -117,7 +183,8 @@ function claimEntry(i32: Int32Array, me: number): number {
 /** What a reclaim found: how many permits, and whose. */
 interface Reclaimed {
   permits: number;
-  owner: number;
+  /** Every ended holder whose permits were taken back, with how many: `[ident, held, ...]`. */
+  owners: number[];
 }
 
 /**
@@ -136,52 +203,211 @@ function reclaim(i32: Int32Array, watched: { any: boolean }): Reclaimed | undefi
     if (life === LIFE_ALIVE) watched.any = true;
     if (life !== LIFE_ENDED) continue;
     if (Atomics.compareExchange(i32, at + 1, held, 0) !== held) continue;
-    found = { permits: (found?.permits ?? 0) + held, owner: id };
+    found ??= { permits: 0, owners: [] };
+    found.permits += held;
+    found.owners.push(id, held);
   }
   return found;
 }
 
 /**
- * Keeps one reclaimed permit for the caller and returns the others to VALUE (waking as many
- * waiters). Returns the dead owner, for the caller's `OwnerDiedError`.
+ * After VALUE was raised by `n` (a release, a reclaim, a starving waiter returning a handed
+ * permit): when someone waits, give permits to starving waiters that counted themselves after
+ * the raiser looked (see the STARVE invariant), and wake up to `n` sleepers on VALUE.
  */
-function keepOne(i32: Int32Array, found: Reclaimed): number {
-  const rest = found.permits - 1;
-  if (rest > 0) {
-    Atomics.add(i32, VALUE, rest);
-    if (Atomics.load(i32, WAITERS) !== 0 || Atomics.load(i32, ASYNC) !== 0) {
-      wake(i32, VALUE, rest, ASYNC);
-    }
-  }
-  return found.owner;
+function raised(i32: Int32Array, n: number): void {
+  // Wake only when someone waits (see the VALUE invariant), or when ASYNC counts physical waits
+  // still registered after their logical wait was aborted: a wake is the only way to settle them
+  // (futex.ts, "Abort"), and WAITERS no longer counts them.
+  if (Atomics.load(i32, WAITERS) === 0 && Atomics.load(i32, ASYNC) === 0) return;
+  if (Atomics.load(i32, STARVE) !== 0) rescue(i32);
+  wake(i32, VALUE, n, ASYNC);
 }
 
 /**
- * The slow path of every acquire: count ourselves, then take a permit or sleep while VALUE is 0.
- * Returns `true`, `false` on timeout, or the ident of a dead holder whose permit it took.
+ * Moves permits from VALUE to starving waiters that lack one, one at a time: take it as an
+ * acquirer would, then add it to `h` while `s > h`, or put it back (and look again) when no
+ * starving waiter lacks one any more. Stops when none lacks one or VALUE is empty (whoever
+ * emptied it was served). Wakes the starving sleepers when it moved any.
  */
-function* acquireSlow(i32: Int32Array, deadline: number): Parker<boolean | number> {
-  // Count ourselves first (see the invariant): a release that misses us raised VALUE before.
+function rescue(i32: Int32Array): void {
+  let moved = false;
+  let word = Atomics.load(i32, STARVE);
+  while (lacking(word) > 0 && tryTake(i32)) {
+    // We hold one permit (dying here loses it, as dying mid-release does).
+    for (;;) {
+      if (lacking(word) <= 0) {
+        Atomics.add(i32, VALUE, 1); // nobody lacks one now: back to VALUE, and look again
+        break;
+      }
+      const seen = Atomics.compareExchange(i32, STARVE, word, word + 1);
+      if (seen === word) {
+        moved = true;
+        break;
+      }
+      word = seen;
+    }
+    word = Atomics.load(i32, STARVE);
+  }
+  if (moved) wake(i32, STARVE, Infinity, SASYNC);
+}
+
+/**
+ * Hands up to `n` permits of a release to starving waiters that lack one (`h += k`). Returns
+ * `k`, 0 when no starving waiter lacks one.
+ */
+function handOff(i32: Int32Array, n: number): number {
+  let word = Atomics.load(i32, STARVE);
+  for (;;) {
+    const k = Math.min(n, lacking(word));
+    if (k <= 0) return 0;
+    const seen = Atomics.compareExchange(i32, STARVE, word, word + k);
+    if (seen === word) {
+      // Wake every starving sleeper: any of them that runs may take one (see "Fairness").
+      wake(i32, STARVE, Infinity, SASYNC);
+      return k;
+    }
+    word = seen;
+  }
+}
+
+/**
+ * A starving waiter takes a handed permit: one CAS `(s, h) → (s-1, h-1)`, when `h > 0`. Returns
+ * -1 when it took one, else the word it saw last, whose `h` is 0: the value to sleep on (a word
+ * with no handed permit is safe to sleep on whatever happened in between; a hand-off changes it).
+ */
+function takeHanded(i32: Int32Array): number {
+  let word = Atomics.load(i32, STARVE);
+  while ((word & HANDED) !== 0) {
+    const seen = Atomics.compareExchange(i32, STARVE, word, word - ONE_STARVING - 1);
+    if (seen === word) return -1;
+    word = seen;
+  }
+  return word;
+}
+
+/** A waiter counts itself starving (`s + 1`). `false` when STARVE counts MAX_STARVING already. */
+function starve(i32: Int32Array): boolean {
+  let word = Atomics.load(i32, STARVE);
+  for (;;) {
+    if (word >>> 16 >= MAX_STARVING) return false;
+    const seen = Atomics.compareExchange(i32, STARVE, word, word + ONE_STARVING);
+    if (seen === word) return true;
+    word = seen;
+  }
+}
+
+/**
+ * A starving waiter leaves without a handed permit (timeout, abort, error; or it took one from
+ * VALUE or a dead holder): `s - 1`, and when that would leave `h > s`, `h - 1` in the same CAS
+ * and that permit back to VALUE (then `raised`), so a permit handed to a waiter that is gone is
+ * never lost. Wakes STARVE when async waits are registered there: an aborted one stays
+ * registered until a wake settles it (futex.ts, "Abort").
+ */
+function unstarve(i32: Int32Array): void {
+  let word = Atomics.load(i32, STARVE);
+  for (;;) {
+    const excess = (word & HANDED) === word >>> 16 ? 1 : 0;
+    const seen = Atomics.compareExchange(i32, STARVE, word, word - ONE_STARVING - excess);
+    if (seen === word) {
+      if (excess !== 0) {
+        Atomics.add(i32, VALUE, 1);
+        raised(i32, 1);
+      }
+      break;
+    }
+    word = seen;
+  }
+  if (Atomics.load(i32, SASYNC) !== 0) wake(i32, STARVE, Infinity, SASYNC);
+}
+
+/**
+ * Keeps one reclaimed permit for the caller and returns the others to VALUE (waking as many
+ * waiters). Returns the dead owners, for the caller's `OwnerDiedError`.
+ */
+function keepOne(i32: Int32Array, found: Reclaimed): number[] {
+  const rest = found.permits - 1;
+  if (rest > 0) {
+    Atomics.add(i32, VALUE, rest);
+    raised(i32, rest);
+  }
+  return found.owners;
+}
+
+/**
+ * The slow path of every acquire: count ourselves, then take a permit or sleep. Returns `true`,
+ * `false` on timeout, or the idents of dead holders whose permits it reclaimed. `heldAt`: the
+ * HELD slot to attribute the permit to in the same step as the take (guards), or -1.
+ */
+function* acquireSlow(
+  i32: Int32Array,
+  deadline: number,
+  heldAt: number,
+): Parker<boolean | number[]> {
+  // Count ourselves first (see the VALUE invariant): a raise that misses us came before.
   Atomics.add(i32, WAITERS, 1);
+  // When we first parked (0: not yet); we starve once STARVE_AFTER_MS has passed since.
+  let since = 0;
+  // Whether we are counted in STARVE's `s`.
+  let starving = false;
   try {
     const park: Park = { i32, index: VALUE, expected: 0, deadline, asyncCount: ASYNC };
     const watched = { any: false };
     for (;;) {
-      if (tryTake(i32)) return true;
+      // Starving: a handed permit first (the CAS uncounts us), then VALUE like anyone else.
+      // `word`, the STARVE we saw with no handed permit, is what we sleep on: a hand-off after
+      // this look changes it, so our park returns at once ("not-equal"); and should the word
+      // come back to the same value (ABA), it still holds no handed permit for us to miss
+      // (found by models/semaphore.pml, which slept on a word read before the look).
+      const word = starving ? takeHanded(i32) : 0;
+      if (word === -1) {
+        starving = false;
+        if (heldAt >= 0) Atomics.add(i32, heldAt, 1);
+        // We took a permit handed for another starving waiter's lack (any of them may take it),
+        // without the look at VALUE our count in STARVE promised: take that look for it now.
+        // Without it, a permit a releaser left in VALUE can sit beside a starving sleeper whose
+        // hand-off we took (found by models/semaphore.pml, release(2) to two starving waiters).
+        if (Atomics.load(i32, VALUE) !== 0) rescue(i32);
+        return true;
+      }
+      if (tryTake(i32)) {
+        if (heldAt >= 0) Atomics.add(i32, heldAt, 1);
+        return true; // `finally` uncounts a starving us
+      }
       // No permit: are some held by a thread that has ended?
       watched.any = false;
       const found = reclaim(i32, watched);
-      if (found !== undefined) return keepOne(i32, found);
-      const t = clockFor(deadline, watched.any);
+      if (found !== undefined) {
+        if (heldAt >= 0) Atomics.add(i32, heldAt, 1);
+        return keepOne(i32, found);
+      }
+      const t = now();
       if (t >= deadline) return false;
-      // Sleep while no permits, polling watched holders' liveness. "ok": a release (or
-      // spurious) — retry. "not-equal": a permit came before we slept — retry. "timed-out": our
-      // deadline or a liveness poll — the loop decides.
-      park.deadline = parkUntil(deadline, watched.any, t);
+      if (since === 0) since = t;
+      else if (!starving && t - since >= STARVE_AFTER_MS && starve(i32)) {
+        // Counted as starving: look at VALUE again before sleeping (see the STARVE invariant).
+        starving = true;
+        continue;
+      }
+      // Sleep, polling watched holders' liveness. Starving: on STARVE, while it holds what we
+      // saw. Not yet: on VALUE while it is 0, until we would starve.
+      const until = parkUntil(deadline, watched.any, t);
+      if (starving) {
+        park.index = STARVE;
+        park.expected = word;
+        park.asyncCount = SASYNC;
+        park.deadline = until;
+      } else {
+        park.deadline = Math.min(until, since + STARVE_AFTER_MS);
+      }
+      // "ok": a release, a hand-off (or spurious) — retry. "not-equal": a permit or a hand-off
+      // came before we slept — retry. "timed-out": our deadline, a liveness poll or our starving
+      // time — the loop decides.
       yield park;
     }
   } finally {
-    // Runs on success, timeout, error and abort alike: no waiter count leaks.
+    // Runs on success, timeout, error and abort alike: no count leaks, no handed permit is lost.
+    if (starving) unstarve(i32);
     Atomics.sub(i32, WAITERS, 1);
   }
 }
@@ -197,12 +423,22 @@ function attributed(i32: Int32Array): Holder[] {
   return holders;
 }
 
-function ownerDied(owner: number): OwnerDiedError {
+/**
+ * The error of an acquire that reclaimed permits: it names every dead holder the reclaim took
+ * permits back from (`owners`: `[ident, held, ...]`); `ownerIdent` is the first of them.
+ */
+function ownerDied(owners: number[]): OwnerDiedError {
+  const who: string[] = [];
+  for (let i = 0; i < owners.length; i += 2) {
+    const held = owners[i + 1]!;
+    who.push(`${describeThread(owners[i]!)} (${held} permit${held === 1 ? "" : "s"})`);
+  }
+  const holders = who.length === 1 ? `its holder ${who[0]}` : `its holders ${who.join(", ")}`;
   return new OwnerDiedError(
-    `Acquired a semaphore permit, but its holder ${
-      describeThread(owner)
-    } ended without releasing it; the resource it guards may be inconsistent`,
-    owner,
+    `Acquired a semaphore permit, but ${holders} ended without releasing ${
+      who.length === 1 && owners[1] === 1 ? "it" : "them"
+    }; the resource it guards may be inconsistent`,
+    owners[0]!,
   );
 }
 
@@ -228,7 +464,9 @@ function checkValue(kind: string, value: unknown): number {
  *   threads per semaphore are tracked). Permits taken with `acquire*` may be consumed signals and
  *   are never reclaimed.
  * - `release(n)` wakes at most `n` sleepers, and none when nobody waits.
- * - Not fair; spurious wake-ups never surface.
+ * - Barging with a bound: a released permit goes to whoever takes it first, until a waiter has
+ *   waited 1 ms; releases then hand permits to such waiters directly (see "Fairness" in the
+ *   module doc). Spurious wake-ups never surface.
  *
  * Happens-before: a `release` synchronizes before the acquire that takes one of its permits.
  *
@@ -306,54 +544,69 @@ export class Semaphore {
     return Atomics.load(this.i32, VALUE);
   }
 
-  /** Attributes one permit to this thread (guards only; see "Owner death"). */
-  #attribute(): void {
+  /**
+   * The HELD slot a guard's permit is attributed to (this thread's entry, claimed on first use),
+   * or -1: not a guard, or the holder table is full (see "Owner death").
+   */
+  #heldAt(attribute: boolean): number {
+    if (!attribute) return -1;
     let k = this.#entry;
     if (k === ENTRY_UNKNOWN) k = this.#entry = claimEntry(this.i32, currentIdent());
-    if (k >= 0) Atomics.add(this.i32, HOLDERS + 2 * k + 1, 1);
+    return k >= 0 ? HOLDERS + 2 * k + 1 : -1;
   }
 
   /**
-   * Finishes an acquire: attributes the permit when a guard holds it, and throws for a permit
-   * reclaimed from a dead holder (the caller holds it then).
+   * Finishes an acquire that took its permit here (not in the slow path): attributes it to
+   * `heldAt` in the same step as the take, and throws for a permit reclaimed from dead holders
+   * (the caller holds it then).
    */
-  #took(outcome: boolean | number, attribute: boolean): boolean {
+  #took(outcome: boolean | number[], heldAt: number): boolean {
     if (outcome === false) return false;
-    if (attribute) this.#attribute();
+    if (heldAt >= 0) Atomics.add(this.i32, heldAt, 1);
     if (outcome !== true) throw ownerDied(outcome);
     return true;
   }
 
-  #try(attribute: boolean): boolean {
-    if (tryTake(this.i32)) return this.#took(true, attribute);
+  /** Finishes an acquire whose slow path took (and attributed) the permit. */
+  static #slow(outcome: boolean | number[]): boolean {
+    if (outcome === true || outcome === false) return outcome;
+    throw ownerDied(outcome);
+  }
+
+  #try(heldAt: number): boolean {
+    if (tryTake(this.i32)) return this.#took(true, heldAt);
     const found = reclaim(this.i32, { any: false });
-    return found === undefined ? false : this.#took(keepOne(this.i32, found), attribute);
+    return found === undefined ? false : this.#took(keepOne(this.i32, found), heldAt);
   }
 
   #acquireSync(options: SyncWaitOptions | undefined, attribute: boolean): boolean {
     const timeout = syncEntry(options, "acquire semaphore", "semaphore.acquire()");
+    const heldAt = this.#heldAt(attribute);
     // Fast path: take a free permit.
-    if (tryTake(this.i32)) return this.#took(true, attribute);
-    if (timeout === 0) return this.#try(attribute);
-    return this.#took(runSync(acquireSlow(this.i32, deadlineAfter(timeout))), attribute);
+    if (tryTake(this.i32)) return this.#took(true, heldAt);
+    if (timeout === 0) return this.#try(heldAt);
+    return Semaphore.#slow(runSync(acquireSlow(this.i32, deadlineAfter(timeout), heldAt)));
   }
 
   #acquire(options: WaitOptions | undefined, attribute: boolean): Promise<boolean> {
     const entry = asyncEntry(options, "acquire semaphore");
     if (entry instanceof Promise) return entry;
+    const heldAt = this.#heldAt(attribute);
     // Fast path: take a free permit.
-    if (tryTake(this.i32)) return Promise.resolve(this.#took(true, attribute));
+    if (tryTake(this.i32)) return Promise.resolve(this.#took(true, heldAt));
     const timeout = timeoutIn(entry);
     const signal = signalIn(entry);
     if (timeout === 0) {
       try {
-        return Promise.resolve(this.#try(attribute));
+        return Promise.resolve(this.#try(heldAt));
       } catch (error) {
         return Promise.reject(error); // a permit reclaimed from a dead holder (now held)
       }
     }
-    return runAsync(acquireSlow(this.i32, deadlineAfter(timeout)), signal).then((outcome) =>
-      this.#took(outcome, attribute)
+    // The slow path attributes a guard's permit in the step that takes it, not in a later
+    // reaction: a thread that ends between the two would lose the permit (issue 10).
+    return runAsync(acquireSlow(this.i32, deadlineAfter(timeout), heldAt), signal).then(
+      Semaphore.#slow,
     );
   }
 
@@ -363,7 +616,7 @@ export class Semaphore {
    * @throws {OwnerDiedError} The permit was reclaimed from a holder that died (it is now held).
    */
   tryAcquire(): boolean {
-    return this.#try(false);
+    return this.#try(-1);
   }
 
   /**
@@ -386,8 +639,8 @@ export class Semaphore {
       if (seen === guess) return true;
     }
     if (tryTake(i32)) return true;
-    if (timeout === 0) return this.#try(false);
-    return this.#took(runSync(acquireSlow(this.i32, deadlineAfter(timeout))), false);
+    if (timeout === 0) return this.#try(-1);
+    return Semaphore.#slow(runSync(acquireSlow(i32, deadlineAfter(timeout), -1)));
   }
 
   /**
@@ -417,19 +670,18 @@ export class Semaphore {
     }
     const i32 = this.i32;
     const ceiling = this.#ceiling;
-    // Fast path, one permit from a thread with nothing attributed (the common release): one
-    // CAS on the guessed value (see #guess) raising VALUE below the ceiling, then the two reads
-    // that decide whether to wake (see the invariant and below). Anything else (n > 1,
-    // attribution, a wrong guess, the ceiling) takes the general path, which checks afresh.
-    if (n === 1 && this.#entry < 0) {
+    // Fast path, one permit from a thread with nothing attributed while nobody starves (the
+    // common release): one load of STARVE, one CAS on the guessed value (see #guess) raising
+    // VALUE below the ceiling, then the reads that decide whether to wake (see the invariants).
+    // Anything else (n > 1, attribution, a starving waiter, a wrong guess, the ceiling) takes
+    // the general path, which checks afresh.
+    if (n === 1 && this.#entry < 0 && Atomics.load(i32, STARVE) === 0) {
       const guess = this.#guess;
       if (guess < ceiling) {
         const seen = Atomics.compareExchange(i32, VALUE, guess, guess + 1);
         if (seen === guess) {
           this.#guess = guess + 1;
-          if (Atomics.load(i32, WAITERS) !== 0 || Atomics.load(i32, ASYNC) !== 0) {
-            wake(i32, VALUE, 1, ASYNC);
-          }
+          raised(i32, 1);
           return;
         }
         this.#guess = seen;
@@ -441,7 +693,11 @@ export class Semaphore {
     const k = this.#entry;
     const mine = k >= 0 ? Math.min(n, Atomics.load(i32, HOLDERS + 2 * k + 1)) : 0;
     if (mine > 0) Atomics.sub(i32, HOLDERS + 2 * k + 1, mine);
-    // Raise VALUE by n unless that passes the ceiling (CAS, so the check and the raise are one).
+    // Permits owed to starving waiters that lack one go to them, not to VALUE (see "Fairness").
+    // A waiter that starves after this look is served by `raised` (the STARVE invariant).
+    const owed = Math.min(n, lacking(Atomics.load(i32, STARVE)));
+    // Raise VALUE by the rest unless all n pass the ceiling (CAS, so the check and the raise are
+    // one; the handed permits are not counted, see "Fairness").
     let value = Atomics.load(i32, VALUE);
     for (;;) {
       if (value > ceiling - n) {
@@ -452,16 +708,15 @@ export class Semaphore {
             : `Cannot release bounded semaphore: ${value} + ${n} permits would pass its initial value ${bound}`,
         );
       }
-      const seen = Atomics.compareExchange(i32, VALUE, value, value + n);
+      if (owed === n) break; // nothing for VALUE
+      const seen = Atomics.compareExchange(i32, VALUE, value, value + n - owed);
       if (seen === value) break;
       value = seen;
     }
-    // Wake only when someone waits (see the invariant), at most n of them — or when ASYNC counts
-    // physical waits still registered after their logical wait was aborted: a wake is the only
-    // way to settle them (futex.ts, "Abort"), and WAITERS no longer counts them.
-    if (Atomics.load(i32, WAITERS) !== 0 || Atomics.load(i32, ASYNC) !== 0) {
-      wake(i32, VALUE, n, ASYNC);
-    }
+    // Hand the owed permits (fewer if starving waiters left meanwhile: those go to VALUE).
+    const handed = owed > 0 ? handOff(i32, owed) : 0;
+    if (handed < owed) Atomics.add(i32, VALUE, owed - handed);
+    if (handed < n) raised(i32, n - handed);
   }
 
   /**

@@ -9,7 +9,15 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Condition, Lock, NotOwnedError, RLock } from "../mod.ts";
+import {
+  BoundedSemaphore,
+  Condition,
+  Lock,
+  NotOwnedError,
+  RLock,
+  RWLock,
+  Semaphore,
+} from "../mod.ts";
 import { currentIdent } from "../src/internal/ident.ts";
 import {
   HANDOFF,
@@ -24,11 +32,16 @@ import { slotsOf } from "./fixtures/checks.ts";
 
 const FAIR_OPS = new URL("./fixtures/fair_ops.ts", import.meta.url);
 const STOP = 0;
+/** Semaphore slots (src/semaphore.ts): slow-path waiters, the hand-off word. */
+const WAITERS = 1;
+const STARVE = 4;
+/** One starving waiter in STARVE (`starving << 16 | handed`). */
+const ONE_STARVING = 1 << 16;
 
-for (const kind of ["Lock", "RLock"] as const) {
+for (const kind of ["Lock", "RLock", "Semaphore"] as const) {
   for (const mode of ["sync", "async"] as const) {
     test(`${kind}: two hammers that re-take it at once cannot starve a ${mode} waiter`, async () => {
-      const lock = kind === "Lock" ? new Lock() : new RLock();
+      const lock = kind === "Lock" ? new Lock() : kind === "RLock" ? new RLock() : new Semaphore(1);
       const ctl = new SharedArrayBuffer(8);
       const hammers = [0, 1].map(() =>
         spawn<number>("hammer", { kind, handle: lock.handle, ctl, holdUs: 50 }, 30_000, FAIR_OPS)
@@ -51,7 +64,10 @@ for (const kind of ["Lock", "RLock"] as const) {
       }
       console.log(`${kind} ${mode} waiter: waited ${outcome.waited.toFixed(2)} ms`);
       assert.equal(outcome.acquired, true, "the waiter got the lock before its timeout");
-      assert.equal(lock.locked, false);
+      if (lock instanceof Semaphore) {
+        assert.equal(lock.value, 1, "every permit is back");
+        assert.equal(slotsOf(lock.handle, 6)[STARVE], 0, "nobody left counted as starving");
+      } else assert.equal(lock.locked, false);
     });
   }
 }
@@ -177,3 +193,156 @@ test("lockBriefly (queues, barriers): a HANDOFF word nobody takes is taken once 
   assert.equal(unlock(i32, 0, me2), true);
   assert.equal(Atomics.load(i32, 0), 0);
 });
+
+test("Semaphore: a release that finds a starving waiter hands it the permit; fast paths, tries and non-starving waiters cannot take it", async () => {
+  const sem = new Semaphore(0);
+  const slots = slotsOf(sem.handle, 6);
+  // As a starving sleeper announces itself (one that then dies: nobody takes the hand-off).
+  Atomics.store(slots, STARVE, ONE_STARVING);
+  sem.release();
+  assert.equal(Atomics.load(slots, STARVE), ONE_STARVING | 1, "handed: s = 1, h = 1");
+  assert.equal(sem.value, 0, "not in VALUE");
+  assert.equal(sem.tryAcquire(), false, "tryAcquire does not take it");
+  assert.equal(sem.acquireSync({ timeout: 0 }), false, "nor a zero timeout");
+  assert.equal(await sem.acquire({ timeout: 0 }), false);
+  // h = s: a second release goes to VALUE, and anyone takes that.
+  sem.release();
+  assert.equal(sem.value, 1);
+  assert.equal(sem.tryAcquire(), true);
+  // A waiter takes the handed permit once it starves itself (s = 2, h = 1 → s = 1, h = 0).
+  const t0 = performance.now();
+  assert.equal(sem.acquireSync({ timeout: 5000 }), true);
+  const waited = performance.now() - t0;
+  assert.ok(waited >= STARVE_AFTER_MS * 0.9, `took it only once starving (${waited} ms)`);
+  assert.equal(Atomics.load(slots, STARVE), ONE_STARVING, "only the dead announcer is left");
+  assert.equal(Atomics.load(slots, WAITERS), 0);
+  Atomics.store(slots, STARVE, 0);
+});
+
+test("BoundedSemaphore: the hand-off keeps the ceiling; a handed permit is not counted in value", () => {
+  const sem = new BoundedSemaphore(1);
+  const slots = slotsOf(sem.handle, 6);
+  assert.equal(sem.tryAcquire(), true);
+  Atomics.store(slots, STARVE, ONE_STARVING);
+  sem.release();
+  assert.equal(Atomics.load(slots, STARVE), ONE_STARVING | 1);
+  assert.equal(sem.value, 0);
+  assert.equal(sem.initialValue, 1);
+  Atomics.store(slots, STARVE, 0);
+});
+
+for (const leave of ["times out", "is aborted"] as const) {
+  test(`Semaphore: a starving waiter that ${leave} before the release leaves no mark; the permit goes to VALUE`, async () => {
+    const sem = new Semaphore(0);
+    const slots = slotsOf(sem.handle, 6);
+    const abort = new AbortController();
+    const waiting = leave === "times out"
+      ? sem.acquire({ timeout: 300 })
+      : sem.acquire({ signal: abort.signal });
+    await until(() => Atomics.load(slots, STARVE) === ONE_STARVING, "the waiter starves");
+    if (leave === "times out") assert.equal(await waiting, false);
+    else {
+      abort.abort(new Error("stop"));
+      await assert.rejects(waiting, /stop/);
+    }
+    assert.equal(Atomics.load(slots, STARVE), 0, "uncounted");
+    sem.release();
+    assert.equal(sem.value, 1, "not handed to a waiter that left");
+    assert.equal(Atomics.load(slots, WAITERS), 0);
+  });
+}
+
+test("Semaphore: a starving waiter aborted after the hand-off returns the permit, never drops it", async () => {
+  const sem = new Semaphore(0);
+  const slots = slotsOf(sem.handle, 6);
+  const abort = new AbortController();
+  const waiting = sem.acquire({ signal: abort.signal });
+  await until(() => Atomics.load(slots, STARVE) === ONE_STARVING, "the waiter starves");
+  sem.release();
+  assert.equal(Atomics.load(slots, STARVE), ONE_STARVING | 1, "handed to the waiter");
+  // The waiter has not run since (its wake-up is still queued): abort it now.
+  abort.abort(new Error("stop"));
+  await assert.rejects(waiting, /stop/);
+  assert.equal(Atomics.load(slots, STARVE), 0, "uncounted, with the handed permit");
+  assert.equal(sem.value, 1, "the permit is back in VALUE");
+  assert.equal(sem.tryAcquire(), true);
+  assert.equal(Atomics.load(slots, WAITERS), 0);
+  await until(() => Atomics.load(slots, 5) === 0, "the aborted physical wait on STARVE is settled");
+});
+
+test("Semaphore: seeded stress across 4 workers — waiters starve, time out and are aborted as permits are handed; the count stays exact", async () => {
+  const seed = Number(
+    (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env
+      .THREADKIT_SEED ?? Math.floor(Math.random() * 2 ** 31),
+  );
+  const permits = 2;
+  const sem = new Semaphore(permits);
+  const slots = slotsOf(sem.handle, 6);
+  const stats = new SharedArrayBuffer(20);
+  // Sample the hand-off word meanwhile, to show that the run reached the hand-off mode.
+  let sawStarving = 0;
+  let sawHanded = 0;
+  const sampler = setInterval(() => {
+    const word = Atomics.load(slots, STARVE);
+    if (word >>> 16 !== 0) sawStarving++;
+    if ((word & 0xffff) !== 0) sawHanded++;
+  }, 1);
+  try {
+    await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        spawn<boolean>(
+          "semStress",
+          { handle: sem.handle, stats, seed: seed + i, ms: 1500, permits },
+          30_000,
+          FAIR_OPS,
+        ).result
+      ),
+    );
+    clearInterval(sampler);
+    const [inside, maxInside, taken, timedOut, aborted] = new Int32Array(stats);
+    console.log(
+      `seed ${seed}: ${taken} acquisitions, ${timedOut} timeouts, ${aborted} aborts, max inside ${maxInside}; samples with a starving waiter ${sawStarving}, with a handed permit ${sawHanded}`,
+    );
+    assert.equal(inside, 0);
+    assert.equal(sem.value, permits, "no permit lost or invented");
+    assert.equal(Atomics.load(slots, STARVE), 0, "nobody left counted as starving, nothing handed");
+    assert.equal(Atomics.load(slots, WAITERS), 0);
+    assert.ok(taken! > 0);
+  } catch (error) {
+    clearInterval(sampler);
+    console.log(`semaphore stress failed with seed ${seed} (THREADKIT_SEED=${seed} to repeat)`);
+    throw error;
+  }
+});
+
+for (const mode of ["sync", "async"] as const) {
+  test(`RWLock: three workers reading in a tight loop cannot starve a ${mode} writer`, async () => {
+    const rw = new RWLock();
+    const ctl = new SharedArrayBuffer(8);
+    // Three readers whose read sections overlap: without writer preference the lock is never
+    // free of readers while they run (20 s), so a writer would wait that long.
+    const readers = [0, 1, 2].map(() =>
+      spawn<number>("readHammer", { handle: rw.handle, ctl, holdUs: 50 }, 30_000, FAIR_OPS)
+    );
+    const writer = spawn<{ acquired: boolean; waited: number }>(
+      "waiter",
+      { kind: "RWLock", handle: rw.handle, ctl, mode, after: 300, timeout: 5000 },
+      30_000,
+      FAIR_OPS,
+    );
+    let outcome: { acquired: boolean; waited: number };
+    let rounds: number[];
+    try {
+      outcome = await writer.result;
+    } finally {
+      Atomics.store(new Int32Array(ctl), STOP, 1);
+      rounds = await Promise.all(readers.map((r) => r.result));
+    }
+    console.log(
+      `RWLock ${mode} writer: waited ${outcome.waited.toFixed(2)} ms; reader rounds ${rounds}`,
+    );
+    assert.equal(outcome.acquired, true, "the writer got the lock before its timeout");
+    assert.equal(rw.writeLocked, false);
+    assert.equal(rw.readers, 0);
+  });
+}

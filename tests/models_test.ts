@@ -203,20 +203,21 @@ const checks: Check[] = [
     holds: false,
     what: "notify counting the tickets of killed waiters (the code before issue 10)",
   },
-  // semaphore.pml: two acquirers (one with a deadline) and a releaser, two workloads.
+  // semaphore.pml: two acquirers (one with a deadline) and a releaser, two workloads; waiters
+  // starve and are handed permits (the hand-off word), or not at all with NO_HANDOFF.
   {
     model: "semaphore",
     defines: [],
     mode: "safety",
     holds: true,
-    what: "release(1), the timed acquirer gives its permit back",
+    what: "release(1), the timed acquirer gives its permit back; permits conserved, h <= s",
   },
   {
     model: "semaphore",
     defines: ["RELEASE_N=2", "B_GIVES_BACK=0"],
     mode: "safety",
     holds: true,
-    what: "release(2) to two sleepers",
+    what: "release(2) to two sleepers, both may starve",
   },
   {
     model: "semaphore",
@@ -227,31 +228,66 @@ const checks: Check[] = [
   },
   {
     model: "semaphore",
-    defines: ["MUTANT_WAKE_ONE", "RELEASE_N=2", "B_GIVES_BACK=0"],
+    defines: ["NO_HANDOFF"],
+    mode: "safety",
+    holds: true,
+    what: "the same without the hand-off, where the VALUE mutants below show",
+  },
+  {
+    model: "semaphore",
+    defines: ["NO_HANDOFF", "MUTANT_WAKE_ONE", "RELEASE_N=2", "B_GIVES_BACK=0"],
     mode: "safety",
     holds: false,
     what: "release(n) waking one",
   },
   {
     model: "semaphore",
-    defines: ["MUTANT_WAITERS_FIRST"],
+    defines: ["NO_HANDOFF", "MUTANT_WAITERS_FIRST"],
     mode: "safety",
     holds: false,
     what: "release reading WAITERS before raising VALUE",
   },
   {
     model: "semaphore",
-    defines: ["MUTANT_DEADLINE_BEFORE_TAKE"],
+    defines: ["NO_HANDOFF", "MUTANT_DEADLINE_BEFORE_TAKE"],
     mode: "safety",
     holds: false,
     what: "woken waiter checking its deadline before taking",
   },
   {
     model: "semaphore",
-    defines: ["MUTANT_NO_WAITERS_COUNT"],
+    defines: ["NO_HANDOFF", "MUTANT_NO_WAITERS_COUNT"],
     mode: "safety",
     holds: false,
     what: "slow path not counted in WAITERS",
+  },
+  {
+    model: "semaphore",
+    defines: ["MUTANT_UNSTARVE_DROPS_HANDED"],
+    mode: "safety",
+    holds: false,
+    what: "hand-off: a starving waiter leaving drops the permit handed to it",
+  },
+  {
+    model: "semaphore",
+    defines: ["MUTANT_NO_RESCUE"],
+    mode: "safety",
+    holds: false,
+    what: "hand-off: a raise that does not look for waiters that starved after its release looked",
+  },
+  {
+    model: "semaphore",
+    defines: ["MUTANT_STALE_SLEEP_WORD"],
+    mode: "safety",
+    holds: false,
+    what: "hand-off: sleeping on a STARVE word read before the look (ABA; the first version)",
+  },
+  {
+    model: "semaphore",
+    defines: ["MUTANT_TAKER_SKIPS_LOOK", "RELEASE_N=2", "B_GIVES_BACK=0"],
+    mode: "safety",
+    holds: false,
+    what: "hand-off: a taker of another's hand-off skipping its look at VALUE (the first version)",
   },
   // queue.pml: producer (2 puts, maxsize 1), getter, getter with a deadline.
   {
