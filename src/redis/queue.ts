@@ -24,6 +24,8 @@
  * less the group's pending count, exact for `maxsize`; unfinished changes in the same script as
  * the stream, so `join()` sees an exact count; an item leaves the pending list only through XACK,
  * so it is never lost; once acknowledged it is deleted, so it is never delivered again.
+ * A get that blocks on a name nothing was put to creates the stream and its group (no kind key,
+ * no maxsize; `getNowait()` writes nothing); `destroy()` deletes them.
  *
  * @module
  */
@@ -102,16 +104,17 @@ return {1}`;
 
 /**
  * The check of a `get`: claims an item whose lease ran out, else takes a new one, else reports
- * shut down or empty. KEYS: kind meta stream; ARGV: kind maxsize consumer leaseMs roomChannel.
- * {1, id, item, redelivered} taken, {0} empty, {-1} shut down and drained.
- * An absent stream gets its group here (an empty stream, no kind key, no maxsize: the first put
- * still stores those), so that a getter can block on it before the first put.
+ * shut down or empty. KEYS: kind meta stream; ARGV: kind maxsize consumer leaseMs roomChannel
+ * create. {1, id, item, redelivered} taken, {0} empty, {-1} shut down and drained.
+ * With `create` ("1": the getter is about to block), an absent stream gets its group here (an
+ * empty stream, no kind key, no maxsize: the first put still stores those), so that the getter
+ * can block on it before the first put; `getNowait()` writes nothing.
  */
 const GET = `${KIND_CHECK}
 ${MAXSIZE_CHECK}
 if redis.call('EXISTS', KEYS[3]) == 0 then
   if redis.call('HGET', KEYS[2], 'shutdown') == '1' then return {-1} end
-  redis.call('XGROUP', 'CREATE', KEYS[3], 'g', '0', 'MKSTREAM')
+  if ARGV[6] == '1' then redis.call('XGROUP', 'CREATE', KEYS[3], 'g', '0', 'MKSTREAM') end
   return {0}
 end
 local cursor = redis.call('HGET', KEYS[2], 'cursor') or '0-0'
@@ -469,7 +472,7 @@ export class Queue<T = unknown> {
         let taken: Taken | undefined;
         if (check) {
           const tried = await race<Taken | undefined>(
-            this.#check(lease, what),
+            this.#check(lease, what, watch !== undefined),
             Math.max(deadline, start + REPLY_GRACE_MS),
             signal,
             undo,
@@ -538,14 +541,14 @@ export class Queue<T = unknown> {
     }
   }
 
-  /** One run of the GET script. */
-  async #check(lease: number, what: string): Promise<Taken | undefined> {
+  /** One run of the GET script; `create`: the stream's group, if absent (about to block on it). */
+  async #check(lease: number, what: string, create: boolean): Promise<Taken | undefined> {
     const k = this.#keys;
     this.#lastCheck = performance.now();
     const reply = await this.#run(
       GET,
       [k.kind, k.meta, k.stream],
-      ["Queue", this.maxsize, this.holderId, lease, k.room],
+      ["Queue", this.maxsize, this.holderId, lease, k.room, create ? "1" : "0"],
       what,
       true,
     ) as [number, Uint8Array, Uint8Array, number];

@@ -154,6 +154,8 @@ redisTest(
       // lease 60 s: the get's own re-check comes only every 20 s, so each end below must come
       // from the unblock, not from a re-check.
       const q = new Queue<number>(c, "blk", { lease: 60_000 });
+      await assert.rejects(q.getNowait(), QueueEmptyError);
+      assert.deepEqual(await c.keys("threadkit:{blk}:*"), [], "getNowait writes nothing");
       const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
       const ac = new AbortController();
       let t0 = performance.now();
