@@ -428,10 +428,11 @@ export class Queue<T = unknown> {
    * is still attached: one command per item.
    *
    * Measured, server side (INFO commandstats, 3,000 items 1 → 1, one producer and one consumer
-   * process): 3 scripts and 19 commands per item (put, GET script, taskDone; 3 SPUBLISH wakes)
-   * → 2 scripts + 1 XREADGROUP, 10 commands per item. The same-run ratio to raw LPUSH/BRPOP
-   * (`nice npx node bench/redis/section.ts --quick`) stayed within the noise of a machine at
-   * load 20+: 1 → 1 1.01–3.02× (before: 2.09× at load 0.5, 2.3–3.8× loaded), 4 → 4 1.72–3.62×.
+   * process): 3 scripts and 19 commands per item (put with its SPUBLISH wake, GET script, taskDone)
+   * → 2 scripts + 1 XREADGROUP, 10 commands per item. Ratio to raw LPUSH/BRPOP in the same run
+   * (`nice npx node bench/redis/section.ts --quick`, the previous commit's tree and this one run
+   * alternately, 3 times each, machine at load 5–19): 1 → 1 4.08, 2.03, 1.67× → 1.82, 1.81,
+   * 1.35×; 4 → 4 2.28, 1.79, 1.92× → 1.57, 1.93, 2.81× (no clear change).
    *
    * @param options `timeout` in ms (`0` tries once), `signal`, `lease` of this item.
    * @throws {QueueEmptyError} (rejects) Still empty when `timeout` ran out.
