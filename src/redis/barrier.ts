@@ -21,13 +21,16 @@ import {
   commandsOf,
   countOf,
   describe,
+  IDLE_RECHECK_MS,
   KIND_CHECK,
   KIND_SET,
   optionsOf,
   prefixOf,
   type RedisWaitOptions,
   run,
+  runChecked,
   waitFor,
+  waitForReply,
   waitOptionsOf,
 } from "./internal.ts";
 
@@ -98,9 +101,6 @@ return 1`;
 const DESTROY = `${KIND_CHECK}
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 return 1`;
-
-/** How often an idle waiter re-checks with no message. */
-const RECHECK_MS = 10_000;
 
 /** Options of a Redis `Barrier`. */
 export interface BarrierOptions {
@@ -237,26 +237,16 @@ export class Barrier {
       channel: k.wake,
       signal,
       timeout,
-      recheckMs: () => RECHECK_MS,
+      recheckMs: () => IDLE_RECHECK_MS,
       attempt: async () => {
-        let reply: number[];
-        try {
-          reply = await run(this.#commands, ARRIVE, [k.kind, k.parties, k.state, k.outcome], [
-            "Barrier",
-            this.parties,
-            k.wake,
-            action === undefined ? "0" : "1",
-          ], what) as number[];
-        } catch (error) {
-          const message = ((error as Error).cause as Error | undefined)?.message ?? "";
-          const at = message.indexOf("THREADKIT_VALUE ");
-          if (at === -1) throw error;
-          throw new RangeError(
-            `Cannot ${what}: it already exists with ${
-              message.slice(at + 16).trim()
-            } parties, not ${this.parties}`,
-          );
-        }
+        const reply = await runChecked(
+          this.#commands,
+          ARRIVE,
+          [k.kind, k.parties, k.state, k.outcome],
+          ["Barrier", this.parties, k.wake, action === undefined ? "0" : "1"],
+          what,
+          (stored) => `${stored} parties, not ${this.parties}`,
+        ) as number[];
         return reply[0] === -2 ? undefined : reply;
       },
     });
@@ -276,18 +266,19 @@ export class Barrier {
     }
     let outcome: string | undefined;
     try {
-      outcome = await waitFor({
-        commands: this.#commands,
-        channel: k.wake,
-        signal,
-        timeout: Math.max(0, timeout - (performance.now() - start)),
-        recheckMs: () => RECHECK_MS,
-        attempt: async () =>
-          (await run(this.#commands, OUTCOME, [k.state, k.outcome], [gen], what) as
-            | string
-            | null) ??
-            undefined,
-      });
+      outcome = await waitForReply(
+        this.#commands,
+        {
+          channel: k.wake,
+          signal,
+          timeout: Math.max(0, timeout - (performance.now() - start)),
+          what,
+        },
+        OUTCOME,
+        [k.state, k.outcome],
+        () => [gen],
+        (reply) => (reply as string | null) ?? undefined,
+      );
     } catch (error) {
       // An aborted waiter breaks the cycle for the others, as in the core.
       await this.#finish(gen, "b").catch(() => {});

@@ -12,7 +12,9 @@
  * node too). A single-node client cannot run commands while subscribed, so subscriptions live on
  * one `client.duplicate()` per client, opened on the first wait, unref'd (it never keeps the
  * process alive; a pending wait's timer does), and closed after {@link IDLE_CLOSE_MS} with no
- * subscription. A cluster client keeps its own pub/sub connections per shard.
+ * subscription. A cluster client keeps its own pub/sub connections per shard. Blocking commands
+ * (a Queue consumer's `XREADGROUP ... BLOCK`) run on a pool of further duplicates, one per command
+ * in flight ({@link BlockingPool}).
  *
  * @module
  */
@@ -45,6 +47,26 @@ export interface Commands {
    * left it open), returning the function that removes it; otherwise `undefined`.
    */
   listen(channel: string, listener: () => void): (() => void) | undefined;
+  /**
+   * Runs one plain command on the client, routed (in a cluster) by `key`. With `binary`, bulk
+   * strings come back as `Uint8Array`s.
+   */
+  command(
+    key: string,
+    args: readonly (string | number | Uint8Array)[],
+    binary: boolean,
+  ): Promise<unknown>;
+  /**
+   * Runs a blocking command (`XREADGROUP ... BLOCK ms`) routed by `key` on a connection of its
+   * own, taken from a pool of duplicates of the client (a blocked connection can serve nothing
+   * else). `unblock()` ends the wait early with CLIENT UNBLOCK (the reply is then as if it had
+   * timed out); it may be called at any time, also after the reply came.
+   */
+  blocking(
+    key: string,
+    args: readonly (string | number | Uint8Array)[],
+    binary: boolean,
+  ): { reply: Promise<unknown>; unblock(): void };
 }
 
 /** The members of a node-redis client (or cluster client) the adapter uses. */
@@ -167,6 +189,7 @@ function nodeCommands(client: NodeRedisLike): Commands {
     dup.on?.("error", () => {});
     return dup;
   });
+  const blockers = new BlockingPool(client, false);
   return {
     cluster: false,
     async evalScript(script, keys, args, binary) {
@@ -181,6 +204,8 @@ function nodeCommands(client: NodeRedisLike): Commands {
     },
     subscribe: (channel, listener) => subscriber.add(channel, listener),
     listen: (channel, listener) => subscriber.listen(channel, listener),
+    command: (_key, args, binary) => (binary ? binaryClient : client).sendCommand(argsOf(args)),
+    blocking: (key, args, binary) => blockers.run(key, args, binary),
   };
 }
 
@@ -188,6 +213,7 @@ function nodeCommands(client: NodeRedisLike): Commands {
 function clusterCommands(client: NodeRedisLike): Commands {
   const binaryClient = bufferMapped(client);
   const subscriber = new Subscriber(() => client, false);
+  const blockers = new BlockingPool(client, true);
   return {
     cluster: true,
     async evalScript(script, keys, args, binary) {
@@ -202,7 +228,123 @@ function clusterCommands(client: NodeRedisLike): Commands {
     },
     subscribe: (channel, listener) => subscriber.add(channel, listener),
     listen: (channel, listener) => subscriber.listen(channel, listener),
+    command: (key, args, binary) =>
+      (binary ? binaryClient : client).sendCommand(key, false, argsOf(args)),
+    blocking: (key, args, binary) => blockers.run(key, args, binary),
   };
+}
+
+/** A connection of a {@link BlockingPool}. */
+interface Blocker {
+  client: NodeRedisLike;
+  binary: NodeRedisLike;
+  ready: Promise<unknown>;
+  /** CLIENT ID of this connection per routing key (one node per key; a reconnect clears it). */
+  ids: Map<string, Promise<unknown>>;
+  idle: { cancel(): void } | undefined;
+}
+
+/** How many times `unblock()` retries a CLIENT UNBLOCK that found the connection not (yet) blocked. */
+const UNBLOCK_TRIES = 40;
+
+/**
+ * Connections for blocking commands: duplicates of the client (a cluster client's duplicate has
+ * its own connection per node), one per blocking command in flight, reused last-in first-out,
+ * unref'd, and closed after {@link IDLE_CLOSE_MS} unused. While a command is in flight a ref'd
+ * timer keeps the process alive, as a waiting call's timer does.
+ *
+ * Unblocking: each connection's CLIENT ID is asked once per node, pipelined before its first
+ * blocking command (so it is known while the command blocks); CLIENT UNBLOCK goes through the
+ * caller's client. It finds the connection not blocked when the command has not reached the
+ * server yet, or already returned: it is then retried every few ms while the command is pending,
+ * at most {@link UNBLOCK_TRIES} times (a command still blocked after that ends by its own BLOCK
+ * timeout).
+ */
+class BlockingPool {
+  readonly #main: NodeRedisLike;
+  readonly #cluster: boolean;
+  readonly #free: Blocker[] = [];
+
+  constructor(main: NodeRedisLike, cluster: boolean) {
+    this.#main = main;
+    this.#cluster = cluster;
+  }
+
+  #send(client: NodeRedisLike, key: string, args: (string | Buffer)[]): Promise<unknown> {
+    return this.#cluster ? client.sendCommand(key, false, args) : client.sendCommand(args);
+  }
+
+  #open(): Blocker {
+    const client = this.#main.duplicate();
+    // A failing connection reconnects by itself; an unhandled 'error' event would throw.
+    client.on?.("error", () => {});
+    const blocker: Blocker = {
+      client,
+      binary: bufferMapped(client),
+      ready: client.connect().then(() => client.unref?.()),
+      ids: new Map(),
+      idle: undefined,
+    };
+    // A reconnected connection has a new id.
+    client.on?.("ready", () => blocker.ids.clear());
+    return blocker;
+  }
+
+  run(
+    key: string,
+    args: readonly (string | number | Uint8Array)[],
+    binary: boolean,
+  ): { reply: Promise<unknown>; unblock(): void } {
+    const blocker = this.#free.pop() ?? this.#open();
+    blocker.idle?.cancel();
+    blocker.idle = undefined;
+    let settled = false;
+    const keepAlive = setInterval(() => {}, 60_000);
+    const started = blocker.ready.then(() => {
+      let id = blocker.ids.get(key);
+      if (id === undefined) {
+        const asked = this.#send(blocker.client, key, ["CLIENT", "ID"]);
+        id = asked;
+        blocker.ids.set(key, asked);
+        asked.catch(() => blocker.ids.get(key) === asked && blocker.ids.delete(key));
+      }
+      return {
+        id,
+        reply: this.#send(binary ? blocker.binary : blocker.client, key, argsOf(args)),
+      };
+    });
+    const reply = started.then((s) => s.reply);
+    const settle = (ok: boolean) => {
+      settled = true;
+      clearInterval(keepAlive);
+      if (!ok && !blocker.client.isOpen) {
+        // Never connected (or closed): drop it.
+        started.catch(() => blocker.client.destroy?.());
+        return;
+      }
+      this.#free.push(blocker);
+      blocker.idle = unrefTimer(() => {
+        const at = this.#free.indexOf(blocker);
+        if (at === -1) return;
+        this.#free.splice(at, 1);
+        Promise.resolve(blocker.client.close?.() ?? blocker.client.destroy?.()).catch(() => {});
+      }, IDLE_CLOSE_MS);
+    };
+    reply.then(() => settle(true), () => settle(false));
+    const unblock = () => {
+      if (settled) return;
+      started.then(async ({ id }) => {
+        const clientId = String(await id);
+        for (let i = 0; i < UNBLOCK_TRIES && !settled; i++) {
+          if (await this.#send(this.#main, key, ["CLIENT", "UNBLOCK", clientId]) === 1) return;
+          await new Promise<void>((resolve) => unrefTimer(resolve, 5));
+        }
+        // Still pending and never found blocked: the id may be stale (a reconnect).
+        if (!settled) blocker.ids.delete(key);
+      }).catch(() => {});
+    };
+    return { reply, unblock };
+  }
 }
 
 /** One subscribed channel of a {@link Subscriber}. */

@@ -21,7 +21,7 @@ import {
   prefixOf,
   type RedisWaitOptions,
   run,
-  waitFor,
+  waitForReply,
   waitOptionsOf,
 } from "./internal.ts";
 
@@ -52,9 +52,6 @@ return {0, gen}`;
 const DESTROY = `${KIND_CHECK}
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 return 1`;
-
-/** How often an idle waiter re-checks with no message (a lost message, a restarted server). */
-const RECHECK_MS = 10_000;
 
 /**
  * An event kept in Redis, shared by every process that opens the same name.
@@ -142,25 +139,19 @@ export class Event {
     const { timeout, signal } = waitOptionsOf(options, what);
     const k = this.#keys;
     let seen = "";
-    const result = await waitFor({
-      commands: this.#commands,
-      channel: k.wake,
-      signal,
-      timeout,
-      recheckMs: () => RECHECK_MS,
-      attempt: async () => {
-        const reply = await run(
-          this.#commands,
-          CHECK,
-          [k.kind, k.flag, k.gen],
-          ["Event", seen],
-          what,
-        ) as number[];
-        if (reply[0] === 1) return true;
-        if (seen === "") seen = String(reply[1]);
+    const result = await waitForReply(
+      this.#commands,
+      { channel: k.wake, signal, timeout, what },
+      CHECK,
+      [k.kind, k.flag, k.gen],
+      () => ["Event", seen],
+      (reply) => {
+        const [set, gen] = reply as number[];
+        if (set === 1) return true;
+        if (seen === "") seen = String(gen);
         return undefined;
       },
-    });
+    );
     return result === true;
   }
 

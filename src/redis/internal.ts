@@ -184,6 +184,38 @@ export async function run(
   }
 }
 
+/** The reply prefix with which scripts refuse a stored setting other than the opener's. */
+export const WRONG_VALUE = "THREADKIT_VALUE";
+
+/**
+ * {@link run} for the scripts that check a setting stored by the first write (`maxsize`,
+ * permits, parties: `redis.error_reply('THREADKIT_VALUE ' .. stored)`): that refusal becomes a
+ * `RangeError` "it already exists with <`mismatch(stored)`>".
+ */
+export async function runChecked(
+  commands: Commands,
+  script: string,
+  keys: readonly string[],
+  args: readonly (string | number | Uint8Array)[],
+  what: string,
+  mismatch: (stored: string) => string,
+  binary = false,
+): Promise<unknown> {
+  try {
+    return await run(commands, script, keys, args, what, binary);
+  } catch (error) {
+    const cause = (error as Error).cause;
+    const message = cause instanceof Error ? cause.message : "";
+    const at = message.indexOf(`${WRONG_VALUE} `);
+    if (at === -1) throw error;
+    throw new RangeError(
+      `Cannot ${what}: it already exists with ${
+        mismatch(message.slice(at + WRONG_VALUE.length + 1).trim())
+      }`,
+    );
+  }
+}
+
 /** This process's part of every holder id: `host:pid:random`. */
 const PROCESS_ID = `${safeHostname()}:${globalThis.process?.pid ?? 0}:${
   Math.random().toString(36).slice(2, 8)
@@ -237,14 +269,14 @@ export class RedisGuard {
 }
 
 /** The outcome of racing a server step against a deadline and a signal. */
-type Raced<T> = { ok: true; value: T } | { ok: false };
+export type Raced<T> = { ok: true; value: T } | { ok: false };
 
 /**
  * Waits for `promise`, or until `deadline` (a `performance.now()` time) passes or `signal`
  * aborts. On the latter two, a value `promise` still delivers goes to `undo` (or, if none, is
  * dropped), and its failure is swallowed.
  */
-function race<T>(
+export function race<T>(
   promise: Promise<T>,
   deadline: number,
   signal: AbortSignal | undefined,
@@ -386,6 +418,33 @@ export async function waitFor<T>(plan: WaitPlan<T>): Promise<T | undefined> {
   }
 }
 
+/** How often a waiter that only a message can satisfy re-checks without one (a lost message). */
+export const IDLE_RECHECK_MS = 10_000;
+
+/**
+ * The wait of the primitives a script reply alone decides (Event, Latch, Barrier's outcome):
+ * {@link waitFor} on `channel`, each attempt one run of `script`, whose reply `accept` turns into
+ * the result (or `undefined`: not yet); re-checks every {@link IDLE_RECHECK_MS} without a message.
+ * `args` is asked before each attempt (it may change with what `accept` saw).
+ */
+export function waitForReply<T>(
+  commands: Commands,
+  wait: { channel: string; timeout: number; signal: AbortSignal | undefined; what: string },
+  script: string,
+  keys: readonly string[],
+  args: () => readonly (string | number)[],
+  accept: (reply: unknown) => T | undefined,
+): Promise<T | undefined> {
+  return waitFor({
+    commands,
+    channel: wait.channel,
+    signal: wait.signal,
+    timeout: wait.timeout,
+    recheckMs: () => IDLE_RECHECK_MS,
+    attempt: async () => accept(await run(commands, script, keys, args(), wait.what)),
+  });
+}
+
 /**
  * Sleeps until `until` (returns false), a wake (returns true) or abort (rejects). `register`
  * receives the wake function. The timer is ref'd: a pending wait keeps the process alive.
@@ -444,6 +503,24 @@ export class Renewal {
       });
     };
     this.#timer = unrefTimer(tick, period);
+  }
+
+  /**
+   * The renewal of one hold whose script (KEYS: `key`; ARGV: `member` leaseMs) returns 1 while
+   * `member` still holds it and extends its lease.
+   */
+  static of(
+    commands: Commands,
+    leaseMs: number,
+    script: string,
+    key: string,
+    member: string,
+    what: string,
+  ): Renewal {
+    return new Renewal(
+      leaseMs,
+      async () => await run(commands, script, [key], [member, leaseMs], what) === 1,
+    );
   }
 
   /** Stops renewing (on release). */

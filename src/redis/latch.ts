@@ -20,7 +20,7 @@ import {
   prefixOf,
   type RedisWaitOptions,
   run,
-  waitFor,
+  waitForReply,
   waitOptionsOf,
 } from "./internal.ts";
 
@@ -42,9 +42,6 @@ return tonumber(redis.call('GET', KEYS[2]) or ARGV[2])`;
 const DESTROY = `${KIND_CHECK}
 redis.call('DEL', KEYS[1], KEYS[2])
 return 1`;
-
-/** How often an idle waiter re-checks with no message. */
-const RECHECK_MS = 10_000;
 
 /**
  * A countdown latch kept in Redis: `wait()` resolves once `countDown()` was called `count` times
@@ -122,18 +119,14 @@ export class Latch {
     const what = `wait for latch "${this.name}"`;
     const { timeout, signal } = waitOptionsOf(options, what);
     const k = this.#keys;
-    const result = await waitFor({
-      commands: this.#commands,
-      channel: k.wake,
-      signal,
-      timeout,
-      recheckMs: () => RECHECK_MS,
-      attempt: async () =>
-        await run(this.#commands, COUNT, [k.kind, k.count], ["Latch", this.initialCount], what) ===
-            0
-          ? true
-          : undefined,
-    });
+    const result = await waitForReply(
+      this.#commands,
+      { channel: k.wake, signal, timeout, what },
+      COUNT,
+      [k.kind, k.count],
+      () => ["Latch", this.initialCount],
+      (reply) => reply === 0 ? true : undefined,
+    );
     return result === true;
   }
 

@@ -40,16 +40,20 @@ import {
 /**
  * Grants a free lock. KEYS: kind owner fence last; ARGV: kind holderId leaseMs.
  * Returns {1, fence, previousRecordIfDied|nil} or {0, ownerPttl}.
+ * `SET last record GET` reads the previous holder's record (left there only if it never
+ * released: owner death) and writes the new one in one call. Measured (server µs per
+ * acquire + release pair, INFO commandstats, median of 5 alternating rounds of 2,000:
+ * `node bench/redis/lock_script_cost.ts redis://...`): GET + SET 17.6 µs → SET ... GET 15.0 µs
+ * (floor, SET NX PX + scripted release: 5.0 µs).
  */
 export const ACQUIRE = `${KIND_CHECK}
 local ttl = redis.call('PTTL', KEYS[2])
 if ttl ~= -2 then return {0, ttl} end
 ${KIND_SET}
-local died = redis.call('GET', KEYS[4])
 local fence = redis.call('INCR', KEYS[3])
 local record = fence .. ' ' .. ARGV[2]
 redis.call('SET', KEYS[2], record, 'PX', ARGV[3])
-redis.call('SET', KEYS[4], record)
+local died = redis.call('SET', KEYS[4], record, 'GET')
 return {1, fence, died}`;
 
 /** Releases a lock held by `record`. KEYS: owner last; ARGV: record channel. Returns 1 or 0. */
@@ -252,10 +256,7 @@ export class Lock {
     this.#hold = {
       record,
       fence: granted.fence,
-      renewal: new Renewal(
-        lease,
-        async () => await run(this.#commands, RENEW, [keys.owner], [record, lease], what) === 1,
-      ),
+      renewal: Renewal.of(this.#commands, lease, RENEW, keys.owner, record, what),
     };
     if (granted.died !== null && granted.died !== undefined) {
       const dead = parseRecord(granted.died);

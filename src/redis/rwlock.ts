@@ -246,10 +246,7 @@ export class RWLock {
       if (orThrow) throw new TimeoutError(`Cannot ${what}: timed out after ${timeout} ms`);
       return undefined;
     }
-    const renewal = new Renewal(
-      lease,
-      async () => await run(this.#commands, READ_RENEW, [k.readers], [member, lease], what) === 1,
-    );
+    const renewal = Renewal.of(this.#commands, lease, READ_RENEW, k.readers, member, what);
     return new RedisGuard(async () => {
       renewal.stop();
       if (await run(this.#commands, READ_RELEASE, [k.readers], [member, k.wake], what) !== 1) {
@@ -303,10 +300,7 @@ export class RWLock {
       if (orThrow) throw new TimeoutError(`Cannot ${what}: timed out after ${timeout} ms`);
       return undefined;
     }
-    const renewal = new Renewal(
-      lease,
-      async () => await run(this.#commands, WRITE_RENEW, [k.writer], [member, lease], what) === 1,
-    );
+    const renewal = Renewal.of(this.#commands, lease, WRITE_RENEW, k.writer, member, what);
     return new RedisGuard(async () => {
       renewal.stop();
       if (await run(this.#commands, WRITE_RELEASE, [k.writer], [member, k.wake], what) !== 1) {

@@ -32,6 +32,7 @@ import {
   type RedisHoldOptions,
   Renewal,
   run,
+  runChecked,
   TimeoutError,
   waitFor,
   waitOptionsOf,
@@ -170,20 +171,9 @@ export class Semaphore {
     };
   }
 
-  async #run(script: string, keys: string[], args: (string | number)[], what: string) {
-    try {
-      return await run(this.#commands, script, keys, args, what);
-    } catch (error) {
-      const cause = (error as Error).cause;
-      const message = cause instanceof Error ? cause.message : "";
-      const at = message.indexOf("THREADKIT_VALUE ");
-      if (at === -1) throw error;
-      throw new RangeError(
-        `Cannot ${what}: it already exists with value ${
-          message.slice(at + 16).trim()
-        }, not ${this.initialValue}`,
-      );
-    }
+  #run(script: string, keys: string[], args: (string | number)[], what: string) {
+    const mismatch = (stored: string) => `value ${stored}, not ${this.initialValue}`;
+    return runChecked(this.#commands, script, keys, args, what, mismatch);
   }
 
   /**
@@ -255,10 +245,7 @@ export class Semaphore {
     if (granted === undefined) return false;
     this.#permits.push({
       member,
-      renewal: new Renewal(
-        lease,
-        async () => await run(this.#commands, RENEW, [k.holders], [member, lease], what) === 1,
-      ),
+      renewal: Renewal.of(this.#commands, lease, RENEW, k.holders, member, what),
     });
     if (granted.died !== null && granted.died !== undefined) {
       const dead = granted.died.slice(0, granted.died.lastIndexOf("#"));

@@ -65,7 +65,8 @@ redisTest(
         await until(
           async () => {
             const meta = await fault.hGetAll("threadkit:{fq}:meta");
-            return Number(meta.size ?? 1) === 0 &&
+            // Every stream entry is waiting or taken-not-acknowledged: none left, none pending.
+            return Number(meta.unfinished ?? 1) === 0 &&
               (await fault.xLen("threadkit:{fq}:stream")) === 0;
           },
           30_000,

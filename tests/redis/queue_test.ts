@@ -146,3 +146,40 @@ redisTest(
     });
   },
 );
+
+redisTest(
+  "redis Queue: a get blocked in the server (XREADGROUP BLOCK) ends at once on abort, timeout and shutdown",
+  async () => {
+    await withServer(async (_server, c) => {
+      // lease 60 s: the get's own re-check comes only every 20 s, so each end below must come
+      // from the unblock, not from a re-check.
+      const q = new Queue<number>(c, "blk", { lease: 60_000 });
+      await assert.rejects(q.getNowait(), QueueEmptyError);
+      assert.deepEqual(await c.keys("threadkit:{blk}:*"), [], "getNowait writes nothing");
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const ac = new AbortController();
+      let t0 = performance.now();
+      const aborted = q.get({ signal: ac.signal });
+      await sleep(100);
+      ac.abort(new Error("stop"));
+      await assert.rejects(aborted, /stop/);
+      assert.ok(performance.now() - t0 < 1_000, "abort ends the blocked read");
+      // The aborted read took nothing: the next item goes to the next get.
+      await q.put(1);
+      assert.equal(await q.get({ timeout: 2_000 }), 1);
+      await q.taskDone();
+      assert.equal(await q.qsize(), 0);
+      t0 = performance.now();
+      await assert.rejects(q.get({ timeout: 200 }), QueueEmptyError);
+      assert.ok(performance.now() - t0 < 1_500, "the timeout ends the blocked read");
+      // Shutdown by another object: its message unblocks the read, which then sees it.
+      const waiting = q.get();
+      await sleep(100);
+      t0 = performance.now();
+      await new Queue(c, "blk", { lease: 60_000 }).shutdown();
+      await assert.rejects(waiting, QueueShutDownError);
+      assert.ok(performance.now() - t0 < 1_000, `shutdown ended the blocked read`);
+      assert.equal(await q.join({ timeout: 1_000 }), true);
+    });
+  },
+);
