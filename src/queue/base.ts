@@ -14,6 +14,14 @@
  * leaves without using a wake (timeout, abort, shutdown) while what it waited for is there passes
  * the wake on.
  *
+ * Gets decode outside LOCK. With LOCK held a get takes the record out and holds its room
+ * (`header.ts`: HELD, HELD_BYTES); it decodes after releasing LOCK, then gives the room up
+ * (Atomics, no LOCK: the common path costs one hold, as before the codec-throws fix), or, when
+ * the codec threw, re-takes LOCK and puts the record back in front. Putters waiting for room
+ * count themselves in PUTTERS before their room check, and a get gives room up before it reads
+ * PUTTERS (all seq-cst): one of the two sees the other, so either the putter finds the room or
+ * the get takes LOCK to bump NOT_FULL for it (no wake-up lost).
+ *
  * @module
  */
 
@@ -54,6 +62,8 @@ import {
   grownGeometry,
   HEADER_SLOTS,
   HEAP_CAP,
+  HELD,
+  HELD_BYTES,
   JOINERS,
   LOCK,
   MAXSIZE,
@@ -63,6 +73,7 @@ import {
   NOT_FULL_ASYNC,
   OPEN,
   pad4,
+  PRIORITY,
   PUTTERS,
   type QueueOptions,
   recordSize,
@@ -72,7 +83,7 @@ import {
   UNFINISHED,
   writeHeader,
 } from "./header.ts";
-import { type Storage, storageFor } from "./storage.ts";
+import { giveBack, type Storage, storageFor } from "./storage.ts";
 
 /** Options of `shutdown`. */
 export interface ShutdownOptions {
@@ -102,6 +113,8 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   /** The sizes `#storage`'s views were made for (CAPACITY may have grown since: `#remap`). */
   #geometry: Geometry;
   readonly #discipline: number;
+  /** Whether gets count the items they hold in HELD (it bounds maxsize and heap entries). */
+  readonly #holdItems: boolean;
   readonly #codec: Codec<T>;
   readonly #kind: string;
 
@@ -153,6 +166,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     this.#i32 = i32;
     this.#geometry = g;
     this.#discipline = discipline;
+    this.#holdItems = g.maxsize > 0 || discipline === PRIORITY;
     this.#storage = storageFor(discipline, i32, areasOf(this.handle, g));
     if (opened === undefined) writeHeader(i32, discipline, g);
     else if (Atomics.load(i32, DISCIPLINE) !== discipline) {
@@ -206,8 +220,10 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   full(): boolean {
     const i32 = this.#i32;
     const maxsize = Atomics.load(i32, MAXSIZE);
-    if (maxsize > 0 && Atomics.load(i32, COUNT) >= maxsize) return true;
-    if (Atomics.load(i32, COUNT) === 0) return false; // capacity >= 16: a small item fits
+    const count = Atomics.load(i32, COUNT);
+    if (maxsize > 0 && count + Atomics.load(i32, HELD) >= maxsize) return true;
+    // Nothing stored or held: capacity >= 16, so a small item fits.
+    if (count === 0 && Atomics.load(i32, HELD_BYTES) === 0) return false;
     // The byte bound: ask the storage, as a put would (growing if it can), under LOCK.
     const me2 = currentIdent() << 1;
     lockBriefly(i32, LOCK, me2);
@@ -227,12 +243,15 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const i32 = this.#i32;
     const count = Atomics.load(i32, COUNT);
     const maxsize = Atomics.load(i32, MAXSIZE);
-    if (maxsize > 0 && count >= maxsize) return -1;
+    // Room held by gets still decoding counts as used: their put-back must fit.
+    const heldItems = this.#holdItems ? Atomics.load(i32, HELD) : 0;
+    if (maxsize > 0 && count + heldItems >= maxsize) return -1;
     if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
-    const at = this.#storage.room(size, count);
+    const held = Atomics.load(i32, HELD_BYTES);
+    const at = this.#storage.room(size, count, held, heldItems);
     return at >= 0 || this.#geometry.capacity >= this.#geometry.maxCapacity
       ? at
-      : this.#grow(size, count);
+      : this.#grow(size, count, held, heldItems);
   }
 
   /** Re-makes this thread's views for the CAPACITY another thread grew the queue to (LOCK held). */
@@ -247,12 +266,12 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * maxCapacity; returns where the record goes, or -1 (LOCK held, views current). Doubling keeps
    * the bytes moved by all growths below twice the final size.
    */
-  #grow(size: number, count: number): number {
+  #grow(size: number, count: number, held: number, heldItems: number): number {
     const i32 = this.#i32;
     const from = this.#geometry;
     const capacity = Math.min(
       from.maxCapacity,
-      pad4(Math.max(from.capacity * 2, from.capacity + size)),
+      pad4(Math.max(from.capacity * 2, from.capacity + size + held)),
     );
     const to = grownGeometry(from, this.#discipline, capacity);
     if (!growAreas(this.handle, from, to)) return -1;
@@ -262,7 +281,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     // Last: other threads re-make their views when they see the new CAPACITY under LOCK.
     Atomics.store(i32, HEAP_CAP, to.heapCap);
     Atomics.store(i32, CAPACITY, to.capacity);
-    return this.#storage.room(size, count);
+    return this.#storage.room(size, count, held, heldItems);
   }
 
   /** Why a put of `length` item bytes finds no room (LOCK held, just after `#room` said so). */
@@ -270,7 +289,11 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const i32 = this.#i32;
     const count = Atomics.load(i32, COUNT);
     const maxsize = Atomics.load(i32, MAXSIZE);
-    if (maxsize > 0 && count >= maxsize) return `it is full (${count} items, maxsize ${maxsize})`;
+    const held = this.#holdItems ? Atomics.load(i32, HELD) : 0;
+    if (maxsize > 0 && count + held >= maxsize) {
+      const reading = held > 0 ? `, ${held} more being decoded by gets` : "";
+      return `it is full (${count} items${reading}, maxsize ${maxsize})`;
+    }
     const { capacity, maxCapacity } = this.#geometry;
     const limit = capacity < maxCapacity
       ? `it could not grow to its maxCapacityBytes ${maxCapacity}`
@@ -350,9 +373,11 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const me2 = currentIdent() << 1;
     const waiter = new SeqWait(i32, LOCK, NOT_FULL, NOT_FULL_ASYNC, me2);
     yield* waiter.lock();
-    if (this.#tryPut(bytes, priority, me2)) return;
+    // Counted before the first room check: a get that gives held room up after this check reads
+    // PUTTERS after it, sees this putter and bumps NOT_FULL (`#release`).
     Atomics.add(i32, PUTTERS, 1);
     try {
+      if (this.#tryPut(bytes, priority, me2)) return;
       // Sleep until room appears; each try throws (LOCK released) when shut down.
       while (!waiter.expired(deadline)) {
         yield* waiter.sleep(deadline);
@@ -453,9 +478,9 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   // get
 
   /**
-   * With LOCK held: takes the next item and releases LOCK (returns it), or finds none and keeps
-   * LOCK (`NONE`), or releases LOCK and throws: `QueueShutDownError` when shut down and empty, or
-   * the codec's error, with the item left in place.
+   * With LOCK held: takes the next item, releases LOCK and decodes it (returns it), or finds none
+   * and keeps LOCK (`NONE`), or releases LOCK and throws: `QueueShutDownError` when shut down
+   * and empty, or the codec's error, with the item put back in front.
    */
   #tryGet(me2: number): T | typeof NONE {
     const i32 = this.#i32;
@@ -465,25 +490,70 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       unlock(i32, LOCK, me2);
       throw new QueueShutDownError(`Cannot get from ${this.#kind}: it is shut down and empty`);
     }
-    // Decode before the take commits, with LOCK held: a decode that throws takes nothing, so
-    // qsize(), UNFINISHED and join() stay right and the next get sees the same item (Python's
-    // get leaves the item when `_get` fails). Decoding after the take and putting the record
-    // back on failure cannot keep that promise: by then puts may have filled the room it left.
-    // The price is LOCK held during decode (user code: a codec must not use this queue), which
-    // measured within the noise of queue.oneway and queue.oneway-f64 (numbers in the commit).
+    // Take the record out and hold its room (stored → held, in one LOCK hold), then decode
+    // without LOCK: a codec no longer delays puts and gets of other threads. Decoding under LOCK
+    // (the first fix of the codec-throws bug) made queue.oneway 1.2× slower on Node; numbers
+    // of this version are in the commit. Nothing to signal here: the room is still held.
     if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
+    const storage = this.#storage;
+    const bytes = storage.take();
+    const size = recordSize(bytes.length);
+    const priority = storage.takenPriority;
+    const order = storage.takenOrder;
+    Atomics.add(i32, HELD_BYTES, size);
+    if (this.#holdItems) Atomics.add(i32, HELD, 1);
+    if (Atomics.sub(i32, COUNT, 1) === 1) storage.clear();
+    unlock(i32, LOCK, me2);
     let item: T;
     try {
-      item = this.#codec.decode(this.#storage.peek());
+      item = this.#codec.decode(bytes);
     } catch (error) {
-      // Invariant kept: nothing changed. A getter that used a wake for this item passes it on.
-      this.#unlockAndWake(me2, this.#signal(NOT_EMPTY, GETTERS), false, false);
+      // The item stays in the queue (Python's get leaves it when `_get` fails).
+      this.#putBack(bytes, priority, order, me2);
+      giveBack(bytes);
       throw error;
     }
-    this.#storage.remove();
-    if (Atomics.sub(i32, COUNT, 1) === 1) this.#storage.clear();
-    this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), false);
+    giveBack(bytes);
+    this.#release(size, me2);
     return item;
+  }
+
+  /**
+   * A get decoded its item: gives up the `size` bytes of room it held (no LOCK: HELD and
+   * HELD_BYTES only fall outside it, so a put under LOCK at worst misses room that just
+   * appeared). Then, if a putter waits, takes LOCK to bump NOT_FULL for it: the putter counted
+   * itself before its room check, this reads PUTTERS after giving the room up (see the module).
+   */
+  #release(size: number, me2: number): void {
+    const i32 = this.#i32;
+    Atomics.sub(i32, HELD_BYTES, size);
+    if (this.#holdItems) Atomics.sub(i32, HELD, 1);
+    if (Atomics.load(i32, PUTTERS) === 0) return;
+    lockBriefly(i32, LOCK, me2);
+    this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), false);
+  }
+
+  /**
+   * The codec threw on a taken item: puts its record back in front (held → stored again, in one
+   * LOCK hold, so puts never see the room free) and wakes a getter for it. Counts end as if the
+   * get never took it. After `shutdown({ immediate: true })`, which discarded what was stored,
+   * it is discarded too and counted done.
+   */
+  #putBack(bytes: Uint8Array, priority: number, order: number, me2: number): void {
+    const i32 = this.#i32;
+    lockBriefly(i32, LOCK, me2);
+    if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
+    Atomics.sub(i32, HELD_BYTES, recordSize(bytes.length));
+    if (this.#holdItems) Atomics.sub(i32, HELD, 1);
+    if (Atomics.load(i32, SHUTDOWN) === SHUT_IMMEDIATE) {
+      const unfinished = Atomics.sub(i32, UNFINISHED, 1) - 1;
+      const done = unfinished === 0 && this.#signal(ALL_DONE, JOINERS);
+      this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), done);
+      return;
+    }
+    this.#storage.putBack(bytes, priority, order, Atomics.load(i32, COUNT));
+    Atomics.add(i32, COUNT, 1);
+    this.#unlockAndWake(me2, this.#signal(NOT_EMPTY, GETTERS), false, false);
   }
 
   /** The slow path of get (runs in `"throw"` abort mode). */

@@ -17,9 +17,10 @@
  *   | len | item | free   | len | item | len | item | -1  |     wrapped: TAIL <= HEAD
  *                  TAIL   HEAD                       WRAP mark: continue at 0
  * ```
- * Header slots (int32 each; all but the seq slots change only with LOCK held). HEAD, TAIL, LIVE
- * and ORDER are read and written only with LOCK held, with plain accesses (the lock word's CASes
- * order them); the others are also read outside the lock (snapshots, fast paths), with Atomics:
+ * Header slots (int32 each; all but the seq slots, the waiter counts and the held counts'
+ * decrements change only with LOCK held). HEAD, TAIL, LIVE and ORDER are read and written only
+ * with LOCK held, with plain accesses (the lock word's CASes order them); the others are also
+ * read outside the lock (snapshots, fast paths), with Atomics:
  * | slot | name            | meaning                                                          |
  * | 0    | LOCK            | internal lock word (`internal/lock_word.ts`)                     |
  * | 1    | LOCK_ASYNC      | async waiters registered on LOCK                                 |
@@ -32,7 +33,7 @@
  * | 8    | SHUTDOWN        | 0 open, 1 shut down, 2 shut down immediately                     |
  * | 9    | HEAD            | FIFO: byte offset of the oldest record                           |
  * | 10   | TAIL            | FIFO: next write; LIFO: top of stack; priority: end of the arena |
- * | 11   | LIVE            | priority: bytes of live records                                  |
+ * | 11   | LIVE            | FIFO, priority: bytes of the records stored                      |
  * | 12   | ORDER           | priority: insertion counter (FIFO among equal priorities)        |
  * | 13   | NOT_EMPTY       | seq, bumped when an item arrives and getters wait                |
  * | 14   | NOT_EMPTY_ASYNC | async waiters registered on NOT_EMPTY                            |
@@ -43,6 +44,17 @@
  * | 19   | ALL_DONE        | seq, bumped when UNFINISHED reaches 0                            |
  * | 20   | JOINERS         | joiners waiting                                                  |
  * | 21   | MAX_CAPACITY    | bytes the data area may grow to (= CAPACITY when it cannot grow) |
+ * | 22   | HELD            | items taken by gets still decoding (maxsize or priority only)    |
+ * | 23   | HELD_BYTES      | bytes of their records                                           |
+ *
+ * Held items (a get decodes outside LOCK): with LOCK held a get takes the record out, copying its
+ * bytes, and moves its room from the stored to the held counts (COUNT -1, HELD +1, HELD_BYTES
+ * + its record size); it releases LOCK, decodes, then either gives the room up (HELD, HELD_BYTES
+ * decremented with Atomics, no LOCK needed) or, when decode threw, re-takes LOCK and puts the
+ * record back in front (held → stored again). A put counts held room as used.
+ * Invariant: COUNT + HELD <= maxsize (maxsize > 0); stored bytes + HELD_BYTES <= CAPACITY; for
+ * PriorityQueue COUNT + HELD <= HEAP_CAP. So a put-back always finds room, whatever puts, gets
+ * and growth ran meanwhile. HELD and HELD_BYTES rise only with LOCK held.
  *
  * Growth (a queue in its own growable SharedArrayBuffer, MAX_CAPACITY > CAPACITY): with LOCK
  * held, a put that finds no room grows the buffer and moves the areas to their places for the new
@@ -95,7 +107,7 @@ export const SHUTDOWN = 8;
 export const HEAD = 9;
 /** Slot of the next write (ring), the top (stack) or the end of the arena (heap). */
 export const TAIL = 10;
-/** Slot of the live bytes of the priority arena. */
+/** Slot of the bytes of the stored records (FIFO ring and priority arena). */
 export const LIVE = 11;
 /** Slot of the priority insertion counter. */
 export const ORDER = 12;
@@ -117,6 +129,10 @@ export const ALL_DONE = 19;
 export const JOINERS = 20;
 /** Slot of the bytes the data area may grow to. */
 export const MAX_CAPACITY = 21;
+/** Slot of the number of items taken by gets that are still decoding them. */
+export const HELD = 22;
+/** Slot of the record bytes of the items taken by gets that are still decoding them. */
+export const HELD_BYTES = 23;
 /** Header size in int32 slots (a multiple of 2, so what follows is 8-aligned). */
 export const HEADER_SLOTS = 24;
 /** Header size in bytes. */

@@ -101,8 +101,16 @@ for (const [k, { name, make, consumers, ordered }] of setups.entries()) {
         60_000,
         OPS,
       ));
-    await Promise.all(producing.map((r) => r.result));
-    const failures = (await Promise.all(consuming.map((r) => r.result))).reduce((a, b) => a + b);
+    let failures = 0;
+    try {
+      await Promise.all(producing.map((r) => r.result));
+      failures = (await Promise.all(consuming.map((r) => r.result))).reduce((a, b) => a + b);
+    } catch (error) {
+      // One worker failed: stop the others now (they would wait out their bounds).
+      for (const r of [...producing, ...consuming]) void r.worker.terminate();
+      await Promise.allSettled([...producing, ...consuming].map((r) => r.result));
+      throw error;
+    }
     assert.ok(failures > 0, "some decodes failed (the case ran)");
     const counts = new Int32Array(seen);
     for (let i = 0; i < total; i++) {
