@@ -25,7 +25,7 @@
  * @module
  */
 
-import { type Codec, structuredCodec } from "../codec/mod.ts";
+import { type Codec, float64Codec, structuredCodec } from "../codec/mod.ts";
 import { QueueEmptyError, QueueFullError, QueueShutDownError, TimeoutError } from "../errors.ts";
 import {
   assertCanBlock,
@@ -116,6 +116,8 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   /** Whether gets count the items they hold in HELD (it bounds maxsize and heap entries). */
   readonly #holdItems: boolean;
   readonly #codec: Codec<T>;
+  /** The codec is `float64Codec`: gets read 8-byte records in place (`#tryGet`). */
+  readonly #f64: boolean;
   readonly #kind: string;
 
   /** @internal */
@@ -139,6 +141,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       throw new TypeError(`Cannot create ${kind}: codec must have encode() and decode() methods`);
     }
     this.#codec = codec;
+    this.#f64 = codec === (float64Codec as Codec<unknown>);
     this.#kind = kind;
     let g: Geometry;
     if (opened === undefined) {
@@ -503,6 +506,17 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     // of this version are in the commit. Nothing to signal here: the room is still held.
     if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
     const storage = this.#storage;
+    if (this.#f64) {
+      // float64Codec: read the 8 bytes in place under LOCK, as its decode would (it cannot throw
+      // on them): no copy, no held room, one LOCK hold. A record of another length (written by
+      // another codec) takes the general path, whose decode throws.
+      const value = storage.takeFloat64();
+      if (value !== undefined) {
+        if (Atomics.sub(i32, COUNT, 1) === 1) storage.clear();
+        this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), false);
+        return value as T;
+      }
+    }
     const bytes = storage.take();
     const size = recordSize(bytes.length);
     const priority = storage.takenPriority;

@@ -70,6 +70,11 @@ export interface Storage {
    * room held since the take, so it fits).
    */
   putBack(bytes: Uint8Array, priority: number, order: number, count: number): void;
+  /**
+   * `float64Codec` queues: when the next record is 8 bytes, removes it and returns it read as a
+   * little-endian float64 (what `float64Codec.decode` returns); else `undefined`, nothing changed.
+   */
+  takeFloat64(): number | undefined;
   /** Resets the storage of an empty queue. */
   clear(): void;
   /**
@@ -127,6 +132,7 @@ abstract class Records implements Storage {
   abstract store(bytes: Uint8Array, at: number, priority: number): void;
   abstract take(): Uint8Array;
   abstract putBack(bytes: Uint8Array, priority: number, order: number, count: number): void;
+  abstract takeFloat64(): number | undefined;
 
   priorityOf(_options: PriorityOptions | undefined): number {
     return 0;
@@ -185,6 +191,15 @@ class Ring extends Records {
     i32[HEAD] = head + recordSize(length);
     i32[LIVE] = i32[LIVE]! - recordSize(length);
     return copyOut(this.u8, head + 4, length);
+  }
+
+  takeFloat64(): number | undefined {
+    const i32 = this.i32;
+    const head = this.#start(i32[HEAD]!);
+    if (this.dv.getInt32(head, true) !== 8) return undefined;
+    i32[HEAD] = head + 12;
+    i32[LIVE] = i32[LIVE]! - 12;
+    return this.dv.getFloat64(head + 4, true);
   }
 
   /**
@@ -268,6 +283,13 @@ class Stack extends Records {
     return copyOut(this.u8, tail - 4 - pad4(length), length);
   }
 
+  takeFloat64(): number | undefined {
+    const tail = this.i32[TAIL]!;
+    if (this.dv.getInt32(tail - 4, true) !== 8) return undefined;
+    this.i32[TAIL] = tail - 12;
+    return this.dv.getFloat64(tail - 12, true);
+  }
+
   /** On top again (above any item put meanwhile: the next get takes it first). */
   putBack(bytes: Uint8Array): void {
     this.store(bytes, this.i32[TAIL]!);
@@ -337,6 +359,17 @@ class Heap extends Records {
     if (offset + size === i32[TAIL]!) i32[TAIL] = offset;
     this.#pop();
     return bytes;
+  }
+
+  takeFloat64(): number | undefined {
+    if (this.#heap[1] !== 8) return undefined;
+    const offset = this.#heap[0]!;
+    const value = this.dv.getFloat64(offset + 4, true);
+    const i32 = this.i32;
+    i32[LIVE] = i32[LIVE]! - 12;
+    if (offset + 12 === i32[TAIL]!) i32[TAIL] = offset;
+    this.#pop();
+    return value;
   }
 
   /** With its own priority and insertion order: it comes out exactly where it was. */
