@@ -16,11 +16,13 @@
  *
  * Gets decode outside LOCK. With LOCK held a get takes the record out and holds its room
  * (`header.ts`: HELD, HELD_BYTES); it decodes after releasing LOCK, then gives the room up
- * (Atomics, no LOCK: the common path costs one hold, as before the codec-throws fix), or, when
- * the codec threw, re-takes LOCK and puts the record back in front. Putters waiting for room
- * count themselves in PUTTERS before their room check, and a get gives room up before it reads
- * PUTTERS (all seq-cst): one of the two sees the other, so either the putter finds the room or
- * the get takes LOCK to bump NOT_FULL for it (no wake-up lost).
+ * (RELEASED, RELEASED_BYTES: Atomics on the header's second cache line, no LOCK: the common
+ * path costs one hold, as before the codec-throws fix), or, when the codec threw, re-takes LOCK
+ * and puts the record back in front. Putters waiting for room count themselves in PUTTERS
+ * before their room check (which folds RELEASED_BYTES with an exchange when it finds no room),
+ * and a get adds to RELEASED_BYTES before it reads PUTTERS (all seq-cst): one of the two sees
+ * the other, so either the putter finds the room or the get takes LOCK to bump NOT_FULL for it
+ * (no wake-up lost).
  *
  * @module
  */
@@ -77,6 +79,8 @@ import {
   PUTTERS,
   type QueueOptions,
   recordSize,
+  RELEASED,
+  RELEASED_BYTES,
   SHUT,
   SHUT_IMMEDIATE,
   SHUTDOWN,
@@ -224,10 +228,11 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const i32 = this.#i32;
     const maxsize = Atomics.load(i32, MAXSIZE);
     const count = Atomics.load(i32, COUNT);
-    if (maxsize > 0 && count + Atomics.load(i32, HELD) >= maxsize) return true;
-    // Nothing stored or held: capacity >= 16, so a small item fits.
+    if (maxsize > 0 && count >= maxsize) return true;
+    // Nothing stored and nothing held (the bound is 0): capacity >= 16, so a small item fits.
     if (count === 0 && Atomics.load(i32, HELD_BYTES) === 0) return false;
-    // The byte bound: ask the storage, as a put would (growing if it can), under LOCK.
+    // Held items and the byte bound: ask the storage, as a put would (growing if it can), under
+    // LOCK.
     const me2 = currentIdent() << 1;
     lockBriefly(i32, LOCK, me2);
     const full = this.#room(SMALL_RECORD) < 0;
@@ -246,11 +251,22 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const i32 = this.#i32;
     const count = Atomics.load(i32, COUNT);
     const maxsize = Atomics.load(i32, MAXSIZE);
-    // Room held by gets still decoding counts as used: their put-back must fit.
-    const heldItems = this.#holdItems ? Atomics.load(i32, HELD) : 0;
-    if (maxsize > 0 && count + heldItems >= maxsize) return -1;
     if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
-    const held = Atomics.load(i32, HELD_BYTES);
+    // Room held by gets still decoding counts as used: their put-back must fit. The bounds may
+    // count room given up since: when they leave none, fold the releases in and look again.
+    let heldItems = Atomics.load(i32, HELD);
+    let held = Atomics.load(i32, HELD_BYTES);
+    if (
+      (maxsize > 0 && count + heldItems >= maxsize) ||
+      this.#storage.room(size, count, held, heldItems) < 0
+    ) {
+      // Fold (LOCK held): the bounds lose what gets released, the counters restart at 0.
+      const items = Atomics.exchange(i32, RELEASED, 0);
+      heldItems = Atomics.sub(i32, HELD, items) - items;
+      const bytes = Atomics.exchange(i32, RELEASED_BYTES, 0);
+      held = Atomics.sub(i32, HELD_BYTES, bytes) - bytes;
+    }
+    if (maxsize > 0 && count + heldItems >= maxsize) return -1;
     const at = this.#storage.room(size, count, held, heldItems);
     return at >= 0 || this.#geometry.capacity >= this.#geometry.maxCapacity
       ? at
@@ -380,8 +396,11 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const me2 = currentIdent() << 1;
     const waiter = new SeqWait(i32, LOCK, NOT_FULL, NOT_FULL_ASYNC, me2);
     yield* waiter.lock();
-    // Counted before the first room check: a get that gives held room up after this check reads
-    // PUTTERS after it, sees this putter and bumps NOT_FULL (`#release`).
+    // Most slow puts only found LOCK busy: they store here, uncounted (a count would send every
+    // get's release to LOCK for nothing).
+    if (this.#tryPut(bytes, priority, me2)) return;
+    // No room. Count this putter, then look again before sleeping: a get that gives held room
+    // up after that look reads PUTTERS after it, sees this putter and bumps NOT_FULL (`#release`).
     Atomics.add(i32, PUTTERS, 1);
     try {
       if (this.#tryPut(bytes, priority, me2)) return;
@@ -540,15 +559,16 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   }
 
   /**
-   * A get decoded its item: gives up the `size` bytes of room it held (no LOCK: HELD and
-   * HELD_BYTES only fall outside it, so a put under LOCK at worst misses room that just
-   * appeared). Then, if a putter waits, takes LOCK to bump NOT_FULL for it: the putter counted
-   * itself before its room check, this reads PUTTERS after giving the room up (see the module).
+   * A get decoded its item: gives up the `size` bytes of room it held, without LOCK, by counting
+   * them in RELEASED_BYTES (and the item in RELEASED), which a put folds into the bounds when it
+   * needs the room. Then, if a putter waits, takes LOCK to bump NOT_FULL for it: the putter
+   * counted itself before its room check, this reads PUTTERS after the release (see the module).
+   * All on the header's second cache line, which producers do not write on their fast path.
    */
   #release(size: number, me2: number): void {
     const i32 = this.#i32;
-    Atomics.sub(i32, HELD_BYTES, size);
-    if (this.#holdItems) Atomics.sub(i32, HELD, 1);
+    Atomics.add(i32, RELEASED_BYTES, size);
+    if (this.#holdItems) Atomics.add(i32, RELEASED, 1);
     if (Atomics.load(i32, PUTTERS) === 0) return;
     lockBriefly(i32, LOCK, me2);
     this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), false);
