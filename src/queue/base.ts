@@ -254,17 +254,19 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
     // Room held by gets still decoding counts as used: their put-back must fit. The bounds may
     // count room given up since: when they leave none, fold the releases in and look again.
-    let heldItems = Atomics.load(i32, HELD);
-    let held = Atomics.load(i32, HELD_BYTES);
+    let heldItems = i32[HELD]!;
+    let held = i32[HELD_BYTES]!;
     if (
       (maxsize > 0 && count + heldItems >= maxsize) ||
       this.#storage.room(size, count, held, heldItems) < 0
     ) {
       // Fold (LOCK held): the bounds lose what gets released, the counters restart at 0.
       const items = Atomics.exchange(i32, RELEASED, 0);
-      heldItems = Atomics.sub(i32, HELD, items) - items;
+      heldItems -= items;
+      i32[HELD] = heldItems;
       const bytes = Atomics.exchange(i32, RELEASED_BYTES, 0);
-      held = Atomics.sub(i32, HELD_BYTES, bytes) - bytes;
+      held -= bytes;
+      i32[HELD_BYTES] = held;
     }
     if (maxsize > 0 && count + heldItems >= maxsize) return -1;
     const at = this.#storage.room(size, count, held, heldItems);
@@ -540,8 +542,8 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const size = recordSize(bytes.length);
     const priority = storage.takenPriority;
     const order = storage.takenOrder;
-    Atomics.add(i32, HELD_BYTES, size);
-    if (this.#holdItems) Atomics.add(i32, HELD, 1);
+    i32[HELD_BYTES] = i32[HELD_BYTES]! + size; // LOCK held: plain, as HEAD and TAIL
+    if (this.#holdItems) i32[HELD] = i32[HELD]! + 1;
     if (Atomics.sub(i32, COUNT, 1) === 1) storage.clear();
     unlock(i32, LOCK, me2);
     let item: T;
@@ -584,8 +586,8 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const i32 = this.#i32;
     lockBriefly(i32, LOCK, me2);
     if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
-    Atomics.sub(i32, HELD_BYTES, recordSize(bytes.length));
-    if (this.#holdItems) Atomics.sub(i32, HELD, 1);
+    i32[HELD_BYTES] = i32[HELD_BYTES]! - recordSize(bytes.length);
+    if (this.#holdItems) i32[HELD] = i32[HELD]! - 1;
     if (Atomics.load(i32, SHUTDOWN) === SHUT_IMMEDIATE) {
       const unfinished = Atomics.sub(i32, UNFINISHED, 1) - 1;
       const done = unfinished === 0 && this.#signal(ALL_DONE, JOINERS);

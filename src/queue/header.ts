@@ -18,9 +18,10 @@
  *                  TAIL   HEAD                       WRAP mark: continue at 0
  * ```
  * Header slots (int32 each; all but the seq slots, the waiter counts and RELEASED/RELEASED_BYTES
- * change only with LOCK held). HEAD, TAIL, LIVE and ORDER are read and written only
- * with LOCK held, with plain accesses (the lock word's CASes order them); the others are also
- * read outside the lock (snapshots, fast paths), with Atomics:
+ * change only with LOCK held). HEAD, TAIL, LIVE and ORDER are read and written only with LOCK
+ * held, with plain accesses (the lock word's CASes order them); so are HELD and HELD_BYTES, but
+ * for a snapshot read of HELD_BYTES in `full()`. The others are also read outside the lock
+ * (snapshots, fast paths), with Atomics:
  * | slot | name            | meaning                                                          |
  * | 0    | LOCK            | internal lock word (`internal/lock_word.ts`)                     |
  * | 1    | LOCK_ASYNC      | async waiters registered on LOCK                                 |

@@ -93,6 +93,8 @@ const WRAP = -1;
 let readScratch = new Uint8Array(256);
 /** Whether a get holds `readScratch` (its decode may run a nested get: that one gets a copy). */
 let lent = false;
+/** The view on `readScratch` lent out last. */
+let lentView: Uint8Array | undefined;
 
 /** Copies `length` bytes at `start` of `u8` into the thread's scratch (or, if lent, a new array). */
 function copyOut(u8: Uint8Array, start: number, length: number): Uint8Array {
@@ -105,12 +107,16 @@ function copyOut(u8: Uint8Array, start: number, length: number): Uint8Array {
   lent = true;
   const bytes = readScratch.subarray(0, length);
   bytes.set(u8.subarray(start, start + length));
+  lentView = bytes;
   return bytes;
 }
 
 /** Ends the loan of bytes a `take` returned (after their decode, and any put-back). */
 export function giveBack(bytes: Uint8Array): void {
-  if (bytes.buffer === readScratch.buffer) lent = false;
+  if (bytes === lentView) {
+    lent = false;
+    lentView = undefined;
+  }
 }
 
 /** What every discipline holds: the header and the data area; no priorities, one reset. */
