@@ -439,7 +439,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     // slow paths use it as is (nothing else runs here before they return); `put` copies it.
     // Measured (2026-12-01, loaded 2-core box, load ~28): queue.oneway objects, 2 workers,
     // copy → no copy 0.90 (median of 41 round-robin ratios 0.91, q1-q3 0.74-1.16: within noise),
-    // `AB_A=<copy tree> AB_B=<this tree> node ab.ts 41 10000 40000` (issue 9 report).
+    // `AB_A=<copy tree>/mod.ts node bench/probes/queue_ab.ts 41 10000 40000`.
     return { bytes, me2 };
   }
 
@@ -528,7 +528,8 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     // (the first fix of the codec-throws bug) made queue.oneway 1.2× slower on Node. Measured
     // vs that (2026-12-01, load ~28, so noisy): 2 workers oneway objects, median of 41 same-run
     // ratios 1.01 (q1-q3 0.41-1.64); 1 thread put+get 1.05 node, 1.06 deno, 1.10 bun (the
-    // release's atomic add). Nothing to signal here: the room is still held.
+    // release's atomic add). `AB_A=/work/main/mod.ts node bench/probes/queue_ab.ts 41 10000
+    // 40000` and `queue_ab_single.ts 41`. Nothing to signal here: the room is still held.
     if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
     const storage = this.#storage;
     if (this.#f64) {
