@@ -14,10 +14,20 @@
  * leaves without using a wake (timeout, abort, shutdown) while what it waited for is there passes
  * the wake on.
  *
+ * Gets decode outside LOCK. With LOCK held a get takes the record out and holds its room
+ * (`header.ts`: HELD, HELD_BYTES); it decodes after releasing LOCK, then gives the room up
+ * (RELEASED, RELEASED_BYTES: Atomics on the header's second cache line, no LOCK: the common
+ * path costs one hold, as before the codec-throws fix), or, when the codec threw, re-takes LOCK
+ * and puts the record back in front. Putters waiting for room count themselves in PUTTERS
+ * before their room check (which folds RELEASED_BYTES with an exchange when it finds no room),
+ * and a get adds to RELEASED_BYTES before it reads PUTTERS (all seq-cst): one of the two sees
+ * the other, so either the putter finds the room or the get takes LOCK to bump NOT_FULL for it
+ * (no wake-up lost).
+ *
  * @module
  */
 
-import { type Codec, structuredCodec } from "../codec/mod.ts";
+import { type Codec, float64Codec, structuredCodec } from "../codec/mod.ts";
 import { QueueEmptyError, QueueFullError, QueueShutDownError, TimeoutError } from "../errors.ts";
 import {
   assertCanBlock,
@@ -54,6 +64,8 @@ import {
   grownGeometry,
   HEADER_SLOTS,
   HEAP_CAP,
+  HELD,
+  HELD_BYTES,
   JOINERS,
   LOCK,
   MAXSIZE,
@@ -63,16 +75,19 @@ import {
   NOT_FULL_ASYNC,
   OPEN,
   pad4,
+  PRIORITY,
   PUTTERS,
   type QueueOptions,
   recordSize,
+  RELEASED,
+  RELEASED_BYTES,
   SHUT,
   SHUT_IMMEDIATE,
   SHUTDOWN,
   UNFINISHED,
   writeHeader,
 } from "./header.ts";
-import { type Storage, storageFor } from "./storage.ts";
+import { giveBack, type Storage, storageFor } from "./storage.ts";
 
 /** Options of `shutdown`. */
 export interface ShutdownOptions {
@@ -102,7 +117,11 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   /** The sizes `#storage`'s views were made for (CAPACITY may have grown since: `#remap`). */
   #geometry: Geometry;
   readonly #discipline: number;
+  /** Whether gets count the items they hold in HELD (it bounds maxsize and heap entries). */
+  readonly #holdItems: boolean;
   readonly #codec: Codec<T>;
+  /** The codec is `float64Codec`: gets read 8-byte records in place (`#tryGet`). */
+  readonly #f64: boolean;
   readonly #kind: string;
 
   /** @internal */
@@ -126,6 +145,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       throw new TypeError(`Cannot create ${kind}: codec must have encode() and decode() methods`);
     }
     this.#codec = codec;
+    this.#f64 = codec === (float64Codec as Codec<unknown>);
     this.#kind = kind;
     let g: Geometry;
     if (opened === undefined) {
@@ -153,6 +173,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     this.#i32 = i32;
     this.#geometry = g;
     this.#discipline = discipline;
+    this.#holdItems = g.maxsize > 0 || discipline === PRIORITY;
     this.#storage = storageFor(discipline, i32, areasOf(this.handle, g));
     if (opened === undefined) writeHeader(i32, discipline, g);
     else if (Atomics.load(i32, DISCIPLINE) !== discipline) {
@@ -206,9 +227,12 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   full(): boolean {
     const i32 = this.#i32;
     const maxsize = Atomics.load(i32, MAXSIZE);
-    if (maxsize > 0 && Atomics.load(i32, COUNT) >= maxsize) return true;
-    if (Atomics.load(i32, COUNT) === 0) return false; // capacity >= 16: a small item fits
-    // The byte bound: ask the storage, as a put would (growing if it can), under LOCK.
+    const count = Atomics.load(i32, COUNT);
+    if (maxsize > 0 && count >= maxsize) return true;
+    // Nothing stored and nothing held (the bound is 0): capacity >= 16, so a small item fits.
+    if (count === 0 && Atomics.load(i32, HELD_BYTES) === 0) return false;
+    // Held items and the byte bound: ask the storage, as a put would (growing if it can), under
+    // LOCK.
     const me2 = currentIdent() << 1;
     lockBriefly(i32, LOCK, me2);
     const full = this.#room(SMALL_RECORD) < 0;
@@ -227,12 +251,28 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const i32 = this.#i32;
     const count = Atomics.load(i32, COUNT);
     const maxsize = Atomics.load(i32, MAXSIZE);
-    if (maxsize > 0 && count >= maxsize) return -1;
     if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
-    const at = this.#storage.room(size, count);
+    // Room held by gets still decoding counts as used: their put-back must fit. The bounds may
+    // count room given up since: when they leave none, fold the releases in and look again.
+    let heldItems = i32[HELD]!;
+    let held = i32[HELD_BYTES]!;
+    if (
+      (maxsize > 0 && count + heldItems >= maxsize) ||
+      this.#storage.room(size, count, held, heldItems) < 0
+    ) {
+      // Fold (LOCK held): the bounds lose what gets released, the counters restart at 0.
+      const items = Atomics.exchange(i32, RELEASED, 0);
+      heldItems -= items;
+      i32[HELD] = heldItems;
+      const bytes = Atomics.exchange(i32, RELEASED_BYTES, 0);
+      held -= bytes;
+      i32[HELD_BYTES] = held;
+    }
+    if (maxsize > 0 && count + heldItems >= maxsize) return -1;
+    const at = this.#storage.room(size, count, held, heldItems);
     return at >= 0 || this.#geometry.capacity >= this.#geometry.maxCapacity
       ? at
-      : this.#grow(size, count);
+      : this.#grow(size, count, held, heldItems);
   }
 
   /** Re-makes this thread's views for the CAPACITY another thread grew the queue to (LOCK held). */
@@ -247,12 +287,12 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * maxCapacity; returns where the record goes, or -1 (LOCK held, views current). Doubling keeps
    * the bytes moved by all growths below twice the final size.
    */
-  #grow(size: number, count: number): number {
+  #grow(size: number, count: number, held: number, heldItems: number): number {
     const i32 = this.#i32;
     const from = this.#geometry;
     const capacity = Math.min(
       from.maxCapacity,
-      pad4(Math.max(from.capacity * 2, from.capacity + size)),
+      pad4(Math.max(from.capacity * 2, from.capacity + size + held)),
     );
     const to = grownGeometry(from, this.#discipline, capacity);
     if (!growAreas(this.handle, from, to)) return -1;
@@ -262,7 +302,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     // Last: other threads re-make their views when they see the new CAPACITY under LOCK.
     Atomics.store(i32, HEAP_CAP, to.heapCap);
     Atomics.store(i32, CAPACITY, to.capacity);
-    return this.#storage.room(size, count);
+    return this.#storage.room(size, count, held, heldItems);
   }
 
   /** Why a put of `length` item bytes finds no room (LOCK held, just after `#room` said so). */
@@ -270,7 +310,11 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const i32 = this.#i32;
     const count = Atomics.load(i32, COUNT);
     const maxsize = Atomics.load(i32, MAXSIZE);
-    if (maxsize > 0 && count >= maxsize) return `it is full (${count} items, maxsize ${maxsize})`;
+    const held = this.#holdItems ? Atomics.load(i32, HELD) : 0;
+    if (maxsize > 0 && count + held >= maxsize) {
+      const reading = held > 0 ? `, ${held} more being decoded by gets` : "";
+      return `it is full (${count} items${reading}, maxsize ${maxsize})`;
+    }
     const { capacity, maxCapacity } = this.#geometry;
     const limit = capacity < maxCapacity
       ? `it could not grow to its maxCapacityBytes ${maxCapacity}`
@@ -344,15 +388,24 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     return true;
   }
 
-  /** The slow path of put (runs in `"throw"` abort mode). `bytes` is the caller's own copy. */
+  /**
+   * The slow path of put (runs in `"throw"` abort mode). `bytes` must stay valid until it
+   * returns: the encoder's scratch is, for a sync put (no other code runs on this thread
+   * meanwhile); an async put passes its own copy.
+   */
   *#putSlow(bytes: Uint8Array, priority: number, deadline: number): Parker<void> {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
     const waiter = new SeqWait(i32, LOCK, NOT_FULL, NOT_FULL_ASYNC, me2);
     yield* waiter.lock();
+    // Most slow puts only found LOCK busy: they store here, uncounted (a count would send every
+    // get's release to LOCK for nothing).
     if (this.#tryPut(bytes, priority, me2)) return;
+    // No room. Count this putter, then look again before sleeping: a get that gives held room
+    // up after that look reads PUTTERS after it, sees this putter and bumps NOT_FULL (`#release`).
     Atomics.add(i32, PUTTERS, 1);
     try {
+      if (this.#tryPut(bytes, priority, me2)) return;
       // Sleep until room appears; each try throws (LOCK released) when shut down.
       while (!waiter.expired(deadline)) {
         yield* waiter.sleep(deadline);
@@ -382,8 +435,12 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       if (this.#tryPut(bytes, priority, me2)) return undefined;
       unlock(i32, LOCK, me2);
     }
-    // The encoder's scratch is reused by the next encode on this thread: keep our own copy.
-    return { bytes: bytes.slice(), me2 };
+    // `bytes` may be the encoder's scratch, valid until the next encode on this thread: the sync
+    // slow paths use it as is (nothing else runs here before they return); `put` copies it.
+    // Measured (2026-12-01, loaded 2-core box, load ~28): queue.oneway objects, 2 workers,
+    // copy → no copy 0.90 (median of 41 round-robin ratios 0.91, q1-q3 0.74-1.16: within noise),
+    // `AB_A=<copy tree>/mod.ts node bench/probes/queue_ab.ts 41 10000 40000`.
+    return { bytes, me2 };
   }
 
   /**
@@ -439,8 +496,9 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       if (signal?.aborted === true) return Promise.reject(signal.reason);
       const pending = this.#putFast(item, priority, what);
       if (pending === undefined) return Promise.resolve();
+      // Other code on this thread may encode before this put stores: keep our own copy.
       return runAsync(
-        this.#putSlow(pending.bytes, priority, deadlineAfter(timeout)),
+        this.#putSlow(pending.bytes.slice(), priority, deadlineAfter(timeout)),
         signal,
         "throw",
       );
@@ -453,9 +511,9 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   // get
 
   /**
-   * With LOCK held: takes the next item and releases LOCK (returns it), or finds none and keeps
-   * LOCK (`NONE`), or releases LOCK and throws: `QueueShutDownError` when shut down and empty, or
-   * the codec's error, with the item left in place.
+   * With LOCK held: takes the next item, releases LOCK and decodes it (returns it), or finds none
+   * and keeps LOCK (`NONE`), or releases LOCK and throws: `QueueShutDownError` when shut down
+   * and empty, or the codec's error, with the item put back in front.
    */
   #tryGet(me2: number): T | typeof NONE {
     const i32 = this.#i32;
@@ -465,25 +523,87 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       unlock(i32, LOCK, me2);
       throw new QueueShutDownError(`Cannot get from ${this.#kind}: it is shut down and empty`);
     }
-    // Decode before the take commits, with LOCK held: a decode that throws takes nothing, so
-    // qsize(), UNFINISHED and join() stay right and the next get sees the same item (Python's
-    // get leaves the item when `_get` fails). Decoding after the take and putting the record
-    // back on failure cannot keep that promise: by then puts may have filled the room it left.
-    // The price is LOCK held during decode (user code: a codec must not use this queue), which
-    // measured within the noise of queue.oneway and queue.oneway-f64 (numbers in the commit).
+    // Take the record out and hold its room (stored → held, in one LOCK hold), then decode
+    // without LOCK: a codec no longer delays puts and gets of other threads. Decoding under LOCK
+    // (the first fix of the codec-throws bug) made queue.oneway 1.2× slower on Node. Measured
+    // vs that (2026-12-01, load ~28, so noisy): 2 workers oneway objects, median of 41 same-run
+    // ratios 1.01 (q1-q3 0.41-1.64); 1 thread put+get 1.05 node, 1.06 deno, 1.10 bun (the
+    // release's atomic add). `AB_A=/work/main/mod.ts node bench/probes/queue_ab.ts 41 10000
+    // 40000` and `queue_ab_single.ts 41`. Nothing to signal here: the room is still held.
     if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
+    const storage = this.#storage;
+    if (this.#f64) {
+      // float64Codec: read the 8 bytes in place under LOCK, as its decode would (it cannot throw
+      // on them): no copy, no held room, one LOCK hold. A record of another length (written by
+      // another codec) takes the general path, whose decode throws. Measured vs decode under
+      // LOCK (2026-12-01, same run): 1 thread put+get 0.65 node, 0.64 deno, 0.55 bun; 2 workers
+      // oneway-f64 0.76-1.03 node (noise).
+      const value = storage.takeFloat64();
+      if (value !== undefined) {
+        if (Atomics.sub(i32, COUNT, 1) === 1) storage.clear();
+        this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), false);
+        return value as T;
+      }
+    }
+    const bytes = storage.take();
+    const size = recordSize(bytes.length);
+    const priority = storage.takenPriority;
+    const order = storage.takenOrder;
+    i32[HELD_BYTES] = i32[HELD_BYTES]! + size; // LOCK held: plain, as HEAD and TAIL
+    if (this.#holdItems) i32[HELD] = i32[HELD]! + 1;
+    if (Atomics.sub(i32, COUNT, 1) === 1) storage.clear();
+    unlock(i32, LOCK, me2);
     let item: T;
     try {
-      item = this.#codec.decode(this.#storage.peek());
+      item = this.#codec.decode(bytes);
     } catch (error) {
-      // Invariant kept: nothing changed. A getter that used a wake for this item passes it on.
-      this.#unlockAndWake(me2, this.#signal(NOT_EMPTY, GETTERS), false, false);
+      // The item stays in the queue (Python's get leaves it when `_get` fails).
+      this.#putBack(bytes, priority, order, me2);
+      giveBack(bytes);
       throw error;
     }
-    this.#storage.remove();
-    if (Atomics.sub(i32, COUNT, 1) === 1) this.#storage.clear();
-    this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), false);
+    giveBack(bytes);
+    this.#release(size, me2);
     return item;
+  }
+
+  /**
+   * A get decoded its item: gives up the `size` bytes of room it held, without LOCK, by counting
+   * them in RELEASED_BYTES (and the item in RELEASED), which a put folds into the bounds when it
+   * needs the room. Then, if a putter waits, takes LOCK to bump NOT_FULL for it: the putter
+   * counted itself before its room check, this reads PUTTERS after the release (see the module).
+   * All on the header's second cache line, which producers do not write on their fast path.
+   */
+  #release(size: number, me2: number): void {
+    const i32 = this.#i32;
+    Atomics.add(i32, RELEASED_BYTES, size);
+    if (this.#holdItems) Atomics.add(i32, RELEASED, 1);
+    if (Atomics.load(i32, PUTTERS) === 0) return;
+    lockBriefly(i32, LOCK, me2);
+    this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), false);
+  }
+
+  /**
+   * The codec threw on a taken item: puts its record back in front (held → stored again, in one
+   * LOCK hold, so puts never see the room free) and wakes a getter for it. Counts end as if the
+   * get never took it. After `shutdown({ immediate: true })`, which discarded what was stored,
+   * it is discarded too and counted done.
+   */
+  #putBack(bytes: Uint8Array, priority: number, order: number, me2: number): void {
+    const i32 = this.#i32;
+    lockBriefly(i32, LOCK, me2);
+    if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
+    i32[HELD_BYTES] = i32[HELD_BYTES]! - recordSize(bytes.length);
+    if (this.#holdItems) i32[HELD] = i32[HELD]! - 1;
+    if (Atomics.load(i32, SHUTDOWN) === SHUT_IMMEDIATE) {
+      const unfinished = Atomics.sub(i32, UNFINISHED, 1) - 1;
+      const done = unfinished === 0 && this.#signal(ALL_DONE, JOINERS);
+      this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), done);
+      return;
+    }
+    this.#storage.putBack(bytes, priority, order, Atomics.load(i32, COUNT));
+    Atomics.add(i32, COUNT, 1);
+    this.#unlockAndWake(me2, this.#signal(NOT_EMPTY, GETTERS), false, false);
   }
 
   /** The slow path of get (runs in `"throw"` abort mode). */

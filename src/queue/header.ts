@@ -6,8 +6,8 @@
  * Layout (byteOffset % 8 === 0):
  * ```
  * +--------------------+-----------------------+--------------------------+---------------------+
- * | header: 24 x int32 | priorities: N x f64   | heap: N x 3 x int32      | data: CAPACITY bytes |
- * | (96 bytes)         | (PriorityQueue only)  | (PriorityQueue only)     | (multiple of 4)      |
+ * | header: 26 x int32 | priorities: N x f64   | heap: N x 3 x int32      | data: CAPACITY bytes |
+ * | (104 bytes)        | (PriorityQueue only)  | (PriorityQueue only)     | (multiple of 4)      |
  * +--------------------+-----------------------+--------------------------+---------------------+
  * ```
  * The data area of a FIFO queue is a ring of records (`storage.ts` has the record formats):
@@ -17,22 +17,24 @@
  *   | len | item | free   | len | item | len | item | -1  |     wrapped: TAIL <= HEAD
  *                  TAIL   HEAD                       WRAP mark: continue at 0
  * ```
- * Header slots (int32 each; all but the seq slots change only with LOCK held). HEAD, TAIL, LIVE
- * and ORDER are read and written only with LOCK held, with plain accesses (the lock word's CASes
- * order them); the others are also read outside the lock (snapshots, fast paths), with Atomics:
+ * Header slots (int32 each; all but the seq slots, the waiter counts and RELEASED/RELEASED_BYTES
+ * change only with LOCK held). HEAD, TAIL, LIVE and ORDER are read and written only with LOCK
+ * held, with plain accesses (the lock word's CASes order them); so are HELD and HELD_BYTES, but
+ * for a snapshot read of HELD_BYTES in `full()`. The others are also read outside the lock
+ * (snapshots, fast paths), with Atomics:
  * | slot | name            | meaning                                                          |
  * | 0    | LOCK            | internal lock word (`internal/lock_word.ts`)                     |
  * | 1    | LOCK_ASYNC      | async waiters registered on LOCK                                 |
- * | 2    | DISCIPLINE      | 1 FIFO ring, 2 LIFO stack, 3 priority heap                        |
+ * | 2    | HELD            | bound on items gets hold (maxsize or priority queues, else 0)    |
  * | 3    | MAXSIZE         | item limit; 0 = bounded by CAPACITY only                         |
  * | 4    | CAPACITY        | bytes of the data area                                           |
- * | 5    | HEAP_CAP        | N: heap entries (PriorityQueue), else 0                          |
+ * | 5    | HELD_BYTES      | bound on the record bytes gets hold                              |
  * | 6    | COUNT           | items stored                                                     |
  * | 7    | UNFINISHED      | items put and not yet `taskDone()`                               |
  * | 8    | SHUTDOWN        | 0 open, 1 shut down, 2 shut down immediately                     |
  * | 9    | HEAD            | FIFO: byte offset of the oldest record                           |
  * | 10   | TAIL            | FIFO: next write; LIFO: top of stack; priority: end of the arena |
- * | 11   | LIVE            | priority: bytes of live records                                  |
+ * | 11   | LIVE            | FIFO, priority: bytes of the records stored                      |
  * | 12   | ORDER           | priority: insertion counter (FIFO among equal priorities)        |
  * | 13   | NOT_EMPTY       | seq, bumped when an item arrives and getters wait                |
  * | 14   | NOT_EMPTY_ASYNC | async waiters registered on NOT_EMPTY                            |
@@ -43,6 +45,26 @@
  * | 19   | ALL_DONE        | seq, bumped when UNFINISHED reaches 0                            |
  * | 20   | JOINERS         | joiners waiting                                                  |
  * | 21   | MAX_CAPACITY    | bytes the data area may grow to (= CAPACITY when it cannot grow) |
+ * | 22   | RELEASED        | items gets stopped holding, not yet taken off HELD               |
+ * | 23   | RELEASED_BYTES  | their record bytes, not yet taken off HELD_BYTES                 |
+ * | 24   | DISCIPLINE      | 1 FIFO ring, 2 LIFO stack, 3 priority heap                        |
+ * | 25   | HEAP_CAP        | N: heap entries (PriorityQueue), else 0                          |
+ *
+ * Cache lines (a queue in its own buffer starts a line): slots 0-15 are what every put and get
+ * touches; slots 16-31 only slow paths, and the getters' RELEASED counters, so a consumer that
+ * gives room up does not take the line a producer is writing.
+ *
+ * Held items (a get decodes outside LOCK): with LOCK held a get takes the record out, copying its
+ * bytes, and moves its room from the stored to the held counts (COUNT -1, HELD +1, HELD_BYTES
+ * + its record size); it releases LOCK and decodes. Then either it gives the room up, without
+ * LOCK, by adding to RELEASED and RELEASED_BYTES, or, when decode threw, it re-takes LOCK and
+ * puts the record back in front (HELD and HELD_BYTES back down, the record stored again, in one
+ * hold). A put counts HELD_BYTES (and HELD) as used room; when that leaves no room, it folds the
+ * released counts into them (Atomics.exchange to 0, subtract; LOCK held) and looks again.
+ * Invariant: the bounds HELD >= items held now, HELD_BYTES >= their bytes (the difference is
+ * what RELEASED counts); COUNT + HELD <= maxsize (maxsize > 0); stored bytes + HELD_BYTES <=
+ * CAPACITY; for PriorityQueue COUNT + HELD <= HEAP_CAP. So a put-back always finds room,
+ * whatever puts, gets and growth ran meanwhile.
  *
  * Growth (a queue in its own growable SharedArrayBuffer, MAX_CAPACITY > CAPACITY): with LOCK
  * held, a put that finds no room grows the buffer and moves the areas to their places for the new
@@ -78,13 +100,13 @@ export interface QueueOptions<T> extends PlacementOptions {
 /** Slot of the internal lock word. */
 export const LOCK = 0;
 /** Slot of the storage discipline (FIFO, LIFO or PRIORITY). */
-export const DISCIPLINE = 2;
+export const DISCIPLINE = 24;
 /** Slot of the item limit. */
 export const MAXSIZE = 3;
 /** Slot of the data area's size in bytes. */
 export const CAPACITY = 4;
 /** Slot of the number of heap entries. */
-export const HEAP_CAP = 5;
+export const HEAP_CAP = 25;
 /** Slot of the number of items stored. */
 export const COUNT = 6;
 /** Slot of the number of items put and not yet marked done. */
@@ -95,7 +117,7 @@ export const SHUTDOWN = 8;
 export const HEAD = 9;
 /** Slot of the next write (ring), the top (stack) or the end of the arena (heap). */
 export const TAIL = 10;
-/** Slot of the live bytes of the priority arena. */
+/** Slot of the bytes of the stored records (FIFO ring and priority arena). */
 export const LIVE = 11;
 /** Slot of the priority insertion counter. */
 export const ORDER = 12;
@@ -117,8 +139,16 @@ export const ALL_DONE = 19;
 export const JOINERS = 20;
 /** Slot of the bytes the data area may grow to. */
 export const MAX_CAPACITY = 21;
+/** Slot of the bound on the items taken by gets that are still decoding them. */
+export const HELD = 2;
+/** Slot of the bound on the record bytes of the items gets hold. */
+export const HELD_BYTES = 5;
+/** Slot counting items gets stopped holding since the last fold into HELD. */
+export const RELEASED = 22;
+/** Slot counting record bytes gets stopped holding since the last fold into HELD_BYTES. */
+export const RELEASED_BYTES = 23;
 /** Header size in int32 slots (a multiple of 2, so what follows is 8-aligned). */
-export const HEADER_SLOTS = 24;
+export const HEADER_SLOTS = 26;
 /** Header size in bytes. */
 export const HEADER_BYTES = HEADER_SLOTS * 4;
 

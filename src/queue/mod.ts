@@ -34,7 +34,10 @@ export type { PriorityOptions } from "./storage.ts";
  *   `structuredCodec`, `float64Codec`). A put is all-or-nothing: an item that cannot be encoded
  *   (`TypeError`) or can never fit (`RangeError`) writes nothing; a timed-out or aborted put or
  *   get loses and duplicates nothing. A get whose codec's `decode` throws takes nothing: the item
- *   stays next in line and the error reaches the caller (as Python's `get` when `_get` fails).
+ *   goes back in front, next in line, and the error reaches the caller (as Python's `get` when
+ *   `_get` fails). `decode` runs outside the queue's internal lock (it may use the queue); while
+ *   it runs, its item is counted by `unfinishedTasks` but not by `qsize()`, and its room stays
+ *   taken.
  * - `taskDone()`/`join()` count processed items; `shutdown()` ends it (Python 3.13).
  * - FIFO per producer and overall; not fair among competing getters.
  *

@@ -1,7 +1,7 @@
 /**
  * The storage disciplines of the queues: the record formats of the data area and the order items
- * come out in. Each is an object behind one {@link Storage} interface (`room`, `store`, `peek`,
- * `remove`, `clear`); a queue makes one at construction and calls it with LOCK held.
+ * come out in. Each is an object behind one {@link Storage} interface (`room`, `store`, `take`,
+ * `putBack`, `clear`); a queue makes one at construction and calls it with LOCK held.
  *
  * Records (`header.ts` has the areas and the slots):
  * - FIFO ring ({@link Ring}): `[int32 length][bytes, padded to 4]` at HEAD..TAIL, wrapping; a
@@ -13,8 +13,12 @@
  *   holds `(offset, length, order)` + priority; freed records are reclaimed when the arena is
  *   compacted (only when an item would not fit at TAIL but fits in the free bytes).
  *
- * Every method runs with LOCK held; COUNT is the caller's (it counts after `store` and before
- * `remove` returns), so a discipline reads COUNT as "items stored before this call".
+ * Every method runs with LOCK held; COUNT is the caller's (it counts after `store`/`putBack` and
+ * after `take` returns), so a discipline reads COUNT as "items stored before this call".
+ *
+ * Held room (`header.ts`): a get takes the record out (`take`), decodes it outside LOCK, and puts
+ * it back in front (`putBack`) when decode throws. Until then its room stays reserved: `room`
+ * is given the held bytes (and items) and counts them as used, so a put-back always fits.
  *
  * @module
  */
@@ -41,18 +45,36 @@ export interface PriorityOptions {
 /**
  * One storage discipline of one queue (all methods with LOCK held).
  *
- * A get is two steps, `peek` then `remove`, so that it can decode the item between them and
- * take nothing when the codec throws (as Python's `get` leaves the item when `_get` fails).
+ * A get is `take` (with LOCK), decode (without), and, only when the codec throws, `putBack`
+ * (with LOCK again), so the item stays in the queue as Python's `get` leaves it when `_get` fails.
  */
 export interface Storage {
-  /** Where a record of `size` bytes goes now, or -1 when there is no room. */
-  room(size: number, count: number): number;
+  /**
+   * Where a record of `size` bytes goes now, or -1 when there is no room once `held` bytes
+   * (and `heldItems` heap entries) stay reserved for the records gets are decoding.
+   */
+  room(size: number, count: number, held: number, heldItems: number): number;
   /** Stores `bytes` at `at` (from `room`) with `priority`. */
   store(bytes: Uint8Array, at: number, priority: number): void;
-  /** The next record's bytes, copied into the thread's scratch; removes nothing (COUNT > 0). */
-  peek(): Uint8Array;
-  /** Removes the record `peek` just returned (COUNT > 0, LOCK held since that `peek`). */
-  remove(): void;
+  /**
+   * Removes the next record (COUNT > 0) and returns its bytes, copied out into a scratch lent to
+   * the caller until `giveBack`. Sets `takenPriority` and `takenOrder` for a `putBack`.
+   */
+  take(): Uint8Array;
+  /** The priority of the record the last `take` removed (0 where the discipline has none). */
+  takenPriority: number;
+  /** The insertion order of the record the last `take` removed (priority only). */
+  takenOrder: number;
+  /**
+   * Puts a record `take` removed back in front, as the next one out (COUNT items stored now, its
+   * room held since the take, so it fits).
+   */
+  putBack(bytes: Uint8Array, priority: number, order: number, count: number): void;
+  /**
+   * `float64Codec` queues: when the next record is 8 bytes, removes it and returns it read as a
+   * little-endian float64 (what `float64Codec.decode` returns); else `undefined`, nothing changed.
+   */
+  takeFloat64(): number | undefined;
   /** Resets the storage of an empty queue. */
   clear(): void;
   /**
@@ -67,19 +89,34 @@ export interface Storage {
 /** Record length marking "wrap to 0" in the FIFO ring. */
 const WRAP = -1;
 
-/** Per-thread scratch for records read out of a queue (decoded before the next get). */
+/** Per-thread scratch for records taken out of a queue, lent to one get at a time. */
 let readScratch = new Uint8Array(256);
+/** Whether a get holds `readScratch` (its decode may run a nested get: that one gets a copy). */
+let lent = false;
+/** The view on `readScratch` lent out last. */
+let lentView: Uint8Array | undefined;
 
-/** Copies `length` bytes at `start` of `u8` into the thread's scratch, grown as needed. */
+/** Copies `length` bytes at `start` of `u8` into the thread's scratch (or, if lent, a new array). */
 function copyOut(u8: Uint8Array, start: number, length: number): Uint8Array {
+  if (lent) return u8.slice(start, start + length);
   if (readScratch.length < length) {
     let size = readScratch.length;
     while (size < length) size *= 2;
     readScratch = new Uint8Array(size);
   }
+  lent = true;
   const bytes = readScratch.subarray(0, length);
   bytes.set(u8.subarray(start, start + length));
+  lentView = bytes;
   return bytes;
+}
+
+/** Ends the loan of bytes a `take` returned (after their decode, and any put-back). */
+export function giveBack(bytes: Uint8Array): void {
+  if (bytes === lentView) {
+    lent = false;
+    lentView = undefined;
+  }
 }
 
 /** What every discipline holds: the header and the data area; no priorities, one reset. */
@@ -88,16 +125,20 @@ abstract class Records implements Storage {
   protected readonly u8: Uint8Array;
   protected readonly dv: DataView;
 
+  takenPriority = 0;
+  takenOrder = 0;
+
   constructor(i32: Int32Array, areas: Areas) {
     this.i32 = i32;
     this.u8 = areas.u8;
     this.dv = areas.dv;
   }
 
-  abstract room(size: number, count: number): number;
+  abstract room(size: number, count: number, held: number, heldItems: number): number;
   abstract store(bytes: Uint8Array, at: number, priority: number): void;
-  abstract peek(): Uint8Array;
-  abstract remove(): void;
+  abstract take(): Uint8Array;
+  abstract putBack(bytes: Uint8Array, priority: number, order: number, count: number): void;
+  abstract takeFloat64(): number | undefined;
 
   priorityOf(_options: PriorityOptions | undefined): number {
     return 0;
@@ -114,11 +155,13 @@ abstract class Records implements Storage {
   grown(_oldCapacity: number): void {}
 }
 
-/** FIFO: a ring of length-prefixed records from HEAD to TAIL. */
+/** FIFO: a ring of length-prefixed records from HEAD to TAIL; LIVE counts their bytes. */
 class Ring extends Records {
-  room(size: number, count: number): number {
-    if (count === 0) return size <= this.u8.length ? 0 : -1; // larger: the queue must grow first
+  room(size: number, count: number, held: number): number {
     const i32 = this.i32;
+    // Held records must fit back (packed from 0 if need be): stored + held + new <= capacity.
+    if (i32[LIVE]! + held + size > this.u8.length) return -1; // the queue may grow first
+    if (count === 0) return 0;
     const head = i32[HEAD]!;
     const tail = i32[TAIL]!;
     if (tail > head) {
@@ -132,29 +175,81 @@ class Ring extends Records {
     const i32 = this.i32;
     const tail = i32[TAIL]!;
     if (at !== tail && tail + 4 <= this.u8.length) this.dv.setInt32(tail, WRAP, true);
+    this.#write(at, bytes);
+    i32[TAIL] = at + recordSize(bytes.length);
+    i32[LIVE] = i32[LIVE]! + recordSize(bytes.length);
+  }
+
+  #write(at: number, bytes: Uint8Array): void {
     this.dv.setInt32(at, bytes.length, true);
     this.u8.set(bytes, at + 4);
-    i32[TAIL] = at + recordSize(bytes.length);
   }
 
-  /** Where the oldest record starts: HEAD, or 0 when HEAD marks (or is too near) the end. */
-  #head(): number {
-    const head = this.i32[HEAD]!;
-    return head + 4 > this.u8.length || this.dv.getInt32(head, true) === WRAP ? 0 : head;
+  /** Where a record read at `at` starts: `at`, or 0 when `at` marks (or is too near) the end. */
+  #start(at: number): number {
+    return at + 4 > this.u8.length || this.dv.getInt32(at, true) === WRAP ? 0 : at;
   }
 
-  /** Where the record the last `peek` copied ends (`remove` runs under the same LOCK hold). */
-  #peekedEnd = 0;
-
-  peek(): Uint8Array {
-    const head = this.#head();
+  take(): Uint8Array {
+    const i32 = this.i32;
+    const head = this.#start(i32[HEAD]!);
     const length = this.dv.getInt32(head, true);
-    this.#peekedEnd = head + recordSize(length);
+    i32[HEAD] = head + recordSize(length);
+    i32[LIVE] = i32[LIVE]! - recordSize(length);
     return copyOut(this.u8, head + 4, length);
   }
 
-  remove(): void {
-    this.i32[HEAD] = this.#peekedEnd;
+  takeFloat64(): number | undefined {
+    const i32 = this.i32;
+    const head = this.#start(i32[HEAD]!);
+    if (this.dv.getInt32(head, true) !== 8) return undefined;
+    i32[HEAD] = head + 12;
+    i32[LIVE] = i32[LIVE]! - 12;
+    return this.dv.getFloat64(head + 4, true);
+  }
+
+  /**
+   * In front of HEAD when the free run reaches there with room (unwrapped: 0..HEAD; wrapped:
+   * TAIL..HEAD); else the ring is re-packed from 0 with this record first (rare: only a
+   * failed decode pays it). Stored + held <= capacity makes the packed form fit.
+   */
+  putBack(bytes: Uint8Array, _priority: number, _order: number, count: number): void {
+    const i32 = this.i32;
+    const size = recordSize(bytes.length);
+    if (count === 0) {
+      this.clear();
+      this.#write(0, bytes);
+      i32[TAIL] = size;
+      i32[LIVE] = size;
+      return;
+    }
+    const head = i32[HEAD]!;
+    const tail = i32[TAIL]!;
+    const free = tail > head ? head : head - tail;
+    if (size <= free) {
+      // A HEAD at a WRAP mark (or the < 4 byte slack) still reads on at 0 after this record.
+      this.#write(head - size, bytes);
+      i32[HEAD] = head - size;
+      i32[LIVE] = i32[LIVE]! + size;
+      return;
+    }
+    const live = i32[LIVE]!;
+    const packed = new Uint8Array(size + live);
+    new DataView(packed.buffer).setInt32(0, bytes.length, true);
+    packed.set(bytes, 4);
+    let to = size;
+    let at = head;
+    for (let k = 0; k < count; k++) {
+      at = this.#start(at);
+      const length = recordSize(this.dv.getInt32(at, true));
+      packed.set(this.u8.subarray(at, at + length), to);
+      to += length;
+      at += length;
+    }
+    this.u8.set(packed, 0);
+    i32[HEAD] = 0;
+    i32[TAIL] = size + live;
+    i32[LIVE] = size + live;
   }
 
   /**
@@ -176,9 +271,9 @@ class Ring extends Records {
 
 /** LIFO: records stacked from 0 to TAIL, each with its length on top. */
 class Stack extends Records {
-  room(size: number): number {
+  room(size: number, _count: number, held: number): number {
     const tail = this.i32[TAIL]!;
-    return tail + size <= this.u8.length ? tail : -1;
+    return tail + held + size <= this.u8.length ? tail : -1; // held records go back on top
   }
 
   store(bytes: Uint8Array, at: number): void {
@@ -187,15 +282,23 @@ class Stack extends Records {
     this.i32[TAIL] = at + recordSize(bytes.length);
   }
 
-  peek(): Uint8Array {
+  take(): Uint8Array {
     const tail = this.i32[TAIL]!;
     const length = this.dv.getInt32(tail - 4, true);
+    this.i32[TAIL] = tail - recordSize(length);
     return copyOut(this.u8, tail - 4 - pad4(length), length);
   }
 
-  remove(): void {
+  takeFloat64(): number | undefined {
     const tail = this.i32[TAIL]!;
-    this.i32[TAIL] = tail - recordSize(this.dv.getInt32(tail - 4, true));
+    if (this.dv.getInt32(tail - 4, true) !== 8) return undefined;
+    this.i32[TAIL] = tail - 12;
+    return this.dv.getFloat64(tail - 12, true);
+  }
+
+  /** On top again (above any item put meanwhile: the next get takes it first). */
+  putBack(bytes: Uint8Array): void {
+    this.store(bytes, this.i32[TAIL]!);
   }
 }
 
@@ -224,39 +327,61 @@ class Heap extends Records {
     return priority;
   }
 
-  room(size: number, count: number): number {
-    if (count >= this.#prio.length) return -1;
+  room(size: number, count: number, held: number, heldItems: number): number {
+    if (count + heldItems >= this.#prio.length) return -1;
     const i32 = this.i32;
     const capacity = this.u8.length;
+    if (i32[LIVE]! + held + size > capacity) return -1;
     if (i32[TAIL]! + size <= capacity) return i32[TAIL]!;
-    if (i32[LIVE]! + size > capacity) return -1;
     this.#compact(count);
     return i32[TAIL]!;
   }
 
   store(bytes: Uint8Array, at: number, priority: number): void {
+    const order = this.i32[ORDER]!;
+    this.i32[ORDER] = (order + 1) | 0;
+    this.#place(bytes, at, priority, order);
+  }
+
+  #place(bytes: Uint8Array, at: number, priority: number, order: number): void {
     const i32 = this.i32;
     const size = recordSize(bytes.length);
     this.dv.setInt32(at, bytes.length, true);
     this.u8.set(bytes, at + 4);
     i32[TAIL] = at + size;
     i32[LIVE] = i32[LIVE]! + size;
-    const order = i32[ORDER]!;
-    i32[ORDER] = (order + 1) | 0;
     this.#push(at, bytes.length, order, priority);
   }
 
-  peek(): Uint8Array {
-    return copyOut(this.u8, this.#heap[0]! + 4, this.#heap[1]!);
-  }
-
-  remove(): void {
+  take(): Uint8Array {
     const i32 = this.i32;
     const offset = this.#heap[0]!;
-    const size = recordSize(this.#heap[1]!);
+    const length = this.#heap[1]!;
+    const size = recordSize(length);
+    this.takenPriority = this.#prio[0]!;
+    this.takenOrder = this.#heap[2]!;
+    const bytes = copyOut(this.u8, offset + 4, length);
     i32[LIVE] = i32[LIVE]! - size;
     if (offset + size === i32[TAIL]!) i32[TAIL] = offset;
     this.#pop();
+    return bytes;
+  }
+
+  takeFloat64(): number | undefined {
+    if (this.#heap[1] !== 8) return undefined;
+    const offset = this.#heap[0]!;
+    const value = this.dv.getFloat64(offset + 4, true);
+    const i32 = this.i32;
+    i32[LIVE] = i32[LIVE]! - 12;
+    if (offset + 12 === i32[TAIL]!) i32[TAIL] = offset;
+    this.#pop();
+    return value;
+  }
+
+  /** With its own priority and insertion order: it comes out exactly where it was. */
+  putBack(bytes: Uint8Array, priority: number, order: number, count: number): void {
+    // Its room and heap entry were held: with nothing held back, there is room.
+    this.#place(bytes, this.room(recordSize(bytes.length), count, 0, 0), priority, order);
   }
 
   /** Whether heap entry `a` comes out before `b`. */

@@ -1,0 +1,52 @@
+/**
+ * Queue A/B probe, one thread (issue 9): putNowait + getNowait pairs on two source trees,
+ * round-robin: the path cost without contention. Not part of `npm run bench`.
+ *
+ * ```sh
+ * AB_A=/work/main/mod.ts AB_B=$PWD/mod.ts node bench/probes/queue_ab_single.ts 41
+ * ```
+ *
+ * @module
+ */
+// Single-thread path cost: putNowait + getNowait pairs, main vs tree, round-robin.
+const A = await import(process.env.AB_A ?? new URL("../../mod.ts", import.meta.url).pathname);
+const B = await import(process.env.AB_B ?? new URL("../../mod.ts", import.meta.url).pathname);
+const rounds = Number(process.argv[2] ?? 31);
+for (const kind of ["objects", "numbers"]) {
+  const mk = (m: any) =>
+    kind === "numbers" ? new m.Queue(0, { codec: m.float64Codec }) : new m.Queue();
+  const qa = mk(A), qb = mk(B);
+  const item = (i: number) => kind === "numbers" ? i : { id: i, kind: "tick", value: i * 0.5 };
+  const run = (q: any, n: number) => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      q.putNowait(item(i));
+      q.getNowait();
+    }
+    return (performance.now() - t0) * 1e6 / n;
+  };
+  const n = kind === "numbers" ? 200000 : 50000;
+  run(qa, n);
+  run(qb, n);
+  const r: number[] = [], ta: number[] = [], tb: number[] = [];
+  for (let k = 0; k < rounds; k++) {
+    let a, b;
+    if (k % 2) {
+      a = run(qa, n);
+      b = run(qb, n);
+    } else {
+      b = run(qb, n);
+      a = run(qa, n);
+    }
+    ta.push(a);
+    tb.push(b);
+    r.push(b / a);
+  }
+  const med = (v: number[]) => [...v].sort((x, y) => x - y)[v.length >> 1]!;
+  const s = [...r].sort((x, y) => x - y);
+  console.log(
+    `${kind}: B/A median ${med(r).toFixed(3)} (q1 ${s[s.length >> 2]!.toFixed(3)}, q3 ${
+      s[(3 * s.length) >> 2]!.toFixed(3)
+    }); ns/pair A ${med(ta).toFixed(0)} B ${med(tb).toFixed(0)}`,
+  );
+}
