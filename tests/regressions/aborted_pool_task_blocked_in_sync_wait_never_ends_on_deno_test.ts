@@ -36,6 +36,8 @@ function settleWithin(promise: Promise<unknown>, ms: number): Promise<string> {
 
 const blockers = [
   { export: "holdLockThenWaitForever", what: "never.waitSync()", arg: () => new Event() },
+  // Not a sync wait: the worker's event loop is free, so even Deno's terminate() ends it.
+  { export: "holdLockThenAwaitForever", what: "await never.wait()", arg: () => new Event() },
   {
     export: "holdLockThenAcquireForever",
     what: "other.acquireSync() on a Lock nobody releases",
