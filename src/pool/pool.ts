@@ -146,7 +146,9 @@ let poolCounter = 0;
  * task is replaced at once; while a task runs, threadkit's `*Sync` waits in it sleep in 20 ms
  * slices and end the aborted task's worker between two slices (within ~20 ms plus the time to
  * end a worker; a Lock it held then passes on with `OwnerDiedError`). A task running code, or
- * blocked in a raw `Atomics.wait`, ends its worker only when that code returns.
+ * blocked in a raw `Atomics.wait`, ends its worker only when that code returns; after 2 s
+ * (`TERMINATE_GRACE_MS`) the worker is marked ended all the same (a Lock it holds passes on with
+ * `OwnerDiedError`), as `Thread.terminate()` does.
  *
  * @example Run tasks on a pool
  * ```ts ignore

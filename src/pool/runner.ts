@@ -21,7 +21,7 @@
  * an aborted task blocked in a threadkit sync wait ends its worker within one slice plus the time
  * to end a worker; then its locks pass on with `OwnerDiedError` within the owner poll
  * (`OWNER_POLL_MS`, 100 ms). A task running code or sitting in a raw `Atomics.wait` ends it only
- * when that returns.
+ * when that returns (the pool marks it ended after `TERMINATE_GRACE_MS`, `workers.ts`).
  *
  * @module
  */
