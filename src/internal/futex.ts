@@ -156,11 +156,20 @@ const syncGuard = ((globalThis as Record<symbol, unknown>)[
 
 /**
  * Makes every sync wait of this thread sleep in slices of at most `sliceMs`, calling `check`
- * before each (thread layer, Deno only; see {@link SyncGuard}).
+ * before each (thread and pool layers, Deno only; see {@link SyncGuard}).
  */
 export function setSyncGuard(sliceMs: number, check: () => void): void {
   syncGuard.sliceMs = sliceMs;
   syncGuard.check = check;
+}
+
+/**
+ * Makes this thread's sync waits whole again: one `Atomics.wait` each, no check (a pool worker
+ * between tasks, which nobody terminates; see `pool/runner.ts`).
+ */
+export function clearSyncGuard(): void {
+  syncGuard.check = undefined;
+  syncGuard.sliceMs = Infinity;
 }
 
 /** Sleeps as `park` asks, on this thread. */

@@ -142,8 +142,13 @@ let poolCounter = 0;
  * Each worker runs one task at a time, on its own event loop; callbacks a task leaves pending
  * run only while a later task awaits (a task ends when its export settles, as a thread does).
  * Module strings resolve as `Thread`'s do; on Node a `.ts` module must be an ES module.
- * **Deno** cannot interrupt running code: the worker of an aborted running task is replaced at
- * once, but ends only when that task's code returns.
+ * **Deno** cannot interrupt running code nor `Atomics.wait`: the worker of an aborted running
+ * task is replaced at once; while a task runs, threadkit's `*Sync` waits in it sleep in 20 ms
+ * slices and end the aborted task's worker between two slices (within ~20 ms plus the time to
+ * end a worker; a Lock it held then passes on with `OwnerDiedError`). A task running code, or
+ * blocked in a raw `Atomics.wait`, ends its worker only when that code returns; after 2 s
+ * (`TERMINATE_GRACE_MS`) the worker is marked ended all the same (a Lock it holds passes on with
+ * `OwnerDiedError`), as `Thread.terminate()` does.
  *
  * @example Run tasks on a pool
  * ```ts ignore

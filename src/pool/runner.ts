@@ -11,17 +11,30 @@
  * cannot: registrations then arrive as `message` events, and a task whose buffer is not known
  * yet yields to the event loop until it is.
  *
+ * Ending an aborted task's worker: the pool takes the task back (TAKEN → FREE), sets KILL in
+ * this worker's state word and terminates it. Where `terminate()` cannot interrupt code nor
+ * `Atomics.wait` (Deno), this worker ends itself instead: at the finish (its claim is gone), or,
+ * while the task sits in a threadkit sync wait, between two slices of that wait. Sync waits are
+ * sliced (at most `SYNC_SLICE_MS`, 20 ms, each) from the claim to the finish only: KILL is set
+ * only while this worker's claim is TAKEN, so the idle wait for the next task is one whole
+ * `Atomics.wait` (close() ends it with the queue's shutdown), not a wake-up every slice. Bound:
+ * an aborted task blocked in a threadkit sync wait ends its worker within one slice plus the time
+ * to end a worker; then its locks pass on with `OwnerDiedError` within the owner poll
+ * (`OWNER_POLL_MS`, 100 ms). A task running code or sitting in a raw `Atomics.wait` ends it only
+ * when that returns (the pool marks it ended after `TERMINATE_GRACE_MS`, `workers.ts`).
+ *
  * @module
  */
 
 import { QueueFullError, QueueShutDownError } from "../errors.ts";
-import { now, runSync } from "../internal/futex.ts";
+import { clearSyncGuard, now, runSync, setSyncGuard } from "../internal/futex.ts";
 import { LIFE_ENDED, setLife } from "../internal/ident.ts";
 import { revive, toWire } from "../internal/revive.ts";
 import { Queue } from "../queue/mod.ts";
-import type { WorkerSide } from "../runtime/mod.ts";
-import { EXITED, NO_CODE, RETURNED, settleState, THREW } from "../runtime/state_word.ts";
+import { runtime, type WorkerSide } from "../runtime/mod.ts";
+import { EXITED, KILL, NO_CODE, RETURNED, settleState, THREW } from "../runtime/state_word.ts";
 import { encodeError } from "../thread/protocol.ts";
+import { SYNC_SLICE_MS } from "../thread/runner.ts";
 import { childrenSettled } from "../thread/self.ts";
 import { sleepUntil } from "../thread/waits.ts";
 import {
@@ -113,6 +126,16 @@ export async function runPoolWorker(data: unknown, side: WorkerSide): Promise<vo
   side.onExit((code) => {
     if (!ended) end(EXITED, code ?? NO_CODE);
   });
+  /** Whether sync waits are sliced while a task runs (see the module doc). */
+  const sliced = !runtime.terminateInterrupts;
+  /** The check between two slices: ends this worker once the pool has killed it. */
+  const endIfKilled = (): void => {
+    if (Atomics.load(state, KILL) === 0) return;
+    end(EXITED, 1);
+    side.exit(1);
+    // Not reached where exiting stops the worker at once (Deno); elsewhere, unwind the wait.
+    throw new Error(`Worker ${data.ident} ${JSON.stringify(data.name)} was terminated`);
+  };
 
   // Buffers this worker knows, by id.
   const buffers = new Map<number, SharedArrayBuffer>(data.buffers);
@@ -249,6 +272,9 @@ export async function runPoolWorker(data: unknown, side: WorkerSide): Promise<vo
       deliver(slot, SKIP);
       continue;
     }
+    // Claimed: from here to the finish the pool may kill this worker (KILL is stored only after
+    // its TAKEN → FREE), so a sync wait of the task reads KILL between slices.
+    if (sliced) setSyncGuard(SYNC_SLICE_MS, endIfKilled);
     let ok = true;
     let value: unknown;
     try {
@@ -268,6 +294,8 @@ export async function runPoolWorker(data: unknown, side: WorkerSide): Promise<vo
       ok = false;
       value = error;
     }
+    // Nothing below blocks: the finish fails at once if the pool killed this worker meanwhile.
+    if (sliced) clearSyncGuard();
     if (ended) return;
     // Finish, unless the pool killed this worker first (abort of a running task): it has
     // rejected the task and replaced the worker; on a runtime whose terminate() waits for the

@@ -7,9 +7,17 @@
  */
 
 import type { Handle } from "../internal/layout.ts";
-import type { StartedWorker } from "../runtime/mod.ts";
+import { runtime, type StartedWorker } from "../runtime/mod.ts";
 import { KILL } from "../runtime/state_word.ts";
-import { draw, endedHow, launch, markExited, type Spawned, spawnFields } from "../thread/spawn.ts";
+import {
+  draw,
+  endedHow,
+  launch,
+  markExited,
+  type Spawned,
+  spawnFields,
+  TERMINATE_GRACE_MS,
+} from "../thread/spawn.ts";
 import { POOL_STATE_BYTES, type PoolStartMessage } from "./protocol.ts";
 
 /** A worker as the pool holds it. */
@@ -90,13 +98,30 @@ export function startPoolWorker(
   }
 }
 
-/** Terminates a worker (whose task was cancelled while it ran). */
+/**
+ * Terminates a worker (whose task was cancelled while it ran).
+ *
+ * Where `terminate()` cannot interrupt the worker (Deno), the worker ends itself: at once if its
+ * task sits in a threadkit sync wait (sliced, `runner.ts`), else when the task's code returns. A
+ * worker not ended {@link TERMINATE_GRACE_MS} later (busy code, a raw `Atomics.wait`) is marked
+ * ended all the same, as `Thread.terminate()` does: a Lock it holds passes on with
+ * `OwnerDiedError` while its worker runs on until that code returns (it then reports nothing:
+ * its claim is gone).
+ */
 export function killPoolWorker(worker: PoolWorker): void {
   worker.killed = true;
   // For runtimes that end a worker only after its current task (Deno); see state_word.ts.
   Atomics.store(worker.state, KILL, 1);
   worker.started?.terminate();
   worker.resolveGone();
+  if (!runtime.terminateInterrupts) {
+    // Unref'd: a worker the pool no longer counts must not keep the process alive. markExited
+    // is idempotent (settleState moves STATE out of RUNNING once), so racing the worker's own end
+    // or its exit event is harmless; its exit event then finds it ended (`poolWorkerExited`).
+    runtime.setTimer(() => {
+      if (!worker.exited) markExited(worker, undefined);
+    }, TERMINATE_GRACE_MS).unref();
+  }
 }
 
 /** Marks a worker ended (once); returns whether this call did. */

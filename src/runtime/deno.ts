@@ -20,9 +20,10 @@
  *   fires at once, while the worker still runs — so it is not taken as the end here (the port's
  *   `close` is, which comes at the real end). The bootstrap sees the parent's KILL request when
  *   its export settles and then reports nothing (see `state_word.ts`); threadkit's sync waits in
- *   the thread read it between 20 ms slices and end the thread there (`terminateInterrupts:
- *   false`; `thread/runner.ts`), and `Thread.terminate()` gives up on a worker that has not ended
- *   2 s later (a raw `Atomics.wait`, busy code).
+ *   the thread (or in a pool worker's running task) read it between 20 ms slices and end the
+ *   worker there (`terminateInterrupts: false`; `thread/runner.ts`, `pool/runner.ts`), and
+ *   `Thread.terminate()` gives up on a worker that has not ended 2 s later (a raw
+ *   `Atomics.wait`, busy code).
  * - An `error` event the parent does not `preventDefault()` ends the whole Deno process. The
  *   bootstrap handles its errors itself; the parent still prevents every `error` event (a
  *   bootstrap that fails to load) and reports it.

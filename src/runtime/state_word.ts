@@ -28,8 +28,9 @@
  * ends only after its current task, microtasks included). A bootstrap that finds KILL set when
  * its export settles posts nothing and ends the thread as EXITED, so that `terminate()` means the
  * same everywhere: no result unless it was posted before the call. On such runtimes threadkit's
- * sync waits in a thread also read KILL between slices of their sleep and end the thread the
- * same way (`thread/runner.ts`), since a blocking `Atomics.wait` is not interrupted either.
+ * sync waits in a thread (and in a pool worker while it runs a task) also read KILL between
+ * slices of their sleep and end the worker the same way (`thread/runner.ts`, `pool/runner.ts`),
+ * since a blocking `Atomics.wait` is not interrupted either.
  *
  * @module
  */

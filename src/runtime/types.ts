@@ -96,8 +96,9 @@ export interface Runtime {
   /**
    * Whether {@link StartedWorker.terminate} ends a worker that is running code or blocked in
    * `Atomics.wait`. `false` (Deno): the worker ends only after its current task, so threadkit's
-   * own sync waits in a thread sleep in slices and read the terminate request between them
-   * (`thread/runner.ts`), and the parent stops waiting for the end after a grace period.
+   * own sync waits in a thread (and in a pool worker while it runs a task) sleep in slices and
+   * read the terminate request between them (`thread/runner.ts`, `pool/runner.ts`), and the
+   * parent stops waiting for the end after a grace period.
    */
   readonly terminateInterrupts: boolean;
   /**

@@ -29,9 +29,9 @@ import { encodeError, type ResultMessage, type StartMessage } from "./protocol.t
 import { childrenSettled } from "./self.ts";
 
 /**
- * Longest slice of a threadkit sync wait in a thread on a runtime whose `terminate()` cannot
- * interrupt `Atomics.wait` (Deno), in ms: such a thread ends within this (plus the time to end
- * its worker) of a `terminate()`. A slice that ends early costs one wake-up and one load.
+ * Longest slice of a threadkit sync wait in a thread (or a pool worker running a task,
+ * `pool/runner.ts`) on a runtime whose `terminate()` cannot interrupt `Atomics.wait` (Deno), in
+ * ms: such a thread ends within this (plus the time to end its worker) of a `terminate()`. A slice that ends early costs one wake-up and one load.
  */
 export const SYNC_SLICE_MS = 20;
 

@@ -47,6 +47,14 @@ export function bootstrapUrl(): URL {
   );
 }
 
+/**
+ * Where `terminate()` cannot interrupt a worker (Deno), how long threadkit waits for the worker's
+ * end, in ms, before it marks the worker ended all the same (`Thread.terminate()`, and a pool
+ * worker killed for an aborted task, `pool/workers.ts`). A worker blocked in one of threadkit's
+ * sync waits ends well within it (`SYNC_SLICE_MS`, `thread/runner.ts`).
+ */
+export const TERMINATE_GRACE_MS = 2000;
+
 /** A worker drawn for starting: its ident, name and state word. */
 export interface Spawned {
   readonly ident: number;

@@ -51,6 +51,7 @@ import {
   moduleUrl,
   type Spawned,
   spawnFields,
+  TERMINATE_GRACE_MS,
   unclonableArg,
 } from "./spawn.ts";
 import { brand } from "../internal/brand.ts";
@@ -60,12 +61,7 @@ type Outcome = { readonly ok: true; readonly value: unknown } | {
   readonly error: unknown;
 };
 
-/**
- * Where `terminate()` cannot interrupt a worker (Deno), how long it waits for the worker's end,
- * in ms, before it gives up on it (see {@link Thread.terminate}). A thread blocked in one of
- * threadkit's sync waits ends well within it (`SYNC_SLICE_MS`, `runner.ts`).
- */
-export const TERMINATE_GRACE_MS = 2000;
+export { TERMINATE_GRACE_MS };
 
 /** Longest delay one runtime timer takes (2^31-1 ms); longer Timer delays re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -83,13 +83,22 @@ export function turn(): Promise<void> {
 
 /**
  * Rolls back the open transaction of cell `cell`, if any, and frees the cell. The caller holds
- * the primitive that guards the cell and knows its previous holder died (or, for `force`, that
- * the cell's owner is a dead worker). Returns whether a transaction was rolled back.
+ * the primitive that guards the cell and knows its previous holder died; `deadOwner` is the
+ * owner word (worker index + 1) it judged dead, when others may repair and claim the cell
+ * meanwhile (a semaphore's cells), else the current owner is taken. Returns whether a
+ * transaction was rolled back.
  */
-export function repairCell(w: Int32Array, cell: number): boolean {
-  const owner = Atomics.load(w, cellAt(cell, C_OWNER));
-  if (owner === 0) return false;
-  // Exclusive repair rights: one repairer per dead owner (two may race for a semaphore's cell).
+export function repairCell(
+  w: Int32Array,
+  cell: number,
+  deadOwner: number = Atomics.load(w, cellAt(cell, C_OWNER)),
+): boolean {
+  const owner = deadOwner;
+  if (owner <= 0) return false;
+  // Exclusive repair rights: one repairer per dead owner (two may race for a semaphore's cell),
+  // and only of the owner judged dead. Re-reading the owner here took over a cell that another
+  // survivor had repaired and a live worker had claimed since, in the middle of its transaction
+  // (tests/regressions/fault_suite_repair_rolls_back_a_live_cell_test.ts).
   if (Atomics.compareExchange(w, cellAt(cell, C_OWNER), owner, -1) !== owner) return false;
   const open = Atomics.load(w, cellAt(cell, C_J_OWNER));
   if (open !== 0) {

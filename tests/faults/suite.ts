@@ -350,7 +350,7 @@ async function cellTrial(
       for (let c = 0; c < cells; c++) {
         const owner = Atomics.load(w, cellAt(c, C_OWNER)) - 1;
         if (owner >= 0 && victims[owner]?.killed === true) {
-          if (repairCell(w, c)) stats.rolledBack++;
+          if (repairCell(w, c, owner + 1)) stats.rolledBack++;
         }
       }
       checkCounter(w, cells, workers);

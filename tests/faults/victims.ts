@@ -133,7 +133,8 @@ function repairDeadCells(w: Int32Array, cells: number, deadIdent: number, result
     const owner = Atomics.load(w, cellAt(c, C_OWNER)) - 1;
     if (owner < 0) continue;
     if (owner === named || Atomics.load(w, DEAD + owner) === 1) {
-      if (repairCell(w, c)) result.rolledBack++;
+      // The owner judged dead, not whoever owns the cell by the time of the repair.
+      if (repairCell(w, c, owner + 1)) result.rolledBack++;
     }
   }
 }
