@@ -9,7 +9,8 @@
  * | 3    | BOUND   | BoundedSemaphore: the initial value, the ceiling; -1 otherwise  |
  * | 4    | STARVE  | `starving << 16 \| handed`: the hand-off word (see "Fairness")  |
  * | 5    | SASYNC  | async waiters registered on STARVE (counted by the futex layer) |
- * | 6+2k | HOLDER  | k < HOLDER_ENTRIES: ident of a thread permits are attributed to, 0 free |
+ * | 6+2k | HOLDER  | k < HOLDER_ENTRIES: ident of a thread permits are attributed to, 0 free, |
+ * |      |         | -1 while a waiter takes an ended thread's permits back (`reclaim`) |
  * | 7+2k | HELD    | permits attributed to that thread                               |
  * Invariant (VALUE): a waiter is counted in WAITERS before it reads VALUE for the last time
  * before sleeping, and whoever raises VALUE reads WAITERS after; so either the waiter sees the
@@ -60,9 +61,10 @@
  * (whose guard says "I hold this") are *attributed* to the thread that took them, until that
  * thread releases (a release by a thread that holds none changes no attribution). Each thread
  * claims one HOLDER entry when it first asks for a guard; HELD is written only by its thread
- * (and, once the runtime layer has marked that thread ended, by the one waiter that reclaims it
- * with a CAS to 0). The attribution is made in the same synchronous step as the take (the
- * slow path does it, not a later reaction of the async promise: issue 10), so a thread can end
+ * (and, once the runtime layer has marked that thread ended, by the one waiter that reclaims it,
+ * after winning the entry's HOLDER word: see `reclaim`). The attribution is made in the same
+ * synchronous step as the take (the slow path does it, not a later reaction of the async
+ * promise: issue 10), so a thread can end
  * holding an unattributed permit only if `terminate()` stops it between those two adjacent
  * atomic operations. A thread releases its attribution before it raises VALUE, so a thread that
  * dies mid-release loses at most the permits in flight, never invents one. Waiters poll the
@@ -132,6 +134,8 @@ const SASYNC = 5;
 const HOLDERS = 6;
 /** Holder entries (threads whose permits can be recovered when they die). */
 const HOLDER_ENTRIES = 32;
+/** HOLDER while one waiter takes the entry's permits back (no thread has this ident). */
+const RECLAIMING = -1;
 /** Bytes either semaphore takes. */
 const BYTES = (HOLDERS + 2 * HOLDER_ENTRIES) * 4;
 /** `#entry` before this thread looked for its holder entry. */
@@ -174,7 +178,9 @@ function claimEntry(i32: Int32Array, me: number): number {
   for (let k = 0; k < HOLDER_ENTRIES; k++) {
     const at = HOLDERS + 2 * k;
     const id = Atomics.load(i32, at);
-    const reusable = id === 0 || (lifeOf(id) === LIFE_ENDED && Atomics.load(i32, at + 1) === 0);
+    // RECLAIMING (< 0) is never reusable: a waiter is taking the entry's permits back.
+    const reusable = id === 0 ||
+      (id > 0 && lifeOf(id) === LIFE_ENDED && Atomics.load(i32, at + 1) === 0);
     if (reusable && Atomics.compareExchange(i32, at, id, me) === id) return k;
   }
   return ENTRY_NONE;
@@ -188,21 +194,35 @@ interface Reclaimed {
 }
 
 /**
- * Takes back the permits attributed to ended threads (HELD CAS'd to 0, so one waiter gets each).
- * Returns them, or `undefined` when there were none; `watched` reports whether some holder is a
- * live watched thread (then waiters poll its liveness).
+ * Takes back the permits attributed to ended threads (one waiter gets each: see below). Returns
+ * them, or `undefined` when there were none; `watched` reports whether some holder is a live
+ * watched thread (then waiters poll its liveness).
+ *
+ * An entry is reclaimed under its HOLDER word, never by a CAS on HELD alone: HELD read from an
+ * ended X, then freed by another reclaimer, claimed by a live Y and raised by Y's own take can
+ * hold the same number again (ABA), and a CAS of HELD would take Y's permits as X's, inventing
+ * permits (found by reading, issue 10). So: CAS HOLDER from the ended ident we judged to
+ * RECLAIMING — only one waiter wins, and while it is there no thread can claim the entry
+ * (`claimEntry` wants 0 or an ended ident) and nobody writes HELD (its owner has ended; any
+ * other reclaimer needs that CAS first) — then exchange HELD to 0, then free the entry (0). A
+ * waiter that dies between the CAS and the store loses those permits and the entry, as one that
+ * dies mid-release loses the permits in flight: never one too many.
  */
 function reclaim(i32: Int32Array, watched: { any: boolean }): Reclaimed | undefined {
   let found: Reclaimed | undefined;
   for (let k = 0; k < HOLDER_ENTRIES; k++) {
     const at = HOLDERS + 2 * k;
-    const held = Atomics.load(i32, at + 1);
-    if (held <= 0) continue;
+    if (Atomics.load(i32, at + 1) <= 0) continue;
     const id = Atomics.load(i32, at);
+    if (id <= 0) continue; // free, or another waiter is reclaiming it
     const life = lifeOf(id);
     if (life === LIFE_ALIVE) watched.any = true;
     if (life !== LIFE_ENDED) continue;
-    if (Atomics.compareExchange(i32, at + 1, held, 0) !== held) continue;
+    // The entry is ours (see above), and HELD is the ended thread's only.
+    if (Atomics.compareExchange(i32, at, id, RECLAIMING) !== id) continue;
+    const held = Atomics.exchange(i32, at + 1, 0);
+    Atomics.store(i32, at, 0); // free: its thread has ended and holds nothing now
+    if (held <= 0) continue;
     found ??= { permits: 0, owners: [] };
     found.permits += held;
     found.owners.push(id, held);
@@ -418,7 +438,7 @@ function attributed(i32: Int32Array): Holder[] {
   for (let k = 0; k < HOLDER_ENTRIES; k++) {
     const held = Atomics.load(i32, HOLDERS + 2 * k + 1);
     const id = Atomics.load(i32, HOLDERS + 2 * k);
-    if (held > 0 && id !== 0) holders.push(...holderOf(id, held));
+    if (held > 0 && id > 0) holders.push(...holderOf(id, held));
   }
   return holders;
 }
