@@ -41,7 +41,9 @@
  * Workload: producer P puts 2 items (no timeout); getter G1 gets one (no timeout); getter G2
  * gets one with a deadline, each park sync or async (sync only with -DG2ASYNC=false). Every run
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
- * lost wake-up (invalid end state).
+ * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
+ * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
+ * putter's pass-on at :417; about 6 million states, run by hand).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
@@ -97,10 +99,11 @@ byte throws = THROWS;
 /* Holders of LOCK (mutual exclusion of the critical sections). */
 byte inCS;
 
-#define ENTER inCS++; assert(inCS == 1 && mem[STATE] >> 1 == me)
-
 #ifdef REAL_LOCK_WORD
 #include "lock_word.pml"
+
+/* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
+#define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
 /* The fast CAS (:432, :638), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
@@ -126,6 +129,7 @@ inline unlock_word() {
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0
+#define ENTER inCS++; assert(inCS == 1 && mem[STATE] >> 1 == me)
 inline lock_fast() {
   atomic {
     if
@@ -431,11 +435,13 @@ inline get() {
 }
 
 /*
- * `puts` puts then `gets` gets; `timed`: each has a deadline; `asyncWait`: parks may be async;
- * `f64`: this getter's gets may read float64 records in place (-DF64_GETTER). A get whose decode
- * threw is called again.
+ * `puts` puts then `gets` gets; `timed`: the puts have a deadline; gets from the `timedFrom`-th
+ * on (0-based, NEVER: none) have one; `asyncWait`: parks may be async; `f64`: this getter's gets
+ * may read float64 records in place (-DF64_GETTER). A get whose decode threw is called again.
  */
-proctype Worker(byte me; byte puts; byte gets; bool timed; bool asyncWait; bool f64) {
+#define NEVER 255
+proctype Worker(byte me; byte puts; byte gets; bool timed; bool asyncWait; bool f64;
+                byte timedFrom) {
   byte me2, state, take, life, res, wk, r, expected, i, held, rel;
   bool ok, lkExpired, expired, done, sig, starving, roomy, threw;
   me2 = me << 1;
@@ -446,6 +452,7 @@ proctype Worker(byte me; byte puts; byte gets; bool timed; bool asyncWait; bool 
   i = 0;
   do
   :: i < gets ->
+    timed = (i >= timedFrom);
     expired = false;
     get();
     if
@@ -468,9 +475,16 @@ init {
       alive[k] = true
     }
 #endif
-    run Worker(1, 2, 0, false, false, false);
-    run Worker(2, 0, 1, false, false, false);
-    run Worker(3, 0, 1, true, G2ASYNC, true)
+#ifndef TWO_PUTTERS
+    run Worker(1, 2, 0, false, false, false, NEVER);
+    run Worker(2, 0, 1, false, false, false, NEVER);
+    run Worker(3, 0, 1, false, G2ASYNC, true, 0)
+#else
+    /* P puts 2, P2 puts 1 with a deadline (sync or async), G gets 3, the third with one. */
+    run Worker(1, 2, 0, false, false, false, NEVER);
+    run Worker(2, 1, 0, true, true, false, NEVER);
+    run Worker(3, 0, 3, false, false, true, 2)
+#endif
   }
   /* Every worker ended: no item lost or duplicated, nothing left held. */
   _nr_pr == 1;
