@@ -20,7 +20,8 @@
  *                   lockBriefly (lock_word.ts:341) of #release and #putBack (both take the word
  *                   whatever happens, no deadline)
  * LOCK is an atomic test-and-set by default (the queue protocol on top of a verified lock); with
- * -DREAL_LOCK_WORD it is the real lock word, lock_word.pml's inlines included (run by hand).
+ * -DREAL_LOCK_WORD it is the real lock word, lock_word.pml's inlines included (run by hand; over
+ * 34 million states now, more than fits in 1.5 GB: see models/README.md).
  *
  * Steps that touch only what LOCK guards (COUNT, HELD, the ghosts) or locals are merged into a
  * neighbouring step: no other thread can look between them (2.1 million states instead of 5 million).

@@ -298,7 +298,7 @@ const checks: Check[] = [
     mode: "safety",
     holds: true,
     what:
-      "put/get with held room: no lost wake-up, no item lost or duplicated, put-back fits, pass-on never needed",
+      "put/get with held room: no lost wake-up, no item lost or duplicated, put-back fits, getter pass-on never needed",
   },
   {
     model: "queue",
