@@ -1,42 +1,78 @@
 /*
- * queue.pml: put/get of src/queue.ts under its internal lock word, with the "not empty" and "not
- * full" sequence slots and the waiter counts.
+ * queue.pml: put/get of src/queue/base.ts under its internal lock word, with the "not empty" and
+ * "not full" sequence slots, the waiter counts, and the room gets hold while they decode outside
+ * the lock (HELD, given up without the lock through RELEASED, folded back by a put that runs
+ * short, or put back in front under the lock when decode throws).
  *
- * Mirrors (see models/README.md for the line table):
- *   signal          #signal (queue.ts:528-532)
- *   unlock_and_wake #unlockAndWake (queue.ts:534-545)
- *   try_put         #tryPut (queue.ts:569-580), an open queue, room = COUNT < MAXSIZE
- *   put             #putFast (queue.ts:620-635) then #putSlow (queue.ts:583-617)
- *   try_get         #tryGet (queue.ts:684-695)
- *   get             #getFast (queue.ts:742-751) then #getSlow (queue.ts:698-739)
- *   lock_uninterruptible  lockUninterruptible (lock_word.ts:176-192), no aborts
- * LOCK is an atomic test-and-set by default (the queue protocol on top of a verified lock, a few
- * seconds); with -DREAL_LOCK_WORD it is the real lock word, lock_word.pml's inlines included
- * (about 17 million states, ~40 s here: run by hand, see models/README.md).
+ * Mirrors (base.ts unless named; see models/README.md for the line table):
+ *   signal          #signal (:336-340)
+ *   unlock_and_wake #unlockAndWake (:342-353)
+ *   room            #room (:250-276), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:377-388), with #store (:326-330)
+ *   put             #putFast (:424-443), then #putSlow (:395-421)
+ *   try_get         #tryGet (:518-568): take and hold (:548-555), decode (:558), then #release
+ *                   or #putBack; the float64Codec in-place read (:535-547) with -DF64_GETTER
+ *   release         #release (:577-584)
+ *   put_back        #putBack (:592-607), open queue
+ *   get             #getFast (:636-642), then #getSlow (:610-633)
+ *   sleep           SeqWait.sleep (seq_wait.ts:67-82)
+ *   lock_uninterruptible  lockUninterruptible (lock_word.ts:317-333) as SeqWait.lock; also
+ *                   lockBriefly (lock_word.ts:341) of #release and #putBack (both take the word
+ *                   whatever happens, no deadline)
+ * LOCK is an atomic test-and-set by default (the queue protocol on top of a verified lock); with
+ * -DREAL_LOCK_WORD it is the real lock word, lock_word.pml's inlines included (run by hand; over
+ * 34 million states now, more than fits in 1.5 GB: see models/README.md).
  *
- * Slots as in the header of queue.ts (renumbered): LOCK, LOCK_ASYNC, NOT_EMPTY, NOT_EMPTY_ASYNC,
- * GETTERS, NOT_FULL, NOT_FULL_ASYNC, PUTTERS; COUNT is a plain variable (changed with LOCK held).
- * MAXSIZE = 1. Shutdown, join/taskDone and aborts are not modelled.
+ * Steps that touch only what LOCK guards (COUNT, HELD, the ghosts) or locals are merged into a
+ * neighbouring step: no other thread can look between them (2.1 million states instead of 5 million).
  *
- * Workload: producer P puts 2 items (no timeout); getter G1 gets one (no timeout); getter G2 gets
- * one with a deadline, each park sync or async. Every run can end (G1 is owed an item, P is owed
- * room by G1's get), so a thread asleep at the end is a lost wake-up (invalid end state).
+ * Slots as in header.ts (renumbered): LOCK, LOCK_ASYNC, NOT_EMPTY, NOT_EMPTY_ASYNC, GETTERS,
+ * NOT_FULL, NOT_FULL_ASYNC, PUTTERS in mem[]; COUNT and HELD are plain variables (changed with
+ * LOCK held), RELEASED a variable changed by atomic steps without LOCK. MAXSIZE = 1.
+ * HELD_BYTES/RELEASED_BYTES are not modelled apart: with maxsize 1 and room for every record the
+ * item bound is the one that bites, and the byte counters follow the same protocol one step
+ * earlier (a get adds RELEASED_BYTES, then RELEASED, then reads PUTTERS; a put's fold exchanges
+ * RELEASED, then RELEASED_BYTES, after its PUTTERS++), so the Dekker pair below covers both.
+ * Shutdown, join/taskDone, aborts, growth and full() are not modelled.
  *
- * Properties: the lock word's mutual exclusion (the critical sections assert it), 0 <= COUNT <=
- * MAXSIZE, no invalid end state. Also asserted: when a timed-out waiter leaves, what it waited for
- * is not there (COUNT == 0 for a getter, the queue full for a putter), so the "pass the wake-up
- * on" of queue.ts:613 and :735 never signals in these paths; spin verifies it.
+ * Ghosts: heldNow (items gets hold now: taken, neither given up nor put back), putsDone (items
+ * stored by puts), gotten (items decoded). A decode throws nondeterministically, at most THROWS
+ * times in a run (default 1); the get then throws and its worker calls get again.
+ *
+ * Workload: producer P puts 2 items (no timeout); getter G1 gets one (no timeout); getter G2
+ * gets one with a deadline, each park sync or async (sync only with -DG2ASYNC=false). Every run
+ * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
+ * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
+ * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
+ * putter's pass-on at :417; about 6 million states, run by hand).
+ *
+ * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
+ * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
+ * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
+ * the "pass the wake-up on" of :629 never signals); no invalid end state; and at the end, once
+ * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
+ * held (heldNow == 0, HELD == RELEASED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT  getSlow does not count itself in GETTERS (:715)
- *   MUTANT_SEQ_AFTER_UNLOCK  the getter reads NOT_EMPTY after releasing LOCK (:719-720)
- *   MUTANT_WAKE_NO_BUMP      #signal reports "wake" without bumping the seq (:530)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:617)
+ *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
+ *                                  (seq_wait.ts:71-73)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:338)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:579-581)
+ *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
+ *                                  for room again (:405-407)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:257-271)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:605)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:263-270)
  */
 
 #define LOCK_WORD_LIB
 #define NPROC 3
 #define NSLOTS 8
 #define SPURIOUS 1
+#ifndef THROWS
+#define THROWS 1
+#endif
 
 #define NOT_EMPTY 2
 #define NOT_EMPTY_ASYNC 3
@@ -45,98 +81,210 @@
 #define NOT_FULL_ASYNC 6
 #define PUTTERS 7
 #define MAXSIZE 1
+#ifndef G2ASYNC
+#define G2ASYNC true
+#endif
 
 #include "futex.pml"
+
+/* Slot COUNT (items stored) and slot HELD (bound on items gets hold): LOCK held. */
+byte COUNT;
+byte HELD;
+/* Slot RELEASED: items gets stopped holding, not yet folded into HELD (atomics, no LOCK). */
+byte RELEASED;
+/* Ghosts: items held now, items stored by puts, items decoded; decode throws left. */
+byte heldNow;
+byte putsDone;
+byte gotten;
+byte throws = THROWS;
+/* Holders of LOCK (mutual exclusion of the critical sections). */
+byte inCS;
+
 #ifdef REAL_LOCK_WORD
 #include "lock_word.pml"
+
+/* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
+#define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
+
+/* The fast CAS (:432, :638), then the holder counts itself (enter_fast) if it took the word. */
+inline enter_fast() { atomic { ENTER } }
+
+/* lockUninterruptible (lock_word.ts:317): fast CAS, else lockSlow with no deadline. */
+inline lock_uninterruptible() {
+  lock_fast();                                          /* lock_word.ts:323 */
+  if
+  :: ok -> ok = false
+  :: else -> lock_slow(false, lkExpired)                /* lock_word.ts:326 */
+  fi;
+  atomic { ENTER }
+}
+
+inline unlock_word() {
+  inCS--;
+  lock_unlock()
+}
 #else
-/* LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). */
+/*
+ * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
+ * nothing, so lockUninterruptible (lock_word.ts:317: fast CAS :323, else lockSlow :326) is one
+ * blocking step; the holder's count (inCS) is a ghost taken in the same step.
+ */
 #define STATE 0
+#define ENTER inCS++; assert(inCS == 1 && mem[STATE] >> 1 == me)
 inline lock_fast() {
   atomic {
     if
-    :: mem[STATE] == 0 -> mem[STATE] = me2; ok = true
+    :: mem[STATE] == 0 -> mem[STATE] = me2; ok = true; ENTER
     :: else -> ok = false
     fi
   }
 }
-inline lock_slow(lkTimed, lkExpired) { atomic { mem[STATE] == 0 -> mem[STATE] = me2 } }
+inline enter_fast() { skip }
+inline lock_uninterruptible() { atomic { mem[STATE] == 0 -> mem[STATE] = me2; ENTER } }
 inline lock_unlock() { mem[STATE] = 0 }
+inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-byte COUNT;
-/* Holders of LOCK (mutual exclusion of the critical sections). */
-byte inCS;
-
-inline enter() { atomic { inCS++; assert(inCS == 1 && mem[STATE] >> 1 == me) } }
-inline leave() { inCS-- }
-
-/* lockUninterruptible (lock_word.ts:176): fast CAS, else lockSlow with no deadline. */
-inline lock_uninterruptible() {
-  lock_fast();                                          /* :182 */
-  if
-  :: ok -> ok = false
-  :: else -> lock_slow(false, lkExpired)                /* :185 */
-  fi;
-  enter()
-}
-
-inline unlock_word() {
-  leave();
-  lock_unlock()
-}
-
-/* #signal(seq, waiters) (queue.ts:528), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:336), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :529 */
+  :: mem[waiters] == 0 -> sig = false                   /* :337 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :530 */
+    mem[seq]++;                                         /* :338 */
 #endif
-    sig = true                                          /* :531 */
+    sig = true                                          /* :339 */
   fi
 }
 
-/* #unlockAndWake (queue.ts:534): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:342): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :541 */
+  unlock_word();                                        /* :349 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :542 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :350 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :543 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :351 */
   :: else -> skip
   fi;
   sig = false
 }
 
-/* #tryPut (queue.ts:569), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
+/*
+ * #room (:250), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:257); when that
+ * leaves none, the releases are folded in (:263-270) and it looks again (:271).
+ */
+inline room() {
+  atomic {
+#ifndef MUTANT_PUT_IGNORES_HELD
+    held = HELD;                                        /* :257 */
+#else
+    held = 0;
+#endif
+    if
+    :: COUNT + held >= MAXSIZE ->                       /* :259-262 */
+#ifndef MUTANT_NO_FOLD
+      rel = RELEASED; RELEASED = 0;                     /* :264 Atomics.exchange */
+      assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
+      HELD = HELD - rel;                                /* :265-266 */
+#ifndef MUTANT_PUT_IGNORES_HELD
+      held = HELD;
+#endif
+      rel = 0
+#else
+      skip
+#endif
+    :: else -> skip
+    fi;
+    roomy = (COUNT + held < MAXSIZE);                   /* :271 */
+    held = 0
+  }
+}
+
+/* #tryPut (:377), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
+  room();                                               /* :383 */
   if
-  :: COUNT >= MAXSIZE -> done = false                   /* :575-576 no room */
+  :: !roomy -> done = false                             /* :384 */
   :: else ->
-    COUNT++;                                            /* :577 #store */
-    signal(NOT_EMPTY, GETTERS);                         /* :578 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :385 #store, :328 */
+    signal(NOT_EMPTY, GETTERS);                         /* :386 */
     unlock_and_wake(sig, false);
     done = true
+  fi;
+  roomy = false
+}
+
+/* #release (:577), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+inline release() {
+#ifndef MUTANT_PUTTERS_BEFORE_RELEASED
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :580 (RELEASED_BYTES :579) */
+  if
+  :: mem[PUTTERS] == 0 -> skip                          /* :581 */
+#else
+  if
+  :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
+#endif
+  :: else ->
+#ifdef MUTANT_PUTTERS_BEFORE_RELEASED
+    atomic { RELEASED++; heldNow--; gotten++ };
+#endif
+    lock_uninterruptible();                             /* :582 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :583 */
+    unlock_and_wake(false, sig)
   fi
 }
 
-/* #tryGet (queue.ts:684), LOCK held: takes and releases LOCK (done), or keeps LOCK. */
+/* #putBack (:592), open queue: the held record back in front, in one LOCK hold. */
+inline put_back() {
+  lock_uninterruptible();                               /* :594 lockBriefly */
+  atomic {
+    assert(HELD >= heldNow && heldNow >= 1);
+    HELD--; heldNow--;                                  /* :597 (HELD_BYTES :596) */
+    assert(COUNT < MAXSIZE);                            /* :604 the put-back fits */
+#ifndef MUTANT_PUTBACK_NO_COUNT
+    COUNT++                                             /* :605 */
+#else
+    skip
+#endif
+  };
+  signal(NOT_EMPTY, GETTERS);                           /* :606 */
+  unlock_and_wake(sig, false)
+}
+
+/*
+ * #tryGet (:518), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * (done) or puts it back (done, threw); or finds none and keeps LOCK.
+ */
 inline try_get() {
   if
-  :: COUNT == 0 -> done = false                         /* :687-688 */
+  :: COUNT == 0 -> done = false                         /* :521-522 */
   :: else ->
-    COUNT--;                                            /* :692 #take */
-    signal(NOT_FULL, PUTTERS);                          /* :693 */
-    unlock_and_wake(false, sig);
+    if
+#ifdef F64_GETTER
+    :: f64 ->                                           /* :535-547 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :541, :543 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :544 */
+      unlock_and_wake(false, sig)
+#endif
+    :: true ->                                          /* :548 (f64: a record of another size) */
+      atomic {
+        HELD++; heldNow++;                              /* :553 (HELD_BYTES :552) */
+        COUNT--                                         /* :554 */
+      };
+      unlock_word();                                    /* :555 */
+      if
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :558 decode throws */
+        put_back()                                      /* :561 */
+      :: true -> release()                              /* :558 decoded, :566 */
+      fi
+    fi;
     done = true
   fi
 }
 
-/* The deadline may pass at any check (queue.ts:596, :718). */
+/* The deadline may pass at any check (SeqWait.expired, seq_wait.ts:59). */
 inline maybe_expire() {
   if
   :: timed && !expired -> expired = true
@@ -153,55 +301,72 @@ inline park(seq, asl) {
   res = OK
 }
 
+/* SeqWait.sleep (seq_wait.ts:67), LOCK held: read the seq, release LOCK, park, re-take LOCK. */
+inline sleep(seq, asl) {
+#ifndef MUTANT_SEQ_AFTER_UNLOCK
+  expected = mem[seq];                                  /* seq_wait.ts:71 */
+  unlock_word();                                        /* seq_wait.ts:73 */
+#else
+  unlock_word();
+  expected = mem[seq];
+#endif
+  park(seq, asl);                                       /* seq_wait.ts:76 */
+  lock_uninterruptible()                                /* seq_wait.ts:81 */
+}
+
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :629 */
+  lock_fast();                                          /* :432 */
   if
   :: ok ->
     ok = false;
-    enter();
-    try_put();                                          /* :630 */
+    enter_fast();
+    try_put();                                          /* :433 */
     if
-    :: !done -> unlock_word()                           /* :631 */
+    :: !done -> unlock_word()                           /* :434 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :590 */
-    try_put();                                          /* :591 */
+    lock_uninterruptible();                             /* :399 */
+    try_put();                                          /* :402 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :593 */
-      do
-      :: true ->
-        maybe_expire();
-        if
-        :: expired -> break                             /* :596 */
-        :: else -> skip
-        fi;
-        expected = mem[NOT_FULL];                       /* :598 */
-        unlock_word();                                  /* :599 */
-        park(NOT_FULL, NOT_FULL_ASYNC);                 /* :601 */
-        lock_uninterruptible();                         /* :606 */
-        try_put();                                      /* :607 */
-        if
-        :: done -> break
-        :: else -> skip
-        fi
-      od;
-      mem[PUTTERS]--;                                   /* :610 finally (LOCK held unless done) */
+      mem[PUTTERS]++;                                   /* :405 */
+#ifndef MUTANT_COUNT_NO_RECHECK
+      try_put();                                        /* :407 look again, counted */
+#endif
       if
       :: !done ->
-        /* :613 pass a wake for room on: never room here (see the header) */
-        assert(COUNT >= MAXSIZE);
-        sig = false;
+        do
+        :: true ->
+          maybe_expire();
+          if
+          :: expired -> break                           /* :409 */
+          :: else -> skip
+          fi;
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :410 */
+          try_put();                                    /* :411 */
+          if
+          :: done -> break
+          :: else -> skip
+          fi
+        od
+      :: else -> skip
+      fi;
+      mem[PUTTERS]--;                                   /* :414 finally (LOCK held unless done) */
+      if
+      :: !done ->
+        /* :417 pass a wake for room on (a release after the last look may have made room) */
+        room();
         if
-        :: COUNT < MAXSIZE -> signal(NOT_FULL, PUTTERS)
-        :: else -> skip
+        :: roomy -> signal(NOT_FULL, PUTTERS)
+        :: else -> sig = false
         fi;
-        unlock_and_wake(false, sig)                     /* :614 */
+        roomy = false;
+        unlock_and_wake(false, sig)                     /* :418 */
       :: else -> skip
       fi
     :: else -> skip
@@ -211,64 +376,56 @@ inline put() {
   expected = 0
 }
 
-/* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out). */
+/* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :744 */
+  lock_fast();                                          /* :638 */
   if
   :: ok ->
     ok = false;
-    enter();
-    try_get();                                          /* :745 */
+    enter_fast();
+    try_get();                                          /* :639 */
     if
-    :: !done -> unlock_word()                           /* :747 */
+    :: !done -> unlock_word()                           /* :640 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :705 */
-    try_get();                                          /* :706 */
+    lock_uninterruptible();                             /* :614 */
+    try_get();                                          /* :615 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :715 */
+      mem[GETTERS]++;                                   /* :617 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :718 */
+        :: expired -> break                             /* :620 */
         :: else -> skip
         fi;
-#ifndef MUTANT_SEQ_AFTER_UNLOCK
-        expected = mem[NOT_EMPTY];                      /* :719 */
-        unlock_word();                                  /* :720 */
-#else
-        unlock_word();
-        expected = mem[NOT_EMPTY];
-#endif
-        park(NOT_EMPTY, NOT_EMPTY_ASYNC);               /* :722 */
-        lock_uninterruptible();                         /* :727 */
-        try_get();                                      /* :728 */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :621 */
+        try_get();                                      /* :622 (decode, release: still counted) */
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :732 finally */
+      mem[GETTERS]--;                                   /* :626 finally */
 #endif
       if
       :: !done ->
-        /* :735 pass a wake for items on: never items here (see the header) */
+        /* :629 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :736 */
+        unlock_and_wake(sig, false)                     /* :630 */
       :: else -> skip
       fi
     :: else -> skip
@@ -278,18 +435,31 @@ inline get() {
   expected = 0
 }
 
-/* `puts` puts then `gets` gets; `timed`: each has a deadline; `asyncWait`: parks may be async. */
-proctype Worker(byte me; byte puts; byte gets; bool timed; bool asyncWait) {
-  byte me2, state, take, life, res, wk, r, expected, i;
-  bool ok, lkExpired, expired, done, sig, starving;
+/*
+ * `puts` puts then `gets` gets; `timed`: the puts have a deadline; gets from the `timedFrom`-th
+ * on (0-based, NEVER: none) have one; `asyncWait`: parks may be async; `f64`: this getter's gets
+ * may read float64 records in place (-DF64_GETTER). A get whose decode threw is called again.
+ */
+#define NEVER 255
+proctype Worker(byte me; byte puts; byte gets; bool timed; bool asyncWait; bool f64;
+                byte timedFrom) {
+  byte me2, state, take, life, res, wk, r, expected, i, held, rel;
+  bool ok, lkExpired, expired, done, sig, starving, roomy, threw;
   me2 = me << 1;
   do
-  :: i < puts -> i++; expired = false; put(); assert(COUNT <= MAXSIZE)
+  :: i < puts -> i++; expired = false; put()
   :: else -> break
   od;
   i = 0;
   do
-  :: i < gets -> i++; expired = false; get()
+  :: i < gets ->
+    timed = (i >= timedFrom);
+    expired = false;
+    get();
+    if
+    :: threw -> threw = false                           /* the codec's error: get again */
+    :: else -> i++
+    fi
   :: else -> break
   od
 }
@@ -306,8 +476,19 @@ init {
       alive[k] = true
     }
 #endif
-    run Worker(1, 2, 0, false, false);
-    run Worker(2, 0, 1, false, false);
-    run Worker(3, 0, 1, true, true)
+#ifndef TWO_PUTTERS
+    run Worker(1, 2, 0, false, false, false, NEVER);
+    run Worker(2, 0, 1, false, false, false, NEVER);
+    run Worker(3, 0, 1, false, G2ASYNC, true, 0)
+#else
+    /* P puts 2, P2 puts 1 with a deadline (sync or async), G gets 3, the third with one. */
+    run Worker(1, 2, 0, false, false, false, NEVER);
+    run Worker(2, 1, 0, true, true, false, NEVER);
+    run Worker(3, 0, 3, false, false, true, 2)
+#endif
   }
+  /* Every worker ended: no item lost or duplicated, nothing left held. */
+  _nr_pr == 1;
+  assert(putsDone == gotten + COUNT);
+  assert(heldNow == 0 && HELD == RELEASED)
 }
