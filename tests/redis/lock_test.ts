@@ -130,8 +130,10 @@ redisTest("redis Lock: a live holder keeping it 3x its lease is never overtaken"
 
 redisTest("redis Lock: OwnerDiedError in process, the lock is then held", async () => {
   await withServer(async (_server, c) => {
-    const a = new Lock(c, "od", { lease: 100 });
-    const b = new Lock(c, "od", { lease: 100 });
+    // Leases long enough that no renewal timer decides anything here: b's 100 ms lease once ran
+    // out in CI (its renewal every 33 ms came late under load, so b.release() found it gone).
+    const a = new Lock(c, "od", { lease: 10_000 });
+    const b = new Lock(c, "od", { lease: 10_000 });
     await a.acquire();
     // Simulate a dead holder: stop a's renewals by deleting nothing but waiting out the lease
     // after dropping its renewal timer through destroy of its in-process state is not possible,

@@ -160,7 +160,9 @@ redisTest(
       }
       assert.equal(await bounded.value(), 1);
       // A dead permit holder: its lease runs out and the next acquirer is told.
-      const dying = new Semaphore(c, "ds", 1, { lease: 100 });
+      // A long lease: a renewal landing between the edit below and the heir's acquire would
+      // re-score the holder alive (seen with a 100 ms lease under load).
+      const dying = new Semaphore(c, "ds", 1, { lease: 60_000 });
       await dying.acquire();
       await c.zAdd("threadkit:{ds}:holders", {
         score: 0,
