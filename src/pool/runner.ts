@@ -32,9 +32,16 @@ import { LIFE_ENDED, setLife } from "../internal/ident.ts";
 import { revive, toWire } from "../internal/revive.ts";
 import { Queue } from "../queue/mod.ts";
 import { runtime, type WorkerSide } from "../runtime/mod.ts";
-import { EXITED, KILL, NO_CODE, RETURNED, settleState, THREW } from "../runtime/state_word.ts";
+import {
+  EXITED,
+  KILL,
+  NO_CODE,
+  RETURNED,
+  settleState,
+  SYNC_SLICE_MS,
+  THREW,
+} from "../runtime/state_word.ts";
 import { encodeError } from "../thread/protocol.ts";
-import { SYNC_SLICE_MS } from "../thread/runner.ts";
 import { childrenSettled } from "../thread/self.ts";
 import { sleepUntil } from "../thread/waits.ts";
 import {

@@ -70,3 +70,12 @@ export function settleState(state: Int32Array, to: number, code: number = NO_COD
   wakeAll(state, STATE);
   return true;
 }
+
+/**
+ * Longest slice of a threadkit sync wait in a thread (`thread/runner.ts`) or in a pool worker
+ * running a task (`pool/runner.ts`) on a runtime whose `terminate()` cannot interrupt
+ * `Atomics.wait` (Deno), in ms: such a worker reads KILL between slices and ends within this
+ * (plus the time to end it) of a terminate request. A slice that ends early costs one wake-up
+ * and one load.
+ */
+export const SYNC_SLICE_MS = 20;

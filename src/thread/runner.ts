@@ -24,16 +24,16 @@ import { LIFE_ENDED, setLife } from "../internal/ident.ts";
 import { containsHandle, revive, toWire } from "../internal/revive.ts";
 import { setSyncGuard } from "../internal/futex.ts";
 import { runtime, type WorkerSide } from "../runtime/mod.ts";
-import { EXITED, KILL, RETURNED, settleState, THREW } from "../runtime/state_word.ts";
+import {
+  EXITED,
+  KILL,
+  RETURNED,
+  settleState,
+  SYNC_SLICE_MS,
+  THREW,
+} from "../runtime/state_word.ts";
 import { encodeError, type ResultMessage, type StartMessage } from "./protocol.ts";
 import { childrenSettled } from "./self.ts";
-
-/**
- * Longest slice of a threadkit sync wait in a thread (or a pool worker running a task,
- * `pool/runner.ts`) on a runtime whose `terminate()` cannot interrupt `Atomics.wait` (Deno), in
- * ms: such a thread ends within this (plus the time to end its worker) of a `terminate()`. A slice that ends early costs one wake-up and one load.
- */
-export const SYNC_SLICE_MS = 20;
 
 /** Whether a start message carries a thread's own fields. */
 export function isThreadStart(data: StartMessage): boolean {

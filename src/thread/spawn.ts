@@ -51,7 +51,7 @@ export function bootstrapUrl(): URL {
  * Where `terminate()` cannot interrupt a worker (Deno), how long threadkit waits for the worker's
  * end, in ms, before it marks the worker ended all the same (`Thread.terminate()`, and a pool
  * worker killed for an aborted task, `pool/workers.ts`). A worker blocked in one of threadkit's
- * sync waits ends well within it (`SYNC_SLICE_MS`, `thread/runner.ts`).
+ * sync waits ends well within it (`SYNC_SLICE_MS`, `runtime/state_word.ts`).
  */
 export const TERMINATE_GRACE_MS = 2000;
 
