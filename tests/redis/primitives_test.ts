@@ -38,7 +38,15 @@ redisTest(
         const steps: Array<{ op: string; input: Record<string, unknown> }> = [
           {
             op: "semaphoreWorker",
-            input: { name: "sem", value: 3, rounds: 12, inside: "inside", max: "max" },
+            input: {
+              name: "sem",
+              value: 3,
+              rounds: 12,
+              inside: "inside",
+              max: "max",
+              start: "semstart",
+              parties: 6,
+            },
           },
         ];
         if (i < 3) {
