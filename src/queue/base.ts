@@ -249,9 +249,10 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    */
   #room(size: number): number {
     const i32 = this.#i32;
-    const count = Atomics.load(i32, COUNT);
-    const maxsize = Atomics.load(i32, MAXSIZE);
-    if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
+    // Plain reads: COUNT, MAXSIZE and CAPACITY change only with LOCK held (see `#tryGet`).
+    const count = i32[COUNT]!;
+    const maxsize = i32[MAXSIZE]!;
+    if (i32[CAPACITY] !== this.#geometry.capacity) this.#remap();
     // Room held by gets still decoding counts as used: their put-back must fit. The bounds may
     // count room given up since: when they leave none, fold the releases in and look again.
     let heldItems = i32[HELD]!;
@@ -377,7 +378,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    */
   #tryPut(bytes: Uint8Array, priority: number, me2: number): boolean {
     const i32 = this.#i32;
-    if (Atomics.load(i32, SHUTDOWN) !== OPEN) {
+    if (i32[SHUTDOWN] !== OPEN) {
       unlock(i32, LOCK, me2);
       throw new QueueShutDownError(`Cannot put to ${this.#kind}: it is shut down`);
     }
@@ -517,8 +518,18 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    */
   #tryGet(me2: number): T | typeof NONE {
     const i32 = this.#i32;
-    const shutdown = Atomics.load(i32, SHUTDOWN);
-    if (Atomics.load(i32, COUNT) === 0 || shutdown === SHUT_IMMEDIATE) {
+    // LOCK held: SHUTDOWN, COUNT and CAPACITY are read plain here and in `#tryPut`/`#room`. They
+    // change only with LOCK held, so the lock word's CAS orders every change before this read;
+    // only the waiter counts (GETTERS, PUTTERS: decremented without LOCK) stay Atomics loads.
+    // An Atomics.load costs ~21 ns on all three runtimes here (a plain read ~3), and a put + get
+    // pair did 7 of these. Measured vs the Atomics loads (2026-12-01, load 16-35, so noisy), two
+    // runs of `AB_A=<before>/mod.ts node bench/probes/queue_ab_single.ts 21`, median of 21
+    // round-robin ratios, 1 thread put+get of numbers: 0.80 and 0.83 node, 0.65 and 0.76 deno,
+    // 0.71 and 0.76 bun (objects 0.95-1.13: codec-bound, noise). Two workers (`queue_ab.ts 21
+    // 10000 40000`): numbers 1.06 / 0.99 / 1.15, q1-q3 within 0.63-2.25: no change visible
+    // under that load. Found by `bench/probes/queue_f64_gap.ts` (its `locked+loads` row).
+    const shutdown = i32[SHUTDOWN]!;
+    if (i32[COUNT] === 0 || shutdown === SHUT_IMMEDIATE) {
       if (shutdown === OPEN) return NONE;
       unlock(i32, LOCK, me2);
       throw new QueueShutDownError(`Cannot get from ${this.#kind}: it is shut down and empty`);
@@ -530,7 +541,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     // ratios 1.01 (q1-q3 0.41-1.64); 1 thread put+get 1.05 node, 1.06 deno, 1.10 bun (the
     // release's atomic add). `AB_A=/work/main/mod.ts node bench/probes/queue_ab.ts 41 10000
     // 40000` and `queue_ab_single.ts 41`. Nothing to signal here: the room is still held.
-    if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
+    if (i32[CAPACITY] !== this.#geometry.capacity) this.#remap();
     const storage = this.#storage;
     if (this.#f64) {
       // float64Codec: read the 8 bytes in place under LOCK, as its decode would (it cannot throw
