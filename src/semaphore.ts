@@ -111,21 +111,21 @@
  * ## Uncontended cost (issue 9)
  * `acquireSync()` is one CAS on a guessed VALUE (`#guess`, the word this object last saw), and
  * `release()` of one permit by a thread with no holder entry is one CAS likewise and nothing
- * else: no read of WAITERS, ASYNC or STARVE (the waiting bit says whether to look; it came after
- * three designs that paid 2-3 shared reads per release: issues 9 and 10). The ceiling is read
- * from BOUND once, at construction. Owner tracking costs `acquireSync()+release()` nothing
- * (no owner record is written; `#fastCeiling` folds the "has a holder entry" test into the
- * ceiling check). `holdSync()` + the guard's release (`semhold` below) takes the general path
- * and writes the owner record twice; its cost is dominated by that path and the guard.
- * `nice npx <rt> bench/probes/uncontended.ts /tmp/semrelbefore/mod.ts ./mod.ts`, before = main
- * `1f3eebd` (WAITERS/ASYNC/STARVE read per release), fastest of 300 batches, same run, 2 CPUs
- * at load 3-17, `acquireSync()+release()` ÷ the CAS+store floor, before → after, two runs each:
- * Node 2.09× → 1.52× and 2.04× → 1.49× (28.6 ns; Lock 1.34×), Deno 2.16× → 1.51× and 3.56× →
- * 1.45× (Lock 1.21-1.44×), Bun 3.18× → 1.67× twice (18.1 ns, faster than Lock's 19.4 ns, 1.80×);
- * `semhold` 80.1 → 80.0 ns on Node (4.2×: unchanged). With the bench harness (median of 11,
- * `bench/runtime.ts --mode full --filter semaphore.sync,…,floor.cas`), `semaphore.sync-release`
- * ÷ `floor.cas-store`: Node 1.29×, Deno 1.81×, Bun 1.12× (main's tree in the run before: 3.78×,
- * 4.75×, 2.80×).
+ * else: no read of WAITERS, ASYNC or STARVE (the waiting bit says whether to wake). Owner
+ * tracking costs that pair nothing (no owner record written; `#fastCeiling` folds "has a holder
+ * entry" into the ceiling test). `holdSync()` + the guard's release: 77-78 ns vs 24 ns (Node,
+ * scratch probe, same run): +29 ns is the general release path (a thread with a holder entry
+ * takes it: BOUND, HELD, STARVE, VALUE, WAITERS, ASYNC), +24 ns the owner writes, guard and plain
+ * take together; the owner writes do not dominate. Fast path, same run, before = main `1f3eebd`:
+ * `nice npx <rt> bench/probes/uncontended.ts /tmp/semrelbefore/mod.ts ./mod.ts` (fastest of 300
+ * batches, load 17-30), `acquireSync()+release()` ÷ the CAS+store floor, before → after, 3 runs:
+ * Node 1.88/2.11/2.08× → 1.45/1.51/1.51× (Lock 1.28-1.36×), Deno 2.02/2.07/2.06× →
+ * 1.48/1.45/1.45× (Lock 1.16-1.38×), Bun 3.33/3.55/3.45× → 1.83/1.83/1.99× (Lock 1.78-2.05×: this
+ * probe's Bun floor is low; the sem is within 1 ns of Lock). Bench harness, `bench/runtime.ts
+ * --mode full --filter semaphore.sync,rlock.sync,lock.sync,floor.cas`, 4 runs, median (min) of 11
+ * ÷ floor.cas-store: Node 1.29/2.57/1.34/1.45× (min 1.20-1.26×; the 2.57 run had Lock at 2.49×),
+ * Deno 1.81/1.68/1.57/1.57× (min 1.26-1.33×), Bun 1.12/1.29/1.13/1.11× (min 1.11-1.24×); main's
+ * tree just before, each run: Node 3.78-4.53×, Deno 3.03-4.82×, Bun 2.80-7.94×.
  *
  * @module
  */
