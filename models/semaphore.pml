@@ -1,27 +1,33 @@
 /*
- * semaphore.pml: the permit count, the waiter count and the hand-off word of src/semaphore.ts.
+ * semaphore.pml: the permit count with its waiting bit, the waiter count and the hand-off word of
+ * src/semaphore.ts.
  *
  * Mirrors (see models/README.md for the line table):
- *   try_take      tryTake (semaphore.ts:153-161)
- *   acquire_slow  acquireSlow (semaphore.ts:339-410), after the fast tryTake of #acquireSync
- *                 (semaphore.ts:583)
- *   release       Semaphore.release(n) (semaphore.ts:661-717): the look at STARVE (:675/:695),
- *                 the raise of VALUE by what is not owed (:709), handOff (:714, 256-269), the
- *                 owed permits nobody lacks any more back to VALUE (:715), raised (:716);
+ *   try_take      tryTake (semaphore.ts:202-210)
+ *   acquire_slow  acquireSlow (semaphore.ts:404-479), after the fast tryTake of #acquireSync
+ *                 (semaphore.ts:739-745): WAITING set at the top of each turn (:422), the park
+ *                 on VALUE while it is WAITING with no permit (:467), the decrement of WAITERS
+ *                 that calls last_out when it was the last (:477)
+ *   last_out      lastOut (semaphore.ts:494-507): clear WAITING, read WAITERS; when a waiter
+ *                 came in, set WAITING again, raised(all), and look again if WAITERS is 0
+ *   release       Semaphore.release(n) (semaphore.ts:768-831): the one-CAS fast path for n = 1
+ *                 on a word without WAITING (:777-787), else the look at STARVE (:803), the
+ *                 raise of VALUE by what is not owed (:820), handOff (:828, 321-334), the owed
+ *                 permits nobody lacks any more back to VALUE (:829), raised (:830);
  *                 unbounded, no attribution
- *   raised        raised (semaphore.ts:215-222), rescue (230-250)
- *   take_handed, starve, unstarve   (semaphore.ts:276-319)
+ *   raised        raised (semaphore.ts:280-287), rescue (295-315)
+ *   take_handed, starve, unstarve   (semaphore.ts:341-384)
  *
- * Slots as in the code: mem[VALUE] permits, mem[WAITERS] threads in the slow path, mem[ASYNC]
+ * Slots as in the code: mem[VALUE] `permits * 2 + WAITING` (`permits << 1 | WAITING`), mem[WAITERS] threads in the slow path, mem[ASYNC]
  * async waiters registered on VALUE, mem[STARVE] the hand-off word, mem[SASYNC] async waiters
  * registered on STARVE. STARVE is `s * 16 + h` here (`s << 16 | h` in the code): s starving
  * waiters, h permits handed to them. Owner death (attributed permits, reclaim/keepOne) is not
- * modelled: no permit here is attributed, so reclaim finds none (semaphore.ts:376).
+ * modelled: no permit here is attributed, so reclaim finds none (semaphore.ts:445).
  *
- * Time: a waiter that is not starving parks with the starve timer (:398), which may fire at any
+ * Time: a waiter that is not starving parks with the starve timer (:467), which may fire at any
  * moment of that sleep (it fires once: the waiter is then due); a due waiter that has parked
- * before counts itself starving (:384) and looks again before sleeping, on STARVE (:393). A
- * timed waiter's own deadline may pass at its check (:382) or while it sleeps on STARVE.
+ * before counts itself starving (:453) and looks again before sleeping, on STARVE (:462). A
+ * timed waiter's own deadline may pass at its check (:451) or while it sleeps on STARVE.
  *
  * Workload: acquirer A (no timeout) takes a permit; acquirer B (with a deadline, each park sync or
  * async) takes one or gives up, and with B_GIVES_BACK releases it again; releaser R calls
@@ -37,28 +43,40 @@
  * safety net the code has too), as the lock word's PARKED mutants do (lock_word.pml).
  *
  * Properties: permits taken never exceed permits released (ghosts); h <= s after every change of
- * STARVE that can raise h or lower s (assertions); once every
- * process has ended, VALUE + h = released - taken and s = 0 (no permit lost, none left reserved
- * for nobody); no invalid end state.
+ * STARVE that can raise h or lower s (assertions); once every process has ended, the permits in
+ * VALUE + h = released - taken and s = 0 (no permit lost, none left reserved for nobody), and
+ * WAITING is clear with WAITERS 0 (releases are one CAS again); no invalid end state.
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_WAKE_ONE              release(n) wakes one sleeper, not n (:221)
- *   MUTANT_WAITERS_FIRST         release reads WAITERS before raising VALUE (:219 before :709)
+ *   MUTANT_WAKE_ONE              release(n) wakes one sleeper, not n (:286)
+ *   MUTANT_WAITERS_FIRST         release reads WAITERS before raising VALUE (:284 before :820)
  *   MUTANT_DEADLINE_BEFORE_TAKE  a woken waiter checks its deadline before it tries to take
- *                                (:382 before :359-370)
- *   MUTANT_NO_WAITERS_COUNT      the slow path does not count itself in WAITERS (:345)
+ *                                (:451 before :428-439)
+ *   MUTANT_NO_WAITERS_COUNT      the slow path does not count itself in WAITERS (:410)
  *   MUTANT_UNSTARVE_DROPS_HANDED a starving waiter that leaves uncounts itself and the permit
- *                                handed to it, without returning that permit to VALUE (:307-312)
- *   MUTANT_NO_RESCUE             raised() does not look at STARVE (:220): a waiter that starves
+ *                                handed to it, without returning that permit to VALUE (:372-377)
+ *   MUTANT_NO_RESCUE             raised() does not look at STARVE (:285): a waiter that starves
  *                                after the release looked sleeps on STARVE beside a permit
  *   MUTANT_TAKER_SKIPS_LOOK      a starving waiter that takes a handed permit does not look at
- *                                VALUE (:367; the first version of the code): the permit was
+ *                                VALUE (:436; the first version of the code): the permit was
  *                                handed for another starving waiter's lack, who may sleep beside
  *                                a permit left in VALUE
  *   MUTANT_STALE_SLEEP_WORD      a starving waiter sleeps on the STARVE it read before looking
  *                                for a handed permit, not on the word takeHanded saw last (the
  *                                first version of the code; the word can come back to that
  *                                value with a permit handed, ABA, and the sleeper misses it)
+ * The waiting bit (issue 9):
+ *   MUTANT_NO_WAITING            a waiter never sets WAITING and sleeps on VALUE = 0 (the code
+ *                                before the bit): a one-CAS release misses it (:422, :467)
+ *   MUTANT_FAST_IGNORES_WAITING  the one-CAS release raises a word that has WAITING (:779)
+ *   MUTANT_LEAVER_READS_FIRST    the last waiter out reads WAITERS before clearing WAITING
+ *                                (:497 before :496): a waiter counted in between is missed
+ *   MUTANT_LEAVER_ONLY_WAKES     the last waiter out, finding a newcomer, wakes everyone on VALUE
+ *                                and STARVE instead of :501-502 (the first version of the code):
+ *                                a newcomer about to sleep on STARVE, which the clear does not
+ *                                change, sleeps beside a permit a fast release put in VALUE
+ *   MUTANT_LEAVER_NO_RECHECK     the last waiter out does not look at WAITERS again (:505): WAITING
+ *                                stays set with nobody left to clear it
  */
 
 #define NPROC 3
@@ -70,6 +88,14 @@
 #define NSLOTS 5
 #define SPURIOUS 1
 #define ONE_STARVING 16
+#define WAITING 1
+#define PERMIT 2
+/* The VALUE word a waiter sleeps on: WAITING and no permit (0, no WAITING, in the mutant). */
+#ifdef MUTANT_NO_WAITING
+#define SLEEP_WORD 0
+#else
+#define SLEEP_WORD WAITING
+#endif
 #ifndef RELEASE_N
 #define RELEASE_N 1
 #endif
@@ -80,8 +106,8 @@
 #include "futex.pml"
 
 /*
- * How a sleeper that is not starving wakes by time (:398): its starve timer, once (its deadline
- * is then judged at :382); without the hand-off, its deadline.
+ * How a sleeper that is not starving wakes by time (:467): its starve timer, once (its deadline
+ * is then judged at :451); without the hand-off, its deadline.
  */
 #ifdef NO_HANDOFF
 #define TIMER timed
@@ -98,15 +124,15 @@ byte released, taken;
 #define H(w) ((w) % ONE_STARVING)
 #define LACKING(w) (S(w) - H(w))
 
-/* tryTake (semaphore.ts:153): sets `got`; `ghost`: an acquirer's take (not rescue's move). */
+/* tryTake (semaphore.ts:202): sets `got`; `ghost`: an acquirer's take (not rescue's move). */
 inline try_take(ghost, got) {
-  value = mem[VALUE];                                   /* :154 */
+  value = mem[VALUE];                                   /* :203 */
   do
-  :: value > 0 ->                                       /* :155 */
-    atomic {                                            /* :156 CAS value -> value - 1 */
+  :: value >= PERMIT ->                                 /* :204 */
+    atomic {                                            /* :205 CAS word -> word - PERMIT */
       if
       :: mem[VALUE] == value ->
-        mem[VALUE] = value - 1; got = true;
+        mem[VALUE] = value - PERMIT; got = true;
         if
         :: ghost -> taken++; assert(taken <= released)
         :: else -> skip
@@ -115,30 +141,30 @@ inline try_take(ghost, got) {
       fi
     }
     if
-    :: got -> break                                     /* :157 */
+    :: got -> break                                     /* :206 */
     :: else -> skip
     fi
-  :: else -> break                                      /* :160 */
+  :: else -> break                                      /* :209 */
   od;
   value = 0
 }
 
-/* rescue (semaphore.ts:230): move permits from VALUE to starving waiters that lack one. */
+/* rescue (semaphore.ts:295): move permits from VALUE to starving waiters that lack one. */
 inline rescue() {
   moved = false;
-  word = mem[STARVE];                                   /* :232 */
+  word = mem[STARVE];                                   /* :297 */
   do
-  :: LACKING(word) > 0 ->                               /* :233 */
+  :: LACKING(word) > 0 ->                               /* :298 */
     carry = false;
     try_take(false, carry);
     if
-    :: !carry -> break                                  /* :233 VALUE empty */
+    :: !carry -> break                                  /* :298 VALUE empty */
     :: else -> skip
     fi;
-    do                                                  /* :235 we hold one permit */
-    :: LACKING(word) <= 0 -> mem[VALUE]++; break        /* :236-238 back to VALUE */
+    do                                                  /* :300 we hold one permit */
+    :: LACKING(word) <= 0 -> mem[VALUE] = mem[VALUE] + PERMIT; break /* :301-303 back */
     :: else ->
-      atomic {                                          /* :240 CAS h + 1 */
+      atomic {                                          /* :305 CAS h + 1 */
         if
         :: mem[STARVE] == word ->
           mem[STARVE] = word + 1; carry = false; moved = true;
@@ -147,39 +173,39 @@ inline rescue() {
         fi
       }
       if
-      :: !carry -> break                                /* :242-243 handed */
+      :: !carry -> break                                /* :306-308 handed */
       :: else -> skip
       fi
     od;
-    word = mem[STARVE]                                  /* :247 */
+    word = mem[STARVE]                                  /* :312 */
   :: else -> break
   od;
   carry = false;
   if
-  :: moved -> futex_wake(STARVE, ALL, SASYNC, wk)       /* :249 */
+  :: moved -> futex_wake(STARVE, ALL, SASYNC, wk)       /* :314 */
   :: else -> skip
   fi;
   word = 0; moved = false
 }
 
-/* raised(n) (semaphore.ts:215): after VALUE was raised by n. */
+/* raised(n) (semaphore.ts:280): after VALUE was raised by n. */
 inline raised(n) {
 #ifndef MUTANT_WAITERS_FIRST
-  w = mem[WAITERS];                                     /* :219 */
+  w = mem[WAITERS];                                     /* :284 */
   w = w + mem[ASYNC];
 #endif
   if
   :: w != 0 ->
 #ifndef MUTANT_NO_RESCUE
     if
-    :: mem[STARVE] != 0 -> rescue()                     /* :220 */
+    :: mem[STARVE] != 0 -> rescue()                     /* :285 */
     :: else -> skip
     fi;
 #endif
 #ifdef MUTANT_WAKE_ONE
     futex_wake(VALUE, 1, ASYNC, wk)
 #else
-    futex_wake(VALUE, n, ASYNC, wk)                     /* :221 */
+    futex_wake(VALUE, n, ASYNC, wk)                     /* :286 */
 #endif
   :: else -> skip
   fi;
@@ -187,14 +213,14 @@ inline raised(n) {
 }
 
 /*
- * takeHanded (semaphore.ts:276): sets `took` and clears `starving` on success; else `seen` is the
+ * takeHanded (semaphore.ts:341): sets `took` and clears `starving` on success; else `seen` is the
  * word it saw last, with h = 0 (the value to sleep on).
  */
 inline take_handed() {
-  word = mem[STARVE];                                   /* :277 */
+  word = mem[STARVE];                                   /* :342 */
   do
   :: H(word) != 0 ->
-    atomic {                                            /* :279 CAS (s, h) -> (s-1, h-1) */
+    atomic {                                            /* :344 CAS (s, h) -> (s-1, h-1) */
       if
       :: mem[STARVE] == word ->
         mem[STARVE] = word - ONE_STARVING - 1; took = true; starving = false;
@@ -216,12 +242,12 @@ inline take_handed() {
   word = 0
 }
 
-/* unstarve (semaphore.ts:304): a starving waiter leaves without a handed permit. */
+/* unstarve (semaphore.ts:369): a starving waiter leaves without a handed permit. */
 inline unstarve() {
-  word = mem[STARVE];                                   /* :305 */
+  word = mem[STARVE];                                   /* :370 */
   do
   :: true ->
-    atomic {                                            /* :307-308 CAS */
+    atomic {                                            /* :372-373 CAS */
       if
       :: mem[STARVE] == word ->
 #ifdef MUTANT_UNSTARVE_DROPS_HANDED
@@ -249,27 +275,77 @@ inline unstarve() {
   ok = false; word = 0;
   if
   :: excess ->
-    mem[VALUE]++;                                       /* :311 */
+    mem[VALUE] = mem[VALUE] + PERMIT;                   /* :376 */
 #ifdef MUTANT_WAITERS_FIRST
     w = mem[WAITERS]; w = w + mem[ASYNC];
 #endif
-    raised(1)                                           /* :312 */
+    raised(1)                                           /* :377 */
   :: else -> skip
   fi;
   excess = false;
-  if                                                    /* :318 settle aborted async waits */
+  if                                                    /* :383 settle aborted async waits */
   :: mem[SASYNC] != 0 -> futex_wake(STARVE, ALL, SASYNC, wk)
   :: else -> skip
   fi
 }
 
-/* acquireSlow (semaphore.ts:339), returns with `took` or gives up (`expired`). */
+/*
+ * lastOut (semaphore.ts:494-507): the last waiter out clears WAITING; when somebody came in meanwhile,
+ * sets it again and raises for any number of permits (rescue, wake all on VALUE), then looks again
+ * unless a waiter is counted.
+ */
+inline last_out() {
+  last = false;
+  do
+  :: true ->
+#ifndef MUTANT_LEAVER_READS_FIRST
+    atomic { mem[VALUE] = (mem[VALUE] / PERMIT) * PERMIT }; /* :496 Atomics.and ~WAITING */
+#endif
+    w = mem[WAITERS];                                   /* :497 */
+#ifdef MUTANT_LEAVER_READS_FIRST
+    atomic { mem[VALUE] = (mem[VALUE] / PERMIT) * PERMIT };
+#endif
+    if
+    :: w == 0 ->
+      if
+      :: mem[ASYNC] != 0 -> futex_notify(VALUE, ALL)    /* :498 settle aborted async waits */
+      :: else -> skip
+      fi;
+      break
+    :: else -> skip
+    fi;
+#ifdef MUTANT_LEAVER_ONLY_WAKES
+    /* The first version: wake everyone, without setting WAITING again or raising. */
+    futex_notify(VALUE, ALL);
+    futex_notify(STARVE, ALL);
+    break
+#else
+    atomic { mem[VALUE] = mem[VALUE] | WAITING };       /* :501 set WAITING again */
+    raised(ALL);                                        /* :502 */
+#ifdef MUTANT_LEAVER_NO_RECHECK
+    break
+#else
+    w = mem[WAITERS];                                   /* :505 */
+    if
+    :: w != 0 -> break
+    :: else -> skip                                     /* look again */
+    fi
+#endif
+#endif
+  od;
+  w = 0
+}
+
+/* acquireSlow (semaphore.ts:404), returns with `took` or gives up (`expired`). */
 inline acquire_slow() {
 #ifndef MUTANT_NO_WAITERS_COUNT
-  mem[WAITERS]++;                                       /* :345 count ourselves first */
+  mem[WAITERS]++;                                       /* :410 count ourselves first */
 #endif
   do
   :: true ->
+#ifndef MUTANT_NO_WAITING
+    atomic { mem[VALUE] = mem[VALUE] | WAITING };       /* :422 set WAITING first */
+#endif
 #ifdef MUTANT_DEADLINE_BEFORE_TAKE
     if
     :: timed && !expired -> expired = true
@@ -287,66 +363,95 @@ inline acquire_slow() {
     fi;
 #endif
     if
-    :: starving -> take_handed()                        /* :359 */
+    :: starving -> take_handed()                        /* :428 */
     :: else -> seen = 0
     fi;
     if
     :: took ->
 #ifndef MUTANT_TAKER_SKIPS_LOOK
       if
-      :: mem[VALUE] != 0 -> rescue()                    /* :367 the look at VALUE */
+      :: mem[VALUE] >= PERMIT -> rescue()               /* :436 the look at VALUE */
       :: else -> skip
       fi;
 #endif
       break
     :: else -> skip
     fi;
-    try_take(true, took);                               /* :370 */
+    try_take(true, took);                               /* :439 */
     if
     :: took -> break
     :: else -> skip
     fi;
-    /* :376 reclaim: no attributed permits */
-    if                                                  /* :381-382 the deadline may pass */
+    /* :445 reclaim: no attributed permits */
+    if                                                  /* :450-451 the deadline may pass */
     :: timed && !expired -> expired = true
     :: true -> skip
     fi;
     if
-    :: expired -> break                                 /* :382 */
+    :: expired -> break                                 /* :451 */
     :: !expired && parked && !starving && due ->
-      atomic { mem[STARVE] = mem[STARVE] + ONE_STARVING }; /* :384 starve() */
-      starving = true                                   /* :386-387 look again */
+      atomic { mem[STARVE] = mem[STARVE] + ONE_STARVING }; /* :453 starve() */
+      starving = true                                   /* :455-456 look again */
     :: else ->
-      parked = true;                                    /* :383 since */
+      parked = true;                                    /* :452 since */
       if
-      :: starving ->                                    /* :392-396 on STARVE */
+      :: starving ->                                    /* :461-466 on STARVE */
         if
         :: asyncWait -> futex_wait_async(me - 1, STARVE, seen, SASYNC, timed, expired, false, res)
         :: true -> futex_wait(me - 1, STARVE, seen, timed, expired, false, res)
         fi
-      :: else ->                                        /* :398 on VALUE, the starve timer */
+      :: else ->                                        /* :467 on VALUE, the starve timer */
         if
-        :: asyncWait -> futex_wait_async(me - 1, VALUE, 0, ASYNC, TIMER, FIRED, false, res)
-        :: true -> futex_wait(me - 1, VALUE, 0, TIMER, FIRED, false, res)
+        :: asyncWait -> futex_wait_async(me - 1, VALUE, SLEEP_WORD, ASYNC, TIMER, FIRED, false, res)
+        :: true -> futex_wait(me - 1, VALUE, SLEEP_WORD, TIMER, FIRED, false, res)
         fi
       fi;
       res = OK
     fi
   od;
   if
-  :: starving -> unstarve()                             /* :407 finally */
+  :: starving -> unstarve()                             /* :476 finally */
   :: else -> skip
   fi;
 #ifndef MUTANT_NO_WAITERS_COUNT
-  mem[WAITERS]--                                        /* :408 finally */
+  atomic { mem[WAITERS]--; last = (mem[WAITERS] == 0) } /* :477 finally, Atomics.sub */
 #else
-  skip
+  last = true
 #endif
+  ;
+  if
+  :: last -> last_out()                                 /* :477 */
+  :: else -> skip
+  fi
 }
 
-/* release(n) (semaphore.ts:661), the general path (the fast path is it with owed = 0). */
+/* release(n) (semaphore.ts:768), the general path (the fast path is it with owed = 0). */
 inline release(n) {
-  word = mem[STARVE];                                   /* :675 / :695 */
+  /*
+   * Fast path (:777-787), n == 1: one CAS on the guessed word, which must hold no WAITING. A right
+   * guess is the CAS on the current word; a wrong one (any time) fails and takes the general
+   * path below, as do n > 1 and a word with WAITING.
+   */
+  if
+  :: n == 1 ->
+    atomic {
+      if
+#ifndef MUTANT_FAST_IGNORES_WAITING
+      :: mem[VALUE] % PERMIT == 0 ->
+#else
+      :: true ->
+#endif
+        mem[VALUE] = mem[VALUE] + PERMIT; released = released + 1; fast = true
+      :: true -> skip                                   /* a wrong guess */
+      fi
+    }
+  :: else -> skip
+  fi;
+  if
+  :: fast -> fast = false; goto released_done
+  :: else -> skip
+  fi;
+  word = mem[STARVE];                                   /* :777 / :803 */
   if
   :: LACKING(word) < n -> owed = LACKING(word)
   :: else -> owed = n
@@ -355,14 +460,14 @@ inline release(n) {
 #ifdef MUTANT_WAITERS_FIRST
   w = mem[WAITERS]; w = w + mem[ASYNC];
 #endif
-  value = mem[VALUE];                                   /* :698 */
+  value = mem[VALUE];                                   /* :806 */
   do
-  :: owed == n -> released = released + n; break        /* :708 nothing for VALUE */
+  :: owed == n -> released = released + n; break        /* :817 nothing for VALUE */
   :: else ->
-    atomic {                                            /* :709 CAS value -> value + n - owed */
+    atomic {                                            /* :820 CAS word -> word + (n - owed) * PERMIT */
       if
       :: mem[VALUE] == value ->
-        mem[VALUE] = value + n - owed; released = released + n; ok = true
+        mem[VALUE] = value + (n - owed) * PERMIT; released = released + n; ok = true
       :: else -> value = mem[VALUE]
       fi
     }
@@ -373,20 +478,20 @@ inline release(n) {
   od;
   ok = false; value = 0;
   handed = 0;
-  if                                                    /* :714 handOff(owed) */
+  if                                                    /* :828 handOff(owed) */
   :: owed > 0 ->
-    word = mem[STARVE];                                 /* :257 */
+    word = mem[STARVE];                                 /* :322 */
     do
     :: true ->
       if
-      :: LACKING(word) < owed -> k = LACKING(word)      /* :259 */
+      :: LACKING(word) < owed -> k = LACKING(word)      /* :324 */
       :: else -> k = owed
       fi;
       if
-      :: k <= 0 -> break                                /* :260 */
+      :: k <= 0 -> break                                /* :325 */
       :: else -> skip
       fi;
-      atomic {                                          /* :261 CAS h + k */
+      atomic {                                          /* :326 CAS h + k */
         if
         :: mem[STARVE] == word ->
           mem[STARVE] = word + k; handed = k; assert(H(mem[STARVE]) <= S(mem[STARVE]))
@@ -394,7 +499,7 @@ inline release(n) {
         fi
       }
       if
-      :: handed > 0 -> futex_wake(STARVE, ALL, SASYNC, wk); break /* :264 */
+      :: handed > 0 -> futex_wake(STARVE, ALL, SASYNC, wk); break /* :329 */
       :: else -> skip
       fi
     od;
@@ -402,21 +507,23 @@ inline release(n) {
   :: else -> skip
   fi;
   if
-  :: handed < owed -> mem[VALUE] = mem[VALUE] + owed - handed /* :715 */
+  :: handed < owed -> mem[VALUE] = mem[VALUE] + (owed - handed) * PERMIT /* :829 */
   :: else -> skip
   fi;
   if
-  :: handed < n -> raised(n - handed)                   /* :716 */
+  :: handed < n -> raised(n - handed)                   /* :830 */
   :: else -> skip
   fi;
-  owed = 0; handed = 0
+  owed = 0; handed = 0;
+released_done:
+  skip
 }
 
 /* One acquire (fast tryTake, then the slow path); `givesBack`: releases the permit after. */
 proctype Acquirer(byte me; bool timed; bool asyncWait; bool givesBack) {
   byte value, res, w, wk, word, seen, owed, handed, k;
-  bool took, expired, ok, starving, parked, due, moved, excess, carry;
-  try_take(true, took);                                 /* :583 fast path */
+  bool took, expired, ok, starving, parked, due, moved, excess, carry, last, fast;
+  try_take(true, took);                                 /* :739-745 fast path */
   if
   :: !took -> acquire_slow()
   :: else -> skip
@@ -429,7 +536,7 @@ proctype Acquirer(byte me; bool timed; bool asyncWait; bool givesBack) {
 
 proctype Releaser(byte me) {
   byte value, w, wk, word, owed, handed, k;
-  bool ok, moved, carry;
+  bool ok, moved, carry, fast;
   release(RELEASE_N)
 }
 
@@ -445,6 +552,8 @@ init {
   }
   /* Every process has ended: the permits are all where they should be. */
   (_nr_pr == 1) ->
-  assert(mem[VALUE] + H(mem[STARVE]) == released - taken);
-  assert(S(mem[STARVE]) == 0 && H(mem[STARVE]) == 0)
+  assert(mem[VALUE] / PERMIT + H(mem[STARVE]) == released - taken);
+  assert(S(mem[STARVE]) == 0 && H(mem[STARVE]) == 0);
+  /* The last waiter out cleared WAITING: releases are one CAS again. */
+  assert(mem[VALUE] % PERMIT == 0 && mem[WAITERS] == 0)
 }

@@ -3,7 +3,8 @@
  *
  * Layout: Int32Array, 4-byte slots, byteOffset % 4 === 0
  * | slot | name    | meaning                                                        |
- * | 0    | VALUE   | permits available to anyone, 0..2^31-1                         |
+ * | 0    | VALUE   | `permits << 1 \| WAITING`: permits available to anyone, 0..2^30-1; |
+ * |      |         | WAITING: someone may be in the slow path (see "The waiting bit") |
  * | 1    | WAITERS | threads/tasks inside the slow path (sync and async)            |
  * | 2    | ASYNC   | async waiters registered on VALUE (counted by the futex layer)  |
  * | 3    | BOUND   | BoundedSemaphore: the initial value, the ceiling; -1 otherwise  |
@@ -12,9 +13,38 @@
  * | 6+2k | HOLDER  | k < HOLDER_ENTRIES: ident of a thread permits are attributed to, 0 free, |
  * |      |         | -1 while a waiter takes an ended thread's permits back (`reclaim`) |
  * | 7+2k | HELD    | permits attributed to that thread                               |
- * Invariant (VALUE): a waiter is counted in WAITERS before it reads VALUE for the last time
- * before sleeping, and whoever raises VALUE reads WAITERS after; so either the waiter sees the
- * new permits or the raiser sees the waiter and wakes it. Waiters sleep on VALUE only while it is 0.
+ * Invariant (VALUE): a waiter is counted in WAITERS, and has set WAITING, before it reads VALUE
+ * for the last time before sleeping; whoever raises VALUE either sees WAITING in the word it
+ * raised (the release fast path: its CAS) or reads WAITERS after (every other raise); so either
+ * the waiter sees the new permits or the raiser sees the waiter and wakes it. Waiters sleep on
+ * VALUE only while it is WAITING with no permit.
+ *
+ * ## The waiting bit
+ * WAITING lets the common release be one CAS and nothing else (issue 9): a CAS that raised a
+ * word without WAITING has nobody to wake. Every waiter sets it (`Atomics.or`) at the top of
+ * each turn of its slow path, before its looks at STARVE and VALUE, and sleeps on VALUE only
+ * while the word is WAITING with no permit, so it never sleeps there without the bit. Takes and
+ * raises keep the bit (they move the permits above it). Only the *last* waiter out of the slow
+ * path clears it (the one whose decrement took WAITERS to 0: `lastOut`), then reads WAITERS:
+ * - 0: done. A waiter counted after that read sets WAITING after the clear. (Aborted async
+ *   waits still registered on VALUE get a wake, the only thing that settles them: futex.ts.)
+ * - not 0: a waiter came in between the decrement and the clear. Its `or` changed nothing, and
+ *   it may sleep on VALUE (on the word the clear changed under it) or, starving, on STARVE (a
+ *   word the clear does not change), while a release after the clear took the fast path: no
+ *   wake, no hand-off. So the leaver sets WAITING again and then does what such a release
+ *   skipped, for any number of permits (`raised`): hands permits in VALUE to starving waiters
+ *   that lack one, which changes STARVE under whoever is about to sleep there, and wakes every
+ *   sleeper on VALUE. If WAITERS is 0 again by then, the newcomers' last one may have cleared
+ *   before the leaver set the bit again, so the leaver looks again: the bit is never left set
+ *   with nobody to clear it.
+ * (A first version only woke every sleeper on VALUE and STARVE there: models/semaphore.pml found
+ * a starving newcomer that went to sleep on STARVE after that wake, beside a permit a fast
+ * release had put in VALUE; mutant MUTANT_LEAVER_ONLY_WAKES.) A leaver that dies between its
+ * clear and setting the bit again can leave a sleeper behind fast releases: one on VALUE gets up
+ * at its starve timer and sets the bit again, one on STARVE at its deadline or the next
+ * hand-off; the same class of loss as a thread dying mid-release (the permits in flight).
+ * A release that finds WAITING set takes the general path, which wakes only when WAITERS or
+ * ASYNC say someone is there; WAITING outlives the last waiter only until its `lastOut`.
  *
  * State table of STARVE (`s` starving waiters, `h` permits handed to them and not yet taken):
  * | s, h       | meaning                                     | who moves it on                    |
@@ -49,8 +79,12 @@
  * permit handed for another's lack looks at VALUE for that other (`rescue`), since it skipped
  * the look its count promised (see the STARVE invariant).
  *
- * The price on the uncontended release is one load (STARVE, before its CAS: a permit must go
- * to the starving waiters *instead* of VALUE, or a barger could take it first); the acquire
+ * The release fast path does not look at STARVE: it runs only when its CAS finds no WAITING, and
+ * a starving waiter is in the slow path, so it set WAITING before its last look at VALUE (the
+ * STARVE invariant holds through the VALUE one), except in a last leaver's window between its
+ * clear and setting the bit again (see "The waiting bit"): a permit released there goes to
+ * VALUE, and the leaver's `raised` then hands it to a starving waiter that lacks one, unless a
+ * barger took it first (fairness may slip once there; no permit or wake is lost). The acquire
  * fast paths are unchanged. Handed permits are not in VALUE: `value` and the ceiling check of
  * `BoundedSemaphore` do not count them, so an over-release made while a permit is reserved may
  * pass unnoticed by that many (never a false `RangeError`).
@@ -75,19 +109,23 @@
  * permits go unattributed (no recovery for them).
  *
  * ## Uncontended cost (issue 9)
- * `acquireSync()` is one CAS on a guessed VALUE (`#guess`, the value this object last saw), and
- * `release()` of one permit by a thread with nothing attributed is one CAS likewise plus the two
- * reads that decide whether to wake (WAITERS, ASYNC) and, since issue 10, one read of STARVE
- * before the CAS (see "Fairness"); the ceiling is read from BOUND once, at
- * construction. `node bench/probes/uncontended.ts <before>/mod.ts ./mod.ts` (fastest of 300
- * batches, same run, 2 CPUs at load ~38), `acquireSync()+release()` ÷ the CAS+store floor, before
- * → after: Node 2.77× → 1.79×, Deno 3.19× → 2.11×, Bun 4.52× → 2.92× (Lock in the same runs:
- * 1.21×, 1.40×, 2.00×). Removing the two wake reads measured a further ~12 ns (to ~2.1× on Node):
- * what is left of the gap is theirs, and only a futex layer that counts async registrations in
- * WAITERS itself could drop one. The hand-off's read of STARVE (issue 10) costs ~5-6 ns of that
- * pair on Node: `nice npx node bench/probes/uncontended.ts /tmp/before/mod.ts ./mod.ts`, before =
- * `4997e11`, two runs at load ~23: 35.9 → 40.9 ns and 32.7 → 38.8 ns (1.86× → 2.12×, 1.69× →
- * 2.00× the floor), Lock in the same runs 1.02× (same code); Deno and Bun not measured.
+ * `acquireSync()` is one CAS on a guessed VALUE (`#guess`, the word this object last saw), and
+ * `release()` of one permit by a thread with no holder entry is one CAS likewise and nothing
+ * else: no read of WAITERS, ASYNC or STARVE (the waiting bit says whether to wake). Owner
+ * tracking costs that pair nothing (no owner record written; `#fastCeiling` folds "has a holder
+ * entry" into the ceiling test). `holdSync()` + the guard's release: 77-78 ns vs 24 ns (Node,
+ * scratch probe, same run): +29 ns is the general release path (a thread with a holder entry
+ * takes it: BOUND, HELD, STARVE, VALUE, WAITERS, ASYNC), +24 ns the owner writes, guard and plain
+ * take together; the owner writes do not dominate. Fast path, same run, before = main `1f3eebd`:
+ * `nice npx <rt> bench/probes/uncontended.ts /tmp/semrelbefore/mod.ts ./mod.ts` (fastest of 300
+ * batches, load 17-30), `acquireSync()+release()` ÷ the CAS+store floor, before → after, 3 runs:
+ * Node 1.88/2.11/2.08× → 1.45/1.51/1.51× (Lock 1.28-1.36×), Deno 2.02/2.07/2.06× →
+ * 1.48/1.45/1.45× (Lock 1.16-1.38×), Bun 3.33/3.55/3.45× → 1.83/1.83/1.99× (Lock 1.78-2.05×: this
+ * probe's Bun floor is low; the sem is within 1 ns of Lock). Bench harness, `bench/runtime.ts
+ * --mode full --filter semaphore.sync,rlock.sync,lock.sync,floor.cas`, 4 runs, median (min) of 11
+ * ÷ floor.cas-store: Node 1.29/2.57/1.34/1.45× (min 1.20-1.26×; the 2.57 run had Lock at 2.49×),
+ * Deno 1.81/1.68/1.57/1.57× (min 1.26-1.33×), Bun 1.12/1.29/1.13/1.11× (min 1.11-1.24×); main's
+ * tree just before, each run: Node 3.78-4.53×, Deno 3.03-4.82×, Bun 2.80-7.94×.
  *
  * @module
  */
@@ -118,8 +156,12 @@ import {
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 import { brand } from "./internal/brand.ts";
 
-/** Slot of the permit count. */
+/** Slot of the permit count and the waiting bit: `permits << 1 | WAITING`. */
 const VALUE = 0;
+/** VALUE's bit "someone may be in the slow path" (see "The waiting bit"). */
+const WAITING = 1;
+/** One permit in VALUE. */
+const PERMIT = 2;
 /** Slot of the slow-path waiter count. */
 const WAITERS = 1;
 /** Slot of the registered async waiter count. */
@@ -142,8 +184,8 @@ const BYTES = (HOLDERS + 2 * HOLDER_ENTRIES) * 4;
 const ENTRY_UNKNOWN = -1;
 /** `#entry` when the holder table was full. */
 const ENTRY_NONE = -2;
-/** Largest permit count. */
-const MAX_VALUE = 2 ** 31 - 1;
+/** Largest permit count (VALUE keeps one bit for WAITING). */
+const MAX_VALUE = 2 ** 30 - 1;
 /** One starving waiter in STARVE. */
 const ONE_STARVING = 1 << 16;
 /** Mask of the handed permits in STARVE (`h ≤ s`, so they never carry into `s`). */
@@ -156,13 +198,13 @@ function lacking(word: number): number {
   return (word >>> 16) - (word & HANDED);
 }
 
-/** Takes one permit if there is one, retrying the CAS while permits remain. */
+/** Takes one permit if there is one, retrying the CAS while permits remain (WAITING kept). */
 function tryTake(i32: Int32Array): boolean {
-  let value = Atomics.load(i32, VALUE);
-  while (value > 0) {
-    const seen = Atomics.compareExchange(i32, VALUE, value, value - 1);
-    if (seen === value) return true;
-    value = seen;
+  let word = Atomics.load(i32, VALUE);
+  while (word >= PERMIT) {
+    const seen = Atomics.compareExchange(i32, VALUE, word, word - PERMIT);
+    if (seen === word) return true;
+    word = seen;
   }
   return false;
 }
@@ -257,7 +299,7 @@ function rescue(i32: Int32Array): void {
     // We hold one permit (dying here loses it, as dying mid-release does).
     for (;;) {
       if (lacking(word) <= 0) {
-        Atomics.add(i32, VALUE, 1); // nobody lacks one now: back to VALUE, and look again
+        Atomics.add(i32, VALUE, PERMIT); // nobody lacks one now: back to VALUE, and look again
         break;
       }
       const seen = Atomics.compareExchange(i32, STARVE, word, word + 1);
@@ -331,7 +373,7 @@ function unstarve(i32: Int32Array): void {
     const seen = Atomics.compareExchange(i32, STARVE, word, word - ONE_STARVING - excess);
     if (seen === word) {
       if (excess !== 0) {
-        Atomics.add(i32, VALUE, 1);
+        Atomics.add(i32, VALUE, PERMIT);
         raised(i32, 1);
       }
       break;
@@ -348,7 +390,7 @@ function unstarve(i32: Int32Array): void {
 function keepOne(i32: Int32Array, found: Reclaimed): number[] {
   const rest = found.permits - 1;
   if (rest > 0) {
-    Atomics.add(i32, VALUE, rest);
+    Atomics.add(i32, VALUE, rest * PERMIT);
     raised(i32, rest);
   }
   return found.owners;
@@ -371,9 +413,13 @@ function* acquireSlow(
   // Whether we are counted in STARVE's `s`.
   let starving = false;
   try {
-    const park: Park = { i32, index: VALUE, expected: 0, deadline, asyncCount: ASYNC };
+    // We sleep on VALUE while it is WAITING with no permit.
+    const park: Park = { i32, index: VALUE, expected: WAITING, deadline, asyncCount: ASYNC };
     const watched = { any: false };
     for (;;) {
+      // Set WAITING before this turn's looks at VALUE and STARVE (see "The waiting bit"): a
+      // release whose CAS comes after this sees it and wakes; one before, we see its permit.
+      Atomics.or(i32, VALUE, WAITING);
       // Starving: a handed permit first (the CAS uncounts us), then VALUE like anyone else.
       // `word`, the STARVE we saw with no handed permit, is what we sleep on: a hand-off after
       // this look changes it, so our park returns at once ("not-equal"); and should the word
@@ -387,7 +433,7 @@ function* acquireSlow(
         // without the look at VALUE our count in STARVE promised: take that look for it now.
         // Without it, a permit a releaser left in VALUE can sit beside a starving sleeper whose
         // hand-off we took (found by models/semaphore.pml, release(2) to two starving waiters).
-        if (Atomics.load(i32, VALUE) !== 0) rescue(i32);
+        if (Atomics.load(i32, VALUE) >= PERMIT) rescue(i32);
         return true;
       }
       if (tryTake(i32)) {
@@ -410,7 +456,7 @@ function* acquireSlow(
         continue;
       }
       // Sleep, polling watched holders' liveness. Starving: on STARVE, while it holds what we
-      // saw. Not yet: on VALUE while it is 0, until we would starve.
+      // saw. Not yet: on VALUE while it is WAITING with no permit, until we would starve.
       const until = parkUntil(deadline, watched.any, t);
       if (starving) {
         park.index = STARVE;
@@ -420,15 +466,43 @@ function* acquireSlow(
       } else {
         park.deadline = Math.min(until, since + STARVE_AFTER_MS);
       }
-      // "ok": a release, a hand-off (or spurious) — retry. "not-equal": a permit or a hand-off
-      // came before we slept — retry. "timed-out": our deadline, a liveness poll or our starving
-      // time — the loop decides.
+      // "ok": a release, a hand-off, a last leaver's wake (or spurious) — retry. "not-equal": a
+      // permit, a hand-off or a last leaver's clear of WAITING came before we slept — retry.
+      // "timed-out": our deadline, a liveness poll or our starving time — the loop decides.
       yield park;
     }
   } finally {
     // Runs on success, timeout, error and abort alike: no count leaks, no handed permit is lost.
     if (starving) unstarve(i32);
-    Atomics.sub(i32, WAITERS, 1);
+    if (Atomics.sub(i32, WAITERS, 1) === 1) lastOut(i32);
+  }
+}
+
+/**
+ * The last waiter left the slow path (its decrement took WAITERS to 0): clear WAITING, so that
+ * releases are one CAS again (see "The waiting bit"). Nobody counted after the clear: done (a
+ * waiter that comes in later sets WAITING itself), after waking the aborted async waits still
+ * registered on VALUE, which only a wake settles (futex.ts, "Abort"). Somebody came in between
+ * our decrement and the clear: it may sleep on VALUE (on the word the clear changed) or on
+ * STARVE (a word the clear did not change), and a release between our clear and now was a fast
+ * one (no wake, no hand-off). So set WAITING again, then do what that release skipped, for any
+ * number of permits (`raised`): hand permits in VALUE to starving waiters that lack one (which
+ * changes STARVE under anyone about to sleep there) and wake every sleeper on VALUE. If the
+ * newcomers have all left meanwhile, the last of them may have cleared before we set WAITING
+ * again: look again, so that WAITING is never left set with nobody to clear it.
+ */
+function lastOut(i32: Int32Array): void {
+  for (;;) {
+    Atomics.and(i32, VALUE, ~WAITING);
+    if (Atomics.load(i32, WAITERS) === 0) {
+      if (Atomics.load(i32, ASYNC) !== 0) wake(i32, VALUE, Infinity, -1);
+      return;
+    }
+    Atomics.or(i32, VALUE, WAITING);
+    raised(i32, Infinity);
+    // Waiters counted now came in after our `or` or before it, and leave after it: the last of
+    // them clears.
+    if (Atomics.load(i32, WAITERS) !== 0) return;
   }
 }
 
@@ -468,7 +542,7 @@ function checkValue(kind: string, value: unknown): number {
   }
   if (!Number.isInteger(value) || value < 0 || value > MAX_VALUE) {
     throw new RangeError(
-      `Cannot create ${kind}: value must be an integer from 0 to 2^31-1, got ${value}`,
+      `Cannot create ${kind}: value must be an integer from 0 to 2^30-1, got ${value}`,
     );
   }
   return value;
@@ -521,16 +595,22 @@ export class Semaphore {
   /** Most permits VALUE may hold: BOUND's, read once (BOUND never changes after creation). */
   readonly #ceiling: number;
   /**
-   * The VALUE this object last saw, the expected value of the fast paths' first CAS: right
+   * The release fast path's ceiling: `#ceiling` while this thread has no holder entry (its
+   * releases drop no attribution), 0 once it has one (the fast path never runs). A small
+   * integer on every engine (2^30-1 at most), compared with the permits of the guessed word.
+   */
+  #fastCeiling: number;
+  /**
+   * The VALUE word this object last saw, the expected value of the fast paths' first CAS: right
    * whenever nobody else moved VALUE since (uncontended use), which saves a load each way;
-   * wrong, the CAS fails harmlessly and returns the real value. Never trusted otherwise.
+   * wrong, the CAS fails harmlessly and returns the real word. Never trusted otherwise.
    */
   #guess = 0;
 
   /**
    * Creates a semaphore with `value` permits.
    *
-   * @throws {RangeError} `value` is negative, not an integer, or above 2^31-1.
+   * @throws {RangeError} `value` is negative, not an integer, or above 2^30-1 (1,073,741,823).
    * @throws {TypeError} `value` is not a number, or `buffer` is not a SharedArrayBuffer.
    */
   constructor(value = 1, options?: PlacementOptions) {
@@ -542,12 +622,13 @@ export class Semaphore {
     this.handle = placeOrOpen(kind, BYTES, options);
     this.i32 = slots(this.handle, BYTES / 4);
     if (fresh) {
-      Atomics.store(this.i32, VALUE, value);
+      Atomics.store(this.i32, VALUE, value * PERMIT);
       Atomics.store(this.i32, BOUND, kind === "Semaphore" ? -1 : value);
     }
     // An opened handle's BOUND was stored before the handle was sent (the send orders it).
     const bound = Atomics.load(this.i32, BOUND);
     this.#ceiling = bound < 0 ? MAX_VALUE : bound;
+    this.#fastCeiling = this.#ceiling;
   }
 
   /**
@@ -561,7 +642,7 @@ export class Semaphore {
 
   /** Permits available now (a snapshot). */
   get value(): number {
-    return Atomics.load(this.i32, VALUE);
+    return Atomics.load(this.i32, VALUE) >>> 1;
   }
 
   /**
@@ -571,7 +652,10 @@ export class Semaphore {
   #heldAt(attribute: boolean): number {
     if (!attribute) return -1;
     let k = this.#entry;
-    if (k === ENTRY_UNKNOWN) k = this.#entry = claimEntry(this.i32, currentIdent());
+    if (k === ENTRY_UNKNOWN) {
+      k = this.#entry = claimEntry(this.i32, currentIdent());
+      if (k >= 0) this.#fastCeiling = 0; // releases drop the attribution: the general path
+    }
     return k >= 0 ? HOLDERS + 2 * k + 1 : -1;
   }
 
@@ -653,9 +737,9 @@ export class Semaphore {
     // with one CAS on the guessed value (see #guess).
     const i32 = this.i32;
     const guess = this.#guess;
-    if (guess > 0) {
-      const seen = Atomics.compareExchange(i32, VALUE, guess, guess - 1);
-      this.#guess = seen === guess ? guess - 1 : seen;
+    if (guess >= PERMIT) {
+      const seen = Atomics.compareExchange(i32, VALUE, guess, guess - PERMIT);
+      this.#guess = seen === guess ? guess - PERMIT : seen;
       if (seen === guess) return true;
     }
     if (tryTake(i32)) return true;
@@ -678,35 +762,36 @@ export class Semaphore {
    * Returns `n` permits and wakes up to `n` waiters.
    *
    * @param n Permits to return, an integer ≥ 1 (default 1).
-   * @throws {RangeError} `n` is not a positive integer, or the count would pass 2^31-1 (or, for
+   * @throws {RangeError} `n` is not a positive integer, or the count would pass 2^30-1 (or, for
    *   a `BoundedSemaphore`, its initial value); the count is then unchanged.
    */
   release(n = 1): void {
+    const i32 = this.i32;
+    // Fast path, one permit from a thread with nothing attributed while nobody waits (the common
+    // release): one CAS on the guessed word (see #guess), without WAITING and below the
+    // ceiling, and nothing else: a CAS that raised a word without WAITING has no sleeper to wake
+    // and no starving waiter to hand to (see "The waiting bit" and "Fairness"). `n === 1` needs
+    // no further check of `n`. Anything else (n > 1, attribution, WAITING, a wrong guess, the
+    // ceiling) takes the general path, which checks afresh. Measured (issue 9; see "Uncontended
+    // cost"): `nice npx node bench/probes/uncontended.ts /tmp/semrelbefore/mod.ts ./mod.ts`.
+    if (n === 1) {
+      const guess = this.#guess;
+      if ((guess & WAITING) === 0 && guess >>> 1 < this.#fastCeiling) {
+        const seen = Atomics.compareExchange(i32, VALUE, guess, guess + PERMIT);
+        if (seen === guess) {
+          this.#guess = guess + PERMIT;
+          return;
+        }
+        this.#guess = seen;
+      }
+    }
     if (typeof n !== "number") {
       throw new TypeError(`Cannot release semaphore: n must be a number, got ${typeof n}`);
     }
     if (!Number.isInteger(n) || n < 1) {
       throw new RangeError(`Cannot release semaphore: n must be a positive integer, got ${n}`);
     }
-    const i32 = this.i32;
     const ceiling = this.#ceiling;
-    // Fast path, one permit from a thread with nothing attributed while nobody starves (the
-    // common release): one load of STARVE, one CAS on the guessed value (see #guess) raising
-    // VALUE below the ceiling, then the reads that decide whether to wake (see the invariants).
-    // Anything else (n > 1, attribution, a starving waiter, a wrong guess, the ceiling) takes
-    // the general path, which checks afresh.
-    if (n === 1 && this.#entry < 0 && Atomics.load(i32, STARVE) === 0) {
-      const guess = this.#guess;
-      if (guess < ceiling) {
-        const seen = Atomics.compareExchange(i32, VALUE, guess, guess + 1);
-        if (seen === guess) {
-          this.#guess = guess + 1;
-          raised(i32, 1);
-          return;
-        }
-        this.#guess = seen;
-      }
-    }
     const bound = Atomics.load(i32, BOUND);
     // Drop this thread's attribution first (up to n), so that dying mid-release can lose the
     // permits in flight but never invent one; only this thread writes its HELD (see "Owner death").
@@ -718,24 +803,30 @@ export class Semaphore {
     const owed = Math.min(n, lacking(Atomics.load(i32, STARVE)));
     // Raise VALUE by the rest unless all n pass the ceiling (CAS, so the check and the raise are
     // one; the handed permits are not counted, see "Fairness").
-    let value = Atomics.load(i32, VALUE);
+    let word = Atomics.load(i32, VALUE);
     for (;;) {
+      const value = word >>> 1;
       if (value > ceiling - n) {
         if (mine > 0) Atomics.add(i32, HOLDERS + 2 * k + 1, mine); // nothing released: restore
         throw new RangeError(
           bound < 0
-            ? `Cannot release semaphore: ${value} + ${n} permits would pass 2^31-1`
+            ? `Cannot release semaphore: ${value} + ${n} permits would pass 2^30-1`
             : `Cannot release bounded semaphore: ${value} + ${n} permits would pass its initial value ${bound}`,
         );
       }
       if (owed === n) break; // nothing for VALUE
-      const seen = Atomics.compareExchange(i32, VALUE, value, value + n - owed);
-      if (seen === value) break;
-      value = seen;
+      // Raise the permits, keeping WAITING as it is.
+      const raisedTo = word + (n - owed) * PERMIT;
+      const seen = Atomics.compareExchange(i32, VALUE, word, raisedTo);
+      if (seen === word) {
+        this.#guess = raisedTo;
+        break;
+      }
+      word = seen;
     }
     // Hand the owed permits (fewer if starving waiters left meanwhile: those go to VALUE).
     const handed = owed > 0 ? handOff(i32, owed) : 0;
-    if (handed < owed) Atomics.add(i32, VALUE, owed - handed);
+    if (handed < owed) Atomics.add(i32, VALUE, (owed - handed) * PERMIT);
     if (handed < n) raised(i32, n - handed);
   }
 
@@ -795,7 +886,7 @@ export class Semaphore {
    */
   describe(): Description {
     const i32 = this.i32;
-    const value = Atomics.load(i32, VALUE);
+    const value = Atomics.load(i32, VALUE) >>> 1;
     const kind = Atomics.load(i32, BOUND) < 0 ? "Semaphore" : "BoundedSemaphore";
     const waiters = Atomics.load(i32, WAITERS);
     const free = `${value} permit${value === 1 ? "" : "s"} free`;

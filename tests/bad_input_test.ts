@@ -359,11 +359,11 @@ const cases: Case[] = [
     name: "new Semaphore(-1)",
     error: RangeError,
     call: () => new Semaphore(-1),
-    message: /^Cannot create Semaphore: value must be an integer from 0 to 2\^31-1, got -1$/,
+    message: /^Cannot create Semaphore: value must be an integer from 0 to 2\^30-1, got -1$/,
   },
   { name: "new Semaphore(1.5)", error: RangeError, call: () => new Semaphore(1.5) },
   { name: "new Semaphore(NaN)", error: RangeError, call: () => new Semaphore(NaN) },
-  { name: "new Semaphore(2 ** 31)", error: RangeError, call: () => new Semaphore(2 ** 31) },
+  { name: "new Semaphore(2 ** 30)", error: RangeError, call: () => new Semaphore(2 ** 30) },
   {
     name: "new Semaphore('2')",
     error: TypeError,
@@ -387,9 +387,9 @@ const cases: Case[] = [
   { name: "sem.release(NaN)", error: RangeError, call: (w) => w.sem.release(NaN) },
   { name: "sem.release('1')", error: TypeError, call: (w) => w.sem.release("1" as never) },
   {
-    name: "sem.release(2 ** 31) (past 2^31-1)",
+    name: "sem.release(2 ** 30) (past 2^30-1)",
     error: RangeError,
-    call: (w) => w.sem.release(2 ** 31),
+    call: (w) => w.sem.release(2 ** 30),
   },
   {
     name: "bsem.release() at its initial value",

@@ -37,6 +37,26 @@ const WAITERS = 1;
 const STARVE = 4;
 /** One starving waiter in STARVE (`starving << 16 | handed`). */
 const ONE_STARVING = 1 << 16;
+/** Semaphore's VALUE slot (`permits << 1 | WAITING`) and its waiting bit. */
+const VALUE = 0;
+const WAITING = 1;
+
+/**
+ * Makes a Semaphore's slots say what a starving sleeper's would (one that then dies: nobody takes
+ * what is handed to it): counted in WAITERS, WAITING set in VALUE, counted in STARVE.
+ */
+function announceStarving(slots: Int32Array): void {
+  Atomics.add(slots, WAITERS, 1);
+  Atomics.or(slots, VALUE, WAITING);
+  Atomics.store(slots, STARVE, ONE_STARVING);
+}
+
+/** Takes the dead announcer of {@link announceStarving} out of the slots again. */
+function forgetStarving(slots: Int32Array): void {
+  Atomics.store(slots, STARVE, 0);
+  Atomics.sub(slots, WAITERS, 1);
+  Atomics.and(slots, VALUE, ~WAITING);
+}
 
 for (const kind of ["Lock", "RLock", "Semaphore"] as const) {
   for (const mode of ["sync", "async"] as const) {
@@ -198,7 +218,7 @@ test("Semaphore: a release that finds a starving waiter hands it the permit; fas
   const sem = new Semaphore(0);
   const slots = slotsOf(sem.handle, 6);
   // As a starving sleeper announces itself (one that then dies: nobody takes the hand-off).
-  Atomics.store(slots, STARVE, ONE_STARVING);
+  announceStarving(slots);
   sem.release();
   assert.equal(Atomics.load(slots, STARVE), ONE_STARVING | 1, "handed: s = 1, h = 1");
   assert.equal(sem.value, 0, "not in VALUE");
@@ -215,20 +235,21 @@ test("Semaphore: a release that finds a starving waiter hands it the permit; fas
   const waited = performance.now() - t0;
   assert.ok(waited >= STARVE_AFTER_MS * 0.9, `took it only once starving (${waited} ms)`);
   assert.equal(Atomics.load(slots, STARVE), ONE_STARVING, "only the dead announcer is left");
-  assert.equal(Atomics.load(slots, WAITERS), 0);
-  Atomics.store(slots, STARVE, 0);
+  assert.equal(Atomics.load(slots, WAITERS), 1, "only the dead announcer is left");
+  assert.equal(Atomics.load(slots, VALUE) & WAITING, WAITING, "it is not the last out");
+  forgetStarving(slots);
 });
 
 test("BoundedSemaphore: the hand-off keeps the ceiling; a handed permit is not counted in value", () => {
   const sem = new BoundedSemaphore(1);
   const slots = slotsOf(sem.handle, 6);
   assert.equal(sem.tryAcquire(), true);
-  Atomics.store(slots, STARVE, ONE_STARVING);
+  announceStarving(slots);
   sem.release();
   assert.equal(Atomics.load(slots, STARVE), ONE_STARVING | 1);
   assert.equal(sem.value, 0);
   assert.equal(sem.initialValue, 1);
-  Atomics.store(slots, STARVE, 0);
+  forgetStarving(slots);
 });
 
 for (const leave of ["times out", "is aborted"] as const) {

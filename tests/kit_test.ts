@@ -56,8 +56,9 @@ test("kit: a placement in a caller's dirty buffer starts from zeroed slots", () 
     // Only the initial values a constructor stores may be non-zero.
     const nonZero = Array.from(i32.entries()).filter(([, v]) => v !== 0).map(([i, v]) => [i, v]);
     const expected: Record<string, number[][]> = {
-      Semaphore: [[0, 2], [3, -1]],
-      BoundedSemaphore: [[0, 2], [3, 2]],
+      // VALUE is `permits << 1 | WAITING`: 2 permits, nobody waiting.
+      Semaphore: [[0, 4], [3, -1]],
+      BoundedSemaphore: [[0, 4], [3, 2]],
       Latch: [[0, 2]],
       // PARTIES, and the high word of the default timeout's float64 bits (Infinity).
       Barrier: [[3, 2], [5, 0x7ff00000]],

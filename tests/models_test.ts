@@ -205,13 +205,15 @@ const checks: Check[] = [
     what: "notify counting the tickets of killed waiters (the code before issue 10)",
   },
   // semaphore.pml: two acquirers (one with a deadline) and a releaser, two workloads; waiters
-  // starve and are handed permits (the hand-off word), or not at all with NO_HANDOFF.
+  // set the waiting bit, starve and are handed permits (the hand-off word), or do not starve at
+  // all with NO_HANDOFF.
   {
     model: "semaphore",
     defines: [],
     mode: "safety",
     holds: true,
-    what: "release(1), the timed acquirer gives its permit back; permits conserved, h <= s",
+    what:
+      "release(1), the timed acquirer gives its permit back; permits conserved, h <= s, waiting bit cleared",
   },
   {
     model: "semaphore",
@@ -261,6 +263,42 @@ const checks: Check[] = [
     mode: "safety",
     holds: false,
     what: "slow path not counted in WAITERS",
+  },
+  {
+    model: "semaphore",
+    defines: ["NO_HANDOFF", "MUTANT_NO_WAITING"],
+    mode: "safety",
+    holds: false,
+    what: "waiting bit: a waiter sleeping on VALUE without setting it (on 0, as before the bit)",
+  },
+  {
+    model: "semaphore",
+    defines: ["NO_HANDOFF", "MUTANT_FAST_IGNORES_WAITING"],
+    mode: "safety",
+    holds: false,
+    what: "waiting bit: the one-CAS release raising a word that has it set, without a wake",
+  },
+  {
+    model: "semaphore",
+    defines: ["NO_HANDOFF", "MUTANT_LEAVER_READS_FIRST"],
+    mode: "safety",
+    holds: false,
+    what: "waiting bit: the last waiter out reading WAITERS before it clears the bit",
+  },
+  {
+    model: "semaphore",
+    defines: ["MUTANT_LEAVER_ONLY_WAKES"],
+    mode: "safety",
+    holds: false,
+    what:
+      "waiting bit: the last waiter out only waking a newcomer (one starving on STARVE misses it; the first version)",
+  },
+  {
+    model: "semaphore",
+    defines: ["MUTANT_LEAVER_NO_RECHECK"],
+    mode: "safety",
+    holds: false,
+    what: "waiting bit: the last waiter out setting it again and leaving it set for nobody",
   },
   {
     model: "semaphore",

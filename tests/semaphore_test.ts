@@ -7,6 +7,11 @@ import { assertMessageStyle, assertTimedOut, ctlBlock, slotsOf, timed } from "./
 
 /** The WAITERS slot: threads/tasks inside the slow path. */
 const WAITERS = 1;
+/** The VALUE slot (`permits << 1 | WAITING`) and its waiting bit. */
+const VALUE = 0;
+const WAITING = 1;
+/** The ASYNC slot: async waits registered on VALUE. */
+const ASYNC = 2;
 
 test("Semaphore: the default value is 1; acquire, tryAcquire, value and release", async () => {
   const sem = new Semaphore();
@@ -209,12 +214,69 @@ test("BoundedSemaphore: over-release throws RangeError and leaves the count", as
   assert.throws(() => one.release(), RangeError);
 });
 
-test("Semaphore: release past 2^31-1 throws RangeError and leaves the count", () => {
-  const sem = new Semaphore(2 ** 31 - 2);
+test("Semaphore: waiters set the waiting bit; the last one out clears it (releases are one CAS again)", async () => {
+  const sem = new Semaphore(0);
+  const slots = slotsOf(sem.handle, 4);
+  assert.equal(slots[VALUE]! & WAITING, 0, "nobody waits: no bit");
+  const first = sem.acquire({ timeout: 10_000 });
+  const second = sem.acquire({ timeout: 10_000 });
+  await until(() => slots[WAITERS] === 2, "both wait");
+  assert.equal(slots[VALUE], WAITING, "no permit, the bit set");
+  // A release that finds the bit wakes: one waiter takes the permit, the other still waits, so
+  // the one out is not the last and leaves the bit.
   sem.release();
-  assert.equal(sem.value, 2 ** 31 - 1);
-  assert.throws(() => sem.release(), RangeError);
-  assert.equal(sem.value, 2 ** 31 - 1);
+  await until(() => slots[WAITERS] === 1, "one took the permit");
+  assert.equal(slots[VALUE], WAITING, "one still waits: the bit stays");
+  sem.release();
+  assert.deepEqual(await Promise.all([first, second]), [true, true]);
+  assert.equal(slots[WAITERS], 0);
+  assert.equal(slots[VALUE], 0, "the last one out cleared the bit");
+  // With the bit clear, a release is the fast path and wakes nobody; the count is right.
+  sem.release();
+  assert.equal(sem.value, 1);
+  assert.equal(slots[VALUE], 2);
+  assert.equal(sem.tryAcquire(), true);
+  // A waiter that leaves by timeout or abort is the last one out too.
+  assert.equal(await sem.acquire({ timeout: 20 }), false);
+  assert.equal(slots[VALUE], 0, "cleared after a timeout");
+  const abort = new AbortController();
+  const aborted = sem.acquire({ signal: abort.signal });
+  await until(() => slots[WAITERS] === 1, "it waits");
+  assert.equal(slots[VALUE], WAITING);
+  abort.abort(new Error("stop"));
+  await assert.rejects(aborted, /stop/);
+  assert.equal(slots[VALUE], 0, "cleared after an abort");
+  await until(
+    () => slots[ASYNC] === 0,
+    "its physical wait settled by the last one out's wake",
+    2_000,
+  );
+  sem.release();
+  assert.equal(sem.value, 1);
+});
+
+test("Semaphore: release past 2^30-1 throws RangeError and leaves the count", () => {
+  const sem = new Semaphore(2 ** 30 - 2);
+  sem.release();
+  assert.equal(sem.value, 2 ** 30 - 1);
+  assert.throws(
+    () => sem.release(),
+    /^RangeError: Cannot release semaphore: 1073741823 \+ 1 permits would pass 2\^30-1$/,
+  );
+  assert.equal(sem.value, 2 ** 30 - 1);
+  assert.throws(() => sem.release(2), RangeError);
+  assert.equal(sem.value, 2 ** 30 - 1);
+  // The count beside the waiting bit (one bit of VALUE) takes every value up to 2^30-1.
+  assert.equal(sem.tryAcquire(), true);
+  assert.equal(sem.value, 2 ** 30 - 2);
+  const top = new Semaphore(2 ** 30 - 1);
+  assert.equal(top.value, 2 ** 30 - 1);
+  assert.throws(
+    () => new Semaphore(2 ** 30),
+    /^RangeError: Cannot create Semaphore: value must be an integer from 0 to 2\^30-1, got 1073741824$/,
+  );
+  assert.throws(() => new BoundedSemaphore(2 ** 30), RangeError);
+  assert.equal(new BoundedSemaphore(2 ** 30 - 1).initialValue, 2 ** 30 - 1);
 });
 
 test("Semaphore: holdSync/hold guards with `using`; a guard releases once; TimeoutError", async () => {

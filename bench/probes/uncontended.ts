@@ -1,6 +1,8 @@
 /**
  * Uncontended `acquireSync()+release()` of Semaphore, RLock and Lock, two copies of the library
- * side by side (issue 9), beside the CAS+store floor: every case runs batch after batch in turn
+ * side by side (issue 9), beside the CAS+store floor; and `holdSync()` + the guard's `release()`
+ * of a Semaphore (`semhold`: the permit attributed to this thread, its owner record written on
+ * the take and on the release, plus the guard): every case runs batch after batch in turn
  * (300 rounds of 20,000 operations) and the figure is the *fastest* batch, which a loaded machine
  * cannot inflate the way it does a median (`bench/runtime.ts --mode quick` gave 23 ns – 1 µs
  * ranges for one case at load 38).
@@ -28,6 +30,7 @@ function floor() {
 }
 function make(lib: any) {
   const sem = new lib.Semaphore(1);
+  const held = new lib.Semaphore(1);
   const rl = new lib.RLock();
   const lk = new lib.Lock();
   return {
@@ -36,6 +39,9 @@ function make(lib: any) {
         sem.acquireSync();
         sem.release();
       }
+    },
+    semhold() {
+      for (let i = 0; i < N; i++) held.holdSync().release();
     },
     rlock() {
       for (let i = 0; i < N; i++) {
@@ -56,6 +62,8 @@ const fns: Record<string, () => void> = {
   floor,
   "sem.before": b.sem,
   "sem.after": a.sem,
+  "semhold.before": b.semhold,
+  "semhold.after": a.semhold,
   "rlock.before": b.rlock,
   "rlock.after": a.rlock,
   "lock.before": b.lock,
