@@ -48,6 +48,8 @@ import { NotOwnedError } from "./errors.ts";
 import {
   Aborted,
   deadlineAfter,
+  deferWakeAll,
+  now,
   type Park,
   type Parker,
   runAsync,
@@ -55,6 +57,7 @@ import {
   type WaitResult,
   wakeAll,
 } from "./internal/futex.ts";
+import { parkUntil } from "./internal/lock_word.ts";
 import type { Guard } from "./internal/guard.ts";
 import { currentIdent, LIFE_ENDED, lifeOf } from "./internal/ident.ts";
 import { opening, placeOrOpen } from "./internal/construct.ts";
@@ -171,6 +174,7 @@ interface ConditionLock {
   holdSync(options?: SyncWaitOptions): Guard;
   hold(options?: WaitOptions): Promise<Guard>;
   _owner(): number;
+  _markRelease(): boolean;
   _releaseSave(): number;
   _acquireRestore(saved: number): Parker<void>;
 }
@@ -336,8 +340,14 @@ export class Condition {
       for (;;) {
         if (admitted(i32, t)) break;
         if (expired(deadline)) break;
+        // Wake at least every OWNER_POLL_MS to look at ADMIT: the wake of a notify is deferred
+        // to its thread's release (see `notify`), and a notifier killed before it, or whose
+        // `Lock` another thread released while it blocks, leaves it owed. The poll bounds that
+        // to OWNER_POLL_MS; it never decides anything, ADMIT does.
+        park.deadline = parkUntil(deadline, true, now());
         // "ok": a notify of our slot (ours or a congruent ticket's) — re-check.
-        // "not-equal": a notify came before we slept — re-check. "timed-out": the deadline.
+        // "not-equal": a notify came before we slept — re-check. "timed-out": the deadline or a
+        // poll — re-check.
         yield park;
         park.expected = Atomics.load(i32, park.index);
       }
@@ -473,11 +483,21 @@ export class Condition {
     if (admit === first) return;
     // Publish the boundary before any wake (see the invariants).
     Atomics.store(i32, ADMIT, admit);
+    // Deferred wake: we hold the lock, which the woken waiters need next. Mark the lock word so
+    // that its release takes the slow path, and owe the wakes to that release instead of waking
+    // now (`deferWakeAll`; `unlockSlow` flushes them after freeing the word, and so does this
+    // thread before it parks or when its job ends). Woken now, a waiter runs into the held lock
+    // and sleeps again on the lock word. If the lock is no longer ours to mark (a `Lock` released
+    // by another thread meanwhile), wake now.
+    const defer = this.#lock._markRelease();
     for (let t = first; t !== admit; t = (t + 1) | 0) {
       if (Atomics.load(i32, ownerAt(t)) === 0) continue;
       const slot = WAKE + (t & (WAKES - 1));
+      // The bump is the notification's value change: a waiter about to sleep sees it
+      // ("not-equal"), one asleep is woken by the (maybe deferred) wake of its slot.
       Atomics.add(i32, slot, 1);
-      wakeAll(i32, slot);
+      if (defer) deferWakeAll(i32, slot);
+      else wakeAll(i32, slot);
     }
   }
 
