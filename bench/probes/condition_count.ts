@@ -88,18 +88,19 @@ async function main(): Promise<void> {
     const workers = [0, 1].map((index) =>
       new Worker(here, { workerData: { lib: url, cond, turn, index } satisfies Input })
     );
-    const results = await Promise.all(workers.map((w) =>
-      new Promise<Record<string, number>>((resolve, reject) => {
-        w.on("message", resolve);
-        w.on("error", reject);
-      })
-    ));
+    const results = await Promise.all(
+      workers.map((w) =>
+        new Promise<Record<string, number>>((resolve, reject) => {
+          w.on("message", resolve);
+          w.on("error", reject);
+        })
+      ),
+    );
     await Promise.all(workers.map((w) => w.terminate()));
     console.log(`${arg} (per round trip, ${N} round trips):`);
     results.forEach((c, k) => {
       const keys = Object.keys(c).sort();
-      const per = (re: RegExp) =>
-        keys.filter((x) => re.test(x)).reduce((s, x) => s + c[x]!, 0) / N;
+      const per = (re: RegExp) => keys.filter((x) => re.test(x)).reduce((s, x) => s + c[x]!, 0) / N;
       console.log(
         `  w${k}: waits ${per(/^wait/).toFixed(3)} (cond ${per(/^wait cond/).toFixed(3)}, lock ${
           per(/^wait lock/).toFixed(3)
