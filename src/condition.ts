@@ -22,10 +22,13 @@
  *   threads threadkit did not start are never judged ended). Gone tickets count for nothing.
  * - `notify(n)`: move ADMIT past the next `n` tickets that are not gone (clearing the OWNER of
  *   those it found ended, so that the wake loop sees the same verdict), store ADMIT, then bump
- *   and wake the WAKE slot of each admitted ticket whose OWNER is not 0.
+ *   the WAKE slot of each admitted ticket whose OWNER is not 0 and owe its wake to the lock's
+ *   release (*deferred wake*, below).
  * Invariants: a waiter reads its WAKE slot before it reads ADMIT, and `notify` stores ADMIT
- * before it bumps WAKE: a notify after the waiter released the lock is never lost. Exactly the
- * notified tickets leave; the others sleep on (only tickets sharing a WAKE slot re-check), so
+ * before it bumps WAKE, and wakes a slot only after bumping it: a notify after the waiter
+ * released the lock is never lost. Every bump is followed by a wake of its slot: by the release
+ * that frees the lock, or earlier (see below). Exactly the notified tickets leave; the others
+ * sleep on (only tickets sharing a WAKE slot re-check), so
  * `notify(n)` wakes at most `n` live waiters and there is no thundering herd; it skips a waiter
  * whose thread ended before the notify, so a killed waiter does not swallow it (a waiter that
  * dies after its ticket was admitted takes its notification with it, as any thread that dies just
@@ -34,8 +37,31 @@
  * while that ticket is outstanding. A thread's end is final (LIFE_ENDED never goes back, also once
  * its liveness slot is reused), so a verdict "gone" never goes stale.
  *
+ * Deferred wake (issue 9). `notify` runs with the lock held, and the waiters it admits need that
+ * lock next: woken at once, a waiter ran into the held lock and slept again on the lock word,
+ * and the notifier's thread kept running beside it. So `notify` sets PARKED on the lock word it
+ * holds (`markRelease`: every release path, `cond.release()`, `lock.release()`, a guard, then
+ * takes `unlockSlow`) and records the wakes (`deferWakeAll`); `unlockSlow` does them once the
+ * word is free (`flushWakes`). The thread also does them before it parks (the threads it owes may
+ * be the ones to wake it) and when its current job ends (a microtask). Where the word is no
+ * longer the notifier's to mark (a `Lock` released by another thread meanwhile), `notify` wakes
+ * at once. Two cases leave a wake owed longer: a notifier killed before its release, and a
+ * `Lock` released by another thread while the notifier spins; a waiter therefore re-reads ADMIT
+ * every `OWNER_POLL_MS` (100 ms) of its sleep, which bounds both (the poll decides nothing:
+ * ADMIT does). The cost: a notify that admits someone marks the word (one CAS at most), and its
+ * release calls `Atomics.notify` on the lock word, where nobody may sleep.
+ * Measured with `bench/probes/condition_pingpong.ts <before>/mod.ts ./mod.ts` (the copy before,
+ * this one and the raw `floor.wait-notify` body alternate batch by batch in one run; 2 CPUs at
+ * load 13–22; fastest of 60 batches of 500 round trips), after ÷ before: Node 0.43–0.46, Deno
+ * 0.42–0.47, Bun 0.52–0.66 (3 runs each); ÷ the floor, before → after: Node 3.5–3.8× → 1.56–1.66×,
+ * Deno 3.5–3.8× → 1.50–1.75×, Bun 1.5–2.2× → 0.97–1.15×. Per round trip and worker
+ * (`bench/probes/condition_count.ts`), before: 1.03–1.08 waits, 0.13–0.21 of them on the lock
+ * word, 1.07–1.36 notifies; after: 0.53–0.75 waits, none on the lock word (both threads often
+ * find the turn already passed), and the notifies on the lock word where nobody sleeps (up to 1
+ * per round trip; skipping them measured 0.98–1.03, nothing).
+ *
  * Size: 4232 bytes (was 264 with a CANCELLED bitmap before the owners were recorded; issue 10).
- * Time: no cost above the noise. `bench/probes/condition_pingpong.ts <before>/mod.ts ./mod.ts`
+ * Time of the owner idents (issue 10): no cost above the noise. `bench/probes/condition_pingpong.ts <before>/mod.ts ./mod.ts`
  * (the two copies alternate batch by batch in one run; 2 CPUs at load 21–23), after ÷ before:
  * cross-worker ping-pong, fastest batch, Node 0.90–1.03 (4 runs), Deno 0.99–1.05 (3), Bun
  * 0.96–1.16 (5; a copy against itself gives 0.97–1.04); a ticket taken and cancelled in one thread

@@ -19,7 +19,9 @@
  * leaves the slow path only with PARKED set on the word: it re-acquires with PARKED set, and if
  * it gives up (timeout) while the word is held, it sets PARKED first. It cannot know whether
  * others still sleep, and the wake-up it may have consumed was theirs (the classic three-state
- * futex mutex). A spurious PARKED costs one needless wake, never a lost one. STARVING is only
+ * futex mutex). A spurious PARKED costs one needless wake, never a lost one; so the holder may
+ * set PARKED itself (`markRelease`), to send its release through `unlockSlow`, which then does
+ * the wakes the thread deferred while holding the word (`Condition.notify`). STARVING is only
  * ever set together with PARKED (a starving waiter is a sleeper), and idents are below 2^30, so
  * bit 31 is free for it and the fast paths, which compare whole words, never see it by mistake.
  *
