@@ -2,12 +2,12 @@
  * condition.pml: the ticket protocol of src/condition.ts.
  *
  * Mirrors (see models/README.md for the line table):
- *   cond_ticket    Condition#ticket (condition.ts:304-318)
- *   cond_wait      Condition#waitSlow (condition.ts:321-368), as waitSync drives it
- *   cond_pass_gone gone (condition.ts:108-116) and passGone (condition.ts:123-129)
- *   cond_cancel    cancel (condition.ts:135-138)
- *   cond_notify    Condition.notify (condition.ts:456-482)
- *   consumer       waitForSync (condition.ts:415-426) around a shared item count
+ *   cond_ticket    Condition#ticket (condition.ts:337-351)
+ *   cond_wait      Condition#waitSlow (condition.ts:354-407), as waitSync drives it
+ *   cond_pass_gone gone (condition.ts:140-148) and passGone (condition.ts:155-161)
+ *   cond_cancel    cancel (condition.ts:167-170)
+ *   cond_notify    Condition.notify (condition.ts:495-531)
+ *   consumer       waitForSync (condition.ts:454-465) around a shared item count
  *
  * The condition's lock is modelled as an atomic test-and-set (`lk`): lock_word.pml verifies the
  * lock word on its own, and the ticket protocol only needs "one holder at a time, a blocked
@@ -35,18 +35,32 @@
  * independent of notify's own loop); a wait returns true only for a notify (ghost
  * `trueReturns` <= notifications granted); no invalid end state (no lost wake-up, no deadlock).
  *
- * Reading the wake slot before the lock goes (:332) is more than needed: the model verifies
+ * Reading the wake slot before the lock goes (:365) is more than needed: the model verifies
  * with the read anywhere before the waiter's ADMIT check; what matters is "WAKE read before
- * ADMIT, ADMIT stored before WAKE bumped" (the invariant at :26-27).
+ * ADMIT, ADMIT stored before WAKE bumped" (the invariant at :27-28).
+ *
+ * Deferred wake (issue 9): notify, lock held, bumps the wake slots but owes their wakes
+ * (`deferWakeAll`, here the producer's `owed` bits); its release frees the lock, then does them
+ * (`unlockSlow` → `flushWakes`, here `cond_flush`). The mark on the lock word that sends every
+ * release through `unlockSlow` is the lock word's business (a spurious PARKED, verified harmless
+ * in lock_word.pml); so is the flush before a park, which the producer never does. Not modelled:
+ * the waiter's poll of ADMIT every OWNER_POLL_MS, which only bounds the wait behind a notifier
+ * killed before its release (kills of the producer are not modelled): the model verifies that the
+ * flush alone loses no wake-up, so a poll could only hide a lost one. -DWAKE_AT_ONCE models the
+ * path where the lock is no longer the notifier's to mark (a Lock released by another thread):
+ * notify wakes at once, as before the deferral.
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_BUMP_BEFORE_ADMIT  notify bumps and wakes the slots before it stores ADMIT (:475)
+ *   MUTANT_BUMP_BEFORE_ADMIT  notify bumps and wakes the slots before it stores ADMIT (:514),
+ *                             waking at once (with the wake deferred past the store, the order
+ *                             of the store and the bumps would not matter)
+ *   MUTANT_NO_FLUSH           the release does not do the wakes the notify owed
  *   MUTANT_READ_SLOT_AFTER_ADMIT  the waiter reads its wake slot after it reads ADMIT, just
- *                             before sleeping (instead of :332 and :342)
- *   MUTANT_NO_CANCEL          a timed-out waiter leaves its ticket live (:361)
- *   MUTANT_COUNT_CANCELLED    notify counts cancelled tickets among the n it admits (:471)
+ *                             before sleeping (instead of :365 and :381)
+ *   MUTANT_NO_CANCEL          a timed-out waiter leaves its ticket live (:400)
+ *   MUTANT_COUNT_CANCELLED    notify counts cancelled tickets among the n it admits (:510)
  *   MUTANT_COUNT_DEAD         notify counts (and wakes) the tickets of killed waiters, as the
- *                             code did before issue 10 (:471, gone's liveness check at :113)
+ *                             code did before issue 10 (:510, gone's liveness check at :145)
  */
 
 #define NPROC 3
@@ -91,69 +105,69 @@ inline lock_release() { assert(lk == me); lk = 0 }
 /* Whether this waiter's thread may be killed now (see above). */
 #define KILLABLE (mortal && !notifying && !admitted(t))
 
-/* passGone (condition.ts:123), lock held: ADMIT past the gone tickets at its head. */
+/* passGone (condition.ts:155), lock held: ADMIT past the gone tickets at its head. */
 inline cond_pass_gone() {
   atomic {
-    admit = ADMIT;                                      /* :125-126 */
+    admit = ADMIT;                                      /* :157-158 */
     do
-    :: admit != NEXT && owner[admit % WINDOW] == 0 ->   /* :127, gone :111 */
+    :: admit != NEXT && owner[admit % WINDOW] == 0 ->   /* :159, gone :143 */
       admit++
     :: admit != NEXT && owner[admit % WINDOW] != 0 && dead[owner[admit % WINDOW]] ->
-      owner[admit % WINDOW] = 0;                        /* gone :113-114 */
+      owner[admit % WINDOW] = 0;                        /* gone :145-146 */
       admit++
     :: else -> break
     od;
-    ADMIT = admit;                                      /* :128 */
+    ADMIT = admit;                                      /* :160 */
     admit = 0
   }
 }
 
-/* #ticket (condition.ts:304), lock held. */
+/* #ticket (condition.ts:337), lock held. */
 inline cond_ticket() {
   t = NEXT;
   if
-  :: t - ADMIT >= WINDOW -> cond_pass_gone()            /* :307-309 full: pass gone tickets */
+  :: t - ADMIT >= WINDOW -> cond_pass_gone()            /* :340-342 full: pass gone tickets */
   :: else -> skip
   fi;
   atomic {
-    assert(t - ADMIT < WINDOW);                         /* :310 at most WINDOW outstanding */
-    owner[t % WINDOW] = me;                             /* :315 */
-    NEXT = t + 1                                        /* :316 */
+    assert(t - ADMIT < WINDOW);                         /* :343 at most WINDOW outstanding */
+    owner[t % WINDOW] = me;                             /* :348 */
+    NEXT = t + 1                                        /* :349 */
   }
 }
 
-/* cancel(i32, t) (condition.ts:135), lock held. */
+/* cancel(i32, t) (condition.ts:167), lock held. */
 inline cond_cancel() {
-  owner[t % WINDOW] = 0;                                /* :136 */
-  cond_pass_gone()                                      /* :137 */
+  owner[t % WINDOW] = 0;                                /* :168 */
+  cond_pass_gone()                                      /* :169 */
 }
 
-/* waitSync: #ticket then #waitSlow (condition.ts:381-382, :321-368). Sets `notified`. */
+/* waitSync: #ticket then #waitSlow (condition.ts:420-421, :354-407). Sets `notified`. */
 inline cond_wait() {
   cond_ticket();
-  slot = t % WAKES;                                     /* :326 */
+  slot = t % WAKES;                                     /* :359 */
 #ifndef MUTANT_READ_SLOT_AFTER_ADMIT
-  expected = mem[slot];                                 /* :332 before the lock goes */
+  expected = mem[slot];                                 /* :365 before the lock goes */
 #endif
-  lock_release();                                       /* :333 _releaseSave */
+  lock_release();                                       /* :366 _releaseSave */
   do
-  :: admitted(t) -> break                               /* :337 */
+  :: admitted(t) -> break                               /* :370 */
   :: else ->
     if                                                  /* killed before it sleeps */
     :: atomic { KILLABLE -> dead[me] = true }; goto died
     :: true -> skip
     fi;
-    if                                                  /* :338 the deadline may pass */
+    if                                                  /* :371 the deadline may pass */
     :: timed && !expired -> expired = true
     :: true -> skip
     fi;
     if
-    :: expired -> break                                 /* :338 */
+    :: expired -> break                                 /* :371 */
     :: else ->
 #ifdef MUTANT_READ_SLOT_AFTER_ADMIT
       expected = mem[slot];
 #endif
-      /* :341; the poll: killed while asleep */
+      /* :380; the poll: killed while asleep */
       futex_wait(me - 1, slot, expected, timed, expired, KILLABLE, res);
       if
       :: res == TIMED_OUT && !expired ->                /* the kill ended the sleep */
@@ -164,18 +178,18 @@ inline cond_wait() {
       :: else -> skip
       fi;
 #ifndef MUTANT_READ_SLOT_AFTER_ADMIT
-      atomic { expected = mem[slot]; res = OK }         /* :342 */
+      atomic { expected = mem[slot]; res = OK }         /* :381 */
 #else
       res = OK
 #endif
     fi
   od;
-  lock_acquire();                                       /* :354 _acquireRestore, no timeout */
-  notified = admitted(t);                               /* :360 */
+  lock_acquire();                                       /* :393 _acquireRestore, no timeout */
+  notified = admitted(t);                               /* :399 */
   if
   :: !notified ->
 #ifndef MUTANT_NO_CANCEL
-    cond_cancel()                                       /* :361 */
+    cond_cancel()                                       /* :400 */
 #else
     skip
 #endif
@@ -184,23 +198,23 @@ inline cond_wait() {
   atomic { t = 0; slot = 0; expected = 0 }
 }
 
-/* notify(n) (condition.ts:456), lock held. */
+/* notify(n) (condition.ts:495), lock held. */
 inline cond_notify(n) {
   atomic {
     notifying = true;
-    first = ADMIT;                                      /* :465 */
-    admit = first;                                      /* :469 */
+    first = ADMIT;                                      /* :504 */
+    admit = first;                                      /* :508 */
     live = 0;
     do
-    :: live < n && admit != NEXT ->                     /* :470 */
+    :: live < n && admit != NEXT ->                     /* :509 */
 #ifdef MUTANT_COUNT_CANCELLED
       live++;
 #else
       if
-      :: owner[admit % WINDOW] == 0 -> skip             /* :471 gone: cancelled (:111) */
+      :: owner[admit % WINDOW] == 0 -> skip             /* :510 gone: cancelled (:143) */
 #ifndef MUTANT_COUNT_DEAD
       :: owner[admit % WINDOW] != 0 && dead[owner[admit % WINDOW]] ->
-        owner[admit % WINDOW] = 0                       /* :471 gone: ended, cleared (:113-114) */
+        owner[admit % WINDOW] = 0                       /* :510 gone: ended, cleared (:145-146) */
 #endif
       :: else -> live++
       fi;
@@ -229,19 +243,23 @@ inline cond_notify(n) {
     tw = 0
   }
   if
-  :: admit == first -> skip                             /* :473 */
+  :: admit == first -> skip                             /* :512 */
   :: else ->
 #ifndef MUTANT_BUMP_BEFORE_ADMIT
-    ADMIT = admit;                                      /* :475 publish before any wake */
+    ADMIT = admit;                                      /* :514 publish before any wake */
 #endif
     tw = first;
     do
-    :: tw != admit ->                                   /* :476 */
+    :: tw != admit ->                                   /* :522 */
       if
-      :: owner[tw % WINDOW] == 0 -> skip                /* :477 */
+      :: owner[tw % WINDOW] == 0 -> skip                /* :523 */
       :: else ->
-        mem[tw % WAKES]++;                              /* :479 */
-        futex_notify(tw % WAKES, ALL)                   /* :480 wakeAll */
+        mem[tw % WAKES]++;                              /* :527 */
+#if defined(WAKE_AT_ONCE) || defined(MUTANT_BUMP_BEFORE_ADMIT)
+        futex_notify(tw % WAKES, ALL)                   /* :529 wakeAll (lock not ours to mark) */
+#else
+        owed = owed | (1 << (tw % WAKES))               /* :528 deferWakeAll */
+#endif
       fi;
       tw++
     :: else -> break
@@ -254,8 +272,25 @@ inline cond_notify(n) {
   atomic { first = 0; admit = 0; notifying = false }
 }
 
+/* flushWakes (futex.ts), from unlockSlow after the word is free: the wakes the notifies owed. */
+inline cond_flush() {
+#ifndef MUTANT_NO_FLUSH
+  tw = 0;
+  do
+  :: tw < WAKES ->
+    if
+    :: owed & (1 << tw) -> futex_notify(tw, ALL)
+    :: else -> skip
+    fi;
+    tw++
+  :: else -> break
+  od;
+#endif
+  atomic { owed = 0; tw = 0 }
+}
+
 proctype Producer(byte me) {
-  byte first, admit, live, outstanding, tw, i;
+  byte first, admit, live, outstanding, tw, i, owed;
   do
   :: i == PRODUCE -> break
   :: else ->
@@ -263,7 +298,8 @@ proctype Producer(byte me) {
     lock_acquire();
     items++;
     cond_notify(1);
-    lock_release()
+    lock_release();                 /* unlockSlow, via the mark of :521: the word free first */
+    cond_flush()                    /* then the owed wakes (lock_word.ts unlockSlow: flushWakes) */
   od
 }
 
@@ -276,16 +312,16 @@ proctype Consumer(byte me; byte want; bool timed; bool mortal) {
   :: got == want || gaveUp -> break
   :: else ->
     lock_acquire();
-    do                                                  /* waitForSync (:415) */
+    do                                                  /* waitForSync (:454) */
     :: items > 0 -> items--; got++; break               /* predicate() */
     :: else ->
-      if                                                /* :420-421 remaining <= 0 */
+      if                                                /* :459-460 remaining <= 0 */
       :: timed && !expired -> expired = true
       :: true -> skip
       fi;
       if
       :: expired -> gaveUp = true; break
-      :: else -> cond_wait(); notified = false          /* :422 */
+      :: else -> cond_wait(); notified = false          /* :461 */
       fi
     od;
     lock_release()

@@ -22,10 +22,13 @@
  *   threads threadkit did not start are never judged ended). Gone tickets count for nothing.
  * - `notify(n)`: move ADMIT past the next `n` tickets that are not gone (clearing the OWNER of
  *   those it found ended, so that the wake loop sees the same verdict), store ADMIT, then bump
- *   and wake the WAKE slot of each admitted ticket whose OWNER is not 0.
+ *   the WAKE slot of each admitted ticket whose OWNER is not 0 and owe its wake to the lock's
+ *   release (*deferred wake*, below).
  * Invariants: a waiter reads its WAKE slot before it reads ADMIT, and `notify` stores ADMIT
- * before it bumps WAKE: a notify after the waiter released the lock is never lost. Exactly the
- * notified tickets leave; the others sleep on (only tickets sharing a WAKE slot re-check), so
+ * before it bumps WAKE, and wakes a slot only after bumping it: a notify after the waiter
+ * released the lock is never lost. Every bump is followed by a wake of its slot: by the release
+ * that frees the lock, or earlier (see below). Exactly the notified tickets leave; the others
+ * sleep on (only tickets sharing a WAKE slot re-check), so
  * `notify(n)` wakes at most `n` live waiters and there is no thundering herd; it skips a waiter
  * whose thread ended before the notify, so a killed waiter does not swallow it (a waiter that
  * dies after its ticket was admitted takes its notification with it, as any thread that dies just
@@ -34,8 +37,34 @@
  * while that ticket is outstanding. A thread's end is final (LIFE_ENDED never goes back, also once
  * its liveness slot is reused), so a verdict "gone" never goes stale.
  *
+ * Deferred wake (issue 9). `notify` runs with the lock held, and the waiters it admits need that
+ * lock next: woken at once, a waiter ran into the held lock and slept again on the lock word,
+ * and the notifier's thread kept running beside it. So `notify` sets PARKED on the lock word it
+ * holds (`markRelease`: every release path, `cond.release()`, `lock.release()`, a guard, then
+ * takes `unlockSlow`) and records the wakes (`deferWakeAll`); `unlockSlow` does them once the
+ * word is free (`flushWakes`). The thread also does them before it parks (the threads it owes may
+ * be the ones to wake it) and when its current job ends (a microtask). Where the word is no
+ * longer the notifier's to mark (a `Lock` released by another thread meanwhile), `notify` wakes
+ * at once. Two cases leave a wake owed longer: a notifier killed before its release, and a
+ * `Lock` released by another thread while the notifier spins; a waiter therefore re-reads ADMIT
+ * every `OWNER_POLL_MS` (100 ms) of its sleep, which bounds both (the poll decides nothing:
+ * ADMIT does). The cost: a notify that admits someone marks the word (one CAS at most), and its
+ * release calls `Atomics.notify` on the lock word, where nobody may sleep.
+ * Measured with `bench/probes/condition_pingpong.ts <before>/mod.ts ./mod.ts` (the copy before,
+ * this one and the raw `floor.wait-notify` body alternate batch by batch in one run; 2 CPUs at
+ * load 11–22; fastest of 60 batches of 500 round trips; 4 runs per runtime), after ÷ before:
+ * Node 0.43–0.46, Deno 0.42–0.47, Bun 0.52–0.66; ÷ the floor, before → after: Node 3.5–3.7× →
+ * 1.56–1.66×, Deno 3.5–3.9× → 1.50–1.75×, Bun 1.5–2.2× → 0.97–1.20×. Per round trip and worker
+ * (`bench/probes/condition_count.ts`), before: 1.03–1.08 waits, 0.13–0.21 of them on the lock
+ * word, 1.07–1.36 notifies; after: 0.53–0.75 waits, none on the lock word (both threads often
+ * find the turn already passed), and the notifies on the lock word where nobody sleeps (up to 1
+ * per round trip; skipping them measured 0.98–1.03, nothing). What is left over the floor on Node
+ * and Deno is the hand-off path's own CPU: in one thread, `notify()` of one ticket + `release()`
+ * takes 494 / 281 / 183 ns (Node / Deno / Bun) against 126 / 70 / 50 ns for a raw lock, add and
+ * notify, and a `waitSync({ timeout: 0 })` cycle 641 / 468 / 441 ns.
+ *
  * Size: 4232 bytes (was 264 with a CANCELLED bitmap before the owners were recorded; issue 10).
- * Time: no cost above the noise. `bench/probes/condition_pingpong.ts <before>/mod.ts ./mod.ts`
+ * Time of the owner idents (issue 10): no cost above the noise. `bench/probes/condition_pingpong.ts <before>/mod.ts ./mod.ts`
  * (the two copies alternate batch by batch in one run; 2 CPUs at load 21–23), after ÷ before:
  * cross-worker ping-pong, fastest batch, Node 0.90–1.03 (4 runs), Deno 0.99–1.05 (3), Bun
  * 0.96–1.16 (5; a copy against itself gives 0.97–1.04); a ticket taken and cancelled in one thread
@@ -48,6 +77,8 @@ import { NotOwnedError } from "./errors.ts";
 import {
   Aborted,
   deadlineAfter,
+  deferWakeAll,
+  now,
   type Park,
   type Parker,
   runAsync,
@@ -55,6 +86,7 @@ import {
   type WaitResult,
   wakeAll,
 } from "./internal/futex.ts";
+import { parkUntil } from "./internal/lock_word.ts";
 import type { Guard } from "./internal/guard.ts";
 import { currentIdent, LIFE_ENDED, lifeOf } from "./internal/ident.ts";
 import { opening, placeOrOpen } from "./internal/construct.ts";
@@ -171,6 +203,7 @@ interface ConditionLock {
   holdSync(options?: SyncWaitOptions): Guard;
   hold(options?: WaitOptions): Promise<Guard>;
   _owner(): number;
+  _markRelease(): boolean;
   _releaseSave(): number;
   _acquireRestore(saved: number): Parker<void>;
 }
@@ -336,8 +369,14 @@ export class Condition {
       for (;;) {
         if (admitted(i32, t)) break;
         if (expired(deadline)) break;
+        // Wake at least every OWNER_POLL_MS to look at ADMIT: the wake of a notify is deferred
+        // to its thread's release (see `notify`), and a notifier killed before it, or whose
+        // `Lock` another thread released while it blocks, leaves it owed. The poll bounds that
+        // to OWNER_POLL_MS; it never decides anything, ADMIT does.
+        park.deadline = parkUntil(deadline, true, now());
         // "ok": a notify of our slot (ours or a congruent ticket's) — re-check.
-        // "not-equal": a notify came before we slept — re-check. "timed-out": the deadline.
+        // "not-equal": a notify came before we slept — re-check. "timed-out": the deadline or a
+        // poll — re-check.
         yield park;
         park.expected = Atomics.load(i32, park.index);
       }
@@ -473,11 +512,21 @@ export class Condition {
     if (admit === first) return;
     // Publish the boundary before any wake (see the invariants).
     Atomics.store(i32, ADMIT, admit);
+    // Deferred wake: we hold the lock, which the woken waiters need next. Mark the lock word so
+    // that its release takes the slow path, and owe the wakes to that release instead of waking
+    // now (`deferWakeAll`; `unlockSlow` flushes them after freeing the word, and so does this
+    // thread before it parks or when its job ends). Woken now, a waiter runs into the held lock
+    // and sleeps again on the lock word. If the lock is no longer ours to mark (a `Lock` released
+    // by another thread meanwhile), wake now.
+    const defer = this.#lock._markRelease();
     for (let t = first; t !== admit; t = (t + 1) | 0) {
       if (Atomics.load(i32, ownerAt(t)) === 0) continue;
       const slot = WAKE + (t & (WAKES - 1));
+      // The bump is the notification's value change: a waiter about to sleep sees it
+      // ("not-equal"), one asleep is woken by the (maybe deferred) wake of its slot.
       Atomics.add(i32, slot, 1);
-      wakeAll(i32, slot);
+      if (defer) deferWakeAll(i32, slot);
+      else wakeAll(i32, slot);
     }
   }
 

@@ -17,7 +17,7 @@ import { currentIdent, describeThread } from "./internal/ident.ts";
 import { opening, placeOrOpen } from "./internal/construct.ts";
 import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
-import { lockSlow, ownerOf, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
+import { lockSlow, markRelease, ownerOf, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
 import {
   type Description,
   description,
@@ -259,6 +259,14 @@ export class Lock {
       holderOf(owner),
       lockWordWaiters(this.#i32, STATE),
     );
+  }
+
+  /**
+   * Makes this thread's release of the lock flush the wakes it deferred (`Condition.notify`);
+   * `false` if this thread no longer holds it (then wake at once). @internal
+   */
+  _markRelease(): boolean {
+    return markRelease(this.#i32, STATE, currentIdent() << 1);
   }
 
   /** The ident holding the lock, or 0 (Condition's ownership check). @internal */

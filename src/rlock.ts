@@ -28,7 +28,14 @@ import { currentIdent } from "./internal/ident.ts";
 import { opening, placeOrOpen } from "./internal/construct.ts";
 import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
-import { lockSlow, OWNER_BITS, ownerOf, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
+import {
+  lockSlow,
+  markRelease,
+  OWNER_BITS,
+  ownerOf,
+  SPIN_LIMIT,
+  unlock,
+} from "./internal/lock_word.ts";
 import {
   type Description,
   description,
@@ -279,6 +286,14 @@ export class RLock {
     const owner = ownerOf(i32, STATE);
     const holders = holderOf(owner, Math.max(1, Atomics.load(i32, DEPTH)));
     return description("RLock", "rlock", this.handle, holders, lockWordWaiters(i32, STATE));
+  }
+
+  /**
+   * Makes this thread's release of the lock flush the wakes it deferred (`Condition.notify`);
+   * `false` if this thread no longer holds it (then wake at once). @internal
+   */
+  _markRelease(): boolean {
+    return markRelease(this.#i32, STATE, currentIdent() << 1);
   }
 
   /** The ident holding the lock, or 0 (Condition's ownership check). @internal */

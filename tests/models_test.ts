@@ -171,10 +171,24 @@ const checks: Check[] = [
   },
   {
     model: "condition",
+    defines: ["WAKE_AT_ONCE"],
+    mode: "safety",
+    holds: true,
+    what: "the same with notify waking at once (the lock no longer the notifier's to mark)",
+  },
+  {
+    model: "condition",
+    defines: ["MUTANT_NO_FLUSH"],
+    mode: "safety",
+    holds: false,
+    what: "the release not doing the wakes the notify deferred to it",
+  },
+  {
+    model: "condition",
     defines: ["MUTANT_BUMP_BEFORE_ADMIT"],
     mode: "safety",
     holds: false,
-    what: "notify bumping WAKE before storing ADMIT",
+    what: "notify bumping WAKE (and waking at once) before storing ADMIT",
   },
   {
     model: "condition",

@@ -8,6 +8,9 @@
  * a median far more than a minimum (`bench/runtime.ts --mode quick --filter condition` gave
  * 30–305 µs for one case in three runs at load 23).
  *
+ * The raw floor (`floor.wait-notify`'s body: one slot, store + notify, wait while it is ours) runs
+ * as a third copy in the same rotation, so each copy's ratio to the floor comes from the same run.
+ *
  * Also, in the main thread: `acquireSync(); waitSync({ timeout: 0 }); release()` (a ticket taken
  * and cancelled: the waiter's own bookkeeping), fastest of ROUNDS batches per copy, alternating.
  *
@@ -32,7 +35,7 @@ const STALL_MS = 10_000;
 interface Input {
   libs: [string, string];
   conds: [unknown, unknown];
-  turns: [SharedArrayBuffer, SharedArrayBuffer];
+  turns: [SharedArrayBuffer, SharedArrayBuffer, SharedArrayBuffer];
   index: number;
 }
 
@@ -60,13 +63,30 @@ async function worker(input: Input): Promise<void> {
       cond.release();
     }
   };
-  const times: number[][] = [[], []];
+  // The floor (`floor.wait-notify`'s body): one slot, store + notify, wait while it is ours.
+  const floor = (slot: Int32Array) => {
+    for (let i = 0; i < BATCH; i++) {
+      if (mine === 1) waitWhile(slot, 0);
+      Atomics.store(slot, 0, theirs);
+      Atomics.notify(slot, 0, 1);
+      if (mine === 0) waitWhile(slot, 1);
+    }
+  };
+  const waitWhile = (slot: Int32Array, value: number) => {
+    while (Atomics.load(slot, 0) === value) {
+      if (Atomics.wait(slot, 0, value, STALL_MS) === "timed-out") {
+        throw new Error(`worker ${mine}: floor stalled`);
+      }
+    }
+  };
+  const orders = [[0, 1, 2], [1, 2, 0], [2, 0, 1], [1, 0, 2], [0, 2, 1], [2, 1, 0]];
+  const times: number[][] = [[], [], []];
   for (let round = 0; round < ROUNDS + 3; round++) {
-    // Flip the order every round, so neither copy always runs right after the other.
-    const order = round % 2 === 0 ? [0, 1] : [1, 0];
-    for (const k of order) {
+    // Rotate the order every round, so no copy always runs right after another.
+    for (const k of orders[round % orders.length]!) {
       const t = performance.now();
-      batch(conds[k], turns[k]!);
+      if (k === 2) floor(turns[2]!);
+      else batch(conds[k], turns[k]!);
       const us = (performance.now() - t) * 1000 / BATCH;
       if (round >= 3) times[k]!.push(us); // 3 warm-up rounds
     }
@@ -107,7 +127,8 @@ async function main(): Promise<void> {
   );
 
   const conds = libs.map((lib) => new lib.Condition(new lib.Lock()).handle) as [unknown, unknown];
-  const turns: [SharedArrayBuffer, SharedArrayBuffer] = [
+  const turns: [SharedArrayBuffer, SharedArrayBuffer, SharedArrayBuffer] = [
+    new SharedArrayBuffer(4),
     new SharedArrayBuffer(4),
     new SharedArrayBuffer(4),
   ];
@@ -123,13 +144,19 @@ async function main(): Promise<void> {
   );
   const [times] = await Promise.all(results);
   await Promise.all(workers.map((w) => w.terminate()));
-  const [b, a] = times!;
-  const minB = Math.min(...b!), minA = Math.min(...a!);
-  const medB = median(b!), medA = median(a!);
+  const [b, a, f] = times!;
+  const minB = Math.min(...b!), minA = Math.min(...a!), minF = Math.min(...f!);
+  const medB = median(b!), medA = median(a!), medF = median(f!);
   console.log(
     `pingpong (µs/round trip, ${ROUNDS} batches of ${BATCH} per copy, alternating): ` +
       `fastest before ${minB.toFixed(2)} after ${minA.toFixed(2)} → ${(minA / minB).toFixed(3)}; ` +
       `median before ${medB.toFixed(2)} after ${medA.toFixed(2)} → ${(medA / medB).toFixed(3)}`,
+  );
+  console.log(
+    `floor.wait-notify (same run, alternating): fastest ${minF.toFixed(2)}, median ` +
+      `${medF.toFixed(2)}; ÷ floor, median: before ${(medB / medF).toFixed(3)}, after ` +
+      `${(medA / medF).toFixed(3)}; fastest: before ${(minB / minF).toFixed(3)}, after ` +
+      `${(minA / minF).toFixed(3)}`,
   );
 }
 

@@ -130,6 +130,61 @@ export function wakeAll(i32: Int32Array, index: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Deferred wakes
+
+/**
+ * Wake-ups this thread owes but holds back until it releases a lock (`Condition.notify`, which
+ * runs with the condition's lock held; see "Deferred wake" in `condition.ts`): the slots to wake
+ * all waiters of, in order. It lives on `globalThis` under a registered symbol, so that a
+ * condition of one copy of threadkit and a lock of another (brands cross copies) flush one list.
+ */
+interface DeferredWakes {
+  i32s: Int32Array[];
+  indexes: number[];
+  /** A microtask that flushes is queued (at most one at a time). */
+  queued: boolean;
+}
+
+const deferred = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for("threadkit.deferredWakes.v1")
+] ??= { i32s: [], indexes: [], queued: false }) as DeferredWakes;
+
+/**
+ * Records a wake of every waiter of `i32[index]`, to be done by {@link flushWakes}: at the next
+ * lock release of this thread (`unlockSlow`), before this thread next parks (it owes the wake
+ * to threads that may be the ones to wake it), or when its current job ends (a microtask),
+ * whichever comes first. The caller has made the value change that the wake announces.
+ */
+export function deferWakeAll(i32: Int32Array, index: number): void {
+  const { i32s, indexes } = deferred;
+  for (let k = 0; k < indexes.length; k++) {
+    if (indexes[k] === index && i32s[k] === i32) return; // owed already
+  }
+  i32s.push(i32);
+  indexes.push(index);
+  if (!deferred.queued) {
+    deferred.queued = true;
+    queueMicrotask(flushQueued);
+  }
+}
+
+function flushQueued(): void {
+  deferred.queued = false;
+  flushWakes();
+}
+
+/** Does the wakes this thread owes (see {@link deferWakeAll}), oldest first. */
+export function flushWakes(): void {
+  const { i32s, indexes } = deferred;
+  const n = indexes.length;
+  if (n === 0) return;
+  for (let k = 0; k < n; k++) Atomics.notify(i32s[k]!, indexes[k]!);
+  // A wake cannot add to the list (Atomics.notify runs no code of ours).
+  i32s.length = 0;
+  indexes.length = 0;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Sync driver
 
 /**
@@ -174,6 +229,8 @@ export function clearSyncGuard(): void {
 
 /** Sleeps as `park` asks, on this thread. */
 function parkSync(park: Park): WaitResult {
+  // Owed wakes first: the threads they wake may be the ones that would wake us.
+  if (deferred.indexes.length !== 0) flushWakes();
   const { deadline } = park;
   const remaining = deadline === Infinity ? Infinity : deadline - now();
   if (remaining <= 0) return "timed-out";
@@ -376,6 +433,8 @@ export function runAsync<R>(
       answer = "timed-out";
       continue;
     }
+    // Owed wakes first, as in parkSync.
+    if (deferred.indexes.length !== 0) flushWakes();
     if (!hasWaitAsync || forcePolling) return new AsyncRun(slow, signal, abortMode, park).promise;
     // Count ourselves before registering, so that a waker that could pick us sees the count and
     // wakes everyone (see "Woken but absent"). A wake that happens between the increment and the
@@ -472,6 +531,7 @@ class AsyncRun<R> {
         answer = "timed-out";
         continue;
       }
+      if (deferred.indexes.length !== 0) flushWakes(); // owed wakes first, as in parkSync
       if (!hasWaitAsync || forcePolling) return this.#park(park);
       // Counted before registering, as in runAsync (see "Woken but absent").
       const { i32, asyncCount } = park;

@@ -19,7 +19,9 @@
  * leaves the slow path only with PARKED set on the word: it re-acquires with PARKED set, and if
  * it gives up (timeout) while the word is held, it sets PARKED first. It cannot know whether
  * others still sleep, and the wake-up it may have consumed was theirs (the classic three-state
- * futex mutex). A spurious PARKED costs one needless wake, never a lost one. STARVING is only
+ * futex mutex). A spurious PARKED costs one needless wake, never a lost one; so the holder may
+ * set PARKED itself (`markRelease`), to send its release through `unlockSlow`, which then does
+ * the wakes the thread deferred while holding the word (`Condition.notify`). STARVING is only
  * ever set together with PARKED (a starving waiter is a sleeper), and idents are below 2^30, so
  * bit 31 is free for it and the fast paths, which compare whole words, never see it by mistake.
  *
@@ -78,7 +80,16 @@
  * @module
  */
 
-import { Aborted, canBlock, now, type Park, type Parker, runSync, wake } from "./futex.ts";
+import {
+  Aborted,
+  canBlock,
+  flushWakes,
+  now,
+  type Park,
+  type Parker,
+  runSync,
+  wake,
+} from "./futex.ts";
 import { LIFE_ENDED, lifeOf } from "./ident.ts";
 import { noteRelease } from "./diagnostics.ts";
 
@@ -294,7 +305,31 @@ export function unlockSlow(i32: Int32Array, at: number): boolean {
   if (next === HANDOFF || (state & PARKED) !== 0) noteRelease((state & OWNER_BITS) >>> 1);
   if (next === HANDOFF) wake(i32, at, Infinity, at + 1);
   else if ((state & PARKED) !== 0) wake(i32, at, 1, at + 1);
+  // Then the wakes this thread deferred while it held a lock (a `Condition.notify`, which also
+  // set PARKED so that its release comes here; see `markRelease`): the condition's waiters wake
+  // to a free word instead of into the held one.
+  flushWakes();
   return true;
+}
+
+/**
+ * Makes the release of a word held by `me2` take the slow path, where {@link unlockSlow} flushes
+ * the wakes this thread deferred (`Condition.notify`): sets PARKED on the word if it still holds
+ * `me2` (a spurious PARKED costs one needless wake, never a lost one; see the invariant).
+ * Returns `false`, changing nothing, when `me2` no longer holds the word (a `Lock` may be released
+ * by any thread): the caller must then wake at once.
+ */
+export function markRelease(i32: Int32Array, at: number, me2: number): boolean {
+  let state = Atomics.load(i32, at);
+  for (;;) {
+    // Held by someone else, free, or HANDOFF (owner bits 0): not ours to mark.
+    if ((state & OWNER_BITS) !== me2) return false;
+    if ((state & PARKED) !== 0) return true;
+    // A waiter may set PARKED (or STARVING with it) meanwhile: CAS and retry.
+    const seen = Atomics.compareExchange(i32, at, state, state | PARKED);
+    if (seen === state) return true;
+    state = seen;
+  }
 }
 
 /** Releases a word held by `me2`: one CAS when nobody sleeps. Returns `false` if it was free. */
