@@ -3,7 +3,8 @@
  *
  * Layout: Int32Array, 4-byte slots, byteOffset % 4 === 0
  * | slot | name   | meaning                                                                  |
- * | 0    | STATE  | bits 0-15 readers holding, bit 16 WRITER holds, bits 17-30 writers waiting |
+ * | 0    | STATE  | bits 0-15 readers holding, bit 16 WRITER holds, bits 17-30 writers waiting, |
+ * |      |        | bit 31 STARVING: a writer past STARVE_AFTER_MS waits (see "Fairness")    |
  * | 1    | RWAIT  | readers inside the slow path (sync and async)                            |
  * | 2    | RSEQ   | readers sleep on it; bumped by every wake of the readers                 |
  * | 3    | WSEQ   | writers sleep on it; bumped by every wake of a writer                    |
@@ -11,13 +12,15 @@
  * | 5    | OWNER  | ident of the thread holding it for writing, else 0 (diagnostics)         |
  * | 6    | RBARGE | readers in the slow path that waiting writers do not hold back (below)   |
  *
- * State table of STATE (`r` readers holding, `W` the WRITER bit, `w` writers waiting):
- * | r  | W | w  | meaning                                   | who moves it on                         |
- * | 0  | 0 | 0  | free                                      | a reader: r+1; a writer: set W          |
- * | >0 | 0 | 0  | read-locked                               | readers: r±1; a writer: w+1, sleeps     |
- * | >0 | 0 | >0 | read-locked, writers wait: no reader enters | the last reader out (r → 0) wakes one writer |
- * | 0  | 0 | >0 | free, a woken writer has not run yet      | any writer: set W (and w-1 if counted)  |
- * | 0  | 1 | ≥0 | write-locked                              | the writer: clear W, wake one writer if w > 0 (and barging readers), else every reader |
+ * State table of STATE (`r` readers holding, `W` the WRITER bit, `w` writers waiting, `S`
+ * STARVING):
+ * | r  | W | w  | S | meaning                                   | who moves it on                     |
+ * | 0  | 0 | 0  | 0 | free                                      | a reader: r+1; a writer: set W      |
+ * | >0 | 0 | 0  | 0 | read-locked                               | readers: r±1; a writer: w+1, sleeps |
+ * | >0 | 0 | >0 | ≥0 | read-locked, writers wait: no reader enters | the last reader out (r → 0) wakes one writer (every writer if S) |
+ * | 0  | 0 | >0 | 0 | free, a woken writer has not run yet      | any writer: set W (and w-1 if counted) |
+ * | 0  | 0 | >0 | 1 | free, reserved for a starving writer (hand-off) | a starving writer: set W, clear S, w-1 |
+ * | 0  | 1 | ≥0 | ≥0 | write-locked                             | the writer: clear W (keeping S), wake one writer if w > 0 (every writer if S; and barging readers), else every reader |
  *
  * Invariants:
  * - W and r > 0 never hold together; a reader enters only while W = 0 and w = 0 (a barging
@@ -25,6 +28,10 @@
  * - A writer counted in `w` leaves the count in the same CAS that sets W, or, giving up (timeout,
  *   abort), leaves it and passes on the wake-up it may have consumed: to another writer while
  *   writers still wait, to every reader once none does.
+ * - S is set only by a starving writer counted in `w`, and every starving writer that leaves
+ *   `w` (taking the lock, or giving up) clears S in that same CAS; so S implies w > 0, and a
+ *   reserved lock is never left to a writer that is gone. Only a starving writer sets W while S
+ *   is set; a release that sees S wakes every writer (any starving one that runs takes it).
  * - A sleeper reads its sequence slot before it reads STATE for the last time, and every waker
  *   changes STATE before it bumps the sequence slot: a change it could have missed makes the
  *   sleep return at once ("not-equal").
@@ -44,13 +51,38 @@
  * otherwise deadlock.
  *
  * ## Fairness
- * Writer-preferring. A writer that has to wait counts itself in `w`, and from then on no new
- * reader enters: the readers inside finish, the last one out wakes one writer, and a writer that
- * releases hands over to the next waiting writer before any reader. So a stream of readers never
- * starves a writer; the price is that a stream of writers can starve readers, the usual trade-off
- * of writer preference, right where writes are rare and short. Among writers the lock barges, as
- * `Lock` does: a free lock goes to whichever writer gets there first. Waiters spin at most
- * {@link SPIN_LIMIT} reads before parking, and only while nobody waits for a writer.
+ * Writer-preferring against readers, barging with a bound among writers.
+ *
+ * *Readers and writers.* A writer that has to wait counts itself in `w`, and from then on no new
+ * reader enters: the readers inside finish, the last one out wakes a writer, and a writer that
+ * releases hands over to the writers before any reader. So a stream of readers never starves a
+ * writer; the price is that a stream of writers can starve readers, the usual trade-off of writer
+ * preference, right where writes are rare and short.
+ *
+ * *Among writers* the lock has the lock word's two modes (see "Fairness" in
+ * `internal/lock_word.ts`, whose threshold {@link STARVE_AFTER_MS} and STARVING bit it reuses).
+ * Barging (normal): a free lock goes to whichever writer gets there first, the running one
+ * usually, and the one writer a release wakes competes like everyone else. Hand-off
+ * (starvation): a writer that has waited STARVE_AFTER_MS or longer since it first parked is
+ * *starving*; it sets S on the held lock before it parks again. A release (a writer's, or the
+ * last reader's) that leaves the lock free with S set leaves it *reserved*: no fast path,
+ * `tryWrite()`, zero-timeout or not-yet-starving writer takes it, and the release wakes every
+ * writer, since any starving writer that runs takes it (not a named one: an async writer's
+ * thread may be busy, a writer may time out or be aborted) with one CAS that sets W and clears
+ * S; other starving writers, woken too, set S again before they park. So the mode lasts exactly
+ * while some writer starves. A writer that is not yet starving parks at most until it will be,
+ * so a reserved lock is taken within STARVE_AFTER_MS by whichever writer can run; a starving
+ * writer that leaves (timeout, abort) clears S and passes the wake-up on, so a reserved lock is
+ * never left to nobody (a starving writer that dies, like a dead waiting writer before, holds
+ * readers back; the next writer takes the lock once it starves in turn).
+ *
+ * Readers do not take part: they are held back by `w` already (a starving writer is counted in
+ * it), and a barging reader (above) is held back only by W, not by S, since its own thread's
+ * writer may be the starving one. The uncontended paths are unchanged: the write fast path is
+ * still one CAS 0 → W and the releases look at S only once they have someone to wake.
+ *
+ * Waiters spin at most {@link SPIN_LIMIT} reads before parking, and only while nobody waits for
+ * a writer.
  *
  * @module
  */
