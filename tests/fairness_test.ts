@@ -4,7 +4,11 @@
  *
  * The race tests pit waiters against hammers that re-take the lock the instant they release it
  * (pure barging starves such a waiter for as long as the hammers run); the state tests drive the
- * word through its hand-off states on one thread, deterministically.
+ * word through its hand-off states on one thread, deterministically. `RWLock`'s writers have the
+ * same hand-off (bit 31 of its STATE; "Fairness" in `src/rwlock.ts`): its state tests and seeded
+ * stress are at the end. Its writer race test passed on the barging RWLock too (two hammers did
+ * not starve the waiter there, whose wake-up usually beat the hammers' slow-path retries), so the
+ * state tests are what fail without the hand-off.
  */
 
 import { test } from "node:test";
