@@ -1,6 +1,7 @@
 /*
- * rwlock.pml: the writers of src/rwlock.ts and their hand-off (issue 10): STATE's W bit, the count
- * of waiting writers `w` and the STARVING bit S, the WSEQ sleep slot and its async count.
+ * rwlock.pml: the writers of src/rwlock.ts and their hand-off (issue 10), with -DREADER one reader:
+ * STATE's W bit, the count of waiting writers `w` and the STARVING bit S, the WSEQ sleep slot and
+ * its async count (and RWAIT, RSEQ for the reader).
  *
  * Mirrors (rwlock.ts line numbers; see models/README.md):
  *   write_fast    the fast CAS 0 -> W of writeSync/write (:585, :613)
@@ -11,9 +12,10 @@
  *   leave_waiting leaveWaiting (:254-283)
  *   unlock_write  unlockWrite (:229-247), the wake of the writers (wakeWriter, :204-207)
  *
- * STATE is one byte here: W = 1, w in bits 1-2 (ONE = 2), S = 8 (bit 16, bits 17-30 and bit 31 in
- * the code). Readers are not modelled (r = 0 throughout: the reader paths are unchanged by the
- * hand-off but for the wake in unlockRead, :225, which is unlockWrite's), nor the OWNER slot.
+ * STATE is one byte here: W = 1, w in bits 1-2 (ONE = 2), S = 8, one reader R = 16 (bit 16, bits
+ * 17-30, bit 31 and bits 0-15 in the code). With -DREADER, writer B is a reader instead (no
+ * deadline, no barging: readSlow :298-327 and unlockRead :221-226, whose last reader out wakes
+ * every writer when S is set); without it r = 0 throughout. The OWNER slot is not modelled.
  *
  * Time: a writer that is not starving parks with the starve timer (:385), which may fire at any
  * moment of that sleep (once: the writer is then due); time may also pass while it sleeps for
@@ -42,6 +44,8 @@
  *   MUTANT_TAKER_KEEPS_S     a starving writer takes the lock without clearing S (:352)
  *   MUTANT_LEAVER_KEEPS_S    a starving writer that gives up leaves S behind (:260): a reserved
  *                            lock with nobody to take it
+ *   MUTANT_LEAVE_NO_READERS  (with READER) the last waiting writer gives up without letting the
+ *                            readers it held back in (:269)
  *   MUTANT_NO_PASS_ON        (with NO_HANDOFF) a writer that gives up does not pass on the wake
  *                            it may have consumed (:282)
  */
@@ -50,7 +54,9 @@
 #define STATE 0
 #define WSEQ 1
 #define WASYNC 2
-#define NSLOTS 3
+#define RWAIT 3
+#define RSEQ 4
+#define NSLOTS 5
 #define SPURIOUS 1
 #ifndef A_WRITES
 #define A_WRITES 1
@@ -60,11 +66,13 @@
 #define ONE 2
 #define WAITING 6
 #define S 8
+/* One reader holding (the reader count, bits 0-15 in the code; one reader here). */
+#define R 16
 
 #include "futex.pml"
 
-/* Ghosts: writers inside; a release left the lock reserved for a starving writer. */
-byte inside;
+/* Ghosts: writers inside, readers inside; a release left the lock reserved for a starving writer. */
+byte inside, readersIn;
 bool reserved;
 
 #define CHECK_S assert((mem[STATE] & S) == 0 || (mem[STATE] & WAITING) != 0)
@@ -78,12 +86,18 @@ inline wake_writer(all) {
   fi
 }
 
+/* wakeReaders (:215): bump RSEQ, wake all. */
+inline wake_readers() {
+  mem[RSEQ]++;
+  futex_notify(RSEQ, ALL)
+}
+
 /* The critical section, entered by a writer that is `starving` or not. */
 inline enter(starving) {
   assert(starving || !reserved);
   reserved = false;
   inside++;
-  assert(inside == 1);
+  assert(inside == 1 && readersIn == 0);
   inside--
 }
 
@@ -112,7 +126,11 @@ inline unlock_write() {
   ok = false;
   if
   :: (st & WAITING) != 0 -> wake_writer((st & S) != 0) /* :243-244 */
-  :: else -> skip                                       /* :246 readers: none here */
+  :: else ->
+    if
+    :: mem[RWAIT] != 0 -> wake_readers()                /* :246 */
+    :: else -> skip
+    fi
   fi;
   st = 0
 }
@@ -143,14 +161,22 @@ inline leave_waiting() {
   od;
   ok = false;
   if
-  :: (nx & WAITING) == 0 -> skip                        /* :268-270 readers: none here */
+  :: (nx & WAITING) == 0 ->                             /* :268-270 */
+#ifndef MUTANT_LEAVE_NO_READERS
+    if
+    :: (nx & W) == 0 && mem[RWAIT] != 0 -> wake_readers()
+    :: else -> skip
+    fi
+#else
+    skip
+#endif
   :: else ->
     if
     :: starving -> wake_writer(true)                    /* :274-277 */
     :: else ->
 #ifndef MUTANT_NO_PASS_ON
       if
-      :: (nx & W) == 0 -> wake_writer((nx & S) != 0)    /* :282 */
+      :: (nx & (W | R)) == 0 -> wake_writer((nx & S) != 0) /* :282 */
       :: else -> skip
       fi
 #else
@@ -169,9 +195,9 @@ inline write_slow() {
     st = mem[STATE];                                    /* :346 */
     if
 #ifdef MUTANT_ANYONE_TAKES_RESERVED
-    :: (st & W) == 0 ->
+    :: (st & (W | R)) == 0 ->
 #else
-    :: (st & W) == 0 && (starving || (st & S) == 0) ->  /* :350 */
+    :: (st & (W | R)) == 0 && (starving || (st & S) == 0) -> /* :350 */
 #endif
       nx = st;
       if
@@ -287,6 +313,58 @@ proctype Writer(byte me; byte iters; bool timed; bool asyncWait) {
   }
 }
 
+/* tryEnterRead (:170) with BLOCKS_READER (no barging reader here): sets `took`. */
+inline try_read() {
+  st = mem[STATE];
+  atomic {
+    if
+    :: (st & (W | WAITING)) == 0 && mem[STATE] == st -> mem[STATE] = st + R; took = true
+    :: else -> skip
+    fi
+  }
+}
+
+/*
+ * A reader (-DREADER, in place of writer B): one read lock without deadline, the fast path, then
+ * readSlow (:298-327): count in RWAIT, read RSEQ before STATE, sleep on RSEQ. Its release is
+ * unlockRead (:221-226): the last reader out wakes the writers, every one with S.
+ */
+proctype Reader(byte me) {
+  byte st, seq, res, wk;
+  bool took, expired;
+  do
+  :: true ->
+    try_read();
+    if
+    :: took -> break
+    :: else -> skip
+    fi;
+    st = 0;
+    mem[RWAIT]++;                                       /* :308 */
+    do
+    :: true ->
+      seq = mem[RSEQ];                                  /* :314 */
+      try_read();                                       /* :315 */
+      if
+      :: took -> break
+      :: else -> st = 0
+      fi;
+      futex_wait(me - 1, RSEQ, seq, false, expired, false, res); /* :319 */
+      res = OK
+    od;
+    mem[RWAIT]--;                                       /* :324 */
+    break
+  od;
+  readersIn++;
+  assert(inside == 0);
+  readersIn--;
+  atomic { mem[STATE] = mem[STATE] - R; st = mem[STATE]; CHECK_S }  /* :222 */
+  if
+  :: (st & R) == 0 && (st & WAITING) != 0 -> wake_writer((st & S) != 0) /* :225 */
+  :: else -> skip
+  fi
+}
+
 init {
   atomic {
     byte k;
@@ -294,10 +372,14 @@ init {
       waitOn[k] = NONE
     }
     run Writer(1, A_WRITES, false, false);
+#ifdef READER
+    run Reader(2);
+#else
     run Writer(2, 1, false, false);
+#endif
     run Writer(3, 1, true, true)
   }
   /* Every process has ended: the lock is free, nobody counted, no S, nobody registered. */
   (_nr_pr == 1) ->
-  assert(mem[STATE] == 0 && mem[WASYNC] == 0)
+  assert(mem[STATE] == 0 && mem[WASYNC] == 0 && mem[RWAIT] == 0)
 }

@@ -204,8 +204,9 @@ const checks: Check[] = [
     holds: false,
     what: "notify counting the tickets of killed waiters (the code before issue 10)",
   },
-  // rwlock.pml: three writers (one with a deadline that may also be aborted at a park); a
-  // writer starves and is handed the lock (S), or nobody does with NO_HANDOFF.
+  // rwlock.pml: three writers (one with a deadline that may also be aborted at a park), or two
+  // and a reader (READER); a writer starves and is handed the lock (S), or none does with
+  // NO_HANDOFF.
   {
     model: "rwlock",
     defines: [],
@@ -227,6 +228,27 @@ const checks: Check[] = [
     mode: "progress",
     holds: true,
     what: "every run ends (no livelock), with the hand-off",
+  },
+  {
+    model: "rwlock",
+    defines: ["READER"],
+    mode: "safety",
+    holds: true,
+    what: "two writers and a reader: readers and writers exclude, the last reader out hands off",
+  },
+  {
+    model: "rwlock",
+    defines: ["READER"],
+    mode: "progress",
+    holds: true,
+    what: "every run ends with the reader (no livelock)",
+  },
+  {
+    model: "rwlock",
+    defines: ["READER", "MUTANT_LEAVE_NO_READERS"],
+    mode: "safety",
+    holds: false,
+    what: "the last waiting writer giving up without letting the readers in",
   },
   {
     model: "rwlock",
