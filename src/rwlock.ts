@@ -3,7 +3,8 @@
  *
  * Layout: Int32Array, 4-byte slots, byteOffset % 4 === 0
  * | slot | name   | meaning                                                                  |
- * | 0    | STATE  | bits 0-15 readers holding, bit 16 WRITER holds, bits 17-30 writers waiting |
+ * | 0    | STATE  | bits 0-15 readers holding, bit 16 WRITER holds, bits 17-30 writers waiting, |
+ * |      |        | bit 31 STARVING: a writer past STARVE_AFTER_MS waits (see "Fairness")    |
  * | 1    | RWAIT  | readers inside the slow path (sync and async)                            |
  * | 2    | RSEQ   | readers sleep on it; bumped by every wake of the readers                 |
  * | 3    | WSEQ   | writers sleep on it; bumped by every wake of a writer                    |
@@ -11,13 +12,15 @@
  * | 5    | OWNER  | ident of the thread holding it for writing, else 0 (diagnostics)         |
  * | 6    | RBARGE | readers in the slow path that waiting writers do not hold back (below)   |
  *
- * State table of STATE (`r` readers holding, `W` the WRITER bit, `w` writers waiting):
- * | r  | W | w  | meaning                                   | who moves it on                         |
- * | 0  | 0 | 0  | free                                      | a reader: r+1; a writer: set W          |
- * | >0 | 0 | 0  | read-locked                               | readers: r±1; a writer: w+1, sleeps     |
- * | >0 | 0 | >0 | read-locked, writers wait: no reader enters | the last reader out (r → 0) wakes one writer |
- * | 0  | 0 | >0 | free, a woken writer has not run yet      | any writer: set W (and w-1 if counted)  |
- * | 0  | 1 | ≥0 | write-locked                              | the writer: clear W, wake one writer if w > 0 (and barging readers), else every reader |
+ * State table of STATE (`r` readers holding, `W` the WRITER bit, `w` writers waiting, `S`
+ * STARVING):
+ * | r  | W | w  | S | meaning                                   | who moves it on                     |
+ * | 0  | 0 | 0  | 0 | free                                      | a reader: r+1; a writer: set W      |
+ * | >0 | 0 | 0  | 0 | read-locked                               | readers: r±1; a writer: w+1, sleeps |
+ * | >0 | 0 | >0 | ≥0 | read-locked, writers wait: no reader enters | the last reader out (r → 0) wakes one writer (every writer if S) |
+ * | 0  | 0 | >0 | 0 | free, a woken writer has not run yet      | any writer: set W (and w-1 if counted) |
+ * | 0  | 0 | >0 | 1 | free, reserved for a starving writer (hand-off) | a starving writer: set W, clear S, w-1 |
+ * | 0  | 1 | ≥0 | ≥0 | write-locked                             | the writer: clear W (keeping S), wake one writer if w > 0 (every writer if S; and barging readers), else every reader |
  *
  * Invariants:
  * - W and r > 0 never hold together; a reader enters only while W = 0 and w = 0 (a barging
@@ -25,6 +28,10 @@
  * - A writer counted in `w` leaves the count in the same CAS that sets W, or, giving up (timeout,
  *   abort), leaves it and passes on the wake-up it may have consumed: to another writer while
  *   writers still wait, to every reader once none does.
+ * - S is set only by a starving writer counted in `w`, and every starving writer that leaves
+ *   `w` (taking the lock, or giving up) clears S in that same CAS; so S implies w > 0, and a
+ *   reserved lock is never left to a writer that is gone. Only a starving writer sets W while S
+ *   is set; a release that sees S wakes every writer (any starving one that runs takes it).
  * - A sleeper reads its sequence slot before it reads STATE for the last time, and every waker
  *   changes STATE before it bumps the sequence slot: a change it could have missed makes the
  *   sleep return at once ("not-equal").
@@ -44,19 +51,45 @@
  * otherwise deadlock.
  *
  * ## Fairness
- * Writer-preferring. A writer that has to wait counts itself in `w`, and from then on no new
- * reader enters: the readers inside finish, the last one out wakes one writer, and a writer that
- * releases hands over to the next waiting writer before any reader. So a stream of readers never
- * starves a writer; the price is that a stream of writers can starve readers, the usual trade-off
- * of writer preference, right where writes are rare and short. Among writers the lock barges, as
- * `Lock` does: a free lock goes to whichever writer gets there first. Waiters spin at most
- * {@link SPIN_LIMIT} reads before parking, and only while nobody waits for a writer.
+ * Writer-preferring against readers, barging with a bound among writers.
+ *
+ * *Readers and writers.* A writer that has to wait counts itself in `w`, and from then on no new
+ * reader enters: the readers inside finish, the last one out wakes a writer, and a writer that
+ * releases hands over to the writers before any reader. So a stream of readers never starves a
+ * writer; the price is that a stream of writers can starve readers, the usual trade-off of writer
+ * preference, right where writes are rare and short.
+ *
+ * *Among writers* the lock has the lock word's two modes (see "Fairness" in
+ * `internal/lock_word.ts`, whose threshold {@link STARVE_AFTER_MS} and STARVING bit it reuses).
+ * Barging (normal): a free lock goes to whichever writer gets there first, the running one
+ * usually, and the one writer a release wakes competes like everyone else. Hand-off
+ * (starvation): a writer that has waited STARVE_AFTER_MS or longer since it first parked is
+ * *starving*; it sets S on the held lock before it parks again. A release (a writer's, or the
+ * last reader's) that leaves the lock free with S set leaves it *reserved*: no fast path,
+ * `tryWrite()`, zero-timeout or not-yet-starving writer takes it, and the release wakes every
+ * writer, since any starving writer that runs takes it (not a named one: an async writer's
+ * thread may be busy, a writer may time out or be aborted) with one CAS that sets W and clears
+ * S; other starving writers, woken too, set S again before they park. So the mode lasts exactly
+ * while some writer starves. A writer that is not yet starving parks at most until it will be,
+ * so a reserved lock is taken within STARVE_AFTER_MS by whichever writer can run; a starving
+ * writer that leaves (timeout, abort) clears S and passes the wake-up on, so a reserved lock is
+ * never left to nobody (a starving writer that dies, like a dead waiting writer before, holds
+ * readers back; the next writer takes the lock once it starves in turn).
+ *
+ * Readers do not take part: they are held back by `w` already (a starving writer is counted in
+ * it), and a barging reader (above) is held back only by W, not by S, since its own thread's
+ * writer may be the starving one. The uncontended paths are unchanged: the write fast path is
+ * still one CAS 0 → W and the releases look at S only once they have someone to wake.
+ *
+ * Waiters spin at most {@link SPIN_LIMIT} reads before parking, and only while nobody waits for
+ * a writer.
  *
  * @module
  */
 
 import {
   deadlineAfter,
+  now,
   type Park,
   type Parker,
   runAsync,
@@ -69,7 +102,7 @@ import { currentIdent, describeThread } from "./internal/ident.ts";
 import { opening, placeOrOpen } from "./internal/construct.ts";
 import { asyncEntry, expired, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
-import { SPIN_LIMIT } from "./internal/lock_word.ts";
+import { SPIN_LIMIT, STARVE_AFTER_MS, STARVING } from "./internal/lock_word.ts";
 import { type Description, description, holderOf, label } from "./internal/diagnostics.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 import { brand } from "./internal/brand.ts";
@@ -104,6 +137,8 @@ const WAITING_ONE = 1 << 17;
 const WAITING = 0x3fff << 17;
 /** What holds back a reader: a writer holding the lock, or waiting for it. */
 const BLOCKS_READER = WRITER | WAITING;
+// STARVING (bit 31, imported from the lock word, where it means the same): a starving writer
+// waits; a lock free with it set is reserved for a starving writer (see "Fairness").
 
 /**
  * This thread's pending async writes, per lock: its SharedArrayBuffer, then its byte offset
@@ -144,13 +179,14 @@ function tryEnterRead(i32: Int32Array, blocks = BLOCKS_READER): boolean {
 }
 
 /**
- * Takes the write lock if nobody holds it (barging past waiting writers, as `Lock` does), and
- * records `me` as its owner.
+ * Takes the write lock if nobody holds it and it is not reserved for a starving writer (barging
+ * past waiting writers, as `Lock` does), and records `me` as its owner.
  */
 function tryEnterWrite(i32: Int32Array, me: number): boolean {
   let state = Atomics.load(i32, STATE);
   for (;;) {
-    if ((state & (WRITER | READERS)) !== 0) return false;
+    // S: reserved (free) or to be handed off (held); a barger never takes it (see "Fairness").
+    if ((state & (WRITER | READERS | STARVING)) !== 0) return false;
     const seen = Atomics.compareExchange(i32, STATE, state, state | WRITER);
     if (seen === state) {
       Atomics.store(i32, OWNER, me);
@@ -160,10 +196,19 @@ function tryEnterWrite(i32: Int32Array, me: number): boolean {
   }
 }
 
-/** Wakes one writer (all while async writers are registered; see futex.ts "Woken but absent"). */
-function wakeWriter(i32: Int32Array): void {
+/**
+ * Wakes one writer, or every writer when `all` (a hand-off: any starving writer that runs may
+ * take it, and only a starving one may; see "Fairness"). One is all while async writers are
+ * registered (see futex.ts "Woken but absent").
+ */
+function wakeWriter(i32: Int32Array, all: boolean): void {
   Atomics.add(i32, WSEQ, 1);
-  wake(i32, WSEQ, 1, WASYNC);
+  wake(i32, WSEQ, all ? Infinity : 1, WASYNC);
+}
+
+/** Whether STATE `state` carries S (a starving writer waits). */
+function starved(state: number): boolean {
+  return (state & STARVING) !== 0;
 }
 
 /** Wakes every sleeping reader. */
@@ -175,14 +220,17 @@ function wakeReaders(i32: Int32Array): void {
 /** Releases a read lock: one atomic subtraction; the last reader out wakes a waiting writer. */
 function unlockRead(i32: Int32Array): void {
   const state = Atomics.sub(i32, STATE, READER) - READER;
-  // No reader can be asleep because of readers: only a writer's turn remains to be started.
-  if ((state & READERS) === 0 && (state & WAITING) !== 0) wakeWriter(i32);
+  // No reader can be asleep because of readers: only a writer's turn remains to be started. With
+  // S the lock is now reserved for a starving writer (the subtraction kept S): wake them all.
+  if ((state & READERS) === 0 && (state & WAITING) !== 0) wakeWriter(i32, starved(state));
 }
 
 /** Releases the write lock: one CAS when nobody waits, then wakes a writer or the readers. */
 function unlockWrite(i32: Int32Array): void {
   Atomics.store(i32, OWNER, 0);
-  // Clear W; waiting writers may register meanwhile, so CAS from the plain WRITER and retry.
+  // Clear W, keeping S: with S the lock is left free but reserved for a starving writer (the
+  // hand-off). Waiting writers may register or set S meanwhile, so CAS from the plain WRITER
+  // (the uncontended case: one CAS) and retry from what we saw.
   let state = WRITER;
   for (;;) {
     const seen = Atomics.compareExchange(i32, STATE, state, state & ~WRITER);
@@ -191,36 +239,47 @@ function unlockWrite(i32: Int32Array): void {
   }
   // Writer preference: the next writer goes first; readers only once no writer waits (they
   // counted themselves in RWAIT before their last look at STATE, see the invariant) — except
-  // readers that waiting writers do not hold back.
+  // readers that waiting writers do not hold back. A hand-off (S) wakes every writer.
   if ((state & WAITING) !== 0) {
-    wakeWriter(i32);
+    wakeWriter(i32, starved(state));
     if (Atomics.load(i32, RBARGE) !== 0) wakeReaders(i32);
   } else if (Atomics.load(i32, RWAIT) !== 0) wakeReaders(i32);
 }
 
 /**
- * A waiting writer gives up (timeout, abort, error): leave the count of waiting writers, and pass
- * on the wake-up a release may have sent it for nothing.
+ * A waiting writer gives up (timeout, abort, error): leave the count of waiting writers (and, if
+ * `starving`, take S away with us: ours or another starving writer's, who sets it again once
+ * woken), and pass on the wake-up a release may have sent it for nothing.
  */
-function leaveWaiting(i32: Int32Array): void {
+function leaveWaiting(i32: Int32Array, starving: boolean): void {
   let state = Atomics.load(i32, STATE);
+  let next: number;
   for (;;) {
-    const seen = Atomics.compareExchange(i32, STATE, state, state - WAITING_ONE);
+    // S goes in the same CAS as our count: S never outlives the starving writers (invariant).
+    next = state - WAITING_ONE;
+    if (starving) next &= ~STARVING;
+    const seen = Atomics.compareExchange(i32, STATE, state, next);
     if (seen === state) break;
     state = seen;
   }
-  state -= WAITING_ONE;
-  // A writer holds it: its release wakes whoever is left.
-  if ((state & WRITER) !== 0) return;
-  // The last waiting writer: readers held back only by us may enter now.
+  state = next;
+  // The last waiting writer (S is gone with it: the invariant): readers held back only by us may
+  // enter now, unless a writer holds it, whose release lets them in.
   if ((state & WAITING) === 0) {
-    if (Atomics.load(i32, RWAIT) !== 0) wakeReaders(i32);
+    if ((state & WRITER) === 0 && Atomics.load(i32, RWAIT) !== 0) wakeReaders(i32);
+    return;
+  }
+  // We took S away while others wait: wake them all, so that a starving sleeper sets it again
+  // now (or takes the lock, if a hand-off to us made it free) rather than at its next wake-up.
+  if (starving) {
+    wakeWriter(i32, true);
     return;
   }
   // Other writers wait and nobody holds the lock: the wake-up of its last release may have been
   // sent to us, who leave instead of taking the lock (an abort right after the wake); hand it
-  // to the next writer. A needless wake costs one spurious loop, never a hang.
-  if ((state & READERS) === 0) wakeWriter(i32);
+  // to the next writer (every writer, while it is reserved for a starving one). A needless wake
+  // costs one spurious loop, never a hang. Held: its release wakes whoever is left.
+  if ((state & (WRITER | READERS)) === 0) wakeWriter(i32, starved(state));
 }
 
 /** Spins up to `spin` reads while a bit of `blocked` is set in STATE and no writer waits. */
@@ -266,29 +325,41 @@ function* readSlow(
   }
 }
 
-/** The slow path of every write acquire: register as a waiting writer, then take it or sleep. */
+/**
+ * The slow path of every write acquire: register as a waiting writer, then take it or sleep; once
+ * it has waited STARVE_AFTER_MS since it first parked, as a starving writer (see "Fairness").
+ */
 function* writeSlow(i32: Int32Array, me: number, deadline: number, spin: number): Parker<boolean> {
   // Spin while it is held and nobody waits yet.
   spinWhile(i32, WRITER | READERS, spin);
   /** Whether we are counted in the waiting writers. */
   let waiting = false;
+  // When we first parked (0: not yet); we starve once STARVE_AFTER_MS has passed since. Only a
+  // writer that has parked (so is counted) starves.
+  let since = 0;
+  let starving = false;
   const park: Park = { i32, index: WSEQ, expected: 0, deadline, asyncCount: WASYNC };
   try {
     for (;;) {
       // Read the sequence before STATE, so that a wake after this look is not lost.
       const seq = Atomics.load(i32, WSEQ);
       const state = Atomics.load(i32, STATE);
-      // Nobody holds it: take it, leaving the waiting count in the same step.
-      if ((state & (WRITER | READERS)) === 0) {
-        const next = (waiting ? state - WAITING_ONE : state) | WRITER;
-        if (Atomics.compareExchange(i32, STATE, state, next) === state) {
+      // Nobody holds it, and it is not reserved for a starving writer unless we are one: take
+      // it, leaving the waiting count in the same step; a starving writer clears S in it too
+      // (whoever else starves was woken by the release that made it free, and sets S again).
+      if ((state & (WRITER | READERS)) === 0 && (starving || !starved(state))) {
+        let next = waiting ? state - WAITING_ONE : state;
+        if (starving) next &= ~STARVING;
+        if (Atomics.compareExchange(i32, STATE, state, next | WRITER) === state) {
           waiting = false;
+          starving = false; // our S went with the CAS; an S on the word from now is another's
           Atomics.store(i32, OWNER, me);
           return true;
         }
         continue;
       }
-      // Held: give up if our time is out (`finally` undoes the registration).
+      // Held (or reserved for a starving writer): give up if our time is out (`finally` undoes
+      // the registration, and S if we starve).
       if (expired(deadline)) return false;
       // Register as a waiting writer: from now on no new reader enters. Then look again.
       if (!waiting) {
@@ -298,14 +369,25 @@ function* writeSlow(i32: Int32Array, me: number, deadline: number, spin: number)
         waiting = Atomics.compareExchange(i32, STATE, state, state + WAITING_ONE) === state;
         continue;
       }
+      // Starving: set S (counted in `w` already: the invariant), so that the release leaves the
+      // lock reserved for a starving writer instead of free. A failed CAS: look again. A
+      // release between our reads and the CAS would have changed STATE (so the CAS fails), and
+      // one after it bumps WSEQ after seeing S (so the park returns at once).
+      if (starving && !starved(state)) {
+        if (Atomics.compareExchange(i32, STATE, state, state | STARVING) !== state) continue;
+      }
       // Sleep until a release wakes a writer. "ok": woken (or spurious) — look again; we may
       // have been overtaken by a barging writer, whose release will wake us. "not-equal": a
-      // wake came before we slept — look again. "timed-out": the loop sees the deadline.
+      // wake came before we slept — look again. "timed-out": our deadline (the loop sees it),
+      // or, not yet starving, the moment we starve: look again to say so.
+      if (since === 0) since = now();
       park.expected = seq;
+      park.deadline = starving ? deadline : Math.min(deadline, since + STARVE_AFTER_MS);
       yield park;
+      starving = now() - since >= STARVE_AFTER_MS;
     }
   } finally {
-    if (waiting) leaveWaiting(i32);
+    if (waiting) leaveWaiting(i32, starving);
   }
 }
 
@@ -319,7 +401,9 @@ function* writeSlow(i32: Int32Array, me: number, deadline: number, spin: number)
  *   exactly as it was.
  * - **Writer-preferring**: once a writer waits, new readers wait behind it, and the readers
  *   inside finish; a stream of readers cannot starve a writer (a stream of writers can starve
- *   readers). See the fairness note in the module doc.
+ *   readers). Among writers it barges, with a bound: a writer that has waited 1 ms is handed the
+ *   lock by the next release, ahead of newcomers, `tryWrite()` and zero-timeout calls. See the
+ *   fairness note in the module doc.
  * - **Not re-entrant**, and a read lock cannot be upgraded: a thread (or any async task of it)
  *   that holds the lock and asks for it again in a way that must wait — say a reader asking to
  *   write — waits for itself. A `*Sync` call of the thread that holds the write lock would block
@@ -416,7 +500,8 @@ export class RWLock {
   }
 
   /**
-   * Takes the write lock if nobody holds it, without waiting.
+   * Takes the write lock if nobody holds it, without waiting. A lock just released to a
+   * writer that has waited past the fairness bound is reserved for it: not taken here.
    *
    * @returns A guard that releases the write lock, or `undefined`.
    */
@@ -616,6 +701,8 @@ function describeState(i32: Int32Array): string {
     held = `held for writing by ${owner === 0 ? "a thread" : describeThread(owner)}`;
   } else if (readers !== 0) {
     held = `held by ${readers} reader${readers === 1 ? "" : "s"}`;
+  } else if ((state & STARVING) !== 0) {
+    held = "it is free now but reserved for a starving writer";
   } else {
     held = "it is free now";
   }

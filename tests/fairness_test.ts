@@ -4,7 +4,11 @@
  *
  * The race tests pit waiters against hammers that re-take the lock the instant they release it
  * (pure barging starves such a waiter for as long as the hammers run); the state tests drive the
- * word through its hand-off states on one thread, deterministically.
+ * word through its hand-off states on one thread, deterministically. `RWLock`'s writers have the
+ * same hand-off (bit 31 of its STATE; "Fairness" in `src/rwlock.ts`): its state tests and seeded
+ * stress are at the end. Its writer race test passed on the barging RWLock too (two hammers did
+ * not starve the waiter there, whose wake-up usually beat the hammers' slow-path retries), so the
+ * state tests are what fail without the hand-off.
  */
 
 import { test } from "node:test";
@@ -57,11 +61,24 @@ function forgetStarving(slots: Int32Array): void {
   Atomics.sub(slots, WAITERS, 1);
   Atomics.and(slots, VALUE, ~WAITING);
 }
+/** RWLock slots and STATE bits (src/rwlock.ts): S is the lock word's STARVING bit. */
+const RW_STATE = 0;
+const RW_WAIT = 1;
+const RW_BARGE = 6;
+const RW_WRITER = 1 << 16;
+const RW_WAITING_ONE = 1 << 17;
 
-for (const kind of ["Lock", "RLock", "Semaphore"] as const) {
+for (const kind of ["Lock", "RLock", "Semaphore", "RWLock"] as const) {
   for (const mode of ["sync", "async"] as const) {
+    // RWLock: hammers and waiter all take the write lock (writers among themselves).
     test(`${kind}: two hammers that re-take it at once cannot starve a ${mode} waiter`, async () => {
-      const lock = kind === "Lock" ? new Lock() : kind === "RLock" ? new RLock() : new Semaphore(1);
+      const lock = kind === "Lock"
+        ? new Lock()
+        : kind === "RLock"
+        ? new RLock()
+        : kind === "Semaphore"
+        ? new Semaphore(1)
+        : new RWLock();
       const ctl = new SharedArrayBuffer(8);
       const hammers = [0, 1].map(() =>
         spawn<number>("hammer", { kind, handle: lock.handle, ctl, holdUs: 50 }, 30_000, FAIR_OPS)
@@ -87,6 +104,8 @@ for (const kind of ["Lock", "RLock", "Semaphore"] as const) {
       if (lock instanceof Semaphore) {
         assert.equal(lock.value, 1, "every permit is back");
         assert.equal(slotsOf(lock.handle, 6)[STARVE], 0, "nobody left counted as starving");
+      } else if (lock instanceof RWLock) {
+        assert.equal(slotsOf(lock.handle, 1)[RW_STATE], 0, "free, nobody counted, no S left");
       } else assert.equal(lock.locked, false);
     });
   }
@@ -367,3 +386,226 @@ for (const mode of ["sync", "async"] as const) {
     assert.equal(rw.readers, 0);
   });
 }
+
+/** The raw STATE word of an RWLock, and a check that it is back to free with nobody counted. */
+function rwState(rw: RWLock): Int32Array {
+  return slotsOf(rw.handle, 7);
+}
+function rwIdle(rw: RWLock): void {
+  const slots = rwState(rw);
+  assert.equal(Atomics.load(slots, RW_STATE), 0, "free, no writer counted, no S");
+  assert.equal(Atomics.load(slots, RW_WAIT), 0, "no reader counted");
+  assert.equal(Atomics.load(slots, RW_BARGE), 0);
+}
+
+test("RWLock: a writer's release that finds S leaves the lock reserved; writeSync, tryWrite, zero timeouts and readers cannot take it", async () => {
+  const rw = new RWLock();
+  const slots = rwState(rw);
+  const guard = rw.writeSync();
+  // As a starving writer announces itself (one that then dies: nobody takes the hand-off).
+  Atomics.or(slots, RW_STATE, STARVING | RW_WAITING_ONE);
+  guard.release();
+  assert.equal(Atomics.load(slots, RW_STATE), STARVING | RW_WAITING_ONE, "free, S kept: reserved");
+  assert.equal(rw.writeLocked, false, "nobody holds it");
+  assert.equal(rw.tryWrite(), undefined, "tryWrite does not take it");
+  assert.throws(() => rw.writeSync({ timeout: 0 }), /starving writer/, "nor a zero timeout");
+  await assert.rejects(rw.write({ timeout: 0 }), { name: "TimeoutError" });
+  assert.equal(rw.tryRead(), undefined, "a writer is counted: readers wait");
+  assert.match(rw.describe().text, /0 readers/);
+  assert.equal(Atomics.load(slots, RW_STATE), STARVING | RW_WAITING_ONE, "all of that left it");
+  // Its starving writer gone, any writer takes it once it has waited past the bound itself.
+  const t0 = performance.now();
+  const taken = rw.writeSync({ timeout: 5000 });
+  const waited = performance.now() - t0;
+  assert.ok(waited >= STARVE_AFTER_MS * 0.9, `took it only once starving (${waited} ms)`);
+  assert.equal(Atomics.load(slots, RW_STATE), RW_WRITER | RW_WAITING_ONE, "S cleared, w-1");
+  taken.release();
+  assert.equal(Atomics.load(slots, RW_STATE), RW_WAITING_ONE, "plain release: the mark is gone");
+  Atomics.sub(slots, RW_STATE, RW_WAITING_ONE); // the dead announcer
+  rwIdle(rw);
+});
+
+test("RWLock: the last reader out leaves the lock reserved for a starving writer", () => {
+  const rw = new RWLock();
+  const slots = rwState(rw);
+  const a = rw.readSync();
+  const b = rw.readSync();
+  Atomics.or(slots, RW_STATE, STARVING | RW_WAITING_ONE);
+  a.release();
+  b.release();
+  assert.equal(Atomics.load(slots, RW_STATE), STARVING | RW_WAITING_ONE);
+  assert.equal(rw.tryWrite(), undefined);
+  Atomics.and(slots, RW_STATE, 0);
+  rwIdle(rw);
+});
+
+test("RWLock: a starving async writer is handed the lock by a releasing writer, ahead of tryWrite", async () => {
+  const rw = new RWLock();
+  const slots = rwState(rw);
+  const held = rw.writeSync();
+  const waiting = rw.write({ timeout: 5000 });
+  await until(() => (Atomics.load(slots, RW_STATE) & STARVING) !== 0, "the writer starves");
+  held.release();
+  assert.equal(Atomics.load(slots, RW_STATE), STARVING | RW_WAITING_ONE, "handed to it");
+  // The waiter has not run since (its wake-up is still queued): a barger cannot take it.
+  assert.equal(rw.tryWrite(), undefined);
+  const guard = await waiting;
+  assert.equal(Atomics.load(slots, RW_STATE), RW_WRITER, "taken: S and its count cleared");
+  guard.release();
+  rwIdle(rw);
+});
+
+for (const leave of ["times out", "is aborted"] as const) {
+  test(`RWLock: a starving writer that ${leave} before the release takes its S mark with it`, async () => {
+    const rw = new RWLock();
+    const slots = rwState(rw);
+    const held = rw.writeSync();
+    const abort = new AbortController();
+    const waiting = leave === "times out"
+      ? rw.write({ timeout: 300 })
+      : rw.write({ signal: abort.signal });
+    await until(() => (Atomics.load(slots, RW_STATE) & STARVING) !== 0, "the writer starves");
+    if (leave === "times out") await assert.rejects(waiting, { name: "TimeoutError" });
+    else {
+      abort.abort(new Error("stop"));
+      await assert.rejects(waiting, /stop/);
+    }
+    assert.equal(Atomics.load(slots, RW_STATE), RW_WRITER, "uncounted, S gone");
+    held.release();
+    rwIdle(rw);
+  });
+}
+
+test("RWLock: a starving writer aborted after the hand-off passes the lock on: to a waiting writer, then to the readers", async () => {
+  const rw = new RWLock();
+  const slots = rwState(rw);
+  const held = rw.writeSync();
+  const abort = new AbortController();
+  const starving = rw.write({ signal: abort.signal });
+  await until(() => (Atomics.load(slots, RW_STATE) & STARVING) !== 0, "the writer starves");
+  const next = rw.write({ timeout: 5000 });
+  const reader = rw.read({ timeout: 5000 });
+  await until(
+    () =>
+      (Atomics.load(slots, RW_STATE) >>> 17 & 0x3fff) === 2 && Atomics.load(slots, RW_WAIT) === 1,
+    "a second writer and a reader wait",
+  );
+  held.release();
+  assert.equal(Atomics.load(slots, RW_STATE), STARVING | 2 * RW_WAITING_ONE, "handed off");
+  // The starving writer has not run since: abort it now. It clears S and passes the lock on.
+  abort.abort(new Error("stop"));
+  await assert.rejects(starving, /stop/);
+  const w = await next;
+  assert.equal(Atomics.load(slots, RW_STATE) & ~STARVING, RW_WRITER, "the other writer has it");
+  w.release();
+  const r = await reader;
+  assert.equal(rw.readers, 1, "then the reader, once no writer waits");
+  r.release();
+  rwIdle(rw);
+});
+
+test("RWLock: a starving writer aborted after the hand-off, nobody else waiting, frees it for the readers", async () => {
+  const rw = new RWLock();
+  const slots = rwState(rw);
+  const held = rw.writeSync();
+  const abort = new AbortController();
+  const starving = rw.write({ signal: abort.signal });
+  await until(() => (Atomics.load(slots, RW_STATE) & STARVING) !== 0, "the writer starves");
+  const reader = rw.read({ timeout: 5000 });
+  await until(() => Atomics.load(slots, RW_WAIT) === 1, "a reader waits");
+  held.release();
+  assert.equal(Atomics.load(slots, RW_STATE), STARVING | RW_WAITING_ONE);
+  abort.abort(new Error("stop"));
+  await assert.rejects(starving, /stop/);
+  const r = await reader;
+  assert.equal(Atomics.load(slots, RW_STATE), 1, "one reader, no S, nobody counted");
+  r.release();
+  const free = rw.tryWrite();
+  assert.ok(free !== undefined, "free for anyone");
+  free.release();
+  rwIdle(rw);
+});
+
+test("RWLock: sync and async on one thread: a readSync of the thread whose own async write was handed the lock is not held back by S", async () => {
+  const rw = new RWLock();
+  const slots = rwState(rw);
+  const held = rw.writeSync();
+  const waiting = rw.write({ timeout: 5000 });
+  await until(() => (Atomics.load(slots, RW_STATE) & STARVING) !== 0, "the writer starves");
+  held.release();
+  assert.equal(Atomics.load(slots, RW_STATE), STARVING | RW_WAITING_ONE);
+  // Blocking this thread on S would stop the very writer S is reserved for.
+  const t0 = performance.now();
+  const r = rw.readSync({ timeout: 2000 });
+  assert.ok(performance.now() - t0 < 1000, "at once, not after a timeout");
+  r.release();
+  const guard = await waiting;
+  assert.equal(rw.writeLocked, true);
+  guard.release();
+  rwIdle(rw);
+});
+
+test("RWLock: sync and async on one thread: a writeSync of the thread whose own async write was handed the lock takes it once it starves itself", async () => {
+  const rw = new RWLock();
+  const slots = rwState(rw);
+  const held = rw.writeSync();
+  const waiting = rw.write({ timeout: 5000 });
+  await until(() => (Atomics.load(slots, RW_STATE) & STARVING) !== 0, "the writer starves");
+  held.release();
+  assert.equal(Atomics.load(slots, RW_STATE), STARVING | RW_WAITING_ONE);
+  // The async writer cannot run while this thread blocks: any starving writer may take it.
+  const t0 = performance.now();
+  const mine = rw.writeSync({ timeout: 2000 });
+  const waited = performance.now() - t0;
+  assert.ok(waited >= STARVE_AFTER_MS * 0.9 && waited < 1000, `once starving (${waited} ms)`);
+  assert.equal(Atomics.load(slots, RW_STATE), RW_WRITER | RW_WAITING_ONE, "S cleared by the taker");
+  mine.release();
+  const guard = await waiting;
+  guard.release();
+  rwIdle(rw);
+});
+
+test("RWLock: seeded stress across 4 workers — writers starve, time out and are aborted as the lock is handed; readers and writers exclude each other; the counts end at zero", async () => {
+  const seed = Number(
+    (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env
+      .THREADKIT_SEED ?? Math.floor(Math.random() * 2 ** 31),
+  );
+  const rw = new RWLock();
+  const slots = rwState(rw);
+  const stats = new SharedArrayBuffer(32);
+  // Sample STATE meanwhile, to show that the run reached the hand-off mode.
+  let sawStarving = 0;
+  let sawReserved = 0;
+  const sampler = setInterval(() => {
+    const state = Atomics.load(slots, RW_STATE);
+    if ((state & STARVING) !== 0) {
+      sawStarving++;
+      if ((state & (RW_WRITER | 0xffff)) === 0) sawReserved++;
+    }
+  }, 1);
+  try {
+    await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        spawn<boolean>(
+          "rwStress",
+          { handle: rw.handle, stats, seed: seed + i, ms: 1500 },
+          30_000,
+          FAIR_OPS,
+        ).result
+      ),
+    );
+    clearInterval(sampler);
+    const [writers, readers, wrote, read, timedOut, aborted] = new Int32Array(stats);
+    console.log(
+      `seed ${seed}: ${wrote} writes, ${read} reads, ${timedOut} timeouts, ${aborted} aborts; samples with S ${sawStarving}, reserved ${sawReserved}`,
+    );
+    assert.equal(writers, 0);
+    assert.equal(readers, 0);
+    rwIdle(rw);
+    assert.ok(wrote! > 0 && read! > 0);
+  } catch (error) {
+    clearInterval(sampler);
+    console.log(`rwlock stress failed with seed ${seed} (THREADKIT_SEED=${seed} to repeat)`);
+    throw error;
+  }
+});

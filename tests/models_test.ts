@@ -1,6 +1,6 @@
 /**
  * The Promela models in `models/` (lock word with owner death, Condition tickets, Semaphore,
- * queue put/get), checked exhaustively with spin: each real model must verify with no error
+ * queue put/get, RWLock writers), checked exhaustively with spin: each real model must verify with no error
  * (mutual exclusion and the models' other assertions, no invalid end state = no deadlock and no
  * lost wake-up, no non-progress cycle = every run ends), and each deliberately broken variant
  * (`-DMUTANT_...`) must make spin report an error, which shows the checks can fail.
@@ -52,7 +52,7 @@ function skipReason(): string | false {
 
 /** One spin run: a model, its defines, and what spin must find. */
 interface Check {
-  model: "lock_word" | "condition" | "semaphore" | "queue";
+  model: "lock_word" | "condition" | "semaphore" | "queue" | "rwlock";
   /** `-D` defines for spin (a mutant, a workload). */
   defines: string[];
   /** "safety": assertions and end states (-DSAFETY); "progress": non-progress cycles (-DNP, -l). */
@@ -217,6 +217,87 @@ const checks: Check[] = [
     mode: "safety",
     holds: false,
     what: "notify counting the tickets of killed waiters (the code before issue 10)",
+  },
+  // rwlock.pml: three writers (one with a deadline that may also be aborted at a park), or two
+  // and a reader (READER); a writer starves and is handed the lock (S), or none does with
+  // NO_HANDOFF.
+  {
+    model: "rwlock",
+    defines: [],
+    mode: "safety",
+    holds: true,
+    what:
+      "writers with the hand-off: one inside, no barger takes a reserved lock, S implies w > 0, no lost wake-up",
+  },
+  {
+    model: "rwlock",
+    defines: ["NO_HANDOFF"],
+    mode: "safety",
+    holds: true,
+    what: "writers barging as before issue 10: one inside, no lost wake-up",
+  },
+  {
+    model: "rwlock",
+    defines: [],
+    mode: "progress",
+    holds: true,
+    what: "every run ends (no livelock), with the hand-off",
+  },
+  {
+    model: "rwlock",
+    defines: ["READER"],
+    mode: "safety",
+    holds: true,
+    what: "two writers and a reader: readers and writers exclude, the last reader out hands off",
+  },
+  {
+    model: "rwlock",
+    defines: ["READER"],
+    mode: "progress",
+    holds: true,
+    what: "every run ends with the reader (no livelock)",
+  },
+  {
+    model: "rwlock",
+    defines: ["READER", "MUTANT_LEAVE_NO_READERS"],
+    mode: "safety",
+    holds: false,
+    what: "the last waiting writer giving up without letting the readers in",
+  },
+  {
+    model: "rwlock",
+    defines: ["MUTANT_RELEASE_DROPS_S"],
+    mode: "safety",
+    holds: false,
+    what: "a release clearing S with W (a barger takes the handed lock)",
+  },
+  {
+    model: "rwlock",
+    defines: ["MUTANT_ANYONE_TAKES_RESERVED"],
+    mode: "safety",
+    holds: false,
+    what: "a writer that is not starving taking a reserved lock",
+  },
+  {
+    model: "rwlock",
+    defines: ["MUTANT_TAKER_KEEPS_S"],
+    mode: "safety",
+    holds: false,
+    what: "a starving writer taking the lock without clearing S",
+  },
+  {
+    model: "rwlock",
+    defines: ["MUTANT_LEAVER_KEEPS_S"],
+    mode: "safety",
+    holds: false,
+    what: "a starving writer giving up without taking S away (a lock reserved for nobody)",
+  },
+  {
+    model: "rwlock",
+    defines: ["NO_HANDOFF", "MUTANT_NO_PASS_ON"],
+    mode: "safety",
+    holds: false,
+    what: "an aborted writer not passing on the wake-up it consumed",
   },
   // semaphore.pml: two acquirers (one with a deadline) and a releaser, two workloads; waiters
   // set the waiting bit, starve and are handed permits (the hand-off word), or do not starve at

@@ -30,7 +30,7 @@ function view(rw: RWLock): Int32Array {
 
 /** Waiting writers counted in STATE. */
 function waitingWriters(rw: RWLock): number {
-  return Atomics.load(view(rw), STATE) >>> 17;
+  return (Atomics.load(view(rw), STATE) >>> 17) & 0x3fff; // bit 31 is S (see "Fairness")
 }
 
 type Acquired = {
