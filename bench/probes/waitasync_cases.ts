@@ -115,7 +115,36 @@ const driver: Wait = async (i32, expected, stallMs) => {
   }
 };
 
+/**
+ * A 1 ms timeout per wait, as the Lock and Semaphore slow paths park until they would starve
+ * (`STARVE_AFTER_MS`); a timed-out wait simply waits again (the loop re-reads the slot).
+ */
+const raw1ms: Wait = async (i32, expected) => {
+  const r = Atomics.waitAsync(i32, 0, expected, 1);
+  if (r.async) await r.value;
+};
+
+/** A raw wait with a `ms` timeout, re-waiting when it times out. */
+const rawMs = (ms: number): Wait => async (i32, expected) => {
+  const r = Atomics.waitAsync(i32, 0, expected, ms);
+  if (r.async) await r.value;
+};
+
+/** The whole driver with a 1 ms park, re-parking on timeout, as lockSlow's first park does. */
+function* parkShort(i32: Int32Array, expected: number): Parker<boolean> {
+  yield { i32, index: 0, expected, deadline: performance.now() + 1, asyncCount: 1 };
+  return true;
+}
+const driver1ms: Wait = async (i32, expected) => {
+  await runAsync(parkShort(i32, expected), undefined);
+};
+
 export const cases: Case[] = [
+  variant("probe.raw-1ms", "raw waitAsync with a 1 ms timeout (re-waits)", raw1ms),
+  variant("probe.raw-10ms", "raw waitAsync with a 10 ms timeout (re-waits)", rawMs(10)),
+  variant("probe.raw-100ms", "raw waitAsync with a 100 ms timeout (re-waits)", rawMs(100)),
+  variant("probe.raw-1s", "raw waitAsync with a 1 s timeout (re-waits)", rawMs(1000)),
+  variant("probe.runasync-1ms", "runAsync driver, 1 ms park (re-parks)", driver1ms),
   variant("probe.raw-infinite", "raw waitAsync without a timeout", rawInfinite),
   variant("probe.raw-nohold", "raw waitAsync, no keep-alive timer", raw, false),
   variant("probe.timer-per-wait", "raw + setInterval/clearInterval per wait", timerPerWait),
