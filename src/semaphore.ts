@@ -100,6 +100,7 @@ import {
   type Parker,
   runAsync,
   runSync,
+  SOFT_SLACK_MS,
   wake,
 } from "./internal/futex.ts";
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
@@ -371,7 +372,7 @@ function* acquireSlow(
   // Whether we are counted in STARVE's `s`.
   let starving = false;
   try {
-    const park: Park = { i32, index: VALUE, expected: 0, deadline, asyncCount: ASYNC };
+    const park: Park = { i32, index: VALUE, expected: 0, deadline, asyncCount: ASYNC, slack: 0 };
     const watched = { any: false };
     for (;;) {
       // Starving: a handed permit first (the CAS uncounts us), then VALUE like anyone else.
@@ -420,6 +421,9 @@ function* acquireSlow(
       } else {
         park.deadline = Math.min(until, since + STARVE_AFTER_MS);
       }
+      // Our own mark (starve, liveness poll), not the caller's deadline: an async park may end
+      // a little late, sharing the thread's deadline timer (futex.ts, `SOFT_SLACK_MS`).
+      park.slack = park.deadline < deadline ? SOFT_SLACK_MS : 0;
       // "ok": a release, a hand-off (or spurious) — retry. "not-equal": a permit or a hand-off
       // came before we slept — retry. "timed-out": our deadline, a liveness poll or our starving
       // time — the loop decides.

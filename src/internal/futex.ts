@@ -66,7 +66,20 @@ export interface Park {
    * primitive always wakes all (see "Woken but absent" above).
    */
   asyncCount: number;
+  /**
+   * How late, in ms, the async driver may end this park after `deadline` (0 or absent: as
+   * promptly as it can): {@link SOFT_SLACK_MS} for a deadline that is the slow path's own mark
+   * (a starve mark, a liveness poll), never for the caller's timeout. See {@link armDeadlines}.
+   */
+  slack?: number;
 }
+
+/**
+ * The slack of a park whose deadline is a slow path's own mark rather than the caller's timeout
+ * (the lock word's and the semaphore's starve mark, a liveness poll): lets parks share the
+ * firings of the thread's deadline timer (see {@link armDeadlines}); sync waits ignore it.
+ */
+export const SOFT_SLACK_MS = 4;
 
 /** A slow path: yields sleep requests, receives their results, returns the outcome. */
 export type Parker<R> = Generator<Park, R, WaitResult>;
@@ -414,6 +427,8 @@ export function runAsync<R>(
 interface Timed {
   /** The `performance.now()` time the pending park ends at. */
   readonly deadline: number;
+  /** The park's slack: it may end up to this many ms after `deadline`. */
+  readonly slack: number;
   /** Ends the pending park as `"timed-out"`. */
   expire(): void;
 }
@@ -439,19 +454,27 @@ function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
 }
 
 /**
- * Makes sure the deadline timer fires by `deadline`.
+ * Makes sure the deadline timer fires by `latest` (a park's deadline plus its slack).
  *
- * One timer per thread serves every async park: it is re-armed only for a deadline earlier than
- * the armed one, and when it fires it ends the parks that are due and re-arms for the earliest
- * left. Parks whose deadlines come in increasing order (every ping-pong: `now + timeout`, or a
- * lock's `since + STARVE_AFTER_MS`) therefore cost one timer per timeout span, not one per wait.
+ * One timer per thread serves every async park: it is re-armed only for a park that could not
+ * wait for the armed firing, at that park's latest time, and when it fires it ends the parks
+ * that are due and re-arms for the earliest latest time left. Parks whose deadlines come in
+ * increasing order (every ping-pong: `now + timeout`, or a lock's `since + STARVE_AFTER_MS`)
+ * therefore cost one firing per timeout span (plus slack) while waits are pending, not one per
+ * wait.
+ *
+ * Why the slack: a firing is not free even when nothing is due (`bench/probes/timer_cpu.ts`, an
+ * idle event loop running a chain of 1 ms timers: ~90 µs CPU per firing on Bun, ~115 µs on Node,
+ * ~170 µs on Deno, at load ~17). An async Lock ping-pong always has a wait pending whose starve mark is 1 ms away,
+ * so with no slack the timer fired every ~1 ms: `probe.runasync-1ms` (the driver, 1 ms parks)
+ * measured 1.6× and 1.3× `probe.runasync` (20 s parks) on Bun in two runs.
  */
-function armDeadlines(deadline: number): void {
-  if (deadline >= timerAt) return;
+function armDeadlines(latest: number): void {
+  if (latest >= timerAt) return;
   if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
-  timerAt = deadline;
+  timerAt = latest;
   // Never early: a due check below re-arms for what is left, so at least 1 ms.
-  deadlineTimer = setTimeout(onDeadlines, Math.max(1, Math.ceil(deadline - now())));
+  deadlineTimer = setTimeout(onDeadlines, Math.max(1, Math.ceil(latest - now())));
   unrefTimer(deadlineTimer);
 }
 
@@ -464,7 +487,7 @@ function onDeadlines(): void {
   let next = Infinity;
   for (const run of timed) {
     if (run.deadline <= t) due.push(run);
-    else if (run.deadline < next) next = run.deadline;
+    else if (run.deadline + run.slack < next) next = run.deadline + run.slack;
   }
   // An expiring park may park again at once: it re-arms through `armDeadlines` itself.
   for (const run of due) {
@@ -516,6 +539,8 @@ class AsyncRun<R> implements Timed {
   #onAbort: (() => void) | undefined;
   /** The pending park's deadline (in {@link timed} while finite and pending). */
   deadline = Infinity;
+  /** The pending park's slack (see {@link Park.slack}). */
+  slack = 0;
 
   /**
    * Takes over `slow`, suspended at `park`: with `waiting`, the promise of the `waitAsync` it
@@ -542,7 +567,7 @@ class AsyncRun<R> implements Timed {
     }
     if (waiting !== undefined) {
       this.#await(park, waiting);
-      this.#time(park.deadline);
+      this.#time(park);
     } else {
       this.#park(park);
     }
@@ -557,11 +582,13 @@ class AsyncRun<R> implements Timed {
   }
 
   /** Waits for the pending park's deadline on the thread's deadline timer. */
-  #time(deadline: number): void {
+  #time(park: Park): void {
+    const { deadline } = park;
     this.deadline = deadline;
     if (deadline === Infinity) return;
+    this.slack = park.slack ?? 0;
     timed.add(this);
-    armDeadlines(deadline);
+    armDeadlines(deadline + this.slack);
   }
 
   #untime(): void {
@@ -622,7 +649,7 @@ class AsyncRun<R> implements Timed {
           physical.i32 === park.i32 && physical.index === park.index &&
           physical.asyncCount === park.asyncCount
         ) {
-          return this.#time(park.deadline);
+          return this.#time(park);
         }
         this.#leave();
       }
@@ -634,7 +661,7 @@ class AsyncRun<R> implements Timed {
       const result = Atomics.waitAsync(i32, park.index, park.expected);
       if (result.async) {
         this.#await(park, result.value);
-        return this.#time(park.deadline);
+        return this.#time(park);
       }
       if (asyncCount >= 0) Atomics.sub(i32, asyncCount, 1);
       answer = result.value;

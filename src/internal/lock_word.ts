@@ -78,7 +78,16 @@
  * @module
  */
 
-import { Aborted, canBlock, now, type Park, type Parker, runSync, wake } from "./futex.ts";
+import {
+  Aborted,
+  canBlock,
+  now,
+  type Park,
+  type Parker,
+  runSync,
+  SOFT_SLACK_MS,
+  wake,
+} from "./futex.ts";
 import { LIFE_ENDED, lifeOf } from "./ident.ts";
 import { noteRelease } from "./diagnostics.ts";
 
@@ -153,7 +162,7 @@ export function* lockSlow(
   // When we first parked (0: not yet); we starve once STARVE_AFTER_MS has passed since.
   let since = 0;
   let starving = false;
-  const park: Park = { i32, index: at, expected: 0, deadline, asyncCount: at + 1 };
+  const park: Park = { i32, index: at, expected: 0, deadline, asyncCount: at + 1, slack: 0 };
   try {
     for (;;) {
       // Free: grab it (barging; a starving waiter barges too).
@@ -231,6 +240,9 @@ export function* lockSlow(
       park.expected = state;
       const until = parkUntil(deadline, true, t);
       park.deadline = starving ? until : Math.min(until, since + STARVE_AFTER_MS);
+      // Our own mark (starve, liveness poll), not the caller's deadline: an async park may end
+      // a little late, sharing the thread's deadline timer (futex.ts, `SOFT_SLACK_MS`).
+      park.slack = park.deadline < deadline ? SOFT_SLACK_MS : 0;
       // "ok": a release (or a spurious wake) — re-read. "not-equal": it changed before we slept —
       // re-read. "timed-out": our deadline, a liveness poll or our starving time — re-read; the
       // loop decides.
