@@ -49,6 +49,9 @@
  * permit handed for another's lack looks at VALUE for that other (`rescue`), since it skipped
  * the look its count promised (see the STARVE invariant).
  *
+ * As for the lock word, an async waiter's starve mark may be noticed up to `SOFT_SLACK_MS` late
+ * (its thread's deadline timer is shared; see `futex.ts`).
+ *
  * The price on the uncontended release is one load (STARVE, before its CAS: a permit must go
  * to the starving waiters *instead* of VALUE, or a barger could take it first); the acquire
  * fast paths are unchanged. Handed permits are not in VALUE: `value` and the ceiling check of

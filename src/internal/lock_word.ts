@@ -51,6 +51,11 @@
  * into a free one (waking all), so a hand-off is never left to nobody; only a starving waiter
  * that dies can leave one, and the next waiter takes it once it starves in turn.
  *
+ * An async waiter's starve mark (and liveness poll) is served by its thread's deadline timer,
+ * which may end such a park up to `SOFT_SLACK_MS` (4 ms) late so that parks share its firings
+ * (`futex.ts`, `armDeadlines`): an async waiter starves after 1-5 ms of waiting, a sync one
+ * after 1 ms.
+ *
  * Why the trade-off is right: under contention the barging lock serves the running thread, which
  * is what makes it fast, and the bound costs nothing until a waiter has already waited 1 ms,
  * thousands of fast-path acquisitions. A hand-off then costs a wake-all and a context switch,
