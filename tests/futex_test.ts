@@ -149,6 +149,29 @@ test("runAsync: a park after a timeout on the same slot reuses the registration 
   assert.equal(pendingAsyncWaits(), 0);
 });
 
+test("runAsync: a deadline past setTimeout's range arms the deadline timer once, not every ms", async () => {
+  const i32 = new Int32Array(new SharedArrayBuffer(8));
+  const g = globalThis as unknown as { setTimeout: (...args: unknown[]) => unknown };
+  const setTimeout = g.setTimeout;
+  let timers = 0;
+  g.setTimeout = (...args: unknown[]) => {
+    if (args[0] !== undefined && (args[1] as number) > 2 ** 31 - 1) timers = Infinity;
+    timers++;
+    return setTimeout.apply(globalThis, args);
+  };
+  let pending: Promise<WaitResult>;
+  try {
+    pending = runAsync(parkOnce(i32, 0, performance.now() + 1e12, 1), undefined);
+    await sleep(50);
+  } finally {
+    g.setTimeout = setTimeout;
+  }
+  Atomics.notify(i32, 0);
+  assert.equal(await pending, "ok");
+  // sleep() itself arms one timer; a delay past 2^31-1 ms would fire at once, again and again.
+  assert.ok(timers <= 3, `armed ${timers} timers in 50 ms`);
+});
+
 test("wake wakes `count` waiters, or all of them while an async waiter is counted", async () => {
   const i32 = new Int32Array(new SharedArrayBuffer(8));
   // Uncounted async waits (asyncCount -1): wake(…, 1, -1) wakes exactly one.

@@ -433,6 +433,9 @@ interface Timed {
   expire(): void;
 }
 
+/** The largest delay `setTimeout` honours (2^31 - 1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** This thread's pending async parks that have a finite deadline. */
 const timed = new Set<Timed>();
 /** When this thread's deadline timer fires (`Infinity`: none armed). */
@@ -473,8 +476,10 @@ function armDeadlines(latest: number): void {
   if (latest >= timerAt) return;
   if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
   timerAt = latest;
-  // Never early: a due check below re-arms for what is left, so at least 1 ms.
-  deadlineTimer = setTimeout(onDeadlines, Math.max(1, Math.ceil(latest - now())));
+  // Never early: a due check below re-arms for what is left, so at least 1 ms; and at most the
+  // largest delay timers take (a longer one fires at once): the firing re-arms for the rest.
+  const delay = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(latest - now())));
+  deadlineTimer = setTimeout(onDeadlines, delay);
   unrefTimer(deadlineTimer);
 }
 
