@@ -83,6 +83,7 @@ import {
   type Parker,
   runAsync,
   runSync,
+  SOFT_SLACK_MS,
   type WaitResult,
   wakeAll,
 } from "./internal/futex.ts";
@@ -374,6 +375,7 @@ export class Condition {
         // `Lock` another thread released while it blocks, leaves it owed. The poll bounds that
         // to OWNER_POLL_MS; it never decides anything, ADMIT does.
         park.deadline = parkUntil(deadline, true, now());
+        park.slack = park.deadline < deadline ? SOFT_SLACK_MS : 0; // a poll may run late
         // "ok": a notify of our slot (ours or a congruent ticket's) — re-check.
         // "not-equal": a notify came before we slept — re-check. "timed-out": the deadline or a
         // poll — re-check.

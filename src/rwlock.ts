@@ -94,6 +94,7 @@ import {
   type Parker,
   runAsync,
   runSync,
+  SOFT_SLACK_MS,
   wake,
   wakeAll,
 } from "./internal/futex.ts";
@@ -383,6 +384,9 @@ function* writeSlow(i32: Int32Array, me: number, deadline: number, spin: number)
       if (since === 0) since = now();
       park.expected = seq;
       park.deadline = starving ? deadline : Math.min(deadline, since + STARVE_AFTER_MS);
+      // Our own starve mark, not the caller's deadline: an async park may end up to
+      // SOFT_SLACK_MS late, sharing its thread's deadline timer (futex.ts), as the lock word's.
+      park.slack = park.deadline < deadline ? SOFT_SLACK_MS : 0;
       yield park;
       starving = now() - since >= STARVE_AFTER_MS;
     }

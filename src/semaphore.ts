@@ -79,6 +79,9 @@
  * permit handed for another's lack looks at VALUE for that other (`rescue`), since it skipped
  * the look its count promised (see the STARVE invariant).
  *
+ * As for the lock word, an async waiter's starve mark may be noticed up to `SOFT_SLACK_MS` late
+ * (its thread's deadline timer is shared; see `futex.ts`).
+ *
  * The release fast path does not look at STARVE: it runs only when its CAS finds no WAITING, and
  * a starving waiter is in the slow path, so it set WAITING before its last look at VALUE (the
  * STARVE invariant holds through the VALUE one), except in a last leaver's window between its
@@ -138,6 +141,7 @@ import {
   type Parker,
   runAsync,
   runSync,
+  SOFT_SLACK_MS,
   wake,
 } from "./internal/futex.ts";
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
@@ -414,7 +418,14 @@ function* acquireSlow(
   let starving = false;
   try {
     // We sleep on VALUE while it is WAITING with no permit.
-    const park: Park = { i32, index: VALUE, expected: WAITING, deadline, asyncCount: ASYNC };
+    const park: Park = {
+      i32,
+      index: VALUE,
+      expected: WAITING,
+      deadline,
+      asyncCount: ASYNC,
+      slack: 0,
+    };
     const watched = { any: false };
     for (;;) {
       // Set WAITING before this turn's looks at VALUE and STARVE (see "The waiting bit"): a
@@ -466,6 +477,9 @@ function* acquireSlow(
       } else {
         park.deadline = Math.min(until, since + STARVE_AFTER_MS);
       }
+      // Our own mark (starve, liveness poll), not the caller's deadline: an async park may end
+      // a little late, sharing the thread's deadline timer (futex.ts, `SOFT_SLACK_MS`).
+      park.slack = park.deadline < deadline ? SOFT_SLACK_MS : 0;
       // "ok": a release, a hand-off, a last leaver's wake (or spurious) — retry. "not-equal": a
       // permit, a hand-off or a last leaver's clear of WAITING came before we slept — retry.
       // "timed-out": our deadline, a liveness poll or our starving time — the loop decides.

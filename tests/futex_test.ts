@@ -94,6 +94,84 @@ test("runAsync on abort closes the slow path (finally runs) and rejects with sig
   assert.equal(wakeAll(i32, 0), 0, "no stale registration is left on the slot");
 });
 
+test("runAsync: a run that ends after its park timed out leaves no registration behind", async () => {
+  const i32 = new Int32Array(new SharedArrayBuffer(8));
+  const t = await timed(() => runAsync(parkOnce(i32, 0, deadlineAfter(30), 1), undefined));
+  assert.equal(t.value, "timed-out");
+  assertTimedOut(t.elapsed, 30, "runAsync");
+  assert.equal(pendingAsyncWaits(), 0);
+  // The physical wait (registered without a timeout) was woken by the run as it ended.
+  await until(() => i32[1] === 0, "the left wait settles and uncounts itself");
+  assert.equal(wakeAll(i32, 0), 0, "no stale registration is left on the slot");
+});
+
+/** Parks on `i32[0]` until `shortMs`, then again on the same slot until woken; logs answers. */
+function* parkTwice(i32: Int32Array, shortMs: number, log: string[]): Parker<string> {
+  const park: Park = {
+    i32,
+    index: 0,
+    expected: 0,
+    deadline: deadlineAfter(shortMs),
+    asyncCount: 1,
+  };
+  log.push(yield park);
+  park.deadline = deadlineAfter(10_000);
+  log.push(yield park);
+  return "done";
+}
+
+test("runAsync: a park after a timeout on the same slot reuses the registration and is woken", async () => {
+  const buffer = new SharedArrayBuffer(8);
+  const i32 = new Int32Array(buffer);
+  const log: string[] = [];
+  const waitAsync = Atomics.waitAsync;
+  let registered = 0;
+  (Atomics as { waitAsync: unknown }).waitAsync = (...args: Parameters<typeof waitAsync>) => {
+    registered++;
+    return waitAsync(...args);
+  };
+  let pending: Promise<string>;
+  try {
+    pending = runAsync(parkTwice(i32, 20, log), undefined);
+    await until(() => log.length === 1, "the first park times out");
+  } finally {
+    (Atomics as { waitAsync: unknown }).waitAsync = waitAsync;
+  }
+  assert.deepEqual(log, ["timed-out"]);
+  assert.equal(registered, 1, "the second park registered nothing new");
+  assert.equal(i32[1], 1, "still counted once");
+  // Only a notify ends the second park (the value stays 0).
+  const notifier = spawn<number>("notifyLater", { buffer, index: 0, value: 0, delayMs: 20 });
+  assert.equal(await pending, "done");
+  assert.deepEqual(log, ["timed-out", "ok"]);
+  assert.equal(await notifier.result, 1, "one registration was woken");
+  assert.equal(i32[1], 0);
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("runAsync: a deadline past setTimeout's range arms the deadline timer once, not every ms", async () => {
+  const i32 = new Int32Array(new SharedArrayBuffer(8));
+  const g = globalThis as unknown as { setTimeout: (...args: unknown[]) => unknown };
+  const setTimeout = g.setTimeout;
+  let timers = 0;
+  g.setTimeout = (...args: unknown[]) => {
+    if (args[0] !== undefined && (args[1] as number) > 2 ** 31 - 1) timers = Infinity;
+    timers++;
+    return setTimeout.apply(globalThis, args);
+  };
+  let pending: Promise<WaitResult>;
+  try {
+    pending = runAsync(parkOnce(i32, 0, performance.now() + 1e12, 1), undefined);
+    await sleep(50);
+  } finally {
+    g.setTimeout = setTimeout;
+  }
+  Atomics.notify(i32, 0);
+  assert.equal(await pending, "ok");
+  // sleep() itself arms one timer; a delay past 2^31-1 ms would fire at once, again and again.
+  assert.ok(timers <= 3, `armed ${timers} timers in 50 ms`);
+});
+
 test("wake wakes `count` waiters, or all of them while an async waiter is counted", async () => {
   const i32 = new Int32Array(new SharedArrayBuffer(8));
   // Uncounted async waits (asyncCount -1): wake(…, 1, -1) wakes exactly one.

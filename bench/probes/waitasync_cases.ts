@@ -115,7 +115,36 @@ const driver: Wait = async (i32, expected, stallMs) => {
   }
 };
 
+/**
+ * A 1 ms timeout per wait, as the Lock and Semaphore slow paths park until they would starve
+ * (`STARVE_AFTER_MS`); a timed-out wait simply waits again (the loop re-reads the slot).
+ */
+const raw1ms: Wait = async (i32, expected) => {
+  const r = Atomics.waitAsync(i32, 0, expected, 1);
+  if (r.async) await r.value;
+};
+
+/** A raw wait with a `ms` timeout, re-waiting when it times out. */
+const rawMs = (ms: number): Wait => async (i32, expected) => {
+  const r = Atomics.waitAsync(i32, 0, expected, ms);
+  if (r.async) await r.value;
+};
+
+/** The whole driver with a 1 ms park, re-parking on timeout, as lockSlow's first park does. */
+function* parkShort(i32: Int32Array, expected: number): Parker<boolean> {
+  yield { i32, index: 0, expected, deadline: performance.now() + 1, asyncCount: 1 };
+  return true;
+}
+const driver1ms: Wait = async (i32, expected) => {
+  await runAsync(parkShort(i32, expected), undefined);
+};
+
 export const cases: Case[] = [
+  variant("probe.raw-1ms", "raw waitAsync with a 1 ms timeout (re-waits)", raw1ms),
+  variant("probe.raw-10ms", "raw waitAsync with a 10 ms timeout (re-waits)", rawMs(10)),
+  variant("probe.raw-100ms", "raw waitAsync with a 100 ms timeout (re-waits)", rawMs(100)),
+  variant("probe.raw-1s", "raw waitAsync with a 1 s timeout (re-waits)", rawMs(1000)),
+  variant("probe.runasync-1ms", "runAsync driver, 1 ms park (re-parks)", driver1ms),
   variant("probe.raw-infinite", "raw waitAsync without a timeout", rawInfinite),
   variant("probe.raw-nohold", "raw waitAsync, no keep-alive timer", raw, false),
   variant("probe.timer-per-wait", "raw + setInterval/clearInterval per wait", timerPerWait),
@@ -166,10 +195,11 @@ cases.push({
 });
 
 /**
- * Before → after in one run: the Lock, Semaphore and Event async ping-pongs of a second copy of
- * threadkit (its `mod.ts` URL in the `TK_BEFORE` environment variable, e.g. an older commit
- * unpacked with `git archive <commit> mod.ts src package.json | tar -x -C /tmp/before`), beside
- * the same rows of this tree; `TK_ALT` adds a third copy. Rows without a copy are skipped.
+ * Before → after in one run: the Lock, Semaphore and Event async ping-pongs (Condition and Queue
+ * below) of a second copy of threadkit (its `mod.ts` URL in the `TK_BEFORE` environment variable,
+ * e.g. an older commit unpacked with `git archive <commit> mod.ts src package.json | tar -x -C
+ * /tmp/before`), beside the same rows of this tree; `TK_ALT` adds a third copy. Rows without a
+ * copy are skipped.
  */
 const env = (name: string): string | undefined => {
   const g = globalThis as any;
@@ -248,8 +278,78 @@ function copyPingPong(kind: "Lock" | "Semaphore" | "Event", which: string): Case
     },
   };
 }
+/**
+ * The Condition and Queue async ping-pongs of `async_handoff_bench.ts`, per library copy: the turn
+ * under the condition's lock with `notify()` and `await wait()`; `putNowait` and `await get()`
+ * on two `Queue(0)`s with `float64Codec`.
+ */
+function copyCondQueue(kind: "Condition" | "Queue", which: string): Case {
+  const url = copies[which];
+  return {
+    kind: "threads",
+    name: `probe.${kind.toLowerCase()}-${which}`,
+    title: `${kind} async ping-pong, ${which}`,
+    role: "subject",
+    group: "handoff",
+    unit: "ns/round trip",
+    workers: 2,
+    skip: () => (url === undefined ? `no copy for ${which}` : undefined),
+    async setup() {
+      const mod = await import(url!);
+      const input = kind === "Condition"
+        ? { url, cond: new mod.Condition(new mod.Lock()).handle, turn: new SharedArrayBuffer(4) }
+        : {
+          url,
+          ping: new mod.Queue(0, { codec: mod.float64Codec }).handle,
+          pong: new mod.Queue(0, { codec: mod.float64Codec }).handle,
+        };
+      return [{ input }, { input }];
+    },
+    async body(input, { index, stallMs }) {
+      const mod = await import(input.url);
+      const b = { timeout: stallMs };
+      const ok = (v: boolean) => {
+        if (!v) throw new StallError("probe: timed out");
+      };
+      if (kind === "Queue") {
+        const ping = mod.Queue.from(input.ping, { codec: mod.float64Codec });
+        const pong = mod.Queue.from(input.pong, { codec: mod.float64Codec });
+        if (index === 0) {
+          return async (n) => {
+            for (let i = 0; i < n; i++) {
+              ping.putNowait(i);
+              ok((await pong.get(b)) === i);
+            }
+          };
+        }
+        return async (n) => {
+          for (let i = 0; i < n; i++) pong.putNowait(await ping.get(b));
+        };
+      }
+      const cond = mod.Condition.from(input.cond);
+      const turn = new Int32Array(input.turn);
+      const mine = index;
+      const waitTurn = async () => {
+        while (turn[0] !== mine) ok(await cond.wait(b));
+      };
+      return async (n) => {
+        for (let i = 0; i < n; i++) {
+          ok(await cond.acquire(b));
+          if (mine === 1) await waitTurn();
+          turn[0] = 1 - mine;
+          cond.notify();
+          if (mine === 0) await waitTurn();
+          cond.release();
+        }
+      };
+    },
+  };
+}
 for (const kind of ["Lock", "Semaphore", "Event"] as const) {
   for (const which of Object.keys(copies)) cases.push(copyPingPong(kind, which));
+}
+for (const kind of ["Condition", "Queue"] as const) {
+  for (const which of Object.keys(copies)) cases.push(copyCondQueue(kind, which));
 }
 
 /**

@@ -27,6 +27,15 @@
  *   added), the keep-alive reference is dropped and the promise rejects with `signal.reason`. The
  *   physical wait stays registered and counted in the async-waiter slot until a wake or its own
  *   timeout settles it, so the next wake of that slot still reaches every real waiter.
+ * - **Timer per timeout.** A finite timeout given to `Atomics.waitAsync` makes the runtime schedule
+ *   a timer for that one wait, which fires (cancelled or not) once its time comes, even if the
+ *   wait was notified long before. The Lock and Semaphore slow paths park for at most
+ *   `STARVE_AFTER_MS` (1 ms), so a ping-pong left one such timer per wait firing 1 ms later:
+ *   Bun 2.2×, Node 1.2× the raw floor (see {@link runAsync} for the measurements). So the async
+ *   driver registers every physical wait *without* a timeout and keeps the deadlines itself, on
+ *   one timer per thread ({@link armDeadlines}); a logical wait that times out leaves its
+ *   physical wait registered, to be reused by the next park on the same slot or settled by a
+ *   wake of the slot when the run ends (see {@link AsyncRun}).
  * - **Forbidden blocking.** `Atomics.wait` throws on a browser's main thread; {@link assertCanBlock}
  *   turns that into a `TypeError` naming the async form, detected once per thread.
  * - **No `waitAsync`.** Where `Atomics.waitAsync` is missing, async waits poll the slot with
@@ -57,7 +66,20 @@ export interface Park {
    * primitive always wakes all (see "Woken but absent" above).
    */
   asyncCount: number;
+  /**
+   * How late, in ms, the async driver may end this park after `deadline` (0 or absent: as
+   * promptly as it can): {@link SOFT_SLACK_MS} for a deadline that is the slow path's own mark
+   * (a starve mark, a liveness poll), never for the caller's timeout. See {@link armDeadlines}.
+   */
+  slack?: number;
 }
+
+/**
+ * The slack of a park whose deadline is a slow path's own mark rather than the caller's timeout
+ * (the lock word's and the semaphore's starve mark, a liveness poll): lets parks share the
+ * firings of the thread's deadline timer (see {@link armDeadlines}); sync waits ignore it.
+ */
+export const SOFT_SLACK_MS = 4;
 
 /** A slow path: yields sleep requests, receives their results, returns the outcome. */
 export type Parker<R> = Generator<Park, R, WaitResult>;
@@ -412,6 +434,14 @@ export class Aborted {
  * `waitAsync` 3.9, 3.0, 2.2 µs). What is left over raw is the generator, the promise and the
  * deadline; a finite timeout itself costs the runtime ~1 µs per wait (raw without one: 2.8, 2.0,
  * 1.8 µs), which only a shared deadline timer could save.
+ *
+ * Physical waits carry no timeout (issue 9; see "Timer per timeout" above). Two workers
+ * ping-pong with raw `waitAsync`, `bench/probes/waitasync.ts` (7 runs × 100 ms, round-robin, 2
+ * CPUs at load 2.5-5.6), ratio to `floor.waitasync` (whose waits carry a 20 s timeout), two runs
+ * each: a 1 ms timeout per wait Bun 2.25×/2.35×, Node 1.20×/1.29×, Deno 0.90×; 10 ms Bun
+ * 1.84×/1.92×, Node 1.16×/1.45×; no timeout at all Bun 0.90×/0.86×, Node 0.83×/0.83×. The
+ * Lock and Semaphore ping-pongs (whose slow paths park 1 ms at most) measured Bun 2.25×/2.42×,
+ * Node 1.34×/1.55× in the same runs, Event (20 s) 0.92× and 1.04×.
  */
 export function runAsync<R>(
   slow: Parker<R>,
@@ -441,22 +471,124 @@ export function runAsync<R>(
     // registration is seen by waitAsync as "not-equal".
     const { i32, asyncCount } = park;
     if (asyncCount >= 0) Atomics.add(i32, asyncCount, 1);
-    const result = Atomics.waitAsync(i32, park.index, park.expected, remaining);
+    // No timeout: the run keeps the deadline (see "Timer per timeout").
+    const result = Atomics.waitAsync(i32, park.index, park.expected);
     if (result.async) return new AsyncRun(slow, signal, abortMode, park, result.value).promise;
     if (asyncCount >= 0) Atomics.sub(i32, asyncCount, 1);
     answer = result.value;
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Deadlines of async waits
+
+/** A logical async wait with a finite deadline, ended by {@link armDeadlines}' timer. */
+interface Timed {
+  /** The `performance.now()` time the pending park ends at. */
+  readonly deadline: number;
+  /** The park's slack: it may end up to this many ms after `deadline`. */
+  readonly slack: number;
+  /** Ends the pending park as `"timed-out"`. */
+  expire(): void;
+}
+
+/** The largest delay `setTimeout` honours (2^31 - 1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** This thread's pending async parks that have a finite deadline. */
+const timed = new Set<Timed>();
+/** When this thread's deadline timer fires (`Infinity`: none armed). */
+let timerAt = Infinity;
+let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+
 /**
- * One run of a slow path that had to wait: its promise, keep-alive and abort listener, from its
- * first pending physical wait until it settles.
- *
- * Invariant: `pendingAsync` counts this run (the keep-alive is held) exactly while `finished` is
- * false; every physical `waitAsync` registered with a count in `asyncCount` is uncounted once,
- * when it settles, whether or not the logical wait has moved on.
+ * Lets a timer fire without keeping the thread alive (the keep-alive does that while any async
+ * wait is pending, so a timer left armed after the last wait holds nothing).
  */
-class AsyncRun<R> {
+function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
+  const t = timer as { unref?: () => unknown };
+  if (typeof t.unref === "function") {
+    t.unref();
+    return;
+  }
+  const deno = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
+  if (typeof deno?.unrefTimer === "function") deno.unrefTimer(timer as unknown as number);
+}
+
+/**
+ * Makes sure the deadline timer fires by `latest` (a park's deadline plus its slack).
+ *
+ * One timer per thread serves every async park: it is re-armed only for a park that could not
+ * wait for the armed firing, at that park's latest time, and when it fires it ends the parks
+ * that are due and re-arms for the earliest latest time left. Parks whose deadlines come in
+ * increasing order (every ping-pong: `now + timeout`, or a lock's `since + STARVE_AFTER_MS`)
+ * therefore cost one firing per timeout span (plus slack) while waits are pending, not one per
+ * wait.
+ *
+ * Why the slack: a firing is not free even when nothing is due (`bench/probes/timer_cpu.ts`, an
+ * idle event loop running a chain of 1 ms timers: ~90 µs CPU per firing on Bun, ~115 µs on Node,
+ * ~170 µs on Deno, at load ~17). An async Lock ping-pong always has a wait pending whose starve mark is 1 ms away,
+ * so with no slack the timer fired every ~1 ms: `probe.runasync-1ms` (the driver, 1 ms parks)
+ * measured 1.6× and 1.3× `probe.runasync` (20 s parks) on Bun in two runs.
+ */
+function armDeadlines(latest: number): void {
+  if (latest >= timerAt) return;
+  if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
+  timerAt = latest;
+  // Never early: a due check below re-arms for what is left, so at least 1 ms; and at most the
+  // largest delay timers take (a longer one fires at once): the firing re-arms for the rest.
+  const delay = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(latest - now())));
+  deadlineTimer = setTimeout(onDeadlines, delay);
+  unrefTimer(deadlineTimer);
+}
+
+/** The deadline timer: ends every due park, then re-arms for the earliest one left. */
+function onDeadlines(): void {
+  deadlineTimer = undefined;
+  timerAt = Infinity;
+  const t = now();
+  const due: Timed[] = [];
+  let next = Infinity;
+  for (const run of timed) {
+    if (run.deadline <= t) due.push(run);
+    else if (run.deadline + run.slack < next) next = run.deadline + run.slack;
+  }
+  // An expiring park may park again at once: it re-arms through `armDeadlines` itself.
+  for (const run of due) {
+    timed.delete(run);
+    run.expire();
+  }
+  if (next !== Infinity) armDeadlines(next);
+}
+
+/**
+ * A physical `Atomics.waitAsync` (registered without a timeout) and the slot it was counted in.
+ */
+interface Physical {
+  i32: Int32Array;
+  index: number;
+  asyncCount: number;
+}
+
+/**
+ * One run of a slow path that had to wait: its promise, keep-alive, abort listener and
+ * deadline, from its first pending physical wait until it settles.
+ *
+ * Invariants:
+ * - `pendingAsync` counts this run (the keep-alive is held) exactly while `finished` is false.
+ * - Every physical `waitAsync` registered with a count in `asyncCount` is uncounted once, when
+ *   it settles, whether or not the logical wait has moved on.
+ * - At most one physical wait of the run is *current* (`#physical`); a current one is settled
+ *   by a wake of its slot or, when the run leaves it (a park on another slot, the end of the
+ *   run, an abort), by a wake of every waiter of that slot the run sends itself (spurious
+ *   wake-ups are part of every slow path's contract). So no registration outlives its run.
+ * - A park that times out ({@link armDeadlines}) leaves its physical wait current, and the
+ *   next park on the same slot reuses it instead of registering another: a registration made
+ *   before the slow path's last read of the word is woken by every wake that follows a change
+ *   after that read, which is all a new one would be woken by (a registration already woken,
+ *   its reaction not yet run, answers `"ok"`: a spurious wake-up).
+ */
+class AsyncRun<R> implements Timed {
   readonly promise: Promise<R>;
   #resolve!: (value: R) => void;
   #reject!: (error: unknown) => void;
@@ -464,11 +596,15 @@ class AsyncRun<R> {
   #signal: AbortSignal | undefined;
   #abortMode: AbortMode;
   #finished = false;
-  /** Identifies the pending park; a result for an older one is stale and ignored. */
+  /** Identifies the pending poll (fallback); a result for an older one is stale and ignored. */
   #parkId = 0;
-  /** The request of the pending physical `Atomics.waitAsync`, if any. */
-  #pendingPark: Park | undefined;
+  /** The current physical wait, if any (see the invariants). */
+  #physical: Physical | undefined;
   #onAbort: (() => void) | undefined;
+  /** The pending park's deadline (in {@link timed} while finite and pending). */
+  deadline = Infinity;
+  /** The pending park's slack (see {@link Park.slack}). */
+  slack = 0;
 
   /**
    * Takes over `slow`, suspended at `park`: with `waiting`, the promise of the `waitAsync` it
@@ -493,14 +629,52 @@ class AsyncRun<R> {
       this.#onAbort = () => this.#abort();
       signal.addEventListener("abort", this.#onAbort, { once: true });
     }
-    if (waiting !== undefined) this.#await(park, waiting);
-    else this.#park(park);
+    if (waiting !== undefined) {
+      this.#await(park, waiting);
+      this.#time(park);
+    } else {
+      this.#park(park);
+    }
   }
 
   #finish(): void {
     this.#finished = true;
+    this.#untime();
+    this.#leave();
     releaseAlive();
     if (this.#onAbort !== undefined) this.#signal!.removeEventListener("abort", this.#onAbort);
+  }
+
+  /** Waits for the pending park's deadline on the thread's deadline timer. */
+  #time(park: Park): void {
+    const { deadline } = park;
+    this.deadline = deadline;
+    if (deadline === Infinity) return;
+    this.slack = park.slack ?? 0;
+    timed.add(this);
+    armDeadlines(deadline + this.slack);
+  }
+
+  #untime(): void {
+    if (this.deadline !== Infinity) timed.delete(this);
+    this.deadline = Infinity;
+  }
+
+  /** The deadline timer: the pending park timed out. Its physical wait stays current. */
+  expire(): void {
+    this.deadline = Infinity;
+    if (!this.#finished) this.#drive("timed-out");
+  }
+
+  /**
+   * Leaves the current physical wait: wakes every waiter of its slot, so that it settles now
+   * (and is uncounted by its reaction) instead of lingering until some later wake.
+   */
+  #leave(): void {
+    const physical = this.#physical;
+    if (physical === undefined) return;
+    this.#physical = undefined;
+    Atomics.notify(physical.i32, physical.index);
   }
 
   /** Resumes the slow path with `answer` (or throws `thrown` into it) and drives it on. */
@@ -532,12 +706,28 @@ class AsyncRun<R> {
         continue;
       }
       if (deferred.indexes.length !== 0) flushWakes(); // owed wakes first, as in parkSync
+      const physical = this.#physical;
+      if (physical !== undefined) {
+        // A timed-out park's physical wait is still registered: the same slot reuses it (see
+        // the invariants); another slot leaves it.
+        if (
+          physical.i32 === park.i32 && physical.index === park.index &&
+          physical.asyncCount === park.asyncCount
+        ) {
+          return this.#time(park);
+        }
+        this.#leave();
+      }
       if (!hasWaitAsync || forcePolling) return this.#park(park);
-      // Counted before registering, as in runAsync (see "Woken but absent").
+      // Counted before registering, as in runAsync (see "Woken but absent"); no timeout (see
+      // "Timer per timeout").
       const { i32, asyncCount } = park;
       if (asyncCount >= 0) Atomics.add(i32, asyncCount, 1);
-      const result = Atomics.waitAsync(i32, park.index, park.expected, remaining);
-      if (result.async) return this.#await(park, result.value);
+      const result = Atomics.waitAsync(i32, park.index, park.expected);
+      if (result.async) {
+        this.#await(park, result.value);
+        return this.#time(park);
+      }
       if (asyncCount >= 0) Atomics.sub(i32, asyncCount, 1);
       answer = result.value;
     }
@@ -545,15 +735,16 @@ class AsyncRun<R> {
 
   /** Follows a registered physical wait: one reaction uncounts it and resumes the slow path. */
   #await(park: Park, waiting: Promise<WaitResult>): void {
-    const id = ++this.#parkId;
-    this.#pendingPark = park;
-    // Read now: the slow path may reuse `park` for a later request once this one is stale.
-    const { i32, asyncCount } = park;
+    // Read now: the slow path may reuse `park` for a later request.
+    const physical: Physical = { i32: park.i32, index: park.index, asyncCount: park.asyncCount };
+    this.#physical = physical;
     waiting.then((result) => {
       // Uncount only when the physical wait has settled, even if the logical wait was aborted.
-      if (asyncCount >= 0) Atomics.sub(i32, asyncCount, 1);
-      if (this.#finished || id !== this.#parkId) return;
-      this.#pendingPark = undefined;
+      if (physical.asyncCount >= 0) Atomics.sub(physical.i32, physical.asyncCount, 1);
+      // Left (another slot, the end of the run, an abort): nobody waits on it any more.
+      if (this.#physical !== physical) return;
+      this.#physical = undefined;
+      this.#untime();
       this.#drive(result);
     });
   }
@@ -561,7 +752,6 @@ class AsyncRun<R> {
   /** The polling fallback for `park` (no `waitAsync`, or forced). */
   #park(park: Park): void {
     const id = ++this.#parkId;
-    this.#pendingPark = undefined;
     poll(
       park.i32,
       park.index,
@@ -576,13 +766,12 @@ class AsyncRun<R> {
   #abort(): void {
     if (this.#finished) return;
     this.#parkId++;
+    this.#untime();
     // Settle the physical wait we leave behind at once, so that it leaves no trace: a wake of
     // every waiter of its slot (the others re-check and sleep again; spurious wake-ups are part
     // of every slow path's contract). Without it the stale registration stays counted in the
     // async-waiter slot, and in memory, until some later wake of that slot.
-    const pending = this.#pendingPark;
-    if (pending !== undefined) Atomics.notify(pending.i32, pending.index);
-    this.#pendingPark = undefined;
+    this.#leave();
     const reason = this.#signal!.reason;
     if (this.#abortMode === "throw") {
       this.#drive(undefined, new Aborted(reason));

@@ -53,6 +53,11 @@
  * into a free one (waking all), so a hand-off is never left to nobody; only a starving waiter
  * that dies can leave one, and the next waiter takes it once it starves in turn.
  *
+ * An async waiter's starve mark (and liveness poll) is served by its thread's deadline timer,
+ * which may end such a park up to `SOFT_SLACK_MS` (4 ms) late so that parks share its firings
+ * (`futex.ts`, `armDeadlines`): an async waiter starves after 1-5 ms of waiting, a sync one
+ * after 1 ms.
+ *
  * Why the trade-off is right: under contention the barging lock serves the running thread, which
  * is what makes it fast, and the bound costs nothing until a waiter has already waited 1 ms,
  * thousands of fast-path acquisitions. A hand-off then costs a wake-all and a context switch,
@@ -88,6 +93,7 @@ import {
   type Park,
   type Parker,
   runSync,
+  SOFT_SLACK_MS,
   wake,
 } from "./futex.ts";
 import { LIFE_ENDED, lifeOf } from "./ident.ts";
@@ -164,7 +170,7 @@ export function* lockSlow(
   // When we first parked (0: not yet); we starve once STARVE_AFTER_MS has passed since.
   let since = 0;
   let starving = false;
-  const park: Park = { i32, index: at, expected: 0, deadline, asyncCount: at + 1 };
+  const park: Park = { i32, index: at, expected: 0, deadline, asyncCount: at + 1, slack: 0 };
   try {
     for (;;) {
       // Free: grab it (barging; a starving waiter barges too).
@@ -242,6 +248,9 @@ export function* lockSlow(
       park.expected = state;
       const until = parkUntil(deadline, true, t);
       park.deadline = starving ? until : Math.min(until, since + STARVE_AFTER_MS);
+      // Our own mark (starve, liveness poll), not the caller's deadline: an async park may end
+      // a little late, sharing the thread's deadline timer (futex.ts, `SOFT_SLACK_MS`).
+      park.slack = park.deadline < deadline ? SOFT_SLACK_MS : 0;
       // "ok": a release (or a spurious wake) — re-read. "not-equal": it changed before we slept —
       // re-read. "timed-out": our deadline, a liveness poll or our starving time — re-read; the
       // loop decides.
