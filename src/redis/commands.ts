@@ -193,15 +193,14 @@ function nodeCommands(client: NodeRedisLike): Commands {
   const blockers = new BlockingPool(client, false);
   return {
     cluster: false,
-    async evalScript(script, keys, args, binary) {
+    evalScript(script, keys, args, binary) {
       const target = binary ? binaryClient : client;
       const rest = [String(keys.length), ...keys, ...argsOf(args)];
-      try {
-        return await target.sendCommand(["EVALSHA", shaOf(script), ...rest]);
-      } catch (error) {
+      // Not async: one promise fewer per script on the hot paths.
+      return target.sendCommand(["EVALSHA", shaOf(script), ...rest]).catch((error) => {
         if (!isNoScript(error)) throw error;
-        return await target.sendCommand(["EVAL", script, ...rest]);
-      }
+        return target.sendCommand(["EVAL", script, ...rest]);
+      });
     },
     subscribe: (channel, listener) => subscriber.add(channel, listener),
     listen: (channel, listener) => subscriber.listen(channel, listener),
@@ -217,15 +216,15 @@ function clusterCommands(client: NodeRedisLike): Commands {
   const blockers = new BlockingPool(client, true);
   return {
     cluster: true,
-    async evalScript(script, keys, args, binary) {
+    evalScript(script, keys, args, binary) {
       const target = binary ? binaryClient : client;
       const rest = [String(keys.length), ...keys, ...argsOf(args)];
-      try {
-        return await target.sendCommand(keys[0], false, ["EVALSHA", shaOf(script), ...rest]);
-      } catch (error) {
-        if (!isNoScript(error)) throw error;
-        return await target.sendCommand(keys[0], false, ["EVAL", script, ...rest]);
-      }
+      return target.sendCommand(keys[0], false, ["EVALSHA", shaOf(script), ...rest]).catch(
+        (error) => {
+          if (!isNoScript(error)) throw error;
+          return target.sendCommand(keys[0], false, ["EVAL", script, ...rest]);
+        },
+      );
     },
     subscribe: (channel, listener) => subscriber.add(channel, listener),
     listen: (channel, listener) => subscriber.listen(channel, listener),
