@@ -18,7 +18,8 @@
  *
  * Life of an item: XADD -> XREADGROUP by a consumer (the GET script, or a blocking read; now in
  * the group's pending list, its idle time reset every lease/3 by the taker's process) -> XACK +
- * XDEL by `taskDone()`'s script. An item idle past the lease (its taker died) is claimed by a
+ * XDEL by the script that carries `taskDone()`'s acknowledgement (ACK_TAKE with the taker's next
+ * get, else TASK_DONE). An item idle past the lease (its taker died) is claimed by a
  * later `get`'s script (XAUTOCLAIM; each Queue object runs it at least every lease/3 while it
  * gets) and delivered again.
  * Invariants: every entry of the stream is either not yet delivered or pending (acknowledging
@@ -204,7 +205,7 @@ return 1`;
  * Acknowledges an item. KEYS: stream; ARGV: id roomChannel. Returns 1 if it was pending.
  * The last acknowledgement (the stream empty: nothing unfinished) wakes `join()`.
  * Measured against the version that also kept an unfinished counter in the meta hash (HINCRBY):
- * see `Queue.taskDone`.
+ * see `Queue.get`.
  */
 const TASK_DONE = `
 if redis.call('XACK', KEYS[1], 'g', ARGV[1]) == 0 then return 0 end
