@@ -240,8 +240,8 @@ function clusterCommands(client: NodeRedisLike): Commands {
  * early, instead of a new timer per restart. `fn` runs `ms` after the last `start()`, unless
  * `stop()` came after it.
  *
- * Measured (client CPU of a consumer's `get` + `taskDone`, `node bench/redis/queue_ab.ts`):
- * see `Queue.get`.
+ * Not measured alone: its share is inside the client CPU per item of `Queue.get`'s figures
+ * (`node bench/redis/queue_ab.ts`) and per pair of `Lock.acquire`'s (`bench/redis/lock_ab.ts`).
  */
 export class Countdown {
   readonly #ms: number;
