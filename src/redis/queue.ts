@@ -561,7 +561,8 @@ export class Queue<T = unknown> {
    * ratio to raw 1 → 1 2.66, 1.54, 1.78× → 2.85, 1.04, 1.45× (median 1.78 → 1.45); 4 → 4 5.33,
    * 3.24, 1.61× → 3.41, 1.33, 1.35× (median 3.24 → 1.35); CPU per item (/proc, medians) server
    * 80 → 60 µs and clients 227 → 160 µs (1 → 1; raw: 40 and 173), 4 → 4 server 107 → 87 µs,
-   * clients 587 → 427 µs (raw: 53 and 240).
+   * clients 587 → 427 µs (raw: 53 and 240). A second run, 3 rounds of 3,000 items (load 12–15):
+   * 1 → 1 1.90, 1.86, 1.95× → 1.58, 1.10, 1.45×; 4 → 4 2.33, 1.36, 1.62× → 1.68, 1.22, 1.39×.
    *
    * @param options `timeout` in ms (`0` tries once), `signal`, `lease` of this item.
    * @throws {QueueEmptyError} (rejects) Still empty when `timeout` ran out.
