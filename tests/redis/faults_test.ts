@@ -64,9 +64,9 @@ redisTest(
       try {
         await until(
           async () => {
-            const meta = await fault.hGetAll("threadkit:{fq}:meta");
-            // Every stream entry is waiting or taken-not-acknowledged: none left, none pending.
-            return Number(meta.unfinished ?? 1) === 0 &&
+            // Every stream entry is waiting or taken-not-acknowledged (the unfinished count):
+            // none left.
+            return (await fault.exists("threadkit:{fq}:stream")) === 1 &&
               (await fault.xLen("threadkit:{fq}:stream")) === 0;
           },
           30_000,

@@ -208,3 +208,37 @@ redisTest("redis Lock: an idle blocked waiter sends about one command per lease/
     }
   });
 });
+
+redisTest(
+  "redis Lock: a hold is renewed with the lock's own lease and with a per-call lease; release stops it",
+  async () => {
+    await withServer(async (_server, c) => {
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const other = new Lock(c, "renewed", { lease: 60_000 });
+      // The lock's own lease (its object's restartable renewal countdown), two holds in a row.
+      const own = new Lock(c, "renewed", { lease: 400 });
+      for (let hold = 0; hold < 2; hold++) {
+        assert.equal(await own.acquire(), true);
+        const fence = own.fence;
+        await sleep(1_200);
+        assert.equal(await other.tryAcquire(), false, `hold ${hold} renewed past 3 leases`);
+        assert.equal(own.fence, fence);
+        await own.release();
+      }
+      // A per-call lease other than the lock's (a renewal of its own).
+      const percall = new Lock(c, "renewed", { lease: 60_000 });
+      assert.equal(await percall.acquire({ lease: 400 }), true);
+      await sleep(1_200);
+      assert.equal(await other.tryAcquire(), false, "per-call lease renewed");
+      await percall.release();
+      // Released: nothing renews it any more (a fresh acquire gets it at once).
+      assert.equal(await other.tryAcquire(), true);
+      await other.release();
+      // A hold whose renewal stopped because the object released is not extended later.
+      assert.equal(await own.acquire(), true);
+      await own.release();
+      await sleep(600);
+      assert.equal(await c.exists("threadkit:{renewed}:owner"), 0);
+    });
+  },
+);

@@ -183,3 +183,114 @@ redisTest(
     });
   },
 );
+
+/** Names of the consumers of a queue's group (RESP2 arrays or RESP3 maps). */
+async function consumersOf(c: Awaited<ReturnType<typeof connect>>, name: string) {
+  const reply = await c.sendCommand([
+    "XINFO",
+    "CONSUMERS",
+    `threadkit:{${name}}:stream`,
+    "g",
+  ]) as unknown[];
+  return reply.map((e) =>
+    String(
+      Array.isArray(e)
+        ? e[e.indexOf("name") + 1]
+        : e instanceof Map
+        ? e.get("name")
+        : (e as { name: string }).name,
+    )
+  ).sort();
+}
+
+redisTest(
+  "redis Queue: an unbounded queue's plain-XADD puts are refused after shutdown, recreate the queue after destroy, and count for join",
+  async () => {
+    await withServer(async (_server, c) => {
+      const q = new Queue<number>(c, "fast");
+      await q.put(1); // the PUT script: checks, creates the group
+      await c.sendCommand(["CONFIG", "RESETSTAT"]);
+      await q.put(2);
+      await q.put(3);
+      const stats = String(await c.sendCommand(["INFO", "commandstats"]));
+      assert.match(stats, /cmdstat_xadd:calls=2,/);
+      assert.doesNotMatch(stats, /cmdstat_evalsha/, "the later puts run no script");
+      assert.equal(await q.qsize(), 3);
+      assert.equal(await q.join({ timeout: 50 }), false);
+      const joining = q.join({ timeout: 5_000 });
+      for (const want of [1, 2, 3]) {
+        assert.equal(await q.get({ timeout: 2_000 }), want);
+        await q.taskDone();
+      }
+      assert.equal(await joining, true, "the last acknowledgement wakes join");
+      assert.equal(await q.join({ timeout: 1_000 }), true);
+      // Shutdown by another object: the plain XADD is refused by the server.
+      await q.put(4);
+      await new Queue(c, "fast").shutdown();
+      await assert.rejects(q.put(5), QueueShutDownError);
+      assert.equal(await q.get({ timeout: 2_000 }), 4, "items put before shutdown drain");
+      await q.taskDone();
+      await assert.rejects(q.get({ timeout: 2_000 }), QueueShutDownError);
+      // After destroy the primed object's put finds no stream and runs the script again.
+      await q.destroy();
+      const again = new Queue<number>(c, "fast");
+      await again.put(6);
+      await again.put(7);
+      assert.equal(await c.get("threadkit:{fast}:kind"), "Queue");
+      assert.equal(await q.get({ timeout: 2_000 }), 6);
+      await q.taskDone();
+      // ... and the script refuses another kind living under the name by then (`again` is
+      // primed: its put tries the plain XADD first, which finds no stream).
+      await q.destroy();
+      await c.set("threadkit:{fast}:kind", "Lock");
+      await assert.rejects(again.put(8), TypeError);
+      assert.equal(await c.exists("threadkit:{fast}:stream"), 0, "nothing written");
+    });
+  },
+);
+
+redisTest(
+  "redis Queue: consumers that stopped reading with nothing pending leave the group, one with items pending stays until they are claimed",
+  async () => {
+    await withServer(async (_server, c) => {
+      const lease = 300;
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const q = new Queue<number>(c, "sweep", { lease });
+      for (const n of [0, 1, 2]) await q.put(n);
+      const stream = "threadkit:{sweep}:stream";
+      // "ghost" takes item 0 and dies (never acknowledges, never renews); "idle1" never reads.
+      await c.sendCommand([
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "ghost",
+        "COUNT",
+        "1",
+        "STREAMS",
+        stream,
+        ">",
+      ]);
+      await c.sendCommand(["XGROUP", "CREATECONSUMER", stream, "g", "idle1"]);
+      // A Queue object that took an item, acknowledged it, and stopped.
+      const old = new Queue<number>(c, "sweep", { lease });
+      assert.equal(await old.get({ timeout: 2_000 }), 1);
+      await old.taskDone();
+      assert.deepEqual(await consumersOf(c, "sweep"), [old.holderId, "ghost", "idle1"].sort());
+      await sleep(lease * 1.5);
+      // q's get sweeps: idle1 and old go; ghost has an item pending and stays; then q claims it.
+      assert.equal(await q.get({ timeout: 2_000 }), 0, "the dead consumer's item is redelivered");
+      assert.deepEqual(await consumersOf(c, "sweep"), ["ghost", q.holderId].sort());
+      await q.taskDone();
+      await sleep(lease * 1.5);
+      assert.equal(await q.get({ timeout: 2_000 }), 2);
+      assert.deepEqual(await consumersOf(c, "sweep"), [q.holderId], "ghost left once it had none");
+      await q.taskDone();
+      assert.equal(await q.join({ timeout: 1_000 }), true);
+      // A removed consumer that reads again is simply created again.
+      await q.put(3);
+      assert.equal(await old.get({ timeout: 2_000 }), 3);
+      await old.taskDone();
+      assert.equal(await old.join({ timeout: 1_000 }), true);
+    });
+  },
+);

@@ -1,0 +1,190 @@
+/**
+ * A/B of the Redis Queue (and Lock) against another tree of threadkit, side by side in one run:
+ * the same benchmark child processes as the Redis section (`child.ts`), one set from this tree and
+ * one from `OLD` (e.g. `git archive <commit> | tar -x -C /tmp/old` and a `node_modules` symlink),
+ * against one private redis-server, round-robin: old Queue, new Queue, raw LPUSH/BRPOP, for
+ * 1 → 1 and 4 → 4, `ROUNDS` times. Prints per round the ns per item, the ratio to raw, and the
+ * server commands per item (INFO commandstats; EVALSHA counts once plus each command it runs) and
+ * the CPU time per item of the server and of the client processes (/proc, Linux), which a loaded
+ * machine disturbs far less than the elapsed time.
+ *
+ *   node bench/redis/queue_ab.ts /tmp/old [ROUNDS=3] [ITEMS=1200]
+ *
+ * @module
+ */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createClient } from "redis";
+
+const [oldTree, roundsArg, itemsArg] = process.argv.slice(2);
+if (oldTree === undefined) throw new Error("usage: queue_ab.ts OLD_TREE [ROUNDS] [ITEMS]");
+const ROUNDS = Number(roundsArg ?? 3);
+const ITEMS = Number(itemsArg ?? 1_200);
+const now = () => Number(process.hrtime.bigint());
+/** CPU time (user + system) of a process so far, in µs, from /proc (Linux; clock ticks of 10 ms). */
+const cpuOf = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+};
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+class Child {
+  readonly process: ChildProcess;
+  readonly #lines: any[] = [];
+  readonly #waiters: Array<(line: any) => void> = [];
+  constructor(file: string, url: string) {
+    this.process = spawn(process.execPath, [file, url], { stdio: ["pipe", "pipe", "inherit"] });
+    createInterface({ input: this.process.stdout! }).on("line", (line) => {
+      if (!line.startsWith("{")) return;
+      const value = JSON.parse(line);
+      const waiter = this.#waiters.shift();
+      if (waiter !== undefined) waiter(value);
+      else this.#lines.push(value);
+    });
+  }
+  next(): Promise<any> {
+    const line = this.#lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("child: no answer in 180 s")), 180_000);
+      this.#waiters.push((v) => {
+        clearTimeout(timer);
+        resolve(v);
+      });
+    });
+  }
+  async result(): Promise<any> {
+    const line = await this.next();
+    if (line.ok === false) throw new Error(line.error);
+    return line.value;
+  }
+  send(command: Record<string, unknown>): void {
+    this.process.stdin!.write(JSON.stringify(command) + "\n");
+  }
+}
+
+const port = await new Promise<number>((resolve) => {
+  const s = createServer().listen(0, "127.0.0.1", () => {
+    const a = s.address();
+    s.close(() => resolve(typeof a === "object" && a !== null ? a.port : 0));
+  });
+});
+const dir = mkdtempSync(join(tmpdir(), "threadkit-queue-ab-"));
+const server = spawn("redis-server", [
+  "--port",
+  String(port),
+  "--bind",
+  "127.0.0.1",
+  "--dir",
+  dir,
+  "--save",
+  "",
+  "--appendonly",
+  "no",
+], { stdio: "ignore" });
+const url = `redis://127.0.0.1:${port}`;
+await sleep(300);
+const c = await createClient({ url }).on("error", () => {}).connect();
+const newFile = fileURLToPath(new URL("./child.ts", import.meta.url));
+const oldFile = join(oldTree, "bench/redis/child.ts");
+const sets = {
+  old: Array.from({ length: 8 }, () => new Child(oldFile, url)),
+  new: Array.from({ length: 8 }, () => new Child(newFile, url)),
+};
+await Promise.all([...sets.old, ...sets.new].map((ch) => ch.next()));
+
+async function commandsPerItem(items: number): Promise<string> {
+  const info = String(await c.sendCommand(["INFO", "commandstats"]));
+  const parts: string[] = [];
+  let total = 0;
+  for (const m of info.matchAll(/cmdstat_([\w|]+):calls=(\d+)/g)) {
+    if (m[1] === "config" || m[1] === "info") continue;
+    total += Number(m[2]);
+    parts.push(`${m[1]} ${(Number(m[2]) / items).toFixed(2)}`);
+  }
+  return `${(total / items).toFixed(2)} (${parts.join(", ")})`;
+}
+
+let serial = 0;
+const results: Record<string, number[]> = {};
+try {
+  for (const [p, cons] of [[1, 1], [4, 4]] as const) {
+    for (let round = -1; round < ROUNDS; round++) {
+      const line: string[] = [];
+      const cpuLine: string[] = [];
+      const times: Record<string, number> = {};
+      for (const variant of ["old", "new", "raw"] as const) {
+        const children = variant === "raw" ? sets.new : sets[variant];
+        const impl = variant === "raw" ? "raw" : "threadkit";
+        const name = `ab-${variant}-${serial++}`;
+        const consumers = children.slice(0, cons);
+        const producers = children.slice(cons, cons + p);
+        for (const ch of consumers) ch.send({ cmd: "consume", impl, name });
+        for (const ch of consumers) await ch.next();
+        const per = Math.floor((round < 0 ? ITEMS / 4 : ITEMS) / p);
+        await c.sendCommand(["CONFIG", "RESETSTAT"]);
+        const pids = [server.pid!, ...consumers, ...producers].map((ch) =>
+          typeof ch === "number" ? ch : ch.process.pid!
+        );
+        const cpu0 = pids.map(cpuOf);
+        const t0 = now();
+        producers.forEach((ch, i) =>
+          ch.send({ cmd: "produce", impl, name, from: i * per, count: per })
+        );
+        await Promise.all(producers.map((ch) => ch.result()));
+        for (let i = 0; i < cons; i++) {
+          producers[0]!.send({ cmd: "produce", impl, name, from: -1, count: 1 });
+          await producers[0]!.result();
+        }
+        const done = await Promise.all(consumers.map((ch) => ch.result()));
+        const count = done.reduce((s, r) => s + r.count, 0);
+        const last = Math.max(...done.map((r) => r.last));
+        if (count !== per * p) throw new Error(`${variant}: ${count} of ${per * p}`);
+        times[variant] = (last - t0) / count;
+        const cpu = pids.map((pid, i) => cpuOf(pid) - cpu0[i]!);
+        const clients = cpu.slice(1).reduce((a, b) => a + b, 0);
+        const consuming = cpu.slice(1, 1 + cons).reduce((a, b) => a + b, 0);
+        cpuLine.push(
+          `${variant} cpu µs/item server ${(cpu[0]! / count).toFixed(1)} clients ${
+            (clients / count).toFixed(1)
+          } (consumers ${(consuming / count).toFixed(1)})`,
+        );
+        if (round >= 0) {
+          (results[`${p}->${cons} ${variant} server cpu µs/item`] ??= []).push(cpu[0]! / count);
+          (results[`${p}->${cons} ${variant} client cpu µs/item`] ??= []).push(clients / count);
+        }
+        const cmds = await commandsPerItem(count);
+        if (round === 0) console.log(`  ${p}->${cons} ${variant} commands/item: ${cmds}`);
+      }
+      if (round < 0) continue;
+      for (const v of ["old", "new"]) {
+        const ratio = times[v]! / times.raw!;
+        (results[`${p}->${cons} ${v}`] ??= []).push(ratio);
+        line.push(`${v} ${(times[v]! / 1e3).toFixed(1)} µs ×${ratio.toFixed(2)}`);
+      }
+      console.log(
+        `${p}->${cons} round ${round}: raw ${(times.raw! / 1e3).toFixed(1)} µs; ${
+          line.join("; ")
+        }\n    ${cpuLine.join("; ")}`,
+      );
+    }
+  }
+  for (const [k, v] of Object.entries(results)) {
+    const s = [...v].sort((a, b) => a - b);
+    console.log(
+      `${k}: median ${s[s.length >> 1]!.toFixed(2)} (${v.map((x) => x.toFixed(2)).join(", ")})`,
+    );
+  }
+} finally {
+  for (const ch of [...sets.old, ...sets.new]) ch.process.kill("SIGKILL");
+  await c.close().catch(() => {});
+  server.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+}
+process.exit(0);
