@@ -5,6 +5,8 @@
  * against one private redis-server, round-robin: old Queue, new Queue, raw LPUSH/BRPOP, for
  * 1 → 1 and 4 → 4, `ROUNDS` times. Prints per round the ns per item, the ratio to raw, and the
  * server commands per item (INFO commandstats; EVALSHA counts once plus each command it runs) and
+ * the server's socket reads per item (INFO stats total_reads_processed: about the round trips,
+ * as commands a client issues in one tick go in one write), and
  * the CPU time per item of the server and of the client processes (/proc, Linux), which a loaded
  * machine disturbs far less than the elapsed time.
  *
@@ -108,7 +110,13 @@ async function commandsPerItem(items: number): Promise<string> {
     total += Number(m[2]);
     parts.push(`${m[1]} ${(Number(m[2]) / items).toFixed(2)}`);
   }
-  return `${(total / items).toFixed(2)} (${parts.join(", ")})`;
+  // Socket reads the server processed (INFO stats, Redis >= 6): one per write a client makes
+  // (commands issued in one tick go in one write), so about the round trips per item.
+  const stats = String(await c.sendCommand(["INFO", "stats"]));
+  const reads = Number(/total_reads_processed:(\d+)/.exec(stats)?.[1] ?? NaN);
+  return `${(total / items).toFixed(2)}, socket reads ${(reads / items).toFixed(2)} (${
+    parts.join(", ")
+  })`;
 }
 
 let serial = 0;

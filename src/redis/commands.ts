@@ -61,12 +61,18 @@ export interface Commands {
    * own, taken from a pool of duplicates of the client (a blocked connection can serve nothing
    * else). `unblock()` ends the wait early with CLIENT UNBLOCK (the reply is then as if it had
    * timed out); it may be called at any time, also after the reply came.
+   *
+   * `before`: a command (not blocking; e.g. an EVALSHA) sent on the same connection in the same
+   * write just ahead of the blocking one, so the server applies it first and both cost one round
+   * trip; `ahead` is its reply (a failure of it does not fail `reply`). A NOSCRIPT is not retried:
+   * the caller resends through `evalScript`.
    */
   blocking(
     key: string,
     args: readonly (string | number | Uint8Array)[],
     binary: boolean,
-  ): { reply: Promise<unknown>; unblock(): void };
+    before?: readonly (string | number | Uint8Array)[],
+  ): { reply: Promise<unknown>; unblock(): void; ahead: Promise<unknown> | undefined };
 }
 
 /** The members of a node-redis client (or cluster client) the adapter uses. */
@@ -205,7 +211,7 @@ function nodeCommands(client: NodeRedisLike): Commands {
     subscribe: (channel, listener) => subscriber.add(channel, listener),
     listen: (channel, listener) => subscriber.listen(channel, listener),
     command: (_key, args, binary) => (binary ? binaryClient : client).sendCommand(argsOf(args)),
-    blocking: (key, args, binary) => blockers.run(key, args, binary),
+    blocking: (key, args, binary, before) => blockers.run(key, args, binary, before),
   };
 }
 
@@ -230,7 +236,7 @@ function clusterCommands(client: NodeRedisLike): Commands {
     listen: (channel, listener) => subscriber.listen(channel, listener),
     command: (key, args, binary) =>
       (binary ? binaryClient : client).sendCommand(key, false, argsOf(args)),
-    blocking: (key, args, binary) => blockers.run(key, args, binary),
+    blocking: (key, args, binary, before) => blockers.run(key, args, binary, before),
   };
 }
 
@@ -349,7 +355,8 @@ class BlockingPool {
     key: string,
     args: readonly (string | number | Uint8Array)[],
     binary: boolean,
-  ): { reply: Promise<unknown>; unblock(): void } {
+    before?: readonly (string | number | Uint8Array)[],
+  ): { reply: Promise<unknown>; unblock(): void; ahead: Promise<unknown> | undefined } {
     const blocker = this.#free.pop() ?? this.#open();
     blocker.idle.stop();
     let settled = false;
@@ -365,12 +372,20 @@ class BlockingPool {
         blocker.ids.set(key, asked);
         asked.catch(() => blocker.ids.get(key) === asked && blocker.ids.delete(key));
       }
+      // Issued in the same tick as the blocking command: node-redis writes both in one write,
+      // in this order, and the server applies `before` first.
+      const ahead = before === undefined
+        ? undefined
+        : this.#send(blocker.client, key, argsOf(before));
       return {
         id,
+        ahead,
         reply: this.#send(binary ? blocker.binary : blocker.client, key, argsOf(args)),
       };
     });
     const reply = started.then((s) => s.reply);
+    const ahead = before === undefined ? undefined : started.then((s) => s.ahead);
+    ahead?.catch(() => {});
     const settle = (ok: boolean) => {
       settled = true;
       if (--this.#inFlight === 0) this.#keepAlive!.unref();
@@ -395,7 +410,7 @@ class BlockingPool {
         if (!settled) blocker.ids.delete(key);
       }).catch(() => {});
     };
-    return { reply, unblock };
+    return { reply, unblock, ahead };
   }
 }
 

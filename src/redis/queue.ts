@@ -19,7 +19,7 @@
  * Life of an item: XADD -> XREADGROUP by a consumer (the GET script, or a blocking read; now in
  * the group's pending list, its idle time reset every lease/3 by the taker's process) -> XACK +
  * XDEL by the script that carries `taskDone()`'s acknowledgement (ACK_TAKE with the taker's next
- * get, else TASK_DONE). An item idle past the lease (its taker died) is claimed by a
+ * get, or ACK pipelined ahead of that get's blocking read, else ACK on its own). An item idle past the lease (its taker died) is claimed by a
  * later `get`'s script (XAUTOCLAIM; each Queue object runs it at least every lease/3 while it
  * gets) and delivered again.
  * Invariants: every entry of the stream is either not yet delivered or pending (acknowledging
@@ -66,7 +66,7 @@ import {
   waitOptionsOf,
 } from "./internal.ts";
 import { setImmediate } from "node:timers";
-import { Countdown, LINGER_MS } from "./commands.ts";
+import { Countdown, LINGER_MS, shaOf } from "./commands.ts";
 
 /** Checks the stored maxsize against the opener's (ARGV[2]). */
 const MAXSIZE_CHECK = `local stored = redis.call('HGET', KEYS[2], 'maxsize')
@@ -162,7 +162,7 @@ return {0}`;
 
 /**
  * A consumer's acknowledgements and its next take in one script (see `Queue.get`): acknowledges
- * (XACK + XDEL, as TASK_DONE) each id, then takes the next new item if there is one (no claim:
+ * (XACK + XDEL, as ACK) each id, then takes the next new item if there is one (no claim:
  * that is the GET script's, at least every lease/3). A stream that is gone (destroyed, a
  * restarted server) answers "none" and the get's blocking read reports it.
  * KEYS: stream; ARGV: consumer roomChannel bounded id...; {1, id, item} taken, {0} none.
@@ -202,16 +202,23 @@ redis.call('XDEL', KEYS[2], ARGV[1])
 return 1`;
 
 /**
- * Acknowledges an item. KEYS: stream; ARGV: id roomChannel. Returns 1 if it was pending.
- * The last acknowledgement (the stream empty: nothing unfinished) wakes `join()`.
+ * Acknowledges items: XACK + XDEL of each id (as ACK_TAKE), and the last acknowledgement (the
+ * stream empty: nothing unfinished) wakes `join()`. KEYS: stream; ARGV: roomChannel id...
+ * Returns how many were pending. Sent on its own (`taskDone()`'s acknowledgements no get took
+ * along), or pipelined ahead of a get's blocking read (see `Queue.get`).
  * Measured against the version that also kept an unfinished counter in the meta hash (HINCRBY):
  * see `Queue.get`.
  */
-const TASK_DONE = `
-if redis.call('XACK', KEYS[1], 'g', ARGV[1]) == 0 then return 0 end
-redis.call('XDEL', KEYS[1], ARGV[1])
-if redis.call('XLEN', KEYS[1]) == 0 then redis.call('SPUBLISH', ARGV[2], 'j') end
-return 1`;
+const ACK = `
+local acked = 0
+for i = 2, #ARGV do
+  if redis.call('XACK', KEYS[1], 'g', ARGV[i]) == 1 then
+    redis.call('XDEL', KEYS[1], ARGV[i])
+    acked = acked + 1
+  end
+end
+if acked > 0 and redis.call('XLEN', KEYS[1]) == 0 then redis.call('SPUBLISH', ARGV[1], 'j') end
+return acked`;
 
 /** Resets the idle time of this consumer's items. KEYS: stream; ARGV: consumer id... */
 const RENEW = `
@@ -376,13 +383,20 @@ export class Queue<T = unknown> {
   #primed = false;
   /** Ids `taskDone()` acknowledged and has not sent yet (see `taskDone`), oldest first. */
   readonly #acks: string[] = [];
-  /** Sends the acknowledgements no get took along, through the client. */
+  /**
+   * This object's last take came from its blocking read and that read waited for it (its reply
+   * did not come in the same batch as the ACK's pipelined ahead of it): the stream had been
+   * drained to this object, so the next get's acknowledgements go pipelined ahead of its
+   * blocking read, not through ACK_TAKE (see `get`). Only a choice between two paths of one
+   * round trip each: no semantics depend on it.
+   */
+  #caughtUp = false;
+  /** Sends the acknowledgements no get took along, through the client (one ACK script). */
   readonly #flushAcks = (): void => {
     if (this.#acks.length === 0) return;
     const k = this.#keys;
-    for (const id of this.#acks.splice(0)) {
-      run(this.#commands, TASK_DONE, [k.stream], [id, k.room], "mark a task done").catch(() => {});
-    }
+    run(this.#commands, ACK, [k.stream], [k.room, ...this.#acks.splice(0)], "mark a task done")
+      .catch(() => {});
   };
 
   /**
@@ -540,10 +554,14 @@ export class Queue<T = unknown> {
    * unblocks it, or lease/3 passed since this object last ran it (so a dead consumer's items
    * are claimed even while new ones keep coming). A later `get` of the same object goes straight
    * to the blocking read while its watch of the wake channel, opened before its last script ran,
-   * is still attached; if `taskDone()` left acknowledgements, it first runs the ACK_TAKE script
-   * (acknowledge them, take a waiting item if any): one command per item while items wait, the
-   * blocking read after it when none does. The GET script also removes from the group, at most
-   * once a lease, the consumers that have had nothing pending and read nothing for a lease.
+   * is still attached. If `taskDone()` left acknowledgements and this object's last take came
+   * from a script (items were waiting), it first runs the ACK_TAKE script (acknowledge them, take
+   * a waiting item if any): one command per item while items wait, the blocking read after it
+   * when none does. If its last take came from the blocking read (caught up: the stream was
+   * drained to it), the ACK script goes pipelined just ahead of the blocking read, in one write
+   * on the read's connection: one round trip per item whether or not an item is waiting. The
+   * GET script also removes from the group, at most once a lease, the consumers that have had
+   * nothing pending and read nothing for a lease.
    *
    * Measured, server side (INFO commandstats, 3,000 items 1 → 1, one producer and one consumer
    * process): 3 scripts and 19 commands per item (put with its SPUBLISH wake, GET script, taskDone)
@@ -563,6 +581,21 @@ export class Queue<T = unknown> {
    * 80 → 60 µs and clients 227 → 160 µs (1 → 1; raw: 40 and 173), 4 → 4 server 107 → 87 µs,
    * clients 587 → 427 µs (raw: 53 and 240). A second run, 3 rounds of 3,000 items (load 12–15):
    * 1 → 1 1.90, 1.86, 1.95× → 1.58, 1.10, 1.45×; 4 → 4 2.33, 1.36, 1.62× → 1.68, 1.22, 1.39×.
+   *
+   * A caught-up consumer's ACK pipelined ahead of its blocking read (ACK_TAKE and then a read
+   * before). Measured with `nice npx node bench/redis/queue_ab.ts /tmp/rpbefore 3 3000` (the
+   * previous commit's tree beside this one and raw LPUSH/BRPOP, round-robin, 3 rounds of 3,000
+   * items, two runs, machine at load 6–11): server socket reads per item (≈ round trips; raw 2.00)
+   * 1 → 1 2.26, 2.06 → 2.11, 2.00; 4 → 4 2.18, 2.10 → 2.07, 2.01; commands per item unchanged
+   * (6.0–6.4). In this probe the producer mostly runs ahead, so the consumer is caught up only
+   * for stretches and the saving is those stretches' second round trip. Ratio to raw, medians of
+   * the 3 rounds: 1 → 1 1.93 (1.17, 1.93, 2.29) → 1.13 (1.00, 1.13, 2.23) and 1.83 (1.83, 1.47,
+   * 1.87) → 1.53 (1.54, 1.28, 1.53); 4 → 4 1.55 (2.56, 1.21, 1.55) → 1.24 (3.26, 1.19, 1.24) and
+   * 1.33 (2.21, 1.00, 1.33) → 1.37 (1.94, 1.37, 1.33). CPU per item (medians, µs) 1 → 1 server
+   * 120 → 77 and 83 → 83, clients 280 → 187 and 287 → 257; 4 → 4 server 83 → 80 and 93 → 90,
+   * clients 367 → 343 and 337 → 433. Without the same-batch heuristic below (the pipelined path
+   * for every get once caught up), two runs gave 4 → 4 1.35, 1.39 → 1.59, 1.64 and consumer CPU
+   * higher in 5 of 6 rounds, hence the return to ACK_TAKE when an item was waiting.
    *
    * @param options `timeout` in ms (`0` tries once), `signal`, `lease` of this item.
    * @throws {QueueEmptyError} (rejects) Still empty when `timeout` ran out.
@@ -611,7 +644,8 @@ export class Queue<T = unknown> {
           if (!tried.ok) throw empty();
           if (watch !== undefined) watch.checked = true;
           taken = tried.value;
-        } else if (this.#acks.length > 0) {
+          if (taken !== undefined) this.#caughtUp = false;
+        } else if (this.#acks.length > 0 && !this.#caughtUp) {
           // The acknowledgements taskDone() left ride on a non-blocking take: one script, one
           // command per item while items are waiting; when none is, the blocking read follows.
           const acks = this.#acks.splice(0);
@@ -627,6 +661,7 @@ export class Queue<T = unknown> {
           );
           if (!tried.ok) throw empty();
           taken = tried.value;
+          if (taken !== undefined) this.#caughtUp = false;
           // None waiting: go round again (a shutdown message meanwhile makes that a check).
           if (taken === undefined) continue;
         } else {
@@ -636,22 +671,61 @@ export class Queue<T = unknown> {
             1,
             Math.ceil(Math.min(deadline, this.#lastCheck + period) - now),
           );
+          // A caught-up consumer's acknowledgements ride ahead of the read, in the same write on
+          // the read's connection (see the doc above): one round trip per item instead of the
+          // ACK_TAKE script's and then the read's. What ACK_TAKE did that this skips: the take
+          // of a waiting item without blocking (the read returns at once when one is there: the
+          // same item, the same one round trip), its SPUBLISH to putters (done below for any
+          // take by the read), its "none" on a stream that is gone (the read reports it, as
+          // before), and its order with this object's GET script on the client's connection
+          // (the ACK runs on the read's connection; a GET script sent meanwhile by another get of
+          // this object could claim an item being acknowledged only if it was idle a whole lease
+          // already, which taskDone() just before excludes).
+          const acks = this.#acks.splice(0);
           // Invariant: `watch` is attached and a check ran after it was confirmed, so a shutdown
           // after that check has set `watch.shut` (then this is not reached) or will unblock
           // this read (registered below, with no await in between).
-          const read = this.#commands.blocking(k.stream, [
-            "XREADGROUP",
-            "GROUP",
-            "g",
-            this.holderId,
-            "COUNT",
-            "1",
-            "BLOCK",
-            blockMs,
-            "STREAMS",
+          const read = this.#commands.blocking(
             k.stream,
-            ">",
-          ], true);
+            [
+              "XREADGROUP",
+              "GROUP",
+              "g",
+              this.holderId,
+              "COUNT",
+              "1",
+              "BLOCK",
+              blockMs,
+              "STREAMS",
+              k.stream,
+              ">",
+            ],
+            true,
+            acks.length === 0 ? undefined : [
+              "EVALSHA",
+              shaOf(ACK),
+              1,
+              k.stream,
+              k.room,
+              ...acks,
+            ],
+          );
+          // Whether the read's reply came in the same batch as the ACK's (no event-loop turn in
+          // between): then it did not block, an item was waiting, and the next get goes back to
+          // ACK_TAKE, whose take costs the client less than a blocking read's (a heuristic: it
+          // only picks between two paths of one round trip each).
+          let sameBatch = false;
+          read.ahead?.then(() => {
+            sameBatch = true;
+            setImmediate(() => {
+              sameBatch = false;
+            });
+          }, () => {
+            // Not known to be applied (or NOSCRIPT: the flush's EVAL loads the script): send them
+            // again through the client (a second XACK does nothing).
+            this.#acks.unshift(...acks);
+            setImmediate(this.#flushAcks);
+          });
           watch!.reads.add(read.unblock);
           let got: { ok: true; value: Taken | undefined } | { ok: false };
           try {
@@ -672,6 +746,7 @@ export class Queue<T = unknown> {
             throw empty();
           }
           taken = got.value;
+          if (taken !== undefined) this.#caughtUp = !sameBatch;
           if (taken !== undefined && this.maxsize > 0) {
             // The GET script tells waiting putters there is room; this take went around it.
             this.#commands.command(k.room, ["SPUBLISH", k.room, "g"], false).catch(() => {});
@@ -816,9 +891,9 @@ export class Queue<T = unknown> {
    * never delivered again; `join()` returns once every item put was acknowledged.
    *
    * The acknowledgement is not waited for. It rides on this object's next `get()` if that is
-   * called before the event loop's next turn (a consumer loop: then the get's blocking read and
-   * the acknowledgement go in one write on the read's connection), else it is sent on its own at
-   * that turn; any other call of this object (`join()`, `qsize()`, `put`, `shutdown`) sends it
+   * called before the event loop's next turn (a consumer loop: the get's ACK_TAKE script, or, for
+   * a consumer that had caught up, an ACK script in one write with the get's blocking read on the
+   * read's connection), else it is sent on its own at that turn; any other call of this object (`join()`, `qsize()`, `put`, `shutdown`) sends it
    * first, so Redis applies it before that call's command. Should it fail (the server is
    * unreachable), the item counts as not done and is delivered again after its lease: delivery
    * stays at-least-once.

@@ -294,3 +294,86 @@ redisTest(
     });
   },
 );
+
+/** SLOWLOG entries (everything, with `slowlog-log-slower-than 0`): args and client address. */
+async function slowlogOf(c: Awaited<ReturnType<typeof connect>>) {
+  const reply = await c.sendCommand(["SLOWLOG", "GET", "-1"]) as unknown[][];
+  return reply.map((e) => ({ args: (e[3] as unknown[]).map(String), addr: String(e[4]) }))
+    .reverse();
+}
+
+redisTest(
+  "redis Queue: a caught-up consumer's acknowledgement rides ahead of its blocking read on the read's connection, join sees it, it is never delivered again, and a script cache without it still acknowledges",
+  async () => {
+    await withServer(async (_server, c) => {
+      const lease = 1_500;
+      const stream = "threadkit:{ahead}:stream";
+      const consumer = new Queue<number>(c, "ahead", { lease });
+      const producer = new Queue<number>(c, "ahead", { lease });
+      const first = consumer.get({ timeout: 5_000 }); // checks, then blocks
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await producer.put(1);
+      assert.equal(await first, 1, "woken by the put: caught up");
+      // The server has not seen the ACK script yet: the pipelined EVALSHA fails (NOSCRIPT), and
+      // the acknowledgement is sent again through the client.
+      await consumer.taskDone();
+      const second = consumer.get({ timeout: 5_000 });
+      assert.equal(await producer.join({ timeout: 2_000 }), true, "acknowledged after NOSCRIPT");
+      await producer.put(2);
+      assert.equal(await second, 2);
+      await c.sendCommand(["CONFIG", "SET", "slowlog-max-len", "10000"]);
+      await c.sendCommand(["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+      await c.sendCommand(["SLOWLOG", "RESET"]);
+      await consumer.taskDone();
+      const third = consumer.get({ timeout: 5_000 });
+      // The acknowledgement is applied while the get blocks.
+      assert.equal(await producer.join({ timeout: 2_000 }), true);
+      // Past the lease (the blocked get's periodic GET script runs XAUTOCLAIM): not redelivered.
+      await new Promise((resolve) => setTimeout(resolve, lease + 300));
+      await producer.put(3);
+      assert.equal(await third, 3, "the acknowledged item is not delivered again");
+      await c.sendCommand(["CONFIG", "SET", "slowlog-log-slower-than", "10000"]);
+      const log = await slowlogOf(c);
+      // ACK: EVALSHA sha 1 stream room id (ACK_TAKE and the GET script have more arguments).
+      const acks = log.filter((e) =>
+        e.args[0] === "EVALSHA" && e.args[2] === "1" && e.args[3] === stream &&
+        e.args.length === 6
+      );
+      assert.equal(acks.length, 1, JSON.stringify(log));
+      const read = log.find((e) =>
+        e.args[0] === "XREADGROUP" && e.args.includes("BLOCK") && e.addr === acks[0]!.addr
+      );
+      assert.ok(read !== undefined, `the ack went on a read's connection: ${JSON.stringify(log)}`);
+      assert.equal(
+        log.filter((e) => e.args[0] === "EVALSHA" && e.args[2] === "1" && e.args.length === 8)
+          .length,
+        0,
+        "no ACK_TAKE",
+      );
+      // Items waiting: the pipelined read returns at once (with the ACK's reply), so the get
+      // after it goes back to ACK_TAKE (one script, no blocking read).
+      await producer.put(4);
+      await producer.put(5);
+      await c.sendCommand(["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+      await c.sendCommand(["SLOWLOG", "RESET"]);
+      await consumer.taskDone();
+      assert.equal(await consumer.get({ timeout: 5_000 }), 4);
+      await consumer.taskDone();
+      assert.equal(await consumer.get({ timeout: 5_000 }), 5);
+      await c.sendCommand(["CONFIG", "SET", "slowlog-log-slower-than", "10000"]);
+      const log2 = await slowlogOf(c);
+      assert.equal(
+        log2.filter((e) => e.args[0] === "EVALSHA" && e.args[2] === "1" && e.args.length === 8)
+          .length,
+        1,
+        `then ACK_TAKE: ${JSON.stringify(log2)}`,
+      );
+      await consumer.taskDone();
+      const fourth = consumer.get({ timeout: 5_000 });
+      await producer.shutdown();
+      await assert.rejects(fourth, QueueShutDownError);
+      assert.equal(await producer.join({ timeout: 2_000 }), true);
+      assert.equal(await producer.qsize(), 0);
+    });
+  },
+);
