@@ -11,11 +11,8 @@
  * @module
  */
 
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startBenchServer } from "./server.ts";
 import { pathToFileURL } from "node:url";
 import { createClient } from "redis";
 import { Lock } from "../../redis.ts";
@@ -28,26 +25,8 @@ const { Lock: OldLock } = await import(pathToFileURL(join(oldTree, "redis.ts")).
   Lock: typeof Lock;
 };
 
-const port = await new Promise<number>((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => {
-    const a = s.address();
-    s.close(() => resolve(typeof a === "object" && a !== null ? a.port : 0));
-  });
-});
-const dir = mkdtempSync(join(tmpdir(), "threadkit-lock-ab-"));
-const server = spawn("redis-server", [
-  "--port",
-  String(port),
-  "--bind",
-  "127.0.0.1",
-  "--dir",
-  dir,
-  "--save",
-  "",
-  "--appendonly",
-  "no",
-], { stdio: "ignore" });
-const url = `redis://127.0.0.1:${port}`;
+const redisServer = await startBenchServer("threadkit-lock-ab");
+const url = redisServer.url;
 let c: Awaited<ReturnType<typeof connect>> | undefined;
 async function connect() {
   for (let i = 0;; i++) {
@@ -112,7 +91,6 @@ try {
   );
 } finally {
   await c?.close().catch(() => {});
-  server.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
+  redisServer.stop();
 }
 process.exit(0);

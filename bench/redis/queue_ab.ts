@@ -16,10 +16,9 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { startBenchServer } from "./server.ts";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createClient } from "redis";
@@ -71,26 +70,9 @@ class Child {
   }
 }
 
-const port = await new Promise<number>((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => {
-    const a = s.address();
-    s.close(() => resolve(typeof a === "object" && a !== null ? a.port : 0));
-  });
-});
-const dir = mkdtempSync(join(tmpdir(), "threadkit-queue-ab-"));
-const server = spawn("redis-server", [
-  "--port",
-  String(port),
-  "--bind",
-  "127.0.0.1",
-  "--dir",
-  dir,
-  "--save",
-  "",
-  "--appendonly",
-  "no",
-], { stdio: "ignore" });
-const url = `redis://127.0.0.1:${port}`;
+const redisServer = await startBenchServer("threadkit-queue-ab");
+const server = redisServer.process;
+const url = redisServer.url;
 await sleep(300);
 const c = await createClient({ url }).on("error", () => {}).connect();
 const newFile = fileURLToPath(new URL("./child.ts", import.meta.url));
@@ -192,7 +174,6 @@ try {
 } finally {
   for (const ch of [...sets.old, ...sets.new]) ch.process.kill("SIGKILL");
   await c.close().catch(() => {});
-  server.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
+  redisServer.stop();
 }
 process.exit(0);

@@ -26,10 +26,8 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { startBenchServer } from "./server.ts";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { Row } from "../harness/report.ts";
@@ -53,19 +51,6 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        resolve(typeof address === "object" && address !== null ? address.port : 0)
-      );
-    });
-  });
-}
 
 /** A benchmark child process speaking JSON lines (see `child.ts`). */
 class Child {
@@ -152,21 +137,8 @@ export async function redisSection(mode: Mode, log: (line: string) => void): Pro
   const { Lock, Queue } = await import("../../redis.ts");
   const { redlockOf, bullQueue } = await import("./peers.ts");
 
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "threadkit-redis-bench-"));
-  const redisProcess = spawn(server, [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--dir",
-    dir,
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-  ], { stdio: "ignore" });
-  const url = `redis://127.0.0.1:${port}`;
+  const redisServer = await startBenchServer("threadkit-redis-bench", server);
+  const url = redisServer.url;
   const children: Child[] = [];
   const figures = new Map<string, Figure>();
   const record = (f: Omit<Figure, "samples">, sample: number) => {
@@ -191,7 +163,7 @@ export async function redisSection(mode: Mode, log: (line: string) => void): Pro
   try {
     client = await connect();
     const c = client;
-    log(`  redis-server ${port}: starting 8 benchmark processes`);
+    log(`  redis-server ${url}: starting 8 benchmark processes`);
     for (let i = 0; i < 8; i++) children.push(new Child(url));
     await Promise.all(children.map((child) => child.next()));
 
@@ -369,10 +341,7 @@ export async function redisSection(mode: Mode, log: (line: string) => void): Pro
   } finally {
     for (const child of children) child.kill();
     await client?.close().catch(() => {});
-    try {
-      process.kill(redisProcess.pid!, "SIGKILL");
-    } catch { /* gone */ }
-    rmSync(dir, { recursive: true, force: true });
+    redisServer.stop();
   }
   return rowsFrom(figures);
 }
