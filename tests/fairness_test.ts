@@ -16,6 +16,7 @@ import assert from "node:assert/strict";
 import {
   BoundedSemaphore,
   Condition,
+  type Guard,
   Lock,
   NotOwnedError,
   RLock,
@@ -391,6 +392,29 @@ for (const mode of ["sync", "async"] as const) {
 function rwState(rw: RWLock): Int32Array {
   return slotsOf(rw.handle, 7);
 }
+/** Waits until a writer of the RWLock whose slots these are has set S (it starves). */
+function writerStarves(slots: Int32Array): Promise<void> {
+  return until(() => (Atomics.load(slots, RW_STATE) & STARVING) !== 0, "the writer starves");
+}
+
+/**
+ * A fresh RWLock that this thread wrote, with an async `write()` of this thread waiting until it
+ * starved, then released: the lock is left reserved for that writer, whose wake-up is queued.
+ */
+async function handedToAStarvingWriter(): Promise<{
+  rw: RWLock;
+  slots: Int32Array;
+  waiting: Promise<Guard>;
+}> {
+  const rw = new RWLock();
+  const slots = rwState(rw);
+  const held = rw.writeSync();
+  const waiting = rw.write({ timeout: 5000 });
+  await writerStarves(slots);
+  held.release();
+  return { rw, slots, waiting };
+}
+
 function rwIdle(rw: RWLock): void {
   const slots = rwState(rw);
   assert.equal(Atomics.load(slots, RW_STATE), 0, "free, no writer counted, no S");
@@ -440,12 +464,7 @@ test("RWLock: the last reader out leaves the lock reserved for a starving writer
 });
 
 test("RWLock: a starving async writer is handed the lock by a releasing writer, ahead of tryWrite", async () => {
-  const rw = new RWLock();
-  const slots = rwState(rw);
-  const held = rw.writeSync();
-  const waiting = rw.write({ timeout: 5000 });
-  await until(() => (Atomics.load(slots, RW_STATE) & STARVING) !== 0, "the writer starves");
-  held.release();
+  const { rw, slots, waiting } = await handedToAStarvingWriter();
   assert.equal(Atomics.load(slots, RW_STATE), STARVING | RW_WAITING_ONE, "handed to it");
   // The waiter has not run since (its wake-up is still queued): a barger cannot take it.
   assert.equal(rw.tryWrite(), undefined);
@@ -464,7 +483,7 @@ for (const leave of ["times out", "is aborted"] as const) {
     const waiting = leave === "times out"
       ? rw.write({ timeout: 300 })
       : rw.write({ signal: abort.signal });
-    await until(() => (Atomics.load(slots, RW_STATE) & STARVING) !== 0, "the writer starves");
+    await writerStarves(slots);
     if (leave === "times out") await assert.rejects(waiting, { name: "TimeoutError" });
     else {
       abort.abort(new Error("stop"));
@@ -482,7 +501,7 @@ test("RWLock: a starving writer aborted after the hand-off passes the lock on: t
   const held = rw.writeSync();
   const abort = new AbortController();
   const starving = rw.write({ signal: abort.signal });
-  await until(() => (Atomics.load(slots, RW_STATE) & STARVING) !== 0, "the writer starves");
+  await writerStarves(slots);
   const next = rw.write({ timeout: 5000 });
   const reader = rw.read({ timeout: 5000 });
   await until(
@@ -510,7 +529,7 @@ test("RWLock: a starving writer aborted after the hand-off, nobody else waiting,
   const held = rw.writeSync();
   const abort = new AbortController();
   const starving = rw.write({ signal: abort.signal });
-  await until(() => (Atomics.load(slots, RW_STATE) & STARVING) !== 0, "the writer starves");
+  await writerStarves(slots);
   const reader = rw.read({ timeout: 5000 });
   await until(() => Atomics.load(slots, RW_WAIT) === 1, "a reader waits");
   held.release();
@@ -527,12 +546,7 @@ test("RWLock: a starving writer aborted after the hand-off, nobody else waiting,
 });
 
 test("RWLock: sync and async on one thread: a readSync of the thread whose own async write was handed the lock is not held back by S", async () => {
-  const rw = new RWLock();
-  const slots = rwState(rw);
-  const held = rw.writeSync();
-  const waiting = rw.write({ timeout: 5000 });
-  await until(() => (Atomics.load(slots, RW_STATE) & STARVING) !== 0, "the writer starves");
-  held.release();
+  const { rw, slots, waiting } = await handedToAStarvingWriter();
   assert.equal(Atomics.load(slots, RW_STATE), STARVING | RW_WAITING_ONE);
   // Blocking this thread on S would stop the very writer S is reserved for.
   const t0 = performance.now();
@@ -546,12 +560,7 @@ test("RWLock: sync and async on one thread: a readSync of the thread whose own a
 });
 
 test("RWLock: sync and async on one thread: a writeSync of the thread whose own async write was handed the lock takes it once it starves itself", async () => {
-  const rw = new RWLock();
-  const slots = rwState(rw);
-  const held = rw.writeSync();
-  const waiting = rw.write({ timeout: 5000 });
-  await until(() => (Atomics.load(slots, RW_STATE) & STARVING) !== 0, "the writer starves");
-  held.release();
+  const { rw, slots, waiting } = await handedToAStarvingWriter();
   assert.equal(Atomics.load(slots, RW_STATE), STARVING | RW_WAITING_ONE);
   // The async writer cannot run while this thread blocks: any starving writer may take it.
   const t0 = performance.now();
