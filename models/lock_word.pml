@@ -2,14 +2,14 @@
  * lock_word.pml: the lock word of src/internal/lock_word.ts, with owner death.
  *
  * Mirrors (see models/README.md for the line table):
- *   lock_fast    the fast path of every acquire: CAS 0 -> me2 (lock.ts:167, lock_word.ts:182)
- *   lock_slow    lockSlow (lock_word.ts:72-139), spin bound SPIN_LIMIT = 0
- *   lock_unlock  unlock (lock_word.ts:160-162) and unlockSlow (lock_word.ts:145-157)
+ *   lock_fast    the fast path of every acquire: CAS 0 -> me2 (lock.ts:167, lock_word.ts:367)
+ *   lock_slow    lockSlow (lock_word.ts:153-266), spin bound SPIN_LIMIT = 0
+ *   lock_unlock  unlock (lock_word.ts:345-347) and unlockSlow (lock_word.ts:298-322)
  *
  * STATE (mem[STATE]) is 0 (free), STARVING? | (owner ident << 1) | PARKED, or HANDOFF (STARVING |
  * PARKED, no owner: released to a starving waiter); idents are 1 .. NPROC (≤ 3: the owner field
  * is bits 1-2, STARVING is bit 3 here where the code's is bit 31). ASYNC
- * (mem[ASYNC]) counts async waiters registered on STATE. lifeOf(ident) (ident.ts:161) is
+ * (mem[ASYNC]) counts async waiters registered on STATE. lifeOf(ident) (ident.ts:225) is
  * LIFE_UNWATCHED for a thread whose end nobody reports (a main thread: `watched[ident]` false),
  * else LIFE_ALIVE until it ends, then LIFE_ENDED (`alive[ident]`). Every sleeper wakes every
  * OWNER_POLL_MS, whoever owns the word; the model keeps only the polls that matter, a wake
@@ -24,13 +24,13 @@
  * Mutants (spin -DMUTANT_...): each breaks one step the comments call essential; the test
  * (tests/models_test.ts) asserts spin finds an error in each.
  *   MUTANT_UNLOCK_NO_WAKE      unlock stores 0 without looking at PARKED (no wake)
- *   MUTANT_TAKE_PLAIN          after sleeping, re-acquire without PARKED (lock_word.ts:130)
- *   MUTANT_TIMEOUT_NO_PARKED   a sleeper that times out leaves without setting PARKED (:115)
- *   MUTANT_TAKEOVER_DROPS_PARKED  the takeover from a dead owner drops PARKED (:104)
+ *   MUTANT_TAKE_PLAIN          after sleeping, re-acquire without PARKED (lock_word.ts:240)
+ *   MUTANT_TIMEOUT_NO_PARKED   a sleeper that times out leaves without setting PARKED (:222-227)
+ *   MUTANT_TAKEOVER_DROPS_PARKED  the takeover from a dead owner drops PARKED (:207)
  *   MUTANT_TAKEOVER_PLAIN      the takeover keeps the word's PARKED but forgets its own: a sleeper
  *                              woken by a release, finding a barger that then died, takes the
  *                              word without PARKED while others sleep (the code before this
- *                              model found it: `me2 | (state & PARKED)` at :104)
+ *                              model found it: `me2 | (state & PARKED)` at :207)
  *
  *   MUTANT_POLL_WATCHED_ONLY   a sleeper polls liveness only while the owner it saw when it
  *                              parked is watched (the code before this model found it): with
@@ -86,7 +86,7 @@
 #include "futex.pml"
 #endif
 
-/* lifeOf (ident.ts:161) */
+/* lifeOf (ident.ts:225) */
 #define LIFE_UNWATCHED 0
 #define LIFE_ALIVE 1
 #define LIFE_ENDED 2
@@ -142,7 +142,7 @@ inline lock_fast() {
 }
 
 /*
- * lockSlow(i32, STATE, me2, deadline, 0) (lock_word.ts:72). Sets r. When `lkTimed`, the deadline
+ * lockSlow(i32, STATE, me2, deadline, 0) (lock_word.ts:153). Sets r. When `lkTimed`, the deadline
  * may pass at any check (then `lkExpired` stays true).
  */
 inline lock_slow(lkTimed, lkExpired) {
@@ -177,7 +177,7 @@ slow_loop:
       :: else -> skip                                   /* :106 state = seen */
       fi
     :: else ->
-      /* :113-114 now() >= deadline: the deadline may pass at any moment */
+      /* :221-222 now() >= deadline: the deadline may pass at any moment */
       if
       :: lkTimed && !lkExpired -> lkExpired = true
       :: true -> skip
@@ -275,7 +275,7 @@ slow_loop:
 
 
 
-/* unlock(i32, STATE, me2) (lock_word.ts:160) and unlockSlow (lock_word.ts:145). */
+/* unlock(i32, STATE, me2) (lock_word.ts:345) and unlockSlow (lock_word.ts:298). */
 inline lock_unlock() {
 #ifdef MUTANT_UNLOCK_NO_WAKE
   mem[STATE] = 0;
@@ -284,7 +284,7 @@ inline lock_unlock() {
   if
   :: ok -> skip
   :: else ->
-    /* unlockSlow: `state` holds what the CAS saw (:146 re-reads it; no step in between
+    /* unlockSlow: `state` holds what the CAS saw (:299 re-reads it; no step in between
        matters, the next CAS re-checks) */
     do
     :: state == 0 || state == HANDOFF -> assert(false)  /* we hold it: never free */
