@@ -5,19 +5,19 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:336-340)
- *   unlock_and_wake #unlockAndWake (:342-353)
- *   room            #room (:250-276), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:377-388), with #store (:326-330)
- *   put             #putFast (:424-443), then #putSlow (:395-421)
- *   try_get         #tryGet (:518-568): take and hold (:548-555), decode (:558), then #release
- *                   or #putBack; the float64Codec in-place read (:535-547) with -DF64_GETTER
- *   release         #release (:577-584)
- *   put_back        #putBack (:592-607), open queue
- *   get             #getFast (:636-642), then #getSlow (:610-633)
+ *   signal          #signal (:337-341)
+ *   unlock_and_wake #unlockAndWake (:343-354)
+ *   room            #room (:250-277), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:378-389), with #store (:327-331)
+ *   put             #putFast (:425-444), then #putSlow (:396-422)
+ *   try_get         #tryGet (:519-579): take and hold (:559-566), decode (:569), then #release
+ *                   or #putBack; the float64Codec in-place read (:546-558) with -DF64_GETTER
+ *   release         #release (:588-595)
+ *   put_back        #putBack (:603-618), open queue
+ *   get             #getFast (:647-653), then #getSlow (:621-644)
  *   sleep           SeqWait.sleep (seq_wait.ts:67-82)
- *   lock_uninterruptible  lockUninterruptible (lock_word.ts:317-333) as SeqWait.lock; also
- *                   lockBriefly (lock_word.ts:341) of #release and #putBack (both take the word
+ *   lock_uninterruptible  lockUninterruptible (lock_word.ts:361-377) as SeqWait.lock; also
+ *                   lockBriefly (lock_word.ts:385) of #release and #putBack (both take the word
  *                   whatever happens, no deadline)
  * LOCK is an atomic test-and-set by default (the queue protocol on top of a verified lock); with
  * -DREAL_LOCK_WORD it is the real lock word, lock_word.pml's inlines included (run by hand; over
@@ -44,26 +44,26 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :417; about 6 million states, run by hand).
+ * putter's pass-on at :418; about 6 million states, run by hand).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :629 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :640 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:617)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:628)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:71-73)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:338)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:579-581)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:339)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:590-592)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:405-407)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:257-271)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:605)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:263-270)
+ *                                  for room again (:406-408)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:258-272)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:616)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:264-271)
  */
 
 #define LOCK_WORD_LIB
@@ -106,15 +106,15 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:432, :638), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:433, :649), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
-/* lockUninterruptible (lock_word.ts:317): fast CAS, else lockSlow with no deadline. */
+/* lockUninterruptible (lock_word.ts:361): fast CAS, else lockSlow with no deadline. */
 inline lock_uninterruptible() {
-  lock_fast();                                          /* lock_word.ts:323 */
+  lock_fast();                                          /* lock_word.ts:367 */
   if
   :: ok -> ok = false
-  :: else -> lock_slow(false, lkExpired)                /* lock_word.ts:326 */
+  :: else -> lock_slow(false, lkExpired)                /* lock_word.ts:370 */
   fi;
   atomic { ENTER }
 }
@@ -126,7 +126,7 @@ inline unlock_word() {
 #else
 /*
  * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
- * nothing, so lockUninterruptible (lock_word.ts:317: fast CAS :323, else lockSlow :326) is one
+ * nothing, so lockUninterruptible (lock_word.ts:361: fast CAS :367, else lockSlow :370) is one
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0
@@ -145,49 +145,49 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:336), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:337), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :337 */
+  :: mem[waiters] == 0 -> sig = false                   /* :338 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :338 */
+    mem[seq]++;                                         /* :339 */
 #endif
-    sig = true                                          /* :339 */
+    sig = true                                          /* :340 */
   fi
 }
 
-/* #unlockAndWake (:342): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:343): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :349 */
+  unlock_word();                                        /* :350 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :350 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :351 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :351 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :352 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room (:250), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:257); when that
- * leaves none, the releases are folded in (:263-270) and it looks again (:271).
+ * #room (:250), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:258); when that
+ * leaves none, the releases are folded in (:264-271) and it looks again (:272).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :257 */
+    held = HELD;                                        /* :258 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :259-262 */
+    :: COUNT + held >= MAXSIZE ->                       /* :260-263 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED; RELEASED = 0;                     /* :264 Atomics.exchange */
+      rel = RELEASED; RELEASED = 0;                     /* :265 Atomics.exchange */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :265-266 */
+      HELD = HELD - rel;                                /* :266-267 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -197,31 +197,31 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :271 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :272 */
     held = 0
   }
 }
 
-/* #tryPut (:377), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
+/* #tryPut (:378), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :383 */
+  room();                                               /* :384 */
   if
-  :: !roomy -> done = false                             /* :384 */
+  :: !roomy -> done = false                             /* :385 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :385 #store, :328 */
-    signal(NOT_EMPTY, GETTERS);                         /* :386 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :386 #store, :329 */
+    signal(NOT_EMPTY, GETTERS);                         /* :387 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:577), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:588), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :580 (RELEASED_BYTES :579) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :591 (RELEASED_BYTES :590) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :581 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :592 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -230,54 +230,54 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :582 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :583 */
+    lock_uninterruptible();                             /* :593 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :594 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:592), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:603), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :594 lockBriefly */
+  lock_uninterruptible();                               /* :605 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :597 (HELD_BYTES :596) */
-    assert(COUNT < MAXSIZE);                            /* :604 the put-back fits */
+    HELD--; heldNow--;                                  /* :608 (HELD_BYTES :607) */
+    assert(COUNT < MAXSIZE);                            /* :615 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :605 */
+    COUNT++                                             /* :616 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :606 */
+  signal(NOT_EMPTY, GETTERS);                           /* :617 */
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:518), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:519), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get() {
   if
-  :: COUNT == 0 -> done = false                         /* :521-522 */
+  :: COUNT == 0 -> done = false                         /* :522-533 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :535-547 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :541, :543 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :544 */
+    :: f64 ->                                           /* :546-558 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :552, :554 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :555 */
       unlock_and_wake(false, sig)
 #endif
-    :: true ->                                          /* :548 (f64: a record of another size) */
+    :: true ->                                          /* :559 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :553 (HELD_BYTES :552) */
-        COUNT--                                         /* :554 */
+        HELD++; heldNow++;                              /* :564 (HELD_BYTES :563) */
+        COUNT--                                         /* :565 */
       };
-      unlock_word();                                    /* :555 */
+      unlock_word();                                    /* :566 */
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :558 decode throws */
-        put_back()                                      /* :561 */
-      :: true -> release()                              /* :558 decoded, :566 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :569 decode throws */
+        put_back()                                      /* :572 */
+      :: true -> release()                              /* :569 decoded, :577 */
       fi
     fi;
     done = true
@@ -316,27 +316,27 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :432 */
+  lock_fast();                                          /* :433 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :433 */
+    try_put();                                          /* :434 */
     if
-    :: !done -> unlock_word()                           /* :434 */
+    :: !done -> unlock_word()                           /* :435 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :399 */
-    try_put();                                          /* :402 uncounted */
+    lock_uninterruptible();                             /* :400 */
+    try_put();                                          /* :403 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :405 */
+      mem[PUTTERS]++;                                   /* :406 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :407 look again, counted */
+      try_put();                                        /* :408 look again, counted */
 #endif
       if
       :: !done ->
@@ -344,11 +344,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :409 */
+          :: expired -> break                           /* :410 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :410 */
-          try_put();                                    /* :411 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :411 */
+          try_put();                                    /* :412 */
           if
           :: done -> break
           :: else -> skip
@@ -356,17 +356,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :414 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :415 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :417 pass a wake for room on (a release after the last look may have made room) */
+        /* :418 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :418 */
+        unlock_and_wake(false, sig)                     /* :419 */
       :: else -> skip
       fi
     :: else -> skip
@@ -378,54 +378,54 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :638 */
+  lock_fast();                                          /* :649 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get();                                          /* :639 */
+    try_get();                                          /* :650 */
     if
-    :: !done -> unlock_word()                           /* :640 */
+    :: !done -> unlock_word()                           /* :651 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :614 */
-    try_get();                                          /* :615 */
+    lock_uninterruptible();                             /* :625 */
+    try_get();                                          /* :626 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :617 */
+      mem[GETTERS]++;                                   /* :628 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :620 */
+        :: expired -> break                             /* :631 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :621 */
-        try_get();                                      /* :622 (decode, release: still counted) */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :632 */
+        try_get();                                      /* :633 (decode, release: still counted) */
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :626 finally */
+      mem[GETTERS]--;                                   /* :637 finally */
 #endif
       if
       :: !done ->
-        /* :629 pass a wake for items on: never items here (see the header) */
+        /* :640 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :630 */
+        unlock_and_wake(sig, false)                     /* :641 */
       :: else -> skip
       fi
     :: else -> skip
