@@ -398,6 +398,26 @@ function writerStarves(slots: Int32Array): Promise<void> {
 }
 
 /**
+ * A fresh RWLock that this thread holds for writing, with an abortable async `write()` of this
+ * thread waiting until it starved (S set); the lock is still held.
+ */
+async function anAbortableWriterStarves(): Promise<{
+  rw: RWLock;
+  slots: Int32Array;
+  held: Guard;
+  abort: AbortController;
+  starving: Promise<Guard>;
+}> {
+  const rw = new RWLock();
+  const slots = rwState(rw);
+  const held = rw.writeSync();
+  const abort = new AbortController();
+  const starving = rw.write({ signal: abort.signal });
+  await writerStarves(slots);
+  return { rw, slots, held, abort, starving };
+}
+
+/**
  * A fresh RWLock that this thread wrote, with an async `write()` of this thread waiting until it
  * starved, then released: the lock is left reserved for that writer, whose wake-up is queued.
  */
@@ -496,12 +516,7 @@ for (const leave of ["times out", "is aborted"] as const) {
 }
 
 test("RWLock: a starving writer aborted after the hand-off passes the lock on: to a waiting writer, then to the readers", async () => {
-  const rw = new RWLock();
-  const slots = rwState(rw);
-  const held = rw.writeSync();
-  const abort = new AbortController();
-  const starving = rw.write({ signal: abort.signal });
-  await writerStarves(slots);
+  const { rw, slots, held, abort, starving } = await anAbortableWriterStarves();
   const next = rw.write({ timeout: 5000 });
   const reader = rw.read({ timeout: 5000 });
   await until(
@@ -524,12 +539,7 @@ test("RWLock: a starving writer aborted after the hand-off passes the lock on: t
 });
 
 test("RWLock: a starving writer aborted after the hand-off, nobody else waiting, frees it for the readers", async () => {
-  const rw = new RWLock();
-  const slots = rwState(rw);
-  const held = rw.writeSync();
-  const abort = new AbortController();
-  const starving = rw.write({ signal: abort.signal });
-  await writerStarves(slots);
+  const { rw, slots, held, abort, starving } = await anAbortableWriterStarves();
   const reader = rw.read({ timeout: 5000 });
   await until(() => Atomics.load(slots, RW_WAIT) === 1, "a reader waits");
   held.release();

@@ -161,6 +161,21 @@ if redis.call('HGET', KEYS[2], 'shutdown') == '1' then return {-1} end
 return {0}`;
 
 /**
+ * The Lua both ACK_TAKE and ACK begin with: XACK + XDEL of each id from ARGV[first] on, counting
+ * in `acked` those that were pending.
+ */
+function ackIds(first: number): string {
+  return `local acked = 0
+for i = ${first}, #ARGV do
+  if redis.call('XACK', KEYS[1], 'g', ARGV[i]) == 1 then
+    redis.call('XDEL', KEYS[1], ARGV[i])
+    acked = acked + 1
+  end
+end
+`;
+}
+
+/**
  * A consumer's acknowledgements and its next take in one script (see `Queue.get`): acknowledges
  * (XACK + XDEL, as ACK) each id, then takes the next new item if there is one (no claim:
  * that is the GET script's, at least every lease/3). A stream that is gone (destroyed, a
@@ -168,14 +183,7 @@ return {0}`;
  * KEYS: stream; ARGV: consumer roomChannel bounded id...; {1, id, item} taken, {0} none.
  */
 const ACK_TAKE = `
-local acked = 0
-for i = 4, #ARGV do
-  if redis.call('XACK', KEYS[1], 'g', ARGV[i]) == 1 then
-    redis.call('XDEL', KEYS[1], ARGV[i])
-    acked = acked + 1
-  end
-end
-local left = redis.call('XLEN', KEYS[1])
+${ackIds(4)}local left = redis.call('XLEN', KEYS[1])
 if acked > 0 and left == 0 then redis.call('SPUBLISH', ARGV[2], 'j') end
 if left == 0 then return {0} end
 local r = redis.pcall('XREADGROUP', 'GROUP', 'g', ARGV[1], 'COUNT', 1, 'STREAMS', KEYS[1], '>')
@@ -210,14 +218,9 @@ return 1`;
  * see `Queue.get`.
  */
 const ACK = `
-local acked = 0
-for i = 2, #ARGV do
-  if redis.call('XACK', KEYS[1], 'g', ARGV[i]) == 1 then
-    redis.call('XDEL', KEYS[1], ARGV[i])
-    acked = acked + 1
-  end
-end
-if acked > 0 and redis.call('XLEN', KEYS[1]) == 0 then redis.call('SPUBLISH', ARGV[1], 'j') end
+${
+  ackIds(2)
+}if acked > 0 and redis.call('XLEN', KEYS[1]) == 0 then redis.call('SPUBLISH', ARGV[1], 'j') end
 return acked`;
 
 /** Resets the idle time of this consumer's items. KEYS: stream; ARGV: consumer id... */
