@@ -9,7 +9,8 @@
  *                          [--kinds lock,semaphore,rwlock,rwlock-writer] [--out bench/results/fairness.md]
  *
  * `--before` names an older copy of the library (`git archive <commit> mod.ts src package.json |
- * tar -x -C /tmp/before`), measured beside this tree. Kinds: `lock` (Lock.acquireSync), `semaphore`
+ * tar -x -C /tmp/before`), measured beside this tree; a comma-separated list names several, each
+ * row then named by the copy's folder, throughput relative to the first. Kinds: `lock` (Lock.acquireSync), `semaphore`
  * (Semaphore(1).acquireSync), `rwlock` (RWLock.writeSync: every worker a writer), `rwlock-writer`
  * (one worker writes with writeSync while the others read with readSync in the same loop: only the
  * writer's waits are recorded, so its rows are one writer's wait under a stream of readers).
@@ -162,9 +163,11 @@ async function main(): Promise<void> {
   const kinds = option("kinds", "lock,semaphore,rwlock,rwlock-writer").split(",") as Kind[];
   const out = option("out", "");
   const copies: [string, string][] = [];
-  const before = option("before", "");
-  if (before !== "") {
-    copies.push(["before", new URL(before, `file://${g.process?.cwd?.() ?? g.Deno.cwd()}/`).href]);
+  // `--before a/mod.ts,b/mod.ts`: several older copies, each named by its folder.
+  const before = option("before", "").split(",").filter((b) => b !== "");
+  for (const b of before) {
+    const name = before.length === 1 ? "before" : b.split("/").at(-2) ?? b;
+    copies.push([name, new URL(b, `file://${g.process?.cwd?.() ?? g.Deno.cwd()}/`).href]);
   }
   copies.push(["after", new URL("../mod.ts", import.meta.url).href]);
   const lines = [
@@ -186,7 +189,9 @@ async function main(): Promise<void> {
     const overtakes = new Map<string, number[]>();
     const stalls = new Map<string, number>();
     for (let r = 0; r < rounds; r++) {
-      for (const [name, lib] of r % 2 === 0 ? copies : [...copies].reverse()) {
+      // Each round starts with the next copy, so every copy runs in every position.
+      const k = r % copies.length;
+      for (const [name, lib] of [...copies.slice(k), ...copies.slice(0, k)]) {
         const reports = await runOnce(lib, kind, ms, workers);
         const stall = Math.max(...reports.map((r) => r.pop()!));
         stalls.set(name, Math.max(stalls.get(name) ?? 0, stall));

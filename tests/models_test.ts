@@ -132,6 +132,45 @@ const checks: Check[] = [
   },
   {
     model: "lock_word",
+    defines: ["MUTANT_UNLOCK_NO_WAKE"],
+    mode: "safety",
+    holds: false,
+    what: "with the hand-off (no starve timer behind a held word): unlock that ignores PARKED",
+  },
+  {
+    model: "lock_word",
+    defines: ["MUTANT_TAKE_PLAIN"],
+    mode: "safety",
+    holds: false,
+    what:
+      "with the hand-off (no starve timer behind a held word): re-acquire after sleeping without PARKED",
+  },
+  {
+    model: "lock_word",
+    defines: ["MUTANT_TIMEOUT_NO_PARKED"],
+    mode: "safety",
+    holds: false,
+    what:
+      "with the hand-off (no starve timer behind a held word): timed-out sleeper leaving without PARKED",
+  },
+  {
+    model: "lock_word",
+    defines: ["MUTANT_TAKEOVER_DROPS_PARKED"],
+    mode: "safety",
+    holds: false,
+    what:
+      "with the hand-off (no starve timer behind a held word): owner-death takeover dropping PARKED",
+  },
+  {
+    model: "lock_word",
+    defines: ["MUTANT_TAKEOVER_PLAIN"],
+    mode: "safety",
+    holds: false,
+    what:
+      "with the hand-off (no starve timer behind a held word): the takeover as it was coded before the model",
+  },
+  {
+    model: "lock_word",
     defines: ["MUTANT_ORPHAN_HANDOFF"],
     mode: "safety",
     holds: false,

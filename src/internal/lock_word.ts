@@ -47,16 +47,31 @@
  * Who wins a hand-off: any starving waiter that runs, not a named one. That is what keeps a
  * hand-off from stalling on a waiter that cannot take it: an async waiter's thread may be busy
  * or blocked (see "Woken but absent" in `futex.ts`), a waiter may time out, be aborted or die.
- * Every waiter that is not yet starving parks at most until it will be, so a HANDOFF word is
- * taken within STARVE_AFTER_MS by whichever waiter can run; a waiter that leaves (timeout, abort)
+ * The hand-off wakes every sleeper, and a waiter that is not yet starving parks behind a HANDOFF
+ * word at most until it will be, so a HANDOFF word is taken within STARVE_AFTER_MS by whichever
+ * waiter can run; a waiter that leaves (timeout, abort)
  * while starving clears STARVING from a held word, and turns a HANDOFF word it was handed back
  * into a free one (waking all), so a hand-off is never left to nobody; only a starving waiter
  * that dies can leave one, and the next waiter takes it once it starves in turn.
  *
- * An async waiter's starve mark (and liveness poll) is served by its thread's deadline timer,
+ * *When a waiter knows it starves.* A waiter judges whether it starves each time it wakes, and
+ * sets STARVING before it parks again. Behind a held word it sleeps without a starve timer: the
+ * word carries PARKED, so a release wakes a sleeper, and `Atomics.notify` wakes a word's sleepers
+ * in the order they slept (the spec's waiter list is FIFO); a woken waiter that loses to a barger
+ * sets PARKED again and sleeps at the back, so under contention every sleeper is woken in turn,
+ * within one wake per sleeper ahead of it, and judges then. (Without releases nobody overtakes
+ * it; the liveness poll, OWNER_POLL_MS, wakes it in any case.) Only behind a HANDOFF word, which
+ * its starving waiter may be unable to take, does a waiter that is not starving yet sleep with
+ * a timer at its starving time. Measured (`node bench/fairness.ts --before <barging>,<fc7dbd5>
+ * --kinds lock --rounds 8 --ms 700`, 8 workers, Node, 2 CPUs, three runs; rows in
+ * `bench/results/fairness.md`): with the timer on every park (fc7dbd5) the lock kept 0.80-0.81x
+ * the throughput of pure barging, without it 0.89-0.94x, and the median of the rounds' longest
+ * waits was 29-31 ms against 32-34 ms with the timer and 37-39 ms barging.
+ *
+ * An async waiter's starve timer (and liveness poll) is served by its thread's deadline timer,
  * which may end such a park up to `SOFT_SLACK_MS` (4 ms) late so that parks share its firings
- * (`futex.ts`, `armDeadlines`): an async waiter starves after 1-5 ms of waiting, a sync one
- * after 1 ms.
+ * (`futex.ts`, `armDeadlines`): behind a HANDOFF word an async waiter takes over after 1-5 ms
+ * of waiting, a sync one after 1 ms.
  *
  * Why the trade-off is right: under contention the barging lock serves the running thread, which
  * is what makes it fast, and the bound costs nothing until a waiter has already waited 1 ms,
@@ -243,11 +258,15 @@ export function* lockSlow(
       // whoever holds it now: a sleeper parked behind an unwatched owner (a main thread) must
       // still notice when a later owner, a watched thread, dies holding the word, since the
       // release in between may have woken another sleeper instead (found by
-      // models/lock_word.pml -DUNWATCHED_HOLDER). Until we starve, wake when we would, to say
-      // so (a HANDOFF word left by a waiter that died is then ours).
+      // models/lock_word.pml -DUNWATCHED_HOLDER). Behind a HANDOFF word, until we starve, wake
+      // when we would, to take it (its starving waiter may be unable to run, or dead). Behind a
+      // held word, no starve timer: the release wakes us (we set PARKED), and we judge on any
+      // wake whether we starve (see "When a waiter knows it starves").
       park.expected = state;
       const until = parkUntil(deadline, true, t);
-      park.deadline = starving ? until : Math.min(until, since + STARVE_AFTER_MS);
+      park.deadline = starving || state !== HANDOFF
+        ? until
+        : Math.min(until, since + STARVE_AFTER_MS);
       // Our own mark (starve, liveness poll), not the caller's deadline: an async park may end
       // a little late, sharing the thread's deadline timer (futex.ts, `SOFT_SLACK_MS`).
       park.slack = park.deadline < deadline ? SOFT_SLACK_MS : 0;
