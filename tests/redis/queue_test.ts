@@ -400,6 +400,12 @@ redisTest(
       await assert.rejects(old.qsize(), RangeError);
       await assert.rejects(old.putNowait(3), RangeError);
       await assert.rejects(old.get({ timeout: 100 }), RangeError);
+      await assert.rejects(old.empty(), RangeError);
+      // The async iterator ends on shutdown only: other errors reach the loop.
+      await assert.rejects(async () => {
+        for await (const _ of old) assert.fail("nothing to take");
+      }, RangeError);
+      assert.equal(await fresh.empty(), false);
       assert.equal(await fresh.qsize(), 3);
       assert.equal(await fresh.join({ timeout: 50 }), false);
       const consumer = new Queue<number>(c, "rb", { maxsize: 3 });
