@@ -184,8 +184,7 @@ export async function redisSection(
     await Promise.all(children.map((child) => child.next()));
 
     // 1. Uncontended acquire + release, beside SET NX PX + a scripted release.
-    if (!queueOnly) await lockRows();
-    async function lockRows() {
+    if (!queueOnly) {
       const lock = new Lock(c, "bench:uncontended");
       const RELEASE =
         "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
