@@ -46,7 +46,10 @@ type Mode = "smoke" | "quick" | "full";
  * (full; 1 s or more per run, the queue rows ~50 s) with threadkit and raw side by side, in turn
  * first: three runs gave row medians within ±8% of each other (threadkit 1 → 1 127.6–149.8 µs,
  * raw 98.7–114.0 µs; 4 → 4 144.4–157.1 and 110.1–113.9 µs) and R5 1.32, 1.37, 1.12×, R7 1.35,
- * 1.39, 1.31× (machine at load 5, the benchmark's own 10 processes; under the bench lock).
+ * 1.39, 1.31× (machine at load 5, the benchmark's own 10 processes; under the bench lock). A
+ * fourth run, on a busier machine (load 6 before it started), gave R5 1.31× but R7 1.81×
+ * (threadkit 4 → 4 168–232 µs, raw 74–116 µs): 4 → 4 (eight client processes on two cores) still
+ * moves with the load, as threadkit spends more CPU per item than the raw pair.
  */
 const SIZES = {
   smoke: { runs: 1, lockOps: 30, rounds: 3, redlockRounds: 2, items: 40 },

@@ -471,3 +471,32 @@ redisTest(
     });
   },
 );
+
+redisTest(
+  "redis Queue: an item a timed-out get took is put back at the tail, delivered once, and counted",
+  async () => {
+    await withServer(async (server, c) => {
+      const admin = await connect(server.url);
+      try {
+        const q = new Queue<number>(c, "back");
+        await q.put(1);
+        await q.put(2);
+        // The server holds the get's script back past its timeout: the get gives up, and the
+        // item the script then takes goes back to the queue (UNGET: XADD at the tail, then XACK +
+        // XDEL of the taken entry).
+        await admin.sendCommand(["CLIENT", "PAUSE", "700", "WRITE"]);
+        await assert.rejects(q.get({ timeout: 50 }), QueueEmptyError);
+        await until(async () => (await q.qsize()) === 2, 5_000, "the item put back");
+        assert.equal(await c.xLen("threadkit:{back}:stream"), 2, "no copy left behind");
+        assert.equal(await q.get({ timeout: 2_000 }), 2);
+        assert.equal(await q.get({ timeout: 2_000 }), 1, "at the tail");
+        await q.taskDone();
+        await q.taskDone();
+        assert.equal(await q.join({ timeout: 1_000 }), true);
+        await assert.rejects(q.getNowait(), QueueEmptyError);
+      } finally {
+        await admin.close().catch(() => {});
+      }
+    });
+  },
+);
