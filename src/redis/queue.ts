@@ -8,11 +8,12 @@
  * | threadkit:{name}:meta    | hash   | maxsize; shutdown ("1"); cursor (of the dead-consumer   |
  * |                          |        | scan); swept (server ms of the last consumer sweep)     |
  * | threadkit:{name}:stream  | stream | field "d": the item, encoded by the structured codec;   |
- * |                          |        | consumer group "g", one consumer per Queue object that  |
- * |                          |        | took items (removed once idle a lease with none pending)|
- * |                          |        | last id set to the largest possible by shutdown()       |
- * | threadkit:{name}:wake    | chan.  | for getters: SPUBLISH'd on shutdown (a put needs no     |
- * |                          |        | message: its XADD ends the getters' XREADGROUP BLOCK)   |
+ * |  (maxsize 0)             |        | consumer group "g", one consumer per Queue object that  |
+ * | threadkit:{name}:bstream |        | took items (removed once idle a lease with none pending;|
+ * |  (maxsize > 0)           |        | "threadkit:returned" holds items handed back after a    |
+ * |                          |        | shutdown); last id the largest possible after shutdown()|
+ * | threadkit:{name}:wake    | chan.  | for getters: SPUBLISH'd on shutdown and destroy (a put  |
+ * |                          |        | needs none: its XADD ends the getters' XREADGROUP BLOCK)|
  * | threadkit:{name}:room    | chan.  | for putters and join(): SPUBLISH'd on get (bounded       |
  * |                          |        | queues only), unfinished reaching 0, and shutdown        |
  *
@@ -35,6 +36,11 @@
  * runs the PUT script, which checks the kind key, maxsize and shutdown, and creates the group).
  * A get that blocks on a name nothing was put to creates the stream and its group (no kind key,
  * no maxsize; `getNowait()` writes nothing); `destroy()` deletes them.
+ * Bounded and unbounded queues keep their items under different stream keys, so that a queue
+ * destroyed and opened again with a maxsize has no stream a primed object's plain XADD could add
+ * to: that put runs the PUT script, which refuses the other maxsize (RangeError). One stream key
+ * for both let such a put bypass the new maxsize (regression test
+ * redis_queue_primed_put_bypasses_maxsize_after_destroy).
  *
  * @module
  */
@@ -133,15 +139,21 @@ end`;
 /**
  * The check of a `get`: claims an item whose lease ran out, else takes a new one, else reports
  * shut down or empty. KEYS: kind meta stream; ARGV: kind maxsize consumer leaseMs roomChannel
- * create. {1, id, item, redelivered} taken, {0} empty, {-1} shut down and drained.
+ * create. {1, id, item, redelivered, shut} taken (shut: 1 once the queue is shut down, so that
+ * the object's later gets keep running this script, which says when it is drained, even if the
+ * shutdown came before this object listened for its message), {0} empty, {-1} shut down and
+ * drained. Once shut down, an item a given-up get handed back (UNGET: pending under the consumer
+ * "threadkit:returned") is taken before saying drained, even if the claim scan's cursor is past
+ * it (regression test redis_queue_drain_after_shutdown_says_empty).
  * With `create` ("1": the getter is about to block), an absent stream gets its group here (an
  * empty stream, no kind key, no maxsize: the first put still stores those), so that the getter
  * can block on it before the first put; `getNowait()` writes nothing.
  */
 const GET = `${KIND_CHECK}
 ${MAXSIZE_CHECK}
+local shut = redis.call('HGET', KEYS[2], 'shutdown') == '1' and 1 or 0
 if redis.call('EXISTS', KEYS[3]) == 0 then
-  if redis.call('HGET', KEYS[2], 'shutdown') == '1' then return {-1} end
+  if shut == 1 then return {-1} end
   if ARGV[6] == '1' then redis.call('XGROUP', 'CREATE', KEYS[3], 'g', '0', 'MKSTREAM') end
   return {0}
 end
@@ -150,14 +162,21 @@ local cursor = redis.call('HGET', KEYS[2], 'cursor') or '0-0'
 local claimed = redis.call('XAUTOCLAIM', KEYS[3], 'g', ARGV[3], ARGV[4], cursor, 'COUNT', 1)
 if claimed[1] ~= cursor then redis.call('HSET', KEYS[2], 'cursor', claimed[1]) end
 local e = claimed[2][1]
-if e then return {1, e[1], e[2][2], 1} end
+if e then return {1, e[1], e[2][2], 1, shut} end
 local r = redis.call('XREADGROUP', 'GROUP', 'g', ARGV[3], 'COUNT', 1, 'STREAMS', KEYS[3], '>')
 if r then
   e = r[1][2][1]
   if ARGV[2] ~= '0' then redis.call('SPUBLISH', ARGV[5], 'g') end
-  return {1, e[1], e[2][2], 0}
+  return {1, e[1], e[2][2], 0, shut}
 end
-if redis.call('HGET', KEYS[2], 'shutdown') == '1' then return {-1} end
+if shut == 1 then
+  local p = redis.call('XPENDING', KEYS[3], 'g', '-', '+', 1, 'threadkit:returned')[1]
+  if p then
+    e = redis.call('XCLAIM', KEYS[3], 'g', ARGV[3], 0, p[1])[1]
+    if e then return {1, e[1], e[2][2], 1, 1} end
+  end
+  return {-1}
+end
 return {0}`;
 
 /**
@@ -179,7 +198,8 @@ end
  * A consumer's acknowledgements and its next take in one script (see `Queue.get`): acknowledges
  * (XACK + XDEL, as ACK) each id, then takes the next new item if there is one (no claim:
  * that is the GET script's, at least every lease/3). A stream that is gone (destroyed, a
- * restarted server) answers "none" and the get's blocking read reports it.
+ * restarted server) answers "none"; the get's blocking read then fails NOGROUP, and the get runs
+ * the GET script, which creates the stream and group again.
  * KEYS: stream; ARGV: consumer roomChannel bounded id...; {1, id, item} taken, {0} none.
  */
 const ACK_TAKE = `
@@ -195,7 +215,8 @@ return {1, e[1], e[2][2]}`;
 /**
  * Puts back an item a given-up `get` took, at the tail (its XADD wakes a blocked getter). Once
  * the queue is shut down no XADD succeeds: the item then stays pending, handed to the consumer
- * "threadkit:returned" as idle for ~30 years, so the next get's XAUTOCLAIM takes it.
+ * "threadkit:returned" as idle for ~30 years, so the next get's XAUTOCLAIM takes it, or, if that
+ * scan's cursor is past it, the GET script's look at that consumer before saying drained.
  * KEYS: meta stream; ARGV: id.
  */
 const UNGET = `
@@ -271,13 +292,30 @@ redis.call('SPUBLISH', ARGV[3], 's')
 redis.call('SPUBLISH', ARGV[5], 's')
 return 1`;
 
-/** KEYS: kind meta stream; ARGV: kind. */
+/**
+ * KEYS: kind meta stream otherStream (the other maxsize kind's); ARGV: kind wakeChannel. The
+ * message on the wake channel makes every watching get of every object run the GET script again
+ * (which checks the kind and maxsize of whatever lives under the name by then), instead of reading
+ * on from a stream a queue with another maxsize may have created again.
+ */
 const DESTROY = `${KIND_CHECK}
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('SPUBLISH', ARGV[2], 'd')
 return 1`;
 
-/** What a take found: an item (its stream id and encoded bytes), or the queue shut down. */
-type Taken = { id: string; bytes: Uint8Array } | { shutdown: true };
+/**
+ * What a take found: an item (its stream id, encoded bytes, and whether the GET script saw the
+ * queue shut down), or the queue shut down and drained.
+ */
+type Taken = { id: string; bytes: Uint8Array; shut?: boolean } | { shutdown: true };
+
+/**
+ * A blocking read's error saying its stream or group is gone (destroyed; a restarted server that
+ * lost it): the get runs the GET script again, which creates them, and waits on.
+ */
+function isGone(error: unknown): boolean {
+  return error instanceof Error && /^(UNBLOCKED|NOGROUP)/.test(error.message);
+}
 
 /** A Queue object's listener on its wake channel (see `Queue.get`). */
 interface Watch {
@@ -289,7 +327,7 @@ interface Watch {
   ready: Promise<void>;
   /** A GET script ran after the subscription was confirmed. */
   checked: boolean;
-  /** A message came (a shutdown): every later get runs the script. */
+  /** A message came (a shutdown, or a destroy): every later get runs the script. */
   shut: boolean;
   /** The `unblock` of each blocking read in flight. */
   reads: Set<() => void>;
@@ -369,7 +407,14 @@ export class Queue<T = unknown> {
   /** This object's consumer name in the stream's group. */
   readonly holderId: string;
   readonly #commands: Commands;
-  readonly #keys: { kind: string; meta: string; stream: string; wake: string; room: string };
+  readonly #keys: {
+    kind: string;
+    meta: string;
+    stream: string;
+    other: string;
+    wake: string;
+    room: string;
+  };
   /** Ids of items this object took and has not acknowledged, oldest first. */
   readonly #taken: string[] = [];
   #renewal: Renewal | undefined;
@@ -422,7 +467,8 @@ export class Queue<T = unknown> {
     this.#keys = {
       kind: `${prefix}:kind`,
       meta: `${prefix}:meta`,
-      stream: `${prefix}:stream`,
+      stream: this.maxsize > 0 ? `${prefix}:bstream` : `${prefix}:stream`,
+      other: this.maxsize > 0 ? `${prefix}:stream` : `${prefix}:bstream`,
       wake: `${prefix}:wake`,
       room: `${prefix}:room`,
     };
@@ -647,6 +693,13 @@ export class Queue<T = unknown> {
           if (!tried.ok) throw empty();
           if (watch !== undefined) watch.checked = true;
           taken = tried.value;
+          // Shut down before this watch listened (no message will come): every later get of
+          // this object runs the script, which says when the queue is drained.
+          if (
+            watch !== undefined && taken !== undefined && "shut" in taken && taken.shut === true
+          ) {
+            watch.shut = true;
+          }
           if (taken !== undefined) this.#caughtUp = false;
         } else if (this.#acks.length > 0 && !this.#caughtUp) {
           // The acknowledgements taskDone() left ride on a non-blocking take: one script, one
@@ -679,8 +732,8 @@ export class Queue<T = unknown> {
           // ACK_TAKE script's and then the read's. What ACK_TAKE did that this skips: the take
           // of a waiting item without blocking (the read returns at once when one is there: the
           // same item, the same one round trip), its SPUBLISH to putters (done below for any
-          // take by the read), its "none" on a stream that is gone (the read reports it, as
-          // before), and its order with this object's GET script on the client's connection
+          // take by the read), its "none" on a stream that is gone (the read fails NOGROUP,
+          // and the get runs the GET script), and its order with this object's GET script on the client's connection
           // (the ACK runs on the read's connection; a GET script sent meanwhile by another get of
           // this object could claim an item being acknowledged only if it was idle a whole lease
           // already, which taskDone() just before excludes).
@@ -733,7 +786,13 @@ export class Queue<T = unknown> {
           let got: { ok: true; value: Taken | undefined } | { ok: false };
           try {
             got = await race<Taken | undefined>(
-              read.reply.then(firstEntry),
+              read.reply.then(firstEntry, (error) => {
+                if (!isGone(error)) throw error;
+                // The stream or its group is gone (destroy(), or a server that lost it): the
+                // next round runs the GET script, which creates them, and this get waits on.
+                this.#lastCheck = -Infinity;
+                return undefined;
+              }),
               deadline,
               signal,
               undo,
@@ -780,10 +839,10 @@ export class Queue<T = unknown> {
       ["Queue", this.maxsize, this.holderId, lease, k.room, create ? "1" : "0"],
       what,
       true,
-    ) as [number, Uint8Array, Uint8Array, number];
+    ) as [number, Uint8Array, Uint8Array, number, number];
     if (reply[0] === 0) return undefined;
     if (reply[0] === -1) return { shutdown: true };
-    return { id: Buffer.from(reply[1]).toString("latin1"), bytes: reply[2] };
+    return { id: Buffer.from(reply[1]).toString("latin1"), bytes: reply[2], shut: reply[4] === 1 };
   }
 
   /** One run of the ACK_TAKE script: acknowledges `acks`, then takes a waiting item if any. */
@@ -825,7 +884,8 @@ export class Queue<T = unknown> {
     };
     watch = created;
     const onMessage = () => {
-      // Any message on the wake channel is a shutdown: end every blocked read of this object.
+      // A message on the wake channel is a shutdown or a destroy: end every blocked read of this
+      // object; its gets run the GET script from now on.
       created.shut = true;
       for (const unblock of created.reads) unblock();
     };
@@ -975,6 +1035,12 @@ export class Queue<T = unknown> {
     this.#acks.length = 0;
     this.#primed = false;
     const k = this.#keys;
-    await run(this.#commands, DESTROY, [k.kind, k.meta, k.stream], ["Queue"], "destroy queue");
+    await run(
+      this.#commands,
+      DESTROY,
+      [k.kind, k.meta, k.stream, k.other],
+      ["Queue", k.wake],
+      "destroy queue",
+    );
   }
 }

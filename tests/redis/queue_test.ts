@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Queue, QueueEmptyError, QueueFullError, QueueShutDownError } from "../../redis.ts";
-import { connect, redisTest, type Server, spawnChild, startRedis } from "./helpers.ts";
+import { connect, redisTest, type Server, spawnChild, startRedis, until } from "./helpers.ts";
 
 async function withServer(
   fn: (server: Server, c: Awaited<ReturnType<typeof connect>>) => Promise<void>,
@@ -374,6 +374,129 @@ redisTest(
       await assert.rejects(fourth, QueueShutDownError);
       assert.equal(await producer.join({ timeout: 2_000 }), true);
       assert.equal(await producer.qsize(), 0);
+    });
+  },
+);
+
+redisTest(
+  "redis Queue: a bounded queue destroyed and opened again under its name holds the new maxsize, with no stale count",
+  async () => {
+    await withServer(async (_server, c) => {
+      const old = new Queue<number>(c, "rb", { maxsize: 2 });
+      await old.put(1);
+      await old.put(2);
+      assert.equal(await old.get({ timeout: 2_000 }), 1, "taken, not acknowledged");
+      await new Queue(c, "rb", { maxsize: 2 }).destroy();
+      assert.deepEqual(await c.keys("threadkit:{rb}:*"), []);
+      const fresh = new Queue<number>(c, "rb", { maxsize: 3 });
+      assert.equal(await fresh.qsize(), 0, "no item of the destroyed queue counts");
+      assert.equal(await fresh.join({ timeout: 50 }), true, "nothing unfinished");
+      for (let i = 10; i < 13; i++) await fresh.putNowait(i);
+      await assert.rejects(fresh.putNowait(13), QueueFullError);
+      assert.equal(await fresh.full(), true);
+      // The old object: its acknowledgement of the destroyed queue's item changes nothing, and
+      // its maxsize is refused now that the name holds another.
+      await old.taskDone();
+      await assert.rejects(old.qsize(), RangeError);
+      await assert.rejects(old.putNowait(3), RangeError);
+      await assert.rejects(old.get({ timeout: 100 }), RangeError);
+      await assert.rejects(old.empty(), RangeError);
+      // The async iterator ends on shutdown only: other errors reach the loop.
+      await assert.rejects(async () => {
+        for await (const _ of old) assert.fail("nothing to take");
+      }, RangeError);
+      assert.equal(await fresh.empty(), false);
+      assert.equal(await fresh.qsize(), 3);
+      assert.equal(await fresh.join({ timeout: 50 }), false);
+      const consumer = new Queue<number>(c, "rb", { maxsize: 3 });
+      for (const want of [10, 11, 12]) {
+        assert.equal(await consumer.get({ timeout: 2_000 }), want);
+        await consumer.taskDone();
+      }
+      assert.equal(await fresh.join({ timeout: 2_000 }), true);
+      // A blocked put sees the new maxsize: room for exactly one more at maxsize 1.
+      await fresh.destroy();
+      const one = new Queue<number>(c, "rb", { maxsize: 1 });
+      await one.put(20);
+      await assert.rejects(one.put(21, { timeout: 100 }), QueueFullError);
+      assert.equal(await one.qsize(), 1);
+    });
+  },
+);
+
+redisTest(
+  "redis Queue: an item a timed-out get took after shutdown is handed back and delivered, then QueueShutDownError",
+  async () => {
+    await withServer(async (server, c) => {
+      const admin = await connect(server.url);
+      try {
+        const stream = "threadkit:{ug}:stream";
+        const q = new Queue<number>(c, "ug");
+        await q.put(1);
+        await q.put(2);
+        await new Queue(c, "ug").shutdown();
+        // The server holds the get's script back past the get's timeout (and its reply grace):
+        // the get gives up, and the item the script then takes is handed back (UNGET), which
+        // cannot XADD it once shut down: it waits under "threadkit:returned".
+        await admin.sendCommand(["CLIENT", "PAUSE", "700", "WRITE"]);
+        await assert.rejects(q.get({ timeout: 50 }), QueueEmptyError);
+        await until(
+          async () =>
+            ((await admin.sendCommand([
+              "XPENDING",
+              stream,
+              "g",
+              "-",
+              "+",
+              "10",
+              "threadkit:returned",
+            ])) as unknown[]).length === 1,
+          5_000,
+          "the item handed back",
+        );
+        assert.equal(await q.qsize(), 1, "the handed-back item is not counted, as API.md says");
+        assert.equal(await q.join({ timeout: 50 }), false, "it is unfinished");
+        const t0 = performance.now();
+        assert.equal(await q.get({ timeout: 2_000 }), 1, "delivered again, first");
+        assert.equal(await q.get({ timeout: 2_000 }), 2);
+        await assert.rejects(q.get({ timeout: 5_000 }), QueueShutDownError);
+        assert.ok(performance.now() - t0 < 2_000, "at once, not after a timeout");
+        await q.taskDone();
+        await q.taskDone();
+        assert.equal(await q.join({ timeout: 1_000 }), true);
+        assert.equal(await c.xLen(stream), 0);
+      } finally {
+        await admin.close().catch(() => {});
+      }
+    });
+  },
+);
+
+redisTest(
+  "redis Queue: an item a timed-out get took is put back at the tail, delivered once, and counted",
+  async () => {
+    await withServer(async (server, c) => {
+      const admin = await connect(server.url);
+      try {
+        const q = new Queue<number>(c, "back");
+        await q.put(1);
+        await q.put(2);
+        // The server holds the get's script back past its timeout: the get gives up, and the
+        // item the script then takes goes back to the queue (UNGET: XADD at the tail, then XACK +
+        // XDEL of the taken entry).
+        await admin.sendCommand(["CLIENT", "PAUSE", "700", "WRITE"]);
+        await assert.rejects(q.get({ timeout: 50 }), QueueEmptyError);
+        await until(async () => (await q.qsize()) === 2, 5_000, "the item put back");
+        assert.equal(await c.xLen("threadkit:{back}:stream"), 2, "no copy left behind");
+        assert.equal(await q.get({ timeout: 2_000 }), 2);
+        assert.equal(await q.get({ timeout: 2_000 }), 1, "at the tail");
+        await q.taskDone();
+        await q.taskDone();
+        assert.equal(await q.join({ timeout: 1_000 }), true);
+        await assert.rejects(q.getNowait(), QueueEmptyError);
+      } finally {
+        await admin.close().catch(() => {});
+      }
     });
   },
 );
