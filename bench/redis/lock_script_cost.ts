@@ -1,7 +1,8 @@
 /**
  * Server-side cost of the Lock scripts: µs per acquire + release pair from INFO commandstats,
- * the previous ACQUIRE (PTTL, then SET PX: 5 calls) beside the current one (SET NX PX: 4 calls)
- * and the floor (SET NX PX + scripted release), in alternating rounds against one redis-server:
+ * the previous ACQUIRE (`last` = "fence holderId", built in Lua from one more ARGV) beside the
+ * current one (`last` = the hold record as sent) and the floor (SET NX PX + scripted release),
+ * in alternating rounds against one redis-server:
  *
  *   redis-server --port 7391 --save "" --appendonly no &
  *   node bench/redis/lock_script_cost.ts redis://127.0.0.1:7391
@@ -17,16 +18,14 @@ import { createClient } from "redis";
 import { ACQUIRE, RELEASE } from "../../src/redis/lock.ts";
 import { KIND_CHECK, KIND_SET } from "../../src/redis/internal.ts";
 const c = await createClient({ url: process.argv[2]! }).on("error", () => {}).connect();
-/** The ACQUIRE before this one. ARGV: kind holderId leaseMs; the record is "fence holderId". */
+/** The ACQUIRE before this one. ARGV: kind record leaseMs holderId; `last` = "fence holderId". */
 const OLD = `${KIND_CHECK}
-local ttl = redis.call('PTTL', KEYS[2])
-if ttl ~= -2 then return {0, ttl} end
+if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  return {0, redis.call('PTTL', KEYS[2])}
+end
 ${KIND_SET}
 local fence = redis.call('INCR', KEYS[3])
-local record = fence .. ' ' .. ARGV[2]
-redis.call('SET', KEYS[2], record, 'PX', ARGV[3])
-local died = redis.call('SET', KEYS[4], record, 'GET')
-return {1, fence, died}`;
+return {1, fence, redis.call('SET', KEYS[4], fence .. ' ' .. ARGV[4], 'GET')}`;
 const FLOOR =
   "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 const sha = async (s: string) => String(await c.sendCommand(["SCRIPT", "LOAD", s]));
@@ -57,13 +56,20 @@ for (let round = 0; round < 9; round++) {
         await c.sendCommand(["EVALSHA", fsha, "1", "fl", "v"]);
         continue;
       }
-      let record: string;
+      const record = `${i} host:1234:abcdef:1`;
       if (name === "old") {
-        const r = await c.sendCommand(["EVALSHA", osha, "4", ...keys, "Lock", "h:1", "30000"]);
-        record = `${(r as unknown as [number, number])[1]} h:1`;
+        await c.sendCommand([
+          "EVALSHA",
+          osha,
+          "4",
+          ...keys,
+          "Lock",
+          record,
+          "30000",
+          "host:1234:abcdef:1",
+        ]);
       } else {
-        record = `${i} h:1`;
-        await c.sendCommand(["EVALSHA", nsha, "4", ...keys, "Lock", record, "30000", "h:1"]);
+        await c.sendCommand(["EVALSHA", nsha, "4", ...keys, "Lock", record, "30000"]);
       }
       await c.sendCommand(["EVALSHA", rsha, "2", `${k}:owner`, `${k}:last`, record, `${k}:wake`]);
     }

@@ -187,6 +187,38 @@ function argsOf(args: readonly (string | number | Uint8Array)[]): (string | Buff
   );
 }
 
+/**
+ * `EVALSHA sha numkeys ...keys ...args` as one array, built in one pass (no intermediate arrays
+ * or spreads: it runs for every script call). A NOSCRIPT retry copies it with `EVAL script`.
+ */
+function evalShaArgs(
+  script: string,
+  keys: readonly string[],
+  args: readonly (string | number | Uint8Array)[],
+): (string | Buffer)[] {
+  const out: (string | Buffer)[] = ["EVALSHA", shaOf(script), String(keys.length)];
+  for (let i = 0; i < keys.length; i++) out.push(keys[i]!);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    out.push(
+      typeof a === "number"
+        ? String(a)
+        : typeof a === "string"
+        ? a
+        : Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+    );
+  }
+  return out;
+}
+
+/** The EVAL form of an {@link evalShaArgs} array (after NOSCRIPT). */
+function evalArgs(script: string, evalSha: readonly (string | Buffer)[]): (string | Buffer)[] {
+  const out = evalSha.slice();
+  out[0] = "EVAL";
+  out[1] = script;
+  return out;
+}
+
 /** A single-node client. */
 function nodeCommands(client: NodeRedisLike): Commands {
   const binaryClient = bufferMapped(client);
@@ -201,11 +233,11 @@ function nodeCommands(client: NodeRedisLike): Commands {
     cluster: false,
     evalScript(script, keys, args, binary) {
       const target = binary ? binaryClient : client;
-      const rest = [String(keys.length), ...keys, ...argsOf(args)];
+      const command = evalShaArgs(script, keys, args);
       // Not async: one promise fewer per script on the hot paths.
-      return target.sendCommand(["EVALSHA", shaOf(script), ...rest]).catch((error) => {
+      return target.sendCommand(command).catch((error) => {
         if (!isNoScript(error)) throw error;
-        return target.sendCommand(["EVAL", script, ...rest]);
+        return target.sendCommand(evalArgs(script, command));
       });
     },
     subscribe: (channel, listener) => subscriber.add(channel, listener),
@@ -224,13 +256,11 @@ function clusterCommands(client: NodeRedisLike): Commands {
     cluster: true,
     evalScript(script, keys, args, binary) {
       const target = binary ? binaryClient : client;
-      const rest = [String(keys.length), ...keys, ...argsOf(args)];
-      return target.sendCommand(keys[0], false, ["EVALSHA", shaOf(script), ...rest]).catch(
-        (error) => {
-          if (!isNoScript(error)) throw error;
-          return target.sendCommand(keys[0], false, ["EVAL", script, ...rest]);
-        },
-      );
+      const command = evalShaArgs(script, keys, args);
+      return target.sendCommand(keys[0], false, command).catch((error) => {
+        if (!isNoScript(error)) throw error;
+        return target.sendCommand(keys[0], false, evalArgs(script, command));
+      });
     },
     subscribe: (channel, listener) => subscriber.add(channel, listener),
     listen: (channel, listener) => subscriber.listen(channel, listener),

@@ -7,12 +7,13 @@
  * | threadkit:{name}:kind   | string | none  | "Lock" ("RLock" for an RLock)                     |
  * | threadkit:{name}:owner  | string | lease | hold record "attempt holderId" while held         |
  * | threadkit:{name}:fence  | int    | none  | INCR'd per grant; never deleted, not by destroy() |
- * | threadkit:{name}:last   | string | none  | "fence holderId" of the latest grant until its    |
+ * | threadkit:{name}:last   | string | none  | the hold record of the latest grant until its     |
  * |                         |        |       | release                                           |
  * | threadkit:{name}:wake   | chan.  | -     | SPUBLISH'd on release                             |
  * Invariants: `owner` exists iff the lock is held (its TTL is the server's lease clock);
  * `last` exists and `owner` does not iff the latest holder's lease ran out unreleased (owner
- * death); a fence is never granted twice and grows with every grant.
+ * death); a fence is never granted twice and grows with every grant; `fence` is INCR'd by grants
+ * only, so while `last` exists `fence` still holds that grant's fencing token.
  *
  * @module
  */
@@ -40,26 +41,39 @@ import {
 } from "./internal.ts";
 
 /**
- * Grants a free lock. KEYS: kind owner fence last; ARGV: kind record leaseMs holderId, where the
- * record ("attempt holderId", the attempt numbered per Lock object) is what release and renewal
- * compare. Returns {1, fence, previousLastIfDied|nil} or {0, ownerPttl}.
- * `SET owner record NX PX` is the check and the take in one call; the fence is counted only for
- * a grant, so the owner record cannot contain it (hence the attempt number, which makes every
- * hold's record unique). `SET last ... GET` reads the previous grant's "fence holderId" (left
- * there only if it never released: owner death) and writes the new one in one call.
+ * Grants a free lock. KEYS: kind owner fence last; ARGV: kind record leaseMs, where the record
+ * ("attempt holderId", the attempt numbered per Lock object) is what release and renewal compare.
+ * Returns {1, fence, previousLastIfDied|nil} or {0, ownerPttl}.
+ *
+ * Why no interleaving breaks it: the script runs atomically on the one node that holds the
+ * name's slot, so no other client's command falls between its steps.
+ * - `SET owner record NX PX` is the check and the take in one call: at most one record exists, so
+ *   at most one holder (mutual exclusion rests on this call alone; the lease is its TTL).
+ * - `INCR fence` runs only after that SET succeeded, once per grant, and nothing else writes
+ *   `fence` (destroy keeps it): fences strictly increase in grant order, across lease expiry, and
+ *   across a restart that keeps the data (AOF). The record cannot contain the fence (it is counted
+ *   after the check), hence the attempt number, which makes every hold's record unique.
+ * - `SET last record GET` reads what the previous grant left there and writes this grant's
+ *   record in one call. A record is left there only if its grant never released (release DELs
+ *   `last` with `owner`): owner death. That dead grant was the latest one, and only grants INCR
+ *   `fence`, so its fencing token is this grant's fence - 1 (the client derives it; `last` needs
+ *   no fence of its own).
+ *
  * Measured (server µs per acquire + release pair, INFO commandstats, median of 5 alternating
  * rounds of 2,000: `node bench/redis/lock_script_cost.ts redis://...`): GET + SET 17.6 µs →
  * SET ... GET 15.0 µs (floor, SET NX PX + scripted release: 5.0 µs). PTTL + SET PX → SET NX
  * PX, 5 → 4 calls (top-level commands only, 9 rounds, two runs at load ~25): 13.4 / 14.2 µs →
  * 12.3 / 13.0 µs per pair (floor 4.1 / 4.5 µs): the script calls are not what costs most.
+ * `last` = the record instead of `fence .. ' ' .. holderId` (no Lua string built, one ARGV
+ * fewer), same command, two runs under the bench lock: 8.08 / 8.24 → 7.37 / 7.31 µs per pair
+ * (floor 2.60 / 2.47 µs).
  */
 export const ACQUIRE = `${KIND_CHECK}
 if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
   return {0, redis.call('PTTL', KEYS[2])}
 end
 ${KIND_SET}
-local fence = redis.call('INCR', KEYS[3])
-return {1, fence, redis.call('SET', KEYS[4], fence .. ' ' .. ARGV[4], 'GET')}`;
+return {1, redis.call('INCR', KEYS[3]), redis.call('SET', KEYS[4], ARGV[2], 'GET')}`;
 
 /** Releases a lock held by `record`. KEYS: owner last; ARGV: record channel. Returns 1 or 0. */
 export const RELEASE = `
@@ -116,10 +130,9 @@ interface Hold {
   renewal: Renewal | undefined;
 }
 
-/** Parses "fence holderId". */
-function parseRecord(record: string): { fence: number; holderId: string } {
-  const space = record.indexOf(" ");
-  return { fence: Number(record.slice(0, space)), holderId: record.slice(space + 1) };
+/** The holder id of a hold record "attempt holderId". */
+function holderOf(record: string): string {
+  return record.slice(record.indexOf(" ") + 1);
 }
 
 /**
@@ -166,6 +179,12 @@ export class Lock {
   readonly #commands: Commands;
   readonly #kind: string;
   readonly #keys: { kind: string; owner: string; fence: string; last: string; wake: string };
+  /** KEYS of ACQUIRE and of RELEASE, built once (not per call). */
+  readonly #acquireKeys: readonly string[];
+  readonly #releaseKeys: readonly string[];
+  /** The `Cannot ...` prefixes of acquire's and release's errors, built once. */
+  readonly #acquireWhat: string;
+  readonly #releaseWhat: string;
   #hold: Hold | undefined;
   /** Set when this object's last hold was lost to its lease (for the release message). */
   #lost = false;
@@ -203,6 +222,11 @@ export class Lock {
       last: `${prefix}:last`,
       wake: `${prefix}:wake`,
     };
+    const keys = this.#keys;
+    this.#acquireKeys = [keys.kind, keys.owner, keys.fence, keys.last];
+    this.#releaseKeys = [keys.owner, keys.last];
+    this.#acquireWhat = `acquire lock "${name}"`;
+    this.#releaseWhat = `release lock "${name}"`;
     this.#renewer = new Countdown(Math.max(1, Math.floor(this.lease / 3)), () => this.#renew());
   }
 
@@ -247,19 +271,23 @@ export class Lock {
    * @throws {Error} (rejects) A Redis command failed (the server's error is its `cause`).
    */
   async acquire(options?: RedisHoldOptions): Promise<boolean> {
-    const what = `acquire lock "${this.name}"`;
-    const { timeout, signal } = waitOptionsOf(options, what);
-    const lease = leaseOf(options?.lease, what, this.lease);
+    const what = this.#acquireWhat;
+    let timeout = Infinity;
+    let signal: AbortSignal | undefined;
+    let lease = this.lease;
+    if (options !== undefined) {
+      ({ timeout, signal } = waitOptionsOf(options, what));
+      lease = leaseOf(options.lease, what, this.lease);
+    }
     const keys = this.#keys;
-    const holderId = this.holderId;
     let recheck = lease / 3;
     const attempt = async () => {
-      const record = `${++this.#attempts} ${holderId}`;
+      const record = `${++this.#attempts} ${this.holderId}`;
       const reply = await run(
         this.#commands,
         ACQUIRE,
-        [keys.kind, keys.owner, keys.fence, keys.last],
-        [this.#kind, record, lease, holderId],
+        this.#acquireKeys,
+        [this.#kind, record, lease],
         what,
       ) as [number, number, string | null];
       if (reply[0] === 1) return { fence: reply[1], record, died: reply[2] };
@@ -275,6 +303,12 @@ export class Lock {
     // process, load ~25, two runs): client CPU per uncontended pair 93.2 → 84.6 µs (floor
     // 82.0) and 113.3 → 93.9 µs (floor 67.7); wall time to the floor 1.18 → 0.91× and
     // 1.54 → 1.25× (per-batch ratios spread 0.07–5.8×: the machine, not the lock).
+    // Then KEYS arrays and error prefixes built once per object, no options parsing without
+    // options, EVALSHA's arguments built in one pass (`evalShaArgs`) and the shorter ACQUIRE:
+    // `node bench/redis/lock_ab.ts /tmp/old` (old: fc7dbd5; 200 alternating batches of 25 pairs,
+    // three runs under the bench lock), wall per pair to the floor, median of batches, 1.139 /
+    // 1.111 / 1.156 → 1.105 / 1.089 / 1.123× (the Lock's two scripts sent raw: 1.082 / 1.073 /
+    // 1.071×); client CPU of the library (new − raw) 3.4 / 1.9 / 5.8 µs per pair.
     let granted = timeout === Infinity && signal === undefined ? await attempt() : undefined;
     granted ??= await waitFor({
       commands: this.#commands,
@@ -299,8 +333,12 @@ export class Lock {
     };
     if (own) this.#renewer.start();
     if (granted.died !== null && granted.died !== undefined) {
-      const dead = parseRecord(granted.died);
-      throw new LeaseOwnerDiedError(`lock "${this.name}"`, dead.holderId, dead.fence);
+      // The dead grant was the one just before this one (see ACQUIRE): its fence is ours - 1.
+      throw new LeaseOwnerDiedError(
+        `lock "${this.name}"`,
+        holderOf(granted.died),
+        granted.fence - 1,
+      );
     }
     return true;
   }
@@ -330,21 +368,19 @@ export class Lock {
    */
   async release(): Promise<void> {
     const hold = this.#hold;
-    const what = `release lock "${this.name}"`;
     if (hold === undefined) throw new NotOwnedError(notOwnedMessage("lock", this.name, this.#lost));
     this.#hold = undefined;
     hold.renewal?.stop();
     this.#renewer.stop();
-    if (!await this.#releaseRecord(hold.record, what)) {
+    if (await this.#releaseRecord(hold.record, this.#releaseWhat) !== 1) {
       this.#lost = true;
       throw new NotOwnedError(notOwnedMessage("lock", this.name, true));
     }
   }
 
-  #releaseRecord(record: string, what: string): Promise<boolean> {
-    const keys = this.#keys;
-    return run(this.#commands, RELEASE, [keys.owner, keys.last], [record, keys.wake], what)
-      .then((reply) => reply === 1);
+  /** Runs RELEASE for `record`: resolves 1 if it was held by it (now released), else 0. */
+  #releaseRecord(record: string, what: string): Promise<unknown> {
+    return run(this.#commands, RELEASE, this.#releaseKeys, [record, this.#keys.wake], what);
   }
 
   /** Whether some process holds the lock (a snapshot, one round trip). */

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { Lock, NotOwnedError, OwnerDiedError, TimeoutError } from "../../redis.ts";
+import {
+  LeaseOwnerDiedError,
+  Lock,
+  NotOwnedError,
+  OwnerDiedError,
+  TimeoutError,
+} from "../../redis.ts";
 import { connect, redisTest, type Server, spawnChild, startRedis } from "./helpers.ts";
 
 async function withServer(
@@ -134,13 +140,23 @@ redisTest("redis Lock: OwnerDiedError in process, the lock is then held", async 
     // out in CI (its renewal every 33 ms came late under load, so b.release() found it gone).
     const a = new Lock(c, "od", { lease: 10_000 });
     const b = new Lock(c, "od", { lease: 10_000 });
+    // A few released grants first: the error names the dead holder's own fence, not a neighbour's.
+    for (let i = 0; i < 3; i++) {
+      await a.acquire();
+      await a.release();
+    }
     await a.acquire();
+    const deadFence = a.fence!;
     // Simulate a dead holder: stop a's renewals by deleting nothing but waiting out the lease
     // after dropping its renewal timer through destroy of its in-process state is not possible,
     // so take the lease away on the server side.
     await c.pExpire("threadkit:{od}:owner", 1);
     const error = await b.acquire({ timeout: 2_000 }).then(() => undefined, (e) => e);
     assert.ok(error instanceof OwnerDiedError);
+    assert.ok(error instanceof LeaseOwnerDiedError);
+    assert.equal(error.holderId, a.holderId);
+    assert.equal(error.fence, deadFence);
+    assert.equal(b.fence, deadFence + 1);
     assert.equal(await b.locked(), true);
     await assert.rejects(a.release(), NotOwnedError);
     await b.release();
