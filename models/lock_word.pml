@@ -2,9 +2,9 @@
  * lock_word.pml: the lock word of src/internal/lock_word.ts, with owner death.
  *
  * Mirrors (see models/README.md for the line table):
- *   lock_fast    the fast path of every acquire: CAS 0 -> me2 (lock.ts:167, lock_word.ts:367)
- *   lock_slow    lockSlow (lock_word.ts:153-266), spin bound SPIN_LIMIT = 0
- *   lock_unlock  unlock (lock_word.ts:345-347) and unlockSlow (lock_word.ts:298-322)
+ *   lock_fast    the fast path of every acquire: CAS 0 -> me2 (lock.ts:167, lock_word.ts:386)
+ *   lock_slow    lockSlow (lock_word.ts:168-285), spin bound SPIN_LIMIT = 0
+ *   lock_unlock  unlock (lock_word.ts:364-366) and unlockSlow (lock_word.ts:317-341)
  *
  * STATE (mem[STATE]) is 0 (free), STARVING? | (owner ident << 1) | PARKED, or HANDOFF (STARVING |
  * PARKED, no owner: released to a starving waiter); idents are 1 .. NPROC (≤ 3: the owner field
@@ -24,13 +24,13 @@
  * Mutants (spin -DMUTANT_...): each breaks one step the comments call essential; the test
  * (tests/models_test.ts) asserts spin finds an error in each.
  *   MUTANT_UNLOCK_NO_WAKE      unlock stores 0 without looking at PARKED (no wake)
- *   MUTANT_TAKE_PLAIN          after sleeping, re-acquire without PARKED (lock_word.ts:240)
- *   MUTANT_TIMEOUT_NO_PARKED   a sleeper that times out leaves without setting PARKED (:222-227)
- *   MUTANT_TAKEOVER_DROPS_PARKED  the takeover from a dead owner drops PARKED (:207)
+ *   MUTANT_TAKE_PLAIN          after sleeping, re-acquire without PARKED (lock_word.ts:255)
+ *   MUTANT_TIMEOUT_NO_PARKED   a sleeper that times out leaves without setting PARKED (:237-243)
+ *   MUTANT_TAKEOVER_DROPS_PARKED  the takeover from a dead owner drops PARKED (:222)
  *   MUTANT_TAKEOVER_PLAIN      the takeover keeps the word's PARKED but forgets its own: a sleeper
  *                              woken by a release, finding a barger that then died, takes the
  *                              word without PARKED while others sleep (the code before this
- *                              model found it: `me2 | (state & PARKED)` at :207)
+ *                              model found it: `me2 | (state & PARKED)` at :222)
  *
  *   MUTANT_POLL_WATCHED_ONLY   a sleeper polls liveness only while the owner it saw when it
  *                              parked is watched (the code before this model found it): with
@@ -143,7 +143,7 @@ inline lock_fast() {
 }
 
 /*
- * lockSlow(i32, STATE, me2, deadline, 0) (lock_word.ts:153). Sets r. When `lkTimed`, the deadline
+ * lockSlow(i32, STATE, me2, deadline, 0) (lock_word.ts:168). Sets r. When `lkTimed`, the deadline
  * may pass at any check (then `lkExpired` stays true).
  */
 inline lock_slow(lkTimed, lkExpired) {
@@ -277,7 +277,7 @@ slow_loop:
 
 
 
-/* unlock(i32, STATE, me2) (lock_word.ts:345) and unlockSlow (lock_word.ts:298). */
+/* unlock(i32, STATE, me2) (lock_word.ts:364) and unlockSlow (lock_word.ts:317). */
 inline lock_unlock() {
 #ifdef MUTANT_UNLOCK_NO_WAKE
   mem[STATE] = 0;
