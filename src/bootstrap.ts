@@ -23,10 +23,18 @@
  * Why the URL is computed: a literal `import("./pool/runner.ts")` is inlined by a bundler that does
  * not split, and Bun loads a literal dynamic import's module with its importer — measured 1.25 ms
  * of a fresh Bun worker's start.
- * Measured (`bun|node|deno bench/probes/thread_start.ts --dist <after> --before <before>`, same
- * run, Thread start → join ÷ raw worker start → message → end): see the commit that made it.
+ * Measured: Thread start → join of a dist/ build ÷ a raw worker's start → message → end, same
+ * run, before (bootstrap + 2 shared chunks) → after (this one file; Deno's worker side also
+ * stopped loading `node:worker_threads` at start, `runtime/deno.ts`): Node 1.10× → 1.04×, Deno
+ * 1.75× → 1.03×, Bun 2.68× → 1.72× (`bench/probes/thread_start.ts --dist <after> --before
+ * <before> --runs 5 --per 4` under `node`, `deno run -A`, `bun`; load average ~2). The probe's
+ * `floor` row (a stand-in bootstrap that only imports the module and posts the result) in a
+ * later run: Node 1.08× (dist 1.11×), Deno 1.06× (1.04×), Bun 1.10× (1.45×). So Node and Deno
+ * are at the floor; on Bun loading this file costs ~1.6 ms of a ~4–5 ms raw start (a scratch
+ * floor that also loaded it, unrun, measured as slow as the real one; cutting the file from 20
+ * to 15 KB changed nothing measurable).
  *
- * The npm build emits this file as an entry of its own (`tsup.config.ts`); `bootstrapUrl()`
+ * The npm build emits this file as a bundle of its own (`tsup.config.ts`); `bootstrapUrl()`
  * (`thread/spawn.ts`) finds it.
  *
  * @module
