@@ -4,7 +4,15 @@
 // node_modules/threadkit links to this package, so `import "threadkit"` / `require("threadkit")`
 // go through package.json's `exports` as they do for a consumer.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -98,6 +106,16 @@ test("ESM and CJS builds export the same API", () => {
   assert.equal(lock.locked, false);
 });
 
+test("a worker starts on one bootstrap file: dist/bootstrap.js imports no module statically", () => {
+  // Issue 9 (P6): each module a fresh worker loads costs its start-up (most on Bun); the bootstrap
+  // is bundled alone (tsup.config.ts) and loads bootstrap_shared.js only on demand, by a URL it
+  // computes (a literal import() would be loaded with it on Bun).
+  const source = readFileSync(join(root, "dist", "bootstrap.js"), "utf8");
+  assert.doesNotMatch(source, /^\s*(import|export)\b[^(]*\bfrom\s*["']/m);
+  assert.doesNotMatch(source, /\bimport\(\s*["'`]/);
+  assert.ok(existsSync(join(root, "dist", "bootstrap_shared.js")));
+});
+
 test("a Lock shared by two raw workers (CJS)", async () => {
   const lock = new esm.Lock();
   const counter = new SharedArrayBuffer(4);
@@ -183,7 +201,11 @@ test("a Thread from the ESM build runs a plain .mjs module with a Lock and a Que
     export default function run(lock, queue, numbers) {
       // One copy of threadkit in this worker: the bootstrap's revived arguments are instances
       // of the classes this module imports, and identity is the bootstrap's.
-      const sameClasses = lock instanceof Lock && queue instanceof Queue;
+      // Not only instanceof (which brands make true across copies): the very same classes, so
+      // the bootstrap's one-file bundle revived them through the chunks this import loaded.
+      const sameClasses = lock instanceof Lock && queue instanceof Queue &&
+        Object.getPrototypeOf(lock) === Lock.prototype &&
+        Object.getPrototypeOf(queue) === Queue.prototype;
       lock.acquireSync({ timeout: 20000 }); // the parent holds it until the first item arrives
       queue.putSync("waiting");
       const me = currentThread();

@@ -4,8 +4,10 @@
  *
  * 1. start → join, one thread after another: `raw-js` (a raw worker on a `.mjs` module: start →
  *    first message → end, the P6 baseline), `dist` (Thread of a tsup build), `before` (Thread
- *    of another build, e.g. of the commit before a change), `ts` (Thread of the unbuilt sources);
- *    each as ms per thread and as a ratio to `raw-js`.
+ *    of another build, e.g. of the commit before a change), `floor` (Thread of a copy of the
+ *    `--dist` build whose bootstrap is `fixtures/floor_bootstrap.mjs`: only the steps no
+ *    bootstrap can skip — take the start message, import the module, post the result), `ts`
+ *    (Thread of the unbuilt sources); each as ms per thread and as a ratio to `raw-js`.
  * 2. inside a fresh worker, the time of one import: the bootstrap's module graph from dist and
  *    from the `.ts` sources (the difference is the transpile / type-strip cost), the task
  *    module, and `node:worker_threads` (which a worker side may load).
@@ -19,9 +21,10 @@
  * @module
  */
 
-import { loadavg } from "node:os";
+import { copyFileSync, cpSync, mkdtempSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Thread } from "../../mod.ts";
 import { RUNTIME } from "../harness/env.ts";
 import { median, startWorker } from "../harness/env.ts";
@@ -58,10 +61,19 @@ function threadOf(T: ThreadClass, task: URL) {
   };
 }
 
+/** A copy of the `--dist` build started on the floor bootstrap (see the module doc). */
+function floorBuild(dir: string): string {
+  const copy = join(mkdtempSync(join(tmpdir(), "threadkit-floor-")), "dist");
+  cpSync(dir, copy, { recursive: true });
+  copyFileSync(fileURLToPath(new URL("floor_bootstrap.mjs", fixtures)), join(copy, "bootstrap.js"));
+  return copy;
+}
+
 const starts: Record<string, (i: number) => Promise<void>> = {
   "raw-js": () => startMessageExit(RAW_JS, "raw-js"),
   dist: threadOf(await load(dist), TASK_JS),
   ...(before !== undefined ? { before: threadOf(await load(before), TASK_JS) } : {}),
+  floor: threadOf(await load(floorBuild(dist)), TASK_JS),
   ts: threadOf(Thread, TASK_TS),
 };
 

@@ -37,6 +37,7 @@ import type { Runtime, TimerHandle, WorkerSide } from "./types.ts";
 import { forwardErrors, inWebWorker, webWorkerSide } from "./web_worker.ts";
 import {
   drain,
+  lazyWorkerThreads,
   nodeIsMainThread,
   nodeWorkerSide,
   receiveOn,
@@ -124,15 +125,17 @@ const startDenoWorker: Runtime["start"] = (bootstrap, start, options, events) =>
  * it can be read synchronously even there.
  */
 function denoWebWorkerSide(): WorkerSide {
-  // Loaded at once although only a pool worker reads a port synchronously. Tried and not adopted
-  // (issue 9): loading it on first use, as Bun's side does, took Thread start → join of a dist/
-  // build from 1.20× / 1.73× to 1.00× / 1.00× a raw worker (`deno run -A
-  // bench/probes/thread_start.ts`, two runs; loading `node:worker_threads` cost a fresh worker
-  // 250–344 ms under load average ~20), but the owner-death latency tests of thread_test.ts
-  // (≤ 250 ms) then failed in 4 of 10 filtered runs against 0 of 10 without it, alternated on
-  // the same loaded machine, for a reason not found yet.
-  const wt = workerThreads();
-  return { ...webWorkerSide(), receiveSync: (port: MessagePort) => receiveOn(wt, port) };
+  // `node:worker_threads` is loaded on first use (only a pool worker reads a port synchronously),
+  // as on Bun: loading it cost a fresh Deno worker 14–15 ms here, more than half of a raw
+  // worker's whole start → end. Thread start → join of a dist/ build ÷ a raw worker's start →
+  // message → end, same run: 1.71× loading it at once → 1.03× (`deno run -A
+  // bench/probes/thread_start.ts --dist <lazy build> --before <eager build> --runs 5 --per 4`,
+  // load average ~4). An earlier try (issue 9) saw the owner-death latency tests of
+  // thread_test.ts (≤ 250 ms) fail in 4 of 10 filtered runs under load average ~20 against 0 of
+  // 10 eager, cause not found; this time `deno test --filter "owner death"` passed 6 of 6 runs
+  // lazy, and 5 of 5 both ways alternated with two busy-loop processes on the 2 CPUs.
+  const wt = lazyWorkerThreads();
+  return { ...webWorkerSide(), receiveSync: (port: MessagePort) => receiveOn(wt(), port) };
 }
 
 /** Deno: Web Workers, `node:worker_threads` for daemon threads. */

@@ -101,7 +101,8 @@ export function refableWorker(
 /**
  * `node:worker_threads`, loaded on the first call only. For the worker sides of Bun and Deno,
  * whose Web Workers need it only to read a port synchronously (pool workers): loading it costs
- * a thread's start-up 3.4–4.1 ms on Bun (measured in a fresh worker, median of 11).
+ * a thread's start-up 3.4–4.1 ms on Bun (measured in a fresh worker, median of 11), 14–15 ms
+ * on Deno (`deno.ts`).
  */
 export function lazyWorkerThreads(): () => typeof WorkerThreads {
   let wt: typeof WorkerThreads | undefined;

@@ -21,7 +21,7 @@
  */
 
 import { LIFE_ENDED, setLife } from "../internal/ident.ts";
-import { containsHandle, revive, toWire } from "../internal/revive.ts";
+import { containsHandle, toWire } from "../internal/revive.ts";
 import { setSyncGuard } from "../internal/futex.ts";
 import { runtime, type WorkerSide } from "../runtime/mod.ts";
 import {
@@ -40,10 +40,15 @@ export function isThreadStart(data: StartMessage): boolean {
   return typeof data.export === "string" && Array.isArray(data.args);
 }
 
-/** Runs a thread: called by the bootstrap with the `"start"` message, identity already set. */
+/**
+ * Runs a thread: called by the bootstrap with the `"start"` message, identity already set.
+ * `reviveArgs` revives the primitives in arguments that hold handles (the bootstrap loads it
+ * on demand, from the copy of threadkit the user's module shares: `bootstrap_shared.ts`).
+ */
 export async function runThread(
   data: StartMessage & { port: MessagePort },
   side: WorkerSide,
+  reviveArgs: (args: readonly unknown[]) => Promise<unknown[]>,
 ): Promise<void> {
   const state = new Int32Array(data.state);
   const port = data.port;
@@ -127,9 +132,10 @@ export async function runThread(
       );
     }
     // The primitives' modules are loaded only for arguments that hold primitives (on Node each
-    // `.ts` module loaded costs the worker's start-up a few ms of type stripping).
-    if (containsHandle(data.args)) (await import("../kinds.ts")).registerBuiltinKinds();
-    const args = revive(data.args) as unknown[];
+    // `.ts` module loaded costs the worker's start-up a few ms of type stripping; from dist/,
+    // the bootstrap's one file does without them). Arguments without a handle are as the start
+    // message's structured clone made them: reviving them would only copy them.
+    const args = containsHandle(data.args) ? await reviveArgs(data.args) : data.args;
     const value = await fn(...args);
     report({ ok: true, value });
   } catch (error) {

@@ -1,9 +1,10 @@
 /**
  * Runs the browser scenarios (`scenario.js`) in Chromium and returns their summaries:
  *
- * 1. builds threadkit for browsers with esbuild into a temp dir: `mod.ts` and the thread
- *    bootstrap as separate ESM entries (format esm, platform browser, shared chunks), with
- *    `THREADKIT_BOOTSTRAP` defined as the npm build defines it;
+ * 1. builds threadkit for browsers with esbuild into a temp dir: `mod.ts`, the thread
+ *    bootstrap and what it loads on demand (`bootstrap_shared.ts`) as separate ESM entries
+ *    (format esm, platform browser, shared chunks), with `THREADKIT_BOOTSTRAP` and
+ *    `THREADKIT_BOOTSTRAP_SHARED` defined as the npm build defines them;
  * 2. serves it with `server.ts` (a cross-origin-isolated site and a plain one);
  * 3. drives Chromium through playwright-core: the isolated page, then the plain one.
  *
@@ -61,6 +62,7 @@ async function buildLibrary(outdir: string): Promise<void> {
     entryPoints: {
       mod: join(ROOT, "mod.ts"),
       bootstrap: join(ROOT, "src/bootstrap.ts"),
+      bootstrap_shared: join(ROOT, "src/bootstrap_shared.ts"),
     },
     outdir,
     bundle: true,
@@ -69,7 +71,10 @@ async function buildLibrary(outdir: string): Promise<void> {
     platform: "browser",
     target: "es2022",
     sourcemap: true,
-    define: { THREADKIT_BOOTSTRAP: JSON.stringify("./bootstrap.js") },
+    define: {
+      THREADKIT_BOOTSTRAP: JSON.stringify("./bootstrap.js"),
+      THREADKIT_BOOTSTRAP_SHARED: JSON.stringify("./bootstrap_shared.js"),
+    },
     logLevel: "silent",
   });
 }
