@@ -95,16 +95,55 @@ let readScratch = new Uint8Array(256);
 let lent = false;
 /** The view on `readScratch` lent out last. */
 let lentView: Uint8Array | undefined;
+/** Records up to this many bytes skip `subarray`/`set` (`copyOut`, `Ring.#write`). */
+const SHORT = 64;
+/**
+ * `scratchViews[n]` is `readScratch.subarray(0, n)` (n ≤ {@link SHORT}), made once per length and
+ * scratch: a queue of one kind of item repeats a few lengths.
+ */
+let scratchViews: (Uint8Array | undefined)[] = new Array(SHORT + 1).fill(undefined);
+/** `readScratch` as 32-bit words (short records are copied a word at a time where aligned). */
+let scratchWords = new Int32Array(readScratch.buffer);
 
-/** Copies `length` bytes at `start` of `u8` into the thread's scratch (or, if lent, a new array). */
-function copyOut(u8: Uint8Array, start: number, length: number): Uint8Array {
+/**
+ * Copies `length` bytes at `start` of `u8` into the thread's scratch (or, if lent, a new array).
+ * A short record is copied a word at a time (`words`: the data area as Int32Array; records
+ * start 4-aligned) into a view made once per length: `subarray` and `set` were 21% of the CPU
+ * samples of a put + get of `{ id, kind, value }` on Bun (`bun:jsc` `profile`), and made two
+ * views per get. Measured (2026-12-01, 2 CPUs at load 3-6), median of the round-robin ratios of
+ * one-thread putNowait + getNowait of that object, `AB_A=<tree before>/mod.ts npx bun
+ * bench/probes/queue_ab_single.ts 15` (and node, deno run -A): these short paths with byte
+ * loops (here and in `Ring.#write`) vs `subarray` + `set`: Bun 0.84 and 0.80, Node 0.83 and
+ * 0.84, Deno 0.85; then words vs bytes here (21 rounds): Bun 0.90, Node 0.92, Deno 0.97.
+ * Numbers (float64Codec) 0.88-1.06 across runs, within noise.
+ */
+function copyOut(
+  u8: Uint8Array,
+  words: Int32Array | undefined,
+  start: number,
+  length: number,
+): Uint8Array {
   if (lent) return u8.slice(start, start + length);
+  lent = true;
+  if (length <= SHORT) {
+    const view = scratchViews[length] ?? (scratchViews[length] = readScratch.subarray(0, length));
+    if (words !== undefined && (start & 3) === 0) {
+      // Whole words, the record's padding included (it is in the record, and in the scratch).
+      const from = start >> 2, w = (length + 3) >> 2, to = scratchWords;
+      for (let i = 0; i < w; i++) to[i] = words[from + i]!;
+    } else {
+      for (let i = 0; i < length; i++) view[i] = u8[start + i]!;
+    }
+    lentView = view;
+    return view;
+  }
   if (readScratch.length < length) {
     let size = readScratch.length;
     while (size < length) size *= 2;
     readScratch = new Uint8Array(size);
+    scratchViews = new Array(SHORT + 1).fill(undefined);
+    scratchWords = new Int32Array(readScratch.buffer);
   }
-  lent = true;
   const bytes = readScratch.subarray(0, length);
   bytes.set(u8.subarray(start, start + length));
   lentView = bytes;
@@ -124,14 +163,20 @@ abstract class Records implements Storage {
   protected readonly i32: Int32Array;
   protected readonly u8: Uint8Array;
   protected readonly dv: DataView;
+  /** The data area as 32-bit words, where it starts 4-aligned (it does: `header.ts`). */
+  protected readonly words: Int32Array | undefined;
 
   takenPriority = 0;
   takenOrder = 0;
 
   constructor(i32: Int32Array, areas: Areas) {
     this.i32 = i32;
-    this.u8 = areas.u8;
+    const u8 = areas.u8;
+    this.u8 = u8;
     this.dv = areas.dv;
+    this.words = (u8.byteOffset & 3) === 0
+      ? new Int32Array(u8.buffer, u8.byteOffset, u8.length >> 2)
+      : undefined;
   }
 
   abstract room(size: number, count: number, held: number, heldItems: number): number;
@@ -181,22 +226,45 @@ class Ring extends Records {
   }
 
   #write(at: number, bytes: Uint8Array): void {
-    this.dv.setInt32(at, bytes.length, true);
-    this.u8.set(bytes, at + 4);
+    const n = bytes.length;
+    const u8 = this.u8;
+    // Short records byte by byte, the length too (little-endian, as `dv.getInt32(…, true)` reads
+    // it): `DataView.setInt32` and `set` on the ring's SharedArrayBuffer are calls into the
+    // runtime on Bun (`bun:jsc` `profile` of a put + get, 10% of the samples). Measured with
+    // `copyOut` (see there). Words here too (the codec's scratch viewed as Int32Array, cached
+    // per buffer) lost: objects Bun 0.85, Node 0.89, Deno 0.91 vs before, numbers 1.09 and 1.18
+    // on Bun and Node (the buffer check on every 8-byte record), same probe and run length.
+    if (n <= SHORT) {
+      u8[at] = n;
+      u8[at + 1] = 0;
+      u8[at + 2] = 0;
+      u8[at + 3] = 0;
+      const p = at + 4;
+      for (let i = 0; i < n; i++) u8[p + i] = bytes[i]!;
+      return;
+    }
+    this.dv.setInt32(at, n, true);
+    u8.set(bytes, at + 4);
+  }
+
+  /** The int32 length word at `at` (little-endian; byte loads, see `#write`). */
+  #length(at: number): number {
+    const u8 = this.u8;
+    return u8[at]! | (u8[at + 1]! << 8) | (u8[at + 2]! << 16) | (u8[at + 3]! << 24);
   }
 
   /** Where a record read at `at` starts: `at`, or 0 when `at` marks (or is too near) the end. */
   #start(at: number): number {
-    return at + 4 > this.u8.length || this.dv.getInt32(at, true) === WRAP ? 0 : at;
+    return at + 4 > this.u8.length || this.#length(at) === WRAP ? 0 : at;
   }
 
   take(): Uint8Array {
     const i32 = this.i32;
     const head = this.#start(i32[HEAD]!);
-    const length = this.dv.getInt32(head, true);
+    const length = this.#length(head);
     i32[HEAD] = head + recordSize(length);
     i32[LIVE] = i32[LIVE]! - recordSize(length);
-    return copyOut(this.u8, head + 4, length);
+    return copyOut(this.u8, this.words, head + 4, length);
   }
 
   takeFloat64(): number | undefined {
@@ -286,7 +354,7 @@ class Stack extends Records {
     const tail = this.i32[TAIL]!;
     const length = this.dv.getInt32(tail - 4, true);
     this.i32[TAIL] = tail - recordSize(length);
-    return copyOut(this.u8, tail - 4 - pad4(length), length);
+    return copyOut(this.u8, this.words, tail - 4 - pad4(length), length);
   }
 
   takeFloat64(): number | undefined {
@@ -360,7 +428,7 @@ class Heap extends Records {
     const size = recordSize(length);
     this.takenPriority = this.#prio[0]!;
     this.takenOrder = this.#heap[2]!;
-    const bytes = copyOut(this.u8, offset + 4, length);
+    const bytes = copyOut(this.u8, this.words, offset + 4, length);
     i32[LIVE] = i32[LIVE]! - size;
     if (offset + size === i32[TAIL]!) i32[TAIL] = offset;
     this.#pop();
