@@ -62,11 +62,17 @@
  * within one wake per sleeper ahead of it, and judges then. (Without releases nobody overtakes
  * it; the liveness poll, OWNER_POLL_MS, wakes it in any case.) Only behind a HANDOFF word, which
  * its starving waiter may be unable to take, does a waiter that is not starving yet sleep with
- * a timer at its starving time. Measured (`node bench/fairness.ts --before <barging>,<fc7dbd5>
- * --kinds lock --rounds 8 --ms 700`, 8 workers, Node, 2 CPUs, three runs; rows in
- * `bench/results/fairness.md`): with the timer on every park (fc7dbd5) the lock kept 0.80-0.81x
- * the throughput of pure barging, without it 0.89-0.94x, and the median of the rounds' longest
- * waits was 29-31 ms against 32-34 ms with the timer and 37-39 ms barging.
+ * a timer at its starving time. What that costs: a waiter learns it starves only when woken, so
+ * with long critical sections a barger may take the lock once more before the hand-off (the bound
+ * grows by about one critical section); and a sleeper woken by a release whose thread is then
+ * killed (`terminate()`) before it runs takes that wake with it, as before, but the others now
+ * sleep on until another waiter's PARKED brings the next wake, or their liveness poll
+ * (OWNER_POLL_MS), where their starve timer used to end it within STARVE_AFTER_MS.
+ * Measured (`node bench/fairness.ts --before <barging>,<fc7dbd5> --kinds lock --rounds 8 --ms
+ * 700`, 8 workers, Node, 2 CPUs, five runs; rows in `bench/results/fairness.md`): with the timer
+ * on every park (fc7dbd5) the lock kept 0.80-0.86x the throughput of pure barging, without it
+ * 0.89-0.95x; the median of the rounds' longest waits was 26-34 ms against 30-34 ms with the
+ * timer and 37-43 ms barging.
  *
  * An async waiter's starve timer (and liveness poll) is served by its thread's deadline timer,
  * which may end such a park up to `SOFT_SLACK_MS` (4 ms) late so that parks share its firings

@@ -94,12 +94,33 @@ const QUEUED = `local function queued()
 end`;
 
 /**
- * KEYS: kind meta stream; ARGV: kind maxsize item. {1} put, {0} full, {-1} shut down.
+ * Part of a queue's first write (PUT, SHUTDOWN; after KIND_CHECK, `kind` false): KEYS[4] is the
+ * stream of the other maxsize kind (bounded and unbounded queues keep their items under
+ * different keys), ARGV[#ARGV] how to name its maxsize in a refusal. A get waiting across
+ * destroy() creates its own kind's stream again, with no kind key or maxsize stored (as a get
+ * before the first put does), and an unbounded object primed before the destroy adds to that
+ * stream with a plain XADD. So the first write of a queue of the other kind deletes that stream
+ * when it is empty, which ends the reads blocked on it (UNBLOCKED: their gets check again and
+ * meet this queue's maxsize), and refuses the name when it holds items, which are then still
+ * there for the getters of the queue that put them (regression test
+ * redis_queue_waiting_get_reopens_maxsize_bypass).
+ */
+const OTHER_CHECK = `if not kind and redis.call('EXISTS', KEYS[4]) == 1 then
+  if redis.call('XLEN', KEYS[4]) > 0 then
+    return redis.error_reply('THREADKIT_VALUE ' .. ARGV[#ARGV])
+  end
+  redis.call('DEL', KEYS[4])
+end`;
+
+/**
+ * KEYS: kind meta stream otherStream; ARGV: kind maxsize item otherMaxsize. {1} put, {0} full,
+ * {-1} shut down.
  * A queue whose kind key is absent is new: its group is created here unless a getter already
  * did (a shut-down queue has its kind key and refuses puts before reaching that point). Blocked
  * getters are woken by the XADD itself (their XREADGROUP ... BLOCK), not by a message.
  */
 const PUT = `${KIND_CHECK}
+${OTHER_CHECK}
 ${QUEUED}
 local m = redis.call('HMGET', KEYS[2], 'maxsize', 'shutdown')
 if m[1] and m[1] ~= ARGV[2] then return redis.error_reply('THREADKIT_VALUE ' .. m[1]) end
@@ -269,6 +290,7 @@ return {queued(), redis.call('XLEN', KEYS[3]), redis.call('HGET', KEYS[2], 'shut
  */
 const SHUTDOWN = `${KIND_CHECK}
 ${MAXSIZE_CHECK}
+${OTHER_CHECK}
 ${KIND_SET}
 if not stored then redis.call('HSET', KEYS[2], 'maxsize', ARGV[2]) end
 redis.call('HSET', KEYS[2], 'shutdown', '1')
@@ -327,7 +349,13 @@ interface Watch {
   ready: Promise<void>;
   /** A GET script ran after the subscription was confirmed. */
   checked: boolean;
-  /** A message came (a shutdown, or a destroy): every later get runs the script. */
+  /**
+   * A message came (a shutdown, or a destroy) since the last check was sent: the next try is a
+   * check. One-shot: a destroy does not shut the queue down, and a check that only ever answered
+   * "empty" would run again at once (regression test redis_queue_get_spins_after_destroy).
+   */
+  recheck: boolean;
+  /** The GET script said the queue is shut down: every later get runs it (it says when drained). */
   shut: boolean;
   /** The `unblock` of each blocking read in flight. */
   reads: Set<() => void>;
@@ -429,6 +457,8 @@ export class Queue<T = unknown> {
    * `XADD ... NOMKSTREAM` (see the header), until one finds no stream.
    */
   #primed = false;
+  /** How OTHER_CHECK names the maxsize of the other kind's stream in a refusal. */
+  readonly #otherMaxsize: string;
   /** Ids `taskDone()` acknowledged and has not sent yet (see `taskDone`), oldest first. */
   readonly #acks: string[] = [];
   /**
@@ -472,6 +502,7 @@ export class Queue<T = unknown> {
       wake: `${prefix}:wake`,
       room: `${prefix}:room`,
     };
+    this.#otherMaxsize = this.maxsize > 0 ? "0" : "greater than 0";
   }
 
   #run(
@@ -539,10 +570,11 @@ export class Queue<T = unknown> {
           if (added !== undefined) return added;
           this.#primed = false;
         }
-        const reply = await this.#run(PUT, [k.kind, k.meta, k.stream], [
+        const reply = await this.#run(PUT, [k.kind, k.meta, k.stream, k.other], [
           "Queue",
           this.maxsize,
           bytes,
+          this.#otherMaxsize,
         ], what) as number[];
         if (reply[0] === 1 && this.maxsize === 0) this.#primed = true;
         return reply[0] === 0 ? undefined : reply[0]!;
@@ -679,22 +711,41 @@ export class Queue<T = unknown> {
         if (!subscribed.ok) throw empty();
       }
       for (;;) {
-        // A shutdown message makes every later try a check (which drains, then says so).
-        const check = watch === undefined || !watch.checked || watch.shut ||
+        // A message makes the next try a check; a shutdown the check saw, every later try (the
+        // check drains, then says so).
+        const check = watch === undefined || !watch.checked || watch.shut || watch.recheck ||
           performance.now() - this.#lastCheck >= period;
         let taken: Taken | undefined;
         if (check) {
-          const tried = await race<Taken | undefined>(
-            this.#check(lease, what, watch !== undefined),
-            Math.max(deadline, start + REPLY_GRACE_MS),
-            signal,
-            undo,
-          );
-          if (!tried.ok) throw empty();
+          // Cleared before the script is sent: a message that arrives after this line sets it
+          // again and asks for one check more, whether the script ran before or after the
+          // publish, so no message goes unchecked; one before this line is answered by this
+          // check (the script runs after the publish it reports).
+          // A check that fails (this object's maxsize refused by a queue opened again under
+          // the name after a destroy, a server error) or is given up leaves it set: until one
+          // passes, every try checks, and none reads the stream directly (which would take a
+          // re-created queue's items past its maxsize check).
+          if (watch !== undefined) watch.recheck = false;
+          let tried: { ok: true; value: Taken | undefined } | { ok: false };
+          try {
+            tried = await race<Taken | undefined>(
+              this.#check(lease, what, watch !== undefined),
+              Math.max(deadline, start + REPLY_GRACE_MS),
+              signal,
+              undo,
+            );
+          } catch (error) {
+            if (watch !== undefined) watch.recheck = true;
+            throw error;
+          }
+          if (!tried.ok) {
+            if (watch !== undefined) watch.recheck = true;
+            throw empty();
+          }
           if (watch !== undefined) watch.checked = true;
           taken = tried.value;
-          // Shut down before this watch listened (no message will come): every later get of
-          // this object runs the script, which says when the queue is drained.
+          // Shut down (before this watch listened, or its message asked for this check): every
+          // later get of this object runs the script, which says when the queue is drained.
           if (
             watch !== undefined && taken !== undefined && "shut" in taken && taken.shut === true
           ) {
@@ -738,9 +789,9 @@ export class Queue<T = unknown> {
           // this object could claim an item being acknowledged only if it was idle a whole lease
           // already, which taskDone() just before excludes).
           const acks = this.#acks.splice(0);
-          // Invariant: `watch` is attached and a check ran after it was confirmed, so a shutdown
-          // after that check has set `watch.shut` (then this is not reached) or will unblock
-          // this read (registered below, with no await in between).
+          // Invariant: `watch` is attached and a check ran after it was confirmed, so a message
+          // after that check was sent has set `watch.recheck` (then this is not reached) or will
+          // unblock this read (registered below, with no await in between).
           const read = this.#commands.blocking(
             k.stream,
             [
@@ -872,6 +923,7 @@ export class Queue<T = unknown> {
       users: 1,
       confirmed: false,
       checked: false,
+      recheck: false,
       shut: false,
       reads: new Set(),
       ready: Promise.resolve(),
@@ -885,8 +937,8 @@ export class Queue<T = unknown> {
     watch = created;
     const onMessage = () => {
       // A message on the wake channel is a shutdown or a destroy: end every blocked read of this
-      // object; its gets run the GET script from now on.
-      created.shut = true;
+      // object; its next try runs the GET script, which says which (and what to do).
+      created.recheck = true;
       for (const unblock of created.reads) unblock();
     };
     const off = this.#commands.listen(this.#keys.wake, onMessage);
@@ -1006,12 +1058,13 @@ export class Queue<T = unknown> {
     const o = optionsOf<RedisShutdownOptions>(options, `shut down queue "${this.name}"`);
     this.#flushAcks();
     const k = this.#keys;
-    await this.#run(SHUTDOWN, [k.kind, k.meta, k.stream], [
+    await this.#run(SHUTDOWN, [k.kind, k.meta, k.stream, k.other], [
       "Queue",
       this.maxsize,
       k.wake,
       o.immediate === true ? "1" : "0",
       k.room,
+      this.#otherMaxsize,
     ], `shut down queue "${this.name}"`);
   }
 
