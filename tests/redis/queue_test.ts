@@ -500,3 +500,26 @@ redisTest(
     });
   },
 );
+
+redisTest(
+  "redis Queue: an immediate shutdown discards more items than one pass of its loop takes (250), bounded and not",
+  async () => {
+    await withServer(async (_server, c) => {
+      for (const maxsize of [0, 300]) {
+        const name = `imm${maxsize}`;
+        const q = new Queue<number>(c, name, { maxsize });
+        for (let i = 0; i < 250; i++) await q.putNowait(i);
+        // One taken and not acknowledged: not discarded, still unfinished until taskDone().
+        assert.equal(await q.get(), 0);
+        assert.equal(await q.qsize(), 249);
+        await q.shutdown({ immediate: true });
+        assert.equal(await q.qsize(), 0, `maxsize ${maxsize}: every waiting item discarded`);
+        await assert.rejects(q.getNowait(), QueueShutDownError);
+        await assert.rejects(q.putNowait(1), QueueShutDownError);
+        assert.equal(await q.join({ timeout: 50 }), false, "the taken item is unfinished");
+        await q.taskDone();
+        assert.equal(await q.join({ timeout: 1_000 }), true);
+      }
+    });
+  },
+);
