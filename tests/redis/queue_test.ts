@@ -523,3 +523,24 @@ redisTest(
     });
   },
 );
+
+redisTest(
+  "redis Queue: a get with a shorter lease than the items already held renews them all at its pace",
+  async () => {
+    await withServer(async (_server, c) => {
+      const a = new Queue<number>(c, "renew", { lease: 5_000 });
+      // b claims items idle for its own lease, 900 ms, and checks every 300 ms.
+      const b = new Queue<number>(c, "renew", { lease: 900 });
+      await a.put(1);
+      await a.put(2);
+      assert.equal(await a.get(), 1); // lease 5 s: renewed every ~1.7 s
+      assert.equal(await a.get({ lease: 900 }), 2); // lease 900 ms: renewal every ~300 ms now
+      // Had the renewal kept the 5 s lease's pace, both items would sit idle past 900 ms and `b`
+      // would claim them; renewed every ~300 ms, neither is.
+      await assert.rejects(b.get({ timeout: 2_500 }), QueueEmptyError);
+      await a.taskDone();
+      await a.taskDone();
+      assert.equal(await a.join({ timeout: 1_000 }), true);
+    });
+  },
+);
