@@ -10,10 +10,11 @@
  *
  * `--before` names an older copy of the library (`git archive <commit> mod.ts src package.json |
  * tar -x -C /tmp/before`), measured beside this tree; a comma-separated list names several, each
- * row then named by the copy's folder, throughput relative to the first. Kinds: `lock` (Lock.acquireSync), `semaphore`
- * (Semaphore(1).acquireSync), `rwlock` (RWLock.writeSync: every worker a writer), `rwlock-writer`
- * (one worker writes with writeSync while the others read with readSync in the same loop: only the
- * writer's waits are recorded, so its rows are one writer's wait under a stream of readers).
+ * row then named by the copy's folder, throughput relative to the first. Kinds: `lock`
+ * (Lock.acquireSync), `semaphore` (Semaphore(1).acquireSync), `rwlock` (RWLock.writeSync: every
+ * worker a writer), `rwlock-writer` (one worker writes with writeSync while the others read with
+ * readSync in the same loop: only the writer's waits are recorded, so its rows are one writer's
+ * wait under a stream of readers).
  *
  * @module
  */

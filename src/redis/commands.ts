@@ -176,15 +176,18 @@ function bufferMapped(client: NodeRedisLike): NodeRedisLike {
   return client.withTypeMapping({ [BLOB_STRING]: Buffer });
 }
 
-/** Converts a Buffer reply tree to plain Uint8Arrays (Buffer is one; kept as is). */
+/** A command argument as node-redis sends it: numbers as strings, bytes as a Buffer view. */
+function argOf(a: string | number | Uint8Array): string | Buffer {
+  return typeof a === "number"
+    ? String(a)
+    : typeof a === "string"
+    ? a
+    : Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** A command's arguments as node-redis sends them ({@link argOf}). */
 function argsOf(args: readonly (string | number | Uint8Array)[]): (string | Buffer)[] {
-  return args.map((a) =>
-    typeof a === "number"
-      ? String(a)
-      : typeof a === "string"
-      ? a
-      : Buffer.from(a.buffer, a.byteOffset, a.byteLength)
-  );
+  return args.map(argOf);
 }
 
 /**
@@ -198,16 +201,7 @@ function evalShaArgs(
 ): (string | Buffer)[] {
   const out: (string | Buffer)[] = ["EVALSHA", shaOf(script), String(keys.length)];
   for (let i = 0; i < keys.length; i++) out.push(keys[i]!);
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    out.push(
-      typeof a === "number"
-        ? String(a)
-        : typeof a === "string"
-        ? a
-        : Buffer.from(a.buffer, a.byteOffset, a.byteLength),
-    );
-  }
+  for (let i = 0; i < args.length; i++) out.push(argOf(args[i]!));
   return out;
 }
 
@@ -458,8 +452,8 @@ interface Channel {
 /**
  * Listeners per channel on one connection: the first listener of a channel subscribes it, the
  * last one to leave unsubscribes it {@link LINGER_MS} later (unless a listener came back: a
- * process that waits on a primitive again and again keeps its subscription). `owned`: the connection is ours (a duplicate), opened on
- * first use and closed when idle.
+ * process that waits on a primitive again and again keeps its subscription). `owned`: the
+ * connection is ours (a duplicate), opened on first use and closed when idle.
  */
 class Subscriber {
   readonly #open: () => NodeRedisLike;

@@ -17,12 +17,12 @@
  * | threadkit:{name}:room    | chan.  | for putters and join(): SPUBLISH'd on get (bounded       |
  * |                          |        | queues only), unfinished reaching 0, and shutdown        |
  *
- * Life of an item: XADD -> XREADGROUP by a consumer (the GET script, or a blocking read; now in
- * the group's pending list, its idle time reset every lease/3 by the taker's process) -> XACK +
- * XDEL by the script that carries `taskDone()`'s acknowledgement (ACK_TAKE with the taker's next
- * get, or ACK pipelined ahead of that get's blocking read, else ACK on its own). An item idle past the lease (its taker died) is claimed by a
- * later `get`'s script (XAUTOCLAIM; each Queue object runs it at least every lease/3 while it
- * gets) and delivered again.
+ * Life of an item: XADD -> XREADGROUP by a consumer (the GET script, or a blocking read; now in the
+ * group's pending list, its idle time reset every lease/3 by the taker's process) -> XACK + XDEL by
+ * the script that carries `taskDone()`'s acknowledgement (ACK_TAKE with the taker's next get, or
+ * ACK pipelined ahead of that get's blocking read, else ACK on its own). An item idle past the
+ * lease (its taker died) is claimed by a later `get`'s script (XAUTOCLAIM; each Queue object runs
+ * it at least every lease/3 while it gets) and delivered again.
  * Invariants: every entry of the stream is either not yet delivered or pending (acknowledging
  * deletes it in the same script), so the size (items put, not yet taken) is the stream's length
  * less the group's pending count, exact for `maxsize`, and the unfinished count (put, not yet
@@ -726,7 +726,7 @@ export class Queue<T = unknown> {
           // passes, every try checks, and none reads the stream directly (which would take a
           // re-created queue's items past its maxsize check).
           if (watch !== undefined) watch.recheck = false;
-          let tried: { ok: true; value: Taken | undefined } | { ok: false };
+          let tried: { ok: true; value: Taken | undefined } | { ok: false } = { ok: false };
           try {
             tried = await race<Taken | undefined>(
               this.#check(lease, what, watch !== undefined),
@@ -734,14 +734,10 @@ export class Queue<T = unknown> {
               signal,
               undo,
             );
-          } catch (error) {
-            if (watch !== undefined) watch.recheck = true;
-            throw error;
+          } finally {
+            if (!tried.ok && watch !== undefined) watch.recheck = true;
           }
-          if (!tried.ok) {
-            if (watch !== undefined) watch.recheck = true;
-            throw empty();
-          }
+          if (!tried.ok) throw empty();
           if (watch !== undefined) watch.checked = true;
           taken = tried.value;
           // Shut down (before this watch listened, or its message asked for this check): every
@@ -783,11 +779,11 @@ export class Queue<T = unknown> {
           // ACK_TAKE script's and then the read's. What ACK_TAKE did that this skips: the take
           // of a waiting item without blocking (the read returns at once when one is there: the
           // same item, the same one round trip), its SPUBLISH to putters (done below for any
-          // take by the read), its "none" on a stream that is gone (the read fails NOGROUP,
-          // and the get runs the GET script), and its order with this object's GET script on the client's connection
-          // (the ACK runs on the read's connection; a GET script sent meanwhile by another get of
-          // this object could claim an item being acknowledged only if it was idle a whole lease
-          // already, which taskDone() just before excludes).
+          // take by the read), its "none" on a stream that is gone (the read fails NOGROUP, and
+          // the get runs the GET script), and its order with this object's GET script on the
+          // client's connection (the ACK runs on the read's connection; a GET script sent
+          // meanwhile by another get of this object could claim an item being acknowledged only
+          // if it was idle a whole lease already, which taskDone() just before excludes).
           const acks = this.#acks.splice(0);
           // Invariant: `watch` is attached and a check ran after it was confirmed, so a message
           // after that check was sent has set `watch.recheck` (then this is not reached) or will
@@ -1008,8 +1004,9 @@ export class Queue<T = unknown> {
    * The acknowledgement is not waited for. It rides on this object's next `get()` if that is
    * called before the event loop's next turn (a consumer loop: the get's ACK_TAKE script, or, for
    * a consumer that had caught up, an ACK script in one write with the get's blocking read on the
-   * read's connection), else it is sent on its own at that turn; any other call of this object (`join()`, `qsize()`, `put`, `shutdown`) sends it
-   * first, so Redis applies it before that call's command. Should it fail (the server is
+   * read's connection), else it is sent on its own at that turn; any other call of this object
+   * (`join()`, `qsize()`, `put`, `shutdown`) sends it first, so Redis applies it before that
+   * call's command. Should it fail (the server is
    * unreachable), the item counts as not done and is delivered again after its lease: delivery
    * stays at-least-once.
    *

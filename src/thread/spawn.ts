@@ -38,8 +38,8 @@ let bootstrap: URL | undefined;
  * The bootstrap every worker starts on (`src/bootstrap.ts` unbuilt); a bundle that moves files
  * must emit `bootstrap` as an entry of its own and keep this URL pointing at it (define
  * `THREADKIT_BOOTSTRAP`), and likewise `src/bootstrap_shared.ts`, which the bootstrap imports on
- * demand from its own URL (define `THREADKIT_BOOTSTRAP_SHARED`; see `tsup.config.ts`). Computed on first use, so that a build without `import.meta.url`
- * (CommonJS) can still load threadkit.
+ * demand from its own URL (define `THREADKIT_BOOTSTRAP_SHARED`; see `tsup.config.ts`). Computed
+ * on first use, so that a build without `import.meta.url` (CommonJS) can still load threadkit.
  */
 export function bootstrapUrl(): URL {
   return bootstrap ??= new URL(
