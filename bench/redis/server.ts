@@ -1,7 +1,8 @@
 /**
  * A private `redis-server` on a free loopback port for the Redis benchmark scripts (the section
  * of `npm run bench` and the A/B probes): no persistence, its own temporary directory, stopped
- * by PID. The tests have their own (`tests/redis/helpers.ts`), which also builds clusters.
+ * by PID. The tests start theirs with `tests/redis/helpers.ts` (which also builds clusters and
+ * shares `freePort`).
  *
  * @module
  */

@@ -8,11 +8,11 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { test } from "node:test";
 import { createClient, createCluster } from "redis";
+import { freePort } from "../../bench/redis/server.ts";
 
 /** Every wait of a test gives up after this long, so a bug fails instead of hanging. */
 export const TEST_TIMEOUT_MS = 60_000;
@@ -57,19 +57,6 @@ export function redisTest(name: string, fn: () => Promise<void>): void {
     { skip: "redis-server not found: install it with `apt-get install redis-server`" },
     () => {},
   );
-}
-
-/** A free loopback TCP port. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves once `check` returns true, polling every `everyMs`; rejects after `timeoutMs`. */
@@ -189,6 +176,45 @@ export async function connect(url: string): Promise<ReturnType<typeof createClie
   return await createClient({ url }).on("error", () => {}).connect() as ReturnType<
     typeof createClient
   >;
+}
+
+/** Runs `fn` against a fresh server and a connected client; closes both whatever happens. */
+export async function withServer(
+  fn: (server: Server, c: Awaited<ReturnType<typeof connect>>) => Promise<void>,
+): Promise<void> {
+  const server = await startRedis();
+  const c = await connect(server.url);
+  try {
+    await fn(server, c);
+  } finally {
+    await c.close().catch(() => {});
+    await server.stop();
+  }
+}
+
+/**
+ * Resolves once `count` items of the Queue stream `stream` are pending under the consumer
+ * "threadkit:returned" (handed back by a get that gave up after shutdown); rejects after 5 s.
+ */
+export async function untilHandedBack(
+  admin: { sendCommand(args: string[]): Promise<unknown> },
+  stream: string,
+  count = 1,
+): Promise<void> {
+  await until(
+    async () =>
+      ((await admin.sendCommand([
+        "XPENDING",
+        stream,
+        "g",
+        "-",
+        "+",
+        "10",
+        "threadkit:returned",
+      ])) as unknown[]).length === count,
+    5_000,
+    "the item handed back",
+  );
 }
 
 /** Starts a 3-master cluster on loopback; returns a connected cluster client and a stop(). */

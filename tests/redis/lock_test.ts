@@ -6,20 +6,7 @@ import {
   OwnerDiedError,
   TimeoutError,
 } from "../../redis.ts";
-import { connect, redisTest, type Server, spawnChild, startRedis } from "./helpers.ts";
-
-async function withServer(
-  fn: (server: Server, c: Awaited<ReturnType<typeof connect>>) => Promise<void>,
-) {
-  const server = await startRedis();
-  const c = await connect(server.url);
-  try {
-    await fn(server, c);
-  } finally {
-    await c.close().catch(() => {});
-    await server.stop();
-  }
-}
+import { connect, redisTest, spawnChild, withServer } from "./helpers.ts";
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

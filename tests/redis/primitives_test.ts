@@ -12,20 +12,7 @@ import {
   Semaphore,
   TimeoutError,
 } from "../../redis.ts";
-import { connect, redisTest, type Server, spawnChild, startRedis } from "./helpers.ts";
-
-async function withServer(
-  fn: (server: Server, c: Awaited<ReturnType<typeof connect>>) => Promise<void>,
-) {
-  const server = await startRedis();
-  const c = await connect(server.url);
-  try {
-    await fn(server, c);
-  } finally {
-    await c.close().catch(() => {});
-    await server.stop();
-  }
-}
+import { redisTest, spawnChild, withServer } from "./helpers.ts";
 
 redisTest(
   "redis primitives across processes: Semaphore(3) x 6, Event x 3, Barrier(3), Latch, RWLock",

@@ -1,19 +1,6 @@
 import assert from "node:assert/strict";
 import { Queue, QueueEmptyError, QueueFullError, QueueShutDownError } from "../../redis.ts";
-import { connect, redisTest, type Server, spawnChild, startRedis, until } from "./helpers.ts";
-
-async function withServer(
-  fn: (server: Server, c: Awaited<ReturnType<typeof connect>>) => Promise<void>,
-) {
-  const server = await startRedis();
-  const c = await connect(server.url);
-  try {
-    await fn(server, c);
-  } finally {
-    await c.close().catch(() => {});
-    await server.stop();
-  }
-}
+import { connect, redisTest, spawnChild, until, untilHandedBack, withServer } from "./helpers.ts";
 
 redisTest(
   "redis Queue: 2 producer and 2 consumer processes, structured items each delivered exactly once",
@@ -440,20 +427,7 @@ redisTest(
         // cannot XADD it once shut down: it waits under "threadkit:returned".
         await admin.sendCommand(["CLIENT", "PAUSE", "700", "WRITE"]);
         await assert.rejects(q.get({ timeout: 50 }), QueueEmptyError);
-        await until(
-          async () =>
-            ((await admin.sendCommand([
-              "XPENDING",
-              stream,
-              "g",
-              "-",
-              "+",
-              "10",
-              "threadkit:returned",
-            ])) as unknown[]).length === 1,
-          5_000,
-          "the item handed back",
-        );
+        await untilHandedBack(admin, stream);
         assert.equal(await q.qsize(), 1, "the handed-back item is not counted, as API.md says");
         assert.equal(await q.join({ timeout: 50 }), false, "it is unfinished");
         const t0 = performance.now();

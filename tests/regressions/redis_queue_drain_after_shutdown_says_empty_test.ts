@@ -7,14 +7,12 @@
 // object's later gets run the script, which reports the drained queue at once.
 import assert from "node:assert/strict";
 import { Queue, QueueShutDownError } from "../../redis.ts";
-import { connect, redisTest, startRedis } from "../redis/helpers.ts";
+import { redisTest, withServer } from "../redis/helpers.ts";
 
 redisTest(
   "redis Queue: a get after the last item of a queue shut down before the first get throws QueueShutDownError at once",
   async () => {
-    const server = await startRedis();
-    const c = await connect(server.url);
-    try {
+    await withServer(async (_server, c) => {
       const q = new Queue<number>(c, "dr");
       for (let i = 0; i < 3; i++) await q.put(i);
       await new Queue(c, "dr").shutdown();
@@ -32,9 +30,6 @@ redisTest(
       await assert.rejects(q.get(), QueueShutDownError);
       assert.ok(performance.now() - t1 < 1_500);
       assert.equal(await q.join({ timeout: 1_000 }), true);
-    } finally {
-      await c.close().catch(() => {});
-      await server.stop();
-    }
+    });
   },
 );

@@ -5,14 +5,12 @@
 // UNBLOCKED/NOGROUP now makes the get run its GET script, which creates the stream and group.
 import assert from "node:assert/strict";
 import { Queue } from "../../redis.ts";
-import { connect, redisTest, sleep, startRedis } from "../redis/helpers.ts";
+import { redisTest, sleep, withServer } from "../redis/helpers.ts";
 
 redisTest(
   "redis Queue: a get blocked across destroy() waits on and takes the re-created queue's item",
   async () => {
-    const server = await startRedis();
-    const c = await connect(server.url);
-    try {
+    await withServer(async (_server, c) => {
       for (const maxsize of [0, 2]) {
         const name = `bd${maxsize}`;
         const q = new Queue<number>(c, name, { maxsize });
@@ -39,9 +37,6 @@ redisTest(
         await q.taskDone();
         assert.equal(await fresh.qsize(), 0);
       }
-    } finally {
-      await c.close().catch(() => {});
-      await server.stop();
-    }
+    });
   },
 );

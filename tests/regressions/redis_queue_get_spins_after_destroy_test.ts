@@ -6,7 +6,7 @@
 // makes every later try one.
 import assert from "node:assert/strict";
 import { Queue } from "../../redis.ts";
-import { connect, redisTest, sleep, startRedis } from "../redis/helpers.ts";
+import { redisTest, sleep, withServer } from "../redis/helpers.ts";
 
 async function scriptCalls(c: { sendCommand(args: string[]): Promise<unknown> }): Promise<number> {
   const info = String(await c.sendCommand(["INFO", "commandstats"]));
@@ -18,9 +18,7 @@ async function scriptCalls(c: { sendCommand(args: string[]): Promise<unknown> })
 redisTest(
   "redis Queue: a get waiting across destroy() does not run its GET script in a loop",
   async () => {
-    const server = await startRedis();
-    const c = await connect(server.url);
-    try {
+    await withServer(async (_server, c) => {
       const q = new Queue<number>(c, "spin");
       await q.put(1);
       assert.equal(await q.get(), 1);
@@ -40,9 +38,6 @@ redisTest(
       await new Queue<number>(c, "spin").put(7);
       assert.equal(await waiting, 7);
       await q.taskDone();
-    } finally {
-      await c.close().catch(() => {});
-      await server.stop();
-    }
+    });
   },
 );

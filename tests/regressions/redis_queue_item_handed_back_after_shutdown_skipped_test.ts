@@ -5,60 +5,45 @@
 // The GET script now takes such an item before it says "shut down and drained".
 import assert from "node:assert/strict";
 import { Queue, QueueShutDownError } from "../../redis.ts";
-import { connect, redisTest, sleep, startRedis, until } from "../redis/helpers.ts";
+import { connect, redisTest, sleep, untilHandedBack, withServer } from "../redis/helpers.ts";
 
 redisTest(
   "redis Queue: an item handed back after shutdown is delivered before QueueShutDownError, even past the claim cursor",
   async () => {
-    const server = await startRedis();
-    const c = await connect(server.url);
-    const admin = await connect(server.url);
-    try {
-      const stream = "threadkit:{cur}:stream";
-      const q = new Queue<number>(c, "cur");
-      for (let i = 0; i < 22; i++) await q.put(i);
-      // A live consumer holds items 0..20 (pending, not idle): the claim scan walks past them.
-      await c.sendCommand([
-        "XREADGROUP",
-        "GROUP",
-        "g",
-        "live",
-        "COUNT",
-        "21",
-        "STREAMS",
-        stream,
-        ">",
-      ]);
-      await new Queue(c, "cur").shutdown();
-      // The take of item 21 is given up (aborted while the server holds its script back).
-      await admin.sendCommand(["CLIENT", "PAUSE", "500", "WRITE"]);
-      const ac = new AbortController();
-      const given = q.get({ signal: ac.signal });
-      await sleep(50);
-      ac.abort(new Error("stop"));
-      await assert.rejects(given, /stop/);
-      await until(
-        async () =>
-          ((await admin.sendCommand([
-            "XPENDING",
-            stream,
-            "g",
-            "-",
-            "+",
-            "10",
-            "threadkit:returned",
-          ])) as unknown[]).length === 1,
-        5_000,
-        "the item handed back",
-      );
-      const other = new Queue<number>(c, "cur");
-      assert.equal(await other.get({ timeout: 2_000 }), 21, "not lost, not skipped");
-      await other.taskDone();
-      await assert.rejects(other.get({ timeout: 2_000 }), QueueShutDownError);
-    } finally {
-      await c.close().catch(() => {});
-      await admin.close().catch(() => {});
-      await server.stop();
-    }
+    await withServer(async (server, c) => {
+      const admin = await connect(server.url);
+      try {
+        const stream = "threadkit:{cur}:stream";
+        const q = new Queue<number>(c, "cur");
+        for (let i = 0; i < 22; i++) await q.put(i);
+        // A live consumer holds items 0..20 (pending, not idle): the claim scan walks past them.
+        await c.sendCommand([
+          "XREADGROUP",
+          "GROUP",
+          "g",
+          "live",
+          "COUNT",
+          "21",
+          "STREAMS",
+          stream,
+          ">",
+        ]);
+        await new Queue(c, "cur").shutdown();
+        // The take of item 21 is given up (aborted while the server holds its script back).
+        await admin.sendCommand(["CLIENT", "PAUSE", "500", "WRITE"]);
+        const ac = new AbortController();
+        const given = q.get({ signal: ac.signal });
+        await sleep(50);
+        ac.abort(new Error("stop"));
+        await assert.rejects(given, /stop/);
+        await untilHandedBack(admin, stream);
+        const other = new Queue<number>(c, "cur");
+        assert.equal(await other.get({ timeout: 2_000 }), 21, "not lost, not skipped");
+        await other.taskDone();
+        await assert.rejects(other.get({ timeout: 2_000 }), QueueShutDownError);
+      } finally {
+        await admin.close().catch(() => {});
+      }
+    });
   },
 );

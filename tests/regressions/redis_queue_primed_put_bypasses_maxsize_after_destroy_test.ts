@@ -6,14 +6,12 @@
 // finds no stream and the PUT script refuses the other maxsize (RangeError), as for any object.
 import assert from "node:assert/strict";
 import { Queue, QueueFullError } from "../../redis.ts";
-import { connect, redisTest, startRedis } from "../redis/helpers.ts";
+import { redisTest, withServer } from "../redis/helpers.ts";
 
 redisTest(
   "redis Queue: a primed unbounded object's put after destroy and re-creation with a maxsize is refused, the new maxsize holds",
   async () => {
-    const server = await startRedis();
-    const c = await connect(server.url);
-    try {
+    await withServer(async (_server, c) => {
       const a = new Queue<number>(c, "re");
       await a.put(1); // the PUT script
       await a.put(2); // primed: a plain XADD
@@ -30,9 +28,6 @@ redisTest(
       // destroy() by either kind of object deletes both streams.
       await a.destroy();
       assert.deepEqual(await c.keys("threadkit:{re}:*"), []);
-    } finally {
-      await c.close().catch(() => {});
-      await server.stop();
-    }
+    });
   },
 );

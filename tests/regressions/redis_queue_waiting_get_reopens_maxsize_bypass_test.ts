@@ -8,14 +8,12 @@
 // (RangeError) when it holds items.
 import assert from "node:assert/strict";
 import { Queue } from "../../redis.ts";
-import { connect, redisTest, sleep, startRedis } from "../redis/helpers.ts";
+import { redisTest, sleep, withServer } from "../redis/helpers.ts";
 
 redisTest(
   "redis Queue: a get waiting across destroy() cannot reopen the maxsize bypass",
   async () => {
-    const server = await startRedis();
-    const c = await connect(server.url);
-    try {
+    await withServer(async (_server, c) => {
       const putter = new Queue<number>(c, "bp");
       const getter = new Queue<number>(c, "bp");
       await putter.put(1); // primes `putter`: its next put is a plain XADD
@@ -51,9 +49,6 @@ redisTest(
       await assert.rejects(new Queue<number>(c, "bq", { maxsize: 3 }).put(1), RangeError);
       assert.equal(await p2.get({ timeout: 1_000 }), 2);
       await p2.taskDone();
-    } finally {
-      await c.close().catch(() => {});
-      await server.stop();
-    }
+    });
   },
 );
