@@ -33,6 +33,9 @@ const cpuOf = (pid: number) => {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 };
+/** Context switches (voluntary: the process slept, e.g. waiting for a reply) so far, from /proc. */
+const switchesOf = (pid: number) =>
+  Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class Child {
@@ -123,6 +126,7 @@ try {
           typeof ch === "number" ? ch : ch.process.pid!
         );
         const cpu0 = pids.map(cpuOf);
+        const sw0 = pids.map(switchesOf);
         const t0 = now();
         producers.forEach((ch, i) =>
           ch.send({ cmd: "produce", impl, name, from: i * per, count: per })
@@ -139,11 +143,16 @@ try {
         times[variant] = (last - t0) / count;
         const cpu = pids.map((pid, i) => cpuOf(pid) - cpu0[i]!);
         const clients = cpu.slice(1).reduce((a, b) => a + b, 0);
+        const sw = pids.map((pid, i) => switchesOf(pid) - sw0[i]!);
+        const swConsumers = sw.slice(1, 1 + cons).reduce((a, b) => a + b, 0);
+        const swProducers = sw.slice(1 + cons).reduce((a, b) => a + b, 0);
         const consuming = cpu.slice(1, 1 + cons).reduce((a, b) => a + b, 0);
         cpuLine.push(
           `${variant} cpu µs/item server ${(cpu[0]! / count).toFixed(1)} clients ${
             (clients / count).toFixed(1)
-          } (consumers ${(consuming / count).toFixed(1)})`,
+          } (consumers ${(consuming / count).toFixed(1)}), sleeps/item consumers ${
+            (swConsumers / count).toFixed(2)
+          } producers ${(swProducers / count).toFixed(2)} server ${(sw[0]! / count).toFixed(2)}`,
         );
         if (round >= 0) {
           (results[`${p}->${cons} ${variant} server cpu µs/item`] ??= []).push(cpu[0]! / count);
@@ -172,6 +181,9 @@ try {
     );
   }
 } finally {
+  // "exit" first, so that a child run with --cpu-prof (NODE_OPTIONS) writes its profile.
+  for (const ch of [...sets.old, ...sets.new]) ch.send({ cmd: "exit" });
+  await sleep(2000);
   for (const ch of [...sets.old, ...sets.new]) ch.process.kill("SIGKILL");
   await c.close().catch(() => {});
   redisServer.stop();

@@ -168,12 +168,13 @@ export function run(
   args: readonly (string | number | Uint8Array)[],
   what: string,
   binary = false,
+  ownDeadline = false,
 ): Promise<unknown> {
   // Not async: one promise fewer per script on the hot paths (a synchronous throw still
   // becomes a rejection).
   let reply: Promise<unknown>;
   try {
-    reply = commands.evalScript(script, keys, args, binary);
+    reply = commands.evalScript(script, keys, args, binary, ownDeadline);
   } catch (error) {
     reply = Promise.reject(error);
   }
@@ -206,9 +207,10 @@ export async function runChecked(
   what: string,
   mismatch: (stored: string) => string,
   binary = false,
+  ownDeadline = false,
 ): Promise<unknown> {
   try {
-    return await run(commands, script, keys, args, what, binary);
+    return await run(commands, script, keys, args, what, binary, ownDeadline);
   } catch (error) {
     const cause = (error as Error).cause;
     const message = cause instanceof Error ? cause.message : "";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Queue, QueueEmptyError, QueueFullError, QueueShutDownError } from "../../redis.ts";
+import { Lock, Queue, QueueEmptyError, QueueFullError, QueueShutDownError } from "../../redis.ts";
 import { connect, redisTest, spawnChild, until, untilHandedBack, withServer } from "./helpers.ts";
 
 redisTest(
@@ -515,6 +515,54 @@ redisTest(
       await a.taskDone();
       await a.taskDone();
       assert.equal(await a.join({ timeout: 1_000 }), true);
+    });
+  },
+);
+
+redisTest(
+  "redis Queue: put and get arm no client command timer; a call with no deadline of its own keeps the client's",
+  async () => {
+    await withServer(async (_server, c) => {
+      const q = new Queue<{ n: number }>(c, "timers");
+      const lock = new Lock(c, "timers-lock");
+      // Warm up: the first put and get run their scripts and open the connections they keep.
+      await q.put({ n: -1 });
+      await q.get({ timeout: 5_000 });
+      await q.taskDone();
+      const original = AbortSignal.timeout;
+      let armed = 0;
+      AbortSignal.timeout = (ms: number) => {
+        armed++;
+        return original.call(AbortSignal, ms);
+      };
+      let queueArmed: number;
+      let releaseArmed: number;
+      try {
+        for (let i = 0; i < 20; i++) await q.put({ n: i });
+        for (let i = 0; i < 20; i++) {
+          assert.equal((await q.get({ timeout: 5_000 })).n, i);
+          await q.taskDone();
+        }
+        // Blocking reads: the consumer caught up, a put from another tick wakes it.
+        for (let i = 20; i < 25; i++) {
+          const got = q.get({ timeout: 5_000 });
+          setTimeout(() => void q.put({ n: i }), 5);
+          assert.equal((await got).n, i);
+          await q.taskDone();
+        }
+        queueArmed = armed;
+        await lock.acquire({ timeout: 5_000 });
+        armed = 0;
+        await lock.release();
+        releaseArmed = armed;
+      } finally {
+        AbortSignal.timeout = original;
+      }
+      assert.equal(await q.join({ timeout: 5_000 }), true);
+      // node-redis 6 arms an AbortSignal.timeout (its 5 s command timeout) per command it sends
+      // with the client's options: the hot path of put and get sends none that way.
+      assert.equal(queueArmed, 0, `${queueArmed} client command timers armed by put/get`);
+      assert.ok(releaseArmed > 0, "release() still goes with the client's command timeout");
     });
   },
 );

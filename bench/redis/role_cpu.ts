@@ -1,0 +1,117 @@
+/**
+ * CPU per item of each role of a Redis queue, in isolation: one producer process puts ITEMS items
+ * into an empty queue (no consumer running), then one consumer process takes them all from the
+ * filled queue (no producer running). Threadkit's Queue and raw LPUSH/BRPOP alternate, ROUNDS
+ * times, on one private redis-server; the CPU (user + system, /proc, Linux) of the client process
+ * and of the server over each phase, per item. Separates where a queue's per-item cost is
+ * (producer or consumer, client or server) from the 4 → 4 benchmark's scheduling. With PROF=DIR
+ * the child processes run with `--cpu-prof --cpu-prof-dir=DIR` (a profile per process at exit).
+ *
+ *   node bench/redis/role_cpu.ts [ROUNDS=3] [ITEMS=20000]
+ *
+ * @module
+ */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { startBenchServer } from "./server.ts";
+
+const ROUNDS = Number(process.argv[2] ?? 3);
+const ITEMS = Number(process.argv[3] ?? 20_000);
+const cpuOf = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+};
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+class Child {
+  readonly process: ChildProcess;
+  readonly #lines: any[] = [];
+  readonly #waiters: Array<(line: any) => void> = [];
+  constructor(file: string, url: string) {
+    const prof = process.env.PROF;
+    const flags = prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [];
+    this.process = spawn(process.execPath, [...flags, file, url], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    createInterface({ input: this.process.stdout! }).on("line", (line) => {
+      if (!line.startsWith("{")) return;
+      const value = JSON.parse(line);
+      const waiter = this.#waiters.shift();
+      if (waiter !== undefined) waiter(value);
+      else this.#lines.push(value);
+    });
+  }
+  next(): Promise<any> {
+    const line = this.#lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+  async result(): Promise<any> {
+    const line = await this.next();
+    if (line.ok === false) throw new Error(line.error);
+    return line.value;
+  }
+  send(command: Record<string, unknown>): void {
+    this.process.stdin!.write(JSON.stringify(command) + "\n");
+  }
+}
+
+const redis = await startBenchServer("threadkit-role-cpu");
+await sleep(300);
+const file = fileURLToPath(new URL("./child.ts", import.meta.url));
+const producer = new Child(file, redis.url);
+const consumer = new Child(file, redis.url);
+await Promise.all([producer.next(), consumer.next()]);
+const server = redis.process.pid!;
+const rows: Record<string, number[]> = {};
+let serial = 0;
+try {
+  for (let round = -1; round < ROUNDS; round++) {
+    for (const impl of ["threadkit", "raw"] as const) {
+      const name = `role-${impl}-${serial++}`;
+      const count = round < 0 ? ITEMS / 4 : ITEMS;
+      let s0 = cpuOf(server);
+      let c0 = cpuOf(producer.process.pid!);
+      producer.send({ cmd: "produce", impl, name, from: 0, count });
+      await producer.result();
+      const put = { client: cpuOf(producer.process.pid!) - c0, server: cpuOf(server) - s0 };
+      producer.send({ cmd: "produce", impl, name, from: -1, count: 1 });
+      await producer.result();
+      s0 = cpuOf(server);
+      c0 = cpuOf(consumer.process.pid!);
+      consumer.send({ cmd: "consume", impl, name });
+      await consumer.next();
+      const done = await consumer.result();
+      if (done.count !== count) throw new Error(`${impl}: ${done.count} of ${count}`);
+      const get = { client: cpuOf(consumer.process.pid!) - c0, server: cpuOf(server) - s0 };
+      if (round < 0) continue;
+      for (
+        const [k, v] of Object.entries({
+          "put client": put.client,
+          "put server": put.server,
+          "get client": get.client,
+          "get server": get.server,
+        })
+      ) (rows[`${impl} ${k}`] ??= []).push(v / count);
+    }
+  }
+  const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
+  for (const [k, v] of Object.entries(rows)) {
+    console.log(
+      `${k.padEnd(24)} µs/item median ${med(v).toFixed(1)} (${
+        v.map((x) => x.toFixed(1)).join(", ")
+      })`,
+    );
+  }
+} finally {
+  producer.send({ cmd: "exit" });
+  consumer.send({ cmd: "exit" });
+  await sleep(1500);
+  producer.process.kill("SIGKILL");
+  consumer.process.kill("SIGKILL");
+  redis.stop();
+}
+process.exit(0);
