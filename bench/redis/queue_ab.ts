@@ -36,6 +36,14 @@ const cpuOf = (pid: number) => {
 /** Context switches (voluntary: the process slept, e.g. waiting for a reply) so far, from /proc. */
 const switchesOf = (pid: number) =>
   Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
+/** The machine's busy and total CPU time so far (all cores, clock ticks), from /proc/stat. */
+const machineOf = () => {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(
+    Number,
+  );
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3]! - f[4]!, total };
+};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class Child {
@@ -127,6 +135,7 @@ try {
         );
         const cpu0 = pids.map(cpuOf);
         const sw0 = pids.map(switchesOf);
+        const m0 = machineOf();
         const t0 = now();
         producers.forEach((ch, i) =>
           ch.send({ cmd: "produce", impl, name, from: i * per, count: per })
@@ -144,6 +153,8 @@ try {
         const cpu = pids.map((pid, i) => cpuOf(pid) - cpu0[i]!);
         const clients = cpu.slice(1).reduce((a, b) => a + b, 0);
         const sw = pids.map((pid, i) => switchesOf(pid) - sw0[i]!);
+        const m1 = machineOf();
+        const busy = (m1.busy - m0.busy) / (m1.total - m0.total);
         const swConsumers = sw.slice(1, 1 + cons).reduce((a, b) => a + b, 0);
         const swProducers = sw.slice(1 + cons).reduce((a, b) => a + b, 0);
         const consuming = cpu.slice(1, 1 + cons).reduce((a, b) => a + b, 0);
@@ -152,7 +163,9 @@ try {
             (clients / count).toFixed(1)
           } (consumers ${(consuming / count).toFixed(1)}), sleeps/item consumers ${
             (swConsumers / count).toFixed(2)
-          } producers ${(swProducers / count).toFixed(2)} server ${(sw[0]! / count).toFixed(2)}`,
+          } producers ${(swProducers / count).toFixed(2)} server ${
+            (sw[0]! / count).toFixed(2)
+          }, machine busy ${(busy * 100).toFixed(0)}%`,
         );
         if (round >= 0) {
           (results[`${p}->${cons} ${variant} server cpu µs/item`] ??= []).push(cpu[0]! / count);
