@@ -19,10 +19,17 @@ const reply = (value: unknown) => process.stdout.write(JSON.stringify(value) + "
 
 type Command = Record<string, any>;
 
-async function produce({ impl, name, from, count }: Command): Promise<unknown> {
+async function produce({ impl, name, from, count, gapMs }: Command): Promise<unknown> {
+  // `gapMs`: a pause after each put, so that a consumer has caught up and blocks for each item.
+  const gap = typeof gapMs === "number" && gapMs > 0
+    ? () => new Promise((resolve) => setTimeout(resolve, gapMs))
+    : undefined;
   if (impl === "threadkit") {
     const q = new Queue(client, name);
-    for (let i = from; i < from + count; i++) await q.put({ n: i });
+    for (let i = from; i < from + count; i++) {
+      await q.put({ n: i });
+      if (gap !== undefined) await gap();
+    }
   } else if (impl === "bullmq") {
     const { bullQueue } = await import("./peers.ts");
     const q = await bullQueue(client, name);
@@ -30,7 +37,10 @@ async function produce({ impl, name, from, count }: Command): Promise<unknown> {
       await q.add("j", { n: i }, { removeOnComplete: true, removeOnFail: true });
     }
   } else {
-    for (let i = from; i < from + count; i++) await client.lPush(name, String(i));
+    for (let i = from; i < from + count; i++) {
+      await client.lPush(name, String(i));
+      if (gap !== undefined) await gap();
+    }
   }
   return { done: true };
 }

@@ -8,6 +8,15 @@
  * the child processes run with `--cpu-prof --cpu-prof-dir=DIR` (a profile per process at exit).
  *
  *   node bench/redis/role_cpu.ts [ROUNDS=3] [ITEMS=20000]
+ *   node bench/redis/role_cpu.ts ROUNDS ITEMS --paced   # consumer running, a put per ~1 ms
+ *   node bench/redis/role_cpu.ts ROUNDS ITEMS [--paced] --old OLD_TREE   # OLD's Queue beside
+ *
+ * `--old OLD_TREE` adds OLD_TREE's Queue (its bench/redis/child.ts, e.g. `git archive` of another
+ * commit with a node_modules symlink) as a third variant, round-robin with this tree's and raw.
+ *
+ * `--paced`: the consumer runs while the producer puts one item per ~1 ms, so it has caught up
+ * and blocks for every item (the path of a consumer that keeps pace, as in the 4 → 4 rows);
+ * the producer's and consumer's CPU are then taken over the same span.
  *
  * @module
  */
@@ -20,6 +29,14 @@ import { startBenchServer } from "./server.ts";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const ITEMS = Number(process.argv[3] ?? 20_000);
+const PACED = process.argv.includes("--paced");
+const oldAt = process.argv.indexOf("--old");
+const OLD = oldAt === -1 ? undefined : process.argv[oldAt + 1];
+/** Voluntary context switches so far (the process slept: one per wake-up, about). */
+const sleepsOf = (pid: number) =>
+  Number(
+    /\nvoluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1],
+  );
 const cpuOf = (pid: number) => {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
@@ -62,17 +79,59 @@ class Child {
 const redis = await startBenchServer("threadkit-role-cpu");
 await sleep(300);
 const file = fileURLToPath(new URL("./child.ts", import.meta.url));
-const producer = new Child(file, redis.url);
-const consumer = new Child(file, redis.url);
-await Promise.all([producer.next(), consumer.next()]);
+const sets: Record<string, { producer: Child; consumer: Child; impl: string }> = {
+  threadkit: {
+    producer: new Child(file, redis.url),
+    consumer: new Child(file, redis.url),
+    impl: "threadkit",
+  },
+};
+if (OLD !== undefined) {
+  const oldFile = `${OLD}/bench/redis/child.ts`;
+  sets.old = {
+    producer: new Child(oldFile, redis.url),
+    consumer: new Child(oldFile, redis.url),
+    impl: "threadkit",
+  };
+}
+sets.raw = { ...sets.threadkit!, impl: "raw" };
+const all = Object.values(sets).flatMap((v) => [v.producer, v.consumer]);
+await Promise.all([...new Set(all)].map((child) => child.next()));
 const server = redis.process.pid!;
 const rows: Record<string, number[]> = {};
 let serial = 0;
 try {
   for (let round = -1; round < ROUNDS; round++) {
-    for (const impl of ["threadkit", "raw"] as const) {
-      const name = `role-${impl}-${serial++}`;
+    for (const [variant, { producer, consumer, impl }] of Object.entries(sets)) {
+      const name = `role-${variant}-${serial++}`;
       const count = round < 0 ? ITEMS / 4 : ITEMS;
+      if (PACED) {
+        consumer.send({ cmd: "consume", impl, name });
+        await consumer.next();
+        const s0 = cpuOf(server);
+        const p0 = cpuOf(producer.process.pid!);
+        const c0 = cpuOf(consumer.process.pid!);
+        const w0 = sleepsOf(consumer.process.pid!);
+        producer.send({ cmd: "produce", impl, name, from: 0, count, gapMs: 1 });
+        await producer.result();
+        producer.send({ cmd: "produce", impl, name, from: -1, count: 1 });
+        await producer.result();
+        const done = await consumer.result();
+        if (done.count !== count) throw new Error(`${impl}: ${done.count} of ${count}`);
+        if (round < 0) continue;
+        // Wake-ups of the consumer per item (voluntary context switches).
+        (rows[`${variant} get sleeps`] ??= []).push(
+          (sleepsOf(consumer.process.pid!) - w0) / count,
+        );
+        for (
+          const [k, v] of Object.entries({
+            "put client": cpuOf(producer.process.pid!) - p0,
+            "get client": cpuOf(consumer.process.pid!) - c0,
+            "server": cpuOf(server) - s0,
+          })
+        ) (rows[`${variant} ${k}`] ??= []).push(v / count);
+        continue;
+      }
       let s0 = cpuOf(server);
       let c0 = cpuOf(producer.process.pid!);
       producer.send({ cmd: "produce", impl, name, from: 0, count });
@@ -107,11 +166,10 @@ try {
     );
   }
 } finally {
-  producer.send({ cmd: "exit" });
-  consumer.send({ cmd: "exit" });
+  const children = [...new Set(all)];
+  for (const child of children) child.send({ cmd: "exit" });
   await sleep(1500);
-  producer.process.kill("SIGKILL");
-  consumer.process.kill("SIGKILL");
+  for (const child of children) child.process.kill("SIGKILL");
   redis.stop();
 }
 process.exit(0);
