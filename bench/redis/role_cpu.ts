@@ -154,15 +154,15 @@ try {
           "get client": get.client,
           "get server": get.server,
         })
-      ) (rows[`${impl} ${k}`] ??= []).push(v / count);
+      ) (rows[`${variant} ${k}`] ??= []).push(v / count);
     }
   }
   const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
   for (const [k, v] of Object.entries(rows)) {
     console.log(
-      `${k.padEnd(24)} µs/item median ${med(v).toFixed(1)} (${
-        v.map((x) => x.toFixed(1)).join(", ")
-      })`,
+      `${k.padEnd(24)} ${k.endsWith("sleeps") ? "per item" : "µs/item"} median ${
+        med(v).toFixed(2)
+      } (${v.map((x) => x.toFixed(2)).join(", ")})`,
     );
   }
 } finally {
