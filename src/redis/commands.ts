@@ -543,6 +543,10 @@ class Subscriber {
       await entry.ready;
     } catch (error) {
       remove();
+      // Refused (NOPERM, a lost connection): the channel is dropped with no unsubscribe, which is
+      // what schedules the idle close, so schedule it here, or the connection stays open for
+      // good (regression test redis_refused_subscription_never_closes_connection).
+      this.#scheduleIdleClose();
       throw error;
     }
     return remove;

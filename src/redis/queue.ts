@@ -238,11 +238,16 @@ return {1, e[1], e[2][2]}`;
  * the queue is shut down no XADD succeeds: the item then stays pending, handed to the consumer
  * "threadkit:returned" as idle for ~30 years, so the next get's XAUTOCLAIM takes it, or, if that
  * scan's cursor is past it, the GET script's look at that consumer before saying drained.
- * KEYS: meta stream; ARGV: id.
+ * Invariant: only an item still pending under the getter's own consumer is handed back. One that
+ * is gone (acknowledged) or pending under another consumer (its lease ran out before this script
+ * came, and another get claimed it: delivered to that consumer now) is left alone, or it would be
+ * delivered twice (regression test redis_queue_unget_duplicates_item_claimed_by_another_consumer).
+ * KEYS: meta stream; ARGV: id consumer.
  */
 const UNGET = `
 local e = redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1])[1]
-if not e or redis.call('XPENDING', KEYS[2], 'g', ARGV[1], ARGV[1], 1)[1] == nil then return 0 end
+local p = redis.call('XPENDING', KEYS[2], 'g', ARGV[1], ARGV[1], 1)[1]
+if not e or p == nil or p[2] ~= ARGV[2] then return 0 end
 if redis.pcall('XADD', KEYS[2], '*', 'd', e[2][2])['err'] then
   redis.call('XCLAIM', KEYS[2], 'g', 'threadkit:returned', 0, ARGV[1], 'IDLE', '1000000000000', 'JUSTID')
   return 2
@@ -711,7 +716,8 @@ export class Queue<T = unknown> {
     const period = Math.max(1, Math.floor(lease / 3));
     const undo = (taken: Taken) => {
       if ("id" in taken) {
-        run(this.#commands, UNGET, [k.meta, k.stream], [taken.id], what).catch(() => {});
+        run(this.#commands, UNGET, [k.meta, k.stream], [taken.id, this.holderId], what)
+          .catch(() => {});
       }
     };
     const empty = () =>
