@@ -547,7 +547,12 @@ class Subscriber {
       // what schedules the idle close, so schedule it here, or the connection stays open for
       // good (regression test redis_refused_subscription_never_closes_connection).
       this.#scheduleIdleClose();
-      throw error;
+      // Say what failed: a wait's error is otherwise the server's bare reply ("NOPERM ...").
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `Cannot subscribe to the wake channel ${channel} (a wait needs it): ${message}`,
+        { cause: error },
+      );
     }
     return remove;
   }

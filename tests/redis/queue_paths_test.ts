@@ -7,7 +7,7 @@
 // tests/regressions/redis_queue_unget_duplicates_item_claimed_by_another_consumer_test.ts.)
 import assert from "node:assert/strict";
 import { createClient } from "redis";
-import { Queue, QueueEmptyError, QueueShutDownError } from "../../redis.ts";
+import { Lock, Queue, QueueEmptyError, QueueShutDownError } from "../../redis.ts";
 import { connect, redisTest, sleep, until, withServer } from "./helpers.ts";
 
 type Client = Awaited<ReturnType<typeof connect>>;
@@ -94,11 +94,17 @@ redisTest(
         const wake = "threadkit:{nosub}:wake";
         const q = new Queue<number>(qc, "nosub", { lease: 60_000 });
         const t0 = performance.now();
-        await assert.rejects(q.get({ timeout: 5_000 }), /NOPERM/);
+        await assert.rejects(
+          q.get({ timeout: 5_000 }),
+          /Cannot subscribe to the wake channel .*NOPERM/,
+        );
         assert.ok(performance.now() - t0 < 2_000, "at once, not at the get's deadline");
         // The refused watch is dropped: the next get (within LINGER_MS, when a watch would still
         // be reused) subscribes again, and refused again fails again.
-        await assert.rejects(q.get({ timeout: 5_000 }), /NOPERM/);
+        await assert.rejects(
+          q.get({ timeout: 5_000 }),
+          /Cannot subscribe to the wake channel .*NOPERM/,
+        );
         await c.sendCommand(["ACL", "SETUSER", "nochan", "allchannels"]);
         // Now allowed: the get waits on a confirmed subscription, which a shutdown's message
         // reaches (lease 60 s: no periodic re-check before the test ends).
@@ -240,6 +246,29 @@ redisTest(
       await first.taskDone();
       assert.equal(await first.join({ timeout: 1_000 }), true);
       assert.equal(await c.xLen(stream), 0);
+    });
+  },
+);
+
+redisTest(
+  "redis Lock: a wait whose wake subscription the server refuses says so, naming the channel",
+  async () => {
+    await withServer(async (server, c) => {
+      await c.sendCommand(["ACL", "SETUSER", "nochan2", "on", "nopass", "~*", "+@all"]);
+      await c.sendCommand(["ACL", "SETUSER", "nochan2", "resetchannels"]);
+      const lc = await createClient({ url: server.url, username: "nochan2", password: "x" })
+        .on("error", () => {}).connect();
+      try {
+        const holder = new Lock(c, "refused-lock");
+        await holder.acquire();
+        await assert.rejects(
+          new Lock(lc, "refused-lock").acquire({ timeout: 5_000 }),
+          /Cannot subscribe to the wake channel threadkit:\{refused-lock\}:\S+ \(a wait needs it\): NOPERM/,
+        );
+        await holder.release();
+      } finally {
+        await lc.close().catch(() => {});
+      }
     });
   },
 );
