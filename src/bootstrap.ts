@@ -32,7 +32,10 @@
  * later run: Node 1.08× (dist 1.11×), Deno 1.06× (1.04×), Bun 1.10× (1.45×). So Node and Deno
  * are at the floor; on Bun loading this file costs ~1.6 ms of a ~4–5 ms raw start (a scratch
  * floor that also loaded it, unrun, measured as slow as the real one; cutting the file from 20
- * to 15 KB changed nothing measurable).
+ * to 15 KB changed nothing measurable; later, minified to 11 KB, or to 6 KB with only Bun's
+ * worker side, neither did). On Bun a raw worker that only takes a start message and imports the
+ * module is already 1.17–1.21× the raw start, so P6 is beyond the platform there: see
+ * `bench/probes/bun_start_bound.ts` and README, Benchmarks, P6.
  *
  * The npm build emits this file as a bundle of its own (`tsup.config.ts`); `bootstrapUrl()`
  * (`thread/spawn.ts`) finds it.
