@@ -26,6 +26,13 @@ if (count) {
     if (a.length === HEADER_SLOTS) bump(`notify ${name(i)} woke ${r}`);
     return r;
   };
+  const sub = A.sub.bind(Atomics);
+  A.sub = (a: Int32Array, i: number, v: number) => {
+    const r = sub(a, i, v);
+    // COUNT (slot 6) 1 -> 0: the get took the last item and the ring restarts at offset 0.
+    if (a.length === HEADER_SLOTS && i === 6 && r === 1) bump("took the last item");
+    return r;
+  };
   const cas = A.compareExchange.bind(Atomics);
   A.compareExchange = (a: Int32Array, i: number, e: number, v: number) => {
     const r = cas(a, i, e, v);
