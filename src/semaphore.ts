@@ -41,8 +41,9 @@
  * a starving newcomer that went to sleep on STARVE after that wake, beside a permit a fast
  * release had put in VALUE; mutant MUTANT_LEAVER_ONLY_WAKES.) A leaver that dies between its
  * clear and setting the bit again can leave a sleeper behind fast releases: one on VALUE gets up
- * at its starve timer and sets the bit again, one on STARVE at its deadline or the next
- * hand-off; the same class of loss as a thread dying mid-release (the permits in flight).
+ * at its liveness poll (`OWNER_POLL_MS`) or starve timer and sets the bit again, one on STARVE at
+ * its deadline or the next hand-off; the same class of loss as a thread dying mid-release (the
+ * permits in flight).
  * A release that finds WAITING set takes the general path, which wakes only when WAITERS or
  * ASYNC say someone is there; WAITING outlives the last waiter only until its `lastOut`.
  *
@@ -78,6 +79,35 @@
  * whichever runs, not in arrival order (as for the lock word). A starving waiter that takes a
  * permit handed for another's lack looks at VALUE for that other (`rescue`), since it skipped
  * the look its count promised (see the STARVE invariant).
+ *
+ * *When a waiter knows it starves* (as on the lock word). A waiter judges whether it starves each
+ * time it wakes. On VALUE it sleeps with a timer at its starve mark only while somebody starves
+ * (STARVE is not 0 at its look just before it parks); otherwise until its deadline or its next
+ * liveness poll (`OWNER_POLL_MS`, 100 ms): a release that raises VALUE wakes its sleepers
+ * (WAITING is set), `Atomics.notify` wakes them in the order they slept, and a woken waiter that
+ * loses the permit to a barger sleeps again at the back, so under contention each is woken in
+ * turn and judges then. The timer is for what no wake on VALUE announces: permits handed to
+ * starving waiters that cannot take them (a dead one; an async one whose thread is blocked,
+ * maybe in this very wait) stay in STARVE's `h`, and a waiter that starves in turn takes them. A
+ * starving waiter that counts itself after that look has just run, so it can take what it is
+ * handed; if it dies or blocks after that, the sleeper's poll bounds the stall to
+ * `OWNER_POLL_MS` (as on the lock word; `tests/fairness_test.ts`, "a sync/async sleeper that
+ * parked while nobody starved"). What that costs: with long holds a barger may take one more
+ * permit before a waiter's starving is noticed. Why: an `Atomics.wait` whose timeout is 1 ms away
+ * costs the thread ~3-4 µs of CPU more than one with a far timeout (the kernel arms and cancels
+ * a timer that is then the CPU's next event; this machine is a VM), and every ping-pong wait
+ * paid it. `bench/probes/semaphore_pingpong.ts /tmp/before/mod.ts ./mod.ts` (before = main
+ * `015a8bd`; copies, Lock and the raw floor rotating batch by batch in one run; 2 CPUs, load
+ * 1-6), median batch ÷ floor before → after: Node 1.24 → 1.08, 2.35 → 1.83 (a run whose floor
+ * was 9 µs, not 24: Lock 1.86 there), 1.22 → 1.03 (Lock 1.02-1.05 in the others); Deno 1.16 →
+ * 1.08, 2.28 → 1.81 (Lock 0.99, 1.76); Bun 1.18 → 1.03, 1.18 → 1.01 (Lock 1.08, 1.02); after ÷
+ * before 0.78-0.93 in all seven runs. CPU per round trip and worker (schedstat), before → after:
+ * Node 16.1 → 13.0 µs (floor 11.0, Lock 12.2), Deno 14.9 → 12.2 (floor 9.5, Lock 11.5), Bun 19.0
+ * → 15.5 (floor 14.2, Lock 15.5). The same wait and notify counts per round trip as the floor's
+ * and Lock's, before and after (`--count`): one wait, one notify per worker. Fairness, `node
+ * bench/fairness.ts --before /tmp/before/mod.ts --kinds semaphore --rounds 4` (8 workers,
+ * Semaphore(1)): throughput 1.03× before's, longest wait per round 12.1-18.6 ms against
+ * 12.4-14.1 ms (OS stalls up to 6-7 ms in both).
  *
  * As for the lock word, an async waiter's starve mark may be noticed up to `SOFT_SLACK_MS` late
  * (its thread's deadline timer is shared; see `futex.ts`).
@@ -466,16 +496,20 @@ function* acquireSlow(
         starving = true;
         continue;
       }
-      // Sleep, polling watched holders' liveness. Starving: on STARVE, while it holds what we
-      // saw. Not yet: on VALUE while it is WAITING with no permit, until we would starve.
-      const until = parkUntil(deadline, watched.any, t);
+      // Sleep. Starving: on STARVE, while it holds what we saw, polling watched holders'
+      // liveness. Not yet: on VALUE while it is WAITING with no permit, polling every
+      // OWNER_POLL_MS, and with the starve timer only while somebody starves (see "When a
+      // waiter knows it starves"): this load of STARVE comes after our count in WAITERS and
+      // our WAITING, so a starving waiter it misses counted itself after it, and ran to do so.
       if (starving) {
         park.index = STARVE;
         park.expected = word;
         park.asyncCount = SASYNC;
-        park.deadline = until;
+        park.deadline = parkUntil(deadline, watched.any, t);
+      } else if (Atomics.load(i32, STARVE) === 0) {
+        park.deadline = parkUntil(deadline, true, t);
       } else {
-        park.deadline = Math.min(until, since + STARVE_AFTER_MS);
+        park.deadline = Math.min(parkUntil(deadline, true, t), since + STARVE_AFTER_MS);
       }
       // Our own mark (starve, liveness poll), not the caller's deadline: an async park may end
       // a little late, sharing the thread's deadline timer (futex.ts, `SOFT_SLACK_MS`).
