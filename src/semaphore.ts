@@ -82,32 +82,33 @@
  *
  * *When a waiter knows it starves* (as on the lock word). A waiter judges whether it starves each
  * time it wakes. On VALUE it sleeps with a timer at its starve mark only while somebody starves
- * (STARVE is not 0 at its look just before it parks); otherwise until its deadline or its next
- * liveness poll (`OWNER_POLL_MS`, 100 ms): a release that raises VALUE wakes its sleepers
- * (WAITING is set), `Atomics.notify` wakes them in the order they slept, and a woken waiter that
- * loses the permit to a barger sleeps again at the back, so under contention each is woken in
- * turn and judges then. The timer is for what no wake on VALUE announces: permits handed to
- * starving waiters that cannot take them (a dead one; an async one whose thread is blocked,
- * maybe in this very wait) stay in STARVE's `h`, and a waiter that starves in turn takes them. A
- * starving waiter that counts itself after that look has just run, so it can take what it is
- * handed; if it dies or blocks after that, the sleeper's poll bounds the stall to
- * `OWNER_POLL_MS` (as on the lock word; `tests/fairness_test.ts`, "a sync/async sleeper that
- * parked while nobody starved"). What that costs: with long holds a barger may take one more
- * permit before a waiter's starving is noticed. Why: an `Atomics.wait` whose timeout is 1 ms away
+ * or another waiter is in the slow path (STARVE not 0, or WAITERS above 1, at its look just
+ * before it parks); alone, until its deadline or its next liveness poll (`OWNER_POLL_MS`, 100
+ * ms): a release that raises VALUE wakes it (WAITING is set), and it judges then. The
+ * timer is for what no wake on VALUE announces: permits handed to starving waiters that cannot
+ * take them (a dead one; an async one whose thread is blocked, maybe in this very wait) stay in
+ * STARVE's `h`, and a waiter that starves in turn takes them; under contention it keeps the bound
+ * on barging as it was. A waiter that starves first (`s` 0 → 1) wakes the first sleeper on
+ * VALUE, the one parked alone without the timer if any, so that it does not sleep through the
+ * hand-off mode (`starve`). If a starving waiter that it did not see dies or blocks, the
+ * sleeper's poll bounds the stall to `OWNER_POLL_MS` (`tests/fairness_test.ts`, "a sync/async
+ * sleeper that parked while nobody starved"). Why: an `Atomics.wait` whose timeout is 1 ms away
  * costs the thread ~3-4 µs of CPU more than one with a far timeout (the kernel arms and cancels
- * a timer that is then the CPU's next event; this machine is a VM), and every ping-pong wait
- * paid it. `bench/probes/semaphore_pingpong.ts /tmp/before/mod.ts ./mod.ts` (before = main
- * `015a8bd`; copies, Lock and the raw floor rotating batch by batch in one run; 2 CPUs, load
- * 1-6), median batch ÷ floor before → after: Node 1.24 → 1.08, 2.35 → 1.83 (a run whose floor
- * was 9 µs, not 24: Lock 1.86 there), 1.22 → 1.03 (Lock 1.02-1.05 in the others); Deno 1.16 →
- * 1.08, 2.28 → 1.81 (Lock 0.99, 1.76); Bun 1.18 → 1.03, 1.18 → 1.01 (Lock 1.08, 1.02); after ÷
- * before 0.78-0.93 in all seven runs. CPU per round trip and worker (schedstat), before → after:
- * Node 16.1 → 13.0 µs (floor 11.0, Lock 12.2), Deno 14.9 → 12.2 (floor 9.5, Lock 11.5), Bun 19.0
- * → 15.5 (floor 14.2, Lock 15.5). The same wait and notify counts per round trip as the floor's
- * and Lock's, before and after (`--count`): one wait, one notify per worker. Fairness, `node
- * bench/fairness.ts --before /tmp/before/mod.ts --kinds semaphore --rounds 4` (8 workers,
- * Semaphore(1)): throughput 1.03× before's, longest wait per round 12.1-18.6 ms against
- * 12.4-14.1 ms (OS stalls up to 6-7 ms in both).
+ * a timer that is then the CPU's next event; this machine is a VM), and every ping-pong wait paid
+ * it: a ping-pong's waiter is alone on its semaphore. Measured with
+ * `bench/probes/semaphore_pingpong.ts /tmp/before/mod.ts ./mod.ts` (before = main `015a8bd`; the
+ * copies, Lock and the raw floor rotating batch by batch in one run; 2 CPUs, load 2-4), median
+ * batch ÷ floor, before → after: Node 1.24 → 1.08, 1.26 → 1.08 (Lock 0.97, 1.01); Deno 1.14 →
+ * 1.06 (Lock 1.03); Bun 1.22 → 1.04 (Lock 1.01); after ÷ before 0.85-0.93. CPU per round trip
+ * and worker (schedstat), before → after: Node 16.7 → 14.0 µs and 15.6 → 12.4 (floor 11.8, 11.5;
+ * Lock 11.8, 11.4), Deno 15.9 → 13.2 (floor 12.3, Lock 12.7), Bun 18.3 → 14.4 (floor 12.8, Lock
+ * 14.3). Each worker does one wait and one notify per round trip, before and after, as in the
+ * floor and Lock (`--count`). Fairness, `node bench/fairness.ts --before /tmp/before/mod.ts
+ * --kinds semaphore --rounds 4` (8 workers, Semaphore(1)), two runs: throughput 1.00×, 0.99×
+ * before's; p99 wait 0.365, 0.366 ms against 0.345, 0.349; p99.9 3.01, 3.10 against 3.25, 3.24;
+ * longest wait per round 16.5-22.6, 14.0-34.3 ms against 13.5-22.0, 14.4-28.2 (OS stalls up to
+ * 8.5 ms). (Without the timer under contention and without the wake in `starve`, one run had a
+ * 100 ms wait: a sleeper without the timer slept through a hand-off mode until its poll.)
  *
  * As for the lock word, an async waiter's starve mark may be noticed up to `SOFT_SLACK_MS` late
  * (its thread's deadline timer is shared; see `futex.ts`).
@@ -382,13 +383,30 @@ function takeHanded(i32: Int32Array): number {
   return word;
 }
 
-/** A waiter counts itself starving (`s + 1`). `false` when STARVE counts MAX_STARVING already. */
+/**
+ * A waiter counts itself starving (`s + 1`). `false` when STARVE counts MAX_STARVING already.
+ *
+ * The first one (`s` 0 → 1) starts the hand-off mode, in which releases hand permits to STARVE
+ * and wake nobody on VALUE: after its CAS it wakes the first sleeper on VALUE, so that one that
+ * parked without the starve timer (alone in the slow path, nobody starving, when it looked)
+ * judges again instead of sleeping through the mode until its liveness poll (see "When a waiter
+ * knows it starves"). That sleeper is the first: it was alone when it looked, so the others on
+ * VALUE parked after it, and `Atomics.notify` wakes in the order they slept (all, while async
+ * waiters are registered). One that looks at STARVE after the CAS sees it; one whose look came
+ * before and whose park comes after the wake, or that another parked ahead of, sleeps until a
+ * raise of VALUE or its poll (a fairness slip, no lost permit: for it to be alone when it
+ * looked, the starving waiter entered the slow path after that look and waited
+ * STARVE_AFTER_MS, all before it parked).
+ */
 function starve(i32: Int32Array): boolean {
   let word = Atomics.load(i32, STARVE);
   for (;;) {
     if (word >>> 16 >= MAX_STARVING) return false;
     const seen = Atomics.compareExchange(i32, STARVE, word, word + ONE_STARVING);
-    if (seen === word) return true;
+    if (seen === word) {
+      if (word >>> 16 === 0) wake(i32, VALUE, 1, ASYNC);
+      return true;
+    }
     word = seen;
   }
 }
@@ -498,15 +516,17 @@ function* acquireSlow(
       }
       // Sleep. Starving: on STARVE, while it holds what we saw, polling watched holders'
       // liveness. Not yet: on VALUE while it is WAITING with no permit, polling every
-      // OWNER_POLL_MS, and with the starve timer only while somebody starves (see "When a
-      // waiter knows it starves"): this load of STARVE comes after our count in WAITERS and
-      // our WAITING, so a starving waiter it misses counted itself after it, and ran to do so.
+      // OWNER_POLL_MS, and with the starve timer only while somebody starves or another waiter
+      // is in the slow path (see "When a waiter knows it starves"): this load of STARVE comes
+      // after our count in WAITERS and our WAITING, so a starving waiter it misses counted
+      // itself after it, and ran to do so. (WAITERS only picks the timer: a stale count costs
+      // a timer or a late starve mark, never a wake.)
       if (starving) {
         park.index = STARVE;
         park.expected = word;
         park.asyncCount = SASYNC;
         park.deadline = parkUntil(deadline, watched.any, t);
-      } else if (Atomics.load(i32, STARVE) === 0) {
+      } else if (Atomics.load(i32, STARVE) === 0 && Atomics.load(i32, WAITERS) === 1) {
         park.deadline = parkUntil(deadline, true, t);
       } else {
         park.deadline = Math.min(parkUntil(deadline, true, t), since + STARVE_AFTER_MS);

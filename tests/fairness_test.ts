@@ -299,6 +299,46 @@ for (const mode of ["sync", "async"] as const) {
   });
 }
 
+test("Semaphore: a sleeper that parked alone (no starve timer) is woken when another waiter starts the hand-off, and starves in turn", async () => {
+  // In the hand-off mode releases go to STARVE and wake nobody on VALUE: a sleeper there without
+  // its starve timer would sleep through it until its liveness poll (100 ms), overtaken by every
+  // barger meanwhile (bench/fairness.ts saw a 100 ms wait). The first waiter to starve wakes it.
+  const sem = new Semaphore(0);
+  const slots = slotsOf(sem.handle, 6);
+  const ctl = new SharedArrayBuffer(8);
+  const go = new Int32Array(ctl);
+  // Both sync, in workers started up front (a start takes ~250 ms here, longer than the poll);
+  // each starts its acquire once ROUNDS reaches its `after`. (An async second waiter would not
+  // do: switching from VALUE to STARVE, it wakes VALUE's sleepers as it leaves its registration.)
+  const waiter = (after: number) =>
+    spawn<{ acquired: boolean; waited: number }>(
+      "waiter",
+      { kind: "Semaphore", handle: sem.handle, ctl, mode: "sync", after, timeout: 10_000 },
+      30_000,
+      FAIR_OPS,
+    );
+  const sleeper = waiter(1);
+  const second = waiter(2);
+  await sleep(1_000);
+  Atomics.store(go, ROUNDS_SLOT, 1);
+  await until(() => Atomics.load(slots, WAITERS) === 1, "the sleeper is in the slow path");
+  await sleep(20); // asleep on VALUE, alone: no starve timer
+  // The second parks with its timer (another waiter is there) and starves 1 ms later.
+  const t0 = performance.now();
+  Atomics.store(go, ROUNDS_SLOT, 2);
+  await until(() => Atomics.load(slots, STARVE) >>> 16 === 2, "both starve");
+  const late = performance.now() - t0;
+  console.log(`both starved ${late.toFixed(1)} ms after the second waiter began`);
+  // By its poll the sleeper would starve ~80 ms after t0 (100 ms after it parked).
+  assert.ok(late < 50, `woken at the start of the hand-off, not by its poll (${late} ms)`);
+  sem.release(2);
+  const outcomes = await Promise.all([sleeper.result, second.result]);
+  assert.deepEqual(outcomes.map((o) => o.acquired), [true, true]);
+  assert.equal(Atomics.load(slots, STARVE), 0, "nobody left counted as starving");
+  assert.equal(Atomics.load(slots, WAITERS), 0);
+  assert.equal(sem.value, 2, "both released theirs");
+});
+
 test("BoundedSemaphore: the hand-off keeps the ceiling; a handed permit is not counted in value", () => {
   const sem = new BoundedSemaphore(1);
   const slots = slotsOf(sem.handle, 6);

@@ -8,8 +8,9 @@
  * 1.2-1.6× `floor.wait-notify` where Lock's, parking 100 ms at a time, was 1.0-1.2× (issue 9, P2).
  *
  * A waiter now parks on VALUE with its starve timer only while somebody starves (a permit may be
- * handed to a starving waiter that cannot take it, and nothing raises VALUE to wake us); else it
- * parks until its deadline or the next liveness poll (`OWNER_POLL_MS`) and judges whether it
+ * handed to a starving waiter that cannot take it, and nothing raises VALUE to wake us) or
+ * another waiter is in the slow path (contention: the bound on barging stays as it was); alone,
+ * it parks until its deadline or the next liveness poll (`OWNER_POLL_MS`) and judges whether it
  * starves when woken, as the lock word does behind a held word. This test reads the timeouts
  * the slow path hands to `Atomics.wait`.
  */
@@ -49,7 +50,7 @@ function recordingWaits(sem: Semaphore, body: () => void): [number, number][] {
   return calls;
 }
 
-test("a sync Semaphore waiter parks on VALUE without its 1 ms starve timer while nobody starves", () => {
+test("a sync Semaphore waiter alone in the slow path parks on VALUE without its 1 ms starve timer", () => {
   const sem = new Semaphore(0);
   const timeout = OWNER_POLL_MS + 50;
   let acquired: boolean | undefined;
@@ -62,6 +63,22 @@ test("a sync Semaphore waiter parks on VALUE without its 1 ms starve timer while
     first >= OWNER_POLL_MS / 2,
     `the first park waits for a release or the liveness poll, not the starve mark (${first} ms)`,
   );
+});
+
+test("a sync Semaphore waiter that finds another waiter in the slow path keeps its starve timer", () => {
+  const sem = new Semaphore(0);
+  const slots = slotsOf(sem.handle, 6);
+  // As another waiter counts itself (contention: the timer keeps the bound on barging as it was).
+  Atomics.add(slots, WAITERS, 1);
+  Atomics.or(slots, VALUE, WAITING);
+  let acquired: boolean | undefined;
+  const calls = recordingWaits(sem, () => (acquired = sem.acquireSync({ timeout: 50 })));
+  assert.equal(acquired, false);
+  const [index, first] = calls[0]!;
+  assert.equal(index, VALUE);
+  assert.ok(first <= STARVE_AFTER_MS + 1, `the first park ends at the starve mark (${first} ms)`);
+  Atomics.sub(slots, WAITERS, 1);
+  Atomics.and(slots, VALUE, ~WAITING);
 });
 
 test("a sync Semaphore waiter that finds somebody starving parks with its starve timer and takes a permit handed to nobody", () => {
