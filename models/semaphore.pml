@@ -3,31 +3,37 @@
  * src/semaphore.ts.
  *
  * Mirrors (see models/README.md for the line table):
- *   try_take      tryTake (semaphore.ts:202-210)
- *   acquire_slow  acquireSlow (semaphore.ts:404-479), after the fast tryTake of #acquireSync
- *                 (semaphore.ts:739-745): WAITING set at the top of each turn (:422), the park
- *                 on VALUE while it is WAITING with no permit (:467), the decrement of WAITERS
- *                 that calls last_out when it was the last (:477)
- *   last_out      lastOut (semaphore.ts:494-507): clear WAITING, read WAITERS; when a waiter
+ *   try_take      tryTake (semaphore.ts:233-241)
+ *   acquire_slow  acquireSlow (semaphore.ts:452-533), after the fast tryTake of #acquireSync
+ *                 (semaphore.ts:793-799): WAITING set at the top of each turn (:470), the park
+ *                 on VALUE while it is WAITING with no permit (:515), the decrement of WAITERS
+ *                 that calls last_out when it was the last (:531)
+ *   last_out      lastOut (semaphore.ts:548-561): clear WAITING, read WAITERS; when a waiter
  *                 came in, set WAITING again, raised(all), and look again if WAITERS is 0
- *   release       Semaphore.release(n) (semaphore.ts:768-831): the one-CAS fast path for n = 1
- *                 on a word without WAITING (:777-787), else the look at STARVE (:803), the
- *                 raise of VALUE by what is not owed (:820), handOff (:828, 321-334), the owed
- *                 permits nobody lacks any more back to VALUE (:829), raised (:830);
+ *   release       Semaphore.release(n) (semaphore.ts:822-885): the one-CAS fast path for n = 1
+ *                 on a word without WAITING (:831-841), else the look at STARVE (:857), the
+ *                 raise of VALUE by what is not owed (:874), handOff (:882, 352-365), the owed
+ *                 permits nobody lacks any more back to VALUE (:883), raised (:884);
  *                 unbounded, no attribution
- *   raised        raised (semaphore.ts:280-287), rescue (295-315)
- *   take_handed, starve, unstarve   (semaphore.ts:341-384)
+ *   raised        raised (semaphore.ts:311-318), rescue (326-346)
+ *   take_handed, starve, unstarve   (semaphore.ts:372-432)
  *
  * Slots as in the code: mem[VALUE] `permits * 2 + WAITING` (`permits << 1 | WAITING`), mem[WAITERS] threads in the slow path, mem[ASYNC]
  * async waiters registered on VALUE, mem[STARVE] the hand-off word, mem[SASYNC] async waiters
  * registered on STARVE. STARVE is `s * 16 + h` here (`s << 16 | h` in the code): s starving
  * waiters, h permits handed to them. Owner death (attributed permits, reclaim/keepOne) is not
- * modelled: no permit here is attributed, so reclaim finds none (semaphore.ts:445).
+ * modelled: no permit here is attributed, so reclaim finds none (semaphore.ts:493).
  *
- * Time: a waiter that is not starving parks with the starve timer (:467), which may fire at any
- * moment of that sleep (it fires once: the waiter is then due); a due waiter that has parked
- * before counts itself starving (:453) and looks again before sleeping, on STARVE (:462). A
- * timed waiter's own deadline may pass at its check (:451) or while it sleeps on STARVE.
+ * Time: a waiter that is not starving parks on VALUE with the starve timer only when it finds
+ * somebody starving or another waiter in the slow path (:529-532), and the timer may fire
+ * at any moment of that sleep (it fires once: the waiter is then due); alone, it parks until its
+ * deadline (:530; the 100 ms liveness poll is left out, so that it cannot hide a lost
+ * wake-up). Woken from VALUE by anything, it may be due (time passed). A due waiter that has
+ * parked before counts itself starving (:501) and looks again before sleeping, on STARVE (:510). A timed
+ * waiter's own deadline may pass at its check (:499) or while it sleeps on STARVE or on VALUE
+ * without the starve timer. The first waiter to starve (s 0 -> 1) wakes one sleeper on VALUE
+ * (:407; the first, which in the code is the one parked without the timer, if any), so that it
+ * judges again (the model wakes any one: no order).
  *
  * Workload: acquirer A (no timeout) takes a permit; acquirer B (with a deadline, each park sync or
  * async) takes one or gives up, and with B_GIVES_BACK releases it again; releaser R calls
@@ -48,17 +54,17 @@
  * WAITING is clear with WAITERS 0 (releases are one CAS again); no invalid end state.
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_WAKE_ONE              release(n) wakes one sleeper, not n (:286)
- *   MUTANT_WAITERS_FIRST         release reads WAITERS before raising VALUE (:284 before :820)
+ *   MUTANT_WAKE_ONE              release(n) wakes one sleeper, not n (:317)
+ *   MUTANT_WAITERS_FIRST         release reads WAITERS before raising VALUE (:315 before :874)
  *   MUTANT_DEADLINE_BEFORE_TAKE  a woken waiter checks its deadline before it tries to take
- *                                (:451 before :428-439)
- *   MUTANT_NO_WAITERS_COUNT      the slow path does not count itself in WAITERS (:410)
+ *                                (:499 before :476-487)
+ *   MUTANT_NO_WAITERS_COUNT      the slow path does not count itself in WAITERS (:458)
  *   MUTANT_UNSTARVE_DROPS_HANDED a starving waiter that leaves uncounts itself and the permit
- *                                handed to it, without returning that permit to VALUE (:372-377)
- *   MUTANT_NO_RESCUE             raised() does not look at STARVE (:285): a waiter that starves
+ *                                handed to it, without returning that permit to VALUE (:420-425)
+ *   MUTANT_NO_RESCUE             raised() does not look at STARVE (:316): a waiter that starves
  *                                after the release looked sleeps on STARVE beside a permit
  *   MUTANT_TAKER_SKIPS_LOOK      a starving waiter that takes a handed permit does not look at
- *                                VALUE (:436; the first version of the code): the permit was
+ *                                VALUE (:484; the first version of the code): the permit was
  *                                handed for another starving waiter's lack, who may sleep beside
  *                                a permit left in VALUE
  *   MUTANT_STALE_SLEEP_WORD      a starving waiter sleeps on the STARVE it read before looking
@@ -67,15 +73,15 @@
  *                                value with a permit handed, ABA, and the sleeper misses it)
  * The waiting bit (issue 9):
  *   MUTANT_NO_WAITING            a waiter never sets WAITING and sleeps on VALUE = 0 (the code
- *                                before the bit): a one-CAS release misses it (:422, :467)
- *   MUTANT_FAST_IGNORES_WAITING  the one-CAS release raises a word that has WAITING (:779)
+ *                                before the bit): a one-CAS release misses it (:470, :515)
+ *   MUTANT_FAST_IGNORES_WAITING  the one-CAS release raises a word that has WAITING (:833)
  *   MUTANT_LEAVER_READS_FIRST    the last waiter out reads WAITERS before clearing WAITING
- *                                (:497 before :496): a waiter counted in between is missed
+ *                                (:551 before :550): a waiter counted in between is missed
  *   MUTANT_LEAVER_ONLY_WAKES     the last waiter out, finding a newcomer, wakes everyone on VALUE
- *                                and STARVE instead of :501-502 (the first version of the code):
+ *                                and STARVE instead of :555-556 (the first version of the code):
  *                                a newcomer about to sleep on STARVE, which the clear does not
  *                                change, sleeps beside a permit a fast release put in VALUE
- *   MUTANT_LEAVER_NO_RECHECK     the last waiter out does not look at WAITERS again (:505): WAITING
+ *   MUTANT_LEAVER_NO_RECHECK     the last waiter out does not look at WAITERS again (:559): WAITING
  *                                stays set with nobody left to clear it
  */
 
@@ -106,8 +112,8 @@
 #include "futex.pml"
 
 /*
- * How a sleeper that is not starving wakes by time (:467): its starve timer, once (its deadline
- * is then judged at :451); without the hand-off, its deadline.
+ * How a sleeper that is not starving wakes by time (:515): its starve timer, once (its deadline
+ * is then judged at :499); without the hand-off, its deadline.
  */
 #ifdef NO_HANDOFF
 #define TIMER timed
@@ -124,12 +130,12 @@ byte released, taken;
 #define H(w) ((w) % ONE_STARVING)
 #define LACKING(w) (S(w) - H(w))
 
-/* tryTake (semaphore.ts:202): sets `got`; `ghost`: an acquirer's take (not rescue's move). */
+/* tryTake (semaphore.ts:233): sets `got`; `ghost`: an acquirer's take (not rescue's move). */
 inline try_take(ghost, got) {
-  value = mem[VALUE];                                   /* :203 */
+  value = mem[VALUE];                                   /* :234 */
   do
-  :: value >= PERMIT ->                                 /* :204 */
-    atomic {                                            /* :205 CAS word -> word - PERMIT */
+  :: value >= PERMIT ->                                 /* :235 */
+    atomic {                                            /* :236 CAS word -> word - PERMIT */
       if
       :: mem[VALUE] == value ->
         mem[VALUE] = value - PERMIT; got = true;
@@ -141,30 +147,30 @@ inline try_take(ghost, got) {
       fi
     }
     if
-    :: got -> break                                     /* :206 */
+    :: got -> break                                     /* :237 */
     :: else -> skip
     fi
-  :: else -> break                                      /* :209 */
+  :: else -> break                                      /* :240 */
   od;
   value = 0
 }
 
-/* rescue (semaphore.ts:295): move permits from VALUE to starving waiters that lack one. */
+/* rescue (semaphore.ts:326): move permits from VALUE to starving waiters that lack one. */
 inline rescue() {
   moved = false;
-  word = mem[STARVE];                                   /* :297 */
+  word = mem[STARVE];                                   /* :328 */
   do
-  :: LACKING(word) > 0 ->                               /* :298 */
+  :: LACKING(word) > 0 ->                               /* :329 */
     carry = false;
     try_take(false, carry);
     if
-    :: !carry -> break                                  /* :298 VALUE empty */
+    :: !carry -> break                                  /* :329 VALUE empty */
     :: else -> skip
     fi;
-    do                                                  /* :300 we hold one permit */
-    :: LACKING(word) <= 0 -> mem[VALUE] = mem[VALUE] + PERMIT; break /* :301-303 back */
+    do                                                  /* :331 we hold one permit */
+    :: LACKING(word) <= 0 -> mem[VALUE] = mem[VALUE] + PERMIT; break /* :332-334 back */
     :: else ->
-      atomic {                                          /* :305 CAS h + 1 */
+      atomic {                                          /* :336 CAS h + 1 */
         if
         :: mem[STARVE] == word ->
           mem[STARVE] = word + 1; carry = false; moved = true;
@@ -173,39 +179,39 @@ inline rescue() {
         fi
       }
       if
-      :: !carry -> break                                /* :306-308 handed */
+      :: !carry -> break                                /* :337-339 handed */
       :: else -> skip
       fi
     od;
-    word = mem[STARVE]                                  /* :312 */
+    word = mem[STARVE]                                  /* :343 */
   :: else -> break
   od;
   carry = false;
   if
-  :: moved -> futex_wake(STARVE, ALL, SASYNC, wk)       /* :314 */
+  :: moved -> futex_wake(STARVE, ALL, SASYNC, wk)       /* :345 */
   :: else -> skip
   fi;
   word = 0; moved = false
 }
 
-/* raised(n) (semaphore.ts:280): after VALUE was raised by n. */
+/* raised(n) (semaphore.ts:311): after VALUE was raised by n. */
 inline raised(n) {
 #ifndef MUTANT_WAITERS_FIRST
-  w = mem[WAITERS];                                     /* :284 */
+  w = mem[WAITERS];                                     /* :315 */
   w = w + mem[ASYNC];
 #endif
   if
   :: w != 0 ->
 #ifndef MUTANT_NO_RESCUE
     if
-    :: mem[STARVE] != 0 -> rescue()                     /* :285 */
+    :: mem[STARVE] != 0 -> rescue()                     /* :316 */
     :: else -> skip
     fi;
 #endif
 #ifdef MUTANT_WAKE_ONE
     futex_wake(VALUE, 1, ASYNC, wk)
 #else
-    futex_wake(VALUE, n, ASYNC, wk)                     /* :286 */
+    futex_wake(VALUE, n, ASYNC, wk)                     /* :317 */
 #endif
   :: else -> skip
   fi;
@@ -213,14 +219,14 @@ inline raised(n) {
 }
 
 /*
- * takeHanded (semaphore.ts:341): sets `took` and clears `starving` on success; else `seen` is the
+ * takeHanded (semaphore.ts:372): sets `took` and clears `starving` on success; else `seen` is the
  * word it saw last, with h = 0 (the value to sleep on).
  */
 inline take_handed() {
-  word = mem[STARVE];                                   /* :342 */
+  word = mem[STARVE];                                   /* :373 */
   do
   :: H(word) != 0 ->
-    atomic {                                            /* :344 CAS (s, h) -> (s-1, h-1) */
+    atomic {                                            /* :375 CAS (s, h) -> (s-1, h-1) */
       if
       :: mem[STARVE] == word ->
         mem[STARVE] = word - ONE_STARVING - 1; took = true; starving = false;
@@ -242,12 +248,12 @@ inline take_handed() {
   word = 0
 }
 
-/* unstarve (semaphore.ts:369): a starving waiter leaves without a handed permit. */
+/* unstarve (semaphore.ts:417): a starving waiter leaves without a handed permit. */
 inline unstarve() {
-  word = mem[STARVE];                                   /* :370 */
+  word = mem[STARVE];                                   /* :418 */
   do
   :: true ->
-    atomic {                                            /* :372-373 CAS */
+    atomic {                                            /* :420-421 CAS */
       if
       :: mem[STARVE] == word ->
 #ifdef MUTANT_UNSTARVE_DROPS_HANDED
@@ -275,22 +281,22 @@ inline unstarve() {
   ok = false; word = 0;
   if
   :: excess ->
-    mem[VALUE] = mem[VALUE] + PERMIT;                   /* :376 */
+    mem[VALUE] = mem[VALUE] + PERMIT;                   /* :424 */
 #ifdef MUTANT_WAITERS_FIRST
     w = mem[WAITERS]; w = w + mem[ASYNC];
 #endif
-    raised(1)                                           /* :377 */
+    raised(1)                                           /* :425 */
   :: else -> skip
   fi;
   excess = false;
-  if                                                    /* :383 settle aborted async waits */
+  if                                                    /* :431 settle aborted async waits */
   :: mem[SASYNC] != 0 -> futex_wake(STARVE, ALL, SASYNC, wk)
   :: else -> skip
   fi
 }
 
 /*
- * lastOut (semaphore.ts:494-507): the last waiter out clears WAITING; when somebody came in meanwhile,
+ * lastOut (semaphore.ts:548-561): the last waiter out clears WAITING; when somebody came in meanwhile,
  * sets it again and raises for any number of permits (rescue, wake all on VALUE), then looks again
  * unless a waiter is counted.
  */
@@ -299,16 +305,16 @@ inline last_out() {
   do
   :: true ->
 #ifndef MUTANT_LEAVER_READS_FIRST
-    atomic { mem[VALUE] = (mem[VALUE] / PERMIT) * PERMIT }; /* :496 Atomics.and ~WAITING */
+    atomic { mem[VALUE] = (mem[VALUE] / PERMIT) * PERMIT }; /* :550 Atomics.and ~WAITING */
 #endif
-    w = mem[WAITERS];                                   /* :497 */
+    w = mem[WAITERS];                                   /* :551 */
 #ifdef MUTANT_LEAVER_READS_FIRST
     atomic { mem[VALUE] = (mem[VALUE] / PERMIT) * PERMIT };
 #endif
     if
     :: w == 0 ->
       if
-      :: mem[ASYNC] != 0 -> futex_notify(VALUE, ALL)    /* :498 settle aborted async waits */
+      :: mem[ASYNC] != 0 -> futex_notify(VALUE, ALL)    /* :552 settle aborted async waits */
       :: else -> skip
       fi;
       break
@@ -320,12 +326,12 @@ inline last_out() {
     futex_notify(STARVE, ALL);
     break
 #else
-    atomic { mem[VALUE] = mem[VALUE] | WAITING };       /* :501 set WAITING again */
-    raised(ALL);                                        /* :502 */
+    atomic { mem[VALUE] = mem[VALUE] | WAITING };       /* :555 set WAITING again */
+    raised(ALL);                                        /* :556 */
 #ifdef MUTANT_LEAVER_NO_RECHECK
     break
 #else
-    w = mem[WAITERS];                                   /* :505 */
+    w = mem[WAITERS];                                   /* :559 */
     if
     :: w != 0 -> break
     :: else -> skip                                     /* look again */
@@ -336,15 +342,15 @@ inline last_out() {
   w = 0
 }
 
-/* acquireSlow (semaphore.ts:404), returns with `took` or gives up (`expired`). */
+/* acquireSlow (semaphore.ts:452), returns with `took` or gives up (`expired`). */
 inline acquire_slow() {
 #ifndef MUTANT_NO_WAITERS_COUNT
-  mem[WAITERS]++;                                       /* :410 count ourselves first */
+  mem[WAITERS]++;                                       /* :458 count ourselves first */
 #endif
   do
   :: true ->
 #ifndef MUTANT_NO_WAITING
-    atomic { mem[VALUE] = mem[VALUE] | WAITING };       /* :422 set WAITING first */
+    atomic { mem[VALUE] = mem[VALUE] | WAITING };       /* :470 set WAITING first */
 #endif
 #ifdef MUTANT_DEADLINE_BEFORE_TAKE
     if
@@ -363,72 +369,95 @@ inline acquire_slow() {
     fi;
 #endif
     if
-    :: starving -> take_handed()                        /* :428 */
+    :: starving -> take_handed()                        /* :476 */
     :: else -> seen = 0
     fi;
     if
     :: took ->
 #ifndef MUTANT_TAKER_SKIPS_LOOK
       if
-      :: mem[VALUE] >= PERMIT -> rescue()               /* :436 the look at VALUE */
+      :: mem[VALUE] >= PERMIT -> rescue()               /* :484 the look at VALUE */
       :: else -> skip
       fi;
 #endif
       break
     :: else -> skip
     fi;
-    try_take(true, took);                               /* :439 */
+    try_take(true, took);                               /* :487 */
     if
     :: took -> break
     :: else -> skip
     fi;
-    /* :445 reclaim: no attributed permits */
-    if                                                  /* :450-451 the deadline may pass */
+    /* :493 reclaim: no attributed permits */
+    if                                                  /* :498-499 the deadline may pass */
     :: timed && !expired -> expired = true
     :: true -> skip
     fi;
     if
-    :: expired -> break                                 /* :451 */
+    :: expired -> break                                 /* :499 */
     :: !expired && parked && !starving && due ->
-      atomic { mem[STARVE] = mem[STARVE] + ONE_STARVING }; /* :453 starve() */
-      starving = true                                   /* :455-456 look again */
+      atomic {                                          /* :501 starve(): CAS s + 1 */
+        first = (S(mem[STARVE]) == 0);
+        mem[STARVE] = mem[STARVE] + ONE_STARVING
+      };
+      if                                                /* :407 the first wakes VALUE */
+      :: first -> first = false; futex_wake(VALUE, 1, ASYNC, wk)
+      :: else -> skip
+      fi;
+      starving = true                                   /* :503-504 look again */
     :: else ->
-      parked = true;                                    /* :452 since */
+      parked = true;                                    /* :500 since */
       if
-      :: starving ->                                    /* :461-466 on STARVE */
+      :: starving ->                                    /* :509-514 on STARVE */
         if
         :: asyncWait -> futex_wait_async(me - 1, STARVE, seen, SASYNC, timed, expired, false, res)
         :: true -> futex_wait(me - 1, STARVE, seen, timed, expired, false, res)
         fi
-      :: else ->                                        /* :467 on VALUE, the starve timer */
+      :: else ->
         if
-        :: asyncWait -> futex_wait_async(me - 1, VALUE, SLEEP_WORD, ASYNC, TIMER, FIRED, false, res)
-        :: true -> futex_wait(me - 1, VALUE, SLEEP_WORD, TIMER, FIRED, false, res)
+        /* :529 somebody starves, or another waiter is in the slow path: on VALUE with the */
+        :: mem[STARVE] != 0 || mem[WAITERS] > 1 ->
+          if                                            /* :532 starve timer */
+          :: asyncWait -> futex_wait_async(me - 1, VALUE, SLEEP_WORD, ASYNC, TIMER, FIRED, false, res)
+          :: true -> futex_wait(me - 1, VALUE, SLEEP_WORD, TIMER, FIRED, false, res)
+          fi
+        :: else ->                                      /* :530 alone: on VALUE until the */
+          if                                            /* deadline (the liveness poll is left out) */
+          :: asyncWait -> futex_wait_async(me - 1, VALUE, SLEEP_WORD, ASYNC, timed, expired, false, res)
+          :: true -> futex_wait(me - 1, VALUE, SLEEP_WORD, timed, expired, false, res)
+          fi
+        fi;
+#ifndef NO_HANDOFF
+        /* Woken, by whatever: its starving time may have come meanwhile (:512). */
+        if
+        :: !due -> due = true
+        :: true -> skip
         fi
+#endif
       fi;
       res = OK
     fi
   od;
   if
-  :: starving -> unstarve()                             /* :476 finally */
+  :: starving -> unstarve()                             /* :528 finally */
   :: else -> skip
   fi;
 #ifndef MUTANT_NO_WAITERS_COUNT
-  atomic { mem[WAITERS]--; last = (mem[WAITERS] == 0) } /* :477 finally, Atomics.sub */
+  atomic { mem[WAITERS]--; last = (mem[WAITERS] == 0) } /* :531 finally, Atomics.sub */
 #else
   last = true
 #endif
   ;
   if
-  :: last -> last_out()                                 /* :477 */
+  :: last -> last_out()                                 /* :531 */
   :: else -> skip
   fi
 }
 
-/* release(n) (semaphore.ts:768), the general path (the fast path is it with owed = 0). */
+/* release(n) (semaphore.ts:822), the general path (the fast path is it with owed = 0). */
 inline release(n) {
   /*
-   * Fast path (:777-787), n == 1: one CAS on the guessed word, which must hold no WAITING. A right
+   * Fast path (:831-841), n == 1: one CAS on the guessed word, which must hold no WAITING. A right
    * guess is the CAS on the current word; a wrong one (any time) fails and takes the general
    * path below, as do n > 1 and a word with WAITING.
    */
@@ -451,7 +480,7 @@ inline release(n) {
   :: fast -> fast = false; goto released_done
   :: else -> skip
   fi;
-  word = mem[STARVE];                                   /* :777 / :803 */
+  word = mem[STARVE];                                   /* :831 / :857 */
   if
   :: LACKING(word) < n -> owed = LACKING(word)
   :: else -> owed = n
@@ -460,11 +489,11 @@ inline release(n) {
 #ifdef MUTANT_WAITERS_FIRST
   w = mem[WAITERS]; w = w + mem[ASYNC];
 #endif
-  value = mem[VALUE];                                   /* :806 */
+  value = mem[VALUE];                                   /* :860 */
   do
-  :: owed == n -> released = released + n; break        /* :817 nothing for VALUE */
+  :: owed == n -> released = released + n; break        /* :871 nothing for VALUE */
   :: else ->
-    atomic {                                            /* :820 CAS word -> word + (n - owed) * PERMIT */
+    atomic {                                            /* :874 CAS word -> word + (n - owed) * PERMIT */
       if
       :: mem[VALUE] == value ->
         mem[VALUE] = value + (n - owed) * PERMIT; released = released + n; ok = true
@@ -478,20 +507,20 @@ inline release(n) {
   od;
   ok = false; value = 0;
   handed = 0;
-  if                                                    /* :828 handOff(owed) */
+  if                                                    /* :882 handOff(owed) */
   :: owed > 0 ->
-    word = mem[STARVE];                                 /* :322 */
+    word = mem[STARVE];                                 /* :353 */
     do
     :: true ->
       if
-      :: LACKING(word) < owed -> k = LACKING(word)      /* :324 */
+      :: LACKING(word) < owed -> k = LACKING(word)      /* :355 */
       :: else -> k = owed
       fi;
       if
-      :: k <= 0 -> break                                /* :325 */
+      :: k <= 0 -> break                                /* :356 */
       :: else -> skip
       fi;
-      atomic {                                          /* :326 CAS h + k */
+      atomic {                                          /* :357 CAS h + k */
         if
         :: mem[STARVE] == word ->
           mem[STARVE] = word + k; handed = k; assert(H(mem[STARVE]) <= S(mem[STARVE]))
@@ -499,7 +528,7 @@ inline release(n) {
         fi
       }
       if
-      :: handed > 0 -> futex_wake(STARVE, ALL, SASYNC, wk); break /* :329 */
+      :: handed > 0 -> futex_wake(STARVE, ALL, SASYNC, wk); break /* :360 */
       :: else -> skip
       fi
     od;
@@ -507,11 +536,11 @@ inline release(n) {
   :: else -> skip
   fi;
   if
-  :: handed < owed -> mem[VALUE] = mem[VALUE] + (owed - handed) * PERMIT /* :829 */
+  :: handed < owed -> mem[VALUE] = mem[VALUE] + (owed - handed) * PERMIT /* :883 */
   :: else -> skip
   fi;
   if
-  :: handed < n -> raised(n - handed)                   /* :830 */
+  :: handed < n -> raised(n - handed)                   /* :884 */
   :: else -> skip
   fi;
   owed = 0; handed = 0;
@@ -522,8 +551,8 @@ released_done:
 /* One acquire (fast tryTake, then the slow path); `givesBack`: releases the permit after. */
 proctype Acquirer(byte me; bool timed; bool asyncWait; bool givesBack) {
   byte value, res, w, wk, word, seen, owed, handed, k;
-  bool took, expired, ok, starving, parked, due, moved, excess, carry, last, fast;
-  try_take(true, took);                                 /* :739-745 fast path */
+  bool took, expired, ok, starving, parked, due, moved, excess, carry, last, fast, first;
+  try_take(true, took);                                 /* :793-799 fast path */
   if
   :: !took -> acquire_slow()
   :: else -> skip

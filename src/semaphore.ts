@@ -41,8 +41,9 @@
  * a starving newcomer that went to sleep on STARVE after that wake, beside a permit a fast
  * release had put in VALUE; mutant MUTANT_LEAVER_ONLY_WAKES.) A leaver that dies between its
  * clear and setting the bit again can leave a sleeper behind fast releases: one on VALUE gets up
- * at its starve timer and sets the bit again, one on STARVE at its deadline or the next
- * hand-off; the same class of loss as a thread dying mid-release (the permits in flight).
+ * at its liveness poll (`OWNER_POLL_MS`) or starve timer and sets the bit again, one on STARVE at
+ * its deadline or the next hand-off; the same class of loss as a thread dying mid-release (the
+ * permits in flight).
  * A release that finds WAITING set takes the general path, which wakes only when WAITERS or
  * ASYNC say someone is there; WAITING outlives the last waiter only until its `lastOut`.
  *
@@ -78,6 +79,36 @@
  * whichever runs, not in arrival order (as for the lock word). A starving waiter that takes a
  * permit handed for another's lack looks at VALUE for that other (`rescue`), since it skipped
  * the look its count promised (see the STARVE invariant).
+ *
+ * *When a waiter knows it starves* (as on the lock word). A waiter judges whether it starves each
+ * time it wakes. On VALUE it sleeps with a timer at its starve mark only while somebody starves
+ * or another waiter is in the slow path (STARVE not 0, or WAITERS above 1, at its look just
+ * before it parks); alone, until its deadline or its next liveness poll (`OWNER_POLL_MS`, 100
+ * ms): a release that raises VALUE wakes it (WAITING is set), and it judges then. The
+ * timer is for what no wake on VALUE announces: permits handed to starving waiters that cannot
+ * take them (a dead one; an async one whose thread is blocked, maybe in this very wait) stay in
+ * STARVE's `h`, and a waiter that starves in turn takes them; under contention it keeps the bound
+ * on barging as it was. A waiter that starves first (`s` 0 → 1) wakes the first sleeper on
+ * VALUE, the one parked alone without the timer if any, so that it does not sleep through the
+ * hand-off mode (`starve`). If a starving waiter that it did not see dies or blocks, the
+ * sleeper's poll bounds the stall to `OWNER_POLL_MS` (`tests/fairness_test.ts`, "a sync/async
+ * sleeper that parked while nobody starved"). Why: an `Atomics.wait` whose timeout is 1 ms away
+ * costs the thread ~3-4 µs of CPU more than one with a far timeout (the kernel arms and cancels
+ * a timer that is then the CPU's next event; this machine is a VM), and every ping-pong wait paid
+ * it: a ping-pong's waiter is alone on its semaphore. Measured with
+ * `bench/probes/semaphore_pingpong.ts /tmp/before/mod.ts ./mod.ts` (before = main `015a8bd`; the
+ * copies, Lock and the raw floor rotating batch by batch in one run; 2 CPUs, load 2-4), median
+ * batch ÷ floor, before → after: Node 1.24 → 1.08, 1.26 → 1.08 (Lock 0.97, 1.01); Deno 1.14 →
+ * 1.06 (Lock 1.03); Bun 1.22 → 1.04 (Lock 1.01); after ÷ before 0.85-0.93. CPU per round trip
+ * and worker (schedstat), before → after: Node 16.7 → 14.0 µs and 15.6 → 12.4 (floor 11.8, 11.5;
+ * Lock 11.8, 11.4), Deno 15.9 → 13.2 (floor 12.3, Lock 12.7), Bun 18.3 → 14.4 (floor 12.8, Lock
+ * 14.3). Each worker does one wait and one notify per round trip, before and after, as in the
+ * floor and Lock (`--count`). Fairness, `node bench/fairness.ts --before /tmp/before/mod.ts
+ * --kinds semaphore --rounds 4` (8 workers, Semaphore(1)), two runs: throughput 1.00×, 0.99×
+ * before's; p99 wait 0.365, 0.366 ms against 0.345, 0.349; p99.9 3.01, 3.10 against 3.25, 3.24;
+ * longest wait per round 16.5-22.6, 14.0-34.3 ms against 13.5-22.0, 14.4-28.2 (OS stalls up to
+ * 8.5 ms). (Without the timer under contention and without the wake in `starve`, one run had a
+ * 100 ms wait: a sleeper without the timer slept through a hand-off mode until its poll.)
  *
  * As for the lock word, an async waiter's starve mark may be noticed up to `SOFT_SLACK_MS` late
  * (its thread's deadline timer is shared; see `futex.ts`).
@@ -352,13 +383,30 @@ function takeHanded(i32: Int32Array): number {
   return word;
 }
 
-/** A waiter counts itself starving (`s + 1`). `false` when STARVE counts MAX_STARVING already. */
+/**
+ * A waiter counts itself starving (`s + 1`). `false` when STARVE counts MAX_STARVING already.
+ *
+ * The first one (`s` 0 → 1) starts the hand-off mode, in which releases hand permits to STARVE
+ * and wake nobody on VALUE: after its CAS it wakes the first sleeper on VALUE, so that one that
+ * parked without the starve timer (alone in the slow path, nobody starving, when it looked)
+ * judges again instead of sleeping through the mode until its liveness poll (see "When a waiter
+ * knows it starves"). That sleeper is the first: it was alone when it looked, so the others on
+ * VALUE parked after it, and `Atomics.notify` wakes in the order they slept (all, while async
+ * waiters are registered). One that looks at STARVE after the CAS sees it; one whose look came
+ * before and whose park comes after the wake, or that another parked ahead of, sleeps until a
+ * raise of VALUE or its poll (a fairness slip, no lost permit: for it to be alone when it
+ * looked, the starving waiter entered the slow path after that look and waited
+ * STARVE_AFTER_MS, all before it parked).
+ */
 function starve(i32: Int32Array): boolean {
   let word = Atomics.load(i32, STARVE);
   for (;;) {
     if (word >>> 16 >= MAX_STARVING) return false;
     const seen = Atomics.compareExchange(i32, STARVE, word, word + ONE_STARVING);
-    if (seen === word) return true;
+    if (seen === word) {
+      if (word >>> 16 === 0) wake(i32, VALUE, 1, ASYNC);
+      return true;
+    }
     word = seen;
   }
 }
@@ -466,16 +514,22 @@ function* acquireSlow(
         starving = true;
         continue;
       }
-      // Sleep, polling watched holders' liveness. Starving: on STARVE, while it holds what we
-      // saw. Not yet: on VALUE while it is WAITING with no permit, until we would starve.
-      const until = parkUntil(deadline, watched.any, t);
+      // Sleep. Starving: on STARVE, while it holds what we saw, polling watched holders'
+      // liveness. Not yet: on VALUE while it is WAITING with no permit, polling every
+      // OWNER_POLL_MS, and with the starve timer only while somebody starves or another waiter
+      // is in the slow path (see "When a waiter knows it starves"): this load of STARVE comes
+      // after our count in WAITERS and our WAITING, so a starving waiter it misses counted
+      // itself after it, and ran to do so. (WAITERS only picks the timer: a stale count costs
+      // a timer or a late starve mark, never a wake.)
       if (starving) {
         park.index = STARVE;
         park.expected = word;
         park.asyncCount = SASYNC;
-        park.deadline = until;
+        park.deadline = parkUntil(deadline, watched.any, t);
+      } else if (Atomics.load(i32, STARVE) === 0 && Atomics.load(i32, WAITERS) === 1) {
+        park.deadline = parkUntil(deadline, true, t);
       } else {
-        park.deadline = Math.min(until, since + STARVE_AFTER_MS);
+        park.deadline = Math.min(parkUntil(deadline, true, t), since + STARVE_AFTER_MS);
       }
       // Our own mark (starve, liveness poll), not the caller's deadline: an async park may end
       // a little late, sharing the thread's deadline timer (futex.ts, `SOFT_SLACK_MS`).

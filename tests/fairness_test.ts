@@ -32,11 +32,13 @@ import {
   STARVING,
   unlock,
 } from "../src/internal/lock_word.ts";
-import { spawn, until } from "./helpers.ts";
+import { sleep, spawn, until } from "./helpers.ts";
 import { slotsOf } from "./fixtures/checks.ts";
 
 const FAIR_OPS = new URL("./fixtures/fair_ops.ts", import.meta.url);
 const STOP = 0;
+/** Control slot of the hammers' rounds, which the waiter op waits for (fixtures/fair_ops.ts). */
+const ROUNDS_SLOT = 1;
 /** Semaphore slots (src/semaphore.ts): slow-path waiters, the hand-off word. */
 const WAITERS = 1;
 const STARVE = 4;
@@ -258,6 +260,83 @@ test("Semaphore: a release that finds a starving waiter hands it the permit; fas
   assert.equal(Atomics.load(slots, WAITERS), 1, "only the dead announcer is left");
   assert.equal(Atomics.load(slots, VALUE) & WAITING, WAITING, "it is not the last out");
   forgetStarving(slots);
+});
+
+for (const mode of ["sync", "async"] as const) {
+  test(`Semaphore: a ${mode} sleeper that parked while nobody starved takes a permit handed to a starving waiter that then died`, async () => {
+    // The sleeper parks on VALUE with no starve timer (nobody starved when it looked). A
+    // starving waiter that counts itself after that look and dies is handed the next release's
+    // permit, which raises no VALUE and so wakes nobody on it: the sleeper must still get it,
+    // by its liveness poll (OWNER_POLL_MS), not at its timeout.
+    const sem = new Semaphore(0);
+    const slots = slotsOf(sem.handle, 6);
+    const ctl = new SharedArrayBuffer(8);
+    Atomics.store(new Int32Array(ctl), ROUNDS_SLOT, 1); // the waiter op starts at once
+    const waiter = spawn<{ acquired: boolean; waited: number }>(
+      "waiter",
+      { kind: "Semaphore", handle: sem.handle, ctl, mode, after: 1, timeout: 10_000 },
+      30_000,
+      FAIR_OPS,
+    );
+    await until(() => Atomics.load(slots, WAITERS) === 1, "the sleeper is in the slow path");
+    await sleep(50); // asleep on VALUE by now (if not, it sees the starving waiter: also right)
+    // As a starving sleeper announces itself (counted beside the sleeper), then dies.
+    Atomics.add(slots, WAITERS, 1);
+    Atomics.add(slots, STARVE, ONE_STARVING);
+    sem.release();
+    assert.equal(Atomics.load(slots, STARVE) & 0xffff, 1, "handed to a starving waiter");
+    const outcome = await waiter.result;
+    console.log(
+      `Semaphore ${mode} sleeper: took the handed permit after ${outcome.waited.toFixed(1)} ms`,
+    );
+    assert.equal(outcome.acquired, true, "the sleeper took the permit before its timeout");
+    assert.ok(outcome.waited < 5_000, `within a few liveness polls (${outcome.waited} ms)`);
+    // It released the permit again, which went to the dead announcer (still lacking one).
+    assert.equal(Atomics.load(slots, STARVE), ONE_STARVING | 1);
+    assert.equal(Atomics.load(slots, WAITERS), 1, "only the dead announcer is left");
+    Atomics.store(slots, STARVE, ONE_STARVING);
+    forgetStarving(slots);
+  });
+}
+
+test("Semaphore: a sleeper that parked alone (no starve timer) is woken when another waiter starts the hand-off, and starves in turn", async () => {
+  // In the hand-off mode releases go to STARVE and wake nobody on VALUE: a sleeper there without
+  // its starve timer would sleep through it until its liveness poll (100 ms), overtaken by every
+  // barger meanwhile (bench/fairness.ts saw a 100 ms wait). The first waiter to starve wakes it.
+  const sem = new Semaphore(0);
+  const slots = slotsOf(sem.handle, 6);
+  const ctl = new SharedArrayBuffer(8);
+  const go = new Int32Array(ctl);
+  // Both sync, in workers started up front (a start takes ~250 ms here, longer than the poll);
+  // each starts its acquire once ROUNDS reaches its `after`. (An async second waiter would not
+  // do: switching from VALUE to STARVE, it wakes VALUE's sleepers as it leaves its registration.)
+  const waiter = (after: number) =>
+    spawn<{ acquired: boolean; waited: number }>(
+      "waiter",
+      { kind: "Semaphore", handle: sem.handle, ctl, mode: "sync", after, timeout: 10_000 },
+      30_000,
+      FAIR_OPS,
+    );
+  const sleeper = waiter(1);
+  const second = waiter(2);
+  await sleep(1_000);
+  Atomics.store(go, ROUNDS_SLOT, 1);
+  await until(() => Atomics.load(slots, WAITERS) === 1, "the sleeper is in the slow path");
+  await sleep(20); // asleep on VALUE, alone: no starve timer
+  // The second parks with its timer (another waiter is there) and starves 1 ms later.
+  const t0 = performance.now();
+  Atomics.store(go, ROUNDS_SLOT, 2);
+  await until(() => Atomics.load(slots, STARVE) >>> 16 === 2, "both starve");
+  const late = performance.now() - t0;
+  console.log(`both starved ${late.toFixed(1)} ms after the second waiter began`);
+  // By its poll the sleeper would starve ~80 ms after t0 (100 ms after it parked).
+  assert.ok(late < 50, `woken at the start of the hand-off, not by its poll (${late} ms)`);
+  sem.release(2);
+  const outcomes = await Promise.all([sleeper.result, second.result]);
+  assert.deepEqual(outcomes.map((o) => o.acquired), [true, true]);
+  assert.equal(Atomics.load(slots, STARVE), 0, "nobody left counted as starving");
+  assert.equal(Atomics.load(slots, WAITERS), 0);
+  assert.equal(sem.value, 2, "both released theirs");
 });
 
 test("BoundedSemaphore: the hand-off keeps the ceiling; a handed permit is not counted in value", () => {

@@ -419,6 +419,23 @@ const checks: Check[] = [
     holds: false,
     what: "waiting bit: the last waiter out reading WAITERS before it clears the bit",
   },
+  // With the hand-off too: a sleeper on VALUE that found nobody starving parks without the
+  // starve timer (issue 9, P2), so a wake lost on VALUE is no longer hidden behind it.
+  ...([
+    [["MUTANT_WAKE_ONE", "RELEASE_N=2", "B_GIVES_BACK=0"], "release(n) waking one"],
+    [["MUTANT_WAITERS_FIRST"], "release reading WAITERS before raising VALUE"],
+    [["MUTANT_DEADLINE_BEFORE_TAKE"], "woken waiter checking its deadline before taking"],
+    [["MUTANT_NO_WAITERS_COUNT"], "slow path not counted in WAITERS"],
+    [["MUTANT_NO_WAITING"], "waiting bit: a waiter sleeping on VALUE without setting it"],
+    [["MUTANT_FAST_IGNORES_WAITING"], "waiting bit: the one-CAS release ignoring it"],
+    [["MUTANT_LEAVER_READS_FIRST"], "waiting bit: the last waiter out reading WAITERS first"],
+  ] as const).map(([defines, what]): Check => ({
+    model: "semaphore",
+    defines: [...defines],
+    mode: "safety",
+    holds: false,
+    what: `${what}, with the hand-off`,
+  })),
   {
     model: "semaphore",
     defines: ["MUTANT_LEAVER_ONLY_WAKES"],
