@@ -560,6 +560,8 @@ export class Queue<T = unknown> {
    * @param item Any value the structured codec encodes.
    * @param options `timeout` in ms (`0` tries once), `signal`.
    * @throws {QueueFullError} (rejects) Still full when `timeout` ran out.
+   * @throws {Error} (rejects) An unbounded queue's put got no reply from Redis by its deadline
+   * (`timeout`, at least the reply grace of 250 ms): it may still be added.
    * @throws {QueueShutDownError} (rejects) The queue is shut down.
    * @throws {TypeError} (rejects) The item cannot be encoded (nothing written); bad options.
    */
@@ -600,6 +602,16 @@ export class Queue<T = unknown> {
       },
     });
     if (outcome === -1) throw new QueueShutDownError(`Cannot ${what}: it is shut down`);
+    if (outcome === undefined && this.maxsize === 0) {
+      // An unbounded queue is never full: the attempt in flight had no reply by the deadline (a
+      // paused or unreachable server; the command goes without the client's own timeout). It
+      // may still be applied once the server answers: say so rather than "full".
+      throw new Error(
+        `Cannot ${what}: no reply from Redis within ${
+          Math.max(timeout, REPLY_GRACE_MS)
+        } ms (the server may be paused or unreachable; the item may still be added)`,
+      );
+    }
     if (outcome === undefined) {
       throw new QueueFullError(
         timeout === 0

@@ -566,3 +566,31 @@ redisTest(
     });
   },
 );
+
+redisTest(
+  "redis Queue: a put to an unbounded queue that gets no reply by its deadline says so, not 'full'",
+  async () => {
+    await withServer(async (server, c) => {
+      const admin = await connect(server.url);
+      try {
+        const q = new Queue<number>(c, "noreply");
+        await q.put(1); // primed: the next put is a plain XADD
+        // The server holds every write command back past the put's timeout and reply grace.
+        await admin.sendCommand(["CLIENT", "PAUSE", "1000", "WRITE"]);
+        const t0 = performance.now();
+        await assert.rejects(
+          q.put(2, { timeout: 100 }),
+          (error: unknown) =>
+            error instanceof Error && !(error instanceof QueueFullError) &&
+            /no reply from Redis within 250 ms/.test(error.message),
+        );
+        assert.ok(performance.now() - t0 < 900, "within its deadline and grace, not the pause");
+        // Once the server answers, the item is there ("may still be added"): nothing lost.
+        assert.equal(await q.get({ timeout: 5_000 }), 1);
+        assert.equal(await q.get({ timeout: 5_000 }), 2);
+      } finally {
+        await admin.close().catch(() => {});
+      }
+    });
+  },
+);
