@@ -15,12 +15,10 @@
  * @module
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startBenchServer } from "./server.ts";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { BenchChild, cpuOf, sleepsOf } from "./processes.ts";
 import { createClient } from "redis";
 
 const [oldTree, roundsArg, itemsArg] = process.argv.slice(2);
@@ -28,14 +26,6 @@ if (oldTree === undefined) throw new Error("usage: queue_ab.ts OLD_TREE [ROUNDS]
 const ROUNDS = Number(roundsArg ?? 3);
 const ITEMS = Number(itemsArg ?? 1_200);
 const now = () => Number(process.hrtime.bigint());
-/** CPU time (user + system) of a process so far, in µs, from /proc (Linux; clock ticks of 10 ms). */
-const cpuOf = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-};
-/** Context switches (voluntary: the process slept, e.g. waiting for a reply) so far, from /proc. */
-const switchesOf = (pid: number) =>
-  Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
 /** The machine's busy and total CPU time so far (all cores, clock ticks), from /proc/stat. */
 const machineOf = () => {
   const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(
@@ -46,51 +36,15 @@ const machineOf = () => {
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-class Child {
-  readonly process: ChildProcess;
-  readonly #lines: any[] = [];
-  readonly #waiters: Array<(line: any) => void> = [];
-  constructor(file: string, url: string) {
-    this.process = spawn(process.execPath, [file, url], { stdio: ["pipe", "pipe", "inherit"] });
-    createInterface({ input: this.process.stdout! }).on("line", (line) => {
-      if (!line.startsWith("{")) return;
-      const value = JSON.parse(line);
-      const waiter = this.#waiters.shift();
-      if (waiter !== undefined) waiter(value);
-      else this.#lines.push(value);
-    });
-  }
-  next(): Promise<any> {
-    const line = this.#lines.shift();
-    if (line !== undefined) return Promise.resolve(line);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("child: no answer in 180 s")), 180_000);
-      this.#waiters.push((v) => {
-        clearTimeout(timer);
-        resolve(v);
-      });
-    });
-  }
-  async result(): Promise<any> {
-    const line = await this.next();
-    if (line.ok === false) throw new Error(line.error);
-    return line.value;
-  }
-  send(command: Record<string, unknown>): void {
-    this.process.stdin!.write(JSON.stringify(command) + "\n");
-  }
-}
-
 const redisServer = await startBenchServer("threadkit-queue-ab");
 const server = redisServer.process;
 const url = redisServer.url;
 await sleep(300);
 const c = await createClient({ url }).on("error", () => {}).connect();
-const newFile = fileURLToPath(new URL("./child.ts", import.meta.url));
 const oldFile = join(oldTree, "bench/redis/child.ts");
 const sets = {
-  old: Array.from({ length: 8 }, () => new Child(oldFile, url)),
-  new: Array.from({ length: 8 }, () => new Child(newFile, url)),
+  old: Array.from({ length: 8 }, () => new BenchChild(url, { file: oldFile, waitMs: 180_000 })),
+  new: Array.from({ length: 8 }, () => new BenchChild(url, { waitMs: 180_000 })),
 };
 await Promise.all([...sets.old, ...sets.new].map((ch) => ch.next()));
 
@@ -134,7 +88,7 @@ try {
           typeof ch === "number" ? ch : ch.process.pid!
         );
         const cpu0 = pids.map(cpuOf);
-        const sw0 = pids.map(switchesOf);
+        const sw0 = pids.map(sleepsOf);
         const m0 = machineOf();
         const t0 = now();
         producers.forEach((ch, i) =>
@@ -152,7 +106,7 @@ try {
         times[variant] = (last - t0) / count;
         const cpu = pids.map((pid, i) => cpuOf(pid) - cpu0[i]!);
         const clients = cpu.slice(1).reduce((a, b) => a + b, 0);
-        const sw = pids.map((pid, i) => switchesOf(pid) - sw0[i]!);
+        const sw = pids.map((pid, i) => sleepsOf(pid) - sw0[i]!);
         const m1 = machineOf();
         const busy = (m1.busy - m0.busy) / (m1.total - m0.total);
         const swConsumers = sw.slice(1, 1 + cons).reduce((a, b) => a + b, 0);

@@ -21,76 +21,33 @@
  * @module
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { startBenchServer } from "./server.ts";
+import { BenchChild, cpuOf, sleepsOf } from "./processes.ts";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const ITEMS = Number(process.argv[3] ?? 20_000);
 const PACED = process.argv.includes("--paced");
 const oldAt = process.argv.indexOf("--old");
 const OLD = oldAt === -1 ? undefined : process.argv[oldAt + 1];
-/** Voluntary context switches so far (the process slept: one per wake-up, about). */
-const sleepsOf = (pid: number) =>
-  Number(
-    /\nvoluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1],
-  );
-const cpuOf = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-class Child {
-  readonly process: ChildProcess;
-  readonly #lines: any[] = [];
-  readonly #waiters: Array<(line: any) => void> = [];
-  constructor(file: string, url: string) {
-    const prof = process.env.PROF;
-    const flags = prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [];
-    this.process = spawn(process.execPath, [...flags, file, url], {
-      stdio: ["pipe", "pipe", "inherit"],
-    });
-    createInterface({ input: this.process.stdout! }).on("line", (line) => {
-      if (!line.startsWith("{")) return;
-      const value = JSON.parse(line);
-      const waiter = this.#waiters.shift();
-      if (waiter !== undefined) waiter(value);
-      else this.#lines.push(value);
-    });
-  }
-  next(): Promise<any> {
-    const line = this.#lines.shift();
-    if (line !== undefined) return Promise.resolve(line);
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-  async result(): Promise<any> {
-    const line = await this.next();
-    if (line.ok === false) throw new Error(line.error);
-    return line.value;
-  }
-  send(command: Record<string, unknown>): void {
-    this.process.stdin!.write(JSON.stringify(command) + "\n");
-  }
-}
 
 const redis = await startBenchServer("threadkit-role-cpu");
 await sleep(300);
-const file = fileURLToPath(new URL("./child.ts", import.meta.url));
-const sets: Record<string, { producer: Child; consumer: Child; impl: string }> = {
+/** With PROF=DIR, each child writes a CPU profile into DIR when it exits. */
+const PROF_FLAGS = process.env.PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROF}`] : [];
+const childOf = (file?: string) => new BenchChild(redis.url, { file, flags: PROF_FLAGS });
+const sets: Record<string, { producer: BenchChild; consumer: BenchChild; impl: string }> = {
   threadkit: {
-    producer: new Child(file, redis.url),
-    consumer: new Child(file, redis.url),
+    producer: childOf(),
+    consumer: childOf(),
     impl: "threadkit",
   },
 };
 if (OLD !== undefined) {
   const oldFile = `${OLD}/bench/redis/child.ts`;
   sets.old = {
-    producer: new Child(oldFile, redis.url),
-    consumer: new Child(oldFile, redis.url),
+    producer: childOf(oldFile),
+    consumer: childOf(oldFile),
     impl: "threadkit",
   };
 }

@@ -28,11 +28,9 @@
  * @module
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { startBenchServer } from "./server.ts";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { BenchChild } from "./processes.ts";
 import type { Row } from "../harness/report.ts";
 import type { Target } from "../harness/types.ts";
 
@@ -71,69 +69,6 @@ const median = (xs: number[]) => {
   return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
 };
 
-/** A benchmark child process speaking JSON lines (see `child.ts`). */
-class Child {
-  readonly #process: ChildProcess;
-  readonly #lines: unknown[] = [];
-  readonly #waiters: Array<(line: unknown) => void> = [];
-  #stderr = "";
-
-  constructor(url: string) {
-    const file = fileURLToPath(new URL("./child.ts", import.meta.url));
-    this.#process = spawn(process.execPath, [file, url], { stdio: ["pipe", "pipe", "pipe"] });
-    this.#process.stderr!.on(
-      "data",
-      (chunk) => (this.#stderr = (this.#stderr + chunk).slice(-2_000)),
-    );
-    createInterface({ input: this.#process.stdout! }).on("line", (line) => {
-      if (!line.startsWith("{")) return;
-      const value = JSON.parse(line);
-      const waiter = this.#waiters.shift();
-      if (waiter !== undefined) waiter(value);
-      else this.#lines.push(value);
-    });
-  }
-
-  /** The next line, within WAIT_MS. */
-  next(): Promise<any> {
-    const line = this.#lines.shift();
-    if (line !== undefined) return Promise.resolve(line);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const at = this.#waiters.indexOf(done);
-        if (at !== -1) this.#waiters.splice(at, 1);
-        reject(
-          new Error(
-            `redis bench child gave no answer within ${WAIT_MS} ms; stderr: ${this.#stderr}`,
-          ),
-        );
-      }, WAIT_MS);
-      const done = (value: unknown) => {
-        clearTimeout(timer);
-        resolve(value);
-      };
-      this.#waiters.push(done);
-    });
-  }
-
-  /** The next line, which must be a successful reply; its value. */
-  async result(): Promise<any> {
-    const line = await this.next();
-    if (line.ok === false) throw new Error(`redis bench child failed: ${line.error}`);
-    return line.value;
-  }
-
-  send(command: Record<string, unknown>): void {
-    this.#process.stdin!.write(JSON.stringify(command) + "\n");
-  }
-
-  kill(): void {
-    try {
-      process.kill(this.#process.pid!, "SIGKILL");
-    } catch { /* gone */ }
-  }
-}
-
 /** One measured row before its comparisons. */
 interface Figure {
   name: string;
@@ -162,7 +97,7 @@ export async function redisSection(
 
   const redisServer = await startBenchServer("threadkit-redis-bench", server);
   const url = redisServer.url;
-  const children: Child[] = [];
+  const children: BenchChild[] = [];
   const figures = new Map<string, Figure>();
   const record = (f: Omit<Figure, "samples">, sample: number) => {
     const figure = figures.get(f.name) ?? { ...f, samples: [] };
@@ -187,7 +122,7 @@ export async function redisSection(
     client = await connect();
     const c = client;
     log(`  redis-server ${url}: starting 8 benchmark processes`);
-    for (let i = 0; i < 8; i++) children.push(new Child(url));
+    for (let i = 0; i < 8; i++) children.push(new BenchChild(url, { waitMs: WAIT_MS }));
     await Promise.all(children.map((child) => child.next()));
 
     // 1. Uncontended acquire + release, beside SET NX PX + a scripted release.
