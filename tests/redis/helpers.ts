@@ -178,6 +178,21 @@ export async function connect(url: string): Promise<ReturnType<typeof createClie
   >;
 }
 
+/**
+ * Creates the ACL user `user` with every command and key but no pub/sub channel (its SSUBSCRIBE
+ * gets NOPERM), through `admin`, and returns a connected client logged in as it.
+ */
+export async function connectWithoutChannels(
+  url: string,
+  admin: { sendCommand(args: string[]): Promise<unknown> },
+  user: string,
+): Promise<Awaited<ReturnType<typeof connect>>> {
+  await admin.sendCommand(["ACL", "SETUSER", user, "on", "nopass", "~*", "+@all"]);
+  await admin.sendCommand(["ACL", "SETUSER", user, "resetchannels"]);
+  return await createClient({ url, username: user, password: "x" }).on("error", () => {})
+    .connect() as Awaited<ReturnType<typeof connect>>;
+}
+
 /** Runs `fn` against a fresh server and a connected client; closes both whatever happens. */
 export async function withServer(
   fn: (server: Server, c: Awaited<ReturnType<typeof connect>>) => Promise<void>,

@@ -6,9 +6,8 @@
 // a later call that works. (UNGET of an item no longer the getter's:
 // tests/regressions/redis_queue_unget_duplicates_item_claimed_by_another_consumer_test.ts.)
 import assert from "node:assert/strict";
-import { createClient } from "redis";
 import { Lock, Queue, QueueEmptyError, QueueShutDownError } from "../../redis.ts";
-import { connect, redisTest, sleep, until, withServer } from "./helpers.ts";
+import { connect, connectWithoutChannels, redisTest, sleep, until, withServer } from "./helpers.ts";
 
 type Client = Awaited<ReturnType<typeof connect>>;
 
@@ -86,10 +85,7 @@ redisTest(
   async () => {
     await withServer(async (server, c) => {
       // A user with every command and key but no pub/sub channel: SSUBSCRIBE gets NOPERM.
-      await c.sendCommand(["ACL", "SETUSER", "nochan", "on", "nopass", "~*", "+@all"]);
-      await c.sendCommand(["ACL", "SETUSER", "nochan", "resetchannels"]);
-      const qc = await createClient({ url: server.url, username: "nochan", password: "x" })
-        .on("error", () => {}).connect();
+      const qc = await connectWithoutChannels(server.url, c, "nochan");
       try {
         const wake = "threadkit:{nosub}:wake";
         const q = new Queue<number>(qc, "nosub", { lease: 60_000 });
@@ -254,10 +250,7 @@ redisTest(
   "redis Lock: a wait whose wake subscription the server refuses says so, naming the channel",
   async () => {
     await withServer(async (server, c) => {
-      await c.sendCommand(["ACL", "SETUSER", "nochan2", "on", "nopass", "~*", "+@all"]);
-      await c.sendCommand(["ACL", "SETUSER", "nochan2", "resetchannels"]);
-      const lc = await createClient({ url: server.url, username: "nochan2", password: "x" })
-        .on("error", () => {}).connect();
+      const lc = await connectWithoutChannels(server.url, c, "nochan2");
       try {
         const holder = new Lock(c, "refused-lock");
         await holder.acquire();

@@ -4,18 +4,14 @@
 // one. Once the server went away, that connection's reconnect loop kept the process from exiting.
 // A refused subscription now schedules the same idle close.
 import assert from "node:assert/strict";
-import { createClient } from "redis";
 import { Queue } from "../../redis.ts";
-import { redisTest, until, withServer } from "../redis/helpers.ts";
+import { connectWithoutChannels, redisTest, until, withServer } from "../redis/helpers.ts";
 
 redisTest(
   "redis: the subscriber connection of a refused subscription is closed once idle",
   async () => {
     await withServer(async (server, c) => {
-      await c.sendCommand(["ACL", "SETUSER", "nochan", "on", "nopass", "~*", "+@all"]);
-      await c.sendCommand(["ACL", "SETUSER", "nochan", "resetchannels"]);
-      const qc = await createClient({ url: server.url, username: "nochan", password: "x" })
-        .on("error", () => {}).connect();
+      const qc = await connectWithoutChannels(server.url, c, "nochan");
       const connections = async () =>
         String(await c.sendCommand(["CLIENT", "LIST"])).split("\n")
           .filter((line) => line.includes(" user=nochan ")).length;
