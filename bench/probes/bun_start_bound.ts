@@ -27,13 +27,13 @@
  * @module
  */
 
-import { copyFileSync, cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import type { Thread } from "../../mod.ts";
+import { pathToFileURL } from "node:url";
 import { median, RUNTIME } from "../harness/env.ts";
 import { startMessageExit } from "../thread_bench.ts";
+import { FIXTURES, floorBuild, loadThread, threadOf } from "./thread_builds.ts";
 
 if (RUNTIME !== "bun") {
   throw new Error("bun_start_bound.ts measures Bun's Web Worker: run it with bun");
@@ -49,8 +49,7 @@ const PER = Number(option("per") ?? 8);
 const dist = option("dist");
 if (dist === undefined) throw new Error("--dist <dir of a tsup build> is required");
 
-const fixtures = new URL("../fixtures/", import.meta.url);
-const TASK_JS = new URL("thread_task.mjs", fixtures);
+const TASK_JS = new URL("thread_task.mjs", FIXTURES);
 const STALL_MS = 30_000;
 
 /** Starts a Bun Web Worker on `url`, posts `start(port)` if given; resolves at its `close`. */
@@ -92,38 +91,16 @@ function paddedWorker(): string {
   return pathToFileURL(file).href;
 }
 
-/** A copy of the `--dist` build started on the floor bootstrap (as `thread_start.ts` makes). */
-function floorBuild(dir: string): string {
-  const copy = join(mkdtempSync(join(tmpdir(), "threadkit-floor-")), "dist");
-  cpSync(dir, copy, { recursive: true });
-  copyFileSync(fileURLToPath(new URL("floor_bootstrap.mjs", fixtures)), join(copy, "bootstrap.js"));
-  return copy;
-}
-
-type ThreadClass = typeof Thread;
-const load = async (dir: string) =>
-  (await import(pathToFileURL(join(dir, "mod.js")).href) as { Thread: ThreadClass }).Thread;
-
-function threadOf(T: ThreadClass, awaitEnd: boolean) {
-  return async (i: number) => {
-    const t = new T<number>(TASK_JS, { args: [i] });
-    t.start();
-    const value = await t.join({ timeout: STALL_MS });
-    if (value !== i + 1) throw new Error(`thread returned ${value}`);
-    if (awaitEnd) await t.terminate();
-  };
-}
-
 const padded = paddedWorker();
-const DistThread = await load(dist);
+const DistThread = await loadThread(dist);
 const starts: Record<string, (i: number) => Promise<void>> = {
-  "raw": () => startMessageExit(new URL("message_worker.mjs", fixtures), "raw"),
-  "raw+import": () => rawStart(new URL("import_worker.mjs", fixtures).href, false),
-  "raw+start+import": () => rawStart(new URL("start_import_worker.mjs", fixtures).href, true),
+  "raw": () => startMessageExit(new URL("message_worker.mjs", FIXTURES), "raw"),
+  "raw+import": () => rawStart(new URL("import_worker.mjs", FIXTURES).href, false),
+  "raw+start+import": () => rawStart(new URL("start_import_worker.mjs", FIXTURES).href, true),
   "raw+20KB": () => rawStart(padded, false),
-  "floor": threadOf(await load(floorBuild(dist)), false),
-  "threadkit": threadOf(DistThread, false),
-  "threadkit+end": threadOf(DistThread, true),
+  "floor": threadOf(await loadThread(floorBuild(dist)), TASK_JS),
+  "threadkit": threadOf(DistThread, TASK_JS),
+  "threadkit+end": threadOf(DistThread, TASK_JS, { awaitEnd: true }),
 };
 
 const startMs: Record<string, number[]> = {};

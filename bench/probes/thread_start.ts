@@ -21,14 +21,14 @@
  * @module
  */
 
-import { copyFileSync, cpSync, mkdtempSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { loadavg } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { Thread } from "../../mod.ts";
 import { RUNTIME } from "../harness/env.ts";
 import { median, startWorker } from "../harness/env.ts";
 import { startMessageExit } from "../thread_bench.ts";
+import { FIXTURES, floorBuild, loadThread, threadOf } from "./thread_builds.ts";
 
 const g = globalThis as any;
 const argv: string[] = RUNTIME === "deno" ? g.Deno.args : g.process.argv.slice(2);
@@ -42,38 +42,16 @@ const dist = option("dist");
 const before = option("before");
 if (dist === undefined) throw new Error("--dist <dir of a tsup build> is required");
 
-const fixtures = new URL("../fixtures/", import.meta.url);
-const TASK_TS = new URL("thread_task.ts", fixtures);
-const TASK_JS = new URL("thread_task.mjs", fixtures);
-const RAW_JS = new URL("message_worker.mjs", fixtures);
+const TASK_TS = new URL("thread_task.ts", FIXTURES);
+const TASK_JS = new URL("thread_task.mjs", FIXTURES);
+const RAW_JS = new URL("message_worker.mjs", FIXTURES);
 const TIMER = new URL("./import_timer.mjs", import.meta.url);
-
-type ThreadClass = typeof Thread;
-const load = async (dir: string) =>
-  (await import(pathToFileURL(join(dir, "mod.js")).href) as { Thread: ThreadClass }).Thread;
-
-function threadOf(T: ThreadClass, task: URL) {
-  return async (i: number) => {
-    const t = new T<number>(task, { args: [i] });
-    t.start();
-    const value = await t.join({ timeout: 30_000 });
-    if (value !== i + 1) throw new Error(`thread returned ${value}`);
-  };
-}
-
-/** A copy of the `--dist` build started on the floor bootstrap (see the module doc). */
-function floorBuild(dir: string): string {
-  const copy = join(mkdtempSync(join(tmpdir(), "threadkit-floor-")), "dist");
-  cpSync(dir, copy, { recursive: true });
-  copyFileSync(fileURLToPath(new URL("floor_bootstrap.mjs", fixtures)), join(copy, "bootstrap.js"));
-  return copy;
-}
 
 const starts: Record<string, (i: number) => Promise<void>> = {
   "raw-js": () => startMessageExit(RAW_JS, "raw-js"),
-  dist: threadOf(await load(dist), TASK_JS),
-  ...(before !== undefined ? { before: threadOf(await load(before), TASK_JS) } : {}),
-  floor: threadOf(await load(floorBuild(dist)), TASK_JS),
+  dist: threadOf(await loadThread(dist), TASK_JS),
+  ...(before !== undefined ? { before: threadOf(await loadThread(before), TASK_JS) } : {}),
+  floor: threadOf(await loadThread(floorBuild(dist)), TASK_JS),
   ts: threadOf(Thread, TASK_TS),
 };
 
