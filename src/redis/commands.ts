@@ -211,6 +211,11 @@ function argOf(a: string | number | Uint8Array): string | Buffer {
  */
 const OWN_DEADLINES = { timeout: 0 } as const;
 
+/** The options of a command: {@link OWN_DEADLINES} when its caller bounds it, else the client's. */
+function commandOptions(ownDeadline: boolean | undefined): typeof OWN_DEADLINES | undefined {
+  return ownDeadline === true ? OWN_DEADLINES : undefined;
+}
+
 /** A command's arguments as node-redis sends them ({@link argOf}). */
 function argsOf(args: readonly (string | number | Uint8Array)[]): (string | Buffer)[] {
   return args.map(argOf);
@@ -254,7 +259,7 @@ function nodeCommands(client: NodeRedisLike): Commands {
     evalScript(script, keys, args, binary, ownDeadline) {
       const target = binary ? binaryClient : client;
       const command = evalShaArgs(script, keys, args);
-      const options = ownDeadline === true ? OWN_DEADLINES : undefined;
+      const options = commandOptions(ownDeadline);
       // Not async: one promise fewer per script on the hot paths.
       return target.sendCommand(command, options).catch((error) => {
         if (!isNoScript(error)) throw error;
@@ -266,7 +271,7 @@ function nodeCommands(client: NodeRedisLike): Commands {
     command: (_key, args, binary, ownDeadline) =>
       (binary ? binaryClient : client).sendCommand(
         argsOf(args),
-        ownDeadline === true ? OWN_DEADLINES : undefined,
+        commandOptions(ownDeadline),
       ),
     blocking: (key, args, binary, before) => blockers.run(key, args, binary, before),
   };
@@ -282,7 +287,7 @@ function clusterCommands(client: NodeRedisLike): Commands {
     evalScript(script, keys, args, binary, ownDeadline) {
       const target = binary ? binaryClient : client;
       const command = evalShaArgs(script, keys, args);
-      const options = ownDeadline === true ? OWN_DEADLINES : undefined;
+      const options = commandOptions(ownDeadline);
       return target.sendCommand(keys[0], false, command, options).catch((error) => {
         if (!isNoScript(error)) throw error;
         return target.sendCommand(keys[0], false, evalArgs(script, command), options);
@@ -295,7 +300,7 @@ function clusterCommands(client: NodeRedisLike): Commands {
         key,
         false,
         argsOf(args),
-        ownDeadline === true ? OWN_DEADLINES : undefined,
+        commandOptions(ownDeadline),
       ),
     blocking: (key, args, binary, before) => blockers.run(key, args, binary, before),
   };
