@@ -165,8 +165,12 @@ export class Lock {
     const me2 = currentIdent() << 1;
     // Fast path: grab a free lock.
     if (Atomics.compareExchange(i32, STATE, 0, me2) === 0) return true;
-    const slow = acquireSlow(i32, me2, deadlineAfter(timeout), timeout === 0 ? 0 : SPIN_LIMIT);
-    return runSync(watchSync(slow, "lock", this.handle)); // diagnostics: deadlock detection
+    // `lockSlow` runs directly under the driver (no `acquireSlow` wrapper: one generator layer
+    // less per park), and its dead-owner outcome is turned into the error here.
+    const slow = lockSlow(i32, STATE, me2, deadlineAfter(timeout), timeout === 0 ? 0 : SPIN_LIMIT);
+    const outcome = runSync(watchSync(slow, "lock", this.handle)); // diagnostics: deadlocks
+    if (typeof outcome === "number") throw ownerDied("lock", outcome);
+    return outcome;
   }
 
   /**

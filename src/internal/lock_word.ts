@@ -191,6 +191,8 @@ export function* lockSlow(
   // When we first parked (0: not yet); we starve once STARVE_AFTER_MS has passed since.
   let since = 0;
   let starving = false;
+  // We slept and have not yet judged, on this wake, whether we starve (see below).
+  let woken = false;
   const park: Park = { i32, index: at, expected: 0, deadline, asyncCount: at + 1, slack: 0 };
   try {
     for (;;) {
@@ -203,6 +205,21 @@ export function* lockSlow(
         }
         state = seen;
         continue;
+      }
+      // Not free: read the clock once for this turn (deadline, starve mark, liveness poll), and
+      // judge whether we starve once per wake, at the first turn that needs it: a woken waiter
+      // that finds the word free takes it without reading the clock. Clock reads: the first
+      // `performance.now()` after a thread is switched in costs ~0.5 µs on this project's
+      // machine (45-100 ns in a loop), and a hand-off where both threads share a CPU pays every
+      // one of them (`bench/probes/pinned_pingpong.ts`). This path read it five times per park,
+      // once right after the wake; now three, none after the wake. With `acquireSync` calling
+      // this generator directly (no wrapper layer), Lock ping-pong ÷ the floor, pinned to one
+      // CPU, before → after in the same runs: Node 2.12 → 1.83, 2.00 → 1.59, 2.04 → 1.77; Deno
+      // 1.47 → 1.43; Bun 1.23 → 1.14. Unpinned (the workers on two CPUs) 1.07 → 0.99 (Node).
+      const t = now();
+      if (woken) {
+        woken = false;
+        starving = t - since >= STARVE_AFTER_MS;
       }
       if (state === HANDOFF) {
         // Released to a starving waiter. Ours if we starve: the CAS clears STARVING (the other
@@ -239,7 +256,6 @@ export function* lockSlow(
       // the word, and that wake-up was the others' only one: a barger took the word meanwhile,
       // writing it without PARKED, so nobody would wake them again. Pass it on: leave only once
       // the word carries PARKED. (A starving leaver also takes STARVING away: `finally`.)
-      const t = now();
       if (t >= deadline) {
         if (take === me2 || (state & PARKED) !== 0) return false;
         const seen = Atomics.compareExchange(i32, at, state, state | PARKED);
@@ -259,7 +275,7 @@ export function* lockSlow(
         state |= want;
       }
       take = me2 | PARKED;
-      if (since === 0) since = now();
+      if (since === 0) since = t;
       // Sleep while the word still holds what we saw; poll liveness every OWNER_POLL_MS
       // whoever holds it now: a sleeper parked behind an unwatched owner (a main thread) must
       // still notice when a later owner, a watched thread, dies holding the word, since the
@@ -281,7 +297,7 @@ export function* lockSlow(
       // loop decides.
       yield park;
       state = Atomics.load(i32, at);
-      starving = now() - since >= STARVE_AFTER_MS;
+      woken = true;
     }
   } finally {
     // Leaving without the word (timeout, abort, error) after announcing that we starve: take
