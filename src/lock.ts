@@ -17,10 +17,18 @@ import { currentIdent, describeThread } from "./internal/ident.ts";
 import { opening, placeOrOpen } from "./internal/construct.ts";
 import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
-import { lockSlow, markRelease, ownerOf, SPIN_LIMIT, unlock } from "./internal/lock_word.ts";
+import {
+  lockSlow,
+  lockSlowSync,
+  markRelease,
+  ownerOf,
+  SPIN_LIMIT,
+  unlock,
+} from "./internal/lock_word.ts";
 import {
   type Description,
   description,
+  detecting,
   holderOf,
   label,
   lockWordWaiters,
@@ -165,10 +173,13 @@ export class Lock {
     const me2 = currentIdent() << 1;
     // Fast path: grab a free lock.
     if (Atomics.compareExchange(i32, STATE, 0, me2) === 0) return true;
-    // `lockSlow` runs directly under the driver (no `acquireSlow` wrapper: one generator layer
-    // less per park), and its dead-owner outcome is turned into the error here.
-    const slow = lockSlow(i32, STATE, me2, deadlineAfter(timeout), timeout === 0 ? 0 : SPIN_LIMIT);
-    const outcome = runSync(watchSync(slow, "lock", this.handle)); // diagnostics: deadlocks
+    const deadline = deadlineAfter(timeout);
+    const spin = timeout === 0 ? 0 : SPIN_LIMIT;
+    // The plain slow path (no generator), unless deadlock detection is on, which watches every
+    // park of the generator form. A dead owner's word is ours now: say so.
+    const outcome = detecting()
+      ? runSync(watchSync(lockSlow(i32, STATE, me2, deadline, spin), "lock", this.handle))
+      : lockSlowSync(i32, STATE, me2, deadline, spin);
     if (typeof outcome === "number") throw ownerDied("lock", outcome);
     return outcome;
   }

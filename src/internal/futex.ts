@@ -249,8 +249,11 @@ export function clearSyncGuard(): void {
   syncGuard.sliceMs = Infinity;
 }
 
-/** Sleeps as `park` asks, on this thread. */
-function parkSync(park: Park): WaitResult {
+/**
+ * Sleeps as `park` asks, on this thread: the sync driver's one step, also called directly by a
+ * slow path written as a plain loop (`lockSlowSync`). The caller has called {@link assertCanBlock}.
+ */
+export function parkSync(park: Park): WaitResult {
   // Owed wakes first: the threads they wake may be the ones that would wake us.
   if (deferred.indexes.length !== 0) flushWakes();
   const { deadline } = park;

@@ -113,7 +113,7 @@ import {
   now,
   type Park,
   type Parker,
-  runSync,
+  parkSync,
   SOFT_SLACK_MS,
   wake,
 } from "./futex.ts";
@@ -164,12 +164,190 @@ const pause: () => void = (Atomics as unknown as { pause?: () => void }).pause?.
   (() => {});
 
 /**
- * The slow path of every acquire: spin briefly, then park until the word is free or `deadline`
- * passes. `me2` is the caller's `ident << 1`; `spin` the reads allowed before parking.
- *
- * Returns `true` once the word holds `me2` (maybe with PARKED), `false` on timeout (the word is
- * untouched but for a PARKED bit, which is harmless), or the ident of a dead owner whose word it
- * took over (the caller then holds it).
+ * One acquire of a lock word in its slow path: the park request the driver sleeps on (the `Park`
+ * fields) and the loop's own state. Made once per slow acquire. {@link advance} runs the loop up
+ * to its next park or its outcome; {@link lockSlow} (a generator, for the async driver and for
+ * slow paths that nest it) and {@link lockSlowSync} (a plain loop) only sleep between its turns,
+ * so both run one algorithm.
+ */
+interface LockWait extends Park {
+  /** The caller's `ident << 1`. */
+  readonly me2: number;
+  /** The caller's deadline (`Park.deadline` is the next park's, which may come sooner). */
+  readonly until: number;
+  /** The word as last read. */
+  state: number;
+  /** What we write when we find the word free: `me2` until we have parked, then with PARKED. */
+  take: number;
+  /** When we first parked (0: not yet); we starve once STARVE_AFTER_MS has passed since. */
+  since: number;
+  /** We count as starving: STARVING on the word may be ours (`finally` of the drivers). */
+  starving: boolean;
+  /** We slept and have not yet judged, on this wake, whether we starve (see `advance`). */
+  woken: boolean;
+}
+
+/**
+ * Starts the slow path of an acquire: spin briefly (`spin` reads at most), then return the state
+ * {@link advance} works on. `me2` is the caller's `ident << 1`.
+ */
+function lockWait(
+  i32: Int32Array,
+  at: number,
+  me2: number,
+  deadline: number,
+  spin: number,
+): LockWait {
+  // Spin while the holder runs and nobody sleeps: a short critical section on the other CPU
+  // ends within a few hundred ns, much less than a park/unpark round trip.
+  let state = Atomics.load(i32, at);
+  for (let i = 0; i < spin && state !== 0 && (state & PARKED) === 0; i++) {
+    pause();
+    state = Atomics.load(i32, at);
+  }
+  return {
+    i32,
+    index: at,
+    expected: 0,
+    deadline,
+    asyncCount: at + 1,
+    slack: 0,
+    me2,
+    until: deadline,
+    state,
+    take: me2,
+    since: 0,
+    starving: false,
+    woken: false,
+  };
+}
+
+/** What {@link advance} returns when the waiter must sleep on its park request first. */
+const PARK = null;
+
+/**
+ * Runs the slow path's loop from the word as `w` last saw it: returns `true` once the word holds
+ * `me2` (maybe with PARKED), `false` on timeout (the word untouched but for a PARKED bit, which is
+ * harmless), the ident of a dead owner whose word it took over (the caller then holds it), or
+ * {@link PARK}: sleep on `w` (whatever the wait returns: "ok" is a release or a spurious wake,
+ * "not-equal" a change before we slept, "timed-out" our deadline, a liveness poll or our
+ * starving time), then call again.
+ */
+function advance(w: LockWait): boolean | number | typeof PARK {
+  const { i32, index: at, me2 } = w;
+  const deadline = w.until;
+  let state = w.state;
+  for (;;) {
+    // Free: grab it (barging; a starving waiter barges too).
+    if (state === 0) {
+      const seen = Atomics.compareExchange(i32, at, 0, w.take);
+      if (seen === 0) {
+        w.starving = false; // a STARVING mark on the word now is another waiter's
+        return true;
+      }
+      state = seen;
+      continue;
+    }
+    // Not free: read the clock once for this turn (deadline, starve mark, liveness poll), and
+    // judge whether we starve once per wake, at the first turn that needs it: a woken waiter
+    // that finds the word free takes it without reading the clock. Clock reads: the first
+    // `performance.now()` after a thread is switched in costs ~0.5 µs on this project's
+    // machine (45-100 ns in a loop), and a hand-off where both threads share a CPU pays every
+    // one of them (`bench/probes/pinned_pingpong.ts`). This path read it five times per park,
+    // once right after the wake; now three, none after the wake. With `acquireSync` calling
+    // the generator directly (no wrapper layer; before `lockSlowSync`), Lock ping-pong ÷ the
+    // floor, pinned to one CPU, before → after in the same runs: Node 2.12 → 1.83, 2.00 → 1.59, 2.04 → 1.77; Deno
+    // 1.47 → 1.43; Bun 1.23 → 1.14. Unpinned (the workers on two CPUs) 1.07 → 0.99 (Node).
+    const t = now();
+    if (w.woken) {
+      w.woken = false;
+      w.starving = t - w.since >= STARVE_AFTER_MS;
+    }
+    const starving = w.starving;
+    if (state === HANDOFF) {
+      // Released to a starving waiter. Ours if we starve: the CAS clears STARVING (the other
+      // starving waiters, woken with us, set it again before they park) and keeps PARKED.
+      if (starving) {
+        const seen = Atomics.compareExchange(i32, at, HANDOFF, me2 | PARKED);
+        if (seen === HANDOFF) {
+          w.starving = false; // our mark went with the CAS; one on the word now is another's
+          return true;
+        }
+        state = seen;
+        continue;
+      }
+    } else {
+      // Held by a thread that has ended: take it over, keeping PARKED for those asleep, and
+      // setting it if we have slept (`take`): the wake-up we consumed may have been theirs,
+      // and the dead owner may have barged in without PARKED (see the invariant;
+      // models/lock_word.pml). STARVING goes, as when a hand-off is taken: it may be our own
+      // mark, which would hand our release to nobody; another starving sleeper sets it again
+      // when it next wakes (PARKED stays, so it will).
+      const owner = (state & OWNER_BITS) >>> 1;
+      if (lifeOf(owner) === LIFE_ENDED) {
+        const seen = Atomics.compareExchange(i32, at, state, w.take | (state & PARKED));
+        if (seen === state) {
+          w.starving = false;
+          return owner;
+        }
+        state = seen;
+        continue;
+      }
+    }
+    // Held (or reserved for another): give up if our time is out. A try that never slept
+    // leaves no trace. A waiter that has slept may have been woken by the release that freed
+    // the word, and that wake-up was the others' only one: a barger took the word meanwhile,
+    // writing it without PARKED, so nobody would wake them again. Pass it on: leave only once
+    // the word carries PARKED. (A starving leaver also takes STARVING away: the drivers'
+    // `finally`.)
+    if (t >= deadline) {
+      if (w.take === me2 || (state & PARKED) !== 0) return false;
+      const seen = Atomics.compareExchange(i32, at, state, state | PARKED);
+      if (seen === state) return false;
+      state = seen;
+      continue;
+    }
+    // Set the parked bit, so that the release wakes us; STARVING too once we starve, so that
+    // the release hands the word to us. A HANDOFF word carries both already.
+    const want = starving ? HANDOFF : PARKED;
+    if ((state & want) !== want) {
+      const seen = Atomics.compareExchange(i32, at, state, state | want);
+      if (seen !== state) {
+        state = seen;
+        continue;
+      }
+      state |= want;
+    }
+    w.take = me2 | PARKED;
+    if (w.since === 0) w.since = t;
+    // Sleep while the word still holds what we saw; poll liveness every OWNER_POLL_MS
+    // whoever holds it now: a sleeper parked behind an unwatched owner (a main thread) must
+    // still notice when a later owner, a watched thread, dies holding the word, since the
+    // release in between may have woken another sleeper instead (found by
+    // models/lock_word.pml -DUNWATCHED_HOLDER). Behind a HANDOFF word, until we starve, wake
+    // when we would, to take it (its starving waiter may be unable to run, or dead). Behind a
+    // held word, no starve timer: the release wakes us (we set PARKED), and we judge on any
+    // wake whether we starve (see "When a waiter knows it starves").
+    w.expected = state;
+    const until = parkUntil(deadline, true, t);
+    w.deadline = starving || state !== HANDOFF ? until : Math.min(until, w.since + STARVE_AFTER_MS);
+    // Our own mark (starve, liveness poll), not the caller's deadline: an async park may end
+    // a little late, sharing the thread's deadline timer (futex.ts, `SOFT_SLACK_MS`).
+    w.slack = w.deadline < deadline ? SOFT_SLACK_MS : 0;
+    w.state = state;
+    return PARK;
+  }
+}
+
+/** After a park of `w` (whatever it returned): re-read the word; `advance` decides. */
+function woke(w: LockWait): void {
+  w.state = Atomics.load(w.i32, w.index);
+  w.woken = true;
+}
+
+/**
+ * The slow path of every acquire, as a generator for the async driver and for slow paths that
+ * nest it (`lockUninterruptible`): see {@link advance} for what it returns.
  */
 export function* lockSlow(
   i32: Int32Array,
@@ -178,131 +356,48 @@ export function* lockSlow(
   deadline: number,
   spin: number,
 ): Parker<boolean | number> {
-  // Spin while the holder runs and nobody sleeps: a short critical section on the other CPU
-  // ends within a few hundred ns, much less than a park/unpark round trip.
-  let state = Atomics.load(i32, at);
-  for (let i = 0; i < spin && state !== 0 && (state & PARKED) === 0; i++) {
-    pause();
-    state = Atomics.load(i32, at);
-  }
-
-  // What we write when we find the word free: plain until we have parked, PARKED after.
-  let take = me2;
-  // When we first parked (0: not yet); we starve once STARVE_AFTER_MS has passed since.
-  let since = 0;
-  let starving = false;
-  // We slept and have not yet judged, on this wake, whether we starve (see below).
-  let woken = false;
-  const park: Park = { i32, index: at, expected: 0, deadline, asyncCount: at + 1, slack: 0 };
+  const w = lockWait(i32, at, me2, deadline, spin);
   try {
     for (;;) {
-      // Free: grab it (barging; a starving waiter barges too).
-      if (state === 0) {
-        const seen = Atomics.compareExchange(i32, at, 0, take);
-        if (seen === 0) {
-          starving = false; // a STARVING mark on the word now is another waiter's
-          return true;
-        }
-        state = seen;
-        continue;
-      }
-      // Not free: read the clock once for this turn (deadline, starve mark, liveness poll), and
-      // judge whether we starve once per wake, at the first turn that needs it: a woken waiter
-      // that finds the word free takes it without reading the clock. Clock reads: the first
-      // `performance.now()` after a thread is switched in costs ~0.5 µs on this project's
-      // machine (45-100 ns in a loop), and a hand-off where both threads share a CPU pays every
-      // one of them (`bench/probes/pinned_pingpong.ts`). This path read it five times per park,
-      // once right after the wake; now three, none after the wake. With `acquireSync` calling
-      // this generator directly (no wrapper layer), Lock ping-pong ÷ the floor, pinned to one
-      // CPU, before → after in the same runs: Node 2.12 → 1.83, 2.00 → 1.59, 2.04 → 1.77; Deno
-      // 1.47 → 1.43; Bun 1.23 → 1.14. Unpinned (the workers on two CPUs) 1.07 → 0.99 (Node).
-      const t = now();
-      if (woken) {
-        woken = false;
-        starving = t - since >= STARVE_AFTER_MS;
-      }
-      if (state === HANDOFF) {
-        // Released to a starving waiter. Ours if we starve: the CAS clears STARVING (the other
-        // starving waiters, woken with us, set it again before they park) and keeps PARKED.
-        if (starving) {
-          const seen = Atomics.compareExchange(i32, at, HANDOFF, me2 | PARKED);
-          if (seen === HANDOFF) {
-            starving = false; // our mark went with the CAS; one on the word now is another's
-            return true;
-          }
-          state = seen;
-          continue;
-        }
-      } else {
-        // Held by a thread that has ended: take it over, keeping PARKED for those asleep, and
-        // setting it if we have slept (`take`): the wake-up we consumed may have been theirs,
-        // and the dead owner may have barged in without PARKED (see the invariant;
-        // models/lock_word.pml). STARVING goes, as when a hand-off is taken: it may be our own
-        // mark, which would hand our release to nobody; another starving sleeper sets it again
-        // when it next wakes (PARKED stays, so it will).
-        const owner = (state & OWNER_BITS) >>> 1;
-        if (lifeOf(owner) === LIFE_ENDED) {
-          const seen = Atomics.compareExchange(i32, at, state, take | (state & PARKED));
-          if (seen === state) {
-            starving = false;
-            return owner;
-          }
-          state = seen;
-          continue;
-        }
-      }
-      // Held (or reserved for another): give up if our time is out. A try that never slept
-      // leaves no trace. A waiter that has slept may have been woken by the release that freed
-      // the word, and that wake-up was the others' only one: a barger took the word meanwhile,
-      // writing it without PARKED, so nobody would wake them again. Pass it on: leave only once
-      // the word carries PARKED. (A starving leaver also takes STARVING away: `finally`.)
-      if (t >= deadline) {
-        if (take === me2 || (state & PARKED) !== 0) return false;
-        const seen = Atomics.compareExchange(i32, at, state, state | PARKED);
-        if (seen === state) return false;
-        state = seen;
-        continue;
-      }
-      // Set the parked bit, so that the release wakes us; STARVING too once we starve, so that
-      // the release hands the word to us. A HANDOFF word carries both already.
-      const want = starving ? HANDOFF : PARKED;
-      if ((state & want) !== want) {
-        const seen = Atomics.compareExchange(i32, at, state, state | want);
-        if (seen !== state) {
-          state = seen;
-          continue;
-        }
-        state |= want;
-      }
-      take = me2 | PARKED;
-      if (since === 0) since = t;
-      // Sleep while the word still holds what we saw; poll liveness every OWNER_POLL_MS
-      // whoever holds it now: a sleeper parked behind an unwatched owner (a main thread) must
-      // still notice when a later owner, a watched thread, dies holding the word, since the
-      // release in between may have woken another sleeper instead (found by
-      // models/lock_word.pml -DUNWATCHED_HOLDER). Behind a HANDOFF word, until we starve, wake
-      // when we would, to take it (its starving waiter may be unable to run, or dead). Behind a
-      // held word, no starve timer: the release wakes us (we set PARKED), and we judge on any
-      // wake whether we starve (see "When a waiter knows it starves").
-      park.expected = state;
-      const until = parkUntil(deadline, true, t);
-      park.deadline = starving || state !== HANDOFF
-        ? until
-        : Math.min(until, since + STARVE_AFTER_MS);
-      // Our own mark (starve, liveness poll), not the caller's deadline: an async park may end
-      // a little late, sharing the thread's deadline timer (futex.ts, `SOFT_SLACK_MS`).
-      park.slack = park.deadline < deadline ? SOFT_SLACK_MS : 0;
-      // "ok": a release (or a spurious wake) — re-read. "not-equal": it changed before we slept —
-      // re-read. "timed-out": our deadline, a liveness poll or our starving time — re-read; the
-      // loop decides.
-      yield park;
-      state = Atomics.load(i32, at);
-      woken = true;
+      const outcome = advance(w);
+      if (outcome !== PARK) return outcome;
+      yield w;
+      woke(w);
     }
   } finally {
     // Leaving without the word (timeout, abort, error) after announcing that we starve: take
     // the announcement with us, so that no release hands the word to a waiter that is gone.
-    if (starving) unstarve(i32, at);
+    if (w.starving) unstarve(i32, at);
+  }
+}
+
+/**
+ * {@link lockSlow} for a thread that blocks: the same loop ({@link advance}) sleeping in
+ * `parkSync`, with no generator. A generator, its register file and the driver's results are
+ * fresh memory on every slow acquire, which a hand-off between two threads sharing a CPU pays
+ * for (~0.6 µs per ~400 bytes on this project's machine; the clock-read comment in `advance`
+ * names the probe). Lock ping-pong ÷ the floor pinned to one CPU, the generator → this, same
+ * runs (`bench/probes/pinned_pingpong.ts --pin --before <copy>`): Node 1.84 → 1.58, 1.58 →
+ * 1.56, 1.59 → 1.49; Deno 1.77 → 1.53; Bun 1.31 → 1.20; unpinned, Node 1.04 → 0.96.
+ */
+export function lockSlowSync(
+  i32: Int32Array,
+  at: number,
+  me2: number,
+  deadline: number,
+  spin: number,
+): boolean | number {
+  const w = lockWait(i32, at, me2, deadline, spin);
+  try {
+    for (;;) {
+      const outcome = advance(w);
+      if (outcome !== PARK) return outcome;
+      parkSync(w);
+      woke(w);
+    }
+  } finally {
+    // As in `lockSlow`: a starving waiter leaving without the word takes its mark along.
+    if (w.starving) unstarve(i32, at);
   }
 }
 
@@ -426,7 +521,7 @@ export function* lockUninterruptible(
 export function lockBriefly(i32: Int32Array, at: number, me2: number): void {
   if (Atomics.compareExchange(i32, at, 0, me2) === 0) return;
   if (canBlock()) {
-    runSync(lockSlow(i32, at, me2, Infinity, SPIN_LIMIT));
+    lockSlowSync(i32, at, me2, Infinity, SPIN_LIMIT);
     return;
   }
   // A spinner is a waiter that runs: like a sleeper, once it has waited STARVE_AFTER_MS it may
