@@ -30,6 +30,7 @@ import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts"
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import {
   lockSlow,
+  lockSlowSync,
   markRelease,
   OWNER_BITS,
   ownerOf,
@@ -39,6 +40,7 @@ import {
 import {
   type Description,
   description,
+  detecting,
   holderOf,
   label,
   lockWordWaiters,
@@ -57,19 +59,23 @@ const BYTES = 12;
 /** Deepest recursion allowed. */
 const MAX_DEPTH = 2 ** 31 - 1;
 
-/** The slow path: the lock word's, then the depth, and owner-death reporting. */
+/** After the lock word's slow path: the depth, and owner-death reporting. */
+function acquired(i32: Int32Array, outcome: boolean | number): boolean {
+  if (outcome === false) return false;
+  // We own the word now: the depth is ours to write.
+  i32[DEPTH] = 1;
+  if (outcome !== true) throw ownerDied("rlock", outcome);
+  return true;
+}
+
+/** The slow path as a generator (async, deadlock detection, nested): the lock word's, then ours. */
 function* acquireSlow(
   i32: Int32Array,
   me2: number,
   deadline: number,
   spin: number,
 ): Parker<boolean> {
-  const outcome = yield* lockSlow(i32, STATE, me2, deadline, spin);
-  if (outcome === false) return false;
-  // We own the word now: the depth is ours to write.
-  i32[DEPTH] = 1;
-  if (outcome !== true) throw ownerDied("rlock", outcome);
-  return true;
+  return acquired(i32, yield* lockSlow(i32, STATE, me2, deadline, spin));
 }
 
 /**
@@ -187,8 +193,14 @@ export class RLock {
       return true;
     }
     if (this.#reenter(me2)) return true;
-    const slow = acquireSlow(i32, me2, deadlineAfter(timeout), timeout === 0 ? 0 : SPIN_LIMIT);
-    return runSync(watchSync(slow, "rlock", this.handle)); // diagnostics: deadlock detection
+    const deadline = deadlineAfter(timeout);
+    const spin = timeout === 0 ? 0 : SPIN_LIMIT;
+    // Deadlock detection watches the generator form's parks; otherwise the plain loop (see
+    // `lockSlowSync`).
+    if (detecting()) {
+      return runSync(watchSync(acquireSlow(i32, me2, deadline, spin), "rlock", this.handle));
+    }
+    return acquired(i32, lockSlowSync(i32, STATE, me2, deadline, spin));
   }
 
   /**
