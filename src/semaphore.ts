@@ -511,7 +511,20 @@ function keepOne(i32: Int32Array, found: Reclaimed): number[] {
  * 32 HELD slots every turn), and the `or` that sets WAITING doubles as the turn's look at VALUE.
  * Measured with `flock /work/wt/bench.lock taskset -c 0 npx <rt> bench/probes/semaphore_pingpong.ts
  * /tmp/sem-before/mod.ts ./mod.ts` (before = main `d673f00`; one CPU: the fast regime, where a
- * hand-off costs the CPU path of both sides; median batch ÷ floor, 3 runs each): RESULTS_HERE
+ * hand-off costs the CPU path of both sides; median batch ÷ floor, before → after, 3 runs each,
+ * 2026-12-01): Node 1.50 → 1.41, 1.60 → 1.41, 1.52 → 1.41 (after ÷ before 0.88-0.94; Lock
+ * 1.44-1.45); Deno 1.58 → 1.48, 1.55 → 1.46, 1.60 → 1.47 (0.92-0.94; Lock 1.52-1.54); Bun 1.19
+ * → 1.19, 1.19 → 1.16, 1.14 → 1.07 (0.94-1.01; Lock 1.14-1.17). CPU per round trip and worker
+ * (schedstat): Node 5.3-6.1 → 5.0-5.4 µs, Deno 5.6-5.8 → 5.2-5.3, Bun 10.5-11.0 → 9.7-10.8
+ * (floor 3.6-4.0, Bun 9.1-9.4). `--count`, per round trip and worker: 22 → 0 HOLDER/HELD loads
+ * (0.6 of CLAIMED), 2.1 → 1.2 clock reads, 3.4 → 1.8 VALUE loads. On two CPUs (no taskset) the
+ * slow regime prevails and the medians are bimodal (floor median 11-30 µs): after ÷ floor
+ * 0.85-1.15 in 9 of 10 runs (one Deno run 1.84), but after ÷ before 0.99-1.82, worse in 9 of 10:
+ * the 32 loads were a ~0.3 µs spin by accident, during which the releaser on the other CPU
+ * often came first (`--count` on two CPUs: 31% of parks "not-equal" before, 0.3% after). A
+ * deliberate spin (not taken: `SPIN_LIMIT` in `internal/lock_word.ts` is 0 by measurement) of
+ * 20 reads before parking, measured once per regime: one CPU 1.03×, two CPUs 0.70× this
+ * version; 60 reads: 1.32×, 0.60×.
  */
 function* acquireSlow(
   i32: Int32Array,
@@ -910,7 +923,8 @@ export class Semaphore {
     // ceiling) takes the general path, which checks afresh. Measured (issue 9; see "Uncontended
     // cost"): `nice npx node bench/probes/uncontended.ts /tmp/semrelbefore/mod.ts ./mod.ts`.
     // A wrong guess is retried from the word the CAS returned while that word still qualifies
-    // (another thread's take or raise moved it: a ping-pong's releaser always guesses wrong).
+    // (another thread's take or raise moved it, as in a ping-pong, whose releaser's guess is
+    // stale whenever its partner took the last permit it released).
     if (n === 1) {
       let guess = this.#guess;
       while ((guess & WAITING) === 0 && guess >>> 1 < this.#fastCeiling) {
