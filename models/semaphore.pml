@@ -22,7 +22,14 @@
  * async waiters registered on VALUE, mem[STARVE] the hand-off word, mem[SASYNC] async waiters
  * registered on STARVE. STARVE is `s * 16 + h` here (`s << 16 | h` in the code): s starving
  * waiters, h permits handed to them. Owner death (attributed permits, reclaim/keepOne) is not
- * modelled: no permit here is attributed, so reclaim finds none (semaphore.ts:493).
+ * modelled: no permit here is attributed, so reclaim finds none (semaphore.ts:493). Nor is the
+ * holder table's CLAIMED mask (which entries `reclaim` visits); its invariant is argued in the
+ * code ("Owner death"). Since issue 9's slimming of the slow path (after these line numbers were
+ * taken; they drift by up to ~70 lines now), a turn that does not starve takes the word its
+ * WAITING `or` returned as its look at VALUE, the first turn cannot time out (the caller's
+ * deadline starts at its clock read) and a one-CAS release retries from the word its failed CAS
+ * returned: each is one of the interleavings modelled here (the load right after the `or`, the
+ * deadline not yet passed, a fast release with the right guess), so what is verified holds.
  *
  * Time: a waiter that is not starving parks on VALUE with the starve timer only when it finds
  * somebody starving or another waiter in the slow path (:529-532), and the timer may fire

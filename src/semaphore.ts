@@ -10,9 +10,15 @@
  * | 3    | BOUND   | BoundedSemaphore: the initial value, the ceiling; -1 otherwise  |
  * | 4    | STARVE  | `starving << 16 \| handed`: the hand-off word (see "Fairness")  |
  * | 5    | SASYNC  | async waiters registered on STARVE (counted by the futex layer) |
- * | 6+2k | HOLDER  | k < HOLDER_ENTRIES: ident of a thread permits are attributed to, 0 free, |
+ * | 6    | CLAIMED | bit k set: holder entry k is claimed (see "Owner death"); 0 while no |
+ * |      |         | thread ever asked for a guard, and then `reclaim` reads nothing else |
+ * | 7+2k | HOLDER  | k < HOLDER_ENTRIES: ident of a thread permits are attributed to, 0 free, |
  * |      |         | -1 while a waiter takes an ended thread's permits back (`reclaim`) |
- * | 7+2k | HELD    | permits attributed to that thread                               |
+ * | 8+2k | HELD    | permits attributed to that thread                               |
+ * Invariant (CLAIMED): HELD of entry k is above 0 only while bit k of CLAIMED is set. A claimer
+ * sets the bit after winning the entry's HOLDER and before its thread can attribute a permit
+ * there; only a reclaimer clears it, after emptying HELD and before freeing the entry, while
+ * HOLDER is RECLAIMING (nobody claims the entry or writes its HELD then).
  * Invariant (VALUE): a waiter is counted in WAITERS, and has set WAITING, before it reads VALUE
  * for the last time before sleeping; whoever raises VALUE either sees WAITING in the word it
  * raised (the release fast path: its CAS) or reads WAITERS after (every other raise); so either
@@ -142,6 +148,23 @@
  * (`ownerIdent` is the first). With all HOLDER_ENTRIES claimed by live threads, later threads'
  * permits go unattributed (no recovery for them).
  *
+ * Every turn of a slow acquire looks for dead holders, so that look must cost nothing when no
+ * guard was ever used (issue 9: it read all 32 HELD slots, ~23 loads per ping-pong round trip).
+ * CLAIMED has one bit per claimed entry; `reclaim` reads it and visits only those entries, none
+ * at all while it is 0. Why a set bit is never missing where permits can be lost (the CLAIMED
+ * invariant): HELD rises only by its own thread's take, after `claimEntry` returned that entry,
+ * and `claimEntry` sets the bit (`Atomics.or`, idempotent) after winning HOLDER and before it
+ * returns, so the bit is set before the first permit is attributed and stays set while the
+ * thread lives (nobody else takes a live thread's entry: a reclaim or a reuse needs it ended).
+ * The bit is cleared only in `reclaim`, by the one waiter that won HOLDER (ended ident →
+ * RECLAIMING), after it exchanged HELD to 0 and before it stores 0: while HOLDER is RECLAIMING
+ * no claimer can win the entry, so a clear never hits the bit of a newer claim; once HOLDER is 0
+ * a new claimer sets the bit again itself. A thread that ends between winning HOLDER and its
+ * `or` holds nothing there (HELD was 0 when it won), and whoever reuses the entry sets the bit.
+ * A reclaimer that dies between its clear and its store leaves the entry RECLAIMING with HELD 0
+ * (lost to reuse, as before: nothing more). Entries of threads that ended holding nothing stay
+ * claimed until reused, and cost one load of HELD per turn each.
+ *
  * ## Uncontended cost (issue 9)
  * `acquireSync()` is one CAS on a guessed VALUE (`#guess`, the word this object last saw), and
  * `release()` of one permit by a thread with no holder entry is one CAS likewise and nothing
@@ -166,7 +189,6 @@
 
 import { OwnerDiedError } from "./errors.ts";
 import {
-  deadlineAfter,
   now,
   type Park,
   type Parker,
@@ -207,9 +229,11 @@ const BOUND = 3;
 const STARVE = 4;
 /** Slot of the async waiters registered on STARVE. */
 const SASYNC = 5;
+/** Slot of the claimed holder entries, one bit each (see "Owner death"). */
+const CLAIMED = 6;
 /** First holder entry. */
-const HOLDERS = 6;
-/** Holder entries (threads whose permits can be recovered when they die). */
+const HOLDERS = 7;
+/** Holder entries (threads whose permits can be recovered when they die): one CLAIMED bit each. */
 const HOLDER_ENTRIES = 32;
 /** HOLDER while one waiter takes the entry's permits back (no thread has this ident). */
 const RECLAIMING = -1;
@@ -235,7 +259,11 @@ function lacking(word: number): number {
 
 /** Takes one permit if there is one, retrying the CAS while permits remain (WAITING kept). */
 function tryTake(i32: Int32Array): boolean {
-  let word = Atomics.load(i32, VALUE);
+  return takeFrom(i32, Atomics.load(i32, VALUE));
+}
+
+/** `tryTake` from `word`, a VALUE read by the caller (a stale one costs a failed CAS). */
+function takeFrom(i32: Int32Array, word: number): boolean {
   while (word >= PERMIT) {
     const seen = Atomics.compareExchange(i32, VALUE, word, word - PERMIT);
     if (seen === word) return true;
@@ -250,7 +278,7 @@ function tryTake(i32: Int32Array): boolean {
  */
 function claimEntry(i32: Int32Array, me: number): number {
   for (let k = 0; k < HOLDER_ENTRIES; k++) {
-    if (Atomics.load(i32, HOLDERS + 2 * k) === me) return k;
+    if (Atomics.load(i32, HOLDERS + 2 * k) === me) return claimed(i32, k);
   }
   for (let k = 0; k < HOLDER_ENTRIES; k++) {
     const at = HOLDERS + 2 * k;
@@ -258,9 +286,18 @@ function claimEntry(i32: Int32Array, me: number): number {
     // RECLAIMING (< 0) is never reusable: a waiter is taking the entry's permits back.
     const reusable = id === 0 ||
       (id > 0 && lifeOf(id) === LIFE_ENDED && Atomics.load(i32, at + 1) === 0);
-    if (reusable && Atomics.compareExchange(i32, at, id, me) === id) return k;
+    if (reusable && Atomics.compareExchange(i32, at, id, me) === id) return claimed(i32, k);
   }
   return ENTRY_NONE;
+}
+
+/**
+ * Marks entry `k`, whose HOLDER this thread holds, in CLAIMED before any permit is attributed
+ * there (the CLAIMED invariant; idempotent), and returns `k`.
+ */
+function claimed(i32: Int32Array, k: number): number {
+  Atomics.or(i32, CLAIMED, 1 << k);
+  return k;
 }
 
 /** What a reclaim found: how many permits, and whose. */
@@ -281,13 +318,23 @@ interface Reclaimed {
  * permits (found by reading, issue 10). So: CAS HOLDER from the ended ident we judged to
  * RECLAIMING — only one waiter wins, and while it is there no thread can claim the entry
  * (`claimEntry` wants 0 or an ended ident) and nobody writes HELD (its owner has ended; any
- * other reclaimer needs that CAS first) — then exchange HELD to 0, then free the entry (0). A
- * waiter that dies between the CAS and the store loses those permits and the entry, as one that
- * dies mid-release loses the permits in flight: never one too many.
+ * other reclaimer needs that CAS first) — then exchange HELD to 0, clear the entry's CLAIMED
+ * bit, then free the entry (0). A waiter that dies between the CAS and the store loses those
+ * permits and the entry, as one that dies mid-release loses the permits in flight: never one too
+ * many.
+ *
+ * Only the entries CLAIMED names are visited. An entry claimed after the load of CLAIMED is a
+ * live thread's (it has just claimed it), as one claimed behind the scan of all entries was
+ * before CLAIMED existed: the next turn sees it.
  */
 function reclaim(i32: Int32Array, watched: { any: boolean }): Reclaimed | undefined {
+  // Only claimed entries can hold permits (the CLAIMED invariant): none, the common case, is one
+  // load. Measured with the ping-pong probe (see `acquireSlow`).
+  let entries = Atomics.load(i32, CLAIMED);
+  if (entries === 0) return undefined;
   let found: Reclaimed | undefined;
-  for (let k = 0; k < HOLDER_ENTRIES; k++) {
+  for (; entries !== 0; entries &= entries - 1) {
+    const k = 31 - Math.clz32(entries & -entries); // the lowest claimed entry left
     const at = HOLDERS + 2 * k;
     if (Atomics.load(i32, at + 1) <= 0) continue;
     const id = Atomics.load(i32, at);
@@ -298,7 +345,10 @@ function reclaim(i32: Int32Array, watched: { any: boolean }): Reclaimed | undefi
     // The entry is ours (see above), and HELD is the ended thread's only.
     if (Atomics.compareExchange(i32, at, id, RECLAIMING) !== id) continue;
     const held = Atomics.exchange(i32, at + 1, 0);
-    Atomics.store(i32, at, 0); // free: its thread has ended and holds nothing now
+    // Unclaimed while still RECLAIMING (nobody can claim it, HELD is 0), then free: its thread
+    // has ended and holds nothing now (the CLAIMED invariant).
+    Atomics.and(i32, CLAIMED, ~(1 << k));
+    Atomics.store(i32, at, 0);
     if (held <= 0) continue;
     found ??= { permits: 0, owners: [] };
     found.permits += held;
@@ -450,16 +500,41 @@ function keepOne(i32: Int32Array, found: Reclaimed): number[] {
 
 /**
  * The slow path of every acquire: count ourselves, then take a permit or sleep. Returns `true`,
- * `false` on timeout, or the idents of dead holders whose permits it reclaimed. `heldAt`: the
- * HELD slot to attribute the permit to in the same step as the take (guards), or -1.
+ * `false` on timeout, or the idents of dead holders whose permits it reclaimed. `timeout`: the
+ * caller's, in ms, above 0 (`Infinity` for none); it runs from the first turn's clock read (a
+ * few atomic operations after the call), which saves the clock read of `deadlineAfter`.
+ * `heldAt`: the HELD slot to attribute the permit to in the same step as the take (guards), or
+ * -1.
+ *
+ * CPU per hand-off (issue 9): one clock read per turn, taken only once the turn found nothing
+ * to take, one load of CLAIMED for the dead-holder look while no guard was ever used (it read
+ * 32 HELD slots every turn), and the `or` that sets WAITING doubles as the turn's look at VALUE.
+ * Measured with `flock /work/wt/bench.lock taskset -c 0 npx <rt> bench/probes/semaphore_pingpong.ts
+ * /tmp/sem-before/mod.ts ./mod.ts` (before = main `d673f00`; one CPU: the fast regime, where a
+ * hand-off costs the CPU path of both sides; median batch ÷ floor, before → after, 3 runs each,
+ * 2026-12-01): Node 1.50 → 1.41, 1.60 → 1.41, 1.52 → 1.41 (after ÷ before 0.88-0.94; Lock
+ * 1.44-1.45); Deno 1.58 → 1.48, 1.55 → 1.46, 1.60 → 1.47 (0.92-0.94; Lock 1.52-1.54); Bun 1.19
+ * → 1.19, 1.19 → 1.16, 1.14 → 1.07 (0.94-1.01; Lock 1.14-1.17). CPU per round trip and worker
+ * (schedstat): Node 5.3-6.1 → 5.0-5.4 µs, Deno 5.6-5.8 → 5.2-5.3, Bun 10.5-11.0 → 9.7-10.8
+ * (floor 3.6-4.0, Bun 9.1-9.4). `--count`, per round trip and worker: 22 → 0 HOLDER/HELD loads
+ * (0.6 of CLAIMED), 2.1 → 1.2 clock reads, 3.4 → 1.8 VALUE loads. On two CPUs (no taskset) the
+ * slow regime prevails and the medians are bimodal (floor median 11-30 µs): after ÷ floor
+ * 0.85-1.15 in 9 of 10 runs (one Deno run 1.84), but after ÷ before 0.99-1.82, worse in 9 of 10:
+ * the 32 loads were a ~0.3 µs spin by accident, during which the releaser on the other CPU
+ * often came first (`--count` on two CPUs: 31% of parks "not-equal" before, 0.3% after). A
+ * deliberate spin (not taken: `SPIN_LIMIT` in `internal/lock_word.ts` is 0 by measurement) of
+ * 20 reads before parking, measured once per regime: one CPU 1.03×, two CPUs 0.70× this
+ * version; 60 reads: 1.32×, 0.60×.
  */
 function* acquireSlow(
   i32: Int32Array,
-  deadline: number,
+  timeout: number,
   heldAt: number,
 ): Parker<boolean | number[]> {
   // Count ourselves first (see the VALUE invariant): a raise that misses us came before.
   Atomics.add(i32, WAITERS, 1);
+  // The caller's deadline, set at the first turn's clock read (see above).
+  let deadline = Infinity;
   // When we first parked (0: not yet); we starve once STARVE_AFTER_MS has passed since.
   let since = 0;
   // Whether we are counted in STARVE's `s`.
@@ -470,7 +545,7 @@ function* acquireSlow(
       i32,
       index: VALUE,
       expected: WAITING,
-      deadline,
+      deadline: Infinity,
       asyncCount: ASYNC,
       slack: 0,
     };
@@ -478,7 +553,8 @@ function* acquireSlow(
     for (;;) {
       // Set WAITING before this turn's looks at VALUE and STARVE (see "The waiting bit"): a
       // release whose CAS comes after this sees it and wakes; one before, we see its permit.
-      Atomics.or(i32, VALUE, WAITING);
+      // The word it returns is our look at VALUE when we do not starve (with WAITING, as now).
+      const value = Atomics.or(i32, VALUE, WAITING) | WAITING;
       // Starving: a handed permit first (the CAS uncounts us), then VALUE like anyone else.
       // `word`, the STARVE we saw with no handed permit, is what we sleep on: a hand-off after
       // this look changes it, so our park returns at once ("not-equal"); and should the word
@@ -495,7 +571,8 @@ function* acquireSlow(
         if (Atomics.load(i32, VALUE) >= PERMIT) rescue(i32);
         return true;
       }
-      if (tryTake(i32)) {
+      // Starving, VALUE is looked at after STARVE (a fresh load); else the `or` looked.
+      if (takeFrom(i32, starving ? Atomics.load(i32, VALUE) : value)) {
         if (heldAt >= 0) Atomics.add(i32, heldAt, 1);
         return true; // `finally` uncounts a starving us
       }
@@ -507,8 +584,11 @@ function* acquireSlow(
         return keepOne(i32, found);
       }
       const t = now();
-      if (t >= deadline) return false;
-      if (since === 0) since = t;
+      if (since === 0) {
+        // The first turn: the caller's timeout (above 0) starts now, and our starve clock.
+        since = t;
+        deadline = t + timeout; // Infinity stays Infinity
+      } else if (t >= deadline) return false;
       else if (!starving && t - since >= STARVE_AFTER_MS && starve(i32)) {
         // Counted as starving: look at VALUE again before sleeping (see the STARVE invariant).
         starving = true;
@@ -757,7 +837,7 @@ export class Semaphore {
     // Fast path: take a free permit.
     if (tryTake(this.i32)) return this.#took(true, heldAt);
     if (timeout === 0) return this.#try(heldAt);
-    return Semaphore.#slow(runSync(acquireSlow(this.i32, deadlineAfter(timeout), heldAt)));
+    return Semaphore.#slow(runSync(acquireSlow(this.i32, timeout, heldAt)));
   }
 
   #acquire(options: WaitOptions | undefined, attribute: boolean): Promise<boolean> {
@@ -777,7 +857,7 @@ export class Semaphore {
     }
     // The slow path attributes a guard's permit in the step that takes it, not in a later
     // reaction: a thread that ends between the two would lose the permit (issue 10).
-    return runAsync(acquireSlow(this.i32, deadlineAfter(timeout), heldAt), signal).then(
+    return runAsync(acquireSlow(this.i32, timeout, heldAt), signal).then(
       Semaphore.#slow,
     );
   }
@@ -812,7 +892,7 @@ export class Semaphore {
     }
     if (tryTake(i32)) return true;
     if (timeout === 0) return this.#try(-1);
-    return Semaphore.#slow(runSync(acquireSlow(i32, deadlineAfter(timeout), -1)));
+    return Semaphore.#slow(runSync(acquireSlow(i32, timeout, -1)));
   }
 
   /**
@@ -842,16 +922,20 @@ export class Semaphore {
     // no further check of `n`. Anything else (n > 1, attribution, WAITING, a wrong guess, the
     // ceiling) takes the general path, which checks afresh. Measured (issue 9; see "Uncontended
     // cost"): `nice npx node bench/probes/uncontended.ts /tmp/semrelbefore/mod.ts ./mod.ts`.
+    // A wrong guess is retried from the word the CAS returned while that word still qualifies
+    // (another thread's take or raise moved it, as in a ping-pong, whose releaser's guess is
+    // stale whenever its partner took the last permit it released).
     if (n === 1) {
-      const guess = this.#guess;
-      if ((guess & WAITING) === 0 && guess >>> 1 < this.#fastCeiling) {
+      let guess = this.#guess;
+      while ((guess & WAITING) === 0 && guess >>> 1 < this.#fastCeiling) {
         const seen = Atomics.compareExchange(i32, VALUE, guess, guess + PERMIT);
         if (seen === guess) {
           this.#guess = guess + PERMIT;
           return;
         }
-        this.#guess = seen;
+        guess = seen;
       }
+      this.#guess = guess;
     }
     if (typeof n !== "number") {
       throw new TypeError(`Cannot release semaphore: n must be a number, got ${typeof n}`);
@@ -860,7 +944,6 @@ export class Semaphore {
       throw new RangeError(`Cannot release semaphore: n must be a positive integer, got ${n}`);
     }
     const ceiling = this.#ceiling;
-    const bound = Atomics.load(i32, BOUND);
     // Drop this thread's attribution first (up to n), so that dying mid-release can lose the
     // permits in flight but never invent one; only this thread writes its HELD (see "Owner death").
     const k = this.#entry;
@@ -876,6 +959,7 @@ export class Semaphore {
       const value = word >>> 1;
       if (value > ceiling - n) {
         if (mine > 0) Atomics.add(i32, HOLDERS + 2 * k + 1, mine); // nothing released: restore
+        const bound = Atomics.load(i32, BOUND); // for the message (`#ceiling` is BOUND's)
         throw new RangeError(
           bound < 0
             ? `Cannot release semaphore: ${value} + ${n} permits would pass 2^30-1`

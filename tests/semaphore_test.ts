@@ -1,7 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BoundedSemaphore, Semaphore, TimeoutError } from "../mod.ts";
+import { BoundedSemaphore, OwnerDiedError, Semaphore, TimeoutError } from "../mod.ts";
 import { pendingAsyncWaits } from "../src/internal/futex.ts";
+import {
+  currentIdent,
+  drawIdentFor,
+  LIFE_ALIVE,
+  LIFE_ENDED,
+  setLife,
+} from "../src/internal/ident.ts";
 import { runAll, sleep, spawn, until } from "./helpers.ts";
 import { assertMessageStyle, assertTimedOut, ctlBlock, slotsOf, timed } from "./fixtures/checks.ts";
 
@@ -12,6 +19,10 @@ const VALUE = 0;
 const WAITING = 1;
 /** The ASYNC slot: async waits registered on VALUE. */
 const ASYNC = 2;
+/** The CLAIMED slot (one bit per claimed holder entry) and the holder entries (HOLDER, HELD). */
+const CLAIMED = 6;
+const HOLDERS = 7;
+const HOLDER_ENTRIES = 32;
 
 test("Semaphore: the default value is 1; acquire, tryAcquire, value and release", async () => {
   const sem = new Semaphore();
@@ -305,6 +316,55 @@ test("Semaphore: holdSync/hold guards with `using`; a guard releases once; Timeo
   bg.release();
   bg.release(); // would be an over-release if it were not a no-op
   assert.equal(bounded.value, 1);
+});
+
+test("Semaphore: CLAIMED marks every holder entry a guard claimed; a reclaim unmarks and frees it", async () => {
+  // The slow path looks for dead holders only in the entries CLAIMED marks (issue 9), so an
+  // entry that can hold permits must never be unmarked (the CLAIMED invariant, semaphore.ts).
+  const sem = new Semaphore(2);
+  const slots = slotsOf(sem.handle, HOLDERS + 2 * HOLDER_ENTRIES);
+  assert.equal(slots[CLAIMED], 0, "no guard yet: nothing claimed");
+  assert.equal(sem.acquireSync(), true);
+  sem.release();
+  assert.equal(slots[CLAIMED], 0, "acquire/release claim nothing");
+  const g = sem.holdSync();
+  const mine = slots[CLAIMED]!;
+  assert.equal(mine & (mine - 1), 0, "one entry claimed");
+  const k = 31 - Math.clz32(mine);
+  assert.equal(slots[HOLDERS + 2 * k], currentIdent(), "the marked entry is ours");
+  assert.equal(slots[HOLDERS + 2 * k + 1], 1, "our permit is attributed there");
+  g.release();
+  assert.equal(slots[CLAIMED], mine, "the entry stays claimed by its live thread");
+  // Entry 31 (the sign bit) claimed by a thread that ended holding two permits.
+  const dead = drawIdentFor();
+  setLife(dead, LIFE_ALIVE);
+  setLife(dead, LIFE_ENDED);
+  const at = HOLDERS + 2 * 31;
+  Atomics.store(slots, at, dead);
+  Atomics.store(slots, at + 1, 2);
+  Atomics.or(slots, CLAIMED, 1 << 31);
+  assert.equal(sem.acquireSync(), true);
+  assert.equal(sem.acquireSync(), true);
+  assert.throws(() => sem.acquireSync({ timeout: 5000 }), (e: unknown) => {
+    assert.ok(e instanceof OwnerDiedError);
+    assert.equal(e.ownerIdent, dead);
+    return true;
+  });
+  assert.equal(sem.value, 1, "of the two reclaimed, one kept, one back");
+  assert.equal(slots[CLAIMED], mine, "the dead holder's entry is unmarked, ours kept");
+  assert.equal(slots[at], 0, "and freed");
+  assert.equal(slots[at + 1], 0);
+  sem.release(3);
+  assert.equal(sem.value, 4);
+  // A guard of an async hold takes its permit in the slow path, attributed in our marked entry.
+  for (let i = 0; i < 4; i++) assert.equal(sem.tryAcquire(), true);
+  const pending = sem.hold({ timeout: 5000 });
+  sem.release();
+  const h = await pending;
+  assert.equal(slots[HOLDERS + 2 * k + 1], 1);
+  h.release();
+  assert.equal(slots[HOLDERS + 2 * k + 1], 0);
+  assert.equal(slots[CLAIMED], mine);
 });
 
 test("Semaphore: abort mid-wait takes no permit and leaks no waiter count", async () => {

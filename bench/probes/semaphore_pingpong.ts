@@ -19,8 +19,9 @@
  * calls, and the µs (summed, per round trip) spent inside waking notifies, from a wait's return
  * to the next waking notify (the woken thread's work before it hands back) and from there to
  * its next wait. `--latency` wraps only `wait` and `notify`, for those timings without the cost
- * of the other counters. Words are named by the view's length (Semaphore 70 slots: VALUE, WAITERS, ASYNC, BOUND,
- * STARVE, SASYNC, HELD; Lock 2: STATE, ASYNC; Condition 1058: NEXT, ADMIT, WAKE, OWNER; floor 1).
+ * of the other counters. Words are named by the view's length (Semaphore 71 slots: VALUE, WAITERS, ASYNC, BOUND,
+ * STARVE, SASYNC, CLAIMED, HOLDER/HELD, or 70 before CLAIMED; Lock 2: STATE, ASYNC; Condition
+ * 1058: NEXT, ADMIT, WAKE, OWNER; floor 1).
  *
  *   node bench/probes/semaphore_pingpong.ts [--count | --latency] /tmp/before/mod.ts ./mod.ts
  *   deno run -A bench/probes/semaphore_pingpong.ts …   bun bench/probes/semaphore_pingpong.ts …
@@ -66,8 +67,8 @@ const counts: Record<string, number> = {};
 const bump = (k: string) => (counts[k] = (counts[k] ?? 0) + 1);
 const SEM_SLOTS = ["VALUE", "WAITERS", "ASYNC", "BOUND", "STARVE", "SASYNC"];
 const word = (i32: Int32Array, index: number) =>
-  i32.length === 70
-    ? `sem.${SEM_SLOTS[index] ?? "HOLDER/HELD"}`
+  i32.length === 70 || i32.length === 71
+    ? `sem.${(i32.length === 71 && index === 6 ? "CLAIMED" : SEM_SLOTS[index]) ?? "HOLDER/HELD"}`
     : i32.length === 2
     ? `lock.${index === 0 ? "STATE" : "ASYNC"}`
     : i32.length === 1058
@@ -121,7 +122,7 @@ function instrument(light: boolean): void {
   for (const op of ["add", "sub", "or", "and", "exchange", "load", "store"]) {
     const f = A[op].bind(Atomics);
     A[op] = (i32: Int32Array, index: number, v?: number) => {
-      if (i32.length <= 70 || i32.length === 1058) bump(`${op} ${word(i32, index)}`);
+      if (i32.length <= 71 || i32.length === 1058) bump(`${op} ${word(i32, index)}`);
       return f(i32, index, v);
     };
   }

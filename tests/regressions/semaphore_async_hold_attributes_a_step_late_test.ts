@@ -25,8 +25,10 @@ import {
 } from "../../src/internal/ident.ts";
 import { slotsOf } from "../fixtures/checks.ts";
 
+/** The claimed holder entries, one bit each (src/semaphore.ts), as `claimEntry` marks them. */
+const CLAIMED = 6;
 /** The first holder entry (src/semaphore.ts): HOLDER, then HELD, per entry. */
-const HOLDERS = 6;
+const HOLDERS = 7;
 
 test("semaphore: an async hold() attributes the permit in the step that takes it", async () => {
   const sem = new Semaphore(0);
@@ -36,6 +38,7 @@ test("semaphore: an async hold() attributes the permit in the step that takes it
   setLife(dead, LIFE_ENDED);
   Atomics.store(slots, HOLDERS, dead);
   Atomics.store(slots, HOLDERS + 1, 1);
+  Atomics.store(slots, CLAIMED, 0b1);
   const pending = sem.hold({ timeout: 5000 });
   // No reaction has run yet: the reclaim took the dead holder's permit synchronously.
   assert.equal(Atomics.load(slots, HOLDERS + 1), 0, "the dead holder's permit was taken");

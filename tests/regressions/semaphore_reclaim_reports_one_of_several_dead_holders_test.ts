@@ -19,8 +19,10 @@ import {
 } from "../../src/internal/ident.ts";
 import { slotsOf } from "../fixtures/checks.ts";
 
+/** The claimed holder entries, one bit each (src/semaphore.ts), as `claimEntry` marks them. */
+const CLAIMED = 6;
 /** The first holder entry (src/semaphore.ts): HOLDER, then HELD, per entry. */
-const HOLDERS = 6;
+const HOLDERS = 7;
 
 /** A thread as the machinery records one that started and has ended. */
 function endedThread(name: string): number {
@@ -42,6 +44,7 @@ for (const mode of ["sync", "async"] as const) {
     Atomics.store(slots, HOLDERS + 1, 2);
     Atomics.store(slots, HOLDERS + 2, b);
     Atomics.store(slots, HOLDERS + 3, 1);
+    Atomics.store(slots, CLAIMED, 0b11);
     let error: unknown;
     try {
       if (mode === "sync") sem.acquireSync({ timeout: 5000 });
@@ -58,6 +61,7 @@ for (const mode of ["sync", "async"] as const) {
     assert.equal(sem.value, 2);
     assert.equal(Atomics.load(slots, HOLDERS + 1), 0);
     assert.equal(Atomics.load(slots, HOLDERS + 3), 0);
+    assert.equal(Atomics.load(slots, CLAIMED), 0, "both entries freed");
     sem.release();
     assert.equal(sem.value, 3);
   });
@@ -69,6 +73,7 @@ test("semaphore: one dead holder with one permit reads as before", () => {
   const a = endedThread("only");
   Atomics.store(slots, HOLDERS, a);
   Atomics.store(slots, HOLDERS + 1, 1);
+  Atomics.store(slots, CLAIMED, 0b1);
   assert.throws(() => sem.tryAcquire(), (e: unknown) => {
     assert.ok(e instanceof OwnerDiedError);
     assert.equal(e.ownerIdent, a);
