@@ -233,6 +233,29 @@ const SASYNC = 5;
 const CLAIMED = 6;
 /** First holder entry. */
 const HOLDERS = 7;
+/**
+ * Reads of VALUE a waiter makes before it sleeps (with `Atomics.pause`), in case a permit comes
+ * first. The 32-slot scan this path used to do on every turn was such a spin by accident (~0.3
+ * µs), and removing it made the ping-pong slower on two CPUs (see `acquireSlow`). Deliberate, 20
+ * reads, against none, `bench/probes/semaphore_pingpong.ts` (Node, 2026-12-01, median ÷ floor,
+ * no spin → 20 reads, same runs; the floor's regime differed run to run): floor 24.3 µs
+ * (workers on two CPUs) 1.07 → 0.78; floor 1.4 µs (both awake, nobody sleeps) 4.77 → 1.58;
+ * floor 7.8 µs (one CPU) 1.78 → 1.51. The helper that measured 60 reads found them worse on one
+ * CPU (1.32× 20 reads' time). The lock word does not spin (`SPIN_LIMIT`, measured on its own
+ * ping-pong and contention rows); a semaphore's waiter here spins only while it does not starve.
+ */
+const SPIN_READS = 20;
+const pause: () => void = (Atomics as unknown as { pause?: () => void }).pause?.bind(Atomics) ??
+  (() => {});
+
+/** Re-reads VALUE up to `reads` times; whether it showed a permit. */
+function permitWithin(i32: Int32Array, reads: number): boolean {
+  for (let i = 0; i < reads; i++) {
+    if (Atomics.load(i32, VALUE) >= PERMIT) return true;
+    pause();
+  }
+  return false;
+}
 /** Holder entries (threads whose permits can be recovered when they die): one CLAIMED bit each. */
 const HOLDER_ENTRIES = 32;
 /** HOLDER while one waiter takes the entry's permits back (no thread has this ident). */
@@ -521,10 +544,8 @@ function keepOne(i32: Int32Array, found: Reclaimed): number[] {
  * slow regime prevails and the medians are bimodal (floor median 11-30 µs): after ÷ floor
  * 0.85-1.15 in 9 of 10 runs (one Deno run 1.84), but after ÷ before 0.99-1.82, worse in 9 of 10:
  * the 32 loads were a ~0.3 µs spin by accident, during which the releaser on the other CPU
- * often came first (`--count` on two CPUs: 31% of parks "not-equal" before, 0.3% after). A
- * deliberate spin (not taken: `SPIN_LIMIT` in `internal/lock_word.ts` is 0 by measurement) of
- * 20 reads before parking, measured once per regime: one CPU 1.03×, two CPUs 0.70× this
- * version; 60 reads: 1.32×, 0.60×.
+ * often came first (`--count` on two CPUs: 31% of parks "not-equal" before, 0.3% after), so a
+ * waiter now spins on purpose before it sleeps (SPIN_READS, with its measurements).
  */
 function* acquireSlow(
   i32: Int32Array,
@@ -614,6 +635,10 @@ function* acquireSlow(
       // Our own mark (starve, liveness poll), not the caller's deadline: an async park may end
       // a little late, sharing the thread's deadline timer (futex.ts, `SOFT_SLACK_MS`).
       park.slack = park.deadline < deadline ? SOFT_SLACK_MS : 0;
+      // Before sleeping on VALUE, re-read it a few times: a permit seen is taken by the next
+      // turn (which starts over: WAITING, the take), nothing else changes, so skipping a park
+      // is always safe. A starving waiter waits for its hand-off instead. See SPIN_READS.
+      if (!starving && permitWithin(i32, SPIN_READS)) continue;
       // "ok": a release, a hand-off, a last leaver's wake (or spurious) — retry. "not-equal": a
       // permit, a hand-off or a last leaver's clear of WAITING came before we slept — retry.
       // "timed-out": our deadline, a liveness poll or our starving time — the loop decides.
