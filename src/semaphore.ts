@@ -237,12 +237,14 @@ const HOLDERS = 7;
  * Reads of VALUE a waiter makes before it sleeps (with `Atomics.pause`), in case a permit comes
  * first. The 32-slot scan this path used to do on every turn was such a spin by accident (~0.3
  * µs), and removing it made the ping-pong slower on two CPUs (see `acquireSlow`). Deliberate, 20
- * reads, against none, `bench/probes/semaphore_pingpong.ts` (Node, 2026-12-01, median ÷ floor,
- * no spin → 20 reads, same runs; the floor's regime differed run to run): floor 24.3 µs
- * (workers on two CPUs) 1.07 → 0.78; floor 1.4 µs (both awake, nobody sleeps) 4.77 → 1.58;
- * floor 7.8 µs (one CPU) 1.78 → 1.51. The helper that measured 60 reads found them worse on one
- * CPU (1.32× 20 reads' time). The lock word does not spin (`SPIN_LIMIT`, measured on its own
- * ping-pong and contention rows); a semaphore's waiter here spins only while it does not starve.
+ * reads against none, `bench/probes/semaphore_pingpong.ts <no-spin copy> ./mod.ts`, median ÷
+ * floor, same runs (2026-12-01; the floor's regime differed run to run): Node, floor 24 µs
+ * (workers on two CPUs) 1.07 → 0.78 and 1.08 → 0.91; floor 1.4 and 21 µs (both sides awake,
+ * nobody sleeps) 4.77 → 1.58 and 1.03 → 0.16; floor 7.8 µs (one CPU) 1.78 → 1.51; pinned to one
+ * CPU (`taskset -c 0`) 1.48 → 1.60, the one loss: a spin there only delays the partner. Deno
+ * 1.38 → 1.31; Bun 1.08 → 0.86. 60 reads measured worse on one CPU (1.32× 20 reads' time). The
+ * lock word does not spin (`SPIN_LIMIT`, measured on its own ping-pong and contention rows); a
+ * semaphore's waiter here spins only while it does not starve.
  */
 const SPIN_READS = 20;
 const pause: () => void = (Atomics as unknown as { pause?: () => void }).pause?.bind(Atomics) ??
