@@ -233,6 +233,8 @@ const SASYNC = 5;
 const CLAIMED = 6;
 /** First holder entry. */
 const HOLDERS = 7;
+/** Holder entries (threads whose permits can be recovered when they die): one CLAIMED bit each. */
+const HOLDER_ENTRIES = 32;
 /**
  * Reads of VALUE a waiter makes before it sleeps (with `Atomics.pause`), in case a permit comes
  * first. The 32-slot scan this path used to do on every turn was such a spin by accident (~0.3
@@ -258,8 +260,6 @@ function permitWithin(i32: Int32Array, reads: number): boolean {
   }
   return false;
 }
-/** Holder entries (threads whose permits can be recovered when they die): one CLAIMED bit each. */
-const HOLDER_ENTRIES = 32;
 /** HOLDER while one waiter takes the entry's permits back (no thread has this ident). */
 const RECLAIMING = -1;
 /** Bytes either semaphore takes. */
