@@ -3,11 +3,11 @@
  *
  * Mirrors (see models/README.md for the line table):
  *   cond_ticket    Condition#ticket (condition.ts:337-351)
- *   cond_wait      Condition#waitSlow (condition.ts:354-407), as waitSync drives it
- *   cond_pass_gone gone (condition.ts:140-148) and passGone (condition.ts:155-161)
- *   cond_cancel    cancel (condition.ts:167-170)
- *   cond_notify    Condition.notify (condition.ts:495-531)
- *   consumer       waitForSync (condition.ts:454-465) around a shared item count
+ *   cond_wait      Condition#waitSlow (condition.ts:357-429), as waitSync drives it
+ *   cond_pass_gone gone (condition.ts:141-149) and passGone (condition.ts:156-162)
+ *   cond_cancel    cancel (condition.ts:168-171)
+ *   cond_notify    Condition.notify (condition.ts:521-555)
+ *   consumer       waitForSync (condition.ts:480-491) around a shared item count
  *
  * The condition's lock is modelled as an atomic test-and-set (`lk`): lock_word.pml verifies the
  * lock word on its own, and the ticket protocol only needs "one holder at a time, a blocked
@@ -41,26 +41,26 @@
  *
  * Deferred wake (issue 9): notify, lock held, bumps the wake slots but owes their wakes
  * (`deferWakeAll`, here the producer's `owed` bits); its release frees the lock, then does them
- * (`unlockSlow` → `flushWakes`, here `cond_flush`). The mark on the lock word that sends every
- * release through `unlockSlow` is the lock word's business (a spurious PARKED, verified harmless
- * in lock_word.pml); so is the flush before a park, which the producer never does. Not modelled:
- * the waiter's poll of ADMIT every OWNER_POLL_MS, which only bounds the wait behind a notifier
- * killed before its release (kills of the producer are not modelled): the model verifies that the
- * flush alone loses no wake-up, so a poll could only hide a lost one. -DWAKE_AT_ONCE models the
- * path where the lock is no longer the notifier's to mark (a Lock released by another thread):
- * notify wakes at once, as before the deferral.
+ * (`Lock.release` / `_releaseSave`: `unlock`, then `flushWakes`; here `cond_flush`). The flush
+ * before a park is the futex layer's, which the producer never does. Not modelled: the waiter's
+ * poll of ADMIT every OWNER_POLL_MS, which only bounds the wait behind a notifier killed before
+ * its release (kills of the producer are not modelled): the model verifies that the flush alone
+ * loses no wake-up, so a poll could only hide a lost one. -DWAKE_AT_ONCE models wakes done
+ * before the release, with the lock still held: the notifier's thread releases another lock
+ * first (nested locks; any release flushes the thread's owed wakes), or the code before the
+ * deferral.
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_BUMP_BEFORE_ADMIT  notify bumps and wakes the slots before it stores ADMIT (:514),
+ *   MUTANT_BUMP_BEFORE_ADMIT  notify bumps and wakes the slots before it stores ADMIT (:540),
  *                             waking at once (with the wake deferred past the store, the order
  *                             of the store and the bumps would not matter)
  *   MUTANT_NO_FLUSH           the release does not do the wakes the notify owed
  *   MUTANT_READ_SLOT_AFTER_ADMIT  the waiter reads its wake slot after it reads ADMIT, just
- *                             before sleeping (instead of :365 and :381)
- *   MUTANT_NO_CANCEL          a timed-out waiter leaves its ticket live (:400)
- *   MUTANT_COUNT_CANCELLED    notify counts cancelled tickets among the n it admits (:510)
+ *                             before sleeping (instead of :365 and :396)
+ *   MUTANT_NO_CANCEL          a timed-out waiter leaves its ticket live (:422)
+ *   MUTANT_COUNT_CANCELLED    notify counts cancelled tickets among the n it admits (:536)
  *   MUTANT_COUNT_DEAD         notify counts (and wakes) the tickets of killed waiters, as the
- *                             code did before issue 10 (:510, gone's liveness check at :145)
+ *                             code did before issue 10 (:536, gone's liveness check at :146)
  */
 
 #define NPROC 3
@@ -110,14 +110,14 @@ inline cond_pass_gone() {
   atomic {
     admit = ADMIT;                                      /* :157-158 */
     do
-    :: admit != NEXT && owner[admit % WINDOW] == 0 ->   /* :159, gone :143 */
+    :: admit != NEXT && owner[admit % WINDOW] == 0 ->   /* :160, gone :144 */
       admit++
     :: admit != NEXT && owner[admit % WINDOW] != 0 && dead[owner[admit % WINDOW]] ->
       owner[admit % WINDOW] = 0;                        /* gone :145-146 */
       admit++
     :: else -> break
     od;
-    ADMIT = admit;                                      /* :160 */
+    ADMIT = admit;                                      /* :161 */
     admit = 0
   }
 }
@@ -136,38 +136,38 @@ inline cond_ticket() {
   }
 }
 
-/* cancel(i32, t) (condition.ts:167), lock held. */
+/* cancel(i32, t) (condition.ts:168), lock held. */
 inline cond_cancel() {
-  owner[t % WINDOW] = 0;                                /* :168 */
-  cond_pass_gone()                                      /* :169 */
+  owner[t % WINDOW] = 0;                                /* :169 */
+  cond_pass_gone()                                      /* :170 */
 }
 
-/* waitSync: #ticket then #waitSlow (condition.ts:420-421, :354-407). Sets `notified`. */
+/* waitSync: #ticket then #waitSlow (condition.ts:442-445, :357-429). Sets `notified`. */
 inline cond_wait() {
   cond_ticket();
-  slot = t % WAKES;                                     /* :359 */
+  slot = t % WAKES;                                     /* :360 */
 #ifndef MUTANT_READ_SLOT_AFTER_ADMIT
   expected = mem[slot];                                 /* :365 before the lock goes */
 #endif
-  lock_release();                                       /* :366 _releaseSave */
+  lock_release();                                       /* :370 _releaseSave */
   do
-  :: admitted(t) -> break                               /* :370 */
+  :: admitted(t) -> break                               /* :375 */
   :: else ->
     if                                                  /* killed before it sleeps */
     :: atomic { KILLABLE -> dead[me] = true }; goto died
     :: true -> skip
     fi;
-    if                                                  /* :371 the deadline may pass */
+    if                                                  /* :379 the deadline may pass */
     :: timed && !expired -> expired = true
     :: true -> skip
     fi;
     if
-    :: expired -> break                                 /* :371 */
+    :: expired -> break                                 /* :379 */
     :: else ->
 #ifdef MUTANT_READ_SLOT_AFTER_ADMIT
       expected = mem[slot];
 #endif
-      /* :380; the poll: killed while asleep */
+      /* :395; the poll: killed while asleep */
       futex_wait(me - 1, slot, expected, timed, expired, KILLABLE, res);
       if
       :: res == TIMED_OUT && !expired ->                /* the kill ended the sleep */
@@ -178,18 +178,18 @@ inline cond_wait() {
       :: else -> skip
       fi;
 #ifndef MUTANT_READ_SLOT_AFTER_ADMIT
-      atomic { expected = mem[slot]; res = OK }         /* :381 */
+      atomic { expected = mem[slot]; res = OK }         /* :396 */
 #else
       res = OK
 #endif
     fi
   od;
-  lock_acquire();                                       /* :393 _acquireRestore, no timeout */
-  notified = admitted(t);                               /* :399 */
+  lock_acquire();                                       /* :409 _acquireRestore, no timeout */
+  notified = admitted(t);                               /* :421 (admitted seen in the loop, or looked at again) */
   if
   :: !notified ->
 #ifndef MUTANT_NO_CANCEL
-    cond_cancel()                                       /* :400 */
+    cond_cancel()                                       /* :422 */
 #else
     skip
 #endif
@@ -198,23 +198,23 @@ inline cond_wait() {
   atomic { t = 0; slot = 0; expected = 0 }
 }
 
-/* notify(n) (condition.ts:495), lock held. */
+/* notify(n) (condition.ts:521), lock held. */
 inline cond_notify(n) {
   atomic {
     notifying = true;
-    first = ADMIT;                                      /* :504 */
-    admit = first;                                      /* :508 */
+    first = ADMIT;                                      /* :530 */
+    admit = first;                                      /* :534 */
     live = 0;
     do
-    :: live < n && admit != NEXT ->                     /* :509 */
+    :: live < n && admit != NEXT ->                     /* :535 */
 #ifdef MUTANT_COUNT_CANCELLED
       live++;
 #else
       if
-      :: owner[admit % WINDOW] == 0 -> skip             /* :510 gone: cancelled (:143) */
+      :: owner[admit % WINDOW] == 0 -> skip             /* :536 gone: cancelled (:144) */
 #ifndef MUTANT_COUNT_DEAD
       :: owner[admit % WINDOW] != 0 && dead[owner[admit % WINDOW]] ->
-        owner[admit % WINDOW] = 0                       /* :510 gone: ended, cleared (:145-146) */
+        owner[admit % WINDOW] = 0                       /* :536 gone: ended, cleared (:146-147) */
 #endif
       :: else -> live++
       fi;
@@ -243,22 +243,22 @@ inline cond_notify(n) {
     tw = 0
   }
   if
-  :: admit == first -> skip                             /* :512 */
+  :: admit == first -> skip                             /* :538 */
   :: else ->
 #ifndef MUTANT_BUMP_BEFORE_ADMIT
-    ADMIT = admit;                                      /* :514 publish before any wake */
+    ADMIT = admit;                                      /* :540 publish before any wake */
 #endif
     tw = first;
     do
-    :: tw != admit ->                                   /* :522 */
+    :: tw != admit ->                                   /* :547 */
       if
-      :: owner[tw % WINDOW] == 0 -> skip                /* :523 */
+      :: owner[tw % WINDOW] == 0 -> skip                /* :548 */
       :: else ->
-        mem[tw % WAKES]++;                              /* :527 */
+        mem[tw % WAKES]++;                              /* :552 */
 #if defined(WAKE_AT_ONCE) || defined(MUTANT_BUMP_BEFORE_ADMIT)
-        futex_notify(tw % WAKES, ALL)                   /* :529 wakeAll (lock not ours to mark) */
+        futex_notify(tw % WAKES, ALL)                   /* WAKE_AT_ONCE: a wake before the release */
 #else
-        owed = owed | (1 << (tw % WAKES))               /* :528 deferWakeAll */
+        owed = owed | (1 << (tw % WAKES))               /* :553 deferWakeAll */
 #endif
       fi;
       tw++
@@ -298,8 +298,8 @@ proctype Producer(byte me) {
     lock_acquire();
     items++;
     cond_notify(1);
-    lock_release();                 /* unlockSlow, via the mark of :521: the word free first */
-    cond_flush()                    /* then the owed wakes (lock_word.ts unlockSlow: flushWakes) */
+    lock_release();                 /* Lock.release: unlock, the word free first */
+    cond_flush()                    /* then the owed wakes (Lock.release: flushWakes) */
   od
 }
 
@@ -312,16 +312,16 @@ proctype Consumer(byte me; byte want; bool timed; bool mortal) {
   :: got == want || gaveUp -> break
   :: else ->
     lock_acquire();
-    do                                                  /* waitForSync (:454) */
+    do                                                  /* waitForSync (:480) */
     :: items > 0 -> items--; got++; break               /* predicate() */
     :: else ->
-      if                                                /* :459-460 remaining <= 0 */
+      if                                                /* :485-486 remaining <= 0 */
       :: timed && !expired -> expired = true
       :: true -> skip
       fi;
       if
       :: expired -> gaveUp = true; break
-      :: else -> cond_wait(); notified = false          /* :461 */
+      :: else -> cond_wait(); notified = false          /* :487 */
       fi
     od;
     lock_release()

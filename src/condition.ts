@@ -39,29 +39,37 @@
  *
  * Deferred wake (issue 9). `notify` runs with the lock held, and the waiters it admits need that
  * lock next: woken at once, a waiter ran into the held lock and slept again on the lock word,
- * and the notifier's thread kept running beside it. So `notify` sets PARKED on the lock word it
- * holds (`markRelease`: every release path, `cond.release()`, `lock.release()`, a guard, then
- * takes `unlockSlow`) and records the wakes (`deferWakeAll`); `unlockSlow` does them once the
- * word is free (`flushWakes`). The thread also does them before it parks (the threads it owes may
- * be the ones to wake it) and when its current job ends (a microtask). Where the word is no
- * longer the notifier's to mark (a `Lock` released by another thread meanwhile), `notify` wakes
- * at once. Two cases leave a wake owed longer: a notifier killed before its release, and a
- * `Lock` released by another thread while the notifier spins; a waiter therefore re-reads ADMIT
- * every `OWNER_POLL_MS` (100 ms) of its sleep, which bounds both (the poll decides nothing:
- * ADMIT does). The cost: a notify that admits someone marks the word (one CAS at most), and its
- * release calls `Atomics.notify` on the lock word, where nobody may sleep.
- * Measured with `bench/probes/condition_pingpong.ts <before>/mod.ts ./mod.ts` (the copy before,
- * this one and the raw `floor.wait-notify` body alternate batch by batch in one run; 2 CPUs at
- * load 11–22; fastest of 60 batches of 500 round trips; 4 runs per runtime), after ÷ before:
- * Node 0.43–0.46, Deno 0.42–0.47, Bun 0.52–0.66; ÷ the floor, before → after: Node 3.5–3.7× →
- * 1.56–1.66×, Deno 3.5–3.9× → 1.50–1.75×, Bun 1.5–2.2× → 0.97–1.20×. Per round trip and worker
- * (`bench/probes/condition_count.ts`), before: 1.03–1.08 waits, 0.13–0.21 of them on the lock
- * word, 1.07–1.36 notifies; after: 0.53–0.75 waits, none on the lock word (both threads often
- * find the turn already passed), and the notifies on the lock word where nobody sleeps (up to 1
- * per round trip; skipping them measured 0.98–1.03, nothing). What is left over the floor on Node
- * and Deno is the hand-off path's own CPU: in one thread, `notify()` of one ticket + `release()`
- * takes 494 / 281 / 183 ns (Node / Deno / Bun) against 126 / 70 / 50 ns for a raw lock, add and
- * notify, and a `waitSync({ timeout: 0 })` cycle 641 / 468 / 441 ns.
+ * and the notifier's thread kept running beside it. So `notify` records the wakes
+ * (`deferWakeAll`, a list per thread) and the release does them once the word is free: every
+ * release of a `Lock`/`RLock` word by this thread (`cond.release()`, `lock.release()`, a guard,
+ * the release inside `wait`, another lock object of the same lock) calls `flushWakes` after
+ * freeing it (nothing owed: one length check). The thread also does them before it parks (the
+ * threads it owes may be the ones to wake it) and when its current job ends (a microtask); so
+ * does the release of another lock it holds, which then wakes a waiter into this held lock, as a
+ * wake at once would (nested locks only; never a lost wake). Two cases leave a wake owed longer:
+ * a notifier killed before its release, and a `Lock` released by another thread while the
+ * notifier spins; a waiter therefore re-reads ADMIT every `OWNER_POLL_MS` (100 ms) of its sleep,
+ * which bounds both (the poll decides nothing: ADMIT does).
+ * Before this change the notify set PARKED on the lock word it held (`markRelease`, one
+ * CAS), to send the release through `unlockSlow`, which flushed: per round trip that cost the
+ * CAS, a failed fast-path CAS at the release, a second CAS and an `Atomics.notify` of the lock
+ * word that woke nobody. A flag on the word was never needed: the wakes owed are the releasing
+ * thread's own, and a release by another thread flushed that thread's list, not the notifier's.
+ * Measured with `bench/probes/semaphore_pingpong.ts /tmp/cond-before/mod.ts ./mod.ts` under
+ * `taskset -c 0` (the fast, same-CPU regime, where the hand-off is the path length of both
+ * sides; 40 batches of 500 round trips per row, rows rotated in one run), `cond-after ÷
+ * cond-before`, median: the clock and re-acquire changes of `#waitSlow` alone 0.91 / 0.90
+ * (Node, two runs), with this change 0.86 / 0.85; the whole change, three runs each: Node
+ * 0.82 / 0.79 / 0.81 (÷ floor 1.87 / 1.88 / 2.04 → 1.53 / 1.49 / 1.65), Deno 0.82 / 0.81 /
+ * 0.76 (1.95 / 1.94 / 2.09 → 1.60 / 1.58 / 1.60), Bun 0.97 / 0.93 / 0.97 (1.29 / 1.39 / 1.42 →
+ * 1.24 / 1.29 / 1.38). Per round trip and worker (`--count`, Node): CASes on the lock word
+ * 4.5 → 4.0 (acquire, the release in `wait`, the re-acquire, the release), lock-word notifies
+ * 0.5–1.0 → 0, ADMIT loads 4.6 → 3.6, `performance.now()` 2.8 → 1.6.
+ * Earlier, deferring at all: `bench/probes/condition_pingpong.ts
+ * <before>/mod.ts ./mod.ts` (2 CPUs at load 11–22; fastest of 60 batches of 500 round trips; 4
+ * runs per runtime), after ÷ before: Node 0.43–0.46, Deno 0.42–0.47, Bun 0.52–0.66; ÷ the floor,
+ * before → after: Node 3.5–3.7× → 1.56–1.66×, Deno 3.5–3.9× → 1.50–1.75×, Bun 1.5–2.2× →
+ * 0.97–1.20×.
  *
  * Size: 4232 bytes (was 264 with a CANCELLED bitmap before the owners were recorded; issue 10).
  * Time of the owner idents (issue 10): no cost above the noise. `bench/probes/condition_pingpong.ts <before>/mod.ts ./mod.ts`
@@ -85,20 +93,12 @@ import {
   runSync,
   SOFT_SLACK_MS,
   type WaitResult,
-  wakeAll,
 } from "./internal/futex.ts";
 import { parkUntil } from "./internal/lock_word.ts";
 import type { Guard } from "./internal/guard.ts";
 import { currentIdent, LIFE_ENDED, lifeOf } from "./internal/ident.ts";
 import { opening, placeOrOpen } from "./internal/construct.ts";
-import {
-  asyncOptions,
-  expired,
-  remaining,
-  signalIn,
-  syncEntry,
-  timeoutIn,
-} from "./internal/entry.ts";
+import { asyncOptions, remaining, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, isHandle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import { type Description, description } from "./internal/diagnostics.ts";
 import { signalOf, type SyncWaitOptions, timeoutOf, type WaitOptions } from "./internal/options.ts";
@@ -177,7 +177,7 @@ function cancel(i32: Int32Array, t: number): void {
  * and cannot undo or redo part of a re-acquire (an RLock would restore its depth while another
  * task of this thread holds it).
  */
-function* shielded(inner: Parker<void>, onAbort: (aborted: Aborted) => void): Parker<void> {
+function* shielded(inner: Parker<unknown>, onAbort: (aborted: Aborted) => void): Parker<void> {
   let step = inner.next();
   while (step.done !== true) {
     let result: WaitResult = "ok";
@@ -204,9 +204,8 @@ interface ConditionLock {
   holdSync(options?: SyncWaitOptions): Guard;
   hold(options?: WaitOptions): Promise<Guard>;
   _owner(): number;
-  _markRelease(): boolean;
   _releaseSave(): number;
-  _acquireRestore(saved: number): Parker<void>;
+  _acquireRestore(saved: number): Parker<unknown> | undefined;
 }
 
 /**
@@ -351,36 +350,51 @@ export class Condition {
     return t;
   }
 
-  /** The slow path of both waits; the ticket was taken with the lock held. */
-  *#waitSlow(t: number, deadline: number): Parker<boolean> {
+  /**
+   * The slow path of both waits; the ticket was taken with the lock held. `clock` is a `now()`
+   * read at the call (it is also the first liveness poll's start); `deadline` is from it.
+   */
+  *#waitSlow(t: number, clock: number, deadline: number): Parker<boolean> {
     const i32 = this.#i32;
     const lock = this.#lock;
+    const index = WAKE + (t & (WAKES - 1));
+    // Read our wake slot before the lock goes, so a notify after the release is seen.
     const park: Park = {
       i32,
-      index: WAKE + (t & (WAKES - 1)),
-      expected: 0,
+      index,
+      expected: Atomics.load(i32, index),
       deadline,
       asyncCount: -1,
+      slack: 0,
     };
-    // Read our wake slot before the lock goes, so a notify after the release is seen.
-    park.expected = Atomics.load(i32, park.index);
     const saved = lock._releaseSave();
+    let notified = false;
     let failure: Aborted | undefined;
     try {
       for (;;) {
-        if (admitted(i32, t)) break;
-        if (expired(deadline)) break;
+        if (admitted(i32, t)) {
+          notified = true;
+          break;
+        }
+        if (clock >= deadline) break;
         // Wake at least every OWNER_POLL_MS to look at ADMIT: the wake of a notify is deferred
         // to its thread's release (see `notify`), and a notifier killed before it, or whose
         // `Lock` another thread released while it blocks, leaves it owed. The poll bounds that
         // to OWNER_POLL_MS; it never decides anything, ADMIT does.
-        park.deadline = parkUntil(deadline, true, now());
+        park.deadline = parkUntil(deadline, true, clock);
         park.slack = park.deadline < deadline ? SOFT_SLACK_MS : 0; // a poll may run late
         // "ok": a notify of our slot (ours or a congruent ticket's) — re-check.
         // "not-equal": a notify came before we slept — re-check. "timed-out": the deadline or a
-        // poll — re-check.
-        yield park;
-        park.expected = Atomics.load(i32, park.index);
+        // poll — re-check, with the clock read again. After "ok" or "not-equal" the clock is
+        // not read: the park's deadline stays the one just set (the poll mark is then at most
+        // OWNER_POLL_MS after the last read, as the poll needs), and the drivers end a park
+        // whose deadline has passed as "timed-out" without sleeping, which reads it here.
+        // Per parked wait this reads the clock once (`waitSync`'s read) instead of three times
+        // (`deadlineAfter`, `expired`, `parkUntil(…, now())`); the driver reads it once more.
+        // With the re-acquire below: Node ping-pong 0.91 / 0.90 of before (see the header).
+        const result = yield park;
+        park.expected = Atomics.load(i32, index);
+        if (result === "timed-out") clock = now();
       }
     } catch (error) {
       // Aborted (async form): re-acquire first, then reject.
@@ -389,16 +403,22 @@ export class Condition {
     }
     // Re-acquire the lock, always; an abort meanwhile is recorded and the re-acquire goes on.
     // An error of the re-acquire itself (OwnerDiedError) is thrown with the lock held: finish the
-    // ticket's bookkeeping first, as for an abort.
+    // ticket's bookkeeping first, as for an abort. A free lock is taken at once, with no
+    // generator (`_acquireRestore` returns none; it made two, its own and `shielded`, per wait).
     let thrown: { error: unknown } | undefined;
-    try {
-      yield* shielded(lock._acquireRestore(saved), (aborted) => {
-        failure ??= aborted;
-      });
-    } catch (error) {
-      thrown = { error };
+    const reacquire = lock._acquireRestore(saved);
+    if (reacquire !== undefined) {
+      try {
+        yield* shielded(reacquire, (aborted) => {
+          failure ??= aborted;
+        });
+      } catch (error) {
+        thrown = { error };
+      }
     }
-    const notified = admitted(i32, t);
+    // Admitted stays admitted (ADMIT only moves past outstanding tickets): a ticket seen admitted
+    // in the loop needs no second look; one that left unadmitted may have been admitted since.
+    if (!notified) notified = admitted(i32, t);
     if (!notified) cancel(i32, t);
     if (thrown !== undefined || failure !== undefined) {
       // A notification we can no longer act on goes to the next waiter.
@@ -420,7 +440,9 @@ export class Condition {
     const timeout = syncEntry(options, "wait on condition", "condition.wait()");
     this.#assertOwned("wait on condition");
     const t = this.#ticket();
-    return runSync(this.#waitSlow(t, deadlineAfter(timeout)));
+    // One clock read serves the deadline and the first liveness poll (see `#waitSlow`).
+    const clock = now();
+    return runSync(this.#waitSlow(t, clock, timeout === Infinity ? Infinity : clock + timeout));
   }
 
   /**
@@ -444,7 +466,9 @@ export class Condition {
     } catch (error) {
       return Promise.reject(error);
     }
-    return runAsync(this.#waitSlow(t, deadlineAfter(timeout)), signal, "throw");
+    const clock = now();
+    const deadline = timeout === Infinity ? Infinity : clock + timeout;
+    return runAsync(this.#waitSlow(t, clock, deadline), signal, "throw");
   }
 
   /**
@@ -514,21 +538,19 @@ export class Condition {
     if (admit === first) return;
     // Publish the boundary before any wake (see the invariants).
     Atomics.store(i32, ADMIT, admit);
-    // Deferred wake: we hold the lock, which the woken waiters need next. Mark the lock word so
-    // that its release takes the slow path, and owe the wakes to that release instead of waking
-    // now (`deferWakeAll`; `unlockSlow` flushes them after freeing the word, and so does this
-    // thread before it parks or when its job ends). Woken now, a waiter runs into the held lock
-    // and sleeps again on the lock word. If the lock is no longer ours to mark (a `Lock` released
-    // by another thread meanwhile), wake now.
-    const defer = this.#lock._markRelease();
+    // Deferred wake: we hold the lock, which the woken waiters need next. Owe the wakes to its
+    // release instead of waking now (`deferWakeAll`): `Lock`/`RLock` flush this thread's owed
+    // wakes right after a release frees the word, and so does this thread before it parks or
+    // when its job ends. Woken now, a waiter runs into the held lock and sleeps again on the
+    // lock word. No mark on the lock word (it was `markRelease`; see the header: Node ping-pong
+    // 0.91 → 0.86 of before with it gone).
     for (let t = first; t !== admit; t = (t + 1) | 0) {
       if (Atomics.load(i32, ownerAt(t)) === 0) continue;
       const slot = WAKE + (t & (WAKES - 1));
       // The bump is the notification's value change: a waiter about to sleep sees it
-      // ("not-equal"), one asleep is woken by the (maybe deferred) wake of its slot.
+      // ("not-equal"), one asleep is woken by the deferred wake of its slot.
       Atomics.add(i32, slot, 1);
-      if (defer) deferWakeAll(i32, slot);
-      else wakeAll(i32, slot);
+      deferWakeAll(i32, slot);
     }
   }
 

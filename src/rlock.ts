@@ -22,7 +22,7 @@
  */
 
 import { NotOwnedError, OwnerDiedError } from "./errors.ts";
-import { deadlineAfter, type Parker, runAsync, runSync } from "./internal/futex.ts";
+import { deadlineAfter, flushWakes, type Parker, runAsync, runSync } from "./internal/futex.ts";
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
 import { currentIdent } from "./internal/ident.ts";
 import { opening, placeOrOpen } from "./internal/construct.ts";
@@ -76,6 +76,18 @@ function* acquireSlow(
   spin: number,
 ): Parker<boolean> {
   return acquired(i32, yield* lockSlow(i32, STATE, me2, deadline, spin));
+}
+
+/** The slow path of `_acquireRestore`: the lock word's, then the depth (also on owner death). */
+function* restoreSlow(i32: Int32Array, me2: number, depth: number): Parker<void> {
+  try {
+    yield* acquireSlow(i32, me2, Infinity, SPIN_LIMIT);
+  } catch (error) {
+    // Taken over from a dead owner: we hold it; restore the depth before reporting.
+    if (error instanceof OwnerDiedError) i32[DEPTH] = depth;
+    throw error;
+  }
+  i32[DEPTH] = depth;
 }
 
 /**
@@ -243,7 +255,12 @@ export class RLock {
     // races with an owner's writes when we are not the owner, but then the word is not `me2` and
     // the CAS fails; when it succeeds the word was ours and so was the 1 we read. DEPTH stays 1
     // (stale, see the invariant): the next acquirer writes it before anyone reads it.
-    if (i32[DEPTH] === 1 && Atomics.compareExchange(i32, STATE, me2, 0) === me2) return;
+    if (i32[DEPTH] === 1 && Atomics.compareExchange(i32, STATE, me2, 0) === me2) {
+      // The wakes a `Condition.notify` of this thread deferred to this release, now that the
+      // word is free (see "Deferred wake" in `condition.ts`; nothing owed: one length check).
+      flushWakes();
+      return;
+    }
     if ((Atomics.load(i32, STATE) & OWNER_BITS) !== me2) {
       throw new NotOwnedError(
         this.locked
@@ -253,7 +270,10 @@ export class RLock {
     }
     const depth = i32[DEPTH]! - 1;
     i32[DEPTH] = depth;
-    if (depth === 0) unlock(i32, STATE, me2);
+    if (depth === 0) {
+      unlock(i32, STATE, me2);
+      flushWakes(); // as on the fast path
+    }
   }
 
   /** Blocks until held; returns a guard that releases one level. @throws {TimeoutError} */
@@ -301,8 +321,9 @@ export class RLock {
   }
 
   /**
-   * Makes this thread's release of the lock flush the wakes it deferred (`Condition.notify`);
-   * `false` if this thread no longer holds it (then wake at once). @internal
+   * Sets PARKED on the word if this thread holds it, so that its release flushes the wakes this
+   * thread deferred: what a `Condition` of an earlier threadkit copy in this thread calls on a
+   * lock of this one (this copy's Condition leaves the flush to `release`). @internal
    */
   _markRelease(): boolean {
     return markRelease(this.#i32, STATE, currentIdent() << 1);
@@ -322,26 +343,22 @@ export class RLock {
     const depth = i32[DEPTH]!;
     i32[DEPTH] = 0;
     unlock(i32, STATE, currentIdent() << 1);
+    flushWakes(); // the wakes deferred to this release, as in `release`
     return depth;
   }
 
   /**
-   * Re-acquires after a Condition wait, without timeout, and restores the depth.
-   *
-   * @internal
+   * Re-acquires after a Condition wait, without timeout, and restores the depth: takes a free
+   * lock at once and returns nothing, or returns the slow path to run (no generator on the common
+   * path). @internal
    */
-  *_acquireRestore(depth: number): Parker<void> {
+  _acquireRestore(depth: number): Parker<void> | undefined {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
-    if (Atomics.compareExchange(i32, STATE, 0, me2) !== 0) {
-      try {
-        yield* acquireSlow(i32, me2, Infinity, SPIN_LIMIT);
-      } catch (error) {
-        // Taken over from a dead owner: we hold it; restore the depth before reporting.
-        if (error instanceof OwnerDiedError) i32[DEPTH] = depth;
-        throw error;
-      }
+    if (Atomics.compareExchange(i32, STATE, 0, me2) === 0) {
+      i32[DEPTH] = depth;
+      return undefined;
     }
-    i32[DEPTH] = depth;
+    return restoreSlow(i32, me2, depth);
   }
 }

@@ -4,9 +4,10 @@
  * at notify time, into the held one. These tests pin the paths the owed wake travels:
  *
  * - every way of releasing the lock does the wake, synchronously, inside the release call:
- *   `cond.release()`, `cond.lock.release()`, the guards of `hold()`/`holdSync()`, an RLock's
- *   outermost release (not an inner one); the notify itself does none (white box: the main
- *   thread's `Atomics.notify` calls on the condition's memory are counted);
+ *   `cond.release()`, `cond.lock.release()`, another `Lock` object of the same lock, the guards
+ *   of `hold()`/`holdSync()`, an RLock's outermost release (not an inner one); the notify itself
+ *   does none (white box: the main thread's `Atomics.notify` calls on the condition's memory are
+ *   counted);
  * - a notifier killed after `notify`, before its release (spinning: it never parks, whose flush
  *   would do the wake, nor ends its job), cannot do the wake: the waiter finds
  *   its admission by its poll (every OWNER_POLL_MS) and gets the lock with `OwnerDiedError`, well
@@ -81,6 +82,17 @@ const paths: {
     hold: async (cond) => {
       assert.equal(await cond.lock.acquire({ timeout: START_MS }), true);
       return () => cond.lock.release();
+    },
+  },
+  {
+    // The owed wakes are the thread's, not the lock object's: any release of the word by this
+    // thread does them.
+    name: "another Lock object of the same lock (Lock.from(handle).release())",
+    lock: () => new Lock(),
+    hold: async (cond) => {
+      assert.equal(await cond.acquire({ timeout: START_MS }), true);
+      const other = Lock.from(cond.lock.handle);
+      return () => other.release();
     },
   },
   {

@@ -213,7 +213,7 @@ const checks: Check[] = [
     defines: ["WAKE_AT_ONCE"],
     mode: "safety",
     holds: true,
-    what: "the same with notify waking at once (the lock no longer the notifier's to mark)",
+    what: "the same with the wakes done before the release (another lock released first)",
   },
   {
     model: "condition",

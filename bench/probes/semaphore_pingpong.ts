@@ -9,7 +9,8 @@
  * Rows: `floor` (`floor.wait-notify`: one slot, store + notify, wait while it is ours), `floor2`
  * (the same with two slots, the shape of the Semaphore and Lock ping-pongs: each worker sleeps on
  * its own word), `lock` (after copy), `sem-before`, `sem-after`, `cond-before`, `cond-after`
- * (`condition.pingpong`'s body, `bench/condition_bench.ts`). Besides the wall time, each worker's
+ * (`condition.pingpong`'s body, `bench/condition_bench.ts`), `event-before`, `event-after`
+ * (`event.pingpong`'s body, `bench/event_bench.ts`: set one Event, wait for the other, clear it). Besides the wall time, each worker's
  * CPU time and time spent runnable but waiting for a CPU per round trip, from Linux's
  * `/proc/thread-self/schedstat`: the hand-off's own cost, which moves little with the load.
  *
@@ -21,7 +22,8 @@
  * its next wait. `--latency` wraps only `wait` and `notify`, for those timings without the cost
  * of the other counters. Words are named by the view's length (Semaphore 71 slots: VALUE, WAITERS, ASYNC, BOUND,
  * STARVE, SASYNC, CLAIMED, HOLDER/HELD, or 70 before CLAIMED; Lock 2: STATE, ASYNC; Condition
- * 1058: NEXT, ADMIT, WAKE, OWNER; floor 1).
+ * 1058: NEXT, ADMIT, WAKE, OWNER; floor 1; an Event's 2 slots show as `lock.STATE`: the event
+ * rows have no lock).
  *
  *   node bench/probes/semaphore_pingpong.ts [--count | --latency] /tmp/before/mod.ts ./mod.ts
  *   deno run -A bench/probes/semaphore_pingpong.ts …   bun bench/probes/semaphore_pingpong.ts …
@@ -51,6 +53,8 @@ const ROWS = [
   "sem-after",
   "cond-before",
   "cond-after",
+  "event-before",
+  "event-after",
 ] as const;
 
 interface Input {
@@ -205,6 +209,24 @@ async function worker(input: Input): Promise<void> {
         }
       };
     }
+    if (row.startsWith("event")) {
+      // `event.pingpong`'s body: set one, wait for the other, clear it.
+      const ping = lib.Event.from(shared.ping);
+      const pong = lib.Event.from(shared.pong);
+      return (n: number) => {
+        for (let i = 0; i < n; i++) {
+          if (mine === 0) {
+            ping.set();
+            must(pong.waitSync(bounded), row);
+            pong.clear();
+          } else {
+            must(ping.waitSync(bounded), row);
+            ping.clear();
+            pong.set();
+          }
+        }
+      };
+    }
     const Kind = row === "lock" ? lib.Lock : lib.Semaphore;
     const ping = Kind.from(shared.ping);
     const pong = Kind.from(shared.pong);
@@ -290,6 +312,9 @@ async function main(): Promise<void> {
     if (row.startsWith("cond")) {
       return { cond: new lib.Condition(new lib.Lock()).handle, turn: new SharedArrayBuffer(4) };
     }
+    if (row.startsWith("event")) {
+      return { ping: new lib.Event().handle, pong: new lib.Event().handle };
+    }
     return { ping: new lib.Semaphore(0).handle, pong: new lib.Semaphore(0).handle };
   });
   const here = new URL(import.meta.url);
@@ -335,7 +360,7 @@ async function main(): Promise<void> {
       } µs, runq ${results.map((x: any) => (x.sched[r][1] / per / 1000).toFixed(2)).join("/")} µs`,
     );
   });
-  for (const kind of ["sem", "cond"]) {
+  for (const kind of ["sem", "cond", "event"]) {
     const b = ROWS.indexOf(`${kind}-before` as never), a = ROWS.indexOf(`${kind}-after` as never);
     console.log(
       `  ${kind} after ÷ before: fastest ${(mins[a]! / mins[b]!).toFixed(3)} median ${
