@@ -181,7 +181,7 @@ const deferred = ((globalThis as Record<symbol, unknown>)[
 
 /**
  * Records a wake of every waiter of `i32[index]`, to be done by {@link flushWakes}: at the next
- * lock release of this thread (`unlockSlow`), before this thread next parks (it owes the wake
+ * lock release of this thread (`Lock`/`RLock` release, `unlockSlow`), before it next parks (it owes the wake
  * to threads that may be the ones to wake it), or when its current job ends (a microtask),
  * whichever comes first. The caller has made the value change that the wake announces.
  */

@@ -19,9 +19,9 @@
  * leaves the slow path only with PARKED set on the word: it re-acquires with PARKED set, and if
  * it gives up (timeout) while the word is held, it sets PARKED first. It cannot know whether
  * others still sleep, and the wake-up it may have consumed was theirs (the classic three-state
- * futex mutex). A spurious PARKED costs one needless wake, never a lost one; so the holder may
- * set PARKED itself (`markRelease`), to send its release through `unlockSlow`, which then does
- * the wakes the thread deferred while holding the word (`Condition.notify`). STARVING is only
+ * futex mutex). A spurious PARKED costs one needless wake, never a lost one (`markRelease`
+ * sets it, for a Condition of an earlier threadkit copy; this copy's `Lock`/`RLock` releases do
+ * the wakes their thread deferred by calling `flushWakes` themselves). STARVING is only
  * ever set together with PARKED (a starving waiter is a sleeper), and idents are below 2^30, so
  * bit 31 is free for it and the fast paths, which compare whole words, never see it by mistake.
  *
@@ -450,16 +450,18 @@ export function unlockSlow(i32: Int32Array, at: number): boolean {
   if (next === HANDOFF || (state & PARKED) !== 0) noteRelease((state & OWNER_BITS) >>> 1);
   if (next === HANDOFF) wake(i32, at, Infinity, at + 1);
   else if ((state & PARKED) !== 0) wake(i32, at, 1, at + 1);
-  // Then the wakes this thread deferred while it held a lock (a `Condition.notify`, which also
-  // set PARKED so that its release comes here; see `markRelease`): the condition's waiters wake
-  // to a free word instead of into the held one.
+  // Then the wakes this thread deferred while it held a lock (a `Condition.notify`): the
+  // condition's waiters wake to a free word instead of into the held one. (`Lock`/`RLock`
+  // releases flush after the fast path too; this one also serves internal words and a
+  // `markRelease` of an earlier copy's Condition.)
   flushWakes();
   return true;
 }
 
 /**
  * Makes the release of a word held by `me2` take the slow path, where {@link unlockSlow} flushes
- * the wakes this thread deferred (`Condition.notify`): sets PARKED on the word if it still holds
+ * the wakes this thread deferred (the `Condition.notify` of an earlier threadkit copy, through
+ * `Lock._markRelease`; this copy's Condition leaves the flush to the release): sets PARKED on the word if it still holds
  * `me2` (a spurious PARKED costs one needless wake, never a lost one; see the invariant).
  * Returns `false`, changing nothing, when `me2` no longer holds the word (a `Lock` may be released
  * by any thread): the caller must then wake at once.
