@@ -307,7 +307,9 @@ export class Lock {
 
   /**
    * Re-acquires after a Condition wait, without timeout: takes a free lock at once and returns
-   * nothing, or returns the slow path to run (no generator on the common path). @internal
+   * nothing, or returns the slow path to run (no generator on the common path).
+   *
+   * @internal
    */
   _acquireRestore(_saved: number): Parker<boolean> | undefined {
     const me2 = currentIdent() << 1;

@@ -350,7 +350,9 @@ export class RLock {
   /**
    * Re-acquires after a Condition wait, without timeout, and restores the depth: takes a free
    * lock at once and returns nothing, or returns the slow path to run (no generator on the common
-   * path). @internal
+   * path).
+   *
+   * @internal
    */
   _acquireRestore(depth: number): Parker<void> | undefined {
     const i32 = this.#i32;
