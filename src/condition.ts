@@ -93,6 +93,7 @@ import {
   runSync,
   SOFT_SLACK_MS,
   type WaitResult,
+  wakeAll,
 } from "./internal/futex.ts";
 import { parkUntil } from "./internal/lock_word.ts";
 import type { Guard } from "./internal/guard.ts";
@@ -204,9 +205,14 @@ interface ConditionLock {
   holdSync(options?: SyncWaitOptions): Guard;
   hold(options?: WaitOptions): Promise<Guard>;
   _owner(): number;
+  /** Present on every copy's Lock/RLock; earlier copies flush deferred wakes only through it. */
+  _markRelease?(): boolean;
   _releaseSave(): number;
   _acquireRestore(saved: number): Parker<unknown> | undefined;
 }
+
+/** The default `instanceof` test (the prototype chain), not the brand check. */
+const ownClass = Function.prototype[Symbol.hasInstance];
 
 /**
  * A condition variable: threads holding its lock wait for a notification from another holder.
@@ -265,6 +271,12 @@ export class Condition {
   readonly lock: Lock | RLock;
   readonly #i32: Int32Array;
   readonly #lock: ConditionLock;
+  /**
+   * The lock is another threadkit copy's: its release may not flush this thread's owed wakes (an
+   * earlier copy flushed only from `unlockSlow`, when PARKED was set), so `notify` marks its word
+   * as Conditions used to (`_markRelease`).
+   */
+  readonly #foreignLock: boolean;
 
   /**
    * Creates a condition over `lock` (a new `RLock` by default).
@@ -278,6 +290,7 @@ export class Condition {
     }
     this.lock = lock;
     this.#lock = lock as unknown as ConditionLock;
+    this.#foreignLock = !ownClass.call(Lock, lock) && !ownClass.call(RLock, lock);
     this.handle = placeOrOpen("Condition", BYTES, options, 4, { lock: lock.handle });
     this.#i32 = slots(this.handle, SLOTS);
   }
@@ -543,14 +556,17 @@ export class Condition {
     // wakes right after a release frees the word, and so does this thread before it parks or
     // when its job ends. Woken now, a waiter runs into the held lock and sleeps again on the
     // lock word. No mark on the lock word (it was `markRelease`; see the header: Node ping-pong
-    // 0.91 → 0.86 of before with it gone).
+    // 0.91 → 0.86 of before with it gone), unless the lock is another copy's (`#foreignLock`):
+    // then mark it, and wake now if it is no longer ours to mark (released by another thread).
+    const defer = !this.#foreignLock || this.#lock._markRelease?.() !== false;
     for (let t = first; t !== admit; t = (t + 1) | 0) {
       if (Atomics.load(i32, ownerAt(t)) === 0) continue;
       const slot = WAKE + (t & (WAKES - 1));
       // The bump is the notification's value change: a waiter about to sleep sees it
       // ("not-equal"), one asleep is woken by the deferred wake of its slot.
       Atomics.add(i32, slot, 1);
-      deferWakeAll(i32, slot);
+      if (defer) deferWakeAll(i32, slot);
+      else wakeAll(i32, slot);
     }
   }
 
