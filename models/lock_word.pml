@@ -2,9 +2,15 @@
  * lock_word.pml: the lock word of src/internal/lock_word.ts, with owner death.
  *
  * Mirrors (see models/README.md for the line table):
- *   lock_fast    the fast path of every acquire: CAS 0 -> me2 (lock.ts:167, lock_word.ts:386)
- *   lock_slow    lockSlow (lock_word.ts:168-285), spin bound SPIN_LIMIT = 0
- *   lock_unlock  unlock (lock_word.ts:364-366) and unlockSlow (lock_word.ts:317-341)
+ *   lock_fast    the fast path of every acquire: CAS 0 -> me2 (lock.ts:176, lock_word.ts:525)
+ *   lock_slow    the slow path's loop, advance (lock_word.ts:237-341), spin bound SPIN_LIMIT =
+ *                0; its two drivers, lockSlow (generator, 353) and lockSlowSync (plain loop over
+ *                parkSync, 384), only sleep between its turns and take STARVING away in
+ *                `finally`. A woken waiter judges whether it starves at its first turn that finds
+ *                the word not free (one that finds it free just takes it): the model chooses
+ *                `starving` nondeterministically after a wake, and time only moves forward, so
+ *                judging at that later turn is one of the runs checked here.
+ *   lock_unlock  unlock (lock_word.ts:484-486) and unlockSlow (lock_word.ts:435-460)
  *
  * STATE (mem[STATE]) is 0 (free), STARVING? | (owner ident << 1) | PARKED, or HANDOFF (STARVING |
  * PARKED, no owner: released to a starving waiter); idents are 1 .. NPROC (≤ 3: the owner field
@@ -24,7 +30,7 @@
  * Mutants (spin -DMUTANT_...): each breaks one step the comments call essential; the test
  * (tests/models_test.ts) asserts spin finds an error in each.
  *   MUTANT_UNLOCK_NO_WAKE      unlock stores 0 without looking at PARKED (no wake)
- *   MUTANT_TAKE_PLAIN          after sleeping, re-acquire without PARKED (lock_word.ts:255)
+ *   MUTANT_TAKE_PLAIN          after sleeping, re-acquire without PARKED (lock_word.ts:322)
  *   MUTANT_TIMEOUT_NO_PARKED   a sleeper that times out leaves without setting PARKED (:237-243)
  *   MUTANT_TAKEOVER_DROPS_PARKED  the takeover from a dead owner drops PARKED (:222)
  *   MUTANT_TAKEOVER_PLAIN      the takeover keeps the word's PARKED but forgets its own: a sleeper
@@ -143,7 +149,7 @@ inline lock_fast() {
 }
 
 /*
- * lockSlow(i32, STATE, me2, deadline, 0) (lock_word.ts:168). Sets r. When `lkTimed`, the deadline
+ * lockSlow / lockSlowSync(i32, STATE, me2, deadline, 0): advance (lock_word.ts:237). Sets r. When `lkTimed`, the deadline
  * may pass at any check (then `lkExpired` stays true).
  */
 inline lock_slow(lkTimed, lkExpired) {
@@ -277,7 +283,7 @@ slow_loop:
 
 
 
-/* unlock(i32, STATE, me2) (lock_word.ts:364) and unlockSlow (lock_word.ts:317). */
+/* unlock(i32, STATE, me2) (lock_word.ts:484) and unlockSlow (lock_word.ts:435). */
 inline lock_unlock() {
 #ifdef MUTANT_UNLOCK_NO_WAKE
   mem[STATE] = 0;

@@ -54,7 +54,8 @@
  * into a free one (waking all), so a hand-off is never left to nobody; only a starving waiter
  * that dies can leave one, and the next waiter takes it once it starves in turn.
  *
- * *When a waiter knows it starves.* A waiter judges whether it starves each time it wakes, and
+ * *When a waiter knows it starves.* A waiter judges whether it starves after each wake, at the
+ * first turn that finds the word not free (a woken waiter that finds it free just takes it), and
  * sets STARVING before it parks again. Behind a held word it sleeps without a starve timer: the
  * word carries PARKED, so a release wakes a sleeper, and `Atomics.notify` wakes a word's sleepers
  * in the order they slept (the spec's waiter list is FIFO); a woken waiter that loses to a barger
