@@ -19,7 +19,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Condition, Lock, RLock, Thread } from "../mod.ts";
-import { until } from "./helpers.ts";
+import { notifiesOn, until } from "./helpers.ts";
 
 const FIXTURE = new URL("./fixtures/cond_dead_ops.ts", import.meta.url);
 /** Thread start-up on a loaded machine. */
@@ -45,22 +45,6 @@ async function waiter(cond: Condition, timeout: number): Promise<Thread<boolean>
   assert.equal(await cond.acquire({ timeout: START_MS }), true, "the waiter released the lock");
   cond.release();
   return t;
-}
-
-/** Counts this thread's `Atomics.notify` calls on `buffer` while `f` runs. */
-function notifiesOn(buffer: ArrayBufferLike, f: () => void): number {
-  const original = Atomics.notify;
-  let n = 0;
-  (Atomics as { notify: typeof Atomics.notify }).notify = (i32, index, count) => {
-    if (i32.buffer === buffer) n++;
-    return original(i32 as Int32Array, index, count);
-  };
-  try {
-    f();
-  } finally {
-    (Atomics as { notify: typeof Atomics.notify }).notify = original;
-  }
-  return n;
 }
 
 const paths: {

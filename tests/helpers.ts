@@ -107,3 +107,19 @@ export async function until(
     await sleep(2);
   }
 }
+
+/** Counts this thread's `Atomics.notify` calls on `buffer` while `f` runs. */
+export function notifiesOn(buffer: ArrayBufferLike, f: () => void): number {
+  const original = Atomics.notify;
+  let n = 0;
+  (Atomics as { notify: typeof Atomics.notify }).notify = (i32, index, count) => {
+    if (i32.buffer === buffer) n++;
+    return original(i32 as Int32Array, index, count);
+  };
+  try {
+    f();
+  } finally {
+    (Atomics as { notify: typeof Atomics.notify }).notify = original;
+  }
+  return n;
+}

@@ -128,3 +128,12 @@ export function median(values: readonly number[]): number {
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
+
+/** This process's command-line arguments (after the script), on every runtime. */
+export const ARGV: readonly string[] = RUNTIME === "deno" ? g.Deno.args : g.process.argv.slice(2);
+
+/** The value after `--name` in {@link ARGV}, or `undefined` (probes' `--runs 7` style options). */
+export function option(name: string): string | undefined {
+  const at = ARGV.indexOf(`--${name}`);
+  return at >= 0 ? ARGV[at + 1] : undefined;
+}

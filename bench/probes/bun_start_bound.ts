@@ -31,7 +31,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { median, RUNTIME } from "../harness/env.ts";
+import { median, option, RUNTIME } from "../harness/env.ts";
 import { startMessageExit } from "../thread_bench.ts";
 import { FIXTURES, floorBuild, loadThread, threadOf } from "./thread_builds.ts";
 
@@ -39,11 +39,6 @@ if (RUNTIME !== "bun") {
   throw new Error("bun_start_bound.ts measures Bun's Web Worker: run it with bun");
 }
 const g = globalThis as any;
-const argv: string[] = g.process.argv.slice(2);
-const option = (name: string) => {
-  const at = argv.indexOf(`--${name}`);
-  return at >= 0 ? argv[at + 1] : undefined;
-};
 const RUNS = Number(option("runs") ?? 9);
 const PER = Number(option("per") ?? 8);
 const dist = option("dist");

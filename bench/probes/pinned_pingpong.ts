@@ -41,13 +41,9 @@
 
 import { spawnSync } from "node:child_process";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { ARGV, option } from "../harness/env.ts";
 
 const g = globalThis as any;
-const argv: string[] = g.Deno ? g.Deno.args : g.process.argv.slice(2);
-const option = (name: string) => {
-  const at = argv.indexOf(`--${name}`);
-  return at >= 0 ? argv[at + 1] : undefined;
-};
 /** Round trips per batch. */
 const BATCH = 400;
 /** Bound of every wait (a stall fails the probe instead of hanging it). */
@@ -63,7 +59,7 @@ interface Input {
 }
 
 if (!isMainThread) await worker(workerData as Input);
-else if (argv.includes("--pin") && !argv.includes("--pinned")) pin();
+else if (ARGV.includes("--pin") && !ARGV.includes("--pinned")) pin();
 else await main();
 
 /** Runs this probe again under `taskset -c 0`, passing the arguments on. */
@@ -71,7 +67,7 @@ function pin(): void {
   const exec: string = g.Deno ? g.Deno.execPath() : g.process.execPath;
   const self = new URL(import.meta.url).pathname;
   const args = g.Deno ? ["run", "-A", self] : [self];
-  const r = spawnSync("taskset", ["-c", "0", exec, ...args, ...argv, "--pinned"], {
+  const r = spawnSync("taskset", ["-c", "0", exec, ...args, ...ARGV, "--pinned"], {
     stdio: "inherit",
   });
   if (r.error !== undefined) throw new Error(`--pin needs taskset (Linux): ${r.error.message}`);
@@ -121,7 +117,7 @@ async function main(): Promise<void> {
     const s = [...xs].sort((a, b) => a - b);
     return s[s.length >> 1]!;
   };
-  const pinned = argv.includes("--pinned") ? "pinned to CPU 0" : "unpinned";
+  const pinned = ARGV.includes("--pinned") ? "pinned to CPU 0" : "unpinned";
   const runtime = g.Deno
     ? `deno ${g.Deno.version.deno}`
     : g.Bun

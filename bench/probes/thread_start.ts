@@ -25,17 +25,11 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Thread } from "../../mod.ts";
-import { RUNTIME } from "../harness/env.ts";
-import { median, startWorker } from "../harness/env.ts";
+import { median, option, RUNTIME, startWorker } from "../harness/env.ts";
 import { startMessageExit } from "../thread_bench.ts";
 import { FIXTURES, floorBuild, loadThread, threadOf } from "./thread_builds.ts";
 
 const g = globalThis as any;
-const argv: string[] = RUNTIME === "deno" ? g.Deno.args : g.process.argv.slice(2);
-const option = (name: string) => {
-  const at = argv.indexOf(`--${name}`);
-  return at >= 0 ? argv[at + 1] : undefined;
-};
 const RUNS = Number(option("runs") ?? 7);
 const PER = Number(option("per") ?? 8);
 const dist = option("dist");

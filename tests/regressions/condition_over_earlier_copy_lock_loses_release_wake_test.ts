@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Condition, Lock, RLock } from "../../mod.ts";
+import { notifiesOn } from "../helpers.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "threadkit-earlier-"));
@@ -34,22 +35,6 @@ const earlier = await import(pathToFileURL(join(dir, "mod.ts")).href) as {
   Lock: typeof Lock;
   RLock: typeof RLock;
 };
-
-/** Counts this thread's `Atomics.notify` calls on `buffer` while `f` runs. */
-function notifiesOn(buffer: ArrayBufferLike, f: () => void): number {
-  const original = Atomics.notify;
-  let n = 0;
-  (Atomics as { notify: typeof Atomics.notify }).notify = (i32, index, count) => {
-    if (i32.buffer === buffer) n++;
-    return original(i32 as Int32Array, index, count);
-  };
-  try {
-    f();
-  } finally {
-    (Atomics as { notify: typeof Atomics.notify }).notify = original;
-  }
-  return n;
-}
 
 const locks: [string, () => Lock | RLock][] = [
   ["this copy's Lock", () => new Lock()],
