@@ -92,6 +92,7 @@ import {
   now,
   type Park,
   type Parker,
+  pause,
   runAsync,
   runSync,
   SOFT_SLACK_MS,
@@ -156,9 +157,6 @@ function ownWritesOf(handle: Handle): { pending: number } {
   if (counter === undefined) byOffset.set(handle.byteOffset, counter = { pending: 0 });
   return counter;
 }
-
-const pause: () => void = (Atomics as unknown as { pause?: () => void }).pause?.bind(Atomics) ??
-  (() => {});
 
 function tooManyReaders(): RangeError {
   return new RangeError(`Cannot lock rwlock for reading: ${READERS} readers hold it already`);

@@ -192,6 +192,7 @@ import {
   now,
   type Park,
   type Parker,
+  pause,
   runAsync,
   runSync,
   SOFT_SLACK_MS,
@@ -249,9 +250,6 @@ const HOLDER_ENTRIES = 32;
  * semaphore's waiter here spins only while it does not starve.
  */
 const SPIN_READS = 20;
-const pause: () => void = (Atomics as unknown as { pause?: () => void }).pause?.bind(Atomics) ??
-  (() => {});
-
 /** Re-reads VALUE up to `reads` times; whether it showed a permit. */
 function permitWithin(i32: Int32Array, reads: number): boolean {
   for (let i = 0; i < reads; i++) {
@@ -534,8 +532,8 @@ function keepOne(i32: Int32Array, found: Reclaimed): number[] {
  * CPU per hand-off (issue 9): one clock read per turn, taken only once the turn found nothing
  * to take, one load of CLAIMED for the dead-holder look while no guard was ever used (it read
  * 32 HELD slots every turn), and the `or` that sets WAITING doubles as the turn's look at VALUE.
- * Measured with `flock /work/wt/bench.lock taskset -c 0 npx <rt> bench/probes/semaphore_pingpong.ts
- * /tmp/sem-before/mod.ts ./mod.ts` (before = main `d673f00`; one CPU: the fast regime, where a
+ * Measured with `taskset -c 0 npx <rt> bench/probes/semaphore_pingpong.ts /tmp/before/mod.ts
+ * ./mod.ts` (before = main `d673f00`; one CPU: the fast regime, where a
  * hand-off costs the CPU path of both sides; median batch ÷ floor, before → after, 3 runs each,
  * 2026-12-01): Node 1.50 → 1.41, 1.60 → 1.41, 1.52 → 1.41 (after ÷ before 0.88-0.94; Lock
  * 1.44-1.45); Deno 1.58 → 1.48, 1.55 → 1.46, 1.60 → 1.47 (0.92-0.94; Lock 1.52-1.54); Bun 1.19

@@ -57,7 +57,7 @@
  */
 
 import { DeadlockError } from "../errors.ts";
-import { now, type Park, type Parker, type WaitResult } from "./futex.ts";
+import { now, type Park, type Parker, pause, type WaitResult } from "./futex.ts";
 import {
   currentIdent,
   describeThread,
@@ -103,9 +103,6 @@ if (ENTRIES + MAX_TRACKED * W > DIAG_AT + DIAG_SLOTS) {
 const WORD_OWNER_BITS = 0x7ffffffe;
 /** How often a sleeper re-checks for a cycle while detection is on, in ms. */
 export const DETECT_POLL_MS = 100;
-
-const pause: () => void = (Atomics as unknown as { pause?: () => void }).pause?.bind(Atomics) ??
-  (() => {});
 
 /** The wait-for entry of `id`: keyed by its liveness slot, which it holds while it lives. */
 function entry(id: number): number {

@@ -100,6 +100,10 @@ export const POLL_MAX_MS = 16;
 const clock = performance;
 export const now: () => number = () => clock.now();
 
+/** `Atomics.pause` where the runtime has it (a spin-wait hint to the CPU), else nothing. */
+export const pause: () => void =
+  (Atomics as unknown as { pause?: () => void }).pause?.bind(Atomics) ?? (() => {});
+
 /** A deadline `timeout` milliseconds from now (`Infinity` stays `Infinity`). */
 export function deadlineAfter(timeout: number): number {
   return timeout === Infinity ? Infinity : now() + timeout;

@@ -115,6 +115,7 @@ import {
   type Park,
   type Parker,
   parkSync,
+  pause,
   SOFT_SLACK_MS,
   wake,
 } from "./futex.ts";
@@ -160,9 +161,6 @@ export function clockFor(deadline: number, watched: boolean): number {
 export function parkUntil(deadline: number, watched: boolean, t: number): number {
   return watched ? Math.min(deadline, t + OWNER_POLL_MS) : deadline;
 }
-
-const pause: () => void = (Atomics as unknown as { pause?: () => void }).pause?.bind(Atomics) ??
-  (() => {});
 
 /**
  * One acquire of a lock word in its slow path: the park request the driver sleeps on (the `Park`

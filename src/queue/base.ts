@@ -539,7 +539,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     // (the first fix of the codec-throws bug) made queue.oneway 1.2× slower on Node. Measured
     // vs that (2026-12-01, load ~28, so noisy): 2 workers oneway objects, median of 41 same-run
     // ratios 1.01 (q1-q3 0.41-1.64); 1 thread put+get 1.05 node, 1.06 deno, 1.10 bun (the
-    // release's atomic add). `AB_A=/work/main/mod.ts node bench/probes/queue_ab.ts 41 10000
+    // release's atomic add). `AB_A=<before>/mod.ts node bench/probes/queue_ab.ts 41 10000
     // 40000` and `queue_ab_single.ts 41`. Nothing to signal here: the room is still held.
     if (i32[CAPACITY] !== this.#geometry.capacity) this.#remap();
     const storage = this.#storage;
