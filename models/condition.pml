@@ -2,12 +2,13 @@
  * condition.pml: the ticket protocol of src/condition.ts.
  *
  * Mirrors (see models/README.md for the line table):
- *   cond_ticket    Condition#ticket (condition.ts:337-351)
- *   cond_wait      Condition#waitSlow (condition.ts:357-429), as waitSync drives it
- *   cond_pass_gone gone (condition.ts:141-149) and passGone (condition.ts:156-162)
- *   cond_cancel    cancel (condition.ts:168-171)
- *   cond_notify    Condition.notify (condition.ts:521-555)
- *   consumer       waitForSync (condition.ts:480-491) around a shared item count
+ *   cond_ticket    Condition#ticket (condition.ts:403-417)
+ *   cond_wait      #enter, turn, woke, #waitSlowSync, #leave
+ *                  (condition.ts:426-446, 219-249, 491-521), as waitSync drives them
+ *   cond_pass_gone gone (condition.ts:143-151) and passGone (condition.ts:158-164)
+ *   cond_cancel    cancel (condition.ts:170-173)
+ *   cond_notify    Condition.notify (condition.ts:615-652)
+ *   consumer       waitForSync (condition.ts:574-585) around a shared item count
  *
  * The condition's lock is modelled as an atomic test-and-set (`lk`): lock_word.pml verifies the
  * lock word on its own, and the ticket protocol only needs "one holder at a time, a blocked
@@ -108,16 +109,16 @@ inline lock_release() { assert(lk == me); lk = 0 }
 /* passGone (condition.ts:155), lock held: ADMIT past the gone tickets at its head. */
 inline cond_pass_gone() {
   atomic {
-    admit = ADMIT;                                      /* :157-158 */
+    admit = ADMIT;                                      /* :159-160 */
     do
-    :: admit != NEXT && owner[admit % WINDOW] == 0 ->   /* :160, gone :144 */
+    :: admit != NEXT && owner[admit % WINDOW] == 0 ->   /* :162, gone :146 */
       admit++
     :: admit != NEXT && owner[admit % WINDOW] != 0 && dead[owner[admit % WINDOW]] ->
       owner[admit % WINDOW] = 0;                        /* gone :145-146 */
       admit++
     :: else -> break
     od;
-    ADMIT = admit;                                      /* :161 */
+    ADMIT = admit;                                      /* :163 */
     admit = 0
   }
 }
@@ -126,48 +127,48 @@ inline cond_pass_gone() {
 inline cond_ticket() {
   t = NEXT;
   if
-  :: t - ADMIT >= WINDOW -> cond_pass_gone()            /* :340-342 full: pass gone tickets */
+  :: t - ADMIT >= WINDOW -> cond_pass_gone()            /* :406-408 full: pass gone tickets */
   :: else -> skip
   fi;
   atomic {
-    assert(t - ADMIT < WINDOW);                         /* :343 at most WINDOW outstanding */
-    owner[t % WINDOW] = me;                             /* :348 */
-    NEXT = t + 1                                        /* :349 */
+    assert(t - ADMIT < WINDOW);                         /* :409 at most WINDOW outstanding */
+    owner[t % WINDOW] = me;                             /* :414 */
+    NEXT = t + 1                                        /* :415 */
   }
 }
 
 /* cancel(i32, t) (condition.ts:168), lock held. */
 inline cond_cancel() {
-  owner[t % WINDOW] = 0;                                /* :169 */
-  cond_pass_gone()                                      /* :170 */
+  owner[t % WINDOW] = 0;                                /* :171 */
+  cond_pass_gone()                                      /* :172 */
 }
 
-/* waitSync: #ticket then #waitSlow (condition.ts:442-445, :357-429). Sets `notified`. */
+/* waitSync: #ticket, #enter, then #waitSlowSync (condition.ts:531-540). Sets `notified`. */
 inline cond_wait() {
   cond_ticket();
-  slot = t % WAKES;                                     /* :360 */
+  slot = t % WAKES;                                     /* :428 */
 #ifndef MUTANT_READ_SLOT_AFTER_ADMIT
-  expected = mem[slot];                                 /* :365 before the lock goes */
+  expected = mem[slot];                                 /* :433 before the lock goes */
 #endif
-  lock_release();                                       /* :370 _releaseSave */
+  lock_release();                                       /* :444 _releaseSave */
   do
-  :: admitted(t) -> break                               /* :375 */
+  :: admitted(t) -> break                               /* :220 turn */
   :: else ->
     if                                                  /* killed before it sleeps */
     :: atomic { KILLABLE -> dead[me] = true }; goto died
     :: true -> skip
     fi;
-    if                                                  /* :379 the deadline may pass */
+    if                                                  /* :224 the deadline may pass */
     :: timed && !expired -> expired = true
     :: true -> skip
     fi;
     if
-    :: expired -> break                                 /* :379 */
+    :: expired -> break                                 /* :224 */
     :: else ->
 #ifdef MUTANT_READ_SLOT_AFTER_ADMIT
       expected = mem[slot];
 #endif
-      /* :395; the poll: killed while asleep */
+      /* :492 parkSync; the poll: killed while asleep */
       futex_wait(me - 1, slot, expected, timed, expired, KILLABLE, res);
       if
       :: res == TIMED_OUT && !expired ->                /* the kill ended the sleep */
@@ -178,18 +179,18 @@ inline cond_wait() {
       :: else -> skip
       fi;
 #ifndef MUTANT_READ_SLOT_AFTER_ADMIT
-      atomic { expected = mem[slot]; res = OK }         /* :396 */
+      atomic { expected = mem[slot]; res = OK }         /* :246 woke */
 #else
       res = OK
 #endif
     fi
   od;
-  lock_acquire();                                       /* :409 _acquireRestore, no timeout */
-  notified = admitted(t);                               /* :421 (admitted seen in the loop, or looked at again) */
+  lock_acquire();                                       /* :494 _acquireRestore, no timeout */
+  notified = admitted(t);                               /* :513 (admitted seen in the loop, or looked at again) */
   if
   :: !notified ->
 #ifndef MUTANT_NO_CANCEL
-    cond_cancel()                                       /* :422 */
+    cond_cancel()                                       /* :514 */
 #else
     skip
 #endif
@@ -198,23 +199,23 @@ inline cond_wait() {
   atomic { t = 0; slot = 0; expected = 0 }
 }
 
-/* notify(n) (condition.ts:521), lock held. */
+/* notify(n) (condition.ts:615), lock held. */
 inline cond_notify(n) {
   atomic {
     notifying = true;
-    first = ADMIT;                                      /* :530 */
-    admit = first;                                      /* :534 */
+    first = ADMIT;                                      /* :624 */
+    admit = first;                                      /* :628 */
     live = 0;
     do
-    :: live < n && admit != NEXT ->                     /* :535 */
+    :: live < n && admit != NEXT ->                     /* :629 */
 #ifdef MUTANT_COUNT_CANCELLED
       live++;
 #else
       if
-      :: owner[admit % WINDOW] == 0 -> skip             /* :536 gone: cancelled (:144) */
+      :: owner[admit % WINDOW] == 0 -> skip             /* :630 gone: cancelled (:146) */
 #ifndef MUTANT_COUNT_DEAD
       :: owner[admit % WINDOW] != 0 && dead[owner[admit % WINDOW]] ->
-        owner[admit % WINDOW] = 0                       /* :536 gone: ended, cleared (:146-147) */
+        owner[admit % WINDOW] = 0                       /* :630 gone: ended, cleared (:148-149) */
 #endif
       :: else -> live++
       fi;
@@ -243,22 +244,22 @@ inline cond_notify(n) {
     tw = 0
   }
   if
-  :: admit == first -> skip                             /* :538 */
+  :: admit == first -> skip                             /* :632 */
   :: else ->
 #ifndef MUTANT_BUMP_BEFORE_ADMIT
-    ADMIT = admit;                                      /* :540 publish before any wake */
+    ADMIT = admit;                                      /* :634 publish before any wake */
 #endif
     tw = first;
     do
-    :: tw != admit ->                                   /* :547 */
+    :: tw != admit ->                                   /* :643 */
       if
-      :: owner[tw % WINDOW] == 0 -> skip                /* :548 */
+      :: owner[tw % WINDOW] == 0 -> skip                /* :644 */
       :: else ->
-        mem[tw % WAKES]++;                              /* :552 */
+        mem[tw % WAKES]++;                              /* :648 */
 #if defined(WAKE_AT_ONCE) || defined(MUTANT_BUMP_BEFORE_ADMIT)
         futex_notify(tw % WAKES, ALL)                   /* WAKE_AT_ONCE: a wake before the release */
 #else
-        owed = owed | (1 << (tw % WAKES))               /* :553 deferWakeAll */
+        owed = owed | (1 << (tw % WAKES))               /* :649 deferWakeAll */
 #endif
       fi;
       tw++
@@ -312,16 +313,16 @@ proctype Consumer(byte me; byte want; bool timed; bool mortal) {
   :: got == want || gaveUp -> break
   :: else ->
     lock_acquire();
-    do                                                  /* waitForSync (:480) */
+    do                                                  /* waitForSync (:574) */
     :: items > 0 -> items--; got++; break               /* predicate() */
     :: else ->
-      if                                                /* :485-486 remaining <= 0 */
+      if                                                /* :579-580 remaining <= 0 */
       :: timed && !expired -> expired = true
       :: true -> skip
       fi;
       if
       :: expired -> gaveUp = true; break
-      :: else -> cond_wait(); notified = false          /* :487 */
+      :: else -> cond_wait(); notified = false          /* :581 */
       fi
     od;
     lock_release()

@@ -89,6 +89,7 @@ import {
   now,
   type Park,
   type Parker,
+  parkSync,
   runAsync,
   runSync,
   SOFT_SLACK_MS,
@@ -193,6 +194,58 @@ function* shielded(inner: Parker<unknown>, onAbort: (aborted: Aborted) => void):
     }
     step = inner.next(result);
   }
+}
+
+/** One wait in its slow path: the park request (the `Park` fields) and the loop's state. */
+interface CondWait extends Park {
+  /** The ticket. */
+  readonly t: number;
+  /** The last `now()` read. */
+  clock: number;
+  /** `clock` was read this turn, with no sleep since: the sync driver need not read it again. */
+  fresh: boolean;
+  /** The caller's deadline (`Park.deadline` is the next park's: a liveness poll may come first). */
+  readonly until: number;
+  /** What `_releaseSave` returned (an RLock's depth), for `_acquireRestore`. */
+  saved: number;
+  /** The ticket was seen admitted. */
+  notified: boolean;
+}
+
+/**
+ * One turn of a wait (lock released): `true` when it must sleep on `w` (its deadline set), `false`
+ * when the wait is over (notified, or the caller's deadline passed).
+ */
+function turn(w: CondWait): boolean {
+  if (admitted(w.i32, w.t)) {
+    w.notified = true;
+    return false;
+  }
+  if (w.clock >= w.until) return false;
+  // Wake at least every OWNER_POLL_MS to look at ADMIT: the wake of a notify is deferred to its
+  // thread's release (see `notify`), and a notifier killed before it, or whose `Lock` another
+  // thread released while it blocks, leaves it owed. The poll bounds that to OWNER_POLL_MS; it
+  // never decides anything, ADMIT does.
+  w.deadline = parkUntil(w.until, true, w.clock);
+  w.slack = w.deadline < w.until ? SOFT_SLACK_MS : 0; // a poll may run late
+  return true;
+}
+
+/**
+ * After a park of `w` ended with `result`. "ok": a notify of our slot (ours or a congruent
+ * ticket's) — re-check. "not-equal": a notify came before we slept — re-check. "timed-out": the
+ * deadline or a poll — re-check, with the clock read again. After "ok" or "not-equal" the clock is
+ * not read: the park's deadline stays the one just set (the poll mark is then at most
+ * OWNER_POLL_MS after the last read, as the poll needs), and the drivers end a park whose deadline
+ * has passed as "timed-out" without sleeping, which reads it here. Per parked wait this reads the
+ * clock once (`waitSync`'s read) instead of three times (`deadlineAfter`, `expired`,
+ * `parkUntil(…, now())`); the async driver reads it once more, the sync one not on the first turn
+ * (`fresh`). With the re-acquire below: Node ping-pong 0.91 / 0.90 of before (see the header).
+ */
+function woke(w: CondWait, result: WaitResult): void {
+  w.expected = Atomics.load(w.i32, w.index);
+  w.fresh = result === "timed-out";
+  if (w.fresh) w.clock = now();
 }
 
 /** What `Condition` needs of its lock. Implemented by `Lock` and `RLock`. */
@@ -364,51 +417,42 @@ export class Condition {
   }
 
   /**
-   * The slow path of both waits; the ticket was taken with the lock held. `clock` is a `now()`
-   * read at the call (it is also the first liveness poll's start); `deadline` is from it.
+   * Starts the wait of ticket `t` (taken with the lock held): reads its WAKE slot, then releases
+   * the lock. `clock` is a `now()` read at the call (it is also the first liveness poll's start);
+   * `until` the caller's deadline, from it. Both drivers ({@link Condition.#waitSlow},
+   * {@link Condition.#waitSlowSync}) then run {@link turn} and {@link woke} around their parks,
+   * and {@link Condition.#leave} after the re-acquire: one algorithm, two ways to sleep.
    */
-  *#waitSlow(t: number, clock: number, deadline: number): Parker<boolean> {
+  #enter(t: number, clock: number, until: number): CondWait {
     const i32 = this.#i32;
-    const lock = this.#lock;
     const index = WAKE + (t & (WAKES - 1));
     // Read our wake slot before the lock goes, so a notify after the release is seen.
-    const park: Park = {
+    const w: CondWait = {
       i32,
       index,
       expected: Atomics.load(i32, index),
-      deadline,
+      deadline: until,
       asyncCount: -1,
       slack: 0,
+      t,
+      clock,
+      until,
+      fresh: true,
+      saved: 0,
+      notified: false,
     };
-    const saved = lock._releaseSave();
-    let notified = false;
+    w.saved = this.#lock._releaseSave();
+    return w;
+  }
+
+  /**
+   * The async (and diagnosed) driver of a wait: sleeps through the runtime's driver between
+   * turns, then re-acquires the lock shielded from aborts.
+   */
+  *#waitSlow(w: CondWait): Parker<boolean> {
     let failure: Aborted | undefined;
     try {
-      for (;;) {
-        if (admitted(i32, t)) {
-          notified = true;
-          break;
-        }
-        if (clock >= deadline) break;
-        // Wake at least every OWNER_POLL_MS to look at ADMIT: the wake of a notify is deferred
-        // to its thread's release (see `notify`), and a notifier killed before it, or whose
-        // `Lock` another thread released while it blocks, leaves it owed. The poll bounds that
-        // to OWNER_POLL_MS; it never decides anything, ADMIT does.
-        park.deadline = parkUntil(deadline, true, clock);
-        park.slack = park.deadline < deadline ? SOFT_SLACK_MS : 0; // a poll may run late
-        // "ok": a notify of our slot (ours or a congruent ticket's) — re-check.
-        // "not-equal": a notify came before we slept — re-check. "timed-out": the deadline or a
-        // poll — re-check, with the clock read again. After "ok" or "not-equal" the clock is
-        // not read: the park's deadline stays the one just set (the poll mark is then at most
-        // OWNER_POLL_MS after the last read, as the poll needs), and the drivers end a park
-        // whose deadline has passed as "timed-out" without sleeping, which reads it here.
-        // Per parked wait this reads the clock once (`waitSync`'s read) instead of three times
-        // (`deadlineAfter`, `expired`, `parkUntil(…, now())`); the driver reads it once more.
-        // With the re-acquire below: Node ping-pong 0.91 / 0.90 of before (see the header).
-        const result = yield park;
-        park.expected = Atomics.load(i32, index);
-        if (result === "timed-out") clock = now();
-      }
+      while (turn(w)) woke(w, yield w);
     } catch (error) {
       // Aborted (async form): re-acquire first, then reject.
       if (!(error instanceof Aborted)) throw error;
@@ -419,7 +463,7 @@ export class Condition {
     // ticket's bookkeeping first, as for an abort. A free lock is taken at once, with no
     // generator (`_acquireRestore` returns none; it made two, its own and `shielded`, per wait).
     let thrown: { error: unknown } | undefined;
-    const reacquire = lock._acquireRestore(saved);
+    const reacquire = this.#lock._acquireRestore(w.saved);
     if (reacquire !== undefined) {
       try {
         yield* shielded(reacquire, (aborted) => {
@@ -429,10 +473,45 @@ export class Condition {
         thrown = { error };
       }
     }
+    return this.#leave(w, thrown, failure);
+  }
+
+  /**
+   * The sync driver of a wait: a plain loop over `parkSync`, no generator (nothing can abort a
+   * sync wait). The lock word's sync acquire did the same (`lockSlowSync`: a generator and the
+   * driver's result objects are fresh memory each wait, which the fast regime pays for), and the
+   * first park measures its time left from `waitSync`'s clock read (`parkSync(w, clock)`: one
+   * read per wait, was two). Generator → this, `bench/probes/semaphore_pingpong.ts <copy before>
+   * ./mod.ts` (40 batches of 500 round trips, rows rotated in one run), `cond-after ÷
+   * cond-before` median, two runs each: pinned (`taskset -c 0`) Node 0.86 / 0.85 (÷ floor 1.58 →
+   * 1.36, 1.59 → 1.35), Deno 0.99 / 0.94, Bun 0.97 / 0.91; unpinned Node 1.02 / 0.98 (wall time
+   * follows the wake-ups there), with each worker's CPU per round trip 15.9 → 14.9 and 16.9 →
+   * 16.1 µs.
+   */
+  #waitSlowSync(w: CondWait): boolean {
+    while (turn(w)) woke(w, parkSync(w, w.fresh ? w.clock : undefined));
+    let thrown: { error: unknown } | undefined;
+    const reacquire = this.#lock._acquireRestore(w.saved);
+    if (reacquire !== undefined) {
+      try {
+        runSync(reacquire);
+      } catch (error) {
+        thrown = { error };
+      }
+    }
+    return this.#leave(w, thrown, undefined);
+  }
+
+  /**
+   * Ends a wait, the lock held again: a ticket not admitted is cancelled; on an error or abort a
+   * notification already received goes to the next waiter, then the error is thrown.
+   */
+  #leave(w: CondWait, thrown: { error: unknown } | undefined, failure: Aborted | undefined) {
+    const i32 = this.#i32;
     // Admitted stays admitted (ADMIT only moves past outstanding tickets): a ticket seen admitted
     // in the loop needs no second look; one that left unadmitted may have been admitted since.
-    if (!notified) notified = admitted(i32, t);
-    if (!notified) cancel(i32, t);
+    const notified = w.notified || admitted(i32, w.t);
+    if (!notified) cancel(i32, w.t);
     if (thrown !== undefined || failure !== undefined) {
       // A notification we can no longer act on goes to the next waiter.
       if (notified) this.notify(1);
@@ -455,7 +534,9 @@ export class Condition {
     const t = this.#ticket();
     // One clock read serves the deadline and the first liveness poll (see `#waitSlow`).
     const clock = now();
-    return runSync(this.#waitSlow(t, clock, timeout === Infinity ? Infinity : clock + timeout));
+    return this.#waitSlowSync(
+      this.#enter(t, clock, timeout === Infinity ? Infinity : clock + timeout),
+    );
   }
 
   /**
@@ -481,7 +562,7 @@ export class Condition {
     }
     const clock = now();
     const deadline = timeout === Infinity ? Infinity : clock + timeout;
-    return runAsync(this.#waitSlow(t, clock, deadline), signal, "throw");
+    return runAsync(this.#waitSlow(this.#enter(t, clock, deadline)), signal, "throw");
   }
 
   /**

@@ -267,13 +267,17 @@ export function clearSyncGuard(): void {
 
 /**
  * Sleeps as `park` asks, on this thread: the sync driver's one step, also called directly by a
- * slow path written as a plain loop (`lockSlowSync`). The caller has called {@link assertCanBlock}.
+ * slow path written as a plain loop (`lockSlowSync`, a Condition's `waitSync`). The caller has
+ * called {@link assertCanBlock}. `clock`: a {@link now} the caller read since it last slept, to
+ * measure the time left from instead of reading the clock again (the park may then end as late
+ * as the caller's work since that read; a Condition's first park after its release saves the
+ * second read of its wait this way).
  */
-export function parkSync(park: Park): WaitResult {
+export function parkSync(park: Park, clock?: number): WaitResult {
   // Owed wakes first: the threads they wake may be the ones that would wake us.
   if (deferred.indexes.length !== 0) flushWakes();
   const { deadline } = park;
-  const remaining = deadline === Infinity ? Infinity : deadline - now();
+  const remaining = deadline === Infinity ? Infinity : deadline - (clock ?? now());
   if (remaining <= 0) return "timed-out";
   if (syncGuard.check !== undefined) return parkSliced(park);
   return Atomics.wait(park.i32, park.index, park.expected, remaining);
