@@ -63,6 +63,16 @@ const rawInfinite: Wait = async (i32, expected) => {
   check(r.async ? await r.value : r.value);
 };
 
+/** No timeout, and one more turn of the event loop queued before it idles (`setImmediate`). */
+const noop = () => {};
+const rawImmediate: Wait = async (i32, expected) => {
+  const r = Atomics.waitAsync(i32, 0, expected);
+  if (r.async) {
+    (globalThis as any).setImmediate?.(noop);
+    check(await r.value);
+  } else check(r.value);
+};
+
 /** One setInterval/clearInterval per wait, as runAsync's keep-alive does. */
 const timerPerWait: Wait = async (i32, expected, stallMs) => {
   const t = setInterval(() => {}, 2 ** 30);
@@ -144,6 +154,17 @@ export const cases: Case[] = [
   variant("probe.raw-10ms", "raw waitAsync with a 10 ms timeout (re-waits)", rawMs(10)),
   variant("probe.raw-100ms", "raw waitAsync with a 100 ms timeout (re-waits)", rawMs(100)),
   variant("probe.raw-1s", "raw waitAsync with a 1 s timeout (re-waits)", rawMs(1000)),
+  variant("probe.raw-60s", "raw waitAsync with a 60 s timeout (re-waits)", rawMs(60_000)),
+  variant(
+    "probe.raw-huge",
+    "raw waitAsync with a 2^31 - 1 ms timeout (re-waits)",
+    rawMs(2 ** 31 - 1),
+  ),
+  variant(
+    "probe.raw-immediate",
+    "raw waitAsync without a timeout, then setImmediate",
+    rawImmediate,
+  ),
   variant("probe.runasync-1ms", "runAsync driver, 1 ms park (re-parks)", driver1ms),
   variant("probe.raw-infinite", "raw waitAsync without a timeout", rawInfinite),
   variant("probe.raw-nohold", "raw waitAsync, no keep-alive timer", raw, false),
