@@ -240,7 +240,8 @@ function turn(w: CondWait): boolean {
  * has passed as "timed-out" without sleeping, which reads it here. Per parked wait this reads the
  * clock once (`waitSync`'s read) instead of three times (`deadlineAfter`, `expired`,
  * `parkUntil(…, now())`); the async driver reads it once more, the sync one not on the first turn
- * (`fresh`). With the re-acquire below: Node ping-pong 0.91 / 0.90 of before (see the header).
+ * (`fresh`). With the free-lock re-acquire of `_acquireRestore`: Node ping-pong 0.91 / 0.90 of
+ * before (see the header).
  */
 function woke(w: CondWait, result: WaitResult): void {
   w.expected = Atomics.load(w.i32, w.index);
@@ -446,8 +447,8 @@ export class Condition {
   }
 
   /**
-   * The async (and diagnosed) driver of a wait: sleeps through the runtime's driver between
-   * turns, then re-acquires the lock shielded from aborts.
+   * The async driver of a wait: sleeps through `runAsync` between turns, then re-acquires the
+   * lock shielded from aborts.
    */
   *#waitSlow(w: CondWait): Parker<boolean> {
     let failure: Aborted | undefined;
@@ -532,7 +533,7 @@ export class Condition {
     const timeout = syncEntry(options, "wait on condition", "condition.wait()");
     this.#assertOwned("wait on condition");
     const t = this.#ticket();
-    // One clock read serves the deadline and the first liveness poll (see `#waitSlow`).
+    // One clock read serves the deadline and the first liveness poll (see `turn` and `woke`).
     const clock = now();
     return this.#waitSlowSync(
       this.#enter(t, clock, timeout === Infinity ? Infinity : clock + timeout),
@@ -562,7 +563,13 @@ export class Condition {
     }
     const clock = now();
     const deadline = timeout === Infinity ? Infinity : clock + timeout;
-    return runAsync(this.#waitSlow(this.#enter(t, clock, deadline)), signal, "throw");
+    let w: CondWait;
+    try {
+      w = this.#enter(t, clock, deadline); // releases the lock
+    } catch (error) {
+      return Promise.reject(error); // an async form rejects, never throws
+    }
+    return runAsync(this.#waitSlow(w), signal, "throw");
   }
 
   /**

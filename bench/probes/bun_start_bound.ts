@@ -18,11 +18,16 @@
  * | `threadkit`        | `Thread` of the `--dist` build: start → `join()` (P6's subject)      |
  * | `threadkit+end`    | the same, then `terminate()`, which waits for the worker's `close`   |
  *
+ * `--alt <dir>` adds a `threadkit-alt` row for a second build, last in the rotation. Position
+ * matters: a build exiting at once after its result measured 0.89 / 0.90 / 0.94× the unchanged
+ * build as `-alt`, and 1.15 / 1.05× as `threadkit` with the unchanged one as `-alt` (2026-12-01),
+ * so run both orders before believing a difference.
+ *
  * `join()` resolves on the result message, not on the worker's end, so in `threadkit` the next
  * thread starts while the last worker is still ending; `threadkit+end` shows what waiting costs.
  *
  *   npx tsup --no-dts --format esm --out-dir /tmp/dist
- *   bun bench/probes/bun_start_bound.ts --dist /tmp/dist [--runs 9] [--per 8]
+ *   bun bench/probes/bun_start_bound.ts --dist /tmp/dist [--runs 9] [--per 8] [--alt /tmp/dist2]
  *
  * @module
  */
@@ -97,6 +102,9 @@ const starts: Record<string, (i: number) => Promise<void>> = {
   "threadkit": threadOf(DistThread, TASK_JS),
   "threadkit+end": threadOf(DistThread, TASK_JS, { awaitEnd: true }),
 };
+// `--alt <dir>`: a second build (a change under test), its own row in the same rotation.
+const alt = option("alt");
+if (alt !== undefined) starts["threadkit-alt"] = threadOf(await loadThread(alt), TASK_JS);
 
 const startMs: Record<string, number[]> = {};
 for (const [name, fn] of Object.entries(starts)) {

@@ -6,7 +6,10 @@
  * threadkit. Every primitive writes its slow path once, as a generator that yields {@link Park}
  * requests ("sleep while slot `index` still holds `expected`, until `deadline`") and receives the
  * {@link WaitResult}; {@link runSync} answers the requests with `Atomics.wait`, {@link runAsync}
- * with `Atomics.waitAsync`. A fast path never reaches this file.
+ * with `Atomics.waitAsync`. The hottest sync waits (`Lock`/`RLock.acquireSync`, a Condition's
+ * `waitSync`) run the same steps as a plain loop over {@link parkSync} instead, with no
+ * generator (`lockSlowSync` in `lock_word.ts`; `Condition#waitSlowSync`). A fast path never
+ * reaches this file.
  *
  * ## Hazards this layer answers
  * - **Spurious and early wakeups.** `"ok"` only says that a notify reached the slot; callers
