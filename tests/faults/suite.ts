@@ -358,13 +358,16 @@ async function cellTrial(
         }
       }
       if (sem!.tryAcquire()) throw new TrialError(`A kill invented a permit`);
-      const lost = lostPermits(
-        missing,
-        cells,
-        victims.filter((v) => v.killed).map((v) => v.window),
-      );
+      const windows = victims.filter((v) => v.killed).map((v) => v.window);
+      const lost = lostPermits(missing, cells, windows);
       if (lost !== undefined) throw new TrialError(lost);
       stats.lost += missing;
+      if (missing > 0) {
+        console.log(
+          `semaphore: ${missing} permit${missing === 1 ? "" : "s"} lost (allowed); killed: ` +
+            windows.map(whereKilled).join(", "),
+        );
+      }
       for (let c = 0; c < cells; c++) {
         const owner = Atomics.load(w, cellAt(c, C_OWNER)) - 1;
         if (owner >= 0 && victims[owner]?.killed === true) {
@@ -397,12 +400,19 @@ async function cellTrial(
 export function lostPermits(missing: number, cells: number, windows: number[]): string | undefined {
   const inside = windows.filter((w) => w === IN_HOLD || w === IN_RELEASE).length;
   if (missing <= inside) return undefined;
-  const where = windows.map((w) =>
-    w === IN_HOLD ? "inside hold()" : w === IN_RELEASE ? "inside release()" : "outside a call"
-  );
+  const where = windows.map(whereKilled);
   return `${missing} of ${cells} permits never came back, but only ${inside} of the killed ` +
     `workers died inside a hold() or release() call (each may lose the permit in flight): a ` +
     `kill lost a permit (killed: ${where.length === 0 ? "none" : where.join(", ")})`;
+}
+
+/** Where a worker was killed, by its window word. */
+function whereKilled(window: number): string {
+  return window === IN_HOLD
+    ? "inside hold()"
+    : window === IN_RELEASE
+    ? "inside release()"
+    : "outside a call";
 }
 
 /**
