@@ -393,9 +393,12 @@ async function cellTrial(
  * attribution. Each worker killed inside a `hold()` call's synchronous part or a `release()` may
  * therefore account for one missing permit; a kill anywhere else (between calls, awaiting,
  * inside its critical section) accounts for none. Only Node and Bun stop a worker inside a call;
- * Deno ends one between tasks, where the window word is 0. Not bracketed: the take of a slow
- * path's later turn, run by the futex layer's callback (one atomic step from its attribution);
- * a kill there fails the trial as a lost permit.
+ * Deno ends one between tasks, where the window word is 0. Not bracketed: the same windows in a
+ * slow path's later turns (a take, a reclaim, a permit `rescue`/`unstarve` moves), which the
+ * futex layer's callbacks run while the worker awaits; a kill there fails the trial as a lost
+ * permit (rare: of the 9 losses traced on Bun, 8 were inside `release()` and one inside a
+ * `hold()` call, sync part or awaiting unknown; see the semaphore's header). Nor a reclaim that
+ * took two dead holders' permits at once, which may lose both.
  */
 export function lostPermits(missing: number, cells: number, windows: number[]): string | undefined {
   const inside = windows.filter((w) => w === IN_HOLD || w === IN_RELEASE).length;
