@@ -157,8 +157,9 @@
  * THREADKIT_FAULTS_SEED=2129043741 bun tests/faults/run_full.ts`, 2026-12-01) lost a permit in 3
  * of ~800 trials, its victim killed inside `release()` twice and inside `hold()` once (there the
  * dead holder's entry had been reclaimed and the killed waiter's HELD was 0: a reclaim window,
- * by the look of it); with every atomic step of a scratch copy traced, all 6 losses in ~1600
- * trials were kills between the HELD subtraction and the raise of VALUE (or the hand-off's CAS).
+ * by the look of it); with every atomic step of a scratch copy traced, 8 of the 9 losses in
+ * ~2400 trials were kills between the HELD subtraction and the raise of VALUE (or the hand-off's
+ * CAS), the ninth between the fast path's take in `#acquire` and its attribution (`#took`).
  * Its oracle allows one missing permit per worker killed inside a `hold()` or `release()` call
  * and none otherwise (`lostPermits` in `tests/faults/suite.ts`); Deno stops a worker only
  * between tasks, never inside these calls.

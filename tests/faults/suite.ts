@@ -396,9 +396,9 @@ async function cellTrial(
  * Deno ends one between tasks, where the window word is 0. Not bracketed: the same windows in a
  * slow path's later turns (a take, a reclaim, a permit `rescue`/`unstarve` moves), which the
  * futex layer's callbacks run while the worker awaits; a kill there fails the trial as a lost
- * permit (rare: of the 9 losses traced on Bun, 8 were inside `release()` and one inside a
- * `hold()` call, sync part or awaiting unknown; see the semaphore's header). Nor a reclaim that
- * took two dead holders' permits at once, which may lose both.
+ * permit (not seen so far: the 9 losses traced step by step on Bun were all inside a synchronous
+ * `release()` or `hold()` call; see the semaphore's header). Nor a reclaim that took two dead
+ * holders' permits at once, which may lose both.
  */
 export function lostPermits(missing: number, cells: number, windows: number[]): string | undefined {
   const inside = windows.filter((w) => w === IN_HOLD || w === IN_RELEASE).length;
