@@ -141,7 +141,30 @@
  * promise: issue 10), so a thread can end
  * holding an unattributed permit only if `terminate()` stops it between those two adjacent
  * atomic operations. A thread releases its attribution before it raises VALUE, so a thread that
- * dies mid-release loses at most the permits in flight, never invents one. Waiters poll the
+ * dies mid-release loses at most the permits in flight, never invents one. (So does a waiter
+ * that dies between taking a dead holder's permits in `reclaim` and attributing or returning
+ * them, and one that dies holding a permit `rescue` or `unstarve` moves.)
+ *
+ * These windows are not closable: the permit count and the attribution are two words, and no
+ * order of two single-word steps makes a death between them recoverable. Attributing first (a
+ * claim in HELD, then the take's CAS) leaves a dead claimer's HELD counting a permit its CAS may
+ * or may not have taken, the two states look alike to `reclaim`, and giving the permit back
+ * would then invent one where none was taken (more holders than permits: mutual exclusion over
+ * n resources lost, a `BoundedSemaphore` past its bound); the same holds for a release that
+ * raised VALUE before dropping its attribution. A marker beside HELD leaves the same two states
+ * alike. The order here makes the rare outcome one permit fewer, never one too many. Seen
+ * (issue 9, F5): the random-kill suite on Bun (`THREADKIT_FAULTS_ONLY=semaphore
+ * THREADKIT_FAULTS_SEED=2129043741 bun tests/faults/run_full.ts`, 2026-12-01) lost a permit in 3
+ * of ~800 trials, its victim killed inside `release()` twice and inside `hold()` once (there the
+ * dead holder's entry had been reclaimed and the killed waiter's HELD was 0: a reclaim window,
+ * by the look of it); with every atomic step of a scratch copy traced, 8 of the 9 losses in
+ * ~2400 trials were kills between the HELD subtraction and the raise of VALUE (or the hand-off's
+ * CAS), the ninth between the fast path's take in `#acquire` and its attribution (`#took`).
+ * Its oracle allows one missing permit per worker killed inside a `hold()` or `release()` call
+ * and none otherwise (`lostPermits` in `tests/faults/suite.ts`); Deno stops a worker only
+ * between tasks, never inside these calls.
+ *
+ * Waiters poll the
  * liveness of watched holders every `OWNER_POLL_MS`; the first to see ended holders with
  * HELD > 0 takes all of their permits in one pass: it keeps one and returns the rest to VALUE,
  * and its `OwnerDiedError` names every holder it took permits from, with how many

@@ -9,7 +9,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { faultsEnv, runFaults } from "./faults/suite.ts";
+import { faultsEnv, lostPermits, runFaults } from "./faults/suite.ts";
+import { IN_HOLD, IN_RELEASE } from "./faults/victims.ts";
 
 const env = faultsEnv();
 /**
@@ -32,10 +33,24 @@ for (const primitive of env.only) {
     });
     console.log(
       `faults: ${primitive}: ${stats.trials} trials, ${stats.kills} kills, ` +
-        `${stats.ownerDied} OwnerDiedError, ${stats.rolledBack} rolled back, ${stats.ops} ops, ` +
+        `${stats.ownerDied} OwnerDiedError, ${stats.rolledBack} rolled back, ` +
+        `${stats.lost} permits lost in a hold()/release() window, ${stats.ops} ops, ` +
         `longest wait ${stats.maxWaitMs.toFixed(0)} ms, ${(stats.ms / 1000).toFixed(1)} s`,
     );
     assert.equal(stats.trials, TRIALS);
     assert.ok(stats.kills >= TRIALS, "every trial killed at least one thread");
   });
 }
+
+test("faults: the semaphore oracle allows one lost permit per kill inside hold()/release(), no other", () => {
+  assert.equal(lostPermits(0, 2, []), undefined);
+  assert.equal(lostPermits(0, 2, [0, 0]), undefined);
+  // A kill between calls, awaiting or in the critical section loses nothing.
+  assert.match(lostPermits(1, 2, [0])!, /never came back.*outside a call/);
+  assert.match(lostPermits(1, 2, [0, 0])!, /only 0 of the killed/);
+  // Inside a call, the permit in flight may be lost: one per such kill.
+  assert.equal(lostPermits(1, 2, [IN_RELEASE]), undefined);
+  assert.equal(lostPermits(1, 2, [0, IN_HOLD]), undefined);
+  assert.match(lostPermits(2, 2, [IN_RELEASE, 0])!, /only 1 of the killed/);
+  assert.equal(lostPermits(2, 2, [IN_RELEASE, IN_HOLD]), undefined);
+});

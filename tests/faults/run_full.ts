@@ -84,7 +84,16 @@ function runChunk(primitive: Primitive, first: number, count: number) {
 console.log(`faults (full): seed ${env.seed}, ${trials} trials per primitive`);
 let failed = false;
 for (const primitive of env.only) {
-  const total = { trials: 0, kills: 0, ownerDied: 0, rolledBack: 0, ops: 0, maxWaitMs: 0, ms: 0 };
+  const total = {
+    trials: 0,
+    kills: 0,
+    ownerDied: 0,
+    rolledBack: 0,
+    lost: 0,
+    ops: 0,
+    maxWaitMs: 0,
+    ms: 0,
+  };
   for (let first = 0; first < trials; first += CHUNK) {
     const stats = await runChunk(primitive, first, Math.min(CHUNK, trials - first));
     if (stats === undefined) {
@@ -99,7 +108,8 @@ for (const primitive of env.only) {
   }
   console.log(
     `faults: ${primitive}: ${total.trials} trials, ${total.kills} kills, ` +
-      `${total.ownerDied} OwnerDiedError, ${total.rolledBack} rolled back, ${total.ops} ops, ` +
+      `${total.ownerDied} OwnerDiedError, ${total.rolledBack} rolled back, ` +
+      `${total.lost} permits lost in a hold()/release() window, ${total.ops} ops, ` +
       `longest wait ${total.maxWaitMs.toFixed(0)} ms, ${(total.ms / 1000).toFixed(1)} s`,
   );
 }

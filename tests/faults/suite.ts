@@ -6,6 +6,8 @@
  * - survivors finish: each makes progress after the last kill and returns when told to stop;
  * - no wait is stuck past `stuckMs` (victims bound every wait and fail when one runs out);
  * - the counter is exact (see `shared.ts`): after repairs, sum of COUNTER === sum of COMMITTED;
+ * - Semaphore: every permit comes back (a dead holder's with `OwnerDiedError`), except at most
+ *   one per worker killed inside a `hold()` or `release()` call (see {@link lostPermits});
  * - `OwnerDiedError` names only threads that were killed;
  * - queues: no id delivered twice, none lost but the one each killed consumer held in hand;
  * - Barrier: every survivor gets `BrokenBarrierError` within `timeout + stuckMs` of the kill.
@@ -41,7 +43,7 @@ import {
   type VictimResult,
   workerOf,
 } from "./shared.ts";
-import { ID_SPAN, Q_DONE, Q_STARTED } from "./victims.ts";
+import { ID_SPAN, IN_HOLD, IN_RELEASE, Q_DONE, Q_STARTED, S_WINDOW } from "./victims.ts";
 
 const VICTIMS = new URL("./victims.ts", import.meta.url);
 
@@ -73,6 +75,8 @@ export interface SuiteStats {
   ownerDied: number;
   /** Transactions rolled back after a dead holder. */
   rolledBack: number;
+  /** Semaphore permits lost to kills inside a `hold()`/`release()` call (see {@link lostPermits}). */
+  lost: number;
   /** Operations completed by all workers. */
   ops: number;
   /** Longest wait seen by a survivor, in ms. */
@@ -104,6 +108,8 @@ interface Victim {
   joined: Promise<void>;
   outcome: { ok: true; value: VictimResult } | { ok: false; error: unknown } | undefined;
   killed: boolean;
+  /** Its window word when it was killed (semaphore workers; see `S_WINDOW` in `victims.ts`). */
+  window: number;
 }
 
 /**
@@ -116,7 +122,13 @@ export const TRACKED_IDENTS = 1024;
 function startVictim(exportName: string, args: unknown[], name: string): Victim {
   const thread = new Thread<VictimResult>(VICTIMS, { export: exportName, args, name });
   thread.start();
-  const victim: Victim = { thread, joined: Promise.resolve(), outcome: undefined, killed: false };
+  const victim: Victim = {
+    thread,
+    joined: Promise.resolve(),
+    outcome: undefined,
+    killed: false,
+    window: 0,
+  };
   victim.joined = thread.join({ timeout: 120_000 }).then(
     (value) => {
       victim.outcome = { ok: true, value };
@@ -200,6 +212,8 @@ async function killAt(w: Int32Array, victims: Victim[], v: number, target: numbe
   victims[v]!.killed = true;
   await victims[v]!.thread.terminate();
   Atomics.store(w, DEAD + v, 1);
+  // The worker is gone: its window word says where the kill landed.
+  victims[v]!.window = Atomics.load(w, S_WINDOW + v);
 }
 
 /** Waits until every survivor has taken `steps` more steps (they are not wedged). */
@@ -333,20 +347,27 @@ async function cellTrial(
       checkCounter(w, cells, workers);
       primitiveLock.release();
     } else {
-      // Every permit comes back: those of dead holders with OwnerDiedError.
+      // Every permit comes back: those of dead holders with OwnerDiedError; but see lostPermits.
+      let missing = 0;
       for (let k = 0; k < cells; k++) {
         try {
-          if (!await sem!.acquire({ timeout: stuckMs })) {
-            throw new TrialError(
-              `Permit ${k + 1} of ${cells} never came back: a kill lost a permit`,
-            );
-          }
+          if (!await sem!.acquire({ timeout: stuckMs })) missing++;
         } catch (error) {
           if (!(error instanceof OwnerDiedError)) throw error;
           named.push(error.ownerIdent);
         }
       }
       if (sem!.tryAcquire()) throw new TrialError(`A kill invented a permit`);
+      const windows = victims.filter((v) => v.killed).map((v) => v.window);
+      const lost = lostPermits(missing, cells, windows);
+      if (lost !== undefined) throw new TrialError(lost);
+      stats.lost += missing;
+      if (missing > 0) {
+        console.log(
+          `semaphore: ${missing} permit${missing === 1 ? "" : "s"} lost (allowed); killed: ` +
+            windows.map(whereKilled).join(", "),
+        );
+      }
       for (let c = 0; c < cells; c++) {
         const owner = Atomics.load(w, cellAt(c, C_OWNER)) - 1;
         if (owner >= 0 && victims[owner]?.killed === true) {
@@ -354,12 +375,47 @@ async function cellTrial(
         }
       }
       checkCounter(w, cells, workers);
-      sem!.release(cells);
+      if (missing < cells) sem!.release(cells - missing);
     }
     stats.ownerDied += checkOwnerDied(w, victims, named);
   } finally {
     await cleanup(w, victims);
   }
+}
+
+/**
+ * The Semaphore trial's oracle for permits that never came back: `undefined` when `missing` is
+ * allowed, else the failure. `windows`: the window word of each killed worker (`S_WINDOW`).
+ *
+ * A thread terminated between two adjacent atomic steps of the semaphore can lose the one permit
+ * in flight, by design ("Owner death" in `src/semaphore.ts`): mid-`release()` (its attribution
+ * dropped, VALUE not yet raised or the permit not yet handed) or between a take and its
+ * attribution. Each worker killed inside a `hold()` call's synchronous part or a `release()` may
+ * therefore account for one missing permit; a kill anywhere else (between calls, awaiting,
+ * inside its critical section) accounts for none. Only Node and Bun stop a worker inside a call;
+ * Deno ends one between tasks, where the window word is 0. Not bracketed: the same windows in a
+ * slow path's later turns (a take, a reclaim, a permit `rescue`/`unstarve` moves), which the
+ * futex layer's callbacks run while the worker awaits; a kill there fails the trial as a lost
+ * permit (not seen so far: the 9 losses traced step by step on Bun were all inside a synchronous
+ * `release()` or `hold()` call; see the semaphore's header). Nor a reclaim that took two dead
+ * holders' permits at once, which may lose both.
+ */
+export function lostPermits(missing: number, cells: number, windows: number[]): string | undefined {
+  const inside = windows.filter((w) => w === IN_HOLD || w === IN_RELEASE).length;
+  if (missing <= inside) return undefined;
+  const where = windows.map(whereKilled);
+  return `${missing} of ${cells} permits never came back, but only ${inside} of the killed ` +
+    `workers died inside a hold() or release() call (each may lose the permit in flight): a ` +
+    `kill lost a permit (killed: ${where.length === 0 ? "none" : where.join(", ")})`;
+}
+
+/** Where a worker was killed, by its window word. */
+function whereKilled(window: number): string {
+  return window === IN_HOLD
+    ? "inside hold()"
+    : window === IN_RELEASE
+    ? "inside release()"
+    : "outside a call";
 }
 
 /**
@@ -527,6 +583,7 @@ export async function runFaults(primitive: Primitive, options: SuiteOptions): Pr
     kills: 0,
     ownerDied: 0,
     rolledBack: 0,
+    lost: 0,
     ops: 0,
     maxWaitMs: 0,
     ms: 0,

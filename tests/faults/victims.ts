@@ -51,6 +51,20 @@ export const Q_DONE = EXTRA + 8;
 export const Q_TAKEN = EXTRA + 16;
 /** Gets that timed out (the queue stayed empty for 50 ms), all consumers. */
 export const Q_EMPTY = EXTRA + 17;
+/**
+ * Semaphore worker i's window word: where it stands in a synchronous semaphore call whose
+ * `terminate()` may lose the permit in flight (see "Owner death" in `src/semaphore.ts`): 0
+ * outside, {@link IN_HOLD} or {@link IN_RELEASE} inside. Written by the worker only; read by the
+ * main thread after the worker is gone, so the last value written is where the kill landed.
+ */
+export const S_WINDOW = EXTRA + 18;
+/**
+ * Inside the synchronous part of `hold()` (the call, before its promise is returned): the fast
+ * path's take and its attribution, and the slow path's turns up to its first park, run there.
+ */
+export const IN_HOLD = 1;
+/** Inside a `release()`: the attribution is dropped before VALUE is raised (or the permit handed). */
+export const IN_RELEASE = 2;
 /** Ids a producer may put: producer p puts p * ID_SPAN + k for k < ID_SPAN. */
 export const ID_SPAN = 1 << 14;
 
@@ -158,7 +172,12 @@ export async function semaphoreVictim(
     let guard: Guard | undefined;
     let died = 0;
     try {
-      guard = await sem.hold({ timeout: stuckMs });
+      // The window word brackets the synchronous part of the call only: later turns of the
+      // slow path run in the futex layer's callbacks, outside any bracket (see the suite).
+      Atomics.store(w, S_WINDOW + me, IN_HOLD);
+      const holding = sem.hold({ timeout: stuckMs });
+      Atomics.store(w, S_WINDOW + me, 0);
+      guard = await holding;
     } catch (error) {
       if (!(error instanceof OwnerDiedError)) {
         throw error instanceof Error && error.name === "TimeoutError"
@@ -193,8 +212,10 @@ export async function semaphoreVictim(
     await transact(w, cell, me, Math.floor(rnd() * 4) & (rnd() < 0.5 ? 3 : 0));
     freeCell(w, cell);
     if (rnd() < 0.2) await turn(); // a kill here leaves the permit held and the cell free
+    Atomics.store(w, S_WINDOW + me, IN_RELEASE);
     if (guard !== undefined) guard.release();
     else sem.release();
+    Atomics.store(w, S_WINDOW + me, 0);
     result.ops++;
     await turn();
   }
