@@ -2,15 +2,15 @@
  * lock_word.pml: the lock word of src/internal/lock_word.ts, with owner death.
  *
  * Mirrors (see models/README.md for the line table):
- *   lock_fast    the fast path of every acquire: CAS 0 -> me2 (lock.ts:176, lock_word.ts:525)
- *   lock_slow    the slow path's loop, advance (lock_word.ts:237-341), spin bound SPIN_LIMIT =
- *                0; its two drivers, lockSlow (generator, 353) and lockSlowSync (plain loop over
- *                parkSync, 384), only sleep between its turns and take STARVING away in
+ *   lock_fast    the fast path of every acquire: CAS 0 -> me2 (lock.ts:176, lock_word.ts:539)
+ *   lock_slow    the slow path's loop, advance (lock_word.ts:245-355), spin bound SPIN_LIMIT =
+ *                0; its two drivers, lockSlow (generator, 367) and lockSlowSync (plain loop over
+ *                parkSync, 398), only sleep between its turns and take STARVING away in
  *                `finally`. A woken waiter judges whether it starves at its first turn that finds
  *                the word not free (one that finds it free just takes it): the model chooses
  *                `starving` nondeterministically after a wake, and time only moves forward, so
  *                judging at that later turn is one of the runs checked here.
- *   lock_unlock  unlock (lock_word.ts:484-486) and unlockSlow (lock_word.ts:435-460)
+ *   lock_unlock  unlock (lock_word.ts:498-500) and unlockSlow (lock_word.ts:449-474)
  *
  * STATE (mem[STATE]) is 0 (free), STARVING? | (owner ident << 1) | PARKED, or HANDOFF (STARVING |
  * PARKED, no owner: released to a starving waiter); idents are 1 .. NPROC (≤ 3: the owner field
@@ -24,15 +24,15 @@
  *
  * This file is both a model and a library: queue.pml defines LOCK_WORD_LIB and includes it for
  * the inlines only. A process using the inlines declares these locals:
- *   byte me, me2, state, take, life, res, wk, r;  bool ok, asyncWait, starving;
+ *   byte me, me2, state, take, life, res, wk, r;  bool ok, asyncWait, starving, marked;
  * (`asyncWait`: it may park with waitAsync) and passes lock_slow its deadline flags.
  *
  * Mutants (spin -DMUTANT_...): each breaks one step the comments call essential; the test
  * (tests/models_test.ts) asserts spin finds an error in each.
  *   MUTANT_UNLOCK_NO_WAKE      unlock stores 0 without looking at PARKED (no wake)
- *   MUTANT_TAKE_PLAIN          after sleeping, re-acquire without PARKED (lock_word.ts:322)
- *   MUTANT_TIMEOUT_NO_PARKED   a sleeper that times out leaves without setting PARKED (:237-243)
- *   MUTANT_TAKEOVER_DROPS_PARKED  the takeover from a dead owner drops PARKED (:222)
+ *   MUTANT_TAKE_PLAIN          after sleeping, re-acquire without PARKED (lock_word.ts:336)
+ *   MUTANT_TIMEOUT_NO_PARKED   a sleeper that times out leaves without setting PARKED (:312-318)
+ *   MUTANT_TAKEOVER_DROPS_PARKED  the takeover from a dead owner drops PARKED (:297)
  *   MUTANT_TAKEOVER_PLAIN      the takeover keeps the word's PARKED but forgets its own: a sleeper
  *                              woken by a release, finding a barger that then died, takes the
  *                              word without PARKED while others sleep (the code before this
@@ -149,11 +149,11 @@ inline lock_fast() {
 }
 
 /*
- * lockSlow / lockSlowSync(i32, STATE, me2, deadline, 0): advance (lock_word.ts:237). Sets r. When `lkTimed`, the deadline
+ * lockSlow / lockSlowSync(i32, STATE, me2, deadline, 0): advance (lock_word.ts:245). Sets r. When `lkTimed`, the deadline
  * may pass at any check (then `lkExpired` stays true).
  */
 inline lock_slow(lkTimed, lkExpired) {
-  atomic { state = mem[STATE]; take = me2; starving = false }   /* spin 0: no re-reads */
+  atomic { state = mem[STATE]; take = me2; starving = false; marked = false } /* spin 0 */
 slow_loop:
   do
   :: state == 0 ->                                      /* free: grab it */
@@ -171,7 +171,7 @@ slow_loop:
   :: else ->
     life = lifeOf(ownerOfWord(state));                  /* owner 0 (HANDOFF): unwatched */
     if
-    :: life == LIFE_ENDED ->                            /* :103 held by an ended thread */
+    :: life == LIFE_ENDED ->                            /* :296 held by an ended thread */
 #if defined(MUTANT_TAKEOVER_DROPS_PARKED)
       cas_state(state, me2);
 #elif defined(MUTANT_TAKEOVER_PLAIN)
@@ -180,11 +180,11 @@ slow_loop:
       cas_state(state, take | (state & PARKED));        /* keep PARKED, add ours; STARVING goes */
 #endif
       if
-      :: ok -> starving = false; r = R_TOOK; break      /* :105 */
-      :: else -> skip                                   /* :106 state = seen */
+      :: ok -> starving = false; r = R_TOOK; break      /* :298 */
+      :: else -> skip                                   /* :302 state = seen */
       fi
     :: else ->
-      /* :221-222 now() >= deadline: the deadline may pass at any moment */
+      /* :312 now() >= deadline: the deadline may pass at any moment */
       if
       :: lkTimed && !lkExpired -> lkExpired = true
       :: true -> skip
@@ -196,12 +196,12 @@ slow_loop:
 #endif
 
         if
-        :: take == me2 || (state & PARKED) != 0 -> r = R_FALSE; break    /* :115 */
+        :: take == me2 || (state & PARKED) != 0 -> r = R_FALSE; break    /* :313 */
         :: else ->
-          cas_state(state, state | PARKED);             /* :116 pass the wake-up on */
+          cas_state(state, state | PARKED);             /* :314 pass the wake-up on */
           if
-          :: ok -> r = R_FALSE; break                   /* :117 */
-          :: else -> skip                               /* :118 state = seen */
+          :: ok -> r = R_FALSE; break                   /* :315 */
+          :: else -> skip                               /* :316 state = seen */
           fi
         fi
       :: else ->
@@ -221,10 +221,16 @@ slow_loop:
           fi
         :: else -> skip
         fi;
+        /* Announced: STARVING on the word may be ours from here (`w.starving` in the code; the
+           judgement alone is `w.starves`). */
+        if
+        :: starving -> marked = true
+        :: else -> skip
+        fi;
 #ifdef MUTANT_TAKE_PLAIN
         take = me2;
 #else
-        take = me2 | PARKED;                            /* :130 */
+        take = me2 | PARKED;                            /* :336 */
 #endif
         /* Sleep while STATE == state; poll the owner's liveness (watched); behind a HANDOFF
            word, until we starve, wake when we would (HANDOFF: the starve timer); behind a held
@@ -274,25 +280,25 @@ slow_loop:
   /* HANDOFF: leaving without the word while starving: take the mark along (`finally`) */
 #ifndef MUTANT_ORPHAN_HANDOFF
   if
-  :: r == R_FALSE && starving -> unstarve()
+  :: r == R_FALSE && marked -> unstarve()
   :: else -> skip
   fi;
 #endif
-  atomic { state = 0; take = 0; life = 0; ok = false; starving = false }
+  atomic { state = 0; take = 0; life = 0; ok = false; starving = false; marked = false }
 }
 
 
 
-/* unlock(i32, STATE, me2) (lock_word.ts:484) and unlockSlow (lock_word.ts:435). */
+/* unlock(i32, STATE, me2) (lock_word.ts:498) and unlockSlow (lock_word.ts:449). */
 inline lock_unlock() {
 #ifdef MUTANT_UNLOCK_NO_WAKE
   mem[STATE] = 0;
 #else
-  cas_state(me2, 0);                                    /* :161 fast: nobody parked */
+  cas_state(me2, 0);                                    /* :499 fast: nobody parked */
   if
   :: ok -> skip
   :: else ->
-    /* unlockSlow: `state` holds what the CAS saw (:299 re-reads it; no step in between
+    /* unlockSlow: `state` holds what the CAS saw (:450 re-reads it; no step in between
        matters, the next CAS re-checks) */
     do
     :: state == 0 || state == HANDOFF -> assert(false)  /* we hold it: never free */
@@ -331,7 +337,7 @@ byte inCS;
  */
 proctype Locker(byte me; byte iters; bool timed; bool asyncWait; bool mayDie) {
   byte me2, state, take, life, res, wk, r, i;
-  bool ok, expired, starving;
+  bool ok, expired, starving, marked;
   me2 = me << 1;
   i = 0;
   do

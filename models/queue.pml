@@ -444,7 +444,7 @@ inline get() {
 proctype Worker(byte me; byte puts; byte gets; bool timed; bool asyncWait; bool f64;
                 byte timedFrom) {
   byte me2, state, take, life, res, wk, r, expected, i, held, rel;
-  bool ok, lkExpired, expired, done, sig, starving, roomy, threw;
+  bool ok, lkExpired, expired, done, sig, starving, marked, roomy, threw;
   me2 = me << 1;
   do
   :: i < puts -> i++; expired = false; put()

@@ -180,8 +180,17 @@ interface LockWait extends Park {
   take: number;
   /** When we first parked (0: not yet); we starve once STARVE_AFTER_MS has passed since. */
   since: number;
-  /** We count as starving: STARVING on the word may be ours (`finally` of the drivers). */
+  /**
+   * STARVING on the word may be ours: we parked as starving (setting it, or finding it set), and
+   * have not taken the word since. The drivers' `finally` takes it away when we leave without it.
+   */
   starving: boolean;
+  /**
+   * We starve: judged at a wake, {@link STARVE_AFTER_MS} or more after we first parked. Our next
+   * park announces it (then `starving`); a waiter that judges so and times out on the same turn
+   * never announced it, and leaves a STARVING mark on the word alone (it is another waiter's).
+   */
+  starves: boolean;
   /** We slept and have not yet judged, on this wake, whether we starve (see `advance`). */
   woken: boolean;
 }
@@ -217,6 +226,7 @@ function lockWait(
     take: me2,
     since: 0,
     starving: false,
+    starves: false,
     woken: false,
   };
 }
@@ -260,9 +270,9 @@ function advance(w: LockWait): boolean | number | typeof PARK {
     const t = now();
     if (w.woken) {
       w.woken = false;
-      w.starving = t - w.since >= STARVE_AFTER_MS;
+      w.starves = t - w.since >= STARVE_AFTER_MS;
     }
-    const starving = w.starving;
+    const starving = w.starves;
     if (state === HANDOFF) {
       // Released to a starving waiter. Ours if we starve: the CAS clears STARVING (the other
       // starving waiters, woken with us, set it again before they park) and keeps PARKED.
@@ -297,8 +307,8 @@ function advance(w: LockWait): boolean | number | typeof PARK {
     // leaves no trace. A waiter that has slept may have been woken by the release that freed
     // the word, and that wake-up was the others' only one: a barger took the word meanwhile,
     // writing it without PARKED, so nobody would wake them again. Pass it on: leave only once
-    // the word carries PARKED. (A starving leaver also takes STARVING away: the drivers'
-    // `finally`.)
+    // the word carries PARKED. (A leaver that announced it starves also takes STARVING away:
+    // the drivers' `finally`.)
     if (t >= deadline) {
       if (w.take === me2 || (state & PARKED) !== 0) return false;
       const seen = Atomics.compareExchange(i32, at, state, state | PARKED);
@@ -317,6 +327,12 @@ function advance(w: LockWait): boolean | number | typeof PARK {
       }
       state |= want;
     }
+    // Announced: STARVING on the word may be ours from here (set now, or found set by another
+    // starving waiter; the drivers' `finally` takes it along if we leave without the word).
+    // Before, the judgement itself counted, so a waiter that judged it starved at the wake
+    // that found its deadline passed cleared another sleeper's mark as it left (a fairness
+    // slip, found by review; models/lock_word.pml does the same now).
+    if (starving) w.starving = true;
     w.take = me2 | PARKED;
     if (w.since === 0) w.since = t;
     // Sleep while the word still holds what we saw; poll liveness every OWNER_POLL_MS
