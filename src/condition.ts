@@ -199,13 +199,13 @@ function* shielded(inner: Parker<unknown>, onAbort: (aborted: Aborted) => void):
 /** One wait in its slow path: the park request (the `Park` fields) and the loop's state. */
 interface CondWait extends Park {
   /** The ticket. */
-  readonly t: number;
+  t: number;
   /** The last `now()` read. */
   clock: number;
   /** `clock` was read this turn, with no sleep since: the sync driver need not read it again. */
   fresh: boolean;
   /** The caller's deadline (`Park.deadline` is the next park's: a liveness poll may come first). */
-  readonly until: number;
+  until: number;
   /** What `_releaseSave` returned (an RLock's depth), for `_acquireRestore`. */
   saved: number;
   /** The ticket was seen admitted. */
@@ -248,6 +248,15 @@ function woke(w: CondWait, result: WaitResult): void {
   w.fresh = result === "timed-out";
   if (w.fresh) w.clock = now();
 }
+
+/**
+ * This thread's sync waits reuse one {@link CondWait}: a thread blocks in one sync wait at a time,
+ * and no code of the caller runs inside one (only threadkit's: the release, the parks, the
+ * re-acquire). A fresh object per wait → this, pinned Condition ping-pong
+ * (`taskset -c 0 node bench/probes/semaphore_pingpong.ts <copy before> ./mod.ts`), median after ÷
+ * before in four runs: Node 0.99 / 0.83 / 0.91 / 0.94; Bun 1.04 (one run).
+ */
+let syncWait: CondWait | undefined;
 
 /** What `Condition` needs of its lock. Implemented by `Lock` and `RLock`. */
 interface ConditionLock {
@@ -424,24 +433,40 @@ export class Condition {
    * {@link Condition.#waitSlowSync}) then run {@link turn} and {@link woke} around their parks,
    * and {@link Condition.#leave} after the re-acquire: one algorithm, two ways to sleep.
    */
-  #enter(t: number, clock: number, until: number): CondWait {
+  #enter(t: number, clock: number, until: number, reuse?: CondWait): CondWait {
     const i32 = this.#i32;
     const index = WAKE + (t & (WAKES - 1));
     // Read our wake slot before the lock goes, so a notify after the release is seen.
-    const w: CondWait = {
-      i32,
-      index,
-      expected: Atomics.load(i32, index),
-      deadline: until,
-      asyncCount: -1,
-      slack: 0,
-      t,
-      clock,
-      until,
-      fresh: true,
-      saved: 0,
-      notified: false,
-    };
+    const expected = Atomics.load(i32, index);
+    let w: CondWait;
+    if (reuse === undefined) {
+      w = {
+        i32,
+        index,
+        expected,
+        deadline: until,
+        asyncCount: -1,
+        slack: 0,
+        t,
+        clock,
+        until,
+        fresh: true,
+        saved: 0,
+        notified: false,
+      };
+    } else {
+      w = reuse;
+      w.i32 = i32;
+      w.index = index;
+      w.expected = expected;
+      w.deadline = until;
+      w.slack = 0;
+      w.t = t;
+      w.clock = clock;
+      w.until = until;
+      w.fresh = true;
+      w.notified = false;
+    }
     w.saved = this.#lock._releaseSave();
     return w;
   }
@@ -535,9 +560,9 @@ export class Condition {
     const t = this.#ticket();
     // One clock read serves the deadline and the first liveness poll (see `turn` and `woke`).
     const clock = now();
-    return this.#waitSlowSync(
-      this.#enter(t, clock, timeout === Infinity ? Infinity : clock + timeout),
-    );
+    const until = timeout === Infinity ? Infinity : clock + timeout;
+    syncWait = this.#enter(t, clock, until, syncWait);
+    return this.#waitSlowSync(syncWait);
   }
 
   /**
