@@ -123,7 +123,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   /** Whether gets count the items they hold in HELD (it bounds maxsize and heap entries). */
   readonly #holdItems: boolean;
   readonly #codec: Codec<T>;
-  /** The codec is `float64Codec`: gets read 8-byte records in place (`#tryGet`), puts write them. */
+  /** The codec is `float64Codec`: puts and gets write and read 8-byte records in place. */
   readonly #f64: boolean;
   readonly #kind: string;
   /**
