@@ -5,16 +5,16 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:337-341)
- *   unlock_and_wake #unlockAndWake (:343-354)
- *   room            #room (:250-277), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:378-389), with #store (:327-331)
- *   put             #putFast (:425-444), then #putSlow (:396-422)
- *   try_get         #tryGet (:519-579): take and hold (:559-566), decode (:569), then #release
- *                   or #putBack; the float64Codec in-place read (:546-558) with -DF64_GETTER
- *   release         #release (:588-595)
- *   put_back        #putBack (:603-618), open queue
- *   get             #getFast (:647-653), then #getSlow (:621-644)
+ *   signal          #signal (:376-380)
+ *   unlock_and_wake #unlockAndWake (:382-393)
+ *   room            #room (:268-295), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:418-429), with #store (:345-348) and #count (:366-370)
+ *   put             #putFast (:489-517), then #putSlow (:460-486)
+ *   try_get         #tryGet (:591-655): take and hold (:633-642), decode (:645), then #release
+ *                   or #putBack; the float64Codec in-place read (:618-632) with -DF64_GETTER
+ *   release         #release (:664-671)
+ *   put_back        #putBack (:679-694), open queue
+ *   get             #getFast (:723-729), then #getSlow (:697-720)
  *   sleep           SeqWait.sleep (seq_wait.ts:67-82)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:361-377) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:385) of #release and #putBack (both take the word
@@ -44,26 +44,26 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :418; about 6 million states, run by hand).
+ * putter's pass-on at :481; about 6 million states, run by hand).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :640 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :716 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:628)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:704)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:71-73)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:339)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:590-592)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:378)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:666-668)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:406-408)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:258-272)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:616)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:264-271)
+ *                                  for room again (:469-471)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:276-290)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:692)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:282-289)
  */
 
 #define LOCK_WORD_LIB
@@ -106,7 +106,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:433, :649), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:495, :725), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:361): fast CAS, else lockSlow with no deadline. */
@@ -145,49 +145,49 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:337), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:376), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :338 */
+  :: mem[waiters] == 0 -> sig = false                   /* :377 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :339 */
+    mem[seq]++;                                         /* :378 */
 #endif
-    sig = true                                          /* :340 */
+    sig = true                                          /* :379 */
   fi
 }
 
-/* #unlockAndWake (:343): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:382): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :350 */
+  unlock_word();                                        /* :389 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :351 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :390 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :352 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :391 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room (:250), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:258); when that
- * leaves none, the releases are folded in (:264-271) and it looks again (:272).
+ * #room (:268), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:276); when that
+ * leaves none, the releases are folded in (:282-289) and it looks again (:290).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :258 */
+    held = HELD;                                        /* :276 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :260-263 */
+    :: COUNT + held >= MAXSIZE ->                       /* :278-281 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED; RELEASED = 0;                     /* :265 Atomics.exchange */
+      rel = RELEASED; RELEASED = 0;                     /* :283 Atomics.exchange */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :266-267 */
+      HELD = HELD - rel;                                /* :284-285 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -197,31 +197,31 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :272 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :290 */
     held = 0
   }
 }
 
-/* #tryPut (:378), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
+/* #tryPut (:417), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :384 */
+  room();                                               /* :423 */
   if
-  :: !roomy -> done = false                             /* :385 */
+  :: !roomy -> done = false                             /* :424 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :386 #store, :329 */
-    signal(NOT_EMPTY, GETTERS);                         /* :387 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :425 #store, :347 */
+    signal(NOT_EMPTY, GETTERS);                         /* :426 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:588), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:664), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :591 (RELEASED_BYTES :590) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :667 (RELEASED_BYTES :666) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :592 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :668 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -230,54 +230,54 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :593 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :594 */
+    lock_uninterruptible();                             /* :669 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :670 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:603), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:679), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :605 lockBriefly */
+  lock_uninterruptible();                               /* :681 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :608 (HELD_BYTES :607) */
-    assert(COUNT < MAXSIZE);                            /* :615 the put-back fits */
+    HELD--; heldNow--;                                  /* :684 (HELD_BYTES :683) */
+    assert(COUNT < MAXSIZE);                            /* :691 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :616 */
+    COUNT++                                             /* :692 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :617 */
+  signal(NOT_EMPTY, GETTERS);                           /* :693 */
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:519), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:591), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get() {
   if
-  :: COUNT == 0 -> done = false                         /* :522-533 */
+  :: COUNT == 0 -> done = false                         /* :594-605 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :546-558 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :552, :554 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :555 */
+    :: f64 ->                                           /* :618-632 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :624, :626 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :629 */
       unlock_and_wake(false, sig)
 #endif
-    :: true ->                                          /* :559 (f64: a record of another size) */
+    :: true ->                                          /* :633 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :564 (HELD_BYTES :563) */
-        COUNT--                                         /* :565 */
+        HELD++; heldNow++;                              /* :638 (HELD_BYTES :637) */
+        COUNT--                                         /* :639 */
       };
-      unlock_word();                                    /* :566 */
+      unlock_word();                                    /* :642 */
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :569 decode throws */
-        put_back()                                      /* :572 */
-      :: true -> release()                              /* :569 decoded, :577 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :645 decode throws */
+        put_back()                                      /* :648 */
+      :: true -> release()                              /* :645 decoded, :653 */
       fi
     fi;
     done = true
@@ -316,27 +316,27 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :433 */
+  lock_fast();                                          /* :495 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :434 */
+    try_put();                                          /* :506 */
     if
-    :: !done -> unlock_word()                           /* :435 */
+    :: !done -> unlock_word()                           /* :507 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :400 */
-    try_put();                                          /* :403 uncounted */
+    lock_uninterruptible();                             /* :463 */
+    try_put();                                          /* :466 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :406 */
+      mem[PUTTERS]++;                                   /* :469 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :408 look again, counted */
+      try_put();                                        /* :471 look again, counted */
 #endif
       if
       :: !done ->
@@ -344,11 +344,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :410 */
+          :: expired -> break                           /* :473 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :411 */
-          try_put();                                    /* :412 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :474 */
+          try_put();                                    /* :475 */
           if
           :: done -> break
           :: else -> skip
@@ -356,17 +356,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :415 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :478 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :418 pass a wake for room on (a release after the last look may have made room) */
+        /* :481 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :419 */
+        unlock_and_wake(false, sig)                     /* :482 */
       :: else -> skip
       fi
     :: else -> skip
@@ -378,54 +378,54 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :649 */
+  lock_fast();                                          /* :725 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get();                                          /* :650 */
+    try_get();                                          /* :726 */
     if
-    :: !done -> unlock_word()                           /* :651 */
+    :: !done -> unlock_word()                           /* :727 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :625 */
-    try_get();                                          /* :626 */
+    lock_uninterruptible();                             /* :701 */
+    try_get();                                          /* :702 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :628 */
+      mem[GETTERS]++;                                   /* :704 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :631 */
+        :: expired -> break                             /* :707 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :632 */
-        try_get();                                      /* :633 (decode, release: still counted) */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :708 */
+        try_get();                                      /* :709 (decode, release: still counted) */
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :637 finally */
+      mem[GETTERS]--;                                   /* :713 finally */
 #endif
       if
       :: !done ->
-        /* :640 pass a wake for items on: never items here (see the header) */
+        /* :716 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :641 */
+        unlock_and_wake(sig, false)                     /* :717 */
       :: else -> skip
       fi
     :: else -> skip

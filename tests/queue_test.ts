@@ -331,6 +331,41 @@ test("all-or-nothing puts: unencodable and oversized items write nothing", () =>
   assert.equal(queue.empty(), true);
 });
 
+test("float64Codec puts write the codec's own record in place: ring wrap, LIFO, priority", () => {
+  // A put of a number to a float64Codec queue writes its record without calling encode; the
+  // bytes must be encode's, whoever reads them (a queue opened with another codec included).
+  const raw = { encode: (b: Uint8Array) => b, decode: (b: Uint8Array) => b.slice() };
+  const values = [1.5, -0, NaN, Infinity, -Infinity, 5e-324, Number.MAX_VALUE, 2 ** 53 + 2, -7.25];
+  const bytesOf = (v: number) => [...float64Codec.encode(v)];
+  // 64 bytes hold five 12-byte records: keeping 2-3 stored, the ring wraps every few puts.
+  const fifo = new Queue<number>(0, { codec: float64Codec, capacityBytes: 64 });
+  const rawFifo = Queue.from<Uint8Array>(fifo.handle, { codec: raw });
+  const expected: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const v = values[i % values.length]!;
+    if (i % 5 === 4) rawFifo.putNowait(new Uint8Array(bytesOf(v))); // a record written by encode
+    else fifo.putNowait(v); // in place
+    expected.push(v);
+    if (expected.length < 3) continue;
+    const want = expected.shift()!;
+    if (i % 2 === 0) assert.ok(Object.is(fifo.getNowait(), want), `item ${i}`);
+    else assert.deepEqual([...rawFifo.getNowait()], bytesOf(want), `item ${i}`);
+  }
+  for (const want of expected) assert.ok(Object.is(fifo.getNowait(), want));
+  assert.equal(fifo.qsize(), 0);
+
+  const lifo = new LifoQueue<number>(0, { codec: float64Codec });
+  const rawLifo = LifoQueue.from<Uint8Array>(lifo.handle, { codec: raw });
+  for (const v of values) lifo.putNowait(v);
+  for (const v of [...values].reverse()) assert.deepEqual([...rawLifo.getNowait()], bytesOf(v));
+
+  const prio = new PriorityQueue<number>(0, { codec: float64Codec });
+  const rawPrio = PriorityQueue.from<Uint8Array>(prio.handle, { codec: raw });
+  values.forEach((v, i) => prio.putNowait(v, { priority: -i }));
+  for (const v of [...values].reverse()) assert.deepEqual([...rawPrio.getNowait()], bytesOf(v));
+  assert.equal(prio.unfinishedTasks, values.length);
+});
+
 test("float64Codec numbers mode; from(handle) with a codec; bad input", () => {
   const queue = new Queue<number>(0, { codec: float64Codec });
   queue.putNowait(1.5);

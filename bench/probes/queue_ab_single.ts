@@ -4,7 +4,11 @@
  *
  * ```sh
  * AB_A=/work/main/mod.ts AB_B=$PWD/mod.ts node bench/probes/queue_ab_single.ts 41
+ * AB_KINDS=numbers-sync AB_A=... node bench/probes/queue_ab_single.ts 41
  * ```
+ * Kinds (`AB_KINDS`, comma-separated; default `objects,numbers`): `objects` and `numbers`
+ * (float64Codec) by putNowait + getNowait; `numbers-sync`: float64Codec by `putSync(i, { timeout })`
+ * + `getSync({ timeout })`, as the `queue.oneway-f64` bench row calls them (options parsed).
  *
  * @module
  */
@@ -12,20 +16,31 @@
 const A = await import(process.env.AB_A ?? new URL("../../mod.ts", import.meta.url).pathname);
 const B = await import(process.env.AB_B ?? new URL("../../mod.ts", import.meta.url).pathname);
 const rounds = Number(process.argv[2] ?? 31);
-for (const kind of ["objects", "numbers"]) {
-  const mk = (m: any) =>
-    kind === "numbers" ? new m.Queue(0, { codec: m.float64Codec }) : new m.Queue();
+const kinds = (process.env.AB_KINDS ?? "objects,numbers").split(",");
+for (const kind of kinds) {
+  const numbers = kind !== "objects";
+  const mk = (m: any) => numbers ? new m.Queue(0, { codec: m.float64Codec }) : new m.Queue();
   const qa = mk(A), qb = mk(B);
-  const item = (i: number) => kind === "numbers" ? i : { id: i, kind: "tick", value: i * 0.5 };
-  const run = (q: any, n: number) => {
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) {
-      q.putNowait(item(i));
-      q.getNowait();
+  const item = (i: number) => numbers ? i : { id: i, kind: "tick", value: i * 0.5 };
+  const bounded = { timeout: 60_000 };
+  const run = kind === "numbers-sync"
+    ? (q: any, n: number) => {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) {
+        q.putSync(i, bounded);
+        if (q.getSync(bounded) !== i) throw new Error("wrong item");
+      }
+      return (performance.now() - t0) * 1e6 / n;
     }
-    return (performance.now() - t0) * 1e6 / n;
-  };
-  const n = kind === "numbers" ? 200000 : 50000;
+    : (q: any, n: number) => {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) {
+        q.putNowait(item(i));
+        q.getNowait();
+      }
+      return (performance.now() - t0) * 1e6 / n;
+    };
+  const n = numbers ? 200000 : 50000;
   run(qa, n);
   run(qb, n);
   const r: number[] = [], ta: number[] = [], tb: number[] = [];
