@@ -20,6 +20,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Condition, Lock, RLock, Thread } from "../mod.ts";
 import { notifiesOn, until } from "./helpers.ts";
+import { spinningNotifier } from "./condition_helpers.ts";
 
 const FIXTURE = new URL("./fixtures/cond_dead_ops.ts", import.meta.url);
 /** Thread start-up on a loaded machine. */
@@ -133,13 +134,7 @@ test("Condition: a notifier killed before its release leaves no waiter asleep (O
   const w = await waiter(cond, 60_000);
   const notified = flag();
   const stop = flag();
-  const n = new Thread<void>(FIXTURE, {
-    export: "notifyAndSpin",
-    args: [cond, notified, stop, 60_000],
-    name: "notifier",
-  });
-  n.start();
-  n.join().catch(() => {}); // it is terminated: its join rejects
+  const n = spinningNotifier(cond, notified, stop, 60_000);
   try {
     await until(() => Atomics.load(notified, 0) === 1, "the notifier notified", START_MS);
     // Deno cannot interrupt running code: its terminate() rejects, with the thread marked ended.

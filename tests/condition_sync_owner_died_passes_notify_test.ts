@@ -9,6 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Condition, Lock, RLock, Thread } from "../mod.ts";
 import { until } from "./helpers.ts";
+import { spinningNotifier } from "./condition_helpers.ts";
 
 const FIXTURE = new URL("./fixtures/cond_dead_ops.ts", import.meta.url);
 const START_MS = 20_000;
@@ -36,13 +37,7 @@ for (const [kind, make] of [["Lock", () => new Lock()], ["RLock", () => new RLoc
     const w2 = await waiter(cond, "w2");
     const notified = flag();
     const stop = flag();
-    const n = new Thread<void>(FIXTURE, {
-      export: "notifyAndSpin",
-      args: [cond, notified, stop, 60_000],
-      name: "notifier",
-    });
-    n.start();
-    n.join().catch(() => {});
+    const n = spinningNotifier(cond, notified, stop, 60_000);
     try {
       await until(() => Atomics.load(notified, 0) === 1, "notified", START_MS);
       await n.terminate().catch(() => {});

@@ -9,7 +9,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { faultsEnv, lostPermits, runFaults } from "./faults/suite.ts";
+import { faultsEnv, lostPermits, runFaults, statsLine } from "./faults/suite.ts";
 import { IN_HOLD, IN_RELEASE } from "./faults/victims.ts";
 
 const env = faultsEnv();
@@ -31,12 +31,7 @@ for (const primitive of env.only) {
       seed: env.seed,
       stuckMs: env.stuckMs,
     });
-    console.log(
-      `faults: ${primitive}: ${stats.trials} trials, ${stats.kills} kills, ` +
-        `${stats.ownerDied} OwnerDiedError, ${stats.rolledBack} rolled back, ` +
-        `${stats.lost} permits lost in a hold()/release() window, ${stats.ops} ops, ` +
-        `longest wait ${stats.maxWaitMs.toFixed(0)} ms, ${(stats.ms / 1000).toFixed(1)} s`,
-    );
+    console.log(statsLine(stats));
     assert.equal(stats.trials, TRIALS);
     assert.ok(stats.kills >= TRIALS, "every trial killed at least one thread");
   });

@@ -17,7 +17,14 @@
 
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { faultsEnv, type Primitive, runFaults } from "./suite.ts";
+import {
+  faultsEnv,
+  noStats,
+  type Primitive,
+  runFaults,
+  statsLine,
+  type SuiteStats,
+} from "./suite.ts";
 
 /** Trials per child process. */
 const CHUNK = 100;
@@ -84,33 +91,20 @@ function runChunk(primitive: Primitive, first: number, count: number) {
 console.log(`faults (full): seed ${env.seed}, ${trials} trials per primitive`);
 let failed = false;
 for (const primitive of env.only) {
-  const total = {
-    trials: 0,
-    kills: 0,
-    ownerDied: 0,
-    rolledBack: 0,
-    lost: 0,
-    ops: 0,
-    maxWaitMs: 0,
-    ms: 0,
-  };
+  const total = noStats(primitive);
   for (let first = 0; first < trials; first += CHUNK) {
     const stats = await runChunk(primitive, first, Math.min(CHUNK, trials - first));
     if (stats === undefined) {
       failed = true;
       break;
     }
-    for (const key of Object.keys(total) as (keyof typeof total)[]) {
+    for (const key of Object.keys(total) as (keyof SuiteStats)[]) {
+      if (key === "primitive") continue;
       total[key] = key === "maxWaitMs"
         ? Math.max(total[key], stats[key]!)
         : total[key] + stats[key]!;
     }
   }
-  console.log(
-    `faults: ${primitive}: ${total.trials} trials, ${total.kills} kills, ` +
-      `${total.ownerDied} OwnerDiedError, ${total.rolledBack} rolled back, ` +
-      `${total.lost} permits lost in a hold()/release() window, ${total.ops} ops, ` +
-      `longest wait ${total.maxWaitMs.toFixed(0)} ms, ${(total.ms / 1000).toFixed(1)} s`,
-  );
+  console.log(statsLine(total));
 }
 processRef.exit(failed ? 1 : 0);

@@ -575,9 +575,9 @@ async function cleanup(w: Int32Array, victims: Victim[]): Promise<void> {
   await Promise.all(victims.map((v) => v.joined));
 }
 
-/** Runs `options.trials` trials of `primitive`; throws a {@link TrialError} saying how to replay. */
-export async function runFaults(primitive: Primitive, options: SuiteOptions): Promise<SuiteStats> {
-  const stats: SuiteStats = {
+/** The stats of no trials of `primitive` (what runs add to). */
+export function noStats(primitive: Primitive): SuiteStats {
+  return {
     primitive,
     trials: 0,
     kills: 0,
@@ -588,6 +588,19 @@ export async function runFaults(primitive: Primitive, options: SuiteOptions): Pr
     maxWaitMs: 0,
     ms: 0,
   };
+}
+
+/** The one line that sums up `stats`. */
+export function statsLine(stats: SuiteStats): string {
+  return `faults: ${stats.primitive}: ${stats.trials} trials, ${stats.kills} kills, ` +
+    `${stats.ownerDied} OwnerDiedError, ${stats.rolledBack} rolled back, ` +
+    `${stats.lost} permits lost in a hold()/release() window, ${stats.ops} ops, ` +
+    `longest wait ${stats.maxWaitMs.toFixed(0)} ms, ${(stats.ms / 1000).toFixed(1)} s`;
+}
+
+/** Runs `options.trials` trials of `primitive`; throws a {@link TrialError} saying how to replay. */
+export async function runFaults(primitive: Primitive, options: SuiteOptions): Promise<SuiteStats> {
+  const stats = noStats(primitive);
   const t0 = performance.now();
   const first = options.first ?? 0;
   for (let t = first; t < first + options.trials; t++) {
