@@ -592,10 +592,13 @@ export function noStats(primitive: Primitive): SuiteStats {
 
 /** The one line that sums up `stats`. */
 export function statsLine(stats: SuiteStats): string {
+  const lost = stats.primitive === "semaphore"
+    ? `${stats.lost} permits lost in a hold()/release() window, `
+    : "";
   return `faults: ${stats.primitive}: ${stats.trials} trials, ${stats.kills} kills, ` +
-    `${stats.ownerDied} OwnerDiedError, ${stats.rolledBack} rolled back, ` +
-    `${stats.lost} permits lost in a hold()/release() window, ${stats.ops} ops, ` +
-    `longest wait ${stats.maxWaitMs.toFixed(0)} ms, ${(stats.ms / 1000).toFixed(1)} s`;
+    `${stats.ownerDied} OwnerDiedError, ${stats.rolledBack} rolled back, ${lost}` +
+    `${stats.ops} ops, longest wait ${stats.maxWaitMs.toFixed(0)} ms, ` +
+    `${(stats.ms / 1000).toFixed(1)} s`;
 }
 
 /** Runs `options.trials` trials of `primitive`; throws a {@link TrialError} saying how to replay. */
