@@ -187,8 +187,11 @@ interface LockWait extends Park {
   starving: boolean;
   /**
    * We starve: judged at a wake, {@link STARVE_AFTER_MS} or more after we first parked. Our next
-   * park announces it (then `starving`); a waiter that judges so and times out on the same turn
-   * never announced it, and leaves a STARVING mark on the word alone (it is another waiter's).
+   * park announces it (then `starving`); a waiter that judges so and times out on the same turn,
+   * not having announced it on an earlier park, leaves a STARVING mark on the word alone (it is
+   * another waiter's). One that did announce still takes the mark along when it leaves, though
+   * the bit is shared and may by then be a later waiter's: a delay for that waiter until it next
+   * wakes and sets it again, never a lost wake-up (see `unstarve`).
    */
   starves: boolean;
   /** We slept and have not yet judged, on this wake, whether we starve (see `advance`). */

@@ -23,8 +23,8 @@
  * for a snapshot read of HELD_BYTES in `full()`. The others are also read outside the lock
  * (snapshots, fast paths), with Atomics; the put and get fast paths read SHUTDOWN, COUNT,
  * MAXSIZE and CAPACITY plain under LOCK (they too change only with LOCK held), and count COUNT
- * and UNFINISHED with plain writes under LOCK (`QueueBase`'s `#count`; the rarer paths that
- * change them, also under LOCK, use Atomics):
+ * and UNFINISHED with plain writes under LOCK (`QueueBase`'s `#count` for puts, `#tryGet`'s
+ * decrement of COUNT for gets; the rarer paths that change them, also under LOCK, use Atomics):
  * | slot | name            | meaning                                                          |
  * | 0    | LOCK            | internal lock word (`internal/lock_word.ts`)                     |
  * | 1    | LOCK_ASYNC      | async waiters registered on LOCK                                 |
