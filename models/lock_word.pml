@@ -55,6 +55,15 @@
  *   MUTANT_ORPHAN_HANDOFF      a starving waiter leaves its mark behind (no unstarve) and waiters
  *                              that are not starving park without the timer: a word handed to
  *                              a waiter that timed out is left to nobody, its sleepers for ever
+ *   MUTANT_NO_UNSTARVE         a waiter leaving without the word never takes its mark along (the
+ *                              starve timer kept): caught with -DNO_STARVE_TIMER only, since a
+ *                              timer wake makes a sleeper starving and it takes the HANDOFF
+ *   MUTANT_NEVER_MARKED        the park that announces starving does not record it (`marked`,
+ *                              the code's `w.starving = true`), so its leaver never unstarves:
+ *                              the same catch, the F2 rule's load-bearing half
+ * -DNO_STARVE_TIMER: no sleeper wakes by its starve timer (behind a HANDOFF word too), so only
+ * `unstarve` frees a word handed to a waiter that left; -DTIMED_2: ident 2 has deadlines too (two
+ * waiters that may time out, e.g. one starving and announced, one judging at its deadline).
  * -DNO_HANDOFF models the word without the hand-off (pure barging: nobody starves, no starve
  * timer). The PARKED mutants above run with it (they were written when every sleeper had a
  * starve timer, which hid a lost PARKED from any end-state check; the hand-off runs of them are
@@ -74,6 +83,9 @@
 #endif
 #ifndef TIMED_3
 #define TIMED_3 true
+#endif
+#ifndef TIMED_2
+#define TIMED_2 false
 #endif
 
 #define STATE 0
@@ -223,10 +235,12 @@ slow_loop:
         fi;
         /* Announced: STARVING on the word may be ours from here (`w.starving` in the code; the
            judgement alone is `w.starves`). */
+#ifndef MUTANT_NEVER_MARKED
         if
         :: starving -> marked = true
         :: else -> skip
         fi;
+#endif
 #ifdef MUTANT_TAKE_PLAIN
         take = me2;
 #else
@@ -238,7 +252,7 @@ slow_loop:
 #if defined(NO_HANDOFF)
 #define STARVE_TIMER false
 #define CAN_STARVE false
-#elif defined(MUTANT_ORPHAN_HANDOFF)
+#elif defined(MUTANT_ORPHAN_HANDOFF) || defined(NO_STARVE_TIMER)
 #define STARVE_TIMER false
 #define CAN_STARVE true
 #else
@@ -278,7 +292,7 @@ slow_loop:
     fi
   od;
   /* HANDOFF: leaving without the word while starving: take the mark along (`finally`) */
-#ifndef MUTANT_ORPHAN_HANDOFF
+#if !defined(MUTANT_ORPHAN_HANDOFF) && !defined(MUTANT_NO_UNSTARVE)
   if
   :: r == R_FALSE && marked -> unstarve()
   :: else -> skip
@@ -393,7 +407,7 @@ init {
     /* ident 1 may die holding; ident 2 waits forever if need be; ident 3 has deadlines and parks
        asynchronously. */
     run Locker(1, ITERS_1, false, false, true);
-    run Locker(2, ITERS_2, false, false, false);
+    run Locker(2, ITERS_2, TIMED_2, false, false);
     run Locker(3, ITERS_3, TIMED_3, true, false)
   }
 }

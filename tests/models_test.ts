@@ -171,6 +171,35 @@ const checks: Check[] = [
   },
   {
     model: "lock_word",
+    defines: ["NO_STARVE_TIMER"],
+    mode: "safety",
+    holds: true,
+    what: "no starve timer: unstarve alone frees a word handed to a waiter that left",
+  },
+  {
+    model: "lock_word",
+    defines: ["NO_STARVE_TIMER", "TIMED_2=true"],
+    mode: "safety",
+    holds: true,
+    what:
+      "the same with two waiters that may time out (one announced, one judging at its deadline)",
+  },
+  {
+    model: "lock_word",
+    defines: ["NO_STARVE_TIMER", "MUTANT_NO_UNSTARVE"],
+    mode: "safety",
+    holds: false,
+    what: "no starve timer: a leaver that never takes its mark along",
+  },
+  {
+    model: "lock_word",
+    defines: ["NO_STARVE_TIMER", "MUTANT_NEVER_MARKED"],
+    mode: "safety",
+    holds: false,
+    what: "no starve timer: a park that announces starving without recording it (never unstarves)",
+  },
+  {
+    model: "lock_word",
     defines: ["MUTANT_ORPHAN_HANDOFF"],
     mode: "safety",
     holds: false,
