@@ -2,13 +2,13 @@
  * condition.pml: the ticket protocol of src/condition.ts.
  *
  * Mirrors (see models/README.md for the line table):
- *   cond_ticket    Condition#ticket (condition.ts:413-427)
+ *   cond_ticket    Condition#ticket (condition.ts:434-448)
  *   cond_wait      #enter, turn, woke, #waitSlowSync, #leave
- *                  (condition.ts:436-472, 219-250, 517-547), as waitSync drives them
+ *                  (condition.ts:457-473, 219-250, 518-548), as waitSync drives them
  *   cond_pass_gone gone (condition.ts:143-151) and passGone (condition.ts:158-164)
  *   cond_cancel    cancel (condition.ts:170-173)
- *   cond_notify    Condition.notify (condition.ts:647-684)
- *   consumer       waitForSync (condition.ts:606-617) around a shared item count
+ *   cond_notify    Condition.notify (condition.ts:648-685)
+ *   consumer       waitForSync (condition.ts:607-618) around a shared item count
  *
  * The condition's lock is modelled as an atomic test-and-set (`lk`): lock_word.pml verifies the
  * lock word on its own, and the ticket protocol only needs "one holder at a time, a blocked
@@ -36,7 +36,7 @@
  * independent of notify's own loop); a wait returns true only for a notify (ghost
  * `trueReturns` <= notifications granted); no invalid end state (no lost wake-up, no deadlock).
  *
- * Reading the wake slot before the lock goes (:440) is more than needed: the model verifies
+ * Reading the wake slot before the lock goes (:463) is more than needed: the model verifies
  * with the read anywhere before the waiter's ADMIT check; what matters is "WAKE read before
  * ADMIT, ADMIT stored before WAKE bumped" (the invariant at :27-28).
  *
@@ -52,16 +52,16 @@
  * deferral.
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_BUMP_BEFORE_ADMIT  notify bumps and wakes the slots before it stores ADMIT (:666),
+ *   MUTANT_BUMP_BEFORE_ADMIT  notify bumps and wakes the slots before it stores ADMIT (:667),
  *                             waking at once (with the wake deferred past the store, the order
  *                             of the store and the bumps would not matter)
  *   MUTANT_NO_FLUSH           the release does not do the wakes the notify owed
  *   MUTANT_READ_SLOT_AFTER_ADMIT  the waiter reads its wake slot after it reads ADMIT, just
- *                             before sleeping (instead of :440 and :247)
- *   MUTANT_NO_CANCEL          a timed-out waiter leaves its ticket live (:540)
- *   MUTANT_COUNT_CANCELLED    notify counts cancelled tickets among the n it admits (:662)
+ *                             before sleeping (instead of :463 and :247)
+ *   MUTANT_NO_CANCEL          a timed-out waiter leaves its ticket live (:541)
+ *   MUTANT_COUNT_CANCELLED    notify counts cancelled tickets among the n it admits (:663)
  *   MUTANT_COUNT_DEAD         notify counts (and wakes) the tickets of killed waiters, as the
- *                             code did before issue 10 (:662, gone's liveness check at :148)
+ *                             code did before issue 10 (:663, gone's liveness check at :148)
  */
 
 #define NPROC 3
@@ -123,17 +123,17 @@ inline cond_pass_gone() {
   }
 }
 
-/* #ticket (condition.ts:413), lock held. */
+/* #ticket (condition.ts:434), lock held. */
 inline cond_ticket() {
   t = NEXT;
   if
-  :: t - ADMIT >= WINDOW -> cond_pass_gone()            /* :416-418 full: pass gone tickets */
+  :: t - ADMIT >= WINDOW -> cond_pass_gone()            /* :437-439 full: pass gone tickets */
   :: else -> skip
   fi;
   atomic {
-    assert(t - ADMIT < WINDOW);                         /* :419 at most WINDOW outstanding */
-    owner[t % WINDOW] = me;                             /* :424 */
-    NEXT = t + 1                                        /* :425 */
+    assert(t - ADMIT < WINDOW);                         /* :440 at most WINDOW outstanding */
+    owner[t % WINDOW] = me;                             /* :445 */
+    NEXT = t + 1                                        /* :446 */
   }
 }
 
@@ -143,14 +143,14 @@ inline cond_cancel() {
   cond_pass_gone()                                      /* :172 */
 }
 
-/* waitSync: #ticket, #enter, then #waitSlowSync (condition.ts:557-566). Sets `notified`. */
+/* waitSync: #ticket, #enter, then #waitSlowSync (condition.ts:558-567). Sets `notified`. */
 inline cond_wait() {
   cond_ticket();
-  slot = t % WAKES;                                     /* :438 */
+  slot = t % WAKES;                                     /* :459 */
 #ifndef MUTANT_READ_SLOT_AFTER_ADMIT
-  expected = mem[slot];                                 /* :440 before the lock goes */
+  expected = mem[slot];                                 /* :463 before the lock goes */
 #endif
-  lock_release();                                       /* :470 _releaseSave */
+  lock_release();                                       /* :471 _releaseSave */
   do
   :: admitted(t) -> break                               /* :220 turn */
   :: else ->
@@ -168,7 +168,7 @@ inline cond_wait() {
 #ifdef MUTANT_READ_SLOT_AFTER_ADMIT
       expected = mem[slot];
 #endif
-      /* :518 parkSync; the poll: killed while asleep */
+      /* :519 parkSync; the poll: killed while asleep */
       futex_wait(me - 1, slot, expected, timed, expired, KILLABLE, res);
       if
       :: res == TIMED_OUT && !expired ->                /* the kill ended the sleep */
@@ -185,12 +185,12 @@ inline cond_wait() {
 #endif
     fi
   od;
-  lock_acquire();                                       /* :520 _acquireRestore, no timeout */
-  notified = admitted(t);                               /* :539 (admitted seen in the loop, or looked at again) */
+  lock_acquire();                                       /* :521 _acquireRestore, no timeout */
+  notified = admitted(t);                               /* :540 (admitted seen in the loop, or looked at again) */
   if
   :: !notified ->
 #ifndef MUTANT_NO_CANCEL
-    cond_cancel()                                       /* :540 */
+    cond_cancel()                                       /* :541 */
 #else
     skip
 #endif
@@ -199,23 +199,23 @@ inline cond_wait() {
   atomic { t = 0; slot = 0; expected = 0 }
 }
 
-/* notify(n) (condition.ts:647), lock held. */
+/* notify(n) (condition.ts:648), lock held. */
 inline cond_notify(n) {
   atomic {
     notifying = true;
-    first = ADMIT;                                      /* :656 */
-    admit = first;                                      /* :660 */
+    first = ADMIT;                                      /* :657 */
+    admit = first;                                      /* :661 */
     live = 0;
     do
-    :: live < n && admit != NEXT ->                     /* :661 */
+    :: live < n && admit != NEXT ->                     /* :662 */
 #ifdef MUTANT_COUNT_CANCELLED
       live++;
 #else
       if
-      :: owner[admit % WINDOW] == 0 -> skip             /* :662 gone: cancelled (:146) */
+      :: owner[admit % WINDOW] == 0 -> skip             /* :663 gone: cancelled (:146) */
 #ifndef MUTANT_COUNT_DEAD
       :: owner[admit % WINDOW] != 0 && dead[owner[admit % WINDOW]] ->
-        owner[admit % WINDOW] = 0                       /* :662 gone: ended, cleared (:148-149) */
+        owner[admit % WINDOW] = 0                       /* :663 gone: ended, cleared (:148-149) */
 #endif
       :: else -> live++
       fi;
@@ -244,22 +244,22 @@ inline cond_notify(n) {
     tw = 0
   }
   if
-  :: admit == first -> skip                             /* :664 */
+  :: admit == first -> skip                             /* :665 */
   :: else ->
 #ifndef MUTANT_BUMP_BEFORE_ADMIT
-    ADMIT = admit;                                      /* :666 publish before any wake */
+    ADMIT = admit;                                      /* :667 publish before any wake */
 #endif
     tw = first;
     do
-    :: tw != admit ->                                   /* :675 */
+    :: tw != admit ->                                   /* :676 */
       if
-      :: owner[tw % WINDOW] == 0 -> skip                /* :676 */
+      :: owner[tw % WINDOW] == 0 -> skip                /* :677 */
       :: else ->
-        mem[tw % WAKES]++;                              /* :680 */
+        mem[tw % WAKES]++;                              /* :681 */
 #if defined(WAKE_AT_ONCE) || defined(MUTANT_BUMP_BEFORE_ADMIT)
         futex_notify(tw % WAKES, ALL)                   /* WAKE_AT_ONCE: a wake before the release */
 #else
-        owed = owed | (1 << (tw % WAKES))               /* :681 deferWakeAll */
+        owed = owed | (1 << (tw % WAKES))               /* :682 deferWakeAll */
 #endif
       fi;
       tw++
@@ -313,16 +313,16 @@ proctype Consumer(byte me; byte want; bool timed; bool mortal) {
   :: got == want || gaveUp -> break
   :: else ->
     lock_acquire();
-    do                                                  /* waitForSync (:606) */
+    do                                                  /* waitForSync (:607) */
     :: items > 0 -> items--; got++; break               /* predicate() */
     :: else ->
-      if                                                /* :611-612 remaining <= 0 */
+      if                                                /* :612-613 remaining <= 0 */
       :: timed && !expired -> expired = true
       :: true -> skip
       fi;
       if
       :: expired -> gaveUp = true; break
-      :: else -> cond_wait(); notified = false          /* :613 */
+      :: else -> cond_wait(); notified = false          /* :614 */
       fi
     od;
     lock_release()

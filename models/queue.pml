@@ -8,13 +8,13 @@
  *   signal          #signal (:376-380)
  *   unlock_and_wake #unlockAndWake (:382-393)
  *   room            #room (:268-295), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:418-429), with #store (:345-348) and #count (:366-370)
- *   put             #putFast (:489-517), then #putSlow (:460-486)
- *   try_get         #tryGet (:591-655): take and hold (:633-642), decode (:645), then #release
- *                   or #putBack; the float64Codec in-place read (:618-632) with -DF64_GETTER
- *   release         #release (:664-671)
- *   put_back        #putBack (:679-694), open queue
- *   get             #getFast (:723-729), then #getSlow (:697-720)
+ *   try_put         #tryPut (:418-424) and #roomToPut (:430-437), with #store (:345-348) and #count (:366-370)
+ *   put             #putFast (:492-520), then #putSlow (:463-489)
+ *   try_get         #tryGet (:594-658): take and hold (:636-645), decode (:648), then #release
+ *                   or #putBack; the float64Codec in-place read (:621-635) with -DF64_GETTER
+ *   release         #release (:667-674)
+ *   put_back        #putBack (:682-697), open queue
+ *   get             #getFast (:726-732), then #getSlow (:700-723)
  *   sleep           SeqWait.sleep (seq_wait.ts:67-82)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:361-377) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:385) of #release and #putBack (both take the word
@@ -44,25 +44,25 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :481; about 6 million states, run by hand).
+ * putter's pass-on at :484; about 6 million states, run by hand).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :716 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :719 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:704)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:707)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:71-73)
  *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:378)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:666-668)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:669-671)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:469-471)
+ *                                  for room again (:472-474)
  *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:276-290)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:692)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:695)
  *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:282-289)
  */
 
@@ -106,7 +106,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:495, :725), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:498, :728), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:361): fast CAS, else lockSlow with no deadline. */
@@ -204,24 +204,24 @@ inline room() {
 
 /* #tryPut (:417), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :423 */
+  room();                                               /* :419, :436 */
   if
-  :: !roomy -> done = false                             /* :424 */
+  :: !roomy -> done = false                             /* :420 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :425 #store, :347 */
-    signal(NOT_EMPTY, GETTERS);                         /* :426 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :421 #store, :347 */
+    signal(NOT_EMPTY, GETTERS);                         /* :422 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:664), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:667), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :667 (RELEASED_BYTES :666) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :670 (RELEASED_BYTES :669) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :668 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :671 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -230,54 +230,54 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :669 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :670 */
+    lock_uninterruptible();                             /* :672 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :673 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:679), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:682), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :681 lockBriefly */
+  lock_uninterruptible();                               /* :684 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :684 (HELD_BYTES :683) */
-    assert(COUNT < MAXSIZE);                            /* :691 the put-back fits */
+    HELD--; heldNow--;                                  /* :687 (HELD_BYTES :686) */
+    assert(COUNT < MAXSIZE);                            /* :694 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :692 */
+    COUNT++                                             /* :695 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :693 */
+  signal(NOT_EMPTY, GETTERS);                           /* :696 */
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:591), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:594), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get() {
   if
-  :: COUNT == 0 -> done = false                         /* :594-605 */
+  :: COUNT == 0 -> done = false                         /* :597-608 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :618-632 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :624, :626 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :629 */
+    :: f64 ->                                           /* :621-635 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :627, :629 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :632 */
       unlock_and_wake(false, sig)
 #endif
-    :: true ->                                          /* :633 (f64: a record of another size) */
+    :: true ->                                          /* :636 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :638 (HELD_BYTES :637) */
-        COUNT--                                         /* :639 */
+        HELD++; heldNow++;                              /* :641 (HELD_BYTES :640) */
+        COUNT--                                         /* :642 */
       };
-      unlock_word();                                    /* :642 */
+      unlock_word();                                    /* :645 */
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :645 decode throws */
-        put_back()                                      /* :648 */
-      :: true -> release()                              /* :645 decoded, :653 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :648 decode throws */
+        put_back()                                      /* :651 */
+      :: true -> release()                              /* :648 decoded, :656 */
       fi
     fi;
     done = true
@@ -316,27 +316,27 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :495 */
+  lock_fast();                                          /* :498 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :506 */
+    try_put();                                          /* :509 */
     if
-    :: !done -> unlock_word()                           /* :507 */
+    :: !done -> unlock_word()                           /* :510 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :463 */
-    try_put();                                          /* :466 uncounted */
+    lock_uninterruptible();                             /* :466 */
+    try_put();                                          /* :469 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :469 */
+      mem[PUTTERS]++;                                   /* :472 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :471 look again, counted */
+      try_put();                                        /* :474 look again, counted */
 #endif
       if
       :: !done ->
@@ -344,11 +344,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :473 */
+          :: expired -> break                           /* :476 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :474 */
-          try_put();                                    /* :475 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :477 */
+          try_put();                                    /* :478 */
           if
           :: done -> break
           :: else -> skip
@@ -356,17 +356,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :478 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :481 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :481 pass a wake for room on (a release after the last look may have made room) */
+        /* :484 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :482 */
+        unlock_and_wake(false, sig)                     /* :485 */
       :: else -> skip
       fi
     :: else -> skip
@@ -378,54 +378,54 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :725 */
+  lock_fast();                                          /* :728 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get();                                          /* :726 */
+    try_get();                                          /* :729 */
     if
-    :: !done -> unlock_word()                           /* :727 */
+    :: !done -> unlock_word()                           /* :730 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :701 */
-    try_get();                                          /* :702 */
+    lock_uninterruptible();                             /* :704 */
+    try_get();                                          /* :705 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :704 */
+      mem[GETTERS]++;                                   /* :707 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :707 */
+        :: expired -> break                             /* :710 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :708 */
-        try_get();                                      /* :709 (decode, release: still counted) */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :711 */
+        try_get();                                      /* :712 (decode, release: still counted) */
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :713 finally */
+      mem[GETTERS]--;                                   /* :716 finally */
 #endif
       if
       :: !done ->
-        /* :716 pass a wake for items on: never items here (see the header) */
+        /* :719 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :717 */
+        unlock_and_wake(sig, false)                     /* :720 */
       :: else -> skip
       fi
     :: else -> skip

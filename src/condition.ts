@@ -258,6 +258,27 @@ function woke(w: CondWait, result: WaitResult): void {
  */
 let syncWait: CondWait | undefined;
 
+/** A wait record before `#enter` fills it (one shape for every record). */
+function blankWait(): CondWait {
+  return {
+    i32: EMPTY_SLOTS,
+    index: 0,
+    expected: 0,
+    deadline: Infinity,
+    asyncCount: -1,
+    slack: 0,
+    t: 0,
+    clock: 0,
+    until: Infinity,
+    fresh: true,
+    saved: 0,
+    notified: false,
+  };
+}
+
+/** The slots of a blank wait record (never waited on). */
+const EMPTY_SLOTS = new Int32Array(0);
+
 /** What `Condition` needs of its lock. Implemented by `Lock` and `RLock`. */
 interface ConditionLock {
   readonly handle: Handle;
@@ -433,40 +454,20 @@ export class Condition {
    * {@link Condition.#waitSlowSync}) then run {@link turn} and {@link woke} around their parks,
    * and {@link Condition.#leave} after the re-acquire: one algorithm, two ways to sleep.
    */
-  #enter(t: number, clock: number, until: number, reuse?: CondWait): CondWait {
+  #enter(t: number, clock: number, until: number, w: CondWait = blankWait()): CondWait {
     const i32 = this.#i32;
     const index = WAKE + (t & (WAKES - 1));
+    w.i32 = i32;
+    w.index = index;
     // Read our wake slot before the lock goes, so a notify after the release is seen.
-    const expected = Atomics.load(i32, index);
-    let w: CondWait;
-    if (reuse === undefined) {
-      w = {
-        i32,
-        index,
-        expected,
-        deadline: until,
-        asyncCount: -1,
-        slack: 0,
-        t,
-        clock,
-        until,
-        fresh: true,
-        saved: 0,
-        notified: false,
-      };
-    } else {
-      w = reuse;
-      w.i32 = i32;
-      w.index = index;
-      w.expected = expected;
-      w.deadline = until;
-      w.slack = 0;
-      w.t = t;
-      w.clock = clock;
-      w.until = until;
-      w.fresh = true;
-      w.notified = false;
-    }
+    w.expected = Atomics.load(i32, index);
+    w.deadline = until;
+    w.slack = 0;
+    w.t = t;
+    w.clock = clock;
+    w.until = until;
+    w.fresh = true;
+    w.notified = false;
     w.saved = this.#lock._releaseSave();
     return w;
   }
@@ -561,7 +562,7 @@ export class Condition {
     // One clock read serves the deadline and the first liveness poll (see `turn` and `woke`).
     const clock = now();
     const until = timeout === Infinity ? Infinity : clock + timeout;
-    syncWait = this.#enter(t, clock, until, syncWait);
+    syncWait = this.#enter(t, clock, until, syncWait ?? blankWait());
     return this.#waitSlowSync(syncWait);
   }
 

@@ -416,16 +416,24 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * releases LOCK and throws `QueueShutDownError`.
    */
   #tryPut(bytes: Uint8Array, priority: number, me2: number): boolean {
+    const at = this.#roomToPut(recordSize(bytes.length), me2);
+    if (at < 0) return false;
+    this.#store(bytes, at, priority);
+    this.#unlockAndWake(me2, this.#signal(NOT_EMPTY, GETTERS), false, false);
+    return true;
+  }
+
+  /**
+   * Where a put's record of `size` bytes goes (LOCK held by `me2`): `#room`'s answer (-1: no
+   * room), after refusing a shut-down queue (LOCK released first).
+   */
+  #roomToPut(size: number, me2: number): number {
     const i32 = this.#i32;
     if (i32[SHUTDOWN] !== OPEN) {
       unlock(i32, LOCK, me2);
       throw new QueueShutDownError(`Cannot put to ${this.#kind}: it is shut down`);
     }
-    const at = this.#room(recordSize(bytes.length));
-    if (at < 0) return false;
-    this.#store(bytes, at, priority);
-    this.#unlockAndWake(me2, this.#signal(NOT_EMPTY, GETTERS), false, false);
-    return true;
+    return this.#room(size);
   }
 
   /**
@@ -439,12 +447,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * rounds, four runs: 0.93, 0.99, 1.13, 0.99: noise).
    */
   #tryPutFloat64(value: number, priority: number, me2: number): boolean {
-    const i32 = this.#i32;
-    if (i32[SHUTDOWN] !== OPEN) {
-      unlock(i32, LOCK, me2);
-      throw new QueueShutDownError(`Cannot put to ${this.#kind}: it is shut down`);
-    }
-    const at = this.#room(F64_RECORD);
+    const at = this.#roomToPut(F64_RECORD, me2);
     if (at < 0) return false;
     this.#storage.storeFloat64(value, at, priority);
     this.#count();
