@@ -17,11 +17,13 @@ import {
   pendingAsyncWaits,
   runAsync,
   runSync,
+  setAsyncNudge,
   setForcePolling,
   type WaitResult,
   wake,
   wakeAll,
 } from "../src/internal/futex.ts";
+import { runtime } from "../src/runtime/mod.ts";
 import { sleep, spawn, until } from "./helpers.ts";
 import { assertTimedOut, ctlBlock, runFixture, signal, slotsOf, timed } from "./fixtures/checks.ts";
 
@@ -78,6 +80,56 @@ test("runAsync answers not-equal, timed-out and ok, and holds the keep-alive onl
   assert.equal(i32[1], 0, "uncounted once settled");
 });
 
+/** Every `Atomics.waitAsync` call made while `f` runs: its buffer, and its promise if async. */
+async function registrationsOf<T>(
+  f: () => Promise<T>,
+): Promise<
+  { value: T; calls: { buffer: ArrayBufferLike; settled: Promise<unknown> | undefined }[] }
+> {
+  const original = Atomics.waitAsync;
+  const calls: { buffer: ArrayBufferLike; settled: Promise<unknown> | undefined }[] = [];
+  (Atomics as { waitAsync: typeof Atomics.waitAsync }).waitAsync = (i32, index, value, ms) => {
+    const r = original(i32 as Int32Array, index, value as number, ms);
+    calls.push({ buffer: i32.buffer, settled: r.async ? r.value : undefined });
+    return r;
+  };
+  let pending: Promise<T>;
+  try {
+    pending = f(); // the registrations happen synchronously, in the call
+  } finally {
+    (Atomics as { waitAsync: typeof Atomics.waitAsync }).waitAsync = original;
+  }
+  return { value: await pending, calls };
+}
+
+test("nudge: on where the runtime layer says (Node), one self-woken private wait per registration", async () => {
+  assert.equal(runtime.nudgeAsyncWaits, runtime.name === "node", "on Node only (measured)");
+  const buffer = new SharedArrayBuffer(8);
+  const i32 = new Int32Array(buffer);
+  try {
+    for (const on of [false, true]) {
+      setAsyncNudge(on);
+      const { value, calls } = await registrationsOf(() => {
+        const pending = runAsync(parkOnce(i32, 0, deadlineAfter(10_000), 1), undefined);
+        // Woken from this thread after the registration (and the nudge, if any).
+        queueMicrotask(() => wake(i32, 0, 1, i32[1]!));
+        return pending;
+      });
+      assert.equal(value, "ok");
+      assert.equal(calls[0]!.buffer, buffer, "the real wait first");
+      assert.equal(calls.length, on ? 2 : 1, `nudge ${on}: ${calls.length} registrations`);
+      if (on) {
+        assert.notEqual(calls[1]!.buffer, buffer, "the nudge waits on its own slot");
+        assert.equal(await calls[1]!.settled, "ok", "and is woken at once, by this thread");
+      }
+      assert.equal(pendingAsyncWaits(), 0);
+      assert.equal(i32[1], 0);
+    }
+  } finally {
+    setAsyncNudge(runtime.nudgeAsyncWaits);
+  }
+});
+
 test("runAsync on abort closes the slow path (finally runs) and rejects with signal.reason", async () => {
   const i32 = new Int32Array(new SharedArrayBuffer(8));
   const log: string[] = [];
@@ -127,7 +179,7 @@ test("runAsync: a park after a timeout on the same slot reuses the registration 
   const waitAsync = Atomics.waitAsync;
   let registered = 0;
   (Atomics as { waitAsync: unknown }).waitAsync = (...args: Parameters<typeof waitAsync>) => {
-    registered++;
+    if (args[0].buffer === buffer) registered++; // not a nudge's (see the nudge test)
     return waitAsync(...args);
   };
   let pending: Promise<string>;

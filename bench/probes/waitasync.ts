@@ -61,7 +61,7 @@ console.log(
 );
 for (const r of results) {
   console.log(
-    `${r.name.padEnd(28)} ${(r.median / 1000).toFixed(1).padStart(7)} µs  ${
+    `${r.name.padEnd(28)} ${(r.median / 1000).toFixed(2).padStart(7)} µs  ${
       (r.median / fa).toFixed(2).padStart(6)
     }× waitasync  ${(r.median / pm).toFixed(2).padStart(6)}× postMessage${
       r.error ? "  " + r.error : ""

@@ -149,7 +149,49 @@ const driver1ms: Wait = async (i32, expected) => {
   await runAsync(parkShort(i32, expected), undefined);
 };
 
+/**
+ * No timeout, plus one long-lived 60 s timed wait on a private word (re-armed when it times
+ * out): whether a pending delayed task alone makes untimed waits wake as fast as timed ones on
+ * Node. It does not (1.03–1.21× the floor where `probe.raw-infinite` took 1.11–1.28×); the turn
+ * each registration's task causes does (`probe.raw-selfnotify`).
+ */
+let sentinel: Int32Array | undefined;
+function armSentinel(): void {
+  sentinel ??= new Int32Array(new SharedArrayBuffer(4));
+  const r = Atomics.waitAsync(sentinel, 0, 0, 60_000);
+  if (r.async) r.value.then(armSentinel);
+}
+let sentinelArmed = false;
+const rawSentinel: Wait = async (i32, expected) => {
+  if (!sentinelArmed) {
+    sentinelArmed = true;
+    armSentinel();
+  }
+  const r = Atomics.waitAsync(i32, 0, expected);
+  check(r.async ? await r.value : r.value);
+};
+/**
+ * No timeout, plus the futex layer's nudge (`setAsyncNudge`): an untimed wait on a private word,
+ * notified at once by this thread, so the event loop takes one more turn before it sleeps.
+ */
+let nudgeSlot: Int32Array | undefined;
+const rawSelfNotify: Wait = async (i32, expected) => {
+  const dummy = nudgeSlot ??= new Int32Array(new SharedArrayBuffer(4));
+  const r = Atomics.waitAsync(i32, 0, expected);
+  if (r.async) {
+    Atomics.waitAsync(dummy, 0, 0);
+    Atomics.notify(dummy, 0);
+    check(await r.value);
+  } else check(r.value);
+};
+
 export const cases: Case[] = [
+  variant(
+    "probe.raw-sentinel",
+    "raw waitAsync without a timeout + one long-lived 60 s wait",
+    rawSentinel,
+  ),
+  variant("probe.raw-selfnotify", "raw waitAsync without a timeout, nudged", rawSelfNotify),
   variant("probe.raw-1ms", "raw waitAsync with a 1 ms timeout (re-waits)", raw1ms),
   variant("probe.raw-10ms", "raw waitAsync with a 10 ms timeout (re-waits)", rawMs(10)),
   variant("probe.raw-100ms", "raw waitAsync with a 100 ms timeout (re-waits)", rawMs(100)),

@@ -39,6 +39,11 @@
  *   one timer per thread ({@link armDeadlines}); a logical wait that times out leaves its
  *   physical wait registered, to be reused by the next park on the same slot or settled by a
  *   wake of the slot when the run ends (see {@link AsyncRun}).
+ * - **The last turn before sleeping.** An async waiter registers its `waitAsync` and returns to
+ *   its event loop, which sleeps in the kernel until the wake's task arrives. On Node, a wake
+ *   that arrives after the loop went to sleep costs far more than one that is already there when
+ *   it looks (see {@link setAsyncNudge}); there the driver makes the loop take one more turn
+ *   before it sleeps.
  * - **Forbidden blocking.** `Atomics.wait` throws on a browser's main thread; {@link assertCanBlock}
  *   turns that into a `TypeError` naming the async form, detected once per thread.
  * - **No `waitAsync`.** Where `Atomics.waitAsync` is missing, async waits poll the slot with
@@ -391,6 +396,48 @@ export function pendingAsyncWaits(): number {
 
 const hasWaitAsync = typeof Atomics.waitAsync === "function";
 
+/** Whether {@link nudge} runs after each physical async registration (set by the runtime layer). */
+let nudging = false;
+/** This thread's private slot for {@link nudge}; nobody else ever waits on it or wakes it. */
+let nudgeSlot: Int32Array | undefined;
+
+/**
+ * Makes every physical `waitAsync` registration of this thread followed by a *nudge*: a wait
+ * on a private slot, woken at once by this same thread. Its only effect is a task the runtime
+ * posts to this thread's own event loop, so the loop takes one more turn (wake its queue, resolve
+ * a promise nobody awaits) before it sleeps; a wake of the real wait that arrives within that
+ * turn is found at the next look instead of costing a sleep and a wake-up of the thread. Called
+ * once at load by `src/runtime/mod.ts`, on for the runtimes where it measured faster: Node.
+ *
+ * Measured on Node 24 (2 CPUs, load ~2), two workers ping-ponging with raw untimed `waitAsync`
+ * (`bench/probes/waitasync.ts --filter probe.raw-infinite,probe.raw-selfnotify`):
+ * the nudged ping-pong took 0.95× and 0.95× `floor.waitasync` where the plain one took 1.14× and
+ * 1.19×; each worker slept 0.29–0.47 times per round trip instead of 0.96–0.99 (voluntary context
+ * switches from `/proc/thread-self/status`), and the process used 52–61 µs CPU per round trip
+ * instead of 63–70. The same turn is why a *timed* wait wakes faster on Node (a timeout posts a
+ * delayed task, whose scheduling is such a turn) while leaving a timer behind for each wait,
+ * which the nudge does not. threadkit's async ping-pongs, this tree ÷ the one before, same runs
+ * (`TK_BEFORE=<copy>/mod.ts node bench/probes/waitasync.ts --filter
+ * probe.lock,probe.semaphore,probe.event,probe.condition,probe.queue`, three runs; an A/A run of
+ * two un-nudged copies measured 0.83–1.09): Lock 0.82 / 0.87 / 0.92, Semaphore 0.64 / 0.97 /
+ * 0.67, Event 0.92 / 0.89 / 0.98, Condition 0.75 / 0.71 / 0.71, Queue 0.64 / 0.93 / 0.71; four
+ * workers on one async Lock (`probe.contended4`, 11 runs) 0.66 / 0.64 / 0.74.
+ * Off on Deno, where raw ping-pongs with and without it measured 0.98–1.02 and a nudged one used
+ * more CPU; and on Bun, where the raw ping-pong gained most (0.38–0.42× the floor) but the
+ * library rows moved both ways between runs and four contending workers lost up to 1.6×.
+ */
+export function setAsyncNudge(on: boolean): void {
+  nudging = on;
+}
+
+/** See {@link setAsyncNudge}. */
+function nudge(): void {
+  const slot = nudgeSlot ??= new Int32Array(new SharedArrayBuffer(4));
+  // The slot always holds 0, so this registers; the notify settles it at once (as "ok").
+  Atomics.waitAsync(slot, 0, 0);
+  Atomics.notify(slot, 0);
+}
+
 /** Overrides waitAsync detection (tests of the polling fallback). */
 let forcePolling = false;
 
@@ -499,7 +546,10 @@ export function runAsync<R>(
     if (asyncCount >= 0) Atomics.add(i32, asyncCount, 1);
     // No timeout: the run keeps the deadline (see "Timer per timeout").
     const result = Atomics.waitAsync(i32, park.index, park.expected);
-    if (result.async) return new AsyncRun(slow, signal, abortMode, park, result.value).promise;
+    if (result.async) {
+      if (nudging) nudge();
+      return new AsyncRun(slow, signal, abortMode, park, result.value).promise;
+    }
     if (asyncCount >= 0) Atomics.sub(i32, asyncCount, 1);
     answer = result.value;
   }
@@ -751,6 +801,7 @@ class AsyncRun<R> implements Timed {
       if (asyncCount >= 0) Atomics.add(i32, asyncCount, 1);
       const result = Atomics.waitAsync(i32, park.index, park.expected);
       if (result.async) {
+        if (nudging) nudge();
         this.#await(park, result.value);
         return this.#time(park);
       }

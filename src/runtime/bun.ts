@@ -97,6 +97,7 @@ function bunWorkerSide(): WorkerSide {
 export const bunRuntime: Runtime = {
   name: "bun",
   terminateInterrupts: true,
+  nudgeAsyncWaits: false,
   start: startBunWorker,
   workerSide: bunWorkerSide,
   isMainThread: nodeIsMainThread,

@@ -142,6 +142,7 @@ function denoWebWorkerSide(): WorkerSide {
 export const denoRuntime: Runtime = {
   name: "deno",
   terminateInterrupts: false,
+  nudgeAsyncWaits: false,
   start: startDenoWorker,
   // The bootstrap of a daemon thread runs in a node:worker_threads Worker, which is no Web
   // Worker scope (its `parentPort` carries the start message).

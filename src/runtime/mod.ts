@@ -43,6 +43,7 @@
  * @module
  */
 
+import { setAsyncNudge } from "../internal/futex.ts";
 import type { Runtime } from "./types.ts";
 import { browserRuntime } from "./browser.ts";
 import { bunRuntime } from "./bun.ts";
@@ -74,3 +75,6 @@ function detect(): Runtime {
 
 /** The adapter of the runtime this code runs on. */
 export const runtime: Runtime = detect();
+
+// The futex layer knows no runtime: tell it whether to nudge async waits (see `setAsyncNudge`).
+setAsyncNudge(runtime.nudgeAsyncWaits);

@@ -44,6 +44,7 @@ const startNodeWorker: Runtime["start"] = (bootstrap, start, options, events) =>
 export const nodeRuntime: Runtime = {
   name: "node",
   terminateInterrupts: true,
+  nudgeAsyncWaits: true,
   start: startNodeWorker,
   workerSide: nodeWorkerSide,
   isMainThread: nodeIsMainThread,

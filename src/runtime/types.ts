@@ -102,6 +102,12 @@ export interface Runtime {
    */
   readonly terminateInterrupts: boolean;
   /**
+   * Whether async waits take one more turn of the event loop before it sleeps
+   * (`setAsyncNudge` in `internal/futex.ts`, which has the measurements): on where it measured
+   * faster (Node).
+   */
+  readonly nudgeAsyncWaits: boolean;
+  /**
    * Starts a worker on `bootstrap`, posts `start` to it (adding the result port), and reports
    * through `events`.
    */
