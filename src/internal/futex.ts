@@ -424,7 +424,9 @@ let nudgeSlot: Int32Array | undefined;
  * workers on one async Lock (`probe.contended4`, 11 runs) 0.66 / 0.64 / 0.74.
  * Off on Deno, where raw ping-pongs with and without it measured 0.98–1.02 and a nudged one used
  * more CPU; and on Bun, where the raw ping-pong gained most (0.38–0.42× the floor) but the
- * library rows moved both ways between runs and four contending workers lost up to 1.6×.
+ * library rows moved both ways: a nudged copy ÷ the un-nudged one, three runs
+ * (`TK_ALT=<nudged copy>/mod.ts TK_BEFORE=<copy>/mod.ts bun bench/probes/waitasync.ts`), Lock
+ * 0.65–1.37, Semaphore 0.71–1.55, Event 0.52–0.79, Condition 0.76–1.27, Queue 0.85–1.47.
  */
 export function setAsyncNudge(on: boolean): void {
   nudging = on;
