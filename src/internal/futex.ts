@@ -407,7 +407,8 @@ let nudgeSlot: Int32Array | undefined;
  * posts to this thread's own event loop, so the loop takes one more turn (wake its queue, resolve
  * a promise nobody awaits) before it sleeps; a wake of the real wait that arrives within that
  * turn is found at the next look instead of costing a sleep and a wake-up of the thread. Called
- * once at load by `src/runtime/mod.ts`, on for the runtimes where it measured faster: Node.
+ * once at load by `src/runtime/mod.ts`, on for the runtimes where it measured faster: Node and
+ * Bun.
  *
  * Measured on Node 24 (2 CPUs, load ~2), two workers ping-ponging with raw untimed `waitAsync`
  * (`bench/probes/waitasync.ts --filter probe.raw-infinite,probe.raw-selfnotify`):
@@ -422,11 +423,16 @@ let nudgeSlot: Int32Array | undefined;
  * two un-nudged copies measured 0.83–1.09): Lock 0.82 / 0.87 / 0.92, Semaphore 0.64 / 0.97 /
  * 0.67, Event 0.92 / 0.89 / 0.98, Condition 0.75 / 0.71 / 0.71, Queue 0.64 / 0.93 / 0.71; four
  * workers on one async Lock (`probe.contended4`, 11 runs) 0.66 / 0.64 / 0.74.
- * Off on Deno, where raw ping-pongs with and without it measured 0.98–1.02 and a nudged one used
- * more CPU; and on Bun, where the raw ping-pong gained most (0.38–0.42× the floor) but the
- * library rows moved both ways: a nudged copy ÷ the un-nudged one, three runs
- * (`TK_ALT=<nudged copy>/mod.ts TK_BEFORE=<copy>/mod.ts bun bench/probes/waitasync.ts`), Lock
- * 0.65–1.37, Semaphore 0.71–1.55, Event 0.52–0.79, Condition 0.76–1.27, Queue 0.85–1.47.
+ * On Bun the raw ping-pong gained most (nudged 0.38–0.42× the floor, un-nudged 0.85–1.49×; a
+ * scratch ping-pong of 20 000 round trips: 15 vs 40–44 µs wall and 23 vs 48–51 µs CPU per round
+ * trip). Library rows, a nudged copy ÷ the un-nudged one, same runs (`TK_ALT=<nudged copy>/mod.ts
+ * TK_BEFORE=<copy>/mod.ts bun bench/probes/waitasync.ts --runs 11`), seven runs at load ~1.5–1.8:
+ * Lock 0.30–0.45 (one run 1.20), Semaphore 0.22–0.40, Event 0.37–0.59, Condition 0.63–0.98, Queue
+ * 0.73–1.05, four contending workers 0.92–1.20 (the two un-nudged copies differ by 0.90–1.22
+ * there); three runs of 7 at load ~0.3–1.1 moved both ways (Lock 0.65–1.37, Semaphore 0.71–1.55,
+ * Event 0.52–0.79, Condition 0.76–1.27, Queue 0.85–1.47) with the un-nudged rows themselves
+ * spread as wide. Off on Deno, where raw ping-pongs with and without it measured 0.98–1.02 and
+ * a nudged one used more CPU.
  */
 export function setAsyncNudge(on: boolean): void {
   nudging = on;

@@ -97,7 +97,7 @@ function bunWorkerSide(): WorkerSide {
 export const bunRuntime: Runtime = {
   name: "bun",
   terminateInterrupts: true,
-  nudgeAsyncWaits: false,
+  nudgeAsyncWaits: true,
   start: startBunWorker,
   workerSide: bunWorkerSide,
   isMainThread: nodeIsMainThread,
