@@ -431,8 +431,10 @@ let nudgeSlot: Int32Array | undefined;
  * 0.73–1.05, four contending workers 0.92–1.20 (the two un-nudged copies differ by 0.90–1.22
  * there); three runs of 7 at load ~0.3–1.1 moved both ways (Lock 0.65–1.37, Semaphore 0.71–1.55,
  * Event 0.52–0.79, Condition 0.76–1.27, Queue 0.85–1.47) with the un-nudged rows themselves
- * spread as wide. Off on Deno, where raw ping-pongs with and without it measured 0.98–1.02 and
- * a nudged one used more CPU.
+ * spread as wide. Off on Deno, where raw ping-pongs with and without it measured 0.98–1.02, a
+ * nudged one used more CPU, and the library rows, five runs of 11 as for Bun, moved both ways
+ * (Lock 0.59–1.15, Semaphore 0.17–0.95, Event 0.82–1.07, Condition 0.75–1.13, Queue 0.73–1.08;
+ * the two un-nudged copies 0.94–1.12): no steady gain, and Deno meets A1 and A2 without it.
  */
 export function setAsyncNudge(on: boolean): void {
   nudging = on;
