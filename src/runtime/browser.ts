@@ -45,7 +45,7 @@ const startBrowserWorker: Runtime["start"] = (bootstrap, start, options, events)
 export const browserRuntime: Runtime = {
   name: "browser",
   terminateInterrupts: true,
-  nudgeAsyncWaits: false,
+  nudgeAsyncWaits: true,
   start: startBrowserWorker,
   workerSide: webWorkerSide,
   isMainThread: () => !inWebWorker(),

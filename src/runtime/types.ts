@@ -104,7 +104,8 @@ export interface Runtime {
   /**
    * Whether async waits take one more turn of the event loop before it sleeps
    * (`setAsyncNudge` in `internal/futex.ts`, which has the measurements): on where it measured
-   * faster (Node, Bun).
+   * faster (Node, Bun,
+   * browsers; not Deno).
    */
   readonly nudgeAsyncWaits: boolean;
   /**

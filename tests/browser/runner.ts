@@ -56,13 +56,13 @@ function bounded<T>(promise: Promise<T>, deadline: number, what: string): Promis
   ]).finally(() => clearTimeout(timer));
 }
 
-/** Builds threadkit for browsers into `outdir`. */
-async function buildLibrary(outdir: string): Promise<void> {
+/** Builds threadkit (of the tree at `root`, this one by default) for browsers into `outdir`. */
+export async function buildLibrary(outdir: string, root: string = ROOT): Promise<void> {
   await build({
     entryPoints: {
-      mod: join(ROOT, "mod.ts"),
-      bootstrap: join(ROOT, "src/bootstrap.ts"),
-      bootstrap_shared: join(ROOT, "src/bootstrap_shared.ts"),
+      mod: join(root, "mod.ts"),
+      bootstrap: join(root, "src/bootstrap.ts"),
+      bootstrap_shared: join(root, "src/bootstrap_shared.ts"),
     },
     outdir,
     bundle: true,
