@@ -18,7 +18,8 @@
  *
  * Rows: `raw` (nudged raw `waitAsync`, on Node), `sem-<copy>`, `cond-<copy>`; `row+N` busy-waits
  * N µs after each resume (a longer turn), `raw~N` N µs after each hand-off (a spin that lets the
- * partner's reply arrive before the next wait).
+ * partner's reply arrive before the next wait), `raw^N` N µs after each registration (awake but
+ * registered: the wake still goes through the event loop).
  *
  *   node bench/probes/cond_timeline.ts [--rows raw,sem-after,cond-after] [--rounds 20] [--batch 500]
  *   deno run -A bench/probes/cond_timeline.ts …   bun bench/probes/cond_timeline.ts …
@@ -147,6 +148,13 @@ async function worker(input: Input): Promise<void> {
     const end = now() + gapMs;
     while (now() < end);
   };
+  // `raw^µs` rows: a busy wait of that long after each registration (registered, not yet idle).
+  let awakeMs = 0;
+  const awake = () => {
+    if (awakeMs === 0) return;
+    const end = now() + awakeMs;
+    while (now() < end);
+  };
   const nudgeSlot = new Int32Array(new SharedArrayBuffer(4));
   // raw: the nudged raw waitAsync ping-pong (`probe.raw-selfnotify`), one slot.
   {
@@ -166,6 +174,7 @@ async function worker(input: Input): Promise<void> {
               Atomics.waitAsync(nudgeSlot, 0, 0);
               Atomics.notify(nudgeSlot, 0);
             }
+            awake();
             await r.value;
           }
         }
@@ -233,7 +242,9 @@ async function worker(input: Input): Promise<void> {
   }
 
   parentPort!.on("message", async (msg: { row: string; n: number; record: boolean }) => {
-    const [head, after] = msg.row.split("~");
+    const [head0, reg] = msg.row.split("^");
+    awakeMs = Number(reg ?? 0) / 1000;
+    const [head, after] = head0!.split("~");
     const [base, extra] = head!.split("+");
     const body = bodies[base!]!;
     spinMs = Number(extra ?? 0) / 1000;
