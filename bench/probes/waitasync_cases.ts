@@ -411,8 +411,13 @@ function copyCondQueue(kind: "Condition" | "Queue", which: string): Case {
 for (const kind of ["Lock", "Semaphore", "Event"] as const) {
   for (const which of Object.keys(copies)) cases.push(copyPingPong(kind, which));
 }
+/**
+ * `TK_ORDER=reverse` runs the copies' rows in the opposite order (after, alt, before): a check
+ * that a ratio between copies is not the rows' places in the round (see `cond_timeline.ts`).
+ */
+const order = env("TK_ORDER") === "reverse" ? Object.keys(copies).reverse() : Object.keys(copies);
 for (const kind of ["Condition", "Queue"] as const) {
-  for (const which of Object.keys(copies)) cases.push(copyCondQueue(kind, which));
+  for (const which of order) cases.push(copyCondQueue(kind, which));
 }
 
 /**
