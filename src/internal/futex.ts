@@ -422,7 +422,11 @@ let nudgeSlot: Int32Array | undefined;
  * probe.lock,probe.semaphore,probe.event,probe.condition,probe.queue`, three runs; an A/A run of
  * two un-nudged copies measured 0.83–1.09): Lock 0.82 / 0.87 / 0.92, Semaphore 0.64 / 0.97 /
  * 0.67, Event 0.92 / 0.89 / 0.98, Condition 0.75 / 0.71 / 0.71, Queue 0.64 / 0.93 / 0.71; four
- * workers on one async Lock (`probe.contended4`, 11 runs) 0.66 / 0.64 / 0.74.
+ * workers on one async Lock (`probe.contended4`, 11 runs) 0.66 / 0.64 / 0.74. In one pair of
+ * workers for all rows (`TK_BEFORE=<copy>/mod.ts node bench/probes/cond_timeline.ts --rows
+ * sem-before,sem-after,cond-before,cond-after`, 20 rounds of 500 rotated; two identical copies
+ * differ by 0.96–1.05 there): Semaphore 0.85, Condition 0.83, voluntary context switches per
+ * round trip 1.0–1.2 → 0.36–0.41, CPU per round trip 52–54 → 47–48 µs.
  * On Bun the raw ping-pong gained most (nudged 0.38–0.42× the floor, un-nudged 0.85–1.49×; a
  * scratch ping-pong of 20 000 round trips: 15 vs 40–44 µs wall and 23 vs 48–51 µs CPU per round
  * trip). Library rows, a nudged copy ÷ the un-nudged one, same runs (`TK_ALT=<nudged copy>/mod.ts
