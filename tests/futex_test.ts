@@ -11,6 +11,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Event, Lock, Semaphore } from "../mod.ts";
 import {
+  asyncSpins,
   deadlineAfter,
   type Park,
   type Parker,
@@ -18,6 +19,7 @@ import {
   runAsync,
   runSync,
   setAsyncNudge,
+  setAsyncSpin,
   setForcePolling,
   type WaitResult,
   wake,
@@ -132,6 +134,84 @@ test("nudge: on where the runtime layer says (all but Deno), one self-woken priv
   } finally {
     setAsyncNudge(runtime.nudgeAsyncWaits);
   }
+});
+
+test("spin: on where the runtime layer says (16 µs on Node, Deno and Bun; off in browsers)", () => {
+  assert.equal(runtime.asyncSpinMicros, runtime.name === "browser" ? 0 : 16);
+});
+
+test("spin: a change made by another thread while an async park spins ends the park unregistered", async () => {
+  const buffer = new SharedArrayBuffer(8);
+  const i32 = new Int32Array(buffer);
+  const started = new SharedArrayBuffer(4);
+  // The worker stores 1 some 300 ms after it says it started; our park spins up to 5 s for it.
+  const worker = spawn<number>("changeLater", {
+    buffer,
+    index: 0,
+    value: 1,
+    delayMs: 300,
+    started,
+  });
+  await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker started");
+  const before = asyncSpins();
+  setAsyncSpin(5_000_000);
+  try {
+    const { value, calls } = await registrationsOf(() =>
+      runAsync(parkOnce(i32, 0, deadlineAfter(10_000), 1), undefined)
+    );
+    assert.equal(value, "not-equal", "the spin saw the change");
+    assert.equal(calls.filter((c) => c.buffer === buffer).length, 0, "no waitAsync registered");
+    const after = asyncSpins();
+    assert.equal(after.begun - before.begun, 1);
+    assert.equal(after.hit - before.hit, 1);
+  } finally {
+    setAsyncSpin(runtime.asyncSpinMicros);
+  }
+  await worker.result;
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("spin: never past the park's deadline (answers timed-out there, unregistered)", async () => {
+  const buffer = new SharedArrayBuffer(8);
+  const i32 = new Int32Array(buffer);
+  setAsyncSpin(60_000_000); // a minute: only the deadline can end these spins
+  try {
+    const before = asyncSpins();
+    const { value, calls } = await registrationsOf(async () => {
+      const answers: WaitResult[] = [];
+      for (let i = 0; i < 10; i++) {
+        answers.push(await runAsync(parkOnce(i32, 0, deadlineAfter(5), 1), undefined));
+      }
+      return answers;
+    });
+    assert.deepEqual(value, Array(10).fill("timed-out"));
+    // A spin cut by the deadline is no miss: every park spun.
+    assert.equal(asyncSpins().begun - before.begun, 10);
+    assert.equal(calls.filter((c) => c.buffer === buffer).length, 0, "no waitAsync registered");
+  } finally {
+    setAsyncSpin(runtime.asyncSpinMicros);
+  }
+});
+
+test("spin: a thread whose spins do not pay stops spinning (one probe in 16 parks)", async () => {
+  const i32 = new Int32Array(new SharedArrayBuffer(8));
+  setAsyncSpin(2_000); // 2 ms; setting it starts the credit afresh
+  try {
+    // Nothing can change the slot while this thread spins: every spin times out (a miss).
+    const before = asyncSpins();
+    for (let i = 0; i < 40; i++) {
+      const pending = runAsync(parkOnce(i32, 0, deadlineAfter(10_000), 1), undefined);
+      queueMicrotask(() => wake(i32, 0, 1, i32[1]!));
+      assert.equal(await pending, "ok");
+    }
+    const after = asyncSpins();
+    // The fresh credit (4) falls by 2 per miss: 2 spins, then one probe per 16 parks (2 more).
+    assert.equal(after.begun - before.begun, 4);
+    assert.equal(after.hit - before.hit, 0);
+  } finally {
+    setAsyncSpin(runtime.asyncSpinMicros);
+  }
+  assert.equal(pendingAsyncWaits(), 0);
 });
 
 test("runAsync on abort closes the slow path (finally runs) and rejects with signal.reason", async () => {

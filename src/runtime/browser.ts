@@ -46,6 +46,7 @@ export const browserRuntime: Runtime = {
   name: "browser",
   terminateInterrupts: true,
   nudgeAsyncWaits: true,
+  asyncSpinMicros: 0,
   start: startBrowserWorker,
   workerSide: webWorkerSide,
   isMainThread: () => !inWebWorker(),

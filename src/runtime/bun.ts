@@ -98,6 +98,7 @@ export const bunRuntime: Runtime = {
   name: "bun",
   terminateInterrupts: true,
   nudgeAsyncWaits: true,
+  asyncSpinMicros: 16,
   start: startBunWorker,
   workerSide: bunWorkerSide,
   isMainThread: nodeIsMainThread,

@@ -43,7 +43,7 @@
  * @module
  */
 
-import { setAsyncNudge } from "../internal/futex.ts";
+import { setAsyncNudge, setAsyncSpin } from "../internal/futex.ts";
 import type { Runtime } from "./types.ts";
 import { browserRuntime } from "./browser.ts";
 import { bunRuntime } from "./bun.ts";
@@ -76,5 +76,7 @@ function detect(): Runtime {
 /** The adapter of the runtime this code runs on. */
 export const runtime: Runtime = detect();
 
-// The futex layer knows no runtime: tell it whether to nudge async waits (see `setAsyncNudge`).
+// The futex layer knows no runtime: tell it how async waits behave here (see `setAsyncNudge`,
+// `setAsyncSpin`).
 setAsyncNudge(runtime.nudgeAsyncWaits);
+setAsyncSpin(runtime.asyncSpinMicros);

@@ -45,6 +45,7 @@ export const nodeRuntime: Runtime = {
   name: "node",
   terminateInterrupts: true,
   nudgeAsyncWaits: true,
+  asyncSpinMicros: 16,
   start: startNodeWorker,
   workerSide: nodeWorkerSide,
   isMainThread: nodeIsMainThread,

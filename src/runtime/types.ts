@@ -109,6 +109,11 @@ export interface Runtime {
    */
   readonly nudgeAsyncWaits: boolean;
   /**
+   * How long an async park spins on its slot before it registers, in µs (`setAsyncSpin` in
+   * `internal/futex.ts`, which has the measurements); 0: never.
+   */
+  readonly asyncSpinMicros: number;
+  /**
    * Starts a worker on `bootstrap`, posts `start` to it (adding the result port), and reports
    * through `events`.
    */
