@@ -4,25 +4,25 @@
  *
  * Mirrors (see models/README.md for the line table):
  *   try_take      tryTake (semaphore.ts:233-241)
- *   acquire_slow  acquireSlow (semaphore.ts:452-533), after the fast tryTake of #acquireSync
- *                 (semaphore.ts:793-799): WAITING set at the top of each turn (:470), the park
+ *   acquire_slow  acquireSlow (semaphore.ts:453-534), after the fast tryTake of #acquireSync
+ *                 (semaphore.ts:794-800): WAITING set at the top of each turn (:470), the park
  *                 on VALUE while it is WAITING with no permit (:515), the decrement of WAITERS
  *                 that calls last_out when it was the last (:531)
- *   last_out      lastOut (semaphore.ts:548-561): clear WAITING, read WAITERS; when a waiter
+ *   last_out      lastOut (semaphore.ts:549-562): clear WAITING, read WAITERS; when a waiter
  *                 came in, set WAITING again, raised(all), and look again if WAITERS is 0
- *   release       Semaphore.release(n) (semaphore.ts:822-885): the one-CAS fast path for n = 1
+ *   release       Semaphore.release(n) (semaphore.ts:823-886): the one-CAS fast path for n = 1
  *                 on a word without WAITING (:831-841), else the look at STARVE (:857), the
  *                 raise of VALUE by what is not owed (:874), handOff (:882, 352-365), the owed
  *                 permits nobody lacks any more back to VALUE (:883), raised (:884);
  *                 unbounded, no attribution
- *   raised        raised (semaphore.ts:311-318), rescue (326-346)
- *   take_handed, starve, unstarve   (semaphore.ts:372-432)
+ *   raised        raised (semaphore.ts:312-319), rescue (326-346)
+ *   take_handed, starve, unstarve   (semaphore.ts:373-433)
  *
  * Slots as in the code: mem[VALUE] `permits * 2 + WAITING` (`permits << 1 | WAITING`), mem[WAITERS] threads in the slow path, mem[ASYNC]
  * async waiters registered on VALUE, mem[STARVE] the hand-off word, mem[SASYNC] async waiters
  * registered on STARVE. STARVE is `s * 16 + h` here (`s << 16 | h` in the code): s starving
  * waiters, h permits handed to them. Owner death (attributed permits, reclaim/keepOne) is not
- * modelled: no permit here is attributed, so reclaim finds none (semaphore.ts:493). Nor is the
+ * modelled: no permit here is attributed, so reclaim finds none (semaphore.ts:494). Nor is the
  * holder table's CLAIMED mask (which entries `reclaim` visits); its invariant is argued in the
  * code ("Owner death"). Since issue 9's slimming of the slow path (after these line numbers were
  * taken; they drift by up to ~70 lines now), a turn that does not starve takes the word its
@@ -162,7 +162,7 @@ inline try_take(ghost, got) {
   value = 0
 }
 
-/* rescue (semaphore.ts:326): move permits from VALUE to starving waiters that lack one. */
+/* rescue (semaphore.ts:327): move permits from VALUE to starving waiters that lack one. */
 inline rescue() {
   moved = false;
   word = mem[STARVE];                                   /* :328 */
@@ -201,7 +201,7 @@ inline rescue() {
   word = 0; moved = false
 }
 
-/* raised(n) (semaphore.ts:311): after VALUE was raised by n. */
+/* raised(n) (semaphore.ts:312): after VALUE was raised by n. */
 inline raised(n) {
 #ifndef MUTANT_WAITERS_FIRST
   w = mem[WAITERS];                                     /* :315 */
@@ -226,7 +226,7 @@ inline raised(n) {
 }
 
 /*
- * takeHanded (semaphore.ts:372): sets `took` and clears `starving` on success; else `seen` is the
+ * takeHanded (semaphore.ts:373): sets `took` and clears `starving` on success; else `seen` is the
  * word it saw last, with h = 0 (the value to sleep on).
  */
 inline take_handed() {
@@ -255,7 +255,7 @@ inline take_handed() {
   word = 0
 }
 
-/* unstarve (semaphore.ts:417): a starving waiter leaves without a handed permit. */
+/* unstarve (semaphore.ts:418): a starving waiter leaves without a handed permit. */
 inline unstarve() {
   word = mem[STARVE];                                   /* :418 */
   do
@@ -303,7 +303,7 @@ inline unstarve() {
 }
 
 /*
- * lastOut (semaphore.ts:548-561): the last waiter out clears WAITING; when somebody came in meanwhile,
+ * lastOut (semaphore.ts:549-562): the last waiter out clears WAITING; when somebody came in meanwhile,
  * sets it again and raises for any number of permits (rescue, wake all on VALUE), then looks again
  * unless a waiter is counted.
  */
@@ -349,7 +349,7 @@ inline last_out() {
   w = 0
 }
 
-/* acquireSlow (semaphore.ts:452), returns with `took` or gives up (`expired`). */
+/* acquireSlow (semaphore.ts:453), returns with `took` or gives up (`expired`). */
 inline acquire_slow() {
 #ifndef MUTANT_NO_WAITERS_COUNT
   mem[WAITERS]++;                                       /* :458 count ourselves first */
@@ -461,7 +461,7 @@ inline acquire_slow() {
   fi
 }
 
-/* release(n) (semaphore.ts:822), the general path (the fast path is it with owed = 0). */
+/* release(n) (semaphore.ts:823), the general path (the fast path is it with owed = 0). */
 inline release(n) {
   /*
    * Fast path (:831-841), n == 1: one CAS on the guessed word, which must hold no WAITING. A right

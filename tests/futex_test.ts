@@ -118,7 +118,7 @@ test("nudge: on where the runtime layer says (all but Deno), one self-woken priv
       const { value, calls } = await registrationsOf(() => {
         const pending = runAsync(parkOnce(i32, 0, deadlineAfter(10_000), 1), undefined);
         // Woken from this thread after the registration (and the nudge, if any).
-        queueMicrotask(() => wake(i32, 0, 1, i32[1]!));
+        queueMicrotask(() => wake(i32, 0, 1, 1));
         return pending;
       });
       assert.equal(value, "ok");
@@ -174,19 +174,19 @@ test("spin: a change made by another thread while an async park spins ends the p
 test("spin: never past the park's deadline (answers timed-out there, unregistered)", async () => {
   const buffer = new SharedArrayBuffer(8);
   const i32 = new Int32Array(buffer);
-  setAsyncSpin(60_000_000); // a minute: only the deadline can end these spins
+  setAsyncSpin(2_000_000); // 2 s, far past the deadlines: only they can end these spins
   try {
     const before = asyncSpins();
     const { value, calls } = await registrationsOf(async () => {
       const answers: WaitResult[] = [];
-      for (let i = 0; i < 10; i++) {
-        answers.push(await runAsync(parkOnce(i32, 0, deadlineAfter(5), 1), undefined));
+      for (let i = 0; i < 3; i++) {
+        answers.push(await runAsync(parkOnce(i32, 0, deadlineAfter(50), 1), undefined));
       }
       return answers;
     });
-    assert.deepEqual(value, Array(10).fill("timed-out"));
+    assert.deepEqual(value, Array(3).fill("timed-out"));
     // A spin cut by the deadline is no miss: every park spun.
-    assert.equal(asyncSpins().begun - before.begun, 10);
+    assert.equal(asyncSpins().begun - before.begun, 3);
     assert.equal(calls.filter((c) => c.buffer === buffer).length, 0, "no waitAsync registered");
   } finally {
     setAsyncSpin(runtime.asyncSpinMicros);
@@ -201,7 +201,7 @@ test("spin: a thread whose spins do not pay stops spinning (one probe in 16 park
     const before = asyncSpins();
     for (let i = 0; i < 40; i++) {
       const pending = runAsync(parkOnce(i32, 0, deadlineAfter(10_000), 1), undefined);
-      queueMicrotask(() => wake(i32, 0, 1, i32[1]!));
+      queueMicrotask(() => wake(i32, 0, 1, 1));
       assert.equal(await pending, "ok");
     }
     const after = asyncSpins();
@@ -212,6 +212,22 @@ test("spin: a thread whose spins do not pay stops spinning (one probe in 16 park
     setAsyncSpin(runtime.asyncSpinMicros);
   }
   assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("spin: no spin while another async waiter is registered on the slot (it queues behind)", async () => {
+  const i32 = new Int32Array(new SharedArrayBuffer(8));
+  setAsyncSpin(2_000);
+  try {
+    i32[1] = 1; // another async waiter counted on the slot
+    const before = asyncSpins();
+    const pending = runAsync(parkOnce(i32, 0, deadlineAfter(10_000), 1), undefined);
+    assert.equal(asyncSpins().begun - before.begun, 0, "no spin");
+    wakeAll(i32, 0);
+    assert.equal(await pending, "ok");
+    assert.equal(i32[1], 1, "ours uncounted, the other's count left");
+  } finally {
+    setAsyncSpin(runtime.asyncSpinMicros);
+  }
 });
 
 test("runAsync on abort closes the slow path (finally runs) and rejects with signal.reason", async () => {

@@ -40,15 +40,16 @@
  *   physical wait registered, to be reused by the next park on the same slot or settled by a
  *   wake of the slot when the run ends (see {@link AsyncRun}).
  * - **The last turn before sleeping.** An async waiter registers its `waitAsync` and returns to
- *   its event loop, which sleeps in the kernel until the wake's task arrives. On Node, a wake
- *   that arrives after the loop went to sleep costs far more than one that is already there when
- *   it looks (see {@link setAsyncNudge}); there the driver makes the loop take one more turn
- *   before it sleeps.
+ *   its event loop, which sleeps in the kernel until the wake's task arrives. A wake that arrives
+ *   after the loop went to sleep costs far more than one that is already there when it looks
+ *   (see {@link setAsyncNudge}); on Node, Bun and in browsers the driver makes the loop take one
+ *   more turn before it sleeps.
  * - **Sleeping when the answer is microseconds away.** A sleep and a wake-up cost a thread 15–20 µs
  *   here; in a hand-off the other side often answers sooner. An async park first spins on its
  *   slot for a bounded time, where the runtime layer says so, and stops spinning while spins do
- *   not pay (see {@link setAsyncSpin}). Sync waits do not spin (`lock_word.ts`, `SPIN_LIMIT`:
- *   spinning measured worse there).
+ *   not pay (see {@link setAsyncSpin}). The lock word's sync waits do not spin (`lock_word.ts`,
+ *   `SPIN_LIMIT`: spinning measured worse there; a Semaphore's sync waiter reads its word 20
+ *   times, `SPIN_READS`).
  * - **Forbidden blocking.** `Atomics.wait` throws on a browser's main thread; {@link assertCanBlock}
  *   turns that into a `TypeError` naming the async form, detected once per thread.
  * - **No `waitAsync`.** Where `Atomics.waitAsync` is missing, async waits poll the slot with
@@ -451,6 +452,8 @@ let nudgeSlot: Int32Array | undefined;
  */
 export function setAsyncNudge(on: boolean): void {
   nudging = on;
+  // Allocated here, not at the first nudge, so that a nudge never throws inside a wait.
+  if (on) nudgeSlot ??= new Int32Array(new SharedArrayBuffer(4));
 }
 
 /** How long an async park re-reads its slot before registering, in ms (0: never). */
@@ -462,6 +465,8 @@ const SPIN_CREDIT_START = 4;
 const SPIN_CREDIT_MAX = 8;
 /** This thread's spin credit: a spin that paid adds 1, one that did not takes 2; spin while > 0. */
 let spinCredit = SPIN_CREDIT_START;
+/** A spin that ends this long after its end was pre-empted (see `setAsyncSpin`). */
+const PREEMPTED_MS = 1;
 /** While the credit is out, one park in this many spins. */
 const SPIN_PROBE_EVERY = 16;
 /** Parks that did not spin since the credit ran out. */
@@ -481,6 +486,10 @@ let hitIndex = -1;
  * answered "not-equal" would leave it in, and the slow path re-checks its state word either way.
  * A spinner is not counted in the slot's async-waiter count: a wake meanwhile goes to registered
  * waiters, and the spinner, which sees the change itself, is never the "woken but absent" one.
+ * One wake changes no slot: a starving Semaphore waiter's `starve()` wakes VALUE as it is. A
+ * spinner misses it only if it arrived before the starving waiter's 1 ms and was still spinning
+ * after: a spin pre-empted that long (a loaded machine) answers "ok" instead of registering, a
+ * spurious wake-up the slow path re-checks, as it does after every wake.
  * The spin runs in the call (`acquire()`, `wait()`, `get()` …) or in the reaction that resumes
  * the slow path, so it delays this thread's event loop by at most `micros`.
  *
@@ -566,7 +575,9 @@ function spin(park: Park): WaitResult | undefined {
     if (t >= end) {
       if (t >= deadline) return "timed-out";
       spinMissed();
-      return undefined;
+      // Pre-empted mid-spin (ran a millisecond past its end): a wake that changed nothing may
+      // have come meanwhile (see above); look again rather than sleep.
+      return t - end > PREEMPTED_MS ? "ok" : undefined;
     }
   }
 }
@@ -580,7 +591,7 @@ function spinPaid(): void {
 
 /** See {@link setAsyncNudge}. */
 function nudge(): void {
-  const slot = nudgeSlot ??= new Int32Array(new SharedArrayBuffer(4));
+  const slot = nudgeSlot!;
   // The slot always holds 0, so this registers; the notify settles it at once (as "ok").
   Atomics.waitAsync(slot, 0, 0);
   Atomics.notify(slot, 0);

@@ -96,7 +96,9 @@
  * ~25 ns there, so 40 reads burn ~1 µs the holder needs), while the best bound for pure contention
  * won by at most 1.25× over no spinning. Parking at once is the bound with the smallest worst
  * case, and spinning on 2 CPUs is the biggest hazard (two spinners on one CPU measured ~8 ms per
- * hand-off).
+ * hand-off). An *async* park of this word is another matter: the futex layer's async driver
+ * re-reads the slot for up to 16 µs before it registers (`setAsyncSpin` in `futex.ts`, with a
+ * per-thread credit that stops it under contention), whoever else waits.
  *
  * ## Owner death
  * When the owner of a held word is a thread whose end the runtime layer watches, sleepers wake at

@@ -5,7 +5,8 @@
  * other things that differ per runtime (is this the main thread, timers that may be unref'd,
  * resolving a module string). `src/runtime/` is the only place in threadkit that knows which
  * runtime it runs on, and knows nothing else: it imports no primitive and nothing of the
- * threads or pools built on it.
+ * threads or pools built on it. At load it also tells the futex layer below it how async waits
+ * behave on this runtime (`setAsyncNudge`, `setAsyncSpin`), since that layer knows no runtime.
  *
  * ## Choice of worker per runtime
  * Measured on this machine (2 CPUs shared with other jobs, load average ~4; Node 24.21, Deno

@@ -104,8 +104,7 @@ export interface Runtime {
   /**
    * Whether async waits take one more turn of the event loop before it sleeps
    * (`setAsyncNudge` in `internal/futex.ts`, which has the measurements): on where it measured
-   * faster (Node, Bun,
-   * browsers; not Deno).
+   * faster (Node, Bun, browsers; not Deno).
    */
   readonly nudgeAsyncWaits: boolean;
   /**
