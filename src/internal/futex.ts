@@ -452,8 +452,12 @@ let nudgeSlot: Int32Array | undefined;
  */
 export function setAsyncNudge(on: boolean): void {
   nudging = on;
-  // Allocated here, not at the first nudge, so that a nudge never throws inside a wait.
-  if (on) nudgeSlot ??= new Int32Array(new SharedArrayBuffer(4));
+  // Allocated here, not at the first nudge, so that a nudge never throws inside a wait; and only
+  // where shared memory exists (a page that is not cross-origin isolated imports threadkit too,
+  // and must get its error at the first primitive, not at load).
+  if (on && typeof SharedArrayBuffer === "function") {
+    nudgeSlot ??= new Int32Array(new SharedArrayBuffer(4));
+  }
 }
 
 /** How long an async park re-reads its slot before registering, in ms (0: never). */
@@ -591,7 +595,9 @@ function spinPaid(): void {
 
 /** See {@link setAsyncNudge}. */
 function nudge(): void {
-  const slot = nudgeSlot!;
+  // No slot: no shared memory here, so no registration either (unreachable in practice).
+  const slot = nudgeSlot;
+  if (slot === undefined) return;
   // The slot always holds 0, so this registers; the notify settles it at once (as "ok").
   Atomics.waitAsync(slot, 0, 0);
   Atomics.notify(slot, 0);
