@@ -3,7 +3,7 @@
  * model of its own).
  *
  * Mirrors:
- *   futex_wait   parkSync (futex.ts:290) = Atomics.wait, and runAsync (futex.ts:719-721), which
+ *   futex_wait   parkSync (futex.ts:290) = Atomics.wait, and runAsync (futex.ts:717-719), which
  *                counts itself in the primitive's async-waiter slot around an Atomics.waitAsync
  *                (the async driver's spin before it, `spin` in futex.ts, only reads the slot and
  *                answers as a registration that found it changed, or as a spurious wake: both
@@ -52,7 +52,7 @@ hidden byte woke;
  * of lockSlow; `false` elsewhere). Sets `result`.
  */
 inline futex_wait(p, s, expected, timed, expired, poll, result) {
-  /* Compare and register, one step (futex.ts:297 / :721). */
+  /* Compare and register, one step (futex.ts:297 / :719). */
   atomic {
     if
     :: mem[s] != expected -> result = NOT_EQUAL
@@ -77,8 +77,8 @@ inline futex_wait(p, s, expected, timed, expired, poll, result) {
 }
 
 /*
- * Atomics.waitAsync as runAsync (futex.ts:719-721) uses it: counted in the async-waiter slot `asl`
- * before registering (:719), uncounted once the wait has settled (:726, :999), a step of its own.
+ * Atomics.waitAsync as runAsync (futex.ts:717-719) uses it: counted in the async-waiter slot `asl`
+ * before registering (:717), uncounted once the wait has settled (:724, :997), a step of its own.
  */
 inline futex_wait_async(p, s, expected, asl, timed, expired, poll, result) {
   mem[asl]++;

@@ -469,8 +469,6 @@ const SPIN_CREDIT_START = 4;
 const SPIN_CREDIT_MAX = 8;
 /** This thread's spin credit: a spin that paid adds 1, one that did not takes 2; spin while > 0. */
 let spinCredit = SPIN_CREDIT_START;
-/** A spin that ends this long after its end was pre-empted (see `setAsyncSpin`). */
-const PREEMPTED_MS = 1;
 /** While the credit is out, one park in this many spins. */
 const SPIN_PROBE_EVERY = 16;
 /** Parks that did not spin since the credit ran out. */
@@ -492,8 +490,10 @@ let hitIndex = -1;
  * waiters, and the spinner, which sees the change itself, is never the "woken but absent" one.
  * One wake changes no slot: a starving Semaphore waiter's `starve()` wakes VALUE as it is. A
  * spinner misses it only if it arrived before the starving waiter's 1 ms and was still spinning
- * after: a spin pre-empted that long (a loaded machine) answers "ok" instead of registering, a
- * spurious wake-up the slow path re-checks, as it does after every wake.
+ * after (pre-empted that long on a loaded machine); it then sleeps until its next wake or poll,
+ * the fairness slip `semaphore.ts` documents for a waiter between its last read and its
+ * registration, with a wider window. Answering "ok" there instead (a spurious wake) was tried and
+ * dropped: callers that take "ok" at its word (tests of this layer) saw it under CI load.
  * The spin runs in the call (`acquire()`, `wait()`, `get()` …) or in the reaction that resumes
  * the slow path, so it delays this thread's event loop by at most `micros`.
  *
@@ -579,9 +579,7 @@ function spin(park: Park): WaitResult | undefined {
     if (t >= end) {
       if (t >= deadline) return "timed-out";
       spinMissed();
-      // Pre-empted mid-spin (ran a millisecond past its end): a wake that changed nothing may
-      // have come meanwhile (see above); look again rather than sleep.
-      return t - end > PREEMPTED_MS ? "ok" : undefined;
+      return undefined;
     }
   }
 }
