@@ -197,7 +197,8 @@ test("spin: a thread whose spins do not pay stops spinning (one probe in 16 park
   const i32 = new Int32Array(new SharedArrayBuffer(8));
   setAsyncSpin(2_000); // 2 ms; setting it starts the credit afresh
   try {
-    // Nothing can change the slot while this thread spins: every spin times out (a miss).
+    // Nothing can change the slot while this thread spins (another task of its own ends each
+    // wait): every spin ends unchanged, and this thread's own wake ends the wait (a loss).
     const before = asyncSpins();
     for (let i = 0; i < 40; i++) {
       const pending = runAsync(parkOnce(i32, 0, deadlineAfter(10_000), 1), undefined);
@@ -205,12 +206,41 @@ test("spin: a thread whose spins do not pay stops spinning (one probe in 16 park
       assert.equal(await pending, "ok");
     }
     const after = asyncSpins();
-    // The fresh credit (4) falls by 2 per miss: 2 spins, then one probe per 16 parks (2 more).
+    // The fresh credit (4) falls by 2 per loss: 2 spins, then one probe per 16 parks (2 more).
     assert.equal(after.begun - before.begun, 4);
     assert.equal(after.hit - before.hit, 0);
   } finally {
     setAsyncSpin(runtime.asyncSpinMicros);
   }
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("spin: a spin that another thread's wake outlasts costs no credit (every park spins)", async () => {
+  // A pair that once fell asleep together (one side pre-empted) must not stay asleep: a spin
+  // that ended before the other thread answered is the spin-then-block cost, not a loss.
+  const buffer = new SharedArrayBuffer(8);
+  const i32 = new Int32Array(buffer);
+  const started = new SharedArrayBuffer(4);
+  const stop = new SharedArrayBuffer(4);
+  // The worker wakes the slot every 2 ms and never changes it: every spin (200 µs) ends
+  // unchanged, and every registered wait is ended by the worker.
+  const worker = spawn<number>("wakeEvery", { buffer, index: 0, everyMs: 2, started, stop });
+  try {
+    await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker started");
+    setAsyncSpin(200);
+    const before = asyncSpins();
+    for (let i = 0; i < 20; i++) {
+      assert.equal(await runAsync(parkOnce(i32, 0, deadlineAfter(10_000), 1), undefined), "ok");
+    }
+    const after = asyncSpins();
+    assert.equal(after.begun - before.begun, 20, "every park spun");
+    assert.equal(after.hit - before.hit, 0);
+  } finally {
+    setAsyncSpin(runtime.asyncSpinMicros);
+    Atomics.store(new Int32Array(stop), 0, 1);
+    Atomics.notify(new Int32Array(stop), 0);
+  }
+  assert.ok((await worker.result) > 0);
   assert.equal(pendingAsyncWaits(), 0);
 });
 

@@ -164,16 +164,24 @@ export function assertCanBlock(asyncForm: string): void {
 // Waking
 
 /**
+ * Wakes this thread sent (`wake`, `wakeAll`, flushed deferred wakes), to tell a wait this thread
+ * ended itself from one another thread ended (see the spin's credit, {@link setAsyncSpin}).
+ */
+let wakesSent = 0;
+
+/**
  * Wakes up to `count` waiters of `i32[index]`, or all of them while any async waiter is counted in
  * `i32[asyncCount]` (see "Woken but absent"). Returns how many were woken.
  */
 export function wake(i32: Int32Array, index: number, count: number, asyncCount: number): number {
   const n = asyncCount >= 0 && Atomics.load(i32, asyncCount) !== 0 ? Infinity : count;
+  wakesSent++;
   return Atomics.notify(i32, index, n);
 }
 
 /** Wakes every waiter of `i32[index]`. Returns how many were woken. */
 export function wakeAll(i32: Int32Array, index: number): number {
+  wakesSent++;
   return Atomics.notify(i32, index);
 }
 
@@ -226,6 +234,7 @@ export function flushWakes(): void {
   const { i32s, indexes } = deferred;
   const n = indexes.length;
   if (n === 0) return;
+  wakesSent++;
   for (let k = 0; k < n; k++) Atomics.notify(i32s[k]!, indexes[k]!);
   // A wake cannot add to the list (Atomics.notify runs no code of ours). Emptied by `pop`, not
   // `length = 0`, which is a runtime call on Node (~80 ns, the largest single cost in a `perf
@@ -463,16 +472,21 @@ export function setAsyncNudge(on: boolean): void {
 /** How long an async park re-reads its slot before registering, in ms (0: never). */
 let spinMs = 0;
 
-/** A thread's first spin credit: two misses before it stops. */
+/** A thread's first spin credit: two lost hits before it stops. */
 const SPIN_CREDIT_START = 4;
-/** The credit's bounds: spins pay their way back from as many misses as they earned. */
+/** The credit's bounds: spins pay their way back from as many lost hits as they earned. */
 const SPIN_CREDIT_MAX = 8;
-/** This thread's spin credit: a spin that paid adds 1, one that did not takes 2; spin while > 0. */
+/** This thread's spin credit: a hit that paid adds 1, one that was lost takes 2; spin while > 0. */
 let spinCredit = SPIN_CREDIT_START;
 /** While the credit is out, one park in this many spins. */
 const SPIN_PROBE_EVERY = 16;
 /** Parks that did not spin since the credit ran out. */
 let spinIdle = 0;
+/**
+ * When the last spin ended without a change (and the park registers): {@link wakesSent} then,
+ * else -1. Read by the registration that follows (`AsyncRun.#await`).
+ */
+let spinMissedAt = -1;
 /** The slot the last spin saw change, until its run ends or parks again (a hit to judge). */
 let hitI32: Int32Array | undefined;
 let hitIndex = -1;
@@ -502,14 +516,23 @@ let hitIndex = -1;
  * spin-then-block bound). Where the other side answers within it — a ping-pong, a Condition
  * hand-off, a lock held briefly — neither side sleeps.
  *
- * When spinning does not pay, the thread stops: a per-thread credit rises with each spin that led
- * to the end of its wait and falls (by 2) with each that did not (it timed out, or the slow path
- * parked on the same slot again right after: another waiter won). While the credit is out, one
- * park in {@link SPIN_PROBE_EVERY} spins, to notice that spinning pays again. And a park never
- * spins while other async waiters are registered on its slot: it queues behind them. So a thread
- * whose async lock is held by another task of its own (nothing can change the slot while it
- * spins) spins twice and then once every 16 parks; four workers contending for one async lock on
- * two CPUs measured 0.87–1.11× their time without the spin.
+ * When spinning cannot pay, the thread stops: a per-thread credit rises with each spin that led
+ * to the end of its wait and falls (by 2) with each that was lost — the slow path parked on the
+ * same slot again right after (another waiter won), or the spin ended unchanged and this thread
+ * itself then ended the wait (a wake it sent: another task of its own held what it waited for,
+ * and nothing could change the slot while it spun). While the credit is out, one park in
+ * {@link SPIN_PROBE_EVERY} spins, to notice that spinning pays again. A spin that ends unchanged
+ * before *another* thread ends the wait costs nothing: it is the spin-then-block price, and
+ * charging it kept two threads that once fell asleep together asleep (each side's spin ends
+ * before the other wakes up, so both run out of credit and their rare probes miss too): async
+ * Lock ping-pongs in runs of 2000 that start together, geometric mean of 12 runs, not ÷ charged,
+ * five alternating pairs (`node bench/probes/spin_regime.ts --lib <copy>/mod.ts`, Node 24,
+ * 2026-12-02): 0.75, 0.76, 0.83, 1.20, 0.89; Semaphores 0.86, 0.78, 0.89, 0.89, 1.33 (per run
+ * 1.2–2 µs a round trip when both spin, 20–50 µs when they fall asleep, a pre-emption or a GC
+ * pause away). A park never spins while other async waiters are registered on its slot: it queues
+ * behind them. So a thread whose async lock is held by another task of its own spins twice and
+ * then once every 16 parks; four workers contending for one async lock on two CPUs measured
+ * 0.87–1.11× their time without the spin.
  *
  * Measured (2026-12-02, 2 CPUs, load ~2), this tree with the 16 µs spin ÷ the one before it (the
  * nudge on in both where it is on), same runs, `TK_BEFORE=<copy>/mod.ts <runtime>
@@ -536,9 +559,9 @@ export function setAsyncSpin(micros: number): void {
 let spinsBegun = 0;
 let spinsHit = 0;
 
-/** How many async parks of this thread spun, and how many of those saw their slot change. */
-export function asyncSpins(): { begun: number; hit: number } {
-  return { begun: spinsBegun, hit: spinsHit };
+/** How many async parks of this thread spun, how many of those saw their slot change, its credit. */
+export function asyncSpins(): { begun: number; hit: number; credit: number } {
+  return { begun: spinsBegun, hit: spinsHit, credit: spinCredit };
 }
 
 function spinMissed(): void {
@@ -551,6 +574,7 @@ function spinMissed(): void {
  * park must register.
  */
 function spin(park: Park): WaitResult | undefined {
+  spinMissedAt = -1;
   if (spinMs === 0) return undefined;
   const { i32, index, expected, deadline, asyncCount } = park;
   if (hitI32 === i32 && hitIndex === index) {
@@ -577,8 +601,11 @@ function spin(park: Park): WaitResult | undefined {
     }
     const t = now();
     if (t >= end) {
+      // No change within the spin: the park registers, and the spin cost at most what the
+      // sleep it precedes does (the spin-then-block bound). Not charged to the credit: a
+      // charge kept a pair of threads that once fell asleep together asleep (see the credit).
       if (t >= deadline) return "timed-out";
-      spinMissed();
+      spinMissedAt = wakesSent;
       return undefined;
     }
   }
@@ -815,6 +842,8 @@ interface Physical {
   i32: Int32Array;
   index: number;
   asyncCount: number;
+  /** {@link wakesSent} when the spin before this registration ended unchanged, else -1. */
+  missedAt: number;
 }
 
 /**
@@ -990,7 +1019,13 @@ class AsyncRun<R> implements Timed {
   /** Follows a registered physical wait: one reaction uncounts it and resumes the slow path. */
   #await(park: Park, waiting: Promise<WaitResult>): void {
     // Read now: the slow path may reuse `park` for a later request.
-    const physical: Physical = { i32: park.i32, index: park.index, asyncCount: park.asyncCount };
+    const physical: Physical = {
+      i32: park.i32,
+      index: park.index,
+      asyncCount: park.asyncCount,
+      missedAt: spinMissedAt,
+    };
+    spinMissedAt = -1;
     this.#physical = physical;
     waiting.then((result) => {
       // Uncount only when the physical wait has settled, even if the logical wait was aborted.
@@ -999,6 +1034,10 @@ class AsyncRun<R> implements Timed {
       if (this.#physical !== physical) return;
       this.#physical = undefined;
       this.#untime();
+      // A spin missed before this wait, and this thread has sent a wake since: it may have
+      // ended the wait itself (another task of its own held what it waited for), which no
+      // spin can see. Charged; a wait another thread ended is not (see the credit).
+      if (physical.missedAt >= 0 && physical.missedAt !== wakesSent) spinMissed();
       this.#drive(result);
     });
   }
