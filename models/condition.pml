@@ -2,13 +2,13 @@
  * condition.pml: the ticket protocol of src/condition.ts.
  *
  * Mirrors (see models/README.md for the line table):
- *   cond_ticket    Condition#ticket (condition.ts:434-448)
+ *   cond_ticket    Condition#ticket (condition.ts:435-449)
  *   cond_wait      #enter, turn, woke, #waitSlowSync, #leave
- *                  (condition.ts:457-473, 219-250, 518-548), as waitSync drives them
- *   cond_pass_gone gone (condition.ts:143-151) and passGone (condition.ts:158-164)
- *   cond_cancel    cancel (condition.ts:170-173)
- *   cond_notify    Condition.notify (condition.ts:648-685)
- *   consumer       waitForSync (condition.ts:607-618) around a shared item count
+ *                  (condition.ts:458-474, 219-250, 518-548), as waitSync drives them
+ *   cond_pass_gone gone (condition.ts:144-152) and passGone (condition.ts:159-165)
+ *   cond_cancel    cancel (condition.ts:171-174)
+ *   cond_notify    Condition.notify (condition.ts:650-687)
+ *   consumer       waitForSync (condition.ts:609-620) around a shared item count
  *
  * The condition's lock is modelled as an atomic test-and-set (`lk`): lock_word.pml verifies the
  * lock word on its own, and the ticket protocol only needs "one holder at a time, a blocked
@@ -106,7 +106,7 @@ inline lock_release() { assert(lk == me); lk = 0 }
 /* Whether this waiter's thread may be killed now (see above). */
 #define KILLABLE (mortal && !notifying && !admitted(t))
 
-/* passGone (condition.ts:158), lock held: ADMIT past the gone tickets at its head. */
+/* passGone (condition.ts:159), lock held: ADMIT past the gone tickets at its head. */
 inline cond_pass_gone() {
   atomic {
     admit = ADMIT;                                      /* :159-160 */
@@ -123,7 +123,7 @@ inline cond_pass_gone() {
   }
 }
 
-/* #ticket (condition.ts:434), lock held. */
+/* #ticket (condition.ts:435), lock held. */
 inline cond_ticket() {
   t = NEXT;
   if
@@ -137,13 +137,13 @@ inline cond_ticket() {
   }
 }
 
-/* cancel(i32, t) (condition.ts:170), lock held. */
+/* cancel(i32, t) (condition.ts:171), lock held. */
 inline cond_cancel() {
   owner[t % WINDOW] = 0;                                /* :171 */
   cond_pass_gone()                                      /* :172 */
 }
 
-/* waitSync: #ticket, #enter, then #waitSlowSync (condition.ts:558-567). Sets `notified`. */
+/* waitSync: #ticket, #enter, then #waitSlowSync (condition.ts:560-569). Sets `notified`. */
 inline cond_wait() {
   cond_ticket();
   slot = t % WAKES;                                     /* :459 */
@@ -199,7 +199,7 @@ inline cond_wait() {
   atomic { t = 0; slot = 0; expected = 0 }
 }
 
-/* notify(n) (condition.ts:648), lock held. */
+/* notify(n) (condition.ts:650), lock held. */
 inline cond_notify(n) {
   atomic {
     notifying = true;

@@ -3,13 +3,13 @@
  * model of its own).
  *
  * Mirrors:
- *   futex_wait   parkSync (futex.ts:299) = Atomics.wait, and runAsync (futex.ts:744-746), which
+ *   futex_wait   parkSync (futex.ts:306) = Atomics.wait, and runAsync (futex.ts:795-797), which
  *                counts itself in the primitive's async-waiter slot around an Atomics.waitAsync
  *                (the async driver's spin before it, `spin` in futex.ts, only reads the slot and
  *                answers as a registration that found it changed, or as a spurious wake: both
  *                outcomes this model already has)
- *   futex_wake   wake (futex.ts:176): wake n, or all while the async-waiter slot is non-zero
- *   futex_notify Atomics.notify(i32, index, n), as wakeAll (futex.ts:183) and the notify in wake
+ *   futex_wake   wake (futex.ts:183): wake n, or all while the async-waiter slot is non-zero
+ *   futex_notify Atomics.notify(i32, index, n), as wakeAll (futex.ts:190) and the notify in wake
  *
  * The shared memory is `mem[NSLOTS]` (the primitive's Int32Array, small values). Per process p
  * (0 .. NPROC-1), `waitOn[p]` is the slot it is registered on (NONE when not asleep) and
@@ -46,13 +46,13 @@ byte spurious = SPURIOUS;
 hidden byte woke;
 
 /*
- * Atomics.wait(mem, s, expected, timeout) by process p (parkSync, futex.ts:306). `timed`: the
+ * Atomics.wait(mem, s, expected, timeout) by process p (parkSync, futex.ts:315). `timed`: the
  * wait has a finite deadline; when it passes, `expired` becomes true (deadlines never un-pass).
  * `poll`: an expression that, when true, ends the sleep with "timed-out" (the owner-liveness poll
  * of lockSlow; `false` elsewhere). Sets `result`.
  */
 inline futex_wait(p, s, expected, timed, expired, poll, result) {
-  /* Compare and register, one step (futex.ts:306 / :719). */
+  /* Compare and register, one step (futex.ts:315 / :719). */
   atomic {
     if
     :: mem[s] != expected -> result = NOT_EQUAL
@@ -77,7 +77,7 @@ inline futex_wait(p, s, expected, timed, expired, poll, result) {
 }
 
 /*
- * Atomics.waitAsync as runAsync (futex.ts:744-746) uses it: counted in the async-waiter slot `asl`
+ * Atomics.waitAsync as runAsync (futex.ts:795-797) uses it: counted in the async-waiter slot `asl`
  * before registering (:717), uncounted once the wait has settled (:724, :997), a step of its own.
  */
 inline futex_wait_async(p, s, expected, asl, timed, expired, poll, result) {
@@ -116,7 +116,7 @@ inline futex_notify(s, n) {
 }
 
 /*
- * wake(i32, s, n, asl) (futex.ts:176): reads the async-waiter slot (one step), then notifies n,
+ * wake(i32, s, n, asl) (futex.ts:183): reads the async-waiter slot (one step), then notifies n,
  * or all while it is non-zero. `wk` is a byte local of the caller.
  */
 inline futex_wake(s, n, asl, wk) {

@@ -78,6 +78,7 @@ import {
   type Parker,
   runAsync,
   runSync,
+  spinnersFit,
   wakeAll,
 } from "./internal/futex.ts";
 import { openedHandle, opening, ownOptions, placeOrOpen } from "./internal/construct.ts";
@@ -314,7 +315,17 @@ export class Barrier {
   *#waitSlow(deadline: number, action: (() => void) | undefined): Parker<number> {
     const i32 = this.#i32;
     const parties = this.#parties;
-    const park: Park = { i32, index: SEQ, expected: 0, deadline, asyncCount: -1 };
+    // Every waiter waits for the last arriver: spin only where they all can, leaving it a CPU.
+    const spins = spinnersFit(parties - 1);
+    const park: Park = {
+      i32,
+      index: SEQ,
+      expected: 0,
+      deadline,
+      asyncCount: -1,
+      syncSpin: spins,
+      asyncSpin: spins,
+    };
     // The first abort thrown in at a yield ("throw" mode); acted on where leaving is allowed.
     let aborted: Aborted | undefined;
 

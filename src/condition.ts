@@ -89,6 +89,7 @@ import {
   now,
   type Park,
   type Parker,
+  parksEnded,
   parkSync,
   runAsync,
   runSync,
@@ -517,6 +518,7 @@ export class Condition {
    */
   #waitSlowSync(w: CondWait): boolean {
     while (turn(w)) woke(w, parkSync(w, w.fresh ? w.clock : undefined));
+    parksEnded(); // the wait's parks ended (see the futex layer's spin credit)
     let thrown: { error: unknown } | undefined;
     const reacquire = this.#lock._acquireRestore(w.saved);
     if (reacquire !== undefined) {

@@ -63,8 +63,9 @@ function* acquireSlow(
   me2: number,
   deadline: number,
   spin: number,
+  syncSpin = false,
 ) {
-  const outcome = yield* lockSlow(i32, STATE, me2, deadline, spin);
+  const outcome = yield* lockSlow(i32, STATE, me2, deadline, spin, syncSpin);
   if (typeof outcome === "number") throw ownerDied("lock", outcome);
   return outcome;
 }
@@ -314,6 +315,6 @@ export class Lock {
   _acquireRestore(_saved: number): Parker<boolean> | undefined {
     const me2 = currentIdent() << 1;
     if (Atomics.compareExchange(this.#i32, STATE, 0, me2) === 0) return undefined;
-    return acquireSlow(this.#i32, me2, Infinity, SPIN_LIMIT);
+    return acquireSlow(this.#i32, me2, Infinity, SPIN_LIMIT, true);
   }
 }

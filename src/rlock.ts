@@ -74,14 +74,15 @@ function* acquireSlow(
   me2: number,
   deadline: number,
   spin: number,
+  syncSpin = false,
 ): Parker<boolean> {
-  return acquired(i32, yield* lockSlow(i32, STATE, me2, deadline, spin));
+  return acquired(i32, yield* lockSlow(i32, STATE, me2, deadline, spin, syncSpin));
 }
 
 /** The slow path of `_acquireRestore`: the lock word's, then the depth (also on owner death). */
 function* restoreSlow(i32: Int32Array, me2: number, depth: number): Parker<void> {
   try {
-    yield* acquireSlow(i32, me2, Infinity, SPIN_LIMIT);
+    yield* acquireSlow(i32, me2, Infinity, SPIN_LIMIT, true);
   } catch (error) {
     // Taken over from a dead owner: we hold it; restore the depth before reporting.
     if (error instanceof OwnerDiedError) i32[DEPTH] = depth;

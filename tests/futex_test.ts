@@ -9,18 +9,21 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Event, Lock, Semaphore } from "../mod.ts";
+import { Barrier, Event, Lock, Semaphore } from "../mod.ts";
 import {
-  asyncSpins,
   deadlineAfter,
   type Park,
   type Parker,
+  parkSync,
   pendingAsyncWaits,
   runAsync,
   runSync,
   setAsyncNudge,
   setAsyncSpin,
   setForcePolling,
+  setSyncSpin,
+  spinCounts,
+  spinnersFit,
   type WaitResult,
   wake,
   wakeAll,
@@ -153,7 +156,7 @@ test("spin: a change made by another thread while an async park spins ends the p
     started,
   });
   await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker started");
-  const before = asyncSpins();
+  const before = spinCounts();
   setAsyncSpin(5_000_000);
   try {
     const { value, calls } = await registrationsOf(() =>
@@ -161,7 +164,7 @@ test("spin: a change made by another thread while an async park spins ends the p
     );
     assert.equal(value, "not-equal", "the spin saw the change");
     assert.equal(calls.filter((c) => c.buffer === buffer).length, 0, "no waitAsync registered");
-    const after = asyncSpins();
+    const after = spinCounts();
     assert.equal(after.begun - before.begun, 1);
     assert.equal(after.hit - before.hit, 1);
   } finally {
@@ -176,7 +179,7 @@ test("spin: never past the park's deadline (answers timed-out there, unregistere
   const i32 = new Int32Array(buffer);
   setAsyncSpin(2_000_000); // 2 s, far past the deadlines: only they can end these spins
   try {
-    const before = asyncSpins();
+    const before = spinCounts();
     const { value, calls } = await registrationsOf(async () => {
       const answers: WaitResult[] = [];
       for (let i = 0; i < 3; i++) {
@@ -186,7 +189,7 @@ test("spin: never past the park's deadline (answers timed-out there, unregistere
     });
     assert.deepEqual(value, Array(3).fill("timed-out"));
     // A spin cut by the deadline is no miss: every park spun.
-    assert.equal(asyncSpins().begun - before.begun, 3);
+    assert.equal(spinCounts().begun - before.begun, 3);
     assert.equal(calls.filter((c) => c.buffer === buffer).length, 0, "no waitAsync registered");
   } finally {
     setAsyncSpin(runtime.asyncSpinMicros);
@@ -199,13 +202,13 @@ test("spin: a thread whose spins do not pay stops spinning (one probe in 16 park
   try {
     // Nothing can change the slot while this thread spins (another task of its own ends each
     // wait): every spin ends unchanged, and this thread's own wake ends the wait (a loss).
-    const before = asyncSpins();
+    const before = spinCounts();
     for (let i = 0; i < 40; i++) {
       const pending = runAsync(parkOnce(i32, 0, deadlineAfter(10_000), 1), undefined);
       queueMicrotask(() => wake(i32, 0, 1, 1));
       assert.equal(await pending, "ok");
     }
-    const after = asyncSpins();
+    const after = spinCounts();
     // The fresh credit (4) falls by 2 per loss: 2 spins, then one probe per 16 parks (2 more).
     assert.equal(after.begun - before.begun, 4);
     assert.equal(after.hit - before.hit, 0);
@@ -228,11 +231,11 @@ test("spin: a spin that another thread's wake outlasts costs no credit (every pa
   try {
     await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker started");
     setAsyncSpin(200);
-    const before = asyncSpins();
+    const before = spinCounts();
     for (let i = 0; i < 20; i++) {
       assert.equal(await runAsync(parkOnce(i32, 0, deadlineAfter(10_000), 1), undefined), "ok");
     }
-    const after = asyncSpins();
+    const after = spinCounts();
     assert.equal(after.begun - before.begun, 20, "every park spun");
     assert.equal(after.hit - before.hit, 0);
   } finally {
@@ -249,15 +252,175 @@ test("spin: no spin while another async waiter is registered on the slot (it que
   setAsyncSpin(2_000);
   try {
     i32[1] = 1; // another async waiter counted on the slot
-    const before = asyncSpins();
+    const before = spinCounts();
     const pending = runAsync(parkOnce(i32, 0, deadlineAfter(10_000), 1), undefined);
-    assert.equal(asyncSpins().begun - before.begun, 0, "no spin");
+    assert.equal(spinCounts().begun - before.begun, 0, "no spin");
     wakeAll(i32, 0);
     assert.equal(await pending, "ok");
     assert.equal(i32[1], 1, "ours uncounted, the other's count left");
   } finally {
     setAsyncSpin(runtime.asyncSpinMicros);
   }
+});
+
+test("spin: a Barrier's waiters spin only where all of them can and leave the last arriver a CPU", async () => {
+  const cpus = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+    ?.hardwareConcurrency ?? 1;
+  assert.equal(spinnersFit(cpus - 1), true);
+  assert.equal(spinnersFit(cpus), false);
+  for (const parties of [2, cpus + 1]) {
+    const barrier = new Barrier(parties);
+    const before = spinCounts();
+    // parties - 1 async waits park (each spins first, or not), then the last arrives.
+    const waits = Array.from({ length: parties - 1 }, () => barrier.wait({ timeout: 10_000 }));
+    const spun = spinCounts().begun - before.begun;
+    await barrier.wait({ timeout: 10_000 });
+    assert.equal((await Promise.all(waits)).length, parties - 1);
+    const fits = spinnersFit(parties - 1);
+    assert.equal(spun, fits && runtime.asyncSpinMicros > 0 ? parties - 1 : 0, `${parties} parties`);
+  }
+});
+
+/** How many `Atomics.wait` calls on `buffer` `f` made. */
+function waitsOn<T>(buffer: ArrayBufferLike, f: () => T): { value: T; waits: number } {
+  const original = Atomics.wait;
+  let waits = 0;
+  (Atomics as { wait: typeof Atomics.wait }).wait = (i32, index, value, ms) => {
+    if (i32.buffer === buffer) waits++;
+    return original(i32 as Int32Array, index, value as number, ms);
+  };
+  try {
+    return { value: f(), waits };
+  } finally {
+    (Atomics as { wait: typeof Atomics.wait }).wait = original;
+  }
+}
+
+test("sync spin: on where the runtime layer says (16 µs on Node, Deno and Bun; off in browsers)", () => {
+  assert.equal(runtime.syncSpinMicros, runtime.name === "browser" ? 0 : 16);
+});
+
+test("sync spin: a change made by another thread while a sync park spins ends it without sleeping", async () => {
+  const buffer = new SharedArrayBuffer(8);
+  const i32 = new Int32Array(buffer);
+  const started = new SharedArrayBuffer(4);
+  const worker = spawn<number>("changeLater", {
+    buffer,
+    index: 0,
+    value: 1,
+    delayMs: 300,
+    started,
+  });
+  await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker started");
+  const before = spinCounts();
+  setSyncSpin(2_000_000); // up to 2 s: the worker's store ends it
+  try {
+    const park: Park = {
+      i32,
+      index: 0,
+      expected: 0,
+      deadline: deadlineAfter(10_000),
+      asyncCount: -1,
+    };
+    const { value, waits } = waitsOn(buffer, () => parkSync(park));
+    assert.equal(value, "not-equal", "the spin saw the change");
+    assert.equal(waits, 0, "no Atomics.wait");
+    assert.equal(spinCounts().begun - before.begun, 1);
+    assert.equal(spinCounts().hit - before.hit, 1);
+  } finally {
+    setSyncSpin(runtime.syncSpinMicros);
+  }
+  await worker.result;
+});
+
+test("sync spin: never past the park's deadline (answers timed-out there, without sleeping)", () => {
+  const buffer = new SharedArrayBuffer(8);
+  const i32 = new Int32Array(buffer);
+  setSyncSpin(2_000_000); // 2 s, far past the deadlines: only they can end these spins
+  try {
+    const { value, waits } = waitsOn(buffer, () => {
+      const answers: WaitResult[] = [];
+      for (let i = 0; i < 3; i++) {
+        answers.push(
+          parkSync({ i32, index: 0, expected: 0, deadline: deadlineAfter(50), asyncCount: -1 }),
+        );
+      }
+      return answers;
+    });
+    assert.deepEqual(value, Array(3).fill("timed-out"));
+    assert.equal(waits, 0);
+  } finally {
+    setSyncSpin(runtime.syncSpinMicros);
+  }
+});
+
+test("sync spin: a spin that another thread's wake outlasts costs no credit (every park spins)", async () => {
+  const buffer = new SharedArrayBuffer(8);
+  const i32 = new Int32Array(buffer);
+  const started = new SharedArrayBuffer(4);
+  const stop = new SharedArrayBuffer(4);
+  const worker = spawn<number>("wakeEvery", { buffer, index: 0, everyMs: 2, started, stop });
+  try {
+    await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker started");
+    setSyncSpin(200);
+    const before = spinCounts();
+    const { value, waits } = waitsOn(buffer, () => {
+      const answers: WaitResult[] = [];
+      for (let i = 0; i < 20; i++) {
+        answers.push(
+          parkSync({ i32, index: 0, expected: 0, deadline: deadlineAfter(10_000), asyncCount: -1 }),
+        );
+      }
+      return answers;
+    });
+    assert.deepEqual(value, Array(20).fill("ok"));
+    assert.equal(waits, 20, "each park slept after its spin");
+    assert.equal(spinCounts().begun - before.begun, 20, "every park spun");
+    assert.equal(spinCounts().hit - before.hit, 0);
+  } finally {
+    setSyncSpin(runtime.syncSpinMicros);
+    Atomics.store(new Int32Array(stop), 0, 1);
+    Atomics.notify(new Int32Array(stop), 0);
+  }
+  assert.ok((await worker.result) > 0);
+});
+
+test("sync spin: a slow path that parks on the slot its spin saw change stops spinning (contention)", async () => {
+  // Each park's spin sees the worker's change, and the slow path parks on the same slot again
+  // (as a waiter does that lost the word to another): a lost hit, 2 off the credit.
+  const buffer = new SharedArrayBuffer(8);
+  const i32 = new Int32Array(buffer);
+  const started = new SharedArrayBuffer(4);
+  const stop = new SharedArrayBuffer(4);
+  const worker = spawn<number>("wakeEvery", {
+    buffer,
+    index: 0,
+    everyMs: 0.2,
+    change: true,
+    started,
+    stop,
+  });
+  function* parkEach(n: number): Parker<number> {
+    for (let k = 0; k < n; k++) {
+      const expected = Atomics.load(i32, 0);
+      yield { i32, index: 0, expected, deadline: deadlineAfter(10_000), asyncCount: -1 };
+    }
+    return n;
+  }
+  try {
+    await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker started");
+    setSyncSpin(2_000_000); // 2 s: the worker's next change ends every spin; resets the credit
+    const before = spinCounts();
+    assert.equal(runSync(parkEach(40)), 40);
+    // The fresh credit (4): 2 spins, then one probe per 16 parks (2 more), every one a hit.
+    assert.equal(spinCounts().begun - before.begun, 4);
+    assert.equal(spinCounts().hit - before.hit, 4);
+  } finally {
+    setSyncSpin(runtime.syncSpinMicros);
+    Atomics.store(new Int32Array(stop), 0, 1);
+    Atomics.notify(new Int32Array(stop), 0);
+  }
+  assert.ok((await worker.result) > 0);
 });
 
 test("runAsync on abort closes the slow path (finally runs) and rejects with signal.reason", async () => {

@@ -1,6 +1,6 @@
 /**
  * Probe (issue 9): does an async ping-pong stay in the regime where neither side sleeps? Two
- * workers ping-pong with `await acquire()` on two Locks (or Semaphores) in runs that start the
+ * workers ping-pong with `await acquire()` (`--sync`: `acquireSync()`) on two Locks (or Semaphores) in runs that start the
  * way the harness starts them (both released from one raw `Atomics.wait` at once); per run,
  * worker 0 prints the round trip and both workers' spins begun / hit and their spin credit at
  * the end. The regime is bistable: when both sides spin, a round trip is ~1–3 µs; when one
@@ -8,7 +8,7 @@
  * too. This shows which regime each run lands in and whether it leaves it.
  *
  *   node bench/probes/spin_regime.ts [--lib ./mod.ts] [--kind lock|semaphore] [--runs 20]
- *        [--rounds 2000] [--spin <µs>] [--gap <ms>]
+ *        [--rounds 2000] [--spin <µs>] [--gap <ms>] [--sync]
  *
  * @module
  */
@@ -31,8 +31,7 @@ interface Input {
   runs: number;
   rounds: number;
   spin: number;
-  cap: number;
-  miss: boolean;
+  sync: boolean;
 }
 
 // Control: [0] GO (run number), [1] READY, [2] DONE.
@@ -73,8 +72,7 @@ if (isMainThread) {
         runs,
         rounds,
         spin,
-        cap: Number(arg("cap", "0")),
-        miss: process.argv.includes("--miss"),
+        sync: process.argv.includes("--sync"),
       } satisfies Input,
     })
   );
@@ -115,11 +113,9 @@ if (isMainThread) {
   }
 } else {
   const input = workerData as Input;
-  (globalThis as any).__spinCapUs = input.cap;
-  (globalThis as any).__missPenalty = input.miss;
   const tk = await import(input.lib);
   const futex = await import(input.lib.replace(/mod\.ts$/, "src/internal/futex.ts"));
-  if (input.spin >= 0) futex.setAsyncSpin(input.spin);
+  if (input.spin >= 0) (input.sync ? futex.setSyncSpin : futex.setAsyncSpin)(input.spin);
   const Kind = input.kind === "lock" ? tk.Lock : tk.Semaphore;
   const ping = Kind.from(input.ping);
   const pong = Kind.from(input.pong);
@@ -130,9 +126,18 @@ if (isMainThread) {
     Atomics.add(c, 1, 1);
     Atomics.notify(c, 1);
     while (Atomics.load(c, 0) < r) Atomics.wait(c, 0, r - 1, 10_000);
-    const before = futex.asyncSpins();
+    const before = futex.spinCounts();
     const t0 = performance.now();
-    for (let i = 0; i < input.rounds; i++) {
+    for (let i = 0; input.sync && i < input.rounds; i++) {
+      if (input.index === 0) {
+        ping.release();
+        if (!pong.acquireSync(bounded)) throw new Error("stall");
+      } else {
+        if (!ping.acquireSync(bounded)) throw new Error("stall");
+        pong.release();
+      }
+    }
+    for (let i = 0; !input.sync && i < input.rounds; i++) {
       if (input.index === 0) {
         ping.release();
         if (!(await pong.acquire(bounded))) throw new Error("stall");
@@ -142,7 +147,7 @@ if (isMainThread) {
       }
     }
     const t1 = performance.now();
-    const after = futex.asyncSpins();
+    const after = futex.spinCounts();
     const at = (input.index * input.runs + (r - 1)) * 4;
     o[at] = t1 - t0;
     o[at + 1] = after.begun - before.begun;

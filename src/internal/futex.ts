@@ -86,6 +86,13 @@ export interface Park {
    * (a starve mark, a liveness poll), never for the caller's timeout. See {@link armDeadlines}.
    */
   slack?: number;
+  /**
+   * `false`: a sync park of this slot sleeps at once, without the spin of {@link setSyncSpin}
+   * (the lock word's acquires: see `lockSlow` in `lock_word.ts`).
+   */
+  syncSpin?: boolean;
+  /** `false`: an async park of this slot registers at once, without the spin of {@link setAsyncSpin}. */
+  asyncSpin?: boolean;
 }
 
 /**
@@ -302,6 +309,8 @@ export function parkSync(park: Park, clock?: number): WaitResult {
   const { deadline } = park;
   const remaining = deadline === Infinity ? Infinity : deadline - (clock ?? now());
   if (remaining <= 0) return "timed-out";
+  const spun = park.syncSpin === false ? undefined : spin(park, syncSpinMs);
+  if (spun !== undefined) return spun;
   if (syncGuard.check !== undefined) return parkSliced(park);
   return Atomics.wait(park.i32, park.index, park.expected, remaining);
 }
@@ -332,6 +341,7 @@ function parkSliced(park: Park): WaitResult {
 export function runSync<R>(slow: Parker<R>): R {
   let step = slow.next();
   while (step.done !== true) step = slow.next(parkSync(step.value));
+  parksEnded();
   return step.value;
 }
 
@@ -469,8 +479,25 @@ export function setAsyncNudge(on: boolean): void {
   }
 }
 
+/** The hardware concurrency (`navigator.hardwareConcurrency`; 1 where unknown). */
+const cpus = ((n) => typeof n === "number" && Number.isInteger(n) && n > 0 ? n : 1)(
+  (globalThis as { navigator?: { hardwareConcurrency?: unknown } }).navigator?.hardwareConcurrency,
+);
+
+/**
+ * Whether `n` threads can spin at once and leave a CPU to the thread they wait for: a primitive
+ * whose waiters all wait for one last thread (a Barrier's parties but one) spins only then.
+ * Barrier cycles of 4 workers on 2 CPUs took 72.5 µs with every waiter spinning, 52.2 without
+ * (`npm run bench -- --filter barrier`, Node, 2026-12-02); 2 workers: 0.90 against 12.9.
+ */
+export function spinnersFit(n: number): boolean {
+  return n < cpus;
+}
+
 /** How long an async park re-reads its slot before registering, in ms (0: never). */
 let spinMs = 0;
+/** How long a sync park re-reads its slot before `Atomics.wait`, in ms (0: never). */
+let syncSpinMs = 0;
 
 /** A thread's first spin credit: two lost hits before it stops. */
 const SPIN_CREDIT_START = 4;
@@ -549,7 +576,28 @@ let hitIndex = -1;
  */
 export function setAsyncSpin(micros: number): void {
   spinMs = micros / 1000;
-  // A fresh start: the credit of a first spin, nothing to judge.
+  freshSpin();
+}
+
+/**
+ * Makes every sync park of this thread spin on its slot for up to `micros` µs before it sleeps in
+ * `Atomics.wait`, as {@link setAsyncSpin} does for async parks, with the same credit (a sync
+ * wait is never ended by its own thread, so only lost hits charge it). Sliced parks (a thread's
+ * sync guard) spin too, before their first slice. Called once at load by `src/runtime/mod.ts`
+ * (`Runtime.syncSpinMicros`). The lock word's own retry loop stays without spins (`SPIN_LIMIT`
+ * 0 in `lock_word.ts`: spinning CAS attempts measured worse for contended locks); this spin
+ * only reads the slot, and a lost hit (the slow path parks on the same slot again: another
+ * waiter took it) charges the credit, so contended waiters stop spinning.
+ *
+ * MEASURED_SYNC_SPIN
+ */
+export function setSyncSpin(micros: number): void {
+  syncSpinMs = micros / 1000;
+  freshSpin();
+}
+
+/** A fresh start: the credit of a first spin, nothing to judge. */
+function freshSpin(): void {
   spinCredit = SPIN_CREDIT_START;
   spinIdle = 0;
   hitI32 = undefined;
@@ -559,8 +607,8 @@ export function setAsyncSpin(micros: number): void {
 let spinsBegun = 0;
 let spinsHit = 0;
 
-/** How many async parks of this thread spun, how many of those saw their slot change, its credit. */
-export function asyncSpins(): { begun: number; hit: number; credit: number } {
+/** How many parks of this thread (async and sync) spun, how many saw their slot change, the credit. */
+export function spinCounts(): { begun: number; hit: number; credit: number } {
   return { begun: spinsBegun, hit: spinsHit, credit: spinCredit };
 }
 
@@ -573,9 +621,9 @@ function spinMissed(): void {
  * when the park's deadline came first, `undefined` when the spin ended (or was not tried) and the
  * park must register.
  */
-function spin(park: Park): WaitResult | undefined {
+function spin(park: Park, ms: number): WaitResult | undefined {
   spinMissedAt = -1;
-  if (spinMs === 0) return undefined;
+  if (ms === 0) return undefined;
   const { i32, index, expected, deadline, asyncCount } = park;
   if (hitI32 === i32 && hitIndex === index) {
     // The last spin saw this slot change, and the slow path parks on it again: it did not pay.
@@ -587,7 +635,7 @@ function spin(park: Park): WaitResult | undefined {
   if (spinCredit <= 0 && ++spinIdle < SPIN_PROBE_EVERY) return undefined;
   spinIdle = 0;
   spinsBegun++;
-  const end = Math.min(now() + spinMs, deadline);
+  const end = Math.min(now() + ms, deadline);
   for (;;) {
     // The clock is read once per 16 looks (a read costs about three looks).
     for (let k = 0; k < 16; k++) {
@@ -611,8 +659,11 @@ function spin(park: Park): WaitResult | undefined {
   }
 }
 
-/** A run ended: if a spin led it there, that spin paid. */
-function spinPaid(): void {
+/**
+ * A slow path's run of parks ended (its call returns): if a spin led it there, that spin paid.
+ * The drivers call it; so do the slow paths that loop over {@link parkSync} themselves.
+ */
+export function parksEnded(): void {
   if (hitI32 === undefined) return;
   hitI32 = undefined;
   spinCredit = spinCredit <= 0 ? 1 : Math.min(SPIN_CREDIT_MAX, spinCredit + 1);
@@ -720,7 +771,7 @@ export function runAsync<R>(
       return Promise.reject(error);
     }
     if (step.done === true) {
-      spinPaid();
+      parksEnded();
       return Promise.resolve(step.value);
     }
     const park = step.value;
@@ -732,7 +783,7 @@ export function runAsync<R>(
     // Owed wakes first, as in parkSync.
     if (deferred.indexes.length !== 0) flushWakes();
     if (!hasWaitAsync || forcePolling) return new AsyncRun(slow, signal, abortMode, park).promise;
-    const spun = spin(park);
+    const spun = park.asyncSpin === false ? undefined : spin(park, spinMs);
     if (spun !== undefined) {
       answer = spun;
       continue;
@@ -971,7 +1022,7 @@ class AsyncRun<R> implements Timed {
       }
       thrown = undefined;
       if (step.done === true) {
-        spinPaid();
+        parksEnded();
         this.#finish();
         this.#resolve(step.value);
         return;
@@ -996,7 +1047,7 @@ class AsyncRun<R> implements Timed {
         this.#leave();
       }
       if (!hasWaitAsync || forcePolling) return this.#park(park);
-      const spun = spin(park);
+      const spun = park.asyncSpin === false ? undefined : spin(park, spinMs);
       if (spun !== undefined) {
         answer = spun;
         continue;

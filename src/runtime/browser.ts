@@ -47,6 +47,7 @@ export const browserRuntime: Runtime = {
   terminateInterrupts: true,
   nudgeAsyncWaits: true,
   asyncSpinMicros: 0,
+  syncSpinMicros: 0,
   start: startBrowserWorker,
   workerSide: webWorkerSide,
   isMainThread: () => !inWebWorker(),

@@ -99,6 +99,7 @@ export const bunRuntime: Runtime = {
   terminateInterrupts: true,
   nudgeAsyncWaits: true,
   asyncSpinMicros: 16,
+  syncSpinMicros: 16,
   start: startBunWorker,
   workerSide: bunWorkerSide,
   isMainThread: nodeIsMainThread,

@@ -144,6 +144,7 @@ export const denoRuntime: Runtime = {
   terminateInterrupts: false,
   nudgeAsyncWaits: false,
   asyncSpinMicros: 16,
+  syncSpinMicros: 16,
   start: startDenoWorker,
   // The bootstrap of a daemon thread runs in a node:worker_threads Worker, which is no Web
   // Worker scope (its `parentPort` carries the start message).

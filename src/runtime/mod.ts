@@ -44,7 +44,7 @@
  * @module
  */
 
-import { setAsyncNudge, setAsyncSpin } from "../internal/futex.ts";
+import { setAsyncNudge, setAsyncSpin, setSyncSpin } from "../internal/futex.ts";
 import type { Runtime } from "./types.ts";
 import { browserRuntime } from "./browser.ts";
 import { bunRuntime } from "./bun.ts";
@@ -81,3 +81,4 @@ export const runtime: Runtime = detect();
 // `setAsyncSpin`).
 setAsyncNudge(runtime.nudgeAsyncWaits);
 setAsyncSpin(runtime.asyncSpinMicros);
+setSyncSpin(runtime.syncSpinMicros);

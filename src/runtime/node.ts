@@ -46,6 +46,7 @@ export const nodeRuntime: Runtime = {
   terminateInterrupts: true,
   nudgeAsyncWaits: true,
   asyncSpinMicros: 16,
+  syncSpinMicros: 16,
   start: startNodeWorker,
   workerSide: nodeWorkerSide,
   isMainThread: nodeIsMainThread,

@@ -113,6 +113,11 @@ export interface Runtime {
    */
   readonly asyncSpinMicros: number;
   /**
+   * How long a sync park spins on its slot before `Atomics.wait`, in µs (`setSyncSpin` in
+   * `internal/futex.ts`); 0: never.
+   */
+  readonly syncSpinMicros: number;
+  /**
    * Starts a worker on `bootstrap`, posts `start` to it (adding the result port), and reports
    * through `events`.
    */
