@@ -88,7 +88,7 @@ export interface Park {
   slack?: number;
   /**
    * `false`: a sync park of this slot sleeps at once, without the spin of {@link setSyncSpin}
-   * (the lock word's acquires: see `lockSlow` in `lock_word.ts`).
+   * (the lock word's acquires, see `lockSlow` in `lock_word.ts`; an RWLock's, see `rwlock.ts`).
    */
   syncSpin?: boolean;
   /** `false`: an async park of this slot registers at once, without the spin of {@link setAsyncSpin}. */
