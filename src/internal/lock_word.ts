@@ -116,7 +116,6 @@ import {
   now,
   type Park,
   type Parker,
-  parksEnded,
   parkSync,
   pause,
   SOFT_SLACK_MS,
