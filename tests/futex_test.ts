@@ -48,6 +48,82 @@ function* parkOnce(
   }
 }
 
+/**
+ * Starts a worker that stores 1 into `buffer[0]` some 300 ms after it says it started, and
+ * returns it once it has said so.
+ */
+async function startChanger(buffer: SharedArrayBuffer) {
+  const started = new SharedArrayBuffer(4);
+  const worker = spawn<number>("changeLater", {
+    buffer,
+    index: 0,
+    value: 1,
+    delayMs: 300,
+    started,
+  });
+  await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker started");
+  return worker;
+}
+
+/**
+ * Starts a worker that wakes the waiters of `buffer[0]` every `everyMs` (adding 1 to it first with
+ * `change`) and returns, once it runs, the function that stops it and checks it woke at all.
+ */
+async function startWaker(
+  buffer: SharedArrayBuffer,
+  everyMs: number,
+  change = false,
+): Promise<() => Promise<void>> {
+  const started = new SharedArrayBuffer(4);
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const worker = spawn<number>("wakeEvery", {
+    buffer,
+    index: 0,
+    everyMs,
+    change,
+    started,
+    stop: stop.buffer,
+  });
+  await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker started");
+  return async () => {
+    Atomics.store(stop, 0, 1);
+    Atomics.notify(stop, 0);
+    assert.ok((await worker.result) > 0, "the worker woke the slot");
+  };
+}
+
+/** How many `Atomics.wait` calls on `buffer` `f` made. */
+function waitsOn<T>(buffer: ArrayBufferLike, f: () => T): { value: T; waits: number } {
+  const original = Atomics.wait;
+  let waits = 0;
+  (Atomics as { wait: typeof Atomics.wait }).wait = (i32, index, value, ms) => {
+    if (i32.buffer === buffer) waits++;
+    return original(i32 as Int32Array, index, value as number, ms);
+  };
+  try {
+    return { value: f(), waits };
+  } finally {
+    (Atomics as { wait: typeof Atomics.wait }).wait = original;
+  }
+}
+
+/**
+ * `n` sync parks on `buffer[0]` expecting 0, each with a deadline `ms` from its start: their
+ * answers, and how many `Atomics.wait` calls they made.
+ */
+function syncParks(buffer: SharedArrayBuffer, n: number, ms: number) {
+  const i32 = new Int32Array(buffer);
+  return waitsOn(buffer, () => {
+    const answers: WaitResult[] = [];
+    for (let i = 0; i < n; i++) {
+      answers.push(
+        parkSync({ i32, index: 0, expected: 0, deadline: deadlineAfter(ms), asyncCount: -1 }),
+      );
+    }
+    return answers;
+  });
+}
+
 test("runSync answers not-equal, timed-out and ok", async () => {
   const buffer = new SharedArrayBuffer(8);
   const i32 = new Int32Array(buffer);
@@ -139,25 +215,17 @@ test("nudge: on where the runtime layer says (all but Deno), one self-woken priv
   }
 });
 
-test("spin: on where the runtime layer says (16 µs on Node, Deno and Bun; off in browsers)", () => {
+test("spin: on where the runtime layer says, sync and async (16 µs on Node, Deno and Bun; off in browsers)", () => {
   assert.equal(runtime.asyncSpinMicros, runtime.name === "browser" ? 0 : 16);
+  assert.equal(runtime.syncSpinMicros, runtime.name === "browser" ? 0 : 16);
 });
 
 test("spin: a change made by another thread while an async park spins ends the park unregistered", async () => {
   const buffer = new SharedArrayBuffer(8);
   const i32 = new Int32Array(buffer);
-  const started = new SharedArrayBuffer(4);
-  // The worker stores 1 some 300 ms after it says it started; our park spins up to 5 s for it.
-  const worker = spawn<number>("changeLater", {
-    buffer,
-    index: 0,
-    value: 1,
-    delayMs: 300,
-    started,
-  });
-  await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker started");
+  const worker = await startChanger(buffer);
   const before = spinCounts();
-  setAsyncSpin(5_000_000);
+  setAsyncSpin(2_000_000); // up to 2 s: the worker's store ends it
   try {
     const { value, calls } = await registrationsOf(() =>
       runAsync(parkOnce(i32, 0, deadlineAfter(10_000), 1), undefined)
@@ -218,33 +286,35 @@ test("spin: a thread whose spins do not pay stops spinning (one probe in 16 park
   assert.equal(pendingAsyncWaits(), 0);
 });
 
-test("spin: a spin that another thread's wake outlasts costs no credit (every park spins)", async () => {
+test("spin: a spin that another thread's wake outlasts costs no credit, sync or async (every park spins)", async () => {
   // A pair that once fell asleep together (one side pre-empted) must not stay asleep: a spin
   // that ended before the other thread answered is the spin-then-block cost, not a loss.
   const buffer = new SharedArrayBuffer(8);
   const i32 = new Int32Array(buffer);
-  const started = new SharedArrayBuffer(4);
-  const stop = new SharedArrayBuffer(4);
   // The worker wakes the slot every 2 ms and never changes it: every spin (200 µs) ends
-  // unchanged, and every registered wait is ended by the worker.
-  const worker = spawn<number>("wakeEvery", { buffer, index: 0, everyMs: 2, started, stop });
+  // unchanged, and every wait is ended by the worker.
+  const stopWaker = await startWaker(buffer, 2);
   try {
-    await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker started");
     setAsyncSpin(200);
-    const before = spinCounts();
+    let before = spinCounts();
     for (let i = 0; i < 20; i++) {
       assert.equal(await runAsync(parkOnce(i32, 0, deadlineAfter(10_000), 1), undefined), "ok");
     }
-    const after = spinCounts();
-    assert.equal(after.begun - before.begun, 20, "every park spun");
-    assert.equal(after.hit - before.hit, 0);
+    assert.equal(spinCounts().begun - before.begun, 20, "every async park spun");
+    assert.equal(spinCounts().hit - before.hit, 0);
+    assert.equal(pendingAsyncWaits(), 0);
+    setSyncSpin(200);
+    before = spinCounts();
+    const { value, waits } = syncParks(buffer, 20, 10_000);
+    assert.deepEqual(value, Array(20).fill("ok"));
+    assert.equal(waits, 20, "each sync park slept after its spin");
+    assert.equal(spinCounts().begun - before.begun, 20, "every sync park spun");
+    assert.equal(spinCounts().hit - before.hit, 0);
   } finally {
     setAsyncSpin(runtime.asyncSpinMicros);
-    Atomics.store(new Int32Array(stop), 0, 1);
-    Atomics.notify(new Int32Array(stop), 0);
+    setSyncSpin(runtime.syncSpinMicros);
+    await stopWaker();
   }
-  assert.ok((await worker.result) > 0);
-  assert.equal(pendingAsyncWaits(), 0);
 });
 
 test("spin: no spin while another async waiter is registered on the slot (it queues behind)", async () => {
@@ -281,37 +351,10 @@ test("spin: a Barrier's waiters spin only where all of them can and leave the la
   }
 });
 
-/** How many `Atomics.wait` calls on `buffer` `f` made. */
-function waitsOn<T>(buffer: ArrayBufferLike, f: () => T): { value: T; waits: number } {
-  const original = Atomics.wait;
-  let waits = 0;
-  (Atomics as { wait: typeof Atomics.wait }).wait = (i32, index, value, ms) => {
-    if (i32.buffer === buffer) waits++;
-    return original(i32 as Int32Array, index, value as number, ms);
-  };
-  try {
-    return { value: f(), waits };
-  } finally {
-    (Atomics as { wait: typeof Atomics.wait }).wait = original;
-  }
-}
-
-test("sync spin: on where the runtime layer says (16 µs on Node, Deno and Bun; off in browsers)", () => {
-  assert.equal(runtime.syncSpinMicros, runtime.name === "browser" ? 0 : 16);
-});
-
 test("sync spin: a change made by another thread while a sync park spins ends it without sleeping", async () => {
   const buffer = new SharedArrayBuffer(8);
   const i32 = new Int32Array(buffer);
-  const started = new SharedArrayBuffer(4);
-  const worker = spawn<number>("changeLater", {
-    buffer,
-    index: 0,
-    value: 1,
-    delayMs: 300,
-    started,
-  });
-  await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker started");
+  const worker = await startChanger(buffer);
   const before = spinCounts();
   setSyncSpin(2_000_000); // up to 2 s: the worker's store ends it
   try {
@@ -335,18 +378,9 @@ test("sync spin: a change made by another thread while a sync park spins ends it
 
 test("sync spin: never past the park's deadline (answers timed-out there, without sleeping)", () => {
   const buffer = new SharedArrayBuffer(8);
-  const i32 = new Int32Array(buffer);
   setSyncSpin(2_000_000); // 2 s, far past the deadlines: only they can end these spins
   try {
-    const { value, waits } = waitsOn(buffer, () => {
-      const answers: WaitResult[] = [];
-      for (let i = 0; i < 3; i++) {
-        answers.push(
-          parkSync({ i32, index: 0, expected: 0, deadline: deadlineAfter(50), asyncCount: -1 }),
-        );
-      }
-      return answers;
-    });
+    const { value, waits } = syncParks(buffer, 3, 50);
     assert.deepEqual(value, Array(3).fill("timed-out"));
     assert.equal(waits, 0);
   } finally {
@@ -354,52 +388,12 @@ test("sync spin: never past the park's deadline (answers timed-out there, withou
   }
 });
 
-test("sync spin: a spin that another thread's wake outlasts costs no credit (every park spins)", async () => {
-  const buffer = new SharedArrayBuffer(8);
-  const i32 = new Int32Array(buffer);
-  const started = new SharedArrayBuffer(4);
-  const stop = new SharedArrayBuffer(4);
-  const worker = spawn<number>("wakeEvery", { buffer, index: 0, everyMs: 2, started, stop });
-  try {
-    await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker started");
-    setSyncSpin(200);
-    const before = spinCounts();
-    const { value, waits } = waitsOn(buffer, () => {
-      const answers: WaitResult[] = [];
-      for (let i = 0; i < 20; i++) {
-        answers.push(
-          parkSync({ i32, index: 0, expected: 0, deadline: deadlineAfter(10_000), asyncCount: -1 }),
-        );
-      }
-      return answers;
-    });
-    assert.deepEqual(value, Array(20).fill("ok"));
-    assert.equal(waits, 20, "each park slept after its spin");
-    assert.equal(spinCounts().begun - before.begun, 20, "every park spun");
-    assert.equal(spinCounts().hit - before.hit, 0);
-  } finally {
-    setSyncSpin(runtime.syncSpinMicros);
-    Atomics.store(new Int32Array(stop), 0, 1);
-    Atomics.notify(new Int32Array(stop), 0);
-  }
-  assert.ok((await worker.result) > 0);
-});
-
 test("sync spin: a slow path that parks on the slot its spin saw change stops spinning (contention)", async () => {
   // Each park's spin sees the worker's change, and the slow path parks on the same slot again
   // (as a waiter does that lost the word to another): a lost hit, 2 off the credit.
   const buffer = new SharedArrayBuffer(8);
   const i32 = new Int32Array(buffer);
-  const started = new SharedArrayBuffer(4);
-  const stop = new SharedArrayBuffer(4);
-  const worker = spawn<number>("wakeEvery", {
-    buffer,
-    index: 0,
-    everyMs: 0.2,
-    change: true,
-    started,
-    stop,
-  });
+  const stopWaker = await startWaker(buffer, 0.2, true);
   function* parkEach(n: number): Parker<number> {
     for (let k = 0; k < n; k++) {
       const expected = Atomics.load(i32, 0);
@@ -408,7 +402,6 @@ test("sync spin: a slow path that parks on the slot its spin saw change stops sp
     return n;
   }
   try {
-    await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker started");
     setSyncSpin(2_000_000); // 2 s: the worker's next change ends every spin; resets the credit
     const before = spinCounts();
     assert.equal(runSync(parkEach(40)), 40);
@@ -417,10 +410,8 @@ test("sync spin: a slow path that parks on the slot its spin saw change stops sp
     assert.equal(spinCounts().hit - before.hit, 4);
   } finally {
     setSyncSpin(runtime.syncSpinMicros);
-    Atomics.store(new Int32Array(stop), 0, 1);
-    Atomics.notify(new Int32Array(stop), 0);
+    await stopWaker();
   }
-  assert.ok((await worker.result) > 0);
 });
 
 test("runAsync on abort closes the slow path (finally runs) and rejects with signal.reason", async () => {
