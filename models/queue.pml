@@ -5,16 +5,16 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:376-380)
- *   unlock_and_wake #unlockAndWake (:382-393)
- *   room            #room (:268-295), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:418-424) and #roomToPut (:430-437), with #store (:345-348) and #count (:366-370)
- *   put             #putFast (:492-520), then #putSlow (:463-489)
- *   try_get         #tryGet (:594-658): take and hold (:636-645), decode (:648), then #release
- *                   or #putBack; the float64Codec in-place read (:621-635) with -DF64_GETTER
- *   release         #release (:667-674)
- *   put_back        #putBack (:682-697), open queue
- *   get             #getFast (:726-732), then #getSlow (:700-723)
+ *   signal          #signal (:432-436)
+ *   unlock_and_wake #unlockAndWake (:438-449)
+ *   room            #room (:324-351), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:474-482) and #roomToPut (:488-495), with #store (:401-404) and #count (:422-426)
+ *   put             #putFast (:554-582), then #putSlow (:523-551)
+ *   try_get         #tryGet (:656-723): take and hold (:700-710), decode (:713), then #release
+ *                   or #putBack; the float64Codec in-place read (:684-699) with -DF64_GETTER
+ *   release         #release (:732-739)
+ *   put_back        #putBack (:747-765), open queue
+ *   get             #getFast (:796-802), then #getSlow (:768-793)
  *   sleep           SeqWait.sleep (seq_wait.ts:67-82)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:532-548) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:556) of #release and #putBack (both take the word
@@ -33,7 +33,8 @@
  * item bound is the one that bites, and the byte counters follow the same protocol one step
  * earlier (a get adds RELEASED_BYTES, then RELEASED, then reads PUTTERS; a put's fold exchanges
  * RELEASED, then RELEASED_BYTES, after its PUTTERS++), so the Dekker pair below covers both.
- * Shutdown, join/taskDone, aborts, growth and full() are not modelled.
+ * Shutdown, join/taskDone, aborts, growth, full() and a death inside LOCK (the undo journal) are
+ * not modelled.
  *
  * Ghosts: heldNow (items gets hold now: taken, neither given up nor put back), putsDone (items
  * stored by puts), gotten (items decoded). A decode throws nondeterministically, at most THROWS
@@ -44,26 +45,26 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :484; about 6 million states, run by hand).
+ * putter's pass-on at :546; about 6 million states, run by hand).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :719 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :789 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:707)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:776)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:71-73)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:378)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:669-671)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:434)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:734-736)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:472-474)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:276-290)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:695)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:282-289)
+ *                                  for room again (:533-535)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:332-346)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:762)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:338-345)
  */
 
 #define LOCK_WORD_LIB
@@ -106,7 +107,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:498, :728), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:560, :798), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:532): fast CAS, else lockSlow with no deadline. */
@@ -145,49 +146,49 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:376), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:432), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :377 */
+  :: mem[waiters] == 0 -> sig = false                   /* :433 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :378 */
+    mem[seq]++;                                         /* :434 */
 #endif
-    sig = true                                          /* :379 */
+    sig = true                                          /* :435 */
   fi
 }
 
-/* #unlockAndWake (:382): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:438): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :389 */
+  unlock_word();                                        /* :445 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :390 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :446 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :391 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :447 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room (:268), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:276); when that
- * leaves none, the releases are folded in (:282-289) and it looks again (:290).
+ * #room (:324), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:332); when that
+ * leaves none, the releases are folded in (:338-345) and it looks again (:346).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :276 */
+    held = HELD;                                        /* :332 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :278-281 */
+    :: COUNT + held >= MAXSIZE ->                       /* :334-337 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED; RELEASED = 0;                     /* :283 Atomics.exchange */
+      rel = RELEASED; RELEASED = 0;                     /* :339 Atomics.exchange */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :284-285 */
+      HELD = HELD - rel;                                /* :340-341 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -197,31 +198,31 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :290 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :346 */
     held = 0
   }
 }
 
-/* #tryPut (:417), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
+/* #tryPut (:473), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :419, :436 */
+  room();                                               /* :475, :494 */
   if
-  :: !roomy -> done = false                             /* :420 */
+  :: !roomy -> done = false                             /* :476 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :421 #store, :347 */
-    signal(NOT_EMPTY, GETTERS);                         /* :422 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :478 #store, :403 */
+    signal(NOT_EMPTY, GETTERS);                         /* :480 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:667), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:732), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :670 (RELEASED_BYTES :669) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :735 (RELEASED_BYTES :734) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :671 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :736 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -230,54 +231,54 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :672 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :673 */
+    lock_uninterruptible();                             /* :737 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :738 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:682), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:747), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :684 lockBriefly */
+  lock_uninterruptible();                               /* :749 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :687 (HELD_BYTES :686) */
-    assert(COUNT < MAXSIZE);                            /* :694 the put-back fits */
+    HELD--; heldNow--;                                  /* :753 (HELD_BYTES :752) */
+    assert(COUNT < MAXSIZE);                            /* :761 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :695 */
+    COUNT++                                             /* :762 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :696 */
+  signal(NOT_EMPTY, GETTERS);                           /* :764 */
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:594), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:656), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get() {
   if
-  :: COUNT == 0 -> done = false                         /* :597-608 */
+  :: COUNT == 0 -> done = false                         /* :659-670 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :621-635 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :627, :629 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :632 */
+    :: f64 ->                                           /* :684-699 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :690, :692 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :696 */
       unlock_and_wake(false, sig)
 #endif
-    :: true ->                                          /* :636 (f64: a record of another size) */
+    :: true ->                                          /* :700 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :641 (HELD_BYTES :640) */
-        COUNT--                                         /* :642 */
+        HELD++; heldNow++;                              /* :705 (HELD_BYTES :704) */
+        COUNT--                                         /* :706 */
       };
-      unlock_word();                                    /* :645 */
+      unlock_word();                                    /* :710 */
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :648 decode throws */
-        put_back()                                      /* :651 */
-      :: true -> release()                              /* :648 decoded, :656 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :713 decode throws */
+        put_back()                                      /* :716 */
+      :: true -> release()                              /* :713 decoded, :721 */
       fi
     fi;
     done = true
@@ -316,27 +317,27 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :498 */
+  lock_fast();                                          /* :560 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :509 */
+    try_put();                                          /* :571 */
     if
-    :: !done -> unlock_word()                           /* :510 */
+    :: !done -> unlock_word()                           /* :572 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :466 */
-    try_put();                                          /* :469 uncounted */
+    lock_uninterruptible();                             /* :526 */
+    try_put();                                          /* :530 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :472 */
+      mem[PUTTERS]++;                                   /* :533 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :474 look again, counted */
+      try_put();                                        /* :535 look again, counted */
 #endif
       if
       :: !done ->
@@ -344,11 +345,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :476 */
+          :: expired -> break                           /* :537 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :477 */
-          try_put();                                    /* :478 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :538 */
+          try_put();                                    /* :539 */
           if
           :: done -> break
           :: else -> skip
@@ -356,17 +357,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :481 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :543 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :484 pass a wake for room on (a release after the last look may have made room) */
+        /* :546 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :485 */
+        unlock_and_wake(false, sig)                     /* :547 */
       :: else -> skip
       fi
     :: else -> skip
@@ -378,54 +379,54 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :728 */
+  lock_fast();                                          /* :798 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get();                                          /* :729 */
+    try_get();                                          /* :799 */
     if
-    :: !done -> unlock_word()                           /* :730 */
+    :: !done -> unlock_word()                           /* :800 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :704 */
-    try_get();                                          /* :705 */
+    lock_uninterruptible();                             /* :772 */
+    try_get();                                          /* :774 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :707 */
+      mem[GETTERS]++;                                   /* :776 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :710 */
+        :: expired -> break                             /* :779 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :711 */
-        try_get();                                      /* :712 (decode, release: still counted) */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :780 */
+        try_get();                                      /* :782 (decode, release: still counted) */
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :716 finally */
+      mem[GETTERS]--;                                   /* :786 finally */
 #endif
       if
       :: !done ->
-        /* :719 pass a wake for items on: never items here (see the header) */
+        /* :789 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :720 */
+        unlock_and_wake(sig, false)                     /* :790 */
       :: else -> skip
       fi
     :: else -> skip
