@@ -2,15 +2,15 @@
  * lock_word.pml: the lock word of src/internal/lock_word.ts, with owner death.
  *
  * Mirrors (see models/README.md for the line table):
- *   lock_fast    the fast path of every acquire: CAS 0 -> me2 (lock.ts:176, lock_word.ts:557)
- *   lock_slow    the slow path's loop, advance (lock_word.ts:254-364), spin bound SPIN_LIMIT =
+ *   lock_fast    the fast path of every acquire: CAS 0 -> me2 (lock.ts:176, lock_word.ts:558)
+ *   lock_slow    the slow path's loop, advance (lock_word.ts:253-363), spin bound SPIN_LIMIT =
  *                0; its two drivers, lockSlow (generator, 370) and lockSlowSync (plain loop over
  *                parkSync, 401), only sleep between its turns and take STARVING away in
  *                `finally`. A woken waiter judges whether it starves at its first turn that finds
  *                the word not free (one that finds it free just takes it): the model chooses
  *                `starving` nondeterministically after a wake, and time only moves forward, so
  *                judging at that later turn is one of the runs checked here.
- *   lock_unlock  unlock (lock_word.ts:516-518) and unlockSlow (lock_word.ts:467-492)
+ *   lock_unlock  unlock (lock_word.ts:515-517) and unlockSlow (lock_word.ts:466-491)
  *
  * STATE (mem[STATE]) is 0 (free), STARVING? | (owner ident << 1) | PARKED, or HANDOFF (STARVING |
  * PARKED, no owner: released to a starving waiter); idents are 1 .. NPROC (≤ 3: the owner field
@@ -30,7 +30,7 @@
  * Mutants (spin -DMUTANT_...): each breaks one step the comments call essential; the test
  * (tests/models_test.ts) asserts spin finds an error in each.
  *   MUTANT_UNLOCK_NO_WAKE      unlock stores 0 without looking at PARKED (no wake)
- *   MUTANT_TAKE_PLAIN          after sleeping, re-acquire without PARKED (lock_word.ts:345)
+ *   MUTANT_TAKE_PLAIN          after sleeping, re-acquire without PARKED (lock_word.ts:344)
  *   MUTANT_TIMEOUT_NO_PARKED   a sleeper that times out leaves without setting PARKED (:315-321)
  *   MUTANT_TAKEOVER_DROPS_PARKED  the takeover from a dead owner drops PARKED (:300)
  *   MUTANT_TAKEOVER_PLAIN      the takeover keeps the word's PARKED but forgets its own: a sleeper
@@ -161,7 +161,7 @@ inline lock_fast() {
 }
 
 /*
- * lockSlow / lockSlowSync(i32, STATE, me2, deadline, 0): advance (lock_word.ts:254). Sets r. When `lkTimed`, the deadline
+ * lockSlow / lockSlowSync(i32, STATE, me2, deadline, 0): advance (lock_word.ts:253). Sets r. When `lkTimed`, the deadline
  * may pass at any check (then `lkExpired` stays true).
  */
 inline lock_slow(lkTimed, lkExpired) {
@@ -303,7 +303,7 @@ slow_loop:
 
 
 
-/* unlock(i32, STATE, me2) (lock_word.ts:516) and unlockSlow (lock_word.ts:467). */
+/* unlock(i32, STATE, me2) (lock_word.ts:515) and unlockSlow (lock_word.ts:466). */
 inline lock_unlock() {
 #ifdef MUTANT_UNLOCK_NO_WAKE
   mem[STATE] = 0;
