@@ -311,6 +311,9 @@ export function parkSync(park: Park, clock?: number): WaitResult {
   if (remaining <= 0) return "timed-out";
   const spun = park.syncSpin === false ? undefined : spin(park, syncSpinMs);
   if (spun !== undefined) return spun;
+  // A sync wait is never ended by its own thread: its spin's miss is never charged, and must not
+  // be read by a later async registration that did not spin (`Park.asyncSpin` false).
+  spinMissedAt = -1;
   if (syncGuard.check !== undefined) return parkSliced(park);
   return Atomics.wait(park.i32, park.index, park.expected, remaining);
 }
@@ -656,8 +659,9 @@ function spin(park: Park, ms: number): WaitResult | undefined {
     const t = now();
     if (t >= end) {
       // No change within the spin: the park registers, and the spin cost at most what the
-      // sleep it precedes does (the spin-then-block bound). Not charged to the credit: a
-      // charge kept a pair of threads that once fell asleep together asleep (see the credit).
+      // sleep it precedes does (the spin-then-block bound). Charged only if this thread then
+      // ends the wait itself (`AsyncRun.#await`, by `spinMissedAt`): charging every such spin
+      // kept a pair of threads that once fell asleep together asleep (see the credit).
       if (t >= deadline) return "timed-out";
       spinMissedAt = wakesSent;
       return undefined;
