@@ -3,7 +3,7 @@
  * model of its own).
  *
  * Mirrors:
- *   futex_wait   parkSync (futex.ts:306) = Atomics.wait, and runAsync (futex.ts:805-807), which
+ *   futex_wait   parkSync (futex.ts:306) = Atomics.wait, and runAsync (futex.ts:808-810), which
  *                counts itself in the primitive's async-waiter slot around an Atomics.waitAsync
  *                (the async driver's spin before it, `spin` in futex.ts, only reads the slot and
  *                answers as a registration that found it changed, or as a spurious wake: both
@@ -77,7 +77,7 @@ inline futex_wait(p, s, expected, timed, expired, poll, result) {
 }
 
 /*
- * Atomics.waitAsync as runAsync (futex.ts:805-807) uses it: counted in the async-waiter slot `asl`
+ * Atomics.waitAsync as runAsync (futex.ts:808-810) uses it: counted in the async-waiter slot `asl`
  * before registering (:717), uncounted once the wait has settled (:724, :997), a step of its own.
  */
 inline futex_wait_async(p, s, expected, asl, timed, expired, poll, result) {

@@ -482,10 +482,13 @@ export function setAsyncNudge(on: boolean): void {
   }
 }
 
-/** The hardware concurrency (`navigator.hardwareConcurrency`; 1 where unknown). */
-const cpus = ((n) => typeof n === "number" && Number.isInteger(n) && n > 0 ? n : 1)(
-  (globalThis as { navigator?: { hardwareConcurrency?: unknown } }).navigator?.hardwareConcurrency,
-);
+/** The CPUs this process may run on (set by the runtime layer, {@link setSpinCpus}). */
+let cpus = 1;
+
+/** Tells the spin how many CPUs there are (`src/runtime/mod.ts`, at load). */
+export function setSpinCpus(n: number): void {
+  cpus = n;
+}
 
 /**
  * Whether `n` threads can spin at once and leave a CPU to the thread they wait for: a primitive

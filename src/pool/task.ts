@@ -5,6 +5,7 @@
  * @module
  */
 
+import { hardwareConcurrency } from "../runtime/mod.ts";
 import { typeOf } from "../thread/spawn.ts";
 import { PLAIN } from "./protocol.ts";
 
@@ -82,9 +83,7 @@ export class Task {
 
 /** The default pool size: the hardware concurrency, 1 where unknown. */
 export function defaultSize(): number {
-  const n = (globalThis as { navigator?: { hardwareConcurrency?: unknown } }).navigator
-    ?.hardwareConcurrency;
-  return typeof n === "number" && Number.isInteger(n) && n > 0 ? n : 1;
+  return hardwareConcurrency();
 }
 
 /** The export named in `options` (default `"default"`). @throws {TypeError} a bad one. */

@@ -44,7 +44,7 @@
  * @module
  */
 
-import { setAsyncNudge, setAsyncSpin, setSyncSpin } from "../internal/futex.ts";
+import { setAsyncNudge, setAsyncSpin, setSpinCpus, setSyncSpin } from "../internal/futex.ts";
 import type { Runtime } from "./types.ts";
 import { browserRuntime } from "./browser.ts";
 import { bunRuntime } from "./bun.ts";
@@ -77,8 +77,16 @@ function detect(): Runtime {
 /** The adapter of the runtime this code runs on. */
 export const runtime: Runtime = detect();
 
+/** The hardware concurrency (`navigator.hardwareConcurrency`, 1 where unknown). */
+export function hardwareConcurrency(): number {
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: unknown } }).navigator
+    ?.hardwareConcurrency;
+  return typeof n === "number" && Number.isInteger(n) && n > 0 ? n : 1;
+}
+
 // The futex layer knows no runtime: tell it how async waits behave here (see `setAsyncNudge`,
 // `setAsyncSpin`).
 setAsyncNudge(runtime.nudgeAsyncWaits);
 setAsyncSpin(runtime.asyncSpinMicros);
 setSyncSpin(runtime.syncSpinMicros);
+setSpinCpus(hardwareConcurrency());
