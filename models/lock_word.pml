@@ -2,7 +2,7 @@
  * lock_word.pml: the lock word of src/internal/lock_word.ts, with owner death.
  *
  * Mirrors (see models/README.md for the line table):
- *   lock_fast    the fast path of every acquire: CAS 0 -> me2 (lock.ts:176, lock_word.ts:556)
+ *   lock_fast    the fast path of every acquire: CAS 0 -> me2 (lock.ts:176, lock_word.ts:558)
  *   lock_slow    the slow path's loop, advance (lock_word.ts:253-363), spin bound SPIN_LIMIT =
  *                0; its two drivers, lockSlow (generator, 370) and lockSlowSync (plain loop over
  *                parkSync, 401), only sleep between its turns and take STARVING away in

@@ -5,19 +5,19 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:376-380)
- *   unlock_and_wake #unlockAndWake (:382-393)
- *   room            #room (:268-295), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:418-424) and #roomToPut (:430-437), with #store (:345-348) and #count (:366-370)
- *   put             #putFast (:492-520), then #putSlow (:463-489)
- *   try_get         #tryGet (:594-658): take and hold (:636-645), decode (:648), then #release
- *                   or #putBack; the float64Codec in-place read (:621-635) with -DF64_GETTER
- *   release         #release (:667-674)
- *   put_back        #putBack (:682-697), open queue
- *   get             #getFast (:726-732), then #getSlow (:700-723)
+ *   signal          #signal (:463-467)
+ *   unlock_and_wake #unlockAndWake (:469-480)
+ *   room            #room (:355-382), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:505-513) and #roomToPut (:519-526), with #store (:432-435) and #count (:453-457)
+ *   put             #putFast (:585-613), then #putSlow (:554-582)
+ *   try_get         #tryGet (:687-754): take and hold (:731-741), decode (:744), then #release
+ *                   or #putBack; the float64Codec in-place read (:715-730) with -DF64_GETTER
+ *   release         #release (:763-770)
+ *   put_back        #putBack (:778-796), open queue
+ *   get             #getFast (:827-833), then #getSlow (:799-824)
  *   sleep           SeqWait.sleep (seq_wait.ts:67-82)
- *   lock_uninterruptible  lockUninterruptible (lock_word.ts:531-547) as SeqWait.lock; also
- *                   lockBriefly (lock_word.ts:555) of #release and #putBack (both take the word
+ *   lock_uninterruptible  lockUninterruptible (lock_word.ts:533-549) as SeqWait.lock; also
+ *                   lockBriefly (lock_word.ts:557) of #release and #putBack (both take the word
  *                   whatever happens, no deadline)
  * LOCK is an atomic test-and-set by default (the queue protocol on top of a verified lock); with
  * -DREAL_LOCK_WORD it is the real lock word, lock_word.pml's inlines included (run by hand; over
@@ -33,7 +33,8 @@
  * item bound is the one that bites, and the byte counters follow the same protocol one step
  * earlier (a get adds RELEASED_BYTES, then RELEASED, then reads PUTTERS; a put's fold exchanges
  * RELEASED, then RELEASED_BYTES, after its PUTTERS++), so the Dekker pair below covers both.
- * Shutdown, join/taskDone, aborts, growth and full() are not modelled.
+ * Shutdown, join/taskDone, aborts, growth, full() and a death inside LOCK (the undo journal) are
+ * not modelled.
  *
  * Ghosts: heldNow (items gets hold now: taken, neither given up nor put back), putsDone (items
  * stored by puts), gotten (items decoded). A decode throws nondeterministically, at most THROWS
@@ -44,26 +45,26 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :484; about 6 million states, run by hand).
+ * putter's pass-on at :577; about 6 million states, run by hand).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :719 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :820 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:707)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:807)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:71-73)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:378)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:669-671)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:465)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:765-767)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:472-474)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:276-290)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:695)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:282-289)
+ *                                  for room again (:564-566)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:363-377)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:793)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:369-376)
  */
 
 #define LOCK_WORD_LIB
@@ -106,15 +107,15 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:498, :728), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:591, :829), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
-/* lockUninterruptible (lock_word.ts:531): fast CAS, else lockSlow with no deadline. */
+/* lockUninterruptible (lock_word.ts:533): fast CAS, else lockSlow with no deadline. */
 inline lock_uninterruptible() {
-  lock_fast();                                          /* lock_word.ts:537 */
+  lock_fast();                                          /* lock_word.ts:539 */
   if
   :: ok -> ok = false
-  :: else -> lock_slow(false, lkExpired)                /* lock_word.ts:540 */
+  :: else -> lock_slow(false, lkExpired)                /* lock_word.ts:542 */
   fi;
   atomic { ENTER }
 }
@@ -126,7 +127,7 @@ inline unlock_word() {
 #else
 /*
  * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
- * nothing, so lockUninterruptible (lock_word.ts:531: fast CAS :523, else lockSlow :526) is one
+ * nothing, so lockUninterruptible (lock_word.ts:533: fast CAS :523, else lockSlow :526) is one
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0
@@ -145,49 +146,49 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:376), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:463), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :377 */
+  :: mem[waiters] == 0 -> sig = false                   /* :464 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :378 */
+    mem[seq]++;                                         /* :465 */
 #endif
-    sig = true                                          /* :379 */
+    sig = true                                          /* :466 */
   fi
 }
 
-/* #unlockAndWake (:382): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:469): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :389 */
+  unlock_word();                                        /* :476 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :390 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :477 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :391 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :478 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room (:268), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:276); when that
- * leaves none, the releases are folded in (:282-289) and it looks again (:290).
+ * #room (:355), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:363); when that
+ * leaves none, the releases are folded in (:369-376) and it looks again (:377).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :276 */
+    held = HELD;                                        /* :363 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :278-281 */
+    :: COUNT + held >= MAXSIZE ->                       /* :365-368 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED; RELEASED = 0;                     /* :283 Atomics.exchange */
+      rel = RELEASED; RELEASED = 0;                     /* :370 Atomics.exchange */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :284-285 */
+      HELD = HELD - rel;                                /* :371-372 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -197,31 +198,31 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :290 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :377 */
     held = 0
   }
 }
 
-/* #tryPut (:417), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
+/* #tryPut (:504), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :419, :436 */
+  room();                                               /* :506, :525 */
   if
-  :: !roomy -> done = false                             /* :420 */
+  :: !roomy -> done = false                             /* :507 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :421 #store, :347 */
-    signal(NOT_EMPTY, GETTERS);                         /* :422 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :509 #store, :434 */
+    signal(NOT_EMPTY, GETTERS);                         /* :511 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:667), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:763), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :670 (RELEASED_BYTES :669) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :766 (RELEASED_BYTES :765) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :671 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :767 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -230,54 +231,54 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :672 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :673 */
+    lock_uninterruptible();                             /* :768 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :769 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:682), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:778), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :684 lockBriefly */
+  lock_uninterruptible();                               /* :780 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :687 (HELD_BYTES :686) */
-    assert(COUNT < MAXSIZE);                            /* :694 the put-back fits */
+    HELD--; heldNow--;                                  /* :784 (HELD_BYTES :783) */
+    assert(COUNT < MAXSIZE);                            /* :792 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :695 */
+    COUNT++                                             /* :793 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :696 */
+  signal(NOT_EMPTY, GETTERS);                           /* :795 */
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:594), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:687), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get() {
   if
-  :: COUNT == 0 -> done = false                         /* :597-608 */
+  :: COUNT == 0 -> done = false                         /* :690-701 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :621-635 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :627, :629 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :632 */
+    :: f64 ->                                           /* :715-730 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :721, :723 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :727 */
       unlock_and_wake(false, sig)
 #endif
-    :: true ->                                          /* :636 (f64: a record of another size) */
+    :: true ->                                          /* :731 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :641 (HELD_BYTES :640) */
-        COUNT--                                         /* :642 */
+        HELD++; heldNow++;                              /* :736 (HELD_BYTES :735) */
+        COUNT--                                         /* :737 */
       };
-      unlock_word();                                    /* :645 */
+      unlock_word();                                    /* :741 */
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :648 decode throws */
-        put_back()                                      /* :651 */
-      :: true -> release()                              /* :648 decoded, :656 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :744 decode throws */
+        put_back()                                      /* :747 */
+      :: true -> release()                              /* :744 decoded, :752 */
       fi
     fi;
     done = true
@@ -316,27 +317,27 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :498 */
+  lock_fast();                                          /* :591 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :509 */
+    try_put();                                          /* :602 */
     if
-    :: !done -> unlock_word()                           /* :510 */
+    :: !done -> unlock_word()                           /* :603 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :466 */
-    try_put();                                          /* :469 uncounted */
+    lock_uninterruptible();                             /* :557 */
+    try_put();                                          /* :561 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :472 */
+      mem[PUTTERS]++;                                   /* :564 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :474 look again, counted */
+      try_put();                                        /* :566 look again, counted */
 #endif
       if
       :: !done ->
@@ -344,11 +345,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :476 */
+          :: expired -> break                           /* :568 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :477 */
-          try_put();                                    /* :478 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :569 */
+          try_put();                                    /* :570 */
           if
           :: done -> break
           :: else -> skip
@@ -356,17 +357,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :481 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :574 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :484 pass a wake for room on (a release after the last look may have made room) */
+        /* :577 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :485 */
+        unlock_and_wake(false, sig)                     /* :578 */
       :: else -> skip
       fi
     :: else -> skip
@@ -378,54 +379,54 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :728 */
+  lock_fast();                                          /* :829 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get();                                          /* :729 */
+    try_get();                                          /* :830 */
     if
-    :: !done -> unlock_word()                           /* :730 */
+    :: !done -> unlock_word()                           /* :831 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :704 */
-    try_get();                                          /* :705 */
+    lock_uninterruptible();                             /* :803 */
+    try_get();                                          /* :805 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :707 */
+      mem[GETTERS]++;                                   /* :807 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :710 */
+        :: expired -> break                             /* :810 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :711 */
-        try_get();                                      /* :712 (decode, release: still counted) */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :811 */
+        try_get();                                      /* :813 (decode, release: still counted) */
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :716 finally */
+      mem[GETTERS]--;                                   /* :817 finally */
 #endif
       if
       :: !done ->
-        /* :719 pass a wake for items on: never items here (see the header) */
+        /* :820 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :720 */
+        unlock_and_wake(sig, false)                     /* :821 */
       :: else -> skip
       fi
     :: else -> skip

@@ -8,7 +8,7 @@ const { modUrl, handle, role, count, kind, port } = workerData as any;
 const counts: Record<string, number> = {};
 const bump = (k: string) => (counts[k] = (counts[k] ?? 0) + 1);
 /** Header slots of a queue (its LOCK is slot 0, NOT_EMPTY 13): how the wrappers tell its words. */
-const HEADER_SLOTS = 26;
+const HEADER_SLOTS = 42;
 const name = (i: number) =>
   i === 0 ? "lock" : i === 13 ? "notEmpty" : i === 16 ? "notFull" : `${i}`;
 

@@ -525,8 +525,10 @@ export function ownerOf(i32: Int32Array, at: number): number {
  * Takes an internal lock word (a barrier's, a queue's) whatever happens, for slow paths that run
  * in `"throw"` abort mode: an abort thrown in while waiting is handed to `onAbort` and the
  * acquire starts again, so the caller always continues holding the word. A word taken over from
- * a dead owner is simply held (internal critical sections leave their state consistent at every
- * step they can die at, or the primitive documents otherwise).
+ * a dead owner is simply held: the caller repairs what the owner left half done (the queues undo
+ * its operation from their journal, `queue/header.ts`, "Owner death"), or its critical sections
+ * leave their state consistent at every step they can die at, or it documents otherwise. (A
+ * thread can die at any step on Node and Bun, where `terminate()` stops running JavaScript.)
  */
 export function* lockUninterruptible(
   i32: Int32Array,

@@ -6,8 +6,8 @@
  * Layout (byteOffset % 8 === 0):
  * ```
  * +--------------------+-----------------------+--------------------------+---------------------+
- * | header: 26 x int32 | priorities: N x f64   | heap: N x 3 x int32      | data: CAPACITY bytes |
- * | (104 bytes)        | (PriorityQueue only)  | (PriorityQueue only)     | (multiple of 4)      |
+ * | header: 42 x int32 | priorities: N x f64   | heap: N x 3 x int32      | data: CAPACITY bytes |
+ * | (168 bytes)        | (PriorityQueue only)  | (PriorityQueue only)     | (multiple of 4)      |
  * +--------------------+-----------------------+--------------------------+---------------------+
  * ```
  * The data area of a FIFO queue is a ring of records (`storage.ts` has the record formats):
@@ -52,10 +52,15 @@
  * | 23   | RELEASED_BYTES  | their record bytes, not yet taken off HELD_BYTES                 |
  * | 24   | DISCIPLINE      | 1 FIFO ring, 2 LIFO stack, 3 priority heap                        |
  * | 25   | HEAP_CAP        | N: heap entries (PriorityQueue), else 0                          |
+ * | 26-31| (unused)        | keeps the journal on a cache line of its own                     |
+ * | 32   | JOURNAL         | undo journal: 0 closed, else the set of slots saved (open)       |
+ * | 33-41| JOURNAL_SAVED   | COUNT, UNFINISHED, SHUTDOWN, HEAD, TAIL, LIVE, ORDER, HELD and   |
+ * |      |                 | HELD_BYTES as they were when the journal opened                  |
  *
  * Cache lines (a queue in its own buffer starts a line): slots 0-15 are what every put and get
  * touches; slots 16-31 only slow paths, and the getters' RELEASED counters, so a consumer that
- * gives room up does not take the line a producer is writing.
+ * gives room up does not take the line a producer is writing; slots 32-47 the undo journal,
+ * which every put and get writes (see "Owner death").
  *
  * Held items (a get decodes outside LOCK): with LOCK held a get takes the record out, copying its
  * bytes, and moves its room from the stored to the held counts (COUNT -1, HELD +1, HELD_BYTES
@@ -68,6 +73,31 @@
  * what RELEASED counts); COUNT + HELD <= maxsize (maxsize > 0); stored bytes + HELD_BYTES <=
  * CAPACITY; for PriorityQueue COUNT + HELD <= HEAP_CAP. So a put-back always finds room,
  * whatever puts, gets and growth ran meanwhile.
+ *
+ * Owner death (the undo journal). A thread can end at any step of a critical section: on Node
+ * and Bun, `Thread.terminate()` (and a pool's abort) stops a worker's JavaScript wherever it
+ * runs, and the next thread to want LOCK takes it over from the dead owner (`lock_word.ts`). A
+ * put or get changes several slots (a FIFO put: TAIL, LIVE, COUNT, UNFINISHED), so a death
+ * between two of them left the others to read records that were not there or miss ones that
+ * were: items delivered twice, lost, or a record decoded from the wrong bytes
+ * (tests/regressions/queue_owner_killed_inside_a_put_corrupts_the_ring_test.ts). So every
+ * operation under LOCK that changes slots of {@link JOURNALED} first copies the ones it may
+ * change to JOURNAL_SAVED and then sets JOURNAL to the set it saved (PUT_SAVES, GET_SAVES,
+ * ALL_SAVES), and sets it back to 0 after its last change, before it releases LOCK; whoever
+ * holds LOCK and finds JOURNAL open therefore took it over from a thread that died inside such
+ * an operation, and writes the saved slots back (then closes the journal, last: a taker killed
+ * while restoring leaves it open for the next). The operation is undone: a put never happened,
+ * a get's item is in the queue again.
+ * Invariant: between the opening and the closing of the journal, an operation writes record
+ * bytes only outside the records the saved slots describe (past TAIL, before HEAD, the WRAP
+ * mark at TAIL), so writing the saved slots back restores a queue that reads as before. Not
+ * undone (they write in place; a death inside them still leaves a broken queue): the FIFO
+ * put-back that re-packs the ring (only after a codec threw), growth (`#grow`), and
+ * PriorityQueue's heap entries (every put and get sifts them) and arena compaction. Nor is the
+ * fold of RELEASED into HELD (before the journal opens): a death between its exchange and its
+ * write keeps the room it folded counted as held, a smaller queue from then on, never a broken
+ * one. Cost: five or six saved slots and two marks per put or get, on a line of their own
+ * (measured at `QueueBase`'s `#openPut`: a one-thread put + get pair 1.07-1.21x).
  *
  * Growth (a queue in its own growable SharedArrayBuffer, MAX_CAPACITY > CAPACITY): with LOCK
  * held, a put that finds no room grows the buffer and moves the areas to their places for the new
@@ -150,8 +180,40 @@ export const HELD_BYTES = 5;
 export const RELEASED = 22;
 /** Slot counting record bytes gets stopped holding since the last fold into HELD_BYTES. */
 export const RELEASED_BYTES = 23;
+/**
+ * Slot of the undo journal (see "Owner death" above): 0 closed; open, the set of slots saved
+ * (bit k: `JOURNALED[k]`). The journal takes its own cache line (slots 32-47), so that the puts
+ * writing it do not take the line the getters' RELEASED counters are on.
+ */
+export const JOURNAL = 32;
+/** First of the journal's saved slots: `JOURNALED[k]` as it was when the journal opened. */
+export const JOURNAL_SAVED = 33;
+/**
+ * The slots an operation under LOCK may change, saved when it opens the journal and written back
+ * by a thread that takes LOCK over from an owner that died with it open.
+ */
+export const JOURNALED: readonly number[] = [
+  COUNT,
+  UNFINISHED,
+  SHUTDOWN,
+  HEAD,
+  TAIL,
+  LIVE,
+  ORDER,
+  HELD,
+  HELD_BYTES,
+];
+/** JOURNAL of a put: what `store` and the count change (COUNT, UNFINISHED, TAIL, LIVE, ORDER). */
+export const PUT_SAVES = 1 | 2 | 16 | 32 | 64;
+/**
+ * JOURNAL of a get: what `take`, the hold and the count change (COUNT, HEAD, TAIL, LIVE, HELD,
+ * HELD_BYTES).
+ */
+export const GET_SAVES = 1 | 8 | 16 | 32 | 128 | 256;
+/** JOURNAL of the rarer operations (put-back, shutdown): every slot of `JOURNALED`. */
+export const ALL_SAVES = 511;
 /** Header size in int32 slots (a multiple of 2, so what follows is 8-aligned). */
-export const HEADER_SLOTS = 26;
+export const HEADER_SLOTS = JOURNAL_SAVED + JOURNALED.length;
 /** Header size in bytes. */
 export const HEADER_BYTES = HEADER_SLOTS * 4;
 
