@@ -5,16 +5,16 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:463-467)
- *   unlock_and_wake #unlockAndWake (:469-480)
- *   room            #room (:355-382), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:505-513) and #roomToPut (:519-526), with #store (:432-435) and #count (:453-457)
- *   put             #putFast (:585-613), then #putSlow (:554-582)
- *   try_get         #tryGet (:687-754): take and hold (:731-741), decode (:744), then #release
- *                   or #putBack; the float64Codec in-place read (:715-730) with -DF64_GETTER
- *   release         #release (:763-770)
- *   put_back        #putBack (:778-796), open queue
- *   get             #getFast (:827-833), then #getSlow (:799-824)
+ *   signal          #signal (:389-393)
+ *   unlock_and_wake #unlockAndWake (:395-406)
+ *   room            #room (:281-308), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:431-439) and #roomToPut (:445-452), with #store (:358-361) and #count (:379-383)
+ *   put             #putFast (:511-539), then #putSlow (:480-508)
+ *   try_get         #tryGet (:613-680): take and hold (:657-667), decode (:670), then #release
+ *                   or #putBack; the float64Codec in-place read (:641-656) with -DF64_GETTER
+ *   release         #release (:689-696)
+ *   put_back        #putBack (:704-723), open queue
+ *   get             #getFast (:754-760), then #getSlow (:726-751)
  *   sleep           SeqWait.sleep (seq_wait.ts:67-82)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:533-549) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:557) of #release and #putBack (both take the word
@@ -45,26 +45,26 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :577; about 6 million states, run by hand).
+ * putter's pass-on at :503; about 6 million states, run by hand).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :820 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :747 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:807)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:734)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:71-73)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:465)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:765-767)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:391)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:691-693)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:564-566)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:363-377)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:793)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:369-376)
+ *                                  for room again (:490-492)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:289-303)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:720)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:295-302)
  */
 
 #define LOCK_WORD_LIB
@@ -107,7 +107,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:591, :829), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:521, :529, :756), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:533): fast CAS, else lockSlow with no deadline. */
@@ -127,7 +127,7 @@ inline unlock_word() {
 #else
 /*
  * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
- * nothing, so lockUninterruptible (lock_word.ts:533: fast CAS :523, else lockSlow :526) is one
+ * nothing, so lockUninterruptible (lock_word.ts:533: fast CAS :449, else lockSlow :452) is one
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0
@@ -146,49 +146,49 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:463), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:389), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :464 */
+  :: mem[waiters] == 0 -> sig = false                   /* :390 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :465 */
+    mem[seq]++;                                         /* :391 */
 #endif
-    sig = true                                          /* :466 */
+    sig = true                                          /* :392 */
   fi
 }
 
-/* #unlockAndWake (:469): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:395): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :476 */
+  unlock_word();                                        /* :402 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :477 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :403 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :478 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :404 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room (:355), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:363); when that
- * leaves none, the releases are folded in (:369-376) and it looks again (:377).
+ * #room (:281), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:289); when that
+ * leaves none, the releases are folded in (:295-302) and it looks again (:303).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :363 */
+    held = HELD;                                        /* :289 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :365-368 */
+    :: COUNT + held >= MAXSIZE ->                       /* :291-294 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED; RELEASED = 0;                     /* :370 Atomics.exchange */
+      rel = RELEASED; RELEASED = 0;                     /* :296 Atomics.exchange */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :371-372 */
+      HELD = HELD - rel;                                /* :297-298 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -198,31 +198,31 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :377 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :303 */
     held = 0
   }
 }
 
-/* #tryPut (:504), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
+/* #tryPut (:431), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :506, :525 */
+  room();                                               /* :432, :451 */
   if
-  :: !roomy -> done = false                             /* :507 */
+  :: !roomy -> done = false                             /* :433 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :509 #store, :434 */
-    signal(NOT_EMPTY, GETTERS);                         /* :511 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :435 #store, :360 */
+    signal(NOT_EMPTY, GETTERS);                         /* :437 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:763), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:689), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :766 (RELEASED_BYTES :765) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :692 (RELEASED_BYTES :691) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :767 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :693 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -231,54 +231,54 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :768 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :769 */
+    lock_uninterruptible();                             /* :694 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :695 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:778), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:704), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :780 lockBriefly */
+  lock_uninterruptible();                               /* :706 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :784 (HELD_BYTES :783) */
-    assert(COUNT < MAXSIZE);                            /* :792 the put-back fits */
+    HELD--; heldNow--;                                  /* :711 (HELD_BYTES :710) */
+    assert(COUNT < MAXSIZE);                            /* :719 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :793 */
+    COUNT++                                             /* :720 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :795 */
+  signal(NOT_EMPTY, GETTERS);                           /* :722 */
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:687), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:613), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get() {
   if
-  :: COUNT == 0 -> done = false                         /* :690-701 */
+  :: COUNT == 0 -> done = false                         /* :616-627 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :715-730 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :721, :723 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :727 */
+    :: f64 ->                                           /* :641-656 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :647, :649 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :653 */
       unlock_and_wake(false, sig)
 #endif
-    :: true ->                                          /* :731 (f64: a record of another size) */
+    :: true ->                                          /* :657 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :736 (HELD_BYTES :735) */
-        COUNT--                                         /* :737 */
+        HELD++; heldNow++;                              /* :662 (HELD_BYTES :661) */
+        COUNT--                                         /* :663 */
       };
-      unlock_word();                                    /* :741 */
+      unlock_word();                                    /* :667 */
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :744 decode throws */
-        put_back()                                      /* :747 */
-      :: true -> release()                              /* :744 decoded, :752 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :670 decode throws */
+        put_back()                                      /* :673 */
+      :: true -> release()                              /* :670 decoded, :678 */
       fi
     fi;
     done = true
@@ -317,27 +317,27 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :591 */
+  lock_fast();                                          /* :517 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :602 */
+    try_put();                                          /* :528 */
     if
-    :: !done -> unlock_word()                           /* :603 */
+    :: !done -> unlock_word()                           /* :529 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :557 */
-    try_put();                                          /* :561 uncounted */
+    lock_uninterruptible();                             /* :483 */
+    try_put();                                          /* :487 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :564 */
+      mem[PUTTERS]++;                                   /* :490 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :566 look again, counted */
+      try_put();                                        /* :492 look again, counted */
 #endif
       if
       :: !done ->
@@ -345,11 +345,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :568 */
+          :: expired -> break                           /* :494 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :569 */
-          try_put();                                    /* :570 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :495 */
+          try_put();                                    /* :496 */
           if
           :: done -> break
           :: else -> skip
@@ -357,17 +357,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :574 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :500 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :577 pass a wake for room on (a release after the last look may have made room) */
+        /* :503 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :578 */
+        unlock_and_wake(false, sig)                     /* :504 */
       :: else -> skip
       fi
     :: else -> skip
@@ -379,54 +379,54 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :829 */
+  lock_fast();                                          /* :756 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get();                                          /* :830 */
+    try_get();                                          /* :757 */
     if
-    :: !done -> unlock_word()                           /* :831 */
+    :: !done -> unlock_word()                           /* :758 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :803 */
-    try_get();                                          /* :805 */
+    lock_uninterruptible();                             /* :730 */
+    try_get();                                          /* :732 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :807 */
+      mem[GETTERS]++;                                   /* :734 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :810 */
+        :: expired -> break                             /* :737 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :811 */
-        try_get();                                      /* :813 (decode, release: still counted) */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :738 */
+        try_get();                                      /* :740 (decode, release: still counted) */
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :817 finally */
+      mem[GETTERS]--;                                   /* :744 finally */
 #endif
       if
       :: !done ->
-        /* :820 pass a wake for items on: never items here (see the header) */
+        /* :747 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :821 */
+        unlock_and_wake(sig, false)                     /* :748 */
       :: else -> skip
       fi
     :: else -> skip

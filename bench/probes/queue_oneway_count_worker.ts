@@ -3,14 +3,14 @@
  * posts or receives n messages, or takes n turns of the line hand-over; replies with its time.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { COUNT, HEADER_SLOTS, LOCK, NOT_EMPTY, NOT_FULL } from "../../src/queue/header.ts";
 
 const { modUrl, handle, role, count, kind, port } = workerData as any;
 const counts: Record<string, number> = {};
 const bump = (k: string) => (counts[k] = (counts[k] ?? 0) + 1);
-/** Header slots of a queue (its LOCK is slot 0, NOT_EMPTY 13): how the wrappers tell its words. */
-const HEADER_SLOTS = 42;
+/** A queue's header is the Int32Array of HEADER_SLOTS: how the wrappers tell its words. */
 const name = (i: number) =>
-  i === 0 ? "lock" : i === 13 ? "notEmpty" : i === 16 ? "notFull" : `${i}`;
+  i === LOCK ? "lock" : i === NOT_EMPTY ? "notEmpty" : i === NOT_FULL ? "notFull" : `${i}`;
 
 if (count) {
   const A = Atomics as any;
@@ -29,14 +29,14 @@ if (count) {
   const sub = A.sub.bind(Atomics);
   A.sub = (a: Int32Array, i: number, v: number) => {
     const r = sub(a, i, v);
-    // COUNT (slot 6) 1 -> 0: the get took the last item and the ring restarts at offset 0.
-    if (a.length === HEADER_SLOTS && i === 6 && r === 1) bump("took the last item");
+    // COUNT 1 -> 0: the get took the last item and the ring restarts at offset 0.
+    if (a.length === HEADER_SLOTS && i === COUNT && r === 1) bump("took the last item");
     return r;
   };
   const cas = A.compareExchange.bind(Atomics);
   A.compareExchange = (a: Int32Array, i: number, e: number, v: number) => {
     const r = cas(a, i, e, v);
-    if (a.length === HEADER_SLOTS && i === 0) {
+    if (a.length === HEADER_SLOTS && i === LOCK) {
       const what = e === 0 ? "acquire" : v === 0 ? "release" : "other";
       bump(`cas ${what}`);
       if (r !== e) bump(`cas ${what} failed`);

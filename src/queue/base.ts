@@ -52,28 +52,22 @@ import {
 import { SeqWait } from "../internal/seq_wait.ts";
 import {
   ALL_DONE,
-  ALL_SAVES,
   areasOf,
   CAPACITY,
   COUNT,
   DISCIPLINE,
+  DROP_SAVES,
   type Geometry,
   geometry,
   geometryOf,
-  GET_SAVES,
   GETTERS,
   growAreas,
   grownGeometry,
-  HEAD,
   HEADER_SLOTS,
   HEAP_CAP,
   HELD,
   HELD_BYTES,
   JOINERS,
-  JOURNAL,
-  JOURNAL_SAVED,
-  JOURNALED,
-  LIVE,
   LOCK,
   MAXSIZE,
   NOT_EMPTY,
@@ -81,10 +75,9 @@ import {
   NOT_FULL,
   NOT_FULL_ASYNC,
   OPEN,
-  ORDER,
   pad4,
   PRIORITY,
-  PUT_SAVES,
+  PUT_BACK_SAVES,
   PUTTERS,
   type QueueOptions,
   recordSize,
@@ -93,10 +86,11 @@ import {
   SHUT,
   SHUT_IMMEDIATE,
   SHUTDOWN,
-  TAIL,
+  SHUTDOWN_SAVES,
   UNFINISHED,
   writeHeader,
 } from "./header.ts";
+import { close, open, openGet, openPut, undo } from "./journal.ts";
 import { giveBack, type Storage, storageFor } from "./storage.ts";
 
 /** Options of `shutdown`. */
@@ -269,80 +263,12 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   }
 
   // -------------------------------------------------------------------------------------------
-  // The undo journal (LOCK held; `header.ts`, "Owner death")
-
-  /**
-   * Opens the journal of a put (LOCK held, journal closed): saves what it may change, then marks
-   * the journal open with the set saved (`header.ts`, PUT_SAVES). Plain accesses: only the
-   * holder of LOCK touches the journal, and a thread that takes LOCK over reads it after the dead
-   * owner's end, which the lock word's CAS and the liveness slot order after every write the
-   * owner made. The saves come before the mark, so an open journal always holds what it names.
-   * One opening per operation kind, each saving only its own slots. What the journal costs,
-   * measured (2026-12-02, 2 CPUs, shared machine), after ÷ before (1e72710), median of 21
-   * round-robin rounds of one-thread put + get pairs, `AB_KINDS=numbers,numbers-sync,objects
-   * AB_A=<before>/mod.ts AB_B=<after>/mod.ts bench/probes/queue_ab_single.ts 21`: Node numbers
-   * (float64Codec) 1.21 and 1.14 (+15-25 ns a pair), numbers-sync 1.19 and 1.16, objects 1.03
-   * and 1.19; Deno numbers 1.08, objects 1.12; Bun numbers 1.16, objects 1.07. The marks alone,
-   * without the saves: Node numbers 1.03, numbers-sync 1.05. These per-kind saves ÷ saving all
-   * nine slots every time: numbers 0.96 and 0.99, numbers-sync 0.95 and 0.92, objects 0.91 and
-   * 1.04. Two workers, one putting and one getting (`queue_ab.ts 15 10000 40000`): ratio of the
-   * medians 0.98 for objects and for numbers, the rounds spread 0.58-1.63 (no change visible).
-   */
-  #openPut(): void {
-    const i32 = this.#i32;
-    i32[JOURNAL_SAVED] = i32[COUNT]!;
-    i32[JOURNAL_SAVED + 1] = i32[UNFINISHED]!;
-    i32[JOURNAL_SAVED + 4] = i32[TAIL]!;
-    i32[JOURNAL_SAVED + 5] = i32[LIVE]!;
-    i32[JOURNAL_SAVED + 6] = i32[ORDER]!;
-    i32[JOURNAL] = PUT_SAVES;
-  }
-
-  /** Opens the journal of a get, as `#openPut` (GET_SAVES). */
-  #openGet(): void {
-    const i32 = this.#i32;
-    i32[JOURNAL_SAVED] = i32[COUNT]!;
-    i32[JOURNAL_SAVED + 3] = i32[HEAD]!;
-    i32[JOURNAL_SAVED + 4] = i32[TAIL]!;
-    i32[JOURNAL_SAVED + 5] = i32[LIVE]!;
-    i32[JOURNAL_SAVED + 7] = i32[HELD]!;
-    i32[JOURNAL_SAVED + 8] = i32[HELD_BYTES]!;
-    i32[JOURNAL] = GET_SAVES;
-  }
-
-  /** Opens the journal of a put-back or a shutdown, as `#openPut`, saving every slot. */
-  #openAll(): void {
-    const i32 = this.#i32;
-    for (let k = 0; k < JOURNALED.length; k++) i32[JOURNAL_SAVED + k] = i32[JOURNALED[k]!]!;
-    i32[JOURNAL] = ALL_SAVES;
-  }
-
-  /** Closes the journal after an operation's last change, before LOCK is released. */
-  #close(): void {
-    this.#i32[JOURNAL] = 0;
-  }
-
-  /**
-   * Called with LOCK just taken by a path that may have taken it over from a dead owner (every
-   * path but the fast paths' CAS from 0, which finds the word released, so the journal closed).
-   * An open journal means exactly that: the owner died inside an operation. Undoes it by writing
-   * the saved slots back, then closes the journal; a thread killed while doing so leaves it open,
-   * and the next taker writes the same values again.
-   */
-  #recover(): void {
-    const i32 = this.#i32;
-    const saved = i32[JOURNAL]!;
-    if (saved === 0) return;
-    for (let k = 0; k < JOURNALED.length; k++) {
-      if ((saved & (1 << k)) !== 0) i32[JOURNALED[k]!] = i32[JOURNAL_SAVED + k]!;
-    }
-    i32[JOURNAL] = 0;
-  }
+  // The undo journal (LOCK held; `journal.ts`, and `header.ts`, "Owner death")
 
   /** Takes LOCK for a short critical section (`lockBriefly`), undoing a dead owner's operation. */
   #lockBriefly(me2: number): void {
     lockBriefly(this.#i32, LOCK, me2);
-    this.#recover();
+    undo(this.#i32);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -505,9 +431,9 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   #tryPut(bytes: Uint8Array, priority: number, me2: number): boolean {
     const at = this.#roomToPut(recordSize(bytes.length), me2);
     if (at < 0) return false;
-    this.#openPut();
+    openPut(this.#i32);
     this.#store(bytes, at, priority);
-    this.#close();
+    close(this.#i32);
     this.#unlockAndWake(me2, this.#signal(NOT_EMPTY, GETTERS), false, false);
     return true;
   }
@@ -538,10 +464,10 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   #tryPutFloat64(value: number, priority: number, me2: number): boolean {
     const at = this.#roomToPut(F64_RECORD, me2);
     if (at < 0) return false;
-    this.#openPut();
+    openPut(this.#i32);
     this.#storage.storeFloat64(value, at, priority);
     this.#count();
-    this.#close();
+    close(this.#i32);
     this.#unlockAndWake(me2, this.#signal(NOT_EMPTY, GETTERS), false, false);
     return true;
   }
@@ -556,7 +482,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const me2 = currentIdent() << 1;
     const waiter = new SeqWait(i32, LOCK, NOT_FULL, NOT_FULL_ASYNC, me2);
     yield* waiter.lock();
-    this.#recover();
+    undo(i32);
     // Most slow puts only found LOCK busy: they store here, uncounted (a count would send every
     // get's release to LOCK for nothing).
     if (this.#tryPut(bytes, priority, me2)) return;
@@ -568,7 +494,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       // Sleep until room appears; each try throws (LOCK released) when shut down.
       while (!waiter.expired(deadline)) {
         yield* waiter.sleep(deadline);
-        this.#recover();
+        undo(i32);
         if (this.#tryPut(bytes, priority, me2)) return;
       }
     } finally {
@@ -711,7 +637,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     // 40000` and `queue_ab_single.ts 41`. Nothing to signal here: the room is still held.
     if (i32[CAPACITY] !== this.#geometry.capacity) this.#remap();
     const storage = this.#storage;
-    this.#openGet();
+    openGet(i32);
     if (this.#f64) {
       // float64Codec: read the 8 bytes in place under LOCK, as its decode would (it cannot throw
       // on them): no copy, no held room, one LOCK hold. A record of another length (written by
@@ -723,7 +649,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         const count = i32[COUNT]! - 1; // LOCK held: plain, see `#count`
         i32[COUNT] = count;
         if (count === 0) storage.clear();
-        this.#close();
+        close(this.#i32);
         this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), false);
         return value as T;
       }
@@ -737,7 +663,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const count = i32[COUNT]! - 1; // LOCK held: plain, see `#count`
     i32[COUNT] = count;
     if (count === 0) storage.clear();
-    this.#close();
+    close(this.#i32);
     unlock(i32, LOCK, me2);
     let item: T;
     try {
@@ -779,19 +705,20 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const i32 = this.#i32;
     this.#lockBriefly(me2);
     if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
-    this.#openAll();
+    const drop = Atomics.load(i32, SHUTDOWN) === SHUT_IMMEDIATE;
+    open(i32, drop ? DROP_SAVES : PUT_BACK_SAVES);
     i32[HELD_BYTES] = i32[HELD_BYTES]! - recordSize(bytes.length);
     if (this.#holdItems) i32[HELD] = i32[HELD]! - 1;
-    if (Atomics.load(i32, SHUTDOWN) === SHUT_IMMEDIATE) {
+    if (drop) {
       const unfinished = Atomics.sub(i32, UNFINISHED, 1) - 1;
-      this.#close();
+      close(this.#i32);
       const done = unfinished === 0 && this.#signal(ALL_DONE, JOINERS);
       this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), done);
       return;
     }
     this.#storage.putBack(bytes, priority, order, Atomics.load(i32, COUNT));
     Atomics.add(i32, COUNT, 1);
-    this.#close();
+    close(this.#i32);
     this.#unlockAndWake(me2, this.#signal(NOT_EMPTY, GETTERS), false, false);
   }
 
@@ -801,7 +728,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const me2 = currentIdent() << 1;
     const waiter = new SeqWait(i32, LOCK, NOT_EMPTY, NOT_EMPTY_ASYNC, me2);
     yield* waiter.lock();
-    this.#recover();
+    undo(i32);
     let item = this.#tryGet(me2);
     if (item !== NONE) return item;
     Atomics.add(i32, GETTERS, 1);
@@ -809,7 +736,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       // Sleep until an item arrives; each try throws (LOCK released) when shut down and drained.
       while (!waiter.expired(deadline)) {
         yield* waiter.sleep(deadline);
-        this.#recover();
+        undo(i32);
         item = this.#tryGet(me2);
         if (item !== NONE) return item;
       }
@@ -920,7 +847,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const me2 = currentIdent() << 1;
     const waiter = new SeqWait(i32, LOCK, ALL_DONE, -1, me2);
     yield* waiter.lock();
-    this.#recover();
+    undo(i32);
     Atomics.add(i32, JOINERS, 1);
     try {
       for (;;) {
@@ -933,7 +860,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
           );
         }
         yield* waiter.sleep(deadline);
-        this.#recover();
+        undo(i32);
       }
     } finally {
       Atomics.sub(i32, JOINERS, 1);
@@ -984,7 +911,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
     this.#lockBriefly(me2);
-    this.#openAll();
+    open(i32, SHUTDOWN_SAVES);
     if (Atomics.load(i32, SHUTDOWN) !== SHUT_IMMEDIATE) {
       Atomics.store(i32, SHUTDOWN, immediate ? SHUT_IMMEDIATE : SHUT);
     }
@@ -996,7 +923,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       Atomics.store(i32, UNFINISHED, unfinished);
       done = unfinished === 0;
     }
-    this.#close();
+    close(this.#i32);
     // Everyone waiting re-checks: putters and getters throw, joiners see the new count.
     Atomics.add(i32, NOT_EMPTY, 1);
     Atomics.add(i32, NOT_FULL, 1);

@@ -6,8 +6,8 @@
  * Layout (byteOffset % 8 === 0):
  * ```
  * +--------------------+-----------------------+--------------------------+---------------------+
- * | header: 42 x int32 | priorities: N x f64   | heap: N x 3 x int32      | data: CAPACITY bytes |
- * | (168 bytes)        | (PriorityQueue only)  | (PriorityQueue only)     | (multiple of 4)      |
+ * | header: 40 x int32 | priorities: N x f64   | heap: N x 3 x int32      | data: CAPACITY bytes |
+ * | (160 bytes)        | (PriorityQueue only)  | (PriorityQueue only)     | (multiple of 4)      |
  * +--------------------+-----------------------+--------------------------+---------------------+
  * ```
  * The data area of a FIFO queue is a ring of records (`storage.ts` has the record formats):
@@ -18,49 +18,58 @@
  *                  TAIL   HEAD                       WRAP mark: continue at 0
  * ```
  * Header slots (int32 each; all but the seq slots, the waiter counts and RELEASED/RELEASED_BYTES
- * change only with LOCK held). HEAD, TAIL, LIVE and ORDER are read and written only with LOCK
- * held, with plain accesses (the lock word's CASes order them); so are HELD and HELD_BYTES, but
- * for a snapshot read of HELD_BYTES in `full()`. The others are also read outside the lock
- * (snapshots, fast paths), with Atomics; the put and get fast paths read SHUTDOWN, COUNT,
+ * change only with LOCK held). HEAD, TAIL, LIVE, ORDER and the journal are read and written only
+ * with LOCK held, with plain accesses (the lock word's CASes order them); so are HELD and
+ * HELD_BYTES, but for a snapshot read of HELD_BYTES in `full()`. The others are also read outside
+ * the lock (snapshots, fast paths), with Atomics; the put and get fast paths read SHUTDOWN, COUNT,
  * MAXSIZE and CAPACITY plain under LOCK (they too change only with LOCK held), and count COUNT
  * and UNFINISHED with plain writes under LOCK (`QueueBase`'s `#count` for puts, `#tryGet`'s
  * decrement of COUNT for gets; the rarer paths that change them, also under LOCK, use Atomics):
- * | slot | name            | meaning                                                          |
- * | 0    | LOCK            | internal lock word (`internal/lock_word.ts`)                     |
- * | 1    | LOCK_ASYNC      | async waiters registered on LOCK                                 |
- * | 2    | HELD            | bound on items gets hold (maxsize or priority queues, else 0)    |
- * | 3    | MAXSIZE         | item limit; 0 = bounded by CAPACITY only                         |
- * | 4    | CAPACITY        | bytes of the data area                                           |
- * | 5    | HELD_BYTES      | bound on the record bytes gets hold                              |
- * | 6    | COUNT           | items stored                                                     |
- * | 7    | UNFINISHED      | items put and not yet `taskDone()`                               |
- * | 8    | SHUTDOWN        | 0 open, 1 shut down, 2 shut down immediately                     |
- * | 9    | HEAD            | FIFO: byte offset of the oldest record                           |
- * | 10   | TAIL            | FIFO: next write; LIFO: top of stack; priority: end of the arena |
- * | 11   | LIVE            | FIFO, priority: bytes of the records stored                      |
- * | 12   | ORDER           | priority: insertion counter (FIFO among equal priorities)        |
- * | 13   | NOT_EMPTY       | seq, bumped when an item arrives and getters wait                |
- * | 14   | NOT_EMPTY_ASYNC | async waiters registered on NOT_EMPTY                            |
- * | 15   | GETTERS         | getters waiting                                                  |
- * | 16   | NOT_FULL        | seq, bumped when room appears and putters wait                   |
- * | 17   | NOT_FULL_ASYNC  | async waiters registered on NOT_FULL                             |
- * | 18   | PUTTERS         | putters waiting                                                  |
- * | 19   | ALL_DONE        | seq, bumped when UNFINISHED reaches 0                            |
- * | 20   | JOINERS         | joiners waiting                                                  |
- * | 21   | MAX_CAPACITY    | bytes the data area may grow to (= CAPACITY when it cannot grow) |
- * | 22   | RELEASED        | items gets stopped holding, not yet taken off HELD               |
- * | 23   | RELEASED_BYTES  | their record bytes, not yet taken off HELD_BYTES                 |
- * | 24   | DISCIPLINE      | 1 FIFO ring, 2 LIFO stack, 3 priority heap                        |
- * | 25   | HEAP_CAP        | N: heap entries (PriorityQueue), else 0                          |
- * | 26-31| (unused)        | keeps the journal on a cache line of its own                     |
- * | 32   | JOURNAL         | undo journal: 0 closed, else the set of slots saved (open)       |
- * | 33-41| JOURNAL_SAVED   | COUNT, UNFINISHED, SHUTDOWN, HEAD, TAIL, LIVE, ORDER, HELD and   |
- * |      |                 | HELD_BYTES as they were when the journal opened                  |
+ * | slot  | name            | meaning                                                          |
+ * | 0     | LOCK            | internal lock word (`internal/lock_word.ts`)                     |
+ * | 1     | LOCK_ASYNC      | async waiters registered on LOCK                                 |
+ * | 2     | COUNT           | items stored                                                     |
+ * | 3     | UNFINISHED      | items put and not yet `taskDone()`                               |
+ * | 4     | HEAD            | FIFO: byte offset of the oldest record                           |
+ * | 5     | TAIL            | FIFO: next write; LIFO: top of stack; priority: end of the arena |
+ * | 6     | LIVE            | FIFO, priority: bytes of the records stored                      |
+ * | 7     | HELD            | bound on items gets hold (maxsize or priority queues, else 0)    |
+ * | 8     | HELD_BYTES      | bound on the record bytes gets hold                              |
+ * | 9     | JOURNAL         | undo journal: 0 closed, else the set of JOURNALED slots saved    |
+ * | 10-15 | JOURNAL_SAVED   | the saved slots' values, packed in JOURNALED order              |
+ * | 16    | SHUTDOWN        | 0 open, 1 shut down, 2 shut down immediately                     |
+ * | 17    | MAXSIZE         | item limit; 0 = bounded by CAPACITY only                         |
+ * | 18    | CAPACITY        | bytes of the data area                                           |
+ * | 19    | MAX_CAPACITY    | bytes the data area may grow to (= CAPACITY when it cannot grow) |
+ * | 20    | DISCIPLINE      | 1 FIFO ring, 2 LIFO stack, 3 priority heap                        |
+ * | 21    | HEAP_CAP        | N: heap entries (PriorityQueue), else 0                          |
+ * | 22    | NOT_EMPTY       | seq, bumped when an item arrives and getters wait                |
+ * | 23    | NOT_EMPTY_ASYNC | async waiters registered on NOT_EMPTY                            |
+ * | 24    | GETTERS         | getters waiting                                                  |
+ * | 25-31 | (unused)        | keeps the next line's writers off this one                       |
+ * | 32    | RELEASED        | items gets stopped holding, not yet taken off HELD               |
+ * | 33    | RELEASED_BYTES  | their record bytes, not yet taken off HELD_BYTES                 |
+ * | 34    | NOT_FULL        | seq, bumped when room appears and putters wait                   |
+ * | 35    | NOT_FULL_ASYNC  | async waiters registered on NOT_FULL                             |
+ * | 36    | PUTTERS         | putters waiting                                                  |
+ * | 37    | ALL_DONE        | seq, bumped when UNFINISHED reaches 0                            |
+ * | 38    | JOINERS         | joiners waiting                                                  |
+ * | 39    | ORDER           | priority: insertion counter (FIFO among equal priorities)        |
  *
- * Cache lines (a queue in its own buffer starts a line): slots 0-15 are what every put and get
- * touches; slots 16-31 only slow paths, and the getters' RELEASED counters, so a consumer that
- * gives room up does not take the line a producer is writing; slots 32-47 the undo journal,
- * which every put and get writes (see "Owner death").
+ * Cache lines (a queue in its own buffer starts a line), cut by who writes them:
+ * - slots 0-15, the lock holder's line: everything a put or a get writes under LOCK, the undo
+ *   journal included, so an operation dirties one line that its LOCK CAS has just brought in.
+ * - slots 16-31, read by every operation and written rarely (shutdown, growth, a getter that
+ *   starts or stops waiting, a put that wakes one): in every CPU's cache at once while the queue
+ *   streams.
+ * - slots 32-39, written without LOCK by gets giving room up (RELEASED), and by waiting putters
+ *   and the gets that wake them, so a consumer that gives room up does not take a line a producer
+ *   reads on every put.
+ *   PriorityQueue's ORDER is here rather than on the read-mostly line: only its puts write it.
+ * Measured: the journal on a line of its own (slots 32-41 then) cost two-worker streams 1.3-2.3x
+ * (`queue.oneway`, `queue.oneway-f64`, `queue.mpmc-4x4`, Node, interleaved full-mode runs); on
+ * the lock holder's line about 1.1x, and this cut without the journal nothing (`journal.ts`,
+ * `openPut`, has the figures).
  *
  * Held items (a get decodes outside LOCK): with LOCK held a get takes the record out, copying its
  * bytes, and moves its room from the stored to the held counts (COUNT -1, HELD +1, HELD_BYTES
@@ -82,22 +91,24 @@
  * were: items delivered twice, lost, or a record decoded from the wrong bytes
  * (tests/regressions/queue_owner_killed_inside_a_put_corrupts_the_ring_test.ts). So every
  * operation under LOCK that changes slots of {@link JOURNALED} first copies the ones it may
- * change to JOURNAL_SAVED and then sets JOURNAL to the set it saved (PUT_SAVES, GET_SAVES,
- * ALL_SAVES), and sets it back to 0 after its last change, before it releases LOCK; whoever
- * holds LOCK and finds JOURNAL open therefore took it over from a thread that died inside such
- * an operation, and writes the saved slots back (then closes the journal, last: a taker killed
- * while restoring leaves it open for the next). The operation is undone: a put never happened,
- * a get's item is in the queue again.
+ * change to JOURNAL_SAVED (packed, in JOURNALED order: at most six, see {@link JOURNAL_ROOM})
+ * and then sets JOURNAL to the set it saved (PUT_SAVES, GET_SAVES, or a set of its own), and sets
+ * it back to 0 after its last change, before it releases LOCK (`journal.ts`); whoever holds LOCK
+ * and finds JOURNAL open therefore took it over from a thread that died inside such an operation,
+ * and writes the saved slots back (then closes the journal, last: a taker killed while restoring
+ * leaves it open for the next). The operation is undone: a put never happened, a get's item is in
+ * the queue again.
  * Invariant: between the opening and the closing of the journal, an operation writes record
  * bytes only outside the records the saved slots describe (past TAIL, before HEAD, the WRAP
- * mark at TAIL), so writing the saved slots back restores a queue that reads as before. Not
- * undone (they write in place; a death inside them still leaves a broken queue): the FIFO
- * put-back that re-packs the ring (only after a codec threw), growth (`#grow`), and
- * PriorityQueue's heap entries (every put and get sifts them) and arena compaction. Nor is the
- * fold of RELEASED into HELD (before the journal opens): a death between its exchange and its
+ * mark at TAIL), so writing the saved slots back restores a queue that reads as before. ORDER is
+ * not saved: a put undone after taking an insertion number leaves a gap in the numbering, which
+ * orders the same. Not undone (they write in place; a death inside them still leaves a broken
+ * queue): the FIFO put-back that re-packs the ring (only after a codec threw), growth (`#grow`),
+ * and PriorityQueue's heap entries (every put and get sifts them) and arena compaction. Nor is
+ * the fold of RELEASED into HELD (before the journal opens): a death between its exchange and its
  * write keeps the room it folded counted as held, a smaller queue from then on, never a broken
- * one. Cost: five or six saved slots and two marks per put or get, on a line of their own
- * (measured at `QueueBase`'s `#openPut`: a one-thread put + get pair 1.07-1.21x).
+ * one. Cost: four to six saved slots and two marks per put or get, on the line the operation
+ * already holds (measured at `journal.ts`'s `openPut`).
  *
  * Growth (a queue in its own growable SharedArrayBuffer, MAX_CAPACITY > CAPACITY): with LOCK
  * held, a put that finds no room grows the buffer and moves the areas to their places for the new
@@ -133,61 +144,62 @@ export interface QueueOptions<T> extends PlacementOptions {
 /** Slot of the internal lock word. */
 export const LOCK = 0;
 /** Slot of the storage discipline (FIFO, LIFO or PRIORITY). */
-export const DISCIPLINE = 24;
+export const DISCIPLINE = 20;
 /** Slot of the item limit. */
-export const MAXSIZE = 3;
+export const MAXSIZE = 17;
 /** Slot of the data area's size in bytes. */
-export const CAPACITY = 4;
+export const CAPACITY = 18;
 /** Slot of the number of heap entries. */
-export const HEAP_CAP = 25;
+export const HEAP_CAP = 21;
 /** Slot of the number of items stored. */
-export const COUNT = 6;
+export const COUNT = 2;
 /** Slot of the number of items put and not yet marked done. */
-export const UNFINISHED = 7;
+export const UNFINISHED = 3;
 /** Slot of the shutdown state (OPEN, SHUT, SHUT_IMMEDIATE). */
-export const SHUTDOWN = 8;
+export const SHUTDOWN = 16;
 /** Slot of the FIFO ring's oldest record. */
-export const HEAD = 9;
+export const HEAD = 4;
 /** Slot of the next write (ring), the top (stack) or the end of the arena (heap). */
-export const TAIL = 10;
+export const TAIL = 5;
 /** Slot of the bytes of the stored records (FIFO ring and priority arena). */
-export const LIVE = 11;
+export const LIVE = 6;
 /** Slot of the priority insertion counter. */
-export const ORDER = 12;
+export const ORDER = 39;
 /** Seq slot getters sleep on. */
-export const NOT_EMPTY = 13;
+export const NOT_EMPTY = 22;
 /** Slot counting async waiters on NOT_EMPTY. */
-export const NOT_EMPTY_ASYNC = 14;
+export const NOT_EMPTY_ASYNC = 23;
 /** Slot of the number of getters waiting. */
-export const GETTERS = 15;
+export const GETTERS = 24;
 /** Seq slot putters sleep on. */
-export const NOT_FULL = 16;
+export const NOT_FULL = 34;
 /** Slot counting async waiters on NOT_FULL. */
-export const NOT_FULL_ASYNC = 17;
+export const NOT_FULL_ASYNC = 35;
 /** Slot of the number of putters waiting. */
-export const PUTTERS = 18;
+export const PUTTERS = 36;
 /** Seq slot joiners sleep on. */
-export const ALL_DONE = 19;
+export const ALL_DONE = 37;
 /** Slot of the number of joiners waiting. */
-export const JOINERS = 20;
+export const JOINERS = 38;
 /** Slot of the bytes the data area may grow to. */
-export const MAX_CAPACITY = 21;
+export const MAX_CAPACITY = 19;
 /** Slot of the bound on the items taken by gets that are still decoding them. */
-export const HELD = 2;
+export const HELD = 7;
 /** Slot of the bound on the record bytes of the items gets hold. */
-export const HELD_BYTES = 5;
+export const HELD_BYTES = 8;
 /** Slot counting items gets stopped holding since the last fold into HELD. */
-export const RELEASED = 22;
+export const RELEASED = 32;
 /** Slot counting record bytes gets stopped holding since the last fold into HELD_BYTES. */
-export const RELEASED_BYTES = 23;
+export const RELEASED_BYTES = 33;
 /**
  * Slot of the undo journal (see "Owner death" above): 0 closed; open, the set of slots saved
- * (bit k: `JOURNALED[k]`). The journal takes its own cache line (slots 32-47), so that the puts
- * writing it do not take the line the getters' RELEASED counters are on.
+ * (bit k: `JOURNALED[k]`). On the lock holder's line with what it saves.
  */
-export const JOURNAL = 32;
-/** First of the journal's saved slots: `JOURNALED[k]` as it was when the journal opened. */
-export const JOURNAL_SAVED = 33;
+export const JOURNAL = 9;
+/** First of the journal's saved slots: the set's slots as they were, in JOURNALED order. */
+export const JOURNAL_SAVED = 10;
+/** How many slots JOURNAL_SAVED has: no set may name more (tests/queue_journal_test.ts). */
+export const JOURNAL_ROOM = 6;
 /**
  * The slots an operation under LOCK may change, saved when it opens the journal and written back
  * by a thread that takes LOCK over from an owner that died with it open.
@@ -195,25 +207,28 @@ export const JOURNAL_SAVED = 33;
 export const JOURNALED: readonly number[] = [
   COUNT,
   UNFINISHED,
-  SHUTDOWN,
   HEAD,
   TAIL,
   LIVE,
-  ORDER,
   HELD,
   HELD_BYTES,
+  SHUTDOWN,
 ];
-/** JOURNAL of a put: what `store` and the count change (COUNT, UNFINISHED, TAIL, LIVE, ORDER). */
-export const PUT_SAVES = 1 | 2 | 16 | 32 | 64;
+/** JOURNAL of a put: what `store` and the count change (COUNT, UNFINISHED, TAIL, LIVE). */
+export const PUT_SAVES = 1 | 2 | 8 | 16;
 /**
- * JOURNAL of a get: what `take`, the hold and the count change (COUNT, HEAD, TAIL, LIVE, HELD,
- * HELD_BYTES).
+ * JOURNAL of a get: what `take` (its `clear` too), the hold and the count change (COUNT, HEAD,
+ * TAIL, LIVE, HELD, HELD_BYTES).
  */
-export const GET_SAVES = 1 | 8 | 16 | 32 | 128 | 256;
-/** JOURNAL of the rarer operations (put-back, shutdown): every slot of `JOURNALED`. */
-export const ALL_SAVES = 511;
+export const GET_SAVES = 1 | 4 | 8 | 16 | 32 | 64;
+/** JOURNAL of a put-back into a queue shut down at once: the hold and UNFINISHED. */
+export const DROP_SAVES = 2 | 32 | 64;
+/** JOURNAL of a put-back: the hold, the record stored again and COUNT. */
+export const PUT_BACK_SAVES = 1 | 4 | 8 | 16 | 32 | 64;
+/** JOURNAL of `shutdown()`: SHUTDOWN and, when immediate, what discarding every item changes. */
+export const SHUTDOWN_SAVES = 1 | 2 | 4 | 8 | 16 | 128;
 /** Header size in int32 slots (a multiple of 2, so what follows is 8-aligned). */
-export const HEADER_SLOTS = JOURNAL_SAVED + JOURNALED.length;
+export const HEADER_SLOTS = 40;
 /** Header size in bytes. */
 export const HEADER_BYTES = HEADER_SLOTS * 4;
 

@@ -68,3 +68,21 @@ test("Queue: a put whose thread dies inside the lock is undone, and the queue re
     assert.deepEqual(drain(queue), items);
   }
 });
+
+test("Queue: a get whose thread dies inside the lock is undone, and its item is delivered once", async () => {
+  const queue = new Queue<string>();
+  for (const item of ["first", "second"]) queue.putNowait(item);
+  const thread = new Thread(FIXTURE, { export: "dieInsideGet", args: [queue] });
+  thread.start();
+  await assert.rejects(thread.join({ timeout: 20_000 }), /exited/);
+  const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, LOCK + 1);
+  assert.equal(Atomics.load(header, LOCK) >>> 1, thread.ident, "the thread died holding the lock");
+
+  // Without the journal the next get took the lock over with HEAD past "first" and COUNT still
+  // 2: "second", then a read past TAIL (a record that is not there).
+  assert.equal(queue.getNowait(), "first");
+  assert.equal(queue.qsize(), 1);
+  queue.putNowait("third");
+  assert.deepEqual(drain(queue), ["second", "third"]);
+  assert.equal(queue.unfinishedTasks, 3);
+});

@@ -1,0 +1,99 @@
+/**
+ * The queues' undo journal (`src/queue/journal.ts`) on its own: every save set fits the journal,
+ * the written-out openings save what the general one would, and an undo restores exactly the
+ * saved slots, again after a taker died inside it. The deaths themselves, in real threads:
+ * tests/regressions/queue_owner_killed_inside_a_put_corrupts_the_ring_test.ts.
+ */
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  DROP_SAVES,
+  GET_SAVES,
+  HEADER_SLOTS,
+  JOURNAL,
+  JOURNAL_ROOM,
+  JOURNAL_SAVED,
+  JOURNALED,
+  LOCK,
+  PUT_BACK_SAVES,
+  PUT_SAVES,
+  SHUTDOWN_SAVES,
+} from "../src/queue/header.ts";
+import { close, open, openGet, openPut, undo } from "../src/queue/journal.ts";
+
+const SETS = { PUT_SAVES, GET_SAVES, DROP_SAVES, PUT_BACK_SAVES, SHUTDOWN_SAVES };
+
+/** A header with a distinct value in every slot (the journal closed). */
+function header(seed: number): Int32Array {
+  const i32 = new Int32Array(HEADER_SLOTS);
+  for (let k = 0; k < HEADER_SLOTS; k++) i32[k] = seed * 1000 + k;
+  i32[JOURNAL] = 0;
+  return i32;
+}
+
+/** Every journaled slot changed, as an operation (and more) would. */
+function scramble(i32: Int32Array): void {
+  for (const slot of JOURNALED) i32[slot] = -i32[slot]! - 7;
+}
+
+const bits = (set: number) => JOURNALED.filter((_, k) => (set & (1 << k)) !== 0).length;
+
+test("journal: every save set fits JOURNAL_SAVED, which fits the lock holder's line", () => {
+  for (const [name, set] of Object.entries(SETS)) {
+    assert.ok(set > 0 && set < 1 << JOURNALED.length, `${name} names journaled slots only`);
+    assert.ok(bits(set) <= JOURNAL_ROOM, `${name} saves ${bits(set)} > ${JOURNAL_ROOM} slots`);
+  }
+  // One 64-byte line from LOCK: the slots every put and get writes, and the journal.
+  assert.equal(LOCK, 0);
+  assert.ok(JOURNAL < 16 && JOURNAL_SAVED + JOURNAL_ROOM <= 16);
+  for (const slot of JOURNALED.slice(0, 7)) assert.ok(slot < 16, `slot ${slot} off the line`);
+});
+
+test("journal: openPut and openGet save what open() saves for their sets", () => {
+  for (const [opening, set] of [[openPut, PUT_SAVES], [openGet, GET_SAVES]] as const) {
+    const a = header(3);
+    const b = header(3);
+    opening(a);
+    open(b, set);
+    assert.deepEqual(a, b);
+    assert.equal(a[JOURNAL], set);
+  }
+});
+
+test("journal: undo restores exactly the saved slots and closes; a closed journal undoes nothing", () => {
+  for (const [name, set] of Object.entries(SETS)) {
+    const before = header(5);
+    const i32 = before.slice();
+    open(i32, set);
+    scramble(i32);
+    const scrambled = i32.slice();
+    undo(i32);
+    assert.equal(i32[JOURNAL], 0, name);
+    JOURNALED.forEach((slot, k) => {
+      const want = (set & (1 << k)) !== 0 ? before[slot] : scrambled[slot];
+      assert.equal(i32[slot], want, `${name}: slot ${slot}`);
+    });
+    // Made and closed: nothing to undo.
+    open(i32, set);
+    scramble(i32);
+    close(i32);
+    const made = i32.slice();
+    undo(i32);
+    assert.deepEqual(i32, made, name);
+  }
+});
+
+test("journal: a taker that dies inside undo leaves it open, and the next one ends the same", () => {
+  const before = header(9);
+  const i32 = before.slice();
+  open(i32, GET_SAVES);
+  scramble(i32);
+  // The first taker restored some slots and died: the journal is still open.
+  const partial = i32.slice();
+  partial[JOURNALED[0]!] = before[JOURNALED[0]!]!;
+  undo(partial);
+  undo(i32);
+  assert.deepEqual(partial, i32);
+  assert.equal(i32[JOURNAL], 0);
+});
