@@ -8,13 +8,13 @@
  *   signal          #signal (:389-393)
  *   unlock_and_wake #unlockAndWake (:395-406)
  *   room            #room (:281-308), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:431-439) and #roomToPut (:445-452), with #store (:358-361) and #count (:379-383)
- *   put             #putFast (:511-539), then #putSlow (:480-508)
- *   try_get         #tryGet (:613-680): take and hold (:657-667), decode (:670), then #release
- *                   or #putBack; the float64Codec in-place read (:641-656) with -DF64_GETTER
- *   release         #release (:689-696)
- *   put_back        #putBack (:704-723), open queue
- *   get             #getFast (:754-760), then #getSlow (:726-751)
+ *   try_put         #tryPut (:431-457) and #roomToPut (:463-470), with #store (:358-361) and #count (:379-383)
+ *   put             #putFast (:529-557), then #putSlow (:498-526)
+ *   try_get         #tryGet (:631-704): take and hold (:675-691), decode (:694), then #release
+ *                   or #putBack; the float64Codec in-place read (:659-674) with -DF64_GETTER
+ *   release         #release (:713-720)
+ *   put_back        #putBack (:728-752), open queue
+ *   get             #getFast (:783-789), then #getSlow (:755-780)
  *   sleep           SeqWait.sleep (seq_wait.ts:67-82)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:533-549) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:557) of #release and #putBack (both take the word
@@ -45,25 +45,25 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :503; about 6 million states, run by hand).
+ * putter's pass-on at :521; about 6 million states, run by hand).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :747 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :776 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:734)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:763)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:71-73)
  *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:391)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:691-693)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:715-717)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:490-492)
+ *                                  for room again (:509-511)
  *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:289-303)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:720)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:749)
  *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:295-302)
  */
 
@@ -107,7 +107,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:521, :529, :756), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:539, :547, :785), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:533): fast CAS, else lockSlow with no deadline. */
@@ -127,7 +127,7 @@ inline unlock_word() {
 #else
 /*
  * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
- * nothing, so lockUninterruptible (lock_word.ts:533: fast CAS :449, else lockSlow :452) is one
+ * nothing, so lockUninterruptible (lock_word.ts:533: fast CAS :467, else lockSlow :470) is one
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0
@@ -205,24 +205,24 @@ inline room() {
 
 /* #tryPut (:431), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :432, :451 */
+  room();                                               /* :432, :469 */
   if
   :: !roomy -> done = false                             /* :433 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :435 #store, :360 */
-    signal(NOT_EMPTY, GETTERS);                         /* :437 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :436 #store, :360 */
+    signal(NOT_EMPTY, GETTERS);                         /* :442 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:689), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:713), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :692 (RELEASED_BYTES :691) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :716 (RELEASED_BYTES :715) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :693 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :717 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -231,54 +231,54 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :694 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :695 */
+    lock_uninterruptible();                             /* :718 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :719 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:704), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:728), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :706 lockBriefly */
+  lock_uninterruptible();                               /* :730 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :711 (HELD_BYTES :710) */
-    assert(COUNT < MAXSIZE);                            /* :719 the put-back fits */
+    HELD--; heldNow--;                                  /* :735 (HELD_BYTES :734) */
+    assert(COUNT < MAXSIZE);                            /* :744 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :720 */
+    COUNT++                                             /* :749 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :722 */
+  signal(NOT_EMPTY, GETTERS);                           /* :751 */
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:613), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:631), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get() {
   if
-  :: COUNT == 0 -> done = false                         /* :616-627 */
+  :: COUNT == 0 -> done = false                         /* :634-645 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :641-656 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :647, :649 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :653 */
+    :: f64 ->                                           /* :659-674 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :665, :667 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :671 */
       unlock_and_wake(false, sig)
 #endif
-    :: true ->                                          /* :657 (f64: a record of another size) */
+    :: true ->                                          /* :677 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :662 (HELD_BYTES :661) */
-        COUNT--                                         /* :663 */
+        HELD++; heldNow++;                              /* :686 (HELD_BYTES :685) */
+        COUNT--                                         /* :687 */
       };
-      unlock_word();                                    /* :667 */
+      unlock_word();                                    /* :691 */
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :670 decode throws */
-        put_back()                                      /* :673 */
-      :: true -> release()                              /* :670 decoded, :678 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :694 decode throws */
+        put_back()                                      /* :697 */
+      :: true -> release()                              /* :694 decoded, :702 */
       fi
     fi;
     done = true
@@ -317,27 +317,27 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :517 */
+  lock_fast();                                          /* :535 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :528 */
+    try_put();                                          /* :546 */
     if
-    :: !done -> unlock_word()                           /* :529 */
+    :: !done -> unlock_word()                           /* :547 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :483 */
-    try_put();                                          /* :487 uncounted */
+    lock_uninterruptible();                             /* :502 */
+    try_put();                                          /* :506 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :490 */
+      mem[PUTTERS]++;                                   /* :509 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :492 look again, counted */
+      try_put();                                        /* :511 look again, counted */
 #endif
       if
       :: !done ->
@@ -345,11 +345,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :494 */
+          :: expired -> break                           /* :513 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :495 */
-          try_put();                                    /* :496 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :514 */
+          try_put();                                    /* :516 */
           if
           :: done -> break
           :: else -> skip
@@ -357,17 +357,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :500 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :519 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :503 pass a wake for room on (a release after the last look may have made room) */
+        /* :521 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :504 */
+        unlock_and_wake(false, sig)                     /* :522 */
       :: else -> skip
       fi
     :: else -> skip
@@ -379,54 +379,54 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :756 */
+  lock_fast();                                          /* :785 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get();                                          /* :757 */
+    try_get();                                          /* :786 */
     if
-    :: !done -> unlock_word()                           /* :758 */
+    :: !done -> unlock_word()                           /* :787 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :730 */
-    try_get();                                          /* :732 */
+    lock_uninterruptible();                             /* :759 */
+    try_get();                                          /* :761 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :734 */
+      mem[GETTERS]++;                                   /* :763 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :737 */
+        :: expired -> break                             /* :766 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :738 */
-        try_get();                                      /* :740 (decode, release: still counted) */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :767 */
+        try_get();                                      /* :769 (decode, release: still counted) */
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :744 finally */
+      mem[GETTERS]--;                                   /* :773 finally */
 #endif
       if
       :: !done ->
-        /* :747 pass a wake for items on: never items here (see the header) */
+        /* :776 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :748 */
+        unlock_and_wake(sig, false)                     /* :777 */
       :: else -> skip
       fi
     :: else -> skip

@@ -21,6 +21,7 @@ import {
   SHUTDOWN_SAVES,
 } from "../src/queue/header.ts";
 import { close, open, openGet, openPut, undo } from "../src/queue/journal.ts";
+import { float64Codec, LifoQueue, PriorityQueue, Queue } from "../mod.ts";
 
 const SETS = { PUT_SAVES, GET_SAVES, DROP_SAVES, PUT_BACK_SAVES, SHUTDOWN_SAVES };
 
@@ -96,4 +97,42 @@ test("journal: a taker that dies inside undo leaves it open, and the next one en
   undo(i32);
   assert.deepEqual(partial, i32);
   assert.equal(i32[JOURNAL], 0);
+});
+
+test("journal: closed after every operation of every queue kind (puts, gets, a put-back, shutdown)", () => {
+  const kinds = [
+    () => new Queue<unknown>(),
+    () => new Queue<unknown>(0, { codec: float64Codec }),
+    () => new LifoQueue<unknown>(),
+    () => new PriorityQueue<unknown>(),
+    () => new Queue<unknown>(2),
+  ];
+  for (const make of kinds) {
+    const queue = make();
+    const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, HEADER_SLOTS);
+    const closed = (what: string) => assert.equal(header[JOURNAL], 0, `${what} left it open`);
+    queue.putNowait(1);
+    closed("putNowait");
+    queue.putSync(2, { timeout: 1_000 });
+    closed("putSync");
+    queue.getNowait();
+    closed("getNowait");
+    queue.taskDone();
+    closed("taskDone");
+    // A get whose decode throws puts its record back.
+    const failing = (queue.constructor as typeof Queue).from<unknown>(queue.handle, {
+      codec: {
+        encode: (value: unknown) => float64Codec.encode(value as number),
+        decode: () => {
+          throw new Error("decode refused");
+        },
+      },
+    });
+    assert.throws(() => failing.getNowait(), /decode refused/);
+    closed("a put-back");
+    assert.equal(queue.qsize(), 1);
+    queue.shutdown({ immediate: true });
+    closed("shutdown");
+    assert.equal(queue.qsize(), 0);
+  }
 });

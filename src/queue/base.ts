@@ -432,10 +432,28 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const at = this.#roomToPut(recordSize(bytes.length), me2);
     if (at < 0) return false;
     openPut(this.#i32);
-    this.#store(bytes, at, priority);
+    try {
+      this.#store(bytes, at, priority);
+    } catch (error) {
+      this.#abandon(me2);
+      throw error;
+    }
     close(this.#i32);
     this.#unlockAndWake(me2, this.#signal(NOT_EMPTY, GETTERS), false, false);
     return true;
+  }
+
+  /**
+   * A throw inside a journaled section (LOCK held, journal open: a codec's bytes whose `length`
+   * getter threw, an allocation that failed while a get copied its record out or a put-back
+   * re-packed the ring): undoes the operation, as a taker from a dead owner would, and releases
+   * LOCK, so the error reaches the caller and the queue is as before it. Without this the lock
+   * stayed held by a live thread, and every later put and get of the queue waited forever. Not
+   * around the float64Codec paths, which run no user code and allocate nothing.
+   */
+  #abandon(me2: number): void {
+    undo(this.#i32);
+    unlock(this.#i32, LOCK, me2);
   }
 
   /**
@@ -654,7 +672,13 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         return value as T;
       }
     }
-    const bytes = storage.take();
+    let bytes: Uint8Array;
+    try {
+      bytes = storage.take();
+    } catch (error) {
+      this.#abandon(me2);
+      throw error;
+    }
     const size = recordSize(bytes.length);
     const priority = storage.takenPriority;
     const order = storage.takenOrder;
@@ -716,7 +740,12 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), done);
       return;
     }
-    this.#storage.putBack(bytes, priority, order, Atomics.load(i32, COUNT));
+    try {
+      this.#storage.putBack(bytes, priority, order, Atomics.load(i32, COUNT));
+    } catch (error) {
+      this.#abandon(me2);
+      throw error;
+    }
     Atomics.add(i32, COUNT, 1);
     close(this.#i32);
     this.#unlockAndWake(me2, this.#signal(NOT_EMPTY, GETTERS), false, false);

@@ -6,8 +6,8 @@
  * Layout (byteOffset % 8 === 0):
  * ```
  * +--------------------+-----------------------+--------------------------+---------------------+
- * | header: 40 x int32 | priorities: N x f64   | heap: N x 3 x int32      | data: CAPACITY bytes |
- * | (160 bytes)        | (PriorityQueue only)  | (PriorityQueue only)     | (multiple of 4)      |
+ * | header: 48 x int32 | priorities: N x f64   | heap: N x 3 x int32      | data: CAPACITY bytes |
+ * | (192 bytes)        | (PriorityQueue only)  | (PriorityQueue only)     | (multiple of 4)      |
  * +--------------------+-----------------------+--------------------------+---------------------+
  * ```
  * The data area of a FIFO queue is a ring of records (`storage.ts` has the record formats):
@@ -55,6 +55,7 @@
  * | 37    | ALL_DONE        | seq, bumped when UNFINISHED reaches 0                            |
  * | 38    | JOINERS         | joiners waiting                                                  |
  * | 39    | ORDER           | priority: insertion counter (FIFO among equal priorities)        |
+ * | 40-47 | (unused)        | keeps the first records (or priorities) off the RELEASED line    |
  *
  * Cache lines (a queue in its own buffer starts a line), cut by who writes them:
  * - slots 0-15, the lock holder's line: everything a put or a get writes under LOCK, the undo
@@ -227,8 +228,11 @@ export const DROP_SAVES = 2 | 32 | 64;
 export const PUT_BACK_SAVES = 1 | 4 | 8 | 16 | 32 | 64;
 /** JOURNAL of `shutdown()`: SHUTDOWN and, when immediate, what discarding every item changes. */
 export const SHUTDOWN_SAVES = 1 | 2 | 4 | 8 | 16 | 128;
-/** Header size in int32 slots (a multiple of 2, so what follows is 8-aligned). */
-export const HEADER_SLOTS = 40;
+/**
+ * Header size in int32 slots: three whole cache lines (so what follows is 8-aligned, and the
+ * first records a streaming ring writes at offset 0 are not on the line gets write RELEASED to).
+ */
+export const HEADER_SLOTS = 48;
 /** Header size in bytes. */
 export const HEADER_BYTES = HEADER_SLOTS * 4;
 

@@ -9,8 +9,9 @@
  * | 10-15 | JOURNAL_SAVED | the saved values, packed: the set's slots in `JOURNALED` order    |
  *
  * Every function here runs with LOCK held and uses plain accesses: only LOCK's holder touches the
- * journal, and a thread that takes LOCK over from a dead owner reads it after that owner's last
- * step, which the lock word's CAS and its liveness slot order after every write the owner made.
+ * journal. A thread that takes LOCK over from a dead owner reads it after that owner's last step:
+ * the owner's thread has ended (the runtime has joined it) before the liveness slot says so, and
+ * the taker's CAS on the word comes after its read of that slot.
  *
  * @example
  * ```ts

@@ -24,6 +24,7 @@ import {
   QueueEmptyError,
   type Semaphore,
 } from "../../mod.ts";
+import { HEADER_SLOTS, LOCK } from "../../src/queue/header.ts";
 import {
   C_OWNER,
   cellAt,
@@ -321,11 +322,11 @@ export async function barrierVictim(
 
 /**
  * A white-box view of the queue's header for a stuck report: its lock word's holder (a worker
- * index, and whether it was killed), then the header slots (see `src/queue.ts`).
+ * index, and whether it was killed), then the header slots (see `src/queue/header.ts`).
  */
 function queueState(queue: Queue<number>, w: Int32Array): string {
-  const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, 21);
-  const owner = Atomics.load(header, 0) >>> 1;
+  const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, HEADER_SLOTS);
+  const owner = Atomics.load(header, LOCK) >>> 1;
   const worker = owner === 0 ? -1 : workerOf(w, owner);
   const who = owner === 0
     ? "lock free"
