@@ -147,6 +147,15 @@ function probeBlocking(): boolean {
   }
 }
 
+/**
+ * For tests: makes this thread behave as one that may not block (`false`: the sync forms throw,
+ * internal words are taken by spinning, as on a browser's main thread), or probe again
+ * (`undefined`).
+ */
+export function setBlocking(allowed: boolean | undefined): void {
+  blockingAllowed = allowed;
+}
+
 /** Whether this thread may block in `Atomics.wait` (false on a browser's main thread). */
 export function canBlock(): boolean {
   return blockingAllowed ??= probeBlocking();

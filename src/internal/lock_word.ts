@@ -562,14 +562,22 @@ export function lockBriefly(i32: Int32Array, at: number, me2: number): void {
   }
   // A spinner is a waiter that runs: like a sleeper, once it has waited STARVE_AFTER_MS it may
   // take a HANDOFF word. It must: the starving waiter the word was handed to may be an async
-  // wait of this very thread, which cannot run before this spin ends.
+  // wait of this very thread, which cannot run before this spin ends. And like a sleeper it
+  // takes a word over from an owner that has ended (`advance`), or it would spin forever: the
+  // caller then repairs what the owner left (the queues' journal), as after `lockSlowSync`.
   const since = now();
   for (;;) {
     const seen = Atomics.compareExchange(i32, at, 0, me2);
     if (seen === 0) return;
-    if (seen === HANDOFF && now() - since >= STARVE_AFTER_MS) {
+    if (seen === HANDOFF) {
       // PARKED stays: others may sleep on the word.
-      if (Atomics.compareExchange(i32, at, HANDOFF, me2 | PARKED) === HANDOFF) return;
+      if (
+        now() - since >= STARVE_AFTER_MS &&
+        Atomics.compareExchange(i32, at, HANDOFF, me2 | PARKED) === HANDOFF
+      ) return;
+    } else if (lifeOf((seen & OWNER_BITS) >>> 1) === LIFE_ENDED) {
+      // PARKED stays for those asleep; STARVING goes, as in `advance`'s takeover.
+      if (Atomics.compareExchange(i32, at, seen, me2 | (seen & PARKED)) === seen) return;
     }
     pause();
   }

@@ -97,3 +97,20 @@ for (const kind of ["f64", "bytes"] as const) {
     assert.equal(queue.unfinishedTasks, 3);
   });
 }
+
+test("Queue: a thread that may not block (it spins for the lock) takes it over from a dead owner too", async () => {
+  const queue = new Queue<number>(0, { codec: float64Codec });
+  for (const item of [1, 2]) queue.putNowait(item);
+  const dying = new Thread(FIXTURE, { export: "dieInsideGet", args: [queue, "f64"] });
+  dying.start();
+  await assert.rejects(dying.join({ timeout: 20_000 }), /exited/);
+  // Before: the spin only took a free word, so this put spun forever (bounded here by the join).
+  const putter = new Thread<number>(FIXTURE, { export: "putWithoutBlocking", args: [queue, 3] });
+  putter.start();
+  try {
+    assert.equal(await putter.join({ timeout: 10_000 }), 3, "the get undone, the put made");
+  } finally {
+    await putter.terminate();
+  }
+  assert.deepEqual(drain(queue), [1, 2, 3]);
+});
