@@ -32,7 +32,8 @@ const FIXTURE = new URL("../fixtures/queue_dying_put_ops.ts", import.meta.url);
 /** Gets until the queue is empty (at most what it held and 10 more: a broken ring fails fast). */
 function drain<T>(queue: Queue<T>): T[] {
   const items: T[] = [];
-  for (let most = queue.qsize() + 10; items.length < most;) {
+  const most = queue.qsize() + 10;
+  while (items.length < most) {
     try {
       items.push(queue.getNowait());
     } catch (error) {
