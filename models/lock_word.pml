@@ -2,15 +2,15 @@
  * lock_word.pml: the lock word of src/internal/lock_word.ts, with owner death.
  *
  * Mirrors (see models/README.md for the line table):
- *   lock_fast    the fast path of every acquire: CAS 0 -> me2 (lock.ts:176, lock_word.ts:558)
- *   lock_slow    the slow path's loop, advance (lock_word.ts:253-363), spin bound SPIN_LIMIT =
- *                0; its two drivers, lockSlow (generator, 370) and lockSlowSync (plain loop over
- *                parkSync, 401), only sleep between its turns and take STARVING away in
+ *   lock_fast    the fast path of every acquire: CAS 0 -> me2 (lock.ts:199, lock_word.ts:568)
+ *   lock_slow    the slow path's loop, advance (lock_word.ts:254-364), spin bound SPIN_LIMIT =
+ *                0; its two drivers, lockSlow (generator, 386) and lockSlowSync (plain loop over
+ *                parkSync, 419), only sleep between its turns and take STARVING away in
  *                `finally`. A woken waiter judges whether it starves at its first turn that finds
  *                the word not free (one that finds it free just takes it): the model chooses
  *                `starving` nondeterministically after a wake, and time only moves forward, so
  *                judging at that later turn is one of the runs checked here.
- *   lock_unlock  unlock (lock_word.ts:515-517) and unlockSlow (lock_word.ts:466-491)
+ *   lock_unlock  unlock (lock_word.ts:525-527) and unlockSlow (lock_word.ts:476-501)
  *
  * STATE (mem[STATE]) is 0 (free), STARVING? | (owner ident << 1) | PARKED, or HANDOFF (STARVING |
  * PARKED, no owner: released to a starving waiter); idents are 1 .. NPROC (≤ 3: the owner field
@@ -30,13 +30,13 @@
  * Mutants (spin -DMUTANT_...): each breaks one step the comments call essential; the test
  * (tests/models_test.ts) asserts spin finds an error in each.
  *   MUTANT_UNLOCK_NO_WAKE      unlock stores 0 without looking at PARKED (no wake)
- *   MUTANT_TAKE_PLAIN          after sleeping, re-acquire without PARKED (lock_word.ts:344)
- *   MUTANT_TIMEOUT_NO_PARKED   a sleeper that times out leaves without setting PARKED (:315-321)
- *   MUTANT_TAKEOVER_DROPS_PARKED  the takeover from a dead owner drops PARKED (:300)
+ *   MUTANT_TAKE_PLAIN          after sleeping, re-acquire without PARKED (lock_word.ts:345)
+ *   MUTANT_TIMEOUT_NO_PARKED   a sleeper that times out leaves without setting PARKED (:316-322)
+ *   MUTANT_TAKEOVER_DROPS_PARKED  the takeover from a dead owner drops PARKED (:301)
  *   MUTANT_TAKEOVER_PLAIN      the takeover keeps the word's PARKED but forgets its own: a sleeper
  *                              woken by a release, finding a barger that then died, takes the
  *                              word without PARKED while others sleep (the code before this
- *                              model found it: `me2 | (state & PARKED)` at :222)
+ *                              model found it: `me2 | (state & PARKED)` at :223)
  *
  *   MUTANT_POLL_WATCHED_ONLY   a sleeper polls liveness only while the owner it saw when it
  *                              parked is watched (the code before this model found it): with
@@ -154,14 +154,14 @@ inline unstarve() {
   ok = false
 }
 
-/* The fast path: one CAS 0 -> me2 (lock.ts:167). Sets ok. */
+/* The fast path: one CAS 0 -> me2 (lock.ts:199). Sets ok. */
 inline lock_fast() {
   cas_state(0, me2);
   state = 0
 }
 
 /*
- * lockSlow / lockSlowSync(i32, STATE, me2, deadline, 0): advance (lock_word.ts:253). Sets r. When `lkTimed`, the deadline
+ * lockSlow / lockSlowSync(i32, STATE, me2, deadline, 0): advance (lock_word.ts:254). Sets r. When `lkTimed`, the deadline
  * may pass at any check (then `lkExpired` stays true).
  */
 inline lock_slow(lkTimed, lkExpired) {
@@ -183,7 +183,7 @@ slow_loop:
   :: else ->
     life = lifeOf(ownerOfWord(state));                  /* owner 0 (HANDOFF): unwatched */
     if
-    :: life == LIFE_ENDED ->                            /* :299 held by an ended thread */
+    :: life == LIFE_ENDED ->                            /* :300 held by an ended thread */
 #if defined(MUTANT_TAKEOVER_DROPS_PARKED)
       cas_state(state, me2);
 #elif defined(MUTANT_TAKEOVER_PLAIN)
@@ -192,11 +192,11 @@ slow_loop:
       cas_state(state, take | (state & PARKED));        /* keep PARKED, add ours; STARVING goes */
 #endif
       if
-      :: ok -> starving = false; r = R_TOOK; break      /* :301 */
-      :: else -> skip                                   /* :305 state = seen */
+      :: ok -> starving = false; r = R_TOOK; break      /* :302 */
+      :: else -> skip                                   /* :306 state = seen */
       fi
     :: else ->
-      /* :315 now() >= deadline: the deadline may pass at any moment */
+      /* :316 now() >= deadline: the deadline may pass at any moment */
       if
       :: lkTimed && !lkExpired -> lkExpired = true
       :: true -> skip
@@ -208,12 +208,12 @@ slow_loop:
 #endif
 
         if
-        :: take == me2 || (state & PARKED) != 0 -> r = R_FALSE; break    /* :316 */
+        :: take == me2 || (state & PARKED) != 0 -> r = R_FALSE; break    /* :317 */
         :: else ->
-          cas_state(state, state | PARKED);             /* :317 pass the wake-up on */
+          cas_state(state, state | PARKED);             /* :318 pass the wake-up on */
           if
-          :: ok -> r = R_FALSE; break                   /* :318 */
-          :: else -> skip                               /* :319 state = seen */
+          :: ok -> r = R_FALSE; break                   /* :319 */
+          :: else -> skip                               /* :320 state = seen */
           fi
         fi
       :: else ->
@@ -244,7 +244,7 @@ slow_loop:
 #ifdef MUTANT_TAKE_PLAIN
         take = me2;
 #else
-        take = me2 | PARKED;                            /* :339 */
+        take = me2 | PARKED;                            /* :340 */
 #endif
         /* Sleep while STATE == state; poll the owner's liveness (watched); behind a HANDOFF
            word, until we starve, wake when we would (HANDOFF: the starve timer); behind a held
@@ -303,16 +303,16 @@ slow_loop:
 
 
 
-/* unlock(i32, STATE, me2) (lock_word.ts:515) and unlockSlow (lock_word.ts:466). */
+/* unlock(i32, STATE, me2) (lock_word.ts:525) and unlockSlow (lock_word.ts:476). */
 inline lock_unlock() {
 #ifdef MUTANT_UNLOCK_NO_WAKE
   mem[STATE] = 0;
 #else
-  cas_state(me2, 0);                                    /* :502 fast: nobody parked */
+  cas_state(me2, 0);                                    /* :512 fast: nobody parked */
   if
   :: ok -> skip
   :: else ->
-    /* unlockSlow: `state` holds what the CAS saw (:453 re-reads it; no step in between
+    /* unlockSlow: `state` holds what the CAS saw (:463 re-reads it; no step in between
        matters, the next CAS re-checks) */
     do
     :: state == 0 || state == HANDOFF -> assert(false)  /* we hold it: never free */

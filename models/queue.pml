@@ -16,8 +16,8 @@
  *   put_back        #putBack (:728-752), open queue
  *   get             #getFast (:783-789), then #getSlow (:755-780)
  *   sleep           SeqWait.sleep (seq_wait.ts:67-82)
- *   lock_uninterruptible  lockUninterruptible (lock_word.ts:533-549) as SeqWait.lock; also
- *                   lockBriefly (lock_word.ts:557) of #release and #putBack (both take the word
+ *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
+ *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
  *                   whatever happens, no deadline)
  * LOCK is an atomic test-and-set by default (the queue protocol on top of a verified lock); with
  * -DREAL_LOCK_WORD it is the real lock word, lock_word.pml's inlines included (run by hand; over
@@ -110,12 +110,12 @@ byte inCS;
 /* The fast CAS (:539, :547, :785), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
-/* lockUninterruptible (lock_word.ts:533): fast CAS, else lockSlow with no deadline. */
+/* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
 inline lock_uninterruptible() {
-  lock_fast();                                          /* lock_word.ts:539 */
+  lock_fast();                                          /* lock_word.ts:549 */
   if
   :: ok -> ok = false
-  :: else -> lock_slow(false, lkExpired)                /* lock_word.ts:542 */
+  :: else -> lock_slow(false, lkExpired)                /* lock_word.ts:552 */
   fi;
   atomic { ENTER }
 }
@@ -127,7 +127,7 @@ inline unlock_word() {
 #else
 /*
  * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
- * nothing, so lockUninterruptible (lock_word.ts:533: fast CAS :467, else lockSlow :470) is one
+ * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :467, else lockSlow :470) is one
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0

@@ -269,8 +269,8 @@ const HOLDER_ENTRIES = 32;
  * nobody sleeps) 4.77 → 1.58 and 1.03 → 0.16; floor 7.8 µs (one CPU) 1.78 → 1.51; pinned to one
  * CPU (`taskset -c 0`) 1.48 → 1.60, the one loss: a spin there only delays the partner. Deno
  * 1.38 → 1.31; Bun 1.08 → 0.86. 60 reads measured worse on one CPU (1.32× 20 reads' time). The
- * lock word's sync waits do not spin (`SPIN_LIMIT`, measured on its own ping-pong and contention
- * rows); a semaphore's waiter here spins only while it does not starve. (Async parks spin in the
+ * lock word's sync waits do not spin for a word another thread holds (`lockSlow`'s `syncSpin`,
+ * measured on its contention rows); a semaphore's waiter here spins only while it does not starve. (Async parks spin in the
  * futex layer, `setAsyncSpin`.)
  */
 const SPIN_READS = 20;

@@ -29,7 +29,7 @@ import {
   wakeAll,
 } from "../src/internal/futex.ts";
 import { runtime } from "../src/runtime/mod.ts";
-import { sleep, spawn, until } from "./helpers.ts";
+import { sleep, spawn, until, waitsOn } from "./helpers.ts";
 import { assertTimedOut, ctlBlock, runFixture, signal, slotsOf, timed } from "./fixtures/checks.ts";
 
 /** A slow path that parks once on `i32[0]` and returns what the driver answered. */
@@ -90,21 +90,6 @@ async function startWaker(
     Atomics.notify(stop, 0);
     assert.ok((await worker.result) > 0, "the worker woke the slot");
   };
-}
-
-/** How many `Atomics.wait` calls on `buffer` `f` made. */
-function waitsOn<T>(buffer: ArrayBufferLike, f: () => T): { value: T; waits: number } {
-  const original = Atomics.wait;
-  let waits = 0;
-  (Atomics as { wait: typeof Atomics.wait }).wait = (i32, index, value, ms) => {
-    if (i32.buffer === buffer) waits++;
-    return original(i32 as Int32Array, index, value as number, ms);
-  };
-  try {
-    return { value: f(), waits };
-  } finally {
-    (Atomics as { wait: typeof Atomics.wait }).wait = original;
-  }
 }
 
 /**

@@ -123,3 +123,18 @@ export function notifiesOn(buffer: ArrayBufferLike, f: () => void): number {
   }
   return n;
 }
+
+/** How many `Atomics.wait` calls on `buffer` `f` made. */
+export function waitsOn<T>(buffer: ArrayBufferLike, f: () => T): { value: T; waits: number } {
+  const original = Atomics.wait;
+  let waits = 0;
+  (Atomics as { wait: typeof Atomics.wait }).wait = (i32, index, value, ms) => {
+    if (i32.buffer === buffer) waits++;
+    return original(i32 as Int32Array, index, value as number, ms);
+  };
+  try {
+    return { value: f(), waits };
+  } finally {
+    (Atomics as { wait: typeof Atomics.wait }).wait = original;
+  }
+}

@@ -9,9 +9,10 @@ import {
   Semaphore,
   TimeoutError,
 } from "../mod.ts";
-import { pendingAsyncWaits } from "../src/internal/futex.ts";
+import { pendingAsyncWaits, setSyncSpin } from "../src/internal/futex.ts";
+import { runtime } from "../src/runtime/mod.ts";
 import { currentIdent } from "../src/internal/ident.ts";
-import { runAll, sleep, spawn, until } from "./helpers.ts";
+import { runAll, sleep, spawn, until, waitsOn } from "./helpers.ts";
 import {
   assertMessageStyle,
   assertTimedOut,
@@ -492,5 +493,45 @@ test("Placement: Lock, RLock, Semaphore, BoundedSemaphore and Event side by side
   );
   for (const offset of [...offsets.map((o) => o - 4), total - 4]) {
     assert.equal(all[offset / 4], CANARY, `canary at byte ${offset}`);
+  }
+});
+
+test("Lock: used as a signal, a blocked acquireSync watches the word before sleeping; used as a mutex, it sleeps", async () => {
+  const acquire = (lock: Lock) =>
+    waitsOn(lock.handle.buffer, () => lock.acquireSync({ timeout: 10_000 }));
+  setSyncSpin(2_000_000); // a long watch: the release ends it (fresh credit)
+  try {
+    // A signal: this thread holds the lock and acquires it again; a worker releases it. Every
+    // round ends in the watch, without Atomics.wait (the credit keeps paying: each wait ended).
+    const signal = new Lock();
+    signal.acquireSync();
+    const ctl = new Int32Array(new SharedArrayBuffer(4));
+    const rounds = 4;
+    const releaser = spawn("releaseRounds", { handle: signal.handle, rounds, ctl: ctl.buffer });
+    for (let k = 1; k <= rounds; k++) {
+      Atomics.store(ctl, 0, k);
+      Atomics.notify(ctl, 0);
+      assert.deepEqual(acquire(signal), { value: true, waits: 0 }, `round ${k}: never slept`);
+    }
+    await releaser.result;
+    signal.release();
+
+    // A mutex: a worker holds it and releases it itself (once this thread has announced its
+    // wait): the wait sleeps at once.
+    const mutex = new Lock();
+    const started = new SharedArrayBuffer(4);
+    const holder = spawn("releaseWhenWaited", {
+      handle: mutex.handle,
+      acquireFirst: true,
+      started,
+    });
+    await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker holds it");
+    const waited = acquire(mutex);
+    await holder.result;
+    assert.equal(waited.value, true);
+    assert.ok(waited.waits >= 1, "slept at once");
+    mutex.release();
+  } finally {
+    setSyncSpin(runtime.syncSpinMicros);
   }
 });

@@ -47,9 +47,9 @@
  * - **Sleeping when the answer is microseconds away.** A sleep and a wake-up cost a thread 15–20 µs
  *   here; in a hand-off the other side often answers sooner. An async park first spins on its
  *   slot for a bounded time, where the runtime layer says so, and stops spinning while spins do
- *   not pay (see {@link setAsyncSpin}). The lock word's sync waits do not spin (`lock_word.ts`,
- *   `SPIN_LIMIT`: spinning measured worse there; a Semaphore's sync waiter reads its word 20
- *   times, `SPIN_READS`).
+ *   not pay (see {@link setAsyncSpin}); sync parks too ({@link setSyncSpin}), but for the lock
+ *   word's, which opt out (`Park.syncSpin`: spinning measured worse for contending threads),
+ *   except a Condition's re-acquire and a `Lock` used as a signal (`lock.ts`).
  * - **Forbidden blocking.** `Atomics.wait` throws on a browser's main thread; {@link assertCanBlock}
  *   turns that into a `TypeError` naming the async form, detected once per thread.
  * - **No `waitAsync`.** Where `Atomics.waitAsync` is missing, async waits poll the slot with
@@ -607,7 +607,8 @@ export function setAsyncSpin(micros: number): void {
  * Measured (2026-12-02, 2 CPUs), the tree before → with it, `npm run bench -- --filter
  * barrier,pingpong,contended` in each copy (full mode, Node): Semaphore ping-pong 24.0 → 0.93 µs
  * a round trip, Event 25.1 → 0.92, Condition 33.1 → 4.5, `barrier.cycle-2` 11.9 → 0.81 µs; the
- * contended Lock rows unchanged (its acquires do not spin). Same process, medians of 40 batches
+ * contended Lock rows unchanged (their acquires do not spin; a `Lock` used as a signal does,
+ * measured at its `acquireSync`). Same process, medians of 40 batches
  * (`node bench/probes/semaphore_pingpong.ts <before>/mod.ts ./mod.ts`): Semaphore 0.038×,
  * Condition 0.22×, Event 0.031×. The exceptions' measurements are at `lockSlow` (lock_word.ts),
  * `readSlow` (rwlock.ts) and {@link spinnersFit}.

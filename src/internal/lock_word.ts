@@ -116,6 +116,7 @@ import {
   now,
   type Park,
   type Parker,
+  parksEnded,
   parkSync,
   pause,
   SOFT_SLACK_MS,
@@ -378,7 +379,9 @@ function woke(w: LockWait): void {
  * (lock.contended-2 on Node, quick bench, without → with: 76 → 152 and 56 → 216 ns an
  * increment). On for a Condition's re-acquire after its wait: its notifier releases the lock
  * right after its notify (into its own wait, or `release()`), so the spin sees the release
- * instead of sleeping through a wake it already paid for.
+ * instead of sleeping through a wake it already paid for. And on for a `Lock` used as a signal
+ * (a thread acquiring the lock it holds, which another thread will release: `lock.ts`, "Signal
+ * or mutex"): its releaser does not want it back, so a watching waiter takes nothing from it.
  */
 export function* lockSlow(
   i32: Int32Array,
@@ -411,6 +414,7 @@ export function* lockSlow(
  * names the probe). Lock ping-pong ÷ the floor pinned to one CPU, the generator → this, same
  * runs (`bench/probes/pinned_pingpong.ts --pin --before <copy>`): Node 1.84 → 1.58, 1.58 →
  * 1.56, 1.59 → 1.49; Deno 1.77 → 1.53; Bun 1.31 → 1.20; unpinned, Node 1.04 → 0.96.
+ * `syncSpin` as {@link lockSlow}'s.
  */
 export function lockSlowSync(
   i32: Int32Array,
@@ -418,12 +422,18 @@ export function lockSlowSync(
   me2: number,
   deadline: number,
   spin: number,
+  syncSpin = false,
 ): boolean | number {
-  const w = lockWait(i32, at, me2, deadline, spin, false);
+  const w = lockWait(i32, at, me2, deadline, spin, syncSpin);
   try {
     for (;;) {
       const outcome = advance(w);
-      if (outcome !== PARK) return outcome;
+      if (outcome !== PARK) {
+        // The run of parks ended, as `runSync` says for the generator form: a spin that led here
+        // paid (without this the next acquire's park on the same word read as a lost hit).
+        if (syncSpin && outcome !== false) parksEnded();
+        return outcome;
+      }
       parkSync(w);
       woke(w);
     }
