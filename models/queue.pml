@@ -5,17 +5,17 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:389-393)
- *   unlock_and_wake #unlockAndWake (:395-406)
- *   room            #room (:281-308), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:431-457) and #roomToPut (:463-470), with #store (:358-361) and #count (:379-383)
- *   put             #putFast (:529-557), then #putSlow (:498-526)
- *   try_get         #tryGet (:631-704): take and hold (:675-691), decode (:694), then #release
- *                   or #putBack; the float64Codec in-place read (:659-674) with -DF64_GETTER
- *   release         #release (:713-720)
- *   put_back        #putBack (:728-752), open queue
- *   get             #getFast (:783-789), then #getSlow (:755-780)
- *   sleep           SeqWait.sleep (seq_wait.ts:67-82)
+ *   signal          #signal (:393-397)
+ *   unlock_and_wake #unlockAndWake (:399-410)
+ *   room            #room (:285-312), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:435-461) and #roomToPut (:467-474), with #store (:362-365) and #count (:383-387)
+ *   put             #putFast (:531-559), then #putSlow (:502-528)
+ *   try_get         #tryGet (:633-706): take and hold (:677-693), decode (:696), then #release
+ *                   or #putBack; the float64Codec in-place read (:661-676) with -DF64_GETTER
+ *   release         #release (:715-722)
+ *   put_back        #putBack (:730-754), open queue
+ *   get             #getFast (:783-789), then #getSlow (:757-780)
+ *   sleep           SeqWait.sleep (seq_wait.ts:83-98)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
  *                   whatever happens, no deadline)
@@ -45,7 +45,7 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :521; about 6 million states, run by hand).
+ * putter's pass-on at :523; about 6 million states, run by hand).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
@@ -55,16 +55,16 @@
  * held (heldNow == 0, HELD == RELEASED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:763)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:764)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
- *                                  (seq_wait.ts:71-73)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:391)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:715-717)
+ *                                  (seq_wait.ts:87-89)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:395)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:717-719)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:509-511)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:289-303)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:749)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:295-302)
+ *                                  for room again (:512-514)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:293-307)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:751)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:299-306)
  */
 
 #define LOCK_WORD_LIB
@@ -107,7 +107,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:539, :547, :785), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:541, :549, :785), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
@@ -127,7 +127,7 @@ inline unlock_word() {
 #else
 /*
  * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
- * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :467, else lockSlow :470) is one
+ * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :471, else lockSlow :474) is one
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0
@@ -146,49 +146,49 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:389), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:393), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :390 */
+  :: mem[waiters] == 0 -> sig = false                   /* :394 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :391 */
+    mem[seq]++;                                         /* :395 */
 #endif
-    sig = true                                          /* :392 */
+    sig = true                                          /* :396 */
   fi
 }
 
-/* #unlockAndWake (:395): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:399): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :402 */
+  unlock_word();                                        /* :406 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :403 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :407 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :404 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :408 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room (:281), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:289); when that
- * leaves none, the releases are folded in (:295-302) and it looks again (:303).
+ * #room (:285), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:293); when that
+ * leaves none, the releases are folded in (:299-306) and it looks again (:307).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :289 */
+    held = HELD;                                        /* :293 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :291-294 */
+    :: COUNT + held >= MAXSIZE ->                       /* :295-298 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED; RELEASED = 0;                     /* :296 Atomics.exchange */
+      rel = RELEASED; RELEASED = 0;                     /* :300 Atomics.exchange */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :297-298 */
+      HELD = HELD - rel;                                /* :301-302 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -198,31 +198,31 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :303 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :307 */
     held = 0
   }
 }
 
-/* #tryPut (:431), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
+/* #tryPut (:435), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :432, :469 */
+  room();                                               /* :436, :473 */
   if
-  :: !roomy -> done = false                             /* :433 */
+  :: !roomy -> done = false                             /* :437 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :436 #store, :360 */
-    signal(NOT_EMPTY, GETTERS);                         /* :442 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :440 #store, :364 */
+    signal(NOT_EMPTY, GETTERS);                         /* :446 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:713), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:715), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :716 (RELEASED_BYTES :715) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :718 (RELEASED_BYTES :717) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :717 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :719 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -231,61 +231,61 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :718 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :719 */
+    lock_uninterruptible();                             /* :720 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :721 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:728), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:730), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :730 lockBriefly */
+  lock_uninterruptible();                               /* :732 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :735 (HELD_BYTES :734) */
-    assert(COUNT < MAXSIZE);                            /* :744 the put-back fits */
+    HELD--; heldNow--;                                  /* :737 (HELD_BYTES :736) */
+    assert(COUNT < MAXSIZE);                            /* :746 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :749 */
+    COUNT++                                             /* :751 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :751 */
+  signal(NOT_EMPTY, GETTERS);                           /* :753 */
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:631), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:633), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get() {
   if
-  :: COUNT == 0 -> done = false                         /* :634-645 */
+  :: COUNT == 0 -> done = false                         /* :636-647 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :659-674 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :665, :667 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :671 */
+    :: f64 ->                                           /* :661-676 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :667, :669 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :673 */
       unlock_and_wake(false, sig)
 #endif
-    :: true ->                                          /* :677 (f64: a record of another size) */
+    :: true ->                                          /* :679 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :686 (HELD_BYTES :685) */
-        COUNT--                                         /* :687 */
+        HELD++; heldNow++;                              /* :688 (HELD_BYTES :687) */
+        COUNT--                                         /* :689 */
       };
-      unlock_word();                                    /* :691 */
+      unlock_word();                                    /* :693 */
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :694 decode throws */
-        put_back()                                      /* :697 */
-      :: true -> release()                              /* :694 decoded, :702 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :696 decode throws */
+        put_back()                                      /* :699 */
+      :: true -> release()                              /* :696 decoded, :704 */
       fi
     fi;
     done = true
   fi
 }
 
-/* The deadline may pass at any check (SeqWait.expired, seq_wait.ts:59). */
+/* The deadline may pass at any check (SeqWait.expired, seq_wait.ts:75). */
 inline maybe_expire() {
   if
   :: timed && !expired -> expired = true
@@ -302,42 +302,42 @@ inline park(seq, asl) {
   res = OK
 }
 
-/* SeqWait.sleep (seq_wait.ts:67), LOCK held: read the seq, release LOCK, park, re-take LOCK. */
+/* SeqWait.sleep (seq_wait.ts:83), LOCK held: read the seq, release LOCK, park, re-take LOCK. */
 inline sleep(seq, asl) {
 #ifndef MUTANT_SEQ_AFTER_UNLOCK
-  expected = mem[seq];                                  /* seq_wait.ts:71 */
-  unlock_word();                                        /* seq_wait.ts:73 */
+  expected = mem[seq];                                  /* seq_wait.ts:87 */
+  unlock_word();                                        /* seq_wait.ts:89 */
 #else
   unlock_word();
   expected = mem[seq];
 #endif
-  park(seq, asl);                                       /* seq_wait.ts:76 */
-  lock_uninterruptible()                                /* seq_wait.ts:81 */
+  park(seq, asl);                                       /* seq_wait.ts:92 */
+  lock_uninterruptible()                                /* seq_wait.ts:97 */
 }
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :535 */
+  lock_fast();                                          /* :537 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :546 */
+    try_put();                                          /* :548 */
     if
-    :: !done -> unlock_word()                           /* :547 */
+    :: !done -> unlock_word()                           /* :549 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :502 */
-    try_put();                                          /* :506 uncounted */
+    lock_uninterruptible();                             /* :506 */
+    try_put();                                          /* :509 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :509 */
+      mem[PUTTERS]++;                                   /* :512 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :511 look again, counted */
+      try_put();                                        /* :514 look again, counted */
 #endif
       if
       :: !done ->
@@ -345,11 +345,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :513 */
+          :: expired -> break                           /* :516 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :514 */
-          try_put();                                    /* :516 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :517 */
+          try_put();                                    /* :518 */
           if
           :: done -> break
           :: else -> skip
@@ -357,17 +357,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :519 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :521 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :521 pass a wake for room on (a release after the last look may have made room) */
+        /* :523 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :522 */
+        unlock_and_wake(false, sig)                     /* :524 */
       :: else -> skip
       fi
     :: else -> skip
@@ -393,21 +393,21 @@ inline get() {
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :759 */
-    try_get();                                          /* :761 */
+    lock_uninterruptible();                             /* :761 */
+    try_get();                                          /* :762 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :763 */
+      mem[GETTERS]++;                                   /* :764 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :766 */
+        :: expired -> break                             /* :767 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :767 */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :768 */
         try_get();                                      /* :769 (decode, release: still counted) */
         if
         :: done -> break

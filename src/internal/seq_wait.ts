@@ -32,6 +32,7 @@ export class SeqWait {
   readonly #lock: number;
   readonly #me2: number;
   readonly #park: Park;
+  readonly #repair: ((i32: Int32Array) => void) | undefined;
   readonly #onAbort = (aborted: Aborted): void => {
     this.aborted ??= aborted;
   };
@@ -42,17 +43,32 @@ export class SeqWait {
    * @param seq Slot of the sequence to sleep on.
    * @param asyncCount Slot counting async waiters on `seq`, or -1 where the primitive wakes all.
    * @param me2 This thread's ident << 1 (the lock word's owner value).
+   * @param repair Run on the slots each time the lock has been taken (by `lock()`, and again in
+   *   `sleep()`), before the caller reads its state: the lock may have been taken over from a dead
+   *   owner, and this repairs what it left half done (the queues pass their journal's `undo`).
    */
-  constructor(i32: Int32Array, lock: number, seq: number, asyncCount: number, me2: number) {
+  constructor(
+    i32: Int32Array,
+    lock: number,
+    seq: number,
+    asyncCount: number,
+    me2: number,
+    repair?: (i32: Int32Array) => void,
+  ) {
     this.#i32 = i32;
     this.#lock = lock;
     this.#me2 = me2;
+    this.#repair = repair;
     this.#park = { i32, index: seq, expected: 0, deadline: Infinity, asyncCount };
   }
 
-  /** Takes the internal lock whatever happens (an abort meanwhile is recorded, not thrown). */
-  lock(): Parker<void> {
-    return lockUninterruptible(this.#i32, this.#lock, this.#me2, this.#onAbort);
+  /**
+   * Takes the internal lock whatever happens (an abort meanwhile is recorded, not thrown), then
+   * runs `repair`.
+   */
+  *lock(): Parker<void> {
+    yield* lockUninterruptible(this.#i32, this.#lock, this.#me2, this.#onAbort);
+    this.#repair?.(this.#i32);
   }
 
   /** Whether an abort arrived or `deadline` has passed: the caller should stop waiting. */
@@ -62,7 +78,8 @@ export class SeqWait {
 
   /**
    * With the lock held: reads the seq, releases the lock, sleeps while the seq is unchanged (or
-   * until `deadline`), and re-takes the lock. Returns holding the lock, whatever woke it.
+   * until `deadline`), and re-takes the lock (running `repair`). Returns holding the lock,
+   * whatever woke it.
    */
   *sleep(deadline: number): Parker<void> {
     const i32 = this.#i32;

@@ -265,7 +265,11 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   // -------------------------------------------------------------------------------------------
   // The undo journal (LOCK held; `journal.ts`, and `header.ts`, "Owner death")
 
-  /** Takes LOCK for a short critical section (`lockBriefly`), undoing a dead owner's operation. */
+  /**
+   * Takes LOCK for a short critical section (`lockBriefly`), undoing a dead owner's operation.
+   * Every take of LOCK here is this, a fast CAS from 0 (a released word: the journal is closed),
+   * or a `SeqWait`'s, which runs the same `undo` (its `repair`).
+   */
   #lockBriefly(me2: number): void {
     lockBriefly(this.#i32, LOCK, me2);
     undo(this.#i32);
@@ -498,9 +502,8 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   *#putSlow(bytes: Uint8Array, priority: number, deadline: number): Parker<void> {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
-    const waiter = new SeqWait(i32, LOCK, NOT_FULL, NOT_FULL_ASYNC, me2);
+    const waiter = new SeqWait(i32, LOCK, NOT_FULL, NOT_FULL_ASYNC, me2, undo);
     yield* waiter.lock();
-    undo(i32);
     // Most slow puts only found LOCK busy: they store here, uncounted (a count would send every
     // get's release to LOCK for nothing).
     if (this.#tryPut(bytes, priority, me2)) return;
@@ -512,7 +515,6 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       // Sleep until room appears; each try throws (LOCK released) when shut down.
       while (!waiter.expired(deadline)) {
         yield* waiter.sleep(deadline);
-        undo(i32);
         if (this.#tryPut(bytes, priority, me2)) return;
       }
     } finally {
@@ -755,9 +757,8 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   *#getSlow(deadline: number): Parker<T> {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
-    const waiter = new SeqWait(i32, LOCK, NOT_EMPTY, NOT_EMPTY_ASYNC, me2);
+    const waiter = new SeqWait(i32, LOCK, NOT_EMPTY, NOT_EMPTY_ASYNC, me2, undo);
     yield* waiter.lock();
-    undo(i32);
     let item = this.#tryGet(me2);
     if (item !== NONE) return item;
     Atomics.add(i32, GETTERS, 1);
@@ -765,7 +766,6 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       // Sleep until an item arrives; each try throws (LOCK released) when shut down and drained.
       while (!waiter.expired(deadline)) {
         yield* waiter.sleep(deadline);
-        undo(i32);
         item = this.#tryGet(me2);
         if (item !== NONE) return item;
       }
@@ -874,9 +874,8 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   *#joinSlow(deadline: number): Parker<void> {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
-    const waiter = new SeqWait(i32, LOCK, ALL_DONE, -1, me2);
+    const waiter = new SeqWait(i32, LOCK, ALL_DONE, -1, me2, undo);
     yield* waiter.lock();
-    undo(i32);
     Atomics.add(i32, JOINERS, 1);
     try {
       for (;;) {
@@ -889,7 +888,6 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
           );
         }
         yield* waiter.sleep(deadline);
-        undo(i32);
       }
     } finally {
       Atomics.sub(i32, JOINERS, 1);

@@ -215,19 +215,22 @@ export const JOURNALED: readonly number[] = [
   HELD_BYTES,
   SHUTDOWN,
 ];
-/** JOURNAL of a put: what `store` and the count change (COUNT, UNFINISHED, TAIL, LIVE). */
-export const PUT_SAVES = 1 | 2 | 8 | 16;
-/**
- * JOURNAL of a get: what `take` (its `clear` too), the hold and the count change (COUNT, HEAD,
- * TAIL, LIVE, HELD, HELD_BYTES).
- */
-export const GET_SAVES = 1 | 4 | 8 | 16 | 32 | 64;
+/** The JOURNAL value that saves `slots` (each one of {@link JOURNALED}): bit k for `JOURNALED[k]`. */
+function saving(...slots: number[]): number {
+  let set = 0;
+  for (const slot of slots) set |= 1 << JOURNALED.indexOf(slot);
+  return set;
+}
+/** JOURNAL of a put: what `store` and the count change. */
+export const PUT_SAVES: number = saving(COUNT, UNFINISHED, TAIL, LIVE);
+/** JOURNAL of a get: what `take` (its `clear` too), the hold and the count change. */
+export const GET_SAVES: number = saving(COUNT, HEAD, TAIL, LIVE, HELD, HELD_BYTES);
 /** JOURNAL of a put-back into a queue shut down at once: the hold and UNFINISHED. */
-export const DROP_SAVES = 2 | 32 | 64;
+export const DROP_SAVES: number = saving(UNFINISHED, HELD, HELD_BYTES);
 /** JOURNAL of a put-back: the hold, the record stored again and COUNT. */
-export const PUT_BACK_SAVES = 1 | 4 | 8 | 16 | 32 | 64;
+export const PUT_BACK_SAVES: number = saving(COUNT, HEAD, TAIL, LIVE, HELD, HELD_BYTES);
 /** JOURNAL of `shutdown()`: SHUTDOWN and, when immediate, what discarding every item changes. */
-export const SHUTDOWN_SAVES = 1 | 2 | 4 | 8 | 16 | 128;
+export const SHUTDOWN_SAVES: number = saving(COUNT, UNFINISHED, HEAD, TAIL, LIVE, SHUTDOWN);
 /**
  * Header size in int32 slots: three whole cache lines (so what follows is 8-aligned, and the
  * first records a streaming ring writes at offset 0 are not on the line gets write RELEASED to).
