@@ -15,7 +15,7 @@
  *   release         #release (:715-722)
  *   put_back        #putBack (:730-754), open queue
  *   get             #getFast (:783-789), then #getSlow (:757-780)
- *   sleep           SeqWait.sleep (seq_wait.ts:83-98)
+ *   sleep           SeqWait.sleep (seq_wait.ts:93-110)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
  *                   whatever happens, no deadline)
@@ -57,7 +57,7 @@
  * Mutants (spin -DMUTANT_...):
  *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:764)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
- *                                  (seq_wait.ts:87-89)
+ *                                  (seq_wait.ts:97-101)
  *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:395)
  *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:717-719)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
@@ -285,7 +285,7 @@ inline try_get() {
   fi
 }
 
-/* The deadline may pass at any check (SeqWait.expired, seq_wait.ts:75). */
+/* The deadline may pass at any check (SeqWait.expired, seq_wait.ts:84). */
 inline maybe_expire() {
   if
   :: timed && !expired -> expired = true
@@ -302,17 +302,17 @@ inline park(seq, asl) {
   res = OK
 }
 
-/* SeqWait.sleep (seq_wait.ts:83), LOCK held: read the seq, release LOCK, park, re-take LOCK. */
+/* SeqWait.sleep (seq_wait.ts:93), LOCK held: read the seq, release LOCK, park, re-take LOCK. */
 inline sleep(seq, asl) {
 #ifndef MUTANT_SEQ_AFTER_UNLOCK
-  expected = mem[seq];                                  /* seq_wait.ts:87 */
-  unlock_word();                                        /* seq_wait.ts:89 */
+  expected = mem[seq];                                  /* seq_wait.ts:97 */
+  unlock_word();                                        /* seq_wait.ts:101 */
 #else
   unlock_word();
   expected = mem[seq];
 #endif
-  park(seq, asl);                                       /* seq_wait.ts:92 */
-  lock_uninterruptible()                                /* seq_wait.ts:97 */
+  park(seq, asl);                                       /* seq_wait.ts:104 */
+  lock_uninterruptible()                                /* seq_wait.ts:109 */
 }
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */

@@ -87,6 +87,14 @@ export interface Park {
    */
   slack?: number;
   /**
+   * The longest one sleep of this park may last, in ms (absent: until `deadline`): a park asleep
+   * that long ends as `"timed-out"` and the slow path looks again (`SeqWait`'s poll for a wake
+   * lost with its thread, `seq_wait.ts`). It costs nothing until the park blocks: the sync driver
+   * passes it as `Atomics.wait`'s relative timeout, the async driver puts it on the thread's
+   * deadline timer (with {@link SOFT_SLACK_MS}) when it registers the wait.
+   */
+  pollMs?: number;
+  /**
    * `false`: a sync park of this slot sleeps at once, without the spin of {@link setSyncSpin}
    * (the lock word's acquires, see `lockSlow` in `lock_word.ts`; an RWLock's, see `rwlock.ts`).
    */
@@ -324,7 +332,13 @@ export function parkSync(park: Park, clock?: number): WaitResult {
   // be read by a later async registration that did not spin (`Park.asyncSpin` false).
   spinMissedAt = -1;
   if (syncGuard.check !== undefined) return parkSliced(park);
-  return Atomics.wait(park.i32, park.index, park.expected, remaining);
+  const poll = park.pollMs;
+  return Atomics.wait(
+    park.i32,
+    park.index,
+    park.expected,
+    poll !== undefined && poll < remaining ? poll : remaining,
+  );
 }
 
 /**
@@ -333,7 +347,9 @@ export function parkSync(park: Park, clock?: number): WaitResult {
  * ends the wait as one `Atomics.wait` would have ended it.
  */
 function parkSliced(park: Park): WaitResult {
-  const { deadline } = park;
+  const poll = park.pollMs;
+  // A poll ends the wait as a deadline would (the slow path looks again and decides).
+  const deadline = poll === undefined ? park.deadline : Math.min(park.deadline, now() + poll);
   for (;;) {
     // May end the thread here: the terminate request is read between two slices.
     syncGuard.check!();
@@ -997,10 +1013,19 @@ class AsyncRun<R> implements Timed {
 
   /** Waits for the pending park's deadline on the thread's deadline timer. */
   #time(park: Park): void {
-    const { deadline } = park;
+    let deadline = park.deadline;
+    let slack = park.slack ?? 0;
+    if (park.pollMs !== undefined) {
+      // The park's poll (see `Park.pollMs`): a mark of the slow path's own, so it may run late.
+      const poll = now() + park.pollMs;
+      if (poll < deadline) {
+        deadline = poll;
+        slack = SOFT_SLACK_MS;
+      }
+    }
     this.deadline = deadline;
     if (deadline === Infinity) return;
-    this.slack = park.slack ?? 0;
+    this.slack = slack;
     timed.add(this);
     armDeadlines(deadline + this.slack);
   }

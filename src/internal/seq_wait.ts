@@ -11,6 +11,23 @@
  * A waiter reads the seq before it releases the lock, so a change made after that release always
  * moves the value it sleeps on: no wake-up is lost.
  *
+ * Poll: a sleeper wakes at least every `OWNER_POLL_MS` (100 ms) and looks again under the lock.
+ * The invariant above holds between live threads; a thread that ends after it bumped the seq and
+ * released the lock but before its wake (`terminate()` stops a worker wherever it runs on Node and
+ * Bun) takes the wake with it, and a waiter without a timeout would sleep until the next change
+ * of the queue: with none, forever. The poll bounds that stall to `OWNER_POLL_MS`; it decides
+ * nothing (the caller re-checks its state under the lock, as after any wake). It is the park's
+ * `pollMs`, which the drivers apply only once they block (a sync wait's relative timeout, the
+ * async driver's deadline timer at registration): nothing on a park that its spin ends, and for
+ * a thread asleep for long one wake-up every 100 ms
+ * (`tests/regressions/queue_wake_lost_with_a_dying_putter_test.ts`). A first version set the
+ * park's deadline to `now() + OWNER_POLL_MS` at every sleep: two clock reads and a deadline-timer
+ * entry per park, `queue.pingpong-async` 1.05-1.29× (Node), 1.10-1.24× (Bun) the time before in
+ * three interleaved full-mode runs. With `pollMs`, three interleaved runs of each tree
+ * (`node bench/run.ts --runtimes node,deno,bun --filter queue.pingpong-async --no-reference`,
+ * 2026-12-02 ~12:55 UTC), after ÷ before: Node 1.14 / 0.97 / 0.85, Deno 1.10 / 1.03 / 0.69, Bun
+ * 0.75 / 0.70 / 0.71: no cost above the noise.
+ *
  * Aborts: the slow paths run in `"throw"` abort mode, so an abort is thrown in at a yield. A
  * {@link SeqWait} catches it, records the first one in {@link SeqWait.aborted} and carries on
  * until it holds the lock again; the caller decides, with the lock held, how to leave.
@@ -19,7 +36,7 @@
  */
 
 import { Aborted, now, type Park, type Parker } from "./futex.ts";
-import { lockUninterruptible, unlock } from "./lock_word.ts";
+import { lockUninterruptible, OWNER_POLL_MS, unlock } from "./lock_word.ts";
 
 /**
  * One waiter's handle on a seq slot guarded by an internal lock word. Made once per slow path
@@ -59,7 +76,15 @@ export class SeqWait {
     this.#lock = lock;
     this.#me2 = me2;
     this.#repair = repair;
-    this.#park = { i32, index: seq, expected: 0, deadline: Infinity, asyncCount };
+    // pollMs: no sleep lasts longer than OWNER_POLL_MS (see "Poll").
+    this.#park = {
+      i32,
+      index: seq,
+      expected: 0,
+      deadline: Infinity,
+      asyncCount,
+      pollMs: OWNER_POLL_MS,
+    };
   }
 
   /**
