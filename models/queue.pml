@@ -5,16 +5,16 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:393-397)
- *   unlock_and_wake #unlockAndWake (:399-410)
- *   room            #room (:285-312), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:435-461) and #roomToPut (:467-474), with #store (:362-365) and #count (:383-387)
- *   put             #putFast (:531-559), then #putSlow (:502-528)
- *   try_get         #tryGet (:633-706): take and hold (:677-693), decode (:696), then #release
- *                   or #putBack; the float64Codec in-place read (:661-676) with -DF64_GETTER
- *   release         #release (:715-722)
- *   put_back        #putBack (:730-754), open queue
- *   get             #getFast (:783-789), then #getSlow (:757-780)
+ *   signal          #signal (:412-416)
+ *   unlock_and_wake #unlockAndWake (:418-429)
+ *   room            #room (:304-331), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:454-480) and #roomToPut (:486-493), with #store (:381-384) and #count (:402-406)
+ *   put             #putFast (:550-578), then #putSlow (:521-547)
+ *   try_get         #tryGet (:652-727): take and hold (:697-714), decode (:717), then #release
+ *                   or #putBack; the float64Codec in-place read (:680-696) with -DF64_GETTER
+ *   release         #release (:736-743)
+ *   put_back        #putBack (:751-779), open queue
+ *   get             #getFast (:808-814), then #getSlow (:782-805)
  *   sleep           SeqWait.sleep (seq_wait.ts:93-110)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
@@ -45,26 +45,26 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :523; about 6 million states, run by hand).
+ * putter's pass-on at :542; about 6 million states, run by hand).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :776 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :801 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:764)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:789)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:97-101)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:395)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:717-719)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:414)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:738-740)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:512-514)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:293-307)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:751)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:299-306)
+ *                                  for room again (:531-533)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:312-326)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:776)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:318-325)
  */
 
 #define LOCK_WORD_LIB
@@ -107,7 +107,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:541, :549, :785), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:560, :568, :810), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
@@ -127,7 +127,7 @@ inline unlock_word() {
 #else
 /*
  * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
- * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :471, else lockSlow :474) is one
+ * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :490, else lockSlow :493) is one
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0
@@ -146,49 +146,49 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:393), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:412), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :394 */
+  :: mem[waiters] == 0 -> sig = false                   /* :413 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :395 */
+    mem[seq]++;                                         /* :414 */
 #endif
-    sig = true                                          /* :396 */
+    sig = true                                          /* :415 */
   fi
 }
 
-/* #unlockAndWake (:399): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:418): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :406 */
+  unlock_word();                                        /* :425 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :407 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :426 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :408 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :427 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room (:285), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:293); when that
- * leaves none, the releases are folded in (:299-306) and it looks again (:307).
+ * #room (:304), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:312); when that
+ * leaves none, the releases are folded in (:318-325) and it looks again (:326).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :293 */
+    held = HELD;                                        /* :312 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :295-298 */
+    :: COUNT + held >= MAXSIZE ->                       /* :314-317 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED; RELEASED = 0;                     /* :300 Atomics.exchange */
+      rel = RELEASED; RELEASED = 0;                     /* :319 Atomics.exchange */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :301-302 */
+      HELD = HELD - rel;                                /* :320-321 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -198,31 +198,31 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :307 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :326 */
     held = 0
   }
 }
 
-/* #tryPut (:435), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
+/* #tryPut (:454), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :436, :473 */
+  room();                                               /* :455, :492 */
   if
-  :: !roomy -> done = false                             /* :437 */
+  :: !roomy -> done = false                             /* :456 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :440 #store, :364 */
-    signal(NOT_EMPTY, GETTERS);                         /* :446 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :459 #store, :383 */
+    signal(NOT_EMPTY, GETTERS);                         /* :465 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:715), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:736), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :718 (RELEASED_BYTES :717) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :739 (RELEASED_BYTES :738) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :719 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :740 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -231,54 +231,54 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :720 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :721 */
+    lock_uninterruptible();                             /* :741 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :742 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:730), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:751), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :732 lockBriefly */
+  lock_uninterruptible();                               /* :753 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :737 (HELD_BYTES :736) */
-    assert(COUNT < MAXSIZE);                            /* :746 the put-back fits */
+    HELD--; heldNow--;                                  /* :762 (HELD_BYTES :761) */
+    assert(COUNT < MAXSIZE);                            /* :771 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :751 */
+    COUNT++                                             /* :776 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :753 */
+  signal(NOT_EMPTY, GETTERS);                           /* :778 */
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:633), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:652), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get() {
   if
-  :: COUNT == 0 -> done = false                         /* :636-647 */
+  :: COUNT == 0 -> done = false                         /* :655-666 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :661-676 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :667, :669 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :673 */
+    :: f64 ->                                           /* :680-696 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :686, :688 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :693 */
       unlock_and_wake(false, sig)
 #endif
-    :: true ->                                          /* :679 (f64: a record of another size) */
+    :: true ->                                          /* :699 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :688 (HELD_BYTES :687) */
-        COUNT--                                         /* :689 */
+        HELD++; heldNow++;                              /* :708 (HELD_BYTES :707) */
+        COUNT--                                         /* :709 */
       };
-      unlock_word();                                    /* :693 */
+      unlock_word();                                    /* :714 */
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :696 decode throws */
-        put_back()                                      /* :699 */
-      :: true -> release()                              /* :696 decoded, :704 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :717 decode throws */
+        put_back()                                      /* :720 */
+      :: true -> release()                              /* :717 decoded, :725 */
       fi
     fi;
     done = true
@@ -317,27 +317,27 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :537 */
+  lock_fast();                                          /* :556 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :548 */
+    try_put();                                          /* :567 */
     if
-    :: !done -> unlock_word()                           /* :549 */
+    :: !done -> unlock_word()                           /* :568 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :506 */
-    try_put();                                          /* :509 uncounted */
+    lock_uninterruptible();                             /* :525 */
+    try_put();                                          /* :528 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :512 */
+      mem[PUTTERS]++;                                   /* :531 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :514 look again, counted */
+      try_put();                                        /* :533 look again, counted */
 #endif
       if
       :: !done ->
@@ -345,11 +345,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :516 */
+          :: expired -> break                           /* :535 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :517 */
-          try_put();                                    /* :518 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :536 */
+          try_put();                                    /* :537 */
           if
           :: done -> break
           :: else -> skip
@@ -357,17 +357,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :521 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :540 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :523 pass a wake for room on (a release after the last look may have made room) */
+        /* :542 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :524 */
+        unlock_and_wake(false, sig)                     /* :543 */
       :: else -> skip
       fi
     :: else -> skip
@@ -379,54 +379,54 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :785 */
+  lock_fast();                                          /* :810 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get();                                          /* :786 */
+    try_get();                                          /* :811 */
     if
-    :: !done -> unlock_word()                           /* :787 */
+    :: !done -> unlock_word()                           /* :812 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :761 */
-    try_get();                                          /* :762 */
+    lock_uninterruptible();                             /* :786 */
+    try_get();                                          /* :787 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :764 */
+      mem[GETTERS]++;                                   /* :789 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :767 */
+        :: expired -> break                             /* :792 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :768 */
-        try_get();                                      /* :769 (decode, release: still counted) */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :793 */
+        try_get();                                      /* :794 (decode, release: still counted) */
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :773 finally */
+      mem[GETTERS]--;                                   /* :798 finally */
 #endif
       if
       :: !done ->
-        /* :776 pass a wake for items on: never items here (see the header) */
+        /* :801 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :777 */
+        unlock_and_wake(sig, false)                     /* :802 */
       :: else -> skip
       fi
     :: else -> skip

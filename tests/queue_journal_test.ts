@@ -11,6 +11,7 @@ import {
   DROP_SAVES,
   GET_SAVES,
   HEADER_SLOTS,
+  HEAP_PUT_BACK_SAVES,
   JOURNAL,
   JOURNAL_ROOM,
   JOURNAL_SAVED,
@@ -19,11 +20,22 @@ import {
   PUT_BACK_SAVES,
   PUT_SAVES,
   SHUTDOWN_SAVES,
+  SIFT_DOWN,
+  SIFT_DOWN_ROOT,
+  SIFT_HOLE,
+  SIFT_UP,
 } from "../src/queue/header.ts";
 import { close, open, openGet, openPut, undo } from "../src/queue/journal.ts";
 import { float64Codec, LifoQueue, PriorityQueue, Queue } from "../mod.ts";
 
-const SETS = { PUT_SAVES, GET_SAVES, DROP_SAVES, PUT_BACK_SAVES, SHUTDOWN_SAVES };
+const SETS = {
+  PUT_SAVES,
+  GET_SAVES,
+  DROP_SAVES,
+  PUT_BACK_SAVES,
+  HEAP_PUT_BACK_SAVES,
+  SHUTDOWN_SAVES,
+};
 
 /** A header with a distinct value in every slot (the journal closed). */
 function header(seed: number): Int32Array {
@@ -49,6 +61,21 @@ test("journal: every save set fits JOURNAL_SAVED, which fits the lock holder's l
   assert.equal(LOCK, 0);
   assert.ok(JOURNAL < 16 && JOURNAL_SAVED + JOURNAL_ROOM <= 16);
   for (const slot of JOURNALED.slice(0, 7)) assert.ok(slot < 16, `slot ${slot} off the line`);
+});
+
+test("journal: a heap's sift keeps its hole in a slot no set open during a sift saves into", () => {
+  // Open during a sift up: a heap's put (PUT_SAVES) and put-back (HEAP_PUT_BACK_SAVES); a get's
+  // sift down drops its set first (SIFT_DOWN_ROOT), so GET_SAVES may use every slot.
+  assert.equal(SIFT_HOLE, JOURNAL_SAVED + JOURNAL_ROOM - 1);
+  for (const set of [PUT_SAVES, HEAP_PUT_BACK_SAVES]) {
+    assert.ok(JOURNAL_SAVED + bits(set) <= SIFT_HOLE, "the set's saves end before SIFT_HOLE");
+  }
+  // The flags sit above every set's bits and apart from each other.
+  for (const flag of [SIFT_UP, SIFT_DOWN_ROOT, SIFT_DOWN]) {
+    assert.ok(flag >= 1 << JOURNALED.length);
+    for (const set of Object.values(SETS)) assert.equal(set & flag, 0);
+  }
+  assert.equal(new Set([SIFT_UP, SIFT_DOWN_ROOT, SIFT_DOWN]).size, 3);
 });
 
 test("journal: openPut and openGet save what open() saves for their sets", () => {

@@ -8,7 +8,9 @@
  * ```
  * Kinds (`AB_KINDS`, comma-separated; default `objects,numbers`): `objects` and `numbers`
  * (float64Codec) by putNowait + getNowait; `numbers-sync`: float64Codec by `putSync(i, { timeout })`
- * + `getSync({ timeout })`, as the `queue.oneway-f64` bench row calls them (options parsed).
+ * + `getSync({ timeout })`, as the `queue.oneway-f64` bench row calls them (options parsed);
+ * `priority`: a PriorityQueue of numbers (float64Codec) holding 1,023 items of scrambled
+ * priorities, putNowait at a scrambled priority + getNowait (each sifts ~10 levels).
  *
  * @module
  */
@@ -19,7 +21,15 @@ const rounds = Number(process.argv[2] ?? 31);
 const kinds = (process.env.AB_KINDS ?? "objects,numbers").split(",");
 for (const kind of kinds) {
   const numbers = kind !== "objects";
-  const mk = (m: any) => numbers ? new m.Queue(0, { codec: m.float64Codec }) : new m.Queue();
+  const scrambled = (i: number) => (i * 7919) % 1000;
+  const mk = (m: any) => {
+    if (kind === "priority") {
+      const q = new m.PriorityQueue(0, { codec: m.float64Codec });
+      for (let i = 0; i < 1023; i++) q.putNowait(i, { priority: scrambled(i) });
+      return q;
+    }
+    return numbers ? new m.Queue(0, { codec: m.float64Codec }) : new m.Queue();
+  };
   const qa = mk(A), qb = mk(B);
   const item = (i: number) => numbers ? i : { id: i, kind: "tick", value: i * 0.5 };
   const bounded = { timeout: 60_000 };
@@ -29,6 +39,15 @@ for (const kind of kinds) {
       for (let i = 0; i < n; i++) {
         q.putSync(i, bounded);
         if (q.getSync(bounded) !== i) throw new Error("wrong item");
+      }
+      return (performance.now() - t0) * 1e6 / n;
+    }
+    : kind === "priority"
+    ? (q: any, n: number) => {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) {
+        q.putNowait(i, { priority: scrambled(i) });
+        q.getNowait();
       }
       return (performance.now() - t0) * 1e6 / n;
     }

@@ -65,9 +65,11 @@ import {
   grownGeometry,
   HEADER_SLOTS,
   HEAP_CAP,
+  HEAP_PUT_BACK_SAVES,
   HELD,
   HELD_BYTES,
   JOINERS,
+  JOURNAL,
   LOCK,
   MAXSIZE,
   NOT_EMPTY,
@@ -90,7 +92,7 @@ import {
   UNFINISHED,
   writeHeader,
 } from "./header.ts";
-import { close, open, openGet, openPut, undo } from "./journal.ts";
+import { close, open, openGet, openPut, type Sifts, undo } from "./journal.ts";
 import { giveBack, type Storage, storageFor } from "./storage.ts";
 
 /** Options of `shutdown`. */
@@ -124,6 +126,11 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   /** The sizes `#storage`'s views were made for (CAPACITY may have grown since: `#remap`). */
   #geometry: Geometry;
   readonly #discipline: number;
+  /**
+   * What every take of LOCK but a fast CAS from 0 runs (`#lockBriefly`, and each `SeqWait`'s
+   * `repair`): the journal's `undo`, or `#repairHeap` for a PriorityQueue. Made once here.
+   */
+  readonly #repair: (i32: Int32Array) => void;
   /** Whether gets count the items they hold in HELD (it bounds maxsize and heap entries). */
   readonly #holdItems: boolean;
   readonly #codec: Codec<T>;
@@ -195,6 +202,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     this.#i32 = i32;
     this.#geometry = g;
     this.#discipline = discipline;
+    this.#repair = discipline === PRIORITY ? (i32) => this.#repairHeap(i32) : undo;
     this.#holdItems = g.maxsize > 0 || discipline === PRIORITY;
     this.#storage = storageFor(discipline, i32, areasOf(this.handle, g));
     if (opened === undefined) writeHeader(i32, discipline, g);
@@ -272,7 +280,18 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    */
   #lockBriefly(me2: number): void {
     lockBriefly(this.#i32, LOCK, me2);
-    undo(this.#i32);
+    this.#repair(this.#i32);
+  }
+
+  /**
+   * A PriorityQueue's repair: `undo` with the heap, whose sift a dead owner may have left half
+   * done (header.ts, "Owner death"), through views made for the CAPACITY in memory.
+   */
+  #repairHeap(i32: Int32Array): void {
+    if (i32[JOURNAL] === 0) return;
+    if (i32[CAPACITY] !== this.#geometry.capacity) this.#remap();
+    // The storage of a PRIORITY queue is a `Heap`, which implements `Sifts`.
+    undo(i32, this.#storage as unknown as Sifts);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -502,7 +521,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   *#putSlow(bytes: Uint8Array, priority: number, deadline: number): Parker<void> {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
-    const waiter = new SeqWait(i32, LOCK, NOT_FULL, NOT_FULL_ASYNC, me2, undo);
+    const waiter = new SeqWait(i32, LOCK, NOT_FULL, NOT_FULL_ASYNC, me2, this.#repair);
     yield* waiter.lock();
     // Most slow puts only found LOCK busy: they store here, uncounted (a count would send every
     // get's release to LOCK for nothing).
@@ -669,6 +688,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         const count = i32[COUNT]! - 1; // LOCK held: plain, see `#count`
         i32[COUNT] = count;
         if (count === 0) storage.clear();
+        storage.settle();
         close(this.#i32);
         this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), false);
         return value as T;
@@ -689,6 +709,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const count = i32[COUNT]! - 1; // LOCK held: plain, see `#count`
     i32[COUNT] = count;
     if (count === 0) storage.clear();
+    storage.settle(); // last: a heap's sift down makes the get final (header.ts, "Owner death")
     close(this.#i32);
     unlock(i32, LOCK, me2);
     let item: T;
@@ -732,7 +753,11 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     this.#lockBriefly(me2);
     if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
     const drop = Atomics.load(i32, SHUTDOWN) === SHUT_IMMEDIATE;
-    open(i32, drop ? DROP_SAVES : PUT_BACK_SAVES);
+    // A heap's put-back sifts: its set leaves SIFT_HOLE free (HEAD, always 0 there, unsaved).
+    open(
+      i32,
+      drop ? DROP_SAVES : this.#discipline === PRIORITY ? HEAP_PUT_BACK_SAVES : PUT_BACK_SAVES,
+    );
     i32[HELD_BYTES] = i32[HELD_BYTES]! - recordSize(bytes.length);
     if (this.#holdItems) i32[HELD] = i32[HELD]! - 1;
     if (drop) {
@@ -757,7 +782,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   *#getSlow(deadline: number): Parker<T> {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
-    const waiter = new SeqWait(i32, LOCK, NOT_EMPTY, NOT_EMPTY_ASYNC, me2, undo);
+    const waiter = new SeqWait(i32, LOCK, NOT_EMPTY, NOT_EMPTY_ASYNC, me2, this.#repair);
     yield* waiter.lock();
     let item = this.#tryGet(me2);
     if (item !== NONE) return item;
@@ -874,7 +899,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   *#joinSlow(deadline: number): Parker<void> {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
-    const waiter = new SeqWait(i32, LOCK, ALL_DONE, -1, me2, undo);
+    const waiter = new SeqWait(i32, LOCK, ALL_DONE, -1, me2, this.#repair);
     yield* waiter.lock();
     Atomics.add(i32, JOINERS, 1);
     try {

@@ -37,6 +37,7 @@
  * | 8     | HELD_BYTES      | bound on the record bytes gets hold                              |
  * | 9     | JOURNAL         | undo journal: 0 closed, else the set of JOURNALED slots saved    |
  * | 10-15 | JOURNAL_SAVED   | the saved slots' values, packed in JOURNALED order              |
+ * | 15    | SIFT_HOLE       | a heap's sift: its hole (JOURNAL's SIFT_* flags say which sift)  |
  * | 16    | SHUTDOWN        | 0 open, 1 shut down, 2 shut down immediately                     |
  * | 17    | MAXSIZE         | item limit; 0 = bounded by CAPACITY only                         |
  * | 18    | CAPACITY        | bytes of the data area                                           |
@@ -105,11 +106,22 @@
  * not saved: a put undone after taking an insertion number leaves a gap in the numbering, which
  * orders the same. Not undone (they write in place; a death inside them still leaves a broken
  * queue): the FIFO put-back that re-packs the ring (only after a codec threw), growth (`#grow`),
- * and PriorityQueue's heap entries (every put and get sifts them) and arena compaction. Nor is
+ * and PriorityQueue's arena compaction. Nor is
  * the fold of RELEASED into HELD (before the journal opens): a death between its exchange and its
  * write keeps the room it folded counted as held, a smaller queue from then on, never a broken
  * one. Cost: four to six saved slots and two marks per put or get, on the line the operation
  * already holds (measured at `journal.ts`'s `openPut`).
+ * PriorityQueue's heap entries: a put or get moves entries along one path of the heap, more
+ * writes than six slots can save, so its sift moves a hole and keeps the hole's place in the
+ * journal (SIFT_HOLE, flags SIFT_UP / SIFT_DOWN_ROOT / SIFT_DOWN in JOURNAL). A put's sift up is
+ * undone with the put: the hole goes back down its path, each step putting back the entry that
+ * had moved (`Heap.undoSiftUp`). A get's sift down runs last, after every other change of the
+ * get, and starts by replacing the save set with SIFT_DOWN_ROOT in one write: from there the get
+ * is made, and a taker finishes the sift (`Heap.redoSiftDown`; the dead getter took its item with
+ * it, as a consumer that dies while it decodes does). Every step of either is idempotent: it
+ * copies an entry, then records the hole's new place, and a step repeated after a death between
+ * the two copies the same entry again
+ * (tests/regressions/priority_queue_owner_killed_inside_a_sift_test.ts).
  *
  * Growth (a queue in its own growable SharedArrayBuffer, MAX_CAPACITY > CAPACITY): with LOCK
  * held, a put that finds no room grows the buffer and moves the areas to their places for the new
@@ -202,6 +214,19 @@ export const JOURNAL_SAVED = 10;
 /** How many slots JOURNAL_SAVED has: no set may name more (tests/queue_journal_test.ts). */
 export const JOURNAL_ROOM = 6;
 /**
+ * Where a heap's sift keeps its hole (see "Owner death"): the last saved slot, so a save set
+ * open during a sift (a heap's put, or put-back) names at most five slots.
+ */
+export const SIFT_HOLE: number = JOURNAL_SAVED + JOURNAL_ROOM - 1;
+/** JOURNAL flag, beside a put's save set: its sift up is under way, the hole at SIFT_HOLE. */
+export const SIFT_UP: number = 1 << 8;
+/** JOURNAL value: a get is made and its sift down under way, the hole at the root. */
+export const SIFT_DOWN_ROOT: number = 1 << 9;
+/** JOURNAL value: a get is made and its sift down under way, the hole at SIFT_HOLE. */
+export const SIFT_DOWN: number = 1 << 10;
+/** The JOURNAL bits that name saved slots (one per {@link JOURNALED} slot). */
+export const SAVE_BITS: number = 0xff;
+/**
  * The slots an operation under LOCK may change, saved when it opens the journal and written back
  * by a thread that takes LOCK over from an owner that died with it open.
  */
@@ -229,6 +254,8 @@ export const GET_SAVES: number = saving(COUNT, HEAD, TAIL, LIVE, HELD, HELD_BYTE
 export const DROP_SAVES: number = saving(UNFINISHED, HELD, HELD_BYTES);
 /** JOURNAL of a put-back: the hold, the record stored again and COUNT. */
 export const PUT_BACK_SAVES: number = saving(COUNT, HEAD, TAIL, LIVE, HELD, HELD_BYTES);
+/** JOURNAL of a PriorityQueue's put-back: as PUT_BACK_SAVES but HEAD (a heap's is always 0). */
+export const HEAP_PUT_BACK_SAVES: number = saving(COUNT, TAIL, LIVE, HELD, HELD_BYTES);
 /** JOURNAL of `shutdown()`: SHUTDOWN and, when immediate, what discarding every item changes. */
 export const SHUTDOWN_SAVES: number = saving(COUNT, UNFINISHED, HEAD, TAIL, LIVE, SHUTDOWN);
 /**

@@ -5,8 +5,10 @@
  *
  * Memory (the lock holder's cache line, `header.ts`):
  * | slot  | name          | meaning                                                           |
- * | 9     | JOURNAL       | 0 closed; open: the set of `JOURNALED` slots saved (bit k = [k])  |
+ * | 9     | JOURNAL       | 0 closed; open: the set of `JOURNALED` slots saved (bit k = [k]), |
+ * |       |               | and a heap's sift flags (SIFT_UP, SIFT_DOWN_ROOT, SIFT_DOWN)      |
  * | 10-15 | JOURNAL_SAVED | the saved values, packed: the set's slots in `JOURNALED` order    |
+ * | 15    | SIFT_HOLE     | a PriorityQueue's sift: where its hole is (flags in JOURNAL)      |
  *
  * Every function here runs with LOCK held and uses plain accesses: only LOCK's holder touches the
  * journal. A thread that takes LOCK over from a dead owner reads it after that owner's last step:
@@ -43,6 +45,10 @@ import {
   JOURNALED,
   LIVE,
   PUT_SAVES,
+  SIFT_DOWN,
+  SIFT_DOWN_ROOT,
+  SIFT_HOLE,
+  SIFT_UP,
   TAIL,
   UNFINISHED,
 } from "./header.ts";
@@ -104,18 +110,37 @@ export function close(i32: Int32Array): void {
 }
 
 /**
+ * What a PriorityQueue's heap does for {@link undo} (`storage.ts`, `Heap`; see header.ts, "Owner
+ * death"). Each moves the hole one step at a time, recording its place in SIFT_HOLE.
+ */
+export interface Sifts {
+  /** Moves a put's hole from SIFT_HOLE back down to `start` (COUNT before the put). */
+  undoSiftUp(start: number): void;
+  /** Finishes a get's sift down from `hole` (COUNT already the get's). */
+  redoSiftDown(hole: number): void;
+}
+
+/**
  * Called with LOCK just taken by a path that may have taken it over from a dead owner (every path
  * but the fast paths' CAS from 0, which finds the word released, so the journal closed). An open
  * journal means exactly that: the owner died inside an operation. Undoes it by writing the saved
  * slots back, then closes the journal; a thread killed while doing so leaves it open, and the
- * next taker writes the same values again.
+ * next taker writes the same values again. A heap's sift (`sifts`, a PriorityQueue's; its views
+ * current) is undone with its put after the slots are back (COUNT is then where the put's hole
+ * started), or, for a get, finished.
  */
-export function undo(i32: Int32Array): void {
+export function undo(i32: Int32Array, sifts?: Sifts): void {
   const set = i32[JOURNAL]!;
   if (set === 0) return;
+  if ((set & (SIFT_DOWN_ROOT | SIFT_DOWN)) !== 0) {
+    sifts!.redoSiftDown(set === SIFT_DOWN_ROOT ? 0 : i32[SIFT_HOLE]!);
+    i32[JOURNAL] = 0;
+    return;
+  }
   let at = JOURNAL_SAVED;
   for (let k = 0; k < JOURNALED.length; k++) {
     if ((set & (1 << k)) !== 0) i32[JOURNALED[k]!] = i32[at++]!;
   }
+  if ((set & SIFT_UP) !== 0) sifts!.undoSiftUp(i32[COUNT]!);
   i32[JOURNAL] = 0;
 }

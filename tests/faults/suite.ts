@@ -22,6 +22,7 @@ import {
   Condition,
   Lock,
   OwnerDiedError,
+  PriorityQueue,
   Queue,
   QueueEmptyError,
   Semaphore,
@@ -499,13 +500,16 @@ async function barrierTrial(seed: number, stuckMs: number, stats: SuiteStats): P
   }
 }
 
-/** A Queue trial: 2 producers and 3 consumers; one or two of them killed. */
+/**
+ * A Queue trial: 2 producers and 3 consumers; one or two of them killed. Odd seeds use a
+ * PriorityQueue (its producers put at random priorities), so kills land inside heap sifts too.
+ */
 async function queueTrial(seed: number, stuckMs: number, stats: SuiteStats): Promise<void> {
   const rnd = random(seed);
   const { sab, w } = trialBuffer();
   const producers = 2;
   const consumers = 3;
-  const queue = new Queue<number>(4);
+  const queue = seed % 2 === 1 ? new PriorityQueue<number>(4) : new Queue<number>(4);
   const seen = new SharedArrayBuffer(producers * ID_SPAN * 4);
   const counts = new Int32Array(seen);
   const victims: Victim[] = [];

@@ -20,6 +20,7 @@ import {
   type Guard,
   type Lock,
   OwnerDiedError,
+  PriorityQueue,
   type Queue,
   QueueEmptyError,
   type Semaphore,
@@ -324,7 +325,7 @@ export async function barrierVictim(
  * A white-box view of the queue's header for a stuck report: its lock word's holder (a worker
  * index, and whether it was killed), then the header slots (see `src/queue/header.ts`).
  */
-function queueState(queue: Queue<number>, w: Int32Array): string {
+function queueState(queue: Queue<number> | PriorityQueue<number>, w: Int32Array): string {
   const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, HEADER_SLOTS);
   const owner = Atomics.load(header, LOCK) >>> 1;
   const worker = owner === 0 ? -1 : workerOf(w, owner);
@@ -338,7 +339,7 @@ function queueState(queue: Queue<number>, w: Int32Array): string {
 
 /** Queue producer `me`: puts ids `me * ID_SPAN + k`, recording each put started and finished. */
 export async function queueProducer(
-  queue: Queue<number>,
+  queue: Queue<number> | PriorityQueue<number>,
   sab: SharedArrayBuffer,
   me: number,
   seed: number,
@@ -352,7 +353,12 @@ export async function queueProducer(
     const taken = Atomics.load(w, Q_TAKEN);
     const empty = Atomics.load(w, Q_EMPTY);
     try {
-      await queue.put(me * ID_SPAN + k, { timeout: stuckMs });
+      // A PriorityQueue's items come at one of 8 priorities: its puts and gets sift the heap.
+      if (queue instanceof PriorityQueue) {
+        await queue.put(me * ID_SPAN + k, { timeout: stuckMs, priority: Math.floor(rnd() * 8) });
+      } else {
+        await queue.put(me * ID_SPAN + k, { timeout: stuckMs });
+      }
     } catch (error) {
       if (!(error instanceof Error) || error.name !== "QueueFullError") throw error;
       // Told to stop meanwhile: the consumers may have returned, leaving the queue full.
@@ -378,7 +384,7 @@ export async function queueProducer(
 
 /** Queue consumer `me`: gets ids and counts each in `seen` (a second SharedArrayBuffer). */
 export async function queueConsumer(
-  queue: Queue<number>,
+  queue: Queue<number> | PriorityQueue<number>,
   sab: SharedArrayBuffer,
   seen: SharedArrayBuffer,
   me: number,

@@ -1,0 +1,108 @@
+/**
+ * Regression (README "Known limits", issue 9's review of the queue journal): a thread that dies
+ * in the middle of a PriorityQueue's heap sift broke the queue. A put or get of a PriorityQueue
+ * moves heap entries along one path of the heap; the undo journal restored the header's counts
+ * but not the entries, so after a put's death one item was lost and the dead put's item took its
+ * place, and after a get's death the heap was out of order (and its item was still there).
+ *
+ * The test ends a worker at each step of the sift (the storage's test hook, `setSiftHook`, runs
+ * `process.exit` there, inside the queue's lock), then takes the lock over from the main thread.
+ * The fix (`src/queue/storage.ts`, `Heap`): the sift moves a hole whose place is in the journal;
+ * a put's sift is undone by moving the hole back, a get's is finished (a redo: the dead getter
+ * took its item with it, as a consumer that dies while it decodes does).
+ */
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { float64Codec, PriorityQueue, QueueEmptyError, Thread } from "../../mod.ts";
+import { JOURNAL, LOCK } from "../../src/queue/header.ts";
+
+const FIXTURE = new URL("../fixtures/queue_dying_put_ops.ts", import.meta.url);
+
+/** Gets until the queue is empty (at most what it held and 10 more: a broken heap fails fast). */
+function drain<T>(queue: PriorityQueue<T>): T[] {
+  const items: T[] = [];
+  const most = queue.qsize() + 10;
+  while (items.length < most) {
+    try {
+      items.push(queue.getNowait());
+    } catch (error) {
+      if (error instanceof QueueEmptyError) return items;
+      throw error;
+    }
+  }
+  throw new Error(`drain: more items than the queue held (${items.length})`);
+}
+
+/** 15 items (a full heap of four levels), priorities 10..24, put in a scrambled order. */
+const PRIORITIES = [17, 12, 23, 10, 20, 15, 24, 11, 19, 14, 22, 13, 18, 16, 21];
+
+function filled(kind: "f64" | "structured"): {
+  queue: PriorityQueue<unknown>;
+  item: (priority: number) => unknown;
+} {
+  const queue = kind === "f64"
+    ? new PriorityQueue<unknown>(0, { codec: float64Codec })
+    : new PriorityQueue<unknown>();
+  const item = (priority: number) => kind === "f64" ? priority * 1.5 : `item ${priority}`;
+  for (const p of PRIORITIES) queue.putNowait(item(p), { priority: p });
+  return { queue, item };
+}
+
+async function dieAt(
+  queue: PriorityQueue<unknown>,
+  op: "put" | "get",
+  step: number,
+  item: unknown,
+  priority: number,
+): Promise<void> {
+  const thread = new Thread(FIXTURE, {
+    export: "dieInsideSift",
+    args: [queue, op, step, item, priority],
+  });
+  thread.start();
+  await assert.rejects(thread.join({ timeout: 20_000 }), /exited/);
+  const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, LOCK + 1);
+  assert.equal(Atomics.load(header, LOCK) >>> 1, thread.ident, "it died holding the lock");
+}
+
+/** Goes on working: puts and gets in priority order, with ties in put order. */
+function goesOn(queue: PriorityQueue<unknown>, item: (priority: number) => unknown): void {
+  const ps = [5, 3, 9, 3, 1, 7];
+  ps.forEach((p, k) => queue.putNowait(k === 3 ? item(p + 0.25) : item(p), { priority: p }));
+  const sorted = ps.map((p, k) => ({ p, k })).sort((a, b) => a.p - b.p || a.k - b.k);
+  assert.deepEqual(drain(queue), sorted.map(({ p, k }) => k === 3 ? item(p + 0.25) : item(p)));
+}
+
+for (const kind of ["f64", "structured"] as const) {
+  // The new item (priority 0) climbs from place 15 to the root: four moves.
+  for (let step = 0; step < 4; step++) {
+    test(`PriorityQueue (${kind}): a put whose thread dies at step ${step} of its sift is undone`, async () => {
+      const { queue, item } = filled(kind);
+      await dieAt(queue, "put", step, item(0), 0);
+      // Taken over by the next operation (here a put, through the lock's takeover).
+      queue.putNowait(item(30), { priority: 30 });
+      const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, JOURNAL + 1);
+      assert.equal(header[JOURNAL], 0, "the journal is closed");
+      assert.equal(queue.qsize(), 16);
+      assert.equal(queue.unfinishedTasks, 16);
+      const expected = [...PRIORITIES].sort((a, b) => a - b).map(item);
+      assert.deepEqual(drain(queue), [...expected, item(30)]);
+      goesOn(queue, item);
+    });
+  }
+  // The last item (priority 21) sinks from the root after the get took priority 10.
+  for (let step = 0; step < 3; step++) {
+    test(`PriorityQueue (${kind}): a get whose thread dies at step ${step} of its sift is finished`, async () => {
+      const { queue, item } = filled(kind);
+      await dieAt(queue, "get", step, undefined, 0);
+      // Taken over by a blocking get (the slow path's lock), as the put's test takes it by a put.
+      assert.equal(queue.getSync({ timeout: 10_000 }), item(11));
+      assert.equal(queue.qsize(), 13, "the dead get took its item (priority 10) with it");
+      const expected = [...PRIORITIES].sort((a, b) => a - b).slice(2).map(item);
+      assert.deepEqual(drain(queue), expected);
+      assert.equal(queue.unfinishedTasks, 15);
+      goesOn(queue, item);
+    });
+  }
+}
