@@ -41,3 +41,21 @@ for (const async of [false, true]) {
     }
   });
 }
+
+test("Queue: the poll is not the caller's timeout: a wait across several polls ends at its own deadline or its item", async () => {
+  const queue = new Queue<number>(0, { codec: float64Codec });
+  // A timeout of 3½ polls: each poll ends a sleep early, none ends the wait.
+  let t0 = performance.now();
+  assert.throws(() => queue.getSync({ timeout: 350 }), { name: "QueueEmptyError" });
+  assert.ok(performance.now() - t0 >= 349, `getSync gave up after ${performance.now() - t0} ms`);
+  t0 = performance.now();
+  await assert.rejects(queue.get({ timeout: 350 }), { name: "QueueEmptyError" });
+  assert.ok(performance.now() - t0 >= 349, `get gave up after ${performance.now() - t0} ms`);
+
+  // An untimed async get that sleeps through polls still takes an item put later.
+  const got = queue.get();
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  queue.putNowait(7);
+  assert.equal(await got, 7);
+  assert.equal(queue.qsize(), 0);
+});
