@@ -5,16 +5,16 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:412-416)
- *   unlock_and_wake #unlockAndWake (:418-429)
- *   room            #room (:304-331), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:454-480) and #roomToPut (:486-493), with #store (:381-384) and #count (:402-406)
- *   put             #putFast (:550-578), then #putSlow (:521-547)
- *   try_get         #tryGet (:652-727): take and hold (:697-714), decode (:717), then #release
- *                   or #putBack; the float64Codec in-place read (:680-696) with -DF64_GETTER
- *   release         #release (:736-743)
- *   put_back        #putBack (:751-779), open queue
- *   get             #getFast (:808-814), then #getSlow (:782-805)
+ *   signal          #signal (:411-415)
+ *   unlock_and_wake #unlockAndWake (:417-428)
+ *   room            #room (:303-330), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:453-479) and #roomToPut (:485-492), with #store (:380-383) and #count (:401-405)
+ *   put             #putFast (:549-577), then #putSlow (:520-546)
+ *   try_get         #tryGet (:651-726): take and hold (:696-713), decode (:716), then #release
+ *                   or #putBack; the float64Codec in-place read (:679-695) with -DF64_GETTER
+ *   release         #release (:735-742)
+ *   put_back        #putBack (:750-774), open queue
+ *   get             #getFast (:803-809), then #getSlow (:777-800)
  *   sleep           SeqWait.sleep (seq_wait.ts:93-110)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
@@ -45,26 +45,26 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :542; about 6 million states, run by hand).
+ * putter's pass-on at :541; about 6 million states, run by hand).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :801 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :796 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:789)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:784)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:97-101)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:414)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:738-740)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:413)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:737-739)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:531-533)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:312-326)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:776)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:318-325)
+ *                                  for room again (:530-532)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:311-325)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:771)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:317-324)
  */
 
 #define LOCK_WORD_LIB
@@ -107,7 +107,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:560, :568, :810), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:559, :567, :805), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
@@ -127,7 +127,7 @@ inline unlock_word() {
 #else
 /*
  * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
- * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :490, else lockSlow :493) is one
+ * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :489, else lockSlow :492) is one
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0
@@ -146,49 +146,49 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:412), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:411), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :413 */
+  :: mem[waiters] == 0 -> sig = false                   /* :412 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :414 */
+    mem[seq]++;                                         /* :413 */
 #endif
-    sig = true                                          /* :415 */
+    sig = true                                          /* :414 */
   fi
 }
 
-/* #unlockAndWake (:418): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:417): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :425 */
+  unlock_word();                                        /* :424 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :426 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :425 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :427 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :426 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room (:304), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:312); when that
- * leaves none, the releases are folded in (:318-325) and it looks again (:326).
+ * #room (:303), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:311); when that
+ * leaves none, the releases are folded in (:317-324) and it looks again (:325).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :312 */
+    held = HELD;                                        /* :311 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :314-317 */
+    :: COUNT + held >= MAXSIZE ->                       /* :313-316 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED; RELEASED = 0;                     /* :319 Atomics.exchange */
+      rel = RELEASED; RELEASED = 0;                     /* :318 Atomics.exchange */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :320-321 */
+      HELD = HELD - rel;                                /* :319-320 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -198,31 +198,31 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :326 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :325 */
     held = 0
   }
 }
 
-/* #tryPut (:454), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
+/* #tryPut (:453), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :455, :492 */
+  room();                                               /* :454, :491 */
   if
-  :: !roomy -> done = false                             /* :456 */
+  :: !roomy -> done = false                             /* :455 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :459 #store, :383 */
-    signal(NOT_EMPTY, GETTERS);                         /* :465 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :458 #store, :382 */
+    signal(NOT_EMPTY, GETTERS);                         /* :464 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:736), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:735), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :739 (RELEASED_BYTES :738) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :738 (RELEASED_BYTES :737) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :740 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :739 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -231,54 +231,54 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :741 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :742 */
+    lock_uninterruptible();                             /* :740 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :741 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:751), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:750), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :753 lockBriefly */
+  lock_uninterruptible();                               /* :752 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :762 (HELD_BYTES :761) */
-    assert(COUNT < MAXSIZE);                            /* :771 the put-back fits */
+    HELD--; heldNow--;                                  /* :757 (HELD_BYTES :756) */
+    assert(COUNT < MAXSIZE);                            /* :766 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :776 */
+    COUNT++                                             /* :771 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :778 */
+  signal(NOT_EMPTY, GETTERS);                           /* :773 */
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:652), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:651), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get() {
   if
-  :: COUNT == 0 -> done = false                         /* :655-666 */
+  :: COUNT == 0 -> done = false                         /* :654-665 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :680-696 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :686, :688 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :693 */
+    :: f64 ->                                           /* :679-695 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :685, :687 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :692 */
       unlock_and_wake(false, sig)
 #endif
-    :: true ->                                          /* :699 (f64: a record of another size) */
+    :: true ->                                          /* :698 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :708 (HELD_BYTES :707) */
-        COUNT--                                         /* :709 */
+        HELD++; heldNow++;                              /* :707 (HELD_BYTES :706) */
+        COUNT--                                         /* :708 */
       };
-      unlock_word();                                    /* :714 */
+      unlock_word();                                    /* :713 */
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :717 decode throws */
-        put_back()                                      /* :720 */
-      :: true -> release()                              /* :717 decoded, :725 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :716 decode throws */
+        put_back()                                      /* :719 */
+      :: true -> release()                              /* :716 decoded, :724 */
       fi
     fi;
     done = true
@@ -317,27 +317,27 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :556 */
+  lock_fast();                                          /* :555 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :567 */
+    try_put();                                          /* :566 */
     if
-    :: !done -> unlock_word()                           /* :568 */
+    :: !done -> unlock_word()                           /* :567 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :525 */
-    try_put();                                          /* :528 uncounted */
+    lock_uninterruptible();                             /* :524 */
+    try_put();                                          /* :527 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :531 */
+      mem[PUTTERS]++;                                   /* :530 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :533 look again, counted */
+      try_put();                                        /* :532 look again, counted */
 #endif
       if
       :: !done ->
@@ -345,11 +345,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :535 */
+          :: expired -> break                           /* :534 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :536 */
-          try_put();                                    /* :537 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :535 */
+          try_put();                                    /* :536 */
           if
           :: done -> break
           :: else -> skip
@@ -357,17 +357,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :540 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :539 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :542 pass a wake for room on (a release after the last look may have made room) */
+        /* :541 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :543 */
+        unlock_and_wake(false, sig)                     /* :542 */
       :: else -> skip
       fi
     :: else -> skip
@@ -379,54 +379,54 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :810 */
+  lock_fast();                                          /* :805 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get();                                          /* :811 */
+    try_get();                                          /* :806 */
     if
-    :: !done -> unlock_word()                           /* :812 */
+    :: !done -> unlock_word()                           /* :807 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :786 */
-    try_get();                                          /* :787 */
+    lock_uninterruptible();                             /* :781 */
+    try_get();                                          /* :782 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :789 */
+      mem[GETTERS]++;                                   /* :784 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :792 */
+        :: expired -> break                             /* :787 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :793 */
-        try_get();                                      /* :794 (decode, release: still counted) */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :788 */
+        try_get();                                      /* :789 (decode, release: still counted) */
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :798 finally */
+      mem[GETTERS]--;                                   /* :793 finally */
 #endif
       if
       :: !done ->
-        /* :801 pass a wake for items on: never items here (see the header) */
+        /* :796 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :802 */
+        unlock_and_wake(sig, false)                     /* :797 */
       :: else -> skip
       fi
     :: else -> skip

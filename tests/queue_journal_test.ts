@@ -8,7 +8,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  COUNT,
   DROP_SAVES,
+  FIFO,
   GET_SAVES,
   HEADER_SLOTS,
   HEAP_PUT_BACK_SAVES,
@@ -16,9 +18,12 @@ import {
   JOURNAL_ROOM,
   JOURNAL_SAVED,
   JOURNALED,
+  LIFO,
   LOCK,
+  PRIORITY,
   PUT_BACK_SAVES,
   PUT_SAVES,
+  putBackSaves,
   SHUTDOWN_SAVES,
   SIFT_DOWN,
   SIFT_DOWN_ROOT,
@@ -76,6 +81,40 @@ test("journal: a heap's sift keeps its hole in a slot no set open during a sift 
     for (const set of Object.values(SETS)) assert.equal(set & flag, 0);
   }
   assert.equal(new Set([SIFT_UP, SIFT_DOWN_ROOT, SIFT_DOWN]).size, 3);
+  // The set a put-back opens, as base.ts chooses it.
+  assert.ok(JOURNAL_SAVED + bits(putBackSaves(PRIORITY)) <= SIFT_HOLE);
+  for (const d of [FIFO, LIFO]) assert.equal(putBackSaves(d), PUT_BACK_SAVES);
+});
+
+test("journal: undo restores the saved slots before it undoes a sift up, and finishes a sift down", () => {
+  // A put that died after counting its item (COUNT 5 → 6), inside its sift (hole at 1).
+  const i32 = header(4);
+  i32[COUNT] = 5;
+  openPut(i32);
+  i32[COUNT] = 6;
+  i32[SIFT_HOLE] = 1;
+  i32[JOURNAL] = i32[JOURNAL]! | SIFT_UP;
+  const calls: string[] = [];
+  const sifts = {
+    undoSiftUp(start: number) {
+      calls.push(`up from ${start}, COUNT ${i32[COUNT]}`);
+    },
+    redoSiftDown(hole: number) {
+      calls.push(`down from ${hole}`);
+    },
+  };
+  undo(i32, sifts);
+  assert.deepEqual(calls, ["up from 5, COUNT 5"]);
+  assert.equal(i32[JOURNAL], 0);
+  // A get made final: no save set, the sift finished from its hole (the root, then SIFT_HOLE).
+  i32[JOURNAL] = SIFT_DOWN_ROOT;
+  undo(i32, sifts);
+  i32[SIFT_HOLE] = 3;
+  i32[JOURNAL] = SIFT_DOWN;
+  undo(i32, sifts);
+  assert.deepEqual(calls.slice(1), ["down from 0", "down from 3"]);
+  assert.equal(i32[JOURNAL], 0);
+  assert.equal(i32[COUNT], 5, "a finished get's COUNT is the get's");
 });
 
 test("journal: openPut and openGet save what open() saves for their sets", () => {

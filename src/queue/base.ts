@@ -65,7 +65,6 @@ import {
   grownGeometry,
   HEADER_SLOTS,
   HEAP_CAP,
-  HEAP_PUT_BACK_SAVES,
   HELD,
   HELD_BYTES,
   JOINERS,
@@ -79,7 +78,7 @@ import {
   OPEN,
   pad4,
   PRIORITY,
-  PUT_BACK_SAVES,
+  putBackSaves,
   PUTTERS,
   type QueueOptions,
   recordSize,
@@ -475,7 +474,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * around the float64Codec paths, which run no user code and allocate nothing.
    */
   #abandon(me2: number): void {
-    undo(this.#i32);
+    this.#repair(this.#i32); // a PriorityQueue's with its heap: the throw may come mid-sift
     unlock(this.#i32, LOCK, me2);
   }
 
@@ -753,11 +752,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     this.#lockBriefly(me2);
     if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
     const drop = Atomics.load(i32, SHUTDOWN) === SHUT_IMMEDIATE;
-    // A heap's put-back sifts: its set leaves SIFT_HOLE free (HEAD, always 0 there, unsaved).
-    open(
-      i32,
-      drop ? DROP_SAVES : this.#discipline === PRIORITY ? HEAP_PUT_BACK_SAVES : PUT_BACK_SAVES,
-    );
+    open(i32, drop ? DROP_SAVES : putBackSaves(this.#discipline));
     i32[HELD_BYTES] = i32[HELD_BYTES]! - recordSize(bytes.length);
     if (this.#holdItems) i32[HELD] = i32[HELD]! - 1;
     if (drop) {

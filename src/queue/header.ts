@@ -256,6 +256,13 @@ export const DROP_SAVES: number = saving(UNFINISHED, HELD, HELD_BYTES);
 export const PUT_BACK_SAVES: number = saving(COUNT, HEAD, TAIL, LIVE, HELD, HELD_BYTES);
 /** JOURNAL of a PriorityQueue's put-back: as PUT_BACK_SAVES but HEAD (a heap's is always 0). */
 export const HEAP_PUT_BACK_SAVES: number = saving(COUNT, TAIL, LIVE, HELD, HELD_BYTES);
+/**
+ * The JOURNAL a put-back of `discipline` opens: a heap's sifts, so its set must leave SIFT_HOLE
+ * free (tests/queue_journal_test.ts).
+ */
+export function putBackSaves(discipline: number): number {
+  return discipline === PRIORITY ? HEAP_PUT_BACK_SAVES : PUT_BACK_SAVES;
+}
 /** JOURNAL of `shutdown()`: SHUTDOWN and, when immediate, what discarding every item changes. */
 export const SHUTDOWN_SAVES: number = saving(COUNT, UNFINISHED, HEAD, TAIL, LIVE, SHUTDOWN);
 /**

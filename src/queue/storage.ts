@@ -424,7 +424,10 @@ class Stack extends Records {
   }
 }
 
-/** Test hook: called at each step of a heap's sift (a test ends its thread there). */
+/**
+ * Test hook: called at each step of a heap's sift, and of its repair, after the step's copy and
+ * before the hole's place is recorded (a test ends its thread there).
+ */
 let siftStep: ((step: number) => void) | undefined;
 
 /** Sets (or, with `undefined`, clears) the test hook called at each step of a heap's sift. */
@@ -575,11 +578,22 @@ class Heap extends Records implements Sifts {
   undoSiftUp(start: number): void {
     const i32 = this.i32;
     let hole = i32[SIFT_HOLE]!;
+    let step = 0;
     while (hole !== start) {
       // The child of the hole on the path up from `start`: it holds the hole's own entry.
+      // A hole off that path (a journal the invariant says cannot be) fails loudly rather than
+      // spinning here with LOCK held.
       let child = start;
-      while (((child - 1) >> 1) !== hole) child = (child - 1) >> 1;
+      while (((child - 1) >> 1) !== hole) {
+        if (child <= 0) {
+          throw new Error(
+            `Cannot repair the priority queue: its journal's hole ${hole} is not on the path up from ${start}`,
+          );
+        }
+        child = (child - 1) >> 1;
+      }
       this.#copy(child, hole);
+      siftStep?.(step++);
       i32[SIFT_HOLE] = child;
       hole = child;
     }

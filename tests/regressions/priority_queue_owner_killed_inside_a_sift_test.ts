@@ -106,3 +106,49 @@ for (const kind of ["f64", "structured"] as const) {
     });
   }
 }
+
+test("PriorityQueue: a taker that dies inside the repair of a dead put's sift leaves it to the next", async () => {
+  const { queue, item } = filled("structured");
+  await dieAt(queue, "put", 2, item(0), 0);
+  // The second thread takes the lock over and dies at the second (last) step of undoing that
+  // sift, after its copy and before it records the hole: repeating the undo from the hole
+  // recorded before the first step would copy a restored entry over its parent.
+  await dieAt(queue, "put", 1, item(1), 1);
+  queue.putNowait(item(30), { priority: 30 });
+  assert.equal(queue.qsize(), 16);
+  const expected = [...PRIORITIES].sort((a, b) => a - b).map(item);
+  assert.deepEqual(drain(queue), [...expected, item(30)]);
+  goesOn(queue, item);
+});
+
+test("PriorityQueue: a taker that dies while it finishes a dead get's sift leaves it to the next", async () => {
+  const { queue, item } = filled("f64");
+  await dieAt(queue, "get", 0, undefined, 0);
+  // The second thread dies at its first sift step: finishing the first get's (or, if that had
+  // no step left, in its own get, which is then made too). Either way one or two items are gone.
+  await dieAt(queue, "get", 0, undefined, 0);
+  const rest = drain(queue);
+  const sorted = [...PRIORITIES].sort((a, b) => a - b).map(item);
+  assert.ok(rest.length === 13 || rest.length === 14, `${rest.length} items left`);
+  assert.deepEqual(rest, sorted.slice(15 - rest.length), "the rest, in order, each once");
+  goesOn(queue, item);
+});
+
+test("PriorityQueue: an error thrown inside a put's sift undoes the put and releases the lock", async () => {
+  const { setSiftHook } = await import("../../src/queue/storage.ts");
+  const { queue, item } = filled("structured");
+  setSiftHook((step) => {
+    if (step === 2) throw new Error("thrown inside the sift");
+  });
+  try {
+    assert.throws(() => queue.putNowait(item(0), { priority: 0 }), /thrown inside the sift/);
+  } finally {
+    setSiftHook(undefined);
+  }
+  const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, JOURNAL + 1);
+  assert.equal(Atomics.load(header, LOCK), 0, "the lock is free");
+  assert.equal(header[JOURNAL], 0);
+  assert.equal(queue.qsize(), 15);
+  assert.deepEqual(drain(queue), [...PRIORITIES].sort((a, b) => a - b).map(item));
+  goesOn(queue, item);
+});
