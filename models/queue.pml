@@ -13,8 +13,8 @@
  *   try_get         #tryGet (:651-726): take and hold (:696-713), decode (:716), then #release
  *                   or #putBack; the float64Codec in-place read (:679-695) with -DF64_GETTER
  *   release         #release (:735-742)
- *   put_back        #putBack (:750-774), open queue
- *   get             #getFast (:803-809), then #getSlow (:777-800)
+ *   put_back        #putBack (:750-775), open queue
+ *   get             #getFast (:804-810), then #getSlow (:778-801)
  *   sleep           SeqWait.sleep (seq_wait.ts:93-110)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
@@ -50,12 +50,12 @@
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :796 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :797 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:784)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:785)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:97-101)
  *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:413)
@@ -63,7 +63,7 @@
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
  *                                  for room again (:530-532)
  *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:311-325)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:771)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:772)
  *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:317-324)
  */
 
@@ -107,7 +107,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:559, :567, :805), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:559, :567, :806), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
@@ -242,15 +242,15 @@ inline put_back() {
   lock_uninterruptible();                               /* :752 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :757 (HELD_BYTES :756) */
-    assert(COUNT < MAXSIZE);                            /* :766 the put-back fits */
+    HELD--; heldNow--;                                  /* :758 (HELD_BYTES :757) */
+    assert(COUNT < MAXSIZE);                            /* :767 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :771 */
+    COUNT++                                             /* :772 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :773 */
+  signal(NOT_EMPTY, GETTERS);                           /* :774 */
   unlock_and_wake(sig, false)
 }
 
@@ -379,54 +379,54 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :805 */
+  lock_fast();                                          /* :806 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get();                                          /* :806 */
+    try_get();                                          /* :807 */
     if
-    :: !done -> unlock_word()                           /* :807 */
+    :: !done -> unlock_word()                           /* :808 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :781 */
-    try_get();                                          /* :782 */
+    lock_uninterruptible();                             /* :782 */
+    try_get();                                          /* :783 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :784 */
+      mem[GETTERS]++;                                   /* :785 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :787 */
+        :: expired -> break                             /* :788 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :788 */
-        try_get();                                      /* :789 (decode, release: still counted) */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :789 */
+        try_get();                                      /* :790 (decode, release: still counted) */
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :793 finally */
+      mem[GETTERS]--;                                   /* :794 finally */
 #endif
       if
       :: !done ->
-        /* :796 pass a wake for items on: never items here (see the header) */
+        /* :797 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :797 */
+        unlock_and_wake(sig, false)                     /* :798 */
       :: else -> skip
       fi
     :: else -> skip

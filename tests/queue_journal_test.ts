@@ -8,6 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  COMPACTING,
   COUNT,
   DROP_SAVES,
   FIFO,
@@ -76,11 +77,11 @@ test("journal: a heap's sift keeps its hole in a slot no set open during a sift 
     assert.ok(JOURNAL_SAVED + bits(set) <= SIFT_HOLE, "the set's saves end before SIFT_HOLE");
   }
   // The flags sit above every set's bits and apart from each other.
-  for (const flag of [SIFT_UP, SIFT_DOWN_ROOT, SIFT_DOWN]) {
+  for (const flag of [SIFT_UP, SIFT_DOWN_ROOT, SIFT_DOWN, COMPACTING]) {
     assert.ok(flag >= 1 << JOURNALED.length);
     for (const set of Object.values(SETS)) assert.equal(set & flag, 0);
   }
-  assert.equal(new Set([SIFT_UP, SIFT_DOWN_ROOT, SIFT_DOWN]).size, 3);
+  assert.equal(new Set([SIFT_UP, SIFT_DOWN_ROOT, SIFT_DOWN, COMPACTING]).size, 4);
   // The set a put-back opens, as base.ts chooses it.
   assert.ok(JOURNAL_SAVED + bits(putBackSaves(PRIORITY)) <= SIFT_HOLE);
   for (const d of [FIFO, LIFO]) assert.equal(putBackSaves(d), PUT_BACK_SAVES);
@@ -102,6 +103,10 @@ test("journal: undo restores the saved slots before it undoes a sift up, and fin
     redoSiftDown(hole: number) {
       calls.push(`down from ${hole}`);
     },
+    redoCompaction() {
+      calls.push("compaction");
+      i32[JOURNAL] = 0; // as the heap's does, at its end
+    },
   };
   undo(i32, sifts);
   assert.deepEqual(calls, ["up from 5, COUNT 5"]);
@@ -115,6 +120,12 @@ test("journal: undo restores the saved slots before it undoes a sift up, and fin
   assert.deepEqual(calls.slice(1), ["down from 0", "down from 3"]);
   assert.equal(i32[JOURNAL], 0);
   assert.equal(i32[COUNT], 5, "a finished get's COUNT is the get's");
+  // A compaction (no save set): finished, nothing restored.
+  i32[JOURNAL] = COMPACTING;
+  undo(i32, sifts);
+  assert.deepEqual(calls.slice(3), ["compaction"]);
+  assert.equal(i32[JOURNAL], 0);
+  assert.equal(i32[COUNT], 5);
 });
 
 test("journal: openPut and openGet save what open() saves for their sets", () => {

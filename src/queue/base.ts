@@ -752,6 +752,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     this.#lockBriefly(me2);
     if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
     const drop = Atomics.load(i32, SHUTDOWN) === SHUT_IMMEDIATE;
+    if (!drop) this.#storage.beforePutBack(recordSize(bytes.length), i32[COUNT]!);
     open(i32, drop ? DROP_SAVES : putBackSaves(this.#discipline));
     i32[HELD_BYTES] = i32[HELD_BYTES]! - recordSize(bytes.length);
     if (this.#holdItems) i32[HELD] = i32[HELD]! - 1;

@@ -105,8 +105,8 @@
  * mark at TAIL), so writing the saved slots back restores a queue that reads as before. ORDER is
  * not saved: a put undone after taking an insertion number leaves a gap in the numbering, which
  * orders the same. Not undone (they write in place; a death inside them still leaves a broken
- * queue): the FIFO put-back that re-packs the ring (only after a codec threw), growth (`#grow`),
- * and PriorityQueue's arena compaction. Nor is
+ * queue): the FIFO put-back that re-packs the ring (only after a codec threw) and growth
+ * (`#grow`). Nor is
  * the fold of RELEASED into HELD (before the journal opens): a death between its exchange and its
  * write keeps the room it folded counted as held, a smaller queue from then on, never a broken
  * one. Cost: four to six saved slots and two marks per put or get, on the line the operation
@@ -121,7 +121,10 @@
  * it, as a consumer that dies while it decodes does). Every step of either is idempotent: it
  * copies an entry, then records the hole's new place, and a step repeated after a death between
  * the two copies the same entry again
- * (tests/regressions/priority_queue_owner_killed_inside_a_sift_test.ts).
+ * (tests/regressions/priority_queue_owner_killed_inside_a_sift_test.ts). Its arena compaction
+ * (a put, or a put-back, that finds no room at TAIL) runs before the operation's journal opens,
+ * with a journal of its own (COMPACTING): it moves records, never changes what the queue holds,
+ * so a taker finishes it (`Heap.redoCompaction`).
  *
  * Growth (a queue in its own growable SharedArrayBuffer, MAX_CAPACITY > CAPACITY): with LOCK
  * held, a put that finds no room grows the buffer and moves the areas to their places for the new
@@ -224,6 +227,17 @@ export const SIFT_UP: number = 1 << 8;
 export const SIFT_DOWN_ROOT: number = 1 << 9;
 /** JOURNAL value: a get is made and its sift down under way, the hole at SIFT_HOLE. */
 export const SIFT_DOWN: number = 1 << 10;
+/**
+ * JOURNAL value: a PriorityQueue's arena compaction is under way (it runs with no other
+ * operation's journal open); its state in COMPACT_ENTRY, COMPACT_DONE and COMPACT_WRITE.
+ */
+export const COMPACTING: number = 1 << 11;
+/** During a compaction: the heap entry whose record is moving (-1: none yet). */
+export const COMPACT_ENTRY: number = JOURNAL_SAVED;
+/** During a compaction: how many bytes of that record are copied. */
+export const COMPACT_DONE: number = JOURNAL_SAVED + 1;
+/** During a compaction: where that record goes, the end of the records moved before it. */
+export const COMPACT_WRITE: number = JOURNAL_SAVED + 2;
 /** The JOURNAL bits that name saved slots (one per {@link JOURNALED} slot). */
 export const SAVE_BITS: number = 0xff;
 /**

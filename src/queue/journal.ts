@@ -35,6 +35,7 @@
  */
 
 import {
+  COMPACTING,
   COUNT,
   GET_SAVES,
   HEAD,
@@ -118,6 +119,8 @@ export interface Sifts {
   undoSiftUp(start: number): void;
   /** Finishes a get's sift down from `hole` (COUNT already the get's). */
   redoSiftDown(hole: number): void;
+  /** Finishes an arena compaction (it runs with no operation's journal open). */
+  redoCompaction(): void;
 }
 
 /**
@@ -132,6 +135,10 @@ export interface Sifts {
 export function undo(i32: Int32Array, sifts?: Sifts): void {
   const set = i32[JOURNAL]!;
   if (set === 0) return;
+  if (set === COMPACTING) {
+    sifts!.redoCompaction(); // closes the journal itself
+    return;
+  }
   if ((set & (SIFT_DOWN_ROOT | SIFT_DOWN)) !== 0) {
     sifts!.redoSiftDown(set === SIFT_DOWN_ROOT ? 0 : i32[SIFT_HOLE]!);
     i32[JOURNAL] = 0;

@@ -25,6 +25,10 @@
 
 import {
   type Areas,
+  COMPACT_DONE,
+  COMPACT_ENTRY,
+  COMPACT_WRITE,
+  COMPACTING,
   COUNT,
   FIFO,
   HEAD,
@@ -92,6 +96,12 @@ export interface Storage {
    * nothing for the others.
    */
   settle(): void;
+  /**
+   * Before a put-back of a `size`-byte record opens its journal (LOCK held, COUNT items stored):
+   * what must not run inside that journal. A heap compacts its arena here if the record would
+   * not fit at TAIL (a compaction keeps a journal of its own); nothing for the others.
+   */
+  beforePutBack(size: number, count: number): void;
   /** Resets the storage of an empty queue. */
   clear(): void;
   /**
@@ -221,6 +231,8 @@ abstract class Records implements Storage {
   }
 
   settle(): void {}
+
+  beforePutBack(_size: number, _count: number): void {}
 
   clear(): void {
     const i32 = this.i32;
@@ -425,8 +437,8 @@ class Stack extends Records {
 }
 
 /**
- * Test hook: called at each step of a heap's sift, and of its repair, after the step's copy and
- * before the hole's place is recorded (a test ends its thread there).
+ * Test hook: called at each step of a heap's sift, of its repair and of an arena compaction,
+ * after the step's copy and before its progress is recorded (a test ends its thread there).
  */
 let siftStep: ((step: number) => void) | undefined;
 
@@ -508,6 +520,11 @@ class Heap extends Records implements Sifts {
     i32[LIVE] = i32[LIVE]! - 12;
     if (offset + 12 === i32[TAIL]!) i32[TAIL] = offset;
     return value;
+  }
+
+  /** Compacts the arena when the record would not fit at TAIL (see `Storage.beforePutBack`). */
+  override beforePutBack(size: number, count: number): void {
+    if (this.i32[TAIL]! + size > this.u8.length) this.#compact(count);
   }
 
   /** With its own priority and insertion order: it comes out exactly where it was. */
@@ -646,21 +663,68 @@ class Heap extends Records implements Sifts {
     this.#copy(last, hole);
   }
 
-  /** Moves the live records of the arena to its start. */
+  /**
+   * Moves the live records of the arena to its start (LOCK held, journal closed), journaled as a
+   * redo (header.ts, "Owner death"): a compaction changes where records are, never what the
+   * queue holds, so a taker finishes it ({@link redoCompaction}). The records move in the order
+   * of their offsets, each down to COMPACT_WRITE, in chunks no longer than the distance it
+   * moves: a chunk's copy never overwrites the source of itself or of a later chunk, so a chunk
+   * copied again after a death copies the same bytes. Journal: COMPACT_ENTRY the entry moving,
+   * COMPACT_DONE its bytes copied, COMPACT_WRITE where it goes (and the end of every record
+   * moved before it). An entry's offset is rewritten after its last chunk; a redo skips the
+   * entries already below COMPACT_WRITE (sorted by offset, the order is the same).
+   * Cost: one `copyWithin` per record that moves at least its own length (the usual case: the
+   * holes are records got), else one per chunk: a 1 MiB record moved by 4 bytes took 10.3 ms in
+   * 262,144 chunks, by 16 bytes 9.0 ms, against 0.33 ms for one `copyWithin` (Node, 2026-12-02,
+   * `/tmp` loop of the same copies and journal stores). A single overlapping copy cannot be
+   * redone: a death after it but before its record would copy from bytes it overwrote.
+   */
   #compact(count: number): void {
+    const i32 = this.i32;
+    // Its slots are the saved slots: never inside an operation's journal (see beforePutBack).
+    if (i32[JOURNAL] !== 0) throw new Error("Cannot compact a priority queue inside its journal");
+    i32[COMPACT_WRITE] = 0;
+    i32[COMPACT_ENTRY] = -1;
+    i32[COMPACT_DONE] = 0;
+    i32[JOURNAL] = COMPACTING; // after the slots it names
+    this.#compactOn(count);
+  }
+
+  /** Finishes a compaction a dead owner began (a taker's redo; COUNT as it was then). */
+  redoCompaction(): void {
+    this.#compactOn(this.i32[COUNT]!);
+  }
+
+  #compactOn(count: number): void {
+    const i32 = this.i32;
     const heap = this.#heap;
     const entries = Array.from({ length: count }, (_, i) => i).sort((a, b) =>
       heap[a * 3]! - heap[b * 3]!
     );
-    let write = 0;
+    let step = 0;
     for (const e of entries) {
       const offset = heap[e * 3]!;
+      const write = i32[COMPACT_WRITE]!;
+      if (offset < write) continue; // moved before a death: in place below COMPACT_WRITE
       const size = recordSize(heap[e * 3 + 1]!);
-      if (offset !== write) this.u8.copyWithin(write, offset, offset + size);
+      let done = i32[COMPACT_ENTRY] === e ? i32[COMPACT_DONE]! : 0;
+      if (done === 0) {
+        i32[COMPACT_DONE] = 0;
+        i32[COMPACT_ENTRY] = e; // after DONE: a death between starts this entry afresh
+      }
+      const gap = offset - write;
+      while (gap > 0 && done < size) {
+        const chunk = Math.min(gap, size - done);
+        this.u8.copyWithin(write + done, offset + done, offset + done + chunk);
+        siftStep?.(step++);
+        done += chunk;
+        i32[COMPACT_DONE] = done;
+      }
       heap[e * 3] = write;
-      write += size;
+      i32[COMPACT_WRITE] = write + size; // after the offset: a redo finds it at COMPACT_WRITE
     }
-    this.i32[TAIL] = write;
+    i32[TAIL] = i32[COMPACT_WRITE]!;
+    i32[JOURNAL] = 0;
   }
 }
 

@@ -10,12 +10,19 @@
  * The fix (`src/queue/storage.ts`, `Heap`): the sift moves a hole whose place is in the journal;
  * a put's sift is undone by moving the hole back, a get's is finished (a redo: the dead getter
  * took its item with it, as a consumer that dies while it decodes does).
+ *
+ * Compaction too: a put that finds no room at the arena's end moves every record down
+ * (`copyWithin`, the source and destination overlapping) and rewrites its entry; a death inside
+ * left a record half copied over its own source, and its entry pointing at the bytes overwritten.
+ * Now the records move in chunks no longer than the distance they move, with the progress in the
+ * journal, and a taker finishes the compaction.
  */
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { float64Codec, PriorityQueue, QueueEmptyError, Thread } from "../../mod.ts";
 import { JOURNAL, LOCK } from "../../src/queue/header.ts";
+import { setSiftHook } from "../../src/queue/storage.ts";
 
 const FIXTURE = new URL("../fixtures/queue_dying_put_ops.ts", import.meta.url);
 
@@ -135,7 +142,6 @@ test("PriorityQueue: a taker that dies while it finishes a dead get's sift leave
 });
 
 test("PriorityQueue: an error thrown inside a put's sift undoes the put and releases the lock", async () => {
-  const { setSiftHook } = await import("../../src/queue/storage.ts");
   const { queue, item } = filled("structured");
   setSiftHook((step) => {
     if (step === 2) throw new Error("thrown inside the sift");
@@ -152,3 +158,62 @@ test("PriorityQueue: an error thrown inside a put's sift undoes the put and rele
   assert.deepEqual(drain(queue), [...PRIORITIES].sort((a, b) => a - b).map(item));
   goesOn(queue, item);
 });
+
+/**
+ * A PriorityQueue of strings (1 KiB, no growth) whose arena is full to its end, with a 56-byte
+ * hole at its start (two items got): a put that finds no room at TAIL compacts the arena, moving
+ * every record down by 56 bytes, the 112-byte ones in two chunks (25 steps in all).
+ */
+function fragmented(): { queue: PriorityQueue<string>; items: string[] } {
+  const queue = new PriorityQueue<string>(0, { capacityBytes: 1024 });
+  const fill = (make: (i: number) => string, first: number): string[] => {
+    const put: string[] = [];
+    for (let i = 0;; i++) {
+      try {
+        queue.putNowait(make(i), { priority: first + i });
+      } catch (error) {
+        if ((error as Error).name === "QueueFullError") return put;
+        throw error;
+      }
+      put.push(make(i));
+    }
+  };
+  queue.putNowait("h".repeat(20) + "0", { priority: 0 });
+  queue.putNowait("h".repeat(20) + "1", { priority: 1 });
+  const items = [...fill((i) => "x".repeat(100) + i, 10), ...fill((i) => "t" + i, 50)];
+  queue.getNowait();
+  queue.getNowait();
+  return { queue, items };
+}
+
+test("PriorityQueue: the compaction of a full arena takes the steps this test kills at", () => {
+  const { queue, items } = fragmented();
+  assert.deepEqual([items.length, queue.qsize()], [17, 17]);
+  let steps = 0;
+  setSiftHook(() => steps++);
+  try {
+    queue.putNowait("n".repeat(30), { priority: 99 });
+  } finally {
+    setSiftHook(undefined);
+  }
+  assert.equal(steps, 25, "a compaction of 25 chunk copies");
+  assert.deepEqual(drain(queue), [...items, "n".repeat(30)]);
+});
+
+// Every step: a death after the second chunk of a 112-byte record (odd steps up to 15) had
+// overwritten the first half of its source.
+for (let step = 0; step < 25; step++) {
+  test(`PriorityQueue: a put whose thread dies at step ${step} of compacting the arena leaves it to be finished`, async () => {
+    const { queue, items } = fragmented();
+    await dieAt(queue as PriorityQueue<unknown>, "put", step, "d".repeat(30), 98);
+    // Taken over by the next put: the compaction is finished, then that put is made.
+    queue.putNowait("n".repeat(30), { priority: 99 });
+    const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, JOURNAL + 1);
+    assert.equal(header[JOURNAL], 0, "the journal is closed");
+    assert.deepEqual(
+      drain(queue),
+      [...items, "n".repeat(30)],
+      "every record whole, once, in order",
+    );
+  });
+}
