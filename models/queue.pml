@@ -5,16 +5,16 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:411-415)
- *   unlock_and_wake #unlockAndWake (:417-428)
- *   room            #room (:303-330), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:453-479) and #roomToPut (:485-492), with #store (:380-383) and #count (:401-405)
- *   put             #putFast (:549-577), then #putSlow (:520-546)
- *   try_get         #tryGet (:651-726): take and hold (:696-713), decode (:716), then #release
- *                   or #putBack; the float64Codec in-place read (:679-695) with -DF64_GETTER
- *   release         #release (:735-742)
- *   put_back        #putBack (:750-775), open queue
- *   get             #getFast (:804-810), then #getSlow (:778-801)
+ *   signal          #signal (:423-427)
+ *   unlock_and_wake #unlockAndWake (:429-440)
+ *   room            #room (:306-313) and #findRoom (:315-342), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:465-491) and #roomToPut (:497-504), with #store (:392-395) and #count (:413-417)
+ *   put             #putFast (:562-590), then #putSlow (:532-559)
+ *   try_get         #tryGet (:664-739): take and hold (:709-726), decode (:729), then #release
+ *                   or #putBack; the float64Codec in-place read (:692-708) with -DF64_GETTER
+ *   release         #release (:748-755)
+ *   put_back        #putBack (:763-795), open queue
+ *   get             #getFast (:824-830), then #getSlow (:798-821)
  *   sleep           SeqWait.sleep (seq_wait.ts:93-110)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
@@ -45,26 +45,26 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :541; about 6 million states, run by hand).
+ * putter's pass-on at :554-556; about 6 million states, run by hand).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :797 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :817 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:785)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:805)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:97-101)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:413)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:737-739)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:425)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:750-752)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:530-532)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:311-325)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:772)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:317-324)
+ *                                  for room again (:542-544)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:323-337)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:792)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:329-336)
  */
 
 #define LOCK_WORD_LIB
@@ -107,7 +107,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:559, :567, :806), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:572, :580, :826), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
@@ -127,7 +127,7 @@ inline unlock_word() {
 #else
 /*
  * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
- * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :489, else lockSlow :492) is one
+ * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :501, else lockSlow :504) is one
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0
@@ -146,49 +146,49 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:411), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:423), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :412 */
+  :: mem[waiters] == 0 -> sig = false                   /* :424 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :413 */
+    mem[seq]++;                                         /* :425 */
 #endif
-    sig = true                                          /* :414 */
+    sig = true                                          /* :426 */
   fi
 }
 
-/* #unlockAndWake (:417): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:429): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :424 */
+  unlock_word();                                        /* :436 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :425 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :437 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :426 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :438 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room (:303), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:311); when that
- * leaves none, the releases are folded in (:317-324) and it looks again (:325).
+ * #room / #findRoom (:315), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:323); when that
+ * leaves none, the releases are folded in (:329-336) and it looks again (:337).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :311 */
+    held = HELD;                                        /* :323 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :313-316 */
+    :: COUNT + held >= MAXSIZE ->                       /* :325-328 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED; RELEASED = 0;                     /* :318 Atomics.exchange */
+      rel = RELEASED; RELEASED = 0;                     /* :330 Atomics.exchange */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :319-320 */
+      HELD = HELD - rel;                                /* :331-332 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -198,31 +198,31 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :325 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :337 */
     held = 0
   }
 }
 
-/* #tryPut (:453), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
+/* #tryPut (:465), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :454, :491 */
+  room();                                               /* :466, :503 */
   if
-  :: !roomy -> done = false                             /* :455 */
+  :: !roomy -> done = false                             /* :467 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :458 #store, :382 */
-    signal(NOT_EMPTY, GETTERS);                         /* :464 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :470 #store, :394 */
+    signal(NOT_EMPTY, GETTERS);                         /* :476 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:735), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:748), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :738 (RELEASED_BYTES :737) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :751 (RELEASED_BYTES :750) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :739 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :752 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -231,54 +231,54 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :740 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :741 */
+    lock_uninterruptible();                             /* :753 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :754 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:750), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:763), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :752 lockBriefly */
+  lock_uninterruptible();                               /* :765 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :758 (HELD_BYTES :757) */
-    assert(COUNT < MAXSIZE);                            /* :767 the put-back fits */
+    HELD--; heldNow--;                                  /* :778 (HELD_BYTES :777) */
+    assert(COUNT < MAXSIZE);                            /* :787 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :772 */
+    COUNT++                                             /* :792 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :774 */
+  signal(NOT_EMPTY, GETTERS);                           /* :794 */
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:651), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:664), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get() {
   if
-  :: COUNT == 0 -> done = false                         /* :654-665 */
+  :: COUNT == 0 -> done = false                         /* :667-678 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :679-695 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :685, :687 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :692 */
+    :: f64 ->                                           /* :692-708 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :698, :700 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :705 */
       unlock_and_wake(false, sig)
 #endif
-    :: true ->                                          /* :698 (f64: a record of another size) */
+    :: true ->                                          /* :711 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :707 (HELD_BYTES :706) */
-        COUNT--                                         /* :708 */
+        HELD++; heldNow++;                              /* :720 (HELD_BYTES :719) */
+        COUNT--                                         /* :721 */
       };
-      unlock_word();                                    /* :713 */
+      unlock_word();                                    /* :726 */
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :716 decode throws */
-        put_back()                                      /* :719 */
-      :: true -> release()                              /* :716 decoded, :724 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :729 decode throws */
+        put_back()                                      /* :732 */
+      :: true -> release()                              /* :729 decoded, :737 */
       fi
     fi;
     done = true
@@ -317,27 +317,27 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :555 */
+  lock_fast();                                          /* :568 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :566 */
+    try_put();                                          /* :579 */
     if
-    :: !done -> unlock_word()                           /* :567 */
+    :: !done -> unlock_word()                           /* :580 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :524 */
-    try_put();                                          /* :527 uncounted */
+    lock_uninterruptible();                             /* :536 */
+    try_put();                                          /* :539 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :530 */
+      mem[PUTTERS]++;                                   /* :542 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :532 look again, counted */
+      try_put();                                        /* :544 look again, counted */
 #endif
       if
       :: !done ->
@@ -345,11 +345,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :534 */
+          :: expired -> break                           /* :546 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :535 */
-          try_put();                                    /* :536 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :547 */
+          try_put();                                    /* :548 */
           if
           :: done -> break
           :: else -> skip
@@ -357,17 +357,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :539 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :551 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :541 pass a wake for room on (a release after the last look may have made room) */
+        /* :553-555 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :542 */
+        unlock_and_wake(false, sig)                     /* :556 */
       :: else -> skip
       fi
     :: else -> skip
@@ -379,54 +379,54 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :806 */
+  lock_fast();                                          /* :826 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get();                                          /* :807 */
+    try_get();                                          /* :827 */
     if
-    :: !done -> unlock_word()                           /* :808 */
+    :: !done -> unlock_word()                           /* :828 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :782 */
-    try_get();                                          /* :783 */
+    lock_uninterruptible();                             /* :802 */
+    try_get();                                          /* :803 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :785 */
+      mem[GETTERS]++;                                   /* :805 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :788 */
+        :: expired -> break                             /* :808 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :789 */
-        try_get();                                      /* :790 (decode, release: still counted) */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :809 */
+        try_get();                                      /* :810 (decode, release: still counted) */
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :794 finally */
+      mem[GETTERS]--;                                   /* :814 finally */
 #endif
       if
       :: !done ->
-        /* :797 pass a wake for items on: never items here (see the header) */
+        /* :817 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :798 */
+        unlock_and_wake(sig, false)                     /* :818 */
       :: else -> skip
       fi
     :: else -> skip

@@ -264,7 +264,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     // LOCK.
     const me2 = currentIdent() << 1;
     this.#lockBriefly(me2);
-    const full = this.#room(SMALL_RECORD) < 0;
+    const full = this.#room(SMALL_RECORD, me2) < 0;
     unlock(i32, LOCK, me2);
     return full;
   }
@@ -297,10 +297,22 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   // Storage (LOCK held)
 
   /**
-   * Where a record of `size` bytes goes now, or -1 when there is no room (LOCK held). Re-makes
-   * the views when another thread grew the queue, and grows it when it can and must.
+   * Where a record of `size` bytes goes now, or -1 when there is no room (LOCK held by `me2`).
+   * Re-makes the views when another thread grew the queue, and grows it when it can and must.
+   * A throw on the way (an allocation failing in a heap's compaction, or in growth) repairs and
+   * releases LOCK (`#abandon`: a compaction left half done is finished) before it reaches the
+   * caller: before, the lock stayed held by a live thread and every later operation waited.
    */
-  #room(size: number): number {
+  #room(size: number, me2: number): number {
+    try {
+      return this.#findRoom(size);
+    } catch (error) {
+      this.#abandon(me2);
+      throw error;
+    }
+  }
+
+  #findRoom(size: number): number {
     const i32 = this.#i32;
     // Plain reads: COUNT, MAXSIZE and CAPACITY change only with LOCK held (see `#tryGet`).
     const count = i32[COUNT]!;
@@ -488,7 +500,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       unlock(i32, LOCK, me2);
       throw new QueueShutDownError(`Cannot put to ${this.#kind}: it is shut down`);
     }
-    return this.#room(size);
+    return this.#room(size, me2);
   }
 
   /**
@@ -539,7 +551,8 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       Atomics.sub(i32, PUTTERS, 1);
     }
     // Timed out or aborted, LOCK held, nothing stored: leave; pass a wake for room on.
-    const room = this.#room(recordSize(bytes.length)) >= 0 && this.#signal(NOT_FULL, PUTTERS);
+    const room = this.#room(recordSize(bytes.length), me2) >= 0 &&
+      this.#signal(NOT_FULL, PUTTERS);
     this.#unlockAndWake(me2, false, room, false);
     if (waiter.aborted !== undefined) throw waiter.aborted.reason;
     throw new QueueFullError(`Cannot put to ${this.#kind}: it stayed full for the timeout`);
@@ -752,7 +765,14 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     this.#lockBriefly(me2);
     if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
     const drop = Atomics.load(i32, SHUTDOWN) === SHUT_IMMEDIATE;
-    if (!drop) this.#storage.beforePutBack(recordSize(bytes.length), i32[COUNT]!);
+    if (!drop) {
+      try {
+        this.#storage.beforePutBack(recordSize(bytes.length), i32[COUNT]!);
+      } catch (error) {
+        this.#abandon(me2); // as `#room`: a compaction that threw is finished, LOCK released
+        throw error;
+      }
+    }
     open(i32, drop ? DROP_SAVES : putBackSaves(this.#discipline));
     i32[HELD_BYTES] = i32[HELD_BYTES]! - recordSize(bytes.length);
     if (this.#holdItems) i32[HELD] = i32[HELD]! - 1;

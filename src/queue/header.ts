@@ -38,6 +38,7 @@
  * | 9     | JOURNAL         | undo journal: 0 closed, else the set of JOURNALED slots saved    |
  * | 10-15 | JOURNAL_SAVED   | the saved slots' values, packed in JOURNALED order              |
  * | 15    | SIFT_HOLE       | a heap's sift: its hole (JOURNAL's SIFT_* flags say which sift)  |
+ * | 10-12 | COMPACT_*       | a heap's compaction (JOURNAL = COMPACTING): entry, done, write   |
  * | 16    | SHUTDOWN        | 0 open, 1 shut down, 2 shut down immediately                     |
  * | 17    | MAXSIZE         | item limit; 0 = bounded by CAPACITY only                         |
  * | 18    | CAPACITY        | bytes of the data area                                           |
@@ -122,7 +123,8 @@
  * copies an entry, then records the hole's new place, and a step repeated after a death between
  * the two copies the same entry again
  * (tests/regressions/priority_queue_owner_killed_inside_a_sift_test.ts). Its arena compaction
- * (a put, or a put-back, that finds no room at TAIL) runs before the operation's journal opens,
+ * (whenever a record does not fit at TAIL but fits in the arena: a put, `full()`, a timed-out
+ * putter's last look, growth's, or a put-back) runs before the operation's journal opens,
  * with a journal of its own (COMPACTING): it moves records, never changes what the queue holds,
  * so a taker finishes it (`Heap.redoCompaction`).
  *

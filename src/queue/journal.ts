@@ -6,9 +6,11 @@
  * Memory (the lock holder's cache line, `header.ts`):
  * | slot  | name          | meaning                                                           |
  * | 9     | JOURNAL       | 0 closed; open: the set of `JOURNALED` slots saved (bit k = [k]), |
- * |       |               | and a heap's sift flags (SIFT_UP, SIFT_DOWN_ROOT, SIFT_DOWN)      |
+ * |       |               | a heap's sift flags (SIFT_UP, SIFT_DOWN_ROOT, SIFT_DOWN), or      |
+ * |       |               | COMPACTING                                                        |
  * | 10-15 | JOURNAL_SAVED | the saved values, packed: the set's slots in `JOURNALED` order    |
  * | 15    | SIFT_HOLE     | a PriorityQueue's sift: where its hole is (flags in JOURNAL)      |
+ * | 10-12 | COMPACT_*     | its compaction (JOURNAL = COMPACTING): entry, bytes done, write   |
  *
  * Every function here runs with LOCK held and uses plain accesses: only LOCK's holder touches the
  * journal. A thread that takes LOCK over from a dead owner reads it after that owner's last step:

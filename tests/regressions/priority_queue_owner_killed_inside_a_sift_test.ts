@@ -217,3 +217,27 @@ for (let step = 0; step < 25; step++) {
     );
   });
 }
+
+test("PriorityQueue: an error thrown inside a compaction finishes it and releases the lock", () => {
+  const { queue, items } = fragmented();
+  let thrown = false;
+  setSiftHook((step) => {
+    if (step === 3 && !thrown) {
+      thrown = true;
+      throw new Error("thrown inside the compaction");
+    }
+  });
+  try {
+    assert.throws(
+      () => queue.putNowait("n".repeat(30), { priority: 99 }),
+      /thrown inside the compaction/,
+    );
+  } finally {
+    setSiftHook(undefined);
+  }
+  const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, JOURNAL + 1);
+  assert.equal(Atomics.load(header, LOCK), 0, "the lock is free");
+  assert.equal(header[JOURNAL], 0, "the compaction was finished");
+  queue.putNowait("m".repeat(30), { priority: 99 });
+  assert.deepEqual(drain(queue), [...items, "m".repeat(30)]);
+});
