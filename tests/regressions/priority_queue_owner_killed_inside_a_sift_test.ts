@@ -141,7 +141,7 @@ test("PriorityQueue: a taker that dies while it finishes a dead get's sift leave
   goesOn(queue, item);
 });
 
-test("PriorityQueue: an error thrown inside a put's sift undoes the put and releases the lock", async () => {
+test("PriorityQueue: an error thrown inside a put's sift undoes the put and releases the lock", () => {
   const { queue, item } = filled("structured");
   setSiftHook((step) => {
     if (step === 2) throw new Error("thrown inside the sift");
