@@ -138,3 +138,21 @@ export function waitsOn<T>(buffer: ArrayBufferLike, f: () => T): { value: T; wai
     (Atomics as { wait: typeof Atomics.wait }).wait = original;
   }
 }
+
+/**
+ * Gets from `queue` until it is empty (at most what it held and 10 more: a broken queue fails
+ * fast instead of looping), for tests that check what a queue holds after a death.
+ */
+export function drain<T>(queue: { qsize(): number; getNowait(): T }): T[] {
+  const items: T[] = [];
+  const most = queue.qsize() + 10;
+  while (items.length < most) {
+    try {
+      items.push(queue.getNowait());
+    } catch (error) {
+      if ((error as Error).name === "QueueEmptyError") return items;
+      throw error;
+    }
+  }
+  throw new Error(`drain: more items than the queue held (${items.length})`);
+}

@@ -17,7 +17,7 @@
  * Proxies of plain views that count the writes and throw at the chosen one; the repair then runs
  * over the memory as the death left it (first dying too, at each of its own writes, and after a
  * sample of those deaths, a second repair at each of its writes: all of them would take minutes).
- * Randomness is seeded (`random` below): every run tries the same deaths.
+ * Randomness is seeded (`random`, tests/faults/shared.ts): every run tries the same deaths.
  *
  * The same deaths in real threads, at chosen steps of the sifts and of a compaction:
  * tests/regressions/priority_queue_owner_killed_inside_a_sift_test.ts.
@@ -45,17 +45,7 @@ import {
 } from "../src/queue/header.ts";
 import { close, open, openGet, openPut, type Sifts, undo } from "../src/queue/journal.ts";
 import { giveBack, type Storage, storageFor } from "../src/queue/storage.ts";
-
-/** A small seeded PRNG (mulberry32): the same trials on every run and runtime. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from "./faults/shared.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Deaths

@@ -20,26 +20,12 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { float64Codec, PriorityQueue, QueueEmptyError, Thread } from "../../mod.ts";
+import { float64Codec, PriorityQueue, Thread } from "../../mod.ts";
 import { JOURNAL, LOCK } from "../../src/queue/header.ts";
+import { drain } from "../helpers.ts";
 import { setSiftHook } from "../../src/queue/storage.ts";
 
 const FIXTURE = new URL("../fixtures/queue_dying_put_ops.ts", import.meta.url);
-
-/** Gets until the queue is empty (at most what it held and 10 more: a broken heap fails fast). */
-function drain<T>(queue: PriorityQueue<T>): T[] {
-  const items: T[] = [];
-  const most = queue.qsize() + 10;
-  while (items.length < most) {
-    try {
-      items.push(queue.getNowait());
-    } catch (error) {
-      if (error instanceof QueueEmptyError) return items;
-      throw error;
-    }
-  }
-  throw new Error(`drain: more items than the queue held (${items.length})`);
-}
 
 /** 15 items (a full heap of four levels), priorities 10..24, put in a scrambled order. */
 const PRIORITIES = [17, 12, 23, 10, 20, 15, 24, 11, 19, 14, 22, 13, 18, 16, 21];

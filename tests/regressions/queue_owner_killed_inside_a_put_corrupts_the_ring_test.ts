@@ -24,25 +24,11 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { float64Codec, Queue, QueueEmptyError, Thread } from "../../mod.ts";
+import { float64Codec, Queue, Thread } from "../../mod.ts";
 import { LOCK } from "../../src/queue/header.ts";
+import { drain } from "../helpers.ts";
 
 const FIXTURE = new URL("../fixtures/queue_dying_put_ops.ts", import.meta.url);
-
-/** Gets until the queue is empty (at most what it held and 10 more: a broken ring fails fast). */
-function drain<T>(queue: Queue<T>): T[] {
-  const items: T[] = [];
-  const most = queue.qsize() + 10;
-  while (items.length < most) {
-    try {
-      items.push(queue.getNowait());
-    } catch (error) {
-      if (error instanceof QueueEmptyError) return items;
-      throw error;
-    }
-  }
-  throw new Error(`drain: more items than the queue held (${items.length})`);
-}
 
 test("Queue: a put whose thread dies inside the lock is undone, and the queue reads as before it", async () => {
   const queue = new Queue<string>();
