@@ -5,16 +5,16 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:423-427)
- *   unlock_and_wake #unlockAndWake (:429-440)
- *   room            #room (:306-313) and #findRoom (:315-342), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:465-491) and #roomToPut (:497-504), with #store (:392-395) and #count (:413-417)
- *   put             #putFast (:562-590), then #putSlow (:532-559)
- *   try_get         #tryGet (:664-739): take and hold (:709-726), decode (:729), then #release
- *                   or #putBack; the float64Codec in-place read (:692-708) with -DF64_GETTER
- *   release         #release (:748-755)
- *   put_back        #putBack (:763-795), open queue
- *   get             #getFast (:824-830), then #getSlow (:798-821)
+ *   signal          #signal (:433-437)
+ *   unlock_and_wake #unlockAndWake (:439-450)
+ *   room            #room (:316-323) and #findRoom (:325-352), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:475-501) and #roomToPut (:507-514), with #store (:402-405) and #count (:423-427)
+ *   put             #putFast (:572-600), then #putSlow (:542-569)
+ *   try_get         #tryGet (:674-749): take and hold (:719-736), decode (:739), then #release
+ *                   or #putBack; the float64Codec in-place read (:702-718) with -DF64_GETTER
+ *   release         #release (:758-765)
+ *   put_back        #putBack (:773-805), open queue
+ *   get             #getFast (:834-840), then #getSlow (:808-831)
  *   sleep           SeqWait.sleep (seq_wait.ts:93-110)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
@@ -45,26 +45,26 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :554-556; about 6 million states, run by hand).
+ * putter's pass-on at :564-566; about 6 million states, run by hand).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :817 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :827 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:805)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:815)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:97-101)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:425)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:750-752)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:435)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:760-762)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:542-544)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:323-337)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:792)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:329-336)
+ *                                  for room again (:552-554)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:333-347)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:802)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:339-346)
  */
 
 #define LOCK_WORD_LIB
@@ -107,7 +107,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:572, :580, :826), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:582, :590, :836), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
@@ -127,7 +127,7 @@ inline unlock_word() {
 #else
 /*
  * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
- * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :501, else lockSlow :504) is one
+ * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :511, else lockSlow :514) is one
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0
@@ -146,49 +146,49 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:423), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:433), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :424 */
+  :: mem[waiters] == 0 -> sig = false                   /* :434 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :425 */
+    mem[seq]++;                                         /* :435 */
 #endif
-    sig = true                                          /* :426 */
+    sig = true                                          /* :436 */
   fi
 }
 
-/* #unlockAndWake (:429): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:439): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :436 */
+  unlock_word();                                        /* :446 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :437 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :447 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :438 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :448 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room / #findRoom (:315), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:323); when that
- * leaves none, the releases are folded in (:329-336) and it looks again (:337).
+ * #room / #findRoom (:325), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:333); when that
+ * leaves none, the releases are folded in (:339-346) and it looks again (:347).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :323 */
+    held = HELD;                                        /* :333 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :325-328 */
+    :: COUNT + held >= MAXSIZE ->                       /* :335-338 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED; RELEASED = 0;                     /* :330 Atomics.exchange */
+      rel = RELEASED; RELEASED = 0;                     /* :340 Atomics.exchange */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :331-332 */
+      HELD = HELD - rel;                                /* :341-342 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -198,31 +198,31 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :337 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :347 */
     held = 0
   }
 }
 
-/* #tryPut (:465), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
+/* #tryPut (:475), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :466, :503 */
+  room();                                               /* :476, :513 */
   if
-  :: !roomy -> done = false                             /* :467 */
+  :: !roomy -> done = false                             /* :477 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :470 #store, :394 */
-    signal(NOT_EMPTY, GETTERS);                         /* :476 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :480 #store, :404 */
+    signal(NOT_EMPTY, GETTERS);                         /* :486 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:748), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:758), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :751 (RELEASED_BYTES :750) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :761 (RELEASED_BYTES :760) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :752 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :762 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -231,54 +231,54 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :753 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :754 */
+    lock_uninterruptible();                             /* :763 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :764 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:763), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:773), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :765 lockBriefly */
+  lock_uninterruptible();                               /* :775 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :778 (HELD_BYTES :777) */
-    assert(COUNT < MAXSIZE);                            /* :787 the put-back fits */
+    HELD--; heldNow--;                                  /* :788 (HELD_BYTES :787) */
+    assert(COUNT < MAXSIZE);                            /* :797 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :792 */
+    COUNT++                                             /* :802 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :794 */
+  signal(NOT_EMPTY, GETTERS);                           /* :804 */
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:664), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:674), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get() {
   if
-  :: COUNT == 0 -> done = false                         /* :667-678 */
+  :: COUNT == 0 -> done = false                         /* :677-688 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :692-708 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :698, :700 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :705 */
+    :: f64 ->                                           /* :702-718 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :708, :710 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :715 */
       unlock_and_wake(false, sig)
 #endif
-    :: true ->                                          /* :711 (f64: a record of another size) */
+    :: true ->                                          /* :721 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :720 (HELD_BYTES :719) */
-        COUNT--                                         /* :721 */
+        HELD++; heldNow++;                              /* :730 (HELD_BYTES :729) */
+        COUNT--                                         /* :731 */
       };
-      unlock_word();                                    /* :726 */
+      unlock_word();                                    /* :736 */
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :729 decode throws */
-        put_back()                                      /* :732 */
-      :: true -> release()                              /* :729 decoded, :737 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :739 decode throws */
+        put_back()                                      /* :742 */
+      :: true -> release()                              /* :739 decoded, :747 */
       fi
     fi;
     done = true
@@ -317,27 +317,27 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :568 */
+  lock_fast();                                          /* :578 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :579 */
+    try_put();                                          /* :589 */
     if
-    :: !done -> unlock_word()                           /* :580 */
+    :: !done -> unlock_word()                           /* :590 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :536 */
-    try_put();                                          /* :539 uncounted */
+    lock_uninterruptible();                             /* :546 */
+    try_put();                                          /* :549 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :542 */
+      mem[PUTTERS]++;                                   /* :552 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :544 look again, counted */
+      try_put();                                        /* :554 look again, counted */
 #endif
       if
       :: !done ->
@@ -345,11 +345,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :546 */
+          :: expired -> break                           /* :556 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :547 */
-          try_put();                                    /* :548 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :557 */
+          try_put();                                    /* :558 */
           if
           :: done -> break
           :: else -> skip
@@ -357,17 +357,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :551 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :561 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :553-555 pass a wake for room on (a release after the last look may have made room) */
+        /* :563-565 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :556 */
+        unlock_and_wake(false, sig)                     /* :566 */
       :: else -> skip
       fi
     :: else -> skip
@@ -379,54 +379,54 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :826 */
+  lock_fast();                                          /* :836 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get();                                          /* :827 */
+    try_get();                                          /* :837 */
     if
-    :: !done -> unlock_word()                           /* :828 */
+    :: !done -> unlock_word()                           /* :838 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :802 */
-    try_get();                                          /* :803 */
+    lock_uninterruptible();                             /* :812 */
+    try_get();                                          /* :813 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :805 */
+      mem[GETTERS]++;                                   /* :815 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :808 */
+        :: expired -> break                             /* :818 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :809 */
-        try_get();                                      /* :810 (decode, release: still counted) */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :819 */
+        try_get();                                      /* :820 (decode, release: still counted) */
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :814 finally */
+      mem[GETTERS]--;                                   /* :824 finally */
 #endif
       if
       :: !done ->
-        /* :817 pass a wake for items on: never items here (see the header) */
+        /* :827 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :818 */
+        unlock_and_wake(sig, false)                     /* :828 */
       :: else -> skip
       fi
     :: else -> skip

@@ -46,74 +46,7 @@ import {
 import { close, open, openGet, openPut, type Sifts, undo } from "../src/queue/journal.ts";
 import { giveBack, type Storage, storageFor } from "../src/queue/storage.ts";
 import { random } from "./faults/shared.ts";
-
-// ---------------------------------------------------------------------------------------------
-// Deaths
-
-/** The throw that stands for the thread's end (no Error: thousands of stack traces cost). */
-class Death {}
-
-/** The write before which the thread dies (its index among `writes`; Infinity: none). */
-let budget = Infinity;
-/** Writes made through the dying views since the last `attempt`. */
-let writes = 0;
-/** The kind of the write a death refused (an element store, or the builtin's name). */
-let refused = "";
-/** The kind of the last write made. */
-let made = "";
-
-function tick(kind: string): void {
-  if (writes++ >= budget) {
-    refused = kind;
-    throw new Death();
-  }
-  made = kind;
-}
-
-const INDEX = /^\d+$/;
-
-/** Whether `key` names a method that writes the view it is called on. */
-function writing(key: string | symbol): boolean {
-  return typeof key === "string" &&
-    (key === "copyWithin" || key === "fill" || key === "reverse" || key === "sort" ||
-      key.startsWith("set"));
-}
-
-/** `view` with every write counted (and the chosen one never made: `Death` thrown before it). */
-function dying<T extends Int32Array | Float64Array | Uint8Array | DataView>(view: T): T {
-  return new Proxy(view, {
-    get(target, key) {
-      const value: unknown = Reflect.get(target, key);
-      if (typeof value !== "function") return value;
-      const method = value as (...args: unknown[]) => unknown;
-      if (!writing(key)) return method.bind(target);
-      return (...args: unknown[]) => {
-        tick(String(key)); // one builtin call, one write: it runs to its end or not at all
-        return method.apply(target, args);
-      };
-    },
-    set(target, key, value) {
-      if (typeof key === "string" && INDEX.test(key)) tick("store");
-      return Reflect.set(target, key, value);
-    },
-  });
-}
-
-/** Runs `fn`, the thread dying before write `at` (Infinity: never); whether it died. */
-function attempt(at: number, fn: () => void): boolean {
-  writes = 0;
-  refused = made = "";
-  budget = at;
-  try {
-    fn();
-    return false;
-  } catch (error) {
-    if (error instanceof Death) return true;
-    throw error;
-  } finally {
-    budget = Infinity;
-  }
-}
+import { attempt, dying, made, refused, writes } from "./dying_views.ts";
 
 // ---------------------------------------------------------------------------------------------
 // A PriorityQueue's memory, outside a queue
@@ -142,7 +75,7 @@ function clone(m: Mem): Mem {
 /**
  * A `Heap` over `m` (its views dying ones when `die`), with the header it writes. `storageFor`
  * returns the `Storage` interface; a PRIORITY storage is a `Heap`, which implements `Sifts` too
- * (the queue casts it the same way, `QueueBase#repairHeap`).
+ * (the queue casts it the same way, `QueueBase#repairQueue`).
  */
 function storage(m: Mem, die: boolean): { i32: Int32Array; s: Storage & Sifts } {
   const dv = new DataView(m.u8.buffer);
@@ -260,7 +193,7 @@ function withScratchLent(fn: () => void): void {
   }
 }
 
-/** What a thread that takes LOCK over does first (`QueueBase#repairHeap`). */
+/** What a thread that takes LOCK over does first (`QueueBase#repairQueue`). */
 function repair(m: Mem, die: boolean): void {
   const { i32, s } = storage(m, die);
   undo(i32, s);

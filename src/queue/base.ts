@@ -61,10 +61,10 @@ import {
   geometry,
   geometryOf,
   GETTERS,
-  growAreas,
+  growBuffer,
+  GROWING,
   grownGeometry,
   HEADER_SLOTS,
-  HEAP_CAP,
   HELD,
   HELD_BYTES,
   JOINERS,
@@ -92,7 +92,8 @@ import {
   writeHeader,
 } from "./header.ts";
 import { close, open, openGet, openPut, type Sifts, undo } from "./journal.ts";
-import { giveBack, type Storage, storageFor } from "./storage.ts";
+import { finishGrowth, openGrowth } from "./growth.ts";
+import { giveBack, type Storage, storageFor, testStep } from "./storage.ts";
 
 /** Options of `shutdown`. */
 export interface ShutdownOptions {
@@ -127,7 +128,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   readonly #discipline: number;
   /**
    * What every take of LOCK but a fast CAS from 0 runs (`#lockBriefly`, and each `SeqWait`'s
-   * `repair`): the journal's `undo`, or `#repairHeap` for a PriorityQueue. Made once here.
+   * `repair`): `#repairQueue`. Made once here.
    */
   readonly #repair: (i32: Int32Array) => void;
   /** Whether gets count the items they hold in HELD (it bounds maxsize and heap entries). */
@@ -201,7 +202,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     this.#i32 = i32;
     this.#geometry = g;
     this.#discipline = discipline;
-    this.#repair = discipline === PRIORITY ? (i32) => this.#repairHeap(i32) : undo;
+    this.#repair = (i32) => this.#repairQueue(i32);
     this.#holdItems = g.maxsize > 0 || discipline === PRIORITY;
     this.#storage = storageFor(discipline, i32, areasOf(this.handle, g));
     if (opened === undefined) writeHeader(i32, discipline, g);
@@ -283,16 +284,25 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   }
 
   /**
-   * A PriorityQueue's repair: `undo` with the heap, whose sift a dead owner may have left half
-   * done (header.ts, "Owner death"), through views made for the CAPACITY in memory.
+   * Repairs what a dead owner left (LOCK just taken, maybe over from it): nothing when the
+   * journal is closed; a growth under way is finished (`growth.ts`); else the journal's `undo`,
+   * with the heap for a PriorityQueue, whose sift a dead owner may have left half done
+   * (header.ts, "Owner death"), through views made for the CAPACITY in memory.
    */
-  #repairHeap(i32: Int32Array): void {
-    if (i32[JOURNAL] === 0) return;
+  #repairQueue(i32: Int32Array): void {
+    const journal = i32[JOURNAL]!;
+    if (journal === 0) return;
+    if (journal === GROWING) {
+      const { buffer, byteOffset } = this.handle;
+      finishGrowth(i32, new Uint8Array(buffer), byteOffset, this.#geometry, this.#discipline);
+      this.#remap();
+      return;
+    }
+    if (this.#discipline !== PRIORITY) return undo(i32);
     if (i32[CAPACITY] !== this.#geometry.capacity) this.#remap();
     // The storage of a PRIORITY queue is a `Heap`, which implements `Sifts`.
     undo(i32, this.#storage as unknown as Sifts);
   }
-
   // -------------------------------------------------------------------------------------------
   // Storage (LOCK held)
 
@@ -361,16 +371,16 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       pad4(Math.max(from.capacity * 2, from.capacity + size + held)),
     );
     const to = grownGeometry(from, this.#discipline, capacity);
-    if (!growAreas(this.handle, from, to)) return -1;
-    this.#geometry = to;
-    this.#storage = storageFor(this.#discipline, i32, areasOf(this.handle, to));
-    this.#storage.grown(from.capacity);
-    // Last: other threads re-make their views when they see the new CAPACITY under LOCK.
-    Atomics.store(i32, HEAP_CAP, to.heapCap);
-    Atomics.store(i32, CAPACITY, to.capacity);
+    if (!growBuffer(this.handle, to)) return -1;
+    testStep(0);
+    // A redo journal from here (`growth.ts`): a taker finishes what a death leaves.
+    const { buffer, byteOffset } = this.handle;
+    openGrowth(i32, byteOffset, from, to, this.#storage.wrappedHead());
+    testStep(1);
+    finishGrowth(i32, new Uint8Array(buffer), byteOffset, from, this.#discipline, 2);
+    this.#remap(); // other threads re-make theirs when they see the new CAPACITY under LOCK
     return this.#storage.room(size, count, held, heldItems);
   }
-
   /** Why a put of `length` item bytes finds no room (LOCK held, just after `#room` said so). */
   #noRoom(length: number): string {
     const i32 = this.#i32;

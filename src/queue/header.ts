@@ -39,6 +39,7 @@
  * | 10-15 | JOURNAL_SAVED   | the saved slots' values, packed in JOURNALED order              |
  * | 15    | SIFT_HOLE       | a heap's sift: its hole (JOURNAL's SIFT_* flags say which sift)  |
  * | 10-12 | COMPACT_*       | a heap's compaction (JOURNAL = COMPACTING): entry, done, write   |
+ * | 10-15 | GROW_*          | a growth (JOURNAL = GROWING): capacities, HEAD, bytes left ×3    |
  * | 16    | SHUTDOWN        | 0 open, 1 shut down, 2 shut down immediately                     |
  * | 17    | MAXSIZE         | item limit; 0 = bounded by CAPACITY only                         |
  * | 18    | CAPACITY        | bytes of the data area                                           |
@@ -105,9 +106,8 @@
  * bytes only outside the records the saved slots describe (past TAIL, before HEAD, the WRAP
  * mark at TAIL), so writing the saved slots back restores a queue that reads as before. ORDER is
  * not saved: a put undone after taking an insertion number leaves a gap in the numbering, which
- * orders the same. Not undone (they write in place; a death inside them still leaves a broken
- * queue): the FIFO put-back that re-packs the ring (only after a codec threw) and growth
- * (`#grow`). Nor is
+ * orders the same. Not undone (it writes in place; a death inside it still leaves a broken
+ * queue): the FIFO put-back that re-packs the ring (only after a codec threw). Nor is
  * the fold of RELEASED into HELD (before the journal opens): a death between its exchange and its
  * write keeps the room it folded counted as held, a smaller queue from then on, never a broken
  * one. Cost: four to six saved slots and two marks per put or get, on the line the operation
@@ -129,12 +129,19 @@
  * so a taker finishes it (`Heap.redoCompaction`).
  *
  * Growth (a queue in its own growable SharedArrayBuffer, MAX_CAPACITY > CAPACITY): with LOCK
- * held, a put that finds no room grows the buffer and moves the areas to their places for the new
- * CAPACITY (data first, it moves farthest; then the heap entries; the priorities stay), lets the
- * discipline re-lay its records (`Storage.grown`), and stores HEAP_CAP and CAPACITY last. Every
+ * held, a put that finds no room grows the buffer, then moves bytes to their places for the new
+ * CAPACITY (data first, it moves farthest; then the heap entries; the priorities stay; then a
+ * FIFO ring's wrapped part, HEAD to the old end, to the new end, and HEAD with it), and stores
+ * HEAP_CAP and CAPACITY last (`growth.ts`). It runs before the put's journal opens, with a redo
+ * journal of its own (GROWING): the two capacities, the ring's HEAD before the move, and per move
+ * the bytes not yet moved. Each move goes from its end down in chunks no longer than the distance
+ * it moves, so no chunk writes a byte another chunk has still to read, and records what is left
+ * after each chunk: a taker redoes the chunk it finds recorded (the same bytes again) and
+ * finishes the growth (tests/regressions/queue_owner_killed_inside_growth_test.ts). Every
  * thread holds its own fixed-length views, so each compares CAPACITY with the one its views were
  * made for, under LOCK, before it touches the areas, and re-makes them when it changed.
- * Invariant: CAPACITY changes only with LOCK held, and always names the layout in memory.
+ * Invariant: CAPACITY changes only with LOCK held, and names the layout in memory whenever the
+ * journal is not GROWING (a growth stores it last but closing the journal).
  *
  * @module
  */
@@ -240,6 +247,23 @@ export const COMPACT_ENTRY: number = JOURNAL_SAVED;
 export const COMPACT_DONE: number = JOURNAL_SAVED + 1;
 /** During a compaction: where that record goes, the end of the records moved before it. */
 export const COMPACT_WRITE: number = JOURNAL_SAVED + 2;
+/**
+ * JOURNAL value: a growth of the queue's bytes is under way (with no other operation's journal
+ * open; `growth.ts`); its state in the GROW_* slots.
+ */
+export const GROWING: number = 1 << 12;
+/** During a growth: the CAPACITY it grows from (the layout CAPACITY names until the end). */
+export const GROW_FROM: number = JOURNAL_SAVED;
+/** During a growth: the CAPACITY it grows to. */
+export const GROW_TO: number = JOURNAL_SAVED + 1;
+/** During a growth: a FIFO ring's HEAD before it moves with the wrapped part (-1: no move). */
+export const GROW_HEAD: number = JOURNAL_SAVED + 2;
+/** During a growth: the bytes of the data area (a PriorityQueue's) not yet moved. */
+export const GROW_LEFT_DATA: number = JOURNAL_SAVED + 3;
+/** During a growth: the bytes of the heap entries not yet moved. */
+export const GROW_LEFT_HEAP: number = JOURNAL_SAVED + 4;
+/** During a growth: the bytes of a FIFO ring's wrapped part not yet moved. */
+export const GROW_LEFT_RING: number = JOURNAL_SAVED + 5;
 /** The JOURNAL bits that name saved slots (one per {@link JOURNALED} slot). */
 export const SAVE_BITS: number = 0xff;
 /**
@@ -470,7 +494,7 @@ export interface Areas {
 }
 
 /** Where the heap entries and the data area of a queue of geometry `g` start in its buffer. */
-function offsetsOf(byteOffset: number, g: Geometry): { heap: number; data: number } {
+export function offsetsOf(byteOffset: number, g: Geometry): { heap: number; data: number } {
   const heap = byteOffset + HEADER_BYTES + g.heapCap * 8;
   return { heap, data: heap + heapBytes(g.heapCap) };
 }
@@ -488,28 +512,18 @@ export function areasOf(handle: Handle, g: Geometry): Areas {
 }
 
 /**
- * Grows the buffer of the queue at `handle` from geometry `from` to `to` and moves its areas to
- * their new places (LOCK held; the caller then re-lays the records and stores the new sizes).
- * Returns false, changing nothing, when the runtime refuses the memory.
- *
- * Every area moves toward the end (a larger heap pushes the data area out), so moving the one
- * farthest out first never overwrites one not yet moved: data, then heap entries; the
- * priorities start right after the header and stay.
+ * Makes the buffer of the queue at `handle` long enough for geometry `to` (LOCK held; nothing
+ * moves yet: `growth.ts` moves the areas). Returns false, changing nothing, when the runtime
+ * refuses the memory. A thread that dies after it leaves a longer buffer and the same layout.
  */
-export function growAreas(handle: Handle, from: Geometry, to: Geometry): boolean {
+export function growBuffer(handle: Handle, to: Geometry): boolean {
   const buffer = handle.buffer;
   const need = handle.byteOffset + to.byteLength;
-  if (buffer.byteLength < need) {
-    try {
-      buffer.grow(need);
-    } catch {
-      return false; // out of memory (or not growable): the put reports the byte bound
-    }
+  if (buffer.byteLength >= need) return true; // grown before by a grower that died
+  try {
+    buffer.grow(need);
+    return true;
+  } catch {
+    return false; // out of memory (or not growable): the put reports the byte bound
   }
-  const bytes = new Uint8Array(buffer);
-  const a = offsetsOf(handle.byteOffset, from);
-  const b = offsetsOf(handle.byteOffset, to);
-  if (b.data !== a.data) bytes.copyWithin(b.data, a.data, a.data + from.capacity);
-  if (b.heap !== a.heap) bytes.copyWithin(b.heap, a.heap, a.heap + from.heapCap * 12);
-  return true;
 }

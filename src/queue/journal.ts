@@ -40,6 +40,7 @@ import {
   COMPACTING,
   COUNT,
   GET_SAVES,
+  GROWING,
   HEAD,
   HELD,
   HELD_BYTES,
@@ -137,6 +138,7 @@ export interface Sifts {
 export function undo(i32: Int32Array, sifts?: Sifts): void {
   const set = i32[JOURNAL]!;
   if (set === 0) return;
+  if (set === GROWING) throw new Error("threadkit: a growth is finished by its queue (growth.ts)");
   if (set === COMPACTING) {
     sifts!.redoCompaction(); // closes the journal itself
     return;

@@ -105,10 +105,11 @@ export interface Storage {
   /** Resets the storage of an empty queue. */
   clear(): void;
   /**
-   * Re-lays the records after the data area grew from `oldCapacity` bytes to its new size (its
-   * bytes are already at their new place; COUNT and the slots are as before the growth).
+   * Before a growth (LOCK held): HEAD when the records are wrapped (a FIFO ring whose records run
+   * from HEAD to the end, then from 0 to TAIL), so the part from HEAD to the end must move to the
+   * new end (`growth.ts`); else -1: the new bytes join the free run past TAIL where they are.
    */
-  grown(oldCapacity: number): void;
+  wrappedHead(): number;
   /** The priority a put asks for (0 where the discipline has none). @throws on a bad one */
   priorityOf(options: PriorityOptions | undefined): number;
 }
@@ -242,7 +243,9 @@ abstract class Records implements Storage {
   }
 
   /** A stack and an arena only gain room past TAIL: nothing to move. */
-  grown(_oldCapacity: number): void {}
+  wrappedHead(): number {
+    return -1;
+  }
 }
 
 /** FIFO: a ring of length-prefixed records from HEAD to TAIL; LIVE counts their bytes. */
@@ -393,13 +396,10 @@ class Ring extends Records {
    * that stands for one) moves to the new end, so HEAD..end, then 0..TAIL reads the same records
    * in the same order and the new bytes join the free run TAIL..HEAD.
    */
-  override grown(oldCapacity: number): void {
+  override wrappedHead(): number {
     const i32 = this.i32;
     const head = i32[HEAD]!;
-    if (Atomics.load(i32, COUNT) === 0 || i32[TAIL]! > head) return;
-    const shift = this.u8.length - oldCapacity;
-    this.u8.copyWithin(head + shift, head, oldCapacity);
-    i32[HEAD] = head + shift;
+    return Atomics.load(i32, COUNT) > 0 && i32[TAIL]! <= head ? head : -1;
   }
 }
 
@@ -437,10 +437,16 @@ class Stack extends Records {
 }
 
 /**
- * Test hook: called at each step of a heap's sift, of its repair and of an arena compaction,
- * after the step's copy and before its progress is recorded (a test ends its thread there).
+ * Test hook: called at each step of a heap's sift, of its repair, of an arena compaction and of
+ * a growth, after the step's copy and before its progress is recorded (a test ends its thread
+ * there).
  */
 let siftStep: ((step: number) => void) | undefined;
+
+/** Calls the test hook (a growth's steps, `growth.ts`). */
+export function testStep(step: number): void {
+  siftStep?.(step);
+}
 
 /** Sets (or, with `undefined`, clears) the test hook called at each step of a heap's sift. */
 export function setSiftHook(hook: ((step: number) => void) | undefined): void {
