@@ -5,16 +5,16 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:433-437)
- *   unlock_and_wake #unlockAndWake (:439-450)
- *   room            #room (:316-323) and #findRoom (:325-352), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:475-501) and #roomToPut (:507-514), with #store (:402-405) and #count (:423-427)
- *   put             #putFast (:572-600), then #putSlow (:542-569)
- *   try_get         #tryGet (:674-749): take and hold (:719-736), decode (:739), then #release
- *                   or #putBack; the float64Codec in-place read (:702-718) with -DF64_GETTER
- *   release         #release (:758-765)
- *   put_back        #putBack (:773-805), open queue
- *   get             #getFast (:834-840), then #getSlow (:808-831)
+ *   signal          #signal (:439-443)
+ *   unlock_and_wake #unlockAndWake (:445-456)
+ *   room            #room (:322-329) and #findRoom (:331-358), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:481-506) and #roomToPut (:512-519), with #store (:408-411) and #count (:429-433)
+ *   put             #putFast (:577-605), then #putSlow (:547-574)
+ *   try_get         #tryGet (:679-754): take and hold (:724-741), decode (:744), then #release
+ *                   or #putBack; the float64Codec in-place read (:707-723) with -DF64_GETTER
+ *   release         #release (:763-770)
+ *   put_back        #putBack (:778-810), open queue
+ *   get             #getFast (:839-845), then #getSlow (:813-836)
  *   sleep           SeqWait.sleep (seq_wait.ts:93-110)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
@@ -45,26 +45,26 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :564-566; about 6 million states, run by hand).
+ * putter's pass-on at :569-571; about 6 million states, run by hand).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :827 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :832 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:815)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:820)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:97-101)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:435)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:760-762)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:441)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:765-767)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:552-554)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:333-347)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:802)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:339-346)
+ *                                  for room again (:557-559)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:339-353)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:807)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:345-352)
  */
 
 #define LOCK_WORD_LIB
@@ -107,7 +107,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:582, :590, :836), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:587, :595, :841), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
@@ -127,7 +127,7 @@ inline unlock_word() {
 #else
 /*
  * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
- * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :511, else lockSlow :514) is one
+ * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :516, else lockSlow :519) is one
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0
@@ -146,49 +146,49 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:433), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:439), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :434 */
+  :: mem[waiters] == 0 -> sig = false                   /* :440 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :435 */
+    mem[seq]++;                                         /* :441 */
 #endif
-    sig = true                                          /* :436 */
+    sig = true                                          /* :442 */
   fi
 }
 
-/* #unlockAndWake (:439): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:445): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :446 */
+  unlock_word();                                        /* :452 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :447 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :453 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :448 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :454 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room / #findRoom (:325), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:333); when that
- * leaves none, the releases are folded in (:339-346) and it looks again (:347).
+ * #room / #findRoom (:331), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:339); when that
+ * leaves none, the releases are folded in (:345-352) and it looks again (:353).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :333 */
+    held = HELD;                                        /* :339 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :335-338 */
+    :: COUNT + held >= MAXSIZE ->                       /* :341-344 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED; RELEASED = 0;                     /* :340 Atomics.exchange */
+      rel = RELEASED; RELEASED = 0;                     /* :346 Atomics.exchange */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :341-342 */
+      HELD = HELD - rel;                                /* :347-348 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -198,31 +198,31 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :347 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :353 */
     held = 0
   }
 }
 
-/* #tryPut (:475), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
+/* #tryPut (:481), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :476, :513 */
+  room();                                               /* :482, :518 */
   if
-  :: !roomy -> done = false                             /* :477 */
+  :: !roomy -> done = false                             /* :483 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :480 #store, :404 */
-    signal(NOT_EMPTY, GETTERS);                         /* :486 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :486 #store, :410 */
+    signal(NOT_EMPTY, GETTERS);                         /* :492 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:758), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:763), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :761 (RELEASED_BYTES :760) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :766 (RELEASED_BYTES :765) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :762 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :767 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -231,54 +231,54 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :763 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :764 */
+    lock_uninterruptible();                             /* :768 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :769 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:773), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:778), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :775 lockBriefly */
+  lock_uninterruptible();                               /* :780 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :788 (HELD_BYTES :787) */
-    assert(COUNT < MAXSIZE);                            /* :797 the put-back fits */
+    HELD--; heldNow--;                                  /* :793 (HELD_BYTES :792) */
+    assert(COUNT < MAXSIZE);                            /* :802 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :802 */
+    COUNT++                                             /* :807 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :804 */
+  signal(NOT_EMPTY, GETTERS);                           /* :809 */
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:674), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:679), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get() {
   if
-  :: COUNT == 0 -> done = false                         /* :677-688 */
+  :: COUNT == 0 -> done = false                         /* :682-693 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :702-718 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :708, :710 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :715 */
+    :: f64 ->                                           /* :707-723 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :713, :715 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :720 */
       unlock_and_wake(false, sig)
 #endif
-    :: true ->                                          /* :721 (f64: a record of another size) */
+    :: true ->                                          /* :726 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :730 (HELD_BYTES :729) */
-        COUNT--                                         /* :731 */
+        HELD++; heldNow++;                              /* :735 (HELD_BYTES :734) */
+        COUNT--                                         /* :736 */
       };
-      unlock_word();                                    /* :736 */
+      unlock_word();                                    /* :741 */
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :739 decode throws */
-        put_back()                                      /* :742 */
-      :: true -> release()                              /* :739 decoded, :747 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :744 decode throws */
+        put_back()                                      /* :747 */
+      :: true -> release()                              /* :744 decoded, :752 */
       fi
     fi;
     done = true
@@ -317,27 +317,27 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :578 */
+  lock_fast();                                          /* :583 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :589 */
+    try_put();                                          /* :594 */
     if
-    :: !done -> unlock_word()                           /* :590 */
+    :: !done -> unlock_word()                           /* :595 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :546 */
-    try_put();                                          /* :549 uncounted */
+    lock_uninterruptible();                             /* :551 */
+    try_put();                                          /* :554 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :552 */
+      mem[PUTTERS]++;                                   /* :557 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :554 look again, counted */
+      try_put();                                        /* :559 look again, counted */
 #endif
       if
       :: !done ->
@@ -345,11 +345,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :556 */
+          :: expired -> break                           /* :561 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :557 */
-          try_put();                                    /* :558 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :562 */
+          try_put();                                    /* :563 */
           if
           :: done -> break
           :: else -> skip
@@ -357,17 +357,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :561 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :566 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :563-565 pass a wake for room on (a release after the last look may have made room) */
+        /* :568-570 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :566 */
+        unlock_and_wake(false, sig)                     /* :571 */
       :: else -> skip
       fi
     :: else -> skip
@@ -379,54 +379,54 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :836 */
+  lock_fast();                                          /* :841 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get();                                          /* :837 */
+    try_get();                                          /* :842 */
     if
-    :: !done -> unlock_word()                           /* :838 */
+    :: !done -> unlock_word()                           /* :843 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :812 */
-    try_get();                                          /* :813 */
+    lock_uninterruptible();                             /* :817 */
+    try_get();                                          /* :818 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :815 */
+      mem[GETTERS]++;                                   /* :820 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :818 */
+        :: expired -> break                             /* :823 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :819 */
-        try_get();                                      /* :820 (decode, release: still counted) */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :824 */
+        try_get();                                      /* :825 (decode, release: still counted) */
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :824 finally */
+      mem[GETTERS]--;                                   /* :829 finally */
 #endif
       if
       :: !done ->
-        /* :827 pass a wake for items on: never items here (see the header) */
+        /* :832 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :828 */
+        unlock_and_wake(sig, false)                     /* :833 */
       :: else -> skip
       fi
     :: else -> skip

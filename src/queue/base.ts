@@ -84,6 +84,7 @@ import {
   recordSize,
   RELEASED,
   RELEASED_BYTES,
+  SHIFTING,
   SHUT,
   SHUT_IMMEDIATE,
   SHUTDOWN,
@@ -285,13 +286,18 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
 
   /**
    * Repairs what a dead owner left (LOCK just taken, maybe over from it): nothing when the
-   * journal is closed; a growth under way is finished (`growth.ts`); else the journal's `undo`,
+   * journal is closed; a growth or a FIFO ring's shift under way is finished (`growth.ts`,
+   * `Ring`'s `beforePutBack`); else the journal's `undo`,
    * with the heap for a PriorityQueue, whose sift a dead owner may have left half done
    * (header.ts, "Owner death"), through views made for the CAPACITY in memory.
    */
   #repairQueue(i32: Int32Array): void {
     const journal = i32[JOURNAL]!;
     if (journal === 0) return;
+    if (journal === SHIFTING) {
+      if (i32[CAPACITY] !== this.#geometry.capacity) this.#remap();
+      return this.#storage.finishShift(); // a FIFO put-back's room, made before its journal
+    }
     if (journal === GROWING) {
       const { buffer, byteOffset } = this.handle;
       finishGrowth(i32, new Uint8Array(buffer), byteOffset, this.#geometry, this.#discipline);
@@ -489,8 +495,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
 
   /**
    * A throw inside a journaled section (LOCK held, journal open: a codec's bytes whose `length`
-   * getter threw, an allocation that failed while a get copied its record out or a put-back
-   * re-packed the ring): undoes the operation, as a taker from a dead owner would, and releases
+   * getter threw, an allocation that failed while a get copied its record out): undoes the operation, as a taker from a dead owner would, and releases
    * LOCK, so the error reaches the caller and the queue is as before it. Without this the lock
    * stayed held by a live thread, and every later put and get of the queue waited forever. Not
    * around the float64Codec paths, which run no user code and allocate nothing.

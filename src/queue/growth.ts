@@ -52,7 +52,7 @@ import {
   JOURNAL,
   offsetsOf,
 } from "./header.ts";
-import { testStep } from "./storage.ts";
+import { moveUp, testStep } from "./storage.ts";
 
 /**
  * Opens the journal of a growth from geometry `from` to `to` of the queue at `byteOffset` of its
@@ -122,30 +122,4 @@ export function finishGrowth(
   i32[CAPACITY] = to.capacity;
   testStep(step++);
   i32[JOURNAL] = 0;
-}
-
-/**
- * Moves the `left` bytes (recorded at slot `leftSlot`) of a region from `src` up to `dst`
- * (`dst` > `src`), from its end down, in chunks no longer than the distance: a chunk writes at or
- * past `dst + left - chunk` >= `src + left`, never below the part still to move, so after a death
- * the recorded `left` names bytes still intact at `src`. Returns the next test step.
- */
-function moveUp(
-  bytes: Uint8Array,
-  i32: Int32Array,
-  leftSlot: number,
-  src: number,
-  dst: number,
-  step: number,
-): number {
-  const distance = dst - src;
-  for (let left = i32[leftSlot]!; left > 0;) {
-    const chunk = Math.min(left, distance);
-    testStep(step++);
-    bytes.copyWithin(dst + left - chunk, src + left - chunk, src + left);
-    testStep(step++);
-    left -= chunk;
-    i32[leftSlot] = left; // after the copy: a death before this write repeats the same chunk
-  }
-  return step;
 }

@@ -40,6 +40,7 @@
  * | 15    | SIFT_HOLE       | a heap's sift: its hole (JOURNAL's SIFT_* flags say which sift)  |
  * | 10-12 | COMPACT_*       | a heap's compaction (JOURNAL = COMPACTING): entry, done, write   |
  * | 10-15 | GROW_*          | a growth (JOURNAL = GROWING): capacities, HEAD, bytes left ×3    |
+ * | 10-13 | SHIFT_*         | a ring's shift for a put-back (JOURNAL = SHIFTING)               |
  * | 16    | SHUTDOWN        | 0 open, 1 shut down, 2 shut down immediately                     |
  * | 17    | MAXSIZE         | item limit; 0 = bounded by CAPACITY only                         |
  * | 18    | CAPACITY        | bytes of the data area                                           |
@@ -106,11 +107,11 @@
  * bytes only outside the records the saved slots describe (past TAIL, before HEAD, the WRAP
  * mark at TAIL), so writing the saved slots back restores a queue that reads as before. ORDER is
  * not saved: a put undone after taking an insertion number leaves a gap in the numbering, which
- * orders the same. Not undone (it writes in place; a death inside it still leaves a broken
- * queue): the FIFO put-back that re-packs the ring (only after a codec threw). Nor is
- * the fold of RELEASED into HELD (before the journal opens): a death between its exchange and its
- * write keeps the room it folded counted as held, a smaller queue from then on, never a broken
- * one. Cost: four to six saved slots and two marks per put or get, on the line the operation
+ * orders the same. A FIFO put-back that finds no room in front of HEAD first moves the records
+ * from HEAD to the end of the data area, under a redo journal of its own (SHIFTING; `Ring`'s
+ * `beforePutBack`), as a growth does. Not undone: the fold of RELEASED into HELD (before the
+ * journal opens): a death between its exchange and its write keeps the room it folded counted as
+ * held, a smaller queue from then on, never a broken one. Cost: four to six saved slots and two marks per put or get, on the line the operation
  * already holds (measured at `journal.ts`'s `openPut`).
  * PriorityQueue's heap entries: a put or get moves entries along one path of the heap, more
  * writes than six slots can save, so its sift moves a hole and keeps the hole's place in the
@@ -264,6 +265,20 @@ export const GROW_LEFT_DATA: number = JOURNAL_SAVED + 3;
 export const GROW_LEFT_HEAP: number = JOURNAL_SAVED + 4;
 /** During a growth: the bytes of a FIFO ring's wrapped part not yet moved. */
 export const GROW_LEFT_RING: number = JOURNAL_SAVED + 5;
+/**
+ * JOURNAL value: a FIFO ring's records are moving to the end of its data area to make room for
+ * a put-back in front of them (with no other journal open: `Storage.beforePutBack`); its state
+ * in the SHIFT_* slots.
+ */
+export const SHIFTING: number = 1 << 13;
+/** During a shift: HEAD before it, where the run of records that moves starts. */
+export const SHIFT_HEAD: number = JOURNAL_SAVED;
+/** During a shift: how far the run moves up. */
+export const SHIFT_BY: number = JOURNAL_SAVED + 1;
+/** During a shift: TAIL after it (the end of the data area, when unwrapped), or -1: unchanged. */
+export const SHIFT_TAIL: number = JOURNAL_SAVED + 2;
+/** During a shift: the bytes of the run not yet moved. */
+export const SHIFT_LEFT: number = JOURNAL_SAVED + 3;
 /** The JOURNAL bits that name saved slots (one per {@link JOURNALED} slot). */
 export const SAVE_BITS: number = 0xff;
 /**

@@ -49,6 +49,7 @@ import {
   JOURNALED,
   LIVE,
   PUT_SAVES,
+  SHIFTING,
   SIFT_DOWN,
   SIFT_DOWN_ROOT,
   SIFT_HOLE,
@@ -138,7 +139,9 @@ export interface Sifts {
 export function undo(i32: Int32Array, sifts?: Sifts): void {
   const set = i32[JOURNAL]!;
   if (set === 0) return;
-  if (set === GROWING) throw new Error("threadkit: a growth is finished by its queue (growth.ts)");
+  if (set === GROWING || set === SHIFTING) {
+    throw new Error("threadkit: internal: a growth or a shift is finished by its queue");
+  }
   if (set === COMPACTING) {
     sifts!.redoCompaction(); // closes the journal itself
     return;

@@ -38,6 +38,11 @@ import {
   ORDER,
   pad4,
   recordSize,
+  SHIFT_BY,
+  SHIFT_HEAD,
+  SHIFT_LEFT,
+  SHIFT_TAIL,
+  SHIFTING,
   SIFT_DOWN,
   SIFT_DOWN_ROOT,
   SIFT_HOLE,
@@ -102,6 +107,11 @@ export interface Storage {
    * not fit at TAIL (a compaction keeps a journal of its own); nothing for the others.
    */
   beforePutBack(size: number, count: number): void;
+  /**
+   * Finishes the move of the records a dead owner left under way (JOURNAL = SHIFTING: a FIFO
+   * ring's `beforePutBack`); the others never start one.
+   */
+  finishShift(): void;
   /** Resets the storage of an empty queue. */
   clear(): void;
   /**
@@ -235,6 +245,10 @@ abstract class Records implements Storage {
 
   beforePutBack(_size: number, _count: number): void {}
 
+  finishShift(): void {
+    throw new Error("threadkit: internal: only a FIFO ring shifts its records");
+  }
+
   clear(): void {
     const i32 = this.i32;
     i32[HEAD] = 0;
@@ -252,7 +266,8 @@ abstract class Records implements Storage {
 class Ring extends Records {
   room(size: number, count: number, held: number): number {
     const i32 = this.i32;
-    // Held records must fit back (packed from 0 if need be): stored + held + new <= capacity.
+    // Held records must fit back (`beforePutBack` makes room in front): stored + held + new <=
+    // capacity.
     if (i32[LIVE]! + held + size > this.u8.length) return -1; // the queue may grow first
     if (count === 0) return 0;
     const head = i32[HEAD]!;
@@ -346,9 +361,71 @@ class Ring extends Records {
   }
 
   /**
-   * In front of HEAD when the free run reaches there with room (unwrapped: 0..HEAD; wrapped:
-   * TAIL..HEAD); else the ring is re-packed from 0 with this record first (rare: only a
-   * failed decode pays it). Stored + held <= capacity makes the packed form fit.
+   * Makes room in front of HEAD for a put-back of `size` bytes when the free run there is too
+   * short (unwrapped: 0..HEAD; wrapped: TAIL..HEAD): the run of records from HEAD (to TAIL, or,
+   * wrapped, to the end mark) moves up to the end of the data area, so the free run in front of
+   * it is all the free bytes, and stored + held <= capacity (the put-back's own room is still
+   * held) makes them enough. Rare: only a failed decode pays it, and only when puts filled the
+   * room its record left (after a get that emptied the queue reset it to 0, say). A redo journal
+   * of its own (SHIFTING, before the put-back's opens): a taker finishes it (`finishShift`).
+   * Was: the whole ring re-packed from 0 through a copy in this thread's memory, which a death
+   * after the copy-back left half-described (README known limit; tests/regressions/
+   * queue_owner_killed_inside_a_put_back_test.ts).
+   */
+  override beforePutBack(size: number, count: number): void {
+    if (count === 0) return; // `putBack` starts the ring again at 0
+    const i32 = this.i32;
+    const head = i32[HEAD]!;
+    const tail = i32[TAIL]!;
+    const wrapped = tail <= head;
+    if (size <= (wrapped ? head - tail : head)) return;
+    const end = wrapped ? this.#runEnd(head) : tail;
+    const by = this.u8.length - end;
+    if (by < size - (wrapped ? head - tail : head)) {
+      throw new Error("threadkit: internal: no room for a put-back (stored + held > capacity)");
+    }
+    // Every SHIFT_* slot before JOURNAL: a taker that finds SHIFTING finds them all (a death
+    // before leaves the journal closed and the ring as it was).
+    i32[SHIFT_HEAD] = head;
+    i32[SHIFT_BY] = by;
+    i32[SHIFT_TAIL] = wrapped ? -1 : this.u8.length; // unwrapped, the records end at the end
+    i32[SHIFT_LEFT] = end - head;
+    i32[JOURNAL] = SHIFTING;
+    this.finishShift();
+  }
+
+  /** Where the run of records from `at` ends: at the WRAP mark, or the < 4 bytes before the end. */
+  #runEnd(at: number): number {
+    const length = this.u8.length;
+    while (at + 4 <= length) {
+      const n = this.#length(at);
+      if (n === WRAP) break;
+      at += recordSize(n);
+    }
+    return Math.min(at, length);
+  }
+
+  /**
+   * Makes the shift whose journal is open: the run's bytes not yet moved (SHIFT_LEFT, from the
+   * end down, `moveUp`), then HEAD and TAIL from the saved values (a redo after these writes
+   * writes the same), then the journal closed.
+   */
+  override finishShift(): void {
+    const i32 = this.i32;
+    const head = i32[SHIFT_HEAD]!;
+    const by = i32[SHIFT_BY]!;
+    let step = moveUp(this.u8, i32, SHIFT_LEFT, head, head + by, 0);
+    i32[HEAD] = head + by;
+    testStep(step++);
+    const tail = i32[SHIFT_TAIL]!;
+    if (tail >= 0) i32[TAIL] = tail;
+    testStep(step++);
+    i32[JOURNAL] = 0;
+  }
+
+  /**
+   * In front of HEAD (`beforePutBack` made the room): unwrapped, 0..HEAD; wrapped, TAIL..HEAD.
+   * Into an empty queue, at 0.
    */
   putBack(bytes: Uint8Array, _priority: number, _order: number, count: number): void {
     const i32 = this.i32;
@@ -362,31 +439,13 @@ class Ring extends Records {
     }
     const head = i32[HEAD]!;
     const tail = i32[TAIL]!;
-    const free = tail > head ? head : head - tail;
-    if (size <= free) {
-      // A HEAD at a WRAP mark (or the < 4 byte slack) still reads on at 0 after this record.
-      this.#write(head - size, bytes);
-      i32[HEAD] = head - size;
-      i32[LIVE] = i32[LIVE]! + size;
-      return;
+    if (size > (tail > head ? head : head - tail)) {
+      throw new Error("threadkit: internal: a put-back without room in front (beforePutBack)");
     }
-    const live = i32[LIVE]!;
-    const packed = new Uint8Array(size + live);
-    new DataView(packed.buffer).setInt32(0, bytes.length, true);
-    packed.set(bytes, 4);
-    let to = size;
-    let at = head;
-    for (let k = 0; k < count; k++) {
-      at = this.#start(at);
-      const length = recordSize(this.dv.getInt32(at, true));
-      packed.set(this.u8.subarray(at, at + length), to);
-      to += length;
-      at += length;
-    }
-    this.u8.set(packed, 0);
-    i32[HEAD] = 0;
-    i32[TAIL] = size + live;
-    i32[LIVE] = size + live;
+    // A HEAD at a WRAP mark (or the < 4 byte slack) still reads on at 0 after this record.
+    this.#write(head - size, bytes);
+    i32[HEAD] = head - size;
+    i32[LIVE] = i32[LIVE]! + size;
   }
 
   /**
@@ -446,6 +505,33 @@ let siftStep: ((step: number) => void) | undefined;
 /** Calls the test hook (a growth's steps, `growth.ts`). */
 export function testStep(step: number): void {
   siftStep?.(step);
+}
+
+/**
+ * Moves the `left` bytes (recorded at slot `leftSlot`) of a region from `src` up to `dst`
+ * (`dst` > `src`), from its end down, in chunks no longer than the distance: a chunk writes at or
+ * past `dst + left - chunk` >= `src + left`, never below the part still to move, so after a death
+ * the recorded `left` names bytes still intact at `src`. Returns the next test step.
+ */
+export function moveUp(
+  bytes: Uint8Array,
+  i32: Int32Array,
+  leftSlot: number,
+  src: number,
+  dst: number,
+  step: number,
+): number {
+  const distance = dst - src;
+  if (distance <= 0 && i32[leftSlot]! > 0) throw new Error("threadkit: internal: a move up by 0");
+  for (let left = i32[leftSlot]!; left > 0;) {
+    const chunk = Math.min(left, distance);
+    testStep(step++);
+    bytes.copyWithin(dst + left - chunk, src + left - chunk, src + left);
+    testStep(step++);
+    left -= chunk;
+    i32[leftSlot] = left; // after the copy: a death before this write repeats the same chunk
+  }
+  return step;
 }
 
 /** Sets (or, with `undefined`, clears) the test hook called at each step of a heap's sift. */
