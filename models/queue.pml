@@ -5,16 +5,16 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:439-443)
- *   unlock_and_wake #unlockAndWake (:445-456)
- *   room            #room (:322-329) and #findRoom (:331-358), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:481-506) and #roomToPut (:512-519), with #store (:408-411) and #count (:429-433)
- *   put             #putFast (:577-605), then #putSlow (:547-574)
- *   try_get         #tryGet (:679-754): take and hold (:724-741), decode (:744), then #release
- *                   or #putBack; the float64Codec in-place read (:707-723) with -DF64_GETTER
- *   release         #release (:763-770)
- *   put_back        #putBack (:778-810), open queue
- *   get             #getFast (:839-845), then #getSlow (:813-836)
+ *   signal          #signal (:442-446)
+ *   unlock_and_wake #unlockAndWake (:448-459)
+ *   room            #room (:325-332) and #findRoom (:334-361), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:484-509) and #roomToPut (:515-522), with #store (:411-414) and #count (:432-436)
+ *   put             #putFast (:580-608), then #putSlow (:550-577)
+ *   try_get         #tryGet (:682-757): take and hold (:727-744), decode (:747), then #release
+ *                   or #putBack; the float64Codec in-place read (:710-726) with -DF64_GETTER
+ *   release         #release (:766-773)
+ *   put_back        #putBack (:781-813), open queue
+ *   get             #getFast (:842-848), then #getSlow (:816-839)
  *   sleep           SeqWait.sleep (seq_wait.ts:93-110)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
@@ -45,26 +45,26 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :569-571; about 6 million states, run by hand).
+ * putter's pass-on at :572-574; about 6 million states, run by hand).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :832 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :835 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:820)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:823)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:97-101)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:441)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:765-767)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:444)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:768-770)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:557-559)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:339-353)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:807)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:345-352)
+ *                                  for room again (:560-562)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:342-356)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:810)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:348-355)
  */
 
 #define LOCK_WORD_LIB
@@ -107,7 +107,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:587, :595, :841), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:590, :598, :844), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
@@ -127,7 +127,7 @@ inline unlock_word() {
 #else
 /*
  * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
- * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :516, else lockSlow :519) is one
+ * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :519, else lockSlow :522) is one
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0
@@ -146,49 +146,49 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:439), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:442), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :440 */
+  :: mem[waiters] == 0 -> sig = false                   /* :443 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :441 */
+    mem[seq]++;                                         /* :444 */
 #endif
-    sig = true                                          /* :442 */
+    sig = true                                          /* :445 */
   fi
 }
 
-/* #unlockAndWake (:445): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:448): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :452 */
+  unlock_word();                                        /* :455 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :453 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :456 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :454 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :457 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room / #findRoom (:331), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:339); when that
- * leaves none, the releases are folded in (:345-352) and it looks again (:353).
+ * #room / #findRoom (:334), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:342); when that
+ * leaves none, the releases are folded in (:348-355) and it looks again (:356).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :339 */
+    held = HELD;                                        /* :342 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :341-344 */
+    :: COUNT + held >= MAXSIZE ->                       /* :344-347 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED; RELEASED = 0;                     /* :346 Atomics.exchange */
+      rel = RELEASED; RELEASED = 0;                     /* :349 Atomics.exchange */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :347-348 */
+      HELD = HELD - rel;                                /* :350-351 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -198,31 +198,31 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :353 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :356 */
     held = 0
   }
 }
 
-/* #tryPut (:481), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
+/* #tryPut (:484), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :482, :518 */
+  room();                                               /* :485, :521 */
   if
-  :: !roomy -> done = false                             /* :483 */
+  :: !roomy -> done = false                             /* :486 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :486 #store, :410 */
-    signal(NOT_EMPTY, GETTERS);                         /* :492 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :489 #store, :413 */
+    signal(NOT_EMPTY, GETTERS);                         /* :495 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:763), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:766), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :766 (RELEASED_BYTES :765) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :769 (RELEASED_BYTES :768) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :767 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :770 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -231,54 +231,54 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :768 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :769 */
+    lock_uninterruptible();                             /* :771 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :772 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:778), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:781), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :780 lockBriefly */
+  lock_uninterruptible();                               /* :783 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :793 (HELD_BYTES :792) */
-    assert(COUNT < MAXSIZE);                            /* :802 the put-back fits */
+    HELD--; heldNow--;                                  /* :796 (HELD_BYTES :795) */
+    assert(COUNT < MAXSIZE);                            /* :805 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :807 */
+    COUNT++                                             /* :810 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :809 */
+  signal(NOT_EMPTY, GETTERS);                           /* :812 */
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:679), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:682), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get() {
   if
-  :: COUNT == 0 -> done = false                         /* :682-693 */
+  :: COUNT == 0 -> done = false                         /* :685-696 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :707-723 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :713, :715 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :720 */
+    :: f64 ->                                           /* :710-726 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :716, :718 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :723 */
       unlock_and_wake(false, sig)
 #endif
-    :: true ->                                          /* :726 (f64: a record of another size) */
+    :: true ->                                          /* :729 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :735 (HELD_BYTES :734) */
-        COUNT--                                         /* :736 */
+        HELD++; heldNow++;                              /* :738 (HELD_BYTES :737) */
+        COUNT--                                         /* :739 */
       };
-      unlock_word();                                    /* :741 */
+      unlock_word();                                    /* :744 */
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :744 decode throws */
-        put_back()                                      /* :747 */
-      :: true -> release()                              /* :744 decoded, :752 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :747 decode throws */
+        put_back()                                      /* :750 */
+      :: true -> release()                              /* :747 decoded, :755 */
       fi
     fi;
     done = true
@@ -317,27 +317,27 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :583 */
+  lock_fast();                                          /* :586 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :594 */
+    try_put();                                          /* :597 */
     if
-    :: !done -> unlock_word()                           /* :595 */
+    :: !done -> unlock_word()                           /* :598 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :551 */
-    try_put();                                          /* :554 uncounted */
+    lock_uninterruptible();                             /* :554 */
+    try_put();                                          /* :557 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :557 */
+      mem[PUTTERS]++;                                   /* :560 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :559 look again, counted */
+      try_put();                                        /* :562 look again, counted */
 #endif
       if
       :: !done ->
@@ -345,11 +345,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :561 */
+          :: expired -> break                           /* :564 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :562 */
-          try_put();                                    /* :563 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :565 */
+          try_put();                                    /* :566 */
           if
           :: done -> break
           :: else -> skip
@@ -357,17 +357,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :566 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :569 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :568-570 pass a wake for room on (a release after the last look may have made room) */
+        /* :571-573 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :571 */
+        unlock_and_wake(false, sig)                     /* :574 */
       :: else -> skip
       fi
     :: else -> skip
@@ -379,54 +379,54 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :841 */
+  lock_fast();                                          /* :844 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get();                                          /* :842 */
+    try_get();                                          /* :845 */
     if
-    :: !done -> unlock_word()                           /* :843 */
+    :: !done -> unlock_word()                           /* :846 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :817 */
-    try_get();                                          /* :818 */
+    lock_uninterruptible();                             /* :820 */
+    try_get();                                          /* :821 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :820 */
+      mem[GETTERS]++;                                   /* :823 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :823 */
+        :: expired -> break                             /* :826 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :824 */
-        try_get();                                      /* :825 (decode, release: still counted) */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :827 */
+        try_get();                                      /* :828 (decode, release: still counted) */
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :829 finally */
+      mem[GETTERS]--;                                   /* :832 finally */
 #endif
       if
       :: !done ->
-        /* :832 pass a wake for items on: never items here (see the header) */
+        /* :835 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :833 */
+        unlock_and_wake(sig, false)                     /* :836 */
       :: else -> skip
       fi
     :: else -> skip

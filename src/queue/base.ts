@@ -289,7 +289,10 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * journal is closed; a growth or a FIFO ring's shift under way is finished (`growth.ts`,
    * `Ring`'s `beforePutBack`); else the journal's `undo`,
    * with the heap for a PriorityQueue, whose sift a dead owner may have left half done
-   * (header.ts, "Owner death"), through views made for the CAPACITY in memory.
+   * (header.ts, "Owner death"), through views made for the CAPACITY in memory. It runs no user
+   * code; only an allocation failing can throw inside it (a view, the geometry of a growth), and
+   * that leaves LOCK held with the journal open, so the queue's operations wait: LOCK cannot be
+   * released with the journal open, as a fast CAS from 0 does not look at the journal.
    */
   #repairQueue(i32: Int32Array): void {
     const journal = i32[JOURNAL]!;

@@ -19,6 +19,11 @@
  * takes LOCK over and finds GROWING redoes from there (the chunk in flight is copied again, from
  * the same intact source) and finishes: HEAD, HEAP_CAP, CAPACITY, then the journal closed.
  *
+ * Cost: a growth at least doubles the bytes, so each move's distance is at least its length and
+ * it is one `copyWithin`, as before the journal. Only a growth capped by `maxCapacityBytes` just
+ * above the size reached moves a long part by a short distance, in many chunks: the arena
+ * compaction's chunks measured 10.3 ms for 1 MiB moved by 4 bytes (0.33 ms whole).
+ *
  * ```ts
  * import { float64Codec, Queue } from "../../mod.ts";
  * const queue = new Queue<number>(0, {

@@ -16,7 +16,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { float64Codec, LifoQueue, PriorityQueue, Queue, Thread } from "../../mod.ts";
-import { CAPACITY, GROWING, JOURNAL, LOCK } from "../../src/queue/header.ts";
+import { CAPACITY, GROWING, HEAD, JOURNAL, LOCK, TAIL } from "../../src/queue/header.ts";
 import { setSiftHook } from "../../src/queue/storage.ts";
 import { drain } from "../helpers.ts";
 
@@ -51,6 +51,29 @@ const fifo = (maxCapacityBytes: number): Case => ({
   order: (items) => items,
 });
 
+// 120 bytes hold ten records exactly: the ring fills to its end (no WRAP mark), wraps to 0, and
+// is read up to its end, so HEAD = TAIL = 120, the old capacity: the part to move is empty and
+// HEAD goes to the new end (reads on at 0).
+const headAtEnd: Case = {
+  make() {
+    const queue = new Queue<number>(0, {
+      codec: float64Codec,
+      capacityBytes: 120,
+      maxCapacityBytes: 1024,
+    });
+    for (let i = 0; i < 10; i++) queue.putNowait(i);
+    assert.equal(queue.getNowait(), 0);
+    queue.putNowait(10);
+    for (let i = 1; i < 10; i++) assert.equal(queue.getNowait(), i);
+    for (let i = 11; i < 20; i++) queue.putNowait(i);
+    for (let i = 0; i < 10; i++) queue.taskDone();
+    const h = header(queue);
+    assert.deepEqual([h[HEAD], h[TAIL]], [120, 120], "HEAD and TAIL at the old end");
+    return { queue, held: [10, 11, 12, 13, 14, 15, 16, 17, 18, 19] };
+  },
+  order: (items) => items,
+};
+
 const priority = (maxCapacityBytes: number): Case => ({
   // Priority = the item: a drain returns them sorted. Growing moves the data area and the heap
   // entries outward (the arrays of priorities and entries grow with capacity).
@@ -84,6 +107,7 @@ const lifo: Case = {
 const CASES: Record<string, Case> = {
   "Queue (the wrapped part moves in one chunk)": fifo(1024),
   "Queue (capped growth: the wrapped part moves in chunks)": fifo(148),
+  "Queue (HEAD and TAIL at the old end)": headAtEnd,
   "PriorityQueue (data and heap move)": priority(1024),
   "PriorityQueue (capped growth: in chunks)": priority(148),
   "LifoQueue (nothing moves)": lifo,
@@ -155,9 +179,12 @@ for (const [name, c] of Object.entries(CASES)) {
 test("Queue: a taker that dies while it finishes a dead growth leaves it to the next", async () => {
   const c = CASES["Queue (capped growth: the wrapped part moves in chunks)"]!;
   const { queue, held } = c.make();
-  await dieAt(queue, 2, NEW); // the first thread dies inside the move
+  // Steps: 0 grown, 1 opened, then per chunk one before its copy and one after. The first thread
+  // dies after its second chunk's copy, before recording it; the second after the first copy of
+  // its redo (the same chunk again).
+  await dieAt(queue, 5, NEW);
   assert.equal(header(queue)[JOURNAL], GROWING);
-  await dieAt(queue, 1, NEW + 1); // the second, inside finishing it
+  await dieAt(queue, 1, NEW + 1);
   assert.equal(header(queue)[JOURNAL], GROWING, "it died before the growth was made");
   intact(c, queue, held);
 });
@@ -165,9 +192,9 @@ test("Queue: a taker that dies while it finishes a dead growth leaves it to the 
 test("PriorityQueue: a taker that dies while it finishes a dead growth leaves it to the next", async () => {
   const c = CASES["PriorityQueue (capped growth: in chunks)"]!;
   const { queue, held } = c.make();
-  await dieAt(queue, 3, NEW);
+  await dieAt(queue, 5, NEW); // after its second chunk's copy (see the Queue's test)
   assert.equal(header(queue)[JOURNAL], GROWING);
-  await dieAt(queue, 2, NEW + 1);
+  await dieAt(queue, 3, NEW + 1); // after the second copy of its redo
   assert.equal(header(queue)[JOURNAL], GROWING, "it died before the growth was made");
   intact(c, queue, held);
 });
@@ -189,5 +216,32 @@ for (const [name, c] of Object.entries(CASES)) {
     }
     assert.equal(Atomics.load(header(queue), LOCK), 0, "the lock is released");
     intact(c, queue, held);
+  });
+}
+
+for (const step of [3, 4, 7]) {
+  test(`PriorityQueue: a taker whose views are two growths old finishes a dead growth (step ${step})`, async () => {
+    const queue = new PriorityQueue<number>(0, {
+      codec: float64Codec,
+      capacityBytes: 128,
+      maxCapacityBytes: 4096,
+    });
+    // Another opening of the queue grows it 128 -> 256 and fills it to the brink; `queue` keeps
+    // its views for 128 bytes, then takes over a growth 256 -> 512 that a worker died inside:
+    // the redo must take the layout from the journal (GROW_FROM), not from the taker's views.
+    const other = PriorityQueue.from<number>(queue.handle, { codec: float64Codec });
+    const items: number[] = [];
+    for (let i = 0, p = 1000; i < 21; i++) {
+      p = (p * 7919) % 10007;
+      items.push(p);
+      other.putNowait(p, { priority: p });
+    }
+    assert.equal(capacityOf(queue), 256);
+    await dieAt(queue, step, NEW);
+    assert.equal(header(queue)[JOURNAL], GROWING);
+    queue.putNowait(5, { priority: 5 });
+    assert.equal(header(queue)[JOURNAL], 0);
+    assert.equal(capacityOf(queue), 512);
+    assert.deepEqual(drain(queue), [...items, 5].sort((a, b) => a - b));
   });
 }
