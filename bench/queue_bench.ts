@@ -48,10 +48,11 @@ function queueOneWay(kind: "objects" | "numbers"): ThreadsCase {
     workers: 2,
     minIterations: 256,
     compare: numbers
-      ? [{ baseline: "peer.ringbuf-spsc", target: P4_RINGBUF }, {
-        baseline: "platform.postmessage-oneway",
-        tag: "P4",
-      }]
+      ? [
+        { baseline: "peer.ringbuf-spsc", target: P4_RINGBUF },
+        { baseline: "platform.postmessage-oneway", tag: "P4" },
+        { baseline: "floor.locked-ring-f64", tag: "P4" },
+      ]
       : [{ baseline: "platform.postmessage-oneway", target: P4_POSTMESSAGE }],
     setup() {
       const input = (numbers ? new Queue<number>(0, { codec: float64Codec }) : new Queue()).handle;
@@ -127,9 +128,85 @@ const mpmc: ThreadsCase = {
   },
 };
 
+/**
+ * A floor of `queue.oneway-f64` (P4): one of `probes/queue_f64_cases.ts`'s stripped rings, its
+ * two ends in two workers as the Queue's are (polled with `Atomics.pause`, or its `getSync`), so
+ * the run shows what a design costs on this machine beside ringbuf.js:
+ * - `floor.locked-ring-f64`: the lock CAS, a plain ring of float64 slots, the unlock: what any
+ *   queue that takes a lock per item costs at least (the Queue also journals, counts and wakes);
+ * - `floor.slot-ring-f64`: a lock-free ring of per-slot sequence numbers (CAS on the positions,
+ *   no lock) with the Queue's counts and a getter that blocks: what the slot ring designed in
+ *   `bench/README.md` ("Design: a lock-free slot ring") would cost at least.
+ */
+function f64Floor(name: string, variant: string, title: string): ThreadsCase {
+  return {
+    kind: "threads",
+    name,
+    title,
+    role: "floor",
+    group: "throughput",
+    unit: "ns/item",
+    workers: 2,
+    minIterations: 1024,
+    compare: [{ baseline: "peer.ringbuf-spsc", tag: "P4" }],
+    async setup() {
+      const { variants } = await import("./probes/queue_f64_cases.ts");
+      const shared = await (await variants())[variant]!.setup();
+      return [{ input: shared }, { input: shared }];
+    },
+    async body(shared: unknown, { index, label, stallMs }) {
+      const { variants } = await import("./probes/queue_f64_cases.ts");
+      const ends = await (await variants())[variant]!.open(shared);
+      /** Polls `attempt` until it moves an item; checks the clock every 4096 tries. */
+      const poll = (attempt: () => boolean, what: string) => {
+        let deadline = 0;
+        for (let tries = 1; !attempt(); tries++) {
+          pause();
+          if ((tries & 4095) === 0) {
+            const now = performance.now();
+            if (deadline === 0) deadline = now + stallMs;
+            else if (now > deadline) {
+              throw new StallError(`${label}: ${what} for ${stallMs / 1000} s`);
+            }
+          }
+        }
+      };
+      let next = 0;
+      if (index === 0) {
+        const put = () => ends.put(next);
+        return (n) => {
+          for (let i = 0; i < n; i++, next++) poll(put, "ring full");
+        };
+      }
+      const get = () => ends.get();
+      return (n) => {
+        for (let i = 0; i < n; i++, next++) {
+          let got: number;
+          if (ends.getSync !== undefined) got = ends.getSync();
+          else {
+            poll(get, "ring empty");
+            got = ends.out;
+          }
+          if (got !== next) throw new Error(`${label}: got ${got}, expected ${next}`);
+        }
+      };
+    },
+  };
+}
+
 export const cases: Case[] = [
   queueOneWay("objects"),
   queueOneWay("numbers"),
+  f64Floor(
+    "floor.locked-ring-f64",
+    "locked",
+    "locked ring 1→1 (lock CAS, plain float64 slots, unlock): the least a locked queue costs",
+  ),
+  f64Floor(
+    "floor.slot-ring-f64",
+    "vyukov+sleep",
+    "lock-free slot ring 1→1 (per-slot seq, the Queue's counts, a blocking get): no lock",
+  ),
   mpmc,
   {
     kind: "threads",
