@@ -503,13 +503,18 @@ async function barrierTrial(seed: number, stuckMs: number, stats: SuiteStats): P
 /**
  * A Queue trial: 2 producers and 3 consumers; one or two of them killed. Odd seeds use a
  * PriorityQueue (its producers put at random priorities), so kills land inside heap sifts too.
+ * Half the seeds of each (seed % 4 of 2 or 3) start the queue at 16 bytes with no maxsize, so it
+ * grows (and its FIFO ring wraps and grows wrapped) while threads are killed.
  */
 async function queueTrial(seed: number, stuckMs: number, stats: SuiteStats): Promise<void> {
   const rnd = random(seed);
   const { sab, w } = trialBuffer();
   const producers = 2;
   const consumers = 3;
-  const queue = seed % 2 === 1 ? new PriorityQueue<number>(4) : new Queue<number>(4);
+  const grows = { capacityBytes: 16, maxCapacityBytes: 4096 };
+  const queue = seed % 2 === 1
+    ? (seed % 4 === 3 ? new PriorityQueue<number>(0, grows) : new PriorityQueue<number>(4))
+    : (seed % 4 === 2 ? new Queue<number>(0, grows) : new Queue<number>(4));
   const seen = new SharedArrayBuffer(producers * ID_SPAN * 4);
   const counts = new Int32Array(seen);
   const victims: Victim[] = [];
