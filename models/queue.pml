@@ -5,16 +5,16 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:442-446)
- *   unlock_and_wake #unlockAndWake (:448-459)
- *   room            #room (:325-332) and #findRoom (:334-361), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:484-509) and #roomToPut (:515-522), with #store (:411-414) and #count (:432-436)
- *   put             #putFast (:580-608), then #putSlow (:550-577)
- *   try_get         #tryGet (:682-757): take and hold (:727-744), decode (:747), then #release
- *                   or #putBack; the float64Codec in-place read (:710-726) with -DF64_GETTER
- *   release         #release (:766-773)
- *   put_back        #putBack (:781-813), open queue
- *   get             #getFast (:842-848), then #getSlow (:816-839)
+ *   signal          #signal (:459-463)
+ *   unlock_and_wake #unlockAndWake (:465-476)
+ *   room            #room (:327-334) and #findRoom (:336-378), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:501-526) and #roomToPut (:532-539), with #store (:428-431) and #count (:449-453)
+ *   put             #putFast (:597-625), then #putSlow (:567-594)
+ *   try_get         #tryGet (:699-774): take and hold (:744-761), decode (:764), then #release
+ *                   or #putBack; the float64Codec in-place read (:727-743) with -DF64_GETTER
+ *   release         #release (:783-790)
+ *   put_back        #putBack (:798-830), open queue
+ *   get             #getFast (:859-865), then #getSlow (:833-856)
  *   sleep           SeqWait.sleep (seq_wait.ts:93-110)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
@@ -27,11 +27,12 @@
  * neighbouring step: no other thread can look between them (2.1 million states instead of 5 million).
  *
  * Slots as in header.ts (renumbered): LOCK, LOCK_ASYNC, NOT_EMPTY, NOT_EMPTY_ASYNC, GETTERS,
- * NOT_FULL, NOT_FULL_ASYNC, PUTTERS in mem[]; COUNT and HELD are plain variables (changed with
- * LOCK held), RELEASED a variable changed by atomic steps without LOCK. MAXSIZE = 1.
+ * NOT_FULL, NOT_FULL_ASYNC, PUTTERS in mem[]; COUNT, HELD and FOLDED are plain variables (changed
+ * with LOCK held), RELEASED a variable changed by atomic steps without LOCK (it only grows; FOLDED
+ * is how much of it a fold took off HELD). MAXSIZE = 1.
  * HELD_BYTES/RELEASED_BYTES are not modelled apart: with maxsize 1 and room for every record the
  * item bound is the one that bites, and the byte counters follow the same protocol one step
- * earlier (a get adds RELEASED_BYTES, then RELEASED, then reads PUTTERS; a put's fold exchanges
+ * earlier (a get adds RELEASED_BYTES, then RELEASED, then reads PUTTERS; a put's fold reads
  * RELEASED, then RELEASED_BYTES, after its PUTTERS++), so the Dekker pair below covers both.
  * Shutdown, join/taskDone, aborts, growth, full() and a death inside LOCK (the undo journal) are
  * not modelled.
@@ -45,26 +46,26 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :572-574; about 6 million states, run by hand).
+ * putter's pass-on at :589-591; about 6 million states, run by hand).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :835 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :852 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
- * held (heldNow == 0, HELD == RELEASED).
+ * held (heldNow == 0, HELD == RELEASED - FOLDED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:823)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:840)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:97-101)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:444)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:768-770)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:461)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:785-787)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:560-562)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:342-356)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:810)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:348-355)
+ *                                  for room again (:577-579)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:344-373)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:827)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:350-372)
  */
 
 #define LOCK_WORD_LIB
@@ -91,8 +92,10 @@
 /* Slot COUNT (items stored) and slot HELD (bound on items gets hold): LOCK held. */
 byte COUNT;
 byte HELD;
-/* Slot RELEASED: items gets stopped holding, not yet folded into HELD (atomics, no LOCK). */
+/* Slot RELEASED: items gets stopped holding, ever (atomics, no LOCK); FOLDED: how many of them
+   a fold took off HELD (LOCK held). HELD - (RELEASED - FOLDED) bounds the items held. */
 byte RELEASED;
+byte FOLDED;
 /* Ghosts: items held now, items stored by puts, items decoded; decode throws left. */
 byte heldNow;
 byte putsDone;
@@ -107,7 +110,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:590, :598, :844), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:607, :615, :861), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
@@ -127,7 +130,7 @@ inline unlock_word() {
 #else
 /*
  * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
- * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :519, else lockSlow :522) is one
+ * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :536, else lockSlow :539) is one
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0
@@ -146,49 +149,50 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:442), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:459), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :443 */
+  :: mem[waiters] == 0 -> sig = false                   /* :460 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :444 */
+    mem[seq]++;                                         /* :461 */
 #endif
-    sig = true                                          /* :445 */
+    sig = true                                          /* :462 */
   fi
 }
 
-/* #unlockAndWake (:448): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:465): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :455 */
+  unlock_word();                                        /* :472 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :456 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :473 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :457 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :474 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room / #findRoom (:334), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:342); when that
- * leaves none, the releases are folded in (:348-355) and it looks again (:356).
+ * #room / #findRoom (:336), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:344); when that
+ * leaves none, the releases are folded in (:350-372) and it looks again (:373).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :342 */
+    held = HELD;                                        /* :344 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :344-347 */
+    :: COUNT + held >= MAXSIZE ->                       /* :346-349 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED; RELEASED = 0;                     /* :349 Atomics.exchange */
+      rel = RELEASED - FOLDED;                          /* :359-360 Atomics.load, FOLDED */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :350-351 */
+      HELD = HELD - rel;                                /* :361 */
+      FOLDED = RELEASED;                                /* :363 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -198,31 +202,31 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :356 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :373 */
     held = 0
   }
 }
 
-/* #tryPut (:484), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
+/* #tryPut (:501), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :485, :521 */
+  room();                                               /* :502, :538 */
   if
-  :: !roomy -> done = false                             /* :486 */
+  :: !roomy -> done = false                             /* :503 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :489 #store, :413 */
-    signal(NOT_EMPTY, GETTERS);                         /* :495 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :506 #store, :430 */
+    signal(NOT_EMPTY, GETTERS);                         /* :512 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:766), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:783), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :769 (RELEASED_BYTES :768) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :786 (RELEASED_BYTES :785) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :770 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :787 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -231,54 +235,54 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :771 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :772 */
+    lock_uninterruptible();                             /* :788 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :789 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:781), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:798), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :783 lockBriefly */
+  lock_uninterruptible();                               /* :800 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :796 (HELD_BYTES :795) */
-    assert(COUNT < MAXSIZE);                            /* :805 the put-back fits */
+    HELD--; heldNow--;                                  /* :813 (HELD_BYTES :812) */
+    assert(COUNT < MAXSIZE);                            /* :822 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :810 */
+    COUNT++                                             /* :827 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :812 */
+  signal(NOT_EMPTY, GETTERS);                           /* :829 */
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:682), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:699), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get() {
   if
-  :: COUNT == 0 -> done = false                         /* :685-696 */
+  :: COUNT == 0 -> done = false                         /* :702-713 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :710-726 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :716, :718 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :723 */
+    :: f64 ->                                           /* :727-743 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :733, :735 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :740 */
       unlock_and_wake(false, sig)
 #endif
-    :: true ->                                          /* :729 (f64: a record of another size) */
+    :: true ->                                          /* :746 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :738 (HELD_BYTES :737) */
-        COUNT--                                         /* :739 */
+        HELD++; heldNow++;                              /* :755 (HELD_BYTES :754) */
+        COUNT--                                         /* :756 */
       };
-      unlock_word();                                    /* :744 */
+      unlock_word();                                    /* :761 */
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :747 decode throws */
-        put_back()                                      /* :750 */
-      :: true -> release()                              /* :747 decoded, :755 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :764 decode throws */
+        put_back()                                      /* :767 */
+      :: true -> release()                              /* :764 decoded, :772 */
       fi
     fi;
     done = true
@@ -317,27 +321,27 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :586 */
+  lock_fast();                                          /* :603 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :597 */
+    try_put();                                          /* :614 */
     if
-    :: !done -> unlock_word()                           /* :598 */
+    :: !done -> unlock_word()                           /* :615 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :554 */
-    try_put();                                          /* :557 uncounted */
+    lock_uninterruptible();                             /* :571 */
+    try_put();                                          /* :574 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :560 */
+      mem[PUTTERS]++;                                   /* :577 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :562 look again, counted */
+      try_put();                                        /* :579 look again, counted */
 #endif
       if
       :: !done ->
@@ -345,11 +349,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :564 */
+          :: expired -> break                           /* :581 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :565 */
-          try_put();                                    /* :566 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :582 */
+          try_put();                                    /* :583 */
           if
           :: done -> break
           :: else -> skip
@@ -357,17 +361,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :569 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :586 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :571-573 pass a wake for room on (a release after the last look may have made room) */
+        /* :588-590 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :574 */
+        unlock_and_wake(false, sig)                     /* :591 */
       :: else -> skip
       fi
     :: else -> skip
@@ -379,54 +383,54 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :844 */
+  lock_fast();                                          /* :861 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get();                                          /* :845 */
+    try_get();                                          /* :862 */
     if
-    :: !done -> unlock_word()                           /* :846 */
+    :: !done -> unlock_word()                           /* :863 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :820 */
-    try_get();                                          /* :821 */
+    lock_uninterruptible();                             /* :837 */
+    try_get();                                          /* :838 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :823 */
+      mem[GETTERS]++;                                   /* :840 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :826 */
+        :: expired -> break                             /* :843 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :827 */
-        try_get();                                      /* :828 (decode, release: still counted) */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :844 */
+        try_get();                                      /* :845 (decode, release: still counted) */
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :832 finally */
+      mem[GETTERS]--;                                   /* :849 finally */
 #endif
       if
       :: !done ->
-        /* :835 pass a wake for items on: never items here (see the header) */
+        /* :852 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :836 */
+        unlock_and_wake(sig, false)                     /* :853 */
       :: else -> skip
       fi
     :: else -> skip
@@ -491,5 +495,5 @@ init {
   /* Every worker ended: no item lost or duplicated, nothing left held. */
   _nr_pr == 1;
   assert(putsDone == gotten + COUNT);
-  assert(heldNow == 0 && HELD == RELEASED)
+  assert(heldNow == 0 && HELD == RELEASED - FOLDED)
 }

@@ -57,6 +57,8 @@ import {
   COUNT,
   DISCIPLINE,
   DROP_SAVES,
+  FOLDED,
+  FOLDED_BYTES,
   type Geometry,
   geometry,
   geometryOf,
@@ -92,9 +94,9 @@ import {
   UNFINISHED,
   writeHeader,
 } from "./header.ts";
-import { close, open, openGet, openPut, type Sifts, undo } from "./journal.ts";
+import { close, open, openFold, openGet, openPut, type Sifts, undo } from "./journal.ts";
 import { finishGrowth, openGrowth } from "./growth.ts";
-import { giveBack, type Storage, storageFor, testStep } from "./storage.ts";
+import { foldStep, giveBack, type Storage, storageFor, testStep } from "./storage.ts";
 
 /** Options of `shutdown`. */
 export interface ShutdownOptions {
@@ -345,13 +347,28 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       (maxsize > 0 && count + heldItems >= maxsize) ||
       this.#storage.room(size, count, held, heldItems) < 0
     ) {
-      // Fold (LOCK held): the bounds lose what gets released, the counters restart at 0.
-      const items = Atomics.exchange(i32, RELEASED, 0);
-      heldItems -= items;
+      // Fold (LOCK held): the bounds lose what gets released since the last fold. RELEASED and
+      // RELEASED_BYTES only grow (gets add to them without LOCK); FOLDED and FOLDED_BYTES are
+      // what the bounds took of them already. Under a journal of its own (FOLDING), undone by a
+      // taker: the releases stay in RELEASED for the next fold. Was an exchange of RELEASED with
+      // 0, then the write of HELD: a death between the two lost the releases, and a queue with a
+      // maxsize could stay full for good
+      // (tests/regressions/queue_owner_killed_inside_the_fold_test.ts).
+      openFold(i32);
+      foldStep(0);
+      const items = Atomics.load(i32, RELEASED);
+      heldItems -= (items - i32[FOLDED]!) | 0; // wrapping: RELEASED counts on past 2^31
       i32[HELD] = heldItems;
-      const bytes = Atomics.exchange(i32, RELEASED_BYTES, 0);
-      held -= bytes;
+      foldStep(1);
+      i32[FOLDED] = items;
+      foldStep(2);
+      const bytes = Atomics.load(i32, RELEASED_BYTES);
+      held -= (bytes - i32[FOLDED_BYTES]!) | 0;
       i32[HELD_BYTES] = held;
+      foldStep(3);
+      i32[FOLDED_BYTES] = bytes;
+      foldStep(4);
+      close(i32);
     }
     if (maxsize > 0 && count + heldItems >= maxsize) return -1;
     const at = this.#storage.room(size, count, held, heldItems);

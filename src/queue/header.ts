@@ -41,6 +41,7 @@
  * | 10-12 | COMPACT_*       | a heap's compaction (JOURNAL = COMPACTING): entry, done, write   |
  * | 10-15 | GROW_*          | a growth (JOURNAL = GROWING): capacities, HEAD, bytes left ×3    |
  * | 10-13 | SHIFT_*         | a ring's shift for a put-back (JOURNAL = SHIFTING)               |
+ * | 10-13 | FOLD_*          | a fold of RELEASED into HELD (JOURNAL = FOLDING): the four saved |
  * | 16    | SHUTDOWN        | 0 open, 1 shut down, 2 shut down immediately                     |
  * | 17    | MAXSIZE         | item limit; 0 = bounded by CAPACITY only                         |
  * | 18    | CAPACITY        | bytes of the data area                                           |
@@ -50,9 +51,11 @@
  * | 22    | NOT_EMPTY       | seq, bumped when an item arrives and getters wait                |
  * | 23    | NOT_EMPTY_ASYNC | async waiters registered on NOT_EMPTY                            |
  * | 24    | GETTERS         | getters waiting                                                  |
- * | 25-31 | (unused)        | keeps the next line's writers off this one                       |
- * | 32    | RELEASED        | items gets stopped holding, not yet taken off HELD               |
- * | 33    | RELEASED_BYTES  | their record bytes, not yet taken off HELD_BYTES                 |
+ * | 25    | FOLDED          | how much of RELEASED the bounds took off HELD (a fold, LOCK held) |
+ * | 26    | FOLDED_BYTES    | how much of RELEASED_BYTES they took off HELD_BYTES              |
+ * | 27-31 | (unused)        | keeps the next line's writers off this one                       |
+ * | 32    | RELEASED        | items gets stopped holding, ever (only grows; HELD less FOLDED)  |
+ * | 33    | RELEASED_BYTES  | their record bytes, ever (only grows)                            |
  * | 34    | NOT_FULL        | seq, bumped when room appears and putters wait                   |
  * | 35    | NOT_FULL_ASYNC  | async waiters registered on NOT_FULL                             |
  * | 36    | PUTTERS         | putters waiting                                                  |
@@ -109,9 +112,11 @@
  * not saved: a put undone after taking an insertion number leaves a gap in the numbering, which
  * orders the same. A FIFO put-back that finds no room in front of HEAD first moves the records
  * from HEAD to the end of the data area, under a redo journal of its own (SHIFTING; `Ring`'s
- * `beforePutBack`), as a growth does. Not undone: the fold of RELEASED into HELD (before the
- * journal opens): a death between its exchange and its write keeps the room it folded counted as
- * held, a smaller queue from then on, never a broken one. Cost: four to six saved slots and two marks per put or get, on the line the operation
+ * `beforePutBack`), as a growth does. The fold of released room into the bounds (a put's, before
+ * its journal opens) is undone too, under a journal of its own (FOLDING): RELEASED only grows and
+ * FOLDED records how much of it the bounds took, so a fold undone leaves the releases to the next
+ * fold. It was an exchange of RELEASED with 0, then the write of HELD: a death between the two lost
+ * the releases, and a queue with a maxsize could stay full for good. Cost: four to six saved slots and two marks per put or get, on the line the operation
  * already holds (measured at `journal.ts`'s `openPut`).
  * PriorityQueue's heap entries: a put or get moves entries along one path of the heap, more
  * writes than six slots can save, so its sift moves a hole and keeps the hole's place in the
@@ -213,10 +218,14 @@ export const MAX_CAPACITY = 19;
 export const HELD = 7;
 /** Slot of the bound on the record bytes of the items gets hold. */
 export const HELD_BYTES = 8;
-/** Slot counting items gets stopped holding since the last fold into HELD. */
+/** Slot counting the items gets stopped holding, ever (only grows, wrapping; without LOCK). */
 export const RELEASED = 32;
-/** Slot counting record bytes gets stopped holding since the last fold into HELD_BYTES. */
+/** Slot counting the record bytes gets stopped holding, ever (only grows, wrapping). */
 export const RELEASED_BYTES = 33;
+/** Slot: the RELEASED the last fold took off HELD (LOCK held); HELD is exact less the rest. */
+export const FOLDED = 25;
+/** Slot: the RELEASED_BYTES the last fold took off HELD_BYTES (LOCK held). */
+export const FOLDED_BYTES = 26;
 /**
  * Slot of the undo journal (see "Owner death" above): 0 closed; open, the set of slots saved
  * (bit k: `JOURNALED[k]`). On the lock holder's line with what it saves.
@@ -279,6 +288,19 @@ export const SHIFT_BY: number = JOURNAL_SAVED + 1;
 export const SHIFT_TAIL: number = JOURNAL_SAVED + 2;
 /** During a shift: the bytes of the run not yet moved. */
 export const SHIFT_LEFT: number = JOURNAL_SAVED + 3;
+/**
+ * JOURNAL value: a fold of the released room into the bounds is under way (before a put's own
+ * journal opens); HELD, HELD_BYTES, FOLDED and FOLDED_BYTES as they were in the FOLD_* slots.
+ */
+export const FOLDING: number = 1 << 14;
+/** During a fold: HELD before it. */
+export const FOLD_HELD: number = JOURNAL_SAVED;
+/** During a fold: HELD_BYTES before it. */
+export const FOLD_HELD_BYTES: number = JOURNAL_SAVED + 1;
+/** During a fold: FOLDED before it. */
+export const FOLD_FOLDED: number = JOURNAL_SAVED + 2;
+/** During a fold: FOLDED_BYTES before it. */
+export const FOLD_FOLDED_BYTES: number = JOURNAL_SAVED + 3;
 /** The JOURNAL bits that name saved slots (one per {@link JOURNALED} slot). */
 export const SAVE_BITS: number = 0xff;
 /**

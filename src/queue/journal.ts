@@ -39,6 +39,13 @@
 import {
   COMPACTING,
   COUNT,
+  FOLD_FOLDED,
+  FOLD_FOLDED_BYTES,
+  FOLD_HELD,
+  FOLD_HELD_BYTES,
+  FOLDED,
+  FOLDED_BYTES,
+  FOLDING,
   GET_SAVES,
   GROWING,
   HEAD,
@@ -100,6 +107,18 @@ export function openGet(i32: Int32Array): void {
   i32[JOURNAL] = GET_SAVES;
 }
 
+/**
+ * Opens the journal of a fold of released room into the bounds (`QueueBase#findRoom`): HELD,
+ * HELD_BYTES, FOLDED and FOLDED_BYTES saved, JOURNAL = FOLDING last.
+ */
+export function openFold(i32: Int32Array): void {
+  i32[FOLD_HELD] = i32[HELD]!;
+  i32[FOLD_HELD_BYTES] = i32[HELD_BYTES]!;
+  i32[FOLD_FOLDED] = i32[FOLDED]!;
+  i32[FOLD_FOLDED_BYTES] = i32[FOLDED_BYTES]!;
+  i32[JOURNAL] = FOLDING;
+}
+
 /** Opens the journal of a rarer operation (a put-back, a shutdown) saving the slots of `set`. */
 export function open(i32: Int32Array, set: number): void {
   let at = JOURNAL_SAVED;
@@ -141,6 +160,15 @@ export function undo(i32: Int32Array, sifts?: Sifts): void {
   if (set === 0) return;
   if (set === GROWING || set === SHIFTING) {
     throw new Error("threadkit: internal: a growth or a shift is finished by its queue");
+  }
+  if (set === FOLDING) {
+    // The fold undone: the releases it took are left in RELEASED for the next fold.
+    i32[HELD] = i32[FOLD_HELD]!;
+    i32[HELD_BYTES] = i32[FOLD_HELD_BYTES]!;
+    i32[FOLDED] = i32[FOLD_FOLDED]!;
+    i32[FOLDED_BYTES] = i32[FOLD_FOLDED_BYTES]!;
+    i32[JOURNAL] = 0;
+    return;
   }
   if (set === COMPACTING) {
     sifts!.redoCompaction(); // closes the journal itself

@@ -534,6 +534,19 @@ export function moveUp(
   return step;
 }
 
+/** Test hook: called at each step of a fold of released room into the bounds (`#findRoom`). */
+let foldHook: ((step: number) => void) | undefined;
+
+/** Calls the fold's test hook. */
+export function foldStep(step: number): void {
+  foldHook?.(step);
+}
+
+/** Sets (or, with `undefined`, clears) the test hook called at each step of a fold. */
+export function setFoldHook(hook: ((step: number) => void) | undefined): void {
+  foldHook = hook;
+}
+
 /** Sets (or, with `undefined`, clears) the test hook called at each step of a heap's sift. */
 export function setSiftHook(hook: ((step: number) => void) | undefined): void {
   siftStep = hook;
