@@ -19,7 +19,7 @@
  * (RELEASED, RELEASED_BYTES: Atomics on the header's second cache line, no LOCK: the common
  * path costs one hold, as before the codec-throws fix), or, when the codec threw, re-takes LOCK
  * and puts the record back in front. Putters waiting for room count themselves in PUTTERS
- * before their room check (which folds RELEASED_BYTES with an exchange when it finds no room),
+ * before their room check (which folds in RELEASED_BYTES, an Atomics.load, when it finds no room),
  * and a get adds to RELEASED_BYTES before it reads PUTTERS (all seq-cst): one of the two sees
  * the other, so either the putter finds the room or the get takes LOCK to bump NOT_FULL for it
  * (no wake-up lost).

@@ -85,9 +85,10 @@
  * LOCK, by adding to RELEASED and RELEASED_BYTES, or, when decode threw, it re-takes LOCK and
  * puts the record back in front (HELD and HELD_BYTES back down, the record stored again, in one
  * hold). A put counts HELD_BYTES (and HELD) as used room; when that leaves no room, it folds the
- * released counts into them (Atomics.exchange to 0, subtract; LOCK held) and looks again.
+ * released counts into them (LOCK held: what RELEASED grew by since FOLDED, subtracted, and
+ * FOLDED moved up to it) and looks again.
  * Invariant: the bounds HELD >= items held now, HELD_BYTES >= their bytes (the difference is
- * what RELEASED counts); COUNT + HELD <= maxsize (maxsize > 0); stored bytes + HELD_BYTES <=
+ * what RELEASED grew by since FOLDED); COUNT + HELD <= maxsize (maxsize > 0); stored bytes + HELD_BYTES <=
  * CAPACITY; for PriorityQueue COUNT + HELD <= HEAP_CAP. So a put-back always finds room,
  * whatever puts, gets and growth ran meanwhile.
  *
