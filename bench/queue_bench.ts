@@ -33,6 +33,25 @@ const P4_POSTMESSAGE: Target = { id: "P4", max: 0.33, text: "≥ 3× postMessage
 const P4_RINGBUF: Target = { id: "P4", max: 1, text: "≥ ringbuf.js throughput" };
 const pause: () => void = (Atomics as any).pause?.bind(Atomics) ?? (() => {});
 
+/**
+ * A polling loop for the rings that never block (ringbuf.js and the floors): calls `attempt`
+ * until it moves an item (`Atomics.pause` between tries), and throws a `StallError` when none
+ * moved for `stallMs` (the clock is read every 4096 tries).
+ */
+function poller(label: string, stallMs: number): (attempt: () => boolean, what: string) => void {
+  return (attempt, what) => {
+    let deadline = 0;
+    for (let tries = 1; !attempt(); tries++) {
+      pause();
+      if ((tries & 4095) === 0) {
+        const now = performance.now();
+        if (deadline === 0) deadline = now + stallMs;
+        else if (now > deadline) throw new StallError(`${label}: ${what} for ${stallMs / 1000} s`);
+      }
+    }
+  };
+}
+
 /** One worker puts n items into a Queue, another gets them and checks their order. */
 function queueOneWay(kind: "objects" | "numbers"): ThreadsCase {
   const numbers = kind === "numbers";
@@ -157,20 +176,7 @@ function f64Floor(name: string, variant: string, title: string): ThreadsCase {
     async body(shared: unknown, { index, label, stallMs }) {
       const { variants } = await import("./probes/queue_f64_cases.ts");
       const ends = await (await variants())[variant]!.open(shared);
-      /** Polls `attempt` until it moves an item; checks the clock every 4096 tries. */
-      const poll = (attempt: () => boolean, what: string) => {
-        let deadline = 0;
-        for (let tries = 1; !attempt(); tries++) {
-          pause();
-          if ((tries & 4095) === 0) {
-            const now = performance.now();
-            if (deadline === 0) deadline = now + stallMs;
-            else if (now > deadline) {
-              throw new StallError(`${label}: ${what} for ${stallMs / 1000} s`);
-            }
-          }
-        }
-      };
+      const poll = poller(label, stallMs);
       let next = 0;
       if (index === 0) {
         const put = () => ends.put(next);
@@ -226,22 +232,9 @@ export const cases: Case[] = [
       const { RingBuffer } = await import("ringbuf.js");
       const ring = new RingBuffer(storage, Int32Array as any);
       const one = new Int32Array(1);
-      /** Polls `attempt` until it moves an item; checks the clock every 4096 tries. */
-      const poll = (attempt: () => number, what: string) => {
-        let deadline = 0;
-        for (let tries = 1; attempt() === 0; tries++) {
-          pause();
-          if ((tries & 4095) === 0) {
-            const now = performance.now();
-            if (deadline === 0) deadline = now + stallMs;
-            else if (now > deadline) {
-              throw new StallError(`${label}: ${what} for ${stallMs / 1000} s`);
-            }
-          }
-        }
-      };
-      const push = () => ring.push(one, 1);
-      const pop = () => ring.pop(one, 1);
+      const poll = poller(label, stallMs);
+      const push = () => ring.push(one, 1) !== 0;
+      const pop = () => ring.pop(one, 1) !== 0;
       let next = 0;
       if (index === 0) {
         return (n) => {
