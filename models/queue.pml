@@ -5,16 +5,16 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:459-463)
- *   unlock_and_wake #unlockAndWake (:465-476)
- *   room            #room (:327-334) and #findRoom (:336-378), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:501-526) and #roomToPut (:532-539), with #store (:428-431) and #count (:449-453)
- *   put             #putFast (:597-625), then #putSlow (:567-594)
- *   try_get         #tryGet (:699-774): take and hold (:744-761), decode (:764), then #release
- *                   or #putBack; the float64Codec in-place read (:727-743) with -DF64_GETTER
- *   release         #release (:783-790)
- *   put_back        #putBack (:798-830), open queue
- *   get             #getFast (:859-865), then #getSlow (:833-856)
+ *   signal          #signal (:462-466)
+ *   unlock_and_wake #unlockAndWake (:468-479)
+ *   room            #room (:319-326) and #findRoom (:328-370), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:504-530) and #roomToPut (:536-543), with #store (:431-434) and #count (:452-456)
+ *   put             #putFast (:601-629), then #putSlow (:571-598)
+ *   try_get         #tryGet (:703-778): take and hold (:748-765), decode (:768), then #release
+ *                   or #putBack; the float64Codec in-place read (:731-747) with -DF64_GETTER
+ *   release         #release (:787-794)
+ *   put_back        #putBack (:802-834), open queue
+ *   get             #getFast (:863-869), then #getSlow (:837-860)
  *   sleep           SeqWait.sleep (seq_wait.ts:93-110)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
@@ -46,26 +46,26 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :589-591; about 6 million states, run by hand).
+ * putter's pass-on at :593-595; about 6 million states, run by hand).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :852 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :856 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED - FOLDED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:840)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:844)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:97-101)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:461)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:785-787)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:464)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:789-791)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:577-579)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:344-373)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:827)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:350-372)
+ *                                  for room again (:581-583)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:336-365)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:831)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:342-364)
  */
 
 #define LOCK_WORD_LIB
@@ -110,7 +110,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:607, :615, :861), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:611, :619, :865), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
@@ -130,7 +130,7 @@ inline unlock_word() {
 #else
 /*
  * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
- * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :536, else lockSlow :539) is one
+ * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :540, else lockSlow :543) is one
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0
@@ -149,50 +149,50 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:459), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:462), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :460 */
+  :: mem[waiters] == 0 -> sig = false                   /* :463 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :461 */
+    mem[seq]++;                                         /* :464 */
 #endif
-    sig = true                                          /* :462 */
+    sig = true                                          /* :465 */
   fi
 }
 
-/* #unlockAndWake (:465): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:468): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :472 */
+  unlock_word();                                        /* :475 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :473 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :476 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :474 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :477 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room / #findRoom (:336), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:344); when that
- * leaves none, the releases are folded in (:350-372) and it looks again (:373).
+ * #room / #findRoom (:328), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:336); when that
+ * leaves none, the releases are folded in (:342-364) and it looks again (:365).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :344 */
+    held = HELD;                                        /* :336 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :346-349 */
+    :: COUNT + held >= MAXSIZE ->                       /* :338-341 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED - FOLDED;                          /* :359-360 Atomics.load, FOLDED */
+      rel = RELEASED - FOLDED;                          /* :351-352 Atomics.load, FOLDED */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :361 */
-      FOLDED = RELEASED;                                /* :363 */
+      HELD = HELD - rel;                                /* :353 */
+      FOLDED = RELEASED;                                /* :355 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -202,31 +202,31 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :373 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :365 */
     held = 0
   }
 }
 
-/* #tryPut (:501), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
+/* #tryPut (:504), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :502, :538 */
+  room();                                               /* :505, :542 */
   if
-  :: !roomy -> done = false                             /* :503 */
+  :: !roomy -> done = false                             /* :506 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :506 #store, :430 */
-    signal(NOT_EMPTY, GETTERS);                         /* :512 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :509 #store, :433 */
+    signal(NOT_EMPTY, GETTERS);                         /* :515 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:783), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:787), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :786 (RELEASED_BYTES :785) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :790 (RELEASED_BYTES :789) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :787 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :791 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -235,54 +235,54 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :788 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :789 */
+    lock_uninterruptible();                             /* :792 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :793 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:798), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:802), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :800 lockBriefly */
+  lock_uninterruptible();                               /* :804 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :813 (HELD_BYTES :812) */
-    assert(COUNT < MAXSIZE);                            /* :822 the put-back fits */
+    HELD--; heldNow--;                                  /* :817 (HELD_BYTES :816) */
+    assert(COUNT < MAXSIZE);                            /* :826 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :827 */
+    COUNT++                                             /* :831 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :829 */
+  signal(NOT_EMPTY, GETTERS);                           /* :833 */
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:699), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:703), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get() {
   if
-  :: COUNT == 0 -> done = false                         /* :702-713 */
+  :: COUNT == 0 -> done = false                         /* :706-717 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :727-743 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :733, :735 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :740 */
+    :: f64 ->                                           /* :731-747 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :737, :739 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :744 */
       unlock_and_wake(false, sig)
 #endif
-    :: true ->                                          /* :746 (f64: a record of another size) */
+    :: true ->                                          /* :750 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :755 (HELD_BYTES :754) */
-        COUNT--                                         /* :756 */
+        HELD++; heldNow++;                              /* :759 (HELD_BYTES :758) */
+        COUNT--                                         /* :760 */
       };
-      unlock_word();                                    /* :761 */
+      unlock_word();                                    /* :765 */
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :764 decode throws */
-        put_back()                                      /* :767 */
-      :: true -> release()                              /* :764 decoded, :772 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :768 decode throws */
+        put_back()                                      /* :771 */
+      :: true -> release()                              /* :768 decoded, :776 */
       fi
     fi;
     done = true
@@ -321,27 +321,27 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :603 */
+  lock_fast();                                          /* :607 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :614 */
+    try_put();                                          /* :618 */
     if
-    :: !done -> unlock_word()                           /* :615 */
+    :: !done -> unlock_word()                           /* :619 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :571 */
-    try_put();                                          /* :574 uncounted */
+    lock_uninterruptible();                             /* :575 */
+    try_put();                                          /* :578 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :577 */
+      mem[PUTTERS]++;                                   /* :581 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :579 look again, counted */
+      try_put();                                        /* :583 look again, counted */
 #endif
       if
       :: !done ->
@@ -349,11 +349,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :581 */
+          :: expired -> break                           /* :585 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :582 */
-          try_put();                                    /* :583 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :586 */
+          try_put();                                    /* :587 */
           if
           :: done -> break
           :: else -> skip
@@ -361,17 +361,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :586 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :590 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :588-590 pass a wake for room on (a release after the last look may have made room) */
+        /* :592-594 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :591 */
+        unlock_and_wake(false, sig)                     /* :595 */
       :: else -> skip
       fi
     :: else -> skip
@@ -383,54 +383,54 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :861 */
+  lock_fast();                                          /* :865 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get();                                          /* :862 */
+    try_get();                                          /* :866 */
     if
-    :: !done -> unlock_word()                           /* :863 */
+    :: !done -> unlock_word()                           /* :867 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :837 */
-    try_get();                                          /* :838 */
+    lock_uninterruptible();                             /* :841 */
+    try_get();                                          /* :842 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :840 */
+      mem[GETTERS]++;                                   /* :844 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :843 */
+        :: expired -> break                             /* :847 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :844 */
-        try_get();                                      /* :845 (decode, release: still counted) */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :848 */
+        try_get();                                      /* :849 (decode, release: still counted) */
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :849 finally */
+      mem[GETTERS]--;                                   /* :853 finally */
 #endif
       if
       :: !done ->
-        /* :852 pass a wake for items on: never items here (see the header) */
+        /* :856 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :853 */
+        unlock_and_wake(sig, false)                     /* :857 */
       :: else -> skip
       fi
     :: else -> skip

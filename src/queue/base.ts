@@ -287,33 +287,25 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   }
 
   /**
-   * Repairs what a dead owner left (LOCK just taken, maybe over from it): nothing when the
-   * journal is closed; a growth or a FIFO ring's shift under way is finished (`growth.ts`,
-   * `Ring`'s `beforePutBack`); else the journal's `undo`,
+   * Repairs what a dead owner left (LOCK just taken, maybe over from it), through views made for
+   * the CAPACITY in memory: nothing when the journal is closed; a growth or a FIFO ring's shift
+   * under way is finished (`growth.ts`, `Ring`'s `beforePutBack`); else the journal's `undo`,
    * with the heap for a PriorityQueue, whose sift a dead owner may have left half done
-   * (header.ts, "Owner death"), through views made for the CAPACITY in memory. It runs no user
-   * code; only an allocation failing can throw inside it (a view, the geometry of a growth), and
-   * that leaves LOCK held with the journal open, so the queue's operations wait: LOCK cannot be
-   * released with the journal open, as a fast CAS from 0 does not look at the journal.
+   * (header.ts, "Owner death"). It runs no user code; only an allocation failing can throw
+   * inside it (a view, the geometry of a growth), and that leaves LOCK held with the journal
+   * open, so the queue's operations wait: LOCK cannot be released with the journal open, as a
+   * fast CAS from 0 does not look at the journal.
    */
   #repairQueue(i32: Int32Array): void {
     const journal = i32[JOURNAL]!;
     if (journal === 0) return;
-    if (journal === SHIFTING) {
-      if (i32[CAPACITY] !== this.#geometry.capacity) this.#remap();
-      return this.#storage.finishShift(); // a FIFO put-back's room, made before its journal
-    }
-    if (journal === GROWING) {
-      const { buffer, byteOffset } = this.handle;
-      finishGrowth(i32, new Uint8Array(buffer), byteOffset, this.#geometry, this.#discipline);
-      this.#remap();
-      return;
-    }
-    if (this.#discipline !== PRIORITY) return undo(i32);
     if (i32[CAPACITY] !== this.#geometry.capacity) this.#remap();
+    if (journal === GROWING) return this.#finishGrowth(0);
+    if (journal === SHIFTING) return this.#storage.finishShift(); // a FIFO put-back's room
     // The storage of a PRIORITY queue is a `Heap`, which implements `Sifts`.
-    undo(i32, this.#storage as unknown as Sifts);
+    undo(i32, this.#discipline === PRIORITY ? this.#storage as unknown as Sifts : undefined);
   }
+
   // -------------------------------------------------------------------------------------------
   // Storage (LOCK held)
 
@@ -400,13 +392,24 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     if (!growBuffer(this.handle, to)) return -1;
     testStep(0);
     // A redo journal from here (`growth.ts`): a taker finishes what a death leaves.
-    const { buffer, byteOffset } = this.handle;
-    openGrowth(i32, byteOffset, from, to, this.#storage.wrappedHead());
+    openGrowth(i32, this.handle.byteOffset, from, to, this.#storage.wrappedHead());
     testStep(1);
-    finishGrowth(i32, new Uint8Array(buffer), byteOffset, from, this.#discipline, 2);
-    this.#remap(); // other threads re-make theirs when they see the new CAPACITY under LOCK
+    this.#finishGrowth(2);
     return this.#storage.room(size, count, held, heldItems);
   }
+
+  /**
+   * Makes the growth whose journal is open (this thread's, or a dead one's: `#repairQueue`),
+   * then re-makes this thread's views; other threads re-make theirs when they see the new
+   * CAPACITY under LOCK. `firstStep`: the test hook's first step number.
+   */
+  #finishGrowth(firstStep: number): void {
+    const { buffer, byteOffset } = this.handle;
+    const bytes = new Uint8Array(buffer);
+    finishGrowth(this.#i32, bytes, byteOffset, this.#geometry, this.#discipline, firstStep);
+    this.#remap();
+  }
+
   /** Why a put of `length` item bytes finds no room (LOCK held, just after `#room` said so). */
   #noRoom(length: number): string {
     const i32 = this.#i32;
@@ -515,8 +518,9 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
 
   /**
    * A throw inside a journaled section (LOCK held, journal open: a codec's bytes whose `length`
-   * getter threw, an allocation that failed while a get copied its record out): undoes the operation, as a taker from a dead owner would, and releases
-   * LOCK, so the error reaches the caller and the queue is as before it. Without this the lock
+   * getter threw, an allocation that failed while a get copied its record out): undoes the
+   * operation, as a taker from a dead owner would, and releases LOCK, so the error reaches the
+   * caller and the queue is as before it. Without this the lock
    * stayed held by a live thread, and every later put and get of the queue waited forever. Not
    * around the float64Codec paths, which run no user code and allocate nothing.
    */

@@ -51,9 +51,7 @@
  * | 22    | NOT_EMPTY       | seq, bumped when an item arrives and getters wait                |
  * | 23    | NOT_EMPTY_ASYNC | async waiters registered on NOT_EMPTY                            |
  * | 24    | GETTERS         | getters waiting                                                  |
- * | 25    | FOLDED          | how much of RELEASED the bounds took off HELD (a fold, LOCK held) |
- * | 26    | FOLDED_BYTES    | how much of RELEASED_BYTES they took off HELD_BYTES              |
- * | 27-31 | (unused)        | keeps the next line's writers off this one                       |
+ * | 25-31 | (unused)        | keeps the next line's writers off this one                       |
  * | 32    | RELEASED        | items gets stopped holding, ever (only grows; HELD less FOLDED)  |
  * | 33    | RELEASED_BYTES  | their record bytes, ever (only grows)                            |
  * | 34    | NOT_FULL        | seq, bumped when room appears and putters wait                   |
@@ -62,7 +60,9 @@
  * | 37    | ALL_DONE        | seq, bumped when UNFINISHED reaches 0                            |
  * | 38    | JOINERS         | joiners waiting                                                  |
  * | 39    | ORDER           | priority: insertion counter (FIFO among equal priorities)        |
- * | 40-47 | (unused)        | keeps the first records (or priorities) off the RELEASED line    |
+ * | 40    | FOLDED          | how much of RELEASED a fold took off HELD (LOCK held)            |
+ * | 41    | FOLDED_BYTES    | how much of RELEASED_BYTES a fold took off HELD_BYTES            |
+ * | 42-47 | (unused)        | keeps the first records (or priorities) off the RELEASED line    |
  *
  * Cache lines (a queue in its own buffer starts a line), cut by who writes them:
  * - slots 0-15, the lock holder's line: everything a put or a get writes under LOCK, the undo
@@ -73,7 +73,11 @@
  * - slots 32-39, written without LOCK by gets giving room up (RELEASED), and by waiting putters
  *   and the gets that wake them, so a consumer that gives room up does not take a line a producer
  *   reads on every put.
- *   PriorityQueue's ORDER is here rather than on the read-mostly line: only its puts write it.
+ *   PriorityQueue's ORDER is here rather than on the read-mostly line: only its puts write it;
+ *   so are FOLDED and FOLDED_BYTES (40-41), which only a fold writes, right after it read
+ *   RELEASED on this line: a fold of a bounded queue at its bound dirties no line it did not
+ *   already take (on the read-mostly line, 16-31, every fold would take that line from every
+ *   reader).
  * Measured: the journal on a line of its own (slots 32-41 then) cost two-worker streams 1.3-2.3x
  * (`queue.oneway`, `queue.oneway-f64`, `queue.mpmc-4x4`, Node, interleaved full-mode runs); on
  * the lock holder's line about 1.1x, and this cut without the journal nothing (`journal.ts`,
@@ -88,8 +92,8 @@
  * released counts into them (LOCK held: what RELEASED grew by since FOLDED, subtracted, and
  * FOLDED moved up to it) and looks again.
  * Invariant: the bounds HELD >= items held now, HELD_BYTES >= their bytes (the difference is
- * what RELEASED grew by since FOLDED); COUNT + HELD <= maxsize (maxsize > 0); stored bytes + HELD_BYTES <=
- * CAPACITY; for PriorityQueue COUNT + HELD <= HEAP_CAP. So a put-back always finds room,
+ * what RELEASED grew by since FOLDED); COUNT + HELD <= maxsize (maxsize > 0); stored bytes +
+ * HELD_BYTES <= CAPACITY; for PriorityQueue COUNT + HELD <= HEAP_CAP. So a put-back always finds room,
  * whatever puts, gets and growth ran meanwhile.
  *
  * Owner death (the undo journal). A thread can end at any step of a critical section: on Node
@@ -117,7 +121,8 @@
  * its journal opens) is undone too, under a journal of its own (FOLDING): RELEASED only grows and
  * FOLDED records how much of it the bounds took, so a fold undone leaves the releases to the next
  * fold. It was an exchange of RELEASED with 0, then the write of HELD: a death between the two lost
- * the releases, and a queue with a maxsize could stay full for good. Cost: four to six saved slots and two marks per put or get, on the line the operation
+ * the releases, and a queue with a maxsize could stay full for good. Cost of the journal: four to
+ * six saved slots and two marks per put or get, on the line the operation
  * already holds (measured at `journal.ts`'s `openPut`).
  * PriorityQueue's heap entries: a put or get moves entries along one path of the heap, more
  * writes than six slots can save, so its sift moves a hole and keeps the hole's place in the
@@ -224,9 +229,9 @@ export const RELEASED = 32;
 /** Slot counting the record bytes gets stopped holding, ever (only grows, wrapping). */
 export const RELEASED_BYTES = 33;
 /** Slot: the RELEASED the last fold took off HELD (LOCK held); HELD is exact less the rest. */
-export const FOLDED = 25;
+export const FOLDED = 40;
 /** Slot: the RELEASED_BYTES the last fold took off HELD_BYTES (LOCK held). */
-export const FOLDED_BYTES = 26;
+export const FOLDED_BYTES = 41;
 /**
  * Slot of the undo journal (see "Owner death" above): 0 closed; open, the set of slots saved
  * (bit k: `JOURNALED[k]`). On the lock holder's line with what it saves.

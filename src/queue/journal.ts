@@ -7,10 +7,12 @@
  * | slot  | name          | meaning                                                           |
  * | 9     | JOURNAL       | 0 closed; open: the set of `JOURNALED` slots saved (bit k = [k]), |
  * |       |               | a heap's sift flags (SIFT_UP, SIFT_DOWN_ROOT, SIFT_DOWN), or      |
- * |       |               | COMPACTING                                                        |
+ * |       |               | COMPACTING, FOLDING, GROWING or SHIFTING                          |
  * | 10-15 | JOURNAL_SAVED | the saved values, packed: the set's slots in `JOURNALED` order    |
  * | 15    | SIFT_HOLE     | a PriorityQueue's sift: where its hole is (flags in JOURNAL)      |
  * | 10-12 | COMPACT_*     | its compaction (JOURNAL = COMPACTING): entry, bytes done, write   |
+ * | 10-13 | FOLD_*        | a fold of RELEASED into HELD (JOURNAL = FOLDING), undone here     |
+ * | 10-15 | GROW_, SHIFT_ | a growth, a ring's shift (GROWING, SHIFTING): redone by the queue |
  *
  * Every function here runs with LOCK held and uses plain accesses: only LOCK's holder touches the
  * journal. A thread that takes LOCK over from a dead owner reads it after that owner's last step:

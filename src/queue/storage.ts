@@ -378,10 +378,11 @@ class Ring extends Records {
     const head = i32[HEAD]!;
     const tail = i32[TAIL]!;
     const wrapped = tail <= head;
-    if (size <= (wrapped ? head - tail : head)) return;
+    const front = wrapped ? head - tail : head; // the free run in front of HEAD
+    if (size <= front) return;
     const end = wrapped ? this.#runEnd(head) : tail;
     const by = this.u8.length - end;
-    if (by < size - (wrapped ? head - tail : head)) {
+    if (by < size - front) {
       throw new Error("threadkit: internal: no room for a put-back (stored + held > capacity)");
     }
     // Every SHIFT_* slot before JOURNAL: a taker that finds SHIFTING finds them all (a death
@@ -507,6 +508,11 @@ export function testStep(step: number): void {
   siftStep?.(step);
 }
 
+/** Sets (or, with `undefined`, clears) the test hook called at each step of a heap's sift. */
+export function setSiftHook(hook: ((step: number) => void) | undefined): void {
+  siftStep = hook;
+}
+
 /**
  * Moves the `left` bytes (recorded at slot `leftSlot`) of a region from `src` up to `dst`
  * (`dst` > `src`), from its end down, in chunks no longer than the distance: a chunk writes at or
@@ -545,11 +551,6 @@ export function foldStep(step: number): void {
 /** Sets (or, with `undefined`, clears) the test hook called at each step of a fold. */
 export function setFoldHook(hook: ((step: number) => void) | undefined): void {
   foldHook = hook;
-}
-
-/** Sets (or, with `undefined`, clears) the test hook called at each step of a heap's sift. */
-export function setSiftHook(hook: ((step: number) => void) | undefined): void {
-  siftStep = hook;
 }
 
 /** Priority: records appended to an arena, ordered by a binary heap of (priority, order). */
