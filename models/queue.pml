@@ -5,16 +5,17 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:462-466)
- *   unlock_and_wake #unlockAndWake (:468-479)
- *   room            #room (:319-326) and #findRoom (:328-370), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:504-530) and #roomToPut (:536-543), with #store (:431-434) and #count (:452-456)
- *   put             #putFast (:601-629), then #putSlow (:571-598)
- *   try_get         #tryGet (:703-778): take and hold (:748-765), decode (:768), then #release
- *                   or #putBack; the float64Codec in-place read (:731-747) with -DF64_GETTER
- *   release         #release (:787-794)
- *   put_back        #putBack (:802-834), open queue
- *   get             #getFast (:863-869), then #getSlow (:837-860)
+ *   signal          #signal (:485-489)
+ *   signal_getters  #signalGetters (:495-501): one getter wake in flight (WOKEN)
+ *   unlock_and_wake #unlockAndWake (:503-514)
+ *   room            #room (:342-349) and #findRoom (:351-393), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:539-565) and #roomToPut (:571-578), with #store (:454-457) and #count (:475-479)
+ *   put             #putFast (:636-664), then #putSlow (:606-633)
+ *   try_get         #tryGet (:741-818): take and hold (:786-804), decode (:808), then #release
+ *                   or #putBack; the float64Codec in-place read (:769-785) with -DF64_GETTER
+ *   release         #release (:827-834)
+ *   put_back        #putBack (:842-874), open queue
+ *   get             #getFast (:908-914), then #getSlow (:877-905)
  *   sleep           SeqWait.sleep (seq_wait.ts:93-110)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
@@ -46,26 +47,31 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :593-595; about 6 million states, run by hand).
+ * putter's pass-on at :628-630; about 6 million states, run by hand). -DTHREE_PUTS (MAXSIZE 3):
+ * P puts 3, G1 gets 2, G2 gets 1, none with a deadline: two getters asleep while puts skip the
+ * wake in flight (WOKEN = 1), so the woken getter must pass the wake on (:890-894).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :856 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :901 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED - FOLDED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:844)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:884)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:97-101)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:464)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:789-791)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:487)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:829-831)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:581-583)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:336-365)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:831)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:342-364)
+ *                                  for room again (:616-618)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:359-388)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:871)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:365-387)
+ *   MUTANT_NO_PASS_ON              (THREE_PUTS) a woken getter does not wake the next (:893)
+ *   MUTANT_NO_CLEAR_ON_COUNT       (THREE_PUTS) getSlow counts itself without clearing WOKEN
+ *                                  (:885)
  */
 
 #define LOCK_WORD_LIB
@@ -82,7 +88,13 @@
 #define NOT_FULL 5
 #define NOT_FULL_ASYNC 6
 #define PUTTERS 7
+#ifndef MAXSIZE
+#ifdef THREE_PUTS
+#define MAXSIZE 3
+#else
 #define MAXSIZE 1
+#endif
+#endif
 #ifndef G2ASYNC
 #define G2ASYNC true
 #endif
@@ -96,6 +108,8 @@ byte HELD;
    a fold took off HELD (LOCK held). HELD - (RELEASED - FOLDED) bounds the items held. */
 byte RELEASED;
 byte FOLDED;
+/* Slot WOKEN (a getter wake in flight): LOCK held. */
+byte WOKEN;
 /* Ghosts: items held now, items stored by puts, items decoded; decode throws left. */
 byte heldNow;
 byte putsDone;
@@ -110,7 +124,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:611, :619, :865), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:646, :654, :910), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
@@ -149,50 +163,63 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:462), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:485), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :463 */
+  :: mem[waiters] == 0 -> sig = false                   /* :486 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :464 */
+    mem[seq]++;                                         /* :487 */
 #endif
-    sig = true                                          /* :465 */
+    sig = true                                          /* :488 */
   fi
 }
 
-/* #unlockAndWake (:468): release LOCK, then wake one of the side signalled. */
-inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :475 */
+/* #signalGetters (:495-501), LOCK held: a getter wake, one in flight at a time. Sets `sig`. */
+inline signal_getters() {
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :476 */
+  :: mem[GETTERS] == 0 || WOKEN != 0 -> sig = false     /* :497 */
+  :: else ->
+    WOKEN = 1;                                          /* :498 */
+#ifndef MUTANT_WAKE_NO_BUMP
+    mem[NOT_EMPTY]++;                                   /* :499 */
+#endif
+    sig = true
+  fi
+}
+
+/* #unlockAndWake (:503): release LOCK, then wake one of the side signalled. */
+inline unlock_and_wake(wakeGetter, wakePutter) {
+  unlock_word();                                        /* :510 */
+  if
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :511 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :477 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :512 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room / #findRoom (:328), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:336); when that
- * leaves none, the releases are folded in (:342-364) and it looks again (:365).
+ * #room / #findRoom (:351), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:359); when that
+ * leaves none, the releases are folded in (:365-387) and it looks again (:388).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :336 */
+    held = HELD;                                        /* :359 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :338-341 */
+    :: COUNT + held >= MAXSIZE ->                       /* :361-364 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED - FOLDED;                          /* :351-352 Atomics.load, FOLDED */
+      rel = RELEASED - FOLDED;                          /* :374-375 Atomics.load, FOLDED */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :353 */
-      FOLDED = RELEASED;                                /* :355 */
+      HELD = HELD - rel;                                /* :376 */
+      FOLDED = RELEASED;                                /* :378 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -202,31 +229,31 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :365 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :388 */
     held = 0
   }
 }
 
-/* #tryPut (:504), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
+/* #tryPut (:539), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :505, :542 */
+  room();                                               /* :540, :577 */
   if
-  :: !roomy -> done = false                             /* :506 */
+  :: !roomy -> done = false                             /* :541 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :509 #store, :433 */
-    signal(NOT_EMPTY, GETTERS);                         /* :515 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :544 #store, :456 */
+    signal_getters();                                   /* :550 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:787), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:827), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :790 (RELEASED_BYTES :789) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :830 (RELEASED_BYTES :829) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :791 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :831 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -235,54 +262,58 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :792 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :793 */
+    lock_uninterruptible();                             /* :832 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :833 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:802), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:842), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :804 lockBriefly */
+  lock_uninterruptible();                               /* :844 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :817 (HELD_BYTES :816) */
-    assert(COUNT < MAXSIZE);                            /* :826 the put-back fits */
+    HELD--; heldNow--;                                  /* :857 (HELD_BYTES :856) */
+    assert(COUNT < MAXSIZE);                            /* :866 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :831 */
+    COUNT++                                             /* :871 */
 #else
     skip
 #endif
   };
-  signal(NOT_EMPTY, GETTERS);                           /* :833 */
+  signal_getters();                                     /* :873 */
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:703), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:741), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
-inline try_get() {
+inline try_get(passOn) {
   if
-  :: COUNT == 0 -> done = false                         /* :706-717 */
+  :: COUNT == 0 -> done = false                         /* :744-755 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :731-747 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :737, :739 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :744 */
-      unlock_and_wake(false, sig)
+    :: f64 ->                                           /* :769-785 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :775, :777 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :782 */
+      unlock_and_wake(passOn, sig)                      /* :782 */
 #endif
-    :: true ->                                          /* :750 (f64: a record of another size) */
+    :: true ->                                          /* :788 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :759 (HELD_BYTES :758) */
-        COUNT--                                         /* :760 */
+        HELD++; heldNow++;                              /* :798 (HELD_BYTES :797) */
+        COUNT--                                         /* :799 */
       };
-      unlock_word();                                    /* :765 */
+      unlock_word();                                    /* :804 */
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :768 decode throws */
-        put_back()                                      /* :771 */
-      :: true -> release()                              /* :768 decoded, :776 */
+      :: passOn -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :805 the pass-on */
+      :: else -> skip
+      fi;
+      if
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :808 decode throws */
+        put_back()                                      /* :811 */
+      :: true -> release()                              /* :808 decoded, :816 */
       fi
     fi;
     done = true
@@ -321,27 +352,27 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :607 */
+  lock_fast();                                          /* :642 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :618 */
+    try_put();                                          /* :653 */
     if
-    :: !done -> unlock_word()                           /* :619 */
+    :: !done -> unlock_word()                           /* :654 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :575 */
-    try_put();                                          /* :578 uncounted */
+    lock_uninterruptible();                             /* :610 */
+    try_put();                                          /* :613 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :581 */
+      mem[PUTTERS]++;                                   /* :616 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :583 look again, counted */
+      try_put();                                        /* :618 look again, counted */
 #endif
       if
       :: !done ->
@@ -349,11 +380,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :585 */
+          :: expired -> break                           /* :620 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :586 */
-          try_put();                                    /* :587 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :621 */
+          try_put();                                    /* :622 */
           if
           :: done -> break
           :: else -> skip
@@ -361,17 +392,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :590 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :625 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :592-594 pass a wake for room on (a release after the last look may have made room) */
+        /* :627-629 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :595 */
+        unlock_and_wake(false, sig)                     /* :630 */
       :: else -> skip
       fi
     :: else -> skip
@@ -383,54 +414,72 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :865 */
+  lock_fast();                                          /* :910 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get();                                          /* :866 */
+    try_get(false);                                     /* :911 */
     if
-    :: !done -> unlock_word()                           /* :867 */
+    :: !done -> unlock_word()                           /* :912 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :841 */
-    try_get();                                          /* :842 */
+    lock_uninterruptible();                             /* :881 */
+    try_get(false);                                     /* :882 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :844 */
+      mem[GETTERS]++;                                   /* :884 */
+#endif
+#ifndef MUTANT_NO_CLEAR_ON_COUNT
+      WOKEN = 0;                                        /* :885 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :847 */
+        :: expired -> break                             /* :888 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :848 */
-        try_get();                                      /* :849 (decode, release: still counted) */
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :889 */
+        /* :890-893 the wake in flight has arrived; more items than this get's, and other
+           getters counted: pass the wake on (merged: LOCK held, and GETTERS, read twice, is
+           at least 1 here, this getter) */
+        atomic {
+          WOKEN = 0;                                    /* :892 */
+#ifndef MUTANT_NO_PASS_ON
+          if
+          :: COUNT > 1 && mem[GETTERS] > 1 -> signal_getters(); pass = sig; sig = false
+          :: else -> pass = false
+          fi
+#else
+          pass = false
+#endif
+        };
+        try_get(pass);                                  /* :894 (decode, release: still counted) */
+        pass = false;
         if
         :: done -> break
         :: else -> skip
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :853 finally */
+      mem[GETTERS]--;                                   /* :898 finally */
 #endif
       if
       :: !done ->
-        /* :856 pass a wake for items on: never items here (see the header) */
+        /* :901 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
-        :: COUNT > 0 -> signal(NOT_EMPTY, GETTERS)
+        :: COUNT > 0 -> signal_getters()
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :857 */
+        unlock_and_wake(sig, false)                     /* :902 */
       :: else -> skip
       fi
     :: else -> skip
@@ -449,7 +498,7 @@ inline get() {
 proctype Worker(byte me; byte puts; byte gets; bool timed; bool asyncWait; bool f64;
                 byte timedFrom) {
   byte me2, state, take, life, res, wk, r, expected, i, held, rel;
-  bool ok, lkExpired, expired, done, sig, starving, marked, roomy, threw;
+  bool ok, lkExpired, expired, done, sig, starving, marked, roomy, threw, pass;
   me2 = me << 1;
   do
   :: i < puts -> i++; expired = false; put()
@@ -481,6 +530,13 @@ init {
       alive[k] = true
     }
 #endif
+#ifdef THREE_PUTS
+    /* P puts 3; G1 gets 2, G2 gets 1, none with a deadline (a getter asleep at the end with an
+       item stored is a lost wake-up): two getters asleep while puts skip the wake in flight. */
+    run Worker(1, 3, 0, false, false, false, NEVER);
+    run Worker(2, 0, 2, false, false, false, NEVER);
+    run Worker(3, 0, 1, false, G2ASYNC, true, NEVER)
+#else
 #ifndef TWO_PUTTERS
     run Worker(1, 2, 0, false, false, false, NEVER);
     run Worker(2, 0, 1, false, false, false, NEVER);
@@ -490,6 +546,7 @@ init {
     run Worker(1, 2, 0, false, false, false, NEVER);
     run Worker(2, 1, 0, true, true, false, NEVER);
     run Worker(3, 0, 3, false, false, true, 2)
+#endif
 #endif
   }
   /* Every worker ended: no item lost or duplicated, nothing left held. */

@@ -534,6 +534,29 @@ const checks: Check[] = [
   },
   {
     model: "queue",
+    defines: ["THREE_PUTS", "F64_GETTER"],
+    mode: "safety",
+    holds: true,
+    what:
+      "one getter wake in flight (WOKEN): 3 puts, two getters asleep, puts skipping the wake, the pass-on",
+  },
+  {
+    model: "queue",
+    defines: ["THREE_PUTS", "MUTANT_NO_PASS_ON"],
+    mode: "safety",
+    holds: false,
+    what: "a woken getter that does not wake the next for the items past its own",
+  },
+  {
+    model: "queue",
+    defines: ["THREE_PUTS", "MUTANT_NO_CLEAR_ON_COUNT"],
+    mode: "safety",
+    holds: false,
+    what:
+      "a getter counting itself without clearing WOKEN (a wake sent to a getter on its way out)",
+  },
+  {
+    model: "queue",
     defines: ["MUTANT_NO_GETTERS_COUNT"],
     mode: "safety",
     holds: false,

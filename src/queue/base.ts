@@ -14,6 +14,28 @@
  * leaves without using a wake (timeout, abort, shutdown) while what it waited for is there passes
  * the wake on.
  *
+ * Waking getters: one wake in flight at a time (WOKEN, read and written with LOCK held). A put
+ * (or put-back) that finds getters counted wakes one only when WOKEN is 0, and sets it to 1; a
+ * counted getter sets it back to 0 each time it holds LOCK after counting itself or after a
+ * sleep, and if it then sees more items than the one it takes and other getters counted, wakes
+ * the next (the pass-on). Before, a getter stayed counted from its wake until it ran, and every
+ * put meanwhile bumped NOT_EMPTY (on the line every put and get reads) and notified nobody: 0.74
+ * notifies per item on Bun's `queue.oneway-f64` (`CODEC=f64 bun
+ * bench/probes/queue_oneway_count.ts 5 40000`), 0.000 after.
+ * Invariant: a getter asleep on NOT_EMPTY read the seq in the LOCK hold where it last cleared
+ * WOKEN, so every wake sent after that moves the value it sleeps on. While WOKEN is 1, the getter
+ * that wake reached (woken, or finding the seq moved as it parks) has yet to hold LOCK; when it
+ * does, it sees the items put meanwhile and passes the wake on. A wake sent while the only
+ * counted getter is on its way out (item taken, not yet uncounted) reaches no one: the next getter
+ * to count itself clears it. Clearing early only costs a spare wake. A woken getter that dies
+ * before it holds LOCK leaves WOKEN at 1: the sleepers' poll (`seq_wait.ts`, "Poll") clears it
+ * within `OWNER_POLL_MS`, as for a putter that dies before its wake. Checked by
+ * `models/queue.pml` (`THREE_PUTS`, two mutants) and `tests/queue_getter_wakes_test.ts`.
+ * Measured (2026-12-02, load ~1), two workers streaming (`queue_ab.ts 21 10000 40000`, each order
+ * once, the order bias cancelled by the geometric mean of A/B and 1 / B/A): numbers (float64Codec)
+ * 0.86 node, 0.78 deno, 0.80 bun; objects 0.92 / 0.94 / 1.0; one thread
+ * (`queue_ab_single.ts 21`) 0.97-1.05, unchanged.
+ *
  * Gets decode outside LOCK. With LOCK held a get takes the record out and holds its room
  * (`header.ts`: HELD, HELD_BYTES); it decodes after releasing LOCK, then gives the room up
  * (RELEASED, RELEASED_BYTES: Atomics on the header's second cache line, no LOCK: the common
@@ -92,6 +114,7 @@ import {
   SHUTDOWN,
   SHUTDOWN_SAVES,
   UNFINISHED,
+  WOKEN,
   writeHeader,
 } from "./header.ts";
 import { close, open, openFold, openGet, openPut, type Sifts, undo } from "./journal.ts";
@@ -465,6 +488,18 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     return true;
   }
 
+  /**
+   * `#signal(NOT_EMPTY, GETTERS)` when no getter wake is in flight (LOCK held; see "Waking
+   * getters" in the module doc): the wake a put, a put-back or a getter's pass-on makes.
+   */
+  #signalGetters(): boolean {
+    const i32 = this.#i32;
+    if (Atomics.load(i32, GETTERS) === 0 || i32[WOKEN] !== 0) return false;
+    i32[WOKEN] = 1; // LOCK held: plain; cleared by the next counted getter to hold LOCK
+    Atomics.add(i32, NOT_EMPTY, 1);
+    return true;
+  }
+
   #unlockAndWake(
     me2: number,
     wakeGetter: boolean,
@@ -512,7 +547,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       throw error;
     }
     close(this.#i32);
-    this.#unlockAndWake(me2, this.#signal(NOT_EMPTY, GETTERS), false, false);
+    this.#unlockAndWake(me2, this.#signalGetters(), false, false);
     return true;
   }
 
@@ -559,7 +594,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     this.#storage.storeFloat64(value, at, priority);
     this.#count();
     close(this.#i32);
-    this.#unlockAndWake(me2, this.#signal(NOT_EMPTY, GETTERS), false, false);
+    this.#unlockAndWake(me2, this.#signalGetters(), false, false);
     return true;
   }
 
@@ -698,9 +733,12 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   /**
    * With LOCK held: takes the next item, releases LOCK and decodes it (returns it), or finds none
    * and keeps LOCK (`NONE`), or releases LOCK and throws: `QueueShutDownError` when shut down
-   * and empty, or the codec's error, with the item put back in front.
+   * and empty, or the codec's error, with the item put back in front. `passOn`: `#getSlow`
+   * signalled the next getter (more items than this one, "Waking getters"): wake it right after
+   * LOCK is released, before the decode (a `shutdown({ immediate: true })`, the only way to take
+   * none with items stored, wakes every getter itself).
    */
-  #tryGet(me2: number): T | typeof NONE {
+  #tryGet(me2: number, passOn: boolean): T | typeof NONE {
     const i32 = this.#i32;
     // LOCK held: SHUTDOWN, COUNT and CAPACITY are read plain here and in `#tryPut`/`#room`. They
     // change only with LOCK held, so the lock word's CAS orders every change before this read;
@@ -741,7 +779,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         if (count === 0) storage.clear();
         storage.settle();
         close(this.#i32);
-        this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), false);
+        this.#unlockAndWake(me2, passOn, this.#signal(NOT_FULL, PUTTERS), false);
         return value as T;
       }
     }
@@ -750,6 +788,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       bytes = storage.take();
     } catch (error) {
       this.#abandon(me2);
+      if (passOn) wake(i32, NOT_EMPTY, 1, NOT_EMPTY_ASYNC);
       throw error;
     }
     const size = recordSize(bytes.length);
@@ -763,6 +802,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     storage.settle(); // last: a heap's sift down makes the get final (header.ts, "Owner death")
     close(this.#i32);
     unlock(i32, LOCK, me2);
+    if (passOn) wake(i32, NOT_EMPTY, 1, NOT_EMPTY_ASYNC);
     let item: T;
     try {
       item = this.#codec.decode(bytes);
@@ -830,7 +870,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     }
     Atomics.add(i32, COUNT, 1);
     close(this.#i32);
-    this.#unlockAndWake(me2, this.#signal(NOT_EMPTY, GETTERS), false, false);
+    this.#unlockAndWake(me2, this.#signalGetters(), false, false);
   }
 
   /** The slow path of get (runs in `"throw"` abort mode). */
@@ -839,21 +879,26 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const me2 = currentIdent() << 1;
     const waiter = new SeqWait(i32, LOCK, NOT_EMPTY, NOT_EMPTY_ASYNC, me2, this.#repair);
     yield* waiter.lock();
-    let item = this.#tryGet(me2);
+    let item = this.#tryGet(me2, false);
     if (item !== NONE) return item;
     Atomics.add(i32, GETTERS, 1);
+    i32[WOKEN] = 0; // counted, LOCK held: a wake sent before is no longer in flight for us
     try {
       // Sleep until an item arrives; each try throws (LOCK released) when shut down and drained.
       while (!waiter.expired(deadline)) {
         yield* waiter.sleep(deadline);
-        item = this.#tryGet(me2);
+        // LOCK held again, whatever woke us: the wake in flight (if any) has arrived. Items past
+        // the one this try takes, with other getters counted: wake the next (the pass-on).
+        i32[WOKEN] = 0;
+        const passOn = i32[COUNT]! > 1 && Atomics.load(i32, GETTERS) > 1 && this.#signalGetters();
+        item = this.#tryGet(me2, passOn);
         if (item !== NONE) return item;
       }
     } finally {
       Atomics.sub(i32, GETTERS, 1);
     }
     // Timed out or aborted, LOCK held, nothing taken: leave; pass a wake for items on.
-    const items = Atomics.load(i32, COUNT) > 0 && this.#signal(NOT_EMPTY, GETTERS);
+    const items = Atomics.load(i32, COUNT) > 0 && this.#signalGetters();
     this.#unlockAndWake(me2, items, false, false);
     if (waiter.aborted !== undefined) throw waiter.aborted.reason;
     throw new QueueEmptyError(`Cannot get from ${this.#kind}: it stayed empty for the timeout`);
@@ -863,7 +908,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   #getFast(me2: number): T | typeof NONE {
     const i32 = this.#i32;
     if (Atomics.compareExchange(i32, LOCK, 0, me2) !== 0) return NONE;
-    const item = this.#tryGet(me2);
+    const item = this.#tryGet(me2, false);
     if (item === NONE) unlock(i32, LOCK, me2);
     return item;
   }
@@ -880,7 +925,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     if (item !== NONE) return item;
     const i32 = this.#i32;
     this.#lockBriefly(me2);
-    const taken = this.#tryGet(me2);
+    const taken = this.#tryGet(me2, false);
     if (taken !== NONE) return taken;
     unlock(i32, LOCK, me2);
     throw new QueueEmptyError(`Cannot get from ${this.#kind}: it is empty`);

@@ -51,7 +51,8 @@
  * | 22    | NOT_EMPTY       | seq, bumped when an item arrives and getters wait                |
  * | 23    | NOT_EMPTY_ASYNC | async waiters registered on NOT_EMPTY                            |
  * | 24    | GETTERS         | getters waiting                                                  |
- * | 25-31 | (unused)        | keeps the next line's writers off this one                       |
+ * | 25    | WOKEN           | 1: a getter was woken and has not yet looked (LOCK held)         |
+ * | 26-31 | (unused)        | keeps the next line's writers off this one                       |
  * | 32    | RELEASED        | items gets stopped holding, ever (only grows; HELD less FOLDED)  |
  * | 33    | RELEASED_BYTES  | their record bytes, ever (only grows)                            |
  * | 34    | NOT_FULL        | seq, bumped when room appears and putters wait                   |
@@ -208,6 +209,11 @@ export const NOT_EMPTY = 22;
 export const NOT_EMPTY_ASYNC = 23;
 /** Slot of the number of getters waiting. */
 export const GETTERS = 24;
+/**
+ * Slot of the getter wake in flight (LOCK held): 1 from a put's wake of a getter until a counted
+ * getter takes LOCK after it (`QueueBase`, "Waking getters").
+ */
+export const WOKEN = 25;
 /** Seq slot putters sleep on. */
 export const NOT_FULL = 34;
 /** Slot counting async waiters on NOT_FULL. */
