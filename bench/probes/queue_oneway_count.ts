@@ -18,7 +18,8 @@
  *
  * Found (2026-12-01, 5 × 40000, load 1-6; README "Benchmarks", bullet P4): the consumer parks
  * 0.001-0.008 times per item on every runtime (it lags, then drains), lock CASes fail 0.01-0.06
- * times, the producer notifies nobody 0.3-0.8 times on Bun (0.12 on Node). On Bun the producer's
+ * times, the producer notifies nobody 0.3-0.8 times on Bun (0.12 on Node; 0.000 since 383f50e, one
+ * getter wake in flight: `src/queue/base.ts`, "Waking getters"). On Bun the producer's
  * loop costs 365-747 ns more per item than its put alone, 0.22-0.48× a postMessage of the same
  * run; 210 ns more with `CODEC=f64`. The line-move unit swung 76-389 ns between runs (spinning
  * workers under load): read its column as rough.
