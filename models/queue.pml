@@ -5,17 +5,17 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:485-489)
- *   signal_getters  #signalGetters (:495-501): one getter wake in flight (WOKEN)
- *   unlock_and_wake #unlockAndWake (:503-514)
- *   room            #room (:342-349) and #findRoom (:351-393), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:539-565) and #roomToPut (:571-578), with #store (:454-457) and #count (:475-479)
- *   put             #putFast (:636-664), then #putSlow (:606-633)
- *   try_get         #tryGet (:741-818): take and hold (:786-804), decode (:808), then #release
- *                   or #putBack; the float64Codec in-place read (:769-785) with -DF64_GETTER
- *   release         #release (:827-834)
- *   put_back        #putBack (:842-874), open queue
- *   get             #getFast (:908-914), then #getSlow (:877-905)
+ *   signal          #signal (:490-494)
+ *   signal_getters  #signalGetters (:500-506): one getter wake in flight (WOKEN)
+ *   unlock_and_wake #unlockAndWake (:508-519)
+ *   room            #room (:347-354) and #findRoom (:356-398), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:544-570) and #roomToPut (:576-583), with #store (:459-462) and #count (:480-484)
+ *   put             #putFast (:641-669), then #putSlow (:611-638)
+ *   try_get         #tryGet (:746-823): take and hold (:791-809), decode (:813), then #release
+ *                   or #putBack; the float64Codec in-place read (:774-790) with -DF64_GETTER
+ *   release         #release (:832-839)
+ *   put_back        #putBack (:847-879), open queue
+ *   get             #getFast (:915-921), then #getSlow (:882-912)
  *   sleep           SeqWait.sleep (seq_wait.ts:93-110)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
@@ -47,31 +47,40 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :628-630; about 6 million states, run by hand). -DTHREE_PUTS (MAXSIZE 3):
+ * putter's pass-on at :633-635; about 6 million states, run by hand). -DTHREE_PUTS (MAXSIZE 3):
  * P puts 3, G1 gets 2, G2 gets 1, none with a deadline: two getters asleep while puts skip the
- * wake in flight (WOKEN = 1), so the woken getter must pass the wake on (:890-894).
+ * wake in flight (WOKEN = 1), so the woken getter must pass the wake on (:897-901).
+ * -DPUTBACK_WAKE: P puts 2, F gets 1 and gives up when its decode throws, X gets 1 (no deadline):
+ * the put-back must wake X when X counted itself while F held the item.
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :901 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :908 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED - FOLDED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:884)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:889)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:97-101)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:487)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:829-831)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:492)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:834-836)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:616-618)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:359-388)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:871)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:365-387)
- *   MUTANT_NO_PASS_ON              (THREE_PUTS) a woken getter does not wake the next (:893)
+ *                                  for room again (:621-623)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:364-393)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:876)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:370-392)
+ *   MUTANT_NO_PASS_ON              (THREE_PUTS) a woken getter does not wake the next (:900)
+ *   MUTANT_CLEAR_ONLY_AT_COUNT     (THREE_PUTS) a getter clears WOKEN when it counts itself only,
+ *                                  not after its sleeps (:899)
+ *   MUTANT_PASS_BEFORE_CLEAR       (THREE_PUTS) the pass-on decided before WOKEN is cleared
+ *   MUTANT_PUTBACK_NO_SIGNAL       (PUTBACK_WAKE) #putBack stores the item back without a wake
+ *                                  (:878)
  *   MUTANT_NO_CLEAR_ON_COUNT       (THREE_PUTS) getSlow counts itself without clearing WOKEN
- *                                  (:885)
+ *                                  (:892)
+ * Not caught by the model, which sees lost wakes only (tests/queue_getter_wakes_test.ts counts
+ * wakes): a pass-on on COUNT > 0 (a spare wake), a pass-on wake sent before LOCK is released.
  */
 
 #define LOCK_WORD_LIB
@@ -124,7 +133,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:646, :654, :910), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:651, :659, :917), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
@@ -163,63 +172,63 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:485), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:490), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :486 */
+  :: mem[waiters] == 0 -> sig = false                   /* :491 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :487 */
+    mem[seq]++;                                         /* :492 */
 #endif
-    sig = true                                          /* :488 */
+    sig = true                                          /* :493 */
   fi
 }
 
-/* #signalGetters (:495-501), LOCK held: a getter wake, one in flight at a time. Sets `sig`. */
+/* #signalGetters (:500-506), LOCK held: a getter wake, one in flight at a time. Sets `sig`. */
 inline signal_getters() {
   if
-  :: mem[GETTERS] == 0 || WOKEN != 0 -> sig = false     /* :497 */
+  :: mem[GETTERS] == 0 || WOKEN != 0 -> sig = false     /* :502 */
   :: else ->
-    WOKEN = 1;                                          /* :498 */
+    WOKEN = 1;                                          /* :503 */
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[NOT_EMPTY]++;                                   /* :499 */
+    mem[NOT_EMPTY]++;                                   /* :504 */
 #endif
     sig = true
   fi
 }
 
-/* #unlockAndWake (:503): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:508): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :510 */
+  unlock_word();                                        /* :515 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :511 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :516 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :512 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :517 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room / #findRoom (:351), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:359); when that
- * leaves none, the releases are folded in (:365-387) and it looks again (:388).
+ * #room / #findRoom (:356), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:364); when that
+ * leaves none, the releases are folded in (:370-392) and it looks again (:393).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :359 */
+    held = HELD;                                        /* :364 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :361-364 */
+    :: COUNT + held >= MAXSIZE ->                       /* :366-369 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED - FOLDED;                          /* :374-375 Atomics.load, FOLDED */
+      rel = RELEASED - FOLDED;                          /* :379-380 Atomics.load, FOLDED */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :376 */
-      FOLDED = RELEASED;                                /* :378 */
+      HELD = HELD - rel;                                /* :381 */
+      FOLDED = RELEASED;                                /* :383 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -229,31 +238,31 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :388 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :393 */
     held = 0
   }
 }
 
-/* #tryPut (:539), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
+/* #tryPut (:544), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
 inline try_put() {
-  room();                                               /* :540, :577 */
+  room();                                               /* :545, :582 */
   if
-  :: !roomy -> done = false                             /* :541 */
+  :: !roomy -> done = false                             /* :546 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :544 #store, :456 */
-    signal_getters();                                   /* :550 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :549 #store, :461 */
+    signal_getters();                                   /* :555 */
     unlock_and_wake(sig, false);
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:827), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/* #release (:832), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
 inline release() {
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :830 (RELEASED_BYTES :829) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :835 (RELEASED_BYTES :834) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :831 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :836 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -262,58 +271,62 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :832 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :833 */
+    lock_uninterruptible();                             /* :837 lockBriefly */
+    signal(NOT_FULL, PUTTERS);                          /* :838 */
     unlock_and_wake(false, sig)
   fi
 }
 
-/* #putBack (:842), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:847), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :844 lockBriefly */
+  lock_uninterruptible();                               /* :849 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :857 (HELD_BYTES :856) */
-    assert(COUNT < MAXSIZE);                            /* :866 the put-back fits */
+    HELD--; heldNow--;                                  /* :862 (HELD_BYTES :861) */
+    assert(COUNT < MAXSIZE);                            /* :871 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :871 */
+    COUNT++                                             /* :876 */
 #else
     skip
 #endif
   };
-  signal_getters();                                     /* :873 */
+#ifndef MUTANT_PUTBACK_NO_SIGNAL
+  signal_getters();                                     /* :878 */
+#else
+  sig = false;
+#endif
   unlock_and_wake(sig, false)
 }
 
 /*
- * #tryGet (:741), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:746), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get(passOn) {
   if
-  :: COUNT == 0 -> done = false                         /* :744-755 */
+  :: COUNT == 0 -> done = false                         /* :749-760 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :769-785 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :775, :777 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :782 */
-      unlock_and_wake(passOn, sig)                      /* :782 */
+    :: f64 ->                                           /* :774-790 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :780, :782 read in place */
+      signal(NOT_FULL, PUTTERS);                        /* :787 */
+      unlock_and_wake(passOn, sig)                      /* :787 */
 #endif
-    :: true ->                                          /* :788 (f64: a record of another size) */
+    :: true ->                                          /* :793 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :798 (HELD_BYTES :797) */
-        COUNT--                                         /* :799 */
+        HELD++; heldNow++;                              /* :803 (HELD_BYTES :802) */
+        COUNT--                                         /* :804 */
       };
-      unlock_word();                                    /* :804 */
+      unlock_word();                                    /* :809 */
       if
-      :: passOn -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :805 the pass-on */
+      :: passOn -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :810 the pass-on */
       :: else -> skip
       fi;
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :808 decode throws */
-        put_back()                                      /* :811 */
-      :: true -> release()                              /* :808 decoded, :816 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :813 decode throws */
+        put_back()                                      /* :816 */
+      :: true -> release()                              /* :813 decoded, :821 */
       fi
     fi;
     done = true
@@ -352,27 +365,27 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :642 */
+  lock_fast();                                          /* :647 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :653 */
+    try_put();                                          /* :658 */
     if
-    :: !done -> unlock_word()                           /* :654 */
+    :: !done -> unlock_word()                           /* :659 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :610 */
-    try_put();                                          /* :613 uncounted */
+    lock_uninterruptible();                             /* :615 */
+    try_put();                                          /* :618 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :616 */
+      mem[PUTTERS]++;                                   /* :621 */
 #ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :618 look again, counted */
+      try_put();                                        /* :623 look again, counted */
 #endif
       if
       :: !done ->
@@ -380,11 +393,11 @@ inline put() {
         :: true ->
           maybe_expire();
           if
-          :: expired -> break                           /* :620 */
+          :: expired -> break                           /* :625 */
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :621 */
-          try_put();                                    /* :622 */
+          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :626 */
+          try_put();                                    /* :627 */
           if
           :: done -> break
           :: else -> skip
@@ -392,17 +405,17 @@ inline put() {
         od
       :: else -> skip
       fi;
-      mem[PUTTERS]--;                                   /* :625 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :630 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :627-629 pass a wake for room on (a release after the last look may have made room) */
+        /* :632-634 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal(NOT_FULL, PUTTERS)
         :: else -> sig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :630 */
+        unlock_and_wake(false, sig)                     /* :635 */
       :: else -> skip
       fi
     :: else -> skip
@@ -414,53 +427,61 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :910 */
+  lock_fast();                                          /* :917 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get(false);                                     /* :911 */
+    try_get(false);                                     /* :918 */
     if
-    :: !done -> unlock_word()                           /* :912 */
+    :: !done -> unlock_word()                           /* :919 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :881 */
-    try_get(false);                                     /* :882 */
+    lock_uninterruptible();                             /* :886 */
+    try_get(false);                                     /* :887 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :884 */
+      mem[GETTERS]++;                                   /* :889 */
 #endif
 #ifndef MUTANT_NO_CLEAR_ON_COUNT
-      WOKEN = 0;                                        /* :885 */
+      WOKEN = 0;                                        /* :892 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :888 */
+        :: expired -> break                             /* :895 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :889 */
-        /* :890-893 the wake in flight has arrived; more items than this get's, and other
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :896 */
+        /* :897-900 the wake in flight has arrived; more items than this get's, and other
            getters counted: pass the wake on (merged: LOCK held, and GETTERS, read twice, is
            at least 1 here, this getter) */
         atomic {
-          WOKEN = 0;                                    /* :892 */
-#ifndef MUTANT_NO_PASS_ON
+#ifdef MUTANT_PASS_BEFORE_CLEAR
+          if
+          :: COUNT > 1 && mem[GETTERS] > 1 -> signal_getters(); pass = sig; sig = false
+          :: else -> pass = false
+          fi;
+#endif
+#ifndef MUTANT_CLEAR_ONLY_AT_COUNT
+          WOKEN = 0;                                    /* :899 */
+#endif
+#if !defined(MUTANT_NO_PASS_ON) && !defined(MUTANT_PASS_BEFORE_CLEAR)
           if
           :: COUNT > 1 && mem[GETTERS] > 1 -> signal_getters(); pass = sig; sig = false
           :: else -> pass = false
           fi
 #else
-          pass = false
+          skip
 #endif
         };
-        try_get(pass);                                  /* :894 (decode, release: still counted) */
+        try_get(pass);                                  /* :901 (decode, release: still counted) */
         pass = false;
         if
         :: done -> break
@@ -468,18 +489,18 @@ inline get() {
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :898 finally */
+      mem[GETTERS]--;                                   /* :905 finally */
 #endif
       if
       :: !done ->
-        /* :901 pass a wake for items on: never items here (see the header) */
+        /* :908 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal_getters()
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :902 */
+        unlock_and_wake(sig, false)                     /* :909 */
       :: else -> skip
       fi
     :: else -> skip
@@ -511,6 +532,9 @@ proctype Worker(byte me; byte puts; byte gets; bool timed; bool asyncWait; bool 
     expired = false;
     get();
     if
+#ifdef PUTBACK_WAKE
+    :: threw && me == 2 -> threw = false; i++           /* F gives up: the item put back is X's */
+#endif
     :: threw -> threw = false                           /* the codec's error: get again */
     :: else -> i++
     fi
@@ -530,6 +554,13 @@ init {
       alive[k] = true
     }
 #endif
+#ifdef PUTBACK_WAKE
+    /* P puts 2; F gets 1 and gives up when its decode throws (the item goes back in front); X
+       gets 1, no deadline: a put-back that wakes nobody leaves X asleep beside it. */
+    run Worker(1, 2, 0, false, false, false, NEVER);
+    run Worker(2, 0, 1, false, false, false, NEVER);
+    run Worker(3, 0, 1, false, G2ASYNC, true, NEVER)
+#else
 #ifdef THREE_PUTS
     /* P puts 3; G1 gets 2, G2 gets 1, none with a deadline (a getter asleep at the end with an
        item stored is a lost wake-up): two getters asleep while puts skip the wake in flight. */
@@ -546,6 +577,7 @@ init {
     run Worker(1, 2, 0, false, false, false, NEVER);
     run Worker(2, 1, 0, true, true, false, NEVER);
     run Worker(3, 0, 3, false, false, true, 2)
+#endif
 #endif
 #endif
   }

@@ -1,6 +1,6 @@
 // One getter wake in flight at a time (src/queue/base.ts, "Waking getters"; header slot WOKEN):
 // a put that finds getters counted wakes one only when no wake is already on its way, and the
-// woken getter wakes the next when it finds more items than its own. These tests count this
+// woken getter wakes the next, after it releases the lock, when it finds more items than its own. These tests count this
 // thread's Atomics.notify calls on the queue's buffer, so they see a wake that is missing or
 // spare without depending on timing: a missing wake would otherwise show only as a getter
 // sleeping until the 100 ms poll (`seq_wait.ts`, "Poll"), which a timing test could not tell
@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type Codec, float64Codec, Queue, structuredCodec } from "../mod.ts";
-import { GETTERS, NOT_EMPTY, WOKEN } from "../src/queue/header.ts";
+import { GETTERS, LOCK, NOT_EMPTY, WOKEN } from "../src/queue/header.ts";
 import { notifiesOn } from "./helpers.ts";
 
 /** The queue's header slots (a queue made here starts its buffer). */
@@ -17,12 +17,22 @@ function header(queue: Queue<unknown>): Int32Array {
   return new Int32Array(queue.handle.buffer as SharedArrayBuffer, queue.handle.byteOffset, 48);
 }
 
-/** Runs `f` (which may await) while counting this thread's notifies of NOT_EMPTY on `buffer`. */
-async function notEmptyWakes(buffer: ArrayBufferLike, f: () => Promise<void>): Promise<number> {
+/**
+ * Runs `f` (which may await) while counting this thread's notifies of NOT_EMPTY on the queue's
+ * buffer (`h`: its header), and those sent while the queue's LOCK was held.
+ */
+async function notEmptyWakes(
+  h: Int32Array,
+  f: () => unknown,
+): Promise<{ wakes: number; locked: number }> {
   const original = Atomics.notify;
-  let n = 0;
+  let wakes = 0;
+  let locked = 0;
   (Atomics as { notify: typeof Atomics.notify }).notify = (i32, index, count) => {
-    if (i32.buffer === buffer && i32.byteOffset / 4 + index === NOT_EMPTY) n++;
+    if (i32.buffer === h.buffer && i32.byteOffset / 4 + index === NOT_EMPTY) {
+      wakes++;
+      if (Atomics.load(h, LOCK) !== 0) locked++;
+    }
     return original(i32 as Int32Array, index, count);
   };
   try {
@@ -30,7 +40,7 @@ async function notEmptyWakes(buffer: ArrayBufferLike, f: () => Promise<void>): P
   } finally {
     (Atomics as { notify: typeof Atomics.notify }).notify = original;
   }
-  return n;
+  return { wakes, locked };
 }
 
 for (const codec of [float64Codec, structuredCodec] as Codec<number>[]) {
@@ -64,17 +74,61 @@ for (const codec of [float64Codec, structuredCodec] as Codec<number>[]) {
     const burst = notifiesOn(queue.handle.buffer, () => {
       for (let i = 0; i < 3; i++) queue.putNowait(i);
     });
-    const passed = await notEmptyWakes(queue.handle.buffer, async () => {
+    const passed = await notEmptyWakes(h, async () => {
       got = await Promise.all(gets);
     });
     assert.equal(burst, 1);
-    assert.equal(passed, 2);
+    assert.equal(passed.wakes, 2);
+    assert.equal(passed.locked, 0, "each pass-on wake is sent after LOCK is released");
     assert.deepEqual([...got].sort(), [0, 1, 2]);
     assert.equal(queue.qsize(), 0);
     assert.equal(h[WOKEN], 0);
     assert.equal(Atomics.load(h, GETTERS), 0);
   });
+
+  test(`Queue (${name}): a woken getter that finds only its own item wakes no other`, async () => {
+    const queue = new Queue<number>(0, { codec });
+    const h = header(queue as Queue<unknown>);
+    const gets = [0, 1].map(() => queue.get({ timeout: 10_000 }));
+    queue.putNowait(1);
+    // The put's wake reaches both async getters (one notify wakes every async waiter); the one
+    // that takes the item sees no item past its own, so it passes nothing on.
+    const { wakes } = await notEmptyWakes(h, () => Promise.race(gets));
+    assert.equal(wakes, 0, "no spare pass-on for one item");
+    queue.putNowait(2);
+    assert.deepEqual((await Promise.all(gets)).sort(), [1, 2]);
+    assert.equal(h[WOKEN], 0);
+  });
 }
+
+test("Queue: a put-back wakes a getter that counted itself while the item was held", async () => {
+  // A getter takes the only item (fast path, not counted) and its decode throws; meanwhile
+  // another get counted itself and sleeps (here: a get the decode starts, so the order is
+  // fixed). The put-back must wake it: WOKEN is 0, and no other put may come.
+  const box: { queue?: Queue<number>; inner?: Promise<number>; fail: boolean } = { fail: false };
+  const codec: Codec<number> = {
+    encode: (value) => float64Codec.encode(value),
+    decode(bytes) {
+      if (box.fail) {
+        box.fail = false;
+        box.inner = box.queue!.get({ timeout: 10_000 }); // counts itself, clears WOKEN, sleeps
+        throw new Error("decode failed");
+      }
+      return float64Codec.decode(bytes);
+    },
+  };
+  const queue = new Queue<number>(0, { codec });
+  box.queue = queue;
+  const h = header(queue as Queue<unknown>);
+  queue.putNowait(7);
+  box.fail = true;
+  const { wakes } = await notEmptyWakes(h, () => {
+    assert.throws(() => queue.getNowait(), /decode failed/);
+  });
+  assert.equal(Atomics.load(h, GETTERS), 1, "the inner get waits, counted");
+  assert.equal(wakes, 1, "the put-back woke it");
+  assert.equal(await box.inner, 7);
+});
 
 test("Queue: a wake sent while the only counted getter is leaving does not silence the next getter", async () => {
   // A counted getter's decode puts (user code runs after the get released the lock, while the

@@ -27,10 +27,15 @@
  * that wake reached (woken, or finding the seq moved as it parks) has yet to hold LOCK; when it
  * does, it sees the items put meanwhile and passes the wake on. A wake sent while the only
  * counted getter is on its way out (item taken, not yet uncounted) reaches no one: the next getter
- * to count itself clears it. Clearing early only costs a spare wake. A woken getter that dies
- * before it holds LOCK leaves WOKEN at 1: the sleepers' poll (`seq_wait.ts`, "Poll") clears it
- * within `OWNER_POLL_MS`, as for a putter that dies before its wake. Checked by
- * `models/queue.pml` (`THREE_PUTS`, two mutants) and `tests/queue_getter_wakes_test.ts`.
+ * to count itself clears it. Clearing early only costs a spare wake.
+ * Thread death: a woken getter that dies before it holds LOCK, a getter that dies between
+ * releasing LOCK and its pass-on wake, or a thread that dies holding LOCK after setting WOKEN (the
+ * undo journal does not save it) leaves WOKEN at 1 with no wake on its way, and every later put
+ * stays silent until a sleeper's poll (`seq_wait.ts`, "Poll": at most `OWNER_POLL_MS`, plus event
+ * loop delay for an async sleeper) or the next getter to count itself clears it. Before, the next
+ * put made up a wake lost this way; now the stall is bounded by the poll instead.
+ * Checked by `models/queue.pml` (`THREE_PUTS` and `PUTBACK_WAKE`, with mutants) and
+ * `tests/queue_getter_wakes_test.ts`.
  * Measured (2026-12-02, load ~1), two workers streaming (`queue_ab.ts 21 10000 40000`, each order
  * once, the order bias cancelled by the geometric mean of A/B and 1 / B/A): numbers (float64Codec)
  * 0.86 node, 0.78 deno, 0.80 bun; objects 0.92 / 0.94 / 1.0; one thread
@@ -735,8 +740,8 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * and keeps LOCK (`NONE`), or releases LOCK and throws: `QueueShutDownError` when shut down
    * and empty, or the codec's error, with the item put back in front. `passOn`: `#getSlow`
    * signalled the next getter (more items than this one, "Waking getters"): wake it right after
-   * LOCK is released, before the decode (a `shutdown({ immediate: true })`, the only way to take
-   * none with items stored, wakes every getter itself).
+   * LOCK is released, before the decode (COUNT > 1 then, so this get takes one: `passOn` never
+   * meets the empty or shut-down branch).
    */
   #tryGet(me2: number, passOn: boolean): T | typeof NONE {
     const i32 = this.#i32;
@@ -882,14 +887,16 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     let item = this.#tryGet(me2, false);
     if (item !== NONE) return item;
     Atomics.add(i32, GETTERS, 1);
-    i32[WOKEN] = 0; // counted, LOCK held: a wake sent before is no longer in flight for us
+    // Counted, LOCK held: a wake sent before is no longer in flight for us. Written only when
+    // set: the slot shares the read-mostly line (header.ts).
+    if (i32[WOKEN] !== 0) i32[WOKEN] = 0;
     try {
       // Sleep until an item arrives; each try throws (LOCK released) when shut down and drained.
       while (!waiter.expired(deadline)) {
         yield* waiter.sleep(deadline);
         // LOCK held again, whatever woke us: the wake in flight (if any) has arrived. Items past
         // the one this try takes, with other getters counted: wake the next (the pass-on).
-        i32[WOKEN] = 0;
+        if (i32[WOKEN] !== 0) i32[WOKEN] = 0;
         const passOn = i32[COUNT]! > 1 && Atomics.load(i32, GETTERS) > 1 && this.#signalGetters();
         item = this.#tryGet(me2, passOn);
         if (item !== NONE) return item;

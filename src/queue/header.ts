@@ -51,7 +51,7 @@
  * | 22    | NOT_EMPTY       | seq, bumped when an item arrives and getters wait                |
  * | 23    | NOT_EMPTY_ASYNC | async waiters registered on NOT_EMPTY                            |
  * | 24    | GETTERS         | getters waiting                                                  |
- * | 25    | WOKEN           | 1: a getter was woken and has not yet looked (LOCK held)         |
+ * | 25    | WOKEN           | 1: a getter wake was sent and no counted getter has looked since |
  * | 26-31 | (unused)        | keeps the next line's writers off this one                       |
  * | 32    | RELEASED        | items gets stopped holding, ever (only grows; HELD less FOLDED)  |
  * | 33    | RELEASED_BYTES  | their record bytes, ever (only grows)                            |
