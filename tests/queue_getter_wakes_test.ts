@@ -1,11 +1,11 @@
 // One getter wake in flight at a time (src/queue/base.ts, "Waking getters"; header slot WOKEN):
 // a put that finds getters counted wakes one only when no wake is already on its way, and the
-// woken getter wakes the next, after it releases the lock, when it finds more items than its own. These tests count this
-// thread's Atomics.notify calls on the queue's buffer, so they see a wake that is missing or
-// spare without depending on timing: a missing wake would otherwise show only as a getter
-// sleeping until the 100 ms poll (`seq_wait.ts`, "Poll"), which a timing test could not tell
-// from a busy machine. models/queue.pml (THREE_PUTS) checks the protocol with sleeping getters
-// on other threads.
+// woken getter wakes the next, after it releases the lock, when it finds more items than its own.
+// These tests count this thread's Atomics.notify calls on the queue's buffer, so they see a wake
+// that is missing or spare without depending on timing: a missing wake would otherwise show only
+// as a getter sleeping until the 100 ms poll (`seq_wait.ts`, "Poll"), which a timing test could
+// not tell from a busy machine. models/queue.pml (THREE_PUTS, PUTBACK_WAKE) checks the protocol
+// with sleeping getters on other threads.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type Codec, float64Codec, Queue, structuredCodec } from "../mod.ts";

@@ -94,8 +94,8 @@
  * FOLDED moved up to it) and looks again.
  * Invariant: the bounds HELD >= items held now, HELD_BYTES >= their bytes (the difference is
  * what RELEASED grew by since FOLDED); COUNT + HELD <= maxsize (maxsize > 0); stored bytes +
- * HELD_BYTES <= CAPACITY; for PriorityQueue COUNT + HELD <= HEAP_CAP. So a put-back always finds room,
- * whatever puts, gets and growth ran meanwhile.
+ * HELD_BYTES <= CAPACITY; for PriorityQueue COUNT + HELD <= HEAP_CAP. So a put-back always finds
+ * room, whatever puts, gets and growth ran meanwhile.
  *
  * Owner death (the undo journal). A thread can end at any step of a critical section: on Node
  * and Bun, `Thread.terminate()` (and a pool's abort) stops a worker's JavaScript wherever it
@@ -123,8 +123,8 @@
  * FOLDED records how much of it the bounds took, so a fold undone leaves the releases to the next
  * fold. It was an exchange of RELEASED with 0, then the write of HELD: a death between the two lost
  * the releases, and a queue with a maxsize could stay full for good. Cost of the journal: four to
- * six saved slots and two marks per put or get, on the line the operation
- * already holds (measured at `journal.ts`'s `openPut`).
+ * six saved slots and two marks per put or get, on the line the operation already holds
+ * (measured at `journal.ts`'s `openPut`).
  * PriorityQueue's heap entries: a put or get moves entries along one path of the heap, more
  * writes than six slots can save, so its sift moves a hole and keeps the hole's place in the
  * journal (SIFT_HOLE, flags SIFT_UP / SIFT_DOWN_ROOT / SIFT_DOWN in JOURNAL). A put's sift up is
@@ -210,8 +210,9 @@ export const NOT_EMPTY_ASYNC = 23;
 /** Slot of the number of getters waiting. */
 export const GETTERS = 24;
 /**
- * Slot of the getter wake in flight (LOCK held): 1 from a put's wake of a getter until a counted
- * getter takes LOCK after it (`QueueBase`, "Waking getters").
+ * Slot of the getter wake in flight (LOCK held): 1 from a wake of a getter (a put's, a put-back's
+ * or a getter's pass-on) until a counted getter holds LOCK after it (`QueueBase`, "Waking
+ * getters").
  */
 export const WOKEN = 25;
 /** Seq slot putters sleep on. */
