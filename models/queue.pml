@@ -5,17 +5,19 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:490-494)
- *   signal_getters  #signalGetters (:500-506): one getter wake in flight (WOKEN)
- *   unlock_and_wake #unlockAndWake (:508-519)
- *   room            #room (:347-354) and #findRoom (:356-398), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:544-570) and #roomToPut (:576-583), with #store (:459-462) and #count (:480-484)
- *   put             #putFast (:641-669), then #putSlow (:611-638)
- *   try_get         #tryGet (:746-823): take and hold (:791-809), decode (:813), then #release
- *                   or #putBack; the float64Codec in-place read (:774-790) with -DF64_GETTER
- *   release         #release (:832-839)
- *   put_back        #putBack (:847-879), open queue
- *   get             #getFast (:915-921), then #getSlow (:882-912)
+ *   signal          #signal (:549-553)
+ *   signal_getters  #signalGetters (:559-565): one getter wake in flight (WOKEN)
+ *   signal_putters  #signalPutters (:572-580): one putter wake in flight (PUT_WOKEN)
+ *   take_putter_wake #takePutterWake (:587-593): a counted putter clears PUT_WOKEN
+ *   unlock_and_wake #unlockAndWake (:595-606)
+ *   room            #room (:375-382) and #findRoom (:384-407), #fold (:418-434), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:631-649) and #roomToPut (:667-674), with #store (:518-521) and #count (:539-543)
+ *   put             #putFast (:747-775), then #putSlow (:702-744)
+ *   try_get         #tryGet (:852-929): take and hold (:897-915), decode (:919), then #release
+ *                   or #putBack; the float64Codec in-place read (:880-896) with -DF64_GETTER
+ *   release         #release (:938-947)
+ *   put_back        #putBack (:955-987), open queue
+ *   get             #getFast (:1023-1029), then #getSlow (:990-1020)
  *   sleep           SeqWait.sleep (seq_wait.ts:93-110)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
@@ -47,40 +49,55 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :633-635; about 6 million states, run by hand). -DTHREE_PUTS (MAXSIZE 3):
+ * putter's pass-on at :740-741; about 6 million states, run by hand). -DTHREE_PUTS (MAXSIZE 3):
  * P puts 3, G1 gets 2, G2 gets 1, none with a deadline: two getters asleep while puts skip the
- * wake in flight (WOKEN = 1), so the woken getter must pass the wake on (:897-901).
+ * wake in flight (WOKEN = 1), so the woken getter must pass the wake on (:1005-1009).
  * -DPUTBACK_WAKE: P puts 2, F gets 1 and gives up when its decode throws, X gets 1 (no deadline):
  * the put-back must wake X when X counted itself while F held the item.
+ * -DPUT_BURST (MAXSIZE 2): P puts 3, P2 puts 1 (async parks), G gets 2, none with a deadline:
+ * two putters asleep at the bound while a get skips the putter wake in flight (PUT_WOKEN = 1),
+ * so the woken putter must pass the wake on (:644-646); a release reads PUT_WOKEN without LOCK
+ * (:944).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :908 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :1016 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED - FOLDED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:889)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:997)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:97-101)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:492)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:834-836)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:551)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:940-944)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:621-623)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:364-393)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:876)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:370-392)
- *   MUTANT_NO_PASS_ON              (THREE_PUTS) a woken getter does not wake the next (:900)
+ *                                  for room again (:712-720)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:392-402)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:984)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:398, #fold :418-434)
+ *   MUTANT_NO_PASS_ON              (THREE_PUTS) a woken getter does not wake the next (:1008)
  *   MUTANT_CLEAR_ONLY_AT_COUNT     (THREE_PUTS) a getter clears WOKEN when it counts itself only,
- *                                  not after its sleeps (:899)
+ *                                  not after its sleeps (:1007)
  *   MUTANT_PASS_BEFORE_CLEAR       (THREE_PUTS) the pass-on decided before WOKEN is cleared
  *   MUTANT_PUTBACK_NO_SIGNAL       (PUTBACK_WAKE) #putBack stores the item back without a wake
- *                                  (:878)
+ *                                  (:986)
  *   MUTANT_NO_CLEAR_ON_COUNT       (THREE_PUTS) getSlow counts itself without clearing WOKEN
- *                                  (:892)
- * Not caught by the model, which sees lost wakes only (tests/queue_getter_wakes_test.ts counts
- * wakes): a pass-on on COUNT > 0 (a spare wake), a pass-on wake sent before LOCK is released.
+ *                                  (:1000)
+ *   MUTANT_NO_PUT_PASS_ON          (PUT_BURST) a woken putter does not wake the next (:644-645)
+ *   MUTANT_NO_PUT_CLEAR_ON_COUNT   (PUT_BURST) putSlow counts itself without clearing PUT_WOKEN
+ *                                  (only after its sleeps; :719)
+ *   MUTANT_PUT_CLEAR_AFTER_TRY     (PUT_BURST) PUT_WOKEN cleared after the look for room, not
+ *                                  before it (:719-720)
+ *   MUTANT_PUT_WOKEN_BEFORE_RELEASED (PUT_BURST) #release reads PUT_WOKEN before it adds to
+ *                                  RELEASED (:941-944)
+ *   MUTANT_MISS_PASS_SETS_FLAG     (PUT_BURST) a putter whose record missed sets PUT_WOKEN for
+ *                                  the wake it passes on (:729-732), then sleeps: the first
+ *                                  version, which the model caught (the flag had no taker)
+ * Not caught by the model, which sees lost wakes only (tests/queue_getter_wakes_test.ts and
+ * tests/queue_putter_wakes_test.ts count wakes): a pass-on on COUNT > 0 (a spare wake), a
+ * pass-on wake sent before LOCK is released.
  */
 
 #define LOCK_WORD_LIB
@@ -100,6 +117,8 @@
 #ifndef MAXSIZE
 #ifdef THREE_PUTS
 #define MAXSIZE 3
+#elif defined(PUT_BURST)
+#define MAXSIZE 2
 #else
 #define MAXSIZE 1
 #endif
@@ -119,6 +138,9 @@ byte RELEASED;
 byte FOLDED;
 /* Slot WOKEN (a getter wake in flight): LOCK held. */
 byte WOKEN;
+/* Slot PUT_WOKEN (a putter wake in flight): written with LOCK held, read by a release without
+   it. */
+byte PWOKEN;
 /* Ghosts: items held now, items stored by puts, items decoded; decode throws left. */
 byte heldNow;
 byte putsDone;
@@ -133,7 +155,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:651, :659, :917), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:757, :765, :1025), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
@@ -153,7 +175,7 @@ inline unlock_word() {
 #else
 /*
  * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
- * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :540, else lockSlow :543) is one
+ * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :627, else lockSlow :630) is one
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0
@@ -172,63 +194,87 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:490), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:549), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :491 */
+  :: mem[waiters] == 0 -> sig = false                   /* :550 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :492 */
+    mem[seq]++;                                         /* :551 */
 #endif
-    sig = true                                          /* :493 */
+    sig = true                                          /* :552 */
   fi
 }
 
-/* #signalGetters (:500-506), LOCK held: a getter wake, one in flight at a time. Sets `sig`. */
+/* #signalGetters (:559-565), LOCK held: a getter wake, one in flight at a time. Sets `sig`. */
 inline signal_getters() {
   if
-  :: mem[GETTERS] == 0 || WOKEN != 0 -> sig = false     /* :502 */
+  :: mem[GETTERS] == 0 || WOKEN != 0 -> sig = false     /* :561 */
   :: else ->
-    WOKEN = 1;                                          /* :503 */
+    WOKEN = 1;                                          /* :562 */
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[NOT_EMPTY]++;                                   /* :504 */
+    mem[NOT_EMPTY]++;                                   /* :563 */
 #endif
     sig = true
   fi
 }
 
-/* #unlockAndWake (:508): release LOCK, then wake one of the side signalled. */
-inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :515 */
+/* #signalPutters (:572-580), LOCK held: a putter wake, one in flight at a time. Sets `psig`. */
+inline signal_putters() {
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :516 */
+  :: mem[PUTTERS] == 0 || PWOKEN != 0 -> psig = false   /* :574 */
+  :: else ->
+    PWOKEN = 1;                                         /* :577 */
+#ifndef MUTANT_WAKE_NO_BUMP
+    mem[NOT_FULL]++;                                    /* :578 */
+#endif
+    psig = true
+  fi
+}
+
+/* #takePutterWake (:587-593), LOCK held: a counted putter takes the wake in flight. */
+inline take_putter_wake() {
+  atomic {
+    pwk = PWOKEN;
+    if
+    :: PWOKEN != 0 -> PWOKEN = 0                        /* :591 */
+    :: else -> skip
+    fi
+  }
+}
+
+/* #unlockAndWake (:595): release LOCK, then wake one of the side signalled. */
+inline unlock_and_wake(wakeGetter, wakePutter) {
+  unlock_word();                                        /* :602 */
+  if
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :603 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :517 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :604 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room / #findRoom (:356), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:364); when that
- * leaves none, the releases are folded in (:370-392) and it looks again (:393).
+ * #room / #findRoom (:384), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:392); when that
+ * leaves none, the releases are folded in (:398, #fold :418-434) and it looks again (:402).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :364 */
+    held = HELD;                                        /* :392 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :366-369 */
+    :: COUNT + held >= MAXSIZE ->                       /* :394-397 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED - FOLDED;                          /* :379-380 Atomics.load, FOLDED */
+      rel = RELEASED - FOLDED;                          /* :422-423 Atomics.load, FOLDED */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :381 */
-      FOLDED = RELEASED;                                /* :383 */
+      HELD = HELD - rel;                                /* :423 */
+      FOLDED = RELEASED;                                /* :425 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -238,31 +284,53 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :393 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :402 */
     held = 0
   }
 }
 
-/* #tryPut (:544), LOCK held: stores and releases LOCK (done), or keeps LOCK. */
-inline try_put() {
-  room();                                               /* :545, :582 */
+/*
+ * #tryPut (:631), LOCK held: stores and releases LOCK (done), or keeps LOCK. `counted`: a
+ * putter of #putSlow counted in PUTTERS, which passes room it leaves on (:644-645).
+ */
+inline try_put(counted) {
+  room();                                               /* :632, :673 */
   if
-  :: !roomy -> done = false                             /* :546 */
+  :: !roomy -> done = false                             /* :633 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :549 #store, :461 */
-    signal_getters();                                   /* :555 */
-    unlock_and_wake(sig, false);
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :636 #store, :520 */
+    psig = false;
+#ifndef MUTANT_NO_PUT_PASS_ON
+    if
+    :: counted && mem[PUTTERS] > 1 ->                   /* :644 */
+      room();                                           /* #roomLeft: fold, look */
+      if
+      :: roomy -> signal_putters()
+      :: else -> skip
+      fi
+    :: else -> skip
+    fi;
+#endif
+    signal_getters();                                   /* :646 */
+    unlock_and_wake(sig, psig);
+    psig = false;
     done = true
   fi;
   roomy = false
 }
 
-/* #release (:832), no LOCK: give the held room up, then bump NOT_FULL if a putter waits. */
+/*
+ * #release (:938), no LOCK: give the held room up, then, if a putter waits and no putter wake
+ * is in flight, take LOCK to bump NOT_FULL for it.
+ */
 inline release() {
+#ifdef MUTANT_PUT_WOKEN_BEFORE_RELEASED
+  pwk = PWOKEN;                                        /* read before the add */
+#endif
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :835 (RELEASED_BYTES :834) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :941 (RELEASED_BYTES :940) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :836 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :944 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -271,27 +339,36 @@ inline release() {
 #ifdef MUTANT_PUTTERS_BEFORE_RELEASED
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
-    lock_uninterruptible();                             /* :837 lockBriefly */
-    signal(NOT_FULL, PUTTERS);                          /* :838 */
-    unlock_and_wake(false, sig)
-  fi
+#ifndef MUTANT_PUT_WOKEN_BEFORE_RELEASED
+    pwk = PWOKEN;                                      /* :944 */
+#endif
+    if
+    :: pwk != 0 -> skip
+    :: else ->
+      lock_uninterruptible();                           /* :945 lockBriefly */
+      signal_putters();                                /* :946 */
+      unlock_and_wake(false, psig);
+      psig = false
+    fi
+  fi;
+  pwk = 0
 }
 
-/* #putBack (:847), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:955), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :849 lockBriefly */
+  lock_uninterruptible();                               /* :957 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :862 (HELD_BYTES :861) */
-    assert(COUNT < MAXSIZE);                            /* :871 the put-back fits */
+    HELD--; heldNow--;                                  /* :970 (HELD_BYTES :969) */
+    assert(COUNT < MAXSIZE);                            /* :979 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :876 */
+    COUNT++                                             /* :984 */
 #else
     skip
 #endif
   };
 #ifndef MUTANT_PUTBACK_NO_SIGNAL
-  signal_getters();                                     /* :878 */
+  signal_getters();                                     /* :986 */
 #else
   sig = false;
 #endif
@@ -299,34 +376,35 @@ inline put_back() {
 }
 
 /*
- * #tryGet (:746), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:852), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get(passOn) {
   if
-  :: COUNT == 0 -> done = false                         /* :749-760 */
+  :: COUNT == 0 -> done = false                         /* :855-866 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :774-790 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :780, :782 read in place */
-      signal(NOT_FULL, PUTTERS);                        /* :787 */
-      unlock_and_wake(passOn, sig)                      /* :787 */
+    :: f64 ->                                           /* :880-896 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :886, :888 read in place */
+      signal_putters();                                 /* :893 */
+      unlock_and_wake(passOn, psig);                    /* :893 */
+      psig = false
 #endif
-    :: true ->                                          /* :793 (f64: a record of another size) */
+    :: true ->                                          /* :899 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :803 (HELD_BYTES :802) */
-        COUNT--                                         /* :804 */
+        HELD++; heldNow++;                              /* :909 (HELD_BYTES :908) */
+        COUNT--                                         /* :910 */
       };
-      unlock_word();                                    /* :809 */
+      unlock_word();                                    /* :915 */
       if
-      :: passOn -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :810 the pass-on */
+      :: passOn -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :916 the pass-on */
       :: else -> skip
       fi;
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :813 decode throws */
-        put_back()                                      /* :816 */
-      :: true -> release()                              /* :813 decoded, :821 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :919 decode throws */
+        put_back()                                      /* :922 */
+      :: true -> release()                              /* :919 decoded, :927 */
       fi
     fi;
     done = true
@@ -365,57 +443,96 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :647 */
+  lock_fast();                                          /* :765 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put();                                          /* :658 */
+    try_put(false);                                     /* :766 */
     if
-    :: !done -> unlock_word()                           /* :659 */
+    :: !done -> unlock_word()                           /* :767 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :615 */
-    try_put();                                          /* :618 uncounted */
+    lock_uninterruptible();                             /* :706 */
+    try_put(false);                                     /* :709 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :621 */
-#ifndef MUTANT_COUNT_NO_RECHECK
-      try_put();                                        /* :623 look again, counted */
+      mem[PUTTERS]++;                                   /* :712 */
+      first = true;
+      do
+      :: true ->
+        /* :719: counted, LOCK held (first, or after a sleep): the wake in flight has
+           arrived; the try sees its room and passes what it leaves on */
+#ifdef MUTANT_NO_PUT_CLEAR_ON_COUNT
+        if
+        :: !first -> take_putter_wake()
+        :: else -> skip
+        fi;
+#else
+#ifndef MUTANT_PUT_CLEAR_AFTER_TRY
+        take_putter_wake();
 #endif
-      if
-      :: !done ->
-        do
-        :: true ->
-          maybe_expire();
+#endif
+#ifdef MUTANT_COUNT_NO_RECHECK
+        if
+        :: !first -> try_put(true)
+        :: else -> done = false
+        fi;
+#else
+        try_put(true);                                  /* :720 */
+#endif
+#ifdef MUTANT_PUT_CLEAR_AFTER_TRY
+        if
+        :: !done -> take_putter_wake()
+        :: else -> skip
+        fi;
+#endif
+        first = false;
+        if
+        :: done -> break
+        :: else -> skip
+        fi;
+        /* :729-732: a wake whose room this record missed, room for another left: one
+           wake on, without PUT_WOKEN (here: room made by a release after the try) */
+        if
+        :: pwk != 0 && mem[PUTTERS] > 1 ->
+          room();
           if
-          :: expired -> break                           /* :625 */
+          :: roomy ->
+#ifdef MUTANT_MISS_PASS_SETS_FLAG
+            PWOKEN = 1;
+#endif
+            mem[NOT_FULL]++;                            /* :730 */
+            futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)
           :: else -> skip
           fi;
-          sleep(NOT_FULL, NOT_FULL_ASYNC);              /* :626 */
-          try_put();                                    /* :627 */
-          if
-          :: done -> break
-          :: else -> skip
-          fi
-        od
-      :: else -> skip
-      fi;
-      mem[PUTTERS]--;                                   /* :630 finally (LOCK held unless done) */
+          roomy = false
+        :: else -> skip
+        fi;
+        pwk = 0;
+        maybe_expire();
+        if
+        :: expired -> break                             /* :733 */
+        :: else -> skip
+        fi;
+        sleep(NOT_FULL, NOT_FULL_ASYNC)                 /* :734 */
+      od;
+      mem[PUTTERS]--;                                   /* :737 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :632-634 pass a wake for room on (a release after the last look may have made room) */
+        /* :740 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
-        :: roomy -> signal(NOT_FULL, PUTTERS)
-        :: else -> sig = false
+        :: roomy -> signal_putters()
+        :: else -> psig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, sig)                     /* :635 */
+        unlock_and_wake(false, psig);                   /* :741 */
+        psig = false
       :: else -> skip
       fi
     :: else -> skip
@@ -427,39 +544,39 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :917 */
+  lock_fast();                                          /* :1025 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get(false);                                     /* :918 */
+    try_get(false);                                     /* :1026 */
     if
-    :: !done -> unlock_word()                           /* :919 */
+    :: !done -> unlock_word()                           /* :1027 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :886 */
-    try_get(false);                                     /* :887 */
+    lock_uninterruptible();                             /* :994 */
+    try_get(false);                                     /* :995 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :889 */
+      mem[GETTERS]++;                                   /* :997 */
 #endif
 #ifndef MUTANT_NO_CLEAR_ON_COUNT
-      WOKEN = 0;                                        /* :892 */
+      WOKEN = 0;                                        /* :1000 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :895 */
+        :: expired -> break                             /* :1003 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :896 */
-        /* :897-900 the wake in flight has arrived; more items than this get's, and other
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :1004 */
+        /* :1005-1008 the wake in flight has arrived; more items than this get's, and other
            getters counted: pass the wake on (merged: LOCK held, and GETTERS, read twice, is
            at least 1 here, this getter) */
         atomic {
@@ -470,7 +587,7 @@ inline get() {
           fi;
 #endif
 #ifndef MUTANT_CLEAR_ONLY_AT_COUNT
-          WOKEN = 0;                                    /* :899 */
+          WOKEN = 0;                                    /* :1007 */
 #endif
 #if !defined(MUTANT_NO_PASS_ON) && !defined(MUTANT_PASS_BEFORE_CLEAR)
           if
@@ -481,7 +598,7 @@ inline get() {
           skip
 #endif
         };
-        try_get(pass);                                  /* :901 (decode, release: still counted) */
+        try_get(pass);                                  /* :1009 (decode, release: still counted) */
         pass = false;
         if
         :: done -> break
@@ -489,18 +606,18 @@ inline get() {
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :905 finally */
+      mem[GETTERS]--;                                   /* :1013 finally */
 #endif
       if
       :: !done ->
-        /* :908 pass a wake for items on: never items here (see the header) */
+        /* :1016 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal_getters()
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :909 */
+        unlock_and_wake(sig, false)                     /* :1017 */
       :: else -> skip
       fi
     :: else -> skip
@@ -519,7 +636,8 @@ inline get() {
 proctype Worker(byte me; byte puts; byte gets; bool timed; bool asyncWait; bool f64;
                 byte timedFrom) {
   byte me2, state, take, life, res, wk, r, expected, i, held, rel;
-  bool ok, lkExpired, expired, done, sig, starving, marked, roomy, threw, pass;
+  byte pwk;  /* the putter wake flag a putter took, or a release read */
+  bool ok, lkExpired, expired, done, sig, psig, starving, marked, roomy, threw, pass, first;
   me2 = me << 1;
   do
   :: i < puts -> i++; expired = false; put()
@@ -554,6 +672,15 @@ init {
       alive[k] = true
     }
 #endif
+#ifdef PUT_BURST
+    /* P puts 3, P2 puts 1 (async parks), G gets 2, none with a deadline (a putter asleep at the
+       end is a lost wake-up: two items fit after G's gets): two putters asleep at the bound
+       while a get skips the putter wake in flight (PUT_WOKEN), so the woken putter must pass
+       the wake on. */
+    run Worker(1, 3, 0, false, false, false, NEVER);
+    run Worker(2, 1, 0, false, true, false, NEVER);
+    run Worker(3, 0, 2, false, false, true, NEVER)
+#else
 #ifdef PUTBACK_WAKE
     /* P puts 2; F gets 1 and gives up when its decode throws (the item goes back in front); X
        gets 1, no deadline: a put-back that wakes nobody leaves X asleep beside it. */
@@ -577,6 +704,7 @@ init {
     run Worker(1, 2, 0, false, false, false, NEVER);
     run Worker(2, 1, 0, true, true, false, NEVER);
     run Worker(3, 0, 3, false, false, true, 2)
+#endif
 #endif
 #endif
 #endif

@@ -6,7 +6,7 @@
  * ```sh
  * AB_A=/work/main/mod.ts AB_B=$PWD/mod.ts node bench/probes/queue_ab.ts 41 10000 40000
  * ```
- * Arguments: rounds, objects per run, numbers per run. Prints the median of the per-round ratios
+ * `AB_MAXSIZE=64` runs both with a bounded queue. Arguments: rounds, objects per run, numbers per run. Prints the median of the per-round ratios
  * B/A with its quartiles, and the median ns/item of each.
  *
  * @module
@@ -19,6 +19,8 @@ const trees = {
 };
 const rounds = Number(process.argv[2] ?? 15);
 const N = { objects: Number(process.argv[3] ?? 20000), numbers: Number(process.argv[4] ?? 50000) };
+/** AB_MAXSIZE=n bounds both trees' queues (default 0: unbounded, the bench case). */
+const maxsize = Number(process.env.AB_MAXSIZE ?? 0);
 type Pair = { workers: Worker[]; run(n: number): Promise<number> };
 function once(w: Worker, what: string): Promise<void> {
   return new Promise((res) => {
@@ -33,7 +35,7 @@ function once(w: Worker, what: string): Promise<void> {
 }
 async function pair(path: string, numbers: boolean): Promise<Pair> {
   const mod = await import(path);
-  const q = numbers ? new mod.Queue(0, { codec: mod.float64Codec }) : new mod.Queue();
+  const q = numbers ? new mod.Queue(maxsize, { codec: mod.float64Codec }) : new mod.Queue(maxsize);
   const modUrl = new URL(`file://${path}`).href;
   const workers = ["put", "get"].map((role) =>
     new Worker(new URL("./queue_ab_worker.ts", import.meta.url), {

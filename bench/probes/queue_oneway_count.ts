@@ -14,6 +14,7 @@
  * npx bun bench/probes/queue_oneway_count.ts [rounds] [items]   (npx node …, npx deno run -A …)
  * AB_A=/tmp/before/mod.ts npx bun bench/probes/queue_oneway_count.ts   (count another tree)
  * CODEC=bytes npx bun bench/probes/queue_oneway_count.ts   (or f64: see `codecName`)
+ * MAXSIZE=64 CODEC=f64 npx bun bench/probes/queue_oneway_count.ts   (a bounded queue)
  * ```
  *
  * Found (2026-12-01, 5 × 40000, load 1-6; README "Benchmarks", bullet P4): the consumer parks
@@ -21,7 +22,11 @@
  * times, the producer notifies nobody 0.3-0.8 times on Bun (0.12 on Node; 0.000 since 383f50e, one
  * getter wake in flight: `src/queue/base.ts`, "Waking getters"). On Bun the producer's
  * loop costs 365-747 ns more per item than its put alone, 0.22-0.48× a postMessage of the same
- * run; 210 ns more with `CODEC=f64`. The line-move unit swung 76-389 ns between runs (spinning
+ * run; 210 ns more with `CODEC=f64`. Bounded (`MAXSIZE=64 CODEC=f64`, 2026-12-02, load ~0.5): the
+ * consumer notified NOT_FULL for nobody 0.82 / 0.49 / 0.42 times an item (bun / node / deno), 0.003
+ * -0.007 since one putter wake is in flight (`src/queue/base.ts`, "Waking putters"); the stream
+ * costs 1.2-2.2 µs an item (maxsize 8: 2.7, 1024: 0.36, unbounded 0.25, Node), its real sleeps
+ * at every fill and drain (0.01-0.02 an item each side). The line-move unit swung 76-389 ns between runs (spinning
  * workers under load): read its column as rough.
  *
  * @module
@@ -38,6 +43,8 @@ const path = env("AB_A") ?? new URL("../../mod.ts", import.meta.url).pathname;
 const modUrl = new URL(`file://${path}`).href;
 /** CODEC=structured (default) | bytes (a near no-op codec of 28 bytes) | f64 (float64Codec). */
 const codecName = env("CODEC") ?? "structured";
+/** MAXSIZE=n bounds the queue (0, the default, leaves it unbounded, the bench case). */
+const maxsize = Number(env("MAXSIZE") ?? 0);
 const workerUrl = new URL("./queue_oneway_count_worker.ts", import.meta.url);
 
 function once(w: Worker, pred: (m: any) => boolean): Promise<any> {
@@ -66,9 +73,10 @@ async function pair(kind: "queue" | "post" | "handover", count: boolean): Promis
     data = ["put", "get"].map((role) => ({ sab, role, kind }));
   } else if (kind === "queue") {
     const mod = await import(path);
-    const handle =
-      (codecName === "f64" ? new mod.Queue(0, { codec: mod.float64Codec }) : new mod.Queue())
-        .handle;
+    const handle = (codecName === "f64"
+      ? new mod.Queue(maxsize, { codec: mod.float64Codec })
+      : new mod.Queue(maxsize))
+      .handle;
     data = ["put", "get"].map((role) => ({ modUrl, handle, role, count, kind, codec: codecName }));
   } else {
     const { port1, port2 } = new MessageChannel();
@@ -131,7 +139,8 @@ for (let r = 0; r < rounds; r++) {
     if (p === plain) {
       ns.putLoop!.push(side[0]!);
       ns.getLoop!.push(side[1]!);
-      const [put, get] = await plain.solo(n);
+      // Alone, a bounded queue's producer would fill it and wait for the idle consumer.
+      const [put, get] = maxsize > 0 ? [NaN, NaN] : await plain.solo(n);
       ns.soloPut!.push(put!);
       ns.soloGet!.push(get!);
     }

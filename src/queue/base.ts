@@ -41,6 +41,40 @@
  * 0.86 node, 0.78 deno, 0.80 bun; objects 0.92 / 0.94 / 1.0; one thread
  * (`queue_ab_single.ts 21`) 0.97-1.05, unchanged.
  *
+ * Waking putters: the same, one wake in flight at a time (PUT_WOKEN). A get that frees room, a
+ * release of held room, a discarding put-back or a timed-out putter wakes a counted putter only
+ * when PUT_WOKEN is 0, and sets it to 1; a counted putter clears it each time it holds LOCK after
+ * counting itself or after a sleep, and, when its put leaves room for another record with other
+ * putters counted, wakes the next. Before, a putter stayed counted from its wake until it ran,
+ * and every get meanwhile bumped NOT_FULL and notified nobody: 0.82 / 0.49 / 0.42 notifies per
+ * item (bun / node / deno) on a float64Codec queue of maxsize 64 (`MAXSIZE=64 CODEC=f64
+ * bench/probes/queue_oneway_count.ts 3 40000`). What differs from the getters:
+ * - A release (`#release`, held room given up) reads PUT_WOKEN without LOCK, after its add to
+ *   RELEASED, and skips LOCK and the wake when it is set; the putter that takes the wake clears
+ *   it (Atomics.store) before its fold reads RELEASED (all seq-cst): either that fold sees the
+ *   release, or the release's read comes after the clear and finds 0 (or a later wake).
+ * - Room is not one item for every record: in a queue bounded by its bytes, a woken putter's
+ *   record may miss where a smaller one would fit. Such a putter wakes one more putter, without
+ *   setting PUT_WOKEN (it sleeps next: a flag it set could be left with no taker, and every later
+ *   release would stay silent; `models/queue.pml` found that), and the putter it reaches takes
+ *   no flag, so it does not pass on again when it misses too (two putters with large records
+ *   would otherwise wake each other for as long as they wait). Before, each release woke a
+ *   putter; a burst now wakes one and its pass-ons: a smaller record whose putter no wake reached
+ *   waits for the next release or the poll (`OWNER_POLL_MS`).
+ * Thread death, as for getters: a taker that dies before it holds LOCK leaves PUT_WOKEN set,
+ * and later releases and gets stay silent until a sleeper's poll or the next putter to count
+ * itself. Checked by `models/queue.pml` (`PUT_BURST`, with mutants) and
+ * `tests/queue_putter_wakes_test.ts`.
+ * Measured (2026-12-02 ~21:10 UTC, load ~0.5): notifies of NOT_FULL that woke nobody, per item,
+ * 0.823 → 0.003 bun, 0.494 → 0.007 node, 0.415 → 0.006 deno (the probe above). Time per item
+ * did not move: two workers streaming into a queue of maxsize 64 (`AB_MAXSIZE=64
+ * bench/probes/queue_ab.ts 15 10000 40000`, each order once, geometric mean of the after ÷
+ * before ratios) numbers 1.03 / 1.08 / 0.94, objects 0.95 / 0.94 / 1.00 (node / bun / deno):
+ * such a stream costs 0.7-2.2 µs an item against ~0.25 unbounded, and what it pays for is its
+ * real sleeps (0.01-0.02 an item each side, at every fill and drain of the 64 places; maxsize
+ * 1024: 0.36 µs), not the notifies. The gain is the futex traffic: on V8 (Node, Deno) a notify
+ * takes the process-wide futex lock whether or not anyone waits.
+ *
  * Gets decode outside LOCK. With LOCK held a get takes the record out and holds its room
  * (`header.ts`: HELD, HELD_BYTES); it decodes after releasing LOCK, then gives the room up
  * (RELEASED, RELEASED_BYTES: Atomics on the header's second cache line, no LOCK: the common
@@ -107,6 +141,7 @@ import {
   OPEN,
   pad4,
   PRIORITY,
+  PUT_WOKEN,
   putBackSaves,
   PUTTERS,
   type QueueOptions,
@@ -137,6 +172,8 @@ const SMALL_RECORD = 16;
 
 /** The record of a `float64Codec` item: the length word and 8 bytes. */
 const F64_RECORD = 12;
+/** The record of an empty item: the least room any put needs (`#roomLeft`). */
+const MIN_RECORD = 4;
 
 /** Marks "no item" for the fast path of get. */
 const NONE: unique symbol = Symbol("none");
@@ -367,34 +404,65 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       (maxsize > 0 && count + heldItems >= maxsize) ||
       this.#storage.room(size, count, held, heldItems) < 0
     ) {
-      // Fold (LOCK held): the bounds lose what gets released since the last fold. RELEASED and
-      // RELEASED_BYTES only grow (gets add to them without LOCK); FOLDED and FOLDED_BYTES are
-      // what the bounds took of them already. Under a journal of its own (FOLDING), undone by a
-      // taker: the releases stay in RELEASED for the next fold. Was an exchange of RELEASED with
-      // 0, then the write of HELD: a death between the two lost the releases, and a queue with a
-      // maxsize could stay full for good
-      // (tests/regressions/queue_owner_killed_inside_the_fold_test.ts).
-      openFold(i32);
-      foldStep(0);
-      const items = Atomics.load(i32, RELEASED);
-      heldItems -= (items - i32[FOLDED]!) | 0; // wrapping: RELEASED counts on past 2^31
-      i32[HELD] = heldItems;
-      foldStep(1);
-      i32[FOLDED] = items;
-      foldStep(2);
-      const bytes = Atomics.load(i32, RELEASED_BYTES);
-      held -= (bytes - i32[FOLDED_BYTES]!) | 0;
-      i32[HELD_BYTES] = held;
-      foldStep(3);
-      i32[FOLDED_BYTES] = bytes;
-      foldStep(4);
-      close(i32);
+      this.#fold();
+      heldItems = i32[HELD]!;
+      held = i32[HELD_BYTES]!;
     }
     if (maxsize > 0 && count + heldItems >= maxsize) return -1;
     const at = this.#storage.room(size, count, held, heldItems);
     return at >= 0 || this.#geometry.capacity >= this.#geometry.maxCapacity
       ? at
       : this.#grow(size, count, held, heldItems);
+  }
+
+  /**
+   * Fold (LOCK held): the bounds HELD and HELD_BYTES lose what gets released since the last fold.
+   * RELEASED and RELEASED_BYTES only grow (gets add to them without LOCK); FOLDED and
+   * FOLDED_BYTES are what the bounds took of them already. Under a journal of its own (FOLDING),
+   * undone by a taker: the releases stay in RELEASED for the next fold. Was an exchange of
+   * RELEASED with 0, then the write of HELD: a death between the two lost the releases, and a
+   * queue with a maxsize could stay full for good
+   * (tests/regressions/queue_owner_killed_inside_the_fold_test.ts).
+   */
+  #fold(): void {
+    const i32 = this.#i32;
+    openFold(i32);
+    foldStep(0);
+    const items = Atomics.load(i32, RELEASED);
+    i32[HELD] = (i32[HELD]! - ((items - i32[FOLDED]!) | 0)) | 0; // RELEASED wraps past 2^31
+    foldStep(1);
+    i32[FOLDED] = items;
+    foldStep(2);
+    const bytes = Atomics.load(i32, RELEASED_BYTES);
+    i32[HELD_BYTES] = (i32[HELD_BYTES]! - ((bytes - i32[FOLDED_BYTES]!) | 0)) | 0;
+    foldStep(3);
+    i32[FOLDED_BYTES] = bytes;
+    foldStep(4);
+    close(i32);
+  }
+
+  /**
+   * Whether a record of the least size (an empty item's) fits now, folding the releases in when
+   * the bounds say no (LOCK held, views current: after a `#room` of this hold). A queue that may
+   * still grow has room for it; a PriorityQueue's item bound is checked, not its arena (its
+   * `room` may compact): at worst a spare wake. Asked by a counted putter before it passes a wake
+   * on ("Waking putters" in the module doc).
+   */
+  #roomLeft(): boolean {
+    if (this.#fits()) return true;
+    this.#fold();
+    return this.#fits();
+  }
+
+  #fits(): boolean {
+    const i32 = this.#i32;
+    const count = i32[COUNT]!;
+    const maxsize = i32[MAXSIZE]!;
+    const heldItems = i32[HELD]!;
+    if (maxsize > 0 && count + heldItems >= maxsize) return false;
+    const { capacity, maxCapacity } = this.#geometry;
+    if (capacity < maxCapacity || this.#discipline === PRIORITY) return true;
+    return this.#storage.room(MIN_RECORD, count, i32[HELD_BYTES]!, heldItems) >= 0;
   }
 
   /** Re-makes this thread's views for the CAPACITY another thread grew the queue to (LOCK held). */
@@ -505,6 +573,34 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     return true;
   }
 
+  /**
+   * `#signal(NOT_FULL, PUTTERS)` when no putter wake is in flight (LOCK held; see "Waking
+   * putters" in the module doc): the wake a get, a release, a discarding put-back, a timed-out
+   * putter or a successful putter's pass-on makes.
+   */
+  #signalPutters(): boolean {
+    const i32 = this.#i32;
+    if (Atomics.load(i32, PUTTERS) === 0 || i32[PUT_WOKEN] !== 0) return false;
+    // Atomics: `#release` reads it without LOCK (seq-cst against its add to RELEASED). Cleared
+    // by the next counted putter to hold LOCK.
+    Atomics.store(i32, PUT_WOKEN, 1);
+    Atomics.add(i32, NOT_FULL, 1);
+    return true;
+  }
+
+  /**
+   * A counted putter holds LOCK (after counting itself or after a sleep): takes the putter wake
+   * in flight, if any (clears PUT_WOKEN; see "Waking putters"), and returns whether there was
+   * one.
+   */
+  #takePutterWake(): boolean {
+    const i32 = this.#i32;
+    if (i32[PUT_WOKEN] === 0) return false; // LOCK held: every write of it is under LOCK
+    // Atomics: seq-cst before this putter's next fold reads RELEASED (`#release`'s pair).
+    Atomics.store(i32, PUT_WOKEN, 0);
+    return true;
+  }
+
   #unlockAndWake(
     me2: number,
     wakeGetter: boolean,
@@ -541,7 +637,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * With LOCK held: stores and releases LOCK (true), or finds no room and keeps LOCK (false), or
    * releases LOCK and throws `QueueShutDownError`.
    */
-  #tryPut(bytes: Uint8Array, priority: number, me2: number): boolean {
+  #tryPut(bytes: Uint8Array, priority: number, me2: number, counted = false): boolean {
     const at = this.#roomToPut(recordSize(bytes.length), me2);
     if (at < 0) return false;
     openPut(this.#i32);
@@ -552,7 +648,11 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       throw error;
     }
     close(this.#i32);
-    this.#unlockAndWake(me2, this.#signalGetters(), false, false);
+    // A counted putter (`#putSlow`) that leaves room behind, with other putters counted, wakes
+    // the next (the pass-on, "Waking putters"). Fast-path puts skip this: none is counted.
+    const passOn = counted && Atomics.load(this.#i32, PUTTERS) > 1 && this.#roomLeft() &&
+      this.#signalPutters();
+    this.#unlockAndWake(me2, this.#signalGetters(), passOn, false);
     return true;
   }
 
@@ -620,18 +720,33 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     // up after that look reads PUTTERS after it, sees this putter and bumps NOT_FULL (`#release`).
     Atomics.add(i32, PUTTERS, 1);
     try {
-      if (this.#tryPut(bytes, priority, me2)) return;
       // Sleep until room appears; each try throws (LOCK released) when shut down.
-      while (!waiter.expired(deadline)) {
+      for (;;) {
+        // Counted, LOCK held (first, or after a sleep, whatever woke it): the putter wake in
+        // flight, if any, has arrived; this try sees the room it was for (and passes what it
+        // leaves on, `#tryPut`).
+        const woke = this.#takePutterWake();
+        if (this.#tryPut(bytes, priority, me2, true)) return;
+        // No room for this record. If it took a wake and a smaller record would fit, another
+        // putter's may: wake one more, without setting PUT_WOKEN (this putter sleeps next, and a
+        // flag it set would have no taker if no other putter is asleep; the putter this reaches
+        // takes no flag, so it does not pass on again when it misses too: no two putters wake
+        // each other for as long as they wait). Where every record takes the same room (a
+        // maxsize queue, float64Codec), this finds room only when a release came after the try,
+        // and that release wakes this putter itself: a spare wake. Woken with LOCK held (the
+        // sleep releases it): rare.
+        if (woke && Atomics.load(i32, PUTTERS) > 1 && this.#roomLeft()) {
+          Atomics.add(i32, NOT_FULL, 1);
+          wake(i32, NOT_FULL, 1, NOT_FULL_ASYNC);
+        }
+        if (waiter.expired(deadline)) break;
         yield* waiter.sleep(deadline);
-        if (this.#tryPut(bytes, priority, me2)) return;
       }
     } finally {
       Atomics.sub(i32, PUTTERS, 1);
     }
     // Timed out or aborted, LOCK held, nothing stored: leave; pass a wake for room on.
-    const room = this.#room(recordSize(bytes.length), me2) >= 0 &&
-      this.#signal(NOT_FULL, PUTTERS);
+    const room = this.#room(recordSize(bytes.length), me2) >= 0 && this.#signalPutters();
     this.#unlockAndWake(me2, false, room, false);
     if (waiter.aborted !== undefined) throw waiter.aborted.reason;
     throw new QueueFullError(`Cannot put to ${this.#kind}: it stayed full for the timeout`);
@@ -784,7 +899,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         if (count === 0) storage.clear();
         storage.settle();
         close(this.#i32);
-        this.#unlockAndWake(me2, passOn, this.#signal(NOT_FULL, PUTTERS), false);
+        this.#unlockAndWake(me2, passOn, this.#signalPutters(), false);
         return value as T;
       }
     }
@@ -833,9 +948,11 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const i32 = this.#i32;
     Atomics.add(i32, RELEASED_BYTES, size);
     if (this.#holdItems) Atomics.add(i32, RELEASED, 1);
-    if (Atomics.load(i32, PUTTERS) === 0) return;
+    // A putter wake in flight (PUT_WOKEN != 0, read after the adds above): its taker clears it
+    // before its next fold reads RELEASED, so it sees this release ("Waking putters").
+    if (Atomics.load(i32, PUTTERS) === 0 || Atomics.load(i32, PUT_WOKEN) !== 0) return;
     this.#lockBriefly(me2);
-    this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), false);
+    this.#unlockAndWake(me2, false, this.#signalPutters(), false);
   }
 
   /**
@@ -864,7 +981,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       const unfinished = Atomics.sub(i32, UNFINISHED, 1) - 1;
       close(this.#i32);
       const done = unfinished === 0 && this.#signal(ALL_DONE, JOINERS);
-      this.#unlockAndWake(me2, false, this.#signal(NOT_FULL, PUTTERS), done);
+      this.#unlockAndWake(me2, false, this.#signalPutters(), done);
       return;
     }
     try {

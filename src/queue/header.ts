@@ -63,7 +63,8 @@
  * | 39    | ORDER           | priority: insertion counter (FIFO among equal priorities)        |
  * | 40    | FOLDED          | how much of RELEASED a fold took off HELD (LOCK held)            |
  * | 41    | FOLDED_BYTES    | how much of RELEASED_BYTES a fold took off HELD_BYTES            |
- * | 42-47 | (unused)        | keeps the first records (or priorities) off the RELEASED line    |
+ * | 42    | PUT_WOKEN       | 1: a putter wake was sent and no counted putter has looked since |
+ * | 43-47 | (unused)        | keeps the first records (or priorities) off the RELEASED line    |
  *
  * Cache lines (a queue in its own buffer starts a line), cut by who writes them:
  * - slots 0-15, the lock holder's line: everything a put or a get writes under LOCK, the undo
@@ -73,7 +74,8 @@
  *   streams.
  * - slots 32-39, written without LOCK by gets giving room up (RELEASED), and by waiting putters
  *   and the gets that wake them, so a consumer that gives room up does not take a line a producer
- *   reads on every put.
+ *   reads on every put. PUT_WOKEN (42) too: the putters and the gets that wake them write it,
+ *   and a release reads it beside PUTTERS.
  *   PriorityQueue's ORDER is here rather than on the read-mostly line: only its puts write it;
  *   so are FOLDED and FOLDED_BYTES (40-41), which only a fold writes, right after it read
  *   RELEASED on this line: a fold of a bounded queue at its bound dirties no line it did not
@@ -239,6 +241,13 @@ export const RELEASED_BYTES = 33;
 export const FOLDED = 40;
 /** Slot: the RELEASED_BYTES the last fold took off HELD_BYTES (LOCK held). */
 export const FOLDED_BYTES = 41;
+/**
+ * Slot of the putter wake in flight: 1 from a wake of a putter (a get's, a release's, a
+ * successful putter's pass-on) until a counted putter holds LOCK after it (`QueueBase`, "Waking
+ * putters"). Written with LOCK held, by Atomics.store: a release reads it without LOCK. On the
+ * RELEASED line, with PUTTERS.
+ */
+export const PUT_WOKEN = 42;
 /**
  * Slot of the undo journal (see "Owner death" above): 0 closed; open, the set of slots saved
  * (bit k: `JOURNALED[k]`). On the lock holder's line with what it saves.

@@ -1,0 +1,206 @@
+// One putter wake in flight at a time (src/queue/base.ts, "Waking putters"; header slot
+// PUT_WOKEN): a get that frees room (or a release of held room) with putters counted wakes one
+// only when no putter wake is already on its way, and the woken putter wakes the next, after it
+// releases the lock, when its put leaves room for another. These tests count this thread's
+// Atomics.notify calls on NOT_FULL, so a missing or spare wake shows without timing (a missing
+// one would otherwise show only as a putter sleeping until the 100 ms poll). models/queue.pml
+// (PUT_BURST) checks the protocol with sleeping putters on other threads.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { type Codec, float64Codec, Queue, structuredCodec } from "../mod.ts";
+import { LOCK, NOT_FULL, PUT_WOKEN, PUTTERS } from "../src/queue/header.ts";
+
+/** The queue's header slots (a queue made here starts its buffer). */
+function header(queue: Queue<unknown>): Int32Array {
+  return new Int32Array(queue.handle.buffer as SharedArrayBuffer, queue.handle.byteOffset, 48);
+}
+
+/**
+ * Runs `f` (which may await) while counting this thread's notifies of NOT_FULL on the queue's
+ * buffer (`h`: its header), and those sent while the queue's LOCK was held.
+ */
+async function notFullWakes(
+  h: Int32Array,
+  f: () => unknown,
+): Promise<{ wakes: number; locked: number }> {
+  const original = Atomics.notify;
+  let wakes = 0;
+  let locked = 0;
+  (Atomics as { notify: typeof Atomics.notify }).notify = (i32, index, count) => {
+    if (i32.buffer === h.buffer && i32.byteOffset / 4 + index === NOT_FULL) {
+      wakes++;
+      if (Atomics.load(h, LOCK) !== 0) locked++;
+    }
+    return original(i32 as Int32Array, index, count);
+  };
+  try {
+    await f();
+  } finally {
+    (Atomics as { notify: typeof Atomics.notify }).notify = original;
+  }
+  return { wakes, locked };
+}
+
+/** Resolves once every promise in `ps` has settled or `ms` passed: a bound on a test's wait. */
+function settledWithin(ps: Promise<unknown>[], ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    Promise.allSettled(ps).then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+// float64Codec gets free the room under LOCK; structuredCodec gets hold it while they decode and
+// give it up without LOCK (`#release`), which reads PUT_WOKEN without LOCK.
+for (const codec of [float64Codec, structuredCodec] as Codec<number>[]) {
+  const name = codec === float64Codec ? "float64Codec" : "structuredCodec";
+
+  test(`Queue (${name}): a burst of gets wakes a waiting putter once, not once per get`, async () => {
+    const queue = new Queue<number>(3, { codec });
+    const h = header(queue as Queue<unknown>);
+    for (let i = 0; i < 3; i++) queue.putNowait(i);
+    const put = queue.put(3, { timeout: 10_000 });
+    assert.equal(Atomics.load(h, PUTTERS), 1, "the put is waiting, counted");
+    // Before PUT_WOKEN, each of these gets bumped NOT_FULL and notified: 3 wakes.
+    const burst = await notFullWakes(h, () => {
+      for (let i = 0; i < 3; i++) assert.equal(queue.getNowait(), i);
+    });
+    assert.equal(burst.wakes, 1);
+    assert.equal(Atomics.load(h, PUT_WOKEN), 1, "a wake is in flight");
+    await put;
+    assert.equal(Atomics.load(h, PUT_WOKEN), 0, "the woken putter took it up");
+    assert.equal(Atomics.load(h, PUTTERS), 0);
+    assert.equal(queue.getNowait(), 3);
+  });
+
+  test(`Queue (${name}): a woken putter that leaves room wakes the next putter`, async () => {
+    const queue = new Queue<number>(3, { codec });
+    const h = header(queue as Queue<unknown>);
+    for (let i = 0; i < 3; i++) queue.putNowait(i);
+    const puts = [3, 4, 5].map((v) => queue.put(v, { timeout: 10_000 }));
+    assert.equal(Atomics.load(h, PUTTERS), 3);
+    const burst = await notFullWakes(h, () => {
+      for (let i = 0; i < 3; i++) assert.equal(queue.getNowait(), i);
+    });
+    // One wake for the three gets; then each putter that leaves room behind with other putters
+    // counted passes a wake on (the first leaves 2 places, the second 1).
+    const passed = await notFullWakes(h, () => Promise.all(puts));
+    assert.equal(burst.wakes, 1);
+    assert.equal(passed.wakes, 2);
+    assert.equal(passed.locked, 0, "each pass-on wake is sent after LOCK is released");
+    assert.equal(queue.qsize(), 3);
+    assert.deepEqual([0, 1, 2].map(() => queue.getNowait()).sort(), [3, 4, 5]);
+    assert.equal(Atomics.load(h, PUT_WOKEN), 0);
+    assert.equal(Atomics.load(h, PUTTERS), 0);
+  });
+
+  test(`Queue (${name}): a woken putter that takes the last place wakes no other`, async () => {
+    const queue = new Queue<number>(2, { codec });
+    const h = header(queue as Queue<unknown>);
+    queue.putNowait(0);
+    queue.putNowait(1);
+    const puts = [2, 3].map((v) => queue.put(v, { timeout: 10_000 }));
+    assert.equal(queue.getNowait(), 0);
+    // The get's wake reaches both async putters (one notify wakes every async waiter); the one
+    // that puts fills the queue, so it passes nothing on.
+    const { wakes } = await notFullWakes(h, () => Promise.race(puts));
+    assert.equal(wakes, 0, "no spare pass-on for one place");
+    assert.equal(queue.getNowait(), 1);
+    await Promise.all(puts);
+    assert.deepEqual([queue.getNowait(), queue.getNowait()].sort(), [2, 3]);
+    assert.equal(Atomics.load(h, PUT_WOKEN), 0);
+  });
+
+  test(`Queue (${name}): a wake left in flight with no taker does not silence the next putter`, async () => {
+    // A get's wake sent while the only counted putter is on its way out (its item stored, not
+    // yet uncounted: another thread's, so not built here) reaches nobody and leaves PUT_WOKEN
+    // at 1; so does a taker that dies before it looks. A putter that then counts itself clears
+    // it, so the next get wakes it at once. Without that clear, the get skipped its wake and the
+    // putter slept until its poll.
+    const queue = new Queue<number>(1, { codec });
+    const h = header(queue as Queue<unknown>);
+    queue.putNowait(0);
+    Atomics.store(h, PUT_WOKEN, 1); // the wake with no taker
+    const put = queue.put(1, { timeout: 10_000 });
+    assert.equal(Atomics.load(h, PUTTERS), 1);
+    assert.equal(Atomics.load(h, PUT_WOKEN), 0, "counting itself, the putter cleared it");
+    const { wakes } = await notFullWakes(h, () => {
+      assert.equal(queue.getNowait(), 0);
+    });
+    assert.equal(wakes, 1, "the get woke the putter");
+    await put;
+    assert.equal(queue.getNowait(), 1);
+  });
+}
+
+test("Queue: a release while a putter wake is in flight leaves it to that putter", async () => {
+  // structuredCodec: a get holds its record's room while it decodes and gives it up without
+  // LOCK. With a wake in flight, the release neither takes LOCK nor notifies; the woken putter
+  // folds the released room in when it looks.
+  const queue = new Queue<string>(2);
+  const h = header(queue as Queue<unknown>);
+  queue.putNowait("a");
+  queue.putNowait("b");
+  const puts = ["c", "d"].map((v) => queue.put(v, { timeout: 10_000 }));
+  let lockCases = 0;
+  const original = Atomics.compareExchange;
+  const { wakes } = await notFullWakes(h, () => {
+    assert.equal(queue.getNowait(), "a"); // its release wakes (PUT_WOKEN was 0)
+    const counting = (i32: Int32Array, index: number, expected: number, replacement: number) => {
+      if (i32.buffer === h.buffer && i32.byteOffset / 4 + index === LOCK) lockCases++;
+      return original(i32, index, expected, replacement);
+    };
+    (Atomics as { compareExchange: unknown }).compareExchange = counting;
+    try {
+      assert.equal(queue.getNowait(), "b");
+    } finally {
+      (Atomics as { compareExchange: typeof Atomics.compareExchange }).compareExchange = original;
+    }
+  });
+  assert.equal(wakes, 1, "one wake for both gets");
+  // Its take's acquire and release CASes of the lock word; the release of its held room took
+  // none (before PUT_WOKEN: two more, to bump NOT_FULL under LOCK).
+  assert.equal(lockCases, 2, "the second get took LOCK once, for its take, not for its release");
+  assert.equal(await settledWithin(puts, 10_000), true);
+  await Promise.all(puts);
+  assert.deepEqual([queue.getNowait(), queue.getNowait()].sort(), ["c", "d"]);
+  assert.equal(Atomics.load(h, PUT_WOKEN), 0);
+});
+
+test("Queue: in a queue bounded by its bytes, a smaller item goes in past a larger one's waiting put", async () => {
+  // Records of several sizes: a large put and a small one wait on a full queue that cannot
+  // grow; a get frees room for the small one only. Whichever putter looks first (one notify
+  // wakes both async putters here, so this runs the miss path, `#putSlow`, without deciding
+  // who is woken: models/queue.pml's MUTANT_MISS_PASS_SETS_FLAG is where a flag set by the
+  // putter that missed is caught), the small item goes in, the large put keeps waiting, and the
+  // first putter to look cleared the wake. Then room for the large one wakes it.
+  const queue = new Queue<string>(0, { capacityBytes: 64, maxCapacityBytes: 64 });
+  const h = header(queue as Queue<unknown>);
+  const fillers: string[] = [];
+  for (let i = 0; i < 64; i++) {
+    const item = `f${i}`; // records of 8 bytes, as the small put's
+    try {
+      queue.putNowait(item);
+    } catch {
+      break;
+    }
+    fillers.push(item);
+  }
+  assert.ok(fillers.length >= 2, `filled with ${fillers.length} items`);
+  const large = queue.put("L".repeat(40), { timeout: 10_000 });
+  const small = queue.put("s", { timeout: 10_000 });
+  assert.equal(Atomics.load(h, PUTTERS), 2);
+  assert.equal(queue.getNowait(), fillers[0]);
+  assert.equal(await settledWithin([small], 10_000), true, "the small put went in");
+  await small;
+  assert.equal(Atomics.load(h, PUTTERS), 1, "the large put still waits");
+  assert.equal(Atomics.load(h, PUT_WOKEN), 0, "no wake left in flight");
+  const rest: string[] = [];
+  while (Atomics.load(h, PUTTERS) === 1 && queue.qsize() > 0) rest.push(queue.getNowait());
+  assert.equal(await settledWithin([large], 10_000), true, "room for the large put woke it");
+  await large;
+  rest.push(...Array.from({ length: queue.qsize() }, () => queue.getNowait()));
+  assert.deepEqual(rest, [...fillers.slice(1), "s", "L".repeat(40)]);
+});
