@@ -5,20 +5,20 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:549-553)
- *   signal_getters  #signalGetters (:559-565): one getter wake in flight (WOKEN)
- *   signal_putters  #signalPutters (:572-580): one putter wake in flight (PUT_WOKEN)
- *   take_putter_wake #takePutterWake (:587-593): a counted putter clears PUT_WOKEN
- *   unlock_and_wake #unlockAndWake (:595-606)
- *   room            #room (:375-382) and #findRoom (:384-407), #fold (:418-434), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:631-649) and #roomToPut (:667-674), with #store (:518-521) and #count (:539-543)
- *   put             #putFast (:747-775), then #putSlow (:702-744)
- *   try_get         #tryGet (:852-929): take and hold (:897-915), decode (:919), then #release
- *                   or #putBack; the float64Codec in-place read (:880-896) with -DF64_GETTER
- *   release         #release (:938-947)
- *   put_back        #putBack (:955-987), open queue
- *   get             #getFast (:1023-1029), then #getSlow (:990-1020)
- *   sleep           SeqWait.sleep (seq_wait.ts:93-110)
+ *   signal          #signal (:564-568)
+ *   signal_getters  #signalGetters (:574-580): one getter wake in flight (WOKEN)
+ *   signal_putters  #signalPutters (:587-595): one putter wake in flight (PUT_WOKEN)
+ *   take_putter_wake #takePutterWake (:602-608): a counted putter clears PUT_WOKEN
+ *   unlock_and_wake #unlockAndWake (:610-621)
+ *   room            #room (:390-397) and #findRoom (:399-422), #fold (:433-449), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:646-664) and #roomToPut (:682-689), with #store (:533-536) and #count (:554-558)
+ *   put             #putFast (:763-791), then #putSlow (:717-760)
+ *   try_get         #tryGet (:868-945): take and hold (:913-931), decode (:935), then #release
+ *                   or #putBack; the float64Codec in-place read (:896-912) with -DF64_GETTER
+ *   release         #release (:954-963)
+ *   put_back        #putBack (:971-1003), open queue
+ *   get             #getFast (:1039-1045), then #getSlow (:1006-1036)
+ *   sleep           SeqWait.sleep (seq_wait.ts:109-124)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
  *                   whatever happens, no deadline)
@@ -49,51 +49,54 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :740-741; about 6 million states, run by hand). -DTHREE_PUTS (MAXSIZE 3):
+ * putter's pass-on at :756-757; about 6 million states, run by hand). -DTHREE_PUTS (MAXSIZE 3):
  * P puts 3, G1 gets 2, G2 gets 1, none with a deadline: two getters asleep while puts skip the
- * wake in flight (WOKEN = 1), so the woken getter must pass the wake on (:1005-1009).
+ * wake in flight (WOKEN = 1), so the woken getter must pass the wake on (:1021-1025).
  * -DPUTBACK_WAKE: P puts 2, F gets 1 and gives up when its decode throws, X gets 1 (no deadline):
  * the put-back must wake X when X counted itself while F held the item.
  * -DPUT_BURST (MAXSIZE 2): P puts 3, P2 puts 1 (async parks), G gets 2, none with a deadline:
  * two putters asleep at the bound while a get skips the putter wake in flight (PUT_WOKEN = 1),
- * so the woken putter must pass the wake on (:644-646); a release reads PUT_WOKEN without LOCK
- * (:944).
+ * so the woken putter must pass the wake on (:659-661); a release reads PUT_WOKEN without LOCK
+ * (:960).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :1016 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :1032 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED - FOLDED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:997)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:1013)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
- *                                  (seq_wait.ts:97-101)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:551)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:940-944)
+ *                                  (seq_wait.ts:113-115)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:566)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:956-960)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:712-720)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:392-402)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:984)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:398, #fold :418-434)
- *   MUTANT_NO_PASS_ON              (THREE_PUTS) a woken getter does not wake the next (:1008)
+ *                                  for room again (:727-735)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:407-417)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:1000)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:413, #fold :433-449)
+ *   MUTANT_NO_PASS_ON              (THREE_PUTS) a woken getter does not wake the next (:1024)
  *   MUTANT_CLEAR_ONLY_AT_COUNT     (THREE_PUTS) a getter clears WOKEN when it counts itself only,
- *                                  not after its sleeps (:1007)
+ *                                  not after its sleeps (:1023)
  *   MUTANT_PASS_BEFORE_CLEAR       (THREE_PUTS) the pass-on decided before WOKEN is cleared
  *   MUTANT_PUTBACK_NO_SIGNAL       (PUTBACK_WAKE) #putBack stores the item back without a wake
- *                                  (:986)
+ *                                  (:1002)
  *   MUTANT_NO_CLEAR_ON_COUNT       (THREE_PUTS) getSlow counts itself without clearing WOKEN
- *                                  (:1000)
- *   MUTANT_NO_PUT_PASS_ON          (PUT_BURST) a woken putter does not wake the next (:644-645)
+ *                                  (:1016)
+ *   MUTANT_NO_PUT_PASS_ON          (PUT_BURST) a woken putter does not wake the next (:659-660)
  *   MUTANT_NO_PUT_CLEAR_ON_COUNT   (PUT_BURST) putSlow counts itself without clearing PUT_WOKEN
- *                                  (only after its sleeps; :719)
+ *                                  (only after its sleeps; :734)
  *   MUTANT_PUT_CLEAR_AFTER_TRY     (PUT_BURST) PUT_WOKEN cleared after the look for room, not
- *                                  before it (:719-720)
+ *                                  before it (:734-735)
  *   MUTANT_PUT_WOKEN_BEFORE_RELEASED (PUT_BURST) #release reads PUT_WOKEN before it adds to
- *                                  RELEASED (:941-944)
+ *                                  RELEASED (:957-960)
+ *   MUTANT_ROOMLEFT_NO_FOLD        (PUT_BURST, F64_GETTER) the pass-on's look for room left does
+ *                                  not fold RELEASED in (#roomLeft, :457-461): a release that
+ *                                  skipped its wake while the taker put without folding is lost
  *   MUTANT_MISS_PASS_SETS_FLAG     (PUT_BURST) a putter whose record missed sets PUT_WOKEN for
- *                                  the wake it passes on (:729-732), then sleeps: the first
+ *                                  the wake it passes on (:745-748), then sleeps: the first
  *                                  version, which the model caught (the flag had no taker)
  * Not caught by the model, which sees lost wakes only (tests/queue_getter_wakes_test.ts and
  * tests/queue_putter_wakes_test.ts count wakes): a pass-on on COUNT > 0 (a spare wake), a
@@ -155,7 +158,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:757, :765, :1025), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:773, :781, :1041), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
@@ -175,7 +178,7 @@ inline unlock_word() {
 #else
 /*
  * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
- * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :627, else lockSlow :630) is one
+ * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :642, else lockSlow :645) is one
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0
@@ -194,87 +197,87 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:549), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:564), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :550 */
+  :: mem[waiters] == 0 -> sig = false                   /* :565 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :551 */
+    mem[seq]++;                                         /* :566 */
 #endif
-    sig = true                                          /* :552 */
+    sig = true                                          /* :567 */
   fi
 }
 
-/* #signalGetters (:559-565), LOCK held: a getter wake, one in flight at a time. Sets `sig`. */
+/* #signalGetters (:574-580), LOCK held: a getter wake, one in flight at a time. Sets `sig`. */
 inline signal_getters() {
   if
-  :: mem[GETTERS] == 0 || WOKEN != 0 -> sig = false     /* :561 */
+  :: mem[GETTERS] == 0 || WOKEN != 0 -> sig = false     /* :576 */
   :: else ->
-    WOKEN = 1;                                          /* :562 */
+    WOKEN = 1;                                          /* :577 */
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[NOT_EMPTY]++;                                   /* :563 */
+    mem[NOT_EMPTY]++;                                   /* :578 */
 #endif
     sig = true
   fi
 }
 
-/* #signalPutters (:572-580), LOCK held: a putter wake, one in flight at a time. Sets `psig`. */
+/* #signalPutters (:587-595), LOCK held: a putter wake, one in flight at a time. Sets `psig`. */
 inline signal_putters() {
   if
-  :: mem[PUTTERS] == 0 || PWOKEN != 0 -> psig = false   /* :574 */
+  :: mem[PUTTERS] == 0 || PWOKEN != 0 -> psig = false   /* :589 */
   :: else ->
-    PWOKEN = 1;                                         /* :577 */
+    PWOKEN = 1;                                         /* :592 */
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[NOT_FULL]++;                                    /* :578 */
+    mem[NOT_FULL]++;                                    /* :593 */
 #endif
     psig = true
   fi
 }
 
-/* #takePutterWake (:587-593), LOCK held: a counted putter takes the wake in flight. */
+/* #takePutterWake (:602-608), LOCK held: a counted putter takes the wake in flight. */
 inline take_putter_wake() {
   atomic {
     pwk = PWOKEN;
     if
-    :: PWOKEN != 0 -> PWOKEN = 0                        /* :591 */
+    :: PWOKEN != 0 -> PWOKEN = 0                        /* :606 */
     :: else -> skip
     fi
   }
 }
 
-/* #unlockAndWake (:595): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:610): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :602 */
+  unlock_word();                                        /* :617 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :603 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :618 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :604 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :619 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room / #findRoom (:384), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:392); when that
- * leaves none, the releases are folded in (:398, #fold :418-434) and it looks again (:402).
+ * #room / #findRoom (:399), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:407); when that
+ * leaves none, the releases are folded in (:413, #fold :433-449) and it looks again (:417).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :392 */
+    held = HELD;                                        /* :407 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :394-397 */
+    :: COUNT + held >= MAXSIZE ->                       /* :409-412 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED - FOLDED;                          /* :422-423 Atomics.load, FOLDED */
+      rel = RELEASED - FOLDED;                          /* :437-438 Atomics.load, FOLDED */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :423 */
-      FOLDED = RELEASED;                                /* :425 */
+      HELD = HELD - rel;                                /* :438 */
+      FOLDED = RELEASED;                                /* :440 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -284,26 +287,30 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :402 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :417 */
     held = 0
   }
 }
 
 /*
- * #tryPut (:631), LOCK held: stores and releases LOCK (done), or keeps LOCK. `counted`: a
- * putter of #putSlow counted in PUTTERS, which passes room it leaves on (:644-645).
+ * #tryPut (:646), LOCK held: stores and releases LOCK (done), or keeps LOCK. `counted`: a
+ * putter of #putSlow counted in PUTTERS, which passes room it leaves on (:659-660).
  */
 inline try_put(counted) {
-  room();                                               /* :632, :673 */
+  room();                                               /* :647, :688 */
   if
-  :: !roomy -> done = false                             /* :633 */
+  :: !roomy -> done = false                             /* :648 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :636 #store, :520 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :651 #store, :535 */
     psig = false;
 #ifndef MUTANT_NO_PUT_PASS_ON
     if
-    :: counted && mem[PUTTERS] > 1 ->                   /* :644 */
+    :: counted && mem[PUTTERS] > 1 ->                   /* :659 */
+#ifndef MUTANT_ROOMLEFT_NO_FOLD
       room();                                           /* #roomLeft: fold, look */
+#else
+      roomy = (COUNT + HELD < MAXSIZE);                 /* the bounds as they are, no fold */
+#endif
       if
       :: roomy -> signal_putters()
       :: else -> skip
@@ -311,7 +318,7 @@ inline try_put(counted) {
     :: else -> skip
     fi;
 #endif
-    signal_getters();                                   /* :646 */
+    signal_getters();                                   /* :661 */
     unlock_and_wake(sig, psig);
     psig = false;
     done = true
@@ -320,7 +327,7 @@ inline try_put(counted) {
 }
 
 /*
- * #release (:938), no LOCK: give the held room up, then, if a putter waits and no putter wake
+ * #release (:954), no LOCK: give the held room up, then, if a putter waits and no putter wake
  * is in flight, take LOCK to bump NOT_FULL for it.
  */
 inline release() {
@@ -328,9 +335,9 @@ inline release() {
   pwk = PWOKEN;                                        /* read before the add */
 #endif
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :941 (RELEASED_BYTES :940) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :957 (RELEASED_BYTES :956) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :944 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :960 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -340,13 +347,13 @@ inline release() {
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
 #ifndef MUTANT_PUT_WOKEN_BEFORE_RELEASED
-    pwk = PWOKEN;                                      /* :944 */
+    pwk = PWOKEN;                                      /* :960 */
 #endif
     if
     :: pwk != 0 -> skip
     :: else ->
-      lock_uninterruptible();                           /* :945 lockBriefly */
-      signal_putters();                                /* :946 */
+      lock_uninterruptible();                           /* :961 lockBriefly */
+      signal_putters();                                /* :962 */
       unlock_and_wake(false, psig);
       psig = false
     fi
@@ -354,21 +361,21 @@ inline release() {
   pwk = 0
 }
 
-/* #putBack (:955), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:971), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :957 lockBriefly */
+  lock_uninterruptible();                               /* :973 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :970 (HELD_BYTES :969) */
-    assert(COUNT < MAXSIZE);                            /* :979 the put-back fits */
+    HELD--; heldNow--;                                  /* :986 (HELD_BYTES :985) */
+    assert(COUNT < MAXSIZE);                            /* :995 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :984 */
+    COUNT++                                             /* :1000 */
 #else
     skip
 #endif
   };
 #ifndef MUTANT_PUTBACK_NO_SIGNAL
-  signal_getters();                                     /* :986 */
+  signal_getters();                                     /* :1002 */
 #else
   sig = false;
 #endif
@@ -376,42 +383,42 @@ inline put_back() {
 }
 
 /*
- * #tryGet (:852), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:868), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get(passOn) {
   if
-  :: COUNT == 0 -> done = false                         /* :855-866 */
+  :: COUNT == 0 -> done = false                         /* :871-882 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :880-896 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :886, :888 read in place */
-      signal_putters();                                 /* :893 */
-      unlock_and_wake(passOn, psig);                    /* :893 */
+    :: f64 ->                                           /* :896-912 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :902, :904 read in place */
+      signal_putters();                                 /* :909 */
+      unlock_and_wake(passOn, psig);                    /* :909 */
       psig = false
 #endif
-    :: true ->                                          /* :899 (f64: a record of another size) */
+    :: true ->                                          /* :915 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :909 (HELD_BYTES :908) */
-        COUNT--                                         /* :910 */
+        HELD++; heldNow++;                              /* :925 (HELD_BYTES :924) */
+        COUNT--                                         /* :926 */
       };
-      unlock_word();                                    /* :915 */
+      unlock_word();                                    /* :931 */
       if
-      :: passOn -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :916 the pass-on */
+      :: passOn -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :932 the pass-on */
       :: else -> skip
       fi;
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :919 decode throws */
-        put_back()                                      /* :922 */
-      :: true -> release()                              /* :919 decoded, :927 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :935 decode throws */
+        put_back()                                      /* :938 */
+      :: true -> release()                              /* :935 decoded, :943 */
       fi
     fi;
     done = true
   fi
 }
 
-/* The deadline may pass at any check (SeqWait.expired, seq_wait.ts:84). */
+/* The deadline may pass at any check (SeqWait.expired, seq_wait.ts:100). */
 inline maybe_expire() {
   if
   :: timed && !expired -> expired = true
@@ -428,44 +435,44 @@ inline park(seq, asl) {
   res = OK
 }
 
-/* SeqWait.sleep (seq_wait.ts:93), LOCK held: read the seq, release LOCK, park, re-take LOCK. */
+/* SeqWait.sleep (seq_wait.ts:109), LOCK held: read the seq, release LOCK, park, re-take LOCK. */
 inline sleep(seq, asl) {
 #ifndef MUTANT_SEQ_AFTER_UNLOCK
-  expected = mem[seq];                                  /* seq_wait.ts:97 */
-  unlock_word();                                        /* seq_wait.ts:101 */
+  expected = mem[seq];                                  /* seq_wait.ts:113 */
+  unlock_word();                                        /* seq_wait.ts:115 */
 #else
   unlock_word();
   expected = mem[seq];
 #endif
-  park(seq, asl);                                       /* seq_wait.ts:104 */
-  lock_uninterruptible()                                /* seq_wait.ts:109 */
+  park(seq, asl);                                       /* seq_wait.ts:118 */
+  lock_uninterruptible()                                /* seq_wait.ts:123 */
 }
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :765 */
+  lock_fast();                                          /* :781 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put(false);                                     /* :766 */
+    try_put(false);                                     /* :782 */
     if
-    :: !done -> unlock_word()                           /* :767 */
+    :: !done -> unlock_word()                           /* :783 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :706 */
-    try_put(false);                                     /* :709 uncounted */
+    lock_uninterruptible();                             /* :721 */
+    try_put(false);                                     /* :724 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :712 */
+      mem[PUTTERS]++;                                   /* :727 */
       first = true;
       do
       :: true ->
-        /* :719: counted, LOCK held (first, or after a sleep): the wake in flight has
+        /* :734: counted, LOCK held (first, or after a sleep): the wake in flight has
            arrived; the try sees its room and passes what it leaves on */
 #ifdef MUTANT_NO_PUT_CLEAR_ON_COUNT
         if
@@ -483,7 +490,7 @@ inline put() {
         :: else -> done = false
         fi;
 #else
-        try_put(true);                                  /* :720 */
+        try_put(true);                                  /* :735 */
 #endif
 #ifdef MUTANT_PUT_CLEAR_AFTER_TRY
         if
@@ -496,7 +503,7 @@ inline put() {
         :: done -> break
         :: else -> skip
         fi;
-        /* :729-732: a wake whose room this record missed, room for another left: one
+        /* :745-748: a wake whose room this record missed, room for another left: one
            wake on, without PUT_WOKEN (here: room made by a release after the try) */
         if
         :: pwk != 0 && mem[PUTTERS] > 1 ->
@@ -506,7 +513,7 @@ inline put() {
 #ifdef MUTANT_MISS_PASS_SETS_FLAG
             PWOKEN = 1;
 #endif
-            mem[NOT_FULL]++;                            /* :730 */
+            mem[NOT_FULL]++;                            /* :746 */
             futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)
           :: else -> skip
           fi;
@@ -516,22 +523,22 @@ inline put() {
         pwk = 0;
         maybe_expire();
         if
-        :: expired -> break                             /* :733 */
+        :: expired -> break                             /* :749 */
         :: else -> skip
         fi;
-        sleep(NOT_FULL, NOT_FULL_ASYNC)                 /* :734 */
+        sleep(NOT_FULL, NOT_FULL_ASYNC)                 /* :750 */
       od;
-      mem[PUTTERS]--;                                   /* :737 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :753 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :740 pass a wake for room on (a release after the last look may have made room) */
+        /* :756 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal_putters()
         :: else -> psig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, psig);                   /* :741 */
+        unlock_and_wake(false, psig);                   /* :757 */
         psig = false
       :: else -> skip
       fi
@@ -544,39 +551,39 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :1025 */
+  lock_fast();                                          /* :1041 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get(false);                                     /* :1026 */
+    try_get(false);                                     /* :1042 */
     if
-    :: !done -> unlock_word()                           /* :1027 */
+    :: !done -> unlock_word()                           /* :1043 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :994 */
-    try_get(false);                                     /* :995 */
+    lock_uninterruptible();                             /* :1010 */
+    try_get(false);                                     /* :1011 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :997 */
+      mem[GETTERS]++;                                   /* :1013 */
 #endif
 #ifndef MUTANT_NO_CLEAR_ON_COUNT
-      WOKEN = 0;                                        /* :1000 */
+      WOKEN = 0;                                        /* :1016 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :1003 */
+        :: expired -> break                             /* :1019 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :1004 */
-        /* :1005-1008 the wake in flight has arrived; more items than this get's, and other
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :1020 */
+        /* :1021-1024 the wake in flight has arrived; more items than this get's, and other
            getters counted: pass the wake on (merged: LOCK held, and GETTERS, read twice, is
            at least 1 here, this getter) */
         atomic {
@@ -587,7 +594,7 @@ inline get() {
           fi;
 #endif
 #ifndef MUTANT_CLEAR_ONLY_AT_COUNT
-          WOKEN = 0;                                    /* :1007 */
+          WOKEN = 0;                                    /* :1023 */
 #endif
 #if !defined(MUTANT_NO_PASS_ON) && !defined(MUTANT_PASS_BEFORE_CLEAR)
           if
@@ -598,7 +605,7 @@ inline get() {
           skip
 #endif
         };
-        try_get(pass);                                  /* :1009 (decode, release: still counted) */
+        try_get(pass);                                  /* :1025 (decode, release: still counted) */
         pass = false;
         if
         :: done -> break
@@ -606,18 +613,18 @@ inline get() {
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :1013 finally */
+      mem[GETTERS]--;                                   /* :1029 finally */
 #endif
       if
       :: !done ->
-        /* :1016 pass a wake for items on: never items here (see the header) */
+        /* :1032 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal_getters()
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :1017 */
+        unlock_and_wake(sig, false)                     /* :1033 */
       :: else -> skip
       fi
     :: else -> skip

@@ -621,6 +621,13 @@ const checks: Check[] = [
   },
   {
     model: "queue",
+    defines: ["PUT_BURST", "F64_GETTER", "MUTANT_ROOMLEFT_NO_FOLD"],
+    mode: "safety",
+    holds: false,
+    what: "a putter's look for room left after its put that does not fold the releases in",
+  },
+  {
+    model: "queue",
     defines: ["PUT_BURST", "MUTANT_MISS_PASS_SETS_FLAG"],
     mode: "safety",
     holds: false,

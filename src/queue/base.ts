@@ -51,8 +51,12 @@
  * bench/probes/queue_oneway_count.ts 3 40000`). What differs from the getters:
  * - A release (`#release`, held room given up) reads PUT_WOKEN without LOCK, after its add to
  *   RELEASED, and skips LOCK and the wake when it is set; the putter that takes the wake clears
- *   it (Atomics.store) before its fold reads RELEASED (all seq-cst): either that fold sees the
- *   release, or the release's read comes after the clear and finds 0 (or a later wake).
+ *   it (Atomics.store) before its next fold reads RELEASED (all seq-cst): either that fold sees
+ *   the release, or the release's read comes after the clear and finds 0 (or a later wake). A
+ *   fold runs only when the bounds say no room, so the taker folds in two places: its look for
+ *   room (`#findRoom`), and, after a put, `#roomLeft` before it declines to pass the wake on (a
+ *   put that found room without folding would otherwise keep the skipped release's room from
+ *   the next putter: `MUTANT_ROOMLEFT_NO_FOLD` in the model).
  * - Room is not one item for every record: in a queue bounded by its bytes, a woken putter's
  *   record may miss where a smaller one would fit. Such a putter wakes one more putter, without
  *   setting PUT_WOKEN (it sleeps next: a flag it set could be left with no taker, and every later
@@ -61,9 +65,11 @@
  *   would otherwise wake each other for as long as they wait). Before, each release woke a
  *   putter; a burst now wakes one and its pass-ons: a smaller record whose putter no wake reached
  *   waits for the next release or the poll (`OWNER_POLL_MS`).
- * Thread death, as for getters: a taker that dies before it holds LOCK leaves PUT_WOKEN set,
- * and later releases and gets stay silent until a sleeper's poll or the next putter to count
- * itself. Checked by `models/queue.pml` (`PUT_BURST`, with mutants) and
+ * Thread death, as for getters: a woken putter that dies before it holds LOCK, a thread that
+ * dies between setting PUT_WOKEN and its wake (a get, a release, a discarding put-back, a
+ * putter's pass-on or a timed-out putter's leave), or one that dies holding LOCK after setting
+ * it (the undo journal does not save it) leaves PUT_WOKEN at 1 with no wake on its way, and
+ * later releases and gets stay silent until a sleeper's poll or the next putter to count itself. Checked by `models/queue.pml` (`PUT_BURST`, with mutants) and
  * `tests/queue_putter_wakes_test.ts`.
  * Measured (2026-12-02 ~21:10 UTC, load ~0.5): notifies of NOT_FULL that woke nobody, per item,
  * 0.823 → 0.003 bun, 0.494 → 0.007 node, 0.415 → 0.006 deno (the probe above). Time per item
@@ -733,8 +739,9 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         // takes no flag, so it does not pass on again when it misses too: no two putters wake
         // each other for as long as they wait). Where every record takes the same room (a
         // maxsize queue, float64Codec), this finds room only when a release came after the try,
-        // and that release wakes this putter itself: a spare wake. Woken with LOCK held (the
-        // sleep releases it): rare.
+        // and that release wakes a putter itself: a spare wake. So is one from a PriorityQueue
+        // or a queue whose growth failed, for which `#fits` answers yes without looking at the
+        // bytes. Woken with LOCK held (the sleep releases it): rare.
         if (woke && Atomics.load(i32, PUTTERS) > 1 && this.#roomLeft()) {
           Atomics.add(i32, NOT_FULL, 1);
           wake(i32, NOT_FULL, 1, NOT_FULL_ASYNC);

@@ -243,8 +243,8 @@ export const FOLDED = 40;
 export const FOLDED_BYTES = 41;
 /**
  * Slot of the putter wake in flight: 1 from a wake of a putter (a get's, a release's, a
- * successful putter's pass-on) until a counted putter holds LOCK after it (`QueueBase`, "Waking
- * putters"). Written with LOCK held, by Atomics.store: a release reads it without LOCK. On the
+ * discarding put-back's, a successful putter's pass-on, a timed-out putter's leave) until a
+ * counted putter holds LOCK after it (`QueueBase`, "Waking putters"). Written with LOCK held, by Atomics.store: a release reads it without LOCK. On the
  * RELEASED line, with PUTTERS.
  */
 export const PUT_WOKEN = 42;

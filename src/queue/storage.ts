@@ -540,7 +540,10 @@ export function moveUp(
   return step;
 }
 
-/** Test hook: called at each step of a fold of released room into the bounds (`#findRoom`). */
+/**
+ * Test hook: called at each step of a fold of released room into the bounds (`QueueBase`'s `#fold`,
+ * from `#findRoom` or, after a put, `#roomLeft`).
+ */
 let foldHook: ((step: number) => void) | undefined;
 
 /** Calls the fold's test hook. */
