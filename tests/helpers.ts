@@ -124,6 +124,35 @@ export function notifiesOn(buffer: ArrayBufferLike, f: () => void): number {
   return n;
 }
 
+/**
+ * Runs `f` (which may await) while counting this thread's notifies of slot `slot` of `h`'s
+ * buffer (`h` starts at the primitive's first slot), and those sent while slot `lock` of `h`
+ * (its internal lock word) was held: `locked`.
+ */
+export async function slotWakes(
+  h: Int32Array,
+  slot: number,
+  lock: number,
+  f: () => unknown,
+): Promise<{ wakes: number; locked: number }> {
+  const original = Atomics.notify;
+  let wakes = 0;
+  let locked = 0;
+  (Atomics as { notify: typeof Atomics.notify }).notify = (i32, index, count) => {
+    if (i32.buffer === h.buffer && (i32.byteOffset - h.byteOffset) / 4 + index === slot) {
+      wakes++;
+      if (Atomics.load(h, lock) !== 0) locked++;
+    }
+    return original(i32 as Int32Array, index, count);
+  };
+  try {
+    await f();
+  } finally {
+    (Atomics as { notify: typeof Atomics.notify }).notify = original;
+  }
+  return { wakes, locked };
+}
+
 /** How many `Atomics.wait` calls on `buffer` `f` made. */
 export function waitsOn<T>(buffer: ArrayBufferLike, f: () => T): { value: T; waits: number } {
   const original = Atomics.wait;

@@ -10,37 +10,19 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type Codec, float64Codec, Queue, structuredCodec } from "../mod.ts";
 import { GETTERS, LOCK, NOT_EMPTY, WOKEN } from "../src/queue/header.ts";
-import { notifiesOn } from "./helpers.ts";
+import { notifiesOn, slotWakes } from "./helpers.ts";
 
 /** The queue's header slots (a queue made here starts its buffer). */
 function header(queue: Queue<unknown>): Int32Array {
   return new Int32Array(queue.handle.buffer as SharedArrayBuffer, queue.handle.byteOffset, 48);
 }
 
-/**
- * Runs `f` (which may await) while counting this thread's notifies of NOT_EMPTY on the queue's
- * buffer (`h`: its header), and those sent while the queue's LOCK was held.
- */
-async function notEmptyWakes(
+/** This thread's notifies of NOT_EMPTY while `f` runs, and those sent with LOCK held. */
+function notEmptyWakes(
   h: Int32Array,
   f: () => unknown,
 ): Promise<{ wakes: number; locked: number }> {
-  const original = Atomics.notify;
-  let wakes = 0;
-  let locked = 0;
-  (Atomics as { notify: typeof Atomics.notify }).notify = (i32, index, count) => {
-    if (i32.buffer === h.buffer && i32.byteOffset / 4 + index === NOT_EMPTY) {
-      wakes++;
-      if (Atomics.load(h, LOCK) !== 0) locked++;
-    }
-    return original(i32 as Int32Array, index, count);
-  };
-  try {
-    await f();
-  } finally {
-    (Atomics as { notify: typeof Atomics.notify }).notify = original;
-  }
-  return { wakes, locked };
+  return slotWakes(h, NOT_EMPTY, LOCK, f);
 }
 
 for (const codec of [float64Codec, structuredCodec] as Codec<number>[]) {

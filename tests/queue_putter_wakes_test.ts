@@ -9,36 +9,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type Codec, float64Codec, Queue, structuredCodec } from "../mod.ts";
 import { LOCK, NOT_FULL, PUT_WOKEN, PUTTERS } from "../src/queue/header.ts";
+import { slotWakes } from "./helpers.ts";
 
 /** The queue's header slots (a queue made here starts its buffer). */
 function header(queue: Queue<unknown>): Int32Array {
   return new Int32Array(queue.handle.buffer as SharedArrayBuffer, queue.handle.byteOffset, 48);
 }
 
-/**
- * Runs `f` (which may await) while counting this thread's notifies of NOT_FULL on the queue's
- * buffer (`h`: its header), and those sent while the queue's LOCK was held.
- */
-async function notFullWakes(
-  h: Int32Array,
-  f: () => unknown,
-): Promise<{ wakes: number; locked: number }> {
-  const original = Atomics.notify;
-  let wakes = 0;
-  let locked = 0;
-  (Atomics as { notify: typeof Atomics.notify }).notify = (i32, index, count) => {
-    if (i32.buffer === h.buffer && i32.byteOffset / 4 + index === NOT_FULL) {
-      wakes++;
-      if (Atomics.load(h, LOCK) !== 0) locked++;
-    }
-    return original(i32 as Int32Array, index, count);
-  };
-  try {
-    await f();
-  } finally {
-    (Atomics as { notify: typeof Atomics.notify }).notify = original;
-  }
-  return { wakes, locked };
+/** This thread's notifies of NOT_FULL while `f` runs, and those sent with LOCK held. */
+function notFullWakes(h: Int32Array, f: () => unknown): Promise<{ wakes: number; locked: number }> {
+  return slotWakes(h, NOT_FULL, LOCK, f);
 }
 
 /** Resolves once every promise in `ps` has settled or `ms` passed: a bound on a test's wait. */
