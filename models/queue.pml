@@ -13,11 +13,11 @@
  *   room            #room (:390-397) and #findRoom (:399-422), #fold (:433-449), maxsize 1, an open queue, the bytes never the bound
  *   try_put         #tryPut (:646-664) and #roomToPut (:682-689), with #store (:533-536) and #count (:554-558)
  *   put             #putFast (:763-791), then #putSlow (:717-760)
- *   try_get         #tryGet (:868-945): take and hold (:913-931), decode (:935), then #release
+ *   try_get         #tryGet (:868-964): take and hold (:913-931), decode (:935), then #release
  *                   or #putBack; the float64Codec in-place read (:896-912) with -DF64_GETTER
- *   release         #release (:954-963)
- *   put_back        #putBack (:971-1003), open queue
- *   get             #getFast (:1039-1045), then #getSlow (:1006-1036)
+ *   release         #release (:973-982)
+ *   put_back        #putBack (:994-1034), open queue
+ *   get             #getFast (:1070-1076), then #getSlow (:1037-1067)
  *   sleep           SeqWait.sleep (seq_wait.ts:109-124)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
@@ -51,47 +51,47 @@
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
  * putter's pass-on at :756-757; about 6 million states, run by hand). -DTHREE_PUTS (MAXSIZE 3):
  * P puts 3, G1 gets 2, G2 gets 1, none with a deadline: two getters asleep while puts skip the
- * wake in flight (WOKEN = 1), so the woken getter must pass the wake on (:1021-1025).
+ * wake in flight (WOKEN = 1), so the woken getter must pass the wake on (:1052-1056).
  * -DPUTBACK_WAKE: P puts 2, F gets 1 and gives up when its decode throws, X gets 1 (no deadline):
  * the put-back must wake X when X counted itself while F held the item.
  * -DPUT_BURST (MAXSIZE 2): P puts 3, P2 puts 1 (async parks), G gets 2, none with a deadline:
  * two putters asleep at the bound while a get skips the putter wake in flight (PUT_WOKEN = 1),
  * so the woken putter must pass the wake on (:659-661); a release reads PUT_WOKEN without LOCK
- * (:960).
+ * (:979).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :1032 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :1063 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED - FOLDED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:1013)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:1044)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:113-115)
  *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:566)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:956-960)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:975-979)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
  *                                  for room again (:727-735)
  *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:407-417)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:1000)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:1031)
  *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:413, #fold :433-449)
- *   MUTANT_NO_PASS_ON              (THREE_PUTS) a woken getter does not wake the next (:1024)
+ *   MUTANT_NO_PASS_ON              (THREE_PUTS) a woken getter does not wake the next (:1055)
  *   MUTANT_CLEAR_ONLY_AT_COUNT     (THREE_PUTS) a getter clears WOKEN when it counts itself only,
- *                                  not after its sleeps (:1023)
+ *                                  not after its sleeps (:1054)
  *   MUTANT_PASS_BEFORE_CLEAR       (THREE_PUTS) the pass-on decided before WOKEN is cleared
  *   MUTANT_PUTBACK_NO_SIGNAL       (PUTBACK_WAKE) #putBack stores the item back without a wake
- *                                  (:1002)
+ *                                  (:1033)
  *   MUTANT_NO_CLEAR_ON_COUNT       (THREE_PUTS) getSlow counts itself without clearing WOKEN
- *                                  (:1016)
+ *                                  (:1047)
  *   MUTANT_NO_PUT_PASS_ON          (PUT_BURST) a woken putter does not wake the next (:659-660)
  *   MUTANT_NO_PUT_CLEAR_ON_COUNT   (PUT_BURST) putSlow counts itself without clearing PUT_WOKEN
  *                                  (only after its sleeps; :734)
  *   MUTANT_PUT_CLEAR_AFTER_TRY     (PUT_BURST) PUT_WOKEN cleared after the look for room, not
  *                                  before it (:734-735)
  *   MUTANT_PUT_WOKEN_BEFORE_RELEASED (PUT_BURST) #release reads PUT_WOKEN before it adds to
- *                                  RELEASED (:957-960)
+ *                                  RELEASED (:976-979)
  *   MUTANT_ROOMLEFT_NO_FOLD        (PUT_BURST, F64_GETTER) the pass-on's look for room left does
  *                                  not fold RELEASED in (#roomLeft, :457-461): a release that
  *                                  skipped its wake while the taker put without folding is lost
@@ -158,7 +158,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:773, :781, :1041), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:773, :781, :1072), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
@@ -327,7 +327,7 @@ inline try_put(counted) {
 }
 
 /*
- * #release (:954), no LOCK: give the held room up, then, if a putter waits and no putter wake
+ * #release (:973), no LOCK: give the held room up, then, if a putter waits and no putter wake
  * is in flight, take LOCK to bump NOT_FULL for it.
  */
 inline release() {
@@ -335,9 +335,9 @@ inline release() {
   pwk = PWOKEN;                                        /* read before the add */
 #endif
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :957 (RELEASED_BYTES :956) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :976 (RELEASED_BYTES :975) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :960 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :979 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -347,13 +347,13 @@ inline release() {
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
 #ifndef MUTANT_PUT_WOKEN_BEFORE_RELEASED
-    pwk = PWOKEN;                                      /* :960 */
+    pwk = PWOKEN;                                      /* :979 */
 #endif
     if
     :: pwk != 0 -> skip
     :: else ->
-      lock_uninterruptible();                           /* :961 lockBriefly */
-      signal_putters();                                /* :962 */
+      lock_uninterruptible();                           /* :980 lockBriefly */
+      signal_putters();                                /* :981 */
       unlock_and_wake(false, psig);
       psig = false
     fi
@@ -361,21 +361,21 @@ inline release() {
   pwk = 0
 }
 
-/* #putBack (:971), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:994), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :973 lockBriefly */
+  lock_uninterruptible();                               /* :996 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :986 (HELD_BYTES :985) */
-    assert(COUNT < MAXSIZE);                            /* :995 the put-back fits */
+    HELD--; heldNow--;                                  /* :1016 (HELD_BYTES :1015) */
+    assert(COUNT < MAXSIZE);                            /* :1026 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :1000 */
+    COUNT++                                             /* :1031 */
 #else
     skip
 #endif
   };
 #ifndef MUTANT_PUTBACK_NO_SIGNAL
-  signal_getters();                                     /* :1002 */
+  signal_getters();                                     /* :1033 */
 #else
   sig = false;
 #endif
@@ -410,8 +410,8 @@ inline try_get(passOn) {
       fi;
       if
       :: atomic { throws > 0 -> throws--; threw = true };   /* :935 decode throws */
-        put_back()                                      /* :938 */
-      :: true -> release()                              /* :935 decoded, :943 */
+        put_back()                                      /* :939 */
+      :: true -> release()                              /* :935 decoded, :946 */
       fi
     fi;
     done = true
@@ -551,39 +551,39 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :1041 */
+  lock_fast();                                          /* :1072 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get(false);                                     /* :1042 */
+    try_get(false);                                     /* :1073 */
     if
-    :: !done -> unlock_word()                           /* :1043 */
+    :: !done -> unlock_word()                           /* :1074 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :1010 */
-    try_get(false);                                     /* :1011 */
+    lock_uninterruptible();                             /* :1041 */
+    try_get(false);                                     /* :1042 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :1013 */
+      mem[GETTERS]++;                                   /* :1044 */
 #endif
 #ifndef MUTANT_NO_CLEAR_ON_COUNT
-      WOKEN = 0;                                        /* :1016 */
+      WOKEN = 0;                                        /* :1047 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :1019 */
+        :: expired -> break                             /* :1050 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :1020 */
-        /* :1021-1024 the wake in flight has arrived; more items than this get's, and other
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :1051 */
+        /* :1052-1055 the wake in flight has arrived; more items than this get's, and other
            getters counted: pass the wake on (merged: LOCK held, and GETTERS, read twice, is
            at least 1 here, this getter) */
         atomic {
@@ -594,7 +594,7 @@ inline get() {
           fi;
 #endif
 #ifndef MUTANT_CLEAR_ONLY_AT_COUNT
-          WOKEN = 0;                                    /* :1023 */
+          WOKEN = 0;                                    /* :1054 */
 #endif
 #if !defined(MUTANT_NO_PASS_ON) && !defined(MUTANT_PASS_BEFORE_CLEAR)
           if
@@ -605,7 +605,7 @@ inline get() {
           skip
 #endif
         };
-        try_get(pass);                                  /* :1025 (decode, release: still counted) */
+        try_get(pass);                                  /* :1056 (decode, release: still counted) */
         pass = false;
         if
         :: done -> break
@@ -613,18 +613,18 @@ inline get() {
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :1029 finally */
+      mem[GETTERS]--;                                   /* :1060 finally */
 #endif
       if
       :: !done ->
-        /* :1032 pass a wake for items on: never items here (see the header) */
+        /* :1063 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal_getters()
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :1033 */
+        unlock_and_wake(sig, false)                     /* :1064 */
       :: else -> skip
       fi
     :: else -> skip

@@ -890,7 +890,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     // ratios 1.01 (q1-q3 0.41-1.64); 1 thread put+get 1.05 node, 1.06 deno, 1.10 bun (the
     // release's atomic add). `AB_A=<before>/mod.ts node bench/probes/queue_ab.ts 41 10000
     // 40000` and `queue_ab_single.ts 41`. Nothing to signal here: the room is still held.
-    if (i32[CAPACITY] !== this.#geometry.capacity) this.#remap();
+    if (i32[CAPACITY] !== this.#geometry.capacity) this.#remapToGet(me2, passOn);
     const storage = this.#storage;
     openGet(i32);
     if (this.#f64) {
@@ -935,13 +935,32 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       item = this.#codec.decode(bytes);
     } catch (error) {
       // The item stays in the queue (Python's get leaves it when `_get` fails).
-      this.#putBack(bytes, priority, order, me2);
-      giveBack(bytes);
+      try {
+        this.#putBack(bytes, priority, order, me2);
+      } finally {
+        giveBack(bytes);
+      }
       throw error;
     }
     giveBack(bytes);
     this.#release(size, me2);
     return item;
+  }
+
+  /**
+   * `#remap` for a get (LOCK held, no journal open yet): a throw (a view that failed to allocate)
+   * releases LOCK, sends the pass-on wake `#getSlow` signalled, and reaches the caller with
+   * nothing taken. Before, it left LOCK held by a live thread, and every later operation of the
+   * queue waited (tests/regressions/queue_remap_throw_leaves_lock_held_test.ts).
+   */
+  #remapToGet(me2: number, passOn: boolean): void {
+    try {
+      this.#remap();
+    } catch (error) {
+      unlock(this.#i32, LOCK, me2);
+      if (passOn) wake(this.#i32, NOT_EMPTY, 1, NOT_EMPTY_ASYNC);
+      throw error;
+    }
   }
 
   /**
@@ -966,13 +985,24 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * The codec threw on a taken item: puts its record back in front (held → stored again, in one
    * LOCK hold, so puts never see the room free) and wakes a getter for it. Counts end as if the
    * get never took it. After `shutdown({ immediate: true })`, which discarded what was stored,
-   * it is discarded too and counted done.
+   * it is discarded too and counted done. So is it when the queue grew meanwhile and this
+   * thread's new views fail to allocate (`#remap` throws): the record cannot be stored back
+   * without them, so it is dropped, counted done, and the allocation's error reaches the caller,
+   * LOCK released (before, LOCK stayed held and every later operation waited:
+   * tests/regressions/queue_remap_throw_leaves_lock_held_test.ts).
    */
   #putBack(bytes: Uint8Array, priority: number, order: number, me2: number): void {
     const i32 = this.#i32;
     this.#lockBriefly(me2);
-    if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) this.#remap();
-    const drop = Atomics.load(i32, SHUTDOWN) === SHUT_IMMEDIATE;
+    let failed: { error: unknown } | undefined;
+    if (Atomics.load(i32, CAPACITY) !== this.#geometry.capacity) {
+      try {
+        this.#remap();
+      } catch (error) {
+        failed = { error };
+      }
+    }
+    const drop = failed !== undefined || Atomics.load(i32, SHUTDOWN) === SHUT_IMMEDIATE;
     if (!drop) {
       try {
         this.#storage.beforePutBack(recordSize(bytes.length), i32[COUNT]!);
@@ -989,6 +1019,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       close(this.#i32);
       const done = unfinished === 0 && this.#signal(ALL_DONE, JOINERS);
       this.#unlockAndWake(me2, false, this.#signalPutters(), done);
+      if (failed !== undefined) throw failed.error;
       return;
     }
     try {
