@@ -5,19 +5,19 @@
  * short, or put back in front under the lock when decode throws).
  *
  * Mirrors (base.ts unless named; see models/README.md for the line table):
- *   signal          #signal (:564-568)
- *   signal_getters  #signalGetters (:574-580): one getter wake in flight (WOKEN)
- *   signal_putters  #signalPutters (:587-595): one putter wake in flight (PUT_WOKEN)
- *   take_putter_wake #takePutterWake (:602-608): a counted putter clears PUT_WOKEN
- *   unlock_and_wake #unlockAndWake (:610-621)
- *   room            #room (:390-397) and #findRoom (:399-422), #fold (:433-449), maxsize 1, an open queue, the bytes never the bound
- *   try_put         #tryPut (:646-664) and #roomToPut (:682-689), with #store (:533-536) and #count (:554-558)
- *   put             #putFast (:763-791), then #putSlow (:717-760)
- *   try_get         #tryGet (:868-964): take and hold (:913-931), decode (:935), then #release
- *                   or #putBack; the float64Codec in-place read (:896-912) with -DF64_GETTER
- *   release         #release (:973-982)
- *   put_back        #putBack (:994-1034), open queue
- *   get             #getFast (:1070-1076), then #getSlow (:1037-1067)
+ *   signal          #signal (:567-571)
+ *   signal_getters  #signalGetters (:577-583): one getter wake in flight (WOKEN)
+ *   signal_putters  #signalPutters (:590-598): one putter wake in flight (PUT_WOKEN)
+ *   take_putter_wake #takePutterWake (:605-611): a counted putter clears PUT_WOKEN
+ *   unlock_and_wake #unlockAndWake (:613-624)
+ *   room            #room (:393-400) and #findRoom (:402-425), #fold (:436-452), maxsize 1, an open queue, the bytes never the bound
+ *   try_put         #tryPut (:649-667) and #roomToPut (:685-692), with #store (:536-539) and #count (:557-561)
+ *   put             #putFast (:766-794), then #putSlow (:720-763)
+ *   try_get         #tryGet (:871-967): take and hold (:916-934), decode (:938), then #release
+ *                   or #putBack; the float64Codec in-place read (:899-915) with -DF64_GETTER
+ *   release         #release (:976-985)
+ *   put_back        #putBack (:997-1037), open queue
+ *   get             #getFast (:1073-1079), then #getSlow (:1040-1070)
  *   sleep           SeqWait.sleep (seq_wait.ts:109-124)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
@@ -49,54 +49,54 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :756-757; about 6 million states, run by hand). -DTHREE_PUTS (MAXSIZE 3):
+ * putter's pass-on at :759-760; about 6 million states, run by hand). -DTHREE_PUTS (MAXSIZE 3):
  * P puts 3, G1 gets 2, G2 gets 1, none with a deadline: two getters asleep while puts skip the
- * wake in flight (WOKEN = 1), so the woken getter must pass the wake on (:1052-1056).
+ * wake in flight (WOKEN = 1), so the woken getter must pass the wake on (:1055-1059).
  * -DPUTBACK_WAKE: P puts 2, F gets 1 and gives up when its decode throws, X gets 1 (no deadline):
  * the put-back must wake X when X counted itself while F held the item.
  * -DPUT_BURST (MAXSIZE 2): P puts 3, P2 puts 1 (async parks), G gets 2, none with a deadline:
  * two putters asleep at the bound while a get skips the putter wake in flight (PUT_WOKEN = 1),
- * so the woken putter must pass the wake on (:659-661); a release reads PUT_WOKEN without LOCK
- * (:979).
+ * so the woken putter must pass the wake on (:662-664); a release reads PUT_WOKEN without LOCK
+ * (:982).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :1063 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :1066 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED - FOLDED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:1044)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:1047)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:113-115)
- *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:566)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:975-979)
+ *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:569)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:978-982)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
- *                                  for room again (:727-735)
- *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:407-417)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:1031)
- *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:413, #fold :433-449)
- *   MUTANT_NO_PASS_ON              (THREE_PUTS) a woken getter does not wake the next (:1055)
+ *                                  for room again (:730-738)
+ *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:410-420)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:1034)
+ *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:416, #fold :436-452)
+ *   MUTANT_NO_PASS_ON              (THREE_PUTS) a woken getter does not wake the next (:1058)
  *   MUTANT_CLEAR_ONLY_AT_COUNT     (THREE_PUTS) a getter clears WOKEN when it counts itself only,
- *                                  not after its sleeps (:1054)
+ *                                  not after its sleeps (:1057)
  *   MUTANT_PASS_BEFORE_CLEAR       (THREE_PUTS) the pass-on decided before WOKEN is cleared
  *   MUTANT_PUTBACK_NO_SIGNAL       (PUTBACK_WAKE) #putBack stores the item back without a wake
- *                                  (:1033)
+ *                                  (:1036)
  *   MUTANT_NO_CLEAR_ON_COUNT       (THREE_PUTS) getSlow counts itself without clearing WOKEN
- *                                  (:1047)
- *   MUTANT_NO_PUT_PASS_ON          (PUT_BURST) a woken putter does not wake the next (:659-660)
+ *                                  (:1050)
+ *   MUTANT_NO_PUT_PASS_ON          (PUT_BURST) a woken putter does not wake the next (:662-663)
  *   MUTANT_NO_PUT_CLEAR_ON_COUNT   (PUT_BURST) putSlow counts itself without clearing PUT_WOKEN
- *                                  (only after its sleeps; :734)
+ *                                  (only after its sleeps; :737)
  *   MUTANT_PUT_CLEAR_AFTER_TRY     (PUT_BURST) PUT_WOKEN cleared after the look for room, not
- *                                  before it (:734-735)
+ *                                  before it (:737-738)
  *   MUTANT_PUT_WOKEN_BEFORE_RELEASED (PUT_BURST) #release reads PUT_WOKEN before it adds to
- *                                  RELEASED (:976-979)
+ *                                  RELEASED (:979-982)
  *   MUTANT_ROOMLEFT_NO_FOLD        (PUT_BURST, F64_GETTER) the pass-on's look for room left does
- *                                  not fold RELEASED in (#roomLeft, :457-461): a release that
+ *                                  not fold RELEASED in (#roomLeft, :460-464): a release that
  *                                  skipped its wake while the taker put without folding is lost
  *   MUTANT_MISS_PASS_SETS_FLAG     (PUT_BURST) a putter whose record missed sets PUT_WOKEN for
- *                                  the wake it passes on (:745-748), then sleeps: the first
+ *                                  the wake it passes on (:748-751), then sleeps: the first
  *                                  version, which the model caught (the flag had no taker)
  * Not caught by the model, which sees lost wakes only (tests/queue_getter_wakes_test.ts and
  * tests/queue_putter_wakes_test.ts count wakes): a pass-on on COUNT > 0 (a spare wake), a
@@ -158,7 +158,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:773, :781, :1072), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:776, :784, :1075), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
@@ -178,7 +178,7 @@ inline unlock_word() {
 #else
 /*
  * LOCK as an atomic test-and-set (lock_word.pml verifies the word itself). A failed CAS changes
- * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :642, else lockSlow :645) is one
+ * nothing, so lockUninterruptible (lock_word.ts:543: fast CAS :645, else lockSlow :648) is one
  * blocking step; the holder's count (inCS) is a ghost taken in the same step.
  */
 #define STATE 0
@@ -197,87 +197,87 @@ inline lock_unlock() { mem[STATE] = 0 }
 inline unlock_word() { atomic { inCS--; mem[STATE] = 0 } }
 #endif
 
-/* #signal(seq, waiters) (:564), LOCK held: sets `sig`. */
+/* #signal(seq, waiters) (:567), LOCK held: sets `sig`. */
 inline signal(seq, waiters) {
   if
-  :: mem[waiters] == 0 -> sig = false                   /* :565 */
+  :: mem[waiters] == 0 -> sig = false                   /* :568 */
   :: else ->
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[seq]++;                                         /* :566 */
+    mem[seq]++;                                         /* :569 */
 #endif
-    sig = true                                          /* :567 */
+    sig = true                                          /* :570 */
   fi
 }
 
-/* #signalGetters (:574-580), LOCK held: a getter wake, one in flight at a time. Sets `sig`. */
+/* #signalGetters (:577-583), LOCK held: a getter wake, one in flight at a time. Sets `sig`. */
 inline signal_getters() {
   if
-  :: mem[GETTERS] == 0 || WOKEN != 0 -> sig = false     /* :576 */
+  :: mem[GETTERS] == 0 || WOKEN != 0 -> sig = false     /* :579 */
   :: else ->
-    WOKEN = 1;                                          /* :577 */
+    WOKEN = 1;                                          /* :580 */
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[NOT_EMPTY]++;                                   /* :578 */
+    mem[NOT_EMPTY]++;                                   /* :581 */
 #endif
     sig = true
   fi
 }
 
-/* #signalPutters (:587-595), LOCK held: a putter wake, one in flight at a time. Sets `psig`. */
+/* #signalPutters (:590-598), LOCK held: a putter wake, one in flight at a time. Sets `psig`. */
 inline signal_putters() {
   if
-  :: mem[PUTTERS] == 0 || PWOKEN != 0 -> psig = false   /* :589 */
+  :: mem[PUTTERS] == 0 || PWOKEN != 0 -> psig = false   /* :592 */
   :: else ->
-    PWOKEN = 1;                                         /* :592 */
+    PWOKEN = 1;                                         /* :595 */
 #ifndef MUTANT_WAKE_NO_BUMP
-    mem[NOT_FULL]++;                                    /* :593 */
+    mem[NOT_FULL]++;                                    /* :596 */
 #endif
     psig = true
   fi
 }
 
-/* #takePutterWake (:602-608), LOCK held: a counted putter takes the wake in flight. */
+/* #takePutterWake (:605-611), LOCK held: a counted putter takes the wake in flight. */
 inline take_putter_wake() {
   atomic {
     pwk = PWOKEN;
     if
-    :: PWOKEN != 0 -> PWOKEN = 0                        /* :606 */
+    :: PWOKEN != 0 -> PWOKEN = 0                        /* :609 */
     :: else -> skip
     fi
   }
 }
 
-/* #unlockAndWake (:610): release LOCK, then wake one of the side signalled. */
+/* #unlockAndWake (:613): release LOCK, then wake one of the side signalled. */
 inline unlock_and_wake(wakeGetter, wakePutter) {
-  unlock_word();                                        /* :617 */
+  unlock_word();                                        /* :620 */
   if
-  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :618 */
+  :: wakeGetter -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :621 */
   :: else -> skip
   fi;
   if
-  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :619 */
+  :: wakePutter -> futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)     /* :622 */
   :: else -> skip
   fi;
   sig = false
 }
 
 /*
- * #room / #findRoom (:399), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:407); when that
- * leaves none, the releases are folded in (:413, #fold :433-449) and it looks again (:417).
+ * #room / #findRoom (:402), LOCK held, maxsize 1: sets `roomy`. HELD counts as used room (:410); when that
+ * leaves none, the releases are folded in (:416, #fold :436-452) and it looks again (:420).
  */
 inline room() {
   atomic {
 #ifndef MUTANT_PUT_IGNORES_HELD
-    held = HELD;                                        /* :407 */
+    held = HELD;                                        /* :410 */
 #else
     held = 0;
 #endif
     if
-    :: COUNT + held >= MAXSIZE ->                       /* :409-412 */
+    :: COUNT + held >= MAXSIZE ->                       /* :412-415 */
 #ifndef MUTANT_NO_FOLD
-      rel = RELEASED - FOLDED;                          /* :437-438 Atomics.load, FOLDED */
+      rel = RELEASED - FOLDED;                          /* :440-441 Atomics.load, FOLDED */
       assert(HELD >= rel && HELD - rel >= heldNow);     /* HELD stays a bound */
-      HELD = HELD - rel;                                /* :438 */
-      FOLDED = RELEASED;                                /* :440 */
+      HELD = HELD - rel;                                /* :441 */
+      FOLDED = RELEASED;                                /* :443 */
 #ifndef MUTANT_PUT_IGNORES_HELD
       held = HELD;
 #endif
@@ -287,25 +287,25 @@ inline room() {
 #endif
     :: else -> skip
     fi;
-    roomy = (COUNT + held < MAXSIZE);                   /* :417 */
+    roomy = (COUNT + held < MAXSIZE);                   /* :420 */
     held = 0
   }
 }
 
 /*
- * #tryPut (:646), LOCK held: stores and releases LOCK (done), or keeps LOCK. `counted`: a
- * putter of #putSlow counted in PUTTERS, which passes room it leaves on (:659-660).
+ * #tryPut (:649), LOCK held: stores and releases LOCK (done), or keeps LOCK. `counted`: a
+ * putter of #putSlow counted in PUTTERS, which passes room it leaves on (:662-663).
  */
 inline try_put(counted) {
-  room();                                               /* :647, :688 */
+  room();                                               /* :650, :691 */
   if
-  :: !roomy -> done = false                             /* :648 */
+  :: !roomy -> done = false                             /* :651 */
   :: else ->
-    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :651 #store, :535 */
+    atomic { COUNT++; putsDone++; assert(COUNT <= MAXSIZE) };   /* :654 #store, :538 */
     psig = false;
 #ifndef MUTANT_NO_PUT_PASS_ON
     if
-    :: counted && mem[PUTTERS] > 1 ->                   /* :659 */
+    :: counted && mem[PUTTERS] > 1 ->                   /* :662 */
 #ifndef MUTANT_ROOMLEFT_NO_FOLD
       room();                                           /* #roomLeft: fold, look */
 #else
@@ -318,7 +318,7 @@ inline try_put(counted) {
     :: else -> skip
     fi;
 #endif
-    signal_getters();                                   /* :661 */
+    signal_getters();                                   /* :664 */
     unlock_and_wake(sig, psig);
     psig = false;
     done = true
@@ -327,7 +327,7 @@ inline try_put(counted) {
 }
 
 /*
- * #release (:973), no LOCK: give the held room up, then, if a putter waits and no putter wake
+ * #release (:976), no LOCK: give the held room up, then, if a putter waits and no putter wake
  * is in flight, take LOCK to bump NOT_FULL for it.
  */
 inline release() {
@@ -335,9 +335,9 @@ inline release() {
   pwk = PWOKEN;                                        /* read before the add */
 #endif
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :976 (RELEASED_BYTES :975) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :979 (RELEASED_BYTES :978) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :979 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :982 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -347,13 +347,13 @@ inline release() {
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
 #ifndef MUTANT_PUT_WOKEN_BEFORE_RELEASED
-    pwk = PWOKEN;                                      /* :979 */
+    pwk = PWOKEN;                                      /* :982 */
 #endif
     if
     :: pwk != 0 -> skip
     :: else ->
-      lock_uninterruptible();                           /* :980 lockBriefly */
-      signal_putters();                                /* :981 */
+      lock_uninterruptible();                           /* :983 lockBriefly */
+      signal_putters();                                /* :984 */
       unlock_and_wake(false, psig);
       psig = false
     fi
@@ -361,21 +361,21 @@ inline release() {
   pwk = 0
 }
 
-/* #putBack (:994), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:997), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :996 lockBriefly */
+  lock_uninterruptible();                               /* :999 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :1016 (HELD_BYTES :1015) */
-    assert(COUNT < MAXSIZE);                            /* :1026 the put-back fits */
+    HELD--; heldNow--;                                  /* :1019 (HELD_BYTES :1018) */
+    assert(COUNT < MAXSIZE);                            /* :1029 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :1031 */
+    COUNT++                                             /* :1034 */
 #else
     skip
 #endif
   };
 #ifndef MUTANT_PUTBACK_NO_SIGNAL
-  signal_getters();                                     /* :1033 */
+  signal_getters();                                     /* :1036 */
 #else
   sig = false;
 #endif
@@ -383,35 +383,35 @@ inline put_back() {
 }
 
 /*
- * #tryGet (:868), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:871), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get(passOn) {
   if
-  :: COUNT == 0 -> done = false                         /* :871-882 */
+  :: COUNT == 0 -> done = false                         /* :874-885 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :896-912 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :902, :904 read in place */
-      signal_putters();                                 /* :909 */
-      unlock_and_wake(passOn, psig);                    /* :909 */
+    :: f64 ->                                           /* :899-915 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :905, :907 read in place */
+      signal_putters();                                 /* :912 */
+      unlock_and_wake(passOn, psig);                    /* :912 */
       psig = false
 #endif
-    :: true ->                                          /* :915 (f64: a record of another size) */
+    :: true ->                                          /* :918 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :925 (HELD_BYTES :924) */
-        COUNT--                                         /* :926 */
+        HELD++; heldNow++;                              /* :928 (HELD_BYTES :927) */
+        COUNT--                                         /* :929 */
       };
-      unlock_word();                                    /* :931 */
+      unlock_word();                                    /* :934 */
       if
-      :: passOn -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :932 the pass-on */
+      :: passOn -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :935 the pass-on */
       :: else -> skip
       fi;
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :935 decode throws */
-        put_back()                                      /* :939 */
-      :: true -> release()                              /* :935 decoded, :946 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :938 decode throws */
+        put_back()                                      /* :942 */
+      :: true -> release()                              /* :938 decoded, :949 */
       fi
     fi;
     done = true
@@ -450,29 +450,29 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :781 */
+  lock_fast();                                          /* :784 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put(false);                                     /* :782 */
+    try_put(false);                                     /* :785 */
     if
-    :: !done -> unlock_word()                           /* :783 */
+    :: !done -> unlock_word()                           /* :786 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #putSlow */
-    lock_uninterruptible();                             /* :721 */
-    try_put(false);                                     /* :724 uncounted */
+    lock_uninterruptible();                             /* :724 */
+    try_put(false);                                     /* :727 uncounted */
     if
     :: !done ->
-      mem[PUTTERS]++;                                   /* :727 */
+      mem[PUTTERS]++;                                   /* :730 */
       first = true;
       do
       :: true ->
-        /* :734: counted, LOCK held (first, or after a sleep): the wake in flight has
+        /* :737: counted, LOCK held (first, or after a sleep): the wake in flight has
            arrived; the try sees its room and passes what it leaves on */
 #ifdef MUTANT_NO_PUT_CLEAR_ON_COUNT
         if
@@ -490,7 +490,7 @@ inline put() {
         :: else -> done = false
         fi;
 #else
-        try_put(true);                                  /* :735 */
+        try_put(true);                                  /* :738 */
 #endif
 #ifdef MUTANT_PUT_CLEAR_AFTER_TRY
         if
@@ -503,7 +503,7 @@ inline put() {
         :: done -> break
         :: else -> skip
         fi;
-        /* :745-748: a wake whose room this record missed, room for another left: one
+        /* :748-751: a wake whose room this record missed, room for another left: one
            wake on, without PUT_WOKEN (here: room made by a release after the try) */
         if
         :: pwk != 0 && mem[PUTTERS] > 1 ->
@@ -513,7 +513,7 @@ inline put() {
 #ifdef MUTANT_MISS_PASS_SETS_FLAG
             PWOKEN = 1;
 #endif
-            mem[NOT_FULL]++;                            /* :746 */
+            mem[NOT_FULL]++;                            /* :749 */
             futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)
           :: else -> skip
           fi;
@@ -523,22 +523,22 @@ inline put() {
         pwk = 0;
         maybe_expire();
         if
-        :: expired -> break                             /* :749 */
+        :: expired -> break                             /* :752 */
         :: else -> skip
         fi;
-        sleep(NOT_FULL, NOT_FULL_ASYNC)                 /* :750 */
+        sleep(NOT_FULL, NOT_FULL_ASYNC)                 /* :753 */
       od;
-      mem[PUTTERS]--;                                   /* :753 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :756 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :756 pass a wake for room on (a release after the last look may have made room) */
+        /* :759 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal_putters()
         :: else -> psig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, psig);                   /* :757 */
+        unlock_and_wake(false, psig);                   /* :760 */
         psig = false
       :: else -> skip
       fi
@@ -551,39 +551,39 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :1072 */
+  lock_fast();                                          /* :1075 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get(false);                                     /* :1073 */
+    try_get(false);                                     /* :1076 */
     if
-    :: !done -> unlock_word()                           /* :1074 */
+    :: !done -> unlock_word()                           /* :1077 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :1041 */
-    try_get(false);                                     /* :1042 */
+    lock_uninterruptible();                             /* :1044 */
+    try_get(false);                                     /* :1045 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :1044 */
+      mem[GETTERS]++;                                   /* :1047 */
 #endif
 #ifndef MUTANT_NO_CLEAR_ON_COUNT
-      WOKEN = 0;                                        /* :1047 */
+      WOKEN = 0;                                        /* :1050 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :1050 */
+        :: expired -> break                             /* :1053 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :1051 */
-        /* :1052-1055 the wake in flight has arrived; more items than this get's, and other
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :1054 */
+        /* :1055-1058 the wake in flight has arrived; more items than this get's, and other
            getters counted: pass the wake on (merged: LOCK held, and GETTERS, read twice, is
            at least 1 here, this getter) */
         atomic {
@@ -594,7 +594,7 @@ inline get() {
           fi;
 #endif
 #ifndef MUTANT_CLEAR_ONLY_AT_COUNT
-          WOKEN = 0;                                    /* :1054 */
+          WOKEN = 0;                                    /* :1057 */
 #endif
 #if !defined(MUTANT_NO_PASS_ON) && !defined(MUTANT_PASS_BEFORE_CLEAR)
           if
@@ -605,7 +605,7 @@ inline get() {
           skip
 #endif
         };
-        try_get(pass);                                  /* :1056 (decode, release: still counted) */
+        try_get(pass);                                  /* :1059 (decode, release: still counted) */
         pass = false;
         if
         :: done -> break
@@ -613,18 +613,18 @@ inline get() {
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :1060 finally */
+      mem[GETTERS]--;                                   /* :1063 finally */
 #endif
       if
       :: !done ->
-        /* :1063 pass a wake for items on: never items here (see the header) */
+        /* :1066 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal_getters()
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :1064 */
+        unlock_and_wake(sig, false)                     /* :1067 */
       :: else -> skip
       fi
     :: else -> skip

@@ -25,8 +25,10 @@
  * run; 210 ns more with `CODEC=f64`. Bounded (`MAXSIZE=64 CODEC=f64`, 2026-12-02, load ~0.5): the
  * consumer notified NOT_FULL for nobody 0.82 / 0.49 / 0.42 times an item (bun / node / deno), 0.003
  * -0.007 since one putter wake is in flight (`src/queue/base.ts`, "Waking putters"); the stream
- * costs 1.2-2.2 µs an item (maxsize 8: 2.7, 1024: 0.36, unbounded 0.25, Node), its real sleeps
- * at every fill and drain (0.01-0.02 an item each side). The line-move unit swung 76-389 ns between runs (spinning
+ * costs 1.2-2.2 µs an item (maxsize 8: 2.7, 1024: 0.36, unbounded 0.25, Node), following the
+ * lock CASes that fail at the bound (0.62, 0.10, 0.004, 0.01 an item), not its sleeps (0.01-0.02
+ * an item; `SYNC_SPIN_US=100` cut them to 0.003 and made it slower). SYNC_SPIN_US=n sets the
+ * workers' sync spin (`setSyncSpin`). The line-move unit swung 76-389 ns between runs (spinning
  * workers under load): read its column as rough.
  *
  * @module

@@ -94,6 +94,13 @@ if (kind === "handover") {
   });
 } else {
   const mod = await import(modUrl);
+  // SYNC_SPIN_US=n: this worker's sync parks spin up to n µs (the runtime's default otherwise).
+  const spinUs = (globalThis as any).process?.env?.SYNC_SPIN_US ??
+    (globalThis as any).Deno?.env.get("SYNC_SPIN_US");
+  if (spinUs !== undefined) {
+    const futex = await import(new URL("../../src/internal/futex.ts", import.meta.url).href);
+    futex.setSyncSpin(Number(spinUs));
+  }
   const codec = workerData.codec === "f64"
     ? mod.float64Codec
     : workerData.codec === "bytes"

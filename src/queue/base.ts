@@ -76,10 +76,13 @@
  * did not move: two workers streaming into a queue of maxsize 64 (`AB_MAXSIZE=64
  * bench/probes/queue_ab.ts 15 10000 40000`, each order once, geometric mean of the after ÷
  * before ratios) numbers 1.03 / 1.08 / 0.94, objects 0.95 / 0.94 / 1.00 (node / bun / deno):
- * such a stream costs 0.7-2.2 µs an item against ~0.25 unbounded, and what it pays for is its
- * real sleeps (0.01-0.02 an item each side, at every fill and drain of the 64 places; maxsize
- * 1024: 0.36 µs), not the notifies. The gain is the futex traffic: on V8 (Node, Deno) a notify
- * takes the process-wide futex lock whether or not anyone waits.
+ * such a stream costs 0.7-2.2 µs an item against ~0.25 unbounded, not for its notifies. Nor for
+ * its real sleeps (0.01-0.02 an item each side): spinning 100 or 400 µs before a sleep cut them
+ * to 0.002-0.003 and made the stream slower (Node: 1,476 and 2,211 ns against 653 with the
+ * default spin; `SYNC_SPIN_US=` on the probe). Its time follows the lock CASes that fail at the
+ * bound (Node, by maxsize: 8 → 2,716 ns and 0.62 failed CASes an item each side, 64 → 1,249 and
+ * 0.10, 1,024 → 360 and 0.004, unbounded 249 and 0.01). The gain is the futex traffic: on V8
+ * (Node, Deno) a notify takes the process-wide futex lock whether or not anyone waits.
  *
  * Gets decode outside LOCK. With LOCK held a get takes the record out and holds its room
  * (`header.ts`: HELD, HELD_BYTES); it decodes after releasing LOCK, then gives the room up
