@@ -52,14 +52,13 @@ test("Queue: a get whose re-made views fail to allocate releases the lock and ke
 test("Queue: a put-back whose re-made views fail to allocate releases the lock", () => {
   // The decode grows the queue through another object, then fails; the put-back finds the new
   // capacity and re-makes its views, which fail too.
-  const box: { other?: Queue<unknown>; fail: boolean } = { fail: false };
-  let queue: Queue<unknown> | undefined;
+  const box: { queue?: Queue<unknown>; other?: Queue<unknown>; fail: boolean } = { fail: false };
   const codec: Codec<unknown> = {
     encode: (item) => structuredCodec.encode(item),
     decode(bytes) {
       if (!box.fail) return structuredCodec.decode(bytes);
       box.fail = false;
-      box.other = growThroughAnother(queue!);
+      box.other = growThroughAnother(box.queue!);
       const g = globalThis as { DataView: DataViewConstructor };
       const original = g.DataView;
       g.DataView = function () {
@@ -69,11 +68,12 @@ test("Queue: a put-back whose re-made views fail to allocate releases the lock",
       throw new Error("decode failed on purpose");
     },
   };
-  queue = new Queue<unknown>(0, { capacityBytes: 64, maxCapacityBytes: 4096, codec });
+  const queue = new Queue<unknown>(0, { capacityBytes: 64, maxCapacityBytes: 4096, codec });
+  box.queue = queue;
   queue.putNowait("first");
   box.fail = true;
   // The allocation's error, not the decode's: the item could not be stored back.
-  assert.throws(() => queue!.getNowait(), /view allocation failed/);
+  assert.throws(() => queue.getNowait(), /view allocation failed/);
   assert.equal(lockWord(queue), 0, "the lock was released");
   // The item the put-back could not store is dropped and counted done (as after
   // shutdown({ immediate })), so every unfinished item is one still stored: join() can end.
