@@ -184,3 +184,46 @@ test("Queue: in a queue bounded by its bytes, a smaller item goes in past a larg
   rest.push(...Array.from({ length: queue.qsize() }, () => queue.getNowait()));
   assert.deepEqual(rest, [...fillers.slice(1), "s", "L".repeat(40)]);
 });
+
+test("Queue: a woken putter whose item misses while a smaller one fits wakes one more putter, flagless", async () => {
+  // The miss path of `#putSlow`, with its order fixed: one async putter (a large item) waits on
+  // a queue that cannot grow, and a phantom count in PUTTERS stands for a second putter (another
+  // thread's, asleep). A get frees room for a small record only and wakes the large putter; it
+  // takes the wake (PUT_WOKEN 1 → 0), misses, and must wake one more putter for that room
+  // without setting PUT_WOKEN (it goes back to sleep: a flag it set could have no taker).
+  const queue = new Queue<string>(0, { capacityBytes: 64, maxCapacityBytes: 64 });
+  const h = header(queue as Queue<unknown>);
+  const fillers: string[] = [];
+  for (let i = 0; i < 64; i++) {
+    try {
+      queue.putNowait(`f${i}`); // records of 8 bytes
+    } catch {
+      break;
+    }
+    fillers.push(`f${i}`);
+  }
+  const large = queue.put("L".repeat(40), { timeout: 10_000 });
+  assert.equal(Atomics.load(h, PUTTERS), 1);
+  Atomics.add(h, PUTTERS, 1); // the phantom putter
+  try {
+    const { wakes, locked } = await notFullWakes(h, async () => {
+      assert.equal(queue.getNowait(), fillers[0]); // its wake sets PUT_WOKEN
+      assert.equal(Atomics.load(h, PUT_WOKEN), 1);
+      // Wait (bounded) until the large putter has taken the wake and looked.
+      for (let t = 0; t < 10_000 && Atomics.load(h, PUT_WOKEN) !== 0; t++) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    });
+    assert.equal(Atomics.load(h, PUT_WOKEN), 0, "no flag set for the pass-on");
+    assert.equal(wakes, 2, "the get's wake, then the miss path's");
+    assert.equal(locked, 1, "the miss path wakes with LOCK held (it sleeps next)");
+  } finally {
+    Atomics.sub(h, PUTTERS, 1);
+  }
+  assert.equal(Atomics.load(h, PUTTERS), 1, "the large put still waits");
+  const rest: string[] = [];
+  while (Atomics.load(h, PUTTERS) === 1 && queue.qsize() > 0) rest.push(queue.getNowait());
+  await large;
+  rest.push(...Array.from({ length: queue.qsize() }, () => queue.getNowait()));
+  assert.deepEqual(rest, [...fillers.slice(1), "L".repeat(40)]);
+});
