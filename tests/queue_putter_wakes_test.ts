@@ -152,10 +152,9 @@ test("Queue: a release while a putter wake is in flight leaves it to that putter
 test("Queue: in a queue bounded by its bytes, a smaller item goes in past a larger one's waiting put", async () => {
   // Records of several sizes: a large put and a small one wait on a full queue that cannot
   // grow; a get frees room for the small one only. Whichever putter looks first (one notify
-  // wakes both async putters here, so this runs the miss path, `#putSlow`, without deciding
-  // who is woken: models/queue.pml's MUTANT_MISS_PASS_SETS_FLAG is where a flag set by the
-  // putter that missed is caught), the small item goes in, the large put keeps waiting, and the
-  // first putter to look cleared the wake. Then room for the large one wakes it.
+  // wakes both async putters here, so this does not decide who is woken: the next test fixes
+  // the order), the small item goes in, the large put keeps waiting, and the first putter to
+  // look cleared the wake. Then room for the large one wakes it.
   const queue = new Queue<string>(0, { capacityBytes: 64, maxCapacityBytes: 64 });
   const h = header(queue as Queue<unknown>);
   const fillers: string[] = [];
