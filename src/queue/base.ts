@@ -745,8 +745,10 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         // and that release wakes a putter itself: a spare wake. So is one from a PriorityQueue
         // or a queue whose growth failed, for which `#fits` answers yes without looking at the
         // bytes. Woken with LOCK held (the sleep releases it): rare.
-        if (woke && Atomics.load(i32, PUTTERS) > 1 && this.#roomLeft()) {
-          Atomics.add(i32, NOT_FULL, 1);
+        if (
+          woke && Atomics.load(i32, PUTTERS) > 1 && this.#roomLeft() &&
+          this.#signal(NOT_FULL, PUTTERS)
+        ) {
           wake(i32, NOT_FULL, 1, NOT_FULL_ASYNC);
         }
         if (waiter.expired(deadline)) break;
@@ -917,8 +919,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     try {
       bytes = storage.take();
     } catch (error) {
-      this.#abandon(me2);
-      if (passOn) wake(i32, NOT_EMPTY, 1, NOT_EMPTY_ASYNC);
+      this.#abandonGet(me2, passOn);
       throw error;
     }
     const size = recordSize(bytes.length);
@@ -952,18 +953,27 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
 
   /**
    * `#remap` for a get (LOCK held, no journal open yet): a throw (a view that failed to allocate)
-   * releases LOCK, sends the pass-on wake `#getSlow` signalled, and reaches the caller with
-   * nothing taken. Before, it left LOCK held by a live thread, and every later operation of the
-   * queue waited (tests/regressions/queue_remap_throw_leaves_lock_held_test.ts).
+   * leaves as `#abandonGet` does, and reaches the caller with nothing taken. Before, it left LOCK
+   * held by a live thread, and every later operation of the queue waited
+   * (tests/regressions/queue_remap_throw_leaves_lock_held_test.ts).
    */
   #remapToGet(me2: number, passOn: boolean): void {
     try {
       this.#remap();
     } catch (error) {
-      unlock(this.#i32, LOCK, me2);
-      if (passOn) wake(this.#i32, NOT_EMPTY, 1, NOT_EMPTY_ASYNC);
+      this.#abandonGet(me2, passOn);
       throw error;
     }
+  }
+
+  /**
+   * A get that throws before it took anything (LOCK held): `#abandon` (undo what the journal
+   * saved, release LOCK), then the pass-on wake `#getSlow` signalled for it ("Waking getters":
+   * WOKEN is set, so no put will wake the next getter in its place).
+   */
+  #abandonGet(me2: number, passOn: boolean): void {
+    this.#abandon(me2);
+    if (passOn) wake(this.#i32, NOT_EMPTY, 1, NOT_EMPTY_ASYNC);
   }
 
   /**
