@@ -12,12 +12,12 @@
  *   unlock_and_wake #unlockAndWake (:613-624)
  *   room            #room (:393-400) and #findRoom (:402-425), #fold (:436-452), maxsize 1, an open queue, the bytes never the bound
  *   try_put         #tryPut (:649-667) and #roomToPut (:685-692), with #store (:536-539) and #count (:557-561)
- *   put             #putFast (:766-794), then #putSlow (:720-763)
- *   try_get         #tryGet (:871-967): take and hold (:916-934), decode (:938), then #release
- *                   or #putBack; the float64Codec in-place read (:899-915) with -DF64_GETTER
- *   release         #release (:976-985)
- *   put_back        #putBack (:997-1037), open queue
- *   get             #getFast (:1073-1079), then #getSlow (:1040-1070)
+ *   put             #putFast (:768-796), then #putSlow (:720-765)
+ *   try_get         #tryGet (:873-977): take and hold (:918-935), decode (:939), then #release
+ *                   or #putBack; the float64Codec in-place read (:901-917) with -DF64_GETTER
+ *   release         #release (:986-995)
+ *   put_back        #putBack (:1007-1047), open queue
+ *   get             #getFast (:1083-1089), then #getSlow (:1050-1080)
  *   sleep           SeqWait.sleep (seq_wait.ts:109-124)
  *   lock_uninterruptible  lockUninterruptible (lock_word.ts:543-559) as SeqWait.lock; also
  *                   lockBriefly (lock_word.ts:567) of #release and #putBack (both take the word
@@ -49,54 +49,54 @@
  * can end (G1 is owed an item, P is owed room by G1's get), so a thread asleep at the end is a
  * lost wake-up (invalid end state). -DTWO_PUTTERS: P puts 2; P2 puts 1 with a deadline, parking
  * sync or async; G gets 3, the third with a deadline (two putters counted at once, and the
- * putter's pass-on at :759-760; about 6 million states, run by hand). -DTHREE_PUTS (MAXSIZE 3):
+ * putter's pass-on at :761-762; about 6 million states, run by hand). -DTHREE_PUTS (MAXSIZE 3):
  * P puts 3, G1 gets 2, G2 gets 1, none with a deadline: two getters asleep while puts skip the
- * wake in flight (WOKEN = 1), so the woken getter must pass the wake on (:1055-1059).
+ * wake in flight (WOKEN = 1), so the woken getter must pass the wake on (:1065-1069).
  * -DPUTBACK_WAKE: P puts 2, F gets 1 and gives up when its decode throws, X gets 1 (no deadline):
  * the put-back must wake X when X counted itself while F held the item.
  * -DPUT_BURST (MAXSIZE 2): P puts 3, P2 puts 1 (async parks), G gets 2, none with a deadline:
  * two putters asleep at the bound while a get skips the putter wake in flight (PUT_WOKEN = 1),
  * so the woken putter must pass the wake on (:662-664); a release reads PUT_WOKEN without LOCK
- * (:982).
+ * (:992).
  *
  * Properties: mutual exclusion of LOCK (the critical sections assert it); COUNT <= MAXSIZE after
  * a put; HELD >= heldNow (HELD is a bound on what gets hold) at every fold and put-back; a
  * put-back finds a free place (COUNT < MAXSIZE); when a timed-out getter leaves, COUNT == 0 (so
- * the "pass the wake-up on" of :1066 never signals); no invalid end state; and at the end, once
+ * the "pass the wake-up on" of :1076 never signals); no invalid end state; and at the end, once
  * every worker has ended: putsDone == gotten + COUNT (no item lost or duplicated) and nothing
  * held (heldNow == 0, HELD == RELEASED - FOLDED).
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:1047)
+ *   MUTANT_NO_GETTERS_COUNT        getSlow does not count itself in GETTERS (:1057)
  *   MUTANT_SEQ_AFTER_UNLOCK        the getter reads NOT_EMPTY after releasing LOCK
  *                                  (seq_wait.ts:113-115)
  *   MUTANT_WAKE_NO_BUMP            #signal reports "wake" without bumping the seq (:569)
- *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:978-982)
+ *   MUTANT_PUTTERS_BEFORE_RELEASED #release reads PUTTERS before it adds to RELEASED (:988-992)
  *   MUTANT_COUNT_NO_RECHECK        putSlow counts itself in PUTTERS and sleeps without looking
  *                                  for room again (:730-738)
  *   MUTANT_PUT_IGNORES_HELD        #room does not count HELD as used room (:410-420)
- *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:1034)
+ *   MUTANT_PUTBACK_NO_COUNT        #putBack stores the record back without COUNT++ (:1044)
  *   MUTANT_NO_FOLD                 #room never folds RELEASED into HELD (:416, #fold :436-452)
- *   MUTANT_NO_PASS_ON              (THREE_PUTS) a woken getter does not wake the next (:1058)
+ *   MUTANT_NO_PASS_ON              (THREE_PUTS) a woken getter does not wake the next (:1068)
  *   MUTANT_CLEAR_ONLY_AT_COUNT     (THREE_PUTS) a getter clears WOKEN when it counts itself only,
- *                                  not after its sleeps (:1057)
+ *                                  not after its sleeps (:1067)
  *   MUTANT_PASS_BEFORE_CLEAR       (THREE_PUTS) the pass-on decided before WOKEN is cleared
  *   MUTANT_PUTBACK_NO_SIGNAL       (PUTBACK_WAKE) #putBack stores the item back without a wake
- *                                  (:1036)
+ *                                  (:1046)
  *   MUTANT_NO_CLEAR_ON_COUNT       (THREE_PUTS) getSlow counts itself without clearing WOKEN
- *                                  (:1050)
+ *                                  (:1060)
  *   MUTANT_NO_PUT_PASS_ON          (PUT_BURST) a woken putter does not wake the next (:662-663)
  *   MUTANT_NO_PUT_CLEAR_ON_COUNT   (PUT_BURST) putSlow counts itself without clearing PUT_WOKEN
  *                                  (only after its sleeps; :737)
  *   MUTANT_PUT_CLEAR_AFTER_TRY     (PUT_BURST) PUT_WOKEN cleared after the look for room, not
  *                                  before it (:737-738)
  *   MUTANT_PUT_WOKEN_BEFORE_RELEASED (PUT_BURST) #release reads PUT_WOKEN before it adds to
- *                                  RELEASED (:979-982)
+ *                                  RELEASED (:989-992)
  *   MUTANT_ROOMLEFT_NO_FOLD        (PUT_BURST, F64_GETTER) the pass-on's look for room left does
  *                                  not fold RELEASED in (#roomLeft, :460-464): a release that
  *                                  skipped its wake while the taker put without folding is lost
  *   MUTANT_MISS_PASS_SETS_FLAG     (PUT_BURST) a putter whose record missed sets PUT_WOKEN for
- *                                  the wake it passes on (:748-751), then sleeps: the first
+ *                                  the wake it passes on (:748-753), then sleeps: the first
  *                                  version, which the model caught (the flag had no taker)
  * Not caught by the model, which sees lost wakes only (tests/queue_getter_wakes_test.ts and
  * tests/queue_putter_wakes_test.ts count wakes): a pass-on on COUNT > 0 (a spare wake), a
@@ -158,7 +158,7 @@ byte inCS;
 /* The owner bits only: a waiter may set PARKED and STARVING while the word is held. */
 #define ENTER inCS++; assert(inCS == 1 && ownerOfWord(mem[STATE]) == me)
 
-/* The fast CAS (:776, :784, :1075), then the holder counts itself (enter_fast) if it took the word. */
+/* The fast CAS (:778, :786, :1085), then the holder counts itself (enter_fast) if it took the word. */
 inline enter_fast() { atomic { ENTER } }
 
 /* lockUninterruptible (lock_word.ts:543): fast CAS, else lockSlow with no deadline. */
@@ -327,7 +327,7 @@ inline try_put(counted) {
 }
 
 /*
- * #release (:976), no LOCK: give the held room up, then, if a putter waits and no putter wake
+ * #release (:986), no LOCK: give the held room up, then, if a putter waits and no putter wake
  * is in flight, take LOCK to bump NOT_FULL for it.
  */
 inline release() {
@@ -335,9 +335,9 @@ inline release() {
   pwk = PWOKEN;                                        /* read before the add */
 #endif
 #ifndef MUTANT_PUTTERS_BEFORE_RELEASED
-  atomic { RELEASED++; heldNow--; gotten++ };         /* :979 (RELEASED_BYTES :978) */
+  atomic { RELEASED++; heldNow--; gotten++ };         /* :989 (RELEASED_BYTES :988) */
   if
-  :: mem[PUTTERS] == 0 -> skip                          /* :982 */
+  :: mem[PUTTERS] == 0 -> skip                          /* :992 */
 #else
   if
   :: mem[PUTTERS] == 0 -> atomic { RELEASED++; heldNow--; gotten++ }
@@ -347,13 +347,13 @@ inline release() {
     atomic { RELEASED++; heldNow--; gotten++ };
 #endif
 #ifndef MUTANT_PUT_WOKEN_BEFORE_RELEASED
-    pwk = PWOKEN;                                      /* :982 */
+    pwk = PWOKEN;                                      /* :992 */
 #endif
     if
     :: pwk != 0 -> skip
     :: else ->
-      lock_uninterruptible();                           /* :983 lockBriefly */
-      signal_putters();                                /* :984 */
+      lock_uninterruptible();                           /* :993 lockBriefly */
+      signal_putters();                                /* :994 */
       unlock_and_wake(false, psig);
       psig = false
     fi
@@ -361,21 +361,21 @@ inline release() {
   pwk = 0
 }
 
-/* #putBack (:997), open queue: the held record back in front, in one LOCK hold. */
+/* #putBack (:1007), open queue: the held record back in front, in one LOCK hold. */
 inline put_back() {
-  lock_uninterruptible();                               /* :999 lockBriefly */
+  lock_uninterruptible();                               /* :1009 lockBriefly */
   atomic {
     assert(HELD >= heldNow && heldNow >= 1);
-    HELD--; heldNow--;                                  /* :1019 (HELD_BYTES :1018) */
-    assert(COUNT < MAXSIZE);                            /* :1029 the put-back fits */
+    HELD--; heldNow--;                                  /* :1029 (HELD_BYTES :1028) */
+    assert(COUNT < MAXSIZE);                            /* :1039 the put-back fits */
 #ifndef MUTANT_PUTBACK_NO_COUNT
-    COUNT++                                             /* :1034 */
+    COUNT++                                             /* :1044 */
 #else
     skip
 #endif
   };
 #ifndef MUTANT_PUTBACK_NO_SIGNAL
-  signal_getters();                                     /* :1036 */
+  signal_getters();                                     /* :1046 */
 #else
   sig = false;
 #endif
@@ -383,35 +383,35 @@ inline put_back() {
 }
 
 /*
- * #tryGet (:871), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
+ * #tryGet (:873), LOCK held: takes an item, releases LOCK, decodes it, and gives its room up
  * (done) or puts it back (done, threw); or finds none and keeps LOCK.
  */
 inline try_get(passOn) {
   if
-  :: COUNT == 0 -> done = false                         /* :874-885 */
+  :: COUNT == 0 -> done = false                         /* :876-887 */
   :: else ->
     if
 #ifdef F64_GETTER
-    :: f64 ->                                           /* :899-915 float64Codec, 8 bytes */
-      atomic { COUNT--; gotten++ };                     /* :905, :907 read in place */
-      signal_putters();                                 /* :912 */
-      unlock_and_wake(passOn, psig);                    /* :912 */
+    :: f64 ->                                           /* :901-917 float64Codec, 8 bytes */
+      atomic { COUNT--; gotten++ };                     /* :907, :909 read in place */
+      signal_putters();                                 /* :914 */
+      unlock_and_wake(passOn, psig);                    /* :914 */
       psig = false
 #endif
-    :: true ->                                          /* :918 (f64: a record of another size) */
+    :: true ->                                          /* :920 (f64: a record of another size) */
       atomic {
-        HELD++; heldNow++;                              /* :928 (HELD_BYTES :927) */
-        COUNT--                                         /* :929 */
+        HELD++; heldNow++;                              /* :929 (HELD_BYTES :928) */
+        COUNT--                                         /* :930 */
       };
-      unlock_word();                                    /* :934 */
+      unlock_word();                                    /* :935 */
       if
-      :: passOn -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :935 the pass-on */
+      :: passOn -> futex_wake(NOT_EMPTY, 1, NOT_EMPTY_ASYNC, wk)   /* :936 the pass-on */
       :: else -> skip
       fi;
       if
-      :: atomic { throws > 0 -> throws--; threw = true };   /* :938 decode throws */
-        put_back()                                      /* :942 */
-      :: true -> release()                              /* :938 decoded, :949 */
+      :: atomic { throws > 0 -> throws--; threw = true };   /* :939 decode throws */
+        put_back()                                      /* :943 */
+      :: true -> release()                              /* :939 decoded, :950 */
       fi
     fi;
     done = true
@@ -450,14 +450,14 @@ inline sleep(seq, asl) {
 
 /* put (sync or async): #putFast, then #putSlow. Sets `done` (false: timed out). */
 inline put() {
-  lock_fast();                                          /* :784 */
+  lock_fast();                                          /* :786 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_put(false);                                     /* :785 */
+    try_put(false);                                     /* :787 */
     if
-    :: !done -> unlock_word()                           /* :786 */
+    :: !done -> unlock_word()                           /* :788 */
     :: else -> skip
     fi
   :: else -> done = false
@@ -503,7 +503,7 @@ inline put() {
         :: done -> break
         :: else -> skip
         fi;
-        /* :748-751: a wake whose room this record missed, room for another left: one
+        /* :748-753: a wake whose room this record missed, room for another left: one
            wake on, without PUT_WOKEN (here: room made by a release after the try) */
         if
         :: pwk != 0 && mem[PUTTERS] > 1 ->
@@ -513,7 +513,7 @@ inline put() {
 #ifdef MUTANT_MISS_PASS_SETS_FLAG
             PWOKEN = 1;
 #endif
-            mem[NOT_FULL]++;                            /* :749 */
+            mem[NOT_FULL]++;                            /* :750 */
             futex_wake(NOT_FULL, 1, NOT_FULL_ASYNC, wk)
           :: else -> skip
           fi;
@@ -523,22 +523,22 @@ inline put() {
         pwk = 0;
         maybe_expire();
         if
-        :: expired -> break                             /* :752 */
+        :: expired -> break                             /* :754 */
         :: else -> skip
         fi;
-        sleep(NOT_FULL, NOT_FULL_ASYNC)                 /* :753 */
+        sleep(NOT_FULL, NOT_FULL_ASYNC)                 /* :755 */
       od;
-      mem[PUTTERS]--;                                   /* :756 finally (LOCK held unless done) */
+      mem[PUTTERS]--;                                   /* :758 finally (LOCK held unless done) */
       if
       :: !done ->
-        /* :759 pass a wake for room on (a release after the last look may have made room) */
+        /* :761 pass a wake for room on (a release after the last look may have made room) */
         room();
         if
         :: roomy -> signal_putters()
         :: else -> psig = false
         fi;
         roomy = false;
-        unlock_and_wake(false, psig);                   /* :760 */
+        unlock_and_wake(false, psig);                   /* :762 */
         psig = false
       :: else -> skip
       fi
@@ -551,39 +551,39 @@ inline put() {
 
 /* get (sync or async): #getFast, then #getSlow. Sets `done` (false: timed out), `threw`. */
 inline get() {
-  lock_fast();                                          /* :1075 */
+  lock_fast();                                          /* :1085 */
   if
   :: ok ->
     ok = false;
     enter_fast();
-    try_get(false);                                     /* :1076 */
+    try_get(false);                                     /* :1086 */
     if
-    :: !done -> unlock_word()                           /* :1077 */
+    :: !done -> unlock_word()                           /* :1087 */
     :: else -> skip
     fi
   :: else -> done = false
   fi;
   if
   :: !done ->                                           /* #getSlow */
-    lock_uninterruptible();                             /* :1044 */
-    try_get(false);                                     /* :1045 */
+    lock_uninterruptible();                             /* :1054 */
+    try_get(false);                                     /* :1055 */
     if
     :: !done ->
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]++;                                   /* :1047 */
+      mem[GETTERS]++;                                   /* :1057 */
 #endif
 #ifndef MUTANT_NO_CLEAR_ON_COUNT
-      WOKEN = 0;                                        /* :1050 */
+      WOKEN = 0;                                        /* :1060 */
 #endif
       do
       :: true ->
         maybe_expire();
         if
-        :: expired -> break                             /* :1053 */
+        :: expired -> break                             /* :1063 */
         :: else -> skip
         fi;
-        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :1054 */
-        /* :1055-1058 the wake in flight has arrived; more items than this get's, and other
+        sleep(NOT_EMPTY, NOT_EMPTY_ASYNC);              /* :1064 */
+        /* :1065-1068 the wake in flight has arrived; more items than this get's, and other
            getters counted: pass the wake on (merged: LOCK held, and GETTERS, read twice, is
            at least 1 here, this getter) */
         atomic {
@@ -594,7 +594,7 @@ inline get() {
           fi;
 #endif
 #ifndef MUTANT_CLEAR_ONLY_AT_COUNT
-          WOKEN = 0;                                    /* :1057 */
+          WOKEN = 0;                                    /* :1067 */
 #endif
 #if !defined(MUTANT_NO_PASS_ON) && !defined(MUTANT_PASS_BEFORE_CLEAR)
           if
@@ -605,7 +605,7 @@ inline get() {
           skip
 #endif
         };
-        try_get(pass);                                  /* :1059 (decode, release: still counted) */
+        try_get(pass);                                  /* :1069 (decode, release: still counted) */
         pass = false;
         if
         :: done -> break
@@ -613,18 +613,18 @@ inline get() {
         fi
       od;
 #ifndef MUTANT_NO_GETTERS_COUNT
-      mem[GETTERS]--;                                   /* :1063 finally */
+      mem[GETTERS]--;                                   /* :1073 finally */
 #endif
       if
       :: !done ->
-        /* :1066 pass a wake for items on: never items here (see the header) */
+        /* :1076 pass a wake for items on: never items here (see the header) */
         assert(COUNT == 0);
         sig = false;
         if
         :: COUNT > 0 -> signal_getters()
         :: else -> skip
         fi;
-        unlock_and_wake(sig, false)                     /* :1067 */
+        unlock_and_wake(sig, false)                     /* :1077 */
       :: else -> skip
       fi
     :: else -> skip
