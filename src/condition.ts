@@ -292,6 +292,10 @@ interface ConditionLock {
   _owner(): number;
   /** Present on every copy's Lock/RLock; earlier copies flush deferred wakes only through it. */
   _markRelease?(): boolean;
+  /** `acquireSync`, watching the word before each sleep (absent from earlier copies). */
+  _acquireSyncWatching?(options?: SyncWaitOptions): boolean;
+  /** `holdSync`, the same way (absent from earlier copies). */
+  _holdSyncWatching?(options?: SyncWaitOptions): Guard;
   _releaseSave(): number;
   _acquireRestore(saved: number): Parker<unknown> | undefined;
 }
@@ -395,9 +399,33 @@ export class Condition {
     return new Condition(lock, opening(opened));
   }
 
-  /** Acquires the lock (blocking); see `Lock.acquireSync`. */
+  /**
+   * Acquires the lock (blocking); see `Lock.acquireSync`. Unlike a `Lock` taken directly, which
+   * sleeps at once while another thread holds it (a mutex's waiter should let the holder run on),
+   * a wait here watches the lock word before each sleep, up to the futex layer's sync spin (16 µs,
+   * 0 in browsers, under its per-thread credit), as a signal's waiter does. A Condition's lock is
+   * held across hand-offs: in a ping-pong the other side holds it for the few hundred ns between
+   * its `notify()` and its `waitSync()`, and a thread that slept at once through them paid a
+   * futex wake-up (10–50 µs on an idle machine) for every one.
+   * Measured (2026-12-03, 2 CPUs, load 0–1.5), `condition.pingpong`'s body, the tree before and
+   * after, `<runtime> bench/probes/condition_count.ts <before>/mod.ts ./mod.ts` (20000 round
+   * trips after a warm-up as long; four runs per runtime, the copies' order swapped in two):
+   * sleeps on the lock word per round trip 0.36–0.65 → 0 (Node), 0.22–0.33 → 0 (Deno),
+   * 0.02–0.11 → 0 (Bun); µs a round trip, after ÷ before, Node 0.48 / 0.52 / 0.37 / 0.36,
+   * Deno 0.54 / 0.79 / 0.37 / 0.58, Bun 0.57 / 0.64 / 0.84 and one run 5.9 (1.9 → 11.3 µs: the
+   * pair fell asleep, the bistable spin of `setAsyncSpin`, which this does not change).
+   * The price, where the lock is a contended mutex: `bench/probes/condition_contended.ts K
+   * <before>/mod.ts ./mod.ts` (K workers each acquire, increment, notify nobody and release,
+   * 10^6 times; two runs), ns an increment after ÷ before: K = 2 Node 1.33 / 0.96, Deno 1.23 /
+   * 0.45, Bun 1.03 / 0.98; K = 4 Node 1.28 / 1.38, Deno 1.35 / 1.65, Bun 1.16 / 0.94 (tens of
+   * ns: 31–105 before, 43–90 after). A `Lock` taken directly keeps sleeping at once.
+   */
   acquireSync(options?: SyncWaitOptions): boolean {
-    return this.#lock.acquireSync(options);
+    const lock = this.#lock;
+    // A Lock or RLock of another library copy may lack the watching form.
+    return lock._acquireSyncWatching !== undefined
+      ? lock._acquireSyncWatching(options)
+      : lock.acquireSync(options);
   }
 
   /** Acquires the lock (async); see `Lock.acquire`. */
@@ -415,9 +443,12 @@ export class Condition {
     this.#lock.release();
   }
 
-  /** Holds the lock until the guard is released (blocking). */
+  /** Holds the lock until the guard is released (blocking); waits as {@link acquireSync} does. */
   holdSync(options?: SyncWaitOptions): Guard {
-    return this.#lock.holdSync(options);
+    const lock = this.#lock;
+    return lock._holdSyncWatching !== undefined
+      ? lock._holdSyncWatching(options)
+      : lock.holdSync(options);
   }
 
   /** Holds the lock until the guard is released (async). */

@@ -192,6 +192,27 @@ export class Lock {
    * @throws {OwnerDiedError} Acquired from an owner that ended without releasing it.
    */
   acquireSync(options?: SyncWaitOptions): boolean {
+    return this.#acquireSync(options, false);
+  }
+
+  /**
+   * `acquireSync` for a `Condition`'s callers: the wait watches the word before each sleep, as a
+   * signal's does (see "Signal or mutex", and `Condition.acquireSync` for why and what it
+   * measured).
+   *
+   * @internal
+   */
+  _acquireSyncWatching(options?: SyncWaitOptions): boolean {
+    return this.#acquireSync(options, true);
+  }
+
+  /** `holdSync` through {@link Lock._acquireSyncWatching}. @internal */
+  _holdSyncWatching(options?: SyncWaitOptions): Guard {
+    const acquired = this.#acquireSync(options, true);
+    return guardOrThrow(acquired, () => this.release(), () => this.#timedOut(options));
+  }
+
+  #acquireSync(options: SyncWaitOptions | undefined, watching: boolean): boolean {
     const timeout = syncEntry(options, "acquire lock", "lock.acquire()");
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
@@ -208,7 +229,7 @@ export class Lock {
     // contended rows' waiters never hold the lock and take the path they took before
     // (`lock.contended-2` Node 129 / 116 → 125 / 170 ns, Deno 99 / 132 → 91 / 115, Bun 88 / 87
     // → 50 / 84: noise both ways), `lock.sync-release` unchanged (25.2-26.6 ns on Node).
-    const signal = (seen & OWNER_BITS) === me2;
+    const signal = watching || (seen & OWNER_BITS) === me2;
     // The plain slow path (no generator), unless deadlock detection is on, which watches every
     // park of the generator form. A dead owner's word is ours now: say so.
     const outcome = detecting()

@@ -197,6 +197,21 @@ export class RLock {
    * @throws {OwnerDiedError} Acquired from an owner that ended without releasing it.
    */
   acquireSync(options?: SyncWaitOptions): boolean {
+    return this.#acquireSync(options, false);
+  }
+
+  /** `acquireSync` for a `Condition`'s callers (see `Lock._acquireSyncWatching`). @internal */
+  _acquireSyncWatching(options?: SyncWaitOptions): boolean {
+    return this.#acquireSync(options, true);
+  }
+
+  /** `holdSync` through {@link RLock._acquireSyncWatching}. @internal */
+  _holdSyncWatching(options?: SyncWaitOptions): Guard {
+    const acquired = this.#acquireSync(options, true);
+    return guardOrThrow(acquired, () => this.release(), () => this.#timedOut(options));
+  }
+
+  #acquireSync(options: SyncWaitOptions | undefined, watching: boolean): boolean {
     const timeout = syncEntry(options, "acquire rlock", "rlock.acquire()");
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
@@ -211,9 +226,11 @@ export class RLock {
     // Deadlock detection watches the generator form's parks; otherwise the plain loop (see
     // `lockSlowSync`).
     if (detecting()) {
-      return runSync(watchSync(acquireSlow(i32, me2, deadline, spin), "rlock", this.handle));
+      return runSync(
+        watchSync(acquireSlow(i32, me2, deadline, spin, watching), "rlock", this.handle),
+      );
     }
-    return acquired(i32, lockSlowSync(i32, STATE, me2, deadline, spin));
+    return acquired(i32, lockSlowSync(i32, STATE, me2, deadline, spin, watching));
   }
 
   /**

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   BoundedSemaphore,
+  Condition,
   Event,
   Lock,
   NotOwnedError,
@@ -531,6 +532,41 @@ test("Lock: used as a signal, a blocked acquireSync watches the word before slee
     assert.equal(waited.value, true);
     assert.ok(waited.waits >= 1, "slept at once");
     mutex.release();
+  } finally {
+    setSyncSpin(runtime.syncSpinMicros);
+  }
+});
+
+test("Condition: a blocked acquireSync or holdSync watches the lock word before sleeping (a Lock or RLock held by another thread)", async () => {
+  // Another thread holds the lock and releases it about 2 ms after this thread starts to wait.
+  // Through the Condition the wait watches the word (the spin, made long here, sees the release):
+  // no Atomics.wait. The same Lock acquired directly is a mutex wait and sleeps at once (the
+  // test above, its second case).
+  const heldElsewhere = async (lock: Lock | RLock, take: () => boolean) => {
+    const started = new SharedArrayBuffer(4);
+    const ctl = new Int32Array(new SharedArrayBuffer(4));
+    const holder = spawn("holdUntilCalled", { handle: lock.handle, started, ctl: ctl.buffer });
+    await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker holds it");
+    Atomics.store(ctl, 0, 1);
+    Atomics.notify(ctl, 0);
+    const seen = waitsOn(lock.handle.buffer, take);
+    await holder.result;
+    return seen;
+  };
+  setSyncSpin(2_000_000); // a long watch: the release ends it (fresh credit)
+  try {
+    for (const lock of [new Lock(), new RLock()]) {
+      const cond = new Condition(lock);
+      const viaAcquire = await heldElsewhere(lock, () => cond.acquireSync({ timeout: 10_000 }));
+      assert.deepEqual(viaAcquire, { value: true, waits: 0 }, `${lock.handle.kind}: acquireSync`);
+      cond.release();
+      const viaHold = await heldElsewhere(lock, () => {
+        using _guard = cond.holdSync({ timeout: 10_000 });
+        return lock.locked;
+      });
+      assert.deepEqual(viaHold, { value: true, waits: 0 }, `${lock.handle.kind}: holdSync`);
+      assert.equal(lock.locked, false, "the guard released it");
+    }
   } finally {
     setSyncSpin(runtime.syncSpinMicros);
   }

@@ -49,6 +49,11 @@ function instrument(): void {
 
 async function worker(input: Input): Promise<void> {
   const lib = await import(input.lib);
+  const spinUs = (g.Deno?.env.get("SYNC_SPIN_US") ?? g.process?.env.SYNC_SPIN_US) as
+    | string
+    | undefined;
+  const futex = await import(new URL("./src/internal/futex.ts", input.lib).href);
+  if (spinUs !== undefined) futex.setSyncSpin(Number(spinUs));
   const cond = lib.Condition.from(input.cond);
   const turn = new Int32Array(input.turn);
   const mine = input.index;
@@ -72,7 +77,13 @@ async function worker(input: Input): Promise<void> {
   instrument();
   run(N);
   for (const k of Object.keys(counts)) delete counts[k];
+  const s0 = futex.spinCounts();
+  const t0 = performance.now();
   run(N);
+  counts["µs"] = (performance.now() - t0) * 1000;
+  const s1 = futex.spinCounts();
+  counts["spins begun"] = s1.begun - s0.begun;
+  counts["spins hit"] = s1.hit - s0.hit;
   parentPort!.postMessage({ ...counts });
 }
 
