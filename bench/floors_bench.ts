@@ -134,6 +134,10 @@ export const cases: Case[] = [
     group: "handoff",
     unit: "ns/round trip",
     workers: 2,
+    // The bound of P2's postMessage goal (≤ 0.2): a sync hand-off whose waiters sleep costs at
+    // least this floor, so in a run where this ratio is above 0.2 only a pair that never sleeps
+    // (both sides spinning) can meet it.
+    compare: [{ baseline: "platform.postmessage-rt" }],
     setup() {
       const slot = new SharedArrayBuffer(4);
       return [{ input: slot }, { input: slot }];
@@ -168,6 +172,8 @@ export const cases: Case[] = [
     group: "handoff",
     unit: "ns/round trip",
     workers: 2,
+    // The bound of A2 (≤ 1× a postMessage round trip) for async waiters that sleep.
+    compare: [{ baseline: "platform.postmessage-rt" }],
     setup() {
       const slot = new SharedArrayBuffer(4);
       return [{ input: slot }, { input: slot }];
