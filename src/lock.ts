@@ -22,7 +22,9 @@
  * park, 0 in browsers, under its per-thread credit); otherwise (a mutex held by another) it sleeps
  * at once. A signal whose waiter does not hold the lock (one thread holds, a second waits, a third
  * releases) is not recognised and sleeps, as every sync Lock wait did before. Measured: see
- * `acquireSync`.
+ * `acquireSync`. An acquire through a `Condition` (`cond.acquireSync()`, `cond.holdSync()`)
+ * watches in both cases: a Condition's lock is held across hand-offs, briefly
+ * (`_acquireSyncWatching`; measured at `Condition.acquireSync`).
  *
  * @module
  */
