@@ -292,9 +292,12 @@ interface ConditionLock {
   _owner(): number;
   /** Present on every copy's Lock/RLock; earlier copies flush deferred wakes only through it. */
   _markRelease?(): boolean;
-  /** `acquireSync`, watching the word before each sleep (absent from earlier copies). */
+  /**
+   * `acquireSync`, watching the word before each sleep (absent from earlier copies). A contract
+   * between library copies from now on: a later Condition calls it on this copy's locks.
+   */
   _acquireSyncWatching?(options?: SyncWaitOptions): boolean;
-  /** `holdSync`, the same way (absent from earlier copies). */
+  /** `holdSync`, the same way (absent from earlier copies; the same contract). */
   _holdSyncWatching?(options?: SyncWaitOptions): Guard;
   _releaseSave(): number;
   _acquireRestore(saved: number): Parker<unknown> | undefined;
@@ -403,7 +406,10 @@ export class Condition {
    * Acquires the lock (blocking); see `Lock.acquireSync`. Unlike a `Lock` taken directly, which
    * sleeps at once while another thread holds it (a mutex's waiter should let the holder run on),
    * a wait here watches the lock word before each sleep, up to the futex layer's sync spin (16 µs,
-   * 0 in browsers, under its per-thread credit), as a signal's waiter does. A Condition's lock is
+   * 0 in browsers), as a signal's waiter does. The spin's per-thread credit does not bound what
+   * this costs a contended mutex: a watch that sees the release and wins the lock counts as paid,
+   * so threads contending through the Condition trade the lock at most releases (the price
+   * below; a lost race is charged, a won one is not). A Condition's lock is
    * held across hand-offs: in a ping-pong the other side holds it for the few hundred ns between
    * its `notify()` and its `waitSync()`, and a thread that slept at once through them paid a
    * futex wake-up (10–50 µs on an idle machine) for every one.
@@ -413,12 +419,18 @@ export class Condition {
    * sleeps on the lock word per round trip 0.36–0.65 → 0 (Node), 0.22–0.33 → 0 (Deno),
    * 0.02–0.11 → 0 (Bun); µs a round trip, after ÷ before, Node 0.48 / 0.52 / 0.37 / 0.36,
    * Deno 0.54 / 0.79 / 0.37 / 0.58, Bun 0.57 / 0.64 / 0.84 and one run 5.9 (1.9 → 11.3 µs: the
-   * pair fell asleep, the bistable spin of `setAsyncSpin`, which this does not change).
+   * before copy's pair spun throughout, the after copy's fell asleep in its condition waits, 0.14
+   * a round trip, with no lock-word sleep: the sync spin's bistable regime, `setSyncSpin`, which
+   * swings either copy between runs).
    * The price, where the lock is a contended mutex: `bench/probes/condition_contended.ts K
    * <before>/mod.ts ./mod.ts` (K workers each acquire, increment, notify nobody and release,
-   * 10^6 times; two runs), ns an increment after ÷ before: K = 2 Node 1.33 / 0.96, Deno 1.23 /
-   * 0.45, Bun 1.03 / 0.98; K = 4 Node 1.28 / 1.38, Deno 1.35 / 1.65, Bun 1.16 / 0.94 (tens of
-   * ns: 31–105 before, 43–90 after). A `Lock` taken directly keeps sleeping at once.
+   * 10^6 times; two runs), median of 5 rounds per copy, ns an increment after ÷ before: K = 2
+   * Node 1.33 / 0.96, Deno 1.23 / 0.45, Bun 1.03 / 0.98; K = 4 Node 1.28 / 1.38, Deno 1.35 /
+   * 1.65, Bun 1.16 / 0.94 (tens of ns: medians 31–105 before, 43–90 after). Single rounds
+   * spread wide both ways (23–157 ns in one copy's five), and a review's run saw rounds of
+   * 159 and 202 ns after against a 61 ns median before (K = 2, Node): as a contended mutex a
+   * Condition's lock may cost up to ~3× per increment in a bad round. A `Lock` taken directly
+   * keeps sleeping at once.
    */
   acquireSync(options?: SyncWaitOptions): boolean {
     const lock = this.#lock;

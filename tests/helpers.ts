@@ -169,6 +169,48 @@ export function waitsOn<T>(buffer: ArrayBufferLike, f: () => T): { value: T; wai
 }
 
 /**
+ * Runs `take` (an acquire of `lock`, sync) while a worker holds `lock`; the worker releases it
+ * once a wait has set PARKED on its word, which a slow path does before it watches or sleeps.
+ * Returns `take`'s value and how many `Atomics.wait` calls it made on the lock's buffer.
+ */
+export async function whileHeldElsewhere<T>(
+  lock: { handle: { buffer: ArrayBufferLike } },
+  take: () => T,
+): Promise<{ value: T; waits: number }> {
+  const started = new SharedArrayBuffer(4);
+  const holder = spawn("releaseLockOrRLockWhenWaited", { handle: lock.handle, started });
+  await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker holds it");
+  const seen = waitsOn(lock.handle.buffer, take);
+  await holder.result;
+  return seen;
+}
+
+/**
+ * Imports a copy of this library's source (`mod.ts`, `src/`) written to a temporary directory,
+ * with `edit(file, source)` applied to each of `files` (paths under `src/`): an earlier threadkit
+ * copy, simulated, for tests of copies meeting in one thread.
+ */
+export async function importEditedCopy<M>(
+  files: string[],
+  edit: (file: string, source: string) => string,
+): Promise<M> {
+  const { cpSync, mkdtempSync, readFileSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { fileURLToPath, pathToFileURL } = await import("node:url");
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), "threadkit-earlier-"));
+  cpSync(join(root, "mod.ts"), join(dir, "mod.ts"));
+  cpSync(join(root, "src"), join(dir, "src"), { recursive: true });
+  writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
+  for (const file of files) {
+    const path = join(dir, "src", file);
+    writeFileSync(path, edit(file, readFileSync(path, "utf8")));
+  }
+  return await import(pathToFileURL(join(dir, "mod.ts")).href) as M;
+}
+
+/**
  * Gets from `queue` until it is empty (at most what it held and 10 more: a broken queue fails
  * fast instead of looping), for tests that check what a queue holds after a death.
  */

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   BoundedSemaphore,
   Condition,
+  enableDeadlockDetection,
   Event,
   Lock,
   NotOwnedError,
@@ -13,7 +14,7 @@ import {
 import { pendingAsyncWaits, setSyncSpin } from "../src/internal/futex.ts";
 import { runtime } from "../src/runtime/mod.ts";
 import { currentIdent } from "../src/internal/ident.ts";
-import { runAll, sleep, spawn, until, waitsOn } from "./helpers.ts";
+import { runAll, sleep, spawn, until, waitsOn, whileHeldElsewhere } from "./helpers.ts";
 import {
   assertMessageStyle,
   assertTimedOut,
@@ -538,36 +539,35 @@ test("Lock: used as a signal, a blocked acquireSync watches the word before slee
 });
 
 test("Condition: a blocked acquireSync or holdSync watches the lock word before sleeping (a Lock or RLock held by another thread)", async () => {
-  // Another thread holds the lock and releases it about 2 ms after this thread starts to wait.
-  // Through the Condition the wait watches the word (the spin, made long here, sees the release):
-  // no Atomics.wait. The same Lock acquired directly is a mutex wait and sleeps at once (the
-  // test above, its second case).
-  const heldElsewhere = async (lock: Lock | RLock, take: () => boolean) => {
-    const started = new SharedArrayBuffer(4);
-    const ctl = new Int32Array(new SharedArrayBuffer(4));
-    const holder = spawn("holdUntilCalled", { handle: lock.handle, started, ctl: ctl.buffer });
-    await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker holds it");
-    Atomics.store(ctl, 0, 1);
-    Atomics.notify(ctl, 0);
-    const seen = waitsOn(lock.handle.buffer, take);
-    await holder.result;
-    return seen;
-  };
+  // Another thread holds the lock and releases it once this thread's wait has set PARKED on the
+  // word (which a slow path does before it watches or sleeps). Through the Condition the wait
+  // watches the word (the spin, made long here, sees the release): no Atomics.wait. A wait that
+  // sleeps at once calls Atomics.wait, even if the release then comes first ("not-equal"). The
+  // same Lock acquired directly is a mutex wait and sleeps at once (the test above, its second
+  // case). Both slow paths: the plain loop, and the generator deadlock detection watches.
   setSyncSpin(2_000_000); // a long watch: the release ends it (fresh credit)
   try {
-    for (const lock of [new Lock(), new RLock()]) {
-      const cond = new Condition(lock);
-      const viaAcquire = await heldElsewhere(lock, () => cond.acquireSync({ timeout: 10_000 }));
-      assert.deepEqual(viaAcquire, { value: true, waits: 0 }, `${lock.handle.kind}: acquireSync`);
-      cond.release();
-      const viaHold = await heldElsewhere(lock, () => {
-        using _guard = cond.holdSync({ timeout: 10_000 });
-        return lock.locked;
-      });
-      assert.deepEqual(viaHold, { value: true, waits: 0 }, `${lock.handle.kind}: holdSync`);
-      assert.equal(lock.locked, false, "the guard released it");
+    for (const detection of [false, true]) {
+      enableDeadlockDetection(detection);
+      for (const lock of [new Lock(), new RLock()]) {
+        const what = `${lock.handle.kind}, deadlock detection ${detection ? "on" : "off"}`;
+        const cond = new Condition(lock);
+        const viaAcquire = await whileHeldElsewhere(
+          lock,
+          () => cond.acquireSync({ timeout: 10_000 }),
+        );
+        assert.deepEqual(viaAcquire, { value: true, waits: 0 }, `${what}: acquireSync`);
+        cond.release();
+        const viaHold = await whileHeldElsewhere(lock, () => {
+          using _guard = cond.holdSync({ timeout: 10_000 });
+          return lock.locked;
+        });
+        assert.deepEqual(viaHold, { value: true, waits: 0 }, `${what}: holdSync`);
+        assert.equal(lock.locked, false, `${what}: the guard released it`);
+      }
     }
   } finally {
+    enableDeadlockDetection(false);
     setSyncSpin(runtime.syncSpinMicros);
   }
 });

@@ -49,7 +49,8 @@
  *   slot for a bounded time, where the runtime layer says so, and stops spinning while spins do
  *   not pay (see {@link setAsyncSpin}); sync parks too ({@link setSyncSpin}), but for the lock
  *   word's, which opt out (`Park.syncSpin`: spinning measured worse for contending threads),
- *   except a Condition's re-acquire and a `Lock` used as a signal (`lock.ts`).
+ *   except a Condition's re-acquire, a sync acquire through a Condition (`condition.ts`,
+ *   `acquireSync`) and a `Lock` used as a signal (`lock.ts`).
  * - **Forbidden blocking.** `Atomics.wait` throws on a browser's main thread; {@link assertCanBlock}
  *   turns that into a `TypeError` naming the async form, detected once per thread.
  * - **No `waitAsync`.** Where `Atomics.waitAsync` is missing, async waits poll the slot with
@@ -618,7 +619,9 @@ export function setAsyncSpin(micros: number): void {
  * (`Runtime.syncSpinMicros`). The lock word's own retry loop stays without spins (`SPIN_LIMIT`
  * 0 in `lock_word.ts`: spinning CAS attempts measured worse for contended locks); this spin
  * only reads the slot, and a lost hit (the slow path parks on the same slot again: another
- * waiter took it) charges the credit, so contended waiters stop spinning.
+ * waiter took it) charges the credit, so contended waiters stop spinning. Lock-word parks opt
+ * out (`Park.syncSpin`) but for a Condition's re-acquire and its acquires and a `Lock` used as
+ * a signal; there a watch that wins the lock counts as paid, so the credit does not stop it.
  *
  * Measured (2026-12-02, 2 CPUs), the tree before → with it, `npm run bench -- --filter
  * barrier,pingpong,contended` in each copy (full mode, Node): Semaphore ping-pong 24.0 → 0.93 µs

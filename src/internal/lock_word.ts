@@ -382,6 +382,9 @@ function woke(w: LockWait): void {
  * instead of sleeping through a wake it already paid for. And on for a `Lock` used as a signal
  * (a thread acquiring the lock it holds, which another thread will release: `lock.ts`, "Signal
  * or mutex"): its releaser does not want it back, so a watching waiter takes nothing from it.
+ * And on for every sync acquire through a Condition (`cond.acquireSync()`, `cond.holdSync()`:
+ * `Lock._acquireSyncWatching`), whose lock is held across hand-offs, briefly (measured, with
+ * its price as a contended mutex, at `Condition.acquireSync`).
  */
 export function* lockSlow(
   i32: Int32Array,

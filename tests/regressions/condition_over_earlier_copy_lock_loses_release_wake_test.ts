@@ -12,29 +12,17 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { Condition, Lock, RLock } from "../../mod.ts";
-import { notifiesOn } from "../helpers.ts";
+import { importEditedCopy, notifiesOn } from "../helpers.ts";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "threadkit-earlier-"));
-cpSync(join(root, "mod.ts"), join(dir, "mod.ts"));
-cpSync(join(root, "src"), join(dir, "src"), { recursive: true });
-writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
-for (const file of ["lock.ts", "rlock.ts"]) {
-  const path = join(dir, "src", file);
-  const source = readFileSync(path, "utf8");
-  const earlier = source.replace(/^\s*flushWakes\(\);.*$/gm, "");
-  assert.notEqual(earlier, source, `${file}: the release's flush was found and removed`);
-  writeFileSync(path, earlier);
-}
-const earlier = await import(pathToFileURL(join(dir, "mod.ts")).href) as {
-  Lock: typeof Lock;
-  RLock: typeof RLock;
-};
+const earlier = await importEditedCopy<{ Lock: typeof Lock; RLock: typeof RLock }>(
+  ["lock.ts", "rlock.ts"],
+  (file, source) => {
+    const edited = source.replace(/^\s*flushWakes\(\);.*$/gm, "");
+    assert.notEqual(edited, source, `${file}: the release's flush was found and removed`);
+    return edited;
+  },
+);
 
 const locks: [string, () => Lock | RLock][] = [
   ["this copy's Lock", () => new Lock()],
