@@ -421,7 +421,12 @@ export class Condition {
    * Deno 0.54 / 0.79 / 0.37 / 0.58, Bun 0.57 / 0.64 / 0.84 and one run 5.9 (1.9 → 11.3 µs: the
    * before copy's pair spun throughout, the after copy's fell asleep in its condition waits, 0.14
    * a round trip, with no lock-word sleep: the sync spin's bistable regime, `setSyncSpin`, which
-   * swings either copy between runs).
+   * swings either copy between runs). In the bench harness the gain is smaller: `node
+   * bench/run.ts --filter condition.pingpong,floor.wait-notify,platform.postmessage-rt,
+   * peer.mt-condvar --no-redis --no-struct` (full mode) in each tree, before after after before
+   * before after, load 0–1.4, µs a round trip: Node 4.4 / 3.4 / 3.5 → 3.2 / 7.3 / 3.3, Deno 3.2 /
+   * 3.3 / 3.2 → 3.1 / 3.4 / 3.3, Bun 5.3 / 4.8 / 4.4 → 2.7 / 3.7 / 3.1 (geometric means 1.14,
+   * 1.01, 0.65): both trees' pairs mostly spun there, where few races are lost.
    * The price, where the lock is a contended mutex: `bench/probes/condition_contended.ts K
    * <before>/mod.ts ./mod.ts` (K workers each acquire, increment, notify nobody and release,
    * 10^6 times; two runs), median of 5 rounds per copy, ns an increment after ÷ before: K = 2
