@@ -178,7 +178,7 @@ export async function whileHeldElsewhere<T>(
   take: () => T,
 ): Promise<{ value: T; waits: number }> {
   const started = new SharedArrayBuffer(4);
-  const holder = spawn("releaseLockOrRLockWhenWaited", { handle: lock.handle, started });
+  const holder = spawn("releaseWhenWaited", { handle: lock.handle, started });
   await until(() => Atomics.load(new Int32Array(started), 0) === 1, "the worker holds it");
   const seen = waitsOn(lock.handle.buffer, take);
   await holder.result;
