@@ -72,7 +72,10 @@ function queueOneWay(kind: "objects" | "numbers"): ThreadsCase {
         { baseline: "platform.postmessage-oneway", tag: "P4" },
         { baseline: "floor.locked-ring-f64", tag: "P4" },
       ]
-      : [{ baseline: "platform.postmessage-oneway", target: P4_POSTMESSAGE }],
+      : [
+        { baseline: "platform.postmessage-oneway", target: P4_POSTMESSAGE },
+        { baseline: "floor.locked-ring-objects", tag: "P4" },
+      ],
     setup() {
       const input = (numbers ? new Queue<number>(0, { codec: float64Codec }) : new Queue()).handle;
       return [{ input }, { input }];
@@ -200,6 +203,109 @@ function f64Floor(name: string, variant: string, title: string): ThreadsCase {
   };
 }
 
+/**
+ * A floor of `queue.oneway` (P4, objects), `floor.locked-ring-objects`: `probes/
+ * queue_object_cases.ts`'s locked byte ring of the same small objects through `structuredCodec`
+ * (lock CAS, the record copied in or out, unlock; the get decodes after), its two ends in two
+ * workers, polled (try, `Atomics.pause`), beside the postMessage stream of the same objects: what
+ * any queue that takes a lock per item costs at least. Where it is above P4's 0.33 ×
+ * postMessage, so is every such queue.
+ */
+function objectFloor(name: string, variant: string, title: string): ThreadsCase {
+  return {
+    kind: "threads",
+    name,
+    title,
+    role: "floor",
+    group: "throughput",
+    unit: "ns/item",
+    workers: 2,
+    minIterations: 256,
+    compare: [{ baseline: "platform.postmessage-oneway", tag: "P4" }],
+    async setup() {
+      const { objectVariants } = await import("./probes/queue_object_cases.ts");
+      const shared = objectVariants[variant]!.setup();
+      return [{ input: shared }, { input: shared }];
+    },
+    async body(shared: SharedArrayBuffer, { index, label, stallMs }) {
+      const { objectVariants } = await import("./probes/queue_object_cases.ts");
+      const { structuredCodec } = await import("../mod.ts");
+      const ends = objectVariants[variant]!.open(shared);
+      const poll = poller(label, stallMs);
+      let next = 0;
+      if (index === 0) {
+        let bytes: Uint8Array;
+        const put = () => ends.put(bytes);
+        return (n) => {
+          for (let i = 0; i < n; i++, next++) {
+            // Encoded once per item, as the Queue's put does before its lock.
+            bytes = structuredCodec.encode({ id: next, kind: "tick", value: next * 0.5 });
+            poll(put, "ring full");
+          }
+        };
+      }
+      const get = () => ends.get();
+      return (n) => {
+        for (let i = 0; i < n; i++, next++) {
+          poll(get, "ring empty");
+          const id = (ends.out as { id: number }).id;
+          if (id !== next) throw new Error(`${label}: got item ${id}, expected ${next}`);
+        }
+      };
+    },
+  };
+}
+
+/**
+ * The SPSC lane's floors (`probes/queue_lane_cases.ts`; a design, not built: bench/README.md,
+ * "Design: an SPSC lane"): a lock-free single-producer single-consumer ring with what a Queue
+ * would need on its path (the revocation word, a busy mark, a put count, waiter flags) and both
+ * sides blocking as `putSync`/`getSync` do. `floor.spsc-lane-f64` beside ringbuf.js,
+ * `floor.spsc-lane-objects` beside the postMessage stream: what the lane could reach.
+ */
+function laneFloor(kind: "f64" | "objects"): ThreadsCase {
+  const numbers = kind === "f64";
+  return {
+    kind: "threads",
+    name: `floor.spsc-lane-${kind}`,
+    title: numbers
+      ? "SPSC lane 1→1 of numbers (no lock; busy mark, put count, waiter flags; blocking sides)"
+      : "SPSC lane 1→1 of the same objects (structuredCodec; no lock; blocking sides)",
+    role: "floor",
+    group: "throughput",
+    unit: "ns/item",
+    workers: 2,
+    minIterations: numbers ? 1024 : 256,
+    compare: numbers
+      ? [{ baseline: "peer.ringbuf-spsc", tag: "P4" }]
+      : [{ baseline: "platform.postmessage-oneway", tag: "P4" }],
+    async setup() {
+      const { f64Lane, objectsLane } = await import("./probes/queue_lane_cases.ts");
+      const shared = (numbers ? f64Lane : objectsLane).setup();
+      return [{ input: shared }, { input: shared }];
+    },
+    async body(shared: SharedArrayBuffer, { index, label, stallMs }) {
+      const { f64Lane, objectsLane } = await import("./probes/queue_lane_cases.ts");
+      const ends = (numbers ? f64Lane : objectsLane as typeof f64Lane).open(shared, stallMs);
+      let next = 0;
+      if (index === 0) {
+        return (n) => {
+          for (let i = 0; i < n; i++, next++) {
+            ends.putSync(numbers ? next : { id: next, kind: "tick", value: next * 0.5 } as any);
+          }
+        };
+      }
+      return (n) => {
+        for (let i = 0; i < n; i++, next++) {
+          const item: any = ends.getSync();
+          const id = numbers ? item : item.id;
+          if (id !== next) throw new Error(`${label}: got item ${id}, expected ${next}`);
+        }
+      };
+    },
+  };
+}
+
 export const cases: Case[] = [
   queueOneWay("objects"),
   queueOneWay("numbers"),
@@ -213,6 +319,13 @@ export const cases: Case[] = [
     "vyukov+sleep",
     "lock-free slot ring 1→1 (per-slot seq, the Queue's counts, a blocking get): no lock",
   ),
+  objectFloor(
+    "floor.locked-ring-objects",
+    "locked",
+    "locked byte ring 1→1 of the same objects (lock CAS, record in/out, unlock; decode after)",
+  ),
+  laneFloor("objects"),
+  laneFloor("f64"),
   mpmc,
   {
     kind: "threads",
