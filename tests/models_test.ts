@@ -1,9 +1,10 @@
 /**
  * The Promela models in `models/` (lock word with owner death, Condition tickets, Semaphore,
- * queue put/get, RWLock writers), checked exhaustively with spin: each real model must verify with no error
- * (mutual exclusion and the models' other assertions, no invalid end state = no deadlock and no
- * lost wake-up, no non-progress cycle = every run ends), and each deliberately broken variant
- * (`-DMUTANT_...`) must make spin report an error, which shows the checks can fail.
+ * queue put/get and the queue's SPSC lane, a design not built yet, RWLock writers), checked
+ * exhaustively with spin: each real model must verify with no error (mutual exclusion and the
+ * models' other assertions, no invalid end state = no deadlock and no lost wake-up, no
+ * non-progress cycle = every run ends), and each deliberately broken variant (`-DMUTANT_...`)
+ * must make spin report an error, which shows the checks can fail.
  *
  * Runs under Node only (the models do not depend on the runtime; Deno and Bun skip with a
  * reason, so the suite runs them once). Needs `spin` (Debian's package) and a C compiler; when
@@ -52,7 +53,7 @@ function skipReason(): string | false {
 
 /** One spin run: a model, its defines, and what spin must find. */
 interface Check {
-  model: "lock_word" | "condition" | "semaphore" | "queue" | "rwlock";
+  model: "lock_word" | "condition" | "semaphore" | "queue" | "queue_lane" | "rwlock";
   /** `-D` defines for spin (a mutant, a workload). */
   defines: string[];
   /** "safety": assertions and end states (-DSAFETY); "progress": non-progress cycles (-DNP, -l). */
@@ -688,6 +689,171 @@ const checks: Check[] = [
     mode: "safety",
     holds: false,
     what: "a put that never folds RELEASED into HELD (released room never reused)",
+  },
+  // queue_lane.pml: the SPSC lane, designed, not built (bench/README.md, "Design: an SPSC
+  // lane"): producer (3 items, ring of 1 slot), consumer, and a third thread (run or not) that
+  // revokes the lane at any point, then puts through an abstract locked queue. The default is
+  // the design with the fixes the model needed; the MUTANT_* marked "as written" restore the
+  // design's text.
+  {
+    model: "queue_lane",
+    defines: [],
+    mode: "safety",
+    holds: true,
+    what:
+      "SPSC lane: each item got once, FIFO across the revoke, no lost wake-up either side, the revoke ends",
+  },
+  {
+    model: "queue_lane",
+    defines: ["CAP=2"],
+    mode: "safety",
+    holds: true,
+    what: "the same with a ring of 2 slots (a put writes while the get copies another)",
+  },
+  {
+    model: "queue_lane",
+    defines: [],
+    mode: "progress",
+    holds: true,
+    what: "every run ends (no livelock)",
+  },
+  {
+    model: "queue_lane",
+    defines: ["GROWS"],
+    mode: "safety",
+    holds: true,
+    what:
+      "a queue that may grow: a put that finds no room revokes (beside the third thread), then puts",
+  },
+
+  {
+    model: "queue_lane",
+    defines: ["COUNTS", "PRODUCER_DIES", "K=2"],
+    mode: "safety",
+    holds: true,
+    what:
+      "the producer may die at any step (BUSY taken over): each item published got once, nothing else; PUTS exact (parity in the BUSY CAS)",
+  },
+  {
+    model: "queue_lane",
+    defines: ["COUNTS", "MAXSIZE=1", "CAP=2"],
+    mode: "safety",
+    holds: true,
+    what: "maxsize 1 bounded by READ: the revoked queue holds at most maxsize items",
+  },
+
+  {
+    model: "queue_lane",
+    defines: ["MUTANT_PUT_LOOK_IGNORES_REVOKED"],
+    mode: "safety",
+    holds: false,
+    what: "as written: a producer's look that does not test READ for REVOKED sleeps for ever",
+  },
+  {
+    model: "queue_lane",
+    defines: ["MUTANT_GET_LOOK_IGNORES_REVOKED"],
+    mode: "safety",
+    holds: false,
+    what: "as written: a consumer's look that does not test WRITE for REVOKED sleeps for ever",
+  },
+  {
+    model: "queue_lane",
+    defines: ["MUTANT_FULL_KEEPS_BUSY"],
+    mode: "safety",
+    holds: false,
+    what: "as written: a put that blocks with BUSY set deadlocks with the revoke",
+  },
+  {
+    model: "queue_lane",
+    defines: ["GROWS", "MUTANT_FULL_KEEPS_BUSY"],
+    mode: "safety",
+    holds: false,
+    what: "as written: a put that revokes (growth) with BUSY set waits for its own BUSY",
+  },
+  {
+    model: "queue_lane",
+    defines: ["COUNTS", "PRODUCER_DIES", "K=2", "MUTANT_TAKEOVER_KEEPS_PUTS"],
+    mode: "safety",
+    holds: false,
+    what: "as written: a producer killed after PUTS += 1, before its publish, leaves PUTS one over",
+  },
+  {
+    model: "queue_lane",
+    defines: ["COUNTS", "MAXSIZE=1", "CAP=2", "MUTANT_BOUND_BY_GETS"],
+    mode: "safety",
+    holds: false,
+    what:
+      "as written: maxsize as PUTS - GETS; a put uses a get's room whose CAS then fails (maxsize + 1)",
+  },
+  {
+    model: "queue_lane",
+    defines: ["MUTANT_FLAG_BEFORE_PUBLISH"],
+    mode: "safety",
+    holds: false,
+    what: "the producer loading GET_WAITS before its publish store",
+  },
+  {
+    model: "queue_lane",
+    defines: ["MUTANT_CAS_WAITS_FIRST"],
+    mode: "safety",
+    holds: false,
+    what: "the consumer loading PUT_WAITS before its READ CAS",
+  },
+  {
+    model: "queue_lane",
+    defines: ["MUTANT_NO_TORN_CHECK"],
+    mode: "safety",
+    holds: false,
+    what: "the consumer decoding its copy without loading READ (a copy the locked path may tear)",
+  },
+  {
+    model: "queue_lane",
+    defines: ["MUTANT_TORN_CHECK_FIRST"],
+    mode: "safety",
+    holds: false,
+    what: "the consumer loading READ before it copies the record, not after",
+  },
+  {
+    model: "queue_lane",
+    defines: ["MUTANT_GET_PARK_ON_FRESH"],
+    mode: "safety",
+    holds: false,
+    what: "the consumer parking on WRITE read again, not on the value its look judged",
+  },
+  {
+    model: "queue_lane",
+    defines: ["MUTANT_KEEP_ON_FAILED_CAS"],
+    mode: "safety",
+    holds: false,
+    what: "the consumer returning its copy although its READ CAS failed (duplicate)",
+  },
+  {
+    model: "queue_lane",
+    defines: ["MUTANT_PUBLISH_BEFORE_COPY"],
+    mode: "safety",
+    holds: false,
+    what: "the consumer publishing READ before it copies the record (overwritten)",
+  },
+  {
+    model: "queue_lane",
+    defines: ["MUTANT_REVOKE_IGNORES_BUSY"],
+    mode: "safety",
+    holds: false,
+    what: "the revoke CASing REVOKED into WRITE while BUSY is set (the publish erases it)",
+  },
+  {
+    model: "queue_lane",
+    defines: ["MUTANT_REVOKE_NO_NOTIFY"],
+    mode: "safety",
+    holds: false,
+    what: "the revoke notifying neither position word (a lane sleeper never re-routes)",
+  },
+  {
+    model: "queue_lane",
+    defines: ["PRODUCER_DIES", "K=2", "MUTANT_NO_TAKEOVER"],
+    mode: "safety",
+    holds: false,
+    what: "the revoke waiting for the BUSY of a producer that has died",
   },
 ];
 
