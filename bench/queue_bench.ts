@@ -151,6 +151,36 @@ const mpmc: ThreadsCase = {
 };
 
 /**
+ * The frame every two-worker floor of P4 shares (ns an item, both ends in two workers, compared
+ * with `compare`): `setup` makes the shared memory, `body` the end for worker `index`.
+ */
+function p4Floor(
+  name: string,
+  title: string,
+  minIterations: number,
+  compare: NonNullable<ThreadsCase["compare"]>,
+  setup: () => Promise<unknown>,
+  body: ThreadsCase["body"],
+): ThreadsCase {
+  return {
+    kind: "threads",
+    name,
+    title,
+    role: "floor",
+    group: "throughput",
+    unit: "ns/item",
+    workers: 2,
+    minIterations,
+    compare,
+    async setup() {
+      const shared = await setup();
+      return [{ input: shared }, { input: shared }];
+    },
+    body,
+  };
+}
+
+/**
  * A floor of `queue.oneway-f64` (P4): one of `probes/queue_f64_cases.ts`'s stripped rings, its
  * two ends in two workers as the Queue's are (polled with `Atomics.pause`, or its `getSync`), so
  * the run shows what a design costs on this machine beside ringbuf.js:
@@ -161,22 +191,16 @@ const mpmc: ThreadsCase = {
  *   `bench/README.md` ("Design: a lock-free slot ring") would cost at least.
  */
 function f64Floor(name: string, variant: string, title: string): ThreadsCase {
-  return {
-    kind: "threads",
+  return p4Floor(
     name,
     title,
-    role: "floor",
-    group: "throughput",
-    unit: "ns/item",
-    workers: 2,
-    minIterations: 1024,
-    compare: [{ baseline: "peer.ringbuf-spsc", tag: "P4" }],
-    async setup() {
+    1024,
+    [{ baseline: "peer.ringbuf-spsc", tag: "P4" }],
+    async () => {
       const { variants } = await import("./probes/queue_f64_cases.ts");
-      const shared = await (await variants())[variant]!.setup();
-      return [{ input: shared }, { input: shared }];
+      return await (await variants())[variant]!.setup();
     },
-    async body(shared: unknown, { index, label, stallMs }) {
+    async function (shared: unknown, { index, label, stallMs }) {
       const { variants } = await import("./probes/queue_f64_cases.ts");
       const ends = await (await variants())[variant]!.open(shared);
       const poll = poller(label, stallMs);
@@ -200,7 +224,7 @@ function f64Floor(name: string, variant: string, title: string): ThreadsCase {
         }
       };
     },
-  };
+  );
 }
 
 /**
@@ -212,22 +236,16 @@ function f64Floor(name: string, variant: string, title: string): ThreadsCase {
  * postMessage, so is every such queue.
  */
 function objectFloor(name: string, variant: string, title: string): ThreadsCase {
-  return {
-    kind: "threads",
+  return p4Floor(
     name,
     title,
-    role: "floor",
-    group: "throughput",
-    unit: "ns/item",
-    workers: 2,
-    minIterations: 256,
-    compare: [{ baseline: "platform.postmessage-oneway", tag: "P4" }],
-    async setup() {
+    256,
+    [{ baseline: "platform.postmessage-oneway", tag: "P4" }],
+    async () => {
       const { objectVariants } = await import("./probes/queue_object_cases.ts");
-      const shared = objectVariants[variant]!.setup();
-      return [{ input: shared }, { input: shared }];
+      return objectVariants[variant]!.setup();
     },
-    async body(shared: SharedArrayBuffer, { index, label, stallMs }) {
+    async function (shared: SharedArrayBuffer, { index, label, stallMs }) {
       const { objectVariants } = await import("./probes/queue_object_cases.ts");
       const { structuredCodec } = await import("../mod.ts");
       const ends = objectVariants[variant]!.open(shared);
@@ -253,7 +271,7 @@ function objectFloor(name: string, variant: string, title: string): ThreadsCase 
         }
       };
     },
-  };
+  );
 }
 
 /**
@@ -265,26 +283,20 @@ function objectFloor(name: string, variant: string, title: string): ThreadsCase 
  */
 function laneFloor(kind: "f64" | "objects"): ThreadsCase {
   const numbers = kind === "f64";
-  return {
-    kind: "threads",
-    name: `floor.spsc-lane-${kind}`,
-    title: numbers
+  return p4Floor(
+    `floor.spsc-lane-${kind}`,
+    numbers
       ? "SPSC lane 1→1 of numbers (no lock; busy mark, put count, waiter flags; blocking sides)"
       : "SPSC lane 1→1 of the same objects (structuredCodec; no lock; blocking sides)",
-    role: "floor",
-    group: "throughput",
-    unit: "ns/item",
-    workers: 2,
-    minIterations: numbers ? 1024 : 256,
-    compare: numbers
+    numbers ? 1024 : 256,
+    numbers
       ? [{ baseline: "peer.ringbuf-spsc", tag: "P4" }]
       : [{ baseline: "platform.postmessage-oneway", tag: "P4" }],
-    async setup() {
+    async () => {
       const { f64Lane, objectsLane } = await import("./probes/queue_lane_cases.ts");
-      const shared = (numbers ? f64Lane : objectsLane).setup();
-      return [{ input: shared }, { input: shared }];
+      return (numbers ? f64Lane : objectsLane).setup();
     },
-    async body(shared: SharedArrayBuffer, { index, label, stallMs }) {
+    async function (shared: SharedArrayBuffer, { index, label, stallMs }) {
       const { f64Lane, objectsLane } = await import("./probes/queue_lane_cases.ts");
       const ends = (numbers ? f64Lane : objectsLane as typeof f64Lane).open(shared, stallMs);
       let next = 0;
@@ -303,7 +315,7 @@ function laneFloor(kind: "f64" | "objects"): ThreadsCase {
         }
       };
     },
-  };
+  );
 }
 
 export const cases: Case[] = [

@@ -6,13 +6,15 @@
  * lane's common path would cost with everything that design needs on it, two workers, one item
  * at a time, each side blocking as `putSync`/`getSync` would:
  *
- * - the put reads MODE (the revocation word, on a line nobody writes while the lane lives),
- *   marks its position word BUSY (so that a revoker can wait for a put in flight: Dekker between
- *   BUSY and MODE, both seq-cst), writes the item, counts it in PUTS (plain, on its own line:
- *   the publish orders it), publishes its position (clearing BUSY in the same store) and reads
- *   the consumer's WAITS flag, notifying if set;
- * - the get reads the producer's position only when its cached copy says empty, reads the item,
- *   publishes its own position, reads the producer's WAITS flag, and decodes (objects);
+ * - the put marks its position word BUSY with a CAS (which fails once a revoker has set REVOKED
+ *   there; a revoker sets it only from a value without BUSY, so it waits for a put in flight),
+ *   writes the item, counts it in PUTS (plain, on its own line: the publish orders it),
+ *   publishes its position (clearing BUSY in the same store) and reads the consumer's WAITS flag
+ *   (on the read-mostly line), notifying if set;
+ * - the get reads the producer's position only when its cached copy says empty, copies the item
+ *   out, checks that its own position word is not REVOKED (else the copy may be torn), decodes
+ *   (objects), counts it in GETS, publishes its position with a CAS (which fails once revoked),
+ *   and reads the producer's WAITS flag;
  * - a side that finds the ring empty (full) polls up to `SPIN` times, then sets its WAITS flag,
  *   looks again, and sleeps on the other side's position word (`Atomics.wait`), the other side
  *   notifying after its publish when it reads the flag set (seq-cst on both: one sees the other).
@@ -20,7 +22,8 @@
  * Payloads: `f64`, one Float64 slot per item (positions count items); `objects`, packed records
  * of `structuredCodec` (a length word and the bytes, 4-byte aligned, never straddling the end:
  * a -1 length marks a wrap; positions count bytes). Not here: taskDone/join (a DONE count
- * against PUTS, off this path), shutdown (a MODE value), owner death and the revocation itself.
+ * against PUTS, off this path), shutdown, owner death and the revocation itself: this floor never
+ * revokes, so its REVOKED checks only throw.
  *
  * @module
  */
@@ -36,18 +39,22 @@ const RECORD_BYTES = 64 * 1024;
 /** Tries before a side that found nothing to do sleeps. */
 const SPIN = 2000;
 
-// Int32 words on three lines: the read-mostly one (MODE, and the waiter flags, written only
-// around a sleep), the producer's (WRITE, PUTS) and the consumer's (READ). A flag on its
+// Int32 words on three lines: the read-mostly one (MODE and the waiter flags, written only
+// around a sleep), the producer's (WRITE, PUTS) and the consumer's (READ, GETS). A flag on its
 // sleeper's own position line costs the other side a line move on every item: the first version
 // of this floor kept each flag there, and was 1.32-1.42× ringbuf.js for numbers on Node and Deno
 // (two bench runs, 2026-12-03); with the flags here, 0.73-0.78× (two more runs, same hour).
-const MODE = 0, PUT_WAITS = 1, GET_WAITS = 2;
+// Word 0 is a real lane's MODE (its revokers' word; the floor's puts and gets do not read it).
+const PUT_WAITS = 1, GET_WAITS = 2;
 const WRITE = 16, PUTS = 17;
-const READ = 32;
+const READ = 32, GETS = 33;
 const DATA = 192;
-/** Bit of WRITE: a put is in flight (positions stay below it: they are taken mod 2^31). */
+/** Bit of WRITE: a put is in flight. */
 const BUSY = 1 << 30;
-const POS = BUSY - 1;
+/** Bit of WRITE and READ: the lane is revoked (set by a revoker; this floor never revokes). */
+const REVOKED = 1 << 29;
+/** Positions are taken mod 2^29, below both bits. */
+const POS = REVOKED - 1;
 
 /** The two ends of a lane. */
 export interface LaneEnds<T> {
@@ -87,18 +94,20 @@ function lane<T>(
   let readSeen = read;
   let writeSeen = write;
   let puts = i32[PUTS]!;
+  let gets = i32[GETS]!;
 
   const tryPut = (item: T): boolean => {
-    // Mark the put in flight, then read MODE (both seq-cst): a revoker sets MODE, then reads
-    // WRITE, so either this put sees MODE set or the revoker sees BUSY and waits for it.
-    Atomics.store(i32, WRITE, write | BUSY);
-    if (Atomics.load(i32, MODE) !== 0) throw new Error("lane revoked (not in this floor)");
+    // Mark the put in flight: one CAS, which fails once a revoker has set REVOKED (it does so
+    // only from a value without BUSY, so it waits for a put in flight instead).
+    if (Atomics.compareExchange(i32, WRITE, write, write | BUSY) !== write) {
+      throw new Error("lane revoked (not in this floor)");
+    }
     let advance = store(item, write, capacity - ((write - readSeen) & POS));
     if (advance < 0) {
-      readSeen = Atomics.load(i32, READ);
+      readSeen = Atomics.load(i32, READ) & POS;
       advance = store(item, write, capacity - ((write - readSeen) & POS));
       if (advance < 0) {
-        Atomics.store(i32, WRITE, write);
+        Atomics.store(i32, WRITE, write); // BUSY held: only this thread writes WRITE
         return false;
       }
     }
@@ -115,8 +124,20 @@ function lane<T>(
       if (writeSeen === read) return false;
     }
     const advance = load(read);
-    read = (read + advance) & POS;
-    Atomics.store(i32, READ, read);
+    // The copy is whole only if no revoker came first: after REVOKED, the locked path may hand
+    // this record to another thread and reuse its bytes, so a copy made then may be torn and
+    // must not reach a codec (a real lane takes the locked path here).
+    if (Atomics.load(i32, READ) !== read) throw new Error("lane revoked (not in this floor)");
+    // Decode before the publish (Python's semantics without a put-back: the room stays taken
+    // while decode runs, and a decode that throws leaves the item next in line).
+    out.item = decode(out.item);
+    i32[GETS] = ++gets; // plain: ordered by the CAS below
+    const next = (read + advance) & POS;
+    // Publish: a CAS, which fails once a revoker has set REVOKED (the copy is then dropped).
+    if (Atomics.compareExchange(i32, READ, read, next) !== read) {
+      throw new Error("lane revoked (not in this floor)");
+    }
+    read = next;
     if (Atomics.load(i32, PUT_WAITS) !== 0) Atomics.notify(i32, READ, 1);
     return true;
   };
@@ -143,16 +164,16 @@ function lane<T>(
     },
     getSync() {
       if (!tryGet()) block(tryGet, GET_WAITS, WRITE);
-      const item = out.item;
+      const item = out.item as T;
       out.item = undefined;
-      return decode(item);
+      return item;
     },
   };
 }
 
 /** The f64 lane: see the module doc. */
 export const f64Lane: Lane<number> = {
-  text: "SPSC lane of float64 (MODE, BUSY, PUTS, WAITS flags; blocking both sides)",
+  text: "SPSC lane of float64 (BUSY and REVOKED CASes, counts, waiter flags; blocking sides)",
   setup: () => new SharedArrayBuffer(DATA + F64_SLOTS * 8),
   open(sab, stallMs) {
     const i32 = new Int32Array(sab, 0, DATA / 4);
@@ -179,7 +200,7 @@ export const f64Lane: Lane<number> = {
 
 /** The objects lane: see the module doc. Items are encoded by the put, decoded by the get. */
 export const objectsLane: Lane<unknown> = {
-  text: "SPSC lane of structuredCodec records (MODE, BUSY, PUTS, WAITS flags; blocking both)",
+  text: "SPSC lane of structuredCodec records (the same; decode before the publish)",
   setup: () => new SharedArrayBuffer(DATA + RECORD_BYTES),
   open(sab, stallMs) {
     const i32 = new Int32Array(sab, 0, DATA / 4);
