@@ -232,8 +232,8 @@ function f64Floor(name: string, variant: string, title: string): ThreadsCase {
  * queue_object_cases.ts`'s locked byte ring of the same small objects through `structuredCodec`
  * (lock CAS, the record copied in or out, unlock; the get decodes after), its two ends in two
  * workers, polled (try, `Atomics.pause`), beside the postMessage stream of the same objects: what
- * any queue that takes a lock per item costs at least. Where it is above P4's 0.33 ×
- * postMessage, so is every such queue.
+ * one simple lock-per-item queue costs here (not a bound on every locked queue: its consumer takes
+ * the lock on every poll; see `probes/queue_object_cases.ts`).
  */
 function objectFloor(name: string, variant: string, title: string): ThreadsCase {
   return p4Floor(

@@ -230,19 +230,23 @@ inline revoke(byProducer) {
     :: atomic { (mem[WRITE] & BUSY) == 0 -> ww = mem[WRITE]; mem[WRITE] = ww | REVOKED }
 #if defined(PRODUCER_DIES) && !defined(MUTANT_NO_TAKEOVER)
     :: atomic {
-         /* [death] the producer ended with BUSY set: CAS w|BUSY -> w|REVOKED (its
-            half-written record lies past WRITE, in free space) */
-         prodDead && (mem[WRITE] & BUSY) != 0 ->
-         ww = mem[WRITE];
+         /* [death] the producer ended with BUSY set (its half-written record lies past
+            WRITE, in free space) */
+         prodDead && (mem[WRITE] & BUSY) != 0 -> ww = mem[WRITE]
+       };
 #if defined(COUNTS) && !defined(MUTANT_TAKEOVER_KEEPS_PUTS)
-         /* fix: PUTS's parity differs from the one BUSY recorded: the dead put counted */
+       /* fix: PUTS's parity differs from the one BUSY recorded: the dead put counted. First,
+          so that a revoke resumed after this step finds the parity matching again and does
+          not repeat it (the text's order; the model has no revoker death to show why) */
+       atomic {
          if
          :: (ww & PARITY) / PARITY != PUTS % 2 -> PUTS--
          :: else -> skip
-         fi;
+         fi
+       };
 #endif
-         ww = ww & POS; mem[WRITE] = ww | REVOKED
-       }
+       /* then CAS w|BUSY|P -> w|REVOKED (only the revoker, holding LOCK, writes WRITE now) */
+       atomic { ww = ww & POS; mem[WRITE] = ww | REVOKED }
 #endif
     fi;
 #else
@@ -348,9 +352,8 @@ inline lane_put() {
       gw = mem[GET_WAITS];
 #endif
       atomic {
-#ifndef MUTANT_REVOKE_IGNORES_BUSY
-        assert((mem[WRITE] & (BUSY | REVOKED)) == BUSY);  /* nobody touched WRITE while BUSY */
-#endif
+        /* nobody touched WRITE while BUSY (MUTANT_REVOKE_IGNORES_BUSY breaks it here) */
+        assert((mem[WRITE] & (BUSY | REVOKED)) == BUSY);
         mem[WRITE] = w;                                 /* [put] store WRITE w' (publish) */
         pub[i] = true; made++
       };
@@ -368,9 +371,7 @@ inline lane_put() {
       /* [put] no room: give BUSY back, then block ([blocking]) or, -DGROWS, revoke */
 #ifndef MUTANT_FULL_KEEPS_BUSY
       atomic {
-#ifndef MUTANT_REVOKE_IGNORES_BUSY
         assert((mem[WRITE] & (BUSY | REVOKED)) == BUSY);
-#endif
         mem[WRITE] = w                                  /* fix: give BUSY back first */
       };
       busy = false;

@@ -242,8 +242,7 @@ export const objectsLane: Lane<unknown> = {
         const length = dv.getInt32(off, true);
         if (scratch.length < length) scratch = new Uint8Array(length * 2);
         scratch.set(u8.subarray(off + 4, off + 4 + length));
-        // Copied out here; decoded after the consumer publishes its position (as the Queue
-        // decodes outside its lock), by the `decode` below.
+        // Copied out here; decoded by the `decode` below, before the consumer's publishing CAS.
         out.item = scratch.subarray(0, length);
         return skipped + recordSize(length);
       },

@@ -1,8 +1,10 @@
 /**
- * A floor of `queue.oneway` (issue 9, P4 objects): the least a locked design costs to move the
+ * A floor of `queue.oneway` (issue 9, P4 objects): what one simple locked design costs to move the
  * bench's small objects (`{ id, kind: "tick", value }`, 42-50 bytes encoded) from one worker to
- * another with threadkit's codec (`structuredCodec`), so a run shows, beside postMessage, what
- * any queue that takes a lock per item could reach on this machine.
+ * another with threadkit's codec (`structuredCodec`), so a run shows, beside postMessage, what a
+ * lock per item costs on this machine. Not a bound on every locked queue: its consumer takes the
+ * lock on every poll, empty or not, where the Queue's consumer lags and drains in runs (the Queue
+ * was under this floor on Node and Deno in every run of 2026-12-03, and on Bun in two).
  *
  * `locked`: one lock word (CAS in, CAS out) over a byte ring of packed records (a length word,
  * the bytes, 4-byte aligned; a record never straddles the end: the put that would wraps to 0 and
@@ -10,8 +12,8 @@
  * the lock and copies the record in under it; the get copies the record out under it and decodes
  * after. Plain HEAD, TAIL and USED under the lock. Nothing else: no counts of items or tasks, no
  * waiter checks, no journal. It is polled by the bench (try, `Atomics.pause`, try again), as its
- * ringbuf.js row is: it never sleeps, so it is a floor of the work and the cache-line traffic, not
- * of wake-ups.
+ * ringbuf.js row is: it never sleeps, so it measures the work and the cache-line traffic, not
+ * wake-ups.
  *
  * The lock-free counterpart, an SPSC lane with what a Queue would need on it, is in
  * `queue_lane_cases.ts`.
@@ -66,7 +68,7 @@ export const locked: ObjectVariant = {
     const i32 = new Int32Array(sab, 0, 16);
     const u8 = new Uint8Array(sab, DATA, RING_BYTES);
     const dv = new DataView(sab, DATA, RING_BYTES);
-    // Any non-zero even value that differs between the two ends will do as an owner.
+    // Any non-zero even value will do as an owner (the CAS from 0 gives mutual exclusion).
     const me = 2 + 2 * Math.floor(Math.random() * 1e6);
     const scratch = { buf: new Uint8Array(256) };
     const ends: ObjectEnds = {
