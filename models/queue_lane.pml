@@ -172,6 +172,7 @@ byte lastP;
 byte laneItems;
 bool revokerRuns, revoked, revDone;
 bool prodEnded, prodDead;
+bool polled;                                            /* ghost: see POLL */
 /* The producer holds LOCK (-DGROWS: its own revoke); not killed then (see the header). */
 bool pLock;
 
@@ -183,11 +184,23 @@ byte PUTS, GETS;
 #ifdef PRODUCER_DIES
 /* The consumer has got everything there will be. */
 #define ALL_GOT (prodEnded && revDone && n == made)
-#define POLL prodDead
+/* The consumer's liveness poll of a dead producer, once per death (a ghost: `polled`). The design
+   polls every OWNER_POLL_MS; one poll is all a dead producer's lost notify needs, and a poll that
+   stayed enabled would let a consumer on an empty lane loop for ever instead of blocking, which
+   hid a revoke stuck behind BUSY from the end-state check and ruled out the progress check. */
+#define POLL (prodDead && !polled)
 #else
 #define ALL_GOT (n == target)
 #define POLL false
 #endif
+
+/* A consumer's park not deadline-bound ended TIMED_OUT: its poll fired (once, see POLL). */
+inline POLLED(r) {
+  if
+  :: r == TIMED_OUT -> polled = true
+  :: else -> skip
+  fi
+}
 
 /* An item got (at the get's linearisation: the READ CAS, or the locked take). */
 inline record(c) {
@@ -443,6 +456,7 @@ inline lane_get() {
       :: else -> skip
       fi;
       futex_wait(C, WRITE, ws, false, expired, POLL, res);
+      POLLED(res);
       res = OK
 #else
       if
@@ -452,6 +466,7 @@ inline lane_get() {
         ws = mem[WRITE];
 #endif
         futex_wait(C, WRITE, ws, false, expired, POLL, res);   /* [blocking] park, value read */
+        POLLED(res);
         res = OK
       fi
 #endif
