@@ -29,6 +29,8 @@
  */
 
 import { structuredCodec } from "../../mod.ts";
+import { recordSize } from "../../src/queue/header.ts";
+import { copyOut } from "./queue_object_cases.ts";
 
 const pause: () => void = (Atomics as any).pause?.bind(Atomics) ?? (() => {});
 
@@ -68,11 +70,6 @@ export interface Lane<T> {
   setup(): SharedArrayBuffer;
   /** `stallMs`: the longest sleep; a side that sleeps that long throws (a lost wake-up). */
   open(shared: SharedArrayBuffer, stallMs: number): LaneEnds<T>;
-}
-
-/** Bytes a record of `length` bytes takes: its length word, its bytes, aligned to 4. */
-function recordSize(length: number): number {
-  return (4 + length + 3) & ~3;
 }
 
 /**
@@ -207,18 +204,19 @@ export const objectsLane: Lane<unknown> = {
     const u8 = new Uint8Array(sab, DATA, RECORD_BYTES);
     const dv = new DataView(sab, DATA, RECORD_BYTES);
     const mask = RECORD_BYTES - 1;
-    let scratch = new Uint8Array(256);
-    let encoded: Uint8Array | undefined;
-    let encodedFor: unknown;
+    const scratch = { buf: new Uint8Array(256) };
+    // The record of the item being put: encoded on its first try, kept until it fits.
+    let encoded: Uint8Array = new Uint8Array(0);
+    let pending = false;
     const out: { item: unknown } = { item: undefined };
     const ends = lane<unknown>(
       i32,
       RECORD_BYTES,
       (item, at, room) => {
         // Encoded once per item, however many tries it takes to fit.
-        if (encodedFor !== item || encoded === undefined) {
+        if (!pending) {
           encoded = structuredCodec.encode(item);
-          encodedFor = item;
+          pending = true;
         }
         const size = recordSize(encoded.length);
         const off = at & mask;
@@ -229,7 +227,7 @@ export const objectsLane: Lane<unknown> = {
         const to = wraps ? 0 : off;
         dv.setInt32(to, encoded.length, true);
         u8.set(encoded, to + 4);
-        encodedFor = undefined;
+        pending = false;
         return need;
       },
       (at) => {
@@ -239,12 +237,10 @@ export const objectsLane: Lane<unknown> = {
           skipped = RECORD_BYTES - off;
           off = 0;
         }
-        const length = dv.getInt32(off, true);
-        if (scratch.length < length) scratch = new Uint8Array(length * 2);
-        scratch.set(u8.subarray(off + 4, off + 4 + length));
         // Copied out here; decoded by the `decode` below, before the consumer's publishing CAS.
-        out.item = scratch.subarray(0, length);
-        return skipped + recordSize(length);
+        const record = copyOut(u8, dv, off, scratch);
+        out.item = record;
+        return skipped + recordSize(record.length);
       },
       out,
       (taken) => structuredCodec.decode(taken as Uint8Array),

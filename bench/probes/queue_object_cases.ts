@@ -22,6 +22,7 @@
  */
 
 import { structuredCodec } from "../../mod.ts";
+import { recordSize } from "../../src/queue/header.ts";
 
 /** Bytes of record space in each ring (the Queue's default capacity). */
 export const RING_BYTES = 64 * 1024;
@@ -44,13 +45,11 @@ export interface ObjectVariant {
   open(shared: SharedArrayBuffer): ObjectEnds;
 }
 
-/** Bytes a record of `length` bytes takes: its length word, its bytes, aligned to 4. */
-function recordSize(length: number): number {
-  return (4 + length + 3) & ~3;
-}
-
-/** The record copied out of the ring at `at` (scratch of this end, reused) as a view. */
-function copyOut(u8: Uint8Array, dv: DataView, at: number, scratch: { buf: Uint8Array }) {
+/**
+ * The record at `at` (the Queue's format, `recordSize` bytes) copied out into this end's scratch,
+ * which grows as needed and is reused, as a view. Shared with `queue_lane_cases.ts`.
+ */
+export function copyOut(u8: Uint8Array, dv: DataView, at: number, scratch: { buf: Uint8Array }) {
   const length = dv.getInt32(at, true);
   if (scratch.buf.length < length) scratch.buf = new Uint8Array(length * 2);
   scratch.buf.set(u8.subarray(at + 4, at + 4 + length));
