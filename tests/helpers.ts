@@ -7,6 +7,8 @@
  */
 
 import { Worker } from "node:worker_threads";
+import { test } from "node:test";
+import { setLanes } from "../src/queue/lane.ts";
 
 /** Every cross-thread test gives up after this long, so a bug fails instead of hanging CI. */
 export const TEST_TIMEOUT_MS = 60_000;
@@ -226,4 +228,21 @@ export function drain<T>(queue: { qsize(): number; getNowait(): T }): T[] {
     }
   }
   throw new Error(`drain: more items than the queue held (${items.length})`);
+}
+
+/**
+ * `test`, with the queues the test creates starting without the SPSC lane (`src/queue/lane.ts`,
+ * `setLanes`): for tests that read or drive the locked paths' internals (the lock word, the
+ * undo journal, the waiter counts and seqs, growth). Restored when the test ends; tests of one
+ * process run one at a time here (`--test-concurrency=1`, Deno's and Bun's default).
+ */
+export function lockedTest(name: string, fn: () => unknown): void {
+  test(name, async () => {
+    setLanes(false);
+    try {
+      await fn();
+    } finally {
+      setLanes(true);
+    }
+  });
 }

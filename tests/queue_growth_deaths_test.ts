@@ -15,7 +15,6 @@
  * area, over records not yet moved, which this test cannot see).
  */
 
-import { test } from "node:test";
 import assert from "node:assert/strict";
 import { float64Codec, LifoQueue, PriorityQueue, Queue } from "../mod.ts";
 import {
@@ -34,6 +33,7 @@ import {
 } from "../src/queue/header.ts";
 import { finishGrowth, openGrowth } from "../src/queue/growth.ts";
 import { attempt, dying, made, refused, writes } from "./dying_views.ts";
+import { lockedTest } from "./helpers.ts";
 
 /** The state of a queue one growth away, copied out of its shared buffer. */
 interface Before {
@@ -167,14 +167,17 @@ const CASES: Record<string, () => Before> = {
 };
 
 for (const [name, make] of Object.entries(CASES)) {
-  test(`growth of ${name}: killed before each write, then its redo too: the same bytes`, () => {
-    const b = make();
-    const tally = everyDeath(b);
-    assert.ok(tally.deaths >= 6, `deaths ${tally.deaths}`);
-    assert.ok(tally.redoDeaths >= 4, `redo deaths ${tally.redoDeaths}`);
-    if (!name.startsWith("a stack")) assert.ok(tally.copies >= 2, `copy deaths ${tally.copies}`);
-    if (name.includes("capped")) {
-      assert.ok(tally.copies >= 6, `a capped growth moves in chunks: ${tally.copies}`);
-    }
-  });
+  lockedTest(
+    `growth of ${name}: killed before each write, then its redo too: the same bytes`,
+    () => {
+      const b = make();
+      const tally = everyDeath(b);
+      assert.ok(tally.deaths >= 6, `deaths ${tally.deaths}`);
+      assert.ok(tally.redoDeaths >= 4, `redo deaths ${tally.redoDeaths}`);
+      if (!name.startsWith("a stack")) assert.ok(tally.copies >= 2, `copy deaths ${tally.copies}`);
+      if (name.includes("capped")) {
+        assert.ok(tally.copies >= 6, `a capped growth moves in chunks: ${tally.copies}`);
+      }
+    },
+  );
 }

@@ -5,11 +5,10 @@
 // Atomics.notify calls on NOT_FULL, so a missing or spare wake shows without timing (a missing
 // one would otherwise show only as a putter sleeping until the 100 ms poll). models/queue.pml
 // (PUT_BURST) checks the protocol with sleeping putters on other threads.
-import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type Codec, float64Codec, Queue, structuredCodec } from "../mod.ts";
 import { LOCK, NOT_FULL, PUT_WOKEN, PUTTERS } from "../src/queue/header.ts";
-import { slotWakes } from "./helpers.ts";
+import { lockedTest, slotWakes } from "./helpers.ts";
 
 /** The queue's header slots (a queue made here starts its buffer). */
 function header(queue: Queue<unknown>): Int32Array {
@@ -37,25 +36,28 @@ function settledWithin(ps: Promise<unknown>[], ms: number): Promise<boolean> {
 for (const codec of [float64Codec, structuredCodec] as Codec<number>[]) {
   const name = codec === float64Codec ? "float64Codec" : "structuredCodec";
 
-  test(`Queue (${name}): a burst of gets wakes a waiting putter once, not once per get`, async () => {
-    const queue = new Queue<number>(3, { codec });
-    const h = header(queue as Queue<unknown>);
-    for (let i = 0; i < 3; i++) queue.putNowait(i);
-    const put = queue.put(3, { timeout: 10_000 });
-    assert.equal(Atomics.load(h, PUTTERS), 1, "the put is waiting, counted");
-    // Before PUT_WOKEN, each of these gets bumped NOT_FULL and notified: 3 wakes.
-    const burst = await notFullWakes(h, () => {
-      for (let i = 0; i < 3; i++) assert.equal(queue.getNowait(), i);
-    });
-    assert.equal(burst.wakes, 1);
-    assert.equal(Atomics.load(h, PUT_WOKEN), 1, "a wake is in flight");
-    await put;
-    assert.equal(Atomics.load(h, PUT_WOKEN), 0, "the woken putter took it up");
-    assert.equal(Atomics.load(h, PUTTERS), 0);
-    assert.equal(queue.getNowait(), 3);
-  });
+  lockedTest(
+    `Queue (${name}): a burst of gets wakes a waiting putter once, not once per get`,
+    async () => {
+      const queue = new Queue<number>(3, { codec });
+      const h = header(queue as Queue<unknown>);
+      for (let i = 0; i < 3; i++) queue.putNowait(i);
+      const put = queue.put(3, { timeout: 10_000 });
+      assert.equal(Atomics.load(h, PUTTERS), 1, "the put is waiting, counted");
+      // Before PUT_WOKEN, each of these gets bumped NOT_FULL and notified: 3 wakes.
+      const burst = await notFullWakes(h, () => {
+        for (let i = 0; i < 3; i++) assert.equal(queue.getNowait(), i);
+      });
+      assert.equal(burst.wakes, 1);
+      assert.equal(Atomics.load(h, PUT_WOKEN), 1, "a wake is in flight");
+      await put;
+      assert.equal(Atomics.load(h, PUT_WOKEN), 0, "the woken putter took it up");
+      assert.equal(Atomics.load(h, PUTTERS), 0);
+      assert.equal(queue.getNowait(), 3);
+    },
+  );
 
-  test(`Queue (${name}): a woken putter that leaves room wakes the next putter`, async () => {
+  lockedTest(`Queue (${name}): a woken putter that leaves room wakes the next putter`, async () => {
     const queue = new Queue<number>(3, { codec });
     const h = header(queue as Queue<unknown>);
     for (let i = 0; i < 3; i++) queue.putNowait(i);
@@ -76,153 +78,168 @@ for (const codec of [float64Codec, structuredCodec] as Codec<number>[]) {
     assert.equal(Atomics.load(h, PUTTERS), 0);
   });
 
-  test(`Queue (${name}): a woken putter that takes the last place wakes no other`, async () => {
-    const queue = new Queue<number>(2, { codec });
-    const h = header(queue as Queue<unknown>);
-    queue.putNowait(0);
-    queue.putNowait(1);
-    const puts = [2, 3].map((v) => queue.put(v, { timeout: 10_000 }));
-    assert.equal(queue.getNowait(), 0);
-    // The get's wake reaches both async putters (one notify wakes every async waiter); the one
-    // that puts fills the queue, so it passes nothing on.
-    const { wakes } = await notFullWakes(h, () => Promise.race(puts));
-    assert.equal(wakes, 0, "no spare pass-on for one place");
-    assert.equal(queue.getNowait(), 1);
-    await Promise.all(puts);
-    assert.deepEqual([queue.getNowait(), queue.getNowait()].sort(), [2, 3]);
-    assert.equal(Atomics.load(h, PUT_WOKEN), 0);
-  });
-
-  test(`Queue (${name}): a wake left in flight with no taker does not silence the next putter`, async () => {
-    // A get's wake sent while the only counted putter is on its way out (its item stored, not
-    // yet uncounted: another thread's, so not built here) reaches nobody and leaves PUT_WOKEN
-    // at 1; so does a taker that dies before it looks. A putter that then counts itself clears
-    // it, so the next get wakes it at once. Without that clear, the get skipped its wake and the
-    // putter slept until its poll.
-    const queue = new Queue<number>(1, { codec });
-    const h = header(queue as Queue<unknown>);
-    queue.putNowait(0);
-    Atomics.store(h, PUT_WOKEN, 1); // the wake with no taker
-    const put = queue.put(1, { timeout: 10_000 });
-    assert.equal(Atomics.load(h, PUTTERS), 1);
-    assert.equal(Atomics.load(h, PUT_WOKEN), 0, "counting itself, the putter cleared it");
-    const { wakes } = await notFullWakes(h, () => {
+  lockedTest(
+    `Queue (${name}): a woken putter that takes the last place wakes no other`,
+    async () => {
+      const queue = new Queue<number>(2, { codec });
+      const h = header(queue as Queue<unknown>);
+      queue.putNowait(0);
+      queue.putNowait(1);
+      const puts = [2, 3].map((v) => queue.put(v, { timeout: 10_000 }));
       assert.equal(queue.getNowait(), 0);
-    });
-    assert.equal(wakes, 1, "the get woke the putter");
-    await put;
-    assert.equal(queue.getNowait(), 1);
-  });
+      // The get's wake reaches both async putters (one notify wakes every async waiter); the one
+      // that puts fills the queue, so it passes nothing on.
+      const { wakes } = await notFullWakes(h, () => Promise.race(puts));
+      assert.equal(wakes, 0, "no spare pass-on for one place");
+      assert.equal(queue.getNowait(), 1);
+      await Promise.all(puts);
+      assert.deepEqual([queue.getNowait(), queue.getNowait()].sort(), [2, 3]);
+      assert.equal(Atomics.load(h, PUT_WOKEN), 0);
+    },
+  );
+
+  lockedTest(
+    `Queue (${name}): a wake left in flight with no taker does not silence the next putter`,
+    async () => {
+      // A get's wake sent while the only counted putter is on its way out (its item stored, not
+      // yet uncounted: another thread's, so not built here) reaches nobody and leaves PUT_WOKEN
+      // at 1; so does a taker that dies before it looks. A putter that then counts itself clears
+      // it, so the next get wakes it at once. Without that clear, the get skipped its wake and the
+      // putter slept until its poll.
+      const queue = new Queue<number>(1, { codec });
+      const h = header(queue as Queue<unknown>);
+      queue.putNowait(0);
+      Atomics.store(h, PUT_WOKEN, 1); // the wake with no taker
+      const put = queue.put(1, { timeout: 10_000 });
+      assert.equal(Atomics.load(h, PUTTERS), 1);
+      assert.equal(Atomics.load(h, PUT_WOKEN), 0, "counting itself, the putter cleared it");
+      const { wakes } = await notFullWakes(h, () => {
+        assert.equal(queue.getNowait(), 0);
+      });
+      assert.equal(wakes, 1, "the get woke the putter");
+      await put;
+      assert.equal(queue.getNowait(), 1);
+    },
+  );
 }
 
-test("Queue: a release while a putter wake is in flight leaves it to that putter", async () => {
-  // structuredCodec: a get holds its record's room while it decodes and gives it up without
-  // LOCK. With a wake in flight, the release neither takes LOCK nor notifies; the woken putter
-  // folds the released room in when it looks.
-  const queue = new Queue<string>(2);
-  const h = header(queue as Queue<unknown>);
-  queue.putNowait("a");
-  queue.putNowait("b");
-  const puts = ["c", "d"].map((v) => queue.put(v, { timeout: 10_000 }));
-  let lockCases = 0;
-  const original = Atomics.compareExchange;
-  const { wakes } = await notFullWakes(h, () => {
-    assert.equal(queue.getNowait(), "a"); // its release wakes (PUT_WOKEN was 0)
-    const counting = (i32: Int32Array, index: number, expected: number, replacement: number) => {
-      if (i32.buffer === h.buffer && i32.byteOffset / 4 + index === LOCK) lockCases++;
-      return original(i32, index, expected, replacement);
-    };
-    (Atomics as { compareExchange: unknown }).compareExchange = counting;
-    try {
-      assert.equal(queue.getNowait(), "b");
-    } finally {
-      (Atomics as { compareExchange: typeof Atomics.compareExchange }).compareExchange = original;
-    }
-  });
-  assert.equal(wakes, 1, "one wake for both gets");
-  // Its take's acquire and release CASes of the lock word; the release of its held room took
-  // none (before PUT_WOKEN: two more, to bump NOT_FULL under LOCK).
-  assert.equal(lockCases, 2, "the second get took LOCK once, for its take, not for its release");
-  assert.equal(await settledWithin(puts, 10_000), true);
-  await Promise.all(puts);
-  assert.deepEqual([queue.getNowait(), queue.getNowait()].sort(), ["c", "d"]);
-  assert.equal(Atomics.load(h, PUT_WOKEN), 0);
-});
-
-test("Queue: in a queue bounded by its bytes, a smaller item goes in past a larger one's waiting put", async () => {
-  // Records of several sizes: a large put and a small one wait on a full queue that cannot
-  // grow; a get frees room for the small one only. Whichever putter looks first (one notify
-  // wakes both async putters here, so this does not decide who is woken: the next test fixes
-  // the order), the small item goes in, the large put keeps waiting, and the first putter to
-  // look cleared the wake. Then room for the large one wakes it.
-  const queue = new Queue<string>(0, { capacityBytes: 64, maxCapacityBytes: 64 });
-  const h = header(queue as Queue<unknown>);
-  const fillers: string[] = [];
-  for (let i = 0; i < 64; i++) {
-    const item = `f${i}`; // records of 8 bytes, as the small put's
-    try {
-      queue.putNowait(item);
-    } catch {
-      break;
-    }
-    fillers.push(item);
-  }
-  assert.ok(fillers.length >= 2, `filled with ${fillers.length} items`);
-  const large = queue.put("L".repeat(40), { timeout: 10_000 });
-  const small = queue.put("s", { timeout: 10_000 });
-  assert.equal(Atomics.load(h, PUTTERS), 2);
-  assert.equal(queue.getNowait(), fillers[0]);
-  assert.equal(await settledWithin([small], 10_000), true, "the small put went in");
-  await small;
-  assert.equal(Atomics.load(h, PUTTERS), 1, "the large put still waits");
-  assert.equal(Atomics.load(h, PUT_WOKEN), 0, "no wake left in flight");
-  const rest: string[] = [];
-  while (Atomics.load(h, PUTTERS) === 1 && queue.qsize() > 0) rest.push(queue.getNowait());
-  assert.equal(await settledWithin([large], 10_000), true, "room for the large put woke it");
-  await large;
-  rest.push(...Array.from({ length: queue.qsize() }, () => queue.getNowait()));
-  assert.deepEqual(rest, [...fillers.slice(1), "s", "L".repeat(40)]);
-});
-
-test("Queue: a woken putter whose item misses while a smaller one fits wakes one more putter, flagless", async () => {
-  // The miss path of `#putSlow`, with its order fixed: one async putter (a large item) waits on
-  // a queue that cannot grow, and a phantom count in PUTTERS stands for a second putter (another
-  // thread's, asleep). A get frees room for a small record only and wakes the large putter; it
-  // takes the wake (PUT_WOKEN 1 → 0), misses, and must wake one more putter for that room
-  // without setting PUT_WOKEN (it goes back to sleep: a flag it set could have no taker).
-  const queue = new Queue<string>(0, { capacityBytes: 64, maxCapacityBytes: 64 });
-  const h = header(queue as Queue<unknown>);
-  const fillers: string[] = [];
-  for (let i = 0; i < 64; i++) {
-    try {
-      queue.putNowait(`f${i}`); // records of 8 bytes
-    } catch {
-      break;
-    }
-    fillers.push(`f${i}`);
-  }
-  const large = queue.put("L".repeat(40), { timeout: 10_000 });
-  assert.equal(Atomics.load(h, PUTTERS), 1);
-  Atomics.add(h, PUTTERS, 1); // the phantom putter
-  try {
-    const { wakes, locked } = await notFullWakes(h, async () => {
-      assert.equal(queue.getNowait(), fillers[0]); // its wake sets PUT_WOKEN
-      assert.equal(Atomics.load(h, PUT_WOKEN), 1);
-      // Wait (bounded) until the large putter has taken the wake and looked.
-      for (let t = 0; t < 10_000 && Atomics.load(h, PUT_WOKEN) !== 0; t++) {
-        await new Promise((resolve) => setTimeout(resolve, 1));
+lockedTest(
+  "Queue: a release while a putter wake is in flight leaves it to that putter",
+  async () => {
+    // structuredCodec: a get holds its record's room while it decodes and gives it up without
+    // LOCK. With a wake in flight, the release neither takes LOCK nor notifies; the woken putter
+    // folds the released room in when it looks.
+    const queue = new Queue<string>(2);
+    const h = header(queue as Queue<unknown>);
+    queue.putNowait("a");
+    queue.putNowait("b");
+    const puts = ["c", "d"].map((v) => queue.put(v, { timeout: 10_000 }));
+    let lockCases = 0;
+    const original = Atomics.compareExchange;
+    const { wakes } = await notFullWakes(h, () => {
+      assert.equal(queue.getNowait(), "a"); // its release wakes (PUT_WOKEN was 0)
+      const counting = (i32: Int32Array, index: number, expected: number, replacement: number) => {
+        if (i32.buffer === h.buffer && i32.byteOffset / 4 + index === LOCK) lockCases++;
+        return original(i32, index, expected, replacement);
+      };
+      (Atomics as { compareExchange: unknown }).compareExchange = counting;
+      try {
+        assert.equal(queue.getNowait(), "b");
+      } finally {
+        (Atomics as { compareExchange: typeof Atomics.compareExchange }).compareExchange = original;
       }
     });
-    assert.equal(Atomics.load(h, PUT_WOKEN), 0, "no flag set for the pass-on");
-    assert.equal(wakes, 2, "the get's wake, then the miss path's");
-    assert.equal(locked, 1, "the miss path wakes with LOCK held (it sleeps next)");
-  } finally {
-    Atomics.sub(h, PUTTERS, 1);
-  }
-  assert.equal(Atomics.load(h, PUTTERS), 1, "the large put still waits");
-  const rest: string[] = [];
-  while (Atomics.load(h, PUTTERS) === 1 && queue.qsize() > 0) rest.push(queue.getNowait());
-  await large;
-  rest.push(...Array.from({ length: queue.qsize() }, () => queue.getNowait()));
-  assert.deepEqual(rest, [...fillers.slice(1), "L".repeat(40)]);
-});
+    assert.equal(wakes, 1, "one wake for both gets");
+    // Its take's acquire and release CASes of the lock word; the release of its held room took
+    // none (before PUT_WOKEN: two more, to bump NOT_FULL under LOCK).
+    assert.equal(lockCases, 2, "the second get took LOCK once, for its take, not for its release");
+    assert.equal(await settledWithin(puts, 10_000), true);
+    await Promise.all(puts);
+    assert.deepEqual([queue.getNowait(), queue.getNowait()].sort(), ["c", "d"]);
+    assert.equal(Atomics.load(h, PUT_WOKEN), 0);
+  },
+);
+
+lockedTest(
+  "Queue: in a queue bounded by its bytes, a smaller item goes in past a larger one's waiting put",
+  async () => {
+    // Records of several sizes: a large put and a small one wait on a full queue that cannot
+    // grow; a get frees room for the small one only. Whichever putter looks first (one notify
+    // wakes both async putters here, so this does not decide who is woken: the next test fixes
+    // the order), the small item goes in, the large put keeps waiting, and the first putter to
+    // look cleared the wake. Then room for the large one wakes it.
+    const queue = new Queue<string>(0, { capacityBytes: 64, maxCapacityBytes: 64 });
+    const h = header(queue as Queue<unknown>);
+    const fillers: string[] = [];
+    for (let i = 0; i < 64; i++) {
+      const item = `f${i}`; // records of 8 bytes, as the small put's
+      try {
+        queue.putNowait(item);
+      } catch {
+        break;
+      }
+      fillers.push(item);
+    }
+    assert.ok(fillers.length >= 2, `filled with ${fillers.length} items`);
+    const large = queue.put("L".repeat(40), { timeout: 10_000 });
+    const small = queue.put("s", { timeout: 10_000 });
+    assert.equal(Atomics.load(h, PUTTERS), 2);
+    assert.equal(queue.getNowait(), fillers[0]);
+    assert.equal(await settledWithin([small], 10_000), true, "the small put went in");
+    await small;
+    assert.equal(Atomics.load(h, PUTTERS), 1, "the large put still waits");
+    assert.equal(Atomics.load(h, PUT_WOKEN), 0, "no wake left in flight");
+    const rest: string[] = [];
+    while (Atomics.load(h, PUTTERS) === 1 && queue.qsize() > 0) rest.push(queue.getNowait());
+    assert.equal(await settledWithin([large], 10_000), true, "room for the large put woke it");
+    await large;
+    rest.push(...Array.from({ length: queue.qsize() }, () => queue.getNowait()));
+    assert.deepEqual(rest, [...fillers.slice(1), "s", "L".repeat(40)]);
+  },
+);
+
+lockedTest(
+  "Queue: a woken putter whose item misses while a smaller one fits wakes one more putter, flagless",
+  async () => {
+    // The miss path of `#putSlow`, with its order fixed: one async putter (a large item) waits on
+    // a queue that cannot grow, and a phantom count in PUTTERS stands for a second putter (another
+    // thread's, asleep). A get frees room for a small record only and wakes the large putter; it
+    // takes the wake (PUT_WOKEN 1 → 0), misses, and must wake one more putter for that room
+    // without setting PUT_WOKEN (it goes back to sleep: a flag it set could have no taker).
+    const queue = new Queue<string>(0, { capacityBytes: 64, maxCapacityBytes: 64 });
+    const h = header(queue as Queue<unknown>);
+    const fillers: string[] = [];
+    for (let i = 0; i < 64; i++) {
+      try {
+        queue.putNowait(`f${i}`); // records of 8 bytes
+      } catch {
+        break;
+      }
+      fillers.push(`f${i}`);
+    }
+    const large = queue.put("L".repeat(40), { timeout: 10_000 });
+    assert.equal(Atomics.load(h, PUTTERS), 1);
+    Atomics.add(h, PUTTERS, 1); // the phantom putter
+    try {
+      const { wakes, locked } = await notFullWakes(h, async () => {
+        assert.equal(queue.getNowait(), fillers[0]); // its wake sets PUT_WOKEN
+        assert.equal(Atomics.load(h, PUT_WOKEN), 1);
+        // Wait (bounded) until the large putter has taken the wake and looked.
+        for (let t = 0; t < 10_000 && Atomics.load(h, PUT_WOKEN) !== 0; t++) {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+      });
+      assert.equal(Atomics.load(h, PUT_WOKEN), 0, "no flag set for the pass-on");
+      assert.equal(wakes, 2, "the get's wake, then the miss path's");
+      assert.equal(locked, 1, "the miss path wakes with LOCK held (it sleeps next)");
+    } finally {
+      Atomics.sub(h, PUTTERS, 1);
+    }
+    assert.equal(Atomics.load(h, PUTTERS), 1, "the large put still waits");
+    const rest: string[] = [];
+    while (Atomics.load(h, PUTTERS) === 1 && queue.qsize() > 0) rest.push(queue.getNowait());
+    await large;
+    rest.push(...Array.from({ length: queue.qsize() }, () => queue.getNowait()));
+    assert.deepEqual(rest, [...fillers.slice(1), "L".repeat(40)]);
+  },
+);

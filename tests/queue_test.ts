@@ -12,7 +12,7 @@ import {
   TimeoutError,
 } from "../mod.ts";
 import { LOCK, TAIL } from "../src/queue/header.ts";
-import { runAll, spawn, until } from "./helpers.ts";
+import { lockedTest, runAll, spawn, until } from "./helpers.ts";
 
 const QUEUE_OPS = new URL("./fixtures/queue_ops.ts", import.meta.url);
 
@@ -390,55 +390,58 @@ test("float64Codec numbers mode; from(handle) with a codec; bad input", () => {
   assert.equal(queue.empty(), true);
 });
 
-test("Queue: a throw inside the queue's lock (a codec's bytes, a failed copy) is undone and leaves the lock free", () => {
-  // A put: the bytes' `length` getter throws once the ring's TAIL has moved (inside the lock).
-  const queue = new Queue<string>();
-  queue.putNowait("before");
-  const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, TAIL + 1);
-  assert.equal(LOCK, 0);
-  class ThrowingBytes extends Uint8Array {
-    tail = Atomics.load(header, TAIL);
-    override get length(): number {
-      if (Atomics.load(header, TAIL) !== this.tail) throw new Error("length refused");
-      return super.length;
+lockedTest(
+  "Queue: a throw inside the queue's lock (a codec's bytes, a failed copy) is undone and leaves the lock free",
+  () => {
+    // A put: the bytes' `length` getter throws once the ring's TAIL has moved (inside the lock).
+    const queue = new Queue<string>();
+    queue.putNowait("before");
+    const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, TAIL + 1);
+    assert.equal(LOCK, 0);
+    class ThrowingBytes extends Uint8Array {
+      tail = Atomics.load(header, TAIL);
+      override get length(): number {
+        if (Atomics.load(header, TAIL) !== this.tail) throw new Error("length refused");
+        return super.length;
+      }
     }
-  }
-  const throwing = Queue.from<string>(queue.handle, {
-    codec: {
-      encode(value: string) {
-        const plain = structuredCodec.encode(value);
-        const bytes = new ThrowingBytes(plain.byteLength);
-        bytes.set(plain);
-        return bytes;
+    const throwing = Queue.from<string>(queue.handle, {
+      codec: {
+        encode(value: string) {
+          const plain = structuredCodec.encode(value);
+          const bytes = new ThrowingBytes(plain.byteLength);
+          bytes.set(plain);
+          return bytes;
+        },
+        decode: (bytes: Uint8Array) => structuredCodec.decode(bytes) as string,
       },
-      decode: (bytes: Uint8Array) => structuredCodec.decode(bytes) as string,
-    },
-  });
-  assert.throws(() => throwing.putNowait("thrown"), /length refused/);
-  // Checked first: a lock left held by this thread would make the next put wait for itself.
-  assert.equal(Atomics.load(header, LOCK), 0, "the put's throw released the lock");
-  queue.putSync("after", { timeout: 2_000 });
-  assert.equal(queue.qsize(), 2);
-  assert.equal(queue.unfinishedTasks, 2);
+    });
+    assert.throws(() => throwing.putNowait("thrown"), /length refused/);
+    // Checked first: a lock left held by this thread would make the next put wait for itself.
+    assert.equal(Atomics.load(header, LOCK), 0, "the put's throw released the lock");
+    queue.putSync("after", { timeout: 2_000 });
+    assert.equal(queue.qsize(), 2);
+    assert.equal(queue.unfinishedTasks, 2);
 
-  // A get: copying a long record out fails (`subarray` refused) after HEAD moved.
-  const long = "x".repeat(200);
-  queue.putNowait(long);
-  const subarray = Uint8Array.prototype.subarray;
-  const get = () => queue.getSync({ timeout: 2_000 });
-  assert.equal(get(), "before");
-  assert.equal(get(), "after");
-  Uint8Array.prototype.subarray = function (this: Uint8Array, start?: number, end?: number) {
-    if (this.buffer === queue.handle.buffer) throw new Error("copy refused");
-    return subarray.call(this, start, end);
-  } as typeof subarray;
-  try {
-    assert.throws(get, /copy refused/);
-  } finally {
-    Uint8Array.prototype.subarray = subarray;
-  }
-  assert.equal(Atomics.load(header, LOCK), 0, "the get's throw released the lock");
-  assert.equal(queue.qsize(), 1, "the item stays");
-  assert.equal(get(), long);
-  assert.equal(queue.qsize(), 0);
-});
+    // A get: copying a long record out fails (`subarray` refused) after HEAD moved.
+    const long = "x".repeat(200);
+    queue.putNowait(long);
+    const subarray = Uint8Array.prototype.subarray;
+    const get = () => queue.getSync({ timeout: 2_000 });
+    assert.equal(get(), "before");
+    assert.equal(get(), "after");
+    Uint8Array.prototype.subarray = function (this: Uint8Array, start?: number, end?: number) {
+      if (this.buffer === queue.handle.buffer) throw new Error("copy refused");
+      return subarray.call(this, start, end);
+    } as typeof subarray;
+    try {
+      assert.throws(get, /copy refused/);
+    } finally {
+      Uint8Array.prototype.subarray = subarray;
+    }
+    assert.equal(Atomics.load(header, LOCK), 0, "the get's throw released the lock");
+    assert.equal(queue.qsize(), 1, "the item stays");
+    assert.equal(get(), long);
+    assert.equal(queue.qsize(), 0);
+  },
+);

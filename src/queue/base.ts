@@ -100,8 +100,10 @@
 import { type Codec, float64Codec, structuredCodec } from "../codec/mod.ts";
 import { QueueEmptyError, QueueFullError, QueueShutDownError, TimeoutError } from "../errors.ts";
 import {
+  Aborted,
   assertCanBlock,
   deadlineAfter,
+  now,
   type Parker,
   runAsync,
   runSync,
@@ -126,12 +128,14 @@ import {
   CAPACITY,
   COUNT,
   DISCIPLINE,
+  DONE,
   DROP_SAVES,
   FOLDED,
   FOLDED_BYTES,
   type Geometry,
   geometry,
   geometryOf,
+  GET_WAITS,
   GETTERS,
   growBuffer,
   GROWING,
@@ -141,8 +145,10 @@ import {
   HELD_BYTES,
   JOINERS,
   JOURNAL,
+  LANE_ON,
   LOCK,
   MAXSIZE,
+  MODE,
   NOT_EMPTY,
   NOT_EMPTY_ASYNC,
   NOT_FULL,
@@ -150,10 +156,12 @@ import {
   OPEN,
   pad4,
   PRIORITY,
+  PUT_WAITS,
   PUT_WOKEN,
   putBackSaves,
   PUTTERS,
   type QueueOptions,
+  READ,
   recordSize,
   RELEASED,
   RELEASED_BYTES,
@@ -164,8 +172,10 @@ import {
   SHUTDOWN_SAVES,
   UNFINISHED,
   WOKEN,
+  WRITE,
   writeHeader,
 } from "./header.ts";
+import { EMPTY, Lane, laneFits, lanePuts, laneSize, OFF, PUT_DONE, PUT_FULL } from "./lane.ts";
 import { close, open, openFold, openGet, openPut, type Sifts, undo } from "./journal.ts";
 import { finishGrowth, openGrowth } from "./growth.ts";
 import { foldStep, giveBack, type Storage, storageFor, testStep } from "./storage.ts";
@@ -183,6 +193,13 @@ const SMALL_RECORD = 16;
 const F64_RECORD = 12;
 /** The record of an empty item: the least room any put needs (`#roomLeft`). */
 const MIN_RECORD = 4;
+
+/** What a put's fast path leaves its slow path: the record, and whether the lane had no room. */
+interface PendingPut {
+  bytes: Uint8Array;
+  me2: number;
+  lane: boolean;
+}
 
 /** Marks "no item" for the fast path of get. */
 const NONE: unique symbol = Symbol("none");
@@ -227,6 +244,12 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    */
   readonly #putWhat: string;
   readonly #getWhat: string;
+  /**
+   * This object's side of the SPSC lane (`lane.ts`) while MODE may be LANE_ON; `undefined` once
+   * this thread has seen the lane revoked (MODE only goes LANE_ON → LANE_OFF), or when the
+   * queue never had one. Every put and get tries it first while it is set.
+   */
+  #lane: Lane | undefined = undefined;
 
   /** @internal */
   constructor(
@@ -281,11 +304,14 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     this.#discipline = discipline;
     this.#repair = (i32) => this.#repairQueue(i32);
     this.#holdItems = g.maxsize > 0 || discipline === PRIORITY;
-    this.#storage = storageFor(discipline, i32, areasOf(this.handle, g));
-    if (opened === undefined) writeHeader(i32, discipline, g);
+    const areas = areasOf(this.handle, g);
+    this.#storage = storageFor(discipline, i32, areas);
+    if (opened === undefined) writeHeader(i32, discipline, g, laneFits(discipline, g));
     else if (Atomics.load(i32, DISCIPLINE) !== discipline) {
       throw new TypeError(`Cannot open ${kind}: the memory holds a different kind of queue`);
     }
+    // In lane mode the data area has not grown (growth revokes first): `areas` are the lane's.
+    if (Atomics.load(i32, MODE) === LANE_ON) this.#lane = new Lane(i32, areas.u8, areas.dv);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -311,17 +337,32 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * `join()` returns when it is 0.
    */
   get unfinishedTasks(): number {
-    return Atomics.load(this.#i32, UNFINISHED);
+    return this.#unfinished();
+  }
+
+  /**
+   * UNFINISHED, or in lane mode its lane form: puts made less `taskDone` calls. A snapshot: a
+   * revoke between the MODE load and the counts' leaves the lane's counts as they were at the
+   * revoke, a value the queue had between the two loads.
+   */
+  #unfinished(): number {
+    const i32 = this.#i32;
+    if (this.#lane !== undefined && Atomics.load(i32, MODE) === LANE_ON) {
+      return lanePuts(i32) - Atomics.load(i32, DONE);
+    }
+    return Atomics.load(i32, UNFINISHED);
   }
 
   /** Items in the queue now (a snapshot). */
   qsize(): number {
-    return Atomics.load(this.#i32, COUNT);
+    const i32 = this.#i32;
+    if (this.#lane !== undefined && Atomics.load(i32, MODE) === LANE_ON) return laneSize(i32);
+    return Atomics.load(i32, COUNT);
   }
 
   /** Whether the queue is empty now (a snapshot). */
   empty(): boolean {
-    return Atomics.load(this.#i32, COUNT) === 0;
+    return this.qsize() === 0;
   }
 
   /**
@@ -333,6 +374,11 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    */
   full(): boolean {
     const i32 = this.#i32;
+    const lane = this.#lane;
+    if (lane !== undefined && Atomics.load(i32, MODE) === LANE_ON) {
+      // No maxsize in lane mode; a queue that may grow is not full (a put revokes, then grows).
+      return this.#geometry.capacity >= this.#geometry.maxCapacity && !lane.fits(SMALL_RECORD);
+    }
     const maxsize = Atomics.load(i32, MAXSIZE);
     const count = Atomics.load(i32, COUNT);
     if (maxsize > 0 && count >= maxsize) return true;
@@ -371,6 +417,11 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * fast CAS from 0 does not look at the journal.
    */
   #repairQueue(i32: Int32Array): void {
+    // A revoke a dead LOCK holder left half done (READ revoked, MODE still LANE_ON): finish it.
+    const lane = this.#lane;
+    if (lane !== undefined && Atomics.load(i32, MODE) === LANE_ON && lane.revoking()) {
+      lane.revoke();
+    }
     const journal = i32[JOURNAL]!;
     if (journal === 0) return;
     if (i32[CAPACITY] !== this.#geometry.capacity) this.#remap();
@@ -764,14 +815,29 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     throw new QueueFullError(`Cannot put to ${this.#kind}: it stayed full for the timeout`);
   }
 
-  /** Shared by put/putSync/putNowait: validates, encodes, takes the fast path if it can. */
-  #putFast(
-    item: T,
-    priority: number,
-    what: string,
-  ): { bytes: Uint8Array; me2: number } | undefined {
+  /**
+   * Shared by put/putSync/putNowait: validates, encodes, takes the fast path if it can. Returns
+   * `undefined` when the item is in, else what the slow path needs: `lane` when the lane has no
+   * room for it (the queue cannot grow), else the locked paths' miss.
+   */
+  #putFast(item: T, priority: number, what: string): PendingPut | undefined {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
+    const lane = this.#lane;
+    if (lane !== undefined) {
+      // The lane (`lane.ts`): encode first (no user code runs inside its put).
+      const f64 = this.#f64 && typeof item === "number";
+      const bytes = f64 ? undefined : this.#encode(item, what);
+      const result = lane.put(bytes, item as number);
+      if (result === PUT_DONE) return undefined;
+      const g = this.#geometry;
+      if (result !== OFF && g.capacity >= g.maxCapacity) {
+        return { bytes: bytes ?? this.#encode(item, what), me2, lane: true };
+      }
+      // Revoked; or no room in a queue that may grow, which the locked path does.
+      this.#leaveLane(lane);
+      if (bytes !== undefined) return this.#putLocked(bytes, priority, me2);
+    }
     if (this.#f64 && typeof item === "number") {
       // float64Codec and a number (its encode cannot throw on one, and 12 bytes fit every queue:
       // capacity >= 16): the storage writes the record in place, no encode, no copy.
@@ -779,9 +845,14 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         if (this.#tryPutFloat64(item, priority, me2)) return undefined;
         unlock(i32, LOCK, me2);
       }
-      return { bytes: this.#encode(item, what), me2 };
+      return { bytes: this.#encode(item, what), me2, lane: false };
     }
-    const bytes = this.#encode(item, what);
+    return this.#putLocked(this.#encode(item, what), priority, me2);
+  }
+
+  /** `#putFast`'s locked fast path for an encoded item. */
+  #putLocked(bytes: Uint8Array, priority: number, me2: number): PendingPut | undefined {
+    const i32 = this.#i32;
     // Fast path: the lock is free and there is room.
     if (Atomics.compareExchange(i32, LOCK, 0, me2) === 0) {
       if (this.#tryPut(bytes, priority, me2)) return undefined;
@@ -792,7 +863,57 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     // Measured (2026-12-01, loaded 2-core box, load ~28): queue.oneway objects, 2 workers,
     // copy → no copy 0.90 (median of 41 round-robin ratios 0.91, q1-q3 0.74-1.16: within noise),
     // `AB_A=<copy tree>/mod.ts node bench/probes/queue_ab.ts 41 10000 40000`.
-    return { bytes, me2 };
+    return { bytes, me2, lane: false };
+  }
+
+  /**
+   * Leaves the lane for the locked paths (`lane.ts`): revokes it under LOCK unless a revoke is
+   * done (the repair of `#lockBriefly` finishes one a dead thread left half done).
+   */
+  #leaveLane(lane: Lane): void {
+    const i32 = this.#i32;
+    const me2 = currentIdent() << 1;
+    this.#lockBriefly(me2);
+    try {
+      if (Atomics.load(i32, MODE) === LANE_ON) lane.revoke();
+    } finally {
+      unlock(i32, LOCK, me2);
+    }
+    this.#lane = undefined;
+  }
+
+  /**
+   * The lane's slow put (runs in `"throw"` abort mode): no room, and the queue cannot grow.
+   * Counts itself in PUT_WAITS, looks again, parks on READ with the value that look read; the
+   * locked slow path when the lane is revoked.
+   */
+  *#lanePutSlow(lane: Lane, bytes: Uint8Array, deadline: number): Parker<void> {
+    const i32 = this.#i32;
+    let aborted: Aborted | undefined;
+    let result;
+    Atomics.add(i32, PUT_WAITS, 1);
+    try {
+      for (;;) {
+        result = lane.put(bytes, 0);
+        if (result !== PUT_FULL) break;
+        if (aborted !== undefined || (deadline !== Infinity && now() >= deadline)) break;
+        try {
+          yield lane.park(READ, deadline);
+        } catch (error) {
+          if (!(error instanceof Aborted)) throw error;
+          aborted = error;
+        }
+      }
+    } finally {
+      Atomics.sub(i32, PUT_WAITS, 1);
+    }
+    if (result === PUT_DONE) return;
+    if (aborted !== undefined) throw aborted.reason;
+    if (result === OFF) {
+      this.#leaveLane(lane);
+      return yield* this.#putSlow(bytes, 0, deadline);
+    }
+    throw new QueueFullError(`Cannot put to ${this.#kind}: it stayed full for the timeout`);
   }
 
   /**
@@ -806,6 +927,13 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const what = this.#putWhat;
     const pending = this.#putFast(item, priority, what);
     if (pending === undefined) return;
+    if (pending.lane) {
+      const n = this.qsize();
+      const capacity = this.#geometry.capacity;
+      throw new QueueFullError(
+        `Cannot ${what}: it is full: ${n} items fill its bytes, with no room for ${pending.bytes.length} more (capacityBytes ${capacity} is its limit)`,
+      );
+    }
     // The lock was busy or there was no room: one try under the lock, without waiting for room.
     const i32 = this.#i32;
     this.#lockBriefly(pending.me2);
@@ -830,7 +958,12 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     assertCanBlock("queue.put()");
     const pending = this.#putFast(item, priority, what);
     if (pending === undefined) return;
-    runSync(this.#putSlow(pending.bytes, priority, deadlineAfter(timeout)));
+    const deadline = deadlineAfter(timeout);
+    runSync(
+      pending.lane
+        ? this.#lanePutSlow(this.#lane!, pending.bytes, deadline)
+        : this.#putSlow(pending.bytes, priority, deadline),
+    );
   }
 
   /**
@@ -849,8 +982,12 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       const pending = this.#putFast(item, priority, what);
       if (pending === undefined) return Promise.resolve();
       // Other code on this thread may encode before this put stores: keep our own copy.
+      const bytes = pending.bytes.slice();
+      const deadline = deadlineAfter(timeout);
       return runAsync(
-        this.#putSlow(pending.bytes.slice(), priority, deadlineAfter(timeout)),
+        pending.lane
+          ? this.#lanePutSlow(this.#lane!, bytes, deadline)
+          : this.#putSlow(bytes, priority, deadline),
         signal,
         "throw",
       );
@@ -1046,6 +1183,39 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     this.#unlockAndWake(me2, this.#signalGetters(), false, false);
   }
 
+  /**
+   * The lane's slow get (runs in `"throw"` abort mode): counts itself in GET_WAITS, looks again,
+   * parks on WRITE with the value that look read; the locked slow path when the lane is revoked.
+   */
+  *#laneGetSlow(lane: Lane, deadline: number): Parker<T> {
+    const i32 = this.#i32;
+    let aborted: Aborted | undefined;
+    let item: T | typeof EMPTY | typeof OFF;
+    Atomics.add(i32, GET_WAITS, 1);
+    try {
+      for (;;) {
+        item = lane.get(this.#codec, this.#f64);
+        if (item !== EMPTY) break;
+        if (aborted !== undefined || (deadline !== Infinity && now() >= deadline)) break;
+        try {
+          yield lane.park(WRITE, deadline);
+        } catch (error) {
+          if (!(error instanceof Aborted)) throw error;
+          aborted = error;
+        }
+      }
+    } finally {
+      Atomics.sub(i32, GET_WAITS, 1);
+    }
+    if (item !== EMPTY && item !== OFF) return item;
+    if (aborted !== undefined) throw aborted.reason;
+    if (item === OFF) {
+      this.#leaveLane(lane);
+      return yield* this.#getSlow(deadline);
+    }
+    throw new QueueEmptyError(`Cannot get from ${this.#kind}: it stayed empty for the timeout`);
+  }
+
   /** The slow path of get (runs in `"throw"` abort mode). */
   *#getSlow(deadline: number): Parker<T> {
     const i32 = this.#i32;
@@ -1079,9 +1249,19 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     throw new QueueEmptyError(`Cannot get from ${this.#kind}: it stayed empty for the timeout`);
   }
 
-  /** The fast path of every get: the item, or `NONE` when the slow path is needed. */
+  /**
+   * The fast path of every get: the item, or `NONE` when the slow path is needed: the lane's
+   * (`#lane` still set after it: the lane is empty) or the locked one's.
+   */
   #getFast(me2: number): T | typeof NONE {
     const i32 = this.#i32;
+    const lane = this.#lane;
+    if (lane !== undefined) {
+      const item = lane.get(this.#codec, this.#f64);
+      if (item === EMPTY) return NONE;
+      if (item !== OFF) return item;
+      this.#leaveLane(lane);
+    }
     if (Atomics.compareExchange(i32, LOCK, 0, me2) !== 0) return NONE;
     const item = this.#tryGet(me2, false);
     if (item === NONE) unlock(i32, LOCK, me2);
@@ -1098,6 +1278,9 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const me2 = currentIdent() << 1;
     const item = this.#getFast(me2);
     if (item !== NONE) return item;
+    if (this.#lane !== undefined) {
+      throw new QueueEmptyError(`Cannot get from ${this.#kind}: it is empty`);
+    }
     const i32 = this.#i32;
     this.#lockBriefly(me2);
     const taken = this.#tryGet(me2, false);
@@ -1121,7 +1304,11 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const me2 = currentIdent() << 1;
     const item = this.#getFast(me2);
     if (item !== NONE) return item;
-    return runSync(this.#getSlow(deadlineAfter(timeout)));
+    const lane = this.#lane;
+    const deadline = deadlineAfter(timeout);
+    return runSync(
+      lane !== undefined ? this.#laneGetSlow(lane, deadline) : this.#getSlow(deadline),
+    );
   }
 
   /**
@@ -1140,7 +1327,13 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       const me2 = currentIdent() << 1;
       const item = this.#getFast(me2);
       if (item !== NONE) return Promise.resolve(item);
-      return runAsync(this.#getSlow(deadlineAfter(timeout)), signal, "throw");
+      const lane = this.#lane;
+      const deadline = deadlineAfter(timeout);
+      return runAsync(
+        lane !== undefined ? this.#laneGetSlow(lane, deadline) : this.#getSlow(deadline),
+        signal,
+        "throw",
+      );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -1158,6 +1351,20 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
     this.#lockBriefly(me2);
+    if (this.#lane !== undefined && Atomics.load(i32, MODE) === LANE_ON) {
+      // Lane mode (LOCK held: no revoke meanwhile): DONE counts up to the puts made.
+      const done = Atomics.load(i32, DONE);
+      const left = lanePuts(i32) - done;
+      if (left <= 0) {
+        unlock(i32, LOCK, me2);
+        throw new RangeError(
+          `Cannot mark task done: taskDone() was called more times than items were put`,
+        );
+      }
+      Atomics.store(i32, DONE, done + 1);
+      this.#unlockAndWake(me2, false, false, left === 1 && this.#signal(ALL_DONE, JOINERS));
+      return;
+    }
     // One store: a death anywhere here leaves it made or not, nothing to journal.
     const unfinished = Atomics.load(i32, UNFINISHED);
     if (unfinished <= 0) {
@@ -1179,10 +1386,10 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     Atomics.add(i32, JOINERS, 1);
     try {
       for (;;) {
-        if (Atomics.load(i32, UNFINISHED) === 0) return;
+        if (this.#unfinished() === 0) return;
         if (waiter.aborted !== undefined) throw waiter.aborted.reason;
         if (waiter.expired(deadline)) {
-          const left = Atomics.load(i32, UNFINISHED);
+          const left = this.#unfinished();
           throw new TimeoutError(
             `Cannot join ${this.#kind}: ${left} tasks were still unfinished when the timeout ran out`,
           );
@@ -1205,7 +1412,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const timeout = timeoutOf(options, what);
     rejectSignal(options, what, "queue.join()");
     assertCanBlock("queue.join()");
-    if (Atomics.load(this.#i32, UNFINISHED) === 0) return;
+    if (this.#unfinished() === 0) return;
     runSync(this.#joinSlow(deadlineAfter(timeout)));
   }
 
@@ -1220,7 +1427,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       const timeout = timeoutOf(options, what);
       const signal = signalOf(options, what);
       if (signal?.aborted === true) return Promise.reject(signal.reason);
-      if (Atomics.load(this.#i32, UNFINISHED) === 0) return Promise.resolve();
+      if (this.#unfinished() === 0) return Promise.resolve();
       return runAsync(this.#joinSlow(deadlineAfter(timeout)), signal, "throw");
     } catch (error) {
       return Promise.reject(error);
@@ -1238,6 +1445,12 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
     this.#lockBriefly(me2);
+    // The lane ends first: its sleepers re-route to the locked paths, which see SHUTDOWN.
+    const lane = this.#lane;
+    if (lane !== undefined) {
+      if (Atomics.load(i32, MODE) === LANE_ON) lane.revoke();
+      this.#lane = undefined;
+    }
     open(i32, SHUTDOWN_SAVES);
     if (Atomics.load(i32, SHUTDOWN) !== SHUT_IMMEDIATE) {
       Atomics.store(i32, SHUTDOWN, immediate ? SHUT_IMMEDIATE : SHUT);

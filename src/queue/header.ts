@@ -6,8 +6,8 @@
  * Layout (byteOffset % 8 === 0):
  * ```
  * +--------------------+-----------------------+--------------------------+---------------------+
- * | header: 48 x int32 | priorities: N x f64   | heap: N x 3 x int32      | data: CAPACITY bytes |
- * | (192 bytes)        | (PriorityQueue only)  | (PriorityQueue only)     | (multiple of 4)      |
+ * | header: 64 x int32 | priorities: N x f64   | heap: N x 3 x int32      | data: CAPACITY bytes |
+ * | (256 bytes)        | (PriorityQueue only)  | (PriorityQueue only)     | (multiple of 4)      |
  * +--------------------+-----------------------+--------------------------+---------------------+
  * ```
  * The data area of a FIFO queue is a ring of records (`storage.ts` has the record formats):
@@ -52,7 +52,12 @@
  * | 23    | NOT_EMPTY_ASYNC | async waiters registered on NOT_EMPTY                            |
  * | 24    | GETTERS         | getters waiting                                                  |
  * | 25    | WOKEN           | 1: a getter wake was sent and no counted getter has looked since |
- * | 26-31 | (unused)        | keeps the next line's writers off this one                       |
+ * | 26    | MODE            | lane: LANE_ON while it may run, LANE_OFF once revoked (`lane.ts`) |
+ * | 27    | PRODUCER        | lane: ident of its producer (the first thread to put), or 0      |
+ * | 28    | CONSUMER        | lane: ident of its consumer (the first thread to get), or 0      |
+ * | 29    | PUT_WAITS       | lane: puts of the producer waiting for room                      |
+ * | 30    | GET_WAITS       | lane: gets of the consumer waiting for an item                   |
+ * | 31    | (unused)        | keeps the next line's writers off this one                       |
  * | 32    | RELEASED        | items gets stopped holding, ever (only grows; HELD less FOLDED)  |
  * | 33    | RELEASED_BYTES  | their record bytes, ever (only grows)                            |
  * | 34    | NOT_FULL        | seq, bumped when room appears and putters wait                   |
@@ -64,7 +69,13 @@
  * | 40    | FOLDED          | how much of RELEASED a fold took off HELD (LOCK held)            |
  * | 41    | FOLDED_BYTES    | how much of RELEASED_BYTES a fold took off HELD_BYTES            |
  * | 42    | PUT_WOKEN       | 1: a putter wake was sent and no counted putter has looked since |
- * | 43-47 | (unused)        | keeps the first records (or priorities) off the RELEASED line    |
+ * | 43    | READ            | lane: read position (bytes mod 2^28), REVOKED bit                |
+ * | 44    | GETS            | lane: gets made (for `qsize`)                                    |
+ * | 45    | DONE            | lane: `taskDone()` calls (LOCK held)                             |
+ * | 46-47 | (unused)        |                                                                  |
+ * | 48    | WRITE           | lane: write position (bytes mod 2^28), BUSY, PARITY, REVOKED     |
+ * | 49    | PUTS            | lane: puts made, counted before each publish                     |
+ * | 50-63 | (unused)        | keeps the first records (or priorities) off the lane's lines     |
  *
  * Cache lines (a queue in its own buffer starts a line), cut by who writes them:
  * - slots 0-15, the lock holder's line: everything a put or a get writes under LOCK, the undo
@@ -81,6 +92,11 @@
  *   RELEASED on this line: a fold of a bounded queue at its bound dirties no line it did not
  *   already take (on the read-mostly line, 16-31, every fold would take that line from every
  *   reader).
+ * - In lane mode (`lane.ts`) LOCK's line and RELEASED's stay idle: the lane's consumer writes
+ *   READ and GETS on the 32-47 line, its producer WRITE and PUTS on the 48-63 line, and both read
+ *   MODE, the claims and the waiter counts on the read-mostly line. The lane's first floor kept
+ *   each waiter flag on its sleeper's position line, and every item cost the other side a line
+ *   move (`bench/README.md`, "Design: an SPSC lane").
  * Measured: the journal on a line of its own (slots 32-41 then) cost two-worker streams 1.3-2.3x
  * (`queue.oneway`, `queue.oneway-f64`, `queue.mpmc-4x4`, Node, interleaved full-mode runs); on
  * the lock holder's line about 1.1x, and this cut without the journal nothing (`journal.ts`,
@@ -248,6 +264,30 @@ export const FOLDED_BYTES = 41;
  * RELEASED line, with PUTTERS.
  */
 export const PUT_WOKEN = 42;
+
+// The SPSC lane's slots (`lane.ts` has the protocol). Read-mostly line: MODE, the claims and the
+// waiter counts; the consumer's line (in lane mode nobody else writes 32-47): READ, GETS, DONE;
+// the producer's line, of its own: WRITE, PUTS.
+/** Slot of the lane's mode: LANE_ON while the lane may run, LANE_OFF once revoked (or never). */
+export const MODE = 26;
+/** Slot of the lane's producer: the ident of the first thread to put, or 0. */
+export const PRODUCER = 27;
+/** Slot of the lane's consumer: the ident of the first thread to get, or 0. */
+export const CONSUMER = 28;
+/** Slot counting the lane producer's puts waiting for room (one thread's, sync or async). */
+export const PUT_WAITS = 29;
+/** Slot counting the lane consumer's gets waiting for an item. */
+export const GET_WAITS = 30;
+/** Slot of the lane's read position (bytes mod 2^28) and its REVOKED bit. */
+export const READ = 43;
+/** Slot counting the lane's gets (for `qsize`). */
+export const GETS = 44;
+/** Slot counting `taskDone()` calls while in lane mode (LOCK held). */
+export const DONE = 45;
+/** Slot of the lane's write position (bytes mod 2^28) and its BUSY, PARITY and REVOKED bits. */
+export const WRITE = 48;
+/** Slot counting the lane's puts (the producer's, before each publish). */
+export const PUTS = 49;
 /**
  * Slot of the undo journal (see "Owner death" above): 0 closed; open, the set of slots saved
  * (bit k: `JOURNALED[k]`). On the lock holder's line with what it saves.
@@ -365,12 +405,18 @@ export function putBackSaves(discipline: number): number {
 /** JOURNAL of `shutdown()`: SHUTDOWN and, when immediate, what discarding every item changes. */
 export const SHUTDOWN_SAVES: number = saving(COUNT, UNFINISHED, HEAD, TAIL, LIVE, SHUTDOWN);
 /**
- * Header size in int32 slots: three whole cache lines (so what follows is 8-aligned, and the
- * first records a streaming ring writes at offset 0 are not on the line gets write RELEASED to).
+ * Header size in int32 slots: four whole cache lines (so what follows is 8-aligned, and the
+ * first records a streaming ring writes at offset 0 are not on the line gets write RELEASED to);
+ * the fourth is the lane producer's (`lane.ts`).
  */
-export const HEADER_SLOTS = 48;
+export const HEADER_SLOTS = 64;
 /** Header size in bytes. */
 export const HEADER_BYTES = HEADER_SLOTS * 4;
+
+/** MODE: the lane is revoked, or never ran: the locked paths only. */
+export const LANE_OFF = 0;
+/** MODE: a producer and a consumer may move items through the lane (`lane.ts`). */
+export const LANE_ON = 1;
 
 /** DISCIPLINE: first in, first out (a ring). */
 export const FIFO = 1;
@@ -525,9 +571,13 @@ export function openQueue(handle: Handle, kind: string, discipline: number): Han
   return opened;
 }
 
-/** Writes the header of a new queue (before any other thread can see it). */
-export function writeHeader(i32: Int32Array, discipline: number, g: Geometry): void {
+/**
+ * Writes the header of a new queue (before any other thread can see it). `lane`: it starts in
+ * lane mode (`lane.ts`, `laneFits`).
+ */
+export function writeHeader(i32: Int32Array, discipline: number, g: Geometry, lane: boolean): void {
   i32.fill(0);
+  Atomics.store(i32, MODE, lane ? LANE_ON : LANE_OFF);
   Atomics.store(i32, DISCIPLINE, discipline);
   Atomics.store(i32, MAXSIZE, g.maxsize);
   Atomics.store(i32, CAPACITY, g.capacity);

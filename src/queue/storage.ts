@@ -124,8 +124,8 @@ export interface Storage {
   priorityOf(options: PriorityOptions | undefined): number;
 }
 
-/** Record length marking "wrap to 0" in the FIFO ring. */
-const WRAP = -1;
+/** Record length marking "wrap to 0" in the FIFO ring (and the SPSC lane, `lane.ts`). */
+export const WRAP = -1;
 
 /** Per-thread scratch for records taken out of a queue, lent to one get at a time. */
 let readScratch = new Uint8Array(256);
@@ -133,7 +133,7 @@ let readScratch = new Uint8Array(256);
 let lent = false;
 /** The view on `readScratch` lent out last. */
 let lentView: Uint8Array | undefined;
-/** Records up to this many bytes skip `subarray`/`set` (`copyOut`, `Ring.#write`). */
+/** Records up to this many bytes skip `subarray`/`set` (`copyOut`, `writeRecord`). */
 const SHORT = 64;
 /**
  * `scratchViews[n]` is `readScratch.subarray(0, n)` (n ≤ {@link SHORT}), made once per length and
@@ -151,11 +151,11 @@ let scratchWords = new Int32Array(readScratch.buffer);
  * views per get. Measured (2026-12-01, 2 CPUs at load 3-6), median of the round-robin ratios of
  * one-thread putNowait + getNowait of that object, `AB_A=<tree before>/mod.ts npx bun
  * bench/probes/queue_ab_single.ts 15` (and node, deno run -A): these short paths with byte
- * loops (here and in `Ring.#write`) vs `subarray` + `set`: Bun 0.84 and 0.80, Node 0.83 and
+ * loops (here and in `writeRecord`) vs `subarray` + `set`: Bun 0.84 and 0.80, Node 0.83 and
  * 0.84, Deno 0.85; then words vs bytes here (21 rounds): Bun 0.90, Node 0.92, Deno 0.97.
  * Numbers (float64Codec) 0.88-1.06 across runs, within noise.
  */
-function copyOut(
+export function copyOut(
   u8: Uint8Array,
   words: Int32Array | undefined,
   start: number,
@@ -195,6 +195,64 @@ const f64View = new DataView(f64Buffer);
 const f64Words = new Int32Array(f64Buffer);
 /** The length word of an 8-byte record (bytes 8, 0, 0, 0) read as a word in this CPU's order. */
 const LENGTH_8 = new Int32Array(Uint8Array.of(8, 0, 0, 0).buffer)[0]!;
+
+/**
+ * Writes a record of `bytes` at `at` of a data area (`u8`, `dv` over the same bytes): its length
+ * word, then the bytes. The FIFO ring's and the SPSC lane's (`lane.ts`) one writer. `n`: the
+ * length, read once by a caller that must run no user code here (a `length` getter of a
+ * Uint8Array subclass is user code; indexed reads and `set` from a typed array are not).
+ */
+export function writeRecord(
+  u8: Uint8Array,
+  dv: DataView,
+  at: number,
+  bytes: Uint8Array,
+  n: number = bytes.length,
+): void {
+  // Short records byte by byte, the length too (little-endian, as `dv.getInt32(…, true)` reads
+  // it): `DataView.setInt32` and `set` on the ring's SharedArrayBuffer are calls into the
+  // runtime on Bun (`bun:jsc` `profile` of a put + get, 10% of the samples). Measured with
+  // `copyOut` (see there). Words here too (the codec's scratch viewed as Int32Array, cached
+  // per buffer) lost: objects Bun 0.85, Node 0.89, Deno 0.91 vs before, numbers 1.09 and 1.18
+  // on Bun and Node (the buffer check on every 8-byte record), same probe and run length.
+  if (n <= SHORT) {
+    u8[at] = n;
+    u8[at + 1] = 0;
+    u8[at + 2] = 0;
+    u8[at + 3] = 0;
+    const p = at + 4;
+    for (let i = 0; i < n; i++) u8[p + i] = bytes[i]!;
+    return;
+  }
+  dv.setInt32(at, n, true);
+  u8.set(bytes, at + 4);
+}
+
+/** The int32 length word at `at` of a data area (little-endian; byte loads, see `writeRecord`). */
+export function lengthAt(u8: Uint8Array, at: number): number {
+  return u8[at]! | (u8[at + 1]! << 8) | (u8[at + 2]! << 16) | (u8[at + 3]! << 24);
+}
+
+/**
+ * Writes `float64Codec`'s record of `value` (12 bytes) at `at` (4-aligned) of a data area seen
+ * as words: the length word and the float's bytes are moved as words, so the bytes land as
+ * `writeRecord` would put them on any CPU.
+ */
+export function writeFloat64Record(words: Int32Array, at: number, value: number): void {
+  f64View.setFloat64(0, value, true);
+  const w = at >> 2;
+  words[w] = LENGTH_8;
+  words[w + 1] = f64Words[0]!;
+  words[w + 2] = f64Words[1]!;
+}
+
+/** Reads the float64 of an 8-byte record at `at` (4-aligned), as `writeFloat64Record` wrote it. */
+export function readFloat64Record(words: Int32Array, at: number): number {
+  const w = at >> 2;
+  f64Words[0] = words[w + 1]!;
+  f64Words[1] = words[w + 2]!;
+  return f64View.getFloat64(0, true);
+}
 
 /** Ends the loan of bytes a `take` returned (after their decode, and any put-back). */
 export function giveBack(bytes: Uint8Array): void {
@@ -300,41 +358,18 @@ class Ring extends Records {
     const i32 = this.i32;
     const tail = i32[TAIL]!;
     if (at !== tail && tail + 4 <= this.u8.length) this.dv.setInt32(tail, WRAP, true);
-    f64View.setFloat64(0, value, true);
-    const w = at >> 2;
-    words[w] = LENGTH_8;
-    words[w + 1] = f64Words[0]!;
-    words[w + 2] = f64Words[1]!;
+    writeFloat64Record(words, at, value);
     i32[TAIL] = at + 12;
     i32[LIVE] = i32[LIVE]! + 12;
   }
 
   #write(at: number, bytes: Uint8Array): void {
-    const n = bytes.length;
-    const u8 = this.u8;
-    // Short records byte by byte, the length too (little-endian, as `dv.getInt32(…, true)` reads
-    // it): `DataView.setInt32` and `set` on the ring's SharedArrayBuffer are calls into the
-    // runtime on Bun (`bun:jsc` `profile` of a put + get, 10% of the samples). Measured with
-    // `copyOut` (see there). Words here too (the codec's scratch viewed as Int32Array, cached
-    // per buffer) lost: objects Bun 0.85, Node 0.89, Deno 0.91 vs before, numbers 1.09 and 1.18
-    // on Bun and Node (the buffer check on every 8-byte record), same probe and run length.
-    if (n <= SHORT) {
-      u8[at] = n;
-      u8[at + 1] = 0;
-      u8[at + 2] = 0;
-      u8[at + 3] = 0;
-      const p = at + 4;
-      for (let i = 0; i < n; i++) u8[p + i] = bytes[i]!;
-      return;
-    }
-    this.dv.setInt32(at, n, true);
-    u8.set(bytes, at + 4);
+    writeRecord(this.u8, this.dv, at, bytes);
   }
 
-  /** The int32 length word at `at` (little-endian; byte loads, see `#write`). */
+  /** The int32 length word at `at` (little-endian; byte loads, see `writeRecord`). */
   #length(at: number): number {
-    const u8 = this.u8;
-    return u8[at]! | (u8[at + 1]! << 8) | (u8[at + 2]! << 16) | (u8[at + 3]! << 24);
+    return lengthAt(this.u8, at);
   }
 
   /** Where a record read at `at` starts: `at`, or 0 when `at` marks (or is too near) the end. */

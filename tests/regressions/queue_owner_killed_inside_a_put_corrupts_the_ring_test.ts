@@ -22,82 +22,90 @@
  * (`src/queue/header.ts`, "Owner death"): the put is undone when the lock is taken over.
  */
 
-import { test } from "node:test";
 import assert from "node:assert/strict";
 import { float64Codec, Queue, Thread } from "../../mod.ts";
 import { LOCK } from "../../src/queue/header.ts";
-import { drain } from "../helpers.ts";
+import { drain, lockedTest } from "../helpers.ts";
 
 const FIXTURE = new URL("../fixtures/queue_dying_put_ops.ts", import.meta.url);
 
-test("Queue: a put whose thread dies inside the lock is undone, and the queue reads as before it", async () => {
-  const queue = new Queue<string>();
-  queue.putNowait("before");
-  const thread = new Thread(FIXTURE, { export: "dieInsidePut", args: [queue, "dead"] });
-  thread.start();
-  await assert.rejects(thread.join({ timeout: 20_000 }), /exited/);
-  const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, LOCK + 1);
-  assert.equal(
-    Atomics.load(header, LOCK) >>> 1,
-    thread.ident,
-    "the thread died holding the queue's lock (inside the put)",
-  );
-
-  // The next put takes the lock over from the dead thread.
-  queue.putNowait("after");
-  assert.equal(queue.qsize(), 2);
-  assert.equal(queue.unfinishedTasks, 2);
-  assert.deepEqual(drain(queue), ["before", "after"]);
-  assert.equal(queue.qsize(), 0);
-
-  // And it goes on working, across a wrap of the ring too.
-  for (let round = 0; round < 3; round++) {
-    const items = Array.from({ length: 5 }, (_, k) => `${round}-${k}`);
-    for (const item of items) queue.putNowait(item);
-    assert.deepEqual(drain(queue), items);
-  }
-});
-
-for (const kind of ["f64", "bytes"] as const) {
-  test(`Queue: a get whose thread dies inside the lock is undone, and its item is delivered once (${kind})`, async () => {
-    // Records past 64 bytes take the copy out through `subarray` (the "bytes" hook).
-    const items = kind === "f64"
-      ? [1, 2, 3]
-      : ["first", "second", "third"].map((w) => w.repeat(30));
-    const queue = kind === "f64"
-      ? new Queue<unknown>(0, { codec: float64Codec })
-      : new Queue<unknown>();
-    for (const item of items.slice(0, 2)) queue.putNowait(item);
-    const thread = new Thread(FIXTURE, { export: "dieInsideGet", args: [queue, kind] });
+lockedTest(
+  "Queue: a put whose thread dies inside the lock is undone, and the queue reads as before it",
+  async () => {
+    const queue = new Queue<string>();
+    queue.putNowait("before");
+    const thread = new Thread(FIXTURE, { export: "dieInsidePut", args: [queue, "dead"] });
     thread.start();
     await assert.rejects(thread.join({ timeout: 20_000 }), /exited/);
     const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, LOCK + 1);
-    assert.equal(Atomics.load(header, LOCK) >>> 1, thread.ident, "it died holding the lock");
+    assert.equal(
+      Atomics.load(header, LOCK) >>> 1,
+      thread.ident,
+      "the thread died holding the queue's lock (inside the put)",
+    );
 
-    // Without the journal, the next get took the lock over with HEAD past the first item and
-    // COUNT still 2: the second item, then a read past TAIL. Taken over here by the slow path
-    // of a blocking get (the SeqWait lock), as the put's test takes it by a non-blocking put.
-    assert.equal(queue.getSync({ timeout: 10_000 }), items[0]);
-    assert.equal(queue.qsize(), 1);
-    queue.putNowait(items[2]);
-    assert.deepEqual(drain(queue), items.slice(1));
-    assert.equal(queue.unfinishedTasks, 3);
-  });
+    // The next put takes the lock over from the dead thread.
+    queue.putNowait("after");
+    assert.equal(queue.qsize(), 2);
+    assert.equal(queue.unfinishedTasks, 2);
+    assert.deepEqual(drain(queue), ["before", "after"]);
+    assert.equal(queue.qsize(), 0);
+
+    // And it goes on working, across a wrap of the ring too.
+    for (let round = 0; round < 3; round++) {
+      const items = Array.from({ length: 5 }, (_, k) => `${round}-${k}`);
+      for (const item of items) queue.putNowait(item);
+      assert.deepEqual(drain(queue), items);
+    }
+  },
+);
+
+for (const kind of ["f64", "bytes"] as const) {
+  lockedTest(
+    `Queue: a get whose thread dies inside the lock is undone, and its item is delivered once (${kind})`,
+    async () => {
+      // Records past 64 bytes take the copy out through `subarray` (the "bytes" hook).
+      const items = kind === "f64"
+        ? [1, 2, 3]
+        : ["first", "second", "third"].map((w) => w.repeat(30));
+      const queue = kind === "f64"
+        ? new Queue<unknown>(0, { codec: float64Codec })
+        : new Queue<unknown>();
+      for (const item of items.slice(0, 2)) queue.putNowait(item);
+      const thread = new Thread(FIXTURE, { export: "dieInsideGet", args: [queue, kind] });
+      thread.start();
+      await assert.rejects(thread.join({ timeout: 20_000 }), /exited/);
+      const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, LOCK + 1);
+      assert.equal(Atomics.load(header, LOCK) >>> 1, thread.ident, "it died holding the lock");
+
+      // Without the journal, the next get took the lock over with HEAD past the first item and
+      // COUNT still 2: the second item, then a read past TAIL. Taken over here by the slow path
+      // of a blocking get (the SeqWait lock), as the put's test takes it by a non-blocking put.
+      assert.equal(queue.getSync({ timeout: 10_000 }), items[0]);
+      assert.equal(queue.qsize(), 1);
+      queue.putNowait(items[2]);
+      assert.deepEqual(drain(queue), items.slice(1));
+      assert.equal(queue.unfinishedTasks, 3);
+    },
+  );
 }
 
-test("Queue: a thread that may not block (it spins for the lock) takes it over from a dead owner too", async () => {
-  const queue = new Queue<number>(0, { codec: float64Codec });
-  for (const item of [1, 2]) queue.putNowait(item);
-  const dying = new Thread(FIXTURE, { export: "dieInsideGet", args: [queue, "f64"] });
-  dying.start();
-  await assert.rejects(dying.join({ timeout: 20_000 }), /exited/);
-  // Before: the spin only took a free word, so this put spun forever (bounded here by the join).
-  const putter = new Thread<number>(FIXTURE, { export: "putWithoutBlocking", args: [queue, 3] });
-  putter.start();
-  try {
-    assert.equal(await putter.join({ timeout: 10_000 }), 3, "the get undone, the put made");
-  } finally {
-    await putter.terminate();
-  }
-  assert.deepEqual(drain(queue), [1, 2, 3]);
-});
+lockedTest(
+  "Queue: a thread that may not block (it spins for the lock) takes it over from a dead owner too",
+  async () => {
+    const queue = new Queue<number>(0, { codec: float64Codec });
+    for (const item of [1, 2]) queue.putNowait(item);
+    const dying = new Thread(FIXTURE, { export: "dieInsideGet", args: [queue, "f64"] });
+    dying.start();
+    await assert.rejects(dying.join({ timeout: 20_000 }), /exited/);
+    // Before: the spin only took a free word, so this put spun forever (bounded here by the join).
+    const putter = new Thread<number>(FIXTURE, { export: "putWithoutBlocking", args: [queue, 3] });
+    putter.start();
+    try {
+      assert.equal(await putter.join({ timeout: 10_000 }), 3, "the get undone, the put made");
+    } finally {
+      await putter.terminate();
+    }
+    assert.deepEqual(drain(queue), [1, 2, 3]);
+  },
+);

@@ -4,10 +4,10 @@
 // every later put and get of the queue waited for good. Now both release the lock before the
 // error reaches the caller. The failure is forced by making `DataView` throw for one call, the
 // last view `#remap` makes; every wait here is bounded.
-import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type Codec, Queue, structuredCodec } from "../../mod.ts";
 import { LOCK } from "../../src/queue/header.ts";
+import { lockedTest } from "../helpers.ts";
 
 /** Runs `f` with the global `DataView` constructor throwing; restores it whatever happens. */
 function withFailingViews<T>(f: () => T): T {
@@ -38,18 +38,21 @@ function growThroughAnother(queue: Queue<unknown>): Queue<unknown> {
   return other;
 }
 
-test("Queue: a get whose re-made views fail to allocate releases the lock and keeps the item", () => {
-  const queue = new Queue<unknown>(0, { capacityBytes: 64, maxCapacityBytes: 4096 });
-  queue.putNowait("first");
-  const other = growThroughAnother(queue);
-  assert.throws(() => withFailingViews(() => queue.getNowait()), /view allocation failed/);
-  assert.equal(lockWord(queue), 0, "the lock was released");
-  // Nothing was taken: the next get (views made now) returns the first item.
-  assert.equal(queue.getNowait(), "first");
-  assert.equal(other.qsize(), queue.qsize());
-});
+lockedTest(
+  "Queue: a get whose re-made views fail to allocate releases the lock and keeps the item",
+  () => {
+    const queue = new Queue<unknown>(0, { capacityBytes: 64, maxCapacityBytes: 4096 });
+    queue.putNowait("first");
+    const other = growThroughAnother(queue);
+    assert.throws(() => withFailingViews(() => queue.getNowait()), /view allocation failed/);
+    assert.equal(lockWord(queue), 0, "the lock was released");
+    // Nothing was taken: the next get (views made now) returns the first item.
+    assert.equal(queue.getNowait(), "first");
+    assert.equal(other.qsize(), queue.qsize());
+  },
+);
 
-test("Queue: a put-back whose re-made views fail to allocate releases the lock", () => {
+lockedTest("Queue: a put-back whose re-made views fail to allocate releases the lock", () => {
   // The decode grows the queue through another object, then fails; the put-back finds the new
   // capacity and re-makes its views, which fail too.
   const box: { queue?: Queue<unknown>; other?: Queue<unknown>; fail: boolean } = { fail: false };

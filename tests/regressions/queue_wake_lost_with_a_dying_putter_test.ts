@@ -14,32 +14,44 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { float64Codec, Queue, Thread } from "../../mod.ts";
-import { GETTERS } from "../../src/queue/header.ts";
-import { until } from "../helpers.ts";
+import { GET_WAITS, GETTERS } from "../../src/queue/header.ts";
+import { lockedTest, until } from "../helpers.ts";
 
 const FIXTURE = new URL("../fixtures/queue_dying_put_ops.ts", import.meta.url);
 
-for (const async of [false, true]) {
-  test(`Queue: a getter (${async ? "get()" : "getSync()"}) whose putter dies before waking it still gets the item`, async () => {
-    const queue = new Queue<number>(0, { codec: float64Codec });
-    const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, GETTERS + 1);
-    const getter = new Thread(FIXTURE, { export: "getForever", args: [queue, async] });
-    getter.start();
-    try {
-      // The getter counts itself as waiting, then sleeps (its spin lasts at most 16 µs).
-      await until(() => Atomics.load(header, GETTERS) === 1, "the getter waits");
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const putter = new Thread(FIXTURE, { export: "dieBeforeWake", args: [queue, 42] });
-      putter.start();
-      await assert.rejects(putter.join({ timeout: 20_000 }), /exited/);
-      assert.equal(queue.unfinishedTasks, 1, "the put was made before its thread died");
-      // Without the poll the getter sleeps on: its join would time out.
-      assert.equal(await getter.join({ timeout: 5_000 }), 42);
-      assert.equal(queue.qsize(), 0);
-    } finally {
-      if (getter.isAlive()) await getter.terminate();
-    }
-  });
+// In lane mode (`src/queue/lane.ts`) the putter dies at the lane's wake, and the getter waits
+// counted in GET_WAITS; locked, at the seq's wake, counted in GETTERS.
+for (const [mode, define] of [["lane", test], ["locked", lockedTest]] as const) {
+  for (const async of [false, true]) {
+    define(
+      `Queue: a getter (${
+        async ? "get()" : "getSync()"
+      }) whose putter dies before waking it still gets the item (${mode})`,
+      async () => {
+        const queue = new Queue<number>(0, { codec: float64Codec });
+        const header = new Int32Array(queue.handle.buffer, queue.handle.byteOffset, GET_WAITS + 1);
+        const getter = new Thread(FIXTURE, { export: "getForever", args: [queue, async] });
+        getter.start();
+        try {
+          // The getter counts itself as waiting, then sleeps (its spin lasts at most 16 µs).
+          await until(
+            () => Atomics.load(header, mode === "lane" ? GET_WAITS : GETTERS) === 1,
+            "the getter waits",
+          );
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          const putter = new Thread(FIXTURE, { export: "dieBeforeWake", args: [queue, 42] });
+          putter.start();
+          await assert.rejects(putter.join({ timeout: 20_000 }), /exited/);
+          assert.equal(queue.unfinishedTasks, 1, "the put was made before its thread died");
+          // Without the poll the getter sleeps on: its join would time out.
+          assert.equal(await getter.join({ timeout: 5_000 }), 42);
+          assert.equal(queue.qsize(), 0);
+        } finally {
+          if (getter.isAlive()) await getter.terminate();
+        }
+      },
+    );
+  }
 }
 
 test("Queue: the poll is not the caller's timeout: a wait across several polls ends at its own deadline or its item", async () => {

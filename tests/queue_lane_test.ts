@@ -1,0 +1,302 @@
+/**
+ * The SPSC lane of a FIFO Queue (`src/queue/lane.ts`): while one thread puts and one gets, items
+ * go through the ring without the queue's lock; anything else revokes the lane for good and the
+ * locked paths carry on with the items where the lane left them. Every wait here is bounded.
+ */
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { float64Codec, Queue, Thread } from "../mod.ts";
+import { GET_WAITS, LANE_OFF, LANE_ON, MODE, PUT_WAITS, PUTS } from "../src/queue/header.ts";
+import { until } from "./helpers.ts";
+import type { Tagged } from "./fixtures/queue_lane_ops.ts";
+
+const FIXTURE = new URL("./fixtures/queue_lane_ops.ts", import.meta.url);
+
+/** The queue's header slots. */
+function header(queue: Queue<unknown>): Int32Array {
+  return new Int32Array(queue.handle.buffer, queue.handle.byteOffset, 64);
+}
+
+const mode = (queue: Queue<unknown>): number => Atomics.load(header(queue), MODE);
+
+/** Runs `exports` of the fixture in a new thread with `args`; returns its result (bounded). */
+async function run(name: string, ...args: unknown[]): Promise<unknown> {
+  const thread = new Thread<unknown>(FIXTURE, { export: name, args });
+  thread.start();
+  try {
+    return await thread.join({ timeout: 60_000 });
+  } finally {
+    if (thread.isAlive()) await thread.terminate();
+  }
+}
+
+/** Starts `name` in a new thread; the caller joins it. */
+function start(name: string, ...args: unknown[]): Thread<unknown> {
+  const thread = new Thread<unknown>(FIXTURE, { export: name, args });
+  thread.start();
+  return thread;
+}
+
+const inOrder = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
+
+test("lane: which queues start in lane mode", () => {
+  assert.equal(mode(new Queue()), LANE_ON, "the default queue (64 KiB)");
+  assert.equal(mode(new Queue(0, { capacityBytes: 1024 })), LANE_ON, "a power of two");
+  assert.equal(mode(new Queue(0, { capacityBytes: 1000 })), LANE_OFF, "not a power of two");
+  assert.equal(mode(new Queue(5)), LANE_OFF, "a maxsize");
+});
+
+test("lane: one thread: FIFO, the snapshots, taskDone and join, the nowait errors", async () => {
+  const queue = new Queue<unknown>(0, { capacityBytes: 256 });
+  assert.equal(queue.empty(), true);
+  const items = [1, "two", { three: 3 }, [4], null, undefined, "x".repeat(100)];
+  for (const item of items) queue.putNowait(item);
+  assert.equal(queue.qsize(), items.length);
+  assert.equal(queue.empty(), false);
+  assert.equal(queue.unfinishedTasks, items.length);
+  assert.deepEqual([queue.getNowait(), queue.getSync(), await queue.get()], items.slice(0, 3));
+  assert.equal(queue.qsize(), items.length - 3);
+  for (let k = 0; k < 3; k++) queue.taskDone();
+  assert.equal(queue.unfinishedTasks, items.length - 3);
+  assert.throws(() => queue.joinSync({ timeout: 10 }), { name: "TimeoutError" });
+  const rest = [];
+  while (!queue.empty()) rest.push(queue.getNowait());
+  assert.deepEqual(rest, items.slice(3));
+  assert.throws(() => queue.getNowait(), { name: "QueueEmptyError", message: /it is empty/ });
+  assert.throws(() => queue.getSync({ timeout: 5 }), { name: "QueueEmptyError" });
+  await assert.rejects(queue.get({ timeout: 5 }), { name: "QueueEmptyError" });
+  for (let k = 3; k < items.length; k++) queue.taskDone();
+  queue.joinSync({ timeout: 1000 });
+  await queue.join({ timeout: 1000 });
+  assert.throws(() => queue.taskDone(), RangeError);
+  // Full: 256 bytes and no growth.
+  let n = 0;
+  assert.throws(() => {
+    for (;; n++) queue.putNowait("y".repeat(20));
+  }, { name: "QueueFullError", message: /capacityBytes 256 is its limit/ });
+  assert.equal(queue.full(), true);
+  assert.equal(queue.qsize(), n);
+  assert.throws(() => queue.putSync("z", { timeout: 5 }), { name: "QueueFullError" });
+  await assert.rejects(queue.put("z", { timeout: 5 }), { name: "QueueFullError" });
+  for (let k = 0; k < n; k++) assert.equal(queue.getNowait(), "y".repeat(20));
+  assert.equal(queue.full(), false);
+  assert.equal(mode(queue), LANE_ON, "no revoke on the way");
+  assert.equal(Atomics.load(header(queue), GET_WAITS), 0);
+  assert.equal(Atomics.load(header(queue), PUT_WAITS), 0);
+});
+
+test("lane: a decode that throws leaves the item next; a get nested in a decode takes the one after", () => {
+  let failOnce = true;
+  let nest = false;
+  const queue: Queue<number> = new Queue<number>(0, {
+    codec: {
+      encode: (n: number) => float64Codec.encode(n),
+      decode(bytes: Uint8Array): number {
+        const n = float64Codec.decode(bytes);
+        if (failOnce) {
+          failOnce = false;
+          throw new Error("undecodable, once");
+        }
+        if (nest) {
+          nest = false;
+          inner.push(queue.getNowait());
+        }
+        return n;
+      },
+    },
+  });
+  const inner: number[] = [];
+  for (const n of [1, 2, 3]) queue.putNowait(n);
+  assert.throws(() => queue.getNowait(), /undecodable, once/);
+  assert.equal(queue.qsize(), 3);
+  nest = true;
+  // The outer get decodes 1, its nested get takes 1; the outer's publish fails, it takes 2.
+  assert.equal(queue.getNowait(), 2);
+  assert.deepEqual(inner, [1]);
+  assert.equal(queue.getNowait(), 3);
+  assert.equal(queue.qsize(), 0);
+  assert.equal(mode(queue), LANE_ON);
+});
+
+test("lane: a copy out that throws leaves the item, and the lane runs on", () => {
+  const queue = new Queue<string>();
+  const long = "x".repeat(200); // copied out through `subarray`
+  queue.putNowait(long);
+  const subarray = Uint8Array.prototype.subarray;
+  Uint8Array.prototype.subarray = function (this: Uint8Array, start?: number, end?: number) {
+    if (this.buffer === queue.handle.buffer) throw new Error("copy refused");
+    return subarray.call(this, start, end);
+  } as typeof subarray;
+  try {
+    assert.throws(() => queue.getSync({ timeout: 2_000 }), /copy refused/);
+  } finally {
+    Uint8Array.prototype.subarray = subarray;
+  }
+  assert.equal(queue.qsize(), 1, "the item stays");
+  assert.equal(queue.getSync({ timeout: 2_000 }), long);
+  assert.equal(mode(queue), LANE_ON);
+});
+
+test("lane: an aborted get and a timed-out put leave no waiter counted", async () => {
+  const queue = new Queue<number>(0, { codec: float64Codec, capacityBytes: 16 });
+  const controller = new AbortController();
+  const got = queue.get({ signal: controller.signal });
+  assert.equal(Atomics.load(header(queue), GET_WAITS), 1);
+  controller.abort(new Error("stop"));
+  await assert.rejects(got, /stop/);
+  assert.equal(Atomics.load(header(queue), GET_WAITS), 0);
+  queue.putNowait(1);
+  assert.throws(() => queue.putNowait(2), { name: "QueueFullError" }, "16 bytes: one record");
+  const put = queue.put(2, { timeout: 20 });
+  assert.equal(Atomics.load(header(queue), PUT_WAITS), 1);
+  await assert.rejects(put, { name: "QueueFullError" });
+  assert.equal(Atomics.load(header(queue), PUT_WAITS), 0);
+  assert.equal(queue.getNowait(), 1);
+  queue.putNowait(3);
+  assert.equal(await queue.get({ timeout: 100 }), 3);
+  assert.equal(mode(queue), LANE_ON);
+});
+
+for (const async of [false, true]) {
+  test(`lane: two threads through a 256-byte lane, both sides blocking (${async ? "async" : "sync"})`, async () => {
+    const queue = new Queue<Tagged>(0, { capacityBytes: 256 });
+    const n = 3000;
+    const consumer = start("consume", queue, n, async, true);
+    const producer = start("produce", queue, "p", n, 40, async);
+    assert.equal(await producer.join({ timeout: 60_000 }), n);
+    const seen = await consumer.join({ timeout: 60_000 });
+    assert.deepEqual(seen, { p: inOrder(n) });
+    assert.equal(mode(queue), LANE_ON, "one producer, one consumer: no revoke");
+    assert.equal(queue.qsize(), 0);
+    assert.equal(queue.unfinishedTasks, 0);
+    await queue.join({ timeout: 1000 });
+  });
+}
+
+test("lane: numbers (float64Codec) through a 64-byte lane that wraps at every lap", async () => {
+  const queue = new Queue<number>(0, { codec: float64Codec, capacityBytes: 64 });
+  const n = 20_000;
+  const consumer = start("consumeNumbers", queue, n);
+  assert.equal(await run("produceNumbers", queue, n), n);
+  assert.equal(await consumer.join({ timeout: 60_000 }), n);
+  assert.equal(mode(queue), LANE_ON);
+  assert.equal(Atomics.load(header(queue), PUTS), n);
+});
+
+for (const async of [false, true]) {
+  test(`lane: a third thread's put revokes it mid-stream: every item once, each producer's in order (${async ? "async" : "sync"})`, async () => {
+    for (const capacityBytes of [256, 65536]) {
+      const queue = new Queue<Tagged>(0, { capacityBytes });
+      const n = 2000;
+      const m = 300;
+      const consumer = start("consume", queue, n + m, async);
+      const producer = start("produce", queue, "p", n, 30, async);
+      // The third thread starts while the stream runs (the lane may be anywhere: full, empty,
+      // a side asleep), and its first put revokes.
+      await until(() => Atomics.load(header(queue), PUTS) >= n / 4, "the stream runs");
+      const third = start("produce", queue, "t", m, 30, async);
+      assert.equal(await third.join({ timeout: 60_000 }), m);
+      assert.equal(await producer.join({ timeout: 60_000 }), n);
+      const seen = await consumer.join({ timeout: 60_000 });
+      assert.deepEqual(seen, { p: inOrder(n), t: inOrder(m) });
+      assert.equal(mode(queue), LANE_OFF);
+      assert.equal(queue.qsize(), 0);
+      assert.equal(queue.unfinishedTasks, n + m);
+    }
+  });
+}
+
+for (const async of [false, true]) {
+  test(`lane: a consumer asleep in the lane is re-routed by the revoke and gets the next item (${async ? "get()" : "getSync()"})`, async () => {
+    const queue = new Queue<Tagged>();
+    const consumer = start("getMany", queue, 2, async);
+    queue.putNowait({ from: "main", i: 1, pad: "" }); // main claims the producer side
+    await until(() => Atomics.load(header(queue), GET_WAITS) === 1, "the consumer waits again");
+    assert.equal(mode(queue), LANE_ON);
+    await run("produce", queue, "other", 1, 0, false); // a second producer: revokes
+    assert.deepEqual(await consumer.join({ timeout: 20_000 }), [1, 0]);
+    assert.equal(mode(queue), LANE_OFF);
+  });
+}
+
+test("lane: a producer waiting for room is re-routed by shutdown and gets QueueShutDownError", async () => {
+  const queue = new Queue<Tagged>(0, { capacityBytes: 128 });
+  const producer = start("produce", queue, "p", 1000, 20, false);
+  await until(() => Atomics.load(header(queue), PUT_WAITS) === 1, "the producer waits for room");
+  const stored = queue.qsize();
+  queue.shutdown();
+  await assert.rejects(producer.join({ timeout: 20_000 }), { name: "QueueShutDownError" });
+  assert.equal(mode(queue), LANE_OFF);
+  let n = 0;
+  while (!queue.empty()) {
+    assert.equal((queue.getNowait() as Tagged).i, n++);
+  }
+  assert.equal(n, stored);
+  assert.throws(() => queue.getNowait(), { name: "QueueShutDownError" });
+});
+
+for (const async of [false, true]) {
+  test(`lane: shutdown mid-stream: the consumer drains every item put, then ends (${async ? "async" : "sync"})`, async () => {
+    const queue = new Queue<Tagged>(0, { capacityBytes: 1024 });
+    const consumer = start("drainUntilShutDown", queue, async);
+    const producer = new Thread<unknown>(FIXTURE, {
+      export: "produce",
+      args: [queue, "p", 1_000_000, 10, async],
+    });
+    producer.start();
+    await until(() => Atomics.load(header(queue), PUTS) >= 500, "the stream runs");
+    queue.shutdown();
+    await assert.rejects(producer.join({ timeout: 20_000 }), { name: "QueueShutDownError" });
+    const puts = Atomics.load(header(queue), PUTS);
+    assert.equal(await consumer.join({ timeout: 20_000 }), puts, "every item put, got once");
+    assert.equal(queue.unfinishedTasks, puts);
+  });
+}
+
+test("lane: a queue that must grow leaves the lane first, and keeps its order", async () => {
+  const queue = new Queue<number>(0, {
+    codec: float64Codec,
+    capacityBytes: 64,
+    maxCapacityBytes: 1 << 20,
+  });
+  for (let i = 0; i < 5; i++) queue.putNowait(i);
+  assert.equal(mode(queue), LANE_ON, "five records of 12 bytes fit in 64");
+  for (let i = 5; i < 1000; i++) queue.putNowait(i);
+  assert.equal(mode(queue), LANE_OFF);
+  assert.ok(queue.capacityBytes > 64);
+  for (let i = 0; i < 1000; i++) assert.equal(queue.getNowait(), i);
+  // And across threads: a stream into a small growable queue.
+  const grows = new Queue<number>(0, {
+    codec: float64Codec,
+    capacityBytes: 64,
+    maxCapacityBytes: 1 << 20,
+  });
+  const consumer = start("consumeNumbers", grows, 20_000);
+  assert.equal(await run("produceNumbers", grows, 20_000), 20_000);
+  assert.equal(await consumer.join({ timeout: 60_000 }), 20_000);
+});
+
+for (const where of ["copy", "publish"] as const) {
+  test(`lane: a producer killed inside its record write (BUSY set, in the ${where}) is taken over`, async () => {
+    const queue = new Queue<Tagged>();
+    const n = 5;
+    const dying = start("dieInsideLanePut", queue, n, where);
+    await assert.rejects(dying.join({ timeout: 20_000 }), /exited/);
+    // The published items are there; the dead put is not, and is not counted.
+    assert.equal(queue.unfinishedTasks, n);
+    assert.equal(queue.qsize(), n);
+    const got = [];
+    for (let k = 0; k < n; k++) got.push((queue.getNowait() as Tagged).i);
+    assert.deepEqual(got, inOrder(n));
+    assert.throws(() => queue.getNowait(), { name: "QueueEmptyError" });
+    // Main's put: another producer, so it revokes, taking BUSY over from the dead thread.
+    queue.putNowait({ from: "main", i: 0, pad: "" });
+    assert.equal(mode(queue), LANE_OFF);
+    assert.equal(queue.unfinishedTasks, n + 1, "PUTS exact across the takeover");
+    assert.equal((queue.getNowait() as Tagged).from, "main");
+    for (let k = 0; k <= n; k++) queue.taskDone();
+    await queue.join({ timeout: 1000 });
+    assert.throws(() => queue.taskDone(), RangeError);
+  });
+}
