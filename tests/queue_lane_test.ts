@@ -130,6 +130,10 @@ test("lane: a copy out that throws leaves the item, and the lane runs on", () =>
   } as typeof subarray;
   try {
     assert.throws(() => queue.getSync({ timeout: 2_000 }), /copy refused/);
+    // The throw lent nothing: the next get copies into the thread's scratch (through the
+    // patched `subarray`) again. Before, the scratch stayed marked lent and every later get of
+    // this thread took a fresh copy instead (which let a later test's refusal go unseen).
+    assert.throws(() => queue.getSync({ timeout: 2_000 }), /copy refused/);
   } finally {
     Uint8Array.prototype.subarray = subarray;
   }

@@ -162,7 +162,9 @@ export function copyOut(
   length: number,
 ): Uint8Array {
   if (lent) return u8.slice(start, start + length);
-  lent = true;
+  // `lent` is set once the copy is made: a copy that throws (an allocation, a patched prototype
+  // in a test) left it set before, and every later get of the thread then copied into a fresh
+  // array (found by `tests/queue_lane_test.ts` running before `tests/queue_test.ts` on Bun).
   if (length <= SHORT) {
     const view = scratchViews[length] ?? (scratchViews[length] = readScratch.subarray(0, length));
     if (words !== undefined && (start & 3) === 0) {
@@ -172,6 +174,7 @@ export function copyOut(
     } else {
       for (let i = 0; i < length; i++) view[i] = u8[start + i]!;
     }
+    lent = true;
     lentView = view;
     return view;
   }
@@ -184,6 +187,7 @@ export function copyOut(
   }
   const bytes = readScratch.subarray(0, length);
   bytes.set(u8.subarray(start, start + length));
+  lent = true;
   lentView = bytes;
   return bytes;
 }
