@@ -281,6 +281,33 @@ test("lane: a queue that must grow leaves the lane first, and keeps its order", 
   assert.equal(await consumer.join({ timeout: 60_000 }), 20_000);
 });
 
+test("lane: a blocking put to a full lane that may grow waits for a live consumer, then grows", async () => {
+  const queue = new Queue<number>(0, {
+    codec: float64Codec,
+    capacityBytes: 64,
+    maxCapacityBytes: 1 << 20,
+  });
+  const flag = new SharedArrayBuffer(4);
+  const consumer = start("getOneThenHold", queue, flag);
+  try {
+    queue.putNowait(0);
+    await until(() => queue.qsize() === 0, "the consumer took the first item");
+    for (let i = 1; i <= 5; i++) queue.putSync(i); // 5 records of 12 bytes: the lane is full
+    assert.equal(mode(queue), LANE_ON);
+    const t0 = performance.now();
+    queue.putSync(6, { timeout: 10_000 }); // waits for the consumer (alive, not getting)...
+    const waited = performance.now() - t0;
+    assert.ok(waited >= 4, `it waited ${waited} ms for room first`);
+    assert.equal(mode(queue), LANE_OFF, "...then left the lane");
+    assert.ok(queue.capacityBytes > 64, "and grew");
+    for (let i = 1; i <= 6; i++) assert.equal(queue.getNowait(), i);
+  } finally {
+    Atomics.store(new Int32Array(flag), 0, 1);
+    Atomics.notify(new Int32Array(flag), 0);
+    await consumer.join({ timeout: 20_000 });
+  }
+});
+
 for (const where of ["copy", "publish"] as const) {
   test(`lane: a producer killed inside its record write (BUSY set, in the ${where}) is taken over`, async () => {
     const queue = new Queue<Tagged>();

@@ -702,6 +702,33 @@ function spin(park: Park, ms: number): WaitResult | undefined {
 }
 
 /**
+ * Re-reads `i32[index]` while it holds `expected`, for up to this thread's spin budget (the sync
+ * one, {@link setSyncSpin}, or with `sync` false the async one, {@link setAsyncSpin}) or until
+ * `deadline`: true when it changed. A bare spin, with no credit and no registration: for a slow
+ * path whose waiter count makes the other side notify at every step, so that it counts itself
+ * only once this watch has missed and it is about to sleep (the queue lane's sides, `lane.ts`,
+ * whose parks then skip the driver's spin).
+ */
+export function watch(
+  i32: Int32Array,
+  index: number,
+  expected: number,
+  deadline: number,
+  sync: boolean,
+): boolean {
+  const ms = sync ? syncSpinMs : spinMs;
+  if (ms === 0) return false;
+  const end = Math.min(now() + ms, deadline);
+  for (;;) {
+    for (let k = 0; k < 16; k++) {
+      if (Atomics.load(i32, index) !== expected) return true;
+      pause();
+    }
+    if (now() >= end) return false;
+  }
+}
+
+/**
  * A slow path's run of parks ended (its call returns): if a spin led it there, that spin paid.
  * The drivers call it; so do the slow paths that loop over {@link parkSync} themselves.
  */

@@ -330,6 +330,15 @@ export class Lane {
     }
   }
 
+  /**
+   * Whether the consumer side is claimed by another thread that has not ended: a producer that
+   * waits for room has someone to make it.
+   */
+  consumerElsewhere(): boolean {
+    const consumer = Atomics.load(this.#i32, CONSUMER);
+    return consumer !== 0 && consumer !== currentIdent() && lifeOf(consumer) !== LIFE_ENDED;
+  }
+
   /** Whether a record of `size` bytes would fit now (a snapshot, for `full()`). */
   fits(size: number): boolean {
     const i32 = this.#i32;
@@ -347,7 +356,11 @@ export class Lane {
     return (Atomics.load(this.#i32, READ) & REVOKED) !== 0;
   }
 
-  /** The park of a side waiting on `index` (WRITE for gets, READ for puts). */
+  /**
+   * The park of a side waiting on `index` (WRITE for gets, READ for puts), counted in its WAITS
+   * slot. No driver spin: the side watched the word uncounted first (`watch` in `futex.ts`),
+   * since while it is counted the other side notifies at every item.
+   */
   park(index: number, deadline: number): Park {
     return {
       i32: this.#i32,
@@ -356,6 +369,8 @@ export class Lane {
       deadline,
       asyncCount: -1,
       pollMs: OWNER_POLL_MS,
+      syncSpin: false,
+      asyncSpin: false,
     };
   }
 
