@@ -258,27 +258,45 @@ for (const async of [false, true]) {
   });
 }
 
-test("lane: a queue that must grow leaves the lane first, and keeps its order", async () => {
+test("lane: it grows while no consumer has claimed it; once one has, a put that must grow leaves it", async () => {
   const queue = new Queue<number>(0, {
     codec: float64Codec,
     capacityBytes: 64,
     maxCapacityBytes: 1 << 20,
   });
-  for (let i = 0; i < 5; i++) queue.putNowait(i);
-  assert.equal(mode(queue), LANE_ON, "five records of 12 bytes fit in 64");
-  for (let i = 5; i < 1000; i++) queue.putNowait(i);
-  assert.equal(mode(queue), LANE_OFF);
-  assert.ok(queue.capacityBytes > 64);
+  // A producer ahead of any consumer (one that has not started yet): the lane grows.
+  for (let i = 0; i < 1000; i++) queue.putNowait(i);
+  assert.equal(mode(queue), LANE_ON);
+  assert.equal(queue.capacityBytes, 16384, "doubled, a power of two, to hold 12,000 bytes");
+  assert.equal(queue.qsize(), 1000);
   for (let i = 0; i < 1000; i++) assert.equal(queue.getNowait(), i);
-  // And across threads: a stream into a small growable queue.
+  // This thread is its consumer now: the lane cannot grow, so a put with no room leaves it.
+  for (let i = 0; i < 2000; i++) queue.putNowait(i);
+  assert.equal(mode(queue), LANE_OFF);
+  assert.ok(queue.capacityBytes >= 24000);
+  for (let i = 0; i < 2000; i++) assert.equal(queue.getNowait(), i);
+
+  // Up to the largest power of two within maxCapacityBytes; past it, the locked path grows.
+  const capped = new Queue<number>(0, {
+    codec: float64Codec,
+    capacityBytes: 64,
+    maxCapacityBytes: 1000,
+  });
+  for (let i = 0; i < 80; i++) capped.putNowait(i); // 960 bytes
+  assert.equal(mode(capped), LANE_OFF);
+  assert.equal(capped.capacityBytes, 1000);
+  for (let i = 0; i < 80; i++) assert.equal(capped.getNowait(), i);
+
+  // Across threads: a producer that starts before its consumer's thread has booted.
   const grows = new Queue<number>(0, {
     codec: float64Codec,
     capacityBytes: 64,
     maxCapacityBytes: 1 << 20,
   });
-  const consumer = start("consumeNumbers", grows, 20_000);
   assert.equal(await run("produceNumbers", grows, 20_000), 20_000);
-  assert.equal(await consumer.join({ timeout: 60_000 }), 20_000);
+  assert.equal(mode(grows), LANE_ON, "it grew instead");
+  assert.equal(await run("consumeNumbers", grows, 20_000), 20_000);
+  assert.equal(mode(grows), LANE_ON);
 });
 
 test("lane: a blocking put to a full lane that may grow waits for a live consumer, then grows", async () => {

@@ -21,7 +21,7 @@ const rounds = Number(process.argv[2] ?? 15);
 const N = { objects: Number(process.argv[3] ?? 20000), numbers: Number(process.argv[4] ?? 50000) };
 /** AB_MAXSIZE=n bounds both trees' queues (default 0: unbounded, the bench case). */
 const maxsize = Number(process.env.AB_MAXSIZE ?? 0);
-type Pair = { workers: Worker[]; run(n: number): Promise<number> };
+type Pair = { workers: Worker[]; run(n: number): Promise<number>; lane(): string };
 function once(w: Worker, what: string): Promise<void> {
   return new Promise((res) => {
     const on = (m: unknown) => {
@@ -45,6 +45,11 @@ async function pair(path: string, numbers: boolean): Promise<Pair> {
   await Promise.all(workers.map((w) => once(w, "ready")));
   return {
     workers,
+    // Slot 26 is MODE in a tree with the SPSC lane (src/queue/lane.ts), unused (0) before it.
+    lane: () =>
+      Atomics.load(new Int32Array(q.handle.buffer, q.handle.byteOffset, 27), 26) === 1
+        ? "on"
+        : "off",
     async run(n) {
       const t0 = performance.now();
       const done = workers.map((w) => once(w, "done"));
@@ -88,7 +93,7 @@ for (const kind of ["objects", "numbers"] as const) {
       s[Math.floor(s.length / 4)]!.toFixed(3)
     }, q3 ${s[Math.floor(3 * s.length / 4)]!.toFixed(3)}); median ns/item main ${
       med(ta).toFixed(0)
-    } tree ${med(tb).toFixed(0)}; ratio of medians ${(med(tb) / med(ta)).toFixed(3)}`,
+    } tree ${med(tb).toFixed(0)}; ratio of medians ${(med(tb) / med(ta)).toFixed(3)}; lane at the end: main ${a.lane()}, tree ${b.lane()}`,
   );
   for (const w of [...a.workers, ...b.workers]) w.postMessage(-1), await w.terminate();
 }

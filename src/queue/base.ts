@@ -176,7 +176,17 @@ import {
   WRITE,
   writeHeader,
 } from "./header.ts";
-import { EMPTY, Lane, laneFits, lanePuts, laneSize, OFF, PUT_DONE, PUT_FULL } from "./lane.ts";
+import {
+  EMPTY,
+  Lane,
+  laneFits,
+  lanePuts,
+  laneSize,
+  MAX_LANE_CAPACITY,
+  OFF,
+  PUT_DONE,
+  PUT_FULL,
+} from "./lane.ts";
 import { close, open, openFold, openGet, openPut, type Sifts, undo } from "./journal.ts";
 import { finishGrowth, openGrowth } from "./growth.ts";
 import { foldStep, giveBack, type Storage, storageFor, testStep } from "./storage.ts";
@@ -323,8 +333,14 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     else if (Atomics.load(i32, DISCIPLINE) !== discipline) {
       throw new TypeError(`Cannot open ${kind}: the memory holds a different kind of queue`);
     }
-    // In lane mode the data area has not grown (growth revokes first): `areas` are the lane's.
-    if (Atomics.load(i32, MODE) === LANE_ON) this.#lane = new Lane(i32, areas.u8, areas.dv);
+    if (Atomics.load(i32, MODE) === LANE_ON) {
+      // The lane's views, at the capacity of the moment (it grows while no consumer is claimed).
+      const g0 = g;
+      this.#lane = new Lane(
+        i32,
+        (capacity) => areasOf(this.handle, grownGeometry(g0, discipline, capacity)),
+      );
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -841,8 +857,13 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       // The lane (`lane.ts`): encode first (no user code runs inside its put).
       const f64 = this.#f64 && typeof item === "number";
       const bytes = f64 ? undefined : this.#encode(item, what);
-      const result = lane.put(bytes, item as number);
+      let result = lane.put(bytes, item as number);
       if (result === PUT_DONE) return undefined;
+      // No room, before any consumer claimed the lane: it grows, and stays a lane.
+      if (result === PUT_FULL && this.#laneGrow(lane, recordSize(bytes?.length ?? 8))) {
+        result = lane.put(bytes, item as number);
+        if (result === PUT_DONE) return undefined;
+      }
       // No room: a queue that cannot grow waits for it in the lane, and so, for a while, does a
       // blocking put to one that may grow while a consumer thread is there to make room (see
       // LANE_GROW_WAIT_MS).
@@ -883,6 +904,46 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     // copy → no copy 0.90 (median of 41 round-robin ratios 0.91, q1-q3 0.74-1.16: within noise),
     // `AB_A=<copy tree>/mod.ts node bench/probes/queue_ab.ts 41 10000 40000`.
     return { bytes, me2, lane: false };
+  }
+
+  /**
+   * Grows the lane (its producer, no room for a record of `size` bytes) while no consumer has
+   * claimed it: no get has moved READ, so the records lie unwrapped from 0 and a larger power of
+   * two (up to MAX_LANE_CAPACITY and maxCapacityBytes) keeps them where they are; only the
+   * buffer grows and CAPACITY moves (LOCK held, so no revoke runs meanwhile; a thread that dies
+   * between the two leaves a longer buffer and the same lane). Returns whether it grew. Without
+   * this a producer that started before its consumer thread (a worker boots in 30-100 ms here)
+   * filled the default 64 KiB and revoked the lane for good before the first get.
+   */
+  #laneGrow(lane: Lane, size: number): boolean {
+    const from = this.#geometry;
+    if (from.capacity >= from.maxCapacity || !lane.holdConsumer()) return false;
+    const i32 = this.#i32;
+    const me2 = currentIdent() << 1;
+    let grew = false;
+    try {
+      this.#lockBriefly(me2);
+      try {
+        if (Atomics.load(i32, MODE) === LANE_ON) {
+          if (i32[CAPACITY] !== from.capacity) this.#remap(); // grown by another of its objects
+          const g = this.#geometry;
+          let capacity = g.capacity * 2;
+          while (capacity < size) capacity *= 2;
+          if (capacity <= Math.min(g.maxCapacity, MAX_LANE_CAPACITY)) {
+            if (growBuffer(this.handle, grownGeometry(g, this.#discipline, capacity))) {
+              Atomics.store(i32, CAPACITY, capacity);
+              this.#remap();
+              grew = true;
+            }
+          }
+        }
+      } finally {
+        unlock(i32, LOCK, me2);
+      }
+    } finally {
+      lane.grown();
+    }
+    return grew;
   }
 
   /**

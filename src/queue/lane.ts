@@ -74,6 +74,7 @@ import { canBlock, now, type Park, parkSync, pause, wakeAll } from "../internal/
 import { currentIdent, LIFE_ENDED, lifeOf } from "../internal/ident.ts";
 import { OWNER_POLL_MS } from "../internal/lock_word.ts";
 import {
+  CAPACITY,
   CONSUMER,
   COUNT,
   DONE,
@@ -113,7 +114,9 @@ const PARITY = 1 << 29;
 /** READ and WRITE: the lane is revoked. */
 export const REVOKED = 1 << 30;
 /** The largest capacity a lane runs with (positions mod 2^28 must tell full from empty). */
-const MAX_LANE_CAPACITY = 2 ** 27;
+export const MAX_LANE_CAPACITY = 2 ** 27;
+/** CONSUMER while the producer grows the lane (`Lane.holdConsumer`): no ident is negative. */
+const GROWING = -1;
 
 /** `Lane.put`: the item is in. */
 export const PUT_DONE = 0;
@@ -154,11 +157,13 @@ interface Decoder<T> {
  */
 export class Lane {
   readonly #i32: Int32Array;
-  readonly #u8: Uint8Array;
-  readonly #dv: DataView;
-  readonly #words: Int32Array;
-  readonly #capacity: number;
-  readonly #mask: number;
+  /** Makes the views of the data area at a capacity (the lane may grow, `grown`). */
+  readonly #views: (capacity: number) => { u8: Uint8Array; dv: DataView };
+  #u8!: Uint8Array;
+  #dv!: DataView;
+  #words!: Int32Array;
+  #capacity = 0;
+  #mask = 0;
   /** This object's thread holds the PRODUCER / CONSUMER claim. */
   #producer = false;
   #consumer = false;
@@ -173,27 +178,62 @@ export class Lane {
   /** The value of the word a look that found nothing read: the park's `expected`. */
   look = 0;
 
-  constructor(i32: Int32Array, u8: Uint8Array, dv: DataView) {
+  constructor(i32: Int32Array, views: (capacity: number) => { u8: Uint8Array; dv: DataView }) {
     this.#i32 = i32;
-    this.#u8 = u8;
-    this.#dv = dv;
-    this.#words = new Int32Array(u8.buffer, u8.byteOffset, u8.length >> 2);
-    this.#capacity = u8.length;
-    this.#mask = u8.length - 1;
+    this.#views = views;
+    this.#refresh();
     this.#write = Atomics.load(i32, WRITE) & POSITION;
     this.#read = Atomics.load(i32, READ) & POSITION;
     this.#seenRead = this.#read;
     this.#seenWrite = this.#write;
   }
 
+  /** Re-makes the views when CAPACITY is not theirs (the lane grew: `grown`). */
+  #refresh(): void {
+    const capacity = Atomics.load(this.#i32, CAPACITY);
+    if (capacity === this.#capacity) return;
+    const { u8, dv } = this.#views(capacity);
+    this.#u8 = u8;
+    this.#dv = dv;
+    this.#words = new Int32Array(u8.buffer, u8.byteOffset, u8.length >> 2);
+    this.#capacity = capacity;
+    this.#mask = capacity - 1;
+  }
+
   /**
    * Claims `slot` (PRODUCER or CONSUMER) for this thread, or finds it claimed by this thread:
-   * true; claimed by another: false (the caller revokes).
+   * true; claimed by another: false (the caller revokes). A consumer's claim waits while the
+   * producer grows the lane (CONSUMER = GROWING, `holdConsumer`), a few steps, unless the
+   * producer has ended: then it revokes. Claimed, it makes its views for the CAPACITY now: the
+   * lane grows only while no consumer is claimed.
    */
   #claim(slot: number): boolean {
     const me = currentIdent();
-    const seen = Atomics.compareExchange(this.#i32, slot, 0, me);
-    return seen === 0 || seen === me;
+    const i32 = this.#i32;
+    for (;;) {
+      const seen = Atomics.compareExchange(i32, slot, 0, me);
+      if (seen === 0 || seen === me) break;
+      if (seen !== GROWING || lifeOf(Atomics.load(i32, PRODUCER)) === LIFE_ENDED) return false;
+      pause();
+    }
+    this.#refresh();
+    return true;
+  }
+
+  /**
+   * Before a growth of the lane (its producer, a put that found no room): holds CONSUMER at
+   * GROWING if no consumer ever claimed it, and returns whether it did. With no consumer, no
+   * get has moved READ from 0: the records lie unwrapped from 0 to WRITE, and a larger power of
+   * two keeps every position's offset. `grown` ends it.
+   */
+  holdConsumer(): boolean {
+    return Atomics.compareExchange(this.#i32, CONSUMER, 0, GROWING) === 0;
+  }
+
+  /** After `holdConsumer`: the lane's new views (if it grew), and CONSUMER free again. */
+  grown(): void {
+    this.#refresh();
+    Atomics.store(this.#i32, CONSUMER, 0);
   }
 
   /**
@@ -210,6 +250,8 @@ export class Lane {
       this.#producer = true;
     }
     const i32 = this.#i32;
+    // Plain: only the producer's thread grows the lane (another of its queue objects may have).
+    if (i32[CAPACITY] !== this.#capacity) this.#refresh();
     const length = bytes === undefined ? 8 : bytes.length;
     const size = recordSize(length);
     const puts = i32[PUTS]!; // only this thread writes it while the lane runs
@@ -342,6 +384,7 @@ export class Lane {
   /** Whether a record of `size` bytes would fit now (a snapshot, for `full()`). */
   fits(size: number): boolean {
     const i32 = this.#i32;
+    this.#refresh();
     const w = Atomics.load(i32, WRITE);
     const r = Atomics.load(i32, READ);
     const capacity = this.#capacity;
@@ -380,6 +423,7 @@ export class Lane {
    */
   revoke(): void {
     const i32 = this.#i32;
+    this.#refresh(); // LOCK held: no growth meanwhile
     // 1. READ: a consumer's CAS fails from here, and its look takes the locked path.
     for (;;) {
       const r = Atomics.load(i32, READ);
