@@ -93,7 +93,9 @@ for (const kind of ["objects", "numbers"] as const) {
       s[Math.floor(s.length / 4)]!.toFixed(3)
     }, q3 ${s[Math.floor(3 * s.length / 4)]!.toFixed(3)}); median ns/item main ${
       med(ta).toFixed(0)
-    } tree ${med(tb).toFixed(0)}; ratio of medians ${(med(tb) / med(ta)).toFixed(3)}; lane at the end: main ${a.lane()}, tree ${b.lane()}`,
+    } tree ${med(tb).toFixed(0)}; ratio of medians ${
+      (med(tb) / med(ta)).toFixed(3)
+    }; lane at the end: main ${a.lane()}, tree ${b.lane()}`,
   );
   for (const w of [...a.workers, ...b.workers]) w.postMessage(-1), await w.terminate();
 }
