@@ -110,7 +110,7 @@
 import { type Codec, float64Codec, structuredCodec } from "../codec/mod.ts";
 import { QueueEmptyError, QueueFullError, QueueShutDownError, TimeoutError } from "../errors.ts";
 import {
-  Aborted,
+  type Aborted,
   assertCanBlock,
   deadlineAfter,
   now,
@@ -1010,15 +1010,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         Atomics.sub(i32, PUT_WAITS, 1);
         break;
       }
-      try {
-        yield lane.park(READ, until);
-      } catch (error) {
-        if (!(error instanceof Aborted)) {
-          Atomics.sub(i32, PUT_WAITS, 1);
-          throw error;
-        }
-        aborted = error;
-      }
+      aborted = (yield* lane.sleep(READ, PUT_WAITS, until)) ?? aborted;
     }
     if (result === PUT_DONE) return;
     if (aborted !== undefined) throw aborted.reason;
@@ -1331,15 +1323,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         Atomics.sub(i32, GET_WAITS, 1);
         break;
       }
-      try {
-        yield lane.park(WRITE, deadline);
-      } catch (error) {
-        if (!(error instanceof Aborted)) {
-          Atomics.sub(i32, GET_WAITS, 1);
-          throw error;
-        }
-        aborted = error;
-      }
+      aborted = (yield* lane.sleep(WRITE, GET_WAITS, deadline)) ?? aborted;
     }
     if (item !== EMPTY && item !== OFF) return item;
     if (aborted !== undefined) throw aborted.reason;

@@ -70,7 +70,15 @@
  * @module
  */
 
-import { canBlock, now, type Park, parkSync, pause, wakeAll } from "../internal/futex.ts";
+import {
+  Aborted,
+  canBlock,
+  now,
+  type Parker,
+  parkSync,
+  pause,
+  wakeAll,
+} from "../internal/futex.ts";
 import { currentIdent, LIFE_ENDED, lifeOf } from "../internal/ident.ts";
 import { OWNER_POLL_MS } from "../internal/lock_word.ts";
 import {
@@ -400,21 +408,31 @@ export class Lane {
   }
 
   /**
-   * The park of a side waiting on `index` (WRITE for gets, READ for puts), counted in its WAITS
-   * slot. No driver spin: the side watched the word uncounted first (`watch` in `futex.ts`),
-   * since while it is counted the other side notifies at every item.
+   * Sleeps a side waiting on `index` (WRITE for gets, READ for puts), already counted in its
+   * `waits` slot, on the value its last look read (`look`), until woken, `deadline` or the
+   * liveness poll (`OWNER_POLL_MS`). No driver spin: the side watched the word uncounted first
+   * (`watch` in `futex.ts`), since while it is counted the other side notifies at every item.
+   * Returns the abort thrown in meanwhile, if any (the caller uncounts itself after its next
+   * look); any other throw uncounts it here.
    */
-  park(index: number, deadline: number): Park {
-    return {
-      i32: this.#i32,
-      index,
-      expected: this.look,
-      deadline,
-      asyncCount: -1,
-      pollMs: OWNER_POLL_MS,
-      syncSpin: false,
-      asyncSpin: false,
-    };
+  *sleep(index: number, waits: number, deadline: number): Parker<Aborted | undefined> {
+    try {
+      yield {
+        i32: this.#i32,
+        index,
+        expected: this.look,
+        deadline,
+        asyncCount: -1,
+        pollMs: OWNER_POLL_MS,
+        syncSpin: false,
+        asyncSpin: false,
+      };
+    } catch (error) {
+      if (error instanceof Aborted) return error;
+      Atomics.sub(this.#i32, waits, 1);
+      throw error;
+    }
+    return undefined;
   }
 
   /**
