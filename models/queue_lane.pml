@@ -298,7 +298,7 @@ inline revoke(byProducer) {
 /* as written: PUTS - GETS, GETS added before the consumer's CAS */
 #define ROOM (w - (rs & POS) < CAP && PUTS - gs < MAXSIZE)
 #else
-/* fix: the items between READ and WRITE (positions count items here; the code would keep the
+/* fix: the items between READ and WRITE (positions count items here; the code keeps the
    end positions of its last maxsize records) */
 #define ROOM (w - (rs & POS) < CAP && w - (rs & POS) < MAXSIZE)
 #endif

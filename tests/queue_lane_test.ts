@@ -6,8 +6,9 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { float64Codec, Queue, Thread } from "../mod.ts";
+import { float64Codec, PriorityQueue, Queue, Thread } from "../mod.ts";
 import { GET_WAITS, LANE_OFF, LANE_ON, MODE, PUT_WAITS, PUTS } from "../src/queue/header.ts";
+import { MAX_LANE_MAXSIZE } from "../src/queue/lane.ts";
 import { until } from "./helpers.ts";
 import type { Tagged } from "./fixtures/queue_lane_ops.ts";
 
@@ -44,7 +45,64 @@ test("lane: which queues start in lane mode", () => {
   assert.equal(mode(new Queue()), LANE_ON, "the default queue (64 KiB)");
   assert.equal(mode(new Queue(0, { capacityBytes: 1024 })), LANE_ON, "a power of two");
   assert.equal(mode(new Queue(0, { capacityBytes: 1000 })), LANE_OFF, "not a power of two");
-  assert.equal(mode(new Queue(5)), LANE_OFF, "a maxsize");
+  assert.equal(mode(new Queue(5)), LANE_ON, "a maxsize");
+  assert.equal(mode(new Queue(MAX_LANE_MAXSIZE)), LANE_ON, "the largest maxsize a lane takes");
+  assert.equal(
+    mode(new Queue(MAX_LANE_MAXSIZE * 2, { capacityBytes: 1 << 16 })),
+    LANE_OFF,
+    "a larger maxsize",
+  );
+  assert.equal(mode(new PriorityQueue() as Queue<unknown>), LANE_OFF, "a PriorityQueue");
+});
+
+test("lane: with a maxsize, one thread: the bound, full(), the errors, and laps of the ring", async () => {
+  const queue = new Queue<unknown>(3, { capacityBytes: 256 });
+  for (const item of [1, 2, 3]) queue.putNowait(item);
+  assert.equal(queue.full(), true);
+  assert.equal(queue.qsize(), 3);
+  assert.throws(() => queue.putNowait(4), { name: "QueueFullError", message: /maxsize 3/ });
+  assert.throws(() => queue.putSync(4, { timeout: 5 }), { name: "QueueFullError" });
+  await assert.rejects(queue.put(4, { timeout: 5 }), { name: "QueueFullError" });
+  assert.equal(Atomics.load(header(queue), PUT_WAITS), 0);
+  assert.equal(queue.getNowait(), 1);
+  assert.equal(queue.full(), false);
+  queue.putNowait(4);
+  assert.deepEqual([queue.getNowait(), queue.getNowait(), queue.getNowait()], [2, 3, 4]);
+  assert.equal(queue.empty(), true);
+  // Laps of the 256-byte ring with records of 8-56 bytes: the bound follows READ across wraps.
+  let next = 0;
+  let got = 0;
+  for (let lap = 0; lap < 400; lap++) {
+    while (!queue.full()) queue.putNowait("z".repeat((next++ * 5) % 40));
+    assert.equal(queue.qsize(), 3);
+    assert.throws(() => queue.putNowait("z"), { name: "QueueFullError", message: /maxsize 3/ });
+    for (let k = lap % 3; k >= 0; k--) {
+      assert.equal(queue.getNowait(), "z".repeat((got++ * 5) % 40));
+    }
+  }
+  while (!queue.empty()) assert.equal(queue.getNowait(), "z".repeat((got++ * 5) % 40));
+  assert.equal(got, next);
+  assert.equal(mode(queue), LANE_ON);
+  // The bytes bound still applies: 64 bytes hold one 40-byte record.
+  const small = new Queue<string>(5, { capacityBytes: 64, maxCapacityBytes: 64 });
+  small.putNowait("y".repeat(40));
+  assert.throws(() => small.putNowait("y".repeat(40)), {
+    name: "QueueFullError",
+    message: /fill its bytes/,
+  });
+  assert.equal(mode(small), LANE_ON);
+});
+
+test("lane: with a maxsize, a second queue object of the producer's thread revokes it", () => {
+  const queue = new Queue<number>(4);
+  queue.putNowait(1);
+  const again = Queue.from<number>(queue.handle);
+  again.putNowait(2);
+  assert.equal(mode(queue), LANE_OFF);
+  queue.putNowait(3);
+  assert.deepEqual([again.getNowait(), queue.getNowait(), again.getNowait()], [1, 2, 3]);
+  for (let k = 0; k < 4; k++) queue.putNowait(k);
+  assert.throws(() => again.putNowait(9), { name: "QueueFullError", message: /maxsize 4/ });
 });
 
 test("lane: one thread: FIFO, the snapshots, taskDone and join, the nowait errors", async () => {
@@ -175,6 +233,22 @@ for (const async of [false, true]) {
     assert.equal(queue.qsize(), 0);
     assert.equal(queue.unfinishedTasks, 0);
     await queue.join({ timeout: 1000 });
+  });
+}
+
+for (const async of [false, true]) {
+  test(`lane: with a maxsize, two threads stream at the bound and never past it (${async ? "async" : "sync"})`, async () => {
+    for (const maxsize of [1, 2, 7]) {
+      const queue = new Queue<Tagged>(maxsize, { capacityBytes: 1024 });
+      const n = 1500;
+      const consumer = start("consumeBounded", queue, n, maxsize, async);
+      const producer = start("produce", queue, "p", n, 30, async);
+      assert.equal(await producer.join({ timeout: 60_000 }), n);
+      assert.equal(await consumer.join({ timeout: 60_000 }), maxsize, "the producer reached it");
+      assert.equal(mode(queue), LANE_ON, `maxsize ${maxsize}: one producer, one consumer`);
+      assert.equal(queue.qsize(), 0);
+      assert.equal(Atomics.load(header(queue), PUT_WAITS), 0);
+    }
   });
 }
 

@@ -395,7 +395,12 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   /** Items in the queue now (a snapshot). */
   qsize(): number {
     const i32 = this.#i32;
-    if (this.#lane !== undefined && Atomics.load(i32, MODE) === LANE_ON) return laneSize(i32);
+    if (this.#lane !== undefined && Atomics.load(i32, MODE) === LANE_ON) {
+      // PUTS - GETS: GETS moves just after a get's CAS, so it may count one item too many.
+      const n = laneSize(i32);
+      const maxsize = this.#geometry.maxsize;
+      return maxsize > 0 && n > maxsize ? maxsize : n;
+    }
     return Atomics.load(i32, COUNT);
   }
 
@@ -415,8 +420,10 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const i32 = this.#i32;
     const lane = this.#lane;
     if (lane !== undefined && Atomics.load(i32, MODE) === LANE_ON) {
-      // No maxsize in lane mode; a queue that may grow is not full (a put revokes, then grows).
-      return this.#geometry.capacity >= this.#geometry.maxCapacity && !lane.fits(SMALL_RECORD);
+      // A queue that may grow is not full by its bytes (a put revokes, then grows).
+      const g = this.#geometry;
+      return (g.maxsize > 0 && laneSize(i32) >= g.maxsize) ||
+        (g.capacity >= g.maxCapacity && !lane.fits(SMALL_RECORD));
     }
     const maxsize = Atomics.load(i32, MAXSIZE);
     const count = Atomics.load(i32, COUNT);
@@ -869,18 +876,21 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       const bytes = f64 ? undefined : this.#encode(item, what);
       let result = lane.put(bytes, item as number);
       if (result === PUT_DONE) return undefined;
-      // No room, before any consumer claimed the lane: it grows, and stays a lane.
-      if (result === PUT_FULL && this.#laneGrow(lane, recordSize(bytes?.length ?? 8))) {
+      // No room for its bytes, before any consumer claimed the lane: it grows, and stays a lane.
+      if (
+        result === PUT_FULL && !lane.atMaxsize &&
+        this.#laneGrow(lane, recordSize(bytes?.length ?? 8))
+      ) {
         result = lane.put(bytes, item as number);
         if (result === PUT_DONE) return undefined;
       }
-      // No room: a queue that cannot grow waits for it in the lane, and so, for a while, does a
-      // blocking put to one that may grow while a consumer thread is there to make room (see
-      // LANE_GROW_WAIT_MS).
+      // Full: at maxsize, or no room in a queue that cannot grow: wait in the lane, and so, for a
+      // while, does a blocking put to one that may grow while a consumer thread is there to make
+      // room (see LANE_GROW_WAIT_MS).
       const g = this.#geometry;
       if (
         result !== OFF &&
-        (g.capacity >= g.maxCapacity || (wait && lane.consumerElsewhere()))
+        (lane.atMaxsize || g.capacity >= g.maxCapacity || (wait && lane.consumerElsewhere()))
       ) {
         return { bytes: bytes ?? this.#encode(item, what), me2, lane: true };
       }
@@ -980,28 +990,33 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * notify: two workers streaming through a default queue, 1.17-1.25× numbers and 1.31-1.34×
    * objects the time of the locked path on Node and Bun, `queue_ab.ts 11 10000 40000`,
    * 2026-12-03). The locked slow path when the lane is revoked; growth, through the locked
-   * path, when the queue may grow and READ stayed unmoved for LANE_GROW_WAIT_MS.
+   * path, when the queue may grow and READ stayed unmoved for LANE_GROW_WAIT_MS with no room
+   * for the record's bytes (a lane at its maxsize waits for a get, up to `deadline`).
    */
   *#lanePutSlow(lane: Lane, bytes: Uint8Array, deadline: number, sync: boolean): Parker<void> {
     const i32 = this.#i32;
     const g = this.#geometry;
     const grows = g.capacity < g.maxCapacity;
-    let until = grows ? Math.min(deadline, now() + LANE_GROW_WAIT_MS) : deadline;
+    // The wait for room for the bytes of a queue that may grow ends at `until`: READ unmoved for
+    // LANE_GROW_WAIT_MS (-1: not counting, the lane is at maxsize or cannot grow).
+    let until = -1;
     let aborted: Aborted | undefined;
     let result;
-    for (let seen = lane.look, counted = false;;) {
+    for (let seen = -1, counted = false;;) {
       result = lane.put(bytes, 0);
       if (counted) {
         Atomics.sub(i32, PUT_WAITS, 1);
         counted = false;
       }
       if (result !== PUT_FULL) break;
-      if (grows && lane.look !== seen) {
-        seen = lane.look; // the consumer moved: wait on
+      if (!grows || lane.atMaxsize) until = -1;
+      else if (until < 0 || lane.look !== seen) {
+        seen = lane.look; // the consumer moved (or the count starts): wait on
         until = Math.min(deadline, now() + LANE_GROW_WAIT_MS);
       }
-      if (aborted !== undefined || (until !== Infinity && now() >= until)) break;
-      if (watch(i32, READ, lane.look, until, sync)) continue;
+      const end = until < 0 ? deadline : until;
+      if (aborted !== undefined || (end !== Infinity && now() >= end)) break;
+      if (watch(i32, READ, lane.look, end, sync)) continue;
       // Dekker with the consumer's CAS of READ and its load of PUT_WAITS: count, look, park.
       Atomics.add(i32, PUT_WAITS, 1);
       counted = true;
@@ -1010,11 +1025,11 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         Atomics.sub(i32, PUT_WAITS, 1);
         break;
       }
-      aborted = (yield* lane.sleep(READ, PUT_WAITS, until)) ?? aborted;
+      aborted = (yield* lane.sleep(READ, PUT_WAITS, end)) ?? aborted;
     }
     if (result === PUT_DONE) return;
     if (aborted !== undefined) throw aborted.reason;
-    if (result === OFF || grows) {
+    if (result === OFF || until >= 0) {
       this.#leaveLane(lane);
       return yield* this.#putSlow(bytes, 0, deadline);
     }
@@ -1036,7 +1051,9 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       const n = this.qsize();
       const capacity = this.#geometry.capacity;
       throw new QueueFullError(
-        `Cannot ${what}: it is full: ${n} items fill its bytes, with no room for ${pending.bytes.length} more (capacityBytes ${capacity} is its limit)`,
+        this.#lane!.atMaxsize
+          ? `Cannot ${what}: it is full (${n} items, maxsize ${this.#geometry.maxsize})`
+          : `Cannot ${what}: it is full: ${n} items fill its bytes, with no room for ${pending.bytes.length} more (capacityBytes ${capacity} is its limit)`,
       );
     }
     // The lock was busy or there was no room: one try under the lock, without waiting for room.

@@ -9,10 +9,11 @@
  * checks the protocol below (every item got once, producer FIFO across a revocation, PUTS exact,
  * no write of WRITE while BUSY is set, no lost wake-up, the revoke ends), with a dying producer.
  *
- * Where it runs: `laneFits` — a FIFO queue with no `maxsize` whose `capacityBytes` is a power of
- * two from 16 to 2^27 (positions are byte counts mod 2^28, so the offset is the position mod the
- * capacity across the 2^28 wrap, and full and empty stay distinct). The default queue (64 KiB)
- * fits. Any other queue starts revoked (MODE = LANE_OFF).
+ * Where it runs: `laneFits` — a FIFO queue whose `capacityBytes` is a power of two from 16 to
+ * 2^27 (positions are byte counts mod 2^28, so the offset is the position mod the capacity across
+ * the 2^28 wrap, and full and empty stay distinct) and whose `maxsize` is at most
+ * MAX_LANE_MAXSIZE (or 0). The default queue (64 KiB) fits. Any other queue starts revoked (MODE
+ * = LANE_OFF).
  *
  * Memory (header slots, `header.ts` has the whole table):
  * | slot | name      | written by                       | meaning                                 |
@@ -31,8 +32,10 @@
  * into HEAD, TAIL, LIVE and COUNT in place: no copy.
  *
  * put (producer): claim; CAS WRITE `w → w|BUSY|P` (P: the parity of PUTS before this put; fails
- * on REVOKED: the locked path); room from the cached READ, re-read when it says full; write the
- * record; plain PUTS + 1; store WRITE `w'` (clears BUSY, publishes: seq-cst, after the record and
+ * on REVOKED: the locked path); room from the cached READ, re-read when it says full (with a
+ * `maxsize`, room also means READ is past the end of the put maxsize puts back, which the producer
+ * keeps: the bound by READ alone, as the model checks it; PUTS - GETS would need GETS read before
+ * READ and a park on GETS); write the record; plain PUTS + 1; store WRITE `w'` (clears BUSY, publishes: seq-cst, after the record and
  * PUTS); load GET_WAITS, notify WRITE if set. No user code runs while BUSY is set (the item is
  * encoded before the CAS). No room: store WRITE `w` first (gives BUSY back, publishes nothing: a
  * revoke waits for BUSY, so a put that blocked or revoked holding it would wait on itself).
@@ -93,6 +96,7 @@ import {
   HEAD,
   LANE_OFF,
   LIVE,
+  MAXSIZE,
   MODE,
   PRODUCER,
   PUT_WAITS,
@@ -123,6 +127,17 @@ const PARITY = 1 << 29;
 export const REVOKED = 1 << 30;
 /** The largest capacity a lane runs with (positions mod 2^28 must tell full from empty). */
 export const MAX_LANE_CAPACITY = 2 ** 27;
+/**
+ * The largest `maxsize` a lane runs with: its producer keeps the end positions of its last
+ * maxsize records (`Lane.put`), 4 bytes each, in its own thread (256 KiB at this bound).
+ * Measured (2026-12-03, load ~2.5): two workers streaming through a bounded queue, this lane ÷
+ * the locked path (the tree before, 13c62cd), each order once, medians of 41 round-robin ratios,
+ * `AB_MAXSIZE=m AB_A=<13c62cd>/mod.ts bench/probes/queue_ab.ts 41 10000 40000`: maxsize 8,
+ * numbers 0.21-0.43 and objects 0.32-0.60 on Node, Deno and Bun; maxsize 64, numbers 0.30-0.48
+ * and objects 0.46-0.72; maxsize 1024, Node and Deno numbers 0.45-0.62 and objects 0.74-0.87, Bun
+ * numbers 0.88-1.43 and objects 0.64-1.08 (its noise, as for the unbounded lane there).
+ */
+export const MAX_LANE_MAXSIZE = 2 ** 16;
 /** CONSUMER while the producer grows the lane (`Lane.holdConsumer`): no ident is negative. */
 const GROWING = -1;
 
@@ -150,8 +165,8 @@ export function setLanes(on: boolean): void {
 /** Whether a new queue of `discipline` and geometry `g` starts in lane mode. */
 export function laneFits(discipline: number, g: Geometry): boolean {
   const c = g.capacity;
-  return lanes && discipline === FIFO && g.maxsize === 0 && c >= 16 && c <= MAX_LANE_CAPACITY &&
-    (c & (c - 1)) === 0;
+  return lanes && discipline === FIFO && g.maxsize <= MAX_LANE_MAXSIZE && c >= 16 &&
+    c <= MAX_LANE_CAPACITY && (c & (c - 1)) === 0;
 }
 
 /** What `Lane.get` decodes with: a codec. */
@@ -185,10 +200,21 @@ export class Lane {
   #seenWrite = 0;
   /** The value of the word a look that found nothing read: the park's `expected`. */
   look = 0;
+  /** After `PUT_FULL`: the lane holds `maxsize` items (else: no room for the record's bytes). */
+  atMaxsize = false;
+  /** The queue's `maxsize` (0: none). */
+  readonly #maxsize: number;
+  /**
+   * The producer's, with a `maxsize`: the end position of its put number n at `n % maxsize`.
+   * Put n may go once READ has passed the end of put n - maxsize: then at most maxsize - 1
+   * records lie between READ and WRITE (the bound by READ of `models/queue_lane.pml`).
+   */
+  #ends: Int32Array | undefined;
 
   constructor(i32: Int32Array, views: (capacity: number) => { u8: Uint8Array; dv: DataView }) {
     this.#i32 = i32;
     this.#views = views;
+    this.#maxsize = Atomics.load(i32, MAXSIZE);
     this.#refresh();
     this.#write = Atomics.load(i32, WRITE) & POSITION;
     this.#read = Atomics.load(i32, READ) & POSITION;
@@ -254,6 +280,12 @@ export class Lane {
     value: number,
   ): typeof PUT_DONE | typeof PUT_FULL | typeof OFF {
     if (!this.#producer) {
+      if (this.#maxsize > 0) {
+        // The bound needs the end of every put since the first: another object of this
+        // thread's queue that put first has them, this one does not (rare: revoke).
+        if (Atomics.load(this.#i32, PRODUCER) === currentIdent()) return OFF;
+        this.#ends = new Int32Array(this.#maxsize);
+      }
       if (!this.#claim(PRODUCER)) return OFF;
       this.#producer = true;
     }
@@ -281,14 +313,23 @@ export class Lane {
     // The record at `offset`, or, when it does not fit before the end, at 0 of the next lap.
     const wraps = offset + size > capacity;
     const advance = wraps ? capacity - offset + size : size;
+    // With a maxsize: put `puts` needs READ past the end of put `puts - maxsize` (positions
+    // compared by their distance back from WRITE: READ <= WRITE and that end <= WRITE).
+    const ends = this.#ends;
+    const slot = ends === undefined ? 0 : puts % this.#maxsize;
+    const back = ends === undefined || puts < this.#maxsize
+      ? POSITION
+      : (w - ends[slot]!) & POSITION;
     let r = this.#seenRead;
-    if (((w - r) & POSITION) + advance > capacity) {
+    if (((w - r) & POSITION) + advance > capacity || ((w - r) & POSITION) > back) {
       r = Atomics.load(i32, READ);
       this.#seenRead = r;
       const used = (w - r) & POSITION;
-      if ((r & REVOKED) !== 0 || used + advance > capacity) {
+      const atMaxsize = used > back;
+      if ((r & REVOKED) !== 0 || atMaxsize || used + advance > capacity) {
         Atomics.store(i32, WRITE, w); // BUSY back, nothing published
         this.look = r;
+        this.atMaxsize = atMaxsize;
         // Revoked; or an empty lane whose record fits on neither side of the offset (the
         // locked ring would start again at 0, which the lane cannot): revoke.
         return (r & REVOKED) !== 0 || used === 0 ? OFF : PUT_FULL;
@@ -300,6 +341,7 @@ export class Lane {
     else writeRecord(this.#u8, this.#dv, at, bytes, length);
     i32[PUTS] = puts + 1; // plain: the store below orders it (the revoke reads it after)
     const next = (w + advance) & POSITION;
+    if (ends !== undefined) ends[slot] = next;
     this.#write = next;
     Atomics.store(i32, WRITE, next); // publishes the record, clears BUSY
     if (Atomics.load(i32, GET_WAITS) !== 0) wakeAll(i32, WRITE);

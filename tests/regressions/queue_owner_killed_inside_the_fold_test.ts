@@ -17,15 +17,25 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Queue, Thread } from "../../mod.ts";
 import { JOURNAL, LOCK } from "../../src/queue/header.ts";
+import { setLanes } from "../../src/queue/lane.ts";
 import { setFoldHook } from "../../src/queue/storage.ts";
 import { drain } from "../helpers.ts";
 
 const FIXTURE = new URL("../fixtures/queue_dying_put_ops.ts", import.meta.url);
 
-/** A Queue(4) whose four places were held by gets and released: its next put folds. */
+/**
+ * A Queue(4) whose four places were held by gets and released: its next put folds. Made without
+ * the SPSC lane (`setLanes`), whose gets hold no place: the fold is the locked paths'.
+ */
 function released(): Queue<unknown> {
   // Objects take the general get path, which holds the place while it decodes.
-  const queue = new Queue<unknown>(4);
+  setLanes(false);
+  let queue: Queue<unknown>;
+  try {
+    queue = new Queue<unknown>(4);
+  } finally {
+    setLanes(true);
+  }
   for (let i = 0; i < 4; i++) queue.putNowait({ i });
   for (let i = 0; i < 4; i++) assert.deepEqual(queue.getNowait(), { i });
   return queue;
