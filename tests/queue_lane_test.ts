@@ -67,7 +67,12 @@ test("lane: with a maxsize, one thread: the bound, full(), the errors, and laps 
   assert.equal(queue.getNowait(), 1);
   assert.equal(queue.full(), false);
   queue.putNowait(4);
-  assert.deepEqual([queue.getNowait(), queue.getNowait(), queue.getNowait()], [2, 3, 4]);
+  // An async put at the bound waits in the lane; a get of the same thread lets it in.
+  const waiting = queue.put(5, { timeout: 10_000 });
+  assert.equal(Atomics.load(header(queue), PUT_WAITS), 1);
+  assert.equal(await queue.get({ timeout: 1000 }), 2);
+  await waiting;
+  assert.deepEqual([queue.getNowait(), queue.getNowait(), queue.getNowait()], [3, 4, 5]);
   assert.equal(queue.empty(), true);
   // Laps of the 256-byte ring with records of 8-56 bytes: the bound follows READ across wraps.
   let next = 0;
