@@ -7,7 +7,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { float64Codec, PriorityQueue, Queue, Thread } from "../mod.ts";
-import { GET_WAITS, LANE_OFF, LANE_ON, MODE, PUT_WAITS, PUTS } from "../src/queue/header.ts";
+import {
+  CONSUMER,
+  GET_WAITS,
+  GETS,
+  LANE_OFF,
+  LANE_ON,
+  MODE,
+  PUT_WAITS,
+  PUTS,
+} from "../src/queue/header.ts";
 import { MAX_LANE_MAXSIZE } from "../src/queue/lane.ts";
 import { until } from "./helpers.ts";
 import type { Tagged } from "./fixtures/queue_lane_ops.ts";
@@ -376,6 +385,47 @@ test("lane: it grows while no consumer has claimed it; once one has, a put that 
   assert.equal(mode(grows), LANE_ON, "it grew instead");
   assert.equal(await run("consumeNumbers", grows, 20_000), 20_000);
   assert.equal(mode(grows), LANE_ON);
+});
+
+test("lane: a consumer's claim waits while its producer grows the lane (CONSUMER held at GROWING)", async () => {
+  const queue = new Queue<number>(0, { codec: float64Codec, capacityBytes: 64 });
+  for (let i = 0; i < 3; i++) queue.putNowait(i); // this thread claims the producer side
+  const h = header(queue);
+  Atomics.store(h, CONSUMER, -1); // as the producer's growth holds it (a live producer: this thread)
+  const flag = new SharedArrayBuffer(4);
+  const consumer = start("flagThenGet", queue, flag, 4);
+  assert.equal(Atomics.wait(new Int32Array(flag), 0, 0, 20_000), "ok", "the consumer starts");
+  // It is inside its first get, whose claim waits: it takes nothing while GROWING stands.
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal(Atomics.load(h, GETS), 0);
+  assert.equal(Atomics.load(h, CONSUMER), -1);
+  assert.equal(mode(queue), LANE_ON, "not revoked: the producer is alive");
+  assert.equal(queue.qsize(), 3);
+  Atomics.store(h, CONSUMER, 0); // the growth ends (`Lane.grown`)
+  queue.putNowait(3);
+  assert.deepEqual(await consumer.join({ timeout: 20_000 }), [0, 1, 2, 3]);
+  assert.equal(Atomics.load(h, CONSUMER), consumer.ident, "then it claimed the lane");
+  assert.equal(mode(queue), LANE_ON);
+});
+
+test("lane: a producer that dies growing the lane (CONSUMER left at GROWING): the consumer's claim revokes, nothing lost", async () => {
+  const queue = new Queue<number>(0, {
+    codec: float64Codec,
+    capacityBytes: 64,
+    maxCapacityBytes: 1 << 16,
+  });
+  const producer = start("dieGrowingLane", queue);
+  await assert.rejects(producer.join({ timeout: 20_000 }), /exited/);
+  const h = header(queue);
+  assert.equal(Atomics.load(h, CONSUMER), -1, "it died holding the consumer side");
+  const puts = Atomics.load(h, PUTS);
+  assert.ok(puts >= 4, `${puts} puts before the growth`);
+  // In a thread of its own, so that a claim that waited for the dead producer fails the join.
+  assert.equal(await run("consumeNumbers", queue, puts), puts, "0 .. puts - 1, in order");
+  assert.equal(mode(queue), LANE_OFF);
+  assert.equal(queue.qsize(), 0);
+  queue.putNowait(7); // the locked paths carry on
+  assert.equal(queue.getNowait(), 7);
 });
 
 test("lane: a blocking put to a full lane that may grow waits for a live consumer, then grows", async () => {
