@@ -313,19 +313,16 @@ export class Lane {
     // The record at `offset`, or, when it does not fit before the end, at 0 of the next lap.
     const wraps = offset + size > capacity;
     const advance = wraps ? capacity - offset + size : size;
-    // With a maxsize: put `puts` needs READ past the end of put `puts - maxsize` (positions
-    // compared by their distance back from WRITE: READ <= WRITE and that end <= WRITE).
-    const ends = this.#ends;
-    const slot = ends === undefined ? 0 : puts % this.#maxsize;
-    const back = ends === undefined || puts < this.#maxsize
-      ? POSITION
-      : (w - ends[slot]!) & POSITION;
+    const ends = this.#ends; // with a maxsize only
     let r = this.#seenRead;
-    if (((w - r) & POSITION) + advance > capacity || ((w - r) & POSITION) > back) {
+    if (
+      ((w - r) & POSITION) + advance > capacity ||
+      (ends !== undefined && this.#atMaxsize(ends, puts, w, r))
+    ) {
       r = Atomics.load(i32, READ);
       this.#seenRead = r;
       const used = (w - r) & POSITION;
-      const atMaxsize = used > back;
+      const atMaxsize = ends !== undefined && this.#atMaxsize(ends, puts, w, r);
       if ((r & REVOKED) !== 0 || atMaxsize || used + advance > capacity) {
         Atomics.store(i32, WRITE, w); // BUSY back, nothing published
         this.look = r;
@@ -341,11 +338,21 @@ export class Lane {
     else writeRecord(this.#u8, this.#dv, at, bytes, length);
     i32[PUTS] = puts + 1; // plain: the store below orders it (the revoke reads it after)
     const next = (w + advance) & POSITION;
-    if (ends !== undefined) ends[slot] = next;
+    if (ends !== undefined) ends[puts % this.#maxsize] = next;
     this.#write = next;
     Atomics.store(i32, WRITE, next); // publishes the record, clears BUSY
     if (Atomics.load(i32, GET_WAITS) !== 0) wakeAll(i32, WRITE);
     return PUT_DONE;
+  }
+
+  /**
+   * With a maxsize: whether put number `puts` must wait, WRITE at `w` and READ at `r`: READ has
+   * not passed the end of put `puts - maxsize` (the positions compared by their distance back
+   * from WRITE: READ and that end are both at or behind it, less than 2^28 back).
+   */
+  #atMaxsize(ends: Int32Array, puts: number, w: number, r: number): boolean {
+    const maxsize = this.#maxsize;
+    return puts >= maxsize && ((w - r) & POSITION) > ((w - ends[puts % maxsize]!) & POSITION);
   }
 
   /**
