@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { float64Codec, PriorityQueue, Queue, Thread } from "../mod.ts";
 import {
   CONSUMER,
+  DONE,
   GET_WAITS,
   GETS,
   LANE_OFF,
@@ -157,6 +158,38 @@ test("lane: one thread: FIFO, the snapshots, taskDone and join, the nowait error
   assert.equal(Atomics.load(header(queue), GET_WAITS), 0);
   assert.equal(Atomics.load(header(queue), PUT_WAITS), 0);
 });
+
+for (const maxsize of [0, 4]) {
+  test(`lane: its counts wrap past 2^31 puts (a long stream) and stay exact${maxsize ? ", with the maxsize bound" : ""}`, () => {
+    const queue = new Queue<number>(maxsize);
+    const h = header(queue);
+    // As if 2^31 - 3 items had streamed through, each got and marked done (PUTS, GETS and DONE
+    // are int32 words: the next puts wrap them to negative numbers).
+    for (const slot of [PUTS, GETS, DONE]) Atomics.store(h, slot, 2 ** 31 - 3);
+    for (let i = 0; i < 4; i++) queue.putNowait(i);
+    assert.ok(Atomics.load(h, PUTS) < 0, "PUTS wrapped");
+    assert.equal(queue.qsize(), 4);
+    assert.equal(queue.unfinishedTasks, 4);
+    assert.equal(queue.full(), maxsize === 4);
+    if (maxsize === 4) {
+      assert.throws(() => queue.putNowait(9), { name: "QueueFullError", message: /maxsize 4/ });
+    }
+    assert.deepEqual([queue.getNowait(), queue.getNowait()], [0, 1]);
+    queue.putNowait(4);
+    assert.equal(queue.qsize(), 3);
+    queue.taskDone();
+    queue.taskDone();
+    assert.equal(queue.unfinishedTasks, 3);
+    queue.shutdown(); // revokes: UNFINISHED and COUNT from the lane's counts
+    assert.equal(mode(queue), LANE_OFF);
+    assert.equal(queue.qsize(), 3);
+    assert.equal(queue.unfinishedTasks, 3);
+    assert.deepEqual([queue.getNowait(), queue.getNowait(), queue.getNowait()], [2, 3, 4]);
+    for (let k = 0; k < 3; k++) queue.taskDone();
+    assert.throws(() => queue.taskDone(), RangeError);
+    queue.joinSync({ timeout: 1000 });
+  });
+}
 
 test("lane: a decode that throws leaves the item next; a get nested in a decode takes the one after", () => {
   let failOnce = true;

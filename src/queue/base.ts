@@ -387,7 +387,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   #unfinished(): number {
     const i32 = this.#i32;
     if (this.#lane !== undefined && Atomics.load(i32, MODE) === LANE_ON) {
-      return lanePuts(i32) - Atomics.load(i32, DONE);
+      return (lanePuts(i32) - Atomics.load(i32, DONE)) | 0; // mod 2^32: the counts wrap
     }
     return Atomics.load(i32, UNFINISHED);
   }
@@ -1489,7 +1489,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     if (this.#lane !== undefined && Atomics.load(i32, MODE) === LANE_ON) {
       // Lane mode (LOCK held: no revoke meanwhile): DONE counts up to the puts made.
       const done = Atomics.load(i32, DONE);
-      const left = lanePuts(i32) - done;
+      const left = (lanePuts(i32) - done) | 0; // mod 2^32: the counts wrap past 2^31 puts
       if (left <= 0) {
         unlock(i32, LOCK, me2);
         throw new RangeError(

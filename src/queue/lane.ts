@@ -210,6 +210,12 @@ export class Lane {
    * records lie between READ and WRITE (the bound by READ of `models/queue_lane.pml`).
    */
   #ends: Int32Array | undefined;
+  /**
+   * With a maxsize: the puts this object made (a double: PUTS is an int32 word, which wraps past
+   * 2^31 puts). With a maxsize only one object of the producer's thread puts (see `put`), so it
+   * is PUTS mod 2^32.
+   */
+  #puts = 0;
 
   constructor(i32: Int32Array, views: (capacity: number) => { u8: Uint8Array; dv: DataView }) {
     this.#i32 = i32;
@@ -317,12 +323,12 @@ export class Lane {
     let r = this.#seenRead;
     if (
       ((w - r) & POSITION) + advance > capacity ||
-      (ends !== undefined && this.#atMaxsize(ends, puts, w, r))
+      (ends !== undefined && this.#atMaxsize(ends, w, r))
     ) {
       r = Atomics.load(i32, READ);
       this.#seenRead = r;
       const used = (w - r) & POSITION;
-      const atMaxsize = ends !== undefined && this.#atMaxsize(ends, puts, w, r);
+      const atMaxsize = ends !== undefined && this.#atMaxsize(ends, w, r);
       if ((r & REVOKED) !== 0 || atMaxsize || used + advance > capacity) {
         Atomics.store(i32, WRITE, w); // BUSY back, nothing published
         this.look = r;
@@ -338,7 +344,7 @@ export class Lane {
     else writeRecord(this.#u8, this.#dv, at, bytes, length);
     i32[PUTS] = puts + 1; // plain: the store below orders it (the revoke reads it after)
     const next = (w + advance) & POSITION;
-    if (ends !== undefined) ends[puts % this.#maxsize] = next;
+    if (ends !== undefined) ends[this.#puts++ % this.#maxsize] = next;
     this.#write = next;
     Atomics.store(i32, WRITE, next); // publishes the record, clears BUSY
     if (Atomics.load(i32, GET_WAITS) !== 0) wakeAll(i32, WRITE);
@@ -346,13 +352,15 @@ export class Lane {
   }
 
   /**
-   * With a maxsize: whether put number `puts` must wait, WRITE at `w` and READ at `r`: READ has
-   * not passed the end of put `puts - maxsize` (the positions compared by their distance back
-   * from WRITE: READ and that end are both at or behind it, less than 2^28 back).
+   * With a maxsize: whether this object's next put (number `#puts`) must wait, WRITE at `w` and
+   * READ at `r`: READ has not passed the end of put `#puts - maxsize` (the positions compared by
+   * their distance back from WRITE: READ and that end are both at or behind it, less than 2^28
+   * back).
    */
-  #atMaxsize(ends: Int32Array, puts: number, w: number, r: number): boolean {
+  #atMaxsize(ends: Int32Array, w: number, r: number): boolean {
     const maxsize = this.#maxsize;
-    return puts >= maxsize && ((w - r) & POSITION) > ((w - ends[puts % maxsize]!) & POSITION);
+    const n = this.#puts;
+    return n >= maxsize && ((w - r) & POSITION) > ((w - ends[n % maxsize]!) & POSITION);
   }
 
   /**
@@ -551,7 +559,8 @@ export class Lane {
     Atomics.store(i32, TAIL, count === 0 ? 0 : w & this.#mask);
     Atomics.store(i32, LIVE, live);
     Atomics.store(i32, COUNT, count);
-    Atomics.store(i32, UNFINISHED, Atomics.load(i32, PUTS) - Atomics.load(i32, DONE));
+    // The counts are int32 words that wrap (past 2^31 puts): differences are taken mod 2^32.
+    Atomics.store(i32, UNFINISHED, (Atomics.load(i32, PUTS) - Atomics.load(i32, DONE)) | 0);
     // The lane's sleepers re-route (a resumed revoke notifies again: harmless).
     wakeAll(i32, WRITE);
     wakeAll(i32, READ);
@@ -567,11 +576,11 @@ export function lanePuts(i32: Int32Array): number {
   const w = Atomics.load(i32, WRITE);
   const puts = Atomics.load(i32, PUTS);
   const counted = (w & BUSY) !== 0 && ((puts & 1) === 0) !== ((w & PARITY) === 0);
-  return counted ? puts - 1 : puts;
+  return counted ? (puts - 1) | 0 : puts;
 }
 
 /** Items in the lane (a snapshot, lane mode). */
 export function laneSize(i32: Int32Array): number {
-  const n = lanePuts(i32) - Atomics.load(i32, GETS);
+  const n = (lanePuts(i32) - Atomics.load(i32, GETS)) | 0; // mod 2^32: the counts wrap
   return n > 0 ? n : 0;
 }
