@@ -108,6 +108,22 @@ test("lane: with a maxsize, one thread: the bound, full(), the errors, and laps 
   assert.equal(mode(small), LANE_ON);
 });
 
+test("lane: with a maxsize, a record got more than 2^28 bytes behind WRITE counts as got (no false full)", () => {
+  // 2^19-byte records through a 2^20-byte ring, one queued: after 512 more puts the record put
+  // maxsize (513) puts back ended 2^28 bytes behind WRITE, which positions mod 2^28 cannot tell
+  // from WRITE itself.
+  const record = new Uint8Array((1 << 19) - 4);
+  const codec = { encode: (_: number) => record, decode: (bytes: Uint8Array) => bytes.length };
+  const queue = new Queue<number>(513, { capacityBytes: 1 << 20, codec });
+  queue.putNowait(0);
+  for (let i = 1; i < 1100; i++) {
+    queue.putNowait(i);
+    assert.equal(queue.getNowait(), record.length);
+  }
+  assert.equal(queue.qsize(), 1);
+  assert.equal(mode(queue), LANE_ON);
+});
+
 test("lane: with a maxsize, a second queue object of the producer's thread revokes it", () => {
   const queue = new Queue<number>(4);
   queue.putNowait(1);

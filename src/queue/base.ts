@@ -1003,13 +1003,17 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     let aborted: Aborted | undefined;
     let result;
     for (let seen = -1, counted = false;;) {
-      result = lane.put(bytes, 0);
-      if (counted) {
-        Atomics.sub(i32, PUT_WAITS, 1);
-        counted = false;
+      try {
+        result = lane.put(bytes, 0);
+      } finally {
+        if (counted) {
+          Atomics.sub(i32, PUT_WAITS, 1);
+          counted = false;
+        }
       }
       if (result !== PUT_FULL) break;
-      if (!grows || lane.atMaxsize) until = -1;
+      const atMaxsize = lane.atMaxsize;
+      if (!grows || atMaxsize) until = -1;
       else if (until < 0 || lane.look !== seen) {
         seen = lane.look; // the consumer moved (or the count starts): wait on
         until = Math.min(deadline, now() + LANE_GROW_WAIT_MS);
@@ -1020,10 +1024,18 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       // Dekker with the consumer's CAS of READ and its load of PUT_WAITS: count, look, park.
       Atomics.add(i32, PUT_WAITS, 1);
       counted = true;
-      result = lane.put(bytes, 0);
-      if (result !== PUT_FULL) {
+      try {
+        result = lane.put(bytes, 0);
+      } catch (error) {
         Atomics.sub(i32, PUT_WAITS, 1);
-        break;
+        throw error;
+      }
+      if (result !== PUT_FULL || lane.atMaxsize !== atMaxsize) {
+        // In, revoked, or now full for the other reason, whose wait ends elsewhere: look again.
+        Atomics.sub(i32, PUT_WAITS, 1);
+        counted = false;
+        if (result !== PUT_FULL) break;
+        continue;
       }
       aborted = (yield* lane.sleep(READ, PUT_WAITS, end)) ?? aborted;
     }

@@ -129,7 +129,7 @@ export const REVOKED = 1 << 30;
 export const MAX_LANE_CAPACITY = 2 ** 27;
 /**
  * The largest `maxsize` a lane runs with: its producer keeps the end positions of its last
- * maxsize records (`Lane.put`), 4 bytes each, in its own thread (256 KiB at this bound).
+ * maxsize records (`Lane.put`), 8 bytes each, in its own thread (512 KiB at this bound).
  * Measured (2026-12-03, load ~2.5): two workers streaming through a bounded queue, this lane ÷
  * the locked path (the tree before, 13c62cd), each order once, medians of 41 round-robin ratios,
  * `AB_MAXSIZE=m AB_A=<13c62cd>/mod.ts bench/probes/queue_ab.ts 41 10000 40000`: maxsize 8,
@@ -205,11 +205,16 @@ export class Lane {
   /** The queue's `maxsize` (0: none). */
   readonly #maxsize: number;
   /**
-   * The producer's, with a `maxsize`: the end position of its put number n at `n % maxsize`.
-   * Put n may go once READ has passed the end of put n - maxsize: then at most maxsize - 1
-   * records lie between READ and WRITE (the bound by READ of `models/queue_lane.pml`).
+   * The producer's, with a `maxsize`: where its put number n ended, at `n % maxsize`, in bytes
+   * advanced since its first put (`#advanced` then). Put n may go once READ has passed the end
+   * of put n - maxsize: then at most maxsize - 1 records lie between READ and WRITE (the bound by
+   * READ of `models/queue_lane.pml`). Not positions mod 2^28: a put already got may lie more than
+   * 2^28 bytes behind WRITE (maxsize records of up to a capacity each), and its end mod 2^28 then
+   * looks close, as if not got: a false full.
    */
-  #ends: Int32Array | undefined;
+  #ends: Float64Array | undefined;
+  /** With a maxsize: the bytes this object's puts advanced WRITE by (a double: no wrap). */
+  #advanced = 0;
   /**
    * With a maxsize: the puts this object made (a double: PUTS is an int32 word, which wraps past
    * 2^31 puts). With a maxsize only one object of the producer's thread puts (see `put`), so it
@@ -290,7 +295,7 @@ export class Lane {
         // The bound needs the end of every put since the first: another object of this
         // thread's queue that put first has them, this one does not (rare: revoke).
         if (Atomics.load(this.#i32, PRODUCER) === currentIdent()) return OFF;
-        this.#ends = new Int32Array(this.#maxsize);
+        this.#ends = new Float64Array(this.#maxsize);
       }
       if (!this.#claim(PRODUCER)) return OFF;
       this.#producer = true;
@@ -344,7 +349,10 @@ export class Lane {
     else writeRecord(this.#u8, this.#dv, at, bytes, length);
     i32[PUTS] = puts + 1; // plain: the store below orders it (the revoke reads it after)
     const next = (w + advance) & POSITION;
-    if (ends !== undefined) ends[this.#puts++ % this.#maxsize] = next;
+    if (ends !== undefined) {
+      this.#advanced += advance;
+      ends[this.#puts++ % this.#maxsize] = this.#advanced;
+    }
     this.#write = next;
     Atomics.store(i32, WRITE, next); // publishes the record, clears BUSY
     if (Atomics.load(i32, GET_WAITS) !== 0) wakeAll(i32, WRITE);
@@ -353,14 +361,14 @@ export class Lane {
 
   /**
    * With a maxsize: whether this object's next put (number `#puts`) must wait, WRITE at `w` and
-   * READ at `r`: READ has not passed the end of put `#puts - maxsize` (the positions compared by
-   * their distance back from WRITE: READ and that end are both at or behind it, less than 2^28
-   * back).
+   * READ at `r`: READ has not passed the end of put `#puts - maxsize`. Both compared by their
+   * distance back from WRITE: READ's mod 2^28 (it is at most a capacity, 2^27, behind), that end's
+   * exact (`#ends`: this object's puts moved WRITE, from its first put on).
    */
-  #atMaxsize(ends: Int32Array, w: number, r: number): boolean {
+  #atMaxsize(ends: Float64Array, w: number, r: number): boolean {
     const maxsize = this.#maxsize;
     const n = this.#puts;
-    return n >= maxsize && ((w - r) & POSITION) > ((w - ends[n % maxsize]!) & POSITION);
+    return n >= maxsize && ((w - r) & POSITION) > this.#advanced - ends[n % maxsize]!;
   }
 
   /**
