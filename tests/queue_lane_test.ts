@@ -477,6 +477,18 @@ test("lane: a producer that dies growing the lane (CONSUMER left at GROWING): th
   assert.equal(queue.getNowait(), 7);
 });
 
+for (const maxsize of [0, 4]) {
+  test(`lane: growing before a consumer claims it makes room for the records already in, too${maxsize ? " (maxsize)" : ""}`, () => {
+    const queue = new Queue<string>(maxsize, { capacityBytes: 64, maxCapacityBytes: 4096 });
+    queue.putNowait("a".repeat(40));
+    // 100 more bytes do not fit in 128 beside the first record's: the growth goes to 256.
+    queue.putNowait("b".repeat(100));
+    assert.equal(mode(queue), LANE_ON, "grown in the lane, not revoked");
+    assert.ok(queue.capacityBytes >= 256, `${queue.capacityBytes} bytes`);
+    assert.deepEqual([queue.getNowait(), queue.getNowait()], ["a".repeat(40), "b".repeat(100)]);
+  });
+}
+
 test("lane: a blocking put to a full lane that may grow waits for a live consumer, then grows", async () => {
   const queue = new Queue<number>(0, {
     codec: float64Codec,

@@ -420,7 +420,10 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     const i32 = this.#i32;
     const lane = this.#lane;
     if (lane !== undefined && Atomics.load(i32, MODE) === LANE_ON) {
-      // A queue that may grow is not full by its bytes (a put revokes, then grows).
+      // A queue that may grow is not full by its bytes (a put revokes, then grows). At maxsize
+      // by PUTS - GETS: for the instant between a get's CAS of READ and its count in GETS it
+      // says full one item early (never the other way: a put then fits whenever this says not
+      // full).
       const g = this.#geometry;
       return (g.maxsize > 0 && laneSize(i32) >= g.maxsize) ||
         (g.capacity >= g.maxCapacity && !lane.fits(SMALL_RECORD));
@@ -947,8 +950,10 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         if (Atomics.load(i32, MODE) === LANE_ON) {
           if (i32[CAPACITY] !== from.capacity) this.#remap(); // grown by another of its objects
           const g = this.#geometry;
+          // The record goes after those already in, at WRITE (no consumer: nothing wrapped).
+          const need = lane.heldBytes() + size;
           let capacity = g.capacity * 2;
-          while (capacity < size) capacity *= 2;
+          while (capacity < need) capacity *= 2;
           if (capacity <= Math.min(g.maxCapacity, MAX_LANE_CAPACITY)) {
             if (growBuffer(this.handle, grownGeometry(g, this.#discipline, capacity))) {
               Atomics.store(i32, CAPACITY, capacity);

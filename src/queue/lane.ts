@@ -138,6 +138,11 @@ export const MAX_LANE_CAPACITY = 2 ** 27;
  * numbers 0.88-1.43 and objects 0.64-1.08 (its noise, as for the unbounded lane there).
  */
 export const MAX_LANE_MAXSIZE = 2 ** 16;
+/**
+ * The maxsize bound's byte total (`Lane.#advanced`) is rebased when it reaches this (1 PiB in):
+ * past 2^55 a double no longer holds every multiple of 4, and the bound's differences would drift.
+ */
+const REBASE_AT = 2 ** 50;
 /** CONSUMER while the producer grows the lane (`Lane.holdConsumer`): no ident is negative. */
 const GROWING = -1;
 
@@ -275,6 +280,14 @@ export class Lane {
     return Atomics.compareExchange(this.#i32, CONSUMER, 0, GROWING) === 0;
   }
 
+  /**
+   * While `holdConsumer` holds: the bytes the records take, from 0 (READ is 0, nothing wrapped),
+   * so a record of `size` bytes needs a capacity of at least this + size.
+   */
+  heldBytes(): number {
+    return Atomics.load(this.#i32, WRITE) & POSITION;
+  }
+
   /** After `holdConsumer`: the lane's new views (if it grew), and CONSUMER free again. */
   grown(): void {
     this.#refresh();
@@ -350,8 +363,10 @@ export class Lane {
     i32[PUTS] = puts + 1; // plain: the store below orders it (the revoke reads it after)
     const next = (w + advance) & POSITION;
     if (ends !== undefined) {
-      this.#advanced += advance;
-      ends[this.#puts++ % this.#maxsize] = this.#advanced;
+      let advanced = this.#advanced + advance;
+      if (advanced >= REBASE_AT) advanced = this.#rebase(ends, advanced);
+      this.#advanced = advanced;
+      ends[this.#puts++ % this.#maxsize] = advanced;
     }
     this.#write = next;
     Atomics.store(i32, WRITE, next); // publishes the record, clears BUSY
@@ -365,6 +380,16 @@ export class Lane {
    * distance back from WRITE: READ's mod 2^28 (it is at most a capacity, 2^27, behind), that end's
    * exact (`#ends`: this object's puts moved WRITE, from its first put on).
    */
+  /**
+   * Takes REBASE_AT / 2 off `#advanced` (`advanced`, the new total) and off every end: each lies
+   * less than maxsize capacities (2^43 bytes) behind it, so none goes below 0, and every
+   * difference stays exact (a double holds every multiple of 4 up to 2^55 exactly).
+   */
+  #rebase(ends: Float64Array, advanced: number): number {
+    for (let k = 0; k < ends.length; k++) ends[k] = ends[k]! - REBASE_AT / 2;
+    return advanced - REBASE_AT / 2;
+  }
+
   #atMaxsize(ends: Float64Array, w: number, r: number): boolean {
     const maxsize = this.#maxsize;
     const n = this.#puts;
