@@ -114,7 +114,7 @@
  */
 
 #define NPROC 2
-#define NSLOTS 4
+#define NSLOTS 6
 #ifndef SPURIOUS
 #define SPURIOUS 1
 #endif
@@ -136,6 +136,15 @@
 #define WRITE 1
 #define PUT_WAITS 2
 #define GET_WAITS 3
+/* The position a waiting side's last look read, stored before each park: the other side
+   notifies only for the first publish past it, the one a park registered before can miss (a
+   publish between the look and the park fails the park's compare). -DNOTIFY_EVERY: the first
+   version, a notify at every publish while the flag is set, which woke nobody 0.35-0.66 times an
+   item per side (the flag stays set from the wake until the woken side runs). A single "wake in
+   flight" flag cleared by the waiter instead loses a wake-up: a publish the waiter's look saw can
+   set the flag after the waiter cleared it (found by this model; not kept). */
+#define PUT_LOOKED 4
+#define GET_LOOKED 5
 /* Bits of the position words, above the positions (0 .. K). */
 #define POS 15
 #define BUSY 16
@@ -151,6 +160,12 @@
 #define R (K + 1)
 
 #include "futex.pml"
+
+#ifndef NOTIFY_EVERY
+#define LOOK_STORE(slot, v) mem[slot] = (v) & POS
+#else
+#define LOOK_STORE(slot, v) skip
+#endif
 
 /* Decode throws left in this run. */
 byte throws = THROWS;
@@ -374,6 +389,14 @@ inline lane_put() {
 #ifndef MUTANT_FLAG_BEFORE_PUBLISH
       gw = mem[GET_WAITS];                              /* [put] load GET_WAITS */
 #endif
+#ifndef NOTIFY_EVERY
+      /* [put] only the first publish past the waiter's look (w - 1: the position before it) */
+#ifndef MUTANT_LOOKED_NEW_POSITION
+      if :: gw != 0 && mem[GET_LOOKED] != ((w - 1) & POS) -> gw = 0 :: else -> skip fi;
+#else
+      if :: gw != 0 && mem[GET_LOOKED] != (w & POS) -> gw = 0 :: else -> skip fi;
+#endif
+#endif
       if
       :: gw != 0 -> futex_notify(WRITE, 1)              /* [put] notify WRITE if set */
       :: else -> skip
@@ -396,6 +419,7 @@ inline lane_put() {
       if
       :: !waiting -> mem[PUT_WAITS] = 1; waiting = true /* [blocking] flag, look again */
       :: else ->
+        LOOK_STORE(PUT_LOOKED, rs);                     /* [blocking] the look's position */
         futex_wait(P, READ, rs, false, expired, false, res);   /* [blocking] park, value read */
         res = OK
       fi
@@ -455,6 +479,7 @@ inline lane_get() {
       :: !waiting -> mem[GET_WAITS] = 1; waiting = true
       :: else -> skip
       fi;
+      LOOK_STORE(GET_LOOKED, ws);
       futex_wait(C, WRITE, ws, false, expired, POLL, res);
       POLLED(res);
       res = OK
@@ -465,6 +490,7 @@ inline lane_get() {
 #ifdef MUTANT_GET_PARK_ON_FRESH
         ws = mem[WRITE];
 #endif
+        LOOK_STORE(GET_LOOKED, ws);                     /* [blocking] the look's position */
         futex_wait(C, WRITE, ws, false, expired, POLL, res);   /* [blocking] park, value read */
         POLLED(res);
         res = OK
@@ -530,6 +556,10 @@ inline lane_get() {
       r++; got = true; ok = false;
 #ifndef MUTANT_CAS_WAITS_FIRST
       pw = mem[PUT_WAITS];                              /* [get] load PUT_WAITS */
+#endif
+#ifndef NOTIFY_EVERY
+      /* [get] only the first publish past the waiter's look (r - 1: the position before it) */
+      if :: pw != 0 && mem[PUT_LOOKED] != ((r - 1) & POS) -> pw = 0 :: else -> skip fi;
 #endif
       if
       :: pw != 0 -> futex_notify(READ, 1)               /* [get] notify READ if set */

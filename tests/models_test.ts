@@ -855,6 +855,14 @@ const checks: Check[] = [
     holds: false,
     what: "the revoke waiting for the BUSY of a producer that has died",
   },
+  {
+    model: "queue_lane",
+    defines: ["MUTANT_LOOKED_NEW_POSITION"],
+    mode: "safety",
+    holds: false,
+    what:
+      "the producer notifying for the publish past the one the get's look saw, not that one (a park registered before it sleeps on)",
+  },
 ];
 
 /** `MODELS=queue,condition` runs only those models' checks (by hand; the suite runs all). */

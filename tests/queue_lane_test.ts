@@ -315,6 +315,25 @@ for (const async of [false, true]) {
   });
 }
 
+test("lane: a one-record lane hands over at every item, and no wake-up is lost (none waits out the 100 ms poll)", async () => {
+  // 16 bytes hold one float64 record: each side waits for the other at nearly every item, and
+  // parks once its watch runs out. A lost wake-up costs that side the liveness poll (100 ms):
+  // 400 items stay far under the bound below unless wake-ups are lost.
+  const queue = new Queue<number>(0, {
+    codec: float64Codec,
+    capacityBytes: 16,
+    maxCapacityBytes: 16,
+  });
+  const n = 400;
+  const t0 = performance.now();
+  const consumer = start("consumeNumbers", queue, n);
+  assert.equal(await run("produceNumbers", queue, n), n);
+  assert.equal(await consumer.join({ timeout: 60_000 }), n);
+  const ms = performance.now() - t0;
+  assert.ok(ms < 8000, `${ms.toFixed(0)} ms for ${n} hand-offs`);
+  assert.equal(mode(queue), LANE_ON);
+});
+
 test("lane: numbers (float64Codec) through a 64-byte lane that wraps at every lap", async () => {
   const queue = new Queue<number>(0, { codec: float64Codec, capacityBytes: 64 });
   const n = 20_000;

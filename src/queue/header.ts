@@ -72,10 +72,12 @@
  * | 43    | READ            | lane: read position (bytes mod 2^28), REVOKED bit                |
  * | 44    | GETS            | lane: gets made (for `qsize`)                                    |
  * | 45    | DONE            | lane: `taskDone()` calls (LOCK held)                             |
- * | 46-47 | (unused)        |                                                                  |
+ * | 46    | GET_LOOKED      | lane: the WRITE position a waiting get's last look read          |
+ * | 47    | (unused)        |                                                                  |
  * | 48    | WRITE           | lane: write position (bytes mod 2^28), BUSY, PARITY, REVOKED     |
  * | 49    | PUTS            | lane: puts made, counted before each publish                     |
- * | 50-63 | (unused)        | keeps the first records (or priorities) off the lane's lines     |
+ * | 50    | PUT_LOOKED      | lane: the READ position a waiting put's last look read           |
+ * | 51-63 | (unused)        | keeps the first records (or priorities) off the lane's lines     |
  *
  * Cache lines (a queue in its own buffer starts a line), cut by who writes them:
  * - slots 0-15, the lock holder's line: everything a put or a get writes under LOCK, the undo
@@ -284,10 +286,17 @@ export const READ = 43;
 export const GETS = 44;
 /** Slot counting `taskDone()` calls while in lane mode (LOCK held). */
 export const DONE = 45;
+/**
+ * Slot of the WRITE position the lane consumer's last look read before it parked (its line: the
+ * consumer writes it, the producer reads it while GET_WAITS is set).
+ */
+export const GET_LOOKED = 46;
 /** Slot of the lane's write position (bytes mod 2^28) and its BUSY, PARITY and REVOKED bits. */
 export const WRITE = 48;
 /** Slot counting the lane's puts (the producer's, before each publish). */
 export const PUTS = 49;
+/** Slot of the READ position the lane producer's last look read before it parked. */
+export const PUT_LOOKED = 50;
 /**
  * Slot of the undo journal (see "Owner death" above): 0 closed; open, the set of slots saved
  * (bit k: `JOURNALED[k]`). On the lock holder's line with what it saves.

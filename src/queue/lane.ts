@@ -25,8 +25,10 @@
  * | 43   | READ      | the consumer (CAS), the revoke   | position (bits 0-27), REVOKED (bit 30)  |
  * | 44   | GETS      | the consumer                     | gets made (`qsize` = PUTS - GETS)       |
  * | 45   | DONE      | `taskDone` (LOCK held)           | tasks done in lane mode                 |
+ * | 46   | GET_LOOKED| the consumer, before it parks    | the WRITE position its look read        |
  * | 48   | WRITE     | the producer, the revoke         | position, BUSY (28), PARITY (29), REVOKED (30) |
  * | 49   | PUTS      | the producer (before publishing) | puts made                               |
+ * | 50   | PUT_LOOKED| the producer, before it parks    | the READ position its look read         |
  * The records are the locked ring's (`storage.ts`: a length word, the bytes padded to 4, a WRAP
  * length or under 4 bytes left meaning "continue at 0"), so the revoke converts the positions
  * into HEAD, TAIL, LIVE and COUNT in place: no copy.
@@ -35,23 +37,31 @@
  * on REVOKED: the locked path); room from the cached READ, re-read when it says full (with a
  * `maxsize`, room also means READ is past the end of the put maxsize puts back, which the producer
  * keeps: the bound by READ alone, as the model checks it; PUTS - GETS would need GETS read before
- * READ and a park on GETS); write the record; plain PUTS + 1; store WRITE `w'` (clears BUSY, publishes: seq-cst, after the record and
- * PUTS); load GET_WAITS, notify WRITE if set. No user code runs while BUSY is set (the item is
+ * READ and a park on GETS); write the record; plain PUTS + 1; store WRITE `w'` (clears BUSY,
+ * publishes: seq-cst, after the record and PUTS); load GET_WAITS, and if set load GET_LOOKED:
+ * notify WRITE if it is `w` (this is the first publish past the get's look). No user code runs while BUSY is set (the item is
  * encoded before the CAS). No room: store WRITE `w` first (gives BUSY back, publishes nothing: a
  * revoke waits for BUSY, so a put that blocked or revoked holding it would wait on itself).
  *
  * get (consumer): the cached WRITE, re-read when it says empty; copy the record out (its length
  * clamped: read during a revocation it may be torn); load READ: changed means the copy may be
  * torn (revoked: the locked path may reuse those bytes) or taken (a get nested in the decode, on
- * this thread): drop it and look again; decode; CAS READ `r → r'` (publishes the room); a failed
+ * this thread): drop it and look again; decode; CAS READ `r → r'` (publishes the room; then
+ * load PUT_WAITS, and if set PUT_LOOKED: notify READ if it is `r`); a failed
  * CAS means the same two things. Decoding before the publish keeps Python's semantics without a
  * put-back: a decode that throws publishes nothing and the item stays next. So a codec may see
  * one item twice, when a revoke lands during its decode.
  *
- * Blocking: a side with nothing to do counts itself in its WAITS slot, looks again, and parks on
- * the other side's position word with the value that look read. Each side loads the other's
- * count after its own publish, all seq-cst: either the look sees the publish or the publisher
- * sees the count (Dekker). A look that finds REVOKED takes the locked path instead of parking
+ * Blocking: a side with nothing to do counts itself in its WAITS slot, looks again, stores the
+ * position that look read in its LOOKED slot, and parks on the other side's position word with
+ * the value that look read. Each side loads the other's count after its own publish, all
+ * seq-cst: either the look sees the publish or the publisher sees the count (Dekker). Only the
+ * first publish past the look notifies (its publisher finds LOOKED at the position it published
+ * from): a park registered before that publish is woken by it, one registered after it fails
+ * its compare, so later publishes need no notify. Notifying at every publish while the count was
+ * set (the first version) woke nobody 0.35-0.66 times an item per side: a woken side stays
+ * counted until it runs. A single "wake sent" flag that the waiter clears loses a wake-up (a
+ * publish its look saw can set the flag after the clear): `models/queue_lane.pml` found it. A look that finds REVOKED takes the locked path instead of parking
  * (the revoke changes both words before it notifies them: a park on a value without REVOKED is
  * woken or fails its compare). Parks poll every `OWNER_POLL_MS`: a side killed between its
  * publish and its load of the count leaves the other asleep until then.
@@ -91,6 +101,7 @@ import {
   DONE,
   FIFO,
   type Geometry,
+  GET_LOOKED,
   GET_WAITS,
   GETS,
   HEAD,
@@ -99,6 +110,7 @@ import {
   MAXSIZE,
   MODE,
   PRODUCER,
+  PUT_LOOKED,
   PUT_WAITS,
   PUTS,
   READ,
@@ -370,7 +382,14 @@ export class Lane {
     }
     this.#write = next;
     Atomics.store(i32, WRITE, next); // publishes the record, clears BUSY
-    if (Atomics.load(i32, GET_WAITS) !== 0) wakeAll(i32, WRITE);
+    // A get waits: notify if this is the first publish past its last look (`w`: the position
+    // before it). A later publish needs none: the park either began before this one (which
+    // notified it) or after it (its compare fails). Notifying at every publish while GET_WAITS
+    // was set woke nobody 0.35-0.66 times an item per side (a woken side stays counted until it
+    // runs), `bench/probes/queue_oneway_count.ts`, 2026-12-03.
+    if (Atomics.load(i32, GET_WAITS) !== 0 && Atomics.load(i32, GET_LOOKED) === w) {
+      wakeAll(i32, WRITE);
+    }
     return PUT_DONE;
   }
 
@@ -465,7 +484,10 @@ export class Lane {
       }
       this.#read = next;
       i32[GETS] = i32[GETS]! + 1; // only this thread writes it; `qsize` reads a snapshot
-      if (Atomics.load(i32, PUT_WAITS) !== 0) wakeAll(i32, READ);
+      // A put waits: notify for the first publish past its last look only (as in `put`).
+      if (Atomics.load(i32, PUT_WAITS) !== 0 && Atomics.load(i32, PUT_LOOKED) === r) {
+        wakeAll(i32, READ);
+      }
       return item;
     }
   }
@@ -506,6 +528,9 @@ export class Lane {
    * look); any other throw uncounts it here.
    */
   *sleep(index: number, waits: number, deadline: number): Parker<Aborted | undefined> {
+    // The position that look read, for the other side's notify (GET_LOOKED, PUT_LOOKED): stored
+    // before the park registers, so the first publish past it finds it.
+    Atomics.store(this.#i32, index === WRITE ? GET_LOOKED : PUT_LOOKED, this.look & POSITION);
     try {
       yield {
         i32: this.#i32,
