@@ -990,11 +990,11 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   /**
    * The lane's slow put (runs in `"throw"` abort mode): no room. Watches READ uncounted for the
    * spin budget; then counts itself in PUT_WAITS, looks again, parks on READ with the value that
-   * look read, and uncounts itself once woken (so the consumer notifies only while it sleeps;
-   * counted through a whole wait, a producer that ran ahead of its consumer made every get
-   * notify: two workers streaming through a default queue, 1.17-1.25× numbers and 1.31-1.34×
-   * objects the time of the locked path on Node and Bun, `queue_ab.ts 11 10000 40000`,
-   * 2026-12-03). The locked slow path when the lane is revoked; growth, through the locked
+   * look read, and uncounts itself once woken (so the consumer looks at PUT_LOOKED, and notifies
+   * at most once, only while it sleeps: `Lane.sleep`; counted through a whole wait, a producer
+   * that ran ahead of its consumer made every get notify: two workers streaming through a
+   * default queue, 1.17-1.25× numbers and 1.31-1.34× objects the time of the locked path on Node
+   * and Bun, `queue_ab.ts 11 10000 40000`, 2026-12-03). The locked slow path when the lane is revoked; growth, through the locked
    * path, when the queue may grow and READ stayed unmoved for LANE_GROW_WAIT_MS with no room
    * for the record's bytes (a lane at its maxsize waits for a get, up to `deadline`).
    */

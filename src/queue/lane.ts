@@ -20,8 +20,8 @@
  * | 26   | MODE      | the revoke, last                 | LANE_ON, then LANE_OFF for good         |
  * | 27   | PRODUCER  | the first put (CAS 0 → ident)    | the only thread whose puts use the lane |
  * | 28   | CONSUMER  | the first get (CAS 0 → ident)    | the only thread whose gets use the lane |
- * | 29   | PUT_WAITS | the producer's waiting puts      | > 0: a get that frees room notifies READ |
- * | 30   | GET_WAITS | the consumer's waiting gets      | > 0: a put notifies WRITE               |
+ * | 29   | PUT_WAITS | the producer's waiting puts      | > 0: a get may notify READ (PUT_LOOKED) |
+ * | 30   | GET_WAITS | the consumer's waiting gets      | > 0: a put may notify WRITE (GET_LOOKED) |
  * | 43   | READ      | the consumer (CAS), the revoke   | position (bits 0-27), REVOKED (bit 30)  |
  * | 44   | GETS      | the consumer                     | gets made (`qsize` = PUTS - GETS)       |
  * | 45   | DONE      | `taskDone` (LOCK held)           | tasks done in lane mode                 |
@@ -39,18 +39,19 @@
  * keeps: the bound by READ alone, as the model checks it; PUTS - GETS would need GETS read before
  * READ and a park on GETS); write the record; plain PUTS + 1; store WRITE `w'` (clears BUSY,
  * publishes: seq-cst, after the record and PUTS); load GET_WAITS, and if set load GET_LOOKED:
- * notify WRITE if it is `w` (this is the first publish past the get's look). No user code runs while BUSY is set (the item is
- * encoded before the CAS). No room: store WRITE `w` first (gives BUSY back, publishes nothing: a
- * revoke waits for BUSY, so a put that blocked or revoked holding it would wait on itself).
+ * notify WRITE if it is `w` (this is the first publish past the get's look). No user code runs
+ * while BUSY is set (the item is encoded before the CAS). No room: store WRITE `w` first (gives
+ * BUSY back, publishes nothing: a revoke waits for BUSY, so a put that blocked or revoked holding
+ * it would wait on itself).
  *
  * get (consumer): the cached WRITE, re-read when it says empty; copy the record out (its length
  * clamped: read during a revocation it may be torn); load READ: changed means the copy may be
  * torn (revoked: the locked path may reuse those bytes) or taken (a get nested in the decode, on
  * this thread): drop it and look again; decode; CAS READ `r → r'` (publishes the room; then
- * load PUT_WAITS, and if set PUT_LOOKED: notify READ if it is `r`); a failed
- * CAS means the same two things. Decoding before the publish keeps Python's semantics without a
- * put-back: a decode that throws publishes nothing and the item stays next. So a codec may see
- * one item twice, when a revoke lands during its decode.
+ * load PUT_WAITS, and if set PUT_LOOKED: notify READ if it is `r`); a failed CAS means the same
+ * two things. Decoding before the publish keeps Python's semantics without a put-back: a decode
+ * that throws publishes nothing and the item stays next. So a codec may see one item twice, when
+ * a revoke lands during its decode.
  *
  * Blocking: a side with nothing to do counts itself in its WAITS slot, looks again, stores the
  * position that look read in its LOOKED slot, and parks on the other side's position word with
@@ -61,10 +62,11 @@
  * its compare, so later publishes need no notify. Notifying at every publish while the count was
  * set (the first version) woke nobody 0.35-0.66 times an item per side: a woken side stays
  * counted until it runs. A single "wake sent" flag that the waiter clears loses a wake-up (a
- * publish its look saw can set the flag after the clear): `models/queue_lane.pml` found it. A look that finds REVOKED takes the locked path instead of parking
- * (the revoke changes both words before it notifies them: a park on a value without REVOKED is
- * woken or fails its compare). Parks poll every `OWNER_POLL_MS`: a side killed between its
- * publish and its load of the count leaves the other asleep until then.
+ * publish its look saw can set the flag after the clear): `models/queue_lane.pml` found it. A
+ * look that finds REVOKED takes the locked path instead of parking (the revoke changes both words
+ * before it notifies them, unconditionally: a park on a value without REVOKED is woken or fails
+ * its compare). Parks poll every `OWNER_POLL_MS`: a side killed between its publish and its load
+ * of the count leaves the other asleep until then.
  *
  * Revoke (`revoke`, LOCK held; every step can be resumed from what the words say, and MODE is
  * set last, so a later LOCK holder finishes a revoke whose thread died: `base.ts`'s repair):
@@ -394,12 +396,6 @@ export class Lane {
   }
 
   /**
-   * With a maxsize: whether this object's next put (number `#puts`) must wait, WRITE at `w` and
-   * READ at `r`: READ has not passed the end of put `#puts - maxsize`. Both compared by their
-   * distance back from WRITE: READ's mod 2^28 (it is at most a capacity, 2^27, behind), that end's
-   * exact (`#ends`: this object's puts moved WRITE, from its first put on).
-   */
-  /**
    * Takes REBASE_AT / 2 off `#advanced` (`advanced`, the new total) and off every end: each lies
    * less than maxsize capacities (2^43 bytes) behind it, so none goes below 0, and every
    * difference stays exact (a double holds every multiple of 4 up to 2^55 exactly).
@@ -409,6 +405,12 @@ export class Lane {
     return advanced - REBASE_AT / 2;
   }
 
+  /**
+   * With a maxsize: whether this object's next put (number `#puts`) must wait, WRITE at `w` and
+   * READ at `r`: READ has not passed the end of put `#puts - maxsize`. Both compared by their
+   * distance back from WRITE: READ's mod 2^28 (it is at most a capacity, 2^27, behind), that end's
+   * exact (`#ends`: this object's puts moved WRITE, from its first put on).
+   */
   #atMaxsize(ends: Float64Array, w: number, r: number): boolean {
     const maxsize = this.#maxsize;
     const n = this.#puts;
@@ -523,7 +525,8 @@ export class Lane {
    * Sleeps a side waiting on `index` (WRITE for gets, READ for puts), already counted in its
    * `waits` slot, on the value its last look read (`look`), until woken, `deadline` or the
    * liveness poll (`OWNER_POLL_MS`). No driver spin: the side watched the word uncounted first
-   * (`watch` in `futex.ts`), since while it is counted the other side notifies at every item.
+   * (`watch` in `futex.ts`), since while it is counted the other side pays a load of LOOKED at
+   * every item, and a notify at the first past its look.
    * Returns the abort thrown in meanwhile, if any (the caller uncounts itself after its next
    * look); any other throw uncounts it here.
    */
@@ -617,8 +620,9 @@ export class Lane {
     Atomics.store(i32, TAIL, count === 0 ? 0 : w & this.#mask);
     Atomics.store(i32, LIVE, live);
     Atomics.store(i32, COUNT, count);
-    // The counts are int32 words that wrap (past 2^31 puts): differences are taken mod 2^32.
-    Atomics.store(i32, UNFINISHED, (Atomics.load(i32, PUTS) - Atomics.load(i32, DONE)) | 0);
+    // The counts are int32 words that wrap (past 2^31 puts): the store takes the difference
+    // mod 2^32, as the int32 it writes.
+    Atomics.store(i32, UNFINISHED, Atomics.load(i32, PUTS) - Atomics.load(i32, DONE));
     // The lane's sleepers re-route (a resumed revoke notifies again: harmless).
     wakeAll(i32, WRITE);
     wakeAll(i32, READ);
