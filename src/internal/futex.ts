@@ -676,28 +676,35 @@ function spin(park: Park, ms: number): WaitResult | undefined {
   if (spinCredit <= 0 && ++spinIdle < SPIN_PROBE_EVERY) return undefined;
   spinIdle = 0;
   spinsBegun++;
-  const end = Math.min(now() + ms, deadline);
+  const t = looksUntil(i32, index, expected, Math.min(now() + ms, deadline));
+  if (t < 0) {
+    spinsHit++;
+    hitI32 = i32;
+    hitIndex = index;
+    return "not-equal";
+  }
+  // No change within the spin: the park registers, and the spin cost at most what the sleep it
+  // precedes does (the spin-then-block bound). Charged only if this thread then ends the wait
+  // itself (`AsyncRun.#await`, by `spinMissedAt`): charging every such spin kept a pair of
+  // threads that once fell asleep together asleep (see the credit).
+  if (t >= deadline) return "timed-out";
+  spinMissedAt = wakesSent;
+  return undefined;
+}
+
+/**
+ * Re-reads `i32[index]` until it no longer holds `expected` (returns -1) or the clock reaches
+ * `end` (returns the clock's reading). The clock is read once per 16 looks (a read costs about
+ * three looks). The loop of {@link spin} and {@link watch}.
+ */
+function looksUntil(i32: Int32Array, index: number, expected: number, end: number): number {
   for (;;) {
-    // The clock is read once per 16 looks (a read costs about three looks).
     for (let k = 0; k < 16; k++) {
-      if (Atomics.load(i32, index) !== expected) {
-        spinsHit++;
-        hitI32 = i32;
-        hitIndex = index;
-        return "not-equal";
-      }
+      if (Atomics.load(i32, index) !== expected) return -1;
       pause();
     }
     const t = now();
-    if (t >= end) {
-      // No change within the spin: the park registers, and the spin cost at most what the
-      // sleep it precedes does (the spin-then-block bound). Charged only if this thread then
-      // ends the wait itself (`AsyncRun.#await`, by `spinMissedAt`): charging every such spin
-      // kept a pair of threads that once fell asleep together asleep (see the credit).
-      if (t >= deadline) return "timed-out";
-      spinMissedAt = wakesSent;
-      return undefined;
-    }
+    if (t >= end) return t;
   }
 }
 
@@ -718,14 +725,7 @@ export function watch(
 ): boolean {
   const ms = sync ? syncSpinMs : spinMs;
   if (ms === 0) return false;
-  const end = Math.min(now() + ms, deadline);
-  for (;;) {
-    for (let k = 0; k < 16; k++) {
-      if (Atomics.load(i32, index) !== expected) return true;
-      pause();
-    }
-    if (now() >= end) return false;
-  }
+  return looksUntil(i32, index, expected, Math.min(now() + ms, deadline)) < 0;
 }
 
 /**
