@@ -510,30 +510,68 @@ for (const maxsize of [0, 4]) {
   });
 }
 
-test("lane: a blocking put to a full lane that may grow waits for a live consumer, then grows", async () => {
+test("lane: a blocking put to a full lane that may grow waits for a live consumer that kept up, then grows", async () => {
   const queue = new Queue<number>(0, {
     codec: float64Codec,
     capacityBytes: 64,
     maxCapacityBytes: 1 << 20,
   });
   const flag = new SharedArrayBuffer(4);
-  const consumer = start("getOneThenHold", queue, flag);
+  // 2,000 puts through the lane (12-byte records, 5 to a lap), none of which waits: each waits
+  // outside the queue until the consumer has taken the one before. Then the consumer holds.
+  const streamed = 2_000;
+  const consumer = start("getThenHold", queue, flag, streamed);
   try {
-    queue.putNowait(0);
-    await until(() => queue.qsize() === 0, "the consumer took the first item");
-    for (let i = 1; i <= 5; i++) queue.putSync(i); // 5 records of 12 bytes: the lane is full
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    const deadline = performance.now() + 20_000;
+    for (let i = 0; i < streamed; i++) {
+      queue.putNowait(i);
+      while (queue.qsize() !== 0) {
+        assert.ok(performance.now() < deadline, "the consumer takes the stream");
+        Atomics.wait(nap, 0, 0, 0.05);
+      }
+    }
+    for (let i = 0; i < 5; i++) queue.putSync(i); // 5 records of 12 bytes: the lane is full
     assert.equal(mode(queue), LANE_ON);
     const t0 = performance.now();
-    queue.putSync(6, { timeout: 10_000 }); // waits for the consumer (alive, not getting)...
+    queue.putSync(5, { timeout: 10_000 }); // waits for the consumer (alive, not getting)...
     const waited = performance.now() - t0;
-    assert.ok(waited >= 4, `it waited ${waited} ms for room first`);
+    // Up to 20 ms (LANE_STALL_MS), less what the stream's puts waited: it kept up, so the lane's
+    // budget (10 µs a put, recently) holds more than that; the stream's own waits took little.
+    assert.ok(waited >= 5, `it waited ${waited.toFixed(2)} ms for room first`);
     assert.equal(mode(queue), LANE_OFF, "...then left the lane");
     assert.ok(queue.capacityBytes > 64, "and grew");
-    for (let i = 1; i <= 6; i++) assert.equal(queue.getNowait(), i);
+    for (let i = 0; i <= 5; i++) assert.equal(queue.getNowait(), i);
   } finally {
     Atomics.store(new Int32Array(flag), 0, 1);
     Atomics.notify(new Int32Array(flag), 0);
     await consumer.join({ timeout: 20_000 });
+  }
+});
+
+test("lane: a slow consumer does not hold a burst's blocking puts back: the queue grows (unbounded means unbounded)", async () => {
+  // The consumer takes ~2 ms an item. Kept in the lane, 2,000 puts into a ring of ~680 records
+  // would wait for it at every put past the ring, ~2.6 s; a queue that may grow must grow instead.
+  const n = 2_000;
+  const queue = new Queue<number>(0, {
+    codec: float64Codec,
+    capacityBytes: 8192,
+    maxCapacityBytes: 1 << 20,
+  });
+  const flag = new SharedArrayBuffer(4);
+  const consumer = start("slowThenFast", queue, flag, n, 2);
+  try {
+    queue.putSync(0);
+    await until(() => queue.qsize() === 0, "the consumer took the first item");
+    const t0 = performance.now();
+    for (let i = 1; i < n; i++) queue.putSync(i, { timeout: 20_000 });
+    const took = performance.now() - t0;
+    assert.equal(mode(queue), LANE_OFF, "the queue left the lane to grow");
+    assert.ok(took < 1_000, `the burst took ${took.toFixed(0)} ms (held back by the consumer)`);
+  } finally {
+    Atomics.store(new Int32Array(flag), 0, 1);
+    Atomics.notify(new Int32Array(flag), 0);
+    assert.deepEqual(await consumer.join({ timeout: 30_000 }), inOrder(n), "every item, in order");
   }
 });
 

@@ -170,6 +170,7 @@ import {
   PUT_WAITS,
   PUT_WOKEN,
   putBackSaves,
+  PUTS,
   PUTTERS,
   type QueueOptions,
   READ,
@@ -216,16 +217,29 @@ const F64_RECORD = 12;
 const MIN_RECORD = 4;
 
 /**
- * How long a blocking put (`putSync`, `put`) to a full lane that may grow waits for its consumer
- * thread to move READ before the queue leaves the lane and grows (a `putNowait`, or a put with no
- * consumer thread claimed, leaves at once; each move of READ starts the wait again). A producer
- * that runs ahead of its consumer by the whole ring (64 KiB by default) would otherwise leave the
- * lane for good at the first burst: two workers streaming 100,000 items through a default queue
- * revoked its lane in every run (3 runs each, numbers and objects, on Node, Deno and Bun,
- * 2026-12-03); with a 2 ms wait from the first miss, `queue.oneway` (objects) still revoked in a
- * quick bench run on Node, its consumer descheduled that long on the loaded 2-CPU box.
+ * How a blocking put (`putSync`, `put`) to a full lane that may grow decides between waiting for
+ * its consumer thread to make room and leaving the lane so the queue grows (a `putNowait`, or a
+ * put with no consumer thread claimed, leaves at once). It waits only while the consumer keeps
+ * up: while this thread's puts have recently waited under LANE_SLOW_PUT_MS a put on average,
+ * counting this wait, and this one has waited under LANE_STALL_MS. A producer that runs ahead of
+ * a fast consumer (the stream the lane is for) waits a few µs a put at most, with the odd wait of
+ * a scheduler's slice when the consumer loses its CPU; a consumer that takes ms an item would
+ * otherwise hold an unbounded queue's producer back to its own pace, which the queue's contract
+ * does not allow, and which the lane could not speed up anyway (its saving is 100s of ns an
+ * item). The allowance is 10 µs a recent put or 20 ms, whichever is more: without the 20 ms, a
+ * stream's first fill of the ring (1,260 puts: 12.6 ms) lost its lane to one slice of the
+ * scheduler. Measured (2026-12-03, `bench/probes/lane_revokes.ts`, 1,000,000 objects 1 → 1, runs
+ * of 8 on Node and 8 on Bun): the rule before this one (grow once READ stayed unmoved 5 ms) left
+ * the lane in 2 of 16 runs on an idle machine and in 12 and 13 of 16 beside two CPU-bound
+ * workers; this one in 0 of 16 and 0 of 16 (without the 20 ms floor: 1 and 4 of 16). And a
+ * consumer taking 2 ms an item held a 2,000-put burst back 2.5 s before, 27 ms now
+ * (`tests/queue_lane_test.ts`, "a slow consumer does not hold a burst's blocking puts back").
  */
-const LANE_GROW_WAIT_MS = 5;
+const LANE_SLOW_PUT_MS = 0.01;
+/** See LANE_SLOW_PUT_MS: the longest one blocking put waits in a full lane that may grow. */
+const LANE_STALL_MS = 20;
+/** See LANE_SLOW_PUT_MS: "recently" spans the last 2048-4096 puts of this thread's lane. */
+const LANE_RECENT_PUTS = 4096;
 
 /** What a put's fast path leaves its slow path: the record, and whether the lane had no room. */
 interface PendingPut {
@@ -283,6 +297,10 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * queue never had one. Every put and get tries it first while it is set.
    */
   #lane: Lane | undefined = undefined;
+  /** The ms this object's blocking puts waited in a full lane that may grow, recently. */
+  #laneWaited = 0;
+  /** PUTS (the producer thread's lane puts) when "recently" began (LANE_SLOW_PUT_MS). */
+  #laneSince = 0;
 
   /** @internal */
   constructor(
@@ -889,7 +907,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       }
       // Full: at maxsize, or no room in a queue that cannot grow: wait in the lane, and so, for a
       // while, does a blocking put to one that may grow while a consumer thread is there to make
-      // room (see LANE_GROW_WAIT_MS).
+      // room, while it keeps up (see LANE_SLOW_PUT_MS).
       const g = this.#geometry;
       if (
         result !== OFF &&
@@ -994,55 +1012,60 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * at most once, only while it sleeps: `Lane.sleep`; counted through a whole wait, a producer
    * that ran ahead of its consumer made every get notify: two workers streaming through a
    * default queue, 1.17-1.25× numbers and 1.31-1.34× objects the time of the locked path on Node
-   * and Bun, `queue_ab.ts 11 10000 40000`, 2026-12-03). The locked slow path when the lane is revoked; growth, through the locked
-   * path, when the queue may grow and READ stayed unmoved for LANE_GROW_WAIT_MS with no room
-   * for the record's bytes (a lane at its maxsize waits for a get, up to `deadline`).
+   * and Bun, `queue_ab.ts 11 10000 40000`, 2026-12-03). The locked slow path when the lane is
+   * revoked; growth, through the locked path, when the queue may grow and its consumer does not
+   * keep up (LANE_SLOW_PUT_MS; a lane at its maxsize waits for a get, up to `deadline`).
    */
   *#lanePutSlow(lane: Lane, bytes: Uint8Array, deadline: number, sync: boolean): Parker<void> {
     const i32 = this.#i32;
     const g = this.#geometry;
     const grows = g.capacity < g.maxCapacity;
-    // The wait for room for the bytes of a queue that may grow ends at `until`: READ unmoved for
-    // LANE_GROW_WAIT_MS (-1: not counting, the lane is at maxsize or cannot grow).
+    // The wait for room for the bytes of a queue that may grow ends at `until` (LANE_SLOW_PUT_MS;
+    // -1: not counting, the lane is at maxsize or cannot grow), counted from `began`.
     let until = -1;
+    let began = 0;
     let aborted: Aborted | undefined;
     let result;
-    for (let seen = -1, counted = false;;) {
-      try {
-        result = lane.put(bytes, 0);
-      } finally {
-        if (counted) {
+    try {
+      for (let counted = false;;) {
+        try {
+          result = lane.put(bytes, 0);
+        } finally {
+          if (counted) {
+            Atomics.sub(i32, PUT_WAITS, 1);
+            counted = false;
+          }
+        }
+        if (result !== PUT_FULL) break;
+        const atMaxsize = lane.atMaxsize;
+        if (!grows || atMaxsize) until = -1;
+        else if (until < 0) {
+          if (began === 0) began = now();
+          until = Math.min(deadline, began + this.#laneWaitLeft());
+        }
+        const end = until < 0 ? deadline : until;
+        if (aborted !== undefined || (end !== Infinity && now() >= end)) break;
+        if (watch(i32, READ, lane.look, end, sync)) continue;
+        // Dekker with the consumer's CAS of READ and its load of PUT_WAITS: count, look, park.
+        Atomics.add(i32, PUT_WAITS, 1);
+        counted = true;
+        try {
+          result = lane.put(bytes, 0);
+        } catch (error) {
+          Atomics.sub(i32, PUT_WAITS, 1);
+          throw error;
+        }
+        if (result !== PUT_FULL || lane.atMaxsize !== atMaxsize) {
+          // In, revoked, or now full for the other reason, whose wait ends elsewhere: look again.
           Atomics.sub(i32, PUT_WAITS, 1);
           counted = false;
+          if (result !== PUT_FULL) break;
+          continue;
         }
+        aborted = (yield* lane.sleep(READ, PUT_WAITS, end)) ?? aborted;
       }
-      if (result !== PUT_FULL) break;
-      const atMaxsize = lane.atMaxsize;
-      if (!grows || atMaxsize) until = -1;
-      else if (until < 0 || lane.look !== seen) {
-        seen = lane.look; // the consumer moved (or the count starts): wait on
-        until = Math.min(deadline, now() + LANE_GROW_WAIT_MS);
-      }
-      const end = until < 0 ? deadline : until;
-      if (aborted !== undefined || (end !== Infinity && now() >= end)) break;
-      if (watch(i32, READ, lane.look, end, sync)) continue;
-      // Dekker with the consumer's CAS of READ and its load of PUT_WAITS: count, look, park.
-      Atomics.add(i32, PUT_WAITS, 1);
-      counted = true;
-      try {
-        result = lane.put(bytes, 0);
-      } catch (error) {
-        Atomics.sub(i32, PUT_WAITS, 1);
-        throw error;
-      }
-      if (result !== PUT_FULL || lane.atMaxsize !== atMaxsize) {
-        // In, revoked, or now full for the other reason, whose wait ends elsewhere: look again.
-        Atomics.sub(i32, PUT_WAITS, 1);
-        counted = false;
-        if (result !== PUT_FULL) break;
-        continue;
-      }
-      aborted = (yield* lane.sleep(READ, PUT_WAITS, end)) ?? aborted;
+    } finally {
+      if (began !== 0) this.#laneWaited += now() - began;
     }
     if (result === PUT_DONE) return;
     if (aborted !== undefined) throw aborted.reason;
@@ -1051,6 +1074,26 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       return yield* this.#putSlow(bytes, 0, deadline);
     }
     throw new QueueFullError(`Cannot put to ${this.#kind}: it stayed full for the timeout`);
+  }
+
+  /**
+   * How long a blocking put may wait, from its first miss, in a full lane that may grow
+   * (LANE_SLOW_PUT_MS): what keeps this thread's recent waits under LANE_SLOW_PUT_MS a put, at
+   * most LANE_STALL_MS (0 or less: grow now). Once "recently" spans more than LANE_RECENT_PUTS
+   * puts, it is cut to the last half of that, its waits in proportion.
+   */
+  #laneWaitLeft(): number {
+    const puts = this.#i32[PUTS]!; // the producer's own word: only this thread writes it
+    let recent = (puts - this.#laneSince) | 0; // int32 counts: the difference wraps exactly
+    if (recent > LANE_RECENT_PUTS) {
+      // Keep half the window's span, and the waits in proportion.
+      const kept = LANE_RECENT_PUTS >> 1;
+      this.#laneWaited *= kept / recent;
+      this.#laneSince = (puts - kept) | 0;
+      recent = kept;
+    }
+    const allowed = Math.max(LANE_STALL_MS, recent * LANE_SLOW_PUT_MS);
+    return Math.min(LANE_STALL_MS, allowed - this.#laneWaited);
   }
 
   /**

@@ -175,7 +175,9 @@ class SimpleStore<T> extends QueueBase<T> {
 /**
  * An unbounded first-in, first-out queue in shared memory, as Python's `queue.SimpleQueue`: no
  * item limit, no `taskDone`/`join`. Its bytes grow on demand (up to `maxCapacityBytes`, 256 MiB
- * by default), so a put never waits before that.
+ * by default), so a put never waits for room before that (but for a blocking put that finds the
+ * SPSC lane full while its consumer keeps up: up to 20 ms, see `Queue`'s known limits in the
+ * README; `putNowait` grows at once).
  *
  * Happens-before: a `put` synchronizes before the `get` that returns its item.
  *
