@@ -240,6 +240,89 @@ test("lane: a decode that throws leaves the item next; a get nested in a decode 
   assert.equal(mode(queue), LANE_ON);
 });
 
+/** A codec of int32 numbers in records of `size` bytes (the rest zeros): big records, few puts. */
+function paddedCodec(size: number) {
+  const bytes = new Uint8Array(size - 4); // a record is its 4-byte length and these
+  const view = new DataView(bytes.buffer);
+  return {
+    encode(n: number): Uint8Array {
+      view.setInt32(0, n, true);
+      return bytes;
+    },
+    decode: (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset).getInt32(0, true),
+  };
+}
+
+test("lane: a queue object of the producer's thread idle while another put 2^28 bytes does not overwrite an unread record", () => {
+  const size = 1 << 20; // two records fill the lane; 256 puts move WRITE 2^28 bytes (a lap)
+  const codec = paddedCodec(size);
+  const a = new Queue<number>(0, { capacityBytes: 2 * size, codec }); // cannot grow
+  const b = Queue.from<number>(a.handle, { codec });
+  b.putNowait(-1); // b saw READ at 0
+  assert.equal(a.getNowait(), -1);
+  for (let i = 1; i <= 254; i++) {
+    a.putNowait(i);
+    assert.equal(a.getNowait(), i);
+  }
+  a.putNowait(255);
+  a.putNowait(256); // full, and WRITE is 2^28 bytes past where b last saw READ
+  assert.throws(() => a.putNowait(0), { name: "QueueFullError" });
+  assert.throws(() => b.putNowait(999), { name: "QueueFullError" }, "b finds it full too");
+  assert.deepEqual([a.getNowait(), a.getNowait()], [255, 256]);
+  assert.equal(a.qsize(), 0);
+  assert.equal(mode(a), LANE_ON);
+});
+
+test("lane: a queue object of the consumer's thread idle while another got 2^28 bytes finds the lane empty", () => {
+  const size = 1 << 20;
+  const codec = paddedCodec(size);
+  const a = new Queue<number>(0, { capacityBytes: 2 * size, codec });
+  const b = Queue.from<number>(a.handle, { codec });
+  a.putNowait(0);
+  a.putNowait(1);
+  assert.equal(b.getNowait(), 0); // b saw WRITE 2 records ahead of its READ
+  assert.equal(a.getNowait(), 1);
+  for (let i = 2; i <= 256; i++) {
+    a.putNowait(i);
+    assert.equal(a.getNowait(), i);
+  }
+  // READ and WRITE are now 2^28 bytes past where b saw them: b's view, mod 2^28, has a record.
+  assert.throws(() => b.getNowait(), { name: "QueueEmptyError" });
+  a.putNowait(7);
+  assert.equal(b.getNowait(), 7);
+  assert.equal(a.qsize(), 0);
+  assert.equal(mode(a), LANE_ON);
+});
+
+test("lane: gets nested in a decode that take past the WRITE the outer get saw leave it the next item, not bytes past WRITE", () => {
+  // One thread, two objects: the outer get (a) saw WRITE at the end of item 0; its decode puts
+  // item 1 and gets twice through b (items 0 and 1). The outer's publish then fails, and READ is
+  // past the WRITE it saw: it must look again (empty), not read a record there.
+  let nest = true;
+  const codec = {
+    encode: (n: number) => float64Codec.encode(n),
+    decode(bytes: Uint8Array): number {
+      const n = float64Codec.decode(bytes);
+      if (nest) {
+        nest = false;
+        b.putNowait(1);
+        inner.push(b.getNowait(), b.getNowait());
+      }
+      return n;
+    },
+  };
+  const a = new Queue<number>(0, { codec });
+  const b = Queue.from<number>(a.handle, { codec });
+  const inner: number[] = [];
+  a.putNowait(0);
+  assert.throws(() => a.getNowait(), { name: "QueueEmptyError" });
+  assert.deepEqual(inner, [0, 1]);
+  assert.equal(a.qsize(), 0);
+  a.putNowait(2);
+  assert.equal(a.getNowait(), 2);
+  assert.equal(mode(a), LANE_ON);
+});
+
 test("lane: a copy out that throws leaves the item, and the lane runs on", () => {
   const queue = new Queue<string>();
   const long = "x".repeat(200); // copied out through `subarray`

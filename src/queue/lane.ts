@@ -217,6 +217,15 @@ export class Lane {
   #read = 0;
   /** The WRITE the consumer last saw (raw): records up to it are there to get. */
   #seenWrite = 0;
+  /**
+   * PUTS and GETS after this object's last put and get (or when it was made). Another object of
+   * this thread's queue that put or got meanwhile changed them: this object's positions are then
+   * stale, and may be more than 2^28 bytes behind, where mod 2^28 they look current (a put then
+   * counted room from a READ a lap old and wrote over an unread record; a get read a record of
+   * an empty lane). Each side re-reads both words then (`put`, `get`).
+   */
+  #putsSeen = 0;
+  #getsSeen = 0;
   /** The value of the word a look that found nothing read: the park's `expected`. */
   look = 0;
   /** After `PUT_FULL`: the lane holds `maxsize` items (else: no room for the record's bytes). */
@@ -250,6 +259,8 @@ export class Lane {
     this.#read = Atomics.load(i32, READ) & POSITION;
     this.#seenRead = this.#read;
     this.#seenWrite = this.#write;
+    this.#putsSeen = i32[PUTS]!;
+    this.#getsSeen = i32[GETS]!;
   }
 
   /** Re-makes the views when CAPACITY is not theirs (the lane grew: `grown`). */
@@ -333,6 +344,12 @@ export class Lane {
     const length = bytes === undefined ? 8 : bytes.length;
     const size = recordSize(length);
     const puts = i32[PUTS]!; // only this thread writes it while the lane runs
+    if (puts !== this.#putsSeen) {
+      // Another object of this thread put since this one did: its positions may be a lap old.
+      this.#write = Atomics.load(i32, WRITE) & POSITION; // no BUSY: only this thread sets it
+      this.#seenRead = Atomics.load(i32, READ);
+      this.#putsSeen = puts;
+    }
     const mark = (puts & 1) === 0 ? BUSY : BUSY | PARITY;
     let w = this.#write;
     // BUSY: from here until the store below, a revoke waits (and no user code runs).
@@ -375,6 +392,7 @@ export class Lane {
     if (bytes === undefined) writeFloat64Record(this.#words, at, value);
     else writeRecord(this.#u8, this.#dv, at, bytes, length);
     i32[PUTS] = puts + 1; // plain: the store below orders it (the revoke reads it after)
+    this.#putsSeen = (puts + 1) | 0;
     const next = (w + advance) & POSITION;
     if (ends !== undefined) {
       let advanced = this.#advanced + advance;
@@ -429,6 +447,11 @@ export class Lane {
     }
     const i32 = this.#i32;
     const capacity = this.#capacity;
+    if (i32[GETS] !== this.#getsSeen) {
+      // Another object of this thread got since this one did: its positions may be a lap old.
+      this.#adoptRead(Atomics.load(i32, READ));
+      this.#getsSeen = i32[GETS]!;
+    }
     for (;;) {
       const r = this.#read;
       let w = this.#seenWrite;
@@ -464,7 +487,7 @@ export class Lane {
         // Revoked (the copy may be torn: drop it unread), or taken by a get nested in a decode.
         if (bytes !== undefined) giveBack(bytes);
         if ((check & REVOKED) !== 0) return OFF;
-        this.#read = check & POSITION;
+        this.#adoptRead(check);
         continue;
       }
       if (bytes === undefined) item = value as T;
@@ -481,17 +504,30 @@ export class Lane {
         // Revoked during the decode (the item is the locked ring's front now), or taken by a
         // nested get: drop the decoded copy.
         if ((seen & REVOKED) !== 0) return OFF;
-        this.#read = seen & POSITION;
+        this.#adoptRead(seen);
         continue;
       }
       this.#read = next;
-      i32[GETS] = i32[GETS]! + 1; // only this thread writes it; `qsize` reads a snapshot
+      const gets = (i32[GETS]! + 1) | 0;
+      i32[GETS] = gets; // only this thread writes it; `qsize` reads a snapshot
+      this.#getsSeen = gets;
       // A put waits: notify for the first publish past its last look only (as in `put`).
       if (Atomics.load(i32, PUT_WAITS) !== 0 && Atomics.load(i32, PUT_LOOKED) === r) {
         wakeAll(i32, READ);
       }
       return item;
     }
+  }
+
+  /**
+   * Takes `read` (READ as another object of this thread's queue left it) as this object's: the
+   * WRITE seen before it may lie behind it, so it is seen as empty until WRITE is read again (a
+   * get nested in a decode that took past the WRITE the outer get saw made the outer read a
+   * record past WRITE).
+   */
+  #adoptRead(read: number): void {
+    this.#read = read & POSITION;
+    this.#seenWrite = this.#read;
   }
 
   /**
