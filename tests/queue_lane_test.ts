@@ -17,8 +17,9 @@ import {
   MODE,
   PUT_WAITS,
   PUTS,
+  WRITE,
 } from "../src/queue/header.ts";
-import { MAX_LANE_MAXSIZE } from "../src/queue/lane.ts";
+import { BUSY, lanePuts, MAX_LANE_MAXSIZE } from "../src/queue/lane.ts";
 import { until } from "./helpers.ts";
 import type { Tagged } from "./fixtures/queue_lane_ops.ts";
 
@@ -579,6 +580,54 @@ test("lane: a producer that dies growing the lane (CONSUMER left at GROWING): th
   assert.equal(queue.qsize(), 0);
   queue.putNowait(7); // the locked paths carry on
   assert.equal(queue.getNowait(), 7);
+});
+
+test("lane: the published puts do not count a put that began between the loads of WRITE and PUTS", () => {
+  const queue = new Queue<number>(0, { codec: float64Codec });
+  queue.putNowait(1);
+  const h = header(queue);
+  const w = Atomics.load(h, WRITE);
+  const load = Atomics.load;
+  let step = 0;
+  // Just after the first load of WRITE, a put begins: BUSY (with PUTS's parity before it, odd)
+  // and PUTS + 1, nothing published.
+  (Atomics as { load: typeof load }).load = ((ta: Int32Array, at: number) => {
+    const value = load(ta, at);
+    if (ta === h && at === WRITE && step++ === 0) {
+      Atomics.store(h, WRITE, w | BUSY | (1 << 29));
+      Atomics.store(h, PUTS, 2);
+    }
+    return value;
+  }) as typeof load;
+  let puts: number;
+  try {
+    puts = lanePuts(h);
+  } finally {
+    (Atomics as { load: typeof load }).load = load;
+    Atomics.store(h, PUTS, 1);
+    Atomics.store(h, WRITE, w);
+  }
+  assert.equal(puts, 1, "one put published");
+  assert.equal(queue.getNowait(), 1);
+});
+
+test("lane: a consumer killed between taking the last item and counting it leaves the snapshots at empty", async () => {
+  const queue = new Queue<number>(1, { codec: float64Codec });
+  queue.putNowait(1);
+  const consumer = start("dieAfterTaking", queue);
+  await assert.rejects(consumer.join({ timeout: 20_000 }), /exited/);
+  const h = header(queue);
+  assert.equal(Atomics.load(h, GETS), 0, "it died before counting the get");
+  assert.equal(mode(queue), LANE_ON);
+  assert.deepEqual(
+    { qsize: queue.qsize(), empty: queue.empty(), full: queue.full() },
+    { qsize: 0, empty: true, full: false },
+  );
+  queue.putNowait(2); // the bound is by READ: room for one
+  assert.equal(queue.qsize(), 1);
+  assert.equal(queue.getNowait(), 2); // another thread's get: the lane is revoked, recounted
+  assert.equal(mode(queue), LANE_OFF);
+  assert.equal(queue.qsize(), 0);
 });
 
 for (const maxsize of [0, 4]) {

@@ -671,14 +671,30 @@ export class Lane {
  * BUSY set is not counted (see the revoke), and no get can have taken an unpublished item.
  */
 export function lanePuts(i32: Int32Array): number {
-  const w = Atomics.load(i32, WRITE);
-  const puts = Atomics.load(i32, PUTS);
-  const counted = (w & BUSY) !== 0 && ((puts & 1) === 0) !== ((w & PARITY) === 0);
-  return counted ? (puts - 1) | 0 : puts;
+  for (;;) {
+    const w = Atomics.load(i32, WRITE);
+    const puts = Atomics.load(i32, PUTS);
+    // WRITE again: a put that set BUSY after the first load and counted itself before the load
+    // of PUTS would be counted as published (a surplus `taskDone` then passed, and if that
+    // producer died before publishing, the revoke's UNFINISHED = PUTS - DONE went to -1).
+    if (Atomics.load(i32, WRITE) !== w) continue;
+    const counted = (w & BUSY) !== 0 && ((puts & 1) === 0) !== ((w & PARITY) === 0);
+    return counted ? (puts - 1) | 0 : puts;
+  }
 }
 
-/** Items in the lane (a snapshot, lane mode). */
+/**
+ * Items in the lane (a snapshot, lane mode): PUTS - GETS, or 0 when READ and WRITE are at one
+ * position. READ is loaded first: if WRITE is then where READ was, READ is there too (it never
+ * passes WRITE), so the lane was empty when WRITE was loaded. The counts alone may say one item
+ * more: a get counts itself in GETS just after its CAS of READ took the item, and a consumer
+ * killed between the two leaves GETS one short (until a get of another thread revokes the lane,
+ * which counts the records); when that was the last item, the positions say empty.
+ */
 export function laneSize(i32: Int32Array): number {
-  const n = (lanePuts(i32) - Atomics.load(i32, GETS)) | 0; // mod 2^32: the counts wrap
+  const r = Atomics.load(i32, READ);
+  const puts = lanePuts(i32); // loads WRITE
+  if (((Atomics.load(i32, WRITE) ^ r) & POSITION) === 0) return 0;
+  const n = (puts - Atomics.load(i32, GETS)) | 0; // mod 2^32: the counts wrap
   return n > 0 ? n : 0;
 }
