@@ -6,7 +6,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { float64Codec, PriorityQueue, Queue, Thread } from "../mod.ts";
+import { float64Codec, LifoQueue, PriorityQueue, Queue, Thread } from "../mod.ts";
 import {
   CONSUMER,
   DONE,
@@ -58,6 +58,11 @@ test("lane: which queues start in lane mode", () => {
   assert.equal(mode(new Queue(0, { capacityBytes: 1000 })), LANE_OFF, "not a power of two");
   assert.equal(mode(new Queue(5)), LANE_ON, "a maxsize");
   assert.equal(mode(new Queue(MAX_LANE_MAXSIZE)), LANE_ON, "the largest maxsize a lane takes");
+  // The default bytes of a larger maxsize, 64 an item, are rounded up to a power of two for it.
+  const odd = new Queue(5000);
+  assert.equal(mode(odd), LANE_ON, "a maxsize whose 64 bytes an item are not a power of two");
+  assert.equal(odd.capacityBytes, 512 * 1024);
+  assert.equal(new LifoQueue(5000).capacityBytes, 5000 * 64, "other queues keep 64 bytes an item");
   assert.equal(
     mode(new Queue(MAX_LANE_MAXSIZE * 2, { capacityBytes: 1 << 16 })),
     LANE_OFF,

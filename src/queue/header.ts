@@ -441,8 +441,25 @@ export const SHUT = 1;
 /** SHUTDOWN: items discarded; puts and gets throw. */
 export const SHUT_IMMEDIATE = 2;
 
-/** Data bytes when `capacityBytes` is not given: 64 KiB, or 64 bytes per item of `maxsize`. */
+/**
+ * Data bytes when `capacityBytes` is not given: 64 KiB, or 64 bytes per item of `maxsize`; for a
+ * FIFO queue with a maxsize up to MAX_LANE_MAXSIZE, that rounded up to a power of two, so that
+ * the queue runs in the SPSC lane (`lane.ts`, `laneFits`): `Queue(5000)` had 320,000 bytes and no
+ * lane, and now has 512 KiB and the lane.
+ */
 export const DEFAULT_CAPACITY_BYTES = 64 * 1024;
+
+/**
+ * The largest `maxsize` a lane runs with: its producer keeps the end positions of its last
+ * maxsize records (`Lane.put`), 8 bytes each, in its own thread (512 KiB at this bound).
+ * Measured (2026-12-03, load ~2.5): two workers streaming through a bounded queue, this lane ÷
+ * the locked path (the tree before, 13c62cd), each order once, medians of 41 round-robin ratios,
+ * `AB_MAXSIZE=m AB_A=<13c62cd>/mod.ts bench/probes/queue_ab.ts 41 10000 40000`: maxsize 8,
+ * numbers 0.21-0.43 and objects 0.32-0.60 on Node, Deno and Bun; maxsize 64, numbers 0.30-0.48
+ * and objects 0.46-0.72; maxsize 1024, Node and Deno numbers 0.45-0.62 and objects 0.74-0.87, Bun
+ * numbers 0.88-1.43 and objects 0.64-1.08 (its noise, as for the unbounded lane there).
+ */
+export const MAX_LANE_MAXSIZE = 2 ** 16;
 /** How far the data area of a queue in its own buffer grows by default: 256 MiB. */
 export const DEFAULT_MAX_CAPACITY_BYTES = 256 * 1024 * 1024;
 /** The smallest record (length word + a 1-byte item, padded): bounds the heap entries needed. */
@@ -483,6 +500,13 @@ function bytesOption(kind: string, name: string, value: unknown): number {
   return pad4(value);
 }
 
+/** The data bytes of a queue created without `capacityBytes` (see DEFAULT_CAPACITY_BYTES). */
+function defaultCapacity(discipline: number, maxsize: number): number {
+  const bytes = Math.max(DEFAULT_CAPACITY_BYTES, Math.min(maxsize * 64, 2 ** 30));
+  if (discipline === FIFO && maxsize <= MAX_LANE_MAXSIZE) return 2 ** Math.ceil(Math.log2(bytes));
+  return pad4(bytes);
+}
+
 /**
  * Checks the sizes of a `kind` queue and computes its geometry. `growable`: the queue gets its
  * own buffer, so it may grow (`maxCapacityBytes`, by default when `capacityBytes` is not given).
@@ -504,7 +528,7 @@ export function geometry(
     );
   }
   let capacity = capacityBytes === undefined
-    ? pad4(Math.max(DEFAULT_CAPACITY_BYTES, Math.min(maxsize * 64, 2 ** 30)))
+    ? defaultCapacity(discipline, maxsize)
     : bytesOption(kind, "capacityBytes", capacityBytes);
   let maxCapacity = capacity;
   if (maxCapacityBytes !== undefined) {

@@ -109,6 +109,7 @@ import {
   HEAD,
   LANE_OFF,
   LIVE,
+  MAX_LANE_MAXSIZE,
   MAXSIZE,
   MODE,
   PRODUCER,
@@ -141,17 +142,8 @@ const PARITY = 1 << 29;
 export const REVOKED = 1 << 30;
 /** The largest capacity a lane runs with (positions mod 2^28 must tell full from empty). */
 export const MAX_LANE_CAPACITY = 2 ** 27;
-/**
- * The largest `maxsize` a lane runs with: its producer keeps the end positions of its last
- * maxsize records (`Lane.put`), 8 bytes each, in its own thread (512 KiB at this bound).
- * Measured (2026-12-03, load ~2.5): two workers streaming through a bounded queue, this lane ÷
- * the locked path (the tree before, 13c62cd), each order once, medians of 41 round-robin ratios,
- * `AB_MAXSIZE=m AB_A=<13c62cd>/mod.ts bench/probes/queue_ab.ts 41 10000 40000`: maxsize 8,
- * numbers 0.21-0.43 and objects 0.32-0.60 on Node, Deno and Bun; maxsize 64, numbers 0.30-0.48
- * and objects 0.46-0.72; maxsize 1024, Node and Deno numbers 0.45-0.62 and objects 0.74-0.87, Bun
- * numbers 0.88-1.43 and objects 0.64-1.08 (its noise, as for the unbounded lane there).
- */
-export const MAX_LANE_MAXSIZE = 2 ** 16;
+/** Re-exported: the bound lives with the geometry it shapes (`header.ts`). */
+export { MAX_LANE_MAXSIZE };
 /**
  * The maxsize bound's byte total (`Lane.#advanced`) is rebased when it reaches this (1 PiB in):
  * past 2^55 a double no longer holds every multiple of 4, and the bound's differences would drift.

@@ -26,8 +26,8 @@ export type { PriorityOptions } from "./storage.ts";
  * A first-in, first-out queue in shared memory, for any number of producer and consumer threads.
  *
  * - `maxsize` bounds the items (0: unbounded, as in Python, up to the byte limit); puts wait
- *   while it is full, gets while it is empty. Its bytes start at `capacityBytes` (64 KiB by
- *   default) and grow on demand up to `maxCapacityBytes` (256 MiB by default; a queue placed in a
+ *   while it is full, gets while it is empty. Its bytes start at `capacityBytes` (by default
+ *   64 KiB, or 64 bytes per item of a larger `maxsize`, rounded up to a power of two) and grow on demand up to `maxCapacityBytes` (256 MiB by default; a queue placed in a
  *   caller's `buffer`, or given `capacityBytes` alone, does not grow). Sync (`putSync`/`getSync`), async (`put`/`get`, with `signal`) and
  *   non-waiting (`putNowait`/`getNowait`) forms mix freely across threads.
  * - Items are copied in as bytes by a codec (structured-clone semantics by default; see
