@@ -19,7 +19,8 @@ import {
   PUTS,
   WRITE,
 } from "../src/queue/header.ts";
-import { BUSY, lanePuts, MAX_LANE_MAXSIZE } from "../src/queue/lane.ts";
+import { BUSY, lanePuts, MAX_LANE_MAXSIZE, setLanes } from "../src/queue/lane.ts";
+import { pendingAsyncWaits } from "../src/internal/futex.ts";
 import { until } from "./helpers.ts";
 import type { Tagged } from "./fixtures/queue_lane_ops.ts";
 
@@ -326,6 +327,73 @@ test("lane: gets nested in a decode that take past the WRITE the outer get saw l
   assert.equal(a.qsize(), 0);
   a.putNowait(2);
   assert.equal(a.getNowait(), 2);
+  assert.equal(mode(a), LANE_ON);
+});
+
+for (const lane of [true, false]) {
+  test(`a woken async get whose decode aborts its own signal gets the item, once (${lane ? "lane" : "locked"})`, async () => {
+    // The decode runs inside the get's slow path, resumed by the put's wake: an abort from there
+    // re-entered the running slow path ("Generator is already running"): the item was taken, the
+    // get rejected with that TypeError, and the wait's keep-alive was released twice.
+    setLanes(lane);
+    try {
+      const controller = new AbortController();
+      const queue = new Queue<number>(0, {
+        codec: {
+          encode: (n: number) => float64Codec.encode(n),
+          decode(bytes: Uint8Array): number {
+            const n = float64Codec.decode(bytes);
+            if (n === 7) controller.abort(new Error("aborted by the decode"));
+            return n;
+          },
+        },
+      });
+      assert.equal(mode(queue), lane ? LANE_ON : LANE_OFF);
+      const other = new Queue<number>(); // another wait of this thread, pending throughout
+      const otherGot = other.get({ timeout: 20_000 });
+      const before = pendingAsyncWaits();
+      const got = queue.get({ signal: controller.signal, timeout: 20_000 });
+      if (lane) assert.equal(Atomics.load(header(queue), GET_WAITS), 1, "it sleeps in the lane");
+      queue.putNowait(7);
+      assert.equal(await got, 7, "the abort came after the get had its item");
+      assert.equal(queue.qsize(), 0);
+      assert.equal(pendingAsyncWaits(), before, "the get's keep-alive released once");
+      other.putNowait(1);
+      assert.equal(await otherGot, 1);
+      assert.equal(pendingAsyncWaits(), before - 1);
+    } finally {
+      setLanes(true);
+    }
+  });
+}
+
+test("lane: an abort from a decode takes effect at the get's next park when a nested get took the item", async () => {
+  const controller = new AbortController();
+  const inner: number[] = [];
+  let nest = true;
+  const codec = {
+    encode: (n: number) => float64Codec.encode(n),
+    decode(bytes: Uint8Array): number {
+      const n = float64Codec.decode(bytes);
+      if (nest) {
+        nest = false;
+        controller.abort(new Error("aborted by the decode"));
+        inner.push(b.getNowait()); // takes this very item: the outer get looks again, empty
+      }
+      return n;
+    },
+  };
+  const a = new Queue<number>(0, { codec });
+  const b = Queue.from<number>(a.handle, { codec });
+  const before = pendingAsyncWaits();
+  const got = a.get({ signal: controller.signal, timeout: 20_000 });
+  assert.equal(Atomics.load(header(a), GET_WAITS), 1, "it sleeps in the lane");
+  a.putNowait(7);
+  await assert.rejects(got, /aborted by the decode/);
+  assert.deepEqual(inner, [7]);
+  assert.equal(a.qsize(), 0);
+  assert.equal(Atomics.load(header(a), GET_WAITS), 0, "uncounted");
+  assert.equal(pendingAsyncWaits(), before);
   assert.equal(mode(a), LANE_ON);
 });
 

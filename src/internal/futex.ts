@@ -997,6 +997,13 @@ class AsyncRun<R> implements Timed {
   /** The current physical wait, if any (see the invariants). */
   #physical: Physical | undefined;
   #onAbort: (() => void) | undefined;
+  /**
+   * The slow path is running (`#drive` is inside its `next` or `throw`). It may run user code
+   * (a queue's decode), which may abort this very wait: that abort waits for the slow path's next
+   * park (`#abortPending`), as re-entering a running generator throws.
+   */
+  #running = false;
+  #abortPending = false;
   /** The pending park's deadline (in {@link timed} while finite and pending). */
   deadline = Infinity;
   /** The pending park's slack (see {@link Park.slack}). */
@@ -1034,6 +1041,7 @@ class AsyncRun<R> implements Timed {
   }
 
   #finish(): void {
+    if (this.#finished) return;
     this.#finished = true;
     this.#untime();
     this.#leave();
@@ -1087,6 +1095,7 @@ class AsyncRun<R> implements Timed {
     const slow = this.#slow;
     for (;;) {
       let step: IteratorResult<Park, R>;
+      this.#running = true;
       try {
         step = thrown !== undefined
           ? slow.throw(thrown)
@@ -1097,13 +1106,23 @@ class AsyncRun<R> implements Timed {
         this.#finish();
         this.#reject(error);
         return;
+      } finally {
+        this.#running = false;
       }
       thrown = undefined;
       if (step.done === true) {
+        // An abort while it ran came too late: the wait's work is done.
         parksEnded();
         this.#finish();
         this.#resolve(step.value);
         return;
+      }
+      if (this.#abortPending) {
+        // Aborted while it ran (user code of its own): the abort takes effect at this park.
+        this.#abortPending = false;
+        thrown = this.#aborted();
+        if (thrown === undefined) return;
+        continue;
       }
       const park = step.value;
       const remaining = park.deadline === Infinity ? Infinity : park.deadline - now();
@@ -1187,6 +1206,22 @@ class AsyncRun<R> implements Timed {
 
   #abort(): void {
     if (this.#finished) return;
+    if (this.#running) {
+      // Re-entering the running slow path would throw "Generator is already running" into the
+      // wait and then finish it twice (a lane get whose decode aborted its own signal: the item
+      // taken, the promise rejected with that TypeError, the keep-alive released twice).
+      this.#abortPending = true;
+      return;
+    }
+    const thrown = this.#aborted();
+    if (thrown !== undefined) this.#drive(undefined, thrown);
+  }
+
+  /**
+   * The abort of a wait whose slow path is parked: leaves the park; in `"throw"` mode returns the
+   * `Aborted` to throw into the slow path, else ends the wait (rejected with the reason).
+   */
+  #aborted(): Aborted | undefined {
     this.#parkId++;
     this.#untime();
     // Settle the physical wait we leave behind at once, so that it leaves no trace: a wake of
@@ -1195,17 +1230,15 @@ class AsyncRun<R> implements Timed {
     // async-waiter slot, and in memory, until some later wake of that slot.
     this.#leave();
     const reason = this.#signal!.reason;
-    if (this.#abortMode === "throw") {
-      this.#drive(undefined, new Aborted(reason));
-      return;
-    }
+    if (this.#abortMode === "throw") return new Aborted(reason);
     this.#finish();
     try {
       this.#slow.return(undefined as R);
     } catch (error) {
       this.#reject(error);
-      return;
+      return undefined;
     }
     this.#reject(reason);
+    return undefined;
   }
 }
