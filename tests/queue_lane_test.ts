@@ -21,6 +21,7 @@ import {
 } from "../src/queue/header.ts";
 import { BUSY, lanePuts, MAX_LANE_MAXSIZE, setLanes } from "../src/queue/lane.ts";
 import { pendingAsyncWaits } from "../src/internal/futex.ts";
+import { laneWaitLeft } from "../src/queue/base.ts";
 import { until } from "./helpers.ts";
 import type { Tagged } from "./fixtures/queue_lane_ops.ts";
 
@@ -751,6 +752,26 @@ test("lane: a blocking put to a full lane that may grow waits for a live consume
     Atomics.store(new Int32Array(flag), 0, 1);
     Atomics.notify(new Int32Array(flag), 0);
     await consumer.join({ timeout: 20_000 });
+  }
+});
+
+test("lane: the put wait allowance: 10 µs a recent put or 20 ms, less the recent waits, at most 20 ms; recent decays, past PUTS's wrap too", () => {
+  // PUTS at the object's first wait: 0; near the wrap; past it (a thread that made 2^31 + 5).
+  for (const start of [0, 2 ** 31 - 100, -(2 ** 31) + 5]) {
+    const waits = { since: 0, waited: 0 };
+    const at = (n: number) => (start + n) | 0; // PUTS, an int32 word, n puts on
+    laneWaitLeft(waits, at(0));
+    assert.equal(laneWaitLeft(waits, at(10)), 20, "few puts: 20 ms in all");
+    waits.waited = 15;
+    const five = laneWaitLeft(waits, at(20)); // 20 ms (or 10 µs × ~2,000 kept puts), less 15
+    assert.ok(five >= 5 && five < 6, `${five}`);
+    assert.ok(laneWaitLeft(waits, at(3000)) > 14, "3,000 puts: 30 ms, less 15");
+    waits.waited = 40;
+    assert.ok(laneWaitLeft(waits, at(3000)) <= 0, "a slow consumer: grow now");
+    // 100,000 puts later (across the wrap for the second start): the waits have decayed.
+    const left = laneWaitLeft(waits, at(103_000));
+    assert.ok(left > 19, `${left} ms left after 100,000 puts without waiting`);
+    assert.ok(waits.waited < 1);
   }
 });
 

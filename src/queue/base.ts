@@ -241,6 +241,34 @@ const LANE_STALL_MS = 20;
 /** See LANE_SLOW_PUT_MS: "recently" spans the last 2048-4096 puts of this thread's lane. */
 const LANE_RECENT_PUTS = 4096;
 
+/** A producer's recent waits in a full lane that may grow (LANE_SLOW_PUT_MS). */
+export interface LaneWaits {
+  /** PUTS (its thread's lane puts, an int32 word) when "recently" began. */
+  since: number;
+  /** The ms its blocking puts waited since then. */
+  waited: number;
+}
+
+/**
+ * How long a blocking put may wait, from its first miss, in a full lane that may grow, PUTS being
+ * `puts` (LANE_SLOW_PUT_MS): what keeps `waits` under LANE_SLOW_PUT_MS a put, or LANE_STALL_MS in
+ * all, at most LANE_STALL_MS (0 or less: grow now). Once "recently" spans more than
+ * LANE_RECENT_PUTS puts, it is cut to the last half of that, its waits in proportion.
+ */
+export function laneWaitLeft(waits: LaneWaits, puts: number): number {
+  // PUTS wraps past 2^31 puts: the puts since, mod 2^32 (a signed difference went negative once
+  // the word wrapped, and "recently" then never moved again: every wait counted for good).
+  let recent = (puts - waits.since) >>> 0;
+  if (recent > LANE_RECENT_PUTS) {
+    const kept = LANE_RECENT_PUTS >> 1;
+    waits.waited *= kept / recent;
+    waits.since = (puts - kept) | 0;
+    recent = kept;
+  }
+  const allowed = Math.max(LANE_STALL_MS, recent * LANE_SLOW_PUT_MS);
+  return Math.min(LANE_STALL_MS, allowed - waits.waited);
+}
+
 /** What a put's fast path leaves its slow path: the record, and whether the lane had no room. */
 interface PendingPut {
   bytes: Uint8Array;
@@ -297,10 +325,8 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * queue never had one. Every put and get tries it first while it is set.
    */
   #lane: Lane | undefined = undefined;
-  /** The ms this object's blocking puts waited in a full lane that may grow, recently. */
-  #laneWaited = 0;
-  /** PUTS (the producer thread's lane puts) when "recently" began (LANE_SLOW_PUT_MS). */
-  #laneSince = 0;
+  /** This object's blocking puts' recent waits in a full lane that may grow (`laneWaitLeft`). */
+  readonly #laneWaits: LaneWaits = { since: 0, waited: 0 };
 
   /** @internal */
   constructor(
@@ -1041,7 +1067,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         if (!grows || atMaxsize) until = -1;
         else if (until < 0) {
           if (began === 0) began = now();
-          until = Math.min(deadline, began + this.#laneWaitLeft());
+          until = Math.min(deadline, began + laneWaitLeft(this.#laneWaits, i32[PUTS]!));
         }
         const end = until < 0 ? deadline : until;
         if (aborted !== undefined || (end !== Infinity && now() >= end)) break;
@@ -1065,7 +1091,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         aborted = (yield* lane.sleep(READ, PUT_WAITS, end)) ?? aborted;
       }
     } finally {
-      if (began !== 0) this.#laneWaited += now() - began;
+      if (began !== 0) this.#laneWaits.waited += now() - began;
     }
     if (result === PUT_DONE) return;
     if (aborted !== undefined) throw aborted.reason;
@@ -1074,26 +1100,6 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       return yield* this.#putSlow(bytes, 0, deadline);
     }
     throw new QueueFullError(`Cannot put to ${this.#kind}: it stayed full for the timeout`);
-  }
-
-  /**
-   * How long a blocking put may wait, from its first miss, in a full lane that may grow
-   * (LANE_SLOW_PUT_MS): what keeps this thread's recent waits under LANE_SLOW_PUT_MS a put, at
-   * most LANE_STALL_MS (0 or less: grow now). Once "recently" spans more than LANE_RECENT_PUTS
-   * puts, it is cut to the last half of that, its waits in proportion.
-   */
-  #laneWaitLeft(): number {
-    const puts = this.#i32[PUTS]!; // the producer's own word: only this thread writes it
-    let recent = (puts - this.#laneSince) | 0; // int32 counts: the difference wraps exactly
-    if (recent > LANE_RECENT_PUTS) {
-      // Keep half the window's span, and the waits in proportion.
-      const kept = LANE_RECENT_PUTS >> 1;
-      this.#laneWaited *= kept / recent;
-      this.#laneSince = (puts - kept) | 0;
-      recent = kept;
-    }
-    const allowed = Math.max(LANE_STALL_MS, recent * LANE_SLOW_PUT_MS);
-    return Math.min(LANE_STALL_MS, allowed - this.#laneWaited);
   }
 
   /**
