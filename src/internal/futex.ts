@@ -1038,6 +1038,10 @@ class AsyncRun<R> implements Timed {
     } else {
       this.#park(park);
     }
+    // Aborted before this wait existed, by the slow path's own first steps (a queue get's decode
+    // in its fast path): the listener never fires for a signal already aborted, and the get
+    // took the next item put instead.
+    if (signal?.aborted === true) this.#abort();
   }
 
   #finish(): void {

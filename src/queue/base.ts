@@ -247,6 +247,15 @@ export interface LaneWaits {
   since: number;
   /** The ms its blocking puts waited since then. */
   waited: number;
+  /** The time (`now()`) up to which waits are in `waited`: puts waiting at once count once. */
+  charged: number;
+}
+
+/** Charges a wait from `began` to `end` to `waits`, but for the part already charged. */
+export function chargeLaneWait(waits: LaneWaits, began: number, end: number): void {
+  const from = Math.max(began, waits.charged);
+  if (end > from) waits.waited += end - from;
+  if (end > waits.charged) waits.charged = end;
 }
 
 /**
@@ -326,7 +335,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    */
   #lane: Lane | undefined = undefined;
   /** This object's blocking puts' recent waits in a full lane that may grow (`laneWaitLeft`). */
-  readonly #laneWaits: LaneWaits = { since: 0, waited: 0 };
+  readonly #laneWaits: LaneWaits = { since: 0, waited: 0, charged: 0 };
 
   /** @internal */
   constructor(
@@ -1091,7 +1100,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         aborted = (yield* lane.sleep(READ, PUT_WAITS, end)) ?? aborted;
       }
     } finally {
-      if (began !== 0) this.#laneWaits.waited += now() - began;
+      if (began !== 0) chargeLaneWait(this.#laneWaits, began, now());
     }
     if (result === PUT_DONE) return;
     if (aborted !== undefined) throw aborted.reason;
