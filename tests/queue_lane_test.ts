@@ -306,22 +306,11 @@ test("lane: gets nested in a decode that take past the WRITE the outer get saw l
   // One thread, two objects: the outer get (a) saw WRITE at the end of item 0; its decode puts
   // item 1 and gets twice through b (items 0 and 1). The outer's publish then fails, and READ is
   // past the WRITE it saw: it must look again (empty), not read a record there.
-  let nest = true;
-  const codec = {
-    encode: (n: number) => float64Codec.encode(n),
-    decode(bytes: Uint8Array): number {
-      const n = float64Codec.decode(bytes);
-      if (nest) {
-        nest = false;
-        b.putNowait(1);
-        inner.push(b.getNowait(), b.getNowait());
-      }
-      return n;
-    },
-  };
-  const a = new Queue<number>(0, { codec });
-  const b = Queue.from<number>(a.handle, { codec });
   const inner: number[] = [];
+  const { a } = decodeOnce((b) => {
+    b.putNowait(1);
+    inner.push(b.getNowait(), b.getNowait());
+  });
   a.putNowait(0);
   assert.throws(() => a.getNowait(), { name: "QueueEmptyError" });
   assert.deepEqual(inner, [0, 1]);
@@ -368,9 +357,11 @@ for (const lane of [true, false]) {
   });
 }
 
-test("lane: an abort from a decode takes effect at the get's next park when a nested get took the item", async () => {
-  const controller = new AbortController();
-  const inner: number[] = [];
+/**
+ * A queue `a` of numbers and a second object `b` of it in this thread, whose codec's first decode
+ * runs `first(b)` (a get nested in that decode).
+ */
+function decodeOnce(first: (b: Queue<number>) => void) {
   let nest = true;
   const codec = {
     encode: (n: number) => float64Codec.encode(n),
@@ -378,14 +369,32 @@ test("lane: an abort from a decode takes effect at the get's next park when a ne
       const n = float64Codec.decode(bytes);
       if (nest) {
         nest = false;
-        controller.abort(new Error("aborted by the decode"));
-        inner.push(b.getNowait()); // takes this very item: the outer get looks again, empty
+        first(b);
       }
       return n;
     },
   };
   const a = new Queue<number>(0, { codec });
   const b = Queue.from<number>(a.handle, { codec });
+  return { a, b };
+}
+
+/**
+ * `decodeOnce` whose first decode aborts `controller` and gets the very item being decoded
+ * (into `inner`) through `b`: the outer get then finds the lane empty, aborted.
+ */
+function abortingDecode() {
+  const controller = new AbortController();
+  const inner: number[] = [];
+  const { a } = decodeOnce((b) => {
+    controller.abort(new Error("aborted by the decode"));
+    inner.push(b.getNowait());
+  });
+  return { controller, inner, a };
+}
+
+test("lane: an abort from a decode takes effect at the get's next park when a nested get took the item", async () => {
+  const { controller, inner, a } = abortingDecode();
   const before = pendingAsyncWaits();
   const got = a.get({ signal: controller.signal, timeout: 20_000 });
   assert.equal(Atomics.load(header(a), GET_WAITS), 1, "it sleeps in the lane");
@@ -401,23 +410,7 @@ test("lane: an abort from a decode takes effect at the get's next park when a ne
 test("lane: an abort from the decode of an async get's first try, a nested get taking the item, rejects the get", async () => {
   // The decode runs in get()'s fast path, before the wait exists: its listener was added to a
   // signal already aborted (which never fires it), and the get took the next item put instead.
-  const controller = new AbortController();
-  const inner: number[] = [];
-  let nest = true;
-  const codec = {
-    encode: (n: number) => float64Codec.encode(n),
-    decode(bytes: Uint8Array): number {
-      const n = float64Codec.decode(bytes);
-      if (nest) {
-        nest = false;
-        controller.abort(new Error("aborted by the decode"));
-        inner.push(b.getNowait());
-      }
-      return n;
-    },
-  };
-  const a = new Queue<number>(0, { codec });
-  const b = Queue.from<number>(a.handle, { codec });
+  const { controller, inner, a } = abortingDecode();
   a.putNowait(7);
   const got = a.get({ signal: controller.signal, timeout: 20_000 });
   await assert.rejects(got, /aborted by the decode/);
