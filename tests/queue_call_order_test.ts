@@ -42,7 +42,7 @@ for (const [kind, make] of kinds) {
   test(`${kind}: a thread's pending put()s land in call order`, async () => {
     // Before the line: 19-20 of 20 runs out of order (maxsize 1 and 2, Node and Bun).
     const n = 40;
-    for (const [maxsize, micros] of [[1, 0], [2, 100], [2, 1000]]) {
+    for (const [maxsize, micros] of [[1, 0], [2, 100], [2, 1000]] as const) {
       const queue = make(maxsize);
       const got = start("takeSlowly", queue, n, micros);
       const puts = inOrder(n).map((i) => queue.put(i, { timeout: 30_000 }));
@@ -55,7 +55,7 @@ for (const [kind, make] of kinds) {
   test(`${kind}: a thread's pending get()s are served in call order`, async () => {
     // Before the line: 13-15 of 15 runs served out of order (Node and Bun).
     const n = 40;
-    for (const [maxsize, micros] of [[0, 0], [4, 100], [0, 1000]]) {
+    for (const [maxsize, micros] of [[0, 0], [4, 100], [0, 1000]] as const) {
       const queue = make(maxsize);
       const flag = new SharedArrayBuffer(4);
       const put = start("putSlowly", queue, flag, n, micros);
@@ -153,4 +153,24 @@ test("QueueFullError is what a put late in line gets on a full bounded queue", a
   await assert.rejects(head, QueueFullError);
   assert.equal(queue.getNowait(), 0);
   assert.equal(queue.qsize(), 0);
+});
+
+test("in a queue bounded by its bytes, a thread's small put waits behind its own large one", async () => {
+  // Another object's (another producer's) small put goes in past it: queue_putter_wakes_test.ts.
+  const queue = new Queue<string>(0, { capacityBytes: 64, maxCapacityBytes: 64 });
+  const fillers: string[] = [];
+  for (let i = 0; i < 64; i++) {
+    try {
+      queue.putNowait(`f${i}`); // records of 8 bytes
+    } catch {
+      break;
+    }
+    fillers.push(`f${i}`);
+  }
+  const large = queue.put("L".repeat(40), { timeout: 10_000 });
+  const small = queue.put("s", { timeout: 10_000 });
+  const got: string[] = [];
+  while (got.length < fillers.length + 2) got.push(await queue.get({ timeout: 10_000 }));
+  await Promise.all([large, small]);
+  assert.deepEqual(got, [...fillers, "L".repeat(40), "s"]);
 });

@@ -52,7 +52,10 @@ for (const codec of [float64Codec, structuredCodec] as Codec<number>[]) {
     async () => {
       const queue = new Queue<number>(0, { codec });
       const h = header(queue as Queue<unknown>);
-      const gets = [0, 1, 2].map(() => queue.get({ timeout: 10_000 }));
+      // Three getters on their own objects: one object's gets wait one at a time (`line.ts`).
+      const gets = [0, 1, 2].map(() =>
+        Queue.from<number>(queue.handle, { codec }).get({ timeout: 10_000 })
+      );
       assert.equal(Atomics.load(h, GETTERS), 3);
       let got: number[] = [];
       // One wake for the three puts; then each getter that finds more than its own item and
@@ -78,7 +81,9 @@ for (const codec of [float64Codec, structuredCodec] as Codec<number>[]) {
     async () => {
       const queue = new Queue<number>(0, { codec });
       const h = header(queue as Queue<unknown>);
-      const gets = [0, 1].map(() => queue.get({ timeout: 10_000 }));
+      const gets = [0, 1].map(() =>
+        Queue.from<number>(queue.handle, { codec }).get({ timeout: 10_000 })
+      );
       queue.putNowait(1);
       // The put's wake reaches both async getters (one notify wakes every async waiter); the one
       // that takes the item sees no item past its own, so it passes nothing on.

@@ -61,7 +61,10 @@ for (const codec of [float64Codec, structuredCodec] as Codec<number>[]) {
     const queue = new Queue<number>(3, { codec });
     const h = header(queue as Queue<unknown>);
     for (let i = 0; i < 3; i++) queue.putNowait(i);
-    const puts = [3, 4, 5].map((v) => queue.put(v, { timeout: 10_000 }));
+    // Three putters on their own objects: one object's puts wait one at a time (`line.ts`).
+    const puts = [3, 4, 5].map((v) =>
+      Queue.from<number>(queue.handle, { codec }).put(v, { timeout: 10_000 })
+    );
     assert.equal(Atomics.load(h, PUTTERS), 3);
     const burst = await notFullWakes(h, () => {
       for (let i = 0; i < 3; i++) assert.equal(queue.getNowait(), i);
@@ -85,7 +88,9 @@ for (const codec of [float64Codec, structuredCodec] as Codec<number>[]) {
       const h = header(queue as Queue<unknown>);
       queue.putNowait(0);
       queue.putNowait(1);
-      const puts = [2, 3].map((v) => queue.put(v, { timeout: 10_000 }));
+      const puts = [2, 3].map((v) =>
+        Queue.from<number>(queue.handle, { codec }).put(v, { timeout: 10_000 })
+      );
       assert.equal(queue.getNowait(), 0);
       // The get's wake reaches both async putters (one notify wakes every async waiter); the one
       // that puts fills the queue, so it passes nothing on.
@@ -133,7 +138,9 @@ lockedTest(
     const h = header(queue as Queue<unknown>);
     queue.putNowait("a");
     queue.putNowait("b");
-    const puts = ["c", "d"].map((v) => queue.put(v, { timeout: 10_000 }));
+    const puts = ["c", "d"].map((v) =>
+      Queue.from<string>(queue.handle).put(v, { timeout: 10_000 })
+    );
     let lockCases = 0;
     const original = Atomics.compareExchange;
     const { wakes } = await notFullWakes(h, () => {
@@ -182,7 +189,8 @@ lockedTest(
     }
     assert.ok(fillers.length >= 2, `filled with ${fillers.length} items`);
     const large = queue.put("L".repeat(40), { timeout: 10_000 });
-    const small = queue.put("s", { timeout: 10_000 });
+    // Another producer's (its own object): this object's next put would wait behind the large one.
+    const small = Queue.from<string>(queue.handle).put("s", { timeout: 10_000 });
     assert.equal(Atomics.load(h, PUTTERS), 2);
     assert.equal(queue.getNowait(), fillers[0]);
     assert.equal(await settledWithin([small], 10_000), true, "the small put went in");

@@ -123,6 +123,7 @@ import {
 } from "../internal/futex.ts";
 import { openedHandle, ownOptions } from "../internal/construct.ts";
 import { currentIdent } from "../internal/ident.ts";
+import { Line } from "../internal/line.ts";
 import { type Handle, place, slots } from "../internal/layout.ts";
 import { lockBriefly, unlock } from "../internal/lock_word.ts";
 import {
@@ -336,6 +337,12 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   #lane: Lane | undefined = undefined;
   /** This object's blocking puts' recent waits in a full lane that may grow (`laneWaitLeft`). */
   readonly #laneWaits: LaneWaits = { since: 0, waited: 0, charged: 0 };
+  /**
+   * This object's pending async puts and gets, each served in call order (`line.ts`); made by
+   * the first that has to wait. A call that finds its line busy waits its turn before it tries.
+   */
+  #putLine: Line | undefined = undefined;
+  #getLine: Line | undefined = undefined;
 
   /** @internal */
   constructor(
@@ -922,14 +929,20 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * `undefined` when the item is in, else what the slow path needs: `lane` when the lane has no
    * room for it (the queue cannot grow), else the locked paths' miss.
    */
-  #putFast(item: T, priority: number, what: string, wait: boolean): PendingPut | undefined {
+  #putFast(
+    item: T,
+    priority: number,
+    what: string,
+    wait: boolean,
+    encoded: Uint8Array | undefined = undefined,
+  ): PendingPut | undefined {
     const i32 = this.#i32;
     const me2 = currentIdent() << 1;
     const lane = this.#lane;
     if (lane !== undefined) {
       // The lane (`lane.ts`): encode first (no user code runs inside its put).
       const f64 = this.#f64 && typeof item === "number";
-      const bytes = f64 ? undefined : this.#encode(item, what);
+      const bytes = f64 ? undefined : encoded ?? this.#encode(item, what);
       let result = lane.put(bytes, item as number);
       if (result === PUT_DONE) return undefined;
       // No room for its bytes, before any consumer claimed the lane: it grows, and stays a lane.
@@ -963,7 +976,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       }
       return { bytes: this.#encode(item, what), me2, lane: false };
     }
-    return this.#putLocked(this.#encode(item, what), priority, me2);
+    return this.#putLocked(encoded ?? this.#encode(item, what), priority, me2);
   }
 
   /** `#putFast`'s locked fast path for an encoded item. */
@@ -1165,7 +1178,9 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
 
   /**
    * Puts `item`, waiting without blocking while the queue is full. An aborted or timed-out put
-   * stores nothing.
+   * stores nothing. A thread's pending puts through this object land in the order they were
+   * called (a later one waits behind them, with the item as it was at the call); `putSync` and
+   * `putNowait` go ahead of them.
    *
    * @throws {QueueFullError} (rejects) `timeout` ran out. @throws {QueueShutDownError} (rejects)
    */
@@ -1176,21 +1191,94 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       const timeout = timeoutOf(options, what);
       const signal = signalOf(options, what);
       if (signal?.aborted === true) return Promise.reject(signal.reason);
+      const line = this.#putLine;
+      if (line !== undefined && line.busy) {
+        return this.#putBehind(line, item, priority, timeout, signal);
+      }
       const pending = this.#putFast(item, priority, what, true);
       if (pending === undefined) return Promise.resolve();
       // Other code on this thread may encode before this put stores: keep our own copy.
       const bytes = pending.bytes.slice();
       const deadline = deadlineAfter(timeout);
+      const held = this.#putLine ??= new Line();
+      held.hold();
       return runAsync(
-        pending.lane
-          ? this.#lanePutSlow(this.#lane!, bytes, deadline, false)
-          : this.#putSlow(bytes, priority, deadline),
+        this.#putHeld(held, pending.lane, bytes, priority, deadline),
         signal,
         "throw",
       );
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * `put`'s wait (the lane's, `lane`, or the locked one's), holding this object's put line
+   * (`line.ts`) until it ends. (A get passes its line into its slow paths instead, whose
+   * `finally` ends it: that is the async hand-off's path, `queue.pingpong-async`, and a
+   * generator more per wait is its cost; a put waits only on a full queue.)
+   */
+  *#putHeld(
+    line: Line,
+    lane: boolean,
+    bytes: Uint8Array,
+    priority: number,
+    deadline: number,
+  ): Parker<void> {
+    try {
+      return yield* lane
+        ? this.#lanePutSlow(this.#lane!, bytes, deadline, false)
+        : this.#putSlow(bytes, priority, deadline);
+    } finally {
+      line.done();
+    }
+  }
+
+  /**
+   * `put` behind this thread's earlier puts, which wait (`line.ts`): waits its turn in the line
+   * with the item as it is now (a float64Codec number as is), then puts as `put` does, holding
+   * the line while it waits. Its timeout counts from the call; one that runs out in the line
+   * makes its last try then, out of turn.
+   */
+  #putBehind(
+    line: Line,
+    item: T,
+    priority: number,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const what = this.#putWhat;
+    const held = this.#f64 && typeof item === "number"
+      ? undefined
+      : this.#encode(item, what).slice();
+    const deadline = deadlineAfter(timeout);
+    return new Promise<void>((resolve, reject) => {
+      const go = (late: boolean) => {
+        let waited: Promise<void>;
+        try {
+          const pending = this.#putFast(item, priority, what, true, held);
+          if (pending === undefined) {
+            if (!late) line.done();
+            return resolve();
+          }
+          const bytes = pending.bytes === held ? held : pending.bytes.slice();
+          waited = runAsync(
+            late
+              ? (pending.lane
+                ? this.#lanePutSlow(this.#lane!, bytes, deadline, false)
+                : this.#putSlow(bytes, priority, deadline))
+              : this.#putHeld(line, pending.lane, bytes, priority, deadline),
+            signal,
+            "throw",
+          );
+        } catch (error) {
+          if (!late) line.done();
+          return reject(error);
+        }
+        waited.then(resolve, reject);
+      };
+      line.wait({ go, abort: reject }, deadline, signal);
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1386,77 +1474,90 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * the value that look read, and uncounts itself once woken. The locked slow path when the
    * lane is revoked.
    */
-  *#laneGetSlow(lane: Lane, deadline: number, sync: boolean): Parker<T> {
-    const i32 = this.#i32;
-    let aborted: Aborted | undefined;
-    let item: T | typeof EMPTY | typeof OFF;
-    for (let counted = false;;) {
-      try {
-        item = lane.get(this.#codec, this.#f64);
-      } finally {
-        if (counted) {
-          Atomics.sub(i32, GET_WAITS, 1);
-          counted = false;
+  *#laneGetSlow(
+    lane: Lane,
+    deadline: number,
+    sync: boolean,
+    line: Line | undefined = undefined,
+  ): Parker<T> {
+    try {
+      const i32 = this.#i32;
+      let aborted: Aborted | undefined;
+      let item: T | typeof EMPTY | typeof OFF;
+      for (let counted = false;;) {
+        try {
+          item = lane.get(this.#codec, this.#f64);
+        } finally {
+          if (counted) {
+            Atomics.sub(i32, GET_WAITS, 1);
+            counted = false;
+          }
         }
+        if (item !== EMPTY) break;
+        if (aborted !== undefined || (deadline !== Infinity && now() >= deadline)) break;
+        if (watch(i32, WRITE, lane.look, deadline, sync)) continue;
+        // Dekker with the producer's store of WRITE and its load of GET_WAITS.
+        Atomics.add(i32, GET_WAITS, 1);
+        counted = true;
+        try {
+          item = lane.get(this.#codec, this.#f64);
+        } catch (error) {
+          Atomics.sub(i32, GET_WAITS, 1);
+          throw error;
+        }
+        if (item !== EMPTY) {
+          Atomics.sub(i32, GET_WAITS, 1);
+          break;
+        }
+        aborted = (yield* lane.sleep(WRITE, GET_WAITS, deadline)) ?? aborted;
       }
-      if (item !== EMPTY) break;
-      if (aborted !== undefined || (deadline !== Infinity && now() >= deadline)) break;
-      if (watch(i32, WRITE, lane.look, deadline, sync)) continue;
-      // Dekker with the producer's store of WRITE and its load of GET_WAITS.
-      Atomics.add(i32, GET_WAITS, 1);
-      counted = true;
-      try {
-        item = lane.get(this.#codec, this.#f64);
-      } catch (error) {
-        Atomics.sub(i32, GET_WAITS, 1);
-        throw error;
+      if (item !== EMPTY && item !== OFF) return item;
+      if (aborted !== undefined) throw aborted.reason;
+      if (item === OFF) {
+        this.#leaveLane(lane);
+        return yield* this.#getSlow(deadline);
       }
-      if (item !== EMPTY) {
-        Atomics.sub(i32, GET_WAITS, 1);
-        break;
-      }
-      aborted = (yield* lane.sleep(WRITE, GET_WAITS, deadline)) ?? aborted;
+      throw new QueueEmptyError(`Cannot get from ${this.#kind}: it stayed empty for the timeout`);
+    } finally {
+      line?.done();
     }
-    if (item !== EMPTY && item !== OFF) return item;
-    if (aborted !== undefined) throw aborted.reason;
-    if (item === OFF) {
-      this.#leaveLane(lane);
-      return yield* this.#getSlow(deadline);
-    }
-    throw new QueueEmptyError(`Cannot get from ${this.#kind}: it stayed empty for the timeout`);
   }
 
   /** The slow path of get (runs in `"throw"` abort mode). */
-  *#getSlow(deadline: number): Parker<T> {
-    const i32 = this.#i32;
-    const me2 = currentIdent() << 1;
-    const waiter = new SeqWait(i32, LOCK, NOT_EMPTY, NOT_EMPTY_ASYNC, me2, this.#repair);
-    yield* waiter.lock();
-    let item = this.#tryGet(me2, false);
-    if (item !== NONE) return item;
-    Atomics.add(i32, GETTERS, 1);
-    // Counted, LOCK held: a wake sent before is no longer in flight for us. Written only when
-    // set: the slot shares the read-mostly line (header.ts).
-    if (i32[WOKEN] !== 0) i32[WOKEN] = 0;
+  *#getSlow(deadline: number, line: Line | undefined = undefined): Parker<T> {
     try {
-      // Sleep until an item arrives; each try throws (LOCK released) when shut down and drained.
-      while (!waiter.expired(deadline)) {
-        yield* waiter.sleep(deadline);
-        // LOCK held again, whatever woke us: the wake in flight (if any) has arrived. Items past
-        // the one this try takes, with other getters counted: wake the next (the pass-on).
-        if (i32[WOKEN] !== 0) i32[WOKEN] = 0;
-        const passOn = i32[COUNT]! > 1 && Atomics.load(i32, GETTERS) > 1 && this.#signalGetters();
-        item = this.#tryGet(me2, passOn);
-        if (item !== NONE) return item;
+      const i32 = this.#i32;
+      const me2 = currentIdent() << 1;
+      const waiter = new SeqWait(i32, LOCK, NOT_EMPTY, NOT_EMPTY_ASYNC, me2, this.#repair);
+      yield* waiter.lock();
+      let item = this.#tryGet(me2, false);
+      if (item !== NONE) return item;
+      Atomics.add(i32, GETTERS, 1);
+      // Counted, LOCK held: a wake sent before is no longer in flight for us. Written only when
+      // set: the slot shares the read-mostly line (header.ts).
+      if (i32[WOKEN] !== 0) i32[WOKEN] = 0;
+      try {
+        // Sleep until an item arrives; each try throws (LOCK released) when shut down and drained.
+        while (!waiter.expired(deadline)) {
+          yield* waiter.sleep(deadline);
+          // LOCK held again, whatever woke us: the wake in flight (if any) has arrived. Items past
+          // the one this try takes, with other getters counted: wake the next (the pass-on).
+          if (i32[WOKEN] !== 0) i32[WOKEN] = 0;
+          const passOn = i32[COUNT]! > 1 && Atomics.load(i32, GETTERS) > 1 && this.#signalGetters();
+          item = this.#tryGet(me2, passOn);
+          if (item !== NONE) return item;
+        }
+      } finally {
+        Atomics.sub(i32, GETTERS, 1);
       }
+      // Timed out or aborted, LOCK held, nothing taken: leave; pass a wake for items on.
+      const items = Atomics.load(i32, COUNT) > 0 && this.#signalGetters();
+      this.#unlockAndWake(me2, items, false, false);
+      if (waiter.aborted !== undefined) throw waiter.aborted.reason;
+      throw new QueueEmptyError(`Cannot get from ${this.#kind}: it stayed empty for the timeout`);
     } finally {
-      Atomics.sub(i32, GETTERS, 1);
+      line?.done();
     }
-    // Timed out or aborted, LOCK held, nothing taken: leave; pass a wake for items on.
-    const items = Atomics.load(i32, COUNT) > 0 && this.#signalGetters();
-    this.#unlockAndWake(me2, items, false, false);
-    if (waiter.aborted !== undefined) throw waiter.aborted.reason;
-    throw new QueueEmptyError(`Cannot get from ${this.#kind}: it stayed empty for the timeout`);
   }
 
   /**
@@ -1523,7 +1624,8 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
 
   /**
    * Removes and returns an item, waiting without blocking while the queue is empty. An aborted
-   * or timed-out get takes nothing.
+   * or timed-out get takes nothing. A thread's pending gets through this object are served in
+   * the order they were called; `getSync` and `getNowait` go ahead of them.
    *
    * @throws {QueueEmptyError} (rejects) `timeout` ran out.
    * @throws {QueueShutDownError} (rejects) The queue is shut down and drained.
@@ -1534,19 +1636,57 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       const timeout = timeoutOf(options, what);
       const signal = signalOf(options, what);
       if (signal?.aborted === true) return Promise.reject(signal.reason);
+      const line = this.#getLine;
+      if (line !== undefined && line.busy) return this.#getBehind(line, timeout, signal);
       const me2 = currentIdent() << 1;
       const item = this.#getFast(me2);
       if (item !== NONE) return Promise.resolve(item);
-      const lane = this.#lane;
       const deadline = deadlineAfter(timeout);
-      return runAsync(
-        lane !== undefined ? this.#laneGetSlow(lane, deadline, false) : this.#getSlow(deadline),
-        signal,
-        "throw",
-      );
+      const held = this.#getLine ??= new Line();
+      held.hold();
+      return runAsync(this.#getWait(deadline, held), signal, "throw");
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** The async get's wait: the lane's or the locked one's; `line`: it holds that line. */
+  #getWait(deadline: number, line: Line | undefined): Parker<T> {
+    const lane = this.#lane;
+    return lane !== undefined
+      ? this.#laneGetSlow(lane, deadline, false, line)
+      : this.#getSlow(deadline, line);
+  }
+
+  /**
+   * `get` behind this thread's earlier gets, which wait (`line.ts`): waits its turn in the line,
+   * then gets as `get` does, holding the line while it waits (a timeout that runs out in the
+   * line: one last try then, out of turn).
+   */
+  #getBehind(line: Line, timeout: number, signal: AbortSignal | undefined): Promise<T> {
+    const deadline = deadlineAfter(timeout);
+    return new Promise<T>((resolve, reject) => {
+      const go = (late: boolean) => {
+        let waited: Promise<T>;
+        try {
+          const item = this.#getFast(currentIdent() << 1);
+          if (item !== NONE) {
+            if (!late) line.done();
+            return resolve(item);
+          }
+          waited = runAsync(
+            this.#getWait(deadline, late ? undefined : line),
+            signal,
+            "throw",
+          );
+        } catch (error) {
+          if (!late) line.done();
+          return reject(error);
+        }
+        waited.then(resolve, reject);
+      };
+      line.wait({ go, abort: reject }, deadline, signal);
+    });
   }
 
   // -------------------------------------------------------------------------------------------
