@@ -941,8 +941,8 @@ function armDeadlines(latest: number): void {
  * once, when `t.deadline` is due (up to `t.slack` ms late), unless {@link untimeWait} came first.
  * For async waits that are not parks: a queue's call waiting its turn (`line.ts`), where a timer
  * each cost Deno ~10 µs a call (a timer is a call into its runtime): 5,000 un-awaited puts into a
- * Queue(1000) drained by a worker took 2.2-3.1× the time without a line with a `setTimeout` per
- * waiting put, mostly in making and clearing the timers.
+ * Queue(1000) drained by a worker took 2-3× the time without a line with a `setTimeout` per
+ * waiting put, mostly in making and clearing the timers (`bench/probes/queue_line.ts`).
  */
 export function timeWait(t: Timed): void {
   timed.add(t);

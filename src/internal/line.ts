@@ -18,20 +18,29 @@
  * still waiting gets the line in a microtask and tries: its fast path, then, if it must, its own
  * wait, holding the line. A call that finds the line free pays one field read.
  *
- * A waiting call that ends before its turn leaves the line: aborted (it rejects with the reason),
- * or timed out (it then makes its last try out of turn, without the line, as a wait makes one at
- * its deadline: a queue that may grow still takes the item). Its deadline rides on the thread's
- * one deadline timer (`timeWait` in `futex.ts`), not a timer of its own.
+ * A waiting call that ends before its turn leaves the line and settles: aborted (it rejects with
+ * the reason), or timed out (a get rejects: what comes goes to the earlier gets first; a put
+ * rejects, unless the queue may still grow, where the puts ahead are bound to go in: it keeps
+ * its place). It makes no last try out of turn: that took the item the head of the line was
+ * woken for, in 9-10 of 10 runs of a get timing out just as an item came. Its deadline rides on
+ * the thread's one deadline timer (`timeWait` in `futex.ts`), not a timer of its own; its item
+ * (and its encoded copy) is dropped once it has left or been served, though its place in the
+ * array is dropped only later (`COMPACT_AT`).
  *
- * Cost (`bench/probes/queue_line.ts <before>/mod.ts ./mod.ts 9 5000`, 2026-12-03, medians of 9
- * rounds, before → after, Node / Bun / Deno): 5,000 un-awaited puts into a Queue(1000) drained
- * by a worker 15.4 → 10.1, 17.2 → 11.5, 23.2 → 15.9 ms; into a Queue(16) 27.5 → 24.1,
- * 48.3 → 42.8, 23.6 → 40.7 ms (Deno: its head of the line parks and wakes once a cycle, where
- * every pending put used to race for the room); one thread, a Queue(16) full, 5,000 pending puts
- * and `await get()` of everything: 3,307 → 5.5, 4,061 → 6.1, 3,203 → 9.1 µs an item (every get
- * woke all the pending puts, and they all looked). Handing the turn over by a notify of a shared
- * word, the line's first version, cost a waitAsync wake of this same thread each time: Queue(16)
- * 3.3× (Node) and 41× (Bun) the time before; a `setTimeout` per waiting call cost Deno 2-3×.
+ * Settle order: a call settles its promise before it calls `done`, so its reactions run before
+ * those of the next call (whose turn is a microtask after `done`). Calling `done` first let a
+ * call served in its turn settle ahead of the one before it, which took a hop more to settle.
+ *
+ * Cost (`bench/probes/queue_line.ts <before>/mod.ts ./mod.ts 9 5000`, 2026-12-03, load 1.1-1.6,
+ * medians of 9 rounds, before → after, Node / Bun / Deno): 5,000 un-awaited puts into a
+ * Queue(1000) drained by a worker 11.6 → 11.7, 18.9 → 15.6, 27.3 → 22.2 ms; into a Queue(16)
+ * 27.8 → 28.4, 46.3 → 47.1, 27.2 → 29.6 ms (the head of the line parks and wakes once a cycle,
+ * where every pending put used to race for the room); one thread, a Queue(16) full, 5,000
+ * pending puts and `await get()` of everything: 3,330 → 5.5, 4,107 → 7.6, 3,127 → 7.0 µs an
+ * item (every get woke all the pending puts, and they all looked). Handing the turn over by a
+ * notify of a shared word, the line's first version, cost a waitAsync wake of this same thread
+ * each time: Queue(16) 3.3× (Node) and 41× (Bun) the time before; a `setTimeout` per waiting
+ * call cost Deno 2-3×.
  *
  * What it does not order: calls on another object of the same queue in this thread (each
  * `Queue.from` has its own line), and the sync and no-wait forms, which cannot wait for async
@@ -44,46 +53,52 @@
 
 import { type Timed, timeWait, untimeWait } from "./futex.ts";
 
-/** What a call waiting in a {@link Line} does when it leaves it. */
+/** What a call waiting in a {@link Line} does when its wait ends. */
 export interface Turn {
   /**
-   * Its turn (`late` false: it holds the line, and calls `done` when it ends) or its deadline
-   * (`late` true: it has left the line, and makes its last try without it).
+   * Its turn: it holds the line, tries, and calls `done` once it has settled its own promise
+   * (so that its reactions run before those of the next call, whose turn follows `done`).
    */
-  go(late: boolean): void;
-  /** Its signal aborted while it waited: it has left the line. */
+  go(): void;
+  /**
+   * Its deadline came first: settle and return true (it has left the line), or return false to
+   * keep its place without a deadline (a put to a queue that may grow: its turn comes once the
+   * calls ahead of it, which grow the queue, are in).
+   */
+  late(): boolean;
+  /** Its signal aborted while it waited (or before): it has left the line. */
   abort(reason: unknown): void;
 }
 
 /**
  * A call waiting in the line, with what may end its wait early: its deadline, on the thread's
- * deadline timer (`timeWait`), and its signal.
+ * deadline timer (`timeWait`), and its signal. `turn` is dropped once it has left or been served
+ * (it holds the call's item and its encoded copy).
  */
 interface Waiter extends Timed {
-  readonly turn: Turn;
+  turn: Turn | undefined;
+  /** On the deadline timer. */
+  timed: boolean;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
-  /** Served, or left: skipped by `done`. */
-  gone: boolean;
 }
 
-/** `Waiter.expire`: its deadline came before its turn (the deadline timer took it off). */
-function lateForTurn(this: Waiter): void {
-  if (this.gone) return;
-  leave(this);
-  this.turn.go(true);
-}
-
-/** Compact the waiter array once this many have been served from its front. */
+/**
+ * Drop the served and departed waiters from the front of the waiting array once this many
+ * have gone (and they are at least half of it): each costs a slot until then, not its call's
+ * item.
+ */
 const COMPACT_AT = 1024;
 
 /** A line of one thread's async calls of one kind on one object (see the module doc). */
 export class Line {
   /** A call holds the line (from `hold` or its turn until `done`). */
   #held = false;
-  /** The calls waiting, oldest first from `#front`. */
+  /** The calls waiting, oldest first from `#front`; departed ones have no `turn`. */
   #waiting: Waiter[] = [];
   #front = 0;
+  /** Waiters in `#waiting` past `#front` that have left (aborted, timed out). */
+  #departed = 0;
 
   /** Whether a call holds the line: a new call must `wait`. */
   get busy(): boolean {
@@ -96,44 +111,62 @@ export class Line {
   }
 
   /**
-   * Waits in the line (held by another call) until `turn.go` or `turn.abort`: its turn, or
-   * `deadline` (a `performance.now()` time, or `Infinity`), or `signal`.
+   * Waits in the line (held by another call) until `turn.go`, `turn.late` or `turn.abort`: its
+   * turn, or `deadline` (a `performance.now()` time, or `Infinity`), or `signal` (already aborted:
+   * `turn.abort` at once).
    */
   wait(turn: Turn, deadline: number, signal: AbortSignal | undefined): void {
+    if (signal?.aborted === true) {
+      turn.abort(signal.reason);
+      return;
+    }
     const waiter: Waiter = {
       turn,
+      timed: deadline !== Infinity,
       deadline,
       slack: 0,
-      expire: lateForTurn,
+      // The deadline came before its turn (the deadline timer has taken it off).
+      // (Closures here reach the call through `waiter.turn`, which `#end` drops: a waiter left
+      // in the array must not hold the call's item.)
+      expire: () => {
+        const turn = waiter.turn;
+        if (turn === undefined) return;
+        if (turn.late()) this.#leave(waiter);
+        else waiter.timed = false; // keeps its place, without a deadline
+      },
       signal,
       onAbort: undefined,
-      gone: false,
     };
     this.#waiting.push(waiter);
-    if (deadline !== Infinity) timeWait(waiter);
+    if (waiter.timed) timeWait(waiter);
     if (signal !== undefined) {
       waiter.onAbort = () => {
-        if (waiter.gone) return;
-        leave(waiter);
+        const turn = waiter.turn;
+        if (turn === undefined) return;
+        this.#leave(waiter);
         turn.abort(signal.reason);
       };
       signal.addEventListener("abort", waiter.onAbort, { once: true });
     }
   }
 
-  /** The holder's call has ended: the first call still waiting gets the line, or it is free. */
+  /**
+   * The holder's call has ended (and settled): the first call still waiting gets the line in a
+   * microtask, or the line is free.
+   */
   done(): void {
     const waiting = this.#waiting;
     while (this.#front < waiting.length) {
       const waiter = waiting[this.#front++]!;
-      if (waiter.gone) continue;
-      leave(waiter);
-      if (this.#front >= COMPACT_AT && this.#front * 2 >= waiting.length) {
-        this.#waiting = waiting.slice(this.#front);
-        this.#front = 0;
+      const turn = waiter.turn;
+      if (turn === undefined) {
+        this.#departed--;
+        continue;
       }
-      // Held still, for `waiter`: a call made before its microtask runs waits behind it.
-      queueMicrotask(() => waiter.turn.go(false));
+      this.#end(waiter);
+      this.#compact();
+      // Held still, for `turn`: a call made before its microtask runs waits behind it.
+      queueMicrotask(() => turn.go());
       return;
     }
     if (waiting.length !== 0) {
@@ -142,13 +175,33 @@ export class Line {
     }
     this.#held = false;
   }
-}
 
-/** Ends `waiter`'s wait: off the deadline timer, no listener; `done` skips it. */
-function leave(waiter: Waiter): void {
-  waiter.gone = true;
-  if (waiter.deadline !== Infinity) untimeWait(waiter);
-  if (waiter.onAbort !== undefined) {
-    waiter.signal!.removeEventListener("abort", waiter.onAbort);
+  /** `waiter` leaves the line before its turn (its call settles itself). */
+  #leave(waiter: Waiter): void {
+    this.#end(waiter);
+    this.#departed++;
+    this.#compact();
+  }
+
+  /** Ends `waiter`'s wait: off the deadline timer, no listener, no `turn` (`done` skips it). */
+  #end(waiter: Waiter): void {
+    waiter.turn = undefined;
+    if (waiter.timed) untimeWait(waiter);
+    waiter.timed = false;
+    if (waiter.onAbort !== undefined) {
+      waiter.signal!.removeEventListener("abort", waiter.onAbort);
+      waiter.onAbort = undefined;
+    }
+    waiter.signal = undefined;
+  }
+
+  /** Drops served and departed waiters once they are many (see COMPACT_AT). */
+  #compact(): void {
+    const waiting = this.#waiting;
+    const gone = this.#front + this.#departed;
+    if (gone < COMPACT_AT || gone * 2 < waiting.length) return;
+    this.#waiting = waiting.slice(this.#front).filter((w) => w.turn !== undefined);
+    this.#front = 0;
+    this.#departed = 0;
   }
 }

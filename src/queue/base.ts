@@ -1179,8 +1179,8 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   /**
    * Puts `item`, waiting without blocking while the queue is full. An aborted or timed-out put
    * stores nothing. A thread's pending puts through this object land in the order they were
-   * called (a later one waits behind them, with the item as it was at the call); `putSync` and
-   * `putNowait` go ahead of them.
+   * called (a later one waits behind them, with the item as it was at the call, and its timeout
+   * runs there too); `putSync` and `putNowait` go ahead of them.
    *
    * @throws {QueueFullError} (rejects) `timeout` ran out. @throws {QueueShutDownError} (rejects)
    */
@@ -1191,16 +1191,24 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       const timeout = timeoutOf(options, what);
       const signal = signalOf(options, what);
       if (signal?.aborted === true) return Promise.reject(signal.reason);
+      const number = this.#f64 && typeof item === "number";
       const line = this.#putLine;
       if (line !== undefined && line.busy) {
-        return this.#putBehind(line, item, priority, timeout, signal);
+        // Puts of this thread wait: this one goes behind them, with the item as it is now (a
+        // number of float64Codec as it is: it cannot change).
+        const held = number ? undefined : this.#encode(item, what).slice();
+        return this.#putBehind(line, item, held, priority, timeout, signal);
       }
       const pending = this.#putFast(item, priority, what, true);
       if (pending === undefined) return Promise.resolve();
       // Other code on this thread may encode before this put stores: keep our own copy.
       const bytes = pending.bytes.slice();
-      const deadline = deadlineAfter(timeout);
       const held = this.#putLine ??= new Line();
+      if (held.busy) {
+        // The item's encode (user code) made a put of this object that waits: go behind it.
+        return this.#putBehind(held, item, number ? undefined : bytes, priority, timeout, signal);
+      }
+      const deadline = deadlineAfter(timeout);
       held.hold();
       return runAsync(
         this.#putHeld(held, pending.lane, bytes, priority, deadline),
@@ -1216,7 +1224,8 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * `put`'s wait (the lane's, `lane`, or the locked one's), holding this object's put line
    * (`line.ts`) until it ends. (A get passes its line into its slow paths instead, whose
    * `finally` ends it: that is the async hand-off's path, `queue.pingpong-async`, and a
-   * generator more per wait is its cost; a put waits only on a full queue.)
+   * generator more per wait is its cost; a put waits only on a full queue.) Its promise settles
+   * right after the `finally`, before the next call's turn (a microtask) can settle that one.
    */
   *#putHeld(
     line: Line,
@@ -1226,58 +1235,68 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
     deadline: number,
   ): Parker<void> {
     try {
-      return yield* lane
-        ? this.#lanePutSlow(this.#lane!, bytes, deadline, false)
-        : this.#putSlow(bytes, priority, deadline);
+      return yield* this.#putWait(lane, bytes, priority, deadline);
     } finally {
       line.done();
     }
   }
 
+  /** The async put's wait for `bytes`: the lane's (`lane`) or the locked one's. */
+  #putWait(lane: boolean, bytes: Uint8Array, priority: number, deadline: number): Parker<void> {
+    return lane
+      ? this.#lanePutSlow(this.#lane!, bytes, deadline, false)
+      : this.#putSlow(bytes, priority, deadline);
+  }
+
   /**
-   * `put` behind this thread's earlier puts, which wait (`line.ts`): waits its turn in the line
-   * with the item as it is now (a float64Codec number as is), then puts as `put` does, holding
-   * the line while it waits. Its timeout counts from the call; one that runs out in the line
-   * makes its last try then, out of turn.
+   * `put` behind this thread's earlier puts, which wait (`line.ts`): waits its turn in the line,
+   * then puts `held` (the item encoded at the call; `undefined`: a float64Codec number, `item`)
+   * as `put` does, holding the line until its promise has settled. Its timeout counts from the
+   * call: one that runs out in the line rejects there, unless the queue may still grow (no
+   * maxsize, below maxCapacityBytes), where the puts ahead are bound to go in: it keeps its place.
    */
   #putBehind(
     line: Line,
     item: T,
+    held: Uint8Array | undefined,
     priority: number,
     timeout: number,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    const what = this.#putWhat;
-    const held = this.#f64 && typeof item === "number"
-      ? undefined
-      : this.#encode(item, what).slice();
     const deadline = deadlineAfter(timeout);
     return new Promise<void>((resolve, reject) => {
-      const go = (late: boolean) => {
+      const settled = (error: unknown, failed: boolean) => {
+        if (failed) reject(error);
+        else resolve();
+        line.done(); // after: this put's reactions run before the next put's
+      };
+      const go = () => {
         let waited: Promise<void>;
         try {
-          const pending = this.#putFast(item, priority, what, true, held);
-          if (pending === undefined) {
-            if (!late) line.done();
-            return resolve();
-          }
+          const pending = this.#putFast(item, priority, this.#putWhat, true, held);
+          if (pending === undefined) return settled(undefined, false);
           const bytes = pending.bytes === held ? held : pending.bytes.slice();
           waited = runAsync(
-            late
-              ? (pending.lane
-                ? this.#lanePutSlow(this.#lane!, bytes, deadline, false)
-                : this.#putSlow(bytes, priority, deadline))
-              : this.#putHeld(line, pending.lane, bytes, priority, deadline),
+            this.#putWait(pending.lane, bytes, priority, deadline),
             signal,
             "throw",
           );
         } catch (error) {
-          if (!late) line.done();
-          return reject(error);
+          return settled(error, true);
         }
-        waited.then(resolve, reject);
+        waited.then(() => settled(undefined, false), (error) => settled(error, true));
       };
-      line.wait({ go, abort: reject }, deadline, signal);
+      const late = () => {
+        const g = this.#geometry;
+        if (g.maxsize === 0 && g.capacity < g.maxCapacity) return false;
+        reject(
+          new QueueFullError(
+            `Cannot put to ${this.#kind}: its turn did not come within the timeout (this thread's earlier puts go first, and the queue is full)`,
+          ),
+        );
+        return true;
+      };
+      line.wait({ go, late, abort: reject }, deadline, signal);
     });
   }
 
@@ -1641,8 +1660,10 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
       const me2 = currentIdent() << 1;
       const item = this.#getFast(me2);
       if (item !== NONE) return Promise.resolve(item);
-      const deadline = deadlineAfter(timeout);
       const held = this.#getLine ??= new Line();
+      // A decode (user code) that made a get of this object that waits: go behind it.
+      if (held.busy) return this.#getBehind(held, timeout, signal);
+      const deadline = deadlineAfter(timeout);
       held.hold();
       return runAsync(this.#getWait(deadline, held), signal, "throw");
     } catch (error) {
@@ -1660,32 +1681,42 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
 
   /**
    * `get` behind this thread's earlier gets, which wait (`line.ts`): waits its turn in the line,
-   * then gets as `get` does, holding the line while it waits (a timeout that runs out in the
-   * line: one last try then, out of turn).
+   * then gets as `get` does, holding the line until its promise has settled. A timeout that runs
+   * out in the line rejects there: what comes goes to the earlier gets first.
    */
   #getBehind(line: Line, timeout: number, signal: AbortSignal | undefined): Promise<T> {
     const deadline = deadlineAfter(timeout);
     return new Promise<T>((resolve, reject) => {
-      const go = (late: boolean) => {
+      const go = () => {
         let waited: Promise<T>;
         try {
           const item = this.#getFast(currentIdent() << 1);
           if (item !== NONE) {
-            if (!late) line.done();
-            return resolve(item);
+            resolve(item);
+            return line.done(); // after: this get's reactions run before the next get's
           }
-          waited = runAsync(
-            this.#getWait(deadline, late ? undefined : line),
-            signal,
-            "throw",
-          );
+          waited = runAsync(this.#getWait(deadline, undefined), signal, "throw");
         } catch (error) {
-          if (!late) line.done();
-          return reject(error);
+          reject(error);
+          return line.done();
         }
-        waited.then(resolve, reject);
+        waited.then((item) => {
+          resolve(item);
+          line.done();
+        }, (error) => {
+          reject(error);
+          line.done();
+        });
       };
-      line.wait({ go, abort: reject }, deadline, signal);
+      const late = () => {
+        reject(
+          new QueueEmptyError(
+            `Cannot get from ${this.#kind}: its turn did not come within the timeout (this thread's earlier gets are served first)`,
+          ),
+        );
+        return true;
+      };
+      line.wait({ go, late, abort: reject }, deadline, signal);
     });
   }
 
