@@ -24,6 +24,15 @@ function start(name: string, ...args: unknown[]): Promise<unknown> {
 
 const inOrder = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
+/** `promise`, or a rejection if it has not settled within `ms` (a bug fails, not hangs). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** The kinds of queue the order must hold on: the lane's path, the locked one, a heap's. */
 const kinds: [string, (maxsize: number) => Queue<number>][] = [
   ["Queue (lane)", (maxsize) => new Queue<number>(maxsize)],
@@ -274,4 +283,84 @@ test("in a queue bounded by its bytes, a thread's small put waits behind its own
   while (got.length < fillers.length + 2) got.push(await queue.get({ timeout: 10_000 }));
   await Promise.all([large, small]);
   assert.deepEqual(got, [...fillers, "L".repeat(40), "s"]);
+});
+
+test("a put that times out in line on a queue that may grow still settles, when it cannot", async () => {
+  // The head waits in a full lane (its consumer alive and idle) when the next put's deadline
+  // comes, so that put keeps its place, the queue still able to grow; then the puts ahead grow it
+  // to maxCapacityBytes, and the next head (no timeout) waits for good. The put behind kept its
+  // place for good before (its deadline dropped): it must settle, here as QueueFullError.
+  const queue = new Queue<string>(0, { capacityBytes: 4096, maxCapacityBytes: 8192 });
+  const flag = new SharedArrayBuffer(4);
+  const consumer = start("takeOneThenIdle", queue, flag);
+  try {
+    queue.putSync("claim", { timeout: 30_000 });
+    for (let t = 0; queue.qsize() !== 0; t++) {
+      assert.ok(t < 3000, "the consumer took its item");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const big = "x".repeat(900);
+    const ahead = Array.from({ length: 12 }, () => queue.put(big).catch((e: Error) => e.name));
+    await assert.rejects(within(queue.put("X", { timeout: 5 }), 20_000), {
+      name: "QueueFullError",
+    });
+    queue.shutdown({ immediate: true });
+    assert.deepEqual(new Set(await Promise.all(ahead)), new Set([undefined, "QueueShutDownError"]));
+  } finally {
+    Atomics.store(new Int32Array(flag), 0, 1);
+    Atomics.notify(new Int32Array(flag), 0);
+    assert.equal(await consumer, "claim");
+  }
+});
+
+test("a put whose encode ends the call holding the line still gets its turn", async () => {
+  // The put saw the line held, then its encode aborted the holder, which freed the line: it
+  // waited in a free line, for good (or until its timeout, with room in the queue).
+  const holder = new AbortController();
+  const codec = {
+    encode(value: string): Uint8Array {
+      if (value === "ends the holder") holder.abort(new Error("aborted by the next put's encode"));
+      return structuredCodec.encode(value);
+    },
+    decode: (bytes: Uint8Array): string => structuredCodec.decode(bytes) as string,
+  };
+  const queue = new Queue<string>(1, { codec });
+  queue.putNowait("first");
+  const head = queue.put("head", { signal: holder.signal });
+  const put = queue.put("ends the holder", { timeout: 30_000 });
+  await assert.rejects(head, /aborted by the next put's encode/);
+  assert.equal(queue.getNowait(), "first");
+  await within(put, 20_000);
+  assert.equal(queue.getNowait(), "ends the holder");
+  await queue.put("later", { timeout: 30_000 });
+  assert.equal(queue.getNowait(), "later");
+});
+
+test("a call aborted after the call ahead of it ended, before its turn ran, does nothing", async () => {
+  // The reactions of the call ahead run before the next call's turn (a microtask after): an
+  // abort there came after the waiter's listener was gone, and the put stored, the get took.
+  const puts = new Queue<number>(3);
+  for (let i = 0; i < 3; i++) puts.putNowait(0);
+  const putSignal = new AbortController();
+  const head = puts.put(1, { timeout: 30_000 });
+  const ahead = puts.put(2, { timeout: 30_000 });
+  void ahead.then(() => putSignal.abort(new Error("cancelled after the put ahead")));
+  const cancelled = puts.put(3, { signal: putSignal.signal, timeout: 30_000 });
+  for (let i = 0; i < 3; i++) puts.getNowait();
+  await Promise.all([head, ahead]);
+  await assert.rejects(cancelled, /cancelled after the put ahead/);
+  assert.deepEqual([puts.getNowait(), puts.getNowait()], [1, 2]);
+  assert.equal(puts.qsize(), 0, "the aborted put stored nothing");
+
+  const gets = new Queue<number>(0);
+  const getSignal = new AbortController();
+  const first = gets.get({ timeout: 30_000 });
+  const second = gets.get({ timeout: 30_000 });
+  void second.then(() => getSignal.abort(new Error("cancelled after the get ahead")));
+  const third = gets.get({ signal: getSignal.signal, timeout: 30_000 });
+  for (let i = 1; i <= 3; i++) gets.putNowait(i);
+  assert.deepEqual([await first, await second], [1, 2]);
+  await assert.rejects(third, /cancelled after the get ahead/);
+  assert.equal(gets.getNowait(), 3, "the aborted get took nothing");
+  assert.equal(pendingAsyncWaits(), 0);
 });

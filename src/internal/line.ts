@@ -19,10 +19,12 @@
  * wait, holding the line. A call that finds the line free pays one field read.
  *
  * A waiting call that ends before its turn leaves the line and settles: aborted (it rejects with
- * the reason), or timed out (a get rejects: what comes goes to the earlier gets first; a put
- * rejects, unless the queue may still grow, where the puts ahead are bound to go in: it keeps
- * its place). It makes no last try out of turn: that took the item the head of the line was
- * woken for, in 9-10 of 10 runs of a get timing out just as an item came. Its deadline rides on
+ * the reason; also one aborted between the end of the call ahead and its own turn), or timed
+ * out (a get rejects: what comes goes to the earlier gets first; a put rejects, unless the queue
+ * may still grow, where the puts ahead go in once they have grown it: it keeps its place up to
+ * LANE_STALL_MS longer, then tries once, out of turn). A get makes no last try out of turn: that
+ * took the item the head of the line was woken for, in 9-10 of 10 runs of a get timing out just
+ * as an item came. Its deadline rides on
  * the thread's one deadline timer (`timeWait` in `futex.ts`), not a timer of its own; its item
  * (and its encoded copy) is dropped once it has left or been served, though its place in the
  * array is dropped only later (`COMPACT_AT`).
@@ -61,12 +63,16 @@ export interface Turn {
    */
   go(): void;
   /**
-   * Its deadline came first: settle and return true (it has left the line), or return false to
-   * keep its place without a deadline (a put to a queue that may grow: its turn comes once the
-   * calls ahead of it, which grow the queue, are in).
+   * Its deadline came first: settle (or start to: it no longer waits for its turn) and return
+   * `undefined`, having left the line; or return a later deadline to keep its place until then
+   * (a put to a queue that may grow: the puts ahead of it grow the queue, at most LANE_STALL_MS
+   * after they find it full).
    */
-  late(): boolean;
-  /** Its signal aborted while it waited (or before): it has left the line. */
+  late(): number | undefined;
+  /**
+   * Its signal aborted while it waited (or before, or between the end of the call ahead of it
+   * and its turn): it has left the line, or, at its turn, hands the line on at once.
+   */
   abort(reason: unknown): void;
 }
 
@@ -77,6 +83,7 @@ export interface Turn {
  */
 interface Waiter extends Timed {
   turn: Turn | undefined;
+  deadline: number;
   /** On the deadline timer. */
   timed: boolean;
   signal: AbortSignal | undefined;
@@ -120,6 +127,13 @@ export class Line {
       turn.abort(signal.reason);
       return;
     }
+    if (!this.#held) {
+      // Freed since the caller saw it held (user code ran between: an item's encode that ended
+      // the holder, by aborting it): its turn, now.
+      this.#held = true;
+      this.#serve(turn, signal);
+      return;
+    }
     const waiter: Waiter = {
       turn,
       timed: deadline !== Infinity,
@@ -131,8 +145,12 @@ export class Line {
       expire: () => {
         const turn = waiter.turn;
         if (turn === undefined) return;
-        if (turn.late()) this.#leave(waiter);
-        else waiter.timed = false; // keeps its place, without a deadline
+        waiter.timed = false; // off the timer
+        const later = turn.late();
+        if (later === undefined) return this.#leave(waiter);
+        waiter.deadline = later; // keeps its place until then
+        waiter.timed = true;
+        timeWait(waiter);
       },
       signal,
       onAbort: undefined,
@@ -163,10 +181,10 @@ export class Line {
         this.#departed--;
         continue;
       }
+      const signal = waiter.signal;
       this.#end(waiter);
       this.#compact();
-      // Held still, for `turn`: a call made before its microtask runs waits behind it.
-      queueMicrotask(() => turn.go());
+      this.#serve(turn, signal);
       return;
     }
     if (waiting.length !== 0) {
@@ -174,6 +192,19 @@ export class Line {
       this.#front = 0;
     }
     this.#held = false;
+  }
+
+  /**
+   * Gives `turn` the line, in a microtask (held still for it: a call made before that waits
+   * behind it). A signal aborted before then (its listener is gone: a reaction of the call ahead
+   * may have done it) rejects it there, and the line goes on.
+   */
+  #serve(turn: Turn, signal: AbortSignal | undefined): void {
+    queueMicrotask(() => {
+      if (signal?.aborted !== true) return turn.go();
+      turn.abort(signal.reason);
+      this.done();
+    });
   }
 
   /** `waiter` leaves the line before its turn (its call settles itself). */

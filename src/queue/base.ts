@@ -1252,8 +1252,10 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
    * `put` behind this thread's earlier puts, which wait (`line.ts`): waits its turn in the line,
    * then puts `held` (the item encoded at the call; `undefined`: a float64Codec number, `item`)
    * as `put` does, holding the line until its promise has settled. Its timeout counts from the
-   * call: one that runs out in the line rejects there, unless the queue may still grow (no
-   * maxsize, below maxCapacityBytes), where the puts ahead are bound to go in: it keeps its place.
+   * call: one that runs out in the line rejects there; but where the queue may still grow (no
+   * maxsize, below maxCapacityBytes) the puts ahead are bound to go in, within LANE_STALL_MS of
+   * finding it full: it keeps its place that much longer, then makes one try out of turn (which
+   * may grow the queue, or find that it can no longer: QueueFullError).
    */
   #putBehind(
     line: Line,
@@ -1265,12 +1267,14 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   ): Promise<void> {
     const deadline = deadlineAfter(timeout);
     return new Promise<void>((resolve, reject) => {
-      const settled = (error: unknown, failed: boolean) => {
-        if (failed) reject(error);
-        else resolve();
-        line.done(); // after: this put's reactions run before the next put's
-      };
-      const go = () => {
+      // One try: the fast path, then the wait; `holding`: in its turn (it hands the line on
+      // once settled: its reactions then run before the next put's), else out of turn.
+      const attempt = (holding: boolean) => {
+        const settled = (error: unknown, failed: boolean) => {
+          if (failed) reject(error);
+          else resolve();
+          if (holding) line.done();
+        };
         let waited: Promise<void>;
         try {
           const pending = this.#putFast(item, priority, this.#putWhat, true, held);
@@ -1286,17 +1290,25 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         }
         waited.then(() => settled(undefined, false), (error) => settled(error, true));
       };
+      let kept = false;
       const late = () => {
         const g = this.#geometry;
-        if (g.maxsize === 0 && g.capacity < g.maxCapacity) return false;
+        if (g.maxsize === 0 && g.capacity < g.maxCapacity) {
+          if (!kept) {
+            kept = true;
+            return now() + LANE_STALL_MS;
+          }
+          attempt(false);
+          return undefined;
+        }
         reject(
           new QueueFullError(
             `Cannot put to ${this.#kind}: its turn did not come within the timeout (this thread's earlier puts go first, and the queue is full)`,
           ),
         );
-        return true;
+        return undefined;
       };
-      line.wait({ go, late, abort: reject }, deadline, signal);
+      line.wait({ go: () => attempt(true), late, abort: reject }, deadline, signal);
     });
   }
 
@@ -1714,7 +1726,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
             `Cannot get from ${this.#kind}: its turn did not come within the timeout (this thread's earlier gets are served first)`,
           ),
         );
-        return true;
+        return undefined;
       };
       line.wait({ go, late, abort: reject }, deadline, signal);
     });
