@@ -231,6 +231,23 @@ export function drain<T>(queue: { qsize(): number; getNowait(): T }): T[] {
 }
 
 /**
+ * Puts `f0`, `f1`, … (records of 8 bytes) until `queue` is full (`putNowait` throws; at most 64):
+ * the items put, for tests of a queue bounded by its bytes.
+ */
+export function fillWithSmallItems(queue: { putNowait(item: string): void }): string[] {
+  const fillers: string[] = [];
+  for (let i = 0; i < 64; i++) {
+    try {
+      queue.putNowait(`f${i}`);
+    } catch {
+      break;
+    }
+    fillers.push(`f${i}`);
+  }
+  return fillers;
+}
+
+/**
  * `test`, with the queues the test creates starting without the SPSC lane (`src/queue/lane.ts`,
  * `setLanes`): for tests that read or drive the locked paths' internals (the lock word, the
  * undo journal, the waiter counts and seqs, growth). Restored when the test ends; tests of one

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { PriorityQueue, Queue, QueueFullError, structuredCodec, Thread } from "../mod.ts";
 import { setLanes } from "../src/queue/lane.ts";
 import { pendingAsyncWaits } from "../src/internal/futex.ts";
+import { fillWithSmallItems } from "./helpers.ts";
 
 const FIXTURE = new URL("./fixtures/queue_order_ops.ts", import.meta.url);
 
@@ -268,15 +269,7 @@ test("a put made by an item's encode, on the same object, goes ahead of the put 
 test("in a queue bounded by its bytes, a thread's small put waits behind its own large one", async () => {
   // Another object's (another producer's) small put goes in past it: queue_putter_wakes_test.ts.
   const queue = new Queue<string>(0, { capacityBytes: 64, maxCapacityBytes: 64 });
-  const fillers: string[] = [];
-  for (let i = 0; i < 64; i++) {
-    try {
-      queue.putNowait(`f${i}`); // records of 8 bytes
-    } catch {
-      break;
-    }
-    fillers.push(`f${i}`);
-  }
+  const fillers = fillWithSmallItems(queue);
   const large = queue.put("L".repeat(40), { timeout: 10_000 });
   const small = queue.put("s", { timeout: 10_000 });
   const got: string[] = [];

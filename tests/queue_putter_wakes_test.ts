@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { type Codec, float64Codec, Queue, structuredCodec } from "../mod.ts";
 import { LOCK, NOT_FULL, PUT_WOKEN, PUTTERS } from "../src/queue/header.ts";
-import { lockedTest, slotWakes } from "./helpers.ts";
+import { fillWithSmallItems, lockedTest, slotWakes } from "./helpers.ts";
 
 /** The queue's header slots (a queue made here starts its buffer). */
 function header(queue: Queue<unknown>): Int32Array {
@@ -177,16 +177,7 @@ lockedTest(
     // look cleared the wake. Then room for the large one wakes it.
     const queue = new Queue<string>(0, { capacityBytes: 64, maxCapacityBytes: 64 });
     const h = header(queue as Queue<unknown>);
-    const fillers: string[] = [];
-    for (let i = 0; i < 64; i++) {
-      const item = `f${i}`; // records of 8 bytes, as the small put's
-      try {
-        queue.putNowait(item);
-      } catch {
-        break;
-      }
-      fillers.push(item);
-    }
+    const fillers = fillWithSmallItems(queue); // records of 8 bytes, as the small put's
     assert.ok(fillers.length >= 2, `filled with ${fillers.length} items`);
     const large = queue.put("L".repeat(40), { timeout: 10_000 });
     // Another producer's (its own object): this object's next put would wait behind the large one.
@@ -216,15 +207,7 @@ lockedTest(
     // without setting PUT_WOKEN (it goes back to sleep: a flag it set could have no taker).
     const queue = new Queue<string>(0, { capacityBytes: 64, maxCapacityBytes: 64 });
     const h = header(queue as Queue<unknown>);
-    const fillers: string[] = [];
-    for (let i = 0; i < 64; i++) {
-      try {
-        queue.putNowait(`f${i}`); // records of 8 bytes
-      } catch {
-        break;
-      }
-      fillers.push(`f${i}`);
-    }
+    const fillers = fillWithSmallItems(queue);
     const large = queue.put("L".repeat(40), { timeout: 10_000 });
     assert.equal(Atomics.load(h, PUTTERS), 1);
     Atomics.add(h, PUTTERS, 1); // the phantom putter
