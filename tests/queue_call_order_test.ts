@@ -34,6 +34,15 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
+/** Puts "claim" and waits (bounded) until the consumer thread took it: it holds the lane. */
+async function claimedByConsumer(queue: Queue<string>): Promise<void> {
+  queue.putSync("claim", { timeout: 30_000 });
+  for (let t = 0; queue.qsize() !== 0; t++) {
+    assert.ok(t < 3000, "the consumer took its item");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 /** The kinds of queue the order must hold on: the lane's path, the locked one, a heap's. */
 const kinds: [string, (maxsize: number) => Queue<number>][] = [
   ["Queue (lane)", (maxsize) => new Queue<number>(maxsize)],
@@ -287,11 +296,7 @@ test("a put that times out in line on a queue that may grow still settles, when 
   const flag = new SharedArrayBuffer(4);
   const consumer = start("takeOneThenIdle", queue, flag);
   try {
-    queue.putSync("claim", { timeout: 30_000 });
-    for (let t = 0; queue.qsize() !== 0; t++) {
-      assert.ok(t < 3000, "the consumer took its item");
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await claimedByConsumer(queue);
     const big = "x".repeat(900);
     const ahead = Array.from({ length: 12 }, () => queue.put(big).catch((e: Error) => e.name));
     await assert.rejects(within(queue.put("X", { timeout: 5 }), 20_000), {
@@ -356,4 +361,61 @@ test("a call aborted after the call ahead of it ended, before its turn ran, does
   await assert.rejects(third, /cancelled after the get ahead/);
   assert.equal(gets.getNowait(), 3, "the aborted get took nothing");
   assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("a put that times out in line on a queue that may grow never goes in ahead of earlier puts", async () => {
+  // The heads wait in the full lane (their consumer alive and idle), then grow the queue. X's
+  // timeout runs out meanwhile; it used to make one try out of turn 20 ms later, and when that
+  // came in the same firing of the deadline timer as a head's growth (the event loop busy a few
+  // ms at the wrong moment, as here) X found the room and went in ahead: 8 of 8 runs.
+  for (let run = 0; run < 3; run++) {
+    const queue = new Queue<string>(0, { capacityBytes: 4096, maxCapacityBytes: 1 << 20 });
+    const flag = new SharedArrayBuffer(4);
+    const n = 12;
+    const consumer = start("takeOneIdleThenDrain", queue, flag, n + 1);
+    try {
+      await claimedByConsumer(queue);
+      const big = "x".repeat(900);
+      const ahead = inOrder(n).map((i) => queue.put(`A${i}:${big}`, { timeout: 30_000 }));
+      const x = queue.put("X", { timeout: 1 });
+      const busy = setTimeout(() => {
+        const end = performance.now() + 18;
+        while (performance.now() < end) { /* the event loop busy from ~12 ms to ~30 ms */ }
+      }, 12);
+      await within(Promise.all([...ahead, x]), 20_000);
+      clearTimeout(busy);
+    } finally {
+      Atomics.store(new Int32Array(flag), 0, 1);
+      Atomics.notify(new Int32Array(flag), 0);
+    }
+    const got = (await consumer as string[]).map((item) => item.split(":")[0]);
+    assert.deepEqual(got, [...inOrder(n).map((i) => `A${i}`), "X"], `run ${run}`);
+  }
+});
+
+test("a signal-like object whose getters throw neither strands the call nor holds the line", async () => {
+  // `signalOf` takes any object with a boolean `aborted` and `addEventListener`.
+  let armed = false;
+  const signal = {
+    get aborted(): boolean {
+      if (armed) throw new Error("aborted getter threw");
+      return false;
+    },
+    get reason(): unknown {
+      throw new Error("reason getter threw");
+    },
+    addEventListener() {},
+    removeEventListener() {},
+  } as unknown as AbortSignal;
+  const queue = new Queue<number>(1);
+  queue.putNowait(0);
+  const head = queue.put(1, { timeout: 30_000 });
+  const odd = queue.put(2, { signal, timeout: 30_000 });
+  armed = true; // read at its turn: treated as aborted, with what the getter threw
+  assert.equal(queue.getNowait(), 0);
+  await head;
+  await assert.rejects(within(odd, 20_000), /getter threw/);
+  assert.equal(queue.getNowait(), 1);
+  await within(queue.put(3, { timeout: 30_000 }), 20_000); // the line went on
+  assert.equal(queue.getNowait(), 3);
 });

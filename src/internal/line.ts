@@ -21,10 +21,10 @@
  * A waiting call that ends before its turn leaves the line and settles: aborted (it rejects with
  * the reason; also one aborted between the end of the call ahead and its own turn), or timed
  * out (a get rejects: what comes goes to the earlier gets first; a put rejects, unless the queue
- * may still grow, where the puts ahead go in once they have grown it: it keeps its place up to
- * LANE_STALL_MS longer, then tries once, out of turn). A get makes no last try out of turn: that
- * took the item the head of the line was woken for, in 9-10 of 10 runs of a get timing out just
- * as an item came. Its deadline rides on
+ * may still grow, where the puts ahead go in once they have grown it: it keeps its place, and
+ * looks again every LANE_STALL_MS). No call makes a last try out of turn: a get's took the item
+ * the head of the line was woken for, in 9-10 of 10 runs of a get timing out just as an item
+ * came; a put's went in ahead of the puts before it. Its deadline rides on
  * the thread's one deadline timer (`timeWait` in `futex.ts`), not a timer of its own; its item
  * (and its encoded copy) is dropped once it has left or been served, though its place in the
  * array is dropped only later (`COMPACT_AT`).
@@ -65,8 +65,7 @@ export interface Turn {
   /**
    * Its deadline came first: settle (or start to: it no longer waits for its turn) and return
    * `undefined`, having left the line; or return a later deadline to keep its place until then
-   * (a put to a queue that may grow: the puts ahead of it grow the queue, at most LANE_STALL_MS
-   * after they find it full).
+   * and be asked again (a put to a queue that may still grow: the puts ahead of it grow it).
    */
   late(): number | undefined;
   /**
@@ -162,7 +161,7 @@ export class Line {
         const turn = waiter.turn;
         if (turn === undefined) return;
         this.#leave(waiter);
-        turn.abort(signal.reason);
+        turn.abort(reasonOf(signal));
       };
       signal.addEventListener("abort", waiter.onAbort, { once: true });
     }
@@ -201,8 +200,14 @@ export class Line {
    */
   #serve(turn: Turn, signal: AbortSignal | undefined): void {
     queueMicrotask(() => {
-      if (signal?.aborted !== true) return turn.go();
-      turn.abort(signal.reason);
+      let aborted: boolean;
+      try {
+        aborted = signal?.aborted === true;
+      } catch {
+        aborted = true; // a signal-like object whose getter throws: its reason is that error
+      }
+      if (!aborted) return turn.go();
+      turn.abort(reasonOf(signal!));
       this.done();
     });
   }
@@ -234,5 +239,19 @@ export class Line {
     this.#waiting = waiting.slice(this.#front).filter((w) => w.turn !== undefined);
     this.#front = 0;
     this.#departed = 0;
+  }
+}
+
+/**
+ * `signal.reason`, or what reading it threw (`signalOf` takes any object with a boolean
+ * `aborted` and `addEventListener`: a getter of one must not leave a call unsettled or the line
+ * held).
+ */
+function reasonOf(signal: AbortSignal): unknown {
+  try {
+    if (signal.aborted !== true) return undefined;
+    return signal.reason;
+  } catch (error) {
+    return error;
   }
 }

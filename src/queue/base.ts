@@ -1254,11 +1254,12 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   /**
    * `put` behind this thread's earlier puts, which wait (`line.ts`): waits its turn in the line,
    * then puts `held` (the item encoded at the call; `undefined`: a float64Codec number, `item`)
-   * as `put` does, holding the line until its promise has settled. Its timeout counts from the
-   * call: one that runs out in the line rejects there; but where the queue may still grow (no
-   * maxsize, below maxCapacityBytes) the puts ahead are bound to go in, within LANE_STALL_MS of
-   * finding it full: it keeps its place that much longer, then makes one try out of turn (which
-   * may grow the queue, or find that it can no longer: QueueFullError).
+   * as `put` does, holding the line until its promise has settled (its reactions then run before
+   * the next put's). Its timeout counts from the call: one that runs out in the line rejects
+   * there, unless the queue may still grow (no maxsize, CAPACITY below maxCapacityBytes), where
+   * the puts ahead go in once they have grown it: it keeps its place, and looks again every
+   * LANE_STALL_MS. It never tries out of turn: a try that found room (or grew the queue) went in
+   * ahead of the puts before it (found by review: `A0 … A7 X A8 …`, 5 of 5 runs).
    */
   #putBehind(
     line: Line,
@@ -1270,14 +1271,12 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
   ): Promise<void> {
     const deadline = deadlineAfter(timeout);
     return new Promise<void>((resolve, reject) => {
-      // One try: the fast path, then the wait; `holding`: in its turn (it hands the line on
-      // once settled: its reactions then run before the next put's), else out of turn.
-      const attempt = (holding: boolean) => {
-        const settled = (error: unknown, failed: boolean) => {
-          if (failed) reject(error);
-          else resolve();
-          if (holding) line.done();
-        };
+      const settled = (error: unknown, failed: boolean) => {
+        if (failed) reject(error);
+        else resolve();
+        line.done();
+      };
+      const go = () => {
         let waited: Promise<void>;
         try {
           const pending = this.#putFast(item, priority, this.#putWhat, true, held);
@@ -1293,16 +1292,11 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         }
         waited.then(() => settled(undefined, false), (error) => settled(error, true));
       };
-      let kept = false;
       const late = () => {
+        // CAPACITY itself, not this object's view of it: another thread may have grown it.
         const g = this.#geometry;
-        if (g.maxsize === 0 && g.capacity < g.maxCapacity) {
-          if (!kept) {
-            kept = true;
-            return now() + LANE_STALL_MS;
-          }
-          attempt(false);
-          return undefined;
+        if (g.maxsize === 0 && Atomics.load(this.#i32, CAPACITY) < g.maxCapacity) {
+          return now() + LANE_STALL_MS;
         }
         reject(
           new QueueFullError(
@@ -1311,7 +1305,7 @@ export abstract class QueueBase<T, P extends object = Record<never, never>> {
         );
         return undefined;
       };
-      line.wait({ go: () => attempt(true), late, abort: reject }, deadline, signal);
+      line.wait({ go, late, abort: reject }, deadline, signal);
     });
   }
 
