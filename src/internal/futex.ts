@@ -1086,12 +1086,11 @@ class AsyncRun<R> implements Timed {
     this.deadline = deadline;
     if (deadline === Infinity) return;
     this.slack = slack;
-    timed.add(this);
-    armDeadlines(deadline + this.slack);
+    timeWait(this);
   }
 
   #untime(): void {
-    if (this.deadline !== Infinity) timed.delete(this);
+    if (this.deadline !== Infinity) untimeWait(this);
     this.deadline = Infinity;
   }
 

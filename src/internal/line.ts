@@ -123,7 +123,7 @@ export class Line {
    */
   wait(turn: Turn, deadline: number, signal: AbortSignal | undefined): void {
     if (signal?.aborted === true) {
-      turn.abort(signal.reason);
+      turn.abort(reasonOf(signal));
       return;
     }
     if (!this.#held) {
