@@ -498,20 +498,21 @@ async function anAbortableWriterStarves(): Promise<{
 
 /**
  * A fresh RWLock that this thread wrote, with an async `write()` of this thread waiting until it
- * starved, then released: the lock is left reserved for that writer, whose wake-up is queued.
+ * starved. `release()` releases it: the lock is left reserved for that writer, whose wake-up is
+ * a microtask away (a self-wake, `futex.ts`): the caller looks in the same synchronous step.
  */
 async function handedToAStarvingWriter(): Promise<{
   rw: RWLock;
   slots: Int32Array;
   waiting: Promise<Guard>;
+  release: () => void;
 }> {
   const rw = new RWLock();
   const slots = rwState(rw);
   const held = rw.writeSync();
   const waiting = rw.write({ timeout: 5000 });
   await writerStarves(slots);
-  held.release();
-  return { rw, slots, waiting };
+  return { rw, slots, waiting, release: () => held.release() };
 }
 
 function rwIdle(rw: RWLock): void {
@@ -563,7 +564,8 @@ test("RWLock: the last reader out leaves the lock reserved for a starving writer
 });
 
 test("RWLock: a starving async writer is handed the lock by a releasing writer, ahead of tryWrite", async () => {
-  const { rw, slots, waiting } = await handedToAStarvingWriter();
+  const { rw, slots, waiting, release } = await handedToAStarvingWriter();
+  release();
   assert.equal(Atomics.load(slots, RW_STATE), STARVING | RW_WAITING_ONE, "handed to it");
   // The waiter has not run since (its wake-up is still queued): a barger cannot take it.
   assert.equal(rw.tryWrite(), undefined);
@@ -635,7 +637,8 @@ test("RWLock: a starving writer aborted after the hand-off, nobody else waiting,
 });
 
 test("RWLock: sync and async on one thread: a readSync of the thread whose own async write was handed the lock is not held back by S", async () => {
-  const { rw, slots, waiting } = await handedToAStarvingWriter();
+  const { rw, slots, waiting, release } = await handedToAStarvingWriter();
+  release();
   assert.equal(Atomics.load(slots, RW_STATE), STARVING | RW_WAITING_ONE);
   // Blocking this thread on S would stop the very writer S is reserved for.
   const t0 = performance.now();
@@ -649,7 +652,8 @@ test("RWLock: sync and async on one thread: a readSync of the thread whose own a
 });
 
 test("RWLock: sync and async on one thread: a writeSync of the thread whose own async write was handed the lock takes it once it starves itself", async () => {
-  const { rw, slots, waiting } = await handedToAStarvingWriter();
+  const { rw, slots, waiting, release } = await handedToAStarvingWriter();
+  release();
   assert.equal(Atomics.load(slots, RW_STATE), STARVING | RW_WAITING_ONE);
   // The async writer cannot run while this thread blocks: any starving writer may take it.
   const t0 = performance.now();

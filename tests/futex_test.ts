@@ -190,10 +190,16 @@ test("nudge: on where the runtime layer says (all but Deno), one self-woken priv
       assert.equal(calls.length, on ? 2 : 1, `nudge ${on}: ${calls.length} registrations`);
       if (on) {
         assert.notEqual(calls[1]!.buffer, buffer, "the nudge waits on its own slot");
-        assert.equal(await calls[1]!.settled, "ok", "and is woken at once, by this thread");
+        // Its settlement is a task, and a pending waitAsync keeps no loop alive (the wait itself
+        // ended at the self-wake): wait for it on a timer.
+        let nudged: unknown;
+        void calls[1]!.settled!.then((result) => (nudged = result));
+        await until(() => nudged !== undefined, "the nudge settled");
+        assert.equal(nudged, "ok", "and is woken at once, by this thread");
       }
       assert.equal(pendingAsyncWaits(), 0);
-      assert.equal(i32[1], 0);
+      // The wait ended at the self-wake; its registration is uncounted when it settles.
+      await until(() => i32[1] === 0, "the registration uncounted");
     }
   } finally {
     setAsyncNudge(runtime.nudgeAsyncWaits);
@@ -260,6 +266,9 @@ test("spin: a thread whose spins do not pay stops spinning (one probe in 16 park
       const pending = runAsync(parkOnce(i32, 0, deadlineAfter(10_000), 1), undefined);
       queueMicrotask(() => wake(i32, 0, 1, 1));
       assert.equal(await pending, "ok");
+      // Ended by the self-wake: let the registration settle, so that the next park may spin (a
+      // park never spins while another registration is counted on its slot).
+      await until(() => i32[1] === 0, "the registration uncounted");
     }
     const after = spinCounts();
     // The fresh credit (4) falls by 2 per loss: 2 spins, then one probe per 16 parks (2 more).
@@ -312,6 +321,7 @@ test("spin: no spin while another async waiter is registered on the slot (it que
     assert.equal(spinCounts().begun - before.begun, 0, "no spin");
     wakeAll(i32, 0);
     assert.equal(await pending, "ok");
+    await until(() => i32[1] === 1, "ours uncounted");
     assert.equal(i32[1], 1, "ours uncounted, the other's count left");
   } finally {
     setAsyncSpin(runtime.asyncSpinMicros);
@@ -507,7 +517,7 @@ test("wake wakes `count` waiters, or all of them while an async waiter is counte
   assert.equal(i32[1], 3);
   assert.equal(wake(i32, 0, 1, 1), 3);
   assert.deepEqual(await Promise.all(counted), ["ok", "ok", "ok"]);
-  assert.equal(i32[1], 0);
+  await until(() => i32[1] === 0, "every registration uncounted");
   assert.equal(pendingAsyncWaits(), 0);
 });
 

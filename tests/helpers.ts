@@ -137,22 +137,50 @@ export async function slotWakes(
   lock: number,
   f: () => unknown,
 ): Promise<{ wakes: number; locked: number }> {
-  const original = Atomics.notify;
-  let wakes = 0;
-  let locked = 0;
-  (Atomics as { notify: typeof Atomics.notify }).notify = (i32, index, count) => {
-    if (i32.buffer === h.buffer && (i32.byteOffset - h.byteOffset) / 4 + index === slot) {
-      wakes++;
-      if (Atomics.load(h, lock) !== 0) locked++;
-    }
-    return original(i32 as Int32Array, index, count);
-  };
+  const counter = countSlotWakes(h, slot, lock);
   try {
     await f();
   } finally {
-    (Atomics as { notify: typeof Atomics.notify }).notify = original;
+    counter.stop();
   }
-  return { wakes, locked };
+  return counter.counts;
+}
+
+/**
+ * {@link slotWakes} for a synchronous `f`: counts only what `f` itself sent, not what this
+ * thread's async waits it woke (self-wakes, a microtask later) send once they run.
+ */
+export function slotWakesSync(
+  h: Int32Array,
+  slot: number,
+  lock: number,
+  f: () => void,
+): { wakes: number; locked: number } {
+  const counter = countSlotWakes(h, slot, lock);
+  try {
+    f();
+  } finally {
+    counter.stop();
+  }
+  return counter.counts;
+}
+
+function countSlotWakes(h: Int32Array, slot: number, lock: number) {
+  const original = Atomics.notify;
+  const counts = { wakes: 0, locked: 0 };
+  (Atomics as { notify: typeof Atomics.notify }).notify = (i32, index, count) => {
+    if (i32.buffer === h.buffer && (i32.byteOffset - h.byteOffset) / 4 + index === slot) {
+      counts.wakes++;
+      if (Atomics.load(h, lock) !== 0) counts.locked++;
+    }
+    return original(i32 as Int32Array, index, count);
+  };
+  return {
+    counts,
+    stop: () => {
+      (Atomics as { notify: typeof Atomics.notify }).notify = original;
+    },
+  };
 }
 
 /** How many `Atomics.wait` calls on `buffer` `f` made. */

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { type Codec, float64Codec, Queue, structuredCodec } from "../mod.ts";
 import { LOCK, NOT_FULL, PUT_WOKEN, PUTTERS } from "../src/queue/header.ts";
-import { fillWithSmallItems, lockedTest, slotWakes } from "./helpers.ts";
+import { fillWithSmallItems, lockedTest, slotWakes, slotWakesSync } from "./helpers.ts";
 
 /** The queue's header slots (a queue made here starts its buffer). */
 function header(queue: Queue<unknown>): Int32Array {
@@ -45,7 +45,8 @@ for (const codec of [float64Codec, structuredCodec] as Codec<number>[]) {
       const put = queue.put(3, { timeout: 10_000 });
       assert.equal(Atomics.load(h, PUTTERS), 1, "the put is waiting, counted");
       // Before PUT_WOKEN, each of these gets bumped NOT_FULL and notified: 3 wakes.
-      const burst = await notFullWakes(h, () => {
+      // Counted and looked at before the woken putter runs (a self-wake: a microtask later).
+      const burst = slotWakesSync(h, NOT_FULL, LOCK, () => {
         for (let i = 0; i < 3; i++) assert.equal(queue.getNowait(), i);
       });
       assert.equal(burst.wakes, 1);
@@ -66,7 +67,8 @@ for (const codec of [float64Codec, structuredCodec] as Codec<number>[]) {
       Queue.from<number>(queue.handle, { codec }).put(v, { timeout: 10_000 })
     );
     assert.equal(Atomics.load(h, PUTTERS), 3);
-    const burst = await notFullWakes(h, () => {
+    // The gets' own wakes, before the woken putters run (a self-wake: a microtask later).
+    const burst = slotWakesSync(h, NOT_FULL, LOCK, () => {
       for (let i = 0; i < 3; i++) assert.equal(queue.getNowait(), i);
     });
     // One wake for the three gets; then each putter that leaves room behind with other putters
@@ -143,7 +145,8 @@ lockedTest(
     );
     let lockCases = 0;
     const original = Atomics.compareExchange;
-    const { wakes } = await notFullWakes(h, () => {
+    // The gets' own wakes, before the woken putters run (a self-wake: a microtask later).
+    const { wakes } = slotWakesSync(h, NOT_FULL, LOCK, () => {
       assert.equal(queue.getNowait(), "a"); // its release wakes (PUT_WOKEN was 0)
       const counting = (i32: Int32Array, index: number, expected: number, replacement: number) => {
         if (i32.buffer === h.buffer && i32.byteOffset / 4 + index === LOCK) lockCases++;

@@ -51,6 +51,11 @@
  *   word's, which opt out (`Park.syncSpin`: spinning measured worse for contending threads),
  *   except a Condition's re-acquire, a sync acquire through a Condition (`condition.ts`,
  *   `acquireSync`) and a `Lock` used as a signal (`lock.ts`).
+ * - **Waking oneself.** A thread that wakes a slot where one of its own async waits is parked
+ *   (one async task releases a lock another task of the same thread waits for) would otherwise
+ *   hear of its own wake only when the runtime settles that `waitAsync`, a task that reaches its
+ *   event loop after the current one and a loop turn: 40-200 µs a hand-off here. A wake of every
+ *   waiter of a slot ends this thread's own parks there in a microtask instead (see "Self-wakes").
  * - **Forbidden blocking.** `Atomics.wait` throws on a browser's main thread; {@link assertCanBlock}
  *   turns that into a `TypeError` naming the async form, detected once per thread.
  * - **No `waitAsync`.** Where `Atomics.waitAsync` is missing, async waits poll the slot with
@@ -201,13 +206,51 @@ let wakesSent = 0;
 export function wake(i32: Int32Array, index: number, count: number, asyncCount: number): number {
   const n = asyncCount >= 0 && Atomics.load(i32, asyncCount) !== 0 ? Infinity : count;
   wakesSent++;
-  return Atomics.notify(i32, index, n);
+  const woken = Atomics.notify(i32, index, n);
+  // A wake of every waiter reaches this thread's own registrations there too (see "Self-wakes").
+  if (n === Infinity && parkedHere.size !== 0) wokeHere(i32, index);
+  return woken;
 }
 
 /** Wakes every waiter of `i32[index]`. Returns how many were woken. */
 export function wakeAll(i32: Int32Array, index: number): number {
   wakesSent++;
-  return Atomics.notify(i32, index);
+  const woken = Atomics.notify(i32, index);
+  if (parkedHere.size !== 0) wokeHere(i32, index);
+  return woken;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Self-wakes
+
+/**
+ * This thread's async runs whose physical wait is current (`AsyncRun.#physical`): the waits a
+ * wake sent by this thread may end at once (see {@link wokeHere}).
+ */
+const parkedHere = new Set<{ wokenHere(buffer: ArrayBufferLike, at: number): void }>();
+
+/**
+ * This thread has just woken every waiter of `i32[index]`: its own runs parked on that slot end
+ * their park in a microtask, answered `"ok"`, instead of when the runtime settles their
+ * `waitAsync` promise. That settlement is a task posted to this thread's event loop, which runs
+ * only once the current task and its microtasks are done, and then takes a turn of the loop:
+ * several async tasks of one thread sharing a Lock handed it to each other at one such turn per
+ * hand-off.
+ *
+ * Why it is sound: `Atomics.notify` with no count removes every registration of the slot from
+ * its waiter list and settles each as `"ok"`, ours included; the driver only learns it early.
+ * The registration's own settlement still comes later and still uncounts it (its reaction finds
+ * it no longer current and resumes nothing; see {@link AsyncRun}'s invariants). A wake of fewer
+ * than all waiters is not used: which waiters it reached is unknown. Views of the slot through
+ * another `Int32Array` of the same buffer match by address; a copy of the buffer object (posted
+ * to this thread by itself) does not, and its waits end the ordinary way.
+ *
+ * Measured (`node bench/probes/selfwake_tasks.ts`, …): see the module doc of that probe.
+ */
+function wokeHere(i32: Int32Array, index: number): void {
+  const buffer = i32.buffer;
+  const at = i32.byteOffset + index * 4;
+  for (const run of parkedHere) run.wokenHere(buffer, at);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,7 +303,10 @@ export function flushWakes(): void {
   const n = indexes.length;
   if (n === 0) return;
   wakesSent++;
-  for (let k = 0; k < n; k++) Atomics.notify(i32s[k]!, indexes[k]!);
+  for (let k = 0; k < n; k++) {
+    Atomics.notify(i32s[k]!, indexes[k]!);
+    if (parkedHere.size !== 0) wokeHere(i32s[k]!, indexes[k]!);
+  }
   // A wake cannot add to the list (Atomics.notify runs no code of ours). Emptied by `pop`, not
   // `length = 0`, which is a runtime call on Node (~80 ns, the largest single cost in a `perf
   // record` of the Condition ping-pong) and makes the next push grow the array again.
@@ -1022,6 +1068,8 @@ class AsyncRun<R> implements Timed {
    */
   #running = false;
   #abortPending = false;
+  /** Counts the slow path's resumptions: a self-wake resumes only the park it ended. */
+  #step = 0;
   /** The pending park's deadline (in {@link timed} while finite and pending). */
   deadline = Infinity;
   /** The pending park's slack (see {@link Park.slack}). */
@@ -1108,7 +1156,35 @@ class AsyncRun<R> implements Timed {
     const physical = this.#physical;
     if (physical === undefined) return;
     this.#physical = undefined;
+    parkedHere.delete(this);
     Atomics.notify(physical.i32, physical.index);
+    if (parkedHere.size !== 0) wokeHere(physical.i32, physical.index);
+  }
+
+  /**
+   * This thread has just woken every waiter of the slot at byte `at` of `buffer` (see
+   * {@link wokeHere}): if this run's current physical wait is there, it was among them. The park
+   * ends in a microtask, answered `"ok"`, unless the run has moved on by then (a timeout, an
+   * abort, a settlement); the registration's own settlement, later, only uncounts it. Not while
+   * the slow path runs (it sent this wake itself): its physical wait stays current, and its
+   * settlement resumes it as before.
+   */
+  wokenHere(buffer: ArrayBufferLike, at: number): void {
+    const physical = this.#physical;
+    if (
+      physical === undefined || this.#running || physical.i32.buffer !== buffer ||
+      physical.i32.byteOffset + physical.index * 4 !== at
+    ) return;
+    this.#physical = undefined;
+    parkedHere.delete(this);
+    this.#untime();
+    // As in the settlement's reaction: a spin that missed before this wait, ended by a wake of
+    // this thread's own, did not pay.
+    if (physical.missedAt >= 0) spinMissed();
+    const step = this.#step;
+    queueMicrotask(() => {
+      if (!this.#finished && this.#step === step) this.#drive("ok");
+    });
   }
 
   /** Resumes the slow path with `answer` (or throws `thrown` into it) and drives it on. */
@@ -1117,6 +1193,7 @@ class AsyncRun<R> implements Timed {
     for (;;) {
       let step: IteratorResult<Park, R>;
       this.#running = true;
+      this.#step++;
       try {
         step = thrown !== undefined
           ? slow.throw(thrown)
@@ -1196,12 +1273,15 @@ class AsyncRun<R> implements Timed {
     };
     spinMissedAt = -1;
     this.#physical = physical;
+    parkedHere.add(this);
     waiting.then((result) => {
       // Uncount only when the physical wait has settled, even if the logical wait was aborted.
       if (physical.asyncCount >= 0) Atomics.sub(physical.i32, physical.asyncCount, 1);
-      // Left (another slot, the end of the run, an abort): nobody waits on it any more.
+      // Left (another slot, the end of the run, an abort) or ended by a self-wake: nobody waits
+      // on it any more.
       if (this.#physical !== physical) return;
       this.#physical = undefined;
+      parkedHere.delete(this);
       this.#untime();
       // A spin missed before this wait, and this thread has sent a wake since: it may have
       // ended the wait itself (another task of its own held what it waited for), which no
