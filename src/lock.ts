@@ -56,6 +56,7 @@ import {
 } from "./internal/diagnostics.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 import { brand } from "./internal/brand.ts";
+import { acquireInLine, Line } from "./internal/line.ts";
 
 /** Slot of the lock word. */
 const STATE = 0;
@@ -84,10 +85,15 @@ function* acquireSlow(
   deadline: number,
   spin: number,
   syncSpin = false,
+  line: Line | undefined = undefined,
 ) {
-  const outcome = yield* lockSlow(i32, STATE, me2, deadline, spin, syncSpin);
-  if (typeof outcome === "number") throw ownerDied("lock", outcome);
-  return outcome;
+  try {
+    const outcome = yield* lockSlow(i32, STATE, me2, deadline, spin, syncSpin);
+    if (typeof outcome === "number") throw ownerDied("lock", outcome);
+    return outcome;
+  } finally {
+    line?.done(); // the head of this thread's line of async acquires (`acquire`) has ended
+  }
 }
 
 /**
@@ -146,6 +152,8 @@ export class Lock {
   /** A structured-clone-safe description of this lock; `Lock.from(handle)` rebuilds it. */
   readonly handle: Handle;
   readonly #i32: Int32Array;
+  /** This thread's async acquires of this object that wait, in call order (`line.ts`). */
+  #line: Line | undefined = undefined;
 
   /**
    * Creates an unlocked lock, in a new SharedArrayBuffer or at `byteOffset` in `buffer`.
@@ -245,6 +253,13 @@ export class Lock {
    * Waits, without blocking the thread, until it holds the lock, `timeout` runs out or `signal`
    * aborts.
    *
+   * A thread's async acquires through this object that wait are served in the order they were
+   * called (as asyncio's Lock serves its waiters), one parked `waitAsync` serving them all; a
+   * later call of the same thread waits behind them even when the lock is free, while other
+   * threads may barge (see the class doc). `acquireSync`, `tryAcquire` and a zero timeout do not
+   * wait and go ahead. A release by another async task of the same thread reaches the waiting
+   * call in a microtask (`futex.ts`, "Self-wakes").
+   *
    * @param options `timeout` in ms (default `Infinity`), `signal` to abort the wait.
    * @returns A promise of `true` once acquired, `false` on timeout.
    * @throws {TypeError|RangeError} (rejects) Bad options.
@@ -254,13 +269,30 @@ export class Lock {
     // Bad options reject; so does an aborted signal, even when the lock is free (as Web Locks do).
     const entry = asyncEntry(options, "acquire lock");
     if (entry instanceof Promise) return entry;
+    const i32 = this.#i32;
     const me2 = currentIdent() << 1;
-    // Fast path: grab a free lock.
-    if (Atomics.compareExchange(this.#i32, STATE, 0, me2) === 0) return Promise.resolve(true);
+    // Fast path: grab a free lock (barging, ahead of other threads' waiters: see "Fairness" in
+    // `internal/lock_word.ts`), unless this thread's earlier acquires wait in line for it.
+    const line = this.#line;
+    const lineFree = line === undefined || !line.busy;
+    if (lineFree && Atomics.compareExchange(i32, STATE, 0, me2) === 0) {
+      return Promise.resolve(true);
+    }
     const timeout = timeoutIn(entry);
     const signal = signalIn(entry);
-    const spin = timeout === 0 ? 0 : SPIN_LIMIT;
-    return runAsync(acquireSlow(this.#i32, me2, deadlineAfter(timeout), spin), signal);
+    // A zero timeout only tries (it never parks), as `tryAcquire` does: no line.
+    if (timeout === 0) return runAsync(acquireSlow(i32, me2, deadlineAfter(0), 0), signal);
+    return acquireInLine(
+      this.#line ??= new Line(),
+      timeout,
+      signal,
+      () => Atomics.compareExchange(i32, STATE, 0, me2) === 0,
+      (held, deadline) =>
+        runAsync(
+          acquireSlow(i32, me2, deadline ?? deadlineAfter(timeout), SPIN_LIMIT, false, held),
+          signal,
+        ),
+    );
   }
 
   /**

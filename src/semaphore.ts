@@ -236,6 +236,7 @@ import {
 } from "./internal/diagnostics.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 import { brand } from "./internal/brand.ts";
+import { acquireInLine, Line } from "./internal/line.ts";
 
 /** Slot of the permit count and the waiting bit: `permits << 1 | WAITING`. */
 const VALUE = 0;
@@ -575,6 +576,7 @@ function* acquireSlow(
   i32: Int32Array,
   timeout: number,
   heldAt: number,
+  line: Line | undefined = undefined,
 ): Parker<boolean | number[]> {
   // Count ourselves first (see the VALUE invariant): a raise that misses us came before.
   Atomics.add(i32, WAITERS, 1);
@@ -670,8 +672,12 @@ function* acquireSlow(
     }
   } finally {
     // Runs on success, timeout, error and abort alike: no count leaks, no handed permit is lost.
-    if (starving) unstarve(i32);
-    if (Atomics.sub(i32, WAITERS, 1) === 1) lastOut(i32);
+    try {
+      if (starving) unstarve(i32);
+      if (Atomics.sub(i32, WAITERS, 1) === 1) lastOut(i32);
+    } finally {
+      line?.done(); // the head of this thread's line of async acquires (`#acquire`) has ended
+    }
   }
 }
 
@@ -791,6 +797,8 @@ export class Semaphore {
   #entry = ENTRY_UNKNOWN;
   /** Most permits VALUE may hold: BOUND's, read once (BOUND never changes after creation). */
   readonly #ceiling: number;
+  /** This thread's async acquires of this object that wait, in call order (`line.ts`). */
+  #line: Line | undefined = undefined;
   /**
    * The release fast path's ceiling: `#ceiling` while this thread has no holder entry (its
    * releases drop no attribution), 0 once it has one (the fast path never runs). A small
@@ -893,8 +901,13 @@ export class Semaphore {
     const entry = asyncEntry(options, "acquire semaphore");
     if (entry instanceof Promise) return entry;
     const heldAt = this.#heldAt(attribute);
-    // Fast path: take a free permit.
-    if (tryTake(this.i32)) return Promise.resolve(this.#took(true, heldAt));
+    const i32 = this.i32;
+    // Fast path: take a free permit (barging, ahead of other threads' waiters: see "Fairness"),
+    // unless this thread's earlier acquires wait in line for one.
+    const line = this.#line;
+    if ((line === undefined || !line.busy) && tryTake(i32)) {
+      return Promise.resolve(this.#took(true, heldAt));
+    }
     const timeout = timeoutIn(entry);
     const signal = signalIn(entry);
     if (timeout === 0) {
@@ -906,8 +919,21 @@ export class Semaphore {
     }
     // The slow path attributes a guard's permit in the step that takes it, not in a later
     // reaction: a thread that ends between the two would lose the permit (issue 10).
-    return runAsync(acquireSlow(this.i32, timeout, heldAt), signal).then(
-      Semaphore.#slow,
+    return acquireInLine(
+      this.#line ??= new Line(),
+      timeout,
+      signal,
+      () => tryTake(i32) && this.#took(true, heldAt),
+      (held, deadline) =>
+        runAsync(
+          acquireSlow(
+            i32,
+            deadline === undefined ? timeout : Math.max(0, deadline - now()),
+            heldAt,
+            held,
+          ),
+          signal,
+        ).then(Semaphore.#slow),
     );
   }
 
@@ -947,6 +973,13 @@ export class Semaphore {
   /**
    * Waits without blocking until a permit is taken, `timeout` runs out or `signal` aborts
    * (an aborted wait takes nothing).
+   *
+   * A thread's async acquires through this object that wait are served in the order they were
+   * called, one parked `waitAsync` serving them all; a later call of the same thread waits behind
+   * them even when a permit is free, while other threads may barge ("Fairness").
+   * `acquireSync`, `tryAcquire` and a zero timeout do not wait and go ahead. A permit released by
+   * another async task of the same thread reaches the waiting call in a microtask (`futex.ts`,
+   * "Self-wakes").
    *
    * @returns A promise of `true` once a permit is taken, `false` on timeout.
    * @throws {OwnerDiedError} (rejects) The permit was reclaimed from a holder that died.

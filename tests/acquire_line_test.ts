@@ -108,6 +108,23 @@ for (const [kind, make] of kinds) {
     p.release();
   });
 
+  test(`${kind}: a later acquire of the thread waits behind its earlier ones, even when it finds the lock free`, async () => {
+    const p = make();
+    p.acquireSync();
+    const order: string[] = [];
+    const head = p.acquire({ timeout: 20_000 }).then((ok) => {
+      order.push(`head ${ok}`);
+      p.release();
+    });
+    p.release(); // free now; the head's wake is a microtask away
+    const later = p.acquire({ timeout: 20_000 }).then((ok) => {
+      order.push(`later ${ok}`);
+      p.release();
+    });
+    await Promise.all([head, later]);
+    assert.deepEqual(order, ["head true", "later true"]);
+  });
+
   test(`${kind}: a zero timeout only tries, even behind waiting acquires of this thread`, async () => {
     const p = make();
     p.acquireSync();

@@ -230,7 +230,8 @@ test("Semaphore: waiters set the waiting bit; the last one out clears it (releas
   const slots = slotsOf(sem.handle, 4);
   assert.equal(slots[VALUE]! & WAITING, 0, "nobody waits: no bit");
   const first = sem.acquire({ timeout: 10_000 });
-  const second = sem.acquire({ timeout: 10_000 });
+  // Another object of it: this thread's acquires of one object wait in line, one in the slow path.
+  const second = Semaphore.from(sem.handle).acquire({ timeout: 10_000 });
   await until(() => slots[WAITERS] === 2, "both wait");
   assert.equal(slots[VALUE], WAITING, "no permit, the bit set");
   // A release that finds the bit wakes: one waiter takes the permit, the other still waits, so

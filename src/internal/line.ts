@@ -1,7 +1,8 @@
 /**
  * Call order for one thread's async waits of one kind on one object: a queue's pending `put()`s
  * (and, apart, its `get()`s) are served in the order they were called, as asyncio's queue serves
- * its putters and getters.
+ * its putters and getters; so are the acquires of a `Lock` or `Semaphore` that have to wait
+ * ({@link acquireInLine}, where one parked `waitAsync` serves them all).
  *
  * Why: every pending async wait of a thread parks on the same shared word (a queue's READ, WRITE
  * or NOT_FULL), a wake ends all their parks at once, and which one looks first is the order the
@@ -53,7 +54,7 @@
  * @module
  */
 
-import { type Timed, timeWait, untimeWait } from "./futex.ts";
+import { deadlineAfter, type Timed, timeWait, untimeWait } from "./futex.ts";
 
 /** What a call waiting in a {@link Line} does when its wait ends. */
 export interface Turn {
@@ -240,6 +241,80 @@ export class Line {
     this.#front = 0;
     this.#departed = 0;
   }
+}
+
+/**
+ * An async acquire (a `Lock`'s, a `Semaphore`'s) that has to wait, in this thread's line of
+ * acquires of its object: the caller's fast path missed, or the line is held (`line.busy`; the
+ * caller then skips its fast path: a permit or a free lock goes to the earlier acquires first).
+ *
+ * - Line free: the call holds it and returns `wait(line, undefined)`: its slow path, which calls
+ *   `line.done()` in a `finally` that encloses all of it, and computes its deadline from the
+ *   caller's timeout itself.
+ * - Line held: the call waits its turn; then `tryNow()` (the fast path: `true` when it took what
+ *   it waits for), else `wait(undefined, deadline)`, holding the line until its promise has
+ *   settled. A timeout that runs out in the line resolves `false`, with no try out of turn; an
+ *   abort rejects with the signal's reason.
+ *
+ * What it buys: N async tasks of one thread that wait for one lock park one `waitAsync` between
+ * them (the head of the line), where each used to park its own, and every release (which wakes
+ * all waiters while an async one is registered) woke all N and registered N - 1 again: O(N) per
+ * hand-off. With self-wakes alone (`futex.ts`), those N wakes came in microtasks and the herd
+ * re-registered at every hand-off, which made it worse. Measured (2026-12-03, 2 CPUs, load ~1.1,
+ * `<rt> bench/probes/selfwake_tasks.ts <20db842>/mod.ts <1461951>/mod.ts ./mod.ts --tasks 100
+ * --loops 10 --rounds 7`, medians, µs an acquire, before → self-wakes → with this line, two
+ * runs; a promise-only FIFO mutex 0.22-0.30):
+ *
+ * | 100 tasks, one thread | Node                   | Bun                  | Deno                 |
+ * | --------------------- | ---------------------- | -------------------- | -------------------- |
+ * | `Lock`                | 76-84 → 141-156 → 8.4  | 1.1 → 476-495 → 10.6 | 58-61 → 84-97 → 5.7  |
+ * | `Semaphore(1)`        | 171-191 → 75-103 → 8.2 | 41-49 → 425-437 → 11 | 82-104 → 56-97 → 5.8 |
+ *
+ * Bun's `Lock` before was cheap for the probe's pattern by unfairness: each task took the lock
+ * for its 10 turns in a row (barging past the 99 others, whose settlements came after), where the
+ * line serves the waiting calls in call order, each with one registration (and nudge) of its
+ * own. The same tasks acquiring once each (100 at a time, one release to start them) took 494
+ * µs an acquire on Bun before, 254 on Node.
+ */
+export function acquireInLine(
+  line: Line,
+  timeout: number,
+  signal: AbortSignal | undefined,
+  tryNow: () => boolean,
+  wait: (held: Line | undefined, deadline: number | undefined) => Promise<boolean>,
+): Promise<boolean> {
+  if (!line.busy) {
+    line.hold();
+    return wait(line, undefined);
+  }
+  const deadline = deadlineAfter(timeout);
+  return new Promise<boolean>((resolve, reject) => {
+    const go = () => {
+      let waited: Promise<boolean>;
+      try {
+        if (tryNow()) {
+          resolve(true);
+          return line.done(); // after: this call's reactions run before the next call's
+        }
+        waited = wait(undefined, deadline);
+      } catch (error) {
+        reject(error);
+        return line.done();
+      }
+      waited.then((ok) => {
+        resolve(ok);
+        line.done();
+      }, (error) => {
+        reject(error);
+        line.done();
+      });
+    };
+    const late = () => {
+      resolve(false);
+      return undefined;
+    };
+    line.wait({ go, late, abort: reject }, deadline, signal);
+  });
 }
 
 /**

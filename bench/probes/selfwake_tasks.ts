@@ -1,0 +1,114 @@
+/**
+ * Probe: async tasks of ONE thread handing a primitive to each other. K tasks each loop M times
+ * over `await acquire(); await null; release()` on one `Lock` (then one `Semaphore(1)`), and a
+ * producer task hands numbers to a consumer task through a `Queue(1)`; printed: µs a hand-off,
+ * for each tree given, round-robin in one process, with a promise-only FIFO mutex (no shared
+ * memory: what a single-threaded async mutex costs) as the floor. Not part of `npm run bench`.
+ *
+ * ```sh
+ * node bench/probes/selfwake_tasks.ts <treeA>/mod.ts [<treeB>/mod.ts …] [--tasks 100] [--loops 20] [--rounds 7]
+ * ```
+ *
+ * Measured (2026-12-03): the figures are in `src/internal/futex.ts` ("Self-wakes", the Queue
+ * row) and `src/internal/line.ts` (`acquireInLine`, the Lock and Semaphore rows).
+ *
+ * @module
+ */
+import process from "node:process";
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: number) => {
+  const at = args.indexOf(name);
+  if (at < 0) return fallback;
+  const value = Number(args[at + 1]);
+  args.splice(at, 2);
+  return value;
+};
+const tasks = option("--tasks", 100);
+const loops = option("--loops", 20);
+const rounds = option("--rounds", 7);
+const trees = args.map((tree) => tree.startsWith("/") ? tree : `${process.cwd()}/${tree}`);
+if (trees.length === 0) throw new Error("usage: selfwake_tasks.ts <tree>/mod.ts [...]");
+
+interface Mutex {
+  acquire(options?: { timeout?: number }): Promise<boolean>;
+  release(): void;
+}
+
+/** A promise-only FIFO async mutex: the floor for a hand-off between tasks of one thread. */
+class PromiseMutex implements Mutex {
+  #held = false;
+  #waiting: (() => void)[] = [];
+  acquire(): Promise<boolean> {
+    if (!this.#held) {
+      this.#held = true;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => this.#waiting.push(() => resolve(true)));
+  }
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next === undefined) this.#held = false;
+    else next();
+  }
+}
+
+/** µs a hand-off: `tasks` tasks, each `loops` times acquire, a microtask, release. */
+async function mutexRun(lock: Mutex): Promise<number> {
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: tasks }, async () => {
+    for (let i = 0; i < loops; i++) {
+      if (!await lock.acquire({ timeout: 60_000 })) throw new Error("timed out");
+      await null;
+      lock.release();
+    }
+  }));
+  return (performance.now() - t0) * 1000 / (tasks * loops);
+}
+
+/** µs an item: a producer task and a consumer task of this thread through a Queue(1). */
+// deno-lint-ignore no-explicit-any
+async function queueRun(M: any): Promise<number> {
+  const queue = new M.Queue(1, { codec: M.float64Codec });
+  const n = tasks * loops;
+  const t0 = performance.now();
+  const consumer = (async () => {
+    for (let i = 0; i < n; i++) {
+      if (await queue.get({ timeout: 60_000 }) !== i) throw new Error("out of order");
+    }
+  })();
+  for (let i = 0; i < n; i++) await queue.put(i, { timeout: 60_000 });
+  await consumer;
+  return (performance.now() - t0) * 1000 / n;
+}
+
+// deno-lint-ignore no-explicit-any
+const mods: any[] = [];
+for (const tree of trees) mods.push(await import(tree));
+const rows: [string, (k: number) => Promise<number>][] = [
+  ["promise-only mutex (floor)", () => mutexRun(new PromiseMutex())],
+  ...mods.map((M, k): [string, (k: number) => Promise<number>] => [
+    `Lock, tree ${k}`,
+    () => mutexRun(new M.Lock()),
+  ]),
+  ...mods.map((M, k): [string, (k: number) => Promise<number>] => [
+    `Semaphore(1), tree ${k}`,
+    () => mutexRun(new M.Semaphore(1)),
+  ]),
+  ...mods.map((M, k): [string, (k: number) => Promise<number>] => [
+    `Queue(1) put → get, tree ${k}`,
+    () => queueRun(M),
+  ]),
+];
+const times: number[][] = rows.map(() => []);
+for (let round = 0; round < rounds; round++) {
+  for (let r = 0; r < rows.length; r++) {
+    const k = (r + round) % rows.length; // rotate the order round by round
+    times[k]!.push(await rows[k]![1](k));
+  }
+}
+const median = (v: number[]) => [...v].sort((x, y) => x - y)[v.length >> 1]!;
+console.log(`${tasks} tasks × ${loops} loops, ${rounds} rounds; median µs a hand-off`);
+for (let r = 0; r < rows.length; r++) {
+  console.log(`${rows[r]![0].padEnd(34)} ${median(times[r]!).toFixed(2).padStart(9)}`);
+}
