@@ -224,10 +224,57 @@ export function wakeAll(i32: Int32Array, index: number): number {
 // Self-wakes
 
 /**
- * This thread's async runs whose physical wait is current (`AsyncRun.#physical`): the waits a
- * wake sent by this thread may end at once (see {@link wokeHere}).
+ * This thread's async runs whose physical wait is current (`AsyncRun.#physical`), by the buffer
+ * of its slot: the waits a wake sent by this thread may end at once (see {@link wokeHere}). By
+ * buffer, so that a wake looks only at the runs parked in its own buffer: a scan of every parked
+ * run cost `Event.set()` 19 µs with 1,000 unrelated waits parked, and 1.4 ms with 50,000.
  */
-const parkedHere = new Set<{ wokenHere(buffer: ArrayBufferLike, at: number): void }>();
+const parkedHere = new Map<ArrayBufferLike, Parked[]>();
+
+/** An entry of {@link parkedHere}: its index in its buffer's list (-1 when in none), and what a wake tells it. */
+interface Parked {
+  parkedAt: number;
+  wokenHere(at: number): void;
+}
+
+/** Puts `run`, parked in `buffer`, in {@link parkedHere}. */
+function parkHere(run: Parked, buffer: ArrayBufferLike): void {
+  if (run.parkedAt >= 0) return;
+  let list = parkedHere.get(buffer);
+  if (list === undefined) parkedHere.set(buffer, list = []);
+  run.parkedAt = list.length;
+  list.push(run);
+}
+
+/** Takes `run` out of `buffer`'s list, if it is in it: the last entry takes its index. */
+function unparkHere(run: Parked, buffer: ArrayBufferLike): void {
+  const at = run.parkedAt;
+  if (at < 0) return;
+  run.parkedAt = -1;
+  const list = parkedHere.get(buffer)!;
+  const last = list.pop()!;
+  if (list.length === 0) parkedHere.delete(buffer);
+  else if (last !== run) {
+    list[at] = last;
+    last.parkedAt = at;
+  }
+}
+
+/**
+ * Self-wakes left until this thread's event loop next takes a turn (a `waitAsync` settlement
+ * reaction, {@link turnTaken}). Two async tasks of one thread that wait on each other (a
+ * ping-pong through two Semaphores) would otherwise hand over in microtasks for ever: no timer,
+ * no I/O and no settlement ran again, and the registrations the self-wakes left behind piled up
+ * (found by review: 130,000 and 190 MB in 1.5 s). At 0, a run's park ends the ordinary way, by
+ * its settlement, a task.
+ */
+const SELF_WAKES_PER_TURN = 64;
+let selfWakesLeft = SELF_WAKES_PER_TURN;
+
+/** A `waitAsync` settlement reached this thread: its event loop has taken a turn. */
+function turnTaken(): void {
+  selfWakesLeft = SELF_WAKES_PER_TURN;
+}
 
 /**
  * This thread has just woken every waiter of `i32[index]`: its own runs parked on that slot end
@@ -235,29 +282,36 @@ const parkedHere = new Set<{ wokenHere(buffer: ArrayBufferLike, at: number): voi
  * `waitAsync` promise. That settlement is a task posted to this thread's event loop, which runs
  * only once the current task and its microtasks are done, and then takes a turn of the loop:
  * several async tasks of one thread sharing a Lock handed it to each other at one such turn per
- * hand-off.
+ * hand-off. Up to {@link SELF_WAKES_PER_TURN} a turn of the loop.
  *
  * Why it is sound: `Atomics.notify` with no count removes every registration of the slot from
  * its waiter list and settles each as `"ok"`, ours included; the driver only learns it early.
- * The registration's own settlement still comes later and still uncounts it (its reaction finds
- * it no longer current and resumes nothing; see {@link AsyncRun}'s invariants). A wake of fewer
- * than all waiters is not used: which waiters it reached is unknown. Views of the slot through
- * another `Int32Array` of the same buffer match by address; a copy of the buffer object (posted
- * to this thread by itself) does not, and its waits end the ordinary way.
+ * Off the list, the registration can no longer take a wake meant for another waiter, so it is
+ * uncounted from the slot's async-waiter count at once (see "Woken but absent"); its settlement,
+ * later, only finds it no longer current (see {@link AsyncRun}'s invariants). Uncounting it only
+ * then left the count raised for good when the thread ended first (a `Thread` that returns right
+ * after such a hand-off). A wake of fewer than all waiters is not used: which waiters it reached
+ * is unknown. Views of the slot through another `Int32Array` of the same buffer match by
+ * address; a copy of the buffer object (posted to this thread by itself) does not, and its waits
+ * end the ordinary way.
  *
  * Measured (2026-12-03, 2 CPUs, load ~1.1, `<rt> bench/probes/selfwake_tasks.ts <20db842>/mod.ts
  * ./mod.ts`, medians of 7 rounds, two runs): a producer task and a consumer task of one thread
  * through a `Queue(1)` (`await put`, `await get`), µs an item, before → after: Node 103-114 →
  * 0.70-1.22, Bun 110-112 → 0.52-0.81, Deno 56-60 → 0.58-0.59. Several tasks sharing a Lock also
- * need the line of acquires (`line.ts`, `acquireInLine`, with the figures): alone, self-wakes
+ * need the line of acquires (`line.ts`, `acquireBehind`, with the figures): alone, self-wakes
  * made their herd re-register at every hand-off. Between threads nothing changes: this thread
  * has no park on a slot it wakes in a ping-pong (`bench/probes/waitasync.ts`, three runs, all
  * rows within the spread of the copy before).
  */
 function wokeHere(i32: Int32Array, index: number): void {
-  const buffer = i32.buffer;
+  const list = parkedHere.get(i32.buffer);
+  if (list === undefined) return;
   const at = i32.byteOffset + index * 4;
-  for (const run of parkedHere) run.wokenHere(buffer, at);
+  // From the end: an entry that leaves is replaced by the last one, which was looked at already.
+  // Not past the turn's last self-wake: aborting 50,000 waits parked on one slot (each abort
+  // wakes the slot) scanned them all at every abort.
+  for (let k = list.length - 1; k >= 0 && selfWakesLeft !== 0; k--) list[k]?.wokenHere(at);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1032,9 +1086,17 @@ function onDeadlines(): void {
 interface Physical {
   i32: Int32Array;
   index: number;
+  /** The slot it is counted in (-1: none), until uncounted (then -1). */
   asyncCount: number;
   /** {@link wakesSent} when the spin before this registration ended unchanged, else -1. */
   missedAt: number;
+}
+
+/** Takes `physical` out of its slot's async-waiter count, once. */
+function uncount(physical: Physical): void {
+  if (physical.asyncCount < 0) return;
+  Atomics.sub(physical.i32, physical.asyncCount, 1);
+  physical.asyncCount = -1;
 }
 
 /**
@@ -1043,8 +1105,11 @@ interface Physical {
  *
  * Invariants:
  * - `pendingAsync` counts this run (the keep-alive is held) exactly while `finished` is false.
- * - Every physical `waitAsync` registered with a count in `asyncCount` is uncounted once, when
- *   it settles, whether or not the logical wait has moved on.
+ * - Every physical `waitAsync` registered with a count in `asyncCount` is uncounted exactly once
+ *   ({@link uncount}): when it settles, whether or not the logical wait has moved on, or, sooner,
+ *   when this thread wakes every waiter of its slot while it is current (a self-wake, or the run
+ *   leaving it), which takes it off the slot's waiter list.
+ * - A current physical wait is in {@link parkedHere}, and only a current one.
  * - At most one physical wait of the run is *current* (`#physical`); a current one is settled
  *   by a wake of its slot or, when the run leaves it (a park on another slot, the end of the
  *   run, an abort), by a wake of every waiter of that slot the run sends itself (spurious
@@ -1055,7 +1120,7 @@ interface Physical {
  *   after that read, which is all a new one would be woken by (a registration already woken,
  *   its reaction not yet run, answers `"ok"`: a spurious wake-up).
  */
-class AsyncRun<R> implements Timed {
+class AsyncRun<R> implements Timed, Parked {
   readonly promise: Promise<R>;
   #resolve!: (value: R) => void;
   #reject!: (error: unknown) => void;
@@ -1077,6 +1142,8 @@ class AsyncRun<R> implements Timed {
   #abortPending = false;
   /** Counts the slow path's resumptions: a self-wake resumes only the park it ended. */
   #step = 0;
+  /** Its index in `parkedHere` while its physical wait is current, else -1. */
+  parkedAt = -1;
   /** The pending park's deadline (in {@link timed} while finite and pending). */
   deadline = Infinity;
   /** The pending park's slack (see {@link Park.slack}). */
@@ -1101,20 +1168,30 @@ class AsyncRun<R> implements Timed {
     this.#signal = signal;
     this.#abortMode = abortMode;
     holdAlive();
-    if (signal !== undefined) {
-      this.#onAbort = () => this.#abort();
-      signal.addEventListener("abort", this.#onAbort, { once: true });
-    }
     if (waiting !== undefined) {
       this.#await(park, waiting);
       this.#time(park);
     } else {
       this.#park(park);
     }
+    if (signal === undefined) return;
+    // A signal-like object (`signalOf` takes any with a boolean `aborted` and
+    // `addEventListener`) whose listener call or getter throws ends the wait with that error, the
+    // slow path closed (its `finally` blocks run: a lock's line is handed on, counts undone),
+    // instead of throwing out of the call with the wait left pending and the keep-alive held.
+    let aborted: boolean;
+    try {
+      this.#onAbort = () => this.#abort();
+      signal.addEventListener("abort", this.#onAbort, { once: true });
+      aborted = signal.aborted === true;
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
     // Aborted before this wait existed, by the slow path's own first steps (a queue get's decode
     // in its fast path): the listener never fires for a signal already aborted, and the get
     // took the next item put instead.
-    if (signal?.aborted === true) this.#abort();
+    if (aborted) this.#abort();
   }
 
   #finish(): void {
@@ -1123,7 +1200,23 @@ class AsyncRun<R> implements Timed {
     this.#untime();
     this.#leave();
     releaseAlive();
-    if (this.#onAbort !== undefined) this.#signal!.removeEventListener("abort", this.#onAbort);
+    if (this.#onAbort === undefined) return;
+    try {
+      this.#signal!.removeEventListener("abort", this.#onAbort);
+    } catch {
+      // A signal-like object's: its listener only finds the wait finished.
+    }
+  }
+
+  /** Ends the wait with `error`, closing the slow path (see the constructor). */
+  #fail(error: unknown): void {
+    this.#finish();
+    try {
+      this.#slow.return(undefined as R);
+    } catch {
+      // Its own error from a `finally`: the first one is the caller's.
+    }
+    this.#reject(error);
   }
 
   /** Waits for the pending park's deadline on the thread's deadline timer. */
@@ -1157,33 +1250,37 @@ class AsyncRun<R> implements Timed {
 
   /**
    * Leaves the current physical wait: wakes every waiter of its slot, so that it settles now
-   * (and is uncounted by its reaction) instead of lingering until some later wake.
+   * instead of lingering until some later wake, and uncounts it (off the waiter list, it is
+   * woken but absent for nobody; see {@link wokeHere}).
    */
   #leave(): void {
     const physical = this.#physical;
     if (physical === undefined) return;
     this.#physical = undefined;
-    parkedHere.delete(this);
+    unparkHere(this, physical.i32.buffer);
     Atomics.notify(physical.i32, physical.index);
+    uncount(physical);
     if (parkedHere.size !== 0) wokeHere(physical.i32, physical.index);
   }
 
   /**
-   * This thread has just woken every waiter of the slot at byte `at` of `buffer` (see
-   * {@link wokeHere}): if this run's current physical wait is there, it was among them. The park
-   * ends in a microtask, answered `"ok"`, unless the run has moved on by then (a timeout, an
-   * abort, a settlement); the registration's own settlement, later, only uncounts it. Not while
-   * the slow path runs (it sent this wake itself): its physical wait stays current, and its
-   * settlement resumes it as before.
+   * This thread has just woken every waiter of the slot at byte `at` of this run's buffer (see
+   * {@link wokeHere}): if this run's current physical wait is there, it was among them, and is
+   * uncounted now. The park ends in a microtask, answered `"ok"`, unless the run has moved on by
+   * then (a timeout, an abort); the registration's own settlement, later, finds it no longer
+   * current. Not while the slow path runs (it sent this wake itself), nor once this turn's
+   * self-wakes are spent: its physical wait stays current, and its settlement resumes it.
    */
-  wokenHere(buffer: ArrayBufferLike, at: number): void {
+  wokenHere(at: number): void {
     const physical = this.#physical;
     if (
-      physical === undefined || this.#running || physical.i32.buffer !== buffer ||
+      physical === undefined || this.#running || selfWakesLeft === 0 ||
       physical.i32.byteOffset + physical.index * 4 !== at
     ) return;
+    selfWakesLeft--;
     this.#physical = undefined;
-    parkedHere.delete(this);
+    unparkHere(this, physical.i32.buffer);
+    uncount(physical);
     this.#untime();
     // As in the settlement's reaction: a spin that missed before this wait, ended by a wake of
     // this thread's own, did not pay.
@@ -1280,15 +1377,17 @@ class AsyncRun<R> implements Timed {
     };
     spinMissedAt = -1;
     this.#physical = physical;
-    parkedHere.add(this);
+    parkHere(this, physical.i32.buffer);
     waiting.then((result) => {
-      // Uncount only when the physical wait has settled, even if the logical wait was aborted.
-      if (physical.asyncCount >= 0) Atomics.sub(physical.i32, physical.asyncCount, 1);
+      turnTaken();
+      // Uncount once it has settled (unless a wake of every waiter of its slot, sent by this
+      // thread, uncounted it already), even if the logical wait was aborted.
+      uncount(physical);
       // Left (another slot, the end of the run, an abort) or ended by a self-wake: nobody waits
       // on it any more.
       if (this.#physical !== physical) return;
       this.#physical = undefined;
-      parkedHere.delete(this);
+      unparkHere(this, physical.i32.buffer);
       this.#untime();
       // A spin missed before this wait, and this thread has sent a wake since: it may have
       // ended the wait itself (another task of its own held what it waited for), which no
@@ -1337,7 +1436,14 @@ class AsyncRun<R> implements Timed {
     // of every slow path's contract). Without it the stale registration stays counted in the
     // async-waiter slot, and in memory, until some later wake of that slot.
     this.#leave();
-    const reason = this.#signal!.reason;
+    // Read as `line.ts`'s `reasonOf` does: a getter that throws gives its error as the reason,
+    // where it threw out of the abort listener with the wait left pending.
+    let reason: unknown;
+    try {
+      reason = this.#signal!.reason;
+    } catch (error) {
+      reason = error;
+    }
     if (this.#abortMode === "throw") return new Aborted(reason);
     this.#finish();
     try {
