@@ -56,7 +56,7 @@ import {
 } from "./internal/diagnostics.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 import { brand } from "./internal/brand.ts";
-import { acquireInLine, Line } from "./internal/line.ts";
+import { acquireBehind, Line } from "./internal/line.ts";
 
 /** Slot of the lock word. */
 const STATE = 0;
@@ -282,16 +282,19 @@ export class Lock {
     const signal = signalIn(entry);
     // A zero timeout only tries (it never parks), as `tryAcquire` does: no line.
     if (timeout === 0) return runAsync(acquireSlow(i32, me2, deadlineAfter(0), 0), signal);
-    return acquireInLine(
-      this.#line ??= new Line(),
+    if (line === undefined || !line.busy) {
+      // The first acquire of this thread to wait: it holds the line until its slow path ends.
+      const held = this.#line ??= new Line();
+      held.hold();
+      const deadline = deadlineAfter(timeout);
+      return runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT, false, held), signal);
+    }
+    return acquireBehind(
+      line,
       timeout,
       signal,
       () => Atomics.compareExchange(i32, STATE, 0, me2) === 0,
-      (held, deadline) =>
-        runAsync(
-          acquireSlow(i32, me2, deadline ?? deadlineAfter(timeout), SPIN_LIMIT, false, held),
-          signal,
-        ),
+      (deadline) => runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT), signal),
     );
   }
 
@@ -368,7 +371,9 @@ export class Lock {
       "lock",
       this.handle,
       holderOf(owner),
-      lockWordWaiters(this.#i32, STATE),
+      // With this thread's async acquires through this object waiting behind one that parks
+      // (`line.ts`; another thread's are not visible here).
+      lockWordWaiters(this.#i32, STATE) + (this.#line?.waiting ?? 0),
     );
   }
 

@@ -236,7 +236,7 @@ import {
 } from "./internal/diagnostics.ts";
 import { ms, type SyncWaitOptions, type WaitOptions } from "./internal/options.ts";
 import { brand } from "./internal/brand.ts";
-import { acquireInLine, Line } from "./internal/line.ts";
+import { acquireBehind, Line } from "./internal/line.ts";
 
 /** Slot of the permit count and the waiting bit: `permits << 1 | WAITING`. */
 const VALUE = 0;
@@ -576,7 +576,6 @@ function* acquireSlow(
   i32: Int32Array,
   timeout: number,
   heldAt: number,
-  line: Line | undefined = undefined,
 ): Parker<boolean | number[]> {
   // Count ourselves first (see the VALUE invariant): a raise that misses us came before.
   Atomics.add(i32, WAITERS, 1);
@@ -672,12 +671,33 @@ function* acquireSlow(
     }
   } finally {
     // Runs on success, timeout, error and abort alike: no count leaks, no handed permit is lost.
-    try {
-      if (starving) unstarve(i32);
-      if (Atomics.sub(i32, WAITERS, 1) === 1) lastOut(i32);
-    } finally {
-      line?.done(); // the head of this thread's line of async acquires (`#acquire`) has ended
-    }
+    if (starving) unstarve(i32);
+    if (Atomics.sub(i32, WAITERS, 1) === 1) lastOut(i32);
+  }
+}
+
+/** The outcome of {@link acquireSlow} as an acquire's: the boolean, or `OwnerDiedError`. */
+function acquired(outcome: boolean | number[]): boolean {
+  if (outcome === true || outcome === false) return outcome;
+  throw ownerDied(outcome);
+}
+
+/**
+ * {@link acquireSlow} for an async acquire: its outcome (or `OwnerDiedError`) in the same step as
+ * the take, so that the promise settles before `line.done()` lets the next call of the thread's
+ * line take its turn (with a `.then` after the wait, the next call, served a permit at its turn,
+ * settled first); `line`: it holds that line.
+ */
+function* acquireAsync(
+  i32: Int32Array,
+  timeout: number,
+  heldAt: number,
+  line: Line | undefined,
+): Parker<boolean> {
+  try {
+    return acquired(yield* acquireSlow(i32, timeout, heldAt));
+  } finally {
+    line?.done(); // the head of this thread's line of async acquires (`#acquire`) has ended
   }
 }
 
@@ -876,12 +896,6 @@ export class Semaphore {
     return true;
   }
 
-  /** Finishes an acquire whose slow path took (and attributed) the permit. */
-  static #slow(outcome: boolean | number[]): boolean {
-    if (outcome === true || outcome === false) return outcome;
-    throw ownerDied(outcome);
-  }
-
   #try(heldAt: number): boolean {
     if (tryTake(this.i32)) return this.#took(true, heldAt);
     const found = reclaim(this.i32, { any: false });
@@ -894,7 +908,7 @@ export class Semaphore {
     // Fast path: take a free permit.
     if (tryTake(this.i32)) return this.#took(true, heldAt);
     if (timeout === 0) return this.#try(heldAt);
-    return Semaphore.#slow(runSync(acquireSlow(this.i32, timeout, heldAt)));
+    return acquired(runSync(acquireSlow(this.i32, timeout, heldAt)));
   }
 
   #acquire(options: WaitOptions | undefined, attribute: boolean): Promise<boolean> {
@@ -919,21 +933,19 @@ export class Semaphore {
     }
     // The slow path attributes a guard's permit in the step that takes it, not in a later
     // reaction: a thread that ends between the two would lose the permit (issue 10).
-    return acquireInLine(
-      this.#line ??= new Line(),
+    if (line === undefined || !line.busy) {
+      // The first acquire of this thread to wait: it holds the line until its slow path ends.
+      const held = this.#line ??= new Line();
+      held.hold();
+      return runAsync(acquireAsync(i32, timeout, heldAt, held), signal);
+    }
+    return acquireBehind(
+      line,
       timeout,
       signal,
       () => tryTake(i32) && this.#took(true, heldAt),
-      (held, deadline) =>
-        runAsync(
-          acquireSlow(
-            i32,
-            deadline === undefined ? timeout : Math.max(0, deadline - now()),
-            heldAt,
-            held,
-          ),
-          signal,
-        ).then(Semaphore.#slow),
+      (deadline) =>
+        runAsync(acquireAsync(i32, Math.max(0, deadline - now()), heldAt, undefined), signal),
     );
   }
 
@@ -967,7 +979,7 @@ export class Semaphore {
     }
     if (tryTake(i32)) return true;
     if (timeout === 0) return this.#try(-1);
-    return Semaphore.#slow(runSync(acquireSlow(i32, timeout, -1)));
+    return acquired(runSync(acquireSlow(i32, timeout, -1)));
   }
 
   /**
@@ -1122,7 +1134,9 @@ export class Semaphore {
     const i32 = this.i32;
     const value = Atomics.load(i32, VALUE) >>> 1;
     const kind = Atomics.load(i32, BOUND) < 0 ? "Semaphore" : "BoundedSemaphore";
-    const waiters = Atomics.load(i32, WAITERS);
+    // Counted in WAITERS, and this thread's async acquires through this object waiting behind
+    // one of them (`line.ts`; another thread's are not visible here).
+    const waiters = Atomics.load(i32, WAITERS) + (this.#line?.waiting ?? 0);
     const free = `${value} permit${value === 1 ? "" : "s"} free`;
     return description(kind, "semaphore", this.handle, attributed(i32), waiters, value, free);
   }

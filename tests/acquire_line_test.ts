@@ -1,6 +1,6 @@
 /**
  * The line of one thread's async acquires of one `Lock` or `Semaphore` object
- * (`acquireInLine`, `src/internal/line.ts`): only its head parks, the calls that wait are served
+ * (`acquireBehind`, `src/internal/line.ts`): only its head parks, the calls that wait are served
  * in call order, and a call that times out or is aborted in the line leaves it without holding
  * up the others. Before the line, each pending acquire parked a `waitAsync` of its own, and
  * every release woke them all (so N tasks of one thread handing a lock on cost O(N) a hand-off).
@@ -148,3 +148,109 @@ test("Lock: the async-waiter count is back to 0 once a line of 50 is through", a
   await until(() => Atomics.load(slots, 1) === 0, "every registration uncounted", 5_000);
   assert.equal(lock.locked, false);
 });
+
+/** Whether `promise` settles within `ms`: its outcome, or "pending". */
+function settleWithin(promise: Promise<unknown>, ms: number): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise.then((value) => `resolved ${value}`, (error) => `rejected ${(error as Error).message}`),
+    new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve("pending"), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** A signal-like object (`signalOf` takes one) over an EventTarget, with `aborted` as given. */
+function signalLike(aborted: () => boolean, addEventListener?: () => void): AbortSignal {
+  const target = new EventTarget();
+  return {
+    get aborted() {
+      return aborted();
+    },
+    addEventListener: addEventListener ?? target.addEventListener.bind(target),
+    removeEventListener: target.removeEventListener.bind(target),
+  } as unknown as AbortSignal;
+}
+
+test("Semaphore: the head of the line settles before the call behind it, served in the same release", async () => {
+  // The head's outcome used to reach its promise through a `.then` after its wait, a hop after
+  // its `done()` let the next call take the second permit and settle at once.
+  const sem = new Semaphore(0);
+  const order: string[] = [];
+  const a = sem.acquire({ timeout: 20_000 }).then((ok) => order.push(`A ${ok}`));
+  const b = sem.acquire({ timeout: 20_000 }).then((ok) => order.push(`B ${ok}`));
+  sem.release(2);
+  await Promise.all([a, b]);
+  assert.deepEqual(order, ["A true", "B true"]);
+});
+
+for (const [kind, make] of kinds) {
+  test(`${kind}: a call whose signal-like object refuses its listener rejects and leaves nothing in the line`, async () => {
+    const p = make();
+    p.acquireSync();
+    const refuse = () => {
+      throw new Error("listener refused");
+    };
+    // Behind a waiting call: it used to stay in the line and take the lock at its turn.
+    const head = p.acquire({ timeout: 20_000 });
+    const behind = p.acquire({ timeout: 20_000, signal: signalLike(() => false, refuse) });
+    assert.equal(await settleWithin(behind, 2_000), "rejected listener refused");
+    p.release();
+    assert.equal(await head, true);
+    p.release();
+    // As the head: it threw out of acquire() and held the line for good.
+    p.acquireSync();
+    const first = p.acquire({ timeout: 20_000, signal: signalLike(() => false, refuse) });
+    assert.equal(await settleWithin(first, 2_000), "rejected listener refused");
+    p.release();
+    assert.equal(await settleWithin(p.acquire({ timeout: 2_000 }), 5_000), "resolved true");
+    p.release();
+    assert.equal(pendingAsyncWaits(), 0);
+  });
+
+  test(`${kind}: a head whose signal's aborted getter throws rejects with that error, and the line goes on`, async () => {
+    const p = make();
+    p.acquireSync();
+    let reads = 0;
+    const signal = signalLike(() => {
+      if (++reads >= 3) throw new Error("aborted getter threw"); // after validation
+      return false;
+    });
+    const head = p.acquire({ timeout: 20_000, signal });
+    assert.equal(await settleWithin(head, 2_000), "rejected aborted getter threw");
+    p.release();
+    assert.equal(await settleWithin(p.acquire({ timeout: 2_000 }), 5_000), "resolved true");
+    p.release();
+    assert.equal(pendingAsyncWaits(), 0);
+  });
+
+  test(`${kind}: a head aborted through a signal whose reason getter throws rejects with that error, and the line goes on`, async () => {
+    const p = make();
+    p.acquireSync();
+    const controller = new AbortController();
+    Object.defineProperty(controller.signal, "reason", {
+      get() {
+        throw new Error("reason getter threw");
+      },
+    });
+    const head = p.acquire({ signal: controller.signal });
+    controller.abort();
+    assert.equal(await settleWithin(head, 2_000), "rejected reason getter threw");
+    p.release();
+    assert.equal(await settleWithin(p.acquire({ timeout: 2_000 }), 5_000), "resolved true");
+    p.release();
+    assert.equal(pendingAsyncWaits(), 0);
+  });
+
+  test(`${kind}: describe() counts this thread's acquires waiting in the line`, async () => {
+    const p = make() as Acquirable & { describe(): { waiters: number } };
+    p.acquireSync();
+    const order: number[] = [];
+    const all = acquireAll(p, 10, order);
+    assert.equal(p.describe().waiters, 10);
+    p.release();
+    await Promise.all(all);
+    // (A Lock's count includes registrations not yet settled: self-woken ones settle a task later.)
+    await until(() => p.describe().waiters === 0, "nobody counted", 5_000);
+  });
+}

@@ -10,7 +10,7 @@
  * ```
  *
  * Measured (2026-12-03): the figures are in `src/internal/futex.ts` ("Self-wakes", the Queue
- * row) and `src/internal/line.ts` (`acquireInLine`, the Lock and Semaphore rows).
+ * row) and `src/internal/line.ts` (`acquireBehind`, the Lock and Semaphore rows).
  *
  * @module
  */

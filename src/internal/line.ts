@@ -2,7 +2,7 @@
  * Call order for one thread's async waits of one kind on one object: a queue's pending `put()`s
  * (and, apart, its `get()`s) are served in the order they were called, as asyncio's queue serves
  * its putters and getters; so are the acquires of a `Lock` or `Semaphore` that have to wait
- * ({@link acquireInLine}, where one parked `waitAsync` serves them all).
+ * ({@link acquireBehind}, where one parked `waitAsync` serves them all).
  *
  * Why: every pending async wait of a thread parks on the same shared word (a queue's READ, WRITE
  * or NOT_FULL), a wake ends all their parks at once, and which one looks first is the order the
@@ -112,6 +112,11 @@ export class Line {
     return this.#held;
   }
 
+  /** How many calls wait in the line (behind the holder), for `describe()`. */
+  get waiting(): number {
+    return this.#waiting.length - this.#front - this.#departed;
+  }
+
   /** The caller (a call that found the line free and has to wait) holds the line. */
   hold(): void {
     this.#held = true;
@@ -155,8 +160,6 @@ export class Line {
       signal,
       onAbort: undefined,
     };
-    this.#waiting.push(waiter);
-    if (waiter.timed) timeWait(waiter);
     if (signal !== undefined) {
       waiter.onAbort = () => {
         const turn = waiter.turn;
@@ -164,8 +167,12 @@ export class Line {
         this.#leave(waiter);
         turn.abort(reasonOf(signal));
       };
+      // First: a signal-like object whose `addEventListener` throws leaves nothing behind (its
+      // caller rejects), where a waiter already in the line took its turn for nobody.
       signal.addEventListener("abort", waiter.onAbort, { once: true });
     }
+    this.#waiting.push(waiter);
+    if (waiter.timed) timeWait(waiter);
   }
 
   /**
@@ -244,17 +251,16 @@ export class Line {
 }
 
 /**
- * An async acquire (a `Lock`'s, a `Semaphore`'s) that has to wait, in this thread's line of
- * acquires of its object: the caller's fast path missed, or the line is held (`line.busy`; the
- * caller then skips its fast path: a permit or a free lock goes to the earlier acquires first).
+ * An async acquire (a `Lock`'s, a `Semaphore`'s) behind this thread's earlier acquires of its
+ * object, which wait (`line.busy`; the caller skipped its fast path: a permit or a free lock goes
+ * to the earlier acquires first). A call that finds the line free holds it (`hold`) and runs its
+ * slow path itself, which calls `line.done()` in a `finally` that encloses all of it; no closure
+ * is made for it.
  *
- * - Line free: the call holds it and returns `wait(line, undefined)`: its slow path, which calls
- *   `line.done()` in a `finally` that encloses all of it, and computes its deadline from the
- *   caller's timeout itself.
- * - Line held: the call waits its turn; then `tryNow()` (the fast path: `true` when it took what
- *   it waits for), else `wait(undefined, deadline)`, holding the line until its promise has
- *   settled. A timeout that runs out in the line resolves `false`, with no try out of turn; an
- *   abort rejects with the signal's reason.
+ * Behind: the call waits its turn; then `tryNow()` (the fast path: `true` when it took what it
+ * waits for), else `wait(deadline)` (its slow path, which does not touch the line), holding the
+ * line until its promise has settled. A timeout that runs out in the line resolves `false`, with
+ * no try out of turn; an abort rejects with the signal's reason.
  *
  * What it buys: N async tasks of one thread that wait for one lock park one `waitAsync` between
  * them (the head of the line), where each used to park its own, and every release (which wakes
@@ -276,17 +282,13 @@ export class Line {
  * own. The same tasks acquiring once each (100 at a time, one release to start them) took 494
  * µs an acquire on Bun before, 254 on Node.
  */
-export function acquireInLine(
+export function acquireBehind(
   line: Line,
   timeout: number,
   signal: AbortSignal | undefined,
   tryNow: () => boolean,
-  wait: (held: Line | undefined, deadline: number | undefined) => Promise<boolean>,
+  wait: (deadline: number) => Promise<boolean>,
 ): Promise<boolean> {
-  if (!line.busy) {
-    line.hold();
-    return wait(line, undefined);
-  }
   const deadline = deadlineAfter(timeout);
   return new Promise<boolean>((resolve, reject) => {
     const go = () => {
@@ -296,7 +298,7 @@ export function acquireInLine(
           resolve(true);
           return line.done(); // after: this call's reactions run before the next call's
         }
-        waited = wait(undefined, deadline);
+        waited = wait(deadline);
       } catch (error) {
         reject(error);
         return line.done();
