@@ -208,7 +208,7 @@ export function wake(i32: Int32Array, index: number, count: number, asyncCount: 
   wakesSent++;
   const woken = Atomics.notify(i32, index, n);
   // A wake of every waiter reaches this thread's own registrations there too (see "Self-wakes").
-  if (n === Infinity && parkedHere.size !== 0) wokeHere(i32, index);
+  if (n === Infinity && parkedCount !== 0) wokeHere(i32, index);
   return woken;
 }
 
@@ -216,7 +216,7 @@ export function wake(i32: Int32Array, index: number, count: number, asyncCount: 
 export function wakeAll(i32: Int32Array, index: number): number {
   wakesSent++;
   const woken = Atomics.notify(i32, index);
-  if (parkedHere.size !== 0) wokeHere(i32, index);
+  if (parkedCount !== 0) wokeHere(i32, index);
   return woken;
 }
 
@@ -229,7 +229,12 @@ export function wakeAll(i32: Int32Array, index: number): number {
  * buffer, so that a wake looks only at the runs parked in its own buffer: a scan of every parked
  * run cost `Event.set()` 19 µs with 1,000 unrelated waits parked, and 1.4 ms with 50,000.
  */
-const parkedHere = new Map<ArrayBufferLike, Parked[]>();
+const parkedHere = new WeakMap<ArrayBufferLike, Parked[]>();
+/**
+ * How many runs {@link parkedHere} holds (a wake with none looks no further). A WeakMap, whose
+ * lists stay when emptied: a Map set and deleted a buffer's entry at every park of a lone waiter.
+ */
+let parkedCount = 0;
 
 /** An entry of {@link parkedHere}: its index in its buffer's list (-1 when in none), and what a wake tells it. */
 interface Parked {
@@ -244,6 +249,7 @@ function parkHere(run: Parked, buffer: ArrayBufferLike): void {
   if (list === undefined) parkedHere.set(buffer, list = []);
   run.parkedAt = list.length;
   list.push(run);
+  parkedCount++;
 }
 
 /** Takes `run` out of `buffer`'s list, if it is in it: the last entry takes its index. */
@@ -251,10 +257,10 @@ function unparkHere(run: Parked, buffer: ArrayBufferLike): void {
   const at = run.parkedAt;
   if (at < 0) return;
   run.parkedAt = -1;
+  parkedCount--;
   const list = parkedHere.get(buffer)!;
   const last = list.pop()!;
-  if (list.length === 0) parkedHere.delete(buffer);
-  else if (last !== run) {
+  if (last !== run) {
     list[at] = last;
     last.parkedAt = at;
   }
@@ -366,7 +372,7 @@ export function flushWakes(): void {
   wakesSent++;
   for (let k = 0; k < n; k++) {
     Atomics.notify(i32s[k]!, indexes[k]!);
-    if (parkedHere.size !== 0) wokeHere(i32s[k]!, indexes[k]!);
+    if (parkedCount !== 0) wokeHere(i32s[k]!, indexes[k]!);
   }
   // A wake cannot add to the list (Atomics.notify runs no code of ours). Emptied by `pop`, not
   // `length = 0`, which is a runtime call on Node (~80 ns, the largest single cost in a `perf
@@ -1260,7 +1266,7 @@ class AsyncRun<R> implements Timed, Parked {
     unparkHere(this, physical.i32.buffer);
     Atomics.notify(physical.i32, physical.index);
     uncount(physical);
-    if (parkedHere.size !== 0) wokeHere(physical.i32, physical.index);
+    if (parkedCount !== 0) wokeHere(physical.i32, physical.index);
   }
 
   /**
