@@ -80,7 +80,11 @@ export function asyncEntry(
 ): AsyncEntry | Promise<never> {
   const entry = asyncOptions(options, what);
   if (typeof entry === "number" || entry instanceof Promise) return entry;
-  return entry.signal.aborted ? Promise.reject(entry.signal.reason) : entry;
+  try {
+    return entry.signal.aborted ? Promise.reject(entry.signal.reason) : entry;
+  } catch (error) {
+    return Promise.reject(error); // a signal-like object's getter: rejects, as bad options do
+  }
 }
 
 /** Whether `deadline` (from `deadlineAfter`) has passed; never reads the clock for `Infinity`. */

@@ -1214,15 +1214,16 @@ class AsyncRun<R> implements Timed, Parked {
     }
   }
 
-  /** Ends the wait with `error`, closing the slow path (see the constructor). */
+  /**
+   * Ends the wait with `error` as an abort with that reason would (see the constructor): in
+   * `"throw"` mode the slow path gets it and finishes what it must (a condition re-acquires its
+   * lock, a barrier breaks); closing it there instead skipped that (a Condition's wait rejected
+   * without its lock, and its ticket took the next `notify(1)`; one party of two passed a
+   * Barrier alone).
+   */
   #fail(error: unknown): void {
-    this.#finish();
-    try {
-      this.#slow.return(undefined as R);
-    } catch {
-      // Its own error from a `finally`: the first one is the caller's.
-    }
-    this.#reject(error);
+    const thrown = this.#aborted({ reason: error });
+    if (thrown !== undefined) this.#drive(undefined, thrown);
   }
 
   /** Waits for the pending park's deadline on the thread's deadline timer. */
@@ -1434,7 +1435,7 @@ class AsyncRun<R> implements Timed, Parked {
    * The abort of a wait whose slow path is parked: leaves the park; in `"throw"` mode returns the
    * `Aborted` to throw into the slow path, else ends the wait (rejected with the reason).
    */
-  #aborted(): Aborted | undefined {
+  #aborted(given?: { reason: unknown }): Aborted | undefined {
     this.#parkId++;
     this.#untime();
     // Settle the physical wait we leave behind at once, so that it leaves no trace: a wake of
@@ -1445,10 +1446,13 @@ class AsyncRun<R> implements Timed, Parked {
     // Read as `line.ts`'s `reasonOf` does: a getter that throws gives its error as the reason,
     // where it threw out of the abort listener with the wait left pending.
     let reason: unknown;
-    try {
-      reason = this.#signal!.reason;
-    } catch (error) {
-      reason = error;
+    if (given !== undefined) reason = given.reason;
+    else {
+      try {
+        reason = this.#signal!.reason;
+      } catch (error) {
+        reason = error;
+      }
     }
     if (this.#abortMode === "throw") return new Aborted(reason);
     this.#finish();

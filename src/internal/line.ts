@@ -233,7 +233,13 @@ export class Line {
     if (waiter.timed) untimeWait(waiter);
     waiter.timed = false;
     if (waiter.onAbort !== undefined) {
-      waiter.signal!.removeEventListener("abort", waiter.onAbort);
+      try {
+        waiter.signal!.removeEventListener("abort", waiter.onAbort);
+      } catch {
+        // A signal-like object's (`signalOf` asks for no `removeEventListener`): its listener
+        // only finds the waiter gone. Thrown here, it came out of the holder's `done()`: the
+        // holder rejected holding the lock, and the line stayed held for good.
+      }
       waiter.onAbort = undefined;
     }
     waiter.signal = undefined;
