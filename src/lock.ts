@@ -282,7 +282,7 @@ export class Lock {
     const signal = signalIn(entry);
     // A zero timeout only tries (it never parks), as `tryAcquire` does: no line.
     if (timeout === 0) return runAsync(acquireSlow(i32, me2, deadlineAfter(0), 0), signal);
-    if (line === undefined || !line.busy) {
+    if (lineFree) {
       // The first acquire of this thread to wait: it holds the line until its slow path ends.
       const held = this.#line ??= new Line();
       held.hold();

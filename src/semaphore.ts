@@ -919,7 +919,8 @@ export class Semaphore {
     // Fast path: take a free permit (barging, ahead of other threads' waiters: see "Fairness"),
     // unless this thread's earlier acquires wait in line for one.
     const line = this.#line;
-    if ((line === undefined || !line.busy) && tryTake(i32)) {
+    const lineFree = line === undefined || !line.busy;
+    if (lineFree && tryTake(i32)) {
       return Promise.resolve(this.#took(true, heldAt));
     }
     const timeout = timeoutIn(entry);
@@ -933,7 +934,7 @@ export class Semaphore {
     }
     // The slow path attributes a guard's permit in the step that takes it, not in a later
     // reaction: a thread that ends between the two would lose the permit (issue 10).
-    if (line === undefined || !line.busy) {
+    if (lineFree) {
       // The first acquire of this thread to wait: it holds the line until its slow path ends.
       const held = this.#line ??= new Line();
       held.hold();

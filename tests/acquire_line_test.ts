@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { Lock, Semaphore } from "../mod.ts";
 import { pendingAsyncWaits } from "../src/internal/futex.ts";
 import { slotsOf } from "./fixtures/checks.ts";
-import { spawn, until } from "./helpers.ts";
+import { settleWithin, spawn, until } from "./helpers.ts";
 
 interface Acquirable {
   acquire(options?: { timeout?: number; signal?: AbortSignal }): Promise<boolean>;
@@ -148,17 +148,6 @@ test("Lock: the async-waiter count is back to 0 once a line of 50 is through", a
   await until(() => Atomics.load(slots, 1) === 0, "every registration uncounted", 5_000);
   assert.equal(lock.locked, false);
 });
-
-/** Whether `promise` settles within `ms`: its outcome, or "pending". */
-function settleWithin(promise: Promise<unknown>, ms: number): Promise<string> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise.then((value) => `resolved ${value}`, (error) => `rejected ${(error as Error).message}`),
-    new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve("pending"), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** A signal-like object (`signalOf` takes one) over an EventTarget, with `aborted` as given. */
 function signalLike(aborted: () => boolean, addEventListener?: () => void): AbortSignal {

@@ -291,3 +291,14 @@ export function lockedTest(name: string, fn: () => unknown): void {
     }
   });
 }
+
+/** How `promise` settles within `ms` ("resolved <value>", "rejected <message>"), or "pending". */
+export function settleWithin(promise: Promise<unknown>, ms: number): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise.then((value) => `resolved ${value}`, (error) => `rejected ${(error as Error).message}`),
+    new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve("pending"), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

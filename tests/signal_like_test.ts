@@ -10,17 +10,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Barrier, BrokenBarrierError, Condition, Lock, Semaphore } from "../mod.ts";
 import { pendingAsyncWaits } from "../src/internal/futex.ts";
-
-/** Whether `promise` settles within `ms`: its outcome, or "pending". */
-function settleWithin(promise: Promise<unknown>, ms: number): Promise<string> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise.then((value) => `resolved ${value}`, (error) => `rejected ${(error as Error).message}`),
-    new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve("pending"), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+import { settleWithin } from "./helpers.ts";
 
 /** A signal-like object whose `addEventListener` throws. */
 const refusing = {

@@ -1106,6 +1106,20 @@ function uncount(physical: Physical): void {
 }
 
 /**
+ * `signal.reason` once it has aborted, or what reading it threw: `signalOf` takes any object
+ * with a boolean `aborted` and `addEventListener`, and a getter of one must not leave a wait
+ * unsettled (here) or a thread's line held (`line.ts`).
+ */
+export function reasonOf(signal: AbortSignal): unknown {
+  try {
+    if (signal.aborted !== true) return undefined;
+    return signal.reason;
+  } catch (error) {
+    return error;
+  }
+}
+
+/**
  * One run of a slow path that had to wait: its promise, keep-alive, abort listener and
  * deadline, from its first pending physical wait until it settles.
  *
@@ -1443,17 +1457,9 @@ class AsyncRun<R> implements Timed, Parked {
     // of every slow path's contract). Without it the stale registration stays counted in the
     // async-waiter slot, and in memory, until some later wake of that slot.
     this.#leave();
-    // Read as `line.ts`'s `reasonOf` does: a getter that throws gives its error as the reason,
-    // where it threw out of the abort listener with the wait left pending.
-    let reason: unknown;
-    if (given !== undefined) reason = given.reason;
-    else {
-      try {
-        reason = this.#signal!.reason;
-      } catch (error) {
-        reason = error;
-      }
-    }
+    // A getter that throws gives its error as the reason (`reasonOf`), where it threw out of the
+    // abort listener with the wait left pending.
+    const reason = given !== undefined ? given.reason : reasonOf(this.#signal!);
     if (this.#abortMode === "throw") return new Aborted(reason);
     this.#finish();
     try {

@@ -54,7 +54,7 @@
  * @module
  */
 
-import { deadlineAfter, type Timed, timeWait, untimeWait } from "./futex.ts";
+import { deadlineAfter, reasonOf, type Timed, timeWait, untimeWait } from "./futex.ts";
 
 /** What a call waiting in a {@link Line} does when its wait ends. */
 export interface Turn {
@@ -323,18 +323,4 @@ export function acquireBehind(
     };
     line.wait({ go, late, abort: reject }, deadline, signal);
   });
-}
-
-/**
- * `signal.reason`, or what reading it threw (`signalOf` takes any object with a boolean
- * `aborted` and `addEventListener`: a getter of one must not leave a call unsettled or the line
- * held).
- */
-function reasonOf(signal: AbortSignal): unknown {
-  try {
-    if (signal.aborted !== true) return undefined;
-    return signal.reason;
-  } catch (error) {
-    return error;
-  }
 }
