@@ -32,6 +32,7 @@ import {
   lockSlow,
   lockSlowSync,
   markRelease,
+  OURS,
   OWNER_BITS,
   ownerOf,
   SPIN_LIMIT,
@@ -62,21 +63,40 @@ const MAX_DEPTH = 2 ** 31 - 1;
 /** After the lock word's slow path: the depth, and owner-death reporting. */
 function acquired(i32: Int32Array, outcome: boolean | number): boolean {
   if (outcome === false) return false;
+  // Another task of this thread took the word while this one waited (an async acquire's slow
+  // path asks for this, `ours`): this call re-enters, as one made now would. The word names
+  // this thread, so the depth is ours to read and write.
+  if (outcome === OURS) return reentered(i32);
   // We own the word now: the depth is ours to write.
   i32[DEPTH] = 1;
   if (outcome !== true) throw ownerDied("rlock", outcome);
   return true;
 }
 
-/** The slow path as a generator (async, deadlock detection, nested): the lock word's, then ours. */
+/** One more level for this thread, which holds the word. @throws {RangeError} At MAX_DEPTH. */
+function reentered(i32: Int32Array): true {
+  const depth = i32[DEPTH]!;
+  if (depth === MAX_DEPTH) {
+    throw new RangeError("Cannot acquire rlock: maximum recursion depth reached");
+  }
+  i32[DEPTH] = depth + 1;
+  return true;
+}
+
+/**
+ * The slow path as a generator (async, deadlock detection, nested): the lock word's, then ours.
+ * `shared`: the word held by this thread ends the wait with a re-entry (`acquire`, whose
+ * thread's async tasks share its hold; see there).
+ */
 function* acquireSlow(
   i32: Int32Array,
   me2: number,
   deadline: number,
   spin: number,
   syncSpin = false,
+  shared = false,
 ): Parker<boolean> {
-  return acquired(i32, yield* lockSlow(i32, STATE, me2, deadline, spin, syncSpin));
+  return acquired(i32, yield* lockSlow(i32, STATE, me2, deadline, spin, syncSpin, shared));
 }
 
 /** The slow path of `_acquireRestore`: the lock word's, then the depth (also on owner death). */
@@ -97,8 +117,9 @@ function* restoreSlow(i32: Int32Array, me2: number, depth: number): Parker<void>
  *
  * - Owned by a thread: only the owner may `release()` (others get `NotOwnedError`).
  * - **Async tasks on one thread share its ownership**: two `await rlock.acquire()` on the same
- *   thread both succeed at once, as two calls on one Python thread would. Use a `Lock` to
- *   exclude tasks of one thread from each other.
+ *   thread both succeed at once, as two calls on one Python thread would. So do acquires that
+ *   wait for another thread's hold: once one of them has the lock, the others of its thread
+ *   enter with it (each one level). Use a `Lock` to exclude tasks of one thread from each other.
  * - Barging with a 1 ms bound, as `Lock`; spurious wake-ups never surface.
  *
  * Happens-before: the final `release()` synchronizes before the acquire that next obtains it.
@@ -164,12 +185,7 @@ export class RLock {
   #reenter(me2: number): boolean {
     const i32 = this.#i32;
     if ((Atomics.load(i32, STATE) & OWNER_BITS) !== me2) return false;
-    const depth = i32[DEPTH]!;
-    if (depth === MAX_DEPTH) {
-      throw new RangeError("Cannot acquire rlock: maximum recursion depth reached");
-    }
-    i32[DEPTH] = depth + 1;
-    return true;
+    return reentered(i32);
   }
 
   /**
@@ -258,7 +274,11 @@ export class RLock {
     const timeout = timeoutIn(entry);
     const signal = signalIn(entry);
     const spin = timeout === 0 ? 0 : SPIN_LIMIT;
-    return runAsync(acquireSlow(i32, me2, deadlineAfter(timeout), spin), signal);
+    // Shared: once another task of this thread has taken the lock while this one waits (from
+    // another thread's release, which wakes them all), this one re-enters, as a call made then
+    // would, instead of waiting for its own thread's release; a task holding it and awaiting this
+    // one would wait for good.
+    return runAsync(acquireSlow(i32, me2, deadlineAfter(timeout), spin, false, true), signal);
   }
 
   /**

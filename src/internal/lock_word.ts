@@ -199,6 +199,12 @@ interface LockWait extends Park {
   starves: boolean;
   /** We slept and have not yet judged, on this wake, whether we starve (see `advance`). */
   woken: boolean;
+  /**
+   * The word held by this thread ends the wait ({@link OURS}): an `RLock`'s async acquire, whose
+   * thread's tasks share its ownership. Otherwise a word held by this thread is waited out as
+   * any other (a `Lock` used as a signal; a Condition's re-acquire, whose depth it restores).
+   */
+  readonly ours: boolean;
 }
 
 /**
@@ -212,6 +218,7 @@ function lockWait(
   deadline: number,
   spin: number,
   syncSpin: boolean,
+  ours: boolean,
 ): LockWait {
   // Spin while the holder runs and nobody sleeps: a short critical section on the other CPU
   // ends within a few hundred ns, much less than a park/unpark round trip.
@@ -237,6 +244,7 @@ function lockWait(
     starving: false,
     starves: false,
     woken: false,
+    ours,
   };
 }
 
@@ -244,9 +252,18 @@ function lockWait(
 const PARK = null;
 
 /**
+ * What the slow path returns, for a waiter that asked (`ours`), when the word is held by its own
+ * thread: another async task of the thread took it while this one slept (no ident is 0, so no
+ * dead owner's ident is this). The caller does not hold the word by this wait; it shares its
+ * thread's hold (an `RLock` re-enters).
+ */
+export const OURS = 0;
+
+/**
  * Runs the slow path's loop from the word as `w` last saw it: returns `true` once the word holds
  * `me2` (maybe with PARKED), `false` on timeout (the word untouched but for a PARKED bit, which is
- * harmless), the ident of a dead owner whose word it took over (the caller then holds it), or
+ * harmless), the ident of a dead owner whose word it took over (the caller then holds it),
+ * {@link OURS} when `w.ours` and the word is held by this thread, or
  * {@link PARK}: sleep on `w` (whatever the wait returns: "ok" is a release or a spurious wake,
  * "not-equal" a change before we slept, "timed-out" our deadline, a liveness poll or our
  * starving time), then call again.
@@ -302,6 +319,19 @@ function advance(w: LockWait): boolean | number | typeof PARK {
       // mark, which would hand our release to nobody; another starving sleeper sets it again
       // when it next wakes (PARKED stays, so it will).
       const owner = (state & OWNER_BITS) >>> 1;
+      // Held by this thread, for a waiter that shares its thread's hold: done, leaving as a
+      // waiter that times out leaves (below), for the same reason: if we have slept, the wake
+      // that ended our sleep may have been the others' only one, and the task of ours that took
+      // the word may have written it without PARKED. Leave only once the word carries PARKED
+      // (its release then wakes the sleepers, maybe none: harmless). A STARVING mark we set goes
+      // with the drivers' `finally`, as when we time out.
+      if (w.ours && owner === me2 >>> 1) {
+        if (w.take === me2 || (state & PARKED) !== 0) return OURS;
+        const seen = Atomics.compareExchange(i32, at, state, state | PARKED);
+        if (seen === state) return OURS;
+        state = seen;
+        continue;
+      }
       if (lifeOf(owner) === LIFE_ENDED) {
         const seen = Atomics.compareExchange(i32, at, state, w.take | (state & PARKED));
         if (seen === state) {
@@ -385,6 +415,10 @@ function woke(w: LockWait): void {
  * And on for every sync acquire through a Condition (`cond.acquireSync()`, `cond.holdSync()`:
  * `Lock._acquireSyncWatching`), whose lock is held across hand-offs, briefly (measured, with
  * its price as a contended mutex, at `Condition.acquireSync`).
+ *
+ * `ours`: a word held by this thread ends the wait with {@link OURS} (an `RLock`'s async
+ * acquire; see `LockWait.ours`). Only the generator form asks: a thread blocked in `lockSlowSync`
+ * runs no other task that could take the word meanwhile.
  */
 export function* lockSlow(
   i32: Int32Array,
@@ -393,8 +427,9 @@ export function* lockSlow(
   deadline: number,
   spin: number,
   syncSpin = false,
+  ours = false,
 ): Parker<boolean | number> {
-  const w = lockWait(i32, at, me2, deadline, spin, syncSpin);
+  const w = lockWait(i32, at, me2, deadline, spin, syncSpin, ours);
   try {
     for (;;) {
       const outcome = advance(w);
@@ -427,7 +462,7 @@ export function lockSlowSync(
   spin: number,
   syncSpin = false,
 ): boolean | number {
-  const w = lockWait(i32, at, me2, deadline, spin, syncSpin);
+  const w = lockWait(i32, at, me2, deadline, spin, syncSpin, false);
   try {
     for (;;) {
       const outcome = advance(w);
