@@ -323,12 +323,20 @@ function advance(w: LockWait): boolean | number | typeof PARK {
       // waiter that times out leaves (below), for the same reason: if we have slept, the wake
       // that ended our sleep may have been the others' only one, and the task of ours that took
       // the word may have written it without PARKED. Leave only once the word carries PARKED
-      // (its release then wakes the sleepers, maybe none: harmless). A STARVING mark we set goes
-      // with the drivers' `finally`, as when we time out.
+      // (its release then wakes the sleepers, maybe none: harmless). Unlike a timeout, a
+      // STARVING mark on the word now is never ours: every write that made this thread the
+      // owner cleared STARVING (0, HANDOFF, takeover), and we never mark a word our thread
+      // holds; so it is another waiter's and stays (as on the `true` paths).
       if (w.ours && owner === me2 >>> 1) {
-        if (w.take === me2 || (state & PARKED) !== 0) return OURS;
+        if (w.take === me2 || (state & PARKED) !== 0) {
+          w.starving = false;
+          return OURS;
+        }
         const seen = Atomics.compareExchange(i32, at, state, state | PARKED);
-        if (seen === state) return OURS;
+        if (seen === state) {
+          w.starving = false;
+          return OURS;
+        }
         state = seen;
         continue;
       }
