@@ -1,6 +1,7 @@
 /**
  * Probe: async tasks of ONE thread handing a primitive to each other. K tasks each loop M times
- * over `await acquire(); await null; release()` on one `Lock` (then one `Semaphore(1)`), and a
+ * over `await acquire(); await null; release()` on one `Lock` (then one `Semaphore(1)`, then an
+ * `RWLock`'s write lock), and a
  * producer task hands numbers to a consumer task through a `Queue(1)`; printed: µs a hand-off,
  * for each tree given, round-robin in one process, with a promise-only FIFO mutex (no shared
  * memory: what a single-threaded async mutex costs) as the floor. Not part of `npm run bench`.
@@ -82,6 +83,20 @@ async function queueRun(M: any): Promise<number> {
   return (performance.now() - t0) * 1000 / n;
 }
 
+/** An `RWLock`'s write lock as a {@link Mutex} (one holder at a time: its guard is kept here). */
+// deno-lint-ignore no-explicit-any
+function writeLock(rw: any): Mutex {
+  let guard: { release(): void } | undefined;
+  return {
+    acquire: (options) =>
+      rw.write(options).then((g: { release(): void }) => {
+        guard = g;
+        return true;
+      }),
+    release: () => guard!.release(),
+  };
+}
+
 // deno-lint-ignore no-explicit-any
 const mods: any[] = [];
 for (const tree of trees) mods.push(await import(tree));
@@ -94,6 +109,10 @@ const rows: [string, (k: number) => Promise<number>][] = [
   ...mods.map((M, k): [string, (k: number) => Promise<number>] => [
     `Semaphore(1), tree ${k}`,
     () => mutexRun(new M.Semaphore(1)),
+  ]),
+  ...mods.map((M, k): [string, (k: number) => Promise<number>] => [
+    `RWLock write, tree ${k}`,
+    () => mutexRun(writeLock(new M.RWLock())),
   ]),
   ...mods.map((M, k): [string, (k: number) => Promise<number>] => [
     `Queue(1) put → get, tree ${k}`,
