@@ -64,6 +64,29 @@
  * -DNO_STARVE_TIMER: no sleeper wakes by its starve timer (behind a HANDOFF word too), so only
  * `unstarve` frees a word handed to a waiter that left; -DTIMED_2: ident 2 has deadlines too (two
  * waiters that may time out, e.g. one starving and announced, one judging at its deadline).
+ * -DOURS: RLock's shared-ownership waiter (`lockSlow(..., ours = true)`, rlock.ts `acquire`). A
+ * fourth process, `Sibling`, is a second async task of ident 3's thread: ident 3's two tasks
+ * share one DEPTH (`depth3`) and one thread (a run token, `token`: a task runs only while it has
+ * it and gives it up only while it is parked async or, in its critical section, awaits). An async
+ * acquire of ident 3 re-enters when the word is its thread's (`#reenter`) and its slow path ends
+ * with R_OURS once the word is its thread's (then depth3 + 1); a sync acquire of ident 3 parks
+ * with the token held (the thread blocks) and is not `ours`. Checked: one *thread* in the
+ * critical section, DEPTH equals the tasks holding, a fresh take (depth 1) never while a task of
+ * the thread holds, no lost wake-up, no deadlock. -DAWAIT_SIBLING: Locker 3, holding, awaits the
+ * Sibling's pending acquire before it releases (the deadlock the `ours` waiter fixes;
+ * MUTANT_NO_OURS shows it). MUTANT_OURS_NO_PARKED: R_OURS without passing PARKED on.
+ * OURS_UNSTARVE: R_OURS also unstarves (as 0264bde's `finally` did; fairness is not checked here,
+ * so both verify). MUTANT_NO_OURS_POLL: the model keeps no poll for an `ours` waiter whose
+ * thread took the word over from a dead owner (no wake): it then sleeps on (in the code, until
+ * its next liveness poll, OWNER_POLL_MS). The -DOURS runs are bigger than the suite's 1 GB bound
+ * (tests/models_test.ts) and run by hand (`spin -DOURS [...] -a models/lock_word.pml`, then
+ * `cc -O1 -DCOLLAPSE -DSAFETY -DMEMLIM=4096 -o pan pan.c && ./pan -m100000 -n`). 2026-12-04,
+ * with ITERS_1=1 ITERS_2=1 ITERS_3=1 (the default workload does not fit 4 GB): -DOURS verified
+ * (67.7 M states, 116 s, 3.3 GB), -DOURS -DAWAIT_SIBLING verified (58 M states, 81 s),
+ * MUTANT_OURS_NO_PARKED and OURS_UNSTARVE verify too; -DOURS -DAWAIT_SIBLING with
+ * MUTANT_NO_OURS (the code before 0264bde), and likewise MUTANT_NO_OURS_POLL: an invalid end
+ * state, the sibling asleep behind its own thread's hold (default workload: 40 M states, 106 s,
+ * 2.2 GB).
  * -DNO_HANDOFF models the word without the hand-off (pure barging: nobody starves, no starve
  * timer). The PARKED mutants above run with it (they were written when every sleeper had a
  * starve timer, which hid a lost PARKED from any end-state check; the hand-off runs of them are
@@ -71,7 +94,11 @@
  */
 
 #ifndef LOCK_WORD_LIB
+#ifdef OURS
+#define NPROC 4
+#else
 #define NPROC 3
+#endif
 #define NSLOTS 2
 #define SPURIOUS 1
 #endif
@@ -100,6 +127,31 @@
 #define R_FALSE 0
 #define R_TRUE 1
 #define R_TOOK 2
+#define R_OURS 3
+
+#ifdef OURS
+/* The caller's futex waiter slot: per process (two processes share ident 3). */
+#define WSLOT (_pid - 1)
+/* `ours`: an async acquire of ident 3's thread (RLock.acquire). */
+#ifdef MUTANT_NO_OURS
+#define LK_OURS false
+#else
+#define LK_OURS (me == 3 && asyncWait)
+#endif
+/* A sync park of ident 3 only in a sync acquire (the thread blocks, keeping its token). */
+#define PARK_SYNC_OK (me != 3 || !asyncWait)
+/* Ident 3's thread runs one task at a time: the run token (0: nobody runs). */
+byte token;
+#define TAKE_TOKEN atomic { token == 0 -> token = _pid }
+#define DROP_TOKEN_3 if :: me == 3 -> token = 0 :: else -> skip fi
+#define TAKE_TOKEN_3 if :: me == 3 -> TAKE_TOKEN :: else -> skip fi
+#else
+#define WSLOT (me - 1)
+#define LK_OURS false
+#define PARK_SYNC_OK true
+#define DROP_TOKEN_3 skip
+#define TAKE_TOKEN_3 skip
+#endif
 
 #ifndef LOCK_WORD_LIB
 #include "futex.pml"
@@ -179,6 +231,19 @@ slow_loop:
     if
     :: ok -> starving = false; r = R_TRUE; break
     :: else -> skip
+    fi
+  :: LK_OURS && ownerOfWord(state) == me ->            /* OURS: held by this thread */
+#ifdef MUTANT_OURS_NO_PARKED
+    r = R_OURS; break;
+#endif
+    if
+    :: take == me2 || (state & PARKED) != 0 -> r = R_OURS; break
+    :: else ->
+      cas_state(state, state | PARKED);                 /* as a timed-out leaver */
+      if
+      :: ok -> r = R_OURS; break
+      :: else -> skip
+      fi
     fi
   :: else ->
     life = lifeOf(ownerOfWord(state));                  /* owner 0 (HANDOFF): unwatched */
@@ -264,13 +329,20 @@ slow_loop:
            the code did before this model found the gap. */
 #ifdef MUTANT_POLL_WATCHED_ONLY
 #define POLL_WAKE (life == LIFE_ALIVE && ownerEnded)
+#elif defined(OURS) && !defined(MUTANT_NO_OURS_POLL)
+/* An `ours` waiter's poll also matters once its own thread holds the word: a takeover of a
+   dead owner's word by a sibling task wakes nobody, so the poll (OWNER_POLL_MS) ends its wait. */
+#define POLL_WAKE (ownerEnded || (LK_OURS && ownerOfWord(mem[STATE]) == me))
 #else
 #define POLL_WAKE ownerEnded
 #endif
         if                                              /* runSync or runAsync */
-        :: asyncWait -> futex_wait_async(me - 1, STATE, state, ASYNC, lkTimed, lkExpired,
-             (POLL_WAKE || STARVE_TIMER), res)
-        :: true -> futex_wait(me - 1, STATE, state, lkTimed, lkExpired,
+        :: asyncWait ->
+          DROP_TOKEN_3;                                 /* an async park lets the thread run */
+          futex_wait_async(WSLOT, STATE, state, ASYNC, lkTimed, lkExpired,
+             (POLL_WAKE || STARVE_TIMER), res);
+          TAKE_TOKEN_3                                  /* resumed once the thread is free */
+        :: PARK_SYNC_OK -> futex_wait(WSLOT, STATE, state, lkTimed, lkExpired,
              (POLL_WAKE || STARVE_TIMER), res)
         fi;
         /* Re-read; time passed: a timer wake means we starve now, any other wake may. */
@@ -295,6 +367,9 @@ slow_loop:
 #if !defined(MUTANT_ORPHAN_HANDOFF) && !defined(MUTANT_NO_UNSTARVE)
   if
   :: r == R_FALSE && marked -> unstarve()
+#ifdef OURS_UNSTARVE
+  :: r == R_OURS && marked -> unstarve()
+#endif
   :: else -> skip
   fi;
 #endif
@@ -342,6 +417,97 @@ inline lock_unlock() {
 /* Live holders of the lock: the mutual-exclusion property is inCS <= 1. */
 byte inCS;
 
+#ifdef OURS
+/* Ident 3's thread: its DEPTH slot, its tasks holding, its tasks not yet ended. */
+byte depth3;
+byte in3;
+byte tasks3 = 2;
+/* The Sibling's acquire is pending (AWAIT_SIBLING: Locker 3, holding, awaits it). */
+bool sibWaiting;
+bool sibDone;
+
+/* Ident 3 after an acquire with outcome r (fast path: R_TRUE): RLock's `acquired`. */
+inline hold3() {
+  atomic {
+    assert(ownerOfWord(mem[STATE]) == me);
+    if
+    :: r == R_OURS -> assert(in3 >= 1 && depth3 == in3); depth3++   /* reentered */
+    :: else -> assert(in3 == 0); depth3 = 1                        /* took the word */
+    fi;
+    if
+    :: in3 == 0 -> inCS++
+    :: else -> skip
+    fi;
+    in3++;
+    assert(inCS == 1)
+  }
+}
+
+/* Ident 3 releases one level (RLock.release); the last one unlocks. */
+inline release3() {
+  atomic {
+    assert(ownerOfWord(mem[STATE]) == me && depth3 == in3 && depth3 >= 1);
+    depth3--;
+    in3--;
+    if
+    :: in3 == 0 -> inCS--
+    :: else -> skip
+    fi
+  };
+  if
+  :: depth3 == 0 -> lock_unlock()
+  :: else -> skip
+  fi
+}
+
+/* Ident 3's acquire: fast path, `#reenter` (async only), then the slow path. Token held. */
+inline acquire3(timed3, expired3) {
+  lock_fast();
+  if
+  :: ok -> ok = false; r = R_TRUE
+  :: else ->
+    if
+    :: asyncWait && ownerOfWord(mem[STATE]) == me -> r = R_OURS
+    :: else -> lock_slow(timed3, expired3)
+    fi
+  fi
+}
+
+/* One task of ident 3's thread ends; the last one ends the thread. */
+inline end3() {
+  atomic {
+    tasks3--;
+    if
+    :: tasks3 == 0 -> alive[me] = false
+    :: else -> skip
+    fi;
+    token = 0
+  }
+}
+
+/* A second async task of ident 3's thread: one acquire (async, `ours`), one release. */
+proctype Sibling(byte me) {
+  byte me2, state, take, life, res, wk, r;
+  bool ok, expired, starving, marked, asyncWait;
+  me2 = me << 1;
+  asyncWait = true;
+  TAKE_TOKEN;
+  sibWaiting = true;
+  acquire3(false, expired);
+  sibWaiting = false;
+  sibDone = true;
+  if
+  :: r != R_FALSE ->
+    hold3();
+    token = 0;                                          /* awaits in its critical section */
+    TAKE_TOKEN;
+    release3()
+  :: else -> skip
+  fi;
+  end3()
+}
+#endif
+
 /*
  * One thread: `iters` acquisitions (fast path, then lockSlow), each followed by a critical section
  * and a release. `timed`: acquires have a deadline. `mayDie`: the thread may end while holding
@@ -359,6 +525,35 @@ proctype Locker(byte me; byte iters; bool timed; bool asyncWait; bool mayDie) {
   :: else ->
     i++;
     expired = false;
+#ifdef OURS
+    if
+    :: me == 3 ->
+      TAKE_TOKEN;
+      if                                                /* acquire() or acquireSync() */
+      :: asyncWait = true
+      :: asyncWait = false
+      fi;
+      acquire3(timed, expired);
+      if
+      :: r != R_FALSE ->
+        hold3();
+#ifdef AWAIT_SIBLING
+        if                                              /* awaits the sibling's acquire */
+        :: sibWaiting -> token = 0; sibDone; TAKE_TOKEN
+        :: else -> skip
+        fi;
+#endif
+        token = 0;                                      /* awaits in its critical section */
+        TAKE_TOKEN;
+        release3()
+      :: else -> skip
+      fi;
+      token = 0;
+      d_step { r = R_FALSE; expired = false };
+      goto next
+    :: else -> skip
+    fi;
+#endif
     lock_fast();
     if
     :: ok -> ok = false; r = R_TRUE
@@ -384,9 +579,18 @@ proctype Locker(byte me; byte iters; bool timed; bool asyncWait; bool mayDie) {
     :: else -> skip
     fi;
     /* Dead locals back to 0, so that states differing only in them are one state. */
-    d_step { r = R_FALSE; expired = false }
+    d_step { r = R_FALSE; expired = false };
+next:
+    skip
   od;
+#ifdef OURS
+  if
+  :: me == 3 -> end3()
+  :: else -> alive[me] = false
+  fi;
+#else
   alive[me] = false;                                    /* ended (bootstrap.ts setLife) */
+#endif
 died:
   skip
 }
@@ -408,7 +612,10 @@ init {
        asynchronously. */
     run Locker(1, ITERS_1, false, false, true);
     run Locker(2, ITERS_2, TIMED_2, false, false);
-    run Locker(3, ITERS_3, TIMED_3, true, false)
+    run Locker(3, ITERS_3, TIMED_3, true, false);
+#ifdef OURS
+    run Sibling(3)
+#endif
   }
 }
 
