@@ -7,9 +7,11 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RLock } from "../mod.ts";
+import { Event, RLock, Thread } from "../mod.ts";
 import { pendingAsyncWaits } from "../src/internal/futex.ts";
-import { settleWithin, spawn, until } from "./helpers.ts";
+import { settleWithin, sleep, spawn, until } from "./helpers.ts";
+
+const OPS = new URL("./fixtures/thread_ops.ts", import.meta.url);
 
 /** A worker holds `rlock` until `ctl[1]` is set; resolves once it holds it. */
 async function heldByAWorker(rlock: RLock) {
@@ -90,4 +92,39 @@ test("RLock: this thread's waiting acquires still time out while another thread 
   await holder.done;
   assert.equal(rlock.locked, false);
   await until(() => pendingAsyncWaits() === 0, "no wait pending", 5_000);
+});
+
+test("RLock: when a waiting task takes it over from a dead owner, the others of its thread enter at once", async () => {
+  const rlock = new RLock();
+  const acquired = new Event();
+  const release = new Event();
+  const holder = new Thread(OPS, {
+    export: "holdLockThen",
+    args: [rlock, acquired, release, "return"],
+  });
+  holder.start();
+  assert.equal(await acquired.wait({ timeout: 10_000 }), true);
+  const settled: string[] = [];
+  const waits: Promise<unknown>[] = [];
+  for (let i = 0; i < 2; i++) {
+    waits.push(
+      rlock.acquire({ timeout: 10_000 }).then(
+        (ok) => settled[i] = `entered ${ok}`,
+        (error: unknown) => settled[i] = (error as Error).name,
+      ),
+    );
+    // Apart, so that their liveness polls do not share a firing of the thread's deadline timer.
+    if (i === 0) await sleep(50);
+  }
+  await holder.terminate(); // it ends holding the lock
+  // Each waiter notices the death at its own liveness poll (every OWNER_POLL_MS, 100 ms); the
+  // first takes the lock over, and the other must not wait for its own poll (a takeover wakes
+  // nobody: what ends the other's park at once is the first's leaving, whose wake of the slot,
+  // sent to end its own registration there, reaches this thread's parks in a microtask).
+  await Promise.race(waits);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.deepEqual([...settled].sort(), ["OwnerDiedError", "entered true"]);
+  rlock.release();
+  rlock.release();
+  assert.equal(rlock.locked, false);
 });
