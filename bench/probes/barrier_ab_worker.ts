@@ -1,30 +1,121 @@
-/** Worker of `barrier_ab.ts`: one party of one variant; runs `n` cycles per request. */
+/** Worker of `barrier_ab.ts`: one party of every variant. */
 import process from "node:process";
 import { parentPort, workerData } from "node:worker_threads";
+import { readFileSync } from "node:fs";
 
-const { mod, handle, raw, parties, timeout } = workerData as {
-  mod?: string;
-  handle?: unknown;
-  raw?: SharedArrayBuffer;
-  parties: number;
-  timeout?: number;
-};
-
-// `BARRIER_AB_COUNT=1`: count this worker's Atomics.wait calls by result, printed per request.
-const counts: Record<string, number> = {};
-if (process.env.BARRIER_AB_COUNT === "1") {
+const STATS = process.env.BARRIER_AB_STATS === "1";
+const counts: Record<string, number> = { ok: 0, "not-equal": 0, "timed-out": 0 };
+if (STATS) {
   const wait = Atomics.wait;
   Atomics.wait = ((...args: Parameters<typeof Atomics.wait>) => {
     const result = wait(...args);
-    counts[result] = (counts[result] ?? 0) + 1;
+    counts[result]!++;
     return result;
   }) as typeof Atomics.wait;
 }
+const ctx = () => {
+  const s = readFileSync("/proc/thread-self/status", "utf8");
+  return [
+    Number(/^voluntary_ctxt_switches:\s*(\d+)/m.exec(s)![1]),
+    Number(/^nonvoluntary_ctxt_switches:\s*(\d+)/m.exec(s)![1]),
+  ];
+};
 
-let cycle: (n: number) => void;
-if (raw !== undefined) {
+const { specs, parties } = workerData as {
+  parties: number;
+  specs: {
+    raw?: SharedArrayBuffer;
+    mod?: string;
+    handle?: unknown;
+    timeout?: number;
+    mode?: string;
+  }[];
+};
+
+const clock = performance;
+const now = () => clock.now();
+function floorOf(raw: SharedArrayBuffer, mode?: string): (n: number) => void {
   const i32 = new Int32Array(raw);
-  cycle = (n) => {
+  if (mode === "inf") {
+    return (n) => {
+      for (let i = 0; i < n; i++) {
+        const generation = Atomics.load(i32, 1);
+        if (Atomics.add(i32, 0, 1) === parties - 1) {
+          Atomics.store(i32, 0, 0);
+          Atomics.add(i32, 1, 1);
+          Atomics.notify(i32, 1);
+        } else {
+          while (Atomics.load(i32, 1) === generation) Atomics.wait(i32, 1, generation);
+        }
+      }
+    };
+  }
+  if (mode === "clk") {
+    // As ours with a timeout: a deadline at entry, a check before the park, the time left from it.
+    return (n) => {
+      for (let i = 0; i < n; i++) {
+        const deadline = now() + 60_000;
+        const generation = Atomics.load(i32, 1);
+        if (Atomics.add(i32, 0, 1) === parties - 1) {
+          Atomics.store(i32, 0, 0);
+          Atomics.add(i32, 1, 1);
+          Atomics.notify(i32, 1);
+        } else {
+          while (Atomics.load(i32, 1) === generation) {
+            if (now() >= deadline) throw new Error("stalled");
+            if (Atomics.wait(i32, 1, generation, deadline - now()) === "timed-out") {
+              throw new Error("stalled");
+            }
+          }
+        }
+      }
+    };
+  }
+  if (mode === "clkA" || mode === "clkB" || mode === "clkC" || mode === "clkA3") {
+    const A = mode === "clkA", B = mode === "clkB", C = mode === "clkC", A3 = mode === "clkA3";
+    let sink = 0;
+    return (n) => {
+      for (let i = 0; i < n; i++) {
+        if (A) sink += now();
+        if (A3) sink += now() + now() + now();
+        const generation = Atomics.load(i32, 1);
+        if (Atomics.add(i32, 0, 1) === parties - 1) {
+          Atomics.store(i32, 0, 0);
+          Atomics.add(i32, 1, 1);
+          Atomics.notify(i32, 1);
+        } else {
+          while (Atomics.load(i32, 1) === generation) {
+            if (B) sink += now();
+            if (Atomics.wait(i32, 1, generation, 60_000) === "timed-out") {
+              throw new Error("stalled");
+            }
+          }
+          if (C) sink += now();
+        }
+      }
+      if (sink === 42) console.log("x");
+    };
+  }
+  if (mode === "frac") {
+    // A fractional timeout (ours passes deadline - now(), never an integer).
+    return (n) => {
+      for (let i = 0; i < n; i++) {
+        const generation = Atomics.load(i32, 1);
+        if (Atomics.add(i32, 0, 1) === parties - 1) {
+          Atomics.store(i32, 0, 0);
+          Atomics.add(i32, 1, 1);
+          Atomics.notify(i32, 1);
+        } else {
+          while (Atomics.load(i32, 1) === generation) {
+            if (Atomics.wait(i32, 1, generation, 59_999.123456) === "timed-out") {
+              throw new Error("stalled");
+            }
+          }
+        }
+      }
+    };
+  }
+  return (n) => {
     for (let i = 0; i < n; i++) {
       const generation = Atomics.load(i32, 1);
       if (Atomics.add(i32, 0, 1) === parties - 1) {
@@ -38,23 +129,49 @@ if (raw !== undefined) {
       }
     }
   };
-} else {
-  const M = await import(mod!);
-  // deno-lint-ignore no-explicit-any
-  const barrier = M.Barrier.from(handle as any);
-  const options = timeout === undefined ? undefined : { timeout };
-  cycle = (n) => {
-    for (let i = 0; i < n; i++) barrier.waitSync(options);
-  };
 }
-parentPort!.on("message", (n: number) => {
+
+const cyclesOf: ((n: number) => void)[] = [];
+for (const s of specs) {
+  if (s.mode === "peer") {
+    const mt = await import("multithreading");
+    const barrier = new mt.Barrier(parties, s.raw);
+    cyclesOf.push((n) => {
+      for (let i = 0; i < n; i++) barrier.blockingWait();
+    });
+  } else if (s.raw !== undefined) {
+    cyclesOf.push(floorOf(s.raw, s.mode));
+  } else {
+    const M = await import(s.mod!);
+    // deno-lint-ignore no-explicit-any
+    const barrier = M.Barrier.from(s.handle as any);
+    const options = s.timeout === undefined ? undefined : { timeout: s.timeout };
+    cyclesOf.push((n) => {
+      for (let i = 0; i < n; i++) barrier.waitSync(options);
+    });
+  }
+}
+parentPort!.on("message", ({ v, n }: { v: number; n: number }) => {
+  const cycle = cyclesOf[v]!;
+  cycle(2); // untimed: everyone starts together after it
+  if (!STATS) {
+    const t0 = performance.now();
+    cycle(n);
+    parentPort!.postMessage(performance.now() - t0);
+    return;
+  }
+  for (const k in counts) counts[k] = 0;
+  const c0 = ctx();
   const t0 = performance.now();
   cycle(n);
-  const elapsed = performance.now() - t0;
-  if (process.env.BARRIER_AB_COUNT === "1") {
-    console.log(mod === undefined ? "floor" : "tree", JSON.stringify(counts), "per", n);
-    for (const key in counts) delete counts[key];
-  }
-  parentPort!.postMessage(elapsed);
+  const t = performance.now() - t0;
+  const c1 = ctx();
+  parentPort!.postMessage({
+    t,
+    ok: counts.ok! / n,
+    ne: counts["not-equal"]! / n,
+    vol: (c1[0]! - c0[0]!) / n,
+    invol: (c1[1]! - c0[1]!) / n,
+  });
 });
 parentPort!.postMessage("ready");

@@ -8,7 +8,8 @@
  * {@link WaitResult}; {@link runSync} answers the requests with `Atomics.wait`, {@link runAsync}
  * with `Atomics.waitAsync`. The hottest sync waits (`Lock`/`RLock.acquireSync`, a Condition's
  * `waitSync`) run the same steps as a plain loop over {@link parkSync} instead, with no
- * generator (`lockSlowSync` in `lock_word.ts`; `Condition#waitSlowSync`). A fast path never
+ * generator (`lockSlowSync` in `lock_word.ts`; `Condition#waitSlowSync`; a Barrier's plain
+ * arrival and wait, `Barrier#waitSync`). A fast path never
  * reaches this file.
  *
  * ## Hazards this layer answers
