@@ -323,6 +323,21 @@ export class Barrier {
     return action;
   }
 
+  /** A waiter's sleep request: on SEQ, until `deadline`. */
+  #park(deadline: number): Park {
+    // Every waiter waits for the last arriver: spin only where they all can, leaving it a CPU.
+    const spins = spinnersFit(this.#parties - 1);
+    return {
+      i32: this.#i32,
+      index: SEQ,
+      expected: 0,
+      deadline,
+      asyncCount: -1,
+      syncSpin: spins,
+      asyncSpin: spins,
+    };
+  }
+
   /**
    * The slow path of both waits (see the state table atop the file); `arrived`: from
    * {@link #waitSync}, which made the arrival, as a waiter.
@@ -334,17 +349,7 @@ export class Barrier {
   ): Parker<number> {
     const i32 = this.#i32;
     const parties = this.#parties;
-    // Every waiter waits for the last arriver: spin only where they all can, leaving it a CPU.
-    const spins = spinnersFit(parties - 1);
-    const park: Park = {
-      i32,
-      index: SEQ,
-      expected: 0,
-      deadline,
-      asyncCount: -1,
-      syncSpin: spins,
-      asyncSpin: spins,
-    };
+    const park = this.#park(deadline);
     // The first abort thrown in at a yield ("throw" mode); acted on where leaving is allowed.
     let aborted: Aborted | undefined;
 
@@ -479,16 +484,7 @@ export class Barrier {
     const index = w & COUNT;
     if (last) return this.#release(index, g, action);
     const tag = w >>> TAG_SHIFT;
-    const spins = spinnersFit(parties - 1);
-    const park: Park = {
-      i32,
-      index: SEQ,
-      expected: 0,
-      deadline,
-      asyncCount: -1,
-      syncSpin: spins,
-      asyncSpin: spins,
-    };
+    const park = this.#park(deadline);
     // The last park's outcome (none yet).
     let result: WaitResult | undefined;
     for (;;) {

@@ -34,100 +34,44 @@ const { specs, parties } = workerData as {
 
 const clock = performance;
 const now = () => clock.now();
-function floorOf(raw: SharedArrayBuffer, mode?: string): (n: number) => void {
+/**
+ * The floor (a raw count word and generation word), and its variants (`FLOORS=inf,clk,…`), each
+ * adding one cost of threadkit's wait to it: `inf` waits with no timeout, `frac` with a
+ * fractional one; `clk` keeps a deadline as threadkit does (read at entry, checked before each
+ * park, the time left passed); `clkA`/`clkA3` read the clock once/three times at entry, `clkB`
+ * before each park, `clkC` after the wait. The plain floor waits 60 s at most.
+ */
+function floorOf(raw: SharedArrayBuffer, mode = ""): (n: number) => void {
   const i32 = new Int32Array(raw);
-  if (mode === "inf") {
-    return (n) => {
-      for (let i = 0; i < n; i++) {
-        const generation = Atomics.load(i32, 1);
-        if (Atomics.add(i32, 0, 1) === parties - 1) {
-          Atomics.store(i32, 0, 0);
-          Atomics.add(i32, 1, 1);
-          Atomics.notify(i32, 1);
-        } else {
-          while (Atomics.load(i32, 1) === generation) Atomics.wait(i32, 1, generation);
-        }
-      }
-    };
-  }
-  if (mode === "clk") {
-    // As ours with a timeout: a deadline at entry, a check before the park, the time left from it.
-    return (n) => {
-      for (let i = 0; i < n; i++) {
-        const deadline = now() + 60_000;
-        const generation = Atomics.load(i32, 1);
-        if (Atomics.add(i32, 0, 1) === parties - 1) {
-          Atomics.store(i32, 0, 0);
-          Atomics.add(i32, 1, 1);
-          Atomics.notify(i32, 1);
-        } else {
-          while (Atomics.load(i32, 1) === generation) {
-            if (now() >= deadline) throw new Error("stalled");
-            if (Atomics.wait(i32, 1, generation, deadline - now()) === "timed-out") {
-              throw new Error("stalled");
-            }
-          }
-        }
-      }
-    };
-  }
-  if (mode === "clkA" || mode === "clkB" || mode === "clkC" || mode === "clkA3") {
-    const A = mode === "clkA", B = mode === "clkB", C = mode === "clkC", A3 = mode === "clkA3";
-    let sink = 0;
-    return (n) => {
-      for (let i = 0; i < n; i++) {
-        if (A) sink += now();
-        if (A3) sink += now() + now() + now();
-        const generation = Atomics.load(i32, 1);
-        if (Atomics.add(i32, 0, 1) === parties - 1) {
-          Atomics.store(i32, 0, 0);
-          Atomics.add(i32, 1, 1);
-          Atomics.notify(i32, 1);
-        } else {
-          while (Atomics.load(i32, 1) === generation) {
-            if (B) sink += now();
-            if (Atomics.wait(i32, 1, generation, 60_000) === "timed-out") {
-              throw new Error("stalled");
-            }
-          }
-          if (C) sink += now();
-        }
-      }
-      if (sink === 42) console.log("x");
-    };
-  }
-  if (mode === "frac") {
-    // A fractional timeout (ours passes deadline - now(), never an integer).
-    return (n) => {
-      for (let i = 0; i < n; i++) {
-        const generation = Atomics.load(i32, 1);
-        if (Atomics.add(i32, 0, 1) === parties - 1) {
-          Atomics.store(i32, 0, 0);
-          Atomics.add(i32, 1, 1);
-          Atomics.notify(i32, 1);
-        } else {
-          while (Atomics.load(i32, 1) === generation) {
-            if (Atomics.wait(i32, 1, generation, 59_999.123456) === "timed-out") {
-              throw new Error("stalled");
-            }
-          }
-        }
-      }
-    };
-  }
+  const entryReads = mode === "clkA" ? 1 : mode === "clkA3" ? 3 : 0;
+  const parkRead = mode === "clkB";
+  const wokeRead = mode === "clkC";
+  const deadlined = mode === "clk";
+  const fixed = mode === "inf" ? Infinity : mode === "frac" ? 59_999.123456 : 60_000;
+  let sink = 0;
   return (n) => {
     for (let i = 0; i < n; i++) {
+      for (let r = 0; r < entryReads; r++) sink += now();
+      const deadline = deadlined ? now() + 60_000 : Infinity;
       const generation = Atomics.load(i32, 1);
       if (Atomics.add(i32, 0, 1) === parties - 1) {
         Atomics.store(i32, 0, 0);
         Atomics.add(i32, 1, 1);
         Atomics.notify(i32, 1);
-      } else {
-        while (Atomics.load(i32, 1) === generation) {
-          if (Atomics.wait(i32, 1, generation, 60_000) === "timed-out") throw new Error("stalled");
-        }
+        continue;
       }
+      while (Atomics.load(i32, 1) === generation) {
+        if (parkRead) sink += now();
+        let timeout = fixed;
+        if (deadlined) {
+          if (now() >= deadline) throw new Error("stalled");
+          timeout = deadline - now();
+        }
+        if (Atomics.wait(i32, 1, generation, timeout) === "timed-out") throw new Error("stalled");
+      }
+      if (wokeRead) sink += now();
     }
+    if (sink === 42) console.log("the clock reads are used");
   };
 }
 
