@@ -17,6 +17,27 @@ import { ctlBlock, signal, timed } from "./fixtures/checks.ts";
 
 const OPS = new URL("./fixtures/extra_ops.ts", import.meta.url);
 
+/** A worker holds `rw` (`kind`) until `release()`; resolves once it holds it. */
+async function heldInWorker(rw: RWLock, kind: "read" | "write") {
+  const ctl = ctlBlock();
+  const running = spawn(
+    "rwAcquire",
+    {
+      handle: rw.handle,
+      kind,
+      mode: "sync",
+      timeout: 10_000,
+      ctl: ctl.buffer,
+      acquired: 0,
+      releaseWhen: 1,
+    },
+    30_000,
+    OPS,
+  );
+  await until(() => Atomics.load(ctl.i32, 0) === 1, `the worker holds it (${kind})`, 10_000);
+  return { result: running.result, release: () => signal(ctl.i32, 1) };
+}
+
 /** `n` writes of `rw`, each releasing once it has noted its index in `order`. */
 function writeAll(rw: RWLock, n: number, order: number[], timeout = 20_000) {
   return Array.from({ length: n }, (_, i) =>
@@ -50,26 +71,11 @@ test("RWLock: a thread's 200 pending writes park one waitAsync between them, and
 
 test("RWLock: released by another thread, this thread's waiting writes follow in call order", async () => {
   const rw = new RWLock();
-  const ctl = ctlBlock();
-  const holder = spawn(
-    "rwAcquire",
-    {
-      handle: rw.handle,
-      kind: "write",
-      mode: "sync",
-      timeout: 10_000,
-      ctl: ctl.buffer,
-      acquired: 0,
-      releaseWhen: 1,
-    },
-    30_000,
-    OPS,
-  );
-  await until(() => Atomics.load(ctl.i32, 0) === 1, "the worker writes", 10_000);
+  const holder = await heldInWorker(rw, "write");
   const order: number[] = [];
   const all = writeAll(rw, 30, order);
   assert.equal(pendingAsyncWaits(), 1, "only the head of the line parks");
-  signal(ctl.i32, 1);
+  holder.release();
   await holder.result;
   await Promise.all(all);
   assert.deepEqual(order, Array.from({ length: 30 }, (_, i) => i));
@@ -148,28 +154,13 @@ test("RWLock: a zero timeout only tries, even behind waiting writes of this thre
 
 test("RWLock: readSync of a thread whose writes wait in line is not held back by waiting writers", async () => {
   const rw = new RWLock();
-  const ctl = ctlBlock();
   // A worker reads; this thread's three writes wait (the head counted on the word, two in line).
-  const reader = spawn(
-    "rwAcquire",
-    {
-      handle: rw.handle,
-      kind: "read",
-      mode: "sync",
-      timeout: 10_000,
-      ctl: ctl.buffer,
-      acquired: 0,
-      releaseWhen: 1,
-    },
-    30_000,
-    OPS,
-  );
-  await until(() => Atomics.load(ctl.i32, 0) === 1, "the worker reads", 10_000);
+  const reader = await heldInWorker(rw, "read");
   const writes = [0, 1, 2].map(() => rw.write({ timeout: 20_000 }));
   const t = await timed(() => rw.readSync({ timeout: 3_000 }));
   assert.ok(t.elapsed < 1_000, `readSync waited ${t.elapsed.toFixed(0)} ms`);
   t.value.release();
-  signal(ctl.i32, 1);
+  reader.release();
   await reader.result;
   for (const write of writes) (await write).release();
   assert.equal(rw.describe().value, 0);
