@@ -17,16 +17,11 @@
  * @module
  */
 import process from "node:process";
+import { takeOption } from "./args.ts";
 import { Worker } from "node:worker_threads";
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
-  const at = args.indexOf(name);
-  if (at < 0) return fallback;
-  const value = Number(args[at + 1]);
-  args.splice(at, 2);
-  return value;
-};
+const option = (name: string, fallback: number) => takeOption(args, name, fallback);
 const parties = option("--parties", 4);
 const rounds = option("--rounds", 20);
 const cycles = option("--cycles", 1000);

@@ -16,15 +16,10 @@
  * @module
  */
 import process from "node:process";
+import { takeOption } from "./args.ts";
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
-  const at = args.indexOf(name);
-  if (at < 0) return fallback;
-  const value = Number(args[at + 1]);
-  args.splice(at, 2);
-  return value;
-};
+const option = (name: string, fallback: number) => takeOption(args, name, fallback);
 const tasks = option("--tasks", 100);
 const loops = option("--loops", 20);
 const rounds = option("--rounds", 7);
