@@ -91,6 +91,7 @@ import {
   type Parker,
   parksEnded,
   parkSync,
+  reasonOf,
   runAsync,
   runSync,
   SOFT_SLACK_MS,
@@ -197,6 +198,32 @@ function* shielded(inner: Parker<unknown>, onAbort: (aborted: Aborted) => void):
   }
 }
 
+/**
+ * The sleep of an async wait, up to its re-acquire: its turns until notified or timed out. Returns
+ * the abort that ended it ("throw" mode), if one did: the caller re-acquires first, then rejects.
+ */
+function* waitTurns(w: CondWait): Parker<Aborted | undefined> {
+  try {
+    while (turn(w)) woke(w, yield w);
+  } catch (error) {
+    if (!(error instanceof Aborted)) throw error;
+    return error;
+  }
+  return undefined;
+}
+
+/** `signal`'s abort, if it has aborted (a signal-like object whose getter throws: that error). */
+function abortOf(signal: AbortSignal | undefined): Aborted | undefined {
+  if (signal === undefined) return undefined;
+  let aborted: boolean;
+  try {
+    aborted = signal.aborted === true;
+  } catch (error) {
+    return new Aborted(error);
+  }
+  return aborted ? new Aborted(reasonOf(signal)) : undefined;
+}
+
 /** One wait in its slow path: the park request (the `Park` fields) and the loop's state. */
 interface CondWait extends Park {
   /** The ticket. */
@@ -301,6 +328,8 @@ interface ConditionLock {
   _holdSyncWatching?(options?: SyncWaitOptions): Guard;
   _releaseSave(): number;
   _acquireRestore(saved: number): Parker<unknown> | undefined;
+  /** A `Lock`'s async re-acquire through its line (this copy's `Lock` only; see there). */
+  _acquireRestoreAsync?(): Promise<unknown> | undefined;
 }
 
 /** The default `instanceof` test (the prototype chain), not the brand check. */
@@ -526,14 +555,7 @@ export class Condition {
    * lock shielded from aborts.
    */
   *#waitSlow(w: CondWait): Parker<boolean> {
-    let failure: Aborted | undefined;
-    try {
-      while (turn(w)) woke(w, yield w);
-    } catch (error) {
-      // Aborted (async form): re-acquire first, then reject.
-      if (!(error instanceof Aborted)) throw error;
-      failure = error;
-    }
+    let failure = yield* waitTurns(w);
     // Re-acquire the lock, always; an abort meanwhile is recorded and the re-acquire goes on.
     // An error of the re-acquire itself (OwnerDiedError) is thrown with the lock held: finish the
     // ticket's bookkeeping first, as for an abort. A free lock is taken at once, with no
@@ -550,6 +572,22 @@ export class Condition {
       }
     }
     return this.#leave(w, thrown, failure);
+  }
+
+  /**
+   * The async wait over this copy's `Lock`: {@link waitTurns}, then the re-acquire through the
+   * Lock object's line (`Lock._acquireRestoreAsync`), then {@link Condition.#leave}. An abort of
+   * `signal` while it re-acquires counts as in {@link Condition.#waitSlow}, where it is thrown in
+   * at the re-acquire's parks and recorded: the wait rejects with it once it holds the lock.
+   */
+  #waitInLine(w: CondWait, signal: AbortSignal | undefined): Promise<boolean> {
+    return runAsync(waitTurns(w), signal, "throw").then((failure) => {
+      const leave = (thrown: { error: unknown } | undefined) =>
+        this.#leave(w, thrown, failure ?? abortOf(signal));
+      const reacquired = this.#lock._acquireRestoreAsync!();
+      if (reacquired === undefined) return leave(undefined);
+      return reacquired.then(() => leave(undefined), (error: unknown) => leave({ error }));
+    });
   }
 
   /**
@@ -645,6 +683,9 @@ export class Condition {
     } catch (error) {
       return Promise.reject(error); // an async form rejects, never throws
     }
+    // Over this copy's `Lock`, re-acquire through its line (see `#waitInLine`); over an RLock
+    // (whose async tasks share its hold) or an earlier copy's lock, as one slow path.
+    if (this.#lock._acquireRestoreAsync !== undefined) return this.#waitInLine(w, signal);
     return runAsync(this.#waitSlow(w), signal, "throw");
   }
 
