@@ -176,7 +176,7 @@ test("Lock: a starving waiter aborted before the release takes its STARVING mark
   const me2 = currentIdent() << 1;
   lock.acquireSync();
   const abort = new AbortController();
-  const waiting = lock.acquire({ signal: abort.signal });
+  const waiting = lock.acquire({ signal: abort.signal, timeout: 20_000 });
   await until(() => (Atomics.load(word, 0) & STARVING) !== 0, "the waiter announces it starves");
   abort.abort(new Error("stop"));
   await assert.rejects(waiting, /stop/);
@@ -190,7 +190,7 @@ test("Lock: a starving waiter aborted after the hand-off passes the word on, nev
   const word = slotsOf(lock.handle, 2);
   lock.acquireSync();
   const abort = new AbortController();
-  const waiting = lock.acquire({ signal: abort.signal });
+  const waiting = lock.acquire({ signal: abort.signal, timeout: 20_000 });
   await until(() => (Atomics.load(word, 0) & STARVING) !== 0, "the waiter announces it starves");
   lock.release();
   assert.equal(Atomics.load(word, 0), HANDOFF, "handed off to the waiter");
@@ -358,7 +358,7 @@ for (const leave of ["times out", "is aborted"] as const) {
     const abort = new AbortController();
     const waiting = leave === "times out"
       ? sem.acquire({ timeout: 300 })
-      : sem.acquire({ signal: abort.signal });
+      : sem.acquire({ signal: abort.signal, timeout: 20_000 });
     await until(() => Atomics.load(slots, STARVE) === ONE_STARVING, "the waiter starves");
     if (leave === "times out") assert.equal(await waiting, false);
     else {
@@ -376,7 +376,7 @@ test("Semaphore: a starving waiter aborted after the hand-off returns the permit
   const sem = new Semaphore(0);
   const slots = slotsOf(sem.handle, 6);
   const abort = new AbortController();
-  const waiting = sem.acquire({ signal: abort.signal });
+  const waiting = sem.acquire({ signal: abort.signal, timeout: 20_000 });
   await until(() => Atomics.load(slots, STARVE) === ONE_STARVING, "the waiter starves");
   sem.release();
   assert.equal(Atomics.load(slots, STARVE), ONE_STARVING | 1, "handed to the waiter");
@@ -491,7 +491,7 @@ async function anAbortableWriterStarves(): Promise<{
   const slots = rwState(rw);
   const held = rw.writeSync();
   const abort = new AbortController();
-  const starving = rw.write({ signal: abort.signal });
+  const starving = rw.write({ signal: abort.signal, timeout: 20_000 });
   await writerStarves(slots);
   return { rw, slots, held, abort, starving };
 }
@@ -583,7 +583,7 @@ for (const leave of ["times out", "is aborted"] as const) {
     const abort = new AbortController();
     const waiting = leave === "times out"
       ? rw.write({ timeout: 300 })
-      : rw.write({ signal: abort.signal });
+      : rw.write({ signal: abort.signal, timeout: 20_000 });
     await writerStarves(slots);
     if (leave === "times out") await assert.rejects(waiting, { name: "TimeoutError" });
     else {
@@ -598,7 +598,9 @@ for (const leave of ["times out", "is aborted"] as const) {
 
 test("RWLock: a starving writer aborted after the hand-off passes the lock on: to a waiting writer, then to the readers", async () => {
   const { rw, slots, held, abort, starving } = await anAbortableWriterStarves();
-  const next = rw.write({ timeout: 5000 });
+  // Through another object of the lock: a second write through `rw` would wait in this thread's
+  // line of writes behind the starving one, not counted on the word (`rwlock.ts`, `write`).
+  const next = RWLock.from(rw.handle).write({ timeout: 5000 });
   const reader = rw.read({ timeout: 5000 });
   await until(
     () =>
