@@ -198,20 +198,6 @@ function* shielded(inner: Parker<unknown>, onAbort: (aborted: Aborted) => void):
   }
 }
 
-/**
- * The sleep of an async wait, up to its re-acquire: its turns until notified or timed out. Returns
- * the abort that ended it ("throw" mode), if one did: the caller re-acquires first, then rejects.
- */
-function* waitTurns(w: CondWait): Parker<Aborted | undefined> {
-  try {
-    while (turn(w)) woke(w, yield w);
-  } catch (error) {
-    if (!(error instanceof Aborted)) throw error;
-    return error;
-  }
-  return undefined;
-}
-
 /** `signal`'s abort, if it has aborted (a signal-like object whose getter throws: that error). */
 function abortOf(signal: AbortSignal | undefined): Aborted | undefined {
   if (signal === undefined) return undefined;
@@ -328,8 +314,12 @@ interface ConditionLock {
   _holdSyncWatching?(options?: SyncWaitOptions): Guard;
   _releaseSave(): number;
   _acquireRestore(saved: number): Parker<unknown> | undefined;
-  /** A `Lock`'s async re-acquire through its line (this copy's `Lock` only; see there). */
+  /**
+   * A `Lock`'s async re-acquire through its line (this copy's `Lock` only; see there), and its
+   * first step: takes a free lock when no acquire of this thread waits in the line. Both or none.
+   */
   _acquireRestoreAsync?(): Promise<unknown> | undefined;
+  _tryRestore?(): boolean;
 }
 
 /** The default `instanceof` test (the prototype chain), not the brand check. */
@@ -552,16 +542,49 @@ export class Condition {
 
   /**
    * The async driver of a wait: sleeps through `runAsync` between turns, then re-acquires the
-   * lock shielded from aborts.
+   * lock.
+   *
+   * Over this copy's `Lock`, through the Lock object's line of async acquires: a free lock (with
+   * no acquire of this thread in the line) is taken here, in the run's last step; otherwise the
+   * run settles with the promise of a re-acquire in the line (`Lock._acquireRestoreAsync`),
+   * started a microtask later (not inside this run's step), which the run's promise adopts. An
+   * abort of `signal` meanwhile counts as below, where it is thrown in at the re-acquire's parks
+   * and recorded: the wait rejects with it once it holds the lock. (A first version ran the sleep
+   * and the re-acquire as two promises chained by a `.then`, the sleep a generator of its own: a
+   * cross-thread async Condition ping-pong took 1.2× its time before on Node, 1.16× on Deno,
+   * `TK_BEFORE=<before>/mod.ts <rt> bench/probes/waitasync.ts --runs 9 --filter
+   * probe.condition-before,probe.condition-after`.)
+   *
+   * Over an RLock (whose async tasks share its hold) or an earlier copy's lock, shielded from
+   * aborts, in this run.
    */
-  *#waitSlow(w: CondWait): Parker<boolean> {
-    let failure = yield* waitTurns(w);
+  *#waitSlow(w: CondWait, signal: AbortSignal | undefined): Parker<boolean | Promise<boolean>> {
+    let failure: Aborted | undefined;
+    try {
+      while (turn(w)) woke(w, yield w);
+    } catch (error) {
+      // Aborted (async form): re-acquire first, then reject.
+      if (!(error instanceof Aborted)) throw error;
+      failure = error;
+    }
+    const lock = this.#lock;
+    if (lock._tryRestore !== undefined) {
+      if (lock._tryRestore()) return this.#leave(w, undefined, failure);
+      const aborted = failure;
+      return Promise.resolve().then(() => {
+        const leave = (thrown: { error: unknown } | undefined) =>
+          this.#leave(w, thrown, aborted ?? abortOf(signal));
+        const reacquired = lock._acquireRestoreAsync!();
+        if (reacquired === undefined) return leave(undefined);
+        return reacquired.then(() => leave(undefined), (error: unknown) => leave({ error }));
+      });
+    }
     // Re-acquire the lock, always; an abort meanwhile is recorded and the re-acquire goes on.
     // An error of the re-acquire itself (OwnerDiedError) is thrown with the lock held: finish the
     // ticket's bookkeeping first, as for an abort. A free lock is taken at once, with no
     // generator (`_acquireRestore` returns none; it made two, its own and `shielded`, per wait).
     let thrown: { error: unknown } | undefined;
-    const reacquire = this.#lock._acquireRestore(w.saved);
+    const reacquire = lock._acquireRestore(w.saved);
     if (reacquire !== undefined) {
       try {
         yield* shielded(reacquire, (aborted) => {
@@ -572,22 +595,6 @@ export class Condition {
       }
     }
     return this.#leave(w, thrown, failure);
-  }
-
-  /**
-   * The async wait over this copy's `Lock`: {@link waitTurns}, then the re-acquire through the
-   * Lock object's line (`Lock._acquireRestoreAsync`), then {@link Condition.#leave}. An abort of
-   * `signal` while it re-acquires counts as in {@link Condition.#waitSlow}, where it is thrown in
-   * at the re-acquire's parks and recorded: the wait rejects with it once it holds the lock.
-   */
-  #waitInLine(w: CondWait, signal: AbortSignal | undefined): Promise<boolean> {
-    return runAsync(waitTurns(w), signal, "throw").then((failure) => {
-      const leave = (thrown: { error: unknown } | undefined) =>
-        this.#leave(w, thrown, failure ?? abortOf(signal));
-      const reacquired = this.#lock._acquireRestoreAsync!();
-      if (reacquired === undefined) return leave(undefined);
-      return reacquired.then(() => leave(undefined), (error: unknown) => leave({ error }));
-    });
   }
 
   /**
@@ -683,10 +690,8 @@ export class Condition {
     } catch (error) {
       return Promise.reject(error); // an async form rejects, never throws
     }
-    // Over this copy's `Lock`, re-acquire through its line (see `#waitInLine`); over an RLock
-    // (whose async tasks share its hold) or an earlier copy's lock, as one slow path.
-    if (this.#lock._acquireRestoreAsync !== undefined) return this.#waitInLine(w, signal);
-    return runAsync(this.#waitSlow(w), signal, "throw");
+    // A run whose value may be a promise (a re-acquire in the line), which its own adopts.
+    return runAsync(this.#waitSlow(w, signal), signal, "throw") as Promise<boolean>;
   }
 
   /**
