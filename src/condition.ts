@@ -315,10 +315,9 @@ interface ConditionLock {
   _releaseSave(): number;
   _acquireRestore(saved: number): Parker<unknown> | undefined;
   /**
-   * A `Lock`'s async re-acquire through its line (this copy's `Lock` only; see there), and its
-   * first step: takes a free lock when no acquire of this thread waits in the line. Both or none.
+   * This copy's `Lock` only: takes a free lock when no async acquire of this thread waits in the
+   * Lock object's line; the Condition then re-acquires through `acquire()`, in that line.
    */
-  _acquireRestoreAsync?(): Promise<unknown> | undefined;
   _tryRestore?(): boolean;
 }
 
@@ -546,7 +545,7 @@ export class Condition {
    *
    * Over this copy's `Lock`, through the Lock object's line of async acquires: a free lock (with
    * no acquire of this thread in the line) is taken here, in the run's last step; otherwise the
-   * run settles with the promise of a re-acquire in the line (`Lock._acquireRestoreAsync`),
+   * run settles with the promise of a re-acquire in the line (`Lock.acquire()`),
    * started a microtask later (not inside this run's step), which the run's promise adopts. An
    * abort of `signal` meanwhile counts as below, where it is thrown in at the re-acquire's parks
    * and recorded: the wait rejects with it once it holds the lock. (A first version ran the sleep
@@ -574,9 +573,8 @@ export class Condition {
       return Promise.resolve().then(() => {
         const leave = (thrown: { error: unknown } | undefined) =>
           this.#leave(w, thrown, aborted ?? abortOf(signal));
-        const reacquired = lock._acquireRestoreAsync!();
-        if (reacquired === undefined) return leave(undefined);
-        return reacquired.then(() => leave(undefined), (error: unknown) => leave({ error }));
+        // No timeout, no signal: an abort meanwhile is recorded (`abortOf`), as above.
+        return lock.acquire().then(() => leave(undefined), (error: unknown) => leave({ error }));
       });
     }
     // Re-acquire the lock, always; an abort meanwhile is recorded and the re-acquire goes on.

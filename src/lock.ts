@@ -411,41 +411,22 @@ export class Lock {
   }
 
   /**
-   * The first step of {@link Lock._acquireRestoreAsync}: takes the lock if it is free and no
-   * async acquire of this thread waits in this object's line (they go first). @internal
+   * A Condition's async re-acquire, first step: takes the lock if it is free and no async acquire
+   * of this thread waits in this object's line (they go first); otherwise the Condition waits in
+   * that line through `acquire()`. So the waits of one thread that a `notifyAll()` lets go park
+   * one `waitAsync` between them, where each parked its own on the lock word and every release
+   * woke them all: 100 tasks took 8,448 `waitAsync` calls to re-acquire, now 198 on Node and
+   * Bun, 99 on Deno (`tests/condition_reacquire_line_test.ts`). From the notify to the last
+   * release, µs a task, before → after, same runs (`<rt> bench/probes/condition_herd.ts
+   * <before>/mod.ts ./mod.ts --tasks 100 --rounds 7`, medians, 2026-12-04 05:16 UTC, quiet): Node
+   * 178.1 → 16.1, Bun 90.0 → 26.7, Deno 140.0 → 15.0. A cross-thread Condition ping-pong is
+   * unchanged (`probe.condition` of `bench/probes/waitasync.ts`, three runs each: Node 4.33 /
+   * 4.55 / 4.00 → 4.22 / 4.43 / 3.31 µs, Deno 4.82 / 3.37 / 3.53 → 3.48 / 3.19 / 3.81).
+   * @internal
    */
   _tryRestore(): boolean {
     const line = this.#line;
     if (line !== undefined && line.busy) return false;
     return Atomics.compareExchange(this.#i32, STATE, 0, currentIdent() << 1) === 0;
-  }
-
-  /**
-   * `_acquireRestore` for a Condition's async wait, through this object's line of async acquires
-   * (`acquire`): the waits of one thread that a `notifyAll()` lets go park one `waitAsync`
-   * between them. Each parked its own on the lock word, and every release woke them all: 100
-   * tasks took 8,448 `waitAsync` calls to re-acquire, now 198 on Node and Bun, 99 on Deno
-   * (`tests/condition_reacquire_line_test.ts`); from the notify to the last release, µs a task
-   * before → after, same runs (`<rt> bench/probes/condition_herd.ts <before>/mod.ts ./mod.ts --tasks 100 --rounds 7`, medians, 2026-12-04 05:16 UTC, quiet): Node 178.1 → 16.1, Bun 90.0 → 26.7, Deno 140.0 → 15.0. A cross-thread Condition ping-pong is unchanged (`probe.condition` of `bench/probes/waitasync.ts`, three runs each: Node 4.33 / 4.55 / 4.00 → 4.22 / 4.43 / 3.31 µs, Deno 4.82 / 3.37 / 3.53 → 3.48 / 3.19 / 3.81). No timeout, no signal (the Condition records an abort itself). Returns `undefined` when it
-   * took the lock at once. @internal
-   */
-  _acquireRestoreAsync(): Promise<boolean> | undefined {
-    if (this._tryRestore()) return undefined;
-    const i32 = this.#i32;
-    const me2 = currentIdent() << 1;
-    const line = this.#line;
-    const lineFree = line === undefined || !line.busy;
-    if (lineFree) {
-      const held = this.#line ??= new Line();
-      held.hold();
-      return runAsync(acquireSlow(i32, me2, Infinity, SPIN_LIMIT, false, held), undefined);
-    }
-    return acquireBehind(
-      line,
-      Infinity,
-      undefined,
-      () => Atomics.compareExchange(i32, STATE, 0, me2) === 0,
-      (deadline) => runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT), undefined),
-    );
   }
 }
