@@ -9,6 +9,11 @@
  * | 3    | PARTIES | the number of parties, fixed                                         |
  * | 4, 5 | TIMEOUT | the default timeout of every party's `wait`, in ms: float64 bits     |
  * |      |         | (low word first, `Infinity` when none), written once at creation     |
+ * | 6    | ACTOR   | the ident of the thread whose arrival last set ACTION (the actor)    |
+ * | 7    | STAMP   | `TAG << 2 \| phase` of the actor's cycle, 0 before any: RUNNING (1)    |
+ * |      |         | from right after its ACTION CAS; RELEASING (2) once its action has   |
+ * |      |         | returned; TAKEN (3) when, RUNNING, it was found ended: it breaks     |
+ * | 8    | CYCLE   | the GEN of the actor's cycle                                         |
  *
  * The state word: `TAG << 19 | RESETTING | BROKEN | ACTION | COUNT`
  * | bits  | name      | meaning                                                          |
@@ -45,6 +50,24 @@
  *   sleeps on that SEQ value; every transition stores WORD (and GEN) before it bumps SEQ: no
  *   wake-up is lost. Arrivals do not move SEQ, so a sleeper is woken once per transition, not
  *   bounced by every arrival's CAS.
+ * - The actor writes ACTOR, CYCLE, then STAMP (RUNNING) right after its ACTION CAS, in the same
+ *   function with no call or loop between them (a terminated thread stops only at a call or a
+ *   loop's back edge, so none dies in between). A reader that loads STAMP first and finds it
+ *   naming the TAG of a word with ACTION has that cycle's ACTOR and CYCLE in the slots.
+ * - An actor that has ended (`lifeOf` says LIFE_ENDED) holds its cycle's ACTION for good, and
+ *   nobody else may move the cycle on; so whoever finds it (an arrival or waiter that waits out
+ *   the action, `reset()`, `abort()`) moves the cycle on for it. RUNNING: it CASes STAMP to
+ *   TAKEN, then breaks the cycle as a throwing action does (ACTION off, BROKEN on; the waiters
+ *   leave, uncounting); TAKEN (a taker that did not finish): the same break. RELEASING: the
+ *   action ran; it completes the release: GEN CASed from CYCLE to CYCLE + 1, then TAG + 1, COUNT
+ *   0, BROKEN kept.
+ * - An actor found ended may still run: a thread that `terminate()` could not stop (Deno, in a
+ *   busy loop or a raw `Atomics.wait`) is marked ended all the same. Its steps after the action
+ *   are therefore claims too: STAMP RUNNING → RELEASING (one CAS: it and a taker cannot both
+ *   win; a cycle taken from it broke, and its wait throws BrokenBarrierError), GEN by a CAS from
+ *   CYCLE (moved once, by it or by whoever completes the release for it), WORD moved only while
+ *   it still holds its cycle's ACTION. Threads that threadkit did not start are not watched (as
+ *   for a Lock's owner): their death inside an action still wedges the cycle.
  *
  * Measured (`node bench/runtime.ts --mode full --filter barrier`, likewise `deno run -A` and
  * `bun`, on this tree and on 990426c (the lock-based barrier), alternating in one
@@ -63,7 +86,8 @@
  * arrival waits out a running action or a reset; its timeout counts there too: a party that
  * died in a broken cycle never leaves it, and the arrival then fails instead of hanging (such a
  * barrier stays resetting: create a new one). Timeouts and aborts of a cycle's waiters wait for
- * its running action (the cycle is complete then).
+ * its running action (the cycle is complete then), unless its thread has ended: then the cycle
+ * breaks, or is released if the action had returned (ACTOR and STAMP, above).
  *
  * @module
  */
@@ -95,6 +119,8 @@ import {
   type WaitOptions,
 } from "./internal/options.ts";
 import { brand } from "./internal/brand.ts";
+import { currentIdent, LIFE_ALIVE, LIFE_ENDED, LIFE_UNWATCHED, lifeOf } from "./internal/ident.ts";
+import { clockFor, OWNER_POLL_MS, parkUntil } from "./internal/lock_word.ts";
 
 /** Slot of the state word. */
 const WORD = 0;
@@ -106,8 +132,14 @@ const SEQ = 2;
 const PARTIES = 3;
 /** First of the two slots of the default timeout (float64 bits, low word first). */
 const TIMEOUT = 4;
+/** Slot of the ident of the thread running the cycle's action (its ACTION). */
+const ACTOR = 6;
+/** Slot of the actor's cycle and phase: `TAG << 2 | RUNNING, RELEASING or TAKEN`. */
+const STAMP = 7;
+/** Slot of the GEN of the actor's cycle. */
+const CYCLE = 8;
 /** Slots and bytes a Barrier takes. */
-const SLOTS = 6;
+const SLOTS = 9;
 const BYTES = SLOTS * 4;
 
 /** COUNT: arrivals of the cycle still inside `wait`. */
@@ -122,6 +154,13 @@ const BROKEN = 1 << 17;
 const RESETTING = 1 << 18;
 /** The cycle tag's lowest bit. */
 const TAG_SHIFT = 19;
+
+/** STAMP's phase: the actor has not finished its action. */
+const RUNNING = 1;
+/** STAMP's phase: the actor's action has returned; it releases the cycle. */
+const RELEASING = 2;
+/** STAMP's phase: the actor was found ended while RUNNING; the cycle breaks. */
+const TAKEN = 3;
 
 /** The state word of the next cycle: TAG + 1 (wrapping), no flags, COUNT 0, plus `flags`. */
 function nextCycle(w: number, flags: number): number {
@@ -194,6 +233,59 @@ function move(i32: Int32Array, w: number, to: number): boolean {
   Atomics.add(i32, SEQ, 1);
   wakeAll(i32, SEQ);
   return true;
+}
+
+/**
+ * The last arrival: CASes WORD from `w` (COUNT + 1 = parties) to `w | ACTION`, then names itself
+ * (`me`, its ident, read by the caller) and its cycle's GEN `g` beside it. Returns `false`,
+ * changing nothing, when the word no longer holds `w`.
+ */
+function arriveLast(i32: Int32Array, w: number, g: number, me: number): boolean {
+  if (Atomics.compareExchange(i32, WORD, w, w | ACTION) !== w) return false;
+  // No call and no loop from the CAS to the last store (see the invariants): a thread killed
+  // after the CAS has named itself, so that its death can be found. STAMP last.
+  Atomics.store(i32, ACTOR, me);
+  Atomics.store(i32, CYCLE, g);
+  Atomics.store(i32, STAMP, ((w >>> TAG_SHIFT) << 2) | RUNNING);
+  return true;
+}
+
+/**
+ * The life (`lifeOf`) of the thread that holds the ACTION of word `v`. A STAMP not yet of `v`'s
+ * cycle (its actor is between its CAS and its stores): LIFE_ALIVE, that is, look again soon.
+ */
+function actorLife(i32: Int32Array, v: number): number {
+  // STAMP before ACTOR (see the invariants).
+  const stamp = Atomics.load(i32, STAMP);
+  if (stamp >>> 2 !== v >>> TAG_SHIFT) return LIFE_ALIVE;
+  return lifeOf(Atomics.load(i32, ACTOR));
+}
+
+/**
+ * Moves word `v`, whose ACTION is held by a thread that has ended ({@link actorLife}), on for it:
+ * its cycle breaks if the action had not returned, else it is released. A lost CAS changes
+ * nothing (somebody else moved the word); the caller re-reads either way.
+ */
+function finishForActor(i32: Int32Array, v: number): void {
+  const cycle = (v >>> TAG_SHIFT) << 2;
+  const stamp = Atomics.load(i32, STAMP);
+  if (stamp === (cycle | RELEASING)) {
+    // Its action returned: release the cycle as it would have, GEN first (one CAS from the
+    // cycle's GEN: the actor, should it still run, or we move it, once).
+    const g = Atomics.load(i32, CYCLE);
+    Atomics.compareExchange(i32, GEN, g, (g + 1) | 0);
+    move(i32, v, nextCycle(v, v & BROKEN));
+    return;
+  }
+  // RUNNING: take the cycle, so that the actor, should it still run, cannot release it; lost:
+  // it has moved on (look again). TAKEN already: finish the break its taker began.
+  if (stamp === (cycle | RUNNING) && !claim(i32, STAMP, stamp, cycle | TAKEN)) return;
+  move(i32, v, (v & ~ACTION) | BROKEN);
+}
+
+/** One CAS of slot `at` from `from` to `to`: whether it took. */
+function claim(i32: Int32Array, at: number, from: number, to: number): boolean {
+  return Atomics.compareExchange(i32, at, from, to) === from;
 }
 
 /**
@@ -364,14 +456,22 @@ export class Barrier {
       if ((w & (ACTION | RESETTING)) !== 0) {
         // A running action or a reset: wait it out. Not arrived yet: nothing to undo on leaving.
         if (aborted !== undefined) throw aborted.reason;
-        if (deadline !== Infinity && now() >= deadline) {
+        // An action whose thread has ended never ends: move its cycle on for it, look again.
+        const life = (w & ACTION) !== 0 ? actorLife(i32, w) : LIFE_UNWATCHED;
+        if (life === LIFE_ENDED) {
+          finishForActor(i32, w);
+          continue;
+        }
+        const t = clockFor(deadline, life === LIFE_ALIVE);
+        if (t >= deadline) {
           // Out of time: break the barrier, as any timeout does. A running action's cycle is
           // complete and still passes (ACTION|BROKEN); a reset one is broken already. A party
           // that died inside a broken cycle never leaves it: this is how we do not hang.
           if ((w & (ACTION | BROKEN)) === ACTION && !move(i32, w, w | BROKEN)) continue;
           throw brokenError();
         }
-        park.deadline = deadline;
+        // Until our deadline; an action's watched thread: until its next liveness poll.
+        park.deadline = parkUntil(deadline, life === LIFE_ALIVE, t);
         try {
           yield park; // any outcome: re-read the word
         } catch (error) {
@@ -386,12 +486,15 @@ export class Barrier {
       // (it would have moved TAG), so `g` is the GEN of the cycle we join.
       g = Atomics.load(i32, GEN);
       // Not the last: COUNT + 1. The last: ACTION, COUNT kept (it stays inside no longer).
-      const to = (w & COUNT) + 1 === parties ? w | ACTION : w + 1;
-      if (Atomics.compareExchange(i32, WORD, w, to) === w) break;
+      if (
+        (w & COUNT) + 1 === parties
+          ? arriveLast(i32, w, g, currentIdent())
+          : Atomics.compareExchange(i32, WORD, w, w + 1) === w
+      ) break;
     }
     const index = w & COUNT;
 
-    if (index + 1 === parties) return this.#release(index, g, action);
+    if (index + 1 === parties) return this.#release(index, g, w, action);
 
     // Wait for our cycle's release or break. We are counted in COUNT until we leave a break.
     const tag = w >>> TAG_SHIFT;
@@ -402,8 +505,14 @@ export class Barrier {
       const v = Atomics.load(i32, WORD);
       if (v >>> TAG_SHIFT !== tag) return index; // released (TAG leaves a break only at COUNT 0)
       if ((v & ACTION) !== 0) {
-        // The cycle is complete, its action runs: wait for it whatever our time or signal.
-        park.deadline = Infinity;
+        // The cycle is complete, its action runs: wait for it whatever our time or signal,
+        // polling a watched actor's liveness; if it has ended, move the cycle on for it.
+        const life = actorLife(i32, v);
+        if (life === LIFE_ENDED) {
+          finishForActor(i32, v);
+          continue;
+        }
+        park.deadline = life === LIFE_ALIVE ? now() + OWNER_POLL_MS : Infinity;
       } else if ((v & BROKEN) !== 0) {
         // Broken (or reset): leave, uncounting; the last to leave a reset opens the next cycle.
         const to = (v & (RESETTING | COUNT)) === (RESETTING | 1) ? nextCycle(v, 0) : v - 1;
@@ -429,30 +538,44 @@ export class Barrier {
   }
 
   /**
-   * The last arrival: runs the action and releases the cycle whose GEN is `g`; returns `index`.
-   * ACTION is set: nobody moves the cycle on but us; abort(), reset() and timed-out arrivals only
-   * toggle BROKEN meanwhile.
+   * The last arrival, its ACTION set on word `w` ({@link arriveLast}): runs the action and
+   * releases the cycle whose GEN is `g`; returns `index`. Nobody moves the cycle on but us (or,
+   * were we to die, whoever finds it: {@link finishForActor}); abort(), reset() and timed-out
+   * arrivals only toggle BROKEN meanwhile.
    */
-  #release(index: number, g: number, action: (() => void) | undefined): number {
+  #release(index: number, g: number, w: number, action: (() => void) | undefined): number {
     const i32 = this.#i32;
+    const tag = w >>> TAG_SHIFT;
     try {
       action?.();
     } catch (error) {
       // Break the cycle: its waiters leave with BrokenBarrierError, uncounting themselves.
-      for (;;) {
-        const v = Atomics.load(i32, WORD);
-        if (move(i32, v, (v & ~ACTION) | BROKEN)) break;
-      }
+      this.#endCycle(tag, (v) => (v & ~ACTION) | BROKEN);
       throw error;
     }
-    // Release: GEN first (the waiters' proof of a release), then the next cycle's word, kept
-    // BROKEN if abort() came during the action (the cycle passes, the barrier is broken).
-    Atomics.store(i32, GEN, (g + 1) | 0);
+    // The action has returned: claim the release (were we to die from here on, it is completed
+    // for us). Lost: we were found ended (a terminate that could not stop us) and the cycle was
+    // taken from us and broken.
+    if (!claim(i32, STAMP, (tag << 2) | RUNNING, (tag << 2) | RELEASING)) throw brokenError();
+    // Release: GEN first (the waiters' proof of a release; one CAS, as whoever completes the
+    // release for us moves it), then the next cycle's word, kept BROKEN if abort() came during
+    // the action (the cycle passes, the barrier is broken).
+    claim(i32, GEN, g, (g + 1) | 0);
+    this.#endCycle(tag, (v) => nextCycle(v, v & BROKEN));
+    return index;
+  }
+
+  /**
+   * The actor's last move: the word to `next(v)`, retried while it holds its cycle's ACTION
+   * (`abort()` and `reset()` toggle BROKEN meanwhile); once it no longer does, the move was made
+   * for it (it was found ended) and it leaves the word alone.
+   */
+  #endCycle(tag: number, next: (v: number) => number): void {
+    const i32 = this.#i32;
     for (;;) {
       const v = Atomics.load(i32, WORD);
-      if (move(i32, v, nextCycle(v, v & BROKEN))) break;
+      if (v >>> TAG_SHIFT !== tag || (v & ACTION) === 0 || move(i32, v, next(v))) return;
     }
-    return index;
   }
 
   /**
@@ -478,11 +601,15 @@ export class Barrier {
     // GEN after WORD, as in `#waitSlow`.
     const g = Atomics.load(i32, GEN);
     const last = (w & COUNT) + 1 === parties;
-    if (Atomics.compareExchange(i32, WORD, w, last ? w | ACTION : w + 1) !== w) {
+    if (
+      !(last
+        ? arriveLast(i32, w, g, currentIdent())
+        : Atomics.compareExchange(i32, WORD, w, w + 1) === w)
+    ) {
       return runSync(this.#waitSlow(deadline, action));
     }
     const index = w & COUNT;
-    if (last) return this.#release(index, g, action);
+    if (last) return this.#release(index, g, w, action);
     const tag = w >>> TAG_SHIFT;
     const park = this.#park(deadline);
     // The last park's outcome (none yet).
@@ -545,6 +672,11 @@ export class Barrier {
     const i32 = this.#i32;
     for (;;) {
       const w = Atomics.load(i32, WORD);
+      // An action whose thread has ended: move its cycle on for it first.
+      if ((w & ACTION) !== 0 && actorLife(i32, w) === LIFE_ENDED) {
+        finishForActor(i32, w);
+        continue;
+      }
       const to = next(w);
       if (to === w || move(i32, w, to)) return;
     }
