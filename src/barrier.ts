@@ -9,11 +9,12 @@
  * | 3    | PARTIES | the number of parties, fixed                                         |
  * | 4, 5 | TIMEOUT | the default timeout of every party's `wait`, in ms: float64 bits     |
  * |      |         | (low word first, `Infinity` when none), written once at creation     |
- * | 6    | ACTOR   | the ident of the thread whose arrival last set ACTION (the actor)    |
- * | 7    | STAMP   | `TAG << 2 \| phase` of the actor's cycle, 0 before any: RUNNING (1)    |
+ * | 6-15 |         | unused: the slots below sit on another cache line (64 bytes on)      |
+ * | 16   | ACTOR   | the ident of the thread whose arrival last set ACTION (the actor)    |
+ * | 17   | STAMP   | `TAG << 2 \| phase` of the actor's cycle, 0 before any: RUNNING (1)    |
  * |      |         | from right after its ACTION CAS; RELEASING (2) once its action has   |
  * |      |         | returned; TAKEN (3) when, RUNNING, it was found ended: it breaks     |
- * | 8    | CYCLE   | the GEN of the actor's cycle                                         |
+ * | 18   | CYCLE   | the GEN of the actor's cycle                                         |
  *
  * The state word: `TAG << 19 | RESETTING | BROKEN | ACTION | COUNT`
  * | bits  | name      | meaning                                                          |
@@ -132,14 +133,21 @@ const SEQ = 2;
 const PARTIES = 3;
 /** First of the two slots of the default timeout (float64 bits, low word first). */
 const TIMEOUT = 4;
-/** Slot of the ident of the thread running the cycle's action (its ACTION). */
-const ACTOR = 6;
+/**
+ * Slot of the ident of the thread running the cycle's action (its ACTION). The actor's three
+ * slots are 64 bytes past WORD, GEN and SEQ, so never on their cache line: its stores every
+ * cycle then do not take that line from the spinning waiters that poll it. On one line (slots
+ * 6-8), 2 spinning parties (`bench/probes/barrier_ab.ts --parties 2 --cycles 20000`, this ÷
+ * the barrier before ACTOR) took 1.32× on Node and 1.23× on Deno; here 1.13× and 1.11× (IQRs
+ * from 0.65 and 0.85), with the trees' order swapped 1.015× (Node); 4 parties 1.04×.
+ */
+const ACTOR = 16;
 /** Slot of the actor's cycle and phase: `TAG << 2 | RUNNING, RELEASING or TAKEN`. */
-const STAMP = 7;
+const STAMP = 17;
 /** Slot of the GEN of the actor's cycle. */
-const CYCLE = 8;
+const CYCLE = 18;
 /** Slots and bytes a Barrier takes. */
-const SLOTS = 9;
+const SLOTS = 19;
 const BYTES = SLOTS * 4;
 
 /** COUNT: arrivals of the cycle still inside `wait`. */
