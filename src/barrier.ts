@@ -15,6 +15,9 @@
  * |      |         | from right after its ACTION CAS; RELEASING (2) once its action has   |
  * |      |         | returned; TAKEN (3) when, RUNNING, it was found ended: it breaks     |
  * | 18   | CYCLE   | the GEN of the actor's cycle                                         |
+ * | 19   | EPOCH   | ACTION cycles so far (wraps mod 2^32), bumped by each last arrival   |
+ * |      |         | right after its ACTION CAS: the actor's own claims check it, so a    |
+ * |      |         | zombie never claims a later cycle whose TAG (13 bits) equals its own |
  *
  * The state word: `TAG << 19 | RESETTING | BROKEN | ACTION | COUNT`
  * | bits  | name      | meaning                                                          |
@@ -41,8 +44,9 @@
  * - A cycle ends once, by its release (GEN+1, then TAG+1 with COUNT 0) or its break (BROKEN,
  *   same TAG and GEN). TAG moves on from a broken cycle only when its COUNT is 0, so no waiter of
  *   it is left to mistake the new TAG for a release.
- * - GEN is written only by the last arrival, while ACTION is set (nobody else moves the cycle
- *   on): GEN changes, after a waiter arrived, only by the release of the waiter's own cycle.
+ * - GEN is moved only while ACTION is set, by the last arrival or, when it has ended, by whoever
+ *   completes its release (one CAS from CYCLE, below): GEN changes, after a waiter arrived, only
+ *   by the release of the waiter's own cycle.
  * - An arrival reads WORD, then GEN, then CASes WORD from the value it read: if the CAS succeeds,
  *   no release completed in between (it would have moved TAG), so the GEN it read is its cycle's
  *   (unless TAG wrapped 2^13 times between two of its instructions).
@@ -51,24 +55,39 @@
  *   sleeps on that SEQ value; every transition stores WORD (and GEN) before it bumps SEQ: no
  *   wake-up is lost. Arrivals do not move SEQ, so a sleeper is woken once per transition, not
  *   bounced by every arrival's CAS.
- * - The actor writes ACTOR, CYCLE, then STAMP (RUNNING) right after its ACTION CAS, in the same
- *   function with no call or loop between them (a terminated thread stops only at a call or a
- *   loop's back edge, so none dies in between). A reader that loads STAMP first and finds it
- *   naming the TAG of a word with ACTION has that cycle's ACTOR and CYCLE in the slots.
+ * - The actor writes EPOCH, ACTOR, CYCLE, then STAMP (RUNNING) right after its ACTION CAS, in
+ *   the same function with no JS function call or loop back edge between them. A terminated
+ *   thread stops only at those (V8 and JSC check for termination at function entries and loop
+ *   back edges; the Atomics builtins do not), so none dies in between; should an engine ever
+ *   stop one there, STAMP names an older cycle, read as "alive": the old wedge, not corruption.
+ *   A reader that loads STAMP first and finds it naming the TAG of a word with ACTION (phase not
+ *   0: a fresh barrier's STAMP 0 names TAG 0) has that cycle's ACTOR and CYCLE in the slots.
  * - An actor that has ended (`lifeOf` says LIFE_ENDED) holds its cycle's ACTION for good, and
  *   nobody else may move the cycle on; so whoever finds it (an arrival or waiter that waits out
  *   the action, `reset()`, `abort()`) moves the cycle on for it. RUNNING: it CASes STAMP to
  *   TAKEN, then breaks the cycle as a throwing action does (ACTION off, BROKEN on; the waiters
  *   leave, uncounting); TAKEN (a taker that did not finish): the same break. RELEASING: the
  *   action ran; it completes the release: GEN CASed from CYCLE to CYCLE + 1, then TAG + 1, COUNT
- *   0, BROKEN kept.
+ *   0, BROKEN kept. It reads CYCLE after STAMP and then checks that WORD is still the word it
+ *   read: the next cycle's actor may have stored its CYCLE, not yet its STAMP, in between, and
+ *   stores it only after WORD has left that word.
+ * - The ACTION CAS wakes nobody, so waiters asleep in the filling cycle when the actor dies would
+ *   not look: every waiter's sleep ends after OWNER_POLL_MS (`Park.pollMs`, no cost until it
+ *   blocks that long) and it looks again.
  * - An actor found ended may still run: a thread that `terminate()` could not stop (Deno, in a
  *   busy loop or a raw `Atomics.wait`) is marked ended all the same. Its steps after the action
- *   are therefore claims too: STAMP RUNNING → RELEASING (one CAS: it and a taker cannot both
- *   win; a cycle taken from it broke, and its wait throws BrokenBarrierError), GEN by a CAS from
- *   CYCLE (moved once, by it or by whoever completes the release for it), WORD moved only while
- *   it still holds its cycle's ACTION. Threads that threadkit did not start are not watched (as
- *   for a Lock's owner): their death inside an action still wedges the cycle.
+ *   are therefore claims too: STAMP RUNNING → RELEASING after its action, RUNNING → TAKEN before
+ *   it breaks the cycle for a throwing action (one CAS each: it and a taker cannot both win; a
+ *   cycle taken from it broke, and its wait throws BrokenBarrierError), GEN by a CAS from CYCLE
+ *   (moved once, by it or by whoever completes the release for it), WORD moved only while it
+ *   still holds its cycle's ACTION. TAG alone cannot tell it its cycle: a zombie stuck in its
+ *   action may outlive 8192 cycles (~80 ms at 10 µs a cycle), and a later cycle then carries its
+ *   TAG. So each claim and move first checks EPOCH, the count of ACTION cycles, against the one
+ *   its arrival wrote. Left: a zombie preempted between that check and its CAS while 8192 cycles
+ *   pass, or 8192 TAG moves by resets alone with no ACTION between (a stale STAMP of the same TAG
+ *   read in a new actor's window between its CAS and its stores).
+ * - Threads that threadkit did not start are not watched (as for a Lock's owner): their death
+ *   inside an action still wedges the cycle.
  *
  * Measured (`node bench/runtime.ts --mode full --filter barrier`, likewise `deno run -A` and
  * `bun`, on this tree and on 990426c (the lock-based barrier), alternating in one
@@ -134,7 +153,7 @@ const PARTIES = 3;
 /** First of the two slots of the default timeout (float64 bits, low word first). */
 const TIMEOUT = 4;
 /**
- * Slot of the ident of the thread running the cycle's action (its ACTION). The actor's three
+ * Slot of the ident of the thread running the cycle's action (its ACTION). The actor's four
  * slots are 64 bytes past WORD, GEN and SEQ, so never on their cache line: its stores every
  * cycle then do not take that line from the spinning waiters that poll it. On one line (slots
  * 6-8), 2 spinning parties (`bench/probes/barrier_ab.ts --parties 2 --cycles 20000`, this ÷
@@ -146,8 +165,10 @@ const ACTOR = 16;
 const STAMP = 17;
 /** Slot of the GEN of the actor's cycle. */
 const CYCLE = 18;
+/** Slot of the count of ACTION cycles (the actor's identity of its cycle, beyond TAG). */
+const EPOCH = 19;
 /** Slots and bytes a Barrier takes. */
-const SLOTS = 19;
+const SLOTS = 20;
 const BYTES = SLOTS * 4;
 
 /** COUNT: arrivals of the cycle still inside `wait`. */
@@ -245,17 +266,20 @@ function move(i32: Int32Array, w: number, to: number): boolean {
 
 /**
  * The last arrival: CASes WORD from `w` (COUNT + 1 = parties) to `w | ACTION`, then names itself
- * (`me`, its ident, read by the caller) and its cycle's GEN `g` beside it. Returns `false`,
- * changing nothing, when the word no longer holds `w`.
+ * (`me`, its ident, read by the caller) and its cycle's GEN `g` beside it. Returns the EPOCH it
+ * wrote (never 0), or 0, changing nothing, when the word no longer holds `w`.
  */
-function arriveLast(i32: Int32Array, w: number, g: number, me: number): boolean {
-  if (Atomics.compareExchange(i32, WORD, w, w | ACTION) !== w) return false;
-  // No call and no loop from the CAS to the last store (see the invariants): a thread killed
-  // after the CAS has named itself, so that its death can be found. STAMP last.
+function arriveLast(i32: Int32Array, w: number, g: number, me: number): number {
+  if (Atomics.compareExchange(i32, WORD, w, w | ACTION) !== w) return 0;
+  // No JS call and no loop from the CAS to the last store (see the invariants): a thread killed
+  // after the CAS has named itself, so that its death can be found. STAMP last. Only the
+  // holder of ACTION writes EPOCH, and a cycle leaves ACTION only after these stores.
+  const epoch = ((Atomics.load(i32, EPOCH) + 1) | 0) || 1;
+  Atomics.store(i32, EPOCH, epoch);
   Atomics.store(i32, ACTOR, me);
   Atomics.store(i32, CYCLE, g);
   Atomics.store(i32, STAMP, ((w >>> TAG_SHIFT) << 2) | RUNNING);
-  return true;
+  return epoch;
 }
 
 /**
@@ -265,7 +289,8 @@ function arriveLast(i32: Int32Array, w: number, g: number, me: number): boolean 
 function actorLife(i32: Int32Array, v: number): number {
   // STAMP before ACTOR (see the invariants).
   const stamp = Atomics.load(i32, STAMP);
-  if (stamp >>> 2 !== v >>> TAG_SHIFT) return LIFE_ALIVE;
+  // Phase 0: no actor yet (a fresh barrier's STAMP 0 names TAG 0; ACTOR 0 would read UNWATCHED).
+  if (stamp >>> 2 !== v >>> TAG_SHIFT || (stamp & 3) === 0) return LIFE_ALIVE;
   return lifeOf(Atomics.load(i32, ACTOR));
 }
 
@@ -281,6 +306,9 @@ function finishForActor(i32: Int32Array, v: number): void {
     // Its action returned: release the cycle as it would have, GEN first (one CAS from the
     // cycle's GEN: the actor, should it still run, or we move it, once).
     const g = Atomics.load(i32, CYCLE);
+    // CYCLE after STAMP is not enough: the next cycle's actor may have stored its CYCLE (and not
+    // yet its STAMP) since. The word still `v` after the read: no later ACTION yet, `g` is ours.
+    if (Atomics.load(i32, WORD) !== v) return;
     Atomics.compareExchange(i32, GEN, g, (g + 1) | 0);
     move(i32, v, nextCycle(v, v & BROKEN));
     return;
@@ -435,6 +463,9 @@ export class Barrier {
       asyncCount: -1,
       syncSpin: spins,
       asyncSpin: spins,
+      // The last arrival's ACTION CAS wakes nobody: a waiter asleep in the filling cycle looks
+      // again after this long, to find an action whose thread has ended (no sleep lasts longer).
+      pollMs: OWNER_POLL_MS,
     };
   }
 
@@ -457,6 +488,7 @@ export class Barrier {
     // Arrived already (`arrived`, from `#waitSync`): straight to the waiting below.
     let w = arrived?.w ?? 0;
     let g = arrived?.g ?? 0;
+    let epoch = 0;
     while (arrived === undefined) {
       // SEQ before WORD: a transition after this read moves SEQ (we then do not sleep).
       park.expected = Atomics.load(i32, SEQ);
@@ -496,13 +528,13 @@ export class Barrier {
       // Not the last: COUNT + 1. The last: ACTION, COUNT kept (it stays inside no longer).
       if (
         (w & COUNT) + 1 === parties
-          ? arriveLast(i32, w, g, currentIdent())
+          ? (epoch = arriveLast(i32, w, g, currentIdent())) !== 0
           : Atomics.compareExchange(i32, WORD, w, w + 1) === w
       ) break;
     }
     const index = w & COUNT;
 
-    if (index + 1 === parties) return this.#release(index, g, w, action);
+    if (index + 1 === parties) return this.#release(index, g, w, epoch, action);
 
     // Wait for our cycle's release or break. We are counted in COUNT until we leave a break.
     const tag = w >>> TAG_SHIFT;
@@ -551,26 +583,45 @@ export class Barrier {
    * were we to die, whoever finds it: {@link finishForActor}); abort(), reset() and timed-out
    * arrivals only toggle BROKEN meanwhile.
    */
-  #release(index: number, g: number, w: number, action: (() => void) | undefined): number {
+  #release(
+    index: number,
+    g: number,
+    w: number,
+    epoch: number,
+    action: (() => void) | undefined,
+  ): number {
     const i32 = this.#i32;
     const tag = w >>> TAG_SHIFT;
     try {
       action?.();
     } catch (error) {
-      // Break the cycle: its waiters leave with BrokenBarrierError, uncounting themselves.
-      this.#endCycle(tag, (v) => (v & ~ACTION) | BROKEN);
+      // Break the cycle: its waiters leave with BrokenBarrierError, uncounting themselves. A
+      // claim too (TAKEN, as a taker's): a cycle taken from us is not ours to break.
+      if (this.#claimStamp(tag, epoch, TAKEN)) {
+        this.#endCycle(tag, epoch, (v) => (v & ~ACTION) | BROKEN);
+      }
       throw error;
     }
     // The action has returned: claim the release (were we to die from here on, it is completed
     // for us). Lost: we were found ended (a terminate that could not stop us) and the cycle was
     // taken from us and broken.
-    if (!claim(i32, STAMP, (tag << 2) | RUNNING, (tag << 2) | RELEASING)) throw brokenError();
+    if (!this.#claimStamp(tag, epoch, RELEASING)) throw brokenError();
     // Release: GEN first (the waiters' proof of a release; one CAS, as whoever completes the
     // release for us moves it), then the next cycle's word, kept BROKEN if abort() came during
     // the action (the cycle passes, the barrier is broken).
     claim(i32, GEN, g, (g + 1) | 0);
-    this.#endCycle(tag, (v) => nextCycle(v, v & BROKEN));
+    this.#endCycle(tag, epoch, (v) => nextCycle(v, v & BROKEN));
     return index;
+  }
+
+  /**
+   * The actor's claim of its cycle's STAMP, RUNNING → `to`: only while EPOCH is still its own (a
+   * STAMP equal to ours may be a later cycle's once TAG has wrapped).
+   */
+  #claimStamp(tag: number, epoch: number, to: number): boolean {
+    const i32 = this.#i32;
+    return Atomics.load(i32, EPOCH) === epoch &&
+      claim(i32, STAMP, (tag << 2) | RUNNING, (tag << 2) | to);
   }
 
   /**
@@ -578,11 +629,13 @@ export class Barrier {
    * (`abort()` and `reset()` toggle BROKEN meanwhile); once it no longer does, the move was made
    * for it (it was found ended) and it leaves the word alone.
    */
-  #endCycle(tag: number, next: (v: number) => number): void {
+  #endCycle(tag: number, epoch: number, next: (v: number) => number): void {
     const i32 = this.#i32;
     for (;;) {
       const v = Atomics.load(i32, WORD);
-      if (v >>> TAG_SHIFT !== tag || (v & ACTION) === 0 || move(i32, v, next(v))) return;
+      if (v >>> TAG_SHIFT !== tag || (v & ACTION) === 0) return;
+      // EPOCH after WORD: a later ACTION on the same TAG writes EPOCH right after its CAS.
+      if (Atomics.load(i32, EPOCH) !== epoch || move(i32, v, next(v))) return;
     }
   }
 
@@ -609,15 +662,16 @@ export class Barrier {
     // GEN after WORD, as in `#waitSlow`.
     const g = Atomics.load(i32, GEN);
     const last = (w & COUNT) + 1 === parties;
+    let epoch = 0;
     if (
       !(last
-        ? arriveLast(i32, w, g, currentIdent())
+        ? (epoch = arriveLast(i32, w, g, currentIdent())) !== 0
         : Atomics.compareExchange(i32, WORD, w, w + 1) === w)
     ) {
       return runSync(this.#waitSlow(deadline, action));
     }
     const index = w & COUNT;
-    if (last) return this.#release(index, g, w, action);
+    if (last) return this.#release(index, g, w, epoch, action);
     const tag = w >>> TAG_SHIFT;
     const park = this.#park(deadline);
     // The last park's outcome (none yet).

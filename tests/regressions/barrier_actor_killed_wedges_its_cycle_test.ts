@@ -17,7 +17,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Barrier, BrokenBarrierError, Event, Thread } from "../../mod.ts";
+import { Barrier, BrokenBarrierError, Thread } from "../../mod.ts";
 import { LIFE_ENDED, setLife } from "../../src/internal/ident.ts";
 import { settleWithin, until } from "../helpers.ts";
 
@@ -78,15 +78,28 @@ function releaseByHand(barrier: Barrier): void {
   Atomics.notify(i32, SEQ);
 }
 
-/** A thread that arrives last at `barrier` and spins in its action until let go. */
-function actor(barrier: Barrier): { thread: Thread<string>; started: Event; letGo: Int32Array } {
-  const started = new Event();
-  const letGo = new Int32Array(new SharedArrayBuffer(4));
+/**
+ * A thread that arrives last at `barrier` and spins in its action until let go (`letGo()`), then
+ * throws from it if `throwAfter`. `started()` resolves once the action runs; `over()` once the
+ * wait is over (it reads the flag, as a thread marked ended cannot be joined for its end).
+ */
+function actor(barrier: Barrier, throwAfter = false) {
+  const flags = new Int32Array(new SharedArrayBuffer(12));
   const thread = new Thread<string>(FIXTURE, {
     export: "actUntilLetGo",
-    args: [barrier, started, letGo],
+    args: [barrier, flags, throwAfter],
   });
-  return { thread, started, letGo };
+  return {
+    thread,
+    started: () => until(() => Atomics.load(flags, 0) === 1, "the action started", 20_000),
+    letGo: () => Atomics.store(flags, 1, 1),
+    over: () => until(() => Atomics.load(flags, 2) === 1, "the actor's wait ended", 20_000),
+  };
+}
+
+/** The TAG of `barrier`'s state word. */
+function tagOf(barrier: Barrier): number {
+  return Atomics.load(slotsOf(barrier), WORD) >>> TAG_SHIFT;
 }
 
 test("Barrier: a thread killed inside the action breaks its cycle; waiters and arrivals leave", async () => {
@@ -101,7 +114,7 @@ test("Barrier: a thread killed inside the action breaks its cycle; waiters and a
     // An untimed async waiter of this thread; the thread's arrival runs the action and dies in it.
     const untimed = barrier.wait({ signal: stop.signal }).then(() => "passed", (e) => e);
     thread.start();
-    assert.equal(await started.wait({ timeout: 20_000 }), true, "the action started");
+    await started();
     // Deno cannot stop the busy loop: the thread is marked ended all the same, and rejects here.
     await thread.terminate().catch(() => {});
     // A later arrival waits out the running action: it finds the actor gone and breaks the cycle.
@@ -114,7 +127,7 @@ test("Barrier: a thread killed inside the action breaks its cycle; waiters and a
     assert.equal(barrier.broken, true);
   } finally {
     stop.abort();
-    Atomics.store(letGo, 0, 1);
+    letGo();
     releaseByHand(barrier);
     if (waiter.isAlive()) await waiter.terminate();
   }
@@ -200,7 +213,7 @@ test("Barrier: an action runner found ended that still runs finds its cycle take
     const first = barrier.wait({ signal: stop.signal });
     await until(() => barrier.nWaiting === 1, "this thread's waiter arrived");
     thread.start();
-    assert.equal(await started.wait({ timeout: 20_000 }), true, "the action started");
+    await started();
     // As a terminate that cannot stop the thread does: marked ended, it runs on.
     setLife(thread.ident, LIFE_ENDED);
     await assert.rejects(barrier.wait({ timeout: 2000 }), BrokenBarrierError);
@@ -210,7 +223,7 @@ test("Barrier: an action runner found ended that still runs finds its cycle take
     const gen = Atomics.load(slotsOf(barrier), GEN);
     const waiting = barrier.wait({ timeout: 10_000, signal: stop.signal });
     await until(() => barrier.nWaiting === 1, "the new cycle's waiter arrived");
-    Atomics.store(letGo, 0, 1);
+    letGo();
     assert.equal(await thread.join({ timeout: 20_000 }), "BrokenBarrierError");
     // It moved neither GEN nor the word: the new cycle's waiter still waits, and passes with
     // the next arrival.
@@ -221,7 +234,109 @@ test("Barrier: an action runner found ended that still runs finds its cycle take
     assert.equal(await waiting, 0);
   } finally {
     stop.abort();
-    Atomics.store(letGo, 0, 1);
+    letGo();
     releaseByHand(barrier);
+  }
+});
+
+/**
+ * Takes the cycle of a zombie actor (marked ended, still in its action) and breaks it, then runs
+ * the barrier through released cycles until its TAG (13 bits) is the zombie's again: what a zombie
+ * stuck in its action for ~8192 cycles (~80 ms at 10 µs a cycle) finds when it comes back.
+ */
+async function zombieThenWrap(barrier: Barrier, throwAfter: boolean, signal: AbortSignal) {
+  const zombie = actor(barrier, throwAfter);
+  const first = barrier.wait({ signal });
+  await until(() => barrier.nWaiting === 1, "the waiter arrived");
+  zombie.thread.start();
+  await zombie.started();
+  const tag = tagOf(barrier);
+  setLife(zombie.thread.ident, LIFE_ENDED);
+  await assert.rejects(barrier.wait({ timeout: 2000 }), BrokenBarrierError);
+  await assert.rejects(first, BrokenBarrierError);
+  barrier.reset();
+  while (tagOf(barrier) !== tag) {
+    await Promise.all([barrier.wait({ timeout: 5000 }), barrier.wait({ timeout: 5000 })]);
+  }
+  return { zombie, tag };
+}
+
+test("Barrier: a zombie actor back after TAG wrapped does not release a live actor's cycle mid-action", async () => {
+  const barrier = new Barrier(2);
+  const stop = new AbortController();
+  const { zombie, tag } = await zombieThenWrap(barrier, false, stop.signal);
+  const live = actor(barrier);
+  try {
+    const waiting = barrier.wait({ signal: stop.signal });
+    await until(() => barrier.nWaiting === 1, "the new cycle's waiter arrived");
+    live.thread.start();
+    await live.started();
+    assert.equal(Atomics.load(slotsOf(barrier), STAMP), (tag << 2) | RUNNING, "the same TAG");
+    zombie.letGo();
+    assert.equal(await zombie.thread.join({ timeout: 20_000 }), "BrokenBarrierError");
+    assert.equal(await settleWithin(waiting, 300), "pending", "released mid-action");
+    live.letGo();
+    assert.equal(await live.thread.join({ timeout: 20_000 }), "passed as 1");
+    assert.equal(await waiting, 0);
+  } finally {
+    stop.abort();
+    zombie.letGo();
+    live.letGo();
+    releaseByHand(barrier);
+  }
+});
+
+test("Barrier: a zombie actor whose action throws after TAG wrapped leaves a live cycle alone", async () => {
+  const barrier = new Barrier(2);
+  const stop = new AbortController();
+  const { zombie } = await zombieThenWrap(barrier, true, stop.signal);
+  const live = actor(barrier);
+  try {
+    const waiting = barrier.wait({ signal: stop.signal });
+    await until(() => barrier.nWaiting === 1, "the new cycle's waiter arrived");
+    live.thread.start();
+    await live.started();
+    zombie.letGo();
+    await zombie.over();
+    live.letGo();
+    await live.over();
+    // Both ended before this thread's waiter looks (as a descheduled waiter would).
+    assert.equal(await live.thread.join({ timeout: 20_000 }), "passed as 1");
+    assert.equal(await zombie.thread.join({ timeout: 20_000 }), "RangeError");
+    assert.equal(await waiting, 0);
+    assert.equal(barrier.broken, false);
+    const pair = await Promise.all([
+      barrier.wait({ timeout: 5000 }),
+      barrier.wait({ timeout: 5000 }),
+    ]);
+    assert.deepEqual(pair.sort(), [0, 1]);
+  } finally {
+    stop.abort();
+    zombie.letGo();
+    live.letGo();
+    releaseByHand(barrier);
+  }
+});
+
+test("Barrier: untimed waiters asleep when the actor is killed in its action leave with nobody else about", async () => {
+  const barrier = new Barrier(3);
+  const waiter = new Thread<string>(FIXTURE, { export: "waitUntimed", args: [barrier] });
+  const { thread, started, letGo } = actor(barrier);
+  thread.join().catch(() => {}); // terminated below
+  const stop = new AbortController();
+  try {
+    const untimed = barrier.wait({ signal: stop.signal }).then(() => "passed", (e) => e);
+    waiter.start();
+    await until(() => barrier.nWaiting === 2, "both waiters arrived", 20_000);
+    thread.start();
+    await started();
+    await thread.terminate().catch(() => {}); // Deno: marked ended, it spins on
+    assert.ok((await settleWithin(untimed, 3000)).startsWith("resolved BrokenBarrierError"));
+    assert.equal(await waiter.join({ timeout: 3000 }), "BrokenBarrierError");
+  } finally {
+    stop.abort();
+    letGo();
+    releaseByHand(barrier);
+    if (waiter.isAlive()) await waiter.terminate();
   }
 });
