@@ -1,10 +1,10 @@
 /**
  * The Promela models in `models/` (lock word with owner death, Condition tickets, Semaphore,
- * queue put/get and the queue's SPSC lane, a design not built yet, RWLock writers), checked
- * exhaustively with spin: each real model must verify with no error (mutual exclusion and the
- * models' other assertions, no invalid end state = no deadlock and no lost wake-up, no
- * non-progress cycle = every run ends), and each deliberately broken variant (`-DMUTANT_...`)
- * must make spin report an error, which shows the checks can fail.
+ * queue put/get and the queue's SPSC lane, a design not built yet, RWLock writers, the
+ * Barrier's actor death), checked exhaustively with spin: each real model must verify with no
+ * error (mutual exclusion and the models' other assertions, no invalid end state = no deadlock
+ * and no lost wake-up, no non-progress cycle = every run ends), and each deliberately broken
+ * variant (`-DMUTANT_...`) must make spin report an error, which shows the checks can fail.
  *
  * Runs under Node only (the models do not depend on the runtime; Deno and Bun skip with a
  * reason, so the suite runs them once). Needs `spin` (Debian's package) and a C compiler; when
@@ -53,7 +53,7 @@ function skipReason(): string | false {
 
 /** One spin run: a model, its defines, and what spin must find. */
 interface Check {
-  model: "lock_word" | "condition" | "semaphore" | "queue" | "queue_lane" | "rwlock";
+  model: "lock_word" | "condition" | "semaphore" | "queue" | "queue_lane" | "rwlock" | "barrier";
   /** `-D` defines for spin (a mutant, a workload). */
   defines: string[];
   /** "safety": assertions and end states (-DSAFETY); "progress": non-progress cycles (-DNP, -l). */
@@ -862,6 +862,47 @@ const checks: Check[] = [
     holds: false,
     what:
       "the producer notifying for the publish past the one the get's look saw, not that one (a park registered before it sleeps on)",
+  },
+  // barrier.pml: Barrier(2), two cycles: the actor of cycle 0 may be killed or turn zombie at any
+  // step after its arrival, a waiter that then arrives first at cycle 1, its actor, and a
+  // repairer (abort() or a late arrival); each action may return or throw.
+  {
+    model: "barrier",
+    defines: [],
+    mode: "safety",
+    holds: true,
+    what:
+      "actor death: a waiter passes only a released cycle whose action returned, a cycle ends once (released or broken), no waiter asleep for ever",
+  },
+  {
+    model: "barrier",
+    defines: [],
+    mode: "progress",
+    holds: true,
+    what: "every run ends (no livelock)",
+  },
+  {
+    model: "barrier",
+    defines: ["MUTANT_NO_WORD_RECHECK"],
+    mode: "safety",
+    holds: false,
+    what:
+      "a repairer completing a release without re-checking WORD after it read CYCLE (56cf8c7: GEN moves for the next cycle)",
+  },
+  {
+    model: "barrier",
+    defines: ["MUTANT_NO_POLL"],
+    mode: "safety",
+    holds: false,
+    what: "waiters of a filling cycle not polling (56cf8c7: nobody looks when the actor dies)",
+  },
+  {
+    model: "barrier",
+    defines: ["MUTANT_ACTOR_STORES"],
+    mode: "safety",
+    holds: false,
+    what:
+      "the actor's RUNNING -> RELEASING claim a plain store (a zombie releases a cycle taken from it)",
   },
 ];
 
