@@ -261,16 +261,40 @@ async function zombieThenWrap(barrier: Barrier, throwAfter: boolean, signal: Abo
   return { zombie, tag };
 }
 
-test("Barrier: a zombie actor back after TAG wrapped does not release a live actor's cycle mid-action", async () => {
+/**
+ * A zombie (see {@link zombieThenWrap}) back at the TAG of a live actor's cycle: this thread's
+ * waiter of that cycle (`waiting`) has arrived and the live actor runs its action; then `check`.
+ */
+async function zombieBesideLiveActor(
+  throwAfter: boolean,
+  check: (at: {
+    barrier: Barrier;
+    tag: number;
+    zombie: ReturnType<typeof actor>;
+    live: ReturnType<typeof actor>;
+    waiting: Promise<number>;
+  }) => Promise<void>,
+): Promise<void> {
   const barrier = new Barrier(2);
   const stop = new AbortController();
-  const { zombie, tag } = await zombieThenWrap(barrier, false, stop.signal);
+  const { zombie, tag } = await zombieThenWrap(barrier, throwAfter, stop.signal);
   const live = actor(barrier);
   try {
     const waiting = barrier.wait({ signal: stop.signal });
     await until(() => barrier.nWaiting === 1, "the new cycle's waiter arrived");
     live.thread.start();
     await live.started();
+    await check({ barrier, tag, zombie, live, waiting });
+  } finally {
+    stop.abort();
+    zombie.letGo();
+    live.letGo();
+    releaseByHand(barrier);
+  }
+}
+
+test("Barrier: a zombie actor back after TAG wrapped does not release a live actor's cycle mid-action", async () => {
+  await zombieBesideLiveActor(false, async ({ barrier, tag, zombie, live, waiting }) => {
     assert.equal(Atomics.load(slotsOf(barrier), STAMP), (tag << 2) | RUNNING, "the same TAG");
     zombie.letGo();
     assert.equal(await zombie.thread.join({ timeout: 20_000 }), "BrokenBarrierError");
@@ -278,24 +302,11 @@ test("Barrier: a zombie actor back after TAG wrapped does not release a live act
     live.letGo();
     assert.equal(await live.thread.join({ timeout: 20_000 }), "passed as 1");
     assert.equal(await waiting, 0);
-  } finally {
-    stop.abort();
-    zombie.letGo();
-    live.letGo();
-    releaseByHand(barrier);
-  }
+  });
 });
 
 test("Barrier: a zombie actor whose action throws after TAG wrapped leaves a live cycle alone", async () => {
-  const barrier = new Barrier(2);
-  const stop = new AbortController();
-  const { zombie } = await zombieThenWrap(barrier, true, stop.signal);
-  const live = actor(barrier);
-  try {
-    const waiting = barrier.wait({ signal: stop.signal });
-    await until(() => barrier.nWaiting === 1, "the new cycle's waiter arrived");
-    live.thread.start();
-    await live.started();
+  await zombieBesideLiveActor(true, async ({ barrier, zombie, live, waiting }) => {
     zombie.letGo();
     await zombie.over();
     live.letGo();
@@ -310,12 +321,7 @@ test("Barrier: a zombie actor whose action throws after TAG wrapped leaves a liv
       barrier.wait({ timeout: 5000 }),
     ]);
     assert.deepEqual(pair.sort(), [0, 1]);
-  } finally {
-    stop.abort();
-    zombie.letGo();
-    live.letGo();
-    releaseByHand(barrier);
-  }
+  });
 });
 
 test("Barrier: untimed waiters asleep when the actor is killed in its action leave with nobody else about", async () => {
