@@ -102,21 +102,43 @@ function tagOf(barrier: Barrier): number {
   return Atomics.load(slotsOf(barrier), WORD) >>> TAG_SHIFT;
 }
 
-test("Barrier: a thread killed inside the action breaks its cycle; waiters and arrivals leave", async () => {
+/**
+ * A `Barrier(3)` whose last arrival, a thread, is killed inside its action (Deno: marked ended,
+ * it spins on until let go) beside two untimed waiters: a sync one in another thread (`waiter`,
+ * whose result is how its wait ended) and an async one of this thread (`untimed`, resolving with
+ * its error). Then `check`; the barrier is let go after it either way.
+ */
+async function killedBesideUntimedWaiters(
+  check: (at: {
+    barrier: Barrier;
+    waiter: Thread<string>;
+    untimed: Promise<unknown>;
+  }) => Promise<void>,
+): Promise<Barrier> {
   const barrier = new Barrier(3);
   const waiter = new Thread<string>(FIXTURE, { export: "waitUntimed", args: [barrier] });
   const { thread, started, letGo } = actor(barrier);
   thread.join().catch(() => {}); // terminated below
   const stop = new AbortController();
   try {
-    waiter.start();
-    await until(() => barrier.nWaiting === 1, "the sync waiter arrived", 20_000);
-    // An untimed async waiter of this thread; the thread's arrival runs the action and dies in it.
     const untimed = barrier.wait({ signal: stop.signal }).then(() => "passed", (e) => e);
+    waiter.start();
+    await until(() => barrier.nWaiting === 2, "both waiters arrived", 20_000);
     thread.start();
     await started();
-    // Deno cannot stop the busy loop: the thread is marked ended all the same, and rejects here.
-    await thread.terminate().catch(() => {});
+    await thread.terminate().catch(() => {}); // Deno: marked ended, it spins on
+    await check({ barrier, waiter, untimed });
+  } finally {
+    stop.abort();
+    letGo();
+    releaseByHand(barrier);
+    if (waiter.isAlive()) await waiter.terminate();
+  }
+  return barrier;
+}
+
+test("Barrier: a thread killed inside the action breaks its cycle; waiters and arrivals leave", async () => {
+  const barrier = await killedBesideUntimedWaiters(async ({ barrier, waiter, untimed }) => {
     // A later arrival waits out the running action: it finds the actor gone and breaks the cycle.
     const t0 = performance.now();
     const late = await settleWithin(barrier.wait({ timeout: 250 }), 5000);
@@ -125,12 +147,7 @@ test("Barrier: a thread killed inside the action breaks its cycle; waiters and a
     assert.ok((await settleWithin(untimed, 5000)).startsWith("resolved BrokenBarrierError"));
     assert.equal(await waiter.join({ timeout: 5000 }), "BrokenBarrierError");
     assert.equal(barrier.broken, true);
-  } finally {
-    stop.abort();
-    letGo();
-    releaseByHand(barrier);
-    if (waiter.isAlive()) await waiter.terminate();
-  }
+  });
   // Reset, the barrier serves a full cycle again.
   barrier.reset();
   assert.equal(barrier.broken, false);
@@ -325,24 +342,9 @@ test("Barrier: a zombie actor whose action throws after TAG wrapped leaves a liv
 });
 
 test("Barrier: untimed waiters asleep when the actor is killed in its action leave with nobody else about", async () => {
-  const barrier = new Barrier(3);
-  const waiter = new Thread<string>(FIXTURE, { export: "waitUntimed", args: [barrier] });
-  const { thread, started, letGo } = actor(barrier);
-  thread.join().catch(() => {}); // terminated below
-  const stop = new AbortController();
-  try {
-    const untimed = barrier.wait({ signal: stop.signal }).then(() => "passed", (e) => e);
-    waiter.start();
-    await until(() => barrier.nWaiting === 2, "both waiters arrived", 20_000);
-    thread.start();
-    await started();
-    await thread.terminate().catch(() => {}); // Deno: marked ended, it spins on
+  // Nobody arrives, resets or aborts: the waiters' own polls find the actor gone.
+  await killedBesideUntimedWaiters(async ({ waiter, untimed }) => {
     assert.ok((await settleWithin(untimed, 3000)).startsWith("resolved BrokenBarrierError"));
     assert.equal(await waiter.join({ timeout: 3000 }), "BrokenBarrierError");
-  } finally {
-    stop.abort();
-    letGo();
-    releaseByHand(barrier);
-    if (waiter.isAlive()) await waiter.terminate();
-  }
+  });
 });
