@@ -10,13 +10,13 @@
  *   finish       finishForActor (:302-320): RELEASING: read CYCLE, re-check WORD (:311), CAS GEN
  *                from CYCLE, move to the next cycle; RUNNING: CAS STAMP to TAKEN, then break;
  *                TAKEN: break
- *   wait_loop    the waiter's loop of #waitSlow (:541-577), which #waitSync's loop (:679-692)
+ *   wait_loop    the waiter's loop of #waitSlow (:540-576), which #waitSync's loop (:678-691)
  *                hands every case but the plain sleep to
- *   W's arrival  the arrival loop of #waitSlow (:492-534), for W's arrival at cycle 1: it
+ *   W's arrival  the arrival loop of #waitSlow (:492-533), for W's arrival at cycle 1: it
  *                waits out a running action, repairing it if its actor has ended
- *   end_cycle    #endCycle (:632-640)
- *   A, B         #release (:586-615) with #claimStamp (:621-625)
- *   R            #transition (:733-745) of abort() (:766-769), or a late arrival's look
+ *   end_cycle    #endCycle (:630-639)
+ *   A, B         #release (:585-612) with #claimStamp (:618-622)
+ *   R            #transition (:732-744) of abort() (:765-768), or a late arrival's look
  *
  * Processes. WORD = TAG << 8 | BROKEN (128) | ACTION (64) | COUNT; RESETTING is not modelled.
  *   A  the actor of cycle 0 (W has arrived): at any step after its arrival it may be killed
@@ -112,7 +112,7 @@ inline break_cycle(v, ok) {
   }
 }
 
-/* The release's GEN CAS from `from` (:312, :612): ghost, cycle `from` released. */
+/* The release's GEN CAS from `from` (:312, :609): ghost, cycle `from` released. */
 inline cas_gen(from) {
   atomic {
     if
@@ -154,23 +154,23 @@ inline alife(v, s, l) {
      :: else -> l = life[ACTOR] fi
 }
 
-/* The waiter's loop (:541-577) for cycle (tag t, gen g); res: 1 passed, 2 left a break. */
+/* The waiter's loop (:540-576) for cycle (tag t, gen g); res: 1 passed, 2 left a break. */
 inline wait_loop(t, g, v, s, c, l, ok, res, sq) {
   do
-  :: sq = SEQ;                                                /* :543 */
-     if :: GEN != g -> res = 1; break :: else -> skip fi;     /* :544 */
-     v = WORD;                                                /* :545 */
-     if :: TAGOF(v) != t -> res = 1; break :: else -> skip fi;  /* :546 */
+  :: sq = SEQ;                                                /* :542 */
+     if :: GEN != g -> res = 1; break :: else -> skip fi;     /* :543 */
+     v = WORD;                                                /* :544 */
+     if :: TAGOF(v) != t -> res = 1; break :: else -> skip fi;  /* :545 */
      if
      :: (v & ACT) ->
           alife(v, s, l);                                     /* :550 */
           if :: l == ENDED -> finish(v, s, c, ok)             /* :551-553 */
-             :: else -> (SEQ != sq || ACTOR_ENDED)            /* :555, its liveness poll */
+             :: else -> (SEQ != sq || ACTOR_ENDED)            /* :554, its liveness poll */
           fi
-     :: !(v & ACT) && (v & BRK) ->                            /* :556-562: leave, uncounting */
+     :: !(v & ACT) && (v & BRK) ->                            /* :555-561: leave, uncounting */
           atomic { if :: WORD == v -> WORD = v - 1; ok = 1 :: else -> ok = 0 fi };
           if :: ok -> res = 2; break :: else -> skip fi
-     :: else ->                                               /* :568, filling */
+     :: else ->                                               /* :567, filling */
 #ifdef MUTANT_NO_POLL
         (SEQ != sq)
 #else
@@ -180,21 +180,21 @@ inline wait_loop(t, g, v, s, c, l, ok, res, sq) {
   od
 }
 
-/* #endCycle (:632-640); brk: the break of a throwing action, else the release's move. */
+/* #endCycle (:630-639); brk: the break of a throwing action, else the release's move. */
 inline end_cycle(t, brk, v, ok) {
   do
-  :: v = WORD;                                                /* :635 */
+  :: v = WORD;                                                /* :633 */
      if
-     :: TAGOF(v) != t || !(v & ACT) -> break                  /* :636 */
+     :: TAGOF(v) != t || !(v & ACT) -> break                  /* :634 */
      :: else ->
-          if :: brk -> break_cycle(v, ok)                     /* :638 */
+          if :: brk -> break_cycle(v, ok)                     /* :637 */
              :: else -> move(v, (t + 1) << 8 | (v & BRK), ok) fi;
           if :: ok -> break :: else -> skip fi
      fi
   od
 }
 
-/* #claimStamp (:621-625), RUNNING -> to (EPOCH's check cannot fail here: no TAG wrap). */
+/* #claimStamp (:618-622), RUNNING -> to (EPOCH's check cannot fail here: no TAG wrap). */
 inline claim_stamp(t, to, ok) {
   atomic { if :: STAMP == (t << 2 | RUN) -> STAMP = t << 2 | to; ok = 1 :: else -> ok = 0 fi }
 }
@@ -212,12 +212,12 @@ active proctype A() {
   short v; bit ok;
   life[1] = ALIVE;
 end_arr:
-  /* arriveLast (:272-283) with the arrival's reads (:495, :527): GEN 0 */
+  /* arriveLast (:272-283) with the arrival's reads (:495, :526): GEN 0 */
   atomic { WORD == 1 -> WORD = 1 | ACT; ACTOR = 1; CYCLE = 0; STAMP = 0 << 2 | RUN }
   maybe_die(1);
   if
   :: actReturned[0] = 1                                       /* the action returns */
-  :: claim_stamp(0, TKN, ok);                                 /* it throws (:600-601) */
+  :: claim_stamp(0, TKN, ok);                                 /* it throws (:599) */
      if :: ok -> maybe_die(1); end_cycle(0, 1, v, ok) :: else -> skip fi;
      goto dead
   fi;
@@ -225,13 +225,13 @@ end_arr:
 #ifdef MUTANT_ACTOR_STORES
   STAMP = 0 << 2 | REL; ok = 1;
 #else
-  claim_stamp(0, REL, ok);                                    /* :608 */
+  claim_stamp(0, REL, ok);                                    /* :605 */
 #endif
   if :: !ok -> goto dead :: else -> skip fi;
   maybe_die(1);
-  cas_gen(0);                                                 /* :612 */
+  cas_gen(0);                                                 /* :609 */
   maybe_die(1);
-  end_cycle(0, 0, v, ok);                                     /* :613 */
+  end_cycle(0, 0, v, ok);                                     /* :610 */
 dead: skip
 }
 
@@ -240,20 +240,20 @@ active proctype W() {
   wait_loop(0, 0, v, s, c, l, ok, res, sq);
   if :: res == 2 -> goto end :: else -> skip fi;
   assert(actReturned[0] && outcome[0] == RELEASED);
-  /* cycle 1: arrive first (:492-534), waiting out cycle 0's ACTION if its word still has it */
+  /* cycle 1: arrive first (:492-533), waiting out cycle 0's ACTION if its word still has it */
   do
   :: sq = SEQ;                                                /* :494 */
      v = WORD;                                                /* :495 */
      if
-     :: (v & ACT) ->                                          /* :496-521 */
+     :: (v & ACT) ->                                          /* :496-520 */
           alife(v, s, l);
           if :: l == ENDED -> finish(v, s, c, ok)
              :: else -> (SEQ != sq || ACTOR_ENDED)
           fi
-     :: !(v & ACT) && (v & BRK) -> goto end                   /* :523 */
+     :: !(v & ACT) && (v & BRK) -> goto end                   /* :522 */
      :: else ->
           assert(v == 1 << 8);
-          g1 = GEN;                                           /* :527 */
+          g1 = GEN;                                           /* :526 */
           atomic { if :: WORD == v -> WORD = v + 1; ok = 1 :: else -> ok = 0 fi };
           if :: ok -> break :: else -> skip fi
      fi
@@ -279,17 +279,17 @@ end_fill:
   fi
 }
 
-/* #transition (:733-745) of abort() (:766-769), or a late arrival's look: two looks. */
+/* #transition (:732-744) of abort() (:765-768), or a late arrival's look: two looks. */
 active proctype R() {
   short v; byte s, c, l; bit ok; byte n = 0;
   do
   :: n < 2 ->
-     v = WORD;                                                /* :736 */
+     v = WORD;                                                /* :735 */
      if
      :: (v & ACT) ->
-          alife(v, s, l);                                     /* :738 */
+          alife(v, s, l);                                     /* :737 */
           if
-          :: l == ENDED -> finish(v, s, c, ok)                /* :739 */
+          :: l == ENDED -> finish(v, s, c, ok)                /* :738 */
           :: else ->
                if
                :: skip

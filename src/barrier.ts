@@ -139,8 +139,8 @@ import {
   type WaitOptions,
 } from "./internal/options.ts";
 import { brand } from "./internal/brand.ts";
-import { currentIdent, LIFE_ALIVE, LIFE_ENDED, LIFE_UNWATCHED, lifeOf } from "./internal/ident.ts";
-import { clockFor, OWNER_POLL_MS, parkUntil } from "./internal/lock_word.ts";
+import { currentIdent, LIFE_ALIVE, LIFE_ENDED, lifeOf } from "./internal/ident.ts";
+import { OWNER_POLL_MS } from "./internal/lock_word.ts";
 
 /** Slot of the state word. */
 const WORD = 0;
@@ -497,21 +497,20 @@ export class Barrier {
         // A running action or a reset: wait it out. Not arrived yet: nothing to undo on leaving.
         if (aborted !== undefined) throw aborted.reason;
         // An action whose thread has ended never ends: move its cycle on for it, look again.
-        const life = (w & ACTION) !== 0 ? actorLife(i32, w) : LIFE_UNWATCHED;
-        if (life === LIFE_ENDED) {
+        if ((w & ACTION) !== 0 && actorLife(i32, w) === LIFE_ENDED) {
           finishForActor(i32, w);
           continue;
         }
-        const t = clockFor(deadline, life === LIFE_ALIVE);
-        if (t >= deadline) {
+        if (deadline !== Infinity && now() >= deadline) {
           // Out of time: break the barrier, as any timeout does. A running action's cycle is
           // complete and still passes (ACTION|BROKEN); a reset one is broken already. A party
           // that died inside a broken cycle never leaves it: this is how we do not hang.
           if ((w & (ACTION | BROKEN)) === ACTION && !move(i32, w, w | BROKEN)) continue;
           throw brokenError();
         }
-        // Until our deadline; an action's watched thread: until its next liveness poll.
-        park.deadline = parkUntil(deadline, life === LIFE_ALIVE, t);
+        // Until our deadline; the park's pollMs makes us look at a running action's thread
+        // again within OWNER_POLL_MS.
+        park.deadline = deadline;
         try {
           yield park; // any outcome: re-read the word
         } catch (error) {
@@ -545,14 +544,14 @@ export class Barrier {
       const v = Atomics.load(i32, WORD);
       if (v >>> TAG_SHIFT !== tag) return index; // released (TAG leaves a break only at COUNT 0)
       if ((v & ACTION) !== 0) {
-        // The cycle is complete, its action runs: wait for it whatever our time or signal,
-        // polling a watched actor's liveness; if it has ended, move the cycle on for it.
-        const life = actorLife(i32, v);
-        if (life === LIFE_ENDED) {
+        // The cycle is complete, its action runs: wait for it whatever our time or signal
+        // (the park's pollMs looks again within OWNER_POLL_MS); if its thread has ended, move
+        // the cycle on for it.
+        if (actorLife(i32, v) === LIFE_ENDED) {
           finishForActor(i32, v);
           continue;
         }
-        park.deadline = life === LIFE_ALIVE ? now() + OWNER_POLL_MS : Infinity;
+        park.deadline = Infinity;
       } else if ((v & BROKEN) !== 0) {
         // Broken (or reset): leave, uncounting; the last to leave a reset opens the next cycle.
         const to = (v & (RESETTING | COUNT)) === (RESETTING | 1) ? nextCycle(v, 0) : v - 1;
@@ -597,9 +596,7 @@ export class Barrier {
     } catch (error) {
       // Break the cycle: its waiters leave with BrokenBarrierError, uncounting themselves. A
       // claim too (TAKEN, as a taker's): a cycle taken from us is not ours to break.
-      if (this.#claimStamp(tag, epoch, TAKEN)) {
-        this.#endCycle(tag, epoch, (v) => (v & ~ACTION) | BROKEN);
-      }
+      if (this.#claimStamp(tag, epoch, TAKEN)) this.#endCycle(tag, epoch, false);
       throw error;
     }
     // The action has returned: claim the release (were we to die from here on, it is completed
@@ -610,7 +607,7 @@ export class Barrier {
     // release for us moves it), then the next cycle's word, kept BROKEN if abort() came during
     // the action (the cycle passes, the barrier is broken).
     claim(i32, GEN, g, (g + 1) | 0);
-    this.#endCycle(tag, epoch, (v) => nextCycle(v, v & BROKEN));
+    this.#endCycle(tag, epoch, true);
     return index;
   }
 
@@ -625,17 +622,19 @@ export class Barrier {
   }
 
   /**
-   * The actor's last move: the word to `next(v)`, retried while it holds its cycle's ACTION
-   * (`abort()` and `reset()` toggle BROKEN meanwhile); once it no longer does, the move was made
-   * for it (it was found ended) and it leaves the word alone.
+   * The actor's last move, retried while it holds its cycle's ACTION (`abort()` and `reset()`
+   * toggle BROKEN meanwhile): `release`, to the next cycle (BROKEN kept); else the break (ACTION
+   * off, BROKEN on). Once it no longer holds it, the move was made for it (it was found ended)
+   * and it leaves the word alone.
    */
-  #endCycle(tag: number, epoch: number, next: (v: number) => number): void {
+  #endCycle(tag: number, epoch: number, release: boolean): void {
     const i32 = this.#i32;
     for (;;) {
       const v = Atomics.load(i32, WORD);
       if (v >>> TAG_SHIFT !== tag || (v & ACTION) === 0) return;
       // EPOCH after WORD: a later ACTION on the same TAG writes EPOCH right after its CAS.
-      if (Atomics.load(i32, EPOCH) !== epoch || move(i32, v, next(v))) return;
+      if (Atomics.load(i32, EPOCH) !== epoch) return;
+      if (move(i32, v, release ? nextCycle(v, v & BROKEN) : (v & ~ACTION) | BROKEN)) return;
     }
   }
 
