@@ -41,7 +41,7 @@ const floors = (process.env.FLOORS ?? "").split(",").filter(Boolean);
 const specs: Spec[] = [
   { name: "floor", raw: new SharedArrayBuffer(8) },
   { name: "floor'", raw: new SharedArrayBuffer(8) },
-  ...floors.map((mode) => ({ name: `floor-${mode}`, raw: new SharedArrayBuffer(8), mode })),
+  ...floors.map((mode) => ({ name: `floor-${mode}`, raw: new SharedArrayBuffer(16), mode })),
 ];
 if (process.env.PEER === "1") {
   // multithreading's Barrier state as its constructor writes it (bench/barrier_bench.ts).

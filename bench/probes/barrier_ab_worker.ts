@@ -47,17 +47,38 @@ function floorOf(raw: SharedArrayBuffer, mode = ""): (n: number) => void {
   const parkRead = mode === "clkB";
   const wokeRead = mode === "clkC";
   const deadlined = mode === "clk";
+  // `seq`: waiters sleep on a third word the release bumps after GEN (threadkit's SEQ).
+  const seq = mode === "seq";
+  const busyNs = mode.startsWith("busy") ? Number(mode.slice(4)) : 0;
   const fixed = mode === "inf" ? Infinity : mode === "frac" ? 59_999.123456 : 60_000;
   let sink = 0;
   return (n) => {
     for (let i = 0; i < n; i++) {
       for (let r = 0; r < entryReads; r++) sink += now();
+      if (busyNs !== 0) {
+        // `busyN`: N ns of work at every entry (a wait's own JS, threadkit's prologue and park).
+        const until = now() + busyNs / 1e6;
+        while (now() < until) sink++;
+      }
       const deadline = deadlined ? now() + 60_000 : Infinity;
       const generation = Atomics.load(i32, 1);
       if (Atomics.add(i32, 0, 1) === parties - 1) {
         Atomics.store(i32, 0, 0);
         Atomics.add(i32, 1, 1);
-        Atomics.notify(i32, 1);
+        if (seq) {
+          Atomics.add(i32, 2, 1);
+          Atomics.notify(i32, 2);
+        } else {
+          Atomics.notify(i32, 1);
+        }
+        continue;
+      }
+      if (seq) {
+        for (;;) {
+          const s = Atomics.load(i32, 2);
+          if (Atomics.load(i32, 1) !== generation) break;
+          if (Atomics.wait(i32, 2, s, 60_000) === "timed-out") throw new Error("stalled");
+        }
         continue;
       }
       while (Atomics.load(i32, 1) === generation) {
