@@ -3,20 +3,20 @@
  * actor, dies or turns zombie while it holds ACTION), Barrier(2), two cycles.
  *
  * Mirrors (see models/README.md for the line table):
- *   move         move (barrier.ts:259-265): CAS WORD, then SEQ += 1 (the wake-all is the
+ *   move         move (barrier.ts:260-266): CAS WORD, then SEQ += 1 (the wake-all is the
  *                sleepers' `SEQ != sq`)
- *   (atomic)     arriveLast (:272-283) in A and B: one step with the arrival's reads (below)
- *   alife        actorLife (:289-295): STAMP, then ACTOR's life
- *   finish       finishForActor (:302-320): RELEASING: read CYCLE, re-check WORD (:311), CAS GEN
+ *   (atomic)     arriveLast (:273-291) in A and B: one step with the arrival's reads (below)
+ *   alife        actorLife (:297-303): STAMP, then ACTOR's life
+ *   finish       finishForActor (:310-328): RELEASING: read CYCLE, re-check WORD (:319), CAS GEN
  *                from CYCLE, move to the next cycle; RUNNING: CAS STAMP to TAKEN, then break;
  *                TAKEN: break
- *   wait_loop    the waiter's loop of #waitSlow (:540-576), which #waitSync's loop (:678-691)
+ *   wait_loop    the waiter's loop of #waitSlow (:548-584), which #waitSync's loop (:697-710)
  *                hands every case but the plain sleep to
- *   W's arrival  the arrival loop of #waitSlow (:492-533), for W's arrival at cycle 1: it
+ *   W's arrival  the arrival loop of #waitSlow (:500-541), for W's arrival at cycle 1: it
  *                waits out a running action, repairing it if its actor has ended
- *   end_cycle    #endCycle (:630-639)
- *   A, B         #release (:585-612) with #claimStamp (:618-622)
- *   R            #transition (:732-744) of abort() (:765-768), or a late arrival's look
+ *   end_cycle    #endCycle (:638-647)
+ *   A, B         #release (:593-620) with #claimStamp (:626-630)
+ *   R            #transition (:749-761) of abort() (:782-785), or a late arrival's look
  *
  * Processes. WORD = TAG << 8 | BROKEN (128) | ACTION (64) | COUNT; RESETTING is not modelled.
  *   A  the actor of cycle 0 (W has arrived): at any step after its arrival it may be killed
@@ -31,7 +31,7 @@
  * stores (ACTOR, CYCLE, STAMP = TAG << 2 | RUNNING) are one step: they run in one function with
  * no call and no loop back edge between them, where a terminated thread cannot stop (the
  * invariant "The actor writes EPOCH, ACTOR, CYCLE, then STAMP"); nobody reads them before
- * STAMP, and a reader that finds STAMP of an older TAG reads the actor as alive (:293), so the
+ * STAMP, and a reader that finds STAMP of an older TAG reads the actor as alive (:301), so the
  * window between the CAS and the stores only delays a repair. The arrival's reads of WORD and
  * GEN are in that step too: GEN moves only by the release of the arrival's own cycle, which
  * needs it.
@@ -60,7 +60,7 @@
  *
  * Mutants (spin -DMUTANT_...); tests/models_test.ts asserts spin finds an error in each:
  *   MUTANT_NO_WORD_RECHECK  finishForActor completes a release without re-checking WORD after
- *                           it read CYCLE (:311; 56cf8c7): the next cycle's actor may have stored
+ *                           it read CYCLE (:319; 56cf8c7): the next cycle's actor may have stored
  *                           its CYCLE since, and GEN moves for a cycle whose action still runs
  *                           (a waiter of cycle 1 passes before B's action returned)
  *   MUTANT_NO_POLL          a waiter asleep in the filling cycle sleeps on SEQ alone, without
@@ -95,7 +95,7 @@ byte outcome[3];       /* ghost: RELEASED or BROKE, per cycle */
 /* The poll that matters: WORD's ACTION held by an actor that has ended (actorLife's test). */
 #define ACTOR_ENDED ((WORD & ACT) != 0 && (STAMP >> 2) == TAGOF(WORD) && (STAMP & 3) != 0 && life[ACTOR] == ENDED)
 
-/* move (:259-265): CAS WORD, then bump SEQ (and wake all). */
+/* move (:260-266): CAS WORD, then bump SEQ (and wake all). */
 inline move(v, to, ok) {
   atomic { if :: WORD == v -> WORD = to; SEQ++; ok = 1 :: else -> ok = 0 fi }
 }
@@ -112,7 +112,7 @@ inline break_cycle(v, ok) {
   }
 }
 
-/* The release's GEN CAS from `from` (:312, :609): ghost, cycle `from` released. */
+/* The release's GEN CAS from `from` (:320, :617): ghost, cycle `from` released. */
 inline cas_gen(from) {
   atomic {
     if
@@ -124,77 +124,77 @@ inline cas_gen(from) {
   }
 }
 
-/* finishForActor(v) (:302-320): each shared access its own step. */
+/* finishForActor(v) (:310-328): each shared access its own step. */
 inline finish(v, s, c, ok) {
-  s = STAMP;                                                  /* :304 */
+  s = STAMP;                                                  /* :312 */
   if
   :: s == (TAGOF(v) << 2 | REL) ->
-       c = CYCLE;                                             /* :308 */
+       c = CYCLE;                                             /* :316 */
 #ifndef MUTANT_NO_WORD_RECHECK
-       if :: WORD != v -> goto fdone :: else -> skip fi;      /* :311 */
+       if :: WORD != v -> goto fdone :: else -> skip fi;      /* :319 */
 #endif
-       cas_gen(c);                                            /* :312 */
-       move(v, (TAGOF(v) + 1) << 8 | (v & BRK), ok)           /* :313 */
+       cas_gen(c);                                            /* :320 */
+       move(v, (TAGOF(v) + 1) << 8 | (v & BRK), ok)           /* :321 */
   :: else ->
        if
-       :: s == (TAGOF(v) << 2 | RUN) ->                       /* :318 claim TAKEN */
+       :: s == (TAGOF(v) << 2 | RUN) ->                       /* :326 claim TAKEN */
             atomic { if :: STAMP == s -> STAMP = TAGOF(v) << 2 | TKN; ok = 1 :: else -> ok = 0 fi };
             if :: ok == 0 -> goto fdone :: else -> skip fi
        :: else -> skip                                        /* TAKEN: finish the break */
        fi;
-       break_cycle(v, ok)                                     /* :319 */
+       break_cycle(v, ok)                                     /* :327 */
   fi;
 fdone: skip
 }
 
-/* actorLife(v) (:289-295): STAMP, then ACTOR's life. */
+/* actorLife(v) (:297-303): STAMP, then ACTOR's life. */
 inline alife(v, s, l) {
   s = STAMP;
   if :: (s >> 2) != TAGOF(v) || (s & 3) == 0 -> l = ALIVE
      :: else -> l = life[ACTOR] fi
 }
 
-/* The waiter's loop (:540-576) for cycle (tag t, gen g); res: 1 passed, 2 left a break. */
+/* The waiter's loop (:548-584) for cycle (tag t, gen g); res: 1 passed, 2 left a break. */
 inline wait_loop(t, g, v, s, c, l, ok, res, sq) {
   do
-  :: sq = SEQ;                                                /* :542 */
-     if :: GEN != g -> res = 1; break :: else -> skip fi;     /* :543 */
-     v = WORD;                                                /* :544 */
-     if :: TAGOF(v) != t -> res = 1; break :: else -> skip fi;  /* :545 */
+  :: sq = SEQ;                                                /* :550 */
+     if :: GEN != g -> res = 1; break :: else -> skip fi;     /* :551 */
+     v = WORD;                                                /* :552 */
+     if :: TAGOF(v) != t -> res = 1; break :: else -> skip fi;  /* :553 */
      if
      :: (v & ACT) ->
-          alife(v, s, l);                                     /* :550 */
-          if :: l == ENDED -> finish(v, s, c, ok)             /* :551-553 */
-             :: else -> (SEQ != sq || ACTOR_ENDED)            /* :554, its liveness poll */
+          alife(v, s, l);                                     /* :558 */
+          if :: l == ENDED -> finish(v, s, c, ok)             /* :559-561 */
+             :: else -> (SEQ != sq || ACTOR_ENDED)            /* :562, its liveness poll */
           fi
-     :: !(v & ACT) && (v & BRK) ->                            /* :555-561: leave, uncounting */
+     :: !(v & ACT) && (v & BRK) ->                            /* :563-569: leave, uncounting */
           atomic { if :: WORD == v -> WORD = v - 1; ok = 1 :: else -> ok = 0 fi };
           if :: ok -> res = 2; break :: else -> skip fi
-     :: else ->                                               /* :567, filling */
+     :: else ->                                               /* :575, filling */
 #ifdef MUTANT_NO_POLL
         (SEQ != sq)
 #else
-        (SEQ != sq || ACTOR_ENDED)                            /* pollMs (:468) */
+        (SEQ != sq || ACTOR_ENDED)                            /* pollMs (:476) */
 #endif
      fi
   od
 }
 
-/* #endCycle (:630-639); brk: the break of a throwing action, else the release's move. */
+/* #endCycle (:638-647); brk: the break of a throwing action, else the release's move. */
 inline end_cycle(t, brk, v, ok) {
   do
-  :: v = WORD;                                                /* :633 */
+  :: v = WORD;                                                /* :641 */
      if
-     :: TAGOF(v) != t || !(v & ACT) -> break                  /* :634 */
+     :: TAGOF(v) != t || !(v & ACT) -> break                  /* :642 */
      :: else ->
-          if :: brk -> break_cycle(v, ok)                     /* :637 */
+          if :: brk -> break_cycle(v, ok)                     /* :645 */
              :: else -> move(v, (t + 1) << 8 | (v & BRK), ok) fi;
           if :: ok -> break :: else -> skip fi
      fi
   od
 }
 
-/* #claimStamp (:618-622), RUNNING -> to (EPOCH's check cannot fail here: no TAG wrap). */
+/* #claimStamp (:626-630), RUNNING -> to (EPOCH's check cannot fail here: no TAG wrap). */
 inline claim_stamp(t, to, ok) {
   atomic { if :: STAMP == (t << 2 | RUN) -> STAMP = t << 2 | to; ok = 1 :: else -> ok = 0 fi }
 }
@@ -212,12 +212,12 @@ active proctype A() {
   short v; bit ok;
   life[1] = ALIVE;
 end_arr:
-  /* arriveLast (:272-283) with the arrival's reads (:495, :526): GEN 0 */
+  /* arriveLast (:273-291) with the arrival's reads (:503, :534): GEN 0 */
   atomic { WORD == 1 -> WORD = 1 | ACT; ACTOR = 1; CYCLE = 0; STAMP = 0 << 2 | RUN }
   maybe_die(1);
   if
   :: actReturned[0] = 1                                       /* the action returns */
-  :: claim_stamp(0, TKN, ok);                                 /* it throws (:599) */
+  :: claim_stamp(0, TKN, ok);                                 /* it throws (:607) */
      if :: ok -> maybe_die(1); end_cycle(0, 1, v, ok) :: else -> skip fi;
      goto dead
   fi;
@@ -225,13 +225,13 @@ end_arr:
 #ifdef MUTANT_ACTOR_STORES
   STAMP = 0 << 2 | REL; ok = 1;
 #else
-  claim_stamp(0, REL, ok);                                    /* :605 */
+  claim_stamp(0, REL, ok);                                    /* :613 */
 #endif
   if :: !ok -> goto dead :: else -> skip fi;
   maybe_die(1);
-  cas_gen(0);                                                 /* :609 */
+  cas_gen(0);                                                 /* :617 */
   maybe_die(1);
-  end_cycle(0, 0, v, ok);                                     /* :610 */
+  end_cycle(0, 0, v, ok);                                     /* :618 */
 dead: skip
 }
 
@@ -240,20 +240,20 @@ active proctype W() {
   wait_loop(0, 0, v, s, c, l, ok, res, sq);
   if :: res == 2 -> goto end :: else -> skip fi;
   assert(actReturned[0] && outcome[0] == RELEASED);
-  /* cycle 1: arrive first (:492-533), waiting out cycle 0's ACTION if its word still has it */
+  /* cycle 1: arrive first (:500-541), waiting out cycle 0's ACTION if its word still has it */
   do
-  :: sq = SEQ;                                                /* :494 */
-     v = WORD;                                                /* :495 */
+  :: sq = SEQ;                                                /* :502 */
+     v = WORD;                                                /* :503 */
      if
-     :: (v & ACT) ->                                          /* :496-520 */
+     :: (v & ACT) ->                                          /* :504-528 */
           alife(v, s, l);
           if :: l == ENDED -> finish(v, s, c, ok)
              :: else -> (SEQ != sq || ACTOR_ENDED)
           fi
-     :: !(v & ACT) && (v & BRK) -> goto end                   /* :522 */
+     :: !(v & ACT) && (v & BRK) -> goto end                   /* :530 */
      :: else ->
           assert(v == 1 << 8);
-          g1 = GEN;                                           /* :526 */
+          g1 = GEN;                                           /* :534 */
           atomic { if :: WORD == v -> WORD = v + 1; ok = 1 :: else -> ok = 0 fi };
           if :: ok -> break :: else -> skip fi
      fi
@@ -279,17 +279,17 @@ end_fill:
   fi
 }
 
-/* #transition (:732-744) of abort() (:765-768), or a late arrival's look: two looks. */
+/* #transition (:749-761) of abort() (:782-785), or a late arrival's look: two looks. */
 active proctype R() {
   short v; byte s, c, l; bit ok; byte n = 0;
   do
   :: n < 2 ->
-     v = WORD;                                                /* :735 */
+     v = WORD;                                                /* :752 */
      if
      :: (v & ACT) ->
-          alife(v, s, l);                                     /* :737 */
+          alife(v, s, l);                                     /* :754 */
           if
-          :: l == ENDED -> finish(v, s, c, ok)                /* :738 */
+          :: l == ENDED -> finish(v, s, c, ok)                /* :755 */
           :: else ->
                if
                :: skip

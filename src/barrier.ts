@@ -55,7 +55,8 @@
  *   sleeps on that SEQ value; every transition stores WORD (and GEN) before it bumps SEQ: no
  *   wake-up is lost. Arrivals do not move SEQ, so a sleeper is woken once per transition, not
  *   bounced by every arrival's CAS.
- * - The actor writes EPOCH, ACTOR, CYCLE, then STAMP (RUNNING) right after its ACTION CAS, in
+ * - The actor writes EPOCH, ACTOR (unless it holds its ident already), CYCLE, then STAMP
+ *   (RUNNING) right after its ACTION CAS, in
  *   the same function with no JS function call or loop back edge between them. A terminated
  *   thread stops only at those (V8 and JSC check for termination at function entries and loop
  *   back edges; the Atomics builtins do not), so none dies in between; should an engine ever
@@ -277,7 +278,8 @@ function arriveLast(i32: Int32Array, w: number, g: number, me: number): number {
   const epoch = ((Atomics.load(i32, EPOCH) + 1) | 0) || 1;
   Atomics.store(i32, EPOCH, epoch);
   // The same actor as the last ACTION cycle (one thread that keeps arriving last): its ident is
-  // there already, and a load costs less than a store (`Atomics.store` is a locked exchange).
+  // there already, and a load costs less than a store (a seq-cst store is a locked exchange on
+  // x86-64, this machine).
   // Measured (2026-12-04, one thread, `Barrier(1)`, `waitSync({ timeout })` × 2M, 5 rounds, this
   // tree beside fbbe727 in one process): Node 191 → 184 ns, Deno 248 → 246, Bun 157 → 152; 2
   // spinning parties (the actor alternates; `bench/probes/barrier_ab.ts --parties 2 --cycles
@@ -646,8 +648,8 @@ export class Barrier {
 
   /**
    * `waitSync`'s common case as a plain loop over `parkSync`, without the generator and its
-   * driver: one arrival CAS on a filling word, then (not the last) sleep until the release,
-   * reading the clock only where a park timed out. Anything else (a running action or reset, a
+   * driver: one arrival CAS on a filling word, then (not the last) sleep until the release.
+   * Anything else (a running action or reset, a
    * break, a lost CAS, a timed-out park) goes on in {@link #waitSlow}, from the state reached
    * here; the steps are its own.
    *
@@ -659,9 +661,12 @@ export class Barrier {
    * same rounds (6 runs): Node 0.995 (0.92-1.10; before 1.03, 0.95-1.18), Deno 0.989 (0.96-1.03;
    * before 1.015), Bun 1.029 (1.01-1.06; before 1.110).
    *
-   * The clock is read after the arrival, by a waiter only: the last arrival never parks, and
-   * its release is what every other party waits for (a clock read costs 46 ns on Node, 37 on
-   * Bun). The timeout then counts from the arrival instead of the call, a few loads later.
+   * With a timeout, the deadline's clock read comes after a successful arrival, and only in a
+   * waiter: the last arrival never parks, and its release is what every other party waits for
+   * (a clock read costs 46 ns on Node, 37 on Bun; 4 parties, both tree orders, 4 runs of the
+   * probe above: 0.96-0.99x the tree that read it at the call). The timeout then counts from
+   * the arrival, a few loads after the call. The slow path's entries before an arrival (a
+   * running action, a break, a lost CAS) read it there.
    */
   #waitSync(timeout: number, action: (() => void) | undefined): number {
     const i32 = this.#i32;
