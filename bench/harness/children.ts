@@ -120,5 +120,12 @@ export function buildDist(dir: string): string | undefined {
 export function formatFiles(files: string[]): void {
   const deno = executable("deno");
   if (deno === undefined) return;
-  spawnSync(deno, ["fmt", "--quiet", ...files], { cwd: repo, stdio: "ignore", timeout: 60_000 });
+  // The repo's config by name: found from the cwd alone, it does not reach files outside the
+  // repo (`--out /tmp/x`), which were then formatted at deno's default width.
+  const config = join(repo, "deno.json");
+  spawnSync(deno, ["fmt", "--quiet", "--config", config, ...files], {
+    cwd: repo,
+    stdio: "ignore",
+    timeout: 60_000,
+  });
 }
