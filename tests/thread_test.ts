@@ -515,10 +515,51 @@ test("Timer: joinSync during the wait starts the worker itself when the delay is
  */
 const OWNER_DEATH_TRIES = 3;
 
+/**
+ * Parks `acquire()` in this thread on what thread `t` holds, tells `t` to end by `how` (`release`
+ * lets it go on to end by itself), and checks that the acquire fails with `t`'s OwnerDiedError,
+ * whose message names it as its `role` ("owner thread 3 ..."). Returns the ms from the telling to
+ * that error.
+ */
+async function ownerDeathSeenBy(
+  acquire: () => Promise<unknown>,
+  t: Thread,
+  release: Event,
+  how: string,
+  role: "owner" | "holder",
+): Promise<number> {
+  let settledAt = 0;
+  const waiter = acquire().then(
+    () => "acquired without an error",
+    (e: unknown) => e,
+  ).finally(() => settledAt = performance.now());
+  const t0 = performance.now();
+  if (how === "terminate") await t.terminate();
+  else release.set();
+  const error = await waiter;
+  assert.ok(error instanceof OwnerDiedError, `expected OwnerDiedError, got ${String(error)}`);
+  assert.equal(error.ownerIdent, t.ident);
+  assert.match(error.message, new RegExp(`${role} thread ${t.ident} `));
+  return settledAt - t0;
+}
+
+/** Runs `tryOnce` (one death; its latency) until within the bound, at most OWNER_DEATH_TRIES times. */
+async function withinOwnerDeathBound(tryOnce: () => Promise<number>): Promise<void> {
+  const latencies: number[] = [];
+  do latencies.push(await tryOnce()); while (
+    latencies.at(-1)! >= OWNER_DEATH_MS && latencies.length < OWNER_DEATH_TRIES
+  );
+  assert.ok(
+    latencies.at(-1)! < OWNER_DEATH_MS,
+    `OwnerDiedError came ${
+      latencies.map((ms) => ms.toFixed(0)).join(", ")
+    } ms after the thread was told to end (${latencies.length} tries)`,
+  );
+}
+
 for (const how of ["return", "throw", "exit", "terminate"] as const) {
   test(`Thread: owner death — a thread that ends by ${how} holding a Lock passes it on with OwnerDiedError within ${OWNER_DEATH_MS} ms`, async () => {
-    /** One thread, one death; returns the ms from telling the thread to end to the error. */
-    const tryOnce = async (): Promise<number> => {
+    await withinOwnerDeathBound(async () => {
       const lock = new Lock();
       const acquired = new Event();
       const release = new Event();
@@ -530,18 +571,13 @@ for (const how of ["return", "throw", "exit", "terminate"] as const) {
       );
       assert.equal(await acquired.wait({ timeout: JOIN_MS }), true);
       // A waiter in the main thread, parked on the lock word held by the thread.
-      let settledAt = 0;
-      const waiter = lock.acquire({ timeout: JOIN_MS }).then(
-        () => "acquired without an error",
-        (e: unknown) => e,
-      ).finally(() => settledAt = performance.now());
-      const t0 = performance.now();
-      if (how === "terminate") await t.terminate();
-      else release.set();
-      const error = await waiter;
-      assert.ok(error instanceof OwnerDiedError, `expected OwnerDiedError, got ${String(error)}`);
-      assert.equal(error.ownerIdent, t.ident);
-      assert.match(error.message, new RegExp(`owner thread ${t.ident} `));
+      const ms = await ownerDeathSeenBy(
+        () => lock.acquire({ timeout: JOIN_MS }),
+        t,
+        release,
+        how,
+        "owner",
+      );
       // The waiter holds the lock now.
       assert.equal(lock.locked, true);
       assert.equal(lock.tryAcquire(), false);
@@ -550,51 +586,39 @@ for (const how of ["return", "throw", "exit", "terminate"] as const) {
       const outcome = await joined;
       if (how === "return") assert.deepEqual(outcome, { value: "return" });
       else assert.ok("error" in outcome);
-      return settledAt - t0;
-    };
-    const latencies: number[] = [];
-    do latencies.push(await tryOnce()); while (
-      latencies.at(-1)! >= OWNER_DEATH_MS && latencies.length < OWNER_DEATH_TRIES
-    );
-    assert.ok(
-      latencies.at(-1)! < OWNER_DEATH_MS,
-      `OwnerDiedError came ${
-        latencies.map((ms) => ms.toFixed(0)).join(", ")
-      } ms after the thread was told to end (${latencies.length} tries)`,
-    );
+      return ms;
+    });
   });
 }
 
 for (const how of ["return", "terminate"] as const) {
   test(`Thread: owner death — Semaphore permits held by a thread that ends by ${how} go to the next acquirer with OwnerDiedError`, async () => {
-    const sem = new Semaphore(3);
-    const acquired = new Event();
-    const release = new Event();
-    const t = thread("holdPermitsThen", [sem, 2, acquired, release, how]);
-    t.start();
-    assert.equal(await acquired.wait({ timeout: JOIN_MS }), true);
-    assert.equal(sem.tryAcquire(), true); // the third permit: ours
-    assert.equal(sem.value, 0);
-    let settledAt = 0;
-    const waiter = sem.acquire({ timeout: JOIN_MS }).then(
-      () => "acquired without an error",
-      (e: unknown) => e,
-    ).finally(() => settledAt = performance.now());
-    const t0 = performance.now();
-    if (how === "terminate") await t.terminate();
-    else release.set();
-    const error = await waiter;
-    assert.ok(error instanceof OwnerDiedError, `expected OwnerDiedError, got ${String(error)}`);
-    assert.equal(error.ownerIdent, t.ident);
-    assert.ok(settledAt - t0 < OWNER_DEATH_MS, `came after ${(settledAt - t0).toFixed(0)} ms`);
-    // Of the 2 reclaimed permits the waiter keeps one and returns the other.
-    assert.equal(sem.value, 1);
-    sem.release(2); // ours: the third, and the one taken over
-    assert.equal(sem.value, 3);
-    // Nothing is attributed to the dead thread any more: no second OwnerDiedError.
-    for (let i = 0; i < 3; i++) assert.equal(sem.tryAcquire(), true);
-    sem.release(3);
-    await t.join({ timeout: JOIN_MS }).catch(() => {});
+    await withinOwnerDeathBound(async () => {
+      const sem = new Semaphore(3);
+      const acquired = new Event();
+      const release = new Event();
+      const t = thread("holdPermitsThen", [sem, 2, acquired, release, how]);
+      t.start();
+      assert.equal(await acquired.wait({ timeout: JOIN_MS }), true);
+      assert.equal(sem.tryAcquire(), true); // the third permit: ours
+      assert.equal(sem.value, 0);
+      const ms = await ownerDeathSeenBy(
+        () => sem.acquire({ timeout: JOIN_MS }),
+        t,
+        release,
+        how,
+        "holder",
+      );
+      // Of the 2 reclaimed permits the waiter keeps one and returns the other.
+      assert.equal(sem.value, 1);
+      sem.release(2); // ours: the third, and the one taken over
+      assert.equal(sem.value, 3);
+      // Nothing is attributed to the dead thread any more: no second OwnerDiedError.
+      for (let i = 0; i < 3; i++) assert.equal(sem.tryAcquire(), true);
+      sem.release(3);
+      await t.join({ timeout: JOIN_MS }).catch(() => {});
+      return ms;
+    });
   });
 }
 
