@@ -508,10 +508,10 @@ test("Timer: joinSync during the wait starts the worker itself when the delay is
 
 /**
  * Tries of the owner-death latency tests: every try asserts the whole outcome; only the latency
- * bound may miss in all but the last. On this 2-CPU machine running the whole suite, one try of
- * the many CI runs so far took longer than the bound (2026-12-04, Deno, `exit`: 320 ms; the other
- * workloads of that run were late too): the scheduling of a loaded host, not the mechanism (a
- * 100 ms poll). A mechanism that misses the bound misses it in every try.
+ * bound may miss in all but the last. One try took longer than the bound in a CI run that shared
+ * this 2-CPU machine with a second whole suite (2026-12-04, Deno, `exit`: 320 ms; the other
+ * workloads of that run were late too): the scheduling of an overloaded host, not the mechanism
+ * (a 100 ms poll). A mechanism that misses the bound misses it in every try.
  */
 const OWNER_DEATH_TRIES = 3;
 
