@@ -57,6 +57,8 @@
  *   hear of its own wake only when the runtime settles that `waitAsync`, a task that reaches its
  *   event loop after the current one and a loop turn: 40-200 µs a hand-off here. A wake of every
  *   waiter of a slot ends this thread's own parks there in a microtask instead (see "Self-wakes").
+ *   And a park that waits for another task of its own thread (a lock word this thread holds)
+ *   need not register at all until the thread's turn ends (see "Local parks").
  * - **Forbidden blocking.** `Atomics.wait` throws on a browser's main thread; {@link assertCanBlock}
  *   turns that into a `TypeError` naming the async form, detected once per thread.
  * - **No `waitAsync`.** Where `Atomics.waitAsync` is missing, async waits poll the slot with
@@ -108,6 +110,13 @@ export interface Park {
   syncSpin?: boolean;
   /** `false`: an async park of this slot registers at once, without the spin of {@link setAsyncSpin}. */
   asyncSpin?: boolean;
+  /**
+   * `true`: the slot's value names this thread as the one that holds what the park waits for (a
+   * lock word held by this thread), so the change it waits for most likely comes from another
+   * async task of this same thread. The async driver may then park it *locally*: no `waitAsync`
+   * until this thread's turn ends (see "Local parks"). Sync parks ignore it.
+   */
+  local?: boolean;
 }
 
 /**
@@ -208,8 +217,11 @@ export function wake(i32: Int32Array, index: number, count: number, asyncCount: 
   const n = asyncCount >= 0 && Atomics.load(i32, asyncCount) !== 0 ? Infinity : count;
   wakesSent++;
   const woken = Atomics.notify(i32, index, n);
-  // A wake of every waiter reaches this thread's own registrations there too (see "Self-wakes").
-  if (n === Infinity && parkedCount !== 0) wokeHere(i32, index);
+  // A wake of every waiter reaches this thread's own registrations there too (see "Self-wakes");
+  // any wake reaches its local parks, which no `Atomics.notify` can (see "Local parks").
+  if (parkedCount !== 0 && (n === Infinity || localCount !== 0)) {
+    wokeHere(i32, index, n === Infinity);
+  }
   return woken;
 }
 
@@ -217,7 +229,7 @@ export function wake(i32: Int32Array, index: number, count: number, asyncCount: 
 export function wakeAll(i32: Int32Array, index: number): number {
   wakesSent++;
   const woken = Atomics.notify(i32, index);
-  if (parkedCount !== 0) wokeHere(i32, index);
+  if (parkedCount !== 0) wokeHere(i32, index, true);
   return woken;
 }
 
@@ -240,7 +252,8 @@ let parkedCount = 0;
 /** An entry of {@link parkedHere}: its index in its buffer's list (-1 when in none), and what a wake tells it. */
 interface Parked {
   parkedAt: number;
-  wokenHere(at: number): void;
+  /** This thread woke the slot at byte `at` of the entry's buffer: every waiter there if `all`. */
+  wokenHere(at: number, all: boolean): void;
 }
 
 /** Puts `run`, parked in `buffer`, in {@link parkedHere}. */
@@ -311,14 +324,154 @@ function turnTaken(): void {
  * has no park on a slot it wakes in a ping-pong (`bench/probes/waitasync.ts`, three runs, all
  * rows within the spread of the copy before).
  */
-function wokeHere(i32: Int32Array, index: number): void {
+function wokeHere(i32: Int32Array, index: number, all: boolean): void {
   const list = parkedHere.get(i32.buffer);
   if (list === undefined) return;
   const at = i32.byteOffset + index * 4;
   // From the end: an entry that leaves is replaced by the last one, which was looked at already.
   // Not past the turn's last self-wake: aborting 50,000 waits parked on one slot (each abort
-  // wakes the slot) scanned them all at every abort.
-  for (let k = list.length - 1; k >= 0 && selfWakesLeft !== 0; k--) list[k]?.wokenHere(at);
+  // wakes the slot) scanned them all at every abort. Unless local parks exist: a local park
+  // woken past the budget must still learn it (its slot may read the same again, see
+  // "Local parks"), and a lock word's local parks are few (one per `Lock` object and thread).
+  for (let k = list.length - 1; k >= 0; k--) {
+    if (selfWakesLeft === 0 && localCount === 0) return;
+    list[k]?.wokenHere(at, all);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local parks
+
+/**
+ * Local parks: an async park that waits for another async task of its own thread does not
+ * register a `waitAsync` at once. Async tasks of one thread taking turns on one `Lock` (each
+ * acquire waits for the task of its own thread that holds the word) each paid a registration
+ * and its nudge (two `waitAsync` calls, two notifies, two settlement tasks), where the release
+ * that ends the wait is this thread's own and reaches the park in a microtask anyway
+ * ("Self-wakes").
+ *
+ * A slow path marks such a park (`Park.local`: the lock word's, when this thread holds the word,
+ * `lock_word.ts`). Parked locally, it compares its slot as `waitAsync` would ("not-equal" at once
+ * if it changed), then waits in {@link parkedHere} with no registration, counted in
+ * {@link localCount}:
+ * - **a wake of its slot by this thread, of any count** ({@link wake}, {@link wakeAll}, flushed
+ *   deferred wakes) ends it in a microtask, answered `"ok"`, as a self-wake does; past the
+ *   turn's self-wake budget it is only marked woken, and the check below resumes it. It is
+ *   woken *besides* the `Atomics.notify` that wake sends, never instead of it: the count a slow
+ *   path asked for still reaches the registered waiters, and a local park that leaves (timeout,
+ *   abort) took no wake from anybody. A spurious wake for nobody else.
+ * - **at the end of the thread's turn** (a task posted when the first local park of the turn
+ *   begins: `setImmediate`, else a `MessageChannel` message) every local park still pending is
+ *   registered for real, with the driver's usual spin, count and nudge, as if it had just parked:
+ *   `waitAsync` compares the slot then. So a change by another thread (any thread may release a
+ *   `Lock`) reaches it at the latest one turn of this thread's loop later, which is also when a
+ *   registered wait's settlement would have reached it.
+ *
+ * Why the mark: a park woken past the budget is resumed by the end of the turn as woken (its
+ * slow path re-reads the word), and counts as paid. Its slot alone cannot tell: a hand-off
+ * between two tasks of the thread can leave the lock word as it was (`me2 | PARKED`, when the
+ * task that took it had parked too). Registered then it would still be woken, by the next
+ * release (PARKED is on the word), but counted as a miss.
+ *
+ * When it does not pay: a park marked `local` whose release comes from another thread (a `Lock`
+ * used as a signal: the thread acquires the lock it holds, another releases it) reaches the end
+ * of its turn unwoken, and then registers a turn later than it would have. A per-thread credit,
+ * shaped as the spin's ({@link setAsyncSpin}), stops local parks where they do not pay: +1 for
+ * a local park a wake of this thread ended, -2 for one the end of the turn found unwoken; while
+ * it is out, one marked park in {@link LOCAL_PROBE_EVERY} still parks locally.
+ *
+ * Measured: see {@link parkLocally}.
+ */
+const LOCAL_CREDIT_START = 4;
+const LOCAL_CREDIT_MAX = 8;
+/** While the local credit is out, one marked park in this many parks locally. */
+const LOCAL_PROBE_EVERY = 16;
+let localCredit = LOCAL_CREDIT_START;
+let localIdle = 0;
+/** How many of this thread's runs are parked locally (a wake looks for them only while > 0). */
+let localCount = 0;
+/** This thread's runs parked locally, for the end-of-turn check. */
+const localRuns = new Set<LocalParked>();
+/** The end-of-turn check is posted. */
+let checkPosted = false;
+
+/** A run parked locally: what the end-of-turn check tells it. */
+interface LocalParked {
+  /** Registers the local park for real, or resumes it if a wake of this thread marked it. */
+  turnEnded(): void;
+}
+
+/** Posts a task to this thread's event loop: the end of its current turn. */
+const postTask: (task: () => void) => void = typeof setImmediate === "function"
+  ? (task) => void setImmediate(task)
+  : (() => {
+    let queued: (() => void)[] = [];
+    let port: MessagePort | undefined;
+    return (task: () => void) => {
+      if (port === undefined) {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => {
+          const tasks = queued;
+          queued = [];
+          for (const t of tasks) t();
+        };
+        port = channel.port2;
+      }
+      queued.push(task);
+      port.postMessage(null);
+    };
+  })();
+
+/** Whether a park marked `local` parks locally now (the credit, with its probes). */
+function localPays(): boolean {
+  if (localCredit > 0) return true;
+  if (++localIdle < LOCAL_PROBE_EVERY) return false;
+  localIdle = 0;
+  return true;
+}
+
+/** A local park was ended by a wake of this thread: it paid. */
+function localPaid(): void {
+  localCredit = localCredit <= 0 ? 1 : Math.min(LOCAL_CREDIT_MAX, localCredit + 1);
+}
+
+/** A local park reached the end of its turn unwoken: it registers late. */
+function localMissed(): void {
+  localCredit = Math.max(-LOCAL_CREDIT_MAX, localCredit - 2);
+}
+
+/** Adds `run` to the end-of-turn check, posting it if this turn has none yet. */
+function parkLocally(run: LocalParked): void {
+  localRuns.add(run);
+  localCount++;
+  if (checkPosted) return;
+  checkPosted = true;
+  postTask(turnEnd);
+}
+
+/** `run` is no longer parked locally. */
+function unparkLocally(run: LocalParked): void {
+  if (localRuns.delete(run)) localCount--;
+}
+
+/** The end of a turn of this thread's loop: every local park still pending registers. */
+function turnEnd(): void {
+  checkPosted = false;
+  turnTaken();
+  // A copy: a run resumed here may park locally again, for the next turn's check (posted anew).
+  const runs = [...localRuns];
+  for (const run of runs) run.turnEnded();
+}
+
+/** This thread's local parks now, and the credit (tests, diagnostics). */
+export function localParkCounts(): { parked: number; credit: number } {
+  return { parked: localCount, credit: localCredit };
+}
+
+/** Resets the local parks' credit (tests). */
+export function freshLocalParks(): void {
+  localCredit = LOCAL_CREDIT_START;
+  localIdle = 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -373,7 +526,7 @@ export function flushWakes(): void {
   wakesSent++;
   for (let k = 0; k < n; k++) {
     Atomics.notify(i32s[k]!, indexes[k]!);
-    if (parkedCount !== 0) wokeHere(i32s[k]!, indexes[k]!);
+    if (parkedCount !== 0) wokeHere(i32s[k]!, indexes[k]!, true);
   }
   // A wake cannot add to the list (Atomics.notify runs no code of ours). Emptied by `pop`, not
   // `length = 0`, which is a runtime call on Node (~80 ns, the largest single cost in a `perf
@@ -966,6 +1119,14 @@ export function runAsync<R>(
     // Owed wakes first, as in parkSync.
     if (deferred.indexes.length !== 0) flushWakes();
     if (!hasWaitAsync || forcePolling) return new AsyncRun(slow, signal, abortMode, park).promise;
+    if (park.local === true && localPays()) {
+      // Parked locally (see "Local parks"), after the compare `waitAsync` would make.
+      if (Atomics.load(park.i32, park.index) !== park.expected) {
+        answer = "not-equal";
+        continue;
+      }
+      return new AsyncRun(slow, signal, abortMode, park, "local").promise;
+    }
     const spun = park.asyncSpin === false ? undefined : spin(park, spinMs);
     if (spun !== undefined) {
       answer = spun;
@@ -1141,7 +1302,7 @@ export function reasonOf(signal: AbortSignal): unknown {
  *   after that read, which is all a new one would be woken by (a registration already woken,
  *   its reaction not yet run, answers `"ok"`: a spurious wake-up).
  */
-class AsyncRun<R> implements Timed, Parked {
+class AsyncRun<R> implements Timed, Parked, LocalParked {
   readonly promise: Promise<R>;
   #resolve!: (value: R) => void;
   #reject!: (error: unknown) => void;
@@ -1153,6 +1314,13 @@ class AsyncRun<R> implements Timed, Parked {
   #parkId = 0;
   /** The current physical wait, if any (see the invariants). */
   #physical: Physical | undefined;
+  /**
+   * The park this run waits on locally, if any (see "Local parks"; never with a current
+   * physical wait). The slow path is suspended at it, so its fields hold until it resumes.
+   */
+  #local: Park | undefined;
+  /** A wake of this thread reached the local park past the turn's self-wake budget. */
+  #localWoken = false;
   #onAbort: (() => void) | undefined;
   /**
    * The slow path is running (`#drive` is inside its `next` or `throw`). It may run user code
@@ -1172,14 +1340,15 @@ class AsyncRun<R> implements Timed, Parked {
 
   /**
    * Takes over `slow`, suspended at `park`: with `waiting`, the promise of the `waitAsync` it
-   * registered (already counted); without, the park still has to start (the polling fallback).
+   * registered (already counted), or `"local"` to park it locally (compared already); without,
+   * the park still has to start (the polling fallback).
    */
   constructor(
     slow: Parker<R>,
     signal: AbortSignal | undefined,
     abortMode: AbortMode,
     park: Park,
-    waiting?: Promise<WaitResult>,
+    waiting?: Promise<WaitResult> | "local",
   ) {
     this.promise = new Promise<R>((resolve, reject) => {
       this.#resolve = resolve;
@@ -1189,7 +1358,10 @@ class AsyncRun<R> implements Timed, Parked {
     this.#signal = signal;
     this.#abortMode = abortMode;
     holdAlive();
-    if (waiting !== undefined) {
+    if (waiting === "local") {
+      this.#parkLocal(park);
+      this.#time(park);
+    } else if (waiting !== undefined) {
       this.#await(park, waiting);
       this.#time(park);
     } else {
@@ -1264,10 +1436,15 @@ class AsyncRun<R> implements Timed, Parked {
     this.deadline = Infinity;
   }
 
-  /** The deadline timer: the pending park timed out. Its physical wait stays current. */
+  /**
+   * The deadline timer: the pending park timed out. Its physical wait stays current; a local
+   * park ends (the next park makes its own choice).
+   */
   expire(): void {
     this.deadline = Infinity;
-    if (!this.#finished) this.#drive("timed-out");
+    if (this.#finished) return;
+    this.#unlocal();
+    this.#drive("timed-out");
   }
 
   /**
@@ -1276,13 +1453,15 @@ class AsyncRun<R> implements Timed, Parked {
    * woken but absent for nobody; see {@link wokeHere}).
    */
   #leave(): void {
+    // A local park has no registration to settle, and took no wake from anybody.
+    this.#unlocal();
     const physical = this.#physical;
     if (physical === undefined) return;
     this.#physical = undefined;
     unparkHere(this, physical.i32.buffer);
     Atomics.notify(physical.i32, physical.index);
     uncount(physical);
-    if (parkedCount !== 0) wokeHere(physical.i32, physical.index);
+    if (parkedCount !== 0) wokeHere(physical.i32, physical.index, true);
   }
 
   /**
@@ -1293,10 +1472,29 @@ class AsyncRun<R> implements Timed, Parked {
    * current. Not while the slow path runs (it sent this wake itself), nor once this turn's
    * self-wakes are spent: its physical wait stays current, and its settlement resumes it.
    */
-  wokenHere(at: number): void {
+  wokenHere(at: number, all: boolean): void {
+    const local = this.#local;
+    if (local !== undefined) {
+      // A local park: any wake of its slot by this thread ends it (see "Local parks").
+      if (this.#running || local.i32.byteOffset + local.index * 4 !== at) return;
+      if (selfWakesLeft === 0) {
+        this.#localWoken = true; // the end of the turn resumes it
+        return;
+      }
+      selfWakesLeft--;
+      this.#unlocal();
+      this.#untime();
+      localPaid();
+      const step = this.#step;
+      queueMicrotask(() => {
+        if (!this.#finished && this.#step === step) this.#drive("ok");
+      });
+      return;
+    }
+    // A registration is off its slot's waiter list only after a wake of every waiter.
     const physical = this.#physical;
     if (
-      physical === undefined || this.#running || selfWakesLeft === 0 ||
+      physical === undefined || !all || this.#running || selfWakesLeft === 0 ||
       physical.i32.byteOffset + physical.index * 4 !== at
     ) return;
     selfWakesLeft--;
@@ -1368,24 +1566,79 @@ class AsyncRun<R> implements Timed, Parked {
         this.#leave();
       }
       if (!hasWaitAsync || forcePolling) return this.#park(park);
-      const spun = park.asyncSpin === false ? undefined : spin(park, spinMs);
-      if (spun !== undefined) {
-        answer = spun;
-        continue;
-      }
-      // Counted before registering, as in runAsync (see "Woken but absent"); no timeout (see
-      // "Timer per timeout").
-      const { i32, asyncCount } = park;
-      if (asyncCount >= 0) Atomics.add(i32, asyncCount, 1);
-      const result = Atomics.waitAsync(i32, park.index, park.expected);
-      if (result.async) {
-        if (nudging) nudge();
-        this.#await(park, result.value);
+      if (park.local === true && localPays()) {
+        // Parked locally (see "Local parks"), after the compare `waitAsync` would make.
+        if (Atomics.load(park.i32, park.index) !== park.expected) {
+          answer = "not-equal";
+          continue;
+        }
+        this.#parkLocal(park);
         return this.#time(park);
       }
-      if (asyncCount >= 0) Atomics.sub(i32, asyncCount, 1);
-      answer = result.value;
+      const answered = this.#register(park);
+      if (answered === undefined) return this.#time(park);
+      answer = answered;
     }
+  }
+
+  /**
+   * Registers `park`: spins first (see {@link setAsyncSpin}), then counts it and registers its
+   * `waitAsync`. Returns the answer when it did not register (the spin saw a change or the
+   * deadline, or `waitAsync` found the slot changed), else `undefined`: the run awaits it.
+   */
+  #register(park: Park): WaitResult | undefined {
+    const spun = park.asyncSpin === false ? undefined : spin(park, spinMs);
+    if (spun !== undefined) return spun;
+    // Counted before registering, as in runAsync (see "Woken but absent"); no timeout (see
+    // "Timer per timeout").
+    const { i32, asyncCount } = park;
+    if (asyncCount >= 0) Atomics.add(i32, asyncCount, 1);
+    const result = Atomics.waitAsync(i32, park.index, park.expected);
+    if (result.async) {
+      if (nudging) nudge();
+      this.#await(park, result.value);
+      return undefined;
+    }
+    if (asyncCount >= 0) Atomics.sub(i32, asyncCount, 1);
+    return result.value;
+  }
+
+  /** Parks locally at `park` (see "Local parks"); its slot was compared already. */
+  #parkLocal(park: Park): void {
+    this.#local = park;
+    this.#localWoken = false;
+    parkHere(this, park.i32.buffer);
+    parkLocally(this);
+  }
+
+  /** Ends the local park, if any: out of {@link parkedHere} and the end-of-turn check. */
+  #unlocal(): void {
+    const local = this.#local;
+    if (local === undefined) return;
+    this.#local = undefined;
+    unparkHere(this, local.i32.buffer);
+    unparkLocally(this);
+  }
+
+  /**
+   * The end of this thread's turn found the local park pending: resumed if a wake of this
+   * thread reached it (past the budget), else registered now, as a fresh park (the spin, the
+   * count, `waitAsync`'s compare, the nudge), under the deadline it already has.
+   */
+  turnEnded(): void {
+    const park = this.#local;
+    if (park === undefined || this.#finished) return;
+    this.#unlocal();
+    if (this.#localWoken) {
+      localPaid();
+      this.#untime();
+      return this.#drive("ok");
+    }
+    localMissed();
+    const answered = this.#register(park);
+    if (answered === undefined) return;
+    this.#untime();
+    this.#drive(answered);
   }
 
   /** Follows a registered physical wait: one reaction uncounts it and resumes the slow path. */

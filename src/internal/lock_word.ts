@@ -236,6 +236,7 @@ function lockWait(
     slack: 0,
     // Sync waiters sleep at once unless the caller says (`lockSlow`'s `syncSpin`).
     syncSpin,
+    local: false,
     me2,
     until: deadline,
     state,
@@ -391,6 +392,9 @@ function advance(w: LockWait): boolean | number | typeof PARK {
     // held word, no starve timer: the release wakes us (we set PARKED), and we judge on any
     // wake whether we starve (see "When a waiter knows it starves").
     w.expected = state;
+    // Held by this thread: the release most likely comes from another async task of it, whose
+    // wake reaches us without a `waitAsync` (futex.ts, "Local parks"; a sync park ignores it).
+    w.local = (state & OWNER_BITS) === me2;
     const until = parkUntil(deadline, true, t);
     w.deadline = starving || state !== HANDOFF ? until : Math.min(until, w.since + STARVE_AFTER_MS);
     // Our own mark (starve, liveness poll), not the caller's deadline: an async park may end

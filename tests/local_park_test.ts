@@ -1,0 +1,166 @@
+/**
+ * Local parks (`src/internal/futex.ts`, "Local parks"): an async acquire of a `Lock` that this
+ * thread holds waits without a `waitAsync` registration until the thread's turn ends. A release
+ * by another task of the thread ends it in a microtask; a release by another thread is seen at
+ * the end of the turn, where a park still pending registers for real.
+ *
+ * What would catch the hazards:
+ * - registrations per hand-off, counted by wrapping `Atomics.waitAsync` (the tree before made
+ *   two per hand-off: the wait and its nudge);
+ * - more hand-offs in one turn than the turn's self-wake budget (64): a park woken past it is
+ *   marked and resumed at the turn's end, and the credit holds;
+ * - a release by another thread inside the turn reaches no local park: only the end-of-turn
+ *   check does, at once; without it, the liveness poll (`OWNER_POLL_MS`, 100 ms) would.
+ */
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Lock } from "../mod.ts";
+import { freshLocalParks, localParkCounts, pendingAsyncWaits } from "../src/internal/futex.ts";
+import { OWNER_POLL_MS } from "../src/internal/lock_word.ts";
+import { slotsOf } from "./fixtures/checks.ts";
+import { spawn, until } from "./helpers.ts";
+
+/** Runs `f` while counting this thread's `Atomics.waitAsync` calls. */
+async function countingRegistrations(f: () => Promise<void>): Promise<number> {
+  const atomics = Atomics as unknown as { waitAsync: (...args: unknown[]) => unknown };
+  const original = atomics.waitAsync;
+  let calls = 0;
+  atomics.waitAsync = (...args: unknown[]) => {
+    calls++;
+    return original.apply(Atomics, args);
+  };
+  try {
+    await f();
+  } finally {
+    atomics.waitAsync = original;
+  }
+  return calls;
+}
+
+/** `tasks` async tasks of this thread each take `lock` `loops` times; returns the order served. */
+async function takeTurns(lock: Lock, tasks: number, loops: number): Promise<number[]> {
+  const served: number[] = [];
+  await Promise.all(Array.from({ length: tasks }, async (_, t) => {
+    for (let i = 0; i < loops; i++) {
+      assert.equal(await lock.acquire({ timeout: 20_000 }), true, "acquired");
+      served.push(t);
+      await null; // the holder gives the other tasks a microtask turn
+      lock.release();
+    }
+  }));
+  return served;
+}
+
+test("local parks: tasks of one thread take turns on a Lock with no waitAsync registration", async () => {
+  freshLocalParks();
+  const lock = new Lock();
+  const slots = slotsOf(lock.handle, 2);
+  const tasks = 20;
+  const loops = 50; // 1,000 hand-offs in microtasks: past the 64 self-wakes a turn many times
+  let served: number[] = [];
+  const calls = await countingRegistrations(async () => {
+    served = await takeTurns(lock, tasks, loops);
+  });
+  assert.equal(served.length, tasks * loops);
+  // Call order: after the first round each task's next acquire queues behind the others.
+  for (let k = tasks; k < served.length; k++) {
+    assert.equal(served[k], served[k - tasks], `turn ${k} served in call order`);
+  }
+  // Before: 2 a hand-off (the wait and its nudge).
+  assert.ok(calls <= 2, `${calls} waitAsync registrations for ${served.length} hand-offs`);
+  assert.equal(lock.locked, false);
+  assert.equal(slots[0], 0, "the word is free, no PARKED left");
+  assert.equal(slots[1], 0, "no async waiter counted");
+  assert.equal(localParkCounts().parked, 0);
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("local parks: a park that times out or is aborted leaves nothing behind; the next still gets the lock", async () => {
+  freshLocalParks();
+  const lock = new Lock();
+  const slots = slotsOf(lock.handle, 2);
+  lock.acquireSync();
+  const calls = await countingRegistrations(async () => {
+    // Timed out while parked locally (the turn's end registers it; the timer ends it).
+    assert.equal(await lock.acquire({ timeout: 20 }), false);
+    assert.equal(localParkCounts().parked, 0);
+    // Aborted while parked locally, within the turn.
+    const controller = new AbortController();
+    const aborted = lock.acquire({ signal: controller.signal, timeout: 10_000 });
+    assert.equal(localParkCounts().parked, 1, "parked locally");
+    const reason = new Error("stop");
+    controller.abort(reason);
+    await assert.rejects(aborted, (error) => error === reason);
+    assert.equal(localParkCounts().parked, 0);
+    // The next waiter still gets the release, in a microtask.
+    const next = lock.acquire({ timeout: 10_000 });
+    assert.equal(localParkCounts().parked, 1, "parked locally");
+    lock.release();
+    assert.equal(await next, true);
+  });
+  // The timed-out one registered at its turn's end (its release never came from this thread).
+  assert.ok(calls <= 2, `${calls} registrations`);
+  lock.release();
+  assert.equal(slots[0], 0);
+  await until(() => slots[1] === 0 && pendingAsyncWaits() === 0, "all settled", 5_000);
+  assert.equal(localParkCounts().parked, 0);
+});
+
+test("local parks: a release by another thread within the turn is seen at the turn's end, not at the liveness poll", async () => {
+  const lock = new Lock();
+  const slots = slotsOf(lock.handle, 2);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    freshLocalParks();
+    lock.acquireSync(); // held by this thread: an acquire of it parks locally
+    const flags = new Int32Array(new SharedArrayBuffer(12)); // told, released, ready
+    const worker = spawn<string>("releaseWhenTold", {
+      handle: lock.handle,
+      flags: flags.buffer,
+      timeout: 20_000,
+    });
+    await until(() => Atomics.load(flags, 2) === 1, "the worker is ready", 20_000);
+    // One turn of this thread from here: park, have the worker release, wait for it.
+    const acquired = lock.acquire({ timeout: 20_000 });
+    assert.equal(localParkCounts().parked, 1, "parked locally");
+    Atomics.store(flags, 0, 1);
+    Atomics.notify(flags, 0);
+    assert.notEqual(Atomics.wait(flags, 1, 0, 20_000), "timed-out", "the worker released");
+    const t0 = performance.now();
+    assert.equal(await acquired, true);
+    const ms = performance.now() - t0;
+    assert.equal(await worker.result, "ok");
+    lock.release();
+    assert.equal(slots[0], 0);
+    // The end-of-turn check sees it at once (well under 1 ms here); the liveness poll would
+    // take OWNER_POLL_MS. A loaded machine may delay a turn: up to three attempts.
+    if (ms < OWNER_POLL_MS / 2) return;
+    if (attempt === 2) assert.fail(`acquired ${ms.toFixed(1)} ms after the release, 3 times`);
+  }
+});
+
+test("local parks: a Lock used as a signal across threads stops parking locally (the credit)", async () => {
+  freshLocalParks();
+  const lock = new Lock();
+  for (let round = 0; round < 4; round++) {
+    lock.acquireSync();
+    const flags = new Int32Array(new SharedArrayBuffer(12));
+    const worker = spawn<string>("releaseWhenTold", {
+      handle: lock.handle,
+      flags: flags.buffer,
+      timeout: 20_000,
+    });
+    await until(() => Atomics.load(flags, 2) === 1, "the worker is ready", 20_000);
+    const acquired = lock.acquire({ timeout: 20_000 });
+    const local = localParkCounts().parked;
+    // The first two parks go local and miss (the release comes from the worker, after the
+    // turn): the credit (4, -2 each) is out, and the next parks register at once.
+    assert.equal(local, round < 2 ? 1 : 0, `round ${round}: parked locally ${local}`);
+    Atomics.store(flags, 0, 1);
+    Atomics.notify(flags, 0);
+    assert.equal(await acquired, true);
+    assert.equal(await worker.result, "ok");
+    lock.release();
+  }
+  assert.ok(localParkCounts().credit <= 0);
+});
