@@ -368,6 +368,7 @@ function* writeSlow(i32: Int32Array, me: number, deadline: number, spin: number)
     deadline,
     asyncCount: WASYNC,
     syncSpin: false,
+    local: false,
   };
   try {
     for (;;) {
@@ -416,6 +417,10 @@ function* writeSlow(i32: Int32Array, me: number, deadline: number, spin: number)
       // Our own starve mark, not the caller's deadline: an async park may end up to
       // SOFT_SLACK_MS late, sharing its thread's deadline timer (futex.ts), as the lock word's.
       park.slack = park.deadline < deadline ? SOFT_SLACK_MS : 0;
+      // Write-held by this thread: the release most likely comes from another async task of it
+      // (futex.ts, "Local parks"; OWNER is written after WRITER is set, so a stale read only
+      // costs the hint, never a wake: a local park is registered at its turn's end).
+      park.local = (state & WRITER) !== 0 && Atomics.load(i32, OWNER) === me;
       yield park;
       starving = now() - since >= STARVE_AFTER_MS;
     }

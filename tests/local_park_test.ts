@@ -15,7 +15,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Lock } from "../mod.ts";
+import { Lock, RWLock } from "../mod.ts";
 import { freshLocalParks, localParkCounts, pendingAsyncWaits } from "../src/internal/futex.ts";
 import { OWNER_POLL_MS } from "../src/internal/lock_word.ts";
 import { slotsOf } from "./fixtures/checks.ts";
@@ -72,6 +72,35 @@ test("local parks: tasks of one thread take turns on a Lock with no waitAsync re
   assert.equal(lock.locked, false);
   assert.equal(slots[0], 0, "the word is free, no PARKED left");
   assert.equal(slots[1], 0, "no async waiter counted");
+  assert.equal(localParkCounts().parked, 0);
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("local parks: tasks of one thread take turns on an RWLock's write lock with no waitAsync registration", async () => {
+  freshLocalParks();
+  const rw = new RWLock();
+  const tasks = 20;
+  const loops = 50;
+  const served: number[] = [];
+  const calls = await countingRegistrations(async () => {
+    await Promise.all(Array.from({ length: tasks }, async (_, t) => {
+      for (let i = 0; i < loops; i++) {
+        const guard = await rw.write({ timeout: 20_000 });
+        served.push(t);
+        await null;
+        guard.release();
+      }
+    }));
+  });
+  assert.equal(served.length, tasks * loops);
+  for (let k = tasks; k < served.length; k++) {
+    assert.equal(served[k], served[k - tasks], `turn ${k} served in call order`);
+  }
+  // Before: 2 a hand-off, as the Lock's.
+  assert.ok(calls <= 2, `${calls} waitAsync registrations for ${served.length} hand-offs`);
+  const free = rw.tryWrite();
+  assert.ok(free !== undefined, "free again");
+  free.release();
   assert.equal(localParkCounts().parked, 0);
   assert.equal(pendingAsyncWaits(), 0);
 });
