@@ -8,6 +8,9 @@
  *   than) a postMessage round trip.
  * - P3, contended: 2, 4 and 8 workers increment a plain counter under one Lock, ≥ 2× the
  *   throughput (≤ 0.5× the time per increment) of multithreading's Mutex doing the same.
+ * - No target: `lock.tasks-async`, async tasks of ONE thread taking turns on one Lock, beside
+ *   async-mutex doing the same (a promise-only mutex: what a hand-off between tasks of one
+ *   thread costs with no shared memory; `futex.ts`, "Local parks").
  *
  * Bodies bound every threadkit wait with `{ timeout: stallMs }`. multithreading's blocking lock
  * takes no timeout; a stuck peer is caught by the parent's deadline, which ends its workers.
@@ -23,6 +26,26 @@ import { ASYNC_HANDOFF_TARGETS, OPS } from "./floors_bench.ts";
 
 /** Operations per measured call of the async in-thread cases. */
 const ASYNC_OPS = 16;
+/** `*.tasks-async`: async tasks of one thread, and the turns each takes, per measured call. */
+const TASKS = 16;
+const TASK_TURNS = 8;
+
+/**
+ * Runs `TASKS` async tasks of this thread that each take `TASK_TURNS` turns: `acquire`, a
+ * microtask (the holder awaits something already settled), `release`.
+ */
+async function takeTurns(acquire: () => Promise<() => void>): Promise<void> {
+  const task = async () => {
+    for (let i = 0; i < TASK_TURNS; i++) {
+      const release = await acquire();
+      await null;
+      release();
+    }
+  };
+  const tasks: Promise<void>[] = [];
+  for (let t = 0; t < TASKS; t++) tasks.push(task());
+  await Promise.all(tasks);
+}
 
 const P1_TRY = { id: "P1", max: 1.3, text: "≤ 1.3× CAS+store floor" };
 const P1_SYNC = { id: "P1", max: 1.5, text: "≤ 1.5× CAS+store floor" };
@@ -304,6 +327,39 @@ export const cases: Case[] = [
           release();
         }
       };
+    },
+  },
+  {
+    kind: "micro",
+    name: "lock.tasks-async",
+    title: `Lock: ${TASKS} async tasks of one thread take turns (acquire, a microtask, release)`,
+    role: "subject",
+    group: "tasks-async",
+    unit: "ns/op",
+    opsPerCall: TASKS * TASK_TURNS,
+    compare: [{ baseline: "peer.async-mutex.tasks-async" }],
+    setup() {
+      const lock = new Lock();
+      const release = () => lock.release();
+      const bounded = { timeout: 60_000 };
+      return () =>
+        takeTurns(async () => {
+          if (!await lock.acquire(bounded)) throw new Error("lock.tasks-async: timed out");
+          return release;
+        });
+    },
+  },
+  {
+    kind: "micro",
+    name: "peer.async-mutex.tasks-async",
+    title: `async-mutex Mutex: ${TASKS} async tasks take turns (acquire, a microtask, release)`,
+    role: "peer",
+    group: "tasks-async",
+    unit: "ns/op",
+    opsPerCall: TASKS * TASK_TURNS,
+    setup() {
+      const mutex = new AsyncMutex();
+      return () => takeTurns(() => mutex.acquire());
     },
   },
   pingPong("sync"),
