@@ -15,8 +15,18 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Lock, RWLock } from "../mod.ts";
-import { freshLocalParks, localParkCounts, pendingAsyncWaits } from "../src/internal/futex.ts";
+import { Event, Lock, RWLock } from "../mod.ts";
+import {
+  deferWakeAll,
+  freshLocalParks,
+  localParkCounts,
+  now,
+  type Park,
+  pendingAsyncWaits,
+  runAsync,
+  selfWakeLooks,
+  wake,
+} from "../src/internal/futex.ts";
 import { OWNER_POLL_MS } from "../src/internal/lock_word.ts";
 import { slotsOf } from "./fixtures/checks.ts";
 import { spawn, until } from "./helpers.ts";
@@ -192,4 +202,63 @@ test("local parks: a Lock used as a signal across threads stops parking locally 
     lock.release();
   }
   assert.ok(localParkCounts().credit <= 0);
+});
+
+test("local parks: one pending does not make every wake scan the thread's registrations (aborts stay linear)", async () => {
+  freshLocalParks();
+  const event = new Event();
+  const n = 2_000;
+  const controllers = Array.from({ length: n }, () => new AbortController());
+  const waits = controllers.map((c) =>
+    event.wait({ signal: c.signal, timeout: 20_000 }).then(() => "woken", () => "aborted")
+  );
+  await until(() => pendingAsyncWaits() === n, "the waits are parked", 10_000);
+  const lock = new Lock();
+  lock.acquireSync();
+  const pending = lock.acquire({ timeout: 20_000 });
+  assert.equal(localParkCounts().parked, 1, "parked locally");
+  const before = selfWakeLooks();
+  for (const c of controllers) c.abort(new Error("stop")); // each abort wakes the Event's slot
+  const looks = selfWakeLooks() - before;
+  // Bounded by the turn's self-wake budget; with the local park in the same scan as the
+  // registrations (found by review) every abort looked at every registration: ~n²/2.
+  assert.ok(looks < 10 * n, `${looks} looks for ${n} aborts`);
+  assert.deepEqual(new Set(await Promise.all(waits)), new Set(["aborted"]));
+  lock.release();
+  assert.equal(await pending, true);
+  lock.release();
+  assert.equal(localParkCounts().parked, 0);
+});
+
+test("local parks: a wake the slow path owes, on its own timed-out wait's slot, does not resume it twice", async () => {
+  // A slow path whose physical wait timed out (left current, as the driver keeps it for reuse)
+  // owes a wake of that slot (`deferWakeAll`, as a Condition.notify in user code), then parks
+  // locally. The driver's "owed wakes first" flush self-woke the run (a queued resume of this
+  // step) and then parked it locally: the resume found it parked, its slow path parked locally
+  // again, and the run was counted twice (found by review). All within one turn here: the
+  // release comes two microtasks later, after that stray resume.
+  freshLocalParks();
+  const i32 = new Int32Array(new SharedArrayBuffer(8));
+  const answers: string[] = [];
+  function* slow(): Generator<Park, string, string> {
+    answers.push(yield { i32, index: 0, expected: 0, deadline: now() + 5, asyncCount: -1 });
+    deferWakeAll(i32, 0);
+    queueMicrotask(() =>
+      queueMicrotask(() => {
+        Atomics.store(i32, 1, 1);
+        wake(i32, 1, 1, -1);
+      })
+    );
+    for (let k = 0; k < 3; k++) {
+      // Bounded: a bug fails the assertions below instead of leaving the test's process alive.
+      const park = { i32, index: 1, expected: 0, deadline: now() + 5_000, asyncCount: -1 };
+      answers.push(yield { ...park, local: true });
+      if (Atomics.load(i32, 1) !== 0) return "done";
+    }
+    return "gave up";
+  }
+  assert.equal(await runAsync(slow(), undefined), "done");
+  assert.deepEqual(answers, ["timed-out", "ok"], "resumed once, by the release");
+  assert.equal(localParkCounts().parked, 0, "nothing counted once the run has ended");
+  await until(() => pendingAsyncWaits() === 0, "nothing pending", 5_000);
 });

@@ -57,8 +57,9 @@
  *   hear of its own wake only when the runtime settles that `waitAsync`, a task that reaches its
  *   event loop after the current one and a loop turn: 40-200 µs a hand-off here. A wake of every
  *   waiter of a slot ends this thread's own parks there in a microtask instead (see "Self-wakes").
- *   And a park that waits for another task of its own thread (a lock word this thread holds)
- *   need not register at all until the thread's turn ends (see "Local parks").
+ *   And a park that waits for another task of its own thread (a lock word this thread holds, an
+ *   RWLock it holds for writing) need not register at all until the thread's turn ends (see
+ *   "Local parks").
  * - **Forbidden blocking.** `Atomics.wait` throws on a browser's main thread; {@link assertCanBlock}
  *   turns that into a `TypeError` naming the async form, detected once per thread.
  * - **No `waitAsync`.** Where `Atomics.waitAsync` is missing, async waits poll the slot with
@@ -111,9 +112,10 @@ export interface Park {
   /** `false`: an async park of this slot registers at once, without the spin of {@link setAsyncSpin}. */
   asyncSpin?: boolean;
   /**
-   * `true`: the slot's value names this thread as the one that holds what the park waits for (a
-   * lock word held by this thread), so the change it waits for most likely comes from another
-   * async task of this same thread. The async driver may then park it *locally*: no `waitAsync`
+   * `true`: the primitive's state names this thread as the one that holds what the park waits
+   * for (a lock word held by this thread; an RWLock this thread holds for writing, whose OWNER
+   * says so while the park sleeps on WSEQ), so the change it waits for most likely comes from
+   * another async task of this same thread. The async driver may then park it *locally*: no `waitAsync`
    * until this thread's turn ends (see "Local parks"). Sync parks ignore it.
    */
   local?: boolean;
@@ -219,7 +221,7 @@ export function wake(i32: Int32Array, index: number, count: number, asyncCount: 
   const woken = Atomics.notify(i32, index, n);
   // A wake of every waiter reaches this thread's own registrations there too (see "Self-wakes");
   // any wake reaches its local parks, which no `Atomics.notify` can (see "Local parks").
-  if (parkedCount !== 0 && (n === Infinity || localCount !== 0)) {
+  if ((n === Infinity && parkedCount !== 0) || localCount !== 0) {
     wokeHere(i32, index, n === Infinity);
   }
   return woken;
@@ -229,7 +231,7 @@ export function wake(i32: Int32Array, index: number, count: number, asyncCount: 
 export function wakeAll(i32: Int32Array, index: number): number {
   wakesSent++;
   const woken = Atomics.notify(i32, index);
-  if (parkedCount !== 0) wokeHere(i32, index, true);
+  if (parkedCount !== 0 || localCount !== 0) wokeHere(i32, index, true);
   return woken;
 }
 
@@ -252,8 +254,8 @@ let parkedCount = 0;
 /** An entry of {@link parkedHere}: its index in its buffer's list (-1 when in none), and what a wake tells it. */
 interface Parked {
   parkedAt: number;
-  /** This thread woke the slot at byte `at` of the entry's buffer: every waiter there if `all`. */
-  wokenHere(at: number, all: boolean): void;
+  /** This thread woke every waiter of the slot at byte `at` of the entry's buffer. */
+  wokenHere(at: number): void;
 }
 
 /** Puts `run`, parked in `buffer`, in {@link parkedHere}. */
@@ -325,18 +327,32 @@ function turnTaken(): void {
  * rows within the spread of the copy before).
  */
 function wokeHere(i32: Int32Array, index: number, all: boolean): void {
+  const at = i32.byteOffset + index * 4;
+  // Local parks first, whatever the wake's count, and all of them (see "Local parks").
+  if (localCount !== 0) {
+    const locals = localHere.get(i32.buffer);
+    if (locals !== undefined) {
+      for (let k = locals.length - 1; k >= 0; k--) locals[k]?.wokenLocally(at);
+    }
+  }
+  if (!all || parkedCount === 0) return;
   const list = parkedHere.get(i32.buffer);
   if (list === undefined) return;
-  const at = i32.byteOffset + index * 4;
   // From the end: an entry that leaves is replaced by the last one, which was looked at already.
   // Not past the turn's last self-wake: aborting 50,000 waits parked on one slot (each abort
-  // wakes the slot) scanned them all at every abort. Unless local parks exist: a local park
-  // woken past the budget must still learn it (its slot may read the same again, see
-  // "Local parks"), and a lock word's local parks are few (one per `Lock` object and thread).
-  for (let k = list.length - 1; k >= 0; k--) {
-    if (selfWakesLeft === 0 && localCount === 0) return;
-    list[k]?.wokenHere(at, all);
+  // wakes the slot) scanned them all at every abort.
+  for (let k = list.length - 1; k >= 0 && selfWakesLeft !== 0; k--) {
+    looked++;
+    list[k]?.wokenHere(at);
   }
+}
+
+/** Registrations the self-wake scans have looked at (tests: the scan stays bounded). */
+let looked = 0;
+
+/** How many registrations this thread's self-wake scans have looked at so far (tests). */
+export function selfWakeLooks(): number {
+  return looked;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -351,20 +367,23 @@ function wokeHere(i32: Int32Array, index: number, all: boolean): void {
  * ("Self-wakes").
  *
  * A slow path marks such a park (`Park.local`: the lock word's, when this thread holds the word,
- * `lock_word.ts`). Parked locally, it compares its slot as `waitAsync` would ("not-equal" at once
- * if it changed), then waits in {@link parkedHere} with no registration, counted in
- * {@link localCount}:
+ * `lock_word.ts`; an RWLock writer's, when this thread holds the write lock, `rwlock.ts`).
+ * Parked locally, it compares its slot as `waitAsync` would ("not-equal" at once if it
+ * changed), then waits with no registration, in {@link localHere} (not in {@link parkedHere},
+ * whose entries are registrations) and counted in {@link localCount}:
  * - **a wake of its slot by this thread, of any count** ({@link wake}, {@link wakeAll}, flushed
  *   deferred wakes) ends it in a microtask, answered `"ok"`, as a self-wake does; past the
- *   turn's self-wake budget it is only marked woken, and the check below resumes it. It is
+ *   turn's self-wake budget it is only marked woken, and the check below resumes it (a wake
+ *   sent by its own slow path while it runs, the owed wakes before a park, is not one). It is
  *   woken *besides* the `Atomics.notify` that wake sends, never instead of it: the count a slow
  *   path asked for still reaches the registered waiters, and a local park that leaves (timeout,
  *   abort) took no wake from anybody. A spurious wake for nobody else.
  * - **at the end of the thread's turn** (a task posted when the first local park of the turn
  *   begins: `setImmediate`, else a `MessageChannel` message) every local park still pending is
  *   registered for real, with the driver's usual spin, count and nudge, as if it had just parked:
- *   `waitAsync` compares the slot then. So a change by another thread (any thread may release a
- *   `Lock`) reaches it at the latest one turn of this thread's loop later, which is also when a
+ *   `waitAsync` compares the slot then, and the park goes on the deadline timer (a local park is
+ *   not on it, see `AsyncRun.#parkLocal`). So a change by another thread (any thread may release
+ *   a `Lock`) reaches it at the latest one turn of this thread's loop later, which is also when a
  *   registered wait's settlement would have reached it.
  *
  * Why the mark: a park woken past the budget is resumed by the end of the turn as woken (its
@@ -403,11 +422,23 @@ let localIdle = 0;
 let localCount = 0;
 /** This thread's runs parked locally, for the end-of-turn check. */
 const localRuns = new Set<LocalParked>();
+/**
+ * The same runs by the buffer of their slot, for the wakes: apart from {@link parkedHere}, so
+ * that a wake of any count looks at the local parks of its buffer only, and a wake of every
+ * waiter scans the registered ones within the self-wake budget as before (one local park
+ * pending, aborting 50,000 waits parked on one Event scanned all of them at every abort: 10.6 s
+ * against 0.39, found by review).
+ */
+const localHere = new WeakMap<ArrayBufferLike, LocalParked[]>();
 /** The end-of-turn check is posted. */
 let checkPosted = false;
 
-/** A run parked locally: what the end-of-turn check tells it. */
+/** A run parked locally: what a wake and the end-of-turn check tell it. */
 interface LocalParked {
+  /** Its index in its buffer's {@link localHere} list (-1 when in none). */
+  localAt: number;
+  /** This thread woke the slot at byte `at` of the run's buffer (any count). */
+  wokenLocally(at: number): void;
   /** Registers the local park for real, or resumes it if a wake of this thread marked it. */
   turnEnded(): void;
 }
@@ -451,18 +482,36 @@ function localMissed(): void {
   localCredit = Math.max(-LOCAL_CREDIT_MAX, localCredit - 2);
 }
 
-/** Adds `run` to the end-of-turn check, posting it if this turn has none yet. */
-function parkLocally(run: LocalParked): void {
+/**
+ * Puts `run`, parked locally in `buffer`, in {@link localHere} and the end-of-turn check,
+ * posting the check if this turn has none yet.
+ */
+function parkLocally(run: LocalParked, buffer: ArrayBufferLike): void {
+  if (run.localAt >= 0) return;
+  let list = localHere.get(buffer);
+  if (list === undefined) localHere.set(buffer, list = []);
+  run.localAt = list.length;
+  list.push(run);
   localRuns.add(run);
-  localCount++;
+  localCount = localRuns.size;
   if (checkPosted) return;
   checkPosted = true;
   postTask(turnEnd);
 }
 
-/** `run` is no longer parked locally. */
-function unparkLocally(run: LocalParked): void {
-  if (localRuns.delete(run)) localCount--;
+/** `run`, parked locally in `buffer`, is no longer: the last entry of the list takes its index. */
+function unparkLocally(run: LocalParked, buffer: ArrayBufferLike): void {
+  const at = run.localAt;
+  if (at < 0) return;
+  run.localAt = -1;
+  localRuns.delete(run);
+  localCount = localRuns.size;
+  const list = localHere.get(buffer)!;
+  const last = list.pop()!;
+  if (last !== run) {
+    list[at] = last;
+    last.localAt = at;
+  }
 }
 
 /** The end of a turn of this thread's loop: every local park still pending registers. */
@@ -537,7 +586,7 @@ export function flushWakes(): void {
   wakesSent++;
   for (let k = 0; k < n; k++) {
     Atomics.notify(i32s[k]!, indexes[k]!);
-    if (parkedCount !== 0) wokeHere(i32s[k]!, indexes[k]!, true);
+    if (parkedCount !== 0 || localCount !== 0) wokeHere(i32s[k]!, indexes[k]!, true);
   }
   // A wake cannot add to the list (Atomics.notify runs no code of ours). Emptied by `pop`, not
   // `length = 0`, which is a runtime call on Node (~80 ns, the largest single cost in a `perf
@@ -1344,6 +1393,8 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
   #step = 0;
   /** Its index in `parkedHere` while its physical wait is current, else -1. */
   parkedAt = -1;
+  /** Its index in `localHere` while it is parked locally, else -1. */
+  localAt = -1;
   /** The pending park's deadline (in {@link timed} while finite and pending). */
   deadline = Infinity;
   /** The pending park's slack (see {@link Park.slack}). */
@@ -1447,14 +1498,12 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
   }
 
   /**
-   * The deadline timer: the pending park timed out. Its physical wait stays current; a local
-   * park ends (the next park makes its own choice).
+   * The deadline timer: the pending park timed out. Its physical wait stays current. (A local
+   * park is never on the timer: see `#parkLocal`.)
    */
   expire(): void {
     this.deadline = Infinity;
-    if (this.#finished) return;
-    this.#unlocal();
-    this.#drive("timed-out");
+    if (!this.#finished) this.#drive("timed-out");
   }
 
   /**
@@ -1471,7 +1520,7 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
     unparkHere(this, physical.i32.buffer);
     Atomics.notify(physical.i32, physical.index);
     uncount(physical);
-    if (parkedCount !== 0) wokeHere(physical.i32, physical.index, true);
+    if (parkedCount !== 0 || localCount !== 0) wokeHere(physical.i32, physical.index, true);
   }
 
   /**
@@ -1482,28 +1531,10 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
    * current. Not while the slow path runs (it sent this wake itself), nor once this turn's
    * self-wakes are spent: its physical wait stays current, and its settlement resumes it.
    */
-  wokenHere(at: number, all: boolean): void {
-    const local = this.#local;
-    if (local !== undefined) {
-      // A local park: any wake of its slot by this thread ends it (see "Local parks").
-      if (this.#running || local.i32.byteOffset + local.index * 4 !== at) return;
-      if (selfWakesLeft === 0) {
-        this.#localWoken = true; // the end of the turn resumes it
-        return;
-      }
-      selfWakesLeft--;
-      this.#unlocal(); // not timed while local (see #parkLocal)
-      localPaid();
-      const step = this.#step;
-      queueMicrotask(() => {
-        if (!this.#finished && this.#step === step) this.#drive("ok");
-      });
-      return;
-    }
-    // A registration is off its slot's waiter list only after a wake of every waiter.
+  wokenHere(at: number): void {
     const physical = this.#physical;
     if (
-      physical === undefined || !all || this.#running || selfWakesLeft === 0 ||
+      physical === undefined || this.#running || selfWakesLeft === 0 ||
       physical.i32.byteOffset + physical.index * 4 !== at
     ) return;
     selfWakesLeft--;
@@ -1514,6 +1545,30 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
     // As in the settlement's reaction: a spin that missed before this wait, ended by a wake of
     // this thread's own, did not pay.
     if (physical.missedAt >= 0) spinMissed();
+    const step = this.#step;
+    queueMicrotask(() => {
+      if (!this.#finished && this.#step === step) this.#drive("ok");
+    });
+  }
+
+  /**
+   * This thread has just woken the slot at byte `at` of this run's buffer, with any count (see
+   * "Local parks"): if this run is parked locally there, the park ends in a microtask, answered
+   * `"ok"`, as a self-wake's does; past the turn's self-wake budget it is marked, and the end of
+   * the turn resumes it. Not while the slow path runs (it sent this wake itself).
+   */
+  wokenLocally(at: number): void {
+    const local = this.#local;
+    if (local === undefined || this.#running || local.i32.byteOffset + local.index * 4 !== at) {
+      return;
+    }
+    if (selfWakesLeft === 0) {
+      this.#localWoken = true;
+      return;
+    }
+    selfWakesLeft--;
+    this.#unlocal();
+    localPaid();
     const step = this.#step;
     queueMicrotask(() => {
       if (!this.#finished && this.#step === step) this.#drive("ok");
@@ -1561,7 +1616,15 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
         answer = "timed-out";
         continue;
       }
-      if (deferred.indexes.length !== 0) flushWakes(); // owed wakes first, as in parkSync
+      if (deferred.indexes.length !== 0) {
+        // Owed wakes first, as in parkSync; as the slow path's own wakes, not ones that end this
+        // run's park (`wokenHere`, `wokenLocally`): one on its current physical wait's slot
+        // queued a resume of this step, which then found the run parked again (locally: counted
+        // twice, found by review). Ignored, that wait's settlement comes as a spurious wake-up.
+        this.#running = true;
+        flushWakes();
+        this.#running = false;
+      }
       const physical = this.#physical;
       if (physical !== undefined) {
         // A timed-out park's physical wait is still registered: the same slot reuses it (see
@@ -1614,15 +1677,17 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
 
   /**
    * Parks locally at `park` (see "Local parks"); its slot was compared already. Not on the
-   * deadline timer: no timer fires before the end of the turn, where the park is registered and
-   * timed (`turnEnded`) if it still waits. Timing it here cost a `timeWait`, an `untimeWait`
-   * and a clock read a hand-off.
+   * deadline timer: the end of the turn registers and times it if it still waits. Timing it
+   * here cost a `timeWait`, an `untimeWait` and a clock read a hand-off. The price: a timer due
+   * before the end of the turn (a park begun in a `setImmediate` callback, whose check then runs
+   * after the next loop iteration's timers; the `MessageChannel` path) ends such a park up to
+   * one loop iteration late.
    */
   #parkLocal(park: Park): void {
+    this.#unlocal(); // none (every resumption ends it first); never two
     this.#local = park;
     this.#localWoken = false;
-    parkHere(this, park.i32.buffer);
-    parkLocally(this);
+    parkLocally(this, park.i32.buffer);
   }
 
   /** Ends the local park, if any: out of {@link parkedHere} and the end-of-turn check. */
@@ -1630,14 +1695,14 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
     const local = this.#local;
     if (local === undefined) return;
     this.#local = undefined;
-    unparkHere(this, local.i32.buffer);
-    unparkLocally(this);
+    unparkLocally(this, local.i32.buffer);
   }
 
   /**
    * The end of this thread's turn found the local park pending: resumed if a wake of this
    * thread reached it (past the budget), else registered now, as a fresh park (the spin, the
-   * count, `waitAsync`'s compare, the nudge), and timed (a deadline already past fires at once).
+   * count, `waitAsync`'s compare, the nudge), and timed (a deadline already past ends it at the
+   * deadline timer's next firing, unless the spin sees it first).
    */
   turnEnded(): void {
     const park = this.#local;
