@@ -62,6 +62,30 @@ async function takeTurns(lock: Lock, tasks: number, loops: number): Promise<numb
   return served;
 }
 
+/**
+ * A worker that releases `lock` when told (`tell`), started and ready; `released` waits (blocking
+ * this thread, within the turn) until it has.
+ */
+async function releaser(lock: Lock) {
+  const flags = new Int32Array(new SharedArrayBuffer(12)); // told, released, ready
+  const worker = spawn<string>("releaseWhenTold", {
+    handle: lock.handle,
+    flags: flags.buffer,
+    timeout: 20_000,
+  });
+  await until(() => Atomics.load(flags, 2) === 1, "the worker is ready", 20_000);
+  return {
+    result: worker.result,
+    tell() {
+      Atomics.store(flags, 0, 1);
+      Atomics.notify(flags, 0);
+    },
+    released() {
+      assert.notEqual(Atomics.wait(flags, 1, 0, 20_000), "timed-out", "the worker released");
+    },
+  };
+}
+
 test("local parks: tasks of one thread take turns on a Lock with no waitAsync registration", async () => {
   freshLocalParks();
   const lock = new Lock();
@@ -152,19 +176,12 @@ test("local parks: a release by another thread within the turn is seen at the tu
   for (let attempt = 0; attempt < 3; attempt++) {
     freshLocalParks();
     lock.acquireSync(); // held by this thread: an acquire of it parks locally
-    const flags = new Int32Array(new SharedArrayBuffer(12)); // told, released, ready
-    const worker = spawn<string>("releaseWhenTold", {
-      handle: lock.handle,
-      flags: flags.buffer,
-      timeout: 20_000,
-    });
-    await until(() => Atomics.load(flags, 2) === 1, "the worker is ready", 20_000);
+    const worker = await releaser(lock);
     // One turn of this thread from here: park, have the worker release, wait for it.
     const acquired = lock.acquire({ timeout: 20_000 });
     assert.equal(localParkCounts().parked, 1, "parked locally");
-    Atomics.store(flags, 0, 1);
-    Atomics.notify(flags, 0);
-    assert.notEqual(Atomics.wait(flags, 1, 0, 20_000), "timed-out", "the worker released");
+    worker.tell();
+    worker.released();
     const t0 = performance.now();
     assert.equal(await acquired, true);
     const ms = performance.now() - t0;
@@ -183,20 +200,13 @@ test("local parks: a Lock used as a signal across threads stops parking locally 
   const lock = new Lock();
   for (let round = 0; round < 4; round++) {
     lock.acquireSync();
-    const flags = new Int32Array(new SharedArrayBuffer(12));
-    const worker = spawn<string>("releaseWhenTold", {
-      handle: lock.handle,
-      flags: flags.buffer,
-      timeout: 20_000,
-    });
-    await until(() => Atomics.load(flags, 2) === 1, "the worker is ready", 20_000);
+    const worker = await releaser(lock);
     const acquired = lock.acquire({ timeout: 20_000 });
     const local = localParkCounts().parked;
     // The first two parks go local and miss (the release comes from the worker, after the
     // turn): the credit (4, -2 each) is out, and the next parks register at once.
     assert.equal(local, round < 2 ? 1 : 0, `round ${round}: parked locally ${local}`);
-    Atomics.store(flags, 0, 1);
-    Atomics.notify(flags, 0);
+    worker.tell();
     assert.equal(await acquired, true);
     assert.equal(await worker.result, "ok");
     lock.release();
