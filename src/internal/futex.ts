@@ -356,6 +356,54 @@ export function selfWakeLooks(): number {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Credits
+
+/**
+ * A per-thread credit for a step taken on a bet (the spin before a park, {@link setAsyncSpin}; a
+ * local park, "Local parks"): it rises by 1 with each bet that paid and falls by 2 with each that
+ * was lost, within ±`max`, so it pays its way back from as many losses as it earned; the step is
+ * taken while the credit is above 0, and while it is out, once in `probeEvery` attempts, to
+ * notice that it pays again.
+ */
+class Credit {
+  value: number;
+  readonly #start: number;
+  readonly #max: number;
+  readonly #probeEvery: number;
+  /** Attempts refused since the last step taken. */
+  #idle = 0;
+
+  constructor(start: number, max: number, probeEvery: number) {
+    this.value = this.#start = start;
+    this.#max = max;
+    this.#probeEvery = probeEvery;
+  }
+
+  /** Whether to take the step now. */
+  allows(): boolean {
+    if (this.value <= 0 && ++this.#idle < this.#probeEvery) return false;
+    this.#idle = 0;
+    return true;
+  }
+
+  /** A step that paid. */
+  paid(): void {
+    this.value = this.value <= 0 ? 1 : Math.min(this.#max, this.value + 1);
+  }
+
+  /** A step that was lost. */
+  lost(): void {
+    this.value = Math.max(-this.#max, this.value - 2);
+  }
+
+  /** A fresh start. */
+  reset(): void {
+    this.value = this.#start;
+    this.#idle = 0;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Local parks
 
 /**
@@ -412,12 +460,10 @@ export function selfWakeLooks(): number {
  * 1.89 µs, Deno 1.36 → 1.40, Bun 18.8 → 7.8 (bimodal); Condition 5.20 → 4.71, 3.88 → 4.84,
  * 31.7 → 29.6; four contending workers 140 → 149, 123 → 118, 131 → 136 ns an increment.
  */
-const LOCAL_CREDIT_START = 4;
-const LOCAL_CREDIT_MAX = 8;
 /** While the local credit is out, one marked park in this many parks locally. */
 const LOCAL_PROBE_EVERY = 16;
-let localCredit = LOCAL_CREDIT_START;
-let localIdle = 0;
+/** This thread's local-park credit: two misses before it stops, as the spin's. */
+const localCredit = new Credit(4, 8, LOCAL_PROBE_EVERY);
 /** How many of this thread's runs are parked locally (a wake looks for them only while > 0). */
 let localCount = 0;
 /** This thread's runs parked locally, for the end-of-turn check. */
@@ -466,20 +512,17 @@ const postTask: (task: () => void) => void = typeof setImmediate === "function"
 
 /** Whether a park marked `local` parks locally now (the credit, with its probes). */
 function localPays(): boolean {
-  if (localCredit > 0) return true;
-  if (++localIdle < LOCAL_PROBE_EVERY) return false;
-  localIdle = 0;
-  return true;
+  return localCredit.allows();
 }
 
 /** A local park was ended by a wake of this thread: it paid. */
 function localPaid(): void {
-  localCredit = localCredit <= 0 ? 1 : Math.min(LOCAL_CREDIT_MAX, localCredit + 1);
+  localCredit.paid();
 }
 
 /** A local park reached the end of its turn unwoken: it registers late. */
 function localMissed(): void {
-  localCredit = Math.max(-LOCAL_CREDIT_MAX, localCredit - 2);
+  localCredit.lost();
 }
 
 /**
@@ -525,13 +568,12 @@ function turnEnd(): void {
 
 /** This thread's local parks now, and the credit (tests, diagnostics). */
 export function localParkCounts(): { parked: number; credit: number } {
-  return { parked: localCount, credit: localCredit };
+  return { parked: localCount, credit: localCredit.value };
 }
 
 /** Resets the local parks' credit (tests). */
 export function freshLocalParks(): void {
-  localCredit = LOCAL_CREDIT_START;
-  localIdle = 0;
+  localCredit.reset();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -858,16 +900,13 @@ let spinMs = 0;
 /** How long a sync park re-reads its slot before `Atomics.wait`, in ms (0: never). */
 let syncSpinMs = 0;
 
-/** A thread's first spin credit: two lost hits before it stops. */
-const SPIN_CREDIT_START = 4;
-/** The credit's bounds: spins pay their way back from as many lost hits as they earned. */
-const SPIN_CREDIT_MAX = 8;
-/** This thread's spin credit: a hit that paid adds 1, one that was lost takes 2; spin while > 0. */
-let spinCredit = SPIN_CREDIT_START;
 /** While the credit is out, one park in this many spins. */
 const SPIN_PROBE_EVERY = 16;
-/** Parks that did not spin since the credit ran out. */
-let spinIdle = 0;
+/**
+ * This thread's spin credit (see {@link Credit}): starts at 4, two lost hits before it stops;
+ * bounded by ±8; a hit that paid adds 1, one that was lost takes 2; spin while > 0.
+ */
+const spinCredit = new Credit(4, 8, SPIN_PROBE_EVERY);
 /**
  * When the last spin ended without a change (and the park registers): {@link wakesSent} then,
  * else -1. Read by the registration that follows (`AsyncRun.#await`).
@@ -966,8 +1005,7 @@ export function setSyncSpin(micros: number): void {
 
 /** A fresh start: the credit of a first spin, nothing to judge. */
 function freshSpin(): void {
-  spinCredit = SPIN_CREDIT_START;
-  spinIdle = 0;
+  spinCredit.reset();
   hitI32 = undefined;
 }
 
@@ -977,11 +1015,11 @@ let spinsHit = 0;
 
 /** How many parks of this thread (async and sync) spun, how many saw their slot change, the credit. */
 export function spinCounts(): { begun: number; hit: number; credit: number } {
-  return { begun: spinsBegun, hit: spinsHit, credit: spinCredit };
+  return { begun: spinsBegun, hit: spinsHit, credit: spinCredit.value };
 }
 
 function spinMissed(): void {
-  spinCredit = Math.max(-SPIN_CREDIT_MAX, spinCredit - 2);
+  spinCredit.lost();
 }
 
 /**
@@ -1000,8 +1038,7 @@ function spin(park: Park, ms: number): WaitResult | undefined {
   }
   // Others are registered on this slot: queue behind them.
   if (asyncCount >= 0 && Atomics.load(i32, asyncCount) > 0) return undefined;
-  if (spinCredit <= 0 && ++spinIdle < SPIN_PROBE_EVERY) return undefined;
-  spinIdle = 0;
+  if (!spinCredit.allows()) return undefined;
   spinsBegun++;
   const t = looksUntil(i32, index, expected, Math.min(now() + ms, deadline));
   if (t < 0) {
@@ -1062,7 +1099,7 @@ export function watch(
 export function parksEnded(): void {
   if (hitI32 === undefined) return;
   hitI32 = undefined;
-  spinCredit = spinCredit <= 0 ? 1 : Math.min(SPIN_CREDIT_MAX, spinCredit + 1);
+  spinCredit.paid();
 }
 
 /** See {@link setAsyncNudge}. */
