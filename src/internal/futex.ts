@@ -115,8 +115,8 @@ export interface Park {
    * `true`: the primitive's state names this thread as the one that holds what the park waits
    * for (a lock word held by this thread; an RWLock this thread holds for writing, whose OWNER
    * says so while the park sleeps on WSEQ), so the change it waits for most likely comes from
-   * another async task of this same thread. The async driver may then park it *locally*: no `waitAsync`
-   * until this thread's turn ends (see "Local parks"). Sync parks ignore it.
+   * another async task of this same thread. The async driver may then park it *locally*: no
+   * `waitAsync` until this thread's turn ends (see "Local parks"). Sync parks ignore it.
    */
   local?: boolean;
 }
@@ -427,7 +427,8 @@ class Credit {
  *   path asked for still reaches the registered waiters, and a local park that leaves (timeout,
  *   abort) took no wake from anybody. A spurious wake for nobody else.
  * - **at the end of the thread's turn** (a task posted when the first local park of the turn
- *   begins: `setImmediate`, else a `MessageChannel` message) every local park still pending is
+ *   begins, by the runtime layer's poster: `setImmediate` on Node, Deno and Bun, a
+ *   `MessageChannel` message in browsers; {@link setTaskPoster}) every local park still pending is
  *   registered for real, with the driver's usual spin, count and nudge, as if it had just parked:
  *   `waitAsync` compares the slot then, and the park goes on the deadline timer (a local park is
  *   not on it, see `AsyncRun.#parkLocal`). So a change by another thread (any thread may release
@@ -464,7 +465,10 @@ class Credit {
 const LOCAL_PROBE_EVERY = 16;
 /** This thread's local-park credit: two misses before it stops, as the spin's. */
 const localCredit = new Credit(4, 8, LOCAL_PROBE_EVERY);
-/** How many of this thread's runs are parked locally (a wake looks for them only while > 0). */
+/**
+ * How many of this thread's runs are parked locally (a wake looks for them only while > 0):
+ * `localRuns.size`, kept as a plain number for that check on every wake.
+ */
 let localCount = 0;
 /** This thread's runs parked locally, for the end-of-turn check. */
 const localRuns = new Set<LocalParked>();
@@ -489,40 +493,17 @@ interface LocalParked {
   turnEnded(): void;
 }
 
-/** Posts a task to this thread's event loop: the end of its current turn. */
-const postTask: (task: () => void) => void = typeof setImmediate === "function"
-  ? (task) => void setImmediate(task)
-  : (() => {
-    let queued: (() => void)[] = [];
-    let port: MessagePort | undefined;
-    return (task: () => void) => {
-      if (port === undefined) {
-        const channel = new MessageChannel();
-        channel.port1.onmessage = () => {
-          const tasks = queued;
-          queued = [];
-          for (const t of tasks) t();
-        };
-        port = channel.port2;
-      }
-      queued.push(task);
-      port.postMessage(null);
-    };
-  })();
+/**
+ * Posts a task to this thread's event loop, to run after the current task and its microtasks:
+ * the end of the turn. The runtime layer sets the cheapest its runtime has ({@link
+ * setTaskPoster}); until then, and where it sets none, a zero timer (which Node and browsers
+ * clamp to 1-4 ms).
+ */
+let postTask: (task: () => void) => void = (task) => void setTimeout(task, 0);
 
-/** Whether a park marked `local` parks locally now (the credit, with its probes). */
-function localPays(): boolean {
-  return localCredit.allows();
-}
-
-/** A local park was ended by a wake of this thread: it paid. */
-function localPaid(): void {
-  localCredit.paid();
-}
-
-/** A local park reached the end of its turn unwoken: it registers late. */
-function localMissed(): void {
-  localCredit.lost();
+/** Sets how the end-of-turn check of local parks is posted (`src/runtime/mod.ts`, at load). */
+export function setTaskPoster(post: (task: () => void) => void): void {
+  postTask = post;
 }
 
 /**
@@ -530,7 +511,6 @@ function localMissed(): void {
  * posting the check if this turn has none yet.
  */
 function parkLocally(run: LocalParked, buffer: ArrayBufferLike): void {
-  if (run.localAt >= 0) return;
   let list = localHere.get(buffer);
   if (list === undefined) localHere.set(buffer, list = []);
   run.localAt = list.length;
@@ -555,6 +535,16 @@ function unparkLocally(run: LocalParked, buffer: ArrayBufferLike): void {
     list[at] = last;
     last.localAt = at;
   }
+}
+
+/**
+ * Whether `park` parks locally now (see "Local parks"): `"local"` if so, `"not-equal"` if its
+ * slot changed already (the compare `waitAsync` would make), `undefined` if it registers (not
+ * marked, or the credit is out).
+ */
+function parksLocally(park: Park): "local" | "not-equal" | undefined {
+  if (park.local !== true || !localCredit.allows()) return undefined;
+  return Atomics.load(park.i32, park.index) === park.expected ? "local" : "not-equal";
 }
 
 /** The end of a turn of this thread's loop: every local park still pending registers. */
@@ -1216,13 +1206,11 @@ export function runAsync<R>(
     // Owed wakes first, as in parkSync.
     if (deferred.indexes.length !== 0) flushWakes();
     if (!hasWaitAsync || forcePolling) return new AsyncRun(slow, signal, abortMode, park).promise;
-    if (park.local === true && localPays()) {
-      // Parked locally (see "Local parks"), after the compare `waitAsync` would make.
-      if (Atomics.load(park.i32, park.index) !== park.expected) {
-        answer = "not-equal";
-        continue;
-      }
-      return new AsyncRun(slow, signal, abortMode, park, "local").promise;
+    const local = parksLocally(park);
+    if (local === "local") return new AsyncRun(slow, signal, abortMode, park, "local").promise;
+    if (local !== undefined) {
+      answer = local;
+      continue;
     }
     const spun = park.asyncSpin === false ? undefined : spin(park, spinMs);
     if (spun !== undefined) {
@@ -1582,6 +1570,11 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
     // As in the settlement's reaction: a spin that missed before this wait, ended by a wake of
     // this thread's own, did not pay.
     if (physical.missedAt >= 0) spinMissed();
+    this.#resumeSoon();
+  }
+
+  /** Resumes the park pending now in a microtask, answered `"ok"`, unless the run moves on first. */
+  #resumeSoon(): void {
     const step = this.#step;
     queueMicrotask(() => {
       if (!this.#finished && this.#step === step) this.#drive("ok");
@@ -1605,11 +1598,8 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
     }
     selfWakesLeft--;
     this.#unlocal();
-    localPaid();
-    const step = this.#step;
-    queueMicrotask(() => {
-      if (!this.#finished && this.#step === step) this.#drive("ok");
-    });
+    localCredit.paid();
+    this.#resumeSoon();
   }
 
   /** Resumes the slow path with `answer` (or throws `thrown` into it) and drives it on. */
@@ -1675,14 +1665,11 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
         this.#leave();
       }
       if (!hasWaitAsync || forcePolling) return this.#park(park);
-      if (park.local === true && localPays()) {
-        // Parked locally (see "Local parks"), after the compare `waitAsync` would make.
-        if (Atomics.load(park.i32, park.index) !== park.expected) {
-          answer = "not-equal";
-          continue;
-        }
-        this.#parkLocal(park);
-        return;
+      const local = parksLocally(park);
+      if (local === "local") return this.#parkLocal(park);
+      if (local !== undefined) {
+        answer = local;
+        continue;
       }
       const answered = this.#register(park);
       if (answered === undefined) return this.#time(park);
@@ -1727,7 +1714,7 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
     parkLocally(this, park.i32.buffer);
   }
 
-  /** Ends the local park, if any: out of {@link parkedHere} and the end-of-turn check. */
+  /** Ends the local park, if any: out of {@link localHere} and the end-of-turn check. */
   #unlocal(): void {
     const local = this.#local;
     if (local === undefined) return;
@@ -1746,10 +1733,10 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
     if (park === undefined || this.#finished) return;
     this.#unlocal();
     if (this.#localWoken) {
-      localPaid();
+      localCredit.paid(); // a wake of this thread ended it
       return this.#drive("ok");
     }
-    localMissed();
+    localCredit.lost(); // it registers a turn late
     const answered = this.#register(park);
     if (answered === undefined) return this.#time(park);
     this.#drive(answered);

@@ -41,6 +41,25 @@ const startBrowserWorker: Runtime["start"] = (bootstrap, start, options, events)
   };
 };
 
+/** Tasks posted by {@link postByChannel}, run by one message of its channel. */
+let posted: (() => void)[] = [];
+let postPort: MessagePort | undefined;
+
+/** Browsers have no `setImmediate`: a `MessageChannel` message is the next task. */
+function postByChannel(task: () => void): void {
+  if (postPort === undefined) {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      const tasks = posted;
+      posted = [];
+      for (const t of tasks) t();
+    };
+    postPort = channel.port2;
+  }
+  posted.push(task);
+  postPort.postMessage(null);
+}
+
 /** Browsers: module Web Workers; a page stays alive anyway, so ref/unref do nothing. */
 export const browserRuntime: Runtime = {
   name: "browser",
@@ -48,6 +67,7 @@ export const browserRuntime: Runtime = {
   nudgeAsyncWaits: true,
   asyncSpinMicros: 0,
   syncSpinMicros: 0,
+  postTask: postByChannel,
   start: startBrowserWorker,
   workerSide: webWorkerSide,
   isMainThread: () => !inWebWorker(),

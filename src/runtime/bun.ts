@@ -100,6 +100,7 @@ export const bunRuntime: Runtime = {
   nudgeAsyncWaits: true,
   asyncSpinMicros: 16,
   syncSpinMicros: 16,
+  postTask: (task) => void setImmediate(task),
   start: startBunWorker,
   workerSide: bunWorkerSide,
   isMainThread: nodeIsMainThread,

@@ -145,6 +145,7 @@ export const denoRuntime: Runtime = {
   nudgeAsyncWaits: false,
   asyncSpinMicros: 16,
   syncSpinMicros: 16,
+  postTask: (task) => void setImmediate(task),
   start: startDenoWorker,
   // The bootstrap of a daemon thread runs in a node:worker_threads Worker, which is no Web
   // Worker scope (its `parentPort` carries the start message).

@@ -44,7 +44,13 @@
  * @module
  */
 
-import { setAsyncNudge, setAsyncSpin, setSpinCpus, setSyncSpin } from "../internal/futex.ts";
+import {
+  setAsyncNudge,
+  setAsyncSpin,
+  setSpinCpus,
+  setSyncSpin,
+  setTaskPoster,
+} from "../internal/futex.ts";
 import type { Runtime } from "./types.ts";
 import { browserRuntime } from "./browser.ts";
 import { bunRuntime } from "./bun.ts";
@@ -85,8 +91,9 @@ export function hardwareConcurrency(): number {
 }
 
 // The futex layer knows no runtime: tell it how async waits behave here (see `setAsyncNudge`,
-// `setAsyncSpin`).
+// `setAsyncSpin`, `setTaskPoster`).
 setAsyncNudge(runtime.nudgeAsyncWaits);
+setTaskPoster(runtime.postTask);
 setAsyncSpin(runtime.asyncSpinMicros);
 setSyncSpin(runtime.syncSpinMicros);
 setSpinCpus(hardwareConcurrency());

@@ -47,6 +47,7 @@ export const nodeRuntime: Runtime = {
   nudgeAsyncWaits: true,
   asyncSpinMicros: 16,
   syncSpinMicros: 16,
+  postTask: (task) => void setImmediate(task),
   start: startNodeWorker,
   workerSide: nodeWorkerSide,
   isMainThread: nodeIsMainThread,

@@ -118,6 +118,11 @@ export interface Runtime {
    */
   readonly syncSpinMicros: number;
   /**
+   * Posts a task to this thread's event loop, to run after the current task and its microtasks
+   * (`setTaskPoster` in `internal/futex.ts`: the end-of-turn check of local parks).
+   */
+  postTask(task: () => void): void;
+  /**
    * Starts a worker on `bootstrap`, posts `start` to it (adding the result port), and reports
    * through `events`.
    */
