@@ -8,7 +8,13 @@
  *
  * ```sh
  * node bench/probes/selfwake_tasks.ts <treeA>/mod.ts [<treeB>/mod.ts …] [--tasks 100] [--loops 20] [--rounds 7]
+ * node bench/probes/selfwake_tasks.ts <treeA>/mod.ts <treeB>/mod.ts --processes 8   (deno run -A …, bun …)
  * ```
+ * Trees loaded into one process bias each other (on Deno the tree imported second ran 1.2-1.5×
+ * slower than the same code imported first, 2026-12-04): `--processes n` runs each tree alone in
+ * a fresh process of the same runtime, n times, alternating A, B, A, B …, and prints each row's
+ * median over the processes and the median of the paired ratios to the first tree. `--row Lock`
+ * runs only the rows whose name contains `Lock` (and the floor), as a user's program would.
  *
  * Measured (2026-12-03): the figures are in `src/internal/futex.ts` ("Self-wakes", the Queue
  * row) and `src/internal/line.ts` (`acquireBehind`, the Lock and Semaphore rows).
@@ -23,6 +29,11 @@ const option = (name: string, fallback: number) => takeOption(args, name, fallba
 const tasks = option("--tasks", 100);
 const loops = option("--loops", 20);
 const rounds = option("--rounds", 7);
+const processes = option("--processes", 0);
+const rowAt = args.indexOf("--row");
+/** `--row <text>`: only the rows whose name contains it (and the floor), e.g. `Lock`. */
+const only = rowAt >= 0 ? args.splice(rowAt, 2)[1]! : undefined;
+const json = args.includes("--json") ? (args.splice(args.indexOf("--json"), 1), true) : false;
 const trees = args.map((tree) => tree.startsWith("/") ? tree : `${process.cwd()}/${tree}`);
 if (trees.length === 0) throw new Error("usage: selfwake_tasks.ts <tree>/mod.ts [...]");
 
@@ -92,6 +103,41 @@ function writeLock(rw: any): Mutex {
   };
 }
 
+if (processes > 0) {
+  await alternate();
+  process.exit(0);
+}
+
+/** `--processes`: each tree alone in fresh processes, alternating; medians and paired ratios. */
+async function alternate(): Promise<void> {
+  const { execFileSync } = await import("node:child_process");
+  const g = globalThis as { Deno?: unknown };
+  const self = new URL(import.meta.url).pathname;
+  const pre = g.Deno !== undefined ? ["run", "-A"] : [];
+  const rest = ["--tasks", `${tasks}`, "--loops", `${loops}`, "--rounds", `${rounds}`, "--json"];
+  if (only !== undefined) rest.push("--row", only);
+  const per: Record<string, number>[][] = trees.map(() => []);
+  for (let p = 0; p < processes; p++) {
+    for (let t = 0; t < trees.length; t++) {
+      const out = execFileSync(process.execPath, [...pre, self, trees[t]!, ...rest], {
+        encoding: "utf8",
+      });
+      per[t]!.push(JSON.parse(out.trim().split("\n").pop()!));
+    }
+  }
+  const median = (v: number[]) => [...v].sort((x, y) => x - y)[v.length >> 1]!;
+  console.log(
+    `${tasks} tasks × ${loops} loops, ${rounds} rounds a process, ${processes} processes a tree`,
+  );
+  for (const row of Object.keys(per[0]![0]!)) {
+    const cells = trees.map((_, t) => median(per[t]!.map((r) => r[row]!)).toFixed(2));
+    const ratios = trees.slice(1).map((_, t) =>
+      median(per[t + 1]!.map((r, p) => r[row]! / per[0]![p]![row]!)).toFixed(3)
+    );
+    console.log(`${row.padEnd(34)} ${cells.join("  ")}   ÷ tree 0: ${ratios.join("  ")}`);
+  }
+}
+
 // deno-lint-ignore no-explicit-any
 const mods: any[] = [];
 for (const tree of trees) mods.push(await import(tree));
@@ -114,6 +160,11 @@ const rows: [string, (k: number) => Promise<number>][] = [
     () => queueRun(M),
   ]),
 ];
+if (only !== undefined) {
+  for (let r = rows.length - 1; r > 0; r--) if (!rows[r]![0].includes(only)) rows.splice(r, 1);
+}
+// Warm-up: each row twice, unmeasured.
+for (const row of rows) for (let k = 0; k < 2; k++) await row[1](0);
 const times: number[][] = rows.map(() => []);
 for (let round = 0; round < rounds; round++) {
   for (let r = 0; r < rows.length; r++) {
@@ -122,6 +173,14 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 const median = (v: number[]) => [...v].sort((x, y) => x - y)[v.length >> 1]!;
+if (json) {
+  const out: Record<string, number> = {};
+  for (let r = 0; r < rows.length; r++) {
+    out[rows[r]![0].replace(", tree 0", "")] = median(times[r]!);
+  }
+  console.log(JSON.stringify(out));
+  process.exit(0);
+}
 console.log(`${tasks} tasks × ${loops} loops, ${rounds} rounds; median µs a hand-off`);
 for (let r = 0; r < rows.length; r++) {
   console.log(`${rows[r]![0].padEnd(34)} ${median(times[r]!).toFixed(2).padStart(9)}`);
