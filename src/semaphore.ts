@@ -576,6 +576,7 @@ function* acquireSlow(
   i32: Int32Array,
   timeout: number,
   heldAt: number,
+  here: HeldHere | undefined = undefined,
 ): Parker<boolean | number[]> {
   // Count ourselves first (see the VALUE invariant): a raise that misses us came before.
   Atomics.add(i32, WAITERS, 1);
@@ -660,10 +661,16 @@ function* acquireSlow(
       // Our own mark (starve, liveness poll), not the caller's deadline: an async park may end
       // a little late, sharing the thread's deadline timer (futex.ts, `SOFT_SLACK_MS`).
       park.slack = park.deadline < deadline ? SOFT_SLACK_MS : 0;
+      // A hint for the async driver (futex.ts, "Local parks"; sync parks ignore it): the object
+      // that parks holds permits its own acquires took, so the permit waited for most likely
+      // comes back from another task of this thread. Never while starving (a hand-off is
+      // another thread's release). Wrong, it costs a turn's delay and the credit, never a wake.
+      park.local = !starving && here !== undefined && here.held > 0 && here.gaveBack;
       // Before sleeping on VALUE, re-read it a few times: a permit seen is taken by the next
       // turn (which starts over: WAITING, the take), nothing else changes, so skipping a park
-      // is always safe. A starving waiter waits for its hand-off instead. See SPIN_READS.
-      if (!starving && permitWithin(i32, SPIN_READS)) continue;
+      // is always safe. A starving waiter waits for its hand-off instead. See SPIN_READS. Not
+      // before a local park either: nothing this thread would release changes VALUE meanwhile.
+      if (!starving && park.local !== true && permitWithin(i32, SPIN_READS)) continue;
       // "ok": a release, a hand-off, a last leaver's wake (or spurious) — retry. "not-equal": a
       // permit, a hand-off or a last leaver's clear of WAITING came before we slept — retry.
       // "timed-out": our deadline, a liveness poll or our starving time — the loop decides.
@@ -674,6 +681,30 @@ function* acquireSlow(
     if (starving) unstarve(i32);
     if (Atomics.sub(i32, WAITERS, 1) === 1) lastOut(i32);
   }
+}
+
+/**
+ * What one `Semaphore` object of this thread knows of the permits it holds: a hint, no shared
+ * state, read by the slow path to mark its parks local (`futex.ts`, "Local parks"). Tasks of one
+ * thread that share permits (a `Semaphore(1)` as their mutex, a `Semaphore(n)` as their limiter)
+ * park without a `waitAsync` while their object holds some and has given some back: the permit
+ * waited for most likely comes back from one of them, in this turn. A permit taken by
+ * `acquireSync` or through another object is not counted (no hint: the park registers, as
+ * before). A wrong hint costs the park a turn's delay (its registration at the turn's end) and
+ * the thread's local credit, never a wake.
+ *
+ * Why `gaveBack`: a semaphore used as a signal between threads (a ping-pong: each thread takes
+ * permits the other gives) holds ever more permits by this count and never gives one back
+ * through this object; with `held` alone its parks were all marked local and missed, and the
+ * credit's probes (one park in 16) cost the async Semaphore ping-pong 0.49-0.68 → 1.05-1.11 µs a
+ * round trip (Node, `TK_BEFORE=<before>/mod.ts node bench/probes/waitasync.ts --runs 9 --filter
+ * probe.semaphore`, each order, 2026-12-04).
+ */
+interface HeldHere {
+  /** Permits its async acquires took, less those its releases gave back (never below 0). */
+  held: number;
+  /** A release through it gave back a permit it had taken. */
+  gaveBack: boolean;
 }
 
 /** The outcome of {@link acquireSlow} as an acquire's: the boolean, or `OwnerDiedError`. */
@@ -693,9 +724,12 @@ function* acquireAsync(
   timeout: number,
   heldAt: number,
   line: Line | undefined,
+  here: HeldHere,
 ): Parker<boolean> {
   try {
-    return acquired(yield* acquireSlow(i32, timeout, heldAt));
+    const ok = acquired(yield* acquireSlow(i32, timeout, heldAt, here));
+    if (ok) here.held++;
+    return ok;
   } finally {
     line?.done(); // the head of this thread's line of async acquires (`#acquire`) has ended
   }
@@ -819,6 +853,8 @@ export class Semaphore {
   readonly #ceiling: number;
   /** This thread's async acquires of this object that wait, in call order (`line.ts`). */
   #line: Line | undefined = undefined;
+  /** Permits this object's async acquires took, less its releases (see {@link HeldHere}). */
+  readonly #here: HeldHere = { held: 0, gaveBack: false };
   /**
    * The release fast path's ceiling: `#ceiling` while this thread has no holder entry (its
    * releases drop no attribution), 0 once it has one (the fast path never runs). A small
@@ -921,6 +957,7 @@ export class Semaphore {
     const line = this.#line;
     const lineFree = line === undefined || !line.busy;
     if (lineFree && tryTake(i32)) {
+      this.#here.held++;
       return Promise.resolve(this.#took(true, heldAt));
     }
     const timeout = timeoutIn(entry);
@@ -938,15 +975,19 @@ export class Semaphore {
       // The first acquire of this thread to wait: it holds the line until its slow path ends.
       const held = this.#line ??= new Line();
       held.hold();
-      return runAsync(acquireAsync(i32, timeout, heldAt, held), signal);
+      return runAsync(acquireAsync(i32, timeout, heldAt, held, this.#here), signal);
     }
+    const here = this.#here;
     return acquireBehind(
       line,
       timeout,
       signal,
-      () => tryTake(i32) && this.#took(true, heldAt),
+      () => tryTake(i32) && (here.held++, this.#took(true, heldAt)),
       (deadline) =>
-        runAsync(acquireAsync(i32, Math.max(0, deadline - now()), heldAt, undefined), signal),
+        runAsync(
+          acquireAsync(i32, Math.max(0, deadline - now()), heldAt, undefined, here),
+          signal,
+        ),
     );
   }
 
@@ -1026,6 +1067,11 @@ export class Semaphore {
         const seen = Atomics.compareExchange(i32, VALUE, guess, guess + PERMIT);
         if (seen === guess) {
           this.#guess = guess + PERMIT;
+          const here = this.#here;
+          if (here.held !== 0) {
+            here.held--;
+            here.gaveBack = true;
+          }
           return;
         }
         guess = seen;
@@ -1070,6 +1116,11 @@ export class Semaphore {
         break;
       }
       word = seen;
+    }
+    const here = this.#here;
+    if (here.held !== 0) {
+      here.held -= Math.min(n, here.held);
+      here.gaveBack = true;
     }
     // Hand the owed permits (fewer if starving waiters left meanwhile: those go to VALUE).
     const handed = owed > 0 ? handOff(i32, owed) : 0;

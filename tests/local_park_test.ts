@@ -11,11 +11,14 @@
  *   marked and resumed at the turn's end, and the credit holds;
  * - a release by another thread inside the turn reaches no local park: only the end-of-turn
  *   check does, at once; without it, the liveness poll (`OWNER_POLL_MS`, 100 ms) would.
+ *
+ * A `Semaphore` has no owner: its parks are marked local while the object that parks holds
+ * permits its own acquires took (tasks of one thread sharing permits), the same tests apply.
  */
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Event, Lock, RWLock } from "../mod.ts";
+import { Event, Lock, RWLock, Semaphore } from "../mod.ts";
 import {
   deferWakeAll,
   freshLocalParks,
@@ -66,12 +69,13 @@ async function takeTurns(lock: Lock, tasks: number, loops: number): Promise<numb
  * A worker that releases `lock` when told (`tell`), started and ready; `released` waits (blocking
  * this thread, within the turn) until it has.
  */
-async function releaser(lock: Lock) {
+async function releaser(lock: Lock | Semaphore) {
   const flags = new Int32Array(new SharedArrayBuffer(12)); // told, released, ready
   const worker = spawn<string>("releaseWhenTold", {
     handle: lock.handle,
     flags: flags.buffer,
     timeout: 20_000,
+    semaphore: lock instanceof Semaphore,
   });
   await until(() => Atomics.load(flags, 2) === 1, "the worker is ready", 20_000);
   return {
@@ -271,4 +275,98 @@ test("local parks: a wake the slow path owes, on its own timed-out wait's slot, 
   assert.deepEqual(answers, ["timed-out", "ok"], "resumed once, by the release");
   assert.equal(localParkCounts().parked, 0, "nothing counted once the run has ended");
   await until(() => pendingAsyncWaits() === 0, "nothing pending", 5_000);
+});
+
+/** `tasks` tasks of this thread each take a permit of `sem` `loops` times; the order served. */
+async function sharePermits(sem: Semaphore, permits: number, tasks: number, loops: number) {
+  const served: number[] = [];
+  let inside = 0;
+  await Promise.all(Array.from({ length: tasks }, async (_, t) => {
+    for (let i = 0; i < loops; i++) {
+      assert.equal(await sem.acquire({ timeout: 20_000 }), true, "acquired");
+      inside++;
+      assert.ok(inside <= permits, `${inside} tasks inside ${permits} permits`);
+      served.push(t);
+      // Held for 1 to 3 microtasks: with several permits, the holders release in turn.
+      for (let k = (t + i) % 3; k >= 0; k--) await null;
+      inside--;
+      sem.release();
+    }
+  }));
+  return served;
+}
+
+test("local parks: tasks of one thread take turns on a Semaphore(1) with no waitAsync registration", async () => {
+  freshLocalParks();
+  const sem = new Semaphore(1);
+  const tasks = 20;
+  const loops = 50;
+  let served: number[] = [];
+  const calls = await countingRegistrations(async () => {
+    served = await sharePermits(sem, 1, tasks, loops);
+  });
+  assert.equal(served.length, tasks * loops);
+  // Before: 2 a hand-off (the wait and its nudge), as the Lock's were.
+  assert.ok(calls <= 2, `${calls} waitAsync registrations for ${served.length} hand-offs`);
+  assert.equal(sem.value, 1);
+  assert.equal(sem.describe().waiters, 0);
+  assert.equal(localParkCounts().parked, 0);
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("local parks: tasks of one thread limited by a Semaphore(3) hand permits on with no registration", async () => {
+  freshLocalParks();
+  const sem = new Semaphore(3);
+  let served: number[] = [];
+  const calls = await countingRegistrations(async () => {
+    served = await sharePermits(sem, 3, 20, 50);
+  });
+  assert.equal(served.length, 1_000);
+  assert.ok(calls <= 2, `${calls} waitAsync registrations for ${served.length} acquires`);
+  assert.equal(sem.value, 3);
+  assert.equal(localParkCounts().parked, 0);
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("local parks: a Semaphore permit released by another thread within the turn is seen at the turn's end", async () => {
+  const sem = new Semaphore(2);
+  // A permit taken and given back through `sem`: a mark of permits shared by this thread's tasks.
+  assert.equal(await sem.acquire(), true);
+  sem.release();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    freshLocalParks();
+    // This thread holds one permit through `sem` (its parks are marked local), the worker's
+    // release brings the other back.
+    assert.equal(await sem.acquire(), true);
+    sem.acquireSync(); // the second permit, which the worker will return
+    const worker = await releaser(sem);
+    const acquired = sem.acquire({ timeout: 20_000 });
+    assert.equal(localParkCounts().parked, 1, "parked locally");
+    worker.tell();
+    worker.released();
+    const t0 = performance.now();
+    assert.equal(await acquired, true);
+    const ms = performance.now() - t0;
+    assert.equal(await worker.result, "ok");
+    sem.release(2);
+    assert.equal(sem.value, 2);
+    if (ms < OWNER_POLL_MS / 2) return;
+    if (attempt === 2) assert.fail(`acquired ${ms.toFixed(1)} ms after the release, 3 times`);
+  }
+});
+
+test("local parks: a Semaphore used as a signal registers at once (holds nothing, gives nothing back)", async () => {
+  freshLocalParks();
+  const sem = new Semaphore(0); // a signal: the permits come from elsewhere
+  const other = Semaphore.from(sem.handle); // "elsewhere": another object (as another thread's)
+  for (let round = 0; round < 3; round++) {
+    // Round 0 holds nothing through `sem`; then it holds ever more, and never gave one back.
+    const acquired = sem.acquire({ timeout: 20_000 });
+    assert.equal(localParkCounts().parked, 0, `round ${round}: not parked locally`);
+    assert.equal(pendingAsyncWaits(), 1);
+    other.release();
+    assert.equal(await acquired, true);
+  }
+  assert.equal(sem.value, 0);
+  assert.equal(localParkCounts().credit, 4, "no local park missed");
 });
