@@ -661,6 +661,7 @@ function* acquireSlow(
       // Our own mark (starve, liveness poll), not the caller's deadline: an async park may end
       // a little late, sharing the thread's deadline timer (futex.ts, `SOFT_SLACK_MS`).
       park.slack = park.deadline < deadline ? SOFT_SLACK_MS : 0;
+      park.clock = t; // the deadline's reading: the driver reads the clock no more
       // A hint for the async driver (futex.ts, "Local parks"; sync parks ignore it): the object
       // that parks holds permits its own acquires took, so the permit waited for most likely
       // comes back from another task of this thread. Never while starving (a hand-off is
@@ -675,6 +676,12 @@ function* acquireSlow(
       // permit, a hand-off or a last leaver's clear of WAITING came before we slept — retry.
       // "timed-out": our deadline, a liveness poll or our starving time — the loop decides.
       yield park;
+      if (park.localMissed === true) {
+        // The hint was wrong: the permit came from elsewhere. Mark no more parks of this
+        // object until it gives a permit back again (see HeldHere).
+        park.localMissed = false;
+        if (here !== undefined) here.gaveBack = false;
+      }
     }
   } finally {
     // Runs on success, timeout, error and abort alike: no count leaks, no handed permit is lost.
@@ -704,7 +711,15 @@ function* acquireSlow(
  * through this object; with `held` alone its parks were all marked local and missed, and the
  * credit's probes (one park in 16) cost the async Semaphore ping-pong 0.49-0.68 → 1.05-1.11 µs a
  * round trip (Node, `TK_BEFORE=<before>/mod.ts node bench/probes/waitasync.ts --runs 9 --filter
- * probe.semaphore`, each order, 2026-12-04).
+ * probe.semaphore`, each order, 2026-12-04). And a local park that missed (the driver sets
+ * `Park.localMissed`) clears `gaveBack`: an object used as a mutex once and as a signal after
+ * kept marking every park, each a miss (found by review; `tests/local_park_test.ts`).
+ *
+ * What a local park does not see: another thread's wake that changes no slot, the first
+ * starving waiter's `wake(VALUE, 1)` in `starve()` (sleepers re-judge whether they starve). A
+ * local park sees it only as its turn ends, registered, when the wake is gone: it then sleeps
+ * until a raise of VALUE or its liveness poll, the fairness slip `starve()` documents for a
+ * waiter between its last look and its registration, with a window of the rest of the turn.
  */
 interface HeldHere {
   /** Permits its async acquires took, less those its releases gave back (never below 0). */
@@ -991,7 +1006,13 @@ export class Semaphore {
       () => tryTake(i32) && (here.held++, this.#took(true, heldAt)),
       (deadline) =>
         runAsync(
-          acquireAsync(i32, Math.max(0, deadline - now()), heldAt, undefined, here),
+          acquireAsync(
+            i32,
+            deadline === Infinity ? Infinity : Math.max(0, deadline - now()),
+            heldAt,
+            undefined,
+            here,
+          ),
           signal,
         ),
     );

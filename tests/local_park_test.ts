@@ -370,3 +370,30 @@ test("local parks: a Semaphore used as a signal registers at once (holds nothing
   assert.equal(sem.value, 0);
   assert.equal(localParkCounts().credit, 4, "no local park missed");
 });
+
+test("local parks: a Semaphore object whose local park missed stops marking until it gives a permit back again", async () => {
+  freshLocalParks();
+  const sem = new Semaphore(0);
+  // Used as a mutex once (a permit taken and given back through `sem`): its parks are marked.
+  sem.release();
+  assert.equal(await sem.acquire(), true);
+  sem.release();
+  assert.equal(await sem.acquire(), true); // held again: the hint says "ours comes back"
+  // Then as a signal: the permits come from another thread, within the turn.
+  for (let round = 0; round < 3; round++) {
+    const worker = await releaser(sem);
+    const acquired = sem.acquire({ timeout: 20_000 });
+    const local = localParkCounts().parked;
+    // Round 0 parks locally and misses (its permit comes from the worker): the object stops
+    // marking; before, every later park was marked too, and each cost the credit a miss.
+    assert.equal(local, round === 0 ? 1 : 0, `round ${round}: parked locally ${local}`);
+    worker.tell();
+    worker.released();
+    assert.equal(await acquired, true);
+    assert.equal(await worker.result, "ok");
+  }
+  assert.equal(localParkCounts().credit, 2, "one miss (4 - 2)");
+  sem.release(4);
+  assert.equal(await sem.acquire(), true);
+  sem.release();
+});

@@ -112,13 +112,33 @@ export interface Park {
   /** `false`: an async park of this slot registers at once, without the spin of {@link setAsyncSpin}. */
   asyncSpin?: boolean;
   /**
-   * `true`: the primitive's state names this thread as the one that holds what the park waits
+   * `true`: the change the park waits for most likely comes from another async task of this same
+   * thread: the primitive's state names this thread as the one that holds what the park waits
    * for (a lock word held by this thread; an RWLock this thread holds for writing, whose OWNER
-   * says so while the park sleeps on WSEQ), so the change it waits for most likely comes from
-   * another async task of this same thread. The async driver may then park it *locally*: no
+   * says so while the park sleeps on WSEQ), or, for a `Semaphore`, which has no owner, the
+   * object that parks holds permits its own acquires took and has given one back (a hint, not
+   * state: `semaphore.ts`, `HeldHere`). The async driver may then park it *locally*: no
    * `waitAsync` until this thread's turn ends (see "Local parks"). Sync parks ignore it.
    */
   local?: boolean;
+  /**
+   * Written by the async driver, not the slow path: `true` once a park marked {@link local}
+   * reached its turn's end unwoken and registered (the mark was wrong). A slow path whose mark
+   * is a guess reads it after the park and stops guessing (`semaphore.ts`); the others ignore it.
+   */
+  localMissed?: boolean;
+  /**
+   * A {@link now} reading the slow path took since it last slept, from which it computed this
+   * request's deadline: the drivers measure the time left from it instead of reading the clock
+   * again (as {@link parkSync}'s `clock`). The park may then end as late as the slow path's work
+   * since that read (sub-µs). Set afresh at every yield by the slow paths that set it (the lock
+   * word's, the semaphore's); a stale one only makes a park that is already due end at the
+   * deadline timer's next firing instead of at once. Measured (2026-12-04): 100 tasks of one
+   * thread taking turns on a `Lock` read the clock 2 times a hand-off, 1 with it; a
+   * `Semaphore(1)` 3, 1 (with the acquire's own read of an infinite deadline dropped,
+   * `semaphore.ts`); a clock read costs 40 (Bun), 52 (Node), 100 ns (Deno) here.
+   */
+  clock?: number;
 }
 
 /**
@@ -415,7 +435,9 @@ class Credit {
  * ("Self-wakes").
  *
  * A slow path marks such a park (`Park.local`: the lock word's, when this thread holds the word,
- * `lock_word.ts`; an RWLock writer's, when this thread holds the write lock, `rwlock.ts`).
+ * `lock_word.ts`; an RWLock writer's, when this thread holds the write lock, `rwlock.ts`; a
+ * Semaphore's, when the object that parks holds permits its acquires took and has given one
+ * back, a guess that a miss (`Park.localMissed`) withdraws, `semaphore.ts`).
  * Parked locally, it compares its slot as `waitAsync` would ("not-equal" at once if it
  * changed), then waits with no registration, in {@link localHere} (not in {@link parkedHere},
  * whose entries are registrations) and counted in {@link localCount}:
@@ -755,7 +777,7 @@ function parkSliced(park: Park): WaitResult {
  */
 export function runSync<R>(slow: Parker<R>): R {
   let step = slow.next();
-  while (step.done !== true) step = slow.next(parkSync(step.value));
+  while (step.done !== true) step = slow.next(parkSync(step.value, step.value.clock));
   parksEnded();
   return step.value;
 }
@@ -1225,7 +1247,7 @@ export function runAsync<R>(
       return Promise.resolve(step.value);
     }
     const park = step.value;
-    const remaining = park.deadline === Infinity ? Infinity : park.deadline - now();
+    const remaining = park.deadline === Infinity ? Infinity : park.deadline - (park.clock ?? now());
     if (remaining <= 0) {
       answer = "timed-out";
       continue;
@@ -1669,7 +1691,9 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
         continue;
       }
       const park = step.value;
-      const remaining = park.deadline === Infinity ? Infinity : park.deadline - now();
+      const remaining = park.deadline === Infinity
+        ? Infinity
+        : park.deadline - (park.clock ?? now());
       if (remaining <= 0) {
         answer = "timed-out";
         continue;
@@ -1768,6 +1792,7 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
       return this.#drive("ok");
     }
     localCredit.lost(); // it registers a turn late
+    park.localMissed = true; // for a slow path whose mark was a guess (`Park.localMissed`)
     const answered = this.#register(park);
     if (answered === undefined) return this.#time(park);
     this.#drive(answered);

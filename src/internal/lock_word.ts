@@ -400,6 +400,7 @@ function advance(w: LockWait): boolean | number | typeof PARK {
     // Our own mark (starve, liveness poll), not the caller's deadline: an async park may end
     // a little late, sharing the thread's deadline timer (futex.ts, `SOFT_SLACK_MS`).
     w.slack = w.deadline < deadline ? SOFT_SLACK_MS : 0;
+    w.clock = t; // the deadline's reading: the driver reads the clock no more (`Park.clock`)
     w.state = state;
     return PARK;
   }
