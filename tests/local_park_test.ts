@@ -90,6 +90,26 @@ async function releaser(lock: Lock | Semaphore) {
   };
 }
 
+/**
+ * One turn of this thread: `acquire()` parks locally (asserted), `worker` releases and this thread
+ * waits for it, blocking; returns how long the acquire then took to resolve (ms: the end-of-turn
+ * check sees the release at once, the liveness poll would take OWNER_POLL_MS).
+ */
+async function acquiredAfterRelease(
+  acquire: () => Promise<boolean>,
+  worker: Awaited<ReturnType<typeof releaser>>,
+): Promise<number> {
+  const acquired = acquire();
+  assert.equal(localParkCounts().parked, 1, "parked locally");
+  worker.tell();
+  worker.released();
+  const t0 = performance.now();
+  assert.equal(await acquired, true);
+  const ms = performance.now() - t0;
+  assert.equal(await worker.result, "ok");
+  return ms;
+}
+
 test("local parks: tasks of one thread take turns on a Lock with no waitAsync registration", async () => {
   freshLocalParks();
   const lock = new Lock();
@@ -181,15 +201,7 @@ test("local parks: a release by another thread within the turn is seen at the tu
     freshLocalParks();
     lock.acquireSync(); // held by this thread: an acquire of it parks locally
     const worker = await releaser(lock);
-    // One turn of this thread from here: park, have the worker release, wait for it.
-    const acquired = lock.acquire({ timeout: 20_000 });
-    assert.equal(localParkCounts().parked, 1, "parked locally");
-    worker.tell();
-    worker.released();
-    const t0 = performance.now();
-    assert.equal(await acquired, true);
-    const ms = performance.now() - t0;
-    assert.equal(await worker.result, "ok");
+    const ms = await acquiredAfterRelease(() => lock.acquire({ timeout: 20_000 }), worker);
     lock.release();
     assert.equal(slots[0], 0);
     // The end-of-turn check sees it at once (well under 1 ms here); the liveness poll would
@@ -340,14 +352,7 @@ test("local parks: a Semaphore permit released by another thread within the turn
     assert.equal(await sem.acquire(), true);
     sem.acquireSync(); // the second permit, which the worker will return
     const worker = await releaser(sem);
-    const acquired = sem.acquire({ timeout: 20_000 });
-    assert.equal(localParkCounts().parked, 1, "parked locally");
-    worker.tell();
-    worker.released();
-    const t0 = performance.now();
-    assert.equal(await acquired, true);
-    const ms = performance.now() - t0;
-    assert.equal(await worker.result, "ok");
+    const ms = await acquiredAfterRelease(() => sem.acquire({ timeout: 20_000 }), worker);
     sem.release(2);
     assert.equal(sem.value, 2);
     if (ms < OWNER_POLL_MS / 2) return;
