@@ -12,17 +12,22 @@
  * `BURN_PUT=k` / `BURN_GET=k`: each put (get) first spends k steps of a dependent square-root
  * chain (~12 ns a step here), to slow one side on purpose.
  *
- * Found (2026-12-04, Bun, 2 CPUs, load ~1.5; README, Benchmarks, P4): the two settle in different
- * regimes. The floor's consumer is the slower side (one thread: put 91-119 ns, get 165), the ring
- * runs near full (77-96% of the samples) and an item cost 360-430 ns in most rounds; the Queue's
- * consumer is the faster side (put 135-148 ns, get 104), it catches the producer up and takes the
- * items as they come (near empty in 20-65% of the samples; counted in a scratch copy, its getSync
- * found the lane empty 0.09-0.17 times an item against the floor's 0.002), and an item cost
- * 450-560 ns. Rounds of either that fell in the other regime moved with it: floor rounds near
- * empty 500-620 ns, Queue and floor rounds near full 220-320 ns. Slowing the Queue's consumer
- * (`BURN_GET=20`) did not move it to the full regime: its producer, with the consumer at its
- * heels, slowed as much. What costs a consumer at the producer's heels is the hand-over of each
- * item's lines between the CPUs, which the floor pays too when it lands there.
+ * Found (2026-12-04 21:29-21:31, Bun, 2 CPUs, load 0.5-1.9, five runs of 9 rounds; README,
+ * Benchmarks, P4): in four runs the Queue took 517-549 ns an item with its consumer near empty
+ * in a median 39-49% of the samples, the floor 369-437 ns, near empty 2-12% (mostly mid); in the
+ * first both took ~500 ns, both often near empty. One thread, the Queue's consumer is the faster
+ * side (put 135-148 ns, get 104; the floor's put 91-119, get 165: `/tmp` scratch probes), so it
+ * catches its producer up and takes items as they land (counted in a scratch copy, its getSync
+ * found the lane empty 0.09-0.17 times an item, the floor's 0.002), and every item's lines and
+ * WRITE then cross between the CPUs as they are written. `BURN_GET=20` (a get 240 ns dearer):
+ * the floor's ring filled (near full 92%) and it slowed to 626 ns, its consumer's pace; the
+ * Queue stayed at 538 ns (near empty 23%): its producer, not its consumer, sets that pace when
+ * both run, though one put alone costs it only ~30 ns more than the floor's. On Node and Deno the
+ * Queue's consumer sat near empty in 73-84% of the samples (Node 597-676 ns, Deno 256-552: runs
+ * differ by 2×). Tried there and dropped: the lane's records written with `set` (one copy) instead
+ * of the byte loop (`storage.ts`, `writeRecord`; a scratch switch), two runs each, loop → set:
+ * Bun 536 / 475 → 526 / 484 ns, Node 604 / 626 → 676 / 597, Deno 552 / 256 → 500 / 261, within
+ * the spread between runs.
  *
  * @module
  */
