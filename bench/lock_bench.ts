@@ -10,7 +10,8 @@
  *   throughput (≤ 0.5× the time per increment) of multithreading's Mutex doing the same.
  * - No target: `lock.tasks-async`, async tasks of ONE thread taking turns on one Lock, beside
  *   async-mutex doing the same (a promise-only mutex: what a hand-off between tasks of one
- *   thread costs with no shared memory; `futex.ts`, "Local parks").
+ *   thread costs with no shared memory; `futex.ts`, "Local parks"); `semaphore.tasks-async`, the
+ *   same tasks on a `Semaphore(1)` (`semaphore.ts`, `HeldHere`).
  *
  * Bodies bound every threadkit wait with `{ timeout: stallMs }`. multithreading's blocking lock
  * takes no timeout; a stuck peer is caught by the parent's deadline, which ends its workers.
@@ -19,7 +20,7 @@
  */
 
 import { Mutex as AsyncMutex } from "async-mutex";
-import { Lock, RLock } from "../mod.ts";
+import { Lock, RLock, Semaphore } from "../mod.ts";
 import { must } from "./harness/control.ts";
 import type { Case, ThreadsCase } from "./harness/types.ts";
 import { ASYNC_HANDOFF_TARGETS, OPS } from "./floors_bench.ts";
@@ -345,6 +346,27 @@ export const cases: Case[] = [
       return () =>
         takeTurns(async () => {
           if (!await lock.acquire(bounded)) throw new Error("lock.tasks-async: timed out");
+          return release;
+        });
+    },
+  },
+  {
+    kind: "micro",
+    name: "semaphore.tasks-async",
+    title:
+      `Semaphore(1): ${TASKS} async tasks of one thread take turns (acquire, a microtask, release)`,
+    role: "subject",
+    group: "tasks-async",
+    unit: "ns/op",
+    opsPerCall: TASKS * TASK_TURNS,
+    compare: [{ baseline: "peer.async-mutex.tasks-async" }],
+    setup() {
+      const sem = new Semaphore(1);
+      const release = () => sem.release();
+      const bounded = { timeout: 60_000 };
+      return () =>
+        takeTurns(async () => {
+          if (!await sem.acquire(bounded)) throw new Error("semaphore.tasks-async: timed out");
           return release;
         });
     },
