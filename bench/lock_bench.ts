@@ -236,6 +236,37 @@ function pingPong(mode: "sync" | "async"): ThreadsCase {
   };
 }
 
+/**
+ * `TASKS` async tasks of one thread take turns on one primitive (acquire, a microtask, release),
+ * beside async-mutex doing the same (no target).
+ */
+function tasksCase(
+  name: string,
+  noun: string,
+  make: () => { acquire(o: { timeout: number }): Promise<boolean>; release(): void },
+): Case {
+  return {
+    kind: "micro",
+    name,
+    title: `${noun}: ${TASKS} async tasks of one thread take turns (acquire, a microtask, release)`,
+    role: "subject",
+    group: "tasks-async",
+    unit: "ns/op",
+    opsPerCall: TASKS * TASK_TURNS,
+    compare: [{ baseline: "peer.async-mutex.tasks-async" }],
+    setup() {
+      const primitive = make();
+      const release = () => primitive.release();
+      const bounded = { timeout: 60_000 };
+      return () =>
+        takeTurns(async () => {
+          if (!await primitive.acquire(bounded)) throw new Error(`${name}: timed out`);
+          return release;
+        });
+    },
+  };
+}
+
 export const cases: Case[] = [
   {
     kind: "micro",
@@ -330,47 +361,8 @@ export const cases: Case[] = [
       };
     },
   },
-  {
-    kind: "micro",
-    name: "lock.tasks-async",
-    title: `Lock: ${TASKS} async tasks of one thread take turns (acquire, a microtask, release)`,
-    role: "subject",
-    group: "tasks-async",
-    unit: "ns/op",
-    opsPerCall: TASKS * TASK_TURNS,
-    compare: [{ baseline: "peer.async-mutex.tasks-async" }],
-    setup() {
-      const lock = new Lock();
-      const release = () => lock.release();
-      const bounded = { timeout: 60_000 };
-      return () =>
-        takeTurns(async () => {
-          if (!await lock.acquire(bounded)) throw new Error("lock.tasks-async: timed out");
-          return release;
-        });
-    },
-  },
-  {
-    kind: "micro",
-    name: "semaphore.tasks-async",
-    title:
-      `Semaphore(1): ${TASKS} async tasks of one thread take turns (acquire, a microtask, release)`,
-    role: "subject",
-    group: "tasks-async",
-    unit: "ns/op",
-    opsPerCall: TASKS * TASK_TURNS,
-    compare: [{ baseline: "peer.async-mutex.tasks-async" }],
-    setup() {
-      const sem = new Semaphore(1);
-      const release = () => sem.release();
-      const bounded = { timeout: 60_000 };
-      return () =>
-        takeTurns(async () => {
-          if (!await sem.acquire(bounded)) throw new Error("semaphore.tasks-async: timed out");
-          return release;
-        });
-    },
-  },
+  tasksCase("lock.tasks-async", "Lock", () => new Lock()),
+  tasksCase("semaphore.tasks-async", "Semaphore(1)", () => new Semaphore(1)),
   {
     kind: "micro",
     name: "peer.async-mutex.tasks-async",
