@@ -853,6 +853,28 @@ export function pendingAsyncWaits(): number {
   return pendingAsync;
 }
 
+/**
+ * This thread's pending async waits, while {@link trackPendingWaits} is on (tests): a wait left
+ * pending when a test file ends holds the keep-alive, so the file's process never exits. The
+ * test runner's end-of-file check (`tests/pending_waits.ts`) names them instead of hanging. Off,
+ * the drivers pay one load of this variable a wait.
+ */
+let tracked: Set<{ describe(): string }> | undefined;
+
+/** Starts recording this thread's pending async waits for {@link describePendingWaits}. */
+export function trackPendingWaits(): void {
+  tracked ??= new Set();
+}
+
+/**
+ * One line for each async wait of this thread still pending since {@link trackPendingWaits}:
+ * where it waits (the slot's byte offset in its buffer, the value it waits to change) and how
+ * (parked locally, registered with `waitAsync`, or between parks).
+ */
+export function describePendingWaits(): string[] {
+  return tracked === undefined ? [] : [...tracked].map((run) => run.describe());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Async driver
 
@@ -1498,6 +1520,7 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
     this.#signal = signal;
     this.#abortMode = abortMode;
     holdAlive();
+    tracked?.add(this);
     if (waiting === "local") {
       this.#parkLocal(park);
     } else if (waiting !== undefined) {
@@ -1532,6 +1555,7 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
     this.#untime();
     this.#leave();
     releaseAlive();
+    tracked?.delete(this);
     if (this.#onAbort === undefined) return;
     try {
       this.#signal!.removeEventListener("abort", this.#onAbort);
@@ -1550,6 +1574,23 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
   #fail(error: unknown): void {
     const thrown = this.#aborted({ reason: error });
     if (thrown !== undefined) this.#drive(undefined, thrown);
+  }
+
+  /** Where and how this run waits ({@link describePendingWaits}). */
+  describe(): string {
+    const at = (p: { i32: Int32Array; index: number }) =>
+      `slot at byte ${p.i32.byteOffset + p.index * 4} of a ${p.i32.buffer.byteLength}-byte buffer`;
+    const local = this.#local;
+    const physical = this.#physical;
+    const how = local !== undefined
+      ? `parked locally on the ${at(local)}, waiting for it to change from ${local.expected}`
+      : physical !== undefined
+      ? `registered with waitAsync on the ${at(physical)}`
+      : "between parks (polling, or a resume queued)";
+    // A local park is on no timer (`#parkLocal`): its deadline is its park's.
+    const due = local !== undefined ? local.deadline : this.deadline;
+    const deadline = due === Infinity ? "no deadline" : "a deadline";
+    return `an async wait ${how}; ${deadline}${this.#signal === undefined ? "" : ", a signal"}`;
   }
 
   /** Waits for the pending park's deadline on the thread's deadline timer. */

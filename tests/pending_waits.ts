@@ -1,0 +1,42 @@
+/**
+ * The end-of-file check of Node's test runner (`npm run test:node` loads it with `--import` into
+ * every test file's process): no async wait of the main thread may still be pending when a
+ * file's tests have ended.
+ *
+ * Why: a pending async wait holds its thread's keep-alive (`src/internal/futex.ts`), so a test
+ * that fails while its own wait is pending (an assertion between the call and the `await`, with
+ * the lock it waits for never released) left the file's process alive for ever, and the CI run
+ * hung instead of failing (seen once: `tests/rwlock_test.ts`, a write that started starving
+ * within its first call on a loaded machine). Here such a file fails with the waits named, and
+ * its process ends.
+ */
+import { after } from "node:test";
+import {
+  describePendingWaits,
+  pendingAsyncWaits,
+  trackPendingWaits,
+} from "../src/internal/futex.ts";
+
+trackPendingWaits();
+
+/** How long a wait may take to settle after the last test (an abort's rejection, a timeout's). */
+const SETTLE_MS = 2_000;
+/** How long a failed file's process may take to report before it is ended. */
+const EXIT_AFTER_MS = 2_000;
+
+after(async () => {
+  const since = performance.now();
+  while (pendingAsyncWaits() !== 0 && performance.now() - since < SETTLE_MS) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const pending = pendingAsyncWaits();
+  if (pending === 0) return;
+  // The keep-alive would hold the process: end it once the runner has reported (this timer,
+  // unref'd, fires only if something still holds the process then).
+  setTimeout(() => process.exit(1), EXIT_AFTER_MS).unref();
+  const waits = describePendingWaits().map((line) => `\n  - ${line}`).join("");
+  throw new Error(
+    `${pending} async wait(s) of the main thread still pending when the tests of ` +
+      `${process.argv[1]} ended (a test left a wait behind):${waits}`,
+  );
+});

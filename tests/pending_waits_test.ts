@@ -1,0 +1,66 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { Lock } from "../mod.ts";
+import {
+  describePendingWaits,
+  pendingAsyncWaits,
+  trackPendingWaits,
+} from "../src/internal/futex.ts";
+
+const isNode = (globalThis as { Deno?: unknown; Bun?: unknown }).Deno === undefined &&
+  (globalThis as { Bun?: unknown }).Bun === undefined;
+
+test("describePendingWaits names each pending async wait of this thread, and none once settled", async () => {
+  trackPendingWaits();
+  const before = pendingAsyncWaits();
+  const lock = new Lock();
+  lock.acquireSync();
+  const waiting = lock.acquire({ timeout: 10_000 });
+  assert.equal(pendingAsyncWaits(), before + 1);
+  const lines = describePendingWaits();
+  assert.equal(lines.length, before + 1);
+  assert.match(
+    lines.at(-1)!,
+    /^an async wait .*slot at byte 0 of a \d+-byte buffer.*; a deadline$/,
+  );
+  lock.release();
+  assert.equal(await waiting, true);
+  lock.release();
+  assert.equal(pendingAsyncWaits(), before);
+  assert.equal(describePendingWaits().length, before);
+});
+
+test(
+  "node --test: a file that leaves a wait pending fails, naming it, instead of never exiting",
+  { skip: isNode ? false : "the check is Node's (Deno and Bun end their test runs regardless)" },
+  async () => {
+    const hook = fileURLToPath(new URL("./pending_waits.ts", import.meta.url));
+    const leaks = fileURLToPath(new URL("./fixtures/leaves_wait_pending.ts", import.meta.url));
+    // Not a subtest of this run: without this, the child runs no file.
+    const env = { ...process.env };
+    delete env.NODE_TEST_CONTEXT;
+    const t0 = performance.now();
+    const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ["--test", "--test-reporter=tap", "--import", hook, leaks],
+        { timeout: 60_000, killSignal: "SIGKILL", env },
+        (error, stdout, stderr) => {
+          const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
+          resolve({ code, out: String(stdout) + String(stderr) });
+        },
+      );
+    });
+    const elapsed = performance.now() - t0;
+    assert.equal(result.code, 1, `exit code ${result.code}: ${result.out}`);
+    assert.match(result.out, /1 async wait\(s\) of the main thread still pending/);
+    assert.match(result.out, /leaves_wait_pending\.ts ended/);
+    assert.match(
+      result.out,
+      /an async wait (parked locally|registered with waitAsync) on the slot/,
+    );
+    assert.ok(elapsed < 30_000, `ended after ${elapsed.toFixed(0)} ms`);
+  },
+);
