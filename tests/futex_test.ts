@@ -503,6 +503,52 @@ test("runAsync: a deadline past setTimeout's range arms the deadline timer once,
   assert.ok(timers <= 3, `armed ${timers} timers in 50 ms`);
 });
 
+test("deadlines: many timed waits, some aborted from the middle of the list, each ends at its own deadline", async () => {
+  // The deadline list is an array whose entries leave by a swap with the last: waits that end
+  // out of order (aborts, settles) must leave every other wait on the timer with its deadline.
+  const before = pendingAsyncWaits();
+  const event = new Event(); // never set: every wait ends by its timeout or its abort
+  const lock = new Lock();
+  lock.acquireSync(); // held: the acquires wait, the first in its slow path, the others in line
+  const t0 = performance.now();
+  const timeouts = Array.from({ length: 24 }, (_, i) => 40 + ((i * 37) % 24) * 10); // 40..270
+  const controllers = timeouts.map(() => new AbortController());
+  const waits = timeouts.flatMap((timeout, i) => {
+    const signal = controllers[i]!.signal;
+    return [
+      { timeout, aborted: i % 3 === 1, done: event.wait({ timeout, signal }) },
+      { timeout, aborted: i % 3 === 1, done: lock.acquire({ timeout, signal }) },
+    ];
+  });
+  const ended = waits.map((w) =>
+    w.done.then(
+      (value) => ({ value, at: performance.now() - t0 }),
+      (error) => ({ value: error, at: performance.now() - t0 }),
+    )
+  );
+  // Abort every third pair in an order unlike the list's.
+  for (const i of [22, 1, 13, 4, 19, 7, 16, 10]) controllers[i]!.abort(new Error(`stop ${i}`));
+  const results = await Promise.all(ended);
+  results.forEach((r, k) => {
+    const w = waits[k]!;
+    if (w.aborted) {
+      assert.ok(r.value instanceof Error && /^stop /.test(r.value.message), `wait ${k} aborted`);
+      return;
+    }
+    assert.equal(r.value, false, `wait ${k} timed out`);
+    assert.ok(
+      r.at >= w.timeout - 1,
+      `wait ${k} (timeout ${w.timeout}) ended at ${r.at.toFixed(1)} ms`,
+    );
+    assert.ok(
+      r.at < w.timeout + 2_000,
+      `wait ${k} (timeout ${w.timeout}) ended at ${r.at.toFixed(1)} ms`,
+    );
+  });
+  lock.release();
+  await until(() => pendingAsyncWaits() === before, "every wait settled", 5_000);
+});
+
 test("wake wakes `count` waiters, or all of them while an async waiter is counted", async () => {
   const i32 = new Int32Array(new SharedArrayBuffer(8));
   // Uncounted async waits (asyncCount -1): wake(…, 1, -1) wakes exactly one.

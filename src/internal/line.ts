@@ -144,6 +144,7 @@ export class Line {
       timed: deadline !== Infinity,
       deadline,
       slack: 0,
+      timedAt: -1,
       // The deadline came before its turn (the deadline timer has taken it off).
       // (Closures here reach the call through `waiter.turn`, which `#end` drops: a waiter left
       // in the array must not hold the call's item.)
