@@ -17,7 +17,7 @@
  * MAXSIZE=64 CODEC=f64 npx bun bench/probes/queue_oneway_count.ts   (a bounded queue)
  * ```
  *
- * Found (2026-12-01, 5 × 40000, load 1-6; README "Benchmarks", bullet P4): the consumer parks
+ * Found (2026-12-01, 5 × 40000, load 1-6; bench/README.md, "Results by target", the P4 bullets): the consumer parks
  * 0.001-0.008 times per item on every runtime (it lags, then drains), lock CASes fail 0.01-0.06
  * times, the producer notifies nobody 0.3-0.8 times on Bun (0.12 on Node; 0.000 since 383f50e, one
  * getter wake in flight: `src/queue/base.ts`, "Waking getters"). On Bun the producer's
