@@ -8,7 +8,8 @@
  * the lock it waits for never released) left the file's process alive for ever, and the CI run
  * hung instead of failing (seen once: `tests/rwlock_test.ts`, a write that started starving
  * within its first call on a loaded machine). Here such a file fails with the waits named, and
- * its process ends.
+ * its process ends. Anything else that holds a file's process after its last test (a worker
+ * never joined, a timer left open) fails it after `EXIT_GRACE_MS`, naming what is open.
  */
 import { after } from "node:test";
 import { isMainThread } from "node:worker_threads";
@@ -27,6 +28,13 @@ if (isMainThread) check();
 const SETTLE_MS = 2_000;
 /** How long a failed file's process may take to report before it is ended. */
 const EXIT_AFTER_MS = 2_000;
+/**
+ * How long a file's process may stay alive after its last test when no wait is pending (its
+ * workers ending, handles closing): past it, something holds the process (a worker never
+ * joined, a timer or socket left open) and the file fails, naming what is still open, instead
+ * of hanging the run. `TK_EXIT_GRACE_MS` sets it (the test of this check).
+ */
+const EXIT_GRACE_MS = Number(process.env.TK_EXIT_GRACE_MS ?? 30_000);
 
 function check(): void {
   trackPendingWaits();
@@ -39,7 +47,17 @@ async function settled(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   const pending = pendingAsyncWaits();
-  if (pending === 0) return;
+  if (pending === 0) {
+    // Unref'd: it fires only if something else holds the process that long.
+    setTimeout(() => {
+      process.stderr.write(
+        `${process.argv[1]}: the process is still alive ${EXIT_GRACE_MS} ms after its last ` +
+          `test; open: ${JSON.stringify(process.getActiveResourcesInfo())}\n`,
+      );
+      process.exit(1);
+    }, EXIT_GRACE_MS).unref();
+    return;
+  }
   // The keep-alive would hold the process: end it once the runner has reported (this timer,
   // unref'd, fires only if something still holds the process then).
   setTimeout(() => process.exit(1), EXIT_AFTER_MS).unref();

@@ -36,28 +36,47 @@ test("describePendingWaits names each pending async wait of this thread, and non
   assert.equal(describePendingWaits().length, listed, "nor listed");
 });
 
+/** Runs `fixture` (in `tests/fixtures/`) under `node --test` with the end-of-file check. */
+function runUnderNodeTest(
+  fixture: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; elapsed: number }> {
+  const hook = fileURLToPath(new URL("./pending_waits.ts", import.meta.url));
+  const file = fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url));
+  // Not a subtest of this run: without this, the child runs no file.
+  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
+  delete childEnv.NODE_TEST_CONTEXT;
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--test", "--test-reporter=tap", "--import", hook, file],
+      { timeout: 60_000, killSignal: "SIGKILL", env: childEnv },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
+        resolve({ code, out: String(stdout) + String(stderr), elapsed: performance.now() - t0 });
+      },
+    );
+  });
+}
+
+test(
+  "node --test: a file that leaves a timer open fails, naming it, instead of never exiting",
+  { skip: isNode ? false : "the check is Node's (Deno and Bun end their test runs regardless)" },
+  async () => {
+    const result = await runUnderNodeTest("leaves_timer_open.ts", { TK_EXIT_GRACE_MS: "1000" });
+    assert.equal(result.code, 1, `exit code ${result.code}: ${result.out}`);
+    assert.match(result.out, /leaves_timer_open\.ts: the process is still alive 1000 ms after/);
+    assert.match(result.out, /open: \[.*"Timeout"/);
+    assert.ok(result.elapsed < 30_000, `ended after ${result.elapsed.toFixed(0)} ms`);
+  },
+);
+
 test(
   "node --test: a file that leaves a wait pending fails, naming it, instead of never exiting",
   { skip: isNode ? false : "the check is Node's (Deno and Bun end their test runs regardless)" },
   async () => {
-    const hook = fileURLToPath(new URL("./pending_waits.ts", import.meta.url));
-    const leaks = fileURLToPath(new URL("./fixtures/leaves_wait_pending.ts", import.meta.url));
-    // Not a subtest of this run: without this, the child runs no file.
-    const env = { ...process.env };
-    delete env.NODE_TEST_CONTEXT;
-    const t0 = performance.now();
-    const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        ["--test", "--test-reporter=tap", "--import", hook, leaks],
-        { timeout: 60_000, killSignal: "SIGKILL", env },
-        (error, stdout, stderr) => {
-          const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
-          resolve({ code, out: String(stdout) + String(stderr) });
-        },
-      );
-    });
-    const elapsed = performance.now() - t0;
+    const result = await runUnderNodeTest("leaves_wait_pending.ts");
     assert.equal(result.code, 1, `exit code ${result.code}: ${result.out}`);
     assert.match(result.out, /1 async wait\(s\) of the main thread still pending/);
     assert.match(result.out, /leaves_wait_pending\.ts ended/);
@@ -65,6 +84,6 @@ test(
       result.out,
       /an async wait (parked locally|registered with waitAsync) on the slot/,
     );
-    assert.ok(elapsed < 30_000, `ended after ${elapsed.toFixed(0)} ms`);
+    assert.ok(result.elapsed < 30_000, `ended after ${result.elapsed.toFixed(0)} ms`);
   },
 );
