@@ -8,9 +8,14 @@ import {
   pendingAsyncWaits,
   trackPendingWaits,
 } from "../src/internal/futex.ts";
+import { runtime } from "../src/runtime/mod.ts";
 
-const isNode = (globalThis as { Deno?: unknown; Bun?: unknown }).Deno === undefined &&
-  (globalThis as { Bun?: unknown }).Bun === undefined;
+/** The end-of-file check is Node's: Deno and Bun end their test runs regardless. */
+const nodeOnly = {
+  skip: runtime.name === "node"
+    ? false
+    : "the check is Node's (Deno and Bun end their test runs regardless)",
+};
 
 test("describePendingWaits names each pending async wait of this thread, and none once settled", async () => {
   trackPendingWaits();
@@ -62,7 +67,7 @@ function runUnderNodeTest(
 
 test(
   "node --test: a file that leaves a timer open fails, naming it, instead of never exiting",
-  { skip: isNode ? false : "the check is Node's (Deno and Bun end their test runs regardless)" },
+  nodeOnly,
   async () => {
     const result = await runUnderNodeTest("leaves_timer_open.ts", { TK_EXIT_GRACE_MS: "1000" });
     assert.equal(result.code, 1, `exit code ${result.code}: ${result.out}`);
@@ -74,7 +79,7 @@ test(
 
 test(
   "node --test: a file that leaves a wait pending fails, naming it, instead of never exiting",
-  { skip: isNode ? false : "the check is Node's (Deno and Bun end their test runs regardless)" },
+  nodeOnly,
   async () => {
     const result = await runUnderNodeTest("leaves_wait_pending.ts");
     assert.equal(result.code, 1, `exit code ${result.code}: ${result.out}`);

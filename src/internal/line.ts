@@ -84,8 +84,6 @@ export interface Turn {
 interface Waiter extends Timed {
   turn: Turn | undefined;
   deadline: number;
-  /** On the deadline timer. */
-  timed: boolean;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
@@ -141,7 +139,6 @@ export class Line {
     }
     const waiter: Waiter = {
       turn,
-      timed: deadline !== Infinity,
       deadline,
       slack: 0,
       timedAt: -1,
@@ -151,11 +148,9 @@ export class Line {
       expire: () => {
         const turn = waiter.turn;
         if (turn === undefined) return;
-        waiter.timed = false; // off the timer
         const later = turn.late();
         if (later === undefined) return this.#leave(waiter);
         waiter.deadline = later; // keeps its place until then
-        waiter.timed = true;
         timeWait(waiter);
       },
       signal,
@@ -173,7 +168,7 @@ export class Line {
       signal.addEventListener("abort", waiter.onAbort, { once: true });
     }
     this.#waiting.push(waiter);
-    if (waiter.timed) timeWait(waiter);
+    if (deadline !== Infinity) timeWait(waiter);
   }
 
   /**
@@ -231,8 +226,7 @@ export class Line {
   /** Ends `waiter`'s wait: off the deadline timer, no listener, no `turn` (`done` skips it). */
   #end(waiter: Waiter): void {
     waiter.turn = undefined;
-    if (waiter.timed) untimeWait(waiter);
-    waiter.timed = false;
+    untimeWait(waiter); // a no-op when it is not on the timer (`timedAt` -1)
     if (waiter.onAbort !== undefined) {
       try {
         waiter.signal!.removeEventListener("abort", waiter.onAbort);
