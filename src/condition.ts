@@ -424,7 +424,7 @@ export class Condition {
    * Acquires the lock (blocking); see `Lock.acquireSync`. Unlike a `Lock` taken directly, which
    * sleeps at once while another thread holds it (a mutex's waiter should let the holder run on),
    * a wait here watches the lock word before each sleep, up to the futex layer's sync spin (16 µs,
-   * 0 in browsers), as a signal's waiter does. The spin's per-thread credit does not bound what
+   * 32 on Bun, 0 in browsers), as a signal's waiter does. The spin's per-thread credit does not bound what
    * this costs a contended mutex: a watch that sees the release and wins the lock counts as paid,
    * so threads contending through the Condition trade the lock at most releases (the price
    * below; a lost race is charged, a won one is not). A Condition's lock is

@@ -1057,7 +1057,8 @@ export function setAsyncSpin(micros: number): void {
  * measured at its `acquireSync`). Same process, medians of 40 batches
  * (`node bench/probes/semaphore_pingpong.ts <before>/mod.ts ./mod.ts`): Semaphore 0.038×,
  * Condition 0.22×, Event 0.031×. The exceptions' measurements are at `lockSlow` (lock_word.ts),
- * `readSlow` (rwlock.ts) and {@link spinnersFit}.
+ * `readSlow` (rwlock.ts) and {@link spinnersFit}. Bun's bound is 32 µs, not 16: its wake-ups cost
+ * more, and at 16 its sync ping-pongs fell asleep together more often (`src/runtime/bun.ts`).
  */
 export function setSyncSpin(micros: number): void {
   syncSpinMs = micros / 1000;

@@ -99,7 +99,22 @@ export const bunRuntime: Runtime = {
   terminateInterrupts: true,
   nudgeAsyncWaits: true,
   asyncSpinMicros: 16,
-  syncSpinMicros: 16,
+  // Twice the others' 16 µs: a Bun thread's sleep and wake-up cost more (the raw wait/notify round
+  // trip ~25 µs against a spinning pair's ~2), and a sync ping-pong whose spin ends before the
+  // other side, just woken, answers falls asleep for good (the bistable regime, `setSyncSpin`).
+  // Measured (2026-12-05, 2 CPUs, load 0.7-3.2, Bun 1.4.5; a copy of the tree at 16, 32 and 64 µs,
+  // alternating): `node bench/run.ts --runtimes bun --filter condition.pingpong,
+  // platform.postmessage-rt,floor.wait-notify,event.pingpong,semaphore.pingpong`, six runs each,
+  // median ratio 16 → 32 → 64 µs: `condition.pingpong` ÷ the message round trip 0.14 → 0.10 →
+  // 0.097 (16 µs missed P2's 0.2 in two of seven runs: 0.20, 0.21; 32 and 64 in none; per run
+  // 0.075-0.12 at 32), `semaphore.pingpong` 0.047 → 0.029 → 0.054, `event.pingpong` 0.019 →
+  // 0.023 → 0.018. `condition_pingpong.ts` (60 alternating batches, eight runs with the order
+  // swapped in four): median batch 16 µs ÷ 32 µs higher in six. Rows with more workers than CPUs,
+  // `--filter barrier,queue,contended,pool,floor`, four runs each, 16 → 32 µs, medians of the
+  // ratios to their baselines: `barrier.cycle-4` 1.05 → 1.05, `queue.mpmc-4x4` ÷ `queue.oneway`
+  // 1.34 → 1.46, `lock.contended-4` 0.051 → 0.050, `queue.oneway` 0.42 → 0.39 (floors that use
+  // no threadkit code moved as much: 0.27 → 0.32).
+  syncSpinMicros: 32,
   postTask: (task) => void setImmediate(task),
   start: startBunWorker,
   workerSide: bunWorkerSide,
