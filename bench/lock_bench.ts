@@ -54,6 +54,8 @@ const P1_ASYNC = { id: "P1", max: 2, text: "≤ 2× async-mutex" };
 const P2_FLOOR = { id: "P2", max: 1.3, text: "≤ 1.3× wait/notify floor" };
 const P2_POST = { id: "P2", max: 0.2, text: "≥ 5× faster than postMessage round trip" };
 const P3 = { id: "P3", max: 0.5, text: "≥ 2× multithreading Mutex throughput" };
+/** Issue 9: `Semaphore` and `RLock` uncontended, one CAS each way like `Lock`. */
+export const U1 = { id: "U1", max: 1.5, text: "≤ 1.5× CAS+store floor" };
 
 /** Hand-off rows of a ping-pong case: against the floor and against postMessage. */
 export const HANDOFF_TARGETS = [
@@ -311,7 +313,7 @@ export const cases: Case[] = [
     group: "uncontended",
     unit: "ns/op",
     opsPerCall: OPS,
-    compare: [{ baseline: "floor.cas-store" }],
+    compare: [{ baseline: "floor.cas-store", target: U1 }],
     setup() {
       const lock = new RLock();
       return () => {

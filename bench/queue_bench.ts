@@ -6,8 +6,8 @@
  * - `queue.oneway-f64`: numbers through a `Queue` with `float64Codec`, beside ringbuf.js. P4: at
  *   least ringbuf.js's throughput (ratio ≤ 1).
  * - `queue.mpmc-4x4`: 4 producer workers and 4 consumer workers share one `Queue` of small
- *   objects; the figure is wall time per item (all 4 producers' items). Reported, no target;
- *   shown beside `queue.oneway`. Each consumer checks that every producer's items reach it in
+ *   objects; the figure is wall time per item (all 4 producers' items). M1 (issue 9): at most
+ *   1.5× `queue.oneway`'s time per item. Each consumer checks that every producer's items reach it in
  *   the order that producer put them.
  * - `peer.ringbuf-spsc`: ringbuf.js, wait-free SPSC ring of Int32 (capacity 1024): one worker
  *   pushes n numbers one at a time, the other pops them one at a time. ringbuf.js never blocks,
@@ -31,6 +31,8 @@ const SIDE = 4;
 const P4_POSTMESSAGE: Target = { id: "P4", max: 0.33, text: "≥ 3× postMessage throughput" };
 /** P4, numbers: at least the throughput of ringbuf.js. */
 const P4_RINGBUF: Target = { id: "P4", max: 1, text: "≥ ringbuf.js throughput" };
+/** Issue 9: 4 → 4 workers through one Queue cost at most 1.5× one → one. */
+const M1: Target = { id: "M1", max: 1.5, text: "≤ 1.5× one → one (`queue.oneway`)" };
 const pause: () => void = (Atomics as any).pause?.bind(Atomics) ?? (() => {});
 
 /**
@@ -118,7 +120,7 @@ const mpmc: ThreadsCase = {
   // Every worker does n iterations: the producers put SIDE × n items, the consumers get them.
   opsPerIteration: SIDE,
   minIterations: 256,
-  compare: [{ baseline: "queue.oneway", tag: "P4" }],
+  compare: [{ baseline: "queue.oneway", target: M1 }],
   setup() {
     const input = new Queue().handle;
     return Array.from({ length: 2 * SIDE }, () => ({ input }));

@@ -3,7 +3,7 @@
  *
  * - P2, hand-off: two workers alternate through two Semaphores of value 0 (release one, acquire
  *   the other) ≤ 1.3× the raw wait/notify floor and ≥ 5× faster than a postMessage round trip.
- * - Uncontended `acquireSync()+release()` beside the CAS+store floor (no target).
+ * - U1 (issue 9), uncontended: `acquireSync()+release()` ≤ 1.5× the CAS+store floor.
  *
  * @module
  */
@@ -12,7 +12,7 @@ import { Semaphore } from "../mod.ts";
 import { must } from "./harness/control.ts";
 import type { Case } from "./harness/types.ts";
 import { OPS } from "./floors_bench.ts";
-import { HANDOFF_TARGETS } from "./lock_bench.ts";
+import { HANDOFF_TARGETS, U1 } from "./lock_bench.ts";
 
 export const cases: Case[] = [
   {
@@ -23,7 +23,7 @@ export const cases: Case[] = [
     group: "uncontended",
     unit: "ns/op",
     opsPerCall: OPS,
-    compare: [{ baseline: "floor.cas-store" }],
+    compare: [{ baseline: "floor.cas-store", target: U1 }],
     setup() {
       const sem = new Semaphore(1);
       return () => {
