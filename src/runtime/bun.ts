@@ -113,7 +113,9 @@ export const bunRuntime: Runtime = {
   // `--filter barrier,queue,contended,pool,floor`, four runs each, 16 → 32 µs, medians of the
   // ratios to their baselines: `barrier.cycle-4` 1.05 → 1.05, `queue.mpmc-4x4` ÷ `queue.oneway`
   // 1.34 → 1.46, `lock.contended-4` 0.051 → 0.050, `queue.oneway` 0.42 → 0.39 (floors that use
-  // no threadkit code moved as much: 0.27 → 0.32).
+  // no threadkit code moved as much: 0.27 → 0.32); `--filter queue.mpmc-4x4,queue.oneway`, five
+  // runs each, alternating: `queue.mpmc-4x4` ÷ `queue.oneway` median 1.63 → 1.40 (1.12-2.21 and
+  // 1.07-2.41: bimodal at either bound).
   syncSpinMicros: 32,
   postTask: (task) => void setImmediate(task),
   start: startBunWorker,
