@@ -4,11 +4,14 @@
  * its async count (and RWAIT, RSEQ for the reader).
  *
  * Mirrors (rwlock.ts line numbers; see models/README.md):
- *   write_fast    the fast CAS 0 -> W of writeSync/write (:585, :613)
- *   write_slow    writeSlow (:332-391) with SPIN_LIMIT 0: the look (:345-346), the take with
- *                 w-1 and, starving, S cleared (:350-359), the deadline (:363), registering in w
- *                 (:365-371), setting S (:376-378), the park with the starve timer (:383-386),
- *                 becoming starving (:387), `finally` (:390)
+ *   write_fast    the fast CAS 0 -> W of writeSync/write (:645, :683)
+ *   write_slow    writeSlow (:354-450) with SPIN_LIMIT 0: the look (:379-380), the take with
+ *                 w-1 and, starving, S cleared (:384-393), the deadline (:413), registering in w
+ *                 (:415-421), setting S (:426-428), the park with the starve timer (:433-444),
+ *                 becoming starving (:404-411: judged at the first turn after the wake that finds
+ *                 the lock held, which then looks again; the model judges right after the park,
+ *                 its `due` free, which covers that: a look before the judgement is a look made
+ *                 while not yet due), `finally` (:448)
  *   leave_waiting leaveWaiting (:254-283)
  *   unlock_write  unlockWrite (:229-247), the wake of the writers (wakeWriter, :204-207)
  *
@@ -17,16 +20,16 @@
  * deadline, no barging: readSlow :298-327 and unlockRead :221-226, whose last reader out wakes
  * every writer when S is set); without it r = 0 throughout. The OWNER slot is not modelled.
  *
- * Time: a writer that is not starving parks with the starve timer (:385), which may fire at any
+ * Time: a writer that is not starving parks with the starve timer (:435), which may fire at any
  * moment of that sleep (once: the writer is then due); time may also pass while it sleeps for
- * other reasons, so after any park a writer may become due (:387). A due writer is starving. The
- * timed writer's deadline may pass at its check (:363) or while it sleeps (starving: its park
+ * other reasons, so after any park a writer may become due (:404-411). A due writer is starving. The
+ * timed writer's deadline may pass at its check (:413) or while it sleeps (starving: its park
  * has the deadline only).
  *
  * Workload: writer A (no deadline) writes A_WRITES times (1; -DA_WRITES=2 also verifies, 23 million
  * states); writer B (no deadline) once; writer C (with a deadline, each park sync or async) once,
  * or gives up: its deadline passes, or it is aborted at a park (the generator's `finally` runs
- * at the `yield`, :386, without another look). Every run can end, so a writer asleep at
+ * at the `yield`, :444, without another look). Every run can end, so a writer asleep at
  * the end is a lost wake-up (an invalid end state). -DNO_HANDOFF takes the hand-off out (the
  * barging RWLock as it was: nobody starves), also verified; the wake-up mutants run with it, for
  * the reason semaphore.pml gives (with the hand-off, a sleeper that is not starving wakes by its
@@ -40,8 +43,8 @@
  * Mutants (spin -DMUTANT_...):
  *   MUTANT_RELEASE_DROPS_S   the release clears S with W (:236): a barging writer takes the lock
  *                            a starving writer was promised
- *   MUTANT_ANYONE_TAKES_RESERVED  a writer that is not starving takes a reserved lock (:350)
- *   MUTANT_TAKER_KEEPS_S     a starving writer takes the lock without clearing S (:352)
+ *   MUTANT_ANYONE_TAKES_RESERVED  a writer that is not starving takes a reserved lock (:384)
+ *   MUTANT_TAKER_KEEPS_S     a starving writer takes the lock without clearing S (:386)
  *   MUTANT_LEAVER_KEEPS_S    a starving writer that gives up leaves S behind (:260): a reserved
  *                            lock with nobody to take it
  *   MUTANT_LEAVE_NO_READERS  (with READER) the last waiting writer gives up without letting the
@@ -187,47 +190,47 @@ inline leave_waiting() {
   st = 0; nx = 0
 }
 
-/* writeSlow (:332): sets `took`, or gives up (`expired`). */
+/* writeSlow (:354): sets `took`, or gives up (`expired`). */
 inline write_slow() {
   do
   :: true ->
-    seq = mem[WSEQ];                                    /* :345 */
-    st = mem[STATE];                                    /* :346 */
+    seq = mem[WSEQ];                                    /* :379 */
+    st = mem[STATE];                                    /* :380 */
     if
 #ifdef MUTANT_ANYONE_TAKES_RESERVED
     :: (st & (W | R)) == 0 ->
 #else
-    :: (st & (W | R)) == 0 && (starving || (st & S) == 0) -> /* :350 */
+    :: (st & (W | R)) == 0 && (starving || (st & S) == 0) -> /* :384 */
 #endif
       nx = st;
       if
-      :: waiting -> nx = nx - ONE                       /* :351 */
+      :: waiting -> nx = nx - ONE                       /* :385 */
       :: else -> skip
       fi;
 #ifndef MUTANT_TAKER_KEEPS_S
       if
-      :: starving -> nx = nx & ~S                       /* :352 */
+      :: starving -> nx = nx & ~S                       /* :386 */
       :: else -> skip
       fi;
 #endif
-      atomic {                                          /* :353 CAS st -> nx | W */
+      atomic {                                          /* :387 CAS st -> nx | W */
         if
         :: mem[STATE] == st -> mem[STATE] = nx | W; took = true; CHECK_S
         :: else -> skip
         fi
       }
       if
-      :: took -> waiting = false; break                 /* :354-358 (starving stays for enter) */
-      :: else -> skip                                   /* :359 look again */
+      :: took -> waiting = false; break                 /* :388-391 (starving stays for enter) */
+      :: else -> skip                                   /* :393 look again */
       fi
     :: else ->
-      if                                                /* :363 the deadline may pass */
+      if                                                /* :413 the deadline may pass */
       :: timed && !expired -> expired = true
       :: true -> skip
       fi;
       if
-      :: expired -> break                               /* :363 */
-      :: !expired && !waiting ->                        /* :365-371 register */
+      :: expired -> break                               /* :413 */
+      :: !expired && !waiting ->                        /* :415-421 register */
         atomic {
           if
           :: mem[STATE] == st -> mem[STATE] = st + ONE; waiting = true; CHECK_S
@@ -237,7 +240,7 @@ inline write_slow() {
       :: !expired && waiting ->
         cont = false;
         if
-        :: starving && (st & S) == 0 ->                 /* :376-378 set S */
+        :: starving && (st & S) == 0 ->                 /* :426-428 set S */
           atomic {
             if
             :: mem[STATE] == st -> mem[STATE] = st | S; CHECK_S
@@ -247,9 +250,9 @@ inline write_slow() {
         :: else -> skip
         fi;
         if
-        :: cont -> skip                                 /* :377 continue */
+        :: cont -> skip                                 /* :427 continue */
         :: else ->
-          if                                            /* :383-386 park */
+          if                                            /* :433-444 park */
           :: starving && asyncWait ->
             futex_wait_async(me - 1, WSEQ, seq, WASYNC, timed, expired, false, res)
           :: starving ->
@@ -267,12 +270,12 @@ inline write_slow() {
 #endif
           fi;
           res = OK;
-          if                                            /* :386 an abort at the yield: */
+          if                                            /* :444 an abort at the yield: */
           :: timed && !expired -> expired = true; break /* `finally` runs, no look */
           :: true -> skip
           fi;
 #ifndef NO_HANDOFF
-          if                                            /* :387 time passes */
+          if                                            /* :404-411 time passes */
           :: !due -> due = true
           :: true -> skip
           fi;
@@ -283,7 +286,7 @@ inline write_slow() {
     fi
   od;
   if
-  :: waiting -> leave_waiting()                         /* :390 finally */
+  :: waiting -> leave_waiting()                         /* :448 finally */
   :: else -> skip
   fi
 }
@@ -293,7 +296,7 @@ proctype Writer(byte me; byte iters; bool timed; bool asyncWait) {
   byte st, nx, seq, res, wk, n;
   bool took, expired, waiting, starving, due, ok, cont;
   for (n : 1 .. iters) {
-    atomic {                                            /* :585 / :613 fast CAS 0 -> W */
+    atomic {                                            /* :645 / :683 fast CAS 0 -> W */
       if
       :: mem[STATE] == 0 -> mem[STATE] = W; took = true
       :: else -> skip

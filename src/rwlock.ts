@@ -361,7 +361,8 @@ function* writeSlow(i32: Int32Array, me: number, deadline: number, spin: number)
   let since = 0;
   let starving = false;
   // We slept and have not yet judged, on this wake, whether we starve (the first turn that finds
-  // the lock held judges: a woken writer that finds it free takes it without reading the clock).
+  // the lock held, or reserved for a starving writer, judges: a woken writer that finds it free
+  // and not reserved takes it without reading the clock).
   let woken = false;
   // No sync spin: see `readSlow`.
   const park: Park = {

@@ -132,7 +132,7 @@ export interface Park {
    * request's deadline: the drivers measure the time left from it instead of reading the clock
    * again (as {@link parkSync}'s `clock`). The park may then end as late as the slow path's work
    * since that read (sub-µs). Set afresh at every yield by the slow paths that set it (the lock
-   * word's, the semaphore's); a stale one only makes a park that is already due end at the
+   * word's, the semaphore's, an RWLock writer's); a stale one only makes a park that is already due end at the
    * deadline timer's next firing instead of at once. Measured (2026-12-04): 100 tasks of one
    * thread taking turns on a `Lock` read the clock 2 times a hand-off, 1 with it; a
    * `Semaphore(1)` 3, 1 (with the acquire's own read of an infinite deadline dropped,
