@@ -30,31 +30,20 @@
  */
 
 import { NotOwnedError, OwnerDiedError } from "./errors.ts";
-import {
-  deadlineAfter,
-  flushWakes,
-  now,
-  type Parker,
-  runAsync,
-  runSync,
-} from "./internal/futex.ts";
+import { deadlineAfter, flushWakes, type Parker, runAsync, runSync } from "./internal/futex.ts";
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
 import { currentIdent, describeThread } from "./internal/ident.ts";
 import { opening, placeOrOpen } from "./internal/construct.ts";
 import { asyncEntry, signalIn, syncEntry, timeoutIn } from "./internal/entry.ts";
 import { type Handle, open, type PlacementOptions, slots } from "./internal/layout.ts";
 import {
-  grant,
-  type Head,
   lockSlow,
   lockSlowSync,
   markRelease,
   OWNER_BITS,
   ownerOf,
   SPIN_LIMIT,
-  STARVE_AFTER_MS,
   unlock,
-  unlockSlow,
 } from "./internal/lock_word.ts";
 import {
   type Description,
@@ -97,10 +86,9 @@ function* acquireSlow(
   spin: number,
   syncSpin = false,
   line: Line | undefined = undefined,
-  head: Head | undefined = undefined,
 ) {
   try {
-    const outcome = yield* lockSlow(i32, STATE, me2, deadline, spin, syncSpin, false, head);
+    const outcome = yield* lockSlow(i32, STATE, me2, deadline, spin, syncSpin);
     if (typeof outcome === "number") throw ownerDied("lock", outcome);
     return outcome;
   } finally {
@@ -166,10 +154,6 @@ export class Lock {
   readonly #i32: Int32Array;
   /** This thread's async acquires of this object that wait, in call order (`line.ts`). */
   #line: Line | undefined = undefined;
-  /** The head of `#line` while its slow path runs, for a release of this thread to hand it over. */
-  readonly #head: Head = { wait: undefined };
-  /** When this object's releases began handing the word over without freeing it (0: not now). */
-  #streak = 0;
 
   /**
    * Creates an unlocked lock, in a new SharedArrayBuffer or at `byteOffset` in `buffer`.
@@ -273,9 +257,8 @@ export class Lock {
    * called (as asyncio's Lock serves its waiters), one parked `waitAsync` serving them all; a
    * later call of the same thread waits behind them even when the lock is free, while other
    * threads may barge (see the class doc). `acquireSync`, `tryAcquire` and a zero timeout do not
-   * wait and go ahead. A release by another async task of the same thread hands the lock to the
-   * first waiting call directly: that call has settled, `true`, when `release()` returns
-   * ("Hand-off within a thread" in `internal/lock_word.ts`).
+   * wait and go ahead. A release by another async task of the same thread reaches the waiting
+   * call in a microtask (`futex.ts`, "Self-wakes").
    *
    * @param options `timeout` in ms (default `Infinity`), `signal` to abort the wait.
    * @returns A promise of `true` once acquired, `false` on timeout.
@@ -304,15 +287,14 @@ export class Lock {
       const held = this.#line ??= new Line();
       held.hold();
       const deadline = deadlineAfter(timeout);
-      return runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT, false, held, this.#head), signal);
+      return runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT, false, held), signal);
     }
     return acquireBehind(
       line,
       timeout,
       signal,
       () => Atomics.compareExchange(i32, STATE, 0, me2) === 0,
-      (deadline) =>
-        runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT, false, undefined, this.#head), signal),
+      (deadline) => runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT), signal),
     );
   }
 
@@ -322,14 +304,8 @@ export class Lock {
    * @throws {NotOwnedError} The lock is not locked.
    */
   release(): void {
-    const i32 = this.#i32;
-    const me2 = currentIdent() << 1;
-    // Fast path: nobody sleeps. Else, held by this thread with an async acquire of this object
-    // waiting for it: hand it over (see "Hand-off within a thread" in `internal/lock_word.ts`);
-    // else the slow release, which wakes a sleeper.
-    if (Atomics.compareExchange(i32, STATE, me2, 0) !== me2 && !this.#handOver(me2)) {
-      this.#streak = 0;
-      if (!unlockSlow(i32, STATE)) throw new NotOwnedError("Cannot release lock: it is not locked");
+    if (!unlock(this.#i32, STATE, currentIdent() << 1)) {
+      throw new NotOwnedError("Cannot release lock: it is not locked");
     }
     // The wakes a `Condition.notify` of this thread deferred to this release, now that the word
     // is free (see "Deferred wake" in `condition.ts`; nothing owed: one length check). Cost,
@@ -338,32 +314,6 @@ export class Lock {
     // runs), Deno 23.5 → 26.0 ns, Bun 19.6 → 20.2 ns; RLock Node 26.3 → 27.0–27.1, Deno 25.7 →
     // 25.7, Bun 19.8 → 20.2.
     flushWakes();
-  }
-
-  /**
-   * Hands the word this thread holds to the head of this object's line ({@link grant}), for at
-   * most STARVE_AFTER_MS in a row: then one release frees it, which wakes a sleeper of another
-   * thread, if any (it finds the word taken again at once by the head, as a barger would, but
-   * judges then whether it starves, and from its STARVING mark on the releases hand off to it).
-   *
-   * Measured (2026-12-05, 2 CPUs, load 1.7-2.2), the tree before (c67d1ba) and this one: `<rt>
-   * bench/probes/selfwake_tasks.ts <before>/mod.ts ./mod.ts --processes 6 --loops 200 --rounds 9
-   * --row Lock` (100 tasks of one thread taking turns, each tree alone in fresh processes,
-   * alternating; median of the paired ratios, after ÷ before, then the trees' order swapped):
-   * Node 0.85 / 0.86, Deno 0.91 / 0.88, Bun 0.94 / 0.90 (the RWLock write row, unchanged code,
-   * 0.96-1.03 in the same runs); a hand-off sends no `Atomics.notify` and makes no CAS (it made a
-   * notify and two CAS). `node bench/run.ts --quick --filter lock.,peer.async-mutex,…` in each
-   * tree, alternated twice: `lock.tasks-async` ÷ async-mutex Node 0.70, Deno 0.83, Bun 0.79 of
-   * the ratio before; P1 `lock.sync-release` 1.24-1.27 / 1.29-1.50 / 1.20-1.22× in both trees;
-   * the contended rows within their noise (`lock.contended-4-async` on Deno, full mode, three
-   * runs each: 150 / 156 / 160 → 150 / 168 / 158 ns an increment).
-   */
-  #handOver(me2: number): boolean {
-    if (this.#head.wait === undefined) return false;
-    const t = now();
-    if (this.#streak === 0) this.#streak = t;
-    else if (t - this.#streak >= STARVE_AFTER_MS) return false;
-    return grant(this.#head, this.#i32, STATE, me2);
   }
 
   /**

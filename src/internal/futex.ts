@@ -529,8 +529,6 @@ interface LocalParked {
   wokenLocally(at: number): void;
   /** Registers the local park for real, or resumes it if a wake of this thread marked it. */
   turnEnded(): void;
-  /** Resumes the run now if it is parked locally at `park` ({@link resumeLocal}). */
-  resumeAt(park: Park): boolean;
 }
 
 /**
@@ -605,24 +603,6 @@ function turnEnd(): void {
   // A copy: a run resumed here may park locally again, for the next turn's check (posted anew).
   const runs = localRuns.slice();
   for (const run of runs) run.turnEnded();
-}
-
-/**
- * Resumes this thread's run parked locally at `park` now, synchronously, answered `"ok"` (the
- * slow path runs on to its next park or its end, settling the run's promise), and returns
- * `true`; `false`, changing nothing, when no run is parked locally at it (registered, running,
- * or gone) or the turn's self-wake budget is spent (it counts against it as a self-wake does).
- * No `Atomics.notify`, no microtask and no other park: for a release that hands a lock straight
- * to one waiting task of its own thread (`grant` in `lock_word.ts`), whose slow path finds that
- * on the park it marked before the call and returns at once, so that no other code runs between
- * the hand-off and the acquire's end (an abort or another release cannot come between).
- */
-export function resumeLocal(park: Park): boolean {
-  if (localCount === 0 || selfWakesLeft === 0) return false;
-  const list = localHere.get(park.i32.buffer);
-  if (list === undefined) return false;
-  for (let k = list.length - 1; k >= 0; k--) if (list[k]!.resumeAt(park)) return true;
-  return false;
 }
 
 /** This thread's local parks now, and the credit (tests, diagnostics). */
@@ -1743,16 +1723,6 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
     this.#unlocal();
     localCredit.paid();
     this.#resumeSoon();
-  }
-
-  /** Resumes the run now, if it is parked locally at `park` ({@link resumeLocal}). */
-  resumeAt(park: Park): boolean {
-    if (this.#local !== park || this.#running || this.#finished) return false;
-    selfWakesLeft--;
-    this.#unlocal();
-    localCredit.paid();
-    this.#drive("ok");
-    return true;
   }
 
   /** Resumes the slow path with `answer` (or throws `thrown` into it) and drives it on. */

@@ -100,32 +100,6 @@
  * re-reads the slot for up to 16 µs before it registers (`setAsyncSpin` in `futex.ts`, with a
  * per-thread credit that stops it under contention), whoever else waits.
  *
- * ## Hand-off within a thread
- * The owner in the word is a thread, not a task: async tasks of one thread taking turns on a
- * `Lock` all hold it as the same ident. So a release by the thread, while the head of that
- * object's line of async acquires (`line.ts`) waits parked locally (`futex.ts`, "Local parks"),
- * need not free the word and wake the head to take it again: it leaves the word as it is and
- * resumes the head's slow path itself, which returns `true` at once ({@link grant}; `Lock.release`
- * calls it only once its fast path, one CAS for a word nobody sleeps on, has missed). The
- * acquire has settled when `release()` returns, so nothing can come between the hand-off and the
- * acquire's end: an abort of its signal after `release()` finds it settled (`true`), and another
- * release, by any task or thread, releases the head's hold, as it would any hold.
- *
- * To every other thread the word simply stays held longer, as if one task had held it through:
- * the word's protocol does not change, so `models/lock_word.pml` covers it. What changes is who
- * a release serves, so fairness needs its own bound. Only a word that holds exactly
- * `me2 | PARKED` is handed over: with STARVING set a waiter of another thread starves, and the
- * release hands off to it as usual. And an object's releases hand over for at most
- * STARVE_AFTER_MS in a row (`Lock`'s `#streak`) and at most the turn's self-wake budget
- * (`futex.ts`, 64); then one release frees the word and wakes a sleeper, whose wake-up judges
- * whether it starves (the head takes the free word first, in a microtask, as a running barger
- * would). So a sleeper of another thread is woken at least once a STARVE_AFTER_MS while the
- * thread's tasks hand the lock round, marks it once it has waited that long, and gets it at the
- * next release: about twice the bound of barging between threads, which wakes a sleeper at every
- * release.
- *
- * Measured: see `Lock`'s `#handOver` (`src/lock.ts`).
- *
  * ## Owner death
  * When the owner of a held word is a thread whose end the runtime layer watches, sleepers wake at
  * least every {@link OWNER_POLL_MS} to read its liveness; once it has ended, the first to see it
@@ -145,7 +119,6 @@ import {
   parksEnded,
   parkSync,
   pause,
-  resumeLocal,
   SOFT_SLACK_MS,
   wake,
 } from "./futex.ts";
@@ -232,8 +205,6 @@ interface LockWait extends Park {
    * any other (a `Lock` used as a signal; a Condition's re-acquire, whose depth it restores).
    */
   readonly ours: boolean;
-  /** A release by this thread handed us the word while we were parked locally ({@link grant}). */
-  granted: boolean;
 }
 
 /**
@@ -275,7 +246,6 @@ function lockWait(
     starves: false,
     woken: false,
     ours,
-    granted: false,
   };
 }
 
@@ -471,51 +441,20 @@ export function* lockSlow(
   spin: number,
   syncSpin = false,
   ours = false,
-  head: Head | undefined = undefined,
 ): Parker<boolean | number> {
   const w = lockWait(i32, at, me2, deadline, spin, syncSpin, ours);
-  if (head !== undefined) head.wait = w;
   try {
     for (;;) {
       const outcome = advance(w);
       if (outcome !== PARK) return outcome;
       yield w;
-      // Handed the word by a release of this thread (`grant`), which resumed us itself: ours,
-      // as it stands (held by this thread, PARKED kept).
-      if (w.granted) return true;
       woke(w);
     }
   } finally {
-    if (head !== undefined && head.wait === w) head.wait = undefined;
     // Leaving without the word (timeout, abort, error) after announcing that we starve: take
     // the announcement with us, so that no release hands the word to a waiter that is gone.
     if (w.starving) unstarve(i32, at);
   }
-}
-
-/**
- * One object's line of async acquires of a word, as its head shows itself to a release by the
- * same thread ({@link grant}): `wait`, the head's wait while its slow path runs.
- */
-export interface Head {
-  wait: LockWait | undefined;
-}
-
-/**
- * A release by this thread of a word it holds (`me2`), handing it straight to the head of one of
- * its objects' lines of async acquires instead of freeing it (see "Hand-off within a thread"):
- * the head's acquire ends, `true`, before this returns. Returns whether it did; if not, the
- * caller releases the word. Only when the head is parked locally (resumed by `resumeLocal`,
- * within the self-wake budget) and the word holds exactly `me2 | PARKED`: with STARVING set a
- * starving waiter is owed the next release.
- */
-export function grant(head: Head, i32: Int32Array, at: number, me2: number): boolean {
-  const w = head.wait;
-  if (w === undefined || Atomics.load(i32, at) !== (me2 | PARKED)) return false;
-  w.granted = true; // read by the slow path as `resumeLocal` resumes it, below
-  if (resumeLocal(w)) return true;
-  w.granted = false;
-  return false;
 }
 
 /**
