@@ -8,7 +8,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Lock, Semaphore } from "../mod.ts";
+import { Lock, NotOwnedError, Semaphore } from "../mod.ts";
 import { pendingAsyncWaits } from "../src/internal/futex.ts";
 import { slotsOf } from "./fixtures/checks.ts";
 import { settleWithin, spawn, until } from "./helpers.ts";
@@ -243,3 +243,33 @@ for (const [kind, make] of kinds) {
     await until(() => p.describe().waiters === 0, "nobody counted", 5_000);
   });
 }
+
+for (const [name, make] of kinds) {
+  // A release that handed the word straight to the waiting async acquire (kept held for it)
+  // made the thread's own sync acquire right after it wait for itself for ever (a try failed);
+  // the release frees it, and the sync forms go ahead of the line (tried, then reverted:
+  // 2026-12-05, a6b210d).
+  test(`${name}: right after a release, the thread's own sync acquire goes ahead of its waiting async one`, async () => {
+    const p = make();
+    p.acquireSync();
+    const waiting = p.acquire({ timeout: 10_000 });
+    p.release();
+    assert.equal(p.acquireSync({ timeout: 2_000 }), true, "taken at once, not waited for");
+    p.release();
+    assert.equal(await settleWithin(waiting, 10_000), "resolved true");
+    p.release();
+    assert.equal(pendingAsyncWaits(), 0);
+  });
+}
+
+test("Lock: a second release right after the one that let a waiting async acquire in throws NotOwnedError", async () => {
+  const lock = new Lock();
+  lock.acquireSync();
+  const waiting = lock.acquire({ timeout: 10_000 });
+  lock.release();
+  assert.throws(() => lock.release(), NotOwnedError, "the lock is free until the acquire takes it");
+  assert.equal(await settleWithin(waiting, 10_000), "resolved true");
+  assert.equal(lock.locked, true);
+  lock.release();
+  assert.equal(pendingAsyncWaits(), 0);
+});
