@@ -4,32 +4,34 @@
  * its async count (and RWAIT, RSEQ for the reader).
  *
  * Mirrors (rwlock.ts line numbers; see models/README.md):
- *   write_fast    the fast CAS 0 -> W of writeSync/write (:645, :683)
- *   write_slow    writeSlow (:354-450) with SPIN_LIMIT 0: the look (:379-380), the take with
- *                 w-1 and, starving, S cleared (:384-393), the deadline (:413), registering in w
- *                 (:415-421), setting S (:426-428), the park with the starve timer (:433-444),
- *                 becoming starving (:404-411: judged at the first turn after the wake that finds
+ *   write_fast    the fast CAS 0 -> W of writeSync/write (:663, :701)
+ *   write_slow    writeSlow (:359-468) with SPIN_LIMIT 0: the look (:395-396), the take with
+ *                 w-1 and, starving, S cleared (:400-409), the deadline (:429), registering in w
+ *                 (:431-437), setting S (:442-444) and announcing it (:446: `starving`, S may
+ *                 be ours), the park with the starve timer (:447-462),
+ *                 becoming starving (:420-427, `starves`: judged at the first turn after the wake that finds
  *                 the lock held, which then looks again; the model judges right after the park,
  *                 its `due` free, which covers that: a look before the judgement is a look made
- *                 while not yet due), `finally` (:448)
- *   leave_waiting leaveWaiting (:254-283)
- *   unlock_write  unlockWrite (:229-247), the wake of the writers (wakeWriter, :204-207)
+ *                 while not yet due), `finally` (:466)
+ *   leave_waiting leaveWaiting (:259-288)
+ *   unlock_write  unlockWrite (:233-251), the wake of the writers (wakeWriter, :208-211)
  *
  * STATE is one byte here: W = 1, w in bits 1-2 (ONE = 2), S = 8, one reader R = 16 (bit 16, bits
  * 17-30, bit 31 and bits 0-15 in the code). With -DREADER, writer B is a reader instead (no
- * deadline, no barging: readSlow :298-327 and unlockRead :221-226, whose last reader out wakes
+ * deadline, no barging: readSlow :303-334 and unlockRead :225-230, whose last reader out wakes
  * every writer when S is set); without it r = 0 throughout. The OWNER slot is not modelled.
  *
- * Time: a writer that is not starving parks with the starve timer (:435), which may fire at any
+ * Time: a writer that is not starving parks with the starve timer (:453), which may fire at any
  * moment of that sleep (once: the writer is then due); time may also pass while it sleeps for
- * other reasons, so after any park a writer may become due (:404-411). A due writer is starving. The
- * timed writer's deadline may pass at its check (:413) or while it sleeps (starving: its park
+ * other reasons, so after any park a writer may become due (:420-427). A due writer starves
+ * (`starves`), and announces it at its next park (`starving`: S on the word may be ours). The
+ * timed writer's deadline may pass at its check (:429) or while it sleeps (starving: its park
  * has the deadline only).
  *
  * Workload: writer A (no deadline) writes A_WRITES times (1; -DA_WRITES=2 also verifies, 23 million
  * states); writer B (no deadline) once; writer C (with a deadline, each park sync or async) once,
  * or gives up: its deadline passes, or it is aborted at a park (the generator's `finally` runs
- * at the `yield`, :444, without another look). Every run can end, so a writer asleep at
+ * at the `yield`, :462, without another look). Every run can end, so a writer asleep at
  * the end is a lost wake-up (an invalid end state). -DNO_HANDOFF takes the hand-off out (the
  * barging RWLock as it was: nobody starves), also verified; the wake-up mutants run with it, for
  * the reason semaphore.pml gives (with the hand-off, a sleeper that is not starving wakes by its
@@ -37,20 +39,25 @@
  *
  * Properties: one writer inside at a time; a writer that is not starving never takes a lock that a
  * release left reserved (ghost `reserved`: set by a release that saw S, cleared when a starving
- * writer takes the lock or a starving writer leaving takes S away); S implies w > 0 after every
+ * writer takes the lock or a starving writer leaving takes S away); a writer that gives up takes
+ * S away only if it parked as a starving writer (ghost `announced`): one that judged it starves
+ * at the wake where its deadline passed leaves another's S alone; S implies w > 0 after every
  * change of STATE; once every process has ended, STATE = 0 and nobody is registered on WSEQ.
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_RELEASE_DROPS_S   the release clears S with W (:236): a barging writer takes the lock
+ *   MUTANT_RELEASE_DROPS_S   the release clears S with W (:240): a barging writer takes the lock
  *                            a starving writer was promised
- *   MUTANT_ANYONE_TAKES_RESERVED  a writer that is not starving takes a reserved lock (:384)
- *   MUTANT_TAKER_KEEPS_S     a starving writer takes the lock without clearing S (:386)
- *   MUTANT_LEAVER_KEEPS_S    a starving writer that gives up leaves S behind (:260): a reserved
+ *   MUTANT_ANYONE_TAKES_RESERVED  a writer that is not starving takes a reserved lock (:400)
+ *   MUTANT_TAKER_KEEPS_S     a starving writer takes the lock without clearing S (:402)
+ *   MUTANT_LEAVER_KEEPS_S    a starving writer that gives up leaves S behind (:265): a reserved
  *                            lock with nobody to take it
+ *   MUTANT_JUDGED_CLEARS_S   a writer that judged it starves but never parked as one takes S
+ *                            away as it gives up (:466; the code before 2026-12-05): another
+ *                            starving writer's hand-off lost until it next wakes
  *   MUTANT_LEAVE_NO_READERS  (with READER) the last waiting writer gives up without letting the
- *                            readers it held back in (:269)
+ *                            readers it held back in (:274)
  *   MUTANT_NO_PASS_ON        (with NO_HANDOFF) a writer that gives up does not pass on the wake
- *                            it may have consumed (:282)
+ *                            it may have consumed (:287)
  */
 
 #define NPROC 3
@@ -80,7 +87,7 @@ bool reserved;
 
 #define CHECK_S assert((mem[STATE] & S) == 0 || (mem[STATE] & WAITING) != 0)
 
-/* wakeWriter (:204): bump WSEQ (:205), wake one or all (:206). */
+/* wakeWriter (:208): bump WSEQ (:209), wake one or all (:210). */
 inline wake_writer(all) {
   mem[WSEQ]++;
   if
@@ -89,7 +96,7 @@ inline wake_writer(all) {
   fi
 }
 
-/* wakeReaders (:215): bump RSEQ, wake all. */
+/* wakeReaders (:219): bump RSEQ, wake all. */
 inline wake_readers() {
   mem[RSEQ]++;
   futex_notify(RSEQ, ALL)
@@ -104,12 +111,12 @@ inline enter(starving) {
   inside--
 }
 
-/* unlockWrite (:229): clear W keeping S (:233-239), then wake (:243-246). */
+/* unlockWrite (:233): clear W keeping S (:237-243), then wake (:247-250). */
 inline unlock_write() {
   st = W;
   do
   :: true ->
-    atomic {                                            /* :236 CAS st -> st & ~W */
+    atomic {                                            /* :240 CAS st -> st & ~W */
       if
       :: mem[STATE] == st ->
 #ifdef MUTANT_RELEASE_DROPS_S
@@ -128,28 +135,37 @@ inline unlock_write() {
   od;
   ok = false;
   if
-  :: (st & WAITING) != 0 -> wake_writer((st & S) != 0) /* :243-244 */
+  :: (st & WAITING) != 0 -> wake_writer((st & S) != 0) /* :247-248 */
   :: else ->
     if
-    :: mem[RWAIT] != 0 -> wake_readers()                /* :246 */
+    :: mem[RWAIT] != 0 -> wake_readers()                /* :250 */
     :: else -> skip
     fi
   fi;
   st = 0
 }
 
-/* leaveWaiting (:254): uncount (and, starving, take S away) in one CAS, then pass the wake on. */
+/* leaveWaiting (:259): uncount (and, starving, take S away) in one CAS, then pass the wake on. */
 inline leave_waiting() {
-  st = mem[STATE];                                      /* :255 */
+  st = mem[STATE];                                      /* :260 */
   do
   :: true ->
-    atomic {                                            /* :258-261 */
+    atomic {                                            /* :262-269 */
       if
       :: mem[STATE] == st ->
         nx = st - ONE;
+#ifdef MUTANT_JUDGED_CLEARS_S
+        clears = starves;
+#else
+        clears = starving;
+#endif
 #ifndef MUTANT_LEAVER_KEEPS_S
         if
-        :: starving -> nx = nx & ~S; reserved = false
+        :: clears ->
+          /* Only a writer that parked as a starving writer takes S along: S on the word is
+           * otherwise another writer's (the `starves` / `starving` split). */
+          assert((st & S) == 0 || announced);
+          nx = nx & ~S; reserved = false
         :: else -> skip
         fi;
 #endif
@@ -164,7 +180,7 @@ inline leave_waiting() {
   od;
   ok = false;
   if
-  :: (nx & WAITING) == 0 ->                             /* :268-270 */
+  :: (nx & WAITING) == 0 ->                             /* :273-275 */
 #ifndef MUTANT_LEAVE_NO_READERS
     if
     :: (nx & W) == 0 && mem[RWAIT] != 0 -> wake_readers()
@@ -175,11 +191,11 @@ inline leave_waiting() {
 #endif
   :: else ->
     if
-    :: starving -> wake_writer(true)                    /* :274-277 */
+    :: clears -> wake_writer(true)                      /* :279-282 */
     :: else ->
 #ifndef MUTANT_NO_PASS_ON
       if
-      :: (nx & (W | R)) == 0 -> wake_writer((nx & S) != 0) /* :282 */
+      :: (nx & (W | R)) == 0 -> wake_writer((nx & S) != 0) /* :287 */
       :: else -> skip
       fi
 #else
@@ -187,50 +203,50 @@ inline leave_waiting() {
 #endif
     fi
   fi;
-  st = 0; nx = 0
+  st = 0; nx = 0; clears = false
 }
 
-/* writeSlow (:354): sets `took`, or gives up (`expired`). */
+/* writeSlow (:359): sets `took`, or gives up (`expired`). */
 inline write_slow() {
   do
   :: true ->
-    seq = mem[WSEQ];                                    /* :379 */
-    st = mem[STATE];                                    /* :380 */
+    seq = mem[WSEQ];                                    /* :395 */
+    st = mem[STATE];                                    /* :396 */
     if
 #ifdef MUTANT_ANYONE_TAKES_RESERVED
     :: (st & (W | R)) == 0 ->
 #else
-    :: (st & (W | R)) == 0 && (starving || (st & S) == 0) -> /* :384 */
+    :: (st & (W | R)) == 0 && (starves || (st & S) == 0) -> /* :400 */
 #endif
       nx = st;
       if
-      :: waiting -> nx = nx - ONE                       /* :385 */
+      :: waiting -> nx = nx - ONE                       /* :401 */
       :: else -> skip
       fi;
 #ifndef MUTANT_TAKER_KEEPS_S
       if
-      :: starving -> nx = nx & ~S                       /* :386 */
+      :: starves -> nx = nx & ~S                        /* :402 */
       :: else -> skip
       fi;
 #endif
-      atomic {                                          /* :387 CAS st -> nx | W */
+      atomic {                                          /* :403 CAS st -> nx | W */
         if
         :: mem[STATE] == st -> mem[STATE] = nx | W; took = true; CHECK_S
         :: else -> skip
         fi
       }
       if
-      :: took -> waiting = false; break                 /* :388-391 (starving stays for enter) */
-      :: else -> skip                                   /* :393 look again */
+      :: took -> waiting = false; starving = false; announced = false; break /* :404-407 */
+      :: else -> skip                                   /* :409 look again */
       fi
     :: else ->
-      if                                                /* :413 the deadline may pass */
+      if                                                /* :429 the deadline may pass */
       :: timed && !expired -> expired = true
       :: true -> skip
       fi;
       if
-      :: expired -> break                               /* :413 */
-      :: !expired && !waiting ->                        /* :415-421 register */
+      :: expired -> break                               /* :429 */
+      :: !expired && !waiting ->                        /* :431-437 register */
         atomic {
           if
           :: mem[STATE] == st -> mem[STATE] = st + ONE; waiting = true; CHECK_S
@@ -240,7 +256,7 @@ inline write_slow() {
       :: !expired && waiting ->
         cont = false;
         if
-        :: starving && (st & S) == 0 ->                 /* :426-428 set S */
+        :: starves && (st & S) == 0 ->                  /* :442-444 set S */
           atomic {
             if
             :: mem[STATE] == st -> mem[STATE] = st | S; CHECK_S
@@ -250,43 +266,47 @@ inline write_slow() {
         :: else -> skip
         fi;
         if
-        :: cont -> skip                                 /* :427 continue */
+        :: cont -> skip                                 /* :443 continue */
         :: else ->
-          if                                            /* :433-444 park */
-          :: starving && asyncWait ->
+          if                                            /* announced: S may be ours */
+          :: starves -> starving = true; announced = true
+          :: else -> skip
+          fi;
+          if                                            /* :447-462 park */
+          :: starves && asyncWait ->
             futex_wait_async(me - 1, WSEQ, seq, WASYNC, timed, expired, false, res)
-          :: starving ->
+          :: starves ->
             futex_wait(me - 1, WSEQ, seq, timed, expired, false, res)
 #ifdef NO_HANDOFF
-          :: !starving && asyncWait ->
+          :: !starves && asyncWait ->
             futex_wait_async(me - 1, WSEQ, seq, WASYNC, timed, expired, false, res)
-          :: !starving ->
+          :: !starves ->
             futex_wait(me - 1, WSEQ, seq, timed, expired, false, res)
 #else
-          :: !starving && asyncWait ->
+          :: !starves && asyncWait ->
             futex_wait_async(me - 1, WSEQ, seq, WASYNC, !due, due, false, res)
-          :: !starving ->
+          :: !starves ->
             futex_wait(me - 1, WSEQ, seq, !due, due, false, res)
 #endif
           fi;
           res = OK;
-          if                                            /* :444 an abort at the yield: */
+          if                                            /* :462 an abort at the yield: */
           :: timed && !expired -> expired = true; break /* `finally` runs, no look */
           :: true -> skip
           fi;
 #ifndef NO_HANDOFF
-          if                                            /* :404-411 time passes */
+          if                                            /* :420-427 time passes */
           :: !due -> due = true
           :: true -> skip
           fi;
-          starving = due
+          starves = due                                 /* the judgement, not yet announced */
 #endif
         fi
       fi
     fi
   od;
   if
-  :: waiting -> leave_waiting()                         /* :448 finally */
+  :: waiting -> leave_waiting()                         /* :466 finally */
   :: else -> skip
   fi
 }
@@ -294,9 +314,11 @@ inline write_slow() {
 /* A writer: `iters` write locks (fast CAS, then the slow path), each released. */
 proctype Writer(byte me; byte iters; bool timed; bool asyncWait) {
   byte st, nx, seq, res, wk, n;
-  bool took, expired, waiting, starving, due, ok, cont;
+  bool took, expired, waiting, starves, starving, due, ok, cont, clears;
+  /* Ghost: this writer parked as a starving writer since it last took the lock. */
+  bool announced;
   for (n : 1 .. iters) {
-    atomic {                                            /* :645 / :683 fast CAS 0 -> W */
+    atomic {                                            /* :663 / :701 fast CAS 0 -> W */
       if
       :: mem[STATE] == 0 -> mem[STATE] = W; took = true
       :: else -> skip
@@ -308,15 +330,15 @@ proctype Writer(byte me; byte iters; bool timed; bool asyncWait) {
     fi;
     if
     :: took ->
-      enter(starving);
-      took = false; starving = false; due = false;
+      enter(starves);
+      took = false; starves = false; due = false;
       unlock_write()
-    :: else -> expired = false; starving = false; due = false
+    :: else -> expired = false; starves = false; starving = false; announced = false; due = false
     fi
   }
 }
 
-/* tryEnterRead (:170) with BLOCKS_READER (no barging reader here): sets `took`. */
+/* tryEnterRead (:174) with BLOCKS_READER (no barging reader here): sets `took`. */
 inline try_read() {
   st = mem[STATE];
   atomic {
@@ -329,8 +351,8 @@ inline try_read() {
 
 /*
  * A reader (-DREADER, in place of writer B): one read lock without deadline, the fast path, then
- * readSlow (:298-327): count in RWAIT, read RSEQ before STATE, sleep on RSEQ. Its release is
- * unlockRead (:221-226): the last reader out wakes the writers, every one with S.
+ * readSlow (:303-334): count in RWAIT, read RSEQ before STATE, sleep on RSEQ. Its release is
+ * unlockRead (:225-230): the last reader out wakes the writers, every one with S.
  */
 proctype Reader(byte me) {
   byte st, seq, res, wk;
@@ -343,27 +365,27 @@ proctype Reader(byte me) {
     :: else -> skip
     fi;
     st = 0;
-    mem[RWAIT]++;                                       /* :308 */
+    mem[RWAIT]++;                                       /* :313 */
     do
     :: true ->
-      seq = mem[RSEQ];                                  /* :314 */
-      try_read();                                       /* :315 */
+      seq = mem[RSEQ];                                  /* :322 */
+      try_read();                                       /* :323 */
       if
       :: took -> break
       :: else -> st = 0
       fi;
-      futex_wait(me - 1, RSEQ, seq, false, expired, false, res); /* :319 */
+      futex_wait(me - 1, RSEQ, seq, false, expired, false, res); /* :327 */
       res = OK
     od;
-    mem[RWAIT]--;                                       /* :324 */
+    mem[RWAIT]--;                                       /* :332 */
     break
   od;
   readersIn++;
   assert(inside == 0);
   readersIn--;
-  atomic { mem[STATE] = mem[STATE] - R; st = mem[STATE]; CHECK_S }  /* :222 */
+  atomic { mem[STATE] = mem[STATE] - R; st = mem[STATE]; CHECK_S }  /* :226 */
   if
-  :: (st & R) == 0 && (st & WAITING) != 0 -> wake_writer((st & S) != 0) /* :225 */
+  :: (st & R) == 0 && (st & WAITING) != 0 -> wake_writer((st & S) != 0) /* :229 */
   :: else -> skip
   fi
 }

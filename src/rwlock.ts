@@ -28,10 +28,13 @@
  * - A writer counted in `w` leaves the count in the same CAS that sets W, or, giving up (timeout,
  *   abort), leaves it and passes on the wake-up it may have consumed: to another writer while
  *   writers still wait, to every reader once none does.
- * - S is set only by a starving writer counted in `w`, and every starving writer that leaves
- *   `w` (taking the lock, or giving up) clears S in that same CAS; so S implies w > 0, and a
- *   reserved lock is never left to a writer that is gone. Only a starving writer sets W while S
- *   is set; a release that sees S wakes every writer (any starving one that runs takes it).
+ * - S is set only by a starving writer counted in `w`, which has then *announced* it starves
+ *   (so has one that parks finding S set), and every announced writer that leaves `w` (taking
+ *   the lock, or giving up) clears S in that same CAS; so S implies an announced writer is
+ *   still counted (w > 0), and a reserved lock is never left to a writer that is gone. A writer
+ *   that judged it starves but has not parked since leaves S alone: it is another's. Only a
+ *   starving writer sets W while S is set; a release that sees S wakes every writer (any
+ *   starving one that runs takes it).
  * - A sleeper reads its sequence slot before it reads STATE for the last time, and every waker
  *   changes STATE before it bumps the sequence slot: a change it could have missed makes the
  *   sleep return at once ("not-equal").
@@ -72,7 +75,8 @@
  * S; other starving writers, woken too, set S again before they park. So the mode lasts exactly
  * while some writer starves. A writer that is not yet starving parks at most until it will be,
  * so a reserved lock is taken within STARVE_AFTER_MS by whichever writer can run; a starving
- * writer that leaves (timeout, abort) clears S and passes the wake-up on, so a reserved lock is
+ * writer that leaves (timeout, abort) having parked as one clears S and passes the wake-up on
+ * (one that has not leaves S to the writer that set it), so a reserved lock is
  * never left to nobody (a starving writer that dies, like a dead waiting writer before, holds
  * readers back; the next writer takes the lock once it starves in turn).
  *
@@ -248,8 +252,9 @@ function unlockWrite(i32: Int32Array): void {
 
 /**
  * A waiting writer gives up (timeout, abort, error): leave the count of waiting writers (and, if
- * `starving`, take S away with us: ours or another starving writer's, who sets it again once
- * woken), and pass on the wake-up a release may have sent it for nothing.
+ * `starving`, that is, it parked as a starving writer, take S away with us: ours or another
+ * starving writer's, who sets it again once woken), and pass on the wake-up a release may have
+ * sent it for nothing.
  */
 function leaveWaiting(i32: Int32Array, starving: boolean): void {
   let state = Atomics.load(i32, STATE);
@@ -359,6 +364,16 @@ function* writeSlow(i32: Int32Array, me: number, deadline: number, spin: number)
   // When we first parked (0: not yet); we starve once STARVE_AFTER_MS has passed since. Only a
   // writer that has parked (so is counted) starves.
   let since = 0;
+  // We starve: judged at a wake (below). Our next park announces it, as the lock word's waiter
+  // does (`starves` there).
+  let starves = false;
+  // S on the word may be ours: we parked as a starving writer (setting S, or finding it set) and
+  // have not taken the lock since; `finally` takes S away if we leave without it. Only an
+  // announced writer does: before, the judgement counted, so a writer that judged it starved at
+  // the wake where its deadline passed cleared another starving writer's S as it left and woke
+  // every writer (tests/fairness_test.ts, "only at the wake its timeout ends"). One that did
+  // announce still takes S along, though the bit is shared and may by then be a later starving
+  // writer's: a delay for that writer until the wake-up it is sent, never a lost one.
   let starving = false;
   // We slept and have not yet judged, on this wake, whether we starve (the first turn that finds
   // the lock held, or reserved for a starving writer, judges: a woken writer that finds it free
@@ -382,9 +397,9 @@ function* writeSlow(i32: Int32Array, me: number, deadline: number, spin: number)
       // Nobody holds it, and it is not reserved for a starving writer unless we are one: take
       // it, leaving the waiting count in the same step; a starving writer clears S in it too
       // (whoever else starves was woken by the release that made it free, and sets S again).
-      if ((state & (WRITER | READERS)) === 0 && (starving || !starved(state))) {
+      if ((state & (WRITER | READERS)) === 0 && (starves || !starved(state))) {
         let next = waiting ? state - WAITING_ONE : state;
-        if (starving) next &= ~STARVING;
+        if (starves) next &= ~STARVING;
         if (Atomics.compareExchange(i32, STATE, state, next | WRITER) === state) {
           waiting = false;
           starving = false; // our S went with the CAS; an S on the word from now is another's
@@ -405,12 +420,12 @@ function* writeSlow(i32: Int32Array, me: number, deadline: number, spin: number)
       const t = now();
       if (woken) {
         woken = false;
-        const was = starving;
-        starving = t - since >= STARVE_AFTER_MS;
+        const was = starves;
+        starves = t - since >= STARVE_AFTER_MS;
         // Newly starving: look again as a starving writer (a lock reserved for one is ours).
-        if (starving && !was) continue;
+        if (starves && !was) continue;
       }
-      // Our time is out: give up (`finally` undoes the registration, and S if we starve).
+      // Our time is out: give up (`finally` undoes the registration, and S if we announced).
       if (t >= deadline) return false;
       // Register as a waiting writer: from now on no new reader enters. Then look again.
       if (!waiting) {
@@ -424,16 +439,18 @@ function* writeSlow(i32: Int32Array, me: number, deadline: number, spin: number)
       // lock reserved for a starving writer instead of free. A failed CAS: look again. A
       // release between our reads and the CAS would have changed STATE (so the CAS fails), and
       // one after it bumps WSEQ after seeing S (so the park returns at once).
-      if (starving && !starved(state)) {
+      if (starves && !starved(state)) {
         if (Atomics.compareExchange(i32, STATE, state, state | STARVING) !== state) continue;
       }
+      // Announced: S on the word may be ours from here (set now, or found set).
+      if (starves) starving = true;
       // Sleep until a release wakes a writer. "ok": woken (or spurious) — look again; we may
       // have been overtaken by a barging writer, whose release will wake us. "not-equal": a
       // wake came before we slept — look again. "timed-out": our deadline (the loop sees it),
       // or, not yet starving, the moment we starve: look again to say so.
       if (since === 0) since = t;
       park.expected = seq;
-      park.deadline = starving ? deadline : Math.min(deadline, since + STARVE_AFTER_MS);
+      park.deadline = starves ? deadline : Math.min(deadline, since + STARVE_AFTER_MS);
       // Our own starve mark, not the caller's deadline: an async park may end up to
       // SOFT_SLACK_MS late, sharing its thread's deadline timer (futex.ts), as the lock word's.
       park.slack = park.deadline < deadline ? SOFT_SLACK_MS : 0;

@@ -67,6 +67,7 @@ function forgetStarving(slots: Int32Array): void {
 /** RWLock slots and STATE bits (src/rwlock.ts): S is the lock word's STARVING bit. */
 const RW_STATE = 0;
 const RW_WAIT = 1;
+const RW_WSEQ = 3;
 const RW_BARGE = 6;
 const RW_WRITER = 1 << 16;
 const RW_WAITING_ONE = 1 << 17;
@@ -595,6 +596,36 @@ for (const leave of ["times out", "is aborted"] as const) {
     rwIdle(rw);
   });
 }
+
+test("RWLock: a writer that finds it starves only at the wake its timeout ends leaves another starving writer's S alone", async () => {
+  // A writer judges whether it starves at a wake, and announces it (sets S, or parks finding it
+  // set) only at its next park. One whose 1 ms timeout ends at the wake where it first judges
+  // itself starving never announced: S on the word is another writer's, and it must neither
+  // clear it nor wake the writers as a starving leaver does (the lock word's `starves` /
+  // `starving` split; before it, the RWLock's leaver cleared S and bumped WSEQ here).
+  const { rw, slots, held, abort, starving } = await anAbortableWriterStarves();
+  const seq = Atomics.load(slots, RW_WSEQ);
+  // A timeout of 1 ms (STARVE_AFTER_MS) ends no later than the writer would first starve (it
+  // first parks after the call began), so it times out on the turn that judges, whenever its
+  // timer fires. Repeated: the old leaver judged it starved whenever the timer fired late.
+  for (let i = 0; i < 12; i++) {
+    await assert.rejects(RWLock.from(rw.handle).write({ timeout: STARVE_AFTER_MS }), {
+      name: "TimeoutError",
+    });
+    assert.equal(
+      Atomics.load(slots, RW_STATE),
+      RW_WRITER | RW_WAITING_ONE | STARVING,
+      `attempt ${i}: S kept, the leaver uncounted`,
+    );
+    assert.equal(Atomics.load(slots, RW_WSEQ), seq, `attempt ${i}: no writer woken`);
+  }
+  held.release();
+  const guard = await starving;
+  assert.equal(Atomics.load(slots, RW_STATE), RW_WRITER, "handed to the starving writer");
+  guard.release();
+  abort.abort();
+  rwIdle(rw);
+});
 
 test("RWLock: a starving writer aborted after the hand-off passes the lock on: to a waiting writer, then to the readers", async () => {
   const { rw, slots, held, abort, starving } = await anAbortableWriterStarves();

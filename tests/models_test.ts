@@ -363,6 +363,13 @@ const checks: Check[] = [
   },
   {
     model: "rwlock",
+    defines: ["MUTANT_JUDGED_CLEARS_S"],
+    mode: "safety",
+    holds: false,
+    what: "a writer that judged it starves but never parked as one taking S away as it leaves",
+  },
+  {
+    model: "rwlock",
     defines: ["NO_HANDOFF", "MUTANT_NO_PASS_ON"],
     mode: "safety",
     holds: false,
