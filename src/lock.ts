@@ -30,7 +30,16 @@
  */
 
 import { NotOwnedError, OwnerDiedError } from "./errors.ts";
-import { deadlineAfter, flushWakes, type Parker, runAsync, runSync } from "./internal/futex.ts";
+import {
+  deadlineAfter,
+  flushWakes,
+  localWaitsAt,
+  type Parker,
+  releasedHere,
+  runAsync,
+  runSync,
+  waitLocally,
+} from "./internal/futex.ts";
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
 import { currentIdent, describeThread } from "./internal/ident.ts";
 import { opening, placeOrOpen } from "./internal/construct.ts";
@@ -42,6 +51,7 @@ import {
   markRelease,
   OWNER_BITS,
   ownerOf,
+  PARKED,
   SPIN_LIMIT,
   unlock,
 } from "./internal/lock_word.ts";
@@ -282,20 +292,27 @@ export class Lock {
     const signal = signalIn(entry);
     // A zero timeout only tries (it never parks), as `tryAcquire` does: no line.
     if (timeout === 0) return runAsync(acquireSlow(i32, me2, deadlineAfter(0), 0), signal);
+    const take = () => Atomics.compareExchange(i32, STATE, 0, me2) === 0;
+    // Held by this thread (another task of it, most likely) and no waiter of another thread
+    // starving: the wait waits for this thread's release with no slow path (`futex.ts`, "Local
+    // waits"), unless the local credit is out.
+    const heldHere = () => (Atomics.load(i32, STATE) & ~PARKED) === me2;
     if (lineFree) {
-      // The first acquire of this thread to wait: it holds the line until its slow path ends.
+      // The first acquire of this thread to wait: it holds the line until its wait ends.
       const held = this.#line ??= new Line();
       held.hold();
       const deadline = deadlineAfter(timeout);
-      return runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT, false, held), signal);
+      const slow = () => runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT, false, held), signal);
+      const done = () => held.done();
+      return (heldHere() &&
+        waitLocally(i32, STATE, take, heldHere, slow, deadline, signal, done)) ||
+        slow();
     }
-    return acquireBehind(
-      line,
-      timeout,
-      signal,
-      () => Atomics.compareExchange(i32, STATE, 0, me2) === 0,
-      (deadline) => runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT), signal),
-    );
+    return acquireBehind(line, timeout, signal, take, (deadline) => {
+      const slow = () => runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT), signal);
+      return (heldHere() && waitLocally(i32, STATE, take, heldHere, slow, deadline, signal)) ||
+        slow();
+    });
   }
 
   /**
@@ -307,6 +324,9 @@ export class Lock {
     if (!unlock(this.#i32, STATE, currentIdent() << 1)) {
       throw new NotOwnedError("Cannot release lock: it is not locked");
     }
+    // This thread's async acquires waiting for it locally (`futex.ts`, "Local waits"; one load
+    // when none waits).
+    releasedHere(this.#i32, STATE);
     // The wakes a `Condition.notify` of this thread deferred to this release, now that the word
     // is free (see "Deferred wake" in `condition.ts`; nothing owed: one length check). Cost,
     // `taskset -c 0 npx <rt> bench/probes/uncontended.ts /tmp/cond-before/mod.ts ./mod.ts`,
@@ -372,8 +392,10 @@ export class Lock {
       this.handle,
       holderOf(owner),
       // With this thread's async acquires through this object waiting behind one that parks
-      // (`line.ts`; another thread's are not visible here).
-      lockWordWaiters(this.#i32, STATE) + (this.#line?.waiting ?? 0),
+      // (`line.ts`; another thread's are not visible here), and its local waits, which leave
+      // no trace on the word (`futex.ts`, "Local waits").
+      lockWordWaiters(this.#i32, STATE) + localWaitsAt(this.#i32, STATE) +
+        (this.#line?.waiting ?? 0),
     );
   }
 
@@ -394,6 +416,7 @@ export class Lock {
   /** Releases for a Condition wait; returns the state to restore (none for a Lock). @internal */
   _releaseSave(): number {
     unlock(this.#i32, STATE, currentIdent() << 1);
+    releasedHere(this.#i32, STATE); // as in `release`
     flushWakes(); // the wakes deferred to this release, as in `release`
     return 1;
   }

@@ -516,6 +516,12 @@ const localRuns: LocalParked[] = [];
 const localHere = new WeakMap<ArrayBufferLike, LocalParked[]>();
 /** The end-of-turn check is posted. */
 let checkPosted = false;
+/**
+ * A local wait the end of the turn found unwoken is handing over to its slow path, whose first
+ * park registers at once: the turn it waited locally is the one a local park would have waited
+ * (and it was charged to the credit once).
+ */
+let registerNow = false;
 
 /** A run parked locally: what a wake and the end-of-turn check tell it. */
 interface LocalParked {
@@ -592,7 +598,7 @@ function unparkLocally(run: LocalParked): void {
  * marked, or the credit is out).
  */
 function parksLocally(park: Park): "local" | "not-equal" | undefined {
-  if (park.local !== true || !localCredit.allows()) return undefined;
+  if (park.local !== true || registerNow || !localCredit.allows()) return undefined;
   return Atomics.load(park.i32, park.index) === park.expected ? "local" : "not-equal";
 }
 
@@ -613,6 +619,231 @@ export function localParkCounts(): { parked: number; credit: number } {
 /** Resets the local parks' credit (tests). */
 export function freshLocalParks(): void {
   localCredit.reset();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local waits
+
+/**
+ * Local waits: an async lock acquire that waits for a word its own thread holds, and for nothing
+ * else, waits for that thread's release with no slow path at all (`Lock`'s line of async
+ * acquires, `lock.ts`). A local park still ran the lock word's slow path for it: a generator, an
+ * {@link AsyncRun}, a clock read, PARKED set on the word (so every release took the slow path
+ * and its wake), then the same again to take the word once woken. A local wait is one object
+ * on the same lists as the local parks ({@link localHere}, {@link localRuns}):
+ * - it starts only while the word is held by this thread with no STARVING mark (the caller
+ *   checks; a starving waiter of another thread is handed the word by the release, so the
+ *   acquire must wait in the slow path), and only while the local credit allows it;
+ * - the release of that word by this thread (any object of it: `Lock.release` and the
+ *   Condition's release call {@link releasedHere} after the word is free) ends it in a
+ *   microtask, within the turn's self-wake budget as a local park's wake; it then tries the
+ *   word (`take`: the fast path's CAS). Taken: done. Held by this thread again (its sync
+ *   acquire went ahead, as the sync forms do): it waits again. Otherwise (another thread took
+ *   it, or it was handed to a starving waiter): the slow path, from the start;
+ * - the end of the thread's turn, if it still waits, hands it to the slow path, which parks
+ *   for real (a release by another thread, which any thread may do, reaches it that late, as it
+ *   reaches a local park). No timer of its own: a local park is on none either.
+ * Every release still frees the word (a thread's sync acquire right after goes ahead of it) and
+ * nothing is written to the word for it: it never owns anything another thread must see.
+ */
+export function waitLocally(
+  i32: Int32Array,
+  index: number,
+  take: () => boolean,
+  heldHere: () => boolean,
+  slow: () => Promise<boolean>,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  done?: () => void,
+): Promise<boolean> | undefined {
+  if (!hasWaitAsync || forcePolling || deferred.indexes.length !== 0) return undefined;
+  if (!localCredit.allows()) return undefined;
+  return new LocalWait(i32, index, take, heldHere, slow, deadline, signal, done).promise;
+}
+
+/**
+ * How many local waits of this thread wait for the slot at `i32[index]` now (`describe()`: they
+ * leave no trace on the word).
+ */
+export function localWaitsAt(i32: Int32Array, index: number): number {
+  const locals = localHere.get(i32.buffer);
+  if (locals === undefined) return 0;
+  const at = i32.byteOffset + index * 4;
+  let n = 0;
+  for (const run of locals) if (run instanceof LocalWait && run.at === at) n++;
+  return n;
+}
+
+/**
+ * This thread has released the lock word at `i32[index]` (see "Local waits"): every local wait
+ * and local park of the thread on that slot is woken. One load when none is pending.
+ */
+export function releasedHere(i32: Int32Array, index: number): void {
+  if (localCount === 0) return;
+  const locals = localHere.get(i32.buffer);
+  if (locals === undefined) return;
+  const at = i32.byteOffset + index * 4;
+  for (let k = locals.length - 1; k >= 0; k--) locals[k]?.wokenLocally(at);
+}
+
+/** One local wait (see "Local waits"), from its start until it settles or hands over. */
+class LocalWait implements LocalParked {
+  readonly promise: Promise<boolean>;
+  #resolve!: (value: boolean) => void;
+  #reject!: (error: unknown) => void;
+  readonly #i32: Int32Array;
+  /** Byte address of its slot in the buffer (what a release names). */
+  readonly at: number;
+  /** Its caller's deadline (`describe`; the slow path it may hand over to keeps it). */
+  readonly #deadline: number;
+  readonly #take: () => boolean;
+  readonly #heldHere: () => boolean;
+  readonly #slow: () => Promise<boolean>;
+  readonly #signal: AbortSignal | undefined;
+  /** Called once it has settled by itself (not when it hands over: the slow path's then). */
+  readonly #done: (() => void) | undefined;
+  #onAbort: (() => void) | undefined = undefined;
+  /** Settled, or handed to the slow path: nothing more to do. */
+  #finished = false;
+  /** A release of this thread reached it past the turn's self-wake budget. */
+  #woken = false;
+  localAt = -1;
+  localList: LocalParked[] | undefined = undefined;
+  allAt = -1;
+
+  constructor(
+    i32: Int32Array,
+    index: number,
+    take: () => boolean,
+    heldHere: () => boolean,
+    slow: () => Promise<boolean>,
+    deadline: number,
+    signal: AbortSignal | undefined,
+    done: (() => void) | undefined,
+  ) {
+    this.promise = new Promise<boolean>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#i32 = i32;
+    this.at = i32.byteOffset + index * 4;
+    this.#deadline = deadline;
+    this.#take = take;
+    this.#heldHere = heldHere;
+    this.#slow = slow;
+    this.#signal = signal;
+    this.#done = done;
+    holdAlive();
+    tracked?.add(this);
+    parkLocally(this, i32.buffer);
+    if (signal === undefined) return;
+    // As an AsyncRun's listener (its constructor): a signal-like object that throws here ends
+    // the wait with that error rather than leaving it pending.
+    let aborted: boolean;
+    try {
+      this.#onAbort = () => this.#abort();
+      signal.addEventListener("abort", this.#onAbort, { once: true });
+      aborted = signal.aborted === true;
+    } catch (error) {
+      this.#end();
+      this.#reject(error);
+      this.#done?.();
+      return;
+    }
+    if (aborted) this.#abort();
+  }
+
+  wokenLocally(at: number): void {
+    if (at !== this.at || this.localAt < 0) return;
+    if (selfWakesLeft === 0) {
+      this.#woken = true; // the end of the turn resumes it
+      return;
+    }
+    selfWakesLeft--;
+    unparkLocally(this);
+    localCredit.paid();
+    queueMicrotask(() => this.#retry());
+  }
+
+  turnEnded(): void {
+    if (this.localAt < 0) return;
+    unparkLocally(this);
+    if (this.#woken) {
+      localCredit.paid(); // a release of this thread ended it
+      return this.#retry();
+    }
+    localCredit.lost(); // nothing of this thread released it within the turn
+    registerNow = true; // its slow path registers at once, as the local park would now
+    try {
+      this.#handOver();
+    } finally {
+      registerNow = false;
+    }
+  }
+
+  /** Released: take the word, or wait again for this thread's next release, or hand over. */
+  #retry(): void {
+    if (this.#finished) return;
+    let took: boolean;
+    let again: boolean;
+    try {
+      took = this.#take();
+      again = !took && this.#heldHere() && deferred.indexes.length === 0;
+    } catch (error) {
+      this.#end();
+      this.#reject(error);
+      return this.#done?.();
+    }
+    if (took) {
+      this.#end();
+      this.#resolve(true); // settled first: its reactions run before the next call's (line.ts)
+      return this.#done?.();
+    }
+    if (!again) return this.#handOver();
+    this.#woken = false;
+    parkLocally(this, this.#i32.buffer);
+  }
+
+  /**
+   * The slow path takes over (its own keep-alive, listener and deadline; and `done`: the caller
+   * gave it the same, to call when it ends).
+   */
+  #handOver(): void {
+    this.#end();
+    // `runAsync` settles the promise with whatever the slow path throws; it does not throw.
+    this.#slow().then(this.#resolve, this.#reject);
+  }
+
+  #abort(): void {
+    if (this.#finished) return;
+    this.#end();
+    this.#reject(reasonOf(this.#signal!));
+    this.#done?.();
+  }
+
+  /** Off the lists, the keep-alive and the signal: settled or handed over. */
+  #end(): void {
+    this.#finished = true;
+    unparkLocally(this);
+    releaseAlive();
+    tracked?.delete(this);
+    const onAbort = this.#onAbort;
+    if (onAbort === undefined) return;
+    this.#onAbort = undefined;
+    try {
+      this.#signal!.removeEventListener("abort", onAbort);
+    } catch {
+      // A signal-like object's: its listener only finds the wait finished.
+    }
+  }
+
+  /** Where and how it waits ({@link describePendingWaits}). */
+  describe(): string {
+    const slot = `slot at byte ${this.at} of a ${this.#i32.buffer.byteLength}-byte buffer`;
+    const deadline = this.#deadline === Infinity ? "no deadline" : "a deadline";
+    const signal = this.#signal === undefined ? "" : ", a signal";
+    return `an async wait waiting locally (no slow path) for this thread's release of the ${slot}; ${deadline}${signal}`;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

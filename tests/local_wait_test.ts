@@ -1,0 +1,244 @@
+/**
+ * Local waits (`src/internal/futex.ts`, "Local waits"): the head of a `Lock`'s line of async
+ * acquires that finds the word held by its own thread waits for that thread's release with no
+ * slow path: nothing written to the word (no PARKED), no generator, no registration.
+ *
+ * What would catch the hazards:
+ * - the word exactly `me2` while it waits (a slow path sets PARKED), and registrations counted;
+ * - the thread's own sync acquire right after the release goes ahead (the word is freed at every
+ *   release), and the local wait then waits for the next release;
+ * - releases that do not come through `Lock.release` of the object that waits: another object of
+ *   the same lock, a `Condition`'s wait, and another thread (seen at the turn's end);
+ * - a starving waiter of another thread: the release hands it the word, and the local wait goes
+ *   to the slow path instead of taking it;
+ * - abort and timeout while it waits, and two tasks handing a `Lock` back and forth for ever in
+ *   microtasks (the turn's self-wake budget still lets a timer run).
+ */
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Condition, Lock } from "../mod.ts";
+import { freshLocalParks, localParkCounts, pendingAsyncWaits } from "../src/internal/futex.ts";
+import { currentIdent } from "../src/internal/ident.ts";
+import { HANDOFF, OWNER_POLL_MS, PARKED, STARVING } from "../src/internal/lock_word.ts";
+import { slotsOf } from "./fixtures/checks.ts";
+import { spawn, until } from "./helpers.ts";
+
+/** Runs `f` while counting this thread's `Atomics.waitAsync` calls. */
+async function countingRegistrations(f: () => Promise<void>): Promise<number> {
+  const atomics = Atomics as unknown as { waitAsync: (...args: unknown[]) => unknown };
+  const original = atomics.waitAsync;
+  let calls = 0;
+  atomics.waitAsync = (...args: unknown[]) => {
+    calls++;
+    return original.apply(Atomics, args);
+  };
+  try {
+    await f();
+  } finally {
+    atomics.waitAsync = original;
+  }
+  return calls;
+}
+
+/** Lets microtasks run (never a macrotask) until `done()`, at most `max` of them. */
+async function microtasksUntil(done: () => boolean, what: string, max = 200): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    if (done()) return;
+    await null;
+  }
+  assert.fail(`${what}: not within ${max} microtasks`);
+}
+
+/**
+ * A fresh Lock held by this thread (through a task's acquire), with a second async acquire
+ * (`options`) at the head of the object's line, waiting locally: the word is this thread's,
+ * without PARKED.
+ */
+async function aLocalWait(options: { timeout?: number; signal?: AbortSignal } = {}) {
+  freshLocalParks();
+  const lock = new Lock();
+  const word = slotsOf(lock.handle, 2);
+  const me2 = currentIdent() << 1;
+  lock.acquireSync();
+  const first = lock.acquire({ timeout: 10_000 }); // holds the line, waits locally itself
+  const waiting = lock.acquire({ timeout: 10_000, ...options }); // behind it in the line
+  lock.release(); // to the first, in a microtask
+  assert.equal(await first, true);
+  // The line serves the second in a microtask: the word is held by this thread (the first).
+  await microtasksUntil(() => localParkCounts().parked === 1, "the second waits locally");
+  // (PARKED would be set had the first waited in the slow path, and taken the word with it.)
+  assert.equal(Atomics.load(word, 0) & ~PARKED, me2, "held by this thread");
+  let settled = false;
+  waiting.then(() => settled = true, () => settled = true);
+  return { lock, word, me2, waiting, settled: () => settled };
+}
+
+test("local waits: the head of the line waits with no slow path and takes the word at this thread's release", async () => {
+  let lock!: Lock;
+  let word!: Int32Array;
+  const calls = await countingRegistrations(async () => {
+    const w = await aLocalWait();
+    lock = w.lock;
+    word = w.word;
+    lock.release();
+    assert.equal(Atomics.load(word, 0), 0, "the release frees the word");
+    assert.equal(await w.waiting, true);
+    assert.equal(Atomics.load(word, 0), w.me2, "taken by the fast path's CAS");
+    // Once more, now that no slow path has touched the word: a third call waits locally
+    // behind it, and nothing is written to the word for it.
+    const third = lock.acquire({ timeout: 10_000 });
+    await microtasksUntil(() => localParkCounts().parked === 1, "the third waits locally");
+    assert.equal(Atomics.load(word, 0), w.me2, "no PARKED: the release stays one CAS");
+    lock.release();
+    assert.equal(await third, true);
+  });
+  assert.equal(calls, 0, "no waitAsync registration");
+  lock.release();
+  assert.equal(localParkCounts().parked, 0);
+  assert.equal(pendingAsyncWaits(), 0);
+  assert.equal(word[1], 0, "no async waiter counted");
+});
+
+test("local waits: this thread's sync acquire right after the release goes ahead; the wait takes the next release", async () => {
+  const { lock, word, me2, waiting, settled } = await aLocalWait();
+  lock.release();
+  assert.equal(lock.acquireSync({ timeout: 0 }), true, "the sync form goes ahead");
+  assert.equal(lock.tryAcquire(), false, "held");
+  await microtasksUntil(() => localParkCounts().parked === 1, "waiting locally again");
+  assert.equal(settled(), false, "still waiting");
+  assert.equal(Atomics.load(word, 0), me2, "the word untouched by it");
+  lock.release();
+  assert.equal(await waiting, true);
+  assert.throws(() => {
+    lock.release();
+    lock.release();
+  }, { name: "NotOwnedError" });
+  assert.equal(Atomics.load(word, 0), 0);
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("local waits: a release through another object of the lock, or a Condition's wait, reaches it in microtasks", async () => {
+  {
+    const { lock, waiting } = await aLocalWait();
+    Lock.from(lock.handle).release();
+    await microtasksUntil(() => lock.locked, "taken");
+    assert.equal(await waiting, true);
+    lock.release();
+  }
+  {
+    const { lock, waiting } = await aLocalWait();
+    const cond = new Condition(lock);
+    // The holder waits on the condition: its release of the word must reach the local wait.
+    const waitingOnCond = cond.wait({ timeout: 10_000 });
+    assert.equal(await waiting, true, "the local wait got the lock the condition released");
+    cond.notify();
+    lock.release();
+    assert.equal(await waitingOnCond, true);
+    lock.release();
+    assert.equal(lock.locked, false);
+  }
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("local waits: a release by another thread is seen at the turn's end, not at the liveness poll", async () => {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const { lock, word, waiting } = await aLocalWait({ timeout: 20_000 });
+    const flags = new Int32Array(new SharedArrayBuffer(12)); // told, released, ready
+    const worker = spawn<string>("releaseWhenTold", {
+      handle: lock.handle,
+      flags: flags.buffer,
+      timeout: 20_000,
+    });
+    // `until` polls with timers: the local wait reaches a turn's end meanwhile, is handed to
+    // the slow path and parks there for real, which is also what the release must wake.
+    await until(() => Atomics.load(flags, 2) === 1, "the worker is ready", 20_000);
+    Atomics.store(flags, 0, 1);
+    Atomics.notify(flags, 0);
+    assert.notEqual(Atomics.wait(flags, 1, 0, 20_000), "timed-out", "the worker released");
+    const t0 = performance.now();
+    assert.equal(await waiting, true);
+    const ms = performance.now() - t0;
+    assert.equal(await worker.result, "ok");
+    lock.release();
+    assert.equal(Atomics.load(word, 0), 0);
+    if (ms < OWNER_POLL_MS / 2) break;
+    if (attempt === 2) assert.fail(`acquired ${ms.toFixed(1)} ms after the release, 3 times`);
+  }
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("local waits: a starving waiter of another thread is handed the word; the local wait goes to the slow path", async () => {
+  const { lock, word, me2, waiting, settled } = await aLocalWait();
+  // As a starving sleeper of another thread announces itself (one that then never runs: the
+  // hand-off is taken by whoever starves next).
+  Atomics.or(word, 0, STARVING | PARKED);
+  const t0 = performance.now();
+  lock.release();
+  assert.equal(Atomics.load(word, 0), HANDOFF, "released into the hand-off state");
+  // The local wait's try fails (not free) and the word is not this thread's: the slow path,
+  // where it takes the hand-off only once it starves itself.
+  await microtasksUntil(() => word[1] === 1, "registered by the slow path");
+  assert.equal(settled(), false, "not taken by the local wait");
+  assert.equal(lock.tryAcquire(), false, "reserved");
+  assert.equal(await waiting, true);
+  assert.ok(performance.now() - t0 >= 0.9, "taken once it starved (STARVE_AFTER_MS)");
+  assert.equal(Atomics.load(word, 0), me2 | PARKED, "taken as a slow-path waiter takes it");
+  lock.release();
+  assert.equal(Atomics.load(word, 0), 0);
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("local waits: an abort rejects with its reason and the line goes on; a timeout ends it as the slow path's", async () => {
+  {
+    const controller = new AbortController();
+    const { lock, word, me2, waiting } = await aLocalWait({ signal: controller.signal });
+    const next = lock.acquire({ timeout: 10_000 }); // behind it in the line
+    const reason = new Error("stop");
+    controller.abort(reason);
+    await assert.rejects(waiting, (error) => error === reason);
+    assert.equal(Atomics.load(word, 0), me2, "the word untouched");
+    await microtasksUntil(() => localParkCounts().parked === 1, "the next waits locally");
+    lock.release();
+    assert.equal(await next, true, "the next call in line gets it");
+    lock.release();
+  }
+  {
+    const { lock, word, waiting } = await aLocalWait({ timeout: 30 });
+    const t0 = performance.now();
+    assert.equal(await waiting, false, "timed out (never released)");
+    assert.ok(performance.now() - t0 >= 20);
+    assert.equal(localParkCounts().parked, 0);
+    lock.release();
+    assert.equal(Atomics.load(word, 0), 0);
+    await until(() => word[1] === 0 && pendingAsyncWaits() === 0, "all settled", 5_000);
+  }
+});
+
+test("local waits: two tasks handing a Lock back and forth for ever still let a timer run", async () => {
+  const lock = new Lock();
+  let stop = false;
+  let rounds = 0;
+  const t0 = performance.now();
+  const timer = new Promise<number>((resolve) =>
+    setTimeout(() => {
+      stop = true;
+      resolve(performance.now() - t0);
+    }, 50)
+  );
+  const bounded = () => stop || performance.now() - t0 > 3_000;
+  const task = async () => {
+    while (!bounded()) {
+      if (!await lock.acquire({ timeout: 10_000 })) throw new Error("timed out");
+      rounds++;
+      await null; // the other task asks meanwhile: a hand-off each round
+      lock.release();
+    }
+  };
+  await Promise.all([task(), task()]);
+  const firedAt = await timer;
+  assert.ok(firedAt < 1_500, `the 50 ms timer fired at ${firedAt.toFixed(0)} ms`);
+  assert.ok(rounds > 100, `${rounds} rounds`);
+  assert.equal(lock.locked, false);
+  await until(() => pendingAsyncWaits() === 0, "nothing pending", 5_000);
+});
