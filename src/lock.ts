@@ -264,11 +264,13 @@ export class Lock {
    * aborts.
    *
    * A thread's async acquires through this object that wait are served in the order they were
-   * called (as asyncio's Lock serves its waiters), one parked `waitAsync` serving them all; a
+   * called (as asyncio's Lock serves its waiters), one wait at a time serving them all; a
    * later call of the same thread waits behind them even when the lock is free, while other
    * threads may barge (see the class doc). `acquireSync`, `tryAcquire` and a zero timeout do not
-   * wait and go ahead. A release by another async task of the same thread reaches the waiting
-   * call in a microtask (`futex.ts`, "Self-wakes").
+   * wait and go ahead. While the lock is held by this thread, the waiting call waits for its
+   * release with no `waitAsync` and no slow path, and a release by another async task of the
+   * thread reaches it in a microtask (`futex.ts`, "Local waits"); a release by another thread,
+   * at the end of the thread's turn.
    *
    * @param options `timeout` in ms (default `Infinity`), `signal` to abort the wait.
    * @returns A promise of `true` once acquired, `false` on timeout.

@@ -14,6 +14,11 @@
  *
  * A `Semaphore` has no owner: its parks are marked local while the object that parks holds
  * permits its own acquires took (tasks of one thread sharing permits), the same tests apply.
+ *
+ * Since a `Lock`'s async acquire of a word its thread holds waits with no slow path (local
+ * waits, `tests/local_wait_test.ts`), the `Lock` cases here run through local waits, which sit
+ * on the same lists, credit and end-of-turn check; the slow path's local park itself is what
+ * the `RWLock` and `Semaphore` cases run.
  */
 
 import { test } from "node:test";

@@ -242,3 +242,103 @@ test("local waits: two tasks handing a Lock back and forth for ever still let a 
   assert.equal(lock.locked, false);
   await until(() => pendingAsyncWaits() === 0, "nothing pending", 5_000);
 });
+
+test("local waits: a signal-like object that runs the listener and then throws ends the wait once", async () => {
+  // Found by review: the constructor's catch ended the wait a second time after the listener's
+  // abort had ended it (the keep-alive count went to -1, the line was handed on twice).
+  const lock = new Lock();
+  lock.acquireSync();
+  const before = pendingAsyncWaits();
+  let listener: (() => void) | undefined;
+  const signal = {
+    get aborted() {
+      if (listener !== undefined) {
+        const f = listener;
+        listener = undefined;
+        f(); // the wait ends here (an abort)...
+        throw new Error("getter"); // ...and then the object throws
+      }
+      return false;
+    },
+    addEventListener(_type: string, f: () => void) {
+      listener = f;
+    },
+    removeEventListener() {},
+  } as unknown as AbortSignal;
+  await assert.rejects(lock.acquire({ timeout: 10_000, signal }));
+  assert.equal(pendingAsyncWaits(), before, "the keep-alive count is back where it was");
+  assert.equal(localParkCounts().parked, 0);
+  // The line was handed on once: two calls now are served in call order.
+  const order: number[] = [];
+  const p2 = lock.acquire({ timeout: 10_000 }).then((ok) => {
+    order.push(2);
+    return ok;
+  });
+  const p3 = lock.acquire({ timeout: 10_000 }).then((ok) => {
+    order.push(3);
+    return ok;
+  });
+  lock.release();
+  assert.equal(await p2, true);
+  lock.release();
+  assert.equal(await p3, true);
+  lock.release();
+  assert.deepEqual(order, [2, 3]);
+  assert.equal(pendingAsyncWaits(), before);
+});
+
+test("local waits: woken past the turn's budget while a sync acquire re-takes the word each turn, it still ends at its deadline", async () => {
+  // Found by review: a local wait watches no clock, and at each turn's end it waited locally
+  // again (this thread held the word again), so its 20 ms timeout never ended it (pending at
+  // 500 ms); handed to the slow path at the turn's end, it ends as a slow-path wait does.
+  const busy = new Lock(); // two tasks spend the self-wake budget on it every turn
+  const lock = new Lock();
+  lock.acquireSync();
+  let stop = false;
+  const t0 = performance.now();
+  const bounded = () => stop || performance.now() - t0 > 3_000;
+  const spend = async () => {
+    while (!bounded()) {
+      if (!await busy.acquire({ timeout: 10_000 })) throw new Error("busy timed out");
+      const until = performance.now() + 0.03;
+      while (performance.now() < until) { /* work */ }
+      await null;
+      busy.release();
+    }
+  };
+  let waiting: Promise<boolean> | undefined;
+  let settledAt = -1;
+  // A timer loop that releases `lock` and takes it back at once (sync) each turn: the sync form
+  // goes ahead of the waiting acquire, unless the lock was handed to it (it starved, in the
+  // slow path) or it took it.
+  let held = true;
+  const loop = new Promise<void>((resolve) => {
+    const tick = () => {
+      if (held) lock.release();
+      held = false;
+      if (bounded()) return resolve();
+      held = lock.acquireSync({ timeout: 0 });
+      if (waiting === undefined && held) {
+        waiting = lock.acquire({ timeout: 20 });
+        waiting.then(() => {
+          settledAt = performance.now() - t0;
+          stop = true;
+        });
+        // Released and taken back in the same step: the wait is woken (past the budget the
+        // tasks above spent, marked for the turn's end) and finds the word held again.
+        lock.release();
+        held = lock.acquireSync({ timeout: 0 });
+      }
+      setTimeout(tick, 0);
+    };
+    setTimeout(tick, 0);
+  });
+  await Promise.all([spend(), spend(), loop]);
+  assert.ok(waiting !== undefined);
+  const ok = await waiting;
+  assert.ok(settledAt >= 0 && settledAt < 2_000, `settled at ${settledAt.toFixed(0)} ms`);
+  if (ok) lock.release();
+  assert.equal(lock.locked, false);
+  assert.equal(busy.locked, false);
+  await until(() => pendingAsyncWaits() === 0, "nothing pending", 5_000);
+});

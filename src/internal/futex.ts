@@ -634,15 +634,19 @@ export function freshLocalParks(): void {
  * - it starts only while the word is held by this thread with no STARVING mark (the caller
  *   checks; a starving waiter of another thread is handed the word by the release, so the
  *   acquire must wait in the slow path), and only while the local credit allows it;
- * - the release of that word by this thread (any object of it: `Lock.release` and the
- *   Condition's release call {@link releasedHere} after the word is free) ends it in a
- *   microtask, within the turn's self-wake budget as a local park's wake; it then tries the
+ * - the release of that word by this thread (`Lock.release` and the Condition's release call
+ *   {@link releasedHere} after the word is free; any `Lock` object of this copy of threadkit
+ *   over the same buffer object: a lock rebuilt from a cloned handle, or another copy's, is
+ *   not seen, as a local park's wake is not) ends it in a microtask, within the turn's
+ *   self-wake budget as a local park's wake (past it, at the turn's end); it then tries the
  *   word (`take`: the fast path's CAS). Taken: done. Held by this thread again (its sync
- *   acquire went ahead, as the sync forms do): it waits again. Otherwise (another thread took
- *   it, or it was handed to a starving waiter): the slow path, from the start;
- * - the end of the thread's turn, if it still waits, hands it to the slow path, which parks
- *   for real (a release by another thread, which any thread may do, reaches it that late, as it
- *   reaches a local park). No timer of its own: a local park is on none either.
+ *   acquire went ahead, as the sync forms do): it waits again, within the turn. Otherwise
+ *   (another thread took it, or it was handed to a starving waiter): the slow path, from the
+ *   start;
+ * - the end of the thread's turn, if it has not taken the word, hands it to the slow path,
+ *   whose first park registers at once (a release by another thread, which any thread may do,
+ *   reaches it that late, as it reaches a local park). No timer of its own: a local park is on
+ *   none either, and the slow path then keeps its deadline and the starvation bound.
  * Every release still frees the word (a thread's sync acquire right after goes ahead of it) and
  * nothing is written to the word for it: it never owns anything another thread must see.
  */
@@ -657,7 +661,9 @@ export function waitLocally(
   done?: () => void,
 ): Promise<boolean> | undefined {
   if (!hasWaitAsync || forcePolling || deferred.indexes.length !== 0) return undefined;
-  if (!localCredit.allows()) return undefined;
+  // Out of credit: the slow path's park probes it (`parksLocally`), once in LOCAL_PROBE_EVERY;
+  // asking here too made it probe twice as often.
+  if (localCredit.value <= 0) return undefined;
   return new LocalWait(i32, index, take, heldHere, slow, deadline, signal, done).promise;
 }
 
@@ -745,6 +751,8 @@ class LocalWait implements LocalParked {
       signal.addEventListener("abort", this.#onAbort, { once: true });
       aborted = signal.aborted === true;
     } catch (error) {
+      // Ended already if the object ran our listener before it threw (`#abort` settled it).
+      if (this.#finished) return;
       this.#end();
       this.#reject(error);
       this.#done?.();
@@ -770,25 +778,26 @@ class LocalWait implements LocalParked {
     unparkLocally(this);
     if (this.#woken) {
       localCredit.paid(); // a release of this thread ended it
-      return this.#retry();
+      return this.#retry(true);
     }
     localCredit.lost(); // nothing of this thread released it within the turn
-    registerNow = true; // its slow path registers at once, as the local park would now
-    try {
-      this.#handOver();
-    } finally {
-      registerNow = false;
-    }
+    this.#handOver(true);
   }
 
-  /** Released: take the word, or wait again for this thread's next release, or hand over. */
-  #retry(): void {
+  /**
+   * Released: take the word, or wait again for this thread's next release, or hand over. Never
+   * again at the turn's end (`atTurnEnd`): a local wait watches no clock, so one woken past the
+   * budget turn after turn while a sync acquire of its thread took the word each time went
+   * past its deadline and the starvation bound, local for ever (found by review: pending at
+   * 500 ms with a 20 ms timeout; handed over, it ends at its deadline as before).
+   */
+  #retry(atTurnEnd = false): void {
     if (this.#finished) return;
     let took: boolean;
     let again: boolean;
     try {
       took = this.#take();
-      again = !took && this.#heldHere() && deferred.indexes.length === 0;
+      again = !took && !atTurnEnd && this.#heldHere() && deferred.indexes.length === 0;
     } catch (error) {
       this.#end();
       this.#reject(error);
@@ -799,19 +808,27 @@ class LocalWait implements LocalParked {
       this.#resolve(true); // settled first: its reactions run before the next call's (line.ts)
       return this.#done?.();
     }
-    if (!again) return this.#handOver();
+    if (!again) return this.#handOver(atTurnEnd);
     this.#woken = false;
     parkLocally(this, this.#i32.buffer);
   }
 
   /**
    * The slow path takes over (its own keep-alive, listener and deadline; and `done`: the caller
-   * gave it the same, to call when it ends).
+   * gave it the same, to call when it ends). At the turn's end its first park registers at once
+   * ({@link registerNow}): this turn was the one a local park would have waited.
    */
-  #handOver(): void {
+  #handOver(atTurnEnd: boolean): void {
     this.#end();
-    // `runAsync` settles the promise with whatever the slow path throws; it does not throw.
-    this.#slow().then(this.#resolve, this.#reject);
+    let waited: Promise<boolean>;
+    registerNow = atTurnEnd;
+    try {
+      // `runAsync` settles the promise with whatever the slow path throws; it does not throw.
+      waited = this.#slow();
+    } finally {
+      registerNow = false;
+    }
+    waited.then(this.#resolve, this.#reject);
   }
 
   #abort(): void {
@@ -821,8 +838,9 @@ class LocalWait implements LocalParked {
     this.#done?.();
   }
 
-  /** Off the lists, the keep-alive and the signal: settled or handed over. */
+  /** Off the lists, the keep-alive and the signal: settled or handed over. Once. */
   #end(): void {
+    if (this.#finished) return;
     this.#finished = true;
     unparkLocally(this);
     releaseAlive();
