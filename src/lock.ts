@@ -304,11 +304,20 @@ export class Lock {
       const held = this.#line ??= new Line();
       held.hold();
       const deadline = deadlineAfter(timeout);
-      const slow = () => runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT, false, held), signal);
-      const done = () => held.done();
-      return (heldHere() &&
-        waitLocally(i32, STATE, take, heldHere, slow, deadline, signal, done)) ||
-        slow();
+      // Waiting locally, it hands the line on once it has settled; the slow path it may hand
+      // over to then holds no line of its own (the wait settles first: `line.ts`, "Settle
+      // order").
+      const local = heldHere() && waitLocally(
+        i32,
+        STATE,
+        take,
+        heldHere,
+        () => runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT), signal),
+        deadline,
+        signal,
+        () => held.done(),
+      );
+      return local || runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT, false, held), signal);
     }
     return acquireBehind(line, timeout, signal, take, (deadline) => {
       const slow = () => runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT), signal);

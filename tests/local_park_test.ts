@@ -33,6 +33,7 @@ import {
   pendingAsyncWaits,
   runAsync,
   selfWakeLooks,
+  useLocalWaits,
   wake,
 } from "../src/internal/futex.ts";
 import { OWNER_POLL_MS } from "../src/internal/lock_word.ts";
@@ -135,6 +136,37 @@ test("local parks: tasks of one thread take turns on a Lock with no waitAsync re
   assert.equal(lock.locked, false);
   assert.equal(slots[0], 0, "the word is free, no PARKED left");
   assert.equal(slots[1], 0, "no async waiter counted");
+  assert.equal(localParkCounts().parked, 0);
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("local parks: with local waits off, a Lock's slow path parks locally: turns with no registration, the word marked", async () => {
+  // The slow path's local park of a Lock still runs (the local credit's probes; a wait with
+  // wakes owed): with local waits off, every waiting acquire takes it.
+  useLocalWaits(false);
+  try {
+    freshLocalParks();
+    const lock = new Lock();
+    const slots = slotsOf(lock.handle, 2);
+    lock.acquireSync();
+    const waiting = lock.acquire({ timeout: 20_000 });
+    assert.equal(localParkCounts().parked, 1, "parked locally");
+    assert.equal(Atomics.load(slots, 0) & 1, 1, "the slow path set PARKED");
+    lock.release();
+    assert.equal(await waiting, true);
+    lock.release();
+    let served: number[] = [];
+    const calls = await countingRegistrations(async () => {
+      served = await takeTurns(lock, 20, 50);
+    });
+    assert.equal(served.length, 1000);
+    for (let k = 20; k < served.length; k++) assert.equal(served[k], served[k - 20]);
+    assert.ok(calls <= 2, `${calls} waitAsync registrations for ${served.length} hand-offs`);
+    assert.equal(slots[0], 0, "free, no PARKED left");
+    assert.equal(slots[1], 0);
+  } finally {
+    useLocalWaits(true);
+  }
   assert.equal(localParkCounts().parked, 0);
   assert.equal(pendingAsyncWaits(), 0);
 });

@@ -660,7 +660,9 @@ export function waitLocally(
   signal: AbortSignal | undefined,
   done?: () => void,
 ): Promise<boolean> | undefined {
-  if (!hasWaitAsync || forcePolling || deferred.indexes.length !== 0) return undefined;
+  if (!localWaitsOn || !hasWaitAsync || forcePolling || deferred.indexes.length !== 0) {
+    return undefined;
+  }
   // Out of credit: the slow path's park probes it (`parksLocally`), once in LOCAL_PROBE_EVERY;
   // asking here too made it probe twice as often.
   if (localCredit.value <= 0) return undefined;
@@ -680,12 +682,28 @@ export function localWaitsAt(i32: Int32Array, index: number): number {
   return n;
 }
 
+/** Local waits on (tests turn them off to run the slow path's local parks instead). */
+let localWaitsOn = true;
+
+/** Turns local waits on or off for this thread (tests). */
+export function useLocalWaits(on: boolean): void {
+  localWaitsOn = on;
+}
+
+/**
+ * This thread's local waits now parked (in {@link localHere}): a release looks for them only
+ * while > 0. A local park of the slow path is not counted: it set PARKED on the word, so the
+ * release's wake reaches it ({@link wokeHere}).
+ */
+let localWaitCount = 0;
+
 /**
  * This thread has released the lock word at `i32[index]` (see "Local waits"): every local wait
- * and local park of the thread on that slot is woken. One load when none is pending.
+ * of the thread on that slot is woken. One load when none is parked; otherwise a look at each
+ * local wait and park of the slot's buffer, as a wake's look for local parks.
  */
 export function releasedHere(i32: Int32Array, index: number): void {
-  if (localCount === 0) return;
+  if (localWaitCount === 0) return;
   const locals = localHere.get(i32.buffer);
   if (locals === undefined) return;
   const at = i32.byteOffset + index * 4;
@@ -741,7 +759,7 @@ class LocalWait implements LocalParked {
     this.#done = done;
     holdAlive();
     tracked?.add(this);
-    parkLocally(this, i32.buffer);
+    this.#park();
     if (signal === undefined) return;
     // As an AsyncRun's listener (its constructor): a signal-like object that throws here ends
     // the wait with that error rather than leaving it pending.
@@ -768,14 +786,14 @@ class LocalWait implements LocalParked {
       return;
     }
     selfWakesLeft--;
-    unparkLocally(this);
+    this.#unpark();
     localCredit.paid();
     queueMicrotask(() => this.#retry());
   }
 
   turnEnded(): void {
     if (this.localAt < 0) return;
-    unparkLocally(this);
+    this.#unpark();
     if (this.#woken) {
       localCredit.paid(); // a release of this thread ended it
       return this.#retry(true);
@@ -810,7 +828,18 @@ class LocalWait implements LocalParked {
     }
     if (!again) return this.#handOver(atTurnEnd);
     this.#woken = false;
+    this.#park();
+  }
+
+  #park(): void {
     parkLocally(this, this.#i32.buffer);
+    localWaitCount++;
+  }
+
+  #unpark(): void {
+    if (this.localAt < 0) return;
+    unparkLocally(this);
+    localWaitCount--;
   }
 
   /**
@@ -828,7 +857,18 @@ class LocalWait implements LocalParked {
     } finally {
       registerNow = false;
     }
-    waited.then(this.#resolve, this.#reject);
+    const done = this.#done;
+    if (done === undefined) return void waited.then(this.#resolve, this.#reject);
+    // Settled before the line goes on, so that its reactions run before the next call's
+    // (`line.ts`, "Settle order"; the slow path it runs holds no line of its own: found by
+    // review, the next call's reactions ran first when the line went on from the slow path).
+    waited.then((ok) => {
+      this.#resolve(ok);
+      done();
+    }, (error) => {
+      this.#reject(error);
+      done();
+    });
   }
 
   #abort(): void {
@@ -842,7 +882,7 @@ class LocalWait implements LocalParked {
   #end(): void {
     if (this.#finished) return;
     this.#finished = true;
-    unparkLocally(this);
+    this.#unpark();
     releaseAlive();
     tracked?.delete(this);
     const onAbort = this.#onAbort;
