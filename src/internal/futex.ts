@@ -649,6 +649,20 @@ export function freshLocalParks(): void {
  *   none either, and the slow path then keeps its deadline and the starvation bound.
  * Every release still frees the word (a thread's sync acquire right after goes ahead of it) and
  * nothing is written to the word for it: it never owns anything another thread must see.
+ *
+ * Measured (2026-12-05, 2 CPUs, load 1.4-2.6; the tree before, 5470f79, and this one): `<rt>
+ * bench/probes/selfwake_tasks.ts <before>/mod.ts ./mod.ts --processes 6 --loops 200 --rounds 9
+ * --row Lock` (100 tasks of one thread taking turns on one `Lock`, each acquire with a timeout;
+ * median of the paired ratios, after ÷ before, then the trees' order swapped): Node 0.65 / 0.65,
+ * Deno 0.61 / 0.63, Bun 0.62 / 0.59 (the RWLock's write row, unchanged code, 0.95-1.08).
+ * `node bench/run.ts --no-reference --no-redis --no-struct --filter
+ * lock.tasks-async,peer.async-mutex.tasks-async,...` in each tree, alternated, three runs each:
+ * `lock.tasks-async` ÷ async-mutex (16 tasks × 8 turns), medians, before → after: Node 1.04 →
+ * 0.66, Deno 1.16 → 0.72, Bun 1.82 → 1.06; `semaphore.tasks-async` (not changed) 0.97-1.00 of
+ * before. The cross-thread `lock.pingpong-async` (a `Lock` used as a signal: the credit is out
+ * and nothing waits locally) is bimodal in both trees (Node, `bench/probes/waitasync.ts --runs 9
+ * --filter lock.pingpong-async`, alternated: 1.42 / 1.22 / 8.47 µs before, 15.4 / 0.71 / 1.34
+ * after).
  */
 export function waitLocally(
   i32: Int32Array,
