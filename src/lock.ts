@@ -307,22 +307,23 @@ export class Lock {
       // Waiting locally, it hands the line on once it has settled; the slow path it may hand
       // over to then holds no line of its own (the wait settles first: `line.ts`, "Settle
       // order").
-      const local = heldHere() && waitLocally(
+      const local = heldHere() && waitLocally({
         i32,
-        STATE,
+        index: STATE,
         take,
         heldHere,
-        () => runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT), signal),
+        slow: () => runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT), signal),
         deadline,
         signal,
-        () => held.done(),
-      );
+        done: () => held.done(),
+      });
       return local || runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT, false, held), signal);
     }
     return acquireBehind(line, timeout, signal, take, (deadline) => {
       const slow = () => runAsync(acquireSlow(i32, me2, deadline, SPIN_LIMIT), signal);
-      return (heldHere() && waitLocally(i32, STATE, take, heldHere, slow, deadline, signal)) ||
-        slow();
+      const local = heldHere() &&
+        waitLocally({ i32, index: STATE, take, heldHere, slow, deadline, signal });
+      return local || slow();
     });
   }
 

@@ -37,25 +37,8 @@ import {
   wake,
 } from "../src/internal/futex.ts";
 import { OWNER_POLL_MS } from "../src/internal/lock_word.ts";
-import { slotsOf } from "./fixtures/checks.ts";
+import { countingRegistrations, slotsOf } from "./fixtures/checks.ts";
 import { spawn, until } from "./helpers.ts";
-
-/** Runs `f` while counting this thread's `Atomics.waitAsync` calls. */
-async function countingRegistrations(f: () => Promise<void>): Promise<number> {
-  const atomics = Atomics as unknown as { waitAsync: (...args: unknown[]) => unknown };
-  const original = atomics.waitAsync;
-  let calls = 0;
-  atomics.waitAsync = (...args: unknown[]) => {
-    calls++;
-    return original.apply(Atomics, args);
-  };
-  try {
-    await f();
-  } finally {
-    atomics.waitAsync = original;
-  }
-  return calls;
-}
 
 /** `tasks` async tasks of this thread each take `lock` `loops` times; returns the order served. */
 async function takeTurns(lock: Lock, tasks: number, loops: number): Promise<number[]> {

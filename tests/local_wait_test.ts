@@ -21,25 +21,8 @@ import { Condition, Lock } from "../mod.ts";
 import { freshLocalParks, localParkCounts, pendingAsyncWaits } from "../src/internal/futex.ts";
 import { currentIdent } from "../src/internal/ident.ts";
 import { HANDOFF, OWNER_POLL_MS, PARKED, STARVING } from "../src/internal/lock_word.ts";
-import { slotsOf } from "./fixtures/checks.ts";
+import { countingRegistrations, slotsOf, timerFiresDuring } from "./fixtures/checks.ts";
 import { spawn, until } from "./helpers.ts";
-
-/** Runs `f` while counting this thread's `Atomics.waitAsync` calls. */
-async function countingRegistrations(f: () => Promise<void>): Promise<number> {
-  const atomics = Atomics as unknown as { waitAsync: (...args: unknown[]) => unknown };
-  const original = atomics.waitAsync;
-  let calls = 0;
-  atomics.waitAsync = (...args: unknown[]) => {
-    calls++;
-    return original.apply(Atomics, args);
-  };
-  try {
-    await f();
-  } finally {
-    atomics.waitAsync = original;
-  }
-  return calls;
-}
 
 /** Lets microtasks run (never a macrotask) until `done()`, at most `max` of them. */
 async function microtasksUntil(done: () => boolean, what: string, max = 200): Promise<void> {
@@ -219,26 +202,18 @@ test("local waits: an abort rejects with its reason and the line goes on; a time
 
 test("local waits: two tasks handing a Lock back and forth for ever still let a timer run", async () => {
   const lock = new Lock();
-  let stop = false;
   let rounds = 0;
-  const t0 = performance.now();
-  const timer = new Promise<number>((resolve) =>
-    setTimeout(() => {
-      stop = true;
-      resolve(performance.now() - t0);
-    }, 50)
-  );
-  const bounded = () => stop || performance.now() - t0 > 3_000;
-  const task = async () => {
-    while (!bounded()) {
-      if (!await lock.acquire({ timeout: 10_000 })) throw new Error("timed out");
-      rounds++;
-      await null; // the other task asks meanwhile: a hand-off each round
-      lock.release();
-    }
-  };
-  await Promise.all([task(), task()]);
-  const firedAt = await timer;
+  const firedAt = await timerFiresDuring(async (running) => {
+    const task = async () => {
+      while (running()) {
+        if (!await lock.acquire({ timeout: 10_000 })) throw new Error("timed out");
+        rounds++;
+        await null; // the other task asks meanwhile: a hand-off each round
+        lock.release();
+      }
+    };
+    await Promise.all([task(), task()]);
+  });
   assert.ok(firedAt < 1_500, `the 50 ms timer fired at ${firedAt.toFixed(0)} ms`);
   assert.ok(rounds > 100, `${rounds} rounds`);
   assert.equal(lock.locked, false);

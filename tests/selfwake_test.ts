@@ -24,7 +24,7 @@ import {
   Semaphore,
 } from "../mod.ts";
 import { pendingAsyncWaits } from "../src/internal/futex.ts";
-import { slotsOf } from "./fixtures/checks.ts";
+import { slotsOf, timerFiresDuring } from "./fixtures/checks.ts";
 import { sleep, until } from "./helpers.ts";
 
 /** Whether `promise` settles within `turns` microtask turns (no task runs meanwhile). */
@@ -72,33 +72,25 @@ test("self-wake: two tasks of one thread ping-ponging still let a timer run (a b
   // and the registrations left behind piled up (130,000 in 1.5 s).
   const ping = new Semaphore(0);
   const pong = new Semaphore(0);
-  let stop = false;
   let rounds = 0;
-  const t0 = performance.now();
-  const timer = new Promise<number>((resolve) =>
-    setTimeout(() => {
-      stop = true;
-      resolve(performance.now() - t0);
-    }, 50)
-  );
-  const bounded = () => stop || performance.now() - t0 > 3_000;
-  const a = (async () => {
-    while (!bounded()) {
-      ping.release();
-      if (!await pong.acquire({ timeout: 10_000 })) throw new Error("pong timed out");
-      rounds++;
-    }
-    ping.release(); // let the other side out
-  })();
-  const b = (async () => {
-    while (!bounded()) {
-      if (!await ping.acquire({ timeout: 10_000 })) throw new Error("ping timed out");
+  const firedAt = await timerFiresDuring(async (running) => {
+    const a = (async () => {
+      while (running()) {
+        ping.release();
+        if (!await pong.acquire({ timeout: 10_000 })) throw new Error("pong timed out");
+        rounds++;
+      }
+      ping.release(); // let the other side out
+    })();
+    const b = (async () => {
+      while (running()) {
+        if (!await ping.acquire({ timeout: 10_000 })) throw new Error("ping timed out");
+        pong.release();
+      }
       pong.release();
-    }
-    pong.release();
-  })();
-  await Promise.all([a, b]);
-  const firedAt = await timer;
+    })();
+    await Promise.all([a, b]);
+  });
   assert.ok(firedAt < 1_500, `the 50 ms timer fired at ${firedAt.toFixed(0)} ms`);
   assert.ok(rounds > 0);
   await until(() => pendingAsyncWaits() === 0, "nothing pending", 5_000);

@@ -664,23 +664,32 @@ export function freshLocalParks(): void {
  * --filter lock.pingpong-async`, alternated: 1.42 / 1.22 / 8.47 µs before, 15.4 / 0.71 / 1.34
  * after).
  */
-export function waitLocally(
-  i32: Int32Array,
-  index: number,
-  take: () => boolean,
-  heldHere: () => boolean,
-  slow: () => Promise<boolean>,
-  deadline: number,
-  signal: AbortSignal | undefined,
-  done?: () => void,
-): Promise<boolean> | undefined {
+export function waitLocally(request: LocalWaitRequest): Promise<boolean> | undefined {
   if (!localWaitsOn || !hasWaitAsync || forcePolling || deferred.indexes.length !== 0) {
     return undefined;
   }
   // Out of credit: the slow path's park probes it (`parksLocally`), once in LOCAL_PROBE_EVERY;
   // asking here too made it probe twice as often.
   if (localCredit.value <= 0) return undefined;
-  return new LocalWait(i32, index, take, heldHere, slow, deadline, signal, done).promise;
+  return new LocalWait(request).promise;
+}
+
+/** What a local wait waits for, and what it does then (see "Local waits"). */
+export interface LocalWaitRequest {
+  /** The lock word's slot (`i32[index]`). */
+  i32: Int32Array;
+  index: number;
+  /** The fast path: `true` when it took the word. */
+  take: () => boolean;
+  /** Whether the word is held by this thread with nobody starving (the wait may go on). */
+  heldHere: () => boolean;
+  /** The slow path, from the start, to hand over to. */
+  slow: () => Promise<boolean>;
+  /** The caller's deadline (`describe`; the slow path keeps it). */
+  deadline: number;
+  signal: AbortSignal | undefined;
+  /** Called once the wait has settled by itself (not when it hands over), if given. */
+  done?: () => void;
 }
 
 /**
@@ -724,22 +733,28 @@ export function releasedHere(i32: Int32Array, index: number): void {
   for (let k = locals.length - 1; k >= 0; k--) locals[k]?.wokenLocally(at);
 }
 
+/**
+ * Adds `onAbort` as `signal`'s abort listener (once) and reads whether it has aborted already; or
+ * returns what a signal-like object (`signalOf` takes any with a boolean `aborted` and
+ * `addEventListener`) threw from either, with which the wait must end rather than stay pending.
+ */
+function listenForAbort(signal: AbortSignal, onAbort: () => void): boolean | { thrown: unknown } {
+  try {
+    signal.addEventListener("abort", onAbort, { once: true });
+    return signal.aborted === true;
+  } catch (thrown) {
+    return { thrown };
+  }
+}
+
 /** One local wait (see "Local waits"), from its start until it settles or hands over. */
 class LocalWait implements LocalParked {
   readonly promise: Promise<boolean>;
   #resolve!: (value: boolean) => void;
   #reject!: (error: unknown) => void;
-  readonly #i32: Int32Array;
+  readonly #request: LocalWaitRequest;
   /** Byte address of its slot in the buffer (what a release names). */
   readonly at: number;
-  /** Its caller's deadline (`describe`; the slow path it may hand over to keeps it). */
-  readonly #deadline: number;
-  readonly #take: () => boolean;
-  readonly #heldHere: () => boolean;
-  readonly #slow: () => Promise<boolean>;
-  readonly #signal: AbortSignal | undefined;
-  /** Called once it has settled by itself (not when it hands over: the slow path's then). */
-  readonly #done: (() => void) | undefined;
   #onAbort: (() => void) | undefined = undefined;
   /** Settled, or handed to the slow path: nothing more to do. */
   #finished = false;
@@ -749,48 +764,28 @@ class LocalWait implements LocalParked {
   localList: LocalParked[] | undefined = undefined;
   allAt = -1;
 
-  constructor(
-    i32: Int32Array,
-    index: number,
-    take: () => boolean,
-    heldHere: () => boolean,
-    slow: () => Promise<boolean>,
-    deadline: number,
-    signal: AbortSignal | undefined,
-    done: (() => void) | undefined,
-  ) {
+  constructor(request: LocalWaitRequest) {
     this.promise = new Promise<boolean>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    this.#i32 = i32;
-    this.at = i32.byteOffset + index * 4;
-    this.#deadline = deadline;
-    this.#take = take;
-    this.#heldHere = heldHere;
-    this.#slow = slow;
-    this.#signal = signal;
-    this.#done = done;
+    this.#request = request;
+    this.at = request.i32.byteOffset + request.index * 4;
     holdAlive();
     tracked?.add(this);
     this.#park();
+    const signal = request.signal;
     if (signal === undefined) return;
-    // As an AsyncRun's listener (its constructor): a signal-like object that throws here ends
-    // the wait with that error rather than leaving it pending.
-    let aborted: boolean;
-    try {
-      this.#onAbort = () => this.#abort();
-      signal.addEventListener("abort", this.#onAbort, { once: true });
-      aborted = signal.aborted === true;
-    } catch (error) {
-      // Ended already if the object ran our listener before it threw (`#abort` settled it).
-      if (this.#finished) return;
-      this.#end();
-      this.#reject(error);
-      this.#done?.();
+    const aborted = listenForAbort(signal, this.#onAbort = () => this.#abort());
+    if (aborted === true) {
+      this.#abort();
       return;
     }
-    if (aborted) this.#abort();
+    // Ended already if the object ran our listener before it threw (`#abort` settled it).
+    if (aborted === false || this.#finished) return;
+    this.#end();
+    this.#reject(aborted.thrown);
+    request.done?.();
   }
 
   wokenLocally(at: number): void {
@@ -828,17 +823,17 @@ class LocalWait implements LocalParked {
     let took: boolean;
     let again: boolean;
     try {
-      took = this.#take();
-      again = !took && !atTurnEnd && this.#heldHere() && deferred.indexes.length === 0;
+      took = this.#request.take();
+      again = !took && !atTurnEnd && this.#request.heldHere() && deferred.indexes.length === 0;
     } catch (error) {
       this.#end();
       this.#reject(error);
-      return this.#done?.();
+      return this.#request.done?.();
     }
     if (took) {
       this.#end();
       this.#resolve(true); // settled first: its reactions run before the next call's (line.ts)
-      return this.#done?.();
+      return this.#request.done?.();
     }
     if (!again) return this.#handOver(atTurnEnd);
     this.#woken = false;
@@ -846,7 +841,7 @@ class LocalWait implements LocalParked {
   }
 
   #park(): void {
-    parkLocally(this, this.#i32.buffer);
+    parkLocally(this, this.#request.i32.buffer);
     localWaitCount++;
   }
 
@@ -867,11 +862,11 @@ class LocalWait implements LocalParked {
     registerNow = atTurnEnd;
     try {
       // `runAsync` settles the promise with whatever the slow path throws; it does not throw.
-      waited = this.#slow();
+      waited = this.#request.slow();
     } finally {
       registerNow = false;
     }
-    const done = this.#done;
+    const done = this.#request.done;
     if (done === undefined) return void waited.then(this.#resolve, this.#reject);
     // Settled before the line goes on, so that its reactions run before the next call's
     // (`line.ts`, "Settle order"; the slow path it runs holds no line of its own: found by
@@ -888,8 +883,8 @@ class LocalWait implements LocalParked {
   #abort(): void {
     if (this.#finished) return;
     this.#end();
-    this.#reject(reasonOf(this.#signal!));
-    this.#done?.();
+    this.#reject(reasonOf(this.#request.signal!));
+    this.#request.done?.();
   }
 
   /** Off the lists, the keep-alive and the signal: settled or handed over. Once. */
@@ -903,7 +898,7 @@ class LocalWait implements LocalParked {
     if (onAbort === undefined) return;
     this.#onAbort = undefined;
     try {
-      this.#signal!.removeEventListener("abort", onAbort);
+      this.#request.signal!.removeEventListener("abort", onAbort);
     } catch {
       // A signal-like object's: its listener only finds the wait finished.
     }
@@ -911,9 +906,10 @@ class LocalWait implements LocalParked {
 
   /** Where and how it waits ({@link describePendingWaits}). */
   describe(): string {
-    const slot = `slot at byte ${this.at} of a ${this.#i32.buffer.byteLength}-byte buffer`;
-    const deadline = this.#deadline === Infinity ? "no deadline" : "a deadline";
-    const signal = this.#signal === undefined ? "" : ", a signal";
+    const { i32, deadline: due, signal: aborts } = this.#request;
+    const slot = `slot at byte ${this.at} of a ${i32.buffer.byteLength}-byte buffer`;
+    const deadline = due === Infinity ? "no deadline" : "a deadline";
+    const signal = aborts === undefined ? "" : ", a signal";
     return `an async wait waiting locally (no slow path) for this thread's release of the ${slot}; ${deadline}${signal}`;
   }
 }
@@ -1862,17 +1858,13 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
       this.#park(park);
     }
     if (signal === undefined) return;
-    // A signal-like object (`signalOf` takes any with a boolean `aborted` and
-    // `addEventListener`) whose listener call or getter throws ends the wait with that error, the
-    // slow path closed (its `finally` blocks run: a lock's line is handed on, counts undone),
-    // instead of throwing out of the call with the wait left pending and the keep-alive held.
-    let aborted: boolean;
-    try {
-      this.#onAbort = () => this.#abort();
-      signal.addEventListener("abort", this.#onAbort, { once: true });
-      aborted = signal.aborted === true;
-    } catch (error) {
-      this.#fail(error);
+    // A signal-like object whose listener call or getter throws ends the wait with that error,
+    // the slow path closed (its `finally` blocks run: a lock's line is handed on, counts
+    // undone), instead of throwing out of the call with the wait left pending and the keep-alive
+    // held.
+    const aborted = listenForAbort(signal, this.#onAbort = () => this.#abort());
+    if (typeof aborted === "object") {
+      this.#fail(aborted.thrown);
       return;
     }
     // Aborted before this wait existed, by the slow path's own first steps (a queue get's decode
