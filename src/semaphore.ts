@@ -212,13 +212,16 @@
 
 import { OwnerDiedError } from "./errors.ts";
 import {
+  deadlineAfter,
   now,
   type Park,
   type Parker,
   pause,
+  releasedHere,
   runAsync,
   runSync,
   SOFT_SLACK_MS,
+  waitLocally,
   wake,
 } from "./internal/futex.ts";
 import { type Guard, guardOrThrow } from "./internal/guard.ts";
@@ -992,30 +995,56 @@ export class Semaphore {
     }
     // The slow path attributes a guard's permit in the step that takes it, not in a later
     // reaction: a thread that ends between the two would lose the permit (issue 10).
+    const here = this.#here;
+    const take = () => tryTake(i32) && (here.held++, this.#took(true, heldAt));
+    // No permit free and no waiter of another thread starving, while this object holds permits
+    // its acquires took and has given one back (the hint of its slow path's local parks,
+    // HeldHere): the permit most likely comes back from another task of this thread, whose
+    // release the wait waits for with no slow path (`futex.ts`, "Local waits"). A wait that the
+    // turn's end finds unwoken withdraws the hint, as a local park that missed does.
+    const heldHere = () =>
+      here.held > 0 && here.gaveBack && Atomics.load(i32, VALUE) < PERMIT &&
+      Atomics.load(i32, STARVE) === 0;
+    const missed = () => here.gaveBack = false;
+    /** The slow path from the start, with what is left of the time to `deadline`. */
+    const slowUntil = (deadline: number, line: Line | undefined) =>
+      runAsync(
+        acquireAsync(
+          i32,
+          deadline === Infinity ? Infinity : Math.max(0, deadline - now()),
+          heldAt,
+          line,
+          here,
+        ),
+        signal,
+      );
     if (lineFree) {
-      // The first acquire of this thread to wait: it holds the line until its slow path ends.
+      // The first acquire of this thread to wait: it holds the line until its wait ends.
       const held = this.#line ??= new Line();
       held.hold();
-      return runAsync(acquireAsync(i32, timeout, heldAt, held, this.#here), signal);
-    }
-    const here = this.#here;
-    return acquireBehind(
-      line,
-      timeout,
-      signal,
-      () => tryTake(i32) && (here.held++, this.#took(true, heldAt)),
-      (deadline) =>
-        runAsync(
-          acquireAsync(
-            i32,
-            deadline === Infinity ? Infinity : Math.max(0, deadline - now()),
-            heldAt,
-            undefined,
-            here,
-          ),
+      if (heldHere()) {
+        const deadline = deadlineAfter(timeout);
+        const local = waitLocally({
+          i32,
+          index: VALUE,
+          take,
+          heldHere,
+          slow: () => slowUntil(deadline, undefined),
+          deadline,
           signal,
-        ),
-    );
+          done: () => held.done(),
+          missed,
+        });
+        if (local !== undefined) return local;
+      }
+      return runAsync(acquireAsync(i32, timeout, heldAt, held, here), signal);
+    }
+    return acquireBehind(line, timeout, signal, take, (deadline) => {
+      const slow = () => slowUntil(deadline, undefined);
+      const local = heldHere() &&
+        waitLocally({ i32, index: VALUE, take, heldHere, slow, deadline, signal, missed });
+      return local || slow();
+    });
   }
 
   /**
@@ -1099,6 +1128,9 @@ export class Semaphore {
             here.held--;
             here.gaveBack = true;
           }
+          // This thread's acquires waiting for it locally (`futex.ts`, "Local waits"; one load
+          // when none waits).
+          releasedHere(i32, VALUE);
           return;
         }
         guess = seen;
@@ -1153,6 +1185,7 @@ export class Semaphore {
     const handed = owed > 0 ? handOff(i32, owed) : 0;
     if (handed < owed) Atomics.add(i32, VALUE, (owed - handed) * PERMIT);
     if (handed < n) raised(i32, n - handed);
+    releasedHere(i32, VALUE); // as on the fast path
   }
 
   /**

@@ -17,7 +17,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Condition, Lock } from "../mod.ts";
+import { Condition, Lock, Semaphore } from "../mod.ts";
 import { freshLocalParks, localParkCounts, pendingAsyncWaits } from "../src/internal/futex.ts";
 import { currentIdent } from "../src/internal/ident.ts";
 import { HANDOFF, OWNER_POLL_MS, PARKED, STARVING } from "../src/internal/lock_word.ts";
@@ -341,4 +341,87 @@ test("local waits: a first acquire handed over to the slow path still settles be
   lock.release();
   assert.equal(lock.locked, false);
   await until(() => pendingAsyncWaits() === 0, "nothing pending", 5_000);
+});
+
+/**
+ * A fresh `Semaphore(1)` whose object has taken a permit and given one back through its async
+ * acquires (the hint its local waits need: `HeldHere` in src/semaphore.ts), holding the only
+ * permit through one, with a second async acquire waiting locally.
+ */
+async function aSemaphoreLocalWait(options: { timeout?: number } = {}) {
+  freshLocalParks();
+  const sem = new Semaphore(1);
+  const slots = slotsOf(sem.handle, 6); // VALUE, WAITERS, ASYNC, BOUND, STARVE, SASYNC
+  assert.equal(await sem.acquire({ timeout: 10_000 }), true);
+  sem.release();
+  assert.equal(await sem.acquire({ timeout: 10_000 }), true);
+  const waiting = sem.acquire({ timeout: 10_000, ...options });
+  assert.equal(localParkCounts().parked, 1, "waits locally");
+  assert.deepEqual([slots[0], slots[1], slots[2]], [0, 0, 0], "no permit, no WAITING, no waiter");
+  return { sem, slots, waiting };
+}
+
+test("local waits: a Semaphore(1) shared by tasks of one thread hands its permit on with no slow path", async () => {
+  let sem!: Semaphore;
+  let slots!: Int32Array;
+  const calls = await countingRegistrations(async () => {
+    const w = await aSemaphoreLocalWait();
+    sem = w.sem;
+    slots = w.slots;
+    sem.release();
+    assert.equal(await w.waiting, true);
+    assert.equal(slots[0], 0, "taken: no permit, no WAITING bit");
+    sem.release();
+    // Tasks taking turns: every hand-off local.
+    await Promise.all(Array.from({ length: 10 }, async () => {
+      for (let i = 0; i < 20; i++) {
+        assert.equal(await sem.acquire({ timeout: 10_000 }), true);
+        await null;
+        sem.release();
+      }
+    }));
+  });
+  assert.equal(calls, 0, "no waitAsync registration");
+  assert.deepEqual([slots[0], slots[1], slots[2]], [2, 0, 0], "one permit back, nobody waiting");
+  assert.equal(localParkCounts().parked, 0);
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("local waits: a Semaphore's permit taken first by this thread's sync acquire; the wait takes the next one", async () => {
+  const { sem, slots, waiting } = await aSemaphoreLocalWait();
+  let settled = false;
+  waiting.then(() => settled = true);
+  sem.release();
+  assert.equal(sem.acquireSync({ timeout: 0 }), true, "the sync form goes ahead");
+  await microtasksUntil(() => slots[1] === 1 || settled, "on to the slow path");
+  assert.equal(settled, false, "still waiting");
+  sem.release();
+  assert.equal(await waiting, true);
+  sem.release();
+  assert.equal(slots[0], 2, "one permit, nobody waiting");
+  await until(() => pendingAsyncWaits() === 0 && slots[2] === 0, "nothing pending", 5_000);
+});
+
+test("local waits: a Semaphore's permit released by another thread is seen at the turn's end; the hint is withdrawn", async () => {
+  const { sem, slots, waiting } = await aSemaphoreLocalWait({ timeout: 20_000 });
+  const flags = new Int32Array(new SharedArrayBuffer(12)); // told, released, ready
+  const worker = spawn<string>("releaseWhenTold", {
+    handle: sem.handle,
+    flags: flags.buffer,
+    timeout: 20_000,
+    semaphore: true,
+  });
+  await until(() => Atomics.load(flags, 2) === 1, "the worker is ready", 20_000);
+  Atomics.store(flags, 0, 1);
+  Atomics.notify(flags, 0);
+  assert.equal(await waiting, true);
+  assert.equal(await worker.result, "ok");
+  // The turn's end found it unwoken: the next acquire of this object goes to the slow path.
+  const next = sem.acquire({ timeout: 20 });
+  assert.equal(localParkCounts().parked, 0, "no local wait: the hint was withdrawn");
+  assert.equal(await next, false);
+  sem.release();
+  sem.release();
+  assert.equal(slots[0], 4, "two permits back (the worker's release added one)");
+  await until(() => pendingAsyncWaits() === 0 && slots[2] === 0, "nothing pending", 5_000);
 });

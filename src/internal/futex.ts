@@ -690,6 +690,8 @@ export interface LocalWaitRequest {
   signal: AbortSignal | undefined;
   /** Called once the wait has settled by itself (not when it hands over), if given. */
   done?: () => void;
+  /** Called when the end of the turn hands it over unwoken (a guess that missed), if given. */
+  missed?: () => void;
 }
 
 /**
@@ -808,6 +810,7 @@ class LocalWait implements LocalParked {
       return this.#retry(true);
     }
     localCredit.lost(); // nothing of this thread released it within the turn
+    this.#request.missed?.();
     this.#handOver(true);
   }
 
