@@ -23,7 +23,11 @@
  * for the last time before sleeping; whoever raises VALUE either sees WAITING in the word it
  * raised (the release fast path: its CAS) or reads WAITERS after (every other raise); so either
  * the waiter sees the new permits or the raiser sees the waiter and wakes it. Waiters sleep on
- * VALUE only while it is WAITING with no permit.
+ * VALUE only while it is WAITING with no permit. (A local wait, an async acquire waiting for a
+ * release of its own thread, is not a waiter here: it is neither counted nor sets WAITING, and
+ * every release of its thread looks for it, `release` → `releasedHere`; a raise by another thread
+ * reaches it at the end of its thread's turn, where it becomes a waiter: `futex.ts`, "Local
+ * waits".)
  *
  * ## The waiting bit
  * WAITING lets the common release be one CAS and nothing else (issue 9): a CAS that raised a
@@ -191,7 +195,9 @@
  * ## Uncontended cost (issue 9)
  * `acquireSync()` is one CAS on a guessed VALUE (`#guess`, the word this object last saw), and
  * `release()` of one permit by a thread with no holder entry is one CAS likewise and nothing
- * else: no read of WAITERS, ASYNC or STARVE (the waiting bit says whether to wake). Owner
+ * else: no read of WAITERS, ASYNC or STARVE (the waiting bit says whether to wake), but for one
+ * load of a module variable since 2026-12-05 (whether any local wait of the thread is parked:
+ * `futex.ts`, "Local waits"). Owner
  * tracking costs that pair nothing (no owner record written; `#fastCeiling` folds "has a holder
  * entry" into the ceiling test). `holdSync()` + the guard's release: 77-78 ns vs 24 ns (Node,
  * scratch probe, same run): +29 ns is the general release path (a thread with a holder entry
@@ -213,6 +219,7 @@
 import { OwnerDiedError } from "./errors.ts";
 import {
   deadlineAfter,
+  localWaitsAt,
   now,
   type Park,
   type Parker,
@@ -1007,13 +1014,13 @@ export class Semaphore {
       Atomics.load(i32, STARVE) === 0;
     const missed = () => here.gaveBack = false;
     /** The slow path from the start, with what is left of the time to `deadline`. */
-    const slowUntil = (deadline: number, line: Line | undefined) =>
+    const slowUntil = (deadline: number) =>
       runAsync(
         acquireAsync(
           i32,
           deadline === Infinity ? Infinity : Math.max(0, deadline - now()),
           heldAt,
-          line,
+          undefined,
           here,
         ),
         signal,
@@ -1029,7 +1036,7 @@ export class Semaphore {
           index: VALUE,
           take,
           heldHere,
-          slow: () => slowUntil(deadline, undefined),
+          slow: () => slowUntil(deadline),
           deadline,
           signal,
           done: () => held.done(),
@@ -1040,7 +1047,7 @@ export class Semaphore {
       return runAsync(acquireAsync(i32, timeout, heldAt, held, here), signal);
     }
     return acquireBehind(line, timeout, signal, take, (deadline) => {
-      const slow = () => slowUntil(deadline, undefined);
+      const slow = () => slowUntil(deadline);
       const local = heldHere() &&
         waitLocally({ i32, index: VALUE, take, heldHere, slow, deadline, signal, missed });
       return local || slow();
@@ -1248,7 +1255,10 @@ export class Semaphore {
     const kind = Atomics.load(i32, BOUND) < 0 ? "Semaphore" : "BoundedSemaphore";
     // Counted in WAITERS, and this thread's async acquires through this object waiting behind
     // one of them (`line.ts`; another thread's are not visible here).
-    const waiters = Atomics.load(i32, WAITERS) + (this.#line?.waiting ?? 0);
+    // The slow path's waiters, this thread's local waits (no trace on the words: `futex.ts`,
+    // "Local waits") and this object's line behind them.
+    const waiters = Atomics.load(i32, WAITERS) + localWaitsAt(i32, VALUE) +
+      (this.#line?.waiting ?? 0);
     const free = `${value} permit${value === 1 ? "" : "s"} free`;
     return description(kind, "semaphore", this.handle, attributed(i32), waiters, value, free);
   }

@@ -15,10 +15,11 @@
  * A `Semaphore` has no owner: its parks are marked local while the object that parks holds
  * permits its own acquires took (tasks of one thread sharing permits), the same tests apply.
  *
- * Since a `Lock`'s async acquire of a word its thread holds waits with no slow path (local
- * waits, `tests/local_wait_test.ts`), the `Lock` cases here run through local waits, which sit
- * on the same lists, credit and end-of-turn check; the slow path's local park itself is what
- * the `RWLock` and `Semaphore` cases run.
+ * Since a `Lock`'s or `Semaphore`'s async acquire that waits for its own thread waits with no
+ * slow path (local waits, `tests/local_wait_test.ts`), the `Lock` and `Semaphore` cases here run
+ * through local waits, which sit on the same lists, credit and end-of-turn check; the slow path's
+ * local park itself runs in the `RWLock` cases, the `Lock` case with local waits off and the
+ * `Semaphore` cases again with them off.
  */
 
 import { test } from "node:test";
@@ -328,97 +329,120 @@ async function sharePermits(sem: Semaphore, permits: number, tasks: number, loop
   return served;
 }
 
-test("local parks: tasks of one thread take turns on a Semaphore(1) with no waitAsync registration", async () => {
-  freshLocalParks();
-  const sem = new Semaphore(1);
-  const tasks = 20;
-  const loops = 50;
-  let served: number[] = [];
-  const calls = await countingRegistrations(async () => {
-    served = await sharePermits(sem, 1, tasks, loops);
-  });
-  assert.equal(served.length, tasks * loops);
-  // Before: 2 a hand-off (the wait and its nudge), as the Lock's were.
-  assert.ok(calls <= 2, `${calls} waitAsync registrations for ${served.length} hand-offs`);
-  assert.equal(sem.value, 1);
-  assert.equal(sem.describe().waiters, 0);
-  assert.equal(localParkCounts().parked, 0);
-  assert.equal(pendingAsyncWaits(), 0);
-});
-
-test("local parks: tasks of one thread limited by a Semaphore(3) hand permits on with no registration", async () => {
-  freshLocalParks();
-  const sem = new Semaphore(3);
-  let served: number[] = [];
-  const calls = await countingRegistrations(async () => {
-    served = await sharePermits(sem, 3, 20, 50);
-  });
-  assert.equal(served.length, 1_000);
-  assert.ok(calls <= 2, `${calls} waitAsync registrations for ${served.length} acquires`);
-  assert.equal(sem.value, 3);
-  assert.equal(localParkCounts().parked, 0);
-  assert.equal(pendingAsyncWaits(), 0);
-});
-
-test("local parks: a Semaphore permit released by another thread within the turn is seen at the turn's end", async () => {
-  const sem = new Semaphore(2);
-  // A permit taken and given back through `sem`: a mark of permits shared by this thread's tasks.
-  assert.equal(await sem.acquire(), true);
-  sem.release();
-  for (let attempt = 0; attempt < 3; attempt++) {
-    freshLocalParks();
-    // This thread holds one permit through `sem` (its parks are marked local), the worker's
-    // release brings the other back.
-    assert.equal(await sem.acquire(), true);
-    sem.acquireSync(); // the second permit, which the worker will return
-    const worker = await releaser(sem);
-    const ms = await acquiredAfterRelease(() => sem.acquire({ timeout: 20_000 }), worker);
-    sem.release(2);
-    assert.equal(sem.value, 2);
-    if (ms < OWNER_POLL_MS / 2) return;
-    if (attempt === 2) assert.fail(`acquired ${ms.toFixed(1)} ms after the release, 3 times`);
+/**
+ * The Semaphore cases run twice: with local waits (a `Semaphore`'s acquire of an object that
+ * shares permits among its thread's tasks waits with no slow path, `tests/local_wait_test.ts`)
+ * and with them off, where the slow path's local park (the hint `HeldHere` marks, and its miss
+ * handling) is what runs.
+ */
+async function withLocalWaits(on: boolean, f: () => Promise<void>): Promise<void> {
+  useLocalWaits(on);
+  try {
+    await f();
+  } finally {
+    useLocalWaits(true);
   }
-});
+}
 
-test("local parks: a Semaphore used as a signal registers at once (holds nothing, gives nothing back)", async () => {
-  freshLocalParks();
-  const sem = new Semaphore(0); // a signal: the permits come from elsewhere
-  const other = Semaphore.from(sem.handle); // "elsewhere": another object (as another thread's)
-  for (let round = 0; round < 3; round++) {
-    // Round 0 holds nothing through `sem`; then it holds ever more, and never gave one back.
-    const acquired = sem.acquire({ timeout: 20_000 });
-    assert.equal(localParkCounts().parked, 0, `round ${round}: not parked locally`);
-    assert.equal(pendingAsyncWaits(), 1);
-    other.release();
-    assert.equal(await acquired, true);
-  }
-  assert.equal(sem.value, 0);
-  assert.equal(localParkCounts().credit, 4, "no local park missed");
-});
+for (const waits of [true, false]) {
+  const mode = waits ? "local waits" : "the slow path's local parks";
+  test(`local parks: tasks of one thread take turns on a Semaphore(1) with no waitAsync registration (${mode})`, () =>
+    withLocalWaits(waits, async () => {
+      freshLocalParks();
+      const sem = new Semaphore(1);
+      const tasks = 20;
+      const loops = 50;
+      let served: number[] = [];
+      const calls = await countingRegistrations(async () => {
+        served = await sharePermits(sem, 1, tasks, loops);
+      });
+      assert.equal(served.length, tasks * loops);
+      // Before: 2 a hand-off (the wait and its nudge), as the Lock's were.
+      assert.ok(calls <= 2, `${calls} waitAsync registrations for ${served.length} hand-offs`);
+      assert.equal(sem.value, 1);
+      assert.equal(sem.describe().waiters, 0);
+      assert.equal(localParkCounts().parked, 0);
+      assert.equal(pendingAsyncWaits(), 0);
+    }));
 
-test("local parks: a Semaphore object whose local park missed stops marking until it gives a permit back again", async () => {
-  freshLocalParks();
-  const sem = new Semaphore(0);
-  // Used as a mutex once (a permit taken and given back through `sem`): its parks are marked.
-  sem.release();
-  assert.equal(await sem.acquire(), true);
-  sem.release();
-  assert.equal(await sem.acquire(), true); // held again: the hint says "ours comes back"
-  // Then as a signal: the permits come from another thread, within the turn.
-  for (let round = 0; round < 3; round++) {
-    const worker = await releaser(sem);
-    const acquired = sem.acquire({ timeout: 20_000 });
-    const local = localParkCounts().parked;
-    // Round 0 parks locally and misses (its permit comes from the worker): the object stops
-    // marking; before, every later park was marked too, and each cost the credit a miss.
-    assert.equal(local, round === 0 ? 1 : 0, `round ${round}: parked locally ${local}`);
-    worker.tell();
-    worker.released();
-    assert.equal(await acquired, true);
-    assert.equal(await worker.result, "ok");
-  }
-  assert.equal(localParkCounts().credit, 2, "one miss (4 - 2)");
-  sem.release(4);
-  assert.equal(await sem.acquire(), true);
-  sem.release();
-});
+  test(`local parks: tasks of one thread limited by a Semaphore(3) hand permits on with no registration (${mode})`, () =>
+    withLocalWaits(waits, async () => {
+      freshLocalParks();
+      const sem = new Semaphore(3);
+      let served: number[] = [];
+      const calls = await countingRegistrations(async () => {
+        served = await sharePermits(sem, 3, 20, 50);
+      });
+      assert.equal(served.length, 1_000);
+      assert.ok(calls <= 2, `${calls} waitAsync registrations for ${served.length} acquires`);
+      assert.equal(sem.value, 3);
+      assert.equal(localParkCounts().parked, 0);
+      assert.equal(pendingAsyncWaits(), 0);
+    }));
+
+  test(`local parks: a Semaphore permit released by another thread within the turn is seen at the turn's end (${mode})`, () =>
+    withLocalWaits(waits, async () => {
+      const sem = new Semaphore(2);
+      // A permit taken and given back through `sem`: a mark of permits shared by this thread's tasks.
+      assert.equal(await sem.acquire(), true);
+      sem.release();
+      for (let attempt = 0; attempt < 3; attempt++) {
+        freshLocalParks();
+        // This thread holds one permit through `sem` (its parks are marked local), the worker's
+        // release brings the other back.
+        assert.equal(await sem.acquire(), true);
+        sem.acquireSync(); // the second permit, which the worker will return
+        const worker = await releaser(sem);
+        const ms = await acquiredAfterRelease(() => sem.acquire({ timeout: 20_000 }), worker);
+        sem.release(2);
+        assert.equal(sem.value, 2);
+        if (ms < OWNER_POLL_MS / 2) return;
+        if (attempt === 2) assert.fail(`acquired ${ms.toFixed(1)} ms after the release, 3 times`);
+      }
+    }));
+
+  test(`local parks: a Semaphore used as a signal registers at once (holds nothing, gives nothing back) (${mode})`, () =>
+    withLocalWaits(waits, async () => {
+      freshLocalParks();
+      const sem = new Semaphore(0); // a signal: the permits come from elsewhere
+      const other = Semaphore.from(sem.handle); // "elsewhere": another object (as another thread's)
+      for (let round = 0; round < 3; round++) {
+        // Round 0 holds nothing through `sem`; then it holds ever more, and never gave one back.
+        const acquired = sem.acquire({ timeout: 20_000 });
+        assert.equal(localParkCounts().parked, 0, `round ${round}: not parked locally`);
+        assert.equal(pendingAsyncWaits(), 1);
+        other.release();
+        assert.equal(await acquired, true);
+      }
+      assert.equal(sem.value, 0);
+      assert.equal(localParkCounts().credit, 4, "no local park missed");
+    }));
+
+  test(`local parks: a Semaphore object whose local park missed stops marking until it gives a permit back again (${mode})`, () =>
+    withLocalWaits(waits, async () => {
+      freshLocalParks();
+      const sem = new Semaphore(0);
+      // Used as a mutex once (a permit taken and given back through `sem`): its parks are marked.
+      sem.release();
+      assert.equal(await sem.acquire(), true);
+      sem.release();
+      assert.equal(await sem.acquire(), true); // held again: the hint says "ours comes back"
+      // Then as a signal: the permits come from another thread, within the turn.
+      for (let round = 0; round < 3; round++) {
+        const worker = await releaser(sem);
+        const acquired = sem.acquire({ timeout: 20_000 });
+        const local = localParkCounts().parked;
+        // Round 0 parks locally and misses (its permit comes from the worker): the object stops
+        // marking; before, every later park was marked too, and each cost the credit a miss.
+        assert.equal(local, round === 0 ? 1 : 0, `round ${round}: parked locally ${local}`);
+        worker.tell();
+        worker.released();
+        assert.equal(await acquired, true);
+        assert.equal(await worker.result, "ok");
+      }
+      assert.equal(localParkCounts().credit, 2, "one miss (4 - 2)");
+      sem.release(4);
+      assert.equal(await sem.acquire(), true);
+      sem.release();
+    }));
+}

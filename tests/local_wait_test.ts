@@ -425,3 +425,45 @@ test("local waits: a Semaphore's permit released by another thread is seen at th
   assert.equal(slots[0], 4, "two permits back (the worker's release added one)");
   await until(() => pendingAsyncWaits() === 0 && slots[2] === 0, "nothing pending", 5_000);
 });
+
+test("local waits: guards of a Semaphore(2) shared by tasks are attributed to the thread at every grant", async () => {
+  // `hold()` attributes each permit to its thread (HELD) in the step that takes it, so that a
+  // thread that ends holding guards gives them back (owner death): on the local path too.
+  const sem = new Semaphore(2);
+  const slots = slotsOf(sem.handle, 9); // VALUE … ; HOLDER 0 at 7, its HELD at 8
+  let grants = 0;
+  let local = 0;
+  await Promise.all(Array.from({ length: 6 }, async () => {
+    for (let i = 0; i < 20; i++) {
+      const guard = await sem.hold({ timeout: 10_000 });
+      grants++;
+      local = Math.max(local, localParkCounts().parked);
+      assert.equal(slots[8], 2 - (slots[0]! >> 1), "every permit taken is attributed");
+      await null;
+      guard.release();
+    }
+  }));
+  assert.equal(grants, 120);
+  assert.ok(local > 0, "some waited locally");
+  assert.deepEqual([slots[0], slots[1], slots[8]], [4, 0, 0], "two permits back, none held");
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("local waits: a Semaphore's acquire does not wait locally while a waiter of another thread starves", async () => {
+  freshLocalParks();
+  const sem = new Semaphore(1);
+  const slots = slotsOf(sem.handle, 6);
+  assert.equal(await sem.acquire({ timeout: 10_000 }), true);
+  sem.release();
+  assert.equal(await sem.acquire({ timeout: 10_000 }), true); // the hint: held, given back
+  // As a starving waiter of another thread counts itself in STARVE (`starving << 16`): a
+  // release would hand it the permit, so the acquire must wait in the slow path.
+  Atomics.store(slots, 4, 1 << 16);
+  const waiting = sem.acquire({ timeout: 30 });
+  assert.equal(slots[1], 1, "counted in WAITERS: the slow path");
+  assert.equal(await waiting, false);
+  Atomics.store(slots, 4, 0); // the pretend waiter is gone
+  sem.release();
+  assert.deepEqual([slots[0], slots[1], slots[2]], [2, 0, 0]);
+  await until(() => pendingAsyncWaits() === 0, "nothing pending", 5_000);
+});

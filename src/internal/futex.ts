@@ -627,10 +627,13 @@ export function freshLocalParks(): void {
 /**
  * Local waits: an async lock acquire that waits for a word its own thread holds, and for nothing
  * else, waits for that thread's release with no slow path at all (`Lock`'s line of async
- * acquires, `lock.ts`). A local park still ran the lock word's slow path for it: a generator, an
- * {@link AsyncRun}, a clock read, PARKED set on the word (so every release took the slow path
- * and its wake), then the same again to take the word once woken. A local wait is one object
- * on the same lists as the local parks ({@link localHere}, {@link localRuns}):
+ * acquires, `lock.ts`; and a `Semaphore`'s, while the object holds permits its acquires took
+ * and has given one back, no permit is free and nobody starves: the hint its local parks take,
+ * `HeldHere` in `semaphore.ts`, where a wait the turn's end finds unwoken withdraws it). A
+ * local park still ran the slow path for it: a generator, an {@link AsyncRun}, a clock read,
+ * PARKED set on the word (the Semaphore's WAITING and its count), so every release took the
+ * slow path and its wake, then the same again to take the word once woken. A local wait is one
+ * object on the same lists as the local parks ({@link localHere}, {@link localRuns}):
  * - it starts only while the word is held by this thread with no STARVING mark (the caller
  *   checks; a starving waiter of another thread is handed the word by the release, so the
  *   acquire must wait in the slow path), and only while the local credit allows it;

@@ -283,7 +283,8 @@ export class Line {
  * own. The same tasks acquiring once each (100 at a time, one release to start them) took 494
  * µs an acquire on Bun before, 254 on Node. Since 2026-12-04 the head of the line registers
  * nothing while the lock is held by its own thread (`futex.ts`, "Local parks", with the figures),
- * and since 2026-12-05 a `Lock`'s head runs no slow path then either ("Local waits").
+ * and since 2026-12-05 a `Lock`'s or `Semaphore`'s head runs no slow path then either ("Local
+ * waits").
  */
 export function acquireBehind(
   line: Line,
