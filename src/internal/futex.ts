@@ -661,11 +661,18 @@ export function freshLocalParks(): void {
  * `node bench/run.ts --no-reference --no-redis --no-struct --filter
  * lock.tasks-async,peer.async-mutex.tasks-async,...` in each tree, alternated, three runs each:
  * `lock.tasks-async` ÷ async-mutex (16 tasks × 8 turns), medians, before → after: Node 1.04 →
- * 0.66, Deno 1.16 → 0.72, Bun 1.82 → 1.06; `semaphore.tasks-async` (not changed) 0.97-1.00 of
- * before. The cross-thread `lock.pingpong-async` (a `Lock` used as a signal: the credit is out
- * and nothing waits locally) is bimodal in both trees (Node, `bench/probes/waitasync.ts --runs 9
- * --filter lock.pingpong-async`, alternated: 1.42 / 1.22 / 8.47 µs before, 15.4 / 0.71 / 1.34
- * after).
+ * 0.66, Deno 1.16 → 0.72, Bun 1.82 → 1.06. The cross-thread `lock.pingpong-async` (a `Lock`
+ * used as a signal: its waits miss, the credit goes out and nothing waits locally) is bimodal in
+ * both trees (Node, `bench/probes/waitasync.ts --runs 9 --filter lock.pingpong-async`,
+ * alternated: 1.42 / 1.22 / 8.47 µs before, 15.4 / 0.71 / 1.34 after).
+ *
+ * The `Semaphore`'s (same day, load 1.5-2.0, the same before): the probe's `--row Semaphore`
+ * (100 tasks on a `Semaphore(1)`), after ÷ before, both orders: Node 0.64 / 0.65, Deno 0.59 /
+ * 0.60, Bun 0.79 / 0.70; three filtered runs in each tree, alternated (`--filter
+ * semaphore.tasks-async,...`), medians: `semaphore.tasks-async` ÷ async-mutex 1.17 / 1.35 / 1.88
+ * → 0.72 / 0.72 / 1.20 (`lock.tasks-async` 1.08 / 1.13 / 1.79 → 0.67 / 0.67 / 1.09 in the same
+ * runs); `semaphore.pingpong-async` (between threads) 0.78-1.03 of before, `semaphore.sync-release`
+ * and `lock.sync-release` ÷ the CAS floor 1.01-1.08 of before (one more load in each release).
  */
 export function waitLocally(request: LocalWaitRequest): Promise<boolean> | undefined {
   if (!localWaitsOn || !hasWaitAsync || forcePolling || deferred.indexes.length !== 0) {
