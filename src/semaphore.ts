@@ -702,7 +702,8 @@ function* acquireSlow(
 
 /**
  * What one `Semaphore` object of this thread knows of the permits it holds: a hint, no shared
- * state, read by the slow path to mark its parks local (`futex.ts`, "Local parks"). Tasks of one
+ * state, read by the slow path to mark its parks local (`futex.ts`, "Local parks"), and by
+ * `#acquire` to wait locally with no slow path at all ("Local waits", with its figures). Tasks of one
  * thread that share permits (a `Semaphore(1)` as their mutex, a `Semaphore(n)` as their limiter)
  * park without a `waitAsync` while their object holds some and has given some back: the permit
  * waited for most likely comes back from one of them, in this turn. A permit taken by
@@ -1096,7 +1097,8 @@ export class Semaphore {
    * them even when a permit is free, while other threads may barge ("Fairness").
    * `acquireSync`, `tryAcquire` and a zero timeout do not wait and go ahead. A permit released by
    * another async task of the same thread reaches the waiting call in a microtask (`futex.ts`,
-   * "Self-wakes").
+   * "Self-wakes"; while this object shares its permits among the thread's tasks, with no slow
+   * path at all: "Local waits").
    *
    * @returns A promise of `true` once a permit is taken, `false` on timeout.
    * @throws {OwnerDiedError} (rejects) The permit was reclaimed from a holder that died.
