@@ -10,8 +10,9 @@
  *   throughput (≤ 0.5× the time per increment) of multithreading's Mutex doing the same.
  * - No target: `lock.tasks-async`, async tasks of ONE thread taking turns on one Lock, beside
  *   async-mutex doing the same (a promise-only mutex: what a hand-off between tasks of one
- *   thread costs with no shared memory; `futex.ts`, "Local parks"); `semaphore.tasks-async`, the
- *   same tasks on a `Semaphore(1)` (`semaphore.ts`, `HeldHere`).
+ *   thread costs with no shared memory; `futex.ts`, "Local waits"); `semaphore.tasks-async`, the
+ *   same tasks on a `Semaphore(1)` (`semaphore.ts`, `HeldHere`); `rwlock.tasks-async`, on an
+ *   `RWLock`'s write lock (`write()`, a guard).
  *
  * Bodies bound every threadkit wait with `{ timeout: stallMs }`. multithreading's blocking lock
  * takes no timeout; a stuck peer is caught by the parent's deadline, which ends its workers.
@@ -20,7 +21,7 @@
  */
 
 import { Mutex as AsyncMutex } from "async-mutex";
-import { Lock, RLock, Semaphore } from "../mod.ts";
+import { Lock, RLock, RWLock, Semaphore } from "../mod.ts";
 import { must } from "./harness/control.ts";
 import type { Case, ThreadsCase } from "./harness/types.ts";
 import { ASYNC_HANDOFF_TARGETS, OPS } from "./floors_bench.ts";
@@ -245,7 +246,7 @@ function pingPong(mode: "sync" | "async"): ThreadsCase {
 function tasksCase(
   name: string,
   noun: string,
-  make: () => { acquire(o: { timeout: number }): Promise<boolean>; release(): void },
+  make: () => (bounded: { timeout: number }) => Promise<() => void>,
 ): Case {
   return {
     kind: "micro",
@@ -257,15 +258,22 @@ function tasksCase(
     opsPerCall: TASKS * TASK_TURNS,
     compare: [{ baseline: "peer.async-mutex.tasks-async" }],
     setup() {
-      const primitive = make();
-      const release = () => primitive.release();
+      const acquire = make();
       const bounded = { timeout: 60_000 };
-      return () =>
-        takeTurns(async () => {
-          if (!await primitive.acquire(bounded)) throw new Error(`${name}: timed out`);
-          return release;
-        });
+      return () => takeTurns(() => acquire(bounded));
     },
+  };
+}
+
+/** `tasksCase`'s acquire for a `Lock` or `Semaphore`: `true` or a timeout, then `release()`. */
+function releasing(primitive: {
+  acquire(o: { timeout: number }): Promise<boolean>;
+  release(): void;
+}): (bounded: { timeout: number }) => Promise<() => void> {
+  const release = () => primitive.release();
+  return async (bounded) => {
+    if (!await primitive.acquire(bounded)) throw new Error("tasks-async: timed out");
+    return release;
   };
 }
 
@@ -363,8 +371,15 @@ export const cases: Case[] = [
       };
     },
   },
-  tasksCase("lock.tasks-async", "Lock", () => new Lock()),
-  tasksCase("semaphore.tasks-async", "Semaphore(1)", () => new Semaphore(1)),
+  tasksCase("lock.tasks-async", "Lock", () => releasing(new Lock())),
+  tasksCase("semaphore.tasks-async", "Semaphore(1)", () => releasing(new Semaphore(1))),
+  tasksCase("rwlock.tasks-async", "RWLock write lock", () => {
+    const rw = new RWLock();
+    return async (bounded) => {
+      const guard = await rw.write(bounded); // rejects on timeout
+      return () => guard.release();
+    };
+  }),
   {
     kind: "micro",
     name: "peer.async-mutex.tasks-async",

@@ -93,13 +93,16 @@
 
 import {
   deadlineAfter,
+  localWaitsAt,
   now,
   type Park,
   type Parker,
   pause,
+  releasedHere,
   runAsync,
   runSync,
   SOFT_SLACK_MS,
+  waitLocally,
   wake,
   wakeAll,
 } from "./internal/futex.ts";
@@ -248,6 +251,10 @@ function unlockWrite(i32: Int32Array): void {
     wakeWriter(i32, starved(state));
     if (Atomics.load(i32, RBARGE) !== 0) wakeReaders(i32);
   } else if (Atomics.load(i32, RWAIT) !== 0) wakeReaders(i32);
+  // This thread's async writes waiting for it locally (futex.ts, "Local waits"; they are not
+  // counted in `w`: one load when none waits). After the wakes: the word is free and the woken
+  // compete with them as with any barging writer.
+  releasedHere(i32, STATE);
 }
 
 /**
@@ -707,20 +714,54 @@ export class RWLock {
     // one waiting in line too: the write at its head holds back the readers it would wait for.
     const own = this.#ownWrites;
     own.pending++;
+    // Write-held by this thread (another task of it, most likely), no writer of another thread
+    // starving and no reader waiting: the write waits for this thread's release with no slow
+    // path (`futex.ts`, "Local waits"; `unlockWrite` calls `releasedHere`), unless the local
+    // credit is out. Exact, not a hint: OWNER is set to 0 before W is cleared, so a W set by
+    // another thread is never read with this thread's ident. A local write is not counted in `w`,
+    // so a release that finds no other writer counted wakes the waiting readers: with readers
+    // waiting, the slow path (counted: writer preference, and no reader woken into a lock the
+    // local write takes back in a microtask). A reader that starts waiting meanwhile is woken by
+    // that release once (it finds W set again, as after any barging writer), and the thread's
+    // next write sees it and takes the slow path. Measured (2026-12-05, 2 CPUs, load 1.4-1.8;
+    // `node bench/run.ts --no-reference --no-redis --no-struct --filter
+    // rwlock.tasks-async,lock.tasks-async,peer.async-mutex.tasks-async`, the tree before and this
+    // one alternated, three runs each): `rwlock.tasks-async` (16 tasks of one thread taking turns
+    // on the write lock) ÷ async-mutex, medians, 1.19 / 1.25 / 1.89× → 0.87 / 0.85 / 1.40× (Node /
+    // Deno / Bun; `lock.tasks-async` 0.99-1.03 of before in the same runs); `writeSync()` + the
+    // guard's release, `<rt> bench/probes/uncontended.ts <before>/mod.ts ./mod.ts`, 1.00-1.01× of
+    // before (one more load in `unlockWrite`).
+    const heldHere = () =>
+      (Atomics.load(i32, STATE) & (WRITER | STARVING)) === WRITER &&
+      Atomics.load(i32, OWNER) === me && Atomics.load(i32, RWAIT) === 0;
+    // Its take is the slow path's first look: barging past waiting writers of other threads (as
+    // the `Lock`'s, whose release frees the word), never into a lock reserved for a starving one.
+    const take = () => tryEnterWrite(i32, me);
     let acquired: Promise<boolean>;
     if (lineFree) {
-      // The first write of this thread to wait: it holds the line until its slow path ends.
+      // The first write of this thread to wait: it holds the line until its wait ends.
       const held = this.#line ??= new Line();
       held.hold();
-      acquired = runAsync(writeHeading(i32, me, deadlineAfter(timeout), held), signal);
+      const deadline = deadlineAfter(timeout);
+      // Waiting locally, it hands the line on once it has settled; the slow path it may hand
+      // over to then holds no line of its own (`line.ts`, "Settle order"), as the `Lock`'s.
+      acquired = heldHere() && waitLocally({
+            i32,
+            index: STATE,
+            take,
+            heldHere,
+            slow: () => runAsync(writeSlow(i32, me, deadline, SPIN_LIMIT), signal),
+            deadline,
+            signal,
+            done: () => held.done(),
+          }) || runAsync(writeHeading(i32, me, deadline, held), signal);
     } else {
-      acquired = acquireBehind(
-        line,
-        timeout,
-        signal,
-        () => takeFree(i32, me),
-        (deadline) => runAsync(writeSlow(i32, me, deadline, SPIN_LIMIT), signal),
-      );
+      acquired = acquireBehind(line, timeout, signal, () => takeFree(i32, me), (deadline) => {
+        const slow = () => runAsync(writeSlow(i32, me, deadline, SPIN_LIMIT), signal);
+        const local = heldHere() &&
+          waitLocally({ i32, index: STATE, take, heldHere, slow, deadline, signal });
+        return local || slow();
+      });
     }
     const settled = acquired.then(
       (ok) => {
@@ -780,9 +821,10 @@ export class RWLock {
     const state = Atomics.load(i32, STATE);
     const writer = (state & WRITER) !== 0 ? Atomics.load(i32, OWNER) : 0;
     const readers = state & READERS;
-    // This thread's writes waiting in line behind its first are not counted on the word yet.
+    // This thread's writes waiting in line behind its first are not counted on the word yet, nor
+    // are its local waits (`futex.ts`, "Local waits").
     const waiters = ((state & WAITING) >>> 17) + Atomics.load(i32, RWAIT) +
-      (this.#line?.waiting ?? 0);
+      localWaitsAt(i32, STATE) + (this.#line?.waiting ?? 0);
     const text = `${readers} reader${readers === 1 ? "" : "s"}`;
     return description("RWLock", "rwlock", this.handle, holderOf(writer), waiters, readers, text);
   }

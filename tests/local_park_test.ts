@@ -15,10 +15,10 @@
  * A `Semaphore` has no owner: its parks are marked local while the object that parks holds
  * permits its own acquires took (tasks of one thread sharing permits), the same tests apply.
  *
- * Since a `Lock`'s or `Semaphore`'s async acquire that waits for its own thread waits with no
- * slow path (local waits, `tests/local_wait_test.ts`), the `Lock` and `Semaphore` cases here run
+ * Since a `Lock`'s, `Semaphore`'s or `RWLock` write's async acquire that waits for its own
+ * thread waits with no slow path (local waits, `tests/local_wait_test.ts`), the cases here run
  * through local waits, which sit on the same lists, credit and end-of-turn check; the slow path's
- * local park itself runs in the `RWLock` cases, the `Lock` case with local waits off and the
+ * local park itself runs in the `Lock` case with local waits off and in the `RWLock` and
  * `Semaphore` cases again with them off.
  */
 
@@ -155,34 +155,38 @@ test("local parks: with local waits off, a Lock's slow path parks locally: turns
   assert.equal(pendingAsyncWaits(), 0);
 });
 
-test("local parks: tasks of one thread take turns on an RWLock's write lock with no waitAsync registration", async () => {
-  freshLocalParks();
-  const rw = new RWLock();
-  const tasks = 20;
-  const loops = 50;
-  const served: number[] = [];
-  const calls = await countingRegistrations(async () => {
-    await Promise.all(Array.from({ length: tasks }, async (_, t) => {
-      for (let i = 0; i < loops; i++) {
-        const guard = await rw.write({ timeout: 20_000 });
-        served.push(t);
-        await null;
-        guard.release();
+for (const waits of [true, false]) {
+  const mode = waits ? "local waits" : "the slow path's local parks";
+  test(`local parks: tasks of one thread take turns on an RWLock's write lock with no waitAsync registration (${mode})`, () =>
+    withLocalWaits(waits, async () => {
+      freshLocalParks();
+      const rw = new RWLock();
+      const tasks = 20;
+      const loops = 50;
+      const served: number[] = [];
+      const calls = await countingRegistrations(async () => {
+        await Promise.all(Array.from({ length: tasks }, async (_, t) => {
+          for (let i = 0; i < loops; i++) {
+            const guard = await rw.write({ timeout: 20_000 });
+            served.push(t);
+            await null;
+            guard.release();
+          }
+        }));
+      });
+      assert.equal(served.length, tasks * loops);
+      for (let k = tasks; k < served.length; k++) {
+        assert.equal(served[k], served[k - tasks], `turn ${k} served in call order`);
       }
+      // Before: 2 a hand-off, as the Lock's.
+      assert.ok(calls <= 2, `${calls} waitAsync registrations for ${served.length} hand-offs`);
+      const free = rw.tryWrite();
+      assert.ok(free !== undefined, "free again");
+      free.release();
+      assert.equal(localParkCounts().parked, 0);
+      assert.equal(pendingAsyncWaits(), 0);
     }));
-  });
-  assert.equal(served.length, tasks * loops);
-  for (let k = tasks; k < served.length; k++) {
-    assert.equal(served[k], served[k - tasks], `turn ${k} served in call order`);
-  }
-  // Before: 2 a hand-off, as the Lock's.
-  assert.ok(calls <= 2, `${calls} waitAsync registrations for ${served.length} hand-offs`);
-  const free = rw.tryWrite();
-  assert.ok(free !== undefined, "free again");
-  free.release();
-  assert.equal(localParkCounts().parked, 0);
-  assert.equal(pendingAsyncWaits(), 0);
-});
+}
 
 test("local parks: a park that times out or is aborted leaves nothing behind; the next still gets the lock", async () => {
   freshLocalParks();

@@ -12,12 +12,14 @@
  * - a starving waiter of another thread: the release hands it the word, and the local wait goes
  *   to the slow path instead of taking it;
  * - abort and timeout while it waits, and two tasks handing a `Lock` back and forth for ever in
- *   microtasks (the turn's self-wake budget still lets a timer run).
+ *   microtasks (the turn's self-wake budget still lets a timer run);
+ * - the same for an `RWLock`'s write lock held by this thread: no waiting writer counted, no
+ *   wake of the writers at the release; a starving writer of another thread (S) takes it over.
  */
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Condition, Lock, Semaphore } from "../mod.ts";
+import { Condition, Lock, RWLock, Semaphore } from "../mod.ts";
 import { freshLocalParks, localParkCounts, pendingAsyncWaits } from "../src/internal/futex.ts";
 import { currentIdent } from "../src/internal/ident.ts";
 import { HANDOFF, OWNER_POLL_MS, PARKED, STARVING } from "../src/internal/lock_word.ts";
@@ -466,4 +468,165 @@ test("local waits: a Semaphore's acquire does not wait locally while a waiter of
   sem.release();
   assert.deepEqual([slots[0], slots[1], slots[2]], [2, 0, 0]);
   await until(() => pendingAsyncWaits() === 0, "nothing pending", 5_000);
+});
+
+// RWLock's write lock (STATE: bits 0-15 readers, 16 WRITER, 17-30 writers waiting, 31 STARVING).
+const RW_STATE = 0;
+const RW_WSEQ = 3;
+const RW_WASYNC = 4;
+const RW_OWNER = 5;
+const WRITER = 1 << 16;
+const WAITING_ONE = 1 << 17;
+
+/**
+ * A fresh RWLock write-held by this thread (`writeSync`), with an async `write()` waiting for
+ * it locally: the state word exactly WRITER (the slow path would count itself in `w`).
+ */
+function anRWLocalWait(options: { timeout?: number; signal?: AbortSignal } = {}) {
+  freshLocalParks();
+  const rw = new RWLock();
+  const slots = slotsOf(rw.handle, 7);
+  const holder = rw.writeSync();
+  const waiting = rw.write({ timeout: 10_000, ...options });
+  let settled = false;
+  waiting.then(() => settled = true, () => settled = true);
+  return { rw, slots, holder, waiting, settled: () => settled };
+}
+
+test("local waits: an RWLock write waiting for this thread's write release counts no writer and wakes none", async () => {
+  let slots!: Int32Array;
+  const calls = await countingRegistrations(async () => {
+    const w = anRWLocalWait();
+    slots = w.slots;
+    await microtasksUntil(() => localParkCounts().parked === 1, "waits locally");
+    assert.equal(Atomics.load(slots, RW_STATE), WRITER, "no waiting writer counted in STATE");
+    assert.equal(w.rw.describe().waiters, 1, "describe() counts it");
+    w.holder.release();
+    const guard = await w.waiting;
+    assert.equal(Atomics.load(slots, RW_STATE), WRITER, "taken");
+    assert.equal(Atomics.load(slots, RW_OWNER), currentIdent(), "owned by this thread");
+    assert.equal(Atomics.load(slots, RW_WSEQ), 0, "no wake of the writers: nobody was counted");
+    // Tasks taking turns on the write lock: every hand-off local.
+    const order: number[] = [];
+    const tasks = Array.from({ length: 8 }, async (_, k) => {
+      for (let i = 0; i < 10; i++) {
+        using _g = await w.rw.write({ timeout: 10_000 });
+        order.push(k);
+        await null;
+      }
+    });
+    guard.release();
+    await Promise.all(tasks);
+    assert.equal(order.length, 80);
+  });
+  assert.equal(calls, 0, "no waitAsync registration");
+  assert.equal(Atomics.load(slots, RW_STATE), 0, "free, nobody counted");
+  assert.equal(Atomics.load(slots, RW_WSEQ), 0, "no writer was ever woken");
+  assert.equal(localParkCounts().parked, 0);
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("local waits: an RWLock's writeSync right after the release goes ahead; the local write takes the next release", async () => {
+  const { rw, slots, holder, waiting, settled } = anRWLocalWait();
+  await microtasksUntil(() => localParkCounts().parked === 1, "waits locally");
+  holder.release();
+  const again = rw.tryWrite();
+  assert.ok(again !== undefined, "the sync form goes ahead");
+  await microtasksUntil(() => localParkCounts().parked === 1, "waiting locally again");
+  assert.equal(settled(), false, "still waiting");
+  assert.equal(Atomics.load(slots, RW_STATE), WRITER, "the word untouched by it");
+  again.release();
+  (await waiting).release();
+  assert.equal(Atomics.load(slots, RW_STATE), 0);
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("local waits: an RWLock write does not wait locally while a writer of another thread starves or a reader waits, and hands over when a writer starts to starve", async () => {
+  {
+    // A reader waits (RWAIT): the slow path, counted in `w`, so that the release wakes a writer,
+    // not the readers.
+    freshLocalParks();
+    const rw = new RWLock();
+    const slots = slotsOf(rw.handle, 7);
+    const holder = rw.writeSync();
+    Atomics.add(slots, 1, 1); // RWAIT: a reader of another thread in the slow path
+    const waiting = rw.write({ timeout: 10_000 });
+    await microtasksUntil(
+      () => Atomics.load(slots, RW_STATE) === (WRITER | WAITING_ONE),
+      "counted as a waiting writer",
+    );
+    const rseq = Atomics.load(slots, 2);
+    holder.release();
+    (await waiting).release();
+    assert.equal(Atomics.load(slots, 2), rseq + 1, "readers woken once: at the last release");
+    Atomics.sub(slots, 1, 1);
+    assert.equal(Atomics.load(slots, RW_STATE), 0);
+    await until(() => slots[RW_WASYNC] === 0 && pendingAsyncWaits() === 0, "settled", 5_000);
+  }
+  {
+    // S set (and its writer counted) before the call: the slow path, counted in `w`.
+    freshLocalParks();
+    const rw = new RWLock();
+    const slots = slotsOf(rw.handle, 7);
+    const holder = rw.writeSync();
+    Atomics.add(slots, RW_STATE, WAITING_ONE | STARVING); // a starving sleeper of another thread
+    const waiting = rw.write({ timeout: 30 });
+    await microtasksUntil(
+      () => (Atomics.load(slots, RW_STATE) & ~STARVING) === (WRITER | 2 * WAITING_ONE),
+      "counted as a waiting writer",
+    );
+    await assert.rejects(waiting, { name: "TimeoutError" });
+    // The pretend writer is gone (S too: the timed-out writer, starving by then, may have taken
+    // it along as it left, as a writer that parked finding S set does).
+    Atomics.sub(slots, RW_STATE, WAITING_ONE);
+    Atomics.and(slots, RW_STATE, ~STARVING);
+    holder.release();
+    assert.equal(Atomics.load(slots, RW_STATE), 0);
+  }
+  {
+    // S set while it waits locally: the release leaves the lock reserved; the local write cannot
+    // take it and goes to the slow path, where it takes it only once it starves itself.
+    const { slots, holder, waiting } = anRWLocalWait();
+    await microtasksUntil(() => localParkCounts().parked === 1, "waits locally");
+    Atomics.add(slots, RW_STATE, WAITING_ONE | STARVING);
+    const t0 = performance.now();
+    holder.release();
+    assert.equal(Atomics.load(slots, RW_STATE), WAITING_ONE | STARVING, "reserved");
+    const guard = await waiting;
+    assert.ok(performance.now() - t0 >= 0.9, "taken once it starved (STARVE_AFTER_MS)");
+    // Taken as a starving slow-path writer takes it: S cleared, its own count gone.
+    assert.equal(Atomics.load(slots, RW_STATE), WRITER | WAITING_ONE);
+    Atomics.sub(slots, RW_STATE, WAITING_ONE);
+    guard.release();
+    assert.equal(Atomics.load(slots, RW_STATE), 0);
+    await until(() => slots[RW_WASYNC] === 0 && pendingAsyncWaits() === 0, "settled", 5_000);
+  }
+});
+
+test("local waits: an RWLock local write ends by abort or timeout leaving the lock as it was", async () => {
+  {
+    const controller = new AbortController();
+    const { rw, slots, holder, waiting } = anRWLocalWait({ signal: controller.signal });
+    await microtasksUntil(() => localParkCounts().parked === 1, "waits locally");
+    const next = rw.write({ timeout: 10_000 }); // behind it in the line
+    const reason = new Error("stop");
+    controller.abort(reason);
+    await assert.rejects(waiting, (error) => error === reason);
+    assert.equal(Atomics.load(slots, RW_STATE), WRITER, "the word untouched");
+    await microtasksUntil(() => localParkCounts().parked === 1, "the next waits locally");
+    holder.release();
+    (await next).release();
+    assert.equal(Atomics.load(slots, RW_STATE), 0);
+  }
+  {
+    const { slots, holder, waiting } = anRWLocalWait({ timeout: 30 });
+    const t0 = performance.now();
+    await assert.rejects(waiting, { name: "TimeoutError" });
+    assert.ok(performance.now() - t0 >= 20);
+    assert.equal(localParkCounts().parked, 0);
+    assert.equal(Atomics.load(slots, RW_STATE), WRITER, "no writer left counted");
+    holder.release();
+    assert.equal(Atomics.load(slots, RW_STATE), 0);
+    await until(() => slots[RW_WASYNC] === 0 && pendingAsyncWaits() === 0, "settled", 5_000);
+  }
 });

@@ -2,7 +2,8 @@
  * Uncontended `acquireSync()+release()` of Semaphore, RLock and Lock, two copies of the library
  * side by side (issue 9), beside the CAS+store floor; and `holdSync()` + the guard's `release()`
  * of a Semaphore (`semhold`: the permit attributed to this thread, its owner record written on
- * the take and on the release, plus the guard): every case runs batch after batch in turn
+ * the take and on the release, plus the guard), and `writeSync()` + the guard's `release()` of
+ * an `RWLock` (`rwwrite`): every case runs batch after batch in turn
  * (300 rounds of 20,000 operations) and the figure is the *fastest* batch, which a loaded machine
  * cannot inflate the way it does a median (`bench/runtime.ts --mode quick` gave 23 ns – 1 µs
  * ranges for one case at load 38).
@@ -33,6 +34,7 @@ function make(lib: any) {
   const held = new lib.Semaphore(1);
   const rl = new lib.RLock();
   const lk = new lib.Lock();
+  const rw = new lib.RWLock();
   return {
     sem() {
       for (let i = 0; i < N; i++) {
@@ -55,6 +57,9 @@ function make(lib: any) {
         lk.release();
       }
     },
+    rwwrite() {
+      for (let i = 0; i < N; i++) rw.writeSync().release();
+    },
   };
 }
 const b = make(before), a = make(after);
@@ -68,6 +73,8 @@ const fns: Record<string, () => void> = {
   "rlock.after": a.rlock,
   "lock.before": b.lock,
   "lock.after": a.lock,
+  "rwwrite.before": b.rwwrite,
+  "rwwrite.after": a.rwwrite,
 };
 const best: Record<string, number> = {};
 for (let round = 0; round < 300; round++) {
