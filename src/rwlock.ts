@@ -93,6 +93,7 @@
 
 import {
   deadlineAfter,
+  type LocalWaitRequest,
   localWaitsAt,
   now,
   type Park,
@@ -248,12 +249,18 @@ function unlockWrite(i32: Int32Array): void {
   // counted themselves in RWAIT before their last look at STATE, see the invariant) — except
   // readers that waiting writers do not hold back. A hand-off (S) wakes every writer.
   if ((state & WAITING) !== 0) {
-    wakeWriter(i32, starved(state));
+    // This thread's local writes (`waitHere`) are counted in `w` but do not sleep on WSEQ: the
+    // release reaches them below. Wake a writer only if `w` counts more than those (with S it
+    // does: S is set by a slow-path writer). Fewer counted as local than wait locally (one woken
+    // already, its retry queued; one through another buffer object of the lock) only sends a
+    // wake nobody needed; the count never exceeds them: each is counted before it parks and
+    // leaves the list before it leaves `w`.
+    if ((state & WAITING) >>> 17 > localWaitsAt(i32, STATE)) wakeWriter(i32, starved(state));
     if (Atomics.load(i32, RBARGE) !== 0) wakeReaders(i32);
   } else if (Atomics.load(i32, RWAIT) !== 0) wakeReaders(i32);
-  // This thread's async writes waiting for it locally (futex.ts, "Local waits"; they are not
-  // counted in `w`: one load when none waits). After the wakes: the word is free and the woken
-  // compete with them as with any barging writer.
+  // This thread's async writes waiting for it locally (futex.ts, "Local waits"; one load when
+  // none waits). After the wakes: the word is free, and a writer woken above competes with them
+  // as with any barging writer.
   releasedHere(i32, STATE);
 }
 
@@ -351,23 +358,116 @@ function takeFree(i32: Int32Array, me: number): boolean {
  * {@link writeSlow} for the write at the head of this thread's line of async writes (`write`):
  * the line goes on once it has ended, whatever its outcome.
  */
-function* writeHeading(i32: Int32Array, me: number, deadline: number, line: Line): Parker<boolean> {
+function* writeHeading(
+  i32: Int32Array,
+  me: number,
+  deadline: number,
+  line: Line,
+  counted = false,
+): Parker<boolean> {
   try {
-    return yield* writeSlow(i32, me, deadline, SPIN_LIMIT);
+    return yield* writeSlow(i32, me, deadline, SPIN_LIMIT, counted);
   } finally {
     line.done();
   }
 }
 
 /**
+ * Whether this thread holds the write lock and no writer of another thread starves (a local
+ * write may wait: `waitHere`). Exact, not a hint: OWNER is set to 0 before W is cleared, so a W
+ * set by another thread is never read with this thread's ident.
+ */
+function writeHeldHere(i32: Int32Array, me: number): boolean {
+  return (Atomics.load(i32, STATE) & (WRITER | STARVING)) === WRITER &&
+    Atomics.load(i32, OWNER) === me;
+}
+
+/** Counts one more waiting writer in `w`, unless `w` is full (the slow path then says so). */
+function countWaiting(i32: Int32Array): boolean {
+  let state = Atomics.load(i32, STATE);
+  for (;;) {
+    if ((state & WAITING) === WAITING) return false;
+    const seen = Atomics.compareExchange(i32, STATE, state, state + WAITING_ONE);
+    if (seen === state) return true;
+    state = seen;
+  }
+}
+
+/**
+ * A counted writer's take (a local write's, `waitHere`): sets W and leaves `w` in one CAS, as the
+ * slow path's does, if nobody holds the lock and it is not reserved for a starving writer.
+ */
+function takeCounted(i32: Int32Array, me: number): boolean {
+  let state = Atomics.load(i32, STATE);
+  for (;;) {
+    if ((state & (WRITER | READERS | STARVING)) !== 0) return false;
+    // We are counted in `w` (until this CAS or `leaveWaiting`): it does not go below 0.
+    const seen = Atomics.compareExchange(i32, STATE, state, (state - WAITING_ONE) | WRITER);
+    if (seen === state) {
+      Atomics.store(i32, OWNER, me);
+      return true;
+    }
+    state = seen;
+  }
+}
+
+/**
+ * A write of this thread while it holds the write lock, and no writer of another thread starves:
+ * it waits for this thread's release with no slow path (`futex.ts`, "Local waits"; `unlockWrite`
+ * calls `releasedHere`), counted in `w` meanwhile, as a slow-path writer: from the call on, no
+ * new reader enters and the release wakes no reader (writer preference; uncounted, a reader
+ * called or woken between the release and the write's retry went first, and a task that wrote,
+ * released and then waited to read while holding on made the waiting write time out: found by
+ * review). The release wakes a writer only for writers counted besides this thread's local ones.
+ * Its take leaves `w` with the CAS that sets W; an abort leaves it (`leaveWaiting`); the slow path
+ * it hands over to inherits it. Returns `undefined` when the lock is not write-held here (the
+ * caller runs the slow path); counted, it runs the slow path itself if the local credit is out.
+ * `line`: the head of the object's line, handed on once the wait has settled.
+ */
+function waitHere(
+  i32: Int32Array,
+  me: number,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  line?: Line,
+): Promise<boolean> | undefined {
+  if (!writeHeldHere(i32, me) || !countWaiting(i32)) return undefined;
+  const slow = () => runAsync(writeSlow(i32, me, deadline, SPIN_LIMIT, true), signal);
+  const request: LocalWaitRequest = {
+    i32,
+    index: STATE,
+    take: () => takeCounted(i32, me),
+    heldHere: () => writeHeldHere(i32, me),
+    slow,
+    deadline,
+    signal,
+    leave: () => leaveWaiting(i32, false),
+  };
+  // Waiting locally, it hands the line on once it has settled; the slow path it may hand over to
+  // then holds no line of its own (`line.ts`, "Settle order"), as the `Lock`'s.
+  if (line !== undefined) request.done = () => line.done();
+  const local = waitLocally(request);
+  if (local !== undefined) return local;
+  return line === undefined
+    ? slow()
+    : runAsync(writeHeading(i32, me, deadline, line, true), signal);
+}
+
+/**
  * The slow path of every write acquire: register as a waiting writer, then take it or sleep; once
  * it has waited STARVE_AFTER_MS since it first parked, as a starving writer (see "Fairness").
  */
-function* writeSlow(i32: Int32Array, me: number, deadline: number, spin: number): Parker<boolean> {
+function* writeSlow(
+  i32: Int32Array,
+  me: number,
+  deadline: number,
+  spin: number,
+  counted = false,
+): Parker<boolean> {
   // Spin while it is held and nobody waits yet.
   spinWhile(i32, WRITER | READERS, spin);
-  /** Whether we are counted in the waiting writers. */
-  let waiting = false;
+  /** Whether we are counted in the waiting writers (`counted`: a local write handed over). */
+  let waiting = counted;
   // When we first parked (0: not yet); we starve once STARVE_AFTER_MS has passed since. Only a
   // writer that has parked (so is counted) starves.
   let since = 0;
@@ -684,10 +784,11 @@ export class RWLock {
    * A thread's async writes through this object that wait are served in the order they were
    * called, one wait serving them all (`internal/line.ts`); a later call of the same thread waits
    * behind them even when the lock is free. `writeSync`, `tryWrite` and a zero timeout do not
-   * wait and go ahead. While this thread holds the write lock (and no reader waits, no writer of
-   * another thread starves), the waiting call waits for its release with no `waitAsync` and no
-   * slow path, and a release by another async task of the thread reaches it in a microtask
-   * (`futex.ts`, "Local waits"); a release by another thread, at the end of the thread's turn.
+   * wait and go ahead. While this thread holds the write lock (and no writer of another thread
+   * starves), the waiting call waits for its release with no `waitAsync` and no slow path,
+   * counted as a waiting writer all the same (readers stay behind it), and a release by another
+   * async task of the thread reaches it in a microtask (`futex.ts`, "Local waits"); a release by
+   * another thread, at the end of the thread's turn.
    * Before, each waiting write parked its own wait and every
    * release woke them all: 100 tasks of one thread taking the write lock 10 times each took 136 →
    * 11.0 µs a hand-off on Node, 163 → 14.5 on Bun, 81 → 7.6 on Deno (`<rt>
@@ -718,54 +819,36 @@ export class RWLock {
     // one waiting in line too: the write at its head holds back the readers it would wait for.
     const own = this.#ownWrites;
     own.pending++;
-    // Write-held by this thread (another task of it, most likely), no writer of another thread
-    // starving and no reader waiting: the write waits for this thread's release with no slow
-    // path (`futex.ts`, "Local waits"; `unlockWrite` calls `releasedHere`), unless the local
-    // credit is out. Exact, not a hint: OWNER is set to 0 before W is cleared, so a W set by
-    // another thread is never read with this thread's ident. A local write is not counted in `w`,
-    // so a release that finds no other writer counted wakes the waiting readers: with readers
-    // waiting, the slow path (counted: writer preference, and no reader woken into a lock the
-    // local write takes back in a microtask). A reader that starts waiting meanwhile is woken by
-    // that release once (it finds W set again, as after any barging writer), and the thread's
-    // next write sees it and takes the slow path. Measured (2026-12-05, 2 CPUs, load 1.4-1.8;
-    // `node bench/run.ts --no-reference --no-redis --no-struct --filter
+    // Write-held by this thread (another task of it, most likely) and no writer of another thread
+    // starving: the write waits for this thread's release with no slow path (`waitHere`), unless
+    // the local credit is out. Measured (2026-12-05, 2 CPUs, load 1.4-1.8; `node bench/run.ts
+    // --no-reference --no-redis --no-struct --filter
     // rwlock.tasks-async,lock.tasks-async,peer.async-mutex.tasks-async`, the tree before and this
     // one alternated, three runs each): `rwlock.tasks-async` (16 tasks of one thread taking turns
     // on the write lock) ÷ async-mutex, medians, 1.19 / 1.25 / 1.89× → 0.87 / 0.85 / 1.40× (Node /
-    // Deno / Bun; `lock.tasks-async` 0.99-1.03 of before in the same runs); `writeSync()` + the
-    // guard's release, `<rt> bench/probes/uncontended.ts <before>/mod.ts ./mod.ts`, 1.00-1.01× of
-    // before (one more load in `unlockWrite`).
-    const heldHere = () =>
-      (Atomics.load(i32, STATE) & (WRITER | STARVING)) === WRITER &&
-      Atomics.load(i32, OWNER) === me && Atomics.load(i32, RWAIT) === 0;
-    // Its take is the slow path's first look: barging past waiting writers of other threads (as
-    // the `Lock`'s, whose release frees the word), never into a lock reserved for a starving one.
-    const take = () => tryEnterWrite(i32, me);
+    // Deno / Bun; `lock.tasks-async` 0.99-1.03 of before in the same runs), uncounted in `w`;
+    // counted (`waitHere`, writer preference), 1.02 / 1.04 / 1.07 of that in three more
+    // alternated runs (0.87 / 0.83 / 1.43× async-mutex; `lock.tasks-async`, unchanged code, 1.01 /
+    // 1.01 / 1.08 there); `writeSync()` + the guard's release, `<rt> bench/probes/uncontended.ts
+    // <before>/mod.ts ./mod.ts`, 1.00-1.01× of before (one more load in `unlockWrite`).
     let acquired: Promise<boolean>;
     if (lineFree) {
       // The first write of this thread to wait: it holds the line until its wait ends.
       const held = this.#line ??= new Line();
       held.hold();
       const deadline = deadlineAfter(timeout);
-      // Waiting locally, it hands the line on once it has settled; the slow path it may hand
-      // over to then holds no line of its own (`line.ts`, "Settle order"), as the `Lock`'s.
-      acquired = heldHere() && waitLocally({
-            i32,
-            index: STATE,
-            take,
-            heldHere,
-            slow: () => runAsync(writeSlow(i32, me, deadline, SPIN_LIMIT), signal),
-            deadline,
-            signal,
-            done: () => held.done(),
-          }) || runAsync(writeHeading(i32, me, deadline, held), signal);
+      acquired = waitHere(i32, me, deadline, signal, held) ??
+        runAsync(writeHeading(i32, me, deadline, held), signal);
     } else {
-      acquired = acquireBehind(line, timeout, signal, () => takeFree(i32, me), (deadline) => {
-        const slow = () => runAsync(writeSlow(i32, me, deadline, SPIN_LIMIT), signal);
-        const local = heldHere() &&
-          waitLocally({ i32, index: STATE, take, heldHere, slow, deadline, signal });
-        return local || slow();
-      });
+      acquired = acquireBehind(
+        line,
+        timeout,
+        signal,
+        () => takeFree(i32, me),
+        (deadline) =>
+          waitHere(i32, me, deadline, signal) ??
+            runAsync(writeSlow(i32, me, deadline, SPIN_LIMIT), signal),
+      );
     }
     // One reaction ends the pending count and makes the guard: a `then` for each (as before)
     // made every waiting write settle a microtask later, with one more promise. Measured
@@ -828,10 +911,10 @@ export class RWLock {
     const state = Atomics.load(i32, STATE);
     const writer = (state & WRITER) !== 0 ? Atomics.load(i32, OWNER) : 0;
     const readers = state & READERS;
-    // This thread's writes waiting in line behind its first are not counted on the word yet, nor
-    // are its local waits (`futex.ts`, "Local waits").
+    // This thread's writes waiting in line behind its first are not counted on the word yet (its
+    // local writes are: `waitHere`).
     const waiters = ((state & WAITING) >>> 17) + Atomics.load(i32, RWAIT) +
-      localWaitsAt(i32, STATE) + (this.#line?.waiting ?? 0);
+      (this.#line?.waiting ?? 0);
     const text = `${readers} reader${readers === 1 ? "" : "s"}`;
     return description("RWLock", "rwlock", this.handle, holderOf(writer), waiters, readers, text);
   }

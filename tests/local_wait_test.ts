@@ -13,14 +13,20 @@
  *   to the slow path instead of taking it;
  * - abort and timeout while it waits, and two tasks handing a `Lock` back and forth for ever in
  *   microtasks (the turn's self-wake budget still lets a timer run);
- * - the same for an `RWLock`'s write lock held by this thread: no waiting writer counted, no
- *   wake of the writers at the release; a starving writer of another thread (S) takes it over.
+ * - the same for an `RWLock`'s write lock held by this thread: counted as a waiting writer (so
+ *   readers stay behind it: writer preference, found by review) but no wake of the writers at
+ *   the release; a starving writer of another thread (S) takes it over.
  */
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Condition, Lock, RWLock, Semaphore } from "../mod.ts";
-import { freshLocalParks, localParkCounts, pendingAsyncWaits } from "../src/internal/futex.ts";
+import {
+  freshLocalParks,
+  localParkCounts,
+  localWaitsAt,
+  pendingAsyncWaits,
+} from "../src/internal/futex.ts";
 import { currentIdent } from "../src/internal/ident.ts";
 import { HANDOFF, OWNER_POLL_MS, PARKED, STARVING } from "../src/internal/lock_word.ts";
 import { countingRegistrations, slotsOf, timerFiresDuring } from "./fixtures/checks.ts";
@@ -472,6 +478,8 @@ test("local waits: a Semaphore's acquire does not wait locally while a waiter of
 
 // RWLock's write lock (STATE: bits 0-15 readers, 16 WRITER, 17-30 writers waiting, 31 STARVING).
 const RW_STATE = 0;
+const RW_RWAIT = 1;
+const RW_RSEQ = 2;
 const RW_WSEQ = 3;
 const RW_WASYNC = 4;
 const RW_OWNER = 5;
@@ -480,9 +488,9 @@ const WAITING_ONE = 1 << 17;
 
 /**
  * A fresh RWLock write-held by this thread (`writeSync`), with an async `write()` waiting for
- * it locally: the state word exactly WRITER (the slow path would count itself in `w`).
+ * it locally: counted in `w`, as a slow-path writer, but parked locally.
  */
-function anRWLocalWait(options: { timeout?: number; signal?: AbortSignal } = {}) {
+async function anRWLocalWait(options: { timeout?: number; signal?: AbortSignal } = {}) {
   freshLocalParks();
   const rw = new RWLock();
   const slots = slotsOf(rw.handle, 7);
@@ -490,22 +498,26 @@ function anRWLocalWait(options: { timeout?: number; signal?: AbortSignal } = {})
   const waiting = rw.write({ timeout: 10_000, ...options });
   let settled = false;
   waiting.then(() => settled = true, () => settled = true);
+  await microtasksUntil(() => localParkCounts().parked === 1 || settled, "waits locally");
   return { rw, slots, holder, waiting, settled: () => settled };
 }
 
-test("local waits: an RWLock write waiting for this thread's write release counts no writer and wakes none", async () => {
+test("local waits: an RWLock write waiting for this thread's write release is counted but wakes no writer", async () => {
   let slots!: Int32Array;
   const calls = await countingRegistrations(async () => {
-    const w = anRWLocalWait();
+    const w = await anRWLocalWait();
     slots = w.slots;
-    await microtasksUntil(() => localParkCounts().parked === 1, "waits locally");
-    assert.equal(Atomics.load(slots, RW_STATE), WRITER, "no waiting writer counted in STATE");
-    assert.equal(w.rw.describe().waiters, 1, "describe() counts it");
+    assert.equal(Atomics.load(slots, RW_STATE), WRITER | WAITING_ONE, "counted in w");
+    assert.equal(w.rw.describe().waiters, 1, "describe() counts it once");
     w.holder.release();
     const guard = await w.waiting;
-    assert.equal(Atomics.load(slots, RW_STATE), WRITER, "taken");
+    assert.equal(Atomics.load(slots, RW_STATE), WRITER, "taken: W set and w left in one CAS");
     assert.equal(Atomics.load(slots, RW_OWNER), currentIdent(), "owned by this thread");
-    assert.equal(Atomics.load(slots, RW_WSEQ), 0, "no wake of the writers: nobody was counted");
+    assert.equal(
+      Atomics.load(slots, RW_WSEQ),
+      0,
+      "no wake of the writers: only a local one waited",
+    );
     // Tasks taking turns on the write lock: every hand-off local.
     const order: number[] = [];
     const tasks = Array.from({ length: 8 }, async (_, k) => {
@@ -526,43 +538,78 @@ test("local waits: an RWLock write waiting for this thread's write release count
   assert.equal(pendingAsyncWaits(), 0);
 });
 
-test("local waits: an RWLock's writeSync right after the release goes ahead; the local write takes the next release", async () => {
-  const { rw, slots, holder, waiting, settled } = anRWLocalWait();
-  await microtasksUntil(() => localParkCounts().parked === 1, "waits locally");
-  holder.release();
-  const again = rw.tryWrite();
-  assert.ok(again !== undefined, "the sync form goes ahead");
-  await microtasksUntil(() => localParkCounts().parked === 1, "waiting locally again");
-  assert.equal(settled(), false, "still waiting");
-  assert.equal(Atomics.load(slots, RW_STATE), WRITER, "the word untouched by it");
-  again.release();
-  (await waiting).release();
-  assert.equal(Atomics.load(slots, RW_STATE), 0);
+test("local waits: an RWLock's tryWrite or writeSync right after the release goes ahead; the local write takes the next release", async () => {
+  for (const form of ["tryWrite", "writeSync"] as const) {
+    const { rw, slots, holder, waiting, settled } = await anRWLocalWait();
+    holder.release();
+    const again = form === "tryWrite" ? rw.tryWrite() : rw.writeSync({ timeout: 1_000 });
+    assert.ok(again !== undefined, `${form} goes ahead`);
+    await microtasksUntil(() => localParkCounts().parked === 1, "waiting locally again");
+    assert.equal(settled(), false, "still waiting");
+    assert.equal(Atomics.load(slots, RW_STATE), WRITER | WAITING_ONE, "still counted");
+    again.release();
+    (await waiting).release();
+    assert.equal(Atomics.load(slots, RW_STATE), 0);
+  }
   assert.equal(pendingAsyncWaits(), 0);
 });
 
-test("local waits: an RWLock write does not wait locally while a writer of another thread starves or a reader waits, and hands over when a writer starts to starve", async () => {
+test("local waits: readers stay behind an RWLock write waiting locally (writer preference)", async () => {
+  // Found by review: uncounted, the local write let in a reader between the release and its
+  // retry (a tryRead, a read() called or woken then), and a task that wrote, released and then
+  // held a read while the other task's write waited made that write time out.
   {
-    // A reader waits (RWAIT): the slow path, counted in `w`, so that the release wakes a writer,
-    // not the readers.
-    freshLocalParks();
-    const rw = new RWLock();
-    const slots = slotsOf(rw.handle, 7);
-    const holder = rw.writeSync();
-    Atomics.add(slots, 1, 1); // RWAIT: a reader of another thread in the slow path
-    const waiting = rw.write({ timeout: 10_000 });
-    await microtasksUntil(
-      () => Atomics.load(slots, RW_STATE) === (WRITER | WAITING_ONE),
-      "counted as a waiting writer",
-    );
-    const rseq = Atomics.load(slots, 2);
+    const { rw, holder, waiting } = await anRWLocalWait();
     holder.release();
+    const r = rw.tryRead();
+    r?.release();
     (await waiting).release();
-    assert.equal(Atomics.load(slots, 2), rseq + 1, "readers woken once: at the last release");
-    Atomics.sub(slots, 1, 1);
-    assert.equal(Atomics.load(slots, RW_STATE), 0);
-    await until(() => slots[RW_WASYNC] === 0 && pendingAsyncWaits() === 0, "settled", 5_000);
+    assert.equal(r, undefined, "tryRead() right after the release enters ahead of the write");
   }
+  for (const readCalled of ["after the release", "while the write waits"]) {
+    const { rw, slots, holder, waiting } = await anRWLocalWait();
+    const order: string[] = [];
+    const wrote = waiting.then((g) => {
+      order.push("write");
+      g.release();
+    });
+    let read: Promise<void> | undefined;
+    const callRead = () =>
+      read = rw.read({ timeout: 10_000 }).then((g) => {
+        order.push("read");
+        g.release();
+      });
+    if (readCalled === "while the write waits") {
+      callRead();
+      await microtasksUntil(() => slots[RW_RWAIT] === 1, "the read waits");
+    }
+    const rseq = Atomics.load(slots, RW_RSEQ);
+    holder.release();
+    assert.equal(Atomics.load(slots, RW_RSEQ), rseq, "the release woke no reader");
+    if (readCalled === "after the release") callRead();
+    await Promise.all([wrote, read]);
+    assert.deepEqual(order, ["write", "read"], `a read called ${readCalled}`);
+  }
+  {
+    // A task writes, releases, then reads and holds the read until the other task has written:
+    // its read waits behind that write, which must not time out.
+    const rw = new RWLock();
+    const a = await rw.write({ timeout: 10_000 });
+    const b = rw.write({ timeout: 500 }).then((g) => {
+      g.release();
+      return "wrote";
+    }, (error: Error) => error.name);
+    await microtasksUntil(() => localParkCounts().parked === 1, "b waits locally");
+    a.release();
+    const readA = rw.read({ timeout: 10_000 });
+    assert.equal(await b, "wrote");
+    (await readA).release();
+    assert.equal(Atomics.load(slotsOf(rw.handle, 1), 0), 0);
+  }
+  assert.equal(pendingAsyncWaits(), 0);
+});
+
+test("local waits: an RWLock write does not wait locally while a writer of another thread starves, and hands over when one starts to", async () => {
   {
     // S set (and its writer counted) before the call: the slow path, counted in `w`.
     freshLocalParks();
@@ -575,6 +622,7 @@ test("local waits: an RWLock write does not wait locally while a writer of anoth
       () => (Atomics.load(slots, RW_STATE) & ~STARVING) === (WRITER | 2 * WAITING_ONE),
       "counted as a waiting writer",
     );
+    assert.equal(localWaitsAt(slots, RW_STATE), 0, "not a local wait (the slow path)");
     await assert.rejects(waiting, { name: "TimeoutError" });
     // The pretend writer is gone (S too: the timed-out writer, starving by then, may have taken
     // it along as it left, as a writer that parked finding S set does).
@@ -582,16 +630,18 @@ test("local waits: an RWLock write does not wait locally while a writer of anoth
     Atomics.and(slots, RW_STATE, ~STARVING);
     holder.release();
     assert.equal(Atomics.load(slots, RW_STATE), 0);
+    await until(() => slots[RW_WASYNC] === 0 && pendingAsyncWaits() === 0, "settled", 5_000);
   }
   {
-    // S set while it waits locally: the release leaves the lock reserved; the local write cannot
-    // take it and goes to the slow path, where it takes it only once it starves itself.
-    const { slots, holder, waiting } = anRWLocalWait();
-    await microtasksUntil(() => localParkCounts().parked === 1, "waits locally");
+    // S set while it waits locally: the release leaves the lock reserved and wakes the writers
+    // (a starving one is counted); the local write cannot take it and goes to the slow path,
+    // still counted, where it takes it only once it starves itself.
+    const { slots, holder, waiting } = await anRWLocalWait();
     Atomics.add(slots, RW_STATE, WAITING_ONE | STARVING);
     const t0 = performance.now();
     holder.release();
-    assert.equal(Atomics.load(slots, RW_STATE), WAITING_ONE | STARVING, "reserved");
+    assert.equal(Atomics.load(slots, RW_STATE), 2 * WAITING_ONE | STARVING, "reserved");
+    assert.equal(Atomics.load(slots, RW_WSEQ), 1, "the writers woken (a hand-off)");
     const guard = await waiting;
     assert.ok(performance.now() - t0 >= 0.9, "taken once it starved (STARVE_AFTER_MS)");
     // Taken as a starving slow-path writer takes it: S cleared, its own count gone.
@@ -606,20 +656,32 @@ test("local waits: an RWLock write does not wait locally while a writer of anoth
 test("local waits: an RWLock local write ends by abort or timeout leaving the lock as it was", async () => {
   {
     const controller = new AbortController();
-    const { rw, slots, holder, waiting } = anRWLocalWait({ signal: controller.signal });
-    await microtasksUntil(() => localParkCounts().parked === 1, "waits locally");
+    const { rw, slots, holder, waiting } = await anRWLocalWait({ signal: controller.signal });
     const next = rw.write({ timeout: 10_000 }); // behind it in the line
     const reason = new Error("stop");
     controller.abort(reason);
     await assert.rejects(waiting, (error) => error === reason);
-    assert.equal(Atomics.load(slots, RW_STATE), WRITER, "the word untouched");
     await microtasksUntil(() => localParkCounts().parked === 1, "the next waits locally");
+    assert.equal(Atomics.load(slots, RW_STATE), WRITER | WAITING_ONE, "the next counted, alone");
     holder.release();
     (await next).release();
     assert.equal(Atomics.load(slots, RW_STATE), 0);
   }
   {
-    const { slots, holder, waiting } = anRWLocalWait({ timeout: 30 });
+    // Aborted while readers wait behind it, the lock write-held: the release lets them in.
+    const controller = new AbortController();
+    const { rw, slots, holder, waiting } = await anRWLocalWait({ signal: controller.signal });
+    const read = rw.read({ timeout: 10_000 });
+    await microtasksUntil(() => slots[RW_RWAIT] === 1, "the read waits");
+    controller.abort(new Error("stop"));
+    await assert.rejects(waiting);
+    assert.equal(Atomics.load(slots, RW_STATE), WRITER, "no writer left counted");
+    holder.release();
+    (await read).release();
+    assert.equal(Atomics.load(slots, RW_STATE), 0);
+  }
+  {
+    const { slots, holder, waiting } = await anRWLocalWait({ timeout: 30 });
     const t0 = performance.now();
     await assert.rejects(waiting, { name: "TimeoutError" });
     assert.ok(performance.now() - t0 >= 20);

@@ -653,7 +653,10 @@ export function freshLocalParks(): void {
  *   reaches it that late, as it reaches a local park). No timer of its own: a local park is on
  *   none either, and the slow path then keeps its deadline and the starvation bound.
  * Every release still frees the word (a thread's sync acquire right after goes ahead of it) and
- * nothing is written to the word for it: it never owns anything another thread must see.
+ * nothing is written to the word for it (it never owns anything another thread must see), but
+ * for the `RWLock`'s, which counts itself in the waiting writers so that readers stay behind it
+ * (writer preference), and undoes that with its take, on leaving (`leave`), or through the slow
+ * path it hands over to.
  *
  * Measured (2026-12-05, 2 CPUs, load 1.4-2.6; the tree before, 5470f79, and this one): `<rt>
  * bench/probes/selfwake_tasks.ts <before>/mod.ts ./mod.ts --processes 6 --loops 200 --rounds 9
@@ -677,7 +680,8 @@ export function freshLocalParks(): void {
  * and `lock.sync-release` ÷ the CAS floor 1.01-1.08 of before (one more load in each release).
  *
  * The `RWLock`'s writes (same day; the figures in `rwlock.ts`, `write`): `rwlock.tasks-async` ÷
- * async-mutex 1.19 / 1.25 / 1.89 → 0.87 / 0.85 / 1.40 (Node / Deno / Bun).
+ * async-mutex 1.19 / 1.25 / 1.89 → 0.87 / 0.85 / 1.40 (Node / Deno / Bun) uncounted,
+ * and 0.87 / 0.83 / 1.43 counted in the waiting writers (`waitHere` there).
  */
 export function waitLocally(request: LocalWaitRequest): Promise<boolean> | undefined {
   if (!localWaitsOn || !hasWaitAsync || forcePolling || deferred.indexes.length !== 0) {
@@ -707,13 +711,22 @@ export interface LocalWaitRequest {
   done?: () => void;
   /** Called when the end of the turn hands it over unwoken (a guess that missed), if given. */
   missed?: () => void;
+  /**
+   * Called when it settles without the word (an abort, or `take`/`heldHere` threw), if given:
+   * the caller undoes what it registered for the wait (the `RWLock` counts a local write in its
+   * waiting writers). Not when it takes the word (`take` undoes it then) nor when it hands over
+   * (the slow path inherits it).
+   */
+  leave?: () => void;
 }
 
 /**
  * How many local waits of this thread wait for the slot at `i32[index]` now (`describe()`: they
- * leave no trace on the word).
+ * leave no trace on the word, but for the `RWLock`'s, counted in its waiting writers; and its
+ * `unlockWrite`, to wake a writer only for the writers counted besides them).
  */
 export function localWaitsAt(i32: Int32Array, index: number): number {
+  if (localWaitCount === 0) return 0;
   const locals = localHere.get(i32.buffer);
   if (locals === undefined) return 0;
   const at = i32.byteOffset + index * 4;
@@ -801,6 +814,7 @@ class LocalWait implements LocalParked {
     // Ended already if the object ran our listener before it threw (`#abort` settled it).
     if (aborted === false || this.#finished) return;
     this.#end();
+    request.leave?.();
     this.#reject(aborted.thrown);
     request.done?.();
   }
@@ -845,6 +859,7 @@ class LocalWait implements LocalParked {
       again = !took && !atTurnEnd && this.#request.heldHere() && deferred.indexes.length === 0;
     } catch (error) {
       this.#end();
+      this.#request.leave?.();
       this.#reject(error);
       return this.#request.done?.();
     }
@@ -901,6 +916,7 @@ class LocalWait implements LocalParked {
   #abort(): void {
     if (this.#finished) return;
     this.#end();
+    this.#request.leave?.();
     this.#reject(reasonOf(this.#request.signal!));
     this.#request.done?.();
   }
