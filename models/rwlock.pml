@@ -4,38 +4,52 @@
  * its async count (and RWAIT, RSEQ for the reader).
  *
  * Mirrors (rwlock.ts line numbers; see models/README.md):
- *   write_fast    the fast CAS 0 -> W of writeSync/write (:663, :701)
- *   write_slow    writeSlow (:359-468) with SPIN_LIMIT 0: the look (:395-396), the take with
- *                 w-1 and, starving, S cleared (:400-409), the deadline (:429), registering in w
- *                 (:431-437), setting S (:442-444) and announcing it (:446: `starving`, S may
- *                 be ours), the park with the starve timer (:447-462),
- *                 becoming starving (:420-427, `starves`: judged at the first turn after the wake that finds
+ *   write_fast    the fast CAS 0 -> W of writeSync/write (:770, :813)
+ *   write_slow    writeSlow (:460-575) with SPIN_LIMIT 0: the look (:502-503), the take with
+ *                 w-1 and, starving, S cleared (:507-516), the deadline (:536), registering in w
+ *                 (:538-544), setting S (:549-551) and announcing it (:553: `starving`, S may
+ *                 be ours), the park with the starve timer (:554-569),
+ *                 becoming starving (:527-534, `starves`: judged at the first turn after the wake that finds
  *                 the lock held, which then looks again; the model judges right after the park,
  *                 its `due` free, which covers that: a look before the judgement is a look made
- *                 while not yet due), `finally` (:466)
- *   leave_waiting leaveWaiting (:259-288)
- *   unlock_write  unlockWrite (:233-251), the wake of the writers (wakeWriter, :208-211)
+ *                 while not yet due), `finally` (:573)
+ *   leave_waiting leaveWaiting (:273-302)
+ *   unlock_write  unlockWrite (:237-265), the wake of the writers (wakeWriter, :212-215); with
+ *                 -DLOCAL only for writers counted besides T's parked local writes (:258)
+ *   Local         (-DLOCAL) a local write of A's thread T (waitHere :427-458 with LocalWait,
+ *                 futex.ts "Local waits"): called while A holds the lock, writeHeldHere (:380-383)
+ *                 and countWaiting (:386-394); then T's release (releasedHere :264) and its retry,
+ *                 takeCounted (:400-412), or the end of T's turn, both handing over to writeSlow
+ *                 counted (:435); or an abort, leaveWaiting (:444)
  *
  * STATE is one byte here: W = 1, w in bits 1-2 (ONE = 2), S = 8, one reader R = 16 (bit 16, bits
  * 17-30, bit 31 and bits 0-15 in the code). With -DREADER, writer B is a reader instead (no
- * deadline, no barging: readSlow :303-334 and unlockRead :225-230, whose last reader out wakes
+ * deadline, no barging: readSlow :317-348 and unlockRead :229-234, whose last reader out wakes
  * every writer when S is set); without it r = 0 throughout. The OWNER slot is not modelled.
  *
- * Time: a writer that is not starving parks with the starve timer (:453), which may fire at any
+ * Time: a writer that is not starving parks with the starve timer (:560), which may fire at any
  * moment of that sleep (once: the writer is then due); time may also pass while it sleeps for
- * other reasons, so after any park a writer may become due (:420-427). A due writer starves
+ * other reasons, so after any park a writer may become due (:527-534). A due writer starves
  * (`starves`), and announces it at its next park (`starving`: S on the word may be ours). The
- * timed writer's deadline may pass at its check (:429) or while it sleeps (starving: its park
+ * timed writer's deadline may pass at its check (:536) or while it sleeps (starving: its park
  * has the deadline only).
  *
  * Workload: writer A (no deadline) writes A_WRITES times (1; -DA_WRITES=2 also verifies, 23 million
  * states); writer B (no deadline) once; writer C (with a deadline, each park sync or async) once,
  * or gives up: its deadline passes, or it is aborted at a park (the generator's `finally` runs
- * at the `yield`, :462, without another look). Every run can end, so a writer asleep at
+ * at the `yield`, :569, without another look). Every run can end, so a writer asleep at
  * the end is a lost wake-up (an invalid end state). -DNO_HANDOFF takes the hand-off out (the
  * barging RWLock as it was: nobody starves), also verified; the wake-up mutants run with it, for
  * the reason semaphore.pml gives (with the hand-off, a sleeper that is not starving wakes by its
  * starve timer, so a lost wake costs it at most STARVE_AFTER_MS, which no end state shows).
+ *
+ * -DLOCAL: C's place is taken by L, a local write of writer A's thread T, called by T while A
+ * holds the lock (as a second async task of T would). T's synchronous code (A's release and the
+ * releasedHere after it, ghost `tbusy`) runs without L's steps in between: L's retry runs in a
+ * microtask after it, the end of T's turn and an abort at any other time while L is parked. The
+ * reader of -DREADER may never enter while L is parked or its retry is queued (writer preference:
+ * L is counted in w). 1.7 million states (3.3 million for progress); with -DREADER 0.24 million;
+ * -DNO_HANDOFF 0.32 million; -DA_WRITES=2 10.6 million (too big for the suite).
  *
  * Properties: one writer inside at a time; a writer that is not starving never takes a lock that a
  * release left reserved (ghost `reserved`: set by a release that saw S, cleared when a starving
@@ -45,19 +59,26 @@
  * change of STATE; once every process has ended, STATE = 0 and nobody is registered on WSEQ.
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_RELEASE_DROPS_S   the release clears S with W (:240): a barging writer takes the lock
+ *   MUTANT_RELEASE_DROPS_S   the release clears S with W (:244): a barging writer takes the lock
  *                            a starving writer was promised
- *   MUTANT_ANYONE_TAKES_RESERVED  a writer that is not starving takes a reserved lock (:400)
- *   MUTANT_TAKER_KEEPS_S     a starving writer takes the lock without clearing S (:402)
- *   MUTANT_LEAVER_KEEPS_S    a starving writer that gives up leaves S behind (:265): a reserved
+ *   MUTANT_ANYONE_TAKES_RESERVED  a writer that is not starving takes a reserved lock (:507)
+ *   MUTANT_TAKER_KEEPS_S     a starving writer takes the lock without clearing S (:509)
+ *   MUTANT_LEAVER_KEEPS_S    a starving writer that gives up leaves S behind (:279): a reserved
  *                            lock with nobody to take it
  *   MUTANT_JUDGED_CLEARS_S   a writer that judged it starves but never parked as one takes S
- *                            away as it gives up (:466; the code before 2026-12-05): another
+ *                            away as it gives up (:573; the code before 2026-12-05): another
  *                            starving writer's hand-off lost until it next wakes
  *   MUTANT_LEAVE_NO_READERS  (with READER) the last waiting writer gives up without letting the
- *                            readers it held back in (:274)
+ *                            readers it held back in (:288)
  *   MUTANT_NO_PASS_ON        (with NO_HANDOFF) a writer that gives up does not pass on the wake
- *                            it may have consumed (:287)
+ *                            it may have consumed (:301)
+ *   MUTANT_LOCAL_UNCOUNTED   (with LOCAL, READER) L not counted in w (the code of 50529fd): a
+ *                            reader enters between T's release and L's retry
+ *   MUTANT_NO_LEAVE          (with LOCAL) an aborted L leaves its count in w: the readers and
+ *                            the fast path held back for good (STATE != 0 at the end)
+ * Not caught, since it only costs time: MUTANT_SKIP_WHEN_LOCAL, T's release waking no writer
+ * while L is parked, whoever else is counted (every exit of L wakes or passes the wake on: its
+ * release, leaveWaiting, or the slow path's park whose starve timer ends it).
  */
 
 #define NPROC 3
@@ -85,9 +106,24 @@
 byte inside, readersIn;
 bool reserved;
 
+#ifdef LOCAL
+/*
+ * Thread T: writer A and its local write L (-DLOCAL). `ownerT`: OWNER is T's ident. `tbusy`: T
+ * runs the synchronous code of A's release (unlockWrite, then releasedHere): L's steps, which run
+ * in T's microtasks or at the end of T's turn, wait for it. `lstate`: L not yet called (0), parked
+ * locally (1: in T's list, what localWaitsAt counts), woken by releasedHere with its retry queued
+ * (2), or past its local wait (3).
+ */
+bool ownerT, tbusy;
+byte lstate;
+#define LOCALS (lstate == 1)
+#else
+#define LOCALS 0
+#endif
+
 #define CHECK_S assert((mem[STATE] & S) == 0 || (mem[STATE] & WAITING) != 0)
 
-/* wakeWriter (:208): bump WSEQ (:209), wake one or all (:210). */
+/* wakeWriter (:212): bump WSEQ (:213), wake one or all (:214). */
 inline wake_writer(all) {
   mem[WSEQ]++;
   if
@@ -96,7 +132,7 @@ inline wake_writer(all) {
   fi
 }
 
-/* wakeReaders (:219): bump RSEQ, wake all. */
+/* wakeReaders (:223): bump RSEQ, wake all. */
 inline wake_readers() {
   mem[RSEQ]++;
   futex_notify(RSEQ, ALL)
@@ -111,12 +147,15 @@ inline enter(starving) {
   inside--
 }
 
-/* unlockWrite (:233): clear W keeping S (:237-243), then wake (:247-250). */
-inline unlock_write() {
+/*
+ * unlockWrite (:237): clear W keeping S (:241-247), then wake (:251-260). `locals`: T's local
+ * writes parked (localWaitsAt, :258), read by T's release only (0 for every other thread's).
+ */
+inline unlock_write(locals) {
   st = W;
   do
   :: true ->
-    atomic {                                            /* :240 CAS st -> st & ~W */
+    atomic {                                            /* :244 CAS st -> st & ~W */
       if
       :: mem[STATE] == st ->
 #ifdef MUTANT_RELEASE_DROPS_S
@@ -135,22 +174,35 @@ inline unlock_write() {
   od;
   ok = false;
   if
-  :: (st & WAITING) != 0 -> wake_writer((st & S) != 0) /* :247-248 */
+  :: (st & WAITING) != 0 ->
+#if defined(MUTANT_SKIP_WHEN_LOCAL)
+    if                                                  /* skips while any local write waits */
+    :: locals == 0 -> wake_writer((st & S) != 0)
+    :: else -> skip
+    fi
+#elif defined(LOCAL) && !defined(MUTANT_LOCAL_UNCOUNTED)
+    if                                                  /* :258 writers besides T's local ones */
+    :: (st & WAITING) / ONE > locals -> wake_writer((st & S) != 0)
+    :: else -> skip
+    fi
+#else
+    wake_writer((st & S) != 0)                          /* :251-258 */
+#endif
   :: else ->
     if
-    :: mem[RWAIT] != 0 -> wake_readers()                /* :250 */
+    :: mem[RWAIT] != 0 -> wake_readers()                /* :260 */
     :: else -> skip
     fi
   fi;
   st = 0
 }
 
-/* leaveWaiting (:259): uncount (and, starving, take S away) in one CAS, then pass the wake on. */
+/* leaveWaiting (:273): uncount (and, starving, take S away) in one CAS, then pass the wake on. */
 inline leave_waiting() {
-  st = mem[STATE];                                      /* :260 */
+  st = mem[STATE];                                      /* :274 */
   do
   :: true ->
-    atomic {                                            /* :262-269 */
+    atomic {                                            /* :276-283 */
       if
       :: mem[STATE] == st ->
         nx = st - ONE;
@@ -180,7 +232,7 @@ inline leave_waiting() {
   od;
   ok = false;
   if
-  :: (nx & WAITING) == 0 ->                             /* :273-275 */
+  :: (nx & WAITING) == 0 ->                             /* :287-289 */
 #ifndef MUTANT_LEAVE_NO_READERS
     if
     :: (nx & W) == 0 && mem[RWAIT] != 0 -> wake_readers()
@@ -191,11 +243,11 @@ inline leave_waiting() {
 #endif
   :: else ->
     if
-    :: clears -> wake_writer(true)                      /* :279-282 */
+    :: clears -> wake_writer(true)                      /* :293-296 */
     :: else ->
 #ifndef MUTANT_NO_PASS_ON
       if
-      :: (nx & (W | R)) == 0 -> wake_writer((nx & S) != 0) /* :287 */
+      :: (nx & (W | R)) == 0 -> wake_writer((nx & S) != 0) /* :301 */
       :: else -> skip
       fi
 #else
@@ -206,47 +258,47 @@ inline leave_waiting() {
   st = 0; nx = 0; clears = false
 }
 
-/* writeSlow (:359): sets `took`, or gives up (`expired`). */
+/* writeSlow (:460): sets `took`, or gives up (`expired`). */
 inline write_slow() {
   do
   :: true ->
-    seq = mem[WSEQ];                                    /* :395 */
-    st = mem[STATE];                                    /* :396 */
+    seq = mem[WSEQ];                                    /* :502 */
+    st = mem[STATE];                                    /* :503 */
     if
 #ifdef MUTANT_ANYONE_TAKES_RESERVED
     :: (st & (W | R)) == 0 ->
 #else
-    :: (st & (W | R)) == 0 && (starves || (st & S) == 0) -> /* :400 */
+    :: (st & (W | R)) == 0 && (starves || (st & S) == 0) -> /* :507 */
 #endif
       nx = st;
       if
-      :: waiting -> nx = nx - ONE                       /* :401 */
+      :: waiting -> nx = nx - ONE                       /* :508 */
       :: else -> skip
       fi;
 #ifndef MUTANT_TAKER_KEEPS_S
       if
-      :: starves -> nx = nx & ~S                        /* :402 */
+      :: starves -> nx = nx & ~S                        /* :509 */
       :: else -> skip
       fi;
 #endif
-      atomic {                                          /* :403 CAS st -> nx | W */
+      atomic {                                          /* :510 CAS st -> nx | W */
         if
         :: mem[STATE] == st -> mem[STATE] = nx | W; took = true; CHECK_S
         :: else -> skip
         fi
       }
       if
-      :: took -> waiting = false; starving = false; announced = false; break /* :404-407 */
-      :: else -> skip                                   /* :409 look again */
+      :: took -> waiting = false; starving = false; announced = false; break /* :511-514 */
+      :: else -> skip                                   /* :516 look again */
       fi
     :: else ->
-      if                                                /* :429 the deadline may pass */
+      if                                                /* :536 the deadline may pass */
       :: timed && !expired -> expired = true
       :: true -> skip
       fi;
       if
-      :: expired -> break                               /* :429 */
-      :: !expired && !waiting ->                        /* :431-437 register */
+      :: expired -> break                               /* :536 */
+      :: !expired && !waiting ->                        /* :538-544 register */
         atomic {
           if
           :: mem[STATE] == st -> mem[STATE] = st + ONE; waiting = true; CHECK_S
@@ -256,7 +308,7 @@ inline write_slow() {
       :: !expired && waiting ->
         cont = false;
         if
-        :: starves && (st & S) == 0 ->                  /* :442-444 set S */
+        :: starves && (st & S) == 0 ->                  /* :549-551 set S */
           atomic {
             if
             :: mem[STATE] == st -> mem[STATE] = st | S; CHECK_S
@@ -266,13 +318,13 @@ inline write_slow() {
         :: else -> skip
         fi;
         if
-        :: cont -> skip                                 /* :443 continue */
+        :: cont -> skip                                 /* :550 continue */
         :: else ->
           if                                            /* announced: S may be ours */
           :: starves -> starving = true; announced = true
           :: else -> skip
           fi;
-          if                                            /* :447-462 park */
+          if                                            /* :554-569 park */
           :: starves && asyncWait ->
             futex_wait_async(me - 1, WSEQ, seq, WASYNC, timed, expired, false, res)
           :: starves ->
@@ -290,12 +342,12 @@ inline write_slow() {
 #endif
           fi;
           res = OK;
-          if                                            /* :462 an abort at the yield: */
+          if                                            /* :569 an abort at the yield: */
           :: timed && !expired -> expired = true; break /* `finally` runs, no look */
           :: true -> skip
           fi;
 #ifndef NO_HANDOFF
-          if                                            /* :420-427 time passes */
+          if                                            /* :527-534 time passes */
           :: !due -> due = true
           :: true -> skip
           fi;
@@ -306,7 +358,7 @@ inline write_slow() {
     fi
   od;
   if
-  :: waiting -> leave_waiting()                         /* :466 finally */
+  :: waiting -> leave_waiting()                         /* :573 finally */
   :: else -> skip
   fi
 }
@@ -318,7 +370,7 @@ proctype Writer(byte me; byte iters; bool timed; bool asyncWait) {
   /* Ghost: this writer parked as a starving writer since it last took the lock. */
   bool announced;
   for (n : 1 .. iters) {
-    atomic {                                            /* :663 / :701 fast CAS 0 -> W */
+    atomic {                                            /* :770 / :813 fast CAS 0 -> W */
       if
       :: mem[STATE] == 0 -> mem[STATE] = W; took = true
       :: else -> skip
@@ -330,15 +382,114 @@ proctype Writer(byte me; byte iters; bool timed; bool asyncWait) {
     fi;
     if
     :: took ->
+#ifdef LOCAL
+      if
+      :: me == 1 ->
+        ownerT = true;                                  /* OWNER = T (:353, :513) */
+        if
+        :: lstate == 0 ->                               /* T calls L's write() (waitHere) */
+          if
+          :: (mem[STATE] & (W | S)) == W && ownerT ->   /* writeHeldHere */
+#ifdef MUTANT_LOCAL_UNCOUNTED
+            lstate = 1                                  /* parked, not counted (50529fd) */
+#else
+            atomic {                                    /* countWaiting: w + 1 */
+              mem[STATE] = mem[STATE] + ONE; lstate = 1; CHECK_S
+            }
+#endif
+          :: else -> lstate = 3                         /* the slow path, uncounted */
+          fi
+        :: else -> skip
+        fi
+      :: else -> skip
+      fi;
+#endif
       enter(starves);
       took = false; starves = false; due = false;
-      unlock_write()
+#ifdef LOCAL
+      if
+      :: me == 1 ->
+        tbusy = true;
+        ownerT = false;                                 /* OWNER = 0 before W goes */
+        unlock_write(LOCALS);
+        if                                              /* releasedHere */
+        :: lstate == 1 -> lstate = 2
+        :: else -> skip
+        fi;
+        tbusy = false
+      :: else -> unlock_write(0)
+      fi
+#else
+      unlock_write(0)
+#endif
     :: else -> expired = false; starves = false; starving = false; announced = false; due = false
     fi
   }
 }
 
-/* tryEnterRead (:174) with BLOCKS_READER (no barging reader here): sets `took`. */
+#ifdef LOCAL
+/*
+ * L, T's local write (waitHere, LocalWait): waits for its call, then, parked locally, for T's
+ * release (its retry: takeCounted, else the slow path, counted), the end of T's turn (the slow
+ * path, counted) or an abort (leaveWaiting); not parked (lstate 3 at the call), the slow path.
+ * No deadline (the slow path's is C's to check); its take sets OWNER = T.
+ */
+proctype Local(byte me) {
+  byte st, nx, seq, res, wk;
+  bool took, expired, waiting, starves, starving, due, ok, cont, clears, announced;
+  bool timed = false;
+  bool asyncWait = true;
+  bool aborted;
+  (lstate != 0);
+  if
+  :: lstate == 3 -> skip
+  :: else ->
+    if
+    :: atomic { !tbusy && lstate == 1 -> lstate = 3 }  /* the turn ends: hand over */
+#ifndef MUTANT_LOCAL_UNCOUNTED
+      waiting = true
+#endif
+    :: atomic { !tbusy && lstate == 1 -> lstate = 3; aborted = true } /* an abort */
+    :: atomic {
+         !tbusy && lstate == 2 ->                       /* the retry, in a microtask */
+         st = mem[STATE];
+         lstate = 3;
+#ifdef MUTANT_LOCAL_UNCOUNTED
+         if                                             /* tryEnterWrite: barges, uncounted */
+         :: (st & (W | R | S)) == 0 -> mem[STATE] = st | W; took = true; CHECK_S
+         :: else -> skip
+         fi
+#else
+         if                                             /* takeCounted: W set, w - 1 */
+         :: (st & (W | R | S)) == 0 -> mem[STATE] = (st - ONE) | W; took = true; CHECK_S
+         :: else -> waiting = true                      /* not held by T: hand over, counted */
+         fi
+#endif
+       }
+    fi
+  fi;
+  if
+  :: aborted ->
+#if !defined(MUTANT_NO_LEAVE) && !defined(MUTANT_LOCAL_UNCOUNTED)
+    leave_waiting()                                     /* LocalWaitRequest.leave */
+#else
+    skip
+#endif
+  :: !aborted && !took -> write_slow()                  /* writeSlow(counted) */
+  :: else -> skip
+  fi;
+  if
+  :: took ->
+    ownerT = true;                                      /* OWNER = T */
+    enter(starves);
+    ownerT = false;
+    unlock_write(0)                                     /* L is not parked now */
+  :: else -> skip
+  fi
+}
+#endif
+
+/* tryEnterRead (:178) with BLOCKS_READER (no barging reader here): sets `took`. */
 inline try_read() {
   st = mem[STATE];
   atomic {
@@ -351,8 +502,8 @@ inline try_read() {
 
 /*
  * A reader (-DREADER, in place of writer B): one read lock without deadline, the fast path, then
- * readSlow (:303-334): count in RWAIT, read RSEQ before STATE, sleep on RSEQ. Its release is
- * unlockRead (:225-230): the last reader out wakes the writers, every one with S.
+ * readSlow (:317-348): count in RWAIT, read RSEQ before STATE, sleep on RSEQ. Its release is
+ * unlockRead (:229-234): the last reader out wakes the writers, every one with S.
  */
 proctype Reader(byte me) {
   byte st, seq, res, wk;
@@ -365,27 +516,31 @@ proctype Reader(byte me) {
     :: else -> skip
     fi;
     st = 0;
-    mem[RWAIT]++;                                       /* :313 */
+    mem[RWAIT]++;                                       /* :327 */
     do
     :: true ->
-      seq = mem[RSEQ];                                  /* :322 */
-      try_read();                                       /* :323 */
+      seq = mem[RSEQ];                                  /* :336 */
+      try_read();                                       /* :337 */
       if
       :: took -> break
       :: else -> st = 0
       fi;
-      futex_wait(me - 1, RSEQ, seq, false, expired, false, res); /* :327 */
+      futex_wait(me - 1, RSEQ, seq, false, expired, false, res); /* :341 */
       res = OK
     od;
-    mem[RWAIT]--;                                       /* :332 */
+    mem[RWAIT]--;                                       /* :346 */
     break
   od;
   readersIn++;
   assert(inside == 0);
+#ifdef LOCAL
+  /* Writer preference: no reader enters while T's local write waits (counted in w). */
+  assert(lstate != 1 && lstate != 2);
+#endif
   readersIn--;
-  atomic { mem[STATE] = mem[STATE] - R; st = mem[STATE]; CHECK_S }  /* :226 */
+  atomic { mem[STATE] = mem[STATE] - R; st = mem[STATE]; CHECK_S }  /* :230 */
   if
-  :: (st & R) == 0 && (st & WAITING) != 0 -> wake_writer((st & S) != 0) /* :229 */
+  :: (st & R) == 0 && (st & WAITING) != 0 -> wake_writer((st & S) != 0) /* :233 */
   :: else -> skip
   fi
 }
@@ -402,7 +557,11 @@ init {
 #else
     run Writer(2, 1, false, false);
 #endif
+#ifdef LOCAL
+    run Local(3)                                        /* in C's place */
+#else
     run Writer(3, 1, true, true)
+#endif
   }
   /* Every process has ended: the lock is free, nobody counted, no S, nobody registered. */
   (_nr_pr == 1) ->

@@ -375,6 +375,51 @@ const checks: Check[] = [
     holds: false,
     what: "an aborted writer not passing on the wake-up it consumed",
   },
+  // rwlock.pml -DLOCAL: a local write of writer A's thread (waitHere, futex.ts "Local waits")
+  // in C's place, counted in w while it waits for A's release.
+  {
+    model: "rwlock",
+    defines: ["LOCAL"],
+    mode: "safety",
+    holds: true,
+    what:
+      "a local write: one inside, no lost wake-up though the release wakes writers only past the local ones, w back to 0",
+  },
+  {
+    model: "rwlock",
+    defines: ["LOCAL"],
+    mode: "progress",
+    holds: true,
+    what: "every run with a local write ends",
+  },
+  {
+    model: "rwlock",
+    defines: ["LOCAL", "READER"],
+    mode: "safety",
+    holds: true,
+    what: "no reader enters while a local write waits (writer preference)",
+  },
+  {
+    model: "rwlock",
+    defines: ["LOCAL", "NO_HANDOFF"],
+    mode: "safety",
+    holds: true,
+    what: "a local write without the hand-off",
+  },
+  {
+    model: "rwlock",
+    defines: ["LOCAL", "READER", "MUTANT_LOCAL_UNCOUNTED"],
+    mode: "safety",
+    holds: false,
+    what: "a local write not counted in w letting a reader in ahead of it (the code of 50529fd)",
+  },
+  {
+    model: "rwlock",
+    defines: ["LOCAL", "MUTANT_NO_LEAVE"],
+    mode: "safety",
+    holds: false,
+    what: "an aborted local write leaving its count in w",
+  },
   // semaphore.pml: two acquirers (one with a deadline) and a releaser, two workloads; waiters
   // set the waiting bit, starve and are handed permits (the hand-off word), or do not starve at
   // all with NO_HANDOFF.
