@@ -47,7 +47,8 @@
  * Writer preference has one trap when sync and async calls mix on a thread: while an async
  * `write()` of thread T waits (counted in `w`), a `readSync()` on T would wait for that writer,
  * which cannot run while T is blocked — it would hang until its timeout, whoever else releases.
- * So each thread counts its own pending async writes per lock, and a `*Sync` read of a thread
+ * So each thread counts its own pending async writes per lock (`Own`, which also counts the read
+ * locks it holds, for its async parks' `localHint`), and a `*Sync` read of a thread
  * with one pending is not held back by waiting writers (only by a writer holding the lock). It
  * counts itself in RBARGE while it waits, and a releasing writer wakes the readers when RBARGE
  * is non-zero, even while writers wait. This bends writer preference only on a thread that would
@@ -152,19 +153,56 @@ const BLOCKS_READER = WRITER | WAITING;
 // waits; a lock free with it set is reserved for a starving writer (see "Fairness").
 
 /**
- * This thread's pending async writes, per lock: its SharedArrayBuffer, then its byte offset
- * (see "This thread's own waiting writer"). Two views of one lock through different buffer
- * objects in one thread (a handle received twice) count apart.
+ * This thread's part in one lock: its pending async writes (see "This thread's own waiting
+ * writer") and the read locks it holds (a hint for its async parks: `localHint`).
  */
-const ownWrites = new WeakMap<SharedArrayBuffer, Map<number, { pending: number }>>();
+interface Own {
+  pending: number;
+  reads: number;
+}
 
-/** The counter of this thread's pending async writes on the lock at `handle`. */
-function ownWritesOf(handle: Handle): { pending: number } {
+/**
+ * This thread's {@link Own} counters, per lock: its SharedArrayBuffer, then its byte offset. Two
+ * views of one lock through different buffer objects in one thread (a handle received twice)
+ * count apart.
+ */
+const ownWrites = new WeakMap<SharedArrayBuffer, Map<number, Own>>();
+
+/** The counters of this thread's part in the lock at `handle`. */
+function ownWritesOf(handle: Handle): Own {
   let byOffset = ownWrites.get(handle.buffer);
   if (byOffset === undefined) ownWrites.set(handle.buffer, byOffset = new Map());
   let counter = byOffset.get(handle.byteOffset);
-  if (counter === undefined) byOffset.set(handle.byteOffset, counter = { pending: 0 });
+  if (counter === undefined) byOffset.set(handle.byteOffset, counter = { pending: 0, reads: 0 });
   return counter;
+}
+
+/**
+ * Whether an async park on the lock (a reader's on RSEQ, a writer's on WSEQ) most likely waits
+ * for this thread (its other async tasks): the `Park.local` hint (futex.ts, "Local parks"; a
+ * wrong guess costs the wait until the end of the thread's turn, never a wake). Yes when this
+ * thread holds the write lock (OWNER, exact); when the readers holding it are all this
+ * thread's (`own.reads`); and, for a reader (`reader`), when the lock is free or read-held by
+ * this thread alone and the writers it waits behind are no more than this thread's pending
+ * writes (a local write of this thread, counted, with its retry queued; or a write of it
+ * waiting for its readers). Measured (2026-12-05, 8 tasks of one thread each writing then
+ * reading 25 times, `tests/local_park_test.ts`): waitAsync registrations 438 → 40 (nudges
+ * included; the parks still waiting at a turn's end that the self-wake budget forces register).
+ * Time, `<rt> bench/probes/selfwake_tasks.ts <before>/mod.ts ./mod.ts --processes 6 --tasks 8
+ * --loops 200 --rounds 9 --row "write + read"` (each task writes, then reads), after ÷ before,
+ * the trees' order then swapped: Node 0.51 / 0.51, Deno 0.67 / 0.52, Bun 0.27 / 0.22;
+ * `readSync()` + release 1.01-1.02 of before (the count; `bench/probes/uncontended.ts`), and
+ * `rwlock.tasks-async` (writes only) 0.97-1.04 (two alternated filtered runs a tree).
+ */
+function localHint(i32: Int32Array, me: number, own: Own | undefined, reader: boolean): boolean {
+  const state = Atomics.load(i32, STATE);
+  if ((state & WRITER) !== 0) return Atomics.load(i32, OWNER) === me;
+  if (own === undefined) return false;
+  const readers = state & READERS;
+  if (readers > own.reads) return false;
+  if (!reader) return readers !== 0;
+  const writers = (state & WAITING) >>> 17;
+  return writers !== 0 && writers <= own.pending;
 }
 
 function tooManyReaders(): RangeError {
@@ -319,6 +357,7 @@ function* readSlow(
   deadline: number,
   spin: number,
   barge: boolean,
+  own?: Own,
 ): Parker<boolean> {
   // Spin while a writer holds and nobody waits: a short write section ends before a park would.
   spinWhile(i32, WRITER, spin);
@@ -330,12 +369,24 @@ function* readSlow(
     // No sync spin, as a Lock's acquire (`Park.syncSpin`): 8 workers saturating an RWLock on
     // 2 CPUs, spinning ÷ not, same run (`node bench/fairness.ts --before <copy> --kinds
     // rwlock`): throughput 0.97 and 0.90, longest wait 43 → 61 and 36 → 50 ms.
-    const park: Park = { i32, index: RSEQ, expected: 0, deadline, asyncCount: -1, syncSpin: false };
+    const park: Park = {
+      i32,
+      index: RSEQ,
+      expected: 0,
+      deadline,
+      asyncCount: -1,
+      syncSpin: false,
+      local: false,
+    };
+    const me = currentIdent();
     for (;;) {
       // Read the sequence before STATE, so that a wake after this look is not lost.
       park.expected = Atomics.load(i32, RSEQ);
       if (tryEnterRead(i32, blocks)) return true;
       if (expired(deadline)) return false;
+      // Waiting for this thread, most likely (`localHint`; its wake of the readers,
+      // `wakeReaders`, reaches a local park).
+      park.local = localHint(i32, me, own, true);
       // "ok": a writer left or released (or spurious) — look again. "not-equal": it happened
       // before we slept — look again. "timed-out": the loop sees the deadline.
       yield park;
@@ -363,10 +414,11 @@ function* writeHeading(
   me: number,
   deadline: number,
   line: Line,
-  counted = false,
+  counted: boolean,
+  own: Own,
 ): Parker<boolean> {
   try {
-    return yield* writeSlow(i32, me, deadline, SPIN_LIMIT, counted);
+    return yield* writeSlow(i32, me, deadline, SPIN_LIMIT, counted, own);
   } finally {
     line.done();
   }
@@ -429,10 +481,11 @@ function waitHere(
   me: number,
   deadline: number,
   signal: AbortSignal | undefined,
+  own: Own,
   line?: Line,
 ): Promise<boolean> | undefined {
   if (!writeHeldHere(i32, me) || !countWaiting(i32)) return undefined;
-  const slow = () => runAsync(writeSlow(i32, me, deadline, SPIN_LIMIT, true), signal);
+  const slow = () => runAsync(writeSlow(i32, me, deadline, SPIN_LIMIT, true, own), signal);
   const request: LocalWaitRequest = {
     i32,
     index: STATE,
@@ -450,7 +503,7 @@ function waitHere(
   if (local !== undefined) return local;
   return line === undefined
     ? slow()
-    : runAsync(writeHeading(i32, me, deadline, line, true), signal);
+    : runAsync(writeHeading(i32, me, deadline, line, true, own), signal);
 }
 
 /**
@@ -463,6 +516,7 @@ function* writeSlow(
   deadline: number,
   spin: number,
   counted = false,
+  own?: Own,
 ): Parker<boolean> {
   // Spin while it is held and nobody waits yet.
   spinWhile(i32, WRITER | READERS, spin);
@@ -561,10 +615,10 @@ function* writeSlow(
       // Our own starve mark, not the caller's deadline: an async park may end up to
       // SOFT_SLACK_MS late, sharing its thread's deadline timer (futex.ts), as the lock word's.
       park.slack = park.deadline < deadline ? SOFT_SLACK_MS : 0;
-      // Write-held by this thread: the release most likely comes from another async task of it
-      // (futex.ts, "Local parks"; OWNER is written after WRITER is set, so a stale read only
-      // costs the hint, never a wake: a local park is registered at its turn's end).
-      park.local = (state & WRITER) !== 0 && Atomics.load(i32, OWNER) === me;
+      // Waiting for this thread, most likely (`localHint`: write-held by it, or read-held by it
+      // alone; OWNER is written after WRITER is set, so a stale read only costs the hint, never
+      // a wake: a local park is registered at its turn's end).
+      park.local = localHint(i32, me, own, false);
       park.clock = t;
       yield park;
       woken = true;
@@ -632,10 +686,11 @@ export class RWLock {
   /** A structured-clone-safe description; `RWLock.from(handle)` rebuilds it. */
   readonly handle: Handle;
   readonly #i32: Int32Array;
+  /** Releases a read lock of this thread (`#ownWrites.reads` first). */
   readonly #releaseRead: () => void;
   readonly #releaseWrite: () => void;
   /** This thread's pending async writes on this lock. */
-  readonly #ownWrites: { pending: number };
+  readonly #ownWrites: Own;
   /** This thread's async writes through this object that wait, in call order (`line.ts`). */
   #line: Line | undefined = undefined;
 
@@ -650,9 +705,13 @@ export class RWLock {
     this.handle = placeOrOpen("RWLock", BYTES, options);
     const i32 = slots(this.handle, SLOTS);
     this.#i32 = i32;
-    this.#releaseRead = () => unlockRead(i32);
+    const own = ownWritesOf(this.handle);
+    this.#releaseRead = () => {
+      own.reads--;
+      unlockRead(i32);
+    };
     this.#releaseWrite = () => unlockWrite(i32);
-    this.#ownWrites = ownWritesOf(this.handle);
+    this.#ownWrites = own;
   }
 
   /**
@@ -681,7 +740,7 @@ export class RWLock {
    * @throws {RangeError} 65,535 readers hold it already.
    */
   tryRead(): Guard | undefined {
-    return tryEnterRead(this.#i32) ? new Guard(this.#releaseRead) : undefined;
+    return tryEnterRead(this.#i32) ? this.#readGuard() : undefined;
   }
 
   /**
@@ -718,7 +777,14 @@ export class RWLock {
         acquired = runSync(readSlow(i32, deadlineAfter(timeout), SPIN_LIMIT, barge));
       }
     }
-    return guardOrThrow(acquired, this.#releaseRead, () => this.#timedOut(READ, timeout));
+    if (acquired) return this.#readGuard();
+    return guardOrThrow(false, this.#releaseRead, () => this.#timedOut(READ, timeout));
+  }
+
+  /** A guard of a read lock just taken by this thread, counted in `#ownWrites.reads`. */
+  #readGuard(): Guard {
+    this.#ownWrites.reads++;
+    return new Guard(this.#releaseRead);
   }
 
   /**
@@ -738,17 +804,16 @@ export class RWLock {
     const signal = signalIn(entry);
     try {
       // Fast path: no writer holds or waits (throws past 65,535 readers).
-      if (tryEnterRead(this.#i32)) return Promise.resolve(new Guard(this.#releaseRead));
+      if (tryEnterRead(this.#i32)) return Promise.resolve(this.#readGuard());
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#settle(
-      timeout === 0
-        ? Promise.resolve(false)
-        : runAsync(readSlow(this.#i32, deadlineAfter(timeout), SPIN_LIMIT, false), signal),
-      this.#releaseRead,
-      READ,
-      timeout,
+    if (timeout === 0) return this.#settle(Promise.resolve(false), this.#releaseRead, READ, 0);
+    const slow = readSlow(this.#i32, deadlineAfter(timeout), SPIN_LIMIT, false, this.#ownWrites);
+    return runAsync(slow, signal).then((ok) =>
+      ok
+        ? this.#readGuard()
+        : guardOrThrow(false, this.#releaseRead, () => this.#timedOut(READ, timeout))
     );
   }
 
@@ -837,8 +902,8 @@ export class RWLock {
       const held = this.#line ??= new Line();
       held.hold();
       const deadline = deadlineAfter(timeout);
-      acquired = waitHere(i32, me, deadline, signal, held) ??
-        runAsync(writeHeading(i32, me, deadline, held), signal);
+      acquired = waitHere(i32, me, deadline, signal, own, held) ??
+        runAsync(writeHeading(i32, me, deadline, held, false, own), signal);
     } else {
       acquired = acquireBehind(
         line,
@@ -846,8 +911,8 @@ export class RWLock {
         signal,
         () => takeFree(i32, me),
         (deadline) =>
-          waitHere(i32, me, deadline, signal) ??
-            runAsync(writeSlow(i32, me, deadline, SPIN_LIMIT), signal),
+          waitHere(i32, me, deadline, signal, own) ??
+            runAsync(writeSlow(i32, me, deadline, SPIN_LIMIT, false, own), signal),
       );
     }
     // One reaction ends the pending count and makes the guard: a `then` for each (as before)

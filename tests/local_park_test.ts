@@ -13,7 +13,10 @@
  *   check does, at once; without it, the liveness poll (`OWNER_POLL_MS`, 100 ms) would.
  *
  * A `Semaphore` has no owner: its parks are marked local while the object that parks holds
- * permits its own acquires took (tasks of one thread sharing permits), the same tests apply.
+ * permits its own acquires took (tasks of one thread sharing permits), the same tests apply. An
+ * `RWLock`'s reads and writes park locally while the lock is write-held by this thread or
+ * read-held by it alone (`localHint`), and a read also while the writers it waits behind are
+ * this thread's: tasks of one thread mixing reads and writes.
  *
  * Since a `Lock`'s, `Semaphore`'s or `RWLock` write's async acquire that waits for its own
  * thread waits with no slow path (local waits, `tests/local_wait_test.ts`), the cases here run
@@ -187,6 +190,43 @@ for (const waits of [true, false]) {
       assert.equal(pendingAsyncWaits(), 0);
     }));
 }
+
+test("local parks: an RWLock read waiting for this thread's write lock parks locally; the release reaches it in a microtask", async () => {
+  freshLocalParks();
+  const rw = new RWLock();
+  const rseqOf = slotsOf(rw.handle, 3);
+  const tasks = 8;
+  const loops = 25;
+  let reads = 0;
+  let writes = 0;
+  const calls = await countingRegistrations(async () => {
+    // Each task writes (held over a microtask: the others' reads and writes wait for it), then
+    // reads (held over a microtask: the writes wait for the readers).
+    await Promise.all(Array.from({ length: tasks }, async () => {
+      for (let i = 0; i < loops; i++) {
+        const w = await rw.write({ timeout: 20_000 });
+        writes++;
+        await null;
+        w.release();
+        const r = await rw.read({ timeout: 20_000 });
+        reads++;
+        await null;
+        r.release();
+      }
+    }));
+  });
+  assert.equal(reads, tasks * loops);
+  assert.equal(writes, tasks * loops);
+  assert.ok(rseqOf[2]! > 0, "some reads waited (the readers were woken)");
+  // Before: each read that waited for a write of its own thread registered a waitAsync (438
+  // registrations, nudges included, for the 200 reads).
+  // (At a turn's end, forced by the self-wake budget, the parks still waiting register.)
+  assert.ok(calls * 3 <= reads, `${calls} waitAsync registrations for ${reads} reads`);
+  assert.equal(Atomics.load(rseqOf, 0), 0, "free");
+  assert.equal(rseqOf[1], 0, "no reader counted in RWAIT");
+  assert.equal(localParkCounts().parked, 0);
+  assert.equal(pendingAsyncWaits(), 0);
+});
 
 test("local parks: a park that times out or is aborted leaves nothing behind; the next still gets the lock", async () => {
   freshLocalParks();

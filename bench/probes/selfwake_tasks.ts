@@ -1,7 +1,7 @@
 /**
  * Probe: async tasks of ONE thread handing a primitive to each other. K tasks each loop M times
  * over `await acquire(); await null; release()` on one `Lock` (then one `Semaphore(1)`, then an
- * `RWLock`'s write lock), and a
+ * `RWLock`'s write lock; and an `RWLock` on which each loop writes, then reads), and a
  * producer task hands numbers to a consumer task through a `Queue(1)`; printed: µs a hand-off,
  * for each tree given, round-robin in one process, with a promise-only FIFO mutex (no shared
  * memory: what a single-threaded async mutex costs) as the floor. Not part of `npm run bench`.
@@ -103,6 +103,26 @@ function writeLock(rw: any): Mutex {
   };
 }
 
+/**
+ * µs a task loop on an `RWLock`: each task writes (held over a microtask), then reads (held over a
+ * microtask): reads wait for this thread's writes and writes for its reads (`localHint`).
+ */
+// deno-lint-ignore no-explicit-any
+async function mixedRun(rw: any): Promise<number> {
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: tasks }, async () => {
+    for (let i = 0; i < loops; i++) {
+      const w = await rw.write({ timeout: 60_000 });
+      await null;
+      w.release();
+      const r = await rw.read({ timeout: 60_000 });
+      await null;
+      r.release();
+    }
+  }));
+  return (performance.now() - t0) * 1000 / (tasks * loops);
+}
+
 if (processes > 0) {
   await alternate();
   process.exit(0);
@@ -154,6 +174,10 @@ const rows: [string, (k: number) => Promise<number>][] = [
   ...mods.map((M, k): [string, (k: number) => Promise<number>] => [
     `RWLock write, tree ${k}`,
     () => mutexRun(writeLock(new M.RWLock())),
+  ]),
+  ...mods.map((M, k): [string, (k: number) => Promise<number>] => [
+    `RWLock write + read, tree ${k}`,
+    () => mixedRun(new M.RWLock()),
   ]),
   ...mods.map((M, k): [string, (k: number) => Promise<number>] => [
     `Queue(1) put → get, tree ${k}`,

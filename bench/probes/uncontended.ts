@@ -2,8 +2,8 @@
  * Uncontended `acquireSync()+release()` of Semaphore, RLock and Lock, two copies of the library
  * side by side (issue 9), beside the CAS+store floor; and `holdSync()` + the guard's `release()`
  * of a Semaphore (`semhold`: the permit attributed to this thread, its owner record written on
- * the take and on the release, plus the guard), and `writeSync()` + the guard's `release()` of
- * an `RWLock` (`rwwrite`): every case runs batch after batch in turn
+ * the take and on the release, plus the guard), and `writeSync()` (`rwwrite`) and `readSync()`
+ * (`rwread`) + the guard's `release()` of an `RWLock`: every case runs batch after batch in turn
  * (300 rounds of 20,000 operations) and the figure is the *fastest* batch, which a loaded machine
  * cannot inflate the way it does a median (`bench/runtime.ts --mode quick` gave 23 ns – 1 µs
  * ranges for one case at load 38).
@@ -60,6 +60,9 @@ function make(lib: any) {
     rwwrite() {
       for (let i = 0; i < N; i++) rw.writeSync().release();
     },
+    rwread() {
+      for (let i = 0; i < N; i++) rw.readSync().release();
+    },
   };
 }
 const b = make(before), a = make(after);
@@ -75,6 +78,8 @@ const fns: Record<string, () => void> = {
   "lock.after": a.lock,
   "rwwrite.before": b.rwwrite,
   "rwwrite.after": a.rwwrite,
+  "rwread.before": b.rwread,
+  "rwread.after": a.rwread,
 };
 const best: Record<string, number> = {};
 for (let round = 0; round < 300; round++) {

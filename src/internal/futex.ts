@@ -115,9 +115,10 @@ export interface Park {
    * `true`: the change the park waits for most likely comes from another async task of this same
    * thread: the primitive's state names this thread as the one that holds what the park waits
    * for (a lock word held by this thread; an RWLock this thread holds for writing, whose OWNER
-   * says so while the park sleeps on WSEQ), or, for a `Semaphore`, which has no owner, the
-   * object that parks holds permits its own acquires took and has given one back (a hint, not
-   * state: `semaphore.ts`, `HeldHere`). The async driver may then park it *locally*: no
+   * says so while the park sleeps on WSEQ or RSEQ, or holds for reading alone, by its count of
+   * the thread's read locks: `localHint` in `rwlock.ts`), or, for a `Semaphore`, which has no
+   * owner, the object that parks holds permits its own acquires took and has given one back (a
+   * hint, not state: `semaphore.ts`, `HeldHere`). The async driver may then park it *locally*: no
    * `waitAsync` until this thread's turn ends (see "Local parks"). Sync parks ignore it.
    */
   local?: boolean;
