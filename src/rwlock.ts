@@ -194,9 +194,16 @@ function ownWritesOf(handle: Handle): Own {
  * `readSync()` + release 1.01-1.02 of before (the count; `bench/probes/uncontended.ts`), and
  * `rwlock.tasks-async` (writes only) 0.97-1.04 (two alternated filtered runs a tree).
  */
-function localHint(i32: Int32Array, me: number, own: Own | undefined, reader: boolean): boolean {
+function localHint(
+  i32: Int32Array,
+  me: number | undefined,
+  own: Own | undefined,
+  reader: boolean,
+): boolean {
   const state = Atomics.load(i32, STATE);
-  if ((state & WRITER) !== 0) return Atomics.load(i32, OWNER) === me;
+  // `me` undefined (a reader): this thread's ident only when needed, so that a thread that only
+  // reads draws none (a raw worker's would be its own registry's: `ident.ts`).
+  if ((state & WRITER) !== 0) return Atomics.load(i32, OWNER) === (me ?? currentIdent());
   if (own === undefined) return false;
   const readers = state & READERS;
   if (readers > own.reads) return false;
@@ -378,15 +385,14 @@ function* readSlow(
       syncSpin: false,
       local: false,
     };
-    const me = currentIdent();
     for (;;) {
       // Read the sequence before STATE, so that a wake after this look is not lost.
       park.expected = Atomics.load(i32, RSEQ);
       if (tryEnterRead(i32, blocks)) return true;
       if (expired(deadline)) return false;
       // Waiting for this thread, most likely (`localHint`; its wake of the readers,
-      // `wakeReaders`, reaches a local park).
-      park.local = localHint(i32, me, own, true);
+      // `wakeReaders`, reaches a local park). Async reads only (`own`): sync parks ignore it.
+      park.local = own !== undefined && localHint(i32, undefined, own, true);
       // "ok": a writer left or released (or spurious) — look again. "not-equal": it happened
       // before we slept — look again. "timed-out": the loop sees the deadline.
       yield park;
