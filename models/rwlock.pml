@@ -4,40 +4,40 @@
  * its async count (and RWAIT, RSEQ for the reader).
  *
  * Mirrors (rwlock.ts line numbers; see models/README.md):
- *   write_fast    the fast CAS 0 -> W of writeSync/write (:770, :813)
- *   write_slow    writeSlow (:460-575) with SPIN_LIMIT 0: the look (:502-503), the take with
- *                 w-1 and, starving, S cleared (:507-516), the deadline (:536), registering in w
- *                 (:538-544), setting S (:549-551) and announcing it (:553: `starving`, S may
- *                 be ours), the park with the starve timer (:554-569),
- *                 becoming starving (:527-534, `starves`: judged at the first turn after the wake that finds
+ *   write_fast    the fast CAS 0 -> W of writeSync/write (:841, :884)
+ *   write_slow    writeSlow (:519-635) with SPIN_LIMIT 0: the look (:562-563), the take with
+ *                 w-1 and, starving, S cleared (:567-576), the deadline (:596), registering in w
+ *                 (:598-604), setting S (:609-611) and announcing it (:613: `starving`, S may
+ *                 be ours), the park with the starve timer (:614-629),
+ *                 becoming starving (:587-594, `starves`: judged at the first turn after the wake that finds
  *                 the lock held, which then looks again; the model judges right after the park,
  *                 its `due` free, which covers that: a look before the judgement is a look made
- *                 while not yet due), `finally` (:573)
- *   leave_waiting leaveWaiting (:273-302)
- *   unlock_write  unlockWrite (:237-265), the wake of the writers (wakeWriter, :212-215); with
- *                 -DLOCAL only for writers counted besides T's parked local writes (:258)
- *   Local         (-DLOCAL) a local write of A's thread T (waitHere :427-458 with LocalWait,
- *                 futex.ts "Local waits"): called while A holds the lock, writeHeldHere (:380-383)
- *                 and countWaiting (:386-394); then T's release (releasedHere :264) and its retry,
- *                 takeCounted (:400-412), or the end of T's turn, both handing over to writeSlow
- *                 counted (:435); or an abort, leaveWaiting (:444)
+ *                 while not yet due), `finally` (:633)
+ *   leave_waiting leaveWaiting (:318-347)
+ *   unlock_write  unlockWrite (:282-310), the wake of the writers (wakeWriter, :257-260); with
+ *                 -DLOCAL only for writers counted besides T's parked local writes (:303)
+ *   Local         (-DLOCAL) a local write of A's thread T (waitHere :485-513 with LocalWait,
+ *                 futex.ts "Local waits"): called while A holds the lock, writeHeldHere (:438-441)
+ *                 and countWaiting (:444-452); then T's release (releasedHere :309) and its retry,
+ *                 takeCounted (:458-470), or the end of T's turn, both handing over to writeSlow
+ *                 counted (:494); or an abort, leaveWaiting (:503)
  *
  * STATE is one byte here: W = 1, w in bits 1-2 (ONE = 2), S = 8, one reader R = 16 (bit 16, bits
  * 17-30, bit 31 and bits 0-15 in the code). With -DREADER, writer B is a reader instead (no
- * deadline, no barging: readSlow :317-348 and unlockRead :229-234, whose last reader out wakes
+ * deadline, no barging: readSlow :362-405 and unlockRead :274-279, whose last reader out wakes
  * every writer when S is set); without it r = 0 throughout. The OWNER slot is not modelled.
  *
- * Time: a writer that is not starving parks with the starve timer (:560), which may fire at any
+ * Time: a writer that is not starving parks with the starve timer (:620), which may fire at any
  * moment of that sleep (once: the writer is then due); time may also pass while it sleeps for
- * other reasons, so after any park a writer may become due (:527-534). A due writer starves
+ * other reasons, so after any park a writer may become due (:587-594). A due writer starves
  * (`starves`), and announces it at its next park (`starving`: S on the word may be ours). The
- * timed writer's deadline may pass at its check (:536) or while it sleeps (starving: its park
+ * timed writer's deadline may pass at its check (:596) or while it sleeps (starving: its park
  * has the deadline only).
  *
  * Workload: writer A (no deadline) writes A_WRITES times (1; -DA_WRITES=2 also verifies, 23 million
  * states); writer B (no deadline) once; writer C (with a deadline, each park sync or async) once,
  * or gives up: its deadline passes, or it is aborted at a park (the generator's `finally` runs
- * at the `yield`, :569, without another look). Every run can end, so a writer asleep at
+ * at the `yield`, :629, without another look). Every run can end, so a writer asleep at
  * the end is a lost wake-up (an invalid end state). -DNO_HANDOFF takes the hand-off out (the
  * barging RWLock as it was: nobody starves), also verified; the wake-up mutants run with it, for
  * the reason semaphore.pml gives (with the hand-off, a sleeper that is not starving wakes by its
@@ -59,19 +59,19 @@
  * change of STATE; once every process has ended, STATE = 0 and nobody is registered on WSEQ.
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_RELEASE_DROPS_S   the release clears S with W (:244): a barging writer takes the lock
+ *   MUTANT_RELEASE_DROPS_S   the release clears S with W (:289): a barging writer takes the lock
  *                            a starving writer was promised
- *   MUTANT_ANYONE_TAKES_RESERVED  a writer that is not starving takes a reserved lock (:507)
- *   MUTANT_TAKER_KEEPS_S     a starving writer takes the lock without clearing S (:509)
- *   MUTANT_LEAVER_KEEPS_S    a starving writer that gives up leaves S behind (:279): a reserved
+ *   MUTANT_ANYONE_TAKES_RESERVED  a writer that is not starving takes a reserved lock (:567)
+ *   MUTANT_TAKER_KEEPS_S     a starving writer takes the lock without clearing S (:569)
+ *   MUTANT_LEAVER_KEEPS_S    a starving writer that gives up leaves S behind (:324): a reserved
  *                            lock with nobody to take it
  *   MUTANT_JUDGED_CLEARS_S   a writer that judged it starves but never parked as one takes S
- *                            away as it gives up (:573; the code before 2026-12-05): another
+ *                            away as it gives up (:633; the code before 2026-12-05): another
  *                            starving writer's hand-off lost until it next wakes
  *   MUTANT_LEAVE_NO_READERS  (with READER) the last waiting writer gives up without letting the
- *                            readers it held back in (:288)
+ *                            readers it held back in (:333)
  *   MUTANT_NO_PASS_ON        (with NO_HANDOFF) a writer that gives up does not pass on the wake
- *                            it may have consumed (:301)
+ *                            it may have consumed (:346)
  *   MUTANT_LOCAL_UNCOUNTED   (with LOCAL, READER) L not counted in w (the code of 50529fd): a
  *                            reader enters between T's release and L's retry
  *   MUTANT_NO_LEAVE          (with LOCAL) an aborted L leaves its count in w: the readers and
@@ -123,7 +123,7 @@ byte lstate;
 
 #define CHECK_S assert((mem[STATE] & S) == 0 || (mem[STATE] & WAITING) != 0)
 
-/* wakeWriter (:212): bump WSEQ (:213), wake one or all (:214). */
+/* wakeWriter (:257): bump WSEQ (:258), wake one or all (:259). */
 inline wake_writer(all) {
   mem[WSEQ]++;
   if
@@ -132,7 +132,7 @@ inline wake_writer(all) {
   fi
 }
 
-/* wakeReaders (:223): bump RSEQ, wake all. */
+/* wakeReaders (:268): bump RSEQ, wake all. */
 inline wake_readers() {
   mem[RSEQ]++;
   futex_notify(RSEQ, ALL)
@@ -148,14 +148,14 @@ inline enter(starving) {
 }
 
 /*
- * unlockWrite (:237): clear W keeping S (:241-247), then wake (:251-260). `locals`: T's local
- * writes parked (localWaitsAt, :258), read by T's release only (0 for every other thread's).
+ * unlockWrite (:282): clear W keeping S (:286-292), then wake (:296-305). `locals`: T's local
+ * writes parked (localWaitsAt, :303), read by T's release only (0 for every other thread's).
  */
 inline unlock_write(locals) {
   st = W;
   do
   :: true ->
-    atomic {                                            /* :244 CAS st -> st & ~W */
+    atomic {                                            /* :289 CAS st -> st & ~W */
       if
       :: mem[STATE] == st ->
 #ifdef MUTANT_RELEASE_DROPS_S
@@ -181,28 +181,28 @@ inline unlock_write(locals) {
     :: else -> skip
     fi
 #elif defined(LOCAL) && !defined(MUTANT_LOCAL_UNCOUNTED)
-    if                                                  /* :258 writers besides T's local ones */
+    if                                                  /* :303 writers besides T's local ones */
     :: (st & WAITING) / ONE > locals -> wake_writer((st & S) != 0)
     :: else -> skip
     fi
 #else
-    wake_writer((st & S) != 0)                          /* :251-258 */
+    wake_writer((st & S) != 0)                          /* :296-303 */
 #endif
   :: else ->
     if
-    :: mem[RWAIT] != 0 -> wake_readers()                /* :260 */
+    :: mem[RWAIT] != 0 -> wake_readers()                /* :305 */
     :: else -> skip
     fi
   fi;
   st = 0
 }
 
-/* leaveWaiting (:273): uncount (and, starving, take S away) in one CAS, then pass the wake on. */
+/* leaveWaiting (:318): uncount (and, starving, take S away) in one CAS, then pass the wake on. */
 inline leave_waiting() {
-  st = mem[STATE];                                      /* :274 */
+  st = mem[STATE];                                      /* :319 */
   do
   :: true ->
-    atomic {                                            /* :276-283 */
+    atomic {                                            /* :321-328 */
       if
       :: mem[STATE] == st ->
         nx = st - ONE;
@@ -232,7 +232,7 @@ inline leave_waiting() {
   od;
   ok = false;
   if
-  :: (nx & WAITING) == 0 ->                             /* :287-289 */
+  :: (nx & WAITING) == 0 ->                             /* :332-334 */
 #ifndef MUTANT_LEAVE_NO_READERS
     if
     :: (nx & W) == 0 && mem[RWAIT] != 0 -> wake_readers()
@@ -243,11 +243,11 @@ inline leave_waiting() {
 #endif
   :: else ->
     if
-    :: clears -> wake_writer(true)                      /* :293-296 */
+    :: clears -> wake_writer(true)                      /* :338-341 */
     :: else ->
 #ifndef MUTANT_NO_PASS_ON
       if
-      :: (nx & (W | R)) == 0 -> wake_writer((nx & S) != 0) /* :301 */
+      :: (nx & (W | R)) == 0 -> wake_writer((nx & S) != 0) /* :346 */
       :: else -> skip
       fi
 #else
@@ -258,47 +258,47 @@ inline leave_waiting() {
   st = 0; nx = 0; clears = false
 }
 
-/* writeSlow (:460): sets `took`, or gives up (`expired`). */
+/* writeSlow (:519): sets `took`, or gives up (`expired`). */
 inline write_slow() {
   do
   :: true ->
-    seq = mem[WSEQ];                                    /* :502 */
-    st = mem[STATE];                                    /* :503 */
+    seq = mem[WSEQ];                                    /* :562 */
+    st = mem[STATE];                                    /* :563 */
     if
 #ifdef MUTANT_ANYONE_TAKES_RESERVED
     :: (st & (W | R)) == 0 ->
 #else
-    :: (st & (W | R)) == 0 && (starves || (st & S) == 0) -> /* :507 */
+    :: (st & (W | R)) == 0 && (starves || (st & S) == 0) -> /* :567 */
 #endif
       nx = st;
       if
-      :: waiting -> nx = nx - ONE                       /* :508 */
+      :: waiting -> nx = nx - ONE                       /* :568 */
       :: else -> skip
       fi;
 #ifndef MUTANT_TAKER_KEEPS_S
       if
-      :: starves -> nx = nx & ~S                        /* :509 */
+      :: starves -> nx = nx & ~S                        /* :569 */
       :: else -> skip
       fi;
 #endif
-      atomic {                                          /* :510 CAS st -> nx | W */
+      atomic {                                          /* :570 CAS st -> nx | W */
         if
         :: mem[STATE] == st -> mem[STATE] = nx | W; took = true; CHECK_S
         :: else -> skip
         fi
       }
       if
-      :: took -> waiting = false; starving = false; announced = false; break /* :511-514 */
-      :: else -> skip                                   /* :516 look again */
+      :: took -> waiting = false; starving = false; announced = false; break /* :571-574 */
+      :: else -> skip                                   /* :576 look again */
       fi
     :: else ->
-      if                                                /* :536 the deadline may pass */
+      if                                                /* :596 the deadline may pass */
       :: timed && !expired -> expired = true
       :: true -> skip
       fi;
       if
-      :: expired -> break                               /* :536 */
-      :: !expired && !waiting ->                        /* :538-544 register */
+      :: expired -> break                               /* :596 */
+      :: !expired && !waiting ->                        /* :598-604 register */
         atomic {
           if
           :: mem[STATE] == st -> mem[STATE] = st + ONE; waiting = true; CHECK_S
@@ -308,7 +308,7 @@ inline write_slow() {
       :: !expired && waiting ->
         cont = false;
         if
-        :: starves && (st & S) == 0 ->                  /* :549-551 set S */
+        :: starves && (st & S) == 0 ->                  /* :609-611 set S */
           atomic {
             if
             :: mem[STATE] == st -> mem[STATE] = st | S; CHECK_S
@@ -318,13 +318,13 @@ inline write_slow() {
         :: else -> skip
         fi;
         if
-        :: cont -> skip                                 /* :550 continue */
+        :: cont -> skip                                 /* :610 continue */
         :: else ->
           if                                            /* announced: S may be ours */
           :: starves -> starving = true; announced = true
           :: else -> skip
           fi;
-          if                                            /* :554-569 park */
+          if                                            /* :614-629 park */
           :: starves && asyncWait ->
             futex_wait_async(me - 1, WSEQ, seq, WASYNC, timed, expired, false, res)
           :: starves ->
@@ -342,12 +342,12 @@ inline write_slow() {
 #endif
           fi;
           res = OK;
-          if                                            /* :569 an abort at the yield: */
+          if                                            /* :629 an abort at the yield: */
           :: timed && !expired -> expired = true; break /* `finally` runs, no look */
           :: true -> skip
           fi;
 #ifndef NO_HANDOFF
-          if                                            /* :527-534 time passes */
+          if                                            /* :587-594 time passes */
           :: !due -> due = true
           :: true -> skip
           fi;
@@ -358,7 +358,7 @@ inline write_slow() {
     fi
   od;
   if
-  :: waiting -> leave_waiting()                         /* :573 finally */
+  :: waiting -> leave_waiting()                         /* :633 finally */
   :: else -> skip
   fi
 }
@@ -370,7 +370,7 @@ proctype Writer(byte me; byte iters; bool timed; bool asyncWait) {
   /* Ghost: this writer parked as a starving writer since it last took the lock. */
   bool announced;
   for (n : 1 .. iters) {
-    atomic {                                            /* :770 / :813 fast CAS 0 -> W */
+    atomic {                                            /* :841 / :884 fast CAS 0 -> W */
       if
       :: mem[STATE] == 0 -> mem[STATE] = W; took = true
       :: else -> skip
@@ -385,7 +385,7 @@ proctype Writer(byte me; byte iters; bool timed; bool asyncWait) {
 #ifdef LOCAL
       if
       :: me == 1 ->
-        ownerT = true;                                  /* OWNER = T (:353, :513) */
+        ownerT = true;                                  /* OWNER = T (:410, :573) */
         if
         :: lstate == 0 ->                               /* T calls L's write() (waitHere) */
           if
@@ -489,7 +489,7 @@ proctype Local(byte me) {
 }
 #endif
 
-/* tryEnterRead (:178) with BLOCKS_READER (no barging reader here): sets `took`. */
+/* tryEnterRead (:223) with BLOCKS_READER (no barging reader here): sets `took`. */
 inline try_read() {
   st = mem[STATE];
   atomic {
@@ -502,8 +502,8 @@ inline try_read() {
 
 /*
  * A reader (-DREADER, in place of writer B): one read lock without deadline, the fast path, then
- * readSlow (:317-348): count in RWAIT, read RSEQ before STATE, sleep on RSEQ. Its release is
- * unlockRead (:229-234): the last reader out wakes the writers, every one with S.
+ * readSlow (:362-405): count in RWAIT, read RSEQ before STATE, sleep on RSEQ. Its release is
+ * unlockRead (:274-279): the last reader out wakes the writers, every one with S.
  */
 proctype Reader(byte me) {
   byte st, seq, res, wk;
@@ -516,19 +516,19 @@ proctype Reader(byte me) {
     :: else -> skip
     fi;
     st = 0;
-    mem[RWAIT]++;                                       /* :327 */
+    mem[RWAIT]++;                                       /* :373 */
     do
     :: true ->
-      seq = mem[RSEQ];                                  /* :336 */
-      try_read();                                       /* :337 */
+      seq = mem[RSEQ];                                  /* :390 */
+      try_read();                                       /* :391 */
       if
       :: took -> break
       :: else -> st = 0
       fi;
-      futex_wait(me - 1, RSEQ, seq, false, expired, false, res); /* :341 */
+      futex_wait(me - 1, RSEQ, seq, false, expired, false, res); /* :398 */
       res = OK
     od;
-    mem[RWAIT]--;                                       /* :346 */
+    mem[RWAIT]--;                                       /* :403 */
     break
   od;
   readersIn++;
@@ -538,9 +538,9 @@ proctype Reader(byte me) {
   assert(lstate != 1 && lstate != 2);
 #endif
   readersIn--;
-  atomic { mem[STATE] = mem[STATE] - R; st = mem[STATE]; CHECK_S }  /* :230 */
+  atomic { mem[STATE] = mem[STATE] - R; st = mem[STATE]; CHECK_S }  /* :275 */
   if
-  :: (st & R) == 0 && (st & WAITING) != 0 -> wake_writer((st & S) != 0) /* :233 */
+  :: (st & R) == 0 && (st & WAITING) != 0 -> wake_writer((st & S) != 0) /* :278 */
   :: else -> skip
   fi
 }
