@@ -4,40 +4,40 @@
  * its async count (and RWAIT, RSEQ for the reader).
  *
  * Mirrors (rwlock.ts line numbers; see models/README.md):
- *   write_fast    the fast CAS 0 -> W of writeSync/write (:841, :884)
- *   write_slow    writeSlow (:519-635) with SPIN_LIMIT 0: the look (:562-563), the take with
- *                 w-1 and, starving, S cleared (:567-576), the deadline (:596), registering in w
- *                 (:598-604), setting S (:609-611) and announcing it (:613: `starving`, S may
- *                 be ours), the park with the starve timer (:614-629),
- *                 becoming starving (:587-594, `starves`: judged at the first turn after the wake that finds
+ *   write_fast    the fast CAS 0 -> W of writeSync/write (:829, :872)
+ *   write_slow    writeSlow (:507-623) with SPIN_LIMIT 0: the look (:550-551), the take with
+ *                 w-1 and, starving, S cleared (:555-564), the deadline (:584), registering in w
+ *                 (:586-592), setting S (:597-599) and announcing it (:601: `starving`, S may
+ *                 be ours), the park with the starve timer (:602-617),
+ *                 becoming starving (:575-582, `starves`: judged at the first turn after the wake that finds
  *                 the lock held, which then looks again; the model judges right after the park,
  *                 its `due` free, which covers that: a look before the judgement is a look made
- *                 while not yet due), `finally` (:633)
- *   leave_waiting leaveWaiting (:318-347)
- *   unlock_write  unlockWrite (:282-310), the wake of the writers (wakeWriter, :257-260); with
- *                 -DLOCAL only for writers counted besides T's parked local writes (:303)
- *   Local         (-DLOCAL) a local write of A's thread T (waitHere :485-513 with LocalWait,
- *                 futex.ts "Local waits"): called while A holds the lock, writeHeldHere (:438-441)
- *                 and countWaiting (:444-452); then T's release (releasedHere :309) and its retry,
- *                 takeCounted (:458-470), or the end of T's turn, both handing over to writeSlow
- *                 counted (:494); or an abort, leaveWaiting (:503)
+ *                 while not yet due), `finally` (:621)
+ *   leave_waiting leaveWaiting (:324-353)
+ *   unlock_write  unlockWrite (:288-316), the wake of the writers (wakeWriter, :263-266); with
+ *                 -DLOCAL only for writers counted besides T's parked local writes (:309)
+ *   Local         (-DLOCAL) a local write of A's thread T (waitHere :473-501 with LocalWait,
+ *                 futex.ts "Local waits"): called while A holds the lock, writeHeldHere (:444-447)
+ *                 and countWaiting (:450-458); then T's release (releasedHere :315) and its retry,
+ *                 tryEnterWrite counted (:242-256), or the end of T's turn, both handing over
+ *                 to writeSlow counted (:482); or an abort, leaveWaiting (:491)
  *
  * STATE is one byte here: W = 1, w in bits 1-2 (ONE = 2), S = 8, one reader R = 16 (bit 16, bits
  * 17-30, bit 31 and bits 0-15 in the code). With -DREADER, writer B is a reader instead (no
- * deadline, no barging: readSlow :362-405 and unlockRead :274-279, whose last reader out wakes
+ * deadline, no barging: readSlow :368-411 and unlockRead :280-285, whose last reader out wakes
  * every writer when S is set); without it r = 0 throughout. The OWNER slot is not modelled.
  *
- * Time: a writer that is not starving parks with the starve timer (:620), which may fire at any
+ * Time: a writer that is not starving parks with the starve timer (:608), which may fire at any
  * moment of that sleep (once: the writer is then due); time may also pass while it sleeps for
- * other reasons, so after any park a writer may become due (:587-594). A due writer starves
+ * other reasons, so after any park a writer may become due (:575-582). A due writer starves
  * (`starves`), and announces it at its next park (`starving`: S on the word may be ours). The
- * timed writer's deadline may pass at its check (:596) or while it sleeps (starving: its park
+ * timed writer's deadline may pass at its check (:584) or while it sleeps (starving: its park
  * has the deadline only).
  *
  * Workload: writer A (no deadline) writes A_WRITES times (1; -DA_WRITES=2 also verifies, 23 million
  * states); writer B (no deadline) once; writer C (with a deadline, each park sync or async) once,
  * or gives up: its deadline passes, or it is aborted at a park (the generator's `finally` runs
- * at the `yield`, :629, without another look). Every run can end, so a writer asleep at
+ * at the `yield`, :617, without another look). Every run can end, so a writer asleep at
  * the end is a lost wake-up (an invalid end state). -DNO_HANDOFF takes the hand-off out (the
  * barging RWLock as it was: nobody starves), also verified; the wake-up mutants run with it, for
  * the reason semaphore.pml gives (with the hand-off, a sleeper that is not starving wakes by its
@@ -59,19 +59,19 @@
  * change of STATE; once every process has ended, STATE = 0 and nobody is registered on WSEQ.
  *
  * Mutants (spin -DMUTANT_...):
- *   MUTANT_RELEASE_DROPS_S   the release clears S with W (:289): a barging writer takes the lock
+ *   MUTANT_RELEASE_DROPS_S   the release clears S with W (:295): a barging writer takes the lock
  *                            a starving writer was promised
- *   MUTANT_ANYONE_TAKES_RESERVED  a writer that is not starving takes a reserved lock (:567)
- *   MUTANT_TAKER_KEEPS_S     a starving writer takes the lock without clearing S (:569)
- *   MUTANT_LEAVER_KEEPS_S    a starving writer that gives up leaves S behind (:324): a reserved
+ *   MUTANT_ANYONE_TAKES_RESERVED  a writer that is not starving takes a reserved lock (:555)
+ *   MUTANT_TAKER_KEEPS_S     a starving writer takes the lock without clearing S (:557)
+ *   MUTANT_LEAVER_KEEPS_S    a starving writer that gives up leaves S behind (:330): a reserved
  *                            lock with nobody to take it
  *   MUTANT_JUDGED_CLEARS_S   a writer that judged it starves but never parked as one takes S
- *                            away as it gives up (:633; the code before 2026-12-05): another
+ *                            away as it gives up (:621; the code before 2026-12-05): another
  *                            starving writer's hand-off lost until it next wakes
  *   MUTANT_LEAVE_NO_READERS  (with READER) the last waiting writer gives up without letting the
- *                            readers it held back in (:333)
+ *                            readers it held back in (:339)
  *   MUTANT_NO_PASS_ON        (with NO_HANDOFF) a writer that gives up does not pass on the wake
- *                            it may have consumed (:346)
+ *                            it may have consumed (:352)
  *   MUTANT_LOCAL_UNCOUNTED   (with LOCAL, READER) L not counted in w (the code of 50529fd): a
  *                            reader enters between T's release and L's retry
  *   MUTANT_NO_LEAVE          (with LOCAL) an aborted L leaves its count in w: the readers and
@@ -123,7 +123,7 @@ byte lstate;
 
 #define CHECK_S assert((mem[STATE] & S) == 0 || (mem[STATE] & WAITING) != 0)
 
-/* wakeWriter (:257): bump WSEQ (:258), wake one or all (:259). */
+/* wakeWriter (:263): bump WSEQ (:264), wake one or all (:265). */
 inline wake_writer(all) {
   mem[WSEQ]++;
   if
@@ -132,7 +132,7 @@ inline wake_writer(all) {
   fi
 }
 
-/* wakeReaders (:268): bump RSEQ, wake all. */
+/* wakeReaders (:274): bump RSEQ, wake all. */
 inline wake_readers() {
   mem[RSEQ]++;
   futex_notify(RSEQ, ALL)
@@ -148,14 +148,14 @@ inline enter(starving) {
 }
 
 /*
- * unlockWrite (:282): clear W keeping S (:286-292), then wake (:296-305). `locals`: T's local
- * writes parked (localWaitsAt, :303), read by T's release only (0 for every other thread's).
+ * unlockWrite (:288): clear W keeping S (:292-298), then wake (:302-311). `locals`: T's local
+ * writes parked (localWaitsAt, :309), read by T's release only (0 for every other thread's).
  */
 inline unlock_write(locals) {
   st = W;
   do
   :: true ->
-    atomic {                                            /* :289 CAS st -> st & ~W */
+    atomic {                                            /* :295 CAS st -> st & ~W */
       if
       :: mem[STATE] == st ->
 #ifdef MUTANT_RELEASE_DROPS_S
@@ -181,28 +181,28 @@ inline unlock_write(locals) {
     :: else -> skip
     fi
 #elif defined(LOCAL) && !defined(MUTANT_LOCAL_UNCOUNTED)
-    if                                                  /* :303 writers besides T's local ones */
+    if                                                  /* :309 writers besides T's local ones */
     :: (st & WAITING) / ONE > locals -> wake_writer((st & S) != 0)
     :: else -> skip
     fi
 #else
-    wake_writer((st & S) != 0)                          /* :296-303 */
+    wake_writer((st & S) != 0)                          /* :302-309 */
 #endif
   :: else ->
     if
-    :: mem[RWAIT] != 0 -> wake_readers()                /* :305 */
+    :: mem[RWAIT] != 0 -> wake_readers()                /* :311 */
     :: else -> skip
     fi
   fi;
   st = 0
 }
 
-/* leaveWaiting (:318): uncount (and, starving, take S away) in one CAS, then pass the wake on. */
+/* leaveWaiting (:324): uncount (and, starving, take S away) in one CAS, then pass the wake on. */
 inline leave_waiting() {
-  st = mem[STATE];                                      /* :319 */
+  st = mem[STATE];                                      /* :325 */
   do
   :: true ->
-    atomic {                                            /* :321-328 */
+    atomic {                                            /* :327-334 */
       if
       :: mem[STATE] == st ->
         nx = st - ONE;
@@ -232,7 +232,7 @@ inline leave_waiting() {
   od;
   ok = false;
   if
-  :: (nx & WAITING) == 0 ->                             /* :332-334 */
+  :: (nx & WAITING) == 0 ->                             /* :338-340 */
 #ifndef MUTANT_LEAVE_NO_READERS
     if
     :: (nx & W) == 0 && mem[RWAIT] != 0 -> wake_readers()
@@ -243,11 +243,11 @@ inline leave_waiting() {
 #endif
   :: else ->
     if
-    :: clears -> wake_writer(true)                      /* :338-341 */
+    :: clears -> wake_writer(true)                      /* :344-347 */
     :: else ->
 #ifndef MUTANT_NO_PASS_ON
       if
-      :: (nx & (W | R)) == 0 -> wake_writer((nx & S) != 0) /* :346 */
+      :: (nx & (W | R)) == 0 -> wake_writer((nx & S) != 0) /* :352 */
       :: else -> skip
       fi
 #else
@@ -258,47 +258,47 @@ inline leave_waiting() {
   st = 0; nx = 0; clears = false
 }
 
-/* writeSlow (:519): sets `took`, or gives up (`expired`). */
+/* writeSlow (:507): sets `took`, or gives up (`expired`). */
 inline write_slow() {
   do
   :: true ->
-    seq = mem[WSEQ];                                    /* :562 */
-    st = mem[STATE];                                    /* :563 */
+    seq = mem[WSEQ];                                    /* :550 */
+    st = mem[STATE];                                    /* :551 */
     if
 #ifdef MUTANT_ANYONE_TAKES_RESERVED
     :: (st & (W | R)) == 0 ->
 #else
-    :: (st & (W | R)) == 0 && (starves || (st & S) == 0) -> /* :567 */
+    :: (st & (W | R)) == 0 && (starves || (st & S) == 0) -> /* :555 */
 #endif
       nx = st;
       if
-      :: waiting -> nx = nx - ONE                       /* :568 */
+      :: waiting -> nx = nx - ONE                       /* :556 */
       :: else -> skip
       fi;
 #ifndef MUTANT_TAKER_KEEPS_S
       if
-      :: starves -> nx = nx & ~S                        /* :569 */
+      :: starves -> nx = nx & ~S                        /* :557 */
       :: else -> skip
       fi;
 #endif
-      atomic {                                          /* :570 CAS st -> nx | W */
+      atomic {                                          /* :558 CAS st -> nx | W */
         if
         :: mem[STATE] == st -> mem[STATE] = nx | W; took = true; CHECK_S
         :: else -> skip
         fi
       }
       if
-      :: took -> waiting = false; starving = false; announced = false; break /* :571-574 */
-      :: else -> skip                                   /* :576 look again */
+      :: took -> waiting = false; starving = false; announced = false; break /* :559-562 */
+      :: else -> skip                                   /* :564 look again */
       fi
     :: else ->
-      if                                                /* :596 the deadline may pass */
+      if                                                /* :584 the deadline may pass */
       :: timed && !expired -> expired = true
       :: true -> skip
       fi;
       if
-      :: expired -> break                               /* :596 */
-      :: !expired && !waiting ->                        /* :598-604 register */
+      :: expired -> break                               /* :584 */
+      :: !expired && !waiting ->                        /* :586-592 register */
         atomic {
           if
           :: mem[STATE] == st -> mem[STATE] = st + ONE; waiting = true; CHECK_S
@@ -308,7 +308,7 @@ inline write_slow() {
       :: !expired && waiting ->
         cont = false;
         if
-        :: starves && (st & S) == 0 ->                  /* :609-611 set S */
+        :: starves && (st & S) == 0 ->                  /* :597-599 set S */
           atomic {
             if
             :: mem[STATE] == st -> mem[STATE] = st | S; CHECK_S
@@ -318,13 +318,13 @@ inline write_slow() {
         :: else -> skip
         fi;
         if
-        :: cont -> skip                                 /* :610 continue */
+        :: cont -> skip                                 /* :598 continue */
         :: else ->
           if                                            /* announced: S may be ours */
           :: starves -> starving = true; announced = true
           :: else -> skip
           fi;
-          if                                            /* :614-629 park */
+          if                                            /* :602-617 park */
           :: starves && asyncWait ->
             futex_wait_async(me - 1, WSEQ, seq, WASYNC, timed, expired, false, res)
           :: starves ->
@@ -342,12 +342,12 @@ inline write_slow() {
 #endif
           fi;
           res = OK;
-          if                                            /* :629 an abort at the yield: */
+          if                                            /* :617 an abort at the yield: */
           :: timed && !expired -> expired = true; break /* `finally` runs, no look */
           :: true -> skip
           fi;
 #ifndef NO_HANDOFF
-          if                                            /* :587-594 time passes */
+          if                                            /* :575-582 time passes */
           :: !due -> due = true
           :: true -> skip
           fi;
@@ -358,7 +358,7 @@ inline write_slow() {
     fi
   od;
   if
-  :: waiting -> leave_waiting()                         /* :633 finally */
+  :: waiting -> leave_waiting()                         /* :621 finally */
   :: else -> skip
   fi
 }
@@ -370,7 +370,7 @@ proctype Writer(byte me; byte iters; bool timed; bool asyncWait) {
   /* Ghost: this writer parked as a starving writer since it last took the lock. */
   bool announced;
   for (n : 1 .. iters) {
-    atomic {                                            /* :841 / :884 fast CAS 0 -> W */
+    atomic {                                            /* :829 / :872 fast CAS 0 -> W */
       if
       :: mem[STATE] == 0 -> mem[STATE] = W; took = true
       :: else -> skip
@@ -385,7 +385,7 @@ proctype Writer(byte me; byte iters; bool timed; bool asyncWait) {
 #ifdef LOCAL
       if
       :: me == 1 ->
-        ownerT = true;                                  /* OWNER = T (:410, :573) */
+        ownerT = true;                                  /* OWNER = T (:416, :561) */
         if
         :: lstate == 0 ->                               /* T calls L's write() (waitHere) */
           if
@@ -430,7 +430,7 @@ proctype Writer(byte me; byte iters; bool timed; bool asyncWait) {
 #ifdef LOCAL
 /*
  * L, T's local write (waitHere, LocalWait): waits for its call, then, parked locally, for T's
- * release (its retry: takeCounted, else the slow path, counted), the end of T's turn (the slow
+ * release (its retry: tryEnterWrite counted, else the slow path, counted), the end of T's turn (the slow
  * path, counted) or an abort (leaveWaiting); not parked (lstate 3 at the call), the slow path.
  * No deadline (the slow path's is C's to check); its take sets OWNER = T.
  */
@@ -460,7 +460,7 @@ proctype Local(byte me) {
          :: else -> skip
          fi
 #else
-         if                                             /* takeCounted: W set, w - 1 */
+         if                                             /* tryEnterWrite, counted: W set, w - 1 */
          :: (st & (W | R | S)) == 0 -> mem[STATE] = (st - ONE) | W; took = true; CHECK_S
          :: else -> waiting = true                      /* not held by T: hand over, counted */
          fi
@@ -489,7 +489,7 @@ proctype Local(byte me) {
 }
 #endif
 
-/* tryEnterRead (:223) with BLOCKS_READER (no barging reader here): sets `took`. */
+/* tryEnterRead (:225) with BLOCKS_READER (no barging reader here): sets `took`. */
 inline try_read() {
   st = mem[STATE];
   atomic {
@@ -502,8 +502,8 @@ inline try_read() {
 
 /*
  * A reader (-DREADER, in place of writer B): one read lock without deadline, the fast path, then
- * readSlow (:362-405): count in RWAIT, read RSEQ before STATE, sleep on RSEQ. Its release is
- * unlockRead (:274-279): the last reader out wakes the writers, every one with S.
+ * readSlow (:368-411): count in RWAIT, read RSEQ before STATE, sleep on RSEQ. Its release is
+ * unlockRead (:280-285): the last reader out wakes the writers, every one with S.
  */
 proctype Reader(byte me) {
   byte st, seq, res, wk;
@@ -516,19 +516,19 @@ proctype Reader(byte me) {
     :: else -> skip
     fi;
     st = 0;
-    mem[RWAIT]++;                                       /* :373 */
+    mem[RWAIT]++;                                       /* :379 */
     do
     :: true ->
-      seq = mem[RSEQ];                                  /* :390 */
-      try_read();                                       /* :391 */
+      seq = mem[RSEQ];                                  /* :396 */
+      try_read();                                       /* :397 */
       if
       :: took -> break
       :: else -> st = 0
       fi;
-      futex_wait(me - 1, RSEQ, seq, false, expired, false, res); /* :398 */
+      futex_wait(me - 1, RSEQ, seq, false, expired, false, res); /* :404 */
       res = OK
     od;
-    mem[RWAIT]--;                                       /* :403 */
+    mem[RWAIT]--;                                       /* :409 */
     break
   od;
   readersIn++;
@@ -538,9 +538,9 @@ proctype Reader(byte me) {
   assert(lstate != 1 && lstate != 2);
 #endif
   readersIn--;
-  atomic { mem[STATE] = mem[STATE] - R; st = mem[STATE]; CHECK_S }  /* :275 */
+  atomic { mem[STATE] = mem[STATE] - R; st = mem[STATE]; CHECK_S }  /* :281 */
   if
-  :: (st & R) == 0 && (st & WAITING) != 0 -> wake_writer((st & S) != 0) /* :278 */
+  :: (st & R) == 0 && (st & WAITING) != 0 -> wake_writer((st & S) != 0) /* :284 */
   :: else -> skip
   fi
 }

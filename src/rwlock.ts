@@ -27,7 +27,9 @@
  *   reader, below, only while W = 0).
  * - A writer counted in `w` leaves the count in the same CAS that sets W, or, giving up (timeout,
  *   abort), leaves it and passes on the wake-up it may have consumed: to another writer while
- *   writers still wait, to every reader once none does.
+ *   writers still wait, to every reader once none does. A local write of the holder's thread
+ *   (`waitHere`) is counted too, but does not sleep on WSEQ: its thread's release reaches it
+ *   (`releasedHere`), and that release wakes a writer only for the writers counted besides it.
  * - S is set only by a starving writer counted in `w`, which has then *announced* it starves
  *   (so has one that parks finding S set), and every announced writer that leaves `w` (taking
  *   the lock, or giving up) clears S in that same CAS; so S implies an announced writer is
@@ -166,12 +168,12 @@ interface Own {
  * views of one lock through different buffer objects in one thread (a handle received twice)
  * count apart.
  */
-const ownWrites = new WeakMap<SharedArrayBuffer, Map<number, Own>>();
+const owns = new WeakMap<SharedArrayBuffer, Map<number, Own>>();
 
 /** The counters of this thread's part in the lock at `handle`. */
-function ownWritesOf(handle: Handle): Own {
-  let byOffset = ownWrites.get(handle.buffer);
-  if (byOffset === undefined) ownWrites.set(handle.buffer, byOffset = new Map());
+function ownOf(handle: Handle): Own {
+  let byOffset = owns.get(handle.buffer);
+  if (byOffset === undefined) owns.set(handle.buffer, byOffset = new Map());
   let counter = byOffset.get(handle.byteOffset);
   if (counter === undefined) byOffset.set(handle.byteOffset, counter = { pending: 0, reads: 0 });
   return counter;
@@ -233,14 +235,18 @@ function tryEnterRead(i32: Int32Array, blocks = BLOCKS_READER): boolean {
 
 /**
  * Takes the write lock if nobody holds it and it is not reserved for a starving writer (barging
- * past waiting writers, as `Lock` does), and records `me` as its owner.
+ * past waiting writers, as `Lock` does), and records `me` as its owner. `counted`: the caller
+ * is counted in `w` (a local write, `waitHere`) and leaves it in the same CAS, as the slow
+ * path's take does.
  */
-function tryEnterWrite(i32: Int32Array, me: number): boolean {
+function tryEnterWrite(i32: Int32Array, me: number, counted = false): boolean {
+  const uncount = counted ? WAITING_ONE : 0;
   let state = Atomics.load(i32, STATE);
   for (;;) {
     // S: reserved (free) or to be handed off (held); a barger never takes it (see "Fairness").
     if ((state & (WRITER | READERS | STARVING)) !== 0) return false;
-    const seen = Atomics.compareExchange(i32, STATE, state, state | WRITER);
+    // Counted, we are in `w` until this CAS (or `leaveWaiting`): it does not go below 0.
+    const seen = Atomics.compareExchange(i32, STATE, state, (state - uncount) | WRITER);
     if (seen === state) {
       Atomics.store(i32, OWNER, me);
       return true;
@@ -452,24 +458,6 @@ function countWaiting(i32: Int32Array): boolean {
 }
 
 /**
- * A counted writer's take (a local write's, `waitHere`): sets W and leaves `w` in one CAS, as the
- * slow path's does, if nobody holds the lock and it is not reserved for a starving writer.
- */
-function takeCounted(i32: Int32Array, me: number): boolean {
-  let state = Atomics.load(i32, STATE);
-  for (;;) {
-    if ((state & (WRITER | READERS | STARVING)) !== 0) return false;
-    // We are counted in `w` (until this CAS or `leaveWaiting`): it does not go below 0.
-    const seen = Atomics.compareExchange(i32, STATE, state, (state - WAITING_ONE) | WRITER);
-    if (seen === state) {
-      Atomics.store(i32, OWNER, me);
-      return true;
-    }
-    state = seen;
-  }
-}
-
-/**
  * A write of this thread while it holds the write lock, and no writer of another thread starves:
  * it waits for this thread's release with no slow path (`futex.ts`, "Local waits"; `unlockWrite`
  * calls `releasedHere`), counted in `w` meanwhile, as a slow-path writer: from the call on, no
@@ -477,7 +465,7 @@ function takeCounted(i32: Int32Array, me: number): boolean {
  * called or woken between the release and the write's retry went first, and a task that wrote,
  * released and then waited to read while holding on made the waiting write time out: found by
  * review). The release wakes a writer only for writers counted besides this thread's local ones.
- * Its take leaves `w` with the CAS that sets W; an abort leaves it (`leaveWaiting`); the slow path
+ * Its take (`tryEnterWrite`, counted) leaves `w` with the CAS that sets W; an abort leaves it (`leaveWaiting`); the slow path
  * it hands over to inherits it. Returns `undefined` when the lock is not write-held here (the
  * caller runs the slow path); counted, it runs the slow path itself if the local credit is out.
  * `line`: the head of the object's line, handed on once the wait has settled.
@@ -495,7 +483,7 @@ function waitHere(
   const request: LocalWaitRequest = {
     i32,
     index: STATE,
-    take: () => takeCounted(i32, me),
+    take: () => tryEnterWrite(i32, me, true),
     heldHere: () => writeHeldHere(i32, me),
     slow,
     deadline,
@@ -692,11 +680,11 @@ export class RWLock {
   /** A structured-clone-safe description; `RWLock.from(handle)` rebuilds it. */
   readonly handle: Handle;
   readonly #i32: Int32Array;
-  /** Releases a read lock of this thread (`#ownWrites.reads` first). */
+  /** Releases a read lock of this thread (`#own.reads` first). */
   readonly #releaseRead: () => void;
   readonly #releaseWrite: () => void;
   /** This thread's pending async writes on this lock. */
-  readonly #ownWrites: Own;
+  readonly #own: Own;
   /** This thread's async writes through this object that wait, in call order (`line.ts`). */
   #line: Line | undefined = undefined;
 
@@ -711,13 +699,13 @@ export class RWLock {
     this.handle = placeOrOpen("RWLock", BYTES, options);
     const i32 = slots(this.handle, SLOTS);
     this.#i32 = i32;
-    const own = ownWritesOf(this.handle);
+    const own = ownOf(this.handle);
     this.#releaseRead = () => {
       own.reads--;
       unlockRead(i32);
     };
     this.#releaseWrite = () => unlockWrite(i32);
-    this.#ownWrites = own;
+    this.#own = own;
   }
 
   /**
@@ -776,7 +764,7 @@ export class RWLock {
     let acquired = tryEnterRead(i32);
     if (!acquired) {
       // Waiting writers do not hold back a thread whose own write() waits (see the module doc).
-      const barge = this.#ownWrites.pending !== 0;
+      const barge = this.#own.pending !== 0;
       if (timeout === 0) acquired = barge && tryEnterRead(i32, WRITER);
       else {
         this.#refuseSelfDeadlock(READ);
@@ -787,9 +775,9 @@ export class RWLock {
     return guardOrThrow(false, this.#releaseRead, () => this.#timedOut(READ, timeout));
   }
 
-  /** A guard of a read lock just taken by this thread, counted in `#ownWrites.reads`. */
+  /** A guard of a read lock just taken by this thread, counted in `#own.reads`. */
   #readGuard(): Guard {
-    this.#ownWrites.reads++;
+    this.#own.reads++;
     return new Guard(this.#releaseRead);
   }
 
@@ -815,7 +803,7 @@ export class RWLock {
       return Promise.reject(error);
     }
     if (timeout === 0) return this.#settle(Promise.resolve(false), this.#releaseRead, READ, 0);
-    const slow = readSlow(this.#i32, deadlineAfter(timeout), SPIN_LIMIT, false, this.#ownWrites);
+    const slow = readSlow(this.#i32, deadlineAfter(timeout), SPIN_LIMIT, false, this.#own);
     return runAsync(slow, signal).then((ok) =>
       ok
         ? this.#readGuard()
@@ -888,7 +876,7 @@ export class RWLock {
     }
     // Count this pending write for this thread's sync reads (see the module doc) until it ends;
     // one waiting in line too: the write at its head holds back the readers it would wait for.
-    const own = this.#ownWrites;
+    const own = this.#own;
     own.pending++;
     // Write-held by this thread (another task of it, most likely) and no writer of another thread
     // starving: the write waits for this thread's release with no slow path (`waitHere`), unless

@@ -628,27 +628,28 @@ export function freshLocalParks(): void {
 /**
  * Local waits: an async lock acquire that waits for a word its own thread holds, and for nothing
  * else, waits for that thread's release with no slow path at all (`Lock`'s line of async
- * acquires, `lock.ts`; an `RWLock`'s line of async writes while this thread holds the write lock,
- * no writer starves and no reader waits, `rwlock.ts`; and a `Semaphore`'s, while the object
- * holds permits its acquires took and has given one back, no permit is free and nobody starves:
- * the hint its local parks take, `HeldHere` in `semaphore.ts`, where a wait the turn's end finds
- * unwoken withdraws it). A
- * local park still ran the slow path for it: a generator, an {@link AsyncRun}, a clock read,
- * PARKED set on the word (the Semaphore's WAITING and its count), so every release took the
- * slow path and its wake, then the same again to take the word once woken. A local wait is one
- * object on the same lists as the local parks ({@link localHere}, {@link localRuns}):
+ * acquires, `lock.ts`; an `RWLock`'s line of async writes while this thread holds the write lock
+ * and no writer of another thread starves, `rwlock.ts`, `waitHere`; and a `Semaphore`'s, while
+ * the object holds permits its acquires took and has given one back, no permit is free and
+ * nobody starves: the hint its local parks take, `HeldHere` in `semaphore.ts`, where a wait the
+ * turn's end finds unwoken withdraws it). A local park still ran the slow path for it: a
+ * generator, an {@link AsyncRun}, a clock read, PARKED set on the word (the Semaphore's WAITING
+ * and its count), so every release took the slow path and its wake, then the same again to take
+ * the word once woken. A local wait is one object on the same lists as the local parks
+ * ({@link localHere}, {@link localRuns}):
  * - it starts only while the word is held by this thread with no STARVING mark (the caller
  *   checks; a starving waiter of another thread is handed the word by the release, so the
  *   acquire must wait in the slow path), and only while the local credit allows it;
- * - the release of that word by this thread (`Lock.release` and the Condition's release call
- *   {@link releasedHere} after the word is free; any `Lock` object of this copy of threadkit
- *   over the same buffer object: a lock rebuilt from a cloned handle, or another copy's, is
- *   not seen, as a local park's wake is not) ends it in a microtask, within the turn's
+ * - the release of that word by this thread (`Lock.release` and the Condition's release, the
+ *   RWLock's `unlockWrite` and `Semaphore.release` call {@link releasedHere} after the word is
+ *   free; any object of this copy of threadkit over the same buffer object: a lock rebuilt from
+ *   a cloned handle, or another copy's, is not seen, as a local park's wake is not) ends it in
+ *   a microtask, within the turn's
  *   self-wake budget as a local park's wake (past it, at the turn's end); it then tries the
  *   word (`take`: the fast path's CAS). Taken: done. Held by this thread again (its sync
  *   acquire went ahead, as the sync forms do): it waits again, within the turn. Otherwise
  *   (another thread took it, or it was handed to a starving waiter): the slow path, from the
- *   start;
+ *   start (the RWLock's keeps its count of waiting writers);
  * - the end of the thread's turn, if it has not taken the word, hands it to the slow path,
  *   whose first park registers at once (a release by another thread, which any thread may do,
  *   reaches it that late, as it reaches a local park). No timer of its own: a local park is on
