@@ -16,8 +16,9 @@
  * - the same for an `RWLock`'s write lock held by this thread: counted as a waiting writer (so
  *   readers stay behind it: writer preference, found by review) but no wake of the writers at
  *   the release; a starving writer of another thread (S) takes it over.
+ * - a call of the line whose deadline passed before its turn came (the thread busy, the line's
+ *   timer not run): it ends in microtasks, not at the turn's end.
  */
-
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Condition, Lock, RWLock, Semaphore } from "../mod.ts";
@@ -691,4 +692,67 @@ test("local waits: an RWLock local write ends by abort or timeout leaving the lo
     assert.equal(Atomics.load(slots, RW_STATE), 0);
     await until(() => slots[RW_WASYNC] === 0 && pendingAsyncWaits() === 0, "settled", 5_000);
   }
+});
+
+/** Runs no task and no microtask for `ms` milliseconds (a timer due meanwhile waits). */
+function blockFor(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // busy: the thread's deadline timer cannot run
+  }
+}
+
+test("local waits: a call whose deadline passed while it waited in the line ends in microtasks, not at the turn's end", async () => {
+  // The line goes on to the late call (its deadline timer not run yet: the thread was busy)
+  // while the word is held by this thread: it must not wait locally for a release that comes
+  // too late anyway, nor until the turn's end hands it to the slow path (found at the end of
+  // the last session: it waited the turn out, then resolved false).
+  const settles = async (wait: Promise<unknown>, what: string) => {
+    let outcome: unknown = "pending";
+    wait.then((value) => outcome = value, (error) => outcome = error);
+    await microtasksUntil(() => outcome !== "pending", what);
+    return outcome;
+  };
+  {
+    freshLocalParks();
+    const lock = new Lock();
+    lock.acquireSync();
+    const first = lock.acquire({ timeout: 10_000 }); // holds the line, waits locally
+    const late = lock.acquire({ timeout: 20 }); // behind it in the line
+    blockFor(40);
+    lock.release(); // to the first, in a microtask; then the line goes on to the late call
+    assert.equal(await first, true);
+    assert.equal(await settles(late, "the late Lock acquire"), false);
+    assert.equal(localParkCounts().parked, 0);
+    lock.release();
+  }
+  {
+    freshLocalParks();
+    const semaphore = new Semaphore(1);
+    semaphore.acquireSync();
+    const first = semaphore.acquire({ timeout: 10_000 });
+    const late = semaphore.acquire({ timeout: 20 });
+    blockFor(40);
+    semaphore.release();
+    assert.equal(await first, true);
+    assert.equal(await settles(late, "the late Semaphore acquire"), false);
+    assert.equal(localParkCounts().parked, 0);
+    semaphore.release();
+  }
+  {
+    freshLocalParks();
+    const rw = new RWLock();
+    const holder = rw.writeSync();
+    const first = rw.write({ timeout: 10_000 });
+    const late = rw.write({ timeout: 20 });
+    blockFor(40);
+    holder.release();
+    const guard = await first;
+    const outcome = await settles(late, "the late RWLock write");
+    assert.ok(outcome instanceof Error && outcome.name === "TimeoutError", String(outcome));
+    assert.equal(localParkCounts().parked, 0);
+    guard.release();
+    assert.equal(Atomics.load(slotsOf(rw.handle, 4), RW_STATE), 0, "no writer left counted");
+  }
+  await until(() => pendingAsyncWaits() === 0, "all settled", 5_000);
 });
