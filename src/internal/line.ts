@@ -54,7 +54,7 @@
  * @module
  */
 
-import { deadlineAfter, reasonOf, type Timed, timeWait, untimeWait } from "./futex.ts";
+import { deadlineAfter, now, reasonOf, type Timed, timeWait, untimeWait } from "./futex.ts";
 
 /** What a call waiting in a {@link Line} does when its wait ends. */
 export interface Turn {
@@ -261,7 +261,10 @@ export class Line {
  * Behind: the call waits its turn; then `tryNow()` (the fast path: `true` when it took what it
  * waits for), else `wait(deadline)` (its slow path, which does not touch the line), holding the
  * line until its promise has settled. A timeout that runs out in the line resolves `false`, with
- * no try out of turn; an abort rejects with the signal's reason.
+ * no try out of turn; an abort rejects with the signal's reason. A turn that comes after the
+ * deadline, before the deadline timer has run (the thread was busy), gets its `tryNow()` and
+ * then resolves `false` as the timer would have: waiting, locally or in the slow path, it would
+ * wait for a release too late to count, or (locally) until the turn's end.
  *
  * What it buys: N async tasks of one thread that wait for one lock park one `waitAsync` between
  * them (the head of the line), where each used to park its own, and every release (which wakes
@@ -301,6 +304,10 @@ export function acquireBehind(
         if (tryNow()) {
           resolve(true);
           return line.done(); // after: this call's reactions run before the next call's
+        }
+        if (deadline !== Infinity && now() >= deadline) {
+          resolve(false); // late, as `late` below
+          return line.done();
         }
         waited = wait(deadline);
       } catch (error) {
