@@ -4,7 +4,7 @@
  * its async count (and RWAIT, RSEQ for the reader).
  *
  * Mirrors (rwlock.ts line numbers; see models/README.md):
- *   write_fast    the fast CAS 0 -> W of writeSync/write (:868, :911)
+ *   write_fast    the fast CAS 0 -> W of writeSync/write (:871, :914)
  *   write_slow    writeSlow (:544-660) with SPIN_LIMIT 0: the look (:587-588), the take with
  *                 w-1 and, starving, S cleared (:592-601), the deadline (:621), registering in w
  *                 (:623-629), setting S (:634-636) and announcing it (:638: `starving`, S may
@@ -61,8 +61,11 @@
  * T holds the write lock again (L took it), or runs readSlow; the end of T's turn hands it to
  * readSlow, an abort ends it. With -DLOCAL, L is in C's place: the reader's assertion that no
  * reader enters while L waits (writer preference) then covers the local read. Every release of
- * T (A's and L's) runs as one synchronous stretch of T (`tbusy`), not inside another. 0.37
- * million states (0.74 million for progress); with -DLOCAL 0.13 million; -DNO_HANDOFF 0.18.
+ * T (A's and L's) runs as one synchronous stretch of T (`tbusy`), not inside another. Every
+ * reader's take asserts the invariant (W = 0 and w = 0). 0.37 million states (0.74 million for
+ * progress); with -DLOCAL 0.13 million; -DNO_HANDOFF 0.18. -DC_UNTIMED gives C no deadline, so
+ * that a wake of C that nobody sends leaves it asleep at the end (with -DNO_HANDOFF: no starve
+ * timer either).
  *
  * Properties: one writer inside at a time; a writer that is not starving never takes a lock that a
  * release left reserved (ghost `reserved`: set by a release that saw S, cleared when a starving
@@ -89,13 +92,16 @@
  *                            reader enters between T's release and L's retry
  *   MUTANT_NO_LEAVE          (with LOCAL) an aborted L leaves its count in w: the readers and
  *                            the fast path held back for good (STATE != 0 at the end)
- *   MUTANT_READ_BARGES       (with LOCAL_READ, LOCAL) the local read's take ignores waiting
- *                            writers (tryEnterRead with WRITER only): it enters ahead of L
+ *   MUTANT_READ_BARGES       (with LOCAL_READ) the local read's take ignores waiting writers
+ *                            (tryEnterRead with WRITER only): it enters ahead of C, or of L
+ *   MUTANT_READ_COUNTED      (with LOCAL_READ, C_UNTIMED, NO_HANDOFF) T's release counts the
+ *                            local read among its local writes: C is never woken
  * Not caught, since it only costs time: MUTANT_SKIP_WHEN_LOCAL, T's release waking no writer
  * while L is parked, whoever else is counted (every exit of L wakes or passes the wake on: its
  * release, leaveWaiting, or the slow path's park whose starve timer ends it); nor
- * MUTANT_READ_COUNTED, T's release counting the local read as a local write (so waking no
- * writer of another thread while it waits): C, timed, ends anyway; `tests/local_wait_test.ts`
+ * MUTANT_READ_COUNTED with C timed, T's release counting the local read as a local write (so
+ * waking no writer of another thread while it waits): C ends by its deadline; with
+ * -DC_UNTIMED -DNO_HANDOFF it is caught (C asleep at the end), as `tests/local_wait_test.ts`
  * ("the release still wakes a writer of another thread while a local read waits") catches it.
  */
 
@@ -413,7 +419,7 @@ proctype Writer(byte me; byte iters; bool timed; bool asyncWait) {
   /* Ghost: this writer parked as a starving writer since it last took the lock. */
   bool announced;
   for (n : 1 .. iters) {
-    atomic {                                            /* :868 / :911 fast CAS 0 -> W */
+    atomic {                                            /* :871 / :914 fast CAS 0 -> W */
       if
       :: mem[STATE] == 0 -> mem[STATE] = W; took = true
       :: else -> skip
@@ -550,7 +556,9 @@ inline try_read() {
   st = mem[STATE];
   atomic {
     if
-    :: (st & (W | WAITING)) == 0 && mem[STATE] == st -> mem[STATE] = st + R; took = true
+    :: (st & (W | WAITING)) == 0 && mem[STATE] == st ->
+      assert((mem[STATE] & (W | WAITING)) == 0);        /* the invariant: W = 0 and w = 0 */
+      mem[STATE] = st + R; took = true
     :: else -> skip
     fi
   }
@@ -581,10 +589,12 @@ proctype Reader(byte me) {
        st = mem[STATE];
        if
 #ifdef MUTANT_READ_BARGES
-       :: (st & W) == 0 -> mem[STATE] = st + R; took = true; rstate = 3 /* past writers */
+       :: (st & W) == 0 ->                              /* past waiting writers */
 #else
-       :: (st & (W | WAITING)) == 0 -> mem[STATE] = st + R; took = true; rstate = 3 /* take */
+       :: (st & (W | WAITING)) == 0 ->                  /* tryEnterRead */
 #endif
+         assert((st & (W | WAITING)) == 0);             /* the invariant: W = 0 and w = 0 */
+         mem[STATE] = st + R; took = true; rstate = 3
        :: else ->
          if
          :: (st & (W | S)) == W && ownerT -> rstate = 1 /* write-held by T again: again */
@@ -652,8 +662,10 @@ init {
 #else
     run Writer(2, 1, false, false);
 #endif
-#ifdef LOCAL
+#if defined(LOCAL)
     run Local(3)                                        /* in C's place */
+#elif defined(C_UNTIMED)
+    run Writer(3, 1, false, true)                       /* C with no deadline */
 #else
     run Writer(3, 1, true, true)
 #endif

@@ -820,7 +820,10 @@ export class RWLock {
 
   /**
    * Waits, without blocking the thread, until it holds a read lock, `timeout` runs out or
-   * `signal` aborts (an aborted wait leaves the lock as it was).
+   * `signal` aborts (an aborted wait leaves the lock as it was). Called while the thread's own
+   * task holds the write lock, it waits for that task's release without registering anything
+   * (writers waiting still go first); a release through another `RWLock` object over the same
+   * lock reaches it only at the end of the thread's turn.
    *
    * @param options `timeout` in ms (default `Infinity`), `signal` to abort the wait.
    * @returns A promise of a guard that releases the read lock.

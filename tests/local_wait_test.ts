@@ -751,9 +751,13 @@ test("local waits: a write waiting locally goes before a read waiting locally, w
         await null;
         guard.release();
       };
+      let readWhileWriting = "";
       const write = async () => {
         const guard = await rw.write({ timeout: 10_000 });
         order.push("write");
+        readWhileWriting = `RWAIT ${
+          Atomics.load(slots, RW_RWAIT)
+        }, ${localParkCounts().parked} local`;
         await null;
         guard.release();
       };
@@ -766,6 +770,10 @@ test("local waits: a write waiting locally goes before a read waiting locally, w
       );
       holder.release();
       await Promise.all(done);
+      // The release retries the later call first. Read first: the write takes it, and the read,
+      // finding it write-held by its thread again, waits locally again. Write first: the read
+      // finds the write counted and the lock free, and goes to the slow path (RWAIT).
+      assert.equal(readWhileWriting, first === "read" ? "RWAIT 0, 1 local" : "RWAIT 1, 1 local");
     });
     assert.deepEqual(order, ["write", "read"], `${first} called first`);
     assert.equal(calls, 0, "no waitAsync registration");
@@ -791,7 +799,10 @@ test("local waits: an RWLock local read ends by abort or timeout leaving the loc
   }
   {
     const t0 = performance.now();
-    await assert.rejects(rw.read({ timeout: 30 }), { name: "TimeoutError" });
+    const reading = rw.read({ timeout: 30 });
+    assert.equal(localParkCounts().parked, 1, "waits locally");
+    assert.equal(Atomics.load(slots, RW_RWAIT), 0);
+    await assert.rejects(reading, { name: "TimeoutError" });
     assert.ok(performance.now() - t0 >= 20);
     assert.equal(localParkCounts().parked, 0);
   }

@@ -452,10 +452,31 @@ const checks: Check[] = [
   },
   {
     model: "rwlock",
+    defines: ["LOCAL_READ", "C_UNTIMED", "NO_HANDOFF"],
+    mode: "safety",
+    holds: true,
+    what: "a local read beside a writer of another thread with no deadline and no starve timer",
+  },
+  {
+    model: "rwlock",
+    defines: ["LOCAL_READ", "MUTANT_READ_BARGES"],
+    mode: "safety",
+    holds: false,
+    what: "a local read whose take ignores waiting writers entering ahead of another thread's",
+  },
+  {
+    model: "rwlock",
     defines: ["LOCAL_READ", "LOCAL", "MUTANT_READ_BARGES"],
     mode: "safety",
     holds: false,
     what: "a local read whose take ignores waiting writers entering ahead of the local write",
+  },
+  {
+    model: "rwlock",
+    defines: ["LOCAL_READ", "C_UNTIMED", "NO_HANDOFF", "MUTANT_READ_COUNTED"],
+    mode: "safety",
+    holds: false,
+    what: "a release counting the local read as a local write, waking no writer of another thread",
   },
   // semaphore.pml: two acquirers (one with a deadline) and a releaser, two workloads; waiters
   // set the waiting bit, starve and are handed permits (the hand-off word), or do not starve at
