@@ -30,9 +30,6 @@
  *   writers still wait, to every reader once none does. A local write of the holder's thread
  *   (`waitHere`) is counted too, but does not sleep on WSEQ: its thread's release reaches it
  *   (`releasedHere`), and that release wakes a writer only for the writers counted besides it.
- *   A local read (`readHere`, an async read of the holder's thread) is counted nowhere: it holds
- *   nothing back, its thread's release reaches it (`releasedHere`, after the wakes), and it
- *   enters as the fast path does (r + 1 only while W = 0 and w = 0), or runs the slow path.
  * - S is set only by a starving writer counted in `w`, which has then *announced* it starves
  *   (so has one that parks finding S set), and every announced writer that leaves `w` (taking
  *   the lock, or giving up) clears S in that same CAS; so S implies an announced writer is
@@ -309,14 +306,12 @@ function unlockWrite(i32: Int32Array): void {
     // already, its retry queued; one through another buffer object of the lock) only sends a
     // wake nobody needed; the count never exceeds them: each is counted before it parks and
     // leaves the list before it leaves `w`.
-    if ((state & WAITING) >>> 17 > localWaitsAt(i32, STATE, true)) {
-      wakeWriter(i32, starved(state));
-    }
+    if ((state & WAITING) >>> 17 > localWaitsAt(i32, STATE)) wakeWriter(i32, starved(state));
     if (Atomics.load(i32, RBARGE) !== 0) wakeReaders(i32);
   } else if (Atomics.load(i32, RWAIT) !== 0) wakeReaders(i32);
-  // This thread's async writes and reads waiting for it locally (futex.ts, "Local waits"; one
-  // load when none waits). After the wakes: the word is free, and a writer woken above competes
-  // with them as with any barging writer.
+  // This thread's async writes waiting for it locally (futex.ts, "Local waits"; one load when
+  // none waits). After the wakes: the word is free, and a writer woken above competes with them
+  // as with any barging writer.
   releasedHere(i32, STATE);
 }
 
@@ -494,7 +489,6 @@ function waitHere(
     deadline,
     signal,
     leave: () => leaveWaiting(i32, false),
-    counted: true,
   };
   // Waiting locally, it hands the line on once it has settled; the slow path it may hand over to
   // then holds no line of its own (`line.ts`, "Settle order"), as the `Lock`'s.
@@ -504,37 +498,6 @@ function waitHere(
   return line === undefined
     ? slow()
     : runAsync(writeHeading(i32, me, deadline, line, true, own), signal);
-}
-
-/**
- * A read of this thread while it holds the write lock, and no writer of another thread starves:
- * it waits for this thread's release with no slow path (`futex.ts`, "Local waits";
- * `unlockWrite` calls `releasedHere`), counted nowhere: not in RWAIT (the release reaches it
- * without a wake of the readers) nor anywhere a writer looks, so it holds nothing back. Its take
- * is the fast path's (`tryEnterRead`: writers waiting, a local write of this thread among them,
- * still go first); the write lock held by this thread again (a write of it went ahead), it waits
- * again; otherwise the slow path. Returns `undefined` when the lock is not write-held here (the
- * caller runs the slow path).
- */
-function readHere(
-  i32: Int32Array,
-  deadline: number,
-  signal: AbortSignal | undefined,
-  own: Own,
-): Promise<boolean> | undefined {
-  // W without S before the ident: a thread that only reads draws none (`localHint`).
-  if ((Atomics.load(i32, STATE) & (WRITER | STARVING)) !== WRITER) return undefined;
-  const me = currentIdent();
-  if (Atomics.load(i32, OWNER) !== me) return undefined;
-  return waitLocally({
-    i32,
-    index: STATE,
-    take: () => tryEnterRead(i32),
-    heldHere: () => writeHeldHere(i32, me),
-    slow: () => runAsync(readSlow(i32, deadline, SPIN_LIMIT, false, own), signal),
-    deadline,
-    signal,
-  });
 }
 
 /**
@@ -820,10 +783,7 @@ export class RWLock {
 
   /**
    * Waits, without blocking the thread, until it holds a read lock, `timeout` runs out or
-   * `signal` aborts (an aborted wait leaves the lock as it was). Called while the thread's own
-   * task holds the write lock, it waits for that task's release without registering anything
-   * (writers waiting still go first); a release through another `RWLock` object over the same
-   * lock reaches it only at the end of the thread's turn.
+   * `signal` aborts (an aborted wait leaves the lock as it was).
    *
    * @param options `timeout` in ms (default `Infinity`), `signal` to abort the wait.
    * @returns A promise of a guard that releases the read lock.
@@ -843,10 +803,8 @@ export class RWLock {
       return Promise.reject(error);
     }
     if (timeout === 0) return this.#settle(Promise.resolve(false), this.#releaseRead, READ, 0);
-    const deadline = deadlineAfter(timeout);
-    const waited = readHere(this.#i32, deadline, signal, this.#own) ??
-      runAsync(readSlow(this.#i32, deadline, SPIN_LIMIT, false, this.#own), signal);
-    return waited.then((ok) =>
+    const slow = readSlow(this.#i32, deadlineAfter(timeout), SPIN_LIMIT, false, this.#own);
+    return runAsync(slow, signal).then((ok) =>
       ok
         ? this.#readGuard()
         : guardOrThrow(false, this.#releaseRead, () => this.#timedOut(READ, timeout))
@@ -1013,9 +971,9 @@ export class RWLock {
     const writer = (state & WRITER) !== 0 ? Atomics.load(i32, OWNER) : 0;
     const readers = state & READERS;
     // This thread's writes waiting in line behind its first are not counted on the word yet (its
-    // local writes are: `waitHere`), nor are its local reads (`readHere`).
+    // local writes are: `waitHere`).
     const waiters = ((state & WAITING) >>> 17) + Atomics.load(i32, RWAIT) +
-      localWaitsAt(i32, STATE, false) + (this.#line?.waiting ?? 0);
+      (this.#line?.waiting ?? 0);
     const text = `${readers} reader${readers === 1 ? "" : "s"}`;
     return description("RWLock", "rwlock", this.handle, holderOf(writer), waiters, readers, text);
   }

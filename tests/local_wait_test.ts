@@ -582,9 +582,7 @@ test("local waits: readers stay behind an RWLock write waiting locally (writer p
       });
     if (readCalled === "while the write waits") {
       callRead();
-      // Write-held by this thread: the read waits locally too (`readHere`), not in RWAIT.
-      await microtasksUntil(() => localParkCounts().parked === 2, "the read waits locally");
-      assert.equal(slots[RW_RWAIT], 0);
+      await microtasksUntil(() => slots[RW_RWAIT] === 1, "the read waits");
     }
     const rseq = Atomics.load(slots, RW_RSEQ);
     holder.release();
@@ -675,7 +673,7 @@ test("local waits: an RWLock local write ends by abort or timeout leaving the lo
     const controller = new AbortController();
     const { rw, slots, holder, waiting } = await anRWLocalWait({ signal: controller.signal });
     const read = rw.read({ timeout: 10_000 });
-    await microtasksUntil(() => localParkCounts().parked === 2, "the read waits locally");
+    await microtasksUntil(() => slots[RW_RWAIT] === 1, "the read waits");
     controller.abort(new Error("stop"));
     await assert.rejects(waiting);
     assert.equal(Atomics.load(slots, RW_STATE), WRITER, "no writer left counted");
@@ -694,144 +692,6 @@ test("local waits: an RWLock local write ends by abort or timeout leaving the lo
     assert.equal(Atomics.load(slots, RW_STATE), 0);
     await until(() => slots[RW_WASYNC] === 0 && pendingAsyncWaits() === 0, "settled", 5_000);
   }
-});
-
-test("local waits: an RWLock read waiting for this thread's write waits locally: not in RWAIT, no registration, no wake of the readers", async () => {
-  freshLocalParks();
-  const rw = new RWLock();
-  const slots = slotsOf(rw.handle, 7);
-  const calls = await countingRegistrations(async () => {
-    const holder = rw.writeSync();
-    const reading = rw.read({ timeout: 10_000 });
-    await microtasksUntil(() => localParkCounts().parked === 1, "the read waits locally");
-    assert.equal(Atomics.load(slots, RW_RWAIT), 0, "not counted in RWAIT: no slow path");
-    assert.equal(Atomics.load(slots, RW_STATE), WRITER, "nothing written to the word");
-    assert.equal(rw.describe().waiters, 1, "describe() counts it");
-    holder.release();
-    const guard = await reading;
-    assert.equal(Atomics.load(slots, RW_STATE), 1, "one reader in");
-    assert.equal(Atomics.load(slots, RW_RSEQ), 0, "no wake of the readers");
-    guard.release();
-  });
-  assert.equal(calls, 0, "no waitAsync registration");
-  {
-    // Tasks that write and then read, taking turns: reads waiting for the thread's writes (the
-    // turns' ends that the self-wake budget forces register the waits still pending then).
-    let reads = 0;
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      for (let i = 0; i < 10; i++) {
-        const w = await rw.write({ timeout: 10_000 });
-        await null;
-        w.release();
-        const r = await rw.read({ timeout: 10_000 });
-        reads++;
-        await null;
-        r.release();
-      }
-    }));
-    assert.equal(reads, 40);
-  }
-  assert.equal(Atomics.load(slots, RW_STATE), 0);
-  assert.equal(Atomics.load(slots, RW_RWAIT), 0);
-  assert.equal(localParkCounts().parked, 0);
-  assert.equal(pendingAsyncWaits(), 0);
-});
-
-test("local waits: a write waiting locally goes before a read waiting locally, whichever was called first", async () => {
-  for (const first of ["read", "write"] as const) {
-    freshLocalParks();
-    const rw = new RWLock();
-    const slots = slotsOf(rw.handle, 7);
-    const order: string[] = [];
-    const calls = await countingRegistrations(async () => {
-      const holder = rw.writeSync();
-      const read = async () => {
-        const guard = await rw.read({ timeout: 10_000 });
-        order.push("read");
-        await null;
-        guard.release();
-      };
-      let readWhileWriting = "";
-      const write = async () => {
-        const guard = await rw.write({ timeout: 10_000 });
-        order.push("write");
-        readWhileWriting = `RWAIT ${
-          Atomics.load(slots, RW_RWAIT)
-        }, ${localParkCounts().parked} local`;
-        await null;
-        guard.release();
-      };
-      const done = first === "read" ? [read(), write()] : [write(), read()];
-      await microtasksUntil(() => localParkCounts().parked === 2, "both wait locally");
-      assert.equal(
-        Atomics.load(slots, RW_STATE),
-        WRITER | WAITING_ONE,
-        "the write counted, the read not",
-      );
-      holder.release();
-      await Promise.all(done);
-      // The release retries the later call first. Read first: the write takes it, and the read,
-      // finding it write-held by its thread again, waits locally again. Write first: the read
-      // finds the write counted and the lock free, and goes to the slow path (RWAIT).
-      assert.equal(readWhileWriting, first === "read" ? "RWAIT 0, 1 local" : "RWAIT 1, 1 local");
-    });
-    assert.deepEqual(order, ["write", "read"], `${first} called first`);
-    assert.equal(calls, 0, "no waitAsync registration");
-    assert.equal(Atomics.load(slots, RW_STATE), 0);
-    assert.equal(Atomics.load(slots, RW_RWAIT), 0);
-  }
-  assert.equal(pendingAsyncWaits(), 0);
-});
-
-test("local waits: an RWLock local read ends by abort or timeout leaving the lock as it was", async () => {
-  freshLocalParks();
-  const rw = new RWLock();
-  const slots = slotsOf(rw.handle, 7);
-  const holder = rw.writeSync();
-  {
-    const controller = new AbortController();
-    const reading = rw.read({ timeout: 10_000, signal: controller.signal });
-    await microtasksUntil(() => localParkCounts().parked === 1, "the read waits locally");
-    const reason = new Error("stop");
-    controller.abort(reason);
-    await assert.rejects(reading, (error) => error === reason);
-    assert.equal(localParkCounts().parked, 0);
-  }
-  {
-    const t0 = performance.now();
-    const reading = rw.read({ timeout: 30 });
-    assert.equal(localParkCounts().parked, 1, "waits locally");
-    assert.equal(Atomics.load(slots, RW_RWAIT), 0);
-    await assert.rejects(reading, { name: "TimeoutError" });
-    assert.ok(performance.now() - t0 >= 20);
-    assert.equal(localParkCounts().parked, 0);
-  }
-  assert.equal(Atomics.load(slots, RW_STATE), WRITER, "still write-held, nobody counted");
-  holder.release();
-  assert.equal(Atomics.load(slots, RW_STATE), 0);
-  await until(() => slots[RW_RWAIT] === 0 && pendingAsyncWaits() === 0, "settled", 5_000);
-});
-
-test("local waits: the release still wakes a writer of another thread while a local read waits (the read is not a counted writer)", async () => {
-  freshLocalParks();
-  const rw = new RWLock();
-  const slots = slotsOf(rw.handle, 7);
-  const holder = rw.writeSync();
-  const reading = rw.read({ timeout: 10_000 });
-  await microtasksUntil(() => localParkCounts().parked === 1, "the read waits locally");
-  Atomics.add(slots, RW_STATE, WAITING_ONE); // a sleeping writer of another thread
-  holder.release();
-  assert.equal(Atomics.load(slots, RW_WSEQ), 1, "that writer woken");
-  // The read does not enter past the waiting writer: the slow path, counted in RWAIT.
-  await microtasksUntil(() => Atomics.load(slots, RW_RWAIT) === 1, "the read's slow path");
-  assert.equal(Atomics.load(slots, RW_STATE), WAITING_ONE, "no reader in");
-  // The pretend writer leaves as `leaveWaiting` would: uncounted, then the readers' wake.
-  Atomics.sub(slots, RW_STATE, WAITING_ONE);
-  Atomics.add(slots, RW_RSEQ, 1);
-  Atomics.notify(slots, RW_RSEQ);
-  (await reading).release();
-  assert.equal(Atomics.load(slots, RW_STATE), 0);
-  await until(() => slots[RW_RWAIT] === 0 && pendingAsyncWaits() === 0, "settled", 5_000);
 });
 
 /** Runs no task and no microtask for `ms` milliseconds (a timer due meanwhile waits). */

@@ -1,6 +1,6 @@
 /**
  * Memory (issue 10): 1,000,000 async acquire/release cycles of a Lock and 125,000 aborted waits
- * (Lock, Semaphore, Event, Queue, an RWLock read waiting locally) leave the heap flat.
+ * (Lock, Semaphore, Event, Queue, an RWLock read parked locally) leave the heap flat.
  * `tests/memory/heap_main.ts` runs in a child process of the runtime running this test, with GC
  * exposed, and reports the heap after a full GC before and after each batch (after a warm-up
  * batch, so JIT code and inline caches are already there).

@@ -420,64 +420,6 @@ const checks: Check[] = [
     holds: false,
     what: "an aborted local write leaving its count in w",
   },
-  // rwlock.pml -DLOCAL_READ: a local read of writer A's thread (readHere) in B's place, counted
-  // nowhere while it waits for A's release; with -DLOCAL, beside A's local write L.
-  {
-    model: "rwlock",
-    defines: ["LOCAL_READ"],
-    mode: "safety",
-    holds: true,
-    what: "a local read: readers and writers exclude each other, no lost wake-up, STATE back to 0",
-  },
-  {
-    model: "rwlock",
-    defines: ["LOCAL_READ"],
-    mode: "progress",
-    holds: true,
-    what: "every run with a local read ends",
-  },
-  {
-    model: "rwlock",
-    defines: ["LOCAL_READ", "LOCAL"],
-    mode: "safety",
-    holds: true,
-    what: "a local read never enters while the thread's local write waits (writer preference)",
-  },
-  {
-    model: "rwlock",
-    defines: ["LOCAL_READ", "NO_HANDOFF"],
-    mode: "safety",
-    holds: true,
-    what: "a local read without the hand-off",
-  },
-  {
-    model: "rwlock",
-    defines: ["LOCAL_READ", "C_UNTIMED", "NO_HANDOFF"],
-    mode: "safety",
-    holds: true,
-    what: "a local read beside a writer of another thread with no deadline and no starve timer",
-  },
-  {
-    model: "rwlock",
-    defines: ["LOCAL_READ", "MUTANT_READ_BARGES"],
-    mode: "safety",
-    holds: false,
-    what: "a local read whose take ignores waiting writers entering ahead of another thread's",
-  },
-  {
-    model: "rwlock",
-    defines: ["LOCAL_READ", "LOCAL", "MUTANT_READ_BARGES"],
-    mode: "safety",
-    holds: false,
-    what: "a local read whose take ignores waiting writers entering ahead of the local write",
-  },
-  {
-    model: "rwlock",
-    defines: ["LOCAL_READ", "C_UNTIMED", "NO_HANDOFF", "MUTANT_READ_COUNTED"],
-    mode: "safety",
-    holds: false,
-    what: "a release counting the local read as a local write, waking no writer of another thread",
-  },
   // semaphore.pml: two acquirers (one with a deadline) and a releaser, two workloads; waiters
   // set the waiting bit, starve and are handed permits (the hand-off word), or do not starve at
   // all with NO_HANDOFF.

@@ -634,14 +634,14 @@ export function freshLocalParks(): void {
  * Local waits: an async lock acquire that waits for a word its own thread holds, and for nothing
  * else, waits for that thread's release with no slow path at all (`Lock`'s line of async
  * acquires, `lock.ts`; an `RWLock`'s line of async writes while this thread holds the write lock
- * and no writer of another thread starves, `rwlock.ts`, `waitHere`, and its async reads then,
- * `readHere`, counted nowhere; and a `Semaphore`'s, while the object holds permits its acquires
- * took and has given one back, no permit is free and nobody starves: the hint its local parks
- * take, `HeldHere` in `semaphore.ts`, where a wait the turn's end finds unwoken withdraws it). A
- * local park still ran the slow path for it: a generator, an {@link AsyncRun}, a clock read,
- * PARKED set on the word (the Semaphore's WAITING and its count), so every release took the slow
- * path and its wake, then the same again to take the word once woken. A local wait is one
- * object on the same lists as the local parks ({@link localHere}, {@link localRuns}):
+ * and no writer of another thread starves, `rwlock.ts`, `waitHere`; and a `Semaphore`'s, while
+ * the object holds permits its acquires took and has given one back, no permit is free and
+ * nobody starves: the hint its local parks take, `HeldHere` in `semaphore.ts`, where a wait the
+ * turn's end finds unwoken withdraws it). A local park still ran the slow path for it: a
+ * generator, an {@link AsyncRun}, a clock read, PARKED set on the word (the Semaphore's WAITING
+ * and its count), so every release took the slow path and its wake, then the same again to take
+ * the word once woken. A local wait is one object on the same lists as the local parks
+ * ({@link localHere}, {@link localRuns}):
  * - it starts only while the word is held by this thread with no STARVING mark (the caller
  *   checks; a starving waiter of another thread is handed the word by the release, so the
  *   acquire must wait in the slow path), and only while the local credit allows it;
@@ -661,9 +661,9 @@ export function freshLocalParks(): void {
  *   none either, and the slow path then keeps its deadline and the starvation bound.
  * Every release still frees the word (a thread's sync acquire right after goes ahead of it) and
  * nothing is written to the word for it (it never owns anything another thread must see), but
- * for the `RWLock`'s writes, which count themselves in the waiting writers so that readers stay
- * behind them (writer preference), and undo that with the take, on leaving (`leave`), or through
- * the slow path they hand over to.
+ * for the `RWLock`'s, which counts itself in the waiting writers so that readers stay behind it
+ * (writer preference), and undoes that with its take, on leaving (`leave`), or through the slow
+ * path it hands over to.
  *
  * Measured (2026-12-05, 2 CPUs, load 1.4-2.6; the tree before, 5470f79, and this one): `<rt>
  * bench/probes/selfwake_tasks.ts <before>/mod.ts ./mod.ts --processes 6 --loops 200 --rounds 9
@@ -725,26 +725,20 @@ export interface LocalWaitRequest {
    * (the slow path inherits it).
    */
   leave?: () => void;
-  /** The caller counted the wait on the word (the `RWLock`'s writes, in its waiting writers). */
-  counted?: boolean;
 }
 
 /**
- * How many local waits of this thread wait for the slot at `i32[index]` now; with `counted`,
- * only those that are (`true`) or are not (`false`) counted on the word ({@link
- * LocalWaitRequest}'s `counted`). For `describe()` (they leave no trace on the word, but for the
- * `RWLock`'s writes, counted in its waiting writers), and the `RWLock`'s `unlockWrite`, to wake
- * a writer only for the writers counted besides its local writes.
+ * How many local waits of this thread wait for the slot at `i32[index]` now (`describe()`: they
+ * leave no trace on the word, but for the `RWLock`'s, counted in its waiting writers; and its
+ * `unlockWrite`, to wake a writer only for the writers counted besides them).
  */
-export function localWaitsAt(i32: Int32Array, index: number, counted?: boolean): number {
+export function localWaitsAt(i32: Int32Array, index: number): number {
   if (localWaitCount === 0) return 0;
   const locals = localHere.get(i32.buffer);
   if (locals === undefined) return 0;
   const at = i32.byteOffset + index * 4;
   let n = 0;
-  for (const run of locals) {
-    if (run instanceof LocalWait && run.at === at && (counted ?? run.counted) === run.counted) n++;
-  }
+  for (const run of locals) if (run instanceof LocalWait && run.at === at) n++;
   return n;
 }
 
@@ -798,8 +792,6 @@ class LocalWait implements LocalParked {
   readonly #request: LocalWaitRequest;
   /** Byte address of its slot in the buffer (what a release names). */
   readonly at: number;
-  /** Counted on the word by its caller ({@link localWaitsAt}). */
-  readonly counted: boolean;
   #onAbort: (() => void) | undefined = undefined;
   /** Settled, or handed to the slow path: nothing more to do. */
   #finished = false;
@@ -816,7 +808,6 @@ class LocalWait implements LocalParked {
     });
     this.#request = request;
     this.at = request.i32.byteOffset + request.index * 4;
-    this.counted = request.counted === true;
     holdAlive();
     tracked?.add(this);
     this.#park();

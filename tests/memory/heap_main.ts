@@ -2,7 +2,7 @@
  * Heap check for `tests/memory_test.ts`, run as a child process with GC exposed (Node:
  * `--expose-gc`; Deno: `--v8-flags=--expose-gc`; Bun: `Bun.gc`). Runs 1,000,000 async
  * acquire/release cycles of a Lock and 125,000 aborted waits (Lock, Semaphore, Event, Queue, and
- * an RWLock read waiting locally for its own thread's write lock; 25,000 each), each batch after a warm-up batch, measuring the heap after a full GC before and
+ * an RWLock read parked locally behind its own thread's write lock; 25,000 each), each batch after a warm-up batch, measuring the heap after a full GC before and
  * after; of the aborted waits, every 50th wait's promise is watched through a `WeakRef`, to count
  * how many are still reachable after the GC. Prints one JSON line per batch: `{ what, ops,
  * before, after, growth, ms, sampled, alive }` (bytes, ms; the last two 0 for the cycles).
@@ -135,7 +135,7 @@ await measure(
   (n, watched) => aborted(n, (signal) => queue.get({ signal }), watched),
 );
 const writeHeld = new RWLock();
-writeHeld.writeSync(); // held by this thread: each read waits locally (no slow path)
+writeHeld.writeSync(); // held by this thread: each read parks locally (no registration)
 await measure(
   "aborted rwlock.read",
   25_000,
