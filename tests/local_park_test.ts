@@ -108,7 +108,7 @@ test("local parks: tasks of one thread take turns on a Lock with no waitAsync re
   const lock = new Lock();
   const slots = slotsOf(lock.handle, 2);
   const tasks = 20;
-  const loops = 50; // 1,000 hand-offs in microtasks: past the 64 self-wakes a turn many times
+  const loops = 50; // 1,000 hand-offs in microtasks: past the turn's self-wakes (64-256) many times
   let served: number[] = [];
   const calls = await countingRegistrations(async () => {
     served = await takeTurns(lock, tasks, loops);
@@ -490,3 +490,27 @@ for (const waits of [true, false]) {
       sem.release();
     }));
 }
+
+test("self-wakes: one release that wakes a herd of this thread's local parks resumes them all in microtasks (one self-wake of the turn)", async () => {
+  // 100 reads of this thread parked locally behind its own write lock. Charged one a park, the
+  // turn's budget (64) let 64 resume in microtasks and left the rest to the turn's end; charged
+  // one a wake (the runs bounded by SELF_WAKE_RUNS_PER_TURN), the release resumes all 100.
+  freshLocalParks();
+  const rw = new RWLock();
+  const n = 100;
+  const holder = rw.writeSync();
+  let entered = 0;
+  const reads = Array.from({ length: n }, async () => {
+    const guard = await rw.read({ timeout: 20_000 });
+    entered++;
+    return guard;
+  });
+  for (let i = 0; i < 200 && localParkCounts().parked < n; i++) await null;
+  assert.equal(localParkCounts().parked, n, "all parked locally");
+  holder.release();
+  for (let i = 0; i < 2_000 && entered < n; i++) await null; // microtasks only
+  assert.equal(entered, n, "every read entered within the turn");
+  for (const guard of await Promise.all(reads)) guard.release();
+  assert.equal(localParkCounts().parked, 0);
+  await until(() => pendingAsyncWaits() === 0, "all settled", 5_000);
+});

@@ -304,19 +304,61 @@ function unparkHere(run: Parked, buffer: ArrayBufferLike): void {
 }
 
 /**
- * Self-wakes left until this thread's event loop next takes a turn (a `waitAsync` settlement
- * reaction, {@link turnTaken}). Two async tasks of one thread that wait on each other (a
- * ping-pong through two Semaphores) would otherwise hand over in microtasks for ever: no timer,
- * no I/O and no settlement ran again, and the registrations the self-wakes left behind piled up
- * (found by review: 130,000 and 190 MB in 1.5 s). At 0, a run's park ends the ordinary way, by
- * its settlement, a task.
+ * The turn's self-wake budget, until this thread's event loop next takes a turn (a `waitAsync`
+ * settlement reaction, {@link turnTaken}). Two async tasks of one thread that wait on each other
+ * (a ping-pong through two Semaphores) would otherwise hand over in microtasks for ever: no
+ * timer, no I/O and no settlement ran again, and the registrations the self-wakes left behind
+ * piled up (found by review: 130,000 and 190 MB in 1.5 s). Out of budget, a run's park ends the
+ * ordinary way, by its settlement, a task (a local park or wait: at the turn's end).
+ *
+ * Two counts: wakes of this thread that resumed a run of it (`selfWakesLeft`, a wake of any
+ * number of runs spending one; `selfWakesPerTurn`, set per runtime: {@link setSelfWakes}), and
+ * the runs resumed (`selfWakeRunsLeft`, SELF_WAKE_RUNS_PER_TURN). Charged one a run, as the
+ * first version was, a release that woke a herd (16 reads of one thread behind its write) spent
+ * 16 of 64 and the turn ended every 4 writes, every wait still pending then registering; charged
+ * one a wake, aborting each of 50,000 waits parked on one slot (every abort wakes the slot)
+ * would resume and re-park all the others at every abort: the runs' count bounds that.
  */
-const SELF_WAKES_PER_TURN = 64;
-let selfWakesLeft = SELF_WAKES_PER_TURN;
+let selfWakesPerTurn = 64;
+/** See {@link selfWakesPerTurn}: the most runs self-wakes resume in one turn. */
+const SELF_WAKE_RUNS_PER_TURN = 1024;
+let selfWakesLeft = selfWakesPerTurn;
+let selfWakeRunsLeft = SELF_WAKE_RUNS_PER_TURN;
+/** The wake now under way ({@link wokeHere}, {@link releasedHere}) has resumed a run. */
+let wakeResumed = false;
 
 /** A `waitAsync` settlement reached this thread: its event loop has taken a turn. */
 function turnTaken(): void {
-  selfWakesLeft = SELF_WAKES_PER_TURN;
+  selfWakesLeft = selfWakesPerTurn;
+  selfWakeRunsLeft = SELF_WAKE_RUNS_PER_TURN;
+}
+
+/** Whether the turn's budget lets a run woken by this thread resume now. */
+function selfWakeAllowed(): boolean {
+  return selfWakesLeft !== 0 && selfWakeRunsLeft !== 0;
+}
+
+/** Charges a run resumed by the wake under way; `false` when the budget does not allow it. */
+function spendSelfWake(): boolean {
+  if (selfWakesLeft === 0 || selfWakeRunsLeft === 0) return false;
+  selfWakeRunsLeft--;
+  wakeResumed = true;
+  return true;
+}
+
+/** The wake under way is over: it spends one of the turn's wakes if it resumed a run. */
+function wakeEnded(): void {
+  if (!wakeResumed) return;
+  wakeResumed = false;
+  selfWakesLeft--;
+}
+
+/**
+ * Sets how many wakes of this thread that resume runs of it one turn of its event loop allows
+ * (the runtime layer, at load; see {@link selfWakesPerTurn}).
+ */
+export function setSelfWakes(perTurn: number): void {
+  selfWakesPerTurn = selfWakesLeft = perTurn;
 }
 
 /**
@@ -325,7 +367,7 @@ function turnTaken(): void {
  * `waitAsync` promise. That settlement is a task posted to this thread's event loop, which runs
  * only once the current task and its microtasks are done, and then takes a turn of the loop:
  * several async tasks of one thread sharing a Lock handed it to each other at one such turn per
- * hand-off. Up to {@link SELF_WAKES_PER_TURN} a turn of the loop.
+ * hand-off. Within the turn's budget ({@link selfWakesPerTurn}).
  *
  * Why it is sound: `Atomics.notify` with no count removes every registration of the slot from
  * its waiter list and settles each as `"ok"`, ours included; the driver only learns it early.
@@ -356,16 +398,17 @@ function wokeHere(i32: Int32Array, index: number, all: boolean): void {
       for (let k = locals.length - 1; k >= 0; k--) locals[k]?.wokenLocally(at);
     }
   }
-  if (!all || parkedCount === 0) return;
-  const list = parkedHere.get(i32.buffer);
-  if (list === undefined) return;
+  const list = all && parkedCount !== 0 ? parkedHere.get(i32.buffer) : undefined;
   // From the end: an entry that leaves is replaced by the last one, which was looked at already.
-  // Not past the turn's last self-wake: aborting 50,000 waits parked on one slot (each abort
-  // wakes the slot) scanned them all at every abort.
-  for (let k = list.length - 1; k >= 0 && selfWakesLeft !== 0; k--) {
-    looked++;
-    list[k]?.wokenHere(at);
+  // Not past the turn's budget: aborting 50,000 waits parked on one slot (each abort wakes the
+  // slot) scanned them all at every abort.
+  if (list !== undefined) {
+    for (let k = list.length - 1; k >= 0 && selfWakeAllowed(); k--) {
+      looked++;
+      list[k]?.wokenHere(at);
+    }
   }
+  wakeEnded();
 }
 
 /** Registrations the self-wake scans have looked at (tests: the scan stays bounded). */
@@ -768,6 +811,7 @@ export function releasedHere(i32: Int32Array, index: number): void {
   if (locals === undefined) return;
   const at = i32.byteOffset + index * 4;
   for (let k = locals.length - 1; k >= 0; k--) locals[k]?.wokenLocally(at);
+  wakeEnded();
 }
 
 /**
@@ -828,11 +872,10 @@ class LocalWait implements LocalParked {
 
   wokenLocally(at: number): void {
     if (at !== this.at || this.localAt < 0) return;
-    if (selfWakesLeft === 0) {
+    if (!spendSelfWake()) {
       this.#woken = true; // the end of the turn resumes it
       return;
     }
-    selfWakesLeft--;
     this.#unpark();
     localCredit.paid();
     queueMicrotask(() => this.#retry());
@@ -2018,10 +2061,9 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
   wokenHere(at: number): void {
     const physical = this.#physical;
     if (
-      physical === undefined || this.#running || selfWakesLeft === 0 ||
-      physical.i32.byteOffset + physical.index * 4 !== at
+      physical === undefined || this.#running ||
+      physical.i32.byteOffset + physical.index * 4 !== at || !spendSelfWake()
     ) return;
-    selfWakesLeft--;
     this.#physical = undefined;
     unparkHere(this, physical.i32.buffer);
     uncount(physical);
@@ -2051,11 +2093,10 @@ class AsyncRun<R> implements Timed, Parked, LocalParked {
     if (local === undefined || this.#running || local.i32.byteOffset + local.index * 4 !== at) {
       return;
     }
-    if (selfWakesLeft === 0) {
+    if (!spendSelfWake()) {
       this.#localWoken = true;
       return;
     }
-    selfWakesLeft--;
     this.#unlocal();
     localCredit.paid();
     this.#resumeSoon();

@@ -47,6 +47,7 @@
 import {
   setAsyncNudge,
   setAsyncSpin,
+  setSelfWakes,
   setSpinCpus,
   setSyncSpin,
   setTaskPoster,
@@ -91,9 +92,10 @@ export function hardwareConcurrency(): number {
 }
 
 // The futex layer knows no runtime: tell it how async waits behave here (see `setAsyncNudge`,
-// `setAsyncSpin`, `setTaskPoster`).
+// `setAsyncSpin`, `setTaskPoster`, `setSelfWakes`).
 setAsyncNudge(runtime.nudgeAsyncWaits);
 setTaskPoster(runtime.postTask);
 setAsyncSpin(runtime.asyncSpinMicros);
 setSyncSpin(runtime.syncSpinMicros);
+setSelfWakes(runtime.selfWakesPerTurn);
 setSpinCpus(hardwareConcurrency());
