@@ -311,25 +311,29 @@ function unparkHere(run: Parked, buffer: ArrayBufferLike): void {
  * piled up (found by review: 130,000 and 190 MB in 1.5 s). Out of budget, a run's park ends the
  * ordinary way, by its settlement, a task (a local park or wait: at the turn's end).
  *
- * Two counts: wakes of this thread that resumed a run of it (`selfWakesLeft`, a wake of any
- * number of runs spending one; `selfWakesPerTurn`, set per runtime: {@link setSelfWakes}), and
- * the runs resumed (`selfWakeRunsLeft`, SELF_WAKE_RUNS_PER_TURN). Charged one a run, as the
+ * Two counts: wake calls of this thread that resumed runs of it (`selfWakesLeft`: a call of
+ * {@link wokeHere} or {@link releasedHere} that resumed any number spends one; a release may make
+ * up to three such calls), and the runs resumed (`selfWakeRunsLeft`). Charged one a run, as the
  * first version was, a release that woke a herd (16 reads of one thread behind its write) spent
  * 16 of 64 and the turn ended every 4 writes, every wait still pending then registering; charged
- * one a wake, aborting each of 50,000 waits parked on one slot (every abort wakes the slot)
- * would resume and re-park all the others at every abort: the runs' count bounds that.
+ * one a wake alone, aborting each of 50,000 waits parked on one slot (every abort wakes the slot)
+ * would resume and re-park all the others at every abort: the runs' count bounds that, and the
+ * turn's length with it. 256 wakes a turn (tried on Node and Deno: their Lock row of 100 tasks
+ * 0.74-0.91 of 64) made the event loop's turns up to 10 times longer under a line of 1,500
+ * tasks (found by review: 37 → 364 ms between turns on Node), so 64 everywhere.
  */
-let selfWakesPerTurn = 64;
-/** See {@link selfWakesPerTurn}: the most runs self-wakes resume in one turn. */
+const SELF_WAKES_PER_TURN = 64;
+/** See SELF_WAKES_PER_TURN: the most runs self-wakes resume in one turn. */
 const SELF_WAKE_RUNS_PER_TURN = 1024;
-let selfWakesLeft = selfWakesPerTurn;
+let selfWakesLeft = SELF_WAKES_PER_TURN;
 let selfWakeRunsLeft = SELF_WAKE_RUNS_PER_TURN;
-/** The wake now under way ({@link wokeHere}, {@link releasedHere}) has resumed a run. */
-let wakeResumed = false;
 
-/** A `waitAsync` settlement reached this thread: its event loop has taken a turn. */
+/**
+ * This thread's event loop has taken a turn: a `waitAsync` settlement reached it, or the
+ * end-of-turn check ran ({@link turnEnd}); or a test starts afresh ({@link freshLocalParks}).
+ */
 function turnTaken(): void {
-  selfWakesLeft = selfWakesPerTurn;
+  selfWakesLeft = SELF_WAKES_PER_TURN;
   selfWakeRunsLeft = SELF_WAKE_RUNS_PER_TURN;
 }
 
@@ -338,27 +342,16 @@ function selfWakeAllowed(): boolean {
   return selfWakesLeft !== 0 && selfWakeRunsLeft !== 0;
 }
 
-/** Charges a run resumed by the wake under way; `false` when the budget does not allow it. */
+/** Charges a run resumed by the wake call under way; `false` when the budget does not allow it. */
 function spendSelfWake(): boolean {
   if (selfWakesLeft === 0 || selfWakeRunsLeft === 0) return false;
   selfWakeRunsLeft--;
-  wakeResumed = true;
   return true;
 }
 
-/** The wake under way is over: it spends one of the turn's wakes if it resumed a run. */
-function wakeEnded(): void {
-  if (!wakeResumed) return;
-  wakeResumed = false;
-  selfWakesLeft--;
-}
-
-/**
- * Sets how many wakes of this thread that resume runs of it one turn of its event loop allows
- * (the runtime layer, at load; see {@link selfWakesPerTurn}).
- */
-export function setSelfWakes(perTurn: number): void {
-  selfWakesPerTurn = selfWakesLeft = perTurn;
+/** A wake call has ended: it spends one of the turn's wakes if it resumed a run (`runsBefore`). */
+function wakeEnded(runsBefore: number): void {
+  if (selfWakeRunsLeft !== runsBefore) selfWakesLeft--;
 }
 
 /**
@@ -367,7 +360,7 @@ export function setSelfWakes(perTurn: number): void {
  * `waitAsync` promise. That settlement is a task posted to this thread's event loop, which runs
  * only once the current task and its microtasks are done, and then takes a turn of the loop:
  * several async tasks of one thread sharing a Lock handed it to each other at one such turn per
- * hand-off. Within the turn's budget ({@link selfWakesPerTurn}).
+ * hand-off. Within the turn's budget (SELF_WAKES_PER_TURN).
  *
  * Why it is sound: `Atomics.notify` with no count removes every registration of the slot from
  * its waiter list and settles each as `"ok"`, ours included; the driver only learns it early.
@@ -391,6 +384,7 @@ export function setSelfWakes(perTurn: number): void {
  */
 function wokeHere(i32: Int32Array, index: number, all: boolean): void {
   const at = i32.byteOffset + index * 4;
+  const runsBefore = selfWakeRunsLeft;
   // Local parks first, whatever the wake's count, and all of them (see "Local parks").
   if (localCount !== 0) {
     const locals = localHere.get(i32.buffer);
@@ -408,7 +402,7 @@ function wokeHere(i32: Int32Array, index: number, all: boolean): void {
       list[k]?.wokenHere(at);
     }
   }
-  wakeEnded();
+  wakeEnded(runsBefore);
 }
 
 /** Registrations the self-wake scans have looked at (tests: the scan stays bounded). */
@@ -810,8 +804,9 @@ export function releasedHere(i32: Int32Array, index: number): void {
   const locals = localHere.get(i32.buffer);
   if (locals === undefined) return;
   const at = i32.byteOffset + index * 4;
+  const runsBefore = selfWakeRunsLeft;
   for (let k = locals.length - 1; k >= 0; k--) locals[k]?.wokenLocally(at);
-  wakeEnded();
+  wakeEnded(runsBefore);
 }
 
 /**

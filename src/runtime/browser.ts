@@ -67,7 +67,6 @@ export const browserRuntime: Runtime = {
   nudgeAsyncWaits: true,
   asyncSpinMicros: 0,
   syncSpinMicros: 0,
-  selfWakesPerTurn: 64,
   postTask: postByChannel,
   start: startBrowserWorker,
   workerSide: webWorkerSide,

@@ -117,13 +117,6 @@ export const bunRuntime: Runtime = {
   // runs each, alternating: `queue.mpmc-4x4` ÷ `queue.oneway` median 1.63 → 1.40 (1.12-2.21 and
   // 1.07-2.41: bimodal at either bound).
   syncSpinMicros: 32,
-  // Wakes a turn that resume this thread's async waits (`setSelfWakes`): 64, as before. 256 (then
-  // charged one a resumed run; `bun bench/probes/selfwake_tasks.ts`, 8 processes a tree, four
-  // alternated runs, 2026-12-05) made Bun's Lock 1.06-1.33× and RWLock write 1.08-1.40× slower
-  // while it made the write + read herd 0.17-0.20× (Node and Deno: every row faster or level). A
-  // wake of many runs spends one of the 64 now (the runs bounded apart): write + read 0.64 / 0.67
-  // of before, the other rows within Bun's run-to-run spread.
-  selfWakesPerTurn: 64,
   postTask: (task) => void setImmediate(task),
   start: startBunWorker,
   workerSide: bunWorkerSide,

@@ -145,12 +145,6 @@ export const denoRuntime: Runtime = {
   nudgeAsyncWaits: false,
   asyncSpinMicros: 16,
   syncSpinMicros: 16,
-  // Wakes a turn that resume this thread's async waits (`setSelfWakes`; 64 before 2026-12-05).
-  // `deno run -A bench/probes/selfwake_tasks.ts <before>/mod.ts ./mod.ts --processes 6 --rounds
-  // 7` (100 tasks of one thread), after ÷ before, then the order swapped: Lock 0.82 / 0.74, RWLock
-  // write 1.02 / 0.92, RWLock write + read 0.46 / 0.42, Semaphore(1) 0.99 / 0.82, Queue(1) 0.96 /
-  // 0.93.
-  selfWakesPerTurn: 256,
   postTask: (task) => void setImmediate(task),
   start: startDenoWorker,
   // The bootstrap of a daemon thread runs in a node:worker_threads Worker, which is no Web

@@ -47,7 +47,6 @@
 import {
   setAsyncNudge,
   setAsyncSpin,
-  setSelfWakes,
   setSpinCpus,
   setSyncSpin,
   setTaskPoster,
@@ -92,10 +91,9 @@ export function hardwareConcurrency(): number {
 }
 
 // The futex layer knows no runtime: tell it how async waits behave here (see `setAsyncNudge`,
-// `setAsyncSpin`, `setTaskPoster`, `setSelfWakes`).
+// `setAsyncSpin`, `setTaskPoster`).
 setAsyncNudge(runtime.nudgeAsyncWaits);
 setTaskPoster(runtime.postTask);
 setAsyncSpin(runtime.asyncSpinMicros);
 setSyncSpin(runtime.syncSpinMicros);
-setSelfWakes(runtime.selfWakesPerTurn);
 setSpinCpus(hardwareConcurrency());

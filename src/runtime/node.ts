@@ -47,12 +47,6 @@ export const nodeRuntime: Runtime = {
   nudgeAsyncWaits: true,
   asyncSpinMicros: 16,
   syncSpinMicros: 16,
-  // Wakes a turn that resume this thread's async waits (`setSelfWakes`; 64 before 2026-12-05).
-  // `node bench/probes/selfwake_tasks.ts <before>/mod.ts ./mod.ts --processes 6 --rounds 7` (100
-  // tasks of one thread, 20 turns each), after ÷ before, then the order swapped: Lock 0.91 / 0.84,
-  // RWLock write 0.85 / 0.89, RWLock write + read 0.38 / 0.33, Semaphore(1) 1.05 / 0.99,
-  // Queue(1) 0.89 / 0.98 (a timer still runs: the turn ends within 256 wakes).
-  selfWakesPerTurn: 256,
   postTask: (task) => void setImmediate(task),
   start: startNodeWorker,
   workerSide: nodeWorkerSide,

@@ -118,11 +118,6 @@ export interface Runtime {
    */
   readonly syncSpinMicros: number;
   /**
-   * How many wakes of a thread that resume its own async waits one turn of its event loop allows
-   * (`setSelfWakes` in `internal/futex.ts`; the measurements are in each adapter).
-   */
-  readonly selfWakesPerTurn: number;
-  /**
    * Posts a task to this thread's event loop, to run after the current task and its microtasks
    * (`setTaskPoster` in `internal/futex.ts`: the end-of-turn check of local parks).
    */
