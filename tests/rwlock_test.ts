@@ -270,7 +270,9 @@ test("RWLock: an aborted write() leaves the state exactly as before and lets rea
     before + WAITING_ONE,
     "counted as a waiting writer",
   );
-  assert.equal(Atomics.load(view(rw), WASYNC), 1);
+  // Registered at once, or, parked locally (it waits for this thread's reader: `localHint`, while
+  // the local credit allows), at the turn's end: which depends on the credit earlier tests left.
+  await until(() => Atomics.load(view(rw), WASYNC) === 1, "the write registered", 5_000);
   // A reader behind it (in a worker) waits because of it.
   const reader = acquireIn(rw, { kind: "read", mode: "sync", timeout: 10_000 });
   await until(() => Atomics.load(view(rw), RWAIT) === 1, "the reader waits");
