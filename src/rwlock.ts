@@ -465,8 +465,8 @@ function countWaiting(i32: Int32Array): boolean {
  * called or woken between the release and the write's retry went first, and a task that wrote,
  * released and then waited to read while holding on made the waiting write time out: found by
  * review). The release wakes a writer only for writers counted besides this thread's local ones.
- * Its take (`tryEnterWrite`, counted) leaves `w` with the CAS that sets W; an abort leaves it (`leaveWaiting`); the slow path
- * it hands over to inherits it. Returns `undefined` when the lock is not write-held here (the
+ * Its take (`tryEnterWrite`, counted) leaves `w` with the CAS that sets W; an abort leaves it
+ * (`leaveWaiting`); the slow path it hands over to inherits it. Returns `undefined` when the lock is not write-held here (the
  * caller runs the slow path); counted, it runs the slow path itself if the local credit is out.
  * `line`: the head of the object's line, handed on once the wait has settled.
  */
@@ -683,7 +683,7 @@ export class RWLock {
   /** Releases a read lock of this thread (`#own.reads` first). */
   readonly #releaseRead: () => void;
   readonly #releaseWrite: () => void;
-  /** This thread's pending async writes on this lock. */
+  /** This thread's part in this lock: its pending async writes and the reads it holds. */
   readonly #own: Own;
   /** This thread's async writes through this object that wait, in call order (`line.ts`). */
   #line: Line | undefined = undefined;

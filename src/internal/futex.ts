@@ -344,7 +344,7 @@ function selfWakeAllowed(): boolean {
 
 /** Charges a run resumed by the wake call under way; `false` when the budget does not allow it. */
 function spendSelfWake(): boolean {
-  if (selfWakesLeft === 0 || selfWakeRunsLeft === 0) return false;
+  if (!selfWakeAllowed()) return false;
   selfWakeRunsLeft--;
   return true;
 }
@@ -686,9 +686,8 @@ export function freshLocalParks(): void {
  *   RWLock's `unlockWrite` and `Semaphore.release` call {@link releasedHere} after the word is
  *   free; any object of this copy of threadkit over the same buffer object: a lock rebuilt from
  *   a cloned handle, or another copy's, is not seen, as a local park's wake is not) ends it in
- *   a microtask, within the turn's
- *   self-wake budget as a local park's wake (past it, at the turn's end); it then tries the
- *   word (`take`: the fast path's CAS). Taken: done. Held by this thread again (its sync
+ *   a microtask, within the turn's self-wake budget as a local park's wake (past it, at the
+ *   turn's end); it then tries the word (`take`: the fast path's CAS). Taken: done. Held by this thread again (its sync
  *   acquire went ahead, as the sync forms do): it waits again, within the turn. Otherwise
  *   (another thread took it, or it was handed to a starving waiter): the slow path, from the
  *   start (the RWLock's keeps its count of waiting writers);
